@@ -1,0 +1,25 @@
+/*
+ * dispatch.h: decode one request frame and hand it to the handler of its
+ * op; one handler per op (op_*.c).
+ */
+#ifndef IPCD_DISPATCH_H
+#define IPCD_DISPATCH_H
+
+#include <stddef.h>
+
+struct conn;
+struct proto_req;
+
+/* Decode and serve one frame payload (without its 4-byte header). */
+void dispatch_frame(struct conn *c, const unsigned char *p, size_t n);
+
+/* Handlers, one per op. Each replies (now or once parked requests complete). */
+void op_hello(struct conn *c, const struct proto_req *r);
+void op_qopen(struct conn *c, const struct proto_req *r);
+void op_qput(struct conn *c, const struct proto_req *r);
+void op_qget(struct conn *c, const struct proto_req *r);
+void op_stat(struct conn *c, const struct proto_req *r);
+void op_qdel(struct conn *c, const struct proto_req *r);
+void op_list(struct conn *c, const struct proto_req *r);
+
+#endif

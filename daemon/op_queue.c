@@ -1,0 +1,90 @@
+/* op_queue.c: the handlers of the queue ops (open, put, get, delete). */
+#include "broker.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "ipc_defs.h"
+#include "park.h"
+#include "proto.h"
+#include "qmsg.h"
+#include "queue.h"
+#include "server.h"
+
+/* QOPEN: open or create a queue. */
+void op_qopen(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q = NULL;
+	struct proto_rep rep = { .op = r->op, .id = r->id };
+
+	rep.status = broker_queue_open(&c->srv->broker, r->name, r->maxsize, r->flags, &q);
+	if (rep.status == 0)
+		rep.maxsize = (int64_t)queue_maxsize(q);
+	conn_reply(c, &rep);
+}
+
+/* Park request r on q for a message or for room; replies ENOMEM on failure. */
+static void op_queue_park(struct conn *c, const struct proto_req *r, struct queue *q,
+			  enum waiter_kind kind, struct qmsg *m)
+{
+	struct park *p = park_new(c, r->op, r->id, kind, m, r->timeout_ms);
+
+	if (p == NULL) {
+		qmsg_free(m);
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		return;
+	}
+	queue_park(q, &p->w);
+}
+
+/* QPUT: enqueue, or park until there is room, or report Full. */
+void op_qput(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	struct qmsg *m;
+	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
+
+	if (rc != 0) {
+		conn_reply_status(c, r->op, r->id, rc);
+		return;
+	}
+	m = qmsg_new(r->data, r->data_len);
+	if (m == NULL) {
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		return;
+	}
+	rc = queue_put(q, m);
+	if (rc == IPC_EFULL && r->timeout_ms != 0) {
+		op_queue_park(c, r, q, WAITER_PUT, m);
+		return;
+	}
+	if (rc != 0)
+		qmsg_free(m);
+	conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* QGET: dequeue, or park until a message comes, or report Empty. */
+void op_qget(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	struct qmsg *m = NULL;
+	struct proto_rep rep = { .op = r->op, .id = r->id };
+
+	rep.status = broker_queue_find(&c->srv->broker, r->name, &q);
+	if (rep.status == 0)
+		rep.status = queue_get(q, &m);
+	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
+		op_queue_park(c, r, q, WAITER_GET, NULL);
+		return;
+	}
+	if (m != NULL) {
+		rep.data = m->data;
+		rep.data_len = m->len;
+	}
+	conn_reply(c, &rep);
+	qmsg_free(m);
+}
+
+/* QDEL: delete a queue; its parked requests complete with IPC_EDELETED. */
+void op_qdel(struct conn *c, const struct proto_req *r)
+{
+	conn_reply_status(c, r->op, r->id, broker_queue_delete(&c->srv->broker, r->name));
+}

@@ -1,0 +1,23 @@
+/*
+ * qmsg.h: one message held by the daemon: a payload copied out of a frame,
+ * linked into at most one queue or pipe at a time.
+ */
+#ifndef IPCD_QMSG_H
+#define IPCD_QMSG_H
+
+#include <stddef.h>
+
+struct qmsg {
+	struct qmsg *next;  /* next in the holder's FIFO */
+	size_t len;
+	unsigned char data[];
+};
+
+/* Copy len bytes into a new message; NULL when out of memory. */
+struct qmsg *qmsg_new(const void *data, size_t len);
+/* Free a message (NULL is fine). */
+void qmsg_free(struct qmsg *m);
+/* Bytes the daemon spends on a message of len payload bytes. */
+size_t qmsg_footprint(size_t len);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * registry.h: the daemon's namespace, a hash table from name to object
+ * (queue or pipe). One namespace for both kinds: a name is either a queue
+ * or a pipe. Lookups, inserts and removals are O(1) on average; the table
+ * grows as needed. The registry never owns the objects.
+ */
+#ifndef IPCD_REGISTRY_H
+#define IPCD_REGISTRY_H
+
+#include <stddef.h>
+
+struct registry;
+
+/* A new empty registry; NULL on ENOMEM. */
+struct registry *registry_new(void);
+/* Free the table (not the objects; remove or walk them first). NULL is fine. */
+void registry_free(struct registry *r);
+
+/* Add name -> (kind, obj): 0, IPC_EEXIST when taken, IPC_ENAME when empty
+ * or longer than IPC_NAME_MAX (bytes are not checked: see proto), IPC_ENOMEM.
+ * The name is copied. */
+int registry_add(struct registry *r, const char *name, int kind, void *obj);
+/* The object named name, with its kind in *kind (kind may be NULL); NULL
+ * when absent. */
+void *registry_find(const struct registry *r, const char *name, int *kind);
+/* Remove name; returns its object or NULL when absent. */
+void *registry_remove(struct registry *r, const char *name);
+/* How many names are registered. */
+size_t registry_count(const struct registry *r);
+
+/* Call fn for every entry, in name order (sorted, for stable listings).
+ * fn must not add or remove entries. 0, or IPC_ENOMEM. */
+int registry_walk(const struct registry *r,
+		  void (*fn)(const char *name, int kind, void *obj, void *arg),
+		  void *arg);
+
+#endif

@@ -1,0 +1,294 @@
+/* server.c: listening socket, event loop, signals and shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "ipc_defs.h"
+#include "log.h"
+#include "park.h"
+#include "server.h"
+
+/* How long accepting pauses after EMFILE/ENFILE, instead of spinning. */
+#define SERVER_ACCEPT_PAUSE_MS 100
+/* How long shutdown waits for replies to flush. */
+#define SERVER_SHUTDOWN_SEC 3
+
+/* Fill a sockaddr_un for path; -1 when it does not fit. */
+static int server_sockaddr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path)
+		return -1;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* Remove a stale socket at path; -1 (logged) if a live daemon answers on
+ * it or it is not a socket. */
+static int server_clear_stale(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : (log_err("%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s exists and is not a socket; refusing to replace it", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
+	close(fd);
+	if (rc == 0) {
+		log_err("another ipcd is already serving %s", path);
+		return -1;
+	}
+	log_info("removing stale socket %s", path);
+	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Create, bind and listen on the Unix socket at path. */
+static int server_listen(struct server *s, const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (server_sockaddr(path, &sa) != 0) {
+		log_err("socket path too long: %s", path);
+		return -1;
+	}
+	if (server_clear_stale(path, &sa) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->listen_fd = fd;
+	s->path = strdup(path);
+	return s->path ? 0 : -1;
+}
+
+/* Accepting was paused after EMFILE: try again. */
+static void server_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!s->shutting_down)
+		event_add(s->accept_ev, NULL);
+}
+
+/* Accept every pending connection. */
+static void server_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)what;
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				struct timeval tv = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
+
+				log_warn("accept: %s; pausing new connections", strerror(errno));
+				event_del(s->accept_ev);
+				event_add(s->accept_retry_ev, &tv);
+			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+				log_warn("accept: %s", strerror(errno));
+			}
+			if (errno != EINTR && errno != ECONNABORTED)
+				return;
+			continue;
+		}
+		c = conn_new(s, fd);
+		if (c == NULL) {
+			log_warn("cannot set up a connection: out of memory");
+			continue;
+		}
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+	}
+}
+
+/* A connection is gone: drop it from the set. */
+void server_conn_gone(struct server *s, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	s->nconns--;
+	if (s->shutting_down && s->nconns == 0)
+		event_base_loopbreak(s->base);
+}
+
+/* Shutdown took too long to flush: leave anyway. */
+static void server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("shutdown: %zu connection(s) did not take their replies", s->nconns);
+	event_base_loopbreak(s->base);
+}
+
+/* Unlink the socket file we created. */
+static void server_unlink(struct server *s)
+{
+	if (s->path != NULL) {
+		unlink(s->path);
+		free(s->path);
+		s->path = NULL;
+	}
+}
+
+/* Stop accepting, answer parked requests, flush, leave the loop. */
+void server_shutdown(struct server *s)
+{
+	struct timeval tv = { SERVER_SHUTDOWN_SEC, 0 };
+	struct conn *c, *next;
+
+	if (s->shutting_down)
+		return;
+	s->shutting_down = 1;
+	log_info("shutting down");
+	event_del(s->accept_ev);
+	event_del(s->accept_retry_ev);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		s->listen_fd = -1;
+	}
+	server_unlink(s);
+	broker_fini(&s->broker, IPC_ESHUTDOWN);
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_drain(c);
+	}
+	if (s->nconns == 0) {
+		event_base_loopbreak(s->base);
+		return;
+	}
+	s->shutdown_ev = evtimer_new(s->base, server_shutdown_timeout, s);
+	if (s->shutdown_ev != NULL)
+		evtimer_add(s->shutdown_ev, &tv);
+}
+
+/* SIGTERM or SIGINT. */
+static void server_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("got %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_shutdown(arg);
+}
+
+/* Make the event base: monotonic, precise timers (timeouts in ms). */
+static struct event_base *server_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
+/* Set up the loop and listen. */
+int server_init(struct server *s, const struct server_config *cfg)
+{
+	memset(s, 0, sizeof *s);
+	s->listen_fd = -1;
+	pbuf_init(&s->out);
+	if (proto_dec_init(&s->dec) != 0 ||
+	    broker_init(&s->broker, cfg->msg_max, park_wake) != 0) {
+		log_err("out of memory");
+		return -1;
+	}
+	s->base = server_base();
+	if (s->base == NULL) {
+		log_err("cannot create the event loop");
+		return -1;
+	}
+	if (server_listen(s, cfg->socket_path) != 0)
+		return -1;
+	s->accept_ev = event_new(s->base, s->listen_fd, EV_READ | EV_PERSIST, server_accept, s);
+	s->accept_retry_ev = evtimer_new(s->base, server_accept_resume, s);
+	s->sig_term = evsignal_new(s->base, SIGTERM, server_signal, s);
+	s->sig_int = evsignal_new(s->base, SIGINT, server_signal, s);
+	if (s->accept_ev == NULL || s->accept_retry_ev == NULL ||
+	    s->sig_term == NULL || s->sig_int == NULL) {
+		log_err("cannot set up events");
+		return -1;
+	}
+	event_add(s->accept_ev, NULL);
+	evsignal_add(s->sig_term, NULL);
+	evsignal_add(s->sig_int, NULL);
+	log_info("listening on %s (protocol %d, messages up to %zu bytes)",
+		 s->path, IPC_PROTO_VERSION, cfg->msg_max);
+	return 0;
+}
+
+/* Run until shut down. */
+int server_run(struct server *s)
+{
+	return event_base_dispatch(s->base) < 0 ? -1 : 0;
+}
+
+/* Free one event (NULL is fine). */
+static void server_event_free(struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+/* Free everything server_init made. */
+void server_fini(struct server *s)
+{
+	while (s->conns != NULL)
+		conn_close(s->conns);
+	if (s->broker.reg != NULL)
+		broker_fini(&s->broker, IPC_ESHUTDOWN);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	server_unlink(s);
+	server_event_free(&s->accept_ev);
+	server_event_free(&s->accept_retry_ev);
+	server_event_free(&s->sig_term);
+	server_event_free(&s->sig_int);
+	server_event_free(&s->shutdown_ev);
+	if (s->base != NULL) {
+		/* Run the deferred frees of closed connections. */
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
+		event_base_free(s->base);
+	}
+	pbuf_free(&s->out);
+	proto_dec_fini(&s->dec);
+}

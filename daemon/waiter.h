@@ -1,0 +1,39 @@
+/*
+ * waiter.h: a parked request, as the plain data structures (queue, pipe)
+ * see it. The I/O shell embeds a struct waiter in its own record (with the
+ * connection, request id and timer) and gets it back with container_of.
+ */
+#ifndef IPCD_WAITER_H
+#define IPCD_WAITER_H
+
+#include <stddef.h>
+
+struct qmsg;
+
+enum waiter_kind {
+	WAITER_GET = 1, /* waits for a message */
+	WAITER_PUT = 2, /* waits for room for w->msg */
+};
+
+struct waiter {
+	struct waiter *next, *prev; /* in the holder's FIFO of this kind */
+	void *holder;               /* the queue (or pipe) it is parked on; NULL when not parked */
+	enum waiter_kind kind;
+	struct qmsg *msg;           /* WAITER_PUT: the message to admit (owned while parked) */
+};
+
+/*
+ * Called by a holder when it completes a parked waiter; the waiter is
+ * already unlinked (w->holder == NULL) when this runs.
+ *  - WAITER_GET, status 0: m is the message, now owned by the callee.
+ *  - WAITER_PUT, status 0: w->msg was admitted (w->msg is NULL, m NULL).
+ *  - any kind, status != 0 (IPC_EDELETED, IPC_ESHUTDOWN, ...): nothing was
+ *    moved; a putter's message is still in w->msg, owned by the callee.
+ */
+typedef void (*waiter_wake_fn)(struct waiter *w, int status, struct qmsg *m);
+
+/* container_of for embedded structs. */
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#endif
