@@ -1,0 +1,601 @@
+/*
+ * client.c: libipcclient, one synchronous connection to ipcd.
+ *
+ * Every call encodes one request, sends it whole and reads frames until the
+ * reply carrying its id arrives. A fatal error (I/O, protocol) breaks the
+ * handle for good: the byte stream can no longer be trusted.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "client_int.h"
+
+/* Set the handle's last-error text, printf style. */
+__attribute__((format(printf, 2, 3)))
+static void client_seterr(struct ipc_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Record a fatal error: the handle refuses every later call. */
+static int client_fail(struct ipc_client *c, int code)
+{
+	c->broken = 1;
+	return code;
+}
+
+/* Record a fatal I/O error with the system's reason. */
+static int client_fail_errno(struct ipc_client *c, const char *what, int err)
+{
+	client_seterr(c, "%s: %s", what, strerror(err));
+	errno = err;
+	return client_fail(c, IPC_EIO);
+}
+
+/* Refuse a call on a broken handle; 0 when the handle is usable. */
+static int client_check(struct ipc_client *c)
+{
+	if (!c)
+		return IPC_EINVAL;
+	if (c->broken)
+		return IPC_EIO;
+	return 0;
+}
+
+/* Check a queue name before any round trip: 0 or IPC_ENAME. */
+static int client_check_name(struct ipc_client *c, const char *name)
+{
+	if (name && proto_name_valid(name, strnlen(name, IPC_NAME_MAX + 1)))
+		return 0;
+	client_seterr(c, "invalid name: 1-%d bytes of [A-Za-z0-9_.:@-], "
+		      "not starting with '.'", IPC_NAME_MAX);
+	return IPC_ENAME;
+}
+
+/* Check a timeout in milliseconds: 0 or IPC_EINVAL. */
+static int client_check_timeout(struct ipc_client *c, int timeout_ms)
+{
+	if (timeout_ms >= IPC_FOREVER)
+		return 0;
+	client_seterr(c, "invalid timeout %d ms", timeout_ms);
+	return IPC_EINVAL;
+}
+
+/* Send the whole tx buffer, riding out EINTR and short writes. */
+static int client_send_all(struct ipc_client *c)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < c->tx.len) {
+		n = send(c->fd, c->tx.data + off, c->tx.len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return client_fail_errno(c, "send", errno);
+		off += (size_t)n;
+	}
+	c->tx.len = 0;
+	return 0;
+}
+
+/* How many more bytes to ask for so the frame at the head of rx fits. */
+static size_t client_read_want(const struct ipc_client *c)
+{
+	const unsigned char *p = c->rx.data;
+	size_t total;
+
+	if (c->rx.len < PROTO_FRAME_HDR)
+		return CLIENT_READ_CHUNK;
+	/* proto_frame_peek() already bounded this length by PROTO_FRAME_MAX. */
+	total = PROTO_FRAME_HDR + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
+				   (size_t)p[2] << 8 | (size_t)p[3]);
+	if (total - c->rx.len > CLIENT_READ_CHUNK)
+		return total - c->rx.len;
+	return CLIENT_READ_CHUNK;
+}
+
+/* Read more bytes into rx: 0, or fatal on EOF, error or ENOMEM. */
+static int client_read_more(struct ipc_client *c)
+{
+	ssize_t n;
+
+	if (pbuf_reserve(&c->rx, client_read_want(c)))
+		return client_fail(c, IPC_ENOMEM);
+	do {
+		n = recv(c->fd, c->rx.data + c->rx.len, c->rx.cap - c->rx.len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return client_fail_errno(c, "recv", errno);
+	if (n == 0) {
+		client_seterr(c, "connection closed by the daemon");
+		errno = ECONNRESET;
+		return client_fail(c, IPC_EIO);
+	}
+	c->rx.len += (size_t)n;
+	return 0;
+}
+
+/* Wait for one whole frame at the head of rx; its length, or fatal. */
+static long client_read_frame(struct ipc_client *c)
+{
+	long flen;
+	int rc;
+
+	if (c->rx_done) {
+		pbuf_consume(&c->rx, c->rx_done);
+		c->rx_done = 0;
+	}
+	for (;;) {
+		flen = proto_frame_peek(c->rx.data, c->rx.len, PROTO_FRAME_MAX);
+		if (flen < 0) {
+			client_seterr(c, "bad frame length from the daemon");
+			return client_fail(c, IPC_EPROTO);
+		}
+		if (flen > 0)
+			return flen;
+		rc = client_read_more(c);
+		if (rc)
+			return rc;
+	}
+}
+
+/* The op of the pending request with this id, or 0 when none waits for it.
+ * The one place to grow into a table when requests are pipelined. */
+static uint32_t client_pending_op(const struct ipc_client *c, uint32_t id)
+{
+	return c->pending.id == id ? c->pending.op : 0;
+}
+
+/* Turn a reply's status into the call's result, keeping its text. */
+static int client_status(struct ipc_client *c, const struct proto_rep *rep)
+{
+	if (rep->status == 0)
+		return 0;
+	if (rep->detail && rep->detail_len)
+		client_seterr(c, "%.*s", (int)rep->detail_len, rep->detail);
+	else
+		client_seterr(c, "%s", proto_strerror(rep->status));
+	if (rep->status < 0)
+		return client_fail(c, rep->status);
+	return rep->status;
+}
+
+/* Decode the frame of length flen at the head of rx as a reply to a
+ * pending request: 0 or fatal. */
+static int client_decode(struct ipc_client *c, long flen, struct proto_rep *rep)
+{
+	const unsigned char *p = c->rx.data + PROTO_FRAME_HDR;
+	size_t n = (size_t)flen - PROTO_FRAME_HDR;
+	uint32_t op = c->pending.op;
+
+	c->rx_done = (size_t)flen;
+	memset(rep, 0, sizeof(*rep));
+	if (proto_dec_rep(&c->dec, p, n, op, rep)) {
+		client_seterr(c, "bad reply: %s", c->dec.err);
+		return client_fail(c, IPC_EPROTO);
+	}
+	if (client_pending_op(c, rep->id) != op && rep->status < 0) {
+		/* A fatal notice the daemon could not tie to a request (id 0,
+		 * say after a frame it could not parse): it closes next. */
+		client_status(c, rep);
+		return client_fail(c, rep->status);
+	}
+	if (client_pending_op(c, rep->id) != op) {
+		client_seterr(c, "reply to unknown request id %u",
+			      (unsigned)rep->id);
+		return client_fail(c, IPC_EPROTO);
+	}
+	return 0;
+}
+
+/* Next request id, never 0. */
+static uint32_t client_next_id(struct ipc_client *c)
+{
+	if (c->next_id == 0)
+		c->next_id = 1;
+	return c->next_id++;
+}
+
+/* Send req and wait for its reply in *rep (valid until the next call).
+ * 0 when a reply arrived, whatever its status; IPC_EINVAL when req cannot
+ * be encoded; else fatal. */
+static int client_call(struct ipc_client *c, struct proto_req *req,
+		       struct proto_rep *rep)
+{
+	long flen;
+	int rc;
+
+	req->id = client_next_id(c);
+	c->tx.len = 0;
+	rc = proto_enc_req(&c->tx, req);
+	if (rc == IPC_EINVAL) {
+		client_seterr(c, "request cannot be encoded");
+		return rc;
+	}
+	if (rc)
+		return client_fail(c, rc);
+	c->pending.id = req->id;
+	c->pending.op = req->op;
+	rc = client_send_all(c);
+	if (rc)
+		return rc;
+	flen = client_read_frame(c);
+	if (flen < 0)
+		return (int)flen;
+	rc = client_decode(c, flen, rep);
+	c->pending.id = 0;
+	c->pending.op = 0;
+	return rc;
+}
+
+/* Round trip then status: what most calls want. */
+static int client_request(struct ipc_client *c, struct proto_req *req,
+			  struct proto_rep *rep)
+{
+	int rc = client_call(c, req, rep);
+
+	return rc ? rc : client_status(c, rep);
+}
+
+/* Write the default socket path into buf; see ipcclient.h. */
+IPC_EXPORT char *ipc_default_socket(char *buf, size_t len)
+{
+	const char *env = getenv("IPCD_SOCKET");
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (!buf || len == 0)
+		return NULL;
+	if (env && *env)
+		n = snprintf(buf, len, "%s", env);
+	else if (dir && *dir)
+		n = snprintf(buf, len, "%s/ipcd.sock", dir);
+	else
+		n = snprintf(buf, len, "/run/ipcd/ipcd.sock");
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return buf;
+}
+
+/* A fresh handle with no socket yet, or NULL on ENOMEM. */
+static struct ipc_client *client_new(void)
+{
+	struct ipc_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = -1;
+	c->next_id = 1;
+	pbuf_init(&c->tx);
+	pbuf_init(&c->rx);
+	if (proto_dec_init(&c->dec)) {
+		free(c);
+		return NULL;
+	}
+	c->dec_ready = 1;
+	return c;
+}
+
+/* Open the Unix socket and connect it to path: 0 or IPC_ECONNECT. */
+static int client_open_socket(struct ipc_client *c, const char *path)
+{
+	struct sockaddr_un sa;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return IPC_ECONNECT;
+	}
+	strcpy(sa.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return IPC_ECONNECT;
+	do {
+		rc = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+	} while (rc < 0 && errno == EINTR);
+	return rc < 0 ? IPC_ECONNECT : 0;
+}
+
+/* Say HELLO and learn the daemon's message limit: 0 or fatal. */
+static int client_hello(struct ipc_client *c)
+{
+	struct proto_req req = { .op = PROTO_OP_HELLO,
+				 .version = IPC_PROTO_VERSION };
+	struct proto_rep rep;
+	int rc;
+
+	rc = client_call(c, &req, &rep);
+	if (rc)
+		return rc;
+	if (rep.status == IPC_EVERSION ||
+	    (rep.status == 0 && rep.version != IPC_PROTO_VERSION)) {
+		client_seterr(c, "daemon speaks protocol %u, we speak %d",
+			      (unsigned)rep.version, IPC_PROTO_VERSION);
+		return client_fail(c, IPC_EVERSION);
+	}
+	if (rep.status < 0)
+		return client_status(c, &rep);
+	if (rep.status) {
+		/* Refused (shutting down, too many clients): not connected. */
+		client_status(c, &rep);
+		errno = ECONNREFUSED;
+		return client_fail(c, IPC_ECONNECT);
+	}
+	if (rep.msg_max == 0 || rep.msg_max > IPC_MSG_MAX) {
+		client_seterr(c, "bad message limit %u", (unsigned)rep.msg_max);
+		return client_fail(c, IPC_EPROTO);
+	}
+	c->msg_max = rep.msg_max;
+	return 0;
+}
+
+/* Connect and handshake; see ipcclient.h. */
+IPC_EXPORT int ipc_connect(const char *path, ipc_client **out)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	struct ipc_client *c;
+	int rc, err;
+
+	if (!out)
+		return IPC_EINVAL;
+	*out = NULL;
+	if (!path && !(path = ipc_default_socket(buf, sizeof(buf)))) {
+		errno = ENAMETOOLONG;
+		return IPC_ECONNECT;
+	}
+	c = client_new();
+	if (!c)
+		return IPC_ENOMEM;
+	rc = client_open_socket(c, path);
+	if (!rc)
+		rc = client_hello(c);
+	if (rc) {
+		err = errno;
+		ipc_close(c);
+		errno = err;
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Close and free a handle; see ipcclient.h. */
+IPC_EXPORT void ipc_close(ipc_client *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	pbuf_free(&c->tx);
+	pbuf_free(&c->rx);
+	if (c->dec_ready)
+		proto_dec_fini(&c->dec);
+	free(c);
+}
+
+/* The handle's socket; see ipcclient.h. */
+IPC_EXPORT int ipc_fd(const ipc_client *c)
+{
+	return c ? c->fd : -1;
+}
+
+/* Map the public open flags onto the wire's: 0 or IPC_EINVAL. */
+static int client_open_flags(int flags, uint32_t *wire)
+{
+	if (flags & ~(IPC_OPEN_CREATE | IPC_OPEN_EXCL))
+		return IPC_EINVAL;
+	*wire = 0;
+	if (flags & IPC_OPEN_CREATE)
+		*wire |= PROTO_OPEN_CREATE;
+	if (flags & IPC_OPEN_EXCL)
+		*wire |= PROTO_OPEN_EXCL;
+	return 0;
+}
+
+/* Open or create a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
+			      long long maxsize, int flags, long long *actual)
+{
+	struct proto_req req = { .op = PROTO_OP_QOPEN, .maxsize = maxsize };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if (maxsize < IPC_MAXSIZE_ANY ||
+	    client_open_flags(flags, &req.flags)) {
+		client_seterr(c, "invalid maxsize or flags");
+		return IPC_EINVAL;
+	}
+	strcpy(req.name, name);
+	rc = client_request(c, &req, &rep);
+	if (!rc && actual)
+		*actual = rep.maxsize;
+	return rc;
+}
+
+/* Put one message; see ipcclient.h. */
+IPC_EXPORT int ipc_put(ipc_client *c, const char *name, const void *data,
+		       size_t len, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QPUT, .data = data,
+				 .data_len = len, .timeout_ms = timeout_ms };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (len > c->msg_max) {
+		client_seterr(c, "message of %zu bytes over the limit of %zu",
+			      len, c->msg_max);
+		return IPC_ETOOBIG;
+	}
+	if (!data && len) {
+		client_seterr(c, "no data");
+		return IPC_EINVAL;
+	}
+	if (!data)
+		req.data = (const unsigned char *)"";
+	strcpy(req.name, name);
+	return client_request(c, &req, &rep);
+}
+
+/* Get one message; see ipcclient.h. */
+IPC_EXPORT int ipc_get(ipc_client *c, const char *name, void **data,
+		       size_t *len, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QGET, .timeout_ms = timeout_ms };
+	struct proto_rep rep;
+	void *copy;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (!data || !len) {
+		client_seterr(c, "no place for the message");
+		return IPC_EINVAL;
+	}
+	strcpy(req.name, name);
+	rc = client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	copy = malloc(rep.data_len ? rep.data_len : 1);
+	if (!copy) {
+		/* The message left the queue: losing it breaks the contract. */
+		client_seterr(c, "out of memory for a %zu-byte message",
+			      rep.data_len);
+		return client_fail(c, IPC_ENOMEM);
+	}
+	if (rep.data_len)
+		memcpy(copy, rep.data, rep.data_len);
+	*data = copy;
+	*len = rep.data_len;
+	return 0;
+}
+
+/* Free library memory; see ipcclient.h. */
+IPC_EXPORT void ipc_free(void *p)
+{
+	free(p);
+}
+
+/* Copy a wire info into the public struct. */
+static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	snprintf(dst->name, sizeof(dst->name), "%s", src->name);
+	dst->kind = (int)src->kind;
+	dst->maxsize = src->maxsize;
+	dst->size = src->size;
+	dst->bytes = src->bytes;
+	dst->getters = src->getters;
+	dst->putters = src->putters;
+	dst->puts = src->puts;
+	dst->gets = src->gets;
+}
+
+/* Describe one queue or pipe; see ipcclient.h. */
+IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info)
+{
+	struct proto_req req = { .op = PROTO_OP_STAT };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if (!info) {
+		client_seterr(c, "no place for the info");
+		return IPC_EINVAL;
+	}
+	strcpy(req.name, name);
+	rc = client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	if (rep.ninfos != 1 || !rep.infos) {
+		client_seterr(c, "stat reply without one info");
+		return client_fail(c, IPC_EPROTO);
+	}
+	client_info_copy(info, &rep.infos[0]);
+	return 0;
+}
+
+/* Delete a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_delete(ipc_client *c, const char *name)
+{
+	struct proto_req req = { .op = PROTO_OP_QDEL };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	strcpy(req.name, name);
+	return client_request(c, &req, &rep);
+}
+
+/* List every queue and pipe; see ipcclient.h. */
+IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n)
+{
+	struct proto_req req = { .op = PROTO_OP_LIST };
+	struct proto_rep rep;
+	struct ipc_info *arr = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = client_check(c)))
+		return rc;
+	if (!infos || !n) {
+		client_seterr(c, "no place for the list");
+		return IPC_EINVAL;
+	}
+	rc = client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	if (rep.ninfos) {
+		arr = calloc(rep.ninfos, sizeof(*arr));
+		if (!arr) {
+			client_seterr(c, "out of memory for %zu entries",
+				      rep.ninfos);
+			return client_fail(c, IPC_ENOMEM);
+		}
+	}
+	for (i = 0; i < rep.ninfos; i++)
+		client_info_copy(&arr[i], &rep.infos[i]);
+	*infos = arr;
+	*n = rep.ninfos;
+	return 0;
+}
+
+/* The daemon's message limit; see ipcclient.h. */
+IPC_EXPORT size_t ipc_msg_max(const ipc_client *c)
+{
+	return c ? c->msg_max : 0;
+}
+
+/* The last failure's text; see ipcclient.h. */
+IPC_EXPORT const char *ipc_last_error(const ipc_client *c)
+{
+	if (!c)
+		return "no connection";
+	return c->err;
+}
+
+/* Text for a result code; see ipcclient.h. */
+IPC_EXPORT const char *ipc_strerror(int code)
+{
+	return proto_strerror(code);
+}

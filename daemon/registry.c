@@ -1,0 +1,211 @@
+/*
+ * registry.c: the namespace, a chained hash table (FNV-1a) from name to
+ * (kind, object). The bucket array doubles when the load passes 3/4, so
+ * lookups stay O(1) on average however many names there are.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc_defs.h"
+#include "registry.h"
+
+#define REGISTRY_MIN_BUCKETS 16
+
+struct rentry {
+	struct rentry *next;  /* in its bucket's chain */
+	uint64_t hash;
+	int kind;
+	void *obj;
+	char name[];
+};
+
+struct registry {
+	struct rentry **buckets;
+	size_t nbuckets;      /* a power of two */
+	size_t count;
+};
+
+/* FNV-1a, 64 bits, of a NUL-terminated name. */
+static uint64_t registry_hash(const char *name)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *name; name++) {
+		h ^= (unsigned char)*name;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The chain head where an entry of hash h lives. */
+static struct rentry **registry_bucket(const struct registry *r, uint64_t h)
+{
+	return &r->buckets[h & (r->nbuckets - 1)];
+}
+
+/* A new empty registry; NULL on ENOMEM. */
+struct registry *registry_new(void)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->nbuckets = REGISTRY_MIN_BUCKETS;
+	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+	if (!r->buckets) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Free the table and its entries (not the objects). */
+void registry_free(struct registry *r)
+{
+	struct rentry *e, *next;
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nbuckets; i++) {
+		for (e = r->buckets[i]; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	free(r->buckets);
+	free(r);
+}
+
+/* Double the bucket array; on ENOMEM keep the old one (slower, still right). */
+static void registry_grow(struct registry *r)
+{
+	size_t n = r->nbuckets * 2, i;
+	struct rentry **nb, *e, *next;
+
+	if (n > SIZE_MAX / sizeof(*nb))
+		return;
+	nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return;
+	for (i = 0; i < r->nbuckets; i++) {
+		for (e = r->buckets[i]; e; e = next) {
+			next = e->next;
+			e->next = nb[e->hash & (n - 1)];
+			nb[e->hash & (n - 1)] = e;
+		}
+	}
+	free(r->buckets);
+	r->buckets = nb;
+	r->nbuckets = n;
+}
+
+/* The entry named name (hash h), NULL when absent. */
+static struct rentry *registry_lookup(const struct registry *r,
+				      const char *name, uint64_t h)
+{
+	struct rentry *e;
+
+	for (e = *registry_bucket(r, h); e; e = e->next)
+		if (e->hash == h && strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+/* Add name -> (kind, obj): 0, IPC_EEXIST, IPC_ENAME or IPC_ENOMEM. */
+int registry_add(struct registry *r, const char *name, int kind, void *obj)
+{
+	size_t len = strnlen(name, IPC_NAME_MAX + 1);
+	struct rentry *e, **b;
+	uint64_t h;
+
+	if (len == 0 || len > IPC_NAME_MAX)
+		return IPC_ENAME;
+	h = registry_hash(name);
+	if (registry_lookup(r, name, h))
+		return IPC_EEXIST;
+	e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return IPC_ENOMEM;
+	memcpy(e->name, name, len + 1);
+	e->hash = h;
+	e->kind = kind;
+	e->obj = obj;
+	if (r->count + 1 > r->nbuckets / 4 * 3)
+		registry_grow(r);
+	b = registry_bucket(r, h);
+	e->next = *b;
+	*b = e;
+	r->count++;
+	return 0;
+}
+
+/* The object named name, its kind in *kind (if kind is not NULL); NULL when absent. */
+void *registry_find(const struct registry *r, const char *name, int *kind)
+{
+	struct rentry *e = registry_lookup(r, name, registry_hash(name));
+
+	if (!e)
+		return NULL;
+	if (kind)
+		*kind = e->kind;
+	return e->obj;
+}
+
+/* Remove name; returns its object or NULL when absent. */
+void *registry_remove(struct registry *r, const char *name)
+{
+	uint64_t h = registry_hash(name);
+	struct rentry **pp, *e;
+	void *obj;
+
+	for (pp = registry_bucket(r, h); (e = *pp); pp = &e->next) {
+		if (e->hash == h && strcmp(e->name, name) == 0) {
+			*pp = e->next;
+			obj = e->obj;
+			free(e);
+			r->count--;
+			return obj;
+		}
+	}
+	return NULL;
+}
+
+/* How many names are registered. */
+size_t registry_count(const struct registry *r)
+{
+	return r->count;
+}
+
+/* qsort order of entry pointers: by name. */
+static int registry_cmp(const void *a, const void *b)
+{
+	const struct rentry *ea = *(const struct rentry *const *)a;
+	const struct rentry *eb = *(const struct rentry *const *)b;
+
+	return strcmp(ea->name, eb->name);
+}
+
+/* Call fn for every entry in name order: 0, or IPC_ENOMEM. */
+int registry_walk(const struct registry *r,
+		  void (*fn)(const char *name, int kind, void *obj, void *arg),
+		  void *arg)
+{
+	struct rentry **all, *e;
+	size_t i, n = 0;
+
+	if (r->count == 0)
+		return 0;
+	all = malloc(r->count * sizeof(*all));
+	if (!all)
+		return IPC_ENOMEM;
+	for (i = 0; i < r->nbuckets; i++)
+		for (e = r->buckets[i]; e; e = e->next)
+			all[n++] = e;
+	qsort(all, n, sizeof(*all), registry_cmp);
+	for (i = 0; i < n; i++)
+		fn(all[i]->name, all[i]->kind, all[i]->obj, arg);
+	free(all);
+	return 0;
+}

@@ -1,0 +1,822 @@
+/*
+ * check_queue.c: unit tests of the daemon's plain data structures: qmsg,
+ * queue (with parked getters and putters) and registry. No socket.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc_defs.h"
+#include "qmsg.h"
+#include "queue.h"
+#include "registry.h"
+
+/* A test's parked request: a waiter plus what its wake callback saw. */
+struct tw {
+	struct waiter w;
+	int woken;                 /* times wake ran for it */
+	int status;
+	struct qmsg *got;          /* getter: the message handed over */
+	int seq;                   /* order in which it was woken (1-based) */
+	struct queue *q;           /* for hooks */
+	void (*hook)(struct tw *t);
+	void *arg;                 /* for hooks */
+};
+
+static int wake_seq;
+
+/* The wake callback every test queue uses: records and runs t->hook. */
+static void test_wake(struct waiter *w, int status, struct qmsg *m)
+{
+	struct tw *t = container_of(w, struct tw, w);
+
+	ck_assert_ptr_null(w->holder);
+	ck_assert_ptr_null(w->next);
+	ck_assert_ptr_null(w->prev);
+	if (w->kind == WAITER_PUT && status == 0)
+		ck_assert_ptr_null(w->msg);
+	if (w->kind == WAITER_PUT)
+		ck_assert_ptr_null(m);
+	if (status != 0)
+		ck_assert_ptr_null(m);
+	t->woken++;
+	t->status = status;
+	t->got = m;
+	t->seq = ++wake_seq;
+	if (t->hook)
+		t->hook(t);
+}
+
+/* A message holding the bytes of s (no NUL). */
+static struct qmsg *msg(const char *s)
+{
+	struct qmsg *m = qmsg_new(s, strlen(s));
+
+	ck_assert_ptr_nonnull(m);
+	return m;
+}
+
+/* Assert m holds exactly the bytes of s, then free it. */
+static void expect_msg(struct qmsg *m, const char *s)
+{
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->len, strlen(s));
+	ck_assert_mem_eq(m->data, s, m->len);
+	qmsg_free(m);
+}
+
+/* Get one message and assert its contents. */
+static void expect_get(struct queue *q, const char *s)
+{
+	struct qmsg *m = NULL;
+
+	ck_assert_int_eq(queue_get(q, &m), 0);
+	expect_msg(m, s);
+}
+
+/* Set up t as a waiter of kind (with m for putters) for q. */
+static void tw_init(struct tw *t, struct queue *q, enum waiter_kind kind,
+		    struct qmsg *m)
+{
+	memset(t, 0, sizeof(*t));
+	t->w.kind = kind;
+	t->w.msg = m;
+	t->q = q;
+}
+
+/* A fresh queue with the test callback. */
+static struct queue *newq(const char *name, size_t maxsize)
+{
+	struct queue *q = queue_new(name, maxsize, test_wake);
+
+	ck_assert_ptr_nonnull(q);
+	wake_seq = 0;
+	return q;
+}
+
+/* The current stats of q. */
+static struct queue_stats stats(const struct queue *q)
+{
+	struct queue_stats st;
+
+	memset(&st, 0xa5, sizeof(st));
+	queue_stats(q, &st);
+	return st;
+}
+
+START_TEST(test_qmsg_basic)
+{
+	struct qmsg *m = qmsg_new("hello", 5);
+	struct qmsg *z = qmsg_new(NULL, 0);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_null(m->next);
+	ck_assert_uint_eq(m->len, 5);
+	ck_assert_mem_eq(m->data, "hello", 5);
+	ck_assert_ptr_nonnull(z);
+	ck_assert_uint_eq(z->len, 0);
+	ck_assert_uint_eq(qmsg_footprint(0), sizeof(struct qmsg));
+	ck_assert_uint_eq(qmsg_footprint(100), sizeof(struct qmsg) + 100);
+	ck_assert_ptr_null(qmsg_new("x", SIZE_MAX));
+	qmsg_free(m);
+	qmsg_free(z);
+	qmsg_free(NULL);
+}
+END_TEST
+
+START_TEST(test_queue_new_name)
+{
+	char name[IPC_NAME_MAX + 2];
+	struct queue *q;
+
+	strcpy(name, "jobs");
+	q = newq(name, 7);
+	name[0] = 'X';
+	ck_assert_str_eq(queue_name(q), "jobs");
+	ck_assert_uint_eq(queue_maxsize(q), 7);
+	ck_assert_uint_eq(stats(q).maxsize, 7);
+	queue_free(q, IPC_EDELETED);
+
+	memset(name, 'a', IPC_NAME_MAX);
+	name[IPC_NAME_MAX] = '\0';
+	q = newq(name, 0);
+	ck_assert_str_eq(queue_name(q), name);
+	queue_free(q, IPC_EDELETED);
+	name[IPC_NAME_MAX] = 'a';
+	name[IPC_NAME_MAX + 1] = '\0';
+	ck_assert_ptr_null(queue_new(name, 0, test_wake));
+	ck_assert_ptr_null(queue_new("", 0, test_wake));
+	ck_assert_ptr_null(queue_new(NULL, 0, test_wake));
+	queue_free(NULL, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_fifo_order)
+{
+	struct queue *q = newq("fifo", 0);
+	char buf[16];
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(buf, sizeof(buf), "m%d", i);
+		ck_assert_int_eq(queue_put(q, msg(buf)), 0);
+	}
+	ck_assert_uint_eq(stats(q).size, 10);
+	for (i = 0; i < 10; i++) {
+		snprintf(buf, sizeof(buf), "m%d", i);
+		expect_get(q, buf);
+	}
+	ck_assert_uint_eq(stats(q).size, 0);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_unbounded)
+{
+	struct queue *q = newq("big", 0);
+	struct queue_stats st;
+	struct qmsg *m;
+	uint32_t i, v;
+
+	for (i = 0; i < 100000; i++)
+		ck_assert_int_eq(queue_put(q, qmsg_new(&i, sizeof(i))), 0);
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 100000);
+	ck_assert_uint_eq(st.bytes, 100000 * sizeof(i));
+	ck_assert_uint_eq(st.puts, 100000);
+	ck_assert_uint_eq(st.gets, 0);
+	for (i = 0; i < 50000; i++) {
+		ck_assert_int_eq(queue_get(q, &m), 0);
+		memcpy(&v, m->data, sizeof(v));
+		ck_assert_uint_eq(v, i);
+		qmsg_free(m);
+	}
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 50000);
+	ck_assert_uint_eq(st.gets, 50000);
+	/* The other half is freed by queue_free (valgrind checks). */
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_bounded_full)
+{
+	struct queue *q = newq("bounded", 3);
+	struct qmsg *extra = msg("d");
+
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);
+	ck_assert_int_eq(queue_put(q, extra), IPC_EFULL);
+	ck_assert_int_eq(queue_put(q, extra), IPC_EFULL);
+	ck_assert_uint_eq(stats(q).size, 3);
+	ck_assert_uint_eq(stats(q).puts, 3);
+	expect_get(q, "a");
+	ck_assert_int_eq(queue_put(q, extra), 0);
+	ck_assert_uint_eq(stats(q).size, 3);
+	expect_get(q, "b");
+	expect_get(q, "c");
+	expect_get(q, "d");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_get_empty)
+{
+	struct queue *q = newq("empty", 2);
+	struct qmsg *m = NULL;
+
+	ck_assert_int_eq(queue_get(q, &m), IPC_EEMPTY);
+	ck_assert_int_eq(queue_put(q, msg("x")), 0);
+	expect_get(q, "x");
+	ck_assert_int_eq(queue_get(q, &m), IPC_EEMPTY);
+	ck_assert_uint_eq(stats(q).gets, 1);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_getters_fifo)
+{
+	struct queue *q = newq("getters", 5);
+	struct queue_stats st;
+	struct tw g[3];
+	struct qmsg *m;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(queue_get(q, &m), IPC_EEMPTY);
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);
+		ck_assert_ptr_eq(g[i].w.holder, q);
+	}
+	ck_assert_uint_eq(stats(q).getters, 3);
+	ck_assert_int_eq(queue_put(q, msg("A")), 0);
+	ck_assert_int_eq(g[0].woken, 1);
+	ck_assert_int_eq(g[1].woken, 0);
+	ck_assert_uint_eq(stats(q).size, 0);
+	ck_assert_int_eq(queue_put(q, msg("B")), 0);
+	ck_assert_int_eq(queue_put(q, msg("C")), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(g[i].woken, 1);
+		ck_assert_int_eq(g[i].status, 0);
+		ck_assert_int_eq(g[i].seq, i + 1);
+		ck_assert_ptr_null(g[i].w.holder);
+	}
+	expect_msg(g[0].got, "A");
+	expect_msg(g[1].got, "B");
+	expect_msg(g[2].got, "C");
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_uint_eq(st.bytes, 0);
+	ck_assert_uint_eq(st.getters, 0);
+	ck_assert_uint_eq(st.puts, 3);
+	ck_assert_uint_eq(st.gets, 3);
+	/* No getter left: the next put is held. */
+	ck_assert_int_eq(queue_put(q, msg("D")), 0);
+	ck_assert_uint_eq(stats(q).size, 1);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_putters_fifo)
+{
+	struct queue *q = newq("putters", 2);
+	const char *names[] = { "C", "D", "E" };
+	struct queue_stats st;
+	struct tw p[3];
+	int i;
+
+	ck_assert_int_eq(queue_put(q, msg("A")), 0);
+	ck_assert_int_eq(queue_put(q, msg("B")), 0);
+	for (i = 0; i < 3; i++) {
+		struct qmsg *m = msg(names[i]);
+
+		ck_assert_int_eq(queue_put(q, m), IPC_EFULL);
+		tw_init(&p[i], q, WAITER_PUT, m);
+		queue_park(q, &p[i].w);
+	}
+	st = stats(q);
+	ck_assert_uint_eq(st.putters, 3);
+	ck_assert_uint_eq(st.size, 2);
+	ck_assert_uint_eq(st.puts, 2);
+
+	expect_get(q, "A");
+	ck_assert_int_eq(p[0].woken, 1);
+	ck_assert_int_eq(p[0].status, 0);
+	ck_assert_ptr_null(p[0].w.msg);
+	ck_assert_int_eq(p[1].woken, 0);
+	ck_assert_uint_eq(stats(q).size, 2);
+	ck_assert_uint_eq(stats(q).putters, 2);
+	expect_get(q, "B");
+	ck_assert_int_eq(p[1].woken, 1);
+	ck_assert_uint_eq(stats(q).size, 2);
+	expect_get(q, "C");
+	ck_assert_int_eq(p[2].woken, 1);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(p[i].seq, i + 1);
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 2);
+	ck_assert_uint_eq(st.putters, 0);
+	ck_assert_uint_eq(st.puts, 5);
+	ck_assert_uint_eq(st.gets, 3);
+	expect_get(q, "D");
+	expect_get(q, "E");
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_uint_eq(st.gets, 5);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_unpark_getter)
+{
+	struct queue *q = newq("ug", 0);
+	struct tw g[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);
+	}
+	queue_unpark(&g[1].w);         /* middle */
+	ck_assert_ptr_null(g[1].w.holder);
+	ck_assert_uint_eq(stats(q).getters, 2);
+	queue_unpark(&g[0].w);         /* head */
+	queue_unpark(&g[0].w);         /* not parked: no-op */
+	ck_assert_uint_eq(stats(q).getters, 1);
+	ck_assert_int_eq(queue_put(q, msg("x")), 0);
+	ck_assert_int_eq(g[0].woken, 0);
+	ck_assert_int_eq(g[1].woken, 0);
+	ck_assert_int_eq(g[2].woken, 1);
+	expect_msg(g[2].got, "x");
+	ck_assert_uint_eq(stats(q).getters, 0);
+	/* Re-park an unparked waiter, then unpark the only (head and tail). */
+	queue_park(q, &g[0].w);
+	queue_unpark(&g[0].w);
+	ck_assert_uint_eq(stats(q).getters, 0);
+	ck_assert_uint_eq(stats(q).gets, 1);
+	ck_assert_uint_eq(stats(q).puts, 1);
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(g[0].woken, 0);
+}
+END_TEST
+
+START_TEST(test_queue_unpark_putter)
+{
+	struct queue *q = newq("up", 1);
+	struct qmsg *mx = msg("xx"), *my = msg("yyy");
+	struct queue_stats st;
+	struct tw p[2];
+
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	tw_init(&p[0], q, WAITER_PUT, mx);
+	tw_init(&p[1], q, WAITER_PUT, my);
+	queue_park(q, &p[0].w);
+	queue_park(q, &p[1].w);
+	queue_unpark(&p[0].w);
+	ck_assert_ptr_eq(p[0].w.msg, mx);
+	ck_assert_ptr_null(p[0].w.holder);
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 1);
+	ck_assert_uint_eq(st.bytes, 1);
+	ck_assert_uint_eq(st.putters, 1);
+	ck_assert_uint_eq(st.puts, 1);
+	expect_get(q, "a");
+	ck_assert_int_eq(p[0].woken, 0);
+	ck_assert_int_eq(p[1].woken, 1);
+	expect_get(q, "yyy");
+	st = stats(q);
+	ck_assert_uint_eq(st.puts, 2);
+	ck_assert_uint_eq(st.gets, 2);
+	ck_assert_uint_eq(st.size, 0);
+	qmsg_free(p[0].w.msg);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_queue_free_wakes_all)
+{
+	struct queue *qg = newq("g", 0), *qp = newq("p", 1);
+	struct tw g[3], p[2];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], qg, WAITER_GET, NULL);
+		queue_park(qg, &g[i].w);
+	}
+	ck_assert_int_eq(queue_put(qp, msg("held")), 0);
+	tw_init(&p[0], qp, WAITER_PUT, msg("p0"));
+	tw_init(&p[1], qp, WAITER_PUT, msg("p1"));
+	queue_park(qp, &p[0].w);
+	queue_park(qp, &p[1].w);
+
+	wake_seq = 0;
+	queue_free(qg, IPC_EDELETED);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(g[i].woken, 1);
+		ck_assert_int_eq(g[i].status, IPC_EDELETED);
+		ck_assert_ptr_null(g[i].got);
+		ck_assert_int_eq(g[i].seq, i + 1);
+	}
+	wake_seq = 0;
+	queue_free(qp, IPC_ESHUTDOWN);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(p[i].woken, 1);
+		ck_assert_int_eq(p[i].status, IPC_ESHUTDOWN);
+		ck_assert_int_eq(p[i].seq, i + 1);
+		ck_assert_ptr_nonnull(p[i].w.msg);
+	}
+	/* Putters' messages are handed back; "held" was freed by queue_free. */
+	expect_msg(p[0].w.msg, "p0");
+	expect_msg(p[1].w.msg, "p1");
+}
+END_TEST
+
+/* Getter hook: put "B" on the same queue from inside wake. */
+static void hook_put_b(struct tw *t)
+{
+	ck_assert_int_eq(queue_put(t->q, msg("B")), 0);
+}
+
+/* Getter hook: park this waiter again (the queue is empty). */
+static void hook_repark(struct tw *t)
+{
+	expect_msg(t->got, "C");
+	t->got = NULL;
+	t->hook = NULL;
+	queue_park(t->q, &t->w);
+}
+
+START_TEST(test_queue_reenter_put)
+{
+	struct queue *q = newq("rp", 4);
+	struct queue_stats st;
+	struct tw g[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);
+	}
+	g[0].hook = hook_put_b;
+	ck_assert_int_eq(queue_put(q, msg("A")), 0);
+	ck_assert_int_eq(g[0].seq, 1);
+	ck_assert_int_eq(g[1].seq, 2);
+	ck_assert_int_eq(g[2].woken, 0);
+	expect_msg(g[0].got, "A");
+	expect_msg(g[1].got, "B");
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_uint_eq(st.getters, 1);
+	ck_assert_uint_eq(st.puts, 2);
+	ck_assert_uint_eq(st.gets, 2);
+
+	/* g[2] re-parks itself from its own wake: it lands behind nobody. */
+	g[2].hook = hook_repark;
+	ck_assert_int_eq(queue_put(q, msg("C")), 0);
+	ck_assert_ptr_eq(g[2].w.holder, q);
+	ck_assert_uint_eq(stats(q).getters, 1);
+	ck_assert_int_eq(queue_put(q, msg("D")), 0);
+	ck_assert_int_eq(g[2].woken, 2);
+	expect_msg(g[2].got, "D");
+	st = stats(q);
+	ck_assert_uint_eq(st.getters, 0);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_uint_eq(st.puts, 4);
+	ck_assert_uint_eq(st.gets, 4);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* Putter hook: get from the same queue inside wake, keeping the message. */
+static void hook_get(struct tw *t)
+{
+	struct qmsg **out = t->arg;
+
+	ck_assert_int_eq(queue_get(t->q, out), 0);
+}
+
+START_TEST(test_queue_reenter_get)
+{
+	struct queue *q = newq("rg", 2);
+	const char *names[] = { "C", "D", "E" };
+	struct qmsg *inner = NULL;
+	struct queue_stats st;
+	struct tw p[3];
+	int i;
+
+	ck_assert_int_eq(queue_put(q, msg("A")), 0);
+	ck_assert_int_eq(queue_put(q, msg("B")), 0);
+	for (i = 0; i < 3; i++) {
+		tw_init(&p[i], q, WAITER_PUT, msg(names[i]));
+		queue_park(q, &p[i].w);
+	}
+	p[0].hook = hook_get;
+	p[0].arg = &inner;
+	expect_get(q, "A");            /* admits C; the hook gets B, admits D */
+	expect_msg(inner, "B");
+	ck_assert_int_eq(p[0].seq, 1);
+	ck_assert_int_eq(p[1].seq, 2);
+	ck_assert_int_eq(p[2].woken, 0);
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 2);
+	ck_assert_uint_eq(st.bytes, 2);
+	ck_assert_uint_eq(st.putters, 1);
+	ck_assert_uint_eq(st.puts, 4);
+	ck_assert_uint_eq(st.gets, 2);
+	expect_get(q, "C");
+	ck_assert_int_eq(p[2].woken, 1);
+	expect_get(q, "D");
+	expect_get(q, "E");
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_uint_eq(st.puts, 5);
+	ck_assert_uint_eq(st.gets, 5);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* Free hook: unpark the waiter in t->arg and put on the dying queue. */
+static void hook_free_reenter(struct tw *t)
+{
+	struct tw *other = t->arg;
+
+	queue_unpark(&other->w);
+	ck_assert_int_eq(queue_put(t->q, msg("late")), 0);
+}
+
+START_TEST(test_queue_free_reenter)
+{
+	struct queue *q = newq("fr", 0);
+	struct tw g[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);
+	}
+	g[0].hook = hook_free_reenter;
+	g[0].arg = &g[2];
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(g[0].woken, 1);
+	ck_assert_int_eq(g[0].status, IPC_EDELETED);
+	/* The late put is not handed to g[1]: it is failed like the rest. */
+	ck_assert_int_eq(g[1].woken, 1);
+	ck_assert_int_eq(g[1].status, IPC_EDELETED);
+	ck_assert_ptr_null(g[1].got);
+	/* Unparked from a callback: never woken. */
+	ck_assert_int_eq(g[2].woken, 0);
+	ck_assert_ptr_null(g[2].w.holder);
+}
+END_TEST
+
+START_TEST(test_queue_stats_bytes)
+{
+	struct queue *q = newq("stats", 0);
+	struct queue_stats st;
+	struct tw g;
+
+	st = stats(q);
+	ck_assert_uint_eq(st.maxsize, 0);
+	ck_assert_uint_eq(st.size, 0);
+	ck_assert_uint_eq(st.bytes, 0);
+	ck_assert_uint_eq(st.getters, 0);
+	ck_assert_uint_eq(st.putters, 0);
+	ck_assert_uint_eq(st.puts, 0);
+	ck_assert_uint_eq(st.gets, 0);
+	ck_assert_int_eq(queue_put(q, msg("abc")), 0);
+	ck_assert_int_eq(queue_put(q, msg("defgh")), 0);
+	ck_assert_int_eq(queue_put(q, msg("")), 0);
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 3);
+	ck_assert_uint_eq(st.bytes, 8);
+	expect_get(q, "abc");
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 2);
+	ck_assert_uint_eq(st.bytes, 5);
+	ck_assert_uint_eq(st.puts, 3);
+	ck_assert_uint_eq(st.gets, 1);
+	expect_get(q, "defgh");
+	expect_get(q, "");
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	st = stats(q);
+	ck_assert_uint_eq(st.getters, 1);
+	ck_assert_uint_eq(st.bytes, 0);
+	queue_unpark(&g.w);
+	ck_assert_uint_eq(stats(q).getters, 0);
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(g.woken, 0);
+}
+END_TEST
+
+START_TEST(test_queue_zero_byte)
+{
+	struct queue *q = newq("zero", 1);
+	struct qmsg *m = NULL;
+	struct tw g, p;
+
+	ck_assert_int_eq(queue_put(q, qmsg_new(NULL, 0)), 0);
+	ck_assert_uint_eq(stats(q).size, 1);
+	ck_assert_uint_eq(stats(q).bytes, 0);
+	tw_init(&p, q, WAITER_PUT, qmsg_new(NULL, 0));
+	ck_assert_int_eq(queue_put(q, p.w.msg), IPC_EFULL);
+	queue_park(q, &p.w);
+	ck_assert_int_eq(queue_get(q, &m), 0);
+	ck_assert_uint_eq(m->len, 0);
+	qmsg_free(m);
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_int_eq(queue_get(q, &m), 0);
+	ck_assert_uint_eq(m->len, 0);
+	qmsg_free(m);
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	ck_assert_int_eq(queue_put(q, qmsg_new(NULL, 0)), 0);
+	ck_assert_int_eq(g.woken, 1);
+	ck_assert_uint_eq(g.got->len, 0);
+	qmsg_free(g.got);
+	ck_assert_uint_eq(stats(q).puts, 3);
+	ck_assert_uint_eq(stats(q).gets, 3);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_registry_basic)
+{
+	struct registry *r = registry_new();
+	char name[IPC_NAME_MAX + 2];
+	int a, b, kind = 0;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(registry_count(r), 0);
+	ck_assert_ptr_null(registry_find(r, "jobs", &kind));
+	strcpy(name, "jobs");
+	ck_assert_int_eq(registry_add(r, name, IPC_KIND_QUEUE, &a), 0);
+	name[0] = 'X';                 /* the registry holds a copy */
+	ck_assert_int_eq(registry_add(r, "jobs", IPC_KIND_PIPE, &b), IPC_EEXIST);
+	ck_assert_int_eq(registry_add(r, "pipe1", IPC_KIND_PIPE, &b), 0);
+	ck_assert_uint_eq(registry_count(r), 2);
+	ck_assert_ptr_eq(registry_find(r, "jobs", &kind), &a);
+	ck_assert_int_eq(kind, IPC_KIND_QUEUE);
+	ck_assert_ptr_eq(registry_find(r, "pipe1", &kind), &b);
+	ck_assert_int_eq(kind, IPC_KIND_PIPE);
+	ck_assert_ptr_eq(registry_find(r, "pipe1", NULL), &b);
+	ck_assert_ptr_null(registry_find(r, "Xobs", NULL));
+	ck_assert_ptr_null(registry_find(r, "job", NULL));
+	ck_assert_ptr_eq(registry_remove(r, "jobs"), &a);
+	ck_assert_ptr_null(registry_remove(r, "jobs"));
+	ck_assert_ptr_null(registry_find(r, "jobs", NULL));
+	ck_assert_uint_eq(registry_count(r), 1);
+	ck_assert_int_eq(registry_add(r, "jobs", IPC_KIND_PIPE, &b), 0);
+	ck_assert_ptr_eq(registry_find(r, "jobs", &kind), &b);
+	ck_assert_int_eq(kind, IPC_KIND_PIPE);
+
+	ck_assert_int_eq(registry_add(r, "", IPC_KIND_QUEUE, &a), IPC_ENAME);
+	memset(name, 'n', IPC_NAME_MAX + 1);
+	name[IPC_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(registry_add(r, name, IPC_KIND_QUEUE, &a), IPC_ENAME);
+	name[IPC_NAME_MAX] = '\0';
+	ck_assert_int_eq(registry_add(r, name, IPC_KIND_QUEUE, &a), 0);
+	ck_assert_ptr_eq(registry_find(r, name, NULL), &a);
+	ck_assert_uint_eq(registry_count(r), 3);
+	registry_free(r);              /* entries left: freed, objects not */
+	registry_free(NULL);
+}
+END_TEST
+
+/* The object stored for name number i (never NULL). */
+static void *obj_of(size_t i)
+{
+	return (void *)(uintptr_t)(i + 1);
+}
+
+START_TEST(test_registry_many)
+{
+	struct registry *r = registry_new();
+	char name[32];
+	size_t i, n = 20000;
+	int kind;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "q.%zu", i);
+		ck_assert_int_eq(registry_add(r, name, 1 + (int)(i % 2), obj_of(i)), 0);
+	}
+	ck_assert_uint_eq(registry_count(r), n);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "q.%zu", i);
+		ck_assert_ptr_eq(registry_find(r, name, &kind), obj_of(i));
+		ck_assert_int_eq(kind, 1 + (int)(i % 2));
+		ck_assert_int_eq(registry_add(r, name, 1, NULL), IPC_EEXIST);
+	}
+	for (i = 0; i < n; i += 2) {
+		snprintf(name, sizeof(name), "q.%zu", i);
+		ck_assert_ptr_eq(registry_remove(r, name), obj_of(i));
+	}
+	ck_assert_uint_eq(registry_count(r), n / 2);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "q.%zu", i);
+		if (i % 2)
+			ck_assert_ptr_eq(registry_find(r, name, NULL), obj_of(i));
+		else
+			ck_assert_ptr_null(registry_find(r, name, NULL));
+	}
+	ck_assert_ptr_null(registry_find(r, "q.20000", NULL));
+	registry_free(r);
+}
+END_TEST
+
+/* What a walk saw. */
+struct walk_log {
+	char names[64][16];
+	int kinds[64];
+	void *objs[64];
+	size_t n;
+};
+
+/* registry_walk callback: append the entry to the log. */
+static void walk_collect(const char *name, int kind, void *obj, void *arg)
+{
+	struct walk_log *log = arg;
+
+	ck_assert_uint_lt(log->n, 64);
+	ck_assert_uint_lt(strlen(name), sizeof(log->names[0]));
+	strcpy(log->names[log->n], name);
+	log->kinds[log->n] = kind;
+	log->objs[log->n] = obj;
+	log->n++;
+}
+
+START_TEST(test_registry_walk)
+{
+	const char *in[] = { "pear", "apple", "zeta", "Alpha", "b", "apples",
+			     "a.1", "a-1", "m@x" };
+	const char *sorted[] = { "Alpha", "a-1", "a.1", "apple", "apples",
+				 "b", "m@x", "pear", "zeta" };
+	size_t n = sizeof(in) / sizeof(in[0]), i, j;
+	struct registry *r = registry_new();
+	struct walk_log log;
+
+	memset(&log, 0, sizeof(log));
+	ck_assert_int_eq(registry_walk(r, walk_collect, &log), 0);
+	ck_assert_uint_eq(log.n, 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(registry_add(r, in[i], 1 + (int)(i % 2),
+					      obj_of(i)), 0);
+	ck_assert_int_eq(registry_walk(r, walk_collect, &log), 0);
+	ck_assert_uint_eq(log.n, n);
+	ck_assert_uint_eq(registry_count(r), n);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(log.names[i], sorted[i]);
+		for (j = 0; strcmp(in[j], sorted[i]); j++)
+			;
+		ck_assert_int_eq(log.kinds[i], 1 + (int)(j % 2));
+		ck_assert_ptr_eq(log.objs[i], obj_of(j));
+	}
+	registry_free(r);
+}
+END_TEST
+
+/* The suite: qmsg, queue and registry cases. */
+static Suite *queue_suite(void)
+{
+	Suite *s = suite_create("queue");
+	TCase *tq = tcase_create("queue");
+	TCase *tr = tcase_create("registry");
+
+	tcase_add_test(tq, test_qmsg_basic);
+	tcase_add_test(tq, test_queue_new_name);
+	tcase_add_test(tq, test_queue_fifo_order);
+	tcase_add_test(tq, test_queue_unbounded);
+	tcase_add_test(tq, test_queue_bounded_full);
+	tcase_add_test(tq, test_queue_get_empty);
+	tcase_add_test(tq, test_queue_getters_fifo);
+	tcase_add_test(tq, test_queue_putters_fifo);
+	tcase_add_test(tq, test_queue_unpark_getter);
+	tcase_add_test(tq, test_queue_unpark_putter);
+	tcase_add_test(tq, test_queue_free_wakes_all);
+	tcase_add_test(tq, test_queue_reenter_put);
+	tcase_add_test(tq, test_queue_reenter_get);
+	tcase_add_test(tq, test_queue_free_reenter);
+	tcase_add_test(tq, test_queue_stats_bytes);
+	tcase_add_test(tq, test_queue_zero_byte);
+	tcase_add_test(tr, test_registry_basic);
+	tcase_add_test(tr, test_registry_many);
+	tcase_add_test(tr, test_registry_walk);
+	suite_add_tcase(s, tq);
+	suite_add_tcase(s, tr);
+	return s;
+}
+
+/* Run the suite; exit status 0 when every case passed. */
+int main(void)
+{
+	SRunner *sr = srunner_create(queue_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
