@@ -1,0 +1,573 @@
+/*
+ * decode.c: strict, typed decoding of request and reply payloads.
+ *
+ * Every payload is first bounded by proto_check_items(), then unpacked by
+ * msgpack-c into the decoder's reused zone (str and bin objects point into
+ * the payload, nothing is copied), then each field is checked for its type
+ * and range. Type and shape errors are IPC_EPROTO; a well-formed request
+ * with a bad value (name, range, size) gets the value's own code so the
+ * daemon can answer it and keep the connection.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+
+enum dec_int_result { DEC_INT_OK, DEC_INT_TYPE, DEC_INT_RANGE };
+
+/* A request being decoded. */
+struct rctx {
+	struct proto_dec *d;
+	struct proto_req *r;
+	const msgpack_object *a;  /* the request array's elements */
+	size_t msg_max;
+	int soft;                 /* first value error (IPC_ENAME, ...), or 0 */
+};
+
+/* A reply being decoded. */
+struct pctx {
+	struct proto_dec *d;
+	struct proto_rep *r;
+	const msgpack_object *a;  /* the reply array's elements */
+};
+
+/* Set up a decoder. */
+int proto_dec_init(struct proto_dec *d)
+{
+	d->err[0] = '\0';
+	return msgpack_zone_init(&d->zone, 4096) ? 0 : IPC_ENOMEM;
+}
+
+/* Tear down a decoder. */
+void proto_dec_fini(struct proto_dec *d)
+{
+	msgpack_zone_destroy(&d->zone);
+}
+
+/* Say why decoding failed; returns code. */
+static int dec_fail(struct proto_dec *d, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Note a value error (the first one wins) and let type checking go on. */
+static void dec_soft(struct rctx *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->soft)
+		return;
+	c->soft = code;
+	va_start(ap, fmt);
+	vsnprintf(c->d->err, sizeof(c->d->err), fmt, ap);
+	va_end(ap);
+}
+
+/* A signed integer object within [min, max] (max >= 0). */
+static int dec_int(const msgpack_object *o, int64_t min, int64_t max,
+		   int64_t *out)
+{
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		if (o->via.u64 > (uint64_t)max)
+			return DEC_INT_RANGE;
+		*out = (int64_t)o->via.u64;
+		return DEC_INT_OK;
+	}
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		if (o->via.i64 < min)
+			return DEC_INT_RANGE;
+		*out = o->via.i64;
+		return DEC_INT_OK;
+	}
+	return DEC_INT_TYPE;
+}
+
+/* An unsigned integer object at most max. */
+static int dec_uint(const msgpack_object *o, uint64_t max, uint64_t *out)
+{
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return DEC_INT_RANGE;
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return DEC_INT_TYPE;
+	if (o->via.u64 > max)
+		return DEC_INT_RANGE;
+	*out = o->via.u64;
+	return DEC_INT_OK;
+}
+
+/* Bound, then unpack one payload into the zone. */
+static int dec_unpack(struct proto_dec *d, const unsigned char *p, size_t n,
+		      size_t max_items, msgpack_object *top)
+{
+	msgpack_unpack_return ret;
+	size_t off = 0;
+
+	d->err[0] = '\0';
+	if (proto_check_items(p, n, PROTO_DEPTH_MAX, max_items, d->err,
+			      sizeof(d->err)))
+		return IPC_EPROTO;
+	msgpack_zone_clear(&d->zone);
+	ret = msgpack_unpack((const char *)p, n, &off, &d->zone, top);
+	if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+		return dec_fail(d, IPC_ENOMEM, "out of memory decoding a frame");
+	if (ret != MSGPACK_UNPACK_SUCCESS || off != n)
+		return dec_fail(d, IPC_EPROTO, "msgpack-c rejected the frame (%d)",
+				(int)ret);
+	return 0;
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+/* Element i: the queue name, a valid str copied into r->name. */
+static int req_name(struct rctx *c, unsigned i)
+{
+	const msgpack_object *o = &c->a[i];
+
+	if (o->type != MSGPACK_OBJECT_STR)
+		return dec_fail(c->d, IPC_EPROTO, "field 'name' must be a str");
+	if (!proto_name_valid(o->via.str.ptr, o->via.str.size)) {
+		dec_soft(c, IPC_ENAME, "invalid name (%lu bytes)",
+			 (unsigned long)o->via.str.size);
+		return 0;
+	}
+	memcpy(c->r->name, o->via.str.ptr, o->via.str.size);
+	c->r->name[o->via.str.size] = '\0';
+	return 0;
+}
+
+/* Element i: an integer >= -1 (timeout or maxsize). */
+static int req_int(struct rctx *c, unsigned i, const char *what, int64_t *out)
+{
+	int64_t v = 0;
+	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
+
+	if (rc == DEC_INT_TYPE)
+		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
+				what);
+	if (rc != DEC_INT_OK || v < -1)
+		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= -1)", what);
+	else
+		*out = v;
+	return 0;
+}
+
+/* Element i: an unsigned 32-bit integer with no bit outside mask. */
+static int req_u32(struct rctx *c, unsigned i, const char *what,
+		   uint32_t mask, uint32_t *out)
+{
+	uint64_t v = 0;
+	int rc = dec_uint(&c->a[i], UINT32_MAX, &v);
+
+	if (rc == DEC_INT_TYPE)
+		return dec_fail(c->d, IPC_EPROTO,
+				"field '%s' must be an unsigned integer", what);
+	if (rc != DEC_INT_OK || (v & ~(uint64_t)mask))
+		dec_soft(c, IPC_EINVAL, "%s out of range", what);
+	else
+		*out = (uint32_t)v;
+	return 0;
+}
+
+/* Element i: the message payload, a bin of at most msg_max bytes. */
+static int req_data(struct rctx *c, unsigned i)
+{
+	const msgpack_object *o = &c->a[i];
+
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be a bin");
+	c->r->data = (const unsigned char *)o->via.bin.ptr;
+	c->r->data_len = o->via.bin.size;
+	if (c->r->data_len > c->msg_max)
+		dec_soft(c, IPC_ETOOBIG, "payload of %lu bytes over the %lu byte limit",
+			 (unsigned long)c->r->data_len, (unsigned long)c->msg_max);
+	return 0;
+}
+
+/* [1, id, version] */
+static int req_hello(struct rctx *c)
+{
+	return req_u32(c, 2, "version", UINT32_MAX, &c->r->version);
+}
+
+/* [2, id, name, maxsize, flags] */
+static int req_qopen(struct rctx *c)
+{
+	if (req_name(c, 2) || req_int(c, 3, "maxsize", &c->r->maxsize))
+		return IPC_EPROTO;
+	return req_u32(c, 4, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
+		       &c->r->flags);
+}
+
+/* [3, id, name, data, timeout] */
+static int req_qput(struct rctx *c)
+{
+	if (req_name(c, 2) || req_data(c, 3))
+		return IPC_EPROTO;
+	return req_int(c, 4, "timeout", &c->r->timeout_ms);
+}
+
+/* [4, id, name, timeout] */
+static int req_qget(struct rctx *c)
+{
+	if (req_name(c, 2))
+		return IPC_EPROTO;
+	return req_int(c, 3, "timeout", &c->r->timeout_ms);
+}
+
+/* [5, id, name] and [6, id, name] */
+static int req_name_only(struct rctx *c)
+{
+	return req_name(c, 2);
+}
+
+/* [7, id] */
+static int req_none(struct rctx *c)
+{
+	return 0;
+}
+
+/* The shape of each request, by op. */
+static const struct req_op {
+	unsigned count;
+	int (*args)(struct rctx *c);
+} req_ops[PROTO_OP__MAX] = {
+	[PROTO_OP_HELLO] = { 3, req_hello },
+	[PROTO_OP_QOPEN] = { 5, req_qopen },
+	[PROTO_OP_QPUT] = { 5, req_qput },
+	[PROTO_OP_QGET] = { 4, req_qget },
+	[PROTO_OP_STAT] = { 3, req_name_only },
+	[PROTO_OP_QDEL] = { 3, req_name_only },
+	[PROTO_OP_LIST] = { 2, req_none },
+};
+
+/* The request array, its id (read first, for the error reply) and op. */
+static int req_head(struct rctx *c, const msgpack_object *top)
+{
+	const msgpack_object *op;
+	uint64_t v = 0;
+	uint32_t n;
+
+	if (top->type != MSGPACK_OBJECT_ARRAY)
+		return dec_fail(c->d, IPC_EPROTO, "request is not an array");
+	n = top->via.array.size;
+	c->a = top->via.array.ptr;
+	if (n < 2)
+		return dec_fail(c->d, IPC_EPROTO,
+				"request has %lu elements, at least 2 needed",
+				(unsigned long)n);
+	if (dec_uint(&c->a[1], UINT32_MAX, &v) != DEC_INT_OK)
+		return dec_fail(c->d, IPC_EPROTO,
+				"id must be an unsigned 32-bit integer");
+	c->r->id = (uint32_t)v;
+	op = &c->a[0];
+	if (op->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		return dec_fail(c->d, IPC_EPROTO, "unknown op %lld",
+				(long long)op->via.i64);
+	if (op->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return dec_fail(c->d, IPC_EPROTO, "op must be an integer");
+	if (op->via.u64 == 0 || op->via.u64 >= PROTO_OP__MAX)
+		return dec_fail(c->d, IPC_EPROTO, "unknown op %llu",
+				(unsigned long long)op->via.u64);
+	c->r->op = (uint32_t)op->via.u64;
+	if (n != req_ops[c->r->op].count)
+		return dec_fail(c->d, IPC_EPROTO,
+				"op %lu request has %lu elements, %u expected",
+				(unsigned long)c->r->op, (unsigned long)n,
+				req_ops[c->r->op].count);
+	return 0;
+}
+
+/* Decode a request payload. */
+int proto_dec_req(struct proto_dec *d, const unsigned char *p, size_t n,
+		  size_t msg_max, struct proto_req *r)
+{
+	struct rctx c = { d, r, NULL, msg_max, 0 };
+	msgpack_object top;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = dec_unpack(d, p, n, PROTO_REQ_ITEMS_MAX, &top);
+	if (rc == 0)
+		rc = req_head(&c, &top);
+	if (rc == 0)
+		rc = req_ops[r->op].args(&c);
+	return rc ? rc : c.soft;
+}
+
+/* --- replies ------------------------------------------------------------- */
+
+/* A reply integer in [min, max] (max >= 0), or IPC_EPROTO naming it. */
+static int rep_int(struct pctx *c, const msgpack_object *o, const char *what,
+		   int64_t min, int64_t max, int64_t *out)
+{
+	if (dec_int(o, min, max, out) != DEC_INT_OK)
+		return dec_fail(c->d, IPC_EPROTO, "reply field '%s' is not a "
+				"valid integer", what);
+	return 0;
+}
+
+/* A reply unsigned integer at most max, or IPC_EPROTO naming it. */
+static int rep_uint(struct pctx *c, const msgpack_object *o, const char *what,
+		    uint64_t max, uint64_t *out)
+{
+	if (dec_uint(o, max, out) != DEC_INT_OK)
+		return dec_fail(c->d, IPC_EPROTO, "reply field '%s' is not a "
+				"valid unsigned integer", what);
+	return 0;
+}
+
+enum info_type { INFO_NAME, INFO_U32, INFO_I64, INFO_U64 };
+
+/* The known keys of an info map and where they go. */
+static const struct info_field {
+	const char *key;
+	unsigned char type;
+	size_t off;
+} info_fields[] = {
+	{ "name", INFO_NAME, offsetof(struct proto_info, name) },
+	{ "kind", INFO_U32, offsetof(struct proto_info, kind) },
+	{ "maxsize", INFO_I64, offsetof(struct proto_info, maxsize) },
+	{ "size", INFO_U64, offsetof(struct proto_info, size) },
+	{ "bytes", INFO_U64, offsetof(struct proto_info, bytes) },
+	{ "getters", INFO_U32, offsetof(struct proto_info, getters) },
+	{ "putters", INFO_U32, offsetof(struct proto_info, putters) },
+	{ "puts", INFO_U64, offsetof(struct proto_info, puts) },
+	{ "gets", INFO_U64, offsetof(struct proto_info, gets) },
+};
+
+/* The known field named by a str key, or NULL. */
+static const struct info_field *info_find(const msgpack_object_str *k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(info_fields) / sizeof(info_fields[0]); i++)
+		if (strlen(info_fields[i].key) == k->size &&
+		    memcmp(info_fields[i].key, k->ptr, k->size) == 0)
+			return &info_fields[i];
+	return NULL;
+}
+
+/* Store the value of one known info field. */
+static int info_value(struct pctx *c, const struct info_field *f,
+		      const msgpack_object *o, struct proto_info *in)
+{
+	char *dst = (char *)in + f->off;
+	uint64_t u = 0;
+	int64_t i = 0;
+
+	switch (f->type) {
+	case INFO_NAME:
+		if (o->type != MSGPACK_OBJECT_STR ||
+		    !proto_name_valid(o->via.str.ptr, o->via.str.size))
+			return dec_fail(c->d, IPC_EPROTO, "info has an invalid name");
+		memcpy(dst, o->via.str.ptr, o->via.str.size);
+		dst[o->via.str.size] = '\0';
+		return 0;
+	case INFO_U32:
+		if (rep_uint(c, o, f->key, UINT32_MAX, &u))
+			return IPC_EPROTO;
+		*(uint32_t *)dst = (uint32_t)u;
+		return 0;
+	case INFO_I64:
+		if (rep_int(c, o, f->key, INT64_MIN, INT64_MAX, &i))
+			return IPC_EPROTO;
+		*(int64_t *)dst = i;
+		return 0;
+	default:
+		if (rep_uint(c, o, f->key, UINT64_MAX, &u))
+			return IPC_EPROTO;
+		*(uint64_t *)dst = u;
+		return 0;
+	}
+}
+
+/* One info map; unknown keys are skipped, missing ones stay 0. */
+static int rep_info(struct pctx *c, const msgpack_object *o,
+		    struct proto_info *in)
+{
+	const msgpack_object_kv *kv;
+	const struct info_field *f;
+	uint32_t i;
+
+	memset(in, 0, sizeof(*in));
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return dec_fail(c->d, IPC_EPROTO, "info is not a map");
+	for (i = 0; i < o->via.map.size; i++) {
+		kv = &o->via.map.ptr[i];
+		if (kv->key.type != MSGPACK_OBJECT_STR)
+			return dec_fail(c->d, IPC_EPROTO, "info key is not a str");
+		f = info_find(&kv->key.via.str);
+		if (f != NULL && info_value(c, f, &kv->val, in))
+			return IPC_EPROTO;
+	}
+	return 0;
+}
+
+/* n infos allocated from the zone (NULL for none). */
+static int rep_alloc_infos(struct pctx *c, size_t n)
+{
+	struct proto_info *in;
+
+	c->r->ninfos = n;
+	if (n == 0)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*in))
+		return dec_fail(c->d, IPC_EPROTO, "too many infos");
+	in = msgpack_zone_malloc(&c->d->zone, n * sizeof(*in));
+	if (in == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding infos");
+	c->r->infos = in;
+	return 0;
+}
+
+/* [id, 0, version, msg_max] */
+static int rep_hello(struct pctx *c)
+{
+	uint64_t v = 0, m = 0;
+
+	if (rep_uint(c, &c->a[2], "version", UINT32_MAX, &v) ||
+	    rep_uint(c, &c->a[3], "msg_max", UINT32_MAX, &m))
+		return IPC_EPROTO;
+	c->r->version = (uint32_t)v;
+	c->r->msg_max = (uint32_t)m;
+	return 0;
+}
+
+/* [id, 0, maxsize] */
+static int rep_qopen(struct pctx *c)
+{
+	return rep_int(c, &c->a[2], "maxsize", INT64_MIN, INT64_MAX,
+		       &c->r->maxsize);
+}
+
+/* [id, 0, data] */
+static int rep_qget(struct pctx *c)
+{
+	const msgpack_object *o = &c->a[2];
+
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return dec_fail(c->d, IPC_EPROTO, "reply field 'data' is not a bin");
+	c->r->data = (const unsigned char *)o->via.bin.ptr;
+	c->r->data_len = o->via.bin.size;
+	return 0;
+}
+
+/* [id, 0, info] */
+static int rep_stat(struct pctx *c)
+{
+	int rc = rep_alloc_infos(c, 1);
+
+	return rc ? rc : rep_info(c, &c->a[2], (struct proto_info *)c->r->infos);
+}
+
+/* [id, 0, [info...]] */
+static int rep_list(struct pctx *c)
+{
+	const msgpack_object *o = &c->a[2];
+	struct proto_info *in;
+	uint32_t i;
+	int rc;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return dec_fail(c->d, IPC_EPROTO, "list reply is not an array");
+	rc = rep_alloc_infos(c, o->via.array.size);
+	in = (struct proto_info *)c->r->infos;
+	for (i = 0; rc == 0 && i < o->via.array.size; i++)
+		rc = rep_info(c, &o->via.array.ptr[i], &in[i]);
+	return rc;
+}
+
+/* [id, 0] */
+static int rep_none(struct pctx *c)
+{
+	return 0;
+}
+
+/* The shape of each success reply, by op. */
+static const struct rep_op {
+	unsigned count;
+	int (*results)(struct pctx *c);
+} rep_ops[PROTO_OP__MAX] = {
+	[PROTO_OP_HELLO] = { 4, rep_hello },
+	[PROTO_OP_QOPEN] = { 3, rep_qopen },
+	[PROTO_OP_QPUT] = { 2, rep_none },
+	[PROTO_OP_QGET] = { 3, rep_qget },
+	[PROTO_OP_STAT] = { 3, rep_stat },
+	[PROTO_OP_QDEL] = { 2, rep_none },
+	[PROTO_OP_LIST] = { 3, rep_list },
+};
+
+/* [id, status] or [id, status, detail]: copy the detail, NUL-terminated. */
+static int rep_error(struct pctx *c, uint32_t n)
+{
+	const msgpack_object *o = &c->a[2];
+	size_t len;
+	char *s;
+
+	if (n == 2)
+		return 0;
+	if (n != 3 || o->type != MSGPACK_OBJECT_STR)
+		return dec_fail(c->d, IPC_EPROTO,
+				"error reply is not [id, status, detail]");
+	len = o->via.str.size;
+	if (len > PROTO_DETAIL_MAX)
+		len = PROTO_DETAIL_MAX;
+	s = msgpack_zone_malloc(&c->d->zone, len + 1);
+	if (s == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a reply");
+	if (len > 0) /* msgpack-c gives an empty str a NULL ptr */
+		memcpy(s, o->via.str.ptr, len);
+	s[len] = '\0';
+	c->r->detail = s;
+	c->r->detail_len = len;
+	return 0;
+}
+
+/* The reply array, its id and status, then error detail or results. */
+static int rep_body(struct pctx *c, const msgpack_object *top)
+{
+	uint64_t id = 0;
+	int64_t st = 0;
+	uint32_t n;
+
+	if (top->type != MSGPACK_OBJECT_ARRAY || top->via.array.size < 2)
+		return dec_fail(c->d, IPC_EPROTO, "reply is not [id, status, ...]");
+	c->a = top->via.array.ptr;
+	n = top->via.array.size;
+	if (rep_uint(c, &c->a[0], "id", UINT32_MAX, &id) ||
+	    rep_int(c, &c->a[1], "status", INT32_MIN, INT32_MAX, &st))
+		return IPC_EPROTO;
+	c->r->id = (uint32_t)id;
+	c->r->status = (int32_t)st;
+	if (st != 0)
+		return rep_error(c, n);
+	if (n != rep_ops[c->r->op].count)
+		return dec_fail(c->d, IPC_EPROTO,
+				"op %lu reply has %lu elements, %u expected",
+				(unsigned long)c->r->op, (unsigned long)n,
+				rep_ops[c->r->op].count);
+	return rep_ops[c->r->op].results(c);
+}
+
+/* Decode a reply payload to a request of op `op`. */
+int proto_dec_rep(struct proto_dec *d, const unsigned char *p, size_t n,
+		  uint32_t op, struct proto_rep *r)
+{
+	struct pctx c = { d, r, NULL };
+	msgpack_object top;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	if (op == 0 || op >= PROTO_OP__MAX)
+		return dec_fail(d, IPC_EPROTO, "unknown op %lu", (unsigned long)op);
+	rc = dec_unpack(d, p, n, SIZE_MAX, &top);
+	return rc ? rc : rep_body(&c, &top);
+}

@@ -1,0 +1,1481 @@
+/*
+ * check_proto.c: unit tests of the pure wire layer (proto/): framing,
+ * round trips of every request and reply, the bounded walk, strict request
+ * and reply decoding, and a fixed-seed fuzz of the untrusted paths.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+/* --- helpers ------------------------------------------------------------- */
+
+/* A raw msgpack payload built by hand, for frames the encoder won't make. */
+struct raw {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+};
+
+/* Start an empty raw payload. */
+static void raw_init(struct raw *w)
+{
+	msgpack_sbuffer_init(&w->sb);
+	msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
+}
+
+/* Free a raw payload. */
+static void raw_fini(struct raw *w)
+{
+	msgpack_sbuffer_destroy(&w->sb);
+}
+
+/* Pack a str from a C string. */
+static void raw_str(struct raw *w, const char *s)
+{
+	msgpack_pack_str_with_body(&w->pk, s, strlen(s));
+}
+
+/* Decode the raw payload as a request. */
+static int raw_dec_req(struct raw *w, struct proto_dec *d, size_t msg_max,
+		       struct proto_req *r)
+{
+	return proto_dec_req(d, (const unsigned char *)w->sb.data, w->sb.size,
+			     msg_max, r);
+}
+
+/* Decode the raw payload as a reply to op. */
+static int raw_dec_rep(struct raw *w, struct proto_dec *d, uint32_t op,
+		       struct proto_rep *r)
+{
+	return proto_dec_rep(d, (const unsigned char *)w->sb.data, w->sb.size,
+			     op, r);
+}
+
+/* The one whole frame in b: checks the peek, returns the payload. */
+static const unsigned char *frame_payload(const struct pbuf *b, size_t *n)
+{
+	long fl = proto_frame_peek(b->data, b->len, PROTO_FRAME_MAX);
+
+	ck_assert_int_eq(fl, (long)b->len);
+	*n = b->len - PROTO_FRAME_HDR;
+	return b->data + PROTO_FRAME_HDR;
+}
+
+/* Encode r, peek the frame, decode it into out; returns the decode code. */
+static int req_roundtrip(struct proto_dec *d, struct pbuf *b,
+			 const struct proto_req *r, struct proto_req *out)
+{
+	const unsigned char *p;
+	size_t n;
+
+	b->len = 0;
+	ck_assert_int_eq(proto_enc_req(b, r), 0);
+	p = frame_payload(b, &n);
+	return proto_dec_req(d, p, n, IPC_MSG_MAX, out);
+}
+
+/* Every field of two requests is equal (payload bytes compared). */
+static void req_assert_equal(const struct proto_req *a, const struct proto_req *b)
+{
+	ck_assert_uint_eq(a->op, b->op);
+	ck_assert_uint_eq(a->id, b->id);
+	ck_assert_uint_eq(a->version, b->version);
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_uint_eq(a->data_len, b->data_len);
+	if (a->data_len)
+		ck_assert_mem_eq(a->data, b->data, a->data_len);
+	ck_assert_int_eq(a->timeout_ms, b->timeout_ms);
+	ck_assert_int_eq(a->maxsize, b->maxsize);
+	ck_assert_uint_eq(a->flags, b->flags);
+}
+
+/* Encode r, peek, decode as a reply to r->op into out; returns the code. */
+static int rep_roundtrip(struct proto_dec *d, struct pbuf *b,
+			 const struct proto_rep *r, struct proto_rep *out)
+{
+	const unsigned char *p;
+	size_t n;
+
+	b->len = 0;
+	ck_assert_int_eq(proto_enc_rep(b, r), 0);
+	p = frame_payload(b, &n);
+	return proto_dec_rep(d, p, n, r->op, out);
+}
+
+/* Every field of two infos is equal. */
+static void info_assert_equal(const struct proto_info *a,
+			      const struct proto_info *b)
+{
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_uint_eq(a->kind, b->kind);
+	ck_assert_int_eq(a->maxsize, b->maxsize);
+	ck_assert_uint_eq(a->size, b->size);
+	ck_assert_uint_eq(a->bytes, b->bytes);
+	ck_assert_uint_eq(a->getters, b->getters);
+	ck_assert_uint_eq(a->putters, b->putters);
+	ck_assert_uint_eq(a->puts, b->puts);
+	ck_assert_uint_eq(a->gets, b->gets);
+}
+
+/* A filled-in info whose fields all differ. */
+static struct proto_info info_sample(const char *name, uint64_t seed)
+{
+	struct proto_info in;
+
+	memset(&in, 0, sizeof(in));
+	strcpy(in.name, name);
+	in.kind = IPC_KIND_QUEUE;
+	in.maxsize = (int64_t)seed + 10;
+	in.size = seed + 3;
+	in.bytes = UINT64_MAX - seed;
+	in.getters = UINT32_MAX;
+	in.putters = 7;
+	in.puts = (uint64_t)1 << 40;
+	in.gets = seed;
+	return in;
+}
+
+static struct proto_dec dec;
+static struct pbuf buf;
+
+/* Fixture: a decoder and an empty buffer per test. */
+static void setup(void)
+{
+	ck_assert_int_eq(proto_dec_init(&dec), 0);
+	pbuf_init(&buf);
+}
+
+/* Fixture teardown. */
+static void teardown(void)
+{
+	proto_dec_fini(&dec);
+	pbuf_free(&buf);
+}
+
+/* --- pbuf and framing ---------------------------------------------------- */
+
+START_TEST(test_pbuf_grow_consume)
+{
+	unsigned char chunk[1000];
+	size_t i;
+
+	for (i = 0; i < sizeof(chunk); i++)
+		chunk[i] = (unsigned char)i;
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(pbuf_append(&buf, chunk, sizeof(chunk)), 0);
+	ck_assert_uint_eq(buf.len, 100000);
+	ck_assert_uint_ge(buf.cap, buf.len);
+	pbuf_consume(&buf, 1500);
+	ck_assert_uint_eq(buf.len, 98500);
+	ck_assert_mem_eq(buf.data, chunk + 500, 500);
+	ck_assert_int_eq(pbuf_append(&buf, NULL, 0), 0);
+	pbuf_consume(&buf, buf.len + 5);
+	ck_assert_uint_eq(buf.len, 0);
+	/* a size overflow is refused before any allocation */
+	ck_assert_int_eq(pbuf_append(&buf, "x", 1), 0);
+	ck_assert_int_eq(pbuf_reserve(&buf, SIZE_MAX), IPC_ENOMEM);
+	ck_assert_uint_eq(buf.len, 1);
+}
+END_TEST
+
+START_TEST(test_peek_partial_header)
+{
+	const unsigned char h[4] = { 0, 0, 0, 5 };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(proto_frame_peek(h, i, 100), 0);
+}
+END_TEST
+
+START_TEST(test_peek_partial_payload)
+{
+	unsigned char f[20] = { 0, 0, 0, 10 };
+	size_t i;
+
+	for (i = 4; i < 14; i++)
+		ck_assert_int_eq(proto_frame_peek(f, i, 100), 0);
+	ck_assert_int_eq(proto_frame_peek(f, 14, 100), 14);
+	ck_assert_int_eq(proto_frame_peek(f, 20, 100), 14);
+}
+END_TEST
+
+START_TEST(test_peek_bad_length)
+{
+	const unsigned char zero[4] = { 0, 0, 0, 0 };
+	const unsigned char big[4] = { 0, 0, 0, 101 };
+	const unsigned char huge[4] = { 0xff, 0xff, 0xff, 0xff };
+	const unsigned char fmax[4] = { 0x00, 0x80, 0x00, 0x00 };
+	const unsigned char fover[4] = { 0x00, 0x80, 0x00, 0x01 };
+
+	ck_assert_int_eq(proto_frame_peek(zero, 4, 100), IPC_EPROTO);
+	/* decided from the header alone, before the payload arrives */
+	ck_assert_int_eq(proto_frame_peek(big, 4, 100), IPC_EPROTO);
+	ck_assert_int_eq(proto_frame_peek(huge, 4, PROTO_FRAME_MAX), IPC_EPROTO);
+	ck_assert_int_eq(proto_frame_peek(fmax, 4, PROTO_FRAME_MAX), 0);
+	ck_assert_int_eq(proto_frame_peek(fover, 4, PROTO_FRAME_MAX), IPC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_peek_exactly_max)
+{
+	unsigned char f[4 + 100] = { 0, 0, 0, 100 };
+
+	ck_assert_int_eq(proto_frame_peek(f, 103, 100), 0);
+	ck_assert_int_eq(proto_frame_peek(f, 104, 100), 104);
+	ck_assert_int_eq(proto_frame_peek(f, 104, 99), IPC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_peek_stream_of_frames)
+{
+	struct proto_req r = { .op = PROTO_OP_LIST }, out;
+	size_t i;
+	long fl;
+
+	for (i = 0; i < 5; i++) {
+		r.id = (uint32_t)i + 1;
+		ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	}
+	for (i = 0; i < 5; i++) {
+		fl = proto_frame_peek(buf.data, buf.len, PROTO_FRAME_MAX);
+		ck_assert_int_gt(fl, (long)PROTO_FRAME_HDR);
+		ck_assert_int_eq(proto_dec_req(&dec, buf.data + PROTO_FRAME_HDR,
+					       (size_t)fl - PROTO_FRAME_HDR,
+					       IPC_MSG_MAX, &out), 0);
+		ck_assert_uint_eq(out.id, i + 1);
+		pbuf_consume(&buf, (size_t)fl);
+	}
+	ck_assert_uint_eq(buf.len, 0);
+}
+END_TEST
+
+/* --- request round trips ------------------------------------------------- */
+
+START_TEST(test_req_hello)
+{
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
+			       .version = IPC_PROTO_VERSION }, out;
+
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	r.version = UINT32_MAX;
+	r.id = UINT32_MAX;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+}
+END_TEST
+
+START_TEST(test_req_qopen)
+{
+	struct proto_req r = { .op = PROTO_OP_QOPEN, .id = 77, .maxsize = 1000,
+			       .flags = PROTO_OPEN_CREATE | PROTO_OPEN_EXCL }, out;
+
+	strcpy(r.name, "jobs:high@host-1_a.b");
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	r.maxsize = -1;
+	r.flags = 0;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	r.maxsize = INT64_MAX;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+}
+END_TEST
+
+START_TEST(test_req_qput)
+{
+	static unsigned char data[70000];
+	struct proto_req r = { .op = PROTO_OP_QPUT, .id = 3, .data = data,
+			       .data_len = sizeof(data), .timeout_ms = -1 }, out;
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7);
+	memset(r.name, 'q', IPC_NAME_MAX); /* longest valid name */
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	/* the payload is referenced in the frame, not copied */
+	ck_assert(out.data > buf.data && out.data < buf.data + buf.len);
+	r.timeout_ms = 1500;
+	r.data_len = 1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+}
+END_TEST
+
+START_TEST(test_req_qput_empty_payload)
+{
+	struct proto_req r = { .op = PROTO_OP_QPUT, .id = 4, .data = NULL,
+			       .data_len = 0, .timeout_ms = 0 }, out;
+
+	strcpy(r.name, "q");
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	ck_assert_uint_eq(out.data_len, 0);
+}
+END_TEST
+
+START_TEST(test_req_qget_stat_qdel_list)
+{
+	struct proto_req r = { .op = PROTO_OP_QGET, .id = 5, .timeout_ms = 250 };
+	struct proto_req out;
+	uint32_t ops[] = { PROTO_OP_STAT, PROTO_OP_QDEL, PROTO_OP_LIST };
+	size_t i;
+
+	strcpy(r.name, "Q9");
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	r.timeout_ms = 0;
+	for (i = 0; i < 3; i++) {
+		r.op = ops[i];
+		r.id = (uint32_t)(100 + i);
+		if (r.op == PROTO_OP_LIST)
+			r.name[0] = '\0';
+		ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+		req_assert_equal(&r, &out);
+	}
+}
+END_TEST
+
+START_TEST(test_enc_req_invalid)
+{
+	struct proto_req r = { .op = 99, .id = 1 };
+
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0 + IPC_EINVAL);
+	ck_assert_uint_eq(buf.len, 0);
+	r.op = PROTO_OP_QGET;
+	memset(r.name, 'a', sizeof(r.name)); /* no NUL in the array */
+	ck_assert_int_eq(proto_enc_req(&buf, &r), IPC_EINVAL);
+	ck_assert_uint_eq(buf.len, 0);
+	r.op = PROTO_OP_QPUT;
+	strcpy(r.name, "q");
+	r.data = NULL;
+	r.data_len = 3;
+	ck_assert_int_eq(proto_enc_req(&buf, &r), IPC_EINVAL);
+	ck_assert_uint_eq(buf.len, 0);
+}
+END_TEST
+
+START_TEST(test_enc_req_frame_too_big)
+{
+	struct proto_req r = { .op = PROTO_OP_LIST, .id = 1 };
+	size_t before;
+	unsigned char *big = calloc(1, PROTO_FRAME_MAX);
+
+	ck_assert_ptr_nonnull(big);
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	before = buf.len;
+	r.op = PROTO_OP_QPUT;
+	strcpy(r.name, "q");
+	r.data = big;
+	r.data_len = PROTO_FRAME_MAX;
+	ck_assert_int_eq(proto_enc_req(&buf, &r), IPC_EINVAL);
+	ck_assert_uint_eq(buf.len, before); /* undone, earlier frame kept */
+	/* the largest payload that fits is accepted */
+	r.data_len = PROTO_FRAME_MAX - 20;
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	ck_assert_int_eq(proto_frame_peek(buf.data + before, buf.len - before,
+					  PROTO_FRAME_MAX),
+			 (long)(buf.len - before));
+	free(big);
+}
+END_TEST
+
+/* --- reply round trips --------------------------------------------------- */
+
+START_TEST(test_rep_hello_qopen)
+{
+	struct proto_rep r = { .op = PROTO_OP_HELLO, .id = 1,
+			       .version = IPC_PROTO_VERSION,
+			       .msg_max = IPC_MSG_MAX }, out;
+
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.id, 1);
+	ck_assert_int_eq(out.status, 0);
+	ck_assert_uint_eq(out.version, IPC_PROTO_VERSION);
+	ck_assert_uint_eq(out.msg_max, IPC_MSG_MAX);
+	ck_assert_ptr_null(out.detail);
+	r = (struct proto_rep){ .op = PROTO_OP_QOPEN, .id = 9, .maxsize = 0 };
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.id, 9);
+	ck_assert_int_eq(out.maxsize, 0);
+	r.maxsize = 123456789012LL;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.maxsize, 123456789012LL);
+}
+END_TEST
+
+START_TEST(test_rep_qput_qget_qdel)
+{
+	const unsigned char msg[] = { 0, 1, 2, 0xff, 'x' };
+	struct proto_rep r = { .op = PROTO_OP_QPUT, .id = 2 }, out;
+
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.id, 2);
+	ck_assert_int_eq(out.status, 0);
+	r.op = PROTO_OP_QDEL;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.op, PROTO_OP_QDEL);
+	r = (struct proto_rep){ .op = PROTO_OP_QGET, .id = 3, .data = msg,
+				.data_len = sizeof(msg) };
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.data_len, sizeof(msg));
+	ck_assert_mem_eq(out.data, msg, sizeof(msg));
+	r.data = NULL;
+	r.data_len = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.data_len, 0);
+}
+END_TEST
+
+START_TEST(test_rep_stat_list)
+{
+	struct proto_info in[3] = { info_sample("a", 1), info_sample("b.c", 2),
+				    info_sample("zz:top@x", 3) };
+	struct proto_rep r = { .op = PROTO_OP_STAT, .id = 4, .infos = in,
+			       .ninfos = 1 }, out;
+	size_t i;
+
+	in[1].kind = IPC_KIND_PIPE;
+	in[2].maxsize = -1;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.ninfos, 1);
+	info_assert_equal(&in[0], &out.infos[0]);
+	r.op = PROTO_OP_LIST;
+	r.ninfos = 3;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.ninfos, 3);
+	for (i = 0; i < 3; i++)
+		info_assert_equal(&in[i], &out.infos[i]);
+	r.infos = NULL;
+	r.ninfos = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.ninfos, 0);
+	ck_assert_ptr_null(out.infos);
+}
+END_TEST
+
+START_TEST(test_rep_error_detail)
+{
+	char longtext[400];
+	struct proto_rep r = { .op = PROTO_OP_QGET, .id = 8,
+			       .status = IPC_EEMPTY }, out;
+
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.status, IPC_EEMPTY);
+	ck_assert_ptr_null(out.detail);
+	r.status = IPC_ENOENT;
+	r.detail = "no queue named 'x'";
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.id, 8);
+	ck_assert_int_eq(out.status, IPC_ENOENT);
+	ck_assert_str_eq(out.detail, "no queue named 'x'");
+	ck_assert_uint_eq(out.detail_len, strlen(r.detail));
+	/* detail_len given explicitly: only that much is sent */
+	r.detail_len = 8;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_str_eq(out.detail, "no queue");
+	/* an empty detail is still a detail */
+	r.detail = "";
+	r.detail_len = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_ptr_nonnull(out.detail);
+	ck_assert_str_eq(out.detail, "");
+	/* truncated to PROTO_DETAIL_MAX */
+	memset(longtext, 'e', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	r.detail = longtext;
+	r.detail_len = 0;
+	r.status = IPC_EPROTO;
+	r.id = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.status, IPC_EPROTO);
+	ck_assert_uint_eq(out.detail_len, PROTO_DETAIL_MAX);
+	ck_assert_uint_eq(strlen(out.detail), PROTO_DETAIL_MAX);
+	/* an error reply to an op with results carries none */
+	r = (struct proto_rep){ .op = PROTO_OP_STAT, .id = 1,
+				.status = IPC_ENAME, .detail = "bad" };
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_ptr_null(out.infos);
+	ck_assert_str_eq(out.detail, "bad");
+}
+END_TEST
+
+START_TEST(test_enc_rep_invalid)
+{
+	struct proto_rep r = { .op = 0, .id = 1 };
+
+	ck_assert_int_eq(proto_enc_rep(&buf, &r), IPC_EINVAL);
+	r.op = PROTO_OP_STAT; /* infos missing */
+	ck_assert_int_eq(proto_enc_rep(&buf, &r), IPC_EINVAL);
+	r.op = PROTO_OP_LIST;
+	r.ninfos = 2;
+	ck_assert_int_eq(proto_enc_rep(&buf, &r), IPC_EINVAL);
+	ck_assert_uint_eq(buf.len, 0);
+	/* an error reply needs no op */
+	r = (struct proto_rep){ .op = 0, .id = 0, .status = IPC_EPROTO };
+	ck_assert_int_eq(proto_enc_rep(&buf, &r), 0);
+}
+END_TEST
+
+/* --- proto_check ----------------------------------------------------------- */
+
+/* proto_check at depth 3 of a byte literal. */
+static int check_bytes(const unsigned char *p, size_t n, char *err, size_t errlen)
+{
+	return proto_check(p, n, PROTO_DEPTH_MAX, err, errlen);
+}
+
+START_TEST(test_check_array32_huge)
+{
+	const unsigned char p[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
+	const unsigned char q[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 1, 2, 3 };
+	char err[128];
+
+	ck_assert_int_eq(check_bytes(p, sizeof(p), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(err, "4294967295"));
+	ck_assert_int_eq(check_bytes(q, sizeof(q), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_str_eq(err, "array header claims 4294967295 elements, 3 bytes left");
+}
+END_TEST
+
+START_TEST(test_check_map32_huge)
+{
+	const unsigned char p[] = { 0xdf, 0x7f, 0xff, 0xff, 0xff, 1, 2 };
+	/* 2 pairs need 4 objects, only 3 bytes */
+	const unsigned char q[] = { 0x82, 1, 2, 3 };
+	char err[128];
+
+	ck_assert_int_eq(check_bytes(p, sizeof(p), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(err, "map"));
+	ck_assert_int_eq(check_bytes(q, sizeof(q), err, sizeof(err)), IPC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_check_str_bin_past_end)
+{
+	const unsigned char s32[] = { 0xdb, 0x00, 0x00, 0x01, 0x00, 'a', 'b' };
+	const unsigned char b32[] = { 0xc6, 0xff, 0xff, 0xff, 0xff, 0 };
+	const unsigned char s8[] = { 0x91, 0xd9, 0x03, 'a', 'b' };
+	const unsigned char fix[] = { 0xa5, 'a' };
+	const unsigned char hdr[] = { 0xc5, 0x01 }; /* bin16 header cut */
+	char err[128];
+
+	ck_assert_int_eq(check_bytes(s32, sizeof(s32), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(err, "str"));
+	ck_assert_int_eq(check_bytes(b32, sizeof(b32), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(err, "bin"));
+	ck_assert_int_eq(check_bytes(s8, sizeof(s8), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_int_eq(check_bytes(fix, sizeof(fix), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_int_eq(check_bytes(hdr, sizeof(hdr), err, sizeof(err)), IPC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_check_depth)
+{
+	unsigned char p[101];
+	char err[128];
+
+	memset(p, 0x91, 100);
+	p[100] = 0xc0;
+	ck_assert_int_eq(check_bytes(p, sizeof(p), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(err, "deeper"));
+	/* max_depth over the cap is capped, still rejected */
+	ck_assert_int_eq(proto_check(p, sizeof(p), 1000, err, sizeof(err)),
+			 IPC_EPROTO);
+	/* exactly 3 levels pass at depth 3, 4 do not */
+	ck_assert_int_eq(check_bytes(p + 97, 4, err, sizeof(err)), 0);
+	ck_assert_int_eq(check_bytes(p + 96, 5, err, sizeof(err)), IPC_EPROTO);
+	/* an empty container counts as a level too */
+	p[100] = 0x90;
+	ck_assert_int_eq(check_bytes(p + 98, 3, err, sizeof(err)), 0);
+	ck_assert_int_eq(check_bytes(p + 97, 4, err, sizeof(err)), IPC_EPROTO);
+	/* maps nest too */
+	{
+		const unsigned char m[] = { 0x91, 0x81, 0xa1, 'k', 0x81, 0x01,
+					    0x91, 0xc0 };
+
+		ck_assert_int_eq(check_bytes(m, sizeof(m), err, sizeof(err)),
+				 IPC_EPROTO);
+		ck_assert_int_eq(proto_check(m, sizeof(m), 4, err, sizeof(err)), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_check_trailing)
+{
+	const unsigned char p[] = { 0x92, 0x01, 0x02, 0x03 };
+	char err[128];
+
+	ck_assert_int_eq(check_bytes(p, sizeof(p), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_str_eq(err, "1 trailing bytes after the object");
+	ck_assert_int_eq(check_bytes(p, 3, err, sizeof(err)), 0);
+	ck_assert_int_eq(check_bytes(p, 0, err, sizeof(err)), IPC_EPROTO);
+}
+END_TEST
+
+START_TEST(test_check_truncated_everywhere)
+{
+	struct proto_info in[2] = { info_sample("alpha", 5), info_sample("beta", 6) };
+	struct proto_rep rep = { .op = PROTO_OP_LIST, .id = 3, .infos = in,
+				 .ninfos = 2 };
+	unsigned char data[300];
+	struct proto_req req = { .op = PROTO_OP_QPUT, .id = 70000,
+				 .data = data, .data_len = sizeof(data),
+				 .timeout_ms = 123456 };
+	const unsigned char *p;
+	struct proto_req r;
+	char err[128];
+	size_t n, k;
+	int pass;
+
+	memset(data, 0xab, sizeof(data));
+	strcpy(req.name, "trunc");
+	for (pass = 0; pass < 2; pass++) {
+		buf.len = 0;
+		if (pass == 0)
+			ck_assert_int_eq(proto_enc_req(&buf, &req), 0);
+		else
+			ck_assert_int_eq(proto_enc_rep(&buf, &rep), 0);
+		p = frame_payload(&buf, &n);
+		ck_assert_int_eq(check_bytes(p, n, err, sizeof(err)), 0);
+		for (k = 0; k < n; k++) {
+			ck_assert_int_eq(check_bytes(p, k, err, sizeof(err)),
+					 IPC_EPROTO);
+			ck_assert_int_eq(proto_dec_req(&dec, p, k, IPC_MSG_MAX, &r),
+					 IPC_EPROTO);
+		}
+		for (k = 0; k < buf.len; k++)
+			ck_assert_int_eq(proto_frame_peek(buf.data, k,
+							  PROTO_FRAME_MAX), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_check_ext_rejected)
+{
+	static const unsigned char exts[][20] = {
+		{ 0x91, 0xd4, 0x01, 0x00 },
+		{ 0x91, 0xd5, 0x01, 0x00, 0x00 },
+		{ 0x91, 0xd6, 0x01, 0, 0, 0, 0 },
+		{ 0x91, 0xd7, 0x01, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ 0x91, 0xd8, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ 0x91, 0xc7, 0x01, 0x05, 0xaa },
+		{ 0x91, 0xc8, 0x00, 0x01, 0x05, 0xaa },
+		{ 0x91, 0xc9, 0x00, 0x00, 0x00, 0x01, 0x05, 0xaa },
+	};
+	static const size_t lens[] = { 4, 5, 7, 11, 19, 5, 6, 8 };
+	const unsigned char c1[] = { 0x91, 0xc1 };
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		ck_assert_int_eq(check_bytes(exts[i], lens[i], err, sizeof(err)),
+				 IPC_EPROTO);
+		ck_assert_ptr_nonnull(strstr(err, "ext"));
+	}
+	ck_assert_int_eq(check_bytes(c1, sizeof(c1), err, sizeof(err)), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(err, "reserved"));
+}
+END_TEST
+
+START_TEST(test_check_accepts_every_type)
+{
+	struct raw w;
+	msgpack_zone z;
+	msgpack_object o;
+	size_t off = 0;
+	char err[128];
+
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 20);
+	msgpack_pack_nil(&w.pk);
+	msgpack_pack_true(&w.pk);
+	msgpack_pack_false(&w.pk);
+	msgpack_pack_uint8(&w.pk, 200);
+	msgpack_pack_uint16(&w.pk, 60000);
+	msgpack_pack_uint32(&w.pk, 4000000000u);
+	msgpack_pack_uint64(&w.pk, UINT64_MAX);
+	msgpack_pack_int8(&w.pk, -100);
+	msgpack_pack_int16(&w.pk, -30000);
+	msgpack_pack_int32(&w.pk, -2000000000);
+	msgpack_pack_int64(&w.pk, INT64_MIN);
+	msgpack_pack_fix_int8(&w.pk, -1);
+	msgpack_pack_float(&w.pk, 1.5f);
+	msgpack_pack_double(&w.pk, 2.25);
+	raw_str(&w, "a str of more than thirty one bytes");
+	msgpack_pack_bin_with_body(&w.pk, "\0\1", 2);
+	msgpack_pack_map(&w.pk, 1);
+	raw_str(&w, "k");
+	msgpack_pack_array(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 0);
+	msgpack_pack_str(&w.pk, 70000);
+	{
+		static char big[70000];
+
+		msgpack_pack_str_body(&w.pk, big, sizeof(big));
+	}
+	msgpack_pack_array(&w.pk, 1);
+	msgpack_pack_array(&w.pk, 0);
+	ck_assert_int_eq(check_bytes((const unsigned char *)w.sb.data,
+				     w.sb.size, err, sizeof(err)), 0);
+	/* msgpack-c agrees: one whole object */
+	ck_assert(msgpack_zone_init(&z, 1024));
+	ck_assert_int_eq(msgpack_unpack(w.sb.data, w.sb.size, &off, &z, &o),
+			 MSGPACK_UNPACK_SUCCESS);
+	ck_assert_uint_eq(off, w.sb.size);
+	ck_assert_uint_eq(o.via.array.size, 20);
+	msgpack_zone_destroy(&z);
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_check_items_limit)
+{
+	const unsigned char p[] = { 0x93, 1, 2, 3 };
+	char err[128];
+
+	ck_assert_int_eq(proto_check_items(p, sizeof(p), 3, 3, err, sizeof(err)),
+			 IPC_EPROTO);
+	ck_assert_int_eq(proto_check_items(p, sizeof(p), 3, 4, err, sizeof(err)), 0);
+	ck_assert_int_eq(proto_check_items(p + 1, 1, 3, 1, err, sizeof(err)), 0);
+	ck_assert_int_eq(proto_check_items(p + 1, 1, 3, 0, err, sizeof(err)),
+			 IPC_EPROTO);
+	/* err may be absent */
+	ck_assert_int_eq(proto_check(p, 2, 3, NULL, 0), IPC_EPROTO);
+}
+END_TEST
+
+/* --- request decoding ---------------------------------------------------- */
+
+/* Pack [op, id] as the head of an n-element request. */
+static void raw_head(struct raw *w, uint32_t n, uint64_t op, uint64_t id)
+{
+	msgpack_pack_array(&w->pk, n);
+	msgpack_pack_uint64(&w->pk, op);
+	msgpack_pack_uint64(&w->pk, id);
+}
+
+START_TEST(test_req_unknown_op)
+{
+	struct proto_req r;
+	struct raw w;
+
+	raw_init(&w);
+	raw_head(&w, 2, 99, 12);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_str_eq(dec.err, "unknown op 99");
+	ck_assert_uint_eq(r.id, 12);
+	raw_fini(&w);
+
+	raw_init(&w);
+	raw_head(&w, 2, 0, 13);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_uint_eq(r.id, 13);
+	raw_fini(&w);
+
+	raw_init(&w);
+	raw_head(&w, 2, (uint64_t)1 << 32 | PROTO_OP_LIST, 14);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_int64(&w.pk, -7);
+	msgpack_pack_uint32(&w.pk, 15);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_str_eq(dec.err, "unknown op -7");
+	raw_fini(&w);
+
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	raw_str(&w, "7");
+	msgpack_pack_uint32(&w.pk, 16);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_req_bad_id)
+{
+	struct proto_req r;
+	struct raw w;
+
+	raw_init(&w);
+	raw_head(&w, 2, PROTO_OP_LIST, (uint64_t)UINT32_MAX + 1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_uint_eq(r.id, 0);
+	raw_fini(&w);
+
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_uint32(&w.pk, PROTO_OP_LIST);
+	msgpack_pack_int32(&w.pk, -1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_uint_eq(r.id, 0);
+	raw_fini(&w);
+
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_uint32(&w.pk, PROTO_OP_LIST);
+	msgpack_pack_nil(&w.pk);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+
+	/* uint32 max is a fine id */
+	raw_init(&w);
+	raw_head(&w, 2, PROTO_OP_LIST, UINT32_MAX);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), 0);
+	ck_assert_uint_eq(r.id, UINT32_MAX);
+	ck_assert_uint_eq(r.op, PROTO_OP_LIST);
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_req_bad_shape)
+{
+	struct proto_req r;
+	struct raw w;
+	int i;
+
+	/* not an array */
+	raw_init(&w);
+	msgpack_pack_uint32(&w.pk, 7);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+	raw_init(&w);
+	msgpack_pack_map(&w.pk, 1);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_uint32(&w.pk, 1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* too short */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 1);
+	msgpack_pack_uint32(&w.pk, PROTO_OP_LIST);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* QGET with one element too many, and one too few */
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_QGET, 2);
+	raw_str(&w, "q");
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_int32(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_uint_eq(r.id, 2);
+	ck_assert_ptr_nonnull(strstr(dec.err, "elements"));
+	raw_fini(&w);
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_QGET, 2);
+	raw_str(&w, "q");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* LIST padded with many elements: over the item limit */
+	raw_init(&w);
+	raw_head(&w, 40, PROTO_OP_LIST, 2);
+	for (i = 0; i < 38; i++)
+		msgpack_pack_nil(&w.pk);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "objects"));
+	raw_fini(&w);
+	/* a nested container where a name belongs */
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_STAT, 2);
+	msgpack_pack_array(&w.pk, 1);
+	raw_str(&w, "q");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_req_wrong_field_types)
+{
+	struct proto_req r;
+	struct raw w;
+
+	/* name as bin */
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_STAT, 5);
+	msgpack_pack_bin_with_body(&w.pk, "q", 1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "name"));
+	ck_assert_uint_eq(r.id, 5);
+	ck_assert_uint_eq(r.op, PROTO_OP_STAT);
+	raw_fini(&w);
+	/* data as str */
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_QPUT, 5);
+	raw_str(&w, "q");
+	raw_str(&w, "payload");
+	msgpack_pack_int32(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "data"));
+	raw_fini(&w);
+	/* timeout as float */
+	raw_init(&w);
+	raw_head(&w, 4, PROTO_OP_QGET, 5);
+	raw_str(&w, "q");
+	msgpack_pack_double(&w.pk, 1.0);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "timeout"));
+	raw_fini(&w);
+	/* maxsize as nil, flags as str */
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_QOPEN, 5);
+	raw_str(&w, "q");
+	msgpack_pack_nil(&w.pk);
+	msgpack_pack_uint32(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "maxsize"));
+	raw_fini(&w);
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_QOPEN, 5);
+	raw_str(&w, "q");
+	msgpack_pack_int32(&w.pk, 0);
+	raw_str(&w, "1");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
+	raw_fini(&w);
+	/* version as bool */
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_HELLO, 5);
+	msgpack_pack_true(&w.pk);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* a type error outranks an earlier value error */
+	raw_init(&w);
+	raw_head(&w, 4, PROTO_OP_QGET, 5);
+	raw_str(&w, ".bad");
+	raw_str(&w, "soon");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "timeout"));
+	raw_fini(&w);
+}
+END_TEST
+
+/* Decode [QOPEN, 6, "q", maxsize, flags] as raw integers. */
+static int qopen_with(int64_t maxsize, uint64_t flags, struct proto_req *r)
+{
+	struct raw w;
+	int rc;
+
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_QOPEN, 6);
+	raw_str(&w, "q");
+	msgpack_pack_int64(&w.pk, maxsize);
+	msgpack_pack_uint64(&w.pk, flags);
+	rc = raw_dec_req(&w, &dec, IPC_MSG_MAX, r);
+	raw_fini(&w);
+	return rc;
+}
+
+/* Decode [QGET, 6, "q", timeout]. */
+static int qget_with(int64_t timeout, struct proto_req *r)
+{
+	struct raw w;
+	int rc;
+
+	raw_init(&w);
+	raw_head(&w, 4, PROTO_OP_QGET, 6);
+	raw_str(&w, "q");
+	msgpack_pack_int64(&w.pk, timeout);
+	rc = raw_dec_req(&w, &dec, IPC_MSG_MAX, r);
+	raw_fini(&w);
+	return rc;
+}
+
+START_TEST(test_req_ranges)
+{
+	struct proto_req r;
+	struct raw w;
+
+	ck_assert_int_eq(qget_with(-2, &r), IPC_EINVAL);
+	ck_assert_uint_eq(r.op, PROTO_OP_QGET);
+	ck_assert_uint_eq(r.id, 6);
+	ck_assert_ptr_nonnull(strstr(dec.err, "timeout"));
+	ck_assert_int_eq(qget_with(INT64_MIN, &r), IPC_EINVAL);
+	ck_assert_int_eq(qget_with(-1, &r), 0);
+	ck_assert_int_eq(r.timeout_ms, -1);
+	ck_assert_int_eq(qget_with(0, &r), 0);
+	ck_assert_int_eq(qget_with(INT64_MAX, &r), 0);
+	ck_assert_int_eq(r.timeout_ms, INT64_MAX);
+	ck_assert_str_eq(r.name, "q");
+
+	ck_assert_int_eq(qopen_with(-2, 0, &r), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "maxsize"));
+	ck_assert_int_eq(qopen_with(-1, PROTO_OPEN_CREATE, &r), 0);
+	ck_assert_int_eq(r.maxsize, -1);
+	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE);
+	ck_assert_int_eq(qopen_with(5, 0x4, &r), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
+	ck_assert_int_eq(qopen_with(5, (uint64_t)1 << 32, &r), IPC_EINVAL);
+	ck_assert_int_eq(qopen_with(5, 3, &r), 0);
+
+	/* timeout over int64 */
+	raw_init(&w);
+	raw_head(&w, 4, PROTO_OP_QGET, 6);
+	raw_str(&w, "q");
+	msgpack_pack_uint64(&w.pk, UINT64_MAX);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EINVAL);
+	raw_fini(&w);
+	/* negative and huge version */
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_HELLO, 6);
+	msgpack_pack_int32(&w.pk, -1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EINVAL);
+	ck_assert_uint_eq(r.op, PROTO_OP_HELLO);
+	raw_fini(&w);
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_HELLO, 6);
+	msgpack_pack_uint64(&w.pk, (uint64_t)UINT32_MAX + 1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EINVAL);
+	raw_fini(&w);
+}
+END_TEST
+
+/* Decode [STAT, 21, <str of len bytes>]. */
+static int stat_with(const char *name, size_t len, struct proto_req *r)
+{
+	struct raw w;
+	int rc;
+
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_STAT, 21);
+	msgpack_pack_str_with_body(&w.pk, name, len);
+	rc = raw_dec_req(&w, &dec, IPC_MSG_MAX, r);
+	raw_fini(&w);
+	return rc;
+}
+
+START_TEST(test_req_names)
+{
+	static const char *bad[] = { ".start", "a b", "a/b", "caf\xc3\xa9",
+				     "\xff", "x\ty", "a*", "..", "semi;" };
+	char longname[IPC_NAME_MAX + 2];
+	struct proto_req r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(stat_with(bad[i], strlen(bad[i]), &r), IPC_ENAME);
+		ck_assert_uint_eq(r.op, PROTO_OP_STAT);
+		ck_assert_uint_eq(r.id, 21);
+		ck_assert_str_eq(r.name, "");
+	}
+	ck_assert_int_eq(stat_with("", 0, &r), IPC_ENAME);
+	ck_assert_int_eq(stat_with("a\0b", 3, &r), IPC_ENAME);
+	ck_assert_int_eq(stat_with("ab\0", 3, &r), IPC_ENAME);
+	memset(longname, 'n', sizeof(longname));
+	ck_assert_int_eq(stat_with(longname, IPC_NAME_MAX + 1, &r), IPC_ENAME);
+	ck_assert_int_eq(stat_with(longname, IPC_NAME_MAX, &r), 0);
+	ck_assert_uint_eq(strlen(r.name), IPC_NAME_MAX);
+	ck_assert_int_eq(stat_with("a.b:c@d-e_F9", 12, &r), 0);
+	ck_assert_str_eq(r.name, "a.b:c@d-e_F9");
+	ck_assert_int_eq(stat_with("x.", 2, &r), 0);
+
+	ck_assert_int_eq(proto_name_valid(NULL, 0), 0);
+	ck_assert_int_eq(proto_name_valid("-", 1), 1);
+	ck_assert_int_eq(proto_name_valid("abc", 2), 1); /* only len bytes count */
+}
+END_TEST
+
+START_TEST(test_req_too_big)
+{
+	static unsigned char data[1001];
+	struct proto_req r = { .op = PROTO_OP_QPUT, .id = 31, .data = data,
+			       .data_len = 1001, .timeout_ms = 0 }, out;
+	const unsigned char *p;
+	size_t n;
+
+	strcpy(r.name, "big");
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	p = frame_payload(&buf, &n);
+	ck_assert_int_eq(proto_dec_req(&dec, p, n, 1000, &out), IPC_ETOOBIG);
+	ck_assert_uint_eq(out.op, PROTO_OP_QPUT);
+	ck_assert_uint_eq(out.id, 31);
+	ck_assert_uint_eq(out.data_len, 1001);
+	ck_assert_int_eq(proto_dec_req(&dec, p, n, 1001, &out), 0);
+	ck_assert_int_eq(proto_dec_req(&dec, p, n, 0, &out), IPC_ETOOBIG);
+	ck_assert_ptr_nonnull(strstr(dec.err, "1001"));
+	/* with several bad values, the first field's error is reported */
+	strcpy(r.name, "bad name");
+	r.timeout_ms = -5;
+	buf.len = 0;
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	p = frame_payload(&buf, &n);
+	ck_assert_int_eq(proto_dec_req(&dec, p, n, 1000, &out), IPC_ENAME);
+	ck_assert_ptr_nonnull(strstr(dec.err, "name"));
+	strcpy(r.name, "big");
+	buf.len = 0;
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	p = frame_payload(&buf, &n);
+	ck_assert_int_eq(proto_dec_req(&dec, p, n, 1000, &out), IPC_ETOOBIG);
+	r.timeout_ms = 0;
+	/* 0 bytes fits any limit */
+	r.data_len = 0;
+	buf.len = 0;
+	ck_assert_int_eq(proto_enc_req(&buf, &r), 0);
+	p = frame_payload(&buf, &n);
+	ck_assert_int_eq(proto_dec_req(&dec, p, n, 0, &out), 0);
+	ck_assert_uint_eq(out.data_len, 0);
+}
+END_TEST
+
+/* --- reply decoding ------------------------------------------------------ */
+
+START_TEST(test_rep_error_shapes)
+{
+	struct proto_rep r;
+	struct raw w;
+
+	/* detail that is not a str */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_int32(&w.pk, IPC_ENOENT);
+	msgpack_pack_uint32(&w.pk, 5);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QGET, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* status over int32 */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_int64(&w.pk, (int64_t)INT32_MIN - 1);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QGET, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* success without its results */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 2);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_int32(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QGET, &r), IPC_EPROTO);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QDEL, &r), 0);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, 42, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* an error reply with four elements */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 4);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_int32(&w.pk, IPC_EFULL);
+	raw_str(&w, "full");
+	raw_str(&w, "more");
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QPUT, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* QGET data as str */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_int32(&w.pk, 0);
+	raw_str(&w, "x");
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QGET, &r), IPC_EPROTO);
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_rep_info_forward_compat)
+{
+	struct proto_rep r;
+	struct raw w;
+
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 44);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 5);
+	raw_str(&w, "owner");          /* unknown: ignored */
+	raw_str(&w, "alice");
+	raw_str(&w, "name");
+	raw_str(&w, "q1");
+	raw_str(&w, "inflight");       /* unknown, any type */
+	msgpack_pack_array(&w.pk, 0);
+	raw_str(&w, "size");
+	msgpack_pack_uint32(&w.pk, 12);
+	raw_str(&w, "maxsize");
+	msgpack_pack_int32(&w.pk, -1);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_STAT, &r), 0);
+	ck_assert_uint_eq(r.id, 44);
+	ck_assert_uint_eq(r.ninfos, 1);
+	ck_assert_str_eq(r.infos[0].name, "q1");
+	ck_assert_uint_eq(r.infos[0].size, 12);
+	ck_assert_int_eq(r.infos[0].maxsize, -1);
+	ck_assert_uint_eq(r.infos[0].kind, 0);   /* missing keys stay 0 */
+	ck_assert_uint_eq(r.infos[0].gets, 0);
+	raw_fini(&w);
+
+	/* a known key with the wrong type */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 44);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 1);
+	raw_str(&w, "getters");
+	msgpack_pack_int32(&w.pk, -3);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_STAT, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* a key that is not a str */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 44);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 1);
+	msgpack_pack_map(&w.pk, 1);
+	msgpack_pack_uint32(&w.pk, 1);
+	msgpack_pack_uint32(&w.pk, 1);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &r), IPC_EPROTO);
+	raw_fini(&w);
+	/* a LIST whose element is not a map */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 44);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 1);
+	msgpack_pack_nil(&w.pk);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &r), IPC_EPROTO);
+	raw_fini(&w);
+}
+END_TEST
+
+/* --- strerror -------------------------------------------------------------- */
+
+START_TEST(test_strerror_all)
+{
+	const char *seen[40];
+	size_t nseen = 0, i;
+	int code;
+
+	for (code = IPC_ECONNECT; code <= IPC_ENOTATTACHED; code++) {
+		const char *s = proto_strerror(code);
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_str_ne(s, "unknown error");
+		for (i = 0; i < nseen; i++)
+			ck_assert_str_ne(s, seen[i]);
+		seen[nseen++] = s;
+	}
+	ck_assert_str_eq(proto_strerror(IPC_ENOTATTACHED + 1), "unknown error");
+	ck_assert_str_eq(proto_strerror(IPC_ECONNECT - 1), "unknown error");
+	ck_assert_str_eq(proto_strerror(12345), "unknown error");
+}
+END_TEST
+
+/* --- fixed-seed fuzz ------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+/* xorshift64*: a fixed, portable pseudo-random sequence. */
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+/* 1 when rc is a code a request decode may return. */
+static int req_code_ok(int rc)
+{
+	return rc == 0 || rc == IPC_EPROTO || rc == IPC_ENAME ||
+	       rc == IPC_EINVAL || rc == IPC_ETOOBIG;
+}
+
+/* How often each outcome was reached, to show the fuzz gets deep. */
+static struct {
+	unsigned checked, decoded, soft;
+} fuzz_seen;
+
+/* Run one buffer through every untrusted path and check the outcomes. */
+static void fuzz_one(const unsigned char *p, size_t n)
+{
+	struct proto_req r, r2;
+	struct proto_rep rep;
+	msgpack_object o;
+	size_t off = 0;
+	char err[128];
+	int rc;
+
+	rc = proto_check(p, n, PROTO_DEPTH_MAX, err, sizeof(err));
+	ck_assert(rc == 0 || rc == IPC_EPROTO);
+	if (rc == 0) {
+		/* what proto_check accepts, msgpack-c parses exactly */
+		msgpack_zone_clear(&dec.zone);
+		ck_assert_int_eq(msgpack_unpack((const char *)p, n, &off,
+						&dec.zone, &o),
+				 MSGPACK_UNPACK_SUCCESS);
+		ck_assert_uint_eq(off, n);
+		fuzz_seen.checked++;
+	}
+	rc = proto_dec_req(&dec, p, n, 16, &r);
+	ck_assert(req_code_ok(rc));
+	if (rc > 0)
+		fuzz_seen.soft++;
+	if (rc == 0) {
+		fuzz_seen.decoded++;
+		/* what decodes re-encodes to the same request */
+		buf.len = 0;
+		ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &r2), 0);
+		req_assert_equal(&r, &r2);
+	}
+	rc = proto_dec_rep(&dec, p, n, 1 + rng() % (PROTO_OP__MAX - 1), &rep);
+	ck_assert(rc == 0 || rc == IPC_EPROTO);
+	rc = (int)proto_frame_peek(p, n, 64);
+	ck_assert(rc >= 0 || rc == IPC_EPROTO);
+}
+
+START_TEST(test_fuzz_random_bytes)
+{
+	/* biased bytes so many buffers start like a message */
+	static const unsigned char seeds[] = { 0x92, 0x93, 0x94, 0x95, 0x01,
+					       0x03, 0xa1, 'q', 0xc4, 0x00,
+					       0xdd, 0xdf, 0xcf, 0xd3, 0xff };
+	unsigned char p[64];
+	size_t n, i;
+	int k;
+
+	for (k = 0; k < 20000; k++) {
+		n = rng() % 65;
+		for (i = 0; i < n; i++)
+			p[i] = (rng() & 1) ? seeds[rng() % sizeof(seeds)]
+					   : (unsigned char)rng();
+		fuzz_one(p, n);
+	}
+	ck_assert_uint_gt(fuzz_seen.checked, 100);
+}
+END_TEST
+
+START_TEST(test_fuzz_mutated_frames)
+{
+	unsigned char data[5] = { 1, 2, 3, 4, 5 };
+	struct proto_req reqs[] = {
+		{ .op = PROTO_OP_HELLO, .id = 1, .version = 1 },
+		{ .op = PROTO_OP_QOPEN, .id = 2, .name = "q", .maxsize = 3,
+		  .flags = 1 },
+		{ .op = PROTO_OP_QPUT, .id = 3, .name = "q", .data = data,
+		  .data_len = 5, .timeout_ms = -1 },
+		{ .op = PROTO_OP_QGET, .id = 4, .name = "q", .timeout_ms = 10 },
+		{ .op = PROTO_OP_STAT, .id = 5, .name = "queue" },
+		{ .op = PROTO_OP_LIST, .id = 6 },
+	};
+	struct proto_info in = info_sample("i", 1);
+	struct proto_rep rep = { .op = PROTO_OP_LIST, .id = 7, .infos = &in,
+				 .ninfos = 1 };
+	unsigned char frames[8][512], p[512];
+	size_t lens[8], nframes = 0, n, i, j;
+	int k;
+
+	for (i = 0; i <= sizeof(reqs) / sizeof(reqs[0]); i++) {
+		buf.len = 0;
+		if (i < sizeof(reqs) / sizeof(reqs[0]))
+			ck_assert_int_eq(proto_enc_req(&buf, &reqs[i]), 0);
+		else
+			ck_assert_int_eq(proto_enc_rep(&buf, &rep), 0);
+		lens[nframes] = buf.len - PROTO_FRAME_HDR;
+		ck_assert_uint_le(lens[nframes], sizeof(frames[0]));
+		memcpy(frames[nframes], buf.data + PROTO_FRAME_HDR, lens[nframes]);
+		nframes++;
+	}
+	for (k = 0; k < 20000; k++) {
+		i = rng() % nframes;
+		n = lens[i];
+		memcpy(p, frames[i], n);
+		for (j = 1 + rng() % 3; j > 0; j--)
+			p[rng() % n] = (unsigned char)rng();
+		if (rng() % 4 == 0)
+			n = rng() % (n + 1);
+		fuzz_one(p, n);
+	}
+	ck_assert_uint_gt(fuzz_seen.checked, 1000);
+	ck_assert_uint_gt(fuzz_seen.decoded, 100);
+	ck_assert_uint_gt(fuzz_seen.soft, 100);
+}
+END_TEST
+
+/* --- suite ----------------------------------------------------------------- */
+
+/* Add a fixture-backed TCase holding the given tests. */
+static TCase *tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	return tc;
+}
+
+/* Every test of proto/. */
+static Suite *proto_suite(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *tc;
+
+	tc = tcase("frame");
+	tcase_add_test(tc, test_pbuf_grow_consume);
+	tcase_add_test(tc, test_peek_partial_header);
+	tcase_add_test(tc, test_peek_partial_payload);
+	tcase_add_test(tc, test_peek_bad_length);
+	tcase_add_test(tc, test_peek_exactly_max);
+	tcase_add_test(tc, test_peek_stream_of_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("roundtrip");
+	tcase_add_test(tc, test_req_hello);
+	tcase_add_test(tc, test_req_qopen);
+	tcase_add_test(tc, test_req_qput);
+	tcase_add_test(tc, test_req_qput_empty_payload);
+	tcase_add_test(tc, test_req_qget_stat_qdel_list);
+	tcase_add_test(tc, test_enc_req_invalid);
+	tcase_add_test(tc, test_enc_req_frame_too_big);
+	tcase_add_test(tc, test_rep_hello_qopen);
+	tcase_add_test(tc, test_rep_qput_qget_qdel);
+	tcase_add_test(tc, test_rep_stat_list);
+	tcase_add_test(tc, test_rep_error_detail);
+	tcase_add_test(tc, test_enc_rep_invalid);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("check");
+	tcase_add_test(tc, test_check_array32_huge);
+	tcase_add_test(tc, test_check_map32_huge);
+	tcase_add_test(tc, test_check_str_bin_past_end);
+	tcase_add_test(tc, test_check_depth);
+	tcase_add_test(tc, test_check_trailing);
+	tcase_add_test(tc, test_check_truncated_everywhere);
+	tcase_add_test(tc, test_check_ext_rejected);
+	tcase_add_test(tc, test_check_accepts_every_type);
+	tcase_add_test(tc, test_check_items_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("dec_req");
+	tcase_add_test(tc, test_req_unknown_op);
+	tcase_add_test(tc, test_req_bad_id);
+	tcase_add_test(tc, test_req_bad_shape);
+	tcase_add_test(tc, test_req_wrong_field_types);
+	tcase_add_test(tc, test_req_ranges);
+	tcase_add_test(tc, test_req_names);
+	tcase_add_test(tc, test_req_too_big);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("dec_rep");
+	tcase_add_test(tc, test_rep_error_shapes);
+	tcase_add_test(tc, test_rep_info_forward_compat);
+	tcase_add_test(tc, test_strerror_all);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("fuzz");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_fuzz_random_bytes);
+	tcase_add_test(tc, test_fuzz_mutated_frames);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite; the exit status is the number of failures (capped). */
+int main(void)
+{
+	SRunner *sr = srunner_create(proto_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
