@@ -18,7 +18,7 @@
 
 /* Set the handle's last-error text, printf style. */
 __attribute__((format(printf, 2, 3)))
-static void client_seterr(struct ipc_client *c, const char *fmt, ...)
+void client_seterr(struct ipc_client *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -28,7 +28,7 @@ static void client_seterr(struct ipc_client *c, const char *fmt, ...)
 }
 
 /* Record a fatal error: the handle refuses every later call. */
-static int client_fail(struct ipc_client *c, int code)
+int client_fail(struct ipc_client *c, int code)
 {
 	c->broken = 1;
 	return code;
@@ -43,7 +43,7 @@ static int client_fail_errno(struct ipc_client *c, const char *what, int err)
 }
 
 /* Refuse a call on a broken handle; 0 when the handle is usable. */
-static int client_check(struct ipc_client *c)
+int client_check(struct ipc_client *c)
 {
 	if (!c)
 		return IPC_EINVAL;
@@ -53,7 +53,7 @@ static int client_check(struct ipc_client *c)
 }
 
 /* Check a queue name before any round trip: 0 or IPC_ENAME. */
-static int client_check_name(struct ipc_client *c, const char *name)
+int client_check_name(struct ipc_client *c, const char *name)
 {
 	if (name && proto_name_valid(name, strnlen(name, IPC_NAME_MAX + 1)))
 		return 0;
@@ -63,7 +63,7 @@ static int client_check_name(struct ipc_client *c, const char *name)
 }
 
 /* Check a timeout in milliseconds: 0 or IPC_EINVAL. */
-static int client_check_timeout(struct ipc_client *c, int timeout_ms)
+int client_check_timeout(struct ipc_client *c, int timeout_ms)
 {
 	if (timeout_ms >= IPC_FOREVER)
 		return 0;
@@ -210,7 +210,7 @@ static uint32_t client_next_id(struct ipc_client *c)
 /* Send req and wait for its reply in *rep (valid until the next call).
  * 0 when a reply arrived, whatever its status; IPC_EINVAL when req cannot
  * be encoded; else fatal. */
-static int client_call(struct ipc_client *c, struct proto_req *req,
+int client_call(struct ipc_client *c, struct proto_req *req,
 		       struct proto_rep *rep)
 {
 	long flen;
@@ -240,7 +240,7 @@ static int client_call(struct ipc_client *c, struct proto_req *req,
 }
 
 /* Round trip then status: what most calls want. */
-static int client_request(struct ipc_client *c, struct proto_req *req,
+int client_request(struct ipc_client *c, struct proto_req *req,
 			  struct proto_rep *rep)
 {
 	int rc = client_call(c, req, rep);

@@ -39,4 +39,24 @@ struct ipc_client {
 	char err[256];           /* ipc_last_error() */
 };
 
+/* Shared by the files of client/ (client.c): */
+
+/* Record the text ipc_last_error() returns. */
+void client_seterr(struct ipc_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Mark the handle broken after a fatal error; returns code. */
+int client_fail(struct ipc_client *c, int code);
+/* Refuse a call on a broken handle; 0 when the handle is usable. */
+int client_check(struct ipc_client *c);
+/* Check a name before any round trip: 0 or IPC_ENAME. */
+int client_check_name(struct ipc_client *c, const char *name);
+/* Check a timeout in milliseconds: 0 or IPC_EINVAL. */
+int client_check_timeout(struct ipc_client *c, int timeout_ms);
+/* Send req (id assigned here) and wait for its reply in *rep (valid until
+ * the next call). 0 when a reply arrived whatever its status; IPC_EINVAL
+ * when req cannot be encoded; else fatal. */
+int client_call(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
+/* client_call, then the reply's status (with its detail recorded). */
+int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
+
 #endif
