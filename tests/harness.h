@@ -1,0 +1,100 @@
+/*
+ * harness.h: start a private, freshly built ipcd for one integration test,
+ * stop it and check how it ended, and run the tools (ipcctl, queue_demo)
+ * against it.
+ *
+ * The binaries come from the environment the Makefile exports: IPCD_BIN,
+ * IPCCTL_BIN, QUEUE_DEMO_BIN. When IPCD_WRAPPER is set (for instance a
+ * valgrind command line) ipcd runs under it and must still exit 0.
+ */
+#ifndef IPC_TEST_HARNESS_H
+#define IPC_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ipcclient.h"
+
+/* One daemon under test: its private directory, socket and log. */
+struct h_daemon {
+	char dir[64];       /* mkdtemp'd directory holding the socket and log */
+	char sock[108];     /* the socket path ipcd serves (fits sun_path) */
+	char log[128];      /* ipcd's stderr */
+	pid_t pid;          /* ipcd (or its wrapper); 0 when not running */
+};
+
+/* Captured output of a child process. */
+struct h_buf {
+	char *data;         /* malloc'd, NUL-terminated for convenience */
+	size_t len;         /* bytes captured, not counting that NUL */
+};
+
+/* Call once in main() before running the suite: lets h_cleanup() see the
+ * daemons started in Check's forked test processes. */
+void h_init(void);
+
+/* Unchecked teardown for every TCase: show the log of, kill and clean up
+ * any daemon a failed test left running. */
+void h_cleanup(void);
+
+/* Milliseconds on the monotonic clock. */
+int64_t h_now_ms(void);
+
+/* 1 when ipcd runs under IPCD_WRAPPER (slow): tests relax their bounds. */
+int h_wrapped(void);
+
+/* A divisor for the heavy tests' sizes, from IPCD_TEST_SCALE (>= 1). */
+unsigned h_scale(void);
+
+/* Make the private directory and the paths of d, without starting ipcd. */
+void h_prepare(struct h_daemon *d);
+
+/* Start ipcd on d's prepared socket and wait until it answers. */
+void h_launch(struct h_daemon *d);
+
+/* h_prepare() then h_launch(). */
+void h_start(struct h_daemon *d);
+
+/* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */
+void h_stop(struct h_daemon *d);
+
+/* Like h_stop() with another signal (SIGINT). */
+void h_stop_sig(struct h_daemon *d, int sig);
+
+/* Print ipcd's log to stderr (on failure). */
+void h_dump_log(const struct h_daemon *d);
+
+/* Connect to d, asserting success. */
+ipc_client *h_connect(const struct h_daemon *d);
+
+/* Poll ipc_stat() on `name` until its parked getters (field 'g') or putters
+ * ('p') equal want; asserts it happens within a bound. */
+void h_wait_parked(ipc_client *c, const char *name, char field, unsigned want);
+
+/* Run argv (NULL-terminated; argv[0] a path) with stdin fed from in[0..inlen)
+ * (in may be NULL: empty stdin), capturing stdout and stderr into out and err
+ * (either may be NULL: discarded). Asserts (killing the child) when it runs
+ * much longer than timeout_ms. Returns its exit status (0..255), or
+ * 128 + signal number. */
+int h_run(char *const argv[], const void *in, size_t inlen,
+	  struct h_buf *out, struct h_buf *err, int timeout_ms);
+
+/* Run `ipcctl -s SOCK args...` (NULL-terminated) like h_run(). */
+int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
+		 struct h_buf *out, struct h_buf *err, ...);
+
+/* Release a captured buffer. */
+void h_buf_free(struct h_buf *b);
+
+/* Fork a child that runs fn(arg) and _exit()s with its result; the child
+ * never returns into the test. Returns the child's pid. */
+pid_t h_spawn(int (*fn)(void *), void *arg);
+
+/* Wait for pid with a bound; its exit status, 128 + signal, or asserts. */
+int h_wait_child(pid_t pid, int timeout_ms);
+
+/* A binary named by an environment variable; asserts it is set. */
+const char *h_bin(const char *env);
+
+#endif
