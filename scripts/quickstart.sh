@@ -8,7 +8,7 @@ sh scripts/install-deps.sh
 [ -f Makefile ] || ./configure -q
 make -j"$(nproc)" >/dev/null
 SOCK="${IPCD_SOCKET:-${XDG_RUNTIME_DIR:-/tmp}/ipcd.sock}"
-./ipcd -s "$SOCK" 2>ipcd.log &
+./ipcd -s "$SOCK" >ipcd.log 2>&1 </dev/null &
 echo "ipcd started (pid $!) on $SOCK, log in ipcd.log"
 i=0
 until ./ipcctl -s "$SOCK" ls >/dev/null 2>&1; do
