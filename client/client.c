@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include "client_int.h"
@@ -71,19 +72,26 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms)
 	return IPC_EINVAL;
 }
 
-/* Send the whole tx buffer, riding out EINTR and short writes. */
-static int client_send_all(struct ipc_client *c)
+/* Send the whole tx buffer with the payloads left out of it (holes) in
+ * place, from the caller's memory: scatter/gather, riding out EINTR and
+ * short writes. */
+static int client_send_all(struct ipc_client *c, const struct proto_hole *h,
+			   size_t nh)
 {
-	size_t off = 0;
+	struct iovec iov[2 * CLIENT_HOLES_MAX + 2];
+	struct msghdr mh = { .msg_iov = iov };
+	struct proto_sg sg = { 0, 0, 0 };
 	ssize_t n;
 
-	while (off < c->tx.len) {
-		n = send(c->fd, c->tx.data + off, c->tx.len - off, MSG_NOSIGNAL);
+	while (proto_sg_left(&sg, c->tx.len, h, nh) > 0) {
+		mh.msg_iovlen = (size_t)proto_sg_iov(&sg, c->tx.data, c->tx.len, h, nh,
+						     iov, 2 * CLIENT_HOLES_MAX + 2);
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return client_fail_errno(c, "send", errno);
-		off += (size_t)n;
+		proto_sg_advance(&sg, (size_t)n, c->tx.len, h, nh);
 	}
 	c->tx.len = 0;
 	return 0;
@@ -92,24 +100,29 @@ static int client_send_all(struct ipc_client *c)
 /* How many more bytes to ask for so the frame at the head of rx fits. */
 static size_t client_read_want(const struct ipc_client *c)
 {
-	const unsigned char *p = c->rx.data;
-	size_t total;
+	const unsigned char *p = c->rx.data + c->rx_off;
+	size_t have = c->rx.len - c->rx_off, total;
 
-	if (c->rx.len < PROTO_FRAME_HDR)
+	if (have < PROTO_FRAME_HDR)
 		return CLIENT_READ_CHUNK;
 	/* proto_frame_peek() already bounded this length by PROTO_FRAME_MAX. */
 	total = PROTO_FRAME_HDR + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
 				   (size_t)p[2] << 8 | (size_t)p[3]);
-	if (total - c->rx.len > CLIENT_READ_CHUNK)
-		return total - c->rx.len;
+	if (total - have > CLIENT_READ_CHUNK)
+		return total - have;
 	return CLIENT_READ_CHUNK;
 }
 
-/* Read more bytes into rx: 0, or fatal on EOF, error or ENOMEM. */
+/* Read more bytes into rx (moving the unread part to the front first):
+ * 0, or fatal on EOF, error or ENOMEM. */
 static int client_read_more(struct ipc_client *c)
 {
 	ssize_t n;
 
+	if (c->rx_off > 0) {
+		pbuf_consume(&c->rx, c->rx_off);
+		c->rx_off = 0;
+	}
 	if (pbuf_reserve(&c->rx, client_read_want(c)))
 		return client_fail(c, IPC_ENOMEM);
 	do {
@@ -126,18 +139,19 @@ static int client_read_more(struct ipc_client *c)
 	return 0;
 }
 
-/* Wait for one whole frame at the head of rx; its length, or fatal. */
+/* Wait for one whole frame at rx_off; its length, or fatal. */
 static long client_read_frame(struct ipc_client *c)
 {
 	long flen;
 	int rc;
 
-	if (c->rx_done) {
-		pbuf_consume(&c->rx, c->rx_done);
-		c->rx_done = 0;
-	}
+	c->rx_off += c->rx_done;
+	c->rx_done = 0;
+	if (c->rx_off == c->rx.len)
+		c->rx_off = c->rx.len = 0;
 	for (;;) {
-		flen = proto_frame_peek(c->rx.data, c->rx.len, PROTO_FRAME_MAX);
+		flen = proto_frame_peek(c->rx.data + c->rx_off, c->rx.len - c->rx_off,
+					PROTO_FRAME_MAX);
 		if (flen < 0) {
 			client_seterr(c, "bad frame length from the daemon");
 			return client_fail(c, IPC_EPROTO);
@@ -150,15 +164,79 @@ static long client_read_frame(struct ipc_client *c)
 	}
 }
 
-/* The op of the pending request with this id, or 0 when none waits for it.
- * The one place to grow into a table when requests are pipelined. */
-static uint32_t client_pending_op(const struct ipc_client *c, uint32_t id)
+/* The pending slot of request id, or NULL when none waits for it. */
+static struct client_pending *client_pend_find(struct ipc_client *c, uint32_t id)
 {
-	return c->pending.id == id ? c->pending.op : 0;
+	size_t i, mask = c->pend_cap - 1;
+	struct client_pending *pe;
+
+	for (i = 0; id != 0 && i < c->pend_len; i++) {
+		pe = &c->pend[(c->pend_head + i) & mask];
+		if (pe->id == id)
+			return pe;
+	}
+	return NULL;
+}
+
+/* Rebuild the ring into cap slots, dropping tombstones. 0 or ENOMEM. */
+static int client_pend_resize(struct ipc_client *c, size_t cap)
+{
+	struct client_pending *np = malloc(cap * sizeof(*np));
+	size_t i, n = 0;
+
+	if (!np)
+		return IPC_ENOMEM;
+	for (i = 0; i < c->pend_len; i++) {
+		struct client_pending *pe = &c->pend[(c->pend_head + i) & (c->pend_cap - 1)];
+
+		if (pe->id != 0)
+			np[n++] = *pe;
+	}
+	free(c->pend);
+	c->pend = np;
+	c->pend_cap = cap;
+	c->pend_head = 0;
+	c->pend_len = n;
+	return 0;
+}
+
+/* Record request (id, op) as in flight. 0 or IPC_ENOMEM. */
+static int client_pend_add(struct ipc_client *c, uint32_t id, uint32_t op, int async)
+{
+	struct client_pending *pe;
+	size_t cap = c->pend_cap ? c->pend_cap : 16;
+
+	/* Tombstones left behind a long-parked request are squeezed out. */
+	if (c->pend_len == c->pend_cap || c->pend_len > 2 * c->npend + 16) {
+		while (cap < 2 * (c->npend + 1))
+			cap *= 2;
+		if (client_pend_resize(c, cap))
+			return IPC_ENOMEM;
+	}
+	pe = &c->pend[(c->pend_head + c->pend_len++) & (c->pend_cap - 1)];
+	pe->id = id;
+	pe->op = op;
+	pe->async = async;
+	pe->seq = async ? ++c->async_seq : 0;
+	c->npend++;
+	c->nasync += async != 0;
+	return 0;
+}
+
+/* The reply to pe came: free its slot. */
+static void client_pend_del(struct ipc_client *c, struct client_pending *pe)
+{
+	c->nasync -= pe->async != 0;
+	c->npend--;
+	pe->id = 0;
+	while (c->pend_len > 0 && c->pend[c->pend_head].id == 0) {
+		c->pend_head = (c->pend_head + 1) & (c->pend_cap - 1);
+		c->pend_len--;
+	}
 }
 
 /* Turn a reply's status into the call's result, keeping its text. */
-static int client_status(struct ipc_client *c, const struct proto_rep *rep)
+int client_status(struct ipc_client *c, const struct proto_rep *rep)
 {
 	if (rep->status == 0)
 		return 0;
@@ -171,32 +249,87 @@ static int client_status(struct ipc_client *c, const struct proto_rep *rep)
 	return rep->status;
 }
 
-/* Decode the frame of length flen at the head of rx as a reply to a
- * pending request: 0 or fatal. */
-static int client_decode(struct ipc_client *c, long flen, struct proto_rep *rep)
+/* Decode the frame of length flen at rx_off as a reply to a pending
+ * request, found by its id: 0 with *pe set, or fatal. */
+static int client_decode(struct ipc_client *c, long flen, struct proto_rep *rep,
+			 struct client_pending **pe)
 {
-	const unsigned char *p = c->rx.data + PROTO_FRAME_HDR;
+	const unsigned char *p = c->rx.data + c->rx_off + PROTO_FRAME_HDR;
 	size_t n = (size_t)flen - PROTO_FRAME_HDR;
-	uint32_t op = c->pending.op;
+	uint32_t id = 0;
 
 	c->rx_done = (size_t)flen;
 	memset(rep, 0, sizeof(*rep));
-	if (proto_dec_rep(&c->dec, p, n, op, rep)) {
+	if (proto_rep_peek_id(p, n, &id)) {
+		client_seterr(c, "bad reply: no request id");
+		return client_fail(c, IPC_EPROTO);
+	}
+	*pe = client_pend_find(c, id);
+	/* A reply to no request may still be a fatal notice the daemon could
+	 * not tie to one (id 0, after a frame it could not parse): decoded
+	 * as an error reply (any op will do), it closes next. */
+	if (proto_dec_rep(&c->dec, p, n, *pe ? (*pe)->op : PROTO_OP_HELLO, rep)) {
 		client_seterr(c, "bad reply: %s", c->dec.err);
 		return client_fail(c, IPC_EPROTO);
 	}
-	if (client_pending_op(c, rep->id) != op && rep->status < 0) {
-		/* A fatal notice the daemon could not tie to a request (id 0,
-		 * say after a frame it could not parse): it closes next. */
+	if (*pe == NULL && rep->status < 0) {
 		client_status(c, rep);
 		return client_fail(c, rep->status);
 	}
-	if (client_pending_op(c, rep->id) != op) {
-		client_seterr(c, "reply to unknown request id %u",
-			      (unsigned)rep->id);
+	if (*pe == NULL) {
+		client_seterr(c, "reply to unknown request id %u", (unsigned)id);
 		return client_fail(c, IPC_EPROTO);
 	}
 	return 0;
+}
+
+/* An async request's reply: keep the first failure for ipc_flush(). */
+static int client_settle(struct ipc_client *c, const struct client_pending *pe,
+			 const struct proto_rep *rep)
+{
+	if (rep->status == 0 || !pe->async) {
+		if (rep->status == 0)
+			return 0;
+		client_seterr(c, "reply to request %u nobody waits for", (unsigned)pe->id);
+		return client_fail(c, IPC_EPROTO);
+	}
+	if (c->async_rc == 0) {
+		c->async_rc = rep->status;
+		snprintf(c->async_err, sizeof(c->async_err), "async put %llu: %.*s",
+			 (unsigned long long)pe->seq,
+			 (int)(rep->detail ? rep->detail_len : strlen(proto_strerror(rep->status))),
+			 rep->detail ? rep->detail : proto_strerror(rep->status));
+	}
+	if (rep->status < 0) {
+		client_status(c, rep);
+		return client_fail(c, rep->status);
+	}
+	return 0;
+}
+
+/* Read replies until the one to id is in *rep (id 0: settle one reply). */
+int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
+{
+	struct client_pending *pe;
+	long flen;
+	int rc;
+
+	for (;;) {
+		flen = client_read_frame(c);
+		if (flen < 0)
+			return (int)flen;
+		rc = client_decode(c, flen, rep, &pe);
+		if (rc)
+			return rc;
+		if (id != 0 && pe->id == id) {
+			client_pend_del(c, pe);
+			return 0;
+		}
+		rc = client_settle(c, pe, rep);
+		client_pend_del(c, pe);
+		if (rc || id == 0)
+			return rc;
+	}
 }
 
 /* Next request id, never 0. */
@@ -207,36 +340,36 @@ static uint32_t client_next_id(struct ipc_client *c)
 	return c->next_id++;
 }
 
+/* Send req without waiting for its reply. Large payloads are sent from
+ * the caller's memory rather than copied into tx. */
+int client_send(struct ipc_client *c, struct proto_req *req, int async)
+{
+	struct proto_hole holes[CLIENT_HOLES_MAX];
+	size_t nh = 0;
+	int rc;
+
+	req->id = client_next_id(c);
+	c->tx.len = 0;
+	rc = proto_enc_req_holes(&c->tx, req, CLIENT_HOLE_MIN, holes,
+				 CLIENT_HOLES_MAX, &nh);
+	if (rc == IPC_EINVAL) {
+		client_seterr(c, "request cannot be encoded");
+		return rc;
+	}
+	if (rc || (rc = client_pend_add(c, req->id, req->op, async)))
+		return client_fail(c, rc);
+	return client_send_all(c, holes, nh);
+}
+
 /* Send req and wait for its reply in *rep (valid until the next call).
  * 0 when a reply arrived, whatever its status; IPC_EINVAL when req cannot
  * be encoded; else fatal. */
 int client_call(struct ipc_client *c, struct proto_req *req,
 		       struct proto_rep *rep)
 {
-	long flen;
-	int rc;
+	int rc = client_send(c, req, 0);
 
-	req->id = client_next_id(c);
-	c->tx.len = 0;
-	rc = proto_enc_req(&c->tx, req);
-	if (rc == IPC_EINVAL) {
-		client_seterr(c, "request cannot be encoded");
-		return rc;
-	}
-	if (rc)
-		return client_fail(c, rc);
-	c->pending.id = req->id;
-	c->pending.op = req->op;
-	rc = client_send_all(c);
-	if (rc)
-		return rc;
-	flen = client_read_frame(c);
-	if (flen < 0)
-		return (int)flen;
-	rc = client_decode(c, flen, rep);
-	c->pending.id = 0;
-	c->pending.op = 0;
-	return rc;
+	return rc ? rc : client_wait(c, req->id, rep);
 }
 
 /* Round trip then status: what most calls want. */
@@ -277,6 +410,7 @@ static struct ipc_client *client_new(void)
 		return NULL;
 	c->fd = -1;
 	c->next_id = 1;
+	c->window = CLIENT_WINDOW_DEFAULT;
 	pbuf_init(&c->tx);
 	pbuf_init(&c->rx);
 	if (proto_dec_init(&c->dec)) {
@@ -329,10 +463,12 @@ static int client_hello(struct ipc_client *c)
 	if (rep.status < 0)
 		return client_status(c, &rep);
 	if (rep.status) {
-		/* Refused (shutting down, too many clients): not connected. */
+		/* Refused (too many clients, shutting down): not connected. */
 		client_status(c, &rep);
 		errno = ECONNREFUSED;
-		return client_fail(c, IPC_ECONNECT);
+		return client_fail(c, rep.status == IPC_ELIMIT ||
+				   rep.status == IPC_ESHUTDOWN ?
+				   rep.status : IPC_ECONNECT);
 	}
 	if (rep.msg_max == 0 || rep.msg_max > IPC_MSG_MAX) {
 		client_seterr(c, "bad message limit %u", (unsigned)rep.msg_max);
@@ -381,6 +517,8 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 		close(c->fd);
 	pbuf_free(&c->tx);
 	pbuf_free(&c->rx);
+	free(c->pend);
+	client_prefetch_free(c);
 	if (c->dec_ready)
 		proto_dec_fini(&c->dec);
 	free(c);
@@ -405,19 +543,21 @@ static int client_open_flags(int flags, uint32_t *wire)
 	return 0;
 }
 
-/* Open or create a queue; see ipcclient.h. */
-IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
-			      long long maxsize, int flags, long long *actual)
+/* Send a QOPEN request (with a mode when has_mode). */
+static int client_queue_open(ipc_client *c, const char *name,
+			     long long maxsize, int flags, int has_mode,
+			     unsigned mode, long long *actual)
 {
-	struct proto_req req = { .op = PROTO_OP_QOPEN, .maxsize = maxsize };
+	struct proto_req req = { .op = PROTO_OP_QOPEN, .maxsize = maxsize,
+				 .has_mode = has_mode, .mode = mode };
 	struct proto_rep rep;
 	int rc;
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
-	if (maxsize < IPC_MAXSIZE_ANY ||
+	if (maxsize < IPC_MAXSIZE_ANY || mode > PROTO_MODE_MAX ||
 	    client_open_flags(flags, &req.flags)) {
-		client_seterr(c, "invalid maxsize or flags");
+		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
 	strcpy(req.name, name);
@@ -425,6 +565,21 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (!rc && actual)
 		*actual = rep.maxsize;
 	return rc;
+}
+
+/* Open or create a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
+			      long long maxsize, int flags, long long *actual)
+{
+	return client_queue_open(c, name, maxsize, flags, 0, 0, actual);
+}
+
+/* Open or create a queue with a mode; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_open_mode(ipc_client *c, const char *name,
+				   long long maxsize, int flags, unsigned mode,
+				   long long *actual)
+{
+	return client_queue_open(c, name, maxsize, flags, 1, mode, actual);
 }
 
 /* Put one message; see ipcclient.h. */
@@ -470,6 +625,9 @@ IPC_EXPORT int ipc_get(ipc_client *c, const char *name, void **data,
 		client_seterr(c, "no place for the message");
 		return IPC_EINVAL;
 	}
+	if (c->prefetch &&
+	    (rc = client_prefetch_get(c, name, data, len, timeout_ms)) != CLIENT_NO_PREFETCH)
+		return rc;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (rc)
@@ -507,6 +665,20 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	dst->putters = src->putters;
 	dst->puts = src->puts;
 	dst->gets = src->gets;
+	dst->inflight = src->inflight;
+	dst->requeued = src->requeued;
+	dst->uid = src->uid;
+	dst->gid = src->gid;
+	dst->mode = src->mode;
+	dst->duplex = (int)src->duplex;
+	dst->ends = src->ends;
+	dst->maxbytes = src->maxbytes;
+	for (int i = 0; i < 2; i++) {
+		dst->dir[i].size = src->dir[i].size;
+		dst->dir[i].bytes = src->dir[i].bytes;
+		dst->dir[i].getters = src->dir[i].getters;
+		dst->dir[i].putters = src->dir[i].putters;
+	}
 }
 
 /* Describe one queue or pipe; see ipcclient.h. */

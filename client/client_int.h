@@ -17,21 +17,46 @@
 /* How much room a read asks for when no frame header says more. */
 #define CLIENT_READ_CHUNK 65536u
 
-/* One request waiting for its reply. Today there is at most one (calls
- * are synchronous); pipelining turns this into a table searched by id. */
+/* Payloads of at least this many bytes are sent from the caller's memory
+ * (scatter/gather) instead of being copied into the request; at most
+ * CLIENT_HOLES_MAX of them per request, the others are copied. */
+#define CLIENT_HOLE_MIN (16u << 10)
+#define CLIENT_HOLES_MAX 64u
+
+/* The async window when ipc_set_window() was not called. */
+#define CLIENT_WINDOW_DEFAULT 128u
+
+/* One request sent whose reply has not been read yet. */
 struct client_pending {
-	uint32_t id;
+	uint32_t id;             /* 0: a slot whose reply came (a tombstone) */
 	uint32_t op;
+	uint64_t seq;            /* async: its number since the last flush (from 1) */
+	int async;               /* ipc_put_async: the status goes to async_rc */
 };
+
+struct client_prefetch;
 
 struct ipc_client {
 	int fd;
 	struct pbuf tx;          /* the request being sent */
-	struct pbuf rx;          /* bytes received, frames not yet consumed */
-	size_t rx_done;          /* length of the last decoded frame, dropped at
-				    the next read (its reply points into it) */
+	struct pbuf rx;          /* bytes received; frames not yet consumed
+				    start at rx_off */
+	size_t rx_off;
+	size_t rx_done;          /* length of the last decoded frame (at
+				    rx_off), dropped at the next read: its
+				    reply points into it */
 	uint32_t next_id;        /* request ids: 1, 2, ... skipping 0 */
-	struct client_pending pending;
+	/* Requests in flight: a ring, oldest first, searched by id from the
+	 * oldest (replies mostly come in order). pend_len slots from
+	 * pend_head are used, npend of them live. */
+	struct client_pending *pend;
+	size_t pend_cap, pend_head, pend_len, npend;
+	size_t nasync;           /* async requests in flight */
+	size_t window;           /* the most of them (ipc_set_window) */
+	uint64_t async_seq;      /* async requests sent since the last flush */
+	int async_rc;            /* the first failure among their replies */
+	char async_err[256];     /* its text, for ipc_flush() */
+	struct client_prefetch *prefetch; /* queues with prefetching (async.c) */
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */
@@ -39,7 +64,7 @@ struct ipc_client {
 	char err[256];           /* ipc_last_error() */
 };
 
-/* Shared by the files of client/ (client.c): */
+/* Shared by the files of client/ (client.c, async.c, batch.c, ...): */
 
 /* Record the text ipc_last_error() returns. */
 void client_seterr(struct ipc_client *c, const char *fmt, ...)
@@ -58,5 +83,30 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms);
 int client_call(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
 /* client_call, then the reply's status (with its detail recorded). */
 int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
+/* Send req (id assigned here) without waiting for its reply. An async one
+ * is settled whenever its reply is read: a failure is kept for
+ * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */
+int client_send(struct ipc_client *c, struct proto_req *req, int async);
+/* Read replies until the one to request id is in *rep (valid until the
+ * next read), settling the async replies read on the way; id 0 settles
+ * the next reply, whichever it is. 0 or fatal. */
+int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep);
+/* Turn a reply's status into a call's result, recording its text. */
+int client_status(struct ipc_client *c, const struct proto_rep *rep);
+
+/* Prefetching (async.c), hooks for client.c: */
+
+/* ipc_get() on a queue with prefetching: serve from the local buffer or
+ * fetch a batch. The result of the get, or CLIENT_NO_PREFETCH when name
+ * has no prefetching (then ipc_get does a plain get). */
+#define CLIENT_NO_PREFETCH 1000
+int client_prefetch_get(struct ipc_client *c, const char *name, void **data,
+			size_t *len, int timeout_ms);
+/* Hand out up to max prefetched messages of name first (ipc_get_many),
+ * pointing into the buffer until the next call on c: how many. */
+size_t client_prefetch_take(struct ipc_client *c, const char *name,
+			    struct ipc_msg *msgs, size_t max);
+/* Free every prefetch buffer (ipc_close). */
+void client_prefetch_free(struct ipc_client *c);
 
 #endif

@@ -51,6 +51,25 @@ struct ipc_info {
 	unsigned putters;        /* put requests parked (waiting) */
 	unsigned long long puts; /* messages accepted since creation */
 	unsigned long long gets; /* messages delivered since creation */
+	unsigned long long inflight; /* delivered by ipc_get_ack(), not yet acked */
+	unsigned long long requeued; /* in-flight messages put back (consumer gone, lease out) */
+	unsigned uid;            /* owner (the creator's uid) */
+	unsigned gid;            /* group (the creator's primary gid) */
+	unsigned mode;           /* permissions like a file's: 0640 = owner rw,
+				    group r; read permits get, write put */
+	/* Pipes only (0 for a queue). For a pipe, maxsize is the per-direction
+	 * message bound and size, bytes, getters, putters, puts, gets add up
+	 * both directions. */
+	int duplex;              /* 1 duplex, 0 one-way (end 1 -> end 0) */
+	unsigned ends;           /* IPC_END_ATTACHED(e) | IPC_END_CLOSED(e) bits,
+				    e = 0, 1; neither: never attached yet */
+	unsigned long long maxbytes; /* per-direction payload byte bound */
+	struct ipc_pipe_dir {
+		unsigned long long size;  /* messages buffered */
+		unsigned long long bytes; /* payload bytes buffered */
+		unsigned getters;         /* receives parked at the receiving end */
+		unsigned putters;         /* sends parked at the sending end */
+	} dir[2];                /* dir[i]: from end i to end 1 - i */
 };
 
 /*
@@ -65,12 +84,14 @@ char *ipc_default_socket(char *buf, size_t len);
  * Connect to the daemon listening on path (NULL: ipc_default_socket()) and
  * check the protocol version. On success *out is a new handle.
  * Returns 0, IPC_ECONNECT (errno says why), IPC_EVERSION, IPC_EIO,
- * IPC_EPROTO or IPC_ENOMEM.
+ * IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal: IPC_ELIMIT (it serves
+ * its max-connections already; try again later) or IPC_ESHUTDOWN.
  */
 int ipc_connect(const char *path, ipc_client **out);
 
 /* Close the connection and free the handle (NULL is fine). Requests still
- * parked in the daemon for it are cancelled there and lose nothing. */
+ * parked in the daemon for it are cancelled there and lose nothing; the
+ * pipe ends it attached are closed (their peers read on, then EOF). */
 void ipc_close(ipc_client *c);
 
 /* The handle's socket descriptor, for poll(); do not read or write it. */
@@ -85,9 +106,22 @@ int ipc_fd(const ipc_client *c);
  * IPC_EEXIST (CREATE|EXCL and it exists), IPC_EMISMATCH, IPC_ENAME,
  * IPC_EINVAL, IPC_EWRONGTYPE (the name is a pipe), IPC_ELIMIT, or fatal.
  * When actual is not NULL it receives the queue's maxsize.
+ * A queue created here is owned by the caller's uid and primary gid, with
+ * the daemon's default mode (0660 unless configured otherwise). Opening an
+ * existing queue needs read or write permission on it (IPC_EPERM); creating
+ * one past the daemon's max-queues fails with IPC_ELIMIT.
  */
 int ipc_queue_open(ipc_client *c, const char *name, long long maxsize,
 		   int flags, long long *actual);
+
+/*
+ * ipc_queue_open() that gives a queue it creates the permission bits mode
+ * (0 to 0777, like a file's: read permits get, write permits put; root may
+ * do anything). mode does not change an existing queue. IPC_EINVAL for a
+ * mode over 0777.
+ */
+int ipc_queue_open_mode(ipc_client *c, const char *name, long long maxsize,
+			int flags, unsigned mode, long long *actual);
 
 /*
  * Put len bytes (0 allowed, at most the daemon's message limit) at the tail
@@ -111,6 +145,33 @@ int ipc_put(ipc_client *c, const char *name, const void *data, size_t len,
 int ipc_get(ipc_client *c, const char *name, void **data, size_t *len,
 	    int timeout_ms);
 
+/*
+ * At-least-once get. Like ipc_get(), but the message is not consumed yet:
+ * it stays in the daemon, *in flight*, owned by this connection, until
+ * ipc_ack(c, name, *tag). If this connection closes first (ipc_close, a
+ * crash, SIGKILL) or, with lease_ms > 0, that many milliseconds pass
+ * without the ack, the message goes back to the head of the queue, ahead
+ * of newer messages, and is delivered again (to this or another consumer).
+ * lease_ms 0 means no time limit. In-flight messages count toward the
+ * queue's maxsize. Process the message, then ack it: a consumer that dies
+ * in between gets it redelivered, so it may see a message twice, never
+ * lose one. On 0, *data (free with ipc_free(), never NULL), *len and *tag
+ * are set. Returns 0, IPC_EEMPTY, IPC_ENOENT, IPC_EDELETED, IPC_ENAME,
+ * IPC_EINVAL (lease_ms < 0), IPC_EWRONGTYPE, IPC_EPERM, IPC_ESHUTDOWN, or
+ * fatal.
+ */
+int ipc_get_ack(ipc_client *c, const char *name, void **data, size_t *len,
+		uint64_t *tag, int timeout_ms, int lease_ms);
+
+/*
+ * Acknowledge the message ipc_get_ack() delivered under tag: it is done
+ * and leaves the queue for good, freeing its slot. Returns 0, IPC_ENOTHELD
+ * (this connection holds no message of that queue under tag: acked
+ * already, or its lease ran out and it went back), IPC_ENOENT (the queue
+ * is gone, and the message with it), IPC_ENAME, or fatal.
+ */
+int ipc_ack(ipc_client *c, const char *name, uint64_t tag);
+
 /* Free memory returned by this library (NULL is fine). */
 void ipc_free(void *p);
 
@@ -127,6 +188,213 @@ int ipc_queue_delete(ipc_client *c, const char *name);
 /* List every queue and pipe, sorted by name: *infos is a malloc'd array of
  * *n entries (free with ipc_free(); NULL when *n is 0). 0 or fatal. */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n);
+
+/*
+ * Pipes: named point-to-point message channels with two ends, 0 and 1,
+ * like Python's multiprocessing.Pipe between unrelated processes. Pipes
+ * and queues share one namespace: a queue call on a pipe's name (or back)
+ * fails with IPC_EWRONGTYPE.
+ *
+ * A connection attaches to an end by name, then sends and receives whole
+ * messages on it (boundaries kept, 0 bytes allowed). Only the connection
+ * that attached an end may use it (IPC_ENOTATTACHED otherwise). A duplex
+ * pipe carries messages both ways; a one-way pipe only from end 1 to end 0
+ * (`r, w = Pipe(duplex=False)`: end 0 is r, end 1 is w), and the wrong
+ * direction fails with IPC_EDIRECTION.
+ *
+ * Each direction buffers at most maxmsgs messages and maxbytes payload
+ * bytes, fixed when the pipe is created (defaults IPC_PIPE_DEFAULT_MSGS = 64
+ * and IPC_PIPE_DEFAULT_BYTES = 1 MiB); one message larger than maxbytes is
+ * still taken when the direction is empty. A sender past the bound waits,
+ * or gets IPC_EFULL when its timeout runs out, like a writer on a full OS
+ * pipe; the daemon never holds more. Messages sent before the peer
+ * attached are kept for it.
+ *
+ * Closing an end (ipc_pipe_close, or the connection closing, exiting or
+ * dying) lets the peer receive everything already sent, then IPC_EEOF
+ * (Python's EOFError) for good; the peer's sends fail with IPC_EPIPE
+ * (BrokenPipeError); messages still buffered towards the closed end are
+ * dropped, since nobody can read them. A closed end cannot be attached
+ * again (IPC_ECLOSED). Once both ends are closed the pipe is gone. A send
+ * still waiting for room when its connection dies is not delivered.
+ */
+
+/* Flags for ipc_pipe_attach(). Without DUPLEX or ONEWAY an existing pipe
+ * of either kind is accepted and a new one is duplex. */
+#define IPC_PIPE_CREATE 0x1 /* create the pipe when it does not exist */
+#define IPC_PIPE_DUPLEX 0x2 /* the pipe is (or is created) duplex */
+#define IPC_PIPE_ONEWAY 0x4 /* the pipe is (or is created) one-way */
+
+/* A pipe's buffering, per direction: asked for by ipc_pipe_attach(), then
+ * filled with what the pipe has. */
+struct ipc_pipe_opts {
+	long long maxmsgs;       /* in: 0 = the default (new pipe) or any
+				    (existing one); out: the pipe's bound */
+	long long maxbytes;      /* likewise, payload bytes */
+	int duplex;              /* out: 1 duplex, 0 one-way */
+};
+
+/*
+ * Attach this connection to end `end` (0 or 1) of pipe `name`, creating
+ * the pipe when flags has IPC_PIPE_CREATE, so that two unrelated processes
+ * meet whichever comes first. opts may be NULL (defaults, any existing
+ * bounds); else its maxmsgs (1..IPC_PIPE_MSGS_MAX) and maxbytes
+ * (1..IPC_PIPE_BYTES_MAX) size a new pipe and must equal an existing one's
+ * (IPC_EMISMATCH), and on success opts receives the pipe's settings. A
+ * pipe created here is owned by the caller's uid with the daemon's default
+ * mode; attaching to an existing one needs read permission to receive and
+ * write permission to send. Returns 0, IPC_EBUSY (the end is attached,
+ * even by this connection), IPC_ECLOSED (the end was closed before),
+ * IPC_ENOENT (missing, no CREATE), IPC_EMISMATCH (another kind or bounds),
+ * IPC_EWRONGTYPE (the name is a queue), IPC_EPERM, IPC_ELIMIT, IPC_ENAME,
+ * IPC_EINVAL, or fatal.
+ */
+int ipc_pipe_attach(ipc_client *c, const char *name, int end, int flags,
+		    struct ipc_pipe_opts *opts);
+
+/*
+ * Send len bytes (0 allowed, at most the daemon's message limit) from the
+ * attached end `end` to the other end. When the direction is full, wait
+ * per timeout_ms for room; waiting senders go in arrival order. Returns 0
+ * (the daemon holds the message, or the peer has it), IPC_EFULL (no room in
+ * time; nothing was sent), IPC_EPIPE (the peer closed), IPC_EDIRECTION
+ * (end 0 of a one-way pipe), IPC_ENOTATTACHED, IPC_ECLOSED (this end was
+ * closed), IPC_ENOENT, IPC_EWRONGTYPE, IPC_ETOOBIG, IPC_ENAME, IPC_EINVAL,
+ * IPC_ELIMIT, IPC_ESHUTDOWN, or fatal.
+ */
+int ipc_pipe_send(ipc_client *c, const char *name, int end, const void *data,
+		  size_t len, int timeout_ms);
+
+/*
+ * Receive the next message sent to the attached end `end`, waiting per
+ * timeout_ms. On 0, *data is a malloc'd copy (free with ipc_free(); never
+ * NULL, even for 0 bytes) and *len its size. Returns 0, IPC_EEMPTY
+ * (nothing arrived in time), IPC_EEOF (the peer closed and everything it
+ * sent has been received; every later receive says so too),
+ * IPC_EDIRECTION (end 1 of a one-way pipe), IPC_ENOTATTACHED, IPC_ECLOSED,
+ * IPC_ENOENT, IPC_EWRONGTYPE, IPC_ENAME, IPC_EINVAL, IPC_ESHUTDOWN, or
+ * fatal.
+ */
+int ipc_pipe_recv(ipc_client *c, const char *name, int end, void **data,
+		  size_t *len, int timeout_ms);
+
+/*
+ * Close the attached end `end`: the peer receives what was sent, then
+ * IPC_EEOF; the end can never be attached again. Requests of this
+ * connection still waiting on the end complete with IPC_ECLOSED.
+ * ipc_close() closes every end the connection holds. Returns 0,
+ * IPC_ENOTATTACHED, IPC_ECLOSED, IPC_ENOENT, IPC_EWRONGTYPE, IPC_ENAME,
+ * IPC_EINVAL, or fatal.
+ */
+int ipc_pipe_close(ipc_client *c, const char *name, int end);
+
+/*
+ * Batches: several messages per request, one round trip for all of them.
+ */
+
+/* One message of a batch. */
+struct ipc_msg {
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Put msgs[0..n) at the tail of queue `name`, in order. Each request
+ * carries as many messages as one frame holds (at most IPC_BATCH_MAX) and
+ * the daemon takes *as many as fit*, a prefix; the library goes on with
+ * the rest until all are in. The put is NOT all-or-nothing: when the queue
+ * fills up, the messages that fit stay in, and the call waits per
+ * timeout_ms (measured over the whole call) for room for the next ones.
+ * Other producers' messages may come between two requests of one call,
+ * never between the messages one request took. On return *nput (may be
+ * NULL) says how many were put: msgs[0..*nput) are in the queue, the rest
+ * are not. Returns 0 (all n put), IPC_EFULL (the timeout ran out; with
+ * timeout 0, the queue was full), or the first request's failure:
+ * IPC_ENOENT, IPC_EDELETED, IPC_ETOOBIG and IPC_EINVAL (checked before
+ * anything is sent), IPC_ENAME, IPC_EWRONGTYPE, IPC_EPERM, IPC_ELIMIT,
+ * IPC_ESHUTDOWN, or fatal.
+ */
+int ipc_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		 size_t n, size_t *nput, int timeout_ms);
+
+/*
+ * Take up to max (1..IPC_BATCH_MAX) messages from the head of queue
+ * `name` in one round trip. When it is empty, wait per timeout_ms for the
+ * first one (the get timeout rule), then return what is there: at least
+ * one message, and no more than one reply frame holds (a reply is cut
+ * short of PROTO's 8 MiB frame limit). On 0, *n >= 1 and msgs[0..*n) point
+ * into the handle's receive buffer (or its prefetch buffer): they stay
+ * valid until the next call on c, so copy what you keep; nothing needs
+ * freeing. Returns 0, IPC_EEMPTY, IPC_ENOENT, IPC_EDELETED, IPC_ENAME,
+ * IPC_EINVAL, IPC_EWRONGTYPE, IPC_EPERM, IPC_ESHUTDOWN, or fatal.
+ */
+int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
+		 size_t max, size_t *n, int timeout_ms);
+
+/* ipc_put_many() for the attached pipe end `end` (see ipc_pipe_send()):
+ * the messages that fit are sent, a prefix, and the call waits per
+ * timeout_ms for room for the rest. *nsent says how many went. */
+int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
+		       const struct ipc_msg *msgs, size_t n, size_t *nsent,
+		       int timeout_ms);
+
+/* ipc_get_many() for the attached pipe end `end` (see ipc_pipe_recv()):
+ * up to max messages, waiting per timeout_ms for the first; IPC_EEOF once
+ * the peer closed and everything was received. */
+int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
+		       struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms);
+
+/*
+ * Pipelining: several requests in flight on one connection.
+ *
+ * ipc_put_async() sends a put and returns without waiting for the reply
+ * (it returns only argument errors, IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG, or
+ * fatal ones). At most a window of async puts are in flight (128 unless
+ * ipc_set_window() says otherwise): past it, the call first reads replies
+ * until one slot is free, which also makes a producer wait while its
+ * puts wait for room in a full queue. Async puts are carried out in the
+ * order they were sent, on this connection, with the same semantics as
+ * ipc_put() (timeout_ms applies to each). Their replies are read whenever
+ * the handle reads; ipc_flush() waits for all of them and reports the
+ * first failure. A failed put does not stop the later ones: after a
+ * failure the queue may hold later messages without the failed one.
+ * The other calls keep their exact semantics and may be mixed in: their
+ * own replies are matched by request id. Closing the handle without
+ * ipc_flush() lets the daemon carry out the puts it has read, except those
+ * still waiting for room, which are cancelled; nobody learns their outcome.
+ */
+#define IPC_WINDOW_MAX 4096
+int ipc_put_async(ipc_client *c, const char *name, const void *data, size_t len,
+		  int timeout_ms);
+
+/* Wait until every async put of this handle has its reply. Returns 0 when
+ * all since the last ipc_flush() succeeded, else the first failure's code
+ * (IPC_ENOENT, IPC_EFULL, IPC_EDELETED, ...), ipc_last_error() naming it
+ * by its number since the last flush ("async put 3: ..."); or fatal. */
+int ipc_flush(ipc_client *c);
+
+/* The most async puts in flight, 1..IPC_WINDOW_MAX. 0 or IPC_EINVAL. */
+int ipc_set_window(ipc_client *c, unsigned n);
+
+/*
+ * Prefetching, opt-in per queue and per handle: with n >= 2, an ipc_get()
+ * on `name` that finds nothing buffered asks the daemon for up to n
+ * messages in one request (QGETN: it waits per the call's timeout_ms for
+ * the first one, exactly like a plain get, then takes what is there), returns the
+ * first and keeps the others in the handle; the next calls of ipc_get()
+ * (and ipc_get_many()) on `name` return them without a round trip,
+ * whatever their timeout. What this changes: prefetched messages have left
+ * the queue and are owned by this consumer. Other consumers cannot get
+ * them, ipc_stat() no longer counts them, and they are lost if the handle
+ * is closed before they are handed out. They are always handed out in
+ * queue order, before anything newer. n 0 or 1 turns prefetching off;
+ * messages already buffered are still handed out first. 0, IPC_ENAME or
+ * IPC_EINVAL (n over IPC_BATCH_MAX).
+ */
+int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n);
+
+/* Messages prefetched for `name` and not yet handed out. */
+size_t ipc_prefetched(const ipc_client *c, const char *name);
 
 /* The daemon's message size limit, learnt at connect. */
 size_t ipc_msg_max(const ipc_client *c);

@@ -1,13 +1,20 @@
-/* broker.c: the namespace of queues and the limits, as plain data. */
+/* broker.c: the namespace of queues (pipes: broker_pipe.c) and the
+ * limits, as plain data. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "broker.h"
 #include "ipc_defs.h"
+#include "pipe.h"
 #include "proto.h"
+#include "qmsg.h"
 #include "queue.h"
 #include "registry.h"
+
+/* Who acts when a caller names no one: root, admitted everywhere. */
+static const struct access_cred broker_root;
 
 /* Set up an empty broker. */
 int broker_init(struct broker *b, size_t msg_max, waiter_wake_fn wake)
@@ -18,35 +25,45 @@ int broker_init(struct broker *b, size_t msg_max, waiter_wake_fn wake)
 		return IPC_ENOMEM;
 	b->msg_max = msg_max;
 	b->wake = wake;
+	b->default_mode = ACCESS_MODE_DEFAULT;
 	return 0;
 }
+
+/* One object of the namespace, collected by broker_fini. */
+struct broker_obj {
+	int kind;
+	void *obj;
+};
 
 /* Collect one registry entry for broker_fini (cannot free while walking). */
 static void broker_collect(const char *name, int kind, void *obj, void *arg)
 {
-	void ***cursor = arg;
+	struct broker_obj **cursor = arg;
 
 	(void)name;
-	(void)kind;
-	*(*cursor)++ = obj;
+	**cursor = (struct broker_obj){ kind, obj };
+	(*cursor)++;
 }
 
-/* Free every queue, waking its parked requests with status. */
+/* Free every queue and pipe, waking its parked requests with status. */
 void broker_fini(struct broker *b, int status)
 {
 	size_t n = registry_count(b->reg);
-	void **objs = calloc(n ? n : 1, sizeof *objs);
-	void **cursor = objs;
+	struct broker_obj *objs = calloc(n ? n : 1, sizeof *objs);
+	struct broker_obj *cursor = objs;
+	int ok = objs != NULL && registry_walk(b->reg, broker_collect, &cursor) == 0;
 
-	if (objs != NULL && registry_walk(b->reg, broker_collect, &cursor) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			registry_remove(b->reg, queue_name(objs[i]));
-			queue_free(objs[i], status);
-		}
-	}
-	free(objs);
+	/* The namespace goes first: a wake callback below that closes a
+	 * connection (and its pipe ends) then finds no object to touch. */
 	registry_free(b->reg);
 	b->reg = NULL;
+	for (size_t i = 0; ok && i < n; i++) {
+		if (objs[i].kind == IPC_KIND_PIPE)
+			pipe_free(objs[i].obj, status);
+		else
+			queue_free(objs[i].obj, status);
+	}
+	free(objs);
 }
 
 /* Find queue name. */
@@ -73,18 +90,76 @@ static int broker_queue_match(struct queue *q, int64_t maxsize, uint32_t flags)
 	return 0;
 }
 
-/* Open or create queue name. */
+/* Open or create queue name (as root). */
 int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
 		      uint32_t flags, struct queue **q)
 {
+	return broker_queue_open_as(b, name, maxsize, flags, &broker_root, -1, q);
+}
+
+/* May one more queue or pipe be created? */
+int broker_may_create(const struct broker *b)
+{
+	if (b->max_objects && registry_count(b->reg) >= b->max_objects)
+		return IPC_ELIMIT;
+	return 0;
+}
+
+/* Record cred as the owner of the new name, with mode (-1: default). */
+void broker_set_owner(struct broker *b, const char *name,
+		      const struct access_cred *cred, int mode)
+{
+	struct access_owner *o = registry_owner(b->reg, name);
+
+	if (o != NULL)
+		access_owner_init(o, cred, mode < 0 ? b->default_mode : (unsigned)mode);
+}
+
+/* May cred do want on name? */
+int broker_access(const struct broker *b, const char *name,
+		  const struct access_cred *cred, unsigned want)
+{
+	const struct access_owner *o = registry_owner(b->reg, name);
+
+	return o == NULL ? IPC_ENOENT : access_check(o, cred, want);
+}
+
+/* May cred delete name? */
+int broker_access_owner(const struct broker *b, const char *name,
+			const struct access_cred *cred)
+{
+	const struct access_owner *o = registry_owner(b->reg, name);
+
+	return o == NULL ? IPC_ENOENT : access_check_owner(o, cred);
+}
+
+/* May a new message of len bytes be held? */
+int broker_admit(const struct broker *b, size_t len)
+{
+	size_t held = qmsg_live_bytes();
+
+	if (b->max_bytes && (held > b->max_bytes || len > b->max_bytes - held))
+		return IPC_ELIMIT;
+	return 0;
+}
+
+/* Open or create queue name on behalf of cred. */
+int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
+			 uint32_t flags, const struct access_cred *cred,
+			 int mode, struct queue **q)
+{
 	int rc = broker_queue_find(b, name, q);
 
-	if (rc == 0)
-		return broker_queue_match(*q, maxsize, flags);
+	if (rc == 0) {
+		rc = access_check_any(registry_owner(b->reg, name), cred);
+		return rc ? rc : broker_queue_match(*q, maxsize, flags);
+	}
 	if (rc != IPC_ENOENT || !(flags & PROTO_OPEN_CREATE))
 		return rc;
 	if (maxsize < -1 || (uint64_t)maxsize > SIZE_MAX / 2)
 		return IPC_EINVAL;
+	if ((rc = broker_may_create(b)) != 0)
+		return rc;
 	*q = queue_new(name, maxsize < 0 ? 0 : (size_t)maxsize, b->wake);
 	if (*q == NULL)
 		return IPC_ENOMEM;
@@ -92,8 +167,10 @@ int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
 	if (rc != 0) {
 		queue_free(*q, IPC_EDELETED);
 		*q = NULL;
+		return rc;
 	}
-	return rc;
+	broker_set_owner(b, name, cred, mode);
+	return 0;
 }
 
 /* Delete queue name. */
@@ -125,6 +202,20 @@ static void broker_queue_info(struct queue *q, struct proto_info *info)
 	info->putters = (uint32_t)st.putters;
 	info->puts = st.puts;
 	info->gets = st.gets;
+	info->inflight = st.inflight;
+	info->requeued = st.requeued;
+}
+
+/* Copy the owner and mode recorded for info->name into info. */
+static void broker_owner_info(const struct broker *b, struct proto_info *info)
+{
+	const struct access_owner *o = registry_owner(b->reg, info->name);
+
+	if (o != NULL) {
+		info->uid = (uint32_t)o->uid;
+		info->gid = (uint32_t)o->gid;
+		info->mode = o->mode;
+	}
 }
 
 /* Describe name into *info. */
@@ -135,7 +226,11 @@ int broker_info(struct broker *b, const char *name, struct proto_info *info)
 
 	if (obj == NULL)
 		return IPC_ENOENT;
-	broker_queue_info(obj, info);
+	if (kind == IPC_KIND_PIPE)
+		broker_pipe_info(obj, info);
+	else
+		broker_queue_info(obj, info);
+	broker_owner_info(b, info);
 	return 0;
 }
 
@@ -145,8 +240,10 @@ static void broker_list_one(const char *name, int kind, void *obj, void *arg)
 	struct proto_info **cursor = arg;
 
 	(void)name;
-	(void)kind;
-	broker_queue_info(obj, (*cursor)++);
+	if (kind == IPC_KIND_PIPE)
+		broker_pipe_info(obj, (*cursor)++);
+	else
+		broker_queue_info(obj, (*cursor)++);
 }
 
 /* Describe every name, sorted. */
@@ -164,5 +261,7 @@ int broker_list(struct broker *b, struct proto_info **infos, size_t *n)
 		*infos = NULL;
 		return IPC_ENOMEM;
 	}
+	for (size_t i = 0; i < *n; i++)
+		broker_owner_info(b, &(*infos)[i]);
 	return 0;
 }

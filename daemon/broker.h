@@ -1,6 +1,6 @@
 /*
- * broker.h: the broker's state as plain data: the namespace of queues (and
- * later pipes) and the daemon-wide limits. No I/O; the handlers in op_*.c
+ * broker.h: the broker's state as plain data: the namespace of queues and
+ * pipes (one namespace: a name is either) and the daemon-wide limits. No I/O; the handlers in op_*.c
  * call it and turn its results into replies.
  */
 #ifndef IPCD_BROKER_H
@@ -12,19 +12,25 @@
 #include "waiter.h"
 
 struct queue;
+struct pipe;
 struct registry;
 struct proto_info;
+struct access_cred;
 
 struct broker {
 	struct registry *reg;
 	size_t msg_max;          /* largest payload accepted */
 	waiter_wake_fn wake;     /* completes parked requests (the I/O shell's) */
+	uint64_t last_tag;       /* the last delivery tag given (QGETA) */
+	size_t max_bytes;        /* payload bytes held in all; 0 = no limit */
+	size_t max_objects;      /* queues + pipes; 0 = no limit */
+	unsigned default_mode;   /* of a queue or pipe created without a mode */
 };
 
 /* Set up an empty broker; 0 or IPC_ENOMEM. */
 int broker_init(struct broker *b, size_t msg_max, waiter_wake_fn wake);
-/* Free every queue, waking its parked requests with status, then the
- * namespace. */
+/* Empty the namespace (b->reg is NULL afterwards), then free every queue
+ * and pipe, waking its parked requests with status. */
 void broker_fini(struct broker *b, int status);
 
 /* Find queue name: 0 with *q, IPC_ENOENT, or IPC_EWRONGTYPE. */
@@ -34,6 +40,29 @@ int broker_queue_find(struct broker *b, const char *name, struct queue **q);
  * IPC_EEXIST, IPC_EMISMATCH, IPC_EWRONGTYPE, IPC_EINVAL, IPC_ENOMEM. */
 int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
 		      uint32_t flags, struct queue **q);
+/* broker_queue_open on behalf of cred: opening an existing queue needs
+ * read or write permission (IPC_EPERM), creating one needs room under
+ * max_objects (IPC_ELIMIT) and makes cred its owner with mode (-1: the
+ * default mode). */
+int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
+			 uint32_t flags, const struct access_cred *cred,
+			 int mode, struct queue **q);
+/* May one more queue or pipe be created? 0 or IPC_ELIMIT. */
+int broker_may_create(const struct broker *b);
+/* Record cred as the owner of the new queue or pipe name, with mode (-1:
+ * the default mode). */
+void broker_set_owner(struct broker *b, const char *name,
+		      const struct access_cred *cred, int mode);
+/* May cred do want (ACCESS_READ/ACCESS_WRITE) on name? 0, IPC_ENOENT or
+ * IPC_EPERM. */
+int broker_access(const struct broker *b, const char *name,
+		  const struct access_cred *cred, unsigned want);
+/* May cred delete name (it owns it or is root)? 0, IPC_ENOENT, IPC_EPERM. */
+int broker_access_owner(const struct broker *b, const char *name,
+			const struct access_cred *cred);
+/* May a new message of len payload bytes be held (max_bytes)? 0 or
+ * IPC_ELIMIT. */
+int broker_admit(const struct broker *b, size_t len);
 /* Delete queue name, completing its parked requests with IPC_EDELETED.
  * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int broker_queue_delete(struct broker *b, const char *name);
@@ -42,5 +71,42 @@ int broker_info(struct broker *b, const char *name, struct proto_info *info);
 /* Describe every name, sorted: *infos is malloc'd (*n entries). 0 or
  * IPC_ENOMEM. */
 int broker_list(struct broker *b, struct proto_info **infos, size_t *n);
+
+/* Pipes (broker_pipe.c). */
+
+/* What an attach asks for (PROTO_OP_PATTACH). */
+struct broker_pipe_want {
+	uint32_t end;            /* 0 or 1 */
+	uint32_t flags;          /* PROTO_PIPE_CREATE, _DUPLEX, _ONEWAY */
+	int64_t maxmsgs;         /* 0: the default (create) or any (existing) */
+	int64_t maxbytes;        /* likewise */
+};
+
+/* Find pipe name: 0 with *p, IPC_ENOENT (also after broker_fini) or
+ * IPC_EWRONGTYPE. */
+int broker_pipe_find(struct broker *b, const char *name, struct pipe **p);
+/* Attach owner to end w->end of pipe name on behalf of cred. A missing
+ * pipe is created with PROTO_PIPE_CREATE (duplex unless ONEWAY, bounds
+ * IPC_PIPE_DEFAULT_* for 0), owned by cred with the default mode. An
+ * existing one needs cred's permission for that end (read to receive,
+ * write to send) and must match an explicit DUPLEX/ONEWAY, maxmsgs and
+ * maxbytes. 0 with *p, or IPC_ENOENT, IPC_EWRONGTYPE, IPC_EPERM,
+ * IPC_EMISMATCH, IPC_ELIMIT, IPC_EBUSY, IPC_ECLOSED, IPC_EINVAL,
+ * IPC_ENOMEM. */
+int broker_pipe_attach(struct broker *b, const char *name,
+		       const struct broker_pipe_want *w,
+		       const struct access_cred *cred, void *owner,
+		       struct pipe **p);
+/* Close end of pipe name held by owner (pipe_close), freeing the pipe
+ * once both ends are closed. 0, IPC_ENOENT, IPC_EWRONGTYPE,
+ * IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EINVAL. */
+int broker_pipe_close(struct broker *b, const char *name, unsigned end,
+		      const void *owner);
+/* Remove p from the namespace and free it when pipe_done(p). Call after
+ * every pipe_send and pipe_recv made outside a wake callback, before
+ * anything that may reply: p may be gone afterwards. */
+void broker_pipe_reap(struct broker *b, struct pipe *p);
+/* Fill *info from a pipe. */
+void broker_pipe_info(const struct pipe *p, struct proto_info *info);
 
 #endif

@@ -1,15 +1,28 @@
-/* conn.c: one client connection over a libevent bufferevent. */
+/*
+ * conn.c: one client connection on a non-blocking Unix socket.
+ *
+ * Reading: each readable event reads as much as one call gives into a
+ * shared buffer and serves the whole frames in place; only a partial
+ * frame (or, while paused, the frames not yet served) is copied into the
+ * connection's own buffer, so an idle connection holds no buffer at all.
+ * Writing: replies are encoded straight into the connection's output
+ * buffer and written once per loop iteration by conn_flush_all(), every
+ * reply of the iteration in one write; a write event is armed only when
+ * the socket does not take everything.
+ */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "lease.h"
 #include "ipc_defs.h"
 #include "log.h"
 #include "park.h"
@@ -18,13 +31,33 @@
 
 /* How long a closing connection may take to read its last replies. */
 #define CONN_LINGER_SEC 5
+/* How long a connection over max-connections may take to say HELLO. */
+#define CONN_REFUSE_SEC 2
+/* The most supplementary groups recorded for a peer (NGROUPS_MAX). */
+#define CONN_GROUPS_MAX 65536
+/* The shared read buffer: what one read() may bring in. */
+#define CONN_READ_MAX (256u << 10)
+/* A connection's own buffers are freed when emptied above this size, so
+ * one large message leaves no large buffer behind. */
+#define CONN_KEEP_MAX (64u << 10)
+
+/* Where every connection reads (one thread: served before the next read). */
+static unsigned char conn_rbuf[CONN_READ_MAX];
+
+static void conn_serve_kept(struct conn *c);
+static void conn_on_flush(evutil_socket_t fd, short what, void *arg);
 
 /* Free the struct once the callback that closed it has returned. */
 static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)fd;
 	(void)what;
-	free(arg);
+	pbuf_free(&c->in);
+	pbuf_free(&c->out);
+	free(c->groups);
+	free(c);
 }
 
 /* Link p into c's parked requests. */
@@ -56,6 +89,37 @@ static void conn_cancel_parks(struct conn *c)
 		park_cancel(c->parks);
 }
 
+/* Drop c from the server's list of connections with output to write. */
+static void conn_undirty(struct conn *c)
+{
+	struct conn **pp, *prev = NULL;
+
+	if (!c->dirty)
+		return;
+	for (pp = &c->srv->dirty; *pp != NULL; prev = *pp, pp = &(*pp)->dirty_next)
+		if (*pp == c) {
+			*pp = c->dirty_next;
+			if (c->srv->dirty_tail == c)
+				c->srv->dirty_tail = prev;
+			break;
+		}
+	c->dirty = 0;
+	c->dirty_next = NULL;
+}
+
+/* Stop every event of c and close its socket. */
+static void conn_io_close(struct conn *c)
+{
+	event_del(&c->rev);
+	event_del(&c->wev);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	c->deadline = NULL;
+	conn_undirty(c);
+	close(c->fd);
+	c->fd = -1;
+}
+
 /* Close now; the struct is freed out of the current callback. */
 void conn_close(struct conn *c)
 {
@@ -63,39 +127,77 @@ void conn_close(struct conn *c)
 		return;
 	log_debug("conn %lu: closed", c->id);
 	conn_cancel_parks(c);
+	/* After the parks: a message given back must not go to a getter of
+	 * this very connection. */
+	lease_release_all(c);
+	op_pipe_release(c);
 	c->state = CONN_DEAD;
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	conn_io_close(c);
 	server_conn_gone(c->srv, c);
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
 }
 
-/* Append an encoded frame to the output, or give up on the peer. */
-static void conn_write(struct conn *c, const struct pbuf *b)
+/* Note that c has output to write at the end of this loop iteration: the
+ * flush event (made with the first connection) is made active behind the
+ * callbacks already due, so it runs once they all have, whoever drives
+ * the loop. Connections are written in the order they got output: a
+ * getter woken by a put hears before the putter. */
+static void conn_mark_dirty(struct conn *c)
 {
-	if (bufferevent_write(c->bev, b->data, b->len) != 0) {
-		log_warn("conn %lu: out of memory queueing a reply", c->id);
-		conn_close(c);
-	}
+	struct server *s = c->srv;
+
+	if (c->dirty)
+		return;
+	if (s->dirty == NULL)
+		event_active(s->flush_ev, EV_TIMEOUT, 0);
+	c->dirty = 1;
+	c->dirty_next = NULL;
+	if (s->dirty_tail != NULL)
+		s->dirty_tail->dirty_next = c;
+	else
+		s->dirty = c;
+	s->dirty_tail = c;
 }
 
-/* Queue a reply for sending. */
+/* Bytes of replies not yet written. */
+static size_t conn_out_pending(const struct conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+/* Log a request that failed: refusals an operator should see (denied,
+ * over a limit, invalid) at warning, ordinary outcomes (Empty, Full, no
+ * such queue, ...) at debug. */
+static void conn_log_status(const struct conn *c, const struct proto_rep *r)
+{
+	int warn = r->status == IPC_EPERM || r->status == IPC_ELIMIT ||
+		   r->status == IPC_ETOOBIG || r->status == IPC_EINVAL ||
+		   r->status == IPC_ENAME || r->status == IPC_ENOMEM;
+	const char *text = r->detail ? r->detail : proto_strerror(r->status);
+	int len = r->detail && r->detail_len ? (int)r->detail_len : (int)strlen(text);
+
+	log_msg(warn ? LOG_WARN : LOG_DEBUG, "conn %lu (pid %ld uid %ld): "
+		"op %u request %u: %.*s", c->id, (long)c->pid, (long)c->uid,
+		r->op, r->id, len, text);
+}
+
+/* Queue a reply for sending: encoded straight into the output buffer. */
 void conn_reply(struct conn *c, const struct proto_rep *r)
 {
-	struct pbuf *out = &c->srv->out;
 	int rc;
 
 	if (c->state == CONN_DEAD)
 		return;
-	out->len = 0;
-	rc = proto_enc_rep(out, r);
+	if (r->status > 0)
+		conn_log_status(c, r);
+	rc = proto_enc_rep(&c->out, r);
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to request %u: %s",
 			 c->id, r->id, proto_strerror(rc));
 		conn_close(c);
 		return;
 	}
-	conn_write(c, out);
+	conn_mark_dirty(c);
 }
 
 /* Queue a status-only reply to request (op, id). */
@@ -106,22 +208,61 @@ void conn_reply_status(struct conn *c, uint32_t op, uint32_t id, int status)
 	conn_reply(c, &rep);
 }
 
+/* Time is up for a closing or refused connection. */
+static void conn_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_debug("conn %lu: timed out", c->id);
+	conn_close(c);
+}
+
+/* Close c in sec seconds unless it is gone by then. */
+static void conn_set_deadline(struct conn *c, int sec)
+{
+	struct timeval tv = { sec, 0 };
+
+	if (c->deadline == NULL)
+		c->deadline = evtimer_new(c->srv->base, conn_on_deadline, c);
+	if (c->deadline != NULL)
+		evtimer_add(c->deadline, &tv);
+}
+
+/* Queue a failure reply with a detail text. */
+void conn_reply_error(struct conn *c, uint32_t op, uint32_t id, int status,
+		      const char *fmt, ...)
+{
+	struct proto_rep rep = { .op = op, .id = id, .status = status };
+	char detail[PROTO_DETAIL_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	rep.detail = detail;
+	conn_reply(c, &rep);
+}
+
 /* Stop reading and close once the pending replies are flushed. */
 void conn_drain(struct conn *c)
 {
-	struct timeval linger = { CONN_LINGER_SEC, 0 };
-
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return;
 	conn_cancel_parks(c);
+	/* A closing connection reads no more acks: what it holds goes back. */
+	lease_release_all(c);
+	/* Its pipe ends close: peers read what it sent, then EOF. */
+	op_pipe_release(c);
 	c->state = CONN_CLOSING;
-	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	event_del(&c->rev);
+	if (conn_out_pending(c) == 0) {
 		conn_close(c);
 		return;
 	}
-	/* A peer that never reads cannot hold us: the write times out. */
-	bufferevent_set_timeouts(c->bev, NULL, &linger);
+	/* A peer that never reads cannot hold us: closed when time is up. */
+	conn_set_deadline(c, CONN_LINGER_SEC);
 }
 
 /* Reply status to id, then close once flushed. */
@@ -137,57 +278,245 @@ void conn_fail(struct conn *c, uint32_t id, int status, const char *detail)
 	conn_drain(c);
 }
 
-/* Serve every whole frame waiting in the input buffer. */
-static void conn_readcb(struct bufferevent *bev, void *arg)
+/* Stop reading from a peer that leaves more than max-output bytes of
+ * replies unread: it cannot make the daemon buffer more for it. Reading
+ * resumes once its output has drained (conn_writecb). 1 when paused. */
+static int conn_pause_if_full(struct conn *c)
+{
+	size_t out = conn_out_pending(c);
+
+	if (out <= c->srv->cfg.max_output)
+		return 0;
+	if (!c->paused) {
+		log_debug("conn %lu: %zu bytes of replies unread; not reading "
+			  "until they drain", c->id, out);
+		c->paused = 1;
+		event_del(&c->rev);
+	}
+	return 1;
+}
+
+/* The whole frame at the head of p[0..n): its length, 0 when incomplete,
+ * or -1 after failing the connection for a bad length. */
+static long conn_frame(struct conn *c, const unsigned char *p, size_t n)
+{
+	long flen = proto_frame_peek(p, n, PROTO_FRAME_MAX);
+
+	if (flen < 0)
+		conn_fail(c, 0, IPC_EPROTO, "frame length out of range");
+	return flen;
+}
+
+/* Serve the whole frames at the head of p[0..n) while c reads; the bytes
+ * consumed (the rest is a partial frame, or is left while paused). */
+static size_t conn_serve(struct conn *c, const unsigned char *p, size_t n)
+{
+	size_t off = 0;
+	long flen;
+
+	while ((c->state == CONN_HELLO || c->state == CONN_READY) &&
+	       !conn_pause_if_full(c)) {
+		flen = conn_frame(c, p + off, n - off);
+		if (flen <= 0)
+			break;
+		dispatch_frame(c, p + off + PROTO_FRAME_HDR,
+			       (size_t)flen - PROTO_FRAME_HDR);
+		off += (size_t)flen;
+	}
+	return off;
+}
+
+/* 1 while c may read and serve. */
+static int conn_reading(const struct conn *c)
+{
+	return (c->state == CONN_HELLO || c->state == CONN_READY) && !c->paused;
+}
+
+/* Drop n served bytes from c->in, freeing a large emptied buffer. */
+static void conn_in_consume(struct conn *c, size_t n)
+{
+	pbuf_consume(&c->in, n);
+	if (c->in.len == 0 && c->in.cap > CONN_KEEP_MAX)
+		pbuf_free(&c->in);
+}
+
+/* Serve what c->in holds (a frame completed, or reading resumed). */
+static void conn_serve_kept(struct conn *c)
+{
+	size_t used = conn_serve(c, c->in.data, c->in.len);
+
+	if (c->state != CONN_DEAD)
+		conn_in_consume(c, used);
+}
+
+/* Read into the shared buffer and serve in place, keeping what is left:
+ * the bytes read, 0 on EOF, -1 on error (errno). */
+static ssize_t conn_read_shared(struct conn *c)
+{
+	ssize_t n = read(c->fd, conn_rbuf, sizeof conn_rbuf);
+	size_t used;
+
+	if (n <= 0)
+		return n;
+	used = conn_serve(c, conn_rbuf, (size_t)n);
+	if (c->state != CONN_DEAD && used < (size_t)n &&
+	    pbuf_append(&c->in, conn_rbuf + used, (size_t)n - used) != 0) {
+		log_warn("conn %lu: out of memory buffering a request", c->id);
+		conn_close(c);
+	}
+	return n;
+}
+
+/* Read the rest of the partial frame in c->in (and what follows), then
+ * serve: the bytes read, 0 on EOF, -1 on error (errno). */
+static ssize_t conn_read_kept(struct conn *c)
+{
+	size_t want = CONN_READ_MAX;
+	ssize_t n;
+
+	if (c->in.len >= PROTO_FRAME_HDR) {
+		/* The header is in (and was checked when it came): read the
+		 * whole rest of that frame at once. */
+		size_t total = PROTO_FRAME_HDR + ((size_t)c->in.data[0] << 24 |
+			(size_t)c->in.data[1] << 16 | (size_t)c->in.data[2] << 8 |
+			(size_t)c->in.data[3]);
+
+		if (total > c->in.len && total - c->in.len > want &&
+		    total <= PROTO_FRAME_HDR + PROTO_FRAME_MAX)
+			want = total - c->in.len;
+	}
+	if (pbuf_reserve(&c->in, want) != 0) {
+		log_warn("conn %lu: out of memory buffering a request", c->id);
+		conn_close(c);
+		return -1;
+	}
+	n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+	if (n > 0) {
+		c->in.len += (size_t)n;
+		conn_serve_kept(c);
+	}
+	return n;
+}
+
+/* The socket is readable: read and serve until it has nothing more. */
+static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	ssize_t n;
 
-	while (c->state == CONN_HELLO || c->state == CONN_READY) {
-		unsigned char hdr[PROTO_FRAME_HDR];
-		size_t avail = evbuffer_get_length(in);
-		long flen;
-
-		if (avail < PROTO_FRAME_HDR)
-			break;
-		evbuffer_copyout(in, hdr, sizeof hdr);
-		flen = proto_frame_peek(hdr, sizeof hdr, PROTO_FRAME_MAX);
-		if (flen < 0) {
-			conn_fail(c, 0, IPC_EPROTO, "frame length out of range");
-			break;
-		}
-		flen = PROTO_FRAME_HDR + (long)((uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-						(uint32_t)hdr[2] << 8 | hdr[3]);
-		if (avail < (size_t)flen)
-			break;
-		dispatch_frame(c, evbuffer_pullup(in, flen) + PROTO_FRAME_HDR,
-			       (size_t)flen - PROTO_FRAME_HDR);
-		if (c->state == CONN_DEAD)
-			return;
-		evbuffer_drain(in, (size_t)flen);
+	(void)fd;
+	(void)what;
+	do {
+		n = c->in.len ? conn_read_kept(c) : conn_read_shared(c);
+	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c));
+	if (c->state == CONN_DEAD)
+		return;
+	if (n == 0) {
+		log_debug("conn %lu: EOF", c->id);
+		conn_close(c);
+	} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		log_debug("conn %lu: read: %s", c->id, strerror(errno));
+		conn_close(c);
 	}
 }
 
-/* The output drained: a closing connection can go now. */
-static void conn_writecb(struct bufferevent *bev, void *arg)
+/* The output drained: a closing connection can go now; a paused one is
+ * read again, starting with the frames already buffered. */
+static void conn_drained(struct conn *c)
 {
-	struct conn *c = arg;
-
-	(void)bev;
-	if (c->state == CONN_CLOSING)
+	if (c->out.cap > CONN_KEEP_MAX)
+		pbuf_free(&c->out);
+	c->out.len = c->out_off = 0;
+	if (c->state == CONN_CLOSING) {
 		conn_close(c);
+		return;
+	}
+	if (c->paused && c->state != CONN_DEAD) {
+		log_debug("conn %lu: replies drained; reading again", c->id);
+		c->paused = 0;
+		event_add(&c->rev, NULL);
+		conn_serve_kept(c);
+	}
 }
 
-/* EOF, error or linger timeout on the socket. */
-static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
+/* Write what the socket takes of c's output: 0, or -1 when c was closed. */
+static int conn_write_out(struct conn *c)
 {
-	struct conn *c = arg;
+	ssize_t n;
 
-	(void)bev;
-	if (what & BEV_EVENT_ERROR)
-		log_debug("conn %lu: %s", c->id, strerror(errno));
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		conn_close(c);
+	while (conn_out_pending(c) > 0) {
+		n = send(c->fd, c->out.data + c->out_off, conn_out_pending(c),
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			log_debug("conn %lu: write: %s", c->id, strerror(errno));
+			conn_close(c);
+			return -1;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (conn_out_pending(c) == 0) {
+		event_del(&c->wev);
+		conn_drained(c);
+	} else {
+		event_add(&c->wev, NULL);
+	}
+	return 0;
+}
+
+/* The socket takes more output. */
+static void conn_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_write_out(arg);
+}
+
+/* Write the replies every connection got during this loop iteration. */
+static void conn_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	struct conn *c;
+
+	(void)fd;
+	(void)what;
+	/* A drained connection may serve kept frames and queue more output
+	 * (its own or others'): they are on the list again, and written. */
+	while ((c = s->dirty) != NULL) {
+		s->dirty = c->dirty_next;
+		if (s->dirty == NULL)
+			s->dirty_tail = NULL;
+		c->dirty = 0;
+		c->dirty_next = NULL;
+		if (c->state != CONN_DEAD)
+			conn_write_out(c);
+	}
+}
+
+/* Record the peer's supplementary groups (as they were at connect). */
+static void conn_peergroups(struct conn *c, int fd)
+{
+	socklen_t len = 16 * sizeof(gid_t);
+	gid_t *g = NULL, *ng;
+
+	for (;;) {
+		ng = realloc(g, len ? len : sizeof(gid_t));
+		if (ng == NULL)
+			break;
+		g = ng;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			c->groups = g;
+			c->ngroups = len / sizeof(gid_t);
+			return;
+		}
+		/* ERANGE: len now says how much room the list needs. */
+		if (errno != ERANGE || len > CONN_GROUPS_MAX * sizeof(gid_t))
+			break;
+	}
+	free(g);
 }
 
 /* Record the peer's credentials for logs and access checks. */
@@ -204,6 +533,16 @@ static void conn_peercred(struct conn *c, int fd)
 		c->uid = cred.uid;
 		c->gid = cred.gid;
 	}
+	conn_peergroups(c, fd);
+}
+
+/* The peer's credentials for access checks. */
+void conn_cred(const struct conn *c, struct access_cred *cred)
+{
+	cred->uid = c->uid;
+	cred->gid = c->gid;
+	cred->groups = c->groups;
+	cred->ngroups = c->ngroups;
 }
 
 /* Wrap an accepted socket. */
@@ -215,20 +554,35 @@ struct conn *conn_new(struct server *s, int fd)
 		close(fd);
 		return NULL;
 	}
-	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	if (s->flush_ev == NULL)
+		s->flush_ev = event_new(s->base, -1, 0, conn_on_flush, s);
+	if (s->flush_ev == NULL) {
 		close(fd);
 		free(c);
 		return NULL;
 	}
+	c->fd = fd;
+	pbuf_init(&c->in);
+	pbuf_init(&c->out);
+	event_assign(&c->rev, s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
+	event_assign(&c->wev, s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
 	c->srv = s;
 	c->state = CONN_HELLO;
 	c->id = ++s->next_conn_id;
 	conn_peercred(c, fd);
-	/* Stop reading while a whole maximal frame is already buffered. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_FRAME_HDR + PROTO_FRAME_MAX);
-	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
-	bufferevent_enable(c->bev, EV_READ);
+	event_add(&c->rev, NULL);
 	log_debug("conn %lu: opened by pid %ld uid %ld", c->id, (long)c->pid, (long)c->uid);
+	return c;
+}
+
+/* Wrap an accepted socket over max-connections: refuse its HELLO. */
+struct conn *conn_new_refused(struct server *s, int fd)
+{
+	struct conn *c = conn_new(s, fd);
+
+	if (c == NULL)
+		return NULL;
+	c->refused = 1;
+	conn_set_deadline(c, CONN_REFUSE_SEC);
 	return c;
 }

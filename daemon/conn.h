@@ -7,11 +7,16 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <event2/event_struct.h>
+
+#include "proto.h"
 
 struct server;
 struct park;
+struct lease;
+struct pipe_hold;
 struct proto_rep;
-struct bufferevent;
+struct access_cred;
 
 enum conn_state {
 	CONN_HELLO = 1, /* waiting for the version handshake */
@@ -23,21 +28,44 @@ enum conn_state {
 struct conn {
 	struct conn *next, *prev;   /* in the server's set */
 	struct server *srv;
-	struct bufferevent *bev;
+	int fd;
+	struct event rev;           /* readable; not added while paused or closing */
+	struct event wev;           /* writable; added only while output is left over */
+	struct event *deadline;     /* closing or refused: when to give up on the peer */
+	struct pbuf in;             /* bytes read but not served: a partial frame,
+				       or frames kept while paused */
+	struct pbuf out;            /* replies not yet written, from out_off */
+	size_t out_off;
+	struct conn *dirty_next;    /* in the server's list of output to flush */
+	int dirty;                  /* in that list */
 	struct park *parks;         /* requests parked for this connection */
+	struct lease *leases;       /* messages it holds in flight (QGETA), newest first */
+	struct pipe_hold *holds;    /* pipe ends it has attached (op_pipe.c) */
 	enum conn_state state;
 	unsigned long id;           /* serial number, for logs */
 	pid_t pid;                  /* peer credentials (SO_PEERCRED) */
 	uid_t uid;
 	gid_t gid;
+	gid_t *groups;              /* supplementary groups (SO_PEERGROUPS) */
+	size_t ngroups;
+	int refused;                /* over max-connections: HELLO gets IPC_ELIMIT */
+	int paused;                 /* unsent output over max-output: not read */
 };
 
 /* Wrap an accepted socket; NULL on failure (fd closed). */
 struct conn *conn_new(struct server *s, int fd);
+/* Wrap an accepted socket over max-connections: its HELLO is answered
+ * IPC_ELIMIT and it is closed (or dropped after a short wait for it). */
+struct conn *conn_new_refused(struct server *s, int fd);
+/* The peer's credentials for access checks (valid while c lives). */
+void conn_cred(const struct conn *c, struct access_cred *cred);
 /* Queue a reply for sending. */
 void conn_reply(struct conn *c, const struct proto_rep *r);
 /* Queue a status-only reply to request (op, id). */
 void conn_reply_status(struct conn *c, uint32_t op, uint32_t id, int status);
+/* Queue a failure reply to request (op, id) with a detail text for humans. */
+void conn_reply_error(struct conn *c, uint32_t op, uint32_t id, int status,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Reply status (with detail) to id, then close once flushed: the peer
  * broke the protocol or is being shut down. Cancels its parked requests. */
 void conn_fail(struct conn *c, uint32_t id, int status, const char *detail);

@@ -37,6 +37,16 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 	case PROTO_OP_STAT: op_stat(c, &r); break;
 	case PROTO_OP_QDEL: op_qdel(c, &r); break;
 	case PROTO_OP_LIST: op_list(c, &r); break;
+	case PROTO_OP_QGETA: op_qgeta(c, &r); break;
+	case PROTO_OP_QACK: op_qack(c, &r); break;
+	case PROTO_OP_PATTACH: op_pattach(c, &r); break;
+	case PROTO_OP_PSEND: op_psend(c, &r); break;
+	case PROTO_OP_PRECV: op_precv(c, &r); break;
+	case PROTO_OP_PCLOSE: op_pclose(c, &r); break;
+	case PROTO_OP_QPUTN: op_qputn(c, &r); break;
+	case PROTO_OP_QGETN: op_qgetn(c, &r); break;
+	case PROTO_OP_PSENDN: op_psendn(c, &r); break;
+	case PROTO_OP_PRECVN: op_precvn(c, &r); break;
 	default: conn_fail(c, r.id, IPC_EPROTO, "unknown op"); break;
 	}
 }
@@ -51,6 +61,12 @@ void op_hello(struct conn *c, const struct proto_req *r)
 
 	if (c->state != CONN_HELLO) {
 		conn_fail(c, r->id, IPC_EPROTO, "HELLO sent twice");
+		return;
+	}
+	if (c->refused) {
+		snprintf(detail, sizeof detail, "too many connections (max-connections %zu)",
+			 c->srv->cfg.max_connections);
+		conn_fail(c, r->id, IPC_ELIMIT, detail);
 		return;
 	}
 	if (r->version != IPC_PROTO_VERSION) {

@@ -21,5 +21,18 @@ void op_qget(struct conn *c, const struct proto_req *r);
 void op_stat(struct conn *c, const struct proto_req *r);
 void op_qdel(struct conn *c, const struct proto_req *r);
 void op_list(struct conn *c, const struct proto_req *r);
+void op_qgeta(struct conn *c, const struct proto_req *r);
+void op_qack(struct conn *c, const struct proto_req *r);
+void op_pattach(struct conn *c, const struct proto_req *r);
+void op_psend(struct conn *c, const struct proto_req *r);
+void op_precv(struct conn *c, const struct proto_req *r);
+void op_pclose(struct conn *c, const struct proto_req *r);
+void op_qputn(struct conn *c, const struct proto_req *r);
+void op_qgetn(struct conn *c, const struct proto_req *r);
+void op_psendn(struct conn *c, const struct proto_req *r);
+void op_precvn(struct conn *c, const struct proto_req *r);
+/* Close every pipe end c holds (it is going away): each peer reads what
+ * was sent, then EOF. Safe after broker_fini. */
+void op_pipe_release(struct conn *c);
 
 #endif

@@ -31,6 +31,12 @@ int log_parse_level(const char *s)
 	return -1;
 }
 
+/* The name of a level. */
+const char *log_level_name(int level)
+{
+	return level >= 0 && level <= LOG_DEBUG ? log_names[level] : "?";
+}
+
 /* Write one line at level, prefixed so journald and humans see the level. */
 void log_msg(enum log_level level, const char *fmt, ...)
 {

@@ -10,6 +10,8 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Parse "error", "warning", "info" or "debug"; -1 when unknown. */
 int log_parse_level(const char *s);
+/* The name of a level ("error" ... "debug"), "?" when out of range. */
+const char *log_level_name(int level);
 /* Write one line at level (no trailing newline needed). */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

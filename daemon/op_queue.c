@@ -1,4 +1,5 @@
 /* op_queue.c: the handlers of the queue ops (open, put, get, delete). */
+#include "access.h"
 #include "broker.h"
 #include "conn.h"
 #include "dispatch.h"
@@ -14,8 +15,17 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 {
 	struct queue *q = NULL;
 	struct proto_rep rep = { .op = r->op, .id = r->id };
+	struct access_cred cred;
 
-	rep.status = broker_queue_open(&c->srv->broker, r->name, r->maxsize, r->flags, &q);
+	conn_cred(c, &cred);
+	rep.status = broker_queue_open_as(&c->srv->broker, r->name, r->maxsize,
+					  r->flags, &cred,
+					  r->has_mode ? (int)r->mode : -1, &q);
+	if (rep.status == IPC_ELIMIT) {
+		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
+				 "reached: max-queues %zu", c->srv->cfg.max_queues);
+		return;
+	}
 	if (rep.status == 0)
 		rep.maxsize = (int64_t)queue_maxsize(q);
 	conn_reply(c, &rep);
@@ -35,6 +45,16 @@ static void op_queue_park(struct conn *c, const struct proto_req *r, struct queu
 	queue_park(q, &p->w);
 }
 
+/* May c do want on queue name? 0 or IPC_EPERM (never IPC_ENOENT: the
+ * caller found the queue first). */
+static int op_queue_access(struct conn *c, const char *name, unsigned want)
+{
+	struct access_cred cred;
+
+	conn_cred(c, &cred);
+	return broker_access(&c->srv->broker, name, &cred, want);
+}
+
 /* QPUT: enqueue, or park until there is room, or report Full. */
 void op_qput(struct conn *c, const struct proto_req *r)
 {
@@ -42,6 +62,13 @@ void op_qput(struct conn *c, const struct proto_req *r)
 	struct qmsg *m;
 	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
 
+	if (rc == 0)
+		rc = op_queue_access(c, r->name, ACCESS_WRITE);
+	if (rc == 0 && broker_admit(&c->srv->broker, r->data_len) != 0) {
+		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
+				 "reached: max-bytes %zu", c->srv->cfg.max_bytes);
+		return;
+	}
 	if (rc != 0) {
 		conn_reply_status(c, r->op, r->id, rc);
 		return;
@@ -70,6 +97,8 @@ void op_qget(struct conn *c, const struct proto_req *r)
 
 	rep.status = broker_queue_find(&c->srv->broker, r->name, &q);
 	if (rep.status == 0)
+		rep.status = op_queue_access(c, r->name, ACCESS_READ);
+	if (rep.status == 0)
 		rep.status = queue_get(q, &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
 		op_queue_park(c, r, q, WAITER_GET, NULL);
@@ -86,5 +115,14 @@ void op_qget(struct conn *c, const struct proto_req *r)
 /* QDEL: delete a queue; its parked requests complete with IPC_EDELETED. */
 void op_qdel(struct conn *c, const struct proto_req *r)
 {
-	conn_reply_status(c, r->op, r->id, broker_queue_delete(&c->srv->broker, r->name));
+	struct access_cred cred;
+	struct queue *q;
+	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
+
+	conn_cred(c, &cred);
+	if (rc == 0)
+		rc = broker_access_owner(&c->srv->broker, r->name, &cred);
+	if (rc == 0)
+		rc = broker_queue_delete(&c->srv->broker, r->name);
+	conn_reply_status(c, r->op, r->id, rc);
 }

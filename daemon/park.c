@@ -5,7 +5,9 @@
 
 #include "conn.h"
 #include "ipc_defs.h"
+#include "lease.h"
 #include "park.h"
+#include "pipe.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
@@ -18,13 +20,27 @@ static void park_free(struct park *p)
 		event_del(&p->timer);
 	conn_park_del(p);
 	qmsg_free(p->w.msg);
+	/* An acking getter that got nothing: its lease record is unused. */
+	if (p->w.held != NULL)
+		lease_free(container_of(p->w.held, struct lease, h));
 	free(p);
 }
 
-/* Take a park off whatever holds its waiter. */
+/* Does a request of op park on a pipe (rather than on a queue)? */
+static int park_on_pipe(uint32_t op)
+{
+	return op == PROTO_OP_PSEND || op == PROTO_OP_PRECV ||
+	       op == PROTO_OP_PSENDN || op == PROTO_OP_PRECVN;
+}
+
+/* Take a park off whatever holds its waiter: a pipe or a queue. */
 static void park_unpark(struct park *p)
 {
-	if (p->w.holder != NULL)
+	if (p->w.holder == NULL)
+		return;
+	if (park_on_pipe(p->op))
+		pipe_unpark(&p->w);
+	else
 		queue_unpark(&p->w);
 }
 
@@ -32,14 +48,18 @@ static void park_unpark(struct park *p)
 static void park_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct park *p = arg;
+	struct conn *c = p->conn;
+	uint32_t op = p->op, id = p->id;
+	int status = p->w.kind == WAITER_GET ? IPC_EEMPTY : IPC_EFULL;
 
 	(void)fd;
 	(void)what;
 	p->timed = 0;
 	park_unpark(p);
-	conn_reply_status(p->conn, p->op, p->id,
-			  p->w.kind == WAITER_GET ? IPC_EEMPTY : IPC_EFULL);
+	/* Freed before replying, as in park_wake: a reply that fails closes
+	 * the connection, which must not find this park in its list. */
 	park_free(p);
+	conn_reply_status(c, op, id, status);
 }
 
 /* A new park for request (op, id) of c. */
@@ -71,15 +91,37 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 void park_wake(struct waiter *w, int status, struct qmsg *m)
 {
 	struct park *p = container_of(w, struct park, w);
+	struct conn *c = p->conn;
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
+	struct proto_iov one;
 
 	if (status == 0 && m != NULL) {
 		rep.data = m->data;
 		rep.data_len = m->len;
 	}
-	conn_reply(p->conn, &rep);
-	qmsg_free(m);
+	/* A parked batch request (op_batch.c) completes with one message:
+	 * a batch get receives it, a batch put had its first one taken. */
+	if (status == 0 && m != NULL &&
+	    (p->op == PROTO_OP_QGETN || p->op == PROTO_OP_PRECVN)) {
+		one.base = m->data;
+		one.len = m->len;
+		rep.iov = &one;
+		rep.niov = 1;
+	}
+	if (status == 0 && (p->op == PROTO_OP_QPUTN || p->op == PROTO_OP_PSENDN))
+		rep.count = 1;
+	if (status == 0 && p->w.held != NULL) {
+		/* An acking getter: m is in flight, the connection's now. */
+		rep.tag = p->w.held->tag;
+		lease_start(container_of(p->w.held, struct lease, h));
+		p->w.held = NULL;
+		m = NULL;
+	}
+	/* Freed before replying: a reply that fails closes the connection,
+	 * which must not find this park still in its list. */
 	park_free(p);
+	conn_reply(c, &rep);
+	qmsg_free(m);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

@@ -1,8 +1,11 @@
 /*
- * park.h: a request parked in the daemon until a queue can satisfy it, its
- * timeout runs out, its connection goes away, or the queue is deleted.
- * Every path that parks a request also unparks it: park_wake (completed by
- * the queue), the timer (Empty/Full), park_cancel (disconnect).
+ * park.h: a request parked in the daemon until a queue or pipe can satisfy
+ * it, its timeout runs out, its connection goes away, or the queue is
+ * deleted (the pipe end closed). Every path that parks a request also
+ * unparks it: park_wake (completed by the queue or pipe), the timer
+ * (Empty/Full), park_cancel (disconnect). A park's op says what holds it:
+ * PSEND, PRECV, PSENDN and PRECVN wait on a pipe (pipe_unpark), the rest
+ * on a queue.
  */
 #ifndef IPCD_PARK_H
 #define IPCD_PARK_H

@@ -17,6 +17,12 @@ struct qmsg {
 struct qmsg *qmsg_new(const void *data, size_t len);
 /* Free a message (NULL is fine). */
 void qmsg_free(struct qmsg *m);
+/* Payload bytes of all messages created and not yet freed (queued,
+ * parked, in flight): what the max-bytes limit bounds. */
+size_t qmsg_live_bytes(void);
+/* Give the blocks kept for reuse back to malloc (at exit; harmless any
+ * time). */
+void qmsg_cache_drain(void);
 /* Bytes the daemon spends on a message of len payload bytes. */
 size_t qmsg_footprint(size_t len);
 

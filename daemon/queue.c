@@ -6,7 +6,20 @@
  * Re-entrancy: wake may reply, then call queue_put, queue_get, queue_park
  * or queue_unpark on this or any other queue. So every waiter is unlinked
  * and every counter updated before wake runs, and nothing about the queue
- * is read from local variables after it returns.
+ * is read from local variables after it returns. (A wake callback never
+ * frees the queue, so q itself stays valid.)
+ *
+ * In flight (at-least-once): a message delivered with acknowledgement
+ * leaves the FIFO but stays the queue's, linked in the in-flight list
+ * through the caller's struct qheld, until acked (freed) or requeued (back
+ * at the head, or to the oldest parked getter). Invariants, with
+ * held = size + inflight:
+ *  - held <= maxsize (when bounded): a put or admitted putter needs
+ *    held < maxsize; requeue and get-with-ack leave held unchanged;
+ *  - getters are parked only while size == 0; putters only while
+ *    held >= maxsize. Both at once happens when every slot is in flight;
+ *  - whatever frees a slot (get, ack, requeue to a plain getter) admits
+ *    putters while there is room.
  */
 #include <assert.h>
 #include <errno.h>
@@ -35,6 +48,9 @@ struct queue {
 	struct wlist putters;       /* non-empty only while full */
 	uint64_t puts;
 	uint64_t gets;
+	struct qheld *held_head, *held_tail; /* in flight, oldest first */
+	size_t inflight;
+	uint64_t requeued;
 	bool dying;                 /* inside queue_free: no parking, no hand-over */
 };
 
@@ -77,10 +93,10 @@ static struct waiter *wlist_pop(struct wlist *l)
 	return w;
 }
 
-/* Is the queue at its bound? */
+/* Is the queue at its bound? In-flight messages take room too. */
 static bool queue_full(const struct queue *q)
 {
-	return q->maxsize && q->size >= q->maxsize;
+	return q->maxsize && q->size + q->inflight >= q->maxsize;
 }
 
 /* Append m to the held messages, counting it as put. */
@@ -110,6 +126,74 @@ static struct qmsg *queue_shift(struct queue *q)
 	q->bytes -= m->len;
 	q->gets++;
 	return m;
+}
+
+/* Put m in flight in h (its tag set by the caller), newest at the tail. */
+static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
+{
+	assert(!h->queue);
+	m->next = NULL;
+	h->msg = m;
+	h->queue = q;
+	h->next = NULL;
+	h->prev = q->held_tail;
+	if (q->held_tail)
+		q->held_tail->next = h;
+	else
+		q->held_head = h;
+	q->held_tail = h;
+	q->inflight++;
+}
+
+/* Take h out of the in-flight list; its message stays in h->msg. */
+static void queue_unhold(struct queue *q, struct qheld *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		q->held_head = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		q->held_tail = h->prev;
+	h->next = h->prev = NULL;
+	h->queue = NULL;
+	q->inflight--;
+}
+
+/* Deliver m to w, a getter just unlinked: in flight when it acks. True
+ * when a slot was freed (a plain getter took it for good). */
+static bool queue_hand(struct queue *q, struct waiter *w, struct qmsg *m)
+{
+	bool plain = w->held == NULL;
+
+	m->next = NULL;
+	q->gets++;
+	if (!plain)
+		queue_hold(q, w->held, m);
+	q->wake(w, 0, m);
+	return plain;
+}
+
+/* Admit parked putters, oldest first, while there is room; a getter
+ * parked meanwhile (every slot was in flight) takes the message. */
+static void queue_admit(struct queue *q)
+{
+	struct waiter *w, *g;
+	struct qmsg *pm;
+
+	while (!q->dying && !queue_full(q) && (w = wlist_pop(&q->putters))) {
+		pm = w->msg;
+		w->msg = NULL;
+		g = wlist_pop(&q->getters);
+		if (g) {
+			q->puts++;
+			queue_hand(q, g, pm);
+		} else {
+			queue_append(q, pm);
+		}
+		q->wake(w, 0, NULL);
+	}
 }
 
 /* A new empty queue; NULL (errno set) on ENOMEM or a bad name. */
@@ -149,6 +233,7 @@ static void queue_fail_all(struct queue *q, struct wlist *l, int status)
 /* Wake every parked waiter with status, free held messages and the queue. */
 void queue_free(struct queue *q, int status)
 {
+	struct qheld *h;
 	struct qmsg *m;
 
 	if (!q)
@@ -159,6 +244,13 @@ void queue_free(struct queue *q, int status)
 	q->dying = true;
 	queue_fail_all(q, &q->getters, status);
 	queue_fail_all(q, &q->putters, status);
+	while ((h = q->held_head)) {
+		queue_unhold(q, h);
+		qmsg_free(h->msg);
+		h->msg = NULL;
+		if (h->drop)
+			h->drop(h);
+	}
 	while ((m = q->head)) {
 		q->head = m->next;
 		qmsg_free(m);
@@ -178,41 +270,89 @@ size_t queue_maxsize(const struct queue *q)
 	return q->maxsize;
 }
 
-/* Offer m without waiting: hand it to the oldest getter, append it, or EFULL. */
+/* Offer m without waiting: EFULL, or hand it to the oldest getter, or append it. */
 int queue_put(struct queue *q, struct qmsg *m)
 {
 	struct waiter *w;
 
+	/* Checked first: with every slot in flight, getters may be parked
+	 * and the queue still full. */
+	if (queue_full(q))
+		return IPC_EFULL;
 	if (!q->dying && (w = wlist_pop(&q->getters))) {
 		assert(q->size == 0);
 		q->puts++;
-		q->gets++;
-		m->next = NULL;
-		q->wake(w, 0, m);
+		queue_hand(q, w, m);
 		return 0;
 	}
-	if (queue_full(q))
-		return IPC_EFULL;
 	queue_append(q, m);
 	return 0;
 }
 
-/* Take the head message without waiting, then admit the oldest putter. */
+/* Take the head message without waiting, then admit a putter into the room. */
 int queue_get(struct queue *q, struct qmsg **m)
 {
-	struct waiter *w;
-	struct qmsg *pm;
-
 	if (!q->head)
 		return IPC_EEMPTY;
 	*m = queue_shift(q);
-	if (q->dying || queue_full(q) || !(w = wlist_pop(&q->putters)))
-		return 0;
-	pm = w->msg;
-	w->msg = NULL;
-	queue_append(q, pm);
-	q->wake(w, 0, NULL);
+	queue_admit(q);
 	return 0;
+}
+
+/* Take the head message into flight in h; no room is made. */
+int queue_get_held(struct queue *q, struct qheld *h)
+{
+	if (!q->head)
+		return IPC_EEMPTY;
+	queue_hold(q, h, queue_shift(q));
+	return 0;
+}
+
+/* The in-flight message with this tag, if owner holds it. */
+struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
+{
+	struct qheld *h;
+
+	for (h = q->held_head; h; h = h->next)
+		if (h->tag == tag)
+			return h->owner == owner ? h : NULL;
+	return NULL;
+}
+
+/* Acked: free the message and admit putters into its slot. */
+void queue_ack(struct qheld *h)
+{
+	struct queue *q = h->queue;
+
+	assert(q);
+	queue_unhold(q, h);
+	qmsg_free(h->msg);
+	h->msg = NULL;
+	queue_admit(q);
+}
+
+/* Back to the oldest parked getter, else to the head of the queue. */
+void queue_requeue(struct qheld *h)
+{
+	struct queue *q = h->queue;
+	struct qmsg *m = h->msg;
+	struct waiter *w;
+
+	assert(q);
+	queue_unhold(q, h);
+	h->msg = NULL;
+	q->requeued++;
+	if (!q->dying && (w = wlist_pop(&q->getters))) {
+		if (queue_hand(q, w, m))
+			queue_admit(q);
+		return;
+	}
+	m->next = q->head;
+	q->head = m;
+	if (!q->tail)
+		q->tail = m;
+	q->size++;
+	q->bytes += m->len;
 }
 
 /* Park w at the tail of its FIFO; only after EEMPTY (getter) or EFULL (putter). */
@@ -223,6 +363,7 @@ void queue_park(struct queue *q, struct waiter *w)
 	assert(!w->holder);
 	if (w->kind == WAITER_GET) {
 		assert(q->size == 0);
+		assert(!w->held || !w->held->queue);
 		wlist_append(&q->getters, w);
 	} else {
 		assert(w->kind == WAITER_PUT && w->msg);
@@ -252,4 +393,6 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->putters = q->putters.count;
 	st->puts = q->puts;
 	st->gets = q->gets;
+	st->inflight = q->inflight;
+	st->requeued = q->requeued;
 }

@@ -9,6 +9,18 @@
  * Re-entrancy: the queue is consistent (waiter unlinked, counters updated)
  * before it calls wake, so the callback may reply and call queue_put,
  * queue_get, queue_park or queue_unpark on this or another queue.
+ *
+ * At-least-once delivery: queue_get_held() (or a parked getter with
+ * w->held set) puts the message *in flight* in a struct qheld the caller
+ * owns: the queue keeps the message, under a tag, until queue_ack() drops
+ * it or queue_requeue() puts it back at the head, ahead of newer messages
+ * (or straight to the oldest parked getter). In-flight messages count
+ * toward maxsize: a put is taken only while size + inflight < maxsize, so
+ * getters and putters may both be parked while every slot is in flight;
+ * an ack, like a get, admits parked putters. The tag that names an
+ * in-flight message is the caller's (set before queue_get_held or parking;
+ * the daemon never reuses one). queue_ack, queue_requeue and
+ * queue_get_held follow the same re-entrancy rule as put and get.
  */
 #ifndef IPCD_QUEUE_H
 #define IPCD_QUEUE_H
@@ -29,7 +41,25 @@ struct queue_stats {
 	size_t getters;   /* parked getters */
 	size_t putters;   /* parked putters */
 	uint64_t puts;    /* messages accepted since creation */
-	uint64_t gets;    /* messages delivered since creation */
+	uint64_t gets;    /* messages delivered since creation (each redelivery too) */
+	size_t inflight;  /* delivered with ack, not yet acked or requeued */
+	uint64_t requeued; /* in-flight messages put back since creation */
+};
+
+/*
+ * A message delivered for acknowledgement, as the queue sees it. The I/O
+ * shell embeds it in its own record (connection, lease timer) like struct
+ * waiter. While in flight (queue != NULL) the queue links it and owns msg.
+ */
+struct qheld {
+	struct qheld *next, *prev;  /* in the queue's in-flight list, oldest first */
+	struct queue *queue;        /* holding queue; NULL when not in flight */
+	struct qmsg *msg;           /* the message, owned by the queue */
+	uint64_t tag;               /* names it in queue_held_find(); the caller's */
+	const void *owner;          /* who may ack it (the caller's; compared only) */
+	/* Called when the queue is freed with h in flight: h is unlinked and
+	 * its message freed; the callee releases its record. May be NULL. */
+	void (*drop)(struct qheld *h);
 };
 
 /* A new empty queue holding at most maxsize messages (0 = unbounded);
@@ -38,7 +68,8 @@ struct queue_stats {
  * NULL, empty or too long name. */
 struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake);
 /* Wake every parked waiter with status (e.g. IPC_EDELETED), getters then
- * putters, oldest first; then free all held messages and the queue itself
+ * putters, oldest first; then drop every in-flight message (h->drop is
+ * called with h unlinked); then free all held messages and the queue itself
  * (NULL is fine). While this runs the queue is dying: a wake callback may
  * unpark other waiters of it or put/get on it (no waiter is completed by
  * that), but queue_park on it is a caller bug (asserted). */
@@ -65,6 +96,20 @@ void queue_park(struct queue *q, struct waiter *w);
  * putter's message stays in w->msg for the caller. No-op if not parked.
  * Only for waiters parked by queue_park (w->holder is a struct queue). */
 void queue_unpark(struct waiter *w);
+
+/* Take the head message without waiting and put it in flight in h (not
+ * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or
+ * IPC_EEMPTY. Makes no room: no putter is admitted. */
+int queue_get_held(struct queue *q, struct qheld *h);
+/* The in-flight message of q with this tag held for owner, or NULL. Scans
+ * the in-flight list from the oldest: O(1) for in-order acks. */
+struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner);
+/* The consumer is done with h: free its message, unlink h (h->queue NULL)
+ * and admit parked putters into the room made. */
+void queue_ack(struct qheld *h);
+/* The consumer is gone or its lease ran out: unlink h and give its message
+ * to the oldest parked getter, else put it back at the head of the queue. */
+void queue_requeue(struct qheld *h);
 
 /* Fill *st with the current counters. */
 void queue_stats(const struct queue *q, struct queue_stats *st);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "ipc_defs.h"
 #include "registry.h"
 
@@ -17,6 +18,7 @@ struct rentry {
 	uint64_t hash;
 	int kind;
 	void *obj;
+	struct access_owner owner; /* root's, mode 0, until the broker sets it */
 	char name[];
 };
 
@@ -132,6 +134,7 @@ int registry_add(struct registry *r, const char *name, int kind, void *obj)
 	e->hash = h;
 	e->kind = kind;
 	e->obj = obj;
+	memset(&e->owner, 0, sizeof(e->owner));
 	if (r->count + 1 > r->nbuckets / 4 * 3)
 		registry_grow(r);
 	b = registry_bucket(r, h);
@@ -151,6 +154,14 @@ void *registry_find(const struct registry *r, const char *name, int *kind)
 	if (kind)
 		*kind = e->kind;
 	return e->obj;
+}
+
+/* The owner and mode of name, to read or change; NULL when absent. */
+struct access_owner *registry_owner(const struct registry *r, const char *name)
+{
+	struct rentry *e = registry_lookup(r, name, registry_hash(name));
+
+	return e ? &e->owner : NULL;
 }
 
 /* Remove name; returns its object or NULL when absent. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct registry;
+struct access_owner;
 
 /* A new empty registry; NULL on ENOMEM. */
 struct registry *registry_new(void);
@@ -23,6 +24,9 @@ int registry_add(struct registry *r, const char *name, int kind, void *obj);
 /* The object named name, with its kind in *kind (kind may be NULL); NULL
  * when absent. */
 void *registry_find(const struct registry *r, const char *name, int *kind);
+/* The owner and mode recorded with name (all zero, i.e. root's with mode
+ * 0, until set), to read or change in place; NULL when absent. */
+struct access_owner *registry_owner(const struct registry *r, const char *name);
 /* Remove name; returns its object or NULL when absent. */
 void *registry_remove(struct registry *r, const char *name);
 /* How many names are registered. */

@@ -1,18 +1,23 @@
 /* server.c: listening socket, event loop, signals and shutdown. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <time.h>
 #include <event2/event.h>
 
+#include "activate.h"
 #include "conn.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "notify.h"
 #include "park.h"
 #include "server.h"
 
@@ -20,6 +25,9 @@
 #define SERVER_ACCEPT_PAUSE_MS 100
 /* How long shutdown waits for replies to flush. */
 #define SERVER_SHUTDOWN_SEC 3
+/* Connections over max-connections waiting for their refusal at once;
+ * past that they are closed at once, unanswered. */
+#define SERVER_REFUSED_MAX 16
 
 /* Fill a sockaddr_un for path; -1 when it does not fit. */
 static int server_sockaddr(const char *path, struct sockaddr_un *sa)
@@ -58,11 +66,38 @@ static int server_clear_stale(const char *path, const struct sockaddr_un *sa)
 	return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-/* Create, bind and listen on the Unix socket at path. */
-static int server_listen(struct server *s, const char *path)
+/* Give the socket file its configured group and mode. */
+static int server_chmod(const char *path, const struct config *cfg)
 {
+	struct group *gr;
+
+	if (cfg->socket_group[0] != '\0') {
+		gr = getgrnam(cfg->socket_group);
+		if (gr == NULL) {
+			log_err("socket-group: no group '%s'", cfg->socket_group);
+			return -1;
+		}
+		if (chown(path, (uid_t)-1, gr->gr_gid) != 0) {
+			log_err("chown %s to group %s: %s", path,
+				cfg->socket_group, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, cfg->socket_mode) != 0) {
+		log_err("chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Create, bind and listen on the Unix socket at cfg->socket_path, with
+ * cfg's mode and group. */
+static int server_listen(struct server *s, const struct config *cfg)
+{
+	const char *path = cfg->socket_path;
 	struct sockaddr_un sa;
-	int fd;
+	mode_t old;
+	int fd, rc;
 
 	if (server_sockaddr(path, &sa) != 0) {
 		log_err("socket path too long: %s", path);
@@ -71,8 +106,11 @@ static int server_listen(struct server *s, const char *path)
 	if (server_clear_stale(path, &sa) != 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-	    listen(fd, SOMAXCONN) != 0) {
+	/* Nobody may connect before the mode and group are right. */
+	old = umask(0177);
+	rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc != 0 || listen(fd, SOMAXCONN) != 0) {
 		log_err("cannot listen on %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -80,7 +118,27 @@ static int server_listen(struct server *s, const char *path)
 	}
 	s->listen_fd = fd;
 	s->path = strdup(path);
-	return s->path ? 0 : -1;
+	if (s->path == NULL)
+		return -1;
+	return server_chmod(path, cfg);
+}
+
+/* Listen on the socket systemd passed, else create ours. */
+static int server_open(struct server *s, const struct config *cfg)
+{
+	char name[sizeof(s->cfg.socket_path)];
+	int fd = activate_listen_fd(name, sizeof(name));
+
+	if (fd == -2)
+		return -1;
+	if (fd < 0)
+		return server_listen(s, cfg);
+	s->listen_fd = fd;
+	s->activated = 1;
+	memcpy(s->cfg.socket_path, name, sizeof(name));
+	log_info("using the socket passed by the service manager (%s); "
+		 "its mode and group are the socket unit's", name[0] ? name : "unnamed");
+	return 0;
 }
 
 /* Accepting was paused after EMFILE: try again. */
@@ -92,6 +150,29 @@ static void server_accept_resume(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!s->shutting_down)
 		event_add(s->accept_ev, NULL);
+}
+
+/* A connection over max-connections: answer its HELLO with IPC_ELIMIT,
+ * or close it at once when too many already wait for that. */
+static void server_refuse(struct server *s, int fd)
+{
+	struct conn *c;
+
+	if (s->nrefused >= SERVER_REFUSED_MAX) {
+		close(fd);
+		return;
+	}
+	c = conn_new_refused(s, fd);
+	if (c == NULL)
+		return;
+	log_debug("conn %lu: over max-connections (%zu); refusing it",
+		  c->id, s->cfg.max_connections);
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	s->nrefused++;
 }
 
 /* Accept every pending connection. */
@@ -118,6 +199,10 @@ static void server_accept(evutil_socket_t lfd, short what, void *arg)
 				return;
 			continue;
 		}
+		if (s->nconns - s->nrefused >= s->cfg.max_connections) {
+			server_refuse(s, fd);
+			continue;
+		}
 		c = conn_new(s, fd);
 		if (c == NULL) {
 			log_warn("cannot set up a connection: out of memory");
@@ -142,6 +227,8 @@ void server_conn_gone(struct server *s, struct conn *c)
 		c->next->prev = c->prev;
 	c->next = c->prev = NULL;
 	s->nconns--;
+	if (c->refused)
+		s->nrefused--;
 	if (s->shutting_down && s->nconns == 0)
 		event_base_loopbreak(s->base);
 }
@@ -177,6 +264,7 @@ void server_shutdown(struct server *s)
 		return;
 	s->shutting_down = 1;
 	log_info("shutting down");
+	notify_send("STOPPING=1");
 	event_del(s->accept_ev);
 	event_del(s->accept_retry_ev);
 	if (s->listen_fd >= 0) {
@@ -196,6 +284,71 @@ void server_shutdown(struct server *s)
 	s->shutdown_ev = evtimer_new(s->base, server_shutdown_timeout, s);
 	if (s->shutdown_ev != NULL)
 		evtimer_add(s->shutdown_ev, &tv);
+}
+
+/* Take the reloadable settings of cfg into the running daemon. */
+static void server_apply(struct server *s)
+{
+	log_set_level((enum log_level)s->cfg.log_level);
+	s->broker.msg_max = s->cfg.max_message;
+	s->broker.max_bytes = s->cfg.max_bytes;
+	s->broker.max_objects = s->cfg.max_queues;
+	s->broker.default_mode = s->cfg.default_mode;
+}
+
+/* Log one setting that differs after a reload (config_each callback). */
+static void server_reload_one(const char *key, int reloadable, const char *va,
+			      const char *vb, void *arg)
+{
+	int *changed = arg;
+
+	if (reloadable)
+		log_info("reload: %s: %s -> %s", key, va, vb);
+	else
+		log_warn("reload: %s: %s -> %s needs a restart; keeping %s",
+			 key, va, vb, va);
+	(*changed)++;
+}
+
+/* Take the reloadable settings of cfg, logging what changed. */
+void server_reconfigure(struct server *s, const struct config *cfg)
+{
+	struct config next = *cfg;
+	int changed = 0;
+
+	if (s->activated)
+		memcpy(next.socket_path, s->cfg.socket_path, sizeof(next.socket_path));
+	config_each(&s->cfg, &next, server_reload_one, &changed);
+	/* What cannot change while running stays as it is. */
+	memcpy(next.socket_path, s->cfg.socket_path, sizeof(next.socket_path));
+	memcpy(next.socket_group, s->cfg.socket_group, sizeof(next.socket_group));
+	next.socket_mode = s->cfg.socket_mode;
+	s->cfg = next;
+	server_apply(s);
+	log_info("reload: %s", changed ? "done" : "configuration unchanged");
+}
+
+/* SIGHUP: read the configuration again and apply what can change. */
+static void server_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	struct config cfg;
+	struct timespec ts;
+	char state[96];
+
+	(void)sig;
+	(void)what;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ull +
+		 (unsigned long long)ts.tv_nsec / 1000u);
+	notify_send(state);
+	log_info("got SIGHUP: reloading the configuration");
+	if (s->reload == NULL)
+		server_reconfigure(s, &s->cfg);
+	else if (s->reload(&cfg, s->reload_arg) == 0)
+		server_reconfigure(s, &cfg);
+	notify_send("READY=1");
 }
 
 /* SIGTERM or SIGINT. */
@@ -221,13 +374,14 @@ static struct event_base *server_base(void)
 }
 
 /* Set up the loop and listen. */
-int server_init(struct server *s, const struct server_config *cfg)
+int server_init(struct server *s, const struct config *cfg)
 {
 	memset(s, 0, sizeof *s);
 	s->listen_fd = -1;
+	s->cfg = *cfg;
 	pbuf_init(&s->out);
 	if (proto_dec_init(&s->dec) != 0 ||
-	    broker_init(&s->broker, cfg->msg_max, park_wake) != 0) {
+	    broker_init(&s->broker, cfg->max_message, park_wake) != 0) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -236,28 +390,36 @@ int server_init(struct server *s, const struct server_config *cfg)
 		log_err("cannot create the event loop");
 		return -1;
 	}
-	if (server_listen(s, cfg->socket_path) != 0)
+	server_apply(s);
+	if (server_open(s, cfg) != 0)
 		return -1;
 	s->accept_ev = event_new(s->base, s->listen_fd, EV_READ | EV_PERSIST, server_accept, s);
 	s->accept_retry_ev = evtimer_new(s->base, server_accept_resume, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, server_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, server_signal, s);
+	s->sig_hup = evsignal_new(s->base, SIGHUP, server_hup, s);
 	if (s->accept_ev == NULL || s->accept_retry_ev == NULL ||
-	    s->sig_term == NULL || s->sig_int == NULL) {
+	    s->sig_term == NULL || s->sig_int == NULL || s->sig_hup == NULL) {
 		log_err("cannot set up events");
 		return -1;
 	}
 	event_add(s->accept_ev, NULL);
 	evsignal_add(s->sig_term, NULL);
 	evsignal_add(s->sig_int, NULL);
+	evsignal_add(s->sig_hup, NULL);
 	log_info("listening on %s (protocol %d, messages up to %zu bytes)",
-		 s->path, IPC_PROTO_VERSION, cfg->msg_max);
+		 s->cfg.socket_path, IPC_PROTO_VERSION, cfg->max_message);
 	return 0;
 }
 
-/* Run until shut down. */
+/* Say READY=1, then run until shut down. */
 int server_run(struct server *s)
 {
+	char state[64];
+
+	snprintf(state, sizeof(state), "READY=1\nMAINPID=%ld", (long)getpid());
+	if (notify_send(state) < 0)
+		log_warn("cannot notify the service manager: %s", strerror(errno));
 	return event_base_dispatch(s->base) < 0 ? -1 : 0;
 }
 
@@ -281,8 +443,10 @@ void server_fini(struct server *s)
 	server_unlink(s);
 	server_event_free(&s->accept_ev);
 	server_event_free(&s->accept_retry_ev);
+	server_event_free(&s->flush_ev);
 	server_event_free(&s->sig_term);
 	server_event_free(&s->sig_int);
+	server_event_free(&s->sig_hup);
 	server_event_free(&s->shutdown_ev);
 	if (s->base != NULL) {
 		/* Run the deferred frees of closed connections. */

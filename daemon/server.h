@@ -8,16 +8,16 @@
 #include <stddef.h>
 
 #include "broker.h"
+#include "config.h"
 #include "proto.h"
 
 struct event_base;
 struct event;
 struct conn;
 
-struct server_config {
-	const char *socket_path;
-	size_t msg_max;
-};
+/* Builds a fresh configuration for SIGHUP (file + flags again): 0, or -1
+ * after logging why (the running one is kept). */
+typedef int (*server_reload_fn)(struct config *out, void *arg);
 
 struct server {
 	struct event_base *base;
@@ -25,20 +25,35 @@ struct server {
 	int listen_fd;
 	struct event *accept_ev;
 	struct event *accept_retry_ev; /* re-arms accepting after EMFILE */
-	struct event *sig_term, *sig_int;
+	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *shutdown_ev;     /* bounds how long shutdown waits to flush */
 	char *path;                    /* the socket we created and must unlink */
+	int activated;                 /* listen_fd came from systemd: never unlink */
+	struct config cfg;             /* what runs now (limits change on SIGHUP) */
+	server_reload_fn reload;       /* NULL: SIGHUP only re-applies cfg */
+	void *reload_arg;
 	struct conn *conns;            /* every open connection */
-	size_t nconns;
+	struct conn *dirty;            /* connections with replies to write, */
+	struct conn *dirty_tail;       /* in the order they got them */
+	struct event *flush_ev;        /* writes them at the end of the loop
+					  iteration (conn.c) */
+	size_t nconns;                 /* in conns, refused ones included */
+	size_t nrefused;               /* connections over max-connections */
 	unsigned long next_conn_id;
 	int shutting_down;
 	struct pbuf out;               /* scratch: replies are encoded here */
 	struct proto_dec dec;          /* scratch: requests are decoded here */
 };
 
-/* Set up the loop and listen on cfg->socket_path; 0 or -1 (logged). */
-int server_init(struct server *s, const struct server_config *cfg);
-/* Run until shut down; 0 on a clean shutdown. */
+/* Set up the loop and listen: on the socket systemd passed, else on
+ * cfg->socket_path (created with cfg->socket_mode and socket_group).
+ * 0 or -1 (logged). */
+int server_init(struct server *s, const struct config *cfg);
+/* Take the reloadable settings of cfg (limits, log level), log what
+ * changed, warn about changes that need a restart. */
+void server_reconfigure(struct server *s, const struct config *cfg);
+/* Tell the service manager we are ready, then run until shut down; 0 on
+ * a clean shutdown. */
 int server_run(struct server *s);
 /* Stop accepting, complete parked requests with IPC_ESHUTDOWN, flush and
  * close every connection, then leave the loop. */

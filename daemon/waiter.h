@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct qmsg;
+struct qheld;
 
 enum waiter_kind {
 	WAITER_GET = 1, /* waits for a message */
@@ -20,12 +21,16 @@ struct waiter {
 	void *holder;               /* the queue (or pipe) it is parked on; NULL when not parked */
 	enum waiter_kind kind;
 	struct qmsg *msg;           /* WAITER_PUT: the message to admit (owned while parked) */
+	struct qheld *held;         /* WAITER_GET on a queue, or NULL: an acking getter;
+				     * a message handed to it goes in flight here */
 };
 
 /*
  * Called by a holder when it completes a parked waiter; the waiter is
  * already unlinked (w->holder == NULL) when this runs.
- *  - WAITER_GET, status 0: m is the message, now owned by the callee.
+ *  - WAITER_GET, status 0: m is the message, now owned by the callee;
+ *    unless w->held is set: then m is in flight in *w->held, still
+ *    owned by the queue until acked or requeued.
  *  - WAITER_PUT, status 0: w->msg was admitted (w->msg is NULL, m NULL).
  *  - any kind, status != 0 (IPC_EDELETED, IPC_ESHUTDOWN, ...): nothing was
  *    moved; a putter's message is still in w->msg, owned by the callee.

@@ -24,6 +24,7 @@ struct rctx {
 	const msgpack_object *a;  /* the request array's elements */
 	size_t msg_max;
 	int soft;                 /* first value error (IPC_ENAME, ...), or 0 */
+	size_t n;                 /* how many elements the request array has */
 };
 
 /* A reply being decoded. */
@@ -196,13 +197,17 @@ static int req_hello(struct rctx *c)
 	return req_u32(c, 2, "version", UINT32_MAX, &c->r->version);
 }
 
-/* [2, id, name, maxsize, flags] */
+/* [2, id, name, maxsize, flags] or [2, id, name, maxsize, flags, mode] */
 static int req_qopen(struct rctx *c)
 {
-	if (req_name(c, 2) || req_int(c, 3, "maxsize", &c->r->maxsize))
+	if (req_name(c, 2) || req_int(c, 3, "maxsize", &c->r->maxsize) ||
+	    req_u32(c, 4, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
+		    &c->r->flags))
 		return IPC_EPROTO;
-	return req_u32(c, 4, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
-		       &c->r->flags);
+	if (c->n < 6)
+		return 0;
+	c->r->has_mode = 1;
+	return req_u32(c, 5, "mode", PROTO_MODE_MAX, &c->r->mode);
 }
 
 /* [3, id, name, data, timeout] */
@@ -221,6 +226,189 @@ static int req_qget(struct rctx *c)
 	return req_int(c, 3, "timeout", &c->r->timeout_ms);
 }
 
+/* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
+static int req_lease(struct rctx *c, unsigned i)
+{
+	int64_t v = 0;
+	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
+
+	if (rc == DEC_INT_TYPE)
+		return dec_fail(c->d, IPC_EPROTO, "field 'lease' must be an integer");
+	if (rc != DEC_INT_OK || v < 0)
+		dec_soft(c, IPC_EINVAL, "lease out of range (must be >= 0)");
+	else
+		c->r->lease_ms = v;
+	return 0;
+}
+
+/* [16, id, name, timeout, lease] */
+static int req_qgeta(struct rctx *c)
+{
+	if (req_name(c, 2) || req_int(c, 3, "timeout", &c->r->timeout_ms))
+		return IPC_EPROTO;
+	return req_lease(c, 4);
+}
+
+/* [17, id, name, tag] */
+static int req_qack(struct rctx *c)
+{
+	if (req_name(c, 2))
+		return IPC_EPROTO;
+	if (c->a[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return dec_fail(c->d, IPC_EPROTO,
+				"field 'tag' must be an unsigned integer");
+	c->r->tag = c->a[3].via.u64;
+	return 0;
+}
+
+/* Element i: a pipe end, 0 or 1. */
+static int req_end(struct rctx *c, unsigned i)
+{
+	return req_u32(c, i, "end", 1, &c->r->end);
+}
+
+/* Element i: a pipe bound, 0 (default or any) to max. */
+static int req_bound(struct rctx *c, unsigned i, const char *what,
+		     int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
+
+	if (rc == DEC_INT_TYPE)
+		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
+				what);
+	if (rc != DEC_INT_OK || v < 0 || v > max)
+		dec_soft(c, IPC_EINVAL, "%s out of range (0..%lld)", what,
+			 (long long)max);
+	else
+		*out = v;
+	return 0;
+}
+
+/* [8, id, name, end, flags, maxmsgs, maxbytes] */
+static int req_pattach(struct rctx *c)
+{
+	const uint32_t both = PROTO_PIPE_DUPLEX | PROTO_PIPE_ONEWAY;
+
+	if (req_name(c, 2) || req_end(c, 3) ||
+	    req_u32(c, 4, "flags", PROTO_PIPE_CREATE | both, &c->r->flags))
+		return IPC_EPROTO;
+	if ((c->r->flags & both) == both)
+		dec_soft(c, IPC_EINVAL, "flags: duplex and one-way at once");
+	if (req_bound(c, 5, "maxmsgs", IPC_PIPE_MSGS_MAX, &c->r->maxmsgs))
+		return IPC_EPROTO;
+	return req_bound(c, 6, "maxbytes", IPC_PIPE_BYTES_MAX, &c->r->maxbytes);
+}
+
+/* [9, id, name, end, data, timeout] */
+static int req_psend(struct rctx *c)
+{
+	if (req_name(c, 2) || req_end(c, 3) || req_data(c, 4))
+		return IPC_EPROTO;
+	return req_int(c, 5, "timeout", &c->r->timeout_ms);
+}
+
+/* [10, id, name, end, timeout] */
+static int req_precv(struct rctx *c)
+{
+	if (req_name(c, 2) || req_end(c, 3))
+		return IPC_EPROTO;
+	return req_int(c, 4, "timeout", &c->r->timeout_ms);
+}
+
+/* [11, id, name, end] */
+static int req_pclose(struct rctx *c)
+{
+	if (req_name(c, 2))
+		return IPC_EPROTO;
+	return req_end(c, 3);
+}
+
+/* Element i: a batch of payloads, an array of 1..IPC_BATCH_MAX bins of
+ * at most msg_max bytes each, pointed at from an iov in the zone. */
+static int req_datas(struct rctx *c, unsigned i)
+{
+	const msgpack_object *o = &c->a[i];
+	struct proto_iov *iov;
+	uint32_t k, n;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be an array of bin");
+	n = o->via.array.size;
+	for (k = 0; k < n; k++)
+		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN)
+			return dec_fail(c->d, IPC_EPROTO,
+					"field 'data' must be an array of bin");
+	if (n == 0 || n > IPC_BATCH_MAX) {
+		dec_soft(c, IPC_EINVAL, "a batch holds 1..%d messages, not %lu",
+			 IPC_BATCH_MAX, (unsigned long)n);
+		return 0;
+	}
+	/* n is bounded by PROTO_REQ_ITEMS_MAX: a small allocation. */
+	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
+	if (iov == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
+	for (k = 0; k < n; k++) {
+		iov[k].base = (const unsigned char *)o->via.array.ptr[k].via.bin.ptr;
+		iov[k].len = o->via.array.ptr[k].via.bin.size;
+		if (iov[k].len > c->msg_max)
+			dec_soft(c, IPC_ETOOBIG, "message %lu of the batch: %lu bytes "
+				 "over the %lu byte limit", (unsigned long)k,
+				 (unsigned long)iov[k].len, (unsigned long)c->msg_max);
+	}
+	c->r->iov = iov;
+	c->r->niov = n;
+	return 0;
+}
+
+/* Element i: how many messages a batch get wants, 1..IPC_BATCH_MAX. */
+static int req_max(struct rctx *c, unsigned i)
+{
+	uint64_t v = 0;
+	int rc = dec_uint(&c->a[i], UINT32_MAX, &v);
+
+	if (rc == DEC_INT_TYPE)
+		return dec_fail(c->d, IPC_EPROTO,
+				"field 'max' must be an unsigned integer");
+	if (rc != DEC_INT_OK || v == 0 || v > IPC_BATCH_MAX)
+		dec_soft(c, IPC_EINVAL, "max out of range (1..%d)", IPC_BATCH_MAX);
+	else
+		c->r->max = (uint32_t)v;
+	return 0;
+}
+
+/* [12, id, name, [data...], timeout] */
+static int req_qputn(struct rctx *c)
+{
+	if (req_name(c, 2) || req_datas(c, 3))
+		return IPC_EPROTO;
+	return req_int(c, 4, "timeout", &c->r->timeout_ms);
+}
+
+/* [13, id, name, max, timeout] */
+static int req_qgetn(struct rctx *c)
+{
+	if (req_name(c, 2) || req_max(c, 3))
+		return IPC_EPROTO;
+	return req_int(c, 4, "timeout", &c->r->timeout_ms);
+}
+
+/* [14, id, name, end, [data...], timeout] */
+static int req_psendn(struct rctx *c)
+{
+	if (req_name(c, 2) || req_end(c, 3) || req_datas(c, 4))
+		return IPC_EPROTO;
+	return req_int(c, 5, "timeout", &c->r->timeout_ms);
+}
+
+/* [15, id, name, end, max, timeout] */
+static int req_precvn(struct rctx *c)
+{
+	if (req_name(c, 2) || req_end(c, 3) || req_max(c, 4))
+		return IPC_EPROTO;
+	return req_int(c, 5, "timeout", &c->r->timeout_ms);
+}
+
 /* [5, id, name] and [6, id, name] */
 static int req_name_only(struct rctx *c)
 {
@@ -237,14 +425,25 @@ static int req_none(struct rctx *c)
 static const struct req_op {
 	unsigned count;
 	int (*args)(struct rctx *c);
+	unsigned optional;        /* trailing elements that may be left out */
 } req_ops[PROTO_OP__MAX] = {
 	[PROTO_OP_HELLO] = { 3, req_hello },
-	[PROTO_OP_QOPEN] = { 5, req_qopen },
+	[PROTO_OP_QOPEN] = { 5, req_qopen, 1 },
 	[PROTO_OP_QPUT] = { 5, req_qput },
 	[PROTO_OP_QGET] = { 4, req_qget },
 	[PROTO_OP_STAT] = { 3, req_name_only },
 	[PROTO_OP_QDEL] = { 3, req_name_only },
 	[PROTO_OP_LIST] = { 2, req_none },
+	[PROTO_OP_PATTACH] = { 7, req_pattach },
+	[PROTO_OP_PSEND] = { 6, req_psend },
+	[PROTO_OP_PRECV] = { 5, req_precv },
+	[PROTO_OP_PCLOSE] = { 4, req_pclose },
+	[PROTO_OP_QPUTN] = { 5, req_qputn },
+	[PROTO_OP_QGETN] = { 5, req_qgetn },
+	[PROTO_OP_PSENDN] = { 6, req_psendn },
+	[PROTO_OP_PRECVN] = { 6, req_precvn },
+	[PROTO_OP_QGETA] = { .count = 5, .args = req_qgeta },
+	[PROTO_OP_QACK] = { .count = 4, .args = req_qack },
 };
 
 /* The request array, its id (read first, for the error reply) and op. */
@@ -276,7 +475,9 @@ static int req_head(struct rctx *c, const msgpack_object *top)
 		return dec_fail(c->d, IPC_EPROTO, "unknown op %llu",
 				(unsigned long long)op->via.u64);
 	c->r->op = (uint32_t)op->via.u64;
-	if (n != req_ops[c->r->op].count)
+	c->n = n;
+	if (n < req_ops[c->r->op].count ||
+	    n > req_ops[c->r->op].count + req_ops[c->r->op].optional)
 		return dec_fail(c->d, IPC_EPROTO,
 				"op %lu request has %lu elements, %u expected",
 				(unsigned long)c->r->op, (unsigned long)n,
@@ -288,7 +489,7 @@ static int req_head(struct rctx *c, const msgpack_object *top)
 int proto_dec_req(struct proto_dec *d, const unsigned char *p, size_t n,
 		  size_t msg_max, struct proto_req *r)
 {
-	struct rctx c = { d, r, NULL, msg_max, 0 };
+	struct rctx c = { d, r, NULL, msg_max, 0, 0 };
 	msgpack_object top;
 	int rc;
 
@@ -340,6 +541,22 @@ static const struct info_field {
 	{ "putters", INFO_U32, offsetof(struct proto_info, putters) },
 	{ "puts", INFO_U64, offsetof(struct proto_info, puts) },
 	{ "gets", INFO_U64, offsetof(struct proto_info, gets) },
+	{ "inflight", INFO_U64, offsetof(struct proto_info, inflight) },
+	{ "requeued", INFO_U64, offsetof(struct proto_info, requeued) },
+	{ "uid", INFO_U32, offsetof(struct proto_info, uid) },
+	{ "gid", INFO_U32, offsetof(struct proto_info, gid) },
+	{ "mode", INFO_U32, offsetof(struct proto_info, mode) },
+	{ "duplex", INFO_U32, offsetof(struct proto_info, duplex) },
+	{ "ends", INFO_U32, offsetof(struct proto_info, ends) },
+	{ "maxbytes", INFO_U64, offsetof(struct proto_info, maxbytes) },
+	{ "size01", INFO_U64, offsetof(struct proto_info, dir[0].size) },
+	{ "bytes01", INFO_U64, offsetof(struct proto_info, dir[0].bytes) },
+	{ "getters01", INFO_U32, offsetof(struct proto_info, dir[0].getters) },
+	{ "putters01", INFO_U32, offsetof(struct proto_info, dir[0].putters) },
+	{ "size10", INFO_U64, offsetof(struct proto_info, dir[1].size) },
+	{ "bytes10", INFO_U64, offsetof(struct proto_info, dir[1].bytes) },
+	{ "getters10", INFO_U32, offsetof(struct proto_info, dir[1].getters) },
+	{ "putters10", INFO_U32, offsetof(struct proto_info, dir[1].putters) },
 };
 
 /* The known field named by a str key, or NULL. */
@@ -388,7 +605,8 @@ static int info_value(struct pctx *c, const struct info_field *f,
 	}
 }
 
-/* One info map; unknown keys are skipped, missing ones stay 0. */
+/* One info map; unknown keys are skipped, missing ones stay 0, except
+ * the name: an info that names nothing is malformed. */
 static int rep_info(struct pctx *c, const msgpack_object *o,
 		    struct proto_info *in)
 {
@@ -407,6 +625,10 @@ static int rep_info(struct pctx *c, const msgpack_object *o,
 		if (f != NULL && info_value(c, f, &kv->val, in))
 			return IPC_EPROTO;
 	}
+	/* Found by fuzzing: without this an info with no name decoded as
+	 * "", which no encoder can send back. */
+	if (in->name[0] == '\0')
+		return dec_fail(c->d, IPC_EPROTO, "info has no name");
 	return 0;
 }
 
@@ -459,6 +681,62 @@ static int rep_qget(struct pctx *c)
 	return 0;
 }
 
+/* [id, 0, data, tag] */
+static int rep_qgeta(struct pctx *c)
+{
+	return rep_qget(c) ||
+	       rep_uint(c, &c->a[3], "tag", UINT64_MAX, &c->r->tag) ? IPC_EPROTO : 0;
+}
+
+/* [id, 0, flags, maxmsgs, maxbytes] */
+static int rep_pattach(struct pctx *c)
+{
+	uint64_t f = 0;
+
+	if (rep_uint(c, &c->a[2], "flags", UINT32_MAX, &f) ||
+	    rep_int(c, &c->a[3], "maxmsgs", 0, INT64_MAX, &c->r->maxmsgs) ||
+	    rep_int(c, &c->a[4], "maxbytes", 0, INT64_MAX, &c->r->maxbytes))
+		return IPC_EPROTO;
+	c->r->flags = (uint32_t)f;
+	return 0;
+}
+
+/* [id, 0, count]: how many messages a batch put took, >= 1. */
+static int rep_count(struct pctx *c)
+{
+	uint64_t v = 0;
+
+	if (rep_uint(c, &c->a[2], "count", IPC_BATCH_MAX, &v) || v == 0)
+		return dec_fail(c->d, IPC_EPROTO, "reply field 'count' out of range");
+	c->r->count = (uint32_t)v;
+	return 0;
+}
+
+/* [id, 0, [data...]]: the messages of a batch get, at least one. */
+static int rep_bins(struct pctx *c)
+{
+	const msgpack_object *o = &c->a[2];
+	struct proto_iov *iov;
+	uint32_t k, n;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
+		return dec_fail(c->d, IPC_EPROTO, "reply field 'data' is not a "
+				"non-empty array");
+	n = o->via.array.size;
+	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
+	if (iov == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
+	for (k = 0; k < n; k++) {
+		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN)
+			return dec_fail(c->d, IPC_EPROTO, "reply batch holds a non-bin");
+		iov[k].base = (const unsigned char *)o->via.array.ptr[k].via.bin.ptr;
+		iov[k].len = o->via.array.ptr[k].via.bin.size;
+	}
+	c->r->iov = iov;
+	c->r->niov = n;
+	return 0;
+}
+
 /* [id, 0, info] */
 static int rep_stat(struct pctx *c)
 {
@@ -502,6 +780,16 @@ static const struct rep_op {
 	[PROTO_OP_STAT] = { 3, rep_stat },
 	[PROTO_OP_QDEL] = { 2, rep_none },
 	[PROTO_OP_LIST] = { 3, rep_list },
+	[PROTO_OP_PATTACH] = { 5, rep_pattach },
+	[PROTO_OP_PSEND] = { 2, rep_none },
+	[PROTO_OP_PRECV] = { 3, rep_qget },
+	[PROTO_OP_PCLOSE] = { 2, rep_none },
+	[PROTO_OP_QPUTN] = { 3, rep_count },
+	[PROTO_OP_QGETN] = { 3, rep_bins },
+	[PROTO_OP_PSENDN] = { 3, rep_count },
+	[PROTO_OP_PRECVN] = { 3, rep_bins },
+	[PROTO_OP_QGETA] = { .count = 4, .results = rep_qgeta },
+	[PROTO_OP_QACK] = { .count = 2, .results = rep_none },
 };
 
 /* [id, status] or [id, status, detail]: copy the detail, NUL-terminated. */

@@ -32,6 +32,20 @@ extern "C" {
  * at most that long, measured on the daemon's monotonic clock. */
 #define IPC_FOREVER (-1)
 
+/* Pipe buffering, per direction: the defaults when attach asks for 0,
+ * and the largest values accepted (IPC_EINVAL beyond). One message larger
+ * than maxbytes still fits when the direction is empty. */
+#define IPC_PIPE_DEFAULT_MSGS 64
+#define IPC_PIPE_DEFAULT_BYTES (1u << 20)
+#define IPC_PIPE_MSGS_MAX 65536
+#define IPC_PIPE_BYTES_MAX (64u << 20)
+
+/* A pipe's two ends as reported by stat: bit set when end e (0 or 1) is
+ * attached, or closed for good. An end with neither bit was never
+ * attached. */
+#define IPC_END_ATTACHED(e) (1u << (e))
+#define IPC_END_CLOSED(e) (4u << (e))
+
 /* What a name refers to. */
 enum ipc_kind {
 	IPC_KIND_QUEUE = 1,
@@ -59,6 +73,8 @@ enum ipc_result {
 	IPC_EDIRECTION = 17, /* pipe: this end may not send (or receive) */
 	IPC_ECLOSED = 18,    /* pipe: the end was closed and cannot be reused */
 	IPC_ENOTATTACHED = 19, /* pipe: this connection holds no such end */
+	IPC_ENOTHELD = 20,   /* ack: no message in flight with that tag for this
+				connection (acked already, or its lease ran out) */
 
 	IPC_EIO = -1,        /* socket error or connection lost (errno kept) */
 	IPC_EPROTO = -2,     /* malformed or unexpected frame */

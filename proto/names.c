@@ -49,6 +49,7 @@ static const struct {
 	{ IPC_EDIRECTION, "pipe end has the wrong direction" },
 	{ IPC_ECLOSED, "pipe end closed" },
 	{ IPC_ENOTATTACHED, "pipe end not attached" },
+	{ IPC_ENOTHELD, "no such message in flight (acked, or lease expired)" },
 	{ IPC_EIO, "I/O error or connection lost" },
 	{ IPC_EPROTO, "protocol error" },
 	{ IPC_EVERSION, "protocol version mismatch" },

@@ -27,26 +27,55 @@
 #define PROTO_DEPTH_MAX 3
 /* Longest error detail string carried in a reply. */
 #define PROTO_DETAIL_MAX 200
-/* The most msgpack objects one request may hold (every request is a flat
- * array of at most 5 fields). Checked before msgpack-c allocates its
- * ~24 bytes per object, so a small frame cannot cost much memory. */
-#define PROTO_REQ_ITEMS_MAX 16
+/* The most msgpack objects one request may hold: a flat array of at most
+ * 7 fields, one of which may be a batch of up to IPC_BATCH_MAX payloads
+ * (QPUTN, PSENDN). Checked before msgpack-c allocates its ~24 bytes per
+ * object, and every count is first checked against the bytes actually
+ * received (an array of n needs n bytes), so a frame costs at most
+ * ~25 KiB of decoder memory, and a small frame little. */
+#define PROTO_REQ_ITEMS_MAX (IPC_BATCH_MAX + 16)
+/* Bytes a batch reply (QGETN, PRECVN) spends besides its bins: the frame
+ * header, the arrays' headers, id and status. */
+#define PROTO_BATCH_REP_OVERHEAD 32u
 
 /* Operation codes. Never renumber: append and bump IPC_PROTO_VERSION. */
 enum proto_op {
 	PROTO_OP_HELLO = 1,   /* [1, id, version]              -> [id, st, version, msg_max] */
-	PROTO_OP_QOPEN = 2,   /* [2, id, name, maxsize, flags] -> [id, st, maxsize] */
+	PROTO_OP_QOPEN = 2,   /* [2, id, name, maxsize, flags(, mode)] -> [id, st, maxsize] */
 	PROTO_OP_QPUT = 3,    /* [3, id, name, data, timeout]  -> [id, st] */
 	PROTO_OP_QGET = 4,    /* [4, id, name, timeout]        -> [id, st, data] */
 	PROTO_OP_STAT = 5,    /* [5, id, name]                 -> [id, st, info] */
 	PROTO_OP_QDEL = 6,    /* [6, id, name]                 -> [id, st] */
 	PROTO_OP_LIST = 7,    /* [7, id]                       -> [id, st, [info...]] */
+	PROTO_OP_PATTACH = 8, /* [8, id, name, end, flags, maxmsgs, maxbytes]
+			       *                                -> [id, st, flags, maxmsgs, maxbytes] */
+	PROTO_OP_PSEND = 9,   /* [9, id, name, end, data, timeout] -> [id, st] */
+	PROTO_OP_PRECV = 10,  /* [10, id, name, end, timeout]  -> [id, st, data] */
+	PROTO_OP_PCLOSE = 11, /* [11, id, name, end]           -> [id, st] */
+	PROTO_OP_QPUTN = 12,  /* [12, id, name, [data...], timeout] -> [id, st, count] */
+	PROTO_OP_QGETN = 13,  /* [13, id, name, max, timeout]  -> [id, st, [data...]] */
+	PROTO_OP_PSENDN = 14, /* [14, id, name, end, [data...], timeout] -> [id, st, count] */
+	PROTO_OP_PRECVN = 15, /* [15, id, name, end, max, timeout] -> [id, st, [data...]] */
+	/* Keep in numeric order: PROTO_OP__MAX must follow the highest. */
+	PROTO_OP_QGETA = 16,  /* [16, id, name, timeout, lease] -> [id, st, data, tag] */
+	PROTO_OP_QACK = 17,   /* [17, id, name, tag]           -> [id, st] */
 	PROTO_OP__MAX
 };
+
+/* PATTACH flags. DUPLEX or ONEWAY says what the caller expects (checked
+ * against an existing pipe: IPC_EMISMATCH; both at once: IPC_EINVAL);
+ * neither accepts either and creates a duplex pipe. The reply's flags say
+ * which one the pipe is. */
+#define PROTO_PIPE_CREATE 0x1u /* create the pipe when missing */
+#define PROTO_PIPE_DUPLEX 0x2u /* both ends send and receive */
+#define PROTO_PIPE_ONEWAY 0x4u /* end 1 only sends, end 0 only receives */
 
 /* QOPEN flags. */
 #define PROTO_OPEN_CREATE 0x1u /* create the queue when missing */
 #define PROTO_OPEN_EXCL 0x2u   /* with CREATE: fail with IPC_EEXIST when it exists */
+/* QOPEN may carry a 6th element, the mode (permission bits like a file's)
+ * of a queue it creates: [2, id, name, maxsize, flags, mode]. */
+#define PROTO_MODE_MAX 0777u
 
 /* A growable output buffer; frames are appended to it. */
 struct pbuf {
@@ -73,7 +102,17 @@ struct proto_req {
 	size_t data_len;
 	int64_t timeout_ms;      /* -1, 0 or > 0 */
 	int64_t maxsize;         /* QOPEN: >= 0, or -1 for "whatever it is" */
-	uint32_t flags;          /* QOPEN: PROTO_OPEN_* */
+	uint32_t flags;          /* QOPEN: PROTO_OPEN_*; PATTACH: PROTO_PIPE_* */
+	uint32_t end;            /* PATTACH, PSEND, PRECV, PCLOSE: 0 or 1 */
+	int64_t maxmsgs;         /* PATTACH: 1..IPC_PIPE_MSGS_MAX, 0 = default/any */
+	int64_t maxbytes;        /* PATTACH: 1..IPC_PIPE_BYTES_MAX, 0 = default/any */
+	int64_t lease_ms;        /* QGETA: 0 = held until ack or disconnect, > 0 ms */
+	uint64_t tag;            /* QACK: the delivery tag QGETA returned */
+	const struct proto_iov *iov; /* QPUTN, PSENDN: the payloads, 1..IPC_BATCH_MAX */
+	size_t niov;             /* (decoded: in the decoder's zone) */
+	uint32_t max;            /* QGETN, PRECVN: most messages wanted, 1..IPC_BATCH_MAX */
+	int has_mode;            /* QOPEN: the optional trailing mode is there */
+	uint32_t mode;           /* QOPEN: permissions if it creates, <= PROTO_MODE_MAX */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -88,6 +127,23 @@ struct proto_info {
 	uint32_t putters;        /* parked put requests */
 	uint64_t puts;           /* messages accepted since creation */
 	uint64_t gets;           /* messages delivered since creation */
+	/* Pipes only (sent only for kind 2; maxsize is the per-direction
+	 * message bound, size/bytes/getters/putters the sums of both
+	 * directions): */
+	uint32_t duplex;         /* 1 duplex, 0 one-way */
+	uint32_t ends;           /* IPC_END_ATTACHED(e) | IPC_END_CLOSED(e) bits */
+	uint64_t maxbytes;       /* per-direction byte bound */
+	struct proto_pipe_dir {
+		uint64_t size;   /* messages buffered */
+		uint64_t bytes;  /* payload bytes buffered */
+		uint32_t getters;/* parked receives of the receiving end */
+		uint32_t putters;/* parked sends of the sending end */
+	} dir[2];                /* dir[i]: from end i to end 1 - i */
+	uint64_t inflight;       /* delivered by QGETA, not yet acked */
+	uint64_t requeued;       /* in-flight messages put back (lease, disconnect) */
+	uint32_t uid;            /* owner */
+	uint32_t gid;            /* group */
+	uint32_t mode;           /* permissions, like a file's (0640) */
 };
 
 /* A decoded or to-be-encoded reply. */
@@ -101,8 +157,15 @@ struct proto_rep {
 	uint32_t version;        /* HELLO */
 	uint32_t msg_max;        /* HELLO */
 	int64_t maxsize;         /* QOPEN */
-	const unsigned char *data; /* QGET */
+	uint32_t flags;          /* PATTACH: PROTO_PIPE_DUPLEX or PROTO_PIPE_ONEWAY */
+	int64_t maxmsgs;         /* PATTACH: the pipe's bounds */
+	int64_t maxbytes;
+	const unsigned char *data; /* QGET, QGETA, PRECV */
 	size_t data_len;
+	uint64_t tag;            /* QGETA: names the delivery in QACK */
+	uint32_t count;          /* QPUTN, PSENDN: messages taken, >= 1 */
+	const struct proto_iov *iov; /* QGETN, PRECVN: the messages, >= 1 */
+	size_t niov;             /* (decoded: in the decoder's zone) */
 	const struct proto_info *infos; /* STAT: one; LIST: ninfos */
 	size_t ninfos;
 };
@@ -130,11 +193,54 @@ int pbuf_append(struct pbuf *b, const void *p, size_t n);
  * PROTO_FRAME_HDR + payload when a whole frame is there, or IPC_EPROTO
  * (negative) when the announced payload is empty or over max. */
 long proto_frame_peek(const unsigned char *buf, size_t len, size_t max);
+/* The id of the reply in payload p[0..n) (without its frame header), read
+ * without decoding the rest, so a client with several requests in flight
+ * can tell which op the reply answers before decoding it. 0, or
+ * IPC_EPROTO when p does not start like [id, ...] with a uint32 id. */
+int proto_rep_peek_id(const unsigned char *p, size_t n, uint32_t *id);
 
 /* Append a request frame to b; 0, IPC_EINVAL (bad field) or IPC_ENOMEM. */
 int proto_enc_req(struct pbuf *b, const struct proto_req *r);
 /* Append a reply frame to b; 0, IPC_EINVAL or IPC_ENOMEM. */
 int proto_enc_rep(struct pbuf *b, const struct proto_rep *r);
+/* A payload left out of an encoded frame, to be sent from its own memory
+ * (scatter/gather: one copy less for large messages). Its len bytes
+ * belong at offset off of the buffer the frame was appended to, between
+ * the bytes before and after off; the frame header counts them. */
+struct proto_hole {
+	size_t off;
+	const unsigned char *base;
+	size_t len;
+};
+/* proto_enc_req / proto_enc_rep that leave every payload (data, a batch
+ * element) of at least min bytes out of b, up to maxholes of them (the
+ * others are copied as usual), recording them in holes[0..*nholes) in
+ * frame order. Same results; *nholes is 0 on failure. */
+int proto_enc_req_holes(struct pbuf *b, const struct proto_req *r, size_t min,
+			struct proto_hole *holes, size_t maxholes, size_t *nholes);
+int proto_enc_rep_holes(struct pbuf *b, const struct proto_rep *r, size_t min,
+			struct proto_hole *holes, size_t maxholes, size_t *nholes);
+/* Where the sending of a buffer with holes stands (zero it to start). */
+struct proto_sg {
+	size_t pos;     /* bytes of the buffer sent */
+	size_t hole;    /* holes wholly sent */
+	size_t hsent;   /* bytes of holes[hole] sent */
+};
+struct iovec;
+/* The bytes left to send of buf[0..len) with holes h[0..nh) in place, as
+ * at most max iovecs: how many were filled. */
+int proto_sg_iov(const struct proto_sg *sg, const unsigned char *buf, size_t len,
+		 const struct proto_hole *h, size_t nh, struct iovec *iov, int max);
+/* Account for n more bytes sent. */
+void proto_sg_advance(struct proto_sg *sg, size_t n, size_t len,
+		      const struct proto_hole *h, size_t nh);
+/* Bytes left to send (0: done). */
+size_t proto_sg_left(const struct proto_sg *sg, size_t len,
+		     const struct proto_hole *h, size_t nh);
+/* Bytes a payload of len bytes takes inside a frame (bin header + len):
+ * a batch reply holds messages while PROTO_BATCH_REP_OVERHEAD plus the
+ * sum of their costs stays within PROTO_FRAME_MAX. */
+size_t proto_bin_cost(size_t len);
 
 /* Walk one msgpack object in p[0..n) without allocating: every header's
  * claim is checked against the bytes left, nesting against max_depth, and

@@ -1062,6 +1062,245 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* --- abuse: more bad input, half-open and slow clients, while a producer
+ * and a consumer elsewhere keep moving messages ------------------------- */
+
+/* (k) huge map, array16, str32 and bin32 headers, and nested maps. */
+static void attack_headers(const struct h_daemon *d)
+{
+	static const unsigned char map32[] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
+	static const unsigned char arr16[] = { 0xdc, 0xff, 0xff, 0x01 };
+	static const unsigned char str32[] = { 0x93, 0x05, 0x01, 0xdb, 0xff,
+					       0xff, 0xff, 0xff, 0x61 };
+	static const unsigned char bin32[] = { 0x95, 0x03, 0x01, 0xa1, 0x71, 0xc6,
+					       0x7f, 0xff, 0xff, 0xff, 0x00 };
+	unsigned char maps[101];
+	int fd, i;
+
+	fd = raw_hello(d);
+	raw_send_frame(fd, map32, sizeof(map32));
+	raw_expect_eproto(fd);
+	fd = raw_hello(d);
+	raw_send_frame(fd, arr16, sizeof(arr16));
+	raw_expect_eproto(fd);
+	fd = raw_hello(d);
+	raw_send_frame(fd, str32, sizeof(str32));
+	raw_expect_eproto(fd);
+	fd = raw_hello(d);
+	raw_send_frame(fd, bin32, sizeof(bin32));
+	raw_expect_eproto(fd);
+	/* {1: {1: {1: ... 50 deep */
+	for (i = 0; i < 50; i++) {
+		maps[2 * i] = 0x81;
+		maps[2 * i + 1] = 0x01;
+	}
+	maps[100] = 0xc0;
+	fd = raw_hello(d);
+	raw_send_frame(fd, maps, sizeof(maps));
+	raw_expect_eproto(fd);
+}
+
+/* (l) frame lengths of 0, PROTO_FRAME_MAX + 1 and 2^32 - 1. */
+static void attack_lengths(const struct h_daemon *d)
+{
+	static const uint32_t lens[] = { 0, PROTO_FRAME_MAX + 1, 0xffffffffu };
+	unsigned char hdr[4];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		hdr[0] = (unsigned char)(lens[i] >> 24);
+		hdr[1] = (unsigned char)(lens[i] >> 16);
+		hdr[2] = (unsigned char)(lens[i] >> 8);
+		hdr[3] = (unsigned char)lens[i];
+		fd = raw_hello(d);
+		raw_send(fd, hdr, 4);
+		raw_expect_eproto(fd);
+	}
+}
+
+/* (m) names that are not ASCII: invalid UTF-8, and valid but foreign. */
+static void attack_utf8_names(const struct h_daemon *d)
+{
+	static const char *const bad[] = { "\xc3\x28", "\xff\xfe", "caf\xc3\xa9",
+					   "\xed\xa0\x80", "q\xc0\x80" };
+	size_t i;
+	int fd = raw_hello(d);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		raw_send_open(fd, bad[i], strlen(bad[i]));
+		ck_assert_int_eq(raw_reply_status(fd), IPC_ENAME);
+	}
+	raw_send_open(fd, "utf8-ok", 7);
+	ck_assert_int_eq(raw_reply_status(fd), 0);
+	close(fd);
+}
+
+/* (n) half-open with requests parked, and with a message in flight: the
+ * daemon drops the client, cancels its parks and gives the message back. */
+static void attack_half_open(const struct h_daemon *d, ipc_client *c)
+{
+	struct proto_req get = { .op = PROTO_OP_QGET, .id = 2, .name = "probe",
+				 .timeout_ms = -1 };
+	struct proto_req geta = { .op = PROTO_OP_QGETA, .id = 3, .name = "probe",
+				  .timeout_ms = -1 };
+	int fd = raw_hello(d);
+
+	raw_send_req(fd, &get);
+	raw_send_req(fd, &geta);
+	h_wait_parked(c, "probe", 'g', 2);
+	shutdown(fd, SHUT_WR);
+	raw_expect_close(fd);
+	h_wait_parked(c, "probe", 'g', 0);
+	/* Now one taken with ack, then the half-close. */
+	put_text(c, "inflight", "held");
+	fd = raw_hello(d);
+	snprintf(geta.name, sizeof(geta.name), "inflight");
+	geta.timeout_ms = 0;
+	raw_send_req(fd, &geta);
+	ck_assert_int_eq(raw_reply_status(fd), 0);
+	ck_assert_uint_eq(stat_queue(c, "inflight").inflight, 1);
+	shutdown(fd, SHUT_WR);
+	raw_expect_close(fd);
+	get_expect(c, "inflight", "held", 5000);
+}
+
+/* (o) bad at-least-once fields: a lease below 0 is answered, a tag that is
+ * not an unsigned integer breaks the connection. */
+static void attack_ack_fields(const struct h_daemon *d)
+{
+	struct proto_req geta = { .op = PROTO_OP_QGETA, .id = 4, .name = "probe",
+				  .lease_ms = -5 };
+	/* [17, 5, "probe", -1] */
+	static const unsigned char ack[] = { 0x94, 0x11, 0x05, 0xa5, 'p', 'r',
+					     'o', 'b', 'e', 0xff };
+	int fd = raw_hello(d);
+
+	raw_send_req(fd, &geta);
+	ck_assert_int_eq(raw_reply_status(fd), IPC_EINVAL);
+	raw_send_frame(fd, ack, sizeof(ack));
+	raw_expect_eproto(fd);
+}
+
+/* (p) a client that sends one byte per second: the daemon serves everyone
+ * else meanwhile and answers it once its frame is whole. */
+static void attack_slow(const struct h_daemon *d, ipc_client *c)
+{
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
+			       .version = IPC_PROTO_VERSION };
+	struct proto_req st = { .op = PROTO_OP_STAT, .id = 2, .name = "keep" };
+	struct pbuf b;
+	size_t i;
+	int fd = raw_connect(d);
+
+	pbuf_init(&b);
+	ck_assert_int_eq(proto_enc_req(&b, &r), 0);
+	for (i = 0; i < 3; i++) {
+		raw_send(fd, b.data + i, 1);
+		put_text(c, "probe", "between");
+		get_expect(c, "probe", "between", 0);
+		sleep(1);
+	}
+	raw_send(fd, b.data + 3, b.len - 3);
+	ck_assert_int_eq(raw_reply_status(fd), 0);
+	raw_send_req(fd, &st);
+	ck_assert_int_eq(raw_reply_status(fd), 0);
+	close(fd);
+	pbuf_free(&b);
+}
+
+#define ABUSE_FLOW 3000
+
+/* Child: put ABUSE_FLOW numbered messages on "flow". */
+static int abuse_put(void *arg)
+{
+	const struct h_daemon *d = arg;
+	ipc_client *c;
+	uint32_t i;
+
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	for (i = 0; i < ABUSE_FLOW; i++) {
+		if (ipc_put(c, "flow", &i, sizeof(i), IPC_FOREVER))
+			return 10;
+		if (i % 100 == 0)
+			usleep(10000);
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* Child: get them all, in order, none missing. */
+static int abuse_get(void *arg)
+{
+	const struct h_daemon *d = arg;
+	ipc_client *c;
+	uint32_t i, v;
+	void *data;
+	size_t len;
+
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	for (i = 0; i < ABUSE_FLOW; i++) {
+		if (ipc_get(c, "flow", &data, &len, 30000) || len != sizeof(v))
+			return 11;
+		memcpy(&v, data, sizeof(v));
+		ipc_free(data);
+		if (v != i)
+			return 12;
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* 10b: more abuse, while a producer and a consumer keep moving messages. */
+START_TEST(test_abuse)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	char msg[16];
+	pid_t pp, pg;
+	unsigned i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "keep", 0);
+	create_queue(c, "probe", 0);
+	create_queue(c, "inflight", 0);
+	create_queue(c, "flow", 10);
+	for (i = 0; i < 10; i++) {
+		snprintf(msg, sizeof(msg), "m%u", i);
+		put_text(c, "keep", msg);
+	}
+	pg = h_spawn(abuse_get, &d);
+	pp = h_spawn(abuse_put, &d);
+	attack_headers(&d);
+	raw_check_alive(&d);
+	attack_lengths(&d);
+	raw_check_alive(&d);
+	attack_utf8_names(&d);
+	raw_check_alive(&d);
+	attack_half_open(&d, c);
+	raw_check_alive(&d);
+	attack_ack_fields(&d);
+	raw_check_alive(&d);
+	attack_slow(&d, c);
+	raw_check_alive(&d);
+	for (i = 100; i < 120; i++)
+		attack_random(&d, i);
+	raw_check_alive(&d);
+	ck_assert_int_eq(h_wait_child(pp, T_CHILD_MS), 0);
+	ck_assert_int_eq(h_wait_child(pg, T_CHILD_MS), 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(msg, sizeof(msg), "m%u", i);
+		get_expect(c, "keep", msg, 0);
+	}
+	ck_assert_uint_eq(stat_queue(c, "inflight").inflight, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* Count the lines of a NUL-terminated text. */
 static unsigned count_lines(const char *s)
 {
@@ -1454,6 +1693,7 @@ static Suite *integration_suite(void)
 	add_case(s, "disconnect", test_disconnect, 30);
 	add_case(s, "delete_parked", test_delete_parked, 30);
 	add_case(s, "malformed", test_malformed, 60);
+	add_case(s, "abuse", test_abuse, 60);
 	add_case(s, "ipcctl_basic", test_ipcctl_basic, 60);
 	add_case(s, "ipcctl_misc", test_ipcctl_misc, 60);
 	add_case(s, "queue_demo", test_queue_demo, 60);

@@ -1,6 +1,7 @@
 /*
  * check_queue.c: unit tests of the daemon's plain data structures: qmsg,
- * queue (with parked getters and putters) and registry. No socket.
+ * queue (with parked getters and putters, and messages in flight for
+ * at-least-once delivery) and registry. No socket.
  */
 #include <check.h>
 #include <stdint.h>
@@ -117,12 +118,35 @@ START_TEST(test_qmsg_basic)
 	ck_assert_mem_eq(m->data, "hello", 5);
 	ck_assert_ptr_nonnull(z);
 	ck_assert_uint_eq(z->len, 0);
-	ck_assert_uint_eq(qmsg_footprint(0), sizeof(struct qmsg));
-	ck_assert_uint_eq(qmsg_footprint(100), sizeof(struct qmsg) + 100);
+	/* Small payloads share one block size (the free list's). */
+	ck_assert_uint_ge(qmsg_footprint(0), sizeof(struct qmsg));
+	ck_assert_uint_eq(qmsg_footprint(0), qmsg_footprint(1));
+	ck_assert_uint_eq(qmsg_footprint(4096), sizeof(struct qmsg) + 4096);
 	ck_assert_ptr_null(qmsg_new("x", SIZE_MAX));
 	qmsg_free(m);
 	qmsg_free(z);
 	qmsg_free(NULL);
+}
+END_TEST
+
+/* Small blocks are reused from the free list; the byte count stays right. */
+START_TEST(test_qmsg_reuse)
+{
+	struct qmsg *a = qmsg_new("abc", 3), *b;
+	size_t live = qmsg_live_bytes();
+
+	ck_assert_ptr_nonnull(a);
+	qmsg_free(a);
+	ck_assert_uint_eq(qmsg_live_bytes(), live - 3);
+	b = qmsg_new("wxyz", 4);
+	ck_assert_ptr_eq(b, a);
+	ck_assert_uint_eq(b->len, 4);
+	ck_assert_mem_eq(b->data, "wxyz", 4);
+	ck_assert_ptr_null(b->next);
+	ck_assert_uint_eq(qmsg_live_bytes(), live + 1);
+	qmsg_free(b);
+	qmsg_cache_drain();
+	ck_assert_uint_eq(qmsg_live_bytes(), live - 3);
 }
 END_TEST
 
@@ -778,14 +802,333 @@ START_TEST(test_registry_walk)
 }
 END_TEST
 
+/* --- in flight: get with ack, ack, requeue ------------------------------- */
+
+static int drops;
+
+/* drop callback of the in-flight tests: the queue died with h in flight. */
+static void test_drop(struct qheld *h)
+{
+	ck_assert_ptr_null(h->queue);
+	ck_assert_ptr_null(h->msg);
+	drops++;
+}
+
+/* A record not in flight, held for owner, with a fresh tag. */
+static void held_init(struct qheld *h, const void *owner)
+{
+	static uint64_t last_tag;
+
+	memset(h, 0, sizeof(*h));
+	h->tag = ++last_tag;
+	h->owner = owner;
+	h->drop = test_drop;
+}
+
+/* Get the head of q into flight in h and assert its bytes. */
+static void expect_get_held(struct queue *q, struct qheld *h, const char *s)
+{
+	ck_assert_int_eq(queue_get_held(q, h), 0);
+	ck_assert_ptr_eq(h->queue, q);
+	ck_assert_uint_eq(h->msg->len, strlen(s));
+	ck_assert_mem_eq(h->msg->data, s, h->msg->len);
+}
+
+START_TEST(test_held_get_ack)
+{
+	struct queue *q = newq("held", 0);
+	struct qheld h1, h2, h3;
+	int me, other;
+
+	held_init(&h1, &me);
+	held_init(&h2, &me);
+	held_init(&h3, &me);
+	ck_assert_int_eq(queue_get_held(q, &h1), IPC_EEMPTY);
+	ck_assert_ptr_null(h1.queue);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	expect_get_held(q, &h1, "a");
+	expect_get_held(q, &h2, "b");
+	ck_assert_uint_ne(h1.tag, h2.tag);
+	ck_assert_uint_eq(stats(q).size, 0);
+	ck_assert_uint_eq(stats(q).inflight, 2);
+	ck_assert_uint_eq(stats(q).gets, 2);
+	/* Only the owner finds its tag; unknown tags are not found. */
+	ck_assert_ptr_eq(queue_held_find(q, h1.tag, &me), &h1);
+	ck_assert_ptr_eq(queue_held_find(q, h2.tag, &me), &h2);
+	ck_assert_ptr_null(queue_held_find(q, h1.tag, &other));
+	ck_assert_ptr_null(queue_held_find(q, h2.tag + 100, &me));
+	queue_ack(&h1);
+	ck_assert_ptr_null(h1.queue);
+	ck_assert_ptr_null(h1.msg);
+	ck_assert_ptr_null(queue_held_find(q, h1.tag, &me));
+	ck_assert_uint_eq(stats(q).inflight, 1);
+	queue_ack(&h2);
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	ck_assert_uint_eq(stats(q).requeued, 0);
+	/* Tags are never reused. */
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);
+	expect_get_held(q, &h3, "c");
+	ck_assert_uint_gt(h3.tag, h2.tag);
+	queue_ack(&h3);
+	ck_assert_int_eq(drops, 0);
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(drops, 0);
+}
+END_TEST
+
+START_TEST(test_held_requeue_head)
+{
+	struct queue *q = newq("rq", 0);
+	struct qheld h1, h2;
+	int me;
+
+	held_init(&h1, &me);
+	held_init(&h2, &me);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);
+	expect_get_held(q, &h1, "a");
+	expect_get_held(q, &h2, "b");
+	ck_assert_uint_eq(stats(q).bytes, 1);
+	/* Newest first, as a closing connection gives them back: the oldest
+	 * ends up at the head, ahead of the newer "c". */
+	queue_requeue(&h2);
+	queue_requeue(&h1);
+	ck_assert_ptr_null(h1.queue);
+	ck_assert_ptr_null(h1.msg);
+	ck_assert_ptr_null(queue_held_find(q, h1.tag, &me));
+	ck_assert_uint_eq(stats(q).size, 3);
+	ck_assert_uint_eq(stats(q).bytes, 3);
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	ck_assert_uint_eq(stats(q).requeued, 2);
+	expect_get(q, "a");
+	expect_get(q, "b");
+	expect_get(q, "c");
+	/* Every delivery counts: 2 in flight, then 3 gets. */
+	ck_assert_uint_eq(stats(q).gets, 5);
+	ck_assert_uint_eq(stats(q).puts, 3);
+	/* A requeued message into an otherwise empty queue is its tail too. */
+	ck_assert_int_eq(queue_put(q, msg("d")), 0);
+	expect_get_held(q, &h1, "d");
+	queue_requeue(&h1);
+	ck_assert_int_eq(queue_put(q, msg("e")), 0);
+	expect_get(q, "d");
+	expect_get(q, "e");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_held_counts_maxsize)
+{
+	struct queue *q = newq("cap", 2);
+	struct qheld h;
+	struct tw p;
+	int me;
+
+	held_init(&h, &me);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	expect_get_held(q, &h, "a");
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	/* size 1 + inflight 1 = maxsize 2: full. */
+	tw_init(&p, q, WAITER_PUT, msg("c"));
+	ck_assert_int_eq(queue_put(q, p.w.msg), IPC_EFULL);
+	queue_park(q, &p.w);
+	ck_assert_uint_eq(stats(q).putters, 1);
+	/* A requeue keeps the slot taken: the putter still waits. */
+	queue_requeue(&h);
+	ck_assert_int_eq(p.woken, 0);
+	ck_assert_uint_eq(stats(q).size, 2);
+	expect_get_held(q, &h, "a");
+	ck_assert_int_eq(p.woken, 0);
+	/* The ack frees the slot: the putter is admitted behind "b". */
+	queue_ack(&h);
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_uint_eq(stats(q).putters, 0);
+	ck_assert_uint_eq(stats(q).size, 2);
+	expect_get(q, "b");
+	expect_get(q, "c");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_held_parked_getter)
+{
+	struct queue *q = newq("pg", 0);
+	struct tw ga, gp;
+	struct qheld h;
+	int me;
+
+	held_init(&h, &me);
+	tw_init(&ga, q, WAITER_GET, NULL);
+	ga.w.held = &h;
+	tw_init(&gp, q, WAITER_GET, NULL);
+	queue_park(q, &ga.w);
+	queue_park(q, &gp.w);
+	/* The acking getter is oldest: the put goes in flight in h. */
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(ga.woken, 1);
+	ck_assert_int_eq(ga.status, 0);
+	ck_assert_ptr_eq(ga.got, h.msg);
+	ck_assert_ptr_eq(h.queue, q);
+	ck_assert_uint_ne(h.tag, 0);
+	ck_assert_ptr_eq(queue_held_find(q, h.tag, &me), &h);
+	ck_assert_uint_eq(stats(q).inflight, 1);
+	ck_assert_uint_eq(stats(q).getters, 1);
+	/* Requeued with a getter parked: it goes straight to that getter. */
+	queue_requeue(&h);
+	ck_assert_int_eq(gp.woken, 1);
+	ck_assert_int_eq(gp.status, 0);
+	expect_msg(gp.got, "a");
+	ck_assert_uint_eq(stats(q).size, 0);
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	ck_assert_uint_eq(stats(q).getters, 0);
+	ck_assert_uint_eq(stats(q).requeued, 1);
+	ck_assert_uint_eq(stats(q).gets, 2);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_held_full_with_getters)
+{
+	struct queue *q = newq("fg", 1);
+	struct tw g, p;
+	struct qheld h;
+	int me;
+
+	held_init(&h, &me);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	expect_get_held(q, &h, "a");
+	/* Empty, yet full: a getter and a putter are both parked. */
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	tw_init(&p, q, WAITER_PUT, msg("b"));
+	ck_assert_int_eq(queue_put(q, p.w.msg), IPC_EFULL);
+	queue_park(q, &p.w);
+	ck_assert_uint_eq(stats(q).getters, 1);
+	ck_assert_uint_eq(stats(q).putters, 1);
+	/* The ack admits the putter, whose message goes to the getter. */
+	queue_ack(&h);
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_int_eq(g.woken, 1);
+	expect_msg(g.got, "b");
+	ck_assert_uint_eq(stats(q).size, 0);
+	ck_assert_uint_eq(stats(q).getters, 0);
+	ck_assert_uint_eq(stats(q).putters, 0);
+	ck_assert_uint_eq(stats(q).puts, 2);
+	ck_assert_uint_eq(stats(q).gets, 2);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_held_requeue_admits)
+{
+	struct queue *q = newq("ra", 1);
+	struct tw g, p;
+	struct qheld h;
+	int me;
+
+	held_init(&h, &me);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	expect_get_held(q, &h, "a");
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	tw_init(&p, q, WAITER_PUT, msg("b"));
+	queue_park(q, &p.w);
+	/* "a" goes back to the plain getter for good: the slot is free and
+	 * the putter's "b" is queued. */
+	queue_requeue(&h);
+	expect_msg(g.got, "a");
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_uint_eq(stats(q).size, 1);
+	expect_get(q, "b");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* Acking getter hook: its consumer "dies" at once, giving the message back. */
+static void hook_requeue(struct tw *t)
+{
+	ck_assert_ptr_nonnull(t->w.held);
+	ck_assert_ptr_eq(t->w.held->queue, t->q);
+	queue_requeue(t->w.held);
+}
+
+START_TEST(test_held_reenter)
+{
+	struct queue *q = newq("re", 0);
+	struct tw g1, g2;
+	struct qheld h;
+	int me;
+
+	held_init(&h, &me);
+	tw_init(&g1, q, WAITER_GET, NULL);
+	g1.w.held = &h;
+	g1.hook = hook_requeue;
+	tw_init(&g2, q, WAITER_GET, NULL);
+	queue_park(q, &g1.w);
+	queue_park(q, &g2.w);
+	ck_assert_int_eq(queue_put(q, msg("x")), 0);
+	ck_assert_int_eq(g1.woken, 1);
+	ck_assert_int_eq(g1.seq, 1);
+	ck_assert_int_eq(g2.woken, 1);
+	ck_assert_int_eq(g2.seq, 2);
+	ck_assert_ptr_null(h.queue);
+	expect_msg(g2.got, "x");
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	ck_assert_uint_eq(stats(q).requeued, 1);
+	ck_assert_uint_eq(stats(q).size, 0);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_held_free_drops)
+{
+	struct queue *q = newq("fd", 0);
+	struct qheld h1, h2;
+	struct tw g;
+	int me;
+
+	drops = 0;
+	held_init(&h1, &me);
+	held_init(&h2, &me);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);
+	expect_get_held(q, &h1, "a");
+	expect_get_held(q, &h2, "b");
+	tw_init(&g, q, WAITER_GET, NULL);
+	/* Deleting the queue drops both (messages freed by the queue). */
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(drops, 2);
+	ck_assert_ptr_null(h1.queue);
+	ck_assert_ptr_null(h2.queue);
+	/* A parked acking getter is failed, its record left untouched. */
+	q = newq("fd2", 0);
+	held_init(&h1, &me);
+	g.w.held = &h1;
+	queue_park(q, &g.w);
+	queue_free(q, IPC_ESHUTDOWN);
+	ck_assert_int_eq(g.status, IPC_ESHUTDOWN);
+	ck_assert_ptr_null(g.got);
+	ck_assert_ptr_null(h1.queue);
+	ck_assert_int_eq(drops, 2);
+}
+END_TEST
+
 /* The suite: qmsg, queue and registry cases. */
 static Suite *queue_suite(void)
 {
 	Suite *s = suite_create("queue");
 	TCase *tq = tcase_create("queue");
 	TCase *tr = tcase_create("registry");
+	TCase *th = tcase_create("inflight");
 
 	tcase_add_test(tq, test_qmsg_basic);
+	tcase_add_test(tq, test_qmsg_reuse);
 	tcase_add_test(tq, test_queue_new_name);
 	tcase_add_test(tq, test_queue_fifo_order);
 	tcase_add_test(tq, test_queue_unbounded);
@@ -804,7 +1147,16 @@ static Suite *queue_suite(void)
 	tcase_add_test(tr, test_registry_basic);
 	tcase_add_test(tr, test_registry_many);
 	tcase_add_test(tr, test_registry_walk);
+	tcase_add_test(th, test_held_get_ack);
+	tcase_add_test(th, test_held_requeue_head);
+	tcase_add_test(th, test_held_counts_maxsize);
+	tcase_add_test(th, test_held_parked_getter);
+	tcase_add_test(th, test_held_full_with_getters);
+	tcase_add_test(th, test_held_requeue_admits);
+	tcase_add_test(th, test_held_reenter);
+	tcase_add_test(th, test_held_free_drops);
 	suite_add_tcase(s, tq);
+	suite_add_tcase(s, th);
 	suite_add_tcase(s, tr);
 	return s;
 }

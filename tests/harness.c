@@ -547,3 +547,142 @@ pid_t h_spawn(int (*fn)(void *), void *arg)
 	}
 	return pid;
 }
+
+/* The child side of h_launch_opts(): like h_daemon_exec() plus o's
+ * arguments, environment and passed socket. */
+static void h_daemon_exec_opts(const struct h_daemon *d, pid_t parent,
+			       const struct h_opts *o)
+{
+	static char buf[4096];
+	char *argv[H_MAX_ARGS], pidstr[32];
+	sigset_t none;
+	int fd, n = 0, i;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(126);
+	fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (fd < 0)
+		_exit(126);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	fd = open("/dev/null", O_RDONLY);
+	dup2(fd, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	if (o->listen_fd >= 0) {
+		/* As systemd does: fd 3, inheritable, for this pid only. */
+		if (o->listen_fd != 3 && dup2(o->listen_fd, 3) != 3)
+			_exit(126);
+		fcntl(3, F_SETFD, 0);
+		close_range(4, ~0u, 0);
+		snprintf(pidstr, sizeof(pidstr), "%ld", (long)getpid());
+		setenv("LISTEN_PID", pidstr, 1);
+		setenv("LISTEN_FDS", "1", 1);
+	} else {
+		close_range(3, ~0u, 0);
+	}
+	for (i = 0; o->env && o->env[i]; i++)
+		putenv((char *)o->env[i]);
+	h_daemon_argv(d, buf, sizeof(buf), argv);
+	while (argv[n])
+		n++;
+	for (i = 0; o->args && o->args[i] && n < H_MAX_ARGS - 1; i++)
+		argv[n++] = (char *)o->args[i];
+	argv[n] = NULL;
+	execvp(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Start ipcd with o's extras; see harness.h. */
+void h_launch_opts(struct h_daemon *d, const struct h_opts *o)
+{
+	pid_t parent = getpid();
+	int64_t deadline = h_now_ms() + (h_wrapped() ? 30000 : 10000);
+	ipc_client *c = NULL;
+
+	d->pid = fork();
+	ck_assert_msg(d->pid >= 0, "fork: %s", strerror(errno));
+	if (d->pid == 0)
+		h_daemon_exec_opts(d, parent, o);
+	/* Only ipcd holds the passed socket now: if it dies, connecting
+	 * fails instead of waiting in the backlog for ever. */
+	if (o->listen_fd >= 0)
+		close(o->listen_fd);
+	h_live_add(d);
+	if (o->no_wait)
+		return;
+	while (ipc_connect(d->sock, &c) != 0) {
+		h_check_alive(d);
+		if (h_now_ms() > deadline) {
+			h_dump_log(d);
+			ck_abort_msg("ipcd not ready on %s in time", d->sock);
+		}
+		usleep(10000);
+	}
+	ipc_close(c);
+}
+
+/* Wait for pid (ipcd) to exit within timeout_ms; its raw wait status. */
+static int h_reap(struct h_daemon *d, int timeout_ms)
+{
+	int64_t deadline = h_now_ms() + timeout_ms;
+	int st = 0;
+	pid_t r;
+
+	while ((r = waitpid(d->pid, &st, WNOHANG)) == 0) {
+		if (h_now_ms() > deadline) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &st, 0);
+			h_live_del(d->pid);
+			d->pid = 0;
+			h_dump_log(d);
+			h_rmdir(d->dir);
+			ck_abort_msg("ipcd did not exit within %d ms", timeout_ms);
+		}
+		usleep(5000);
+	}
+	ck_assert_msg(r == d->pid, "waitpid ipcd: %s", strerror(errno));
+	h_live_del(d->pid);
+	d->pid = 0;
+	return st;
+}
+
+/* Stop ipcd with sig and check its socket; see harness.h. */
+void h_stop_opts(struct h_daemon *d, int sig, int sock_kept)
+{
+	int st;
+
+	ck_assert_int_gt(d->pid, 0);
+	ck_assert_int_eq(kill(d->pid, sig), 0);
+	st = h_reap(d, 30000);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		h_dump_log(d);
+		h_rmdir(d->dir);
+		ck_abort_msg("ipcd ended badly after signal %d: status 0x%x", sig, st);
+	}
+	if ((access(d->sock, F_OK) == 0) != !!sock_kept) {
+		h_dump_log(d);
+		h_rmdir(d->dir);
+		ck_abort_msg(sock_kept ? "ipcd removed a socket it did not create" :
+			     "ipcd left its socket behind");
+	}
+	h_rmdir(d->dir);
+}
+
+/* Wait for ipcd to exit by itself; see harness.h. */
+int h_wait_exit(struct h_daemon *d, int timeout_ms, struct h_buf *log)
+{
+	int st = h_reap(d, timeout_ms);
+	char *argv[] = { "/bin/cat", d->log, NULL };
+
+	if (log)
+		h_run(argv, NULL, 0, log, NULL, 10000);
+	h_rmdir(d->dir);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}

@@ -97,4 +97,28 @@ int h_wait_child(pid_t pid, int timeout_ms);
 /* A binary named by an environment variable; asserts it is set. */
 const char *h_bin(const char *env);
 
+/* How h_launch_opts() starts ipcd, beyond h_launch(). */
+struct h_opts {
+	const char *const *args; /* more ipcd arguments (NULL-terminated) or NULL */
+	const char *const *env;  /* more NAME=value for ipcd (NULL-terminated) or NULL */
+	int listen_fd;           /* >= 0: passed as fd 3 the way systemd does
+				    (LISTEN_FDS=1, LISTEN_PID=ipcd's pid), and
+				    closed in the caller; -1: none */
+	int no_wait;             /* do not wait until it answers on d->sock */
+};
+
+/* Start ipcd on d's prepared socket (-s d->sock) with o's extras and, unless
+ * o->no_wait, wait until it answers. */
+void h_launch_opts(struct h_daemon *d, const struct h_opts *o);
+
+/* Stop ipcd with sig; assert it exited 0 and that its socket file is
+ * still there when sock_kept (a socket it did not create), else gone;
+ * clean up. */
+void h_stop_opts(struct h_daemon *d, int sig, int sock_kept);
+
+/* Wait for a daemon started with o->no_wait to exit by itself; its exit
+ * status (128 + signal when killed). Its log goes to *log (NULL: dropped);
+ * cleans up. */
+int h_wait_exit(struct h_daemon *d, int timeout_ms, struct h_buf *log);
+
 #endif

@@ -1,9 +1,15 @@
 #!/bin/sh
-# valgrind.sh: run the integration suite with ipcd under valgrind memcheck.
+# valgrind.sh: run the integration suite (and the pipes suite, when
+# CHECK_PIPES_BIN is set) with ipcd under valgrind memcheck.
 # Every daemon a test starts must then exit 0 after SIGTERM/SIGINT, which
 # valgrind turns into 99 on any memory error or definite/indirect/possible
-# leak. Skipped (77) when configure found no valgrind.
+# leak. Skipped (77) when configure found no valgrind, and in a
+# --enable-sanitizers build.
 
+if [ "${IPCD_SANITIZED:-no}" = yes ]; then
+	echo "valgrind.sh: sanitizer build (ASan cannot run under valgrind), skipping"
+	exit 77
+fi
 if [ -z "${VALGRIND:-}" ] || ! command -v "$VALGRIND" >/dev/null 2>&1; then
 	echo "valgrind.sh: valgrind not found, skipping"
 	exit 77
@@ -21,6 +27,27 @@ echo "valgrind.sh: checking every ipcd run for memory errors and leaks (exit 99 
 start=$(date +%s)
 "$CHECK_INTEGRATION_BIN"
 rc=$?
+if [ $rc -eq 0 ] && [ -n "${CHECK_PIPES_BIN:-}" ]; then
+	"$CHECK_PIPES_BIN"
+	rc=$?
+fi
+if [ $rc -eq 0 ] && [ -n "${CHECK_ACK_BIN:-}" ]; then
+	echo "valgrind.sh: at-least-once suite with ipcd under valgrind memcheck"
+	"$CHECK_ACK_BIN"
+	rc=$?
+fi
+if [ $rc -eq 0 ] && [ -n "${CHECK_BATCH_BIN:-}" ]; then
+	echo "valgrind.sh: batch and pipelining suite with ipcd under valgrind memcheck"
+	"$CHECK_BATCH_BIN"
+	rc=$?
+fi
+# The fuzz corpus replay runs the daemon in-process: the whole program goes
+# under memcheck, as one process (CK_FORK=no).
+if [ $rc -eq 0 ] && [ -n "${CHECK_FUZZ_REPLAY_BIN:-}" ]; then
+	echo "valgrind.sh: fuzz corpus replay (in-process daemon) under valgrind memcheck"
+	CK_FORK=no $IPCD_WRAPPER "$CHECK_FUZZ_REPLAY_BIN"
+	rc=$?
+fi
 end=$(date +%s)
 if [ $rc -eq 0 ]; then
 	echo "valgrind.sh: PASS: no memory errors or leaks in ipcd ($((end - start)) s)"

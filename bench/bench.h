@@ -1,0 +1,183 @@
+/*
+ * bench.h: the shared parts of ipcbench: one result row, the run of a
+ * throughput or latency workload across forked processes, and the systems
+ * measured (ipcd in ipcbench.c, the others in peers.c, redis.c and the
+ * Python helper).
+ *
+ * A throughput run forks its producers and consumers; each connects, says
+ * it is ready and waits at a barrier, so connecting is never timed. The
+ * clock starts when the barrier opens and stops when the consumers' shared
+ * counter reaches the total. A latency run forks a pinger and a ponger:
+ * the pinger sends a message stamped with CLOCK_MONOTONIC, the ponger
+ * records how long it took to arrive and answers, one at a time.
+ */
+#ifndef IPCBENCH_H
+#define IPCBENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#define BENCH_MAX_PEERS 8       /* producers + consumers of one run, each side */
+#define BENCH_BATCH 64          /* messages per batched call */
+#define BENCH_WINDOW 128        /* outstanding pipelined requests */
+#define BENCH_POLL_MS 100       /* consumers' get timeout, to notice the end */
+
+/* Which calls a workload uses. */
+enum bench_mode {
+	MODE_PLAIN = 0,   /* one message per call, waiting for each reply */
+	MODE_PIPE,        /* one message per call, pipelined puts, prefetching gets */
+	MODE_BATCH,       /* BENCH_BATCH messages per call */
+	MODE__MAX
+};
+
+/* One row of the table. */
+struct row {
+	char workload[32];   /* "1/1 plain", "4/4 batch64", "latency", ... */
+	char system[32];     /* "ipcd", "redis", "posix-mq", ... */
+	size_t size;         /* message bytes */
+	double msgs_per_s;   /* 0 when not measured */
+	double mb_per_s;
+	double p50_us;       /* latency rows only, else < 0 */
+	double p99_us;
+	char note[192];      /* why a row has no numbers, or "" */
+};
+
+/* Shared memory of one run (MAP_SHARED, set up by the parent). */
+struct run_shm {
+	atomic_uint_fast64_t consumed;   /* messages received so far */
+	atomic_int done;                 /* set once consumed reached total */
+	atomic_int failed;               /* a child hit an error */
+	int64_t t_end_ns;                /* when consumed reached total */
+	char err[160];                   /* the first child error */
+	size_t nsamples;                 /* latency: recorded so far */
+	uint32_t samples[];              /* latency: one-way ns per message */
+};
+
+/* One workload run as the children see it. */
+struct run {
+	const char *sock;    /* the system's socket or name, if any */
+	char qname[64];      /* the queue, list or mq name of this run */
+	size_t size;         /* message bytes (>= 16) */
+	unsigned nprod, ncons;
+	uint64_t total;      /* messages to move */
+	enum bench_mode mode;
+	struct run_shm *shm;
+	int ready_fd;        /* child -> parent: one byte when set up */
+	int barrier_fd;      /* parent closes its end to start everybody */
+	void *arg;           /* system-specific */
+};
+
+/* What a child runs: the producer or consumer with index idx. Returns 0
+ * or records an error with run_fail() and returns non-zero. */
+typedef int (*run_fn)(struct run *r, unsigned idx);
+
+/* --- util.c ------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in ns. */
+int64_t now_ns(void);
+/* Sleep ms milliseconds. */
+void sleep_ms(int ms);
+/* Messages each producer idx of r sends (the first takes the remainder). */
+uint64_t run_share(const struct run *r, unsigned idx);
+/* Child: say we are set up, then wait for the start. */
+void run_ready(struct run *r);
+/* Consumer: count n received messages; 1 when the run is complete. */
+int run_consumed(struct run *r, uint64_t n);
+/* 1 when the run is complete (a consumer's timeout poll). */
+int run_is_done(const struct run *r);
+/* Record a child's error (first one wins); returns 1. */
+int run_fail(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Fill buf[0..size) with a message; the first 8 bytes hold stamp. */
+void msg_fill(unsigned char *buf, size_t size, int64_t stamp);
+/* The stamp of a message. */
+int64_t msg_stamp(const void *buf);
+/* Messages a ponger receives in a latency run (warm-up included). */
+uint64_t run_lat_msgs(const struct run *r);
+/* Latency: the ponger records one sample taken from a message's stamp. */
+void run_sample(struct run *r, const void *msg);
+
+/* Run a throughput workload: fork r->nprod producers and r->ncons
+ * consumers, time them, fill row (msgs/s, MB/s) or row->note. 0 or -1. */
+int run_throughput(struct run *r, run_fn producer, run_fn consumer,
+		   struct row *row);
+/* Run a latency workload of r->total round trips (after a warm-up): ping
+ * is the sending side (run_ping_loop), pong the side that receives, calls
+ * run_sample() and answers. Fills row's one-way p50/p99, and rtt's (NULL:
+ * not wanted) with the round trips the pinger saw. 0 or -1. */
+int run_latency(struct run *r, run_fn ping, run_fn pong, struct row *row);
+int run_latency_rtt(struct run *r, run_fn ping, run_fn pong, struct row *row,
+		    struct row *rtt);
+/* The pinger's loop: for each round trip, stamp msg (r->size bytes, set
+ * up by msg_fill), send_one() it and wait_back() for the answer. 0 or 1. */
+int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *msg),
+		  int (*wait_back)(struct run *r), unsigned char *msg);
+/* Re-stamp a message filled by msg_fill(). */
+void msg_fill_stamp(unsigned char *buf, int64_t stamp);
+
+/* Start argv (a server) with stdout/stderr to logpath; its pid or -1. */
+pid_t spawn_server(char *const argv[], const char *logpath);
+/* SIGTERM pid and reap it (SIGKILL after 5 s). */
+void stop_server(pid_t pid);
+/* Wait until connect() to the Unix socket path works; 0 or -1. */
+int wait_socket(const char *path, int timeout_ms);
+/* Connect a stream socket to a Unix path; fd or -1. */
+int unix_connect(const char *path);
+/* Read exactly n bytes; 0 or -1 (EOF or error). */
+int read_full(int fd, void *buf, size_t n);
+/* Write exactly n bytes; 0 or -1. */
+int write_full(int fd, const void *buf, size_t n);
+/* The VmRSS of pid in KiB, or -1. */
+long rss_kib(pid_t pid);
+/* Remove a flat directory and the files in it. */
+void rmdir_all(const char *dir);
+/* Raise RLIMIT_NOFILE's soft limit to at least want (up to the hard one). */
+void raise_nofile(long want);
+
+/* --- peers.c: what users would pick instead ------------------------------- */
+
+/* Options every system's runner needs. */
+struct bench_opts {
+	int quick;
+	const char *python;      /* python3 path, or NULL */
+	const char *py_helper;   /* bench/py_mpqueue.py */
+	const char *redis;       /* redis-server path, or NULL */
+	const char *tmpdir;      /* private directory for sockets and logs */
+};
+
+/* Message counts for one size. */
+uint64_t bench_count(const struct bench_opts *o, size_t size, int slow);
+/* Round trips for the latency rows. */
+uint64_t bench_lat_count(const struct bench_opts *o, size_t size);
+
+/* The raw Unix socket stream: throughput (np pairs) and latency. */
+void peer_rawsock(const struct bench_opts *o, size_t size, unsigned np,
+		  struct row *row);
+void peer_rawsock_lat(const struct bench_opts *o, size_t size, struct row *oneway,
+		      struct row *rtt);
+/* POSIX message queues. */
+void peer_mq(const struct bench_opts *o, size_t size, unsigned np, struct row *row);
+void peer_mq_lat(const struct bench_opts *o, size_t size, struct row *row);
+/* Python multiprocessing: what is "queue", "queue-lat", "pipe", "pipe-lat". */
+void peer_python(const struct bench_opts *o, const char *what, size_t size,
+		 unsigned np, struct row *row);
+
+/* --- redis.c ------------------------------------------------------------------ */
+
+/* Start redis-server on a private socket; 0, or -1 with why in note. */
+int redis_start(const struct bench_opts *o, char *note, size_t len);
+/* Stop it. */
+void redis_stop(void);
+/* Throughput: mode PLAIN is LPUSH/BRPOP, PIPE pipelined LPUSH and RPOP
+ * count, BATCH LPUSH of BENCH_BATCH values and RPOP count. */
+void peer_redis(const struct bench_opts *o, size_t size, unsigned np,
+		enum bench_mode mode, struct row *row);
+/* Latency: LPUSH -> BRPOP hand-off. */
+void peer_redis_lat(const struct bench_opts *o, size_t size, struct row *row);
+
+/* Fill a row's identity; numbers zeroed, p50/p99 -1. */
+void row_init(struct row *row, const char *workload, const char *system, size_t size);
+
+#endif

@@ -1,0 +1,958 @@
+/*
+ * ipcbench.c: ipcd against what users would pick instead, in one run.
+ *
+ * Starts a fresh ipcd (and redis-server) on private sockets, measures
+ * every workload of issue 5 for 64-byte and 64 KiB messages, and prints
+ * one table with ipcd's ratio to each other system, then the targets.
+ * `--json` prints the rows as JSON lines; `--quick` makes it short.
+ * Run by `make bench`, never by make check.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+
+#include "bench.h"
+#include "ipcclient.h"
+
+#define MAX_ROWS 160
+#define IDLE_QUEUES 10000
+#define IDLE_CLIENTS 1000
+
+/* The whole benchmark's state. */
+struct bench {
+	struct bench_opts o;
+	int json;
+	const char *ipcd_bin;
+	const char *only;        /* comma-separated sections/systems, or NULL */
+	const char *attach;      /* --socket: use this running ipcd, start none */
+	pid_t attach_pid;        /* --pid: its pid (for RSS) */
+	char tmpdir[64];
+	char sock[128];
+	pid_t ipcd_pid;
+	int redis_up;
+	char redis_note[96];
+	struct row rows[MAX_ROWS];
+	size_t nrows;
+	long rss_conn_b, rss_queue_b;  /* the idle workload's findings, or -1 */
+};
+
+static const char *const mode_name[MODE__MAX] = { "plain", "pipelined", "batch64" };
+
+static const char *const sections[] = { "tput", "pipe", "lat", "idle", NULL };
+static const char *const sizes[] = { "small", "large", NULL };
+static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", NULL };
+static const char *const *const kinds[] = { sections, sizes, systems };
+
+/* 1 when word is an item of the comma-separated list. */
+static int in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* 1 when `what` (a section, size or system) was asked for: --only names
+ * none of its kind, or names it. */
+static int wanted(const struct bench *b, const char *what)
+{
+	const char *const *kind = sections;
+	size_t i, k;
+	int any = 0;
+
+	if (b->only == NULL)
+		return 1;
+	for (k = 0; k < 3; k++)
+		for (i = 0; kinds[k][i] != NULL; i++)
+			if (strcmp(kinds[k][i], what) == 0)
+				kind = kinds[k];
+	for (i = 0; kind[i] != NULL; i++)
+		any |= in_list(b->only, kind[i]);
+	return !any || in_list(b->only, what);
+}
+
+/* A new row in the table. */
+static struct row *add_row(struct bench *b, const char *workload, const char *system,
+			   size_t size)
+{
+	struct row *row = &b->rows[b->nrows < MAX_ROWS - 1 ? b->nrows++ : b->nrows];
+
+	row_init(row, workload, system, size);
+	return row;
+}
+
+/* The row of (workload, system, size), or NULL. */
+static const struct row *find_row(const struct bench *b, const char *workload,
+				  const char *system, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrows; i++)
+		if (b->rows[i].size == size && strcmp(b->rows[i].workload, workload) == 0 &&
+		    strcmp(b->rows[i].system, system) == 0)
+			return &b->rows[i];
+	return NULL;
+}
+
+/* Progress on stderr, so stdout holds only the table (or JSON). */
+static void progress(const struct row *row)
+{
+	if (row->note[0])
+		fprintf(stderr, "  %-22s %-6zu %-13s %s\n", row->workload, row->size,
+			row->system, row->note);
+	else if (row->p50_us >= 0)
+		fprintf(stderr, "  %-22s %-6zu %-13s p50 %.1f us p99 %.1f us\n", row->workload,
+			row->size, row->system, row->p50_us, row->p99_us);
+	else
+		fprintf(stderr, "  %-22s %-6zu %-13s %.0f msg/s %.1f MB/s\n", row->workload,
+			row->size, row->system, row->msgs_per_s, row->mb_per_s);
+}
+
+/* --- ipcd ---------------------------------------------------------------------- */
+
+/* Connect to the daemon under test, or record why not. */
+static ipc_client *ipcd_connect(struct run *r)
+{
+	ipc_client *c = NULL;
+	int rc = ipc_connect(r->sock, &c);
+
+	if (rc != 0)
+		run_fail(r, "ipc_connect: %s", ipc_strerror(rc));
+	return c;
+}
+
+/* Put n messages of r->size bytes one call each, waiting (PLAIN) or not
+ * (PIPE: async puts, then a flush). */
+static int ipcd_put_each(struct run *r, ipc_client *c, const unsigned char *msg,
+			 uint64_t n)
+{
+	uint64_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++)
+		rc = r->mode == MODE_PIPE
+			? ipc_put_async(c, r->qname, msg, r->size, IPC_FOREVER)
+			: ipc_put(c, r->qname, msg, r->size, IPC_FOREVER);
+	if (rc == 0 && r->mode == MODE_PIPE)
+		rc = ipc_flush(c);
+	return rc ? run_fail(r, "put: %s", ipc_last_error(c)) : 0;
+}
+
+/* Put n messages BENCH_BATCH per call. */
+static int ipcd_put_batches(struct run *r, ipc_client *c, const unsigned char *msg,
+			    uint64_t n)
+{
+	struct ipc_msg batch[BENCH_BATCH];
+	uint64_t left = n;
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < BENCH_BATCH; i++) {
+		batch[i].data = msg;
+		batch[i].len = r->size;
+	}
+	while (left > 0) {
+		k = left < BENCH_BATCH ? (size_t)left : BENCH_BATCH;
+		rc = ipc_put_many(c, r->qname, batch, k, NULL, IPC_FOREVER);
+		if (rc != 0)
+			return run_fail(r, "ipc_put_many: %s", ipc_last_error(c));
+		left -= k;
+	}
+	return 0;
+}
+
+/* Producer: put its share in the run's mode. */
+static int ipcd_producer(struct run *r, unsigned idx)
+{
+	unsigned char *msg = malloc(r->size);
+	uint64_t n = run_share(r, idx);
+	ipc_client *c = ipcd_connect(r);
+	int rc;
+
+	if (c == NULL || msg == NULL)
+		return 1;
+	msg_fill(msg, r->size, 0);
+	run_ready(r);
+	rc = r->mode == MODE_BATCH ? ipcd_put_batches(r, c, msg, n)
+				   : ipcd_put_each(r, c, msg, n);
+	ipc_close(c);
+	free(msg);
+	return rc;
+}
+
+/* Get one message (PLAIN or PIPE, which prefetches): 1 received, 0 timed
+ * out, -1 failed. */
+static int ipcd_get_one(struct run *r, ipc_client *c)
+{
+	void *data;
+	size_t len;
+	int rc = ipc_get(c, r->qname, &data, &len, BENCH_POLL_MS);
+
+	if (rc == IPC_EEMPTY)
+		return 0;
+	if (rc != 0 || len != r->size)
+		return run_fail(r, "ipc_get: %s", rc ? ipc_last_error(c) : "wrong size"), -1;
+	ipc_free(data);
+	return 1;
+}
+
+/* Get up to BENCH_BATCH messages: how many, 0 timed out, -1 failed. */
+static int ipcd_get_batch(struct run *r, ipc_client *c)
+{
+	struct ipc_msg m[BENCH_BATCH];
+	size_t n, i;
+	int rc = ipc_get_many(c, r->qname, m, BENCH_BATCH, &n, BENCH_POLL_MS);
+
+	if (rc == IPC_EEMPTY)
+		return 0;
+	if (rc != 0)
+		return run_fail(r, "ipc_get_many: %s", ipc_last_error(c)), -1;
+	for (i = 0; i < n; i++)
+		if (m[i].len != r->size)
+			return run_fail(r, "ipc_get_many: wrong size"), -1;
+	return (int)n;
+}
+
+/* Consumer: get until every message of the run has been received. */
+static int ipcd_consumer(struct run *r, unsigned idx)
+{
+	ipc_client *c = ipcd_connect(r);
+	int got;
+
+	(void)idx;
+	if (c == NULL)
+		return 1;
+	if (r->mode == MODE_PIPE)
+		ipc_set_prefetch(c, r->qname, BENCH_BATCH);
+	run_ready(r);
+	for (;;) {
+		got = r->mode == MODE_BATCH ? ipcd_get_batch(r, c) : ipcd_get_one(r, c);
+		if (got < 0)
+			return 1;
+		if (got == 0 ? run_is_done(r) : run_consumed(r, (uint64_t)got))
+			break;
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* Create (or empty) a queue for a run. */
+static int ipcd_queue(struct bench *b, const char *name)
+{
+	ipc_client *c;
+	int rc = ipc_connect(b->sock, &c);
+
+	if (rc != 0)
+		return rc;
+	ipc_queue_delete(c, name);
+	rc = ipc_queue_open(c, name, 0, IPC_OPEN_CREATE, NULL);
+	ipc_close(c);
+	return rc;
+}
+
+/* Throughput of ipcd with np producers and np consumers in mode. */
+static void ipcd_throughput(struct bench *b, size_t size, unsigned np,
+			    enum bench_mode mode, const char *suffix)
+{
+	char wl[32];
+	struct row *row;
+	struct run r = { .sock = b->sock, .size = size, .nprod = np, .ncons = np,
+			 .mode = mode };
+
+	snprintf(wl, sizeof wl, "%u/%u %s%s", np, np, mode_name[mode], suffix);
+	row = add_row(b, wl, "ipcd", size);
+	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
+	snprintf(r.qname, sizeof r.qname, "bench-%zu-%u-%d", size, np, (int)mode);
+	if (ipcd_queue(b, r.qname) != 0)
+		snprintf(row->note, sizeof row->note, "cannot create the queue");
+	else
+		run_throughput(&r, ipcd_producer, ipcd_consumer, row);
+	progress(row);
+}
+
+/* The pipe bounds of the pipe runs: room for bursts of either size. */
+static struct ipc_pipe_opts pipe_opts(void)
+{
+	struct ipc_pipe_opts o = { .maxmsgs = 4096, .maxbytes = 8 << 20 };
+
+	return o;
+}
+
+/* Pipe sender (end 1 of a one-way pipe): one call per message or batch. */
+static int ipcd_pipe_sender(struct run *r, unsigned idx)
+{
+	struct ipc_pipe_opts o = pipe_opts();
+	unsigned char *msg = malloc(r->size);
+	struct ipc_msg batch[BENCH_BATCH];
+	uint64_t left = run_share(r, idx);
+	ipc_client *c = ipcd_connect(r);
+	size_t k, i;
+	int rc = 0;
+
+	if (c == NULL || msg == NULL)
+		return 1;
+	msg_fill(msg, r->size, 0);
+	for (i = 0; i < BENCH_BATCH; i++)
+		batch[i] = (struct ipc_msg){ msg, r->size };
+	if (ipc_pipe_attach(c, r->qname, 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o) != 0)
+		return run_fail(r, "ipc_pipe_attach: %s", ipc_last_error(c));
+	run_ready(r);
+	while (left > 0 && rc == 0) {
+		k = r->mode == MODE_BATCH ? (left < BENCH_BATCH ? (size_t)left : BENCH_BATCH) : 1;
+		rc = k == 1 ? ipc_pipe_send(c, r->qname, 1, msg, r->size, IPC_FOREVER)
+			    : ipc_pipe_send_many(c, r->qname, 1, batch, k, NULL, IPC_FOREVER);
+		left -= k;
+	}
+	if (rc != 0)
+		return run_fail(r, "pipe send: %s", ipc_last_error(c));
+	ipc_close(c);
+	free(msg);
+	return 0;
+}
+
+/* Pipe receiver (end 0): until every message of the run has come. */
+static int ipcd_pipe_receiver(struct run *r, unsigned idx)
+{
+	struct ipc_pipe_opts o = pipe_opts();
+	struct ipc_msg m[BENCH_BATCH];
+	ipc_client *c = ipcd_connect(r);
+	void *data;
+	size_t len, n;
+	int rc;
+
+	(void)idx;
+	if (c == NULL)
+		return 1;
+	if (ipc_pipe_attach(c, r->qname, 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o) != 0)
+		return run_fail(r, "ipc_pipe_attach: %s", ipc_last_error(c));
+	run_ready(r);
+	for (;;) {
+		n = 1;
+		if (r->mode == MODE_BATCH) {
+			rc = ipc_pipe_recv_many(c, r->qname, 0, m, BENCH_BATCH, &n, BENCH_POLL_MS);
+		} else {
+			rc = ipc_pipe_recv(c, r->qname, 0, &data, &len, BENCH_POLL_MS);
+			if (rc == 0)
+				ipc_free(data);
+		}
+		if (rc == IPC_EEMPTY && !run_is_done(r))
+			continue;
+		if (rc == IPC_EEMPTY)
+			break;
+		if (rc != 0)
+			return run_fail(r, "pipe recv: %s", ipc_last_error(c));
+		if (run_consumed(r, n))
+			break;
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* Pipe throughput of ipcd, 1/1, in mode (PLAIN or BATCH). */
+static void ipcd_pipe(struct bench *b, size_t size, enum bench_mode mode)
+{
+	char wl[32];
+	struct row *row;
+	struct run r = { .sock = b->sock, .size = size, .nprod = 1, .ncons = 1,
+			 .mode = mode };
+
+	snprintf(wl, sizeof wl, "pipe 1/1 %s", mode_name[mode]);
+	row = add_row(b, wl, "ipcd", size);
+	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
+	snprintf(r.qname, sizeof r.qname, "pipe-%zu-%d", size, (int)mode);
+	run_throughput(&r, ipcd_pipe_sender, ipcd_pipe_receiver, row);
+	progress(row);
+}
+
+/* Latency pinger's handle (one per pinger process). */
+static ipc_client *lat_client;
+
+/* Pinger: put the stamped message. */
+static int ipcd_ping_send(struct run *r, unsigned char *msg)
+{
+	int rc = ipc_put(lat_client, r->qname, msg, r->size, IPC_FOREVER);
+
+	return rc ? run_fail(r, "ipc_put: %s", ipc_last_error(lat_client)) : 0;
+}
+
+/* Pinger: get the answer from the pong queue. */
+static int ipcd_ping_back(struct run *r)
+{
+	char pong[80];
+	void *data;
+	size_t len;
+	int rc;
+
+	snprintf(pong, sizeof pong, "%s-pong", r->qname);
+	rc = ipc_get(lat_client, pong, &data, &len, IPC_FOREVER);
+	if (rc != 0)
+		return run_fail(r, "ipc_get: %s", ipc_last_error(lat_client));
+	ipc_free(data);
+	return 0;
+}
+
+/* Pinger side of the ipcd latency run. */
+static int ipcd_ping(struct run *r, unsigned idx)
+{
+	unsigned char *msg = malloc(r->size);
+
+	(void)idx;
+	lat_client = ipcd_connect(r);
+	if (lat_client == NULL || msg == NULL)
+		return 1;
+	msg_fill(msg, r->size, 0);
+	run_ready(r);
+	return run_ping_loop(r, ipcd_ping_send, ipcd_ping_back, msg);
+}
+
+/* Ponger: a parked get takes each message; record it, answer on pong. */
+static int ipcd_pong(struct run *r, unsigned idx)
+{
+	ipc_client *c = ipcd_connect(r);
+	char pong[80];
+	void *data;
+	size_t len;
+	uint64_t i;
+
+	(void)idx;
+	if (c == NULL)
+		return 1;
+	snprintf(pong, sizeof pong, "%s-pong", r->qname);
+	run_ready(r);
+	for (i = 0; i < run_lat_msgs(r); i++) {
+		if (ipc_get(c, r->qname, &data, &len, IPC_FOREVER) != 0 || len != r->size)
+			return run_fail(r, "ipc_get: %s", ipc_last_error(c));
+		run_sample(r, data);
+		if (ipc_put(c, pong, data, len, IPC_FOREVER) != 0)
+			return run_fail(r, "ipc_put: %s", ipc_last_error(c));
+		ipc_free(data);
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* Hand-off latency through ipcd: one-way and round trip rows. */
+static void ipcd_latency(struct bench *b, size_t size)
+{
+	struct row *row = add_row(b, "latency", "ipcd", size);
+	struct row *rtt = add_row(b, "round trip", "ipcd", size);
+	struct run r = { .sock = b->sock, .size = size };
+	char pong[80];
+
+	r.total = bench_lat_count(&b->o, size);
+	snprintf(r.qname, sizeof r.qname, "lat-%zu", size);
+	snprintf(pong, sizeof pong, "%s-pong", r.qname);
+	if (ipcd_queue(b, r.qname) != 0 || ipcd_queue(b, pong) != 0)
+		snprintf(row->note, sizeof row->note, "cannot create the queues");
+	else
+		run_latency_rtt(&r, ipcd_ping, ipcd_pong, row, rtt);
+	progress(row);
+	progress(rtt);
+}
+
+/* Start a fresh ipcd on the private socket (or use the --socket one). */
+static int ipcd_start(struct bench *b)
+{
+	char log[128];
+	char *argv[] = { (char *)b->ipcd_bin, "-s", b->sock, NULL };
+
+	if (b->attach != NULL) {
+		snprintf(b->sock, sizeof b->sock, "%s", b->attach);
+		b->ipcd_pid = b->attach_pid;
+		return 0;
+	}
+	snprintf(b->sock, sizeof b->sock, "%s/ipcd.sock", b->tmpdir);
+	snprintf(log, sizeof log, "%s/ipcd.log", b->tmpdir);
+	b->ipcd_pid = spawn_server(argv, log);
+	if (b->ipcd_pid < 0 || wait_socket(b->sock, 10000) != 0) {
+		fprintf(stderr, "ipcbench: %s did not start (see %s)\n", b->ipcd_bin, log);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop the daemon under test. */
+static void ipcd_stop(struct bench *b)
+{
+	if (b->attach != NULL)
+		return;
+	stop_server(b->ipcd_pid);
+	b->ipcd_pid = 0;
+}
+
+/* --- the sections -------------------------------------------------------------- */
+
+/* Every throughput workload for one size and one np. */
+static void section_throughput(struct bench *b, size_t size, unsigned np)
+{
+	char wl[32];
+	struct row *row;
+	int m;
+
+	for (m = 0; m < MODE__MAX && wanted(b, "ipcd"); m++)
+			ipcd_throughput(b, size, np, (enum bench_mode)m, "");
+	for (m = 0; m < MODE__MAX && wanted(b, "redis"); m++) {
+		snprintf(wl, sizeof wl, "%u/%u %s", np, np, mode_name[m]);
+		row = add_row(b, wl, "redis", size);
+		if (!b->redis_up)
+			snprintf(row->note, sizeof row->note, "%s", b->redis_note);
+		else
+			peer_redis(&b->o, size, np, (enum bench_mode)m, row);
+		progress(row);
+	}
+	snprintf(wl, sizeof wl, "%u/%u", np, np);
+	if (wanted(b, "mq")) {
+		row = add_row(b, wl, "posix-mq", size);
+		peer_mq(&b->o, size, np, row);
+		progress(row);
+	}
+	if (wanted(b, "python")) {
+		row = add_row(b, wl, "python-queue", size);
+		peer_python(&b->o, "queue", size, np, row);
+		progress(row);
+	}
+	if (wanted(b, "raw")) {
+		row = add_row(b, wl, "raw-socket", size);
+		peer_rawsock(&b->o, size, np, row);
+		progress(row);
+	}
+}
+
+/* Pipe send/recv throughput, 1/1. */
+static void section_pipe(struct bench *b, size_t size)
+{
+	const struct row *raw = find_row(b, "1/1", "raw-socket", size);
+	struct row *row;
+
+	if (wanted(b, "ipcd")) {
+		ipcd_pipe(b, size, MODE_PLAIN);
+		ipcd_pipe(b, size, MODE_BATCH);
+	}
+	if (wanted(b, "python")) {
+		row = add_row(b, "pipe 1/1", "python-pipe", size);
+		peer_python(&b->o, "pipe", size, 1, row);
+		progress(row);
+	}
+	if (raw != NULL) {
+		row = add_row(b, "pipe 1/1", "raw-socket", size);
+		*row = *raw;
+		snprintf(row->workload, sizeof row->workload, "pipe 1/1");
+	}
+}
+
+/* Hand-off latency of every system for one size. */
+static void section_latency(struct bench *b, size_t size)
+{
+	struct row *row, *rtt;
+
+	if (wanted(b, "ipcd"))
+		ipcd_latency(b, size);
+	if (wanted(b, "redis")) {
+		row = add_row(b, "latency", "redis", size);
+		if (!b->redis_up)
+			snprintf(row->note, sizeof row->note, "%s", b->redis_note);
+		else
+			peer_redis_lat(&b->o, size, row);
+		progress(row);
+	}
+	if (wanted(b, "mq")) {
+		row = add_row(b, "latency", "posix-mq", size);
+		peer_mq_lat(&b->o, size, row);
+		progress(row);
+	}
+	if (wanted(b, "python")) {
+		row = add_row(b, "latency", "python-queue", size);
+		peer_python(&b->o, "queue-lat", size, 1, row);
+		progress(row);
+		row = add_row(b, "latency", "python-pipe", size);
+		peer_python(&b->o, "pipe-lat", size, 1, row);
+		progress(row);
+	}
+	if (wanted(b, "raw")) {
+		row = add_row(b, "latency", "raw-socket", size);
+		rtt = add_row(b, "round trip", "raw-socket", size);
+		peer_rawsock_lat(&b->o, size, row, rtt);
+		progress(row);
+		progress(rtt);
+	}
+}
+
+/* Open n idle connections; how many made it. */
+static size_t idle_connect(struct bench *b, ipc_client **cs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ipc_connect(b->sock, &cs[i]) != 0)
+			break;
+	return i;
+}
+
+/* Create n empty queues; how many made it. */
+static size_t idle_queues(struct bench *b, size_t n)
+{
+	ipc_client *c;
+	char name[32];
+	size_t i;
+
+	if (ipc_connect(b->sock, &c) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "idle-%05zu", i);
+		if (ipc_queue_open(c, name, 0, IPC_OPEN_CREATE, NULL) != 0)
+			break;
+	}
+	ipc_close(c);
+	return i;
+}
+
+/* 10,000 queues and 1,000 idle clients on a fresh daemon: RSS per queue
+ * and per connection, then the 64 B 1/1 throughput again. */
+static void section_idle(struct bench *b)
+{
+	ipc_client **cs = calloc(IDLE_CLIENTS, sizeof *cs);
+	size_t nq, nc, i;
+	long rss0, rss1, rss2;
+	struct row *row;
+
+	ipcd_stop(b);
+	if (cs == NULL || ipcd_start(b) != 0)
+		return;
+	ipcd_queue(b, "warm-up");
+	rss0 = rss_kib(b->ipcd_pid);
+	nq = idle_queues(b, IDLE_QUEUES);
+	rss1 = rss_kib(b->ipcd_pid);
+	nc = idle_connect(b, cs, IDLE_CLIENTS);
+	rss2 = rss_kib(b->ipcd_pid);
+	row = add_row(b, "rss 10k q/1k idle", "ipcd", 0);
+	b->rss_queue_b = nq ? (rss1 - rss0) * 1024 / (long)nq : -1;
+	b->rss_conn_b = nc ? (rss2 - rss1) * 1024 / (long)nc : -1;
+	snprintf(row->note, sizeof row->note, "%zu queues, %zu clients: %ld B/queue, %ld B/conn",
+		 nq, nc, b->rss_queue_b, b->rss_conn_b);
+	progress(row);
+	ipcd_throughput(b, 64, 1, MODE_PLAIN, " +idle");
+	for (i = 0; i < nc; i++)
+		ipc_close(cs[i]);
+	free(cs);
+}
+
+/* --- output -------------------------------------------------------------------- */
+
+/* ipcd's throughput for (np, mode, size), or 0. */
+static double ipcd_tput(const struct bench *b, const char *np, int mode, size_t size)
+{
+	char wl[32];
+	const struct row *r;
+
+	snprintf(wl, sizeof wl, "%s %s", np, mode_name[mode]);
+	r = find_row(b, wl, "ipcd", size);
+	return r && !r->note[0] ? r->msgs_per_s : 0;
+}
+
+/* The "ipcd vs this row" text. */
+static void ratio_text(const struct bench *b, const struct row *row, char *buf, size_t len)
+{
+	const struct row *ref;
+	char np[8];
+	int m;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (row->note[0] || strcmp(row->system, "ipcd") == 0)
+		return;
+	if (row->p50_us > 0) {
+		ref = find_row(b, "latency", "ipcd", row->size);
+		if (ref && ref->p50_us > 0)
+			snprintf(buf, len, "p50 %.2fx p99 %.2fx", ref->p50_us / row->p50_us,
+				 ref->p99_us / row->p99_us);
+		return;
+	}
+	if (strncmp(row->workload, "pipe", 4) == 0) {
+		for (m = 0; m < MODE__MAX; m++) {
+			char wl[32];
+
+			snprintf(wl, sizeof wl, "pipe 1/1 %s", mode_name[m]);
+			ref = find_row(b, wl, "ipcd", row->size);
+			if (ref && !ref->note[0] && ref->msgs_per_s > 0 && off < len)
+				off += (size_t)snprintf(buf + off, len - off, "%s%s %.2fx",
+							off ? " " : "", mode_name[m],
+							ref->msgs_per_s / row->msgs_per_s);
+		}
+		return;
+	}
+	snprintf(np, sizeof np, "%.3s", row->workload);
+	for (m = 0; m < MODE__MAX; m++) {
+		double v = ipcd_tput(b, np, m, row->size);
+
+		if (strcmp(row->system, "redis") == 0 && strstr(row->workload, mode_name[m]) == NULL)
+			continue;
+		if (v > 0 && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s %.2fx",
+						off ? " " : "", mode_name[m], v / row->msgs_per_s);
+	}
+}
+
+/* Print the size as 64 B or 64 KiB. */
+static const char *size_text(size_t size, char *buf, size_t len)
+{
+	if (size == 0)
+		snprintf(buf, len, "-");
+	else if (size % 1024 == 0)
+		snprintf(buf, len, "%zu KiB", size / 1024);
+	else
+		snprintf(buf, len, "%zu B", size);
+	return buf;
+}
+
+/* A number column, or "-" when absent. */
+static const char *num_text(double v, int prec, char *buf, size_t len)
+{
+	if (v <= 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.*f", prec, v);
+	return buf;
+}
+
+/* The machine, for the table's header. */
+static void print_machine(const struct bench *b)
+{
+	struct utsname u;
+	char model[128] = "unknown CPU", line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "model name : %127[^\n]", model) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	uname(&u);
+	printf("ipcbench: %ld x %s, %s %s; %s mode: %llu msgs of 64 B, %llu of 64 KiB per run\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release,
+	       b->o.quick ? "quick" : "full", (unsigned long long)bench_count(&b->o, 64, 0),
+	       (unsigned long long)bench_count(&b->o, 65536, 0));
+}
+
+/* The table. */
+static void print_table(const struct bench *b)
+{
+	char s[32], m1[32], m2[32], p1[32], p2[32], ratio[96];
+	size_t i;
+
+	print_machine(b);
+	printf("ratio = ipcd / that system for msgs/s (higher is better for ipcd), for\n"
+	       "latency ipcd's p50 (p99) / that system's (lower is better for ipcd)\n\n");
+	printf("%-20s %-7s %-13s %11s %9s %9s %9s  %s\n", "workload", "size", "system",
+	       "msgs/s", "MB/s", "p50 us", "p99 us", "ipcd ratio");
+	for (i = 0; i < b->nrows; i++) {
+		const struct row *r = &b->rows[i];
+
+		if (i > 0 && strcmp(r->workload, b->rows[i - 1].workload) != 0)
+			printf("\n");
+		size_text(r->size, s, sizeof s);
+		if (r->note[0]) {
+			printf("%-20s %-7s %-13s %s\n", r->workload, s, r->system, r->note);
+			continue;
+		}
+		ratio_text(b, r, ratio, sizeof ratio);
+		printf("%-20s %-7s %-13s %11s %9s %9s %9s  %s\n", r->workload, s, r->system,
+		       num_text(r->msgs_per_s, 0, m1, sizeof m1),
+		       num_text(r->mb_per_s, 1, m2, sizeof m2),
+		       num_text(r->p50_us, 1, p1, sizeof p1),
+		       num_text(r->p99_us, 1, p2, sizeof p2), ratio);
+	}
+}
+
+/* The rows as JSON lines. */
+static void print_json(const struct bench *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrows; i++) {
+		const struct row *r = &b->rows[i];
+
+		printf("{\"workload\": \"%s\", \"system\": \"%s\", \"size\": %zu, "
+		       "\"msgs_per_s\": %.1f, \"mb_per_s\": %.2f, \"p50_us\": %.2f, "
+		       "\"p99_us\": %.2f", r->workload, r->system, r->size,
+		       r->msgs_per_s, r->mb_per_s, r->p50_us, r->p99_us);
+		if (strncmp(r->workload, "rss", 3) == 0)
+			printf(", \"rss_per_queue_b\": %ld, \"rss_per_conn_b\": %ld",
+			       b->rss_queue_b, b->rss_conn_b);
+		if (r->note[0])
+			printf(", \"note\": \"%s\"", r->note);
+		printf("}\n");
+	}
+}
+
+/* One target line: have vs need. */
+static void target(const char *what, double have, double need, int lower_is_better)
+{
+	const char *verdict;
+
+	if (have <= 0)
+		verdict = "not measured";
+	else if (lower_is_better)
+		verdict = have <= need ? "MET" : "NOT MET";
+	else
+		verdict = have >= need ? "MET" : "NOT MET";
+	printf("  %-62s %6.2fx (need %s %.1fx)  %s\n", what, have,
+	       lower_is_better ? "<=" : ">=", need, verdict);
+}
+
+/* v(a) / v(b), or 0 when either is missing. */
+static double ratio_of(const struct row *a, const struct row *b, int lat, int p99)
+{
+	double x, y;
+
+	if (a == NULL || b == NULL || a->note[0] || b->note[0])
+		return 0;
+	x = lat ? (p99 ? a->p99_us : a->p50_us) : a->msgs_per_s;
+	y = lat ? (p99 ? b->p99_us : b->p50_us) : b->msgs_per_s;
+	return x > 0 && y > 0 ? x / y : 0;
+}
+
+/* The issue's targets, each with its measured ratio. */
+static void print_targets(const struct bench *b)
+{
+	const struct row *raw_rtt = find_row(b, "round trip", "raw-socket", 64);
+	const struct row *ipcd_lat = find_row(b, "latency", "ipcd", 64);
+
+	printf("\ntargets (64 B unless said):\n");
+	target("plain put/get 1/1 vs redis LPUSH/BRPOP",
+	       ratio_of(find_row(b, "1/1 plain", "ipcd", 64), find_row(b, "1/1 plain", "redis", 64), 0, 0), 1.0, 0);
+	target("pipelined put + prefetching get 1/1 vs python mp.Queue",
+	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 64), find_row(b, "1/1", "python-queue", 64), 0, 0), 1.5, 0);
+	target("batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
+	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1 pipelined", "redis", 64), 0, 0), 2.0, 0);
+	target("batch64 1/1 vs POSIX mq",
+	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1", "posix-mq", 64), 0, 0), 1.5, 0);
+	target("64 KiB pipe send/recv (batch64) MB/s vs raw socket",
+	       ratio_of(find_row(b, "pipe 1/1 batch64", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
+	target("64 KiB pipe send/recv (plain) MB/s vs raw socket",
+	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
+	target("hand-off latency p50 vs raw socket round trip p50",
+	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 2.0, 1);
+	target("hand-off latency p99 vs raw socket round trip p99",
+	       ratio_of(ipcd_lat, raw_rtt, 1, 1), 4.0, 1);
+	target("1/1 plain with 10k queues + 1k idle clients vs single queue",
+	       ratio_of(find_row(b, "1/1 plain +idle", "ipcd", 64), find_row(b, "1/1 plain", "ipcd", 64), 0, 0), 0.9, 0);
+	if (b->rss_conn_b >= 0)
+		printf("  daemon RSS: %ld B per idle connection, %ld B per empty queue\n",
+		       b->rss_conn_b, b->rss_queue_b);
+}
+
+/* --- main ---------------------------------------------------------------------- */
+
+/* Print usage to f. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ipcbench [--quick] [--json] [--ipcd PATH] [--redis PATH|''] [--python PATH|'']\n"
+		"                [--helper PATH] [--only LIST]\n"
+		"Measure ipcd against Redis, POSIX mq, Python multiprocessing and a raw socket.\n"
+		"  --quick        small runs (under a minute)\n"
+		"  --json         print the rows as JSON lines instead of the table\n"
+		"  --ipcd PATH    the ipcd to start (default ./ipcd)\n"
+		"  --redis PATH   redis-server to start ('' : skip Redis)\n"
+		"  --python PATH  python3 for bench/py_mpqueue.py ('' : skip Python)\n"
+		"  --helper PATH  bench/py_mpqueue.py\n"
+		"  --socket PATH  use the ipcd already serving PATH (start none; with\n"
+		"                 --pid PID for the RSS figures)\n"
+		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, small, large)\n"
+		"                 and systems (ipcd, redis, mq, python, raw)\n");
+}
+
+/* Parse the command line into b; 0, or the exit status. */
+static int parse_args(struct bench *b, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
+		{ "ipcd", required_argument, NULL, 'i' }, { "redis", required_argument, NULL, 'r' },
+		{ "python", required_argument, NULL, 'p' }, { "helper", required_argument, NULL, 'H' },
+		{ "only", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ "socket", required_argument, NULL, 's' }, { "pid", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'q': b->o.quick = 1; break;
+		case 'j': b->json = 1; break;
+		case 'i': b->ipcd_bin = optarg; break;
+		case 'r': b->o.redis = optarg; break;
+		case 'p': b->o.python = optarg; break;
+		case 'H': b->o.py_helper = optarg; break;
+		case 'o': b->only = optarg; break;
+		case 's': b->attach = optarg; break;
+		case 'P': b->attach_pid = (pid_t)atol(optarg); break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return 2;
+		}
+	}
+	return optind == argc ? 0 : (usage(stderr), 2);
+}
+
+/* Every section for one message size. */
+static void run_size(struct bench *b, size_t size)
+{
+	if (wanted(b, "tput")) {
+		section_throughput(b, size, 1);
+		section_throughput(b, size, 4);
+	}
+	if (wanted(b, "pipe"))
+		section_pipe(b, size);
+	if (wanted(b, "lat"))
+		section_latency(b, size);
+}
+
+/* Run everything and print. */
+int main(int argc, char **argv)
+{
+	static struct bench b = {
+		.ipcd_bin = "./ipcd", .o = { .redis = "/usr/bin/redis-server",
+					     .python = "python3",
+					     .py_helper = "bench/py_mpqueue.py" },
+		.rss_conn_b = -1, .rss_queue_b = -1,
+	};
+	int rc = parse_args(&b, argc, argv);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : rc;
+	snprintf(b.tmpdir, sizeof b.tmpdir, "/tmp/ipcbench.XXXXXX");
+	if (mkdtemp(b.tmpdir) == NULL) {
+		perror("ipcbench: mkdtemp");
+		return 1;
+	}
+	b.o.tmpdir = b.tmpdir;
+	raise_nofile(IDLE_CLIENTS + 256);
+	if (ipcd_start(&b) != 0)
+		return 1;
+	if (wanted(&b, "redis"))
+		b.redis_up = redis_start(&b.o, b.redis_note, sizeof b.redis_note) == 0;
+	fprintf(stderr, "ipcbench: running (progress below, table at the end)\n");
+	if (wanted(&b, "small"))
+		run_size(&b, 64);
+	if (wanted(&b, "large"))
+		run_size(&b, 65536);
+	if (wanted(&b, "idle"))
+		section_idle(&b);
+	if (b.redis_up)
+		redis_stop();
+	ipcd_stop(&b);
+	rmdir_all(b.tmpdir);
+	if (b.json) {
+		print_json(&b);
+	} else {
+		print_table(&b);
+		print_targets(&b);
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * ack.c: at-least-once delivery in libipcclient: get with acknowledgement
+ * (QGETA) and ack (QACK). See ipcclient.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_int.h"
+
+/* Get one message, in flight until acked; see ipcclient.h. */
+IPC_EXPORT int ipc_get_ack(ipc_client *c, const char *name, void **data,
+			   size_t *len, uint64_t *tag, int timeout_ms,
+			   int lease_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QGETA, .timeout_ms = timeout_ms,
+				 .lease_ms = lease_ms };
+	struct proto_rep rep;
+	void *copy;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (lease_ms < 0) {
+		client_seterr(c, "invalid lease %d ms", lease_ms);
+		return IPC_EINVAL;
+	}
+	if (!data || !len || !tag) {
+		client_seterr(c, "no place for the message");
+		return IPC_EINVAL;
+	}
+	strcpy(req.name, name);
+	rc = client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	copy = malloc(rep.data_len ? rep.data_len : 1);
+	if (!copy) {
+		/* Breaking the handle closes the connection when the caller
+		 * closes it, and the daemon then delivers the message again. */
+		client_seterr(c, "out of memory for a %zu-byte message",
+			      rep.data_len);
+		return client_fail(c, IPC_ENOMEM);
+	}
+	if (rep.data_len)
+		memcpy(copy, rep.data, rep.data_len);
+	*data = copy;
+	*len = rep.data_len;
+	*tag = rep.tag;
+	return 0;
+}
+
+/* Acknowledge a message got with ipc_get_ack(); see ipcclient.h. */
+IPC_EXPORT int ipc_ack(ipc_client *c, const char *name, uint64_t tag)
+{
+	struct proto_req req = { .op = PROTO_OP_QACK, .tag = tag };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	strcpy(req.name, name);
+	return client_request(c, &req, &rep);
+}

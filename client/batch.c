@@ -1,0 +1,235 @@
+/*
+ * batch.c: several messages per request (QPUTN, QGETN, PSENDN, PRECVN).
+ *
+ * A batch put sends as many messages per request as a frame holds (at
+ * most IPC_BATCH_MAX); the daemon takes a prefix of each, as much as
+ * fits, and says how many, so the library goes on with the rest until
+ * all are taken or the timeout runs out. A batch get returns what one
+ * reply carries, pointing into the handle's receive buffer.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "client_int.h"
+
+/* Room a batch request's frame has for payloads: the frame minus its
+ * name, header fields and array headers. */
+#define BATCH_ROOM (PROTO_FRAME_MAX - 256u)
+
+/* Milliseconds on the monotonic clock. */
+static long long batch_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The timeout left for the next request of a call that started with
+ * timeout_ms and must end by deadline. */
+static int batch_left(int timeout_ms, long long deadline)
+{
+	long long left;
+
+	if (timeout_ms <= 0)
+		return timeout_ms;
+	left = deadline - batch_now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+/* Check a batch to send: every message fits the daemon's limit. */
+static int batch_check_msgs(struct ipc_client *c, const struct ipc_msg *msgs, size_t n)
+{
+	size_t i;
+
+	if (!msgs && n) {
+		client_seterr(c, "no messages");
+		return IPC_EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (msgs[i].len > c->msg_max) {
+			client_seterr(c, "message %zu of %zu bytes over the limit of %zu",
+				      i, msgs[i].len, c->msg_max);
+			return IPC_ETOOBIG;
+		}
+		if (!msgs[i].data && msgs[i].len) {
+			client_seterr(c, "message %zu has no data", i);
+			return IPC_EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Fill iov with the longest prefix of msgs[0..n) one request carries. */
+static size_t batch_chunk(const struct ipc_msg *msgs, size_t n, struct proto_iov *iov)
+{
+	size_t k, used = 0;
+
+	for (k = 0; k < n && k < IPC_BATCH_MAX; k++) {
+		used += proto_bin_cost(msgs[k].len);
+		if (k > 0 && used > BATCH_ROOM)
+			break;
+		iov[k].base = msgs[k].data ? msgs[k].data : (const void *)"";
+		iov[k].len = msgs[k].len;
+	}
+	return k;
+}
+
+/* Put msgs in order with one request per chunk (req has op, name and,
+ * for pipes, end set); *nput says how many were taken. */
+static int batch_put(struct ipc_client *c, struct proto_req *req,
+		     const struct ipc_msg *msgs, size_t n, size_t *nput, int timeout_ms)
+{
+	struct proto_iov iov[IPC_BATCH_MAX];
+	long long deadline = batch_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct proto_rep rep;
+	size_t done = 0, k;
+	int rc = 0;
+
+	while (done < n) {
+		k = batch_chunk(msgs + done, n - done, iov);
+		req->iov = iov;
+		req->niov = k;
+		req->timeout_ms = batch_left(timeout_ms, deadline);
+		rc = client_request(c, req, &rep);
+		if (rc)
+			break;
+		if (rep.count > k) {
+			client_seterr(c, "daemon took %u of %zu messages", rep.count, k);
+			rc = client_fail(c, IPC_EPROTO);
+			break;
+		}
+		done += rep.count;
+		/* Not all taken and no waiting allowed: it is full now. */
+		if (rep.count < k && timeout_ms == 0) {
+			client_seterr(c, "%s", proto_strerror(IPC_EFULL));
+			rc = IPC_EFULL;
+			break;
+		}
+	}
+	if (nput)
+		*nput = done;
+	return rc;
+}
+
+/* Put several messages, in order; see ipcclient.h. */
+IPC_EXPORT int ipc_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+			    size_t n, size_t *nput, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QPUTN };
+	int rc;
+
+	if (nput)
+		*nput = 0;
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = batch_check_msgs(c, msgs, n)))
+		return rc;
+	strcpy(req.name, name);
+	return batch_put(c, &req, msgs, n, nput, timeout_ms);
+}
+
+/* Check what a batch get asks for. */
+static int batch_check_get(struct ipc_client *c, struct ipc_msg *msgs, size_t max,
+			   size_t *n)
+{
+	if (!msgs || !n || max < 1 || max > IPC_BATCH_MAX) {
+		client_seterr(c, "a batch get takes 1..%d messages", IPC_BATCH_MAX);
+		return IPC_EINVAL;
+	}
+	return 0;
+}
+
+/* One batch get request; the messages point into the receive buffer. */
+static int batch_get(struct ipc_client *c, struct proto_req *req,
+		     struct ipc_msg *msgs, size_t max, size_t *n)
+{
+	struct proto_rep rep;
+	size_t i;
+	int rc;
+
+	req->max = (uint32_t)max;
+	rc = client_request(c, req, &rep);
+	if (rc)
+		return rc;
+	if (rep.niov > max) {
+		client_seterr(c, "batch reply of %zu messages, %zu asked for",
+			      rep.niov, max);
+		return client_fail(c, IPC_EPROTO);
+	}
+	for (i = 0; i < rep.niov; i++) {
+		msgs[i].data = rep.iov[i].base;
+		msgs[i].len = rep.iov[i].len;
+	}
+	*n = rep.niov;
+	return 0;
+}
+
+/* Get up to max messages; see ipcclient.h. */
+IPC_EXPORT int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
+			    size_t max, size_t *n, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QGETN, .timeout_ms = timeout_ms };
+	int rc;
+
+	if (n)
+		*n = 0;
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = batch_check_get(c, msgs, max, n)))
+		return rc;
+	/* Prefetched messages left the queue first: they come first. */
+	*n = client_prefetch_take(c, name, msgs, max);
+	if (*n > 0)
+		return 0;
+	strcpy(req.name, name);
+	return batch_get(c, &req, msgs, max, n);
+}
+
+/* Check a pipe end number. */
+static int batch_check_end(struct ipc_client *c, int end)
+{
+	if (end == 0 || end == 1)
+		return 0;
+	client_seterr(c, "a pipe end is 0 or 1");
+	return IPC_EINVAL;
+}
+
+/* Send several messages from a pipe end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
+				  const struct ipc_msg *msgs, size_t n, size_t *nsent,
+				  int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_PSENDN, .end = (uint32_t)end };
+	int rc;
+
+	if (nsent)
+		*nsent = 0;
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = batch_check_end(c, end)) ||
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = batch_check_msgs(c, msgs, n)))
+		return rc;
+	strcpy(req.name, name);
+	return batch_put(c, &req, msgs, n, nsent, timeout_ms);
+}
+
+/* Receive up to max messages at a pipe end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
+				  struct ipc_msg *msgs, size_t max, size_t *n,
+				  int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_PRECVN, .end = (uint32_t)end,
+				 .timeout_ms = timeout_ms };
+	int rc;
+
+	if (n)
+		*n = 0;
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = batch_check_end(c, end)) ||
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = batch_check_get(c, msgs, max, n)))
+		return rc;
+	strcpy(req.name, name);
+	return batch_get(c, &req, msgs, max, n);
+}

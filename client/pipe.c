@@ -1,0 +1,156 @@
+/*
+ * pipe.c: named pipes in libipcclient: attach, send, receive and close
+ * (PATTACH, PSEND, PRECV, PCLOSE). See ipcclient.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_int.h"
+
+/* Check the end and the name of a pipe call: 0 or a result to return. */
+static int client_pipe_check(struct ipc_client *c, const char *name, int end)
+{
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if (end != 0 && end != 1) {
+		client_seterr(c, "invalid pipe end %d: 0 or 1", end);
+		return IPC_EINVAL;
+	}
+	return 0;
+}
+
+/* Map the public attach flags and options onto the request: 0 or EINVAL. */
+static int client_pipe_want(int flags, const struct ipc_pipe_opts *opts,
+			    struct proto_req *req)
+{
+	const int known = IPC_PIPE_CREATE | IPC_PIPE_DUPLEX | IPC_PIPE_ONEWAY;
+
+	if ((flags & ~known) ||
+	    ((flags & IPC_PIPE_DUPLEX) && (flags & IPC_PIPE_ONEWAY)))
+		return IPC_EINVAL;
+	req->flags = 0;
+	if (flags & IPC_PIPE_CREATE)
+		req->flags |= PROTO_PIPE_CREATE;
+	if (flags & IPC_PIPE_DUPLEX)
+		req->flags |= PROTO_PIPE_DUPLEX;
+	if (flags & IPC_PIPE_ONEWAY)
+		req->flags |= PROTO_PIPE_ONEWAY;
+	if (!opts)
+		return 0;
+	if (opts->maxmsgs < 0 || opts->maxmsgs > IPC_PIPE_MSGS_MAX ||
+	    opts->maxbytes < 0 || opts->maxbytes > IPC_PIPE_BYTES_MAX)
+		return IPC_EINVAL;
+	req->maxmsgs = opts->maxmsgs;
+	req->maxbytes = opts->maxbytes;
+	return 0;
+}
+
+/* Attach to a pipe end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_attach(ipc_client *c, const char *name, int end,
+			       int flags, struct ipc_pipe_opts *opts)
+{
+	struct proto_req req = { .op = PROTO_OP_PATTACH };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)))
+		return rc;
+	if (client_pipe_want(flags, opts, &req)) {
+		client_seterr(c, "invalid pipe flags, maxmsgs or maxbytes");
+		return IPC_EINVAL;
+	}
+	req.end = (uint32_t)end;
+	strcpy(req.name, name);
+	rc = client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	if (rep.flags != PROTO_PIPE_DUPLEX && rep.flags != PROTO_PIPE_ONEWAY) {
+		client_seterr(c, "attach reply with flags 0x%x", (unsigned)rep.flags);
+		return client_fail(c, IPC_EPROTO);
+	}
+	if (opts) {
+		opts->maxmsgs = rep.maxmsgs;
+		opts->maxbytes = rep.maxbytes;
+		opts->duplex = rep.flags == PROTO_PIPE_DUPLEX;
+	}
+	return 0;
+}
+
+/* Send one message from an attached end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_send(ipc_client *c, const char *name, int end,
+			     const void *data, size_t len, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_PSEND, .data = data,
+				 .data_len = len, .timeout_ms = timeout_ms };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)) ||
+	    (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (len > c->msg_max) {
+		client_seterr(c, "message of %zu bytes over the limit of %zu",
+			      len, c->msg_max);
+		return IPC_ETOOBIG;
+	}
+	if (!data && len) {
+		client_seterr(c, "no data");
+		return IPC_EINVAL;
+	}
+	if (!data)
+		req.data = (const unsigned char *)"";
+	req.end = (uint32_t)end;
+	strcpy(req.name, name);
+	return client_request(c, &req, &rep);
+}
+
+/* Receive one message at an attached end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
+			     void **data, size_t *len, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_PRECV, .timeout_ms = timeout_ms };
+	struct proto_rep rep;
+	void *copy;
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)) ||
+	    (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (!data || !len) {
+		client_seterr(c, "no place for the message");
+		return IPC_EINVAL;
+	}
+	req.end = (uint32_t)end;
+	strcpy(req.name, name);
+	rc = client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	copy = malloc(rep.data_len ? rep.data_len : 1);
+	if (!copy) {
+		/* The message left the pipe: losing it breaks the contract. */
+		client_seterr(c, "out of memory for a %zu-byte message",
+			      rep.data_len);
+		return client_fail(c, IPC_ENOMEM);
+	}
+	if (rep.data_len)
+		memcpy(copy, rep.data, rep.data_len);
+	*data = copy;
+	*len = rep.data_len;
+	return 0;
+}
+
+/* Close an attached end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_close(ipc_client *c, const char *name, int end)
+{
+	struct proto_req req = { .op = PROTO_OP_PCLOSE };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)))
+		return rc;
+	req.end = (uint32_t)end;
+	strcpy(req.name, name);
+	return client_request(c, &req, &rep);
+}

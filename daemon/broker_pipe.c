@@ -1,0 +1,178 @@
+/*
+ * broker_pipe.c: the pipes of the broker's namespace, as plain data.
+ * Pipes share the namespace with queues: a name is one or the other, and
+ * a queue op on a pipe (or back) is IPC_EWRONGTYPE. A pipe is created by
+ * the first attach to it and leaves the namespace once both ends are
+ * closed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "access.h"
+#include "broker.h"
+#include "ipc_defs.h"
+#include "pipe.h"
+#include "proto.h"
+#include "registry.h"
+
+/* Find pipe name. */
+int broker_pipe_find(struct broker *b, const char *name, struct pipe **p)
+{
+	int kind = 0;
+	void *obj;
+
+	/* After broker_fini (shutdown) a closing connection finds nothing. */
+	if (b->reg == NULL)
+		return IPC_ENOENT;
+	obj = registry_find(b->reg, name, &kind);
+	if (obj == NULL)
+		return IPC_ENOENT;
+	if (kind != IPC_KIND_PIPE)
+		return IPC_EWRONGTYPE;
+	*p = obj;
+	return 0;
+}
+
+/* Check an existing pipe against what an attach asks for explicitly. */
+static int broker_pipe_match(const struct pipe *p, const struct broker_pipe_want *w)
+{
+	if ((w->flags & PROTO_PIPE_DUPLEX) && !pipe_duplex(p))
+		return IPC_EMISMATCH;
+	if ((w->flags & PROTO_PIPE_ONEWAY) && pipe_duplex(p))
+		return IPC_EMISMATCH;
+	if (w->maxmsgs > 0 && (uint64_t)w->maxmsgs != pipe_maxmsgs(p))
+		return IPC_EMISMATCH;
+	if (w->maxbytes > 0 && (uint64_t)w->maxbytes != pipe_maxbytes(p))
+		return IPC_EMISMATCH;
+	return 0;
+}
+
+/* What cred needs on a pipe to use end: read to receive, write to send. */
+static unsigned broker_pipe_need(bool duplex, uint32_t end)
+{
+	if (duplex)
+		return ACCESS_READ | ACCESS_WRITE;
+	return end == 0 ? ACCESS_READ : ACCESS_WRITE;
+}
+
+/* Create pipe name as w says, owned by cred. */
+static int broker_pipe_create(struct broker *b, const char *name,
+			      const struct broker_pipe_want *w,
+			      const struct access_cred *cred, struct pipe **p)
+{
+	int64_t msgs = w->maxmsgs ? w->maxmsgs : IPC_PIPE_DEFAULT_MSGS;
+	int64_t bytes = w->maxbytes ? w->maxbytes : IPC_PIPE_DEFAULT_BYTES;
+	int rc;
+
+	if (msgs < 0 || msgs > IPC_PIPE_MSGS_MAX || bytes < 0 ||
+	    bytes > IPC_PIPE_BYTES_MAX)
+		return IPC_EINVAL;
+	if ((rc = broker_may_create(b)) != 0)
+		return rc;
+	*p = pipe_new(name, !(w->flags & PROTO_PIPE_ONEWAY), (size_t)msgs,
+		      (size_t)bytes, b->wake);
+	if (*p == NULL)
+		return IPC_ENOMEM;
+	rc = registry_add(b->reg, name, IPC_KIND_PIPE, *p);
+	if (rc != 0) {
+		pipe_free(*p, IPC_EDELETED);
+		*p = NULL;
+		return rc;
+	}
+	broker_set_owner(b, name, cred, -1);
+	return 0;
+}
+
+/* Attach owner to an end of pipe name, creating the pipe if asked. */
+int broker_pipe_attach(struct broker *b, const char *name,
+		       const struct broker_pipe_want *w,
+		       const struct access_cred *cred, void *owner,
+		       struct pipe **p)
+{
+	int rc;
+
+	if (w->end > 1 || owner == NULL)
+		return IPC_EINVAL;
+	if ((w->flags & PROTO_PIPE_DUPLEX) && (w->flags & PROTO_PIPE_ONEWAY))
+		return IPC_EINVAL;
+	rc = broker_pipe_find(b, name, p);
+	if (rc == 0) {
+		rc = broker_access(b, name, cred,
+				   broker_pipe_need(pipe_duplex(*p), w->end));
+		if (rc == 0)
+			rc = broker_pipe_match(*p, w);
+	} else if (rc == IPC_ENOENT && (w->flags & PROTO_PIPE_CREATE)) {
+		rc = broker_pipe_create(b, name, w, cred, p);
+	}
+	return rc ? rc : pipe_attach(*p, w->end, owner);
+}
+
+/* Free p once both its ends are closed and nobody walks it any more. */
+void broker_pipe_reap(struct broker *b, struct pipe *p)
+{
+	if (!pipe_done(p))
+		return;
+	if (b->reg != NULL)
+		registry_remove(b->reg, pipe_name(p));
+	/* Both ends closed: nothing is parked any more, nothing buffered. */
+	pipe_free(p, IPC_ECLOSED);
+}
+
+/* Close end of pipe name held by owner; the pipe goes when both are closed. */
+int broker_pipe_close(struct broker *b, const char *name, unsigned end,
+		      const void *owner)
+{
+	struct pipe *p;
+	int rc = broker_pipe_find(b, name, &p);
+
+	if (rc != 0)
+		return rc;
+	rc = pipe_close(p, end, owner);
+	broker_pipe_reap(b, p);
+	return rc;
+}
+
+/* The ends of a pipe as IPC_END_* bits. */
+static uint32_t broker_pipe_ends(const struct pipe_stats *st)
+{
+	uint32_t bits = 0;
+	unsigned e;
+
+	for (e = 0; e < 2; e++) {
+		if (st->end[e] == PIPE_END_ATTACHED)
+			bits |= IPC_END_ATTACHED(e);
+		else if (st->end[e] == PIPE_END_CLOSED)
+			bits |= IPC_END_CLOSED(e);
+	}
+	return bits;
+}
+
+/* Fill *info from a pipe. */
+void broker_pipe_info(const struct pipe *p, struct proto_info *info)
+{
+	struct pipe_stats st;
+	int i;
+
+	pipe_stats(p, &st);
+	memset(info, 0, sizeof *info);
+	snprintf(info->name, sizeof info->name, "%s", pipe_name(p));
+	info->kind = IPC_KIND_PIPE;
+	info->maxsize = (int64_t)st.maxmsgs;
+	info->maxbytes = st.maxbytes;
+	info->duplex = st.duplex;
+	info->ends = broker_pipe_ends(&st);
+	for (i = 0; i < 2; i++) {
+		const struct pipe_dir_stats *d = &st.dir[i];
+
+		info->dir[i].size = d->msgs;
+		info->dir[i].bytes = d->bytes;
+		info->dir[i].getters = (uint32_t)d->receivers;
+		info->dir[i].putters = (uint32_t)d->senders;
+		info->size += d->msgs;
+		info->bytes += d->bytes;
+		info->getters += (uint32_t)d->receivers;
+		info->putters += (uint32_t)d->senders;
+		info->puts += d->sent;
+		info->gets += d->received;
+	}
+}

@@ -1,0 +1,383 @@
+/* config.c: defaults, the ipcd.conf parser and key = value settings. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "config.h"
+#include "ipc_defs.h"
+#include "log.h"
+
+/* Built-in defaults (ipcd(8), ipcd.conf(5) list them too). */
+#define CONFIG_DEF_SOCKET_MODE 0600u
+#define CONFIG_DEF_MAX_BYTES ((size_t)1 << 30)
+#define CONFIG_DEF_MAX_QUEUES 65536u
+#define CONFIG_DEF_MAX_CONNECTIONS 1024u
+#define CONFIG_DEF_MAX_OUTPUT ((size_t)8 << 20)
+/* The most a count limit may be set to. */
+#define CONFIG_COUNT_MAX (1u << 24)
+/* The smallest output bound: below it a reply or two would stall reading. */
+#define CONFIG_OUTPUT_MIN 4096u
+
+/* How a key's value is read and written. */
+enum config_type { CT_PATH, CT_GROUP, CT_MODE, CT_LEVEL, CT_SIZE, CT_COUNT };
+
+/* One key: its type, where it lives, its range, whether SIGHUP applies it. */
+struct config_key {
+	const char *key;
+	enum config_type type;
+	size_t off;
+	size_t min, max;
+	int reloadable;
+};
+
+#define CK(k, t, field, lo, hi, r) \
+	{ k, t, offsetof(struct config, field), lo, hi, r }
+
+static const struct config_key config_keys[] = {
+	CK("socket", CT_PATH, socket_path, 0, 0, 0),
+	CK("socket-mode", CT_MODE, socket_mode, 0, 0, 0),
+	CK("socket-group", CT_GROUP, socket_group, 0, 0, 0),
+	CK("log-level", CT_LEVEL, log_level, 0, 0, 1),
+	CK("max-message-size", CT_SIZE, max_message, 1, IPC_MSG_MAX, 1),
+	CK("max-bytes", CT_SIZE, max_bytes, 1, SIZE_MAX / 2, 1),
+	CK("max-queues", CT_COUNT, max_queues, 1, CONFIG_COUNT_MAX, 1),
+	CK("max-connections", CT_COUNT, max_connections, 1, CONFIG_COUNT_MAX, 1),
+	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
+	CK("default-mode", CT_MODE, default_mode, 0, 0, 1),
+};
+
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* Fill c with the built-in defaults. */
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->socket_mode = CONFIG_DEF_SOCKET_MODE;
+	c->log_level = LOG_INFO;
+	c->max_message = IPC_MSG_MAX;
+	c->max_bytes = CONFIG_DEF_MAX_BYTES;
+	c->max_queues = CONFIG_DEF_MAX_QUEUES;
+	c->max_connections = CONFIG_DEF_MAX_CONNECTIONS;
+	c->max_output = CONFIG_DEF_MAX_OUTPUT;
+	c->default_mode = ACCESS_MODE_DEFAULT;
+}
+
+/* The key called name, or NULL. */
+static const struct config_key *config_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (strcmp(config_keys[i].key, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+/* 1 when key is a known key. */
+int config_known(const char *key)
+{
+	return config_find(key) != NULL;
+}
+
+/* Parse a decimal count with an optional K, M or G (x1024) suffix. */
+static int config_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+/* Set a size or count key, checking its range. */
+static int config_set_number(const struct config_key *k, size_t *field,
+			     const char *value, char *err, size_t errlen)
+{
+	size_t v;
+
+	if (config_parse_size(value, &v) != 0 ||
+	    (k->type == CT_COUNT && strpbrk(value, "kKmMgG"))) {
+		snprintf(err, errlen, "%s: '%s' is not a %s", k->key, value,
+			 k->type == CT_SIZE ? "size (bytes, optional K/M/G)" :
+			 "number");
+		return -1;
+	}
+	if (v < k->min || v > k->max) {
+		snprintf(err, errlen, "%s: %zu out of range [%zu, %zu]",
+			 k->key, v, k->min, k->max);
+		return -1;
+	}
+	*field = v;
+	return 0;
+}
+
+/* Copy a string value of at most max bytes into field. */
+static int config_set_string(const struct config_key *k, char *field,
+			     size_t max, const char *value, char *err,
+			     size_t errlen)
+{
+	if (strlen(value) > max) {
+		snprintf(err, errlen, "%s: longer than %zu bytes", k->key, max);
+		return -1;
+	}
+	if (k->type == CT_PATH && value[0] != '/') {
+		snprintf(err, errlen, "%s: '%s' is not an absolute path",
+			 k->key, value);
+		return -1;
+	}
+	strcpy(field, value);
+	return 0;
+}
+
+/* Set key to the text value. */
+int config_set(struct config *c, const char *key, const char *value,
+	       char *err, size_t errlen)
+{
+	const struct config_key *k = config_find(key);
+	char *field = (char *)c + (k ? k->off : 0);
+	int level;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	switch (k->type) {
+	case CT_PATH:
+		return config_set_string(k, field, CONFIG_PATH_MAX, value, err, errlen);
+	case CT_GROUP:
+		return config_set_string(k, field, CONFIG_GROUP_MAX, value, err, errlen);
+	case CT_MODE:
+		if (access_parse_mode(value, (unsigned *)(void *)field) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: '%s' is not an octal mode (0000-0777)",
+			 key, value);
+		return -1;
+	case CT_LEVEL:
+		level = log_parse_level(value);
+		if (level >= 0) {
+			*(int *)(void *)field = level;
+			return 0;
+		}
+		snprintf(err, errlen, "%s: '%s' is not one of error, warning, "
+			 "info, debug", key, value);
+		return -1;
+	default:
+		return config_set_number(k, (size_t *)(void *)field, value, err, errlen);
+	}
+}
+
+/* Trim spaces and tabs at both ends of [*b, *e). */
+static void config_trim(const char **b, const char **e)
+{
+	while (*b < *e && (**b == ' ' || **b == '\t' || **b == '\r'))
+		(*b)++;
+	while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+		(*e)--;
+}
+
+/* Apply one line [b, e) of a config file. */
+static int config_line(struct config *c, const char *b, const char *e,
+		       char *err, size_t errlen)
+{
+	char key[CONFIG_LINE_MAX + 1], value[CONFIG_LINE_MAX + 1];
+	const char *eq, *kb = b, *ke, *vb, *ve = e;
+
+	config_trim(&kb, &ve);
+	if (kb == ve || *kb == '#')
+		return 0;
+	if ((size_t)(e - b) > CONFIG_LINE_MAX) {
+		snprintf(err, errlen, "line longer than %d bytes", CONFIG_LINE_MAX);
+		return -1;
+	}
+	eq = memchr(kb, '=', (size_t)(ve - kb));
+	if (eq == NULL) {
+		snprintf(err, errlen, "expected 'key = value'");
+		return -1;
+	}
+	ke = eq;
+	vb = eq + 1;
+	config_trim(&kb, &ke);
+	config_trim(&vb, &ve);
+	if (kb == ke || vb == ve) {
+		snprintf(err, errlen, kb == ke ? "missing key before '='" :
+			 "missing value after '='");
+		return -1;
+	}
+	if (memchr(kb, '\0', (size_t)(ve - kb)) != NULL) {
+		snprintf(err, errlen, "NUL byte in line");
+		return -1;
+	}
+	memcpy(key, kb, (size_t)(ke - kb));
+	key[ke - kb] = '\0';
+	memcpy(value, vb, (size_t)(ve - vb));
+	value[ve - vb] = '\0';
+	return config_set(c, key, value, err, errlen);
+}
+
+/* Apply a whole config text to c. */
+int config_parse(struct config *c, const char *text, size_t len,
+		 char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len, *nl;
+	char why[256];
+	unsigned lineno = 0;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		lineno++;
+		if (config_line(c, p, nl, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "line %u: %s", lineno, why);
+			return -1;
+		}
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Read all of f (at most max bytes) into a malloc'd buffer. */
+static char *config_slurp(FILE *f, size_t max, size_t *len)
+{
+	size_t cap = 4096, n = 0, r;
+	char *buf = malloc(cap), *nb;
+
+	while (buf != NULL && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap && cap < max) {
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		} else if (n == cap) {
+			break;
+		}
+	}
+	*len = n;
+	return buf;
+}
+
+/* Apply the file at path. */
+int config_load(struct config *c, const char *path, int missing_ok,
+		char *err, size_t errlen)
+{
+	/* A config file is a few lines; a huge one is a mistake. */
+	const size_t max = 1u << 20;
+	char why[320];
+	size_t len;
+	char *text;
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (f == NULL) {
+		if (errno == ENOENT && missing_ok)
+			return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	text = config_slurp(f, max, &len);
+	rc = text == NULL || ferror(f) ? -1 : 0;
+	fclose(f);
+	if (rc != 0 || len >= max) {
+		snprintf(err, errlen, "%s: %s", path, text == NULL ?
+			 "out of memory" : len >= max ? "file too large" :
+			 "read error");
+		free(text);
+		return -1;
+	}
+	rc = config_parse(c, text, len, why, sizeof(why));
+	free(text);
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return rc;
+}
+
+/* Defaults, then the file, then the overrides. */
+int config_build(struct config *c, const char *path, int missing_ok,
+		 const struct config_override *ov, size_t nov,
+		 char *err, size_t errlen)
+{
+	char why[256];
+	size_t i;
+
+	config_defaults(c);
+	if (path != NULL && config_load(c, path, missing_ok, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < nov; i++) {
+		if (config_set(c, ov[i].key, ov[i].value, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "command line: %s", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Write key k's value in c as text. */
+static void config_format_key(const struct config *c, const struct config_key *k,
+			      char *buf, size_t len)
+{
+	const char *field = (const char *)c + k->off;
+
+	switch (k->type) {
+	case CT_PATH:
+	case CT_GROUP:
+		snprintf(buf, len, "%s", field);
+		break;
+	case CT_MODE:
+		snprintf(buf, len, "%04o", *(const unsigned *)(const void *)field);
+		break;
+	case CT_LEVEL:
+		snprintf(buf, len, "%s", log_level_name(*(const int *)(const void *)field));
+		break;
+	default:
+		snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);
+		break;
+	}
+}
+
+/* The value of key in c as text. */
+int config_format(const struct config *c, const char *key, char *buf,
+		  size_t len)
+{
+	const struct config_key *k = config_find(key);
+
+	if (k == NULL)
+		return -1;
+	config_format_key(c, k, buf, len);
+	return 0;
+}
+
+/* Call fn for every key whose values in a and b differ (or every key). */
+void config_each(const struct config *a, const struct config *b,
+		 void (*fn)(const char *key, int reloadable, const char *va,
+			    const char *vb, void *arg),
+		 void *arg)
+{
+	char va[CONFIG_PATH_MAX + 1], vb[CONFIG_PATH_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		config_format_key(a, &config_keys[i], va, sizeof(va));
+		config_format_key(b ? b : a, &config_keys[i], vb, sizeof(vb));
+		if (b == NULL || strcmp(va, vb) != 0)
+			fn(config_keys[i].key, config_keys[i].reloadable, va, vb, arg);
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * config.h: ipcd's settings, from defaults, an optional config file
+ * (ipcd.conf(5)) and command-line flags, in that order.
+ *
+ * The file format: one "key = value" per line; blank lines and lines whose
+ * first non-blank is '#' are ignored; spaces around key and value are
+ * trimmed; a key given twice keeps its last value. Every command-line flag
+ * --KEY VALUE sets the same key. Sizes are bytes with an optional K, M or
+ * G suffix (powers of 1024); modes are octal.
+ *
+ * The parser is pure (config_parse on a text); config_load reads a file.
+ */
+#ifndef IPCD_CONFIG_H
+#define IPCD_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_FILE "/etc/ipcd.conf"
+/* Longest socket path (sun_path holds 108 bytes with the NUL). */
+#define CONFIG_PATH_MAX 107
+/* Longest group name. */
+#define CONFIG_GROUP_MAX 63
+/* Longest line in a config file. */
+#define CONFIG_LINE_MAX 1024
+
+struct config {
+	char socket_path[CONFIG_PATH_MAX + 1]; /* "" = the default search */
+	unsigned socket_mode;       /* mode of the socket ipcd creates */
+	char socket_group[CONFIG_GROUP_MAX + 1]; /* "" = ipcd's own group */
+	int log_level;              /* enum log_level */
+	size_t max_message;         /* largest payload, <= IPC_MSG_MAX */
+	size_t max_bytes;           /* payload bytes held in all */
+	size_t max_queues;          /* queues + pipes */
+	size_t max_connections;     /* clients served at once */
+	size_t max_output;          /* unsent reply bytes before a client
+				       stops being read */
+	unsigned default_mode;      /* mode of a queue created without one */
+};
+
+/* A key = value pair given on the command line, applied after the file. */
+struct config_override {
+	const char *key;
+	const char *value;
+};
+
+/* Fill c with the built-in defaults. */
+void config_defaults(struct config *c);
+/* Set key to the text value: 0, or -1 with a reason in err. */
+int config_set(struct config *c, const char *key, const char *value,
+	       char *err, size_t errlen);
+/* Apply a whole config text (len bytes, need not be NUL-terminated) to c:
+ * 0, or -1 with "line N: reason" in err (c may be partly changed). */
+int config_parse(struct config *c, const char *text, size_t len,
+		 char *err, size_t errlen);
+/* Apply the file at path: 0; 1 when it does not exist and missing_ok; or
+ * -1 with "path: reason" in err. */
+int config_load(struct config *c, const char *path, int missing_ok,
+		char *err, size_t errlen);
+/* Defaults, then the file (path NULL: none; missing_ok as config_load),
+ * then the overrides: 0 or -1 with err. */
+int config_build(struct config *c, const char *path, int missing_ok,
+		 const struct config_override *ov, size_t nov,
+		 char *err, size_t errlen);
+
+/* 1 when key is a known key. */
+int config_known(const char *key);
+/* The value of key in c as text (as config_set reads it); 0 or -1. */
+int config_format(const struct config *c, const char *key, char *buf,
+		  size_t len);
+/* Call fn for every key, in a fixed order, with whether a running daemon
+ * can apply a change of it (SIGHUP) and its values in a and b, when they
+ * differ (b NULL: for every key, with a's value twice). */
+void config_each(const struct config *a, const struct config *b,
+		 void (*fn)(const char *key, int reloadable, const char *va,
+			    const char *vb, void *arg),
+		 void *arg);
+
+#endif

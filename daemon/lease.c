@@ -1,0 +1,129 @@
+/* lease.c: messages in flight, owned by a connection until acked. */
+#include <stdlib.h>
+#include <event2/event.h>
+
+#include "conn.h"
+#include "ipc_defs.h"
+#include "lease.h"
+#include "log.h"
+#include "queue.h"
+#include "server.h"
+
+/* Unlink l from its connection's list. */
+static void lease_unlink(struct lease *l)
+{
+	if (!l->linked)
+		return;
+	if (l->prev != NULL)
+		l->prev->next = l->next;
+	else
+		l->conn->leases = l->next;
+	if (l->next != NULL)
+		l->next->prev = l->prev;
+	l->next = l->prev = NULL;
+	l->linked = 0;
+}
+
+/* Free a record that is not in flight. */
+void lease_free(struct lease *l)
+{
+	if (l->timed)
+		event_del(&l->timer);
+	lease_unlink(l);
+	free(l);
+}
+
+/* The queue was deleted with l in flight: the message is gone with it. */
+static void lease_drop(struct qheld *h)
+{
+	lease_free(container_of(h, struct lease, h));
+}
+
+/* The lease ran out before the ack: the message goes back. */
+static void lease_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct lease *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->timed = 0;
+	log_debug("conn %lu: lease of tag %llu on %s ran out", l->conn->id,
+		  (unsigned long long)l->h.tag, queue_name(l->h.queue));
+	/* Unlinked from the connection first: the requeue may hand the
+	 * message to a getter whose reply fails and closes this connection. */
+	lease_unlink(l);
+	queue_requeue(&l->h);
+	free(l);
+}
+
+/* A lease record for c, not in flight yet. */
+struct lease *lease_new(struct conn *c, int64_t lease_ms)
+{
+	struct lease *l = calloc(1, sizeof *l);
+
+	if (l == NULL)
+		return NULL;
+	l->conn = c;
+	l->lease_ms = lease_ms;
+	/* One counter per daemon: a tag never names another delivery, even
+	 * of a queue deleted and made again under the same name. */
+	l->h.tag = ++c->srv->broker.last_tag;
+	l->h.owner = c;
+	l->h.drop = lease_drop;
+	return l;
+}
+
+/* l->h is in flight: link it to its connection, start the timer. */
+void lease_start(struct lease *l)
+{
+	struct conn *c = l->conn;
+
+	l->prev = NULL;
+	l->next = c->leases;
+	if (c->leases != NULL)
+		c->leases->prev = l;
+	c->leases = l;
+	l->linked = 1;
+	if (l->lease_ms > 0) {
+		struct timeval tv = { .tv_sec = l->lease_ms / 1000,
+				      .tv_usec = (l->lease_ms % 1000) * 1000 };
+
+		event_assign(&l->timer, c->srv->base, -1, 0, lease_expire, l);
+		event_add(&l->timer, &tv);
+		l->timed = 1;
+	}
+}
+
+/* QACK: the consumer is done with the message tagged tag. */
+int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
+{
+	struct qheld *h = queue_held_find(q, tag, c);
+	struct lease *l;
+
+	if (h == NULL)
+		return IPC_ENOTHELD;
+	l = container_of(h, struct lease, h);
+	if (l->timed)
+		event_del(&l->timer);
+	l->timed = 0;
+	lease_unlink(l);
+	queue_ack(h);
+	free(l);
+	return 0;
+}
+
+/* c is going away: requeue what it holds, newest first, so that the
+ * oldest message of each queue ends up at its head. */
+void lease_release_all(struct conn *c)
+{
+	struct lease *l;
+
+	while ((l = c->leases) != NULL) {
+		if (l->timed)
+			event_del(&l->timer);
+		l->timed = 0;
+		lease_unlink(l);
+		queue_requeue(&l->h);
+		free(l);
+	}
+}

@@ -1,0 +1,45 @@
+/*
+ * lease.h: a message delivered with acknowledgement (QGETA), in flight and
+ * owned by the connection that took it until that connection acks it
+ * (QACK). If the connection goes away first, or the optional lease time
+ * runs out, the message goes back to the head of its queue and is
+ * delivered again. Every path that starts a lease also ends it: ack, the
+ * lease timer, disconnect (lease_release_all) and the queue's deletion
+ * (the queue calls h.drop).
+ */
+#ifndef IPCD_LEASE_H
+#define IPCD_LEASE_H
+
+#include <stdint.h>
+#include <event2/event_struct.h>
+
+#include "queue.h"
+
+struct conn;
+
+struct lease {
+	struct qheld h;             /* what the queue links while in flight */
+	struct lease *next, *prev;  /* in the connection's list, newest first */
+	struct conn *conn;
+	int64_t lease_ms;           /* 0: until ack or disconnect */
+	struct event timer;         /* armed while in flight with lease_ms > 0 */
+	int timed;
+	int linked;                 /* in the connection's list */
+};
+
+/* A lease record for c, not in flight yet (give &l->h to queue_get_held
+ * or to a parked getter's w.held). NULL on ENOMEM. */
+struct lease *lease_new(struct conn *c, int64_t lease_ms);
+/* l->h has just gone in flight: link it to its connection and start the
+ * lease timer. */
+void lease_start(struct lease *l);
+/* Free a record that is not in flight (a get that found nothing, a parked
+ * get that timed out or was cancelled). */
+void lease_free(struct lease *l);
+/* QACK tag on queue q for c: 0 (the message is done), or IPC_ENOTHELD when
+ * c holds no message of q under that tag. */
+int lease_ack(struct conn *c, struct queue *q, uint64_t tag);
+/* c is going away: every message it holds goes back to its queue. */
+void lease_release_all(struct conn *c);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * op_ack.c: the handlers of at-least-once delivery: QGETA (get with
+ * acknowledgement) and QACK. The message a QGETA delivers stays in flight,
+ * owned by the connection (lease.c), until QACK; a disconnect or an
+ * expired lease puts it back at the head of its queue.
+ */
+#include "access.h"
+#include "broker.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "ipc_defs.h"
+#include "lease.h"
+#include "park.h"
+#include "proto.h"
+#include "qmsg.h"
+#include "queue.h"
+#include "server.h"
+
+/* The queue r names, if c may read it: 0 with *q, or the status to reply. */
+static int op_ack_queue(struct conn *c, const struct proto_req *r, struct queue **q)
+{
+	struct access_cred cred;
+	int rc = broker_queue_find(&c->srv->broker, r->name, q);
+
+	if (rc != 0)
+		return rc;
+	conn_cred(c, &cred);
+	return broker_access(&c->srv->broker, r->name, &cred, ACCESS_READ);
+}
+
+/* Park an acking get on q; l goes with it. Replies ENOMEM on failure. */
+static void op_qgeta_park(struct conn *c, const struct proto_req *r,
+			  struct queue *q, struct lease *l)
+{
+	struct park *p = park_new(c, r->op, r->id, WAITER_GET, NULL, r->timeout_ms);
+
+	if (p == NULL) {
+		lease_free(l);
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		return;
+	}
+	p->w.held = &l->h;
+	queue_park(q, &p->w);
+}
+
+/* QGETA: take the head message into flight, or park, or report Empty. */
+void op_qgeta(struct conn *c, const struct proto_req *r)
+{
+	struct proto_rep rep = { .op = r->op, .id = r->id };
+	struct queue *q;
+	struct lease *l;
+
+	rep.status = op_ack_queue(c, r, &q);
+	if (rep.status != 0) {
+		conn_reply(c, &rep);
+		return;
+	}
+	l = lease_new(c, r->lease_ms);
+	if (l == NULL) {
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		return;
+	}
+	rep.status = queue_get_held(q, &l->h);
+	if (rep.status == 0) {
+		lease_start(l);
+		rep.data = l->h.msg->data;
+		rep.data_len = l->h.msg->len;
+		rep.tag = l->h.tag;
+		conn_reply(c, &rep);
+		return;
+	}
+	if (r->timeout_ms != 0) {
+		op_qgeta_park(c, r, q, l);
+		return;
+	}
+	lease_free(l);
+	conn_reply(c, &rep);
+}
+
+/* QACK: the message delivered under tag is done with. */
+void op_qack(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	int rc = op_ack_queue(c, r, &q);
+
+	if (rc == 0)
+		rc = lease_ack(c, q, r->tag);
+	conn_reply_status(c, r->op, r->id, rc);
+}

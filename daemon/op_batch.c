@@ -1,0 +1,241 @@
+/*
+ * op_batch.c: the batch ops, several messages per request.
+ *
+ * QPUTN / PSENDN take as many messages of the batch as fit, in order (a
+ * prefix), and reply how many. Only when not even the first fits does the
+ * request wait (per its timeout, like a single put) for room for that
+ * first message, and then replies 1: the caller sends the rest again. So
+ * a batch never holds a slot or a parked putter's turn it cannot use, and
+ * a full queue behaves for a batch exactly as for one message.
+ *
+ * QGETN / PRECVN take up to max messages, at least one: when none is
+ * there the request waits per its timeout for one and replies with it.
+ * A reply stops growing once less room is left in the frame than the
+ * largest message could need, so it always fits PROTO_FRAME_MAX.
+ */
+#include "access.h"
+#include "broker.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "ipc_defs.h"
+#include "park.h"
+#include "pipe.h"
+#include "proto.h"
+#include "qmsg.h"
+#include "queue.h"
+#include "server.h"
+
+/* The messages of the batch reply being built (one at a time: the daemon
+ * is single-threaded and a reply is encoded before the handler returns). */
+static struct qmsg *batch_msgs[IPC_BATCH_MAX];
+static struct proto_iov batch_iov[IPC_BATCH_MAX];
+
+/* Park r for a message or for room on q (or pipe p's end); ENOMEM
+ * replied on failure (m freed). */
+static void batch_park(struct conn *c, const struct proto_req *r, struct queue *q,
+		       struct pipe *p, enum waiter_kind kind, struct qmsg *m)
+{
+	struct park *pk = park_new(c, r->op, r->id, kind, m, r->timeout_ms);
+
+	if (pk == NULL) {
+		qmsg_free(m);
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+	} else if (q != NULL) {
+		queue_park(q, &pk->w);
+	} else {
+		pipe_park(p, r->end, &pk->w);
+	}
+}
+
+/* Payload bytes of a batch request. */
+static size_t batch_bytes(const struct proto_req *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->niov; i++)
+		n += r->iov[i].len;
+	return n;
+}
+
+/* Offer the batch's messages to q (or p's end) in order, until one does
+ * not fit: how many were taken; *rc says why the next was not (0 when
+ * all were). */
+static size_t batch_offer(struct conn *c, const struct proto_req *r,
+			  struct queue *q, struct pipe *p, struct qmsg **first, int *rc)
+{
+	struct qmsg *m;
+	size_t i;
+
+	*first = NULL;
+	*rc = 0;
+	for (i = 0; i < r->niov; i++) {
+		m = qmsg_new(r->iov[i].base, r->iov[i].len);
+		if (m == NULL) {
+			*rc = IPC_ENOMEM;
+			break;
+		}
+		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, c, m);
+		if (*rc == 0)
+			continue;
+		if (i == 0)
+			*first = m;   /* the caller may park it */
+		else
+			qmsg_free(m);
+		break;
+	}
+	return i;
+}
+
+/* 1 when a batch put took nothing for want of room and may wait. */
+static int batch_put_waits(const struct proto_req *r, size_t taken, int rc)
+{
+	return taken == 0 && rc == IPC_EFULL && r->timeout_ms != 0;
+}
+
+/* Reply to a batch put: how many were taken, or why none was. */
+static void batch_put_reply(struct conn *c, const struct proto_req *r, size_t taken,
+			    struct qmsg *first, int rc)
+{
+	struct proto_rep rep = { .op = r->op, .id = r->id, .count = (uint32_t)taken };
+
+	qmsg_free(first);
+	rep.status = taken > 0 ? 0 : rc;
+	conn_reply(c, &rep);
+}
+
+/* May c do want on queue name? 0 or IPC_EPERM. */
+static int batch_access(struct conn *c, const char *name, unsigned want)
+{
+	struct access_cred cred;
+
+	conn_cred(c, &cred);
+	return broker_access(&c->srv->broker, name, &cred, want);
+}
+
+/* QPUTN: put a prefix of the batch, as much as fits; see the top. */
+void op_qputn(struct conn *c, const struct proto_req *r)
+{
+	struct broker *b = &c->srv->broker;
+	struct qmsg *first;
+	struct queue *q;
+	size_t taken;
+	int rc = broker_queue_find(b, r->name, &q);
+
+	if (rc == 0)
+		rc = batch_access(c, r->name, ACCESS_WRITE);
+	if (rc == 0)
+		rc = broker_admit(b, batch_bytes(r));
+	if (rc != 0) {
+		conn_reply_status(c, r->op, r->id, rc);
+		return;
+	}
+	taken = batch_offer(c, r, q, NULL, &first, &rc);
+	if (batch_put_waits(r, taken, rc))
+		batch_park(c, r, q, NULL, WAITER_PUT, first);
+	else
+		batch_put_reply(c, r, taken, first, rc);
+}
+
+/* PSENDN: send a prefix of the batch from an end, as much as fits. */
+void op_psendn(struct conn *c, const struct proto_req *r)
+{
+	struct broker *b = &c->srv->broker;
+	struct qmsg *first;
+	struct pipe *p;
+	size_t taken;
+	int rc = broker_pipe_find(b, r->name, &p);
+
+	if (rc == 0)
+		rc = broker_admit(b, batch_bytes(r));
+	if (rc != 0) {
+		conn_reply_status(c, r->op, r->id, rc);
+		return;
+	}
+	taken = batch_offer(c, r, NULL, p, &first, &rc);
+	if (batch_put_waits(r, taken, rc)) {
+		batch_park(c, r, NULL, p, WAITER_PUT, first);
+		return;
+	}
+	broker_pipe_reap(b, p);
+	batch_put_reply(c, r, taken, first, rc);
+}
+
+/* Reply to a batch get with its n messages and free them. */
+static void batch_get_reply(struct conn *c, const struct proto_req *r, size_t n)
+{
+	struct proto_rep rep = { .op = r->op, .id = r->id, .iov = batch_iov, .niov = n };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		batch_iov[i].base = batch_msgs[i]->data;
+		batch_iov[i].len = batch_msgs[i]->len;
+	}
+	conn_reply(c, &rep);
+	for (i = 0; i < n; i++)
+		qmsg_free(batch_msgs[i]);
+}
+
+/* Take up to r->max messages from q (or p's end) into batch_msgs while
+ * the reply surely fits: how many; *rc says why the first was not taken. */
+static size_t batch_take(struct conn *c, const struct proto_req *r, struct queue *q,
+			 struct pipe *p, int *rc)
+{
+	size_t worst = proto_bin_cost(c->srv->broker.msg_max);
+	size_t room = PROTO_FRAME_MAX - PROTO_BATCH_REP_OVERHEAD, n = 0;
+
+	*rc = 0;
+	while (n < r->max && room >= worst) {
+		*rc = q != NULL ? queue_get(q, &batch_msgs[n])
+				: pipe_recv(p, r->end, c, &batch_msgs[n]);
+		if (*rc != 0)
+			break;
+		room -= proto_bin_cost(batch_msgs[n]->len);
+		n++;
+	}
+	return n;
+}
+
+/* QGETN: take up to max messages, waiting per timeout for the first. */
+void op_qgetn(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	size_t n = 0;
+	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
+
+	if (rc == 0)
+		rc = batch_access(c, r->name, ACCESS_READ);
+	if (rc == 0)
+		n = batch_take(c, r, q, NULL, &rc);
+	if (n > 0) {
+		batch_get_reply(c, r, n);
+		return;
+	}
+	if (rc == IPC_EEMPTY && r->timeout_ms != 0)
+		batch_park(c, r, q, NULL, WAITER_GET, NULL);
+	else
+		conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* PRECVN: receive up to max messages at an end, waiting for the first. */
+void op_precvn(struct conn *c, const struct proto_req *r)
+{
+	struct broker *b = &c->srv->broker;
+	struct pipe *p;
+	size_t n = 0;
+	int rc = broker_pipe_find(b, r->name, &p);
+
+	if (rc != 0) {
+		conn_reply_status(c, r->op, r->id, rc);
+		return;
+	}
+	n = batch_take(c, r, NULL, p, &rc);
+	if (n == 0 && rc == IPC_EEMPTY && r->timeout_ms != 0) {
+		batch_park(c, r, NULL, p, WAITER_GET, NULL);
+		return;
+	}
+	broker_pipe_reap(b, p);
+	if (n > 0)
+		batch_get_reply(c, r, n);
+	else
+		conn_reply_status(c, r->op, r->id, rc);
+}

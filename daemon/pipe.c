@@ -1,0 +1,362 @@
+/*
+ * pipe.c: a two-ended message pipe: per direction a bounded FIFO of
+ * messages with FIFOs of parked receivers and senders. No I/O, no timers;
+ * see pipe.h for the rules.
+ *
+ * Re-entrancy: a wake callback may reply, then call any pipe function on
+ * this or another pipe, including pipe_close. So every waiter is unlinked
+ * and every counter and end state updated before wake runs, waiters are
+ * popped one at a time from the live lists, and p->depth counts the wake
+ * callbacks running so that pipe_done() never lets a caller free a pipe
+ * an outer call is still walking.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc_defs.h"
+#include "pipe.h"
+#include "qmsg.h"
+#include "wlist.h"
+
+/* One direction: messages from one end to the other. */
+struct pipe_dir {
+	struct pipe *pipe;
+	struct qmsg *head, *tail;   /* buffered messages, oldest first */
+	size_t msgs;
+	size_t bytes;
+	struct wlist receivers;     /* non-empty only while msgs == 0 */
+	struct wlist senders;       /* non-empty only while the head one does not fit */
+	uint64_t sent;
+	uint64_t received;
+	uint64_t dropped;
+};
+
+struct pipe {
+	char name[IPC_NAME_MAX + 1];
+	bool duplex;
+	bool dying;                 /* inside pipe_free */
+	size_t maxmsgs, maxbytes;
+	waiter_wake_fn wake;
+	enum pipe_end_state state[2];
+	const void *owner[2];       /* who holds each attached end */
+	struct pipe_dir dir[2];     /* dir[i]: from end i to end 1 - i */
+	unsigned depth;             /* wake callbacks running */
+};
+
+/* Complete w through the pipe's callback, counting the nesting. */
+static void pipe_wake(struct pipe *p, struct waiter *w, int status, struct qmsg *m)
+{
+	p->depth++;
+	p->wake(w, status, m);
+	p->depth--;
+}
+
+/* Would a message of len bytes not fit into d now? */
+static bool pipe_dir_full(const struct pipe_dir *d, size_t len)
+{
+	const struct pipe *p = d->pipe;
+
+	if (d->msgs == 0)
+		return false; /* one message of any size fits when empty */
+	return d->msgs >= p->maxmsgs || d->bytes > p->maxbytes ||
+	       len > p->maxbytes - d->bytes;
+}
+
+/* Append m to d's buffer, counting it as sent. */
+static void pipe_dir_append(struct pipe_dir *d, struct qmsg *m)
+{
+	m->next = NULL;
+	if (d->tail)
+		d->tail->next = m;
+	else
+		d->head = m;
+	d->tail = m;
+	d->msgs++;
+	d->bytes += m->len;
+	d->sent++;
+}
+
+/* Unlink d's head message, counting it as received; d must not be empty. */
+static struct qmsg *pipe_dir_shift(struct pipe_dir *d)
+{
+	struct qmsg *m = d->head;
+
+	d->head = m->next;
+	if (!d->head)
+		d->tail = NULL;
+	m->next = NULL;
+	d->msgs--;
+	d->bytes -= m->len;
+	d->received++;
+	return m;
+}
+
+/* Free every buffered message of d, counting them as dropped. */
+static void pipe_dir_drop(struct pipe_dir *d)
+{
+	struct qmsg *m;
+
+	while ((m = d->head)) {
+		d->head = m->next;
+		qmsg_free(m);
+		d->dropped++;
+	}
+	d->tail = NULL;
+	d->msgs = 0;
+	d->bytes = 0;
+}
+
+/* Complete every waiter of l with status, oldest first. */
+static void pipe_fail_all(struct pipe *p, struct wlist *l, int status)
+{
+	struct waiter *w;
+
+	/* Pop from the live list: a callback that unparks another waiter
+	 * of it (its connection died) unlinks it here, and it is skipped. */
+	while ((w = wlist_pop(l)))
+		pipe_wake(p, w, status, NULL);
+}
+
+/* A new pipe with both ends free. */
+struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
+		      size_t maxbytes, waiter_wake_fn wake)
+{
+	struct pipe *p;
+	size_t len;
+	int i;
+
+	assert(wake);
+	len = name ? strnlen(name, IPC_NAME_MAX + 1) : 0;
+	if (len == 0 || len > IPC_NAME_MAX || maxmsgs == 0 || maxbytes == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	memcpy(p->name, name, len);
+	p->name[len] = '\0';
+	p->duplex = duplex;
+	p->maxmsgs = maxmsgs;
+	p->maxbytes = maxbytes;
+	p->wake = wake;
+	for (i = 0; i < 2; i++)
+		p->dir[i].pipe = p;
+	return p;
+}
+
+/* Wake every parked waiter with status (receivers, then senders), free
+ * the messages and the pipe. */
+void pipe_free(struct pipe *p, int status)
+{
+	int i;
+
+	if (!p)
+		return;
+	assert(p->depth == 0);
+	p->dying = true;
+	for (i = 0; i < 2; i++)
+		pipe_fail_all(p, &p->dir[i].receivers, status);
+	for (i = 0; i < 2; i++)
+		pipe_fail_all(p, &p->dir[i].senders, status);
+	for (i = 0; i < 2; i++)
+		pipe_dir_drop(&p->dir[i]);
+	free(p);
+}
+
+/* The pipe's name. */
+const char *pipe_name(const struct pipe *p)
+{
+	return p->name;
+}
+
+/* true for a duplex pipe. */
+bool pipe_duplex(const struct pipe *p)
+{
+	return p->duplex;
+}
+
+/* The per-direction message bound. */
+size_t pipe_maxmsgs(const struct pipe *p)
+{
+	return p->maxmsgs;
+}
+
+/* The per-direction byte bound. */
+size_t pipe_maxbytes(const struct pipe *p)
+{
+	return p->maxbytes;
+}
+
+/* Attach owner to a free end. */
+int pipe_attach(struct pipe *p, unsigned end, void *owner)
+{
+	if (end > 1 || !owner)
+		return IPC_EINVAL;
+	if (p->state[end] == PIPE_END_ATTACHED)
+		return IPC_EBUSY;
+	if (p->state[end] == PIPE_END_CLOSED)
+		return IPC_ECLOSED;
+	p->state[end] = PIPE_END_ATTACHED;
+	p->owner[end] = owner;
+	return 0;
+}
+
+/* May owner use end? 0, IPC_EINVAL, IPC_ECLOSED or IPC_ENOTATTACHED. */
+static int pipe_check_owner(const struct pipe *p, unsigned end, const void *owner)
+{
+	if (end > 1)
+		return IPC_EINVAL;
+	if (p->state[end] == PIPE_END_CLOSED)
+		return IPC_ECLOSED;
+	if (p->state[end] != PIPE_END_ATTACHED || p->owner[end] != owner)
+		return IPC_ENOTATTACHED;
+	return 0;
+}
+
+/* Send m from end: hand it to a parked receiver, buffer it, or refuse. */
+int pipe_send(struct pipe *p, unsigned end, const void *owner, struct qmsg *m)
+{
+	struct pipe_dir *d;
+	struct waiter *w;
+	int rc = pipe_check_owner(p, end, owner);
+
+	if (rc)
+		return rc;
+	if (!p->duplex && end == 0)
+		return IPC_EDIRECTION;
+	if (p->state[1 - end] == PIPE_END_CLOSED)
+		return IPC_EPIPE;
+	d = &p->dir[end];
+	if (!p->dying && (w = wlist_pop(&d->receivers))) {
+		assert(d->msgs == 0);
+		d->sent++;
+		d->received++;
+		m->next = NULL;
+		pipe_wake(p, w, 0, m);
+		return 0;
+	}
+	if (d->senders.count || pipe_dir_full(d, m->len))
+		return IPC_EFULL;
+	pipe_dir_append(d, m);
+	return 0;
+}
+
+/* Admit d's parked senders, oldest first, while their messages fit. */
+static void pipe_admit(struct pipe_dir *d)
+{
+	struct pipe *p = d->pipe;
+	struct waiter *w;
+	struct qmsg *m;
+
+	while (!p->dying && (w = d->senders.head) && !pipe_dir_full(d, w->msg->len)) {
+		wlist_remove(&d->senders, w);
+		m = w->msg;
+		w->msg = NULL;
+		pipe_dir_append(d, m);
+		pipe_wake(p, w, 0, NULL);
+	}
+}
+
+/* Receive at end: the oldest message, EOF once the peer closed, or Empty. */
+int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m)
+{
+	struct pipe_dir *d;
+	int rc = pipe_check_owner(p, end, owner);
+
+	if (rc)
+		return rc;
+	if (!p->duplex && end == 1)
+		return IPC_EDIRECTION;
+	d = &p->dir[1 - end];
+	if (d->head) {
+		*m = pipe_dir_shift(d);
+		pipe_admit(d);
+		return 0;
+	}
+	return p->state[1 - end] == PIPE_END_CLOSED ? IPC_EEOF : IPC_EEMPTY;
+}
+
+/* Park w for end after Empty (receiver) or Full (sender). */
+void pipe_park(struct pipe *p, unsigned end, struct waiter *w)
+{
+	struct pipe_dir *d;
+
+	assert(!p->dying && end <= 1 && !w->holder);
+	assert(p->state[end] == PIPE_END_ATTACHED);
+	if (w->kind == WAITER_GET) {
+		d = &p->dir[1 - end];
+		assert(d->msgs == 0 && p->state[1 - end] != PIPE_END_CLOSED);
+		wlist_append(&d->receivers, w);
+	} else {
+		d = &p->dir[end];
+		assert(w->kind == WAITER_PUT && w->msg);
+		assert(d->senders.count || pipe_dir_full(d, w->msg->len));
+		wlist_append(&d->senders, w);
+	}
+	w->holder = d;
+}
+
+/* Remove a parked waiter without completing it; no-op if not parked. */
+void pipe_unpark(struct waiter *w)
+{
+	struct pipe_dir *d = w->holder;
+
+	if (!d)
+		return;
+	wlist_remove(w->kind == WAITER_GET ? &d->receivers : &d->senders, w);
+}
+
+/* Close end: update the state and drop what nobody can read, then wake. */
+int pipe_close(struct pipe *p, unsigned end, const void *owner)
+{
+	struct pipe_dir *out, *in;
+	int rc = pipe_check_owner(p, end, owner);
+
+	if (rc)
+		return rc;
+	out = &p->dir[end];     /* what end sent: the peer may drain it */
+	in = &p->dir[1 - end];  /* what was sent to end: nobody reads it now */
+	p->state[end] = PIPE_END_CLOSED;
+	p->owner[end] = NULL;
+	pipe_dir_drop(in);
+	/* The peer's blocked sends are refused, end's own requests end. */
+	pipe_fail_all(p, &in->senders, IPC_EPIPE);
+	pipe_fail_all(p, &in->receivers, IPC_ECLOSED);
+	pipe_fail_all(p, &out->senders, IPC_ECLOSED);
+	/* Receivers are parked only on an empty direction: nothing is left
+	 * for the peer, so its parked receives see the end of the pipe. */
+	if (!out->head)
+		pipe_fail_all(p, &out->receivers, IPC_EEOF);
+	return 0;
+}
+
+/* Both ends closed and nobody walking the pipe: time to free it. */
+bool pipe_done(const struct pipe *p)
+{
+	return p->state[0] == PIPE_END_CLOSED &&
+	       p->state[1] == PIPE_END_CLOSED && p->depth == 0;
+}
+
+/* Fill *st with the current state and counters. */
+void pipe_stats(const struct pipe *p, struct pipe_stats *st)
+{
+	int i;
+
+	st->duplex = p->duplex;
+	st->maxmsgs = p->maxmsgs;
+	st->maxbytes = p->maxbytes;
+	for (i = 0; i < 2; i++) {
+		const struct pipe_dir *d = &p->dir[i];
+
+		st->end[i] = p->state[i];
+		st->dir[i] = (struct pipe_dir_stats){
+			.msgs = d->msgs, .bytes = d->bytes,
+			.receivers = d->receivers.count,
+			.senders = d->senders.count, .sent = d->sent,
+			.received = d->received, .dropped = d->dropped,
+		};
+	}
+}

@@ -1,0 +1,127 @@
+/*
+ * pipe.h: a named point-to-point message pipe with two ends, 0 and 1, like
+ * Python's multiprocessing.Pipe between unrelated processes. No I/O.
+ *
+ * Each direction (0->1 and 1->0) is a bounded FIFO of whole messages with
+ * FIFOs of parked receivers and parked senders. A one-way pipe uses only
+ * 1->0: end 0 only receives, end 1 only sends (Python's
+ * `r, w = Pipe(duplex=False)`).
+ *
+ * Bound: a direction holds at most maxmsgs messages and maxbytes payload
+ * bytes, except that one message of any size fits into an empty direction
+ * (so a message larger than maxbytes is not refused for ever). A send that
+ * does not fit, or that would overtake a parked sender, is IPC_EFULL.
+ *
+ * Ends: each end is free (never attached), attached by one owner (an opaque
+ * pointer: the daemon's connection) or closed. Only the owner may send,
+ * receive or close on its end. A closed end is never attached again.
+ *  - Messages sent before the peer attached are kept for it.
+ *  - close(e): the peer drains what e sent, then receives IPC_EEOF; the
+ *    peer's sends get IPC_EPIPE; messages buffered towards e are dropped
+ *    (nobody can read them any more); e's own parked requests complete
+ *    with IPC_ECLOSED.
+ *  - Once both ends are closed nothing can be read or sent: pipe_done()
+ *    says so, and the caller removes the pipe from its namespace and frees
+ *    it.
+ *
+ * Re-entrancy: as in queue.c, the pipe is consistent (waiter unlinked,
+ * counters and end states updated) before every wake callback, which may
+ * reply and call any pipe function, on this pipe or another. A callback
+ * may even close this pipe's ends: pipe_done() stays false while a pipe
+ * function is still waking waiters of it, so whoever made the outermost
+ * call frees it afterwards (see pipe_done()).
+ */
+#ifndef IPCD_PIPE_H
+#define IPCD_PIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "waiter.h"
+
+struct qmsg;
+struct pipe;
+
+enum pipe_end_state {
+	PIPE_END_FREE = 0,     /* never attached yet */
+	PIPE_END_ATTACHED = 1, /* held by an owner */
+	PIPE_END_CLOSED = 2,   /* closed; cannot be attached again */
+};
+
+/* Counters of one direction. */
+struct pipe_dir_stats {
+	size_t msgs;        /* messages buffered */
+	size_t bytes;       /* payload bytes buffered */
+	size_t receivers;   /* parked receive requests (of the receiving end) */
+	size_t senders;     /* parked send requests (of the sending end) */
+	uint64_t sent;      /* messages accepted since creation */
+	uint64_t received;  /* messages delivered since creation */
+	uint64_t dropped;   /* messages dropped because their receiver closed */
+};
+
+/* What a pipe reports (see struct proto_info). */
+struct pipe_stats {
+	bool duplex;
+	size_t maxmsgs, maxbytes;          /* per direction */
+	enum pipe_end_state end[2];
+	struct pipe_dir_stats dir[2];      /* dir[i]: from end i to end 1 - i */
+};
+
+/* A new pipe with both ends free; maxmsgs >= 1 and maxbytes >= 1 bound
+ * each direction. The name (1 to IPC_NAME_MAX bytes) is copied. NULL on
+ * ENOMEM, or errno EINVAL for a bad name or bound. */
+struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
+		      size_t maxbytes, waiter_wake_fn wake);
+/* Wake every parked waiter with status (e.g. IPC_ESHUTDOWN), free the
+ * buffered messages and the pipe (NULL is fine). Never while a pipe call
+ * on p is waking waiters (asserted). Wake callbacks may unpark other
+ * waiters of p; parking on p is a caller bug (asserted). */
+void pipe_free(struct pipe *p, int status);
+
+/* The pipe's name. */
+const char *pipe_name(const struct pipe *p);
+/* true for a duplex pipe, false for one-way (end 1 -> end 0). */
+bool pipe_duplex(const struct pipe *p);
+/* The per-direction bounds. */
+size_t pipe_maxmsgs(const struct pipe *p);
+size_t pipe_maxbytes(const struct pipe *p);
+
+/* Attach owner (not NULL) to end (0 or 1): 0, IPC_EBUSY (held, even by
+ * owner itself), IPC_ECLOSED (closed before) or IPC_EINVAL (bad end). */
+int pipe_attach(struct pipe *p, unsigned end, void *owner);
+
+/* Send m from end without waiting: 0 when taken (handed to the peer's
+ * oldest parked receiver, or buffered; the pipe owns m), else m stays the
+ * caller's and the result is IPC_ENOTATTACHED (owner does not hold end),
+ * IPC_ECLOSED (end was closed), IPC_EDIRECTION (end 0 of a one-way pipe),
+ * IPC_EPIPE (the peer closed) or IPC_EFULL (no room, or senders parked). */
+int pipe_send(struct pipe *p, unsigned end, const void *owner, struct qmsg *m);
+/* Receive at end without waiting: 0 with *m owned by the caller (parked
+ * senders that now fit are admitted, oldest first), IPC_EEMPTY (nothing
+ * buffered, the peer may still send), IPC_EEOF (nothing buffered and the
+ * peer closed), IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EDIRECTION (end 1 of
+ * a one-way pipe). */
+int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m);
+
+/* Park w for end: a WAITER_GET after pipe_recv said IPC_EEMPTY, or a
+ * WAITER_PUT (w->msg set) after pipe_send said IPC_EFULL (asserted). */
+void pipe_park(struct pipe *p, unsigned end, struct waiter *w);
+/* Remove a parked waiter without completing it (timeout, disconnect); a
+ * sender's message stays in w->msg for the caller. No-op if not parked.
+ * Only for waiters parked by pipe_park. */
+void pipe_unpark(struct waiter *w);
+
+/* Close end, held by owner: 0, IPC_ENOTATTACHED, IPC_ECLOSED or
+ * IPC_EINVAL. Completes parked requests as the header comment says. */
+int pipe_close(struct pipe *p, unsigned end, const void *owner);
+/* true when both ends are closed and no pipe call is waking waiters of p:
+ * the pipe is finished and must be removed and freed by the caller. Check
+ * it after every pipe_send, pipe_recv and pipe_close made outside a wake
+ * callback. */
+bool pipe_done(const struct pipe *p);
+
+/* Fill *st with the current state and counters. */
+void pipe_stats(const struct pipe *p, struct pipe_stats *st);
+
+#endif

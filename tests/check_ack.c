@@ -1,0 +1,452 @@
+/*
+ * check_ack.c: at-least-once delivery against the real ipcd: get with
+ * acknowledgement, ack, redelivery after a disconnect, a SIGKILL or an
+ * expired lease, in-flight messages counting toward maxsize, ipcctl
+ * get --ack and stat. Each test starts its own daemon (harness.h).
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ipcclient.h"
+
+/* How long a child may take to finish its part (ms). */
+#define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
+
+/* Put a text message, asserting success. */
+static void put_text(ipc_client *c, const char *q, const char *text)
+{
+	int rc = ipc_put(c, q, text, strlen(text), 0);
+
+	ck_assert_msg(rc == 0, "put %s: %d (%s)", q, rc, ipc_last_error(c));
+}
+
+/* Get one message and assert it is exactly the text want. */
+static void get_expect(ipc_client *c, const char *q, const char *want,
+		       int timeout)
+{
+	void *data = NULL;
+	size_t len = 0;
+	int rc = ipc_get(c, q, &data, &len, timeout);
+
+	ck_assert_msg(rc == 0, "get %s: %d (%s)", q, rc, ipc_last_error(c));
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_mem_eq(data, want, len);
+	ipc_free(data);
+}
+
+/* Get one message with ack and assert its text; returns its tag. */
+static uint64_t geta_expect(ipc_client *c, const char *q, const char *want,
+			    int timeout, int lease)
+{
+	void *data = NULL;
+	size_t len = 0;
+	uint64_t tag = 0;
+	int rc = ipc_get_ack(c, q, &data, &len, &tag, timeout, lease);
+
+	ck_assert_msg(rc == 0, "get_ack %s: %d (%s)", q, rc, ipc_last_error(c));
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_mem_eq(data, want, len);
+	ipc_free(data);
+	return tag;
+}
+
+/* Create queue q with maxsize, asserting success. */
+static void create_queue(ipc_client *c, const char *q, long long maxsize)
+{
+	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
+
+	ck_assert_msg(rc == 0, "open %s: %d", q, rc);
+}
+
+/* stat q, asserting success. */
+static struct ipc_info stat_queue(ipc_client *c, const char *q)
+{
+	struct ipc_info info;
+	int rc = ipc_stat(c, q, &info);
+
+	ck_assert_msg(rc == 0, "stat %s: %d", q, rc);
+	return info;
+}
+
+/* Poll until q has no message in flight; asserts it happens in time. */
+static void wait_inflight(ipc_client *c, const char *q, unsigned long long want)
+{
+	int64_t deadline = h_now_ms() + T_CHILD_MS;
+
+	while (stat_queue(c, q).inflight != want) {
+		ck_assert_msg(h_now_ms() < deadline, "%s: inflight stays at %llu, want %llu",
+			      q, stat_queue(c, q).inflight, want);
+		usleep(5000);
+	}
+}
+
+/* get with ack, ack, and every ack error. */
+START_TEST(test_ack_basic)
+{
+	struct h_daemon d;
+	ipc_client *c, *other;
+	struct ipc_info in;
+	uint64_t t1, t2;
+	void *data;
+	size_t len;
+
+	h_start(&d);
+	c = h_connect(&d);
+	other = h_connect(&d);
+	create_queue(c, "q", 0);
+	put_text(c, "q", "a");
+	put_text(c, "q", "b");
+	t1 = geta_expect(c, "q", "a", 0, 0);
+	t2 = geta_expect(c, "q", "b", 0, 0);
+	ck_assert_uint_ne(t1, t2);
+	in = stat_queue(c, "q");
+	ck_assert_uint_eq(in.size, 0);
+	ck_assert_uint_eq(in.inflight, 2);
+	ck_assert_uint_eq(in.gets, 2);
+	/* Empty now: get_nowait with ack says Empty. */
+	ck_assert_int_eq(ipc_get_ack(c, "q", &data, &len, &t1, 0, 0), IPC_EEMPTY);
+	/* Only the holder may ack, and only once. */
+	ck_assert_int_eq(ipc_ack(other, "q", t2), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_ack(c, "q", t2), 0);
+	ck_assert_int_eq(ipc_ack(c, "q", t2), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_ack(c, "q", t2 + 1000), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_ack(c, "nosuch", t2), IPC_ENOENT);
+	ck_assert_int_eq(ipc_ack(c, "bad name", t2), IPC_ENAME);
+	ck_assert_int_eq(ipc_get_ack(c, "q", &data, &len, &t1, 0, -1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_get_ack(c, "nosuch", &data, &len, &t1, 0, 0), IPC_ENOENT);
+	in = stat_queue(c, "q");
+	ck_assert_uint_eq(in.inflight, 1);
+	/* The connection survived every refusal. */
+	put_text(other, "q", "c");
+	t1 = geta_expect(c, "q", "c", 0, 0);
+	ck_assert_uint_gt(t1, t2);
+	ck_assert_int_eq(ipc_ack(c, "q", t1), 0);
+	in = stat_queue(c, "q");
+	ck_assert_uint_eq(in.inflight, 1);
+	ck_assert_uint_eq(in.requeued, 0);
+	ipc_close(other);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* A consumer that closes without acking gives its messages back, in order,
+ * ahead of newer ones. */
+START_TEST(test_ack_disconnect)
+{
+	struct h_daemon d;
+	ipc_client *c, *p;
+	struct ipc_info in;
+
+	h_start(&d);
+	p = h_connect(&d);
+	c = h_connect(&d);
+	create_queue(p, "q", 0);
+	put_text(p, "q", "1");
+	put_text(p, "q", "2");
+	put_text(p, "q", "3");
+	geta_expect(c, "q", "1", 0, 0);
+	geta_expect(c, "q", "2", 0, 0);
+	put_text(p, "q", "4");
+	ck_assert_uint_eq(stat_queue(p, "q").inflight, 2);
+	ipc_close(c);
+	wait_inflight(p, "q", 0);
+	in = stat_queue(p, "q");
+	ck_assert_uint_eq(in.size, 4);
+	ck_assert_uint_eq(in.requeued, 2);
+	get_expect(p, "q", "1", 0);
+	get_expect(p, "q", "2", 0);
+	get_expect(p, "q", "3", 0);
+	get_expect(p, "q", "4", 0);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: take one message with ack, say so on fd, then wait to be killed. */
+static int child_geta_and_hang(void *arg)
+{
+	const char **a = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	uint64_t tag;
+	int fd = atoi(a[2]);
+
+	if (ipc_connect(a[0], &c))
+		return 120;
+	if (ipc_get_ack(c, a[1], &data, &len, &tag, 10000, 0))
+		return 121;
+	if (write(fd, data, len) != (ssize_t)len)
+		return 122;
+	for (;;)
+		pause();
+}
+
+/* A consumer SIGKILLed while holding a message: it is redelivered, first. */
+START_TEST(test_ack_kill)
+{
+	struct h_daemon d;
+	ipc_client *p;
+	char fdtext[16], got[8] = "";
+	const char *args[3];
+	int fds[2];
+	pid_t pid;
+
+	h_start(&d);
+	p = h_connect(&d);
+	create_queue(p, "k", 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	snprintf(fdtext, sizeof(fdtext), "%d", fds[1]);
+	args[0] = d.sock;
+	args[1] = "k";
+	args[2] = fdtext;
+	/* The child parks first; the put goes to it in flight. */
+	pid = h_spawn(child_geta_and_hang, args);
+	h_wait_parked(p, "k", 'g', 1);
+	put_text(p, "k", "m1");
+	put_text(p, "k", "m2");
+	ck_assert_int_eq(read(fds[0], got, 2), 2);
+	ck_assert_str_eq(got, "m1");
+	ck_assert_uint_eq(stat_queue(p, "k").inflight, 1);
+	ck_assert_uint_eq(stat_queue(p, "k").size, 1);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
+	wait_inflight(p, "k", 0);
+	ck_assert_uint_eq(stat_queue(p, "k").requeued, 1);
+	get_expect(p, "k", "m1", 0);
+	get_expect(p, "k", "m2", 0);
+	close(fds[0]);
+	close(fds[1]);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: a plain get of up to 10 s; the message is written to fd. */
+static int child_get(void *arg)
+{
+	const char **a = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int rc;
+
+	if (ipc_connect(a[0], &c))
+		return 120;
+	rc = ipc_get(c, a[1], &data, &len, 10000);
+	if (rc == 0 && write(atoi(a[2]), data, len) != (ssize_t)len)
+		rc = 119;
+	ipc_close(c);
+	return rc;
+}
+
+/* An expired lease puts the message back: to a parked getter first. */
+START_TEST(test_ack_lease)
+{
+	struct h_daemon d;
+	ipc_client *c, *p;
+	char fdtext[16], got[8] = "";
+	const char *args[3];
+	uint64_t tag;
+	int64_t t0, el;
+	int fds[2];
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	p = h_connect(&d);
+	create_queue(p, "l", 0);
+	put_text(p, "l", "x");
+	/* Lease of 300 ms, nobody waiting: back at the head. */
+	t0 = h_now_ms();
+	tag = geta_expect(c, "l", "x", 0, 300);
+	put_text(p, "l", "y");
+	wait_inflight(p, "l", 0);
+	el = h_now_ms() - t0;
+	ck_assert_msg(el >= 290, "lease ran out after %lld ms", (long long)el);
+	ck_assert_msg(h_wrapped() || el < 3000, "lease took %lld ms", (long long)el);
+	ck_assert_int_eq(ipc_ack(c, "l", tag), IPC_ENOTHELD);
+	ck_assert_uint_eq(stat_queue(p, "l").requeued, 1);
+	/* A lease acked in time is done for good. */
+	tag = geta_expect(c, "l", "x", 0, 60000);
+	ck_assert_int_eq(ipc_ack(c, "l", tag), 0);
+	get_expect(p, "l", "y", 0);
+	/* A parked getter takes the expired message directly. */
+	put_text(p, "l", "z");
+	geta_expect(c, "l", "z", 0, 200);
+	ck_assert_int_eq(pipe(fds), 0);
+	snprintf(fdtext, sizeof(fdtext), "%d", fds[1]);
+	args[0] = d.sock;
+	args[1] = "l";
+	args[2] = fdtext;
+	pid = h_spawn(child_get, args);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_int_eq(read(fds[0], got, 1), 1);
+	ck_assert_str_eq(got, "z");
+	ck_assert_uint_eq(stat_queue(p, "l").inflight, 0);
+	ck_assert_uint_eq(stat_queue(p, "l").size, 0);
+	ck_assert_uint_eq(stat_queue(p, "l").requeued, 2);
+	close(fds[0]);
+	close(fds[1]);
+	ipc_close(p);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* In-flight messages take room: maxsize counts them until acked. */
+START_TEST(test_ack_maxsize)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	struct ipc_info in;
+	uint64_t tag;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "m", 2);
+	put_text(c, "m", "a");
+	put_text(c, "m", "b");
+	tag = geta_expect(c, "m", "a", 0, 0);
+	ck_assert_int_eq(ipc_put(c, "m", "c", 1, 0), IPC_EFULL);
+	ck_assert_int_eq(ipc_put(c, "m", "c", 1, 100), IPC_EFULL);
+	in = stat_queue(c, "m");
+	ck_assert_uint_eq(in.size, 1);
+	ck_assert_uint_eq(in.inflight, 1);
+	ck_assert_int_eq(ipc_ack(c, "m", tag), 0);
+	put_text(c, "m", "c");
+	get_expect(c, "m", "b", 0);
+	get_expect(c, "m", "c", 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Deleting a queue drops its in-flight messages; tags stay unique. */
+START_TEST(test_ack_delete)
+{
+	struct h_daemon d;
+	ipc_client *c, *p;
+	uint64_t t1, t2;
+
+	h_start(&d);
+	c = h_connect(&d);
+	p = h_connect(&d);
+	create_queue(p, "del", 0);
+	put_text(p, "del", "a");
+	t1 = geta_expect(c, "del", "a", 0, 5000);
+	ck_assert_int_eq(ipc_queue_delete(p, "del"), 0);
+	ck_assert_int_eq(ipc_ack(c, "del", t1), IPC_ENOENT);
+	create_queue(p, "del", 0);
+	put_text(p, "del", "b");
+	t2 = geta_expect(c, "del", "b", 0, 0);
+	ck_assert_uint_ne(t1, t2);
+	ck_assert_int_eq(ipc_ack(c, "del", t1), IPC_ENOTHELD);
+	ck_assert_uint_eq(stat_queue(p, "del").inflight, 1);
+	ck_assert_int_eq(ipc_ack(c, "del", t2), 0);
+	/* Stopping the daemon with a message in flight is clean too. */
+	put_text(p, "del", "c");
+	geta_expect(c, "del", "c", 0, 0);
+	ipc_close(p);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipcctl get --ack acks only what it wrote; stat shows inflight. */
+START_TEST(test_ack_ipcctl)
+{
+	struct h_daemon d;
+	struct h_buf out = { 0 }, err = { 0 };
+	char cmd[512];
+	char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	ipc_client *c;
+	uint64_t tag;
+	int st;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "cq", 0);
+	put_text(c, "cq", "one");
+	put_text(c, "cq", "two");
+	st = h_run_ipcctl(&d, NULL, 0, &out, NULL, "get", "cq", "--ack", "--nowait", NULL);
+	ck_assert_int_eq(st, 0);
+	ck_assert_uint_eq(out.len, 3);
+	ck_assert_mem_eq(out.data, "one", 3);
+	h_buf_free(&out);
+	ck_assert_uint_eq(stat_queue(c, "cq").inflight, 0);
+	ck_assert_uint_eq(stat_queue(c, "cq").size, 1);
+	/* Writing fails (stdout is /dev/full): not acked, still at the head. */
+	snprintf(cmd, sizeof(cmd), "exec '%s' -s '%s' get cq --ack > /dev/full",
+		 h_bin("IPCCTL_BIN"), d.sock);
+	st = h_run(sh, NULL, 0, NULL, &err, 10000);
+	ck_assert_int_eq(st, 1);
+	ck_assert_msg(strstr(err.data, "not acked") != NULL, "stderr: %s", err.data);
+	h_buf_free(&err);
+	wait_inflight(c, "cq", 0);
+	ck_assert_uint_eq(stat_queue(c, "cq").size, 1);
+	ck_assert_uint_eq(stat_queue(c, "cq").requeued, 1);
+	/* stat shows the in-flight count. */
+	tag = geta_expect(c, "cq", "two", 0, 0);
+	st = h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "cq", NULL);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(out.data, "inflight: 1\n") != NULL, "stat: %s", out.data);
+	ck_assert_msg(strstr(out.data, "requeued: 1\n") != NULL, "stat: %s", out.data);
+	h_buf_free(&out);
+	ck_assert_int_eq(ipc_ack(c, "cq", tag), 0);
+	/* --ack is for get only. */
+	st = h_run_ipcctl(&d, NULL, 0, NULL, NULL, "put", "cq", "x", "--ack", NULL);
+	ck_assert_int_eq(st, 2);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Add a test case of one test with a time bound scaled for the wrapper. */
+static void add_case(Suite *s, const char *name, const TTest *t, int secs)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
+	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The at-least-once suite. */
+static Suite *ack_suite(void)
+{
+	Suite *s = suite_create("ack");
+
+	add_case(s, "basic", test_ack_basic, 30);
+	add_case(s, "disconnect", test_ack_disconnect, 30);
+	add_case(s, "kill", test_ack_kill, 30);
+	add_case(s, "lease", test_ack_lease, 30);
+	add_case(s, "maxsize", test_ack_maxsize, 30);
+	add_case(s, "delete", test_ack_delete, 30);
+	add_case(s, "ipcctl", test_ack_ipcctl, 30);
+	return s;
+}
+
+/* Run the suite, one forked process per test. */
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	h_init();
+	sr = srunner_create(ack_suite());
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,947 @@
+/*
+ * check_batch.c: batched and pipelined calls against the real ipcd:
+ * ipc_put_many / ipc_get_many (prefix semantics, Full, Empty, timeouts,
+ * the frame cut), async puts with ipc_flush reporting the first failure,
+ * the async window, prefetching and who owns prefetched messages, the
+ * batch ops spoken raw, and exactly-once FIFO delivery with 4 producers
+ * and 4 consumers on the pipelined and batched calls. No speed is
+ * asserted here: that is `make bench`.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "harness.h"
+#include "ipcclient.h"
+#include "proto.h"
+
+/* How long a child may take to finish its part (ms). */
+#define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
+
+/* Create queue q with maxsize, asserting success. */
+static void create_queue(ipc_client *c, const char *q, long long maxsize)
+{
+	ck_assert_int_eq(ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL), 0);
+}
+
+/* The number of messages queue q holds. */
+static unsigned long long queue_size(ipc_client *c, const char *q)
+{
+	struct ipc_info info;
+
+	ck_assert_int_eq(ipc_stat(c, q, &info), 0);
+	return info.size;
+}
+
+/* Fill msgs[i] with the text "<prefix><i>" (storage in buf, 32 per message). */
+static void make_msgs(struct ipc_msg *msgs, char (*buf)[32], size_t n,
+		      const char *prefix, size_t first)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%s%zu", prefix, first + i);
+		msgs[i].data = buf[i];
+		msgs[i].len = strlen(buf[i]);
+	}
+}
+
+/* Assert m holds exactly the text want. */
+static void expect_msg(const struct ipc_msg *m, const char *want)
+{
+	ck_assert_uint_eq(m->len, strlen(want));
+	ck_assert_msg(memcmp(m->data, want, m->len) == 0, "got '%.*s', want '%s'",
+		      (int)m->len, (const char *)m->data, want);
+}
+
+/* Get one message with ipc_get and assert it is the text want. */
+static void get_expect(ipc_client *c, const char *q, const char *want, int timeout)
+{
+	void *data = NULL;
+	size_t len = 0;
+	int rc = ipc_get(c, q, &data, &len, timeout);
+
+	ck_assert_msg(rc == 0, "get %s: %d (%s)", q, rc, ipc_last_error(c));
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_msg(memcmp(data, want, len) == 0, "got '%.*s', want '%s'",
+		      (int)len, (char *)data, want);
+	ipc_free(data);
+}
+
+/* Assert that at least want ms (and not absurdly more) passed since t0. */
+static void assert_elapsed(int64_t t0, int64_t want)
+{
+	int64_t ms = h_now_ms() - t0;
+
+	ck_assert_msg(ms >= want, "returned after %lld ms, before %lld ms",
+		      (long long)ms, (long long)want);
+	ck_assert_msg(ms < want + (h_wrapped() ? 10000 : 2000),
+		      "returned after %lld ms, long after %lld ms",
+		      (long long)ms, (long long)want);
+}
+
+START_TEST(test_put_get_many)
+{
+	struct h_daemon d;
+	struct ipc_msg in[10], out[16];
+	char buf[10][32];
+	size_t n = 99, i;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "b", 0);
+	make_msgs(in, buf, 10, "m", 0);
+	ck_assert_int_eq(ipc_put_many(c, "b", in, 10, &n, 0), 0);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_eq(queue_size(c, "b"), 10);
+	/* max is honoured; the rest stay, in order. */
+	ck_assert_int_eq(ipc_get_many(c, "b", out, 3, &n, 0), 0);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < 3; i++)
+		expect_msg(&out[i], buf[i]);
+	ck_assert_int_eq(ipc_get_many(c, "b", out, 16, &n, 0), 0);
+	ck_assert_uint_eq(n, 7);
+	for (i = 0; i < 7; i++)
+		expect_msg(&out[i], buf[3 + i]);
+	/* Empty: nowait and with a timeout. */
+	ck_assert_int_eq(ipc_get_many(c, "b", out, 16, &n, 0), IPC_EEMPTY);
+	ck_assert_uint_eq(n, 0);
+	/* Zero-length messages and n == 0 are fine. */
+	in[0].len = 0;
+	in[1].data = NULL;
+	in[1].len = 0;
+	ck_assert_int_eq(ipc_put_many(c, "b", in, 2, &n, 0), 0);
+	ck_assert_int_eq(ipc_put_many(c, "b", in, 0, &n, 0), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(ipc_get_many(c, "b", out, 16, &n, 0), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(out[0].len + out[1].len, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_put_many_full)
+{
+	struct h_daemon d;
+	struct ipc_msg in[8], out[8];
+	char buf[8][32];
+	size_t n = 99, i;
+	int64_t t0;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "f", 5);
+	make_msgs(in, buf, 8, "x", 0);
+	/* As many as fit: a prefix of 5, then Full without waiting. */
+	ck_assert_int_eq(ipc_put_many(c, "f", in, 8, &n, 0), IPC_EFULL);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(queue_size(c, "f"), 5);
+	/* Still full: nothing more, after the timeout. */
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_put_many(c, "f", in + 5, 3, &n, 300), IPC_EFULL);
+	assert_elapsed(t0, 300);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(ipc_get_many(c, "f", out, 8, &n, 0), 0);
+	ck_assert_uint_eq(n, 5);
+	for (i = 0; i < 5; i++)
+		expect_msg(&out[i], buf[i]);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: put 6 messages "w0".."w5" with put_many into "f" (maxsize 2),
+ * waiting forever; exit 0 when all were put. */
+static int job_put_six(void *arg)
+{
+	const struct h_daemon *d = arg;
+	struct ipc_msg in[6];
+	char buf[6][32];
+	ipc_client *c;
+	size_t n = 0;
+	int rc;
+
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	make_msgs(in, buf, 6, "w", 0);
+	rc = ipc_put_many(c, "f", in, 6, &n, IPC_FOREVER);
+	ipc_close(c);
+	return rc == 0 && n == 6 ? 0 : 10;
+}
+
+START_TEST(test_put_many_blocks)
+{
+	struct h_daemon d;
+	struct ipc_msg out[4];
+	char want[32];
+	size_t n, got = 0, i;
+	ipc_client *c;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "f", 2);
+	pid = h_spawn(job_put_six, &d);
+	/* The producer fills the queue, then waits for room: parked. */
+	h_wait_parked(c, "f", 'p', 1);
+	while (got < 6) {
+		ck_assert_int_eq(ipc_get_many(c, "f", out, 4, &n, 5000), 0);
+		/* Two held, and each get admits the parked putter's next. */
+		ck_assert_uint_le(n, 3);
+		for (i = 0; i < n; i++) {
+			snprintf(want, sizeof(want), "w%zu", got + i);
+			expect_msg(&out[i], want);
+		}
+		got += n;
+	}
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: sleep 200 ms, then put "late" into "e". */
+static int job_put_late(void *arg)
+{
+	const struct h_daemon *d = arg;
+	ipc_client *c;
+	int rc;
+
+	usleep(200000);
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	rc = ipc_put(c, "e", "late", 4, 0);
+	ipc_close(c);
+	return rc;
+}
+
+START_TEST(test_get_many_waits)
+{
+	struct h_daemon d;
+	struct ipc_msg out[8];
+	size_t n = 99;
+	int64_t t0;
+	ipc_client *c;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "e", 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, 250), IPC_EEMPTY);
+	assert_elapsed(t0, 250);
+	ck_assert_uint_eq(n, 0);
+	/* A parked batch get is woken by the first message, and gets it. */
+	pid = h_spawn(job_put_late, &d);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
+	assert_elapsed(t0, 150);
+	ck_assert_uint_eq(n, 1);
+	expect_msg(&out[0], "late");
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_batch_errors)
+{
+	struct h_daemon d;
+	struct ipc_msg in[2], out[2];
+	char big_one = 'x';
+	size_t n = 99;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "q", 0);
+	in[0].data = "a";
+	in[0].len = 1;
+	in[1].data = &big_one;
+	in[1].len = ipc_msg_max(c) + 1;
+	ck_assert_int_eq(ipc_put_many(c, "nope", in, 1, &n, 0), IPC_ENOENT);
+	ck_assert_uint_eq(n, 0);
+	/* Too big: refused before anything is sent, nothing put. */
+	ck_assert_int_eq(ipc_put_many(c, "q", in, 2, &n, 0), IPC_ETOOBIG);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(queue_size(c, "q"), 0);
+	ck_assert_int_eq(ipc_put_many(c, "q", in, 1, &n, -2), IPC_EINVAL);
+	ck_assert_int_eq(ipc_put_many(c, "bad/name", in, 1, &n, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_get_many(c, "q", out, 0, &n, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_get_many(c, "q", out, IPC_BATCH_MAX + 1, &n, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_get_many(c, "nope", out, 2, &n, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_set_prefetch(c, "q", IPC_BATCH_MAX + 1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_set_window(c, 0), IPC_EINVAL);
+	/* The handle is still fine. */
+	ck_assert_int_eq(ipc_put_many(c, "q", in, 1, &n, 0), 0);
+	ck_assert_uint_eq(queue_size(c, "q"), 1);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: get_many on "del" forever; exit with its result. */
+static int job_get_many(void *arg)
+{
+	const struct h_daemon *d = arg;
+	struct ipc_msg out[4];
+	ipc_client *c;
+	size_t n;
+	int rc;
+
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	rc = ipc_get_many(c, "del", out, 4, &n, IPC_FOREVER);
+	ipc_close(c);
+	return rc;
+}
+
+/* Child: put_many 3 into "del" (maxsize 1) forever; exit with its result
+ * plus 50 times how many went in. */
+static int job_put_many3(void *arg)
+{
+	const struct h_daemon *d = arg;
+	struct ipc_msg in[3];
+	char buf[3][32];
+	ipc_client *c;
+	size_t n = 0;
+	int rc;
+
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	make_msgs(in, buf, 3, "p", 0);
+	rc = ipc_put_many(c, "del", in, 3, &n, IPC_FOREVER);
+	ipc_close(c);
+	return rc + 50 * (int)n;
+}
+
+START_TEST(test_batch_deleted)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "del", 0);
+	pid = h_spawn(job_get_many, &d);
+	h_wait_parked(c, "del", 'g', 1);
+	ck_assert_int_eq(ipc_queue_delete(c, "del"), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EDELETED);
+	/* A batch put whose rest waits: the prefix stays counted. */
+	create_queue(c, "del", 1);
+	pid = h_spawn(job_put_many3, &d);
+	h_wait_parked(c, "del", 'p', 1);
+	ck_assert_int_eq(ipc_queue_delete(c, "del"), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EDELETED + 50);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_get_many_cut)
+{
+	struct h_daemon d;
+	struct ipc_msg in[10], out[10];
+	size_t n, got = 0, i, max;
+	unsigned char *big;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	max = ipc_msg_max(c);
+	big = malloc(10 * max);
+	ck_assert_ptr_nonnull(big);
+	for (i = 0; i < 10; i++) {
+		memset(big + i * max, 'a' + (int)i, max);
+		in[i].data = big + i * max;
+		in[i].len = max;
+	}
+	create_queue(c, "big", 0);
+	/* 10 MiB do not fit one frame: the library sends several requests. */
+	ck_assert_int_eq(ipc_put_many(c, "big", in, 10, &n, 0), 0);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_int_eq(ipc_get_many(c, "big", out, 10, &n, 0), 0);
+	/* A reply is cut short of the frame limit, and keeps the order. */
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_lt(n, 10);
+	ck_assert_uint_le(n * (max + 5), PROTO_FRAME_MAX);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(((const unsigned char *)out[i].data)[max - 1], 'a' + (int)i);
+	got = n;
+	while (got < 10) {
+		ck_assert_int_eq(ipc_get_many(c, "big", out, 10, &n, 0), 0);
+		for (i = 0; i < n; i++)
+			ck_assert_int_eq(((const unsigned char *)out[i].data)[0],
+					 'a' + (int)(got + i));
+		got += n;
+	}
+	ck_assert_uint_eq(got, 10);
+	free(big);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_async_flush)
+{
+	struct h_daemon d;
+	struct ipc_info info;
+	char text[32];
+	ipc_client *c;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "a", 0);
+	for (i = 0; i < 500; i++) {
+		snprintf(text, sizeof(text), "a%d", i);
+		ck_assert_int_eq(ipc_put_async(c, "a", text, strlen(text), 0), 0);
+	}
+	/* A blocking call in between gets its own reply, matched by id. */
+	ck_assert_int_eq(ipc_stat(c, "a", &info), 0);
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ck_assert_uint_eq(queue_size(c, "a"), 500);
+	for (i = 0; i < 500; i++) {
+		snprintf(text, sizeof(text), "a%d", i);
+		get_expect(c, "a", text, 0);
+	}
+	/* Nothing in flight: flush is immediate and fine. */
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_async_first_error)
+{
+	struct h_daemon d;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "a", 0);
+	create_queue(c, "one", 1);
+	ck_assert_int_eq(ipc_put_async(c, "a", "1", 1, 0), 0);
+	ck_assert_int_eq(ipc_put_async(c, "missing", "2", 1, 0), 0);
+	ck_assert_int_eq(ipc_put_async(c, "a", "3", 1, 0), 0);
+	ck_assert_int_eq(ipc_put_async(c, "one", "4", 1, 0), 0);
+	ck_assert_int_eq(ipc_put_async(c, "one", "5", 1, 0), 0);   /* Full */
+	/* Argument errors come back at once and send nothing. */
+	ck_assert_int_eq(ipc_put_async(c, "a", NULL, 3, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_put_async(c, ".bad", "x", 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOENT);
+	ck_assert_msg(strstr(ipc_last_error(c), "async put 2") != NULL,
+		      "error text: %s", ipc_last_error(c));
+	/* The puts after the failed one were still carried out. */
+	ck_assert_uint_eq(queue_size(c, "a"), 2);
+	get_expect(c, "a", "1", 0);
+	get_expect(c, "a", "3", 0);
+	get_expect(c, "one", "4", 0);
+	/* Reported once: the next flush starts afresh. */
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ck_assert_int_eq(ipc_put_async(c, "one", "6", 1, 0), 0);
+	ck_assert_int_eq(ipc_put_async(c, "one", "7", 1, 100), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_EFULL);
+	ck_assert_msg(strstr(ipc_last_error(c), "async put 2") != NULL,
+		      "error text: %s", ipc_last_error(c));
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: sleep 300 ms, then take one message from "w". */
+static int job_take_late(void *arg)
+{
+	const struct h_daemon *d = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int rc;
+
+	usleep(300000);
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	rc = ipc_get(c, "w", &data, &len, 0);
+	if (rc == 0)
+		ipc_free(data);
+	ipc_close(c);
+	return rc;
+}
+
+START_TEST(test_async_window)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	int64_t t0;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	create_queue(o, "w", 1);
+	ck_assert_int_eq(ipc_set_window(c, 2), 0);
+	ck_assert_int_eq(ipc_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
+	h_wait_parked(o, "w", 'p', 1);
+	/* Window full: "1" answered, a slot frees at once. */
+	ck_assert_int_eq(ipc_put_async(c, "w", "3", 1, IPC_FOREVER), 0);
+	h_wait_parked(o, "w", 'p', 2);
+	/* Two parked in flight: this one waits until a consumer makes room. */
+	pid = h_spawn(job_take_late, &d);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_put_async(c, "w", "4", 1, IPC_FOREVER), 0);
+	assert_elapsed(t0, 250);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	get_expect(o, "w", "2", 0);
+	get_expect(o, "w", "3", 5000);
+	get_expect(o, "w", "4", 5000);
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_prefetch)
+{
+	struct h_daemon d;
+	struct ipc_msg in[10], out[10];
+	char buf[10][32];
+	ipc_client *c, *o;
+	size_t n;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	create_queue(c, "p", 0);
+	make_msgs(in, buf, 10, "p", 0);
+	ck_assert_int_eq(ipc_put_many(c, "p", in, 10, &n, 0), 0);
+	ck_assert_int_eq(ipc_set_prefetch(c, "p", 4), 0);
+	get_expect(c, "p", "p0", 0);
+	/* p1..p3 left the queue: this consumer owns them. */
+	ck_assert_uint_eq(ipc_prefetched(c, "p"), 3);
+	ck_assert_uint_eq(queue_size(o, "p"), 6);
+	get_expect(o, "p", "p4", 0);
+	/* Buffered ones come first, whatever the timeout. */
+	get_expect(c, "p", "p1", 0);
+	/* ipc_get_many hands out the buffered ones first too. */
+	ck_assert_int_eq(ipc_get_many(c, "p", out, 10, &n, 0), 0);
+	ck_assert_uint_eq(n, 2);
+	expect_msg(&out[0], "p2");
+	expect_msg(&out[1], "p3");
+	ck_assert_uint_eq(ipc_prefetched(c, "p"), 0);
+	get_expect(c, "p", "p5", 0);
+	ck_assert_uint_eq(ipc_prefetched(c, "p"), 3);
+	/* Off: the buffered ones are still served, then plain gets. */
+	ck_assert_int_eq(ipc_set_prefetch(c, "p", 0), 0);
+	get_expect(c, "p", "p6", 0);
+	ck_assert_uint_eq(ipc_prefetched(c, "p"), 2);
+	get_expect(c, "p", "p7", 0);
+	get_expect(c, "p", "p8", 0);
+	get_expect(c, "p", "p9", 0);
+	ck_assert_uint_eq(queue_size(o, "p"), 0);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_prefetch_wait_and_close)
+{
+	struct h_daemon d;
+	struct ipc_msg in[5];
+	char buf[5][32];
+	void *data;
+	size_t len, n;
+	int64_t t0;
+	ipc_client *c, *o;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	create_queue(c, "e", 0);
+	ck_assert_int_eq(ipc_set_prefetch(c, "e", 8), 0);
+	/* Nothing there: nowait is Empty, a timeout waits for the first. */
+	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 0), IPC_EEMPTY);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 200), IPC_EEMPTY);
+	assert_elapsed(t0, 200);
+	pid = h_spawn(job_put_late, &d);
+	get_expect(c, "e", "late", IPC_FOREVER);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	/* Closing with prefetched messages loses them: they were owned here. */
+	make_msgs(in, buf, 5, "c", 0);
+	ck_assert_int_eq(ipc_put_many(o, "e", in, 5, &n, 0), 0);
+	get_expect(c, "e", "c0", 0);
+	ck_assert_uint_eq(ipc_prefetched(c, "e"), 4);
+	ipc_close(c);
+	ck_assert_uint_eq(queue_size(o, "e"), 0);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+/* One client process of the exactly-once test. */
+struct mix {
+	const char *sock;
+	unsigned idx;       /* producer or consumer number, 0..3 */
+	unsigned per;       /* messages per producer */
+	char path[160];     /* consumer: the file it records what it got in */
+	int fd;
+};
+
+/* Producer idx: per messages "idx:seq", pipelined (even idx) or batched
+ * (odd idx). */
+static int mix_producer(void *arg)
+{
+	struct mix *m = arg;
+	struct ipc_msg batch[37];
+	char buf[37][32];
+	unsigned seq = 0, k, i;
+	ipc_client *c;
+	int rc = 0;
+
+	if (ipc_connect(m->sock, &c))
+		return 120;
+	ipc_set_window(c, 16);
+	while (seq < m->per && rc == 0) {
+		k = m->per - seq < 37 ? m->per - seq : 37;
+		for (i = 0; i < k; i++) {
+			snprintf(buf[i], sizeof(buf[i]), "%u:%u", m->idx, seq + i);
+			batch[i].data = buf[i];
+			batch[i].len = strlen(buf[i]);
+		}
+		if (m->idx % 2 == 0)
+			for (i = 0; i < k && rc == 0; i++)
+				rc = ipc_put_async(c, "mix", batch[i].data, batch[i].len,
+						   IPC_FOREVER);
+		else
+			rc = ipc_put_many(c, "mix", batch, k, NULL, IPC_FOREVER);
+		seq += k;
+	}
+	if (rc == 0)
+		rc = ipc_flush(c);
+	ipc_close(c);
+	return rc ? 10 : 0;
+}
+
+/* Record one received message "p:seq" as two u32 on fd; checks that
+ * this consumer sees each producer's messages in increasing order. */
+static int mix_record(struct mix *m, const void *data, size_t len, int *last)
+{
+	char text[32];
+	unsigned p, seq, rec[2];
+
+	if (len == 0 || len >= sizeof(text))
+		return 11;
+	memcpy(text, data, len);
+	text[len] = '\0';
+	if (sscanf(text, "%u:%u", &p, &seq) != 2 || p > 3)
+		return 12;
+	if ((int)seq <= last[p])
+		return 13;   /* out of order within one producer */
+	last[p] = (int)seq;
+	rec[0] = p;
+	rec[1] = seq;
+	return write(m->fd, rec, sizeof(rec)) == sizeof(rec) ? 0 : 14;
+}
+
+/* 1 once the parent said the producers are done (queue "done" exists). */
+static int mix_done(ipc_client *c)
+{
+	struct ipc_info info;
+
+	return ipc_stat(c, "done", &info) == 0;
+}
+
+/* Consumer idx: prefetching gets (even idx) or get_many (odd idx) until
+ * nothing is left once the producers are done. */
+static int mix_consumer(void *arg)
+{
+	struct mix *m = arg;
+	struct ipc_msg out[23];
+	int last[4] = { -1, -1, -1, -1 }, rc = 0, idle = 0, fin = 0;
+	ipc_client *c;
+	void *data;
+	size_t len, n, i;
+
+	m->fd = open(m->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (m->fd < 0 || ipc_connect(m->sock, &c))
+		return 120;
+	if (m->idx % 2 == 0)
+		ipc_set_prefetch(c, "mix", 16);
+	/* Empty although the producers had finished before the get: nothing
+	 * more can come. */
+	while (rc == 0 && !(idle && fin)) {
+		fin = idle && mix_done(c);
+		if (m->idx % 2 == 0) {
+			rc = ipc_get(c, "mix", &data, &len, 100);
+			if (rc == 0) {
+				rc = mix_record(m, data, len, last);
+				ipc_free(data);
+			}
+		} else {
+			rc = ipc_get_many(c, "mix", out, 23, &n, 100);
+			for (i = 0; rc == 0 && i < n; i++)
+				rc = mix_record(m, out[i].data, out[i].len, last);
+		}
+		idle = rc == IPC_EEMPTY ? idle + 1 : 0;
+		rc = rc == IPC_EEMPTY ? 0 : rc;
+	}
+	ipc_close(c);
+	close(m->fd);
+	return rc;
+}
+
+START_TEST(test_exactly_once_mixed)
+{
+	unsigned per = 3000 / h_scale();
+	struct h_daemon d;
+	struct mix prod[4], cons[4];
+	pid_t pp[4], pc[4];
+	int fd;
+	unsigned char *seen;
+	unsigned rec[2], i, total = 0;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "mix", 50);
+	for (i = 0; i < 4; i++) {
+		cons[i] = (struct mix){ .sock = d.sock, .idx = i, .per = per, .fd = -1 };
+		snprintf(cons[i].path, sizeof(cons[i].path), "%s/cons%u", d.dir, i);
+		pc[i] = h_spawn(mix_consumer, &cons[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		prod[i] = (struct mix){ .sock = d.sock, .idx = i, .per = per, .fd = -1 };
+		pp[i] = h_spawn(mix_producer, &prod[i]);
+	}
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(h_wait_child(pp[i], T_CHILD_MS * 3), 0);
+	create_queue(c, "done", 0);
+	seen = calloc(4 * per, 1);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(h_wait_child(pc[i], T_CHILD_MS * 3), 0);
+		fd = open(cons[i].path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		while (read(fd, rec, sizeof(rec)) == sizeof(rec)) {
+			ck_assert_uint_lt(rec[0], 4);
+			ck_assert_uint_lt(rec[1], per);
+			ck_assert_msg(!seen[rec[0] * per + rec[1]],
+				      "message %u:%u delivered twice", rec[0], rec[1]);
+			seen[rec[0] * per + rec[1]] = 1;
+			total++;
+		}
+		close(fd);
+		unlink(cons[i].path);
+	}
+	/* Every message exactly once, nothing left behind. */
+	ck_assert_uint_eq(total, 4 * per);
+	ck_assert_uint_eq(queue_size(c, "mix"), 0);
+	free(seen);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* A raw HELLO'd connection to d. */
+static int raw_hello(const struct h_daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
+			       .version = IPC_PROTO_VERSION };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct pbuf b;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	pbuf_init(&b);
+	ck_assert_int_eq(proto_enc_req(&b, &r), 0);
+	ck_assert_int_eq(send(fd, b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+	pbuf_free(&b);
+	return fd;
+}
+
+/* Read one reply frame from fd into b (payload at b->data + 4). */
+static void raw_read(int fd, struct pbuf *b)
+{
+	long flen = 0;
+	ssize_t r;
+
+	b->len = 0;
+	while ((flen = proto_frame_peek(b->data, b->len, PROTO_FRAME_MAX)) == 0) {
+		ck_assert_int_eq(pbuf_reserve(b, 65536), 0);
+		r = recv(fd, b->data + b->len, b->cap - b->len, 0);
+		ck_assert_msg(r > 0, "daemon closed or failed: %s", strerror(errno));
+		b->len += (size_t)r;
+	}
+	ck_assert_int_gt(flen, 0);
+	ck_assert_int_eq((long)b->len, flen);
+}
+
+/* Send req on fd and decode the reply to it (of op) into rep. */
+static void raw_call(int fd, struct proto_dec *dec, struct pbuf *b,
+		     const struct proto_req *req, struct proto_rep *rep)
+{
+	b->len = 0;
+	ck_assert_int_eq(proto_enc_req(b, req), 0);
+	ck_assert_int_eq(send(fd, b->data, b->len, MSG_NOSIGNAL), (ssize_t)b->len);
+	raw_read(fd, b);
+	ck_assert_int_eq(proto_dec_rep(dec, b->data + 4, b->len - 4, req->op, rep), 0);
+	ck_assert_uint_eq(rep->id, req->id);
+}
+
+START_TEST(test_raw_batch_ops)
+{
+	struct h_daemon d;
+	struct proto_iov iov[3] = { { (const unsigned char *)"r0", 2 },
+				    { (const unsigned char *)"r1", 2 },
+				    { (const unsigned char *)"r2", 2 } };
+	struct proto_req put = { .op = PROTO_OP_QPUTN, .id = 7, .iov = iov, .niov = 3 };
+	struct proto_req get = { .op = PROTO_OP_QGETN, .id = 8, .max = 2 };
+	struct proto_rep rep;
+	struct proto_dec dec;
+	struct pbuf b;
+	ipc_client *c;
+	int fd;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "raw", 2);
+	fd = raw_hello(&d);
+	pbuf_init(&b);
+	ck_assert_int_eq(proto_dec_init(&dec), 0);
+	raw_read(fd, &b);
+	strcpy(put.name, "raw");
+	strcpy(get.name, "raw");
+	/* The reply says how many of the batch were taken: a prefix. */
+	raw_call(fd, &dec, &b, &put, &rep);
+	ck_assert_int_eq(rep.status, 0);
+	ck_assert_uint_eq(rep.count, 2);
+	/* Full with nothing taken: Full. */
+	put.id = 9;
+	raw_call(fd, &dec, &b, &put, &rep);
+	ck_assert_int_eq(rep.status, IPC_EFULL);
+	raw_call(fd, &dec, &b, &get, &rep);
+	ck_assert_int_eq(rep.status, 0);
+	ck_assert_uint_eq(rep.niov, 2);
+	ck_assert_int_eq(memcmp(rep.iov[1].base, "r1", 2), 0);
+	/* Bad values are answered and the connection kept. */
+	get.id = 10;
+	get.max = IPC_BATCH_MAX + 1;
+	raw_call(fd, &dec, &b, &get, &rep);
+	ck_assert_int_eq(rep.status, IPC_EINVAL);
+	put.id = 11;
+	put.niov = 0;
+	ck_assert_int_eq(proto_enc_req(&b, &put), IPC_EINVAL);
+	get.id = 12;
+	get.max = 5;
+	get.timeout_ms = 0;
+	raw_call(fd, &dec, &b, &get, &rep);
+	ck_assert_int_eq(rep.status, IPC_EEMPTY);
+	proto_dec_fini(&dec);
+	pbuf_free(&b);
+	close(fd);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_pipe_batch)
+{
+	struct h_daemon d;
+	struct ipc_msg in[6], out[8];
+	char buf[6][32];
+	ipc_client *r, *w;
+	size_t n = 0, i;
+
+	h_start(&d);
+	r = h_connect(&d);
+	w = h_connect(&d);
+	ck_assert_int_eq(ipc_pipe_attach(r, "pp", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(w, "pp", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	make_msgs(in, buf, 6, "s", 0);
+	ck_assert_int_eq(ipc_pipe_send_many(w, "pp", 1, in, 6, &n, 0), 0);
+	ck_assert_uint_eq(n, 6);
+	/* The wrong direction is refused, nothing sent. */
+	ck_assert_int_eq(ipc_pipe_send_many(r, "pp", 0, in, 1, &n, 0), IPC_EDIRECTION);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(ipc_pipe_recv_many(r, "pp", 0, out, 4, &n, 0), 0);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < 4; i++)
+		expect_msg(&out[i], buf[i]);
+	ck_assert_int_eq(ipc_pipe_close(w, "pp", 1), 0);
+	ck_assert_int_eq(ipc_pipe_recv_many(r, "pp", 0, out, 8, &n, 0), 0);
+	ck_assert_uint_eq(n, 2);
+	expect_msg(&out[1], "s5");
+	ck_assert_int_eq(ipc_pipe_recv_many(r, "pp", 0, out, 8, &n, 0), IPC_EEOF);
+	ck_assert_int_eq(ipc_pipe_recv_many(r, "pp", 2, out, 8, &n, 0), IPC_EINVAL);
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
+/* Add a test case of one test with a time bound scaled for the wrapper. */
+static void add_case(Suite *s, const char *name, const TTest *t, int secs)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
+	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The batch and pipelining suite. */
+static Suite *batch_suite(void)
+{
+	Suite *s = suite_create("batch");
+
+	add_case(s, "put_get_many", test_put_get_many, 30);
+	add_case(s, "put_many_full", test_put_many_full, 30);
+	add_case(s, "put_many_blocks", test_put_many_blocks, 30);
+	add_case(s, "get_many_waits", test_get_many_waits, 30);
+	add_case(s, "batch_errors", test_batch_errors, 30);
+	add_case(s, "batch_deleted", test_batch_deleted, 30);
+	add_case(s, "get_many_cut", test_get_many_cut, 60);
+	add_case(s, "async_flush", test_async_flush, 30);
+	add_case(s, "async_first_error", test_async_first_error, 30);
+	add_case(s, "async_window", test_async_window, 30);
+	add_case(s, "prefetch", test_prefetch, 30);
+	add_case(s, "prefetch_wait_and_close", test_prefetch_wait_and_close, 30);
+	add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);
+	add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
+	add_case(s, "pipe_batch", test_pipe_batch, 30);
+	return s;
+}
+
+/* Run the suite, one forked process per test. */
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	h_init();
+	sr = srunner_create(batch_suite());
+	/* A daemon that closed on us must fail a write, not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

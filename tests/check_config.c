@@ -1,0 +1,354 @@
+/*
+ * check_config.c: the ipcd.conf parser, key = value settings and the
+ * file-like access checks (daemon/config.c, daemon/access.c), without a
+ * daemon or a socket.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../daemon/config.h"
+#include "access.h"
+#include "ipc_defs.h"
+#include "log.h"
+
+/* Parse text into a fresh default config; returns config_parse's result. */
+static int parse(struct config *c, const char *text, char *err, size_t len)
+{
+	config_defaults(c);
+	err[0] = '\0';
+	return config_parse(c, text, strlen(text), err, len);
+}
+
+/* Assert text fails to parse with an error containing want. */
+static void parse_fails(const char *text, const char *want)
+{
+	struct config c;
+	char err[512];
+
+	ck_assert_int_eq(parse(&c, text, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' lacks '%s' for:\n%s",
+		      err, want, text);
+}
+
+START_TEST(test_defaults)
+{
+	struct config c;
+	char v[128];
+
+	config_defaults(&c);
+	ck_assert_str_eq(c.socket_path, "");
+	ck_assert_uint_eq(c.socket_mode, 0600);
+	ck_assert_str_eq(c.socket_group, "");
+	ck_assert_int_eq(c.log_level, LOG_INFO);
+	ck_assert_uint_eq(c.max_message, IPC_MSG_MAX);
+	ck_assert_uint_eq(c.max_bytes, (size_t)1 << 30);
+	ck_assert_uint_eq(c.max_queues, 65536);
+	ck_assert_uint_eq(c.max_connections, 1024);
+	ck_assert_uint_eq(c.max_output, (size_t)8 << 20);
+	ck_assert_uint_eq(c.default_mode, 0660);
+	ck_assert_int_eq(config_format(&c, "default-mode", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "0660");
+	ck_assert_int_eq(config_format(&c, "log-level", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "info");
+	ck_assert_int_eq(config_format(&c, "nope", v, sizeof(v)), -1);
+	/* An empty text and comments only change nothing. */
+	ck_assert_int_eq(parse(&c, "", v, sizeof(v)), 0);
+	ck_assert_int_eq(parse(&c, "\n# comment\n   \n\t# x = y\n", v, sizeof(v)), 0);
+	ck_assert_uint_eq(c.max_queues, 65536);
+}
+END_TEST
+
+START_TEST(test_every_key)
+{
+	static const char text[] =
+		"# a full file\n"
+		"socket = /run/x/ipcd.sock\n"
+		"  socket-mode=0660  \n"
+		"socket-group = ipcd\n"
+		"log-level = debug\r\n"
+		"max-message-size = 64K\n"
+		"max-bytes = 2G\n"
+		"max-queues = 10\n"
+		"max-connections = 3\n"
+		"max-output = 1M\n"
+		"default-mode = 640\n";
+	struct config c;
+	char err[256];
+
+	ck_assert_int_eq(parse(&c, text, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.socket_path, "/run/x/ipcd.sock");
+	ck_assert_uint_eq(c.socket_mode, 0660);
+	ck_assert_str_eq(c.socket_group, "ipcd");
+	ck_assert_int_eq(c.log_level, LOG_DEBUG);
+	ck_assert_uint_eq(c.max_message, 65536);
+	ck_assert_uint_eq(c.max_bytes, (size_t)2 << 30);
+	ck_assert_uint_eq(c.max_queues, 10);
+	ck_assert_uint_eq(c.max_connections, 3);
+	ck_assert_uint_eq(c.max_output, 1 << 20);
+	ck_assert_uint_eq(c.default_mode, 0640);
+	/* The last of a repeated key wins; no newline at the end is fine. */
+	ck_assert_int_eq(parse(&c, "max-queues = 5\nmax-queues = 7", err,
+			       sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_queues, 7);
+	/* '=' inside the value is part of it. */
+	ck_assert_int_eq(parse(&c, "socket = /tmp/a=b", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.socket_path, "/tmp/a=b");
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	parse_fails("max-queues = 5\nfrobnicate = 1\n", "line 2: unknown key 'frobnicate'");
+	parse_fails("\n\njust words\n", "line 3: expected 'key = value'");
+	parse_fails("= 5\n", "line 1: missing key");
+	parse_fails("max-bytes =\n", "line 1: missing value");
+	parse_fails("max-bytes = lots\n", "max-bytes: 'lots' is not a size");
+	parse_fails("max-bytes = 5T\n", "not a size");
+	parse_fails("max-bytes = -1\n", "not a size");
+	parse_fails("max-bytes = 0\n", "out of range");
+	parse_fails("max-bytes = 99999999999999999999999\n", "not a size");
+	parse_fails("max-queues = 1K\n", "max-queues: '1K' is not a number");
+	parse_fails("max-connections = 0\n", "out of range");
+	parse_fails("max-message-size = 1048577\n", "out of range");
+	parse_fails("max-output = 100\n", "out of range");
+	parse_fails("socket-mode = 0800\n", "not an octal mode");
+	parse_fails("socket-mode = 01777\n", "not an octal mode");
+	parse_fails("default-mode = rw\n", "not an octal mode");
+	parse_fails("log-level = loud\n", "not one of error, warning, info, debug");
+	parse_fails("socket = relative/path\n", "not an absolute path");
+	{
+		char longline[CONFIG_LINE_MAX + 40];
+
+		memset(longline, 'a', sizeof(longline) - 1);
+		longline[sizeof(longline) - 1] = '\0';
+		memcpy(longline, "socket = /", 10);
+		parse_fails(longline, "line 1: line longer than");
+	}
+	{
+		char path[CONFIG_PATH_MAX + 16] = "socket = /";
+
+		memset(path + 10, 'p', CONFIG_PATH_MAX);
+		path[10 + CONFIG_PATH_MAX] = '\0';
+		parse_fails(path, "longer than");
+	}
+}
+END_TEST
+
+START_TEST(test_nul_byte)
+{
+	static const char text[] = "max-queues = 5\0junk\n";
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_parse(&c, text, sizeof(text) - 1, err,
+				      sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "line 1: NUL byte"));
+}
+END_TEST
+
+START_TEST(test_set_and_build)
+{
+	struct config_override ov[] = {
+		{ "max-queues", "9" }, { "log-level", "warning" },
+	};
+	struct config c;
+	char err[256], path[] = "/tmp/check_config.XXXXXX";
+	FILE *f;
+	int fd;
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "max-bytes", "3M", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_bytes, 3u << 20);
+	ck_assert_int_eq(config_set(&c, "nope", "1", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "unknown key 'nope'");
+	ck_assert_int_eq(config_known("max-output"), 1);
+	ck_assert_int_eq(config_known("max_output"), 0);
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs("max-queues = 4\nmax-connections = 2\n", f);
+	fclose(f);
+	/* Flags win over the file; the file over the defaults. */
+	ck_assert_int_eq(config_build(&c, path, 0, ov, 2, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_queues, 9);
+	ck_assert_uint_eq(c.max_connections, 2);
+	ck_assert_int_eq(c.log_level, LOG_WARN);
+	ck_assert_uint_eq(c.max_output, (size_t)8 << 20);
+	/* A bad flag says so. */
+	ov[0].value = "many";
+	ck_assert_int_eq(config_build(&c, path, 0, ov, 1, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "command line: max-queues"));
+	/* A bad file names itself and the line. */
+	f = fopen(path, "w");
+	fputs("max-queues = 4\nmax-queues 5\n", f);
+	fclose(f);
+	ck_assert_int_eq(config_build(&c, path, 1, NULL, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_ptr_nonnull(strstr(err, "line 2"));
+	unlink(path);
+	/* A missing file: fine when optional, an error when asked for. */
+	ck_assert_int_eq(config_load(&c, path, 1, err, sizeof(err)), 1);
+	ck_assert_int_eq(config_build(&c, path, 1, NULL, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(config_build(&c, path, 0, NULL, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "No such file"));
+}
+END_TEST
+
+/* Collects config_each calls. */
+struct diff {
+	char keys[512];
+	int n, reloadable;
+};
+
+/* config_each callback: note the key and whether it reloads. */
+static void diff_one(const char *key, int reloadable, const char *va,
+		     const char *vb, void *arg)
+{
+	struct diff *d = arg;
+
+	(void)va;
+	(void)vb;
+	strcat(d->keys, key);
+	strcat(d->keys, " ");
+	d->n++;
+	d->reloadable += reloadable;
+}
+
+START_TEST(test_diff)
+{
+	struct config a, b;
+	struct diff d = { "", 0, 0 };
+
+	config_defaults(&a);
+	b = a;
+	config_each(&a, &b, diff_one, &d);
+	ck_assert_int_eq(d.n, 0);
+	b.max_bytes = 5;
+	b.log_level = LOG_DEBUG;
+	b.socket_mode = 0666;
+	config_each(&a, &b, diff_one, &d);
+	ck_assert_str_eq(d.keys, "socket-mode log-level max-bytes ");
+	ck_assert_int_eq(d.reloadable, 2);
+	memset(&d, 0, sizeof(d));
+	config_each(&a, NULL, diff_one, &d);
+	ck_assert_int_eq(d.n, 10);
+}
+END_TEST
+
+START_TEST(test_access_owner)
+{
+	struct access_cred alice = { 1000, 1000, NULL, 0 };
+	struct access_cred root = { 0, 0, NULL, 0 };
+	struct access_owner o;
+
+	access_owner_init(&o, &alice, 0640 | 01000);
+	ck_assert_uint_eq(o.uid, 1000);
+	ck_assert_uint_eq(o.gid, 1000);
+	ck_assert_uint_eq(o.mode, 0640);
+	ck_assert_int_eq(access_check(&o, &alice, ACCESS_READ), 0);
+	ck_assert_int_eq(access_check(&o, &alice, ACCESS_WRITE), 0);
+	ck_assert_int_eq(access_check(&o, &alice, ACCESS_READ | ACCESS_WRITE), 0);
+	/* The owner gets the owner bits only, even when others get more. */
+	o.mode = 0066;
+	ck_assert_int_eq(access_check(&o, &alice, ACCESS_READ), IPC_EPERM);
+	ck_assert_int_eq(access_check_any(&o, &alice), IPC_EPERM);
+	ck_assert_int_eq(access_check_owner(&o, &alice), 0);
+	/* Root passes everything, even mode 0. */
+	o.mode = 0;
+	ck_assert_int_eq(access_check(&o, &root, ACCESS_READ | ACCESS_WRITE), 0);
+	ck_assert_int_eq(access_check_any(&o, &root), 0);
+	ck_assert_int_eq(access_check_owner(&o, &root), 0);
+}
+END_TEST
+
+START_TEST(test_access_group_other)
+{
+	gid_t bob_groups[] = { 50, 1000, 70 };
+	struct access_cred alice = { 1000, 1000, NULL, 0 };
+	struct access_cred bob = { 1001, 1001, bob_groups, 3 };   /* in 1000 */
+	struct access_cred carol = { 1002, 1002, NULL, 0 };       /* other */
+	struct access_cred dave = { 1003, 1000, NULL, 0 };        /* primary 1000 */
+	struct access_owner o;
+
+	access_owner_init(&o, &alice, 0640);
+	ck_assert_int_eq(access_check(&o, &bob, ACCESS_READ), 0);
+	ck_assert_int_eq(access_check(&o, &bob, ACCESS_WRITE), IPC_EPERM);
+	ck_assert_int_eq(access_check(&o, &dave, ACCESS_READ), 0);
+	ck_assert_int_eq(access_check(&o, &dave, ACCESS_WRITE), IPC_EPERM);
+	ck_assert_int_eq(access_check(&o, &carol, ACCESS_READ), IPC_EPERM);
+	ck_assert_int_eq(access_check_any(&o, &carol), IPC_EPERM);
+	ck_assert_int_eq(access_check_any(&o, &bob), 0);
+	ck_assert_int_eq(access_check_owner(&o, &bob), IPC_EPERM);
+	/* Write-only for others: put but not get. */
+	o.mode = 0602;
+	ck_assert_int_eq(access_check(&o, &carol, ACCESS_WRITE), 0);
+	ck_assert_int_eq(access_check(&o, &carol, ACCESS_READ), IPC_EPERM);
+	ck_assert_int_eq(access_check(&o, &carol, ACCESS_READ | ACCESS_WRITE),
+			 IPC_EPERM);
+	/* A group member gets the group bits even when others get more. */
+	o.mode = 0606;
+	ck_assert_int_eq(access_check_any(&o, &bob), IPC_EPERM);
+	ck_assert_int_eq(access_check(&o, &carol, ACCESS_READ), 0);
+	/* Execute bits mean nothing. */
+	o.mode = 0111;
+	ck_assert_int_eq(access_check_any(&o, &carol), IPC_EPERM);
+}
+END_TEST
+
+START_TEST(test_parse_mode)
+{
+	unsigned m = 12345;
+
+	ck_assert_int_eq(access_parse_mode("0640", &m), 0);
+	ck_assert_uint_eq(m, 0640);
+	ck_assert_int_eq(access_parse_mode("777", &m), 0);
+	ck_assert_uint_eq(m, 0777);
+	ck_assert_int_eq(access_parse_mode("0", &m), 0);
+	ck_assert_uint_eq(m, 0);
+	ck_assert_int_eq(access_parse_mode("1000", &m), -1);
+	ck_assert_int_eq(access_parse_mode("08", &m), -1);
+	ck_assert_int_eq(access_parse_mode("-1", &m), -1);
+	ck_assert_int_eq(access_parse_mode(" 644", &m), -1);
+	ck_assert_int_eq(access_parse_mode("644x", &m), -1);
+	ck_assert_int_eq(access_parse_mode("", &m), -1);
+	ck_assert_uint_eq(m, 0);
+}
+END_TEST
+
+/* The whole suite. */
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_every_key);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_set_and_build);
+	tcase_add_test(tc, test_diff);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("access");
+	tcase_add_test(tc, test_access_owner);
+	tcase_add_test(tc, test_access_group_other);
+	tcase_add_test(tc, test_parse_mode);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

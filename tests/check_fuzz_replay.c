@@ -1,0 +1,115 @@
+/*
+ * check_fuzz_replay.c: every file of tests/fuzz/corpus/ (the seeds and
+ * each input a fuzzer ever crashed on) run through the same entry points
+ * as the libFuzzer targets: corpus/proto/ through fuzz_proto_one(),
+ * corpus/daemon/ through fuzz_daemon_one() (an in-process ipcd). One
+ * Check test per file, so a regression names its input. The daemon is
+ * linked in whole; its main() is set aside with ld's --wrap=main, so the
+ * program starts here, in __wrap_main().
+ */
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+#define REPLAY_MAX 4096
+
+/* One corpus file and the target it feeds. */
+struct replay {
+	char path[1024];
+	int daemon;
+};
+
+static struct replay replays[REPLAY_MAX];
+static int nreplays;
+
+/* Read a whole file into *buf (malloc'd): its size. Asserts on failure. */
+static size_t replay_read(const char *path, unsigned char **buf)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096, n = 0, r;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	*buf = malloc(cap);
+	while ((r = fread(*buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap)
+			*buf = realloc(*buf, cap *= 2);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Replay corpus file number _i through its target. */
+START_TEST(test_replay)
+{
+	const struct replay *r = &replays[_i];
+	unsigned char *buf = NULL;
+	size_t n = replay_read(r->path, &buf);
+
+	if (r->daemon)
+		ck_assert_int_eq(fuzz_daemon_one(buf, n), 0);
+	else
+		ck_assert_int_eq(fuzz_proto_one(buf, n), 0);
+	free(buf);
+}
+END_TEST
+
+/* Add every regular file of dir/sub, sorted, to the replay list. */
+static void replay_scan(const char *dir, const char *sub, int daemon)
+{
+	struct dirent **ents;
+	int i, n;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	n = scandir(path, &ents, NULL, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "check_fuzz_replay: cannot read %s\n", path);
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		if (ents[i]->d_name[0] != '.' && nreplays < REPLAY_MAX) {
+			snprintf(replays[nreplays].path, sizeof(replays[0].path),
+				 "%s/%s", path, ents[i]->d_name);
+			replays[nreplays++].daemon = daemon;
+		}
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+int __wrap_main(int argc, char **argv);
+
+/* Run every corpus file; FUZZ_CORPUS (or argv[1]) is the corpus dir. */
+int __wrap_main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : getenv("FUZZ_CORPUS");
+	Suite *s = suite_create("fuzz_replay");
+	TCase *tc = tcase_create("corpus");
+	SRunner *sr;
+	int nproto, failed;
+
+	if (!dir || !*dir) {
+		fprintf(stderr, "check_fuzz_replay: set FUZZ_CORPUS (make check does)\n");
+		return 1;
+	}
+	replay_scan(dir, "proto", 0);
+	nproto = nreplays;
+	replay_scan(dir, "daemon", 1);
+	printf("check_fuzz_replay: %d proto and %d daemon inputs from %s\n",
+	       nproto, nreplays - nproto, dir);
+	signal(SIGPIPE, SIG_IGN);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_replay, 0, nreplays);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

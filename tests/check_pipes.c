@@ -1,0 +1,1216 @@
+/*
+ * check_pipes.c: named pipes end to end: the real ipcd, freshly built,
+ * driven through libipcclient from this process and from forked children,
+ * and through ipcctl and pipe_demo. Every test starts its own daemon in a
+ * private directory and stops it with SIGTERM, asserting a clean exit
+ * (under IPCD_WRAPPER=valgrind that also means no leaks).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "ipcclient.h"
+
+/* How long a child may take to finish its part (ms). */
+#define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
+
+/* Map a library result to a child exit status: 0..99 as is, fatal 100+. */
+static int job_status(int rc)
+{
+	return rc >= 0 ? rc : 100 - rc;
+}
+
+/* Attach c to end of pipe name with flags and opts, asserting success. */
+static void attach(ipc_client *c, const char *name, int end, int flags,
+		   struct ipc_pipe_opts *opts)
+{
+	int rc = ipc_pipe_attach(c, name, end, flags, opts);
+
+	ck_assert_msg(rc == 0, "attach %s end %d: %d (%s)", name, end, rc,
+		      ipc_last_error(c));
+}
+
+/* A new connection attached to end of pipe name (created if missing). */
+static ipc_client *attach_new(const struct h_daemon *d, const char *name,
+			      int end, int flags)
+{
+	ipc_client *c = h_connect(d);
+
+	attach(c, name, end, flags | IPC_PIPE_CREATE, NULL);
+	return c;
+}
+
+/* Send a text message from end, asserting result rc. */
+static void send_rc(ipc_client *c, const char *name, int end, const char *s,
+		    int timeout, int rc)
+{
+	int got = ipc_pipe_send(c, name, end, s, strlen(s), timeout);
+
+	ck_assert_msg(got == rc, "send '%s' on %s end %d: %d (%s), want %d",
+		      s, name, end, got, ipc_last_error(c), rc);
+}
+
+/* Receive at end and assert the message is the text want. */
+static void recv_expect(ipc_client *c, const char *name, int end,
+			const char *want, int timeout)
+{
+	void *data = NULL;
+	size_t len = 0;
+	int rc = ipc_pipe_recv(c, name, end, &data, &len, timeout);
+
+	ck_assert_msg(rc == 0, "recv on %s end %d: %d (%s), want '%s'", name,
+		      end, rc, ipc_last_error(c), want);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_mem_eq(data, want, len);
+	ipc_free(data);
+}
+
+/* Receive at end and assert the result rc (not 0). */
+static void recv_rc(ipc_client *c, const char *name, int end, int timeout,
+		    int rc)
+{
+	void *data = NULL;
+	size_t len = 0;
+	int got = ipc_pipe_recv(c, name, end, &data, &len, timeout);
+
+	if (got == 0)
+		ipc_free(data);
+	ck_assert_msg(got == rc, "recv on %s end %d: %d (%s), want %d", name,
+		      end, got, ipc_last_error(c), rc);
+}
+
+/* stat name, asserting success. */
+static struct ipc_info stat_pipe(ipc_client *c, const char *name)
+{
+	struct ipc_info info;
+	int rc = ipc_stat(c, name, &info);
+
+	ck_assert_msg(rc == 0, "stat %s: %d", name, rc);
+	return info;
+}
+
+/* Poll stat until pipe name's ends bits equal want; asserts a bound. */
+static void wait_ends(ipc_client *c, const char *name, unsigned want)
+{
+	int64_t deadline = h_now_ms() + (h_wrapped() ? 60000 : 10000);
+	struct ipc_info info;
+
+	for (;;) {
+		ck_assert_int_eq(ipc_stat(c, name, &info), 0);
+		if (info.ends == want)
+			return;
+		ck_assert_msg(h_now_ms() < deadline, "%s: ends 0x%x, want 0x%x",
+			      name, info.ends, want);
+		usleep(2000);
+	}
+}
+
+/* Poll until name exists, then until `want` requests of kind field ('g'
+ * receives, 'p' sends) are parked on it; asserts a bound. */
+static void wait_parked(ipc_client *c, const char *name, char field,
+			unsigned want)
+{
+	int64_t deadline = h_now_ms() + (h_wrapped() ? 60000 : 10000);
+	struct ipc_info info;
+
+	while (ipc_stat(c, name, &info) != 0) {
+		ck_assert_msg(h_now_ms() < deadline, "%s never created", name);
+		usleep(2000);
+	}
+	h_wait_parked(c, name, field, want);
+}
+
+/* Poll until name is gone from the namespace; asserts a bound. */
+static void wait_gone(ipc_client *c, const char *name)
+{
+	int64_t deadline = h_now_ms() + (h_wrapped() ? 60000 : 10000);
+	struct ipc_info info;
+
+	while (ipc_stat(c, name, &info) != IPC_ENOENT) {
+		ck_assert_msg(h_now_ms() < deadline, "%s still exists", name);
+		usleep(2000);
+	}
+}
+
+/* What a forked pipe child does. */
+struct pjob {
+	const char *sock;
+	const char *name;
+	int end;
+	int flags;           /* attach flags (CREATE is added) */
+	const char *data;    /* send: the text */
+	int count;           /* how many messages */
+	int timeout;
+	int fd;              /* report pipe, or -1 */
+};
+
+/* Child: attach, send j->data j->count times, then just exit (the
+ * connection closing closes the end). */
+static int pjob_send(void *arg)
+{
+	struct pjob *j = arg;
+	ipc_client *c;
+	int rc, i;
+
+	if (ipc_connect(j->sock, &c))
+		return 120;
+	rc = ipc_pipe_attach(c, j->name, j->end, j->flags | IPC_PIPE_CREATE, NULL);
+	for (i = 0; rc == 0 && i < j->count; i++)
+		rc = ipc_pipe_send(c, j->name, j->end, j->data, strlen(j->data),
+				   j->timeout);
+	ipc_close(c);
+	return job_status(rc);
+}
+
+/* Child: attach and receive once; report "[u32 len][bytes]" on j->fd. */
+static int pjob_recv(void *arg)
+{
+	struct pjob *j = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	uint32_t l32;
+	int rc;
+
+	if (ipc_connect(j->sock, &c))
+		return 120;
+	rc = ipc_pipe_attach(c, j->name, j->end, j->flags | IPC_PIPE_CREATE, NULL);
+	if (rc == 0)
+		rc = ipc_pipe_recv(c, j->name, j->end, &data, &len, j->timeout);
+	if (rc == 0) {
+		l32 = (uint32_t)len;
+		if (j->fd >= 0 && (write(j->fd, &l32, 4) != 4 ||
+				   write(j->fd, data, len) != (ssize_t)len))
+			rc = 119;
+		ipc_free(data);
+	}
+	ipc_close(c);
+	return job_status(rc);
+}
+
+/* 1: rendezvous by name, Busy on a third attach, the namespace rules. */
+START_TEST(test_attach_rules)
+{
+	struct h_daemon d;
+	struct ipc_pipe_opts o = { 0 };
+	struct ipc_info info;
+	ipc_client *a, *b, *x;
+	void *data;
+	size_t len;
+
+	h_start(&d);
+	a = h_connect(&d);
+	b = h_connect(&d);
+	x = h_connect(&d);
+	/* Not there, no CREATE. */
+	ck_assert_int_eq(ipc_pipe_attach(a, "p", 0, 0, NULL), IPC_ENOENT);
+	/* The first attach creates it (duplex by default) and says so. */
+	o.maxmsgs = 0;
+	o.maxbytes = 0;
+	attach(a, "p", 0, IPC_PIPE_CREATE, &o);
+	ck_assert_int_eq(o.duplex, 1);
+	ck_assert_int_eq(o.maxmsgs, IPC_PIPE_DEFAULT_MSGS);
+	ck_assert_int_eq(o.maxbytes, IPC_PIPE_DEFAULT_BYTES);
+	info = stat_pipe(a, "p");
+	ck_assert_int_eq(info.kind, IPC_KIND_PIPE);
+	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0));
+	ck_assert_int_eq(info.duplex, 1);
+	ck_assert_int_eq(info.maxsize, IPC_PIPE_DEFAULT_MSGS);
+	ck_assert_uint_eq(info.maxbytes, IPC_PIPE_DEFAULT_BYTES);
+	/* The other end, by another process: no CREATE needed now. */
+	attach(b, "p", 1, 0, NULL);
+	ck_assert_uint_eq(stat_pipe(x, "p").ends,
+			  IPC_END_ATTACHED(0) | IPC_END_ATTACHED(1));
+	/* A third attach: Busy, for either end, and for the holder too. */
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, IPC_PIPE_CREATE, NULL), IPC_EBUSY);
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 1, IPC_PIPE_CREATE, NULL), IPC_EBUSY);
+	ck_assert_int_eq(ipc_pipe_attach(a, "p", 0, 0, NULL), IPC_EBUSY);
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(a), "attached"));
+	/* Explicit expectations must match the pipe. */
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, IPC_PIPE_ONEWAY, NULL),
+			 IPC_EMISMATCH);
+	o = (struct ipc_pipe_opts){ .maxmsgs = 7 };
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, 0, &o), IPC_EMISMATCH);
+	o = (struct ipc_pipe_opts){ .maxbytes = 7 };
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, 0, &o), IPC_EMISMATCH);
+	/* Bad arguments, refused before any round trip or by the daemon. */
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 2, 0, NULL), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", -1, 0, NULL), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_attach(x, "q", 0, IPC_PIPE_CREATE |
+					 IPC_PIPE_DUPLEX | IPC_PIPE_ONEWAY, NULL),
+			 IPC_EINVAL);
+	o = (struct ipc_pipe_opts){ .maxmsgs = IPC_PIPE_MSGS_MAX + 1 };
+	ck_assert_int_eq(ipc_pipe_attach(x, "q", 0, IPC_PIPE_CREATE, &o), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_attach(x, "a b", 0, IPC_PIPE_CREATE, NULL), IPC_ENAME);
+	ck_assert_int_eq(ipc_stat(x, "q", &info), IPC_ENOENT);
+	/* One namespace: a queue call on a pipe and back is the wrong kind. */
+	ck_assert_int_eq(ipc_put(x, "p", "x", 1, 0), IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_get(x, "p", &data, &len, 0), IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_queue_open(x, "p", 0, IPC_OPEN_CREATE, NULL),
+			 IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_queue_delete(x, "p"), IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_queue_open(x, "jobs", 0, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(x, "jobs", 0, IPC_PIPE_CREATE, NULL),
+			 IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_pipe_close(x, "jobs", 0), IPC_EWRONGTYPE);
+	/* Explicit bounds are kept and reported. */
+	o = (struct ipc_pipe_opts){ .maxmsgs = 3, .maxbytes = 100 };
+	attach(x, "small", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
+	ck_assert_int_eq(o.maxmsgs, 3);
+	ck_assert_int_eq(o.maxbytes, 100);
+	ck_assert_int_eq(o.duplex, 0);
+	o = (struct ipc_pipe_opts){ 0 };
+	attach(a, "small", 0, IPC_PIPE_ONEWAY, &o);
+	ck_assert_int_eq(o.maxmsgs, 3);
+	ck_assert_int_eq(o.duplex, 0);
+	ipc_close(a);
+	ipc_close(b);
+	ipc_close(x);
+	h_stop(&d);
+}
+END_TEST
+
+/* 2: whole messages both ways, 0 bytes to the limit, timeouts -1/0/>0. */
+START_TEST(test_send_recv)
+{
+	static const char bin[] = { 'a', 0, '\n', (char)0xff, 0 };
+	struct ipc_pipe_opts o = { .maxbytes = 4 << 20 };
+	struct h_daemon d;
+	ipc_client *a, *b;
+	unsigned char *big;
+	size_t max, i, len;
+	void *data;
+	int64_t t0, ms;
+
+	h_start(&d);
+	a = h_connect(&d);
+	attach(a, "p", 0, IPC_PIPE_CREATE, &o);
+	b = attach_new(&d, "p", 1, 0);
+	max = ipc_msg_max(a);
+	big = malloc(max);
+	for (i = 0; i < max; i++)
+		big[i] = (unsigned char)(i * 13 + (i >> 9));
+	send_rc(a, "p", 0, "hello", 0, 0);
+	send_rc(a, "p", 0, "", 0, 0);
+	ck_assert_int_eq(ipc_pipe_send(a, "p", 0, bin, sizeof(bin), 0), 0);
+	ck_assert_int_eq(ipc_pipe_send(a, "p", 0, big, max, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_pipe_send(a, "p", 0, big, max + 1, 0), IPC_ETOOBIG);
+	recv_expect(b, "p", 1, "hello", 0);
+	recv_expect(b, "p", 1, "", 0);
+	ck_assert_int_eq(ipc_pipe_recv(b, "p", 1, &data, &len, 0), 0);
+	ck_assert_uint_eq(len, sizeof(bin));
+	ck_assert_mem_eq(data, bin, sizeof(bin));
+	ipc_free(data);
+	ck_assert_int_eq(ipc_pipe_recv(b, "p", 1, &data, &len, IPC_FOREVER), 0);
+	ck_assert_uint_eq(len, max);
+	ck_assert_mem_eq(data, big, max);
+	ipc_free(data);
+	/* The other way. */
+	send_rc(b, "p", 1, "back", 0, 0);
+	recv_expect(a, "p", 0, "back", IPC_FOREVER);
+	/* Nothing there: 0 never waits, > 0 waits that long. */
+	t0 = h_now_ms();
+	recv_rc(a, "p", 0, 0, IPC_EEMPTY);
+	ms = h_now_ms() - t0;
+	ck_assert_msg(ms < 1000, "recv nowait took %lld ms", (long long)ms);
+	t0 = h_now_ms();
+	recv_rc(b, "p", 1, 300, IPC_EEMPTY);
+	ms = h_now_ms() - t0;
+	ck_assert_msg(ms >= 300 && ms < (h_wrapped() ? 30000 : 5000),
+		      "recv 300 ms returned after %lld ms", (long long)ms);
+	ck_assert_int_eq(ipc_pipe_recv(b, "p", 1, &data, &len, -2), IPC_EINVAL);
+	ck_assert_uint_eq(stat_pipe(a, "p").puts, 5);
+	ck_assert_uint_eq(stat_pipe(a, "p").gets, 5);
+	free(big);
+	ipc_close(a);
+	ipc_close(b);
+	h_stop(&d);
+}
+END_TEST
+
+/* 3: only the attaching connection may use its end; closed ends stay so. */
+START_TEST(test_ownership)
+{
+	struct h_daemon d;
+	ipc_client *a, *b, *x;
+
+	h_start(&d);
+	a = attach_new(&d, "p", 0, 0);
+	b = h_connect(&d);
+	x = h_connect(&d);
+	/* End 1 is free: nobody may use it before attaching. */
+	send_rc(x, "p", 1, "x", 0, IPC_ENOTATTACHED);
+	recv_rc(x, "p", 1, 0, IPC_ENOTATTACHED);
+	ck_assert_int_eq(ipc_pipe_close(x, "p", 1), IPC_ENOTATTACHED);
+	/* End 0 is a's. */
+	send_rc(x, "p", 0, "x", 0, IPC_ENOTATTACHED);
+	recv_rc(x, "p", 0, 0, IPC_ENOTATTACHED);
+	ck_assert_int_eq(ipc_pipe_close(x, "p", 0), IPC_ENOTATTACHED);
+	send_rc(a, "p", 1, "x", 0, IPC_ENOTATTACHED);
+	send_rc(x, "nope", 0, "x", 0, IPC_ENOENT);
+	/* a closes end 0: a may not use it, nobody may attach it again. */
+	attach(b, "p", 1, 0, NULL);
+	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), 0);
+	send_rc(a, "p", 0, "x", 0, IPC_ECLOSED);
+	recv_rc(a, "p", 0, 0, IPC_ECLOSED);
+	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), IPC_ECLOSED);
+	ck_assert_int_eq(ipc_pipe_attach(a, "p", 0, IPC_PIPE_CREATE, NULL), IPC_ECLOSED);
+	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, IPC_PIPE_CREATE, NULL), IPC_ECLOSED);
+	ck_assert_uint_eq(stat_pipe(x, "p").ends,
+			  IPC_END_CLOSED(0) | IPC_END_ATTACHED(1));
+	/* A connection may hold both ends of a pipe. */
+	attach(x, "self", 0, IPC_PIPE_CREATE, NULL);
+	attach(x, "self", 1, 0, NULL);
+	send_rc(x, "self", 1, "to me", 0, 0);
+	recv_expect(x, "self", 0, "to me", 0);
+	ipc_close(a);
+	ipc_close(b);
+	ipc_close(x);
+	h_stop(&d);
+}
+END_TEST
+
+/* 4: one-way pipes: end 0 only receives, end 1 only sends. */
+START_TEST(test_oneway)
+{
+	struct h_daemon d;
+	ipc_client *r, *w;
+
+	h_start(&d);
+	r = attach_new(&d, "ow", 0, IPC_PIPE_ONEWAY);
+	w = attach_new(&d, "ow", 1, 0);   /* accepts the existing kind */
+	ck_assert_int_eq(stat_pipe(r, "ow").duplex, 0);
+	send_rc(r, "ow", 0, "wrong way", 0, IPC_EDIRECTION);
+	recv_rc(w, "ow", 1, 0, IPC_EDIRECTION);
+	recv_rc(w, "ow", 1, IPC_FOREVER, IPC_EDIRECTION);
+	send_rc(w, "ow", 1, "right way", 0, 0);
+	recv_expect(r, "ow", 0, "right way", 0);
+	/* Still refused after the peer closed: direction comes first. */
+	ck_assert_int_eq(ipc_pipe_close(w, "ow", 1), 0);
+	send_rc(r, "ow", 0, "x", 0, IPC_EDIRECTION);
+	recv_rc(r, "ow", 0, 0, IPC_EEOF);
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
+/* 5: messages sent before the receiver attached are kept for it, even
+ * when the sender is long gone. */
+START_TEST(test_before_attach)
+{
+	struct h_daemon d;
+	struct pjob j;
+	struct ipc_info info;
+	ipc_client *c, *r;
+	pid_t pid;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	j = (struct pjob){ d.sock, "early", 1, IPC_PIPE_ONEWAY, "msg", 5,
+			   IPC_FOREVER, -1 };
+	pid = h_spawn(pjob_send, &j);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	/* The sender exited without ipc_pipe_close: its end is closed. */
+	wait_ends(c, "early", IPC_END_CLOSED(1));
+	info = stat_pipe(c, "early");
+	ck_assert_uint_eq(info.dir[1].size, 5);
+	ck_assert_uint_eq(info.dir[1].bytes, 15);
+	ck_assert_uint_eq(info.size, 5);
+	r = attach_new(&d, "early", 0, IPC_PIPE_ONEWAY);
+	for (i = 0; i < 5; i++)
+		recv_expect(r, "early", 0, "msg", 0);
+	recv_rc(r, "early", 0, IPC_FOREVER, IPC_EEOF);
+	recv_rc(r, "early", 0, 0, IPC_EEOF);
+	ipc_close(r);
+	wait_gone(c, "early");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* 6: close: the peer drains, then EOF for good; BrokenPipe the other way;
+ * a parked receive sees EOF; both closed, the pipe is gone. */
+START_TEST(test_close_eof_brokenpipe)
+{
+	struct h_daemon d;
+	struct ipc_info info;
+	struct pjob j;
+	ipc_client *a, *b, *c;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	a = attach_new(&d, "p", 0, 0);
+	b = attach_new(&d, "p", 1, 0);
+	send_rc(b, "p", 1, "one", 0, 0);
+	send_rc(b, "p", 1, "two", 0, 0);
+	send_rc(a, "p", 0, "to-b", 0, 0);   /* dropped when b closes */
+	ck_assert_int_eq(ipc_pipe_close(b, "p", 1), 0);
+	info = stat_pipe(c, "p");
+	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0) | IPC_END_CLOSED(1));
+	ck_assert_uint_eq(info.dir[0].size, 0);
+	ck_assert_uint_eq(info.dir[1].size, 2);
+	/* BrokenPipe: a's peer is gone. */
+	send_rc(a, "p", 0, "x", 0, IPC_EPIPE);
+	send_rc(a, "p", 0, "x", IPC_FOREVER, IPC_EPIPE);
+	recv_expect(a, "p", 0, "one", 0);
+	recv_expect(a, "p", 0, "two", 0);
+	recv_rc(a, "p", 0, IPC_FOREVER, IPC_EEOF);
+	recv_rc(a, "p", 0, 500, IPC_EEOF);
+	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), 0);
+	/* Both ends closed: gone, and the name is free for a new pipe. */
+	ck_assert_int_eq(ipc_stat(c, "p", &info), IPC_ENOENT);
+	ipc_close(a);
+	ipc_close(b);
+
+	/* A receive parked in another process sees EOF when the peer
+	 * closes with nothing more to read. */
+	a = attach_new(&d, "p", 0, 0);
+	j = (struct pjob){ d.sock, "p", 1, 0, NULL, 0, IPC_FOREVER, -1 };
+	pid = h_spawn(pjob_recv, &j);
+	wait_parked(c, "p", 'g', 1);
+	ck_assert_uint_eq(stat_pipe(c, "p").dir[0].getters, 1);
+	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EEOF);
+	wait_gone(c, "p");
+	ipc_close(a);
+	/* A send parked on a full pipe gets BrokenPipe when the receiver
+	 * closes instead of reading. */
+	a = h_connect(&d);
+	{
+		struct ipc_pipe_opts o = { .maxmsgs = 1 };
+
+		attach(a, "q", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
+	}
+	j = (struct pjob){ d.sock, "q", 1, IPC_PIPE_ONEWAY, "m", 2,
+			   IPC_FOREVER, -1 };
+	pid = h_spawn(pjob_send, &j);
+	h_wait_parked(c, "q", 'p', 1);
+	ck_assert_int_eq(ipc_pipe_close(a, "q", 0), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EPIPE);
+	wait_gone(c, "q");
+	ipc_close(a);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* 7: a sender parked on a full pipe is woken when the receiver reads,
+ * and parked senders go in arrival order. */
+START_TEST(test_parked_sender)
+{
+	struct h_daemon d;
+	struct ipc_pipe_opts o = { .maxmsgs = 2 };
+	struct pjob j;
+	ipc_client *r, *c;
+	pid_t pid;
+	int64_t t0;
+
+	h_start(&d);
+	c = h_connect(&d);
+	r = h_connect(&d);
+	attach(r, "p", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
+	j = (struct pjob){ d.sock, "p", 1, 0, "m", 3, IPC_FOREVER, -1 };
+	pid = h_spawn(pjob_send, &j);
+	h_wait_parked(c, "p", 'p', 1);
+	ck_assert_uint_eq(stat_pipe(c, "p").dir[1].size, 2);
+	ck_assert_uint_eq(stat_pipe(c, "p").dir[1].putters, 1);
+	/* The child stays parked while nobody reads. */
+	usleep(200000);
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
+	t0 = h_now_ms();
+	recv_expect(r, "p", 0, "m", 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_msg(h_now_ms() - t0 < (h_wrapped() ? 60000 : 5000),
+		      "parked sender not woken");
+	recv_expect(r, "p", 0, "m", 0);
+	recv_expect(r, "p", 0, "m", 0);
+	recv_rc(r, "p", 0, IPC_FOREVER, IPC_EEOF);
+	ipc_close(r);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipcd's resident memory from /proc/PID/status "VmRSS: N kB": N, or -1
+ * when it means nothing: under a wrapper (valgrind) or a sanitizer, whose
+ * quarantine keeps freed memory on purpose. */
+static long rss_kb(pid_t pid)
+{
+	const char *san = getenv("IPCD_SANITIZED");
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	if (h_wrapped() || (san && strcmp(san, "yes") == 0))
+		return -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* 8: the bound: Full on timeout, stat at most maxbytes, one big message
+ * into an empty direction, and the daemon's memory does not grow however
+ * much a sender offers. */
+START_TEST(test_bound)
+{
+	struct h_daemon d;
+	struct ipc_pipe_opts o = { .maxmsgs = 1000, .maxbytes = 65536 };
+	struct ipc_info info;
+	ipc_client *r, *w;
+	char *chunk, *big;
+	long rss0, rss1;
+	int64_t t0, ms;
+	int i, rc, sent = 0;
+	size_t max;
+
+	h_start(&d);
+	r = h_connect(&d);
+	w = h_connect(&d);
+	attach(r, "b", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
+	attach(w, "b", 1, 0, NULL);
+	chunk = calloc(1, 4096);
+	while ((rc = ipc_pipe_send(w, "b", 1, chunk, 4096, 0)) == 0)
+		sent++;
+	ck_assert_int_eq(rc, IPC_EFULL);
+	ck_assert_int_eq(sent, 16);
+	info = stat_pipe(r, "b");
+	ck_assert_uint_eq(info.dir[1].bytes, 65536);
+	ck_assert_uint_le(info.dir[1].bytes, info.maxbytes);
+	ck_assert_uint_eq(info.dir[1].size, 16);
+	/* A sender past the bound reports Full when its timeout runs out. */
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_pipe_send(w, "b", 1, chunk, 1, 300), IPC_EFULL);
+	ms = h_now_ms() - t0;
+	ck_assert_msg(ms >= 300 && ms < (h_wrapped() ? 30000 : 5000),
+		      "send 300 ms returned after %lld ms", (long long)ms);
+	ck_assert_uint_eq(stat_pipe(r, "b").dir[1].putters, 0);
+	/* However fast and big the offers, nothing more is held. */
+	max = ipc_msg_max(w);
+	big = calloc(1, max);
+	rss0 = rss_kb(d.pid);
+	for (i = 0; i < 300; i++)
+		ck_assert_int_eq(ipc_pipe_send(w, "b", 1, big, max, 0), IPC_EFULL);
+	info = stat_pipe(r, "b");
+	ck_assert_uint_eq(info.dir[1].bytes, 65536);
+	ck_assert_uint_eq(info.dir[1].size, 16);
+	rss1 = rss_kb(d.pid);
+	if (rss0 > 0 && rss1 > 0)
+		ck_assert_msg(rss1 - rss0 < 32 * 1024,
+			      "ipcd grew from %ld to %ld kB on refused sends",
+			      rss0, rss1);
+	/* Drain; then one message over maxbytes fits into the empty way. */
+	for (i = 0; i < 16; i++) {
+		void *data;
+		size_t len;
+
+		ck_assert_int_eq(ipc_pipe_recv(r, "b", 0, &data, &len, 0), 0);
+		ck_assert_uint_eq(len, 4096);
+		ipc_free(data);
+	}
+	ck_assert_int_eq(ipc_pipe_send(w, "b", 1, big, max, 0), 0);
+	ck_assert_int_eq(ipc_pipe_send(w, "b", 1, "", 0, 0), IPC_EFULL);
+	ck_assert_uint_eq(stat_pipe(r, "b").dir[1].bytes, max);
+	free(big);
+	free(chunk);
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
+#define ECHO_ROUNDS 2000
+#define ECHO_WINDOW 24
+
+/* Child: hold end 1, echo every message back with "re:" until EOF. */
+static int echo_child(void *arg)
+{
+	struct pjob *j = arg;
+	char out[64];
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int rc, n;
+
+	if (ipc_connect(j->sock, &c))
+		return 120;
+	rc = ipc_pipe_attach(c, j->name, 1, IPC_PIPE_CREATE, NULL);
+	while (rc == 0) {
+		rc = ipc_pipe_recv(c, j->name, 1, &data, &len, IPC_FOREVER);
+		if (rc)
+			break;
+		n = snprintf(out, sizeof(out), "re:%.*s", (int)len, (char *)data);
+		ipc_free(data);
+		rc = ipc_pipe_send(c, j->name, 1, out, (size_t)n, IPC_FOREVER);
+	}
+	if (rc == IPC_EEOF)
+		rc = ipc_pipe_close(c, j->name, 1);
+	ipc_close(c);
+	return job_status(rc);
+}
+
+/* 9: interleaved duplex traffic: a window of requests in flight one way
+ * while the replies flow back the other way, all in order. */
+START_TEST(test_duplex_interleaved)
+{
+	struct h_daemon d;
+	struct pjob j;
+	char msg[32], want[40];
+	ipc_client *a;
+	int sent = 0, got = 0, i, rounds = ECHO_ROUNDS / (int)h_scale();
+	pid_t pid;
+
+	h_start(&d);
+	a = attach_new(&d, "duo", 0, IPC_PIPE_DUPLEX);
+	j = (struct pjob){ d.sock, "duo", 1, 0, NULL, 0, IPC_FOREVER, -1 };
+	pid = h_spawn(echo_child, &j);
+	while (got < rounds) {
+		while (sent < rounds && sent - got < ECHO_WINDOW) {
+			snprintf(msg, sizeof(msg), "%d", sent++);
+			send_rc(a, "duo", 0, msg, IPC_FOREVER, 0);
+		}
+		snprintf(want, sizeof(want), "re:%d", got++);
+		recv_expect(a, "duo", 0, want, IPC_FOREVER);
+	}
+	/* Both ways at once, without reading: each way buffers its own. */
+	for (i = 0; i < 20; i++) {
+		snprintf(msg, sizeof(msg), "b%d", i);
+		send_rc(a, "duo", 0, msg, IPC_FOREVER, 0);
+	}
+	for (i = 0; i < 20; i++) {
+		snprintf(want, sizeof(want), "re:b%d", i);
+		recv_expect(a, "duo", 0, want, IPC_FOREVER);
+	}
+	ck_assert_int_eq(ipc_pipe_close(a, "duo", 0), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ipc_close(a);
+	h_stop(&d);
+}
+END_TEST
+
+#define KILL_MSG 512
+
+/* Child: send numbered messages of KILL_MSG bytes for ever, reporting
+ * each index on j->fd once the daemon said it took it. */
+static int numbered_sender(void *arg)
+{
+	struct pjob *j = arg;
+	char msg[KILL_MSG];
+	ipc_client *c;
+	uint32_t i;
+	int rc;
+
+	if (ipc_connect(j->sock, &c))
+		return 120;
+	rc = ipc_pipe_attach(c, j->name, 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
+	for (i = 0; rc == 0; i++) {
+		memset(msg, 'a' + (int)(i % 26), sizeof(msg));
+		memcpy(msg, &i, sizeof(i));
+		rc = ipc_pipe_send(c, j->name, 1, msg, sizeof(msg), IPC_FOREVER);
+		if (rc == 0 && write(j->fd, &i, sizeof(i)) != sizeof(i))
+			rc = 119;
+	}
+	ipc_close(c);
+	return job_status(rc);
+}
+
+/* Receive one numbered message at end 0 of name: its index, or -1 at EOF. */
+static int64_t recv_numbered(ipc_client *c, const char *name)
+{
+	void *data;
+	size_t len, k;
+	uint32_t i;
+	int rc = ipc_pipe_recv(c, name, 0, &data, &len, IPC_FOREVER);
+
+	if (rc == IPC_EEOF)
+		return -1;
+	ck_assert_msg(rc == 0, "recv: %d (%s)", rc, ipc_last_error(c));
+	ck_assert_uint_eq(len, KILL_MSG);
+	memcpy(&i, data, sizeof(i));
+	for (k = sizeof(i); k < len; k++)
+		ck_assert_int_eq(((char *)data)[k], 'a' + (int)(i % 26));
+	ipc_free(data);
+	return i;
+}
+
+/* The highest index the killed sender reported (reports are in order),
+ * or -1; reads the report pipe to its end. */
+static int64_t last_acked(int fd)
+{
+	int64_t last = -1;
+	uint32_t i;
+
+	while (read(fd, &i, sizeof(i)) == sizeof(i)) {
+		ck_assert_int_eq((int64_t)i, last + 1);
+		last = i;
+	}
+	return last;
+}
+
+/* 10: a sender SIGKILLed mid-stream: the survivor gets every message the
+ * daemon took, once each and in order, then EOF. */
+START_TEST(test_sigkill_sender)
+{
+	struct h_daemon d;
+	struct pjob j;
+	ipc_client *r, *c;
+	int64_t i, n = 0, acked;
+	int fds[2];
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	r = attach_new(&d, "k", 0, IPC_PIPE_ONEWAY);
+	ck_assert_int_eq(pipe(fds), 0);
+	j = (struct pjob){ d.sock, "k", 1, 0, NULL, 0, IPC_FOREVER, fds[1] };
+	pid = h_spawn(numbered_sender, &j);
+	close(fds[1]);
+	/* Read a good part of the stream while the sender keeps the pipe
+	 * full, then kill it in the middle of it. */
+	for (n = 0; n < 3000 / (int)h_scale(); n++)
+		ck_assert_int_eq(recv_numbered(r, "k"), n);
+	h_wait_parked(c, "k", 'p', 1);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
+	acked = last_acked(fds[0]);
+	close(fds[0]);
+	while ((i = recv_numbered(r, "k")) >= 0) {
+		ck_assert_int_eq(i, n);
+		n++;
+	}
+	/* Everything the daemon acknowledged arrived; at most the one send
+	 * in flight at the kill came on top (the reply died with it). */
+	ck_assert_msg(n - 1 >= acked && n - 1 <= acked + 1,
+		      "got 0..%lld, the sender had %lld acknowledged",
+		      (long long)n - 1, (long long)acked);
+	recv_rc(r, "k", 0, 0, IPC_EEOF);
+	ipc_close(r);
+	wait_gone(c, "k");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: attach end 0 and read one message a while, never closing. */
+static int slow_receiver(void *arg)
+{
+	struct pjob *j = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int rc;
+
+	if (ipc_connect(j->sock, &c))
+		return 120;
+	rc = ipc_pipe_attach(c, j->name, 0, IPC_PIPE_CREATE, NULL);
+	while (rc == 0) {
+		rc = ipc_pipe_recv(c, j->name, 0, &data, &len, IPC_FOREVER);
+		if (rc == 0)
+			ipc_free(data);
+		usleep(1000);
+	}
+	ipc_close(c);
+	return job_status(rc);
+}
+
+/* 11: a receiver SIGKILLed mid-stream: the sender's parked send and every
+ * later one report BrokenPipe. */
+START_TEST(test_sigkill_receiver)
+{
+	struct h_daemon d;
+	struct pjob j;
+	ipc_client *w, *c;
+	pid_t pid;
+	int rc, i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	w = attach_new(&d, "k", 1, 0);
+	j = (struct pjob){ d.sock, "k", 0, 0, NULL, 0, IPC_FOREVER, -1 };
+	pid = h_spawn(slow_receiver, &j);
+	wait_ends(c, "k", IPC_END_ATTACHED(0) | IPC_END_ATTACHED(1));
+	for (i = 0; i < 200; i++)
+		send_rc(w, "k", 1, "data", IPC_FOREVER, 0);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
+	/* Sends still accepted before the daemon saw the death are fine;
+	 * from then on every send is a broken pipe, none waits. */
+	do {
+		rc = ipc_pipe_send(w, "k", 1, "data", 4, IPC_FOREVER);
+	} while (rc == 0);
+	ck_assert_int_eq(rc, IPC_EPIPE);
+	send_rc(w, "k", 1, "data", IPC_FOREVER, IPC_EPIPE);
+	ck_assert_uint_eq(stat_pipe(c, "k").ends,
+			  IPC_END_CLOSED(0) | IPC_END_ATTACHED(1));
+	ck_assert_uint_eq(stat_pipe(c, "k").dir[1].size, 0);
+	ipc_close(w);
+	wait_gone(c, "k");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* 12: SIGTERM with requests parked on a pipe: they are answered (or their
+ * connections closed), and ipcd exits 0 without leaks. */
+START_TEST(test_shutdown_parked)
+{
+	struct h_daemon d;
+	struct ipc_pipe_opts o = { .maxmsgs = 1 };
+	struct pjob jr, js;
+	ipc_client *c, *r;
+	pid_t pr, ps;
+	int st;
+
+	h_start(&d);
+	c = h_connect(&d);
+	r = h_connect(&d);
+	attach(r, "full", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
+	jr = (struct pjob){ d.sock, "empty", 0, 0, NULL, 0, IPC_FOREVER, -1 };
+	pr = h_spawn(pjob_recv, &jr);
+	js = (struct pjob){ d.sock, "full", 1, 0, "m", 2, IPC_FOREVER, -1 };
+	ps = h_spawn(pjob_send, &js);
+	wait_parked(c, "empty", 'g', 1);
+	h_wait_parked(c, "full", 'p', 1);
+	h_stop(&d);
+	st = h_wait_child(pr, T_CHILD_MS);
+	ck_assert_msg(st == IPC_ESHUTDOWN || st == job_status(IPC_EIO),
+		      "parked receiver ended with %d", st);
+	st = h_wait_child(ps, T_CHILD_MS);
+	ck_assert_msg(st == IPC_ESHUTDOWN || st == job_status(IPC_EIO),
+		      "parked sender ended with %d", st);
+	ipc_close(r);
+	ipc_close(c);
+}
+END_TEST
+
+/* 13: STAT and LIST report pipes: ends, both directions, parked counts. */
+START_TEST(test_stat_list)
+{
+	struct h_daemon d;
+	struct ipc_info *infos, info;
+	struct pjob j;
+	ipc_client *a, *c;
+	pid_t pid;
+	size_t n;
+
+	h_start(&d);
+	c = h_connect(&d);
+	ck_assert_int_eq(ipc_queue_open(c, "a-queue", 4, IPC_OPEN_CREATE, NULL), 0);
+	a = attach_new(&d, "b-pipe", 0, 0);
+	send_rc(a, "b-pipe", 0, "12345", 0, 0);
+	send_rc(a, "b-pipe", 0, "678", 0, 0);
+	j = (struct pjob){ d.sock, "c-pipe", 1, 0, NULL, 0, IPC_FOREVER, -1 };
+	pid = h_spawn(pjob_recv, &j);
+	wait_parked(c, "c-pipe", 'g', 1);
+	ck_assert_int_eq(ipc_list(c, &infos, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(infos[0].name, "a-queue");
+	ck_assert_int_eq(infos[0].kind, IPC_KIND_QUEUE);
+	ck_assert_uint_eq(infos[0].ends, 0);
+	ck_assert_str_eq(infos[1].name, "b-pipe");
+	ck_assert_int_eq(infos[1].kind, IPC_KIND_PIPE);
+	ck_assert_uint_eq(infos[1].ends, IPC_END_ATTACHED(0));
+	ck_assert_uint_eq(infos[1].dir[0].size, 2);
+	ck_assert_uint_eq(infos[1].dir[0].bytes, 8);
+	ck_assert_uint_eq(infos[1].dir[1].size, 0);
+	ck_assert_uint_eq(infos[1].size, 2);
+	ck_assert_uint_eq(infos[1].bytes, 8);
+	ck_assert_uint_eq(infos[1].puts, 2);
+	ck_assert_str_eq(infos[2].name, "c-pipe");
+	ck_assert_uint_eq(infos[2].ends, IPC_END_ATTACHED(1));
+	ck_assert_uint_eq(infos[2].dir[0].getters, 1);
+	ck_assert_uint_eq(infos[2].getters, 1);
+	ipc_free(infos);
+	/* The parked receiver gets what end 0 sends. */
+	attach(a, "c-pipe", 0, 0, NULL);
+	send_rc(a, "c-pipe", 0, "hi", 0, 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	wait_ends(c, "c-pipe", IPC_END_ATTACHED(0) | IPC_END_CLOSED(1));
+	info = stat_pipe(c, "c-pipe");
+	ck_assert_uint_eq(info.puts, 1);
+	ck_assert_uint_eq(info.gets, 1);
+	ck_assert_uint_eq(info.getters, 0);
+	ipc_close(a);
+	wait_gone(c, "c-pipe");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Lines in a captured buffer. */
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* 14: ipcctl send/recv, --count, --end, --timeout, the exit codes, and
+ * pipes in ls and stat. */
+START_TEST(test_ipcctl)
+{
+	struct h_daemon d;
+	struct h_buf out, err;
+	struct ipc_pipe_opts o = { .maxmsgs = 1 };
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	/* send with arguments, before any receiver; ls and stat show it. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "p", "a",
+				      "", "b c", NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
+	ck_assert_uint_eq(count_lines(out.data), 2);
+	ck_assert_ptr_nonnull(strstr(out.data, "pipe"));
+	ck_assert_ptr_nonnull(strstr(out.data, "end0 free, end1 closed"));
+	ck_assert_ptr_nonnull(strstr(out.data, "1->0: 3 msgs/4 B"));
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "p", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "kind: pipe\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "end0: free\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "end1: closed\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "size10: 3\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "bytes10: 4\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "size01: 0\n"));
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "p",
+				      "--json", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "\"end0\":\"free\",\"end1\":\"closed\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"size10\":3,\"bytes10\":4"));
+	h_buf_free(&out);
+	/* recv prints each on its own line until EOF, exit 0. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "p", NULL), 0);
+	ck_assert_str_eq(out.data, "a\n\nb c\n");
+	h_buf_free(&out);
+	wait_gone(c, "p");
+
+	/* send from standard input, one message a line. */
+	ck_assert_int_eq(h_run_ipcctl(&d, "x\ny\n\nlast", 9, NULL, NULL, "send",
+				      "s", NULL), 0);
+	ck_assert_uint_eq(stat_pipe(c, "s").dir[1].size, 4);
+	/* --count stops early (exit 0) ... */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "s",
+				      "--count", "2", NULL), 0);
+	ck_assert_str_eq(out.data, "x\ny\n");
+	h_buf_free(&out);
+	wait_gone(c, "s");
+	/* ... and exits 5 when EOF comes first, after printing them all. */
+	ck_assert_int_eq(h_run_ipcctl(&d, "1\n2\n", 4, NULL, NULL, "send", "t",
+				      NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "recv", "t",
+				      "--count", "3", NULL), 5);
+	ck_assert_str_eq(out.data, "1\n2\n");
+	ck_assert_uint_eq(count_lines(err.data), 1);
+	h_buf_free(&out);
+	h_buf_free(&err);
+
+	/* A send that meets a closed receiver: exit 6. */
+	attach(c, "gone", 0, IPC_PIPE_CREATE, NULL);
+	ck_assert_int_eq(ipc_pipe_close(c, "gone", 0), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "send", "gone",
+				      "x", NULL), 6);
+	ck_assert_uint_eq(count_lines(err.data), 1);
+	h_buf_free(&err);
+	wait_gone(c, "gone");
+
+	/* --end on a duplex pipe: end 0 sends, end 1 receives. */
+	attach(c, "d", 1, IPC_PIPE_CREATE | IPC_PIPE_DUPLEX, NULL);
+	send_rc(c, "d", 1, "to-0", 0, 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "send", "d",
+				      "--end", "0", "to-1", NULL), 0);
+	h_buf_free(&out);
+	recv_expect(c, "d", 1, "to-1", 0);
+	recv_rc(c, "d", 1, 0, IPC_EEOF);
+	ck_assert_int_eq(ipc_pipe_close(c, "d", 1), 0);
+	/* --end 1 on a one-way pipe: the wrong direction, exit 1. */
+	attach(c, "ow", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "send", "ow",
+				      "--end", "0", "x", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(err.data, "direction"));
+	h_buf_free(&err);
+	/* A busy end: exit 1. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "send", "ow",
+				      "x", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(err.data, "attached"));
+	h_buf_free(&err);
+	/* recv --timeout: Empty, exit 3. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "e",
+				      "--timeout", "0.2", NULL), 3);
+	ck_assert_uint_eq(out.len, 0);
+	h_buf_free(&out);
+	/* send --nowait into a full pipe: Full, exit 4. */
+	attach(c, "f", 0, IPC_PIPE_CREATE, &o);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "f", "1",
+				      "2", "--nowait", NULL), 4);
+	ck_assert_uint_eq(stat_pipe(c, "f").dir[1].size, 1);
+	/* Usage errors: exit 2. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "recv", "f",
+				      "--end", "2", NULL), 2);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "recv", "f",
+				      "--count", "0", NULL), 2);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "f",
+				      "--count", "1", NULL), 2);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "get", "f",
+				      "--end", "1", NULL), 2);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Start pipe_demo ROLE NAME with stdout to dir/NAME-ROLE.out. */
+static pid_t demo_spawn(const struct h_daemon *d, const char *role,
+			const char *name)
+{
+	char path[256];
+	pid_t pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s-%s.out", d->dir, name, role);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid)
+		return pid;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		_exit(126);
+	dup2(fd, 1);
+	close(fd);
+	signal(SIGPIPE, SIG_DFL);
+	execl(h_bin("PIPE_DEMO_BIN"), "pipe_demo", "-s", d->sock, role, name,
+	      (char *)NULL);
+	_exit(127);
+}
+
+/* The receiver printed exactly "out pipe : 0" .. "out pipe : 9". */
+static void demo_check(const struct h_daemon *d, const char *name)
+{
+	char path[256], want[256] = "", *got;
+	FILE *f;
+	long n;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "out pipe : %d\n", i);
+	snprintf(path, sizeof(path), "%s/%s-receiver.out", d->dir, name);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	got = calloc(1, 4096);
+	n = (long)fread(got, 1, 4095, f);
+	fclose(f);
+	ck_assert_int_ge(n, 0);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* 15: pipe_demo in both start orders. */
+START_TEST(test_pipe_demo)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	struct ipc_info info;
+	pid_t r1, s1, r2, s2;
+	int64_t end;
+	int tmo = h_wrapped() ? 120000 : 20000;
+
+	h_start(&d);
+	c = h_connect(&d);
+	/* Receiver first: it creates the pipe and waits. */
+	r1 = demo_spawn(&d, "receiver", "rfirst");
+	end = h_now_ms() + tmo;
+	while (ipc_stat(c, "rfirst", &info) != 0) {
+		ck_assert_msg(h_now_ms() < end, "receiver never attached");
+		usleep(5000);
+	}
+	h_wait_parked(c, "rfirst", 'g', 1);
+	s1 = demo_spawn(&d, "sender", "rfirst");
+	/* Sender first: it sends everything and is gone before the
+	 * receiver starts. */
+	s2 = demo_spawn(&d, "sender", "sfirst");
+	ck_assert_int_eq(h_wait_child(s2, tmo), 0);
+	info = stat_pipe(c, "sfirst");
+	ck_assert_uint_eq(info.ends, IPC_END_CLOSED(1));
+	ck_assert_uint_eq(info.dir[1].size, 10);
+	ck_assert_int_eq(info.duplex, 0);
+	r2 = demo_spawn(&d, "receiver", "sfirst");
+
+	ck_assert_int_eq(h_wait_child(s1, tmo), 0);
+	ck_assert_int_eq(h_wait_child(r1, tmo), 0);
+	ck_assert_int_eq(h_wait_child(r2, tmo), 0);
+	demo_check(&d, "rfirst");
+	demo_check(&d, "sfirst");
+	wait_gone(c, "rfirst");
+	wait_gone(c, "sfirst");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Add a test case of one test with a time bound scaled for the wrapper. */
+static void add_case(Suite *s, const char *name, const TTest *t, int secs)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
+	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The whole pipes suite. */
+static Suite *pipes_suite(void)
+{
+	Suite *s = suite_create("pipes");
+
+	add_case(s, "attach_rules", test_attach_rules, 30);
+	add_case(s, "send_recv", test_send_recv, 30);
+	add_case(s, "ownership", test_ownership, 30);
+	add_case(s, "oneway", test_oneway, 30);
+	add_case(s, "before_attach", test_before_attach, 30);
+	add_case(s, "close_eof_brokenpipe", test_close_eof_brokenpipe, 30);
+	add_case(s, "parked_sender", test_parked_sender, 30);
+	add_case(s, "bound", test_bound, 60);
+	add_case(s, "duplex_interleaved", test_duplex_interleaved, 60);
+	add_case(s, "sigkill_sender", test_sigkill_sender, 60);
+	add_case(s, "sigkill_receiver", test_sigkill_receiver, 60);
+	add_case(s, "shutdown_parked", test_shutdown_parked, 30);
+	add_case(s, "stat_list", test_stat_list, 30);
+	add_case(s, "ipcctl", test_ipcctl, 60);
+	add_case(s, "pipe_demo", test_pipe_demo, 60);
+	return s;
+}
+
+/* Run the suite, one forked process per test. */
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	h_init();
+	sr = srunner_create(pipes_suite());
+	/* A daemon that closed on us must fail a write, not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

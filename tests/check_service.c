@@ -1,0 +1,1583 @@
+/*
+ * check_service.c: ipcd as a system service, end to end: socket activation,
+ * readiness notification, the socket's mode and group, per-queue
+ * permissions with other uids, every limit, graceful shutdown with parked
+ * clients, SIGHUP reload, config errors, ipcctl --json and top, and --help
+ * against the man pages. Each test starts its own daemon (tests/harness.c).
+ *
+ * The tests that switch uid need root; as another user they are left out
+ * (and said so) and the rest runs.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+#include "ipcclient.h"
+#include "proto.h"
+
+/* How long a child may take (ms). */
+#define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
+/* How long to wait for a log line or a datagram (ms). */
+#define T_WAIT_MS (h_wrapped() ? 60000 : 10000)
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* Read a whole file into a malloc'd NUL-terminated string ("" if absent). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 1);
+	size_t len = 0, n;
+	char tmp[4096];
+
+	ck_assert_ptr_nonnull(buf);
+	if (!f)
+		return buf;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		buf = realloc(buf, len + n + 1);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf + len, tmp, n);
+		len += n;
+		buf[len] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+/* 1 when ipcd's log has needle. */
+static int log_has(const struct h_daemon *d, const char *needle)
+{
+	char *log = slurp(d->log);
+	int found = strstr(log, needle) != NULL;
+
+	free(log);
+	return found;
+}
+
+/* Wait until ipcd's log has needle; asserts within a bound. */
+static void log_wait(const struct h_daemon *d, const char *needle)
+{
+	int64_t deadline = h_now_ms() + T_WAIT_MS;
+
+	while (!log_has(d, needle)) {
+		if (h_now_ms() > deadline) {
+			h_dump_log(d);
+			ck_abort_msg("ipcd never logged '%s'", needle);
+		}
+		usleep(5000);
+	}
+}
+
+/* Write text to path. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Start ipcd on a prepared d with extra arguments (NULL-terminated). */
+static void launch_args(struct h_daemon *d, const char *const *args)
+{
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+
+	h_launch_opts(d, &o);
+}
+
+/* Create queue q (maxsize, default mode) through c, asserting success. */
+static void create_queue(ipc_client *c, const char *q, long long maxsize)
+{
+	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
+
+	ck_assert_msg(rc == 0, "create %s: %d (%s)", q, rc, ipc_last_error(c));
+}
+
+/* Put len bytes of byte b on q without waiting; the result. */
+static int put_bytes(ipc_client *c, const char *q, size_t len, int b)
+{
+	char *p = malloc(len ? len : 1);
+	int rc;
+
+	ck_assert_ptr_nonnull(p);
+	memset(p, b, len);
+	rc = ipc_put(c, q, p, len, 0);
+	free(p);
+	return rc;
+}
+
+/* Get one message from q without waiting; asserts it is len bytes. */
+static void get_len(ipc_client *c, const char *q, size_t want)
+{
+	void *data = NULL;
+	size_t len = 0;
+	int rc = ipc_get(c, q, &data, &len, 0);
+
+	ck_assert_msg(rc == 0, "get %s: %d", q, rc);
+	ck_assert_uint_eq(len, want);
+	ipc_free(data);
+}
+
+/* stat q through c, asserting success. */
+static struct ipc_info stat_queue(ipc_client *c, const char *q)
+{
+	struct ipc_info info;
+	int rc = ipc_stat(c, q, &info);
+
+	ck_assert_msg(rc == 0, "stat %s: %d", q, rc);
+	return info;
+}
+
+/* ---- raw protocol, bypassing the library's own checks --------------------- */
+
+/* A raw connection to path. */
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		      "connect %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Send one request (blocking). */
+static void raw_send_req(int fd, const struct proto_req *r)
+{
+	struct pbuf b;
+	size_t off = 0;
+	ssize_t n;
+
+	pbuf_init(&b);
+	ck_assert_int_eq(proto_enc_req(&b, r), 0);
+	while (off < b.len) {
+		n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		ck_assert_msg(n > 0, "send: %s", strerror(errno));
+		off += (size_t)n;
+	}
+	pbuf_free(&b);
+}
+
+/* Read exactly n bytes within the bound; 0, or -1 at EOF before any. */
+static int raw_read(int fd, void *buf, size_t n)
+{
+	int64_t deadline = h_now_ms() + T_WAIT_MS;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t off = 0;
+	ssize_t r;
+
+	while (off < n) {
+		ck_assert_msg(h_now_ms() < deadline, "no reply in time");
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = recv(fd, (char *)buf + off, n - off, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+			ck_assert_msg(off == 0, "closed mid-frame");
+			return -1;
+		}
+		ck_assert_msg(r > 0, "recv: %s", strerror(errno));
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* A raw reply reader: the frame bytes and the decoder its results point into. */
+struct raw_rx {
+	unsigned char *buf;
+	struct proto_dec dec;
+};
+
+/* Read one reply to a request of op into *rep; -1 at EOF. */
+static int raw_reply(int fd, struct raw_rx *rx, uint32_t op, struct proto_rep *rep)
+{
+	unsigned char hdr[4];
+	size_t n;
+
+	if (raw_read(fd, hdr, 4) != 0)
+		return -1;
+	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+	ck_assert_uint_le(n, PROTO_FRAME_MAX);
+	rx->buf = realloc(rx->buf, n);
+	ck_assert_int_eq(raw_read(fd, rx->buf, n), 0);
+	memset(rep, 0, sizeof(*rep));
+	ck_assert_msg(proto_dec_rep(&rx->dec, rx->buf, n, op, rep) == 0,
+		      "bad reply: %s", rx->dec.err);
+	return 0;
+}
+
+/* Set up / tear down a reply reader. */
+static void raw_rx_init(struct raw_rx *rx)
+{
+	rx->buf = NULL;
+	ck_assert_int_eq(proto_dec_init(&rx->dec), 0);
+}
+
+static void raw_rx_fini(struct raw_rx *rx)
+{
+	free(rx->buf);
+	proto_dec_fini(&rx->dec);
+}
+
+/* HELLO on a raw connection; the reply's status (msg_max in *msg_max). */
+static int raw_hello(int fd, struct raw_rx *rx, uint32_t *msg_max)
+{
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
+			       .version = IPC_PROTO_VERSION };
+	struct proto_rep rep;
+
+	raw_send_req(fd, &r);
+	ck_assert_int_eq(raw_reply(fd, rx, r.op, &rep), 0);
+	if (msg_max)
+		*msg_max = rep.msg_max;
+	return rep.status;
+}
+
+/* ---- children that act as another user ------------------------------------ */
+
+/* A uid with its primary gid and supplementary groups. */
+struct user {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[4];
+	int ngroups;
+};
+
+static const struct user user_a = { 4201, 4300, { 0 }, 0 };
+static const struct user user_b = { 4202, 4202, { 4300 }, 1 };  /* in A's group */
+static const struct user user_c = { 4203, 4203, { 0 }, 0 };     /* a stranger */
+
+/* In a child: become u for good, or _exit(125). */
+static void become(const struct user *u)
+{
+	if (setgroups((size_t)u->ngroups, u->groups) != 0 || setgid(u->gid) != 0 ||
+	    setuid(u->uid) != 0 || getuid() != u->uid)
+		_exit(125);
+}
+
+/* One step of a permission script. */
+struct step {
+	char op;            /* c create+mode, C create (default mode), o open,
+			       p put, g get, G get waiting, d delete, s stat;
+			       pipes: a attach end `mode` (one-way, create),
+			       S send from end 1, R receive at end 0 */
+	const char *q;
+	int want;           /* the expected result */
+	const char *data;   /* put: payload; get: expected payload (or NULL) */
+	unsigned mode;      /* c: mode; s: expected mode */
+	unsigned uid;       /* s: expected owner */
+};
+
+/* A script run by a child as one user. */
+struct script {
+	const char *sock;
+	const struct user *user;
+	const struct step *steps;
+};
+
+/* Run one step on c; its result, or 200 when a stat/get returned other data. */
+static int step_run(ipc_client *c, const struct step *s)
+{
+	struct ipc_info in;
+	void *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	switch (s->op) {
+	case 'c':
+		return ipc_queue_open_mode(c, s->q, 0, IPC_OPEN_CREATE | IPC_OPEN_EXCL,
+					   s->mode, NULL);
+	case 'C':
+		return ipc_queue_open(c, s->q, 0, IPC_OPEN_CREATE | IPC_OPEN_EXCL, NULL);
+	case 'o':
+		return ipc_queue_open(c, s->q, IPC_MAXSIZE_ANY, 0, NULL);
+	case 'p':
+		return ipc_put(c, s->q, s->data, strlen(s->data), 0);
+	case 'g':
+	case 'G':
+		rc = ipc_get(c, s->q, &data, &len, s->op == 'g' ? 0 : 5000);
+		if (rc == 0 && s->data && (len != strlen(s->data) ||
+					   memcmp(data, s->data, len) != 0))
+			rc = 200;
+		ipc_free(data);
+		return rc;
+	case 'd':
+		return ipc_queue_delete(c, s->q);
+	case 'a':
+		return ipc_pipe_attach(c, s->q, (int)s->mode,
+				       IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
+	case 'S':
+		return ipc_pipe_send(c, s->q, 1, s->data, strlen(s->data), 0);
+	case 'R':
+		rc = ipc_pipe_recv(c, s->q, 0, &data, &len, 2000);
+		if (rc == 0 && s->data && (len != strlen(s->data) ||
+					   memcmp(data, s->data, len) != 0))
+			rc = 200;
+		ipc_free(data);
+		return rc;
+	default:
+		rc = ipc_stat(c, s->q, &in);
+		if (rc == 0 && (in.mode != s->mode || in.uid != s->uid))
+			rc = 200;
+		return rc;
+	}
+}
+
+/* Child: become the script's user and run its steps; 0, or 100 + the index
+ * of the first step that did not give the expected result. */
+static int script_run(void *arg)
+{
+	const struct script *sc = arg;
+	ipc_client *c;
+	int i, rc;
+
+	become(sc->user);
+	if (ipc_connect(sc->sock, &c) != 0)
+		return 99;
+	for (i = 0; sc->steps[i].op; i++) {
+		rc = step_run(c, &sc->steps[i]);
+		if (rc != sc->steps[i].want) {
+			fprintf(stderr, "uid %u step %d (%c %s): got %d, want %d\n",
+				(unsigned)sc->user->uid, i, sc->steps[i].op,
+				sc->steps[i].q, rc, sc->steps[i].want);
+			ipc_close(c);
+			return 100 + i;
+		}
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* Run a script as its user and assert every step went as expected. */
+static void script_check(const struct h_daemon *d, const struct user *u,
+			 const struct step *steps)
+{
+	struct script sc = { d->sock, u, steps };
+	int st = h_wait_child(h_spawn(script_run, &sc), T_CHILD_MS);
+
+	ck_assert_msg(st == 0, "script as uid %u: status %d (step %d)",
+		      (unsigned)u->uid, st, st >= 100 ? st - 100 : -1);
+}
+
+/* Run argv as user u, capturing stdout and stderr; its exit status. */
+static int run_as(const struct user *u, char *const argv[], struct h_buf *out,
+		  struct h_buf *err)
+{
+	int po[2], pe[2], st;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(po), 0);
+	ck_assert_int_eq(pipe(pe), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close_range(3, ~0u, 0);
+		become(u);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	*out = (struct h_buf){ 0 };
+	*err = (struct h_buf){ 0 };
+	for (int i = 0; i < 2; i++) {
+		struct h_buf *b = i ? err : out;
+		int fd = i ? pe[0] : po[0];
+		char tmp[4096];
+		ssize_t n;
+
+		while ((n = read(fd, tmp, sizeof(tmp))) > 0) {
+			b->data = realloc(b->data, b->len + (size_t)n + 1);
+			memcpy(b->data + b->len, tmp, (size_t)n);
+			b->len += (size_t)n;
+			b->data[b->len] = '\0';
+		}
+		close(fd);
+		if (!b->data)
+			b->data = calloc(1, 1);
+	}
+	st = h_wait_child(pid, T_CHILD_MS);
+	return st;
+}
+
+/* ---- socket activation ------------------------------------------------------ */
+
+/* A listening Unix socket at path, as systemd would make it. */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	return fd;
+}
+
+/* ipcd adopts the socket passed as fd 3 (LISTEN_FDS=1, LISTEN_PID=its pid),
+ * serves it, creates no socket of its own, and leaves it in place on exit. */
+START_TEST(test_activation)
+{
+	struct h_daemon d;
+	char other[128];
+	const char *args[] = { "-s", other, NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	ipc_client *c;
+
+	h_prepare(&d);
+	/* -s names another path: it must stay unused. The harness passes
+	 * -s d.sock first; the later -s wins, like any repeated flag. */
+	snprintf(other, sizeof(other), "%s/unused.sock", d.dir);
+	o.listen_fd = listen_at(d.sock);
+	h_launch_opts(&d, &o);
+	c = h_connect(&d);
+	create_queue(c, "act", 0);
+	ck_assert_int_eq(put_bytes(c, "act", 3, 'x'), 0);
+	get_len(c, "act", 3);
+	ipc_close(c);
+	ck_assert_int_eq(access(other, F_OK), -1);
+	ck_assert(log_has(&d, "passed by the service manager"));
+	h_stop_opts(&d, SIGTERM, 1);
+}
+END_TEST
+
+/* Activation variables meant for another process are ignored; a passed
+ * fd that is not a listening socket is refused with a clear error. */
+START_TEST(test_activation_foreign)
+{
+	static const char *env_other[] = { "LISTEN_PID=1", "LISTEN_FDS=1", NULL };
+	struct h_opts o = { .env = env_other, .listen_fd = -1 };
+	struct h_daemon d;
+	struct h_buf log;
+	char path[128];
+	int fd;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);      /* LISTEN_PID is not ipcd: it makes its own */
+	ck_assert(!log_has(&d, "passed by the service manager"));
+	h_stop_opts(&d, SIGTERM, 0);
+
+	h_prepare(&d);
+	snprintf(path, sizeof(path), "%s/not-a-socket", d.dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	o = (struct h_opts){ .listen_fd = fd, .no_wait = 1 };
+	h_launch_opts(&d, &o);
+	ck_assert_int_eq(h_wait_exit(&d, T_WAIT_MS, &log), 1);
+	ck_assert_msg(strstr(log.data, "not a listening Unix stream socket"),
+		      "log: %s", log.data);
+	h_buf_free(&log);
+}
+END_TEST
+
+/* ---- readiness ---------------------------------------------------------------- */
+
+/* A datagram socket bound at path (a leading '@': abstract). */
+static int notify_bind(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, len), 0);
+	return fd;
+}
+
+/* Wait for a datagram containing want; asserts within the bound. */
+static void notify_expect(int fd, const char *want)
+{
+	int64_t deadline = h_now_ms() + T_WAIT_MS;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[512];
+	ssize_t n;
+
+	for (;;) {
+		ck_assert_msg(h_now_ms() < deadline, "no '%s' notification", want);
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		ck_assert_int_gt(n, 0);
+		buf[n] = '\0';
+		if (strstr(buf, want))
+			return;
+	}
+}
+
+/* Start ipcd with NOTIFY_SOCKET=name and check the whole notify cycle. */
+static void notify_cycle(const char *name, const char *bind_path)
+{
+	char env[160];
+	const char *envv[] = { env, NULL };
+	struct h_opts o = { .env = envv, .listen_fd = -1, .no_wait = 1 };
+	struct h_daemon d;
+	ipc_client *c;
+	int fd;
+
+	h_prepare(&d);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", name);
+	fd = notify_bind(bind_path);
+	h_launch_opts(&d, &o);
+	notify_expect(fd, "READY=1");
+	/* READY means accepting: the first connect works. */
+	c = h_connect(&d);
+	ipc_close(c);
+	kill(d.pid, SIGHUP);
+	notify_expect(fd, "RELOADING=1");
+	notify_expect(fd, "READY=1");
+	kill(d.pid, SIGTERM);
+	notify_expect(fd, "STOPPING=1");
+	ck_assert_int_eq(h_wait_exit(&d, T_WAIT_MS, NULL), 0);
+	close(fd);
+}
+
+/* READY=1 once it accepts, RELOADING=1 + READY=1 on SIGHUP, STOPPING=1 on
+ * SIGTERM, to a path and to an abstract NOTIFY_SOCKET. */
+START_TEST(test_notify)
+{
+	char path[128], abs_name[64];
+
+	snprintf(path, sizeof(path), "/tmp/ipcd-notify.%ld", (long)getpid());
+	unlink(path);
+	notify_cycle(path, path);
+	unlink(path);
+	snprintf(abs_name, sizeof(abs_name), "@ipcd-notify-test.%ld", (long)getpid());
+	notify_cycle(abs_name, abs_name);
+}
+END_TEST
+
+/* ---- socket mode and group ---------------------------------------------------- */
+
+/* The socket file is 0600 by default, --socket-mode and --socket-group
+ * set it; an unknown group is a clear startup error. */
+START_TEST(test_socket_mode)
+{
+	static const char *args[] = { "--socket-mode", "0660",
+				      "--socket-group", "nogroup", NULL };
+	static const char *bad[] = { "--socket-group", "no-such-group-xyz", NULL };
+	struct h_opts o = { .args = bad, .listen_fd = -1, .no_wait = 1 };
+	struct group *gr = getgrnam("nogroup");
+	struct h_daemon d;
+	struct h_buf log;
+	struct stat st;
+
+	h_start(&d);
+	ck_assert_int_eq(stat(d.sock, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	h_stop(&d);
+
+	if (gr != NULL) {
+		h_prepare(&d);
+		launch_args(&d, args);
+		ck_assert_int_eq(stat(d.sock, &st), 0);
+		ck_assert_uint_eq(st.st_mode & 07777, 0660);
+		ck_assert_uint_eq(st.st_gid, gr->gr_gid);
+		h_stop(&d);
+	}
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	ck_assert_int_eq(h_wait_exit(&d, T_WAIT_MS, &log), 1);
+	ck_assert_msg(strstr(log.data, "no group 'no-such-group-xyz'"), "log: %s",
+		      log.data);
+	h_buf_free(&log);
+}
+END_TEST
+
+/* As another uid: the default 0600 socket refuses the connection, 0666
+ * admits it. */
+START_TEST(test_socket_mode_uid)
+{
+	static const char *open_args[] = { "--socket-mode", "0666", NULL };
+	static const struct step nothing[] = { { 0 } };
+	struct script sc;
+	struct h_daemon d;
+	int st;
+
+	h_prepare(&d);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	h_launch(&d);
+	sc = (struct script){ d.sock, &user_c, nothing };
+	st = h_wait_child(h_spawn(script_run, &sc), T_CHILD_MS);
+	ck_assert_int_eq(st, 99);           /* could not connect */
+	h_stop(&d);
+
+	h_prepare(&d);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	launch_args(&d, open_args);
+	script_check(&d, &user_c, nothing);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- permissions ------------------------------------------------------------- */
+
+/* Start a daemon every uid can reach. */
+static void start_open(struct h_daemon *d)
+{
+	static const char *args[] = { "--socket-mode", "0666", NULL };
+
+	h_prepare(d);
+	ck_assert_int_eq(chmod(d->dir, 0755), 0);
+	launch_args(d, args);
+}
+
+/* Queues carry owner and mode like files: read permits get, write permits
+ * put; owner bits, then group bits (supplementary groups too), then
+ * others; the owner deletes; root passes; a denial changes nothing. */
+START_TEST(test_permissions)
+{
+	static const struct step a_steps[] = {
+		{ 'c', "priv", 0, NULL, 0600, 0 },
+		{ 'p', "priv", 0, "secret", 0, 0 },
+		{ 'c', "shared", 0, NULL, 0640, 0 },
+		{ 'p', "shared", 0, "s1", 0, 0 },
+		{ 'p', "shared", 0, "s2", 0, 0 },
+		{ 'c', "drop", 0, NULL, 0622, 0 },
+		{ 'C', "dflt", 0, NULL, 0, 0 },
+		{ 's', "dflt", 0, NULL, 0660, 4201 },
+		{ 'c', "nobody", 0, NULL, 0, 0 },
+		{ 'p', "nobody", IPC_EPERM, "x", 0, 0 },   /* the owner too */
+		{ 0 },
+	};
+	static const struct step b_steps[] = {
+		{ 'p', "priv", IPC_EPERM, "intrusion", 0, 0 },
+		{ 'g', "priv", IPC_EPERM, NULL, 0, 0 },
+		{ 'G', "priv", IPC_EPERM, NULL, 0, 0 },    /* denied, not parked */
+		{ 'o', "priv", IPC_EPERM, NULL, 0, 0 },
+		{ 'd', "priv", IPC_EPERM, NULL, 0, 0 },
+		{ 's', "priv", 0, NULL, 0600, 4201 },      /* stat is for all */
+		{ 'g', "shared", 0, "s1", 0, 0 },          /* group may read */
+		{ 'p', "shared", IPC_EPERM, "no", 0, 0 },  /* ... not write */
+		{ 'o', "shared", 0, NULL, 0, 0 },
+		{ 'p', "drop", 0, "dropped", 0, 0 },       /* others: write only */
+		{ 'g', "drop", IPC_EPERM, NULL, 0, 0 },
+		{ 'p', "dflt", 0, "d1", 0, 0 },            /* default 0660, group rw */
+		{ 'g', "dflt", 0, "d1", 0, 0 },
+		{ 'd', "dflt", IPC_EPERM, NULL, 0, 0 },    /* only the owner deletes */
+		{ 'c', "bobs", 0, NULL, 0600, 0 },
+		{ 0 },
+	};
+	static const struct step c_steps[] = {
+		{ 'g', "shared", IPC_EPERM, NULL, 0, 0 },
+		{ 'p', "dflt", IPC_EPERM, "x", 0, 0 },
+		{ 'g', "drop", IPC_EPERM, NULL, 0, 0 },
+		{ 'p', "drop", 0, "c-was-here", 0, 0 },
+		{ 'p', "bobs", IPC_EPERM, "x", 0, 0 },
+		{ 0 },
+	};
+	static const struct step a_end[] = {
+		{ 'g', "bobs", IPC_EPERM, NULL, 0, 0 },    /* bob's own queue */
+		{ 'd', "priv", 0, NULL, 0, 0 },            /* the owner deletes */
+		{ 'd', "dflt", 0, NULL, 0, 0 },
+		{ 0 },
+	};
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *c;
+	void *data;
+	size_t len;
+
+	start_open(&d);
+	script_check(&d, &user_a, a_steps);
+	script_check(&d, &user_b, b_steps);
+	script_check(&d, &user_c, c_steps);
+
+	/* Nothing changed by the denials; root reads everything. */
+	c = h_connect(&d);
+	in = stat_queue(c, "priv");
+	ck_assert_uint_eq(in.size, 1);
+	ck_assert_uint_eq(in.puts, 1);
+	ck_assert_uint_eq(in.gets, 0);
+	ck_assert_uint_eq(in.getters, 0);
+	ck_assert_uint_eq(in.uid, 4201);
+	ck_assert_uint_eq(in.gid, 4300);
+	ck_assert_uint_eq(in.mode, 0600);
+	in = stat_queue(c, "shared");
+	ck_assert_uint_eq(in.size, 1);
+	in = stat_queue(c, "drop");
+	ck_assert_uint_eq(in.size, 2);
+	in = stat_queue(c, "bobs");
+	ck_assert_uint_eq(in.uid, 4202);
+	ck_assert_uint_eq(in.gid, 4202);
+	ck_assert_int_eq(ipc_get(c, "priv", &data, &len, 0), 0);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_mem_eq(data, "secret", 6);
+	ipc_free(data);
+	ck_assert_int_eq(ipc_put(c, "nobody", "r", 1, 0), 0);
+	get_len(c, "nobody", 1);
+
+	script_check(&d, &user_a, a_end);
+	ck_assert_int_eq(ipc_stat(c, "priv", &in), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_delete(c, "bobs"), 0);   /* root deletes */
+	ipc_close(c);
+	log_wait(&d, "permission denied");
+	h_stop(&d);
+}
+END_TEST
+
+/* Pipes carry owner and mode too: attaching an end needs read to receive
+ * and write to send; a denied attach changes nothing. */
+START_TEST(test_permissions_pipe)
+{
+	static const struct step a_steps[] = {
+		{ 'a', "pp", 0, NULL, 1, 0 },              /* creates it, 0660 */
+		{ 'S', "pp", 0, "m1", 0, 0 },
+		{ 's', "pp", 0, NULL, 0660, 4201 },
+		{ 0 },                                     /* exit: end 1 closes */
+	};
+	static const struct step c_steps[] = {
+		{ 'a', "pp", IPC_EPERM, NULL, 0, 0 },      /* a stranger */
+		{ 0 },
+	};
+	static const struct step b_steps[] = {
+		{ 'a', "pp", 0, NULL, 0, 0 },              /* in the group */
+		{ 'R', "pp", 0, "m1", 0, 0 },
+		{ 'R', "pp", IPC_EEOF, NULL, 0, 0 },
+		{ 0 },
+	};
+	struct h_daemon d;
+	ipc_client *c;
+
+	start_open(&d);
+	script_check(&d, &user_a, a_steps);
+	script_check(&d, &user_c, c_steps);
+	c = h_connect(&d);
+	ck_assert_uint_eq(stat_queue(c, "pp").kind, IPC_KIND_PIPE);
+	script_check(&d, &user_b, b_steps);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipcctl as another user: a denied put exits 1 saying "permission
+ * denied"; stat shows owner and mode; create --mode sets the mode. */
+START_TEST(test_permissions_ipcctl)
+{
+	struct h_daemon d;
+	struct h_buf out, err;
+	char *ctl = (char *)h_bin("IPCCTL_BIN");
+	char *create[] = { ctl, "-s", NULL, "create", "jobs", "--mode", "0640", NULL };
+	char *put[] = { ctl, "-s", NULL, "put", "jobs", "payload", NULL };
+	char *get[] = { ctl, "-s", NULL, "get", "jobs", "--nowait", NULL };
+	char *rm[] = { ctl, "-s", NULL, "rm", "jobs", NULL };
+	char *stat_[] = { ctl, "-s", NULL, "stat", "jobs", NULL };
+	char *ls[] = { ctl, "-s", NULL, "ls", NULL };
+
+	start_open(&d);
+	create[2] = put[2] = get[2] = rm[2] = stat_[2] = ls[2] = d.sock;
+	ck_assert_int_eq(run_as(&user_a, create, &out, &err), 0);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_as(&user_a, put, &out, &err), 0);
+	h_buf_free(&out);
+	h_buf_free(&err);
+
+	ck_assert_int_eq(run_as(&user_b, put, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "put jobs: permission denied"), "stderr: %s",
+		      err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_as(&user_c, get, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "permission denied"), "stderr: %s", err.data);
+	ck_assert_uint_eq(out.len, 0);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_as(&user_b, rm, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "permission denied"), "stderr: %s", err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+
+	ck_assert_int_eq(run_as(&user_c, stat_, &out, &err), 0);
+	ck_assert_msg(strstr(out.data, "owner: 4201"), "stat: %s", out.data);
+	ck_assert_msg(strstr(out.data, "group: 4300"), "stat: %s", out.data);
+	ck_assert_msg(strstr(out.data, "mode: 0640\n"), "stat: %s", out.data);
+	ck_assert_msg(strstr(out.data, "size: 1\n"), "stat: %s", out.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_as(&user_b, get, &out, &err), 0);   /* group read */
+	ck_assert_str_eq(out.data, "payload");
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_as(&user_a, ls, &out, &err), 0);
+	ck_assert_msg(strstr(out.data, "0640"), "ls: %s", out.data);
+	ck_assert_msg(strstr(out.data, "OWNER"), "ls: %s", out.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_as(&user_a, rm, &out, &err), 0);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- limits ----------------------------------------------------------------- */
+
+/* max-message-size: HELLO says it; a larger put is refused by the daemon
+ * (even from a client that skips its own check) and nothing is lost. */
+START_TEST(test_limit_message)
+{
+	static const char *args[] = { "--max-message-size", "1000", NULL };
+	struct h_daemon d;
+	struct raw_rx rx;
+	struct proto_rep rep;
+	struct proto_req put = { .op = PROTO_OP_QPUT, .id = 2, .name = "m",
+				 .timeout_ms = 0 };
+	char big[1001];
+	uint32_t msg_max = 0;
+	ipc_client *c;
+	int fd;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	ck_assert_uint_eq(ipc_msg_max(c), 1000);
+	create_queue(c, "m", 0);
+	ck_assert_int_eq(put_bytes(c, "m", 1000, 'a'), 0);
+	ck_assert_int_eq(put_bytes(c, "m", 1001, 'b'), IPC_ETOOBIG);
+
+	raw_rx_init(&rx);
+	fd = raw_connect(d.sock);
+	ck_assert_int_eq(raw_hello(fd, &rx, &msg_max), 0);
+	ck_assert_uint_eq(msg_max, 1000);
+	memset(big, 'c', sizeof(big));
+	put.data = (const unsigned char *)big;
+	put.data_len = sizeof(big);
+	raw_send_req(fd, &put);
+	ck_assert_int_eq(raw_reply(fd, &rx, put.op, &rep), 0);
+	ck_assert_int_eq(rep.status, IPC_ETOOBIG);
+	/* The connection is kept: a fitting put still works. */
+	put.id = 3;
+	put.data_len = 10;
+	raw_send_req(fd, &put);
+	ck_assert_int_eq(raw_reply(fd, &rx, put.op, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	close(fd);
+	raw_rx_fini(&rx);
+
+	ck_assert_uint_eq(stat_queue(c, "m").size, 2);
+	get_len(c, "m", 1000);
+	get_len(c, "m", 10);
+	ipc_close(c);
+	log_wait(&d, "message too big");
+	h_stop(&d);
+}
+END_TEST
+
+/* A putter parked with a message of len bytes on q (child). */
+struct parked_put {
+	const char *sock;
+	const char *q;
+	size_t len;
+};
+
+/* Child: put p->len bytes on p->q, waiting forever; its result. */
+static int parked_put_run(void *arg)
+{
+	const struct parked_put *p = arg;
+	ipc_client *c;
+	char *buf = calloc(1, p->len);
+	int rc;
+
+	if (!buf || ipc_connect(p->sock, &c) != 0)
+		return 99;
+	rc = ipc_put(c, p->q, buf, p->len, IPC_FOREVER);
+	ipc_close(c);
+	free(buf);
+	return rc >= 0 ? rc : 100 - rc;
+}
+
+/* max-bytes: the payload bytes held in all queues (parked putters'
+ * messages included); a put past it gets IPC_ELIMIT at once, nothing is
+ * lost, and room made by a get is usable again. */
+START_TEST(test_limit_bytes)
+{
+	static const char *args[] = { "--max-bytes", "10K", NULL };
+	struct h_daemon d;
+	struct parked_put pp;
+	struct h_buf err;
+	ipc_client *c;
+	pid_t pid;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	create_queue(c, "a", 1);
+	create_queue(c, "b", 0);
+	ck_assert_int_eq(put_bytes(c, "a", 4096, 'a'), 0);
+	/* A parked putter's message counts: 8K held. */
+	pp = (struct parked_put){ d.sock, "a", 4096 };
+	pid = h_spawn(parked_put_run, &pp);
+	h_wait_parked(c, "a", 'p', 1);
+	ck_assert_int_eq(put_bytes(c, "b", 2048, 'b'), 0);      /* 10K */
+	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "limit"));
+	ck_assert_uint_eq(stat_queue(c, "b").size, 1);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "b", "z",
+				      "--nowait", NULL), 1);
+	ck_assert_msg(strstr(err.data, "limit"), "stderr: %s", err.data);
+	h_buf_free(&err);
+	/* A get takes 4K out and admits the parked putter's 4K: 6K held,
+	 * so 4K more fit exactly, and not one byte past that. */
+	get_len(c, "a", 4096);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_int_eq(put_bytes(c, "b", 4096, 'c'), 0);
+	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
+	ck_assert_uint_eq(stat_queue(c, "a").size, 1);
+	ck_assert_uint_eq(stat_queue(c, "b").size, 2);
+	get_len(c, "a", 4096);
+	get_len(c, "b", 2048);
+	get_len(c, "b", 4096);
+	ck_assert_int_eq(put_bytes(c, "b", 10240, 'd'), 0);
+	get_len(c, "b", 10240);
+	ipc_close(c);
+	log_wait(&d, "daemon limit reached");
+	h_stop(&d);
+}
+END_TEST
+
+/* max-queues: creating past it is IPC_ELIMIT (ipcctl: exit 1); deleting
+ * makes room. */
+START_TEST(test_limit_queues)
+{
+	static const char *args[] = { "--max-queues", "3", NULL };
+	struct h_daemon d;
+	struct h_buf err;
+	ipc_client *c;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	create_queue(c, "q1", 0);
+	create_queue(c, "q2", 0);
+	create_queue(c, "q3", 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q4", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_stat(c, "q4", &(struct ipc_info){ 0 }), IPC_ENOENT);
+	/* Opening an existing one is not creating. */
+	ck_assert_int_eq(ipc_queue_open(c, "q3", -1, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "q5", NULL), 1);
+	ck_assert_msg(strstr(err.data, "create q5: daemon limit reached"), "stderr: %s",
+		      err.data);
+	h_buf_free(&err);
+	ck_assert_int_eq(ipc_queue_delete(c, "q1"), 0);
+	create_queue(c, "q4", 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* max-connections: past it a client's HELLO is answered IPC_ELIMIT and it
+ * is closed; the others go on being served; a slot freed is reusable;
+ * connections that never say HELLO cannot pile up. */
+START_TEST(test_limit_connections)
+{
+	static const char *args[] = { "--max-connections", "3", NULL };
+	struct h_daemon d;
+	struct raw_rx rx;
+	struct proto_rep rep;
+	struct proto_req hello = { .op = PROTO_OP_HELLO, .id = 7,
+				   .version = IPC_PROTO_VERSION };
+	struct h_buf err;
+	ipc_client *c[3], *extra = NULL;
+	int fd, silent[40], i;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	for (i = 0; i < 3; i++)
+		c[i] = h_connect(&d);
+	create_queue(c[0], "cq", 0);
+	ck_assert_int_eq(ipc_connect(d.sock, &extra), IPC_ELIMIT);
+	ck_assert_ptr_null(extra);
+	/* Raw: the refusal is a reply to the HELLO, then EOF. */
+	raw_rx_init(&rx);
+	fd = raw_connect(d.sock);
+	raw_send_req(fd, &hello);
+	ck_assert_int_eq(raw_reply(fd, &rx, hello.op, &rep), 0);
+	ck_assert_int_eq(rep.id, 7);
+	ck_assert_int_eq(rep.status, IPC_ELIMIT);
+	ck_assert_ptr_nonnull(strstr(rep.detail, "too many connections"));
+	ck_assert_int_eq(raw_reply(fd, &rx, hello.op, &rep), -1);
+	close(fd);
+	raw_rx_fini(&rx);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "ls", NULL), 1);
+	ck_assert_msg(strstr(err.data, "limit"), "stderr: %s", err.data);
+	h_buf_free(&err);
+	/* Many silent connections over the limit: the served ones go on. */
+	for (i = 0; i < 40; i++)
+		silent[i] = raw_connect(d.sock);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(put_bytes(c[i], "cq", 1, 'a' + i), 0);
+	ck_assert_uint_eq(stat_queue(c[2], "cq").size, 3);
+	for (i = 0; i < 40; i++)
+		close(silent[i]);
+	/* A freed slot is reusable. */
+	ipc_close(c[1]);
+	c[1] = NULL;
+	{
+		int64_t deadline = h_now_ms() + T_WAIT_MS;
+
+		while (ipc_connect(d.sock, &c[1]) != 0) {
+			ck_assert_msg(h_now_ms() < deadline, "slot never freed");
+			usleep(10000);
+		}
+	}
+	get_len(c[1], "cq", 1);
+	for (i = 0; i < 3; i++)
+		ipc_close(c[i]);
+	log_wait(&d, "too many connections");
+	h_stop(&d);
+}
+END_TEST
+
+/* max-output: a client that sends requests but never reads the replies
+ * stops being read once its unsent replies pass the bound; the rest of
+ * its requests wait (the messages stay queued), others are served; when
+ * it reads, it gets every reply in order and nothing is lost. */
+START_TEST(test_limit_output)
+{
+	static const char *args[] = { "--max-output", "64K", NULL };
+	enum { N = 200, SZ = 32768 };
+	struct h_daemon d;
+	struct raw_rx rx;
+	struct proto_rep rep;
+	struct proto_req get = { .op = PROTO_OP_QGET, .name = "big", .timeout_ms = 0 };
+	ipc_client *c;
+	unsigned char *p = malloc(SZ);
+	size_t size, prev;
+	int fd, i, stable;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	create_queue(c, "big", 0);
+	for (i = 0; i < N; i++) {
+		memset(p, i & 0xff, SZ);
+		ck_assert_int_eq(ipc_put(c, "big", p, SZ, 0), 0);
+	}
+	raw_rx_init(&rx);
+	fd = raw_connect(d.sock);
+	ck_assert_int_eq(raw_hello(fd, &rx, NULL), 0);
+	for (i = 0; i < N; i++) {
+		get.id = 100 + (uint32_t)i;
+		raw_send_req(fd, &get);
+	}
+	/* Wait until the daemon stops taking messages for it. */
+	prev = N + 1;
+	for (stable = 0; stable < 20; ) {
+		size = stat_queue(c, "big").size;
+		stable = size == prev ? stable + 1 : 0;
+		prev = size;
+		usleep(20000);
+	}
+	/* 64K of output plus what the socket buffers hold: far from N*32K. */
+	ck_assert_msg(size > N / 2, "the daemon took %zu of %d messages for a "
+		      "client that reads nothing", (size_t)(N - size), N);
+	/* Others are still served meanwhile. */
+	create_queue(c, "other", 0);
+	ck_assert_int_eq(put_bytes(c, "other", 5, 'o'), 0);
+	get_len(c, "other", 5);
+	/* Reading resumes it: every reply, in order, with its message. */
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(raw_reply(fd, &rx, PROTO_OP_QGET, &rep), 0);
+		ck_assert_int_eq(rep.id, 100 + i);
+		ck_assert_int_eq(rep.status, 0);
+		ck_assert_uint_eq(rep.data_len, SZ);
+		ck_assert_uint_eq(rep.data[0], i & 0xff);
+		ck_assert_uint_eq(rep.data[SZ - 1], i & 0xff);
+	}
+	ck_assert_uint_eq(stat_queue(c, "big").size, 0);
+	close(fd);
+	raw_rx_fini(&rx);
+	ipc_close(c);
+	free(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- shutdown ------------------------------------------------------------------ */
+
+/* What a parked child does. */
+struct parked {
+	const char *sock;
+	const char *q;
+	char op;            /* 'g' get or 'p' put, waiting forever */
+};
+
+/* Child: one waiting get or put; the result as exit status. */
+static int parked_run(void *arg)
+{
+	const struct parked *p = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int rc;
+
+	if (ipc_connect(p->sock, &c) != 0)
+		return 99;
+	if (p->op == 'g')
+		rc = ipc_get(c, p->q, &data, &len, IPC_FOREVER);
+	else
+		rc = ipc_put(c, p->q, "late", 4, IPC_FOREVER);
+	ipc_close(c);
+	return rc >= 0 ? rc : 100 - rc;
+}
+
+/* SIGTERM with parked getters and putters: each gets IPC_ESHUTDOWN,
+ * ipcd exits 0 and removes its socket; nothing new is accepted. */
+START_TEST(test_shutdown_parked)
+{
+	struct h_daemon d;
+	struct parked g1, g2, p1;
+	pid_t pg1, pg2, pp1;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "empty", 0);
+	create_queue(c, "full", 1);
+	ck_assert_int_eq(put_bytes(c, "full", 1, 'f'), 0);
+	g1 = (struct parked){ d.sock, "empty", 'g' };
+	g2 = g1;
+	p1 = (struct parked){ d.sock, "full", 'p' };
+	pg1 = h_spawn(parked_run, &g1);
+	pg2 = h_spawn(parked_run, &g2);
+	pp1 = h_spawn(parked_run, &p1);
+	h_wait_parked(c, "empty", 'g', 2);
+	h_wait_parked(c, "full", 'p', 1);
+	h_stop(&d);
+	ck_assert_int_eq(h_wait_child(pg1, T_CHILD_MS), IPC_ESHUTDOWN);
+	ck_assert_int_eq(h_wait_child(pg2, T_CHILD_MS), IPC_ESHUTDOWN);
+	ck_assert_int_eq(h_wait_child(pp1, T_CHILD_MS), IPC_ESHUTDOWN);
+	/* The idle client sees the connection closed. */
+	ck_assert_int_lt(ipc_stat(c, "empty", &(struct ipc_info){ 0 }), 0);
+	ipc_close(c);
+	ck_assert_int_eq(ipc_connect(d.sock, &c), IPC_ECONNECT);
+}
+END_TEST
+
+/* ---- reload ------------------------------------------------------------------- */
+
+/* SIGHUP re-reads the config file: limits and log level change and are
+ * logged, socket settings wait for a restart, a broken file keeps the
+ * running configuration. */
+START_TEST(test_reload)
+{
+	struct h_daemon d;
+	char conf[128];
+	const char *args[] = { "-c", conf, NULL };
+	ipc_client *c;
+	struct stat st;
+
+	h_prepare(&d);
+	snprintf(conf, sizeof(conf), "%s/ipcd.conf", d.dir);
+	write_file(conf, "# test\nmax-message-size = 1000\nmax-queues = 2\n"
+		   "log-level = info\n");
+	launch_args(&d, args);
+	c = h_connect(&d);
+	ck_assert_uint_eq(ipc_msg_max(c), 1000);
+	create_queue(c, "r1", 0);
+	create_queue(c, "r2", 0);
+	ck_assert_int_eq(ipc_queue_open(c, "r3", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ipc_close(c);
+	ck_assert(!log_has(&d, "opened by pid"));    /* not at debug level */
+
+	write_file(conf, "max-message-size = 2000\nmax-queues = 4\n"
+		   "log-level = debug\nsocket-mode = 0666\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	log_wait(&d, "reload: done");
+	ck_assert(log_has(&d, "reload: max-message-size: 1000 -> 2000"));
+	ck_assert(log_has(&d, "reload: max-queues: 2 -> 4"));
+	ck_assert(log_has(&d, "reload: log-level: info -> debug"));
+	ck_assert(log_has(&d, "reload: socket-mode: 0600 -> 0666 needs a restart"));
+	c = h_connect(&d);
+	ck_assert_uint_eq(ipc_msg_max(c), 2000);
+	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
+	create_queue(c, "r3", 0);
+	create_queue(c, "r4", 0);
+	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	log_wait(&d, "opened by pid");              /* debug level now */
+	ck_assert_int_eq(stat(d.sock, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);  /* unchanged */
+
+	/* A broken file: logged, the running configuration stays. */
+	write_file(conf, "max-queues = 10\nmax-message-size = huge\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	log_wait(&d, "keeping the running configuration");
+	ck_assert(log_has(&d, "line 2: max-message-size: 'huge'"));
+	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
+	/* A file that matches what runs says so. */
+	write_file(conf, "max-message-size = 2000\nmax-queues = 4\n"
+		   "log-level = debug\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	log_wait(&d, "reload: configuration unchanged");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- configuration errors ------------------------------------------------------- */
+
+/* Run ipcd with args (NULL-terminated, no -s); its exit status, output. */
+static int run_ipcd(char **args, struct h_buf *out, struct h_buf *err)
+{
+	char *argv[16];
+	int n = 0;
+
+	argv[n++] = (char *)h_bin("IPCD_BIN");
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return h_run(argv, NULL, 0, out, err, 15000);
+}
+
+/* A bad config file or flag: a clear message naming the file, line and
+ * key, exit 1, no socket made. --check-config prints the settings. */
+START_TEST(test_config_errors)
+{
+	char dir[] = "/tmp/ipcd-conf.XXXXXX", conf[128], sock[128];
+	char *bad_file[] = { "-c", conf, "-s", sock, NULL };
+	char *missing[] = { "-c", "/nonexistent/ipcd.conf", "-s", sock, NULL };
+	char *bad_flag[] = { "--max-connections", "many", "-s", sock, NULL };
+	char *bad_opt[] = { "--frobnicate", NULL };
+	char *check[] = { "-c", conf, "--max-queues", "7", "--check-config", NULL };
+	struct h_buf out, err;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/ipcd.conf", dir);
+	snprintf(sock, sizeof(sock), "%s/ipcd.sock", dir);
+
+	write_file(conf, "max-queues = 5\nmax-qeueus = 6\n");
+	ck_assert_int_eq(run_ipcd(bad_file, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, conf) && strstr(err.data,
+		      "line 2: unknown key 'max-qeueus'"), "stderr: %s", err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	write_file(conf, "socket-mode = 0999\n");
+	ck_assert_int_eq(run_ipcd(bad_file, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "line 1: socket-mode: '0999' is not an octal mode"),
+		      "stderr: %s", err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	write_file(conf, "max-bytes\n");
+	ck_assert_int_eq(run_ipcd(bad_file, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "line 1: expected 'key = value'"), "stderr: %s",
+		      err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(access(sock, F_OK), -1);
+
+	ck_assert_int_eq(run_ipcd(missing, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "/nonexistent/ipcd.conf: No such file"),
+		      "stderr: %s", err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_ipcd(bad_flag, &out, &err), 1);
+	ck_assert_msg(strstr(err.data, "max-connections: 'many' is not a number"),
+		      "stderr: %s", err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(run_ipcd(bad_opt, &out, &err), 2);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(access(sock, F_OK), -1);
+
+	write_file(conf, "max-queues = 5\nlog-level = warning\n");
+	ck_assert_int_eq(run_ipcd(check, &out, &err), 0);
+	ck_assert_msg(strstr(out.data, "max-queues = 7\n"), "out: %s", out.data);
+	ck_assert_msg(strstr(out.data, "log-level = warning\n"), "out: %s", out.data);
+	ck_assert_msg(strstr(out.data, "max-connections = 1024\n"), "out: %s", out.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	unlink(conf);
+	rmdir(dir);
+}
+END_TEST
+
+/* ---- ipcctl --json and top -------------------------------------------------------- */
+
+/* Child: put 1-byte messages on q for about ms milliseconds. */
+struct feeder {
+	const char *sock;
+	const char *q;
+	int ms;
+};
+
+static int feeder_run(void *arg)
+{
+	const struct feeder *f = arg;
+	int64_t end = h_now_ms() + f->ms;
+	ipc_client *c;
+	void *data;
+	size_t len;
+
+	if (ipc_connect(f->sock, &c) != 0)
+		return 99;
+	while (h_now_ms() < end) {
+		if (ipc_put(c, f->q, "x", 1, 0) != 0)
+			return 98;
+		if (ipc_get(c, f->q, &data, &len, 0) != 0)
+			return 97;
+		ipc_free(data);
+		usleep(2000);
+	}
+	ipc_close(c);
+	return 0;
+}
+
+/* ls --json and stat --json give one document with the stable keys;
+ * top -n N refreshes N times showing rates from the counters. */
+START_TEST(test_ipcctl_json_top)
+{
+	static const char *keys[] = { "\"name\":", "\"kind\":", "\"maxsize\":",
+		"\"size\":", "\"bytes\":", "\"getters\":", "\"putters\":",
+		"\"puts\":", "\"gets\":", "\"uid\":", "\"gid\":", "\"mode\":", NULL };
+	struct h_daemon d;
+	struct h_buf out, err;
+	struct feeder f;
+	ipc_client *c;
+	const char *p;
+	pid_t pid;
+	int blocks = 0, i;
+
+	h_start(&d);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", "--json", NULL), 0);
+	ck_assert_str_eq(out.data, "[]\n");
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "create", "j1",
+				      "--maxsize", "5", "--mode", "0640", NULL), 0);
+	c = h_connect(&d);
+	create_queue(c, "j2", 0);
+	ck_assert_int_eq(put_bytes(c, "j1", 3, 'z'), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "j1",
+				      "--json", NULL), 0);
+	ck_assert_msg(strncmp(out.data, "{\"name\":\"j1\",\"kind\":\"queue\","
+			      "\"maxsize\":5,\"size\":1,\"bytes\":3,", 52) == 0,
+		      "stat --json: %s", out.data);
+	ck_assert_ptr_nonnull(strstr(out.data, "\"uid\":0,\"gid\":0,\"mode\":\"0640\"}\n"));
+	for (i = 0; keys[i]; i++)
+		ck_assert_msg(strstr(out.data, keys[i]), "no %s in %s", keys[i], out.data);
+	ck_assert_uint_eq(strchr(out.data, '\n') - out.data, out.len - 1);
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", "--json", NULL), 0);
+	ck_assert(out.data[0] == '[');
+	ck_assert_ptr_nonnull(strstr(out.data, "{\"name\":\"j1\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "},{\"name\":\"j2\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"mode\":\"0660\"}]\n"));
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "j1", "x",
+				      "--json", NULL), 2);
+	h_buf_free(&err);
+
+	f = (struct feeder){ d.sock, "j2", 3000 };
+	pid = h_spawn(feeder_run, &f);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "top", "-n", "3",
+				      "--interval", "0.3", NULL), 0);
+	for (p = out.data; (p = strstr(p, "PUT/s")); p++)
+		blocks++;
+	ck_assert_int_eq(blocks, 3);
+	ck_assert_ptr_nonnull(strstr(out.data, "GET/s"));
+	/* The feeder's queue shows a non-zero rate in some refresh. */
+	{
+		int seen = 0;
+		char *line, *save = NULL, *copy = strdup(out.data);
+
+		for (line = strtok_r(copy, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char name[64], kind[16];
+			unsigned long long size;
+			long long maxsize;
+			double put, get;
+
+			if (sscanf(line, "%63s %15s %llu %lld %lf %lf", name, kind,
+				   &size, &maxsize, &put, &get) == 6 &&
+			    strcmp(name, "j2") == 0 && put > 0 && get > 0)
+				seen = 1;
+		}
+		free(copy);
+		ck_assert_msg(seen, "top never showed j2 moving:\n%s", out.data);
+	}
+	h_buf_free(&out);
+	h_buf_free(&err);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "top", "-n", "0", NULL), 2);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "top", "--interval",
+				      "0", NULL), 2);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- --help against the man pages -------------------------------------------------- */
+
+/* A man page's text with roff's "\-" turned into "-". */
+static char *slurp_man(const char *path)
+{
+	char *page = slurp(path), *r, *w;
+
+	for (r = w = page; *r; r++) {
+		if (r[0] == '\\' && r[1] == '-')
+			continue;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return page;
+}
+
+/* Every "--option" word in text, checked against the man page at path. */
+static void options_documented(const char *text, const char *path)
+{
+	char *page = slurp_man(path), word[64], roff[80];
+	const char *p = text;
+	size_t n;
+
+	ck_assert_msg(page[0], "cannot read %s", path);
+	while ((p = strstr(p, "--"))) {
+		p += 2;
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz-");
+		if (n == 0 || n >= sizeof(word))
+			continue;
+		memcpy(word, p, n);
+		word[n] = '\0';
+		snprintf(roff, sizeof(roff), "--%s", word);
+		ck_assert_msg(strstr(page, roff), "%s does not document --%s", path, word);
+	}
+	free(page);
+}
+
+/* The --help of ipcd and ipcctl and the man pages agree: every option in
+ * --help is in the page, and every command of ipcctl too. */
+START_TEST(test_help_man)
+{
+	const char *src = getenv("IPCD_SRCDIR");
+	char path[512], *args[] = { "--help", NULL }, *argv[3];
+	static const char *cmds[] = { "ls", "stat", "create", "rm", "put", "get",
+				      "top", NULL };
+	struct h_buf out;
+	char *page;
+	int i;
+
+	if (!src || !*src)
+		return;     /* only under make check */
+	ck_assert_int_eq(run_ipcd(args, &out, NULL), 0);
+	snprintf(path, sizeof(path), "%s/man/ipcd.8", src);
+	options_documented(out.data, path);
+	h_buf_free(&out);
+	argv[0] = (char *)h_bin("IPCCTL_BIN");
+	argv[1] = "--help";
+	argv[2] = NULL;
+	ck_assert_int_eq(h_run(argv, NULL, 0, &out, NULL, 15000), 0);
+	snprintf(path, sizeof(path), "%s/man/ipcctl.1", src);
+	options_documented(out.data, path);
+	page = slurp_man(path);
+	for (i = 0; cmds[i]; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), ".B %s", cmds[i]);
+		ck_assert_msg(strstr(page, want), "ipcctl.1 lacks command %s", cmds[i]);
+	}
+	free(page);
+	h_buf_free(&out);
+	snprintf(path, sizeof(path), "%s/man/ipcd.conf.5", src);
+	page = slurp_man(path);
+	args[0] = "--check-config";
+	ck_assert_int_eq(run_ipcd(args, &out, NULL), 0);
+	/* Every key --check-config prints is in ipcd.conf(5). */
+	{
+		char *line, *save = NULL;
+
+		for (line = strtok_r(out.data, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char key[64], roff[80];
+
+			ck_assert_int_eq(sscanf(line, "%63s", key), 1);
+			snprintf(roff, sizeof(roff), ".B %s", key);
+			ck_assert_msg(strstr(page, roff), "ipcd.conf.5 lacks key %s", key);
+		}
+	}
+	free(page);
+	h_buf_free(&out);
+}
+END_TEST
+
+/* Add a test case of one test with a time bound scaled for the wrapper. */
+static void add_case(Suite *s, const char *name, const TTest *t, int secs)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
+	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* The whole suite; the uid tests only as root. */
+static Suite *service_suite(void)
+{
+	Suite *s = suite_create("service");
+
+	add_case(s, "activation", test_activation, 30);
+	add_case(s, "activation_foreign", test_activation_foreign, 30);
+	add_case(s, "notify", test_notify, 30);
+	add_case(s, "socket_mode", test_socket_mode, 30);
+	add_case(s, "limit_message", test_limit_message, 30);
+	add_case(s, "limit_bytes", test_limit_bytes, 30);
+	add_case(s, "limit_queues", test_limit_queues, 30);
+	add_case(s, "limit_connections", test_limit_connections, 30);
+	add_case(s, "limit_output", test_limit_output, 60);
+	add_case(s, "shutdown_parked", test_shutdown_parked, 30);
+	add_case(s, "reload", test_reload, 30);
+	add_case(s, "config_errors", test_config_errors, 30);
+	add_case(s, "ipcctl_json_top", test_ipcctl_json_top, 30);
+	add_case(s, "help_man", test_help_man, 30);
+	if (geteuid() == 0) {
+		add_case(s, "socket_mode_uid", test_socket_mode_uid, 30);
+		add_case(s, "permissions", test_permissions, 30);
+		add_case(s, "permissions_ipcctl", test_permissions_ipcctl, 30);
+		add_case(s, "permissions_pipe", test_permissions_pipe, 30);
+	} else {
+		fprintf(stderr, "SKIP: permission tests with other uids need root\n");
+	}
+	return s;
+}
+
+/* Run the suite, one forked process per test. */
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	h_init();
+	sr = srunner_create(service_suite());
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
