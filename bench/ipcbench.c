@@ -29,6 +29,7 @@ struct bench {
 	const char *ipcd_bin;
 	const char *only;        /* comma-separated sections/systems, or NULL */
 	const char *attach;      /* --socket: use this running ipcd, start none */
+	unsigned repeat;         /* --repeat: runs per workload, best kept */
 	pid_t attach_pid;        /* --pid: its pid (for RSS) */
 	char tmpdir[64];
 	char sock[128];
@@ -45,7 +46,8 @@ static const char *const mode_name[MODE__MAX] = { "plain", "pipelined", "batch64
 static const char *const sections[] = { "tput", "pipe", "lat", "idle", NULL };
 static const char *const sizes[] = { "small", "large", NULL };
 static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", NULL };
-static const char *const *const kinds[] = { sections, sizes, systems };
+static const char *const modes[] = { "plain", "pipelined", "batch64", NULL };
+static const char *const *const kinds[] = { sections, sizes, systems, modes };
 
 /* 1 when word is an item of the comma-separated list. */
 static int in_list(const char *list, const char *word)
@@ -69,7 +71,7 @@ static int wanted(const struct bench *b, const char *what)
 
 	if (b->only == NULL)
 		return 1;
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 		for (i = 0; kinds[k][i] != NULL; i++)
 			if (strcmp(kinds[k][i], what) == 0)
 				kind = kinds[k];
@@ -497,8 +499,11 @@ static void section_throughput(struct bench *b, size_t size, unsigned np)
 	int m;
 
 	for (m = 0; m < MODE__MAX && wanted(b, "ipcd"); m++)
+		if (wanted(b, mode_name[m]))
 			ipcd_throughput(b, size, np, (enum bench_mode)m, "");
 	for (m = 0; m < MODE__MAX && wanted(b, "redis"); m++) {
+		if (!wanted(b, mode_name[m]))
+			continue;
 		snprintf(wl, sizeof wl, "%u/%u %s", np, np, mode_name[m]);
 		row = add_row(b, wl, "redis", size);
 		if (!b->redis_up)
@@ -638,6 +643,8 @@ static void section_idle(struct bench *b)
 		 nq, nc, b->rss_queue_b, b->rss_conn_b);
 	progress(row);
 	ipcd_throughput(b, 64, 1, MODE_PLAIN, " +idle");
+	ipcd_throughput(b, 64, 1, MODE_PIPE, " +idle");
+	ipcd_throughput(b, 64, 1, MODE_BATCH, " +idle");
 	for (i = 0; i < nc; i++)
 		ipc_close(cs[i]);
 	free(cs);
@@ -734,10 +741,11 @@ static void print_machine(const struct bench *b)
 	if (f != NULL)
 		fclose(f);
 	uname(&u);
-	printf("ipcbench: %ld x %s, %s %s; %s mode: %llu msgs of 64 B, %llu of 64 KiB per run\n",
+	printf("ipcbench: %ld x %s, %s %s; %s mode: %llu msgs of 64 B, %llu of 64 KiB per run\n"
+	       "(one-call-per-message runs a quarter of that), best of %u runs each\n",
 	       sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release,
 	       b->o.quick ? "quick" : "full", (unsigned long long)bench_count(&b->o, 64, 0),
-	       (unsigned long long)bench_count(&b->o, 65536, 0));
+	       (unsigned long long)bench_count(&b->o, 65536, 0), run_get_repeats());
 }
 
 /* The table. */
@@ -770,7 +778,16 @@ static void print_table(const struct bench *b)
 	}
 }
 
-/* The rows as JSON lines. */
+/* One number of a JSON row; null when not measured (<= 0). */
+static void json_num_field(const char *key, double v, int prec)
+{
+	if (v > 0)
+		printf(", \"%s\": %.*f", key, prec, v);
+	else
+		printf(", \"%s\": null", key);
+}
+
+/* The rows as JSON lines (absent numbers are null). */
 static void print_json(const struct bench *b)
 {
 	size_t i;
@@ -778,10 +795,12 @@ static void print_json(const struct bench *b)
 	for (i = 0; i < b->nrows; i++) {
 		const struct row *r = &b->rows[i];
 
-		printf("{\"workload\": \"%s\", \"system\": \"%s\", \"size\": %zu, "
-		       "\"msgs_per_s\": %.1f, \"mb_per_s\": %.2f, \"p50_us\": %.2f, "
-		       "\"p99_us\": %.2f", r->workload, r->system, r->size,
-		       r->msgs_per_s, r->mb_per_s, r->p50_us, r->p99_us);
+		printf("{\"workload\": \"%s\", \"system\": \"%s\", \"size\": %zu",
+		       r->workload, r->system, r->size);
+		json_num_field("msgs_per_s", r->msgs_per_s, 1);
+		json_num_field("mb_per_s", r->mb_per_s, 2);
+		json_num_field("p50_us", r->p50_us, 2);
+		json_num_field("p99_us", r->p99_us, 2);
 		if (strncmp(r->workload, "rss", 3) == 0)
 			printf(", \"rss_per_queue_b\": %ld, \"rss_per_conn_b\": %ld",
 			       b->rss_queue_b, b->rss_conn_b);
@@ -843,6 +862,10 @@ static void print_targets(const struct bench *b)
 	       ratio_of(ipcd_lat, raw_rtt, 1, 1), 4.0, 1);
 	target("1/1 plain with 10k queues + 1k idle clients vs single queue",
 	       ratio_of(find_row(b, "1/1 plain +idle", "ipcd", 64), find_row(b, "1/1 plain", "ipcd", 64), 0, 0), 0.9, 0);
+	target("  (same, pipelined)",
+	       ratio_of(find_row(b, "1/1 pipelined +idle", "ipcd", 64), find_row(b, "1/1 pipelined", "ipcd", 64), 0, 0), 0.9, 0);
+	target("  (same, batch64)",
+	       ratio_of(find_row(b, "1/1 batch64 +idle", "ipcd", 64), find_row(b, "1/1 batch64", "ipcd", 64), 0, 0), 0.9, 0);
 	if (b->rss_conn_b >= 0)
 		printf("  daemon RSS: %ld B per idle connection, %ld B per empty queue\n",
 		       b->rss_conn_b, b->rss_queue_b);
@@ -857,7 +880,9 @@ static void usage(FILE *f)
 		"Usage: ipcbench [--quick] [--json] [--ipcd PATH] [--redis PATH|''] [--python PATH|'']\n"
 		"                [--helper PATH] [--only LIST]\n"
 		"Measure ipcd against Redis, POSIX mq, Python multiprocessing and a raw socket.\n"
-		"  --quick        small runs (under a minute)\n"
+		"  --quick        small runs, each once (under a minute)\n"
+		"  --repeat N     run each workload N times and keep the best (default 3;\n"
+		"                 1 with --quick): load from elsewhere only slows runs down\n"
 		"  --json         print the rows as JSON lines instead of the table\n"
 		"  --ipcd PATH    the ipcd to start (default ./ipcd)\n"
 		"  --redis PATH   redis-server to start ('' : skip Redis)\n"
@@ -865,8 +890,9 @@ static void usage(FILE *f)
 		"  --helper PATH  bench/py_mpqueue.py\n"
 		"  --socket PATH  use the ipcd already serving PATH (start none; with\n"
 		"                 --pid PID for the RSS figures)\n"
-		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, small, large)\n"
-		"                 and systems (ipcd, redis, mq, python, raw)\n");
+		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle), sizes\n"
+		"                 (small, large), systems (ipcd, redis, mq, python, raw)\n"
+		"                 and ipcd/redis call modes (plain, pipelined, batch64)\n");
 }
 
 /* Parse the command line into b; 0, or the exit status. */
@@ -878,11 +904,12 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		{ "python", required_argument, NULL, 'p' }, { "helper", required_argument, NULL, 'H' },
 		{ "only", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
 		{ "socket", required_argument, NULL, 's' }, { "pid", required_argument, NULL, 'P' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'q': b->o.quick = 1; break;
 		case 'j': b->json = 1; break;
@@ -893,6 +920,7 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		case 'o': b->only = optarg; break;
 		case 's': b->attach = optarg; break;
 		case 'P': b->attach_pid = (pid_t)atol(optarg); break;
+		case 'R': b->repeat = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -926,6 +954,7 @@ int main(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
+	run_set_repeats(b.repeat ? b.repeat : b.o.quick ? 1 : 3);
 	snprintf(b.tmpdir, sizeof b.tmpdir, "/tmp/ipcbench.XXXXXX");
 	if (mkdtemp(b.tmpdir) == NULL) {
 		perror("ipcbench: mkdtemp");

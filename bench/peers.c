@@ -383,9 +383,9 @@ static double json_num(const char *line, const char *key)
 	return p ? strtod(p + strlen(pat), NULL) : -1;
 }
 
-/* Run the helper for one workload; fills row or row->note. */
-void peer_python(const struct bench_opts *o, const char *what, size_t size,
-		 unsigned np, struct row *row)
+/* Run the helper once for one workload; fills row or row->note. */
+static void peer_python_once(const struct bench_opts *o, const char *what, size_t size,
+			     unsigned np, struct row *row)
 {
 	char cmd[1024], line[1024] = "";
 	int lat = strstr(what, "lat") != NULL;
@@ -393,10 +393,6 @@ void peer_python(const struct bench_opts *o, const char *what, size_t size,
 	const char *e;
 	FILE *f;
 
-	if (o->python == NULL || *o->python == '\0') {
-		snprintf(row->note, sizeof row->note, "python3 not installed");
-		return;
-	}
 	snprintf(cmd, sizeof cmd, "'%s' '%s' %s %zu %u %llu", o->python, o->py_helper,
 		 what, size, np, (unsigned long long)n);
 	f = popen(cmd, "r");
@@ -417,4 +413,30 @@ void peer_python(const struct bench_opts *o, const char *what, size_t size,
 	row->p99_us = json_num(line, "p99_us");
 	if (lat)
 		row->msgs_per_s = row->mb_per_s = 0;
+}
+
+/* Run the helper for one workload (best of the repeats); fills row or
+ * row->note. */
+void peer_python(const struct bench_opts *o, const char *what, size_t size,
+		 unsigned np, struct row *row)
+{
+	int lat = strstr(what, "lat") != NULL;
+	struct row best = *row, one;
+	unsigned i;
+
+	if (o->python == NULL || *o->python == '\0') {
+		snprintf(row->note, sizeof row->note, "python3 not installed");
+		return;
+	}
+	for (i = 0; i < run_get_repeats(); i++) {
+		one = *row;
+		peer_python_once(o, what, size, np, &one);
+		if (one.note[0]) {
+			best = one;
+			break;
+		}
+		if (i == 0 || (lat ? one.p50_us < best.p50_us : one.msgs_per_s > best.msgs_per_s))
+			best = one;
+	}
+	*row = best;
 }

@@ -10,12 +10,14 @@
  * reply of the iteration in one write; a write event is armed only when
  * the socket does not take everything.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -27,6 +29,7 @@
 #include "log.h"
 #include "park.h"
 #include "proto.h"
+#include "qmsg.h"
 #include "server.h"
 
 /* How long a closing connection may take to read its last replies. */
@@ -40,6 +43,11 @@
 /* A connection's own buffers are freed when emptied above this size, so
  * one large message leaves no large buffer behind. */
 #define CONN_KEEP_MAX (64u << 10)
+/* Payloads of at least this size are written from their message, not
+ * copied into the output buffer (conn_reply_own). */
+#define CONN_HOLE_MIN (16u << 10)
+/* The most iovecs one write gathers. */
+#define CONN_IOV_MAX 64
 
 /* Where every connection reads (one thread: served before the next read). */
 static unsigned char conn_rbuf[CONN_READ_MAX];
@@ -56,6 +64,10 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	pbuf_free(&c->in);
 	pbuf_free(&c->out);
+	while (c->holes_done < c->nholes)
+		qmsg_free(c->hole_msgs[c->holes_done++]);
+	free(c->holes);
+	free(c->hole_msgs);
 	free(c->groups);
 	free(c);
 }
@@ -162,7 +174,30 @@ static void conn_mark_dirty(struct conn *c)
 /* Bytes of replies not yet written. */
 static size_t conn_out_pending(const struct conn *c)
 {
-	return c->out.len - c->out_off;
+	return c->out_total - c->out_sent;
+}
+
+/* Room for n more holes: 0 or IPC_ENOMEM. */
+static int conn_holes_reserve(struct conn *c, size_t n)
+{
+	size_t cap = c->holes_cap ? c->holes_cap : 16;
+	struct proto_hole *h;
+	struct qmsg **m;
+
+	if (c->nholes + n <= c->holes_cap)
+		return 0;
+	while (cap < c->nholes + n)
+		cap *= 2;
+	h = realloc(c->holes, cap * sizeof(*h));
+	if (h != NULL)
+		c->holes = h;
+	m = realloc(c->hole_msgs, cap * sizeof(*m));
+	if (m != NULL)
+		c->hole_msgs = m;
+	if (h == NULL || m == NULL)
+		return IPC_ENOMEM;
+	c->holes_cap = cap;
+	return 0;
 }
 
 /* Log a request that failed: refusals an operator should see (denied,
@@ -181,16 +216,52 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 		r->op, r->id, len, text);
 }
 
-/* Queue a reply for sending: encoded straight into the output buffer. */
-void conn_reply(struct conn *c, const struct proto_rep *r)
+/* Encode r into the output buffer, leaving payloads of msgs[0..n) of at
+ * least CONN_HOLE_MIN bytes out (sent from the messages, which are kept
+ * for it; the others are freed). 0, or the encoder's error. */
+static int conn_encode(struct conn *c, const struct proto_rep *r,
+		       struct qmsg **msgs, size_t n)
 {
+	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0;
+	int rc = 0;
+
+	if (n > 0 && conn_holes_reserve(c, n) == 0)
+		rc = proto_enc_rep_holes(&c->out, r, CONN_HOLE_MIN, c->holes + c->nholes,
+					 n, &nh);
+	else
+		rc = proto_enc_rep(&c->out, r);
+	/* Holes come in frame order, as the messages do. */
+	for (i = 0; rc == 0 && i < nh; i++, j++) {
+		while (j < n && msgs[j]->data != c->holes[c->nholes + i].base)
+			qmsg_free(msgs[j++]);
+		assert(j < n); /* every payload left out is one of msgs */
+		c->hole_msgs[c->nholes + i] = msgs[j];
+		holes += msgs[j]->len;
+	}
+	for (; j < n; j++)
+		qmsg_free(msgs[j]);
+	if (rc == 0) {
+		c->nholes += nh;
+		c->out_total += c->out.len - before + holes;
+	}
+	return rc;
+}
+
+/* Encode and queue a reply owning msgs[0..n) (see conn.h). */
+void conn_reply_own(struct conn *c, const struct proto_rep *r,
+		    struct qmsg **msgs, size_t n)
+{
+	size_t i;
 	int rc;
 
-	if (c->state == CONN_DEAD)
+	if (c->state == CONN_DEAD) {
+		for (i = 0; i < n; i++)
+			qmsg_free(msgs[i]);
 		return;
+	}
 	if (r->status > 0)
 		conn_log_status(c, r);
-	rc = proto_enc_rep(&c->out, r);
+	rc = conn_encode(c, r, msgs, n);
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to request %u: %s",
 			 c->id, r->id, proto_strerror(rc));
@@ -198,6 +269,12 @@ void conn_reply(struct conn *c, const struct proto_rep *r)
 		return;
 	}
 	conn_mark_dirty(c);
+}
+
+/* Queue a reply for sending: encoded straight into the output buffer. */
+void conn_reply(struct conn *c, const struct proto_rep *r)
+{
+	conn_reply_own(c, r, NULL, 0);
 }
 
 /* Queue a status-only reply to request (op, id). */
@@ -426,7 +503,10 @@ static void conn_drained(struct conn *c)
 {
 	if (c->out.cap > CONN_KEEP_MAX)
 		pbuf_free(&c->out);
-	c->out.len = c->out_off = 0;
+	c->out.len = 0;
+	c->out_total = c->out_sent = 0;
+	memset(&c->sg, 0, sizeof(c->sg));
+	c->nholes = c->holes_done = 0;
 	if (c->state == CONN_CLOSING) {
 		conn_close(c);
 		return;
@@ -439,14 +519,25 @@ static void conn_drained(struct conn *c)
 	}
 }
 
-/* Write what the socket takes of c's output: 0, or -1 when c was closed. */
+/* Free the messages whose bytes were all written. */
+static void conn_holes_release(struct conn *c)
+{
+	while (c->holes_done < c->sg.hole)
+		qmsg_free(c->hole_msgs[c->holes_done++]);
+}
+
+/* Write what the socket takes of c's output, gathering the output buffer
+ * and the messages' payloads: 0, or -1 when c was closed. */
 static int conn_write_out(struct conn *c)
 {
+	struct iovec iov[CONN_IOV_MAX];
+	struct msghdr mh = { .msg_iov = iov };
 	ssize_t n;
 
 	while (conn_out_pending(c) > 0) {
-		n = send(c->fd, c->out.data + c->out_off, conn_out_pending(c),
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		mh.msg_iovlen = (size_t)proto_sg_iov(&c->sg, c->out.data, c->out.len,
+						     c->holes, c->nholes, iov, CONN_IOV_MAX);
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -456,7 +547,9 @@ static int conn_write_out(struct conn *c)
 			conn_close(c);
 			return -1;
 		}
-		c->out_off += (size_t)n;
+		proto_sg_advance(&c->sg, (size_t)n, c->out.len, c->holes, c->nholes);
+		c->out_sent += (size_t)n;
+		conn_holes_release(c);
 	}
 	if (conn_out_pending(c) == 0) {
 		event_del(&c->wev);

@@ -34,8 +34,12 @@ struct conn {
 	struct event *deadline;     /* closing or refused: when to give up on the peer */
 	struct pbuf in;             /* bytes read but not served: a partial frame,
 				       or frames kept while paused */
-	struct pbuf out;            /* replies not yet written, from out_off */
-	size_t out_off;
+	struct pbuf out;            /* replies not yet written (from sg on) */
+	struct proto_hole *holes;   /* large payloads left out of out, sent */
+	struct qmsg **hole_msgs;    /* from the messages kept here for it */
+	size_t nholes, holes_cap, holes_done;
+	struct proto_sg sg;         /* how far writing got */
+	size_t out_total, out_sent; /* bytes queued (holes too) and written */
 	struct conn *dirty_next;    /* in the server's list of output to flush */
 	int dirty;                  /* in that list */
 	struct park *parks;         /* requests parked for this connection */
@@ -61,6 +65,13 @@ struct conn *conn_new_refused(struct server *s, int fd);
 void conn_cred(const struct conn *c, struct access_cred *cred);
 /* Queue a reply for sending. */
 void conn_reply(struct conn *c, const struct proto_rep *r);
+/* conn_reply() for a reply carrying the messages msgs[0..n) (the data of
+ * a QGET-like reply, or a batch's iov), which the connection takes over:
+ * large ones are written straight from the message instead of copied,
+ * and each is freed once written (at once when copied). */
+struct qmsg;
+void conn_reply_own(struct conn *c, const struct proto_rep *r,
+		    struct qmsg **msgs, size_t n);
 /* Queue a status-only reply to request (op, id). */
 void conn_reply_status(struct conn *c, uint32_t op, uint32_t id, int status);
 /* Queue a failure reply to request (op, id) with a detail text for humans. */

@@ -6,6 +6,7 @@
 #define IPCD_DISPATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct conn;
 struct proto_req;
@@ -31,6 +32,13 @@ void op_qputn(struct conn *c, const struct proto_req *r);
 void op_qgetn(struct conn *c, const struct proto_req *r);
 void op_psendn(struct conn *c, const struct proto_req *r);
 void op_precvn(struct conn *c, const struct proto_req *r);
+/* park_wake(): a batch get woken with its first message m while a batch
+ * put is offering messages: 1 when op_batch.c took it over (it replies
+ * once the put is done, with what else the getter can take then), 0 to
+ * reply now. */
+struct qmsg;
+int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
+		struct qmsg *m);
 /* Close every pipe end c holds (it is going away): each peer reads what
  * was sent, then EOF. Safe after broker_fini. */
 void op_pipe_release(struct conn *c);

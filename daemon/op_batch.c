@@ -12,6 +12,13 @@
  * there the request waits per its timeout for one and replies with it.
  * A reply stops growing once less room is left in the frame than the
  * largest message could need, so it always fits PROTO_FRAME_MAX.
+ *
+ * A parked batch get woken by a batch put would get only the put's first
+ * message (handed over by the queue), and come back at once for the rest.
+ * So while a batch put offers its messages, the woken batch gets are held
+ * here (batch_defer), and once the put is done each takes what else it
+ * can from the same queue or pipe, in the order they were woken, then
+ * gets its reply: one round trip for the whole batch.
  */
 #include "access.h"
 #include "broker.h"
@@ -30,6 +37,25 @@
 static struct qmsg *batch_msgs[IPC_BATCH_MAX];
 static struct proto_iov batch_iov[IPC_BATCH_MAX];
 
+/* A batch get woken during a batch put, its reply held until the put is
+ * done. */
+struct batch_woken {
+	struct conn *c;
+	uint32_t op, id, max;
+	struct qmsg *first;
+};
+
+/* The batch put offering messages now (one at a time), and the gets it
+ * woke. */
+static struct {
+	int active;
+	struct queue *q;         /* its queue, or */
+	struct pipe *p;          /* its pipe, and */
+	unsigned recv_end;       /* the end its messages go to */
+	size_t n;
+	struct batch_woken w[IPC_BATCH_MAX];
+} batch_put;
+
 /* Park r for a message or for room on q (or pipe p's end); ENOMEM
  * replied on failure (m freed). */
 static void batch_park(struct conn *c, const struct proto_req *r, struct queue *q,
@@ -40,11 +66,35 @@ static void batch_park(struct conn *c, const struct proto_req *r, struct queue *
 	if (pk == NULL) {
 		qmsg_free(m);
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
-	} else if (q != NULL) {
+		return;
+	}
+	pk->max = r->max;
+	if (q != NULL) {
 		queue_park(q, &pk->w);
 	} else {
 		pipe_park(p, r->end, &pk->w);
 	}
+}
+
+static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue *q,
+			      struct pipe *p, unsigned end, int *rc);
+static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n);
+
+/* A batch get woken with m while a batch put runs: held (1), or not (0). */
+int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
+		struct qmsg *m)
+{
+	struct batch_woken *w;
+
+	if (!batch_put.active || batch_put.n == IPC_BATCH_MAX || max < 1)
+		return 0;
+	w = &batch_put.w[batch_put.n++];
+	w->c = c;
+	w->op = op;
+	w->id = id;
+	w->max = max;
+	w->first = m;
+	return 1;
 }
 
 /* Payload bytes of a batch request. */
@@ -57,9 +107,27 @@ static size_t batch_bytes(const struct proto_req *r)
 	return n;
 }
 
+/* Reply to the batch gets the put woke, each with its first message and
+ * what else it can take now, in the order they were woken. */
+static void batch_woken_reply(void)
+{
+	struct batch_woken *w;
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < batch_put.n; i++) {
+		w = &batch_put.w[i];
+		batch_msgs[0] = w->first;
+		n = batch_take_more(w->c, 1, w->max, batch_put.q, batch_put.p,
+				    batch_put.recv_end, &rc);
+		batch_get_reply(w->c, w->op, w->id, n);
+	}
+	batch_put.n = 0;
+}
+
 /* Offer the batch's messages to q (or p's end) in order, until one does
  * not fit: how many were taken; *rc says why the next was not (0 when
- * all were). */
+ * all were). The batch gets this wakes reply afterwards (see the top). */
 static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			  struct queue *q, struct pipe *p, struct qmsg **first, int *rc)
 {
@@ -68,6 +136,11 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 
 	*first = NULL;
 	*rc = 0;
+	batch_put.active = 1;
+	batch_put.q = q;
+	batch_put.p = p;
+	batch_put.recv_end = 1 - r->end;
+	batch_put.n = 0;
 	for (i = 0; i < r->niov; i++) {
 		m = qmsg_new(r->iov[i].base, r->iov[i].len);
 		if (m == NULL) {
@@ -83,6 +156,8 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			qmsg_free(m);
 		break;
 	}
+	batch_put.active = 0;
+	batch_woken_reply();
 	return i;
 }
 
@@ -160,39 +235,49 @@ void op_psendn(struct conn *c, const struct proto_req *r)
 	batch_put_reply(c, r, taken, first, rc);
 }
 
-/* Reply to a batch get with its n messages and free them. */
-static void batch_get_reply(struct conn *c, const struct proto_req *r, size_t n)
+/* Reply to batch get (op, id) with the n messages in batch_msgs, handing
+ * them to the connection (large ones are written from where they are). */
+static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n)
 {
-	struct proto_rep rep = { .op = r->op, .id = r->id, .iov = batch_iov, .niov = n };
+	struct proto_rep rep = { .op = op, .id = id, .iov = batch_iov, .niov = n };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		batch_iov[i].base = batch_msgs[i]->data;
 		batch_iov[i].len = batch_msgs[i]->len;
 	}
-	conn_reply(c, &rep);
-	for (i = 0; i < n; i++)
-		qmsg_free(batch_msgs[i]);
+	conn_reply_own(c, &rep, batch_msgs, n);
 }
 
-/* Take up to r->max messages from q (or p's end) into batch_msgs while
- * the reply surely fits: how many; *rc says why the first was not taken. */
-static size_t batch_take(struct conn *c, const struct proto_req *r, struct queue *q,
-			 struct pipe *p, int *rc)
+/* Take messages from q (or p's end, for c) into batch_msgs[n..max) while
+ * the reply surely fits: how many there are then; *rc says why the next
+ * was not taken. */
+static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue *q,
+			      struct pipe *p, unsigned end, int *rc)
 {
 	size_t worst = proto_bin_cost(c->srv->broker.msg_max);
-	size_t room = PROTO_FRAME_MAX - PROTO_BATCH_REP_OVERHEAD, n = 0;
+	size_t room = PROTO_FRAME_MAX - PROTO_BATCH_REP_OVERHEAD, i;
 
+	for (i = 0; i < n; i++)
+		room -= proto_bin_cost(batch_msgs[i]->len);
 	*rc = 0;
-	while (n < r->max && room >= worst) {
+	while (n < max && room >= worst) {
 		*rc = q != NULL ? queue_get(q, &batch_msgs[n])
-				: pipe_recv(p, r->end, c, &batch_msgs[n]);
+				: pipe_recv(p, end, c, &batch_msgs[n]);
 		if (*rc != 0)
 			break;
 		room -= proto_bin_cost(batch_msgs[n]->len);
 		n++;
 	}
 	return n;
+}
+
+/* Take up to r->max messages from q (or p's end) into batch_msgs: how
+ * many; *rc says why the first was not taken. */
+static size_t batch_take(struct conn *c, const struct proto_req *r, struct queue *q,
+			 struct pipe *p, int *rc)
+{
+	return batch_take_more(c, 0, r->max, q, p, r->end, rc);
 }
 
 /* QGETN: take up to max messages, waiting per timeout for the first. */
@@ -207,7 +292,7 @@ void op_qgetn(struct conn *c, const struct proto_req *r)
 	if (rc == 0)
 		n = batch_take(c, r, q, NULL, &rc);
 	if (n > 0) {
-		batch_get_reply(c, r, n);
+		batch_get_reply(c, r->op, r->id, n);
 		return;
 	}
 	if (rc == IPC_EEMPTY && r->timeout_ms != 0)
@@ -235,7 +320,7 @@ void op_precvn(struct conn *c, const struct proto_req *r)
 	}
 	broker_pipe_reap(b, p);
 	if (n > 0)
-		batch_get_reply(c, r, n);
+		batch_get_reply(c, r->op, r->id, n);
 	else
 		conn_reply_status(c, r->op, r->id, rc);
 }

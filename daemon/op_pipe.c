@@ -154,8 +154,7 @@ void op_precv(struct conn *c, const struct proto_req *r)
 		rep.data = m->data;
 		rep.data_len = m->len;
 	}
-	conn_reply(c, &rep);
-	qmsg_free(m);
+	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
 /* PCLOSE: close an end this connection holds. */

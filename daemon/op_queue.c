@@ -108,8 +108,7 @@ void op_qget(struct conn *c, const struct proto_req *r)
 		rep.data = m->data;
 		rep.data_len = m->len;
 	}
-	conn_reply(c, &rep);
-	qmsg_free(m);
+	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
 /* QDEL: delete a queue; its parked requests complete with IPC_EDELETED. */

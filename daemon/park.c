@@ -4,6 +4,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "dispatch.h"
 #include "ipc_defs.h"
 #include "lease.h"
 #include "park.h"
@@ -100,7 +101,14 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 		rep.data_len = m->len;
 	}
 	/* A parked batch request (op_batch.c) completes with one message:
-	 * a batch get receives it, a batch put had its first one taken. */
+	 * a batch get receives it (or, woken by a batch put, what else it can
+	 * take once that put is done), a batch put had its first one taken. */
+	if (status == 0 && m != NULL &&
+	    (p->op == PROTO_OP_QGETN || p->op == PROTO_OP_PRECVN) &&
+	    batch_defer(c, p->op, p->id, p->max, m)) {
+		park_free(p);
+		return;
+	}
 	if (status == 0 && m != NULL &&
 	    (p->op == PROTO_OP_QGETN || p->op == PROTO_OP_PRECVN)) {
 		one.base = m->data;
@@ -120,8 +128,7 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	/* Freed before replying: a reply that fails closes the connection,
 	 * which must not find this park still in its list. */
 	park_free(p);
-	conn_reply(c, &rep);
-	qmsg_free(m);
+	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

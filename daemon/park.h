@@ -24,6 +24,7 @@ struct park {
 	struct conn *conn;
 	uint32_t op;                /* the request's op */
 	uint32_t id;                /* the request's id */
+	uint32_t max;               /* QGETN, PRECVN: most messages its reply takes */
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
 };

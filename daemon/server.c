@@ -19,6 +19,7 @@
 #include "log.h"
 #include "notify.h"
 #include "park.h"
+#include "qmsg.h"
 #include "server.h"
 
 /* How long accepting pauses after EMFILE/ENFILE, instead of spinning. */
@@ -455,4 +456,5 @@ void server_fini(struct server *s)
 	}
 	pbuf_free(&s->out);
 	proto_dec_fini(&s->dec);
+	qmsg_cache_drain();
 }

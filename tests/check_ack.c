@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <grp.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "ipcclient.h"
@@ -410,6 +412,61 @@ START_TEST(test_ack_ipcctl)
 }
 END_TEST
 
+/* Child: as uid 4211 (neither owner nor in the group), get with ack and
+ * ack on "secret": exit with both results (ok when both are EPERM). */
+static int child_stranger(void *arg)
+{
+	const char *sock = arg;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	uint64_t tag;
+
+	if (setgroups(0, NULL) != 0 || setgid(4211) != 0 || setuid(4211) != 0)
+		return 125;
+	if (ipc_connect(sock, &c))
+		return 120;
+	if (ipc_get_ack(c, "secret", &data, &len, &tag, 0, 0) != IPC_EPERM)
+		return 1;
+	if (ipc_get_ack(c, "secret", &data, &len, &tag, 1000, 0) != IPC_EPERM)
+		return 2;
+	if (ipc_ack(c, "secret", 1) != IPC_EPERM)
+		return 3;
+	ipc_close(c);
+	return 0;
+}
+
+/* Get with ack and ack need read permission; a denial takes nothing. */
+START_TEST(test_ack_perm)
+{
+	static const char *const args[] = { "--socket-mode", "0666", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *c;
+
+	if (geteuid() != 0) {
+		/* Another uid is needed to be denied anything. */
+		fprintf(stderr, "ack_perm: not root, permissions not tested\n");
+		return;
+	}
+	h_prepare(&d);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	h_launch_opts(&d, &o);
+	c = h_connect(&d);
+	ck_assert_int_eq(ipc_queue_open_mode(c, "secret", 0, IPC_OPEN_CREATE, 0600, NULL), 0);
+	put_text(c, "secret", "s");
+	ck_assert_int_eq(h_wait_child(h_spawn(child_stranger, d.sock), T_CHILD_MS), 0);
+	in = stat_queue(c, "secret");
+	ck_assert_uint_eq(in.size, 1);
+	ck_assert_uint_eq(in.inflight, 0);
+	ck_assert_uint_eq(in.getters, 0);
+	ck_assert_uint_eq(in.gets, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* Add a test case of one test with a time bound scaled for the wrapper. */
 static void add_case(Suite *s, const char *name, const TTest *t, int secs)
 {
@@ -433,6 +490,7 @@ static Suite *ack_suite(void)
 	add_case(s, "maxsize", test_ack_maxsize, 30);
 	add_case(s, "delete", test_ack_delete, 30);
 	add_case(s, "ipcctl", test_ack_ipcctl, 30);
+	add_case(s, "perm", test_ack_perm, 30);
 	return s;
 }
 

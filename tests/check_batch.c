@@ -255,6 +255,62 @@ START_TEST(test_get_many_waits)
 }
 END_TEST
 
+/* Child: sleep 200 ms, then put_many "t0".."t4" into "e". */
+static int job_put_many_late(void *arg)
+{
+	const struct h_daemon *d = arg;
+	struct ipc_msg in[5];
+	char buf[5][32];
+	ipc_client *c;
+	size_t n;
+	int rc;
+
+	usleep(200000);
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	make_msgs(in, buf, 5, "t", 0);
+	rc = ipc_put_many(c, "e", in, 5, &n, 0);
+	ipc_close(c);
+	return rc == 0 && n == 5 ? 0 : 10;
+}
+
+START_TEST(test_get_many_woken_by_batch)
+{
+	struct h_daemon d;
+	struct ipc_msg out[8];
+	char want[32];
+	size_t n = 0, i;
+	ipc_client *c;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "e", 0);
+	/* A parked batch get woken by a batch put takes the whole batch in
+	 * one reply, not just its first message. */
+	pid = h_spawn(job_put_many_late, &d);
+	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_uint_eq(n, 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(want, sizeof(want), "t%zu", i);
+		expect_msg(&out[i], want);
+	}
+	/* ... but never more than it asked for: the rest stay queued. */
+	pid = h_spawn(job_put_many_late, &d);
+	ck_assert_int_eq(ipc_get_many(c, "e", out, 3, &n, IPC_FOREVER), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_uint_eq(n, 3);
+	expect_msg(&out[2], "t2");
+	ck_assert_uint_eq(queue_size(c, "e"), 2);
+	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, 0), 0);
+	ck_assert_uint_eq(n, 2);
+	expect_msg(&out[0], "t3");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 START_TEST(test_batch_errors)
 {
 	struct h_daemon d;
@@ -916,6 +972,7 @@ static Suite *batch_suite(void)
 	add_case(s, "put_many_full", test_put_many_full, 30);
 	add_case(s, "put_many_blocks", test_put_many_blocks, 30);
 	add_case(s, "get_many_waits", test_get_many_waits, 30);
+	add_case(s, "get_many_woken_by_batch", test_get_many_woken_by_batch, 30);
 	add_case(s, "batch_errors", test_batch_errors, 30);
 	add_case(s, "batch_deleted", test_batch_deleted, 30);
 	add_case(s, "get_many_cut", test_get_many_cut, 60);

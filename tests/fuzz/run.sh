@@ -54,7 +54,9 @@ done
 # Run both; libFuzzer's last line says "Done N runs in S second(s)".
 run_one() {
 	t=$1
+	# Whole client sessions need room: inputs up to 4 KiB from the start.
 	"$out/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=4096 -len_control=0 \
 		-print_final_stats=1 -artifact_prefix="$out/crash-$t-" \
 		"$out/corpus-$t" >"$out/fuzz_$t.log" 2>&1
 }
