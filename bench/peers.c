@@ -23,10 +23,10 @@
 /* Message counts per size: 64 B runs move more than 64 KiB ones. */
 uint64_t bench_count(const struct bench_opts *o, size_t size, int slow)
 {
-	uint64_t n = size <= 1024 ? 200000 : 20000;
+	uint64_t n = size <= 1024 ? 400000 : 20000;
 
 	if (slow)
-		n /= 4;
+		n /= 8;
 	return o->quick ? n / 10 : n;
 }
 
@@ -272,6 +272,25 @@ static int mq_consumer(struct run *r, unsigned idx)
 	return 0;
 }
 
+/* Why mq_open failed, in a row's note. */
+static void mq_note(struct row *row, size_t size)
+{
+	int err = errno;
+	long max = 0;
+	FILE *f = fopen("/proc/sys/fs/mqueue/msgsize_max", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	if (err == EINVAL && max > 0 && (long)size > max)
+		snprintf(row->note, sizeof row->note, "not possible: %zu-byte messages exceed "
+			 "fs.mqueue.msgsize_max (%ld)", size, max);
+	else
+		snprintf(row->note, sizeof row->note, "mq_open: %s", strerror(err));
+}
+
 /* Throughput: np producers and np consumers on one queue. */
 void peer_mq(const struct bench_opts *o, size_t size, unsigned np, struct row *row)
 {
@@ -283,7 +302,7 @@ void peer_mq(const struct bench_opts *o, size_t size, unsigned np, struct row *r
 	snprintf(m.name[0], sizeof m.name[0], "/ipcbench-%ld", (long)getpid());
 	m.q[0] = mq_make(m.name[0], size, &depth);
 	if (m.q[0] == (mqd_t)-1) {
-		snprintf(row->note, sizeof row->note, "mq_open: %s", strerror(errno));
+		mq_note(row, size);
 		return;
 	}
 	run_throughput(&r, mq_producer, mq_consumer, row);
@@ -359,7 +378,7 @@ void peer_mq_lat(const struct bench_opts *o, size_t size, struct row *row)
 		snprintf(m.name[i], sizeof m.name[i], "/ipcbench-%ld-%d", (long)getpid(), i);
 		m.q[i] = mq_make(m.name[i], size, &depth);
 		if (m.q[i] == (mqd_t)-1) {
-			snprintf(row->note, sizeof row->note, "mq_open: %s", strerror(errno));
+			mq_note(row, size);
 			return;
 		}
 	}

@@ -1,8 +1,12 @@
 /*
- * client.c: libipcclient, one synchronous connection to ipcd.
+ * client.c: libipcclient, one connection to ipcd.
  *
- * Every call encodes one request, sends it whole and reads frames until the
- * reply carrying its id arrives. A fatal error (I/O, protocol) breaks the
+ * Every call encodes one request, sends it whole (large payloads straight
+ * from the caller's memory) and reads frames until the reply carrying its
+ * id arrives. Requests sent without waiting (async.c) stay in a table of
+ * requests in flight; a reply is matched to its request by id, read
+ * before the rest of it is decoded, and the replies of async requests
+ * read on the way are settled. A fatal error (I/O, protocol) breaks the
  * handle for good: the byte stream can no longer be trusted.
  */
 #include <errno.h>

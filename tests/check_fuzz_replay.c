@@ -3,9 +3,10 @@
  * each input a fuzzer ever crashed on) run through the same entry points
  * as the libFuzzer targets: corpus/proto/ through fuzz_proto_one(),
  * corpus/daemon/ through fuzz_daemon_one() (an in-process ipcd). One
- * Check test per file, so a regression names its input. The daemon is
- * linked in whole; its main() is set aside with ld's --wrap=main, so the
- * program starts here, in __wrap_main().
+ * Check test per target; each input's path is printed before it runs, so
+ * the log names the one that crashed. The daemon is linked in whole; its
+ * main() is set aside with ld's --wrap=main, so the program starts here,
+ * in __wrap_main().
  */
 #include <check.h>
 #include <dirent.h>
@@ -44,18 +45,27 @@ static size_t replay_read(const char *path, unsigned char **buf)
 	return n;
 }
 
-/* Replay corpus file number _i through its target. */
+/* Replay every corpus file of one target (_i: 0 proto, 1 daemon). */
 START_TEST(test_replay)
 {
-	const struct replay *r = &replays[_i];
-	unsigned char *buf = NULL;
-	size_t n = replay_read(r->path, &buf);
+	unsigned char *buf;
+	int i, done = 0;
+	size_t n;
 
-	if (r->daemon)
-		ck_assert_int_eq(fuzz_daemon_one(buf, n), 0);
-	else
-		ck_assert_int_eq(fuzz_proto_one(buf, n), 0);
-	free(buf);
+	for (i = 0; i < nreplays; i++) {
+		if (replays[i].daemon != _i)
+			continue;
+		fprintf(stderr, "replay %s\n", replays[i].path);
+		buf = NULL;
+		n = replay_read(replays[i].path, &buf);
+		if (_i)
+			ck_assert_int_eq(fuzz_daemon_one(buf, n), 0);
+		else
+			ck_assert_int_eq(fuzz_proto_one(buf, n), 0);
+		free(buf);
+		done++;
+	}
+	ck_assert_msg(done > 0, "no %s inputs in the corpus", _i ? "daemon" : "proto");
 }
 END_TEST
 
@@ -104,8 +114,8 @@ int __wrap_main(int argc, char **argv)
 	printf("check_fuzz_replay: %d proto and %d daemon inputs from %s\n",
 	       nproto, nreplays - nproto, dir);
 	signal(SIGPIPE, SIG_IGN);
-	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, test_replay, 0, nreplays);
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_replay, 0, 2);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -8,7 +8,7 @@
  * the end every number a producer saw accepted was acked (or, on the plain
  * queues, received) exactly once: none lost, none twice. Redeliveries are
  * counted (the daemon's "requeued") and reported. SOAK_MESSAGES sets how
- * many numbers (make check: 100,000; make soak: 1,000,000).
+ * many numbers (make check: 250,000; make soak: 1,000,000).
  *
  * rss: slow consumers, parked producers and clients that pipeline requests
  * with huge replies but never read them, against a daemon started with
@@ -46,7 +46,7 @@
 #define SOAK_MAXSIZE 256      /* per queue: producers often wait */
 #define SOAK_PAYLOAD 24       /* bytes per message: the number, then filler */
 #define SOAK_CHAOS_MS 20      /* one SIGKILL every that often */
-#define SOAK_DEFAULT 100000
+#define SOAK_DEFAULT 250000
 #define SOAK_LEASE_MS 1000    /* the lease of every 5th acking consumer */
 
 /* What the processes share: counters, then three arrays indexed by number. */
@@ -384,22 +384,87 @@ static uint64_t soak_messages(void)
 	return v > 0 ? (uint64_t)v : SOAK_DEFAULT;
 }
 
+/* What became of every number, counted at the end. */
+struct soak_count {
+	unsigned long moved;       /* acked or received exactly once */
+	unsigned long dup;         /* more than once: a bug */
+	unsigned long lost;        /* accepted, never consumed: a bug */
+	unsigned long doubt_acked; /* acked by a consumer killed right after */
+	unsigned long never;       /* claimed by a producer killed before its put */
+};
+
+/* Chaos while producers still have numbers to put, then let them finish. */
+static void soak_chaos(struct soak_tally *t, const char *sock)
+{
+	unsigned seed = 12345;
+	int64_t deadline;
+
+	while (__atomic_load_n(&sk->next, __ATOMIC_SEQ_CST) < sk->n) {
+		usleep(SOAK_CHAOS_MS * 1000);
+		soak_reap(t);
+		soak_kill_one(t, sock, &seed);
+	}
+	deadline = h_now_ms() + 120000;
+	while (soak_producers_live(t)) {
+		soak_reap(t);
+		ck_assert_msg(h_now_ms() < deadline, "producers never finished");
+		usleep(10000);
+	}
+}
+
+/* Wait for the queues to drain, then stop the consumers; all exit 0. */
+static void soak_finish(struct soak_tally *t, ipc_client *c)
+{
+	int i, st;
+
+	soak_wait_drained(t, c, h_now_ms() + 120000);
+	__atomic_store_n(&sk->stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < SOAK_CLIENTS; i++) {
+		if (!t->pid[i])
+			continue;
+		st = h_wait_child(t->pid[i], 30000);
+		ck_assert_msg(st == 0, "client %d ended with %d", i, st);
+	}
+}
+
+/* Every number: exactly once, or never put (its producer was killed
+ * before the put), or acked by a consumer killed right after the ack. */
+static struct soak_count soak_tally_numbers(const struct soak_tally *t)
+{
+	struct soak_count k = { 0 };
+	uint64_t num;
+
+	for (num = 0; num < sk->n; num++) {
+		uint32_t done = sk->done[num];
+
+		if (done > 1)
+			k.dup++;
+		if (done == 1)
+			k.moved++;
+		else if (done == 0 && t->doubt[num])
+			k.doubt_acked++;
+		else if (done == 0 && sk->accepted[num])
+			k.lost++;
+		else if (done == 0)
+			k.never++;
+	}
+	return k;
+}
+
 START_TEST(test_soak)
 {
 	struct soak_tally t = { 0 };
+	struct soak_count k;
 	struct h_daemon d;
 	ipc_client *c;
-	uint64_t n = soak_messages(), num;
-	unsigned long lost = 0, dup = 0, moved = 0, doubt_acked = 0, never = 0;
 	unsigned long long puts, requeued;
-	unsigned seed = 12345;
-	int64_t t0 = h_now_ms(), deadline;
+	int64_t t0 = h_now_ms();
 	char q[32];
-	int i, st;
+	int i;
 
 	soak_raise_nofile();
-	soak_map(n);
-	t.doubt = calloc(n, 1);
+	soak_map(soak_messages());
+	t.doubt = calloc(sk->n, 1);
 	h_start(&d);
 	c = h_connect(&d);
 	for (i = 0; i < SOAK_QA + SOAK_QP; i++) {
@@ -408,42 +473,9 @@ START_TEST(test_soak)
 	}
 	for (i = 0; i < SOAK_CLIENTS; i++)
 		t.pid[i] = soak_spawn(d.sock, i);
-	/* Chaos while producers still have numbers to put. */
-	while (__atomic_load_n(&sk->next, __ATOMIC_SEQ_CST) < n) {
-		usleep(SOAK_CHAOS_MS * 1000);
-		soak_reap(&t);
-		soak_kill_one(&t, d.sock, &seed);
-	}
-	deadline = h_now_ms() + 120000;
-	while (soak_producers_live(&t)) {
-		soak_reap(&t);
-		ck_assert_msg(h_now_ms() < deadline, "producers never finished");
-		usleep(10000);
-	}
-	soak_wait_drained(&t, c, h_now_ms() + 120000);
-	__atomic_store_n(&sk->stop, 1, __ATOMIC_SEQ_CST);
-	for (i = 0; i < SOAK_CLIENTS; i++) {
-		if (!t.pid[i])
-			continue;
-		st = h_wait_child(t.pid[i], 30000);
-		ck_assert_msg(st == 0, "client %d ended with %d", i, st);
-	}
-	/* Every number: exactly once, or never put (its producer was killed
-	 * before the put), or acked by a consumer killed right after. */
-	for (num = 0; num < n; num++) {
-		uint32_t k = sk->done[num];
-
-		if (k > 1)
-			dup++;
-		if (k == 1)
-			moved++;
-		else if (k == 0 && t.doubt[num])
-			doubt_acked++;
-		else if (k == 0 && sk->accepted[num])
-			lost++;
-		else if (k == 0)
-			never++;
-	}
+	soak_chaos(&t, d.sock);
+	soak_finish(&t, c);
+	k = soak_tally_numbers(&t);
 	puts = soak_sum(c, 'p');
 	requeued = soak_sum(c, 'r');
 	printf("soak: %llu numbers, %lu moved exactly once, lost %lu, duplicated %lu; "
@@ -451,16 +483,16 @@ START_TEST(test_soak)
 	       "redelivered %llu (daemon requeued; %llu acks refused after a lease ran out); "
 	       "%lu acks cut short by SIGKILL, %lu numbers never put; "
 	       "daemon peak RSS %ld KiB; %.1f s\n",
-	       (unsigned long long)n, moved, lost, dup, t.kills_prod + t.kills_ack,
-	       t.kills_prod, t.kills_ack, requeued,
-	       (unsigned long long)sk->notheld, doubt_acked, never,
+	       (unsigned long long)sk->n, k.moved, k.lost, k.dup,
+	       t.kills_prod + t.kills_ack, t.kills_prod, t.kills_ack, requeued,
+	       (unsigned long long)sk->notheld, k.doubt_acked, k.never,
 	       soak_status_kib(d.pid, "VmHWM"), (h_now_ms() - t0) / 1000.0);
-	ck_assert_uint_eq(lost, 0);
-	ck_assert_uint_eq(dup, 0);
+	ck_assert_uint_eq(k.lost, 0);
+	ck_assert_uint_eq(k.dup, 0);
 	/* The daemon took exactly the messages that were consumed. */
-	ck_assert_uint_eq(puts, moved + doubt_acked);
+	ck_assert_uint_eq(puts, k.moved + k.doubt_acked);
 	/* A killed producer loses at most the one number it had claimed. */
-	ck_assert_uint_le(never, t.kills_prod);
+	ck_assert_uint_le(k.never, t.kills_prod);
 	ck_assert_uint_gt(t.kills_prod + t.kills_ack, 0);
 	ipc_close(c);
 	h_stop(&d);

@@ -10,8 +10,10 @@
 # corpus there, so the repository is never written. A crash, leak or
 # sanitizer report fails the run and leaves the input as
 # $BUILDDIR/fuzz/crash-*: copy it into tests/fuzz/corpus/proto/ or
-# tests/fuzz/corpus/daemon/ with the fix, and make check replays it
-# (tests/check_fuzz_replay) from then on.
+# tests/fuzz/corpus/daemon/ as regress-WHAT with the fix, and make check
+# replays it (tests/check_fuzz_replay) from then on. To keep what a long
+# run found: fuzz/fuzz_daemon -merge=1 NEWDIR tests/fuzz/corpus/daemon
+# fuzz/corpus-daemon, then add NEWDIR's files as cov-*.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
