@@ -112,18 +112,41 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 	return 0;
 }
 
-/* c is going away: requeue what it holds, newest first, so that the
- * oldest message of each queue ends up at its head. */
+/* Stop l's timer, unlink it and put its message back. */
+static void lease_return(struct lease *l)
+{
+	if (l->timed)
+		event_del(&l->timer);
+	l->timed = 0;
+	lease_unlink(l);
+	queue_requeue(&l->h);
+	free(l);
+}
+
+/* Does l's queue have getters parked (so a requeue hands the message on)? */
+static int lease_queue_waited_on(const struct lease *l)
+{
+	struct queue_stats st;
+
+	queue_stats(l->h.queue, &st);
+	return st.getters > 0;
+}
+
+/* c is going away: every message it holds goes back. Messages that parked
+ * getters will take go first, oldest first, so the longest-waiting getter
+ * gets the oldest message; the rest then newest first, each to the head of
+ * its queue, so the oldest ends up at the head. */
 void lease_release_all(struct conn *c)
 {
-	struct lease *l;
+	struct lease *l = c->leases, *prev;
 
-	while ((l = c->leases) != NULL) {
-		if (l->timed)
-			event_del(&l->timer);
-		l->timed = 0;
-		lease_unlink(l);
-		queue_requeue(&l->h);
-		free(l);
+	while (l != NULL && l->next != NULL)
+		l = l->next;
+	for (; l != NULL; l = prev) {
+		prev = l->prev;
+		if (lease_queue_waited_on(l))
+			lease_return(l);
 	}
+	while (c->leases != NULL)
+		lease_return(c->leases);
 }

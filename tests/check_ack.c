@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -250,6 +251,52 @@ static int child_get(void *arg)
 	return rc;
 }
 
+/* A consumer that closes while getters wait hands its messages to them in
+ * order: the longest-waiting getter gets the oldest message. */
+START_TEST(test_ack_disconnect_to_getters)
+{
+	struct h_daemon d;
+	ipc_client *c, *p;
+	char fdtext[2][16], got[2][8] = { "", "" };
+	const char *args[2][3];
+	int fds[2][2];
+	pid_t pid[2];
+
+	h_start(&d);
+	p = h_connect(&d);
+	c = h_connect(&d);
+	create_queue(p, "g", 0);
+	put_text(p, "g", "1");
+	put_text(p, "g", "2");
+	geta_expect(c, "g", "1", 0, 0);
+	geta_expect(c, "g", "2", 0, 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pipe(fds[i]), 0);
+		snprintf(fdtext[i], sizeof(fdtext[i]), "%d", fds[i][1]);
+		args[i][0] = d.sock;
+		args[i][1] = "g";
+		args[i][2] = fdtext[i];
+		pid[i] = h_spawn(child_get, args[i]);
+		h_wait_parked(p, "g", 'g', (unsigned)i + 1);
+	}
+	/* The children inherited c's socket: shut it down, not just close. */
+	shutdown(ipc_fd(c), SHUT_RDWR);
+	ipc_close(c);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(h_wait_child(pid[i], T_CHILD_MS), 0);
+		ck_assert_int_eq(read(fds[i][0], got[i], 1), 1);
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	ck_assert_str_eq(got[0], "1");
+	ck_assert_str_eq(got[1], "2");
+	ck_assert_uint_eq(stat_queue(p, "g").requeued, 2);
+	ck_assert_uint_eq(stat_queue(p, "g").size, 0);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* An expired lease puts the message back: to a parked getter first. */
 START_TEST(test_ack_lease)
 {
@@ -485,6 +532,7 @@ static Suite *ack_suite(void)
 
 	add_case(s, "basic", test_ack_basic, 30);
 	add_case(s, "disconnect", test_ack_disconnect, 30);
+	add_case(s, "disconnect_to_getters", test_ack_disconnect_to_getters, 30);
 	add_case(s, "kill", test_ack_kill, 30);
 	add_case(s, "lease", test_ack_lease, 30);
 	add_case(s, "maxsize", test_ack_maxsize, 30);
