@@ -15,7 +15,6 @@ IPC_EXPORT int ipc_get_ack(ipc_client *c, const char *name, void **data,
 	struct proto_req req = { .op = PROTO_OP_QGETA, .timeout_ms = timeout_ms,
 				 .lease_ms = lease_ms };
 	struct proto_rep rep;
-	void *copy;
 	int rc;
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
@@ -33,18 +32,8 @@ IPC_EXPORT int ipc_get_ack(ipc_client *c, const char *name, void **data,
 	rc = client_request(c, &req, &rep);
 	if (rc)
 		return rc;
-	copy = malloc(rep.data_len ? rep.data_len : 1);
-	if (!copy) {
-		/* Breaking the handle closes the connection when the caller
-		 * closes it, and the daemon then delivers the message again. */
-		client_seterr(c, "out of memory for a %zu-byte message",
-			      rep.data_len);
-		return client_fail(c, IPC_ENOMEM);
-	}
-	if (rep.data_len)
-		memcpy(copy, rep.data, rep.data_len);
-	*data = copy;
-	*len = rep.data_len;
+	if ((rc = client_take_payload(c, &rep, data, len)))
+		return rc;
 	*tag = rep.tag;
 	return 0;
 }

@@ -38,17 +38,8 @@ IPC_EXPORT int ipc_put_async(ipc_client *c, const char *name, const void *data,
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
 	    (rc = client_check_timeout(c, timeout_ms)))
 		return rc;
-	if (len > c->msg_max) {
-		client_seterr(c, "message of %zu bytes over the limit of %zu",
-			      len, c->msg_max);
-		return IPC_ETOOBIG;
-	}
-	if (!data && len) {
-		client_seterr(c, "no data");
-		return IPC_EINVAL;
-	}
-	if (!data)
-		req.data = (const unsigned char *)"";
+	if ((rc = client_check_payload(c, data, len, &req)))
+		return rc;
 	while (c->nasync >= c->window)
 		if ((rc = client_wait(c, 0, &rep)))
 			return rc;

@@ -586,6 +586,45 @@ IPC_EXPORT int ipc_queue_open_mode(ipc_client *c, const char *name,
 	return client_queue_open(c, name, maxsize, flags, 1, mode, actual);
 }
 
+/* Check a message to send and point req at it: 0, IPC_ETOOBIG or
+ * IPC_EINVAL (NULL data with a length). */
+int client_check_payload(struct ipc_client *c, const void *data, size_t len,
+			 struct proto_req *req)
+{
+	if (len > c->msg_max) {
+		client_seterr(c, "message of %zu bytes over the limit of %zu",
+			      len, c->msg_max);
+		return IPC_ETOOBIG;
+	}
+	if (!data && len) {
+		client_seterr(c, "no data");
+		return IPC_EINVAL;
+	}
+	req->data = data ? data : (const unsigned char *)"";
+	req->data_len = len;
+	return 0;
+}
+
+/* Hand a reply's payload to the caller as a malloc'd copy (never NULL).
+ * Out of memory breaks the handle: the message already left the daemon
+ * (for a get with ack, closing the connection makes it come back). */
+int client_take_payload(struct ipc_client *c, const struct proto_rep *rep,
+			void **data, size_t *len)
+{
+	void *copy = malloc(rep->data_len ? rep->data_len : 1);
+
+	if (!copy) {
+		client_seterr(c, "out of memory for a %zu-byte message",
+			      rep->data_len);
+		return client_fail(c, IPC_ENOMEM);
+	}
+	if (rep->data_len)
+		memcpy(copy, rep->data, rep->data_len);
+	*data = copy;
+	*len = rep->data_len;
+	return 0;
+}
+
 /* Put one message; see ipcclient.h. */
 IPC_EXPORT int ipc_put(ipc_client *c, const char *name, const void *data,
 		       size_t len, int timeout_ms)
@@ -598,17 +637,8 @@ IPC_EXPORT int ipc_put(ipc_client *c, const char *name, const void *data,
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
 	    (rc = client_check_timeout(c, timeout_ms)))
 		return rc;
-	if (len > c->msg_max) {
-		client_seterr(c, "message of %zu bytes over the limit of %zu",
-			      len, c->msg_max);
-		return IPC_ETOOBIG;
-	}
-	if (!data && len) {
-		client_seterr(c, "no data");
-		return IPC_EINVAL;
-	}
-	if (!data)
-		req.data = (const unsigned char *)"";
+	if ((rc = client_check_payload(c, data, len, &req)))
+		return rc;
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
@@ -619,7 +649,6 @@ IPC_EXPORT int ipc_get(ipc_client *c, const char *name, void **data,
 {
 	struct proto_req req = { .op = PROTO_OP_QGET, .timeout_ms = timeout_ms };
 	struct proto_rep rep;
-	void *copy;
 	int rc;
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
@@ -636,17 +665,8 @@ IPC_EXPORT int ipc_get(ipc_client *c, const char *name, void **data,
 	rc = client_request(c, &req, &rep);
 	if (rc)
 		return rc;
-	copy = malloc(rep.data_len ? rep.data_len : 1);
-	if (!copy) {
-		/* The message left the queue: losing it breaks the contract. */
-		client_seterr(c, "out of memory for a %zu-byte message",
-			      rep.data_len);
-		return client_fail(c, IPC_ENOMEM);
-	}
-	if (rep.data_len)
-		memcpy(copy, rep.data, rep.data_len);
-	*data = copy;
-	*len = rep.data_len;
+	if ((rc = client_take_payload(c, &rep, data, len)))
+		return rc;
 	return 0;
 }
 

@@ -81,6 +81,13 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms);
  * the next call). 0 when a reply arrived whatever its status; IPC_EINVAL
  * when req cannot be encoded; else fatal. */
 int client_call(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
+/* Check a message to send and point req at it: 0, IPC_ETOOBIG, IPC_EINVAL. */
+int client_check_payload(struct ipc_client *c, const void *data, size_t len,
+			 struct proto_req *req);
+/* Hand a reply's payload to the caller as a malloc'd copy; out of memory
+ * is fatal (IPC_ENOMEM, the handle breaks). */
+int client_take_payload(struct ipc_client *c, const struct proto_rep *rep,
+			void **data, size_t *len);
 /* client_call, then the reply's status (with its detail recorded). */
 int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
 /* Send req (id assigned here) without waiting for its reply. An async one

@@ -90,17 +90,8 @@ IPC_EXPORT int ipc_pipe_send(ipc_client *c, const char *name, int end,
 	if ((rc = client_pipe_check(c, name, end)) ||
 	    (rc = client_check_timeout(c, timeout_ms)))
 		return rc;
-	if (len > c->msg_max) {
-		client_seterr(c, "message of %zu bytes over the limit of %zu",
-			      len, c->msg_max);
-		return IPC_ETOOBIG;
-	}
-	if (!data && len) {
-		client_seterr(c, "no data");
-		return IPC_EINVAL;
-	}
-	if (!data)
-		req.data = (const unsigned char *)"";
+	if ((rc = client_check_payload(c, data, len, &req)))
+		return rc;
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
@@ -112,7 +103,6 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 {
 	struct proto_req req = { .op = PROTO_OP_PRECV, .timeout_ms = timeout_ms };
 	struct proto_rep rep;
-	void *copy;
 	int rc;
 
 	if ((rc = client_pipe_check(c, name, end)) ||
@@ -127,17 +117,8 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 	rc = client_request(c, &req, &rep);
 	if (rc)
 		return rc;
-	copy = malloc(rep.data_len ? rep.data_len : 1);
-	if (!copy) {
-		/* The message left the pipe: losing it breaks the contract. */
-		client_seterr(c, "out of memory for a %zu-byte message",
-			      rep.data_len);
-		return client_fail(c, IPC_ENOMEM);
-	}
-	if (rep.data_len)
-		memcpy(copy, rep.data, rep.data_len);
-	*data = copy;
-	*len = rep.data_len;
+	if ((rc = client_take_payload(c, &rep, data, len)))
+		return rc;
 	return 0;
 }
 
