@@ -30,12 +30,7 @@
 #include "ipc_defs.h"
 #include "qmsg.h"
 #include "queue.h"
-
-/* A doubly linked FIFO of parked waiters of one kind. */
-struct wlist {
-	struct waiter *head, *tail;
-	size_t count;
-};
+#include "wlist.h"
 
 struct queue {
 	char name[IPC_NAME_MAX + 1];
@@ -53,45 +48,6 @@ struct queue {
 	uint64_t requeued;
 	bool dying;                 /* inside queue_free: no parking, no hand-over */
 };
-
-/* Append w at the tail of l. */
-static void wlist_append(struct wlist *l, struct waiter *w)
-{
-	w->next = NULL;
-	w->prev = l->tail;
-	if (l->tail)
-		l->tail->next = w;
-	else
-		l->head = w;
-	l->tail = w;
-	l->count++;
-}
-
-/* Unlink w from l, wherever it is. */
-static void wlist_remove(struct wlist *l, struct waiter *w)
-{
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		l->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		l->tail = w->prev;
-	w->next = w->prev = NULL;
-	w->holder = NULL;
-	l->count--;
-}
-
-/* Unlink and return the oldest waiter of l, NULL when l is empty. */
-static struct waiter *wlist_pop(struct wlist *l)
-{
-	struct waiter *w = l->head;
-
-	if (w)
-		wlist_remove(l, w);
-	return w;
-}
 
 /* Is the queue at its bound? In-flight messages take room too. */
 static bool queue_full(const struct queue *q)

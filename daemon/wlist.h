@@ -1,6 +1,6 @@
 /*
  * wlist.h: a doubly linked FIFO of parked waiters, shared by the plain
- * data structures that park requests (pipe.c). Header-only: the helpers
+ * data structures that park requests (queue.c, pipe.c). Header-only: the helpers
  * are tiny and static inline.
  */
 #ifndef IPCD_WLIST_H
