@@ -1,6 +1,6 @@
 #!/bin/sh
-# valgrind.sh: run the integration suite (and the pipes suite, when
-# CHECK_PIPES_BIN is set) with ipcd under valgrind memcheck.
+# valgrind.sh: run the integration suites (queues, pipes, acks, batches,
+# service) with ipcd under valgrind memcheck.
 # Every daemon a test starts must then exit 0 after SIGTERM/SIGINT, which
 # valgrind turns into 99 on any memory error or definite/indirect/possible
 # leak. Skipped (77) when configure found no valgrind, and in a
@@ -22,25 +22,17 @@ IPCD_WRAPPER="$VALGRIND --tool=memcheck --leak-check=full --errors-for-leak-kind
 IPCD_TEST_SCALE=${IPCD_TEST_SCALE:-4}
 export IPCD_WRAPPER IPCD_TEST_SCALE
 
-echo "valgrind.sh: integration suite with ipcd under valgrind memcheck"
 echo "valgrind.sh: checking every ipcd run for memory errors and leaks (exit 99 = found), stress scale 1/$IPCD_TEST_SCALE"
 start=$(date +%s)
-"$CHECK_INTEGRATION_BIN"
-rc=$?
-if [ $rc -eq 0 ] && [ -n "${CHECK_PIPES_BIN:-}" ]; then
-	"$CHECK_PIPES_BIN"
-	rc=$?
-fi
-if [ $rc -eq 0 ] && [ -n "${CHECK_ACK_BIN:-}" ]; then
-	echo "valgrind.sh: at-least-once suite with ipcd under valgrind memcheck"
-	"$CHECK_ACK_BIN"
-	rc=$?
-fi
-if [ $rc -eq 0 ] && [ -n "${CHECK_BATCH_BIN:-}" ]; then
-	echo "valgrind.sh: batch and pipelining suite with ipcd under valgrind memcheck"
-	"$CHECK_BATCH_BIN"
-	rc=$?
-fi
+rc=0
+# Each suite starts its own daemons through the harness, which runs them
+# under $IPCD_WRAPPER. Suites whose variable is unset are left out.
+for bin in "$CHECK_INTEGRATION_BIN" "${CHECK_PIPES_BIN:-}" "${CHECK_ACK_BIN:-}" \
+	   "${CHECK_BATCH_BIN:-}" "${CHECK_SERVICE_BIN:-}"; do
+	[ -n "$bin" ] || continue
+	echo "valgrind.sh: $(basename "$bin") with ipcd under valgrind memcheck"
+	"$bin" || { rc=$?; break; }
+done
 # The fuzz corpus replay runs the daemon in-process: the whole program goes
 # under memcheck, as one process (CK_FORK=no).
 if [ $rc -eq 0 ] && [ -n "${CHECK_FUZZ_REPLAY_BIN:-}" ]; then
