@@ -15,12 +15,17 @@
 /* Buffers of more than this are freed once emptied. */
 #define PREFETCH_KEEP_MAX (256u << 10)
 
-/* One queue with prefetching: its messages, taken from the daemon and
- * not yet handed out, as [size_t len][bytes] records from off on. */
+/* One queue (or pipe end) with prefetching: its messages, taken from the
+ * daemon and not yet handed out, as [size_t len][bytes] records from off
+ * on. */
 struct client_prefetch {
 	struct client_prefetch *next;
 	char name[IPC_NAME_MAX + 1];
+	int end;                 /* -1: a queue; 0 or 1: a pipe end */
 	unsigned max;            /* messages per fetch; 0: off (kept until drained) */
+	int ahead;               /* read-ahead: keep a fetch in flight */
+	uint32_t inflight;       /* the read-ahead fetch in flight, or 0 */
+	uint32_t inflight_max;   /* what it asked for */
 	struct pbuf buf;
 	size_t off;
 	size_t count;            /* messages buffered */
@@ -63,7 +68,41 @@ IPC_EXPORT int ipc_flush(ipc_client *c)
 		client_seterr(c, "%s", c->async_err);
 	c->async_rc = 0;
 	c->async_seq = 0;
+	c->flush_notput = c->async_notput;
+	c->async_notput = 0;
 	return rc;
+}
+
+/* Messages the last flush found not put; see ipcclient.h. */
+IPC_EXPORT unsigned long long ipc_flush_notput(const ipc_client *c)
+{
+	return c ? c->flush_notput : 0;
+}
+
+/* Send one message from a pipe end without waiting; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
+				   const void *data, size_t len, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_PSEND, .data = data,
+				 .data_len = len, .timeout_ms = timeout_ms,
+				 .end = (uint32_t)end };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (end != 0 && end != 1) {
+		client_seterr(c, "invalid pipe end %d: 0 or 1", end);
+		return IPC_EINVAL;
+	}
+	if ((rc = client_check_payload(c, data, len, &req)))
+		return rc;
+	while (c->nasync >= c->window)
+		if ((rc = client_wait(c, 0, &rep)))
+			return rc;
+	strcpy(req.name, name);
+	return client_send(c, &req, 1);
 }
 
 /* Bound the async requests in flight; see ipcclient.h. */
@@ -81,13 +120,14 @@ IPC_EXPORT int ipc_set_window(ipc_client *c, unsigned n)
 	return 0;
 }
 
-/* The prefetch record of queue name, or NULL. */
-static struct client_prefetch *prefetch_find(struct ipc_client *c, const char *name)
+/* The prefetch record of queue name (end -1) or pipe end, or NULL. */
+static struct client_prefetch *prefetch_find(struct ipc_client *c, const char *name,
+					     int end)
 {
 	struct client_prefetch *pf;
 
 	for (pf = c->prefetch; pf; pf = pf->next)
-		if (strcmp(pf->name, name) == 0)
+		if (pf->end == end && strcmp(pf->name, name) == 0)
 			return pf;
 	return NULL;
 }
@@ -106,8 +146,17 @@ static void prefetch_drop(struct ipc_client *c, struct client_prefetch *pf)
 	free(pf);
 }
 
-/* Turn prefetching on or off for a queue; see ipcclient.h. */
-IPC_EXPORT int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n)
+/* Free a record turned off once nothing is buffered or on its way. */
+static void prefetch_gc(struct ipc_client *c, struct client_prefetch *pf)
+{
+	if (pf->max == 0 && pf->count == 0 && pf->inflight == 0)
+		prefetch_drop(c, pf);
+}
+
+/* Set prefetching of up to n per fetch (ahead: read-ahead) on a queue
+ * (end -1) or pipe end. */
+static int prefetch_set(struct ipc_client *c, const char *name, int end,
+			unsigned n, int ahead)
 {
 	struct client_prefetch *pf;
 	int rc;
@@ -118,13 +167,14 @@ IPC_EXPORT int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n)
 		client_seterr(c, "prefetch must be 0..%d", IPC_BATCH_MAX);
 		return IPC_EINVAL;
 	}
-	pf = prefetch_find(c, name);
+	pf = prefetch_find(c, name, end);
 	if (n <= 1) {
-		/* Off: what is buffered is still served first. */
-		if (pf && pf->count == 0)
-			prefetch_drop(c, pf);
-		else if (pf)
+		/* Off: what is buffered (or on its way) is still served first. */
+		if (pf) {
 			pf->max = 0;
+			pf->ahead = 0;
+			prefetch_gc(c, pf);
+		}
 		return 0;
 	}
 	if (!pf) {
@@ -134,12 +184,37 @@ IPC_EXPORT int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n)
 			return IPC_ENOMEM;
 		}
 		strcpy(pf->name, name);
+		pf->end = end;
 		pbuf_init(&pf->buf);
 		pf->next = c->prefetch;
 		c->prefetch = pf;
 	}
 	pf->max = n;
+	pf->ahead = ahead;
 	return 0;
+}
+
+/* Turn prefetching on or off for a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n)
+{
+	return prefetch_set(c, name, -1, n, 0);
+}
+
+/* Turn read-ahead on or off for a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_set_readahead(ipc_client *c, const char *name, unsigned n)
+{
+	return prefetch_set(c, name, -1, n, 1);
+}
+
+/* Turn read-ahead on or off for a pipe end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
+				      unsigned n)
+{
+	if (c && end != 0 && end != 1) {
+		client_seterr(c, "invalid pipe end %d: 0 or 1", end);
+		return IPC_EINVAL;
+	}
+	return prefetch_set(c, name, end, n, 1);
 }
 
 /* Messages prefetched and not yet handed out; see ipcclient.h. */
@@ -150,7 +225,7 @@ IPC_EXPORT size_t ipc_prefetched(const ipc_client *c, const char *name)
 	if (!c || !name)
 		return 0;
 	for (pf = c->prefetch; pf; pf = pf->next)
-		if (strcmp(pf->name, name) == 0)
+		if (pf->end == -1 && strcmp(pf->name, name) == 0)
 			return pf->count;
 	return 0;
 }
@@ -202,66 +277,156 @@ static int prefetch_copy(struct ipc_client *c, const void *p, size_t len,
 	return 0;
 }
 
-/* Fetch up to pf->max messages in one QGETN: hand out the first, buffer
- * the rest. The get's result. */
-static int prefetch_fetch(struct ipc_client *c, struct client_prefetch *pf,
-			  void **data, size_t *len, int timeout_ms)
+/* Buffer the messages of a successful fetch reply that asked for max. */
+static int prefetch_absorb(struct ipc_client *c, struct client_prefetch *pf,
+			   const struct proto_rep *rep, uint32_t max)
 {
-	struct proto_req req = { .op = PROTO_OP_QGETN, .max = pf->max,
-				 .timeout_ms = timeout_ms };
-	struct proto_rep rep;
 	size_t i;
-	int rc;
 
-	strcpy(req.name, pf->name);
-	rc = client_request(c, &req, &rep);
-	if (rc)
-		return rc;
-	if (rep.niov > pf->max) {
+	if (rep->niov > max) {
 		client_seterr(c, "batch reply of %zu messages, %u asked for",
-			      rep.niov, pf->max);
+			      rep->niov, (unsigned)max);
 		return client_fail(c, IPC_EPROTO);
 	}
-	for (i = 1; i < rep.niov; i++)
-		if (prefetch_push(pf, &rep.iov[i])) {
+	for (i = 0; i < rep->niov; i++)
+		if (prefetch_push(pf, &rep->iov[i])) {
 			client_seterr(c, "out of memory buffering prefetched messages");
 			return client_fail(c, IPC_ENOMEM);
 		}
-	return prefetch_copy(c, rep.iov[0].base, rep.iov[0].len, data, len);
+	return 0;
+}
+
+/* The reply to a read-ahead fetch: its messages are buffered; a
+ * non-fatal failure (Empty, EOF, ...) is dropped, the next fetch that
+ * waits learns it again. 0 or fatal. */
+static int prefetch_ahead_reply(struct ipc_client *c, struct client_prefetch *pf,
+				const struct proto_rep *rep)
+{
+	uint32_t max = pf->inflight_max;
+
+	pf->inflight = 0;
+	if (rep->status < 0)
+		return client_status(c, rep);
+	return rep->status ? 0 : prefetch_absorb(c, pf, rep, max);
+}
+
+/* A read-ahead reply read by another call; see client_int.h. */
+int client_prefetch_settle(struct ipc_client *c, void *ctx, const struct proto_rep *rep)
+{
+	return prefetch_ahead_reply(c, ctx, rep);
+}
+
+/* Send a fetch of up to pf->max messages (QGETN or PRECVN) waiting per
+ * timeout_ms; its id is pf->inflight. */
+static int prefetch_send(struct ipc_client *c, struct client_prefetch *pf, int timeout_ms)
+{
+	struct proto_req req = { .max = pf->max, .timeout_ms = timeout_ms };
+	int rc;
+
+	req.op = pf->end < 0 ? PROTO_OP_QGETN : PROTO_OP_PRECVN;
+	req.end = pf->end < 0 ? 0 : (uint32_t)pf->end;
+	strcpy(req.name, pf->name);
+	rc = client_send_ctx(c, &req, pf);
+	if (rc == 0) {
+		pf->inflight = req.id;
+		pf->inflight_max = pf->max;
+	}
+	return rc;
+}
+
+/* With read-ahead, send a fetch that does not wait (timeout 0) when
+ * fewer than half a fetch are buffered and none is on its way, so the
+ * next messages travel while the caller works on these. */
+static int prefetch_ahead(struct ipc_client *c, struct client_prefetch *pf)
+{
+	if (!pf->ahead || pf->max < 2 || pf->inflight || pf->count > pf->max / 2)
+		return 0;
+	return prefetch_send(c, pf, 0);
+}
+
+/* Make sure a message is buffered: take the read-ahead reply on its way,
+ * then, if still nothing, fetch waiting per timeout_ms. 0, the fetch's
+ * result, or CLIENT_NO_PREFETCH when prefetching is off. */
+static int prefetch_fill(struct ipc_client *c, struct client_prefetch *pf,
+			 int timeout_ms)
+{
+	struct proto_rep rep;
+	uint32_t id = pf->inflight;
+	int rc;
+
+	if (pf->count == 0 && id != 0) {
+		if ((rc = client_wait(c, id, &rep)) ||
+		    (rc = prefetch_ahead_reply(c, pf, &rep)))
+			return rc;
+	}
+	if (pf->count > 0)
+		return 0;
+	if (pf->max < 2)
+		return CLIENT_NO_PREFETCH;
+	if ((rc = prefetch_send(c, pf, timeout_ms)))
+		return rc;
+	id = pf->inflight;
+	pf->inflight = 0;
+	if ((rc = client_wait(c, id, &rep)) || (rc = client_status(c, &rep)))
+		return rc;
+	return prefetch_absorb(c, pf, &rep, pf->inflight_max);
+}
+
+/* ipc_get() or ipc_pipe_recv() on a queue or end with prefetching. */
+static int prefetch_get(struct ipc_client *c, struct client_prefetch *pf, void **data,
+			size_t *len, int timeout_ms)
+{
+	struct ipc_msg m;
+	int rc = prefetch_fill(c, pf, timeout_ms);
+
+	if (rc == 0) {
+		prefetch_pop(pf, &m);
+		rc = prefetch_copy(c, m.data, m.len, data, len);
+	}
+	if (rc == 0)
+		rc = prefetch_ahead(c, pf);
+	if (rc >= 0)
+		prefetch_gc(c, pf);
+	return rc;
 }
 
 /* ipc_get() on a queue that may have prefetching. */
 int client_prefetch_get(struct ipc_client *c, const char *name, void **data,
 			size_t *len, int timeout_ms)
 {
-	struct client_prefetch *pf = prefetch_find(c, name);
-	struct ipc_msg m;
+	struct client_prefetch *pf = prefetch_find(c, name, -1);
+
+	return pf ? prefetch_get(c, pf, data, len, timeout_ms) : CLIENT_NO_PREFETCH;
+}
+
+/* ipc_pipe_recv() at an end that may have read-ahead. */
+int client_prefetch_recv(struct ipc_client *c, const char *name, int end,
+			 void **data, size_t *len, int timeout_ms)
+{
+	struct client_prefetch *pf = c->prefetch ? prefetch_find(c, name, end) : NULL;
+
+	return pf ? prefetch_get(c, pf, data, len, timeout_ms) : CLIENT_NO_PREFETCH;
+}
+
+/* Batch get with prefetching; see client_int.h. The messages point into
+ * the buffer, which nothing appends to before the next call on c (a
+ * read-ahead fetch sent here is read by a later call). */
+int client_prefetch_many(struct ipc_client *c, const char *name, int end,
+			 struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms)
+{
+	struct client_prefetch *pf = c->prefetch ? prefetch_find(c, name, end) : NULL;
 	int rc;
 
 	if (!pf)
 		return CLIENT_NO_PREFETCH;
-	if (pf->count > 0) {
-		prefetch_pop(pf, &m);
-		rc = prefetch_copy(c, m.data, m.len, data, len);
-		if (pf->count == 0 && pf->max == 0)
-			prefetch_drop(c, pf);   /* turned off and drained */
+	if (pf->count == 0 && !pf->ahead && !pf->inflight)
+		return CLIENT_NO_PREFETCH;   /* plain prefetch: a plain batch get */
+	if ((rc = prefetch_fill(c, pf, timeout_ms)))
 		return rc;
-	}
-	return pf->max > 1 ? prefetch_fetch(c, pf, data, len, timeout_ms)
-			   : CLIENT_NO_PREFETCH;
-}
-
-/* Hand out up to max buffered messages of name (ipc_get_many): how many;
- * they point into the buffer until the next call on c. */
-size_t client_prefetch_take(struct ipc_client *c, const char *name,
-			    struct ipc_msg *msgs, size_t max)
-{
-	struct client_prefetch *pf = c->prefetch ? prefetch_find(c, name) : NULL;
-	size_t n = 0;
-
-	while (pf && pf->count > 0 && n < max)
-		prefetch_pop(pf, &msgs[n++]);
-	return n;
+	*n = 0;
+	while (pf->count > 0 && *n < max)
+		prefetch_pop(pf, &msgs[(*n)++]);
+	return prefetch_ahead(c, pf);
 }
 
 /* Free every prefetch buffer. */

@@ -129,6 +129,34 @@ IPC_EXPORT int ipc_put_many(ipc_client *c, const char *name, const struct ipc_ms
 	return batch_put(c, &req, msgs, n, nput, timeout_ms);
 }
 
+/* Put several messages without waiting for the replies; see ipcclient.h. */
+IPC_EXPORT int ipc_put_many_async(ipc_client *c, const char *name,
+				  const struct ipc_msg *msgs, size_t n, int timeout_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QPUTN, .timeout_ms = timeout_ms };
+	struct proto_iov iov[IPC_BATCH_MAX];
+	struct proto_rep rep;
+	size_t done = 0;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = batch_check_msgs(c, msgs, n)))
+		return rc;
+	strcpy(req.name, name);
+	while (done < n) {
+		while (c->nasync >= c->window)
+			if ((rc = client_wait(c, 0, &rep)))
+				return rc;
+		req.niov = batch_chunk(msgs + done, n - done, iov);
+		req.iov = iov;
+		if ((rc = client_send(c, &req, 1)))
+			return rc;
+		done += req.niov;
+	}
+	return 0;
+}
+
 /* Check what a batch get asks for. */
 static int batch_check_get(struct ipc_client *c, struct ipc_msg *msgs, size_t max,
 			   size_t *n)
@@ -179,9 +207,9 @@ IPC_EXPORT int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msg
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
 	/* Prefetched messages left the queue first: they come first. */
-	*n = client_prefetch_take(c, name, msgs, max);
-	if (*n > 0)
-		return 0;
+	if (c->prefetch && (rc = client_prefetch_many(c, name, -1, msgs, max, n,
+						      timeout_ms)) != CLIENT_NO_PREFETCH)
+		return rc;
 	strcpy(req.name, name);
 	return batch_get(c, &req, msgs, max, n);
 }
@@ -229,6 +257,9 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 	    (rc = batch_check_end(c, end)) ||
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
+		return rc;
+	if (c->prefetch && (rc = client_prefetch_many(c, name, end, msgs, max, n,
+						      timeout_ms)) != CLIENT_NO_PREFETCH)
 		return rc;
 	strcpy(req.name, name);
 	return batch_get(c, &req, msgs, max, n);

@@ -204,8 +204,9 @@ static int client_pend_resize(struct ipc_client *c, size_t cap)
 	return 0;
 }
 
-/* Record request (id, op) as in flight. 0 or IPC_ENOMEM. */
-static int client_pend_add(struct ipc_client *c, uint32_t id, uint32_t op, int async)
+/* Record request req as in flight. 0 or IPC_ENOMEM. */
+static int client_pend_add(struct ipc_client *c, const struct proto_req *req,
+			   int async, void *ctx)
 {
 	struct client_pending *pe;
 	size_t cap = c->pend_cap ? c->pend_cap : 16;
@@ -218,10 +219,13 @@ static int client_pend_add(struct ipc_client *c, uint32_t id, uint32_t op, int a
 			return IPC_ENOMEM;
 	}
 	pe = &c->pend[(c->pend_head + c->pend_len++) & (c->pend_cap - 1)];
-	pe->id = id;
-	pe->op = op;
+	pe->id = req->id;
+	pe->op = req->op;
 	pe->async = async;
 	pe->seq = async ? ++c->async_seq : 0;
+	pe->nmsgs = req->op == PROTO_OP_QPUTN || req->op == PROTO_OP_PSENDN ?
+		    (uint32_t)req->niov : 0;
+	pe->ctx = ctx;
 	c->npend++;
 	c->nasync += async != 0;
 	return 0;
@@ -287,20 +291,52 @@ static int client_decode(struct ipc_client *c, long flen, struct proto_rep *rep,
 	return 0;
 }
 
+/* The name of an async request in ipc_flush()'s text. */
+static const char *client_async_what(uint32_t op)
+{
+	return op == PROTO_OP_QPUTN ? "async put_many" :
+	       op == PROTO_OP_PSEND ? "async send" : "async put";
+}
+
+/* An async batch put took only count of its messages (as many as fit):
+ * the rest were not put, a failure (IPC_EFULL) kept for ipc_flush(). */
+static int client_settle_partial(struct ipc_client *c, const struct client_pending *pe,
+				 uint32_t count)
+{
+	if (count > pe->nmsgs) {
+		client_seterr(c, "daemon took %u of %u messages", count, pe->nmsgs);
+		return client_fail(c, IPC_EPROTO);
+	}
+	c->async_notput += pe->nmsgs - count;
+	if (c->async_rc == 0) {
+		c->async_rc = IPC_EFULL;
+		snprintf(c->async_err, sizeof(c->async_err),
+			 "%s %llu: %u of %u messages put, the last %u were not (%s)",
+			 client_async_what(pe->op), (unsigned long long)pe->seq, count,
+			 pe->nmsgs, pe->nmsgs - count, proto_strerror(IPC_EFULL));
+	}
+	return 0;
+}
+
 /* An async request's reply: keep the first failure for ipc_flush(). */
 static int client_settle(struct ipc_client *c, const struct client_pending *pe,
 			 const struct proto_rep *rep)
 {
+	if (pe->ctx)
+		return client_prefetch_settle(c, pe->ctx, rep);
+	if (rep->status == 0 && pe->async && pe->nmsgs && rep->count != pe->nmsgs)
+		return client_settle_partial(c, pe, rep->count);
 	if (rep->status == 0 || !pe->async) {
 		if (rep->status == 0)
 			return 0;
 		client_seterr(c, "reply to request %u nobody waits for", (unsigned)pe->id);
 		return client_fail(c, IPC_EPROTO);
 	}
+	c->async_notput += pe->nmsgs ? pe->nmsgs : 1;
 	if (c->async_rc == 0) {
 		c->async_rc = rep->status;
-		snprintf(c->async_err, sizeof(c->async_err), "async put %llu: %.*s",
-			 (unsigned long long)pe->seq,
+		snprintf(c->async_err, sizeof(c->async_err), "%s %llu: %.*s",
+			 client_async_what(pe->op), (unsigned long long)pe->seq,
 			 (int)(rep->detail ? rep->detail_len : strlen(proto_strerror(rep->status))),
 			 rep->detail ? rep->detail : proto_strerror(rep->status));
 	}
@@ -344,9 +380,11 @@ static uint32_t client_next_id(struct ipc_client *c)
 	return c->next_id++;
 }
 
-/* Send req without waiting for its reply. Large payloads are sent from
- * the caller's memory rather than copied into tx. */
-int client_send(struct ipc_client *c, struct proto_req *req, int async)
+/* Send req without waiting for its reply (ctx: a read-ahead fetch's
+ * prefetch record). Large payloads are sent from the caller's memory
+ * rather than copied into tx. */
+static int client_send_pend(struct ipc_client *c, struct proto_req *req, int async,
+			    void *ctx)
 {
 	struct proto_hole holes[CLIENT_HOLES_MAX];
 	size_t nh = 0;
@@ -360,9 +398,21 @@ int client_send(struct ipc_client *c, struct proto_req *req, int async)
 		client_seterr(c, "request cannot be encoded");
 		return rc;
 	}
-	if (rc || (rc = client_pend_add(c, req->id, req->op, async)))
+	if (rc || (rc = client_pend_add(c, req, async, ctx)))
 		return client_fail(c, rc);
 	return client_send_all(c, holes, nh);
+}
+
+/* Send req without waiting for its reply; see client_int.h. */
+int client_send(struct ipc_client *c, struct proto_req *req, int async)
+{
+	return client_send_pend(c, req, async, NULL);
+}
+
+/* Send a read-ahead fetch; see client_int.h. */
+int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx)
+{
+	return client_send_pend(c, req, 0, ctx);
 }
 
 /* Send req and wait for its reply in *rep (valid until the next call).

@@ -32,6 +32,8 @@ struct client_pending {
 	uint32_t op;
 	uint64_t seq;            /* async: its number since the last flush (from 1) */
 	int async;               /* ipc_put_async: the status goes to async_rc */
+	uint32_t nmsgs;          /* QPUTN, PSENDN: messages it carries, else 0 */
+	void *ctx;               /* a read-ahead fetch: its prefetch record */
 };
 
 struct client_prefetch;
@@ -56,6 +58,8 @@ struct ipc_client {
 	uint64_t async_seq;      /* async requests sent since the last flush */
 	int async_rc;            /* the first failure among their replies */
 	char async_err[256];     /* its text, for ipc_flush() */
+	unsigned long long async_notput; /* messages of async requests not put */
+	unsigned long long flush_notput; /* the same, as of the last ipc_flush() */
 	struct client_prefetch *prefetch; /* queues with prefetching (async.c) */
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
@@ -94,6 +98,9 @@ int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep
  * is settled whenever its reply is read: a failure is kept for
  * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */
 int client_send(struct ipc_client *c, struct proto_req *req, int async);
+/* client_send() of a read-ahead fetch: its reply goes to
+ * client_prefetch_settle(c, ctx, rep) when read by another call. */
+int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx);
 /* Read replies until the one to request id is in *rep (valid until the
  * next read), settling the async replies read on the way; id 0 settles
  * the next reply, whichever it is. 0 or fatal. */
@@ -109,10 +116,18 @@ int client_status(struct ipc_client *c, const struct proto_rep *rep);
 #define CLIENT_NO_PREFETCH 1000
 int client_prefetch_get(struct ipc_client *c, const char *name, void **data,
 			size_t *len, int timeout_ms);
-/* Hand out up to max prefetched messages of name first (ipc_get_many),
- * pointing into the buffer until the next call on c: how many. */
-size_t client_prefetch_take(struct ipc_client *c, const char *name,
-			    struct ipc_msg *msgs, size_t max);
+/* ipc_pipe_recv() at an end with read-ahead: like client_prefetch_get. */
+int client_prefetch_recv(struct ipc_client *c, const char *name, int end,
+			 void **data, size_t *len, int timeout_ms);
+/* ipc_get_many() / ipc_pipe_recv_many() (end -1: the queue) with
+ * prefetching: hand out buffered messages, fetching first when read-ahead
+ * is on. The result, or CLIENT_NO_PREFETCH for the plain batch get. */
+int client_prefetch_many(struct ipc_client *c, const char *name, int end,
+			 struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms);
+/* The reply to a read-ahead fetch, read while waiting for another one:
+ * buffer its messages. 0 or fatal. */
+int client_prefetch_settle(struct ipc_client *c, void *ctx,
+			   const struct proto_rep *rep);
 /* Free every prefetch buffer (ipc_close). */
 void client_prefetch_free(struct ipc_client *c);
 

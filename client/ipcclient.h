@@ -377,6 +377,47 @@ int ipc_flush(ipc_client *c);
 int ipc_set_window(ipc_client *c, unsigned n);
 
 /*
+ * ipc_put_many() without waiting: msgs[0..n) go out in as few QPUTN
+ * requests as frames allow (at most IPC_BATCH_MAX messages each), each
+ * one an async request of the window above (a full window is waited on
+ * first), and the call returns once they are sent: the caller may reuse
+ * msgs and their data at once. It returns only argument errors
+ * (IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG: nothing sent) or fatal ones; the
+ * outcome comes at ipc_flush(), with the async puts' rules (carried out
+ * in order; a failure does not stop later requests).
+ * A request is not all-or-nothing: the daemon takes as many of its
+ * messages as fit, a prefix, waiting per timeout_ms (for each request)
+ * only while not even the first fits. A request cut short this way is
+ * NOT completed later (that would put its rest behind the next
+ * requests' messages): ipc_flush() reports IPC_EFULL, its text names the
+ * request and how many of its messages were put ("async put_many 2: 40
+ * of 64 messages put, the last 24 were not"), and ipc_flush_notput()
+ * counts the messages left out. So on a bounded queue that fills up, use
+ * ipc_put_many() to have the rest wait, or check ipc_flush(); on an
+ * unbounded queue a request is only cut short by the daemon's memory
+ * limit. Nothing is ever dropped without ipc_flush() saying so.
+ */
+int ipc_put_many_async(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		       size_t n, int timeout_ms);
+
+/*
+ * ipc_pipe_send() without waiting, from the attached end `end`: an async
+ * request of the window above, carried out in order with ipc_pipe_send()'s
+ * semantics (timeout_ms applies to each). Returns only argument errors
+ * (IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG) or fatal ones; ipc_flush() reports
+ * the first failure ("async send 7: ...": IPC_EPIPE once the peer
+ * closed, IPC_ENOTATTACHED, IPC_EFULL, ...). Sends after a failed one are
+ * still carried out; once the peer closed they all fail with IPC_EPIPE.
+ */
+int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
+			const void *data, size_t len, int timeout_ms);
+
+/* How many messages of the async requests the last ipc_flush() covered
+ * were not put or sent (a failed request counts all its messages, a
+ * batch cut short those it left out); 0 when it returned 0. */
+unsigned long long ipc_flush_notput(const ipc_client *c);
+
+/*
  * Prefetching, opt-in per queue and per handle: with n >= 2, an ipc_get()
  * on `name` that finds nothing buffered asks the daemon for up to n
  * messages in one request (QGETN: it waits per the call's timeout_ms for
@@ -392,6 +433,41 @@ int ipc_set_window(ipc_client *c, unsigned n);
  * IPC_EINVAL (n over IPC_BATCH_MAX).
  */
 int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n);
+
+/*
+ * Read-ahead: ipc_set_prefetch() that also keeps the next fetch on its
+ * way, for ipc_get() AND ipc_get_many() on `name`. Whenever fewer than
+ * n/2 messages are buffered after a call and no fetch is in flight, the
+ * call sends a QGETN for up to n messages with timeout 0 (it never waits
+ * in the daemon: it takes what is there) and returns without its reply;
+ * the next call on `name` (or any call reading replies) buffers what it
+ * brought. A call that finds nothing buffered first takes that reply,
+ * then, if it brought nothing, fetches up to n waiting per its own
+ * timeout_ms, exactly like the plain call. ipc_get_many() hands out up to
+ * its max buffered messages (pointing into the handle's buffer until the
+ * next call on c). Ownership is as for ipc_set_prefetch(): messages
+ * fetched have left the queue and belong to this consumer, including the
+ * ones on their way (not counted by ipc_prefetched()); closing the handle
+ * loses them. Order: always queue order. n 0 or 1 turns it off; what is
+ * buffered or on its way is still handed out first. The fetch on its way
+ * is read only by the handle's next call that reads: keep n times the
+ * message size under the daemon's max-output (8 MiB unless configured),
+ * or the daemon stops reading this connection until that reply is read.
+ * 0, IPC_ENAME or IPC_EINVAL (n over IPC_BATCH_MAX).
+ */
+int ipc_set_readahead(ipc_client *c, const char *name, unsigned n);
+
+/*
+ * Read-ahead for ipc_pipe_recv() and ipc_pipe_recv_many() at the attached
+ * end `end` of pipe `name`, as ipc_set_readahead() for a queue (PRECVN
+ * fetches). The messages are in order, and IPC_EEOF comes once the peer
+ * closed and every message, buffered ones included, was handed out.
+ * After ipc_pipe_close() of the end, messages already buffered are still
+ * handed out, then IPC_ECLOSED. Failures of a fetch that did not wait
+ * are not reported; the next fetch that waits reports them. 0, IPC_ENAME
+ * or IPC_EINVAL (end not 0 or 1, n over IPC_BATCH_MAX).
+ */
+int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end, unsigned n);
 
 /* Messages prefetched for `name` and not yet handed out. */
 size_t ipc_prefetched(const ipc_client *c, const char *name);

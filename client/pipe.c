@@ -112,6 +112,9 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 		client_seterr(c, "no place for the message");
 		return IPC_EINVAL;
 	}
+	if (c->prefetch && (rc = client_prefetch_recv(c, name, end, data, len,
+						      timeout_ms)) != CLIENT_NO_PREFETCH)
+		return rc;
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);

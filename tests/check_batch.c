@@ -4,7 +4,9 @@
  * the frame cut), async puts with ipc_flush reporting the first failure,
  * the async window, prefetching and who owns prefetched messages, the
  * batch ops spoken raw, and exactly-once FIFO delivery with 4 producers
- * and 4 consumers on the pipelined and batched calls. No speed is
+ * and 4 consumers on the pipelined and batched calls (and on pipelined
+ * batches with read-ahead); pipe async sends and read-ahead receives.
+ * No speed is
  * asserted here: that is `make bench`.
  */
 #include <check.h>
@@ -657,6 +659,7 @@ struct mix {
 	unsigned per;       /* messages per producer */
 	char path[160];     /* consumer: the file it records what it got in */
 	int fd;
+	int pipelined;      /* async batches, read-ahead gets (else the mix) */
 };
 
 /* Producer idx: per messages "idx:seq", pipelined (even idx) or batched
@@ -680,7 +683,9 @@ static int mix_producer(void *arg)
 			batch[i].data = buf[i];
 			batch[i].len = strlen(buf[i]);
 		}
-		if (m->idx % 2 == 0)
+		if (m->pipelined)
+			rc = ipc_put_many_async(c, "mix", batch, k, IPC_FOREVER);
+		else if (m->idx % 2 == 0)
 			for (i = 0; i < k && rc == 0; i++)
 				rc = ipc_put_async(c, "mix", batch[i].data, batch[i].len,
 						   IPC_FOREVER);
@@ -737,7 +742,9 @@ static int mix_consumer(void *arg)
 	m->fd = open(m->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (m->fd < 0 || ipc_connect(m->sock, &c))
 		return 120;
-	if (m->idx % 2 == 0)
+	if (m->pipelined)
+		ipc_set_readahead(c, "mix", 16);
+	else if (m->idx % 2 == 0)
 		ipc_set_prefetch(c, "mix", 16);
 	/* Empty although the producers had finished before the get: nothing
 	 * more can come. */
@@ -762,7 +769,9 @@ static int mix_consumer(void *arg)
 	return rc;
 }
 
-START_TEST(test_exactly_once_mixed)
+/* 4 producers and 4 consumers on "mix" (maxsize): every message exactly
+ * once, each producer's in order at each consumer. */
+static void exactly_once(int pipelined, long long maxsize)
 {
 	unsigned per = 3000 / h_scale();
 	struct h_daemon d;
@@ -775,14 +784,16 @@ START_TEST(test_exactly_once_mixed)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "mix", 50);
+	create_queue(c, "mix", maxsize);
 	for (i = 0; i < 4; i++) {
-		cons[i] = (struct mix){ .sock = d.sock, .idx = i, .per = per, .fd = -1 };
+		cons[i] = (struct mix){ .sock = d.sock, .idx = i, .per = per, .fd = -1,
+					.pipelined = pipelined };
 		snprintf(cons[i].path, sizeof(cons[i].path), "%s/cons%u", d.dir, i);
 		pc[i] = h_spawn(mix_consumer, &cons[i]);
 	}
 	for (i = 0; i < 4; i++) {
-		prod[i] = (struct mix){ .sock = d.sock, .idx = i, .per = per, .fd = -1 };
+		prod[i] = (struct mix){ .sock = d.sock, .idx = i, .per = per, .fd = -1,
+					.pipelined = pipelined };
 		pp[i] = h_spawn(mix_producer, &prod[i]);
 	}
 	for (i = 0; i < 4; i++)
@@ -810,6 +821,19 @@ START_TEST(test_exactly_once_mixed)
 	free(seen);
 	ipc_close(c);
 	h_stop(&d);
+}
+
+START_TEST(test_exactly_once_mixed)
+{
+	exactly_once(0, 50);
+}
+END_TEST
+
+/* Pipelined batches (ipc_put_many_async, an unbounded queue so no batch
+ * is cut short) and read-ahead consumers (ipc_get and ipc_get_many). */
+START_TEST(test_exactly_once_pipelined)
+{
+	exactly_once(1, 0);
 }
 END_TEST
 
@@ -952,6 +976,218 @@ START_TEST(test_pipe_batch)
 }
 END_TEST
 
+START_TEST(test_put_many_async)
+{
+	struct h_daemon d;
+	struct ipc_msg in[200], out[64];
+	char (*buf)[32] = calloc(200, 32);
+	ipc_client *c;
+	size_t n, got = 0, i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	create_queue(c, "a", 0);
+	create_queue(c, "five", 5);
+	make_msgs(in, buf, 200, "m", 0);
+	/* Argument errors come back at once and send nothing. */
+	ck_assert_int_eq(ipc_put_many_async(c, ".bad", in, 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_put_many_async(c, "a", NULL, 1, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 1, -2), IPC_EINVAL);
+	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 0, 0), 0);
+	/* 200 in batches of up to IPC_BATCH_MAX, window of 2 requests. */
+	ck_assert_int_eq(ipc_set_window(c, 2), 0);
+	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 150, 0), 0);
+	ck_assert_int_eq(ipc_put_many_async(c, "a", in + 150, 50, 0), 0);
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ck_assert_uint_eq(ipc_flush_notput(c), 0);
+	ck_assert_uint_eq(queue_size(c, "a"), 200);
+	while (got < 200) {
+		ck_assert_int_eq(ipc_get_many(c, "a", out, 64, &n, 0), 0);
+		for (i = 0; i < n; i++)
+			expect_msg(&out[i], buf[got + i]);
+		got += n;
+	}
+	/* A missing queue: reported at the flush, all its messages not put. */
+	ck_assert_int_eq(ipc_put_many_async(c, "missing", in, 3, 0), 0);
+	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 2, 0), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOENT);
+	ck_assert_msg(strstr(ipc_last_error(c), "async put_many 1") != NULL,
+		      "error text: %s", ipc_last_error(c));
+	ck_assert_uint_eq(ipc_flush_notput(c), 3);
+	ck_assert_uint_eq(queue_size(c, "a"), 2);
+	get_expect(c, "a", "m0", 0);
+	get_expect(c, "a", "m1", 0);
+	/* A bounded queue takes as many as fit: the flush says how many not. */
+	ck_assert_int_eq(ipc_put_many_async(c, "five", in, 8, 0), 0);
+	ck_assert_int_eq(ipc_put_many_async(c, "five", in + 8, 2, 0), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_EFULL);
+	ck_assert_msg(strstr(ipc_last_error(c), "async put_many 1: 5 of 8 messages put") != NULL,
+		      "error text: %s", ipc_last_error(c));
+	ck_assert_uint_eq(ipc_flush_notput(c), 5);   /* 3 of the first, 2 of the second */
+	ck_assert_uint_eq(queue_size(c, "five"), 5);
+	for (i = 0; i < 5; i++)
+		get_expect(c, "five", buf[i], 0);
+	/* Reported once. */
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ck_assert_uint_eq(ipc_flush_notput(c), 0);
+	free(buf);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: sleep 300 ms, then put "late" on queue "r". */
+static int job_put_r_late(void *arg)
+{
+	const struct h_daemon *d = arg;
+	ipc_client *c;
+	int rc;
+
+	usleep(300000);
+	if (ipc_connect(d->sock, &c))
+		return 120;
+	rc = ipc_put(c, "r", "late", 4, 0);
+	ipc_close(c);
+	return rc;
+}
+
+START_TEST(test_readahead)
+{
+	struct h_daemon d;
+	struct ipc_msg in[20], out[8];
+	char buf[20][32];
+	ipc_client *c, *o;
+	size_t n, got = 0, i;
+	int64_t t0;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	create_queue(c, "r", 0);
+	make_msgs(in, buf, 20, "r", 0);
+	ck_assert_int_eq(ipc_put_many(o, "r", in, 20, &n, 0), 0);
+	ck_assert_int_eq(ipc_set_readahead(c, "r", 4), 0);
+	ck_assert_int_eq(ipc_set_readahead(c, "r", IPC_BATCH_MAX + 1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_set_readahead(c, ".x", 4), IPC_ENAME);
+	/* ipc_get and ipc_get_many mixed: queue order, each message once. */
+	while (got < 20) {
+		if (got % 3 == 0) {
+			get_expect(c, "r", buf[got], 0);
+			got++;
+			continue;
+		}
+		ck_assert_int_eq(ipc_get_many(c, "r", out, 3, &n, 0), 0);
+		ck_assert_uint_ge(n, 1);
+		ck_assert_uint_le(n, 3);
+		for (i = 0; i < n; i++)
+			expect_msg(&out[i], buf[got + i]);
+		got += n;
+	}
+	ck_assert_uint_eq(ipc_prefetched(c, "r"), 0);
+	ck_assert_uint_eq(queue_size(o, "r"), 0);
+	/* Empty: nowait says so; a timeout is waited out, like a plain get. */
+	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 200), IPC_EEMPTY);
+	assert_elapsed(t0, 200);
+	/* A message put while waiting is handed over. */
+	pid = h_spawn(job_put_r_late, &d);
+	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 5000), 0);
+	ck_assert_uint_eq(n, 1);
+	expect_msg(&out[0], "late");
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	/* Errors of the waiting fetch are the call's. */
+	ck_assert_int_eq(ipc_set_readahead(c, "gone", 4), 0);
+	ck_assert_int_eq(ipc_get_many(c, "gone", out, 8, &n, 0), IPC_ENOENT);
+	/* Off: what is on its way or buffered still comes first, in order. */
+	ck_assert_int_eq(ipc_put_many(o, "r", in, 10, &n, 0), 0);
+	get_expect(c, "r", "r0", 0);
+	ck_assert_int_eq(ipc_set_readahead(c, "r", 0), 0);
+	for (i = 1; i < 10; i++)
+		get_expect(c, "r", buf[i], 0);
+	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+START_TEST(test_pipe_async_readahead)
+{
+	struct h_daemon d;
+	struct ipc_msg out[8];
+	char text[32];
+	ipc_client *r, *w;
+	void *data;
+	size_t len, n, i;
+	unsigned got = 0;
+	int rc;
+
+	h_start(&d);
+	r = h_connect(&d);
+	w = h_connect(&d);
+	ck_assert_int_eq(ipc_pipe_attach(r, "pa", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(w, "pa", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	/* Argument errors at once. */
+	ck_assert_int_eq(ipc_pipe_send_async(w, "pa", 2, "x", 1, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_send_async(w, ".pa", 1, "x", 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 2, 8), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 0, 8), 0);
+	/* 50 async sends (the pipe holds 64), then the peer closes. */
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof(text), "s%zu", i);
+		ck_assert_int_eq(ipc_pipe_send_async(w, "pa", 1, text, strlen(text),
+						     IPC_FOREVER), 0);
+	}
+	ck_assert_int_eq(ipc_flush(w), 0);
+	ck_assert_int_eq(ipc_pipe_close(w, "pa", 1), 0);
+	/* Read-ahead receives, single and batched: in order, then EOF. */
+	while (got < 50) {
+		snprintf(text, sizeof(text), "s%u", got);
+		if (got % 2 == 0) {
+			ck_assert_int_eq(ipc_pipe_recv(r, "pa", 0, &data, &len, 0), 0);
+			ck_assert_uint_eq(len, strlen(text));
+			ck_assert(memcmp(data, text, len) == 0);
+			ipc_free(data);
+			got++;
+			continue;
+		}
+		ck_assert_int_eq(ipc_pipe_recv_many(r, "pa", 0, out, 5, &n, 0), 0);
+		for (i = 0; i < n; i++) {
+			snprintf(text, sizeof(text), "s%zu", got + i);
+			expect_msg(&out[i], text);
+		}
+		got += (unsigned)n;
+	}
+	ck_assert_int_eq(ipc_pipe_recv(r, "pa", 0, &data, &len, 0), IPC_EEOF);
+	ck_assert_int_eq(ipc_pipe_recv_many(r, "pa", 0, out, 5, &n, 1000), IPC_EEOF);
+	ipc_close(w);
+	/* Async sends after the peer closed: BrokenPipe at the flush, the
+	 * later ones not stopped (they fail too), each counted. */
+	w = h_connect(&d);
+	ck_assert_int_eq(ipc_pipe_attach(w, "pb", 1, IPC_PIPE_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_send_async(w, "pb", 1, "x", 1, 0), IPC_OK);
+	ck_assert_int_eq(ipc_flush(w), 0);
+	ck_assert_int_eq(ipc_pipe_attach(r, "pb", 0, 0, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_close(r, "pb", 0), 0);
+	ck_assert_int_eq(ipc_pipe_send_async(w, "pb", 1, "y", 1, 0), 0);
+	ck_assert_int_eq(ipc_pipe_send_async(w, "pb", 1, "z", 1, 0), 0);
+	ck_assert_int_eq(ipc_flush(w), IPC_EPIPE);
+	ck_assert_msg(strstr(ipc_last_error(w), "async send 1") != NULL,
+		      "error text: %s", ipc_last_error(w));
+	ck_assert_uint_eq(ipc_flush_notput(w), 2);
+	/* Not attached (end 1 of "pa" is w's, and closed): the flush says so. */
+	ck_assert_int_eq(ipc_pipe_send_async(r, "pa", 1, "q", 1, 0), 0);
+	rc = ipc_flush(r);
+	ck_assert_msg(rc == IPC_ENOTATTACHED || rc == IPC_ECLOSED, "flush: %d", rc);
+	ck_assert_uint_eq(ipc_flush_notput(r), 1);
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
 /* Add a test case of one test with a time bound scaled for the wrapper. */
 static void add_case(Suite *s, const char *name, const TTest *t, int secs)
 {
@@ -982,6 +1218,10 @@ static Suite *batch_suite(void)
 	add_case(s, "prefetch", test_prefetch, 30);
 	add_case(s, "prefetch_wait_and_close", test_prefetch_wait_and_close, 30);
 	add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);
+	add_case(s, "exactly_once_pipelined", test_exactly_once_pipelined, 120);
+	add_case(s, "put_many_async", test_put_many_async, 30);
+	add_case(s, "readahead", test_readahead, 30);
+	add_case(s, "pipe_async_readahead", test_pipe_async_readahead, 30);
 	add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	add_case(s, "pipe_batch", test_pipe_batch, 30);
 	return s;
