@@ -80,6 +80,7 @@ void conn_park_add(struct conn *c, struct park *p)
 	if (c->parks != NULL)
 		c->parks->prev = p;
 	c->parks = p;
+	c->nparks++;
 }
 
 /* Unlink p from its connection's parked requests. */
@@ -92,6 +93,7 @@ void conn_park_del(struct park *p)
 	if (p->next != NULL)
 		p->next->prev = p->prev;
 	p->next = p->prev = NULL;
+	p->conn->nparks--;
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */

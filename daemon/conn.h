@@ -11,6 +11,10 @@
 
 #include "proto.h"
 
+/* The most requests one connection may have parked at once: a client that
+ * pipelines blocking requests cannot grow the daemon without bound. */
+#define CONN_PARKS_MAX 4096
+
 struct server;
 struct park;
 struct lease;
@@ -43,6 +47,7 @@ struct conn {
 	struct conn *dirty_next;    /* in the server's list of output to flush */
 	int dirty;                  /* in that list */
 	struct park *parks;         /* requests parked for this connection */
+	size_t nparks;              /* how many; at most CONN_PARKS_MAX */
 	struct lease *leases;       /* messages it holds in flight (QGETA), newest first */
 	struct pipe_hold *holds;    /* pipe ends it has attached (op_pipe.c) */
 	enum conn_state state;

@@ -36,7 +36,7 @@ static void op_qgeta_park(struct conn *c, const struct proto_req *r,
 
 	if (p == NULL) {
 		lease_free(l);
-		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		conn_reply_status(c, r->op, r->id, park_refusal(c));
 		return;
 	}
 	p->w.held = &l->h;

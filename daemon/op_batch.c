@@ -65,7 +65,7 @@ static void batch_park(struct conn *c, const struct proto_req *r, struct queue *
 
 	if (pk == NULL) {
 		qmsg_free(m);
-		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		conn_reply_status(c, r->op, r->id, park_refusal(c));
 		return;
 	}
 	pk->max = r->max;

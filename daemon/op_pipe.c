@@ -98,7 +98,7 @@ static void op_pipe_park(struct conn *c, const struct proto_req *r,
 
 	if (pk == NULL) {
 		qmsg_free(m);
-		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		conn_reply_status(c, r->op, r->id, park_refusal(c));
 		return;
 	}
 	pipe_park(p, r->end, &pk->w);

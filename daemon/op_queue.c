@@ -39,7 +39,7 @@ static void op_queue_park(struct conn *c, const struct proto_req *r, struct queu
 
 	if (p == NULL) {
 		qmsg_free(m);
-		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+		conn_reply_status(c, r->op, r->id, park_refusal(c));
 		return;
 	}
 	queue_park(q, &p->w);

@@ -67,8 +67,11 @@ static void park_timeout(evutil_socket_t fd, short what, void *arg)
 struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms)
 {
-	struct park *p = calloc(1, sizeof *p);
+	struct park *p;
 
+	if (c->nparks >= CONN_PARKS_MAX)
+		return NULL;
+	p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return NULL;
 	p->w.kind = kind;
@@ -86,6 +89,13 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 	}
 	conn_park_add(c, p);
 	return p;
+}
+
+/* Why park_new refused c: IPC_ELIMIT when c already has CONN_PARKS_MAX
+ * requests parked, else IPC_ENOMEM. */
+int park_refusal(const struct conn *c)
+{
+	return c->nparks >= CONN_PARKS_MAX ? IPC_ELIMIT : IPC_ENOMEM;
 }
 
 /* The broker's wake function: a parked request completed with status. */

@@ -22,28 +22,6 @@
 /* How long a child may take to finish its part (ms). */
 #define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
 
-/* Put a text message, asserting success. */
-static void put_text(ipc_client *c, const char *q, const char *text)
-{
-	int rc = ipc_put(c, q, text, strlen(text), 0);
-
-	ck_assert_msg(rc == 0, "put %s: %d (%s)", q, rc, ipc_last_error(c));
-}
-
-/* Get one message and assert it is exactly the text want. */
-static void get_expect(ipc_client *c, const char *q, const char *want,
-		       int timeout)
-{
-	void *data = NULL;
-	size_t len = 0;
-	int rc = ipc_get(c, q, &data, &len, timeout);
-
-	ck_assert_msg(rc == 0, "get %s: %d (%s)", q, rc, ipc_last_error(c));
-	ck_assert_uint_eq(len, strlen(want));
-	ck_assert_mem_eq(data, want, len);
-	ipc_free(data);
-}
-
 /* Get one message with ack and assert its text; returns its tag. */
 static uint64_t geta_expect(ipc_client *c, const char *q, const char *want,
 			    int timeout, int lease)
@@ -60,32 +38,14 @@ static uint64_t geta_expect(ipc_client *c, const char *q, const char *want,
 	return tag;
 }
 
-/* Create queue q with maxsize, asserting success. */
-static void create_queue(ipc_client *c, const char *q, long long maxsize)
-{
-	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
-
-	ck_assert_msg(rc == 0, "open %s: %d", q, rc);
-}
-
-/* stat q, asserting success. */
-static struct ipc_info stat_queue(ipc_client *c, const char *q)
-{
-	struct ipc_info info;
-	int rc = ipc_stat(c, q, &info);
-
-	ck_assert_msg(rc == 0, "stat %s: %d", q, rc);
-	return info;
-}
-
 /* Poll until q has no message in flight; asserts it happens in time. */
 static void wait_inflight(ipc_client *c, const char *q, unsigned long long want)
 {
 	int64_t deadline = h_now_ms() + T_CHILD_MS;
 
-	while (stat_queue(c, q).inflight != want) {
+	while (h_stat(c, q).inflight != want) {
 		ck_assert_msg(h_now_ms() < deadline, "%s: inflight stays at %llu, want %llu",
-			      q, stat_queue(c, q).inflight, want);
+			      q, h_stat(c, q).inflight, want);
 		usleep(5000);
 	}
 }
@@ -103,13 +63,13 @@ START_TEST(test_ack_basic)
 	h_start(&d);
 	c = h_connect(&d);
 	other = h_connect(&d);
-	create_queue(c, "q", 0);
-	put_text(c, "q", "a");
-	put_text(c, "q", "b");
+	h_create_queue(c, "q", 0);
+	h_put_text(c, "q", "a");
+	h_put_text(c, "q", "b");
 	t1 = geta_expect(c, "q", "a", 0, 0);
 	t2 = geta_expect(c, "q", "b", 0, 0);
 	ck_assert_uint_ne(t1, t2);
-	in = stat_queue(c, "q");
+	in = h_stat(c, "q");
 	ck_assert_uint_eq(in.size, 0);
 	ck_assert_uint_eq(in.inflight, 2);
 	ck_assert_uint_eq(in.gets, 2);
@@ -124,14 +84,14 @@ START_TEST(test_ack_basic)
 	ck_assert_int_eq(ipc_ack(c, "bad name", t2), IPC_ENAME);
 	ck_assert_int_eq(ipc_get_ack(c, "q", &data, &len, &t1, 0, -1), IPC_EINVAL);
 	ck_assert_int_eq(ipc_get_ack(c, "nosuch", &data, &len, &t1, 0, 0), IPC_ENOENT);
-	in = stat_queue(c, "q");
+	in = h_stat(c, "q");
 	ck_assert_uint_eq(in.inflight, 1);
 	/* The connection survived every refusal. */
-	put_text(other, "q", "c");
+	h_put_text(other, "q", "c");
 	t1 = geta_expect(c, "q", "c", 0, 0);
 	ck_assert_uint_gt(t1, t2);
 	ck_assert_int_eq(ipc_ack(c, "q", t1), 0);
-	in = stat_queue(c, "q");
+	in = h_stat(c, "q");
 	ck_assert_uint_eq(in.inflight, 1);
 	ck_assert_uint_eq(in.requeued, 0);
 	ipc_close(other);
@@ -151,23 +111,23 @@ START_TEST(test_ack_disconnect)
 	h_start(&d);
 	p = h_connect(&d);
 	c = h_connect(&d);
-	create_queue(p, "q", 0);
-	put_text(p, "q", "1");
-	put_text(p, "q", "2");
-	put_text(p, "q", "3");
+	h_create_queue(p, "q", 0);
+	h_put_text(p, "q", "1");
+	h_put_text(p, "q", "2");
+	h_put_text(p, "q", "3");
 	geta_expect(c, "q", "1", 0, 0);
 	geta_expect(c, "q", "2", 0, 0);
-	put_text(p, "q", "4");
-	ck_assert_uint_eq(stat_queue(p, "q").inflight, 2);
+	h_put_text(p, "q", "4");
+	ck_assert_uint_eq(h_stat(p, "q").inflight, 2);
 	ipc_close(c);
 	wait_inflight(p, "q", 0);
-	in = stat_queue(p, "q");
+	in = h_stat(p, "q");
 	ck_assert_uint_eq(in.size, 4);
 	ck_assert_uint_eq(in.requeued, 2);
-	get_expect(p, "q", "1", 0);
-	get_expect(p, "q", "2", 0);
-	get_expect(p, "q", "3", 0);
-	get_expect(p, "q", "4", 0);
+	h_get_expect(p, "q", "1", 0);
+	h_get_expect(p, "q", "2", 0);
+	h_get_expect(p, "q", "3", 0);
+	h_get_expect(p, "q", "4", 0);
 	ipc_close(p);
 	h_stop(&d);
 }
@@ -205,7 +165,7 @@ START_TEST(test_ack_kill)
 
 	h_start(&d);
 	p = h_connect(&d);
-	create_queue(p, "k", 0);
+	h_create_queue(p, "k", 0);
 	ck_assert_int_eq(pipe(fds), 0);
 	snprintf(fdtext, sizeof(fdtext), "%d", fds[1]);
 	args[0] = d.sock;
@@ -214,18 +174,18 @@ START_TEST(test_ack_kill)
 	/* The child parks first; the put goes to it in flight. */
 	pid = h_spawn(child_geta_and_hang, args);
 	h_wait_parked(p, "k", 'g', 1);
-	put_text(p, "k", "m1");
-	put_text(p, "k", "m2");
+	h_put_text(p, "k", "m1");
+	h_put_text(p, "k", "m2");
 	ck_assert_int_eq(read(fds[0], got, 2), 2);
 	ck_assert_str_eq(got, "m1");
-	ck_assert_uint_eq(stat_queue(p, "k").inflight, 1);
-	ck_assert_uint_eq(stat_queue(p, "k").size, 1);
+	ck_assert_uint_eq(h_stat(p, "k").inflight, 1);
+	ck_assert_uint_eq(h_stat(p, "k").size, 1);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
 	wait_inflight(p, "k", 0);
-	ck_assert_uint_eq(stat_queue(p, "k").requeued, 1);
-	get_expect(p, "k", "m1", 0);
-	get_expect(p, "k", "m2", 0);
+	ck_assert_uint_eq(h_stat(p, "k").requeued, 1);
+	h_get_expect(p, "k", "m1", 0);
+	h_get_expect(p, "k", "m2", 0);
 	close(fds[0]);
 	close(fds[1]);
 	ipc_close(p);
@@ -265,9 +225,9 @@ START_TEST(test_ack_disconnect_to_getters)
 	h_start(&d);
 	p = h_connect(&d);
 	c = h_connect(&d);
-	create_queue(p, "g", 0);
-	put_text(p, "g", "1");
-	put_text(p, "g", "2");
+	h_create_queue(p, "g", 0);
+	h_put_text(p, "g", "1");
+	h_put_text(p, "g", "2");
 	geta_expect(c, "g", "1", 0, 0);
 	geta_expect(c, "g", "2", 0, 0);
 	for (int i = 0; i < 2; i++) {
@@ -290,8 +250,8 @@ START_TEST(test_ack_disconnect_to_getters)
 	}
 	ck_assert_str_eq(got[0], "1");
 	ck_assert_str_eq(got[1], "2");
-	ck_assert_uint_eq(stat_queue(p, "g").requeued, 2);
-	ck_assert_uint_eq(stat_queue(p, "g").size, 0);
+	ck_assert_uint_eq(h_stat(p, "g").requeued, 2);
+	ck_assert_uint_eq(h_stat(p, "g").size, 0);
 	ipc_close(p);
 	h_stop(&d);
 }
@@ -312,24 +272,24 @@ START_TEST(test_ack_lease)
 	h_start(&d);
 	c = h_connect(&d);
 	p = h_connect(&d);
-	create_queue(p, "l", 0);
-	put_text(p, "l", "x");
+	h_create_queue(p, "l", 0);
+	h_put_text(p, "l", "x");
 	/* Lease of 300 ms, nobody waiting: back at the head. */
 	t0 = h_now_ms();
 	tag = geta_expect(c, "l", "x", 0, 300);
-	put_text(p, "l", "y");
+	h_put_text(p, "l", "y");
 	wait_inflight(p, "l", 0);
 	el = h_now_ms() - t0;
 	ck_assert_msg(el >= 290, "lease ran out after %lld ms", (long long)el);
 	ck_assert_msg(h_wrapped() || el < 3000, "lease took %lld ms", (long long)el);
 	ck_assert_int_eq(ipc_ack(c, "l", tag), IPC_ENOTHELD);
-	ck_assert_uint_eq(stat_queue(p, "l").requeued, 1);
+	ck_assert_uint_eq(h_stat(p, "l").requeued, 1);
 	/* A lease acked in time is done for good. */
 	tag = geta_expect(c, "l", "x", 0, 60000);
 	ck_assert_int_eq(ipc_ack(c, "l", tag), 0);
-	get_expect(p, "l", "y", 0);
+	h_get_expect(p, "l", "y", 0);
 	/* A parked getter takes the expired message directly. */
-	put_text(p, "l", "z");
+	h_put_text(p, "l", "z");
 	geta_expect(c, "l", "z", 0, 200);
 	ck_assert_int_eq(pipe(fds), 0);
 	snprintf(fdtext, sizeof(fdtext), "%d", fds[1]);
@@ -340,9 +300,9 @@ START_TEST(test_ack_lease)
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	ck_assert_int_eq(read(fds[0], got, 1), 1);
 	ck_assert_str_eq(got, "z");
-	ck_assert_uint_eq(stat_queue(p, "l").inflight, 0);
-	ck_assert_uint_eq(stat_queue(p, "l").size, 0);
-	ck_assert_uint_eq(stat_queue(p, "l").requeued, 2);
+	ck_assert_uint_eq(h_stat(p, "l").inflight, 0);
+	ck_assert_uint_eq(h_stat(p, "l").size, 0);
+	ck_assert_uint_eq(h_stat(p, "l").requeued, 2);
 	close(fds[0]);
 	close(fds[1]);
 	ipc_close(p);
@@ -361,19 +321,19 @@ START_TEST(test_ack_maxsize)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "m", 2);
-	put_text(c, "m", "a");
-	put_text(c, "m", "b");
+	h_create_queue(c, "m", 2);
+	h_put_text(c, "m", "a");
+	h_put_text(c, "m", "b");
 	tag = geta_expect(c, "m", "a", 0, 0);
 	ck_assert_int_eq(ipc_put(c, "m", "c", 1, 0), IPC_EFULL);
 	ck_assert_int_eq(ipc_put(c, "m", "c", 1, 100), IPC_EFULL);
-	in = stat_queue(c, "m");
+	in = h_stat(c, "m");
 	ck_assert_uint_eq(in.size, 1);
 	ck_assert_uint_eq(in.inflight, 1);
 	ck_assert_int_eq(ipc_ack(c, "m", tag), 0);
-	put_text(c, "m", "c");
-	get_expect(c, "m", "b", 0);
-	get_expect(c, "m", "c", 0);
+	h_put_text(c, "m", "c");
+	h_get_expect(c, "m", "b", 0);
+	h_get_expect(c, "m", "c", 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -389,20 +349,20 @@ START_TEST(test_ack_delete)
 	h_start(&d);
 	c = h_connect(&d);
 	p = h_connect(&d);
-	create_queue(p, "del", 0);
-	put_text(p, "del", "a");
+	h_create_queue(p, "del", 0);
+	h_put_text(p, "del", "a");
 	t1 = geta_expect(c, "del", "a", 0, 5000);
 	ck_assert_int_eq(ipc_queue_delete(p, "del"), 0);
 	ck_assert_int_eq(ipc_ack(c, "del", t1), IPC_ENOENT);
-	create_queue(p, "del", 0);
-	put_text(p, "del", "b");
+	h_create_queue(p, "del", 0);
+	h_put_text(p, "del", "b");
 	t2 = geta_expect(c, "del", "b", 0, 0);
 	ck_assert_uint_ne(t1, t2);
 	ck_assert_int_eq(ipc_ack(c, "del", t1), IPC_ENOTHELD);
-	ck_assert_uint_eq(stat_queue(p, "del").inflight, 1);
+	ck_assert_uint_eq(h_stat(p, "del").inflight, 1);
 	ck_assert_int_eq(ipc_ack(c, "del", t2), 0);
 	/* Stopping the daemon with a message in flight is clean too. */
-	put_text(p, "del", "c");
+	h_put_text(p, "del", "c");
 	geta_expect(c, "del", "c", 0, 0);
 	ipc_close(p);
 	ipc_close(c);
@@ -423,16 +383,16 @@ START_TEST(test_ack_ipcctl)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "cq", 0);
-	put_text(c, "cq", "one");
-	put_text(c, "cq", "two");
+	h_create_queue(c, "cq", 0);
+	h_put_text(c, "cq", "one");
+	h_put_text(c, "cq", "two");
 	st = h_run_ipcctl(&d, NULL, 0, &out, NULL, "get", "cq", "--ack", "--nowait", NULL);
 	ck_assert_int_eq(st, 0);
 	ck_assert_uint_eq(out.len, 3);
 	ck_assert_mem_eq(out.data, "one", 3);
 	h_buf_free(&out);
-	ck_assert_uint_eq(stat_queue(c, "cq").inflight, 0);
-	ck_assert_uint_eq(stat_queue(c, "cq").size, 1);
+	ck_assert_uint_eq(h_stat(c, "cq").inflight, 0);
+	ck_assert_uint_eq(h_stat(c, "cq").size, 1);
 	/* Writing fails (stdout is /dev/full): not acked, still at the head. */
 	snprintf(cmd, sizeof(cmd), "exec '%s' -s '%s' get cq --ack > /dev/full",
 		 h_bin("IPCCTL_BIN"), d.sock);
@@ -441,8 +401,8 @@ START_TEST(test_ack_ipcctl)
 	ck_assert_msg(strstr(err.data, "not acked") != NULL, "stderr: %s", err.data);
 	h_buf_free(&err);
 	wait_inflight(c, "cq", 0);
-	ck_assert_uint_eq(stat_queue(c, "cq").size, 1);
-	ck_assert_uint_eq(stat_queue(c, "cq").requeued, 1);
+	ck_assert_uint_eq(h_stat(c, "cq").size, 1);
+	ck_assert_uint_eq(h_stat(c, "cq").requeued, 1);
 	/* stat shows the in-flight count. */
 	tag = geta_expect(c, "cq", "two", 0, 0);
 	st = h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "cq", NULL);
@@ -502,9 +462,9 @@ START_TEST(test_ack_perm)
 	h_launch_opts(&d, &o);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open_mode(c, "secret", 0, IPC_OPEN_CREATE, 0600, NULL), 0);
-	put_text(c, "secret", "s");
+	h_put_text(c, "secret", "s");
 	ck_assert_int_eq(h_wait_child(h_spawn(child_stranger, d.sock), T_CHILD_MS), 0);
-	in = stat_queue(c, "secret");
+	in = h_stat(c, "secret");
 	ck_assert_uint_eq(in.size, 1);
 	ck_assert_uint_eq(in.inflight, 0);
 	ck_assert_uint_eq(in.getters, 0);
@@ -514,45 +474,25 @@ START_TEST(test_ack_perm)
 }
 END_TEST
 
-/* Add a test case of one test with a time bound scaled for the wrapper. */
-static void add_case(Suite *s, const char *name, const TTest *t, int secs)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
-	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
-}
-
 /* The at-least-once suite. */
 static Suite *ack_suite(void)
 {
 	Suite *s = suite_create("ack");
 
-	add_case(s, "basic", test_ack_basic, 30);
-	add_case(s, "disconnect", test_ack_disconnect, 30);
-	add_case(s, "disconnect_to_getters", test_ack_disconnect_to_getters, 30);
-	add_case(s, "kill", test_ack_kill, 30);
-	add_case(s, "lease", test_ack_lease, 30);
-	add_case(s, "maxsize", test_ack_maxsize, 30);
-	add_case(s, "delete", test_ack_delete, 30);
-	add_case(s, "ipcctl", test_ack_ipcctl, 30);
-	add_case(s, "perm", test_ack_perm, 30);
+	h_add_case(s, "basic", test_ack_basic, 30);
+	h_add_case(s, "disconnect", test_ack_disconnect, 30);
+	h_add_case(s, "disconnect_to_getters", test_ack_disconnect_to_getters, 30);
+	h_add_case(s, "kill", test_ack_kill, 30);
+	h_add_case(s, "lease", test_ack_lease, 30);
+	h_add_case(s, "maxsize", test_ack_maxsize, 30);
+	h_add_case(s, "delete", test_ack_delete, 30);
+	h_add_case(s, "ipcctl", test_ack_ipcctl, 30);
+	h_add_case(s, "perm", test_ack_perm, 30);
 	return s;
 }
 
 /* Run the suite, one forked process per test. */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	h_init();
-	sr = srunner_create(ack_suite());
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_run_suite(ack_suite());
 }

@@ -110,46 +110,6 @@ static char *read_report(int fd)
 	return s;
 }
 
-/* Get one message and assert it is exactly the text want. */
-static void get_expect(ipc_client *c, const char *q, const char *want,
-		       int timeout)
-{
-	void *data = NULL;
-	size_t len = 0;
-	int rc = ipc_get(c, q, &data, &len, timeout);
-
-	ck_assert_msg(rc == 0, "get %s: %d (%s)", q, rc, ipc_last_error(c));
-	ck_assert_uint_eq(len, strlen(want));
-	ck_assert_mem_eq(data, want, len);
-	ipc_free(data);
-}
-
-/* Put a text message, asserting success. */
-static void put_text(ipc_client *c, const char *q, const char *text)
-{
-	int rc = ipc_put(c, q, text, strlen(text), 0);
-
-	ck_assert_msg(rc == 0, "put %s: %d (%s)", q, rc, ipc_last_error(c));
-}
-
-/* Create queue q with maxsize, asserting success. */
-static void create_queue(ipc_client *c, const char *q, long long maxsize)
-{
-	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
-
-	ck_assert_msg(rc == 0, "open %s: %d", q, rc);
-}
-
-/* stat q, asserting success. */
-static struct ipc_info stat_queue(ipc_client *c, const char *q)
-{
-	struct ipc_info info;
-	int rc = ipc_stat(c, q, &info);
-
-	ck_assert_msg(rc == 0, "stat %s: %d", q, rc);
-	return info;
-}
-
 /* 1: HELLO, queue open rules and name validation. */
 START_TEST(test_open)
 {
@@ -184,7 +144,7 @@ START_TEST(test_open)
 					IPC_OPEN_CREATE | IPC_OPEN_EXCL, &actual), 0);
 	ck_assert_int_eq(actual, 0);
 
-	info = stat_queue(c, "q1");
+	info = h_stat(c, "q1");
 	ck_assert_str_eq(info.name, "q1");
 	ck_assert_int_eq(info.kind, IPC_KIND_QUEUE);
 	ck_assert_int_eq(info.maxsize, 5);
@@ -206,7 +166,7 @@ START_TEST(test_names)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "q1", 5);
+	h_create_queue(c, "q1", 5);
 	/* Invalid names, on open and on the by-name calls. */
 	memset(longname, 'a', IPC_NAME_MAX + 1);
 	longname[IPC_NAME_MAX + 1] = '\0';
@@ -254,7 +214,7 @@ START_TEST(test_putget)
 	big = malloc(max + 1);
 	for (i = 0; i < max + 1; i++)
 		big[i] = (unsigned char)(i * 31 + (i >> 8));
-	create_queue(c, "q", 0);
+	h_create_queue(c, "q", 0);
 
 	ck_assert_int_eq(ipc_put(c, "q", "first", 5, 0), 0);
 	ck_assert_int_eq(ipc_put(c, "q", "", 0, 0), 0);
@@ -262,12 +222,12 @@ START_TEST(test_putget)
 	ck_assert_int_eq(ipc_put(c, "q", big, max, 0), 0);
 	ck_assert_int_eq(ipc_put(c, "q", big, max + 1, 0), IPC_ETOOBIG);
 	ck_assert_int_eq(ipc_put(c, "q", "last", 4, 0), 0);
-	info = stat_queue(c, "q");
+	info = h_stat(c, "q");
 	ck_assert_uint_eq(info.size, 5);
 	ck_assert_uint_eq(info.bytes, 5 + 0 + sizeof(bin) + max + 4);
 	ck_assert_uint_eq(info.puts, 5);
 
-	get_expect(c, "q", "first", 0);
+	h_get_expect(c, "q", "first", 0);
 	ck_assert_int_eq(ipc_get(c, "q", &data, &len, 0), 0);
 	ck_assert_ptr_nonnull(data);
 	ck_assert_uint_eq(len, 0);
@@ -280,9 +240,9 @@ START_TEST(test_putget)
 	ck_assert_uint_eq(len, max);
 	ck_assert_int_eq(memcmp(data, big, max), 0);
 	ipc_free(data);
-	get_expect(c, "q", "last", 0);
+	h_get_expect(c, "q", "last", 0);
 	ck_assert_int_eq(ipc_get(c, "q", &data, &len, 0), IPC_EEMPTY);
-	info = stat_queue(c, "q");
+	info = h_stat(c, "q");
 	ck_assert_uint_eq(info.size, 0);
 	ck_assert_uint_eq(info.bytes, 0);
 	ck_assert_uint_eq(info.gets, 5);
@@ -318,26 +278,26 @@ START_TEST(test_timeouts)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "e", 0);
+	h_create_queue(c, "e", 0);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 200), IPC_EEMPTY);
 	assert_elapsed(h_now_ms() - t0, 200);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 0), IPC_EEMPTY);
 	ck_assert_int_lt(h_now_ms() - t0, h_wrapped() ? 2000 : 100);
-	ck_assert_uint_eq(stat_queue(c, "e").getters, 0);
+	ck_assert_uint_eq(h_stat(c, "e").getters, 0);
 
-	create_queue(c, "f", 1);
-	put_text(c, "f", "one");
+	h_create_queue(c, "f", 1);
+	h_put_text(c, "f", "one");
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_put(c, "f", "two", 3, 200), IPC_EFULL);
 	assert_elapsed(h_now_ms() - t0, 200);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_put(c, "f", "two", 3, 0), IPC_EFULL);
 	ck_assert_int_lt(h_now_ms() - t0, h_wrapped() ? 2000 : 100);
-	ck_assert_uint_eq(stat_queue(c, "f").size, 1);
-	ck_assert_uint_eq(stat_queue(c, "f").putters, 0);
-	get_expect(c, "f", "one", 0);
+	ck_assert_uint_eq(h_stat(c, "f").size, 1);
+	ck_assert_uint_eq(h_stat(c, "f").putters, 0);
+	h_get_expect(c, "f", "one", 0);
 	ck_assert_int_eq(ipc_get(c, "f", &data, &len, 0), IPC_EEMPTY);
 	ipc_close(c);
 	h_stop(&d);
@@ -356,29 +316,29 @@ START_TEST(test_handoff)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "q", 0);
+	h_create_queue(c, "q", 0);
 	ck_assert_int_eq(pipe(p), 0);
 	j = (struct job){ d.sock, "q", NULL, IPC_FOREVER, p[1] };
 	pid = h_spawn(job_get, &j);
 	h_wait_parked(c, "q", 'g', 1);
-	put_text(c, "q", "hello");
+	h_put_text(c, "q", "hello");
 	got = read_report(p[0]);
 	ck_assert_str_eq(got, "hello");
 	free(got);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
-	ck_assert_uint_eq(stat_queue(c, "q").size, 0);
-	ck_assert_uint_eq(stat_queue(c, "q").getters, 0);
+	ck_assert_uint_eq(h_stat(c, "q").size, 0);
+	ck_assert_uint_eq(h_stat(c, "q").getters, 0);
 
-	create_queue(c, "full", 1);
-	put_text(c, "full", "first");
+	h_create_queue(c, "full", 1);
+	h_put_text(c, "full", "first");
 	j = (struct job){ d.sock, "full", "second", IPC_FOREVER, -1 };
 	pid = h_spawn(job_put, &j);
 	h_wait_parked(c, "full", 'p', 1);
 	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
-	get_expect(c, "full", "first", 0);
+	h_get_expect(c, "full", "first", 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
-	ck_assert_uint_eq(stat_queue(c, "full").putters, 0);
-	get_expect(c, "full", "second", 0);
+	ck_assert_uint_eq(h_stat(c, "full").putters, 0);
+	h_get_expect(c, "full", "second", 0);
 	close(p[0]);
 	close(p[1]);
 	ipc_close(c);
@@ -399,16 +359,16 @@ START_TEST(test_getter_fifo)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "q", 0);
+	h_create_queue(c, "q", 0);
 	for (k = 0; k < 3; k++) {
 		ck_assert_int_eq(pipe(p[k]), 0);
 		j[k] = (struct job){ d.sock, "q", NULL, IPC_FOREVER, p[k][1] };
 		pid[k] = h_spawn(job_get, &j[k]);
 		h_wait_parked(c, "q", 'g', k + 1);
 	}
-	put_text(c, "q", "0");
-	put_text(c, "q", "1");
-	put_text(c, "q", "2");
+	h_put_text(c, "q", "0");
+	h_put_text(c, "q", "1");
+	h_put_text(c, "q", "2");
 	for (k = 0; k < 3; k++) {
 		want[0] = (char)('0' + k);
 		got = read_report(p[k][0]);
@@ -418,7 +378,7 @@ START_TEST(test_getter_fifo)
 		close(p[k][0]);
 		close(p[k][1]);
 	}
-	ck_assert_uint_eq(stat_queue(c, "q").size, 0);
+	ck_assert_uint_eq(h_stat(c, "q").size, 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -436,22 +396,22 @@ START_TEST(test_putter_fifo)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "q", 1);
-	put_text(c, "q", "fill");
+	h_create_queue(c, "q", 1);
+	h_put_text(c, "q", "fill");
 	for (k = 0; k < 3; k++) {
 		j[k] = (struct job){ d.sock, "q", msgs[k], IPC_FOREVER, -1 };
 		pid[k] = h_spawn(job_put, &j[k]);
 		h_wait_parked(c, "q", 'p', k + 1);
 	}
-	ck_assert_uint_eq(stat_queue(c, "q").size, 1);
-	get_expect(c, "q", "fill", 5000);
-	get_expect(c, "q", "p0", 5000);
-	get_expect(c, "q", "p1", 5000);
-	get_expect(c, "q", "p2", 5000);
+	ck_assert_uint_eq(h_stat(c, "q").size, 1);
+	h_get_expect(c, "q", "fill", 5000);
+	h_get_expect(c, "q", "p0", 5000);
+	h_get_expect(c, "q", "p1", 5000);
+	h_get_expect(c, "q", "p2", 5000);
 	for (k = 0; k < 3; k++)
 		ck_assert_int_eq(h_wait_child(pid[k], T_CHILD_MS), 0);
-	ck_assert_uint_eq(stat_queue(c, "q").putters, 0);
-	ck_assert_uint_eq(stat_queue(c, "q").size, 0);
+	ck_assert_uint_eq(h_stat(c, "q").putters, 0);
+	ck_assert_uint_eq(h_stat(c, "q").size, 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -569,7 +529,7 @@ START_TEST(test_stress)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "stress", 64);
+	h_create_queue(c, "stress", 64);
 	for (k = 0; k < STRESS_CONS; k++) {
 		cons[k] = (struct stress){ d.sock, d.dir, k, per };
 		cpid[k] = h_spawn(stress_consumer, &cons[k]);
@@ -591,7 +551,7 @@ START_TEST(test_stress)
 		total += stress_check_file(d.dir, k, per, seen);
 	ck_assert_uint_eq(total, STRESS_PROD * per);
 	free(seen);
-	info = stat_queue(c, "stress");
+	info = h_stat(c, "stress");
 	ck_assert_uint_eq(info.size, 0);
 	ck_assert_uint_eq(info.puts, STRESS_PROD * per + STRESS_CONS);
 	ck_assert_uint_eq(info.gets, STRESS_PROD * per + STRESS_CONS);
@@ -620,29 +580,29 @@ START_TEST(test_disconnect)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "e", 0);
+	h_create_queue(c, "e", 0);
 	j = (struct job){ d.sock, "e", NULL, IPC_FOREVER, -1 };
 	pid = h_spawn(job_get, &j);
 	h_wait_parked(c, "e", 'g', 1);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
 	wait_unparked(c, "e", 'g');
-	put_text(c, "e", "kept");
-	ck_assert_uint_eq(stat_queue(c, "e").size, 1);
-	get_expect(c, "e", "kept", 0);
+	h_put_text(c, "e", "kept");
+	ck_assert_uint_eq(h_stat(c, "e").size, 1);
+	h_get_expect(c, "e", "kept", 0);
 
-	create_queue(c, "f", 1);
-	put_text(c, "f", "fill");
+	h_create_queue(c, "f", 1);
+	h_put_text(c, "f", "fill");
 	j = (struct job){ d.sock, "f", "dead", IPC_FOREVER, -1 };
 	pid = h_spawn(job_put, &j);
 	h_wait_parked(c, "f", 'p', 1);
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
 	wait_unparked(c, "f", 'p');
-	ck_assert_uint_eq(stat_queue(c, "f").size, 1);
-	get_expect(c, "f", "fill", 0);
+	ck_assert_uint_eq(h_stat(c, "f").size, 1);
+	h_get_expect(c, "f", "fill", 0);
 	ck_assert_int_eq(ipc_get(c, "f", &data, &len, 300), IPC_EEMPTY);
-	ck_assert_uint_eq(stat_queue(c, "f").puts, 1);
+	ck_assert_uint_eq(h_stat(c, "f").puts, 1);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -659,9 +619,9 @@ START_TEST(test_delete_parked)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "e", 0);
-	create_queue(c, "f", 1);
-	put_text(c, "f", "fill");
+	h_create_queue(c, "e", 0);
+	h_create_queue(c, "f", 1);
+	h_put_text(c, "f", "fill");
 	jg = (struct job){ d.sock, "e", NULL, IPC_FOREVER, -1 };
 	jp = (struct job){ d.sock, "f", "more", IPC_FOREVER, -1 };
 	pg = h_spawn(job_get, &jg);
@@ -676,8 +636,8 @@ START_TEST(test_delete_parked)
 	ck_assert_int_eq(ipc_stat(c, "f", &info), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_delete(c, "f"), IPC_ENOENT);
 	/* The name is free again, and the new queue starts empty. */
-	create_queue(c, "f", 1);
-	ck_assert_uint_eq(stat_queue(c, "f").size, 0);
+	h_create_queue(c, "f", 1);
+	ck_assert_uint_eq(h_stat(c, "f").size, 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -844,11 +804,44 @@ static void raw_check_alive(const struct h_daemon *d)
 {
 	ipc_client *c = h_connect(d);
 
-	put_text(c, "probe", "ping");
-	get_expect(c, "probe", "ping", 0);
-	ck_assert_uint_eq(stat_queue(c, "keep").size, 10);
+	h_put_text(c, "probe", "ping");
+	h_get_expect(c, "probe", "ping", 0);
+	ck_assert_uint_eq(h_stat(c, "keep").size, 10);
 	ipc_close(c);
 }
+
+/* A client that pipelines blocking gets can park at most CONN_PARKS_MAX
+ * (4096) of them; the next is refused with IPC_ELIMIT, nothing else
+ * changes, and closing the connection unparks them all. */
+START_TEST(test_parks_bound)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	struct proto_req r = { .op = PROTO_OP_QGET, .timeout_ms = -1 };
+	int fd;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "pk", 0);
+	fd = raw_hello(&d);
+	strcpy(r.name, "pk");
+	for (uint32_t i = 1; i <= 4096; i++) {
+		r.id = 1 + i;
+		raw_send_req(fd, &r);
+	}
+	r.id = 1 + 4097;
+	raw_send_req(fd, &r);
+	/* Parked requests send nothing: the first reply is the refusal. */
+	ck_assert_int_eq(raw_reply_status(fd), IPC_ELIMIT);
+	ck_assert_uint_eq(h_stat(c, "pk").getters, 4096);
+	close(fd);
+	h_wait_parked(c, "pk", 'g', 0);
+	h_put_text(c, "pk", "after");
+	h_get_expect(c, "pk", "after", 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
 /* (a) a header announcing 16 MiB, over the frame limit. */
 static void attack_huge_header(const struct h_daemon *d)
@@ -1024,11 +1017,11 @@ START_TEST(test_malformed)
 	h_start(&d);
 	c = h_connect(&d);
 	msg_max = ipc_msg_max(c);
-	create_queue(c, "keep", 0);
-	create_queue(c, "probe", 0);
+	h_create_queue(c, "keep", 0);
+	h_create_queue(c, "probe", 0);
 	for (i = 0; i < 10; i++) {
 		snprintf(msg, sizeof(msg), "m%u", i);
-		put_text(c, "keep", msg);
+		h_put_text(c, "keep", msg);
 	}
 	attack_huge_header(&d);
 	raw_check_alive(&d);
@@ -1055,7 +1048,7 @@ START_TEST(test_malformed)
 	/* The first connection was never disturbed. */
 	for (i = 0; i < 10; i++) {
 		snprintf(msg, sizeof(msg), "m%u", i);
-		get_expect(c, "keep", msg, 0);
+		h_get_expect(c, "keep", msg, 0);
 	}
 	ipc_close(c);
 	h_stop(&d);
@@ -1153,16 +1146,16 @@ static void attack_half_open(const struct h_daemon *d, ipc_client *c)
 	raw_expect_close(fd);
 	h_wait_parked(c, "probe", 'g', 0);
 	/* Now one taken with ack, then the half-close. */
-	put_text(c, "inflight", "held");
+	h_put_text(c, "inflight", "held");
 	fd = raw_hello(d);
 	snprintf(geta.name, sizeof(geta.name), "inflight");
 	geta.timeout_ms = 0;
 	raw_send_req(fd, &geta);
 	ck_assert_int_eq(raw_reply_status(fd), 0);
-	ck_assert_uint_eq(stat_queue(c, "inflight").inflight, 1);
+	ck_assert_uint_eq(h_stat(c, "inflight").inflight, 1);
 	shutdown(fd, SHUT_WR);
 	raw_expect_close(fd);
-	get_expect(c, "inflight", "held", 5000);
+	h_get_expect(c, "inflight", "held", 5000);
 }
 
 /* (o) bad at-least-once fields: a lease below 0 is answered, a tag that is
@@ -1197,8 +1190,8 @@ static void attack_slow(const struct h_daemon *d, ipc_client *c)
 	ck_assert_int_eq(proto_enc_req(&b, &r), 0);
 	for (i = 0; i < 3; i++) {
 		raw_send(fd, b.data + i, 1);
-		put_text(c, "probe", "between");
-		get_expect(c, "probe", "between", 0);
+		h_put_text(c, "probe", "between");
+		h_get_expect(c, "probe", "between", 0);
 		sleep(1);
 	}
 	raw_send(fd, b.data + 3, b.len - 3);
@@ -1264,13 +1257,13 @@ START_TEST(test_abuse)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "keep", 0);
-	create_queue(c, "probe", 0);
-	create_queue(c, "inflight", 0);
-	create_queue(c, "flow", 10);
+	h_create_queue(c, "keep", 0);
+	h_create_queue(c, "probe", 0);
+	h_create_queue(c, "inflight", 0);
+	h_create_queue(c, "flow", 10);
 	for (i = 0; i < 10; i++) {
 		snprintf(msg, sizeof(msg), "m%u", i);
-		put_text(c, "keep", msg);
+		h_put_text(c, "keep", msg);
 	}
 	pg = h_spawn(abuse_get, &d);
 	pp = h_spawn(abuse_put, &d);
@@ -1293,9 +1286,9 @@ START_TEST(test_abuse)
 	ck_assert_int_eq(h_wait_child(pg, T_CHILD_MS), 0);
 	for (i = 0; i < 10; i++) {
 		snprintf(msg, sizeof(msg), "m%u", i);
-		get_expect(c, "keep", msg, 0);
+		h_get_expect(c, "keep", msg, 0);
 	}
-	ck_assert_uint_eq(stat_queue(c, "inflight").inflight, 0);
+	ck_assert_uint_eq(h_stat(c, "inflight").inflight, 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1520,7 +1513,7 @@ START_TEST(test_queue_demo)
 	/* Putter first: it fills the queue (maxsize 2) and parks. */
 	p2 = demo_spawn(&d, "putter", "pfirst");
 	demo_wait_parked(c, "pfirst", 'p');
-	ck_assert_uint_eq(stat_queue(c, "pfirst").size, 2);
+	ck_assert_uint_eq(h_stat(c, "pfirst").size, 2);
 	g2 = demo_spawn(&d, "getter", "pfirst");
 
 	ck_assert_int_eq(h_wait_child(p1, tmo), 0);
@@ -1545,8 +1538,8 @@ START_TEST(test_second_daemon)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "q", 0);
-	put_text(c, "q", "before");
+	h_create_queue(c, "q", 0);
+	h_put_text(c, "q", "before");
 	argv[0] = (char *)h_bin("IPCD_BIN");
 	argv[1] = "-s";
 	argv[2] = d.sock;
@@ -1558,9 +1551,9 @@ START_TEST(test_second_daemon)
 	ck_assert_int_eq(access(d.sock, F_OK), 0);
 	ipc_close(c);
 	c = h_connect(&d);
-	put_text(c, "q", "after");
-	get_expect(c, "q", "before", 0);
-	get_expect(c, "q", "after", 0);
+	h_put_text(c, "q", "after");
+	h_get_expect(c, "q", "before", 0);
+	h_get_expect(c, "q", "after", 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1583,9 +1576,9 @@ START_TEST(test_stale_socket)
 	ck_assert_int_eq(access(d.sock, F_OK), 0);
 	h_launch(&d);
 	c = h_connect(&d);
-	create_queue(c, "q", 0);
-	put_text(c, "q", "x");
-	get_expect(c, "q", "x", 0);
+	h_create_queue(c, "q", 0);
+	h_put_text(c, "q", "x");
+	h_get_expect(c, "q", "x", 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1599,8 +1592,8 @@ START_TEST(test_sigint)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "q", 0);
-	put_text(c, "q", "left behind");
+	h_create_queue(c, "q", 0);
+	h_put_text(c, "q", "left behind");
 	h_stop_sig(&d, SIGINT);
 	ipc_close(c);
 }
@@ -1617,9 +1610,9 @@ START_TEST(test_stop_parked)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "e", 0);
-	create_queue(c, "f", 1);
-	put_text(c, "f", "fill");
+	h_create_queue(c, "e", 0);
+	h_create_queue(c, "f", 1);
+	h_put_text(c, "f", "fill");
 	j = (struct job){ d.sock, "e", NULL, IPC_FOREVER, -1 };
 	pid = h_spawn(job_get, &j);
 	h_wait_parked(c, "e", 'g', 1);
@@ -1650,15 +1643,15 @@ START_TEST(test_many_clients)
 	h_start(&d);
 	for (i = 0; i < MANY; i++)
 		c[i] = h_connect(&d);
-	create_queue(c[0], "many", 0);
+	h_create_queue(c[0], "many", 0);
 	for (i = 0; i < MANY; i++) {
 		snprintf(msg, sizeof(msg), "client-%u", i);
-		put_text(c[i], "many", msg);
+		h_put_text(c[i], "many", msg);
 	}
-	ck_assert_uint_eq(stat_queue(c[MANY - 1], "many").size, MANY);
+	ck_assert_uint_eq(h_stat(c[MANY - 1], "many").size, MANY);
 	for (i = 0; i < MANY; i++) {
 		snprintf(msg, sizeof(msg), "client-%u", i);
-		get_expect(c[i], "many", msg, 0);
+		h_get_expect(c[i], "many", msg, 0);
 	}
 	for (i = 0; i < MANY; i++)
 		ipc_close(c[i]);
@@ -1666,57 +1659,37 @@ START_TEST(test_many_clients)
 }
 END_TEST
 
-/* Add a test case of one test with a time bound scaled for the wrapper. */
-static void add_case(Suite *s, const char *name, const TTest *t, int secs)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
-	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
-}
-
 /* The whole integration suite. */
 static Suite *integration_suite(void)
 {
 	Suite *s = suite_create("integration");
 
-	add_case(s, "open", test_open, 30);
-	add_case(s, "names", test_names, 30);
-	add_case(s, "putget", test_putget, 30);
-	add_case(s, "timeouts", test_timeouts, 30);
-	add_case(s, "handoff", test_handoff, 30);
-	add_case(s, "getter_fifo", test_getter_fifo, 30);
-	add_case(s, "putter_fifo", test_putter_fifo, 30);
-	add_case(s, "stress", test_stress, 120);
-	add_case(s, "disconnect", test_disconnect, 30);
-	add_case(s, "delete_parked", test_delete_parked, 30);
-	add_case(s, "malformed", test_malformed, 60);
-	add_case(s, "abuse", test_abuse, 60);
-	add_case(s, "ipcctl_basic", test_ipcctl_basic, 60);
-	add_case(s, "ipcctl_misc", test_ipcctl_misc, 60);
-	add_case(s, "queue_demo", test_queue_demo, 60);
-	add_case(s, "second_daemon", test_second_daemon, 30);
-	add_case(s, "stale_socket", test_stale_socket, 30);
-	add_case(s, "sigint", test_sigint, 30);
-	add_case(s, "stop_parked", test_stop_parked, 30);
-	add_case(s, "many_clients", test_many_clients, 60);
+	h_add_case(s, "open", test_open, 30);
+	h_add_case(s, "names", test_names, 30);
+	h_add_case(s, "putget", test_putget, 30);
+	h_add_case(s, "timeouts", test_timeouts, 30);
+	h_add_case(s, "handoff", test_handoff, 30);
+	h_add_case(s, "getter_fifo", test_getter_fifo, 30);
+	h_add_case(s, "putter_fifo", test_putter_fifo, 30);
+	h_add_case(s, "stress", test_stress, 120);
+	h_add_case(s, "disconnect", test_disconnect, 30);
+	h_add_case(s, "delete_parked", test_delete_parked, 30);
+	h_add_case(s, "malformed", test_malformed, 60);
+	h_add_case(s, "abuse", test_abuse, 60);
+	h_add_case(s, "parks_bound", test_parks_bound, 60);
+	h_add_case(s, "ipcctl_basic", test_ipcctl_basic, 60);
+	h_add_case(s, "ipcctl_misc", test_ipcctl_misc, 60);
+	h_add_case(s, "queue_demo", test_queue_demo, 60);
+	h_add_case(s, "second_daemon", test_second_daemon, 30);
+	h_add_case(s, "stale_socket", test_stale_socket, 30);
+	h_add_case(s, "sigint", test_sigint, 30);
+	h_add_case(s, "stop_parked", test_stop_parked, 30);
+	h_add_case(s, "many_clients", test_many_clients, 60);
 	return s;
 }
 
 /* Run the suite, one forked process per test. */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	h_init();
-	sr = srunner_create(integration_suite());
-	/* A daemon that closed on us must fail a write, not kill the test. */
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_run_suite(integration_suite());
 }

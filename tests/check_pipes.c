@@ -87,16 +87,6 @@ static void recv_rc(ipc_client *c, const char *name, int end, int timeout,
 		      end, got, ipc_last_error(c), rc);
 }
 
-/* stat name, asserting success. */
-static struct ipc_info stat_pipe(ipc_client *c, const char *name)
-{
-	struct ipc_info info;
-	int rc = ipc_stat(c, name, &info);
-
-	ck_assert_msg(rc == 0, "stat %s: %d", name, rc);
-	return info;
-}
-
 /* Poll stat until pipe name's ends bits equal want; asserts a bound. */
 static void wait_ends(ipc_client *c, const char *name, unsigned want)
 {
@@ -219,7 +209,7 @@ START_TEST(test_attach_rules)
 	ck_assert_int_eq(o.duplex, 1);
 	ck_assert_int_eq(o.maxmsgs, IPC_PIPE_DEFAULT_MSGS);
 	ck_assert_int_eq(o.maxbytes, IPC_PIPE_DEFAULT_BYTES);
-	info = stat_pipe(a, "p");
+	info = h_stat(a, "p");
 	ck_assert_int_eq(info.kind, IPC_KIND_PIPE);
 	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0));
 	ck_assert_int_eq(info.duplex, 1);
@@ -227,7 +217,7 @@ START_TEST(test_attach_rules)
 	ck_assert_uint_eq(info.maxbytes, IPC_PIPE_DEFAULT_BYTES);
 	/* The other end, by another process: no CREATE needed now. */
 	attach(b, "p", 1, 0, NULL);
-	ck_assert_uint_eq(stat_pipe(x, "p").ends,
+	ck_assert_uint_eq(h_stat(x, "p").ends,
 			  IPC_END_ATTACHED(0) | IPC_END_ATTACHED(1));
 	/* A third attach: Busy, for either end, and for the holder too. */
 	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, IPC_PIPE_CREATE, NULL), IPC_EBUSY);
@@ -327,8 +317,8 @@ START_TEST(test_send_recv)
 	ck_assert_msg(ms >= 300 && ms < (h_wrapped() ? 30000 : 5000),
 		      "recv 300 ms returned after %lld ms", (long long)ms);
 	ck_assert_int_eq(ipc_pipe_recv(b, "p", 1, &data, &len, -2), IPC_EINVAL);
-	ck_assert_uint_eq(stat_pipe(a, "p").puts, 5);
-	ck_assert_uint_eq(stat_pipe(a, "p").gets, 5);
+	ck_assert_uint_eq(h_stat(a, "p").puts, 5);
+	ck_assert_uint_eq(h_stat(a, "p").gets, 5);
 	free(big);
 	ipc_close(a);
 	ipc_close(b);
@@ -364,7 +354,7 @@ START_TEST(test_ownership)
 	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), IPC_ECLOSED);
 	ck_assert_int_eq(ipc_pipe_attach(a, "p", 0, IPC_PIPE_CREATE, NULL), IPC_ECLOSED);
 	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, IPC_PIPE_CREATE, NULL), IPC_ECLOSED);
-	ck_assert_uint_eq(stat_pipe(x, "p").ends,
+	ck_assert_uint_eq(h_stat(x, "p").ends,
 			  IPC_END_CLOSED(0) | IPC_END_ATTACHED(1));
 	/* A connection may hold both ends of a pipe. */
 	attach(x, "self", 0, IPC_PIPE_CREATE, NULL);
@@ -387,7 +377,7 @@ START_TEST(test_oneway)
 	h_start(&d);
 	r = attach_new(&d, "ow", 0, IPC_PIPE_ONEWAY);
 	w = attach_new(&d, "ow", 1, 0);   /* accepts the existing kind */
-	ck_assert_int_eq(stat_pipe(r, "ow").duplex, 0);
+	ck_assert_int_eq(h_stat(r, "ow").duplex, 0);
 	send_rc(r, "ow", 0, "wrong way", 0, IPC_EDIRECTION);
 	recv_rc(w, "ow", 1, 0, IPC_EDIRECTION);
 	recv_rc(w, "ow", 1, IPC_FOREVER, IPC_EDIRECTION);
@@ -422,7 +412,7 @@ START_TEST(test_before_attach)
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	/* The sender exited without ipc_pipe_close: its end is closed. */
 	wait_ends(c, "early", IPC_END_CLOSED(1));
-	info = stat_pipe(c, "early");
+	info = h_stat(c, "early");
 	ck_assert_uint_eq(info.dir[1].size, 5);
 	ck_assert_uint_eq(info.dir[1].bytes, 15);
 	ck_assert_uint_eq(info.size, 5);
@@ -456,7 +446,7 @@ START_TEST(test_close_eof_brokenpipe)
 	send_rc(b, "p", 1, "two", 0, 0);
 	send_rc(a, "p", 0, "to-b", 0, 0);   /* dropped when b closes */
 	ck_assert_int_eq(ipc_pipe_close(b, "p", 1), 0);
-	info = stat_pipe(c, "p");
+	info = h_stat(c, "p");
 	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0) | IPC_END_CLOSED(1));
 	ck_assert_uint_eq(info.dir[0].size, 0);
 	ck_assert_uint_eq(info.dir[1].size, 2);
@@ -479,7 +469,7 @@ START_TEST(test_close_eof_brokenpipe)
 	j = (struct pjob){ d.sock, "p", 1, 0, NULL, 0, IPC_FOREVER, -1 };
 	pid = h_spawn(pjob_recv, &j);
 	wait_parked(c, "p", 'g', 1);
-	ck_assert_uint_eq(stat_pipe(c, "p").dir[0].getters, 1);
+	ck_assert_uint_eq(h_stat(c, "p").dir[0].getters, 1);
 	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EEOF);
 	wait_gone(c, "p");
@@ -523,8 +513,8 @@ START_TEST(test_parked_sender)
 	j = (struct pjob){ d.sock, "p", 1, 0, "m", 3, IPC_FOREVER, -1 };
 	pid = h_spawn(pjob_send, &j);
 	h_wait_parked(c, "p", 'p', 1);
-	ck_assert_uint_eq(stat_pipe(c, "p").dir[1].size, 2);
-	ck_assert_uint_eq(stat_pipe(c, "p").dir[1].putters, 1);
+	ck_assert_uint_eq(h_stat(c, "p").dir[1].size, 2);
+	ck_assert_uint_eq(h_stat(c, "p").dir[1].putters, 1);
 	/* The child stays parked while nobody reads. */
 	usleep(200000);
 	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), 0);
@@ -591,7 +581,7 @@ START_TEST(test_bound)
 		sent++;
 	ck_assert_int_eq(rc, IPC_EFULL);
 	ck_assert_int_eq(sent, 16);
-	info = stat_pipe(r, "b");
+	info = h_stat(r, "b");
 	ck_assert_uint_eq(info.dir[1].bytes, 65536);
 	ck_assert_uint_le(info.dir[1].bytes, info.maxbytes);
 	ck_assert_uint_eq(info.dir[1].size, 16);
@@ -601,14 +591,14 @@ START_TEST(test_bound)
 	ms = h_now_ms() - t0;
 	ck_assert_msg(ms >= 300 && ms < (h_wrapped() ? 30000 : 5000),
 		      "send 300 ms returned after %lld ms", (long long)ms);
-	ck_assert_uint_eq(stat_pipe(r, "b").dir[1].putters, 0);
+	ck_assert_uint_eq(h_stat(r, "b").dir[1].putters, 0);
 	/* However fast and big the offers, nothing more is held. */
 	max = ipc_msg_max(w);
 	big = calloc(1, max);
 	rss0 = rss_kb(d.pid);
 	for (i = 0; i < 300; i++)
 		ck_assert_int_eq(ipc_pipe_send(w, "b", 1, big, max, 0), IPC_EFULL);
-	info = stat_pipe(r, "b");
+	info = h_stat(r, "b");
 	ck_assert_uint_eq(info.dir[1].bytes, 65536);
 	ck_assert_uint_eq(info.dir[1].size, 16);
 	rss1 = rss_kb(d.pid);
@@ -627,7 +617,7 @@ START_TEST(test_bound)
 	}
 	ck_assert_int_eq(ipc_pipe_send(w, "b", 1, big, max, 0), 0);
 	ck_assert_int_eq(ipc_pipe_send(w, "b", 1, "", 0, 0), IPC_EFULL);
-	ck_assert_uint_eq(stat_pipe(r, "b").dir[1].bytes, max);
+	ck_assert_uint_eq(h_stat(r, "b").dir[1].bytes, max);
 	free(big);
 	free(chunk);
 	ipc_close(r);
@@ -857,9 +847,9 @@ START_TEST(test_sigkill_receiver)
 	} while (rc == 0);
 	ck_assert_int_eq(rc, IPC_EPIPE);
 	send_rc(w, "k", 1, "data", IPC_FOREVER, IPC_EPIPE);
-	ck_assert_uint_eq(stat_pipe(c, "k").ends,
+	ck_assert_uint_eq(h_stat(c, "k").ends,
 			  IPC_END_CLOSED(0) | IPC_END_ATTACHED(1));
-	ck_assert_uint_eq(stat_pipe(c, "k").dir[1].size, 0);
+	ck_assert_uint_eq(h_stat(c, "k").dir[1].size, 0);
 	ipc_close(w);
 	wait_gone(c, "k");
 	ipc_close(c);
@@ -943,7 +933,7 @@ START_TEST(test_stat_list)
 	send_rc(a, "c-pipe", 0, "hi", 0, 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	wait_ends(c, "c-pipe", IPC_END_ATTACHED(0) | IPC_END_CLOSED(1));
-	info = stat_pipe(c, "c-pipe");
+	info = h_stat(c, "c-pipe");
 	ck_assert_uint_eq(info.puts, 1);
 	ck_assert_uint_eq(info.gets, 1);
 	ck_assert_uint_eq(info.getters, 0);
@@ -1006,7 +996,7 @@ START_TEST(test_ipcctl)
 	/* send from standard input, one message a line. */
 	ck_assert_int_eq(h_run_ipcctl(&d, "x\ny\n\nlast", 9, NULL, NULL, "send",
 				      "s", NULL), 0);
-	ck_assert_uint_eq(stat_pipe(c, "s").dir[1].size, 4);
+	ck_assert_uint_eq(h_stat(c, "s").dir[1].size, 4);
 	/* --count stops early (exit 0) ... */
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "s",
 				      "--count", "2", NULL), 0);
@@ -1061,7 +1051,7 @@ START_TEST(test_ipcctl)
 	attach(c, "f", 0, IPC_PIPE_CREATE, &o);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "f", "1",
 				      "2", "--nowait", NULL), 4);
-	ck_assert_uint_eq(stat_pipe(c, "f").dir[1].size, 1);
+	ck_assert_uint_eq(h_stat(c, "f").dir[1].size, 1);
 	/* Usage errors: exit 2. */
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "recv", "f",
 				      "--end", "2", NULL), 2);
@@ -1147,7 +1137,7 @@ START_TEST(test_pipe_demo)
 	 * receiver starts. */
 	s2 = demo_spawn(&d, "sender", "sfirst");
 	ck_assert_int_eq(h_wait_child(s2, tmo), 0);
-	info = stat_pipe(c, "sfirst");
+	info = h_stat(c, "sfirst");
 	ck_assert_uint_eq(info.ends, IPC_END_CLOSED(1));
 	ck_assert_uint_eq(info.dir[1].size, 10);
 	ck_assert_int_eq(info.duplex, 0);
@@ -1165,52 +1155,31 @@ START_TEST(test_pipe_demo)
 }
 END_TEST
 
-/* Add a test case of one test with a time bound scaled for the wrapper. */
-static void add_case(Suite *s, const char *name, const TTest *t, int secs)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
-	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
-}
-
 /* The whole pipes suite. */
 static Suite *pipes_suite(void)
 {
 	Suite *s = suite_create("pipes");
 
-	add_case(s, "attach_rules", test_attach_rules, 30);
-	add_case(s, "send_recv", test_send_recv, 30);
-	add_case(s, "ownership", test_ownership, 30);
-	add_case(s, "oneway", test_oneway, 30);
-	add_case(s, "before_attach", test_before_attach, 30);
-	add_case(s, "close_eof_brokenpipe", test_close_eof_brokenpipe, 30);
-	add_case(s, "parked_sender", test_parked_sender, 30);
-	add_case(s, "bound", test_bound, 60);
-	add_case(s, "duplex_interleaved", test_duplex_interleaved, 60);
-	add_case(s, "sigkill_sender", test_sigkill_sender, 60);
-	add_case(s, "sigkill_receiver", test_sigkill_receiver, 60);
-	add_case(s, "shutdown_parked", test_shutdown_parked, 30);
-	add_case(s, "stat_list", test_stat_list, 30);
-	add_case(s, "ipcctl", test_ipcctl, 60);
-	add_case(s, "pipe_demo", test_pipe_demo, 60);
+	h_add_case(s, "attach_rules", test_attach_rules, 30);
+	h_add_case(s, "send_recv", test_send_recv, 30);
+	h_add_case(s, "ownership", test_ownership, 30);
+	h_add_case(s, "oneway", test_oneway, 30);
+	h_add_case(s, "before_attach", test_before_attach, 30);
+	h_add_case(s, "close_eof_brokenpipe", test_close_eof_brokenpipe, 30);
+	h_add_case(s, "parked_sender", test_parked_sender, 30);
+	h_add_case(s, "bound", test_bound, 60);
+	h_add_case(s, "duplex_interleaved", test_duplex_interleaved, 60);
+	h_add_case(s, "sigkill_sender", test_sigkill_sender, 60);
+	h_add_case(s, "sigkill_receiver", test_sigkill_receiver, 60);
+	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
+	h_add_case(s, "stat_list", test_stat_list, 30);
+	h_add_case(s, "ipcctl", test_ipcctl, 60);
+	h_add_case(s, "pipe_demo", test_pipe_demo, 60);
 	return s;
 }
 
 /* Run the suite, one forked process per test. */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	h_init();
-	sr = srunner_create(pipes_suite());
-	/* A daemon that closed on us must fail a write, not kill the test. */
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_run_suite(pipes_suite());
 }

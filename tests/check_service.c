@@ -98,14 +98,6 @@ static void launch_args(struct h_daemon *d, const char *const *args)
 	h_launch_opts(d, &o);
 }
 
-/* Create queue q (maxsize, default mode) through c, asserting success. */
-static void create_queue(ipc_client *c, const char *q, long long maxsize)
-{
-	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
-
-	ck_assert_msg(rc == 0, "create %s: %d (%s)", q, rc, ipc_last_error(c));
-}
-
 /* Put len bytes of byte b on q without waiting; the result. */
 static int put_bytes(ipc_client *c, const char *q, size_t len, int b)
 {
@@ -129,16 +121,6 @@ static void get_len(ipc_client *c, const char *q, size_t want)
 	ck_assert_msg(rc == 0, "get %s: %d", q, rc);
 	ck_assert_uint_eq(len, want);
 	ipc_free(data);
-}
-
-/* stat q through c, asserting success. */
-static struct ipc_info stat_queue(ipc_client *c, const char *q)
-{
-	struct ipc_info info;
-	int rc = ipc_stat(c, q, &info);
-
-	ck_assert_msg(rc == 0, "stat %s: %d", q, rc);
-	return info;
 }
 
 /* ---- raw protocol, bypassing the library's own checks --------------------- */
@@ -452,7 +434,7 @@ START_TEST(test_activation)
 	o.listen_fd = listen_at(d.sock);
 	h_launch_opts(&d, &o);
 	c = h_connect(&d);
-	create_queue(c, "act", 0);
+	h_create_queue(c, "act", 0);
 	ck_assert_int_eq(put_bytes(c, "act", 3, 'x'), 0);
 	get_len(c, "act", 3);
 	ipc_close(c);
@@ -710,7 +692,7 @@ START_TEST(test_permissions)
 
 	/* Nothing changed by the denials; root reads everything. */
 	c = h_connect(&d);
-	in = stat_queue(c, "priv");
+	in = h_stat(c, "priv");
 	ck_assert_uint_eq(in.size, 1);
 	ck_assert_uint_eq(in.puts, 1);
 	ck_assert_uint_eq(in.gets, 0);
@@ -718,11 +700,11 @@ START_TEST(test_permissions)
 	ck_assert_uint_eq(in.uid, 4201);
 	ck_assert_uint_eq(in.gid, 4300);
 	ck_assert_uint_eq(in.mode, 0600);
-	in = stat_queue(c, "shared");
+	in = h_stat(c, "shared");
 	ck_assert_uint_eq(in.size, 1);
-	in = stat_queue(c, "drop");
+	in = h_stat(c, "drop");
 	ck_assert_uint_eq(in.size, 2);
-	in = stat_queue(c, "bobs");
+	in = h_stat(c, "bobs");
 	ck_assert_uint_eq(in.uid, 4202);
 	ck_assert_uint_eq(in.gid, 4202);
 	ck_assert_int_eq(ipc_get(c, "priv", &data, &len, 0), 0);
@@ -768,7 +750,7 @@ START_TEST(test_permissions_pipe)
 	script_check(&d, &user_a, a_steps);
 	script_check(&d, &user_c, c_steps);
 	c = h_connect(&d);
-	ck_assert_uint_eq(stat_queue(c, "pp").kind, IPC_KIND_PIPE);
+	ck_assert_uint_eq(h_stat(c, "pp").kind, IPC_KIND_PIPE);
 	script_check(&d, &user_b, b_steps);
 	ipc_close(c);
 	h_stop(&d);
@@ -857,7 +839,7 @@ START_TEST(test_limit_message)
 	launch_args(&d, args);
 	c = h_connect(&d);
 	ck_assert_uint_eq(ipc_msg_max(c), 1000);
-	create_queue(c, "m", 0);
+	h_create_queue(c, "m", 0);
 	ck_assert_int_eq(put_bytes(c, "m", 1000, 'a'), 0);
 	ck_assert_int_eq(put_bytes(c, "m", 1001, 'b'), IPC_ETOOBIG);
 
@@ -880,7 +862,7 @@ START_TEST(test_limit_message)
 	close(fd);
 	raw_rx_fini(&rx);
 
-	ck_assert_uint_eq(stat_queue(c, "m").size, 2);
+	ck_assert_uint_eq(h_stat(c, "m").size, 2);
 	get_len(c, "m", 1000);
 	get_len(c, "m", 10);
 	ipc_close(c);
@@ -927,8 +909,8 @@ START_TEST(test_limit_bytes)
 	h_prepare(&d);
 	launch_args(&d, args);
 	c = h_connect(&d);
-	create_queue(c, "a", 1);
-	create_queue(c, "b", 0);
+	h_create_queue(c, "a", 1);
+	h_create_queue(c, "b", 0);
 	ck_assert_int_eq(put_bytes(c, "a", 4096, 'a'), 0);
 	/* A parked putter's message counts: 8K held. */
 	pp = (struct parked_put){ d.sock, "a", 4096 };
@@ -938,7 +920,7 @@ START_TEST(test_limit_bytes)
 	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
 	ck_assert_int_eq(ipc_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "limit"));
-	ck_assert_uint_eq(stat_queue(c, "b").size, 1);
+	ck_assert_uint_eq(h_stat(c, "b").size, 1);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "b", "z",
 				      "--nowait", NULL), 1);
 	ck_assert_msg(strstr(err.data, "limit"), "stderr: %s", err.data);
@@ -949,8 +931,8 @@ START_TEST(test_limit_bytes)
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	ck_assert_int_eq(put_bytes(c, "b", 4096, 'c'), 0);
 	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
-	ck_assert_uint_eq(stat_queue(c, "a").size, 1);
-	ck_assert_uint_eq(stat_queue(c, "b").size, 2);
+	ck_assert_uint_eq(h_stat(c, "a").size, 1);
+	ck_assert_uint_eq(h_stat(c, "b").size, 2);
 	get_len(c, "a", 4096);
 	get_len(c, "b", 2048);
 	get_len(c, "b", 4096);
@@ -974,9 +956,9 @@ START_TEST(test_limit_queues)
 	h_prepare(&d);
 	launch_args(&d, args);
 	c = h_connect(&d);
-	create_queue(c, "q1", 0);
-	create_queue(c, "q2", 0);
-	create_queue(c, "q3", 0);
+	h_create_queue(c, "q1", 0);
+	h_create_queue(c, "q2", 0);
+	h_create_queue(c, "q3", 0);
 	ck_assert_int_eq(ipc_queue_open(c, "q4", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
 	ck_assert_int_eq(ipc_stat(c, "q4", &(struct ipc_info){ 0 }), IPC_ENOENT);
 	/* Opening an existing one is not creating. */
@@ -986,7 +968,7 @@ START_TEST(test_limit_queues)
 		      err.data);
 	h_buf_free(&err);
 	ck_assert_int_eq(ipc_queue_delete(c, "q1"), 0);
-	create_queue(c, "q4", 0);
+	h_create_queue(c, "q4", 0);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1011,7 +993,7 @@ START_TEST(test_limit_connections)
 	launch_args(&d, args);
 	for (i = 0; i < 3; i++)
 		c[i] = h_connect(&d);
-	create_queue(c[0], "cq", 0);
+	h_create_queue(c[0], "cq", 0);
 	ck_assert_int_eq(ipc_connect(d.sock, &extra), IPC_ELIMIT);
 	ck_assert_ptr_null(extra);
 	/* Raw: the refusal is a reply to the HELLO, then EOF. */
@@ -1033,7 +1015,7 @@ START_TEST(test_limit_connections)
 		silent[i] = raw_connect(d.sock);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(put_bytes(c[i], "cq", 1, 'a' + i), 0);
-	ck_assert_uint_eq(stat_queue(c[2], "cq").size, 3);
+	ck_assert_uint_eq(h_stat(c[2], "cq").size, 3);
 	for (i = 0; i < 40; i++)
 		close(silent[i]);
 	/* A freed slot is reusable. */
@@ -1075,7 +1057,7 @@ START_TEST(test_limit_output)
 	h_prepare(&d);
 	launch_args(&d, args);
 	c = h_connect(&d);
-	create_queue(c, "big", 0);
+	h_create_queue(c, "big", 0);
 	for (i = 0; i < N; i++) {
 		memset(p, i & 0xff, SZ);
 		ck_assert_int_eq(ipc_put(c, "big", p, SZ, 0), 0);
@@ -1090,7 +1072,7 @@ START_TEST(test_limit_output)
 	/* Wait until the daemon stops taking messages for it. */
 	prev = N + 1;
 	for (stable = 0; stable < 20; ) {
-		size = stat_queue(c, "big").size;
+		size = h_stat(c, "big").size;
 		stable = size == prev ? stable + 1 : 0;
 		prev = size;
 		usleep(20000);
@@ -1099,7 +1081,7 @@ START_TEST(test_limit_output)
 	ck_assert_msg(size > N / 2, "the daemon took %zu of %d messages for a "
 		      "client that reads nothing", (size_t)(N - size), N);
 	/* Others are still served meanwhile. */
-	create_queue(c, "other", 0);
+	h_create_queue(c, "other", 0);
 	ck_assert_int_eq(put_bytes(c, "other", 5, 'o'), 0);
 	get_len(c, "other", 5);
 	/* Reading resumes it: every reply, in order, with its message. */
@@ -1111,7 +1093,7 @@ START_TEST(test_limit_output)
 		ck_assert_uint_eq(rep.data[0], i & 0xff);
 		ck_assert_uint_eq(rep.data[SZ - 1], i & 0xff);
 	}
-	ck_assert_uint_eq(stat_queue(c, "big").size, 0);
+	ck_assert_uint_eq(h_stat(c, "big").size, 0);
 	close(fd);
 	raw_rx_fini(&rx);
 	ipc_close(c);
@@ -1159,8 +1141,8 @@ START_TEST(test_shutdown_parked)
 
 	h_start(&d);
 	c = h_connect(&d);
-	create_queue(c, "empty", 0);
-	create_queue(c, "full", 1);
+	h_create_queue(c, "empty", 0);
+	h_create_queue(c, "full", 1);
 	ck_assert_int_eq(put_bytes(c, "full", 1, 'f'), 0);
 	g1 = (struct parked){ d.sock, "empty", 'g' };
 	g2 = g1;
@@ -1201,8 +1183,8 @@ START_TEST(test_reload)
 	launch_args(&d, args);
 	c = h_connect(&d);
 	ck_assert_uint_eq(ipc_msg_max(c), 1000);
-	create_queue(c, "r1", 0);
-	create_queue(c, "r2", 0);
+	h_create_queue(c, "r1", 0);
+	h_create_queue(c, "r2", 0);
 	ck_assert_int_eq(ipc_queue_open(c, "r3", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
 	ipc_close(c);
 	ck_assert(!log_has(&d, "opened by pid"));    /* not at debug level */
@@ -1218,8 +1200,8 @@ START_TEST(test_reload)
 	c = h_connect(&d);
 	ck_assert_uint_eq(ipc_msg_max(c), 2000);
 	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
-	create_queue(c, "r3", 0);
-	create_queue(c, "r4", 0);
+	h_create_queue(c, "r3", 0);
+	h_create_queue(c, "r4", 0);
 	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
 	log_wait(&d, "opened by pid");              /* debug level now */
 	ck_assert_int_eq(stat(d.sock, &st), 0);
@@ -1373,7 +1355,7 @@ START_TEST(test_ipcctl_json_top)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "create", "j1",
 				      "--maxsize", "5", "--mode", "0640", NULL), 0);
 	c = h_connect(&d);
-	create_queue(c, "j2", 0);
+	h_create_queue(c, "j2", 0);
 	ck_assert_int_eq(put_bytes(c, "j1", 3, 'z'), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "j1",
 				      "--json", NULL), 0);
@@ -1526,41 +1508,30 @@ START_TEST(test_help_man)
 }
 END_TEST
 
-/* Add a test case of one test with a time bound scaled for the wrapper. */
-static void add_case(Suite *s, const char *name, const TTest *t, int secs)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
-	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
-}
-
 /* The whole suite; the uid tests only as root. */
 static Suite *service_suite(void)
 {
 	Suite *s = suite_create("service");
 
-	add_case(s, "activation", test_activation, 30);
-	add_case(s, "activation_foreign", test_activation_foreign, 30);
-	add_case(s, "notify", test_notify, 30);
-	add_case(s, "socket_mode", test_socket_mode, 30);
-	add_case(s, "limit_message", test_limit_message, 30);
-	add_case(s, "limit_bytes", test_limit_bytes, 30);
-	add_case(s, "limit_queues", test_limit_queues, 30);
-	add_case(s, "limit_connections", test_limit_connections, 30);
-	add_case(s, "limit_output", test_limit_output, 60);
-	add_case(s, "shutdown_parked", test_shutdown_parked, 30);
-	add_case(s, "reload", test_reload, 30);
-	add_case(s, "config_errors", test_config_errors, 30);
-	add_case(s, "ipcctl_json_top", test_ipcctl_json_top, 30);
-	add_case(s, "help_man", test_help_man, 30);
+	h_add_case(s, "activation", test_activation, 30);
+	h_add_case(s, "activation_foreign", test_activation_foreign, 30);
+	h_add_case(s, "notify", test_notify, 30);
+	h_add_case(s, "socket_mode", test_socket_mode, 30);
+	h_add_case(s, "limit_message", test_limit_message, 30);
+	h_add_case(s, "limit_bytes", test_limit_bytes, 30);
+	h_add_case(s, "limit_queues", test_limit_queues, 30);
+	h_add_case(s, "limit_connections", test_limit_connections, 30);
+	h_add_case(s, "limit_output", test_limit_output, 60);
+	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
+	h_add_case(s, "reload", test_reload, 30);
+	h_add_case(s, "config_errors", test_config_errors, 30);
+	h_add_case(s, "ipcctl_json_top", test_ipcctl_json_top, 30);
+	h_add_case(s, "help_man", test_help_man, 30);
 	if (geteuid() == 0) {
-		add_case(s, "socket_mode_uid", test_socket_mode_uid, 30);
-		add_case(s, "permissions", test_permissions, 30);
-		add_case(s, "permissions_ipcctl", test_permissions_ipcctl, 30);
-		add_case(s, "permissions_pipe", test_permissions_pipe, 30);
+		h_add_case(s, "socket_mode_uid", test_socket_mode_uid, 30);
+		h_add_case(s, "permissions", test_permissions, 30);
+		h_add_case(s, "permissions_ipcctl", test_permissions_ipcctl, 30);
+		h_add_case(s, "permissions_pipe", test_permissions_pipe, 30);
 	} else {
 		fprintf(stderr, "SKIP: permission tests with other uids need root\n");
 	}
@@ -1570,14 +1541,5 @@ static Suite *service_suite(void)
 /* Run the suite, one forked process per test. */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	h_init();
-	sr = srunner_create(service_suite());
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_run_suite(service_suite());
 }

@@ -748,18 +748,9 @@ static Suite *soak_suite(void)
 /* Run the suite (not under IPCD_WRAPPER: valgrind would take hours). */
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (h_wrapped()) {
 		printf("check_soak: skipped under IPCD_WRAPPER\n");
 		return 77;
 	}
-	h_init();
-	sr = srunner_create(soak_suite());
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return h_run_suite(soak_suite());
 }

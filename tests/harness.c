@@ -686,3 +686,70 @@ int h_wait_exit(struct h_daemon *d, int timeout_ms, struct h_buf *log)
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
 }
+
+/* Add a test case of one test with a time bound scaled for the wrapper. */
+void h_add_case(Suite *s, const char *name, const TTest *t, int secs)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, h_wrapped() ? secs * 5 : secs);
+	tcase_add_unchecked_fixture(tc, NULL, h_cleanup);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+/* Run the suite, one forked process per test; main()'s exit status. */
+int h_run_suite(Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	h_init();
+	sr = srunner_create(s);
+	/* A daemon that closed on us must fail a write, not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
+
+/* Put a text message, asserting success. */
+void h_put_text(ipc_client *c, const char *q, const char *text)
+{
+	int rc = ipc_put(c, q, text, strlen(text), 0);
+
+	ck_assert_msg(rc == 0, "put %s: %d (%s)", q, rc, ipc_last_error(c));
+}
+
+/* Get one message and assert it is exactly the text want. */
+void h_get_expect(ipc_client *c, const char *q, const char *want, int timeout)
+{
+	void *data = NULL;
+	size_t len = 0;
+	int rc = ipc_get(c, q, &data, &len, timeout);
+
+	ck_assert_msg(rc == 0, "get %s: %d (%s)", q, rc, ipc_last_error(c));
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_msg(memcmp(data, want, len) == 0, "got '%.*s', want '%s'",
+		      (int)len, (char *)data, want);
+	ipc_free(data);
+}
+
+/* Create queue q with maxsize, asserting success. */
+void h_create_queue(ipc_client *c, const char *q, long long maxsize)
+{
+	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
+
+	ck_assert_msg(rc == 0, "create %s: %d (%s)", q, rc, ipc_last_error(c));
+}
+
+/* stat name, asserting success. */
+struct ipc_info h_stat(ipc_client *c, const char *name)
+{
+	struct ipc_info info;
+	int rc = ipc_stat(c, name, &info);
+
+	ck_assert_msg(rc == 0, "stat %s: %d", name, rc);
+	return info;
+}

@@ -10,6 +10,7 @@
 #ifndef IPC_TEST_HARNESS_H
 #define IPC_TEST_HARNESS_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -120,5 +121,27 @@ void h_stop_opts(struct h_daemon *d, int sig, int sock_kept);
  * status (128 + signal when killed). Its log goes to *log (NULL: dropped);
  * cleans up. */
 int h_wait_exit(struct h_daemon *d, int timeout_ms, struct h_buf *log);
+
+/* Add a test case of the one test t to s, with h_cleanup() as its unchecked
+ * teardown and a time bound of secs (five times that under IPCD_WRAPPER). */
+void h_add_case(Suite *s, const char *name, const TTest *t, int secs);
+
+/* Run s, one forked process per test, with SIGPIPE ignored (a daemon that
+ * closed on us must fail a write, not kill the test); calls h_init() first.
+ * Returns the exit status for main(): 0 when every test passed, else 1. */
+int h_run_suite(Suite *s);
+
+/* Put the text message text on q without waiting, asserting success. */
+void h_put_text(ipc_client *c, const char *q, const char *text);
+
+/* Get one message from q (ipc_get with timeout) and assert it is exactly
+ * the text want. */
+void h_get_expect(ipc_client *c, const char *q, const char *want, int timeout);
+
+/* Create queue q with maxsize (default mode), asserting success. */
+void h_create_queue(ipc_client *c, const char *q, long long maxsize);
+
+/* ipc_stat() name (a queue or a pipe), asserting success. */
+struct ipc_info h_stat(ipc_client *c, const char *name);
 
 #endif
