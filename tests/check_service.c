@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -974,6 +975,92 @@ START_TEST(test_limit_queues)
 }
 END_TEST
 
+/* The daemon's log so far (static buffer, the first 64 KiB). */
+static const char *read_log(const struct h_daemon *d)
+{
+	static char buf[65536];
+	FILE *f = fopen(d->log, "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* CPU seconds (user + system) pid has used, from /proc/pid/stat. */
+static double proc_cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	/* Fields after the command name "(...)": state is field 3, utime
+	 * field 14, stime field 15. */
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+				&ut, &st), 2);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Out of file descriptors (EMFILE), ipcd pauses accepting instead of
+ * spinning on the listening socket, keeps serving the connections it has,
+ * and accepts again once descriptors are free. */
+START_TEST(test_emfile_no_spin)
+{
+	struct rlimit lim = { 16, 16 };
+	struct h_daemon d;
+	ipc_client *c;
+	int fds[40], i;
+	double cpu0, cpu1;
+	int64_t deadline;
+
+	if (h_wrapped()) {
+		/* valgrind keeps descriptors of its own under the limit. */
+		fprintf(stderr, "SKIP emfile_no_spin under IPCD_WRAPPER\n");
+		return;
+	}
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "em", 0);
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &lim, NULL), 0);
+	/* More connections than descriptors: the kernel queues them in the
+	 * backlog, accept4 fails with EMFILE. */
+	for (i = 0; i < 40; i++)
+		fds[i] = raw_connect(d.sock);
+	usleep(200000);
+	cpu0 = proc_cpu_seconds(d.pid);
+	usleep(1000000);
+	cpu1 = proc_cpu_seconds(d.pid);
+	ck_assert_msg(cpu1 - cpu0 < 0.3, "ipcd used %.2f s of CPU in 1 s at EMFILE",
+		      cpu1 - cpu0);
+	/* The connection it has is still served. */
+	ck_assert_int_eq(put_bytes(c, "em", 1, 'x'), 0);
+	ck_assert_uint_eq(h_stat(c, "em").size, 1);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	ipc_close(c);
+	/* Descriptors free again: new clients get in. */
+	c = NULL;
+	deadline = h_now_ms() + T_WAIT_MS;
+	while (ipc_connect(d.sock, &c) != 0) {
+		ck_assert_msg(h_now_ms() < deadline, "ipcd never accepted again");
+		usleep(20000);
+	}
+	ck_assert_uint_eq(h_stat(c, "em").size, 1);
+	ipc_close(c);
+	ck_assert_ptr_nonnull(strstr(read_log(&d), "pausing new connections"));
+	h_stop(&d);
+}
+END_TEST
+
 /* max-connections: past it a client's HELLO is answered IPC_ELIMIT and it
  * is closed; the others go on being served; a slot freed is reusable;
  * connections that never say HELLO cannot pile up. */
@@ -1521,6 +1608,7 @@ static Suite *service_suite(void)
 	h_add_case(s, "limit_bytes", test_limit_bytes, 30);
 	h_add_case(s, "limit_queues", test_limit_queues, 30);
 	h_add_case(s, "limit_connections", test_limit_connections, 30);
+	h_add_case(s, "emfile_no_spin", test_emfile_no_spin, 60);
 	h_add_case(s, "limit_output", test_limit_output, 60);
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
