@@ -179,9 +179,14 @@ void ipc_free(void *p);
 int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info);
 
 /*
- * Delete queue `name` and the messages it holds. Every request parked on it
- * completes with IPC_EDELETED. 0, IPC_ENOENT, IPC_ENAME, IPC_EWRONGTYPE or
- * fatal.
+ * Delete queue or pipe `name` and the messages it holds; the name is free
+ * at once. Every request parked on it (a pipe's: either end, either
+ * direction) completes with IPC_EDELETED. The connections that held a
+ * deleted pipe's ends lose them: their later send, receive or close on
+ * that name gets IPC_ENOENT, or, once a new pipe of that name exists,
+ * whatever it answers a connection that has not attached it (typically
+ * IPC_ENOTATTACHED). Only the owner or root may delete. 0, IPC_ENOENT,
+ * IPC_EPERM, IPC_ENAME or fatal.
  */
 int ipc_queue_delete(ipc_client *c, const char *name);
 
@@ -193,7 +198,8 @@ int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n);
  * Pipes: named point-to-point message channels with two ends, 0 and 1,
  * like Python's multiprocessing.Pipe between unrelated processes. Pipes
  * and queues share one namespace: a queue call on a pipe's name (or back)
- * fails with IPC_EWRONGTYPE.
+ * fails with IPC_EWRONGTYPE, except ipc_queue_delete(), which deletes
+ * either (ipc_pipe_delete() is the same call).
  *
  * A connection attaches to an end by name, then sends and receives whole
  * messages on it (boundaries kept, 0 bytes allowed). Only the connection
@@ -287,6 +293,16 @@ int ipc_pipe_recv(ipc_client *c, const char *name, int end, void **data,
  * IPC_EINVAL, or fatal.
  */
 int ipc_pipe_close(ipc_client *c, const char *name, int end);
+
+/*
+ * Delete pipe `name`: the same request as ipc_queue_delete() (which
+ * deletes a queue or a pipe), under a name that reads better for pipes.
+ * Requests parked on either end complete with IPC_EDELETED, buffered
+ * messages are freed, the holders of its ends lose them, and the name is
+ * free at once. Only the owner or root may. 0, IPC_ENOENT, IPC_EPERM,
+ * IPC_ENAME or fatal.
+ */
+int ipc_pipe_delete(ipc_client *c, const char *name);
 
 /*
  * Batches: several messages per request, one round trip for all of them.

@@ -138,3 +138,9 @@ IPC_EXPORT int ipc_pipe_close(ipc_client *c, const char *name, int end)
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
+
+/* Delete a pipe: the same request as ipc_queue_delete; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_delete(ipc_client *c, const char *name)
+{
+	return ipc_queue_delete(c, name);
+}

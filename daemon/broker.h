@@ -106,6 +106,13 @@ int broker_pipe_close(struct broker *b, const char *name, unsigned end,
  * every pipe_send and pipe_recv made outside a wake callback, before
  * anything that may reply: p may be gone afterwards. */
 void broker_pipe_reap(struct broker *b, struct pipe *p);
+/* Delete pipe name (QDEL; the caller checked ownership): it leaves the
+ * namespace at once (the name may be reused), its buffered messages are
+ * freed, its ends are closed and forgotten, and every request parked on
+ * it completes with IPC_EDELETED (pipe_kill); it is freed here, or by
+ * the outermost broker_pipe_reap when called from a wake callback of it.
+ * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
+int broker_pipe_delete(struct broker *b, const char *name);
 /* Fill *info from a pipe. */
 void broker_pipe_info(const struct pipe *p, struct proto_info *info);
 

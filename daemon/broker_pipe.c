@@ -3,7 +3,7 @@
  * Pipes share the namespace with queues: a name is one or the other, and
  * a queue op on a pipe (or back) is IPC_EWRONGTYPE. A pipe is created by
  * the first attach to it and leaves the namespace once both ends are
- * closed.
+ * closed, or when it is deleted (QDEL).
  */
 #include <stdio.h>
 #include <string.h>
@@ -110,9 +110,13 @@ int broker_pipe_attach(struct broker *b, const char *name,
 /* Free p once both its ends are closed and nobody walks it any more. */
 void broker_pipe_reap(struct broker *b, struct pipe *p)
 {
+	int kind = 0;
+
 	if (!pipe_done(p))
 		return;
-	if (b->reg != NULL)
+	/* A deleted pipe left the namespace already, and its name may be a
+	 * new pipe's (or a queue's) by now: remove only p itself. */
+	if (b->reg != NULL && registry_find(b->reg, pipe_name(p), &kind) == p)
 		registry_remove(b->reg, pipe_name(p));
 	/* Both ends closed: nothing is parked any more, nothing buffered. */
 	pipe_free(p, IPC_ECLOSED);
@@ -130,6 +134,20 @@ int broker_pipe_close(struct broker *b, const char *name, unsigned end,
 	rc = pipe_close(p, end, owner);
 	broker_pipe_reap(b, p);
 	return rc;
+}
+
+/* Delete pipe name: the name is free at once, then pipe_kill. */
+int broker_pipe_delete(struct broker *b, const char *name)
+{
+	struct pipe *p;
+	int rc = broker_pipe_find(b, name, &p);
+
+	if (rc != 0)
+		return rc;
+	registry_remove(b->reg, name);
+	pipe_kill(p, IPC_EDELETED);
+	broker_pipe_reap(b, p);
+	return 0;
 }
 
 /* The ends of a pipe as IPC_END_* bits. */

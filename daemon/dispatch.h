@@ -42,5 +42,9 @@ int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
 /* Close every pipe end c holds (it is going away): each peer reads what
  * was sent, then EOF. Safe after broker_fini. */
 void op_pipe_release(struct conn *c);
+/* QDEL on a pipe (op_qdel): check c owns it (or is root), take its ends
+ * off their holders' lists and delete it (broker_pipe_delete). 0,
+ * IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+int op_pipe_delete(struct conn *c, const char *name);
 
 #endif

@@ -5,7 +5,8 @@
  * The connection is the owner of the ends it attaches (pipe.c compares the
  * pointer), and it keeps a small list of them by name so that when it goes
  * away (EOF, kill, protocol error, shutdown) each end is closed and the
- * peer reads what was sent, then EOF. The list names pipes rather than
+ * peer reads what was sent, then EOF. Deleting a pipe (QDEL) takes its
+ * ends off their holders' lists. The list names pipes rather than
  * pointing at them: closing looks the pipe up again, so a pipe freed
  * meanwhile (shutdown) is never touched.
  */
@@ -54,6 +55,32 @@ void op_pipe_release(struct conn *c)
 		broker_pipe_close(&c->srv->broker, h->name, h->end, c);
 		free(h);
 	}
+}
+
+/* Delete pipe name for c (QDEL on a pipe): only its owner or root may.
+ * 0, IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+int op_pipe_delete(struct conn *c, const char *name)
+{
+	struct broker *b = &c->srv->broker;
+	struct access_cred cred;
+	struct pipe *p;
+	struct conn *holder;
+	unsigned e;
+	int rc = broker_pipe_find(b, name, &p);
+
+	conn_cred(c, &cred);
+	if (rc == 0)
+		rc = broker_access_owner(b, name, &cred);
+	if (rc != 0)
+		return rc;
+	/* The holders lose their ends before any wake: a reply that fails
+	 * may free a holder's connection, which must not close them then. */
+	for (e = 0; e < 2; e++) {
+		holder = (struct conn *)pipe_owner(p, e);
+		if (holder != NULL)
+			op_pipe_unhold(holder, name, e);
+	}
+	return broker_pipe_delete(b, name);
 }
 
 /* PATTACH: attach to an end, creating the pipe when asked. */

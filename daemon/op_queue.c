@@ -111,13 +111,18 @@ void op_qget(struct conn *c, const struct proto_req *r)
 	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
-/* QDEL: delete a queue; its parked requests complete with IPC_EDELETED. */
+/* QDEL: delete a queue or a pipe; its parked requests complete with
+ * IPC_EDELETED. */
 void op_qdel(struct conn *c, const struct proto_req *r)
 {
 	struct access_cred cred;
 	struct queue *q;
 	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
 
+	if (rc == IPC_EWRONGTYPE) {
+		conn_reply_status(c, r->op, r->id, op_pipe_delete(c, r->name));
+		return;
+	}
 	conn_cred(c, &cred);
 	if (rc == 0)
 		rc = broker_access_owner(&c->srv->broker, r->name, &cred);

@@ -333,6 +333,33 @@ int pipe_close(struct pipe *p, unsigned end, const void *owner)
 	return 0;
 }
 
+/* Delete the pipe: close both ends, drop every message, then fail every
+ * parked request with status. */
+void pipe_kill(struct pipe *p, int status)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		p->state[i] = PIPE_END_CLOSED;
+		p->owner[i] = NULL;
+		pipe_dir_drop(&p->dir[i]);
+	}
+	/* Both ends are closed now: a callback's send, receive or close on
+	 * this pipe is refused (IPC_ECLOSED), and nothing can park on it. */
+	for (i = 0; i < 2; i++)
+		pipe_fail_all(p, &p->dir[i].receivers, status);
+	for (i = 0; i < 2; i++)
+		pipe_fail_all(p, &p->dir[i].senders, status);
+}
+
+/* Who holds end (NULL when it is not attached). */
+const void *pipe_owner(const struct pipe *p, unsigned end)
+{
+	if (end > 1 || p->state[end] != PIPE_END_ATTACHED)
+		return NULL;
+	return p->owner[end];
+}
+
 /* Both ends closed and nobody walking the pipe: time to free it. */
 bool pipe_done(const struct pipe *p)
 {

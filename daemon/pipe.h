@@ -115,6 +115,17 @@ void pipe_unpark(struct waiter *w);
 /* Close end, held by owner: 0, IPC_ENOTATTACHED, IPC_ECLOSED or
  * IPC_EINVAL. Completes parked requests as the header comment says. */
 int pipe_close(struct pipe *p, unsigned end, const void *owner);
+/* Delete the pipe (the broker's QDEL): both ends become closed (owners
+ * forgotten, never attached again), every buffered message is freed
+ * (counted as dropped), then every parked request of either end and
+ * direction completes with status (e.g. IPC_EDELETED), receivers first.
+ * May be called from a wake callback of p; afterwards pipe_done(p) is
+ * true once no pipe call is waking waiters of p, and the outermost caller
+ * frees it. */
+void pipe_kill(struct pipe *p, int status);
+/* The owner holding end (0 or 1), or NULL when it is not attached. */
+const void *pipe_owner(const struct pipe *p, unsigned end);
+
 /* true when both ends are closed and no pipe call is waking waiters of p:
  * the pipe is finished and must be removed and freed by the caller. Check
  * it after every pipe_send, pipe_recv and pipe_close made outside a wake

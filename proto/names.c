@@ -34,7 +34,7 @@ static const struct {
 	{ IPC_EFULL, "queue full" },
 	{ IPC_ENOENT, "no such queue or pipe" },
 	{ IPC_EEXIST, "name already exists" },
-	{ IPC_EDELETED, "queue deleted while waiting" },
+	{ IPC_EDELETED, "queue or pipe deleted while waiting" },
 	{ IPC_EMISMATCH, "exists with another maxsize or kind" },
 	{ IPC_ENAME, "invalid name" },
 	{ IPC_ETOOBIG, "message too big" },

@@ -772,6 +772,83 @@ START_TEST(test_pipe_free_reenter)
 }
 END_TEST
 
+START_TEST(test_pipe_kill)
+{
+	struct pipe *p = newp_ab(true, 1, 100);
+	struct tw rcv, snd;
+	struct pipe_stats st;
+
+	/* B waits for A (end 1 receive) and is blocked sending to A behind
+	 * a buffered message: both directions have someone parked. */
+	tw_init(&rcv, p, WAITER_GET, NULL);
+	pipe_park(p, 1, &rcv.w);
+	send_rc(p, 1, B, "buffered", 0);
+	tw_init(&snd, p, WAITER_PUT, msg("blocked"));
+	ck_assert_int_eq(pipe_send(p, 1, B, snd.w.msg), IPC_EFULL);
+	pipe_park(p, 1, &snd.w);
+	ck_assert_ptr_eq(pipe_owner(p, 0), A);
+	ck_assert_ptr_eq(pipe_owner(p, 1), B);
+	pipe_kill(p, IPC_EDELETED);
+	ck_assert_int_eq(rcv.woken, 1);
+	ck_assert_int_eq(rcv.status, IPC_EDELETED);
+	ck_assert_ptr_null(rcv.got);
+	ck_assert_int_eq(snd.woken, 1);
+	ck_assert_int_eq(snd.status, IPC_EDELETED);
+	ck_assert_int_lt(rcv.seq, snd.seq);
+	/* Nothing buffered, nobody parked, both ends closed and forgotten. */
+	st = stats(p);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(st.end[i], PIPE_END_CLOSED);
+		ck_assert_uint_eq(st.dir[i].msgs, 0);
+		ck_assert_uint_eq(st.dir[i].bytes, 0);
+		ck_assert_uint_eq(st.dir[i].receivers, 0);
+		ck_assert_uint_eq(st.dir[i].senders, 0);
+	}
+	ck_assert_uint_eq(st.dir[1].dropped, 1);
+	ck_assert_ptr_null(pipe_owner(p, 0));
+	ck_assert_ptr_null(pipe_owner(p, 1));
+	/* The old holders can do nothing with it any more. */
+	send_rc(p, 0, A, "late", IPC_ECLOSED);
+	recv_rc(p, 1, B, IPC_ECLOSED);
+	ck_assert_int_eq(pipe_close(p, 0, A), IPC_ECLOSED);
+	ck_assert_int_eq(pipe_attach(p, 1, B), IPC_ECLOSED);
+	ck_assert(pipe_done(p));
+	pipe_free(p, IPC_ESHUTDOWN);
+	ck_assert_int_eq(rcv.woken, 1);
+	ck_assert_int_eq(snd.woken, 1);
+}
+END_TEST
+
+/* Receiver hook: the pipe is deleted from inside a wake of it. */
+static void hook_kill(struct tw *t)
+{
+	pipe_kill(t->p, IPC_EDELETED);
+	t->done_in_hook = pipe_done(t->p);
+}
+
+START_TEST(test_pipe_kill_in_wake)
+{
+	struct pipe *p = newp_ab(true, 4, 100);
+	struct tw r, other;
+
+	/* A's receive is woken by B's send; its wake deletes the pipe, which
+	 * answers B's own parked receive. The send still succeeded, and the
+	 * pipe is done only once the outer send returned. */
+	tw_init(&r, p, WAITER_GET, NULL);
+	pipe_park(p, 0, &r.w);
+	tw_init(&other, p, WAITER_GET, NULL);
+	pipe_park(p, 1, &other.w);
+	r.hook = hook_kill;
+	send_rc(p, 1, B, "m", 0);
+	expect_msg(r.got, "m");
+	ck_assert_int_eq(r.done_in_hook, 0);
+	ck_assert_int_eq(other.woken, 1);
+	ck_assert_int_eq(other.status, IPC_EDELETED);
+	ck_assert(pipe_done(p));
+	pipe_free(p, IPC_ESHUTDOWN);
+}
+END_TEST
+
 /* --- the broker's pipes ------------------------------------------------- */
 
 static const struct access_cred root;
@@ -806,6 +883,7 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_int_eq(broker_queue_open(&b, "p", 0, PROTO_OPEN_CREATE, &q),
 			 IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_delete(&b, "p"), IPC_EWRONGTYPE);
+	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_ENOENT);
 	ck_assert_int_eq(broker_queue_open(&b, "q", 0, PROTO_OPEN_CREATE, &q), 0);
 	ck_assert_int_eq(battach(&b, "q", 0, PROTO_PIPE_CREATE, A, &p2),
 			 IPC_EWRONGTYPE);
@@ -933,6 +1011,83 @@ START_TEST(test_broker_pipe_reap_nested)
 }
 END_TEST
 
+START_TEST(test_broker_pipe_delete)
+{
+	struct broker b;
+	struct pipe *p, *p2;
+	struct queue *q;
+	struct tw r;
+
+	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
+	b.max_objects = 1;
+	ck_assert_int_eq(battach(&b, "d", 1, PROTO_PIPE_CREATE, B, &p), 0);
+	ck_assert_int_eq(battach(&b, "d", 0, 0, A, &p), 0);
+	send_rc(p, 0, A, "to-b", 0);
+	tw_init(&r, p, WAITER_GET, NULL);
+	pipe_park(p, 0, &r.w);
+	ck_assert_int_eq(battach(&b, "e", 0, PROTO_PIPE_CREATE, A, &p2),
+			 IPC_ELIMIT);
+	ck_assert_int_eq(broker_pipe_delete(&b, "d"), 0);
+	ck_assert_int_eq(r.woken, 1);
+	ck_assert_int_eq(r.status, IPC_EDELETED);
+	/* Gone at once: not found, not closable, the slot is free. */
+	ck_assert_int_eq(broker_pipe_find(&b, "d", &p2), IPC_ENOENT);
+	ck_assert_int_eq(broker_pipe_delete(&b, "d"), IPC_ENOENT);
+	ck_assert_int_eq(broker_pipe_close(&b, "d", 0, A), IPC_ENOENT);
+	/* A new pipe of the name is a fresh one: the old holders have
+	 * nothing on it. */
+	ck_assert_int_eq(battach(&b, "d", 0, PROTO_PIPE_CREATE, B, &p2), 0);
+	ck_assert_uint_eq(stats(p2).dir[0].sent, 0);
+	ck_assert_uint_eq(stats(p2).dir[1].msgs, 0);
+	send_rc(p2, 0, A, "x", IPC_ENOTATTACHED);
+	ck_assert_int_eq(broker_pipe_close(&b, "d", 0, A), IPC_ENOTATTACHED);
+	ck_assert_int_eq(broker_pipe_delete(&b, "d"), 0);
+	/* A queue is not a pipe. */
+	ck_assert_int_eq(broker_queue_open(&b, "q", 0, PROTO_OPEN_CREATE, &q), 0);
+	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_EWRONGTYPE);
+	ck_assert_int_eq(broker_queue_find(&b, "q", &q), 0);
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* Receiver hook: delete pipe "x" from inside its wake, then create a new
+ * "x" at once; t->arg receives the new pipe. */
+static void hook_broker_delete(struct tw *t)
+{
+	struct pipe **np = t->arg;
+
+	ck_assert_int_eq(broker_pipe_delete(hook_broker, "x"), 0);
+	ck_assert_int_eq(broker_pipe_find(hook_broker, "x", np), IPC_ENOENT);
+	ck_assert_int_eq(battach(hook_broker, "x", 0, PROTO_PIPE_CREATE, B, np), 0);
+}
+
+START_TEST(test_broker_pipe_delete_nested)
+{
+	struct broker b;
+	struct pipe *p, *np = NULL, *found;
+	struct tw r;
+
+	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
+	hook_broker = &b;
+	ck_assert_int_eq(battach(&b, "x", 0, PROTO_PIPE_CREATE, A, &p), 0);
+	ck_assert_int_eq(battach(&b, "x", 1, 0, A, &p), 0);
+	tw_init(&r, p, WAITER_GET, NULL);
+	pipe_park(p, 1, &r.w);
+	r.hook = hook_broker_delete;
+	r.arg = &np;
+	send_rc(p, 0, A, "m", 0);
+	expect_msg(r.got, "m");
+	ck_assert_ptr_nonnull(np);
+	ck_assert_ptr_ne(np, p);
+	/* The outer caller frees the old pipe, and leaves the new one be. */
+	ck_assert(pipe_done(p));
+	broker_pipe_reap(&b, p);
+	ck_assert_int_eq(broker_pipe_find(&b, "x", &found), 0);
+	ck_assert_ptr_eq(found, np);
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
 /* The suite. */
 static Suite *pipe_suite(void)
 {
@@ -960,9 +1115,13 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_reenter_close_in_admit);
 	tcase_add_test(tc, test_pipe_reenter_send);
 	tcase_add_test(tc, test_pipe_free_reenter);
+	tcase_add_test(tc, test_pipe_kill);
+	tcase_add_test(tc, test_pipe_kill_in_wake);
 	tcase_add_test(tb, test_broker_pipe_namespace);
 	tcase_add_test(tb, test_broker_pipe_fini);
 	tcase_add_test(tb, test_broker_pipe_reap_nested);
+	tcase_add_test(tb, test_broker_pipe_delete);
+	tcase_add_test(tb, test_broker_pipe_delete_nested);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tb);
 	return s;

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -246,7 +248,6 @@ START_TEST(test_attach_rules)
 	ck_assert_int_eq(ipc_get(x, "p", &data, &len, 0), IPC_EWRONGTYPE);
 	ck_assert_int_eq(ipc_queue_open(x, "p", 0, IPC_OPEN_CREATE, NULL),
 			 IPC_EWRONGTYPE);
-	ck_assert_int_eq(ipc_queue_delete(x, "p"), IPC_EWRONGTYPE);
 	ck_assert_int_eq(ipc_queue_open(x, "jobs", 0, IPC_OPEN_CREATE, NULL), 0);
 	ck_assert_int_eq(ipc_pipe_attach(x, "jobs", 0, IPC_PIPE_CREATE, NULL),
 			 IPC_EWRONGTYPE);
@@ -1066,6 +1067,165 @@ START_TEST(test_ipcctl)
 }
 END_TEST
 
+/* 16: QDEL deletes a pipe: requests parked on it (receive and send) get
+ * IPC_EDELETED, buffered messages go, the holders lose their ends, the name
+ * (and its max-queues slot) is free at once; ipcctl rm deletes one too. */
+START_TEST(test_delete)
+{
+	static const char *args[] = { "--max-queues", "2", NULL };
+	struct h_opts ho = { .args = args, .listen_fd = -1 };
+	struct ipc_pipe_opts o = { .maxmsgs = 1 };
+	struct h_daemon d;
+	struct pjob jr, js;
+	ipc_client *c, *holder, *n;
+	struct ipc_info info;
+	pid_t pr, ps;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &ho);
+	c = h_connect(&d);
+	holder = h_connect(&d);
+	/* A receive parked on "pr" (a child holding end 0) ... */
+	jr = (struct pjob){ d.sock, "pr", 0, IPC_PIPE_ONEWAY, NULL, 1,
+			    IPC_FOREVER, -1 };
+	pr = h_spawn(pjob_recv, &jr);
+	wait_parked(c, "pr", 'g', 1);
+	/* ... and a send parked on "ps" behind a buffered message, the
+	 * receiving end held by `holder`. */
+	attach(holder, "ps", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
+	js = (struct pjob){ d.sock, "ps", 1, IPC_PIPE_ONEWAY, "m", 2,
+			    IPC_FOREVER, -1 };
+	ps = h_spawn(pjob_send, &js);
+	wait_parked(c, "ps", 'p', 1);
+	ck_assert_uint_eq(h_stat(c, "ps").dir[1].size, 1);
+	/* max-queues 2 is reached. */
+	ck_assert_int_eq(ipc_pipe_attach(c, "third", 0, IPC_PIPE_CREATE, NULL),
+			 IPC_ELIMIT);
+	/* Deleting answers both parked requests with IPC_EDELETED. */
+	ck_assert_int_eq(ipc_pipe_delete(c, "pr"), 0);
+	ck_assert_int_eq(h_wait_child(pr, T_CHILD_MS), IPC_EDELETED);
+	ck_assert_int_eq(ipc_queue_delete(c, "ps"), 0);
+	ck_assert_int_eq(h_wait_child(ps, T_CHILD_MS), IPC_EDELETED);
+	/* Gone at once, buffered message and all. */
+	ck_assert_int_eq(ipc_stat(c, "pr", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "ps", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_pipe_delete(c, "ps"), IPC_ENOENT);
+	/* The holder lost its end: IPC_ENOENT for anything on the name. */
+	recv_rc(holder, "ps", 0, 0, IPC_ENOENT);
+	send_rc(holder, "ps", 0, "x", 0, IPC_ENOENT);
+	ck_assert_int_eq(ipc_pipe_close(holder, "ps", 0), IPC_ENOENT);
+	/* The name and the slots are free: a new "ps" is attached at once,
+	 * empty; the old holder is a stranger to it. */
+	n = h_connect(&d);
+	attach(n, "ps", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
+	attach(c, "third", 0, IPC_PIPE_CREATE, NULL);
+	info = h_stat(c, "ps");
+	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0));
+	ck_assert_uint_eq(info.size, 0);
+	ck_assert_uint_eq(info.puts, 0);
+	recv_rc(holder, "ps", 0, 0, IPC_ENOTATTACHED);
+	ck_assert_int_eq(ipc_pipe_close(holder, "ps", 0), IPC_ENOTATTACHED);
+	ipc_close(holder);
+	ck_assert_uint_eq(h_stat(c, "ps").ends, IPC_END_ATTACHED(0));
+	send_rc(c, "ps", 0, "x", 0, IPC_ENOTATTACHED);
+	/* The new pipe works: a sender attaches end 1, n receives. */
+	attach(c, "ps", 1, 0, NULL);
+	send_rc(c, "ps", 1, "fresh", 0, 0);
+	recv_expect(n, "ps", 0, "fresh", 0);
+	/* Deleting a pipe with both ends held by one connection. */
+	attach(c, "third", 1, 0, NULL);
+	send_rc(c, "third", 1, "t", 0, 0);
+	ck_assert_int_eq(ipc_pipe_delete(c, "third"), 0);
+	recv_rc(c, "third", 0, 0, IPC_ENOENT);
+	ck_assert_int_eq(ipc_pipe_delete(c, "ps"), 0);
+	recv_rc(n, "ps", 0, 0, IPC_ENOENT);
+	/* ipcctl rm: a pipe whose writer closed before any reader came. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "lone",
+				      "x", NULL), 0);
+	ck_assert_uint_eq(h_stat(c, "lone").ends, IPC_END_CLOSED(1));
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "rm", "lone",
+				      NULL), 0);
+	ck_assert_int_eq(ipc_stat(c, "lone", &info), IPC_ENOENT);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "rm", "lone",
+				      NULL), 1);
+	/* Queues are deleted as before. */
+	h_create_queue(c, "q", 0);
+	ck_assert_int_eq(ipc_pipe_delete(c, "q"), 0);
+	ck_assert_int_eq(ipc_stat(c, "q", &info), IPC_ENOENT);
+	ipc_close(n);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* What a child acting as another uid does to pipe name. */
+struct deljob {
+	const char *sock;
+	const char *name;
+};
+
+/* Child: become uid 4203 (a stranger), try to delete j->name (both
+ * calls), then create and delete a pipe of its own. 0 when the deletes
+ * were refused with IPC_EPERM and its own went; else which step failed. */
+static int deljob_run(void *arg)
+{
+	const struct deljob *j = arg;
+	ipc_client *c;
+
+	if (setgroups(0, NULL) != 0 || setgid(4203) != 0 || setuid(4203) != 0 ||
+	    getuid() != 4203)
+		return 125;
+	if (ipc_connect(j->sock, &c) != 0)
+		return 99;
+	if (ipc_pipe_delete(c, j->name) != IPC_EPERM)
+		return 1;
+	if (ipc_queue_delete(c, j->name) != IPC_EPERM)
+		return 2;
+	if (ipc_pipe_attach(c, "mine", 0, IPC_PIPE_CREATE, NULL) != 0)
+		return 3;
+	if (ipc_pipe_delete(c, "mine") != 0)
+		return 4;
+	ipc_close(c);
+	return 0;
+}
+
+/* 17: only the owner (or root) deletes a pipe; a refusal changes nothing. */
+START_TEST(test_delete_perm)
+{
+	static const char *args[] = { "--socket-mode", "0666", NULL };
+	struct h_opts ho = { .args = args, .listen_fd = -1 };
+	struct h_daemon d;
+	struct deljob j;
+	ipc_client *a, *b;
+	struct ipc_info info;
+
+	h_prepare(&d);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	h_launch_opts(&d, &ho);
+	a = h_connect(&d);
+	b = h_connect(&d);
+	attach(a, "p", 0, IPC_PIPE_CREATE, NULL);
+	attach(b, "p", 1, 0, NULL);
+	send_rc(a, "p", 0, "kept", 0, 0);
+	j = (struct deljob){ d.sock, "p" };
+	ck_assert_int_eq(h_wait_child(h_spawn(deljob_run, &j), T_CHILD_MS), 0);
+	/* Nothing changed: both ends held, the message still there. */
+	info = h_stat(a, "p");
+	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0) | IPC_END_ATTACHED(1));
+	ck_assert_uint_eq(info.dir[0].size, 1);
+	ck_assert_int_eq(ipc_stat(a, "mine", &info), IPC_ENOENT);
+	recv_expect(b, "p", 1, "kept", 0);
+	send_rc(b, "p", 1, "back", 0, 0);
+	recv_expect(a, "p", 0, "back", 0);
+	/* Its owner (root here) may. */
+	ck_assert_int_eq(ipc_pipe_delete(a, "p"), 0);
+	recv_rc(b, "p", 1, 0, IPC_ENOENT);
+	ipc_close(a);
+	ipc_close(b);
+	h_stop(&d);
+}
+END_TEST
+
 /* Start pipe_demo ROLE NAME with stdout to dir/NAME-ROLE.out. */
 static pid_t demo_spawn(const struct h_daemon *d, const char *role,
 			const char *name)
@@ -1175,6 +1335,11 @@ static Suite *pipes_suite(void)
 	h_add_case(s, "stat_list", test_stat_list, 30);
 	h_add_case(s, "ipcctl", test_ipcctl, 60);
 	h_add_case(s, "pipe_demo", test_pipe_demo, 60);
+	h_add_case(s, "delete", test_delete, 60);
+	if (geteuid() == 0)
+		h_add_case(s, "delete_perm", test_delete_perm, 30);
+	else
+		fprintf(stderr, "SKIP: delete_perm needs root (uid switch)\n");
 	return s;
 }
 

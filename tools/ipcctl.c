@@ -80,8 +80,8 @@ static const char ctl_usage_text[] =
 "                          live view of every queue: depth and puts/gets per\n"
 "                          second, refreshed every SECONDS (default 1) until\n"
 "                          interrupted, or N times\n"
-"  rm NAME                 delete a queue and the messages it holds (its\n"
-"                          owner or root only)\n"
+"  rm NAME                 delete a queue or a pipe and the messages it\n"
+"                          holds (its owner or root only)\n"
 "  put NAME [DATA] [--timeout SECONDS | --nowait]\n"
 "                          put DATA, or all of standard input when DATA is\n"
 "                          absent, as one message (binary-safe, at most the\n"
@@ -409,7 +409,7 @@ static int cmd_create(ipc_client *c, const struct ctl_args *a)
 	return 0;
 }
 
-/* rm NAME: delete a queue. */
+/* rm NAME: delete a queue or a pipe (one request deletes either). */
 static int cmd_rm(ipc_client *c, const struct ctl_args *a)
 {
 	int rc;
