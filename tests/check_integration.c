@@ -35,12 +35,6 @@ struct job {
 	int fd;             /* get: where to report the message, or -1 */
 };
 
-/* Map a library result to a child exit status: 0..19 as is, fatal 100+. */
-static int job_status(int rc)
-{
-	return rc >= 0 ? rc : 100 - rc;
-}
-
 /* Child: connect, get one message, report it as [u32 len][bytes] on fd. */
 static int job_get(void *arg)
 {
@@ -62,7 +56,7 @@ static int job_get(void *arg)
 		ipc_free(data);
 	}
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* Child: connect and put j->data. */
@@ -76,7 +70,7 @@ static int job_put(void *arg)
 		return 120;
 	rc = ipc_put(c, j->queue, j->data, strlen(j->data), j->timeout);
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* Read exactly n bytes from fd within the child bound. */
@@ -443,7 +437,7 @@ static int stress_producer(void *arg)
 		rc = ipc_put(c, "stress", &id, sizeof(id), IPC_FOREVER);
 	}
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* Child: get ids until an empty poison pill, writing them to a file. */
@@ -480,7 +474,7 @@ static int stress_consumer(void *arg)
 	ipc_close(c);
 	if (fclose(f))
 		rc = 116;
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* Check one consumer's file: ids new and per producer increasing. */
@@ -1294,16 +1288,6 @@ START_TEST(test_abuse)
 }
 END_TEST
 
-/* Count the lines of a NUL-terminated text. */
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* 11a: ipcctl create/ls/stat/put/get/rm and their exit codes. */
 START_TEST(test_ipcctl_basic)
 {
@@ -1316,7 +1300,7 @@ START_TEST(test_ipcctl_basic)
 				      "--maxsize", "2", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "jobs",
 				      NULL), 1);
-	ck_assert_uint_eq(count_lines(err.data), 1);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "put", "jobs",
 				      "hello", NULL), 0);
@@ -1324,11 +1308,11 @@ START_TEST(test_ipcctl_basic)
 				      "jobs", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "jobs",
 				      "x", "--nowait", NULL), 4);
-	ck_assert_uint_eq(count_lines(err.data), 1);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
 
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
-	ck_assert_uint_eq(count_lines(out.data), 2);
+	ck_assert_uint_eq(h_count_lines(out.data), 2);
 	ck_assert_ptr_nonnull(strstr(out.data, "jobs"));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "jobs",
@@ -1357,12 +1341,12 @@ START_TEST(test_ipcctl_basic)
 				      NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "rm", "jobs",
 				      NULL), 1);
-	ck_assert_uint_eq(count_lines(err.data), 1);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	ck_assert_uint_eq(out.len, 0);
 	h_buf_free(&out);
 	h_buf_free(&err);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
-	ck_assert_uint_eq(count_lines(out.data), 1);
+	ck_assert_uint_eq(h_count_lines(out.data), 1);
 	h_buf_free(&out);
 	h_stop(&d);
 }
@@ -1379,7 +1363,7 @@ START_TEST(test_ipcctl_misc)
 	h_start(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "frobnicate",
 				      NULL), 2);
-	ck_assert_uint_ge(count_lines(err.data), 1);
+	ck_assert_uint_ge(h_count_lines(err.data), 1);
 	h_buf_free(&err);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "create", "q",
 				      NULL), 0);
@@ -1390,7 +1374,7 @@ START_TEST(test_ipcctl_misc)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "get", NULL), 2);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "get", "nope",
 				      "--nowait", NULL), 1);
-	ck_assert_uint_eq(count_lines(err.data), 1);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
 
 	t0 = h_now_ms();
@@ -1417,30 +1401,6 @@ START_TEST(test_ipcctl_misc)
 	h_stop(&d);
 }
 END_TEST
-
-/* Start queue_demo ROLE NAME with stdout to dir/NAME-ROLE.out. */
-static pid_t demo_spawn(const struct h_daemon *d, const char *role,
-			const char *name)
-{
-	char path[256];
-	pid_t pid;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s-%s.out", d->dir, name, role);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid)
-		return pid;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		_exit(126);
-	dup2(fd, 1);
-	close(fd);
-	signal(SIGPIPE, SIG_DFL);
-	execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", d->sock, role, name,
-	      (char *)NULL);
-	_exit(127);
-}
 
 /* The values after "WORD value " in dir/NAME-ROLE.out, one per line,
  * joined with spaces; their count in *n. */
@@ -1507,14 +1467,14 @@ START_TEST(test_queue_demo)
 	h_start(&d);
 	c = h_connect(&d);
 	/* Getter first: it creates the queue and parks. */
-	g1 = demo_spawn(&d, "getter", "gfirst");
+	g1 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "getter", "gfirst");
 	demo_wait_parked(c, "gfirst", 'g');
-	p1 = demo_spawn(&d, "putter", "gfirst");
+	p1 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "putter", "gfirst");
 	/* Putter first: it fills the queue (maxsize 2) and parks. */
-	p2 = demo_spawn(&d, "putter", "pfirst");
+	p2 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "putter", "pfirst");
 	demo_wait_parked(c, "pfirst", 'p');
 	ck_assert_uint_eq(h_stat(c, "pfirst").size, 2);
-	g2 = demo_spawn(&d, "getter", "pfirst");
+	g2 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "getter", "pfirst");
 
 	ck_assert_int_eq(h_wait_child(p1, tmo), 0);
 	ck_assert_int_eq(h_wait_child(p2, tmo), 0);
@@ -1618,7 +1578,7 @@ START_TEST(test_stop_parked)
 	h_wait_parked(c, "e", 'g', 1);
 	h_stop(&d);
 	st = h_wait_child(pid, T_CHILD_MS);
-	ck_assert_msg(st == IPC_ESHUTDOWN || st == job_status(IPC_EIO),
+	ck_assert_msg(st == IPC_ESHUTDOWN || st == h_job_status(IPC_EIO),
 		      "parked getter ended with %d", st);
 	ipc_close(c);
 }

@@ -24,12 +24,6 @@
 /* How long a child may take to finish its part (ms). */
 #define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
 
-/* Map a library result to a child exit status: 0..99 as is, fatal 100+. */
-static int job_status(int rc)
-{
-	return rc >= 0 ? rc : 100 - rc;
-}
-
 /* Attach c to end of pipe name with flags and opts, asserting success. */
 static void attach(ipc_client *c, const char *name, int end, int flags,
 		   struct ipc_pipe_opts *opts)
@@ -159,7 +153,7 @@ static int pjob_send(void *arg)
 		rc = ipc_pipe_send(c, j->name, j->end, j->data, strlen(j->data),
 				   j->timeout);
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* Child: attach and receive once; report "[u32 len][bytes]" on j->fd. */
@@ -185,7 +179,7 @@ static int pjob_recv(void *arg)
 		ipc_free(data);
 	}
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* 1: rendezvous by name, Busy on a third attach, the namespace rules. */
@@ -654,7 +648,7 @@ static int echo_child(void *arg)
 	if (rc == IPC_EEOF)
 		rc = ipc_pipe_close(c, j->name, 1);
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* 9: interleaved duplex traffic: a window of requests in flight one way
@@ -719,7 +713,7 @@ static int numbered_sender(void *arg)
 			rc = 119;
 	}
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* Receive one numbered message at end 0 of name: its index, or -1 at EOF. */
@@ -818,7 +812,7 @@ static int slow_receiver(void *arg)
 		usleep(1000);
 	}
 	ipc_close(c);
-	return job_status(rc);
+	return h_job_status(rc);
 }
 
 /* 11: a receiver SIGKILLed mid-stream: the sender's parked send and every
@@ -881,10 +875,10 @@ START_TEST(test_shutdown_parked)
 	h_wait_parked(c, "full", 'p', 1);
 	h_stop(&d);
 	st = h_wait_child(pr, T_CHILD_MS);
-	ck_assert_msg(st == IPC_ESHUTDOWN || st == job_status(IPC_EIO),
+	ck_assert_msg(st == IPC_ESHUTDOWN || st == h_job_status(IPC_EIO),
 		      "parked receiver ended with %d", st);
 	st = h_wait_child(ps, T_CHILD_MS);
-	ck_assert_msg(st == IPC_ESHUTDOWN || st == job_status(IPC_EIO),
+	ck_assert_msg(st == IPC_ESHUTDOWN || st == h_job_status(IPC_EIO),
 		      "parked sender ended with %d", st);
 	ipc_close(r);
 	ipc_close(c);
@@ -945,16 +939,6 @@ START_TEST(test_stat_list)
 }
 END_TEST
 
-/* Lines in a captured buffer. */
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; s && *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* 14: ipcctl send/recv, --count, --end, --timeout, the exit codes, and
  * pipes in ls and stat. */
 START_TEST(test_ipcctl)
@@ -970,7 +954,7 @@ START_TEST(test_ipcctl)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "p", "a",
 				      "", "b c", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
-	ck_assert_uint_eq(count_lines(out.data), 2);
+	ck_assert_uint_eq(h_count_lines(out.data), 2);
 	ck_assert_ptr_nonnull(strstr(out.data, "pipe"));
 	ck_assert_ptr_nonnull(strstr(out.data, "end0 free, end1 closed"));
 	ck_assert_ptr_nonnull(strstr(out.data, "1->0: 3 msgs/4 B"));
@@ -1010,7 +994,7 @@ START_TEST(test_ipcctl)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "recv", "t",
 				      "--count", "3", NULL), 5);
 	ck_assert_str_eq(out.data, "1\n2\n");
-	ck_assert_uint_eq(count_lines(err.data), 1);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&out);
 	h_buf_free(&err);
 
@@ -1019,7 +1003,7 @@ START_TEST(test_ipcctl)
 	ck_assert_int_eq(ipc_pipe_close(c, "gone", 0), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "send", "gone",
 				      "x", NULL), 6);
-	ck_assert_uint_eq(count_lines(err.data), 1);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
 	wait_gone(c, "gone");
 
@@ -1226,30 +1210,6 @@ START_TEST(test_delete_perm)
 }
 END_TEST
 
-/* Start pipe_demo ROLE NAME with stdout to dir/NAME-ROLE.out. */
-static pid_t demo_spawn(const struct h_daemon *d, const char *role,
-			const char *name)
-{
-	char path[256];
-	pid_t pid;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s-%s.out", d->dir, name, role);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid)
-		return pid;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		_exit(126);
-	dup2(fd, 1);
-	close(fd);
-	signal(SIGPIPE, SIG_DFL);
-	execl(h_bin("PIPE_DEMO_BIN"), "pipe_demo", "-s", d->sock, role, name,
-	      (char *)NULL);
-	_exit(127);
-}
-
 /* The receiver printed exactly "out pipe : 0" .. "out pipe : 9". */
 static void demo_check(const struct h_daemon *d, const char *name)
 {
@@ -1285,23 +1245,23 @@ START_TEST(test_pipe_demo)
 	h_start(&d);
 	c = h_connect(&d);
 	/* Receiver first: it creates the pipe and waits. */
-	r1 = demo_spawn(&d, "receiver", "rfirst");
+	r1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "rfirst");
 	end = h_now_ms() + tmo;
 	while (ipc_stat(c, "rfirst", &info) != 0) {
 		ck_assert_msg(h_now_ms() < end, "receiver never attached");
 		usleep(5000);
 	}
 	h_wait_parked(c, "rfirst", 'g', 1);
-	s1 = demo_spawn(&d, "sender", "rfirst");
+	s1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "sender", "rfirst");
 	/* Sender first: it sends everything and is gone before the
 	 * receiver starts. */
-	s2 = demo_spawn(&d, "sender", "sfirst");
+	s2 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "sender", "sfirst");
 	ck_assert_int_eq(h_wait_child(s2, tmo), 0);
 	info = h_stat(c, "sfirst");
 	ck_assert_uint_eq(info.ends, IPC_END_CLOSED(1));
 	ck_assert_uint_eq(info.dir[1].size, 10);
 	ck_assert_int_eq(info.duplex, 0);
-	r2 = demo_spawn(&d, "receiver", "sfirst");
+	r2 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "sfirst");
 
 	ck_assert_int_eq(h_wait_child(s1, tmo), 0);
 	ck_assert_int_eq(h_wait_child(r1, tmo), 0);

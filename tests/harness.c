@@ -753,3 +753,44 @@ struct ipc_info h_stat(ipc_client *c, const char *name)
 	ck_assert_msg(rc == 0, "stat %s: %d", name, rc);
 	return info;
 }
+
+/* Map a library result to a child exit status: 0..99 as is, fatal 100+. */
+int h_job_status(int rc)
+{
+	return rc >= 0 ? rc : 100 - rc;
+}
+
+/* Lines in a NUL-terminated text (0 for NULL). */
+unsigned h_count_lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Run the example named by env as PROG -s SOCK ROLE NAME, stdout to a file. */
+pid_t h_spawn_demo(const struct h_daemon *d, const char *env, const char *role,
+		   const char *name)
+{
+	const char *bin = h_bin(env);
+	const char *base = strrchr(bin, '/');
+	char path[256];
+	pid_t pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s-%s.out", d->dir, name, role);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid)
+		return pid;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		_exit(126);
+	dup2(fd, 1);
+	close(fd);
+	signal(SIGPIPE, SIG_DFL);
+	execl(bin, base ? base + 1 : bin, "-s", d->sock, role, name, (char *)NULL);
+	_exit(127);
+}

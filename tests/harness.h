@@ -144,4 +144,13 @@ void h_create_queue(ipc_client *c, const char *q, long long maxsize);
 /* ipc_stat() name (a queue or a pipe), asserting success. */
 struct ipc_info h_stat(ipc_client *c, const char *name);
 
+/* Map a library result to a child exit status: 0..99 as is, fatal 100+. */
+int h_job_status(int rc);
+/* Lines in a NUL-terminated text (0 for NULL). */
+unsigned h_count_lines(const char *s);
+/* Fork and exec the example named by environment variable env (e.g.
+ * QUEUE_DEMO_BIN) as `PROG -s SOCK ROLE NAME`, stdout to dir/NAME-ROLE.out. */
+pid_t h_spawn_demo(const struct h_daemon *d, const char *env, const char *role,
+		   const char *name);
+
 #endif
