@@ -47,7 +47,8 @@ static const char *const sections[] = { "tput", "pipe", "lat", "idle", NULL };
 static const char *const sizes[] = { "small", "large", NULL };
 static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", NULL };
 static const char *const modes[] = { "plain", "pipelined", "batch64", NULL };
-static const char *const *const kinds[] = { sections, sizes, systems, modes };
+static const char *const peers[] = { "1/1", "4/4", NULL };
+static const char *const *const kinds[] = { sections, sizes, systems, modes, peers };
 
 /* 1 when word is an item of the comma-separated list. */
 static int in_list(const char *list, const char *word)
@@ -239,7 +240,7 @@ static int ipcd_consumer(struct run *r, unsigned idx)
 	if (r->mode == MODE_PIPE)
 		ipc_set_prefetch(c, r->qname, BENCH_BATCH);
 	if (r->mode == MODE_BATCH)
-		ipc_set_readahead(c, r->qname, BENCH_BATCH);
+		ipc_set_readahead(c, r->qname, BENCH_READAHEAD);
 	run_ready(r);
 	for (;;) {
 		got = r->mode == MODE_BATCH ? ipcd_get_batch(r, c) : ipcd_get_one(r, c);
@@ -826,7 +827,7 @@ static void print_table(const struct bench *b)
 	       "  (waits for each reply) and ipc_pipe_recv_many with read-ahead.\n"
 	       "redis pipelined = pipelined LPUSH + RPOP count; posix-mq = mq_send/mq_receive\n\n",
 	       BENCH_WINDOW, BENCH_BATCH, BENCH_BATCH, BENCH_BATCH, BENCH_WINDOW,
-	       BENCH_BATCH, BENCH_BATCH);
+	       BENCH_BATCH, BENCH_READAHEAD);
 	printf("%-20s %-7s %-13s %11s %9s %9s %9s  %s\n", "workload", "size", "system",
 	       "msgs/s", "MB/s", "p50 us", "p99 us", "ipcd ratio");
 	for (i = 0; i < b->nrows; i++) {
@@ -964,7 +965,8 @@ static void usage(FILE *f)
 		"                 --pid PID for the RSS figures)\n"
 		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle), sizes\n"
 		"                 (small, large), systems (ipcd, redis, mq, python, raw)\n"
-		"                 and ipcd/redis call modes (plain, pipelined, batch64)\n");
+		"                 ipcd/redis call modes (plain, pipelined, batch64) and\n"
+		"                 producers/consumers of tput (1/1, 4/4)\n");
 }
 
 /* Parse the command line into b; 0, or the exit status. */
@@ -1004,8 +1006,10 @@ static int parse_args(struct bench *b, int argc, char **argv)
 static void run_size(struct bench *b, size_t size)
 {
 	if (wanted(b, "tput")) {
-		section_throughput(b, size, 1);
-		section_throughput(b, size, 4);
+		if (wanted(b, "1/1"))
+			section_throughput(b, size, 1);
+		if (wanted(b, "4/4"))
+			section_throughput(b, size, 4);
 	}
 	if (wanted(b, "pipe"))
 		section_pipe(b, size);

@@ -135,7 +135,6 @@ IPC_EXPORT int ipc_put_many_async(ipc_client *c, const char *name,
 {
 	struct proto_req req = { .op = PROTO_OP_QPUTN, .timeout_ms = timeout_ms };
 	struct proto_iov iov[IPC_BATCH_MAX];
-	struct proto_rep rep;
 	size_t done = 0;
 	int rc;
 
@@ -145,9 +144,8 @@ IPC_EXPORT int ipc_put_many_async(ipc_client *c, const char *name,
 		return rc;
 	strcpy(req.name, name);
 	while (done < n) {
-		while (c->nasync >= c->window)
-			if ((rc = client_wait(c, 0, &rep)))
-				return rc;
+		if ((rc = client_window_room(c)))
+			return rc;
 		req.niov = batch_chunk(msgs + done, n - done, iov);
 		req.iov = iov;
 		if ((rc = client_send(c, &req, 1)))

@@ -105,6 +105,8 @@ int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx);
  * next read), settling the async replies read on the way; id 0 settles
  * the next reply, whichever it is. 0 or fatal. */
 int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep);
+/* Before an async request: wait for room in the window (async.c). */
+int client_window_room(struct ipc_client *c);
 /* Turn a reply's status into a call's result, recording its text. */
 int client_status(struct ipc_client *c, const struct proto_rep *rep);
 

@@ -366,9 +366,10 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * ipc_put_async() sends a put and returns without waiting for the reply
  * (it returns only argument errors, IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG, or
  * fatal ones). At most a window of async puts are in flight (128 unless
- * ipc_set_window() says otherwise): past it, the call first reads replies
- * until one slot is free, which also makes a producer wait while its
- * puts wait for room in a full queue. Async puts are carried out in the
+ * ipc_set_window() says otherwise): when it is full, the call first reads
+ * replies until at most half of it is in flight (so the daemon gets the
+ * next requests in a run, not one per reply), which also makes a producer
+ * wait while its puts wait for room in a full queue. Async puts are carried out in the
  * order they were sent, on this connection, with the same semantics as
  * ipc_put() (timeout_ms applies to each). Their replies are read whenever
  * the handle reads; ipc_flush() waits for all of them and reports the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "busypoll.h"
 #include "config.h"
 #include "ipc_defs.h"
 #include "log.h"
@@ -16,6 +17,7 @@
 #define CONFIG_DEF_MAX_QUEUES 65536u
 #define CONFIG_DEF_MAX_CONNECTIONS 1024u
 #define CONFIG_DEF_MAX_OUTPUT ((size_t)8 << 20)
+#define CONFIG_DEF_BUSY_POLL 50u
 /* The most a count limit may be set to. */
 #define CONFIG_COUNT_MAX (1u << 24)
 /* The smallest output bound: below it a reply or two would stall reading. */
@@ -47,6 +49,7 @@ static const struct config_key config_keys[] = {
 	CK("max-connections", CT_COUNT, max_connections, 1, CONFIG_COUNT_MAX, 1),
 	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
 	CK("default-mode", CT_MODE, default_mode, 0, 0, 1),
+	CK("busy-poll", CT_COUNT, busy_poll, 0, BUSYPOLL_MAX_US, 1),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -63,6 +66,7 @@ void config_defaults(struct config *c)
 	c->max_connections = CONFIG_DEF_MAX_CONNECTIONS;
 	c->max_output = CONFIG_DEF_MAX_OUTPUT;
 	c->default_mode = ACCESS_MODE_DEFAULT;
+	c->busy_poll = CONFIG_DEF_BUSY_POLL;
 }
 
 /* The key called name, or NULL. */

@@ -35,6 +35,7 @@ struct config {
 	size_t max_output;          /* unsent reply bytes before a client
 				       stops being read */
 	unsigned default_mode;      /* mode of a queue created without one */
+	size_t busy_poll;           /* us to poll before sleeping (busypoll.h) */
 };
 
 /* A key = value pair given on the command line, applied after the file. */

@@ -485,6 +485,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	c->srv->nreads++;
 	do {
 		n = c->in.len ? conn_read_kept(c) : conn_read_shared(c);
 	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c));

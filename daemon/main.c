@@ -51,6 +51,9 @@ static void usage(FILE *f)
 		"      --max-output N        unsent reply bytes per client before ipcd\n"
 		"                            stops reading from it (default 8M)\n"
 		"      --default-mode MODE   mode of a queue created without one (default 0660)\n"
+		"      --busy-poll US        microseconds to poll for the next request before\n"
+		"                            sleeping, adapted to the traffic (default 50,\n"
+		"                            at most 1000; 0: never)\n"
 		"      --check-config        check the configuration, print it and exit\n"
 		"  -V, --version             print the version and exit\n"
 		"  -h, --help                show this help\n"
@@ -59,7 +62,7 @@ static void usage(FILE *f)
 		"Each setting is also a key of the config file (ipcd.conf(5)); flags win.\n"
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT: answer\n"
 		"waiting requests with 'shutting down', remove the socket (not one passed\n"
-		"by systemd), exit 0. SIGHUP: reload the log level and the limits.\n");
+		"by systemd), exit 0. SIGHUP: reload the log level, limits and busy-poll.\n");
 }
 
 /* The default socket path, per the documented order. */
@@ -155,6 +158,7 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "max-connections", required_argument, NULL, OPT_KEY },
 		{ "max-output", required_argument, NULL, OPT_KEY },
 		{ "default-mode", required_argument, NULL, OPT_KEY },
+		{ "busy-poll", required_argument, NULL, OPT_KEY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, 'V' },

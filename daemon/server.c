@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,13 @@ static void server_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+/* Leave the loop (server_run) once the current callback returns. */
+static void server_stop(struct server *s)
+{
+	s->stopped = 1;
+	event_base_loopbreak(s->base);
+}
+
 /* A connection is gone: drop it from the set. */
 void server_conn_gone(struct server *s, struct conn *c)
 {
@@ -231,7 +239,7 @@ void server_conn_gone(struct server *s, struct conn *c)
 	if (c->refused)
 		s->nrefused--;
 	if (s->shutting_down && s->nconns == 0)
-		event_base_loopbreak(s->base);
+		server_stop(s);
 }
 
 /* Shutdown took too long to flush: leave anyway. */
@@ -242,7 +250,7 @@ static void server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	log_warn("shutdown: %zu connection(s) did not take their replies", s->nconns);
-	event_base_loopbreak(s->base);
+	server_stop(s);
 }
 
 /* Unlink the socket file we created. */
@@ -279,7 +287,7 @@ void server_shutdown(struct server *s)
 		conn_drain(c);
 	}
 	if (s->nconns == 0) {
-		event_base_loopbreak(s->base);
+		server_stop(s);
 		return;
 	}
 	s->shutdown_ev = evtimer_new(s->base, server_shutdown_timeout, s);
@@ -295,6 +303,7 @@ static void server_apply(struct server *s)
 	s->broker.max_bytes = s->cfg.max_bytes;
 	s->broker.max_objects = s->cfg.max_queues;
 	s->broker.default_mode = s->cfg.default_mode;
+	busypoll_set_max(&s->poll, (unsigned)s->cfg.busy_poll);
 }
 
 /* Log one setting that differs after a reload (config_each callback). */
@@ -380,6 +389,7 @@ int server_init(struct server *s, const struct config *cfg)
 	memset(s, 0, sizeof *s);
 	s->listen_fd = -1;
 	s->cfg = *cfg;
+	busypoll_init(&s->poll, (unsigned)cfg->busy_poll);
 	pbuf_init(&s->out);
 	if (proto_dec_init(&s->dec) != 0 ||
 	    broker_init(&s->broker, cfg->max_message, park_wake) != 0) {
@@ -413,15 +423,58 @@ int server_init(struct server *s, const struct config *cfg)
 	return 0;
 }
 
-/* Say READY=1, then run until shut down. */
+/* Microseconds on the monotonic clock. */
+static uint64_t server_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* After work, run the loop without sleeping until no request has come for
+ * the busy-poll window (busypoll.h). */
+static void server_poll(struct server *s)
+{
+	uint64_t last = server_now_us(), t;
+	unsigned long seen;
+	unsigned w;
+
+	while ((w = busypoll_window(&s->poll)) > 0 && !s->stopped) {
+		seen = s->nreads;
+		if (event_base_loop(s->base, EVLOOP_NONBLOCK) < 0)
+			return;
+		t = server_now_us();
+		if (s->nreads != seen) {
+			last = t;
+			busypoll_hit(&s->poll);
+		} else if (t - last >= w) {
+			return;
+		}
+	}
+}
+
+/* Say READY=1, then run until shut down: sleep in the loop until there is
+ * work, do it, poll for more for a while (busypoll.h), and again. */
 int server_run(struct server *s)
 {
 	char state[64];
+	uint64_t t0 = 0;
 
 	snprintf(state, sizeof(state), "READY=1\nMAINPID=%ld", (long)getpid());
 	if (notify_send(state) < 0)
 		log_warn("cannot notify the service manager: %s", strerror(errno));
-	return event_base_dispatch(s->base) < 0 ? -1 : 0;
+	while (!s->stopped) {
+		if (s->poll.max_us > 0)
+			t0 = server_now_us();
+		if (event_base_loop(s->base, EVLOOP_ONCE) < 0)
+			return -1;
+		if (s->poll.max_us > 0) {
+			busypoll_slept(&s->poll, server_now_us() - t0);
+			server_poll(s);
+		}
+	}
+	return 0;
 }
 
 /* Free one event (NULL is fine). */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "broker.h"
+#include "busypoll.h"
 #include "config.h"
 #include "proto.h"
 
@@ -41,6 +42,9 @@ struct server {
 	size_t nrefused;               /* connections over max-connections */
 	unsigned long next_conn_id;
 	int shutting_down;
+	int stopped;                   /* server_run returns */
+	struct busypoll poll;          /* how long to poll before sleeping */
+	unsigned long nreads;          /* read events served, for the poll */
 	struct pbuf out;               /* scratch: replies are encoded here */
 	struct proto_dec dec;          /* scratch: requests are decoded here */
 };

@@ -50,6 +50,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.max_connections, 1024);
 	ck_assert_uint_eq(c.max_output, (size_t)8 << 20);
 	ck_assert_uint_eq(c.default_mode, 0660);
+	ck_assert_uint_eq(c.busy_poll, 50);
 	ck_assert_int_eq(config_format(&c, "default-mode", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "0660");
 	ck_assert_int_eq(config_format(&c, "log-level", v, sizeof(v)), 0);
@@ -75,7 +76,8 @@ START_TEST(test_every_key)
 		"max-queues = 10\n"
 		"max-connections = 3\n"
 		"max-output = 1M\n"
-		"default-mode = 640\n";
+		"default-mode = 640\n"
+		"busy-poll = 0\n";
 	struct config c;
 	char err[256];
 
@@ -90,6 +92,7 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(c.max_connections, 3);
 	ck_assert_uint_eq(c.max_output, 1 << 20);
 	ck_assert_uint_eq(c.default_mode, 0640);
+	ck_assert_uint_eq(c.busy_poll, 0);
 	/* The last of a repeated key wins; no newline at the end is fine. */
 	ck_assert_int_eq(parse(&c, "max-queues = 5\nmax-queues = 7", err,
 			       sizeof(err)), 0);
@@ -115,6 +118,8 @@ START_TEST(test_errors)
 	parse_fails("max-connections = 0\n", "out of range");
 	parse_fails("max-message-size = 1048577\n", "out of range");
 	parse_fails("max-output = 100\n", "out of range");
+	parse_fails("busy-poll = 1001\n", "out of range");
+	parse_fails("busy-poll = 1K\n", "not a number");
 	parse_fails("socket-mode = 0800\n", "not an octal mode");
 	parse_fails("socket-mode = 01777\n", "not an octal mode");
 	parse_fails("default-mode = rw\n", "not an octal mode");
@@ -237,7 +242,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 10);
+	ck_assert_int_eq(d.n, 11);
 }
 END_TEST
 

@@ -1030,6 +1030,54 @@ static double proc_cpu_seconds(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* busy-poll: ipcd polls for the next request only while requests come
+ * close together. With the widest window (1000 us), requests 2 ms apart
+ * must not keep it polling (each poll would waste 1 ms: half a core), and
+ * once traffic stops it sleeps. */
+START_TEST(test_busy_poll_sparse)
+{
+	static const char *args[] = { "--busy-poll", "1000", NULL };
+	struct h_daemon d;
+	ipc_client *c;
+	double cpu0, cpu1;
+	int64_t end;
+	int i, n = 0;
+
+	if (h_wrapped()) {
+		fprintf(stderr, "SKIP busy_poll_sparse under IPCD_WRAPPER\n");
+		return;
+	}
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "bp", 0);
+	/* Back to back: polling is on. */
+	for (i = 0; i < 2000; i++) {
+		ck_assert_int_eq(put_bytes(c, "bp", 8, 'x'), 0);
+		h_get_expect(c, "bp", "xxxxxxxx", 0);
+	}
+	/* 2 ms apart, for a second. */
+	cpu0 = proc_cpu_seconds(d.pid);
+	end = h_now_ms() + 1000;
+	while (h_now_ms() < end) {
+		ck_assert_int_eq(put_bytes(c, "bp", 8, 'y'), 0);
+		usleep(2000);
+		n++;
+	}
+	cpu1 = proc_cpu_seconds(d.pid);
+	ck_assert_msg(cpu1 - cpu0 < 0.2, "ipcd used %.2f s of CPU for %d puts 2 ms apart",
+		      cpu1 - cpu0, n);
+	ck_assert_uint_eq(h_stat(c, "bp").size, (size_t)n);
+	/* Idle: no CPU at all (one tick of slack). */
+	cpu0 = proc_cpu_seconds(d.pid);
+	usleep(1000000);
+	cpu1 = proc_cpu_seconds(d.pid);
+	ck_assert_msg(cpu1 - cpu0 < 0.05, "idle ipcd used %.2f s of CPU in 1 s", cpu1 - cpu0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* Out of file descriptors (EMFILE), ipcd pauses accepting instead of
  * spinning on the listening socket, keeps serving the connections it has,
  * and accepts again once descriptors are free. */
@@ -1629,6 +1677,7 @@ static Suite *service_suite(void)
 	h_add_case(s, "limit_queues", test_limit_queues, 30);
 	h_add_case(s, "limit_connections", test_limit_connections, 30);
 	h_add_case(s, "emfile_no_spin", test_emfile_no_spin, 60);
+	h_add_case(s, "busy_poll_sparse", test_busy_poll_sparse, 60);
 	h_add_case(s, "limit_output", test_limit_output, 60);
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
