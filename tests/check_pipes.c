@@ -527,30 +527,6 @@ START_TEST(test_parked_sender)
 }
 END_TEST
 
-/* ipcd's resident memory from /proc/PID/status "VmRSS: N kB": N, or -1
- * when it means nothing: under a wrapper (valgrind) or a sanitizer, whose
- * quarantine keeps freed memory on purpose. */
-static long rss_kb(pid_t pid)
-{
-	const char *san = getenv("IPCD_SANITIZED");
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	if (h_wrapped() || (san && strcmp(san, "yes") == 0))
-		return -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* 8: the bound: Full on timeout, stat at most maxbytes, one big message
  * into an empty direction, and the daemon's memory does not grow however
  * much a sender offers. */
@@ -590,13 +566,13 @@ START_TEST(test_bound)
 	/* However fast and big the offers, nothing more is held. */
 	max = ipc_msg_max(w);
 	big = calloc(1, max);
-	rss0 = rss_kb(d.pid);
+	rss0 = h_rss_kb(d.pid);
 	for (i = 0; i < 300; i++)
 		ck_assert_int_eq(ipc_pipe_send(w, "b", 1, big, max, 0), IPC_EFULL);
 	info = h_stat(r, "b");
 	ck_assert_uint_eq(info.dir[1].bytes, 65536);
 	ck_assert_uint_eq(info.dir[1].size, 16);
-	rss1 = rss_kb(d.pid);
+	rss1 = h_rss_kb(d.pid);
 	if (rss0 > 0 && rss1 > 0)
 		ck_assert_msg(rss1 - rss0 < 32 * 1024,
 			      "ipcd grew from %ld to %ld kB on refused sends",

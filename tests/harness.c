@@ -794,3 +794,27 @@ pid_t h_spawn_demo(const struct h_daemon *d, const char *env, const char *role,
 	execl(bin, base ? base + 1 : bin, "-s", d->sock, role, name, (char *)NULL);
 	_exit(127);
 }
+
+/* ipcd's resident memory from /proc/PID/status "VmRSS: N kB": N, or -1
+ * when it means nothing: under a wrapper (valgrind) or a sanitizer, whose
+ * quarantine keeps freed memory on purpose. */
+long h_rss_kb(pid_t pid)
+{
+	const char *san = getenv("IPCD_SANITIZED");
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	if (h_wrapped() || (san && strcmp(san, "yes") == 0))
+		return -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}

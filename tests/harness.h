@@ -66,6 +66,11 @@ void h_stop_sig(struct h_daemon *d, int sig);
 /* Print ipcd's log to stderr (on failure). */
 void h_dump_log(const struct h_daemon *d);
 
+/* ipcd's resident memory in kB (VmRSS), or -1 when it means nothing:
+ * under a wrapper (valgrind) or a sanitizer, whose quarantine keeps freed
+ * memory on purpose. */
+long h_rss_kb(pid_t pid);
+
 /* Connect to d, asserting success. */
 ipc_client *h_connect(const struct h_daemon *d);
 
