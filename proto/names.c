@@ -30,8 +30,8 @@ static const struct {
 	const char *text;
 } names_errors[] = {
 	{ IPC_OK, "success" },
-	{ IPC_EEMPTY, "queue empty" },
-	{ IPC_EFULL, "queue full" },
+	{ IPC_EEMPTY, "empty: nothing to get or receive" },
+	{ IPC_EFULL, "full: no room to put or send" },
 	{ IPC_ENOENT, "no such queue or pipe" },
 	{ IPC_EEXIST, "name already exists" },
 	{ IPC_EDELETED, "queue or pipe deleted while waiting" },
