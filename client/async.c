@@ -1,6 +1,7 @@
 /*
  * async.c: pipelining on one connection. Async puts go out without
- * waiting for their replies, at most a window of them in flight; their
+ * waiting for their replies (held in tx and written in runs: client.c),
+ * at most a window of them in flight; their
  * replies are read whenever the handle reads (the window is full, a
  * blocking call waits for its own reply, ipc_flush) and the first failure
  * is kept for ipc_flush(). Prefetching makes ipc_get() on a queue fetch

@@ -354,6 +354,8 @@ int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 	long flen;
 	int rc;
 
+	if ((rc = client_push(c)))
+		return rc;
 	for (;;) {
 		flen = client_read_frame(c);
 		if (flen < 0)
@@ -391,7 +393,6 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 	int rc;
 
 	req->id = client_next_id(c);
-	c->tx.len = 0;
 	rc = proto_enc_req_holes(&c->tx, req, CLIENT_HOLE_MIN, holes,
 				 CLIENT_HOLES_MAX, &nh);
 	if (rc == IPC_EINVAL) {
@@ -400,7 +401,17 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 	}
 	if (rc || (rc = client_pend_add(c, req, async, ctx)))
 		return client_fail(c, rc);
+	/* An async request held whole in tx may wait there for the next
+	 * ones (see client_push): one write then carries many. */
+	if (async && nh == 0 && c->tx.len < CLIENT_CORK_MAX)
+		return 0;
 	return client_send_all(c, holes, nh);
+}
+
+/* Write the async requests waiting in tx; see client_int.h. */
+int client_push(struct ipc_client *c)
+{
+	return c->tx.len > 0 ? client_send_all(c, NULL, 0) : 0;
 }
 
 /* Send req without waiting for its reply; see client_int.h. */
@@ -567,6 +578,8 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 {
 	if (!c)
 		return;
+	if (c->fd >= 0 && !c->broken)
+		client_push(c);   /* async requests still held: the daemon gets them */
 	if (c->fd >= 0)
 		close(c->fd);
 	pbuf_free(&c->tx);

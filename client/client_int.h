@@ -23,6 +23,10 @@
 #define CLIENT_HOLE_MIN (16u << 10)
 #define CLIENT_HOLES_MAX 64u
 
+/* Async requests wait in tx, unsent, until this many bytes do (or the
+ * handle waits for a reply, or closes): one write then carries many. */
+#define CLIENT_CORK_MAX (64u << 10)
+
 /* The async window when ipc_set_window() was not called. */
 #define CLIENT_WINDOW_DEFAULT 128u
 
@@ -105,6 +109,9 @@ int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx);
  * next read), settling the async replies read on the way; id 0 settles
  * the next reply, whichever it is. 0 or fatal. */
 int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep);
+/* Write what async requests wait in tx (they are held until CLIENT_CORK_MAX
+ * bytes are, or the handle waits for a reply, or closes): 0 or fatal. */
+int client_push(struct ipc_client *c);
 /* Before an async request: wait for room in the window (async.c). */
 int client_window_room(struct ipc_client *c);
 /* Turn a reply's status into a call's result, recording its text. */

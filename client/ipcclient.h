@@ -363,9 +363,14 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 /*
  * Pipelining: several requests in flight on one connection.
  *
- * ipc_put_async() sends a put and returns without waiting for the reply
+ * ipc_put_async() queues a put and returns without waiting for the reply
  * (it returns only argument errors, IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG, or
- * fatal ones). At most a window of async puts are in flight (128 unless
+ * fatal ones). Like stdio's buffering, async requests are held in the
+ * handle and written together: when 64 KiB of them wait, when one carries
+ * a payload of 16 KiB or more, when the window below is full, at any call
+ * that waits for the daemon (ipc_flush() among them) and at ipc_close().
+ * So a producer that goes quiet calls ipc_flush() to be sure its last
+ * messages are in. At most a window of async puts are in flight (128 unless
  * ipc_set_window() says otherwise): when it is full, the call first reads
  * replies until at most half of it is in flight (so the daemon gets the
  * next requests in a run, not one per reply), which also makes a producer
@@ -397,8 +402,9 @@ int ipc_set_window(ipc_client *c, unsigned n);
  * ipc_put_many() without waiting: msgs[0..n) go out in as few QPUTN
  * requests as frames allow (at most IPC_BATCH_MAX messages each), each
  * one an async request of the window above (a full window is waited on
- * first), and the call returns once they are sent: the caller may reuse
- * msgs and their data at once. It returns only argument errors
+ * first), and the call returns once they are sent or copied into the
+ * handle (held as ipc_put_async() says): the caller may reuse msgs and
+ * their data at once. It returns only argument errors
  * (IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG: nothing sent) or fatal ones; the
  * outcome comes at ipc_flush(), with the async puts' rules (carried out
  * in order; a failure does not stop later requests).
@@ -419,7 +425,8 @@ int ipc_put_many_async(ipc_client *c, const char *name, const struct ipc_msg *ms
 
 /*
  * ipc_pipe_send() without waiting, from the attached end `end`: an async
- * request of the window above, carried out in order with ipc_pipe_send()'s
+ * request of the window above (held and written as ipc_put_async() says),
+ * carried out in order with ipc_pipe_send()'s
  * semantics (timeout_ms applies to each). Returns only argument errors
  * (IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG) or fatal ones; ipc_flush() reports
  * the first failure ("async send 7: ...": IPC_EPIPE once the peer
