@@ -30,6 +30,7 @@
 #include "ipc_defs.h"
 #include "qmsg.h"
 #include "queue.h"
+#include "tagmap.h"
 #include "wlist.h"
 
 struct queue {
@@ -44,6 +45,8 @@ struct queue {
 	uint64_t puts;
 	uint64_t gets;
 	struct qheld *held_head, *held_tail; /* in flight, oldest first */
+	struct tagmap held_tags;    /* tag -> in-flight qheld, for acks */
+	bool held_scan;             /* held_tags lacks some (ENOMEM): scan */
 	size_t inflight;
 	uint64_t requeued;
 	bool dying;                 /* inside queue_free: no parking, no hand-over */
@@ -99,6 +102,10 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 		q->held_head = h;
 	q->held_tail = h;
 	q->inflight++;
+	/* Out of memory for the index, acks fall back to scanning the list
+	 * until nothing is in flight. */
+	if (!q->held_scan && tagmap_put(&q->held_tags, h->tag, h) != 0)
+		q->held_scan = true;
 }
 
 /* Take h out of the in-flight list; its message stays in h->msg. */
@@ -115,6 +122,11 @@ static void queue_unhold(struct queue *q, struct qheld *h)
 	h->next = h->prev = NULL;
 	h->queue = NULL;
 	q->inflight--;
+	tagmap_del(&q->held_tags, h->tag);
+	if (q->inflight == 0 && q->held_scan) {
+		tagmap_fini(&q->held_tags);
+		q->held_scan = false;
+	}
 }
 
 /* Deliver m to w, a getter just unlinked: in flight when it acks. True
@@ -211,6 +223,7 @@ void queue_free(struct queue *q, int status)
 		q->head = m->next;
 		qmsg_free(m);
 	}
+	tagmap_fini(&q->held_tags);
 	free(q);
 }
 
@@ -269,6 +282,10 @@ struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 {
 	struct qheld *h;
 
+	if (!q->held_scan) {
+		h = tagmap_get(&q->held_tags, tag);
+		return h != NULL && h->owner == owner ? h : NULL;
+	}
 	for (h = q->held_head; h; h = h->next)
 		if (h->tag == tag)
 			return h->owner == owner ? h : NULL;

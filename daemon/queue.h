@@ -55,7 +55,8 @@ struct qheld {
 	struct qheld *next, *prev;  /* in the queue's in-flight list, oldest first */
 	struct queue *queue;        /* holding queue; NULL when not in flight */
 	struct qmsg *msg;           /* the message, owned by the queue */
-	uint64_t tag;               /* names it in queue_held_find(); the caller's */
+	uint64_t tag;               /* names it in queue_held_find(); the caller's:
+				       never 0, unique among q's in flight */
 	const void *owner;          /* who may ack it (the caller's; compared only) */
 	/* Called when the queue is freed with h in flight: h is unlinked and
 	 * its message freed; the callee releases its record. May be NULL. */
@@ -101,8 +102,8 @@ void queue_unpark(struct waiter *w);
  * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or
  * IPC_EEMPTY. Makes no room: no putter is admitted. */
 int queue_get_held(struct queue *q, struct qheld *h);
-/* The in-flight message of q with this tag held for owner, or NULL. Scans
- * the in-flight list from the oldest: O(1) for in-order acks. */
+/* The in-flight message of q with this tag held for owner, or NULL: O(1),
+ * by a hash of the tags in flight (tags are never 0 and unique in q). */
 struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner);
 /* The consumer is done with h: free its message, unlink h (h->queue NULL)
  * and admit parked putters into the room made. */

@@ -13,6 +13,7 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "registry.h"
+#include "tagmap.h"
 
 /* A test's parked request: a waiter plus what its wake callback saw. */
 struct tw {
@@ -1119,6 +1120,95 @@ START_TEST(test_held_free_drops)
 }
 END_TEST
 
+/* Many in flight, acked and requeued in a scattered order: every ack
+ * finds exactly its message, by the tag index (not a list scan). */
+START_TEST(test_held_many)
+{
+	enum { N = 5000 };
+	static struct qheld h[N];
+	struct queue *q = newq("many", 0);
+	char buf[16];
+	size_t i, k;
+	int me, other;
+
+	for (i = 0; i < N; i++) {
+		snprintf(buf, sizeof(buf), "m%zu", i);
+		ck_assert_int_eq(queue_put(q, msg(buf)), 0);
+	}
+	for (i = 0; i < N; i++) {
+		held_init(&h[i], &me);
+		ck_assert_int_eq(queue_get_held(q, &h[i]), 0);
+	}
+	ck_assert_uint_eq(stats(q).inflight, N);
+	/* 3001 is prime to N: i * 3001 % N visits every index once. */
+	for (i = 0; i < N; i++) {
+		k = i * 3001 % N;
+		ck_assert_ptr_null(queue_held_find(q, h[k].tag, &other));
+		ck_assert_ptr_eq(queue_held_find(q, h[k].tag, &me), &h[k]);
+		if (k % 10 == 0) {
+			queue_requeue(&h[k]);
+		} else {
+			queue_ack(&h[k]);
+		}
+		ck_assert_ptr_null(queue_held_find(q, h[k].tag, &me));
+	}
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	ck_assert_uint_eq(stats(q).size, N / 10);
+	/* The requeued ones come back under new tags. */
+	for (i = 0; i < N / 10; i++) {
+		held_init(&h[i], &me);
+		ck_assert_int_eq(queue_get_held(q, &h[i]), 0);
+		ck_assert_ptr_eq(queue_held_find(q, h[i].tag, &me), &h[i]);
+	}
+	for (i = N / 10; i-- > 0;)
+		queue_ack(&h[i]);
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* The tag map against a plain array: random puts and deletes, lookups of
+ * present and absent tags, growth, and deletion's backward shift. */
+START_TEST(test_tagmap)
+{
+	enum { N = 4096 };
+	static void *ref[N + 1];
+	struct tagmap m;
+	unsigned seed = 12345;
+	size_t i, present = 0, round;
+	uint64_t t;
+
+	tagmap_init(&m);
+	ck_assert_ptr_null(tagmap_get(&m, 1));
+	ck_assert_ptr_null(tagmap_del(&m, 1));
+	for (round = 0; round < 200000; round++) {
+		seed = seed * 1103515245u + 12345u;
+		t = 1 + (seed >> 8) % N;
+		if (ref[t] == NULL && (seed & 1)) {
+			ck_assert_int_eq(tagmap_put(&m, t, &ref[t]), 0);
+			ref[t] = &ref[t];
+			present++;
+		} else if (ref[t] != NULL && !(seed & 1)) {
+			ck_assert_ptr_eq(tagmap_del(&m, t), &ref[t]);
+			ref[t] = NULL;
+			present--;
+		}
+		ck_assert_uint_eq(m.count, present);
+		if (round % 1000 == 0)
+			for (i = 1; i <= N; i++)
+				ck_assert_ptr_eq(tagmap_get(&m, i), ref[i]);
+	}
+	ck_assert_ptr_null(tagmap_get(&m, N + 7));
+	for (i = 1; i <= N; i++)
+		if (ref[i] != NULL)
+			ck_assert_ptr_eq(tagmap_del(&m, i), &ref[i]);
+	/* Emptied: the slots are gone. */
+	ck_assert_uint_eq(m.count, 0);
+	ck_assert_ptr_null(m.slots);
+	tagmap_fini(&m);
+}
+END_TEST
+
 /* The suite: qmsg, queue and registry cases. */
 static Suite *queue_suite(void)
 {
@@ -1155,6 +1245,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_held_requeue_admits);
 	tcase_add_test(th, test_held_reenter);
 	tcase_add_test(th, test_held_free_drops);
+	tcase_add_test(th, test_held_many);
+	tcase_add_test(th, test_tagmap);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);
 	suite_add_tcase(s, tr);
