@@ -927,8 +927,10 @@ static void print_targets(const struct bench *b)
 	       ratio_of(find_row(b, "pipe 1/1 batch64", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
 	target("64 KiB pipe send/recv (pipelined, 1 msg/call) MB/s vs raw socket",
 	       ratio_of(find_row(b, "pipe 1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
-	target("  (plain, waits a round trip per message; for reference)",
-	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
+	printf("  %-62s %6.2fx (not a target: a round trip per message)\n",
+	       "  (plain, each send and recv waits for its reply)",
+	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536),
+			find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0));
 	target("hand-off latency p50 vs raw socket round trip p50",
 	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 2.0, 1);
 	target("hand-off latency p99 vs raw socket round trip p99",

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -76,6 +77,45 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms)
 	return IPC_EINVAL;
 }
 
+/* Take what the daemon sent without waiting, into aside (rx itself may
+ * be pointed into by the reply the caller works on): 0, or fatal. */
+static int client_read_aside(struct ipc_client *c)
+{
+	ssize_t n;
+
+	if (pbuf_reserve(&c->aside, CLIENT_READ_CHUNK))
+		return client_fail(c, IPC_ENOMEM);
+	do {
+		n = recv(c->fd, c->aside.data + c->aside.len,
+			 c->aside.cap - c->aside.len, MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 :
+			client_fail_errno(c, "recv", errno);
+	if (n == 0) {
+		client_seterr(c, "connection closed by the daemon");
+		errno = ECONNRESET;
+		return client_fail(c, IPC_EIO);
+	}
+	c->aside.len += (size_t)n;
+	return 0;
+}
+
+/* The socket is full: wait until it takes more, reading replies aside
+ * meanwhile. The daemon stops reading a client that leaves too many
+ * replies unread (max-output), so a send that only waited could wait
+ * for good. 0, or fatal. */
+static int client_wait_writable(struct ipc_client *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT | POLLIN };
+
+	if (poll(&pfd, 1, -1) < 0)
+		return errno == EINTR ? 0 : client_fail_errno(c, "poll", errno);
+	if (pfd.revents & POLLIN)
+		return client_read_aside(c);
+	return 0;
+}
+
 /* Send the whole tx buffer with the payloads left out of it (holes) in
  * place, from the caller's memory: scatter/gather, riding out EINTR and
  * short writes. */
@@ -90,9 +130,16 @@ static int client_send_all(struct ipc_client *c, const struct proto_hole *h,
 	while (proto_sg_left(&sg, c->tx.len, h, nh) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&sg, c->tx.data, c->tx.len, h, nh,
 						     iov, 2 * CLIENT_HOLES_MAX + 2);
-		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int rc = client_wait_writable(c);
+
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (n < 0)
 			return client_fail_errno(c, "send", errno);
 		proto_sg_advance(&sg, (size_t)n, c->tx.len, h, nh);
@@ -126,6 +173,15 @@ static int client_read_more(struct ipc_client *c)
 	if (c->rx_off > 0) {
 		pbuf_consume(&c->rx, c->rx_off);
 		c->rx_off = 0;
+	}
+	if (c->aside.len > 0) {
+		/* Replies read while a send waited come first. */
+		if (pbuf_append(&c->rx, c->aside.data, c->aside.len))
+			return client_fail(c, IPC_ENOMEM);
+		c->aside.len = 0;
+		if (c->aside.cap > CLIENT_READ_CHUNK)
+			pbuf_free(&c->aside);
+		return 0;
 	}
 	if (pbuf_reserve(&c->rx, client_read_want(c)))
 		return client_fail(c, IPC_ENOMEM);
@@ -478,6 +534,7 @@ static struct ipc_client *client_new(void)
 	c->window = CLIENT_WINDOW_DEFAULT;
 	pbuf_init(&c->tx);
 	pbuf_init(&c->rx);
+	pbuf_init(&c->aside);
 	if (proto_dec_init(&c->dec)) {
 		free(c);
 		return NULL;
@@ -584,6 +641,7 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 		close(c->fd);
 	pbuf_free(&c->tx);
 	pbuf_free(&c->rx);
+	pbuf_free(&c->aside);
 	free(c->pend);
 	client_prefetch_free(c);
 	if (c->dec_ready)

@@ -47,6 +47,8 @@ struct ipc_client {
 	struct pbuf tx;          /* the request being sent */
 	struct pbuf rx;          /* bytes received; frames not yet consumed
 				    start at rx_off */
+	struct pbuf aside;       /* received while a send waited, not yet
+				    in rx (rx may be pointed into then) */
 	size_t rx_off;
 	size_t rx_done;          /* length of the last decoded frame (at
 				    rx_off), dropped at the next read: its

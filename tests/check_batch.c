@@ -1155,6 +1155,59 @@ START_TEST(test_readahead_large)
 }
 END_TEST
 
+/* A client must never block sending while the daemon waits for it to read:
+ * with max-output at its least, a read-ahead reply of 1 MiB the client has
+ * not read yet stops the daemon reading that client, and a 4 MiB batch put
+ * on the same handle would then block in send for good. The library reads
+ * replies aside while a send waits, so the put completes. */
+START_TEST(test_send_while_unread)
+{
+	static const char *args[] = { "--max-output", "4096", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	static char big[65536];
+	struct ipc_msg batch[64];
+	struct h_daemon d;
+	ipc_client *c, *p;
+	size_t n, len, i;
+	void *data;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	c = h_connect(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "src", 0);
+	h_create_queue(p, "dst", 0);
+	memset(big, 's', sizeof(big));
+	for (i = 0; i < 40; i++)
+		ck_assert_int_eq(ipc_put(p, "src", big, sizeof(big), 0), 0);
+	/* The first get fetches 16 and sends the next fetch ahead: its reply
+	 * (16 x 64 KiB) waits unread in the daemon. */
+	ck_assert_int_eq(ipc_set_readahead(c, "src", 16), 0);
+	for (i = 0; i < 9; i++) {
+		ck_assert_int_eq(ipc_get(c, "src", &data, &len, 0), 0);
+		ipc_free(data);
+	}
+	usleep(200000);
+	for (i = 0; i < 64; i++) {
+		batch[i].data = big;
+		batch[i].len = sizeof(big);
+	}
+	ck_assert_int_eq(ipc_put_many(c, "dst", batch, 64, &n, 5000), 0);
+	ck_assert_uint_eq(n, 64);
+	ck_assert_uint_eq(queue_size(p, "dst"), 64);
+	/* What was read aside is served in order. */
+	for (i = 9; i < 40; i++) {
+		ck_assert_int_eq(ipc_get(c, "src", &data, &len, 0), 0);
+		ck_assert_uint_eq(len, sizeof(big));
+		ipc_free(data);
+	}
+	ck_assert_int_eq(ipc_get(c, "src", &data, &len, 0), IPC_EEMPTY);
+	ipc_close(c);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 START_TEST(test_pipe_async_readahead)
 {
 	struct h_daemon d;
@@ -1253,6 +1306,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "put_many_async", test_put_many_async, 30);
 	h_add_case(s, "readahead", test_readahead, 30);
 	h_add_case(s, "readahead_large", test_readahead_large, 30);
+	h_add_case(s, "send_while_unread", test_send_while_unread, 20);
 	h_add_case(s, "pipe_async_readahead", test_pipe_async_readahead, 30);
 	h_add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	h_add_case(s, "pipe_batch", test_pipe_batch, 30);
