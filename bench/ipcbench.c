@@ -955,9 +955,9 @@ static void usage(FILE *f)
 		"Usage: ipcbench [--quick] [--json] [--ipcd PATH] [--redis PATH|''] [--python PATH|'']\n"
 		"                [--helper PATH] [--only LIST]\n"
 		"Measure ipcd against Redis, POSIX mq, Python multiprocessing and a raw socket.\n"
-		"  --quick        small runs, each once (under a minute)\n"
+		"  --quick        a third of the messages, best of 2 (under a minute)\n"
 		"  --repeat N     run each workload N times and keep the best (default 3;\n"
-		"                 1 with --quick): load from elsewhere only slows runs down\n"
+		"                 2 with --quick): load from elsewhere only slows runs down\n"
 		"  --json         print the rows as JSON lines instead of the table\n"
 		"  --ipcd PATH    the ipcd to start (default ./ipcd)\n"
 		"  --redis PATH   redis-server to start ('' : skip Redis)\n"
@@ -1032,7 +1032,7 @@ int main(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	run_set_repeats(b.repeat ? b.repeat : b.o.quick ? 1 : 3);
+	run_set_repeats(b.repeat ? b.repeat : b.o.quick ? 2 : 3);
 	snprintf(b.tmpdir, sizeof b.tmpdir, "/tmp/ipcbench.XXXXXX");
 	if (mkdtemp(b.tmpdir) == NULL) {
 		perror("ipcbench: mkdtemp");

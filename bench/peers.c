@@ -27,7 +27,7 @@ uint64_t bench_count(const struct bench_opts *o, size_t size, int slow)
 
 	if (slow)
 		n /= 8;
-	return o->quick ? n / 10 : n;
+	return o->quick ? n / 3 : n;
 }
 
 /* Round trips for the latency rows. */
@@ -35,7 +35,7 @@ uint64_t bench_lat_count(const struct bench_opts *o, size_t size)
 {
 	uint64_t n = size <= 1024 ? 20000 : 5000;
 
-	return o->quick ? n / 5 : n;
+	return o->quick ? n / 3 : n;
 }
 
 /* --- raw Unix socket stream ------------------------------------------------ */
