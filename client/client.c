@@ -77,28 +77,34 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms)
 	return IPC_EINVAL;
 }
 
-/* Take what the daemon sent without waiting, into aside (rx itself may
- * be pointed into by the reply the caller works on): 0, or fatal. */
-static int client_read_aside(struct ipc_client *c)
+/* recv into b's free room (flags: 0 waits, MSG_DONTWAIT does not): 0 once
+ * bytes came or, without waiting, none were there; fatal on EOF or error. */
+static int client_recv(struct ipc_client *c, struct pbuf *b, int flags)
 {
 	ssize_t n;
 
-	if (pbuf_reserve(&c->aside, CLIENT_READ_CHUNK))
-		return client_fail(c, IPC_ENOMEM);
 	do {
-		n = recv(c->fd, c->aside.data + c->aside.len,
-			 c->aside.cap - c->aside.len, MSG_DONTWAIT);
+		n = recv(c->fd, b->data + b->len, b->cap - b->len, flags);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 :
-			client_fail_errno(c, "recv", errno);
+		return (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+			0 : client_fail_errno(c, "recv", errno);
 	if (n == 0) {
 		client_seterr(c, "connection closed by the daemon");
 		errno = ECONNRESET;
 		return client_fail(c, IPC_EIO);
 	}
-	c->aside.len += (size_t)n;
+	b->len += (size_t)n;
 	return 0;
+}
+
+/* Take what the daemon sent without waiting, into aside (rx itself may
+ * be pointed into by the reply the caller works on): 0, or fatal. */
+static int client_read_aside(struct ipc_client *c)
+{
+	if (pbuf_reserve(&c->aside, CLIENT_READ_CHUNK))
+		return client_fail(c, IPC_ENOMEM);
+	return client_recv(c, &c->aside, MSG_DONTWAIT);
 }
 
 /* The socket is full: wait until it takes more, reading replies aside
@@ -168,8 +174,6 @@ static size_t client_read_want(const struct ipc_client *c)
  * 0, or fatal on EOF, error or ENOMEM. */
 static int client_read_more(struct ipc_client *c)
 {
-	ssize_t n;
-
 	if (c->rx_off > 0) {
 		pbuf_consume(&c->rx, c->rx_off);
 		c->rx_off = 0;
@@ -185,18 +189,7 @@ static int client_read_more(struct ipc_client *c)
 	}
 	if (pbuf_reserve(&c->rx, client_read_want(c)))
 		return client_fail(c, IPC_ENOMEM);
-	do {
-		n = recv(c->fd, c->rx.data + c->rx.len, c->rx.cap - c->rx.len, 0);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return client_fail_errno(c, "recv", errno);
-	if (n == 0) {
-		client_seterr(c, "connection closed by the daemon");
-		errno = ECONNRESET;
-		return client_fail(c, IPC_EIO);
-	}
-	c->rx.len += (size_t)n;
-	return 0;
+	return client_recv(c, &c->rx, 0);
 }
 
 /* Wait for one whole frame at rx_off; its length, or fatal. */

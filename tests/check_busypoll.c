@@ -7,6 +7,13 @@
 
 #include "../daemon/busypoll.h"
 
+/* n sleeps of us microseconds each. */
+static void sleeps(struct busypoll *bp, unsigned n, uint64_t us)
+{
+	while (n-- > 0)
+		busypoll_slept(bp, us);
+}
+
 /* Polling starts on with the configured window, capped at the maximum. */
 START_TEST(test_init)
 {
@@ -39,8 +46,7 @@ START_TEST(test_misses_turn_off)
 	busypoll_slept(&bp, 1000);
 	ck_assert_uint_eq(busypoll_window(&bp), 0);
 	/* Long sleeps keep it off. */
-	for (i = 0; i < 100; i++)
-		busypoll_slept(&bp, 5000);
+	sleeps(&bp, 100, 5000);
 	ck_assert_uint_eq(busypoll_window(&bp), 0);
 }
 END_TEST
@@ -50,23 +56,18 @@ END_TEST
 START_TEST(test_short_sleep_and_hit)
 {
 	struct busypoll bp;
-	unsigned i;
 
 	busypoll_init(&bp, 50);
-	for (i = 0; i < BUSYPOLL_MISSES; i++)
-		busypoll_slept(&bp, 60);
+	sleeps(&bp, BUSYPOLL_MISSES, 60);
 	ck_assert_uint_eq(busypoll_window(&bp), 0);
 	busypoll_slept(&bp, 49);
 	ck_assert_uint_eq(busypoll_window(&bp), 50);
-	for (i = 0; i + 1 < BUSYPOLL_MISSES; i++)
-		busypoll_slept(&bp, 60);
+	sleeps(&bp, BUSYPOLL_MISSES - 1, 60);
 	busypoll_hit(&bp);
-	for (i = 0; i + 1 < BUSYPOLL_MISSES; i++)
-		busypoll_slept(&bp, 60);
+	sleeps(&bp, BUSYPOLL_MISSES - 1, 60);
 	ck_assert_uint_eq(busypoll_window(&bp), 50);
 	busypoll_slept(&bp, 10);
-	for (i = 0; i + 1 < BUSYPOLL_MISSES; i++)
-		busypoll_slept(&bp, 60);
+	sleeps(&bp, BUSYPOLL_MISSES - 1, 60);
 	ck_assert_uint_eq(busypoll_window(&bp), 50);
 	busypoll_slept(&bp, 60);
 	ck_assert_uint_eq(busypoll_window(&bp), 0);
@@ -77,11 +78,9 @@ END_TEST
 START_TEST(test_set_max)
 {
 	struct busypoll bp;
-	unsigned i;
 
 	busypoll_init(&bp, 50);
-	for (i = 0; i < BUSYPOLL_MISSES; i++)
-		busypoll_slept(&bp, 1000);
+	sleeps(&bp, BUSYPOLL_MISSES, 1000);
 	ck_assert_uint_eq(busypoll_window(&bp), 0);
 	busypoll_set_max(&bp, 200);
 	ck_assert_uint_eq(busypoll_window(&bp), 200);
