@@ -89,9 +89,11 @@ char *ipc_default_socket(char *buf, size_t len);
  */
 int ipc_connect(const char *path, ipc_client **out);
 
-/* Close the connection and free the handle (NULL is fine). Requests still
- * parked in the daemon for it are cancelled there and lose nothing; the
- * pipe ends it attached are closed (their peers read on, then EOF). */
+/* Close the connection and free the handle (NULL is fine). Async requests
+ * still held in the handle are written first (their outcome is not
+ * learnt). Requests still parked in the daemon for it are cancelled there
+ * and lose nothing; the pipe ends it attached are closed (their peers read
+ * on, then EOF). */
 void ipc_close(ipc_client *c);
 
 /* The handle's socket descriptor, for poll(); do not read or write it. */

@@ -549,6 +549,11 @@ START_TEST(test_async_window)
 	ck_assert_uint_eq(queue_size(o, "w"), 0);
 	ck_assert_int_eq(ipc_flush(c), 0);
 	h_get_expect(o, "w", "4", 0);
+	/* Held ones are written at ipc_close too. */
+	ck_assert_int_eq(ipc_put_async(c, "w", "5", 1, IPC_FOREVER), 0);
+	ipc_close(c);
+	c = NULL;
+	h_get_expect(o, "w", "5", 5000);
 	ipc_close(c);
 	ipc_close(o);
 	h_stop(&d);
