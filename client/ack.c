@@ -24,15 +24,11 @@ IPC_EXPORT int ipc_get_ack(ipc_client *c, const char *name, void **data,
 		client_seterr(c, "invalid lease %d ms", lease_ms);
 		return IPC_EINVAL;
 	}
-	if (!data || !len || !tag) {
-		client_seterr(c, "no place for the message");
-		return IPC_EINVAL;
-	}
-	strcpy(req.name, name);
-	rc = client_request(c, &req, &rep);
-	if (rc)
+	/* No place for the tag is no place for the message either. */
+	if ((rc = client_check_place(c, tag ? data : NULL, len)))
 		return rc;
-	if ((rc = client_take_payload(c, &rep, data, len)))
+	strcpy(req.name, name);
+	if ((rc = client_request_payload(c, &req, &rep, data, len)))
 		return rc;
 	*tag = rep.tag;
 	return 0;

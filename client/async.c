@@ -105,12 +105,8 @@ IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 	int rc;
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	    (rc = client_check_timeout(c, timeout_ms)) || (rc = client_check_end(c, end)))
 		return rc;
-	if (end != 0 && end != 1) {
-		client_seterr(c, "invalid pipe end %d: 0 or 1", end);
-		return IPC_EINVAL;
-	}
 	if ((rc = client_check_payload(c, data, len, &req)))
 		return rc;
 	if ((rc = client_window_room(c)))
@@ -224,10 +220,10 @@ IPC_EXPORT int ipc_set_readahead(ipc_client *c, const char *name, unsigned n)
 IPC_EXPORT int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
 				      unsigned n)
 {
-	if (c && end != 0 && end != 1) {
-		client_seterr(c, "invalid pipe end %d: 0 or 1", end);
-		return IPC_EINVAL;
-	}
+	int rc;
+
+	if (c && (rc = client_check_end(c, end)))
+		return rc;
 	return prefetch_set(c, name, end, n, 1);
 }
 
@@ -271,24 +267,6 @@ static void prefetch_pop(struct client_prefetch *pf, struct ipc_msg *m)
 	pf->off += sizeof(size_t) + len;
 	if (--pf->count == 0)
 		pf->buf.len = pf->off = 0;
-}
-
-/* Copy a message into a new malloc'd block for the caller. */
-static int prefetch_copy(struct ipc_client *c, const void *p, size_t len,
-			 void **data, size_t *lenp)
-{
-	void *copy = malloc(len ? len : 1);
-
-	if (!copy) {
-		/* The message left the queue: losing it breaks the contract. */
-		client_seterr(c, "out of memory for a %zu-byte message", len);
-		return client_fail(c, IPC_ENOMEM);
-	}
-	if (len)
-		memcpy(copy, p, len);
-	*data = copy;
-	*lenp = len;
-	return 0;
 }
 
 /* Buffer the messages of a successful fetch reply that asked for max. */
@@ -395,7 +373,7 @@ static int prefetch_get(struct ipc_client *c, struct client_prefetch *pf, void *
 
 	if (rc == 0) {
 		prefetch_pop(pf, &m);
-		rc = prefetch_copy(c, m.data, m.len, data, len);
+		rc = client_copy_out(c, m.data, m.len, data, len);
 	}
 	if (rc == 0)
 		rc = prefetch_ahead(c, pf);

@@ -213,14 +213,6 @@ IPC_EXPORT int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msg
 }
 
 /* Check a pipe end number. */
-static int batch_check_end(struct ipc_client *c, int end)
-{
-	if (end == 0 || end == 1)
-		return 0;
-	client_seterr(c, "a pipe end is 0 or 1");
-	return IPC_EINVAL;
-}
-
 /* Send several messages from a pipe end; see ipcclient.h. */
 IPC_EXPORT int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
 				  const struct ipc_msg *msgs, size_t n, size_t *nsent,
@@ -232,7 +224,7 @@ IPC_EXPORT int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
 	if (nsent)
 		*nsent = 0;
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = batch_check_end(c, end)) ||
+	    (rc = client_check_end(c, end)) ||
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_msgs(c, msgs, n)))
 		return rc;
@@ -252,7 +244,7 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 	if (n)
 		*n = 0;
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = batch_check_end(c, end)) ||
+	    (rc = client_check_end(c, end)) ||
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;

@@ -719,24 +719,50 @@ int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 	return 0;
 }
 
-/* Hand a reply's payload to the caller as a malloc'd copy (never NULL).
+/* Hand n bytes of a message to the caller as a malloc'd copy (never NULL).
  * Out of memory breaks the handle: the message already left the daemon
  * (for a get with ack, closing the connection makes it come back). */
-int client_take_payload(struct ipc_client *c, const struct proto_rep *rep,
-			void **data, size_t *len)
+int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
+		    size_t *len)
 {
-	void *copy = malloc(rep->data_len ? rep->data_len : 1);
+	void *copy = malloc(n ? n : 1);
 
 	if (!copy) {
-		client_seterr(c, "out of memory for a %zu-byte message",
-			      rep->data_len);
+		client_seterr(c, "out of memory for a %zu-byte message", n);
 		return client_fail(c, IPC_ENOMEM);
 	}
-	if (rep->data_len)
-		memcpy(copy, rep->data, rep->data_len);
+	if (n)
+		memcpy(copy, p, n);
 	*data = copy;
-	*len = rep->data_len;
+	*len = n;
 	return 0;
+}
+
+/* Check where a got message goes: 0, or IPC_EINVAL. */
+int client_check_place(struct ipc_client *c, void **data, size_t *len)
+{
+	if (data && len)
+		return 0;
+	client_seterr(c, "no place for the message");
+	return IPC_EINVAL;
+}
+
+/* Check a pipe end number: 0, or IPC_EINVAL. */
+int client_check_end(struct ipc_client *c, int end)
+{
+	if (end == 0 || end == 1)
+		return 0;
+	client_seterr(c, "invalid pipe end %d: 0 or 1", end);
+	return IPC_EINVAL;
+}
+
+/* A round trip whose reply carries one message, handed to the caller. */
+int client_request_payload(struct ipc_client *c, struct proto_req *req,
+			   struct proto_rep *rep, void **data, size_t *len)
+{
+	int rc = client_request(c, req, rep);
+
+	return rc ? rc : client_copy_out(c, rep->data, rep->data_len, data, len);
 }
 
 /* Put one message; see ipcclient.h. */
@@ -766,22 +792,14 @@ IPC_EXPORT int ipc_get(ipc_client *c, const char *name, void **data,
 	int rc;
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = client_check_place(c, data, len)))
 		return rc;
-	if (!data || !len) {
-		client_seterr(c, "no place for the message");
-		return IPC_EINVAL;
-	}
 	if (c->prefetch &&
 	    (rc = client_prefetch_get(c, name, data, len, timeout_ms)) != CLIENT_NO_PREFETCH)
 		return rc;
 	strcpy(req.name, name);
-	rc = client_request(c, &req, &rep);
-	if (rc)
-		return rc;
-	if ((rc = client_take_payload(c, &rep, data, len)))
-		return rc;
-	return 0;
+	return client_request_payload(c, &req, &rep, data, len);
 }
 
 /* Free library memory; see ipcclient.h. */

@@ -94,10 +94,17 @@ int client_call(struct ipc_client *c, struct proto_req *req, struct proto_rep *r
 /* Check a message to send and point req at it: 0, IPC_ETOOBIG, IPC_EINVAL. */
 int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 			 struct proto_req *req);
-/* Hand a reply's payload to the caller as a malloc'd copy; out of memory
- * is fatal (IPC_ENOMEM, the handle breaks). */
-int client_take_payload(struct ipc_client *c, const struct proto_rep *rep,
-			void **data, size_t *len);
+/* Hand n bytes of a message to the caller as a malloc'd copy; out of
+ * memory is fatal (IPC_ENOMEM, the handle breaks). */
+int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
+		    size_t *len);
+/* Check where a got message goes (data, len not NULL): 0 or IPC_EINVAL. */
+int client_check_place(struct ipc_client *c, void **data, size_t *len);
+/* Check a pipe end number (0 or 1): 0 or IPC_EINVAL. */
+int client_check_end(struct ipc_client *c, int end);
+/* client_request, then the reply's message to the caller (client_copy_out). */
+int client_request_payload(struct ipc_client *c, struct proto_req *req,
+			   struct proto_rep *rep, void **data, size_t *len);
 /* client_call, then the reply's status (with its detail recorded). */
 int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
 /* Send req (id assigned here) without waiting for its reply. An async one

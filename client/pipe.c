@@ -14,11 +14,7 @@ static int client_pipe_check(struct ipc_client *c, const char *name, int end)
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
-	if (end != 0 && end != 1) {
-		client_seterr(c, "invalid pipe end %d: 0 or 1", end);
-		return IPC_EINVAL;
-	}
-	return 0;
+	return client_check_end(c, end);
 }
 
 /* Map the public attach flags and options onto the request: 0 or EINVAL. */
@@ -106,23 +102,15 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 	int rc;
 
 	if ((rc = client_pipe_check(c, name, end)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	    (rc = client_check_timeout(c, timeout_ms)) ||
+	    (rc = client_check_place(c, data, len)))
 		return rc;
-	if (!data || !len) {
-		client_seterr(c, "no place for the message");
-		return IPC_EINVAL;
-	}
 	if (c->prefetch && (rc = client_prefetch_recv(c, name, end, data, len,
 						      timeout_ms)) != CLIENT_NO_PREFETCH)
 		return rc;
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
-	rc = client_request(c, &req, &rep);
-	if (rc)
-		return rc;
-	if ((rc = client_take_payload(c, &rep, data, len)))
-		return rc;
-	return 0;
+	return client_request_payload(c, &req, &rep, data, len);
 }
 
 /* Close an attached end; see ipcclient.h. */

@@ -28,15 +28,15 @@ static int op_ack_queue(struct conn *c, const struct proto_req *r, struct queue 
 	return broker_access(&c->srv->broker, r->name, &cred, ACCESS_READ);
 }
 
-/* Park an acking get on q; l goes with it. Replies ENOMEM on failure. */
+/* Park an acking get on q; l goes with it (freed when park_request
+ * answers a refusal). */
 static void op_qgeta_park(struct conn *c, const struct proto_req *r,
 			  struct queue *q, struct lease *l)
 {
-	struct park *p = park_new(c, r->op, r->id, WAITER_GET, NULL, r->timeout_ms);
+	struct park *p = park_request(c, r, WAITER_GET, NULL);
 
 	if (p == NULL) {
 		lease_free(l);
-		conn_reply_status(c, r->op, r->id, park_refusal(c));
 		return;
 	}
 	p->w.held = &l->h;

@@ -56,18 +56,15 @@ static struct {
 	struct batch_woken w[IPC_BATCH_MAX];
 } batch_put;
 
-/* Park r for a message or for room on q (or pipe p's end); ENOMEM
- * replied on failure (m freed). */
+/* Park r for a message or for room on q (or pipe p's end); park_request
+ * answers a refusal (m freed). */
 static void batch_park(struct conn *c, const struct proto_req *r, struct queue *q,
 		       struct pipe *p, enum waiter_kind kind, struct qmsg *m)
 {
-	struct park *pk = park_new(c, r->op, r->id, kind, m, r->timeout_ms);
+	struct park *pk = park_request(c, r, kind, m);
 
-	if (pk == NULL) {
-		qmsg_free(m);
-		conn_reply_status(c, r->op, r->id, park_refusal(c));
+	if (pk == NULL)
 		return;
-	}
 	pk->max = r->max;
 	if (q != NULL) {
 		queue_park(q, &pk->w);

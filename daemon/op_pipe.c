@@ -117,18 +117,15 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 	conn_reply(c, &rep);
 }
 
-/* Park request r on p's end for a message or for room; ENOMEM on failure. */
+/* Park request r on p's end for a message or for room (park_request
+ * answers a refusal). */
 static void op_pipe_park(struct conn *c, const struct proto_req *r,
 			 struct pipe *p, enum waiter_kind kind, struct qmsg *m)
 {
-	struct park *pk = park_new(c, r->op, r->id, kind, m, r->timeout_ms);
+	struct park *pk = park_request(c, r, kind, m);
 
-	if (pk == NULL) {
-		qmsg_free(m);
-		conn_reply_status(c, r->op, r->id, park_refusal(c));
-		return;
-	}
-	pipe_park(p, r->end, &pk->w);
+	if (pk != NULL)
+		pipe_park(p, r->end, &pk->w);
 }
 
 /* PSEND: hand over or buffer, or park until there is room, or Full. */

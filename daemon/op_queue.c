@@ -31,18 +31,15 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 	conn_reply(c, &rep);
 }
 
-/* Park request r on q for a message or for room; replies ENOMEM on failure. */
+/* Park request r on q for a message or for room (park_request answers a
+ * refusal). */
 static void op_queue_park(struct conn *c, const struct proto_req *r, struct queue *q,
 			  enum waiter_kind kind, struct qmsg *m)
 {
-	struct park *p = park_new(c, r->op, r->id, kind, m, r->timeout_ms);
+	struct park *p = park_request(c, r, kind, m);
 
-	if (p == NULL) {
-		qmsg_free(m);
-		conn_reply_status(c, r->op, r->id, park_refusal(c));
-		return;
-	}
-	queue_park(q, &p->w);
+	if (p != NULL)
+		queue_park(q, &p->w);
 }
 
 /* May c do want on queue name? 0 or IPC_EPERM (never IPC_ENOENT: the

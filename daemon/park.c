@@ -91,11 +91,20 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 	return p;
 }
 
-/* Why park_new refused c: IPC_ELIMIT when c already has CONN_PARKS_MAX
- * requests parked, else IPC_ENOMEM. */
-int park_refusal(const struct conn *c)
+/* A park for request r, or NULL after freeing msg and answering r why
+ * not: IPC_ELIMIT when c already has CONN_PARKS_MAX requests parked,
+ * else IPC_ENOMEM. */
+struct park *park_request(struct conn *c, const struct proto_req *r,
+			  enum waiter_kind kind, struct qmsg *msg)
 {
-	return c->nparks >= CONN_PARKS_MAX ? IPC_ELIMIT : IPC_ENOMEM;
+	struct park *p = park_new(c, r->op, r->id, kind, msg, r->timeout_ms);
+
+	if (p == NULL) {
+		qmsg_free(msg);
+		conn_reply_status(c, r->op, r->id,
+				  c->nparks >= CONN_PARKS_MAX ? IPC_ELIMIT : IPC_ENOMEM);
+	}
+	return p;
 }
 
 /* The broker's wake function: a parked request completed with status. */

@@ -32,11 +32,14 @@ struct park {
 /* A new park for request (op, id) of c, waiting at most timeout_ms (-1:
  * forever; the caller never parks with 0); msg is a putter's message,
  * owned by the park from now on. NULL on ENOMEM or when c already has
- * CONN_PARKS_MAX parked (msg still the caller's; see park_refusal). */
+ * CONN_PARKS_MAX parked (msg still the caller's; see park_request). */
 struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms);
-/* Why park_new refused c: IPC_ELIMIT (CONN_PARKS_MAX reached) or IPC_ENOMEM. */
-int park_refusal(const struct conn *c);
+/* park_new() for request r (its op, id and timeout), or NULL once msg is
+ * freed and r answered why not: IPC_ELIMIT (CONN_PARKS_MAX reached) or
+ * IPC_ENOMEM. */
+struct park *park_request(struct conn *c, const struct proto_req *r,
+			  enum waiter_kind kind, struct qmsg *msg);
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m);
 /* Drop a parked request without replying (its connection is gone):
