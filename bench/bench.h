@@ -103,11 +103,6 @@ uint64_t run_lat_msgs(const struct run *r);
 /* Latency: the ponger records one sample taken from a message's stamp. */
 void run_sample(struct run *r, const void *msg);
 
-/* Run every workload n times (>= 1) and keep the best run: load from
- * elsewhere on the machine only ever slows a run down. */
-void run_set_repeats(unsigned n);
-/* How many times each workload runs. */
-unsigned run_get_repeats(void);
 /* Run a throughput workload: fork r->nprod producers and r->ncons
  * consumers, time them, fill row (msgs/s, MB/s) or row->note. 0 or -1. */
 int run_throughput(struct run *r, run_fn producer, run_fn consumer,

@@ -1120,7 +1120,6 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
 	b.rounds = b.repeat ? b.repeat : b.o.quick ? 2 : 3;
-	run_set_repeats(1);
 	snprintf(b.tmpdir, sizeof b.tmpdir, "/tmp/ipcbench.XXXXXX");
 	if (mkdtemp(b.tmpdir) == NULL) {
 		perror("ipcbench: mkdtemp");

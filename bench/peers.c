@@ -434,28 +434,13 @@ static void peer_python_once(const struct bench_opts *o, const char *what, size_
 		row->msgs_per_s = row->mb_per_s = 0;
 }
 
-/* Run the helper for one workload (best of the repeats); fills row or
- * row->note. */
+/* Run the helper for one workload; fills row or row->note. */
 void peer_python(const struct bench_opts *o, const char *what, size_t size,
 		 unsigned np, struct row *row)
 {
-	int lat = strstr(what, "lat") != NULL;
-	struct row best = *row, one;
-	unsigned i;
-
 	if (o->python == NULL || *o->python == '\0') {
 		snprintf(row->note, sizeof row->note, "python3 not installed");
 		return;
 	}
-	for (i = 0; i < run_get_repeats(); i++) {
-		one = *row;
-		peer_python_once(o, what, size, np, &one);
-		if (one.note[0]) {
-			best = one;
-			break;
-		}
-		if (i == 0 || (lat ? one.p50_us < best.p50_us : one.msgs_per_s > best.msgs_per_s))
-			best = one;
-	}
-	*row = best;
+	peer_python_once(o, what, size, np, row);
 }

@@ -251,9 +251,8 @@ static int run_children(struct run *r, run_fn f, unsigned nf, run_fn g,
 	return rc;
 }
 
-/* Run a throughput workload. */
-static int run_throughput_once(struct run *r, run_fn producer, run_fn consumer,
-				struct row *row)
+/* Run a throughput workload once (ipcbench's rounds keep each row's best). */
+int run_throughput(struct run *r, run_fn producer, run_fn consumer, struct row *row)
 {
 	int64_t t0 = 0;
 	double secs;
@@ -275,44 +274,6 @@ static int run_throughput_once(struct run *r, run_fn producer, run_fn consumer,
 	return 0;
 }
 
-/* How many times each workload runs; the best run is kept. */
-static unsigned run_repeats = 1;
-
-/* Run every workload n times (>= 1) and keep the best run: other load on
- * the machine only ever slows a run down. */
-void run_set_repeats(unsigned n)
-{
-	run_repeats = n ? n : 1;
-}
-
-/* How many times each workload runs. */
-unsigned run_get_repeats(void)
-{
-	return run_repeats;
-}
-
-/* Run a throughput workload run_repeats times; the fastest run counts. */
-int run_throughput(struct run *r, run_fn producer, run_fn consumer,
-		   struct row *row)
-{
-	struct row best = *row, one;
-	unsigned i;
-	int ok = 0;
-
-	for (i = 0; i < run_repeats; i++) {
-		one = *row;
-		if (run_throughput_once(r, producer, consumer, &one) != 0) {
-			snprintf(best.note, sizeof best.note, "%s", one.note);
-			break;
-		}
-		if (!ok || one.msgs_per_s > best.msgs_per_s)
-			best = one;
-		ok = 1;
-	}
-	*row = best;
-	return row->note[0] ? -1 : 0;
-}
-
 /* Compare two samples for qsort. */
 static int cmp_u32(const void *a, const void *b)
 {
@@ -330,8 +291,8 @@ static double pct_us(const uint32_t *s, uint64_t n, double p)
 }
 
 /* Run a latency workload; fills row's p50/p99 (one-way) and rtt's (round trip). */
-static int run_latency_once(struct run *r, run_fn ping, run_fn pong, struct row *row,
-			    struct row *rtt)
+static int run_latency2(struct run *r, run_fn ping, run_fn pong, struct row *row,
+			struct row *rtt)
 {
 	int64_t t0 = 0;
 	uint64_t n;
@@ -358,40 +319,6 @@ static int run_latency_once(struct run *r, run_fn ping, run_fn pong, struct row 
 	}
 	run_shm_free(r->shm, r->total);
 	return 0;
-}
-
-/* Run a latency workload run_repeats times; the run with the lowest p50
- * counts (its p99 and round trips with it). */
-static int run_latency2(struct run *r, run_fn ping, run_fn pong, struct row *row,
-			struct row *rtt)
-{
-	struct row best = *row, best_rtt, one, one_rtt;
-	unsigned i;
-	int ok = 0;
-
-	memset(&best_rtt, 0, sizeof best_rtt);
-	memset(&one_rtt, 0, sizeof one_rtt);
-	if (rtt != NULL)
-		best_rtt = *rtt;
-	for (i = 0; i < run_repeats; i++) {
-		one = *row;
-		if (rtt != NULL)
-			one_rtt = *rtt;
-		if (run_latency_once(r, ping, pong, &one, rtt ? &one_rtt : NULL) != 0) {
-			snprintf(best.note, sizeof best.note, "%s", one.note);
-			break;
-		}
-		if (!ok || one.p50_us < best.p50_us) {
-			best = one;
-			if (rtt != NULL)
-				best_rtt = one_rtt;
-		}
-		ok = 1;
-	}
-	*row = best;
-	if (rtt != NULL)
-		*rtt = best_rtt;
-	return row->note[0] ? -1 : 0;
 }
 
 /* Run a latency workload (one-way figures only). */
