@@ -398,9 +398,9 @@ static void server_trim_arm(struct server *s)
 {
 	struct timeval tv = { SERVER_TRIM_SEC, 0 };
 
-	if (s->trim_ev != NULL && s->nreads != s->trim_armed_at &&
+	if (s->trim_ev != NULL && s->nreads != s->trim_mark &&
 	    !evtimer_pending(s->trim_ev, NULL)) {
-		s->trim_armed_at = s->trim_seen = s->nreads;
+		s->trim_mark = s->nreads;
 		evtimer_add(s->trim_ev, &tv);
 	}
 }
@@ -413,8 +413,7 @@ static void server_trim(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->nreads != s->trim_seen) {
-		s->trim_seen = s->nreads;
+	if (s->nreads != s->trim_mark) {
 		server_trim_arm(s);
 		return;
 	}

@@ -46,8 +46,7 @@ struct server {
 	struct busypoll poll;          /* how long to poll before sleeping */
 	unsigned long nreads;          /* read events served, for the poll */
 	struct event *trim_ev;         /* returns free heap memory when idle */
-	unsigned long trim_seen;       /* nreads when the trim timer last looked */
-	unsigned long trim_armed_at;   /* nreads when it was last armed */
+	unsigned long trim_mark;       /* nreads when the trim timer was armed */
 	struct pbuf out;               /* scratch: replies are encoded here */
 	struct proto_dec dec;          /* scratch: requests are decoded here */
 };
