@@ -10,11 +10,11 @@
  * handle for good: the byte stream can no longer be trusted.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>

@@ -443,7 +443,6 @@ int server_init(struct server *s, const struct config *cfg)
 	s->listen_fd = -1;
 	server_heap_setup();
 	s->cfg = *cfg;
-	busypoll_init(&s->poll, (unsigned)cfg->busy_poll);
 	pbuf_init(&s->out);
 	if (proto_dec_init(&s->dec) != 0 ||
 	    broker_init(&s->broker, cfg->max_message, park_wake) != 0) {
