@@ -517,25 +517,36 @@ static void ipcd_latency(struct bench *b, size_t size)
 	progress(rtt);
 }
 
+/* Start an ipcd serving sock, logging to logname in the temporary
+ * directory, and wait until it answers: its pid, or -1 (said on stderr). */
+static pid_t ipcd_spawn(const struct bench *b, const char *sock, const char *logname)
+{
+	char log[128];
+	char *argv[] = { (char *)b->ipcd_bin, "-s", (char *)sock, NULL };
+	pid_t pid;
+
+	snprintf(log, sizeof log, "%s/%s", b->tmpdir, logname);
+	pid = spawn_server(argv, log);
+	if (pid > 0 && wait_socket(sock, 10000) != 0) {
+		stop_server(pid);
+		pid = -1;
+	}
+	if (pid < 0)
+		fprintf(stderr, "ipcbench: %s did not start (see %s)\n", b->ipcd_bin, log);
+	return pid;
+}
+
 /* Start a fresh ipcd on the private socket (or use the --socket one). */
 static int ipcd_start(struct bench *b)
 {
-	char log[128];
-	char *argv[] = { (char *)b->ipcd_bin, "-s", b->sock, NULL };
-
 	if (b->attach != NULL) {
 		snprintf(b->sock, sizeof b->sock, "%s", b->attach);
 		b->ipcd_pid = b->attach_pid;
 		return 0;
 	}
 	snprintf(b->sock, sizeof b->sock, "%s/ipcd.sock", b->tmpdir);
-	snprintf(log, sizeof log, "%s/ipcd.log", b->tmpdir);
-	b->ipcd_pid = spawn_server(argv, log);
-	if (b->ipcd_pid < 0 || wait_socket(b->sock, 10000) != 0) {
-		fprintf(stderr, "ipcbench: %s did not start (see %s)\n", b->ipcd_bin, log);
-		return -1;
-	}
-	return 0;
+	b->ipcd_pid = ipcd_spawn(b, b->sock, "ipcd.log");
+	return b->ipcd_pid < 0 ? -1 : 0;
 }
 
 /* Stop the daemon under test. */
@@ -693,23 +704,6 @@ static void idle_delete(struct bench *b, size_t n)
 	ipc_close(c);
 }
 
-/* Start a second, reference ipcd at sock (b->sock is left alone): its
- * pid, or -1. */
-static pid_t ipcd_start_ref(struct bench *b, const char *sock)
-{
-	char log[128];
-	char *argv[] = { (char *)b->ipcd_bin, "-s", (char *)sock, NULL };
-	pid_t pid;
-
-	snprintf(log, sizeof log, "%s/ipcd-ref.log", b->tmpdir);
-	pid = spawn_server(argv, log);
-	if (pid > 0 && wait_socket(sock, 10000) != 0) {
-		stop_server(pid);
-		pid = -1;
-	}
-	return pid;
-}
-
 /* ipcd_throughput() of 64 B 1/1 against the daemon at sock. */
 static void ipcd_throughput_at(struct bench *b, const char *sock, enum bench_mode mode,
 			       const char *suffix)
@@ -737,7 +731,7 @@ static void section_idle(struct bench *b)
 
 	ipcd_stop(b);
 	snprintf(ref, sizeof ref, "%s/ipcd-ref.sock", b->tmpdir);
-	if (cs == NULL || ipcd_start(b) != 0 || (ref_pid = ipcd_start_ref(b, ref)) < 0) {
+	if (cs == NULL || ipcd_start(b) != 0 || (ref_pid = ipcd_spawn(b, ref, "ipcd-ref.log")) < 0) {
 		fprintf(stderr, "ipcbench: cannot start the daemons of the idle section\n");
 		free(cs);
 		return;
