@@ -193,9 +193,9 @@ void h_prepare(struct h_daemon *d)
 	snprintf(d->log, sizeof(d->log), "%s/ipcd.log", d->dir);
 }
 
-/* In a freshly forked child: default signals, empty mask, no stray fds
- * beyond 0-2, so the program under test starts like from a shell. */
-static void h_child_reset(void)
+/* In a freshly forked child: default signals and an empty mask, so the
+ * program under test starts like from a shell. */
+static void h_child_signals(void)
 {
 	sigset_t none;
 
@@ -203,6 +203,12 @@ static void h_child_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
+}
+
+/* h_child_signals(), and no stray fds beyond 0-2. */
+static void h_child_reset(void)
+{
+	h_child_signals();
 	close_range(3, ~0u, 0);
 }
 
@@ -224,30 +230,6 @@ static void h_daemon_argv(const struct h_daemon *d, char *buf, size_t buflen,
 	argv[n] = NULL;
 }
 
-/* The child side of h_launch(): redirect to the log and exec ipcd. */
-static void h_daemon_exec(const struct h_daemon *d, pid_t parent)
-{
-	static char buf[4096];
-	char *argv[H_MAX_ARGS];
-	int fd;
-
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(126);
-	fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (fd < 0)
-		_exit(126);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	fd = open("/dev/null", O_RDONLY);
-	dup2(fd, 0);
-	h_child_reset();
-	h_daemon_argv(d, buf, sizeof(buf), argv);
-	execvp(argv[0], argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
 /* Fail the test when the daemon already died, showing why. */
 static void h_check_alive(struct h_daemon *d)
 {
@@ -265,24 +247,9 @@ static void h_check_alive(struct h_daemon *d)
 /* Start ipcd on d's prepared socket and wait until it answers. */
 void h_launch(struct h_daemon *d)
 {
-	pid_t parent = getpid();
-	int64_t deadline = h_now_ms() + (h_wrapped() ? 30000 : 10000);
-	ipc_client *c = NULL;
+	const struct h_opts none = { .listen_fd = -1 };
 
-	d->pid = fork();
-	ck_assert_msg(d->pid >= 0, "fork: %s", strerror(errno));
-	if (d->pid == 0)
-		h_daemon_exec(d, parent);
-	h_live_add(d);
-	while (ipc_connect(d->sock, &c) != 0) {
-		h_check_alive(d);
-		if (h_now_ms() > deadline) {
-			h_dump_log(d);
-			ck_abort_msg("ipcd not ready on %s in time", d->sock);
-		}
-		usleep(10000);
-	}
-	ipc_close(c);
+	h_launch_opts(d, &none);
 }
 
 /* h_prepare() then h_launch(). */
@@ -548,14 +515,13 @@ pid_t h_spawn(int (*fn)(void *), void *arg)
 	return pid;
 }
 
-/* The child side of h_launch_opts(): like h_daemon_exec() plus o's
- * arguments, environment and passed socket. */
+/* The child side of h_launch_opts(): redirect to the log and exec ipcd
+ * with o's arguments, environment and passed socket. */
 static void h_daemon_exec_opts(const struct h_daemon *d, pid_t parent,
 			       const struct h_opts *o)
 {
 	static char buf[4096];
 	char *argv[H_MAX_ARGS], pidstr[32];
-	sigset_t none;
 	int fd, n = 0, i;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -568,10 +534,7 @@ static void h_daemon_exec_opts(const struct h_daemon *d, pid_t parent,
 	dup2(fd, 2);
 	fd = open("/dev/null", O_RDONLY);
 	dup2(fd, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGALRM, SIG_DFL);
+	h_child_signals();
 	if (o->listen_fd >= 0) {
 		/* As systemd does: fd 3, inheritable, for this pid only. */
 		if (o->listen_fd != 3 && dup2(o->listen_fd, 3) != 3)
