@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "conf.h"
 #include "ipc_defs.h"
 #include "log.h"
 #include "server.h"

@@ -9,7 +9,7 @@
 
 #include "broker.h"
 #include "busypoll.h"
-#include "config.h"
+#include "conf.h"
 #include "proto.h"
 
 struct event_base;

@@ -1,6 +1,6 @@
 /*
  * check_config.c: the ipcd.conf parser, key = value settings and the
- * file-like access checks (daemon/config.c, daemon/access.c), without a
+ * file-like access checks (daemon/conf.c, daemon/core/access.c), without a
  * daemon or a socket.
  */
 #include <check.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../daemon/config.h"
+#include "../daemon/conf.h"
 #include "access.h"
 #include "ipc_defs.h"
 #include "log.h"

@@ -4,9 +4,8 @@
  * as the libFuzzer targets: corpus/proto/ through fuzz_proto_one(),
  * corpus/daemon/ through fuzz_daemon_one() (an in-process ipcd). One
  * Check test per target; each input's path is printed before it runs, so
- * the log names the one that crashed. The daemon is linked in whole; its
- * main() is set aside with ld's --wrap=main, so the program starts here,
- * in __wrap_main().
+ * the log names the one that crashed. The daemon shell and core are
+ * linked in as libraries (everything of ipcd but its main.c).
  */
 #include <check.h>
 #include <dirent.h>
@@ -93,10 +92,8 @@ static void replay_scan(const char *dir, const char *sub, int daemon)
 	free(ents);
 }
 
-int __wrap_main(int argc, char **argv);
-
 /* Run every corpus file; FUZZ_CORPUS (or argv[1]) is the corpus dir. */
-int __wrap_main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : getenv("FUZZ_CORPUS");
 	Suite *s = suite_create("fuzz_replay");

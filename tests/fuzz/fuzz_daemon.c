@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <event2/event.h>
 
-#include "config.h"
+#include "conf.h"
 #include "conn.h"
 #include "fuzz.h"
 #include "log.h"

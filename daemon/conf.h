@@ -1,5 +1,5 @@
 /*
- * config.h: ipcd's settings, from defaults, an optional config file
+ * conf.h: ipcd's settings, from defaults, an optional config file
  * (ipcd.conf(5)) and command-line flags, in that order.
  *
  * The file format: one "key = value" per line; blank lines and lines whose

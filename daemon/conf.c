@@ -1,4 +1,4 @@
-/* config.c: defaults, the ipcd.conf parser and key = value settings. */
+/* conf.c: defaults, the ipcd.conf parser and key = value settings. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "access.h"
 #include "busypoll.h"
-#include "config.h"
+#include "conf.h"
 #include "ipc_defs.h"
 #include "log.h"
 
