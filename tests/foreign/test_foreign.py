@@ -25,9 +25,10 @@ DAEMON = {}
 def setUpModule():
     """Starts ipcd on a socket of its own; waits until it accepts."""
     tmp = tempfile.mkdtemp(prefix="ipcd-foreign-")
-    sock = os.path.join(tmp, "ipcd.sock")
+    sock, conf = os.path.join(tmp, "ipcd.sock"), os.path.join(tmp, "ipcd.conf")
+    open(conf, "w").close()     # defaults, whatever /etc/ipcd.conf says
     log = open(os.path.join(tmp, "ipcd.log"), "wb")
-    proc = subprocess.Popen([os.environ["IPCD_BIN"], "-c", "/dev/null", "-s", sock],
+    proc = subprocess.Popen([os.environ["IPCD_BIN"], "-c", conf, "-s", sock],
                             stdout=log, stderr=subprocess.STDOUT)
     DAEMON.update(tmp=tmp, sock=sock, proc=proc, log=log)
     deadline = time.monotonic() + 10
@@ -41,6 +42,12 @@ def setUpModule():
             time.sleep(0.02)
     tearDownModule()
     raise RuntimeError("ipcd did not start")
+
+
+def daemon_log():
+    """What ipcd wrote so far."""
+    with open(os.path.join(DAEMON["tmp"], "ipcd.log"), "rb") as f:
+        return f.read().decode("utf-8", "replace")
 
 
 def tearDownModule():
@@ -58,6 +65,7 @@ def tearDownModule():
                 raise RuntimeError("ipcd exited %d" % rc)
     finally:
         DAEMON["log"].close()
+        sys.stderr.write(daemon_log()[-4000:] if proc is None or proc.returncode else "")
         if os.environ.get("IPCD_FOREIGN_KEEP"):
             print("kept", DAEMON["tmp"], file=sys.stderr)
         else:
@@ -481,11 +489,12 @@ class Errors(Base):
         self.c.put(q, b"held")
         self.c.get_ack(q, 0)
         before = self.c.send(ic.STAT, q)
-        self.c.send_raw(b"\xc1")
-        after = self.c.send(ic.STAT, q)
+        # The bad frame and a request after it, in one write.
+        after = ic.packb([ic.STAT, 999, q])
+        self.c.sock.sendall(b"\0\0\0\1\xc1" + struct.pack(">I", len(after)) + after)
         self.assertEqual(self.c.next_reply().id, before)
         self.fatal(self.c, 0)
-        self.assertNotIn(after, self.c.pending)
+        self.assertNotIn(999, self.c.pending)
         self.assertEqual(self.open().get(q, 2000), b"held")
 
     def test_out_of_range_values_keep_the_connection(self):
