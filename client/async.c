@@ -89,6 +89,14 @@ IPC_EXPORT int ipc_flush(ipc_client *c)
 	return rc;
 }
 
+/* Write held async requests, waiting for no reply; see ipcclient.h. */
+IPC_EXPORT int ipc_push(ipc_client *c)
+{
+	int rc = client_check(c);
+
+	return rc ? rc : client_push(c);
+}
+
 /* Messages the last flush found not put; see ipcclient.h. */
 IPC_EXPORT unsigned long long ipc_flush_notput(const ipc_client *c)
 {

@@ -404,6 +404,13 @@ int ipc_put_async(ipc_client *c, const char *name, const void *data, size_t len,
  * by its number since the last flush ("async put 3: ..."); or fatal. */
 int ipc_flush(ipc_client *c);
 
+/* Write the async requests held in the handle now, without waiting for
+ * their replies (fflush() for the stdio-like holding above, where
+ * ipc_flush() is fflush() and wait): a producer that wants each message
+ * on its way at once calls it after each async request. Outcomes still
+ * come at ipc_flush(). 0, or fatal. */
+int ipc_push(ipc_client *c);
+
 /* The most async puts in flight, 1..IPC_WINDOW_MAX. 0 or IPC_EINVAL. */
 int ipc_set_window(ipc_client *c, unsigned n);
 

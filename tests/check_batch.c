@@ -560,6 +560,35 @@ START_TEST(test_async_window)
 }
 END_TEST
 
+/* ipc_push writes held async puts at once: another connection sees them
+ * without a flush, and the outcome still comes at ipc_flush. */
+START_TEST(test_async_push)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	h_create_queue(o, "h", 0);
+	ck_assert_int_eq(ipc_put_async(c, "h", "1", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_put_async(c, "nope", "2", 1, IPC_FOREVER), 0);
+	usleep(100000);
+	ck_assert_uint_eq(queue_size(o, "h"), 0);
+	ck_assert_int_eq(ipc_push(c), 0);
+	for (i = 0; i < 500 && queue_size(o, "h") == 0; i++)
+		usleep(10000);
+	ck_assert_uint_eq(queue_size(o, "h"), 1);
+	ck_assert_int_eq(ipc_push(c), 0); /* nothing held: a no-op */
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOENT);
+	ck_assert_int_eq(ipc_push(NULL), IPC_EINVAL);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
 START_TEST(test_prefetch)
 {
 	struct h_daemon d;
@@ -1304,6 +1333,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "async_flush", test_async_flush, 30);
 	h_add_case(s, "async_first_error", test_async_first_error, 30);
 	h_add_case(s, "async_window", test_async_window, 30);
+	h_add_case(s, "async_push", test_async_push, 30);
 	h_add_case(s, "prefetch", test_prefetch, 30);
 	h_add_case(s, "prefetch_wait_and_close", test_prefetch_wait_and_close, 30);
 	h_add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);

@@ -1710,6 +1710,56 @@ START_TEST(test_help_man)
 }
 END_TEST
 
+/* A FIFO in place of the config file: ipcd refuses to start with it, and a
+ * SIGHUP that finds one keeps the running configuration instead of
+ * blocking the loop (SIGTERM still stops ipcd at once). */
+START_TEST(test_config_fifo)
+{
+	struct h_daemon d;
+	char conf[128];
+	const char *args[] = { "-c", conf, NULL };
+	char *argv[] = { "-c", conf, "--check-config", NULL };
+	struct h_buf err = { 0 };
+
+	h_prepare(&d);
+	snprintf(conf, sizeof(conf), "%s/ipcd.conf", d.dir);
+	ck_assert_int_eq(mkfifo(conf, 0600), 0);
+	ck_assert_int_eq(run_ipcd(argv, NULL, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err.data, "not a regular file"));
+	h_buf_free(&err);
+	ck_assert_int_eq(unlink(conf), 0);
+	write_file(conf, "max-queues = 3\n");
+	launch_args(&d, args);
+	ck_assert_int_eq(unlink(conf), 0);
+	ck_assert_int_eq(mkfifo(conf, 0600), 0);
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	log_wait(&d, "keeping the running configuration");
+	ck_assert(log_has(&d, "not a regular file"));
+	h_stop(&d);
+}
+END_TEST
+
+/* An ipcd whose socket file was removed and taken by a second ipcd on the
+ * same path leaves the second one's socket alone when it exits. */
+START_TEST(test_socket_not_ours)
+{
+	struct h_daemon d1, d2;
+	ipc_client *c;
+
+	h_prepare(&d2);
+	h_prepare(&d1);     /* on d2's path: d1's cleanup must not remove it */
+	snprintf(d1.sock, sizeof(d1.sock), "%s", d2.sock);
+	h_launch(&d1);
+	ck_assert_int_eq(unlink(d1.sock), 0);
+	h_launch(&d2);
+	h_stop_opts(&d1, SIGTERM, 1);
+	c = h_connect(&d2);
+	h_create_queue(c, "still", 0);
+	ipc_close(c);
+	h_stop(&d2);
+}
+END_TEST
+
 /* The whole suite; the uid tests only as root. */
 static Suite *service_suite(void)
 {
@@ -1730,6 +1780,8 @@ static Suite *service_suite(void)
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
 	h_add_case(s, "config_errors", test_config_errors, 30);
+	h_add_case(s, "config_fifo", test_config_fifo, 30);
+	h_add_case(s, "socket_not_ours", test_socket_not_ours, 30);
 	h_add_case(s, "ipcctl_json_top", test_ipcctl_json_top, 30);
 	h_add_case(s, "help_man", test_help_man, 30);
 	if (geteuid() == 0) {
