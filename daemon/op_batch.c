@@ -144,7 +144,7 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			*rc = IPC_ENOMEM;
 			break;
 		}
-		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, c, m);
+		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
 		if (*rc == 0)
 			continue;
 		if (i == 0)
@@ -260,7 +260,8 @@ static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue
 	*rc = 0;
 	while (n < max && room >= worst) {
 		*rc = q != NULL ? queue_get(q, &batch_msgs[n])
-				: pipe_recv(p, end, c, &batch_msgs[n]);
+				: pipe_recv(p, end, op_pipe_owner(c, p, end),
+					    &batch_msgs[n]);
 		if (*rc != 0)
 			break;
 		room -= proto_bin_cost(batch_msgs[n]->len);
