@@ -22,6 +22,7 @@
 #include "ipc_defs.h"
 #include "park.h"
 #include "pipe.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "server.h"
@@ -65,20 +66,16 @@ void op_pipe_release(struct conn *c)
 	}
 }
 
-/* Delete pipe name for c (QDEL on a pipe): only its owner or root may.
- * 0, IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+/* Delete pipe name for c (QDEL on a pipe; the caller checked c may):
+ * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int op_pipe_delete(struct conn *c, const char *name)
 {
 	struct broker *b = &c->srv->broker;
-	struct access_cred cred;
 	struct pipe *p;
 	struct pipe_hold *h;
 	unsigned e;
 	int rc = broker_pipe_find(b, name, &p);
 
-	conn_cred(c, &cred);
-	if (rc == 0)
-		rc = broker_access_owner(b, name, &cred);
 	if (rc != 0)
 		return rc;
 	/* The holders lose their ends before any wake: a reply that fails
@@ -117,7 +114,7 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 	rep.status = broker_pipe_attach(&c->srv->broker, r->name, &w, &cred, h, &p);
 	if (rep.status != 0) {
 		free(h);
-		conn_reply(c, &rep);
+		policy_refuse_create(c, r, rep.status);
 		return;
 	}
 	ilist_link_tail(&c->holds, &h->link);
@@ -144,14 +141,13 @@ void op_psend(struct conn *c, const struct proto_req *r)
 	struct broker *b = &c->srv->broker;
 	struct pipe *p;
 	struct qmsg *m;
-	int rc = broker_pipe_find(b, r->name, &p);
+	int rc;
 
-	if (rc == 0)
-		rc = broker_admit(b, r->data_len);
-	if (rc == 0 && (m = qmsg_new(r->data, r->data_len)) == NULL)
-		rc = IPC_ENOMEM;
-	if (rc != 0) {
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
+		return;
+	m = qmsg_new(r->data, r->data_len);
+	if (m == NULL) {
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 		return;
 	}
 	rc = pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
@@ -173,11 +169,8 @@ void op_precv(struct conn *c, const struct proto_req *r)
 	struct qmsg *m = NULL;
 	struct pipe *p;
 
-	rep.status = broker_pipe_find(b, r->name, &p);
-	if (rep.status != 0) {
-		conn_reply(c, &rep);
+	if (policy_pipe(c, r, POLICY_READ, &p) != 0)
 		return;
-	}
 	rep.status = pipe_recv(p, r->end, op_pipe_owner(c, p, r->end), &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
 		op_pipe_park(c, r, p, WAITER_GET, NULL);
@@ -197,15 +190,17 @@ void op_precv(struct conn *c, const struct proto_req *r)
 void op_pclose(struct conn *c, const struct proto_req *r)
 {
 	struct broker *b = &c->srv->broker;
-	struct pipe_hold *h = NULL;
+	struct pipe_hold *h;
 	struct pipe *p;
-	int rc = broker_pipe_find(b, r->name, &p);
+	int rc;
 
-	if (rc == 0 && (h = op_pipe_hold(c, p, r->end)) != NULL)
+	if (policy_pipe(c, r, 0, &p) != 0)
+		return;
+	h = op_pipe_hold(c, p, r->end);
+	if (h != NULL)
 		ilist_unlink(&h->link);
-	if (rc == 0)
-		rc = broker_pipe_close(b, r->name, r->end, h != NULL ? (const void *)h
-									: (const void *)c);
+	rc = broker_pipe_close(b, r->name, r->end, h != NULL ? (const void *)h
+								: (const void *)c);
 	free(h);
 	conn_reply_status(c, r->op, r->id, rc);
 }
