@@ -193,7 +193,10 @@ int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info);
 int ipc_queue_delete(ipc_client *c, const char *name);
 
 /* List every queue and pipe, sorted by name: *infos is a malloc'd array of
- * *n entries (free with ipc_free(); NULL when *n is 0). 0 or fatal. */
+ * *n entries (free with ipc_free(); NULL when *n is 0). 0 or fatal. The
+ * daemon sends the list in pages, fetched here one after the other: not
+ * a snapshot (a name created or deleted meanwhile may or may not be
+ * there; every name that exists throughout is there exactly once). */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n);
 
 /*

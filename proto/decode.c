@@ -436,6 +436,8 @@ int proto_dec_req(struct proto_dec *d, const unsigned char *p, size_t n,
 
 	memset(r, 0, sizeof(*r));
 	rc = dec_unpack(d, p, n, PROTO_REQ_ITEMS_MAX, &top);
+	if (rc != 0 && proto_req_peek_id(p, n, &r->id) != 0)
+		r->id = 0;
 	if (rc == 0)
 		rc = req_head(&c, &top);
 	if (rc == 0)

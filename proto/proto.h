@@ -188,6 +188,10 @@ long proto_frame_peek(const unsigned char *buf, size_t len, size_t max);
  * can tell which op the reply answers before decoding it. 0, or
  * IPC_EPROTO when p does not start like [id, ...] with a uint32 id. */
 int proto_rep_peek_id(const unsigned char *p, size_t n, uint32_t *id);
+/* The id of the request in payload p[0..n) (or its first n bytes), read
+ * the same way from [op, id, ...], so that a request the decoder rejects
+ * as a whole can still be answered under its id. 0 or IPC_EPROTO. */
+int proto_req_peek_id(const unsigned char *p, size_t n, uint32_t *id);
 
 /* Append a request frame to b; 0, IPC_EINVAL (bad field) or IPC_ENOMEM. */
 int proto_enc_req(struct pbuf *b, const struct proto_req *r);
@@ -247,8 +251,9 @@ int proto_check_items(const unsigned char *p, size_t n, unsigned max_depth,
 int proto_dec_init(struct proto_dec *d);
 void proto_dec_fini(struct proto_dec *d);
 /* Decode a request frame payload (without its 4-byte header). 0 on
- * success; IPC_EPROTO when malformed (r->id is set when it could be read,
- * else 0; d->err says why); IPC_ENAME for an invalid name, IPC_EINVAL for
+ * success; IPC_EPROTO when malformed (r->id is set whenever the head of
+ * the payload reads as [op, id, ...], however bad the rest, else 0;
+ * d->err says why); IPC_ENAME for an invalid name, IPC_EINVAL for
  * an out-of-range argument, IPC_ETOOBIG for a payload over msg_max (these
  * three with r->op and r->id set, so they can be answered and the
  * connection kept). */

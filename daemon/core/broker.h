@@ -68,9 +68,11 @@ int broker_admit(const struct broker *b, size_t len);
 int broker_queue_delete(struct broker *b, const char *name);
 /* Describe name into *info: 0 or IPC_ENOENT. */
 int broker_info(struct broker *b, const char *name, struct proto_info *info);
-/* Describe every name, sorted: *infos is malloc'd (*n entries). 0 or
- * IPC_ENOMEM. */
-int broker_list(struct broker *b, struct proto_info **infos, size_t *n);
+/* Describe the names strictly greater than after in byte order ("": from
+ * the first), at most max of them, in order, into infos: how many; *more
+ * is 1 when further names follow. O(log n + max). */
+size_t broker_list_page(struct broker *b, const char *after,
+			struct proto_info *infos, size_t max, int *more);
 
 /* Pipes (broker_pipe.c). */
 
