@@ -1,9 +1,13 @@
 /* conf.c: defaults, the ipcd.conf parser and key = value settings. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "access.h"
 #include "busypoll.h"
@@ -279,6 +283,39 @@ static char *config_slurp(FILE *f, size_t max, size_t *len)
 	return buf;
 }
 
+/* Open the config file at path for reading: 0, 1 when it is missing and
+ * missing_ok, -1 (err filled) on error. Opened without blocking and only
+ * when it is a regular file of at most max bytes: a FIFO or a device in
+ * its place must not hang the daemon's loop on SIGHUP. */
+static int config_open(const char *path, int missing_ok, size_t max,
+		       FILE **out, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	const char *why = NULL;
+
+	if (fd < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if ((uintmax_t)st.st_size >= max)
+		why = "file too large";
+	else if ((*out = fdopen(fd, "r")) == NULL)
+		why = strerror(errno);
+	if (why != NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 /* Apply the file at path. */
 int config_load(struct config *c, const char *path, int missing_ok,
 		char *err, size_t errlen)
@@ -288,15 +325,11 @@ int config_load(struct config *c, const char *path, int missing_ok,
 	char why[320];
 	size_t len;
 	char *text;
-	FILE *f = fopen(path, "r");
-	int rc;
+	FILE *f = NULL;
+	int rc = config_open(path, missing_ok, max, &f, err, errlen);
 
-	if (f == NULL) {
-		if (errno == ENOENT && missing_ok)
-			return 1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (rc != 0)
+		return rc;
 	text = config_slurp(f, max, &len);
 	rc = text == NULL || ferror(f) ? -1 : 0;
 	fclose(f);

@@ -100,6 +100,7 @@ static int server_listen(struct server *s, const struct config *cfg)
 {
 	const char *path = cfg->socket_path;
 	struct sockaddr_un sa;
+	struct stat st;
 	mode_t old;
 	int fd, rc;
 
@@ -122,8 +123,10 @@ static int server_listen(struct server *s, const struct config *cfg)
 	}
 	s->listen_fd = fd;
 	s->path = strdup(path);
-	if (s->path == NULL)
+	if (s->path == NULL || lstat(path, &st) != 0)
 		return -1;
+	s->path_dev = st.st_dev;
+	s->path_ino = st.st_ino;
 	return server_chmod(path, cfg);
 }
 
@@ -255,14 +258,21 @@ static void server_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	server_stop(s);
 }
 
-/* Unlink the socket file we created. */
+/* Unlink the socket file we created, unless another file (another ipcd's
+ * socket, after ours was removed) now has its name. */
 static void server_unlink(struct server *s)
 {
-	if (s->path != NULL) {
+	struct stat st;
+
+	if (s->path == NULL)
+		return;
+	if (lstat(s->path, &st) == 0 && st.st_dev == s->path_dev &&
+	    st.st_ino == s->path_ino)
 		unlink(s->path);
-		free(s->path);
-		s->path = NULL;
-	}
+	else
+		log_info("%s is no longer our socket; leaving it", s->path);
+	free(s->path);
+	s->path = NULL;
 }
 
 /* Stop accepting, answer parked requests, flush, leave the loop. */

@@ -6,6 +6,7 @@
 #define IPCD_SERVER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "broker.h"
 #include "busypoll.h"
@@ -29,6 +30,8 @@ struct server {
 	struct event *sig_term, *sig_int, *sig_hup;
 	struct event *shutdown_ev;     /* bounds how long shutdown waits to flush */
 	char *path;                    /* the socket we created and must unlink */
+	dev_t path_dev;                /* its device and inode: unlink only that file */
+	ino_t path_ino;
 	int activated;                 /* listen_fd came from systemd: never unlink */
 	struct config cfg;             /* what runs now (limits change on SIGHUP) */
 	server_reload_fn reload;       /* NULL: SIGHUP only re-applies cfg */

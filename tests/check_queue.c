@@ -13,6 +13,7 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "registry.h"
+#include "siphash.h"
 #include "tagmap.h"
 
 /* A test's parked request: a waiter plus what its wake callback saw. */
@@ -668,6 +669,61 @@ START_TEST(test_queue_zero_byte)
 }
 END_TEST
 
+/* SipHash-1-3 of bytes 0, 1, ... under the all-zero key: the reference
+ * implementation's first vectors. */
+START_TEST(test_siphash13_vectors)
+{
+	static const uint64_t want[3] = { 0xd1fba762150c532cULL,
+					   0x68a914128e01e473ULL,
+					   0x010bac45c41e3669ULL };
+	const uint64_t key[2] = { 0, 0 };
+	const unsigned char m[3] = { 0, 1, 2 };
+	size_t n;
+
+	for (n = 0; n < 3; n++)
+		ck_assert_uint_eq(siphash13(key, m, n), want[n]);
+}
+END_TEST
+
+/* FNV-1a, 64 bits: the unkeyed hash the registry used before. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Names a client could pick to flood one bucket of an unkeyed FNV-1a
+ * table (their low 12 bits are all 0) spread over a keyed registry's
+ * buckets like any names; and two registries hash alike names apart. */
+START_TEST(test_registry_keyed_hash)
+{
+	enum { NAMES = 500, BITS = 12 };
+	struct registry *r = registry_new(), *r2 = registry_new();
+	static unsigned short bucket[1u << BITS];
+	unsigned found = 0, i, worst = 0, differ = 0;
+	char name[32];
+
+	for (i = 0; found < NAMES; i++) {
+		snprintf(name, sizeof(name), "k%08x", i);
+		if ((fnv1a(name) & ((1u << BITS) - 1)) != 0)
+			continue;
+		found++;
+		uint64_t h = registry_hash(r, name) & ((1u << BITS) - 1);
+		if (++bucket[h] > worst)
+			worst = bucket[h];
+		differ += registry_hash(r, name) != registry_hash(r2, name);
+	}
+	/* 500 names in 4096 buckets: a few share one by chance, never 500. */
+	ck_assert_uint_le(worst, 8);
+	ck_assert_uint_ge(differ, NAMES - 1);
+	registry_free(r);
+	registry_free(r2);
+}
+END_TEST
+
 START_TEST(test_registry_basic)
 {
 	struct registry *r = registry_new();
@@ -1237,6 +1293,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(tr, test_registry_basic);
 	tcase_add_test(tr, test_registry_many);
 	tcase_add_test(tr, test_registry_walk);
+	tcase_add_test(tr, test_siphash13_vectors);
+	tcase_add_test(tr, test_registry_keyed_hash);
 	tcase_add_test(th, test_held_get_ack);
 	tcase_add_test(th, test_held_requeue_head);
 	tcase_add_test(th, test_held_counts_maxsize);

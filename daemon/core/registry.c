@@ -1,16 +1,21 @@
 /*
- * registry.c: the namespace, a chained hash table (FNV-1a) from name to
- * (kind, object). The bucket array doubles when the load passes 3/4, so
+ * registry.c: the namespace, a chained hash table from name to (kind,
+ * object), hashed with SipHash-1-3 under a random key chosen when the
+ * registry is made, so clients cannot pick names that share a bucket. The bucket array doubles when the load passes 3/4, so
  * lookups stay O(1) on average however many names there are.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include "access.h"
 #include "ipc_defs.h"
 #include "nameidx.h"
 #include "registry.h"
+#include "siphash.h"
 
 #define REGISTRY_MIN_BUCKETS 16
 
@@ -28,18 +33,26 @@ struct registry {
 	size_t nbuckets;      /* a power of two */
 	size_t count;
 	struct nameidx order; /* the same entries in name order */
+	uint64_t key[2];      /* the hash key, secret and random */
 };
 
-/* FNV-1a, 64 bits, of a NUL-terminated name. */
-static uint64_t registry_hash(const char *name)
+/* SipHash-1-3 of name under r's key. */
+uint64_t registry_hash(const struct registry *r, const char *name)
 {
-	uint64_t h = 14695981039346656037ULL;
+	return siphash13(r->key, name, strlen(name));
+}
 
-	for (; *name; name++) {
-		h ^= (unsigned char)*name;
-		h *= 1099511628211ULL;
-	}
-	return h;
+/* A random hash key. Without getrandom (very old kernels) the clock and
+ * the pid still make every daemon's key differ. */
+static void registry_seed(uint64_t key[2])
+{
+	struct timespec ts;
+
+	if (getrandom(key, 2 * sizeof(*key), GRND_NONBLOCK) == (ssize_t)(2 * sizeof(*key)))
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+	key[1] = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4fULL ^ (uintptr_t)key;
 }
 
 /* The chain head where an entry of hash h lives. */
@@ -56,6 +69,7 @@ struct registry *registry_new(void)
 	if (!r)
 		return NULL;
 	nameidx_init(&r->order);
+	registry_seed(r->key);
 	r->nbuckets = REGISTRY_MIN_BUCKETS;
 	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
 	if (!r->buckets) {
@@ -128,7 +142,7 @@ int registry_add(struct registry *r, const char *name, int kind, void *obj)
 
 	if (len == 0 || len > IPC_NAME_MAX)
 		return IPC_ENAME;
-	h = registry_hash(name);
+	h = registry_hash(r, name);
 	if (registry_lookup(r, name, h))
 		return IPC_EEXIST;
 	e = malloc(sizeof(*e) + len + 1);
@@ -155,7 +169,7 @@ int registry_add(struct registry *r, const char *name, int kind, void *obj)
 /* The object named name, its kind in *kind (if kind is not NULL); NULL when absent. */
 void *registry_find(const struct registry *r, const char *name, int *kind)
 {
-	struct rentry *e = registry_lookup(r, name, registry_hash(name));
+	struct rentry *e = registry_lookup(r, name, registry_hash(r, name));
 
 	if (!e)
 		return NULL;
@@ -167,7 +181,7 @@ void *registry_find(const struct registry *r, const char *name, int *kind)
 /* The owner and mode of name, to read or change; NULL when absent. */
 struct access_owner *registry_owner(const struct registry *r, const char *name)
 {
-	struct rentry *e = registry_lookup(r, name, registry_hash(name));
+	struct rentry *e = registry_lookup(r, name, registry_hash(r, name));
 
 	return e ? &e->owner : NULL;
 }
@@ -175,7 +189,7 @@ struct access_owner *registry_owner(const struct registry *r, const char *name)
 /* Remove name; returns its object or NULL when absent. */
 void *registry_remove(struct registry *r, const char *name)
 {
-	uint64_t h = registry_hash(name);
+	uint64_t h = registry_hash(r, name);
 	struct rentry **pp, *e;
 	void *obj;
 

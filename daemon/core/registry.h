@@ -8,6 +8,7 @@
 #define IPCD_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct registry;
 struct access_owner;
@@ -29,6 +30,9 @@ void *registry_find(const struct registry *r, const char *name, int *kind);
 struct access_owner *registry_owner(const struct registry *r, const char *name);
 /* Remove name; returns its object or NULL when absent. */
 void *registry_remove(struct registry *r, const char *name);
+/* The hash of name in r: SipHash-1-3 under r's key, which is random per
+ * registry, so the same name hashes differently in every daemon. */
+uint64_t registry_hash(const struct registry *r, const char *name);
 /* How many names are registered. */
 size_t registry_count(const struct registry *r);
 
