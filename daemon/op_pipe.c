@@ -88,7 +88,8 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 {
 	struct broker_pipe_want w = { .end = r->end, .flags = r->flags,
 				      .maxmsgs = r->maxmsgs,
-				      .maxbytes = r->maxbytes };
+				      .maxbytes = r->maxbytes,
+				      .has_mode = r->has_mode, .mode = r->mode };
 	struct proto_rep rep = { .op = r->op, .id = r->id };
 	struct pipe_hold *h = calloc(1, sizeof *h);
 	struct access_cred cred;

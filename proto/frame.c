@@ -69,14 +69,32 @@ int proto_rep_peek_id(const unsigned char *p, size_t n, uint32_t *id)
 	return off == 0 ? IPC_EPROTO : peek_u32(p, n, &off, id);
 }
 
-/* The id of a request payload [op, id, ...]: an array, a uint op, then
- * the id, a uint holding at most 32 bits. */
+/* Skip the integer of any width and sign at p[*off..n): 0, or IPC_EPROTO. */
+static int peek_skip_int(const unsigned char *p, size_t n, size_t *off)
+{
+	size_t o = *off, w;
+
+	if (o >= n)
+		return IPC_EPROTO;
+	if (p[o] <= 0x7f || p[o] >= 0xe0)
+		w = 0;                          /* positive or negative fixint */
+	else if (p[o] >= 0xcc && p[o] <= 0xd3)
+		w = 1u << ((p[o] - 0xcc) & 3);  /* uint8..64, int8..64 */
+	else
+		return IPC_EPROTO;
+	if (n - o - 1 < w)
+		return IPC_EPROTO;
+	*off = o + 1 + w;
+	return 0;
+}
+
+/* The id of a request payload [op, id, ...]: an array, an integer op,
+ * then the id, a uint holding at most 32 bits. */
 int proto_req_peek_id(const unsigned char *p, size_t n, uint32_t *id)
 {
 	size_t off = peek_array(p, n);
-	uint32_t op;
 
-	if (off == 0 || peek_u32(p, n, &off, &op))
+	if (off == 0 || peek_skip_int(p, n, &off))
 		return IPC_EPROTO;
 	return peek_u32(p, n, &off, id);
 }
