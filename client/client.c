@@ -496,26 +496,6 @@ int client_request(struct ipc_client *c, struct proto_req *req,
 	return rc ? rc : client_status(c, rep);
 }
 
-/* Write the default socket path into buf; see ipcclient.h. */
-IPC_EXPORT char *ipc_default_socket(char *buf, size_t len)
-{
-	const char *env = getenv("IPCD_SOCKET");
-	const char *dir = getenv("XDG_RUNTIME_DIR");
-	int n;
-
-	if (!buf || len == 0)
-		return NULL;
-	if (env && *env)
-		n = snprintf(buf, len, "%s", env);
-	else if (dir && *dir)
-		n = snprintf(buf, len, "%s/ipcd.sock", dir);
-	else
-		n = snprintf(buf, len, "/run/ipcd/ipcd.sock");
-	if (n < 0 || (size_t)n >= len)
-		return NULL;
-	return buf;
-}
-
 /* A fresh handle with no socket yet, or NULL on ENOMEM. */
 static struct ipc_client *client_new(void)
 {
@@ -594,34 +574,54 @@ static int client_hello(struct ipc_client *c)
 	return 0;
 }
 
-/* Connect and handshake; see ipcclient.h. */
+/* Connect to one path and handshake: 0 with *out set, or the failure,
+ * with *next set when nothing accepted the connection there (errno says
+ * why) and the next path may be tried. */
+static int client_connect_one(const char *path, ipc_client **out, int *next)
+{
+	struct ipc_client *c = client_new();
+	int rc, err;
+
+	*next = 0;
+	if (!c)
+		return IPC_ENOMEM;
+	rc = client_open_socket(c, path);
+	*next = rc != 0;
+	if (!rc)
+		rc = client_hello(c);
+	if (!rc) {
+		*out = c;
+		return 0;
+	}
+	err = errno;
+	if (!*next)
+		client_connect_err_set(path, ipc_strerror(rc), c->err);
+	ipc_close(c);
+	errno = err;
+	return rc;
+}
+
+/* Connect and handshake, trying the paths in order; see ipcclient.h. */
 IPC_EXPORT int ipc_connect(const char *path, ipc_client **out)
 {
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-	struct ipc_client *c;
-	int rc, err;
+	struct client_paths p;
+	size_t i;
+	int rc = IPC_ECONNECT, next = 1;
 
 	if (!out)
 		return IPC_EINVAL;
 	*out = NULL;
-	if (!path && !(path = ipc_default_socket(buf, sizeof(buf)))) {
-		errno = ENAMETOOLONG;
-		return IPC_ECONNECT;
+	client_connect_err_clear();
+	client_paths(path, &p);
+	for (i = 0; i < p.n && next; i++) {
+		if (p.toolong[i])
+			errno = ENAMETOOLONG;
+		else
+			rc = client_connect_one(p.path[i], out, &next);
+		if (next)
+			client_connect_err_add(p.path[i], errno);
 	}
-	c = client_new();
-	if (!c)
-		return IPC_ENOMEM;
-	rc = client_open_socket(c, path);
-	if (!rc)
-		rc = client_hello(c);
-	if (rc) {
-		err = errno;
-		ipc_close(c);
-		errno = err;
-		return rc;
-	}
-	*out = c;
-	return 0;
+	return rc;
 }
 
 /* Close and free a handle; see ipcclient.h. */
@@ -1035,7 +1035,7 @@ IPC_EXPORT size_t ipc_msg_max(const ipc_client *c)
 IPC_EXPORT const char *ipc_last_error(const ipc_client *c)
 {
 	if (!c)
-		return "no connection";
+		return client_connect_err() ? client_connect_err() : "no connection";
 	return c->err;
 }
 

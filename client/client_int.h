@@ -14,6 +14,20 @@
 
 #define IPC_EXPORT __attribute__((visibility("default")))
 
+/* The system daemon's socket, which ipc_connect(NULL) tries last. */
+#define CLIENT_SYSTEM_SOCKET "/run/ipcd/ipcd.sock"
+/* Room for a socket path with its NUL (sun_path). */
+#define CLIENT_PATH_MAX 108
+/* The most paths one ipc_connect() tries. */
+#define CLIENT_PATHS_MAX 2
+
+/* The socket paths one ipc_connect() tries, in order (discover.c). */
+struct client_paths {
+	char path[CLIENT_PATHS_MAX][CLIENT_PATH_MAX];
+	int toolong[CLIENT_PATHS_MAX];   /* did not fit: cut short, not tried */
+	size_t n;
+};
+
 /* How much room a read asks for when no frame header says more. */
 #define CLIENT_READ_CHUNK 65536u
 
@@ -79,6 +93,18 @@ struct ipc_client {
 };
 
 /* Shared by the files of client/ (client.c, async.c, batch.c, ...): */
+
+/* Fill p with the paths ipc_connect(path) tries (discover.c). */
+void client_paths(const char *path, struct client_paths *p);
+/* This thread's ipc_connect() failure text: clear it, add one path that
+ * refused (with its errno), set it after a refused handshake (the code's
+ * text and the daemon's detail), read it
+ * (NULL when none). */
+void client_connect_err_clear(void);
+void client_connect_err_add(const char *path, int err);
+void client_connect_err_set(const char *path, const char *what,
+			    const char *detail);
+const char *client_connect_err(void);
 
 /* Record the text ipc_last_error() returns. */
 void client_seterr(struct ipc_client *c, const char *fmt, ...)

@@ -112,8 +112,9 @@ static const char ctl_usage_text[] =
 "'no such queue'. Use 'create' first.\n"
 "\n"
 "Options (anywhere on the line; '--' ends options):\n"
-"  -s, --socket PATH       the daemon's socket (default: $IPCD_SOCKET, else\n"
-"                          $XDG_RUNTIME_DIR/ipcd.sock, else /run/ipcd/ipcd.sock)\n"
+"  -s, --socket PATH       the daemon's socket (default: $IPCD_SOCKET; else the\n"
+"                          first of $XDG_RUNTIME_DIR/ipcd.sock, /run/ipcd/ipcd.sock\n"
+"                          that accepts a connection)\n"
 "  --timeout SECONDS       wait at most that long (decimal, e.g. 0.2);\n"
 "                          default: wait forever\n"
 "  --nowait                do not wait (same as --timeout 0)\n"
@@ -977,22 +978,15 @@ static int ctl_check_args(const struct ctl_cmd *cmd, const struct ctl_args *a)
 	return 0;
 }
 
-/* Connect to the daemon; NULL after reporting why. */
+/* Connect to the daemon (path NULL: the default search, ipc_connect(3));
+ * NULL after reporting why, naming every path tried. */
 static ipc_client *ctl_connect(const char *path)
 {
-	char buf[4096];
 	ipc_client *c;
-	int rc;
+	int rc = ipc_connect(path, &c);
 
-	if (!path && !(path = ipc_default_socket(buf, sizeof(buf)))) {
-		ctl_msg("default socket path too long");
-		return NULL;
-	}
-	rc = ipc_connect(path, &c);
-	if (rc == IPC_ECONNECT || rc == IPC_EIO)
-		ctl_msg("cannot connect to %s: %s", path, strerror(errno));
-	else if (rc)
-		ctl_msg("cannot connect to %s: %s", path, ipc_strerror(rc));
+	if (rc)
+		ctl_msg("%s", ipc_last_error(NULL));
 	return rc ? NULL : c;
 }
 

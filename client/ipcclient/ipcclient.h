@@ -100,19 +100,26 @@ struct ipc_info {
 };
 
 /*
- * The socket path used when none is given: $IPCD_SOCKET if set and not
- * empty, else $XDG_RUNTIME_DIR/ipcd.sock if XDG_RUNTIME_DIR is set, else
- * /run/ipcd/ipcd.sock. Writes it to buf (size len) and returns buf, or NULL
- * when it does not fit.
+ * The first socket path ipc_connect(NULL, ...) tries: $IPCD_SOCKET if set
+ * and not empty, else $XDG_RUNTIME_DIR/ipcd.sock if XDG_RUNTIME_DIR is set,
+ * else /run/ipcd/ipcd.sock. Writes it to buf (size len) and returns buf, or
+ * NULL when it does not fit.
  */
 char *ipc_default_socket(char *buf, size_t len);
 
 /*
- * Connect to the daemon listening on path (NULL: ipc_default_socket()) and
- * check the protocol version. On success *out is a new handle.
- * Returns 0, IPC_ECONNECT (errno says why), IPC_EVERSION, IPC_EIO,
- * IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal: IPC_ELIMIT (it serves
- * its max-connections already; try again later) or IPC_ESHUTDOWN.
+ * Connect to the daemon and check the protocol version. On success *out is
+ * a new handle. The socket: path when not NULL, else $IPCD_SOCKET when set
+ * and not empty, each used as given. Otherwise the user's own daemon,
+ * $XDG_RUNTIME_DIR/ipcd.sock (when XDG_RUNTIME_DIR is set), then the
+ * system's, /run/ipcd/ipcd.sock: the first that accepts a connection is
+ * used. (IPCD_TEST_SYSTEM_SOCKET replaces the system path: it exists for
+ * ipcd's test suite only.)
+ * Returns 0, IPC_ECONNECT (no path accepted a connection; errno says why
+ * for the last one, ipc_last_error(NULL) names every path tried and why),
+ * IPC_EVERSION, IPC_EIO, IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal:
+ * IPC_ELIMIT (it serves its max-connections already; try again later) or
+ * IPC_ESHUTDOWN.
  */
 int ipc_connect(const char *path, ipc_client **out);
 
@@ -562,7 +569,9 @@ size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end);
 size_t ipc_msg_max(const ipc_client *c);
 
 /* Text of the last failure on this handle: the daemon's detail or the
- * system error. Valid until the next call on c; never NULL. */
+ * system error. Valid until the next call on c; never NULL. With c NULL:
+ * why this thread's last ipc_connect() failed ("cannot connect to PATH:
+ * reason; PATH: reason" for every path tried), or "no connection". */
 const char *ipc_last_error(const ipc_client *c);
 
 /* A short English text for an IPC_* code. */
