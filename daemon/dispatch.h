@@ -22,12 +22,16 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n);
 	void op_##n(struct conn *c, const struct proto_req *r);
 PROTO_OPS(DISPATCH_DECLARE)
 #undef DISPATCH_DECLARE
+/* Who c acts as on end of p (pipe_send, pipe_recv): the record of its
+ * attachment, or c itself when it holds no such end. */
+struct pipe;
+const void *op_pipe_owner(const struct conn *c, const struct pipe *p, unsigned end);
 /* Close every pipe end c holds (it is going away): each peer reads what
  * was sent, then EOF. Safe after broker_fini. */
 void op_pipe_release(struct conn *c);
-/* QDEL on a pipe (op_qdel): check c owns it (or is root), take its ends
+/* QDEL on a pipe (op_qdel, once policy_owner allowed it): take its ends
  * off their holders' lists and delete it (broker_pipe_delete). 0,
- * IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+ * IPC_ENOENT or IPC_EWRONGTYPE. */
 int op_pipe_delete(struct conn *c, const char *name);
 
 #endif

@@ -30,7 +30,7 @@ enum park_on {
 
 struct park {
 	struct waiter w;            /* what the queue or pipe links */
-	struct park *next, *prev;   /* in the connection's list */
+	struct ilist link;          /* in the connection's list */
 	struct conn *conn;
 	uint32_t op;                /* the request's op: selects the reply fields */
 	uint32_t id;                /* the request's id */

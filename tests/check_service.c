@@ -966,6 +966,108 @@ START_TEST(test_limit_bytes)
 }
 END_TEST
 
+/* Put one byte to q by each of QPUT and QPUTN, and send one from pipe
+ * end 0 by each of PSEND and PSENDN (pipe NULL: not those): 0 when each
+ * is refused with want and the same detail text (left in text, 256
+ * bytes), else 1 + the index of the first that is not (said on stderr). */
+static int refused_alike(ipc_client *c, const char *q, const char *pipe,
+			 int want, char *text)
+{
+	struct ipc_msg one = { "x", 1 };
+	size_t n = 9;
+	int i, rc = 0;
+
+	for (i = 0; i < (pipe != NULL ? 4 : 2); i++) {
+		if (i == 0)
+			rc = ipc_queue_put(c, q, "x", 1, 0);
+		else if (i == 1)
+			rc = ipc_queue_put_many(c, q, &one, 1, &n, 0);
+		else if (i == 2)
+			rc = ipc_pipe_send(c, pipe, 0, "x", 1, 0);
+		else
+			rc = ipc_pipe_send_many(c, pipe, 0, &one, 1, &n, 0);
+		if (i == 0)
+			snprintf(text, 256, "%s", ipc_last_error(c));
+		if (rc != want || strcmp(ipc_last_error(c), text) != 0) {
+			fprintf(stderr, "put %d: %d '%s', want %d '%s'\n", i, rc,
+				ipc_last_error(c), want, text);
+			return 1 + i;
+		}
+	}
+	return 0;
+}
+
+/* One request-policy path: QPUT, QPUTN, PSEND and PSENDN over max-bytes
+ * are refused alike, IPC_ELIMIT with the same detail naming the limit. */
+START_TEST(test_limit_bytes_every_op)
+{
+	static const char *args[] = { "--max-bytes", "10K", NULL };
+	struct h_daemon d;
+	char text[256];
+	ipc_client *c;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "full", 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 0, IPC_PIPE_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, 0, NULL), 0);
+	ck_assert_int_eq(put_bytes(c, "full", 10240, 'f'), 0);
+	ck_assert_int_eq(refused_alike(c, "full", "p", IPC_ELIMIT, text), 0);
+	ck_assert_msg(strstr(text, "max-bytes 10240"), "detail: %s", text);
+	ck_assert_uint_eq(h_stat(c, "full").size, 1);
+	ck_assert_uint_eq(h_stat(c, "p").size, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* In a child: as a uid that is not root (user_a when we are root), make
+ * a queue of mode 0, which denies even its owner, then check that every
+ * write op and every read op is refused alike. 0, or the failed step. */
+static int denied_run(void *arg)
+{
+	const char *sock = arg;
+	struct ipc_msg m[2];
+	char text[256], rtext[256];
+	uint64_t tag;
+	ipc_client *c;
+	void *data;
+	size_t len, n;
+
+	if (geteuid() == 0)
+		become(&user_a);
+	if (ipc_connect(sock, &c) != 0 ||
+	    ipc_queue_open(c, "shut", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 0), NULL) != 0)
+		return 1;
+	if (refused_alike(c, "shut", NULL, IPC_EPERM, text) != 0 ||
+	    !strstr(text, "permission denied") || !strstr(text, "write"))
+		return 2;
+	if (ipc_queue_get(c, "shut", &data, &len, 0) != IPC_EPERM)
+		return 3;
+	snprintf(rtext, sizeof(rtext), "%s", ipc_last_error(c));
+	if (!strstr(rtext, "read") ||
+	    ipc_queue_get_many(c, "shut", m, 2, &n, 0) != IPC_EPERM ||
+	    strcmp(ipc_last_error(c), rtext) != 0 ||
+	    ipc_queue_get_ack(c, "shut", &data, &len, &tag, 0, 0) != IPC_EPERM ||
+	    strcmp(ipc_last_error(c), rtext) != 0)
+		return 4;
+	ipc_close(c);
+	return 0;
+}
+
+/* One request-policy path: an access refusal reads the same whichever op
+ * hits it (QPUT and QPUTN; QGET, QGETN and QGETA). */
+START_TEST(test_denied_every_op)
+{
+	struct h_daemon d;
+
+	start_open(&d);
+	ck_assert_int_eq(h_wait_child(h_spawn(denied_run, d.sock), T_CHILD_MS), 0);
+	h_stop(&d);
+}
+END_TEST
+
 /* max-queues: creating past it is IPC_ELIMIT (ipcctl: exit 1); deleting
  * makes room. */
 START_TEST(test_limit_queues)
@@ -1772,6 +1874,8 @@ static Suite *service_suite(void)
 	h_add_case(s, "socket_mode", test_socket_mode, 30);
 	h_add_case(s, "limit_message", test_limit_message, 30);
 	h_add_case(s, "limit_bytes", test_limit_bytes, 30);
+	h_add_case(s, "limit_bytes_every_op", test_limit_bytes_every_op, 30);
+	h_add_case(s, "denied_every_op", test_denied_every_op, 30);
 	h_add_case(s, "limit_queues", test_limit_queues, 30);
 	h_add_case(s, "limit_connections", test_limit_connections, 30);
 	h_add_case(s, "emfile_no_spin", test_emfile_no_spin, 60);
