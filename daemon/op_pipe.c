@@ -205,3 +205,23 @@ void op_pclose(struct conn *c, const struct proto_req *r)
 	free(h);
 	conn_reply_status(c, r->op, r->id, rc);
 }
+
+/* PDETACH: give up an end this connection holds without closing it: the
+ * peer sees no EOF and a later attach may take the end. The hold goes
+ * first, as in PCLOSE. */
+void op_pdetach(struct conn *c, const struct proto_req *r)
+{
+	struct pipe_hold *h;
+	struct pipe *p;
+	int rc;
+
+	if (policy_pipe(c, r, 0, &p) != 0)
+		return;
+	h = op_pipe_hold(c, p, r->end);
+	if (h != NULL)
+		ilist_unlink(&h->link);
+	rc = broker_pipe_detach(&c->srv->broker, r->name, r->end,
+				h != NULL ? (const void *)h : (const void *)c);
+	free(h);
+	conn_reply_status(c, r->op, r->id, rc);
+}

@@ -35,7 +35,7 @@ STATUS = {
     16: "IPC_EWRONGTYPE", 17: "IPC_EDIRECTION", 18: "IPC_ECLOSED",
     19: "IPC_ENOTATTACHED", 20: "IPC_ENOTHELD",
     -1: "IPC_EIO", -2: "IPC_EPROTO", -3: "IPC_EVERSION", -4: "IPC_ENOMEM",
-    -5: "IPC_ECONNECT",
+    -5: "IPC_ECONNECT", -6: "IPC_ETIMEDOUT",
 }
 globals().update({name: code for code, name in STATUS.items()})
 
