@@ -24,6 +24,7 @@
 #include "broker.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "park.h"
 #include "pipe.h"
@@ -135,13 +136,19 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			*rc = IPC_ENOMEM;
 			break;
 		}
+		if (q != NULL && (*rc = durable_put(c->srv, q, m)) != 0) {
+			qmsg_free(m);
+			break;
+		}
 		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
 		if (*rc == 0)
 			continue;
-		if (i == 0)
+		if (i == 0) {
 			*first = m;   /* the caller may park it */
-		else
+		} else {
+			durable_drop(c->srv, m);
 			qmsg_free(m);
+		}
 		break;
 	}
 	batch_put.active = 0;
@@ -155,15 +162,17 @@ static int batch_put_waits(const struct proto_req *r, size_t taken, int rc)
 	return taken == 0 && rc == IPC_EFULL && r->timeout_ms != 0;
 }
 
-/* Reply to a batch put: how many were taken, or why none was. */
+/* Reply to a batch put: how many were taken, or why none was; held
+ * until the journal has them when they went into a durable queue. */
 static void batch_put_reply(struct conn *c, const struct proto_req *r, size_t taken,
-			    struct qmsg *first, int rc)
+			    struct qmsg *first, int rc, int durable)
 {
 	struct proto_rep rep = { .op = r->op, .id = r->id, .count = (uint32_t)taken };
 
+	durable_drop(c->srv, first);
 	qmsg_free(first);
 	rep.status = taken > 0 ? 0 : rc;
-	conn_reply(c, &rep);
+	durable_reply(c, &rep, durable);
 }
 
 /* QPUTN: put a prefix of the batch, as much as fits; see the top. */
@@ -180,7 +189,7 @@ void op_qputn(struct conn *c, const struct proto_req *r)
 	if (batch_put_waits(r, taken, rc))
 		batch_park(c, r, q, NULL, WAITER_PUT, first);
 	else
-		batch_put_reply(c, r, taken, first, rc);
+		batch_put_reply(c, r, taken, first, rc, queue_durable_id(q) != 0);
 }
 
 /* PSENDN: send a prefix of the batch from an end, as much as fits. */
@@ -200,7 +209,7 @@ void op_psendn(struct conn *c, const struct proto_req *r)
 		return;
 	}
 	broker_pipe_reap(b, p);
-	batch_put_reply(c, r, taken, first, rc);
+	batch_put_reply(c, r, taken, first, rc, 0);
 }
 
 /* Reply to batch get (op, id) with the n messages in batch_msgs, handing

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "lease.h"
 #include "park.h"
@@ -20,6 +21,7 @@ static void park_free(struct park *p)
 	if (p->timed)
 		event_del(&p->timer);
 	conn_park_del(p);
+	durable_drop(p->conn->srv, p->w.msg);
 	qmsg_free(p->w.msg);
 	/* An acking getter that got nothing: its lease record is unused. */
 	if (p->w.held != NULL)
@@ -76,6 +78,7 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 		return NULL;
 	p->w.kind = kind;
 	p->w.msg = msg;
+	p->durable = msg != NULL && msg->jid != 0;
 	p->conn = c;
 	p->op = op;
 	p->id = id;
@@ -114,6 +117,7 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	struct conn *c = p->conn;
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
 	struct proto_iov one;
+	int durable;
 
 	if (status == 0 && m != NULL) {
 		rep.data = m->data;
@@ -146,8 +150,12 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	}
 	/* Freed before replying: a reply that fails closes the connection,
 	 * which must not find this park still in its list. */
+	durable = p->durable;
 	park_free(p);
-	conn_reply_own(c, &rep, &m, m != NULL);
+	if (durable && m == NULL)
+		durable_reply(c, &rep, 1);
+	else
+		conn_reply_own(c, &rep, &m, m != NULL);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

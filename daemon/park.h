@@ -27,6 +27,7 @@ struct park {
 	uint32_t max;               /* QGETN, PRECVN: most messages its reply takes */
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
+	int durable;                /* a put journaled for a durable queue */
 };
 
 /* A new park for request (op, id) of c, waiting at most timeout_ms (-1:

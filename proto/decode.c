@@ -201,7 +201,8 @@ static int req_hello(struct rctx *c)
 static int req_qopen(struct rctx *c)
 {
 	if (req_name(c, 2) || req_int(c, 3, "maxsize", &c->r->maxsize) ||
-	    req_u32(c, 4, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
+	    req_u32(c, 4, "flags",
+		    PROTO_OPEN_CREATE | PROTO_OPEN_EXCL | PROTO_OPEN_DURABLE,
 		    &c->r->flags))
 		return IPC_EPROTO;
 	if (c->n < 6)
@@ -546,6 +547,7 @@ static const struct info_field {
 	{ "uid", INFO_U32, offsetof(struct proto_info, uid) },
 	{ "gid", INFO_U32, offsetof(struct proto_info, gid) },
 	{ "mode", INFO_U32, offsetof(struct proto_info, mode) },
+	{ "durable", INFO_U32, offsetof(struct proto_info, durable) },
 	{ "duplex", INFO_U32, offsetof(struct proto_info, duplex) },
 	{ "ends", INFO_U32, offsetof(struct proto_info, ends) },
 	{ "maxbytes", INFO_U64, offsetof(struct proto_info, maxbytes) },

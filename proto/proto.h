@@ -73,6 +73,7 @@ enum proto_op {
 /* QOPEN flags. */
 #define PROTO_OPEN_CREATE 0x1u /* create the queue when missing */
 #define PROTO_OPEN_EXCL 0x2u   /* with CREATE: fail with IPC_EEXIST when it exists */
+#define PROTO_OPEN_DURABLE 0x4u /* with CREATE: a durable queue (journaled) */
 /* QOPEN may carry a 6th element, the mode (permission bits like a file's)
  * of a queue it creates: [2, id, name, maxsize, flags, mode]. */
 #define PROTO_MODE_MAX 0777u
@@ -144,6 +145,7 @@ struct proto_info {
 	uint32_t uid;            /* owner */
 	uint32_t gid;            /* group */
 	uint32_t mode;           /* permissions, like a file's (0640) */
+	uint32_t durable;        /* queue: 1 when journaled (survives a restart) */
 };
 
 /* A decoded or to-be-encoded reply. */

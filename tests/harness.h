@@ -22,6 +22,7 @@ struct h_daemon {
 	char dir[64];       /* mkdtemp'd directory holding the socket and log */
 	char sock[108];     /* the socket path ipcd serves (fits sun_path) */
 	char log[128];      /* ipcd's stderr */
+	char state[128];    /* its --state-dir (made by ipcd on first use) */
 	pid_t pid;          /* ipcd (or its wrapper); 0 when not running */
 };
 

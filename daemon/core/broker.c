@@ -204,6 +204,7 @@ static void broker_queue_info(struct queue *q, struct proto_info *info)
 	info->gets = st.gets;
 	info->inflight = st.inflight;
 	info->requeued = st.requeued;
+	info->durable = queue_durable_id(q) != 0;
 }
 
 /* Copy the owner and mode recorded for info->name into info. */
