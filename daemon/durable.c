@@ -79,6 +79,15 @@ static void durable_on_flush(evutil_socket_t fd, short what, void *arg)
 	durable_compact(d);
 }
 
+/* Write the iteration's records ahead of the replies. */
+void durable_flush(struct server *s)
+{
+	struct durable *d = s->durable;
+
+	if (d && d->j && d->flush_armed)
+		durable_on_flush(-1, 0, d);
+}
+
 /* The sync thread finished a round. */
 static void durable_on_sync(evutil_socket_t fd, short what, void *arg)
 {

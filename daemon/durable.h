@@ -45,6 +45,10 @@ int durable_delete(struct server *s, struct queue *q);
 int durable_put(struct server *s, struct queue *q, struct qmsg *m);
 /* A journaled message did not enter its queue after all (NULL is fine). */
 void durable_drop(struct server *s, struct qmsg *m);
+/* Write the records of this loop iteration now (conn.c calls it before
+ * writing replies, so no reply ever goes out ahead of the records it
+ * reports: a get or an ack is never lost to a kill -9 once answered). */
+void durable_flush(struct server *s);
 /* Reply rep to c, held until the journal has what came before when
  * durable is set and rep succeeded; else now. */
 void durable_reply(struct conn *c, const struct proto_rep *rep, int durable);

@@ -90,7 +90,6 @@ static void req_assert_equal(const struct proto_req *a, const struct proto_req *
 	ck_assert_uint_eq(a->flags, b->flags);
 	ck_assert_int_eq(a->has_mode, b->has_mode);
 	ck_assert_uint_eq(a->mode, b->mode);
-	ck_assert_uint_eq(a->durable, b->durable);
 }
 
 /* Encode r, peek, decode as a reply to r->op into out; returns the code. */
@@ -122,6 +121,7 @@ static void info_assert_equal(const struct proto_info *a,
 	ck_assert_uint_eq(a->uid, b->uid);
 	ck_assert_uint_eq(a->gid, b->gid);
 	ck_assert_uint_eq(a->mode, b->mode);
+	ck_assert_uint_eq(a->durable, b->durable);
 }
 
 /* A filled-in info whose fields all differ. */

@@ -329,6 +329,18 @@ void h_stop_sig(struct h_daemon *d, int sig)
 	h_rmdir(d->dir);
 }
 
+/* Stop ipcd with sig, keeping its directory. */
+int h_kill_keep(struct h_daemon *d, int sig)
+{
+	int st = 0;
+
+	ck_assert_int_eq(kill(d->pid, sig), 0);
+	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
+	h_live_del(d->pid);
+	d->pid = 0;
+	return st;
+}
+
 /* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */
 void h_stop(struct h_daemon *d)
 {

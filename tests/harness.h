@@ -58,6 +58,10 @@ void h_launch(struct h_daemon *d);
 /* h_prepare() then h_launch(). */
 void h_start(struct h_daemon *d);
 
+/* Stop ipcd with sig and reap it, keeping its directory and state for
+ * h_launch() again (a restart); its wait status. */
+int h_kill_keep(struct h_daemon *d, int sig);
+
 /* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */
 void h_stop(struct h_daemon *d);
 
