@@ -293,9 +293,8 @@ static int config_line(struct config *c, const char *b, const char *e,
 	vb = eq + 1;
 	config_trim(&kb, &ke);
 	config_trim(&vb, &ve);
-	if (kb == ke || vb == ve) {
-		snprintf(err, errlen, kb == ke ? "missing key before '='" :
-			 "missing value after '='");
+	if (kb == ke) {
+		snprintf(err, errlen, "missing key before '='");
 		return -1;
 	}
 	if (memchr(kb, '\0', (size_t)(ve - kb)) != NULL) {
@@ -304,6 +303,11 @@ static int config_line(struct config *c, const char *b, const char *e,
 	}
 	memcpy(key, kb, (size_t)(ke - kb));
 	key[ke - kb] = '\0';
+	/* Only a directory may be set empty (turning its feature off). */
+	if (vb == ve && (!config_find(key) || config_find(key)->type != CT_DIR)) {
+		snprintf(err, errlen, "missing value after '='");
+		return -1;
+	}
 	memcpy(value, vb, (size_t)(ve - vb));
 	value[ve - vb] = '\0';
 	return config_set(c, key, value, err, errlen);
