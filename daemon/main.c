@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "qmsg.h"
 #include "server.h"
 
 #define DEFAULT_SOCKET "/run/ipcd/ipcd.sock"
@@ -88,6 +89,18 @@ static const char *default_socket(char *buf, size_t len)
 		return buf;
 	}
 	return DEFAULT_SOCKET;
+}
+
+/* Fault injection for the test suite: $IPCD_TEST_FAIL_QMSG=N makes the
+ * Nth message allocation and every later one fail (ipcd(8)). */
+static void main_test_hooks(void)
+{
+	const char *v = getenv("IPCD_TEST_FAIL_QMSG");
+
+	if (v != NULL && *v != '\0') {
+		qmsg_fail_from(strtoul(v, NULL, 10));
+		log_warn("IPCD_TEST_FAIL_QMSG=%s: message allocations will fail", v);
+	}
 }
 
 /* Create the socket's directory when it is the default /run/ipcd. */
@@ -217,7 +230,8 @@ int main(int argc, char **argv)
 	if (mc.ov == NULL)
 		return 1;
 	rc = parse_args(argc, argv, &mc, &check);
-	if (rc == 0 && main_build(&mc, &cfg, err, sizeof(err)) != 0) {
+	if (rc == 0 && (main_build(&mc, &cfg, err, sizeof(err)) != 0 ||
+			config_check(&cfg, err, sizeof(err)) != 0)) {
 		log_err("%s", err);
 		rc = 1;
 	}
@@ -229,6 +243,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	main_test_hooks();
 	make_default_dir(cfg.socket_path);
 	/* A peer that closes early must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);
