@@ -237,7 +237,8 @@ int config_set(struct config *c, const char *key, const char *value,
 		snprintf(err, errlen, "unknown key '%s'", key);
 		return -1;
 	}
-	if (*value == '\0' && k->type != CT_PATH && k->type != CT_GROUP) {
+	if (*value == '\0' && k->type != CT_PATH && k->type != CT_GROUP &&
+	    k->type != CT_DIR) {
 		snprintf(err, errlen, "missing value for %s", key);
 		return -1;
 	}
@@ -312,11 +313,6 @@ static int config_line(struct config *c, const char *b, const char *e,
 	}
 	memcpy(key, kb, (size_t)(ke - kb));
 	key[ke - kb] = '\0';
-	/* Only a directory may be set empty (turning its feature off). */
-	if (vb == ve && (!config_find(key) || config_find(key)->type != CT_DIR)) {
-		snprintf(err, errlen, "missing value after '='");
-		return -1;
-	}
 	memcpy(value, vb, (size_t)(ve - vb));
 	value[ve - vb] = '\0';
 	return config_set(c, key, value, err, errlen);

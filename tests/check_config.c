@@ -164,7 +164,7 @@ START_TEST(test_errors)
 	parse_fails("default-mode = rw\n", "not an octal mode");
 	parse_fails("state-dir = var/lib\n", "not an absolute path");
 	parse_fails("sync = sometimes\n", "not one of always, interval, none");
-	parse_fails("sync =\n", "missing value");
+	parse_fails("sync =\n", "missing value for sync");
 	parse_fails("sync-interval = 0\n", "out of range");
 	parse_fails("sync-interval = 60001\n", "out of range");
 	parse_fails("log-level = loud\n", "not one of error, warning, info, debug");
