@@ -1137,7 +1137,7 @@ static void dur_ipcd(struct bench *b, const char *sync)
 /* Redis with appendonly yes and appendfsync fsync: plain and batch64. */
 static void dur_redis(struct bench *b, const char *fsync)
 {
-	char sys[40], note[96];
+	char sys[40], note[96], aof[160];
 	unsigned odiv = b->o.divide ? b->o.divide : 1;
 	struct row *row[2];
 	int up;
@@ -1152,6 +1152,8 @@ static void dur_redis(struct bench *b, const char *fsync)
 		b->o.divide = odiv == 1 ? 0 : odiv;
 		peer_redis(&b->o, 64, 4, MODE_BATCH, row[1]);
 		redis_stop();
+		snprintf(aof, sizeof aof, "%s/appendonlydir", b->tmpdir);
+		rmdir_all(aof);
 	} else {
 		snprintf(row[0]->note, sizeof row[0]->note, "%s", note);
 		snprintf(row[1]->note, sizeof row[1]->note, "%s", note);
