@@ -89,24 +89,17 @@ static int exists(const char *path)
  * unacked deliveries (requeued) across restarts; plainly got and acked
  * messages stay gone; a non-durable queue is gone; until the first
  * durable queue, nothing is written to the state directory. */
-static void restart_case(int sig)
+/* Fill durable queue "jobs" with m0..m19 (singly and in a batch), get
+ * m0..m2, ack m3 and leave m4 in flight. */
+static void restart_fill(ipc_client *c)
 {
-	struct h_daemon d;
 	struct ipc_msg batch[4];
 	char text[16], ms[4][8];
-	ipc_client *c;
-	struct ipc_info in;
 	void *data;
 	size_t len, nput;
 	uint64_t t3, t4;
 	int i;
 
-	h_prepare(&d);
-	launch(&d, NULL);
-	c = h_connect(&d);
-	mkq(c, "plain", 0, 0, IPC_MODE_DEFAULT, 0);
-	h_put_text(c, "plain", "gone after restart");
-	ck_assert_msg(!exists(d.state), "a plain queue touched the disk");
 	mkq(c, "jobs", IPC_QUEUE_DURABLE, 100, 0640, 0);
 	for (i = 0; i < 16; i++) {
 		snprintf(text, sizeof(text), "m%d", i);
@@ -126,6 +119,24 @@ static void restart_case(int sig)
 	ck_assert_int_eq(ipc_queue_get_ack(c, "jobs", &data, &len, &t4, 0, 0), 0);
 	ipc_free(data);
 	ck_assert_int_eq(ipc_queue_ack(c, "jobs", t3), 0);   /* m3 done, m4 not */
+}
+
+/* The restart test (see above), stopping ipcd with sig. */
+static void restart_case(int sig)
+{
+	struct h_daemon d;
+	char text[16];
+	ipc_client *c;
+	struct ipc_info in;
+	int i;
+
+	h_prepare(&d);
+	launch(&d, NULL);
+	c = h_connect(&d);
+	mkq(c, "plain", 0, 0, IPC_MODE_DEFAULT, 0);
+	h_put_text(c, "plain", "gone after restart");
+	ck_assert_msg(!exists(d.state), "a plain queue touched the disk");
+	restart_fill(c);
 	ck_assert_uint_eq(info_of(c, "jobs").durable, 1);
 	ck_assert_uint_eq(info_of(c, "plain").durable, 0);
 	ipc_close(c);
