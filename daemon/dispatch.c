@@ -8,6 +8,7 @@
 #include "ipc_defs.h"
 #include "proto.h"
 #include "server.h"
+#include "wire.h"
 
 /* Decode and serve one frame payload. */
 void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
@@ -82,21 +83,34 @@ void op_hello(struct conn *c, const struct proto_req *r)
 /* STAT: describe one queue or pipe. */
 void op_stat(struct conn *c, const struct proto_req *r)
 {
+	struct broker_info bi;
 	struct proto_info info;
 	struct proto_rep rep = { .op = r->op, .id = r->id, .infos = &info, .ninfos = 1 };
 
-	rep.status = broker_info(&c->srv->broker, r->name, &info);
+	rep.status = broker_info(&c->srv->broker, r->name, &bi);
+	if (rep.status == 0)
+		wire_info(&bi, &info);
 	conn_reply(c, &rep);
 }
 
 /* LIST: describe every queue and pipe, sorted by name. */
 void op_list(struct conn *c, const struct proto_req *r)
 {
+	struct broker_info *bis = NULL;
 	struct proto_info *infos = NULL;
 	struct proto_rep rep = { .op = r->op, .id = r->id };
+	size_t i;
 
-	rep.status = broker_list(&c->srv->broker, &infos, &rep.ninfos);
+	rep.status = broker_list(&c->srv->broker, &bis, &rep.ninfos);
+	if (rep.status == 0 &&
+	    (infos = calloc(rep.ninfos ? rep.ninfos : 1, sizeof *infos)) == NULL)
+		rep.status = IPC_ENOMEM;
+	for (i = 0; infos != NULL && i < rep.ninfos; i++)
+		wire_info(&bis[i], &infos[i]);
 	rep.infos = infos;
+	if (rep.status != 0)
+		rep.ninfos = 0;
 	conn_reply(c, &rep);
 	free(infos);
+	free(bis);
 }
