@@ -132,7 +132,7 @@ static void op_pipe_park(struct conn *c, const struct proto_req *r,
 	struct park *pk = park_request(c, r, kind, m);
 
 	if (pk != NULL)
-		pipe_park(p, r->end, &pk->w);
+		park_pipe(pk, p, r->end);
 }
 
 /* PSEND: hand over or buffer, or park until there is room, or Full. */

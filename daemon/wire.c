@@ -23,6 +23,8 @@ void wire_pipe_want(const struct proto_req *r, struct broker_pipe_want *w)
 		   ((r->flags & PROTO_PIPE_ONEWAY) ? BROKER_PIPE_ONEWAY : 0);
 	w->maxmsgs = r->maxmsgs;
 	w->maxbytes = r->maxbytes;
+	w->has_mode = r->has_mode;
+	w->mode = r->mode;
 }
 
 /* A queue's counters on the wire. */

@@ -214,34 +214,25 @@ int broker_info(struct broker *b, const char *name, struct broker_info *info)
 	return 0;
 }
 
-/* Where broker_list is filling (registry_walk callback state). */
-struct broker_listing {
+/* One LIST page being filled (registry_walk_after callback state). */
+struct broker_page {
 	const struct broker *b;
 	struct broker_info *next;
 };
 
-/* Append one entry's description (registry_walk callback). */
+/* Describe one entry into the page (registry_walk_after callback). */
 static void broker_list_one(const char *name, int kind, void *obj, void *arg)
 {
-	struct broker_listing *l = arg;
+	struct broker_page *pg = arg;
 
-	broker_describe(l->b, name, kind, obj, l->next++);
+	broker_describe(pg->b, name, kind, obj, pg->next++);
 }
 
-/* Describe every name, sorted. */
-int broker_list(struct broker *b, struct broker_info **infos, size_t *n)
+/* Describe the names after `after`, at most max of them, in order. */
+size_t broker_list_page(struct broker *b, const char *after,
+			struct broker_info *infos, size_t max, int *more)
 {
-	struct broker_listing l = { b, NULL };
+	struct broker_page pg = { b, infos };
 
-	*n = registry_count(b->reg);
-	*infos = calloc(*n ? *n : 1, sizeof **infos);
-	if (*infos == NULL)
-		return IPC_ENOMEM;
-	l.next = *infos;
-	if (registry_walk(b->reg, broker_list_one, &l) != 0) {
-		free(*infos);
-		*infos = NULL;
-		return IPC_ENOMEM;
-	}
-	return 0;
+	return registry_walk_after(b->reg, after, max, broker_list_one, &pg, more);
 }
