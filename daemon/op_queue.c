@@ -11,6 +11,7 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "server.h"
+#include "wire.h"
 
 /* QOPEN with DURABLE: journal a queue created now (undoing the create
  * when that fails); an existing one must be durable already. */
@@ -38,7 +39,7 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 	conn_cred(c, &cred);
 	created = broker_queue_find(&c->srv->broker, r->name, &q) == IPC_ENOENT;
 	rep.status = broker_queue_open_as(&c->srv->broker, r->name, r->maxsize,
-					  r->flags, &cred,
+					  wire_open_flags(r->flags), &cred,
 					  r->has_mode ? (int)r->mode : -1, &q);
 	if (rep.status == 0 && (r->flags & PROTO_OPEN_DURABLE))
 		rep.status = op_qopen_durable(c, r, q, created);
