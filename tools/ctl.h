@@ -16,6 +16,7 @@
 #define EXIT_FULL 4
 #define EXIT_EOF 5      /* recv --count: the pipe ended first */
 #define EXIT_BROKEN 6   /* send: the receiving end is closed */
+#define EXIT_NOSPC 7    /* put, create --durable: the daemon's journal is full */
 
 /* Options a command may accept (struct ctl_cmd's opts). */
 #define OPT_MAXSIZE 0x1u
@@ -30,6 +31,7 @@
 #define OPT_ALL 0x200u      /* get --all */
 #define OPT_SEP 0x400u      /* get -0, --length-prefixed */
 #define OPT_CLOSE 0x800u    /* send, recv --close */
+#define OPT_DURABLE 0x1000u /* create --durable */
 
 /* How get --count/--all separates the messages it writes. */
 enum ctl_sep { CTL_SEP_NONE, CTL_SEP_LINE, CTL_SEP_NUL, CTL_SEP_LENGTH };

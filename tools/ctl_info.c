@@ -37,6 +37,8 @@ static int ctl_exit_code(int rc)
 		return EXIT_EOF;
 	if (rc == IPC_EPIPE)
 		return EXIT_BROKEN;
+	if (rc == IPC_ENOSPC)
+		return EXIT_NOSPC;
 	return EXIT_ERR;
 }
 
@@ -78,12 +80,24 @@ const char *ctl_kind_name(int kind)
 /* The user name of uid into buf, or its number. */
 static const char *ctl_user(unsigned uid, char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid((uid_t)uid);
+	/* The last answer is kept: ls asks for the same few owners row after
+	 * row, and each getpwuid() may read the whole passwd file (37,000
+	 * rows took seconds). */
+	static char name[64];
+	static unsigned last;
+	static int known;
+	struct passwd *pw;
 
-	if (pw)
-		snprintf(buf, len, "%s", pw->pw_name);
-	else
-		snprintf(buf, len, "%u", uid);
+	if (!known || uid != last) {
+		pw = getpwuid((uid_t)uid);
+		if (pw)
+			snprintf(name, sizeof(name), "%s", pw->pw_name);
+		else
+			snprintf(name, sizeof(name), "%u", uid);
+		last = uid;
+		known = 1;
+	}
+	snprintf(buf, len, "%s", name);
 	return buf;
 }
 
@@ -189,6 +203,8 @@ static void ctl_json_info(const struct ipc_info *in)
 	ctl_json_str(ctl_group(in->gid, group, sizeof(group)));
 	printf(",\"uid\":%u,\"gid\":%u,\"mode\":\"%04o\"", in->uid, in->gid,
 	       in->mode);
+	if (in->kind == IPC_KIND_QUEUE)
+		printf(",\"durable\":%s", in->durable ? "true" : "false");
 	ctl_json_pipe(in);
 	putchar('}');
 }
@@ -225,6 +241,8 @@ static void ctl_ls_table(const struct ipc_info *infos, size_t n)
 		       infos[i].putters,
 		       ctl_user(infos[i].uid, user, sizeof(user)), infos[i].mode);
 		ctl_pipe_row(&infos[i]);
+		if (infos[i].durable)
+			fputs("  durable=true", stdout);
 		putchar('\n');
 	}
 }
@@ -270,6 +288,8 @@ int cmd_stat(ipc_client *c, const struct ctl_args *a)
 	       in.getters, in.putters, in.puts, in.gets, in.inflight,
 	       in.requeued, ctl_user(in.uid, user, sizeof(user)),
 	       ctl_group(in.gid, group, sizeof(group)), in.uid, in.gid, in.mode);
+	if (in.kind == IPC_KIND_QUEUE)
+		printf("durable: %s\n", in.durable ? "true" : "false");
 	ctl_pipe_stat(&in);
 	return 0;
 }

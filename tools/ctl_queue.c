@@ -13,8 +13,8 @@
 
 #include "ctl.h"
 
-/* create NAME [--maxsize N] [--mode MODE]: create a queue that must not
- * exist yet. */
+/* create NAME [--maxsize N] [--mode MODE] [--durable]: create a queue
+ * that must not exist yet. */
 int cmd_create(ipc_client *c, const struct ctl_args *a)
 {
 	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
@@ -22,6 +22,8 @@ int cmd_create(ipc_client *c, const struct ctl_args *a)
 
 	o.maxsize = a->maxsize;
 	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_EXCL;
+	if (a->seen & OPT_DURABLE)
+		o.flags |= IPC_QUEUE_DURABLE;
 	if (a->seen & OPT_MODE)
 		o.mode = (int)a->mode;
 	rc = ipc_queue_open(c, a->pos[1], &o, NULL);

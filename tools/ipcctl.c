@@ -40,12 +40,13 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stat", cmd_stat, 1, 1, OPT_JSON, "NAME [--json]",
 	  "show one queue or pipe as 'key: value' lines, owner and mode\n"
 	  "included; the keys are the --json keys" },
-	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE,
-	  "NAME [--maxsize N] [--mode MODE]",
+	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE,
+	  "NAME [--maxsize N] [--mode MODE] [--durable]",
 	  "create a queue holding at most N messages (default 0 = unbounded),\n"
 	  "owned by you, with permissions MODE (octal like a file's: read\n"
 	  "permits get, write permits put; default: the daemon's, 0660);\n"
-	  "fails if NAME exists" },
+	  "fails if NAME exists; --durable: the queue and its messages survive\n"
+	  "a restart of ipcd (its journal, see ipcd(8))" },
 	{ "rm", cmd_rm, 1, 1, 0, "NAME",
 	  "delete a queue or a pipe and the messages it holds (its owner or\n"
 	  "root only)" },
@@ -93,7 +94,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 /* getopt_long codes of the options with no short form. */
 enum {
 	O_CONNECT_TIMEOUT = 256, O_TIMEOUT, O_NOWAIT, O_MAXSIZE, O_MODE, O_JSON,
-	O_ACK, O_INTERVAL, O_END, O_COUNT, O_ALL, O_LENGTH, O_CLOSE,
+	O_ACK, O_INTERVAL, O_END, O_COUNT, O_ALL, O_LENGTH, O_CLOSE, O_DURABLE,
 };
 
 /* One option: its getopt_long row, the OPT_* bit of the commands taking
@@ -122,6 +123,8 @@ static const struct ctl_opt ctl_opts[] = {
 	  "--maxsize N", "the most messages the queue holds" },
 	{ { "mode", required_argument, NULL, O_MODE }, OPT_MODE, "--mode MODE",
 	  "the queue's permissions (octal)" },
+	{ { "durable", no_argument, NULL, O_DURABLE }, OPT_DURABLE, "--durable",
+	  "a durable queue (journaled by the daemon; survives a restart)" },
 	{ { "json", no_argument, NULL, O_JSON }, OPT_JSON, "--json",
 	  "JSON instead of text, with the same field names (see ipcctl(1))" },
 	{ { "ack", no_argument, NULL, O_ACK }, OPT_ACK, "--ack",
@@ -156,7 +159,8 @@ static const char ctl_exit_text[] =
 "daemon limit reached, the daemon not answering, ...), 2 usage error,\n"
 "3 empty (get or recv timed out), 4 full (put or send timed out), 5 end\n"
 "of pipe before recv --count messages, 6 broken pipe (send: the\n"
-"receiving end is closed).\n";
+"receiving end is closed), 7 no space (put, create --durable: the\n"
+"daemon's journal could not store it).\n";
 
 /* Print text with each line indented by n spaces. */
 static void ctl_indent(const char *text, int n)
@@ -356,7 +360,8 @@ static int ctl_apply(int ch, const char *v, struct ctl_args *a)
 		printf("ipcctl %s (libipcclient %s)\n", IPC_VERSION_STRING,
 		       ipc_version());
 		return -1;
-	case O_JSON: case O_ACK: case O_ALL: case O_CLOSE: return 0;
+	case O_JSON: case O_ACK: case O_ALL: case O_CLOSE: case O_DURABLE:
+		return 0;
 	}
 	return EXIT_USAGE;   /* '?': getopt_long said what was wrong */
 }
