@@ -1291,15 +1291,15 @@ START_TEST(test_ilist)
 			      { 3, { 0 } }, { 4, { 0 } } };
 	struct ilist h;
 	char buf[8];
-	int i;
+	int k;
 
 	ilist_init(&h);
 	ck_assert(ilist_empty(&h));
 	ck_assert_ptr_null(ilist_first(&h));
 	ck_assert_ptr_null(ilist_pop(&h));
 	ck_assert(!ilist_linked(&r[0].link));   /* zeroed: on no list */
-	for (i = 1; i < 4; i++)
-		ilist_link_tail(&h, &r[i].link);
+	for (k = 1; k < 4; k++)
+		ilist_link_tail(&h, &r[k].link);
 	ilist_link_head(&h, &r[0].link);
 	ilist_link_tail(&h, &r[4].link);
 	ck_assert_str_eq(ilist_str(&h, buf), "01234");
@@ -1321,6 +1321,9 @@ START_TEST(test_ilist)
 		;
 	ck_assert(ilist_empty(&h));
 	ck_assert_ptr_null(ilist_last_entry(&h, struct inode, link));
+}
+END_TEST
+
 /* Assert the chain m (linked by next) holds the one-byte messages of s,
  * in order, then free it. */
 static void expect_chain(struct qmsg *m, const char *s)
