@@ -522,6 +522,60 @@ START_TEST(test_top_json)
 }
 END_TEST
 
+
+/* Complete `ipcctl -s SOCK WORDS...` (the last word being completed)
+ * with the installed completion script; the candidates, one a line. */
+static int complete_line(const struct h_daemon *d, const char *words,
+			 struct h_buf *out)
+{
+	const char *src = getenv("IPCD_SRCDIR");
+	char script[2048], *argv[] = { "bash", "--norc", "-c", script, NULL };
+
+	snprintf(script, sizeof(script),
+		 ". '%s/tools/bash-completion/ipcctl' || exit 9; "
+		 "COMP_WORDS=('%s' -s '%s' %s); "
+		 "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _ipcctl; "
+		 "printf '%%s\\n' \"${COMPREPLY[@]}\"",
+		 src, h_bin("IPCCTL_BIN"), d->sock, words);
+	return h_run(argv, NULL, 0, out, NULL, 15000);
+}
+
+/* Bash completion: commands, a command's options (from ipcctl help),
+ * queue and pipe names from the daemon. */
+START_TEST(test_completion)
+{
+	const char *src = getenv("IPCD_SRCDIR");
+	struct h_buf out = { 0 };
+	struct h_daemon d;
+	ipc_client *c;
+
+	if (!src || !*src || access("/bin/bash", X_OK) != 0)
+		return;     /* only under make check, with bash */
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "jobs", 0);
+	h_create_queue(c, "jolly", 0);
+	h_create_queue(c, "other", 0);
+	ck_assert_int_eq(complete_line(&d, "'g'", &out), 0);
+	ck_assert_str_eq(out.data, "get\n");
+	h_buf_free(&out);
+	ck_assert_int_eq(complete_line(&d, "get 'jo'", &out), 0);
+	ck_assert_str_eq(out.data, "jobs\njolly\n");
+	h_buf_free(&out);
+	ck_assert_int_eq(complete_line(&d, "get jobs '--c'", &out), 0);
+	ck_assert_str_eq(out.data, "--connect-timeout\n--count\n");
+	h_buf_free(&out);
+	ck_assert_int_eq(complete_line(&d, "recv p '--cl'", &out), 0);
+	ck_assert_str_eq(out.data, "--close\n");
+	h_buf_free(&out);
+	ck_assert_int_eq(complete_line(&d, "help 'to'", &out), 0);
+	ck_assert_str_eq(out.data, "top\n");
+	h_buf_free(&out);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The whole suite. */
 static Suite *ctl_suite(void)
 {
@@ -537,6 +591,7 @@ static Suite *ctl_suite(void)
 	h_add_case(s, "top_tty", test_top_tty, 30);
 	h_add_case(s, "top_gone", test_top_gone, 30);
 	h_add_case(s, "top_json", test_top_json, 30);
+	h_add_case(s, "completion", test_completion, 30);
 	return s;
 }
 
