@@ -212,11 +212,24 @@ static const char *ctl_kind_name(int kind)
 /* The user name of uid into buf, or its number. */
 static const char *ctl_user(unsigned uid, char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid((uid_t)uid);
+	/* The last answer is kept: ls asks for the same few owners row after
+	 * row, and each getpwuid() may read the whole passwd file (37,000
+	 * rows took seconds). */
+	static char name[64];
+	static unsigned last;
+	static int known;
+	struct passwd *pw;
 
-	snprintf(buf, len, "%s", pw ? pw->pw_name : "");
-	if (!pw)
-		snprintf(buf, len, "%u", uid);
+	if (!known || uid != last) {
+		pw = getpwuid((uid_t)uid);
+		if (pw)
+			snprintf(name, sizeof(name), "%s", pw->pw_name);
+		else
+			snprintf(name, sizeof(name), "%u", uid);
+		last = uid;
+		known = 1;
+	}
+	snprintf(buf, len, "%s", name);
 	return buf;
 }
 
