@@ -529,7 +529,7 @@ static int complete_line(const struct h_daemon *d, const char *words,
 			 struct h_buf *out)
 {
 	const char *src = getenv("IPCD_SRCDIR");
-	char script[2048], *argv[] = { "bash", "--norc", "-c", script, NULL };
+	char script[2048], *argv[] = { "/bin/bash", "--norc", "-c", script, NULL };
 
 	snprintf(script, sizeof(script),
 		 ". '%s/tools/bash-completion/ipcctl' || exit 9; "

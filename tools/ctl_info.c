@@ -205,6 +205,9 @@ static void ctl_json_info(const struct ipc_info *in)
 	       in->mode);
 	if (in->kind == IPC_KIND_QUEUE)
 		printf(",\"durable\":%s", in->durable ? "true" : "false");
+	if (in->journal_bytes)
+		printf(",\"journal_bytes\":%llu,\"journal_live\":%llu",
+		       in->journal_bytes, in->journal_live);
 	ctl_json_pipe(in);
 	putchar('}');
 }
@@ -290,6 +293,9 @@ int cmd_stat(ipc_client *c, const struct ctl_args *a)
 	       ctl_group(in.gid, group, sizeof(group)), in.uid, in.gid, in.mode);
 	if (in.kind == IPC_KIND_QUEUE)
 		printf("durable: %s\n", in.durable ? "true" : "false");
+	if (in.journal_bytes)
+		printf("journal_bytes: %llu\njournal_live: %llu\n",
+		       in.journal_bytes, in.journal_live);
 	ctl_pipe_stat(&in);
 	return 0;
 }
