@@ -209,6 +209,37 @@ static int client_enter(ClientObject *self)
 	return 0;
 }
 
+/* A library call made with the GIL released: fn(c, arg), a result code. */
+typedef int (*call_fn)(ipc_client *c, void *arg);
+
+/* Run fn on the client with the GIL released: 0, or -1 with the
+ * exception for its failure set. */
+static int client_call(ClientObject *self, call_fn fn, void *arg)
+{
+	int rc;
+
+	if (client_enter(self))
+		return -1;
+	Py_BEGIN_ALLOW_THREADS
+	rc = fn(self->c, arg);
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	if (rc) {
+		client_raise(self, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* The arguments of the calls on a name (and a pipe end, a tag, a count). */
+struct name_arg {
+	const char *name;
+	int end;
+	unsigned n;
+	unsigned long long tag;
+	struct ipc_info info;
+};
+
 /* Microseconds on the monotonic clock. */
 static long long now_us(void)
 {
@@ -369,30 +400,37 @@ static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
 PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1) -> int\n--\n\n"
 	     "Open (and with create, make) queue name; maxsize -1 accepts any. "
 	     "Returns the queue's maxsize.");
+struct open_arg {
+	const char *name;
+	long long maxsize, actual;
+	int flags, mode;
+};
+
+/* ipc_queue_open(), or with mode >= 0 ipc_queue_open_mode(). */
+static int call_open(ipc_client *c, void *arg)
+{
+	struct open_arg *a = arg;
+
+	if (a->mode < 0)
+		return ipc_queue_open(c, a->name, a->maxsize, a->flags, &a->actual);
+	return ipc_queue_open_mode(c, a->name, a->maxsize, a->flags, (unsigned)a->mode,
+				   &a->actual);
+}
+
 /* Client.queue_open(). */
 static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode", NULL };
-	const char *name;
-	long long maxsize, actual = 0;
-	int create = 1, excl = 0, mode = -1, flags, rc;
+	struct open_arg a = { .mode = -1 };
+	int create = 1, excl = 0;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppi:queue_open", kwlist,
-					 &name, &maxsize, &create, &excl, &mode))
+					 &a.name, &a.maxsize, &create, &excl, &a.mode))
 		return NULL;
-	if (client_enter(self))
+	a.flags = (create ? IPC_OPEN_CREATE : 0) | (excl ? IPC_OPEN_EXCL : 0);
+	if (client_call(self, call_open, &a) < 0)
 		return NULL;
-	flags = (create ? IPC_OPEN_CREATE : 0) | (excl ? IPC_OPEN_EXCL : 0);
-	Py_BEGIN_ALLOW_THREADS
-	if (mode < 0)
-		rc = ipc_queue_open(self->c, name, maxsize, flags, &actual);
-	else
-		rc = ipc_queue_open_mode(self->c, name, maxsize, flags, (unsigned)mode, &actual);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
-	return PyLong_FromLongLong(actual);
+	return PyLong_FromLongLong(a.actual);
 }
 
 struct put_arg {
@@ -464,19 +502,17 @@ static PyObject *client_put_async(ClientObject *self, PyObject *args)
 
 PyDoc_STRVAR(flush_doc, "flush()\n--\n\nWait for the outcome of every put_async() "
 	     "and raise the first failure.");
+/* ipc_flush(). */
+static int call_flush(ipc_client *c, void *arg)
+{
+	return ipc_flush(c);
+}
+
 /* Client.flush(). */
 static PyObject *client_flush(ClientObject *self, PyObject *unused)
 {
-	int rc;
-
-	if (client_enter(self))
+	if (client_call(self, call_flush, NULL) < 0)
 		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_flush(self->c);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
 	Py_RETURN_NONE;
 }
 
@@ -587,23 +623,23 @@ static PyObject *client_get_ack(ClientObject *self, PyObject *args)
 
 PyDoc_STRVAR(ack_doc, "ack(name, tag)\n--\n\nAcknowledge the message get_ack() "
 	     "delivered under tag. Raises NotHeldError when it is not held any more.");
+/* ipc_ack(). */
+static int call_ack(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_ack(c, a->name, (uint64_t)a->tag);
+}
+
 /* Client.ack(). */
 static PyObject *client_ack(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	unsigned long long tag;
-	int rc;
+	struct name_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "K:ack", &name, &tag))
+	if (!PyArg_ParseTuple(args, NAME_ARG "K:ack", &a.name, &a.tag))
 		return NULL;
-	if (client_enter(self))
+	if (client_call(self, call_ack, &a) < 0)
 		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_ack(self->c, name, (uint64_t)tag);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
 	Py_RETURN_NONE;
 }
 
@@ -805,21 +841,23 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
 	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
 	     "Messages read ahead have left the queue and belong to this connection.");
+/* ipc_set_readahead(). */
+static int call_readahead(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_set_readahead(c, a->name, a->n);
+}
+
 /* Client.set_readahead(). */
 static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	unsigned n;
-	int rc;
+	struct name_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &name, &n))
+	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n))
 		return NULL;
-	if (client_enter(self))
+	if (client_call(self, call_readahead, &a) < 0)
 		return NULL;
-	rc = ipc_set_readahead(self->c, name, n);
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
 	Py_RETURN_NONE;
 }
 
@@ -855,24 +893,23 @@ static PyObject *info_dict(const struct ipc_info *i)
 }
 
 PyDoc_STRVAR(stat_doc, "stat(name) -> dict\n--\n\nWhat the daemon says about queue or pipe name.");
+/* ipc_stat(). */
+static int call_stat(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_stat(c, a->name, &a->info);
+}
+
 /* Client.stat(). */
 static PyObject *client_stat(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	struct ipc_info info;
-	int rc;
+	struct name_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG ":stat", &name))
+	if (!PyArg_ParseTuple(args, NAME_ARG ":stat", &a.name) ||
+	    client_call(self, call_stat, &a) < 0)
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_stat(self->c, name, &info);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
-	return info_dict(&info);
+	return info_dict(&a.info);
 }
 
 PyDoc_STRVAR(size_doc, "size(name) -> (size, inflight, maxsize)\n--\n\n"
@@ -880,69 +917,65 @@ PyDoc_STRVAR(size_doc, "size(name) -> (size, inflight, maxsize)\n--\n\n"
 /* Client.size(): stat's three numbers qsize/empty/full need. */
 static PyObject *client_size(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	struct ipc_info info;
-	int rc;
+	struct name_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG ":size", &name))
+	if (!PyArg_ParseTuple(args, NAME_ARG ":size", &a.name) ||
+	    client_call(self, call_stat, &a) < 0)
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_stat(self->c, name, &info);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
-	return Py_BuildValue("(KKL)", info.size, info.inflight, info.maxsize);
+	return Py_BuildValue("(KKL)", a.info.size, a.info.inflight, a.info.maxsize);
 }
 
 PyDoc_STRVAR(list_doc, "list() -> list[dict]\n--\n\nEvery queue and pipe, sorted by name.");
+struct list_arg {
+	struct ipc_info *infos;
+	size_t n;
+};
+
+/* ipc_list(). */
+static int call_list(ipc_client *c, void *arg)
+{
+	struct list_arg *a = arg;
+
+	return ipc_list(c, &a->infos, &a->n);
+}
+
 /* Client.list(). */
 static PyObject *client_list(ClientObject *self, PyObject *unused)
 {
-	struct ipc_info *infos = NULL;
-	size_t n = 0;
+	struct list_arg a = { NULL, 0 };
 	PyObject *list;
-	int rc;
 
-	if (client_enter(self))
+	if (client_call(self, call_list, &a) < 0)
 		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_list(self->c, &infos, &n);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
 	list = PyList_New(0);
-	for (size_t i = 0; list && i < n; i++) {
-		PyObject *d = info_dict(&infos[i]);
+	for (size_t i = 0; list && i < a.n; i++) {
+		PyObject *d = info_dict(&a.infos[i]);
 
 		if (!d || PyList_Append(list, d) < 0)
 			Py_CLEAR(list);
 		Py_XDECREF(d);
 	}
-	ipc_free(infos);
+	ipc_free(a.infos);
 	return list;
 }
 
 PyDoc_STRVAR(delete_doc, "delete(name)\n--\n\nDelete queue or pipe name (owner or root).");
+/* ipc_queue_delete() (a queue or a pipe). */
+static int call_delete(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_queue_delete(c, a->name);
+}
+
 /* Client.delete(). */
 static PyObject *client_delete(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	int rc;
+	struct name_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG ":delete", &name))
+	if (!PyArg_ParseTuple(args, NAME_ARG ":delete", &a.name) ||
+	    client_call(self, call_delete, &a) < 0)
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_queue_delete(self->c, name);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
 	Py_RETURN_NONE;
 }
 
@@ -951,30 +984,37 @@ static PyObject *client_delete(ClientObject *self, PyObject *args)
 PyDoc_STRVAR(pipe_attach_doc, "pipe_attach(name, end, duplex=None, create=True, maxmsgs=0, maxbytes=0) -> bool\n--\n\n"
 	     "Attach end 0 or 1 of pipe name (duplex None: either kind). Returns "
 	     "whether the pipe is duplex.");
+struct attach_arg {
+	const char *name;
+	int end, flags;
+	struct ipc_pipe_opts o;
+};
+
+/* ipc_pipe_attach(). */
+static int call_attach(ipc_client *c, void *arg)
+{
+	struct attach_arg *a = arg;
+
+	return ipc_pipe_attach(c, a->name, a->end, a->flags, &a->o);
+}
+
 /* Client.pipe_attach(). */
 static PyObject *client_pipe_attach(ClientObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "name", "end", "duplex", "create", "maxmsgs", "maxbytes", NULL };
-	const char *name;
-	int end, create = 1, flags, rc;
+	struct attach_arg a = { .o = { 0, 0, 0 } };
+	int create = 1;
 	PyObject *duplex = Py_None;
-	struct ipc_pipe_opts o = { 0, 0, 0 };
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "i|OpLL:pipe_attach", kwlist, &name,
-					 &end, &duplex, &create, &o.maxmsgs, &o.maxbytes))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "i|OpLL:pipe_attach", kwlist, &a.name,
+					 &a.end, &duplex, &create, &a.o.maxmsgs, &a.o.maxbytes))
 		return NULL;
-	flags = create ? IPC_PIPE_CREATE : 0;
+	a.flags = create ? IPC_PIPE_CREATE : 0;
 	if (duplex != Py_None)
-		flags |= PyObject_IsTrue(duplex) ? IPC_PIPE_DUPLEX : IPC_PIPE_ONEWAY;
-	if (client_enter(self))
+		a.flags |= PyObject_IsTrue(duplex) ? IPC_PIPE_DUPLEX : IPC_PIPE_ONEWAY;
+	if (client_call(self, call_attach, &a) < 0)
 		return NULL;
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_pipe_attach(self->c, name, end, flags, &o);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
-	return PyBool_FromLong(o.duplex);
+	return PyBool_FromLong(a.o.duplex);
 }
 
 struct pipe_arg {
@@ -1109,23 +1149,24 @@ static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
 
 PyDoc_STRVAR(pipe_close_doc, "pipe_close(name, end)\n--\n\nClose the attached end: the "
 	     "peer receives what was sent, then EOF.");
+/* ipc_pipe_close(). */
+static int call_pipe_close(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_pipe_close(c, a->name, a->end);
+}
+
 /* Client.pipe_close(). */
 static PyObject *client_pipe_close(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	int end, rc;
+	struct name_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_close", &name, &end))
-		return NULL;
-	if (client_enter(self))
+	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_close", &a.name, &a.end))
 		return NULL;
 	Py_CLEAR(self->pend);
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_pipe_close(self->c, name, end);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
+	if (client_call(self, call_pipe_close, &a) < 0)
+		return NULL;
 	Py_RETURN_NONE;
 }
 
