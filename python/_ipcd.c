@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 #define SLICE_MS 100   /* longest wait without a signal check */
 #define INTERRUPTED (-1000) /* a step result: a Python exception is set */
@@ -402,32 +402,29 @@ PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=F
 	     "Returns the queue's maxsize.");
 struct open_arg {
 	const char *name;
-	long long maxsize, actual;
-	int flags, mode;
+	struct ipc_queue_opts o;
+	long long actual;
 };
 
-/* ipc_queue_open(), or with mode >= 0 ipc_queue_open_mode(). */
+/* ipc_queue_open(). */
 static int call_open(ipc_client *c, void *arg)
 {
 	struct open_arg *a = arg;
 
-	if (a->mode < 0)
-		return ipc_queue_open(c, a->name, a->maxsize, a->flags, &a->actual);
-	return ipc_queue_open_mode(c, a->name, a->maxsize, a->flags, (unsigned)a->mode,
-				   &a->actual);
+	return ipc_queue_open(c, a->name, &a->o, &a->actual);
 }
 
 /* Client.queue_open(). */
 static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode", NULL };
-	struct open_arg a = { .mode = -1 };
+	struct open_arg a = { .o = IPC_QUEUE_OPTS_INIT };
 	int create = 1, excl = 0;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppi:queue_open", kwlist,
-					 &a.name, &a.maxsize, &create, &excl, &a.mode))
+					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode))
 		return NULL;
-	a.flags = (create ? IPC_OPEN_CREATE : 0) | (excl ? IPC_OPEN_EXCL : 0);
+	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0);
 	if (client_call(self, call_open, &a) < 0)
 		return NULL;
 	return PyLong_FromLongLong(a.actual);
@@ -443,7 +440,7 @@ static int step_put(ClientObject *self, void *arg, int timeout_ms)
 {
 	struct put_arg *a = arg;
 
-	return ipc_put(self->c, a->name, a->buf->buf, (size_t)a->buf->len, timeout_ms);
+	return ipc_queue_put(self->c, a->name, a->buf->buf, (size_t)a->buf->len, timeout_ms);
 }
 
 PyDoc_STRVAR(put_doc, "put(name, data, timeout_ms=-1)\n--\n\n"
@@ -489,7 +486,7 @@ static PyObject *client_put_async(ClientObject *self, PyObject *args)
 		return NULL;
 	}
 	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_put_async(self->c, name, buf.buf, (size_t)buf.len, IPC_FOREVER);
+	rc = ipc_queue_put_async(self->c, name, buf.buf, (size_t)buf.len, IPC_FOREVER);
 	if (rc == 0 && push)
 		rc = ipc_push(self->c);
 	Py_END_ALLOW_THREADS
@@ -529,7 +526,7 @@ static int step_get_ack(ClientObject *self, void *arg, int timeout_ms)
 {
 	struct get_arg *a = arg;
 
-	return ipc_get_ack(self->c, a->name, &a->data, &a->len, &a->tag,
+	return ipc_queue_get_ack(self->c, a->name, &a->data, &a->len, &a->tag,
 			   timeout_ms, a->lease_ms);
 }
 
@@ -559,7 +556,7 @@ static int get_one(ClientObject *self, struct get_arg *a, int timeout_ms)
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_get(self->c, a->name, &a->data, &a->len, 0);
+	rc = ipc_queue_get(self->c, a->name, &a->data, &a->len, 0);
 	Py_END_ALLOW_THREADS
 	if (rc != IPC_EEMPTY || timeout_ms == 0)
 		return rc;
@@ -568,7 +565,7 @@ static int get_one(ClientObject *self, struct get_arg *a, int timeout_ms)
 	if (rc)
 		return rc;
 	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_ack(self->c, a->name, a->tag);
+	rc = ipc_queue_ack(self->c, a->name, a->tag);
 	Py_END_ALLOW_THREADS
 	if (rc == 0 || rc == IPC_ENOENT) /* deleted meanwhile: ours anyway */
 		return 0;
@@ -623,12 +620,12 @@ static PyObject *client_get_ack(ClientObject *self, PyObject *args)
 
 PyDoc_STRVAR(ack_doc, "ack(name, tag)\n--\n\nAcknowledge the message get_ack() "
 	     "delivered under tag. Raises NotHeldError when it is not held any more.");
-/* ipc_ack(). */
+/* ipc_queue_ack(). */
 static int call_ack(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
-	return ipc_ack(c, a->name, (uint64_t)a->tag);
+	return ipc_queue_ack(c, a->name, (uint64_t)a->tag);
 }
 
 /* Client.ack(). */
@@ -655,7 +652,7 @@ static int step_put_many(ClientObject *self, void *arg, int timeout_ms)
 {
 	struct many_arg *a = arg;
 	size_t nput = 0;
-	int rc = ipc_put_many(self->c, a->name, a->msgs + a->done, a->n - a->done,
+	int rc = ipc_queue_put_many(self->c, a->name, a->msgs + a->done, a->n - a->done,
 			      &nput, timeout_ms);
 
 	a->done += nput;
@@ -764,7 +761,7 @@ static int get_many_now(ClientObject *self, const char *name, PyObject *list,
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_get_many(self->c, name, msgs, max, &n, 0);
+	rc = ipc_queue_get_many(self->c, name, msgs, max, &n, 0);
 	Py_END_ALLOW_THREADS
 	if (rc == IPC_EEMPTY && PyList_GET_SIZE(list) > 0)
 		return 0;
@@ -841,12 +838,12 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
 	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
 	     "Messages read ahead have left the queue and belong to this connection.");
-/* ipc_set_readahead(). */
+/* ipc_queue_set_readahead(). */
 static int call_readahead(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
-	return ipc_set_readahead(c, a->name, a->n);
+	return ipc_queue_set_readahead(c, a->name, a->n);
 }
 
 /* Client.set_readahead(). */
@@ -898,7 +895,7 @@ static int call_stat(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
-	return ipc_stat(c, a->name, &a->info);
+	return ipc_stat(c, a->name, &a->info, sizeof(a->info));
 }
 
 /* Client.stat(). */
@@ -936,7 +933,7 @@ static int call_list(ipc_client *c, void *arg)
 {
 	struct list_arg *a = arg;
 
-	return ipc_list(c, &a->infos, &a->n);
+	return ipc_list(c, &a->infos, &a->n, sizeof(struct ipc_info));
 }
 
 /* Client.list(). */
@@ -960,12 +957,12 @@ static PyObject *client_list(ClientObject *self, PyObject *unused)
 }
 
 PyDoc_STRVAR(delete_doc, "delete(name)\n--\n\nDelete queue or pipe name (owner or root).");
-/* ipc_queue_delete() (a queue or a pipe). */
+/* ipc_delete() (a queue or a pipe). */
 static int call_delete(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
-	return ipc_queue_delete(c, a->name);
+	return ipc_delete(c, a->name);
 }
 
 /* Client.delete(). */
@@ -1002,7 +999,7 @@ static int call_attach(ipc_client *c, void *arg)
 static PyObject *client_pipe_attach(ClientObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "name", "end", "duplex", "create", "maxmsgs", "maxbytes", NULL };
-	struct attach_arg a = { .o = { 0, 0, 0 } };
+	struct attach_arg a = { .o = IPC_PIPE_OPTS_INIT };
 	int create = 1;
 	PyObject *duplex = Py_None;
 

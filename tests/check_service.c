@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 #include "proto.h"
 
 /* How long a child may take (ms). */
@@ -107,7 +107,7 @@ static int put_bytes(ipc_client *c, const char *q, size_t len, int b)
 
 	ck_assert_ptr_nonnull(p);
 	memset(p, b, len);
-	rc = ipc_put(c, q, p, len, 0);
+	rc = ipc_queue_put(c, q, p, len, 0);
 	free(p);
 	return rc;
 }
@@ -117,7 +117,7 @@ static void get_len(ipc_client *c, const char *q, size_t want)
 {
 	void *data = NULL;
 	size_t len = 0;
-	int rc = ipc_get(c, q, &data, &len, 0);
+	int rc = ipc_queue_get(c, q, &data, &len, 0);
 
 	ck_assert_msg(rc == 0, "get %s: %d", q, rc);
 	ck_assert_uint_eq(len, want);
@@ -286,24 +286,25 @@ static int step_run(ipc_client *c, const struct step *s)
 
 	switch (s->op) {
 	case 'c':
-		return ipc_queue_open_mode(c, s->q, 0, IPC_OPEN_CREATE | IPC_OPEN_EXCL,
-					   s->mode, NULL);
+		return ipc_queue_open(c, s->q, H_QOPTS_MODE(0, IPC_QUEUE_CREATE |
+							     IPC_QUEUE_EXCL, (int)s->mode),
+				      NULL);
 	case 'C':
-		return ipc_queue_open(c, s->q, 0, IPC_OPEN_CREATE | IPC_OPEN_EXCL, NULL);
+		return ipc_queue_open(c, s->q, H_QOPTS(0, IPC_QUEUE_CREATE | IPC_QUEUE_EXCL), NULL);
 	case 'o':
-		return ipc_queue_open(c, s->q, IPC_MAXSIZE_ANY, 0, NULL);
+		return ipc_queue_open(c, s->q, H_QOPTS(IPC_MAXSIZE_ANY, 0), NULL);
 	case 'p':
-		return ipc_put(c, s->q, s->data, strlen(s->data), 0);
+		return ipc_queue_put(c, s->q, s->data, strlen(s->data), 0);
 	case 'g':
 	case 'G':
-		rc = ipc_get(c, s->q, &data, &len, s->op == 'g' ? 0 : 5000);
+		rc = ipc_queue_get(c, s->q, &data, &len, s->op == 'g' ? 0 : 5000);
 		if (rc == 0 && s->data && (len != strlen(s->data) ||
 					   memcmp(data, s->data, len) != 0))
 			rc = 200;
 		ipc_free(data);
 		return rc;
 	case 'd':
-		return ipc_queue_delete(c, s->q);
+		return ipc_delete(c, s->q);
 	case 'a':
 		return ipc_pipe_attach(c, s->q, (int)s->mode,
 				       IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
@@ -317,7 +318,7 @@ static int step_run(ipc_client *c, const struct step *s)
 		ipc_free(data);
 		return rc;
 	default:
-		rc = ipc_stat(c, s->q, &in);
+		rc = ipc_stat(c, s->q, &in, sizeof(in));
 		if (rc == 0 && (in.mode != s->mode || in.uid != s->uid))
 			rc = 200;
 		return rc;
@@ -708,16 +709,16 @@ START_TEST(test_permissions)
 	in = h_stat(c, "bobs");
 	ck_assert_uint_eq(in.uid, 4202);
 	ck_assert_uint_eq(in.gid, 4202);
-	ck_assert_int_eq(ipc_get(c, "priv", &data, &len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "priv", &data, &len, 0), 0);
 	ck_assert_uint_eq(len, 6);
 	ck_assert_mem_eq(data, "secret", 6);
 	ipc_free(data);
-	ck_assert_int_eq(ipc_put(c, "nobody", "r", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "nobody", "r", 1, 0), 0);
 	get_len(c, "nobody", 1);
 
 	script_check(&d, &user_a, a_end);
-	ck_assert_int_eq(ipc_stat(c, "priv", &in), IPC_ENOENT);
-	ck_assert_int_eq(ipc_queue_delete(c, "bobs"), 0);   /* root deletes */
+	ck_assert_int_eq(ipc_stat(c, "priv", &in, sizeof(in)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_delete(c, "bobs"), 0);   /* root deletes */
 	ipc_close(c);
 	log_wait(&d, "permission denied");
 	h_stop(&d);
@@ -909,7 +910,7 @@ static int parked_put_run(void *arg)
 
 	if (!buf || ipc_connect(p->sock, &c) != 0)
 		return 99;
-	rc = ipc_put(c, p->q, buf, p->len, IPC_FOREVER);
+	rc = ipc_queue_put(c, p->q, buf, p->len, IPC_FOREVER);
 	ipc_close(c);
 	free(buf);
 	return rc >= 0 ? rc : 100 - rc;
@@ -939,7 +940,7 @@ START_TEST(test_limit_bytes)
 	h_wait_parked(c, "a", 'p', 1);
 	ck_assert_int_eq(put_bytes(c, "b", 2048, 'b'), 0);      /* 10K */
 	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
-	ck_assert_int_eq(ipc_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
+	ck_assert_int_eq(ipc_queue_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "limit"));
 	ck_assert_uint_eq(h_stat(c, "b").size, 1);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "b", "z",
@@ -965,6 +966,108 @@ START_TEST(test_limit_bytes)
 }
 END_TEST
 
+/* Put one byte to q by each of QPUT and QPUTN, and send one from pipe
+ * end 0 by each of PSEND and PSENDN (pipe NULL: not those): 0 when each
+ * is refused with want and the same detail text (left in text, 256
+ * bytes), else 1 + the index of the first that is not (said on stderr). */
+static int refused_alike(ipc_client *c, const char *q, const char *pipe,
+			 int want, char *text)
+{
+	struct ipc_msg one = { "x", 1 };
+	size_t n = 9;
+	int i, rc = 0;
+
+	for (i = 0; i < (pipe != NULL ? 4 : 2); i++) {
+		if (i == 0)
+			rc = ipc_queue_put(c, q, "x", 1, 0);
+		else if (i == 1)
+			rc = ipc_queue_put_many(c, q, &one, 1, &n, 0);
+		else if (i == 2)
+			rc = ipc_pipe_send(c, pipe, 0, "x", 1, 0);
+		else
+			rc = ipc_pipe_send_many(c, pipe, 0, &one, 1, &n, 0);
+		if (i == 0)
+			snprintf(text, 256, "%s", ipc_last_error(c));
+		if (rc != want || strcmp(ipc_last_error(c), text) != 0) {
+			fprintf(stderr, "put %d: %d '%s', want %d '%s'\n", i, rc,
+				ipc_last_error(c), want, text);
+			return 1 + i;
+		}
+	}
+	return 0;
+}
+
+/* One request-policy path: QPUT, QPUTN, PSEND and PSENDN over max-bytes
+ * are refused alike, IPC_ELIMIT with the same detail naming the limit. */
+START_TEST(test_limit_bytes_every_op)
+{
+	static const char *args[] = { "--max-bytes", "10K", NULL };
+	struct h_daemon d;
+	char text[256];
+	ipc_client *c;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "full", 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 0, IPC_PIPE_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, 0, NULL), 0);
+	ck_assert_int_eq(put_bytes(c, "full", 10240, 'f'), 0);
+	ck_assert_int_eq(refused_alike(c, "full", "p", IPC_ELIMIT, text), 0);
+	ck_assert_msg(strstr(text, "max-bytes 10240"), "detail: %s", text);
+	ck_assert_uint_eq(h_stat(c, "full").size, 1);
+	ck_assert_uint_eq(h_stat(c, "p").size, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* In a child: as a uid that is not root (user_a when we are root), make
+ * a queue of mode 0, which denies even its owner, then check that every
+ * write op and every read op is refused alike. 0, or the failed step. */
+static int denied_run(void *arg)
+{
+	const char *sock = arg;
+	struct ipc_msg m[2];
+	char text[256], rtext[256];
+	uint64_t tag;
+	ipc_client *c;
+	void *data;
+	size_t len, n;
+
+	if (geteuid() == 0)
+		become(&user_a);
+	if (ipc_connect(sock, &c) != 0 ||
+	    ipc_queue_open(c, "shut", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 0), NULL) != 0)
+		return 1;
+	if (refused_alike(c, "shut", NULL, IPC_EPERM, text) != 0 ||
+	    !strstr(text, "permission denied") || !strstr(text, "write"))
+		return 2;
+	if (ipc_queue_get(c, "shut", &data, &len, 0) != IPC_EPERM)
+		return 3;
+	snprintf(rtext, sizeof(rtext), "%s", ipc_last_error(c));
+	if (!strstr(rtext, "read") ||
+	    ipc_queue_get_many(c, "shut", m, 2, &n, 0) != IPC_EPERM ||
+	    strcmp(ipc_last_error(c), rtext) != 0 ||
+	    ipc_queue_get_ack(c, "shut", &data, &len, &tag, 0, 0) != IPC_EPERM ||
+	    strcmp(ipc_last_error(c), rtext) != 0)
+		return 4;
+	ipc_close(c);
+	return 0;
+}
+
+/* One request-policy path: an access refusal reads the same whichever op
+ * hits it (QPUT and QPUTN; QGET, QGETN and QGETA). */
+START_TEST(test_denied_every_op)
+{
+	struct h_daemon d;
+
+	start_open(&d);
+	ck_assert_int_eq(h_wait_child(h_spawn(denied_run, d.sock), T_CHILD_MS), 0);
+	h_stop(&d);
+}
+END_TEST
+
 /* max-queues: creating past it is IPC_ELIMIT (ipcctl: exit 1); deleting
  * makes room. */
 START_TEST(test_limit_queues)
@@ -980,15 +1083,15 @@ START_TEST(test_limit_queues)
 	h_create_queue(c, "q1", 0);
 	h_create_queue(c, "q2", 0);
 	h_create_queue(c, "q3", 0);
-	ck_assert_int_eq(ipc_queue_open(c, "q4", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
-	ck_assert_int_eq(ipc_stat(c, "q4", &(struct ipc_info){ 0 }), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_open(c, "q4", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_stat(c, "q4", &(struct ipc_info){ 0 }, sizeof(struct ipc_info)), IPC_ENOENT);
 	/* Opening an existing one is not creating. */
-	ck_assert_int_eq(ipc_queue_open(c, "q3", -1, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q3", H_QOPTS(-1, IPC_QUEUE_CREATE), NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "q5", NULL), 1);
 	ck_assert_msg(strstr(err.data, "create q5: daemon limit reached"), "stderr: %s",
 		      err.data);
 	h_buf_free(&err);
-	ck_assert_int_eq(ipc_queue_delete(c, "q1"), 0);
+	ck_assert_int_eq(ipc_delete(c, "q1"), 0);
 	h_create_queue(c, "q4", 0);
 	ipc_close(c);
 	h_stop(&d);
@@ -1104,9 +1207,9 @@ START_TEST(test_idle_trim)
 	}
 	memset(big, 'b', sizeof(big));
 	for (i = 0; i < 256; i++)
-		ck_assert_int_eq(ipc_put(c, "big", big, sizeof(big), 0), 0);
+		ck_assert_int_eq(ipc_queue_put(c, "big", big, sizeof(big), 0), 0);
 	for (i = 0; i < 256; i++) {
-		ck_assert_int_eq(ipc_get(c, "big", &p, &len, 0), 0);
+		ck_assert_int_eq(ipc_queue_get(c, "big", &p, &len, 0), 0);
 		ck_assert_uint_eq(len, sizeof(big));
 		ipc_free(p);
 	}
@@ -1262,7 +1365,7 @@ START_TEST(test_limit_output)
 	h_create_queue(c, "big", 0);
 	for (i = 0; i < N; i++) {
 		memset(p, i & 0xff, SZ);
-		ck_assert_int_eq(ipc_put(c, "big", p, SZ, 0), 0);
+		ck_assert_int_eq(ipc_queue_put(c, "big", p, SZ, 0), 0);
 	}
 	raw_rx_init(&rx);
 	fd = raw_connect(d.sock);
@@ -1325,9 +1428,9 @@ static int parked_run(void *arg)
 	if (ipc_connect(p->sock, &c) != 0)
 		return 99;
 	if (p->op == 'g')
-		rc = ipc_get(c, p->q, &data, &len, IPC_FOREVER);
+		rc = ipc_queue_get(c, p->q, &data, &len, IPC_FOREVER);
 	else
-		rc = ipc_put(c, p->q, "late", 4, IPC_FOREVER);
+		rc = ipc_queue_put(c, p->q, "late", 4, IPC_FOREVER);
 	ipc_close(c);
 	return rc >= 0 ? rc : 100 - rc;
 }
@@ -1359,7 +1462,7 @@ START_TEST(test_shutdown_parked)
 	ck_assert_int_eq(h_wait_child(pg2, T_CHILD_MS), IPC_ESHUTDOWN);
 	ck_assert_int_eq(h_wait_child(pp1, T_CHILD_MS), IPC_ESHUTDOWN);
 	/* The idle client sees the connection closed. */
-	ck_assert_int_lt(ipc_stat(c, "empty", &(struct ipc_info){ 0 }), 0);
+	ck_assert_int_lt(ipc_stat(c, "empty", &(struct ipc_info){ 0 }, sizeof(struct ipc_info)), 0);
 	ipc_close(c);
 	ck_assert_int_eq(ipc_connect(d.sock, &c), IPC_ECONNECT);
 }
@@ -1387,7 +1490,7 @@ START_TEST(test_reload)
 	ck_assert_uint_eq(ipc_msg_max(c), 1000);
 	h_create_queue(c, "r1", 0);
 	h_create_queue(c, "r2", 0);
-	ck_assert_int_eq(ipc_queue_open(c, "r3", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_queue_open(c, "r3", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	ipc_close(c);
 	ck_assert(!log_has(&d, "opened by pid"));    /* not at debug level */
 
@@ -1404,7 +1507,7 @@ START_TEST(test_reload)
 	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
 	h_create_queue(c, "r3", 0);
 	h_create_queue(c, "r4", 0);
-	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_queue_open(c, "r5", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	log_wait(&d, "opened by pid");              /* debug level now */
 	ck_assert_int_eq(stat(d.sock, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);  /* unchanged */
@@ -1414,7 +1517,7 @@ START_TEST(test_reload)
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	log_wait(&d, "keeping the running configuration");
 	ck_assert(log_has(&d, "line 2: max-message-size: 'huge'"));
-	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_queue_open(c, "r5", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
 	/* A file that matches what runs says so. */
 	write_file(conf, "max-message-size = 2000\nmax-queues = 4\n"
@@ -1524,9 +1627,9 @@ static int feeder_run(void *arg)
 	if (ipc_connect(f->sock, &c) != 0)
 		return 99;
 	while (h_now_ms() < end) {
-		if (ipc_put(c, f->q, "x", 1, 0) != 0)
+		if (ipc_queue_put(c, f->q, "x", 1, 0) != 0)
 			return 98;
-		if (ipc_get(c, f->q, &data, &len, 0) != 0)
+		if (ipc_queue_get(c, f->q, &data, &len, 0) != 0)
 			return 97;
 		ipc_free(data);
 		usleep(2000);
@@ -1771,6 +1874,8 @@ static Suite *service_suite(void)
 	h_add_case(s, "socket_mode", test_socket_mode, 30);
 	h_add_case(s, "limit_message", test_limit_message, 30);
 	h_add_case(s, "limit_bytes", test_limit_bytes, 30);
+	h_add_case(s, "limit_bytes_every_op", test_limit_bytes_every_op, 30);
+	h_add_case(s, "denied_every_op", test_denied_every_op, 30);
 	h_add_case(s, "limit_queues", test_limit_queues, 30);
 	h_add_case(s, "limit_connections", test_limit_connections, 30);
 	h_add_case(s, "emfile_no_spin", test_emfile_no_spin, 60);
