@@ -74,6 +74,7 @@ static struct err_row err_rows[] = {
 	ROW(IPC_ECLOSED, "ClosedError", "The pipe end was closed and cannot be used again (IPC_ECLOSED)."),
 	ROW(IPC_ENOTATTACHED, "NotAttachedError", "This connection holds no such pipe end (IPC_ENOTATTACHED)."),
 	ROW(IPC_ENOTHELD, "NotHeldError", "Ack: no message in flight under that tag (acked already or lease ran out) (IPC_ENOTHELD)."),
+	ROW(IPC_ENOSPC, "NoSpaceError", "A durable queue's journal could not store the message (IPC_ENOSPC)."),
 	ROW(IPC_EIO, "ConnectionLostError", "The connection to ipcd broke (IPC_EIO); a new one is made at the next call."),
 	ROW(IPC_EPROTO, "ProtocolError", "Malformed or unexpected frame from the daemon (IPC_EPROTO)."),
 	ROW(IPC_EVERSION, "VersionError", "The daemon speaks another protocol version (IPC_EVERSION)."),
@@ -98,6 +99,7 @@ static PyObject *exc_oserror_base(int code)
 	case IPC_ENAME: case IPC_EINVAL: case IPC_ETOOBIG: case IPC_EMISMATCH:
 		return PyExc_ValueError;
 	case IPC_EBUSY: case IPC_ECLOSED: case IPC_ENOTATTACHED: case IPC_EDIRECTION:
+	case IPC_ENOSPC:
 		return PyExc_OSError;
 	default: return NULL;
 	}
@@ -261,7 +263,7 @@ static int run_sliced(ClientObject *self, step_fn step, void *arg,
 		      int timeout_ms, int again)
 {
 	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
-	int rc, slice;
+	int rc, slice, first = 1;
 
 	for (;;) {
 		/* Whole milliseconds, rounded up: never return before the end. */
@@ -271,8 +273,13 @@ static int run_sliced(ClientObject *self, step_fn step, void *arg,
 		Py_BEGIN_ALLOW_THREADS
 		rc = step(self, arg, slice);
 		Py_END_ALLOW_THREADS
+		/* Gone between two slices: it was there when the wait began,
+		 * so it was deleted while we waited, as one long wait says. */
+		if (rc == IPC_ENOENT && !first)
+			return IPC_EDELETED;
 		if (rc != again)
 			return rc;
+		first = 0;
 		if (PyErr_CheckSignals() < 0)
 			return INTERRUPTED;
 		if (timeout_ms >= 0 && now_us() >= end)

@@ -1235,23 +1235,23 @@ START_TEST(test_pipe_demo)
 	h_start(&d);
 	c = h_connect(&d);
 	/* Receiver first: it creates the pipe and waits. */
-	r1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "rfirst");
+	r1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "rfirst", tmo);
 	end = h_now_ms() + tmo;
 	while (ipc_stat(c, "rfirst", &info, sizeof(info)) != 0) {
 		ck_assert_msg(h_now_ms() < end, "receiver never attached");
 		usleep(5000);
 	}
 	h_wait_parked(c, "rfirst", 'g', 1);
-	s1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "sender", "rfirst");
+	s1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "sender", "rfirst", tmo);
 	/* Sender first: it sends everything and is gone before the
 	 * receiver starts. */
-	s2 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "sender", "sfirst");
+	s2 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "sender", "sfirst", tmo);
 	ck_assert_int_eq(h_wait_child(s2, tmo), 0);
 	info = h_stat(c, "sfirst");
 	ck_assert_uint_eq(info.ends, IPC_END_CLOSED(1));
 	ck_assert_uint_eq(info.dir[1].size, 10);
 	ck_assert_int_eq(info.duplex, 0);
-	r2 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "sfirst");
+	r2 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "sfirst", tmo);
 
 	ck_assert_int_eq(h_wait_child(s1, tmo), 0);
 	ck_assert_int_eq(h_wait_child(r1, tmo), 0);

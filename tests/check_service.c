@@ -1544,6 +1544,31 @@ static int run_ipcd(char **args, struct h_buf *out, struct h_buf *err)
 	return h_run(argv, NULL, 0, out, err, 15000);
 }
 
+/* The output of --check-config, written to conf, is a config file that
+ * gives the same output; takes out. An unknown socket-group fails the
+ * check as it fails the start. */
+static void check_config_reads_back(const char *conf, struct h_buf *out)
+{
+	char *again[] = { "-c", (char *)conf, "--check-config", NULL };
+	char *nogroup[] = { "-c", (char *)conf, "--socket-group",
+			    "no-such-group-ipcd", "--check-config", NULL };
+	struct h_buf out2, err;
+
+	ck_assert_ptr_nonnull(strstr(out->data, "socket-group = \n"));
+	write_file(conf, out->data);
+	ck_assert_int_eq(run_ipcd(again, &out2, &err), 0);
+	ck_assert_str_eq(out2.data, out->data);
+	h_buf_free(&out2);
+	h_buf_free(&err);
+	h_buf_free(out);
+	ck_assert_int_eq(run_ipcd(nogroup, &out2, &err), 1);
+	ck_assert_msg(strstr(err.data, "socket-group: no group 'no-such-group-ipcd'"),
+		      "stderr: %s", err.data);
+	ck_assert_str_eq(out2.data, "");
+	h_buf_free(&out2);
+	h_buf_free(&err);
+}
+
 /* A bad config file or flag: a clear message naming the file, line and
  * key, exit 1, no socket made. --check-config prints the settings. */
 START_TEST(test_config_errors)
@@ -1600,10 +1625,27 @@ START_TEST(test_config_errors)
 	ck_assert_msg(strstr(out.data, "max-queues = 7\n"), "out: %s", out.data);
 	ck_assert_msg(strstr(out.data, "log-level = warning\n"), "out: %s", out.data);
 	ck_assert_msg(strstr(out.data, "max-connections = 1024\n"), "out: %s", out.data);
-	h_buf_free(&out);
 	h_buf_free(&err);
+	check_config_reads_back(conf, &out);
 	unlink(conf);
 	rmdir(dir);
+}
+END_TEST
+
+/* The default config file is configure's --sysconfdir/ipcd.conf (the
+ * Makefile exports it as IPCD_SYSCONFDIR), not a fixed /etc. */
+START_TEST(test_config_sysconfdir)
+{
+	char *help[] = { "--help", NULL }, want[512];
+	const char *dir = getenv("IPCD_SYSCONFDIR");
+	struct h_buf out;
+
+	if (!dir || !*dir)
+		return;     /* only under make check */
+	snprintf(want, sizeof(want), "(default: %s/ipcd.conf,", dir);
+	ck_assert_int_eq(run_ipcd(help, &out, NULL), 0);
+	ck_assert_msg(strstr(out.data, want), "no '%s' in:\n%s", want, out.data);
+	h_buf_free(&out);
 }
 END_TEST
 
@@ -1885,6 +1927,7 @@ static Suite *service_suite(void)
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
 	h_add_case(s, "config_errors", test_config_errors, 30);
+	h_add_case(s, "config_sysconfdir", test_config_sysconfdir, 30);
 	h_add_case(s, "config_fifo", test_config_fifo, 30);
 	h_add_case(s, "socket_not_ours", test_socket_not_ours, 30);
 	h_add_case(s, "ipcctl_json_top", test_ipcctl_json_top, 30);

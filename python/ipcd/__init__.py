@@ -32,13 +32,15 @@ import math
 import os
 import pickle
 import threading
+import weakref
+from multiprocessing import util as _mputil
 
 from . import _ipcd
 from ._ipcd import (  # noqa: F401  (re-exported)
     BATCH_MAX, MSG_MAX, NAME_MAX, BusyError, ClosedError, ConnectError,
     ConnectionLostError, DeletedError, DirectionError, Error, ExistsError,
     InvalidError, InvalidNameError, LimitError, MismatchError, NoMemoryError,
-    NotAttachedError, NotFoundError, NotHeldError, PermissionError,
+    NoSpaceError, NotAttachedError, NotFoundError, NotHeldError, PermissionError,
     ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
     default_socket)
 
@@ -47,7 +49,7 @@ __all__ = [
     "Error", "NotFoundError", "ExistsError", "DeletedError", "MismatchError",
     "InvalidNameError", "TooBigError", "InvalidError", "BusyError",
     "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
-    "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError",
+    "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError", "NoSpaceError",
     "ConnectionLostError", "ProtocolError", "VersionError", "NoMemoryError",
     "ConnectError", "default_socket",
 ]
@@ -59,6 +61,16 @@ _MS_MAX = 2**31 - 1
 # dropped in the child (without a word to the daemon) and each object makes
 # a fresh one on its next call.
 os.register_at_fork(after_in_child=_ipcd._after_fork_child)
+
+
+def _flush_quietly(ref):
+    """Wait for a connection's pipelined puts, if it is still there."""
+    c = ref()
+    if c is not None and c.alive:
+        try:
+            c.flush()
+        except Exception:
+            pass  # nobody is left to tell
 
 
 def _timeout_ms(block, timeout):
@@ -185,6 +197,9 @@ class Queue:
     def _connect(self):
         """A new connection for this thread, set up for this queue."""
         c = _ipcd.Client(self._socket)
+        # At exit (atexit, or a multiprocessing child's end), wait for the
+        # answers to pipelined puts, as multiprocessing joins its feeder.
+        _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self._readahead > 1:
             c.set_readahead(self._name, self._readahead)
         self._tls.c = c

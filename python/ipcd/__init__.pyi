@@ -11,7 +11,7 @@ from ._ipcd import (BATCH_MAX as BATCH_MAX, MSG_MAX as MSG_MAX, NAME_MAX as NAME
                     InvalidNameError as InvalidNameError, LimitError as LimitError,
                     MismatchError as MismatchError, NoMemoryError as NoMemoryError,
                     NotAttachedError as NotAttachedError, NotFoundError as NotFoundError,
-                    NotHeldError as NotHeldError, PermissionError as PermissionError,
+                    NotHeldError as NotHeldError, NoSpaceError as NoSpaceError, PermissionError as PermissionError,
                     ProtocolError as ProtocolError, ShutdownError as ShutdownError,
                     TooBigError as TooBigError, VersionError as VersionError,
                     WrongTypeError as WrongTypeError, default_socket as default_socket)

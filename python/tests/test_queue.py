@@ -342,6 +342,16 @@ class ProcessTest(unittest.TestCase):
     def test_spawn(self):
         self._round_trip("spawn")
 
+    def test_pipelined_puts_in_when_child_ends(self):
+        # A child's last pipelined puts are answered before it exits, as
+        # multiprocessing joins its feeder thread: all are in at join().
+        q = ipcd.Queue(ipcdtest.fresh())
+        p = mp.get_context("fork").Process(target=child_put, args=(q, range(3000)))
+        p.start()
+        p.join(60)
+        self.assertEqual(p.exitcode, 0)
+        self.assertEqual(q.qsize(), 3000)
+
     def test_parked_getter_woken_by_other_process(self):
         ctx = mp.get_context("fork")
         q = ipcd.Queue(ipcdtest.fresh())
