@@ -238,12 +238,27 @@ START_TEST(test_putget)
 	ck_assert_uint_eq(info.size, 0);
 	ck_assert_uint_eq(info.bytes, 0);
 	ck_assert_uint_eq(info.gets, 5);
+	free(big);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
+/* 2b: put and get on a missing queue fail at once, whatever the timeout:
+ * they never create it nor wait for it. */
+START_TEST(test_missing_queue)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	void *data;
+	size_t len;
+
+	h_start(&d);
+	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_put(c, "nope", "x", 1, 0), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_get(c, "nope", &data, &len, 0), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_put(c, "nope", "x", 1, 100), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_get(c, "nope", &data, &len, IPC_FOREVER), IPC_ENOENT);
-	free(big);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1673,6 +1688,7 @@ static Suite *integration_suite(void)
 	h_add_case(s, "open", test_open, 30);
 	h_add_case(s, "names", test_names, 30);
 	h_add_case(s, "putget", test_putget, 30);
+	h_add_case(s, "missing_queue", test_missing_queue, 30);
 	h_add_case(s, "timeouts", test_timeouts, 30);
 	h_add_case(s, "handoff", test_handoff, 30);
 	h_add_case(s, "getter_fifo", test_getter_fifo, 30);
