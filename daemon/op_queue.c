@@ -10,6 +10,7 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "server.h"
+#include "wire.h"
 
 /* QOPEN: open or create a queue. */
 void op_qopen(struct conn *c, const struct proto_req *r)
@@ -20,7 +21,7 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 
 	conn_cred(c, &cred);
 	rep.status = broker_queue_open_as(&c->srv->broker, r->name, r->maxsize,
-					  r->flags, &cred,
+					  wire_open_flags(r->flags), &cred,
 					  r->has_mode ? (int)r->mode : -1, &q);
 	if (rep.status != 0) {
 		policy_refuse_create(c, r, rep.status);

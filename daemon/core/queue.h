@@ -34,7 +34,7 @@
 struct qmsg;
 struct queue;
 
-/* Counters a queue reports (see struct proto_info). */
+/* Counters a queue reports (STAT and LIST show them). */
 struct queue_stats {
 	size_t maxsize;   /* 0 = unbounded */
 	size_t size;      /* messages held */
