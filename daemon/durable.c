@@ -161,7 +161,7 @@ static int durable_rec_queue(void *arg, const struct journal_queue *jq)
 		r->qids = v;
 	}
 	rc = broker_queue_open_as(&r->srv->broker, jq->name, (int64_t)jq->maxsize,
-				  PROTO_OPEN_CREATE | PROTO_OPEN_EXCL, &cred,
+				  BROKER_OPEN_CREATE | BROKER_OPEN_EXCL, &cred,
 				  (int)jq->mode, &q);
 	if (rc != 0) {
 		log_err("journal: cannot restore queue '%s': %s", jq->name,
@@ -334,13 +334,13 @@ void durable_fini(struct server *s)
 static void durable_describe(struct server *s, struct queue *q,
 			     struct journal_queue *jq)
 {
-	struct proto_info info;
+	struct broker_info info;
 
 	memset(jq, 0, sizeof(*jq));
 	broker_info(&s->broker, queue_name(q), &info);
-	jq->uid = info.uid;
-	jq->gid = info.gid;
-	jq->mode = info.mode;
+	jq->uid = (uint32_t)info.owner.uid;
+	jq->gid = (uint32_t)info.owner.gid;
+	jq->mode = info.owner.mode;
 	jq->maxsize = queue_maxsize(q);
 	strcpy(jq->name, queue_name(q));
 }

@@ -213,6 +213,46 @@ START_TEST(test_sync_modes)
 }
 END_TEST
 
+/* Async puts (pipelined, replies held until synced) are durable too once
+ * ipc_flush() has their replies; a batch's whole prefix as well. */
+START_TEST(test_async_batch_durable)
+{
+	struct h_daemon d;
+	struct ipc_msg b[64];
+	uint32_t v[64];
+	ipc_client *c;
+	size_t nput, len;
+	void *data;
+	uint32_t i, got;
+
+	h_prepare(&d);
+	launch(&d, NULL);
+	c = h_connect(&d);
+	mkq(c, "q", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, 0);
+	for (i = 0; i < 500; i++)
+		ck_assert_int_eq(ipc_queue_put_async(c, "q", &i, sizeof(i), 0), 0);
+	ck_assert_int_eq(ipc_flush(c), 0);
+	for (i = 0; i < 64; i++) {
+		v[i] = 500 + i;
+		b[i] = (struct ipc_msg){ &v[i], sizeof(v[i]) };
+	}
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", b, 64, &nput, 0), 0);
+	ck_assert_uint_eq(nput, 64);
+	ipc_close(c);
+	kill_keep(&d, SIGKILL);
+	launch(&d, NULL);
+	c = h_connect(&d);
+	for (i = 0; i < 564; i++) {
+		ck_assert_int_eq(ipc_queue_get(c, "q", &data, &len, 0), 0);
+		memcpy(&got, data, sizeof(got));
+		ipc_free(data);
+		ck_assert_uint_eq(got, i);
+	}
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* No state directory: a durable create fails with IPC_ENODURABLE, plain
  * queues work; DURABLE on an existing plain queue is a mismatch; a
  * deleted durable queue stays deleted. */
@@ -635,6 +675,7 @@ static Suite *durable_suite(void)
 	h_add_case(s, "restart_sigterm", test_restart_sigterm, 60);
 	h_add_case(s, "restart_sigkill", test_restart_sigkill, 60);
 	h_add_case(s, "sync_modes", test_sync_modes, 60);
+	h_add_case(s, "async_batch_durable", test_async_batch_durable, 60);
 	h_add_case(s, "off_mismatch_delete", test_off_mismatch_delete, 60);
 	h_add_case(s, "ipcctl_durable", test_ipcctl_durable, 60);
 	h_add_case(s, "corrupt_refuses_salvage", test_corrupt_refuses_salvage, 60);
