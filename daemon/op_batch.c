@@ -10,8 +10,10 @@
  *
  * QGETN / PRECVN take up to max messages, at least one: when none is
  * there the request waits per its timeout for one and replies with it.
- * A reply stops growing once less room is left in the frame than the
- * largest message could need, so it always fits PROTO_FRAME_MAX.
+ * A reply stops growing before the first message that would not fit the
+ * room left in the frame (sized by the messages taken, never by msg_max,
+ * which a reload may lower under messages already queued), so it always
+ * fits PROTO_FRAME_MAX.
  *
  * A batch put hands its messages to parked batch gets whole, in the order
  * they waited: the first takes as many consecutive messages of the batch
@@ -191,19 +193,34 @@ static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n)
 	conn_reply_own(c, &rep, batch_msgs, n);
 }
 
+/* 1 when the next message of q (or p's end) fits the room left in the
+ * reply: the first always does (IPC_MSG_MAX is far below PROTO_FRAME_MAX),
+ * so an empty head says yes and lets the take report why. */
+static int batch_next_fits(size_t n, size_t room, struct queue *q, struct pipe *p,
+			   unsigned end)
+{
+	const struct qmsg *m;
+
+	if (n == 0)
+		return 1;
+	m = q != NULL ? queue_head(q) : pipe_head(p, end);
+	return m == NULL || proto_bin_cost(m->len) <= room;
+}
+
 /* Take messages from q (or p's end, for c) into batch_msgs[n..max) while
- * the reply surely fits: how many there are then; *rc says why the next
- * was not taken. */
+ * each fits the room left in the frame: how many there are then; *rc
+ * says why the next was not taken (0: it did not fit). The reply is sized
+ * by the messages it carries, not by msg_max, which a reload may have
+ * lowered below the size of messages already queued. */
 static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue *q,
 			      struct pipe *p, unsigned end, int *rc)
 {
-	size_t worst = proto_bin_cost(c->srv->broker.msg_max);
 	size_t room = PROTO_FRAME_MAX - PROTO_BATCH_REP_OVERHEAD, i;
 
 	for (i = 0; i < n; i++)
 		room -= proto_bin_cost(batch_msgs[i]->len);
 	*rc = 0;
-	while (n < max && room >= worst) {
+	while (n < max && batch_next_fits(n, room, q, p, end)) {
 		*rc = q != NULL ? queue_get(q, &batch_msgs[n])
 				: pipe_recv(p, end, op_pipe_owner(c, p, end),
 					    &batch_msgs[n]);

@@ -1572,6 +1572,77 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* Get up to max (<= 64) messages of q by QGETN, checking each is RS_LEN
+ * bytes of the byte its rank says (*seen came before): how many came. */
+#define RS_LEN (512u << 10)
+static size_t reload_getn(ipc_client *c, const char *q, size_t max, size_t *seen)
+{
+	struct ipc_msg msgs[64];
+	size_t n = 0, i, j;
+
+	ck_assert_int_eq(ipc_queue_get_many(c, q, msgs, max, &n, 0), 0);
+	for (i = 0; i < n; i++, (*seen)++) {
+		const unsigned char *b = msgs[i].data;
+
+		ck_assert_uint_eq(msgs[i].len, RS_LEN);
+		for (j = 0; j < RS_LEN && b[j] == 'a' + *seen % 26; j++)
+			;
+		ck_assert_uint_eq(j, RS_LEN);
+	}
+	return n;
+}
+
+/* Lowering max-message-size under messages already queued: they stay
+ * deliverable, whole, by QGETN (replies sized by the messages, so several
+ * of them), QGET and QGETA; the connection stays open; only new puts meet
+ * the new limit. */
+START_TEST(test_reload_shrink)
+{
+	struct h_daemon d;
+	char conf[128];
+	const char *args[] = { "-c", conf, NULL };
+	size_t i, first, seen = 0, len = 0;
+	void *data = NULL;
+	uint64_t tag = 0;
+	ipc_client *c;
+
+	h_prepare(&d);
+	snprintf(conf, sizeof(conf), "%s/ipcd.conf", d.dir);
+	write_file(conf, "max-message-size = 1M\n");
+	launch_args(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "big", 0);
+	for (i = 0; i < 26; i++)
+		ck_assert_int_eq(put_bytes(c, "big", RS_LEN, 'a' + (int)i), 0);
+	write_file(conf, "max-message-size = 1K\n");
+	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+	log_wait(&d, "reload: done");
+	/* 13 MiB are more than one frame holds: the reply stops at the
+	 * frame, the rest stay queued. */
+	first = reload_getn(c, "big", 64, &seen);
+	ck_assert_uint_lt(first, 24);
+	ck_assert_uint_eq(reload_getn(c, "big", 24 - first, &seen), 24 - first);
+	ck_assert_uint_eq(seen, 24);
+	ck_assert_int_eq(ipc_queue_get(c, "big", &data, &len, 0), 0);
+	ck_assert_uint_eq(len, RS_LEN);
+	ck_assert_int_eq(((unsigned char *)data)[RS_LEN - 1], 'y');
+	ipc_free(data);
+	data = NULL;
+	ck_assert_int_eq(ipc_queue_get_ack(c, "big", &data, &len, &tag, 0, 0), 0);
+	ck_assert_uint_eq(len, RS_LEN);
+	ck_assert_int_eq(((unsigned char *)data)[0], 'z');
+	ipc_free(data);
+	ck_assert_int_eq(ipc_queue_ack(c, "big", tag), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "big", &data, &len, 0), IPC_EEMPTY);
+	ipc_close(c);
+	c = h_connect(&d);             /* new puts meet the new limit */
+	ck_assert_int_eq(put_bytes(c, "big", 1024, 'n'), 0);
+	ck_assert_int_eq(put_bytes(c, "big", 1025, 'n'), IPC_ETOOBIG);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* ---- configuration errors ------------------------------------------------------- */
 
 /* Run ipcd with args (NULL-terminated, no -s); its exit status, output. */
@@ -1991,6 +2062,7 @@ static Suite *service_suite(void)
 	h_add_case(s, "limit_output", test_limit_output, 60);
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
+	h_add_case(s, "reload_shrink", test_reload_shrink, 60);
 	h_add_case(s, "config_errors", test_config_errors, 30);
 	h_add_case(s, "config_sysconfdir", test_config_sysconfdir, 30);
 	h_add_case(s, "config_fifo", test_config_fifo, 30);

@@ -320,6 +320,12 @@ int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m)
 	return p->state[1 - end] == PIPE_END_CLOSED ? IPC_EEOF : IPC_EEMPTY;
 }
 
+/* The oldest message buffered for end, without taking it. */
+const struct qmsg *pipe_head(const struct pipe *p, unsigned end)
+{
+	return p->dir[1 - end].head;
+}
+
 /* Park w for end after Empty (receiver) or Full (sender). */
 void pipe_park(struct pipe *p, unsigned end, struct waiter *w)
 {

@@ -111,6 +111,9 @@ int pipe_send_batch(struct pipe *p, unsigned end, const void *owner,
  * peer closed), IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EDIRECTION (end 1 of
  * a one-way pipe). */
 int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m);
+/* The oldest message buffered for end (end <= 1), left in place, or NULL;
+ * no check of owner or direction (pipe_recv makes them). */
+const struct qmsg *pipe_head(const struct pipe *p, unsigned end);
 
 /* Park w for end: a WAITER_GET after pipe_recv said IPC_EEMPTY, or a
  * WAITER_PUT (w->msg set) after pipe_send said IPC_EFULL (asserted). */

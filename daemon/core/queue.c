@@ -306,6 +306,12 @@ int queue_get(struct queue *q, struct qmsg **m)
 	return 0;
 }
 
+/* The head message without taking it (batch gets size their reply by it). */
+const struct qmsg *queue_head(const struct queue *q)
+{
+	return q->head;
+}
+
 /* Take the head message into flight in h; no room is made. */
 int queue_get_held(struct queue *q, struct qheld *h)
 {

@@ -109,6 +109,8 @@ int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken
 /* Take the head message without waiting: 0 with *m owned by the caller
  * (and the oldest parked putter admitted if room was made), or IPC_EEMPTY. */
 int queue_get(struct queue *q, struct qmsg **m);
+/* The head message, left in place, or NULL when q is empty. */
+const struct qmsg *queue_head(const struct queue *q);
 
 /* Park w (its kind and, for putters, w->msg set by the caller) at the tail
  * of the matching FIFO. Only after queue_get/queue_put said EEMPTY/EFULL
