@@ -291,7 +291,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 14);
+	ck_assert_int_eq(d.n, 16);
 }
 END_TEST
 
