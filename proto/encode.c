@@ -166,6 +166,8 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
 	case RQ_MAXBYTES: msgpack_pack_int64(pk, r->maxbytes); break;
 	case RQ_MAX: msgpack_pack_uint32(pk, r->max); break;
+	case RQ_UID: msgpack_pack_int64(pk, r->uid); break;
+	case RQ_GID: msgpack_pack_int64(pk, r->gid); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
@@ -349,6 +351,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 		break;
 	case RP_INFOS: enc_infos(e, r->infos, r->ninfos); break;
 	case RP_MORE: msgpack_pack_uint32(pk, r->more); break;
+	case RP_DROPPED: msgpack_pack_uint64(pk, r->dropped); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }

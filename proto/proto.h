@@ -101,7 +101,10 @@ struct proto_req {
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	uint32_t max;            /* QGETN, PRECVN: most messages wanted, 1..IPC_BATCH_MAX */
 	int has_mode;            /* QOPEN, PATTACH: the optional trailing mode is there */
-	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX */
+	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX;
+				  * CHMOD: the new mode (has_mode set) */
+	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
+	int64_t gid;             /* CHOWN: the new group, or -1 to keep it */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -158,11 +161,12 @@ struct proto_rep {
 	size_t data_len;
 	uint64_t tag;            /* QGETA: names the delivery in QACK */
 	uint32_t count;          /* QPUTN, PSENDN: messages taken, >= 1 */
-	const struct proto_iov *iov; /* QGETN, PRECVN: the messages, >= 1 */
+	const struct proto_iov *iov; /* QGETN, PRECVN, QPEEK: the messages, >= 1 */
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	const struct proto_info *infos; /* STAT: one; LIST: ninfos */
 	size_t ninfos;
 	uint32_t more;           /* LIST: 1 when names follow the last one sent */
+	uint64_t dropped;        /* QPURGE: how many messages were dropped */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text

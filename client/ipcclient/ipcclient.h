@@ -47,6 +47,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ipc_defs.h"
 #include "ipc_version.h"
@@ -280,6 +281,57 @@ int ipc_delete(ipc_client *c, const char *name);
  * every name that exists throughout is there exactly once).
  */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n, size_t size);
+
+/*
+ * Administration: look into a queue, empty it, change who may use a
+ * queue or pipe.
+ */
+
+struct ipc_msg;
+
+/*
+ * Look at up to max (1..IPC_BATCH_MAX) messages from the head of queue
+ * `name`, oldest first, without taking them: they stay in the queue, in
+ * place, for its consumers. Messages in flight (got with
+ * ipc_queue_get_ack(), not yet acked) are not there to see, nor those
+ * this handle has read ahead (ipc_queue_set_readahead()). Never waits. As
+ * for ipc_queue_get_many(), *n is set and msgs[0..*n) point into the
+ * handle's receive buffer until the next call on c; a reply holds no more
+ * than one frame does, so *n may be less than max with more queued. Needs
+ * read permission. Returns 0 (*n >= 1), IPC_EEMPTY (no ready message),
+ * IPC_ENOENT, IPC_ENAME, IPC_EINVAL (msgs or n NULL, max out of range),
+ * IPC_EWRONGTYPE, IPC_EPERM, or fatal.
+ */
+int ipc_queue_peek(ipc_client *c, const char *name, struct ipc_msg *msgs,
+		   size_t max, size_t *n);
+
+/*
+ * Drop every ready message of queue `name`. The queue, its settings and
+ * its parked requests stay: getters go on waiting, putters waiting for
+ * room are let in. Messages in flight are not dropped (their ack or
+ * release still works). *dropped (may be NULL) says how many went. Only
+ * the owner or root may purge. Returns 0, IPC_ENOENT, IPC_ENAME,
+ * IPC_EWRONGTYPE (a pipe), IPC_EPERM, or fatal.
+ */
+int ipc_queue_purge(ipc_client *c, const char *name, uint64_t *dropped);
+
+/*
+ * Set the permissions (the low 9 bits of a file mode, 0..0777) of queue
+ * or pipe `name`; they apply to requests from then on (a pipe end
+ * attached already stays attached). A durable queue keeps them across a
+ * restart. Only the owner or root may. Returns 0, IPC_ENOENT, IPC_ENAME,
+ * IPC_EINVAL (mode over 0777), IPC_EPERM, IPC_ENOSPC (durable: the journal
+ * is full; nothing changed), or fatal.
+ */
+int ipc_chmod(ipc_client *c, const char *name, unsigned mode);
+
+/*
+ * Set the owner uid and group gid of queue or pipe `name`, as chown(2):
+ * (uid_t)-1 or (gid_t)-1 keeps that one. Only root may (a peer with uid
+ * 0). A durable queue keeps them across a restart. Returns 0, IPC_ENOENT,
+ * IPC_ENAME, IPC_EPERM, IPC_ENOSPC (as for ipc_chmod()), or fatal.
+ */
+int ipc_chown(ipc_client *c, const char *name, uid_t uid, gid_t gid);
 
 /*
  * Pipes: named point-to-point message channels with two ends, 0 and 1,
