@@ -13,8 +13,6 @@ IPC_EXPORT int ipc_queue_peek(ipc_client *c, const char *name,
 			      struct ipc_msg *msgs, size_t max, size_t *n)
 {
 	struct proto_req req = { .op = PROTO_OP_QPEEK };
-	struct proto_rep rep;
-	size_t i;
 	int rc;
 
 	if (n)
@@ -26,20 +24,7 @@ IPC_EXPORT int ipc_queue_peek(ipc_client *c, const char *name,
 		return IPC_EINVAL;
 	}
 	strcpy(req.name, name);
-	req.max = (uint32_t)max;
-	if ((rc = client_request(c, &req, &rep)))
-		return rc;
-	if (rep.niov > max) {
-		client_seterr(c, "peek reply of %zu messages, %zu asked for",
-			      rep.niov, max);
-		return client_fail(c, IPC_EPROTO);
-	}
-	for (i = 0; i < rep.niov; i++) {
-		msgs[i].data = rep.iov[i].base;
-		msgs[i].len = rep.iov[i].len;
-	}
-	*n = rep.niov;
-	return 0;
+	return client_batch_get(c, &req, msgs, max, n);
 }
 
 /* Drop every ready message of a queue; see ipcclient.h. */

@@ -167,7 +167,7 @@ static int batch_check_get(struct ipc_client *c, struct ipc_msg *msgs, size_t ma
 }
 
 /* One batch get request; the messages point into the receive buffer. */
-static int batch_get(struct ipc_client *c, struct proto_req *req,
+int client_batch_get(struct ipc_client *c, struct proto_req *req,
 		     struct ipc_msg *msgs, size_t max, size_t *n)
 {
 	struct proto_rep rep;
@@ -209,7 +209,7 @@ IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_ms
 							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
-	return batch_get(c, &req, msgs, max, n);
+	return client_batch_get(c, &req, msgs, max, n);
 }
 
 /* Send several messages from a pipe end; see ipcclient.h. */
@@ -251,5 +251,5 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
-	return batch_get(c, &req, msgs, max, n);
+	return client_batch_get(c, &req, msgs, max, n);
 }

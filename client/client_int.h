@@ -148,6 +148,11 @@ int client_request_payload(struct ipc_client *c, struct proto_req *req,
 			   struct proto_rep *rep, void **data, size_t *len);
 /* client_call, then the reply's status (with its detail recorded). */
 int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
+/* Send batch get req (QGETN, PRECVN, QPEEK) for up to max messages:
+ * 0 with msgs[0..*n) pointing into the receive buffer, or its status. */
+struct ipc_msg;
+int client_batch_get(struct ipc_client *c, struct proto_req *req,
+		     struct ipc_msg *msgs, size_t max, size_t *n);
 /* Send req (id assigned here) without waiting for its reply. An async one
  * is settled whenever its reply is read: a failure is kept for
  * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */

@@ -220,18 +220,14 @@ static int req_tag(struct rctx *c, unsigned i)
  * all-ones id means "no id" to the kernel, so it is refused). */
 static int req_id(struct rctx *c, unsigned i, const char *what, int64_t *out)
 {
-	int64_t v = 0;
-	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
+	int rc = req_int(c, i, what, out);
 
-	if (rc == DEC_INT_TYPE)
-		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
-				what);
-	if (rc != DEC_INT_OK || v < -1 || v >= (int64_t)UINT32_MAX)
+	if (rc == 0 && *out >= (int64_t)UINT32_MAX) {
 		dec_soft(c, IPC_EINVAL, "%s out of range (-1 or 0..%lu)", what,
 			 (unsigned long)UINT32_MAX - 1);
-	else
-		*out = v;
-	return 0;
+		*out = 0;
+	}
+	return rc;
 }
 
 /* Element i: a pipe end, 0 or 1. */
