@@ -1,6 +1,6 @@
 /*
  * ack.c: at-least-once delivery in libipcclient: get with acknowledgement
- * (QGETA) and ack (QACK). See ipcclient.h.
+ * (QGETA), ack (QACK) and release (QRELEASE). See ipcclient.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +43,25 @@ IPC_EXPORT int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag)
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
+	strcpy(req.name, name);
+	return client_request(c, &req, &rep);
+}
+
+/* Give a message got with ipc_queue_get_ack() back; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_release(ipc_client *c, const char *name, uint64_t tag,
+				 int delay_ms)
+{
+	struct proto_req req = { .op = PROTO_OP_QRELEASE, .tag = tag,
+				 .delay_ms = delay_ms };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if (delay_ms < 0) {
+		client_seterr(c, "invalid delay %d ms", delay_ms);
+		return IPC_EINVAL;
+	}
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }

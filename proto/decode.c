@@ -191,19 +191,26 @@ static int req_data(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
-static int req_lease(struct rctx *c, unsigned i)
+/* Element i: a signed integer >= 0 (a lease, a delay) into *out. */
+static int req_nonneg(struct rctx *c, unsigned i, const char *what, int64_t *out)
 {
 	int64_t v = 0;
 	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
 
 	if (rc == DEC_INT_TYPE)
-		return dec_fail(c->d, IPC_EPROTO, "field 'lease' must be an integer");
+		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
+				what);
 	if (rc != DEC_INT_OK || v < 0)
-		dec_soft(c, IPC_EINVAL, "lease out of range (must be >= 0)");
+		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= 0)", what);
 	else
-		c->r->lease_ms = v;
+		*out = v;
 	return 0;
+}
+
+/* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
+static int req_lease(struct rctx *c, unsigned i)
+{
+	return req_nonneg(c, i, "lease", &c->r->lease_ms);
 }
 
 /* Element i: QACK's delivery tag, any uint64. */
@@ -365,6 +372,7 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_MAX: return req_max(c, i);
 	case RQ_UID: return req_id(c, i, "uid", &r->uid);
 	case RQ_GID: return req_id(c, i, "gid", &r->gid);
+	case RQ_DELAY: return req_nonneg(c, i, "delay", &r->delay_ms);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }

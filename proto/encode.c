@@ -168,6 +168,7 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_MAX: msgpack_pack_uint32(pk, r->max); break;
 	case RQ_UID: msgpack_pack_int64(pk, r->uid); break;
 	case RQ_GID: msgpack_pack_int64(pk, r->gid); break;
+	case RQ_DELAY: msgpack_pack_int64(pk, r->delay_ms); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }

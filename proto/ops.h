@@ -40,6 +40,7 @@ enum proto_req_field {
 	RQ_MAX,          /* uint max, 1..IPC_BATCH_MAX */
 	RQ_UID,          /* int uid, -1 (unchanged) or 0..UINT32_MAX-1 */
 	RQ_GID,          /* int gid, -1 (unchanged) or 0..UINT32_MAX-1 */
+	RQ_DELAY,        /* int delay_ms >= 0 */
 };
 
 /* Success reply fields: which proto_rep member each carries. */
@@ -111,6 +112,8 @@ enum proto_rep_field {
 	X(CHMOD, chmod, 20, (RQ_NAME, RQ_MODE), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(CHOWN, chown, 21, (RQ_NAME, RQ_UID, RQ_GID), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QRELEASE, qrelease, 22, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */

@@ -96,7 +96,8 @@ struct proto_req {
 	int64_t maxmsgs;         /* PATTACH: 1..IPC_PIPE_MSGS_MAX, 0 = default/any */
 	int64_t maxbytes;        /* PATTACH: 1..IPC_PIPE_BYTES_MAX, 0 = default/any */
 	int64_t lease_ms;        /* QGETA: 0 = held until ack or disconnect, > 0 ms */
-	uint64_t tag;            /* QACK: the delivery tag QGETA returned */
+	uint64_t tag;            /* QACK, QRELEASE: the delivery tag QGETA returned */
+	int64_t delay_ms;        /* QRELEASE: 0 = back at once, > 0 ms */
 	const struct proto_iov *iov; /* QPUTN, PSENDN: the payloads, 1..IPC_BATCH_MAX */
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	uint32_t max;            /* QGETN, PRECVN: most messages wanted, 1..IPC_BATCH_MAX */

@@ -281,6 +281,58 @@ START_TEST(test_admin_pipe)
 }
 END_TEST
 
+/* Run ipcctl with args (NULL-terminated) on d; assert its exit status
+ * and, when want is not NULL, its exact standard output. */
+#define CTL_EXPECT(d, st, want, ...) do { \
+	struct h_buf out_ = { 0 }; \
+	ck_assert_int_eq(h_run_ipcctl((d), NULL, 0, &out_, NULL, __VA_ARGS__, \
+				      NULL), (st)); \
+	if ((want) != NULL) { \
+		ck_assert_uint_eq(out_.len, strlen(want)); \
+		ck_assert_mem_eq(out_.data, (want), out_.len); \
+	} \
+	h_buf_free(&out_); \
+} while (0)
+
+/* ipcctl peek, purge, chmod and chown drive the ops. */
+START_TEST(test_admin_ipcctl)
+{
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	CTL_EXPECT(&d, 3, "", "peek", "q");
+	h_put_text(c, "q", "one");
+	h_put_text(c, "q", "two");
+	CTL_EXPECT(&d, 0, "one\n", "peek", "q");
+	CTL_EXPECT(&d, 0, "one\ntwo\n", "peek", "q", "--count", "5");
+	CTL_EXPECT(&d, 0, "2\n", "purge", "q");
+	ck_assert_uint_eq(h_stat(c, "q").size, 0);
+	CTL_EXPECT(&d, 0, "", "chmod", "q", "0604");
+	ck_assert_uint_eq(h_stat(c, "q").mode, 0604);
+	CTL_EXPECT(&d, 2, "", "chmod", "q", "0800");
+	CTL_EXPECT(&d, 1, "", "purge", "nope");
+	CTL_EXPECT(&d, 2, "", "chown", "q", "no-such-user-here");
+	if (geteuid() == 0) {
+		CTL_EXPECT(&d, 0, "", "chown", "q", "12:34");
+		in = h_stat(c, "q");
+		ck_assert_uint_eq(in.uid, 12);
+		ck_assert_uint_eq(in.gid, 34);
+		CTL_EXPECT(&d, 0, "", "chown", "q", "root");
+		in = h_stat(c, "q");
+		ck_assert_uint_eq(in.uid, 0);
+		ck_assert_uint_eq(in.gid, 34);
+		CTL_EXPECT(&d, 0, "", "chown", "q", ":0");
+		ck_assert_uint_eq(h_stat(c, "q").gid, 0);
+	}
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The admin suite. */
 static Suite *admin_suite(void)
 {
@@ -291,6 +343,7 @@ static Suite *admin_suite(void)
 	h_add_case(s, "purge_getter", test_purge_getter, 30);
 	h_add_case(s, "perm", test_admin_perm, 30);
 	h_add_case(s, "pipe", test_admin_pipe, 30);
+	h_add_case(s, "ipcctl", test_admin_ipcctl, 30);
 	return s;
 }
 

@@ -2018,6 +2018,14 @@ START_TEST(test_admin_roundtrip)
 	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
 	ck_assert_uint_eq(rout.niov, 1);
 	ck_assert_mem_eq(rout.iov[0].base, "ab", 2);
+	r = (struct proto_req){ .op = PROTO_OP_QRELEASE, .id = 6, .name = "q",
+				.tag = 9, .delay_ms = 1500 };
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.tag, 9);
+	ck_assert_int_eq(out.delay_ms, 1500);
+	r.delay_ms = -1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "delay"));
 }
 END_TEST
 

@@ -108,6 +108,17 @@ static const char ctl_usage_text[] =
 "                          closes (EOF), or N messages; then close the end\n"
 "                          (what is still buffered for it is dropped, and\n"
 "                          the end cannot be attached again)\n"
+"  peek NAME [--count N]   print the first N (default 1) messages of queue\n"
+"                          NAME, one per line, without taking them\n"
+"                          (needs read permission)\n"
+"  purge NAME              drop every message waiting in queue NAME (not\n"
+"                          those delivered and not yet acked) and print\n"
+"                          how many; the queue stays (its owner or root)\n"
+"  chmod NAME MODE         set the permissions (octal) of a queue or pipe\n"
+"                          (its owner or root)\n"
+"  chown NAME USER[:GROUP] set the owner and/or group (USER, USER:GROUP or\n"
+"                          :GROUP; names or numbers) of a queue or pipe\n"
+"                          (root only)\n"
 "\n"
 "ls and stat show pipes too: which ends are attached or closed, and the\n"
 "messages and bytes buffered each way (0->1 and 1->0).\n"
@@ -130,15 +141,16 @@ static const char ctl_usage_text[] =
 "  -n, --iterations N      top: stop after N refreshes\n"
 "  --end E                 send, recv: use pipe end E (0 or 1) instead;\n"
 "                          a one-way pipe only sends from 1 to 0\n"
-"  --count N               recv: stop after N messages\n"
+"  --count N               recv: stop after N messages; peek: show N\n"
 "  --timeout (send, recv)  per message: Full / Empty when it runs out\n"
 "  -h, --help              show this help\n"
 "\n"
 "Exit status: 0 success, 1 error (no such queue, permission denied, a\n"
 "daemon limit reached, ...), 2 usage error, 3 empty (get or recv timed\n"
-"out), 4 full (put or send timed out), 5 end of pipe before recv --count\n"
-"messages, 6 broken pipe (send: the receiving end is closed), 7 no space\n"
-"(put, create --durable: the daemon's journal could not store it).\n";
+"out, peek found nothing), 4 full (put or send timed out), 5 end of pipe\n"
+"before recv --count messages, 6 broken pipe (send: the receiving end is\n"
+"closed), 7 no space (put, create --durable: the daemon's journal could\n"
+"not store it).\n";
 
 /* Print one "ipcctl: ..." line on stderr. */
 __attribute__((format(printf, 1, 2)))
@@ -536,6 +548,103 @@ static int cmd_get(ipc_client *c, const struct ctl_args *a)
 	return 0;
 }
 
+static int ctl_parse_mode(const char *s, unsigned *out);
+
+/* peek NAME [--count N]: print the first N (default 1) ready messages,
+ * each on its own line, leaving them in the queue. */
+static int cmd_peek(ipc_client *c, const struct ctl_args *a)
+{
+	static struct ipc_msg msgs[IPC_BATCH_MAX];
+	long want = a->count > 0 ? a->count : 1;
+	size_t n = 0, i;
+	int rc;
+
+	if (want > IPC_BATCH_MAX)
+		return ctl_usage_error("peek: --count is at most %d", IPC_BATCH_MAX);
+	rc = ipc_queue_peek(c, a->pos[1], msgs, (size_t)want, &n);
+	if (rc)
+		return ctl_fail(c, rc, "peek", a->pos[1]);
+	for (i = 0; i < n; i++) {
+		fwrite(msgs[i].data, 1, msgs[i].len, stdout);
+		putchar('\n');
+	}
+	return fflush(stdout) ? EXIT_ERR : 0;
+}
+
+/* purge NAME: drop every ready message; print how many. */
+static int cmd_purge(ipc_client *c, const struct ctl_args *a)
+{
+	uint64_t dropped = 0;
+	int rc = ipc_queue_purge(c, a->pos[1], &dropped);
+
+	if (rc)
+		return ctl_fail(c, rc, "purge", a->pos[1]);
+	printf("%llu\n", (unsigned long long)dropped);
+	return 0;
+}
+
+/* chmod NAME MODE: set the permissions of a queue or pipe. */
+static int cmd_chmod(ipc_client *c, const struct ctl_args *a)
+{
+	unsigned mode;
+	int rc = ctl_parse_mode(a->pos[2], &mode);
+
+	if (rc)
+		return rc;
+	rc = ipc_chmod(c, a->pos[1], mode);
+	return rc ? ctl_fail(c, rc, "chmod", a->pos[1]) : 0;
+}
+
+/* A user (or group, group != 0) name or number into *id: 0, or the usage
+ * exit status. */
+static int ctl_parse_id(const char *s, int group, unsigned *id)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s && !*end && !errno && *s != '-' && v < UINT_MAX) {
+		*id = (unsigned)v;
+		return 0;
+	}
+	if (!group && (pw = getpwnam(s)) != NULL) {
+		*id = pw->pw_uid;
+		return 0;
+	}
+	if (group && (gr = getgrnam(s)) != NULL) {
+		*id = gr->gr_gid;
+		return 0;
+	}
+	return ctl_usage_error("no such %s '%s'", group ? "group" : "user", s);
+}
+
+/* chown NAME USER[:GROUP] or NAME :GROUP: set the owner and/or group. */
+static int cmd_chown(ipc_client *c, const struct ctl_args *a)
+{
+	char spec[256];
+	char *colon;
+	unsigned uid = (unsigned)-1, gid = (unsigned)-1;
+	int rc = 0;
+
+	snprintf(spec, sizeof(spec), "%s", a->pos[2]);
+	colon = strchr(spec, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (spec[0])
+		rc = ctl_parse_id(spec, 0, &uid);
+	if (!rc && colon && *colon)
+		rc = ctl_parse_id(colon, 1, &gid);
+	if (rc)
+		return rc;
+	if (!spec[0] && !(colon && *colon))
+		return ctl_usage_error("chown: want USER, USER:GROUP or :GROUP");
+	rc = ipc_chown(c, a->pos[1], (uid_t)uid, (gid_t)gid);
+	return rc ? ctl_fail(c, rc, "chown", a->pos[1]) : 0;
+}
+
 /* Set by SIGINT/SIGTERM: top stops at the next refresh. */
 static volatile sig_atomic_t ctl_stop;
 
@@ -753,6 +862,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "get", cmd_get, 1, 1, OPT_TIMEOUT | OPT_ACK },
 	{ "send", cmd_send, 1, INT_MAX, OPT_TIMEOUT | OPT_END },
 	{ "recv", cmd_recv, 1, 1, OPT_TIMEOUT | OPT_END | OPT_COUNT },
+	{ "peek", cmd_peek, 1, 1, OPT_COUNT },
+	{ "purge", cmd_purge, 1, 1, 0 },
+	{ "chmod", cmd_chmod, 2, 2, 0 },
+	{ "chown", cmd_chown, 2, 2, 0 },
 };
 
 /* The subcommand called name, or NULL. */

@@ -246,6 +246,19 @@ int ipc_queue_get_ack(ipc_client *c, const char *name, void **data, size_t *len,
  */
 int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag);
 
+/*
+ * Give back (nack) the message ipc_queue_get_ack() delivered under tag,
+ * instead of waiting for its lease or a disconnect: with delay_ms 0 it
+ * goes back to the head of the queue at once (or straight to the
+ * longest-waiting getter); with delay_ms > 0 it stays in flight, held by
+ * no one (this connection may close; nobody can ack it), and goes back
+ * to the head once delay_ms have passed. It counts as requeued in
+ * ipc_stat(). Returns 0, IPC_ENOTHELD (as for ipc_queue_ack()), IPC_EINVAL
+ * (delay_ms < 0), IPC_ENOENT, IPC_ENAME, or fatal.
+ */
+int ipc_queue_release(ipc_client *c, const char *name, uint64_t tag,
+		      int delay_ms);
+
 /* Free memory returned by this library (NULL is fine). */
 void ipc_free(void *p);
 
