@@ -105,15 +105,17 @@ enum proto_rep_field {
 	  (RP_DATA, RP_TAG), PROTO_PARKS) \
 	X(QACK, qack, 17, (RQ_NAME, RQ_TAG), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
-	X(QPEEK, qpeek, 18, (RQ_NAME, RQ_MAX), 0, \
+	X(PDETACH, pdetach, 18, (RQ_NAME, RQ_END), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QPEEK, qpeek, 19, (RQ_NAME, RQ_MAX), 0, \
 	  (RP_BINS), PROTO_NOPARK) \
-	X(QPURGE, qpurge, 19, (RQ_NAME), 0, \
+	X(QPURGE, qpurge, 20, (RQ_NAME), 0, \
 	  (RP_DROPPED), PROTO_NOPARK) \
-	X(CHMOD, chmod, 20, (RQ_NAME, RQ_MODE), 0, \
+	X(CHMOD, chmod, 21, (RQ_NAME, RQ_MODE), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
-	X(CHOWN, chown, 21, (RQ_NAME, RQ_UID, RQ_GID), 0, \
+	X(CHOWN, chown, 22, (RQ_NAME, RQ_UID, RQ_GID), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
-	X(QRELEASE, qrelease, 22, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
+	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
