@@ -42,7 +42,13 @@ struct client_pending {
 
 struct client_prefetch;
 
+struct backend_ops;
+
 struct ipc_client {
+	const struct backend_ops *ops; /* the backend serving this handle
+					  (backend.h) */
+	void *bstate;            /* that backend's own state (nats.c's);
+				    the ipcd backend keeps its state below */
 	int fd;
 	struct pbuf tx;          /* the request being sent */
 	struct pbuf rx;          /* bytes received; frames not yet consumed

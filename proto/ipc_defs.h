@@ -75,6 +75,9 @@ enum ipc_result {
 	IPC_ENOTATTACHED = 19, /* pipe: this connection holds no such end */
 	IPC_ENOTHELD = 20,   /* ack: no message in flight with that tag for this
 				connection (acked already, or its lease ran out) */
+	IPC_ENOTSUP = 21,    /* this backend cannot keep the call's semantics
+				(pipes on NATS JetStream, docs/nats.md); never
+				sent by ipcd itself */
 
 	IPC_EIO = -1,        /* socket error or connection lost (errno kept) */
 	IPC_EPROTO = -2,     /* malformed or unexpected frame */

@@ -1671,7 +1671,7 @@ START_TEST(test_strerror_all)
 	size_t nseen = 0, i;
 	int code;
 
-	for (code = IPC_ECONNECT; code <= IPC_ENOTHELD; code++) {
+	for (code = IPC_ECONNECT; code <= IPC_ENOTSUP; code++) {
 		const char *s = proto_strerror(code);
 
 		ck_assert_ptr_nonnull(s);
@@ -1680,7 +1680,7 @@ START_TEST(test_strerror_all)
 			ck_assert_str_ne(s, seen[i]);
 		seen[nseen++] = s;
 	}
-	ck_assert_str_eq(proto_strerror(IPC_ENOTHELD + 1), "unknown error");
+	ck_assert_str_eq(proto_strerror(IPC_ENOTSUP + 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(IPC_ECONNECT - 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(12345), "unknown error");
 }
