@@ -16,7 +16,7 @@
 #include <sys/utsname.h>
 
 #include "bench.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 #define MAX_ROWS 320
 #define IDLE_QUEUES 10000
@@ -181,14 +181,14 @@ static int ipcd_put_each(struct run *r, ipc_client *c, const unsigned char *msg,
 
 	for (i = 0; i < n && rc == 0; i++)
 		rc = r->mode == MODE_PIPE
-			? ipc_put_async(c, r->qname, msg, r->size, IPC_FOREVER)
-			: ipc_put(c, r->qname, msg, r->size, IPC_FOREVER);
+			? ipc_queue_put_async(c, r->qname, msg, r->size, IPC_FOREVER)
+			: ipc_queue_put(c, r->qname, msg, r->size, IPC_FOREVER);
 	if (rc == 0 && r->mode == MODE_PIPE)
 		rc = ipc_flush(c);
 	return rc ? run_fail(r, "put: %s", ipc_last_error(c)) : 0;
 }
 
-/* Put n messages BENCH_BATCH per call, pipelined: ipc_put_many_async
+/* Put n messages BENCH_BATCH per call, pipelined: ipc_queue_put_many_async
  * keeps up to BENCH_WINDOW batch requests in flight; one flush at the end
  * reports whatever was not put. */
 static int ipcd_put_batches(struct run *r, ipc_client *c, const unsigned char *msg,
@@ -205,9 +205,9 @@ static int ipcd_put_batches(struct run *r, ipc_client *c, const unsigned char *m
 	}
 	while (left > 0) {
 		k = left < BENCH_BATCH ? (size_t)left : BENCH_BATCH;
-		rc = ipc_put_many_async(c, r->qname, batch, k, IPC_FOREVER);
+		rc = ipc_queue_put_many_async(c, r->qname, batch, k, IPC_FOREVER);
 		if (rc != 0)
-			return run_fail(r, "ipc_put_many_async: %s", ipc_last_error(c));
+			return run_fail(r, "ipc_queue_put_many_async: %s", ipc_last_error(c));
 		left -= k;
 	}
 	if (ipc_flush(c) != 0)
@@ -235,18 +235,18 @@ static int ipcd_producer(struct run *r, unsigned idx)
 	return rc;
 }
 
-/* Get one message (PLAIN or PIPE, which prefetches): 1 received, 0 timed
+/* Get one message (PLAIN, or PIPE with read-ahead): 1 received, 0 timed
  * out, -1 failed. */
 static int ipcd_get_one(struct run *r, ipc_client *c)
 {
 	void *data;
 	size_t len;
-	int rc = ipc_get(c, r->qname, &data, &len, BENCH_POLL_MS);
+	int rc = ipc_queue_get(c, r->qname, &data, &len, BENCH_POLL_MS);
 
 	if (rc == IPC_EEMPTY)
 		return 0;
 	if (rc != 0 || len != r->size)
-		return run_fail(r, "ipc_get: %s", rc ? ipc_last_error(c) : "wrong size"), -1;
+		return run_fail(r, "ipc_queue_get: %s", rc ? ipc_last_error(c) : "wrong size"), -1;
 	ipc_free(data);
 	return 1;
 }
@@ -256,15 +256,15 @@ static int ipcd_get_batch(struct run *r, ipc_client *c)
 {
 	struct ipc_msg m[BENCH_BATCH];
 	size_t n, i;
-	int rc = ipc_get_many(c, r->qname, m, BENCH_BATCH, &n, BENCH_POLL_MS);
+	int rc = ipc_queue_get_many(c, r->qname, m, BENCH_BATCH, &n, BENCH_POLL_MS);
 
 	if (rc == IPC_EEMPTY)
 		return 0;
 	if (rc != 0)
-		return run_fail(r, "ipc_get_many: %s", ipc_last_error(c)), -1;
+		return run_fail(r, "ipc_queue_get_many: %s", ipc_last_error(c)), -1;
 	for (i = 0; i < n; i++)
 		if (m[i].len != r->size)
-			return run_fail(r, "ipc_get_many: wrong size"), -1;
+			return run_fail(r, "ipc_queue_get_many: wrong size"), -1;
 	return (int)n;
 }
 
@@ -278,9 +278,9 @@ static int ipcd_consumer(struct run *r, unsigned idx)
 	if (c == NULL)
 		return 1;
 	if (r->mode == MODE_PIPE)
-		ipc_set_prefetch(c, r->qname, BENCH_BATCH);
+		ipc_queue_set_readahead(c, r->qname, BENCH_BATCH);
 	if (r->mode == MODE_BATCH)
-		ipc_set_readahead(c, r->qname, BENCH_READAHEAD);
+		ipc_queue_set_readahead(c, r->qname, BENCH_READAHEAD);
 	run_ready(r);
 	for (;;) {
 		got = r->mode == MODE_BATCH ? ipcd_get_batch(r, c) : ipcd_get_one(r, c);
@@ -293,16 +293,27 @@ static int ipcd_consumer(struct run *r, unsigned idx)
 	return 0;
 }
 
+/* Options that create an unbounded queue with the default mode. */
+static struct ipc_queue_opts unbounded_create(void)
+{
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+
+	o.maxsize = 0;
+	o.flags = IPC_QUEUE_CREATE;
+	return o;
+}
+
 /* Create (or empty) a queue for a run. */
 static int ipcd_queue(struct bench *b, const char *name)
 {
+	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
 	int rc = ipc_connect(b->sock, &c);
 
 	if (rc != 0)
 		return rc;
-	ipc_queue_delete(c, name);
-	rc = ipc_queue_open(c, name, 0, IPC_OPEN_CREATE, NULL);
+	ipc_delete(c, name);
+	rc = ipc_queue_open(c, name, &o, NULL);
 	ipc_close(c);
 	return rc;
 }
@@ -330,8 +341,10 @@ static void ipcd_throughput(struct bench *b, size_t size, unsigned np,
 /* The pipe bounds of the pipe runs: room for bursts of either size. */
 static struct ipc_pipe_opts pipe_opts(void)
 {
-	struct ipc_pipe_opts o = { .maxmsgs = 4096, .maxbytes = 8 << 20 };
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
 
+	o.maxmsgs = 4096;
+	o.maxbytes = 8 << 20;
 	return o;
 }
 
@@ -437,9 +450,9 @@ static ipc_client *lat_client;
 /* Pinger: put the stamped message. */
 static int ipcd_ping_send(struct run *r, unsigned char *msg)
 {
-	int rc = ipc_put(lat_client, r->qname, msg, r->size, IPC_FOREVER);
+	int rc = ipc_queue_put(lat_client, r->qname, msg, r->size, IPC_FOREVER);
 
-	return rc ? run_fail(r, "ipc_put: %s", ipc_last_error(lat_client)) : 0;
+	return rc ? run_fail(r, "ipc_queue_put: %s", ipc_last_error(lat_client)) : 0;
 }
 
 /* Pinger: get the answer from the pong queue. */
@@ -451,9 +464,9 @@ static int ipcd_ping_back(struct run *r)
 	int rc;
 
 	snprintf(pong, sizeof pong, "%s-pong", r->qname);
-	rc = ipc_get(lat_client, pong, &data, &len, IPC_FOREVER);
+	rc = ipc_queue_get(lat_client, pong, &data, &len, IPC_FOREVER);
 	if (rc != 0)
-		return run_fail(r, "ipc_get: %s", ipc_last_error(lat_client));
+		return run_fail(r, "ipc_queue_get: %s", ipc_last_error(lat_client));
 	ipc_free(data);
 	return 0;
 }
@@ -487,11 +500,11 @@ static int ipcd_pong(struct run *r, unsigned idx)
 	snprintf(pong, sizeof pong, "%s-pong", r->qname);
 	run_ready(r);
 	for (i = 0; i < run_lat_msgs(r); i++) {
-		if (ipc_get(c, r->qname, &data, &len, IPC_FOREVER) != 0 || len != r->size)
-			return run_fail(r, "ipc_get: %s", ipc_last_error(c));
+		if (ipc_queue_get(c, r->qname, &data, &len, IPC_FOREVER) != 0 || len != r->size)
+			return run_fail(r, "ipc_queue_get: %s", ipc_last_error(c));
 		run_sample(r, data);
-		if (ipc_put(c, pong, data, len, IPC_FOREVER) != 0)
-			return run_fail(r, "ipc_put: %s", ipc_last_error(c));
+		if (ipc_queue_put(c, pong, data, len, IPC_FOREVER) != 0)
+			return run_fail(r, "ipc_queue_put: %s", ipc_last_error(c));
 		ipc_free(data);
 	}
 	ipc_close(c);
@@ -673,6 +686,7 @@ static size_t idle_connect(struct bench *b, ipc_client **cs, size_t n)
 /* Create n empty queues; how many made it. */
 static size_t idle_queues(struct bench *b, size_t n)
 {
+	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
 	char name[32];
 	size_t i;
@@ -681,7 +695,7 @@ static size_t idle_queues(struct bench *b, size_t n)
 		return 0;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "idle-%05zu", i);
-		if (ipc_queue_open(c, name, 0, IPC_OPEN_CREATE, NULL) != 0)
+		if (ipc_queue_open(c, name, &o, NULL) != 0)
 			break;
 	}
 	ipc_close(c);
@@ -699,7 +713,7 @@ static void idle_delete(struct bench *b, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "idle-%05zu", i);
-		ipc_queue_delete(c, name);
+		ipc_delete(c, name);
 	}
 	ipc_close(c);
 }
@@ -897,12 +911,12 @@ static void print_table(const struct bench *b)
 	print_machine(b);
 	printf("ratio = ipcd / that system for msgs/s (higher is better for ipcd), for\n"
 	       "latency ipcd's p50 (p99) / that system's (lower is better for ipcd)\n"
-	       "ipcd modes: plain = ipc_put/ipc_get, each waits for its reply;\n"
-	       "  pipelined = ipc_put_async (window %d, one ipc_flush at the end) and\n"
-	       "  ipc_get with ipc_set_prefetch(%d); pipes: ipc_pipe_send_async and\n"
+	       "ipcd modes: plain = ipc_queue_put/ipc_queue_get, each waits for its reply;\n"
+	       "  pipelined = ipc_queue_put_async (window %d, one ipc_flush at the end) and\n"
+	       "  ipc_queue_get with ipc_queue_set_readahead(%d); pipes: ipc_pipe_send_async and\n"
 	       "  ipc_pipe_recv with ipc_pipe_set_readahead(%d);\n"
-	       "  batch64 = ipc_put_many_async of %d (window %d batches, one flush) and\n"
-	       "  ipc_get_many(%d) with ipc_set_readahead(%d); pipes: ipc_pipe_send_many\n"
+	       "  batch64 = ipc_queue_put_many_async of %d (window %d batches, one flush) and\n"
+	       "  ipc_queue_get_many(%d) with ipc_queue_set_readahead(%d); pipes: ipc_pipe_send_many\n"
 	       "  (waits for each reply) and ipc_pipe_recv_many with read-ahead.\n"
 	       "redis pipelined = pipelined LPUSH + RPOP count; posix-mq = mq_send/mq_receive\n\n",
 	       BENCH_WINDOW, BENCH_BATCH, BENCH_BATCH, BENCH_BATCH, BENCH_WINDOW,
@@ -996,7 +1010,7 @@ static void print_targets(const struct bench *b)
 	printf("\ntargets (64 B unless said):\n");
 	target("plain put/get 1/1 vs redis LPUSH/BRPOP",
 	       ratio_of(find_row(b, "1/1 plain", "ipcd", 64), find_row(b, "1/1 plain", "redis", 64), 0, 0), 1.0, 0);
-	target("pipelined put + prefetching get 1/1 vs python mp.Queue",
+	target("pipelined put + read-ahead get 1/1 vs python mp.Queue",
 	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 64), find_row(b, "1/1", "python-queue", 64), 0, 0), 1.5, 0);
 	target("batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
 	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1 pipelined", "redis", 64), 0, 0), 2.0, 0);

@@ -8,7 +8,7 @@
 #include "client_int.h"
 
 /* Get one message, in flight until acked; see ipcclient.h. */
-IPC_EXPORT int ipc_get_ack(ipc_client *c, const char *name, void **data,
+IPC_EXPORT int ipc_queue_get_ack(ipc_client *c, const char *name, void **data,
 			   size_t *len, uint64_t *tag, int timeout_ms,
 			   int lease_ms)
 {
@@ -34,8 +34,8 @@ IPC_EXPORT int ipc_get_ack(ipc_client *c, const char *name, void **data,
 	return 0;
 }
 
-/* Acknowledge a message got with ipc_get_ack(); see ipcclient.h. */
-IPC_EXPORT int ipc_ack(ipc_client *c, const char *name, uint64_t tag)
+/* Acknowledge a message got with ipc_queue_get_ack(); see ipcclient.h. */
+IPC_EXPORT int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag)
 {
 	struct proto_req req = { .op = PROTO_OP_QACK, .tag = tag };
 	struct proto_rep rep;

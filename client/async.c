@@ -4,9 +4,9 @@
  * at most a window of them in flight; their
  * replies are read whenever the handle reads (the window is full, a
  * blocking call waits for its own reply, ipc_flush) and the first failure
- * is kept for ipc_flush(). Prefetching makes ipc_get() on a queue fetch
- * up to N messages in one QGETN and serve the next calls from a local
- * buffer.
+ * is kept for ipc_flush(). Read-ahead makes gets on a queue (or pipe
+ * end) fetch up to N messages in one QGETN (PRECVN), serve the next calls
+ * from a local buffer and keep the next fetch on its way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 /* Buffers of more than this are freed once emptied. */
 #define PREFETCH_KEEP_MAX (256u << 10)
 
-/* One queue (or pipe end) with prefetching: its messages, taken from the
+/* One queue (or pipe end) with read-ahead: its messages, taken from the
  * daemon and not yet handed out, as [size_t len][bytes] records from off
  * on. */
 struct client_prefetch {
@@ -24,7 +24,6 @@ struct client_prefetch {
 	char name[IPC_NAME_MAX + 1];
 	int end;                 /* -1: a queue; 0 or 1: a pipe end */
 	unsigned max;            /* messages per fetch; 0: off (kept until drained) */
-	int ahead;               /* read-ahead: keep a fetch in flight */
 	uint32_t inflight;       /* the read-ahead fetch in flight, or 0 */
 	uint32_t inflight_max;   /* what it asked for */
 	struct pbuf buf;
@@ -50,7 +49,7 @@ int client_window_room(struct ipc_client *c)
 }
 
 /* Put one message without waiting for the reply; see ipcclient.h. */
-IPC_EXPORT int ipc_put_async(ipc_client *c, const char *name, const void *data,
+IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *data,
 			     size_t len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUT, .data = data,
@@ -171,10 +170,9 @@ static void prefetch_gc(struct ipc_client *c, struct client_prefetch *pf)
 		prefetch_drop(c, pf);
 }
 
-/* Set prefetching of up to n per fetch (ahead: read-ahead) on a queue
- * (end -1) or pipe end. */
+/* Set read-ahead of up to n per fetch on a queue (end -1) or pipe end. */
 static int prefetch_set(struct ipc_client *c, const char *name, int end,
-			unsigned n, int ahead)
+			unsigned n)
 {
 	struct client_prefetch *pf;
 	int rc;
@@ -182,7 +180,7 @@ static int prefetch_set(struct ipc_client *c, const char *name, int end,
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
 	if (n > IPC_BATCH_MAX) {
-		client_seterr(c, "prefetch must be 0..%d", IPC_BATCH_MAX);
+		client_seterr(c, "read-ahead must be 0..%d", IPC_BATCH_MAX);
 		return IPC_EINVAL;
 	}
 	pf = prefetch_find(c, name, end);
@@ -190,7 +188,6 @@ static int prefetch_set(struct ipc_client *c, const char *name, int end,
 		/* Off: what is buffered (or on its way) is still served first. */
 		if (pf) {
 			pf->max = 0;
-			pf->ahead = 0;
 			prefetch_gc(c, pf);
 		}
 		return 0;
@@ -208,20 +205,13 @@ static int prefetch_set(struct ipc_client *c, const char *name, int end,
 		c->prefetch = pf;
 	}
 	pf->max = n;
-	pf->ahead = ahead;
 	return 0;
 }
 
-/* Turn prefetching on or off for a queue; see ipcclient.h. */
-IPC_EXPORT int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n)
-{
-	return prefetch_set(c, name, -1, n, 0);
-}
-
 /* Turn read-ahead on or off for a queue; see ipcclient.h. */
-IPC_EXPORT int ipc_set_readahead(ipc_client *c, const char *name, unsigned n)
+IPC_EXPORT int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n)
 {
-	return prefetch_set(c, name, -1, n, 1);
+	return prefetch_set(c, name, -1, n);
 }
 
 /* Turn read-ahead on or off for a pipe end; see ipcclient.h. */
@@ -232,20 +222,32 @@ IPC_EXPORT int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
 
 	if (c && (rc = client_check_end(c, end)))
 		return rc;
-	return prefetch_set(c, name, end, n, 1);
+	return prefetch_set(c, name, end, n);
 }
 
-/* Messages prefetched and not yet handed out; see ipcclient.h. */
-IPC_EXPORT size_t ipc_prefetched(const ipc_client *c, const char *name)
+/* Messages buffered for a queue (end -1) or pipe end, not handed out. */
+static size_t prefetch_count(const ipc_client *c, const char *name, int end)
 {
 	struct client_prefetch *pf;
 
 	if (!c || !name)
 		return 0;
 	for (pf = c->prefetch; pf; pf = pf->next)
-		if (pf->end == -1 && strcmp(pf->name, name) == 0)
+		if (pf->end == end && strcmp(pf->name, name) == 0)
 			return pf->count;
 	return 0;
+}
+
+/* Messages read ahead for a queue, not yet handed out; see ipcclient.h. */
+IPC_EXPORT size_t ipc_queue_buffered(const ipc_client *c, const char *name)
+{
+	return prefetch_count(c, name, -1);
+}
+
+/* Messages read ahead at a pipe end, not yet handed out; see ipcclient.h. */
+IPC_EXPORT size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end)
+{
+	return prefetch_count(c, name, end);
 }
 
 /* Append one message to a prefetch buffer: 0 or IPC_ENOMEM. */
@@ -334,12 +336,12 @@ static int prefetch_send(struct ipc_client *c, struct client_prefetch *pf, int t
 	return rc;
 }
 
-/* With read-ahead, send a fetch that does not wait (timeout 0) when
- * fewer than half a fetch are buffered and none is on its way, so the
- * next messages travel while the caller works on these. */
+/* Send a fetch that does not wait (timeout 0) when at most half a
+ * fetch is buffered and none is on its way, so the next messages travel
+ * while the caller works on these. */
 static int prefetch_ahead(struct ipc_client *c, struct client_prefetch *pf)
 {
-	if (!pf->ahead || pf->max < 2 || pf->inflight || pf->count > pf->max / 2)
+	if (pf->max < 2 || pf->inflight || pf->count > pf->max / 2)
 		return 0;
 	return prefetch_send(c, pf, 0);
 }
@@ -372,7 +374,7 @@ static int prefetch_fill(struct ipc_client *c, struct client_prefetch *pf,
 	return prefetch_absorb(c, pf, &rep, pf->inflight_max);
 }
 
-/* ipc_get() or ipc_pipe_recv() on a queue or end with prefetching. */
+/* ipc_queue_get() or ipc_pipe_recv() on a queue or end with read-ahead. */
 static int prefetch_get(struct ipc_client *c, struct client_prefetch *pf, void **data,
 			size_t *len, int timeout_ms)
 {
@@ -390,7 +392,7 @@ static int prefetch_get(struct ipc_client *c, struct client_prefetch *pf, void *
 	return rc;
 }
 
-/* ipc_get() on a queue that may have prefetching. */
+/* ipc_queue_get() on a queue that may have read-ahead. */
 int client_prefetch_get(struct ipc_client *c, const char *name, void **data,
 			size_t *len, int timeout_ms)
 {
@@ -408,7 +410,7 @@ int client_prefetch_recv(struct ipc_client *c, const char *name, int end,
 	return pf ? prefetch_get(c, pf, data, len, timeout_ms) : CLIENT_NO_PREFETCH;
 }
 
-/* Batch get with prefetching; see client_int.h. The messages point into
+/* Batch get with read-ahead; see client_int.h. The messages point into
  * the buffer, which nothing appends to before the next call on c (a
  * read-ahead fetch sent here is read by a later call). */
 int client_prefetch_many(struct ipc_client *c, const char *name, int end,
@@ -419,8 +421,6 @@ int client_prefetch_many(struct ipc_client *c, const char *name, int end,
 
 	if (!pf)
 		return CLIENT_NO_PREFETCH;
-	if (pf->count == 0 && !pf->ahead && !pf->inflight)
-		return CLIENT_NO_PREFETCH;   /* plain prefetch: a plain batch get */
 	if ((rc = prefetch_fill(c, pf, timeout_ms)))
 		return rc;
 	*n = 0;

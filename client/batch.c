@@ -113,7 +113,7 @@ static int batch_put(struct ipc_client *c, struct proto_req *req,
 }
 
 /* Put several messages, in order; see ipcclient.h. */
-IPC_EXPORT int ipc_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+IPC_EXPORT int ipc_queue_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
 			    size_t n, size_t *nput, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUTN };
@@ -130,7 +130,7 @@ IPC_EXPORT int ipc_put_many(ipc_client *c, const char *name, const struct ipc_ms
 }
 
 /* Put several messages without waiting for the replies; see ipcclient.h. */
-IPC_EXPORT int ipc_put_many_async(ipc_client *c, const char *name,
+IPC_EXPORT int ipc_queue_put_many_async(ipc_client *c, const char *name,
 				  const struct ipc_msg *msgs, size_t n, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUTN, .timeout_ms = timeout_ms };
@@ -192,7 +192,7 @@ static int batch_get(struct ipc_client *c, struct proto_req *req,
 }
 
 /* Get up to max messages; see ipcclient.h. */
-IPC_EXPORT int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
+IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
 			    size_t max, size_t *n, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QGETN, .timeout_ms = timeout_ms };
@@ -204,7 +204,7 @@ IPC_EXPORT int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msg
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
-	/* Prefetched messages left the queue first: they come first. */
+	/* Messages read ahead left the queue first: they come first. */
 	if (c->prefetch && (rc = client_prefetch_many(c, name, -1, msgs, max, n,
 						      timeout_ms)) != CLIENT_NO_PREFETCH)
 		return rc;
@@ -212,7 +212,6 @@ IPC_EXPORT int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msg
 	return batch_get(c, &req, msgs, max, n);
 }
 
-/* Check a pipe end number. */
 /* Send several messages from a pipe end; see ipcclient.h. */
 IPC_EXPORT int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
 				  const struct ipc_msg *msgs, size_t n, size_t *nsent,

@@ -10,6 +10,7 @@
  * handle for good: the byte stream can no longer be trusted.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -495,26 +496,6 @@ int client_request(struct ipc_client *c, struct proto_req *req,
 	return rc ? rc : client_status(c, rep);
 }
 
-/* Write the default socket path into buf; see ipcclient.h. */
-IPC_EXPORT char *ipc_default_socket(char *buf, size_t len)
-{
-	const char *env = getenv("IPCD_SOCKET");
-	const char *dir = getenv("XDG_RUNTIME_DIR");
-	int n;
-
-	if (!buf || len == 0)
-		return NULL;
-	if (env && *env)
-		n = snprintf(buf, len, "%s", env);
-	else if (dir && *dir)
-		n = snprintf(buf, len, "%s/ipcd.sock", dir);
-	else
-		n = snprintf(buf, len, "/run/ipcd/ipcd.sock");
-	if (n < 0 || (size_t)n >= len)
-		return NULL;
-	return buf;
-}
-
 /* A fresh handle with no socket yet, or NULL on ENOMEM. */
 static struct ipc_client *client_new(void)
 {
@@ -593,34 +574,54 @@ static int client_hello(struct ipc_client *c)
 	return 0;
 }
 
-/* Connect and handshake; see ipcclient.h. */
+/* Connect to one path and handshake: 0 with *out set, or the failure,
+ * with *next set when nothing accepted the connection there (errno says
+ * why) and the next path may be tried. */
+static int client_connect_one(const char *path, ipc_client **out, int *next)
+{
+	struct ipc_client *c = client_new();
+	int rc, err;
+
+	*next = 0;
+	if (!c)
+		return IPC_ENOMEM;
+	rc = client_open_socket(c, path);
+	*next = rc != 0;
+	if (!rc)
+		rc = client_hello(c);
+	if (!rc) {
+		*out = c;
+		return 0;
+	}
+	err = errno;
+	if (!*next)
+		client_connect_err_set(path, ipc_strerror(rc), c->err);
+	ipc_close(c);
+	errno = err;
+	return rc;
+}
+
+/* Connect and handshake, trying the paths in order; see ipcclient.h. */
 IPC_EXPORT int ipc_connect(const char *path, ipc_client **out)
 {
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-	struct ipc_client *c;
-	int rc, err;
+	struct client_paths p;
+	size_t i;
+	int rc = IPC_ECONNECT, next = 1;
 
 	if (!out)
 		return IPC_EINVAL;
 	*out = NULL;
-	if (!path && !(path = ipc_default_socket(buf, sizeof(buf)))) {
-		errno = ENAMETOOLONG;
-		return IPC_ECONNECT;
+	client_connect_err_clear();
+	client_paths(path, &p);
+	for (i = 0; i < p.n && next; i++) {
+		if (p.toolong[i])
+			errno = ENAMETOOLONG;
+		else
+			rc = client_connect_one(p.path[i], out, &next);
+		if (next)
+			client_connect_err_add(p.path[i], errno);
 	}
-	c = client_new();
-	if (!c)
-		return IPC_ENOMEM;
-	rc = client_open_socket(c, path);
-	if (!rc)
-		rc = client_hello(c);
-	if (rc) {
-		err = errno;
-		ipc_close(c);
-		errno = err;
-		return rc;
-	}
-	*out = c;
-	return 0;
+	return rc;
 }
 
 /* Close and free a handle; see ipcclient.h. */
@@ -648,56 +649,113 @@ IPC_EXPORT int ipc_fd(const ipc_client *c)
 	return c ? c->fd : -1;
 }
 
-/* Map the public open flags onto the wire's: 0 or IPC_EINVAL. */
-static int client_open_flags(int flags, uint32_t *wire)
+/* The tail check of client_check_opts() starts at sizeof: structs the
+ * library checks that way must end without padding a newer field could
+ * sit in. And struct ipc_info only ever grows. */
+_Static_assert(sizeof(struct ipc_queue_opts) ==
+	       offsetof(struct ipc_queue_opts, mode) + sizeof(int),
+	       "struct ipc_queue_opts ends in padding");
+_Static_assert(sizeof(struct ipc_pipe_opts) ==
+	       offsetof(struct ipc_pipe_opts, mode) + sizeof(int),
+	       "struct ipc_pipe_opts ends in padding");
+_Static_assert(sizeof(struct ipc_info) >= CLIENT_INFO_SIZE_0,
+	       "struct ipc_info shrank");
+
+/* Check the size of a caller's options struct; see client_int.h. */
+int client_check_opts(struct ipc_client *c, const void *opts, size_t size,
+		      size_t known)
 {
-	if (flags & ~(IPC_OPEN_CREATE | IPC_OPEN_EXCL))
+	const unsigned char *p = opts;
+	size_t i;
+
+	if (size < sizeof(size_t)) {
+		client_seterr(c, "options struct of %zu bytes: set its size "
+			      "with the _INIT macro", size);
 		return IPC_EINVAL;
-	*wire = 0;
-	if (flags & IPC_OPEN_CREATE)
-		*wire |= PROTO_OPEN_CREATE;
-	if (flags & IPC_OPEN_EXCL)
-		*wire |= PROTO_OPEN_EXCL;
+	}
+	for (i = known; i < size; i++)
+		if (p[i] != 0) {
+			client_seterr(c, "options unknown to libipcclient %s set "
+				      "(byte %zu of %zu)", PACKAGE_VERSION, i, size);
+			return IPC_EINVAL;
+		}
 	return 0;
 }
 
-/* Send a QOPEN request (with a mode when has_mode). */
-static int client_queue_open(ipc_client *c, const char *name,
-			     long long maxsize, int flags, int has_mode,
-			     unsigned mode, long long *actual)
+/* The caller's queue options in this library's struct: the fields its
+ * size covers, defaults for the rest. 0 or IPC_EINVAL. */
+static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *in,
+			     struct ipc_queue_opts *o)
 {
-	struct proto_req req = { .op = PROTO_OP_QOPEN, .maxsize = maxsize,
-				 .has_mode = has_mode, .mode = mode };
-	struct proto_rep rep;
-	int rc;
+	const struct ipc_queue_opts def = IPC_QUEUE_OPTS_INIT;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
-		return rc;
-	if (maxsize < IPC_MAXSIZE_ANY || mode > PROTO_MODE_MAX ||
-	    client_open_flags(flags, &req.flags)) {
+	*o = def;
+	if (!in)
+		return 0;
+	if (client_check_opts(c, in, in->size, sizeof(*o)))
+		return IPC_EINVAL;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, maxsize))
+		o->maxsize = in->maxsize;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, flags))
+		o->flags = in->flags;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, mode))
+		o->mode = in->mode;
+	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
+	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
+	return 0;
+}
+
+/* One QOPEN request for o on name; *maxsize_out (may be NULL) the queue's. */
+static int client_qopen(ipc_client *c, const char *name, long long maxsize,
+			unsigned flags, int mode, long long *maxsize_out)
+{
+	struct proto_req req = { .op = PROTO_OP_QOPEN, .maxsize = maxsize,
+				 .has_mode = mode != IPC_MODE_DEFAULT,
+				 .mode = mode != IPC_MODE_DEFAULT ? (unsigned)mode : 0 };
+	struct proto_rep rep;
+	int rc;
+
+	if (flags & IPC_QUEUE_CREATE)
+		req.flags |= PROTO_OPEN_CREATE;
+	if (flags & IPC_QUEUE_EXCL)
+		req.flags |= PROTO_OPEN_EXCL;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
-	if (!rc && actual)
-		*actual = rep.maxsize;
+	if (!rc && maxsize_out)
+		*maxsize_out = rep.maxsize;
 	return rc;
 }
 
-/* Open or create a queue; see ipcclient.h. */
+/* Open or create a queue; see ipcclient.h. The daemon creates no queue of
+ * maxsize "any", so for CREATE with IPC_MAXSIZE_ANY the library opens an
+ * existing queue first and creates an unbounded one when there is none;
+ * should another client create it in between, it opens that one. */
 IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
-			      long long maxsize, int flags, long long *actual)
+			      const struct ipc_queue_opts *opts, long long *maxsize_out)
 {
-	return client_queue_open(c, name, maxsize, flags, 0, 0, actual);
-}
+	struct ipc_queue_opts o;
+	int rc, tries;
 
-/* Open or create a queue with a mode; see ipcclient.h. */
-IPC_EXPORT int ipc_queue_open_mode(ipc_client *c, const char *name,
-				   long long maxsize, int flags, unsigned mode,
-				   long long *actual)
-{
-	return client_queue_open(c, name, maxsize, flags, 1, mode, actual);
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_queue_opts(c, opts, &o)))
+		return rc;
+	if (o.maxsize != IPC_MAXSIZE_ANY || !(o.flags & IPC_QUEUE_CREATE))
+		return client_qopen(c, name, o.maxsize, o.flags, o.mode, maxsize_out);
+	if (o.flags & IPC_QUEUE_EXCL)
+		return client_qopen(c, name, 0, o.flags, o.mode, maxsize_out);
+	for (tries = 0; tries < 2; tries++) {
+		rc = client_qopen(c, name, IPC_MAXSIZE_ANY, 0, o.mode, maxsize_out);
+		if (rc != IPC_ENOENT)
+			return rc;
+		rc = client_qopen(c, name, 0, o.flags | IPC_QUEUE_EXCL, o.mode,
+				  maxsize_out);
+		if (rc != IPC_EEXIST)
+			return rc;
+	}
+	return rc;
 }
 
 /* Check a message to send and point req at it: 0, IPC_ETOOBIG or
@@ -766,7 +824,7 @@ int client_request_payload(struct ipc_client *c, struct proto_req *req,
 }
 
 /* Put one message; see ipcclient.h. */
-IPC_EXPORT int ipc_put(ipc_client *c, const char *name, const void *data,
+IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
 		       size_t len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUT, .data = data,
@@ -784,7 +842,7 @@ IPC_EXPORT int ipc_put(ipc_client *c, const char *name, const void *data,
 }
 
 /* Get one message; see ipcclient.h. */
-IPC_EXPORT int ipc_get(ipc_client *c, const char *name, void **data,
+IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 		       size_t *len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QGET, .timeout_ms = timeout_ms };
@@ -837,19 +895,48 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	}
 }
 
+/* Check where an info goes: the caller's sizeof(struct ipc_info) must
+ * hold at least the first version's fields. 0 or IPC_EINVAL. */
+static int client_check_info(struct ipc_client *c, const void *where, size_t size)
+{
+	if (!where) {
+		client_seterr(c, "no place for the info");
+		return IPC_EINVAL;
+	}
+	if (size < CLIENT_INFO_SIZE_0) {
+		client_seterr(c, "struct ipc_info of %zu bytes, at least %zu expected",
+			      size, (size_t)CLIENT_INFO_SIZE_0);
+		return IPC_EINVAL;
+	}
+	return 0;
+}
+
+/* Copy a wire info into the caller's struct ipc_info of size bytes: the
+ * fields both know, zero past them. */
+static void client_info_out(void *dst, size_t size, const struct proto_info *src)
+{
+	struct ipc_info info;
+
+	client_info_copy(&info, src);
+	if (size <= sizeof(info)) {
+		memcpy(dst, &info, size);
+		return;
+	}
+	memcpy(dst, &info, sizeof(info));
+	memset((char *)dst + sizeof(info), 0, size - sizeof(info));
+}
+
 /* Describe one queue or pipe; see ipcclient.h. */
-IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info)
+IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info,
+			size_t size)
 {
 	struct proto_req req = { .op = PROTO_OP_STAT };
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = client_check_info(c, info, size)))
 		return rc;
-	if (!info) {
-		client_seterr(c, "no place for the info");
-		return IPC_EINVAL;
-	}
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (rc)
@@ -858,12 +945,12 @@ IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info)
 		client_seterr(c, "stat reply without one info");
 		return client_fail(c, IPC_EPROTO);
 	}
-	client_info_copy(info, &rep.infos[0]);
+	client_info_out(info, size, &rep.infos[0]);
 	return 0;
 }
 
-/* Delete a queue; see ipcclient.h. */
-IPC_EXPORT int ipc_queue_delete(ipc_client *c, const char *name)
+/* Delete a queue or a pipe; see ipcclient.h. */
+IPC_EXPORT int ipc_delete(ipc_client *c, const char *name)
 {
 	struct proto_req req = { .op = PROTO_OP_QDEL };
 	struct proto_rep rep;
@@ -876,11 +963,12 @@ IPC_EXPORT int ipc_queue_delete(ipc_client *c, const char *name)
 }
 
 /* List every queue and pipe; see ipcclient.h. */
-IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n)
+IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n,
+			size_t size)
 {
 	struct proto_req req = { .op = PROTO_OP_LIST };
 	struct proto_rep rep;
-	struct ipc_info *arr = NULL;
+	unsigned char *arr = NULL;
 	size_t i;
 	int rc;
 
@@ -890,11 +978,13 @@ IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n)
 		client_seterr(c, "no place for the list");
 		return IPC_EINVAL;
 	}
+	if ((rc = client_check_info(c, infos, size)))
+		return rc;
 	rc = client_request(c, &req, &rep);
 	if (rc)
 		return rc;
 	if (rep.ninfos) {
-		arr = calloc(rep.ninfos, sizeof(*arr));
+		arr = calloc(rep.ninfos, size);
 		if (!arr) {
 			client_seterr(c, "out of memory for %zu entries",
 				      rep.ninfos);
@@ -902,8 +992,8 @@ IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n)
 		}
 	}
 	for (i = 0; i < rep.ninfos; i++)
-		client_info_copy(&arr[i], &rep.infos[i]);
-	*infos = arr;
+		client_info_out(arr + i * size, size, &rep.infos[i]);
+	*infos = (struct ipc_info *)(void *)arr;
 	*n = rep.ninfos;
 	return 0;
 }
@@ -918,8 +1008,14 @@ IPC_EXPORT size_t ipc_msg_max(const ipc_client *c)
 IPC_EXPORT const char *ipc_last_error(const ipc_client *c)
 {
 	if (!c)
-		return "no connection";
+		return client_connect_err() ? client_connect_err() : "no connection";
 	return c->err;
+}
+
+/* The library's version; see ipcclient.h. */
+IPC_EXPORT const char *ipc_version(void)
+{
+	return PACKAGE_VERSION;
 }
 
 /* Text for a result code; see ipcclient.h. */

@@ -1,7 +1,7 @@
 /*
  * client_int.h: libipcclient internals, shared by the files of client/ and
  * never installed. The library is built with -fvisibility=hidden; only the
- * functions marked IPC_EXPORT (the ones of ipcclient.h) leave the .so.
+ * functions marked IPC_EXPORT (the ones of ipcclient/ipcclient.h) leave the .so.
  */
 #ifndef IPC_CLIENT_INT_H
 #define IPC_CLIENT_INT_H
@@ -9,10 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ipcclient.h"
+#include "ipcclient/ipcclient.h"
 #include "proto.h"
 
 #define IPC_EXPORT __attribute__((visibility("default")))
+
+/* The system daemon's socket, which ipc_connect(NULL) tries last. */
+#define CLIENT_SYSTEM_SOCKET "/run/ipcd/ipcd.sock"
+/* Room for a socket path with its NUL (sun_path). */
+#define CLIENT_PATH_MAX 108
+/* The most paths one ipc_connect() tries. */
+#define CLIENT_PATHS_MAX 2
+
+/* The socket paths one ipc_connect() tries, in order (discover.c). */
+struct client_paths {
+	char path[CLIENT_PATHS_MAX][CLIENT_PATH_MAX];
+	int toolong[CLIENT_PATHS_MAX];   /* did not fit: cut short, not tried */
+	size_t n;
+};
 
 /* How much room a read asks for when no frame header says more. */
 #define CLIENT_READ_CHUNK 65536u
@@ -27,6 +41,10 @@
  * handle waits for a reply, or closes): one write then carries many. */
 #define CLIENT_CORK_MAX (64u << 10)
 
+/* sizeof(struct ipc_info) in soname 0's first release: the least
+ * ipc_stat() and ipc_list() accept. Never changes. */
+#define CLIENT_INFO_SIZE_0 280u
+
 /* The async window when ipc_set_window() was not called. */
 #define CLIENT_WINDOW_DEFAULT 128u
 
@@ -35,7 +53,7 @@ struct client_pending {
 	uint32_t id;             /* 0: a slot whose reply came (a tombstone) */
 	uint32_t op;
 	uint64_t seq;            /* async: its number since the last flush (from 1) */
-	int async;               /* ipc_put_async: the status goes to async_rc */
+	int async;               /* ipc_queue_put_async: the status goes to async_rc */
 	uint32_t nmsgs;          /* QPUTN, PSENDN: messages it carries, else 0 */
 	void *ctx;               /* a read-ahead fetch: its prefetch record */
 };
@@ -72,7 +90,7 @@ struct ipc_client {
 	char async_err[256];     /* its text, for ipc_flush() */
 	unsigned long long async_notput; /* messages of async requests not put */
 	unsigned long long flush_notput; /* the same, as of the last ipc_flush() */
-	struct client_prefetch *prefetch; /* queues with prefetching (async.c) */
+	struct client_prefetch *prefetch; /* queues and pipe ends with read-ahead (async.c) */
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */
@@ -81,6 +99,18 @@ struct ipc_client {
 };
 
 /* Shared by the files of client/ (client.c, async.c, batch.c, ...): */
+
+/* Fill p with the paths ipc_connect(path) tries (discover.c). */
+void client_paths(const char *path, struct client_paths *p);
+/* This thread's ipc_connect() failure text: clear it, add one path that
+ * refused (with its errno), set it after a refused handshake (the code's
+ * text and the daemon's detail), read it
+ * (NULL when none). */
+void client_connect_err_clear(void);
+void client_connect_err_add(const char *path, int err);
+void client_connect_err_set(const char *path, const char *what,
+			    const char *detail);
+const char *client_connect_err(void);
 
 /* Record the text ipc_last_error() returns. */
 void client_seterr(struct ipc_client *c, const char *fmt, ...)
@@ -108,6 +138,17 @@ int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
 int client_check_place(struct ipc_client *c, void **data, size_t *len);
 /* Check a pipe end number (0 or 1): 0 or IPC_EINVAL. */
 int client_check_end(struct ipc_client *c, int end);
+/* Check the size of a caller's options struct (see "Compatibility" in
+ * ipcclient.h) that this library knows `known` bytes of: 0, or IPC_EINVAL
+ * when it is too small or has nonzero bytes past the known fields. */
+int client_check_opts(struct ipc_client *c, const void *opts, size_t size,
+		      size_t known);
+/* Whether an options struct of the caller's `size` holds field of type
+ * whole (an older caller's does not: the default applies). */
+#define CLIENT_OPT_HAS(size, type, field) \
+	((size) >= offsetof(type, field) + sizeof(((type *)0)->field))
+/* Check a mode of the opts structs: IPC_MODE_DEFAULT or 0..0777. */
+#define CLIENT_MODE_OK(m) ((m) == IPC_MODE_DEFAULT || ((m) >= 0 && (m) <= 0777))
 /* client_request, then the reply's message to the caller (client_copy_out). */
 int client_request_payload(struct ipc_client *c, struct proto_req *req,
 			   struct proto_rep *rep, void **data, size_t *len);
@@ -132,19 +173,19 @@ int client_window_room(struct ipc_client *c);
 /* Turn a reply's status into a call's result, recording its text. */
 int client_status(struct ipc_client *c, const struct proto_rep *rep);
 
-/* Prefetching (async.c), hooks for client.c: */
+/* Read-ahead (async.c), hooks for client.c: */
 
-/* ipc_get() on a queue with prefetching: serve from the local buffer or
+/* ipc_queue_get() on a queue with read-ahead: serve from the local buffer or
  * fetch a batch. The result of the get, or CLIENT_NO_PREFETCH when name
- * has no prefetching (then ipc_get does a plain get). */
+ * has no read-ahead (then ipc_queue_get does a plain get). */
 #define CLIENT_NO_PREFETCH 1000
 int client_prefetch_get(struct ipc_client *c, const char *name, void **data,
 			size_t *len, int timeout_ms);
 /* ipc_pipe_recv() at an end with read-ahead: like client_prefetch_get. */
 int client_prefetch_recv(struct ipc_client *c, const char *name, int end,
 			 void **data, size_t *len, int timeout_ms);
-/* ipc_get_many() / ipc_pipe_recv_many() (end -1: the queue) with
- * prefetching: hand out buffered messages, fetching first when read-ahead
+/* ipc_queue_get_many() / ipc_pipe_recv_many() (end -1: the queue) with
+ * read-ahead: hand out buffered messages, fetching first when read-ahead
  * is on. The result, or CLIENT_NO_PREFETCH for the plain batch get. */
 int client_prefetch_many(struct ipc_client *c, const char *name, int end,
 			 struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms);

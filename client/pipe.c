@@ -2,6 +2,7 @@
  * pipe.c: named pipes in libipcclient: attach, send, receive and close
  * (PATTACH, PSEND, PRECV, PCLOSE). See ipcclient.h.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,8 @@ static int client_pipe_check(struct ipc_client *c, const char *name, int end)
 	return client_check_end(c, end);
 }
 
-/* Map the public attach flags and options onto the request: 0 or EINVAL. */
-static int client_pipe_want(int flags, const struct ipc_pipe_opts *opts,
-			    struct proto_req *req)
+/* Map the public attach flags onto the request's: 0 or IPC_EINVAL. */
+static int client_pipe_flags(int flags, struct proto_req *req)
 {
 	const int known = IPC_PIPE_CREATE | IPC_PIPE_DUPLEX | IPC_PIPE_ONEWAY;
 
@@ -33,14 +33,47 @@ static int client_pipe_want(int flags, const struct ipc_pipe_opts *opts,
 		req->flags |= PROTO_PIPE_DUPLEX;
 	if (flags & IPC_PIPE_ONEWAY)
 		req->flags |= PROTO_PIPE_ONEWAY;
-	if (!opts)
-		return 0;
-	if (opts->maxmsgs < 0 || opts->maxmsgs > IPC_PIPE_MSGS_MAX ||
-	    opts->maxbytes < 0 || opts->maxbytes > IPC_PIPE_BYTES_MAX)
-		return IPC_EINVAL;
-	req->maxmsgs = opts->maxmsgs;
-	req->maxbytes = opts->maxbytes;
 	return 0;
+}
+
+/* Put the caller's pipe options (the fields its size covers; defaults
+ * for the rest) into the request: 0 or IPC_EINVAL. */
+static int client_pipe_opts(struct ipc_client *c, const struct ipc_pipe_opts *in,
+			    struct proto_req *req)
+{
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
+
+	if (!in)
+		return 0;
+	if (client_check_opts(c, in, in->size, sizeof(o)))
+		return IPC_EINVAL;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_pipe_opts, maxmsgs))
+		o.maxmsgs = in->maxmsgs;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_pipe_opts, maxbytes))
+		o.maxbytes = in->maxbytes;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_pipe_opts, mode))
+		o.mode = in->mode;
+	if (o.maxmsgs < 0 || o.maxmsgs > IPC_PIPE_MSGS_MAX ||
+	    o.maxbytes < 0 || o.maxbytes > IPC_PIPE_BYTES_MAX || !CLIENT_MODE_OK(o.mode)) {
+		client_seterr(c, "invalid pipe maxmsgs, maxbytes or mode");
+		return IPC_EINVAL;
+	}
+	req->maxmsgs = o.maxmsgs;
+	req->maxbytes = o.maxbytes;
+	req->has_mode = o.mode != IPC_MODE_DEFAULT;
+	req->mode = req->has_mode ? (uint32_t)o.mode : 0;
+	return 0;
+}
+
+/* Tell the caller what the attached pipe has: the fields its size covers. */
+static void client_pipe_report(const struct proto_rep *rep, struct ipc_pipe_opts *opts)
+{
+	if (CLIENT_OPT_HAS(opts->size, struct ipc_pipe_opts, maxmsgs))
+		opts->maxmsgs = rep->maxmsgs;
+	if (CLIENT_OPT_HAS(opts->size, struct ipc_pipe_opts, maxbytes))
+		opts->maxbytes = rep->maxbytes;
+	if (CLIENT_OPT_HAS(opts->size, struct ipc_pipe_opts, duplex))
+		opts->duplex = rep->flags == PROTO_PIPE_DUPLEX;
 }
 
 /* Attach to a pipe end; see ipcclient.h. */
@@ -53,10 +86,12 @@ IPC_EXPORT int ipc_pipe_attach(ipc_client *c, const char *name, int end,
 
 	if ((rc = client_pipe_check(c, name, end)))
 		return rc;
-	if (client_pipe_want(flags, opts, &req)) {
-		client_seterr(c, "invalid pipe flags, maxmsgs or maxbytes");
+	if (client_pipe_flags(flags, &req)) {
+		client_seterr(c, "invalid pipe flags 0x%x", (unsigned)flags);
 		return IPC_EINVAL;
 	}
+	if ((rc = client_pipe_opts(c, opts, &req)))
+		return rc;
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
@@ -66,11 +101,8 @@ IPC_EXPORT int ipc_pipe_attach(ipc_client *c, const char *name, int end,
 		client_seterr(c, "attach reply with flags 0x%x", (unsigned)rep.flags);
 		return client_fail(c, IPC_EPROTO);
 	}
-	if (opts) {
-		opts->maxmsgs = rep.maxmsgs;
-		opts->maxbytes = rep.maxbytes;
-		opts->duplex = rep.flags == PROTO_PIPE_DUPLEX;
-	}
+	if (opts)
+		client_pipe_report(&rep, opts);
 	return 0;
 }
 
@@ -127,8 +159,4 @@ IPC_EXPORT int ipc_pipe_close(ipc_client *c, const char *name, int end)
 	return client_request(c, &req, &rep);
 }
 
-/* Delete a pipe: the same request as ipc_queue_delete; see ipcclient.h. */
-IPC_EXPORT int ipc_pipe_delete(ipc_client *c, const char *name)
-{
-	return ipc_queue_delete(c, name);
-}
+

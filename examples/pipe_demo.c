@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 #define DEMO_COUNT 10
 #define DEMO_READER_END 0 /* r */

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 #define DEMO_MAXSIZE 2
 #define DEMO_COUNT 5
@@ -48,7 +48,7 @@ static int demo_putter(ipc_client *c, const char *name)
 	for (i = 0; i < DEMO_COUNT; i++) {
 		v = drand48();
 		n = snprintf(msg, sizeof(msg), "%f", v);
-		rc = ipc_put(c, name, msg, (size_t)n, IPC_FOREVER);
+		rc = ipc_queue_put(c, name, msg, (size_t)n, IPC_FOREVER);
 		if (rc)
 			return demo_fail(c, "put", rc);
 		printf("subprocess putter : put value %f\n", v);
@@ -77,7 +77,7 @@ static int demo_getter(ipc_client *c, const char *name)
 
 	printf("subprocess getter : %ld\n", (long)getpid());
 	for (;;) {
-		rc = ipc_get(c, name, &data, &len, DEMO_GET_TIMEOUT_MS);
+		rc = ipc_queue_get(c, name, &data, &len, DEMO_GET_TIMEOUT_MS);
 		if (rc == IPC_EEMPTY)
 			return 0;
 		if (rc)
@@ -97,6 +97,7 @@ static int demo_usage(void)
 
 int main(int argc, char **argv)
 {
+	struct ipc_queue_opts opts = IPC_QUEUE_OPTS_INIT;
 	const char *sock = NULL, *role, *name;
 	ipc_client *c;
 	int opt, rc;
@@ -117,7 +118,9 @@ int main(int argc, char **argv)
 	rc = ipc_connect(sock, &c);
 	if (rc)
 		return demo_fail(NULL, "connect", rc);
-	rc = ipc_queue_open(c, name, DEMO_MAXSIZE, IPC_OPEN_CREATE, NULL);
+	opts.maxsize = DEMO_MAXSIZE;
+	opts.flags = IPC_QUEUE_CREATE;
+	rc = ipc_queue_open(c, name, &opts, NULL);
 	if (rc)
 		rc = demo_fail(c, "open", rc);
 	else if (role[0] == 'p')

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* How long a child may take to finish its part (ms). */
 #define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
@@ -29,7 +29,7 @@ static uint64_t geta_expect(ipc_client *c, const char *q, const char *want,
 	void *data = NULL;
 	size_t len = 0;
 	uint64_t tag = 0;
-	int rc = ipc_get_ack(c, q, &data, &len, &tag, timeout, lease);
+	int rc = ipc_queue_get_ack(c, q, &data, &len, &tag, timeout, lease);
 
 	ck_assert_msg(rc == 0, "get_ack %s: %d (%s)", q, rc, ipc_last_error(c));
 	ck_assert_uint_eq(len, strlen(want));
@@ -74,23 +74,23 @@ START_TEST(test_ack_basic)
 	ck_assert_uint_eq(in.inflight, 2);
 	ck_assert_uint_eq(in.gets, 2);
 	/* Empty now: get_nowait with ack says Empty. */
-	ck_assert_int_eq(ipc_get_ack(c, "q", &data, &len, &t1, 0, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "q", &data, &len, &t1, 0, 0), IPC_EEMPTY);
 	/* Only the holder may ack, and only once. */
-	ck_assert_int_eq(ipc_ack(other, "q", t2), IPC_ENOTHELD);
-	ck_assert_int_eq(ipc_ack(c, "q", t2), 0);
-	ck_assert_int_eq(ipc_ack(c, "q", t2), IPC_ENOTHELD);
-	ck_assert_int_eq(ipc_ack(c, "q", t2 + 1000), IPC_ENOTHELD);
-	ck_assert_int_eq(ipc_ack(c, "nosuch", t2), IPC_ENOENT);
-	ck_assert_int_eq(ipc_ack(c, "bad name", t2), IPC_ENAME);
-	ck_assert_int_eq(ipc_get_ack(c, "q", &data, &len, &t1, 0, -1), IPC_EINVAL);
-	ck_assert_int_eq(ipc_get_ack(c, "nosuch", &data, &len, &t1, 0, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_ack(other, "q", t2), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t2), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t2), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t2 + 1000), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "nosuch", t2), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_ack(c, "bad name", t2), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "q", &data, &len, &t1, 0, -1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "nosuch", &data, &len, &t1, 0, 0), IPC_ENOENT);
 	in = h_stat(c, "q");
 	ck_assert_uint_eq(in.inflight, 1);
 	/* The connection survived every refusal. */
 	h_put_text(other, "q", "c");
 	t1 = geta_expect(c, "q", "c", 0, 0);
 	ck_assert_uint_gt(t1, t2);
-	ck_assert_int_eq(ipc_ack(c, "q", t1), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t1), 0);
 	in = h_stat(c, "q");
 	ck_assert_uint_eq(in.inflight, 1);
 	ck_assert_uint_eq(in.requeued, 0);
@@ -145,7 +145,7 @@ static int child_geta_and_hang(void *arg)
 
 	if (ipc_connect(a[0], &c))
 		return 120;
-	if (ipc_get_ack(c, a[1], &data, &len, &tag, 10000, 0))
+	if (ipc_queue_get_ack(c, a[1], &data, &len, &tag, 10000, 0))
 		return 121;
 	if (write(fd, data, len) != (ssize_t)len)
 		return 122;
@@ -204,7 +204,7 @@ static int child_get(void *arg)
 
 	if (ipc_connect(a[0], &c))
 		return 120;
-	rc = ipc_get(c, a[1], &data, &len, 10000);
+	rc = ipc_queue_get(c, a[1], &data, &len, 10000);
 	if (rc == 0 && write(atoi(a[2]), data, len) != (ssize_t)len)
 		rc = 119;
 	ipc_close(c);
@@ -282,11 +282,11 @@ START_TEST(test_ack_lease)
 	el = h_now_ms() - t0;
 	ck_assert_msg(el >= 290, "lease ran out after %lld ms", (long long)el);
 	ck_assert_msg(h_wrapped() || el < 3000, "lease took %lld ms", (long long)el);
-	ck_assert_int_eq(ipc_ack(c, "l", tag), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "l", tag), IPC_ENOTHELD);
 	ck_assert_uint_eq(h_stat(p, "l").requeued, 1);
 	/* A lease acked in time is done for good. */
 	tag = geta_expect(c, "l", "x", 0, 60000);
-	ck_assert_int_eq(ipc_ack(c, "l", tag), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "l", tag), 0);
 	h_get_expect(p, "l", "y", 0);
 	/* A parked getter takes the expired message directly. */
 	h_put_text(p, "l", "z");
@@ -325,12 +325,12 @@ START_TEST(test_ack_maxsize)
 	h_put_text(c, "m", "a");
 	h_put_text(c, "m", "b");
 	tag = geta_expect(c, "m", "a", 0, 0);
-	ck_assert_int_eq(ipc_put(c, "m", "c", 1, 0), IPC_EFULL);
-	ck_assert_int_eq(ipc_put(c, "m", "c", 1, 100), IPC_EFULL);
+	ck_assert_int_eq(ipc_queue_put(c, "m", "c", 1, 0), IPC_EFULL);
+	ck_assert_int_eq(ipc_queue_put(c, "m", "c", 1, 100), IPC_EFULL);
 	in = h_stat(c, "m");
 	ck_assert_uint_eq(in.size, 1);
 	ck_assert_uint_eq(in.inflight, 1);
-	ck_assert_int_eq(ipc_ack(c, "m", tag), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "m", tag), 0);
 	h_put_text(c, "m", "c");
 	h_get_expect(c, "m", "b", 0);
 	h_get_expect(c, "m", "c", 0);
@@ -352,15 +352,15 @@ START_TEST(test_ack_delete)
 	h_create_queue(p, "del", 0);
 	h_put_text(p, "del", "a");
 	t1 = geta_expect(c, "del", "a", 0, 5000);
-	ck_assert_int_eq(ipc_queue_delete(p, "del"), 0);
-	ck_assert_int_eq(ipc_ack(c, "del", t1), IPC_ENOENT);
+	ck_assert_int_eq(ipc_delete(p, "del"), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "del", t1), IPC_ENOENT);
 	h_create_queue(p, "del", 0);
 	h_put_text(p, "del", "b");
 	t2 = geta_expect(c, "del", "b", 0, 0);
 	ck_assert_uint_ne(t1, t2);
-	ck_assert_int_eq(ipc_ack(c, "del", t1), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "del", t1), IPC_ENOTHELD);
 	ck_assert_uint_eq(h_stat(p, "del").inflight, 1);
-	ck_assert_int_eq(ipc_ack(c, "del", t2), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "del", t2), 0);
 	/* Stopping the daemon with a message in flight is clean too. */
 	h_put_text(p, "del", "c");
 	geta_expect(c, "del", "c", 0, 0);
@@ -410,7 +410,7 @@ START_TEST(test_ack_ipcctl)
 	ck_assert_msg(strstr(out.data, "inflight: 1\n") != NULL, "stat: %s", out.data);
 	ck_assert_msg(strstr(out.data, "requeued: 1\n") != NULL, "stat: %s", out.data);
 	h_buf_free(&out);
-	ck_assert_int_eq(ipc_ack(c, "cq", tag), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "cq", tag), 0);
 	/* --ack is for get only. */
 	st = h_run_ipcctl(&d, NULL, 0, NULL, NULL, "put", "cq", "x", "--ack", NULL);
 	ck_assert_int_eq(st, 2);
@@ -433,11 +433,11 @@ static int child_stranger(void *arg)
 		return 125;
 	if (ipc_connect(sock, &c))
 		return 120;
-	if (ipc_get_ack(c, "secret", &data, &len, &tag, 0, 0) != IPC_EPERM)
+	if (ipc_queue_get_ack(c, "secret", &data, &len, &tag, 0, 0) != IPC_EPERM)
 		return 1;
-	if (ipc_get_ack(c, "secret", &data, &len, &tag, 1000, 0) != IPC_EPERM)
+	if (ipc_queue_get_ack(c, "secret", &data, &len, &tag, 1000, 0) != IPC_EPERM)
 		return 2;
-	if (ipc_ack(c, "secret", 1) != IPC_EPERM)
+	if (ipc_queue_ack(c, "secret", 1) != IPC_EPERM)
 		return 3;
 	ipc_close(c);
 	return 0;
@@ -461,7 +461,7 @@ START_TEST(test_ack_perm)
 	ck_assert_int_eq(chmod(d.dir, 0755), 0);
 	h_launch_opts(&d, &o);
 	c = h_connect(&d);
-	ck_assert_int_eq(ipc_queue_open_mode(c, "secret", 0, IPC_OPEN_CREATE, 0600, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "secret", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 0600), NULL), 0);
 	h_put_text(c, "secret", "s");
 	ck_assert_int_eq(h_wait_child(h_spawn(child_stranger, d.sock), T_CHILD_MS), 0);
 	in = h_stat(c, "secret");

@@ -1,8 +1,8 @@
 /*
  * check_batch.c: batched and pipelined calls against the real ipcd:
- * ipc_put_many / ipc_get_many (prefix semantics, Full, Empty, timeouts,
+ * ipc_queue_put_many / ipc_queue_get_many (prefix semantics, Full, Empty, timeouts,
  * the frame cut), async puts with ipc_flush reporting the first failure,
- * the async window, prefetching and who owns prefetched messages, the
+ * the async window, read-ahead and who owns messages read ahead, the
  * batch ops spoken raw, and exactly-once FIFO delivery with 4 producers
  * and 4 consumers on the pipelined and batched calls (and on pipelined
  * batches with read-ahead); pipe async sends and read-ahead receives.
@@ -22,7 +22,7 @@
 #include <sys/un.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 #include "proto.h"
 
 /* How long a child may take to finish its part (ms). */
@@ -79,29 +79,29 @@ START_TEST(test_put_get_many)
 	c = h_connect(&d);
 	h_create_queue(c, "b", 0);
 	make_msgs(in, buf, 10, "m", 0);
-	ck_assert_int_eq(ipc_put_many(c, "b", in, 10, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "b", in, 10, &n, 0), 0);
 	ck_assert_uint_eq(n, 10);
 	ck_assert_uint_eq(queue_size(c, "b"), 10);
 	/* max is honoured; the rest stay, in order. */
-	ck_assert_int_eq(ipc_get_many(c, "b", out, 3, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "b", out, 3, &n, 0), 0);
 	ck_assert_uint_eq(n, 3);
 	for (i = 0; i < 3; i++)
 		expect_msg(&out[i], buf[i]);
-	ck_assert_int_eq(ipc_get_many(c, "b", out, 16, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "b", out, 16, &n, 0), 0);
 	ck_assert_uint_eq(n, 7);
 	for (i = 0; i < 7; i++)
 		expect_msg(&out[i], buf[3 + i]);
 	/* Empty: nowait and with a timeout. */
-	ck_assert_int_eq(ipc_get_many(c, "b", out, 16, &n, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get_many(c, "b", out, 16, &n, 0), IPC_EEMPTY);
 	ck_assert_uint_eq(n, 0);
 	/* Zero-length messages and n == 0 are fine. */
 	in[0].len = 0;
 	in[1].data = NULL;
 	in[1].len = 0;
-	ck_assert_int_eq(ipc_put_many(c, "b", in, 2, &n, 0), 0);
-	ck_assert_int_eq(ipc_put_many(c, "b", in, 0, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "b", in, 2, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "b", in, 0, &n, 0), 0);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(ipc_get_many(c, "b", out, 16, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "b", out, 16, &n, 0), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(out[0].len + out[1].len, 0);
 	ipc_close(c);
@@ -123,15 +123,15 @@ START_TEST(test_put_many_full)
 	h_create_queue(c, "f", 5);
 	make_msgs(in, buf, 8, "x", 0);
 	/* As many as fit: a prefix of 5, then Full without waiting. */
-	ck_assert_int_eq(ipc_put_many(c, "f", in, 8, &n, 0), IPC_EFULL);
+	ck_assert_int_eq(ipc_queue_put_many(c, "f", in, 8, &n, 0), IPC_EFULL);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(queue_size(c, "f"), 5);
 	/* Still full: nothing more, after the timeout. */
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_put_many(c, "f", in + 5, 3, &n, 300), IPC_EFULL);
+	ck_assert_int_eq(ipc_queue_put_many(c, "f", in + 5, 3, &n, 300), IPC_EFULL);
 	assert_elapsed(t0, 300);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(ipc_get_many(c, "f", out, 8, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "f", out, 8, &n, 0), 0);
 	ck_assert_uint_eq(n, 5);
 	for (i = 0; i < 5; i++)
 		expect_msg(&out[i], buf[i]);
@@ -154,7 +154,7 @@ static int job_put_six(void *arg)
 	if (ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 6, "w", 0);
-	rc = ipc_put_many(c, "f", in, 6, &n, IPC_FOREVER);
+	rc = ipc_queue_put_many(c, "f", in, 6, &n, IPC_FOREVER);
 	ipc_close(c);
 	return rc == 0 && n == 6 ? 0 : 10;
 }
@@ -175,7 +175,7 @@ START_TEST(test_put_many_blocks)
 	/* The producer fills the queue, then waits for room: parked. */
 	h_wait_parked(c, "f", 'p', 1);
 	while (got < 6) {
-		ck_assert_int_eq(ipc_get_many(c, "f", out, 4, &n, 5000), 0);
+		ck_assert_int_eq(ipc_queue_get_many(c, "f", out, 4, &n, 5000), 0);
 		/* Two held, and each get admits the parked putter's next. */
 		ck_assert_uint_le(n, 3);
 		for (i = 0; i < n; i++) {
@@ -200,7 +200,7 @@ static int job_put_late(void *arg)
 	usleep(200000);
 	if (ipc_connect(d->sock, &c))
 		return 120;
-	rc = ipc_put(c, "e", "late", 4, 0);
+	rc = ipc_queue_put(c, "e", "late", 4, 0);
 	ipc_close(c);
 	return rc;
 }
@@ -218,13 +218,13 @@ START_TEST(test_get_many_waits)
 	c = h_connect(&d);
 	h_create_queue(c, "e", 0);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, 250), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 8, &n, 250), IPC_EEMPTY);
 	assert_elapsed(t0, 250);
 	ck_assert_uint_eq(n, 0);
 	/* A parked batch get is woken by the first message, and gets it. */
 	pid = h_spawn(job_put_late, &d);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
 	assert_elapsed(t0, 150);
 	ck_assert_uint_eq(n, 1);
 	expect_msg(&out[0], "late");
@@ -248,7 +248,7 @@ static int job_put_many_late(void *arg)
 	if (ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 5, "t", 0);
-	rc = ipc_put_many(c, "e", in, 5, &n, 0);
+	rc = ipc_queue_put_many(c, "e", in, 5, &n, 0);
 	ipc_close(c);
 	return rc == 0 && n == 5 ? 0 : 10;
 }
@@ -268,7 +268,7 @@ START_TEST(test_get_many_woken_by_batch)
 	/* A parked batch get woken by a batch put takes the whole batch in
 	 * one reply, not just its first message. */
 	pid = h_spawn(job_put_many_late, &d);
-	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	ck_assert_uint_eq(n, 5);
 	for (i = 0; i < 5; i++) {
@@ -277,12 +277,12 @@ START_TEST(test_get_many_woken_by_batch)
 	}
 	/* ... but never more than it asked for: the rest stay queued. */
 	pid = h_spawn(job_put_many_late, &d);
-	ck_assert_int_eq(ipc_get_many(c, "e", out, 3, &n, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 3, &n, IPC_FOREVER), 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	ck_assert_uint_eq(n, 3);
 	expect_msg(&out[2], "t2");
 	ck_assert_uint_eq(queue_size(c, "e"), 2);
-	ck_assert_int_eq(ipc_get_many(c, "e", out, 8, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 8, &n, 0), 0);
 	ck_assert_uint_eq(n, 2);
 	expect_msg(&out[0], "t3");
 	ipc_close(c);
@@ -305,21 +305,21 @@ START_TEST(test_batch_errors)
 	in[0].len = 1;
 	in[1].data = &big_one;
 	in[1].len = ipc_msg_max(c) + 1;
-	ck_assert_int_eq(ipc_put_many(c, "nope", in, 1, &n, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_put_many(c, "nope", in, 1, &n, 0), IPC_ENOENT);
 	ck_assert_uint_eq(n, 0);
 	/* Too big: refused before anything is sent, nothing put. */
-	ck_assert_int_eq(ipc_put_many(c, "q", in, 2, &n, 0), IPC_ETOOBIG);
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", in, 2, &n, 0), IPC_ETOOBIG);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_uint_eq(queue_size(c, "q"), 0);
-	ck_assert_int_eq(ipc_put_many(c, "q", in, 1, &n, -2), IPC_EINVAL);
-	ck_assert_int_eq(ipc_put_many(c, "bad/name", in, 1, &n, 0), IPC_ENAME);
-	ck_assert_int_eq(ipc_get_many(c, "q", out, 0, &n, 0), IPC_EINVAL);
-	ck_assert_int_eq(ipc_get_many(c, "q", out, IPC_BATCH_MAX + 1, &n, 0), IPC_EINVAL);
-	ck_assert_int_eq(ipc_get_many(c, "nope", out, 2, &n, 0), IPC_ENOENT);
-	ck_assert_int_eq(ipc_set_prefetch(c, "q", IPC_BATCH_MAX + 1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", in, 1, &n, -2), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_put_many(c, "bad/name", in, 1, &n, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_get_many(c, "q", out, 0, &n, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_get_many(c, "q", out, IPC_BATCH_MAX + 1, &n, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_get_many(c, "nope", out, 2, &n, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "q", IPC_BATCH_MAX + 1), IPC_EINVAL);
 	ck_assert_int_eq(ipc_set_window(c, 0), IPC_EINVAL);
 	/* The handle is still fine. */
-	ck_assert_int_eq(ipc_put_many(c, "q", in, 1, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", in, 1, &n, 0), 0);
 	ck_assert_uint_eq(queue_size(c, "q"), 1);
 	ipc_close(c);
 	h_stop(&d);
@@ -337,7 +337,7 @@ static int job_get_many(void *arg)
 
 	if (ipc_connect(d->sock, &c))
 		return 120;
-	rc = ipc_get_many(c, "del", out, 4, &n, IPC_FOREVER);
+	rc = ipc_queue_get_many(c, "del", out, 4, &n, IPC_FOREVER);
 	ipc_close(c);
 	return rc;
 }
@@ -356,7 +356,7 @@ static int job_put_many3(void *arg)
 	if (ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 3, "p", 0);
-	rc = ipc_put_many(c, "del", in, 3, &n, IPC_FOREVER);
+	rc = ipc_queue_put_many(c, "del", in, 3, &n, IPC_FOREVER);
 	ipc_close(c);
 	return rc + 50 * (int)n;
 }
@@ -372,13 +372,13 @@ START_TEST(test_batch_deleted)
 	h_create_queue(c, "del", 0);
 	pid = h_spawn(job_get_many, &d);
 	h_wait_parked(c, "del", 'g', 1);
-	ck_assert_int_eq(ipc_queue_delete(c, "del"), 0);
+	ck_assert_int_eq(ipc_delete(c, "del"), 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EDELETED);
 	/* A batch put whose rest waits: the prefix stays counted. */
 	h_create_queue(c, "del", 1);
 	pid = h_spawn(job_put_many3, &d);
 	h_wait_parked(c, "del", 'p', 1);
-	ck_assert_int_eq(ipc_queue_delete(c, "del"), 0);
+	ck_assert_int_eq(ipc_delete(c, "del"), 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), IPC_EDELETED + 50);
 	ipc_close(c);
 	h_stop(&d);
@@ -405,9 +405,9 @@ START_TEST(test_get_many_cut)
 	}
 	h_create_queue(c, "big", 0);
 	/* 10 MiB do not fit one frame: the library sends several requests. */
-	ck_assert_int_eq(ipc_put_many(c, "big", in, 10, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "big", in, 10, &n, 0), 0);
 	ck_assert_uint_eq(n, 10);
-	ck_assert_int_eq(ipc_get_many(c, "big", out, 10, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "big", out, 10, &n, 0), 0);
 	/* A reply is cut short of the frame limit, and keeps the order. */
 	ck_assert_uint_ge(n, 1);
 	ck_assert_uint_lt(n, 10);
@@ -416,7 +416,7 @@ START_TEST(test_get_many_cut)
 		ck_assert_int_eq(((const unsigned char *)out[i].data)[max - 1], 'a' + (int)i);
 	got = n;
 	while (got < 10) {
-		ck_assert_int_eq(ipc_get_many(c, "big", out, 10, &n, 0), 0);
+		ck_assert_int_eq(ipc_queue_get_many(c, "big", out, 10, &n, 0), 0);
 		for (i = 0; i < n; i++)
 			ck_assert_int_eq(((const unsigned char *)out[i].data)[0],
 					 'a' + (int)(got + i));
@@ -442,10 +442,10 @@ START_TEST(test_async_flush)
 	h_create_queue(c, "a", 0);
 	for (i = 0; i < 500; i++) {
 		snprintf(text, sizeof(text), "a%d", i);
-		ck_assert_int_eq(ipc_put_async(c, "a", text, strlen(text), 0), 0);
+		ck_assert_int_eq(ipc_queue_put_async(c, "a", text, strlen(text), 0), 0);
 	}
 	/* A blocking call in between gets its own reply, matched by id. */
-	ck_assert_int_eq(ipc_stat(c, "a", &info), 0);
+	ck_assert_int_eq(ipc_stat(c, "a", &info, sizeof(info)), 0);
 	ck_assert_int_eq(ipc_flush(c), 0);
 	ck_assert_uint_eq(queue_size(c, "a"), 500);
 	for (i = 0; i < 500; i++) {
@@ -468,14 +468,14 @@ START_TEST(test_async_first_error)
 	c = h_connect(&d);
 	h_create_queue(c, "a", 0);
 	h_create_queue(c, "one", 1);
-	ck_assert_int_eq(ipc_put_async(c, "a", "1", 1, 0), 0);
-	ck_assert_int_eq(ipc_put_async(c, "missing", "2", 1, 0), 0);
-	ck_assert_int_eq(ipc_put_async(c, "a", "3", 1, 0), 0);
-	ck_assert_int_eq(ipc_put_async(c, "one", "4", 1, 0), 0);
-	ck_assert_int_eq(ipc_put_async(c, "one", "5", 1, 0), 0);   /* Full */
+	ck_assert_int_eq(ipc_queue_put_async(c, "a", "1", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "missing", "2", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "a", "3", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "one", "4", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "one", "5", 1, 0), 0);   /* Full */
 	/* Argument errors come back at once and send nothing. */
-	ck_assert_int_eq(ipc_put_async(c, "a", NULL, 3, 0), IPC_EINVAL);
-	ck_assert_int_eq(ipc_put_async(c, ".bad", "x", 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_put_async(c, "a", NULL, 3, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_put_async(c, ".bad", "x", 1, 0), IPC_ENAME);
 	ck_assert_int_eq(ipc_flush(c), IPC_ENOENT);
 	ck_assert_msg(strstr(ipc_last_error(c), "async put 2") != NULL,
 		      "error text: %s", ipc_last_error(c));
@@ -486,8 +486,8 @@ START_TEST(test_async_first_error)
 	h_get_expect(c, "one", "4", 0);
 	/* Reported once: the next flush starts afresh. */
 	ck_assert_int_eq(ipc_flush(c), 0);
-	ck_assert_int_eq(ipc_put_async(c, "one", "6", 1, 0), 0);
-	ck_assert_int_eq(ipc_put_async(c, "one", "7", 1, 100), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "one", "6", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "one", "7", 1, 100), 0);
 	ck_assert_int_eq(ipc_flush(c), IPC_EFULL);
 	ck_assert_msg(strstr(ipc_last_error(c), "async put 2") != NULL,
 		      "error text: %s", ipc_last_error(c));
@@ -508,7 +508,7 @@ static int job_take_late(void *arg)
 	usleep(300000);
 	if (ipc_connect(d->sock, &c))
 		return 120;
-	rc = ipc_get(c, "w", &data, &len, 0);
+	rc = ipc_queue_get(c, "w", &data, &len, 0);
 	if (rc == 0)
 		ipc_free(data);
 	ipc_close(c);
@@ -527,20 +527,20 @@ START_TEST(test_async_window)
 	o = h_connect(&d);
 	h_create_queue(o, "w", 1);
 	ck_assert_int_eq(ipc_set_window(c, 2), 0);
-	ck_assert_int_eq(ipc_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
-	ck_assert_int_eq(ipc_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
 	/* Small async puts wait in the handle for the next ones: not sent yet. */
 	usleep(100000);
 	ck_assert_uint_eq(queue_size(o, "w"), 0);
 	/* Window full: both go out, "1" is answered, "2" parks, which leaves
 	 * room (half the window) for "3", held in turn. */
-	ck_assert_int_eq(ipc_put_async(c, "w", "3", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "3", 1, IPC_FOREVER), 0);
 	h_wait_parked(o, "w", 'p', 1);
 	/* Full again, "3" goes out and parks too: this one waits until a
 	 * consumer makes room. */
 	pid = h_spawn(job_take_late, &d);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_put_async(c, "w", "4", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "4", 1, IPC_FOREVER), 0);
 	assert_elapsed(t0, 250);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	h_get_expect(o, "w", "2", 0);
@@ -550,7 +550,7 @@ START_TEST(test_async_window)
 	ck_assert_int_eq(ipc_flush(c), 0);
 	h_get_expect(o, "w", "4", 0);
 	/* Held ones are written at ipc_close too. */
-	ck_assert_int_eq(ipc_put_async(c, "w", "5", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "5", 1, IPC_FOREVER), 0);
 	ipc_close(c);
 	c = NULL;
 	h_get_expect(o, "w", "5", 5000);
@@ -572,8 +572,8 @@ START_TEST(test_async_push)
 	c = h_connect(&d);
 	o = h_connect(&d);
 	h_create_queue(o, "h", 0);
-	ck_assert_int_eq(ipc_put_async(c, "h", "1", 1, IPC_FOREVER), 0);
-	ck_assert_int_eq(ipc_put_async(c, "nope", "2", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "h", "1", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "nope", "2", 1, IPC_FOREVER), 0);
 	usleep(100000);
 	ck_assert_uint_eq(queue_size(o, "h"), 0);
 	ck_assert_int_eq(ipc_push(c), 0);
@@ -589,7 +589,7 @@ START_TEST(test_async_push)
 }
 END_TEST
 
-START_TEST(test_prefetch)
+START_TEST(test_readahead_get)
 {
 	struct h_daemon d;
 	struct ipc_msg in[10], out[10];
@@ -602,27 +602,27 @@ START_TEST(test_prefetch)
 	o = h_connect(&d);
 	h_create_queue(c, "p", 0);
 	make_msgs(in, buf, 10, "p", 0);
-	ck_assert_int_eq(ipc_put_many(c, "p", in, 10, &n, 0), 0);
-	ck_assert_int_eq(ipc_set_prefetch(c, "p", 4), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "p", in, 10, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "p", 4), 0);
 	h_get_expect(c, "p", "p0", 0);
 	/* p1..p3 left the queue: this consumer owns them. */
-	ck_assert_uint_eq(ipc_prefetched(c, "p"), 3);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "p"), 3);
 	ck_assert_uint_eq(queue_size(o, "p"), 6);
 	h_get_expect(o, "p", "p4", 0);
 	/* Buffered ones come first, whatever the timeout. */
 	h_get_expect(c, "p", "p1", 0);
-	/* ipc_get_many hands out the buffered ones first too. */
-	ck_assert_int_eq(ipc_get_many(c, "p", out, 10, &n, 0), 0);
+	/* ipc_queue_get_many hands out the buffered ones first too. */
+	ck_assert_int_eq(ipc_queue_get_many(c, "p", out, 10, &n, 0), 0);
 	ck_assert_uint_eq(n, 2);
 	expect_msg(&out[0], "p2");
 	expect_msg(&out[1], "p3");
-	ck_assert_uint_eq(ipc_prefetched(c, "p"), 0);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "p"), 0);
 	h_get_expect(c, "p", "p5", 0);
-	ck_assert_uint_eq(ipc_prefetched(c, "p"), 3);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "p"), 3);
 	/* Off: the buffered ones are still served, then plain gets. */
-	ck_assert_int_eq(ipc_set_prefetch(c, "p", 0), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "p", 0), 0);
 	h_get_expect(c, "p", "p6", 0);
-	ck_assert_uint_eq(ipc_prefetched(c, "p"), 2);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "p"), 2);
 	h_get_expect(c, "p", "p7", 0);
 	h_get_expect(c, "p", "p8", 0);
 	h_get_expect(c, "p", "p9", 0);
@@ -633,7 +633,7 @@ START_TEST(test_prefetch)
 }
 END_TEST
 
-START_TEST(test_prefetch_wait_and_close)
+START_TEST(test_readahead_wait_and_close)
 {
 	struct h_daemon d;
 	struct ipc_msg in[5];
@@ -648,20 +648,20 @@ START_TEST(test_prefetch_wait_and_close)
 	c = h_connect(&d);
 	o = h_connect(&d);
 	h_create_queue(c, "e", 0);
-	ck_assert_int_eq(ipc_set_prefetch(c, "e", 8), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "e", 8), 0);
 	/* Nothing there: nowait is Empty, a timeout waits for the first. */
-	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, 0), IPC_EEMPTY);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 200), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, 200), IPC_EEMPTY);
 	assert_elapsed(t0, 200);
 	pid = h_spawn(job_put_late, &d);
 	h_get_expect(c, "e", "late", IPC_FOREVER);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
-	/* Closing with prefetched messages loses them: they were owned here. */
+	/* Closing with messages read ahead loses them: they were owned here. */
 	make_msgs(in, buf, 5, "c", 0);
-	ck_assert_int_eq(ipc_put_many(o, "e", in, 5, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(o, "e", in, 5, &n, 0), 0);
 	h_get_expect(c, "e", "c0", 0);
-	ck_assert_uint_eq(ipc_prefetched(c, "e"), 4);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "e"), 4);
 	ipc_close(c);
 	ck_assert_uint_eq(queue_size(o, "e"), 0);
 	ipc_close(o);
@@ -701,13 +701,13 @@ static int mix_producer(void *arg)
 			batch[i].len = strlen(buf[i]);
 		}
 		if (m->pipelined)
-			rc = ipc_put_many_async(c, "mix", batch, k, IPC_FOREVER);
+			rc = ipc_queue_put_many_async(c, "mix", batch, k, IPC_FOREVER);
 		else if (m->idx % 2 == 0)
 			for (i = 0; i < k && rc == 0; i++)
-				rc = ipc_put_async(c, "mix", batch[i].data, batch[i].len,
+				rc = ipc_queue_put_async(c, "mix", batch[i].data, batch[i].len,
 						   IPC_FOREVER);
 		else
-			rc = ipc_put_many(c, "mix", batch, k, NULL, IPC_FOREVER);
+			rc = ipc_queue_put_many(c, "mix", batch, k, NULL, IPC_FOREVER);
 		seq += k;
 	}
 	if (rc == 0)
@@ -742,10 +742,10 @@ static int mix_done(ipc_client *c)
 {
 	struct ipc_info info;
 
-	return ipc_stat(c, "done", &info) == 0;
+	return ipc_stat(c, "done", &info, sizeof(info)) == 0;
 }
 
-/* Consumer idx: prefetching gets (even idx) or get_many (odd idx) until
+/* Consumer idx: read-ahead gets (even idx) or get_many (odd idx) until
  * nothing is left once the producers are done. */
 static int mix_consumer(void *arg)
 {
@@ -760,21 +760,21 @@ static int mix_consumer(void *arg)
 	if (m->fd < 0 || ipc_connect(m->sock, &c))
 		return 120;
 	if (m->pipelined)
-		ipc_set_readahead(c, "mix", 16);
+		ipc_queue_set_readahead(c, "mix", 16);
 	else if (m->idx % 2 == 0)
-		ipc_set_prefetch(c, "mix", 16);
+		ipc_queue_set_readahead(c, "mix", 16);
 	/* Empty although the producers had finished before the get: nothing
 	 * more can come. */
 	while (rc == 0 && !(idle && fin)) {
 		fin = idle && mix_done(c);
 		if (m->idx % 2 == 0) {
-			rc = ipc_get(c, "mix", &data, &len, 100);
+			rc = ipc_queue_get(c, "mix", &data, &len, 100);
 			if (rc == 0) {
 				rc = mix_record(m, data, len, last);
 				ipc_free(data);
 			}
 		} else {
-			rc = ipc_get_many(c, "mix", out, 23, &n, 100);
+			rc = ipc_queue_get_many(c, "mix", out, 23, &n, 100);
 			for (i = 0; rc == 0 && i < n; i++)
 				rc = mix_record(m, out[i].data, out[i].len, last);
 		}
@@ -846,8 +846,8 @@ START_TEST(test_exactly_once_mixed)
 }
 END_TEST
 
-/* Pipelined batches (ipc_put_many_async, an unbounded queue so no batch
- * is cut short) and read-ahead consumers (ipc_get and ipc_get_many). */
+/* Pipelined batches (ipc_queue_put_many_async, an unbounded queue so no batch
+ * is cut short) and read-ahead consumers (ipc_queue_get and ipc_queue_get_many). */
 START_TEST(test_exactly_once_pipelined)
 {
 	exactly_once(1, 0);
@@ -1007,26 +1007,26 @@ START_TEST(test_put_many_async)
 	h_create_queue(c, "five", 5);
 	make_msgs(in, buf, 200, "m", 0);
 	/* Argument errors come back at once and send nothing. */
-	ck_assert_int_eq(ipc_put_many_async(c, ".bad", in, 1, 0), IPC_ENAME);
-	ck_assert_int_eq(ipc_put_many_async(c, "a", NULL, 1, 0), IPC_EINVAL);
-	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 1, -2), IPC_EINVAL);
-	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 0, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, ".bad", in, 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", NULL, 1, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", in, 1, -2), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", in, 0, 0), 0);
 	/* 200 in batches of up to IPC_BATCH_MAX, window of 2 requests. */
 	ck_assert_int_eq(ipc_set_window(c, 2), 0);
-	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 150, 0), 0);
-	ck_assert_int_eq(ipc_put_many_async(c, "a", in + 150, 50, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", in, 150, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", in + 150, 50, 0), 0);
 	ck_assert_int_eq(ipc_flush(c), 0);
 	ck_assert_uint_eq(ipc_flush_notput(c), 0);
 	ck_assert_uint_eq(queue_size(c, "a"), 200);
 	while (got < 200) {
-		ck_assert_int_eq(ipc_get_many(c, "a", out, 64, &n, 0), 0);
+		ck_assert_int_eq(ipc_queue_get_many(c, "a", out, 64, &n, 0), 0);
 		for (i = 0; i < n; i++)
 			expect_msg(&out[i], buf[got + i]);
 		got += n;
 	}
 	/* A missing queue: reported at the flush, all its messages not put. */
-	ck_assert_int_eq(ipc_put_many_async(c, "missing", in, 3, 0), 0);
-	ck_assert_int_eq(ipc_put_many_async(c, "a", in, 2, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "missing", in, 3, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", in, 2, 0), 0);
 	ck_assert_int_eq(ipc_flush(c), IPC_ENOENT);
 	ck_assert_msg(strstr(ipc_last_error(c), "async put_many 1") != NULL,
 		      "error text: %s", ipc_last_error(c));
@@ -1035,8 +1035,8 @@ START_TEST(test_put_many_async)
 	h_get_expect(c, "a", "m0", 0);
 	h_get_expect(c, "a", "m1", 0);
 	/* A bounded queue takes as many as fit: the flush says how many not. */
-	ck_assert_int_eq(ipc_put_many_async(c, "five", in, 8, 0), 0);
-	ck_assert_int_eq(ipc_put_many_async(c, "five", in + 8, 2, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "five", in, 8, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many_async(c, "five", in + 8, 2, 0), 0);
 	ck_assert_int_eq(ipc_flush(c), IPC_EFULL);
 	ck_assert_msg(strstr(ipc_last_error(c), "async put_many 1: 5 of 8 messages put") != NULL,
 		      "error text: %s", ipc_last_error(c));
@@ -1063,7 +1063,7 @@ static int job_put_r_late(void *arg)
 	usleep(300000);
 	if (ipc_connect(d->sock, &c))
 		return 120;
-	rc = ipc_put(c, "r", "late", 4, 0);
+	rc = ipc_queue_put(c, "r", "late", 4, 0);
 	ipc_close(c);
 	return rc;
 }
@@ -1083,47 +1083,47 @@ START_TEST(test_readahead)
 	o = h_connect(&d);
 	h_create_queue(c, "r", 0);
 	make_msgs(in, buf, 20, "r", 0);
-	ck_assert_int_eq(ipc_put_many(o, "r", in, 20, &n, 0), 0);
-	ck_assert_int_eq(ipc_set_readahead(c, "r", 4), 0);
-	ck_assert_int_eq(ipc_set_readahead(c, "r", IPC_BATCH_MAX + 1), IPC_EINVAL);
-	ck_assert_int_eq(ipc_set_readahead(c, ".x", 4), IPC_ENAME);
-	/* ipc_get and ipc_get_many mixed: queue order, each message once. */
+	ck_assert_int_eq(ipc_queue_put_many(o, "r", in, 20, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "r", 4), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "r", IPC_BATCH_MAX + 1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, ".x", 4), IPC_ENAME);
+	/* ipc_queue_get and ipc_queue_get_many mixed: queue order, each message once. */
 	while (got < 20) {
 		if (got % 3 == 0) {
 			h_get_expect(c, "r", buf[got], 0);
 			got++;
 			continue;
 		}
-		ck_assert_int_eq(ipc_get_many(c, "r", out, 3, &n, 0), 0);
+		ck_assert_int_eq(ipc_queue_get_many(c, "r", out, 3, &n, 0), 0);
 		ck_assert_uint_ge(n, 1);
 		ck_assert_uint_le(n, 3);
 		for (i = 0; i < n; i++)
 			expect_msg(&out[i], buf[got + i]);
 		got += n;
 	}
-	ck_assert_uint_eq(ipc_prefetched(c, "r"), 0);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "r"), 0);
 	ck_assert_uint_eq(queue_size(o, "r"), 0);
 	/* Empty: nowait says so; a timeout is waited out, like a plain get. */
-	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 200), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get_many(c, "r", out, 8, &n, 200), IPC_EEMPTY);
 	assert_elapsed(t0, 200);
 	/* A message put while waiting is handed over. */
 	pid = h_spawn(job_put_r_late, &d);
-	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 5000), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "r", out, 8, &n, 5000), 0);
 	ck_assert_uint_eq(n, 1);
 	expect_msg(&out[0], "late");
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	/* Errors of the waiting fetch are the call's. */
-	ck_assert_int_eq(ipc_set_readahead(c, "gone", 4), 0);
-	ck_assert_int_eq(ipc_get_many(c, "gone", out, 8, &n, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "gone", 4), 0);
+	ck_assert_int_eq(ipc_queue_get_many(c, "gone", out, 8, &n, 0), IPC_ENOENT);
 	/* Off: what is on its way or buffered still comes first, in order. */
-	ck_assert_int_eq(ipc_put_many(o, "r", in, 10, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(o, "r", in, 10, &n, 0), 0);
 	h_get_expect(c, "r", "r0", 0);
-	ck_assert_int_eq(ipc_set_readahead(c, "r", 0), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "r", 0), 0);
 	for (i = 1; i < 10; i++)
 		h_get_expect(c, "r", buf[i], 0);
-	ck_assert_int_eq(ipc_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
 	ipc_close(c);
 	ipc_close(o);
 	h_stop(&d);
@@ -1138,8 +1138,8 @@ static void big_fill(char *b, size_t len, unsigned i)
 	snprintf(b, 16, "big%u.", i);
 }
 
-/* Read-ahead with large messages mixed with small ones, through ipc_get
- * and ipc_get_many: queue order, every byte intact; messages still
+/* Read-ahead with large messages mixed with small ones, through ipc_queue_get
+ * and ipc_queue_get_many: queue order, every byte intact; messages still
  * buffered when the handle closes are freed (the sanitizer build checks
  * leaks). */
 START_TEST(test_readahead_large)
@@ -1159,19 +1159,19 @@ START_TEST(test_readahead_large)
 	for (i = 0; i < N; i++) {
 		sz[i] = i % 3 == 2 ? 10 : BIG - i;
 		big_fill(want[i], sz[i], (unsigned)i);
-		ck_assert_int_eq(ipc_put(o, "L", want[i], sz[i], 0), 0);
+		ck_assert_int_eq(ipc_queue_put(o, "L", want[i], sz[i], 0), 0);
 	}
-	ck_assert_int_eq(ipc_set_readahead(c, "L", 5), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "L", 5), 0);
 	while (got < N - 6) {
 		if (got % 2 == 0) {
-			ck_assert_int_eq(ipc_get(c, "L", &p, &len, 0), 0);
+			ck_assert_int_eq(ipc_queue_get(c, "L", &p, &len, 0), 0);
 			ck_assert_uint_eq(len, sz[got]);
 			ck_assert(memcmp(p, want[got], len) == 0);
 			ipc_free(p);
 			got++;
 			continue;
 		}
-		ck_assert_int_eq(ipc_get_many(c, "L", out, 4, &n, 0), 0);
+		ck_assert_int_eq(ipc_queue_get_many(c, "L", out, 4, &n, 0), 0);
 		ck_assert_uint_ge(n, 1);
 		for (i = 0; i < n; i++) {
 			ck_assert_uint_eq(out[i].len, sz[got + i]);
@@ -1180,7 +1180,7 @@ START_TEST(test_readahead_large)
 		got += n;
 	}
 	/* Some are still buffered or on their way: closing frees them. */
-	ck_assert_int_eq(ipc_get(c, "L", &p, &len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "L", &p, &len, 0), 0);
 	ck_assert(memcmp(p, want[got], len) == 0);
 	ipc_free(p);
 	ipc_close(c);
@@ -1213,12 +1213,12 @@ START_TEST(test_send_while_unread)
 	h_create_queue(p, "dst", 0);
 	memset(big, 's', sizeof(big));
 	for (i = 0; i < 40; i++)
-		ck_assert_int_eq(ipc_put(p, "src", big, sizeof(big), 0), 0);
+		ck_assert_int_eq(ipc_queue_put(p, "src", big, sizeof(big), 0), 0);
 	/* The first get fetches 16 and sends the next fetch ahead: its reply
 	 * (16 x 64 KiB) waits unread in the daemon. */
-	ck_assert_int_eq(ipc_set_readahead(c, "src", 16), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "src", 16), 0);
 	for (i = 0; i < 9; i++) {
-		ck_assert_int_eq(ipc_get(c, "src", &data, &len, 0), 0);
+		ck_assert_int_eq(ipc_queue_get(c, "src", &data, &len, 0), 0);
 		ipc_free(data);
 	}
 	usleep(200000);
@@ -1226,16 +1226,16 @@ START_TEST(test_send_while_unread)
 		batch[i].data = big;
 		batch[i].len = sizeof(big);
 	}
-	ck_assert_int_eq(ipc_put_many(c, "dst", batch, 64, &n, 5000), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "dst", batch, 64, &n, 5000), 0);
 	ck_assert_uint_eq(n, 64);
 	ck_assert_uint_eq(queue_size(p, "dst"), 64);
 	/* What was read aside is served in order. */
 	for (i = 9; i < 40; i++) {
-		ck_assert_int_eq(ipc_get(c, "src", &data, &len, 0), 0);
+		ck_assert_int_eq(ipc_queue_get(c, "src", &data, &len, 0), 0);
 		ck_assert_uint_eq(len, sizeof(big));
 		ipc_free(data);
 	}
-	ck_assert_int_eq(ipc_get(c, "src", &data, &len, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "src", &data, &len, 0), IPC_EEMPTY);
 	ipc_close(c);
 	ipc_close(p);
 	h_stop(&d);
@@ -1334,8 +1334,8 @@ static Suite *batch_suite(void)
 	h_add_case(s, "async_first_error", test_async_first_error, 30);
 	h_add_case(s, "async_window", test_async_window, 30);
 	h_add_case(s, "async_push", test_async_push, 30);
-	h_add_case(s, "prefetch", test_prefetch, 30);
-	h_add_case(s, "prefetch_wait_and_close", test_prefetch_wait_and_close, 30);
+	h_add_case(s, "readahead_get", test_readahead_get, 30);
+	h_add_case(s, "readahead_wait_and_close", test_readahead_wait_and_close, 30);
 	h_add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);
 	h_add_case(s, "exactly_once_pipelined", test_exactly_once_pipelined, 120);
 	h_add_case(s, "put_many_async", test_put_many_async, 30);

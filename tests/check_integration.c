@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 #include "proto.h"
 
 /* How long a child may take to finish its part (ms). */
@@ -47,7 +47,7 @@ static int job_get(void *arg)
 
 	if (ipc_connect(j->sock, &c))
 		return 120;
-	rc = ipc_get(c, j->queue, &data, &len, j->timeout);
+	rc = ipc_queue_get(c, j->queue, &data, &len, j->timeout);
 	if (rc == 0 && j->fd >= 0) {
 		l32 = (uint32_t)len;
 		if (write(j->fd, &l32, 4) != 4 ||
@@ -68,7 +68,7 @@ static int job_put(void *arg)
 
 	if (ipc_connect(j->sock, &c))
 		return 120;
-	rc = ipc_put(c, j->queue, j->data, strlen(j->data), j->timeout);
+	rc = ipc_queue_put(c, j->queue, j->data, strlen(j->data), j->timeout);
 	ipc_close(c);
 	return h_job_status(rc);
 }
@@ -117,25 +117,23 @@ START_TEST(test_open)
 	ck_assert_uint_gt(ipc_msg_max(c), 0);
 	ck_assert_uint_le(ipc_msg_max(c), IPC_MSG_MAX);
 
-	ck_assert_int_eq(ipc_queue_open(c, "q1", 5, IPC_OPEN_CREATE, &actual), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(5, IPC_QUEUE_CREATE), &actual), 0);
 	ck_assert_int_eq(actual, 5);
 	actual = -5;
-	ck_assert_int_eq(ipc_queue_open(c, "q1", 5, 0, &actual), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(5, 0), &actual), 0);
 	ck_assert_int_eq(actual, 5);
-	ck_assert_int_eq(ipc_queue_open(c, "q1", 5, IPC_OPEN_CREATE, NULL), 0);
-	ck_assert_int_eq(ipc_queue_open(c, "q1", 6, 0, NULL), IPC_EMISMATCH);
-	ck_assert_int_eq(ipc_queue_open(c, "q1", 0, IPC_OPEN_CREATE, NULL),
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(5, IPC_QUEUE_CREATE), NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(6, 0), NULL), IPC_EMISMATCH);
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(0, IPC_QUEUE_CREATE), NULL),
 			 IPC_EMISMATCH);
 	actual = -5;
-	ck_assert_int_eq(ipc_queue_open(c, "q1", IPC_MAXSIZE_ANY, 0, &actual), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(IPC_MAXSIZE_ANY, 0), &actual), 0);
 	ck_assert_int_eq(actual, 5);
-	ck_assert_int_eq(ipc_queue_open(c, "missing", 3, 0, NULL), IPC_ENOENT);
-	ck_assert_int_eq(ipc_stat(c, "missing", &info), IPC_ENOENT);
-	ck_assert_int_eq(ipc_queue_open(c, "q1", 5,
-					IPC_OPEN_CREATE | IPC_OPEN_EXCL, NULL),
+	ck_assert_int_eq(ipc_queue_open(c, "missing", H_QOPTS(3, 0), NULL), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "missing", &info, sizeof(info)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_open(c, "q1", H_QOPTS(5, IPC_QUEUE_CREATE | IPC_QUEUE_EXCL), NULL),
 			 IPC_EEXIST);
-	ck_assert_int_eq(ipc_queue_open(c, "q2", 0,
-					IPC_OPEN_CREATE | IPC_OPEN_EXCL, &actual), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q2", H_QOPTS(0, IPC_QUEUE_CREATE | IPC_QUEUE_EXCL), &actual), 0);
 	ck_assert_int_eq(actual, 0);
 
 	info = h_stat(c, "q1");
@@ -164,22 +162,22 @@ START_TEST(test_names)
 	/* Invalid names, on open and on the by-name calls. */
 	memset(longname, 'a', IPC_NAME_MAX + 1);
 	longname[IPC_NAME_MAX + 1] = '\0';
-	ck_assert_int_eq(ipc_queue_open(c, "", 0, IPC_OPEN_CREATE, NULL), IPC_ENAME);
-	ck_assert_int_eq(ipc_queue_open(c, longname, 0, IPC_OPEN_CREATE, NULL),
+	ck_assert_int_eq(ipc_queue_open(c, "", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_open(c, longname, H_QOPTS(0, IPC_QUEUE_CREATE), NULL),
 			 IPC_ENAME);
-	ck_assert_int_eq(ipc_queue_open(c, "a b", 0, IPC_OPEN_CREATE, NULL),
+	ck_assert_int_eq(ipc_queue_open(c, "a b", H_QOPTS(0, IPC_QUEUE_CREATE), NULL),
 			 IPC_ENAME);
-	ck_assert_int_eq(ipc_queue_open(c, ".x", 0, IPC_OPEN_CREATE, NULL),
+	ck_assert_int_eq(ipc_queue_open(c, ".x", H_QOPTS(0, IPC_QUEUE_CREATE), NULL),
 			 IPC_ENAME);
-	ck_assert_int_eq(ipc_put(c, "a b", "x", 1, 0), IPC_ENAME);
-	ck_assert_int_eq(ipc_stat(c, ".x", &info), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_put(c, "a b", "x", 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_stat(c, ".x", &info, sizeof(info)), IPC_ENAME);
 	/* The longest name and every allowed byte class are fine. */
 	longname[IPC_NAME_MAX] = '\0';
-	ck_assert_int_eq(ipc_queue_open(c, longname, 0, IPC_OPEN_CREATE, NULL), 0);
-	ck_assert_int_eq(ipc_queue_open(c, "Az09_.:@-", 0, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, longname, H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "Az09_.:@-", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 
 	/* The list holds exactly what was created, sorted by name. */
-	ck_assert_int_eq(ipc_list(c, &infos, &n), 0);
+	ck_assert_int_eq(ipc_list(c, &infos, &n, sizeof(*infos)), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(infos[0].name, "Az09_.:@-");
 	ck_assert_str_eq(infos[1].name, longname);
@@ -210,41 +208,41 @@ START_TEST(test_putget)
 		big[i] = (unsigned char)(i * 31 + (i >> 8));
 	h_create_queue(c, "q", 0);
 
-	ck_assert_int_eq(ipc_put(c, "q", "first", 5, 0), 0);
-	ck_assert_int_eq(ipc_put(c, "q", "", 0, 0), 0);
-	ck_assert_int_eq(ipc_put(c, "q", bin, sizeof(bin), 0), 0);
-	ck_assert_int_eq(ipc_put(c, "q", big, max, 0), 0);
-	ck_assert_int_eq(ipc_put(c, "q", big, max + 1, 0), IPC_ETOOBIG);
-	ck_assert_int_eq(ipc_put(c, "q", "last", 4, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "q", "first", 5, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "q", "", 0, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "q", bin, sizeof(bin), 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "q", big, max, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "q", big, max + 1, 0), IPC_ETOOBIG);
+	ck_assert_int_eq(ipc_queue_put(c, "q", "last", 4, 0), 0);
 	info = h_stat(c, "q");
 	ck_assert_uint_eq(info.size, 5);
 	ck_assert_uint_eq(info.bytes, 5 + 0 + sizeof(bin) + max + 4);
 	ck_assert_uint_eq(info.puts, 5);
 
 	h_get_expect(c, "q", "first", 0);
-	ck_assert_int_eq(ipc_get(c, "q", &data, &len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &data, &len, 0), 0);
 	ck_assert_ptr_nonnull(data);
 	ck_assert_uint_eq(len, 0);
 	ipc_free(data);
-	ck_assert_int_eq(ipc_get(c, "q", &data, &len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &data, &len, 0), 0);
 	ck_assert_uint_eq(len, sizeof(bin));
 	ck_assert_mem_eq(data, bin, sizeof(bin));
 	ipc_free(data);
-	ck_assert_int_eq(ipc_get(c, "q", &data, &len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &data, &len, 0), 0);
 	ck_assert_uint_eq(len, max);
 	ck_assert_int_eq(memcmp(data, big, max), 0);
 	ipc_free(data);
 	h_get_expect(c, "q", "last", 0);
-	ck_assert_int_eq(ipc_get(c, "q", &data, &len, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &data, &len, 0), IPC_EEMPTY);
 	info = h_stat(c, "q");
 	ck_assert_uint_eq(info.size, 0);
 	ck_assert_uint_eq(info.bytes, 0);
 	ck_assert_uint_eq(info.gets, 5);
 
-	ck_assert_int_eq(ipc_put(c, "nope", "x", 1, 0), IPC_ENOENT);
-	ck_assert_int_eq(ipc_get(c, "nope", &data, &len, 0), IPC_ENOENT);
-	ck_assert_int_eq(ipc_put(c, "nope", "x", 1, 100), IPC_ENOENT);
-	ck_assert_int_eq(ipc_get(c, "nope", &data, &len, IPC_FOREVER), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_put(c, "nope", "x", 1, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_get(c, "nope", &data, &len, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_put(c, "nope", "x", 1, 100), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_get(c, "nope", &data, &len, IPC_FOREVER), IPC_ENOENT);
 	free(big);
 	ipc_close(c);
 	h_stop(&d);
@@ -274,25 +272,25 @@ START_TEST(test_timeouts)
 	c = h_connect(&d);
 	h_create_queue(c, "e", 0);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 200), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, 200), IPC_EEMPTY);
 	assert_elapsed(h_now_ms() - t0, 200);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_get(c, "e", &data, &len, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, 0), IPC_EEMPTY);
 	ck_assert_int_lt(h_now_ms() - t0, h_wrapped() ? 2000 : 100);
 	ck_assert_uint_eq(h_stat(c, "e").getters, 0);
 
 	h_create_queue(c, "f", 1);
 	h_put_text(c, "f", "one");
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_put(c, "f", "two", 3, 200), IPC_EFULL);
+	ck_assert_int_eq(ipc_queue_put(c, "f", "two", 3, 200), IPC_EFULL);
 	assert_elapsed(h_now_ms() - t0, 200);
 	t0 = h_now_ms();
-	ck_assert_int_eq(ipc_put(c, "f", "two", 3, 0), IPC_EFULL);
+	ck_assert_int_eq(ipc_queue_put(c, "f", "two", 3, 0), IPC_EFULL);
 	ck_assert_int_lt(h_now_ms() - t0, h_wrapped() ? 2000 : 100);
 	ck_assert_uint_eq(h_stat(c, "f").size, 1);
 	ck_assert_uint_eq(h_stat(c, "f").putters, 0);
 	h_get_expect(c, "f", "one", 0);
-	ck_assert_int_eq(ipc_get(c, "f", &data, &len, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "f", &data, &len, 0), IPC_EEMPTY);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -434,7 +432,7 @@ static int stress_producer(void *arg)
 		return 120;
 	for (i = 0; i < s->per && rc == 0; i++) {
 		id = s->index * s->per + i;
-		rc = ipc_put(c, "stress", &id, sizeof(id), IPC_FOREVER);
+		rc = ipc_queue_put(c, "stress", &id, sizeof(id), IPC_FOREVER);
 	}
 	ipc_close(c);
 	return h_job_status(rc);
@@ -458,7 +456,7 @@ static int stress_consumer(void *arg)
 	if (ipc_connect(s->sock, &c))
 		return 120;
 	for (;;) {
-		rc = ipc_get(c, "stress", &data, &len, h_wrapped() ? 120000 : 30000);
+		rc = ipc_queue_get(c, "stress", &data, &len, h_wrapped() ? 120000 : 30000);
 		if (rc)
 			break;
 		if (len == 0) {
@@ -536,7 +534,7 @@ START_TEST(test_stress)
 		ck_assert_int_eq(h_wait_child(ppid[k], tmo), 0);
 	/* FIFO puts the pills behind every id. */
 	for (k = 0; k < STRESS_CONS; k++)
-		ck_assert_int_eq(ipc_put(c, "stress", "", 0, IPC_FOREVER), 0);
+		ck_assert_int_eq(ipc_queue_put(c, "stress", "", 0, IPC_FOREVER), 0);
 	for (k = 0; k < STRESS_CONS; k++)
 		ck_assert_int_eq(h_wait_child(cpid[k], tmo), 0);
 
@@ -595,7 +593,7 @@ START_TEST(test_disconnect)
 	wait_unparked(c, "f", 'p');
 	ck_assert_uint_eq(h_stat(c, "f").size, 1);
 	h_get_expect(c, "f", "fill", 0);
-	ck_assert_int_eq(ipc_get(c, "f", &data, &len, 300), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_get(c, "f", &data, &len, 300), IPC_EEMPTY);
 	ck_assert_uint_eq(h_stat(c, "f").puts, 1);
 	ipc_close(c);
 	h_stop(&d);
@@ -622,13 +620,13 @@ START_TEST(test_delete_parked)
 	pp = h_spawn(job_put, &jp);
 	h_wait_parked(c, "e", 'g', 1);
 	h_wait_parked(c, "f", 'p', 1);
-	ck_assert_int_eq(ipc_queue_delete(c, "e"), 0);
-	ck_assert_int_eq(ipc_queue_delete(c, "f"), 0);
+	ck_assert_int_eq(ipc_delete(c, "e"), 0);
+	ck_assert_int_eq(ipc_delete(c, "f"), 0);
 	ck_assert_int_eq(h_wait_child(pg, T_CHILD_MS), IPC_EDELETED);
 	ck_assert_int_eq(h_wait_child(pp, T_CHILD_MS), IPC_EDELETED);
-	ck_assert_int_eq(ipc_stat(c, "e", &info), IPC_ENOENT);
-	ck_assert_int_eq(ipc_stat(c, "f", &info), IPC_ENOENT);
-	ck_assert_int_eq(ipc_queue_delete(c, "f"), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "e", &info, sizeof(info)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "f", &info, sizeof(info)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_delete(c, "f"), IPC_ENOENT);
 	/* The name is free again, and the new queue starts empty. */
 	h_create_queue(c, "f", 1);
 	ck_assert_uint_eq(h_stat(c, "f").size, 0);
@@ -1208,7 +1206,7 @@ static int abuse_put(void *arg)
 	if (ipc_connect(d->sock, &c))
 		return 120;
 	for (i = 0; i < ABUSE_FLOW; i++) {
-		if (ipc_put(c, "flow", &i, sizeof(i), IPC_FOREVER))
+		if (ipc_queue_put(c, "flow", &i, sizeof(i), IPC_FOREVER))
 			return 10;
 		if (i % 100 == 0)
 			usleep(10000);
@@ -1229,7 +1227,7 @@ static int abuse_get(void *arg)
 	if (ipc_connect(d->sock, &c))
 		return 120;
 	for (i = 0; i < ABUSE_FLOW; i++) {
-		if (ipc_get(c, "flow", &data, &len, 30000) || len != sizeof(v))
+		if (ipc_queue_get(c, "flow", &data, &len, 30000) || len != sizeof(v))
 			return 11;
 		memcpy(&v, data, sizeof(v));
 		ipc_free(data);
@@ -1449,7 +1447,7 @@ static void demo_wait_parked(ipc_client *c, const char *q, char field)
 	int64_t end = h_now_ms() + (h_wrapped() ? 60000 : 10000);
 	struct ipc_info info;
 
-	while (ipc_stat(c, q, &info) != 0) {
+	while (ipc_stat(c, q, &info, sizeof(info)) != 0) {
 		ck_assert_msg(h_now_ms() < end, "queue_demo never created %s", q);
 		usleep(5000);
 	}

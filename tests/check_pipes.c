@@ -19,10 +19,21 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* How long a child may take to finish its part (ms). */
 #define T_CHILD_MS (h_wrapped() ? 120000 : 20000)
+
+/* Pipe options with these bounds (0: the default or any) and the
+ * default mode. */
+static struct ipc_pipe_opts popts(long long maxmsgs, long long maxbytes)
+{
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
+
+	o.maxmsgs = maxmsgs;
+	o.maxbytes = maxbytes;
+	return o;
+}
 
 /* Attach c to end of pipe name with flags and opts, asserting success. */
 static void attach(ipc_client *c, const char *name, int end, int flags,
@@ -90,7 +101,7 @@ static void wait_ends(ipc_client *c, const char *name, unsigned want)
 	struct ipc_info info;
 
 	for (;;) {
-		ck_assert_int_eq(ipc_stat(c, name, &info), 0);
+		ck_assert_int_eq(ipc_stat(c, name, &info, sizeof(info)), 0);
 		if (info.ends == want)
 			return;
 		ck_assert_msg(h_now_ms() < deadline, "%s: ends 0x%x, want 0x%x",
@@ -107,7 +118,7 @@ static void wait_parked(ipc_client *c, const char *name, char field,
 	int64_t deadline = h_now_ms() + (h_wrapped() ? 60000 : 10000);
 	struct ipc_info info;
 
-	while (ipc_stat(c, name, &info) != 0) {
+	while (ipc_stat(c, name, &info, sizeof(info)) != 0) {
 		ck_assert_msg(h_now_ms() < deadline, "%s never created", name);
 		usleep(2000);
 	}
@@ -120,7 +131,7 @@ static void wait_gone(ipc_client *c, const char *name)
 	int64_t deadline = h_now_ms() + (h_wrapped() ? 60000 : 10000);
 	struct ipc_info info;
 
-	while (ipc_stat(c, name, &info) != IPC_ENOENT) {
+	while (ipc_stat(c, name, &info, sizeof(info)) != IPC_ENOENT) {
 		ck_assert_msg(h_now_ms() < deadline, "%s still exists", name);
 		usleep(2000);
 	}
@@ -186,7 +197,7 @@ static int pjob_recv(void *arg)
 START_TEST(test_attach_rules)
 {
 	struct h_daemon d;
-	struct ipc_pipe_opts o = { 0 };
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
 	struct ipc_info info;
 	ipc_client *a, *b, *x;
 	void *data;
@@ -223,9 +234,9 @@ START_TEST(test_attach_rules)
 	/* Explicit expectations must match the pipe. */
 	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, IPC_PIPE_ONEWAY, NULL),
 			 IPC_EMISMATCH);
-	o = (struct ipc_pipe_opts){ .maxmsgs = 7 };
+	o = popts(7, 0);
 	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, 0, &o), IPC_EMISMATCH);
-	o = (struct ipc_pipe_opts){ .maxbytes = 7 };
+	o = popts(0, 7);
 	ck_assert_int_eq(ipc_pipe_attach(x, "p", 0, 0, &o), IPC_EMISMATCH);
 	/* Bad arguments, refused before any round trip or by the daemon. */
 	ck_assert_int_eq(ipc_pipe_attach(x, "p", 2, 0, NULL), IPC_EINVAL);
@@ -233,26 +244,26 @@ START_TEST(test_attach_rules)
 	ck_assert_int_eq(ipc_pipe_attach(x, "q", 0, IPC_PIPE_CREATE |
 					 IPC_PIPE_DUPLEX | IPC_PIPE_ONEWAY, NULL),
 			 IPC_EINVAL);
-	o = (struct ipc_pipe_opts){ .maxmsgs = IPC_PIPE_MSGS_MAX + 1 };
+	o = popts(IPC_PIPE_MSGS_MAX + 1, 0);
 	ck_assert_int_eq(ipc_pipe_attach(x, "q", 0, IPC_PIPE_CREATE, &o), IPC_EINVAL);
 	ck_assert_int_eq(ipc_pipe_attach(x, "a b", 0, IPC_PIPE_CREATE, NULL), IPC_ENAME);
-	ck_assert_int_eq(ipc_stat(x, "q", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(x, "q", &info, sizeof(info)), IPC_ENOENT);
 	/* One namespace: a queue call on a pipe and back is the wrong kind. */
-	ck_assert_int_eq(ipc_put(x, "p", "x", 1, 0), IPC_EWRONGTYPE);
-	ck_assert_int_eq(ipc_get(x, "p", &data, &len, 0), IPC_EWRONGTYPE);
-	ck_assert_int_eq(ipc_queue_open(x, "p", 0, IPC_OPEN_CREATE, NULL),
+	ck_assert_int_eq(ipc_queue_put(x, "p", "x", 1, 0), IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_queue_get(x, "p", &data, &len, 0), IPC_EWRONGTYPE);
+	ck_assert_int_eq(ipc_queue_open(x, "p", H_QOPTS(0, IPC_QUEUE_CREATE), NULL),
 			 IPC_EWRONGTYPE);
-	ck_assert_int_eq(ipc_queue_open(x, "jobs", 0, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(x, "jobs", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 	ck_assert_int_eq(ipc_pipe_attach(x, "jobs", 0, IPC_PIPE_CREATE, NULL),
 			 IPC_EWRONGTYPE);
 	ck_assert_int_eq(ipc_pipe_close(x, "jobs", 0), IPC_EWRONGTYPE);
 	/* Explicit bounds are kept and reported. */
-	o = (struct ipc_pipe_opts){ .maxmsgs = 3, .maxbytes = 100 };
+	o = popts(3, 100);
 	attach(x, "small", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
 	ck_assert_int_eq(o.maxmsgs, 3);
 	ck_assert_int_eq(o.maxbytes, 100);
 	ck_assert_int_eq(o.duplex, 0);
-	o = (struct ipc_pipe_opts){ 0 };
+	o = (struct ipc_pipe_opts)IPC_PIPE_OPTS_INIT;
 	attach(a, "small", 0, IPC_PIPE_ONEWAY, &o);
 	ck_assert_int_eq(o.maxmsgs, 3);
 	ck_assert_int_eq(o.duplex, 0);
@@ -267,7 +278,7 @@ END_TEST
 START_TEST(test_send_recv)
 {
 	static const char bin[] = { 'a', 0, '\n', (char)0xff, 0 };
-	struct ipc_pipe_opts o = { .maxbytes = 4 << 20 };
+	struct ipc_pipe_opts o = popts(0, 4 << 20);
 	struct h_daemon d;
 	ipc_client *a, *b;
 	unsigned char *big;
@@ -454,7 +465,7 @@ START_TEST(test_close_eof_brokenpipe)
 	recv_rc(a, "p", 0, 500, IPC_EEOF);
 	ck_assert_int_eq(ipc_pipe_close(a, "p", 0), 0);
 	/* Both ends closed: gone, and the name is free for a new pipe. */
-	ck_assert_int_eq(ipc_stat(c, "p", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "p", &info, sizeof(info)), IPC_ENOENT);
 	ipc_close(a);
 	ipc_close(b);
 
@@ -473,7 +484,7 @@ START_TEST(test_close_eof_brokenpipe)
 	 * closes instead of reading. */
 	a = h_connect(&d);
 	{
-		struct ipc_pipe_opts o = { .maxmsgs = 1 };
+		struct ipc_pipe_opts o = popts(1, 0);
 
 		attach(a, "q", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o);
 	}
@@ -495,7 +506,7 @@ END_TEST
 START_TEST(test_parked_sender)
 {
 	struct h_daemon d;
-	struct ipc_pipe_opts o = { .maxmsgs = 2 };
+	struct ipc_pipe_opts o = popts(2, 0);
 	struct pjob j;
 	ipc_client *r, *c;
 	pid_t pid;
@@ -533,7 +544,7 @@ END_TEST
 START_TEST(test_bound)
 {
 	struct h_daemon d;
-	struct ipc_pipe_opts o = { .maxmsgs = 1000, .maxbytes = 65536 };
+	struct ipc_pipe_opts o = popts(1000, 65536);
 	struct ipc_info info;
 	ipc_client *r, *w;
 	char *chunk, *big;
@@ -833,7 +844,7 @@ END_TEST
 START_TEST(test_shutdown_parked)
 {
 	struct h_daemon d;
-	struct ipc_pipe_opts o = { .maxmsgs = 1 };
+	struct ipc_pipe_opts o = popts(1, 0);
 	struct pjob jr, js;
 	ipc_client *c, *r;
 	pid_t pr, ps;
@@ -873,14 +884,14 @@ START_TEST(test_stat_list)
 
 	h_start(&d);
 	c = h_connect(&d);
-	ck_assert_int_eq(ipc_queue_open(c, "a-queue", 4, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "a-queue", H_QOPTS(4, IPC_QUEUE_CREATE), NULL), 0);
 	a = attach_new(&d, "b-pipe", 0, 0);
 	send_rc(a, "b-pipe", 0, "12345", 0, 0);
 	send_rc(a, "b-pipe", 0, "678", 0, 0);
 	j = (struct pjob){ d.sock, "c-pipe", 1, 0, NULL, 0, IPC_FOREVER, -1 };
 	pid = h_spawn(pjob_recv, &j);
 	wait_parked(c, "c-pipe", 'g', 1);
-	ck_assert_int_eq(ipc_list(c, &infos, &n), 0);
+	ck_assert_int_eq(ipc_list(c, &infos, &n, sizeof(*infos)), 0);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(infos[0].name, "a-queue");
 	ck_assert_int_eq(infos[0].kind, IPC_KIND_QUEUE);
@@ -921,7 +932,7 @@ START_TEST(test_ipcctl)
 {
 	struct h_daemon d;
 	struct h_buf out, err;
-	struct ipc_pipe_opts o = { .maxmsgs = 1 };
+	struct ipc_pipe_opts o = popts(1, 0);
 	ipc_client *c;
 
 	h_start(&d);
@@ -1034,7 +1045,7 @@ START_TEST(test_delete)
 {
 	static const char *args[] = { "--max-queues", "2", NULL };
 	struct h_opts ho = { .args = args, .listen_fd = -1 };
-	struct ipc_pipe_opts o = { .maxmsgs = 1 };
+	struct ipc_pipe_opts o = popts(1, 0);
 	struct h_daemon d;
 	struct pjob jr, js;
 	ipc_client *c, *holder, *n;
@@ -1062,14 +1073,14 @@ START_TEST(test_delete)
 	ck_assert_int_eq(ipc_pipe_attach(c, "third", 0, IPC_PIPE_CREATE, NULL),
 			 IPC_ELIMIT);
 	/* Deleting answers both parked requests with IPC_EDELETED. */
-	ck_assert_int_eq(ipc_pipe_delete(c, "pr"), 0);
+	ck_assert_int_eq(ipc_delete(c, "pr"), 0);
 	ck_assert_int_eq(h_wait_child(pr, T_CHILD_MS), IPC_EDELETED);
-	ck_assert_int_eq(ipc_queue_delete(c, "ps"), 0);
+	ck_assert_int_eq(ipc_delete(c, "ps"), 0);
 	ck_assert_int_eq(h_wait_child(ps, T_CHILD_MS), IPC_EDELETED);
 	/* Gone at once, buffered message and all. */
-	ck_assert_int_eq(ipc_stat(c, "pr", &info), IPC_ENOENT);
-	ck_assert_int_eq(ipc_stat(c, "ps", &info), IPC_ENOENT);
-	ck_assert_int_eq(ipc_pipe_delete(c, "ps"), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "pr", &info, sizeof(info)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "ps", &info, sizeof(info)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_delete(c, "ps"), IPC_ENOENT);
 	/* The holder lost its end: IPC_ENOENT for anything on the name. */
 	recv_rc(holder, "ps", 0, 0, IPC_ENOENT);
 	send_rc(holder, "ps", 0, "x", 0, IPC_ENOENT);
@@ -1095,9 +1106,9 @@ START_TEST(test_delete)
 	/* Deleting a pipe with both ends held by one connection. */
 	attach(c, "third", 1, 0, NULL);
 	send_rc(c, "third", 1, "t", 0, 0);
-	ck_assert_int_eq(ipc_pipe_delete(c, "third"), 0);
+	ck_assert_int_eq(ipc_delete(c, "third"), 0);
 	recv_rc(c, "third", 0, 0, IPC_ENOENT);
-	ck_assert_int_eq(ipc_pipe_delete(c, "ps"), 0);
+	ck_assert_int_eq(ipc_delete(c, "ps"), 0);
 	recv_rc(n, "ps", 0, 0, IPC_ENOENT);
 	/* ipcctl rm: a pipe whose writer closed before any reader came. */
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "lone",
@@ -1105,13 +1116,13 @@ START_TEST(test_delete)
 	ck_assert_uint_eq(h_stat(c, "lone").ends, IPC_END_CLOSED(1));
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "rm", "lone",
 				      NULL), 0);
-	ck_assert_int_eq(ipc_stat(c, "lone", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(c, "lone", &info, sizeof(info)), IPC_ENOENT);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "rm", "lone",
 				      NULL), 1);
 	/* Queues are deleted as before. */
 	h_create_queue(c, "q", 0);
-	ck_assert_int_eq(ipc_pipe_delete(c, "q"), 0);
-	ck_assert_int_eq(ipc_stat(c, "q", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_delete(c, "q"), 0);
+	ck_assert_int_eq(ipc_stat(c, "q", &info, sizeof(info)), IPC_ENOENT);
 	ipc_close(n);
 	ipc_close(c);
 	h_stop(&d);
@@ -1137,13 +1148,13 @@ static int deljob_run(void *arg)
 		return 125;
 	if (ipc_connect(j->sock, &c) != 0)
 		return 99;
-	if (ipc_pipe_delete(c, j->name) != IPC_EPERM)
+	if (ipc_delete(c, j->name) != IPC_EPERM)
 		return 1;
-	if (ipc_queue_delete(c, j->name) != IPC_EPERM)
+	if (ipc_delete(c, j->name) != IPC_EPERM)
 		return 2;
 	if (ipc_pipe_attach(c, "mine", 0, IPC_PIPE_CREATE, NULL) != 0)
 		return 3;
-	if (ipc_pipe_delete(c, "mine") != 0)
+	if (ipc_delete(c, "mine") != 0)
 		return 4;
 	ipc_close(c);
 	return 0;
@@ -1173,12 +1184,12 @@ START_TEST(test_delete_perm)
 	info = h_stat(a, "p");
 	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0) | IPC_END_ATTACHED(1));
 	ck_assert_uint_eq(info.dir[0].size, 1);
-	ck_assert_int_eq(ipc_stat(a, "mine", &info), IPC_ENOENT);
+	ck_assert_int_eq(ipc_stat(a, "mine", &info, sizeof(info)), IPC_ENOENT);
 	recv_expect(b, "p", 1, "kept", 0);
 	send_rc(b, "p", 1, "back", 0, 0);
 	recv_expect(a, "p", 0, "back", 0);
 	/* Its owner (root here) may. */
-	ck_assert_int_eq(ipc_pipe_delete(a, "p"), 0);
+	ck_assert_int_eq(ipc_delete(a, "p"), 0);
 	recv_rc(b, "p", 1, 0, IPC_ENOENT);
 	ipc_close(a);
 	ipc_close(b);
@@ -1223,7 +1234,7 @@ START_TEST(test_pipe_demo)
 	/* Receiver first: it creates the pipe and waits. */
 	r1 = h_spawn_demo(&d, "PIPE_DEMO_BIN", "receiver", "rfirst");
 	end = h_now_ms() + tmo;
-	while (ipc_stat(c, "rfirst", &info) != 0) {
+	while (ipc_stat(c, "rfirst", &info, sizeof(info)) != 0) {
 		ck_assert_msg(h_now_ms() < end, "receiver never attached");
 		usleep(5000);
 	}

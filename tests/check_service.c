@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 #include "proto.h"
 
 /* How long a child may take (ms). */
@@ -107,7 +107,7 @@ static int put_bytes(ipc_client *c, const char *q, size_t len, int b)
 
 	ck_assert_ptr_nonnull(p);
 	memset(p, b, len);
-	rc = ipc_put(c, q, p, len, 0);
+	rc = ipc_queue_put(c, q, p, len, 0);
 	free(p);
 	return rc;
 }
@@ -117,7 +117,7 @@ static void get_len(ipc_client *c, const char *q, size_t want)
 {
 	void *data = NULL;
 	size_t len = 0;
-	int rc = ipc_get(c, q, &data, &len, 0);
+	int rc = ipc_queue_get(c, q, &data, &len, 0);
 
 	ck_assert_msg(rc == 0, "get %s: %d", q, rc);
 	ck_assert_uint_eq(len, want);
@@ -286,24 +286,25 @@ static int step_run(ipc_client *c, const struct step *s)
 
 	switch (s->op) {
 	case 'c':
-		return ipc_queue_open_mode(c, s->q, 0, IPC_OPEN_CREATE | IPC_OPEN_EXCL,
-					   s->mode, NULL);
+		return ipc_queue_open(c, s->q, H_QOPTS_MODE(0, IPC_QUEUE_CREATE |
+							     IPC_QUEUE_EXCL, (int)s->mode),
+				      NULL);
 	case 'C':
-		return ipc_queue_open(c, s->q, 0, IPC_OPEN_CREATE | IPC_OPEN_EXCL, NULL);
+		return ipc_queue_open(c, s->q, H_QOPTS(0, IPC_QUEUE_CREATE | IPC_QUEUE_EXCL), NULL);
 	case 'o':
-		return ipc_queue_open(c, s->q, IPC_MAXSIZE_ANY, 0, NULL);
+		return ipc_queue_open(c, s->q, H_QOPTS(IPC_MAXSIZE_ANY, 0), NULL);
 	case 'p':
-		return ipc_put(c, s->q, s->data, strlen(s->data), 0);
+		return ipc_queue_put(c, s->q, s->data, strlen(s->data), 0);
 	case 'g':
 	case 'G':
-		rc = ipc_get(c, s->q, &data, &len, s->op == 'g' ? 0 : 5000);
+		rc = ipc_queue_get(c, s->q, &data, &len, s->op == 'g' ? 0 : 5000);
 		if (rc == 0 && s->data && (len != strlen(s->data) ||
 					   memcmp(data, s->data, len) != 0))
 			rc = 200;
 		ipc_free(data);
 		return rc;
 	case 'd':
-		return ipc_queue_delete(c, s->q);
+		return ipc_delete(c, s->q);
 	case 'a':
 		return ipc_pipe_attach(c, s->q, (int)s->mode,
 				       IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
@@ -317,7 +318,7 @@ static int step_run(ipc_client *c, const struct step *s)
 		ipc_free(data);
 		return rc;
 	default:
-		rc = ipc_stat(c, s->q, &in);
+		rc = ipc_stat(c, s->q, &in, sizeof(in));
 		if (rc == 0 && (in.mode != s->mode || in.uid != s->uid))
 			rc = 200;
 		return rc;
@@ -708,16 +709,16 @@ START_TEST(test_permissions)
 	in = h_stat(c, "bobs");
 	ck_assert_uint_eq(in.uid, 4202);
 	ck_assert_uint_eq(in.gid, 4202);
-	ck_assert_int_eq(ipc_get(c, "priv", &data, &len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "priv", &data, &len, 0), 0);
 	ck_assert_uint_eq(len, 6);
 	ck_assert_mem_eq(data, "secret", 6);
 	ipc_free(data);
-	ck_assert_int_eq(ipc_put(c, "nobody", "r", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "nobody", "r", 1, 0), 0);
 	get_len(c, "nobody", 1);
 
 	script_check(&d, &user_a, a_end);
-	ck_assert_int_eq(ipc_stat(c, "priv", &in), IPC_ENOENT);
-	ck_assert_int_eq(ipc_queue_delete(c, "bobs"), 0);   /* root deletes */
+	ck_assert_int_eq(ipc_stat(c, "priv", &in, sizeof(in)), IPC_ENOENT);
+	ck_assert_int_eq(ipc_delete(c, "bobs"), 0);   /* root deletes */
 	ipc_close(c);
 	log_wait(&d, "permission denied");
 	h_stop(&d);
@@ -909,7 +910,7 @@ static int parked_put_run(void *arg)
 
 	if (!buf || ipc_connect(p->sock, &c) != 0)
 		return 99;
-	rc = ipc_put(c, p->q, buf, p->len, IPC_FOREVER);
+	rc = ipc_queue_put(c, p->q, buf, p->len, IPC_FOREVER);
 	ipc_close(c);
 	free(buf);
 	return rc >= 0 ? rc : 100 - rc;
@@ -939,7 +940,7 @@ START_TEST(test_limit_bytes)
 	h_wait_parked(c, "a", 'p', 1);
 	ck_assert_int_eq(put_bytes(c, "b", 2048, 'b'), 0);      /* 10K */
 	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
-	ck_assert_int_eq(ipc_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
+	ck_assert_int_eq(ipc_queue_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "limit"));
 	ck_assert_uint_eq(h_stat(c, "b").size, 1);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "b", "z",
@@ -980,15 +981,15 @@ START_TEST(test_limit_queues)
 	h_create_queue(c, "q1", 0);
 	h_create_queue(c, "q2", 0);
 	h_create_queue(c, "q3", 0);
-	ck_assert_int_eq(ipc_queue_open(c, "q4", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
-	ck_assert_int_eq(ipc_stat(c, "q4", &(struct ipc_info){ 0 }), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_open(c, "q4", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_stat(c, "q4", &(struct ipc_info){ 0 }, sizeof(struct ipc_info)), IPC_ENOENT);
 	/* Opening an existing one is not creating. */
-	ck_assert_int_eq(ipc_queue_open(c, "q3", -1, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "q3", H_QOPTS(-1, IPC_QUEUE_CREATE), NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "q5", NULL), 1);
 	ck_assert_msg(strstr(err.data, "create q5: daemon limit reached"), "stderr: %s",
 		      err.data);
 	h_buf_free(&err);
-	ck_assert_int_eq(ipc_queue_delete(c, "q1"), 0);
+	ck_assert_int_eq(ipc_delete(c, "q1"), 0);
 	h_create_queue(c, "q4", 0);
 	ipc_close(c);
 	h_stop(&d);
@@ -1104,9 +1105,9 @@ START_TEST(test_idle_trim)
 	}
 	memset(big, 'b', sizeof(big));
 	for (i = 0; i < 256; i++)
-		ck_assert_int_eq(ipc_put(c, "big", big, sizeof(big), 0), 0);
+		ck_assert_int_eq(ipc_queue_put(c, "big", big, sizeof(big), 0), 0);
 	for (i = 0; i < 256; i++) {
-		ck_assert_int_eq(ipc_get(c, "big", &p, &len, 0), 0);
+		ck_assert_int_eq(ipc_queue_get(c, "big", &p, &len, 0), 0);
 		ck_assert_uint_eq(len, sizeof(big));
 		ipc_free(p);
 	}
@@ -1262,7 +1263,7 @@ START_TEST(test_limit_output)
 	h_create_queue(c, "big", 0);
 	for (i = 0; i < N; i++) {
 		memset(p, i & 0xff, SZ);
-		ck_assert_int_eq(ipc_put(c, "big", p, SZ, 0), 0);
+		ck_assert_int_eq(ipc_queue_put(c, "big", p, SZ, 0), 0);
 	}
 	raw_rx_init(&rx);
 	fd = raw_connect(d.sock);
@@ -1325,9 +1326,9 @@ static int parked_run(void *arg)
 	if (ipc_connect(p->sock, &c) != 0)
 		return 99;
 	if (p->op == 'g')
-		rc = ipc_get(c, p->q, &data, &len, IPC_FOREVER);
+		rc = ipc_queue_get(c, p->q, &data, &len, IPC_FOREVER);
 	else
-		rc = ipc_put(c, p->q, "late", 4, IPC_FOREVER);
+		rc = ipc_queue_put(c, p->q, "late", 4, IPC_FOREVER);
 	ipc_close(c);
 	return rc >= 0 ? rc : 100 - rc;
 }
@@ -1359,7 +1360,7 @@ START_TEST(test_shutdown_parked)
 	ck_assert_int_eq(h_wait_child(pg2, T_CHILD_MS), IPC_ESHUTDOWN);
 	ck_assert_int_eq(h_wait_child(pp1, T_CHILD_MS), IPC_ESHUTDOWN);
 	/* The idle client sees the connection closed. */
-	ck_assert_int_lt(ipc_stat(c, "empty", &(struct ipc_info){ 0 }), 0);
+	ck_assert_int_lt(ipc_stat(c, "empty", &(struct ipc_info){ 0 }, sizeof(struct ipc_info)), 0);
 	ipc_close(c);
 	ck_assert_int_eq(ipc_connect(d.sock, &c), IPC_ECONNECT);
 }
@@ -1387,7 +1388,7 @@ START_TEST(test_reload)
 	ck_assert_uint_eq(ipc_msg_max(c), 1000);
 	h_create_queue(c, "r1", 0);
 	h_create_queue(c, "r2", 0);
-	ck_assert_int_eq(ipc_queue_open(c, "r3", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_queue_open(c, "r3", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	ipc_close(c);
 	ck_assert(!log_has(&d, "opened by pid"));    /* not at debug level */
 
@@ -1404,7 +1405,7 @@ START_TEST(test_reload)
 	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
 	h_create_queue(c, "r3", 0);
 	h_create_queue(c, "r4", 0);
-	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_queue_open(c, "r5", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	log_wait(&d, "opened by pid");              /* debug level now */
 	ck_assert_int_eq(stat(d.sock, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);  /* unchanged */
@@ -1414,7 +1415,7 @@ START_TEST(test_reload)
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	log_wait(&d, "keeping the running configuration");
 	ck_assert(log_has(&d, "line 2: max-message-size: 'huge'"));
-	ck_assert_int_eq(ipc_queue_open(c, "r5", 0, IPC_OPEN_CREATE, NULL), IPC_ELIMIT);
+	ck_assert_int_eq(ipc_queue_open(c, "r5", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
 	/* A file that matches what runs says so. */
 	write_file(conf, "max-message-size = 2000\nmax-queues = 4\n"
@@ -1524,9 +1525,9 @@ static int feeder_run(void *arg)
 	if (ipc_connect(f->sock, &c) != 0)
 		return 99;
 	while (h_now_ms() < end) {
-		if (ipc_put(c, f->q, "x", 1, 0) != 0)
+		if (ipc_queue_put(c, f->q, "x", 1, 0) != 0)
 			return 98;
-		if (ipc_get(c, f->q, &data, &len, 0) != 0)
+		if (ipc_queue_get(c, f->q, &data, &len, 0) != 0)
 			return 97;
 		ipc_free(data);
 		usleep(2000);

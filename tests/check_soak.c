@@ -34,7 +34,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 #include "proto.h"
 
 #define SOAK_PRODUCERS 50
@@ -133,7 +133,7 @@ static int soak_producer(const char *sock, int slot)
 		memcpy(msg, &num, sizeof(num));
 		__atomic_store_n(&sk->cur[slot], num + 1, __ATOMIC_SEQ_CST);
 		do
-			rc = ipc_put(c, q, msg, sizeof(msg), 5000);
+			rc = ipc_queue_put(c, q, msg, sizeof(msg), 5000);
 		while (rc == IPC_EFULL);
 		if (rc != 0)
 			return 11;
@@ -169,7 +169,7 @@ static int soak_plain(const char *sock, int slot)
 		return 20;
 	snprintf(q, sizeof(q), "soak.p%d", slot % SOAK_QP);
 	for (;;) {
-		rc = ipc_get(c, q, &data, &len, 200);
+		rc = ipc_queue_get(c, q, &data, &len, 200);
 		if (rc == IPC_EEMPTY) {
 			if (__atomic_load_n(&sk->stop, __ATOMIC_SEQ_CST))
 				break;
@@ -205,7 +205,7 @@ static int soak_acker(const char *sock, int slot)
 		return 30;
 	snprintf(q, sizeof(q), "soak.a%d", slot % SOAK_QA);
 	for (;;) {
-		rc = ipc_get_ack(c, q, &data, &len, &tag, 200, lease);
+		rc = ipc_queue_get_ack(c, q, &data, &len, &tag, 200, lease);
 		if (rc == IPC_EEMPTY) {
 			if (__atomic_load_n(&sk->stop, __ATOMIC_SEQ_CST))
 				break;
@@ -222,7 +222,7 @@ static int soak_acker(const char *sock, int slot)
 			usleep((SOAK_LEASE_MS + 300) * 1000);
 		__atomic_store_n(&sk->cur[slot], num + 1, __ATOMIC_SEQ_CST);
 		__atomic_fetch_add(&sk->intent[num], 1, __ATOMIC_SEQ_CST);
-		rc = ipc_ack(c, q, tag);
+		rc = ipc_queue_ack(c, q, tag);
 		if (rc == 0)
 			__atomic_fetch_add(&sk->done[num], 1, __ATOMIC_SEQ_CST);
 		else if (rc == IPC_ENOTHELD)
@@ -294,7 +294,7 @@ static unsigned long long soak_sum(ipc_client *c, char what)
 
 	for (k = 0; k < SOAK_QA + SOAK_QP; k++) {
 		soak_queue_of(k, q, sizeof(q));
-		ck_assert_int_eq(ipc_stat(c, q, &in), 0);
+		ck_assert_int_eq(ipc_stat(c, q, &in, sizeof(in)), 0);
 		sum += what == 's' ? in.size : what == 'i' ? in.inflight :
 		       what == 'p' ? in.puts : in.requeued;
 	}
@@ -469,7 +469,7 @@ START_TEST(test_soak)
 	c = h_connect(&d);
 	for (i = 0; i < SOAK_QA + SOAK_QP; i++) {
 		soak_queue_of((uint64_t)i, q, sizeof(q));
-		ck_assert_int_eq(ipc_queue_open(c, q, SOAK_MAXSIZE, IPC_OPEN_CREATE, NULL), 0);
+		ck_assert_int_eq(ipc_queue_open(c, q, H_QOPTS(SOAK_MAXSIZE, IPC_QUEUE_CREATE), NULL), 0);
 	}
 	for (i = 0; i < SOAK_CLIENTS; i++)
 		t.pid[i] = soak_spawn(d.sock, i);
@@ -574,7 +574,7 @@ static int rss_flooder(const char *sock)
 		return 41;
 	memset(msg, 'f', sizeof(msg));
 	while (!__atomic_load_n(&sk->stop, __ATOMIC_SEQ_CST)) {
-		rc = ipc_put(c, "flood", msg, sizeof(msg), 200);
+		rc = ipc_queue_put(c, "flood", msg, sizeof(msg), 200);
 		if (rc != 0 && rc != IPC_EFULL)
 			return 42;
 	}
@@ -593,7 +593,7 @@ static int rss_slow(const char *sock)
 	if (!c)
 		return 43;
 	while (!__atomic_load_n(&sk->stop, __ATOMIC_SEQ_CST)) {
-		rc = ipc_get(c, "flood", &data, &len, 200);
+		rc = ipc_queue_get(c, "flood", &data, &len, 200);
 		if (rc == 0)
 			ipc_free(data);
 		else if (rc != IPC_EEMPTY)
@@ -613,7 +613,7 @@ static int rss_work_put(const char *sock)
 	if (!c)
 		return 45;
 	for (i = 0; i < RSS_WORK; i++)
-		if (ipc_put(c, "work", &i, sizeof(i), IPC_FOREVER))
+		if (ipc_queue_put(c, "work", &i, sizeof(i), IPC_FOREVER))
 			return 46;
 	ipc_close(c);
 	return 0;
@@ -630,7 +630,7 @@ static int rss_work_get(const char *sock)
 	if (!c)
 		return 47;
 	for (i = 0; i < RSS_WORK; i++) {
-		if (ipc_get(c, "work", &data, &len, 30000) || len != sizeof(v))
+		if (ipc_queue_get(c, "work", &data, &len, 30000) || len != sizeof(v))
 			return 48;
 		memcpy(&v, data, sizeof(v));
 		ipc_free(data);
@@ -684,11 +684,11 @@ START_TEST(test_rss)
 	h_prepare(&d);
 	h_launch_opts(&d, &o);
 	c = h_connect(&d);
-	ck_assert_int_eq(ipc_queue_open(c, "flood", 1000, IPC_OPEN_CREATE, NULL), 0);
-	ck_assert_int_eq(ipc_queue_open(c, "work", 100, IPC_OPEN_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "flood", H_QOPTS(1000, IPC_QUEUE_CREATE), NULL), 0);
+	ck_assert_int_eq(ipc_queue_open(c, "work", H_QOPTS(100, IPC_QUEUE_CREATE), NULL), 0);
 	for (i = 0; i < RSS_PADQUEUES; i++) {
 		snprintf(q, sizeof(q), "pad.%03d.with.a.long.name.for.bigger.listings", i);
-		ck_assert_int_eq(ipc_queue_open(c, q, 0, IPC_OPEN_CREATE, NULL), 0);
+		ck_assert_int_eq(ipc_queue_open(c, q, H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 	}
 	for (i = 0; i < RSS_NONREADERS; i++)
 		abusers[na++] = rss_spawn(rss_nonreader, d.sock);

@@ -351,7 +351,7 @@ void h_wait_parked(ipc_client *c, const char *name, char field, unsigned want)
 	int rc;
 
 	for (;;) {
-		rc = ipc_stat(c, name, &info);
+		rc = ipc_stat(c, name, &info, sizeof(info));
 		ck_assert_msg(rc == 0, "stat %s: %d", name, rc);
 		have = field == 'g' ? info.getters : info.putters;
 		if (have == want)
@@ -680,7 +680,7 @@ int h_run_suite(Suite *s)
 /* Put a text message, asserting success. */
 void h_put_text(ipc_client *c, const char *q, const char *text)
 {
-	int rc = ipc_put(c, q, text, strlen(text), 0);
+	int rc = ipc_queue_put(c, q, text, strlen(text), 0);
 
 	ck_assert_msg(rc == 0, "put %s: %d (%s)", q, rc, ipc_last_error(c));
 }
@@ -690,7 +690,7 @@ void h_get_expect(ipc_client *c, const char *q, const char *want, int timeout)
 {
 	void *data = NULL;
 	size_t len = 0;
-	int rc = ipc_get(c, q, &data, &len, timeout);
+	int rc = ipc_queue_get(c, q, &data, &len, timeout);
 
 	ck_assert_msg(rc == 0, "get %s: %d (%s)", q, rc, ipc_last_error(c));
 	ck_assert_uint_eq(len, strlen(want));
@@ -702,7 +702,7 @@ void h_get_expect(ipc_client *c, const char *q, const char *want, int timeout)
 /* Create queue q with maxsize, asserting success. */
 void h_create_queue(ipc_client *c, const char *q, long long maxsize)
 {
-	int rc = ipc_queue_open(c, q, maxsize, IPC_OPEN_CREATE, NULL);
+	int rc = ipc_queue_open(c, q, H_QOPTS(maxsize, IPC_QUEUE_CREATE), NULL);
 
 	ck_assert_msg(rc == 0, "create %s: %d (%s)", q, rc, ipc_last_error(c));
 }
@@ -711,7 +711,7 @@ void h_create_queue(ipc_client *c, const char *q, long long maxsize)
 struct ipc_info h_stat(ipc_client *c, const char *name)
 {
 	struct ipc_info info;
-	int rc = ipc_stat(c, name, &info);
+	int rc = ipc_stat(c, name, &info, sizeof(info));
 
 	ck_assert_msg(rc == 0, "stat %s: %d", name, rc);
 	return info;

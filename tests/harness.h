@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* One daemon under test: its private directory, socket and log. */
 struct h_daemon {
@@ -73,6 +73,14 @@ long h_rss_kb(pid_t pid);
 
 /* Connect to d, asserting success. */
 ipc_client *h_connect(const struct h_daemon *d);
+
+/* Options for ipc_queue_open(): maxsize and flags, with mode (the default
+ * mode: IPC_MODE_DEFAULT) for H_QOPTS_MODE. A compound literal, valid in
+ * the enclosing block. */
+#define H_QOPTS_MODE(max, fl, md) (&(struct ipc_queue_opts){ \
+	.size = sizeof(struct ipc_queue_opts), .maxsize = (max), \
+	.flags = (unsigned)(fl), .mode = (md) })
+#define H_QOPTS(max, fl) H_QOPTS_MODE(max, fl, IPC_MODE_DEFAULT)
 
 /* Poll ipc_stat() on `name` until its parked getters (field 'g') or putters
  * ('p') equal want; asserts it happens within a bound. */
@@ -139,7 +147,7 @@ int h_run_suite(Suite *s);
 /* Put the text message text on q without waiting, asserting success. */
 void h_put_text(ipc_client *c, const char *q, const char *text);
 
-/* Get one message from q (ipc_get with timeout) and assert it is exactly
+/* Get one message from q (ipc_queue_get with timeout) and assert it is exactly
  * the text want. */
 void h_get_expect(ipc_client *c, const char *q, const char *want, int timeout);
 

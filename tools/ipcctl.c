@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* Exit statuses. */
 #define EXIT_ERR 1
@@ -112,8 +112,9 @@ static const char ctl_usage_text[] =
 "'no such queue'. Use 'create' first.\n"
 "\n"
 "Options (anywhere on the line; '--' ends options):\n"
-"  -s, --socket PATH       the daemon's socket (default: $IPCD_SOCKET, else\n"
-"                          $XDG_RUNTIME_DIR/ipcd.sock, else /run/ipcd/ipcd.sock)\n"
+"  -s, --socket PATH       the daemon's socket (default: $IPCD_SOCKET; else the\n"
+"                          first of $XDG_RUNTIME_DIR/ipcd.sock, /run/ipcd/ipcd.sock\n"
+"                          that accepts a connection)\n"
 "  --timeout SECONDS       wait at most that long (decimal, e.g. 0.2);\n"
 "                          default: wait forever\n"
 "  --nowait                do not wait (same as --timeout 0)\n"
@@ -338,7 +339,7 @@ static int cmd_ls(ipc_client *c, const struct ctl_args *a)
 
 	char user[64];
 
-	rc = ipc_list(c, &infos, &n);
+	rc = ipc_list(c, &infos, &n, sizeof(*infos));
 	if (rc)
 		return ctl_fail(c, rc, "ls", NULL);
 	if (a->seen & OPT_JSON) {
@@ -371,7 +372,7 @@ static int cmd_stat(ipc_client *c, const struct ctl_args *a)
 	char user[64], group[64];
 	int rc;
 
-	rc = ipc_stat(c, a->pos[1], &in);
+	rc = ipc_stat(c, a->pos[1], &in, sizeof(in));
 	if (rc)
 		return ctl_fail(c, rc, "stat", a->pos[1]);
 	if (a->seen & OPT_JSON) {
@@ -395,15 +396,14 @@ static int cmd_stat(ipc_client *c, const struct ctl_args *a)
 /* create NAME [--maxsize N]: create a queue that must not exist yet. */
 static int cmd_create(ipc_client *c, const struct ctl_args *a)
 {
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
 	int rc;
 
+	o.maxsize = a->maxsize;
+	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_EXCL;
 	if (a->seen & OPT_MODE)
-		rc = ipc_queue_open_mode(c, a->pos[1], a->maxsize,
-					 IPC_OPEN_CREATE | IPC_OPEN_EXCL,
-					 a->mode, NULL);
-	else
-		rc = ipc_queue_open(c, a->pos[1], a->maxsize,
-				    IPC_OPEN_CREATE | IPC_OPEN_EXCL, NULL);
+		o.mode = (int)a->mode;
+	rc = ipc_queue_open(c, a->pos[1], &o, NULL);
 	if (rc)
 		return ctl_fail(c, rc, "create", a->pos[1]);
 	return 0;
@@ -414,7 +414,7 @@ static int cmd_rm(ipc_client *c, const struct ctl_args *a)
 {
 	int rc;
 
-	rc = ipc_queue_delete(c, a->pos[1]);
+	rc = ipc_delete(c, a->pos[1]);
 	if (rc)
 		return ctl_fail(c, rc, "rm", a->pos[1]);
 	return 0;
@@ -468,7 +468,7 @@ static int cmd_put(ipc_client *c, const struct ctl_args *a)
 			return rc;
 		data = buf;
 	}
-	rc = ipc_put(c, a->pos[1], data, len, a->timeout_ms);
+	rc = ipc_queue_put(c, a->pos[1], data, len, a->timeout_ms);
 	free(buf);
 	if (rc)
 		return ctl_fail(c, rc, "put", a->pos[1]);
@@ -487,9 +487,9 @@ static int cmd_get(ipc_client *c, const struct ctl_args *a)
 	int rc;
 
 	if (a->ack)
-		rc = ipc_get_ack(c, a->pos[1], &data, &len, &tag, a->timeout_ms, 0);
+		rc = ipc_queue_get_ack(c, a->pos[1], &data, &len, &tag, a->timeout_ms, 0);
 	else
-		rc = ipc_get(c, a->pos[1], &data, &len, a->timeout_ms);
+		rc = ipc_queue_get(c, a->pos[1], &data, &len, a->timeout_ms);
 	if (rc)
 		return ctl_fail(c, rc, "get", a->pos[1]);
 	if ((len && fwrite(data, 1, len, stdout) != len) || fflush(stdout)) {
@@ -499,7 +499,7 @@ static int cmd_get(ipc_client *c, const struct ctl_args *a)
 		return EXIT_ERR;
 	}
 	ipc_free(data);
-	if (a->ack && (rc = ipc_ack(c, a->pos[1], tag)) != 0)
+	if (a->ack && (rc = ipc_queue_ack(c, a->pos[1], tag)) != 0)
 		return ctl_fail(c, rc, "get --ack", a->pos[1]);
 	return 0;
 }
@@ -594,7 +594,7 @@ static int cmd_top(ipc_client *c, const struct ctl_args *a)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	rc = ipc_list(c, &prev, &np);
+	rc = ipc_list(c, &prev, &np, sizeof(*prev));
 	if (rc)
 		return ctl_fail(c, rc, "top", NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -602,7 +602,7 @@ static int cmd_top(ipc_client *c, const struct ctl_args *a)
 		ctl_sleep_ms(a->interval_ms);
 		if (ctl_stop)
 			break;
-		rc = ipc_list(c, &cur, &n);
+		rc = ipc_list(c, &cur, &n, sizeof(*cur));
 		if (rc) {
 			ipc_free(prev);
 			return ctl_fail(c, rc, "top", NULL);
@@ -978,22 +978,15 @@ static int ctl_check_args(const struct ctl_cmd *cmd, const struct ctl_args *a)
 	return 0;
 }
 
-/* Connect to the daemon; NULL after reporting why. */
+/* Connect to the daemon (path NULL: the default search, ipc_connect(3));
+ * NULL after reporting why, naming every path tried. */
 static ipc_client *ctl_connect(const char *path)
 {
-	char buf[4096];
 	ipc_client *c;
-	int rc;
+	int rc = ipc_connect(path, &c);
 
-	if (!path && !(path = ipc_default_socket(buf, sizeof(buf)))) {
-		ctl_msg("default socket path too long");
-		return NULL;
-	}
-	rc = ipc_connect(path, &c);
-	if (rc == IPC_ECONNECT || rc == IPC_EIO)
-		ctl_msg("cannot connect to %s: %s", path, strerror(errno));
-	else if (rc)
-		ctl_msg("cannot connect to %s: %s", path, ipc_strerror(rc));
+	if (rc)
+		ctl_msg("%s", ipc_last_error(NULL));
 	return rc ? NULL : c;
 }
 

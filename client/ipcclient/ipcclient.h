@@ -2,8 +2,15 @@
  * ipcclient.h: libipcclient, the C client of the ipcd message broker.
  *
  * ipcd owns named bounded FIFO queues with the semantics of Python's
- * multiprocessing.Queue, served over a Unix domain socket. This library
- * speaks its protocol. Link with `pkg-config --libs libipcclient`.
+ * multiprocessing.Queue, and named pipes, served over a Unix domain
+ * socket. This library speaks its protocol. Include it as
+ * <ipcclient/ipcclient.h> (ipc_defs.h and ipc_version.h are installed
+ * beside it; `pkg-config --cflags libipcclient` also makes <ipcclient.h>
+ * work) and link with `pkg-config --libs libipcclient`.
+ *
+ * Names: calls on a queue are ipc_queue_*, calls on a pipe end
+ * ipc_pipe_*; calls on the connection or on any object are plain ipc_*
+ * (ipc_connect, ipc_stat, ipc_delete, ipc_flush, ...).
  *
  * Conventions, for every call:
  *  - Results are int: 0 success; a positive IPC_E* code (ipc_defs.h) is the
@@ -17,6 +24,23 @@
  *    thread, or lock around calls.
  *  - The library never exits the process and never changes signal handling
  *    (it writes with MSG_NOSIGNAL).
+ *
+ * Compatibility within soname 0 (libipcclient.so.0): structs the caller
+ * passes in or gets filled carry their size, so that fields can be added
+ * without breaking programs built against older headers:
+ *  - Option structs (struct ipc_queue_opts, struct ipc_pipe_opts) start
+ *    with a size_t size member. Initialise them with their _INIT macro,
+ *    which sets size to the sizeof of the struct the program was compiled
+ *    with, then set the fields you want. The library takes the fields that
+ *    size covers and uses the defaults for the others (a program built
+ *    against an older header), and refuses with IPC_EINVAL a larger size
+ *    whose bytes past the fields it knows are not all zero (options it
+ *    cannot honour); a size too small to hold the size member itself is
+ *    IPC_EINVAL too. Fields are only ever appended.
+ *  - struct ipc_info is filled by ipc_stat() and ipc_list(), which take
+ *    the sizeof the caller knows: the library writes that many bytes,
+ *    zero past the fields it knows. New fields are only ever appended,
+ *    so a program reads the fields of its own header and nothing more.
  */
 #ifndef IPCCLIENT_H
 #define IPCCLIENT_H
@@ -25,6 +49,7 @@
 #include <stdint.h>
 
 #include "ipc_defs.h"
+#include "ipc_version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,14 +58,16 @@ extern "C" {
 /* An open connection to ipcd. Opaque. */
 typedef struct ipc_client ipc_client;
 
-/* Flags for ipc_queue_open(). */
-#define IPC_OPEN_CREATE 0x1 /* create the queue when it does not exist */
-#define IPC_OPEN_EXCL 0x2   /* with IPC_OPEN_CREATE: fail with IPC_EEXIST if it does */
+/*
+ * The version of the library the program runs with, "MAJOR.MINOR.PATCH"
+ * (a static string); IPC_VERSION_STRING and IPC_VERSION_MAJOR, _MINOR,
+ * _PATCH (ipc_version.h) are the version of the headers it was built
+ * against.
+ */
+const char *ipc_version(void);
 
-/* Pass as maxsize to ipc_queue_open() to accept any existing maxsize. */
-#define IPC_MAXSIZE_ANY (-1)
-
-/* What ipc_stat() and ipc_list() report about one queue or pipe. */
+/* What ipc_stat() and ipc_list() report about one queue or pipe. Fields
+ * are only ever appended (see "Compatibility" above). */
 struct ipc_info {
 	char name[IPC_NAME_MAX + 1];
 	int kind;                /* IPC_KIND_QUEUE or IPC_KIND_PIPE */
@@ -51,7 +78,7 @@ struct ipc_info {
 	unsigned putters;        /* put requests parked (waiting) */
 	unsigned long long puts; /* messages accepted since creation */
 	unsigned long long gets; /* messages delivered since creation */
-	unsigned long long inflight; /* delivered by ipc_get_ack(), not yet acked */
+	unsigned long long inflight; /* delivered by ipc_queue_get_ack(), not yet acked */
 	unsigned long long requeued; /* in-flight messages put back (consumer gone, lease out) */
 	unsigned uid;            /* owner (the creator's uid) */
 	unsigned gid;            /* group (the creator's primary gid) */
@@ -73,19 +100,26 @@ struct ipc_info {
 };
 
 /*
- * The socket path used when none is given: $IPCD_SOCKET if set and not
- * empty, else $XDG_RUNTIME_DIR/ipcd.sock if XDG_RUNTIME_DIR is set, else
- * /run/ipcd/ipcd.sock. Writes it to buf (size len) and returns buf, or NULL
- * when it does not fit.
+ * The first socket path ipc_connect(NULL, ...) tries: $IPCD_SOCKET if set
+ * and not empty, else $XDG_RUNTIME_DIR/ipcd.sock if XDG_RUNTIME_DIR is set,
+ * else /run/ipcd/ipcd.sock. Writes it to buf (size len) and returns buf, or
+ * NULL when it does not fit.
  */
 char *ipc_default_socket(char *buf, size_t len);
 
 /*
- * Connect to the daemon listening on path (NULL: ipc_default_socket()) and
- * check the protocol version. On success *out is a new handle.
- * Returns 0, IPC_ECONNECT (errno says why), IPC_EVERSION, IPC_EIO,
- * IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal: IPC_ELIMIT (it serves
- * its max-connections already; try again later) or IPC_ESHUTDOWN.
+ * Connect to the daemon and check the protocol version. On success *out is
+ * a new handle. The socket: path when not NULL, else $IPCD_SOCKET when set
+ * and not empty, each used as given. Otherwise the user's own daemon,
+ * $XDG_RUNTIME_DIR/ipcd.sock (when XDG_RUNTIME_DIR is set), then the
+ * system's, /run/ipcd/ipcd.sock: the first that accepts a connection is
+ * used. (IPCD_TEST_SYSTEM_SOCKET replaces the system path: it exists for
+ * ipcd's test suite only.)
+ * Returns 0, IPC_ECONNECT (no path accepted a connection; errno says why
+ * for the last one, ipc_last_error(NULL) names every path tried and why),
+ * IPC_EVERSION, IPC_EIO, IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal:
+ * IPC_ELIMIT (it serves its max-connections already; try again later) or
+ * IPC_ESHUTDOWN.
  */
 int ipc_connect(const char *path, ipc_client **out);
 
@@ -99,31 +133,51 @@ void ipc_close(ipc_client *c);
 /* The handle's socket descriptor, for poll(); do not read or write it. */
 int ipc_fd(const ipc_client *c);
 
-/*
- * Open the queue `name`, creating it when flags has IPC_OPEN_CREATE.
- * maxsize is the most messages it holds (0 = unbounded, Python's default);
- * opening an existing queue with another maxsize fails with IPC_EMISMATCH,
- * unless maxsize is IPC_MAXSIZE_ANY. Opening is optional: put and get
- * address queues by name. Returns 0, IPC_ENOENT (missing, no CREATE),
- * IPC_EEXIST (CREATE|EXCL and it exists), IPC_EMISMATCH, IPC_ENAME,
- * IPC_EINVAL, IPC_EWRONGTYPE (the name is a pipe), IPC_ELIMIT, or fatal.
- * When actual is not NULL it receives the queue's maxsize.
- * A queue created here is owned by the caller's uid and primary gid, with
- * the daemon's default mode (0660 unless configured otherwise). Opening an
- * existing queue needs read or write permission on it (IPC_EPERM); creating
- * one past the daemon's max-queues fails with IPC_ELIMIT.
- */
-int ipc_queue_open(ipc_client *c, const char *name, long long maxsize,
-		   int flags, long long *actual);
+/* Flags of struct ipc_queue_opts. */
+#define IPC_QUEUE_CREATE 0x1 /* create the queue when it does not exist */
+#define IPC_QUEUE_EXCL 0x2   /* with IPC_QUEUE_CREATE: fail with IPC_EEXIST if it does */
+
+/* maxsize of struct ipc_queue_opts: accept an existing queue's maxsize. */
+#define IPC_MAXSIZE_ANY (-1)
+/* mode of the opts structs: the daemon's default mode. */
+#define IPC_MODE_DEFAULT (-1)
+
+/* How ipc_queue_open() opens or creates a queue. Set size (and the
+ * defaults) with IPC_QUEUE_OPTS_INIT; fields are only ever appended. */
+struct ipc_queue_opts {
+	size_t size;        /* sizeof(struct ipc_queue_opts), set by _INIT */
+	long long maxsize;  /* the most messages the queue holds, 0 =
+			       unbounded; IPC_MAXSIZE_ANY (default): any
+			       existing queue's, and unbounded for one
+			       created now */
+	unsigned flags;     /* IPC_QUEUE_CREATE, IPC_QUEUE_EXCL; default 0 */
+	int mode;           /* permission bits of a queue created now, 0 to
+			       0777; IPC_MODE_DEFAULT (default): the
+			       daemon's default mode */
+};
+#define IPC_QUEUE_OPTS_INIT \
+	{ sizeof(struct ipc_queue_opts), IPC_MAXSIZE_ANY, 0, IPC_MODE_DEFAULT }
 
 /*
- * ipc_queue_open() that gives a queue it creates the permission bits mode
- * (0 to 0777, like a file's: read permits get, write permits put; root may
- * do anything). mode does not change an existing queue. IPC_EINVAL for a
- * mode over 0777.
+ * Open the queue `name`, creating it when opts->flags has
+ * IPC_QUEUE_CREATE; opts NULL is IPC_QUEUE_OPTS_INIT (open an existing
+ * queue, whatever its maxsize). Opening is optional: put and get address
+ * queues by name; open to create a queue, or to check it exists with the
+ * maxsize you expect. Opening an existing queue with another maxsize than
+ * IPC_MAXSIZE_ANY fails with IPC_EMISMATCH. When maxsize_out is not NULL
+ * it receives the queue's maxsize.
+ * A queue created here is owned by the caller's uid and primary gid, with
+ * opts->mode (like a file's: read permits get, write permits put; root may
+ * do anything) or the daemon's default mode (0660 unless configured
+ * otherwise); mode does not change an existing queue. Opening an existing
+ * queue needs read or write permission on it.
+ * Returns 0, IPC_ENOENT (missing, no CREATE), IPC_EEXIST (CREATE|EXCL and
+ * it exists), IPC_EMISMATCH, IPC_ENAME, IPC_EINVAL (maxsize below -1, a
+ * mode over 0777, unknown flags or options), IPC_EWRONGTYPE (the name is
+ * a pipe), IPC_EPERM, IPC_ELIMIT (the daemon's max-queues), or fatal.
  */
-int ipc_queue_open_mode(ipc_client *c, const char *name, long long maxsize,
-			int flags, unsigned mode, long long *actual);
+int ipc_queue_open(ipc_client *c, const char *name,
+		   const struct ipc_queue_opts *opts, long long *maxsize_out);
 
 /*
  * Put len bytes (0 allowed, at most the daemon's message limit) at the tail
@@ -133,7 +187,7 @@ int ipc_queue_open_mode(ipc_client *c, const char *name, long long maxsize,
  * IPC_EDELETED (deleted while waiting), IPC_ETOOBIG, IPC_ENAME, IPC_EINVAL,
  * IPC_EWRONGTYPE, IPC_ESHUTDOWN, or fatal.
  */
-int ipc_put(ipc_client *c, const char *name, const void *data, size_t len,
+int ipc_queue_put(ipc_client *c, const char *name, const void *data, size_t len,
 	    int timeout_ms);
 
 /*
@@ -144,13 +198,13 @@ int ipc_put(ipc_client *c, const char *name, const void *data, size_t len,
  * time), IPC_ENOENT, IPC_EDELETED, IPC_ENAME, IPC_EINVAL, IPC_EWRONGTYPE,
  * IPC_ESHUTDOWN, or fatal.
  */
-int ipc_get(ipc_client *c, const char *name, void **data, size_t *len,
+int ipc_queue_get(ipc_client *c, const char *name, void **data, size_t *len,
 	    int timeout_ms);
 
 /*
- * At-least-once get. Like ipc_get(), but the message is not consumed yet:
+ * At-least-once get. Like ipc_queue_get(), but the message is not consumed yet:
  * it stays in the daemon, *in flight*, owned by this connection, until
- * ipc_ack(c, name, *tag). If this connection closes first (ipc_close, a
+ * ipc_queue_ack(c, name, *tag). If this connection closes first (ipc_close, a
  * crash, SIGKILL) or, with lease_ms > 0, that many milliseconds pass
  * without the ack, the message goes back to the head of the queue, ahead
  * of newer messages, and is delivered again (to this or another consumer).
@@ -162,23 +216,28 @@ int ipc_get(ipc_client *c, const char *name, void **data, size_t *len,
  * IPC_EINVAL (lease_ms < 0), IPC_EWRONGTYPE, IPC_EPERM, IPC_ESHUTDOWN, or
  * fatal.
  */
-int ipc_get_ack(ipc_client *c, const char *name, void **data, size_t *len,
+int ipc_queue_get_ack(ipc_client *c, const char *name, void **data, size_t *len,
 		uint64_t *tag, int timeout_ms, int lease_ms);
 
 /*
- * Acknowledge the message ipc_get_ack() delivered under tag: it is done
+ * Acknowledge the message ipc_queue_get_ack() delivered under tag: it is done
  * and leaves the queue for good, freeing its slot. Returns 0, IPC_ENOTHELD
  * (this connection holds no message of that queue under tag: acked
  * already, or its lease ran out and it went back), IPC_ENOENT (the queue
  * is gone, and the message with it), IPC_ENAME, or fatal.
  */
-int ipc_ack(ipc_client *c, const char *name, uint64_t tag);
+int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag);
 
 /* Free memory returned by this library (NULL is fine). */
 void ipc_free(void *p);
 
-/* Fill *info for queue or pipe `name`. 0, IPC_ENOENT, IPC_ENAME or fatal. */
-int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info);
+/*
+ * Fill *info for queue or pipe `name`. size is sizeof(struct ipc_info)
+ * (sizeof *info) as the caller was compiled: the library writes size
+ * bytes, see "Compatibility" above. 0, IPC_ENOENT, IPC_ENAME, IPC_EINVAL
+ * (info NULL, or size smaller than the first struct ipc_info), or fatal.
+ */
+int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info, size_t size);
 
 /*
  * Delete queue or pipe `name` and the messages it holds; the name is free
@@ -188,20 +247,25 @@ int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info);
  * that name gets IPC_ENOENT, or, once a new pipe of that name exists,
  * whatever it answers a connection that has not attached it (typically
  * IPC_ENOTATTACHED). Only the owner or root may delete. 0, IPC_ENOENT,
- * IPC_EPERM, IPC_ENAME or fatal.
+ * IPC_EPERM, IPC_ENAME or fatal. Queues and pipes share one namespace and
+ * this one call deletes either.
  */
-int ipc_queue_delete(ipc_client *c, const char *name);
+int ipc_delete(ipc_client *c, const char *name);
 
-/* List every queue and pipe, sorted by name: *infos is a malloc'd array of
- * *n entries (free with ipc_free(); NULL when *n is 0). 0 or fatal. */
-int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n);
+/*
+ * List every queue and pipe, sorted by name: *infos is a malloc'd array of
+ * *n entries of size bytes each (free with ipc_free(); NULL when *n is 0).
+ * size is sizeof(struct ipc_info) as the caller was compiled, as for
+ * ipc_stat(), so (*infos)[i] indexes it. 0, IPC_EINVAL, or fatal.
+ */
+int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n, size_t size);
 
 /*
  * Pipes: named point-to-point message channels with two ends, 0 and 1,
  * like Python's multiprocessing.Pipe between unrelated processes. Pipes
  * and queues share one namespace: a queue call on a pipe's name (or back)
- * fails with IPC_EWRONGTYPE, except ipc_queue_delete(), which deletes
- * either (ipc_pipe_delete() is the same call).
+ * fails with IPC_EWRONGTYPE, except ipc_delete(), which deletes
+ * either.
  *
  * A connection attaches to an end by name, then sends and receives whole
  * messages on it (boundaries kept, 0 bytes allowed). Only the connection
@@ -233,29 +297,38 @@ int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n);
 #define IPC_PIPE_DUPLEX 0x2 /* the pipe is (or is created) duplex */
 #define IPC_PIPE_ONEWAY 0x4 /* the pipe is (or is created) one-way */
 
-/* A pipe's buffering, per direction: asked for by ipc_pipe_attach(), then
- * filled with what the pipe has. */
+/* A pipe's buffering per direction and its mode: asked for by
+ * ipc_pipe_attach(), then filled with what the pipe has. Set size (and
+ * the defaults) with IPC_PIPE_OPTS_INIT; fields are only ever appended. */
 struct ipc_pipe_opts {
+	size_t size;             /* sizeof(struct ipc_pipe_opts), set by _INIT */
 	long long maxmsgs;       /* in: 0 = the default (new pipe) or any
 				    (existing one); out: the pipe's bound */
 	long long maxbytes;      /* likewise, payload bytes */
 	int duplex;              /* out: 1 duplex, 0 one-way */
+	int mode;                /* in: permission bits of a pipe created now,
+				    0 to 0777; IPC_MODE_DEFAULT (default):
+				    the daemon's default mode */
 };
+#define IPC_PIPE_OPTS_INIT \
+	{ sizeof(struct ipc_pipe_opts), 0, 0, 0, IPC_MODE_DEFAULT }
 
 /*
  * Attach this connection to end `end` (0 or 1) of pipe `name`, creating
  * the pipe when flags has IPC_PIPE_CREATE, so that two unrelated processes
- * meet whichever comes first. opts may be NULL (defaults, any existing
- * bounds); else its maxmsgs (1..IPC_PIPE_MSGS_MAX) and maxbytes
- * (1..IPC_PIPE_BYTES_MAX) size a new pipe and must equal an existing one's
- * (IPC_EMISMATCH), and on success opts receives the pipe's settings. A
- * pipe created here is owned by the caller's uid with the daemon's default
- * mode; attaching to an existing one needs read permission to receive and
- * write permission to send. Returns 0, IPC_EBUSY (the end is attached,
+ * meet whichever comes first. opts may be NULL (IPC_PIPE_OPTS_INIT:
+ * defaults, any existing bounds); else its maxmsgs (1..IPC_PIPE_MSGS_MAX)
+ * and maxbytes (1..IPC_PIPE_BYTES_MAX) size a new pipe and must equal an
+ * existing one's (IPC_EMISMATCH), and on success opts receives the pipe's
+ * settings (the fields its size covers). A pipe created here is owned by
+ * the caller's uid and primary gid, with opts->mode or the daemon's default
+ * mode (mode does not change an existing pipe); attaching to an existing
+ * one needs read permission to receive and write permission to send. Returns 0, IPC_EBUSY (the end is attached,
  * even by this connection), IPC_ECLOSED (the end was closed before),
  * IPC_ENOENT (missing, no CREATE), IPC_EMISMATCH (another kind or bounds),
  * IPC_EWRONGTYPE (the name is a queue), IPC_EPERM, IPC_ELIMIT, IPC_ENAME,
- * IPC_EINVAL, or fatal.
+ * IPC_EINVAL (end, flags, bounds, a mode over 0777, unknown options), or
+ * fatal.
  */
 int ipc_pipe_attach(ipc_client *c, const char *name, int end, int flags,
 		    struct ipc_pipe_opts *opts);
@@ -297,16 +370,6 @@ int ipc_pipe_recv(ipc_client *c, const char *name, int end, void **data,
 int ipc_pipe_close(ipc_client *c, const char *name, int end);
 
 /*
- * Delete pipe `name`: the same request as ipc_queue_delete() (which
- * deletes a queue or a pipe), under a name that reads better for pipes.
- * Requests parked on either end complete with IPC_EDELETED, buffered
- * messages are freed, the holders of its ends lose them, and the name is
- * free at once. Only the owner or root may. 0, IPC_ENOENT, IPC_EPERM,
- * IPC_ENAME or fatal.
- */
-int ipc_pipe_delete(ipc_client *c, const char *name);
-
-/*
  * Batches: several messages per request, one round trip for all of them.
  */
 
@@ -332,7 +395,7 @@ struct ipc_msg {
  * anything is sent), IPC_ENAME, IPC_EWRONGTYPE, IPC_EPERM, IPC_ELIMIT,
  * IPC_ESHUTDOWN, or fatal.
  */
-int ipc_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+int ipc_queue_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
 		 size_t n, size_t *nput, int timeout_ms);
 
 /*
@@ -341,22 +404,22 @@ int ipc_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
  * first one (the get timeout rule), then return what is there: at least
  * one message, and no more than one reply frame holds (a reply is cut
  * short of PROTO's 8 MiB frame limit). On 0, *n >= 1 and msgs[0..*n) point
- * into the handle's receive buffer (or its prefetch buffer): they stay
+ * into the handle's receive buffer (or its read-ahead buffer): they stay
  * valid until the next call on c, so copy what you keep; nothing needs
  * freeing. Returns 0, IPC_EEMPTY, IPC_ENOENT, IPC_EDELETED, IPC_ENAME,
  * IPC_EINVAL, IPC_EWRONGTYPE, IPC_EPERM, IPC_ESHUTDOWN, or fatal.
  */
-int ipc_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
+int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
 		 size_t max, size_t *n, int timeout_ms);
 
-/* ipc_put_many() for the attached pipe end `end` (see ipc_pipe_send()):
+/* ipc_queue_put_many() for the attached pipe end `end` (see ipc_pipe_send()):
  * the messages that fit are sent, a prefix, and the call waits per
  * timeout_ms for room for the rest. *nsent says how many went. */
 int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
 		       const struct ipc_msg *msgs, size_t n, size_t *nsent,
 		       int timeout_ms);
 
-/* ipc_get_many() for the attached pipe end `end` (see ipc_pipe_recv()):
+/* ipc_queue_get_many() for the attached pipe end `end` (see ipc_pipe_recv()):
  * up to max messages, waiting per timeout_ms for the first; IPC_EEOF once
  * the peer closed and everything was received. */
 int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
@@ -365,7 +428,7 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 /*
  * Pipelining: several requests in flight on one connection.
  *
- * ipc_put_async() queues a put and returns without waiting for the reply
+ * ipc_queue_put_async() queues a put and returns without waiting for the reply
  * (it returns only argument errors, IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG, or
  * fatal ones). Like stdio's buffering, async requests are held in the
  * handle and written together: when 64 KiB of them wait, when one carries
@@ -378,7 +441,7 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * next requests in a run, not one per reply), which also makes a producer
  * wait while its puts wait for room in a full queue. Async puts are carried out in the
  * order they were sent, on this connection, with the same semantics as
- * ipc_put() (timeout_ms applies to each). Their replies are read whenever
+ * ipc_queue_put() (timeout_ms applies to each). Their replies are read whenever
  * the handle reads; ipc_flush() waits for all of them and reports the
  * first failure. A failed put does not stop the later ones: after a
  * failure the queue may hold later messages without the failed one.
@@ -388,7 +451,7 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * still waiting for room, which are cancelled; nobody learns their outcome.
  */
 #define IPC_WINDOW_MAX 4096
-int ipc_put_async(ipc_client *c, const char *name, const void *data, size_t len,
+int ipc_queue_put_async(ipc_client *c, const char *name, const void *data, size_t len,
 		  int timeout_ms);
 
 /* Wait until every async put of this handle has its reply. Returns 0 when
@@ -408,11 +471,11 @@ int ipc_push(ipc_client *c);
 int ipc_set_window(ipc_client *c, unsigned n);
 
 /*
- * ipc_put_many() without waiting: msgs[0..n) go out in as few QPUTN
+ * ipc_queue_put_many() without waiting: msgs[0..n) go out in as few QPUTN
  * requests as frames allow (at most IPC_BATCH_MAX messages each), each
  * one an async request of the window above (a full window is waited on
  * first), and the call returns once they are sent or copied into the
- * handle (held as ipc_put_async() says): the caller may reuse msgs and
+ * handle (held as ipc_queue_put_async() says): the caller may reuse msgs and
  * their data at once. It returns only argument errors
  * (IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG: nothing sent) or fatal ones; the
  * outcome comes at ipc_flush(), with the async puts' rules (carried out
@@ -425,16 +488,16 @@ int ipc_set_window(ipc_client *c, unsigned n);
  * request and how many of its messages were put ("async put_many 2: 40
  * of 64 messages put, the last 24 were not"), and ipc_flush_notput()
  * counts the messages left out. So on a bounded queue that fills up, use
- * ipc_put_many() to have the rest wait, or check ipc_flush(); on an
+ * ipc_queue_put_many() to have the rest wait, or check ipc_flush(); on an
  * unbounded queue a request is only cut short by the daemon's memory
  * limit. Nothing is ever dropped without ipc_flush() saying so.
  */
-int ipc_put_many_async(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+int ipc_queue_put_many_async(ipc_client *c, const char *name, const struct ipc_msg *msgs,
 		       size_t n, int timeout_ms);
 
 /*
  * ipc_pipe_send() without waiting, from the attached end `end`: an async
- * request of the window above (held and written as ipc_put_async() says),
+ * request of the window above (held and written as ipc_queue_put_async() says),
  * carried out in order with ipc_pipe_send()'s
  * semantics (timeout_ms applies to each). Returns only argument errors
  * (IPC_ENAME, IPC_EINVAL, IPC_ETOOBIG) or fatal ones; ipc_flush() reports
@@ -451,65 +514,61 @@ int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 unsigned long long ipc_flush_notput(const ipc_client *c);
 
 /*
- * Prefetching, opt-in per queue and per handle: with n >= 2, an ipc_get()
- * on `name` that finds nothing buffered asks the daemon for up to n
- * messages in one request (QGETN: it waits per the call's timeout_ms for
- * the first one, exactly like a plain get, then takes what is there), returns the
- * first and keeps the others in the handle; the next calls of ipc_get()
- * (and ipc_get_many()) on `name` return them without a round trip,
- * whatever their timeout. What this changes: prefetched messages have left
- * the queue and are owned by this consumer. Other consumers cannot get
- * them, ipc_stat() no longer counts them, and they are lost if the handle
- * is closed before they are handed out. They are always handed out in
- * queue order, before anything newer. n 0 or 1 turns prefetching off;
- * messages already buffered are still handed out first. 0, IPC_ENAME or
- * IPC_EINVAL (n over IPC_BATCH_MAX).
+ * Read-ahead, opt-in per queue (or pipe end) and per handle: the one knob
+ * that lets a consumer take messages in batches while it keeps calling
+ * ipc_queue_get() or ipc_queue_get_many(). With n >= 2, for `name`:
+ *  - A get that finds messages buffered in the handle is served from
+ *    them, in order, without a round trip, whatever its timeout
+ *    (ipc_queue_get() hands out one, ipc_queue_get_many() up to its max).
+ *  - A get that finds nothing buffered first takes the reply of the fetch
+ *    on its way, if any; if that brought nothing, it fetches up to n
+ *    messages (one QGETN) waiting per its own timeout_ms for the first,
+ *    exactly like the plain call, and keeps the rest.
+ *  - After each get, when at most n/2 messages are buffered and no fetch
+ *    is on its way, the call sends a QGETN for up to n messages with
+ *    timeout 0 (it takes what is there, never waits in the daemon) and
+ *    returns without its reply, so the next messages travel while the
+ *    caller works; a later call reading replies buffers them.
+ * What this changes: messages fetched have left the queue and belong to
+ * this consumer, the ones on their way included. Other consumers cannot
+ * get them, ipc_stat() no longer counts them, and closing the handle
+ * before they are handed out loses them. They are always handed out in
+ * queue order, before anything newer. n 0 or 1 turns read-ahead off; what
+ * is buffered or on its way is still handed out first. Failures of a
+ * fetch that did not wait are not reported; the next fetch that waits
+ * reports them. The fetch on its way is read only by the handle's next
+ * call that reads: keep n times the message size under the daemon's
+ * max-output (8 MiB unless configured), or the daemon stops reading this
+ * connection until that reply is read. Returns 0, IPC_ENAME or IPC_EINVAL
+ * (n over IPC_BATCH_MAX).
  */
-int ipc_set_prefetch(ipc_client *c, const char *name, unsigned n);
-
-/*
- * Read-ahead: ipc_set_prefetch() that also keeps the next fetch on its
- * way, for ipc_get() AND ipc_get_many() on `name`. Whenever fewer than
- * n/2 messages are buffered after a call and no fetch is in flight, the
- * call sends a QGETN for up to n messages with timeout 0 (it never waits
- * in the daemon: it takes what is there) and returns without its reply;
- * the next call on `name` (or any call reading replies) buffers what it
- * brought. A call that finds nothing buffered first takes that reply,
- * then, if it brought nothing, fetches up to n waiting per its own
- * timeout_ms, exactly like the plain call. ipc_get_many() hands out up to
- * its max buffered messages (pointing into the handle's buffer until the
- * next call on c). Ownership is as for ipc_set_prefetch(): messages
- * fetched have left the queue and belong to this consumer, including the
- * ones on their way (not counted by ipc_prefetched()); closing the handle
- * loses them. Order: always queue order. n 0 or 1 turns it off; what is
- * buffered or on its way is still handed out first. The fetch on its way
- * is read only by the handle's next call that reads: keep n times the
- * message size under the daemon's max-output (8 MiB unless configured),
- * or the daemon stops reading this connection until that reply is read.
- * 0, IPC_ENAME or IPC_EINVAL (n over IPC_BATCH_MAX).
- */
-int ipc_set_readahead(ipc_client *c, const char *name, unsigned n);
+int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
 
 /*
  * Read-ahead for ipc_pipe_recv() and ipc_pipe_recv_many() at the attached
- * end `end` of pipe `name`, as ipc_set_readahead() for a queue (PRECVN
- * fetches). The messages are in order, and IPC_EEOF comes once the peer
- * closed and every message, buffered ones included, was handed out.
- * After ipc_pipe_close() of the end, messages already buffered are still
- * handed out, then IPC_ECLOSED. Failures of a fetch that did not wait
- * are not reported; the next fetch that waits reports them. 0, IPC_ENAME
- * or IPC_EINVAL (end not 0 or 1, n over IPC_BATCH_MAX).
+ * end `end` of pipe `name`, as ipc_queue_set_readahead() for a queue
+ * (PRECVN fetches). The messages are in order, and IPC_EEOF comes once
+ * the peer closed and every message, buffered ones included, was handed
+ * out. After ipc_pipe_close() of the end, messages already buffered are
+ * still handed out, then IPC_ECLOSED. Returns 0, IPC_ENAME or IPC_EINVAL
+ * (end not 0 or 1, n over IPC_BATCH_MAX).
  */
 int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end, unsigned n);
 
-/* Messages prefetched for `name` and not yet handed out. */
-size_t ipc_prefetched(const ipc_client *c, const char *name);
+/* Messages read ahead for queue `name` and buffered in the handle, not
+ * yet handed out (a fetch still on its way is not counted). */
+size_t ipc_queue_buffered(const ipc_client *c, const char *name);
+
+/* The same for the attached end `end` of pipe `name`. */
+size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end);
 
 /* The daemon's message size limit, learnt at connect. */
 size_t ipc_msg_max(const ipc_client *c);
 
 /* Text of the last failure on this handle: the daemon's detail or the
- * system error. Valid until the next call on c; never NULL. */
+ * system error. Valid until the next call on c; never NULL. With c NULL:
+ * why this thread's last ipc_connect() failed ("cannot connect to PATH:
+ * reason; PATH: reason" for every path tried), or "no connection". */
 const char *ipc_last_error(const ipc_client *c);
 
 /* A short English text for an IPC_* code. */
