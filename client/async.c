@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Buffers of more than this are freed once emptied. */
@@ -61,6 +62,8 @@ IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *
 		return rc;
 	if ((rc = client_check_payload(c, data, len, &req)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, put_async, name, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
 	strcpy(req.name, name);
@@ -75,6 +78,8 @@ IPC_EXPORT int ipc_flush(ipc_client *c)
 
 	if ((rc = client_check(c)))
 		return rc;
+	if (c->ops)
+		return c->ops->flush ? c->ops->flush(c) : client_notsup(c, "flush");
 	while (c->nasync > 0)
 		if ((rc = client_wait(c, 0, &rep)))
 			return rc;
@@ -93,6 +98,8 @@ IPC_EXPORT int ipc_push(ipc_client *c)
 {
 	int rc = client_check(c);
 
+	if (!rc && c->ops)
+		return c->ops->push ? c->ops->push(c) : client_notsup(c, "push");
 	return rc ? rc : client_push(c);
 }
 
@@ -116,6 +123,8 @@ IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 		return rc;
 	if ((rc = client_check_payload(c, data, len, &req)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_send_async, name, end, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
 	strcpy(req.name, name);
@@ -183,6 +192,10 @@ static int prefetch_set(struct ipc_client *c, const char *name, int end,
 		client_seterr(c, "read-ahead must be 0..%d", IPC_BATCH_MAX);
 		return IPC_EINVAL;
 	}
+	if (c->ops && end < 0)
+		return CLIENT_BACKEND(c, set_readahead, name, n);
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_set_readahead, name, end, n);
 	pf = prefetch_find(c, name, end);
 	if (n <= 1) {
 		/* Off: what is buffered (or on its way) is still served first. */

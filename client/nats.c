@@ -119,12 +119,6 @@ static void nats_sleep_ms(int64_t ms)
 		;
 }
 
-/* 1 when target names a NATS server. */
-int backend_is_nats(const char *target)
-{
-	return target && strncmp(target, "nats://", 7) == 0;
-}
-
 /*
  * Escape a queue name for a stream name and a subject token: letters,
  * digits and '-' stay, every other byte becomes _XX (hex), so the mapping
@@ -546,7 +540,7 @@ static int nats_create(struct ipc_client *c, const char *stream,
 
 /* backend queue_open: look the stream up, create it when asked. */
 static int nats_queue_open(struct ipc_client *c, const char *name,
-			   const struct backend_open *o, long long *actual)
+			   const struct ipc_queue_opts *o, long long *actual)
 {
 	char stream[NATS_STREAM_MAX + 1], subject[NATS_STREAM_MAX + 8];
 	jsStreamInfo *si;
@@ -556,11 +550,11 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 	if (rc != 0)
 		return rc;
 	si = nats_stream_info(c, stream, &rc);
-	if (rc == IPC_ENOENT && (o->flags & IPC_OPEN_CREATE)) {
+	if (rc == IPC_ENOENT && (o->flags & IPC_QUEUE_CREATE)) {
 		rc = nats_create(c, stream, subject, o->maxsize > 0 ? o->maxsize : 0);
 		if (rc == 0 && actual)
 			*actual = o->maxsize > 0 ? o->maxsize : 0;
-		if (rc != IPC_EEXIST || (o->flags & IPC_OPEN_EXCL))
+		if (rc != IPC_EEXIST || (o->flags & IPC_QUEUE_EXCL))
 			return rc;
 		si = nats_stream_info(c, stream, &rc);
 	}
@@ -568,8 +562,8 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 		return rc;
 	have = si->Config->MaxMsgs > 0 ? si->Config->MaxMsgs : 0;
 	jsStreamInfo_Destroy(si);
-	if ((o->flags & (IPC_OPEN_CREATE | IPC_OPEN_EXCL)) ==
-	    (IPC_OPEN_CREATE | IPC_OPEN_EXCL)) {
+	if ((o->flags & (IPC_QUEUE_CREATE | IPC_QUEUE_EXCL)) ==
+	    (IPC_QUEUE_CREATE | IPC_QUEUE_EXCL)) {
 		client_seterr(c, "queue exists");
 		return IPC_EEXIST;
 	}
@@ -1032,13 +1026,11 @@ static int nats_push(struct ipc_client *c)
 }
 
 /* backend set_readahead: accepted, no effect (docs/nats.md). */
-static int nats_set_readahead(struct ipc_client *c, const char *name, unsigned n,
-			      int ahead)
+static int nats_set_readahead(struct ipc_client *c, const char *name, unsigned n)
 {
 	(void)c;
 	(void)name;
 	(void)n;
-	(void)ahead;
 	return 0;
 }
 
