@@ -261,17 +261,35 @@ static void nats_async_err(jsCtx *js, jsPubAckErr *pae, void *closure)
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* Open the connection and the JetStream context of st to urls. */
-static int nats_open_conn(struct ipc_client *c, struct nats_state *st,
-			  const char *urls)
+/* Split the comma-separated server list urls (modified) into srv[]. */
+static int nats_split(char *urls, const char **srv, int max)
 {
+	char *save = NULL, *tok;
+	int n = 0;
+
+	for (tok = strtok_r(urls, ",", &save); tok && n < max;
+	     tok = strtok_r(NULL, ",", &save))
+		srv[n++] = tok;
+	return n;
+}
+
+/* Open the connection and the JetStream context of st to urls (a
+ * comma-separated list, tried in order). */
+static int nats_open_conn(struct ipc_client *c, struct nats_state *st,
+			  char *urls)
+{
+	const char *srv[16];
 	natsOptions *o = NULL;
 	jsOptions jo;
 	natsStatus s;
+	int n = nats_split(urls, srv, 16);
 
 	s = natsOptions_Create(&o);
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(o, urls);
+		s = natsOptions_SetServers(o, srv, n);
+	/* The servers in the order given: the first is the home node. */
+	if (s == NATS_OK)
+		s = natsOptions_SetNoRandomize(o, true);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(o, -1);
 	if (s == NATS_OK)
