@@ -3,7 +3,8 @@
 # skipping those already installed. Runs apt-get as root (or via sudo).
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libevent-dev
-libmsgpack-dev check valgrind python3 redis-server clang libclang-rt-14-dev"
+libmsgpack-dev check valgrind python3 redis-server clang libclang-rt-14-dev
+nats-server libnats-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -710,13 +710,48 @@ START_TEST(test_pipes_refused_on_nats)
 END_TEST
 
 /* One test of the suite: where it runs and why not on NATS. */
-static const struct c_case {
+struct c_case {
 	const char *name;
 	const TTest *const *test;
 	int secs;
 	const char *nats_skip;   /* NULL: runs on NATS too */
 	int nats_only;
-} c_cases[] = {
+};
+
+static const struct c_case *c_case_list(size_t *n);
+
+/* docs/nats.md lists exactly the tests this suite leaves out on NATS. */
+START_TEST(test_doc_lists_the_skips)
+{
+	char path[512], *doc = calloc(1, 1 << 16), *from, *to, *p;
+	const struct c_case *k;
+	size_t n, i, rows = 0, skips = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/docs/nats.md", h_bin("IPCD_SRCDIR"));
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	ck_assert_uint_gt(fread(doc, 1, (1 << 16) - 1, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(from = strstr(doc, "The NATS run leaves out"));
+	ck_assert_ptr_nonnull(to = strstr(from, "and runs one test"));
+	for (p = from; (p = strstr(p, "\n| `")) && p < to; p++)
+		rows++;
+	k = c_case_list(&n);
+	for (i = 0; i < n; i++) {
+		char row[128];
+
+		if (!k[i].nats_skip)
+			continue;
+		skips++;
+		snprintf(row, sizeof row, "| `%s` | %s |", k[i].name, k[i].nats_skip);
+		ck_assert_msg((p = strstr(from, row)) && p < to, "docs/nats.md lacks %s", row);
+	}
+	ck_assert_uint_eq(rows, skips);
+	free(doc);
+}
+END_TEST
+
+static const struct c_case c_cases[] = {
 	{ "put_get", &test_put_get, 10, NULL, 0 },
 	{ "empty_nowait_and_timeout", &test_empty_nowait_and_timeout, 10, NULL, 0 },
 	{ "empty_gets_leave_nothing", &test_empty_gets_leave_nothing, 10, NULL, 0 },
@@ -743,7 +778,15 @@ static const struct c_case {
 	{ "stat_and_list", &test_stat_and_list, 10, NULL, 0 },
 	{ "ipcctl", &test_ipcctl, 30, NULL, 0 },
 	{ "pipes_refused_on_nats", &test_pipes_refused_on_nats, 10, NULL, 1 },
+	{ "doc_lists_the_skips", &test_doc_lists_the_skips, 10, NULL, 1 },
 };
+
+/* The cases above, for the test that reads docs/nats.md. */
+static const struct c_case *c_case_list(size_t *n)
+{
+	*n = sizeof c_cases / sizeof c_cases[0];
+	return c_cases;
+}
 
 /* The suite for this run's backend, printing what it leaves out. */
 static Suite *c_suite(void)
