@@ -27,7 +27,8 @@ uint64_t bench_count(const struct bench_opts *o, size_t size, int slow)
 
 	if (slow)
 		n /= 8;
-	return o->quick ? n / 3 : n;
+	n = o->quick ? n / 3 : n;
+	return o->scale > 1 ? n / o->scale + 1 : n;
 }
 
 /* Round trips for the latency rows. */
@@ -35,7 +36,8 @@ uint64_t bench_lat_count(const struct bench_opts *o, size_t size)
 {
 	uint64_t n = size <= 1024 ? 20000 : 5000;
 
-	return o->quick ? n / 3 : n;
+	n = o->quick ? n / 3 : n;
+	return o->scale > 1 ? n / o->scale + 1 : n;
 }
 
 /* --- raw Unix socket stream ------------------------------------------------ */
