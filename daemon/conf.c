@@ -1,5 +1,6 @@
 /* conf.c: defaults, the ipcd.conf parser and key = value settings. */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -141,6 +142,10 @@ static int config_set_string(const struct config_key *k, char *field,
 			     size_t max, const char *value, char *err,
 			     size_t errlen)
 {
+	if (*value == '\0') {
+		field[0] = '\0';   /* the default */
+		return 0;
+	}
 	if (strlen(value) > max) {
 		snprintf(err, errlen, "%s: longer than %zu bytes", k->key, max);
 		return -1;
@@ -164,6 +169,10 @@ int config_set(struct config *c, const char *key, const char *value,
 
 	if (k == NULL) {
 		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (*value == '\0' && k->type != CT_PATH && k->type != CT_GROUP) {
+		snprintf(err, errlen, "missing value for %s", key);
 		return -1;
 	}
 	switch (k->type) {
@@ -223,9 +232,8 @@ static int config_line(struct config *c, const char *b, const char *e,
 	vb = eq + 1;
 	config_trim(&kb, &ke);
 	config_trim(&vb, &ve);
-	if (kb == ke || vb == ve) {
-		snprintf(err, errlen, kb == ke ? "missing key before '='" :
-			 "missing value after '='");
+	if (kb == ke) {
+		snprintf(err, errlen, "missing key before '='");
 		return -1;
 	}
 	if (memchr(kb, '\0', (size_t)(ve - kb)) != NULL) {
@@ -345,6 +353,16 @@ int config_load(struct config *c, const char *path, int missing_ok,
 	if (rc != 0)
 		snprintf(err, errlen, "%s: %s", path, why);
 	return rc;
+}
+
+/* What ipcd would refuse at start beyond the syntax. */
+int config_check(const struct config *c, char *err, size_t errlen)
+{
+	if (c->socket_group[0] != '\0' && getgrnam(c->socket_group) == NULL) {
+		snprintf(err, errlen, "socket-group: no group '%s'", c->socket_group);
+		return -1;
+	}
+	return 0;
 }
 
 /* Defaults, then the file, then the overrides. */

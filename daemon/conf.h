@@ -4,7 +4,9 @@
  *
  * The file format: one "key = value" per line; blank lines and lines whose
  * first non-blank is '#' are ignored; spaces around key and value are
- * trimmed; a key given twice keeps its last value. Every command-line flag
+ * trimmed; a key given twice keeps its last value. An empty value is
+ * allowed for socket and socket-group only and means the default (so
+ * that ipcd --check-config output reads back). Every command-line flag
  * --KEY VALUE sets the same key. Sizes are bytes with an optional K, M or
  * G suffix (powers of 1024); modes are octal.
  *
@@ -15,7 +17,12 @@
 
 #include <stddef.h>
 
-#define CONFIG_DEFAULT_FILE "/etc/ipcd.conf"
+/* The config file ipcd reads by default: SYSCONFDIR (configure's
+ * --sysconfdir, passed by the Makefile) /ipcd.conf. */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_FILE SYSCONFDIR "/ipcd.conf"
 /* Longest socket path (sun_path holds 108 bytes with the NUL). */
 #define CONFIG_PATH_MAX 107
 /* Longest group name. */
@@ -62,6 +69,10 @@ int config_load(struct config *c, const char *path, int missing_ok,
 int config_build(struct config *c, const char *path, int missing_ok,
 		 const struct config_override *ov, size_t nov,
 		 char *err, size_t errlen);
+
+/* What ipcd would refuse at start beyond the syntax (an unknown
+ * socket-group): 0, or -1 with a reason in err. */
+int config_check(const struct config *c, char *err, size_t errlen);
 
 /* 1 when key is a known key. */
 int config_known(const char *key);

@@ -75,50 +75,30 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 /* Link p into c's parked requests. */
 void conn_park_add(struct conn *c, struct park *p)
 {
-	p->prev = NULL;
-	p->next = c->parks;
-	if (c->parks != NULL)
-		c->parks->prev = p;
-	c->parks = p;
+	ilist_link_tail(&c->parks, &p->link);
 	c->nparks++;
 }
 
 /* Unlink p from its connection's parked requests. */
 void conn_park_del(struct park *p)
 {
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		p->conn->parks = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	p->next = p->prev = NULL;
+	ilist_unlink(&p->link);
 	p->conn->nparks--;
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */
 static void conn_cancel_parks(struct conn *c)
 {
-	while (c->parks != NULL)
-		park_cancel(c->parks);
+	struct park *p;
+
+	while ((p = ilist_first_entry(&c->parks, struct park, link)) != NULL)
+		park_cancel(p);
 }
 
 /* Drop c from the server's list of connections with output to write. */
 static void conn_undirty(struct conn *c)
 {
-	struct conn **pp, *prev = NULL;
-
-	if (!c->dirty)
-		return;
-	for (pp = &c->srv->dirty; *pp != NULL; prev = *pp, pp = &(*pp)->dirty_next)
-		if (*pp == c) {
-			*pp = c->dirty_next;
-			if (c->srv->dirty_tail == c)
-				c->srv->dirty_tail = prev;
-			break;
-		}
-	c->dirty = 0;
-	c->dirty_next = NULL;
+	ilist_unlink(&c->dirty);
 }
 
 /* Stop every event of c and close its socket. */
@@ -134,17 +114,27 @@ static void conn_io_close(struct conn *c)
 	c->fd = -1;
 }
 
+/* Give back all c holds in the broker, before it closes or drains: its
+ * parked requests are cancelled, the messages it has in flight go back
+ * to their queues, its pipe ends close (each peer reads what was sent,
+ * then EOF). Idempotent: a drained connection that closes has nothing
+ * left to release. */
+static void conn_release(struct conn *c)
+{
+	conn_cancel_parks(c);
+	/* After the parks: a message given back must not go to a getter of
+	 * this very connection. */
+	lease_release_all(c);
+	op_pipe_release(c);
+}
+
 /* Close now; the struct is freed out of the current callback. */
 void conn_close(struct conn *c)
 {
 	if (c->state == CONN_DEAD)
 		return;
 	log_debug("conn %lu: closed", c->id);
-	conn_cancel_parks(c);
-	/* After the parks: a message given back must not go to a getter of
-	 * this very connection. */
-	lease_release_all(c);
-	op_pipe_release(c);
+	conn_release(c);
 	c->state = CONN_DEAD;
 	conn_io_close(c);
 	server_conn_gone(c->srv, c);
@@ -160,17 +150,11 @@ static void conn_mark_dirty(struct conn *c)
 {
 	struct server *s = c->srv;
 
-	if (c->dirty)
+	if (ilist_linked(&c->dirty))
 		return;
-	if (s->dirty == NULL)
+	if (ilist_empty(&s->dirty))
 		event_active(s->flush_ev, EV_TIMEOUT, 0);
-	c->dirty = 1;
-	c->dirty_next = NULL;
-	if (s->dirty_tail != NULL)
-		s->dirty_tail->dirty_next = c;
-	else
-		s->dirty = c;
-	s->dirty_tail = c;
+	ilist_link_tail(&s->dirty, &c->dirty);
 }
 
 /* Bytes of replies not yet written. */
@@ -329,11 +313,9 @@ void conn_drain(struct conn *c)
 {
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return;
-	conn_cancel_parks(c);
-	/* A closing connection reads no more acks: what it holds goes back. */
-	lease_release_all(c);
-	/* Its pipe ends close: peers read what it sent, then EOF. */
-	op_pipe_release(c);
+	/* A closing connection reads no more requests (acks, closes): what
+	 * it holds goes back now. */
+	conn_release(c);
 	c->state = CONN_CLOSING;
 	event_del(&c->rev);
 	if (conn_out_pending(c) == 0) {
@@ -575,18 +557,15 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
 static void conn_on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
+	struct ilist *n;
 	struct conn *c;
 
 	(void)fd;
 	(void)what;
 	/* A drained connection may serve kept frames and queue more output
 	 * (its own or others'): they are on the list again, and written. */
-	while ((c = s->dirty) != NULL) {
-		s->dirty = c->dirty_next;
-		if (s->dirty == NULL)
-			s->dirty_tail = NULL;
-		c->dirty = 0;
-		c->dirty_next = NULL;
+	while ((n = ilist_pop(&s->dirty)) != NULL) {
+		c = container_of(n, struct conn, dirty);
 		if (c->state != CONN_DEAD)
 			conn_write_out(c);
 	}
@@ -665,8 +644,12 @@ struct conn *conn_new(struct server *s, int fd)
 	c->srv = s;
 	c->state = CONN_HELLO;
 	c->id = ++s->next_conn_id;
+	ilist_init(&c->parks);
+	ilist_init(&c->leases);
+	ilist_init(&c->holds);
 	conn_peercred(c, fd);
 	event_add(&c->rev, NULL);
+	server_conn_add(s, c);
 	log_debug("conn %lu: opened by pid %ld uid %ld", c->id, (long)c->pid, (long)c->uid);
 	return c;
 }
@@ -679,6 +662,7 @@ struct conn *conn_new_refused(struct server *s, int fd)
 	if (c == NULL)
 		return NULL;
 	c->refused = 1;
+	s->nrefused++;
 	conn_set_deadline(c, CONN_REFUSE_SEC);
 	return c;
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <event2/event_struct.h>
 
+#include "ilist.h"
 #include "proto.h"
 
 /* The most requests one connection may have parked at once: a client that
@@ -18,7 +19,6 @@
 struct server;
 struct park;
 struct lease;
-struct pipe_hold;
 struct proto_rep;
 struct access_cred;
 
@@ -30,7 +30,7 @@ enum conn_state {
 };
 
 struct conn {
-	struct conn *next, *prev;   /* in the server's set */
+	struct ilist link;          /* in the server's set */
 	struct server *srv;
 	int fd;
 	struct event rev;           /* readable; not added while paused or closing */
@@ -44,12 +44,13 @@ struct conn {
 	size_t nholes, holes_cap, holes_done;
 	struct proto_sg sg;         /* how far writing got */
 	size_t out_total, out_sent; /* bytes queued (holes too) and written */
-	struct conn *dirty_next;    /* in the server's list of output to flush */
-	int dirty;                  /* in that list */
-	struct park *parks;         /* requests parked for this connection */
+	struct ilist dirty;         /* in the server's list of output to flush
+				       (linked while it has some) */
+	struct ilist parks;         /* requests parked for this connection */
 	size_t nparks;              /* how many; at most CONN_PARKS_MAX */
-	struct lease *leases;       /* messages it holds in flight (QGETA), newest first */
-	struct pipe_hold *holds;    /* pipe ends it has attached (op_pipe.c) */
+	struct ilist leases;        /* messages it holds in flight (QGETA),
+				       oldest first (struct lease) */
+	struct ilist holds;         /* pipe ends it has attached (op_pipe.c) */
 	enum conn_state state;
 	unsigned long id;           /* serial number, for logs */
 	pid_t pid;                  /* peer credentials (SO_PEERCRED) */
@@ -61,7 +62,8 @@ struct conn {
 	int paused;                 /* unsent output over max-output: not read */
 };
 
-/* Wrap an accepted socket; NULL on failure (fd closed). */
+/* Wrap an accepted socket and add it to the server's set; NULL on
+ * failure (fd closed). */
 struct conn *conn_new(struct server *s, int fd);
 /* Wrap an accepted socket over max-connections: its HELLO is answered
  * IPC_ELIMIT and it is closed (or dropped after a short wait for it). */

@@ -39,12 +39,16 @@ void op_precvn(struct conn *c, const struct proto_req *r);
 struct qmsg;
 int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
 		struct qmsg *m);
+/* Who c acts as on end of p (pipe_send, pipe_recv): the record of its
+ * attachment, or c itself when it holds no such end. */
+struct pipe;
+const void *op_pipe_owner(const struct conn *c, const struct pipe *p, unsigned end);
 /* Close every pipe end c holds (it is going away): each peer reads what
  * was sent, then EOF. Safe after broker_fini. */
 void op_pipe_release(struct conn *c);
-/* QDEL on a pipe (op_qdel): check c owns it (or is root), take its ends
+/* QDEL on a pipe (op_qdel, once policy_owner allowed it): take its ends
  * off their holders' lists and delete it (broker_pipe_delete). 0,
- * IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+ * IPC_ENOENT or IPC_EWRONGTYPE. */
 int op_pipe_delete(struct conn *c, const char *name);
 
 #endif

@@ -9,27 +9,12 @@
 #include "queue.h"
 #include "server.h"
 
-/* Unlink l from its connection's list. */
-static void lease_unlink(struct lease *l)
-{
-	if (!l->linked)
-		return;
-	if (l->prev != NULL)
-		l->prev->next = l->next;
-	else
-		l->conn->leases = l->next;
-	if (l->next != NULL)
-		l->next->prev = l->prev;
-	l->next = l->prev = NULL;
-	l->linked = 0;
-}
-
 /* Free a record that is not in flight. */
 void lease_free(struct lease *l)
 {
 	if (l->timed)
 		event_del(&l->timer);
-	lease_unlink(l);
+	ilist_unlink(&l->link);
 	free(l);
 }
 
@@ -51,7 +36,7 @@ static void lease_expire(evutil_socket_t fd, short what, void *arg)
 		  (unsigned long long)l->h.tag, queue_name(l->h.queue));
 	/* Unlinked from the connection first: the requeue may hand the
 	 * message to a getter whose reply fails and closes this connection. */
-	lease_unlink(l);
+	ilist_unlink(&l->link);
 	queue_requeue(&l->h);
 	free(l);
 }
@@ -78,12 +63,7 @@ void lease_start(struct lease *l)
 {
 	struct conn *c = l->conn;
 
-	l->prev = NULL;
-	l->next = c->leases;
-	if (c->leases != NULL)
-		c->leases->prev = l;
-	c->leases = l;
-	l->linked = 1;
+	ilist_link_tail(&c->leases, &l->link);
 	if (l->lease_ms > 0) {
 		struct timeval tv = { .tv_sec = l->lease_ms / 1000,
 				      .tv_usec = (l->lease_ms % 1000) * 1000 };
@@ -106,7 +86,7 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 	if (l->timed)
 		event_del(&l->timer);
 	l->timed = 0;
-	lease_unlink(l);
+	ilist_unlink(&l->link);
 	queue_ack(h);
 	free(l);
 	return 0;
@@ -118,7 +98,7 @@ static void lease_return(struct lease *l)
 	if (l->timed)
 		event_del(&l->timer);
 	l->timed = 0;
-	lease_unlink(l);
+	ilist_unlink(&l->link);
 	queue_requeue(&l->h);
 	free(l);
 }
@@ -138,15 +118,15 @@ static int lease_queue_waited_on(const struct lease *l)
  * its queue, so the oldest ends up at the head. */
 void lease_release_all(struct conn *c)
 {
-	struct lease *l = c->leases, *prev;
+	struct ilist *n, *next;
+	struct lease *l;
 
-	while (l != NULL && l->next != NULL)
-		l = l->next;
-	for (; l != NULL; l = prev) {
-		prev = l->prev;
+	for (n = ilist_first(&c->leases); n != NULL; n = next) {
+		next = ilist_next(&c->leases, n);
+		l = container_of(n, struct lease, link);
 		if (lease_queue_waited_on(l))
 			lease_return(l);
 	}
-	while (c->leases != NULL)
-		lease_return(c->leases);
+	while ((l = ilist_last_entry(&c->leases, struct lease, link)) != NULL)
+		lease_return(l);
 }

@@ -19,12 +19,11 @@ struct conn;
 
 struct lease {
 	struct qheld h;             /* what the queue links while in flight */
-	struct lease *next, *prev;  /* in the connection's list, newest first */
+	struct ilist link;          /* in the connection's list, oldest first */
 	struct conn *conn;
 	int64_t lease_ms;           /* 0: until ack or disconnect */
 	struct event timer;         /* armed while in flight with lease_ms > 0 */
 	int timed;
-	int linked;                 /* in the connection's list */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held

@@ -202,7 +202,8 @@ int main(int argc, char **argv)
 	if (mc.ov == NULL)
 		return 1;
 	rc = parse_args(argc, argv, &mc, &check);
-	if (rc == 0 && main_build(&mc, &cfg, err, sizeof(err)) != 0) {
+	if (rc == 0 && (main_build(&mc, &cfg, err, sizeof(err)) != 0 ||
+			config_check(&cfg, err, sizeof(err)) != 0)) {
 		log_err("%s", err);
 		rc = 1;
 	}

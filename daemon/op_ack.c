@@ -11,22 +11,11 @@
 #include "ipc_defs.h"
 #include "lease.h"
 #include "park.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
 #include "server.h"
-
-/* The queue r names, if c may read it: 0 with *q, or the status to reply. */
-static int op_ack_queue(struct conn *c, const struct proto_req *r, struct queue **q)
-{
-	struct access_cred cred;
-	int rc = broker_queue_find(&c->srv->broker, r->name, q);
-
-	if (rc != 0)
-		return rc;
-	conn_cred(c, &cred);
-	return broker_access(&c->srv->broker, r->name, &cred, ACCESS_READ);
-}
 
 /* Park an acking get on q; l goes with it (freed when park_request
  * answers a refusal). */
@@ -50,11 +39,8 @@ void op_qgeta(struct conn *c, const struct proto_req *r)
 	struct queue *q;
 	struct lease *l;
 
-	rep.status = op_ack_queue(c, r, &q);
-	if (rep.status != 0) {
-		conn_reply(c, &rep);
+	if (policy_queue(c, r, POLICY_READ, &q) != 0)
 		return;
-	}
 	l = lease_new(c, r->lease_ms);
 	if (l == NULL) {
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
@@ -81,9 +67,8 @@ void op_qgeta(struct conn *c, const struct proto_req *r)
 void op_qack(struct conn *c, const struct proto_req *r)
 {
 	struct queue *q;
-	int rc = op_ack_queue(c, r, &q);
 
-	if (rc == 0)
-		rc = lease_ack(c, q, r->tag);
-	conn_reply_status(c, r->op, r->id, rc);
+	if (policy_queue(c, r, POLICY_READ, &q) != 0)
+		return;
+	conn_reply_status(c, r->op, r->id, lease_ack(c, q, r->tag));
 }

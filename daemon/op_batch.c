@@ -27,6 +27,7 @@
 #include "ipc_defs.h"
 #include "park.h"
 #include "pipe.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
@@ -94,16 +95,6 @@ int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
 	return 1;
 }
 
-/* Payload bytes of a batch request. */
-static size_t batch_bytes(const struct proto_req *r)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < r->niov; i++)
-		n += r->iov[i].len;
-	return n;
-}
-
 /* Reply to the batch gets the put woke, each with its first message and
  * what else it can take now, in the order they were woken. */
 static void batch_woken_reply(void)
@@ -144,7 +135,7 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			*rc = IPC_ENOMEM;
 			break;
 		}
-		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, c, m);
+		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
 		if (*rc == 0)
 			continue;
 		if (i == 0)
@@ -175,32 +166,16 @@ static void batch_put_reply(struct conn *c, const struct proto_req *r, size_t ta
 	conn_reply(c, &rep);
 }
 
-/* May c do want on queue name? 0 or IPC_EPERM. */
-static int batch_access(struct conn *c, const char *name, unsigned want)
-{
-	struct access_cred cred;
-
-	conn_cred(c, &cred);
-	return broker_access(&c->srv->broker, name, &cred, want);
-}
-
 /* QPUTN: put a prefix of the batch, as much as fits; see the top. */
 void op_qputn(struct conn *c, const struct proto_req *r)
 {
-	struct broker *b = &c->srv->broker;
 	struct qmsg *first;
 	struct queue *q;
 	size_t taken;
-	int rc = broker_queue_find(b, r->name, &q);
+	int rc;
 
-	if (rc == 0)
-		rc = batch_access(c, r->name, ACCESS_WRITE);
-	if (rc == 0)
-		rc = broker_admit(b, batch_bytes(r));
-	if (rc != 0) {
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
 		return;
-	}
 	taken = batch_offer(c, r, q, NULL, &first, &rc);
 	if (batch_put_waits(r, taken, rc))
 		batch_park(c, r, q, NULL, WAITER_PUT, first);
@@ -215,14 +190,10 @@ void op_psendn(struct conn *c, const struct proto_req *r)
 	struct qmsg *first;
 	struct pipe *p;
 	size_t taken;
-	int rc = broker_pipe_find(b, r->name, &p);
+	int rc;
 
-	if (rc == 0)
-		rc = broker_admit(b, batch_bytes(r));
-	if (rc != 0) {
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
 		return;
-	}
 	taken = batch_offer(c, r, NULL, p, &first, &rc);
 	if (batch_put_waits(r, taken, rc)) {
 		batch_park(c, r, NULL, p, WAITER_PUT, first);
@@ -260,7 +231,8 @@ static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue
 	*rc = 0;
 	while (n < max && room >= worst) {
 		*rc = q != NULL ? queue_get(q, &batch_msgs[n])
-				: pipe_recv(p, end, c, &batch_msgs[n]);
+				: pipe_recv(p, end, op_pipe_owner(c, p, end),
+					    &batch_msgs[n]);
 		if (*rc != 0)
 			break;
 		room -= proto_bin_cost(batch_msgs[n]->len);
@@ -281,13 +253,12 @@ static size_t batch_take(struct conn *c, const struct proto_req *r, struct queue
 void op_qgetn(struct conn *c, const struct proto_req *r)
 {
 	struct queue *q;
-	size_t n = 0;
-	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
+	size_t n;
+	int rc;
 
-	if (rc == 0)
-		rc = batch_access(c, r->name, ACCESS_READ);
-	if (rc == 0)
-		n = batch_take(c, r, q, NULL, &rc);
+	if (policy_queue(c, r, POLICY_READ, &q) != 0)
+		return;
+	n = batch_take(c, r, q, NULL, &rc);
 	if (n > 0) {
 		batch_get_reply(c, r->op, r->id, n);
 		return;
@@ -303,13 +274,11 @@ void op_precvn(struct conn *c, const struct proto_req *r)
 {
 	struct broker *b = &c->srv->broker;
 	struct pipe *p;
-	size_t n = 0;
-	int rc = broker_pipe_find(b, r->name, &p);
+	size_t n;
+	int rc;
 
-	if (rc != 0) {
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_pipe(c, r, POLICY_READ, &p) != 0)
 		return;
-	}
 	n = batch_take(c, r, NULL, p, &rc);
 	if (n == 0 && rc == IPC_EEMPTY && r->timeout_ms != 0) {
 		batch_park(c, r, NULL, p, WAITER_GET, NULL);

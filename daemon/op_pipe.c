@@ -2,13 +2,15 @@
  * op_pipe.c: the handlers of the pipe ops (attach, send, receive, close)
  * and the pipe ends a connection holds.
  *
- * The connection is the owner of the ends it attaches (pipe.c compares the
- * pointer), and it keeps a small list of them by name so that when it goes
- * away (EOF, kill, protocol error, shutdown) each end is closed and the
- * peer reads what was sent, then EOF. Deleting a pipe (QDEL) takes its
- * ends off their holders' lists. The list names pipes rather than
- * pointing at them: closing looks the pipe up again, so a pipe freed
- * meanwhile (shutdown) is never touched.
+ * Each end a connection attaches gets a struct pipe_hold, linked in the
+ * connection's list, and that hold is the end's owner as the pipe sees it
+ * (pipe.c compares the pointer). So the pipe leads to the hold and
+ * closing or deleting an end unlinks it in O(1), however many ends the
+ * connection holds; when the connection goes away (EOF, kill, protocol
+ * error, shutdown) each end it holds is closed and the peer reads what
+ * was sent, then EOF. A hold names its pipe rather than pointing at it:
+ * closing looks the pipe up again, so a pipe freed meanwhile (shutdown)
+ * is never touched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,65 +22,70 @@
 #include "ipc_defs.h"
 #include "park.h"
 #include "pipe.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "server.h"
 
-/* One pipe end a connection holds. */
+/* One pipe end a connection holds: the owner of that end (pipe_attach). */
 struct pipe_hold {
-	struct pipe_hold *next;
+	struct ilist link;          /* in the connection's holds */
+	struct conn *conn;
 	uint32_t end;
 	char name[IPC_NAME_MAX + 1];
 };
 
-/* Unlink and free c's hold of (name, end), if it has one. */
-static void op_pipe_unhold(struct conn *c, const char *name, uint32_t end)
+/* c's hold of end of p, NULL when c does not hold that end. */
+static struct pipe_hold *op_pipe_hold(const struct conn *c, const struct pipe *p,
+				      unsigned end)
 {
-	struct pipe_hold **pp, *h;
+	struct pipe_hold *h = (struct pipe_hold *)pipe_owner(p, end);
 
-	for (pp = &c->holds; (h = *pp) != NULL; pp = &h->next) {
-		if (h->end == end && strcmp(h->name, name) == 0) {
-			*pp = h->next;
-			free(h);
-			return;
-		}
-	}
+	return h != NULL && h->conn == c ? h : NULL;
 }
 
-/* Close every pipe end c holds: each peer reads what was sent, then EOF. */
+/* Who c acts as on end of p: its hold, or c itself when it holds none
+ * (never an owner: the pipe then says why c may not use the end). */
+const void *op_pipe_owner(const struct conn *c, const struct pipe *p, unsigned end)
+{
+	const struct pipe_hold *h = op_pipe_hold(c, p, end);
+
+	return h != NULL ? (const void *)h : (const void *)c;
+}
+
+/* Close every pipe end c holds: each peer reads what was sent, then EOF.
+ * Each hold is unlinked before its close wakes anyone. */
 void op_pipe_release(struct conn *c)
 {
 	struct pipe_hold *h;
 
-	while ((h = c->holds) != NULL) {
-		c->holds = h->next;
-		broker_pipe_close(&c->srv->broker, h->name, h->end, c);
+	while ((h = ilist_first_entry(&c->holds, struct pipe_hold, link)) != NULL) {
+		ilist_unlink(&h->link);
+		broker_pipe_close(&c->srv->broker, h->name, h->end, h);
 		free(h);
 	}
 }
 
-/* Delete pipe name for c (QDEL on a pipe): only its owner or root may.
- * 0, IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+/* Delete pipe name for c (QDEL on a pipe; the caller checked c may):
+ * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int op_pipe_delete(struct conn *c, const char *name)
 {
 	struct broker *b = &c->srv->broker;
-	struct access_cred cred;
 	struct pipe *p;
-	struct conn *holder;
+	struct pipe_hold *h;
 	unsigned e;
 	int rc = broker_pipe_find(b, name, &p);
 
-	conn_cred(c, &cred);
-	if (rc == 0)
-		rc = broker_access_owner(b, name, &cred);
 	if (rc != 0)
 		return rc;
 	/* The holders lose their ends before any wake: a reply that fails
 	 * may free a holder's connection, which must not close them then. */
 	for (e = 0; e < 2; e++) {
-		holder = (struct conn *)pipe_owner(p, e);
-		if (holder != NULL)
-			op_pipe_unhold(holder, name, e);
+		h = (struct pipe_hold *)pipe_owner(p, e);
+		if (h != NULL) {
+			ilist_unlink(&h->link);
+			free(h); /* the pipe only compares it, and forgets it */
+		}
 	}
 	return broker_pipe_delete(b, name);
 }
@@ -100,17 +107,17 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 		return;
 	}
-	conn_cred(c, &cred);
-	rep.status = broker_pipe_attach(&c->srv->broker, r->name, &w, &cred, c, &p);
-	if (rep.status != 0) {
-		free(h);
-		conn_reply(c, &rep);
-		return;
-	}
+	h->conn = c;
 	h->end = r->end;
 	strcpy(h->name, r->name);
-	h->next = c->holds;
-	c->holds = h;
+	conn_cred(c, &cred);
+	rep.status = broker_pipe_attach(&c->srv->broker, r->name, &w, &cred, h, &p);
+	if (rep.status != 0) {
+		free(h);
+		policy_refuse_create(c, r, rep.status);
+		return;
+	}
+	ilist_link_tail(&c->holds, &h->link);
 	rep.flags = pipe_duplex(p) ? PROTO_PIPE_DUPLEX : PROTO_PIPE_ONEWAY;
 	rep.maxmsgs = (int64_t)pipe_maxmsgs(p);
 	rep.maxbytes = (int64_t)pipe_maxbytes(p);
@@ -134,17 +141,16 @@ void op_psend(struct conn *c, const struct proto_req *r)
 	struct broker *b = &c->srv->broker;
 	struct pipe *p;
 	struct qmsg *m;
-	int rc = broker_pipe_find(b, r->name, &p);
+	int rc;
 
-	if (rc == 0)
-		rc = broker_admit(b, r->data_len);
-	if (rc == 0 && (m = qmsg_new(r->data, r->data_len)) == NULL)
-		rc = IPC_ENOMEM;
-	if (rc != 0) {
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
+		return;
+	m = qmsg_new(r->data, r->data_len);
+	if (m == NULL) {
+		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 		return;
 	}
-	rc = pipe_send(p, r->end, c, m);
+	rc = pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
 		op_pipe_park(c, r, p, WAITER_PUT, m);
 		return;
@@ -163,12 +169,9 @@ void op_precv(struct conn *c, const struct proto_req *r)
 	struct qmsg *m = NULL;
 	struct pipe *p;
 
-	rep.status = broker_pipe_find(b, r->name, &p);
-	if (rep.status != 0) {
-		conn_reply(c, &rep);
+	if (policy_pipe(c, r, POLICY_READ, &p) != 0)
 		return;
-	}
-	rep.status = pipe_recv(p, r->end, c, &m);
+	rep.status = pipe_recv(p, r->end, op_pipe_owner(c, p, r->end), &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
 		op_pipe_park(c, r, p, WAITER_GET, NULL);
 		return;
@@ -181,10 +184,23 @@ void op_precv(struct conn *c, const struct proto_req *r)
 	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
-/* PCLOSE: close an end this connection holds. */
+/* PCLOSE: close an end this connection holds. Its hold is unlinked
+ * before the close wakes anyone: a reply that fails closes c, whose
+ * release must not find it. */
 void op_pclose(struct conn *c, const struct proto_req *r)
 {
-	op_pipe_unhold(c, r->name, r->end);
-	conn_reply_status(c, r->op, r->id,
-			  broker_pipe_close(&c->srv->broker, r->name, r->end, c));
+	struct broker *b = &c->srv->broker;
+	struct pipe_hold *h;
+	struct pipe *p;
+	int rc;
+
+	if (policy_pipe(c, r, 0, &p) != 0)
+		return;
+	h = op_pipe_hold(c, p, r->end);
+	if (h != NULL)
+		ilist_unlink(&h->link);
+	rc = broker_pipe_close(b, r->name, r->end, h != NULL ? (const void *)h
+								: (const void *)c);
+	free(h);
+	conn_reply_status(c, r->op, r->id, rc);
 }

@@ -5,6 +5,7 @@
 #include "dispatch.h"
 #include "ipc_defs.h"
 #include "park.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
@@ -21,13 +22,11 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 	rep.status = broker_queue_open_as(&c->srv->broker, r->name, r->maxsize,
 					  r->flags, &cred,
 					  r->has_mode ? (int)r->mode : -1, &q);
-	if (rep.status == IPC_ELIMIT) {
-		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
-				 "reached: max-queues %zu", c->srv->cfg.max_queues);
+	if (rep.status != 0) {
+		policy_refuse_create(c, r, rep.status);
 		return;
 	}
-	if (rep.status == 0)
-		rep.maxsize = (int64_t)queue_maxsize(q);
+	rep.maxsize = (int64_t)queue_maxsize(q);
 	conn_reply(c, &rep);
 }
 
@@ -42,34 +41,15 @@ static void op_queue_park(struct conn *c, const struct proto_req *r, struct queu
 		queue_park(q, &p->w);
 }
 
-/* May c do want on queue name? 0 or IPC_EPERM (never IPC_ENOENT: the
- * caller found the queue first). */
-static int op_queue_access(struct conn *c, const char *name, unsigned want)
-{
-	struct access_cred cred;
-
-	conn_cred(c, &cred);
-	return broker_access(&c->srv->broker, name, &cred, want);
-}
-
 /* QPUT: enqueue, or park until there is room, or report Full. */
 void op_qput(struct conn *c, const struct proto_req *r)
 {
 	struct queue *q;
 	struct qmsg *m;
-	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
+	int rc;
 
-	if (rc == 0)
-		rc = op_queue_access(c, r->name, ACCESS_WRITE);
-	if (rc == 0 && broker_admit(&c->srv->broker, r->data_len) != 0) {
-		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
-				 "reached: max-bytes %zu", c->srv->cfg.max_bytes);
+	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
 		return;
-	}
-	if (rc != 0) {
-		conn_reply_status(c, r->op, r->id, rc);
-		return;
-	}
 	m = qmsg_new(r->data, r->data_len);
 	if (m == NULL) {
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
@@ -92,11 +72,9 @@ void op_qget(struct conn *c, const struct proto_req *r)
 	struct qmsg *m = NULL;
 	struct proto_rep rep = { .op = r->op, .id = r->id };
 
-	rep.status = broker_queue_find(&c->srv->broker, r->name, &q);
-	if (rep.status == 0)
-		rep.status = op_queue_access(c, r->name, ACCESS_READ);
-	if (rep.status == 0)
-		rep.status = queue_get(q, &m);
+	if (policy_queue(c, r, POLICY_READ, &q) != 0)
+		return;
+	rep.status = queue_get(q, &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
 		op_queue_park(c, r, q, WAITER_GET, NULL);
 		return;
@@ -112,18 +90,13 @@ void op_qget(struct conn *c, const struct proto_req *r)
  * IPC_EDELETED. */
 void op_qdel(struct conn *c, const struct proto_req *r)
 {
-	struct access_cred cred;
-	struct queue *q;
-	int rc = broker_queue_find(&c->srv->broker, r->name, &q);
+	int kind, rc;
 
-	if (rc == IPC_EWRONGTYPE) {
-		conn_reply_status(c, r->op, r->id, op_pipe_delete(c, r->name));
+	if (policy_owner(c, r, &kind) != 0)
 		return;
-	}
-	conn_cred(c, &cred);
-	if (rc == 0)
-		rc = broker_access_owner(&c->srv->broker, r->name, &cred);
-	if (rc == 0)
+	if (kind == IPC_KIND_PIPE)
+		rc = op_pipe_delete(c, r->name);
+	else
 		rc = broker_queue_delete(&c->srv->broker, r->name);
 	conn_reply_status(c, r->op, r->id, rc);
 }

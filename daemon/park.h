@@ -20,7 +20,7 @@ struct qmsg;
 
 struct park {
 	struct waiter w;            /* what the queue links */
-	struct park *next, *prev;   /* in the connection's list */
+	struct ilist link;          /* in the connection's list */
 	struct conn *conn;
 	uint32_t op;                /* the request's op */
 	uint32_t id;                /* the request's id */

@@ -174,12 +174,6 @@ static void server_refuse(struct server *s, int fd)
 		return;
 	log_debug("conn %lu: over max-connections (%zu); refusing it",
 		  c->id, s->cfg.max_connections);
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
-	s->nconns++;
-	s->nrefused++;
 }
 
 /* Accept every pending connection. */
@@ -190,7 +184,6 @@ static void server_accept(evutil_socket_t lfd, short what, void *arg)
 	(void)what;
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -210,16 +203,8 @@ static void server_accept(evutil_socket_t lfd, short what, void *arg)
 			server_refuse(s, fd);
 			continue;
 		}
-		c = conn_new(s, fd);
-		if (c == NULL) {
+		if (conn_new(s, fd) == NULL)
 			log_warn("cannot set up a connection: out of memory");
-			continue;
-		}
-		c->next = s->conns;
-		if (s->conns != NULL)
-			s->conns->prev = c;
-		s->conns = c;
-		s->nconns++;
 	}
 }
 
@@ -230,16 +215,17 @@ static void server_stop(struct server *s)
 	event_base_loopbreak(s->base);
 }
 
+/* A new connection joins the set. */
+void server_conn_add(struct server *s, struct conn *c)
+{
+	ilist_link_tail(&s->conns, &c->link);
+	s->nconns++;
+}
+
 /* A connection is gone: drop it from the set. */
 void server_conn_gone(struct server *s, struct conn *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->next = c->prev = NULL;
+	ilist_unlink(&c->link);
 	s->nconns--;
 	if (c->refused)
 		s->nrefused--;
@@ -279,7 +265,7 @@ static void server_unlink(struct server *s)
 void server_shutdown(struct server *s)
 {
 	struct timeval tv = { SERVER_SHUTDOWN_SEC, 0 };
-	struct conn *c, *next;
+	struct ilist *n, *next;
 
 	if (s->shutting_down)
 		return;
@@ -294,9 +280,9 @@ void server_shutdown(struct server *s)
 	}
 	server_unlink(s);
 	broker_fini(&s->broker, IPC_ESHUTDOWN);
-	for (c = s->conns; c != NULL; c = next) {
-		next = c->next;
-		conn_drain(c);
+	for (n = ilist_first(&s->conns); n != NULL; n = next) {
+		next = ilist_next(&s->conns, n);
+		conn_drain(container_of(n, struct conn, link));
 	}
 	if (s->nconns == 0) {
 		server_stop(s);
@@ -451,6 +437,8 @@ int server_init(struct server *s, const struct config *cfg)
 {
 	memset(s, 0, sizeof *s);
 	s->listen_fd = -1;
+	ilist_init(&s->conns);
+	ilist_init(&s->dirty);
 	server_heap_setup();
 	s->cfg = *cfg;
 	pbuf_init(&s->out);
@@ -553,8 +541,8 @@ static void server_event_free(struct event **ev)
 /* Free everything server_init made. */
 void server_fini(struct server *s)
 {
-	while (s->conns != NULL)
-		conn_close(s->conns);
+	while (!ilist_empty(&s->conns))
+		conn_close(container_of(ilist_first(&s->conns), struct conn, link));
 	if (s->broker.reg != NULL)
 		broker_fini(&s->broker, IPC_ESHUTDOWN);
 	if (s->listen_fd >= 0)

@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "busypoll.h"
 #include "conf.h"
+#include "ilist.h"
 #include "proto.h"
 
 struct event_base;
@@ -36,9 +37,9 @@ struct server {
 	struct config cfg;             /* what runs now (limits change on SIGHUP) */
 	server_reload_fn reload;       /* NULL: SIGHUP only re-applies cfg */
 	void *reload_arg;
-	struct conn *conns;            /* every open connection */
-	struct conn *dirty;            /* connections with replies to write, */
-	struct conn *dirty_tail;       /* in the order they got them */
+	struct ilist conns;            /* every open connection */
+	struct ilist dirty;            /* connections with replies to write,
+					  in the order they got them */
 	struct event *flush_ev;        /* writes them at the end of the loop
 					  iteration (conn.c) */
 	size_t nconns;                 /* in conns, refused ones included */
@@ -70,6 +71,8 @@ void server_shutdown(struct server *s);
 /* Free everything server_init made, unlinking the socket. */
 void server_fini(struct server *s);
 
+/* A new connection joins the set (called by conn_new). */
+void server_conn_add(struct server *s, struct conn *c);
 /* A connection is gone: drop it from the set (called by conn). */
 void server_conn_gone(struct server *s, struct conn *c);
 

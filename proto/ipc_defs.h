@@ -75,7 +75,10 @@ enum ipc_result {
 	IPC_ENOTATTACHED = 19, /* pipe: this connection holds no such end */
 	IPC_ENOTHELD = 20,   /* ack: no message in flight with that tag for this
 				connection (acked already, or its lease ran out) */
-	IPC_ENOTSUP = 21,    /* this backend cannot keep the call's semantics
+	IPC_ENOSPC = 21,     /* durable queue: the journal could not store the
+				record (disk full or write error); nothing was
+				put, retry once there is room */
+	IPC_ENOTSUP = 22,    /* this backend cannot keep the call's semantics
 				(pipes on NATS JetStream, docs/nats.md); never
 				sent by ipcd itself */
 

@@ -1242,6 +1242,35 @@ START_TEST(test_send_while_unread)
 }
 END_TEST
 
+/* A one-way pipe "pa": r holds end 0, w end 1. */
+static void pa_attach(ipc_client *r, ipc_client *w)
+{
+	ck_assert_int_eq(ipc_pipe_attach(r, "pa", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(w, "pa", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+}
+
+/* Async pipe sends and pipe read-ahead refuse bad arguments at once. */
+START_TEST(test_pipe_async_args)
+{
+	struct h_daemon d;
+	ipc_client *r, *w;
+
+	h_start(&d);
+	r = h_connect(&d);
+	w = h_connect(&d);
+	pa_attach(r, w);
+	ck_assert_int_eq(ipc_pipe_send_async(w, "pa", 2, "x", 1, 0), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_send_async(w, ".pa", 1, "x", 1, 0), IPC_ENAME);
+	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 2, 8), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 0, 8), 0);
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
+/* 50 async sends, then the peer closes; read-ahead receives, single and
+ * batched, get them in order, then EOF. */
 START_TEST(test_pipe_async_readahead)
 {
 	struct h_daemon d;
@@ -1251,19 +1280,12 @@ START_TEST(test_pipe_async_readahead)
 	void *data;
 	size_t len, n, i;
 	unsigned got = 0;
-	int rc;
 
 	h_start(&d);
 	r = h_connect(&d);
 	w = h_connect(&d);
-	ck_assert_int_eq(ipc_pipe_attach(r, "pa", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
-	ck_assert_int_eq(ipc_pipe_attach(w, "pa", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
-	/* Argument errors at once. */
-	ck_assert_int_eq(ipc_pipe_send_async(w, "pa", 2, "x", 1, 0), IPC_EINVAL);
-	ck_assert_int_eq(ipc_pipe_send_async(w, ".pa", 1, "x", 1, 0), IPC_ENAME);
-	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 2, 8), IPC_EINVAL);
+	pa_attach(r, w);
 	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 0, 8), 0);
-	/* 50 async sends (the pipe holds 64), then the peer closes. */
 	for (i = 0; i < 50; i++) {
 		snprintf(text, sizeof(text), "s%zu", i);
 		ck_assert_int_eq(ipc_pipe_send_async(w, "pa", 1, text, strlen(text),
@@ -1271,7 +1293,6 @@ START_TEST(test_pipe_async_readahead)
 	}
 	ck_assert_int_eq(ipc_flush(w), 0);
 	ck_assert_int_eq(ipc_pipe_close(w, "pa", 1), 0);
-	/* Read-ahead receives, single and batched: in order, then EOF. */
 	while (got < 50) {
 		snprintf(text, sizeof(text), "s%u", got);
 		if (got % 2 == 0) {
@@ -1291,9 +1312,21 @@ START_TEST(test_pipe_async_readahead)
 	}
 	ck_assert_int_eq(ipc_pipe_recv(r, "pa", 0, &data, &len, 0), IPC_EEOF);
 	ck_assert_int_eq(ipc_pipe_recv_many(r, "pa", 0, out, 5, &n, 1000), IPC_EEOF);
+	ipc_close(r);
 	ipc_close(w);
-	/* Async sends after the peer closed: BrokenPipe at the flush, the
-	 * later ones not stopped (they fail too), each counted. */
+	h_stop(&d);
+}
+END_TEST
+
+/* Async sends after the peer closed: BrokenPipe at the flush, the later
+ * ones not stopped (they fail too), each counted. */
+START_TEST(test_pipe_async_brokenpipe)
+{
+	struct h_daemon d;
+	ipc_client *r, *w;
+
+	h_start(&d);
+	r = h_connect(&d);
 	w = h_connect(&d);
 	ck_assert_int_eq(ipc_pipe_attach(w, "pb", 1, IPC_PIPE_CREATE, NULL), 0);
 	ck_assert_int_eq(ipc_pipe_send_async(w, "pb", 1, "x", 1, 0), IPC_OK);
@@ -1306,13 +1339,31 @@ START_TEST(test_pipe_async_readahead)
 	ck_assert_msg(strstr(ipc_last_error(w), "async send 1") != NULL,
 		      "error text: %s", ipc_last_error(w));
 	ck_assert_uint_eq(ipc_flush_notput(w), 2);
-	/* Not attached (end 1 of "pa" is w's, and closed): the flush says so. */
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
+/* An async send on an end another connection held and closed: the flush
+ * says it is not ours. */
+START_TEST(test_pipe_async_not_attached)
+{
+	struct h_daemon d;
+	ipc_client *r, *w;
+	int rc;
+
+	h_start(&d);
+	r = h_connect(&d);
+	w = h_connect(&d);
+	pa_attach(r, w);
+	ck_assert_int_eq(ipc_pipe_close(w, "pa", 1), 0);
+	ipc_close(w);
 	ck_assert_int_eq(ipc_pipe_send_async(r, "pa", 1, "q", 1, 0), 0);
 	rc = ipc_flush(r);
 	ck_assert_msg(rc == IPC_ENOTATTACHED || rc == IPC_ECLOSED, "flush: %d", rc);
 	ck_assert_uint_eq(ipc_flush_notput(r), 1);
 	ipc_close(r);
-	ipc_close(w);
 	h_stop(&d);
 }
 END_TEST
@@ -1342,7 +1393,10 @@ static Suite *batch_suite(void)
 	h_add_case(s, "readahead", test_readahead, 30);
 	h_add_case(s, "readahead_large", test_readahead_large, 30);
 	h_add_case(s, "send_while_unread", test_send_while_unread, 20);
+	h_add_case(s, "pipe_async_args", test_pipe_async_args, 30);
 	h_add_case(s, "pipe_async_readahead", test_pipe_async_readahead, 30);
+	h_add_case(s, "pipe_async_brokenpipe", test_pipe_async_brokenpipe, 30);
+	h_add_case(s, "pipe_async_not_attached", test_pipe_async_not_attached, 30);
 	h_add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	h_add_case(s, "pipe_batch", test_pipe_batch, 30);
 	return s;

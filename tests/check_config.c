@@ -4,6 +4,7 @@
  * daemon or a socket.
  */
 #include <check.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,8 @@ START_TEST(test_errors)
 	parse_fails("max-queues = 5\nfrobnicate = 1\n", "line 2: unknown key 'frobnicate'");
 	parse_fails("\n\njust words\n", "line 3: expected 'key = value'");
 	parse_fails("= 5\n", "line 1: missing key");
-	parse_fails("max-bytes =\n", "line 1: missing value");
+	parse_fails("max-bytes =\n", "line 1: missing value for max-bytes");
+	parse_fails("log-level =\n", "line 1: missing value for log-level");
 	parse_fails("max-bytes = lots\n", "max-bytes: 'lots' is not a size");
 	parse_fails("max-bytes = 5T\n", "not a size");
 	parse_fails("max-bytes = -1\n", "not a size");
@@ -246,6 +248,59 @@ START_TEST(test_diff)
 }
 END_TEST
 
+/* Append "key = value\n" to the text in arg (config_each callback). */
+static void print_one(const char *key, int reloadable, const char *va,
+		      const char *vb, void *arg)
+{
+	char *text = arg;
+	size_t used = strlen(text);
+
+	(void)reloadable;
+	(void)vb;
+	snprintf(text + used, 4096 - used, "%s = %s\n", key, va);
+}
+
+/* Every key printed as ipcd --check-config prints it reads back to the
+ * same settings, an unset socket-group ("socket-group = ") included. */
+START_TEST(test_print_reads_back)
+{
+	struct config a, b;
+	char text[4096] = "", again[4096] = "", err[256];
+
+	config_defaults(&a);
+	ck_assert_int_eq(config_set(&a, "max-bytes", "3M", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&a, "log-level", "debug", err, sizeof(err)), 0);
+	config_each(&a, NULL, print_one, text);
+	ck_assert_ptr_nonnull(strstr(text, "socket-group = \n"));
+	ck_assert_msg(parse(&b, text, err, sizeof(err)) == 0, "%s: %s", err, text);
+	config_each(&b, NULL, print_one, again);
+	ck_assert_str_eq(again, text);
+	/* An empty value resets socket and socket-group to the default. */
+	ck_assert_int_eq(parse(&b, "socket-group = users\nsocket = /tmp/s\n"
+			       "socket-group =\nsocket =\n", err, sizeof(err)), 0);
+	ck_assert_str_eq(b.socket_group, "");
+	ck_assert_str_eq(b.socket_path, "");
+}
+END_TEST
+
+/* config_check refuses what the daemon would refuse at start. */
+START_TEST(test_check_group)
+{
+	struct group *gr = getgrgid(getgid());
+	struct config c;
+	char err[256] = "";
+
+	ck_assert_ptr_nonnull(gr);
+	config_defaults(&c);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), 0);
+	snprintf(c.socket_group, sizeof(c.socket_group), "%s", gr->gr_name);
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), 0);
+	snprintf(c.socket_group, sizeof(c.socket_group), "no-such-group-ipcd");
+	ck_assert_int_eq(config_check(&c, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "socket-group: no group 'no-such-group-ipcd'");
+}
+END_TEST
+
 START_TEST(test_access_owner)
 {
 	struct access_cred alice = { 1000, 1000, NULL, 0 };
@@ -338,6 +393,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_set_and_build);
 	tcase_add_test(tc, test_diff);
+	tcase_add_test(tc, test_print_reads_back);
+	tcase_add_test(tc, test_check_group);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("access");
 	tcase_add_test(tc, test_access_owner);

@@ -238,12 +238,27 @@ START_TEST(test_putget)
 	ck_assert_uint_eq(info.size, 0);
 	ck_assert_uint_eq(info.bytes, 0);
 	ck_assert_uint_eq(info.gets, 5);
+	free(big);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
+/* 2b: put and get on a missing queue fail at once, whatever the timeout:
+ * they never create it nor wait for it. */
+START_TEST(test_missing_queue)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	void *data;
+	size_t len;
+
+	h_start(&d);
+	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_put(c, "nope", "x", 1, 0), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_get(c, "nope", &data, &len, 0), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_put(c, "nope", "x", 1, 100), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_get(c, "nope", &data, &len, IPC_FOREVER), IPC_ENOENT);
-	free(big);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1454,25 +1469,28 @@ static void demo_wait_parked(ipc_client *c, const char *q, char field)
 	h_wait_parked(c, q, field, 1);
 }
 
-/* 12: queue_demo in both start orders, in parallel. */
+/* 12: queue_demo in both start orders, in parallel. The getters stop
+ * once nothing came for `idle` ms: enough for the putter to start (the
+ * gfirst getter waits for it), far less than the demo's default 10 s. */
 START_TEST(test_queue_demo)
 {
 	struct h_daemon d;
 	ipc_client *c;
 	pid_t g1, p1, g2, p2;
 	int tmo = h_wrapped() ? 120000 : 40000;
+	int idle = h_wrapped() ? 6000 : 2000;
 
 	h_start(&d);
 	c = h_connect(&d);
 	/* Getter first: it creates the queue and parks. */
-	g1 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "getter", "gfirst");
+	g1 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "getter", "gfirst", idle);
 	demo_wait_parked(c, "gfirst", 'g');
-	p1 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "putter", "gfirst");
+	p1 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "putter", "gfirst", tmo);
 	/* Putter first: it fills the queue (maxsize 2) and parks. */
-	p2 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "putter", "pfirst");
+	p2 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "putter", "pfirst", tmo);
 	demo_wait_parked(c, "pfirst", 'p');
 	ck_assert_uint_eq(h_stat(c, "pfirst").size, 2);
-	g2 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "getter", "pfirst");
+	g2 = h_spawn_demo(&d, "QUEUE_DEMO_BIN", "getter", "pfirst", idle);
 
 	ck_assert_int_eq(h_wait_child(p1, tmo), 0);
 	ck_assert_int_eq(h_wait_child(p2, tmo), 0);
@@ -1481,6 +1499,51 @@ START_TEST(test_queue_demo)
 	demo_check(&d, "gfirst");
 	demo_check(&d, "pfirst");
 	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Run example env (QUEUE_DEMO_BIN, PIPE_DEMO_BIN) on d with arguments
+ * a1..a4 (a NULL ends them), capturing out and err; its exit status. */
+static int demo_run(const struct h_daemon *d, const char *env, struct h_buf *out,
+		    struct h_buf *err, const char *a1, const char *a2,
+		    const char *a3, const char *a4)
+{
+	char *argv[] = { (char *)h_bin(env), "-s", (char *)d->sock, (char *)a1,
+			 (char *)a2, (char *)a3, (char *)a4, NULL };
+
+	return h_run(argv, NULL, 0, out, err, 20000);
+}
+
+/* 12b: the demos' --help and --timeout: a getter on an empty queue stops
+ * after the timeout, a receiver with no sender fails after it. */
+START_TEST(test_demo_options)
+{
+	struct h_buf out, err;
+	struct h_daemon d;
+	int64_t t0;
+
+	h_start(&d);
+	ck_assert_int_eq(demo_run(&d, "QUEUE_DEMO_BIN", &out, NULL, "--help", NULL,
+				  NULL, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "--timeout MS"));
+	h_buf_free(&out);
+	ck_assert_int_eq(demo_run(&d, "PIPE_DEMO_BIN", &out, NULL, "-h", NULL,
+				  NULL, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "--timeout MS"));
+	h_buf_free(&out);
+	ck_assert_int_eq(demo_run(&d, "QUEUE_DEMO_BIN", NULL, NULL, "--timeout", "-3",
+				  "getter", "q"), 2);
+	t0 = h_now_ms();
+	ck_assert_int_eq(demo_run(&d, "QUEUE_DEMO_BIN", &out, NULL, "--timeout", "300",
+				  "getter", "q"), 0);
+	ck_assert_int_ge(h_now_ms() - t0, 300);
+	ck_assert_ptr_null(strstr(out.data, "get value"));
+	h_buf_free(&out);
+	ck_assert_int_eq(demo_run(&d, "PIPE_DEMO_BIN", NULL, &err, "-t", "300",
+				  "receiver", "p"), 1);
+	ck_assert_ptr_nonnull(strstr(err.data, "pipe_demo: recv:"));
+	h_buf_free(&err);
 	h_stop(&d);
 }
 END_TEST
@@ -1625,6 +1688,7 @@ static Suite *integration_suite(void)
 	h_add_case(s, "open", test_open, 30);
 	h_add_case(s, "names", test_names, 30);
 	h_add_case(s, "putget", test_putget, 30);
+	h_add_case(s, "missing_queue", test_missing_queue, 30);
 	h_add_case(s, "timeouts", test_timeouts, 30);
 	h_add_case(s, "handoff", test_handoff, 30);
 	h_add_case(s, "getter_fifo", test_getter_fifo, 30);
@@ -1638,6 +1702,7 @@ static Suite *integration_suite(void)
 	h_add_case(s, "ipcctl_basic", test_ipcctl_basic, 60);
 	h_add_case(s, "ipcctl_misc", test_ipcctl_misc, 60);
 	h_add_case(s, "queue_demo", test_queue_demo, 60);
+	h_add_case(s, "demo_options", test_demo_options, 60);
 	h_add_case(s, "second_daemon", test_second_daemon, 30);
 	h_add_case(s, "stale_socket", test_stale_socket, 30);
 	h_add_case(s, "sigint", test_sigint, 30);

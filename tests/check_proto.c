@@ -984,6 +984,7 @@ START_TEST(test_req_bad_shape)
 }
 END_TEST
 
+/* A field of the wrong type is malformed, and the error names the field. */
 START_TEST(test_req_wrong_field_types)
 {
 	struct proto_req r;
@@ -1032,6 +1033,15 @@ START_TEST(test_req_wrong_field_types)
 	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	raw_fini(&w);
+}
+END_TEST
+
+/* HELLO's version as a bool is malformed; a type error outranks an earlier value error. */
+START_TEST(test_req_wrong_type_outranks)
+{
+	struct proto_req r;
+	struct raw w;
+
 	/* version as bool */
 	raw_init(&w);
 	raw_head(&w, 3, PROTO_OP_HELLO, 5);
@@ -1521,9 +1531,9 @@ START_TEST(test_req_pipe_ranges)
 }
 END_TEST
 
-START_TEST(test_req_pipe_bad_fields)
+/* A pipe end that is not an integer is malformed, a negative one EINVAL. */
+START_TEST(test_req_pipe_bad_end)
 {
-	static unsigned char big[101];
 	struct proto_req r;
 	struct raw w;
 
@@ -1542,6 +1552,15 @@ START_TEST(test_req_pipe_bad_fields)
 	msgpack_pack_int32(&w.pk, -1);
 	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EINVAL);
 	raw_fini(&w);
+}
+END_TEST
+
+/* Pipe requests of the wrong length are malformed. */
+START_TEST(test_req_pipe_wrong_length)
+{
+	struct proto_req r;
+	struct raw w;
+
 	/* PCLOSE one element short, PRECV one too many */
 	raw_init(&w);
 	raw_head(&w, 3, PROTO_OP_PCLOSE, 31);
@@ -1556,6 +1575,16 @@ START_TEST(test_req_pipe_bad_fields)
 	msgpack_pack_int32(&w.pk, -1);
 	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
 	raw_fini(&w);
+}
+END_TEST
+
+/* PRECV's timeout below -1 is EINVAL; PSEND data as a str is malformed, over msg_max too big. */
+START_TEST(test_req_pipe_bad_timeout_data)
+{
+	static unsigned char big[101];
+	struct proto_req r;
+	struct raw w;
+
 	/* PRECV timeout below -1 */
 	raw_init(&w);
 	raw_head(&w, 5, PROTO_OP_PRECV, 32);
@@ -1586,6 +1615,15 @@ START_TEST(test_req_pipe_bad_fields)
 	ck_assert_uint_eq(r.id, 33);
 	ck_assert_int_eq(raw_dec_req(&w, &dec, 101, &r), 0);
 	raw_fini(&w);
+}
+END_TEST
+
+/* PATTACH: maxmsgs of the wrong type is malformed, a bad name ENAME. */
+START_TEST(test_req_pattach_bad_fields)
+{
+	struct proto_req r;
+	struct raw w;
+
 	/* PATTACH maxmsgs as nil: malformed; a bad name: ENAME */
 	raw_init(&w);
 	raw_head(&w, 7, PROTO_OP_PATTACH, 34);
@@ -2298,6 +2336,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_req_bad_id);
 	tcase_add_test(tc, test_req_bad_shape);
 	tcase_add_test(tc, test_req_wrong_field_types);
+	tcase_add_test(tc, test_req_wrong_type_outranks);
 	tcase_add_test(tc, test_req_ranges);
 	tcase_add_test(tc, test_req_names);
 	tcase_add_test(tc, test_req_too_big);
@@ -2313,7 +2352,10 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_req_pipe_roundtrip);
 	tcase_add_test(tc, test_rep_pipe_roundtrip);
 	tcase_add_test(tc, test_req_pipe_ranges);
-	tcase_add_test(tc, test_req_pipe_bad_fields);
+	tcase_add_test(tc, test_req_pipe_bad_end);
+	tcase_add_test(tc, test_req_pipe_wrong_length);
+	tcase_add_test(tc, test_req_pipe_bad_timeout_data);
+	tcase_add_test(tc, test_req_pattach_bad_fields);
 	tcase_add_test(tc, test_rep_pipe_bad);
 	suite_add_tcase(s, tc);
 

@@ -36,8 +36,7 @@ static void test_wake(struct waiter *w, int status, struct qmsg *m)
 	struct tw *t = container_of(w, struct tw, w);
 
 	ck_assert_ptr_null(w->holder);
-	ck_assert_ptr_null(w->next);
-	ck_assert_ptr_null(w->prev);
+	ck_assert(!ilist_linked(&w->link));
 	if (w->kind == WAITER_PUT && status == 0)
 		ck_assert_ptr_null(w->msg);
 	if (w->kind == WAITER_PUT)

@@ -631,56 +631,59 @@ static void start_open(struct h_daemon *d)
 	launch_args(d, args);
 }
 
+/* The steps of test_permissions: what user a, b and c try, in turn, and
+ * what a does at the end. */
+static const struct step perm_a_steps[] = {
+	{ 'c', "priv", 0, NULL, 0600, 0 },
+	{ 'p', "priv", 0, "secret", 0, 0 },
+	{ 'c', "shared", 0, NULL, 0640, 0 },
+	{ 'p', "shared", 0, "s1", 0, 0 },
+	{ 'p', "shared", 0, "s2", 0, 0 },
+	{ 'c', "drop", 0, NULL, 0622, 0 },
+	{ 'C', "dflt", 0, NULL, 0, 0 },
+	{ 's', "dflt", 0, NULL, 0660, 4201 },
+	{ 'c', "nobody", 0, NULL, 0, 0 },
+	{ 'p', "nobody", IPC_EPERM, "x", 0, 0 },   /* the owner too */
+	{ 0 },
+};
+static const struct step perm_b_steps[] = {
+	{ 'p', "priv", IPC_EPERM, "intrusion", 0, 0 },
+	{ 'g', "priv", IPC_EPERM, NULL, 0, 0 },
+	{ 'G', "priv", IPC_EPERM, NULL, 0, 0 },    /* denied, not parked */
+	{ 'o', "priv", IPC_EPERM, NULL, 0, 0 },
+	{ 'd', "priv", IPC_EPERM, NULL, 0, 0 },
+	{ 's', "priv", 0, NULL, 0600, 4201 },      /* stat is for all */
+	{ 'g', "shared", 0, "s1", 0, 0 },          /* group may read */
+	{ 'p', "shared", IPC_EPERM, "no", 0, 0 },  /* ... not write */
+	{ 'o', "shared", 0, NULL, 0, 0 },
+	{ 'p', "drop", 0, "dropped", 0, 0 },       /* others: write only */
+	{ 'g', "drop", IPC_EPERM, NULL, 0, 0 },
+	{ 'p', "dflt", 0, "d1", 0, 0 },            /* default 0660, group rw */
+	{ 'g', "dflt", 0, "d1", 0, 0 },
+	{ 'd', "dflt", IPC_EPERM, NULL, 0, 0 },    /* only the owner deletes */
+	{ 'c', "bobs", 0, NULL, 0600, 0 },
+	{ 0 },
+};
+static const struct step perm_c_steps[] = {
+	{ 'g', "shared", IPC_EPERM, NULL, 0, 0 },
+	{ 'p', "dflt", IPC_EPERM, "x", 0, 0 },
+	{ 'g', "drop", IPC_EPERM, NULL, 0, 0 },
+	{ 'p', "drop", 0, "c-was-here", 0, 0 },
+	{ 'p', "bobs", IPC_EPERM, "x", 0, 0 },
+	{ 0 },
+};
+static const struct step perm_a_end[] = {
+	{ 'g', "bobs", IPC_EPERM, NULL, 0, 0 },    /* bob's own queue */
+	{ 'd', "priv", 0, NULL, 0, 0 },            /* the owner deletes */
+	{ 'd', "dflt", 0, NULL, 0, 0 },
+	{ 0 },
+};
+
 /* Queues carry owner and mode like files: read permits get, write permits
  * put; owner bits, then group bits (supplementary groups too), then
  * others; the owner deletes; root passes; a denial changes nothing. */
 START_TEST(test_permissions)
 {
-	static const struct step a_steps[] = {
-		{ 'c', "priv", 0, NULL, 0600, 0 },
-		{ 'p', "priv", 0, "secret", 0, 0 },
-		{ 'c', "shared", 0, NULL, 0640, 0 },
-		{ 'p', "shared", 0, "s1", 0, 0 },
-		{ 'p', "shared", 0, "s2", 0, 0 },
-		{ 'c', "drop", 0, NULL, 0622, 0 },
-		{ 'C', "dflt", 0, NULL, 0, 0 },
-		{ 's', "dflt", 0, NULL, 0660, 4201 },
-		{ 'c', "nobody", 0, NULL, 0, 0 },
-		{ 'p', "nobody", IPC_EPERM, "x", 0, 0 },   /* the owner too */
-		{ 0 },
-	};
-	static const struct step b_steps[] = {
-		{ 'p', "priv", IPC_EPERM, "intrusion", 0, 0 },
-		{ 'g', "priv", IPC_EPERM, NULL, 0, 0 },
-		{ 'G', "priv", IPC_EPERM, NULL, 0, 0 },    /* denied, not parked */
-		{ 'o', "priv", IPC_EPERM, NULL, 0, 0 },
-		{ 'd', "priv", IPC_EPERM, NULL, 0, 0 },
-		{ 's', "priv", 0, NULL, 0600, 4201 },      /* stat is for all */
-		{ 'g', "shared", 0, "s1", 0, 0 },          /* group may read */
-		{ 'p', "shared", IPC_EPERM, "no", 0, 0 },  /* ... not write */
-		{ 'o', "shared", 0, NULL, 0, 0 },
-		{ 'p', "drop", 0, "dropped", 0, 0 },       /* others: write only */
-		{ 'g', "drop", IPC_EPERM, NULL, 0, 0 },
-		{ 'p', "dflt", 0, "d1", 0, 0 },            /* default 0660, group rw */
-		{ 'g', "dflt", 0, "d1", 0, 0 },
-		{ 'd', "dflt", IPC_EPERM, NULL, 0, 0 },    /* only the owner deletes */
-		{ 'c', "bobs", 0, NULL, 0600, 0 },
-		{ 0 },
-	};
-	static const struct step c_steps[] = {
-		{ 'g', "shared", IPC_EPERM, NULL, 0, 0 },
-		{ 'p', "dflt", IPC_EPERM, "x", 0, 0 },
-		{ 'g', "drop", IPC_EPERM, NULL, 0, 0 },
-		{ 'p', "drop", 0, "c-was-here", 0, 0 },
-		{ 'p', "bobs", IPC_EPERM, "x", 0, 0 },
-		{ 0 },
-	};
-	static const struct step a_end[] = {
-		{ 'g', "bobs", IPC_EPERM, NULL, 0, 0 },    /* bob's own queue */
-		{ 'd', "priv", 0, NULL, 0, 0 },            /* the owner deletes */
-		{ 'd', "dflt", 0, NULL, 0, 0 },
-		{ 0 },
-	};
 	struct h_daemon d;
 	struct ipc_info in;
 	ipc_client *c;
@@ -688,9 +691,9 @@ START_TEST(test_permissions)
 	size_t len;
 
 	start_open(&d);
-	script_check(&d, &user_a, a_steps);
-	script_check(&d, &user_b, b_steps);
-	script_check(&d, &user_c, c_steps);
+	script_check(&d, &user_a, perm_a_steps);
+	script_check(&d, &user_b, perm_b_steps);
+	script_check(&d, &user_c, perm_c_steps);
 
 	/* Nothing changed by the denials; root reads everything. */
 	c = h_connect(&d);
@@ -716,7 +719,7 @@ START_TEST(test_permissions)
 	ck_assert_int_eq(ipc_queue_put(c, "nobody", "r", 1, 0), 0);
 	get_len(c, "nobody", 1);
 
-	script_check(&d, &user_a, a_end);
+	script_check(&d, &user_a, perm_a_end);
 	ck_assert_int_eq(ipc_stat(c, "priv", &in, sizeof(in)), IPC_ENOENT);
 	ck_assert_int_eq(ipc_delete(c, "bobs"), 0);   /* root deletes */
 	ipc_close(c);
@@ -773,67 +776,107 @@ static int user_can_exec(const struct user *u, const char *path)
 	return h_wait_child(pid, T_CHILD_MS) == 0;
 }
 
-/* ipcctl as another user: a denied put exits 1 saying "permission
- * denied"; stat shows owner and mode; create --mode sets the mode. */
-START_TEST(test_permissions_ipcctl)
+/* 1 when user_a can run ipcctl (else the test is skipped, saying so). */
+static int perm_ctl_usable(const char *ctl)
+{
+	if (user_can_exec(&user_a, ctl))
+		return 1;
+	fprintf(stderr, "SKIP permissions_ipcctl: uid %ld cannot execute %s "
+		"(a directory above it is closed to other users)\n",
+		(long)user_a.uid, ctl);
+	return 0;
+}
+
+/* Run argv (its [2] set to d's socket) as user u, expecting exit status
+ * rc; out and err are left for the caller to check and free. */
+static void perm_ctl(const struct h_daemon *d, const struct user *u, char **argv,
+		     int rc, struct h_buf *out, struct h_buf *err)
+{
+	argv[2] = (char *)d->sock;
+	ck_assert_int_eq(run_as(u, argv, out, err), rc);
+}
+
+/* Start a daemon where user_a made queue "jobs" (mode 0640) with
+ * ipcctl and put one message in it. */
+static void perm_ctl_start(struct h_daemon *d, char *ctl)
+{
+	char *create[] = { ctl, "-s", NULL, "create", "jobs", "--mode", "0640", NULL };
+	char *put[] = { ctl, "-s", NULL, "put", "jobs", "payload", NULL };
+	struct h_buf out, err;
+
+	start_open(d);
+	perm_ctl(d, &user_a, create, 0, &out, &err);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	perm_ctl(d, &user_a, put, 0, &out, &err);
+	h_buf_free(&out);
+	h_buf_free(&err);
+}
+
+/* ipcctl as another user: a denied put, get or rm exits 1 saying
+ * "permission denied". */
+START_TEST(test_permissions_ipcctl_denied)
 {
 	struct h_daemon d;
 	struct h_buf out, err;
 	char *ctl = (char *)h_bin("IPCCTL_BIN");
-	char *create[] = { ctl, "-s", NULL, "create", "jobs", "--mode", "0640", NULL };
 	char *put[] = { ctl, "-s", NULL, "put", "jobs", "payload", NULL };
+	char *get[] = { ctl, "-s", NULL, "get", "jobs", "--nowait", NULL };
+	char *rm[] = { ctl, "-s", NULL, "rm", "jobs", NULL };
+
+	if (!perm_ctl_usable(ctl))
+		return;
+	perm_ctl_start(&d, ctl);
+	perm_ctl(&d, &user_b, put, 1, &out, &err);
+	ck_assert_msg(strstr(err.data, "put jobs: permission denied"), "stderr: %s",
+		      err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	perm_ctl(&d, &user_c, get, 1, &out, &err);
+	ck_assert_msg(strstr(err.data, "permission denied"), "stderr: %s", err.data);
+	ck_assert_uint_eq(out.len, 0);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	perm_ctl(&d, &user_b, rm, 1, &out, &err);
+	ck_assert_msg(strstr(err.data, "permission denied"), "stderr: %s", err.data);
+	h_buf_free(&out);
+	h_buf_free(&err);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipcctl as another user: stat and ls show owner and mode (create --mode
+ * set it); the group may read; the owner removes. */
+START_TEST(test_permissions_ipcctl_shown)
+{
+	struct h_daemon d;
+	struct h_buf out, err;
+	char *ctl = (char *)h_bin("IPCCTL_BIN");
 	char *get[] = { ctl, "-s", NULL, "get", "jobs", "--nowait", NULL };
 	char *rm[] = { ctl, "-s", NULL, "rm", "jobs", NULL };
 	char *stat_[] = { ctl, "-s", NULL, "stat", "jobs", NULL };
 	char *ls[] = { ctl, "-s", NULL, "ls", NULL };
 
-	if (!user_can_exec(&user_a, ctl)) {
-		fprintf(stderr, "SKIP permissions_ipcctl: uid %ld cannot execute %s "
-			"(a directory above it is closed to other users)\n",
-			(long)user_a.uid, ctl);
+	if (!perm_ctl_usable(ctl))
 		return;
-	}
-	start_open(&d);
-	create[2] = put[2] = get[2] = rm[2] = stat_[2] = ls[2] = d.sock;
-	ck_assert_int_eq(run_as(&user_a, create, &out, &err), 0);
-	h_buf_free(&out);
-	h_buf_free(&err);
-	ck_assert_int_eq(run_as(&user_a, put, &out, &err), 0);
-	h_buf_free(&out);
-	h_buf_free(&err);
-
-	ck_assert_int_eq(run_as(&user_b, put, &out, &err), 1);
-	ck_assert_msg(strstr(err.data, "put jobs: permission denied"), "stderr: %s",
-		      err.data);
-	h_buf_free(&out);
-	h_buf_free(&err);
-	ck_assert_int_eq(run_as(&user_c, get, &out, &err), 1);
-	ck_assert_msg(strstr(err.data, "permission denied"), "stderr: %s", err.data);
-	ck_assert_uint_eq(out.len, 0);
-	h_buf_free(&out);
-	h_buf_free(&err);
-	ck_assert_int_eq(run_as(&user_b, rm, &out, &err), 1);
-	ck_assert_msg(strstr(err.data, "permission denied"), "stderr: %s", err.data);
-	h_buf_free(&out);
-	h_buf_free(&err);
-
-	ck_assert_int_eq(run_as(&user_c, stat_, &out, &err), 0);
+	perm_ctl_start(&d, ctl);
+	perm_ctl(&d, &user_c, stat_, 0, &out, &err);
 	ck_assert_msg(strstr(out.data, "owner: 4201"), "stat: %s", out.data);
 	ck_assert_msg(strstr(out.data, "group: 4300"), "stat: %s", out.data);
 	ck_assert_msg(strstr(out.data, "mode: 0640\n"), "stat: %s", out.data);
 	ck_assert_msg(strstr(out.data, "size: 1\n"), "stat: %s", out.data);
 	h_buf_free(&out);
 	h_buf_free(&err);
-	ck_assert_int_eq(run_as(&user_b, get, &out, &err), 0);   /* group read */
+	perm_ctl(&d, &user_b, get, 0, &out, &err);   /* group read */
 	ck_assert_str_eq(out.data, "payload");
 	h_buf_free(&out);
 	h_buf_free(&err);
-	ck_assert_int_eq(run_as(&user_a, ls, &out, &err), 0);
+	perm_ctl(&d, &user_a, ls, 0, &out, &err);
 	ck_assert_msg(strstr(out.data, "0640"), "ls: %s", out.data);
 	ck_assert_msg(strstr(out.data, "OWNER"), "ls: %s", out.data);
 	h_buf_free(&out);
 	h_buf_free(&err);
-	ck_assert_int_eq(run_as(&user_a, rm, &out, &err), 0);
+	perm_ctl(&d, &user_a, rm, 0, &out, &err);
 	h_buf_free(&out);
 	h_buf_free(&err);
 	h_stop(&d);
@@ -962,6 +1005,108 @@ START_TEST(test_limit_bytes)
 	get_len(c, "b", 10240);
 	ipc_close(c);
 	log_wait(&d, "daemon limit reached");
+	h_stop(&d);
+}
+END_TEST
+
+/* Put one byte to q by each of QPUT and QPUTN, and send one from pipe
+ * end 0 by each of PSEND and PSENDN (pipe NULL: not those): 0 when each
+ * is refused with want and the same detail text (left in text, 256
+ * bytes), else 1 + the index of the first that is not (said on stderr). */
+static int refused_alike(ipc_client *c, const char *q, const char *pipe,
+			 int want, char *text)
+{
+	struct ipc_msg one = { "x", 1 };
+	size_t n = 9;
+	int i, rc = 0;
+
+	for (i = 0; i < (pipe != NULL ? 4 : 2); i++) {
+		if (i == 0)
+			rc = ipc_queue_put(c, q, "x", 1, 0);
+		else if (i == 1)
+			rc = ipc_queue_put_many(c, q, &one, 1, &n, 0);
+		else if (i == 2)
+			rc = ipc_pipe_send(c, pipe, 0, "x", 1, 0);
+		else
+			rc = ipc_pipe_send_many(c, pipe, 0, &one, 1, &n, 0);
+		if (i == 0)
+			snprintf(text, 256, "%s", ipc_last_error(c));
+		if (rc != want || strcmp(ipc_last_error(c), text) != 0) {
+			fprintf(stderr, "put %d: %d '%s', want %d '%s'\n", i, rc,
+				ipc_last_error(c), want, text);
+			return 1 + i;
+		}
+	}
+	return 0;
+}
+
+/* One request-policy path: QPUT, QPUTN, PSEND and PSENDN over max-bytes
+ * are refused alike, IPC_ELIMIT with the same detail naming the limit. */
+START_TEST(test_limit_bytes_every_op)
+{
+	static const char *args[] = { "--max-bytes", "10K", NULL };
+	struct h_daemon d;
+	char text[256];
+	ipc_client *c;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "full", 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 0, IPC_PIPE_CREATE, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, 0, NULL), 0);
+	ck_assert_int_eq(put_bytes(c, "full", 10240, 'f'), 0);
+	ck_assert_int_eq(refused_alike(c, "full", "p", IPC_ELIMIT, text), 0);
+	ck_assert_msg(strstr(text, "max-bytes 10240"), "detail: %s", text);
+	ck_assert_uint_eq(h_stat(c, "full").size, 1);
+	ck_assert_uint_eq(h_stat(c, "p").size, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* In a child: as a uid that is not root (user_a when we are root), make
+ * a queue of mode 0, which denies even its owner, then check that every
+ * write op and every read op is refused alike. 0, or the failed step. */
+static int denied_run(void *arg)
+{
+	const char *sock = arg;
+	struct ipc_msg m[2];
+	char text[256], rtext[256];
+	uint64_t tag;
+	ipc_client *c;
+	void *data;
+	size_t len, n;
+
+	if (geteuid() == 0)
+		become(&user_a);
+	if (ipc_connect(sock, &c) != 0 ||
+	    ipc_queue_open(c, "shut", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 0), NULL) != 0)
+		return 1;
+	if (refused_alike(c, "shut", NULL, IPC_EPERM, text) != 0 ||
+	    !strstr(text, "permission denied") || !strstr(text, "write"))
+		return 2;
+	if (ipc_queue_get(c, "shut", &data, &len, 0) != IPC_EPERM)
+		return 3;
+	snprintf(rtext, sizeof(rtext), "%s", ipc_last_error(c));
+	if (!strstr(rtext, "read") ||
+	    ipc_queue_get_many(c, "shut", m, 2, &n, 0) != IPC_EPERM ||
+	    strcmp(ipc_last_error(c), rtext) != 0 ||
+	    ipc_queue_get_ack(c, "shut", &data, &len, &tag, 0, 0) != IPC_EPERM ||
+	    strcmp(ipc_last_error(c), rtext) != 0)
+		return 4;
+	ipc_close(c);
+	return 0;
+}
+
+/* One request-policy path: an access refusal reads the same whichever op
+ * hits it (QPUT and QPUTN; QGET, QGETN and QGETA). */
+START_TEST(test_denied_every_op)
+{
+	struct h_daemon d;
+
+	start_open(&d);
+	ck_assert_int_eq(h_wait_child(h_spawn(denied_run, d.sock), T_CHILD_MS), 0);
 	h_stop(&d);
 }
 END_TEST
@@ -1442,6 +1587,31 @@ static int run_ipcd(char **args, struct h_buf *out, struct h_buf *err)
 	return h_run(argv, NULL, 0, out, err, 15000);
 }
 
+/* The output of --check-config, written to conf, is a config file that
+ * gives the same output; takes out. An unknown socket-group fails the
+ * check as it fails the start. */
+static void check_config_reads_back(const char *conf, struct h_buf *out)
+{
+	char *again[] = { "-c", (char *)conf, "--check-config", NULL };
+	char *nogroup[] = { "-c", (char *)conf, "--socket-group",
+			    "no-such-group-ipcd", "--check-config", NULL };
+	struct h_buf out2, err;
+
+	ck_assert_ptr_nonnull(strstr(out->data, "socket-group = \n"));
+	write_file(conf, out->data);
+	ck_assert_int_eq(run_ipcd(again, &out2, &err), 0);
+	ck_assert_str_eq(out2.data, out->data);
+	h_buf_free(&out2);
+	h_buf_free(&err);
+	h_buf_free(out);
+	ck_assert_int_eq(run_ipcd(nogroup, &out2, &err), 1);
+	ck_assert_msg(strstr(err.data, "socket-group: no group 'no-such-group-ipcd'"),
+		      "stderr: %s", err.data);
+	ck_assert_str_eq(out2.data, "");
+	h_buf_free(&out2);
+	h_buf_free(&err);
+}
+
 /* A bad config file or flag: a clear message naming the file, line and
  * key, exit 1, no socket made. --check-config prints the settings. */
 START_TEST(test_config_errors)
@@ -1498,10 +1668,27 @@ START_TEST(test_config_errors)
 	ck_assert_msg(strstr(out.data, "max-queues = 7\n"), "out: %s", out.data);
 	ck_assert_msg(strstr(out.data, "log-level = warning\n"), "out: %s", out.data);
 	ck_assert_msg(strstr(out.data, "max-connections = 1024\n"), "out: %s", out.data);
-	h_buf_free(&out);
 	h_buf_free(&err);
+	check_config_reads_back(conf, &out);
 	unlink(conf);
 	rmdir(dir);
+}
+END_TEST
+
+/* The default config file is configure's --sysconfdir/ipcd.conf (the
+ * Makefile exports it as IPCD_SYSCONFDIR), not a fixed /etc. */
+START_TEST(test_config_sysconfdir)
+{
+	char *help[] = { "--help", NULL }, want[512];
+	const char *dir = getenv("IPCD_SYSCONFDIR");
+	struct h_buf out;
+
+	if (!dir || !*dir)
+		return;     /* only under make check */
+	snprintf(want, sizeof(want), "(default: %s/ipcd.conf,", dir);
+	ck_assert_int_eq(run_ipcd(help, &out, NULL), 0);
+	ck_assert_msg(strstr(out.data, want), "no '%s' in:\n%s", want, out.data);
+	h_buf_free(&out);
 }
 END_TEST
 
@@ -1536,20 +1723,17 @@ static int feeder_run(void *arg)
 	return 0;
 }
 
-/* ls --json and stat --json give one document with the stable keys;
- * top -n N refreshes N times showing rates from the counters. */
-START_TEST(test_ipcctl_json_top)
+/* ls --json and stat --json give one document with the stable keys; a
+ * command without a --json form refuses it. */
+START_TEST(test_ipcctl_json)
 {
 	static const char *keys[] = { "\"name\":", "\"kind\":", "\"maxsize\":",
 		"\"size\":", "\"bytes\":", "\"getters\":", "\"putters\":",
 		"\"puts\":", "\"gets\":", "\"uid\":", "\"gid\":", "\"mode\":", NULL };
 	struct h_daemon d;
 	struct h_buf out, err;
-	struct feeder f;
 	ipc_client *c;
-	const char *p;
-	pid_t pid;
-	int blocks = 0, i;
+	int i;
 
 	h_start(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", "--json", NULL), 0);
@@ -1579,7 +1763,49 @@ START_TEST(test_ipcctl_json_top)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "j1", "x",
 				      "--json", NULL), 2);
 	h_buf_free(&err);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
+/* 1 when some line of top's output shows queue name with non-zero put and
+ * get rates. */
+static int top_shows_moving(const char *text, const char *name)
+{
+	char *line, *save = NULL, *copy = strdup(text);
+	int seen = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char qname[64], kind[16];
+		unsigned long long size;
+		long long maxsize;
+		double put, get;
+
+		if (sscanf(line, "%63s %15s %llu %lld %lf %lf", qname, kind,
+			   &size, &maxsize, &put, &get) == 6 &&
+		    strcmp(qname, name) == 0 && put > 0 && get > 0)
+			seen = 1;
+	}
+	free(copy);
+	return seen;
+}
+
+/* top -n N refreshes N times showing rates from the counters; a bad
+ * count or interval is a usage error. */
+START_TEST(test_ipcctl_top)
+{
+	struct h_daemon d;
+	struct h_buf out, err;
+	struct feeder f;
+	ipc_client *c;
+	const char *p;
+	pid_t pid;
+	int blocks = 0;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "j2", 0);
 	f = (struct feeder){ d.sock, "j2", 3000 };
 	pid = h_spawn(feeder_run, &f);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "top", "-n", "3",
@@ -1589,25 +1815,8 @@ START_TEST(test_ipcctl_json_top)
 	ck_assert_int_eq(blocks, 3);
 	ck_assert_ptr_nonnull(strstr(out.data, "GET/s"));
 	/* The feeder's queue shows a non-zero rate in some refresh. */
-	{
-		int seen = 0;
-		char *line, *save = NULL, *copy = strdup(out.data);
-
-		for (line = strtok_r(copy, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char name[64], kind[16];
-			unsigned long long size;
-			long long maxsize;
-			double put, get;
-
-			if (sscanf(line, "%63s %15s %llu %lld %lf %lf", name, kind,
-				   &size, &maxsize, &put, &get) == 6 &&
-			    strcmp(name, "j2") == 0 && put > 0 && get > 0)
-				seen = 1;
-		}
-		free(copy);
-		ck_assert_msg(seen, "top never showed j2 moving:\n%s", out.data);
-	}
+	ck_assert_msg(top_shows_moving(out.data, "j2"), "top never showed j2 "
+		      "moving:\n%s", out.data);
 	h_buf_free(&out);
 	h_buf_free(&err);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
@@ -1772,6 +1981,8 @@ static Suite *service_suite(void)
 	h_add_case(s, "socket_mode", test_socket_mode, 30);
 	h_add_case(s, "limit_message", test_limit_message, 30);
 	h_add_case(s, "limit_bytes", test_limit_bytes, 30);
+	h_add_case(s, "limit_bytes_every_op", test_limit_bytes_every_op, 30);
+	h_add_case(s, "denied_every_op", test_denied_every_op, 30);
 	h_add_case(s, "limit_queues", test_limit_queues, 30);
 	h_add_case(s, "limit_connections", test_limit_connections, 30);
 	h_add_case(s, "emfile_no_spin", test_emfile_no_spin, 60);
@@ -1781,14 +1992,17 @@ static Suite *service_suite(void)
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
 	h_add_case(s, "config_errors", test_config_errors, 30);
+	h_add_case(s, "config_sysconfdir", test_config_sysconfdir, 30);
 	h_add_case(s, "config_fifo", test_config_fifo, 30);
 	h_add_case(s, "socket_not_ours", test_socket_not_ours, 30);
-	h_add_case(s, "ipcctl_json_top", test_ipcctl_json_top, 30);
+	h_add_case(s, "ipcctl_json", test_ipcctl_json, 30);
+	h_add_case(s, "ipcctl_top", test_ipcctl_top, 30);
 	h_add_case(s, "help_man", test_help_man, 30);
 	if (geteuid() == 0) {
 		h_add_case(s, "socket_mode_uid", test_socket_mode_uid, 30);
 		h_add_case(s, "permissions", test_permissions, 30);
-		h_add_case(s, "permissions_ipcctl", test_permissions_ipcctl, 30);
+		h_add_case(s, "permissions_ipcctl_denied", test_permissions_ipcctl_denied, 30);
+		h_add_case(s, "permissions_ipcctl_shown", test_permissions_ipcctl_shown, 30);
 		h_add_case(s, "permissions_pipe", test_permissions_pipe, 30);
 	} else {
 		fprintf(stderr, "SKIP: permission tests with other uids need root\n");

@@ -735,11 +735,11 @@ unsigned h_count_lines(const char *s)
 
 /* Run the example named by env as PROG -s SOCK ROLE NAME, stdout to a file. */
 pid_t h_spawn_demo(const struct h_daemon *d, const char *env, const char *role,
-		   const char *name)
+		   const char *name, int timeout_ms)
 {
 	const char *bin = h_bin(env);
 	const char *base = strrchr(bin, '/');
-	char path[256];
+	char path[256], tmo[16];
 	pid_t pid;
 	int fd;
 
@@ -754,7 +754,9 @@ pid_t h_spawn_demo(const struct h_daemon *d, const char *env, const char *role,
 	dup2(fd, 1);
 	close(fd);
 	signal(SIGPIPE, SIG_DFL);
-	execl(bin, base ? base + 1 : bin, "-s", d->sock, role, name, (char *)NULL);
+	snprintf(tmo, sizeof(tmo), "%d", timeout_ms);
+	execl(bin, base ? base + 1 : bin, "-s", d->sock, "--timeout", tmo, role,
+	      name, (char *)NULL);
 	_exit(127);
 }
 

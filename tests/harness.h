@@ -162,8 +162,9 @@ int h_job_status(int rc);
 /* Lines in a NUL-terminated text (0 for NULL). */
 unsigned h_count_lines(const char *s);
 /* Fork and exec the example named by environment variable env (e.g.
- * QUEUE_DEMO_BIN) as `PROG -s SOCK ROLE NAME`, stdout to dir/NAME-ROLE.out. */
+ * QUEUE_DEMO_BIN) as `PROG -s SOCK --timeout MS ROLE NAME`, stdout to
+ * dir/NAME-ROLE.out. */
 pid_t h_spawn_demo(const struct h_daemon *d, const char *env, const char *role,
-		   const char *name);
+		   const char *name, int timeout_ms);
 
 #endif

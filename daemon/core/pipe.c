@@ -142,8 +142,11 @@ struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
 	p->maxmsgs = maxmsgs;
 	p->maxbytes = maxbytes;
 	p->wake = wake;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		p->dir[i].pipe = p;
+		wlist_init(&p->dir[i].receivers);
+		wlist_init(&p->dir[i].senders);
+	}
 	return p;
 }
 
@@ -251,7 +254,7 @@ static void pipe_admit(struct pipe_dir *d)
 	struct waiter *w;
 	struct qmsg *m;
 
-	while (!p->dying && (w = d->senders.head) && !pipe_dir_full(d, w->msg->len)) {
+	while (!p->dying && (w = wlist_first(&d->senders)) && !pipe_dir_full(d, w->msg->len)) {
 		wlist_remove(&d->senders, w);
 		m = w->msg;
 		w->msg = NULL;

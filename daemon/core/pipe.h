@@ -13,7 +13,7 @@
  * does not fit, or that would overtake a parked sender, is IPC_EFULL.
  *
  * Ends: each end is free (never attached), attached by one owner (an opaque
- * pointer: the daemon's connection) or closed. Only the owner may send,
+ * pointer: the daemon's record of that attachment) or closed. Only the owner may send,
  * receive or close on its end. A closed end is never attached again.
  *  - Messages sent before the peer attached are kept for it.
  *  - close(e): the peer drains what e sent, then receives IPC_EEOF; the

@@ -30,6 +30,7 @@
 #include "ipc_defs.h"
 #include "qmsg.h"
 #include "queue.h"
+#include "ilist.h"
 #include "tagmap.h"
 #include "wlist.h"
 
@@ -44,7 +45,7 @@ struct queue {
 	struct wlist putters;       /* non-empty only while full */
 	uint64_t puts;
 	uint64_t gets;
-	struct qheld *held_head, *held_tail; /* in flight, oldest first */
+	struct ilist held;          /* in flight (struct qheld), oldest first */
 	struct tagmap held_tags;    /* tag -> in-flight qheld, for acks */
 	bool held_scan;             /* held_tags lacks some (ENOMEM): scan */
 	size_t inflight;
@@ -94,13 +95,7 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 	m->next = NULL;
 	h->msg = m;
 	h->queue = q;
-	h->next = NULL;
-	h->prev = q->held_tail;
-	if (q->held_tail)
-		q->held_tail->next = h;
-	else
-		q->held_head = h;
-	q->held_tail = h;
+	ilist_link_tail(&q->held, &h->link);
 	q->inflight++;
 	/* Out of memory for the index, acks fall back to scanning the list
 	 * until nothing is in flight. */
@@ -111,15 +106,7 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 /* Take h out of the in-flight list; its message stays in h->msg. */
 static void queue_unhold(struct queue *q, struct qheld *h)
 {
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		q->held_head = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	else
-		q->held_tail = h->prev;
-	h->next = h->prev = NULL;
+	ilist_unlink(&h->link);
 	h->queue = NULL;
 	q->inflight--;
 	tagmap_del(&q->held_tags, h->tag);
@@ -183,6 +170,9 @@ struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 	q->name[len] = '\0';
 	q->maxsize = maxsize;
 	q->wake = wake;
+	wlist_init(&q->getters);
+	wlist_init(&q->putters);
+	ilist_init(&q->held);
 	return q;
 }
 
@@ -212,7 +202,7 @@ void queue_free(struct queue *q, int status)
 	q->dying = true;
 	queue_fail_all(q, &q->getters, status);
 	queue_fail_all(q, &q->putters, status);
-	while ((h = q->held_head)) {
+	while ((h = ilist_first_entry(&q->held, struct qheld, link))) {
 		queue_unhold(q, h);
 		qmsg_free(h->msg);
 		h->msg = NULL;
@@ -281,14 +271,17 @@ int queue_get_held(struct queue *q, struct qheld *h)
 struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 {
 	struct qheld *h;
+	struct ilist *n;
 
 	if (!q->held_scan) {
 		h = tagmap_get(&q->held_tags, tag);
 		return h != NULL && h->owner == owner ? h : NULL;
 	}
-	for (h = q->held_head; h; h = h->next)
+	for (n = ilist_first(&q->held); n; n = ilist_next(&q->held, n)) {
+		h = container_of(n, struct qheld, link);
 		if (h->tag == tag)
 			return h->owner == owner ? h : NULL;
+	}
 	return NULL;
 }
 

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ilist.h"
 #include "waiter.h"
 
 struct qmsg;
@@ -52,7 +53,7 @@ struct queue_stats {
  * waiter. While in flight (queue != NULL) the queue links it and owns msg.
  */
 struct qheld {
-	struct qheld *next, *prev;  /* in the queue's in-flight list, oldest first */
+	struct ilist link;          /* in the queue's in-flight list, oldest first */
 	struct queue *queue;        /* holding queue; NULL when not in flight */
 	struct qmsg *msg;           /* the message, owned by the queue */
 	uint64_t tag;               /* names it in queue_held_find(); the caller's:

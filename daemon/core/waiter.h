@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "ilist.h"
+
 struct qmsg;
 struct qheld;
 
@@ -17,7 +19,7 @@ enum waiter_kind {
 };
 
 struct waiter {
-	struct waiter *next, *prev; /* in the holder's FIFO of this kind */
+	struct ilist link;          /* in the holder's FIFO of this kind */
 	void *holder;               /* the queue (or pipe) it is parked on; NULL when not parked */
 	enum waiter_kind kind;
 	struct qmsg *msg;           /* WAITER_PUT: the message to admit (owned while parked) */
@@ -36,9 +38,5 @@ struct waiter {
  *    moved; a putter's message is still in w->msg, owned by the callee.
  */
 typedef void (*waiter_wake_fn)(struct waiter *w, int status, struct qmsg *m);
-
-/* container_of for embedded structs. */
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #endif

@@ -146,12 +146,6 @@ static void fz_connect(struct server *s, struct fz_client *c, int hello)
 	conn = conn_new(s, sv[0]);
 	if (conn == NULL)
 		abort();
-	/* What server_accept does with a new connection. */
-	conn->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = conn;
-	s->conns = conn;
-	s->nconns++;
 	c->fd = sv[1];
 	if (hello) {
 		pbuf_init(&b);

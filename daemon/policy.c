@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.c: find, check access, admit: the steps every request that names
+ * a queue or pipe goes through, and the one place that words a refusal.
+ * Adding a limit (a per-uid quota, say) means adding it to policy_admit
+ * and its wording here; no handler changes.
+ */
+#include <stddef.h>
+
+#include "access.h"
+#include "broker.h"
+#include "conn.h"
+#include "ipc_defs.h"
+#include "policy.h"
+#include "proto.h"
+#include "server.h"
+
+/* Payload bytes r asks the daemon to hold: one message or a batch. */
+static size_t policy_bytes(const struct proto_req *r)
+{
+	size_t i, n = r->data_len;
+
+	for (i = 0; i < r->niov; i++)
+		n += r->iov[i].len;
+	return n;
+}
+
+/* What denied access to need reads as in a refusal. */
+static const char *policy_verb(unsigned need)
+{
+	if (need & POLICY_WRITE)
+		return "write to";
+	if (need & POLICY_READ)
+		return "read from";
+	return "use";
+}
+
+/* Answer r with refusal rc. The refusals an operator may need to act
+ * on carry a detail text saying which rule refused; the rest are plain
+ * statuses (no such name, wrong kind, ...). */
+static void policy_refuse(struct conn *c, const struct proto_req *r, int rc,
+			  const char *verb)
+{
+	if (rc == IPC_EPERM)
+		conn_reply_error(c, r->op, r->id, rc, "permission denied: uid %ld "
+				 "may not %s '%s'", (long)c->uid, verb, r->name);
+	else
+		conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* Admit r's payload under the daemon-wide limits: 0, or IPC_ELIMIT once
+ * r is answered. */
+static int policy_admit(struct conn *c, const struct proto_req *r)
+{
+	if (broker_admit(&c->srv->broker, policy_bytes(r)) == 0)
+		return 0;
+	conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit reached: "
+			 "max-bytes %zu", c->srv->cfg.max_bytes);
+	return IPC_ELIMIT;
+}
+
+/* Find, check access and admit for a request on a queue. */
+int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
+		 struct queue **q)
+{
+	struct broker *b = &c->srv->broker;
+	unsigned want = need & (POLICY_READ | POLICY_WRITE);
+	struct access_cred cred;
+	int rc = broker_queue_find(b, r->name, q);
+
+	conn_cred(c, &cred);
+	if (rc == 0 && want != 0)
+		rc = broker_access(b, r->name, &cred, want);
+	if (rc != 0) {
+		policy_refuse(c, r, rc, policy_verb(need));
+		return rc;
+	}
+	return (need & POLICY_HOLD) ? policy_admit(c, r) : 0;
+}
+
+/* Find and admit for a request on a pipe. */
+int policy_pipe(struct conn *c, const struct proto_req *r, unsigned need,
+		struct pipe **p)
+{
+	int rc = broker_pipe_find(&c->srv->broker, r->name, p);
+
+	if (rc != 0) {
+		policy_refuse(c, r, rc, policy_verb(need));
+		return rc;
+	}
+	return (need & POLICY_HOLD) ? policy_admit(c, r) : 0;
+}
+
+/* Find what r->name names and check c may delete it. */
+int policy_owner(struct conn *c, const struct proto_req *r, int *kind)
+{
+	struct broker *b = &c->srv->broker;
+	struct access_cred cred;
+	struct queue *q;
+	int rc = broker_queue_find(b, r->name, &q);
+
+	*kind = rc == IPC_EWRONGTYPE ? IPC_KIND_PIPE : IPC_KIND_QUEUE;
+	if (rc == IPC_EWRONGTYPE)
+		rc = 0;
+	conn_cred(c, &cred);
+	if (rc == 0)
+		rc = broker_access_owner(b, r->name, &cred);
+	if (rc != 0)
+		policy_refuse(c, r, rc, "delete");
+	return rc;
+}
+
+/* Answer r with refusal rc of opening or creating r->name. */
+void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc)
+{
+	if (rc == IPC_ELIMIT)
+		conn_reply_error(c, r->op, r->id, rc, "daemon limit reached: "
+				 "max-queues %zu", c->srv->cfg.max_queues);
+	else
+		policy_refuse(c, r, rc, "open");
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h: the one request-policy path of the op handlers (op_*.c):
+ * find the queue or pipe a request names, check that the connection may
+ * do what the op does to it, and admit what the op would make the daemon
+ * hold (the daemon-wide limits). A refusal is answered here, so it gets
+ * the same status and the same detail text whichever op hits it.
+ */
+#ifndef IPCD_POLICY_H
+#define IPCD_POLICY_H
+
+#include "access.h"
+
+struct conn;
+struct pipe;
+struct proto_req;
+struct queue;
+
+/* What an op does to the object its request names (policy_queue,
+ * policy_pipe): read it, write it, and whether the request's payload
+ * (one message or a batch) is to be held by the daemon. */
+#define POLICY_READ ACCESS_READ
+#define POLICY_WRITE ACCESS_WRITE
+#define POLICY_HOLD 0x100u
+
+/* Find queue r->name for c, check c may do what need says on it and
+ * admit r's payload (POLICY_HOLD): 0 with *q, or non-zero once r has
+ * been answered with the refusal. */
+int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
+		 struct queue **q);
+/* Find pipe r->name and admit r's payload (POLICY_HOLD); who may use an
+ * end was checked when it was attached: 0 with *p, or non-zero once r has
+ * been answered. */
+int policy_pipe(struct conn *c, const struct proto_req *r, unsigned need,
+		struct pipe **p);
+/* Find what r->name names for deleting it (QDEL): c must own it or be
+ * root. 0 with *kind (enum ipc_kind), or non-zero once r is answered. */
+int policy_owner(struct conn *c, const struct proto_req *r, int *kind);
+/* Answer r with refusal rc of opening or creating r->name (QOPEN,
+ * PATTACH): IPC_ELIMIT there is max-queues. */
+void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc);
+
+#endif

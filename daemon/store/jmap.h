@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jmap.h: the journal's hash map from a 64-bit id (never 0) to a small
+ * fixed record (where a live message or queue record lies). Open
+ * addressing keyed by the id itself, linear probing, at most half full, deletion by backward
+ * shift. Values are stored in the table, so a million messages cost one
+ * allocation.
+ */
+#ifndef IPCD_JMAP_H
+#define IPCD_JMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a journaled record lies, and what it belongs to. */
+struct jloc {
+	uint32_t qid;   /* the queue (messages), or an index (queues) */
+	uint32_t seg;   /* segment number */
+	uint32_t off;   /* offset of the record in the segment file */
+	uint32_t len;   /* bytes of the whole record, header included */
+};
+
+struct jmap_slot {
+	uint64_t key;   /* 0: empty */
+	struct jloc loc;
+};
+
+struct jmap {
+	struct jmap_slot *slots;
+	size_t cap;     /* 0 or a power of two */
+	size_t count;
+};
+
+/* Free the slots; the map is empty again (a zeroed map is empty). */
+void jmap_fini(struct jmap *m);
+/* The value of key, or NULL; valid until the next jmap_set or jmap_del. */
+struct jloc *jmap_get(const struct jmap *m, uint64_t key);
+/* Set key (not 0) to *loc, adding it when absent: 0 or -1 on ENOMEM. */
+int jmap_set(struct jmap *m, uint64_t key, const struct jloc *loc);
+/* Make room for more entries, so the next that many jmap_set of new keys
+ * cannot fail: 0 or -1 on ENOMEM. */
+int jmap_reserve(struct jmap *m, size_t more);
+/* Remove key; 1 if it was there (its value copied to *old if not NULL). */
+int jmap_del(struct jmap *m, uint64_t key, struct jloc *old);
+
+#endif

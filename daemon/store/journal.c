@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal.c: opening and closing the journal, appending records, writing
+ * them once per loop iteration and completing the replies parked on them.
+ * See journal.h for the model and journal_int.h for the format.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "journal_int.h"
+
+#define JOURNAL_SEGMENT_MAX (64u << 20)
+#define JOURNAL_PREALLOC (1u << 20)
+#define JOURNAL_RESERVE (64u << 10)
+#define JOURNAL_COMPACT_MIN (1u << 20)
+#define JOURNAL_INTERVAL_MS 100u
+
+/* The current segment. */
+static struct jseg *journal_cur(struct journal *j)
+{
+	return &j->segs[j->nsegs - 1];
+}
+
+/* A record is live at *at: count its bytes. */
+void journal_alive(struct journal *j, const struct jloc *at)
+{
+	ssize_t i = jseg_find(j, at->seg);
+
+	if (i >= 0)
+		j->segs[i].live += at->len;
+	j->live += at->len;
+}
+
+/* A record is no longer needed: uncount its bytes. */
+void journal_dead(struct journal *j, const struct jloc *at)
+{
+	ssize_t i = jseg_find(j, at->seg);
+
+	if (i >= 0)
+		j->segs[i].live -= at->len;
+	j->live -= at->len;
+}
+
+/* The lsn up to which waiters are complete in this sync mode. */
+uint64_t journal_durable_lsn(const struct journal *j)
+{
+	return j->o.sync == JOURNAL_SYNC_ALWAYS ? j->lsn_synced : j->lsn_written;
+}
+
+/* Reserve disk space up to end in the current segment (fallocate, whole
+ * chunks, or just what is needed when the disk is nearly full). */
+static int journal_prealloc(struct journal *j, uint64_t end)
+{
+	uint64_t chunk = j->o.prealloc, want;
+
+	if (end <= j->alloc_end || j->no_prealloc)
+		return 0;
+	want = (end - j->alloc_end + chunk - 1) / chunk * chunk;
+	if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)j->alloc_end,
+		      (off_t)want) == 0) {
+		j->alloc_end += want;
+		return 0;
+	}
+	if (errno == EOPNOTSUPP || errno == ENOSYS) {
+		j->no_prealloc = true;
+		return 0;
+	}
+	want = (end - j->alloc_end + 4095) & ~(uint64_t)4095;
+	if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)j->alloc_end,
+		      (off_t)want) == 0) {
+		j->alloc_end += want;
+		return 0;
+	}
+	return IPC_ENOSPC;
+}
+
+/* Write buf to the current segment. On a failure the partial write is cut
+ * off again and the records stay buffered for the next try; the waiters
+ * for them fail. 0 or IPC_ENOSPC. */
+static int journal_write(struct journal *j)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < j->blen) {
+		n = pwrite(j->fd, j->buf + done, j->blen - done,
+			   (off_t)(j->buf_off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (done && ftruncate(j->fd, (off_t)j->buf_off) != 0)
+				done = 0; /* the next try rewrites it anyway */
+			j->write_failed = true;
+			journal_fail_after(j, j->lsn_written);
+			return IPC_ENOSPC;
+		}
+		done += (size_t)n;
+	}
+	j->buf_off += j->blen;
+	j->lsn_written += j->blen;
+	j->blen = 0;
+	j->write_failed = false;
+	jsync_written(j, j->lsn_written);
+	return 0;
+}
+
+/* Start a new segment after the current one (written out first). */
+static int journal_rotate(struct journal *j)
+{
+	struct jseg *cur = journal_cur(j);
+	uint32_t segno = cur->segno + 1;
+	int fd, oldfd = j->fd;
+
+	if (j->blen && journal_write(j) != 0)
+		return IPC_ENOSPC;
+	fd = jseg_create(j, segno);
+	if (fd < 0)
+		return IPC_ENOSPC;
+	if (jseg_push(j, segno, JSEG_HDR) != 0) {
+		close(fd);
+		return IPC_ENOSPC;
+	}
+	/* Give back the preallocated tail of the old segment. */
+	if (ftruncate(oldfd, (off_t)j->buf_off) != 0)
+		(void)0; /* it only wastes space until compaction */
+	j->fd = fd;
+	j->alloc_end = JSEG_HDR;
+	j->buf_off = JSEG_HDR;
+	jsync_rotate(j, oldfd, fd);
+	jsync_dir(j);
+	return 0;
+}
+
+/* Make room for a record of rec bytes: rotate past segment_max (a put
+ * needs the new segment; other records may stay in the current one) and
+ * reserve the space. 0 or IPC_ENOSPC. */
+static int journal_room(struct journal *j, uint64_t rec, bool put)
+{
+	struct jseg *cur = journal_cur(j);
+
+	if (put && j->write_failed)
+		return IPC_ENOSPC;
+	if (cur->size > JSEG_HDR && cur->size + rec > j->o.segment_max &&
+	    journal_rotate(j) != 0 && put)
+		return IPC_ENOSPC;
+	cur = journal_cur(j);
+	return journal_prealloc(j, cur->size + rec + (put ? j->o.reserve : 0));
+}
+
+/* Room in buf for len more bytes: 0 or -ENOMEM. */
+static int journal_buf_grow(struct journal *j, size_t len)
+{
+	size_t cap = j->bcap ? j->bcap : 65536;
+	unsigned char *nb;
+
+	while (cap - j->blen < len)
+		cap *= 2;
+	if (cap == j->bcap)
+		return 0;
+	if (!(nb = realloc(j->buf, cap)))
+		return -ENOMEM;
+	j->buf = nb;
+	j->bcap = cap;
+	return 0;
+}
+
+/* Buffer rec bytes made by the caller at the end of the current segment. */
+static unsigned char *journal_reserve_rec(struct journal *j, size_t rec,
+					  bool put, uint32_t *seg,
+					  uint64_t *off, int *rc)
+{
+	struct jseg *cur;
+	unsigned char *p;
+
+	if ((*rc = journal_room(j, rec, put)) != 0 ||
+	    (*rc = journal_buf_grow(j, rec)) != 0)
+		return NULL;
+	cur = journal_cur(j);
+	p = j->buf + j->blen;
+	*seg = cur->segno;
+	*off = cur->size;
+	j->blen += rec;
+	cur->size += rec;
+	j->bytes += rec;
+	j->lsn_buf += rec;
+	return p;
+}
+
+/* Append a record made of parts. */
+int jrec_append(struct journal *j, unsigned type, const void *const *parts,
+		const size_t *lens, size_t n, bool put, uint32_t *seg,
+		uint64_t *off)
+{
+	size_t len = 0, i, at = JREC_HDR;
+	unsigned char *p;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		len += lens[i];
+	p = journal_reserve_rec(j, JREC_HDR + len, put, seg, off, &rc);
+	if (!p)
+		return rc;
+	jle32(p + 4, (uint32_t)len);
+	p[8] = (unsigned char)type;
+	p[9] = p[10] = p[11] = 0;
+	for (i = 0; i < n; i++) {
+		if (lens[i])
+			memcpy(p + at, parts[i], lens[i]);
+		at += lens[i];
+	}
+	jle32(p, crc32c(0, p + 4, JREC_HDR - 4 + len));
+	return 0;
+}
+
+/* Append a record verbatim. */
+int jrec_copy(struct journal *j, const unsigned char *rec, size_t len,
+	      uint32_t *seg, uint64_t *off)
+{
+	unsigned char *p;
+	int rc;
+
+	p = journal_reserve_rec(j, len, true, seg, off, &rc);
+	if (!p)
+		return rc;
+	memcpy(p, rec, len);
+	return 0;
+}
+
+/* Unlink w from the waiter list. */
+static void journal_wunlink(struct journal *j, struct journal_waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		j->whead = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		j->wtail = w->prev;
+	w->next = w->prev = NULL;
+}
+
+/* Complete the waiters whose records are durable, oldest first. */
+static void journal_complete_upto(struct journal *j, uint64_t lsn, int status)
+{
+	struct journal_waiter *w;
+
+	while ((w = j->whead) != NULL && w->lsn <= lsn) {
+		journal_wunlink(j, w);
+		w->done(w, status);
+	}
+}
+
+/* Fail the waiters for records after lsn (they were not written). */
+void journal_fail_after(struct journal *j, uint64_t lsn)
+{
+	struct journal_waiter *w, *first = NULL;
+
+	for (w = j->wtail; w && w->lsn > lsn; w = w->prev)
+		first = w;
+	while (first) {
+		w = first;
+		first = w->next;
+		journal_wunlink(j, w);
+		w->done(w, IPC_ENOSPC);
+	}
+}
+
+/* Park w on the records appended so far. */
+void journal_wait(struct journal *j, struct journal_waiter *w)
+{
+	w->lsn = j->lsn_buf;
+	w->next = NULL;
+	w->prev = j->wtail;
+	if (j->wtail)
+		j->wtail->next = w;
+	else
+		j->whead = w;
+	j->wtail = w;
+}
+
+/* Take back a parked waiter. */
+void journal_unwait(struct journal *j, struct journal_waiter *w)
+{
+	if (w->prev || w->next || j->whead == w)
+		journal_wunlink(j, w);
+}
+
+/* Write the buffered records; complete what that makes durable. */
+int journal_flush(struct journal *j)
+{
+	int rc = j->blen ? journal_write(j) : 0;
+
+	journal_complete_upto(j, journal_durable_lsn(j), 0);
+	journal_reap(j);
+	return rc;
+}
+
+/* The sync thread's descriptor. */
+int journal_fd(const struct journal *j)
+{
+	return j->sync.efd;
+}
+
+/* The sync thread signalled: complete and reap. */
+void journal_complete(struct journal *j)
+{
+	uint64_t v, failed;
+
+	if (j->sync.efd >= 0 && read(j->sync.efd, &v, sizeof(v)) < 0)
+		(void)0; /* nothing pending: a spurious wake-up */
+	failed = jsync_poll(j);
+	if (failed)
+		journal_complete_upto(j, failed, IPC_ENOSPC);
+	journal_complete_upto(j, journal_durable_lsn(j), 0);
+	journal_reap(j);
+}
+
+/* Delete the oldest segments holding nothing live, once their copies are
+ * durable (written, with sync = none). */
+void journal_reap(struct journal *j)
+{
+	uint64_t lsn = j->o.sync == JOURNAL_SYNC_NONE ? j->lsn_written :
+		       j->lsn_synced;
+	char name[16];
+
+	while (j->nsegs > 1 && j->segs[0].live == 0 &&
+	       j->segs[0].copied_lsn <= lsn) {
+		jcompact_forget(j, j->segs[0].segno);
+		jseg_name(j->segs[0].segno, name);
+		if (unlinkat(j->dirfd, name, 0) != 0 && errno != ENOENT)
+			return;
+		j->bytes -= j->segs[0].size;
+		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
+		j->nsegs--;
+		jsync_dir(j);
+	}
+}
+
+/* Fill *st. */
+void journal_stats(struct journal *j, struct journal_stats *st)
+{
+	st->bytes = j->bytes;
+	st->live_bytes = j->live;
+	st->segments = (unsigned)j->nsegs;
+	st->syncs = j->syncs;
+	st->written = j->lsn_written;
+	st->synced = j->lsn_synced;
+}
+
+/* mkdir -p with mode 0700 for what is created. */
+static int journal_mkdirs(const char *dir)
+{
+	char *p = strdup(dir), *s;
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -errno;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* Lock the directory for this process: 0, or -EBUSY when another holds it. */
+static int journal_lock(struct journal *j, struct journal_report *rep)
+{
+	j->lockfd = openat(j->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lockfd < 0)
+		return -errno;
+	if (flock(j->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	snprintf(rep->error, sizeof(rep->error),
+		 "%s: in use by another process", j->dir);
+	return -EBUSY;
+}
+
+/* Append to the last segment if it has room, else start a new one. */
+static int journal_open_current(struct journal *j)
+{
+	uint32_t segno = j->nsegs ? journal_cur(j)->segno + 1 : 1;
+	struct jseg *cur;
+	char name[16];
+	int fd;
+
+	if (j->nsegs && journal_cur(j)->size < j->o.segment_max) {
+		cur = journal_cur(j);
+		jseg_name(cur->segno, name);
+		j->fd = openat(j->dirfd, name, O_RDWR | O_CLOEXEC);
+		if (j->fd < 0)
+			return -errno;
+		j->alloc_end = j->buf_off = cur->size;
+		return 0;
+	}
+	fd = jseg_create(j, segno);
+	if (fd < 0)
+		return fd;
+	j->fd = fd;
+	if (jseg_push(j, segno, JSEG_HDR))
+		return -ENOMEM;
+	j->alloc_end = j->buf_off = JSEG_HDR;
+	return 0;
+}
+
+/* Copy the options, filling in defaults. */
+static int journal_setup(struct journal *j, const struct journal_opts *o)
+{
+	j->o = *o;
+	if (!j->o.interval_ms)
+		j->o.interval_ms = JOURNAL_INTERVAL_MS;
+	if (!j->o.segment_max)
+		j->o.segment_max = JOURNAL_SEGMENT_MAX;
+	if (!j->o.prealloc)
+		j->o.prealloc = JOURNAL_PREALLOC;
+	if (!j->o.reserve)
+		j->o.reserve = JOURNAL_RESERVE;
+	if (!j->o.compact_min)
+		j->o.compact_min = JOURNAL_COMPACT_MIN;
+	j->dirfd = j->lockfd = j->fd = j->sync.efd = -1;
+	j->next_mid = j->next_qid = 1;
+	j->dir = strdup(o->dir);
+	j->o.dir = j->dir;
+	return j->dir ? 0 : -ENOMEM;
+}
+
+/* Open the directory, lock it, replay it and get ready to append. */
+static int journal_start(struct journal *j, const struct journal_replay *r,
+			 struct journal_report *rep)
+{
+	int rc;
+
+	if ((rc = journal_mkdirs(j->dir)) != 0) {
+		snprintf(rep->error, sizeof(rep->error), "%s: %s", j->dir,
+			 strerror(-rc));
+		return rc;
+	}
+	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j->dirfd < 0) {
+		rc = -errno;
+		snprintf(rep->error, sizeof(rep->error), "%s: %s", j->dir,
+			 strerror(errno));
+		return rc;
+	}
+	if ((rc = journal_lock(j, rep)) != 0 ||
+	    (rc = journal_replay(j, r, rep)) != 0)
+		return rc;
+	if ((rc = journal_open_current(j)) != 0 || (rc = jsync_start(j)) != 0) {
+		snprintf(rep->error, sizeof(rep->error), "%s: %s", j->dir,
+			 strerror(-rc));
+		return rc;
+	}
+	journal_reap(j);
+	return 0;
+}
+
+/* Open, replay, get ready. */
+int journal_open(const struct journal_opts *o, const struct journal_replay *r,
+		 struct journal **jp, struct journal_report *rep)
+{
+	struct journal_report spare;
+	struct journal *j;
+	int rc;
+
+	if (!rep)
+		rep = &spare;
+	memset(rep, 0, sizeof(*rep));
+	*jp = NULL;
+	if (!(j = calloc(1, sizeof(*j))))
+		return -ENOMEM;
+	rc = journal_setup(j, o);
+	if (rc == 0)
+		rc = journal_start(j, r, rep);
+	if (rc != 0) {
+		journal_close(j);
+		return rc;
+	}
+	*jp = j;
+	return 0;
+}
+
+/* Flush, last sync, fail what is left, free. */
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0 && j->nsegs) {
+		journal_flush(j);
+		jsync_stop(j);
+		journal_complete_upto(j, journal_durable_lsn(j), 0);
+		if (ftruncate(j->fd, (off_t)j->buf_off) != 0)
+			(void)0; /* a preallocated tail: space, not data */
+	} else {
+		jsync_stop(j);
+	}
+	journal_fail_after(j, 0);
+	jcompact_forget(j, 0);
+	if (j->fd >= 0)
+		close(j->fd);
+	if (j->lockfd >= 0)
+		close(j->lockfd);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	jmap_fini(&j->msgs);
+	jmap_fini(&j->qmap);
+	free(j->queues);
+	free(j->segs);
+	free(j->buf);
+	free(j->dir);
+	free(j);
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_int.h: the journal's on-disk format and its private state,
+ * shared by journal*.c and nothing else.
+ *
+ * A segment file: a 32-byte header, then records back to back.
+ *   header: "IPCDJNL1", u32 version, u32 segno, u64 next mid, u32 next qid,
+ *           u32 CRC-32C of the 28 bytes before it
+ *   record: u32 crc, u32 len, u8 type, 3 zero bytes, then len bytes of
+ *           body; crc is the CRC-32C of everything after the crc field
+ *           (len, type, pad, body).
+ *   bodies (all integers little-endian):
+ *     QUEUE   u32 qid, u32 mode, u32 uid, u32 gid, u64 maxsize, name
+ *     QDEL    u32 qid
+ *     PUT     u64 mid, u32 qid, payload
+ *     CONSUME u32 qid, u64 mid * n (n >= 1)
+ */
+#ifndef IPCD_JOURNAL_INT_H
+#define IPCD_JOURNAL_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jmap.h"
+#include "journal.h"
+
+#define JSEG_HDR 32u
+#define JSEG_MAGIC "IPCDJNL1"
+#define JSEG_VERSION 1u
+#define JREC_HDR 12u
+/* The largest body: a PUT of the largest message. */
+#define JREC_BODY_MAX (IPC_MSG_MAX + 12u)
+/* The most mids in one CONSUME record. */
+#define JREC_CONSUME_MAX 4096u
+#define JQUEUE_FIXED 24u
+#define JPUT_FIXED 12u
+
+enum jrec_type {
+	JREC_QUEUE = 1,
+	JREC_QDEL = 2,
+	JREC_PUT = 3,
+	JREC_CONSUME = 4,
+};
+
+/* One segment file. */
+struct jseg {
+	uint32_t segno;
+	uint64_t size;          /* bytes in the file, plus buffered ones (current) */
+	uint64_t live;          /* bytes of its records still needed */
+	uint64_t copied_lsn;    /* its live records were copied up to here */
+};
+
+/* A live durable queue, and where its latest QUEUE record lies. */
+struct jqueue {
+	struct journal_queue q;
+	struct jloc at;
+	bool live;
+};
+
+/* What the loop and the sync thread share, under mu. */
+struct jsync {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool inited;            /* mu and cv exist */
+	bool running;           /* the thread was started */
+	bool stop;
+	int efd;                /* eventfd the thread signals; -1 with none */
+	int fd;                 /* the current segment (the loop owns it) */
+	int *old;               /* earlier segments' fds: synced, then closed here */
+	size_t nold, capold;
+	int dirfd;              /* fsync'd when dir_dirty */
+	bool dir_dirty;
+	uint64_t written;       /* lsn written to the kernel */
+	uint64_t synced;        /* lsn on stable storage */
+	uint64_t syncs;
+	int err;                /* errno of a failed sync, until the loop sees it */
+	uint64_t err_lsn;       /* the lsn that sync was for */
+	enum journal_sync mode;
+	unsigned interval_ms;
+};
+
+struct journal {
+	struct journal_opts o;
+	char *dir;
+	int dirfd, lockfd;
+	struct jseg *segs;      /* oldest first; the last is the current one */
+	size_t nsegs, capsegs;
+	int fd;                 /* the current segment, open for writing */
+	uint64_t alloc_end;     /* fallocate'd up to here */
+	bool no_prealloc;       /* the filesystem cannot fallocate */
+	bool write_failed;      /* the last write failed: puts are refused */
+	unsigned char *buf;     /* records appended, not yet written */
+	size_t blen, bcap;
+	uint64_t buf_off;       /* file offset of buf[0] */
+	struct jmap msgs;       /* mid -> live PUT record */
+	struct jmap qmap;       /* qid -> index in queues (in loc.qid) */
+	struct jqueue *queues;
+	size_t nqueues, capqueues;
+	uint64_t next_mid;
+	uint32_t next_qid;
+	uint64_t bytes, live;   /* journal totals */
+	uint64_t lsn_buf;       /* lsn at the end of buf */
+	uint64_t lsn_written;   /* lsn written to the kernel */
+	uint64_t lsn_synced;    /* as last seen from the thread */
+	uint64_t syncs;
+	struct journal_waiter *whead, *wtail;
+	struct jsync sync;
+	uint32_t comp_seg;      /* compaction: segment being copied out */
+	uint64_t comp_off;      /* and how far */
+	unsigned char *comp_map; /* that segment, mapped */
+	size_t comp_len;
+};
+
+/* Little-endian stores and loads. */
+static inline void jle32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static inline void jle64(unsigned char *p, uint64_t v)
+{
+	jle32(p, (uint32_t)v);
+	jle32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t jld32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t jld64(const unsigned char *p)
+{
+	return (uint64_t)jld32(p) | (uint64_t)jld32(p + 4) << 32;
+}
+
+/* journal_seg.c */
+
+/* The file name of segment segno ("%08x.seg") into name[16]. */
+void jseg_name(uint32_t segno, char name[16]);
+/* Segment numbers of the segment files in dirfd, ascending: 0 with a
+ * malloc'd *nos (*n of them), or -errno. */
+int jseg_list(int dirfd, uint32_t **nos, size_t *n);
+/* Fill the 32-byte header of segment segno. */
+void jseg_header(unsigned char *h, uint32_t segno, uint64_t next_mid,
+		 uint32_t next_qid);
+/* Check a header: 0 (next ids in *mid, *qid) or -1. */
+int jseg_header_check(const unsigned char *h, uint32_t segno, uint64_t *mid,
+		      uint32_t *qid);
+/* Create segment segno with its header (0600, O_EXCL): the fd, or -errno. */
+int jseg_create(struct journal *j, uint32_t segno);
+/* The index of segment segno in j->segs, or -1. */
+ssize_t jseg_find(const struct journal *j, uint32_t segno);
+/* Append a segment to j->segs: 0 or -ENOMEM. */
+int jseg_push(struct journal *j, uint32_t segno, uint64_t size);
+/* Is a record of len body bytes at p (avail bytes there) whole and
+ * valid? Its type, or 0. */
+int jrec_check(const unsigned char *p, uint64_t avail);
+
+/* journal.c */
+
+/* Append one record (header made here) from parts[0..n) (total len
+ * bytes); put: keep the reserve free. 0 with its offset, or IPC_ENOSPC. */
+int jrec_append(struct journal *j, unsigned type, const void *const *parts,
+		const size_t *lens, size_t n, bool put, uint32_t *seg,
+		uint64_t *off);
+/* Append an existing record verbatim (compaction). 0 or IPC_ENOSPC. */
+int jrec_copy(struct journal *j, const unsigned char *rec, size_t len,
+	      uint32_t *seg, uint64_t *off);
+/* A record became dead: take its bytes off its segment's live count. */
+void journal_dead(struct journal *j, const struct jloc *at);
+/* A record is live at *at: add its bytes. */
+void journal_alive(struct journal *j, const struct jloc *at);
+/* The queue qid, or NULL (also when deleted). */
+struct jqueue *journal_queue_find(const struct journal *j, uint32_t qid);
+/* Add a queue: the new entry, or NULL on ENOMEM. */
+struct jqueue *journal_queue_add(struct journal *j, const struct journal_queue *q);
+/* Remove queue jq from the index (the last entry takes its place). */
+void journal_queue_remove(struct journal *j, struct jqueue *jq);
+/* Forget every message of queue qid (0: of every queue that is gone). */
+void journal_drop_queue_msgs(struct journal *j, uint32_t qid);
+/* Fail the waiters for records after lsn. */
+void journal_fail_after(struct journal *j, uint64_t lsn);
+/* The lsn waiters of this sync mode are complete up to. */
+uint64_t journal_durable_lsn(const struct journal *j);
+/* Delete the oldest segments that are dead and whose copies are durable. */
+void journal_reap(struct journal *j);
+
+/* journal_compact.c */
+
+/* Drop compaction's mapping of segment segno (0: whatever it maps). */
+void jcompact_forget(struct journal *j, uint32_t segno);
+
+/* journal_sync.c */
+
+/* Set up the sync state (and start the thread unless sync = none): 0 or -errno. */
+int jsync_start(struct journal *j);
+/* Stop the thread after a last sync and free the sync state. */
+void jsync_stop(struct journal *j);
+/* Tell the thread that everything up to lsn is written. */
+void jsync_written(struct journal *j, uint64_t lsn);
+/* The current segment became fd; the old one (oldfd) goes to the thread
+ * to be synced and closed (closed here with sync = none). */
+void jsync_rotate(struct journal *j, int oldfd, int fd);
+/* Ask the thread to fsync the directory with the next sync. */
+void jsync_dir(struct journal *j);
+/* Read what the thread did: synced lsn into j, and a failed sync's lsn
+ * (0 if none). */
+uint64_t jsync_poll(struct journal *j);
+
+/* journal_replay.c */
+
+/* Replay every segment of j->dirfd through r: 0, JOURNAL_E_CORRUPT or
+ * -errno; fills rep. Leaves j->segs, msgs, queues and ids as found. */
+int journal_replay(struct journal *j, const struct journal_replay *r,
+		   struct journal_report *rep);
+
+#endif

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_ops.c: the records the broker journals (queue settings, queue
+ * deleted, put, consumed) and the index of live queues and messages they
+ * keep up to date.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal_int.h"
+
+/* Mids encoded per CONSUME record built on the stack. */
+#define JOURNAL_CONSUME_CHUNK 512u
+
+/* The live queue qid, or NULL. */
+struct jqueue *journal_queue_find(const struct journal *j, uint32_t qid)
+{
+	struct jloc *l = jmap_get(&j->qmap, qid);
+
+	return l ? &j->queues[l->qid] : NULL;
+}
+
+/* Add a queue entry (indexed by qid). */
+struct jqueue *journal_queue_add(struct journal *j, const struct journal_queue *q)
+{
+	struct jloc idx = { .qid = (uint32_t)j->nqueues };
+	struct jqueue *v;
+	size_t cap;
+
+	if (j->nqueues == j->capqueues) {
+		cap = j->capqueues ? j->capqueues * 2 : 16;
+		if (!(v = realloc(j->queues, cap * sizeof(*v))))
+			return NULL;
+		j->queues = v;
+		j->capqueues = cap;
+	}
+	if (jmap_set(&j->qmap, q->qid, &idx) != 0)
+		return NULL;
+	v = &j->queues[j->nqueues++];
+	memset(v, 0, sizeof(*v));
+	v->q = *q;
+	v->live = true;
+	return v;
+}
+
+/* Remove queue jq from the index (the last entry takes its place). */
+void journal_queue_remove(struct journal *j, struct jqueue *jq)
+{
+	size_t i = (size_t)(jq - j->queues);
+	struct jloc *l;
+
+	jmap_del(&j->qmap, jq->q.qid, NULL);
+	if (i != j->nqueues - 1) {
+		*jq = j->queues[j->nqueues - 1];
+		l = jmap_get(&j->qmap, jq->q.qid);
+		l->qid = (uint32_t)i;
+	}
+	j->nqueues--;
+}
+
+/* Forget every message of queue qid (0: of every queue that is gone). */
+void journal_drop_queue_msgs(struct journal *j, uint32_t qid)
+{
+	struct jmap_slot *s;
+	struct jloc old;
+	size_t i = 0;
+
+	/* Deleting shifts later entries back into slot i: look at it again. */
+	while (i < j->msgs.cap) {
+		s = &j->msgs.slots[i];
+		if (s->key != 0 && (qid ? s->loc.qid == qid :
+				    !journal_queue_find(j, s->loc.qid))) {
+			jmap_del(&j->msgs, s->key, &old);
+			journal_dead(j, &old);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* Encode a QUEUE record body's fixed part. */
+static void journal_queue_body(unsigned char *b, const struct journal_queue *q)
+{
+	jle32(b, q->qid);
+	jle32(b + 4, q->mode);
+	jle32(b + 8, q->uid);
+	jle32(b + 12, q->gid);
+	jle64(b + 16, q->maxsize);
+}
+
+/* Journal a queue's settings (a new queue when q->qid is 0). */
+int journal_queue_set(struct journal *j, struct journal_queue *q)
+{
+	unsigned char b[JQUEUE_FIXED];
+	size_t nlen = strnlen(q->name, IPC_NAME_MAX + 1);
+	const void *parts[2] = { b, q->name };
+	size_t lens[2] = { sizeof(b), nlen };
+	struct jqueue *jq = q->qid ? journal_queue_find(j, q->qid) : NULL;
+	struct jloc at = { 0 };
+	uint64_t off;
+	int rc;
+
+	if (nlen == 0 || nlen > IPC_NAME_MAX || (q->qid && !jq))
+		return -EINVAL;
+	if (!jq && (jmap_reserve(&j->qmap, 1) != 0 ||
+		    !(jq = journal_queue_add(j, &(struct journal_queue){
+			      .qid = j->next_qid }))))
+		return -ENOMEM;
+	q->qid = jq->q.qid;
+	journal_queue_body(b, q);
+	rc = jrec_append(j, JREC_QUEUE, parts, lens, 2, !jq->at.len, &at.seg, &off);
+	if (rc != 0) {
+		if (!jq->at.len)
+			journal_queue_remove(j, jq);
+		return rc;
+	}
+	if (jq->at.len)
+		journal_dead(j, &jq->at);
+	else if (++j->next_qid == 0)
+		j->next_qid = 1;
+	at.off = (uint32_t)off;
+	at.len = JREC_HDR + (uint32_t)(sizeof(b) + nlen);
+	jq->q = *q;
+	jq->at = at;
+	journal_alive(j, &at);
+	return 0;
+}
+
+/* Journal a queue deleted. */
+int journal_queue_delete(struct journal *j, uint32_t qid)
+{
+	struct jqueue *jq = journal_queue_find(j, qid);
+	unsigned char b[4];
+	const void *parts[1] = { b };
+	size_t lens[1] = { sizeof(b) };
+	uint32_t seg;
+	uint64_t off;
+	int rc;
+
+	if (!jq)
+		return -EINVAL;
+	jle32(b, qid);
+	if ((rc = jrec_append(j, JREC_QDEL, parts, lens, 1, false, &seg, &off)))
+		return rc;
+	journal_dead(j, &jq->at);
+	journal_queue_remove(j, jq);
+	journal_drop_queue_msgs(j, qid);
+	return 0;
+}
+
+/* Journal a put. */
+int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
+		uint64_t *mid)
+{
+	unsigned char b[JPUT_FIXED];
+	const void *parts[2] = { b, data };
+	size_t lens[2] = { sizeof(b), len };
+	struct jloc at = { .qid = qid };
+	uint64_t off;
+	int rc;
+
+	if (len > IPC_MSG_MAX || !journal_queue_find(j, qid))
+		return -EINVAL;
+	if (jmap_reserve(&j->msgs, 1) != 0)
+		return -ENOMEM;
+	jle64(b, j->next_mid);
+	jle32(b + 8, qid);
+	if ((rc = jrec_append(j, JREC_PUT, parts, lens, 2, true, &at.seg, &off)))
+		return rc;
+	at.off = (uint32_t)off;
+	at.len = JREC_HDR + JPUT_FIXED + (uint32_t)len;
+	jmap_set(&j->msgs, j->next_mid, &at); /* room reserved above */
+	journal_alive(j, &at);
+	*mid = j->next_mid++;
+	return 0;
+}
+
+/* Journal one CONSUME record of up to JOURNAL_CONSUME_CHUNK mids. */
+static int journal_consume_chunk(struct journal *j, uint32_t qid,
+				 const uint64_t *mids, size_t n)
+{
+	unsigned char b[4 + 8 * JOURNAL_CONSUME_CHUNK];
+	const void *parts[1] = { b };
+	size_t lens[1], i, k = 0;
+	struct jloc *l, old;
+	uint32_t seg;
+	uint64_t off;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		l = jmap_get(&j->msgs, mids[i]);
+		if (l && l->qid == qid)
+			jle64(b + 4 + 8 * k++, mids[i]);
+	}
+	if (k == 0)
+		return 0;
+	jle32(b, qid);
+	lens[0] = 4 + 8 * k;
+	if ((rc = jrec_append(j, JREC_CONSUME, parts, lens, 1, false, &seg, &off)))
+		return rc;
+	for (i = 0; i < k; i++)
+		if (jmap_del(&j->msgs, jld64(b + 4 + 8 * i), &old))
+			journal_dead(j, &old);
+	return 0;
+}
+
+/* Journal messages consumed for good. */
+int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,
+		    size_t n)
+{
+	size_t k;
+	int rc;
+
+	for (; n > 0; n -= k, mids += k) {
+		k = n < JOURNAL_CONSUME_CHUNK ? n : JOURNAL_CONSUME_CHUNK;
+		if ((rc = journal_consume_chunk(j, qid, mids, k)) != 0)
+			return rc;
+	}
+	return 0;
+}

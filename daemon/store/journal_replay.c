@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_replay.c: recovery. Every segment is mapped and its records
+ * applied in order to the index of live queues and messages; then the
+ * live queues and messages are handed back, messages in mid order (the
+ * order they were put), payloads straight from the mapping.
+ *
+ * A record that fails its checks ends its segment: when no valid record
+ * follows it in the segment, it is a torn tail (a write cut short by a
+ * crash) and is cut off; otherwise the journal is corrupt.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal_int.h"
+
+/* A PUT record seen during replay, in file order. */
+struct jput {
+	uint64_t mid;
+	uint32_t seg, off;
+	const unsigned char *rec;
+};
+
+/* Replay state. */
+struct jrep {
+	struct jput *puts;
+	size_t nputs, capputs;
+	struct { void *p; size_t len; } *maps;
+	size_t nmaps;
+	bool stop;              /* salvage cut the journal short */
+};
+
+/* Where a record being applied lies. */
+struct jat {
+	uint32_t seg;
+	uint64_t off;
+	uint32_t len;           /* whole record */
+};
+
+/* Apply a QUEUE record. */
+static int jrep_queue(struct journal *j, const unsigned char *b, uint32_t len,
+		      const struct jat *at)
+{
+	struct journal_queue q = { .qid = jld32(b) };
+	struct jloc loc = { 0, at->seg, (uint32_t)at->off, at->len };
+	struct jqueue *jq = journal_queue_find(j, q.qid);
+
+	q.mode = jld32(b + 4);
+	q.uid = jld32(b + 8);
+	q.gid = jld32(b + 12);
+	q.maxsize = jld64(b + 16);
+	memcpy(q.name, b + JQUEUE_FIXED, len - JQUEUE_FIXED);
+	if (q.qid >= j->next_qid)
+		j->next_qid = q.qid + 1;
+	if (jq)
+		journal_dead(j, &jq->at);
+	else if (!(jq = journal_queue_add(j, &q)))
+		return -ENOMEM;
+	jq->q = q;
+	jq->at = loc;
+	journal_alive(j, &loc);
+	return 0;
+}
+
+/* Apply a QDEL record: the queue goes; its messages are dropped at the end. */
+static void jrep_qdel(struct journal *j, const unsigned char *b)
+{
+	struct jqueue *jq = journal_queue_find(j, jld32(b));
+
+	if (!jq)
+		return;
+	journal_dead(j, &jq->at);
+	journal_queue_remove(j, jq);
+}
+
+/* Apply a PUT record (a second copy of a mid, from compaction, moves it). */
+static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
+		    const struct jat *at)
+{
+	uint64_t mid = jld64(b);
+	struct jloc loc = { jld32(b + 8), at->seg, (uint32_t)at->off, at->len };
+	struct jloc *old;
+	struct jput *v;
+	size_t cap;
+
+	if (mid >= j->next_mid)
+		j->next_mid = mid + 1;
+	if (!journal_queue_find(j, loc.qid))
+		return 0;
+	if (st->nputs == st->capputs) {
+		cap = st->capputs ? st->capputs * 2 : 4096;
+		if (!(v = realloc(st->puts, cap * sizeof(*v))))
+			return -ENOMEM;
+		st->puts = v;
+		st->capputs = cap;
+	}
+	if ((old = jmap_get(&j->msgs, mid)) != NULL)
+		journal_dead(j, old);
+	if (jmap_set(&j->msgs, mid, &loc) != 0)
+		return -ENOMEM;
+	journal_alive(j, &loc);
+	st->puts[st->nputs++] = (struct jput){ mid, at->seg, (uint32_t)at->off,
+					       b - JREC_HDR };
+	return 0;
+}
+
+/* Apply a CONSUME record. */
+static void jrep_consume(struct journal *j, const unsigned char *b, uint32_t len)
+{
+	uint32_t i, n = (len - 4) / 8;
+	struct jloc old;
+	uint64_t mid;
+
+	for (i = 0; i < n; i++) {
+		mid = jld64(b + 4 + 8 * i);
+		if (mid >= j->next_mid)
+			j->next_mid = mid + 1;
+		if (jmap_del(&j->msgs, mid, &old))
+			journal_dead(j, &old);
+	}
+}
+
+/* Apply one valid record. */
+static int jrep_apply(struct journal *j, struct jrep *st, const unsigned char *p,
+		      const struct jat *at)
+{
+	const unsigned char *b = p + JREC_HDR;
+	uint32_t len = at->len - JREC_HDR;
+
+	switch (p[8]) {
+	case JREC_QUEUE:
+		return jrep_queue(j, b, len, at);
+	case JREC_QDEL:
+		jrep_qdel(j, b);
+		return 0;
+	case JREC_PUT:
+		return jrep_put(j, st, b, at);
+	default:
+		jrep_consume(j, b, len);
+		return 0;
+	}
+}
+
+/* Is there a valid record anywhere in p[from..size)? */
+static bool jrep_valid_after(const unsigned char *p, uint64_t from,
+			     uint64_t size)
+{
+	uint64_t q;
+
+	for (q = from; q + JREC_HDR <= size; q++)
+		if (jrec_check(p + q, size - q))
+			return true;
+	return false;
+}
+
+/* Rename segment segno to NAME.discarded (salvage). */
+static void jrep_discard(struct journal *j, uint32_t segno)
+{
+	char name[16], to[32];
+
+	jseg_name(segno, name);
+	snprintf(to, sizeof(to), "%s.discarded", name);
+	if (renameat(j->dirfd, name, j->dirfd, to) != 0)
+		(void)0; /* replay stopped before it anyway */
+}
+
+/* A bad record at off of segment segno (path for messages): torn tail,
+ * corruption, or salvage. The valid end of the segment, or -1. */
+static int64_t jrep_bad(struct journal *j, struct jrep *st, const char *name,
+			const unsigned char *p, uint64_t off, uint64_t size,
+			struct journal_report *rep)
+{
+	if (!jrep_valid_after(p, off + 1, size)) {
+		rep->torn_bytes += size - off;
+		return (int64_t)off;
+	}
+	if (j->o.salvage) {
+		rep->salvaged_bytes += size - off;
+		st->stop = true;
+		return (int64_t)off;
+	}
+	snprintf(rep->error, sizeof(rep->error),
+		 "%s/%s: corrupt record at offset %llu, followed by valid records",
+		 j->dir, name, (unsigned long long)off);
+	return -1;
+}
+
+/* Walk the records of a mapped segment; the valid end, or -1 (error set)
+ * or below (-errno - 1). */
+static int64_t jrep_walk(struct journal *j, struct jrep *st, const char *name,
+			 const unsigned char *p, uint64_t size, uint32_t segno,
+			 struct journal_report *rep)
+{
+	struct jat at = { .seg = segno, .off = JSEG_HDR };
+	int rc;
+
+	while (at.off < size) {
+		if (!jrec_check(p + at.off, size - at.off))
+			return jrep_bad(j, st, name, p, at.off, size, rep);
+		at.len = JREC_HDR + jld32(p + at.off + 4);
+		if ((rc = jrep_apply(j, st, p + at.off, &at)) != 0)
+			return rc - 1;
+		rep->records++;
+		at.off += at.len;
+	}
+	return (int64_t)at.off;
+}
+
+/* Map a segment file, keeping the mapping for the hand-back. */
+static const unsigned char *jrep_map(struct jrep *st, int fd, size_t size)
+{
+	void *p, *v;
+
+	v = realloc(st->maps, (st->nmaps + 1) * sizeof(*st->maps));
+	if (!v)
+		return NULL;
+	st->maps = v;
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_SEQUENTIAL);
+	st->maps[st->nmaps].p = p;
+	st->maps[st->nmaps++].len = size;
+	return p;
+}
+
+/* A segment whose header is missing (a crash right after creating it) or
+ * bad: dropped when torn, else corruption. 0 or -1 (error set). */
+static int jrep_bad_header(struct journal *j, struct jrep *st, uint32_t segno,
+			   uint64_t size, struct journal_report *rep)
+{
+	char name[16];
+
+	jseg_name(segno, name);
+	if (size < JSEG_HDR) {
+		rep->torn_bytes += size;
+		unlinkat(j->dirfd, name, 0);
+		return 0;
+	}
+	if (j->o.salvage) {
+		rep->salvaged_bytes += size;
+		st->stop = true;
+		jrep_discard(j, segno);
+		return 0;
+	}
+	snprintf(rep->error, sizeof(rep->error),
+		 "%s/%s: bad segment header at offset 0", j->dir, name);
+	return -1;
+}
+
+/* Replay one segment file (the fd is open). */
+static int jrep_segment(struct journal *j, struct jrep *st, uint32_t segno,
+			int fd, struct journal_report *rep)
+{
+	const unsigned char *p;
+	struct stat sb;
+	uint64_t mid;
+	uint32_t qid;
+	char name[16];
+	int64_t end;
+
+	if (fstat(fd, &sb) != 0)
+		return -errno;
+	if ((uint64_t)sb.st_size < JSEG_HDR)
+		return jrep_bad_header(j, st, segno, (uint64_t)sb.st_size, rep) ?
+		       JOURNAL_E_CORRUPT : 0;
+	if (!(p = jrep_map(st, fd, (size_t)sb.st_size)))
+		return -ENOMEM;
+	if (jseg_header_check(p, segno, &mid, &qid) != 0)
+		return jrep_bad_header(j, st, segno, (uint64_t)sb.st_size, rep) ?
+		       JOURNAL_E_CORRUPT : 0;
+	if (mid > j->next_mid)
+		j->next_mid = mid;
+	if (qid > j->next_qid)
+		j->next_qid = qid;
+	if (jseg_push(j, segno, 0) != 0)
+		return -ENOMEM;
+	jseg_name(segno, name);
+	end = jrep_walk(j, st, name, p, (uint64_t)sb.st_size, segno, rep);
+	if (end == -1)
+		return JOURNAL_E_CORRUPT;
+	if (end < -1)
+		return (int)(end + 1);
+	rep->bytes += (uint64_t)sb.st_size;
+	j->segs[j->nsegs - 1].size = (uint64_t)end;
+	j->bytes += (uint64_t)end;
+	if ((uint64_t)end < (uint64_t)sb.st_size && ftruncate(fd, end) != 0)
+		return -errno;
+	return 0;
+}
+
+/* qsort order of queues by qid and of puts by mid. */
+static int jrep_qcmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct jqueue *)a)->q.qid;
+	uint32_t y = ((const struct jqueue *)b)->q.qid;
+
+	return x < y ? -1 : x > y;
+}
+
+static int jrep_pcmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct jput *)a)->mid, y = ((const struct jput *)b)->mid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Keep only the puts still live (the copy the index points at); sort
+ * them by mid unless compaction left them out of order already. */
+static void jrep_live_puts(struct journal *j, struct jrep *st)
+{
+	struct jloc *l;
+	size_t i, n = 0;
+	bool sorted = true;
+
+	for (i = 0; i < st->nputs; i++) {
+		l = jmap_get(&j->msgs, st->puts[i].mid);
+		if (!l || l->seg != st->puts[i].seg || l->off != st->puts[i].off)
+			continue;
+		if (n && st->puts[n - 1].mid > st->puts[i].mid)
+			sorted = false;
+		st->puts[n++] = st->puts[i];
+	}
+	st->nputs = n;
+	if (!sorted)
+		qsort(st->puts, n, sizeof(*st->puts), jrep_pcmp);
+}
+
+/* Hand back the live queues (by qid) and messages (by mid). */
+static int jrep_emit(struct journal *j, struct jrep *st,
+		     const struct journal_replay *r, struct journal_report *rep)
+{
+	const unsigned char *b;
+	size_t i, k;
+	int rc;
+
+	journal_drop_queue_msgs(j, 0);
+	jrep_live_puts(j, st);
+	if (j->nqueues)
+		qsort(j->queues, j->nqueues, sizeof(*j->queues), jrep_qcmp);
+	for (i = 0; i < j->nqueues; i++) {
+		jmap_get(&j->qmap, j->queues[i].q.qid)->qid = (uint32_t)i;
+		if (r && r->queue && (rc = r->queue(r->arg, &j->queues[i].q)))
+			return rc;
+	}
+	rep->queues = j->nqueues;
+	rep->messages = st->nputs;
+	for (k = 0; r && r->message && k < st->nputs; k++) {
+		b = st->puts[k].rec + JREC_HDR;
+		rc = r->message(r->arg, jld32(b + 8), st->puts[k].mid,
+				b + JPUT_FIXED,
+				jld32(st->puts[k].rec + 4) - JPUT_FIXED);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Open and replay segment nos[i]; salvage discards the ones after a stop. */
+static int jrep_one(struct journal *j, struct jrep *st, uint32_t segno,
+		    struct journal_report *rep)
+{
+	char name[16];
+	int fd, rc;
+
+	jseg_name(segno, name);
+	if (st->stop) {
+		jrep_discard(j, segno);
+		return 0;
+	}
+	fd = openat(j->dirfd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(rep->error, sizeof(rep->error), "%s/%s: %s", j->dir,
+			 name, strerror(errno));
+		return -errno;
+	}
+	rc = jrep_segment(j, st, segno, fd, rep);
+	close(fd);
+	if (rc < 0 && !rep->error[0])
+		snprintf(rep->error, sizeof(rep->error), "%s/%s: %s", j->dir,
+			 name, strerror(-rc));
+	rep->segments++;
+	return rc;
+}
+
+/* Replay the whole journal. */
+int journal_replay(struct journal *j, const struct journal_replay *r,
+		   struct journal_report *rep)
+{
+	struct jrep st = { 0 };
+	uint32_t *nos = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = jseg_list(j->dirfd, &nos, &n)) != 0) {
+		snprintf(rep->error, sizeof(rep->error), "%s: %s", j->dir,
+			 strerror(-rc));
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = jrep_one(j, &st, nos[i], rep);
+	if (rc == 0)
+		rc = jrep_emit(j, &st, r, rep);
+	for (i = 0; i < st.nmaps; i++)
+		munmap(st.maps[i].p, st.maps[i].len);
+	free(st.maps);
+	free(st.puts);
+	free(nos);
+	return rc;
+}

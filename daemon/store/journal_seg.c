@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* journal_seg.c: segment files (names, headers, creation) and record checks. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "journal_int.h"
+
+/* The file name of segment segno. */
+void jseg_name(uint32_t segno, char name[16])
+{
+	snprintf(name, 16, "%08x.seg", (unsigned)segno);
+}
+
+/* The segment number of a file name, or 0 when it is not a segment. */
+static uint32_t jseg_parse(const char *name)
+{
+	unsigned long v;
+	char *end;
+	size_t i;
+
+	if (strlen(name) != 12 || strcmp(name + 8, ".seg") != 0)
+		return 0;
+	for (i = 0; i < 8; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return 0;
+	v = strtoul(name, &end, 16);
+	return end == name + 8 ? (uint32_t)v : 0;
+}
+
+/* qsort order of segment numbers. */
+static int jseg_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Segment numbers found in dirfd, ascending. */
+int jseg_list(int dirfd, uint32_t **nos, size_t *n)
+{
+	struct dirent *de;
+	uint32_t *v = NULL, *nv, no;
+	size_t cap = 0, cnt = 0;
+	int fd = dup(dirfd);
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if ((no = jseg_parse(de->d_name)) == 0)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof(*v)))) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt++] = no;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), jseg_cmp);
+	*nos = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Fill a segment header. */
+void jseg_header(unsigned char *h, uint32_t segno, uint64_t next_mid,
+		 uint32_t next_qid)
+{
+	memcpy(h, JSEG_MAGIC, 8);
+	jle32(h + 8, JSEG_VERSION);
+	jle32(h + 12, segno);
+	jle64(h + 16, next_mid);
+	jle32(h + 24, next_qid);
+	jle32(h + 28, crc32c(0, h, 28));
+}
+
+/* Check a segment header against its file's number. */
+int jseg_header_check(const unsigned char *h, uint32_t segno, uint64_t *mid,
+		      uint32_t *qid)
+{
+	if (memcmp(h, JSEG_MAGIC, 8) != 0 || jld32(h + 8) != JSEG_VERSION ||
+	    jld32(h + 12) != segno || jld32(h + 28) != crc32c(0, h, 28))
+		return -1;
+	*mid = jld64(h + 16);
+	*qid = jld32(h + 24);
+	return 0;
+}
+
+/* Create a segment file holding just its header. */
+int jseg_create(struct journal *j, uint32_t segno)
+{
+	unsigned char h[JSEG_HDR];
+	char name[16];
+	ssize_t n;
+	int fd, err;
+
+	jseg_name(segno, name);
+	fd = openat(j->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	jseg_header(h, segno, j->next_mid, j->next_qid);
+	n = pwrite(fd, h, sizeof(h), 0);
+	if (n == (ssize_t)sizeof(h))
+		return fd;
+	err = n < 0 ? errno : ENOSPC;
+	close(fd);
+	unlinkat(j->dirfd, name, 0);
+	return -err;
+}
+
+/* The index of segment segno (binary search: segs are ascending). */
+ssize_t jseg_find(const struct journal *j, uint32_t segno)
+{
+	size_t lo = 0, hi = j->nsegs, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (j->segs[mid].segno == segno)
+			return (ssize_t)mid;
+		if (j->segs[mid].segno < segno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Append a segment entry. */
+int jseg_push(struct journal *j, uint32_t segno, uint64_t size)
+{
+	struct jseg *v;
+	size_t cap;
+
+	if (j->nsegs == j->capsegs) {
+		cap = j->capsegs ? j->capsegs * 2 : 8;
+		if (!(v = realloc(j->segs, cap * sizeof(*v))))
+			return -ENOMEM;
+		j->segs = v;
+		j->capsegs = cap;
+	}
+	j->segs[j->nsegs++] = (struct jseg){ .segno = segno, .size = size };
+	j->bytes += size;
+	return 0;
+}
+
+/* Is the body of a record of this type well formed? */
+static bool jrec_body_ok(unsigned type, const unsigned char *b, uint32_t len)
+{
+	switch (type) {
+	case JREC_QUEUE:
+		return len > JQUEUE_FIXED && len <= JQUEUE_FIXED + IPC_NAME_MAX &&
+		       jld32(b) != 0;
+	case JREC_QDEL:
+		return len == 4 && jld32(b) != 0;
+	case JREC_PUT:
+		return len >= JPUT_FIXED && jld64(b) != 0 && jld32(b + 8) != 0;
+	case JREC_CONSUME:
+		return len >= 12 && (len - 4) % 8 == 0 &&
+		       (len - 4) / 8 <= JREC_CONSUME_MAX && jld32(b) != 0;
+	default:
+		return false;
+	}
+}
+
+/* A whole, valid record at p? Its type or 0. */
+int jrec_check(const unsigned char *p, uint64_t avail)
+{
+	uint32_t len;
+
+	if (avail < JREC_HDR || p[9] || p[10] || p[11] ||
+	    p[8] < JREC_QUEUE || p[8] > JREC_CONSUME)
+		return 0;
+	len = jld32(p + 4);
+	if (len > JREC_BODY_MAX || len > avail - JREC_HDR ||
+	    !jrec_body_ok(p[8], p + JREC_HDR, len) ||
+	    crc32c(0, p + 4, JREC_HDR - 4 + (size_t)len) != jld32(p))
+		return 0;
+	return p[8];
+}

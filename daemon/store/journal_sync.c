@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * journal_sync.c: the sync thread. The loop writes records and says how
+ * far (jsync_written); the thread fdatasyncs everything written so far in
+ * one call, so all records written while the previous fdatasync ran share
+ * the next one (group commit), then signals an eventfd the loop watches.
+ * The thread touches only descriptors and the counters under mu; it never
+ * sees records, waiters or the index.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal_int.h"
+
+/* Is there anything to sync? (mu held) */
+static bool jsync_due(const struct jsync *s)
+{
+	return s->written > s->synced || s->nold || s->dir_dirty;
+}
+
+/* With sync = interval: wait until interval after the last sync, or stop.
+ * (mu held) */
+static void jsync_pace(struct jsync *s, const struct timespec *last)
+{
+	struct timespec until = *last;
+
+	until.tv_nsec += (long)(s->interval_ms % 1000) * 1000000L;
+	until.tv_sec += s->interval_ms / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (!s->stop &&
+	       pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+		;
+}
+
+/* One round: sync the earlier segments, the current one and the
+ * directory; publish the result and signal the loop. (mu held; released
+ * during the I/O) */
+static void jsync_round(struct jsync *s)
+{
+	uint64_t target = s->written, one = 1;
+	int *old = s->old, fd = s->fd, err = 0;
+	size_t nold = s->nold, i;
+	bool dir = s->dir_dirty;
+
+	s->old = NULL;
+	s->nold = s->capold = 0;
+	s->dir_dirty = false;
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < nold; i++) {
+		if (fdatasync(old[i]) != 0 && !err)
+			err = errno;
+		close(old[i]);
+	}
+	free(old);
+	if (fdatasync(fd) != 0 && !err)
+		err = errno;
+	if (dir && fsync(s->dirfd) != 0 && !err)
+		err = errno;
+	pthread_mutex_lock(&s->mu);
+	if (err) {
+		s->err = err;
+		s->err_lsn = target;
+	} else if (target > s->synced) {
+		s->synced = target;
+	}
+	s->syncs++;
+	if (write(s->efd, &one, sizeof(one)) < 0)
+		(void)0; /* the counter is saturated: the loop wakes anyway */
+}
+
+/* The thread: sync whenever something is due, paced with interval. */
+static void *jsync_main(void *arg)
+{
+	struct jsync *s = arg;
+	struct timespec last = { 0, 0 };
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->stop && !jsync_due(s))
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!jsync_due(s))
+			break;
+		if (s->mode == JOURNAL_SYNC_INTERVAL)
+			jsync_pace(s, &last);
+		clock_gettime(CLOCK_MONOTONIC, &last);
+		jsync_round(s);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Set up the shared state and the thread (none: neither). */
+int jsync_start(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+	pthread_condattr_t ca;
+	int rc;
+
+	s->mode = j->o.sync;
+	s->interval_ms = j->o.interval_ms;
+	s->fd = j->fd;
+	s->dirfd = j->dirfd;
+	s->written = s->synced = j->lsn_written;
+	if (s->mode == JOURNAL_SYNC_NONE)
+		return 0;
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->efd < 0)
+		return -errno;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	s->inited = true;
+	rc = pthread_create(&s->thread, NULL, jsync_main, s);
+	if (rc != 0)
+		return -rc;
+	s->running = true;
+	return 0;
+}
+
+/* Last sync, stop the thread, free the shared state. */
+void jsync_stop(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+	size_t i;
+
+	if (s->running) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+		s->running = false;
+		jsync_poll(j);
+	}
+	for (i = 0; i < s->nold; i++)
+		close(s->old[i]);
+	free(s->old);
+	s->old = NULL;
+	s->nold = s->capold = 0;
+	if (s->inited) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		s->inited = false;
+	}
+	if (s->efd >= 0)
+		close(s->efd);
+	s->efd = -1;
+}
+
+/* Everything up to lsn is written: wake the thread. */
+void jsync_written(struct journal *j, uint64_t lsn)
+{
+	struct jsync *s = &j->sync;
+
+	if (!s->running)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->written = lsn;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Hand the old segment's fd to the thread; fd is current now. */
+void jsync_rotate(struct journal *j, int oldfd, int fd)
+{
+	struct jsync *s = &j->sync;
+	size_t cap;
+	int *v;
+
+	if (!s->running) {
+		close(oldfd);
+		s->fd = fd;
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->nold == s->capold) {
+		cap = s->capold ? s->capold * 2 : 4;
+		v = realloc(s->old, cap * sizeof(*v));
+		if (!v) {
+			/* Sync it here rather than lose its last records' sync. */
+			pthread_mutex_unlock(&s->mu);
+			if (fdatasync(oldfd) != 0)
+				(void)0; /* reported by the next round's sync */
+			close(oldfd);
+			pthread_mutex_lock(&s->mu);
+		} else {
+			s->old = v;
+			s->capold = cap;
+		}
+	}
+	if (s->nold < s->capold)
+		s->old[s->nold++] = oldfd;
+	s->fd = fd;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Ask for a directory fsync with the next round. */
+void jsync_dir(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+
+	if (!s->running)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->dir_dirty = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Read what the thread did. */
+uint64_t jsync_poll(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+	uint64_t failed = 0;
+
+	if (!s->inited)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	j->lsn_synced = s->synced;
+	j->syncs = s->syncs;
+	if (s->err) {
+		failed = s->err_lsn;
+		s->err = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return failed;
+}

@@ -1,0 +1,855 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_store.c: unit tests of the durable queues' journal (daemon/store/):
+ * CRC-32C, the id map, records and recovery, group commit and the sync
+ * modes, torn tails at every byte of the last record, corruption and
+ * salvage, compaction, a full disk (a 2 MiB tmpfs, as root) and the speed
+ * of recovering a large journal.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crc32c.h"
+#include "jmap.h"
+#include "journal.h"
+
+/* --- helpers ---------------------------------------------------------------- */
+
+/* What a replay handed back. */
+struct seen {
+	struct journal_queue q[8];
+	size_t nq;
+	uint64_t *mids;
+	uint32_t *qids;
+	char **data;        /* NUL-terminated copies */
+	size_t n, cap;
+	size_t bytes;
+	int copy;           /* 0: count only (the speed test) */
+};
+
+/* Replay callback: a queue. */
+static int seen_queue(void *arg, const struct journal_queue *q)
+{
+	struct seen *s = arg;
+
+	ck_assert_uint_lt(s->nq, 8);
+	s->q[s->nq++] = *q;
+	return 0;
+}
+
+/* Replay callback: a message. */
+static int seen_message(void *arg, uint32_t qid, uint64_t mid,
+			const void *data, size_t len)
+{
+	struct seen *s = arg;
+
+	if (s->n && mid <= s->mids[s->n - 1])
+		ck_abort_msg("mid %" PRIu64 " after %" PRIu64, mid,
+			     s->mids[s->n - 1]);
+	/* No ck_assert per message: in fork mode each one writes to a pipe. */
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->mids = realloc(s->mids, s->cap * sizeof(*s->mids));
+		s->qids = realloc(s->qids, s->cap * sizeof(*s->qids));
+		if (s->copy)
+			s->data = realloc(s->data, s->cap * sizeof(*s->data));
+		if (!s->mids || !s->qids || (s->copy && !s->data))
+			ck_abort_msg("out of memory");
+	}
+	s->mids[s->n] = mid;
+	s->qids[s->n] = qid;
+	if (s->copy) {
+		s->data[s->n] = malloc(len + 1);
+		memcpy(s->data[s->n], data, len);
+		s->data[s->n][len] = '\0';
+	}
+	s->n++;
+	s->bytes += len;
+	return 0;
+}
+
+/* Forget what a replay handed back. */
+static void seen_free(struct seen *s)
+{
+	size_t i;
+
+	for (i = 0; s->copy && i < s->n; i++)
+		free(s->data[i]);
+	free(s->data);
+	free(s->mids);
+	free(s->qids);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A fresh scratch directory; its journal lives in DIR/j (made by the
+ * journal itself). */
+static void scratch(char dir[64], char jdir[80])
+{
+	strcpy(dir, "/tmp/check_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(jdir, 80, "%s/j", dir);
+}
+
+/* rm -r a scratch directory. */
+static void scratch_rm(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Options with sync = none and small sizes unless set. */
+static struct journal_opts opts(const char *jdir, enum journal_sync sync)
+{
+	struct journal_opts o = { .dir = jdir, .sync = sync };
+
+	return o;
+}
+
+/* Open jdir replaying into s (copying payloads); asserts success. */
+static struct journal *reopen(const struct journal_opts *o, struct seen *s,
+			      struct journal_report *rep)
+{
+	struct journal_replay r = { seen_queue, seen_message, s };
+	struct journal *j = NULL;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->copy = 1;
+	rc = journal_open(o, &r, &j, rep);
+	ck_assert_msg(rc == 0, "journal_open: %d (%s)", rc, rep->error);
+	return j;
+}
+
+/* A new queue named name with some settings; its qid. */
+static uint32_t mkqueue(struct journal *j, const char *name, uint64_t maxsize)
+{
+	struct journal_queue q = { .mode = 0640, .uid = 1000, .gid = 100,
+				   .maxsize = maxsize };
+
+	snprintf(q.name, sizeof(q.name), "%s", name);
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	ck_assert_uint_ne(q.qid, 0);
+	return q.qid;
+}
+
+/* Put the string s into qid; its mid. */
+static uint64_t put(struct journal *j, uint32_t qid, const char *s)
+{
+	uint64_t mid = 0;
+
+	ck_assert_int_eq(journal_put(j, qid, s, strlen(s), &mid), 0);
+	return mid;
+}
+
+/* The size of a file. */
+static off_t fsize(const char *path)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+/* Read a whole file into a malloc'd buffer. */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *b;
+
+	ck_assert_ptr_nonnull(f);
+	*len = (size_t)fsize(path);
+	b = malloc(*len ? *len : 1);
+	ck_assert_uint_eq(fread(b, 1, *len, f), *len);
+	fclose(f);
+	return b;
+}
+
+/* Write len bytes of b as the whole file path. */
+static void spill(const char *path, const unsigned char *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* --- CRC-32C ---------------------------------------------------------------- */
+
+START_TEST(test_crc32c_vectors)
+{
+	unsigned char b[32];
+	unsigned i;
+
+	ck_assert_uint_eq(crc32c(0, "123456789", 9), 0xE3069283u);
+	ck_assert_uint_eq(crc32c_sw(0, "123456789", 9), 0xE3069283u);
+	/* RFC 3720, B.4. */
+	memset(b, 0, sizeof(b));
+	ck_assert_uint_eq(crc32c(0, b, 32), 0x8A9136AAu);
+	memset(b, 0xFF, sizeof(b));
+	ck_assert_uint_eq(crc32c(0, b, 32), 0x62A8AB43u);
+	for (i = 0; i < 32; i++)
+		b[i] = (unsigned char)i;
+	ck_assert_uint_eq(crc32c(0, b, 32), 0x46DD794Eu);
+	ck_assert_uint_eq(crc32c_sw(0, b, 32), 0x46DD794Eu);
+	for (i = 0; i < 32; i++)
+		b[i] = (unsigned char)(31 - i);
+	ck_assert_uint_eq(crc32c(0, b, 32), 0x113FDB5Cu);
+	ck_assert_uint_eq(crc32c(0, b, 0), 0);
+}
+END_TEST
+
+/* Hardware and table agree at every length and alignment; a CRC continues. */
+START_TEST(test_crc32c_sw_hw_split)
+{
+	unsigned char b[1100];
+	size_t len, off, cut;
+
+	srand(7);
+	for (len = 0; len < sizeof(b); len++)
+		b[len] = (unsigned char)rand();
+	for (off = 0; off < 8; off++)
+		for (len = 0; len + off <= 1024; len += 1 + len / 16)
+			ck_assert_uint_eq(crc32c(0, b + off, len),
+					  crc32c_sw(0, b + off, len));
+	for (cut = 0; cut <= 100; cut++)
+		ck_assert_uint_eq(crc32c(crc32c(0, b, cut), b + cut, 1000 - cut),
+				  crc32c(0, b, 1000));
+	printf("crc32c: %s\n", crc32c_hw() ? "SSE4.2" : "table");
+}
+END_TEST
+
+/* --- jmap ------------------------------------------------------------------- */
+
+/* The map agrees with a plain array through random sets and deletes. */
+START_TEST(test_jmap_random)
+{
+	enum { N = 5000 };
+	static uint32_t ref[N + 1];      /* 0: absent, else loc.off */
+	struct jmap m = { 0 };
+	struct jloc l = { 1, 2, 0, 4 }, *g, old;
+	unsigned i, k;
+
+	memset(ref, 0, sizeof(ref));
+	srand(3);
+	for (i = 0; i < 60000; i++) {
+		k = 1 + (unsigned)rand() % N;
+		if (rand() % 3) {
+			l.off = i + 1;
+			ck_assert_int_eq(jmap_set(&m, k, &l), 0);
+			ref[k] = i + 1;
+		} else {
+			ck_assert_int_eq(jmap_del(&m, k, &old), ref[k] != 0);
+			if (ref[k])
+				ck_assert_uint_eq(old.off, ref[k]);
+			ref[k] = 0;
+		}
+	}
+	for (k = 1, i = 0; k <= N; k++) {
+		g = jmap_get(&m, k);
+		ck_assert_int_eq(g != NULL, ref[k] != 0);
+		if (g) {
+			ck_assert_uint_eq(g->off, ref[k]);
+			i++;
+		}
+	}
+	ck_assert_uint_eq(m.count, i);
+	jmap_fini(&m);
+}
+END_TEST
+
+/* --- records and recovery ------------------------------------------------------ */
+
+/* Queues, puts and consumes come back as they were, in order, with 0700
+ * directory and 0600 files. */
+START_TEST(test_roundtrip)
+{
+	char dir[64], jdir[80], path[128];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	uint32_t qa, qb;
+	uint64_t m[6];
+	struct stat sb;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.nq + s.n, 0);
+	ck_assert_int_eq(stat(jdir, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0700);
+	qa = mkqueue(j, "alpha", 10);
+	qb = mkqueue(j, "beta", 0);
+	m[0] = put(j, qa, "a1");
+	m[1] = put(j, qb, "b1");
+	m[2] = put(j, qa, "a2");
+	m[3] = put(j, qa, "a3");
+	m[4] = put(j, qb, "b2");
+	ck_assert_int_eq(journal_consume(j, qa, &m[2], 1), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	m[5] = put(j, qa, "a4");
+	ck_assert_int_eq(journal_consume(j, qb, m, 2), 0); /* m[0] is qa's: skipped */
+	journal_close(j);
+	snprintf(path, sizeof(path), "%s/00000001.seg", jdir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.nq, 2);
+	ck_assert_str_eq(s.q[0].name, "alpha");
+	ck_assert_uint_eq(s.q[0].qid, qa);
+	ck_assert_uint_eq(s.q[0].maxsize, 10);
+	ck_assert_uint_eq(s.q[0].mode, 0640);
+	ck_assert_uint_eq(s.q[0].uid, 1000);
+	ck_assert_uint_eq(s.q[0].gid, 100);
+	ck_assert_str_eq(s.q[1].name, "beta");
+	ck_assert_uint_eq(s.n, 4);
+	ck_assert_str_eq(s.data[0], "a1");
+	ck_assert_str_eq(s.data[1], "a3");
+	ck_assert_str_eq(s.data[2], "b2");
+	ck_assert_str_eq(s.data[3], "a4");
+	ck_assert_uint_eq(s.mids[3], m[5]);
+	ck_assert_uint_eq(s.qids[2], qb);
+	ck_assert_uint_eq(rep.torn_bytes, 0);
+	/* Ids continue after the recovered ones. */
+	ck_assert_uint_gt(put(j, qa, "a5"), m[5]);
+	ck_assert_uint_gt(mkqueue(j, "gamma", 0), qb);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* New settings replace old ones; a deleted queue and its messages stay
+ * gone; a second process cannot open the same journal. */
+START_TEST(test_settings_delete_lock)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j, *j2 = NULL;
+	struct journal_queue q = { .mode = 0600, .maxsize = 5 };
+	struct seen s;
+	uint32_t qb;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(&o, &s, &rep);
+	strcpy(q.name, "a");
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	qb = mkqueue(j, "b", 0);
+	put(j, q.qid, "x");
+	put(j, qb, "y");
+	q.maxsize = 7;
+	q.mode = 0666;
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	ck_assert_int_eq(journal_queue_delete(j, qb), 0);
+	ck_assert_int_eq(journal_open(&o, NULL, &j2, &rep), -EBUSY);
+	ck_assert_ptr_null(j2);
+	ck_assert_ptr_nonnull(strstr(rep.error, "in use"));
+	journal_close(j);
+
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.nq, 1);
+	ck_assert_uint_eq(s.q[0].maxsize, 7);
+	ck_assert_uint_eq(s.q[0].mode, 0666);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.data[0], "x");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* --- waiters and sync modes ------------------------------------------------------ */
+
+/* A test waiter. */
+struct tw {
+	struct journal_waiter w;
+	int done, status;
+};
+
+/* Waiter callback. */
+static void tw_done(struct journal_waiter *w, int status)
+{
+	struct tw *t = (struct tw *)w;
+
+	t->done++;
+	t->status = status;
+}
+
+/* Wait for the sync thread's signal and let the journal complete. */
+static void await_sync(struct journal *j)
+{
+	struct pollfd p = { .fd = journal_fd(j), .events = POLLIN };
+
+	ck_assert_int_ge(p.fd, 0);
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	journal_complete(j);
+}
+
+/* sync = always: a waiter completes only after the fdatasync that covers
+ * it, and a burst of puts written together shares one fdatasync. */
+START_TEST(test_group_commit)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st0, st;
+	struct journal *j;
+	struct seen s;
+	struct tw t[500];
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	while (journal_stats(j, &st0), st0.synced < st0.written)
+		await_sync(j);
+	for (i = 0; i < 500; i++) {
+		put(j, q, "payload");
+		t[i].done = 0;
+		t[i].w.done = tw_done;
+		journal_wait(j, &t[i].w);
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	ck_assert_int_eq(t[0].done, 0);    /* written, not yet synced */
+	while (!t[499].done)
+		await_sync(j);
+	journal_stats(j, &st);
+	for (i = 0; i < 500; i++) {
+		ck_assert_int_eq(t[i].done, 1);
+		ck_assert_int_eq(t[i].status, 0);
+	}
+	ck_assert_uint_ge(st.synced, st.written);
+	/* One round covers the burst (a second only if it raced the first). */
+	ck_assert_uint_le(st.syncs - st0.syncs, 2);
+	/* A waiter taken back is never completed. */
+	put(j, q, "gone");
+	t[0].done = 0;
+	journal_wait(j, &t[0].w);
+	journal_unwait(j, &t[0].w);
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_close(j);
+	ck_assert_int_eq(t[0].done, 0);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* sync = interval and none: a waiter completes once its record is written
+ * (at the flush); interval still syncs in the background. */
+START_TEST(test_sync_written_modes)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	struct tw t = { .w.done = tw_done };
+	uint32_t q;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
+	o.interval_ms = 20;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put(j, q, "x");
+	journal_wait(j, &t.w);
+	ck_assert_int_eq(t.done, 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	ck_assert_int_eq(t.done, 1);
+	do
+		await_sync(j);
+	while (journal_stats(j, &st), st.synced < st.written);
+	ck_assert_uint_ge(st.syncs, 1);
+	journal_close(j);
+	seen_free(&s);
+
+	o.sync = JOURNAL_SYNC_NONE;
+	j = reopen(&o, &s, &rep);
+	ck_assert_int_eq(journal_fd(j), -1);
+	put(j, q, "y");
+	t.done = 0;
+	journal_wait(j, &t.w);
+	ck_assert_int_eq(journal_flush(j), 0);
+	ck_assert_int_eq(t.done, 1);
+	journal_stats(j, &st);
+	ck_assert_uint_eq(st.syncs, 0);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* --- torn tails and corruption ----------------------------------------------------- */
+
+/* A journal of one queue and n puts "m0".."m{n-1}" (the last one longer);
+ * the segment's path, and the offset of the last record. */
+static off_t build(const char *jdir, int n, char seg[128])
+{
+	struct journal_opts o = opts(jdir, JOURNAL_SYNC_NONE);
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	char msg[64];
+	off_t last = 0;
+	uint32_t q;
+	int i;
+
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	snprintf(seg, 128, "%s/00000001.seg", jdir);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(journal_flush(j), 0);
+		last = fsize(seg);
+		snprintf(msg, sizeof(msg), i == n - 1 ? "m%d-the-last-one" : "m%d", i);
+		put(j, q, msg);
+	}
+	journal_close(j);
+	seen_free(&s);
+	return last;
+}
+
+/* Cutting the segment anywhere inside its last record loses that record
+ * only: the rest is recovered, the tail is cut off and counted, and the
+ * journal goes on cleanly after it. */
+START_TEST(test_torn_tail_every_offset)
+{
+	char dir[64], jdir[80], seg[128];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	unsigned char *img;
+	struct seen s;
+	size_t len, cut;
+	off_t last;
+
+	scratch(dir, jdir);
+	last = build(jdir, 5, seg);
+	img = slurp(seg, &len);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	for (cut = (size_t)last; cut < len; cut++) {
+		spill(seg, img, cut);
+		j = reopen(&o, &s, &rep);
+		ck_assert_uint_eq(s.n, 4);
+		ck_assert_str_eq(s.data[3], "m3");
+		ck_assert_uint_eq(rep.torn_bytes, cut - (size_t)last);
+		ck_assert_int_eq(fsize(seg), last);
+		journal_close(j);
+		seen_free(&s);
+	}
+	/* After a cut, appends continue at the good end. */
+	spill(seg, img, len - 3);
+	j = reopen(&o, &s, &rep);
+	put(j, 1, "after");
+	journal_close(j);
+	seen_free(&s);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert_str_eq(s.data[4], "after");
+	ck_assert_uint_eq(rep.torn_bytes, 0);
+	journal_close(j);
+	seen_free(&s);
+	free(img);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* Offset of record k (0: the QUEUE record) in a segment image. */
+static size_t rec_off(const unsigned char *img, int k)
+{
+	size_t off = 32;
+
+	while (k-- > 0)
+		off += 12 + (img[off + 4] | img[off + 5] << 8 |
+			     img[off + 6] << 16 | (size_t)img[off + 7] << 24);
+	return off;
+}
+
+/* A flipped byte in a record followed by good ones: open refuses, naming
+ * the file and the record's offset; salvage keeps the records before it. */
+START_TEST(test_corrupt_middle)
+{
+	/* Where in record 4 (put "m3") the byte flips: crc, len, type, body. */
+	static const size_t where[] = { 0, 5, 8, 14, 22 };
+	char dir[64], jdir[80], seg[128], want[256];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j = NULL;
+	unsigned char *img;
+	struct seen s;
+	size_t len, at, w;
+
+	scratch(dir, jdir);
+	build(jdir, 10, seg);
+	img = slurp(seg, &len);
+	at = rec_off(img, 4);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	snprintf(want, sizeof(want), "%s: corrupt record at offset %zu", seg, at);
+	for (w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
+		img[at + where[w]] ^= 0x40;
+		spill(seg, img, len);
+		img[at + where[w]] ^= 0x40;
+		ck_assert_int_eq(journal_open(&o, NULL, &j, &rep), JOURNAL_E_CORRUPT);
+		ck_assert_ptr_null(j);
+		ck_assert_msg(strstr(rep.error, want), "%s", rep.error);
+		ck_assert_int_eq(fsize(seg), (off_t)len);   /* untouched */
+	}
+	o.salvage = true;
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.data[2], "m2");
+	ck_assert_uint_eq(rep.salvaged_bytes, len - at);
+	journal_close(j);
+	seen_free(&s);
+	o.salvage = false;
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 3);
+	journal_close(j);
+	seen_free(&s);
+	free(img);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* --- compaction ---------------------------------------------------------------------- */
+
+/* With most messages consumed, compaction rewrites the few live ones and
+ * deletes the old segments: the journal stays near twice its live data,
+ * and recovery still gives every live message, in put order. */
+START_TEST(test_compaction)
+{
+	char dir[64], jdir[80], msg[64];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st, st0;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid;
+	uint32_t q;
+	int i, n = 0, steps = 0;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 8192;
+	o.compact_min = 1;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(msg, sizeof(msg), "message %05d", i);
+		mid = put(j, q, msg);
+		if (i % 100 != 7)
+			ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+		if (i % 50 == 0)
+			ck_assert_int_eq(journal_flush(j), 0);
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &st0);
+	ck_assert_uint_gt(st0.segments, 10);
+	while (journal_compact(j, 1024)) {
+		ck_assert_int_eq(journal_flush(j), 0);
+		steps++;
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &st);
+	ck_assert_uint_gt(steps, 0);
+	ck_assert_uint_lt(st.segments, st0.segments);
+	ck_assert_uint_le(st.bytes, 2 * st.live_bytes + 2 * o.segment_max);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	for (i = 0; i < 3000; i++)
+		if (i % 100 == 7) {
+			snprintf(msg, sizeof(msg), "message %05d", i);
+			ck_assert_str_eq(s.data[n++], msg);
+		}
+	ck_assert_uint_eq(s.n, (size_t)n);
+	ck_assert_uint_eq(s.nq, 1);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* --- a full disk ---------------------------------------------------------------------- */
+
+/* On a 2 MiB tmpfs nearly filled by another file: puts fail with
+ * IPC_ENOSPC once the disk is full while consumes still fit (the
+ * reserve); everything put before is recovered; puts work again once
+ * space is freed. */
+START_TEST(test_enospc)
+{
+	char dir[64], jdir[80], fill[96], msg[1024];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid, first = 0;
+	uint32_t q;
+	int ok = 0, rc = 0;
+	FILE *f;
+
+	if (geteuid() != 0) {
+		printf("test_enospc skipped: mounting a tmpfs needs root\n");
+		return;
+	}
+	scratch(dir, jdir);
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=2m") != 0) {
+		printf("test_enospc skipped: mount tmpfs: %s\n", strerror(errno));
+		scratch_rm(dir);
+		return;
+	}
+	snprintf(fill, sizeof(fill), "%s/filler", dir);
+	f = fopen(fill, "wb");
+	memset(msg, 'x', sizeof(msg));
+	while (ftell(f) < 1600 * 1024 && fwrite(msg, 1, sizeof(msg), f) == sizeof(msg))
+		;
+	ck_assert_int_eq(fclose(f), 0);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o.prealloc = 64 * 1024;
+	o.reserve = 16 * 1024;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	while ((rc = journal_put(j, q, msg, sizeof(msg), &mid)) == 0) {
+		first = first ? first : mid;
+		ok++;
+		ck_assert_int_eq(journal_flush(j), 0);
+	}
+	ck_assert_int_eq(rc, IPC_ENOSPC);
+	ck_assert_int_gt(ok, 50);
+	ck_assert_int_eq(journal_consume(j, q, &first, 1), 0);  /* the reserve */
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, (size_t)ok - 1);
+	/* Closing gave back the preallocated tail: fill that up again. */
+	while ((rc = journal_put(j, q, msg, sizeof(msg), &mid)) == 0) {
+		ok++;
+		ck_assert_int_eq(journal_flush(j), 0);
+	}
+	ck_assert_int_eq(rc, IPC_ENOSPC);
+	ck_assert_int_eq(unlink(fill), 0);
+	ck_assert_int_eq(journal_put(j, q, msg, sizeof(msg), &mid), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_close(j);
+	seen_free(&s);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, (size_t)ok);
+	journal_close(j);
+	seen_free(&s);
+	ck_assert_int_eq(umount(dir), 0);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* --- recovery speed ---------------------------------------------------------------------- */
+
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* STORE_RECOVERY_MSGS messages of 64 bytes (default 1,000,000) are all
+ * recovered, in order; prints the journal read rate. */
+START_TEST(test_recovery_large)
+{
+	const char *env = getenv("STORE_RECOVERY_MSGS");
+	size_t n = env ? strtoul(env, NULL, 10) : 1000000, i;
+	char dir[64], jdir[80], msg[64];
+	struct journal_replay r;
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	double t0, dt;
+	uint64_t mid;
+	uint32_t q;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 16u << 20;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "big", 0);
+	memset(msg, 'm', sizeof(msg));
+	for (i = 0; i < n; i++) {
+		memcpy(msg, &i, sizeof(i));
+		if (journal_put(j, q, msg, sizeof(msg), &mid) != 0 ||
+		    (i % 1024 == 0 && journal_flush(j) != 0))
+			ck_abort_msg("put %zu failed", i);
+	}
+	journal_close(j);
+	seen_free(&s);
+
+	memset(&s, 0, sizeof(s));
+	r = (struct journal_replay){ seen_queue, seen_message, &s };
+	t0 = now_s();
+	ck_assert_int_eq(journal_open(&o, &r, &j, &rep), 0);
+	dt = now_s() - t0;
+	ck_assert_uint_eq(s.n, n);
+	ck_assert_uint_eq(rep.messages, n);
+	ck_assert_uint_eq(s.bytes, n * sizeof(msg));
+	printf("recovery: %zu messages of %zu B, %.1f MB of journal in %u "
+	       "segments, %.3f s: %.0f MB/s\n", n, sizeof(msg),
+	       (double)rep.bytes / 1e6, rep.segments, dt,
+	       (double)rep.bytes / 1e6 / (dt > 0 ? dt : 1e-9));
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* The suite. */
+static Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("journal");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_crc32c_vectors);
+	tcase_add_test(tc, test_crc32c_sw_hw_split);
+	tcase_add_test(tc, test_jmap_random);
+	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_settings_delete_lock);
+	tcase_add_test(tc, test_group_commit);
+	tcase_add_test(tc, test_sync_written_modes);
+	tcase_add_test(tc, test_torn_tail_every_offset);
+	tcase_add_test(tc, test_corrupt_middle);
+	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_recovery_large);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Run the suite. */
+int main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
