@@ -1061,15 +1061,45 @@ IPC_EXPORT int ipc_delete(ipc_client *c, const char *name)
 	return client_request(c, &req, &rep);
 }
 
-/* List every queue and pipe; see ipcclient.h. */
+/* Append one LIST page (rep) to *arr (*n entries of size bytes), moving
+ * the cursor to its last name: 0, IPC_ENOMEM or IPC_EPROTO (a page that
+ * does not move forward, which would loop). */
+static int client_list_page(ipc_client *c, const struct proto_rep *rep,
+			    unsigned char **arr, size_t *n, size_t size, char *cursor)
+{
+	unsigned char *grown;
+	size_t i;
+
+	if ((rep->ninfos == 0 && rep->more) ||
+	    (rep->ninfos > 0 && strcmp(rep->infos[rep->ninfos - 1].name, cursor) <= 0)) {
+		client_seterr(c, "a LIST page did not move past '%s'", cursor);
+		return IPC_EPROTO;
+	}
+	if (rep->ninfos == 0)
+		return 0;
+	grown = realloc(*arr, (*n + rep->ninfos) * size);
+	if (!grown) {
+		client_seterr(c, "out of memory for %zu entries", *n + rep->ninfos);
+		return IPC_ENOMEM;
+	}
+	*arr = grown;
+	for (i = 0; i < rep->ninfos; i++)
+		client_info_wire_out(grown + (*n + i) * size, size, &rep->infos[i]);
+	*n += rep->ninfos;
+	strcpy(cursor, rep->infos[rep->ninfos - 1].name);
+	return 0;
+}
+
+/* List every queue and pipe, page by page (LIST with a cursor); see
+ * ipcclient.h. */
 IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n,
 			size_t size)
 {
 	struct proto_req req = { .op = PROTO_OP_LIST };
-	struct proto_rep rep;
+	struct proto_rep rep = { .more = 1 };
 	unsigned char *arr = NULL;
-	size_t i;
-	int rc;
+	size_t got = 0;
+	int rc = 0;
 
 	if ((rc = client_check(c)))
 		return rc;
@@ -1081,21 +1111,18 @@ IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n,
 		return rc;
 	if (c->ops)
 		return client_backend_list(c, infos, n, size);
-	rc = client_request(c, &req, &rep);
-	if (rc)
-		return rc;
-	if (rep.ninfos) {
-		arr = calloc(rep.ninfos, size);
-		if (!arr) {
-			client_seterr(c, "out of memory for %zu entries",
-				      rep.ninfos);
-			return client_fail(c, IPC_ENOMEM);
-		}
+	while (rc == 0 && rep.more) {
+		rc = client_request(c, &req, &rep);
+		if (rc == 0 &&
+		    (rc = client_list_page(c, &rep, &arr, &got, size, req.name)))
+			rc = client_fail(c, rc);
 	}
-	for (i = 0; i < rep.ninfos; i++)
-		client_info_wire_out(arr + i * size, size, &rep.infos[i]);
+	if (rc) {
+		free(arr);
+		return rc;
+	}
 	*infos = (struct ipc_info *)(void *)arr;
-	*n = rep.ninfos;
+	*n = got;
 	return 0;
 }
 

@@ -187,19 +187,20 @@ static int conn_holes_reserve(struct conn *c, size_t n)
 }
 
 /* Log a request that failed: refusals an operator should see (denied,
- * over a limit, invalid) at warning, ordinary outcomes (Empty, Full, no
- * such queue, ...) at debug. */
+ * over a limit, invalid) and fatal outcomes at warning, ordinary ones
+ * (Empty, Full, no such queue, ...) at debug. */
 static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 {
-	int warn = r->status == IPC_EPERM || r->status == IPC_ELIMIT ||
-		   r->status == IPC_ETOOBIG || r->status == IPC_EINVAL ||
-		   r->status == IPC_ENAME || r->status == IPC_ENOMEM;
+	int warn = r->status < 0 || r->status == IPC_EPERM ||
+		   r->status == IPC_ELIMIT || r->status == IPC_ETOOBIG ||
+		   r->status == IPC_EINVAL || r->status == IPC_ENAME;
 	const char *text = r->detail ? r->detail : proto_strerror(r->status);
 	int len = r->detail && r->detail_len ? (int)r->detail_len : (int)strlen(text);
 
 	log_msg(warn ? LOG_WARN : LOG_DEBUG, "conn %lu (pid %ld uid %ld): "
-		"op %u request %u: %.*s", c->id, (long)c->pid, (long)c->uid,
-		r->op, r->id, len, text);
+		"%s%s request %u: %.*s", c->id, (long)c->pid, (long)c->uid,
+		r->op ? "op " : "", r->op ? proto_op_name(r->op) : "", r->id,
+		len, text);
 }
 
 /* Encode r into the output buffer, leaving payloads of msgs[0..n) of at
@@ -245,16 +246,20 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 			qmsg_free(msgs[i]);
 		return;
 	}
-	if (r->status > 0)
+	if (r->status != 0)
 		conn_log_status(c, r);
 	rc = conn_encode(c, r, msgs, n);
 	if (rc != 0) {
-		log_warn("conn %lu: cannot encode reply to request %u: %s",
-			 c->id, r->id, proto_strerror(rc));
+		log_warn("conn %lu: cannot encode reply to %s request %u: %s",
+			 c->id, proto_op_name(r->op), r->id, proto_strerror(rc));
 		conn_close(c);
 		return;
 	}
 	conn_mark_dirty(c);
+	/* A negative status is fatal (PROTOCOL.md): once it is sent, the
+	 * connection closes, whichever request it answers. */
+	if (r->status < 0)
+		conn_drain(c);
 }
 
 /* Queue a reply for sending: encoded straight into the output buffer. */
@@ -326,15 +331,12 @@ void conn_drain(struct conn *c)
 	conn_set_deadline(c, CONN_LINGER_SEC);
 }
 
-/* Reply status to id, then close once flushed. */
+/* Reply status to id, then close once flushed (conn_reply logs it). */
 void conn_fail(struct conn *c, uint32_t id, int status, const char *detail)
 {
 	struct proto_rep rep = { .id = id, .status = status, .detail = detail,
 				 .detail_len = detail ? strlen(detail) : 0 };
 
-	log_warn("conn %lu (pid %ld uid %ld): %s%s%s", c->id, (long)c->pid,
-		 (long)c->uid, proto_strerror(status), detail ? ": " : "",
-		 detail ? detail : "");
 	conn_reply(c, &rep);
 	conn_drain(c);
 }
@@ -362,9 +364,14 @@ static int conn_pause_if_full(struct conn *c)
 static long conn_frame(struct conn *c, const unsigned char *p, size_t n)
 {
 	long flen = proto_frame_peek(p, n, PROTO_FRAME_MAX);
+	uint32_t id = 0;
 
-	if (flen < 0)
-		conn_fail(c, 0, IPC_EPROTO, "frame length out of range");
+	if (flen >= 0)
+		return flen;
+	/* Answered under the request's id when its head is there to read. */
+	if (proto_req_peek_id(p + PROTO_FRAME_HDR, n - PROTO_FRAME_HDR, &id) != 0)
+		id = 0;
+	conn_fail(c, id, IPC_EPROTO, "frame length out of range");
 	return flen;
 }
 

@@ -70,7 +70,8 @@ struct conn *conn_new(struct server *s, int fd);
 struct conn *conn_new_refused(struct server *s, int fd);
 /* The peer's credentials for access checks (valid while c lives). */
 void conn_cred(const struct conn *c, struct access_cred *cred);
-/* Queue a reply for sending. */
+/* Queue a reply for sending. A reply with a negative (fatal) status
+ * closes the connection once it is flushed, like conn_fail. */
 void conn_reply(struct conn *c, const struct proto_rep *r);
 /* conn_reply() for a reply carrying the messages msgs[0..n) (the data of
  * a QGET-like reply, or a batch's iov), which the connection takes over:

@@ -1,6 +1,6 @@
 /*
  * dispatch.h: decode one request frame and hand it to the handler of its
- * op; one handler per op (op_*.c).
+ * op; one handler per op (op_*.c), found through the table of ops.
  */
 #ifndef IPCD_DISPATCH_H
 #define IPCD_DISPATCH_H
@@ -8,37 +8,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 struct conn;
 struct proto_req;
 
 /* Decode and serve one frame payload (without its 4-byte header). */
 void dispatch_frame(struct conn *c, const unsigned char *p, size_t n);
 
-/* Handlers, one per op. Each replies (now or once parked requests complete). */
-void op_hello(struct conn *c, const struct proto_req *r);
-void op_qopen(struct conn *c, const struct proto_req *r);
-void op_qput(struct conn *c, const struct proto_req *r);
-void op_qget(struct conn *c, const struct proto_req *r);
-void op_stat(struct conn *c, const struct proto_req *r);
-void op_qdel(struct conn *c, const struct proto_req *r);
-void op_list(struct conn *c, const struct proto_req *r);
-void op_qgeta(struct conn *c, const struct proto_req *r);
-void op_qack(struct conn *c, const struct proto_req *r);
-void op_pattach(struct conn *c, const struct proto_req *r);
-void op_psend(struct conn *c, const struct proto_req *r);
-void op_precv(struct conn *c, const struct proto_req *r);
-void op_pclose(struct conn *c, const struct proto_req *r);
-void op_qputn(struct conn *c, const struct proto_req *r);
-void op_qgetn(struct conn *c, const struct proto_req *r);
-void op_psendn(struct conn *c, const struct proto_req *r);
-void op_precvn(struct conn *c, const struct proto_req *r);
-/* park_wake(): a batch get woken with its first message m while a batch
- * put is offering messages: 1 when op_batch.c took it over (it replies
- * once the put is done, with what else the getter can take then), 0 to
- * reply now. */
-struct qmsg;
-int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
-		struct qmsg *m);
+/* Handlers, one per row of proto/ops.h: op_<lower>(), e.g. op_qput()
+ * for QPUT. Each replies (now, or once its parked request completes). */
+#define DISPATCH_DECLARE(N, n, num, rq, opt, rp, park) \
+	void op_##n(struct conn *c, const struct proto_req *r);
+PROTO_OPS(DISPATCH_DECLARE)
+#undef DISPATCH_DECLARE
 /* Who c acts as on end of p (pipe_send, pipe_recv): the record of its
  * attachment, or c itself when it holds no such end. */
 struct pipe;

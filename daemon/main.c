@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "qmsg.h"
 #include "server.h"
 
 #define DEFAULT_SOCKET "/run/ipcd/ipcd.sock"
@@ -78,6 +79,18 @@ static const char *default_socket(char *buf, size_t len)
 		return buf;
 	}
 	return DEFAULT_SOCKET;
+}
+
+/* Fault injection for the test suite: $IPCD_TEST_FAIL_QMSG=N makes the
+ * Nth message allocation and every later one fail (ipcd(8)). */
+static void main_test_hooks(void)
+{
+	const char *v = getenv("IPCD_TEST_FAIL_QMSG");
+
+	if (v != NULL && *v != '\0') {
+		qmsg_fail_from(strtoul(v, NULL, 10));
+		log_warn("IPCD_TEST_FAIL_QMSG=%s: message allocations will fail", v);
+	}
 }
 
 /* Create the socket's directory when it is the default /run/ipcd. */
@@ -214,6 +227,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	main_test_hooks();
 	make_default_dir(cfg.socket_path);
 	/* A peer that closes early must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);

@@ -29,7 +29,7 @@ static void op_qgeta_park(struct conn *c, const struct proto_req *r,
 		return;
 	}
 	p->w.held = &l->h;
-	queue_park(q, &p->w);
+	park_queue(p, q);
 }
 
 /* QGETA: take the head message into flight, or park, or report Empty. */

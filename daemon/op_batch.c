@@ -13,12 +13,11 @@
  * A reply stops growing once less room is left in the frame than the
  * largest message could need, so it always fits PROTO_FRAME_MAX.
  *
- * A parked batch get woken by a batch put would get only the put's first
- * message (handed over by the queue), and come back at once for the rest.
- * So while a batch put offers its messages, the woken batch gets are held
- * here (batch_defer), and once the put is done each takes what else it
- * can from the same queue or pipe, in the order they were woken, then
- * gets its reply: one round trip for the whole batch.
+ * A batch put hands its messages to parked batch gets whole, in the order
+ * they waited: the first takes as many consecutive messages of the batch
+ * as it asked for (up to its max) before the next takes any
+ * (queue_put_batch, pipe_send_batch). The messages of one put always fit
+ * one reply, whose framing is smaller than the request's.
  */
 #include "access.h"
 #include "broker.h"
@@ -38,24 +37,8 @@
 static struct qmsg *batch_msgs[IPC_BATCH_MAX];
 static struct proto_iov batch_iov[IPC_BATCH_MAX];
 
-/* A batch get woken during a batch put, its reply held until the put is
- * done. */
-struct batch_woken {
-	struct conn *c;
-	uint32_t op, id, max;
-	struct qmsg *first;
-};
-
-/* The batch put offering messages now (one at a time), and the gets it
- * woke. */
-static struct {
-	int active;
-	struct queue *q;         /* its queue, or */
-	struct pipe *p;          /* its pipe, and */
-	unsigned recv_end;       /* the end its messages go to */
-	size_t n;
-	struct batch_woken w[IPC_BATCH_MAX];
-} batch_put;
+/* The messages of the batch put being offered (one put at a time). */
+static struct qmsg *batch_put_msgs[IPC_BATCH_MAX];
 
 /* Park r for a message or for room on q (or pipe p's end); park_request
  * answers a refusal (m freed). */
@@ -66,87 +49,50 @@ static void batch_park(struct conn *c, const struct proto_req *r, struct queue *
 
 	if (pk == NULL)
 		return;
-	pk->max = r->max;
-	if (q != NULL) {
-		queue_park(q, &pk->w);
-	} else {
-		pipe_park(p, r->end, &pk->w);
-	}
+	if (q != NULL)
+		park_queue(pk, q);
+	else
+		park_pipe(pk, p, r->end);
 }
 
-static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue *q,
-			      struct pipe *p, unsigned end, int *rc);
-static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n);
-
-/* A batch get woken with m while a batch put runs: held (1), or not (0). */
-int batch_defer(struct conn *c, uint32_t op, uint32_t id, uint32_t max,
-		struct qmsg *m)
+/* Copy the batch's payloads into messages in batch_put_msgs: how many
+ * (fewer than r->niov when memory ran out). */
+static size_t batch_copy(const struct proto_req *r)
 {
-	struct batch_woken *w;
+	size_t i;
 
-	if (!batch_put.active || batch_put.n == IPC_BATCH_MAX || max < 1)
-		return 0;
-	w = &batch_put.w[batch_put.n++];
-	w->c = c;
-	w->op = op;
-	w->id = id;
-	w->max = max;
-	w->first = m;
-	return 1;
-}
-
-/* Reply to the batch gets the put woke, each with its first message and
- * what else it can take now, in the order they were woken. */
-static void batch_woken_reply(void)
-{
-	struct batch_woken *w;
-	size_t i, n;
-	int rc;
-
-	for (i = 0; i < batch_put.n; i++) {
-		w = &batch_put.w[i];
-		batch_msgs[0] = w->first;
-		n = batch_take_more(w->c, 1, w->max, batch_put.q, batch_put.p,
-				    batch_put.recv_end, &rc);
-		batch_get_reply(w->c, w->op, w->id, n);
+	for (i = 0; i < r->niov; i++) {
+		batch_put_msgs[i] = qmsg_new(r->iov[i].base, r->iov[i].len);
+		if (batch_put_msgs[i] == NULL)
+			break;
 	}
-	batch_put.n = 0;
+	return i;
 }
 
 /* Offer the batch's messages to q (or p's end) in order, until one does
  * not fit: how many were taken; *rc says why the next was not (0 when
- * all were). The batch gets this wakes reply afterwards (see the top). */
+ * all were). When none was taken, *first is the first message (for the
+ * caller to park or free), else NULL; the others not taken are freed. */
 static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			  struct queue *q, struct pipe *p, struct qmsg **first, int *rc)
 {
-	struct qmsg *m;
-	size_t i;
+	size_t made = batch_copy(r), taken = 0, i;
 
 	*first = NULL;
-	*rc = 0;
-	batch_put.active = 1;
-	batch_put.q = q;
-	batch_put.p = p;
-	batch_put.recv_end = 1 - r->end;
-	batch_put.n = 0;
-	for (i = 0; i < r->niov; i++) {
-		m = qmsg_new(r->iov[i].base, r->iov[i].len);
-		if (m == NULL) {
-			*rc = IPC_ENOMEM;
-			break;
-		}
-		*rc = q != NULL ? queue_put(q, m) : pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
-		if (*rc == 0)
-			continue;
-		if (i == 0)
-			*first = m;   /* the caller may park it */
-		else
-			qmsg_free(m);
-		break;
-	}
-	batch_put.active = 0;
-	batch_woken_reply();
-	return i;
+	*rc = IPC_ENOMEM;
+	if (made > 0 && q != NULL)
+		*rc = queue_put_batch(q, batch_put_msgs, made, &taken);
+	else if (made > 0)
+		*rc = pipe_send_batch(p, r->end, op_pipe_owner(c, p, r->end),
+				      batch_put_msgs, made, &taken);
+	if (*rc == 0 && made < r->niov)
+		*rc = IPC_ENOMEM;
+	i = taken;
+	if (taken == 0 && made > 0)
+		*first = batch_put_msgs[i++];
+	for (; i < made; i++)
+		qmsg_free(batch_put_msgs[i]);
+	return taken;
 }
 
 /* 1 when a batch put took nothing for want of room and may wait. */

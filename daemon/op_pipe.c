@@ -95,7 +95,8 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 {
 	struct broker_pipe_want w = { .end = r->end, .flags = r->flags,
 				      .maxmsgs = r->maxmsgs,
-				      .maxbytes = r->maxbytes };
+				      .maxbytes = r->maxbytes,
+				      .has_mode = r->has_mode, .mode = r->mode };
 	struct proto_rep rep = { .op = r->op, .id = r->id };
 	struct pipe_hold *h = calloc(1, sizeof *h);
 	struct access_cred cred;
@@ -132,7 +133,7 @@ static void op_pipe_park(struct conn *c, const struct proto_req *r,
 	struct park *pk = park_request(c, r, kind, m);
 
 	if (pk != NULL)
-		pipe_park(p, r->end, &pk->w);
+		park_pipe(pk, p, r->end);
 }
 
 /* PSEND: hand over or buffer, or park until there is room, or Full. */

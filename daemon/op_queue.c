@@ -38,7 +38,7 @@ static void op_queue_park(struct conn *c, const struct proto_req *r, struct queu
 	struct park *p = park_request(c, r, kind, m);
 
 	if (p != NULL)
-		queue_park(q, &p->w);
+		park_queue(p, q);
 }
 
 /* QPUT: enqueue, or park until there is room, or report Full. */

@@ -1,4 +1,5 @@
 /* park.c: requests parked until a queue satisfies them or time runs out. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
@@ -27,22 +28,35 @@ static void park_free(struct park *p)
 	free(p);
 }
 
-/* Does a request of op park on a pipe (rather than on a queue)? */
-static int park_on_pipe(uint32_t op)
-{
-	return op == PROTO_OP_PSEND || op == PROTO_OP_PRECV ||
-	       op == PROTO_OP_PSENDN || op == PROTO_OP_PRECVN;
-}
+/* The messages a woken park's reply carries, and their payloads (one
+ * reply at a time: it is encoded before park_wake returns). */
+static struct qmsg *park_msgs[IPC_BATCH_MAX];
+static struct proto_iov park_iov[IPC_BATCH_MAX];
 
 /* Take a park off whatever holds its waiter: a pipe or a queue. */
 static void park_unpark(struct park *p)
 {
 	if (p->w.holder == NULL)
 		return;
-	if (park_on_pipe(p->op))
+	if (p->on == PARK_ON_PIPE)
 		pipe_unpark(&p->w);
 	else
 		queue_unpark(&p->w);
+}
+
+/* Park p on queue q. */
+void park_queue(struct park *p, struct queue *q)
+{
+	p->on = PARK_ON_QUEUE;
+	queue_park(q, &p->w);
+}
+
+/* Park p at end of pipe pp. */
+void park_pipe(struct park *p, struct pipe *pp, unsigned end)
+{
+	p->on = PARK_ON_PIPE;
+	p->end = end;
+	pipe_park(pp, end, &p->w);
 }
 
 /* The timeout ran out: answer Empty or Full, nothing moved. */
@@ -99,6 +113,9 @@ struct park *park_request(struct conn *c, const struct proto_req *r,
 {
 	struct park *p = park_new(c, r->op, r->id, kind, msg, r->timeout_ms);
 
+	assert(proto_op(r->op) != NULL && proto_op(r->op)->parks == PROTO_PARKS);
+	if (p != NULL)
+		p->w.want = r->max;
 	if (p == NULL) {
 		qmsg_free(msg);
 		conn_reply_status(c, r->op, r->id,
@@ -107,47 +124,64 @@ struct park *park_request(struct conn *c, const struct proto_req *r,
 	return p;
 }
 
+/* Split the chain of messages m (one, or a batch for a getter that
+ * wants several) into park_msgs and park_iov: how many. */
+static size_t park_split(struct qmsg *m)
+{
+	size_t n = 0;
+
+	while (m != NULL && n < IPC_BATCH_MAX) {
+		park_msgs[n] = m;
+		park_iov[n].base = m->data;
+		park_iov[n].len = m->len;
+		m = m->next;
+		park_msgs[n++]->next = NULL;
+	}
+	return n;
+}
+
+/* Fill rep, the success reply of woken park p, from its op's reply fields
+ * and the n messages it got (park_msgs): how many of them the reply owns. */
+static size_t park_fill(struct park *p, struct proto_rep *rep, size_t n)
+{
+	const unsigned char *f = proto_op(p->op)->rep;
+	size_t i;
+
+	for (i = 0; i < PROTO_FIELDS_MAX && f[i] != RP_NONE; i++) {
+		if (f[i] == RP_DATA && n > 0) {
+			rep->data = park_iov[0].base;
+			rep->data_len = park_iov[0].len;
+		} else if (f[i] == RP_BINS) {
+			rep->iov = park_iov;
+			rep->niov = n;
+		} else if (f[i] == RP_COUNT) {
+			rep->count = 1; /* a batch put: its first message went in */
+		}
+	}
+	if (p->w.held != NULL && n > 0) {
+		/* An acking getter: the message is in flight, the queue's. */
+		rep->tag = p->w.held->tag;
+		lease_start(container_of(p->w.held, struct lease, h));
+		p->w.held = NULL;
+		return 0;
+	}
+	return n;
+}
+
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m)
 {
 	struct park *p = container_of(w, struct park, w);
 	struct conn *c = p->conn;
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
-	struct proto_iov one;
+	size_t n = status == 0 ? park_split(m) : 0;
 
-	if (status == 0 && m != NULL) {
-		rep.data = m->data;
-		rep.data_len = m->len;
-	}
-	/* A parked batch request (op_batch.c) completes with one message:
-	 * a batch get receives it (or, woken by a batch put, what else it can
-	 * take once that put is done), a batch put had its first one taken. */
-	if (status == 0 && m != NULL &&
-	    (p->op == PROTO_OP_QGETN || p->op == PROTO_OP_PRECVN) &&
-	    batch_defer(c, p->op, p->id, p->max, m)) {
-		park_free(p);
-		return;
-	}
-	if (status == 0 && m != NULL &&
-	    (p->op == PROTO_OP_QGETN || p->op == PROTO_OP_PRECVN)) {
-		one.base = m->data;
-		one.len = m->len;
-		rep.iov = &one;
-		rep.niov = 1;
-	}
-	if (status == 0 && (p->op == PROTO_OP_QPUTN || p->op == PROTO_OP_PSENDN))
-		rep.count = 1;
-	if (status == 0 && p->w.held != NULL) {
-		/* An acking getter: m is in flight, the connection's now. */
-		rep.tag = p->w.held->tag;
-		lease_start(container_of(p->w.held, struct lease, h));
-		p->w.held = NULL;
-		m = NULL;
-	}
+	if (status == 0)
+		n = park_fill(p, &rep, n);
 	/* Freed before replying: a reply that fails closes the connection,
 	 * which must not find this park still in its list. */
 	park_free(p);
-	conn_reply_own(c, &rep, &m, m != NULL);
+	conn_reply_own(c, &rep, park_msgs, n);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

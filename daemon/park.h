@@ -3,9 +3,9 @@
  * it, its timeout runs out, its connection goes away, or the queue is
  * deleted (the pipe end closed). Every path that parks a request also
  * unparks it: park_wake (completed by the queue or pipe), the timer
- * (Empty/Full), park_cancel (disconnect). A park's op says what holds it:
- * PSEND, PRECV, PSENDN and PRECVN wait on a pipe (pipe_unpark), the rest
- * on a queue.
+ * (Empty/Full), park_cancel (disconnect). A park records what holds it
+ * (park_queue, park_pipe), and its reply is filled from its op's reply
+ * fields (proto/ops.h): no code here knows one op from another.
  */
 #ifndef IPCD_PARK_H
 #define IPCD_PARK_H
@@ -17,14 +17,25 @@
 
 struct conn;
 struct qmsg;
+struct queue;
+struct pipe;
+struct proto_req;
+
+/* What a park waits on. */
+enum park_on {
+	PARK_ON_NOTHING = 0,        /* not parked yet */
+	PARK_ON_QUEUE,              /* a queue (queue_park) */
+	PARK_ON_PIPE,               /* an end of a pipe (pipe_park) */
+};
 
 struct park {
-	struct waiter w;            /* what the queue links */
+	struct waiter w;            /* what the queue or pipe links */
 	struct ilist link;          /* in the connection's list */
 	struct conn *conn;
-	uint32_t op;                /* the request's op */
+	uint32_t op;                /* the request's op: selects the reply fields */
 	uint32_t id;                /* the request's id */
-	uint32_t max;               /* QGETN, PRECVN: most messages its reply takes */
+	enum park_on on;            /* what holds w */
+	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
 };
@@ -35,11 +46,16 @@ struct park {
  * CONN_PARKS_MAX parked (msg still the caller's; see park_request). */
 struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms);
-/* park_new() for request r (its op, id and timeout), or NULL once msg is
- * freed and r answered why not: IPC_ELIMIT (CONN_PARKS_MAX reached) or
- * IPC_ENOMEM. */
+/* park_new() for request r (its op, id and timeout; a getter wants up
+ * to r->max messages), or NULL once msg is freed and r answered why not:
+ * IPC_ELIMIT (CONN_PARKS_MAX reached) or IPC_ENOMEM. Then park it with
+ * park_queue or park_pipe. */
 struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg);
+/* Park p on queue q (queue_park), recording it. */
+void park_queue(struct park *p, struct queue *q);
+/* Park p at end of pipe pp (pipe_park), recording it. */
+void park_pipe(struct park *p, struct pipe *pp, unsigned end);
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m);
 /* Drop a parked request without replying (its connection is gone):

@@ -191,41 +191,6 @@ static int req_data(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* [1, id, version] */
-static int req_hello(struct rctx *c)
-{
-	return req_u32(c, 2, "version", UINT32_MAX, &c->r->version);
-}
-
-/* [2, id, name, maxsize, flags] or [2, id, name, maxsize, flags, mode] */
-static int req_qopen(struct rctx *c)
-{
-	if (req_name(c, 2) || req_int(c, 3, "maxsize", &c->r->maxsize) ||
-	    req_u32(c, 4, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
-		    &c->r->flags))
-		return IPC_EPROTO;
-	if (c->n < 6)
-		return 0;
-	c->r->has_mode = 1;
-	return req_u32(c, 5, "mode", PROTO_MODE_MAX, &c->r->mode);
-}
-
-/* [3, id, name, data, timeout] */
-static int req_qput(struct rctx *c)
-{
-	if (req_name(c, 2) || req_data(c, 3))
-		return IPC_EPROTO;
-	return req_int(c, 4, "timeout", &c->r->timeout_ms);
-}
-
-/* [4, id, name, timeout] */
-static int req_qget(struct rctx *c)
-{
-	if (req_name(c, 2))
-		return IPC_EPROTO;
-	return req_int(c, 3, "timeout", &c->r->timeout_ms);
-}
-
 /* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
 static int req_lease(struct rctx *c, unsigned i)
 {
@@ -241,23 +206,13 @@ static int req_lease(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* [16, id, name, timeout, lease] */
-static int req_qgeta(struct rctx *c)
+/* Element i: QACK's delivery tag, any uint64. */
+static int req_tag(struct rctx *c, unsigned i)
 {
-	if (req_name(c, 2) || req_int(c, 3, "timeout", &c->r->timeout_ms))
-		return IPC_EPROTO;
-	return req_lease(c, 4);
-}
-
-/* [17, id, name, tag] */
-static int req_qack(struct rctx *c)
-{
-	if (req_name(c, 2))
-		return IPC_EPROTO;
-	if (c->a[3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+	if (c->a[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return dec_fail(c->d, IPC_EPROTO,
 				"field 'tag' must be an unsigned integer");
-	c->r->tag = c->a[3].via.u64;
+	c->r->tag = c->a[i].via.u64;
 	return 0;
 }
 
@@ -285,43 +240,33 @@ static int req_bound(struct rctx *c, unsigned i, const char *what,
 	return 0;
 }
 
-/* [8, id, name, end, flags, maxmsgs, maxbytes] */
-static int req_pattach(struct rctx *c)
+/* Element i: PATTACH's flags, not duplex and one-way at once. */
+static int req_pipe_flags(struct rctx *c, unsigned i)
 {
 	const uint32_t both = PROTO_PIPE_DUPLEX | PROTO_PIPE_ONEWAY;
 
-	if (req_name(c, 2) || req_end(c, 3) ||
-	    req_u32(c, 4, "flags", PROTO_PIPE_CREATE | both, &c->r->flags))
+	if (req_u32(c, i, "flags", PROTO_PIPE_CREATE | both, &c->r->flags))
 		return IPC_EPROTO;
 	if ((c->r->flags & both) == both)
 		dec_soft(c, IPC_EINVAL, "flags: duplex and one-way at once");
-	if (req_bound(c, 5, "maxmsgs", IPC_PIPE_MSGS_MAX, &c->r->maxmsgs))
-		return IPC_EPROTO;
-	return req_bound(c, 6, "maxbytes", IPC_PIPE_BYTES_MAX, &c->r->maxbytes);
+	return 0;
 }
 
-/* [9, id, name, end, data, timeout] */
-static int req_psend(struct rctx *c)
+/* Element i: LIST's cursor, "" or a valid name, into r->name. */
+static int req_after(struct rctx *c, unsigned i)
 {
-	if (req_name(c, 2) || req_end(c, 3) || req_data(c, 4))
-		return IPC_EPROTO;
-	return req_int(c, 5, "timeout", &c->r->timeout_ms);
+	const msgpack_object *o = &c->a[i];
+
+	if (o->type == MSGPACK_OBJECT_STR && o->via.str.size == 0)
+		return 0;
+	return req_name(c, i);
 }
 
-/* [10, id, name, end, timeout] */
-static int req_precv(struct rctx *c)
+/* Element i: the optional mode of a queue or pipe the request creates. */
+static int req_mode(struct rctx *c, unsigned i)
 {
-	if (req_name(c, 2) || req_end(c, 3))
-		return IPC_EPROTO;
-	return req_int(c, 4, "timeout", &c->r->timeout_ms);
-}
-
-/* [11, id, name, end] */
-static int req_pclose(struct rctx *c)
-{
-	if (req_name(c, 2))
-		return IPC_EPROTO;
-	return req_end(c, 3);
+	c->r->has_mode = 1;
+	return req_u32(c, i, "mode", PROTO_MODE_MAX, &c->r->mode);
 }
 
 /* Element i: a batch of payloads, an array of 1..IPC_BATCH_MAX bins of
@@ -377,74 +322,76 @@ static int req_max(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* [12, id, name, [data...], timeout] */
-static int req_qputn(struct rctx *c)
+/* Element i: request field f (ops.h); 0 or IPC_EPROTO (or IPC_ENOMEM),
+ * value errors noted with dec_soft. */
+static int req_field(struct rctx *c, unsigned char f, unsigned i)
 {
-	if (req_name(c, 2) || req_datas(c, 3))
-		return IPC_EPROTO;
-	return req_int(c, 4, "timeout", &c->r->timeout_ms);
+	struct proto_req *r = c->r;
+
+	switch (f) {
+	case RQ_VERSION: return req_u32(c, i, "version", UINT32_MAX, &r->version);
+	case RQ_NAME: return req_name(c, i);
+	case RQ_AFTER: return req_after(c, i);
+	case RQ_MAXSIZE: return req_int(c, i, "maxsize", &r->maxsize);
+	case RQ_OPEN_FLAGS:
+		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
+			       &r->flags);
+	case RQ_PIPE_FLAGS: return req_pipe_flags(c, i);
+	case RQ_MODE: return req_mode(c, i);
+	case RQ_DATA: return req_data(c, i);
+	case RQ_DATAS: return req_datas(c, i);
+	case RQ_TIMEOUT: return req_int(c, i, "timeout", &r->timeout_ms);
+	case RQ_LEASE: return req_lease(c, i);
+	case RQ_TAG: return req_tag(c, i);
+	case RQ_END: return req_end(c, i);
+	case RQ_MAXMSGS:
+		return req_bound(c, i, "maxmsgs", IPC_PIPE_MSGS_MAX, &r->maxmsgs);
+	case RQ_MAXBYTES:
+		return req_bound(c, i, "maxbytes", IPC_PIPE_BYTES_MAX, &r->maxbytes);
+	case RQ_MAX: return req_max(c, i);
+	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
+	}
 }
 
-/* [13, id, name, max, timeout] */
-static int req_qgetn(struct rctx *c)
+/* The fields of the request, elements 2.. of its array, per its op's row. */
+static int req_fields(struct rctx *c)
 {
-	if (req_name(c, 2) || req_max(c, 3))
-		return IPC_EPROTO;
-	return req_int(c, 4, "timeout", &c->r->timeout_ms);
-}
+	const struct proto_op_desc *d = proto_op(c->r->op);
+	unsigned i;
+	int rc;
 
-/* [14, id, name, end, [data...], timeout] */
-static int req_psendn(struct rctx *c)
-{
-	if (req_name(c, 2) || req_end(c, 3) || req_datas(c, 4))
-		return IPC_EPROTO;
-	return req_int(c, 5, "timeout", &c->r->timeout_ms);
-}
-
-/* [15, id, name, end, max, timeout] */
-static int req_precvn(struct rctx *c)
-{
-	if (req_name(c, 2) || req_end(c, 3) || req_max(c, 4))
-		return IPC_EPROTO;
-	return req_int(c, 5, "timeout", &c->r->timeout_ms);
-}
-
-/* [5, id, name] and [6, id, name] */
-static int req_name_only(struct rctx *c)
-{
-	return req_name(c, 2);
-}
-
-/* [7, id] */
-static int req_none(struct rctx *c)
-{
+	for (i = 2; i < c->n; i++) {
+		rc = req_field(c, d->req[i - 2], i);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
-/* The shape of each request, by op. */
-static const struct req_op {
-	unsigned count;
-	int (*args)(struct rctx *c);
-	unsigned optional;        /* trailing elements that may be left out */
-} req_ops[PROTO_OP__MAX] = {
-	[PROTO_OP_HELLO] = { 3, req_hello },
-	[PROTO_OP_QOPEN] = { 5, req_qopen, 1 },
-	[PROTO_OP_QPUT] = { 5, req_qput },
-	[PROTO_OP_QGET] = { 4, req_qget },
-	[PROTO_OP_STAT] = { 3, req_name_only },
-	[PROTO_OP_QDEL] = { 3, req_name_only },
-	[PROTO_OP_LIST] = { 2, req_none },
-	[PROTO_OP_PATTACH] = { 7, req_pattach },
-	[PROTO_OP_PSEND] = { 6, req_psend },
-	[PROTO_OP_PRECV] = { 5, req_precv },
-	[PROTO_OP_PCLOSE] = { 4, req_pclose },
-	[PROTO_OP_QPUTN] = { 5, req_qputn },
-	[PROTO_OP_QGETN] = { 5, req_qgetn },
-	[PROTO_OP_PSENDN] = { 6, req_psendn },
-	[PROTO_OP_PRECVN] = { 6, req_precvn },
-	[PROTO_OP_QGETA] = { .count = 5, .args = req_qgeta },
-	[PROTO_OP_QACK] = { .count = 4, .args = req_qack },
-};
+/* How many fields op d's request lists. */
+static unsigned req_nfields(const struct proto_op_desc *d)
+{
+	unsigned n = 0;
+
+	while (n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE)
+		n++;
+	return n;
+}
+
+/* Does the request array's length (c->n) fit op d's row? 0 or IPC_EPROTO. */
+static int req_count(struct rctx *c, const struct proto_op_desc *d)
+{
+	unsigned want = 2 + req_nfields(d);
+
+	if (c->n <= want && c->n >= want - d->req_optional)
+		return 0;
+	if (d->req_optional)
+		return dec_fail(c->d, IPC_EPROTO, "%s request has %lu elements, "
+				"%u to %u expected", d->name, (unsigned long)c->n,
+				want - d->req_optional, want);
+	return dec_fail(c->d, IPC_EPROTO, "%s request has %lu elements, %u expected",
+			d->name, (unsigned long)c->n, want);
+}
 
 /* The request array, its id (read first, for the error reply) and op. */
 static int req_head(struct rctx *c, const msgpack_object *top)
@@ -471,18 +418,12 @@ static int req_head(struct rctx *c, const msgpack_object *top)
 				(long long)op->via.i64);
 	if (op->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return dec_fail(c->d, IPC_EPROTO, "op must be an integer");
-	if (op->via.u64 == 0 || op->via.u64 >= PROTO_OP__MAX)
+	if (proto_op(op->via.u64 > UINT32_MAX ? 0 : (uint32_t)op->via.u64) == NULL)
 		return dec_fail(c->d, IPC_EPROTO, "unknown op %llu",
 				(unsigned long long)op->via.u64);
 	c->r->op = (uint32_t)op->via.u64;
 	c->n = n;
-	if (n < req_ops[c->r->op].count ||
-	    n > req_ops[c->r->op].count + req_ops[c->r->op].optional)
-		return dec_fail(c->d, IPC_EPROTO,
-				"op %lu request has %lu elements, %u expected",
-				(unsigned long)c->r->op, (unsigned long)n,
-				req_ops[c->r->op].count);
-	return 0;
+	return req_count(c, proto_op(c->r->op));
 }
 
 /* Decode a request payload. */
@@ -495,10 +436,12 @@ int proto_dec_req(struct proto_dec *d, const unsigned char *p, size_t n,
 
 	memset(r, 0, sizeof(*r));
 	rc = dec_unpack(d, p, n, PROTO_REQ_ITEMS_MAX, &top);
+	if (rc != 0 && proto_req_peek_id(p, n, &r->id) != 0)
+		r->id = 0;
 	if (rc == 0)
 		rc = req_head(&c, &top);
 	if (rc == 0)
-		rc = req_ops[r->op].args(&c);
+		rc = req_fields(&c);
 	return rc ? rc : c.soft;
 }
 
@@ -649,30 +592,32 @@ static int rep_alloc_infos(struct pctx *c, size_t n)
 	return 0;
 }
 
-/* [id, 0, version, msg_max] */
-static int rep_hello(struct pctx *c)
+/* Element i: a reply uint32 field into *out. */
+static int rep_u32(struct pctx *c, unsigned i, const char *what, uint32_t *out)
 {
-	uint64_t v = 0, m = 0;
+	uint64_t v = 0;
 
-	if (rep_uint(c, &c->a[2], "version", UINT32_MAX, &v) ||
-	    rep_uint(c, &c->a[3], "msg_max", UINT32_MAX, &m))
+	if (rep_uint(c, &c->a[i], what, UINT32_MAX, &v))
 		return IPC_EPROTO;
-	c->r->version = (uint32_t)v;
-	c->r->msg_max = (uint32_t)m;
+	*out = (uint32_t)v;
 	return 0;
 }
 
-/* [id, 0, maxsize] */
-static int rep_qopen(struct pctx *c)
+/* Element i: LIST's more flag, 0 or 1. */
+static int rep_more(struct pctx *c, unsigned i)
 {
-	return rep_int(c, &c->a[2], "maxsize", INT64_MIN, INT64_MAX,
-		       &c->r->maxsize);
+	uint64_t v = 0;
+
+	if (rep_uint(c, &c->a[i], "more", 1, &v))
+		return IPC_EPROTO;
+	c->r->more = (uint32_t)v;
+	return 0;
 }
 
-/* [id, 0, data] */
-static int rep_qget(struct pctx *c)
+/* Element i: a message payload, a bin. */
+static int rep_data(struct pctx *c, unsigned i)
 {
-	const msgpack_object *o = &c->a[2];
+	const msgpack_object *o = &c->a[i];
 
 	if (o->type != MSGPACK_OBJECT_BIN)
 		return dec_fail(c->d, IPC_EPROTO, "reply field 'data' is not a bin");
@@ -681,41 +626,21 @@ static int rep_qget(struct pctx *c)
 	return 0;
 }
 
-/* [id, 0, data, tag] */
-static int rep_qgeta(struct pctx *c)
-{
-	return rep_qget(c) ||
-	       rep_uint(c, &c->a[3], "tag", UINT64_MAX, &c->r->tag) ? IPC_EPROTO : 0;
-}
-
-/* [id, 0, flags, maxmsgs, maxbytes] */
-static int rep_pattach(struct pctx *c)
-{
-	uint64_t f = 0;
-
-	if (rep_uint(c, &c->a[2], "flags", UINT32_MAX, &f) ||
-	    rep_int(c, &c->a[3], "maxmsgs", 0, INT64_MAX, &c->r->maxmsgs) ||
-	    rep_int(c, &c->a[4], "maxbytes", 0, INT64_MAX, &c->r->maxbytes))
-		return IPC_EPROTO;
-	c->r->flags = (uint32_t)f;
-	return 0;
-}
-
-/* [id, 0, count]: how many messages a batch put took, >= 1. */
-static int rep_count(struct pctx *c)
+/* Element i: how many messages a batch put took, >= 1. */
+static int rep_count(struct pctx *c, unsigned i)
 {
 	uint64_t v = 0;
 
-	if (rep_uint(c, &c->a[2], "count", IPC_BATCH_MAX, &v) || v == 0)
+	if (rep_uint(c, &c->a[i], "count", IPC_BATCH_MAX, &v) || v == 0)
 		return dec_fail(c->d, IPC_EPROTO, "reply field 'count' out of range");
 	c->r->count = (uint32_t)v;
 	return 0;
 }
 
-/* [id, 0, [data...]]: the messages of a batch get, at least one. */
-static int rep_bins(struct pctx *c)
+/* Element i: the messages of a batch get, at least one. */
+static int rep_bins(struct pctx *c, unsigned i)
 {
-	const msgpack_object *o = &c->a[2];
+	const msgpack_object *o = &c->a[i];
 	struct proto_iov *iov;
 	uint32_t k, n;
 
@@ -737,62 +662,79 @@ static int rep_bins(struct pctx *c)
 	return 0;
 }
 
-/* [id, 0, info] */
-static int rep_stat(struct pctx *c)
+/* Element i: one info map (STAT). */
+static int rep_stat(struct pctx *c, unsigned i)
 {
 	int rc = rep_alloc_infos(c, 1);
 
-	return rc ? rc : rep_info(c, &c->a[2], (struct proto_info *)c->r->infos);
+	return rc ? rc : rep_info(c, &c->a[i], (struct proto_info *)c->r->infos);
 }
 
-/* [id, 0, [info...]] */
-static int rep_list(struct pctx *c)
+/* Element i: an array of info maps (LIST). */
+static int rep_list(struct pctx *c, unsigned i)
 {
-	const msgpack_object *o = &c->a[2];
+	const msgpack_object *o = &c->a[i];
 	struct proto_info *in;
-	uint32_t i;
+	uint32_t k;
 	int rc;
 
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "list reply is not an array");
+	if (o->type != MSGPACK_OBJECT_ARRAY ||
+	    o->via.array.size > PROTO_LIST_PAGE)
+		return dec_fail(c->d, IPC_EPROTO, "list reply is not an array "
+				"of at most %d infos", PROTO_LIST_PAGE);
 	rc = rep_alloc_infos(c, o->via.array.size);
 	in = (struct proto_info *)c->r->infos;
-	for (i = 0; rc == 0 && i < o->via.array.size; i++)
-		rc = rep_info(c, &o->via.array.ptr[i], &in[i]);
+	for (k = 0; rc == 0 && k < o->via.array.size; k++)
+		rc = rep_info(c, &o->via.array.ptr[k], &in[k]);
 	return rc;
 }
 
-/* [id, 0] */
-static int rep_none(struct pctx *c)
+/* Element i: success reply field f (ops.h); 0 or IPC_EPROTO (or ENOMEM). */
+static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 {
-	return 0;
+	struct proto_rep *r = c->r;
+
+	switch (f) {
+	case RP_VERSION: return rep_u32(c, i, "version", &r->version);
+	case RP_MSG_MAX: return rep_u32(c, i, "msg_max", &r->msg_max);
+	case RP_MAXSIZE:
+		return rep_int(c, &c->a[i], "maxsize", INT64_MIN, INT64_MAX, &r->maxsize);
+	case RP_DATA: return rep_data(c, i);
+	case RP_TAG: return rep_uint(c, &c->a[i], "tag", UINT64_MAX, &r->tag);
+	case RP_FLAGS: return rep_u32(c, i, "flags", &r->flags);
+	case RP_MAXMSGS:
+		return rep_int(c, &c->a[i], "maxmsgs", 0, INT64_MAX, &r->maxmsgs);
+	case RP_MAXBYTES:
+		return rep_int(c, &c->a[i], "maxbytes", 0, INT64_MAX, &r->maxbytes);
+	case RP_COUNT: return rep_count(c, i);
+	case RP_BINS: return rep_bins(c, i);
+	case RP_INFO: return rep_stat(c, i);
+	case RP_INFOS: return rep_list(c, i);
+	case RP_MORE: return rep_more(c, i);
+	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
+	}
 }
 
-/* The shape of each success reply, by op. */
-static const struct rep_op {
-	unsigned count;
-	int (*results)(struct pctx *c);
-} rep_ops[PROTO_OP__MAX] = {
-	[PROTO_OP_HELLO] = { 4, rep_hello },
-	[PROTO_OP_QOPEN] = { 3, rep_qopen },
-	[PROTO_OP_QPUT] = { 2, rep_none },
-	[PROTO_OP_QGET] = { 3, rep_qget },
-	[PROTO_OP_STAT] = { 3, rep_stat },
-	[PROTO_OP_QDEL] = { 2, rep_none },
-	[PROTO_OP_LIST] = { 3, rep_list },
-	[PROTO_OP_PATTACH] = { 5, rep_pattach },
-	[PROTO_OP_PSEND] = { 2, rep_none },
-	[PROTO_OP_PRECV] = { 3, rep_qget },
-	[PROTO_OP_PCLOSE] = { 2, rep_none },
-	[PROTO_OP_QPUTN] = { 3, rep_count },
-	[PROTO_OP_QGETN] = { 3, rep_bins },
-	[PROTO_OP_PSENDN] = { 3, rep_count },
-	[PROTO_OP_PRECVN] = { 3, rep_bins },
-	[PROTO_OP_QGETA] = { .count = 4, .results = rep_qgeta },
-	[PROTO_OP_QACK] = { .count = 2, .results = rep_none },
-};
+/* The results of a success reply, elements 2.., per its op's row. */
+static int rep_fields(struct pctx *c, uint32_t n)
+{
+	const struct proto_op_desc *d = proto_op(c->r->op);
+	uint32_t want = 2, i;
+	int rc;
 
-/* [id, status] or [id, status, detail]: copy the detail, NUL-terminated. */
+	while (want - 2 < PROTO_FIELDS_MAX && d->rep[want - 2] != RP_NONE)
+		want++;
+	if (n != want)
+		return dec_fail(c->d, IPC_EPROTO, "%s reply has %lu elements, "
+				"%lu expected", d->name, (unsigned long)n,
+				(unsigned long)want);
+	for (i = 2, rc = 0; i < n && rc == 0; i++)
+		rc = rep_field(c, d->rep[i - 2], i);
+	return rc;
+}
+
+/* [id, status], [id, status, detail] or, for IPC_EVERSION, [id, status,
+ * detail, version]: copy the detail, NUL-terminated. */
 static int rep_error(struct pctx *c, uint32_t n)
 {
 	const msgpack_object *o = &c->a[2];
@@ -801,7 +743,11 @@ static int rep_error(struct pctx *c, uint32_t n)
 
 	if (n == 2)
 		return 0;
-	if (n != 3 || o->type != MSGPACK_OBJECT_STR)
+	if (n == 4 && c->r->status == IPC_EVERSION &&
+	    rep_u32(c, 3, "version", &c->r->version))
+		return IPC_EPROTO;
+	if ((n != 3 && !(n == 4 && c->r->status == IPC_EVERSION)) ||
+	    o->type != MSGPACK_OBJECT_STR)
 		return dec_fail(c->d, IPC_EPROTO,
 				"error reply is not [id, status, detail]");
 	len = o->via.str.size;
@@ -836,12 +782,7 @@ static int rep_body(struct pctx *c, const msgpack_object *top)
 	c->r->status = (int32_t)st;
 	if (st != 0)
 		return rep_error(c, n);
-	if (n != rep_ops[c->r->op].count)
-		return dec_fail(c->d, IPC_EPROTO,
-				"op %lu reply has %lu elements, %u expected",
-				(unsigned long)c->r->op, (unsigned long)n,
-				rep_ops[c->r->op].count);
-	return rep_ops[c->r->op].results(c);
+	return rep_fields(c, n);
 }
 
 /* Decode a reply payload to a request of op `op`. */
@@ -854,7 +795,7 @@ int proto_dec_rep(struct proto_dec *d, const unsigned char *p, size_t n,
 
 	memset(r, 0, sizeof(*r));
 	r->op = op;
-	if (op == 0 || op >= PROTO_OP__MAX)
+	if (proto_op(op) == NULL)
 		return dec_fail(d, IPC_EPROTO, "unknown op %lu", (unsigned long)op);
 	rc = dec_unpack(d, p, n, SIZE_MAX, &top);
 	return rc ? rc : rep_body(&c, &top);

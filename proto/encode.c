@@ -133,121 +133,77 @@ static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
 		enc_bin(e, iov[i].base, iov[i].len);
 }
 
-/* Pack the op-specific part of a request (after op and id). */
-static void enc_req_args(struct enc *e, const struct proto_req *r)
+/* Is request field f of r there to send? Only optional trailing fields
+ * may be absent: the mode unless has_mode, LIST's cursor when "". */
+static int enc_req_present(unsigned char f, const struct proto_req *r)
+{
+	if (f == RQ_MODE)
+		return r->has_mode;
+	if (f == RQ_AFTER)
+		return r->name[0] != '\0';
+	return 1;
+}
+
+/* Pack one request field of r. */
+static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req *r)
 {
 	msgpack_packer *pk = &e->pk;
 
-	switch (r->op) {
-	case PROTO_OP_HELLO:
-		msgpack_pack_uint32(pk, r->version);
-		break;
-	case PROTO_OP_QOPEN:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_int64(pk, r->maxsize);
-		msgpack_pack_uint32(pk, r->flags);
-		if (r->has_mode)
-			msgpack_pack_uint32(pk, r->mode);
-		break;
-	case PROTO_OP_QPUT:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		enc_bin(e, r->data, r->data_len);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_QGET:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_STAT:
-	case PROTO_OP_QDEL:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		break;
-	case PROTO_OP_QGETA:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		msgpack_pack_int64(pk, r->lease_ms);
-		break;
-	case PROTO_OP_QACK:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint64(pk, r->tag);
-		break;
-	case PROTO_OP_PATTACH:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->end);
-		msgpack_pack_uint32(pk, r->flags);
-		msgpack_pack_int64(pk, r->maxmsgs);
-		msgpack_pack_int64(pk, r->maxbytes);
-		break;
-	case PROTO_OP_PSEND:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->end);
-		enc_bin(e, r->data, r->data_len);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_PRECV:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->end);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_PCLOSE:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->end);
-		break;
-	case PROTO_OP_QPUTN:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		enc_bins(e, r->iov, r->niov);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_QGETN:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->max);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_PSENDN:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->end);
-		enc_bins(e, r->iov, r->niov);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	case PROTO_OP_PRECVN:
-		enc_str(e, r->name, IPC_NAME_MAX);
-		msgpack_pack_uint32(pk, r->end);
-		msgpack_pack_uint32(pk, r->max);
-		msgpack_pack_int64(pk, r->timeout_ms);
-		break;
-	default: /* LIST */
-		break;
+	switch (f) {
+	case RQ_VERSION: msgpack_pack_uint32(pk, r->version); break;
+	case RQ_NAME:
+	case RQ_AFTER: enc_str(e, r->name, IPC_NAME_MAX); break;
+	case RQ_MAXSIZE: msgpack_pack_int64(pk, r->maxsize); break;
+	case RQ_OPEN_FLAGS:
+	case RQ_PIPE_FLAGS: msgpack_pack_uint32(pk, r->flags); break;
+	case RQ_MODE: msgpack_pack_uint32(pk, r->mode); break;
+	case RQ_DATA: enc_bin(e, r->data, r->data_len); break;
+	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
+	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;
+	case RQ_LEASE: msgpack_pack_int64(pk, r->lease_ms); break;
+	case RQ_TAG: msgpack_pack_uint64(pk, r->tag); break;
+	case RQ_END: msgpack_pack_uint32(pk, r->end); break;
+	case RQ_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
+	case RQ_MAXBYTES: msgpack_pack_int64(pk, r->maxbytes); break;
+	case RQ_MAX: msgpack_pack_uint32(pk, r->max); break;
+	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
 
-/* Elements of each request array, by op. */
-static const unsigned enc_req_count[PROTO_OP__MAX] = {
-	[PROTO_OP_HELLO] = 3, [PROTO_OP_QOPEN] = 5, [PROTO_OP_QPUT] = 5,
-	[PROTO_OP_QGET] = 4, [PROTO_OP_STAT] = 3, [PROTO_OP_QDEL] = 3,
-	[PROTO_OP_LIST] = 2,
-	[PROTO_OP_PATTACH] = 7, [PROTO_OP_PSEND] = 6, [PROTO_OP_PRECV] = 5,
-	[PROTO_OP_PCLOSE] = 4,
-	[PROTO_OP_QPUTN] = 5, [PROTO_OP_QGETN] = 5, [PROTO_OP_PSENDN] = 6,
-	[PROTO_OP_PRECVN] = 6,
-	[PROTO_OP_QGETA] = 5, [PROTO_OP_QACK] = 4,
-};
+/* How many of op d's request fields r sends: the required ones, then the
+ * optional ones up to the first absent one. */
+static size_t enc_req_nfields(const struct proto_op_desc *d, const struct proto_req *r)
+{
+	size_t n = 0, opt;
+
+	while (n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE)
+		n++;
+	opt = n - d->req_optional;
+	while (opt < n && enc_req_present(d->req[opt], r))
+		opt++;
+	return opt;
+}
 
 /* Encode a request frame into b; holes (maxholes of them) receive the
  * payloads of at least min bytes left out, when holes is not NULL. */
 static int enc_req(struct enc *e, struct pbuf *b, const struct proto_req *r,
 		   struct proto_hole *holes, size_t maxholes, size_t min)
 {
-	if (r->op == 0 || r->op >= PROTO_OP__MAX)
+	const struct proto_op_desc *d = proto_op(r->op);
+	size_t i, n;
+
+	if (d == NULL)
 		return IPC_EINVAL;
 	if (enc_begin(e, b) == 0) {
 		e->holes = holes;
 		e->maxholes = maxholes;
 		e->min_hole = min;
-		msgpack_pack_array(&e->pk, enc_req_count[r->op] +
-				   (r->op == PROTO_OP_QOPEN && r->has_mode));
+		n = enc_req_nfields(d, r);
+		msgpack_pack_array(&e->pk, 2 + n);
 		msgpack_pack_uint32(&e->pk, r->op);
 		msgpack_pack_uint32(&e->pk, r->id);
-		enc_req_args(e, r);
+		for (i = 0; i < n; i++)
+			enc_req_field(e, d->req[i], r);
 	}
 	return enc_end(e);
 }
@@ -361,100 +317,86 @@ static void enc_infos(struct enc *e, const struct proto_info *in, size_t n)
 		enc_info(e, &in[i]);
 }
 
-/* Results carried by a success reply, by op (after id and status). */
-static const unsigned enc_rep_results[PROTO_OP__MAX] = {
-	[PROTO_OP_HELLO] = 2, [PROTO_OP_QOPEN] = 1, [PROTO_OP_QPUT] = 0,
-	[PROTO_OP_QGET] = 1, [PROTO_OP_STAT] = 1, [PROTO_OP_QDEL] = 0,
-	[PROTO_OP_LIST] = 1,
-	[PROTO_OP_PATTACH] = 3, [PROTO_OP_PSEND] = 0, [PROTO_OP_PRECV] = 1,
-	[PROTO_OP_PCLOSE] = 0,
-	[PROTO_OP_QPUTN] = 1, [PROTO_OP_QGETN] = 1, [PROTO_OP_PSENDN] = 1,
-	[PROTO_OP_PRECVN] = 1,
-	[PROTO_OP_QGETA] = 2, [PROTO_OP_QACK] = 0,
-};
-
-/* Pack the results of a success reply. */
-static void enc_rep_results_of(struct enc *e, const struct proto_rep *r)
+/* Pack one success reply field of r. */
+static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep *r)
 {
-	switch (r->op) {
-	case PROTO_OP_HELLO:
-		msgpack_pack_uint32(&e->pk, r->version);
-		msgpack_pack_uint32(&e->pk, r->msg_max);
-		break;
-	case PROTO_OP_QOPEN:
-		msgpack_pack_int64(&e->pk, r->maxsize);
-		break;
-	case PROTO_OP_QGET:
-		enc_bin(e, r->data, r->data_len);
-		break;
-	case PROTO_OP_QGETA:
-		enc_bin(e, r->data, r->data_len);
-		msgpack_pack_uint64(&e->pk, r->tag);
-		break;
-	case PROTO_OP_PATTACH:
-		msgpack_pack_uint32(&e->pk, r->flags);
-		msgpack_pack_int64(&e->pk, r->maxmsgs);
-		msgpack_pack_int64(&e->pk, r->maxbytes);
-		break;
-	case PROTO_OP_PRECV:
-		enc_bin(e, r->data, r->data_len);
-		break;
-	case PROTO_OP_QPUTN:
-	case PROTO_OP_PSENDN:
-		msgpack_pack_uint32(&e->pk, r->count);
-		break;
-	case PROTO_OP_QGETN:
-	case PROTO_OP_PRECVN:
-		enc_bins(e, r->iov, r->niov);
-		break;
-	case PROTO_OP_STAT:
+	msgpack_packer *pk = &e->pk;
+
+	switch (f) {
+	case RP_VERSION: msgpack_pack_uint32(pk, r->version); break;
+	case RP_MSG_MAX: msgpack_pack_uint32(pk, r->msg_max); break;
+	case RP_MAXSIZE: msgpack_pack_int64(pk, r->maxsize); break;
+	case RP_DATA: enc_bin(e, r->data, r->data_len); break;
+	case RP_TAG: msgpack_pack_uint64(pk, r->tag); break;
+	case RP_FLAGS: msgpack_pack_uint32(pk, r->flags); break;
+	case RP_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
+	case RP_MAXBYTES: msgpack_pack_int64(pk, r->maxbytes); break;
+	case RP_COUNT: msgpack_pack_uint32(pk, r->count); break;
+	case RP_BINS: enc_bins(e, r->iov, r->niov); break;
+	case RP_INFO:
 		if (r->infos == NULL)
 			e->rc = e->rc ? e->rc : IPC_EINVAL;
 		else
 			enc_info(e, r->infos);
 		break;
-	case PROTO_OP_LIST:
-		enc_infos(e, r->infos, r->ninfos);
-		break;
-	default: /* QPUT, QDEL */
-		break;
+	case RP_INFOS: enc_infos(e, r->infos, r->ninfos); break;
+	case RP_MORE: msgpack_pack_uint32(pk, r->more); break;
+	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
 
-/* Pack an error reply: [id, status] or [id, status, detail]. */
-static void enc_rep_error(struct enc *e, const struct proto_rep *r)
+/* Pack a success reply: [id, 0, fields of its op...]. */
+static void enc_rep_ok(struct enc *e, const struct proto_op_desc *d,
+		       const struct proto_rep *r)
 {
-	size_t len;
+	size_t i, n = 0;
 
-	msgpack_pack_array(&e->pk, r->detail != NULL ? 3 : 2);
+	while (n < PROTO_FIELDS_MAX && d->rep[n] != RP_NONE)
+		n++;
+	msgpack_pack_array(&e->pk, 2 + n);
 	msgpack_pack_uint32(&e->pk, r->id);
 	msgpack_pack_int32(&e->pk, r->status);
-	if (r->detail == NULL)
+	for (i = 0; i < n; i++)
+		enc_rep_field(e, d->rep[i], r);
+}
+
+/* Pack an error reply: [id, status], [id, status, detail], or for
+ * IPC_EVERSION with a version [id, status, detail, version]. */
+static void enc_rep_error(struct enc *e, const struct proto_rep *r)
+{
+	int version = r->status == IPC_EVERSION && r->version != 0;
+	const char *detail = r->detail != NULL ? r->detail : "";
+	size_t len;
+
+	msgpack_pack_array(&e->pk, version ? 4 : r->detail != NULL ? 3 : 2);
+	msgpack_pack_uint32(&e->pk, r->id);
+	msgpack_pack_int32(&e->pk, r->status);
+	if (r->detail == NULL && !version)
 		return;
-	len = r->detail_len ? r->detail_len : strlen(r->detail);
+	len = r->detail_len ? r->detail_len : strlen(detail);
 	if (len > PROTO_DETAIL_MAX)
 		len = PROTO_DETAIL_MAX;
-	msgpack_pack_str_with_body(&e->pk, r->detail, len);
+	msgpack_pack_str_with_body(&e->pk, detail, len);
+	if (version)
+		msgpack_pack_uint32(&e->pk, r->version);
 }
 
 /* Encode a reply frame into b, leaving payloads out as enc_req does. */
 static int enc_rep(struct enc *e, struct pbuf *b, const struct proto_rep *r,
 		   struct proto_hole *holes, size_t maxholes, size_t min)
 {
-	if (r->status == 0 && (r->op == 0 || r->op >= PROTO_OP__MAX))
+	const struct proto_op_desc *d = proto_op(r->op);
+
+	if (r->status == 0 && d == NULL)
 		return IPC_EINVAL;
 	if (enc_begin(e, b) == 0) {
 		e->holes = holes;
 		e->maxholes = maxholes;
 		e->min_hole = min;
-		if (r->status != 0) {
+		if (r->status != 0)
 			enc_rep_error(e, r);
-		} else {
-			msgpack_pack_array(&e->pk, 2 + enc_rep_results[r->op]);
-			msgpack_pack_uint32(&e->pk, r->id);
-			msgpack_pack_int32(&e->pk, r->status);
-			enc_rep_results_of(e, r);
-		}
+		else
+			enc_rep_ok(e, d, r);
 	}
 	return enc_end(e);
 }

@@ -34,33 +34,18 @@
  * received (an array of n needs n bytes), so a frame costs at most
  * ~25 KiB of decoder memory, and a small frame little. */
 #define PROTO_REQ_ITEMS_MAX (IPC_BATCH_MAX + 16)
+/* The most infos one LIST reply carries (a page). An info map takes at
+ * most ~900 bytes (a pipe's, with a 128-byte name), so a full page stays
+ * far below PROTO_FRAME_MAX; a client asks for the next page with the
+ * last name it got (see PROTOCOL.md, LIST). */
+#define PROTO_LIST_PAGE 512
 /* Bytes a batch reply (QGETN, PRECVN) spends besides its bins: the frame
  * header, the arrays' headers, id and status. */
 #define PROTO_BATCH_REP_OVERHEAD 32u
 
-/* Operation codes. Never renumber: append and bump IPC_PROTO_VERSION. */
-enum proto_op {
-	PROTO_OP_HELLO = 1,   /* [1, id, version]              -> [id, st, version, msg_max] */
-	PROTO_OP_QOPEN = 2,   /* [2, id, name, maxsize, flags(, mode)] -> [id, st, maxsize] */
-	PROTO_OP_QPUT = 3,    /* [3, id, name, data, timeout]  -> [id, st] */
-	PROTO_OP_QGET = 4,    /* [4, id, name, timeout]        -> [id, st, data] */
-	PROTO_OP_STAT = 5,    /* [5, id, name]                 -> [id, st, info] */
-	PROTO_OP_QDEL = 6,    /* [6, id, name]                 -> [id, st] */
-	PROTO_OP_LIST = 7,    /* [7, id]                       -> [id, st, [info...]] */
-	PROTO_OP_PATTACH = 8, /* [8, id, name, end, flags, maxmsgs, maxbytes]
-			       *                                -> [id, st, flags, maxmsgs, maxbytes] */
-	PROTO_OP_PSEND = 9,   /* [9, id, name, end, data, timeout] -> [id, st] */
-	PROTO_OP_PRECV = 10,  /* [10, id, name, end, timeout]  -> [id, st, data] */
-	PROTO_OP_PCLOSE = 11, /* [11, id, name, end]           -> [id, st] */
-	PROTO_OP_QPUTN = 12,  /* [12, id, name, [data...], timeout] -> [id, st, count] */
-	PROTO_OP_QGETN = 13,  /* [13, id, name, max, timeout]  -> [id, st, [data...]] */
-	PROTO_OP_PSENDN = 14, /* [14, id, name, end, [data...], timeout] -> [id, st, count] */
-	PROTO_OP_PRECVN = 15, /* [15, id, name, end, max, timeout] -> [id, st, [data...]] */
-	/* Keep in numeric order: PROTO_OP__MAX must follow the highest. */
-	PROTO_OP_QGETA = 16,  /* [16, id, name, timeout, lease] -> [id, st, data, tag] */
-	PROTO_OP_QACK = 17,   /* [17, id, name, tag]           -> [id, st] */
-	PROTO_OP__MAX
-};
+/* Operation codes (PROTO_OP_HELLO, ...) and their request and reply
+ * shapes: one row per op in ops.h. */
+#include "ops.h"
 
 /* PATTACH flags. DUPLEX or ONEWAY says what the caller expects (checked
  * against an existing pipe: IPC_EMISMATCH; both at once: IPC_EINVAL);
@@ -73,8 +58,9 @@ enum proto_op {
 /* QOPEN flags. */
 #define PROTO_OPEN_CREATE 0x1u /* create the queue when missing */
 #define PROTO_OPEN_EXCL 0x2u   /* with CREATE: fail with IPC_EEXIST when it exists */
-/* QOPEN may carry a 6th element, the mode (permission bits like a file's)
- * of a queue it creates: [2, id, name, maxsize, flags, mode]. */
+/* QOPEN and PATTACH may end with a mode (permission bits like a file's)
+ * for the queue or pipe they create: [2, id, name, maxsize, flags, mode],
+ * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. */
 #define PROTO_MODE_MAX 0777u
 
 /* A growable output buffer; frames are appended to it. */
@@ -92,12 +78,14 @@ struct proto_iov {
 };
 
 /* A decoded or to-be-encoded request. Which fields matter depends on op,
- * as listed in enum proto_op; the others are zero. */
+ * as its row in ops.h lists; the others are zero. */
 struct proto_req {
 	uint32_t op;
 	uint32_t id;
 	uint32_t version;        /* HELLO */
-	char name[IPC_NAME_MAX + 1]; /* NUL-terminated, validated */
+	char name[IPC_NAME_MAX + 1]; /* NUL-terminated, validated; LIST: the
+				      * cursor, "" (from the start, and then
+				      * not encoded) or a name */
 	const unsigned char *data; /* QPUT payload, points into the frame */
 	size_t data_len;
 	int64_t timeout_ms;      /* -1, 0 or > 0 */
@@ -111,8 +99,8 @@ struct proto_req {
 	const struct proto_iov *iov; /* QPUTN, PSENDN: the payloads, 1..IPC_BATCH_MAX */
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	uint32_t max;            /* QGETN, PRECVN: most messages wanted, 1..IPC_BATCH_MAX */
-	int has_mode;            /* QOPEN: the optional trailing mode is there */
-	uint32_t mode;           /* QOPEN: permissions if it creates, <= PROTO_MODE_MAX */
+	int has_mode;            /* QOPEN, PATTACH: the optional trailing mode is there */
+	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -154,7 +142,8 @@ struct proto_rep {
 	const char *detail;      /* optional text with a non-zero status, or NULL;
 				  * decoded: a NUL-terminated copy in the zone */
 	size_t detail_len;       /* encoding: 0 means strlen(detail) */
-	uint32_t version;        /* HELLO */
+	uint32_t version;        /* HELLO; an IPC_EVERSION error: the daemon's
+				  * version, sent as a 4th element when not 0 */
 	uint32_t msg_max;        /* HELLO */
 	int64_t maxsize;         /* QOPEN */
 	uint32_t flags;          /* PATTACH: PROTO_PIPE_DUPLEX or PROTO_PIPE_ONEWAY */
@@ -168,6 +157,7 @@ struct proto_rep {
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	const struct proto_info *infos; /* STAT: one; LIST: ninfos */
 	size_t ninfos;
+	uint32_t more;           /* LIST: 1 when names follow the last one sent */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text
@@ -198,6 +188,10 @@ long proto_frame_peek(const unsigned char *buf, size_t len, size_t max);
  * can tell which op the reply answers before decoding it. 0, or
  * IPC_EPROTO when p does not start like [id, ...] with a uint32 id. */
 int proto_rep_peek_id(const unsigned char *p, size_t n, uint32_t *id);
+/* The id of the request in payload p[0..n) (or its first n bytes), read
+ * the same way from [op, id, ...], so that a request the decoder rejects
+ * as a whole can still be answered under its id. 0 or IPC_EPROTO. */
+int proto_req_peek_id(const unsigned char *p, size_t n, uint32_t *id);
 
 /* Append a request frame to b; 0, IPC_EINVAL (bad field) or IPC_ENOMEM. */
 int proto_enc_req(struct pbuf *b, const struct proto_req *r);
@@ -257,8 +251,9 @@ int proto_check_items(const unsigned char *p, size_t n, unsigned max_depth,
 int proto_dec_init(struct proto_dec *d);
 void proto_dec_fini(struct proto_dec *d);
 /* Decode a request frame payload (without its 4-byte header). 0 on
- * success; IPC_EPROTO when malformed (r->id is set when it could be read,
- * else 0; d->err says why); IPC_ENAME for an invalid name, IPC_EINVAL for
+ * success; IPC_EPROTO when malformed (r->id is set whenever the head of
+ * the payload reads as [op, id, ...], however bad the rest, else 0;
+ * d->err says why); IPC_ENAME for an invalid name, IPC_EINVAL for
  * an out-of-range argument, IPC_ETOOBIG for a payload over msg_max (these
  * three with r->op and r->id set, so they can be answered and the
  * connection kept). */

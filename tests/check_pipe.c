@@ -865,11 +865,11 @@ START_TEST(test_broker_pipe_namespace)
 {
 	struct broker_pipe_want w = { .end = 0, .flags = PROTO_PIPE_CREATE,
 				      .maxmsgs = 5, .maxbytes = 50 };
-	struct proto_info info, *infos;
+	struct proto_info info, infos[4];
 	struct broker b;
 	struct queue *q;
 	struct pipe *p, *p2;
-	size_t n;
+	int more = 0;
 
 	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
 	ck_assert_int_eq(battach(&b, "p", 0, 0, A, &p), IPC_ENOENT);
@@ -917,12 +917,11 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_uint_eq(info.dir[0].bytes, 3);
 	ck_assert_uint_eq(info.size, 1);
 	ck_assert_uint_eq(info.puts, 1);
-	ck_assert_int_eq(broker_list(&b, &infos, &n), 0);
-	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(broker_list_page(&b, "", infos, 4, &more), 2);
+	ck_assert_int_eq(more, 0);
 	ck_assert_uint_eq(infos[0].kind, IPC_KIND_PIPE);
 	ck_assert_uint_eq(infos[1].kind, IPC_KIND_QUEUE);
 	ck_assert_uint_eq(infos[1].ends, 0);
-	free(infos);
 	/* One end closed: still there; both: gone, the name free again. */
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, B), IPC_ENOTATTACHED);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, A), 0);

@@ -2289,6 +2289,233 @@ static TCase *tcase(const char *name)
 }
 
 /* Every test of proto/. */
+/* --- the table of ops (ops.h) -------------------------------------------- */
+
+START_TEST(test_op_table)
+{
+	const struct proto_op_desc *d;
+	uint32_t op;
+	unsigned i, n;
+
+	/* Every number below PROTO_OP__MAX has a named row whose field lists
+	 * end within the row; logs and errors name ops, never numbers. */
+	for (op = 1; op < PROTO_OP__MAX; op++) {
+		d = proto_op(op);
+		ck_assert_ptr_nonnull(d);
+		ck_assert_str_eq(proto_op_name(op), d->name);
+		for (n = 0; n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE; n++)
+			;
+		ck_assert_uint_lt(n, PROTO_FIELDS_MAX);
+		ck_assert_uint_le(d->req_optional, n);
+		for (i = 0; i < PROTO_FIELDS_MAX && d->rep[i] != RP_NONE; i++)
+			;
+		ck_assert_uint_lt(i, PROTO_FIELDS_MAX);
+	}
+	ck_assert_str_eq(proto_op_name(PROTO_OP_QPUT), "QPUT");
+	ck_assert_str_eq(proto_op_name(PROTO_OP_QACK), "QACK");
+	ck_assert_int_eq(proto_op(PROTO_OP_QGETN)->parks, PROTO_PARKS);
+	ck_assert_int_eq(proto_op(PROTO_OP_LIST)->parks, PROTO_NOPARK);
+	ck_assert_ptr_null(proto_op(0));
+	ck_assert_ptr_null(proto_op(PROTO_OP__MAX));
+	ck_assert_str_eq(proto_op_name(PROTO_OP__MAX), "?");
+}
+END_TEST
+
+/* Elements of the request array r encodes to. */
+static unsigned req_elements(const struct proto_req *r)
+{
+	buf.len = 0;
+	ck_assert_int_eq(proto_enc_req(&buf, r), 0);
+	ck_assert_uint_ge(buf.data[4], 0x92);
+	ck_assert_uint_le(buf.data[4], 0x9f);
+	return buf.data[4] & 0x0f;
+}
+
+START_TEST(test_req_list_cursor)
+{
+	struct proto_req r = { .op = PROTO_OP_LIST, .id = 5 }, out;
+	struct raw w;
+
+	/* No cursor: [7, id], as before paging. */
+	ck_assert_uint_eq(req_elements(&r), 2);
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_str_eq(out.name, "");
+	/* A cursor: [7, id, after]. */
+	strcpy(r.name, "jobs.b");
+	ck_assert_uint_eq(req_elements(&r), 3);
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	req_assert_equal(&r, &out);
+	/* An explicit "" is the start too; a bad name is IPC_ENAME. */
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_LIST, 6);
+	raw_str(&w, "");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &out), 0);
+	ck_assert_str_eq(out.name, "");
+	raw_fini(&w);
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_LIST, 6);
+	raw_str(&w, "bad name");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &out), IPC_ENAME);
+	ck_assert_uint_eq(out.id, 6);
+	raw_fini(&w);
+	/* Not a str, or a fourth element: malformed. */
+	raw_init(&w);
+	raw_head(&w, 3, PROTO_OP_LIST, 6);
+	msgpack_pack_uint32(&w.pk, 1);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &out), IPC_EPROTO);
+	raw_fini(&w);
+	raw_init(&w);
+	raw_head(&w, 4, PROTO_OP_LIST, 6);
+	raw_str(&w, "a");
+	raw_str(&w, "b");
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &out), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "LIST request has 4 elements"));
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_rep_list_more)
+{
+	struct proto_info in[2] = { info_sample("a", 1), info_sample("b", 2) };
+	struct proto_rep r = { .op = PROTO_OP_LIST, .id = 4, .infos = in,
+			       .ninfos = 2, .more = 1 }, out;
+	struct raw w;
+
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.more, 1);
+	ck_assert_uint_eq(out.ninfos, 2);
+	r.more = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.more, 0);
+	/* more is 0 or 1; the page holds at most PROTO_LIST_PAGE infos; the
+	 * reply has exactly 4 elements. */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 4);
+	msgpack_pack_uint32(&w.pk, 4);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 0);
+	msgpack_pack_uint32(&w.pk, 2);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &out), IPC_EPROTO);
+	raw_fini(&w);
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 4);
+	msgpack_pack_uint32(&w.pk, 4);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, PROTO_LIST_PAGE + 1);
+	for (unsigned i = 0; i <= PROTO_LIST_PAGE; i++) {
+		msgpack_pack_map(&w.pk, 1);
+		raw_str(&w, "name");
+		raw_str(&w, "x");
+	}
+	msgpack_pack_uint32(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &out), IPC_EPROTO);
+	raw_fini(&w);
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 4);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &out), IPC_EPROTO);
+	ck_assert_ptr_nonnull(strstr(dec.err, "LIST reply has 3 elements"));
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_req_pattach_mode)
+{
+	struct proto_req r = { .op = PROTO_OP_PATTACH, .id = 9, .end = 1,
+			       .flags = PROTO_PIPE_CREATE, .has_mode = 1,
+			       .mode = 0600 }, out;
+	struct raw w;
+
+	strcpy(r.name, "p");
+	/* The mode is an eighth element, sent only with has_mode. */
+	ck_assert_uint_eq(req_elements(&r), 8);
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.has_mode, 1);
+	ck_assert_uint_eq(out.mode, 0600);
+	ck_assert_uint_eq(out.end, 1);
+	r.has_mode = 0;
+	ck_assert_uint_eq(req_elements(&r), 7);
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.has_mode, 0);
+	raw_init(&w);
+	raw_head(&w, 8, PROTO_OP_PATTACH, 9);
+	raw_str(&w, "p");
+	msgpack_pack_uint32(&w.pk, 0);
+	msgpack_pack_uint32(&w.pk, PROTO_PIPE_CREATE);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_uint32(&w.pk, 01000);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &out), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "mode"));
+	raw_fini(&w);
+}
+END_TEST
+
+START_TEST(test_rep_version_field)
+{
+	struct proto_rep r = { .op = PROTO_OP_HELLO, .id = 3,
+			       .status = IPC_EVERSION, .detail = "speak 1",
+			       .version = IPC_PROTO_VERSION }, out;
+
+	/* [id, -3, detail, version]: the daemon's version as a field. */
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.status, IPC_EVERSION);
+	ck_assert_str_eq(out.detail, "speak 1");
+	ck_assert_uint_eq(out.version, IPC_PROTO_VERSION);
+	ck_assert_uint_eq(buf.data[4], 0x94);
+	/* Without a detail it still has one (empty) to keep the position. */
+	r.detail = NULL;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_str_eq(out.detail, "");
+	ck_assert_uint_eq(out.version, IPC_PROTO_VERSION);
+	/* Other statuses never take a fourth element. */
+	r.status = IPC_EPROTO;
+	r.detail = "x";
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(buf.data[4], 0x93);
+	ck_assert_uint_eq(out.version, 0);
+}
+END_TEST
+
+START_TEST(test_req_id_echo)
+{
+	struct proto_req r;
+	struct raw w;
+	uint32_t id = 0;
+	unsigned i;
+
+	/* A 1035-bin QPUTN fails the pre-decode bound, yet its id is read. */
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_QPUTN, 77);
+	raw_str(&w, "q");
+	msgpack_pack_array(&w.pk, 1035);
+	for (i = 0; i < 1035; i++)
+		msgpack_pack_bin(&w.pk, 0);
+	msgpack_pack_int32(&w.pk, 0);
+	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
+	ck_assert_uint_eq(r.id, 77);
+	raw_fini(&w);
+	/* Bad msgpack after a readable head, any width of op and id. */
+	{
+		const unsigned char bad[] = { 0x93, 0xd0, 0xff, 0xce, 0, 1, 0, 0, 0xc1 };
+		const unsigned char noid[] = { 0x93, 0x03, 0xa1, 'x', 0xc1 };
+
+		ck_assert_int_eq(proto_req_peek_id(bad, sizeof(bad), &id), 0);
+		ck_assert_uint_eq(id, 65536);
+		ck_assert_int_eq(proto_dec_req(&dec, bad, sizeof(bad), IPC_MSG_MAX, &r),
+				 IPC_EPROTO);
+		ck_assert_uint_eq(r.id, 65536);
+		ck_assert_int_eq(proto_req_peek_id(noid, sizeof(noid), &id), IPC_EPROTO);
+		ck_assert_int_eq(proto_dec_req(&dec, noid, sizeof(noid), IPC_MSG_MAX, &r),
+				 IPC_EPROTO);
+		ck_assert_uint_eq(r.id, 0);
+		ck_assert_int_eq(proto_req_peek_id(bad, 4, &id), IPC_EPROTO);
+	}
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -2372,6 +2599,15 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_rep_batch);
 	tcase_add_test(tc, test_bin_cost);
 	tcase_add_test(tc, test_rep_peek_id);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("ops");
+	tcase_add_test(tc, test_op_table);
+	tcase_add_test(tc, test_req_list_cursor);
+	tcase_add_test(tc, test_rep_list_more);
+	tcase_add_test(tc, test_req_pattach_mode);
+	tcase_add_test(tc, test_rep_version_field);
+	tcase_add_test(tc, test_req_id_echo);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("fuzz");

@@ -262,7 +262,10 @@ int ipc_delete(ipc_client *c, const char *name);
  * List every queue and pipe, sorted by name: *infos is a malloc'd array of
  * *n entries of size bytes each (free with ipc_free(); NULL when *n is 0).
  * size is sizeof(struct ipc_info) as the caller was compiled, as for
- * ipc_stat(), so (*infos)[i] indexes it. 0, IPC_EINVAL, or fatal.
+ * ipc_stat(), so (*infos)[i] indexes it. 0, IPC_EINVAL, or fatal. The
+ * daemon sends the list in pages, fetched here one after the other: not a
+ * snapshot (a name created or deleted meanwhile may or may not be there;
+ * every name that exists throughout is there exactly once).
  */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n, size_t size);
 

@@ -234,34 +234,27 @@ int broker_info(struct broker *b, const char *name, struct proto_info *info)
 	return 0;
 }
 
-/* Append one entry's description (registry_walk callback). */
+/* One LIST page being filled (registry_walk_after callback state). */
+struct broker_page {
+	struct broker *b;
+	struct proto_info *next;
+};
+
+/* Describe one entry into the page (registry_walk_after callback). */
 static void broker_list_one(const char *name, int kind, void *obj, void *arg)
 {
-	struct proto_info **cursor = arg;
+	struct broker_page *pg = arg;
 
-	(void)name;
-	if (kind == IPC_KIND_PIPE)
-		broker_pipe_info(obj, (*cursor)++);
-	else
-		broker_queue_info(obj, (*cursor)++);
+	(void)kind;
+	(void)obj;
+	broker_info(pg->b, name, pg->next++);
 }
 
-/* Describe every name, sorted. */
-int broker_list(struct broker *b, struct proto_info **infos, size_t *n)
+/* Describe the names after `after`, at most max of them, in order. */
+size_t broker_list_page(struct broker *b, const char *after,
+			struct proto_info *infos, size_t max, int *more)
 {
-	struct proto_info *cursor;
+	struct broker_page pg = { b, infos };
 
-	*n = registry_count(b->reg);
-	*infos = calloc(*n ? *n : 1, sizeof **infos);
-	if (*infos == NULL)
-		return IPC_ENOMEM;
-	cursor = *infos;
-	if (registry_walk(b->reg, broker_list_one, &cursor) != 0) {
-		free(*infos);
-		*infos = NULL;
-		return IPC_ENOMEM;
-	}
-	for (size_t i = 0; i < *n; i++)
-		broker_owner_info(b, &(*infos)[i]);
-	return 0;
+	return registry_walk_after(b->reg, after, max, broker_list_one, &pg, more);
 }

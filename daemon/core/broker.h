@@ -68,9 +68,11 @@ int broker_admit(const struct broker *b, size_t len);
 int broker_queue_delete(struct broker *b, const char *name);
 /* Describe name into *info: 0 or IPC_ENOENT. */
 int broker_info(struct broker *b, const char *name, struct proto_info *info);
-/* Describe every name, sorted: *infos is malloc'd (*n entries). 0 or
- * IPC_ENOMEM. */
-int broker_list(struct broker *b, struct proto_info **infos, size_t *n);
+/* Describe the names strictly greater than after in byte order ("": from
+ * the first), at most max of them, in order, into infos: how many; *more
+ * is 1 when further names follow. O(log n + max). */
+size_t broker_list_page(struct broker *b, const char *after,
+			struct proto_info *infos, size_t max, int *more);
 
 /* Pipes (broker_pipe.c). */
 
@@ -80,6 +82,8 @@ struct broker_pipe_want {
 	uint32_t flags;          /* PROTO_PIPE_CREATE, _DUPLEX, _ONEWAY */
 	int64_t maxmsgs;         /* 0: the default (create) or any (existing) */
 	int64_t maxbytes;        /* likewise */
+	int has_mode;            /* create with mode, not the default mode */
+	unsigned mode;           /* permissions of a pipe it creates */
 };
 
 /* Find pipe name: 0 with *p, IPC_ENOENT (also after broker_fini) or
@@ -87,7 +91,8 @@ struct broker_pipe_want {
 int broker_pipe_find(struct broker *b, const char *name, struct pipe **p);
 /* Attach owner to end w->end of pipe name on behalf of cred. A missing
  * pipe is created with PROTO_PIPE_CREATE (duplex unless ONEWAY, bounds
- * IPC_PIPE_DEFAULT_* for 0), owned by cred with the default mode. An
+ * IPC_PIPE_DEFAULT_* for 0), owned by cred with w->mode when has_mode,
+ * else the default mode. An
  * existing one needs cred's permission for that end (read to receive,
  * write to send) and must match an explicit DUPLEX/ONEWAY, maxmsgs and
  * maxbytes. 0 with *p, or IPC_ENOENT, IPC_EWRONGTYPE, IPC_EPERM,

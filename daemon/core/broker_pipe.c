@@ -79,7 +79,7 @@ static int broker_pipe_create(struct broker *b, const char *name,
 		*p = NULL;
 		return rc;
 	}
-	broker_set_owner(b, name, cred, -1);
+	broker_set_owner(b, name, cred, w->has_mode ? (int)w->mode : -1);
 	return 0;
 }
 

@@ -219,11 +219,9 @@ static int pipe_check_owner(const struct pipe *p, unsigned end, const void *owne
 	return 0;
 }
 
-/* Send m from end: hand it to a parked receiver, buffer it, or refuse. */
-int pipe_send(struct pipe *p, unsigned end, const void *owner, struct qmsg *m)
+/* May owner send from end now? 0, or pipe_send's refusal. */
+static int pipe_send_check(const struct pipe *p, unsigned end, const void *owner)
 {
-	struct pipe_dir *d;
-	struct waiter *w;
 	int rc = pipe_check_owner(p, end, owner);
 
 	if (rc)
@@ -232,19 +230,59 @@ int pipe_send(struct pipe *p, unsigned end, const void *owner, struct qmsg *m)
 		return IPC_EDIRECTION;
 	if (p->state[1 - end] == PIPE_END_CLOSED)
 		return IPC_EPIPE;
-	d = &p->dir[end];
-	if (!p->dying && (w = wlist_pop(&d->receivers))) {
-		assert(d->msgs == 0);
-		d->sent++;
-		d->received++;
-		m->next = NULL;
-		pipe_wake(p, w, 0, m);
-		return 0;
-	}
-	if (d->senders.count || pipe_dir_full(d, m->len))
-		return IPC_EFULL;
-	pipe_dir_append(d, m);
 	return 0;
+}
+
+/* Hand msgs[0..n) (n >= 1) to w, a receiver of d just unlinked, as many
+ * as it wants, chained: how many it took. */
+static size_t pipe_hand_run(struct pipe_dir *d, struct waiter *w,
+			    struct qmsg **msgs, size_t n)
+{
+	size_t k = w->want < n ? w->want : n, i;
+
+	if (k == 0)
+		k = 1;
+	assert(d->msgs == 0);
+	for (i = 0; i < k; i++)
+		msgs[i]->next = i + 1 < k ? msgs[i + 1] : NULL;
+	d->sent += k;
+	d->received += k;
+	pipe_wake(d->pipe, w, 0, msgs[0]);
+	return k;
+}
+
+/* Send msgs[0..n) from end: hand them to parked receivers (each as many
+ * as it wants), buffer them, or stop at the first refused. The checks are
+ * made again for every message: a wake callback may close an end. */
+int pipe_send_batch(struct pipe *p, unsigned end, const void *owner,
+		    struct qmsg **msgs, size_t n, size_t *taken)
+{
+	struct pipe_dir *d = &p->dir[end > 1 ? 0 : end];
+	struct waiter *w;
+	size_t i = 0;
+	int rc = 0;
+
+	while (i < n && (rc = pipe_send_check(p, end, owner)) == 0) {
+		if (!p->dying && (w = wlist_pop(&d->receivers))) {
+			i += pipe_hand_run(d, w, msgs + i, n - i);
+			continue;
+		}
+		if (d->senders.count || pipe_dir_full(d, msgs[i]->len)) {
+			rc = IPC_EFULL;
+			break;
+		}
+		pipe_dir_append(d, msgs[i++]);
+	}
+	*taken = i;
+	return rc;
+}
+
+/* Send m from end: hand it to a parked receiver, buffer it, or refuse. */
+int pipe_send(struct pipe *p, unsigned end, const void *owner, struct qmsg *m)
+{
+	size_t taken;
+
+	return pipe_send_batch(p, end, owner, &m, 1, &taken);
 }
 
 /* Admit d's parked senders, oldest first, while their messages fit. */

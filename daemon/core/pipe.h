@@ -97,6 +97,14 @@ int pipe_attach(struct pipe *p, unsigned end, void *owner);
  * IPC_ECLOSED (end was closed), IPC_EDIRECTION (end 0 of a one-way pipe),
  * IPC_EPIPE (the peer closed) or IPC_EFULL (no room, or senders parked). */
 int pipe_send(struct pipe *p, unsigned end, const void *owner, struct qmsg *m);
+/* Send msgs[0..n) from end in order without waiting, as n pipe_send
+ * calls would, except that a parked receiver that wants several
+ * (w->want) takes up to that many consecutive messages in one hand-over
+ * before the next receiver gets any. *taken says how many were taken (a
+ * prefix; the pipe's now); the result is 0 when all were, else why the
+ * next was not (pipe_send's codes). */
+int pipe_send_batch(struct pipe *p, unsigned end, const void *owner,
+		    struct qmsg **msgs, size_t n, size_t *taken);
 /* Receive at end without waiting: 0 with *m owned by the caller (parked
  * senders that now fit are admitted, oldest first), IPC_EEMPTY (nothing
  * buffered, the peer may still send), IPC_EEOF (nothing buffered and the

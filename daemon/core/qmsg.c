@@ -24,6 +24,8 @@ static size_t qmsg_bytes;
 /* Free small blocks, linked through next, and how many. */
 static struct qmsg *qmsg_cache;
 static size_t qmsg_ncache;
+/* Fault injection (qmsg_fail_from): allocations left before failing, or 0. */
+static unsigned long qmsg_fail_in;
 
 /* A block for a message of len payload bytes, or NULL. */
 static struct qmsg *qmsg_alloc(size_t len)
@@ -46,6 +48,10 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 
 	if (len > SIZE_MAX - sizeof(*m))
 		return NULL;
+	if (qmsg_fail_in > 0 && --qmsg_fail_in == 0) {
+		qmsg_fail_in = 1; /* and every one after */
+		return NULL;
+	}
 	m = qmsg_alloc(len);
 	if (!m)
 		return NULL;
@@ -88,6 +94,12 @@ void qmsg_cache_drain(void)
 size_t qmsg_live_bytes(void)
 {
 	return qmsg_bytes;
+}
+
+/* Make every qmsg_new() from the nth on fail (0: none). */
+void qmsg_fail_from(unsigned long n)
+{
+	qmsg_fail_in = n;
 }
 
 /* Bytes the daemon spends on a message of len payload bytes. */

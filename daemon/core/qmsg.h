@@ -25,5 +25,9 @@ size_t qmsg_live_bytes(void);
 void qmsg_cache_drain(void);
 /* Bytes the daemon spends on a message of len payload bytes. */
 size_t qmsg_footprint(size_t len);
+/* Fault injection for tests: from the nth qmsg_new() on (1: the next
+ * one), every qmsg_new() fails as if memory ran out; 0 turns it off.
+ * ipcd sets it from $IPCD_TEST_FAIL_QMSG (ipcd(8)). */
+void qmsg_fail_from(unsigned long n);
 
 #endif

@@ -229,23 +229,55 @@ size_t queue_maxsize(const struct queue *q)
 	return q->maxsize;
 }
 
+/* Hand msgs[0..n) (n >= 1) to w, a plain getter just unlinked, as many
+ * as it wants, chained: how many it took. */
+static size_t queue_hand_run(struct queue *q, struct waiter *w,
+			     struct qmsg **msgs, size_t n)
+{
+	size_t k = w->want < n ? w->want : n, i;
+
+	if (k == 0)
+		k = 1;
+	for (i = 0; i < k; i++)
+		msgs[i]->next = i + 1 < k ? msgs[i + 1] : NULL;
+	q->puts += k;
+	q->gets += k;
+	q->wake(w, 0, msgs[0]);
+	return k;
+}
+
+/* Offer msgs[0..n) in order: to the oldest getters (each as many as it
+ * wants), else appended, until the queue is full. */
+int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken)
+{
+	struct waiter *w;
+	size_t i = 0;
+
+	/* Fullness is checked first: with every slot in flight, getters may
+	 * be parked and the queue still full. */
+	while (i < n && !queue_full(q)) {
+		if (q->dying || !(w = wlist_pop(&q->getters))) {
+			queue_append(q, msgs[i++]);
+			continue;
+		}
+		assert(q->size == 0);
+		if (w->held != NULL) {
+			q->puts++;
+			queue_hand(q, w, msgs[i++]);
+		} else {
+			i += queue_hand_run(q, w, msgs + i, n - i);
+		}
+	}
+	*taken = i;
+	return i == n ? 0 : IPC_EFULL;
+}
+
 /* Offer m without waiting: EFULL, or hand it to the oldest getter, or append it. */
 int queue_put(struct queue *q, struct qmsg *m)
 {
-	struct waiter *w;
+	size_t taken;
 
-	/* Checked first: with every slot in flight, getters may be parked
-	 * and the queue still full. */
-	if (queue_full(q))
-		return IPC_EFULL;
-	if (!q->dying && (w = wlist_pop(&q->getters))) {
-		assert(q->size == 0);
-		q->puts++;
-		queue_hand(q, w, m);
-		return 0;
-	}
-	queue_append(q, m);
-	return 0;
+	return queue_put_batch(q, &m, 1, &taken);
 }
 
 /* Take the head message without waiting, then admit a putter into the room. */

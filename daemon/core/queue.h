@@ -3,7 +3,7 @@
  *
  * Invariants: getters are parked only while the queue is empty; putters
  * only while it is full. A put with getters parked hands its message to
- * the longest-parked getter; a get that frees room admits the
+ * the longest-parked getter (a batch put: as many as that getter wants); a get that frees room admits the
  * longest-parked putter's message. Timers and sockets belong to the caller.
  *
  * Re-entrancy: the queue is consistent (waiter unlinked, counters updated)
@@ -86,6 +86,13 @@ size_t queue_maxsize(const struct queue *q);
  * appended; ownership passes to the queue), IPC_EFULL when there is no
  * room (m stays the caller's). */
 int queue_put(struct queue *q, struct qmsg *m);
+/* Offer msgs[0..n) in order without waiting, as n queue_put calls would,
+ * except that a parked getter that wants several (w->want) takes up to
+ * that many consecutive messages in one hand-over before the next getter
+ * gets any: getters are served whole, in the order they parked. *taken
+ * says how many were taken (a prefix; they are the queue's now); 0 when
+ * all were, else IPC_EFULL. */
+int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken);
 /* Take the head message without waiting: 0 with *m owned by the caller
  * (and the oldest parked putter admitted if room was made), or IPC_EEMPTY. */
 int queue_get(struct queue *q, struct qmsg **m);

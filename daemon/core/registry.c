@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "ipc_defs.h"
+#include "nameidx.h"
 #include "registry.h"
 #include "siphash.h"
 
@@ -31,6 +32,7 @@ struct registry {
 	struct rentry **buckets;
 	size_t nbuckets;      /* a power of two */
 	size_t count;
+	struct nameidx order; /* the same entries in name order */
 	uint64_t key[2];      /* the hash key, secret and random */
 };
 
@@ -66,6 +68,7 @@ struct registry *registry_new(void)
 
 	if (!r)
 		return NULL;
+	nameidx_init(&r->order);
 	registry_seed(r->key);
 	r->nbuckets = REGISTRY_MIN_BUCKETS;
 	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
@@ -90,6 +93,7 @@ void registry_free(struct registry *r)
 			free(e);
 		}
 	}
+	nameidx_fini(&r->order);
 	free(r->buckets);
 	free(r);
 }
@@ -149,6 +153,10 @@ int registry_add(struct registry *r, const char *name, int kind, void *obj)
 	e->kind = kind;
 	e->obj = obj;
 	memset(&e->owner, 0, sizeof(e->owner));
+	if (nameidx_insert(&r->order, e->name, e) != 0) {
+		free(e);
+		return IPC_ENOMEM;
+	}
 	if (r->count + 1 > r->nbuckets / 4 * 3)
 		registry_grow(r);
 	b = registry_bucket(r, h);
@@ -188,6 +196,7 @@ void *registry_remove(struct registry *r, const char *name)
 	for (pp = registry_bucket(r, h); (e = *pp); pp = &e->next) {
 		if (e->hash == h && strcmp(e->name, name) == 0) {
 			*pp = e->next;
+			nameidx_remove(&r->order, e->name);
 			obj = e->obj;
 			free(e);
 			r->count--;
@@ -203,34 +212,30 @@ size_t registry_count(const struct registry *r)
 	return r->count;
 }
 
-/* qsort order of entry pointers: by name. */
-static int registry_cmp(const void *a, const void *b)
-{
-	const struct rentry *ea = *(const struct rentry *const *)a;
-	const struct rentry *eb = *(const struct rentry *const *)b;
-
-	return strcmp(ea->name, eb->name);
-}
-
-/* Call fn for every entry in name order: 0, or IPC_ENOMEM. */
+/* Call fn for every entry in name order: 0. */
 int registry_walk(const struct registry *r,
 		  void (*fn)(const char *name, int kind, void *obj, void *arg),
 		  void *arg)
 {
-	struct rentry **all, *e;
-	size_t i, n = 0;
+	int more = 0;
 
-	if (r->count == 0)
-		return 0;
-	all = malloc(r->count * sizeof(*all));
-	if (!all)
-		return IPC_ENOMEM;
-	for (i = 0; i < r->nbuckets; i++)
-		for (e = r->buckets[i]; e; e = e->next)
-			all[n++] = e;
-	qsort(all, n, sizeof(*all), registry_cmp);
-	for (i = 0; i < n; i++)
-		fn(all[i]->name, all[i]->kind, all[i]->obj, arg);
-	free(all);
+	registry_walk_after(r, "", r->count, fn, arg, &more);
 	return 0;
+}
+
+/* Call fn for at most max entries named after `after`, in name order. */
+size_t registry_walk_after(const struct registry *r, const char *after, size_t max,
+			   void (*fn)(const char *name, int kind, void *obj, void *arg),
+			   void *arg, int *more)
+{
+	const struct nameidx_node *n = nameidx_after(&r->order, after);
+	const struct rentry *e;
+	size_t done = 0;
+
+	for (; n != NULL && done < max; n = n->next[0], done++) {
+		e = n->val;
+		fn(e->name, e->kind, e->obj, arg);
+	}
+	*more = n != NULL;
+	return done;
 }

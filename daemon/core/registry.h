@@ -37,9 +37,17 @@ uint64_t registry_hash(const struct registry *r, const char *name);
 size_t registry_count(const struct registry *r);
 
 /* Call fn for every entry, in name order (sorted, for stable listings).
- * fn must not add or remove entries. 0, or IPC_ENOMEM. */
+ * fn must not add or remove entries. 0 (it allocates nothing). */
 int registry_walk(const struct registry *r,
 		  void (*fn)(const char *name, int kind, void *obj, void *arg),
 		  void *arg);
+/* Call fn for at most max entries whose names are strictly greater than
+ * after in byte order ("": from the first), in that order; *more is 1
+ * when another entry follows the last one given, else 0. How many were
+ * given. O(log n + max): the registry keeps its names sorted (nameidx.h).
+ * fn must not add or remove entries. */
+size_t registry_walk_after(const struct registry *r, const char *after, size_t max,
+			   void (*fn)(const char *name, int kind, void *obj, void *arg),
+			   void *arg, int *more);
 
 #endif

@@ -25,6 +25,8 @@ struct waiter {
 	struct qmsg *msg;           /* WAITER_PUT: the message to admit (owned while parked) */
 	struct qheld *held;         /* WAITER_GET on a queue, or NULL: an acking getter;
 				     * a message handed to it goes in flight here */
+	size_t want;                /* WAITER_GET without held: the most messages one
+				     * hand-over may bring it (0 means 1) */
 };
 
 /*
@@ -32,7 +34,10 @@ struct waiter {
  * already unlinked (w->holder == NULL) when this runs.
  *  - WAITER_GET, status 0: m is the message, now owned by the callee;
  *    unless w->held is set: then m is in flight in *w->held, still
- *    owned by the queue until acked or requeued.
+ *    owned by the queue until acked or requeued. A batch put
+ *    (queue_put_batch, pipe_send_batch) hands a getter with w->want > 1
+ *    up to w->want messages at once: m is the first, linked by m->next
+ *    (NULL after the last), all the callee's.
  *  - WAITER_PUT, status 0: w->msg was admitted (w->msg is NULL, m NULL).
  *  - any kind, status != 0 (IPC_EDELETED, IPC_ESHUTDOWN, ...): nothing was
  *    moved; a putter's message is still in w->msg, owned by the callee.

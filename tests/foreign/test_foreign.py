@@ -256,8 +256,8 @@ class Batches(Base):
         most = ic.REQ_ITEMS_MAX - 6
         self.assertEqual(most, 1034)
         self.fails(ic.IPC_EINVAL, self.c.put_many, q, [b""] * most, 0)
-        self.c.send(ic.QPUTN, q, [b""] * (most + 1), 0)
-        self.fatal(self.c, 0)
+        # Past the bound, yet the id at the head is read and echoed.
+        self.fatal(self.c, self.c.send(ic.QPUTN, q, [b""] * (most + 1), 0))
 
     def test_pipe_object_limit_counts_the_end(self):
         # [14, id, name, end, [bins], timeout]: 7 objects besides the bins.
@@ -265,8 +265,7 @@ class Batches(Base):
         self.c.attach(p, 1)
         most = ic.REQ_ITEMS_MAX - 7
         self.fails(ic.IPC_EINVAL, self.c.send_many, p, 1, [b""] * most, 0)
-        self.c.send(ic.PSENDN, p, 1, [b""] * (most + 1), 0)
-        self.fatal(self.c, 0)
+        self.fatal(self.c, self.c.send(ic.PSENDN, p, 1, [b""] * (most + 1), 0))
 
     def test_too_big_element_puts_nothing(self):
         q = self.name()
@@ -461,11 +460,13 @@ class Errors(Base):
         self.fatal(self.c, 0)
 
     def test_bad_msgpack_and_trailing_bytes_are_fatal(self):
-        for payload in (b"\xc1", ic.packb([ic.STAT, 5, "q"]) + b"\x00", b"\x93\x05",
-                        ic.packb([ic.STAT, 5, [[["deep"]]]])):
+        # The id is echoed whenever [op, id] at the head reads, else 0.
+        for payload, rid in ((b"\xc1", 0), (ic.packb([ic.STAT, 5, "q"]) + b"\x00", 5),
+                             (b"\x93\x05", 0),
+                             (ic.packb([ic.STAT, 5, [[["deep"]]]]), 5)):
             c = self.open()
             c.send_raw(payload)
-            self.fatal(c, 0)
+            self.fatal(c, rid)
 
     def test_zero_length_frame_is_fatal(self):
         self.c.sock.sendall(struct.pack(">I", 0))

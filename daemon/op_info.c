@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* op_info.c: the handlers of STAT and LIST, which describe queues and pipes. */
+#include "broker.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "ipc_defs.h"
+#include "proto.h"
+#include "server.h"
+
+/* STAT: describe one queue or pipe. */
+void op_stat(struct conn *c, const struct proto_req *r)
+{
+	struct proto_info info;
+	struct proto_rep rep = { .op = r->op, .id = r->id, .infos = &info, .ninfos = 1 };
+
+	rep.status = broker_info(&c->srv->broker, r->name, &info);
+	conn_reply(c, &rep);
+}
+
+/* The infos of one LIST page (one at a time: the daemon is single-threaded
+ * and a reply is encoded before the handler returns). */
+static struct proto_info op_list_page[PROTO_LIST_PAGE];
+
+/* LIST: describe the next PROTO_LIST_PAGE names after r->name, in byte
+ * order, and say whether more follow. */
+void op_list(struct conn *c, const struct proto_req *r)
+{
+	struct proto_rep rep = { .op = r->op, .id = r->id, .infos = op_list_page };
+	int more = 0;
+
+	rep.ninfos = broker_list_page(&c->srv->broker, r->name, op_list_page,
+				      PROTO_LIST_PAGE, &more);
+	rep.more = more != 0;
+	conn_reply(c, &rep);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.h: every operation of the wire protocol, one row each. The row is
+ * the whole description of an op: its number, its name (for logs and
+ * errors), the fields of its request after [op, id] (the last `opt` of
+ * them may be left out), the fields of its success reply after [id, 0],
+ * and whether it can park (wait in the daemon). proto/encode.c and
+ * proto/decode.c pack and check the fields listed here, the daemon's
+ * dispatch calls op_<lower>() for each row (daemon/dispatch.h), and
+ * daemon/park.c fills a woken request's reply from the reply fields.
+ *
+ * Adding an op: append a row (numbers are never reused or reordered, the
+ * last row has the highest number), write op_<lower>() in daemon/op_*.c,
+ * and describe it in proto/PROTOCOL.md. A new kind of field is one
+ * enum value below plus its case in encode.c and decode.c.
+ */
+#ifndef IPC_PROTO_OPS_H
+#define IPC_PROTO_OPS_H
+
+#include <stdint.h>
+
+/* Request fields: which proto_req member each carries and how. */
+enum proto_req_field {
+	RQ_NONE = 0,     /* ends a list */
+	RQ_VERSION,      /* uint32 version */
+	RQ_NAME,         /* str name, a valid name */
+	RQ_AFTER,        /* str name: "" or a valid name (LIST's cursor) */
+	RQ_MAXSIZE,      /* int maxsize >= -1 */
+	RQ_OPEN_FLAGS,   /* uint flags, PROTO_OPEN_* bits */
+	RQ_PIPE_FLAGS,   /* uint flags, PROTO_PIPE_* bits, not DUPLEX|ONEWAY */
+	RQ_MODE,         /* uint mode <= PROTO_MODE_MAX (sets has_mode) */
+	RQ_DATA,         /* bin data, at most msg_max bytes */
+	RQ_DATAS,        /* array of 1..IPC_BATCH_MAX bins: iov, niov */
+	RQ_TIMEOUT,      /* int timeout_ms >= -1 */
+	RQ_LEASE,        /* int lease_ms >= 0 */
+	RQ_TAG,          /* uint64 tag */
+	RQ_END,          /* uint end, 0 or 1 */
+	RQ_MAXMSGS,      /* int maxmsgs, 0..IPC_PIPE_MSGS_MAX */
+	RQ_MAXBYTES,     /* int maxbytes, 0..IPC_PIPE_BYTES_MAX */
+	RQ_MAX,          /* uint max, 1..IPC_BATCH_MAX */
+};
+
+/* Success reply fields: which proto_rep member each carries. */
+enum proto_rep_field {
+	RP_NONE = 0,     /* ends a list */
+	RP_VERSION,      /* uint32 version */
+	RP_MSG_MAX,      /* uint32 msg_max */
+	RP_MAXSIZE,      /* int64 maxsize */
+	RP_DATA,         /* bin data */
+	RP_TAG,          /* uint64 tag */
+	RP_FLAGS,        /* uint32 flags */
+	RP_MAXMSGS,      /* int64 maxmsgs >= 0 */
+	RP_MAXBYTES,     /* int64 maxbytes >= 0 */
+	RP_COUNT,        /* uint32 count, 1..IPC_BATCH_MAX */
+	RP_BINS,         /* non-empty array of bins: iov, niov */
+	RP_INFO,         /* one info map: infos[0] */
+	RP_INFOS,        /* array of info maps: infos, ninfos */
+	RP_MORE,         /* uint32 more, 0 or 1 */
+};
+
+/* Can a request of the op park? */
+#define PROTO_NOPARK 0
+#define PROTO_PARKS 1
+
+/*
+ * X(NAME, lower, number, (request fields), optional, (reply fields), park)
+ */
+#define PROTO_OPS(X) \
+	X(HELLO, hello, 1, (RQ_VERSION), 0, \
+	  (RP_VERSION, RP_MSG_MAX), PROTO_NOPARK) \
+	X(QOPEN, qopen, 2, (RQ_NAME, RQ_MAXSIZE, RQ_OPEN_FLAGS, RQ_MODE), 1, \
+	  (RP_MAXSIZE), PROTO_NOPARK) \
+	X(QPUT, qput, 3, (RQ_NAME, RQ_DATA, RQ_TIMEOUT), 0, \
+	  (RP_NONE), PROTO_PARKS) \
+	X(QGET, qget, 4, (RQ_NAME, RQ_TIMEOUT), 0, \
+	  (RP_DATA), PROTO_PARKS) \
+	X(STAT, stat, 5, (RQ_NAME), 0, \
+	  (RP_INFO), PROTO_NOPARK) \
+	X(QDEL, qdel, 6, (RQ_NAME), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(LIST, list, 7, (RQ_AFTER), 1, \
+	  (RP_INFOS, RP_MORE), PROTO_NOPARK) \
+	X(PATTACH, pattach, 8, (RQ_NAME, RQ_END, RQ_PIPE_FLAGS, RQ_MAXMSGS, \
+				RQ_MAXBYTES, RQ_MODE), 1, \
+	  (RP_FLAGS, RP_MAXMSGS, RP_MAXBYTES), PROTO_NOPARK) \
+	X(PSEND, psend, 9, (RQ_NAME, RQ_END, RQ_DATA, RQ_TIMEOUT), 0, \
+	  (RP_NONE), PROTO_PARKS) \
+	X(PRECV, precv, 10, (RQ_NAME, RQ_END, RQ_TIMEOUT), 0, \
+	  (RP_DATA), PROTO_PARKS) \
+	X(PCLOSE, pclose, 11, (RQ_NAME, RQ_END), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QPUTN, qputn, 12, (RQ_NAME, RQ_DATAS, RQ_TIMEOUT), 0, \
+	  (RP_COUNT), PROTO_PARKS) \
+	X(QGETN, qgetn, 13, (RQ_NAME, RQ_MAX, RQ_TIMEOUT), 0, \
+	  (RP_BINS), PROTO_PARKS) \
+	X(PSENDN, psendn, 14, (RQ_NAME, RQ_END, RQ_DATAS, RQ_TIMEOUT), 0, \
+	  (RP_COUNT), PROTO_PARKS) \
+	X(PRECVN, precvn, 15, (RQ_NAME, RQ_END, RQ_MAX, RQ_TIMEOUT), 0, \
+	  (RP_BINS), PROTO_PARKS) \
+	X(QGETA, qgeta, 16, (RQ_NAME, RQ_TIMEOUT, RQ_LEASE), 0, \
+	  (RP_DATA, RP_TAG), PROTO_PARKS) \
+	X(QACK, qack, 17, (RQ_NAME, RQ_TAG), 0, \
+	  (RP_NONE), PROTO_NOPARK)
+
+/* Operation codes, from the rows. Never renumber: append and document. */
+enum proto_op {
+#define PROTO_OP_ENUM(N, n, num, rq, opt, rp, park) PROTO_OP_##N = num,
+	PROTO_OPS(PROTO_OP_ENUM)
+#undef PROTO_OP_ENUM
+	PROTO_OP__MAX    /* one past the highest: the last row's number + 1 */
+};
+
+/* The most fields a request or reply lists, with its RQ_NONE/RP_NONE. */
+#define PROTO_FIELDS_MAX 8
+
+/* One row of the table, as data. */
+struct proto_op_desc {
+	const char *name;                        /* "QPUT" */
+	unsigned char req[PROTO_FIELDS_MAX];     /* RQ_NONE-terminated */
+	unsigned char req_optional;              /* trailing req fields that may be left out */
+	unsigned char rep[PROTO_FIELDS_MAX];     /* RP_NONE-terminated */
+	unsigned char parks;                     /* PROTO_PARKS or PROTO_NOPARK */
+};
+
+/* The row of op, or NULL for an unknown op. */
+const struct proto_op_desc *proto_op(uint32_t op);
+/* The name of op ("QPUT"), or "?" for an unknown one. */
+const char *proto_op_name(uint32_t op);
+
+#endif
