@@ -374,7 +374,7 @@ static int client_settle(struct ipc_client *c, const struct client_pending *pe,
 			 const struct proto_rep *rep)
 {
 	if (pe->ctx)
-		return client_prefetch_settle(c, pe->ctx, rep);
+		return client_readahead_settle(c, pe->ctx, rep);
 	if (rep->status == 0 && pe->async && pe->nmsgs && rep->count != pe->nmsgs)
 		return client_settle_partial(c, pe, rep->count);
 	if (rep->status == 0 || !pe->async) {
@@ -434,7 +434,7 @@ static uint32_t client_next_id(struct ipc_client *c)
 }
 
 /* Send req without waiting for its reply (ctx: a read-ahead fetch's
- * prefetch record). Large payloads are sent from the caller's memory
+ * read-ahead record). Large payloads are sent from the caller's memory
  * rather than copied into tx. */
 static int client_send_pend(struct ipc_client *c, struct proto_req *req, int async,
 			    void *ctx)
@@ -481,7 +481,7 @@ int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx)
  * 0 when a reply arrived, whatever its status; IPC_EINVAL when req cannot
  * be encoded; else fatal. */
 int client_call(struct ipc_client *c, struct proto_req *req,
-		       struct proto_rep *rep)
+		struct proto_rep *rep)
 {
 	int rc = client_send(c, req, 0);
 
@@ -490,7 +490,7 @@ int client_call(struct ipc_client *c, struct proto_req *req,
 
 /* Round trip then status: what most calls want. */
 int client_request(struct ipc_client *c, struct proto_req *req,
-			  struct proto_rep *rep)
+		   struct proto_rep *rep)
 {
 	int rc = client_call(c, req, rep);
 
@@ -675,7 +675,7 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 	pbuf_free(&c->rx);
 	pbuf_free(&c->aside);
 	free(c->pend);
-	client_prefetch_free(c);
+	client_readahead_free(c);
 	if (c->dec_ready)
 		proto_dec_fini(&c->dec);
 	free(c);
@@ -875,7 +875,7 @@ int client_request_payload(struct ipc_client *c, struct proto_req *req,
 
 /* Put one message; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
-		       size_t len, int timeout_ms)
+			     size_t len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUT, .data = data,
 				 .data_len = len, .timeout_ms = timeout_ms };
@@ -895,7 +895,7 @@ IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
 
 /* Get one message; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
-		       size_t *len, int timeout_ms)
+			     size_t *len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QGET, .timeout_ms = timeout_ms };
 	struct proto_rep rep;
@@ -907,8 +907,8 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, get, name, data, len, timeout_ms);
-	if (c->prefetch &&
-	    (rc = client_prefetch_get(c, name, data, len, timeout_ms)) != CLIENT_NO_PREFETCH)
+	if (c->readahead &&
+	    (rc = client_readahead_get(c, name, data, len, timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
 	return client_request_payload(c, &req, &rep, data, len);

@@ -144,8 +144,8 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, pipe_recv, name, end, data, len, timeout_ms);
-	if (c->prefetch && (rc = client_prefetch_recv(c, name, end, data, len,
-						      timeout_ms)) != CLIENT_NO_PREFETCH)
+	if (c->readahead && (rc = client_readahead_recv(c, name, end, data, len,
+							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);

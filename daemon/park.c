@@ -144,10 +144,11 @@ static size_t park_split(struct qmsg *m)
  * and the n messages it got (park_msgs): how many of them the reply owns. */
 static size_t park_fill(struct park *p, struct proto_rep *rep, size_t n)
 {
-	const unsigned char *f = proto_op(p->op)->rep;
+	const struct proto_op_desc *d = proto_op(p->op);
+	const unsigned char *f = d->rep;
 	size_t i;
 
-	for (i = 0; i < PROTO_FIELDS_MAX && f[i] != RP_NONE; i++) {
+	for (i = 0; i < proto_op_nrep(d); i++) {
 		if (f[i] == RP_DATA && n > 0) {
 			rep->data = park_iov[0].base;
 			rep->data_len = park_iov[0].len;

@@ -174,10 +174,8 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
  * optional ones up to the first absent one. */
 static size_t enc_req_nfields(const struct proto_op_desc *d, const struct proto_req *r)
 {
-	size_t n = 0, opt;
+	size_t n = proto_op_nreq(d), opt;
 
-	while (n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE)
-		n++;
 	opt = n - d->req_optional;
 	while (opt < n && enc_req_present(d->req[opt], r))
 		opt++;
@@ -349,10 +347,8 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 static void enc_rep_ok(struct enc *e, const struct proto_op_desc *d,
 		       const struct proto_rep *r)
 {
-	size_t i, n = 0;
+	size_t i, n = proto_op_nrep(d);
 
-	while (n < PROTO_FIELDS_MAX && d->rep[n] != RP_NONE)
-		n++;
 	msgpack_pack_array(&e->pk, 2 + n);
 	msgpack_pack_uint32(&e->pk, r->id);
 	msgpack_pack_int32(&e->pk, r->status);

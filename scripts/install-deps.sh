@@ -3,7 +3,7 @@
 # skipping those already installed. Runs apt-get as root (or via sudo).
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libevent-dev
-libmsgpack-dev check valgrind python3 redis-server clang libclang-rt-14-dev
+libmsgpack-dev check valgrind python3 redis-server clang libclang-rt-14-dev mandoc
 nats-server libnats-dev"
 missing=""
 for p in $PKGS; do

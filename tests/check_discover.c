@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* How long a child may take (ms). */
 #define T_CHILD_MS (h_wrapped() ? 120000 : 20000)

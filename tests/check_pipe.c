@@ -1087,6 +1087,51 @@ START_TEST(test_broker_pipe_delete_nested)
 END_TEST
 
 /* The suite. */
+START_TEST(test_pipe_send_batch_whole)
+{
+	struct pipe *p = newp_ab(true, 2, 100);
+	struct qmsg *in[6], *m;
+	struct tw r[2];
+	size_t taken = 0, i;
+	char s[2] = "1";
+
+	/* Two receives at end 0 wanting 3 each: a batch of 6 from end 1
+	 * gives the first 1-3, the second 4-6, each in one hand-over. */
+	for (i = 0; i < 2; i++) {
+		tw_init(&r[i], p, WAITER_GET, NULL);
+		r[i].w.want = 3;
+		pipe_park(p, 0, &r[i].w);
+	}
+	for (i = 0; i < 6; i++, s[0]++)
+		in[i] = msg(s);
+	ck_assert_int_eq(pipe_send_batch(p, 1, B, in, 6, &taken), 0);
+	ck_assert_uint_eq(taken, 6);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(r[i].woken, 1);
+		for (m = r[i].got, s[0] = (char)('1' + 3 * i); m != NULL; s[0]++) {
+			struct qmsg *next = m->next;
+
+			m->next = NULL;
+			expect_msg(m, s);
+			m = next;
+		}
+		ck_assert_int_eq(s[0], '1' + 3 * (int)i + 3);
+	}
+	/* No receiver: buffered up to the bound (2 messages), then Full. */
+	for (i = 0; i < 3; i++)
+		in[i] = msg("x");
+	ck_assert_int_eq(pipe_send_batch(p, 1, B, in, 3, &taken), IPC_EFULL);
+	ck_assert_uint_eq(taken, 2);
+	qmsg_free(in[2]);
+	/* Not the holder: refused, nothing taken. */
+	in[0] = msg("y");
+	ck_assert_int_eq(pipe_send_batch(p, 1, A, in, 1, &taken), IPC_ENOTATTACHED);
+	ck_assert_uint_eq(taken, 0);
+	qmsg_free(in[0]);
+	pipe_free(p, IPC_EDELETED);
+}
+END_TEST
+
 static Suite *pipe_suite(void)
 {
 	Suite *s = suite_create("pipe");
@@ -1094,6 +1139,7 @@ static Suite *pipe_suite(void)
 	TCase *tb = tcase_create("broker");
 
 	tcase_add_test(tc, test_pipe_new);
+	tcase_add_test(tc, test_pipe_send_batch_whole);
 	tcase_add_test(tc, test_pipe_attach_rules);
 	tcase_add_test(tc, test_pipe_ownership);
 	tcase_add_test(tc, test_pipe_duplex_both_ways);

@@ -2303,13 +2303,13 @@ START_TEST(test_op_table)
 		d = proto_op(op);
 		ck_assert_ptr_nonnull(d);
 		ck_assert_str_eq(proto_op_name(op), d->name);
-		for (n = 0; n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE; n++)
-			;
+		n = proto_op_nreq(d);
 		ck_assert_uint_lt(n, PROTO_FIELDS_MAX);
+		ck_assert_uint_eq(d->req[n], RQ_NONE);
 		ck_assert_uint_le(d->req_optional, n);
-		for (i = 0; i < PROTO_FIELDS_MAX && d->rep[i] != RP_NONE; i++)
-			;
+		i = proto_op_nrep(d);
 		ck_assert_uint_lt(i, PROTO_FIELDS_MAX);
+		ck_assert_uint_eq(d->rep[i], RP_NONE);
 	}
 	ck_assert_str_eq(proto_op_name(PROTO_OP_QPUT), "QPUT");
 	ck_assert_str_eq(proto_op_name(PROTO_OP_QACK), "QACK");

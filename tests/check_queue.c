@@ -1265,6 +1265,124 @@ START_TEST(test_tagmap)
 END_TEST
 
 /* The suite: qmsg, queue and registry cases. */
+/* Assert the chain m (linked by next) holds the one-byte messages of s,
+ * in order, then free it. */
+static void expect_chain(struct qmsg *m, const char *s)
+{
+	struct qmsg *next;
+
+	for (; *s; s++, m = next) {
+		ck_assert_ptr_nonnull(m);
+		next = m->next;
+		m->next = NULL;
+		expect_msg(m, (char[]){ *s, '\0' });
+	}
+	ck_assert_ptr_null(m);
+}
+
+START_TEST(test_queue_put_batch_whole)
+{
+	struct queue *q = newq("batch", 2);
+	struct qmsg *in[8];
+	struct tw g[3];
+	size_t taken = 0, i;
+	char s[2] = "1";
+
+	/* A and B want 3 each, C one: a batch of 8 gives A 1-3 and B 4-6
+	 * (each in one hand-over), C 7, and stores 8; handed-over messages
+	 * never count against maxsize 2. */
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		g[i].w.want = i < 2 ? 3 : 0;
+		queue_park(q, &g[i].w);
+	}
+	for (i = 0; i < 8; i++, s[0]++)
+		in[i] = msg(s);
+	ck_assert_int_eq(queue_put_batch(q, in, 8, &taken), 0);
+	ck_assert_uint_eq(taken, 8);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(g[i].woken, 1);
+		ck_assert_int_eq(g[i].seq, (int)i + 1);
+	}
+	expect_chain(g[0].got, "123");
+	expect_chain(g[1].got, "456");
+	expect_chain(g[2].got, "7");
+	ck_assert_uint_eq(stats(q).size, 1);
+	ck_assert_uint_eq(stats(q).puts, 8);
+	ck_assert_uint_eq(stats(q).gets, 7);
+	/* No getter: stored up to the bound, then a prefix is all it takes. */
+	for (i = 0; i < 3; i++, s[0]++)
+		in[i] = msg(s);
+	ck_assert_int_eq(queue_put_batch(q, in, 3, &taken), IPC_EFULL);
+	ck_assert_uint_eq(taken, 1);
+	qmsg_free(in[1]);
+	qmsg_free(in[2]);
+	expect_get(q, "8");
+	expect_get(q, "9");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* registry_walk_after callback: append the name to a list of names. */
+static void walk_names(const char *name, int kind, void *obj, void *arg)
+{
+	char (*names)[8] = arg;
+	size_t i = 0;
+
+	(void)kind;
+	(void)obj;
+	while (names[i][0] != '\0')
+		i++;
+	snprintf(names[i], sizeof(names[i]), "%s", name);
+}
+
+START_TEST(test_registry_walk_after)
+{
+	static char got[1001][8], want[1001][8];
+	struct registry *r = registry_new();
+	char name[8], after[8] = "";
+	size_t i, k, n = 0, total = 0;
+	unsigned x;
+	int more = 1;
+
+	/* 1000 names added in a scrambled order, every third removed. */
+	for (i = 0; i < 1000; i++) {
+		x = (unsigned)(i * 617 % 1000);
+		snprintf(name, sizeof(name), "n%04u", x);
+		ck_assert_int_eq(registry_add(r, name, 1, obj_of(i)), 0);
+	}
+	for (x = 0; x < 1000; x++) {
+		snprintf(name, sizeof(name), "n%04u", x);
+		if (x % 3 == 0)
+			ck_assert_ptr_nonnull(registry_remove(r, name));
+		else
+			snprintf(want[n++], sizeof(want[0]), "%s", name);
+	}
+	/* Pages of 7 from the start, each after the last name of the one
+	 * before: every name once, in order; more until the last page. */
+	memset(got, 0, sizeof(got));
+	while (more) {
+		k = registry_walk_after(r, after, 7, walk_names, got, &more);
+		total += k;
+		ck_assert_uint_le(k, 7);
+		ck_assert(more ? k == 7 : total == n);
+		if (k > 0)
+			snprintf(after, sizeof(after), "%s", got[total - 1]);
+	}
+	for (i = 0; i < n; i++)
+		ck_assert_str_eq(got[i], want[i]);
+	/* A cursor that names nothing starts after where it would be. */
+	memset(got, 0, sizeof(got));
+	ck_assert_uint_eq(registry_walk_after(r, "n0500x", 2, walk_names, got, &more), 2);
+	ck_assert_str_eq(got[0], "n0502");
+	ck_assert_str_eq(got[1], "n0503");
+	ck_assert_int_eq(more, 1);
+	ck_assert_uint_eq(registry_walk_after(r, "n0998", 5, walk_names, got, &more), 0);
+	ck_assert_int_eq(more, 0);
+	registry_free(r);
+}
+END_TEST
+
 static Suite *queue_suite(void)
 {
 	Suite *s = suite_create("queue");
@@ -1280,6 +1398,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_queue_bounded_full);
 	tcase_add_test(tq, test_queue_get_empty);
 	tcase_add_test(tq, test_queue_getters_fifo);
+	tcase_add_test(tq, test_queue_put_batch_whole);
 	tcase_add_test(tq, test_queue_putters_fifo);
 	tcase_add_test(tq, test_queue_unpark_getter);
 	tcase_add_test(tq, test_queue_unpark_putter);
@@ -1292,6 +1411,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tr, test_registry_basic);
 	tcase_add_test(tr, test_registry_many);
 	tcase_add_test(tr, test_registry_walk);
+	tcase_add_test(tr, test_registry_walk_after);
 	tcase_add_test(tr, test_siphash13_vectors);
 	tcase_add_test(tr, test_registry_keyed_hash);
 	tcase_add_test(th, test_held_get_ack);
