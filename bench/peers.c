@@ -27,8 +27,9 @@ uint64_t bench_count(const struct bench_opts *o, size_t size, int slow)
 
 	if (slow)
 		n /= 8;
-	n = o->quick ? n / 3 : n;
-	return o->scale > 1 ? n / o->scale + 1 : n;
+	if (o->divide > 1)
+		n = n / o->divide ? n / o->divide : 1;
+	return o->quick ? (n / 3 ? n / 3 : 1) : n;
 }
 
 /* Round trips for the latency rows. */
@@ -36,8 +37,9 @@ uint64_t bench_lat_count(const struct bench_opts *o, size_t size)
 {
 	uint64_t n = size <= 1024 ? 20000 : 5000;
 
-	n = o->quick ? n / 3 : n;
-	return o->scale > 1 ? n / o->scale + 1 : n;
+	if (o->divide > 1)
+		n = n / o->divide ? n / o->divide : 1;
+	return o->quick ? n / 3 : n;
 }
 
 /* --- raw Unix socket stream ------------------------------------------------ */

@@ -749,7 +749,8 @@ static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *
 	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, mode))
 		o->mode = in->mode;
 	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
-	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL))) {
+	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL |
+				   IPC_QUEUE_DURABLE))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
@@ -770,6 +771,8 @@ static int client_qopen(ipc_client *c, const char *name, long long maxsize,
 		req.flags |= PROTO_OPEN_CREATE;
 	if (flags & IPC_QUEUE_EXCL)
 		req.flags |= PROTO_OPEN_EXCL;
+	if (flags & IPC_QUEUE_DURABLE)
+		req.flags |= PROTO_OPEN_DURABLE;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (!rc && maxsize_out)
@@ -797,7 +800,8 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (o.flags & IPC_QUEUE_EXCL)
 		return client_qopen(c, name, 0, o.flags, o.mode, maxsize_out);
 	for (tries = 0; tries < 2; tries++) {
-		rc = client_qopen(c, name, IPC_MAXSIZE_ANY, 0, o.mode, maxsize_out);
+		rc = client_qopen(c, name, IPC_MAXSIZE_ANY,
+				  o.flags & IPC_QUEUE_DURABLE, o.mode, maxsize_out);
 		if (rc != IPC_ENOENT)
 			return rc;
 		rc = client_qopen(c, name, 0, o.flags | IPC_QUEUE_EXCL, o.mode,
@@ -938,6 +942,7 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	dst->uid = src->uid;
 	dst->gid = src->gid;
 	dst->mode = src->mode;
+	dst->durable = (int)src->durable;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

@@ -72,8 +72,7 @@ struct nats_state {
 	struct nats_held *held;
 	natsMsg **kept;          /* the last ipc_get_many()'s messages */
 	size_t nkept;
-	jsStorageType storage;   /* of the queues this handle creates */
-	int replicas;
+	int replicas;            /* of the queues this handle creates */
 	int64_t lease_ms;        /* their consumer's AckWait */
 	char idbase[48];         /* Nats-Msg-Id prefix, unique per handle */
 	uint64_t idseq;
@@ -219,11 +218,7 @@ static int nats_parse_opts(struct ipc_client *c, struct nats_state *st,
 	while (q && *q) {
 		if (sscanf(q, "%31[^=&]=%31[^&]%n", key, val, &n) != 2)
 			goto bad;
-		if (strcmp(key, "storage") == 0 && strcmp(val, "memory") == 0)
-			st->storage = js_MemoryStorage;
-		else if (strcmp(key, "storage") == 0 && strcmp(val, "file") == 0)
-			st->storage = js_FileStorage;
-		else if (strcmp(key, "replicas") == 0 && sscanf(val, "%lld", &v) == 1 && v >= 1 && v <= 5)
+		if (strcmp(key, "replicas") == 0 && sscanf(val, "%lld", &v) == 1 && v >= 1 && v <= 5)
 			st->replicas = (int)v;
 		else if (strcmp(key, "lease") == 0 && sscanf(val, "%lld", &v) == 1 && v >= 1)
 			st->lease_ms = v;
@@ -234,7 +229,7 @@ static int nats_parse_opts(struct ipc_client *c, struct nats_state *st,
 	}
 	return 0;
 bad:
-	client_seterr(c, "nats URL: bad option near \"%s\" (storage=memory|file, replicas=1..5, lease=MS)", q);
+	client_seterr(c, "nats URL: bad option near \"%s\" (replicas=1..5, lease=MS)", q);
 	return IPC_EINVAL;
 }
 
@@ -339,7 +334,6 @@ static int nats_connect(struct ipc_client *c, const char *target)
 		return IPC_ENOMEM;
 	}
 	pthread_mutex_init(&st->lock, NULL);
-	st->storage = js_FileStorage;
 	st->replicas = 1;
 	st->lease_ms = NATS_LEASE_DEFAULT_MS;
 	snprintf(st->idbase, sizeof st->idbase, "%ld-%lld-%p", (long)getpid(),
@@ -525,10 +519,11 @@ static int nats_add_consumer(struct ipc_client *c, const char *stream)
 	return s == NATS_OK ? 0 : nats_fail(c, s, ec, "add consumer");
 }
 
-/* Create the stream of a queue (and its consumer). 0, IPC_EEXIST (it
- * appeared meanwhile with another maxsize) or a failure. */
+/* Create the stream of a queue (and its consumer): file storage for a
+ * durable queue, memory otherwise. 0, IPC_EEXIST (it appeared meanwhile
+ * with other settings) or a failure. */
 static int nats_create(struct ipc_client *c, const char *stream,
-		       const char *subject, long long maxsize)
+		       const char *subject, long long maxsize, int durable)
 {
 	struct nats_state *st = nats_st(c);
 	const char *subjects[1] = { subject };
@@ -545,7 +540,7 @@ static int nats_create(struct ipc_client *c, const char *stream,
 	cfg.MaxMsgs = maxsize > 0 ? maxsize : -1;
 	cfg.Discard = js_DiscardNew;
 	cfg.MaxMsgSize = (int32_t)(IPC_MSG_MAX + NATS_HDR_ROOM);
-	cfg.Storage = st->storage;
+	cfg.Storage = durable ? js_FileStorage : js_MemoryStorage;
 	cfg.Replicas = st->replicas;
 	s = js_AddStream(&si, st->js, &cfg, NULL, &ec);
 	jsStreamInfo_Destroy(si);
@@ -563,13 +558,14 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 	char stream[NATS_STREAM_MAX + 1], subject[NATS_STREAM_MAX + 8];
 	jsStreamInfo *si;
 	long long have;
-	int rc = nats_names(c, name, stream, subject);
+	int durable, rc = nats_names(c, name, stream, subject);
 
 	if (rc != 0)
 		return rc;
 	si = nats_stream_info(c, stream, &rc);
 	if (rc == IPC_ENOENT && (o->flags & IPC_QUEUE_CREATE)) {
-		rc = nats_create(c, stream, subject, o->maxsize > 0 ? o->maxsize : 0);
+		rc = nats_create(c, stream, subject, o->maxsize > 0 ? o->maxsize : 0,
+				 (o->flags & IPC_QUEUE_DURABLE) != 0);
 		if (rc == 0 && actual)
 			*actual = o->maxsize > 0 ? o->maxsize : 0;
 		if (rc != IPC_EEXIST || (o->flags & IPC_QUEUE_EXCL))
@@ -579,6 +575,7 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 	if (rc != 0)
 		return rc;
 	have = si->Config->MaxMsgs > 0 ? si->Config->MaxMsgs : 0;
+	durable = si->Config->Storage == js_FileStorage;
 	jsStreamInfo_Destroy(si);
 	if ((o->flags & (IPC_QUEUE_CREATE | IPC_QUEUE_EXCL)) ==
 	    (IPC_QUEUE_CREATE | IPC_QUEUE_EXCL)) {
@@ -589,6 +586,10 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 		*actual = have;
 	if (o->maxsize != IPC_MAXSIZE_ANY && o->maxsize != have) {
 		client_seterr(c, "queue exists with maxsize %lld", have);
+		return IPC_EMISMATCH;
+	}
+	if ((o->flags & IPC_QUEUE_DURABLE) && !durable) {
+		client_seterr(c, "queue exists and is not durable");
 		return IPC_EMISMATCH;
 	}
 	return 0;
@@ -1073,6 +1074,7 @@ static void nats_fill_info(struct ipc_info *info, const char *name,
 	info->bytes = si->State.Bytes;
 	info->puts = si->State.LastSeq;
 	info->inflight = pending;
+	info->durable = si->Config->Storage == js_FileStorage;
 	if (ci) {
 		info->getters = ci->NumWaiting > 0 ? (unsigned)ci->NumWaiting : 0;
 		info->gets = ci->Delivered.Consumer;

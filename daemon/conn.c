@@ -23,6 +23,7 @@
 
 #include "access.h"
 #include "conn.h"
+#include "durable.h"
 #include "dispatch.h"
 #include "lease.h"
 #include "ipc_defs.h"
@@ -569,6 +570,7 @@ static void conn_on_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	durable_flush(s);
 	/* A drained connection may serve kept frames and queue more output
 	 * (its own or others'): they are on the list again, and written. */
 	while ((n = ilist_pop(&s->dirty)) != NULL) {

@@ -334,8 +334,8 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_AFTER: return req_after(c, i);
 	case RQ_MAXSIZE: return req_int(c, i, "maxsize", &r->maxsize);
 	case RQ_OPEN_FLAGS:
-		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
-			       &r->flags);
+		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL |
+			       PROTO_OPEN_DURABLE, &r->flags);
 	case RQ_PIPE_FLAGS: return req_pipe_flags(c, i);
 	case RQ_MODE: return req_mode(c, i);
 	case RQ_DATA: return req_data(c, i);
@@ -479,6 +479,7 @@ static const struct info_field {
 	{ "uid", INFO_U32, offsetof(struct proto_info, uid) },
 	{ "gid", INFO_U32, offsetof(struct proto_info, gid) },
 	{ "mode", INFO_U32, offsetof(struct proto_info, mode) },
+	{ "durable", INFO_U32, offsetof(struct proto_info, durable) },
 	{ "duplex", INFO_U32, offsetof(struct proto_info, duplex) },
 	{ "ends", INFO_U32, offsetof(struct proto_info, ends) },
 	{ "maxbytes", INFO_U64, offsetof(struct proto_info, maxbytes) },

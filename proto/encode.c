@@ -268,7 +268,7 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_packer *pk = &e->pk;
 	int pipe = in->kind == IPC_KIND_PIPE;
 
-	msgpack_pack_map(pk, 14 + (pipe ? ENC_PIPE_KEYS : 0));
+	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
 	enc_key(e, "kind");
@@ -297,6 +297,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint32(pk, in->gid);
 	enc_key(e, "mode");
 	msgpack_pack_uint32(pk, in->mode);
+	enc_key(e, "durable");
+	msgpack_pack_uint32(pk, in->durable);
 	if (pipe)
 		enc_pipe_info(e, in);
 }

@@ -78,7 +78,9 @@ enum ipc_result {
 	IPC_ENOSPC = 21,     /* durable queue: the journal could not store the
 				record (disk full or write error); nothing was
 				put, retry once there is room */
-	IPC_ENOTSUP = 22,    /* this backend cannot keep the call's semantics
+	IPC_ENODURABLE = 22, /* durable create: the daemon keeps no journal
+				(state-dir empty, or it could not be opened) */
+	IPC_ENOTSUP = 23,    /* this backend cannot keep the call's semantics
 				(pipes on NATS JetStream, docs/nats.md); never
 				sent by ipcd itself */
 

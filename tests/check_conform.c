@@ -44,8 +44,8 @@ static void c_setup(void)
 {
 	if (c_nats) {
 		n_start(&c_natsd);
-		snprintf(c_target, sizeof c_target, "%s?storage=memory&lease=%d",
-			 c_natsd.url, C_LEASE_MS);
+		snprintf(c_target, sizeof c_target, "%s?lease=%d", c_natsd.url,
+			 C_LEASE_MS);
 	} else {
 		h_start(&c_ipcd);
 		snprintf(c_target, sizeof c_target, "%s", c_ipcd.sock);
@@ -698,6 +698,26 @@ START_TEST(test_ipcctl)
 }
 END_TEST
 
+/* On NATS a durable queue is a stream on file storage, another one on
+ * memory; stat says which. */
+START_TEST(test_durable_on_nats)
+{
+	ipc_client *c = c_connect();
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	struct ipc_info in;
+
+	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
+	ck_assert_int_eq(ipc_queue_open(c, "cf.dur", &o, NULL), 0);
+	ck_assert_int_eq(ipc_stat(c, "cf.dur", &in, sizeof in), 0);
+	ck_assert_int_eq(in.durable, 1);
+	c_mkq(c, "cf.mem", 0);
+	ck_assert_int_eq(ipc_stat(c, "cf.mem", &in, sizeof in), 0);
+	ck_assert_int_eq(in.durable, 0);
+	ck_assert_int_eq(ipc_queue_open(c, "cf.mem", &o, NULL), IPC_EMISMATCH);
+	ipc_close(c);
+}
+END_TEST
+
 START_TEST(test_pipes_refused_on_nats)
 {
 	ipc_client *c = c_connect();
@@ -778,6 +798,7 @@ static const struct c_case c_cases[] = {
 	{ "stat_and_list", &test_stat_and_list, 10, NULL, 0 },
 	{ "ipcctl", &test_ipcctl, 30, NULL, 0 },
 	{ "pipes_refused_on_nats", &test_pipes_refused_on_nats, 10, NULL, 1 },
+	{ "durable_on_nats", &test_durable_on_nats, 10, NULL, 1 },
 	{ "doc_lists_the_skips", &test_doc_lists_the_skips, 10, NULL, 1 },
 };
 

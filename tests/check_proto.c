@@ -121,6 +121,7 @@ static void info_assert_equal(const struct proto_info *a,
 	ck_assert_uint_eq(a->uid, b->uid);
 	ck_assert_uint_eq(a->gid, b->gid);
 	ck_assert_uint_eq(a->mode, b->mode);
+	ck_assert_uint_eq(a->durable, b->durable);
 }
 
 /* A filled-in info whose fields all differ. */
@@ -141,6 +142,7 @@ static struct proto_info info_sample(const char *name, uint64_t seed)
 	in.uid = 1000 + (uint32_t)seed;
 	in.gid = UINT32_MAX - (uint32_t)seed;
 	in.mode = 0640;
+	in.durable = 1;
 	return in;
 }
 
@@ -1112,10 +1114,11 @@ START_TEST(test_req_ranges)
 	ck_assert_int_eq(qopen_with(-1, PROTO_OPEN_CREATE, &r), 0);
 	ck_assert_int_eq(r.maxsize, -1);
 	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE);
-	ck_assert_int_eq(qopen_with(5, 0x4, &r), IPC_EINVAL);
+	ck_assert_int_eq(qopen_with(5, 0x8, &r), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	ck_assert_int_eq(qopen_with(5, (uint64_t)1 << 32, &r), IPC_EINVAL);
-	ck_assert_int_eq(qopen_with(5, 3, &r), 0);
+	ck_assert_int_eq(qopen_with(5, 7, &r), 0);
+	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE | PROTO_OPEN_EXCL | PROTO_OPEN_DURABLE);
 
 	/* timeout over int64 */
 	raw_init(&w);

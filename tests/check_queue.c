@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ilist.h"
 #include "ipc_defs.h"
 #include "qmsg.h"
 #include "queue.h"
@@ -1264,7 +1265,65 @@ START_TEST(test_tagmap)
 }
 END_TEST
 
-/* The suite: qmsg, queue and registry cases. */
+/* An ilist record for the list tests. */
+struct inode {
+	int v;
+	struct ilist link;
+};
+
+/* The values of h's records in order, as a string of digits. */
+static const char *ilist_str(const struct ilist *h, char *buf)
+{
+	const struct ilist *n;
+	char *p = buf;
+
+	for (n = ilist_first(h); n != NULL; n = ilist_next(h, n))
+		*p++ = (char)('0' + container_of(n, struct inode, link)->v);
+	*p = '\0';
+	return buf;
+}
+
+/* The one intrusive list: link at either end, unlink from anywhere in
+ * O(1) (twice is harmless), walk both ways, pop. */
+START_TEST(test_ilist)
+{
+	struct inode r[5] = { { 0, { 0 } }, { 1, { 0 } }, { 2, { 0 } },
+			      { 3, { 0 } }, { 4, { 0 } } };
+	struct ilist h;
+	char buf[8];
+	int k;
+
+	ilist_init(&h);
+	ck_assert(ilist_empty(&h));
+	ck_assert_ptr_null(ilist_first(&h));
+	ck_assert_ptr_null(ilist_pop(&h));
+	ck_assert(!ilist_linked(&r[0].link));   /* zeroed: on no list */
+	for (k = 1; k < 4; k++)
+		ilist_link_tail(&h, &r[k].link);
+	ilist_link_head(&h, &r[0].link);
+	ilist_link_tail(&h, &r[4].link);
+	ck_assert_str_eq(ilist_str(&h, buf), "01234");
+	ilist_unlink(&r[2].link);                /* the middle */
+	ilist_unlink(&r[2].link);                /* again: nothing */
+	ck_assert(!ilist_linked(&r[2].link));
+	ilist_unlink(&r[4].link);                /* the tail */
+	ck_assert_str_eq(ilist_str(&h, buf), "013");
+	ck_assert_ptr_eq(ilist_last_entry(&h, struct inode, link), &r[3]);
+	ck_assert_ptr_eq(ilist_prev(&h, &r[3].link), &r[1].link);
+	ck_assert_ptr_null(ilist_prev(&h, &r[0].link));
+	ck_assert_ptr_null(ilist_next(&h, &r[3].link));
+	ck_assert_ptr_eq(ilist_first_entry(&h, struct inode, link), &r[0]);
+	ck_assert_ptr_eq(ilist_pop(&h), &r[0].link);
+	ck_assert(!ilist_linked(&r[0].link));
+	ilist_link_before(&r[3].link, &r[2].link);
+	ck_assert_str_eq(ilist_str(&h, buf), "123");
+	while (ilist_pop(&h) != NULL)
+		;
+	ck_assert(ilist_empty(&h));
+	ck_assert_ptr_null(ilist_last_entry(&h, struct inode, link));
+}
+END_TEST
+
 /* Assert the chain m (linked by next) holds the one-byte messages of s,
  * in order, then free it. */
 static void expect_chain(struct qmsg *m, const char *s)
@@ -1383,6 +1442,7 @@ START_TEST(test_registry_walk_after)
 }
 END_TEST
 
+/* The suite: qmsg, queue and registry cases. */
 static Suite *queue_suite(void)
 {
 	Suite *s = suite_create("queue");
@@ -1424,6 +1484,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_held_free_drops);
 	tcase_add_test(th, test_held_many);
 	tcase_add_test(th, test_tagmap);
+	tcase_add_test(tq, test_ilist);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);
 	suite_add_tcase(s, tr);

@@ -2,7 +2,7 @@
 /*
  * nats_cluster.c: libipcclient on a 3-node NATS JetStream cluster
  * (make check-nats). Producers on node 1 put CL_TOTAL numbered messages
- * into a queue with 3 replicas on file storage; consumers on nodes 2 and 3
+ * into a durable queue (file storage) with 3 replicas; consumers on nodes 2 and 3
  * take them with ipc_queue_get_ack() and ack each one. Node 2 is
  * SIGKILLed once a third of the messages are in, and restarted 2 s later.
  *
@@ -52,7 +52,7 @@ static int64_t cl_now_ms(void)
 /* The URL of the cluster with node `home` first (it is tried first). */
 static void cl_url(char *buf, size_t len, int home)
 {
-	snprintf(buf, len, "%s,%s,%s?storage=file&replicas=3&lease=%d",
+	snprintf(buf, len, "%s,%s,%s?replicas=3&lease=%d",
 		 cl_nodes[home].url, cl_nodes[(home + 1) % 3].url,
 		 cl_nodes[(home + 2) % 3].url, CL_LEASE_MS);
 }
@@ -159,7 +159,7 @@ static void cl_create_queue(void)
 	int i, rc = -1;
 
 	o.maxsize = 0;
-	o.flags = IPC_QUEUE_CREATE;
+	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
 	for (i = 0; i < 300 && (rc = ipc_queue_open(c, CL_QUEUE, &o, NULL)) != 0; i++)
 		usleep(100 * 1000);
 	if (rc != 0) {

@@ -99,6 +99,7 @@ struct ipc_info {
 		unsigned getters;         /* receives parked at the receiving end */
 		unsigned putters;         /* sends parked at the sending end */
 	} dir[2];                /* dir[i]: from end i to end 1 - i */
+	int durable;             /* queue: 1 when durable (IPC_QUEUE_DURABLE) */
 };
 
 /*
@@ -124,7 +125,7 @@ char *ipc_default_socket(char *buf, size_t len);
  * IPC_ESHUTDOWN.
  *
  * A path (or $IPCD_SOCKET) of the form nats://HOST:PORT[,nats://...]
- * [?storage=file|memory&replicas=N&lease=MS] connects to a NATS JetStream
+ * [?replicas=N&lease=MS] connects to a NATS JetStream
  * server or cluster instead of ipcd: queues keep these semantics with the
  * differences docs/nats.md lists, pipe calls return IPC_ENOTSUP, and
  * IPC_ENOTSUP is also what a library built without NATS returns here.
@@ -145,6 +146,9 @@ int ipc_fd(const ipc_client *c);
 #define IPC_QUEUE_CREATE 0x1 /* create the queue when it does not exist */
 #define IPC_QUEUE_EXCL 0x2   /* with IPC_QUEUE_CREATE: fail with IPC_EEXIST
 				if it exists */
+#define IPC_QUEUE_DURABLE 0x4 /* with IPC_QUEUE_CREATE: a durable queue (its
+				 settings and messages survive a restart of
+				 ipcd; see libipcclient(3)) */
 
 /* maxsize of struct ipc_queue_opts: accept an existing queue's maxsize. */
 #define IPC_MAXSIZE_ANY (-1)
@@ -159,7 +163,8 @@ struct ipc_queue_opts {
 			       unbounded; IPC_MAXSIZE_ANY (default): any
 			       existing queue's, and unbounded for one
 			       created now */
-	unsigned flags;     /* IPC_QUEUE_CREATE, IPC_QUEUE_EXCL; default 0 */
+	unsigned flags;     /* IPC_QUEUE_CREATE, IPC_QUEUE_EXCL,
+			       IPC_QUEUE_DURABLE; default 0 */
 	int mode;           /* permission bits of a queue created now, 0 to
 			       0777; IPC_MODE_DEFAULT (default): the
 			       daemon's default mode */
@@ -181,9 +186,12 @@ struct ipc_queue_opts {
  * otherwise); mode does not change an existing queue. Opening an existing
  * queue needs read or write permission on it.
  * Returns 0, IPC_ENOENT (missing, no CREATE), IPC_EEXIST (CREATE|EXCL and
- * it exists), IPC_EMISMATCH, IPC_ENAME, IPC_EINVAL (maxsize below -1, a
+ * it exists), IPC_EMISMATCH (also: IPC_QUEUE_DURABLE and the existing
+ * queue is not durable), IPC_ENAME, IPC_EINVAL (maxsize below -1, a
  * mode over 0777, unknown flags or options), IPC_EWRONGTYPE (the name is
- * a pipe), IPC_EPERM, IPC_ELIMIT (the daemon's max-queues), or fatal.
+ * a pipe), IPC_EPERM, IPC_ELIMIT (the daemon's max-queues),
+ * IPC_ENODURABLE (IPC_QUEUE_DURABLE create, and the daemon keeps no
+ * journal), IPC_ENOSPC (its journal is out of space), or fatal.
  */
 int ipc_queue_open(ipc_client *c, const char *name,
 		   const struct ipc_queue_opts *opts, long long *maxsize_out);
@@ -194,7 +202,10 @@ int ipc_queue_open(ipc_client *c, const char *name,
  * parked putters are admitted in arrival order. Returns 0, IPC_EFULL
  * (still full when the timeout ran out; nothing was enqueued), IPC_ENOENT,
  * IPC_EDELETED (deleted while waiting), IPC_ETOOBIG, IPC_ENAME, IPC_EINVAL,
- * IPC_EWRONGTYPE, IPC_ESHUTDOWN, or fatal.
+ * IPC_EWRONGTYPE, IPC_ESHUTDOWN, IPC_ENOSPC (durable queue: the journal
+ * could not store it; nothing was enqueued), or fatal. On a durable queue
+ * 0 means the message is in the journal as the daemon's sync mode
+ * promises (sync = always: on stable storage).
  */
 int ipc_queue_put(ipc_client *c, const char *name, const void *data, size_t len,
 		  int timeout_ms);
