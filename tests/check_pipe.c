@@ -860,23 +860,38 @@ static int battach(struct broker *b, const char *name, unsigned end,
 	return broker_pipe_attach(b, name, &w, &root, owner, p);
 }
 
-START_TEST(test_broker_pipe_namespace)
+/* A broker with pipe "p" (5 messages, 50 bytes each way) whose end 0 A
+ * holds; with both, B holds end 1 too. */
+static struct pipe *ns_setup(struct broker *b, int both)
 {
 	struct broker_pipe_want w = { .end = 0, .flags = BROKER_PIPE_CREATE,
 				      .maxmsgs = 5, .maxbytes = 50 };
-	struct broker_info info, infos[4];
+	struct pipe *p, *p2;
+
+	ck_assert_int_eq(broker_init(b, IPC_MSG_MAX, test_wake), 0);
+	ck_assert_int_eq(battach(b, "p", 0, 0, A, &p), IPC_ENOENT);
+	ck_assert_int_eq(broker_pipe_attach(b, "p", &w, &root, A, &p), 0);
+	if (both) {
+		w = (struct broker_pipe_want){ .end = 1, .maxmsgs = 5, .maxbytes = 50,
+					       .flags = BROKER_PIPE_DUPLEX };
+		ck_assert_int_eq(broker_pipe_attach(b, "p", &w, &root, B, &p2), 0);
+		ck_assert_ptr_eq(p2, p);
+	}
+	return p;
+}
+
+/* A pipe is made with the bounds asked for, in one namespace with
+ * queues: a queue call on it, or a pipe call on a queue, is the wrong
+ * kind. */
+START_TEST(test_broker_pipe_namespace)
+{
 	struct broker b;
 	struct queue *q;
-	struct pipe *p, *p2;
-	int more = 0;
+	struct pipe *p = ns_setup(&b, 0), *p2;
 
-	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
-	ck_assert_int_eq(battach(&b, "p", 0, 0, A, &p), IPC_ENOENT);
-	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, A, &p), 0);
 	ck_assert_uint_eq(pipe_maxmsgs(p), 5);
 	ck_assert_uint_eq(pipe_maxbytes(p), 50);
 	ck_assert(pipe_duplex(p));
-	/* One namespace with queues. */
 	ck_assert_int_eq(broker_queue_find(&b, "p", &q), IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_open(&b, "p", 0, BROKER_OPEN_CREATE, &q),
 			 IPC_EWRONGTYPE);
@@ -886,7 +901,19 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_int_eq(battach(&b, "q", 0, BROKER_PIPE_CREATE, A, &p2),
 			 IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_pipe_close(&b, "q", 0, A), IPC_EWRONGTYPE);
-	/* Existing pipe: Busy, explicit kind and bounds must match. */
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* Attaching an existing pipe: Busy for a held end; an explicit kind or
+ * bounds must match; bad ends and flags are refused; a matching attach
+ * gets the same pipe. */
+START_TEST(test_broker_pipe_attach_existing)
+{
+	struct broker_pipe_want w;
+	struct broker b;
+	struct pipe *p = ns_setup(&b, 0), *p2;
+
 	ck_assert_int_eq(battach(&b, "p", 0, 0, B, &p2), IPC_EBUSY);
 	ck_assert_int_eq(battach(&b, "p", 1, BROKER_PIPE_ONEWAY, B, &p2),
 			 IPC_EMISMATCH);
@@ -903,7 +930,21 @@ START_TEST(test_broker_pipe_namespace)
 				       .flags = BROKER_PIPE_DUPLEX };
 	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, B, &p2), 0);
 	ck_assert_ptr_eq(p2, p);
-	/* Described like a queue, with the pipe keys. */
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* A pipe is described like a queue, with the pipe's own fields, and
+ * listed beside the queues in name order. */
+START_TEST(test_broker_pipe_info_list)
+{
+	struct broker_info info, infos[4];
+	struct broker b;
+	struct queue *q;
+	struct pipe *p = ns_setup(&b, 1);
+	int more = 0;
+
+	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
 	send_rc(p, 0, A, "abc", 0);
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
 	ck_assert_str_eq(info.name, "p");
@@ -923,7 +964,20 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_str_eq(infos[0].name, "p");
 	ck_assert_uint_eq(infos[1].kind, IPC_KIND_QUEUE);
 	ck_assert_str_eq(infos[1].name, "q");
-	/* One end closed: still there; both: gone, the name free again. */
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* One end closed: the pipe stays, its peer may still read; both closed:
+ * gone and the name free again; after fini (shutdown), a closing
+ * connection finds nothing. */
+START_TEST(test_broker_pipe_close_gone)
+{
+	struct broker_info info;
+	struct broker b;
+	struct pipe *p = ns_setup(&b, 1), *p2;
+
+	send_rc(p, 0, A, "abc", 0);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, B), IPC_ENOTATTACHED);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, A), 0);
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
@@ -937,7 +991,6 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
 	ck_assert_uint_eq(info.pipe.dir[0].sent, 0);
 	broker_fini(&b, IPC_ESHUTDOWN);
-	/* After fini (shutdown), a closing connection finds nothing. */
 	ck_assert_ptr_null(b.reg);
 	ck_assert_int_eq(broker_pipe_find(&b, "p", &p2), IPC_ENOENT);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, A), IPC_ENOENT);
@@ -1164,6 +1217,9 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_kill);
 	tcase_add_test(tc, test_pipe_kill_in_wake);
 	tcase_add_test(tb, test_broker_pipe_namespace);
+	tcase_add_test(tb, test_broker_pipe_attach_existing);
+	tcase_add_test(tb, test_broker_pipe_info_list);
+	tcase_add_test(tb, test_broker_pipe_close_gone);
 	tcase_add_test(tb, test_broker_pipe_fini);
 	tcase_add_test(tb, test_broker_pipe_reap_nested);
 	tcase_add_test(tb, test_broker_pipe_delete);
