@@ -334,13 +334,13 @@ void durable_fini(struct server *s)
 static void durable_describe(struct server *s, struct queue *q,
 			     struct journal_queue *jq)
 {
-	struct proto_info info;
+	struct broker_info info;
 
 	memset(jq, 0, sizeof(*jq));
 	broker_info(&s->broker, queue_name(q), &info);
-	jq->uid = info.uid;
-	jq->gid = info.gid;
-	jq->mode = info.mode;
+	jq->uid = info.owner.uid;
+	jq->gid = info.owner.gid;
+	jq->mode = info.owner.mode;
 	jq->maxsize = queue_maxsize(q);
 	strcpy(jq->name, queue_name(q));
 }
