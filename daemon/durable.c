@@ -161,7 +161,7 @@ static int durable_rec_queue(void *arg, const struct journal_queue *jq)
 		r->qids = v;
 	}
 	rc = broker_queue_open_as(&r->srv->broker, jq->name, (int64_t)jq->maxsize,
-				  PROTO_OPEN_CREATE | PROTO_OPEN_EXCL, &cred,
+				  BROKER_OPEN_CREATE | BROKER_OPEN_EXCL, &cred,
 				  (int)jq->mode, &q);
 	if (rc != 0) {
 		log_err("journal: cannot restore queue '%s': %s", jq->name,
@@ -338,8 +338,8 @@ static void durable_describe(struct server *s, struct queue *q,
 
 	memset(jq, 0, sizeof(*jq));
 	broker_info(&s->broker, queue_name(q), &info);
-	jq->uid = info.owner.uid;
-	jq->gid = info.owner.gid;
+	jq->uid = (uint32_t)info.owner.uid;
+	jq->gid = (uint32_t)info.owner.gid;
 	jq->mode = info.owner.mode;
 	jq->maxsize = queue_maxsize(q);
 	strcpy(jq->name, queue_name(q));
@@ -439,6 +439,17 @@ void durable_reply(struct conn *c, const struct proto_rep *rep, int durable)
 	ilist_link_tail(&d->held, &h->link);
 	journal_wait(d->j, &h->w);
 	durable_touch(d);
+}
+
+/* The journal's size and live bytes. */
+void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live)
+{
+	struct journal_stats st = { 0 };
+
+	if (s->durable && s->durable->j)
+		journal_stats(s->durable->j, &st);
+	*bytes = st.bytes;
+	*live = st.live_bytes;
 }
 
 /* Forget the held replies of a connection that is gone. */

@@ -39,6 +39,7 @@ static void wire_queue_info(const struct queue_stats *st, struct proto_info *out
 	out->gets = st->gets;
 	out->inflight = st->inflight;
 	out->requeued = st->requeued;
+	out->durable = st->durable != 0;
 }
 
 /* The ends of a pipe as IPC_END_* bits. */

@@ -1225,6 +1225,73 @@ END_TEST
 
 /* The tag map against a plain array: random puts and deletes, lookups of
  * present and absent tags, growth, and deletion's backward shift. */
+/* What a durable queue's hooks saw: messages gone for good, put in flight. */
+static int hook_gone, hook_held;
+static char hook_last[8];
+
+/* Hook: m left q for good. */
+static void hook_on_gone(struct queue *q, struct qmsg *m)
+{
+	ck_assert_uint_eq(queue_durable_id(q), 7);
+	hook_gone++;
+	snprintf(hook_last, sizeof(hook_last), "%.*s", (int)m->len, m->data);
+}
+
+/* Hook: m was delivered for acknowledgement. */
+static void hook_on_held(struct queue *q, struct qmsg *m)
+{
+	(void)q;
+	(void)m;
+	hook_held++;
+}
+
+static const struct queue_hooks test_hooks = { hook_on_gone, hook_on_held };
+
+/* A durable queue reports every message leaving for good (get, hand-over
+ * to a plain getter, ack) and every delivery for ack, never a requeue or
+ * a free; recovery appends past maxsize and counts redeliveries. */
+START_TEST(test_durable_hooks)
+{
+	struct queue *q = newq("d", 2);
+	struct qheld h;
+	struct tw g;
+	int me;
+
+	hook_gone = hook_held = 0;
+	ck_assert_uint_eq(queue_durable_id(q), 0);
+	queue_set_durable(q, 7, &test_hooks);
+	ck_assert_uint_eq(queue_durable_id(q), 7);
+	ck_assert_int_eq(stats(q).durable, 1);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	expect_get(q, "a");
+	ck_assert_int_eq(hook_gone, 1);
+	ck_assert_str_eq(hook_last, "a");
+	held_init(&h, &me);
+	expect_get_held(q, &h, "b");
+	ck_assert_int_eq(hook_held, 1);
+	queue_requeue(&h);
+	ck_assert_int_eq(hook_gone, 1);
+	held_init(&h, &me);
+	expect_get_held(q, &h, "b");
+	queue_ack(&h);
+	ck_assert_int_eq(hook_gone, 2);
+	ck_assert_int_eq(hook_held, 2);
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);   /* handed over */
+	ck_assert_int_eq(hook_gone, 3);
+	expect_msg(g.got, "c");
+	queue_recover(q, msg("r1"), 1);
+	queue_recover(q, msg("r2"), 0);
+	queue_recover(q, msg("r3"), 1);                 /* past maxsize 2 */
+	ck_assert_uint_eq(stats(q).size, 3);
+	ck_assert_uint_eq(stats(q).requeued, 3);        /* 1 before, 2 now */
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(hook_gone, 3);
+}
+END_TEST
+
 START_TEST(test_tagmap)
 {
 	enum { N = 4096 };
@@ -1484,6 +1551,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_held_free_drops);
 	tcase_add_test(th, test_held_many);
 	tcase_add_test(th, test_tagmap);
+	tcase_add_test(th, test_durable_hooks);
 	tcase_add_test(tq, test_ilist);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);

@@ -433,4 +433,5 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->gets = q->gets;
 	st->inflight = q->inflight;
 	st->requeued = q->requeued;
+	st->durable = q->durable_id != 0;
 }

@@ -45,6 +45,7 @@ struct queue_stats {
 	uint64_t gets;    /* messages delivered since creation (each redelivery too) */
 	size_t inflight;  /* delivered with ack, not yet acked or requeued */
 	uint64_t requeued; /* in-flight messages put back since creation */
+	int durable;      /* 1 when journaled (queue_set_durable) */
 };
 
 /*
