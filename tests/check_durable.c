@@ -402,8 +402,9 @@ START_TEST(test_ipcctl_durable)
 				      "--durable", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "jobs",
 				      NULL), 0);
-	ck_assert_ptr_nonnull(strstr(out.data, "durable: yes"));
-	ck_assert_ptr_nonnull(strstr(out.data, "journal: "));
+	ck_assert_ptr_nonnull(strstr(out.data, "durable: true"));
+	ck_assert_ptr_nonnull(strstr(out.data, "journal_bytes: "));
+	ck_assert_ptr_nonnull(strstr(out.data, "journal_live: "));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "durable"));
