@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* --- helpers ------------------------------------------------------------------ */
 
