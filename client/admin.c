@@ -23,6 +23,8 @@ IPC_EXPORT int ipc_queue_peek(ipc_client *c, const char *name,
 		client_seterr(c, "a peek takes 1..%d messages", IPC_BATCH_MAX);
 		return IPC_EINVAL;
 	}
+	if (c->ops)
+		return CLIENT_BACKEND(c, peek, name, msgs, max, n);
 	strcpy(req.name, name);
 	return client_batch_get(c, &req, msgs, max, n);
 }
@@ -39,6 +41,8 @@ IPC_EXPORT int ipc_queue_purge(ipc_client *c, const char *name,
 		*dropped = 0;
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, purge, name, dropped);
 	strcpy(req.name, name);
 	if ((rc = client_request(c, &req, &rep)))
 		return rc;
@@ -61,6 +65,8 @@ IPC_EXPORT int ipc_chmod(ipc_client *c, const char *name, unsigned mode)
 		client_seterr(c, "mode %#o has bits outside 0777", mode);
 		return IPC_EINVAL;
 	}
+	if (c->ops)
+		return CLIENT_BACKEND(c, chmod, name, mode);
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
@@ -80,6 +86,8 @@ IPC_EXPORT int ipc_chown(ipc_client *c, const char *name, uid_t uid, gid_t gid)
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, chown, name, uid, gid);
 	req.uid = admin_id(uid, (uid_t)-1);
 	req.gid = admin_id(gid, (gid_t)-1);
 	strcpy(req.name, name);
