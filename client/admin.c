@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Look at the first messages of a queue without taking them; see
