@@ -149,6 +149,8 @@ struct bench_opts {
 	const char *py_helper;   /* bench/py_mpqueue.py */
 	const char *redis;       /* redis-server path, or NULL */
 	const char *tmpdir;      /* private directory for sockets and logs */
+	unsigned divide;         /* --divide N: N times fewer messages (smoke
+				    tests of the bench itself); 0 or 1: none */
 };
 
 /* Message counts for one size. */
@@ -172,6 +174,10 @@ void peer_python(const struct bench_opts *o, const char *what, size_t size,
 
 /* Start redis-server on a private socket; 0, or -1 with why in note. */
 int redis_start(const struct bench_opts *o, char *note, size_t len);
+/* The same with appendonly yes and appendfsync fsync ("always",
+ * "everysec"); NULL: appendonly no (redis_start). */
+int redis_start_aof(const struct bench_opts *o, const char *fsync, char *note,
+		    size_t len);
 /* Stop it. */
 void redis_stop(void);
 /* Throughput: mode PLAIN is LPUSH/BRPOP, PIPE pipelined LPUSH and RPOP

@@ -8,6 +8,7 @@
  * Run by `make bench`, never by make check.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +41,15 @@ struct bench {
 	struct row rows[MAX_ROWS];
 	size_t nrows;
 	long rss_conn_b, rss_queue_b;  /* the idle workload's findings, or -1 */
+	const char *sysname;     /* the system name of ipcd rows ("ipcd") */
+	unsigned qflags;         /* extra flags of the queues runs create */
 };
+
+static void print_dur_targets(const struct bench *b);
 
 static const char *const mode_name[MODE__MAX] = { "plain", "pipelined", "batch64" };
 
-static const char *const sections[] = { "tput", "pipe", "lat", "idle", NULL };
+static const char *const sections[] = { "tput", "pipe", "lat", "idle", "dur", NULL };
 static const char *const sizes[] = { "small", "large", NULL };
 static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", NULL };
 static const char *const modes[] = { "plain", "pipelined", "batch64", NULL };
@@ -310,6 +315,7 @@ static int ipcd_queue(struct bench *b, const char *name)
 	ipc_client *c;
 	int rc = ipc_connect(b->sock, &c);
 
+	o.flags |= b->qflags;
 	if (rc != 0)
 		return rc;
 	ipc_delete(c, name);
@@ -328,7 +334,7 @@ static void ipcd_throughput(struct bench *b, size_t size, unsigned np,
 			 .mode = mode };
 
 	snprintf(wl, sizeof wl, "%u/%u %s%s", np, np, mode_name[mode], suffix);
-	row = add_row(b, wl, "ipcd", size);
+	row = add_row(b, wl, b->sysname ? b->sysname : "ipcd", size);
 	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
 	snprintf(r.qname, sizeof r.qname, "bench-%zu-%u-%d", size, np, (int)mode);
 	if (ipcd_queue(b, r.qname) != 0)
@@ -531,11 +537,15 @@ static void ipcd_latency(struct bench *b, size_t size)
 }
 
 /* Start an ipcd serving sock, logging to logname in the temporary
- * directory, and wait until it answers: its pid, or -1 (said on stderr). */
-static pid_t ipcd_spawn(const struct bench *b, const char *sock, const char *logname)
+ * directory, its journal in state ("": none) synced per sync, and wait
+ * until it answers: its pid, or -1 (said on stderr). */
+static pid_t ipcd_spawn_state(const struct bench *b, const char *sock,
+			      const char *logname, const char *state,
+			      const char *sync)
 {
 	char log[128];
-	char *argv[] = { (char *)b->ipcd_bin, "-s", (char *)sock, NULL };
+	char *argv[] = { (char *)b->ipcd_bin, "-s", (char *)sock, "--state-dir",
+			 (char *)state, "--sync", (char *)sync, NULL };
 	pid_t pid;
 
 	snprintf(log, sizeof log, "%s/%s", b->tmpdir, logname);
@@ -547,6 +557,13 @@ static pid_t ipcd_spawn(const struct bench *b, const char *sock, const char *log
 	if (pid < 0)
 		fprintf(stderr, "ipcbench: %s did not start (see %s)\n", b->ipcd_bin, log);
 	return pid;
+}
+
+/* An ipcd without a journal (durable queues off): no state directory is
+ * ever touched, whatever the machine's own ipcd keeps. */
+static pid_t ipcd_spawn(const struct bench *b, const char *sock, const char *logname)
+{
+	return ipcd_spawn_state(b, sock, logname, "", "always");
 }
 
 /* Start a fresh ipcd on the private socket (or use the --socket one). */
@@ -1037,6 +1054,153 @@ static void print_targets(const struct bench *b)
 	if (b->rss_conn_b >= 0)
 		printf("  daemon RSS: %ld B per idle connection, %ld B per empty queue\n",
 		       b->rss_conn_b, b->rss_queue_b);
+	print_dur_targets(b);
+}
+
+/* --- durability ----------------------------------------------------------------- */
+
+/* The disk's own fdatasync rate (64-byte appends, one sync each) under
+ * the temporary directory, where the journals go too: the physical limit
+ * of one sync per put. */
+static void dur_disk(struct bench *b)
+{
+	struct row *row = add_row(b, "fdatasync 64 B", "disk", 64);
+	uint64_t n = bench_count(&b->o, 64, 1) / 25, i;
+	unsigned char buf[64] = { 0 };
+	char path[160];
+	int64_t t0;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/fdatasync-probe", b->tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	if (fd < 0) {
+		snprintf(row->note, sizeof row->note, "open: %s", strerror(errno));
+		progress(row);
+		return;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0)
+			break;
+	row->msgs_per_s = (double)i * 1e9 / (double)(now_ns() - t0);
+	close(fd);
+	unlink(path);
+	progress(row);
+}
+
+/* Run ipcd workloads as system sys on the daemon at sock, queues created
+ * with qflags; runs that wait for a sync per put move div times fewer. */
+static void dur_runs(struct bench *b, const char *sock, const char *sys,
+		     unsigned qflags, unsigned div, const char *suffix)
+{
+	char saved[sizeof b->sock];
+	unsigned odiv = b->o.divide ? b->o.divide : 1;
+
+	memcpy(saved, b->sock, sizeof saved);
+	snprintf(b->sock, sizeof b->sock, "%s", sock);
+	b->sysname = sys;
+	b->qflags = qflags;
+	b->o.divide = odiv * div;
+	ipcd_throughput(b, 64, 1, MODE_PLAIN, suffix);
+	b->o.divide = odiv;
+	ipcd_throughput(b, 64, 4, MODE_PIPE, suffix);
+	ipcd_throughput(b, 64, 4, MODE_BATCH, suffix);
+	b->o.divide = odiv == 1 ? 0 : odiv;
+	b->sysname = NULL;
+	b->qflags = 0;
+	memcpy(b->sock, saved, sizeof saved);
+}
+
+/* A fresh ipcd journaling to its own state directory with sync: durable
+ * queues (and, with always, a plain one on the same daemon, to compare
+ * with a daemon without a journal). */
+static void dur_ipcd(struct bench *b, const char *sync)
+{
+	char sock[160], state[160], log[64], sys[32];
+	pid_t pid;
+
+	snprintf(sock, sizeof sock, "%s/dur-%s.sock", b->tmpdir, sync);
+	snprintf(state, sizeof state, "%s/state-%s", b->tmpdir, sync);
+	snprintf(log, sizeof log, "ipcd-%s.log", sync);
+	snprintf(sys, sizeof sys, "ipcd sync=%s", sync);
+	pid = ipcd_spawn_state(b, sock, log, state, sync);
+	if (pid < 0)
+		return;
+	dur_runs(b, sock, sys, IPC_QUEUE_DURABLE,
+		 strcmp(sync, "always") == 0 ? 25 : 1, " durable");
+	if (strcmp(sync, "always") == 0)
+		dur_runs(b, sock, sys, 0, 1, " non-durable");
+	stop_server(pid);
+	rmdir_all(state);
+}
+
+/* Redis with appendonly yes and appendfsync fsync: plain and batch64. */
+static void dur_redis(struct bench *b, const char *fsync)
+{
+	char sys[40], note[96], aof[160];
+	unsigned odiv = b->o.divide ? b->o.divide : 1;
+	struct row *row[2];
+	int up;
+
+	snprintf(sys, sizeof sys, "redis aof=%s", fsync);
+	row[0] = add_row(b, "1/1 plain", sys, 64);
+	row[1] = add_row(b, "4/4 batch64", sys, 64);
+	up = redis_start_aof(&b->o, fsync, note, sizeof note) == 0;
+	if (up) {
+		b->o.divide = odiv * (strcmp(fsync, "always") == 0 ? 25 : 1);
+		peer_redis(&b->o, 64, 1, MODE_PLAIN, row[0]);
+		b->o.divide = odiv == 1 ? 0 : odiv;
+		peer_redis(&b->o, 64, 4, MODE_BATCH, row[1]);
+		redis_stop();
+		snprintf(aof, sizeof aof, "%s/appendonlydir", b->tmpdir);
+		rmdir_all(aof);
+	} else {
+		snprintf(row[0]->note, sizeof row[0]->note, "%s", note);
+		snprintf(row[1]->note, sizeof row[1]->note, "%s", note);
+	}
+	progress(row[0]);
+	progress(row[1]);
+}
+
+/* The durability section (once, after the rounds): the disk, durable
+ * queues per sync mode, the same daemon's plain queues, Redis AOF. */
+static void section_durable(struct bench *b)
+{
+	if (b->attach != NULL)
+		return;    /* it starts daemons of its own */
+	dur_disk(b);
+	dur_ipcd(b, "always");
+	dur_ipcd(b, "interval");
+	if (!wanted(b, "redis") || !b->o.redis || !*b->o.redis)
+		return;
+	if (b->redis_up) {
+		redis_stop();
+		b->redis_up = 0;
+	}
+	dur_redis(b, "always");
+	dur_redis(b, "everysec");
+}
+
+/* The durability targets of issue 12 (64 B). */
+static void print_dur_targets(const struct bench *b)
+{
+	const struct row *disk = find_row(b, "fdatasync 64 B", "disk", 64);
+	const struct row *b4 = find_row(b, "4/4 batch64 durable", "ipcd sync=always", 64);
+
+	if (!disk)
+		return;
+	target("durable 1/1 plain, sync=always vs the disk's fdatasync rate",
+	       ratio_of(find_row(b, "1/1 plain durable", "ipcd sync=always", 64), disk, 0, 0), 0.8, 0);
+	target("durable 4/4 batch64, sync=always vs redis appendfsync always",
+	       ratio_of(b4, find_row(b, "4/4 batch64", "redis aof=always", 64), 0, 0), 3.0, 0);
+	target("durable 4/4 batch64, sync=always msgs/s vs fdatasync rate",
+	       ratio_of(b4, disk, 0, 0), 20.0, 0);
+	target("durable 4/4 batch64, sync=interval vs a non-durable queue",
+	       ratio_of(find_row(b, "4/4 batch64 durable", "ipcd sync=interval", 64),
+			find_row(b, "4/4 batch64", "ipcd", 64), 0, 0), 0.7, 0);
+	target("non-durable 1/1 plain, daemon with a journal vs without",
+	       ratio_of(find_row(b, "1/1 plain non-durable", "ipcd sync=always", 64),
+			find_row(b, "1/1 plain", "ipcd", 64), 0, 0), 0.95, 0);
 }
 
 /* --- main ---------------------------------------------------------------------- */
@@ -1059,7 +1223,8 @@ static void usage(FILE *f)
 		"  --helper PATH  bench/py_mpqueue.py\n"
 		"  --socket PATH  use the ipcd already serving PATH (start none; with\n"
 		"                 --pid PID for the RSS figures)\n"
-		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle), sizes\n"
+		"  --divide N     N times fewer messages everywhere (to smoke-test the bench)\n"
+		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur), sizes\n"
 		"                 (small, large), systems (ipcd, redis, mq, python, raw)\n"
 		"                 ipcd/redis call modes (plain, pipelined, batch64) and\n"
 		"                 producers/consumers of tput (1/1, 4/4)\n");
@@ -1075,11 +1240,12 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
 		{ "socket", required_argument, NULL, 's' }, { "pid", required_argument, NULL, 'P' },
 		{ "repeat", required_argument, NULL, 'R' },
+		{ "divide", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:D:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'q': b->o.quick = 1; break;
 		case 'j': b->json = 1; break;
@@ -1091,6 +1257,7 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		case 's': b->attach = optarg; break;
 		case 'P': b->attach_pid = (pid_t)atol(optarg); break;
 		case 'R': b->repeat = (unsigned)atoi(optarg); break;
+		case 'D': b->o.divide = (unsigned)atoi(optarg); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -1152,6 +1319,8 @@ int main(int argc, char **argv)
 			section_idle(&b);
 		merge_round(&b, base);
 	}
+	if (wanted(&b, "dur"))
+		section_durable(&b);
 	if (b.redis_up)
 		redis_stop();
 	ipcd_stop(&b);

@@ -27,7 +27,9 @@ uint64_t bench_count(const struct bench_opts *o, size_t size, int slow)
 
 	if (slow)
 		n /= 8;
-	return o->quick ? n / 3 : n;
+	if (o->divide > 1)
+		n = n / o->divide ? n / o->divide : 1;
+	return o->quick ? (n / 3 ? n / 3 : 1) : n;
 }
 
 /* Round trips for the latency rows. */
@@ -35,6 +37,8 @@ uint64_t bench_lat_count(const struct bench_opts *o, size_t size)
 {
 	uint64_t n = size <= 1024 ? 20000 : 5000;
 
+	if (o->divide > 1)
+		n = n / o->divide ? n / o->divide : 1;
 	return o->quick ? n / 3 : n;
 }
 

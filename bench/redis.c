@@ -36,9 +36,19 @@ struct resp_rep {
 /* Start redis-server on a private socket. */
 int redis_start(const struct bench_opts *o, char *note, size_t len)
 {
+	return redis_start_aof(o, NULL, note, len);
+}
+
+/* Start redis-server, with its append-only file synced per fsync (NULL:
+ * no AOF). */
+int redis_start_aof(const struct bench_opts *o, const char *fsync, char *note,
+		    size_t len)
+{
 	char log[256];
 	char *argv[] = { (char *)o->redis, "--port", "0", "--unixsocket", redis_sock,
-			 "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+			 "--unixsocketperm", "700", "--save", "",
+			 "--appendonly", fsync ? "yes" : "no",
+			 "--appendfsync", fsync ? (char *)fsync : "everysec",
 			 "--dir", (char *)o->tmpdir, "--daemonize", "no", NULL };
 
 	if (o->redis == NULL || *o->redis == '\0' || access(o->redis, X_OK) != 0) {

@@ -114,7 +114,7 @@ static int batch_put(struct ipc_client *c, struct proto_req *req,
 
 /* Put several messages, in order; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
-			    size_t n, size_t *nput, int timeout_ms)
+				  size_t n, size_t *nput, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUTN };
 	int rc;
@@ -131,7 +131,7 @@ IPC_EXPORT int ipc_queue_put_many(ipc_client *c, const char *name, const struct 
 
 /* Put several messages without waiting for the replies; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_put_many_async(ipc_client *c, const char *name,
-				  const struct ipc_msg *msgs, size_t n, int timeout_ms)
+					const struct ipc_msg *msgs, size_t n, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUTN, .timeout_ms = timeout_ms };
 	struct proto_iov iov[IPC_BATCH_MAX];
@@ -193,7 +193,7 @@ static int batch_get(struct ipc_client *c, struct proto_req *req,
 
 /* Get up to max messages; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
-			    size_t max, size_t *n, int timeout_ms)
+				  size_t max, size_t *n, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QGETN, .timeout_ms = timeout_ms };
 	int rc;
@@ -205,8 +205,8 @@ IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_ms
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
 	/* Messages read ahead left the queue first: they come first. */
-	if (c->prefetch && (rc = client_prefetch_many(c, name, -1, msgs, max, n,
-						      timeout_ms)) != CLIENT_NO_PREFETCH)
+	if (c->readahead && (rc = client_readahead_many(c, name, -1, msgs, max, n,
+							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
 	return batch_get(c, &req, msgs, max, n);
@@ -247,8 +247,8 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
-	if (c->prefetch && (rc = client_prefetch_many(c, name, end, msgs, max, n,
-						      timeout_ms)) != CLIENT_NO_PREFETCH)
+	if (c->readahead && (rc = client_readahead_many(c, name, end, msgs, max, n,
+							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
 	return batch_get(c, &req, msgs, max, n);

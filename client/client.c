@@ -373,7 +373,7 @@ static int client_settle(struct ipc_client *c, const struct client_pending *pe,
 			 const struct proto_rep *rep)
 {
 	if (pe->ctx)
-		return client_prefetch_settle(c, pe->ctx, rep);
+		return client_readahead_settle(c, pe->ctx, rep);
 	if (rep->status == 0 && pe->async && pe->nmsgs && rep->count != pe->nmsgs)
 		return client_settle_partial(c, pe, rep->count);
 	if (rep->status == 0 || !pe->async) {
@@ -433,7 +433,7 @@ static uint32_t client_next_id(struct ipc_client *c)
 }
 
 /* Send req without waiting for its reply (ctx: a read-ahead fetch's
- * prefetch record). Large payloads are sent from the caller's memory
+ * read-ahead record). Large payloads are sent from the caller's memory
  * rather than copied into tx. */
 static int client_send_pend(struct ipc_client *c, struct proto_req *req, int async,
 			    void *ctx)
@@ -480,7 +480,7 @@ int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx)
  * 0 when a reply arrived, whatever its status; IPC_EINVAL when req cannot
  * be encoded; else fatal. */
 int client_call(struct ipc_client *c, struct proto_req *req,
-		       struct proto_rep *rep)
+		struct proto_rep *rep)
 {
 	int rc = client_send(c, req, 0);
 
@@ -489,7 +489,7 @@ int client_call(struct ipc_client *c, struct proto_req *req,
 
 /* Round trip then status: what most calls want. */
 int client_request(struct ipc_client *c, struct proto_req *req,
-			  struct proto_rep *rep)
+		   struct proto_rep *rep)
 {
 	int rc = client_call(c, req, rep);
 
@@ -637,7 +637,7 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 	pbuf_free(&c->rx);
 	pbuf_free(&c->aside);
 	free(c->pend);
-	client_prefetch_free(c);
+	client_readahead_free(c);
 	if (c->dec_ready)
 		proto_dec_fini(&c->dec);
 	free(c);
@@ -701,7 +701,8 @@ static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *
 	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, mode))
 		o->mode = in->mode;
 	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
-	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL))) {
+	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL |
+				   IPC_QUEUE_DURABLE))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
@@ -722,6 +723,8 @@ static int client_qopen(ipc_client *c, const char *name, long long maxsize,
 		req.flags |= PROTO_OPEN_CREATE;
 	if (flags & IPC_QUEUE_EXCL)
 		req.flags |= PROTO_OPEN_EXCL;
+	if (flags & IPC_QUEUE_DURABLE)
+		req.flags |= PROTO_OPEN_DURABLE;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (!rc && maxsize_out)
@@ -747,7 +750,8 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (o.flags & IPC_QUEUE_EXCL)
 		return client_qopen(c, name, 0, o.flags, o.mode, maxsize_out);
 	for (tries = 0; tries < 2; tries++) {
-		rc = client_qopen(c, name, IPC_MAXSIZE_ANY, 0, o.mode, maxsize_out);
+		rc = client_qopen(c, name, IPC_MAXSIZE_ANY,
+				  o.flags & IPC_QUEUE_DURABLE, o.mode, maxsize_out);
 		if (rc != IPC_ENOENT)
 			return rc;
 		rc = client_qopen(c, name, 0, o.flags | IPC_QUEUE_EXCL, o.mode,
@@ -825,7 +829,7 @@ int client_request_payload(struct ipc_client *c, struct proto_req *req,
 
 /* Put one message; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
-		       size_t len, int timeout_ms)
+			     size_t len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QPUT, .data = data,
 				 .data_len = len, .timeout_ms = timeout_ms };
@@ -843,7 +847,7 @@ IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
 
 /* Get one message; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
-		       size_t *len, int timeout_ms)
+			     size_t *len, int timeout_ms)
 {
 	struct proto_req req = { .op = PROTO_OP_QGET, .timeout_ms = timeout_ms };
 	struct proto_rep rep;
@@ -853,8 +857,8 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = client_check_place(c, data, len)))
 		return rc;
-	if (c->prefetch &&
-	    (rc = client_prefetch_get(c, name, data, len, timeout_ms)) != CLIENT_NO_PREFETCH)
+	if (c->readahead &&
+	    (rc = client_readahead_get(c, name, data, len, timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
 	return client_request_payload(c, &req, &rep, data, len);
@@ -884,6 +888,7 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	dst->uid = src->uid;
 	dst->gid = src->gid;
 	dst->mode = src->mode;
+	dst->durable = (int)src->durable;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

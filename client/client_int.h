@@ -55,10 +55,10 @@ struct client_pending {
 	uint64_t seq;            /* async: its number since the last flush (from 1) */
 	int async;               /* ipc_queue_put_async: the status goes to async_rc */
 	uint32_t nmsgs;          /* QPUTN, PSENDN: messages it carries, else 0 */
-	void *ctx;               /* a read-ahead fetch: its prefetch record */
+	void *ctx;               /* a read-ahead fetch: its read-ahead record */
 };
 
-struct client_prefetch;
+struct client_readahead;
 
 struct ipc_client {
 	int fd;
@@ -84,7 +84,7 @@ struct ipc_client {
 	char async_err[256];     /* its text, for ipc_flush() */
 	unsigned long long async_notput; /* messages of async requests not put */
 	unsigned long long flush_notput; /* the same, as of the last ipc_flush() */
-	struct client_prefetch *prefetch; /* queues and pipe ends with read-ahead (async.c) */
+	struct client_readahead *readahead; /* queues and pipe ends with read-ahead (readahead.c) */
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */
@@ -153,7 +153,7 @@ int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep
  * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */
 int client_send(struct ipc_client *c, struct proto_req *req, int async);
 /* client_send() of a read-ahead fetch: its reply goes to
- * client_prefetch_settle(c, ctx, rep) when read by another call. */
+ * client_readahead_settle(c, ctx, rep) when read by another call. */
 int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx);
 /* Read replies until the one to request id is in *rep (valid until the
  * next read), settling the async replies read on the way; id 0 settles
@@ -167,27 +167,27 @@ int client_window_room(struct ipc_client *c);
 /* Turn a reply's status into a call's result, recording its text. */
 int client_status(struct ipc_client *c, const struct proto_rep *rep);
 
-/* Read-ahead (async.c), hooks for client.c: */
+/* Read-ahead (readahead.c), hooks for the get calls: */
 
 /* ipc_queue_get() on a queue with read-ahead: serve from the local buffer or
- * fetch a batch. The result of the get, or CLIENT_NO_PREFETCH when name
+ * fetch a batch. The result of the get, or CLIENT_NO_READAHEAD when name
  * has no read-ahead (then ipc_queue_get does a plain get). */
-#define CLIENT_NO_PREFETCH 1000
-int client_prefetch_get(struct ipc_client *c, const char *name, void **data,
-			size_t *len, int timeout_ms);
-/* ipc_pipe_recv() at an end with read-ahead: like client_prefetch_get. */
-int client_prefetch_recv(struct ipc_client *c, const char *name, int end,
-			 void **data, size_t *len, int timeout_ms);
+#define CLIENT_NO_READAHEAD 1000
+int client_readahead_get(struct ipc_client *c, const char *name, void **data,
+			 size_t *len, int timeout_ms);
+/* ipc_pipe_recv() at an end with read-ahead: like client_readahead_get. */
+int client_readahead_recv(struct ipc_client *c, const char *name, int end,
+			  void **data, size_t *len, int timeout_ms);
 /* ipc_queue_get_many() / ipc_pipe_recv_many() (end -1: the queue) with
  * read-ahead: hand out buffered messages, fetching first when read-ahead
- * is on. The result, or CLIENT_NO_PREFETCH for the plain batch get. */
-int client_prefetch_many(struct ipc_client *c, const char *name, int end,
-			 struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms);
+ * is on. The result, or CLIENT_NO_READAHEAD for the plain batch get. */
+int client_readahead_many(struct ipc_client *c, const char *name, int end,
+			  struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms);
 /* The reply to a read-ahead fetch, read while waiting for another one:
  * buffer its messages. 0 or fatal. */
-int client_prefetch_settle(struct ipc_client *c, void *ctx,
-			   const struct proto_rep *rep);
-/* Free every prefetch buffer (ipc_close). */
-void client_prefetch_free(struct ipc_client *c);
+int client_readahead_settle(struct ipc_client *c, void *ctx,
+			    const struct proto_rep *rep);
+/* Free every read-ahead buffer (ipc_close). */
+void client_readahead_free(struct ipc_client *c);
 
 #endif

@@ -137,8 +137,8 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = client_check_place(c, data, len)))
 		return rc;
-	if (c->prefetch && (rc = client_prefetch_recv(c, name, end, data, len,
-						      timeout_ms)) != CLIENT_NO_PREFETCH)
+	if (c->readahead && (rc = client_readahead_recv(c, name, end, data, len,
+							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);

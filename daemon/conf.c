@@ -23,13 +23,20 @@
 #define CONFIG_DEF_MAX_CONNECTIONS 1024u
 #define CONFIG_DEF_MAX_OUTPUT ((size_t)8 << 20)
 #define CONFIG_DEF_BUSY_POLL 50u
+#define CONFIG_DEF_SYNC_INTERVAL 100u
+/* The longest sync-interval (ms). */
+#define CONFIG_SYNC_INTERVAL_MAX 60000u
 /* The most a count limit may be set to. */
 #define CONFIG_COUNT_MAX (1u << 24)
 /* The smallest output bound: below it a reply or two would stall reading. */
 #define CONFIG_OUTPUT_MIN 4096u
 
 /* How a key's value is read and written. */
-enum config_type { CT_PATH, CT_GROUP, CT_MODE, CT_LEVEL, CT_SIZE, CT_COUNT };
+enum config_type { CT_PATH, CT_GROUP, CT_MODE, CT_LEVEL, CT_SIZE, CT_COUNT,
+		   CT_DIR, CT_SYNC };
+
+/* The names of the sync modes, by enum config_sync. */
+static const char *const config_sync_names[] = { "always", "interval", "none" };
 
 /* One key: its type, where it lives, its range, whether SIGHUP applies it. */
 struct config_key {
@@ -55,9 +62,32 @@ static const struct config_key config_keys[] = {
 	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
 	CK("default-mode", CT_MODE, default_mode, 0, 0, 1),
 	CK("busy-poll", CT_COUNT, busy_poll, 0, BUSYPOLL_MAX_US, 1),
+	CK("state-dir", CT_DIR, state_dir, 0, 0, 0),
+	CK("sync", CT_SYNC, sync, 0, 0, 0),
+	CK("sync-interval", CT_COUNT, sync_interval, 1, CONFIG_SYNC_INTERVAL_MAX, 0),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* The default state directory: systemd's StateDirectory= ($STATE_DIRECTORY,
+ * its first entry), else /var/lib/ipcd for root, else the user's
+ * $XDG_STATE_HOME/ipcd (~/.local/state/ipcd). "" when none fits. */
+static void config_default_state_dir(char *buf, size_t len)
+{
+	const char *sd = getenv("STATE_DIRECTORY"), *xdg, *home;
+	int n = 0;
+
+	if (sd && sd[0] == '/')
+		n = snprintf(buf, len, "%.*s", (int)strcspn(sd, ":"), sd);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/var/lib/ipcd");
+	else if ((xdg = getenv("XDG_STATE_HOME")) && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/ipcd", xdg);
+	else if ((home = getenv("HOME")) && home[0] == '/')
+		n = snprintf(buf, len, "%s/.local/state/ipcd", home);
+	if (n <= 0 || (size_t)n >= len)
+		buf[0] = '\0';
+}
 
 /* Fill c with the built-in defaults. */
 void config_defaults(struct config *c)
@@ -72,6 +102,9 @@ void config_defaults(struct config *c)
 	c->max_output = CONFIG_DEF_MAX_OUTPUT;
 	c->default_mode = ACCESS_MODE_DEFAULT;
 	c->busy_poll = CONFIG_DEF_BUSY_POLL;
+	c->sync = CONFIG_SYNC_ALWAYS;
+	c->sync_interval = CONFIG_DEF_SYNC_INTERVAL;
+	config_default_state_dir(c->state_dir, sizeof(c->state_dir));
 }
 
 /* The key called name, or NULL. */
@@ -159,6 +192,39 @@ static int config_set_string(const struct config_key *k, char *field,
 	return 0;
 }
 
+/* Set a directory: an absolute path, or "" (turns the feature off). */
+static int config_set_dir(const struct config_key *k, char *field,
+			  const char *value, char *err, size_t errlen)
+{
+	if (value[0] == '\0') {
+		field[0] = '\0';
+		return 0;
+	}
+	if (strlen(value) > CONFIG_DIR_MAX || value[0] != '/') {
+		snprintf(err, errlen, "%s: '%s' is not an absolute path of at "
+			 "most %d bytes (or empty)", k->key, value, CONFIG_DIR_MAX);
+		return -1;
+	}
+	strcpy(field, value);
+	return 0;
+}
+
+/* Set a sync mode by name. */
+static int config_set_sync(const struct config_key *k, int *field,
+			   const char *value, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i <= CONFIG_SYNC_NONE; i++)
+		if (strcmp(value, config_sync_names[i]) == 0) {
+			*field = i;
+			return 0;
+		}
+	snprintf(err, errlen, "%s: '%s' is not one of always, interval, none",
+		 k->key, value);
+	return -1;
+}
+
 /* Set key to the text value. */
 int config_set(struct config *c, const char *key, const char *value,
 	       char *err, size_t errlen)
@@ -171,7 +237,8 @@ int config_set(struct config *c, const char *key, const char *value,
 		snprintf(err, errlen, "unknown key '%s'", key);
 		return -1;
 	}
-	if (*value == '\0' && k->type != CT_PATH && k->type != CT_GROUP) {
+	if (*value == '\0' && k->type != CT_PATH && k->type != CT_GROUP &&
+	    k->type != CT_DIR) {
 		snprintf(err, errlen, "missing value for %s", key);
 		return -1;
 	}
@@ -180,6 +247,10 @@ int config_set(struct config *c, const char *key, const char *value,
 		return config_set_string(k, field, CONFIG_PATH_MAX, value, err, errlen);
 	case CT_GROUP:
 		return config_set_string(k, field, CONFIG_GROUP_MAX, value, err, errlen);
+	case CT_DIR:
+		return config_set_dir(k, field, value, err, errlen);
+	case CT_SYNC:
+		return config_set_sync(k, (int *)(void *)field, value, err, errlen);
 	case CT_MODE:
 		if (access_parse_mode(value, (unsigned *)(void *)field) == 0)
 			return 0;
@@ -394,7 +465,12 @@ static void config_format_key(const struct config *c, const struct config_key *k
 	switch (k->type) {
 	case CT_PATH:
 	case CT_GROUP:
+	case CT_DIR:
 		snprintf(buf, len, "%s", field);
+		break;
+	case CT_SYNC:
+		snprintf(buf, len, "%s",
+			 config_sync_names[*(const int *)(const void *)field]);
 		break;
 	case CT_MODE:
 		snprintf(buf, len, "%04o", *(const unsigned *)(const void *)field);

@@ -27,6 +27,10 @@
 #define CONFIG_PATH_MAX 107
 /* Longest group name. */
 #define CONFIG_GROUP_MAX 63
+/* Longest state directory path. */
+#define CONFIG_DIR_MAX 255
+/* The sync modes (ipcd.conf(5) "sync"). */
+enum config_sync { CONFIG_SYNC_ALWAYS, CONFIG_SYNC_INTERVAL, CONFIG_SYNC_NONE };
 /* Longest line in a config file. */
 #define CONFIG_LINE_MAX 1024
 
@@ -43,6 +47,11 @@ struct config {
 				       stops being read */
 	unsigned default_mode;      /* mode of a queue created without one */
 	size_t busy_poll;           /* us to poll before sleeping (busypoll.h) */
+	char state_dir[CONFIG_DIR_MAX + 1]; /* the journal of durable queues;
+				       "" = durability off */
+	int sync;                   /* enum config_sync */
+	size_t sync_interval;       /* ms between syncs with sync = interval */
+	int salvage;                /* not a key: ipcd --salvage */
 };
 
 /* A key = value pair given on the command line, applied after the file. */

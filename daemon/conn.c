@@ -23,6 +23,7 @@
 
 #include "access.h"
 #include "conn.h"
+#include "durable.h"
 #include "dispatch.h"
 #include "lease.h"
 #include "ipc_defs.h"
@@ -198,9 +199,9 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 	int len = r->detail && r->detail_len ? (int)r->detail_len : (int)strlen(text);
 
 	log_msg(warn ? LOG_WARN : LOG_DEBUG, "conn %lu (pid %ld uid %ld): "
-		"%s%s request %u: %.*s", c->id, (long)c->pid, (long)c->uid,
-		r->op ? "op " : "", r->op ? proto_op_name(r->op) : "", r->id,
-		len, text);
+		"%s%s%srequest %u: %.*s", c->id, (long)c->pid, (long)c->uid,
+		r->op ? "op " : "", r->op ? proto_op_name(r->op) : "",
+		r->op ? " " : "", r->id, len, text);
 }
 
 /* Encode r into the output buffer, leaving payloads of msgs[0..n) of at
@@ -569,6 +570,7 @@ static void conn_on_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	durable_flush(s);
 	/* A drained connection may serve kept frames and queue more output
 	 * (its own or others'): they are on the list again, and written. */
 	while ((n = ilist_pop(&s->dirty)) != NULL) {

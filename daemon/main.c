@@ -19,6 +19,7 @@
 enum {
 	OPT_CHECK = 256,
 	OPT_KEY,       /* any --KEY VALUE that is a config key */
+	OPT_SALVAGE,   /* start from the valid prefix of a corrupt journal */
 };
 
 /* Where the configuration comes from, kept for SIGHUP. */
@@ -27,6 +28,7 @@ struct main_conf {
 	int missing_ok;                /* the default file may be absent */
 	struct config_override *ov;    /* command-line settings, in order */
 	size_t nov;
+	int salvage;                   /* --salvage */
 };
 
 /* Print usage to f. */
@@ -55,6 +57,14 @@ static void usage(FILE *f)
 		"      --busy-poll US        microseconds to poll for the next request before\n"
 		"                            sleeping, adapted to the traffic (default 50,\n"
 		"                            at most 1000; 0: never)\n"
+		"      --state-dir DIR       where durable queues are journaled (default:\n"
+		"                            $STATE_DIRECTORY, /var/lib/ipcd for root, else\n"
+		"                            $XDG_STATE_HOME/ipcd; empty: durability off)\n"
+		"      --sync MODE           always (default), interval or none: when a put\n"
+		"                            on a durable queue is on stable storage\n"
+		"      --sync-interval MS    with --sync interval, ms between syncs (default 100)\n"
+		"      --salvage             start from the records before a corrupt one in\n"
+		"                            the journal (the rest is set aside)\n"
 		"      --check-config        check the configuration, print it and exit\n"
 		"  -V, --version             print the version and exit\n"
 		"  -h, --help                show this help\n"
@@ -172,6 +182,10 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "max-output", required_argument, NULL, OPT_KEY },
 		{ "default-mode", required_argument, NULL, OPT_KEY },
 		{ "busy-poll", required_argument, NULL, OPT_KEY },
+		{ "state-dir", required_argument, NULL, OPT_KEY },
+		{ "sync", required_argument, NULL, OPT_KEY },
+		{ "sync-interval", required_argument, NULL, OPT_KEY },
+		{ "salvage", no_argument, NULL, OPT_SALVAGE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, 'V' },
@@ -187,6 +201,7 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		case 'v': add_override(mc, "log-level", "debug"); break;
 		case OPT_KEY: add_override(mc, opts[idx].name, optarg); break;
 		case OPT_CHECK: *check = 1; break;
+		case OPT_SALVAGE: mc->salvage = 1; break;
 		case 'V': printf("ipcd %s (protocol %d)\n", PACKAGE_VERSION,
 				 IPC_PROTO_VERSION); return -1;
 		case 'h': usage(stdout); return -1;
@@ -205,7 +220,7 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
  * told to stop. */
 int main(int argc, char **argv)
 {
-	struct main_conf mc = { CONFIG_DEFAULT_FILE, 1, NULL, 0 };
+	struct main_conf mc = { CONFIG_DEFAULT_FILE, 1, NULL, 0, 0 };
 	struct config cfg;
 	struct server s;
 	char err[512];
@@ -220,6 +235,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		rc = 1;
 	}
+	cfg.salvage = mc.salvage;
 	if (rc == 0 && check)
 		config_each(&cfg, NULL, print_key, NULL);
 	if (rc != 0 || check) {

@@ -23,6 +23,7 @@
 #include "broker.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "park.h"
 #include "pipe.h"
@@ -69,6 +70,22 @@ static size_t batch_copy(const struct proto_req *r)
 	return i;
 }
 
+/* Journal the first made messages of batch_put_msgs for durable queue q,
+ * until one cannot be: how many were (the rest are freed); *rc is
+ * IPC_ENOSPC when not all were, else 0. */
+static size_t batch_journal(struct conn *c, struct queue *q, size_t made, int *rc)
+{
+	size_t i, k;
+
+	*rc = 0;
+	for (i = 0; i < made; i++)
+		if ((*rc = durable_put(c->srv, q, batch_put_msgs[i])) != 0)
+			break;
+	for (k = i; k < made; k++)
+		qmsg_free(batch_put_msgs[k]);
+	return i;
+}
+
 /* Offer the batch's messages to q (or p's end) in order, until one does
  * not fit: how many were taken; *rc says why the next was not (0 when
  * all were). When none was taken, *first is the first message (for the
@@ -77,21 +94,30 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			  struct queue *q, struct pipe *p, struct qmsg **first, int *rc)
 {
 	size_t made = batch_copy(r), taken = 0, i;
+	int short_rc = IPC_ENOMEM;   /* why fewer than r->niov are offered */
 
 	*first = NULL;
-	*rc = IPC_ENOMEM;
+	if (q != NULL && queue_durable_id(q) && made > 0) {
+		i = made;
+		made = batch_journal(c, q, made, rc);
+		if (made < i)
+			short_rc = *rc;
+	}
+	*rc = short_rc;
 	if (made > 0 && q != NULL)
 		*rc = queue_put_batch(q, batch_put_msgs, made, &taken);
 	else if (made > 0)
 		*rc = pipe_send_batch(p, r->end, op_pipe_owner(c, p, r->end),
 				      batch_put_msgs, made, &taken);
 	if (*rc == 0 && made < r->niov)
-		*rc = IPC_ENOMEM;
+		*rc = short_rc;
 	i = taken;
 	if (taken == 0 && made > 0)
 		*first = batch_put_msgs[i++];
-	for (; i < made; i++)
+	for (; i < made; i++) {
+		durable_drop(c->srv, batch_put_msgs[i]);
 		qmsg_free(batch_put_msgs[i]);
+	}
 	return taken;
 }
 
@@ -101,15 +127,17 @@ static int batch_put_waits(const struct proto_req *r, size_t taken, int rc)
 	return taken == 0 && rc == IPC_EFULL && r->timeout_ms != 0;
 }
 
-/* Reply to a batch put: how many were taken, or why none was. */
+/* Reply to a batch put: how many were taken, or why none was; held
+ * until the journal has them when they went into a durable queue. */
 static void batch_put_reply(struct conn *c, const struct proto_req *r, size_t taken,
-			    struct qmsg *first, int rc)
+			    struct qmsg *first, int rc, int durable)
 {
 	struct proto_rep rep = { .op = r->op, .id = r->id, .count = (uint32_t)taken };
 
+	durable_drop(c->srv, first);
 	qmsg_free(first);
 	rep.status = taken > 0 ? 0 : rc;
-	conn_reply(c, &rep);
+	durable_reply(c, &rep, durable);
 }
 
 /* QPUTN: put a prefix of the batch, as much as fits; see the top. */
@@ -126,7 +154,7 @@ void op_qputn(struct conn *c, const struct proto_req *r)
 	if (batch_put_waits(r, taken, rc))
 		batch_park(c, r, q, NULL, WAITER_PUT, first);
 	else
-		batch_put_reply(c, r, taken, first, rc);
+		batch_put_reply(c, r, taken, first, rc, queue_durable_id(q) != 0);
 }
 
 /* PSENDN: send a prefix of the batch from an end, as much as fits. */
@@ -146,7 +174,7 @@ void op_psendn(struct conn *c, const struct proto_req *r)
 		return;
 	}
 	broker_pipe_reap(b, p);
-	batch_put_reply(c, r, taken, first, rc);
+	batch_put_reply(c, r, taken, first, rc, 0);
 }
 
 /* Reply to batch get (op, id) with the n messages in batch_msgs, handing

@@ -6,19 +6,25 @@
 #include "ipc_defs.h"
 #include "proto.h"
 #include "server.h"
+#include "wire.h"
 
 /* STAT: describe one queue or pipe. */
 void op_stat(struct conn *c, const struct proto_req *r)
 {
+	struct broker_info bi;
 	struct proto_info info;
 	struct proto_rep rep = { .op = r->op, .id = r->id, .infos = &info, .ninfos = 1 };
 
-	rep.status = broker_info(&c->srv->broker, r->name, &info);
+	rep.status = broker_info(&c->srv->broker, r->name, &bi);
+	if (rep.status == 0)
+		wire_info(&bi, &info);
 	conn_reply(c, &rep);
 }
 
-/* The infos of one LIST page (one at a time: the daemon is single-threaded
- * and a reply is encoded before the handler returns). */
+/* One LIST page as the broker describes it, and on the wire (one at a
+ * time: the daemon is single-threaded and a reply is encoded before the
+ * handler returns). */
+static struct broker_info op_list_found[PROTO_LIST_PAGE];
 static struct proto_info op_list_page[PROTO_LIST_PAGE];
 
 /* LIST: describe the next PROTO_LIST_PAGE names after r->name, in byte
@@ -27,9 +33,12 @@ void op_list(struct conn *c, const struct proto_req *r)
 {
 	struct proto_rep rep = { .op = r->op, .id = r->id, .infos = op_list_page };
 	int more = 0;
+	size_t i;
 
-	rep.ninfos = broker_list_page(&c->srv->broker, r->name, op_list_page,
+	rep.ninfos = broker_list_page(&c->srv->broker, r->name, op_list_found,
 				      PROTO_LIST_PAGE, &more);
+	for (i = 0; i < rep.ninfos; i++)
+		wire_info(&op_list_found[i], &op_list_page[i]);
 	rep.more = more != 0;
 	conn_reply(c, &rep);
 }

@@ -26,6 +26,7 @@
 #include "proto.h"
 #include "qmsg.h"
 #include "server.h"
+#include "wire.h"
 
 /* One pipe end a connection holds: the owner of that end (pipe_attach). */
 struct pipe_hold {
@@ -93,10 +94,7 @@ int op_pipe_delete(struct conn *c, const char *name)
 /* PATTACH: attach to an end, creating the pipe when asked. */
 void op_pattach(struct conn *c, const struct proto_req *r)
 {
-	struct broker_pipe_want w = { .end = r->end, .flags = r->flags,
-				      .maxmsgs = r->maxmsgs,
-				      .maxbytes = r->maxbytes,
-				      .has_mode = r->has_mode, .mode = r->mode };
+	struct broker_pipe_want w;
 	struct proto_rep rep = { .op = r->op, .id = r->id };
 	struct pipe_hold *h = calloc(1, sizeof *h);
 	struct access_cred cred;
@@ -111,6 +109,7 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 	h->conn = c;
 	h->end = r->end;
 	strcpy(h->name, r->name);
+	wire_pipe_want(r, &w);
 	conn_cred(c, &cred);
 	rep.status = broker_pipe_attach(&c->srv->broker, r->name, &w, &cred, h, &p);
 	if (rep.status != 0) {

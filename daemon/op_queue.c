@@ -3,6 +3,7 @@
 #include "broker.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "park.h"
 #include "policy.h"
@@ -10,6 +11,22 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "server.h"
+#include "wire.h"
+
+/* QOPEN with DURABLE: journal a queue created now (undoing the create
+ * when that fails); an existing one must be durable already. */
+static int op_qopen_durable(struct conn *c, const struct proto_req *r,
+			    struct queue *q, int created)
+{
+	int rc;
+
+	if (!created)
+		return queue_durable_id(q) ? 0 : IPC_EMISMATCH;
+	rc = durable_create(c->srv, q);
+	if (rc != 0)
+		broker_queue_delete(&c->srv->broker, r->name);
+	return rc;
+}
 
 /* QOPEN: open or create a queue. */
 void op_qopen(struct conn *c, const struct proto_req *r)
@@ -17,11 +34,15 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 	struct queue *q = NULL;
 	struct proto_rep rep = { .op = r->op, .id = r->id };
 	struct access_cred cred;
+	int created;
 
 	conn_cred(c, &cred);
+	created = broker_queue_find(&c->srv->broker, r->name, &q) == IPC_ENOENT;
 	rep.status = broker_queue_open_as(&c->srv->broker, r->name, r->maxsize,
-					  r->flags, &cred,
+					  wire_open_flags(r->flags), &cred,
 					  r->has_mode ? (int)r->mode : -1, &q);
+	if (rep.status == 0 && (r->flags & PROTO_OPEN_DURABLE))
+		rep.status = op_qopen_durable(c, r, q, created);
 	if (rep.status != 0) {
 		policy_refuse_create(c, r, rep.status);
 		return;
@@ -44,6 +65,7 @@ static void op_queue_park(struct conn *c, const struct proto_req *r, struct queu
 /* QPUT: enqueue, or park until there is room, or report Full. */
 void op_qput(struct conn *c, const struct proto_req *r)
 {
+	struct proto_rep rep = { .op = r->op, .id = r->id };
 	struct queue *q;
 	struct qmsg *m;
 	int rc;
@@ -55,14 +77,22 @@ void op_qput(struct conn *c, const struct proto_req *r)
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 		return;
 	}
+	if ((rc = durable_put(c->srv, q, m)) != 0) {
+		qmsg_free(m);
+		conn_reply_status(c, r->op, r->id, rc);
+		return;
+	}
 	rc = queue_put(q, m);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
 		op_queue_park(c, r, q, WAITER_PUT, m);
 		return;
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		durable_drop(c->srv, m);
 		qmsg_free(m);
-	conn_reply_status(c, r->op, r->id, rc);
+	}
+	rep.status = rc;
+	durable_reply(c, &rep, queue_durable_id(q) != 0);
 }
 
 /* QGET: dequeue, or park until a message comes, or report Empty. */
@@ -86,6 +116,17 @@ void op_qget(struct conn *c, const struct proto_req *r)
 	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
+/* Delete queue name (journaling it first when durable). */
+static int op_queue_delete(struct conn *c, const char *name)
+{
+	struct queue *q;
+	int rc = broker_queue_find(&c->srv->broker, name, &q);
+
+	if (rc == 0)
+		rc = durable_delete(c->srv, q);
+	return rc ? rc : broker_queue_delete(&c->srv->broker, name);
+}
+
 /* QDEL: delete a queue or a pipe; its parked requests complete with
  * IPC_EDELETED. */
 void op_qdel(struct conn *c, const struct proto_req *r)
@@ -97,6 +138,6 @@ void op_qdel(struct conn *c, const struct proto_req *r)
 	if (kind == IPC_KIND_PIPE)
 		rc = op_pipe_delete(c, r->name);
 	else
-		rc = broker_queue_delete(&c->srv->broker, r->name);
+		rc = op_queue_delete(c, r->name);
 	conn_reply_status(c, r->op, r->id, rc);
 }

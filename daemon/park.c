@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "lease.h"
 #include "park.h"
@@ -21,6 +22,7 @@ static void park_free(struct park *p)
 	if (p->timed)
 		event_del(&p->timer);
 	conn_park_del(p);
+	durable_drop(p->conn->srv, p->w.msg);
 	qmsg_free(p->w.msg);
 	/* An acking getter that got nothing: its lease record is unused. */
 	if (p->w.held != NULL)
@@ -90,6 +92,7 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 		return NULL;
 	p->w.kind = kind;
 	p->w.msg = msg;
+	p->durable = msg != NULL && msg->jid != 0;
 	p->conn = c;
 	p->op = op;
 	p->id = id;
@@ -144,10 +147,11 @@ static size_t park_split(struct qmsg *m)
  * and the n messages it got (park_msgs): how many of them the reply owns. */
 static size_t park_fill(struct park *p, struct proto_rep *rep, size_t n)
 {
-	const unsigned char *f = proto_op(p->op)->rep;
+	const struct proto_op_desc *d = proto_op(p->op);
+	const unsigned char *f = d->rep;
 	size_t i;
 
-	for (i = 0; i < PROTO_FIELDS_MAX && f[i] != RP_NONE; i++) {
+	for (i = 0; i < proto_op_nrep(d); i++) {
 		if (f[i] == RP_DATA && n > 0) {
 			rep->data = park_iov[0].base;
 			rep->data_len = park_iov[0].len;
@@ -175,13 +179,17 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	struct conn *c = p->conn;
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
 	size_t n = status == 0 ? park_split(m) : 0;
+	int durable = p->durable;
 
 	if (status == 0)
 		n = park_fill(p, &rep, n);
 	/* Freed before replying: a reply that fails closes the connection,
 	 * which must not find this park still in its list. */
 	park_free(p);
-	conn_reply_own(c, &rep, park_msgs, n);
+	if (durable && n == 0)     /* a durable put: answered once journaled */
+		durable_reply(c, &rep, 1);
+	else
+		conn_reply_own(c, &rep, park_msgs, n);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

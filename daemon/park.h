@@ -38,6 +38,7 @@ struct park {
 	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
+	int durable;                /* a put journaled for a durable queue */
 };
 
 /* A new park for request (op, id) of c, waiting at most timeout_ms (-1:

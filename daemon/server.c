@@ -18,6 +18,7 @@
 
 #include "activate.h"
 #include "conn.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "log.h"
 #include "notify.h"
@@ -225,6 +226,7 @@ void server_conn_add(struct server *s, struct conn *c)
 /* A connection is gone: drop it from the set. */
 void server_conn_gone(struct server *s, struct conn *c)
 {
+	durable_conn_gone(s, c);
 	ilist_unlink(&c->link);
 	s->nconns--;
 	if (c->refused)
@@ -279,6 +281,7 @@ void server_shutdown(struct server *s)
 		s->listen_fd = -1;
 	}
 	server_unlink(s);
+	durable_drain(s);
 	broker_fini(&s->broker, IPC_ESHUTDOWN);
 	for (n = ilist_first(&s->conns); n != NULL; n = next) {
 		next = ilist_next(&s->conns, n);
@@ -453,7 +456,7 @@ int server_init(struct server *s, const struct config *cfg)
 		return -1;
 	}
 	server_apply(s);
-	if (server_open(s, cfg) != 0)
+	if (durable_init(s) != 0 || server_open(s, cfg) != 0)
 		return -1;
 	s->accept_ev = event_new(s->base, s->listen_fd, EV_READ | EV_PERSIST, server_accept, s);
 	s->accept_retry_ev = evtimer_new(s->base, server_accept_resume, s);
@@ -545,6 +548,7 @@ void server_fini(struct server *s)
 		conn_close(container_of(ilist_first(&s->conns), struct conn, link));
 	if (s->broker.reg != NULL)
 		broker_fini(&s->broker, IPC_ESHUTDOWN);
+	durable_fini(s);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	server_unlink(s);

@@ -51,6 +51,7 @@ struct server {
 	unsigned long nreads;          /* read events served, for the poll */
 	struct event *trim_ev;         /* returns free heap memory when idle */
 	unsigned long trim_mark;       /* nreads when the trim timer was armed */
+	struct durable *durable;       /* the journal of durable queues (durable.c) */
 	struct pbuf out;               /* scratch: replies are encoded here */
 	struct proto_dec dec;          /* scratch: requests are decoded here */
 };

@@ -334,8 +334,8 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_AFTER: return req_after(c, i);
 	case RQ_MAXSIZE: return req_int(c, i, "maxsize", &r->maxsize);
 	case RQ_OPEN_FLAGS:
-		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL,
-			       &r->flags);
+		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL |
+			       PROTO_OPEN_DURABLE, &r->flags);
 	case RQ_PIPE_FLAGS: return req_pipe_flags(c, i);
 	case RQ_MODE: return req_mode(c, i);
 	case RQ_DATA: return req_data(c, i);
@@ -368,20 +368,10 @@ static int req_fields(struct rctx *c)
 	return 0;
 }
 
-/* How many fields op d's request lists. */
-static unsigned req_nfields(const struct proto_op_desc *d)
-{
-	unsigned n = 0;
-
-	while (n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE)
-		n++;
-	return n;
-}
-
 /* Does the request array's length (c->n) fit op d's row? 0 or IPC_EPROTO. */
 static int req_count(struct rctx *c, const struct proto_op_desc *d)
 {
-	unsigned want = 2 + req_nfields(d);
+	unsigned want = 2 + proto_op_nreq(d);
 
 	if (c->n <= want && c->n >= want - d->req_optional)
 		return 0;
@@ -489,6 +479,7 @@ static const struct info_field {
 	{ "uid", INFO_U32, offsetof(struct proto_info, uid) },
 	{ "gid", INFO_U32, offsetof(struct proto_info, gid) },
 	{ "mode", INFO_U32, offsetof(struct proto_info, mode) },
+	{ "durable", INFO_U32, offsetof(struct proto_info, durable) },
 	{ "duplex", INFO_U32, offsetof(struct proto_info, duplex) },
 	{ "ends", INFO_U32, offsetof(struct proto_info, ends) },
 	{ "maxbytes", INFO_U64, offsetof(struct proto_info, maxbytes) },
@@ -719,11 +710,9 @@ static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 static int rep_fields(struct pctx *c, uint32_t n)
 {
 	const struct proto_op_desc *d = proto_op(c->r->op);
-	uint32_t want = 2, i;
+	uint32_t want = 2 + proto_op_nrep(d), i;
 	int rc;
 
-	while (want - 2 < PROTO_FIELDS_MAX && d->rep[want - 2] != RP_NONE)
-		want++;
 	if (n != want)
 		return dec_fail(c->d, IPC_EPROTO, "%s reply has %lu elements, "
 				"%lu expected", d->name, (unsigned long)n,

@@ -174,10 +174,8 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
  * optional ones up to the first absent one. */
 static size_t enc_req_nfields(const struct proto_op_desc *d, const struct proto_req *r)
 {
-	size_t n = 0, opt;
+	size_t n = proto_op_nreq(d), opt;
 
-	while (n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE)
-		n++;
 	opt = n - d->req_optional;
 	while (opt < n && enc_req_present(d->req[opt], r))
 		opt++;
@@ -270,7 +268,7 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_packer *pk = &e->pk;
 	int pipe = in->kind == IPC_KIND_PIPE;
 
-	msgpack_pack_map(pk, 14 + (pipe ? ENC_PIPE_KEYS : 0));
+	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
 	enc_key(e, "kind");
@@ -299,6 +297,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint32(pk, in->gid);
 	enc_key(e, "mode");
 	msgpack_pack_uint32(pk, in->mode);
+	enc_key(e, "durable");
+	msgpack_pack_uint32(pk, in->durable);
 	if (pipe)
 		enc_pipe_info(e, in);
 }
@@ -349,10 +349,8 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 static void enc_rep_ok(struct enc *e, const struct proto_op_desc *d,
 		       const struct proto_rep *r)
 {
-	size_t i, n = 0;
+	size_t i, n = proto_op_nrep(d);
 
-	while (n < PROTO_FIELDS_MAX && d->rep[n] != RP_NONE)
-		n++;
 	msgpack_pack_array(&e->pk, 2 + n);
 	msgpack_pack_uint32(&e->pk, r->id);
 	msgpack_pack_int32(&e->pk, r->status);

@@ -78,6 +78,8 @@ enum ipc_result {
 	IPC_ENOSPC = 21,     /* durable queue: the journal could not store the
 				record (disk full or write error); nothing was
 				put, retry once there is room */
+	IPC_ENODURABLE = 22, /* durable create: the daemon keeps no journal
+				(state-dir empty, or it could not be opened) */
 
 	IPC_EIO = -1,        /* socket error or connection lost (errno kept) */
 	IPC_EPROTO = -2,     /* malformed or unexpected frame */

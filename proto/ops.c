@@ -21,6 +21,28 @@ const struct proto_op_desc *proto_op(uint32_t op)
 	return &proto_ops[op];
 }
 
+/* Fields in the RQ_NONE/RP_NONE-terminated list f (0 is either's end). */
+static unsigned proto_op_nfields(const unsigned char *f)
+{
+	unsigned n = 0;
+
+	while (n < PROTO_FIELDS_MAX && f[n] != 0)
+		n++;
+	return n;
+}
+
+/* How many request fields d lists. */
+unsigned proto_op_nreq(const struct proto_op_desc *d)
+{
+	return proto_op_nfields(d->req);
+}
+
+/* How many success reply fields d lists. */
+unsigned proto_op_nrep(const struct proto_op_desc *d)
+{
+	return proto_op_nfields(d->rep);
+}
+
 /* The name of op, or "?". */
 const char *proto_op_name(uint32_t op)
 {

@@ -126,5 +126,9 @@ struct proto_op_desc {
 const struct proto_op_desc *proto_op(uint32_t op);
 /* The name of op ("QPUT"), or "?" for an unknown one. */
 const char *proto_op_name(uint32_t op);
+/* How many request fields d lists, the optional ones included. */
+unsigned proto_op_nreq(const struct proto_op_desc *d);
+/* How many success reply fields d lists. */
+unsigned proto_op_nrep(const struct proto_op_desc *d);
 
 #endif

@@ -58,6 +58,7 @@
 /* QOPEN flags. */
 #define PROTO_OPEN_CREATE 0x1u /* create the queue when missing */
 #define PROTO_OPEN_EXCL 0x2u   /* with CREATE: fail with IPC_EEXIST when it exists */
+#define PROTO_OPEN_DURABLE 0x4u /* with CREATE: a durable queue (journaled) */
 /* QOPEN and PATTACH may end with a mode (permission bits like a file's)
  * for the queue or pipe they create: [2, id, name, maxsize, flags, mode],
  * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. */
@@ -132,6 +133,7 @@ struct proto_info {
 	uint32_t uid;            /* owner */
 	uint32_t gid;            /* group */
 	uint32_t mode;           /* permissions, like a file's (0640) */
+	uint32_t durable;        /* queue: 1 when journaled (survives a restart) */
 };
 
 /* A decoded or to-be-encoded reply. */

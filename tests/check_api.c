@@ -188,6 +188,36 @@ START_TEST(test_pipe_opts_size)
 }
 END_TEST
 
+/* A pipe's mode: given at creation (PATTACH's trailing mode), the
+ * daemon's default without one (an older caller's struct has no mode),
+ * and never changed by a later attach. */
+START_TEST(test_pipe_mode)
+{
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
+	struct h_daemon d;
+	unsigned dmode;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	dmode = default_mode(c);
+	ck_assert_uint_ne(dmode, 0604);
+	o.mode = 0604;
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 0, IPC_PIPE_CREATE, &o), 0);
+	ck_assert_uint_eq(h_stat(c, "p").mode, 0604);
+	o.mode = 0640;
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, IPC_PIPE_CREATE, &o), 0);
+	ck_assert_uint_eq(h_stat(c, "p").mode, 0604);
+	o = (struct ipc_pipe_opts)IPC_PIPE_OPTS_INIT;
+	o.size = offsetof(struct ipc_pipe_opts, mode);
+	o.mode = 0604;
+	ck_assert_int_eq(ipc_pipe_attach(c, "old", 0, IPC_PIPE_CREATE, &o), 0);
+	ck_assert_uint_eq(h_stat(c, "old").mode, dmode);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* struct ipc_info: written to the caller's size, zero past what the
  * library knows; too small a size is refused. */
 START_TEST(test_info_size)
@@ -316,6 +346,7 @@ static Suite *api_suite(void)
 	h_add_case(s, "queue_opts_older", test_queue_opts_older, 30);
 	h_add_case(s, "queue_opts_newer", test_queue_opts_newer, 30);
 	h_add_case(s, "pipe_opts_size", test_pipe_opts_size, 30);
+	h_add_case(s, "pipe_mode", test_pipe_mode, 30);
 	h_add_case(s, "info_size", test_info_size, 30);
 	h_add_case(s, "list_stride", test_list_stride, 30);
 	h_add_case(s, "delete_both", test_delete_both, 30);

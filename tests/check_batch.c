@@ -993,6 +993,8 @@ START_TEST(test_pipe_batch)
 }
 END_TEST
 
+/* Async batch puts: argument errors at once; 200 messages in a window of
+ * 2 requests arrive in order. */
 START_TEST(test_put_many_async)
 {
 	struct h_daemon d;
@@ -1024,6 +1026,25 @@ START_TEST(test_put_many_async)
 			expect_msg(&out[i], buf[got + i]);
 		got += n;
 	}
+	free(buf);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Async batch puts to a missing queue: reported at the flush, all its
+ * messages not put, the others put. */
+START_TEST(test_put_many_async_missing)
+{
+	struct h_daemon d;
+	struct ipc_msg in[200];
+	char (*buf)[32] = calloc(200, 32);
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "a", 0);
+	make_msgs(in, buf, 200, "m", 0);
 	/* A missing queue: reported at the flush, all its messages not put. */
 	ck_assert_int_eq(ipc_queue_put_many_async(c, "missing", in, 3, 0), 0);
 	ck_assert_int_eq(ipc_queue_put_many_async(c, "a", in, 2, 0), 0);
@@ -1034,6 +1055,26 @@ START_TEST(test_put_many_async)
 	ck_assert_uint_eq(queue_size(c, "a"), 2);
 	h_get_expect(c, "a", "m0", 0);
 	h_get_expect(c, "a", "m1", 0);
+	free(buf);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Async batch puts into a bounded queue take as many as fit: the flush
+ * says how many not, once. */
+START_TEST(test_put_many_async_bounded)
+{
+	struct h_daemon d;
+	struct ipc_msg in[200];
+	char (*buf)[32] = calloc(200, 32);
+	ipc_client *c;
+	size_t i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "five", 5);
+	make_msgs(in, buf, 200, "m", 0);
 	/* A bounded queue takes as many as fit: the flush says how many not. */
 	ck_assert_int_eq(ipc_queue_put_many_async(c, "five", in, 8, 0), 0);
 	ck_assert_int_eq(ipc_queue_put_many_async(c, "five", in + 8, 2, 0), 0);
@@ -1068,6 +1109,8 @@ static int job_put_r_late(void *arg)
 	return rc;
 }
 
+/* Read-ahead: ipc_queue_get and ipc_queue_get_many mixed get the queue's
+ * order, each message once; bad arguments are refused. */
 START_TEST(test_readahead)
 {
 	struct h_daemon d;
@@ -1075,8 +1118,6 @@ START_TEST(test_readahead)
 	char buf[20][32];
 	ipc_client *c, *o;
 	size_t n, got = 0, i;
-	int64_t t0;
-	pid_t pid;
 
 	h_start(&d);
 	c = h_connect(&d);
@@ -1103,6 +1144,28 @@ START_TEST(test_readahead)
 	}
 	ck_assert_uint_eq(ipc_queue_buffered(c, "r"), 0);
 	ck_assert_uint_eq(queue_size(o, "r"), 0);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+/* Read-ahead on an empty queue: nowait says Empty, a timeout is waited
+ * out, a message put meanwhile is handed over, and errors of the waiting
+ * fetch are the call's. */
+START_TEST(test_readahead_empty_wait)
+{
+	struct h_daemon d;
+	struct ipc_msg out[8];
+	ipc_client *c;
+	size_t n;
+	int64_t t0;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "r", 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "r", 4), 0);
 	/* Empty: nowait says so; a timeout is waited out, like a plain get. */
 	ck_assert_int_eq(ipc_queue_get_many(c, "r", out, 8, &n, 0), IPC_EEMPTY);
 	t0 = h_now_ms();
@@ -1117,6 +1180,27 @@ START_TEST(test_readahead)
 	/* Errors of the waiting fetch are the call's. */
 	ck_assert_int_eq(ipc_queue_set_readahead(c, "gone", 4), 0);
 	ck_assert_int_eq(ipc_queue_get_many(c, "gone", out, 8, &n, 0), IPC_ENOENT);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Read-ahead turned off: what is on its way or buffered still comes
+ * first, in order. */
+START_TEST(test_readahead_off)
+{
+	struct h_daemon d;
+	struct ipc_msg in[20], out[8];
+	char buf[20][32];
+	ipc_client *c, *o;
+	size_t n, i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	h_create_queue(c, "r", 0);
+	make_msgs(in, buf, 20, "r", 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "r", 4), 0);
 	/* Off: what is on its way or buffered still comes first, in order. */
 	ck_assert_int_eq(ipc_queue_put_many(o, "r", in, 10, &n, 0), 0);
 	h_get_expect(c, "r", "r0", 0);
@@ -1390,7 +1474,11 @@ static Suite *batch_suite(void)
 	h_add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);
 	h_add_case(s, "exactly_once_pipelined", test_exactly_once_pipelined, 120);
 	h_add_case(s, "put_many_async", test_put_many_async, 30);
+	h_add_case(s, "put_many_async_missing", test_put_many_async_missing, 30);
+	h_add_case(s, "put_many_async_bounded", test_put_many_async_bounded, 30);
 	h_add_case(s, "readahead", test_readahead, 30);
+	h_add_case(s, "readahead_empty_wait", test_readahead_empty_wait, 30);
+	h_add_case(s, "readahead_off", test_readahead_off, 30);
 	h_add_case(s, "readahead_large", test_readahead_large, 30);
 	h_add_case(s, "send_while_unread", test_send_while_unread, 20);
 	h_add_case(s, "pipe_async_args", test_pipe_async_args, 30);

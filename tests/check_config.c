@@ -104,6 +104,43 @@ START_TEST(test_every_key)
 }
 END_TEST
 
+/* The durability keys: state-dir (empty turns it off), sync, sync-interval. */
+START_TEST(test_durability_keys)
+{
+	struct config c;
+	char err[512], v[300];
+
+	config_defaults(&c);
+	ck_assert_int_eq(c.sync, CONFIG_SYNC_ALWAYS);
+	ck_assert_uint_eq(c.sync_interval, 100);
+	ck_assert_int_eq(config_format(&c, "sync", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "always");
+	ck_assert_int_eq(parse(&c, "state-dir = /srv/ipcd\nsync = interval\n"
+			       "sync-interval = 250\n", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.state_dir, "/srv/ipcd");
+	ck_assert_int_eq(c.sync, CONFIG_SYNC_INTERVAL);
+	ck_assert_uint_eq(c.sync_interval, 250);
+	ck_assert_int_eq(parse(&c, "state-dir =\nsync = none\n", err,
+			       sizeof(err)), 0);
+	ck_assert_str_eq(c.state_dir, "");
+	ck_assert_int_eq(c.sync, CONFIG_SYNC_NONE);
+	/* The default: systemd's StateDirectory=, else root's /var/lib/ipcd,
+	 * else the user's XDG state directory. */
+	setenv("STATE_DIRECTORY", "/var/lib/ipcd-unit:/other", 1);
+	config_defaults(&c);
+	ck_assert_str_eq(c.state_dir, "/var/lib/ipcd-unit");
+	unsetenv("STATE_DIRECTORY");
+	config_defaults(&c);
+	if (geteuid() == 0) {
+		ck_assert_str_eq(c.state_dir, "/var/lib/ipcd");
+	} else {
+		setenv("XDG_STATE_HOME", "/home/x/.st", 1);
+		config_defaults(&c);
+		ck_assert_str_eq(c.state_dir, "/home/x/.st/ipcd");
+	}
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	parse_fails("max-queues = 5\nfrobnicate = 1\n", "line 2: unknown key 'frobnicate'");
@@ -125,6 +162,11 @@ START_TEST(test_errors)
 	parse_fails("socket-mode = 0800\n", "not an octal mode");
 	parse_fails("socket-mode = 01777\n", "not an octal mode");
 	parse_fails("default-mode = rw\n", "not an octal mode");
+	parse_fails("state-dir = var/lib\n", "not an absolute path");
+	parse_fails("sync = sometimes\n", "not one of always, interval, none");
+	parse_fails("sync =\n", "missing value for sync");
+	parse_fails("sync-interval = 0\n", "out of range");
+	parse_fails("sync-interval = 60001\n", "out of range");
 	parse_fails("log-level = loud\n", "not one of error, warning, info, debug");
 	parse_fails("socket = relative/path\n", "not an absolute path");
 	{
@@ -244,7 +286,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 11);
+	ck_assert_int_eq(d.n, 14);
 }
 END_TEST
 
@@ -390,6 +432,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_durability_keys);
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_set_and_build);
 	tcase_add_test(tc, test_diff);

@@ -15,7 +15,6 @@
 #include "broker.h"
 #include "ipc_defs.h"
 #include "pipe.h"
-#include "proto.h"
 #include "qmsg.h"
 
 /* Two owners (connections, in the daemon) and a stranger. */
@@ -861,35 +860,62 @@ static int battach(struct broker *b, const char *name, unsigned end,
 	return broker_pipe_attach(b, name, &w, &root, owner, p);
 }
 
+/* A broker with pipe "p" (5 messages, 50 bytes each way) whose end 0 A
+ * holds; with both, B holds end 1 too. */
+static struct pipe *ns_setup(struct broker *b, int both)
+{
+	struct broker_pipe_want w = { .end = 0, .flags = BROKER_PIPE_CREATE,
+				      .maxmsgs = 5, .maxbytes = 50 };
+	struct pipe *p, *p2;
+
+	ck_assert_int_eq(broker_init(b, IPC_MSG_MAX, test_wake), 0);
+	ck_assert_int_eq(battach(b, "p", 0, 0, A, &p), IPC_ENOENT);
+	ck_assert_int_eq(broker_pipe_attach(b, "p", &w, &root, A, &p), 0);
+	if (both) {
+		w = (struct broker_pipe_want){ .end = 1, .maxmsgs = 5, .maxbytes = 50,
+					       .flags = BROKER_PIPE_DUPLEX };
+		ck_assert_int_eq(broker_pipe_attach(b, "p", &w, &root, B, &p2), 0);
+		ck_assert_ptr_eq(p2, p);
+	}
+	return p;
+}
+
+/* A pipe is made with the bounds asked for, in one namespace with
+ * queues: a queue call on it, or a pipe call on a queue, is the wrong
+ * kind. */
 START_TEST(test_broker_pipe_namespace)
 {
-	struct broker_pipe_want w = { .end = 0, .flags = PROTO_PIPE_CREATE,
-				      .maxmsgs = 5, .maxbytes = 50 };
-	struct proto_info info, infos[4];
 	struct broker b;
 	struct queue *q;
-	struct pipe *p, *p2;
-	int more = 0;
+	struct pipe *p = ns_setup(&b, 0), *p2;
 
-	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
-	ck_assert_int_eq(battach(&b, "p", 0, 0, A, &p), IPC_ENOENT);
-	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, A, &p), 0);
 	ck_assert_uint_eq(pipe_maxmsgs(p), 5);
 	ck_assert_uint_eq(pipe_maxbytes(p), 50);
 	ck_assert(pipe_duplex(p));
-	/* One namespace with queues. */
 	ck_assert_int_eq(broker_queue_find(&b, "p", &q), IPC_EWRONGTYPE);
-	ck_assert_int_eq(broker_queue_open(&b, "p", 0, PROTO_OPEN_CREATE, &q),
+	ck_assert_int_eq(broker_queue_open(&b, "p", 0, BROKER_OPEN_CREATE, &q),
 			 IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_delete(&b, "p"), IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_ENOENT);
-	ck_assert_int_eq(broker_queue_open(&b, "q", 0, PROTO_OPEN_CREATE, &q), 0);
-	ck_assert_int_eq(battach(&b, "q", 0, PROTO_PIPE_CREATE, A, &p2),
+	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
+	ck_assert_int_eq(battach(&b, "q", 0, BROKER_PIPE_CREATE, A, &p2),
 			 IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_pipe_close(&b, "q", 0, A), IPC_EWRONGTYPE);
-	/* Existing pipe: Busy, explicit kind and bounds must match. */
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* Attaching an existing pipe: Busy for a held end; an explicit kind or
+ * bounds must match; bad ends and flags are refused; a matching attach
+ * gets the same pipe. */
+START_TEST(test_broker_pipe_attach_existing)
+{
+	struct broker_pipe_want w;
+	struct broker b;
+	struct pipe *p = ns_setup(&b, 0), *p2;
+
 	ck_assert_int_eq(battach(&b, "p", 0, 0, B, &p2), IPC_EBUSY);
-	ck_assert_int_eq(battach(&b, "p", 1, PROTO_PIPE_ONEWAY, B, &p2),
+	ck_assert_int_eq(battach(&b, "p", 1, BROKER_PIPE_ONEWAY, B, &p2),
 			 IPC_EMISMATCH);
 	w = (struct broker_pipe_want){ .end = 1, .maxmsgs = 6 };
 	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, B, &p2),
@@ -898,44 +924,73 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, B, &p2),
 			 IPC_EMISMATCH);
 	ck_assert_int_eq(battach(&b, "p", 2, 0, B, &p2), IPC_EINVAL);
-	ck_assert_int_eq(battach(&b, "p", 0, PROTO_PIPE_DUPLEX |
-				 PROTO_PIPE_ONEWAY, B, &p2), IPC_EINVAL);
+	ck_assert_int_eq(battach(&b, "p", 0, BROKER_PIPE_DUPLEX |
+				 BROKER_PIPE_ONEWAY, B, &p2), IPC_EINVAL);
 	w = (struct broker_pipe_want){ .end = 1, .maxmsgs = 5, .maxbytes = 50,
-				       .flags = PROTO_PIPE_DUPLEX };
+				       .flags = BROKER_PIPE_DUPLEX };
 	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, B, &p2), 0);
 	ck_assert_ptr_eq(p2, p);
-	/* Described like a queue, with the pipe keys. */
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* A pipe is described like a queue, with the pipe's own fields, and
+ * listed beside the queues in name order. */
+START_TEST(test_broker_pipe_info_list)
+{
+	struct broker_info info, infos[4];
+	struct broker b;
+	struct queue *q;
+	struct pipe *p = ns_setup(&b, 1);
+	int more = 0;
+
+	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
 	send_rc(p, 0, A, "abc", 0);
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
 	ck_assert_str_eq(info.name, "p");
 	ck_assert_uint_eq(info.kind, IPC_KIND_PIPE);
-	ck_assert_int_eq(info.maxsize, 5);
-	ck_assert_uint_eq(info.maxbytes, 50);
-	ck_assert_uint_eq(info.duplex, 1);
-	ck_assert_uint_eq(info.ends, IPC_END_ATTACHED(0) | IPC_END_ATTACHED(1));
-	ck_assert_uint_eq(info.dir[0].size, 1);
-	ck_assert_uint_eq(info.dir[0].bytes, 3);
-	ck_assert_uint_eq(info.size, 1);
-	ck_assert_uint_eq(info.puts, 1);
+	ck_assert_uint_eq(info.pipe.maxmsgs, 5);
+	ck_assert_uint_eq(info.pipe.maxbytes, 50);
+	ck_assert(info.pipe.duplex);
+	ck_assert_int_eq(info.pipe.end[0], PIPE_END_ATTACHED);
+	ck_assert_int_eq(info.pipe.end[1], PIPE_END_ATTACHED);
+	ck_assert_uint_eq(info.pipe.dir[0].msgs, 1);
+	ck_assert_uint_eq(info.pipe.dir[0].bytes, 3);
+	ck_assert_uint_eq(info.pipe.dir[1].msgs, 0);
+	ck_assert_uint_eq(info.pipe.dir[0].sent, 1);
 	ck_assert_uint_eq(broker_list_page(&b, "", infos, 4, &more), 2);
 	ck_assert_int_eq(more, 0);
 	ck_assert_uint_eq(infos[0].kind, IPC_KIND_PIPE);
+	ck_assert_str_eq(infos[0].name, "p");
 	ck_assert_uint_eq(infos[1].kind, IPC_KIND_QUEUE);
-	ck_assert_uint_eq(infos[1].ends, 0);
-	/* One end closed: still there; both: gone, the name free again. */
+	ck_assert_str_eq(infos[1].name, "q");
+	broker_fini(&b, IPC_ESHUTDOWN);
+}
+END_TEST
+
+/* One end closed: the pipe stays, its peer may still read; both closed:
+ * gone and the name free again; after fini (shutdown), a closing
+ * connection finds nothing. */
+START_TEST(test_broker_pipe_close_gone)
+{
+	struct broker_info info;
+	struct broker b;
+	struct pipe *p = ns_setup(&b, 1), *p2;
+
+	send_rc(p, 0, A, "abc", 0);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, B), IPC_ENOTATTACHED);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, A), 0);
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
-	ck_assert_uint_eq(info.ends, IPC_END_CLOSED(0) | IPC_END_ATTACHED(1));
-	ck_assert_uint_eq(info.dir[0].size, 1);  /* B may still read it */
+	ck_assert_int_eq(info.pipe.end[0], PIPE_END_CLOSED);
+	ck_assert_int_eq(info.pipe.end[1], PIPE_END_ATTACHED);
+	ck_assert_uint_eq(info.pipe.dir[0].msgs, 1);  /* B may still read it */
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 1, B), 0);
 	ck_assert_int_eq(broker_pipe_find(&b, "p", &p2), IPC_ENOENT);
 	ck_assert_int_eq(broker_info(&b, "p", &info), IPC_ENOENT);
-	ck_assert_int_eq(battach(&b, "p", 0, PROTO_PIPE_CREATE, A, &p2), 0);
+	ck_assert_int_eq(battach(&b, "p", 0, BROKER_PIPE_CREATE, A, &p2), 0);
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
-	ck_assert_uint_eq(info.puts, 0);
+	ck_assert_uint_eq(info.pipe.dir[0].sent, 0);
 	broker_fini(&b, IPC_ESHUTDOWN);
-	/* After fini (shutdown), a closing connection finds nothing. */
 	ck_assert_ptr_null(b.reg);
 	ck_assert_int_eq(broker_pipe_find(&b, "p", &p2), IPC_ENOENT);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, A), IPC_ENOENT);
@@ -960,8 +1015,8 @@ START_TEST(test_broker_pipe_fini)
 
 	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
 	hook_broker = &b;
-	ck_assert_int_eq(battach(&b, "one", 0, PROTO_PIPE_CREATE, A, &p), 0);
-	ck_assert_int_eq(battach(&b, "other", 0, PROTO_PIPE_CREATE, A, &o), 0);
+	ck_assert_int_eq(battach(&b, "one", 0, BROKER_PIPE_CREATE, A, &p), 0);
+	ck_assert_int_eq(battach(&b, "other", 0, BROKER_PIPE_CREATE, A, &o), 0);
 	ck_assert_int_eq(battach(&b, "other", 1, 0, B, &o), 0);
 	tw_init(&r, p, WAITER_GET, NULL);
 	pipe_park(p, 0, &r.w);
@@ -995,7 +1050,7 @@ START_TEST(test_broker_pipe_reap_nested)
 
 	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
 	hook_broker = &b;
-	ck_assert_int_eq(battach(&b, "x", 0, PROTO_PIPE_CREATE, A, &p), 0);
+	ck_assert_int_eq(battach(&b, "x", 0, BROKER_PIPE_CREATE, A, &p), 0);
 	ck_assert_int_eq(battach(&b, "x", 1, 0, A, &p), 0);
 	tw_init(&r, p, WAITER_GET, NULL);
 	pipe_park(p, 1, &r.w);
@@ -1018,12 +1073,12 @@ START_TEST(test_broker_pipe_delete)
 
 	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
 	b.max_objects = 1;
-	ck_assert_int_eq(battach(&b, "d", 1, PROTO_PIPE_CREATE, B, &p), 0);
+	ck_assert_int_eq(battach(&b, "d", 1, BROKER_PIPE_CREATE, B, &p), 0);
 	ck_assert_int_eq(battach(&b, "d", 0, 0, A, &p), 0);
 	send_rc(p, 0, A, "to-b", 0);
 	tw_init(&r, p, WAITER_GET, NULL);
 	pipe_park(p, 0, &r.w);
-	ck_assert_int_eq(battach(&b, "e", 0, PROTO_PIPE_CREATE, A, &p2),
+	ck_assert_int_eq(battach(&b, "e", 0, BROKER_PIPE_CREATE, A, &p2),
 			 IPC_ELIMIT);
 	ck_assert_int_eq(broker_pipe_delete(&b, "d"), 0);
 	ck_assert_int_eq(r.woken, 1);
@@ -1034,14 +1089,14 @@ START_TEST(test_broker_pipe_delete)
 	ck_assert_int_eq(broker_pipe_close(&b, "d", 0, A), IPC_ENOENT);
 	/* A new pipe of the name is a fresh one: the old holders have
 	 * nothing on it. */
-	ck_assert_int_eq(battach(&b, "d", 0, PROTO_PIPE_CREATE, B, &p2), 0);
+	ck_assert_int_eq(battach(&b, "d", 0, BROKER_PIPE_CREATE, B, &p2), 0);
 	ck_assert_uint_eq(stats(p2).dir[0].sent, 0);
 	ck_assert_uint_eq(stats(p2).dir[1].msgs, 0);
 	send_rc(p2, 0, A, "x", IPC_ENOTATTACHED);
 	ck_assert_int_eq(broker_pipe_close(&b, "d", 0, A), IPC_ENOTATTACHED);
 	ck_assert_int_eq(broker_pipe_delete(&b, "d"), 0);
 	/* A queue is not a pipe. */
-	ck_assert_int_eq(broker_queue_open(&b, "q", 0, PROTO_OPEN_CREATE, &q), 0);
+	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
 	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_find(&b, "q", &q), 0);
 	broker_fini(&b, IPC_ESHUTDOWN);
@@ -1056,7 +1111,7 @@ static void hook_broker_delete(struct tw *t)
 
 	ck_assert_int_eq(broker_pipe_delete(hook_broker, "x"), 0);
 	ck_assert_int_eq(broker_pipe_find(hook_broker, "x", np), IPC_ENOENT);
-	ck_assert_int_eq(battach(hook_broker, "x", 0, PROTO_PIPE_CREATE, B, np), 0);
+	ck_assert_int_eq(battach(hook_broker, "x", 0, BROKER_PIPE_CREATE, B, np), 0);
 }
 
 START_TEST(test_broker_pipe_delete_nested)
@@ -1067,7 +1122,7 @@ START_TEST(test_broker_pipe_delete_nested)
 
 	ck_assert_int_eq(broker_init(&b, IPC_MSG_MAX, test_wake), 0);
 	hook_broker = &b;
-	ck_assert_int_eq(battach(&b, "x", 0, PROTO_PIPE_CREATE, A, &p), 0);
+	ck_assert_int_eq(battach(&b, "x", 0, BROKER_PIPE_CREATE, A, &p), 0);
 	ck_assert_int_eq(battach(&b, "x", 1, 0, A, &p), 0);
 	tw_init(&r, p, WAITER_GET, NULL);
 	pipe_park(p, 1, &r.w);
@@ -1087,6 +1142,51 @@ START_TEST(test_broker_pipe_delete_nested)
 END_TEST
 
 /* The suite. */
+START_TEST(test_pipe_send_batch_whole)
+{
+	struct pipe *p = newp_ab(true, 2, 100);
+	struct qmsg *in[6], *m;
+	struct tw r[2];
+	size_t taken = 0, i;
+	char s[2] = "1";
+
+	/* Two receives at end 0 wanting 3 each: a batch of 6 from end 1
+	 * gives the first 1-3, the second 4-6, each in one hand-over. */
+	for (i = 0; i < 2; i++) {
+		tw_init(&r[i], p, WAITER_GET, NULL);
+		r[i].w.want = 3;
+		pipe_park(p, 0, &r[i].w);
+	}
+	for (i = 0; i < 6; i++, s[0]++)
+		in[i] = msg(s);
+	ck_assert_int_eq(pipe_send_batch(p, 1, B, in, 6, &taken), 0);
+	ck_assert_uint_eq(taken, 6);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(r[i].woken, 1);
+		for (m = r[i].got, s[0] = (char)('1' + 3 * i); m != NULL; s[0]++) {
+			struct qmsg *next = m->next;
+
+			m->next = NULL;
+			expect_msg(m, s);
+			m = next;
+		}
+		ck_assert_int_eq(s[0], '1' + 3 * (int)i + 3);
+	}
+	/* No receiver: buffered up to the bound (2 messages), then Full. */
+	for (i = 0; i < 3; i++)
+		in[i] = msg("x");
+	ck_assert_int_eq(pipe_send_batch(p, 1, B, in, 3, &taken), IPC_EFULL);
+	ck_assert_uint_eq(taken, 2);
+	qmsg_free(in[2]);
+	/* Not the holder: refused, nothing taken. */
+	in[0] = msg("y");
+	ck_assert_int_eq(pipe_send_batch(p, 1, A, in, 1, &taken), IPC_ENOTATTACHED);
+	ck_assert_uint_eq(taken, 0);
+	qmsg_free(in[0]);
+	pipe_free(p, IPC_EDELETED);
+}
+END_TEST
+
 static Suite *pipe_suite(void)
 {
 	Suite *s = suite_create("pipe");
@@ -1094,6 +1194,7 @@ static Suite *pipe_suite(void)
 	TCase *tb = tcase_create("broker");
 
 	tcase_add_test(tc, test_pipe_new);
+	tcase_add_test(tc, test_pipe_send_batch_whole);
 	tcase_add_test(tc, test_pipe_attach_rules);
 	tcase_add_test(tc, test_pipe_ownership);
 	tcase_add_test(tc, test_pipe_duplex_both_ways);
@@ -1116,6 +1217,9 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_kill);
 	tcase_add_test(tc, test_pipe_kill_in_wake);
 	tcase_add_test(tb, test_broker_pipe_namespace);
+	tcase_add_test(tb, test_broker_pipe_attach_existing);
+	tcase_add_test(tb, test_broker_pipe_info_list);
+	tcase_add_test(tb, test_broker_pipe_close_gone);
 	tcase_add_test(tb, test_broker_pipe_fini);
 	tcase_add_test(tb, test_broker_pipe_reap_nested);
 	tcase_add_test(tb, test_broker_pipe_delete);

@@ -121,6 +121,7 @@ static void info_assert_equal(const struct proto_info *a,
 	ck_assert_uint_eq(a->uid, b->uid);
 	ck_assert_uint_eq(a->gid, b->gid);
 	ck_assert_uint_eq(a->mode, b->mode);
+	ck_assert_uint_eq(a->durable, b->durable);
 }
 
 /* A filled-in info whose fields all differ. */
@@ -141,6 +142,7 @@ static struct proto_info info_sample(const char *name, uint64_t seed)
 	in.uid = 1000 + (uint32_t)seed;
 	in.gid = UINT32_MAX - (uint32_t)seed;
 	in.mode = 0640;
+	in.durable = 1;
 	return in;
 }
 
@@ -1112,10 +1114,11 @@ START_TEST(test_req_ranges)
 	ck_assert_int_eq(qopen_with(-1, PROTO_OPEN_CREATE, &r), 0);
 	ck_assert_int_eq(r.maxsize, -1);
 	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE);
-	ck_assert_int_eq(qopen_with(5, 0x4, &r), IPC_EINVAL);
+	ck_assert_int_eq(qopen_with(5, 0x8, &r), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	ck_assert_int_eq(qopen_with(5, (uint64_t)1 << 32, &r), IPC_EINVAL);
-	ck_assert_int_eq(qopen_with(5, 3, &r), 0);
+	ck_assert_int_eq(qopen_with(5, 7, &r), 0);
+	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE | PROTO_OPEN_EXCL | PROTO_OPEN_DURABLE);
 
 	/* timeout over int64 */
 	raw_init(&w);
@@ -1709,7 +1712,7 @@ START_TEST(test_strerror_all)
 	size_t nseen = 0, i;
 	int code;
 
-	for (code = IPC_ECONNECT; code <= IPC_ENOSPC; code++) {
+	for (code = IPC_ECONNECT; code <= IPC_ENODURABLE; code++) {
 		const char *s = proto_strerror(code);
 
 		ck_assert_ptr_nonnull(s);
@@ -1718,7 +1721,7 @@ START_TEST(test_strerror_all)
 			ck_assert_str_ne(s, seen[i]);
 		seen[nseen++] = s;
 	}
-	ck_assert_str_eq(proto_strerror(IPC_ENOSPC + 1), "unknown error");
+	ck_assert_str_eq(proto_strerror(IPC_ENODURABLE + 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(IPC_ECONNECT - 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(12345), "unknown error");
 }
@@ -2303,13 +2306,13 @@ START_TEST(test_op_table)
 		d = proto_op(op);
 		ck_assert_ptr_nonnull(d);
 		ck_assert_str_eq(proto_op_name(op), d->name);
-		for (n = 0; n < PROTO_FIELDS_MAX && d->req[n] != RQ_NONE; n++)
-			;
+		n = proto_op_nreq(d);
 		ck_assert_uint_lt(n, PROTO_FIELDS_MAX);
+		ck_assert_uint_eq(d->req[n], RQ_NONE);
 		ck_assert_uint_le(d->req_optional, n);
-		for (i = 0; i < PROTO_FIELDS_MAX && d->rep[i] != RP_NONE; i++)
-			;
+		i = proto_op_nrep(d);
 		ck_assert_uint_lt(i, PROTO_FIELDS_MAX);
+		ck_assert_uint_eq(d->rep[i], RP_NONE);
 	}
 	ck_assert_str_eq(proto_op_name(PROTO_OP_QPUT), "QPUT");
 	ck_assert_str_eq(proto_op_name(PROTO_OP_QACK), "QACK");

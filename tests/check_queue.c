@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ilist.h"
 #include "ipc_defs.h"
 #include "qmsg.h"
 #include "queue.h"
@@ -1224,6 +1225,73 @@ END_TEST
 
 /* The tag map against a plain array: random puts and deletes, lookups of
  * present and absent tags, growth, and deletion's backward shift. */
+/* What a durable queue's hooks saw: messages gone for good, put in flight. */
+static int hook_gone, hook_held;
+static char hook_last[8];
+
+/* Hook: m left q for good. */
+static void hook_on_gone(struct queue *q, struct qmsg *m)
+{
+	ck_assert_uint_eq(queue_durable_id(q), 7);
+	hook_gone++;
+	snprintf(hook_last, sizeof(hook_last), "%.*s", (int)m->len, m->data);
+}
+
+/* Hook: m was delivered for acknowledgement. */
+static void hook_on_held(struct queue *q, struct qmsg *m)
+{
+	(void)q;
+	(void)m;
+	hook_held++;
+}
+
+static const struct queue_hooks test_hooks = { hook_on_gone, hook_on_held };
+
+/* A durable queue reports every message leaving for good (get, hand-over
+ * to a plain getter, ack) and every delivery for ack, never a requeue or
+ * a free; recovery appends past maxsize and counts redeliveries. */
+START_TEST(test_durable_hooks)
+{
+	struct queue *q = newq("d", 2);
+	struct qheld h;
+	struct tw g;
+	int me;
+
+	hook_gone = hook_held = 0;
+	ck_assert_uint_eq(queue_durable_id(q), 0);
+	queue_set_durable(q, 7, &test_hooks);
+	ck_assert_uint_eq(queue_durable_id(q), 7);
+	ck_assert_int_eq(stats(q).durable, 1);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	expect_get(q, "a");
+	ck_assert_int_eq(hook_gone, 1);
+	ck_assert_str_eq(hook_last, "a");
+	held_init(&h, &me);
+	expect_get_held(q, &h, "b");
+	ck_assert_int_eq(hook_held, 1);
+	queue_requeue(&h);
+	ck_assert_int_eq(hook_gone, 1);
+	held_init(&h, &me);
+	expect_get_held(q, &h, "b");
+	queue_ack(&h);
+	ck_assert_int_eq(hook_gone, 2);
+	ck_assert_int_eq(hook_held, 2);
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);   /* handed over */
+	ck_assert_int_eq(hook_gone, 3);
+	expect_msg(g.got, "c");
+	queue_recover(q, msg("r1"), 1);
+	queue_recover(q, msg("r2"), 0);
+	queue_recover(q, msg("r3"), 1);                 /* past maxsize 2 */
+	ck_assert_uint_eq(stats(q).size, 3);
+	ck_assert_uint_eq(stats(q).requeued, 3);        /* 1 before, 2 now */
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(hook_gone, 3);
+}
+END_TEST
+
 START_TEST(test_tagmap)
 {
 	enum { N = 4096 };
@@ -1264,6 +1332,183 @@ START_TEST(test_tagmap)
 }
 END_TEST
 
+/* An ilist record for the list tests. */
+struct inode {
+	int v;
+	struct ilist link;
+};
+
+/* The values of h's records in order, as a string of digits. */
+static const char *ilist_str(const struct ilist *h, char *buf)
+{
+	const struct ilist *n;
+	char *p = buf;
+
+	for (n = ilist_first(h); n != NULL; n = ilist_next(h, n))
+		*p++ = (char)('0' + container_of(n, struct inode, link)->v);
+	*p = '\0';
+	return buf;
+}
+
+/* The one intrusive list: link at either end, unlink from anywhere in
+ * O(1) (twice is harmless), walk both ways, pop. */
+START_TEST(test_ilist)
+{
+	struct inode r[5] = { { 0, { 0 } }, { 1, { 0 } }, { 2, { 0 } },
+			      { 3, { 0 } }, { 4, { 0 } } };
+	struct ilist h;
+	char buf[8];
+	int k;
+
+	ilist_init(&h);
+	ck_assert(ilist_empty(&h));
+	ck_assert_ptr_null(ilist_first(&h));
+	ck_assert_ptr_null(ilist_pop(&h));
+	ck_assert(!ilist_linked(&r[0].link));   /* zeroed: on no list */
+	for (k = 1; k < 4; k++)
+		ilist_link_tail(&h, &r[k].link);
+	ilist_link_head(&h, &r[0].link);
+	ilist_link_tail(&h, &r[4].link);
+	ck_assert_str_eq(ilist_str(&h, buf), "01234");
+	ilist_unlink(&r[2].link);                /* the middle */
+	ilist_unlink(&r[2].link);                /* again: nothing */
+	ck_assert(!ilist_linked(&r[2].link));
+	ilist_unlink(&r[4].link);                /* the tail */
+	ck_assert_str_eq(ilist_str(&h, buf), "013");
+	ck_assert_ptr_eq(ilist_last_entry(&h, struct inode, link), &r[3]);
+	ck_assert_ptr_eq(ilist_prev(&h, &r[3].link), &r[1].link);
+	ck_assert_ptr_null(ilist_prev(&h, &r[0].link));
+	ck_assert_ptr_null(ilist_next(&h, &r[3].link));
+	ck_assert_ptr_eq(ilist_first_entry(&h, struct inode, link), &r[0]);
+	ck_assert_ptr_eq(ilist_pop(&h), &r[0].link);
+	ck_assert(!ilist_linked(&r[0].link));
+	ilist_link_before(&r[3].link, &r[2].link);
+	ck_assert_str_eq(ilist_str(&h, buf), "123");
+	while (ilist_pop(&h) != NULL)
+		;
+	ck_assert(ilist_empty(&h));
+	ck_assert_ptr_null(ilist_last_entry(&h, struct inode, link));
+}
+END_TEST
+
+/* Assert the chain m (linked by next) holds the one-byte messages of s,
+ * in order, then free it. */
+static void expect_chain(struct qmsg *m, const char *s)
+{
+	struct qmsg *next;
+
+	for (; *s; s++, m = next) {
+		ck_assert_ptr_nonnull(m);
+		next = m->next;
+		m->next = NULL;
+		expect_msg(m, (char[]){ *s, '\0' });
+	}
+	ck_assert_ptr_null(m);
+}
+
+START_TEST(test_queue_put_batch_whole)
+{
+	struct queue *q = newq("batch", 2);
+	struct qmsg *in[8];
+	struct tw g[3];
+	size_t taken = 0, i;
+	char s[2] = "1";
+
+	/* A and B want 3 each, C one: a batch of 8 gives A 1-3 and B 4-6
+	 * (each in one hand-over), C 7, and stores 8; handed-over messages
+	 * never count against maxsize 2. */
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		g[i].w.want = i < 2 ? 3 : 0;
+		queue_park(q, &g[i].w);
+	}
+	for (i = 0; i < 8; i++, s[0]++)
+		in[i] = msg(s);
+	ck_assert_int_eq(queue_put_batch(q, in, 8, &taken), 0);
+	ck_assert_uint_eq(taken, 8);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(g[i].woken, 1);
+		ck_assert_int_eq(g[i].seq, (int)i + 1);
+	}
+	expect_chain(g[0].got, "123");
+	expect_chain(g[1].got, "456");
+	expect_chain(g[2].got, "7");
+	ck_assert_uint_eq(stats(q).size, 1);
+	ck_assert_uint_eq(stats(q).puts, 8);
+	ck_assert_uint_eq(stats(q).gets, 7);
+	/* No getter: stored up to the bound, then a prefix is all it takes. */
+	for (i = 0; i < 3; i++, s[0]++)
+		in[i] = msg(s);
+	ck_assert_int_eq(queue_put_batch(q, in, 3, &taken), IPC_EFULL);
+	ck_assert_uint_eq(taken, 1);
+	qmsg_free(in[1]);
+	qmsg_free(in[2]);
+	expect_get(q, "8");
+	expect_get(q, "9");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* registry_walk_after callback: append the name to a list of names. */
+static void walk_names(const char *name, int kind, void *obj, void *arg)
+{
+	char (*names)[8] = arg;
+	size_t i = 0;
+
+	(void)kind;
+	(void)obj;
+	while (names[i][0] != '\0')
+		i++;
+	snprintf(names[i], sizeof(names[i]), "%s", name);
+}
+
+START_TEST(test_registry_walk_after)
+{
+	static char got[1001][8], want[1001][8];
+	struct registry *r = registry_new();
+	char name[8], after[8] = "";
+	size_t i, k, n = 0, total = 0;
+	unsigned x;
+	int more = 1;
+
+	/* 1000 names added in a scrambled order, every third removed. */
+	for (i = 0; i < 1000; i++) {
+		x = (unsigned)(i * 617 % 1000);
+		snprintf(name, sizeof(name), "n%04u", x);
+		ck_assert_int_eq(registry_add(r, name, 1, obj_of(i)), 0);
+	}
+	for (x = 0; x < 1000; x++) {
+		snprintf(name, sizeof(name), "n%04u", x);
+		if (x % 3 == 0)
+			ck_assert_ptr_nonnull(registry_remove(r, name));
+		else
+			snprintf(want[n++], sizeof(want[0]), "%s", name);
+	}
+	/* Pages of 7 from the start, each after the last name of the one
+	 * before: every name once, in order; more until the last page. */
+	memset(got, 0, sizeof(got));
+	while (more) {
+		k = registry_walk_after(r, after, 7, walk_names, got, &more);
+		total += k;
+		ck_assert_uint_le(k, 7);
+		ck_assert(more ? k == 7 : total == n);
+		if (k > 0)
+			snprintf(after, sizeof(after), "%s", got[total - 1]);
+	}
+	for (i = 0; i < n; i++)
+		ck_assert_str_eq(got[i], want[i]);
+	/* A cursor that names nothing starts after where it would be. */
+	memset(got, 0, sizeof(got));
+	ck_assert_uint_eq(registry_walk_after(r, "n0500x", 2, walk_names, got, &more), 2);
+	ck_assert_str_eq(got[0], "n0502");
+	ck_assert_str_eq(got[1], "n0503");
+	ck_assert_int_eq(more, 1);
+	ck_assert_uint_eq(registry_walk_after(r, "n0998", 5, walk_names, got, &more), 0);
+	ck_assert_int_eq(more, 0);
+	registry_free(r);
+}
+END_TEST
+
 /* The suite: qmsg, queue and registry cases. */
 static Suite *queue_suite(void)
 {
@@ -1280,6 +1525,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_queue_bounded_full);
 	tcase_add_test(tq, test_queue_get_empty);
 	tcase_add_test(tq, test_queue_getters_fifo);
+	tcase_add_test(tq, test_queue_put_batch_whole);
 	tcase_add_test(tq, test_queue_putters_fifo);
 	tcase_add_test(tq, test_queue_unpark_getter);
 	tcase_add_test(tq, test_queue_unpark_putter);
@@ -1292,6 +1538,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tr, test_registry_basic);
 	tcase_add_test(tr, test_registry_many);
 	tcase_add_test(tr, test_registry_walk);
+	tcase_add_test(tr, test_registry_walk_after);
 	tcase_add_test(tr, test_siphash13_vectors);
 	tcase_add_test(tr, test_registry_keyed_hash);
 	tcase_add_test(th, test_held_get_ack);
@@ -1304,6 +1551,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_held_free_drops);
 	tcase_add_test(th, test_held_many);
 	tcase_add_test(th, test_tagmap);
+	tcase_add_test(th, test_durable_hooks);
+	tcase_add_test(tq, test_ilist);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);
 	suite_add_tcase(s, tr);

@@ -1749,7 +1749,7 @@ START_TEST(test_ipcctl_json)
 	ck_assert_msg(strncmp(out.data, "{\"name\":\"j1\",\"kind\":\"queue\","
 			      "\"maxsize\":5,\"size\":1,\"bytes\":3,", 52) == 0,
 		      "stat --json: %s", out.data);
-	ck_assert_ptr_nonnull(strstr(out.data, "\"uid\":0,\"gid\":0,\"mode\":\"0640\"}\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"uid\":0,\"gid\":0,\"mode\":\"0640\",\"durable\":false}\n"));
 	for (i = 0; keys[i]; i++)
 		ck_assert_msg(strstr(out.data, keys[i]), "no %s in %s", keys[i], out.data);
 	ck_assert_uint_eq(strchr(out.data, '\n') - out.data, out.len - 1);
@@ -1758,7 +1758,7 @@ START_TEST(test_ipcctl_json)
 	ck_assert(out.data[0] == '[');
 	ck_assert_ptr_nonnull(strstr(out.data, "{\"name\":\"j1\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "},{\"name\":\"j2\""));
-	ck_assert_ptr_nonnull(strstr(out.data, "\"mode\":\"0660\"}]\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"mode\":\"0660\",\"durable\":false}]\n"));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "j1", "x",
 				      "--json", NULL), 2);

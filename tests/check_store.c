@@ -34,6 +34,7 @@ struct seen {
 	char **data;        /* NUL-terminated copies */
 	size_t n, cap;
 	size_t bytes;
+	size_t delivered;   /* how many came back marked delivered */
 	int copy;           /* 0: count only (the speed test) */
 };
 
@@ -48,10 +49,13 @@ static int seen_queue(void *arg, const struct journal_queue *q)
 }
 
 /* Replay callback: a message. */
-static int seen_message(void *arg, uint32_t qid, uint64_t mid,
-			const void *data, size_t len)
+static int seen_message(void *arg, const struct journal_msg *m)
 {
 	struct seen *s = arg;
+	uint32_t qid = m->qid;
+	uint64_t mid = m->mid;
+	size_t len = m->len;
+	const void *data = m->data;
 
 	if (s->n && mid <= s->mids[s->n - 1])
 		ck_abort_msg("mid %" PRIu64 " after %" PRIu64, mid,
@@ -68,6 +72,7 @@ static int seen_message(void *arg, uint32_t qid, uint64_t mid,
 	}
 	s->mids[s->n] = mid;
 	s->qids[s->n] = qid;
+	s->delivered += m->delivered;
 	if (s->copy) {
 		s->data[s->n] = malloc(len + 1);
 		memcpy(s->data[s->n], data, len);
@@ -239,7 +244,7 @@ START_TEST(test_jmap_random)
 	enum { N = 5000 };
 	static uint32_t ref[N + 1];      /* 0: absent, else loc.off */
 	struct jmap m = { 0 };
-	struct jloc l = { 1, 2, 0, 4 }, *g, old;
+	struct jloc l = { 1, 2, 0, 4, 0 }, *g, old;
 	unsigned i, k;
 
 	memset(ref, 0, sizeof(ref));
@@ -302,6 +307,11 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(journal_flush(j), 0);
 	m[5] = put(j, qa, "a4");
 	ck_assert_int_eq(journal_consume(j, qb, m, 2), 0); /* m[0] is qa's: skipped */
+	/* Delivered for ack: a3 (twice: one record), and a1, which is then acked. */
+	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
+	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
+	ck_assert_int_eq(journal_deliver(j, qa, &m[0], 1), 0);
+	ck_assert_int_eq(journal_consume(j, qa, &m[0], 1), 0);
 	journal_close(j);
 	snprintf(path, sizeof(path), "%s/00000001.seg", jdir);
 	ck_assert_int_eq(stat(path, &sb), 0);
@@ -316,13 +326,13 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(s.q[0].uid, 1000);
 	ck_assert_uint_eq(s.q[0].gid, 100);
 	ck_assert_str_eq(s.q[1].name, "beta");
-	ck_assert_uint_eq(s.n, 4);
-	ck_assert_str_eq(s.data[0], "a1");
-	ck_assert_str_eq(s.data[1], "a3");
-	ck_assert_str_eq(s.data[2], "b2");
-	ck_assert_str_eq(s.data[3], "a4");
-	ck_assert_uint_eq(s.mids[3], m[5]);
-	ck_assert_uint_eq(s.qids[2], qb);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.data[0], "a3");
+	ck_assert_str_eq(s.data[1], "b2");
+	ck_assert_str_eq(s.data[2], "a4");
+	ck_assert_uint_eq(s.mids[2], m[5]);
+	ck_assert_uint_eq(s.qids[1], qb);
+	ck_assert_uint_eq(s.delivered, 1);
 	ck_assert_uint_eq(rep.torn_bytes, 0);
 	/* Ids continue after the recovered ones. */
 	ck_assert_uint_gt(put(j, qa, "a5"), m[5]);
@@ -658,6 +668,8 @@ START_TEST(test_compaction)
 		mid = put(j, q, msg);
 		if (i % 100 != 7)
 			ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+		else if (i == 7)   /* in flight: stays marked through the copy */
+			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
 		if (i % 50 == 0)
 			ck_assert_int_eq(journal_flush(j), 0);
 	}
@@ -682,6 +694,7 @@ START_TEST(test_compaction)
 		}
 	ck_assert_uint_eq(s.n, (size_t)n);
 	ck_assert_uint_eq(s.nq, 1);
+	ck_assert_uint_eq(s.delivered, 1);
 	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);

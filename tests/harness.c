@@ -100,7 +100,7 @@ void h_dump_log(const struct h_daemon *d)
 	fprintf(stderr, "----- end of ipcd log -----\n");
 }
 
-/* Remove dir and the plain files in it. */
+/* Remove dir and everything in it (a daemon's state directory too). */
 static void h_rmdir(const char *dir)
 {
 	char path[512];
@@ -112,7 +112,8 @@ static void h_rmdir(const char *dir)
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
+			if (unlink(path) != 0 && errno == EISDIR)
+				h_rmdir(path);
 		}
 		closedir(dp);
 	}
@@ -191,6 +192,7 @@ void h_prepare(struct h_daemon *d)
 	ck_assert_msg(mkdtemp(d->dir) != NULL, "mkdtemp: %s", strerror(errno));
 	snprintf(d->sock, sizeof(d->sock), "%s/ipcd.sock", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/ipcd.log", d->dir);
+	snprintf(d->state, sizeof(d->state), "%s/state", d->dir);
 }
 
 /* In a freshly forked child: default signals and an empty mask, so the
@@ -212,7 +214,8 @@ static void h_child_reset(void)
 	close_range(3, ~0u, 0);
 }
 
-/* Split IPCD_WRAPPER on spaces into argv, then append ipcd -s sock. */
+/* Split IPCD_WRAPPER on spaces into argv, then append ipcd -s sock
+ * --state-dir (private: no test daemon shares a journal). */
 static void h_daemon_argv(const struct h_daemon *d, char *buf, size_t buflen,
 			  char *argv[H_MAX_ARGS])
 {
@@ -221,12 +224,14 @@ static void h_daemon_argv(const struct h_daemon *d, char *buf, size_t buflen,
 	char *tok, *save = NULL;
 
 	snprintf(buf, buflen, "%s", w ? w : "");
-	for (tok = strtok_r(buf, " ", &save); tok && n < H_MAX_ARGS - 4;
+	for (tok = strtok_r(buf, " ", &save); tok && n < H_MAX_ARGS - 6;
 	     tok = strtok_r(NULL, " ", &save))
 		argv[n++] = tok;
 	argv[n++] = (char *)h_bin("IPCD_BIN");
 	argv[n++] = "-s";
 	argv[n++] = (char *)d->sock;
+	argv[n++] = "--state-dir";
+	argv[n++] = (char *)d->state;
 	argv[n] = NULL;
 }
 
@@ -322,6 +327,18 @@ void h_stop_sig(struct h_daemon *d, int sig)
 		ck_abort_msg("ipcd left its socket behind");
 	}
 	h_rmdir(d->dir);
+}
+
+/* Stop ipcd with sig, keeping its directory. */
+int h_kill_keep(struct h_daemon *d, int sig)
+{
+	int st = 0;
+
+	ck_assert_int_eq(kill(d->pid, sig), 0);
+	ck_assert_int_eq(waitpid(d->pid, &st, 0), d->pid);
+	h_live_del(d->pid);
+	d->pid = 0;
+	return st;
 }
 
 /* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */

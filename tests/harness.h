@@ -22,6 +22,7 @@ struct h_daemon {
 	char dir[64];       /* mkdtemp'd directory holding the socket and log */
 	char sock[108];     /* the socket path ipcd serves (fits sun_path) */
 	char log[128];      /* ipcd's stderr */
+	char state[128];    /* its --state-dir (made by ipcd on first use) */
 	pid_t pid;          /* ipcd (or its wrapper); 0 when not running */
 };
 
@@ -56,6 +57,10 @@ void h_launch(struct h_daemon *d);
 
 /* h_prepare() then h_launch(). */
 void h_start(struct h_daemon *d);
+
+/* Stop ipcd with sig and reap it, keeping its directory and state for
+ * h_launch() again (a restart); its wait status. */
+int h_kill_keep(struct h_daemon *d, int sig);
 
 /* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */
 void h_stop(struct h_daemon *d);

@@ -23,6 +23,7 @@
 #define EXIT_FULL 4
 #define EXIT_EOF 5      /* recv --count: the pipe ended first */
 #define EXIT_BROKEN 6   /* send: the receiving end is closed */
+#define EXIT_NOSPC 7    /* put, create --durable: the daemon's journal is full */
 
 /* Options a subcommand may accept. */
 #define OPT_MAXSIZE 0x1u
@@ -34,6 +35,7 @@
 #define OPT_INTERVAL 0x800u /* top --interval */
 #define OPT_END 0x1000u     /* send, recv --end */
 #define OPT_COUNT 0x2000u   /* recv --count */
+#define OPT_DURABLE 0x4000u /* create --durable */
 
 
 /* The parsed command line. */
@@ -70,12 +72,14 @@ static const char ctl_usage_text[] =
 "                          OWNER MODE (MAXSIZE 0 means unbounded)\n"
 "  stat NAME [--json]      show one queue as 'key: value' lines, owner and\n"
 "                          mode included\n"
-"  create NAME [--maxsize N] [--mode MODE]\n"
+"  create NAME [--maxsize N] [--mode MODE] [--durable]\n"
 "                          create a queue holding at most N messages\n"
 "                          (default 0 = unbounded), owned by you, with\n"
 "                          permissions MODE (octal like a file's: read\n"
 "                          permits get, write permits put; default: the\n"
-"                          daemon's, 0660); fails if NAME exists\n"
+"                          daemon's, 0660); fails if NAME exists;\n"
+"                          --durable: the queue and its messages survive\n"
+"                          a restart of ipcd (its journal, see ipcd(8))\n"
 "  top [--interval SECONDS] [-n N]\n"
 "                          live view of every queue: depth and puts/gets per\n"
 "                          second, refreshed every SECONDS (default 1) until\n"
@@ -133,7 +137,8 @@ static const char ctl_usage_text[] =
 "Exit status: 0 success, 1 error (no such queue, permission denied, a\n"
 "daemon limit reached, ...), 2 usage error, 3 empty (get or recv timed\n"
 "out), 4 full (put or send timed out), 5 end of pipe before recv --count\n"
-"messages, 6 broken pipe (send: the receiving end is closed).\n";
+"messages, 6 broken pipe (send: the receiving end is closed), 7 no space\n"
+"(put, create --durable: the daemon's journal could not store it).\n";
 
 /* Print one "ipcctl: ..." line on stderr. */
 __attribute__((format(printf, 1, 2)))
@@ -175,6 +180,8 @@ static int ctl_exit_code(int rc)
 		return EXIT_EOF;
 	if (rc == IPC_EPIPE)
 		return EXIT_BROKEN;
+	if (rc == IPC_ENOSPC)
+		return EXIT_NOSPC;
 	return EXIT_ERR;
 }
 
@@ -205,11 +212,24 @@ static const char *ctl_kind_name(int kind)
 /* The user name of uid into buf, or its number. */
 static const char *ctl_user(unsigned uid, char *buf, size_t len)
 {
-	struct passwd *pw = getpwuid((uid_t)uid);
+	/* The last answer is kept: ls asks for the same few owners row after
+	 * row, and each getpwuid() may read the whole passwd file (37,000
+	 * rows took seconds). */
+	static char name[64];
+	static unsigned last;
+	static int known;
+	struct passwd *pw;
 
-	snprintf(buf, len, "%s", pw ? pw->pw_name : "");
-	if (!pw)
-		snprintf(buf, len, "%u", uid);
+	if (!known || uid != last) {
+		pw = getpwuid((uid_t)uid);
+		if (pw)
+			snprintf(name, sizeof(name), "%s", pw->pw_name);
+		else
+			snprintf(name, sizeof(name), "%u", uid);
+		last = uid;
+		known = 1;
+	}
+	snprintf(buf, len, "%s", name);
 	return buf;
 }
 
@@ -303,6 +323,8 @@ static void ctl_json_info(const struct ipc_info *in)
 	       ctl_kind_name(in->kind), in->maxsize, in->size, in->bytes,
 	       in->getters, in->putters, in->puts, in->gets, in->inflight,
 	       in->requeued, in->uid, in->gid, in->mode);
+	if (in->kind == IPC_KIND_QUEUE)
+		printf(",\"durable\":%s", in->durable ? "true" : "false");
 	if (in->kind == IPC_KIND_PIPE)
 		printf(",\"duplex\":%s,\"end0\":\"%s\",\"end1\":\"%s\","
 		       "\"maxbytes\":%llu,\"size01\":%llu,\"bytes01\":%llu,"
@@ -359,6 +381,8 @@ static int cmd_ls(ipc_client *c, const struct ctl_args *a)
 		       infos[i].putters,
 		       ctl_user(infos[i].uid, user, sizeof(user)), infos[i].mode);
 		ctl_pipe_row(&infos[i]);
+		if (infos[i].durable)
+			fputs("  durable", stdout);
 		putchar('\n');
 	}
 	ipc_free(infos);
@@ -389,11 +413,14 @@ static int cmd_stat(ipc_client *c, const struct ctl_args *a)
 	ctl_print_id("owner", in.uid, ctl_user(in.uid, user, sizeof(user)));
 	ctl_print_id("group", in.gid, ctl_group(in.gid, group, sizeof(group)));
 	printf("mode: %04o\n", in.mode);
+	if (in.kind == IPC_KIND_QUEUE)
+		printf("durable: %s\n", in.durable ? "yes" : "no");
 	ctl_pipe_stat(&in);
 	return 0;
 }
 
-/* create NAME [--maxsize N]: create a queue that must not exist yet. */
+/* create NAME [--maxsize N] [--mode M] [--durable]: create a queue that
+ * must not exist yet. */
 static int cmd_create(ipc_client *c, const struct ctl_args *a)
 {
 	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
@@ -401,6 +428,8 @@ static int cmd_create(ipc_client *c, const struct ctl_args *a)
 
 	o.maxsize = a->maxsize;
 	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_EXCL;
+	if (a->seen & OPT_DURABLE)
+		o.flags |= IPC_QUEUE_DURABLE;
 	if (a->seen & OPT_MODE)
 		o.mode = (int)a->mode;
 	rc = ipc_queue_open(c, a->pos[1], &o, NULL);
@@ -714,7 +743,7 @@ static int cmd_recv(ipc_client *c, const struct ctl_args *a)
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "ls", cmd_ls, 0, 0, OPT_JSON },
 	{ "stat", cmd_stat, 1, 1, OPT_JSON },
-	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE },
+	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE },
 	{ "top", cmd_top, 0, 0, OPT_ITER | OPT_INTERVAL },
 	{ "rm", cmd_rm, 1, 1, 0 },
 	{ "put", cmd_put, 1, 2, OPT_TIMEOUT },
@@ -928,6 +957,9 @@ static int ctl_parse(int argc, char **argv, struct ctl_args *a)
 		} else if (strcmp(arg, "--json") == 0) {
 			a->seen |= OPT_JSON;
 			rc = 0;
+		} else if (strcmp(arg, "--durable") == 0) {
+			a->seen |= OPT_DURABLE;
+			rc = 0;
 		} else if (strcmp(arg, "--ack") == 0) {
 			a->seen |= OPT_ACK;
 			a->ack = 1;
@@ -975,6 +1007,8 @@ static int ctl_check_args(const struct ctl_cmd *cmd, const struct ctl_args *a)
 		return ctl_usage_error("%s does not take --end", cmd->name);
 	if (a->seen & ~cmd->opts & OPT_COUNT)
 		return ctl_usage_error("%s does not take --count", cmd->name);
+	if (a->seen & ~cmd->opts & OPT_DURABLE)
+		return ctl_usage_error("%s does not take --durable", cmd->name);
 	return 0;
 }
 

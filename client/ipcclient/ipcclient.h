@@ -78,8 +78,10 @@ struct ipc_info {
 	unsigned putters;        /* put requests parked (waiting) */
 	unsigned long long puts; /* messages accepted since creation */
 	unsigned long long gets; /* messages delivered since creation */
-	unsigned long long inflight; /* delivered by ipc_queue_get_ack(), not yet acked */
-	unsigned long long requeued; /* in-flight messages put back (consumer gone, lease out) */
+	unsigned long long inflight; /* delivered by ipc_queue_get_ack(), not
+					yet acked */
+	unsigned long long requeued; /* in-flight messages put back (consumer
+					gone, lease out) */
 	unsigned uid;            /* owner (the creator's uid) */
 	unsigned gid;            /* group (the creator's primary gid) */
 	unsigned mode;           /* permissions like a file's: 0640 = owner rw,
@@ -97,6 +99,7 @@ struct ipc_info {
 		unsigned getters;         /* receives parked at the receiving end */
 		unsigned putters;         /* sends parked at the sending end */
 	} dir[2];                /* dir[i]: from end i to end 1 - i */
+	int durable;             /* queue: 1 when durable (IPC_QUEUE_DURABLE) */
 };
 
 /*
@@ -135,7 +138,11 @@ int ipc_fd(const ipc_client *c);
 
 /* Flags of struct ipc_queue_opts. */
 #define IPC_QUEUE_CREATE 0x1 /* create the queue when it does not exist */
-#define IPC_QUEUE_EXCL 0x2   /* with IPC_QUEUE_CREATE: fail with IPC_EEXIST if it does */
+#define IPC_QUEUE_EXCL 0x2   /* with IPC_QUEUE_CREATE: fail with IPC_EEXIST
+				if it exists */
+#define IPC_QUEUE_DURABLE 0x4 /* with IPC_QUEUE_CREATE: a durable queue (its
+				 settings and messages survive a restart of
+				 ipcd; see libipcclient(3)) */
 
 /* maxsize of struct ipc_queue_opts: accept an existing queue's maxsize. */
 #define IPC_MAXSIZE_ANY (-1)
@@ -150,7 +157,8 @@ struct ipc_queue_opts {
 			       unbounded; IPC_MAXSIZE_ANY (default): any
 			       existing queue's, and unbounded for one
 			       created now */
-	unsigned flags;     /* IPC_QUEUE_CREATE, IPC_QUEUE_EXCL; default 0 */
+	unsigned flags;     /* IPC_QUEUE_CREATE, IPC_QUEUE_EXCL,
+			       IPC_QUEUE_DURABLE; default 0 */
 	int mode;           /* permission bits of a queue created now, 0 to
 			       0777; IPC_MODE_DEFAULT (default): the
 			       daemon's default mode */
@@ -172,9 +180,12 @@ struct ipc_queue_opts {
  * otherwise); mode does not change an existing queue. Opening an existing
  * queue needs read or write permission on it.
  * Returns 0, IPC_ENOENT (missing, no CREATE), IPC_EEXIST (CREATE|EXCL and
- * it exists), IPC_EMISMATCH, IPC_ENAME, IPC_EINVAL (maxsize below -1, a
+ * it exists), IPC_EMISMATCH (also: IPC_QUEUE_DURABLE and the existing
+ * queue is not durable), IPC_ENAME, IPC_EINVAL (maxsize below -1, a
  * mode over 0777, unknown flags or options), IPC_EWRONGTYPE (the name is
- * a pipe), IPC_EPERM, IPC_ELIMIT (the daemon's max-queues), or fatal.
+ * a pipe), IPC_EPERM, IPC_ELIMIT (the daemon's max-queues),
+ * IPC_ENODURABLE (IPC_QUEUE_DURABLE create, and the daemon keeps no
+ * journal), IPC_ENOSPC (its journal is out of space), or fatal.
  */
 int ipc_queue_open(ipc_client *c, const char *name,
 		   const struct ipc_queue_opts *opts, long long *maxsize_out);
@@ -185,10 +196,13 @@ int ipc_queue_open(ipc_client *c, const char *name,
  * parked putters are admitted in arrival order. Returns 0, IPC_EFULL
  * (still full when the timeout ran out; nothing was enqueued), IPC_ENOENT,
  * IPC_EDELETED (deleted while waiting), IPC_ETOOBIG, IPC_ENAME, IPC_EINVAL,
- * IPC_EWRONGTYPE, IPC_ESHUTDOWN, or fatal.
+ * IPC_EWRONGTYPE, IPC_ESHUTDOWN, IPC_ENOSPC (durable queue: the journal
+ * could not store it; nothing was enqueued), or fatal. On a durable queue
+ * 0 means the message is in the journal as the daemon's sync mode
+ * promises (sync = always: on stable storage).
  */
 int ipc_queue_put(ipc_client *c, const char *name, const void *data, size_t len,
-	    int timeout_ms);
+		  int timeout_ms);
 
 /*
  * Take the message at the head of queue `name`. If it is empty, wait per
@@ -199,7 +213,7 @@ int ipc_queue_put(ipc_client *c, const char *name, const void *data, size_t len,
  * IPC_ESHUTDOWN, or fatal.
  */
 int ipc_queue_get(ipc_client *c, const char *name, void **data, size_t *len,
-	    int timeout_ms);
+		  int timeout_ms);
 
 /*
  * At-least-once get. Like ipc_queue_get(), but the message is not consumed yet:
@@ -217,7 +231,7 @@ int ipc_queue_get(ipc_client *c, const char *name, void **data, size_t *len,
  * fatal.
  */
 int ipc_queue_get_ack(ipc_client *c, const char *name, void **data, size_t *len,
-		uint64_t *tag, int timeout_ms, int lease_ms);
+		      uint64_t *tag, int timeout_ms, int lease_ms);
 
 /*
  * Acknowledge the message ipc_queue_get_ack() delivered under tag: it is done
@@ -237,7 +251,8 @@ void ipc_free(void *p);
  * bytes, see "Compatibility" above. 0, IPC_ENOENT, IPC_ENAME, IPC_EINVAL
  * (info NULL, or size smaller than the first struct ipc_info), or fatal.
  */
-int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info, size_t size);
+int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info,
+	     size_t size);
 
 /*
  * Delete queue or pipe `name` and the messages it holds; the name is free
@@ -326,8 +341,9 @@ struct ipc_pipe_opts {
  * settings (the fields its size covers). A pipe created here is owned by
  * the caller's uid and primary gid, with opts->mode or the daemon's default
  * mode (mode does not change an existing pipe); attaching to an existing
- * one needs read permission to receive and write permission to send. Returns 0, IPC_EBUSY (the end is attached,
- * even by this connection), IPC_ECLOSED (the end was closed before),
+ * one needs read permission to receive and write permission to send.
+ * Returns 0, IPC_EBUSY (the end is attached, even by this connection),
+ * IPC_ECLOSED (the end was closed before),
  * IPC_ENOENT (missing, no CREATE), IPC_EMISMATCH (another kind or bounds),
  * IPC_EWRONGTYPE (the name is a queue), IPC_EPERM, IPC_ELIMIT, IPC_ENAME,
  * IPC_EINVAL (end, flags, bounds, a mode over 0777, unknown options), or
@@ -398,8 +414,9 @@ struct ipc_msg {
  * anything is sent), IPC_ENAME, IPC_EWRONGTYPE, IPC_EPERM, IPC_ELIMIT,
  * IPC_ESHUTDOWN, or fatal.
  */
-int ipc_queue_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
-		 size_t n, size_t *nput, int timeout_ms);
+int ipc_queue_put_many(ipc_client *c, const char *name,
+		       const struct ipc_msg *msgs, size_t n, size_t *nput,
+		       int timeout_ms);
 
 /*
  * Take up to max (1..IPC_BATCH_MAX) messages from the head of queue
@@ -413,7 +430,7 @@ int ipc_queue_put_many(ipc_client *c, const char *name, const struct ipc_msg *ms
  * IPC_EINVAL, IPC_EWRONGTYPE, IPC_EPERM, IPC_ESHUTDOWN, or fatal.
  */
 int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_msg *msgs,
-		 size_t max, size_t *n, int timeout_ms);
+		       size_t max, size_t *n, int timeout_ms);
 
 /* ipc_queue_put_many() for the attached pipe end `end` (see ipc_pipe_send()):
  * the messages that fit are sent, a prefix, and the call waits per
@@ -426,7 +443,8 @@ int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
  * up to max messages, waiting per timeout_ms for the first; IPC_EEOF once
  * the peer closed and everything was received. */
 int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
-		       struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms);
+		       struct ipc_msg *msgs, size_t max, size_t *n,
+		       int timeout_ms);
 
 /*
  * Pipelining: several requests in flight on one connection.
@@ -442,11 +460,11 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * ipc_set_window() says otherwise): when it is full, the call first reads
  * replies until at most half of it is in flight (so the daemon gets the
  * next requests in a run, not one per reply), which also makes a producer
- * wait while its puts wait for room in a full queue. Async puts are carried out in the
- * order they were sent, on this connection, with the same semantics as
- * ipc_queue_put() (timeout_ms applies to each). Their replies are read whenever
- * the handle reads; ipc_flush() waits for all of them and reports the
- * first failure. A failed put does not stop the later ones: after a
+ * wait while its puts wait for room in a full queue. Async puts are
+ * carried out in the order they were sent, on this connection, with the
+ * same semantics as ipc_queue_put() (timeout_ms applies to each). Their
+ * replies are read whenever the handle reads; ipc_flush() waits for all
+ * of them and reports the first failure. A failed put does not stop the later ones: after a
  * failure the queue may hold later messages without the failed one.
  * The other calls keep their exact semantics and may be mixed in: their
  * own replies are matched by request id. Closing the handle without
@@ -454,8 +472,8 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * still waiting for room, which are cancelled; nobody learns their outcome.
  */
 #define IPC_WINDOW_MAX 4096
-int ipc_queue_put_async(ipc_client *c, const char *name, const void *data, size_t len,
-		  int timeout_ms);
+int ipc_queue_put_async(ipc_client *c, const char *name, const void *data,
+			size_t len, int timeout_ms);
 
 /* Wait until every async put of this handle has its reply. Returns 0 when
  * all since the last ipc_flush() succeeded, else the first failure's code
@@ -495,8 +513,9 @@ int ipc_set_window(ipc_client *c, unsigned n);
  * unbounded queue a request is only cut short by the daemon's memory
  * limit. Nothing is ever dropped without ipc_flush() saying so.
  */
-int ipc_queue_put_many_async(ipc_client *c, const char *name, const struct ipc_msg *msgs,
-		       size_t n, int timeout_ms);
+int ipc_queue_put_many_async(ipc_client *c, const char *name,
+			     const struct ipc_msg *msgs, size_t n,
+			     int timeout_ms);
 
 /*
  * ipc_pipe_send() without waiting, from the attached end `end`: an async
@@ -556,7 +575,8 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  * still handed out, then IPC_ECLOSED. Returns 0, IPC_ENAME or IPC_EINVAL
  * (end not 0 or 1, n over IPC_BATCH_MAX).
  */
-int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end, unsigned n);
+int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
+			   unsigned n);
 
 /* Messages read ahead for queue `name` and buffered in the handle, not
  * yet handed out (a fetch still on its way is not counted). */

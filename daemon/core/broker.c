@@ -8,7 +8,6 @@
 #include "broker.h"
 #include "ipc_defs.h"
 #include "pipe.h"
-#include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
 #include "registry.h"
@@ -83,7 +82,7 @@ int broker_queue_find(struct broker *b, const char *name, struct queue **q)
 /* Check an existing queue against an open request. */
 static int broker_queue_match(struct queue *q, int64_t maxsize, uint32_t flags)
 {
-	if ((flags & PROTO_OPEN_CREATE) && (flags & PROTO_OPEN_EXCL))
+	if ((flags & BROKER_OPEN_CREATE) && (flags & BROKER_OPEN_EXCL))
 		return IPC_EEXIST;
 	if (maxsize >= 0 && (size_t)maxsize != queue_maxsize(q))
 		return IPC_EMISMATCH;
@@ -154,7 +153,7 @@ int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
 		rc = access_check_any(registry_owner(b->reg, name), cred);
 		return rc ? rc : broker_queue_match(*q, maxsize, flags);
 	}
-	if (rc != IPC_ENOENT || !(flags & PROTO_OPEN_CREATE))
+	if (rc != IPC_ENOENT || !(flags & BROKER_OPEN_CREATE))
 		return rc;
 	if (maxsize < -1 || (uint64_t)maxsize > SIZE_MAX / 2)
 		return IPC_EINVAL;
@@ -186,58 +185,39 @@ int broker_queue_delete(struct broker *b, const char *name)
 	return 0;
 }
 
-/* Fill *info from a queue. */
-static void broker_queue_info(struct queue *q, struct proto_info *info)
+/* Describe name, of kind and object obj, into *info. */
+static void broker_describe(const struct broker *b, const char *name, int kind,
+			    void *obj, struct broker_info *info)
 {
-	struct queue_stats st;
+	const struct access_owner *o = registry_owner(b->reg, name);
 
-	queue_stats(q, &st);
 	memset(info, 0, sizeof *info);
-	snprintf(info->name, sizeof info->name, "%s", queue_name(q));
-	info->kind = IPC_KIND_QUEUE;
-	info->maxsize = (int64_t)st.maxsize;
-	info->size = st.size;
-	info->bytes = st.bytes;
-	info->getters = (uint32_t)st.getters;
-	info->putters = (uint32_t)st.putters;
-	info->puts = st.puts;
-	info->gets = st.gets;
-	info->inflight = st.inflight;
-	info->requeued = st.requeued;
-}
-
-/* Copy the owner and mode recorded for info->name into info. */
-static void broker_owner_info(const struct broker *b, struct proto_info *info)
-{
-	const struct access_owner *o = registry_owner(b->reg, info->name);
-
-	if (o != NULL) {
-		info->uid = (uint32_t)o->uid;
-		info->gid = (uint32_t)o->gid;
-		info->mode = o->mode;
-	}
+	snprintf(info->name, sizeof info->name, "%s", name);
+	info->kind = kind;
+	if (kind == IPC_KIND_PIPE)
+		pipe_stats(obj, &info->pipe);
+	else
+		queue_stats(obj, &info->queue);
+	if (o != NULL)
+		info->owner = *o;
 }
 
 /* Describe name into *info. */
-int broker_info(struct broker *b, const char *name, struct proto_info *info)
+int broker_info(struct broker *b, const char *name, struct broker_info *info)
 {
 	int kind = 0;
 	void *obj = registry_find(b->reg, name, &kind);
 
 	if (obj == NULL)
 		return IPC_ENOENT;
-	if (kind == IPC_KIND_PIPE)
-		broker_pipe_info(obj, info);
-	else
-		broker_queue_info(obj, info);
-	broker_owner_info(b, info);
+	broker_describe(b, name, kind, obj, info);
 	return 0;
 }
 
 /* One LIST page being filled (registry_walk_after callback state). */
 struct broker_page {
-	struct broker *b;
-	struct proto_info *next;
+	const struct broker *b;
+	struct broker_info *next;
 };
 
 /* Describe one entry into the page (registry_walk_after callback). */
@@ -245,14 +225,12 @@ static void broker_list_one(const char *name, int kind, void *obj, void *arg)
 {
 	struct broker_page *pg = arg;
 
-	(void)kind;
-	(void)obj;
-	broker_info(pg->b, name, pg->next++);
+	broker_describe(pg->b, name, kind, obj, pg->next++);
 }
 
 /* Describe the names after `after`, at most max of them, in order. */
 size_t broker_list_page(struct broker *b, const char *after,
-			struct proto_info *infos, size_t max, int *more)
+			struct broker_info *infos, size_t max, int *more)
 {
 	struct broker_page pg = { b, infos };
 

@@ -1,7 +1,8 @@
 /*
  * broker.h: the broker's state as plain data: the namespace of queues and
- * pipes (one namespace: a name is either) and the daemon-wide limits. No I/O; the handlers in op_*.c
- * call it and turn its results into replies.
+ * pipes (one namespace: a name is either) and the daemon-wide limits. No
+ * I/O and no wire types: the handlers in op_*.c turn requests into these
+ * calls and their results into replies.
  */
 #ifndef IPCD_BROKER_H
 #define IPCD_BROKER_H
@@ -9,13 +10,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
+#include "ipc_defs.h"
+#include "pipe.h"
+#include "queue.h"
 #include "waiter.h"
 
-struct queue;
-struct pipe;
 struct registry;
-struct proto_info;
-struct access_cred;
+
+/* broker_queue_open flags. */
+#define BROKER_OPEN_CREATE 0x1u /* create the queue when missing */
+#define BROKER_OPEN_EXCL 0x2u   /* with CREATE: IPC_EEXIST when it exists */
+
+/* struct broker_pipe_want flags. */
+#define BROKER_PIPE_CREATE 0x1u /* create the pipe when missing */
+#define BROKER_PIPE_DUPLEX 0x2u /* both ends send and receive */
+#define BROKER_PIPE_ONEWAY 0x4u /* end 1 only sends, end 0 only receives */
+
+/* What the broker reports about one queue or pipe (STAT, LIST): its
+ * counters as the queue or pipe keeps them, and its owner. */
+struct broker_info {
+	char name[IPC_NAME_MAX + 1];
+	enum ipc_kind kind;
+	struct queue_stats queue;  /* kind IPC_KIND_QUEUE */
+	struct pipe_stats pipe;    /* kind IPC_KIND_PIPE */
+	struct access_owner owner;
+};
 
 struct broker {
 	struct registry *reg;
@@ -35,7 +55,7 @@ void broker_fini(struct broker *b, int status);
 
 /* Find queue name: 0 with *q, IPC_ENOENT, or IPC_EWRONGTYPE. */
 int broker_queue_find(struct broker *b, const char *name, struct queue **q);
-/* Open or create queue name per PROTO_OPEN_* flags; maxsize -1 accepts any
+/* Open or create queue name per BROKER_OPEN_* flags; maxsize -1 accepts any
  * existing size (and creates unbounded). 0 with *q, or IPC_ENOENT,
  * IPC_EEXIST, IPC_EMISMATCH, IPC_EWRONGTYPE, IPC_EINVAL, IPC_ENOMEM. */
 int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
@@ -67,19 +87,19 @@ int broker_admit(const struct broker *b, size_t len);
  * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int broker_queue_delete(struct broker *b, const char *name);
 /* Describe name into *info: 0 or IPC_ENOENT. */
-int broker_info(struct broker *b, const char *name, struct proto_info *info);
+int broker_info(struct broker *b, const char *name, struct broker_info *info);
 /* Describe the names strictly greater than after in byte order ("": from
  * the first), at most max of them, in order, into infos: how many; *more
  * is 1 when further names follow. O(log n + max). */
 size_t broker_list_page(struct broker *b, const char *after,
-			struct proto_info *infos, size_t max, int *more);
+			struct broker_info *infos, size_t max, int *more);
 
 /* Pipes (broker_pipe.c). */
 
-/* What an attach asks for (PROTO_OP_PATTACH). */
+/* What an attach asks for (PATTACH). */
 struct broker_pipe_want {
 	uint32_t end;            /* 0 or 1 */
-	uint32_t flags;          /* PROTO_PIPE_CREATE, _DUPLEX, _ONEWAY */
+	uint32_t flags;          /* BROKER_PIPE_CREATE, _DUPLEX, _ONEWAY */
 	int64_t maxmsgs;         /* 0: the default (create) or any (existing) */
 	int64_t maxbytes;        /* likewise */
 	int has_mode;            /* create with mode, not the default mode */
@@ -90,7 +110,7 @@ struct broker_pipe_want {
  * IPC_EWRONGTYPE. */
 int broker_pipe_find(struct broker *b, const char *name, struct pipe **p);
 /* Attach owner to end w->end of pipe name on behalf of cred. A missing
- * pipe is created with PROTO_PIPE_CREATE (duplex unless ONEWAY, bounds
+ * pipe is created with BROKER_PIPE_CREATE (duplex unless ONEWAY, bounds
  * IPC_PIPE_DEFAULT_* for 0), owned by cred with w->mode when has_mode,
  * else the default mode. An
  * existing one needs cred's permission for that end (read to receive,
@@ -118,7 +138,5 @@ void broker_pipe_reap(struct broker *b, struct pipe *p);
  * the outermost broker_pipe_reap when called from a wake callback of it.
  * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int broker_pipe_delete(struct broker *b, const char *name);
-/* Fill *info from a pipe. */
-void broker_pipe_info(const struct pipe *p, struct proto_info *info);
 
 #endif

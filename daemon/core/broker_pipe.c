@@ -12,7 +12,6 @@
 #include "broker.h"
 #include "ipc_defs.h"
 #include "pipe.h"
-#include "proto.h"
 #include "registry.h"
 
 /* Find pipe name. */
@@ -36,9 +35,9 @@ int broker_pipe_find(struct broker *b, const char *name, struct pipe **p)
 /* Check an existing pipe against what an attach asks for explicitly. */
 static int broker_pipe_match(const struct pipe *p, const struct broker_pipe_want *w)
 {
-	if ((w->flags & PROTO_PIPE_DUPLEX) && !pipe_duplex(p))
+	if ((w->flags & BROKER_PIPE_DUPLEX) && !pipe_duplex(p))
 		return IPC_EMISMATCH;
-	if ((w->flags & PROTO_PIPE_ONEWAY) && pipe_duplex(p))
+	if ((w->flags & BROKER_PIPE_ONEWAY) && pipe_duplex(p))
 		return IPC_EMISMATCH;
 	if (w->maxmsgs > 0 && (uint64_t)w->maxmsgs != pipe_maxmsgs(p))
 		return IPC_EMISMATCH;
@@ -69,7 +68,7 @@ static int broker_pipe_create(struct broker *b, const char *name,
 		return IPC_EINVAL;
 	if ((rc = broker_may_create(b)) != 0)
 		return rc;
-	*p = pipe_new(name, !(w->flags & PROTO_PIPE_ONEWAY), (size_t)msgs,
+	*p = pipe_new(name, !(w->flags & BROKER_PIPE_ONEWAY), (size_t)msgs,
 		      (size_t)bytes, b->wake);
 	if (*p == NULL)
 		return IPC_ENOMEM;
@@ -93,7 +92,7 @@ int broker_pipe_attach(struct broker *b, const char *name,
 
 	if (w->end > 1 || owner == NULL)
 		return IPC_EINVAL;
-	if ((w->flags & PROTO_PIPE_DUPLEX) && (w->flags & PROTO_PIPE_ONEWAY))
+	if ((w->flags & BROKER_PIPE_DUPLEX) && (w->flags & BROKER_PIPE_ONEWAY))
 		return IPC_EINVAL;
 	rc = broker_pipe_find(b, name, p);
 	if (rc == 0) {
@@ -101,7 +100,7 @@ int broker_pipe_attach(struct broker *b, const char *name,
 				   broker_pipe_need(pipe_duplex(*p), w->end));
 		if (rc == 0)
 			rc = broker_pipe_match(*p, w);
-	} else if (rc == IPC_ENOENT && (w->flags & PROTO_PIPE_CREATE)) {
+	} else if (rc == IPC_ENOENT && (w->flags & BROKER_PIPE_CREATE)) {
 		rc = broker_pipe_create(b, name, w, cred, p);
 	}
 	return rc ? rc : pipe_attach(*p, w->end, owner);
@@ -148,49 +147,4 @@ int broker_pipe_delete(struct broker *b, const char *name)
 	pipe_kill(p, IPC_EDELETED);
 	broker_pipe_reap(b, p);
 	return 0;
-}
-
-/* The ends of a pipe as IPC_END_* bits. */
-static uint32_t broker_pipe_ends(const struct pipe_stats *st)
-{
-	uint32_t bits = 0;
-	unsigned e;
-
-	for (e = 0; e < 2; e++) {
-		if (st->end[e] == PIPE_END_ATTACHED)
-			bits |= IPC_END_ATTACHED(e);
-		else if (st->end[e] == PIPE_END_CLOSED)
-			bits |= IPC_END_CLOSED(e);
-	}
-	return bits;
-}
-
-/* Fill *info from a pipe. */
-void broker_pipe_info(const struct pipe *p, struct proto_info *info)
-{
-	struct pipe_stats st;
-	int i;
-
-	pipe_stats(p, &st);
-	memset(info, 0, sizeof *info);
-	snprintf(info->name, sizeof info->name, "%s", pipe_name(p));
-	info->kind = IPC_KIND_PIPE;
-	info->maxsize = (int64_t)st.maxmsgs;
-	info->maxbytes = st.maxbytes;
-	info->duplex = st.duplex;
-	info->ends = broker_pipe_ends(&st);
-	for (i = 0; i < 2; i++) {
-		const struct pipe_dir_stats *d = &st.dir[i];
-
-		info->dir[i].size = d->msgs;
-		info->dir[i].bytes = d->bytes;
-		info->dir[i].getters = (uint32_t)d->receivers;
-		info->dir[i].putters = (uint32_t)d->senders;
-		info->size += d->msgs;
-		info->bytes += d->bytes;
-		info->getters += (uint32_t)d->receivers;
-		info->putters += (uint32_t)d->senders;
-		info->puts += d->sent;
-		info->gets += d->received;
-	}
 }

@@ -60,7 +60,7 @@ struct pipe_dir_stats {
 	uint64_t dropped;   /* messages dropped because their receiver closed */
 };
 
-/* What a pipe reports (see struct proto_info). */
+/* What a pipe reports (STAT and LIST show it). */
 struct pipe_stats {
 	bool duplex;
 	size_t maxmsgs, maxbytes;          /* per direction */

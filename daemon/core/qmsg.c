@@ -56,6 +56,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	if (!m)
 		return NULL;
 	m->next = NULL;
+	m->jid = 0;
 	m->len = len;
 	qmsg_bytes += len;
 	if (len)

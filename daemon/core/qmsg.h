@@ -6,9 +6,11 @@
 #define IPCD_QMSG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct qmsg {
 	struct qmsg *next;  /* next in the holder's FIFO */
+	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
 	size_t len;
 	unsigned char data[];
 };

@@ -51,6 +51,8 @@ struct queue {
 	size_t inflight;
 	uint64_t requeued;
 	bool dying;                 /* inside queue_free: no parking, no hand-over */
+	uint32_t durable_id;        /* the journal's id; 0: not durable */
+	const struct queue_hooks *hooks;
 };
 
 /* Is the queue at its bound? In-flight messages take room too. */
@@ -97,6 +99,8 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 	h->queue = q;
 	ilist_link_tail(&q->held, &h->link);
 	q->inflight++;
+	if (q->hooks && q->hooks->held)
+		q->hooks->held(q, m);
 	/* Out of memory for the index, acks fall back to scanning the list
 	 * until nothing is in flight. */
 	if (!q->held_scan && tagmap_put(&q->held_tags, h->tag, h) != 0)
@@ -116,6 +120,13 @@ static void queue_unhold(struct queue *q, struct qheld *h)
 	}
 }
 
+/* m leaves a durable q for good: tell the journal. */
+static void queue_gone(struct queue *q, struct qmsg *m)
+{
+	if (q->hooks && q->hooks->gone)
+		q->hooks->gone(q, m);
+}
+
 /* Deliver m to w, a getter just unlinked: in flight when it acks. True
  * when a slot was freed (a plain getter took it for good). */
 static bool queue_hand(struct queue *q, struct waiter *w, struct qmsg *m)
@@ -126,6 +137,8 @@ static bool queue_hand(struct queue *q, struct waiter *w, struct qmsg *m)
 	q->gets++;
 	if (!plain)
 		queue_hold(q, w->held, m);
+	else
+		queue_gone(q, m);
 	q->wake(w, 0, m);
 	return plain;
 }
@@ -238,8 +251,10 @@ static size_t queue_hand_run(struct queue *q, struct waiter *w,
 
 	if (k == 0)
 		k = 1;
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
 		msgs[i]->next = i + 1 < k ? msgs[i + 1] : NULL;
+		queue_gone(q, msgs[i]);
+	}
 	q->puts += k;
 	q->gets += k;
 	q->wake(w, 0, msgs[0]);
@@ -286,6 +301,7 @@ int queue_get(struct queue *q, struct qmsg **m)
 	if (!q->head)
 		return IPC_EEMPTY;
 	*m = queue_shift(q);
+	queue_gone(q, *m);
 	queue_admit(q);
 	return 0;
 }
@@ -324,6 +340,7 @@ void queue_ack(struct qheld *h)
 
 	assert(q);
 	queue_unhold(q, h);
+	queue_gone(q, h->msg);
 	qmsg_free(h->msg);
 	h->msg = NULL;
 	queue_admit(q);
@@ -381,6 +398,29 @@ void queue_unpark(struct waiter *w)
 	wlist_remove(w->kind == WAITER_GET ? &q->getters : &q->putters, w);
 }
 
+/* Make q durable. */
+void queue_set_durable(struct queue *q, uint32_t id,
+		       const struct queue_hooks *hooks)
+{
+	q->durable_id = id;
+	q->hooks = hooks;
+}
+
+/* The journal id, or 0. */
+uint32_t queue_durable_id(const struct queue *q)
+{
+	return q->durable_id;
+}
+
+/* Recovery: append m past maxsize if need be. */
+void queue_recover(struct queue *q, struct qmsg *m, int redelivered)
+{
+	queue_append(q, m);
+	q->puts--;                  /* not a put of this run */
+	if (redelivered)
+		q->requeued++;
+}
+
 /* Fill *st with the current counters. */
 void queue_stats(const struct queue *q, struct queue_stats *st)
 {
@@ -393,4 +433,5 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->gets = q->gets;
 	st->inflight = q->inflight;
 	st->requeued = q->requeued;
+	st->durable = q->durable_id != 0;
 }

@@ -34,7 +34,7 @@
 struct qmsg;
 struct queue;
 
-/* Counters a queue reports (see struct proto_info). */
+/* Counters a queue reports (STAT and LIST show them). */
 struct queue_stats {
 	size_t maxsize;   /* 0 = unbounded */
 	size_t size;      /* messages held */
@@ -45,6 +45,7 @@ struct queue_stats {
 	uint64_t gets;    /* messages delivered since creation (each redelivery too) */
 	size_t inflight;  /* delivered with ack, not yet acked or requeued */
 	uint64_t requeued; /* in-flight messages put back since creation */
+	int durable;      /* 1 when journaled (queue_set_durable) */
 };
 
 /*
@@ -62,6 +63,18 @@ struct qheld {
 	/* Called when the queue is freed with h in flight: h is unlinked and
 	 * its message freed; the callee releases its record. May be NULL. */
 	void (*drop)(struct qheld *h);
+};
+
+/*
+ * Durability (the I/O shell's journal; the queue does no I/O): a durable
+ * queue calls hooks->gone for every message that leaves it for good (a
+ * plain get, a hand-over to a plain getter, an ack) and hooks->held for
+ * every message put in flight, before anything else sees it. Both may be
+ * NULL.
+ */
+struct queue_hooks {
+	void (*gone)(struct queue *q, struct qmsg *m);
+	void (*held)(struct queue *q, struct qmsg *m);
 };
 
 /* A new empty queue holding at most maxsize messages (0 = unbounded);
@@ -119,6 +132,15 @@ void queue_ack(struct qheld *h);
 /* The consumer is gone or its lease ran out: unlink h and give its message
  * to the oldest parked getter, else put it back at the head of the queue. */
 void queue_requeue(struct qheld *h);
+
+/* Make q durable under journal id (not 0) with hooks (static storage). */
+void queue_set_durable(struct queue *q, uint32_t id,
+		       const struct queue_hooks *hooks);
+/* The journal id of a durable queue, or 0. */
+uint32_t queue_durable_id(const struct queue *q);
+/* Recovery: append m at the tail whatever maxsize says, counting it as
+ * requeued when it had been delivered for acknowledgement before. */
+void queue_recover(struct queue *q, struct qmsg *m, int redelivered);
 
 /* Fill *st with the current counters. */
 void queue_stats(const struct queue *q, struct queue_stats *st);

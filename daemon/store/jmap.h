@@ -18,7 +18,11 @@ struct jloc {
 	uint32_t seg;   /* segment number */
 	uint32_t off;   /* offset of the record in the segment file */
 	uint32_t len;   /* bytes of the whole record, header included */
+	uint32_t flags; /* JLOC_* */
 };
+
+/* A message delivered for acknowledgement (DELIVER record seen). */
+#define JLOC_DELIVERED 0x1u
 
 struct jmap_slot {
 	uint64_t key;   /* 0: empty */

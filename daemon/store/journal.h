@@ -5,9 +5,10 @@
  * The journal is a directory of segment files (NNNNNNNN.seg, 0600; the
  * directory is created 0700) holding checksummed records: a queue's
  * settings, a queue deleted, a message put, messages consumed (a plain
- * get or an ack). Queues are named in records by a queue id (qid) and
- * messages by a message id (mid), both given out by the journal. Deliveries
- * awaiting an ack are not journaled: after a restart they are ready again.
+ * get or an ack), messages delivered for acknowledgement. Queues are named in records by a queue id (qid) and
+ * messages by a message id (mid), both given out by the journal. A
+ * delivery awaiting an ack is ready again after a restart (counted as a
+ * redelivery).
  *
  * It does the disk I/O of durability and nothing else: it knows no
  * sockets and no broker. The event loop appends records (buffered), calls
@@ -77,13 +78,22 @@ struct journal_queue {
 	char name[IPC_NAME_MAX + 1];
 };
 
+/* A live message handed back by recovery. */
+struct journal_msg {
+	uint32_t qid;
+	uint64_t mid;
+	const void *data;            /* valid during the callback only */
+	size_t len;
+	bool delivered;              /* it was delivered for acknowledgement
+					and not acked: a redelivery now */
+};
+
 /* What recovery hands back: every live queue, then every live message in
  * the order it was put (mid order). A nonzero return stops recovery and
  * becomes journal_open's result. */
 struct journal_replay {
 	int (*queue)(void *arg, const struct journal_queue *q);
-	int (*message)(void *arg, uint32_t qid, uint64_t mid,
-		       const void *data, size_t len);
+	int (*message)(void *arg, const struct journal_msg *m);
 	void *arg;
 };
 
@@ -124,6 +134,8 @@ struct journal;
  * -errno; rep (may be NULL) says what was found and, on failure, why. */
 int journal_open(const struct journal_opts *o, const struct journal_replay *r,
 		 struct journal **jp, struct journal_report *rep);
+/* 1 when dir holds journal segments, else 0 (also when it is missing). */
+int journal_exists(const char *dir);
 /* Write and sync what is pending, stop the sync thread, complete every
  * waiter and free j (NULL is fine). */
 void journal_close(struct journal *j);
@@ -141,6 +153,15 @@ int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 /* Journal that messages mids[0..n) of queue qid were consumed (got or
  * acked) for good; unknown mids are skipped. 0 or IPC_ENOSPC. */
 int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,
+		    size_t n);
+
+/* Journal that message mid was consumed, whatever its queue (a put that
+ * never entered its queue); unknown mids are skipped. 0 or IPC_ENOSPC. */
+int journal_forget(struct journal *j, uint64_t mid);
+/* Journal that messages mids[0..n) of queue qid were delivered for
+ * acknowledgement (so recovery counts them as redelivered); mids already
+ * marked, or unknown, are skipped. 0 or IPC_ENOSPC. */
+int journal_deliver(struct journal *j, uint32_t qid, const uint64_t *mids,
 		    size_t n);
 
 /* Write the buffered records (one write) and complete the waiters this

@@ -89,7 +89,7 @@ static int jcompact_record(struct journal *j, uint32_t len)
 {
 	const unsigned char *p = j->comp_map + j->comp_off;
 	struct jloc *l = jcompact_live(j, p, j->comp_off), to;
-	uint64_t off;
+	uint64_t off, mid;
 	int rc;
 
 	if (!l)
@@ -105,6 +105,12 @@ static int jcompact_record(struct journal *j, uint32_t len)
 	/* The source may go only once this copy is durable (jrec_copy may
 	 * have rotated: find it again). */
 	j->segs[jseg_find(j, j->comp_seg)].copied_lsn = j->lsn_buf;
+	/* The copy's DELIVER record, if any, stays behind: journal it again. */
+	if (p[8] == JREC_PUT && (to.flags & JLOC_DELIVERED)) {
+		mid = jld64(p + JREC_HDR);
+		l->flags &= ~JLOC_DELIVERED;
+		return journal_deliver(j, to.qid, &mid, 1);
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  *     QDEL    u32 qid
  *     PUT     u64 mid, u32 qid, payload
  *     CONSUME u32 qid, u64 mid * n (n >= 1)
+ *     DELIVER u32 qid, u64 mid * n (n >= 1)
  */
 #ifndef IPCD_JOURNAL_INT_H
 #define IPCD_JOURNAL_INT_H
@@ -43,6 +44,7 @@ enum jrec_type {
 	JREC_QDEL = 2,
 	JREC_PUT = 3,
 	JREC_CONSUME = 4,
+	JREC_DELIVER = 5,
 };
 
 /* One segment file. */

@@ -176,32 +176,53 @@ int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 	return 0;
 }
 
-/* Journal one CONSUME record of up to JOURNAL_CONSUME_CHUNK mids. */
-static int journal_consume_chunk(struct journal *j, uint32_t qid,
-				 const uint64_t *mids, size_t n)
+/* Journal one CONSUME or DELIVER record of up to JOURNAL_CONSUME_CHUNK
+ * mids: those in the index (and, to deliver, not marked yet). */
+static int journal_mids_chunk(struct journal *j, unsigned type, uint32_t qid,
+			      const uint64_t *mids, size_t n)
 {
 	unsigned char b[4 + 8 * JOURNAL_CONSUME_CHUNK];
 	const void *parts[1] = { b };
 	size_t lens[1], i, k = 0;
 	struct jloc *l, old;
 	uint32_t seg;
-	uint64_t off;
+	uint64_t off, mid;
 	int rc;
 
 	for (i = 0; i < n; i++) {
 		l = jmap_get(&j->msgs, mids[i]);
-		if (l && l->qid == qid)
+		if (l && l->qid == qid &&
+		    (type == JREC_CONSUME || !(l->flags & JLOC_DELIVERED)))
 			jle64(b + 4 + 8 * k++, mids[i]);
 	}
 	if (k == 0)
 		return 0;
 	jle32(b, qid);
 	lens[0] = 4 + 8 * k;
-	if ((rc = jrec_append(j, JREC_CONSUME, parts, lens, 1, false, &seg, &off)))
+	if ((rc = jrec_append(j, type, parts, lens, 1, false, &seg, &off)))
 		return rc;
-	for (i = 0; i < k; i++)
-		if (jmap_del(&j->msgs, jld64(b + 4 + 8 * i), &old))
+	for (i = 0; i < k; i++) {
+		mid = jld64(b + 4 + 8 * i);
+		if (type == JREC_DELIVER)
+			jmap_get(&j->msgs, mid)->flags |= JLOC_DELIVERED;
+		else if (jmap_del(&j->msgs, mid, &old))
 			journal_dead(j, &old);
+	}
+	return 0;
+}
+
+/* Journal mids in records of type, a chunk at a time. */
+static int journal_mids(struct journal *j, unsigned type, uint32_t qid,
+			const uint64_t *mids, size_t n)
+{
+	size_t k;
+	int rc;
+
+	for (; n > 0; n -= k, mids += k) {
+		k = n < JOURNAL_CONSUME_CHUNK ? n : JOURNAL_CONSUME_CHUNK;
+		if ((rc = journal_mids_chunk(j, type, qid, mids, k)) != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -209,13 +230,20 @@ static int journal_consume_chunk(struct journal *j, uint32_t qid,
 int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,
 		    size_t n)
 {
-	size_t k;
-	int rc;
+	return journal_mids(j, JREC_CONSUME, qid, mids, n);
+}
 
-	for (; n > 0; n -= k, mids += k) {
-		k = n < JOURNAL_CONSUME_CHUNK ? n : JOURNAL_CONSUME_CHUNK;
-		if ((rc = journal_consume_chunk(j, qid, mids, k)) != 0)
-			return rc;
-	}
-	return 0;
+/* Journal one message consumed, its queue found in the index. */
+int journal_forget(struct journal *j, uint64_t mid)
+{
+	struct jloc *l = jmap_get(&j->msgs, mid);
+
+	return l ? journal_consume(j, l->qid, &mid, 1) : 0;
+}
+
+/* Journal messages delivered for acknowledgement. */
+int journal_deliver(struct journal *j, uint32_t qid, const uint64_t *mids,
+		    size_t n)
+{
+	return journal_mids(j, JREC_DELIVER, qid, mids, n);
 }

@@ -48,7 +48,7 @@ static int jrep_queue(struct journal *j, const unsigned char *b, uint32_t len,
 		      const struct jat *at)
 {
 	struct journal_queue q = { .qid = jld32(b) };
-	struct jloc loc = { 0, at->seg, (uint32_t)at->off, at->len };
+	struct jloc loc = { 0, at->seg, (uint32_t)at->off, at->len, 0 };
 	struct jqueue *jq = journal_queue_find(j, q.qid);
 
 	q.mode = jld32(b + 4);
@@ -84,7 +84,7 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 		    const struct jat *at)
 {
 	uint64_t mid = jld64(b);
-	struct jloc loc = { jld32(b + 8), at->seg, (uint32_t)at->off, at->len };
+	struct jloc loc = { jld32(b + 8), at->seg, (uint32_t)at->off, at->len, 0 };
 	struct jloc *old;
 	struct jput *v;
 	size_t cap;
@@ -100,8 +100,10 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 		st->puts = v;
 		st->capputs = cap;
 	}
-	if ((old = jmap_get(&j->msgs, mid)) != NULL)
+	if ((old = jmap_get(&j->msgs, mid)) != NULL) {
 		journal_dead(j, old);
+		loc.flags = old->flags;   /* a compaction copy */
+	}
 	if (jmap_set(&j->msgs, mid, &loc) != 0)
 		return -ENOMEM;
 	journal_alive(j, &loc);
@@ -110,18 +112,21 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 	return 0;
 }
 
-/* Apply a CONSUME record. */
-static void jrep_consume(struct journal *j, const unsigned char *b, uint32_t len)
+/* Apply a CONSUME or DELIVER record. */
+static void jrep_mids(struct journal *j, unsigned type, const unsigned char *b,
+		      uint32_t len)
 {
 	uint32_t i, n = (len - 4) / 8;
-	struct jloc old;
+	struct jloc old, *l;
 	uint64_t mid;
 
 	for (i = 0; i < n; i++) {
 		mid = jld64(b + 4 + 8 * i);
 		if (mid >= j->next_mid)
 			j->next_mid = mid + 1;
-		if (jmap_del(&j->msgs, mid, &old))
+		if (type == JREC_DELIVER && (l = jmap_get(&j->msgs, mid)))
+			l->flags |= JLOC_DELIVERED;
+		else if (type == JREC_CONSUME && jmap_del(&j->msgs, mid, &old))
 			journal_dead(j, &old);
 	}
 }
@@ -142,7 +147,7 @@ static int jrep_apply(struct journal *j, struct jrep *st, const unsigned char *p
 	case JREC_PUT:
 		return jrep_put(j, st, b, at);
 	default:
-		jrep_consume(j, b, len);
+		jrep_mids(j, p[8], b, len);
 		return 0;
 	}
 }
@@ -336,7 +341,9 @@ static void jrep_live_puts(struct journal *j, struct jrep *st)
 static int jrep_emit(struct journal *j, struct jrep *st,
 		     const struct journal_replay *r, struct journal_report *rep)
 {
+	struct journal_msg m;
 	const unsigned char *b;
+	struct jloc *l;
 	size_t i, k;
 	int rc;
 
@@ -353,10 +360,12 @@ static int jrep_emit(struct journal *j, struct jrep *st,
 	rep->messages = st->nputs;
 	for (k = 0; r && r->message && k < st->nputs; k++) {
 		b = st->puts[k].rec + JREC_HDR;
-		rc = r->message(r->arg, jld32(b + 8), st->puts[k].mid,
-				b + JPUT_FIXED,
-				jld32(st->puts[k].rec + 4) - JPUT_FIXED);
-		if (rc)
+		l = jmap_get(&j->msgs, st->puts[k].mid);
+		m = (struct journal_msg){ jld32(b + 8), st->puts[k].mid,
+					  b + JPUT_FIXED,
+					  jld32(st->puts[k].rec + 4) - JPUT_FIXED,
+					  (l->flags & JLOC_DELIVERED) != 0 };
+		if ((rc = r->message(r->arg, &m)) != 0)
 			return rc;
 	}
 	return 0;

@@ -78,6 +78,22 @@ int jseg_list(int dirfd, uint32_t **nos, size_t *n)
 	return 0;
 }
 
+/* Does dir hold segments? */
+int journal_exists(const char *dir)
+{
+	uint32_t *nos = NULL;
+	size_t n = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (jseg_list(fd, &nos, &n) != 0)
+		n = 0;
+	free(nos);
+	close(fd);
+	return n > 0;
+}
+
 /* Fill a segment header. */
 void jseg_header(unsigned char *h, uint32_t segno, uint64_t next_mid,
 		 uint32_t next_qid)
@@ -171,6 +187,7 @@ static bool jrec_body_ok(unsigned type, const unsigned char *b, uint32_t len)
 	case JREC_PUT:
 		return len >= JPUT_FIXED && jld64(b) != 0 && jld32(b + 8) != 0;
 	case JREC_CONSUME:
+	case JREC_DELIVER:
 		return len >= 12 && (len - 4) % 8 == 0 &&
 		       (len - 4) / 8 <= JREC_CONSUME_MAX && jld32(b) != 0;
 	default:
@@ -184,7 +201,7 @@ int jrec_check(const unsigned char *p, uint64_t avail)
 	uint32_t len;
 
 	if (avail < JREC_HDR || p[9] || p[10] || p[11] ||
-	    p[8] < JREC_QUEUE || p[8] > JREC_CONSUME)
+	    p[8] < JREC_QUEUE || p[8] > JREC_DELIVER)
 		return 0;
 	len = jld32(p + 4);
 	if (len > JREC_BODY_MAX || len > avail - JREC_HDR ||

@@ -16,6 +16,7 @@ PROTO_VERSION = 1           # IPC_PROTO_VERSION
 FRAME_MAX = 8388608         # PROTO_FRAME_MAX
 BATCH_MAX = 1024            # IPC_BATCH_MAX
 REQ_ITEMS_MAX = 1040        # PROTO_REQ_ITEMS_MAX
+LIST_PAGE = 512             # PROTO_LIST_PAGE
 
 # Ops, by number.
 HELLO, QOPEN, QPUT, QGET, STAT, QDEL, LIST, PATTACH = 1, 2, 3, 4, 5, 6, 7, 8
@@ -23,7 +24,7 @@ PSEND, PRECV, PCLOSE, QPUTN, QGETN, PSENDN, PRECVN, QGETA, QACK = \
     9, 10, 11, 12, 13, 14, 15, 16, 17
 
 # QOPEN flags; PATTACH flags.
-OPEN_CREATE, OPEN_EXCL = 0x1, 0x2
+OPEN_CREATE, OPEN_EXCL, OPEN_DURABLE = 0x1, 0x2, 0x4
 PIPE_CREATE, PIPE_DUPLEX, PIPE_ONEWAY = 0x1, 0x2, 0x4
 
 STATUS = {
@@ -32,7 +33,8 @@ STATUS = {
     8: "IPC_ETOOBIG", 9: "IPC_EINVAL", 10: "IPC_EEOF", 11: "IPC_EBUSY",
     12: "IPC_EPIPE", 13: "IPC_EPERM", 14: "IPC_ESHUTDOWN", 15: "IPC_ELIMIT",
     16: "IPC_EWRONGTYPE", 17: "IPC_EDIRECTION", 18: "IPC_ECLOSED",
-    19: "IPC_ENOTATTACHED", 20: "IPC_ENOTHELD",
+    19: "IPC_ENOTATTACHED", 20: "IPC_ENOTHELD", 21: "IPC_ENOSPC",
+    22: "IPC_ENODURABLE",
     -1: "IPC_EIO", -2: "IPC_EPROTO", -3: "IPC_EVERSION", -4: "IPC_ENOMEM",
     -5: "IPC_ECONNECT",
 }
@@ -221,13 +223,15 @@ def unpackb(data):
 # ---------------------------------------------------------------- client
 
 class IpcError(Exception):
-    """A reply with a non-zero status: .status, .name, .detail, .id."""
+    """A reply with a non-zero status: .status, .name, .detail, .id, and
+    .version for IPC_EVERSION (the daemon's version, when it says it)."""
 
-    def __init__(self, status, detail=None, rid=None):
+    def __init__(self, status, detail=None, rid=None, version=None):
         self.status = status
         self.name = STATUS.get(status, "status %d" % status)
         self.detail = detail
         self.id = rid
+        self.version = version
         super().__init__("%s%s" % (self.name, ": " + detail if detail else ""))
 
     @property
@@ -246,14 +250,16 @@ class Reply:
         if not isinstance(self.id, int) or not isinstance(self.status, int):
             raise MsgpackError("reply id and status are integers")
         self.results = frame[2:]
-        self.detail = None
+        self.detail = self.version = None
         if self.status != 0 and self.results and isinstance(self.results[0], str):
             self.detail = self.results[0]
+        if self.status == IPC_EVERSION and len(self.results) == 2:
+            self.version = self.results[1]
 
     def check(self):
         """The results; raises IpcError for a non-zero status."""
         if self.status != 0:
-            raise IpcError(self.status, self.detail, self.id)
+            raise IpcError(self.status, self.detail, self.id, self.version)
         return self.results
 
 
@@ -416,9 +422,10 @@ class Connection:
                 return infos
             after = page[-1]["name"]
 
-    def attach(self, name, end, flags=PIPE_CREATE, maxmsgs=0, maxbytes=0):
+    def attach(self, name, end, flags=PIPE_CREATE, maxmsgs=0, maxbytes=0, mode=None):
         """PATTACH: returns (kind flags, maxmsgs, maxbytes)."""
-        return tuple(self.call(PATTACH, name, end, flags, maxmsgs, maxbytes))
+        args = [name, end, flags, maxmsgs, maxbytes] + ([] if mode is None else [mode])
+        return tuple(self.call(PATTACH, *args))
 
     def send_msg(self, name, end, data, timeout=-1):
         """PSEND."""

@@ -105,6 +105,13 @@ class Base(unittest.TestCase):
         self.assertEqual(cm.exception.status, status, str(cm.exception))
         return cm.exception
 
+    def wait_for(self, cond, seconds=5.0):
+        """Polls cond() until it is true; fails after seconds."""
+        deadline = time.monotonic() + seconds
+        while not cond():
+            self.assertLess(time.monotonic(), deadline, "condition never held")
+            time.sleep(0.01)
+
     def fatal(self, c, rid, status=ic.IPC_EPROTO):
         """Asserts that the next reply has id rid (0: unreadable) and status,
         with a detail, and that the daemon then closed the connection."""
@@ -124,7 +131,8 @@ class Handshake(Base):
 
     def test_version_mismatch_closes(self):
         c = self.open(hello=False)
-        self.fatal(c, c.send(ic.HELLO, 2), ic.IPC_EVERSION)
+        rep = self.fatal(c, c.send(ic.HELLO, 2), ic.IPC_EVERSION)
+        self.assertEqual(rep.version, ic.PROTO_VERSION)
 
     def test_hello_with_a_bad_value_keeps_waiting_for_hello(self):
         c = self.open(hello=False)
@@ -154,7 +162,7 @@ class Queues(Base):
     def test_open_bad_values_keep_the_connection(self):
         q = self.name()
         self.fails(ic.IPC_EINVAL, self.c.qopen, q, -2, ic.OPEN_CREATE)
-        self.fails(ic.IPC_EINVAL, self.c.qopen, q, 0, 0x4)
+        self.fails(ic.IPC_EINVAL, self.c.qopen, q, 0, 0x8)
         self.fails(ic.IPC_EINVAL, self.c.qopen, q, 0, ic.OPEN_CREATE, 0o1000)
         self.fails(ic.IPC_EINVAL, self.c.qopen, q, -1, ic.OPEN_CREATE)
         self.fails(ic.IPC_ENAME, self.c.qopen, ".hidden", 0)
@@ -274,6 +282,18 @@ class Batches(Base):
         self.fails(ic.IPC_ETOOBIG, self.c.put_many, q, [b"a", big], 0)
         self.assertEqual(self.c.stat(q)["size"], 0)
 
+    def test_parked_batch_gets_served_whole_in_waiting_order(self):
+        q = self.name()
+        self.c.qopen(q)
+        a, b = self.open(), self.open()
+        ra = a.send(ic.QGETN, q, 3, -1)
+        self.wait_for(lambda: self.c.stat(q)["getters"] == 1)
+        rb = b.send(ic.QGETN, q, 3, -1)
+        self.wait_for(lambda: self.c.stat(q)["getters"] == 2)
+        self.assertEqual(self.c.put_many(q, [b"1", b"2", b"3", b"4", b"5"]), 5)
+        self.assertEqual(a.reply(ra).check()[0], [b"1", b"2", b"3"])
+        self.assertEqual(b.reply(rb).check()[0], [b"4", b"5"])
+
     def test_pipe_batches(self):
         p = self.name()
         self.c.attach(p, 1, ic.PIPE_CREATE, 4)
@@ -297,8 +317,7 @@ class AtLeastOnce(Base):
         self.assertEqual(self.c.stat(q)["inflight"], 1)
         d.close()
         # The daemon sees the close when it reads the EOF: wait for it.
-        while self.c.stat(q)["inflight"]:
-            time.sleep(0.01)
+        self.wait_for(lambda: self.c.stat(q)["inflight"] == 0)
         self.assertEqual(self.c.get_ack(q, 1000)[0], b"first")
         info = self.c.stat(q)
         self.assertEqual((info["requeued"], info["inflight"]), (1, 1))
@@ -353,6 +372,13 @@ class Pipes(Base):
         self.fails(ic.IPC_EDIRECTION, r.send_msg, p, 0, b"x")
         self.fails(ic.IPC_ECLOSED, self.open().attach, p, 1)
 
+    def test_attach_mode_on_create_only(self):
+        p = self.name()
+        self.c.attach(p, 0, ic.PIPE_CREATE, 0, 0, 0o600)
+        self.open().attach(p, 1, ic.PIPE_CREATE, 0, 0, 0o644)
+        self.assertEqual(self.c.stat(p)["mode"], 0o600)
+        self.fails(ic.IPC_EINVAL, self.c.attach, p + "x", 0, ic.PIPE_CREATE, 0, 0, 0o1000)
+
     def test_duplex_both_ways_and_busy(self):
         p = self.name()
         self.c.attach(p, 0)
@@ -404,7 +430,7 @@ class Inspect(Base):
     """STAT and LIST: info keys and types, paging."""
 
     QUEUE_KEYS = ("kind", "maxsize", "size", "bytes", "getters", "putters", "puts",
-                  "gets", "inflight", "requeued", "uid", "gid", "mode")
+                  "gets", "inflight", "requeued", "uid", "gid", "mode", "durable")
     PIPE_KEYS = ("duplex", "ends", "maxbytes", "size01", "bytes01", "getters01",
                  "putters01", "size10", "bytes10", "getters10", "putters10")
 
@@ -429,6 +455,28 @@ class Inspect(Base):
             self.assertIsInstance(info[key], int, key)
         self.assertEqual((info["kind"], info["duplex"], info["ends"], info["size10"],
                           info["bytes10"], info["size01"]), (2, 0, 0x2, 1, 4, 0))
+
+    def test_list_pages(self):
+        # More objects than one page (other tests' objects are listed too).
+        prefix = "page."
+        names = [prefix + "%04d" % i for i in range(ic.LIST_PAGE + 40)]
+        c = self.c
+        ids = [c.send(ic.QOPEN, n, 0, ic.OPEN_CREATE) for n in names]
+        for rid in ids:
+            c.reply(rid).check()
+        first, more = c.list_page()
+        self.assertEqual(len(first), ic.LIST_PAGE)
+        self.assertEqual(more, 1)
+        self.assertEqual(c.list_page(""), (first, more))
+        listed = [i["name"] for i in c.list()]
+        self.assertEqual(listed, sorted(listed, key=lambda n: n.encode()))
+        self.assertEqual(len(listed), len(set(listed)))
+        self.assertEqual([n for n in listed if n.startswith(prefix)], names)
+        page, more = c.list_page(names[100])
+        self.assertEqual(page[0]["name"], names[101])
+        page, more = c.list_page(listed[-1])
+        self.assertEqual((page, more), ([], 0))
+        self.fails(ic.IPC_ENAME, c.list_page, ".bad")
 
     def test_list_names_every_object(self):
         names = {self.name("q"), self.name("p")}

@@ -35,6 +35,7 @@ static void fz_config(struct config *cfg, char *dir, size_t dirlen)
 	if (mkdtemp(dir) == NULL)
 		abort();
 	config_defaults(cfg);
+	cfg->state_dir[0] = '\0';   /* durable queues off: no disk */
 	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s/ipcd.sock", dir);
 	cfg->log_level = LOG_ERR;
 	log_set_level(LOG_ERR);

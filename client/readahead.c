@@ -1,0 +1,327 @@
+/*
+ * readahead.c: read-ahead on one connection. With it on for a queue (or
+ * a pipe end), gets fetch up to N messages in one QGETN (PRECVN), serve
+ * the next calls from a local buffer, and keep the next fetch, one that
+ * does not wait in the daemon, on its way while the caller works.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_int.h"
+
+/* Buffers of more than this are freed once emptied. */
+#define READAHEAD_KEEP_MAX (256u << 10)
+
+/* One queue (or pipe end) with read-ahead: its messages, taken from the
+ * daemon and not yet handed out, as [size_t len][bytes] records from off
+ * on. */
+struct client_readahead {
+	struct client_readahead *next;
+	char name[IPC_NAME_MAX + 1];
+	int end;                 /* -1: a queue; 0 or 1: a pipe end */
+	unsigned max;            /* messages per fetch; 0: off (kept until drained) */
+	uint32_t inflight;       /* the read-ahead fetch in flight, or 0 */
+	uint32_t inflight_max;   /* what it asked for */
+	struct pbuf buf;
+	size_t off;
+	size_t count;            /* messages buffered */
+};
+
+/* The read-ahead record of queue name (end -1) or pipe end, or NULL. */
+static struct client_readahead *ra_find(struct ipc_client *c, const char *name,
+					int end)
+{
+	struct client_readahead *pf;
+
+	for (pf = c->readahead; pf; pf = pf->next)
+		if (pf->end == end && strcmp(pf->name, name) == 0)
+			return pf;
+	return NULL;
+}
+
+/* Unlink and free a read-ahead record. */
+static void ra_drop(struct ipc_client *c, struct client_readahead *pf)
+{
+	struct client_readahead **pp;
+
+	for (pp = &c->readahead; *pp; pp = &(*pp)->next)
+		if (*pp == pf) {
+			*pp = pf->next;
+			break;
+		}
+	pbuf_free(&pf->buf);
+	free(pf);
+}
+
+/* Free a record turned off once nothing is buffered or on its way. */
+static void ra_gc(struct ipc_client *c, struct client_readahead *pf)
+{
+	if (pf->max == 0 && pf->count == 0 && pf->inflight == 0)
+		ra_drop(c, pf);
+}
+
+/* Set read-ahead of up to n per fetch on a queue (end -1) or pipe end. */
+static int ra_set(struct ipc_client *c, const char *name, int end,
+		  unsigned n)
+{
+	struct client_readahead *pf;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if (n > IPC_BATCH_MAX) {
+		client_seterr(c, "read-ahead must be 0..%d", IPC_BATCH_MAX);
+		return IPC_EINVAL;
+	}
+	pf = ra_find(c, name, end);
+	if (n <= 1) {
+		/* Off: what is buffered (or on its way) is still served first. */
+		if (pf) {
+			pf->max = 0;
+			ra_gc(c, pf);
+		}
+		return 0;
+	}
+	if (!pf) {
+		pf = calloc(1, sizeof(*pf));
+		if (!pf) {
+			client_seterr(c, "out of memory");
+			return IPC_ENOMEM;
+		}
+		strcpy(pf->name, name);
+		pf->end = end;
+		pbuf_init(&pf->buf);
+		pf->next = c->readahead;
+		c->readahead = pf;
+	}
+	pf->max = n;
+	return 0;
+}
+
+/* Turn read-ahead on or off for a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n)
+{
+	return ra_set(c, name, -1, n);
+}
+
+/* Turn read-ahead on or off for a pipe end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
+				      unsigned n)
+{
+	int rc;
+
+	if (c && (rc = client_check_end(c, end)))
+		return rc;
+	return ra_set(c, name, end, n);
+}
+
+/* Messages buffered for a queue (end -1) or pipe end, not handed out. */
+static size_t ra_count(const ipc_client *c, const char *name, int end)
+{
+	struct client_readahead *pf;
+
+	if (!c || !name)
+		return 0;
+	for (pf = c->readahead; pf; pf = pf->next)
+		if (pf->end == end && strcmp(pf->name, name) == 0)
+			return pf->count;
+	return 0;
+}
+
+/* Messages read ahead for a queue, not yet handed out; see ipcclient.h. */
+IPC_EXPORT size_t ipc_queue_buffered(const ipc_client *c, const char *name)
+{
+	return ra_count(c, name, -1);
+}
+
+/* Messages read ahead at a pipe end, not yet handed out; see ipcclient.h. */
+IPC_EXPORT size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end)
+{
+	return ra_count(c, name, end);
+}
+
+/* Append one message to a read-ahead buffer: 0 or IPC_ENOMEM. */
+static int ra_push(struct client_readahead *pf, const struct proto_iov *m)
+{
+	if (pf->count == 0 && pf->buf.cap > READAHEAD_KEEP_MAX)
+		pbuf_free(&pf->buf);
+	if (pbuf_reserve(&pf->buf, sizeof(size_t) + m->len))
+		return IPC_ENOMEM;
+	memcpy(pf->buf.data + pf->buf.len, &m->len, sizeof(size_t));
+	if (m->len)
+		memcpy(pf->buf.data + pf->buf.len + sizeof(size_t), m->base, m->len);
+	pf->buf.len += sizeof(size_t) + m->len;
+	pf->count++;
+	return 0;
+}
+
+/* Take the oldest buffered message, pointing into the buffer (valid until
+ * the buffer is next appended to). */
+static void ra_pop(struct client_readahead *pf, struct ipc_msg *m)
+{
+	size_t len;
+
+	memcpy(&len, pf->buf.data + pf->off, sizeof(size_t));
+	m->data = pf->buf.data + pf->off + sizeof(size_t);
+	m->len = len;
+	pf->off += sizeof(size_t) + len;
+	if (--pf->count == 0)
+		pf->buf.len = pf->off = 0;
+}
+
+/* Buffer the messages of a successful fetch reply that asked for max. */
+static int ra_absorb(struct ipc_client *c, struct client_readahead *pf,
+		     const struct proto_rep *rep, uint32_t max)
+{
+	size_t i;
+
+	if (rep->niov > max) {
+		client_seterr(c, "batch reply of %zu messages, %u asked for",
+			      rep->niov, (unsigned)max);
+		return client_fail(c, IPC_EPROTO);
+	}
+	for (i = 0; i < rep->niov; i++)
+		if (ra_push(pf, &rep->iov[i])) {
+			client_seterr(c, "out of memory buffering messages read ahead");
+			return client_fail(c, IPC_ENOMEM);
+		}
+	return 0;
+}
+
+/* The reply to a read-ahead fetch: its messages are buffered; a
+ * non-fatal failure (Empty, EOF, ...) is dropped, the next fetch that
+ * waits learns it again. 0 or fatal. */
+static int ra_ahead_reply(struct ipc_client *c, struct client_readahead *pf,
+			  const struct proto_rep *rep)
+{
+	uint32_t max = pf->inflight_max;
+
+	pf->inflight = 0;
+	if (rep->status < 0)
+		return client_status(c, rep);
+	return rep->status ? 0 : ra_absorb(c, pf, rep, max);
+}
+
+/* A read-ahead reply read by another call; see client_int.h. */
+int client_readahead_settle(struct ipc_client *c, void *ctx, const struct proto_rep *rep)
+{
+	return ra_ahead_reply(c, ctx, rep);
+}
+
+/* Send a fetch of up to pf->max messages (QGETN or PRECVN) waiting per
+ * timeout_ms; its id is pf->inflight. */
+static int ra_send(struct ipc_client *c, struct client_readahead *pf, int timeout_ms)
+{
+	struct proto_req req = { .max = pf->max, .timeout_ms = timeout_ms };
+	int rc;
+
+	req.op = pf->end < 0 ? PROTO_OP_QGETN : PROTO_OP_PRECVN;
+	req.end = pf->end < 0 ? 0 : (uint32_t)pf->end;
+	strcpy(req.name, pf->name);
+	rc = client_send_ctx(c, &req, pf);
+	if (rc == 0) {
+		pf->inflight = req.id;
+		pf->inflight_max = pf->max;
+	}
+	return rc;
+}
+
+/* Send a fetch that does not wait (timeout 0) when at most half a
+ * fetch is buffered and none is on its way, so the next messages travel
+ * while the caller works on these. */
+static int ra_ahead(struct ipc_client *c, struct client_readahead *pf)
+{
+	if (pf->max < 2 || pf->inflight || pf->count > pf->max / 2)
+		return 0;
+	return ra_send(c, pf, 0);
+}
+
+/* Make sure a message is buffered: take the read-ahead reply on its way,
+ * then, if still nothing, fetch waiting per timeout_ms. 0, the fetch's
+ * result, or CLIENT_NO_READAHEAD when read-ahead is off. */
+static int ra_fill(struct ipc_client *c, struct client_readahead *pf,
+		   int timeout_ms)
+{
+	struct proto_rep rep;
+	uint32_t id = pf->inflight;
+	int rc;
+
+	if (pf->count == 0 && id != 0) {
+		if ((rc = client_wait(c, id, &rep)) ||
+		    (rc = ra_ahead_reply(c, pf, &rep)))
+			return rc;
+	}
+	if (pf->count > 0)
+		return 0;
+	if (pf->max < 2)
+		return CLIENT_NO_READAHEAD;
+	if ((rc = ra_send(c, pf, timeout_ms)))
+		return rc;
+	id = pf->inflight;
+	pf->inflight = 0;
+	if ((rc = client_wait(c, id, &rep)) || (rc = client_status(c, &rep)))
+		return rc;
+	return ra_absorb(c, pf, &rep, pf->inflight_max);
+}
+
+/* ipc_queue_get() or ipc_pipe_recv() on a queue or end with read-ahead. */
+static int ra_get(struct ipc_client *c, struct client_readahead *pf, void **data,
+		  size_t *len, int timeout_ms)
+{
+	struct ipc_msg m;
+	int rc = ra_fill(c, pf, timeout_ms);
+
+	if (rc == 0) {
+		ra_pop(pf, &m);
+		rc = client_copy_out(c, m.data, m.len, data, len);
+	}
+	if (rc == 0)
+		rc = ra_ahead(c, pf);
+	if (rc >= 0)
+		ra_gc(c, pf);
+	return rc;
+}
+
+/* ipc_queue_get() on a queue that may have read-ahead. */
+int client_readahead_get(struct ipc_client *c, const char *name, void **data,
+			 size_t *len, int timeout_ms)
+{
+	struct client_readahead *pf = ra_find(c, name, -1);
+
+	return pf ? ra_get(c, pf, data, len, timeout_ms) : CLIENT_NO_READAHEAD;
+}
+
+/* ipc_pipe_recv() at an end that may have read-ahead. */
+int client_readahead_recv(struct ipc_client *c, const char *name, int end,
+			  void **data, size_t *len, int timeout_ms)
+{
+	struct client_readahead *pf = c->readahead ? ra_find(c, name, end) : NULL;
+
+	return pf ? ra_get(c, pf, data, len, timeout_ms) : CLIENT_NO_READAHEAD;
+}
+
+/* Batch get with read-ahead; see client_int.h. The messages point into
+ * the buffer, which nothing appends to before the next call on c (a
+ * read-ahead fetch sent here is read by a later call). */
+int client_readahead_many(struct ipc_client *c, const char *name, int end,
+			  struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms)
+{
+	struct client_readahead *pf = c->readahead ? ra_find(c, name, end) : NULL;
+	int rc;
+
+	if (!pf)
+		return CLIENT_NO_READAHEAD;
+	if ((rc = ra_fill(c, pf, timeout_ms)))
+		return rc;
+	*n = 0;
+	while (pf->count > 0 && *n < max)
+		ra_pop(pf, &msgs[(*n)++]);
+	return ra_ahead(c, pf);
+}
+
+/* Free every read-ahead buffer. */
+void client_readahead_free(struct ipc_client *c)
+{
+	while (c->readahead)
+		ra_drop(c, c->readahead);
+}
