@@ -253,6 +253,98 @@ START_TEST(test_async_batch_durable)
 }
 END_TEST
 
+/* The line number of the first line of text at or after line from that
+ * contains both a and b (b may be NULL), or -1. */
+static int find_line(const char *text, int from, const char *a, const char *b)
+{
+	const char *p = text, *nl;
+	int line = 0;
+	size_t len;
+
+	for (; *p; p = nl + 1, line++) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		len = (size_t)(nl - p);
+		if (line >= from && memmem(p, len, a, strlen(a)) &&
+		    (!b || memmem(p, len, b, strlen(b))))
+			return line;
+		if (!*nl)
+			break;
+	}
+	return -1;
+}
+
+/* Attach strace to pid, tracing the journal write, the sync and the
+ * replies into path: strace's pid (running, attached). */
+static pid_t strace_attach(pid_t pid, const char *path)
+{
+	char pidstr[16];
+	pid_t st;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	st = fork();
+	ck_assert_int_ge(st, 0);
+	if (st == 0) {
+		execl("/usr/bin/strace", "strace", "-f", "-qq", "-s", "256", "-o",
+		      path, "-e", "trace=pwrite64,fdatasync,sendmsg,writev", "-p",
+		      pidstr, (char *)NULL);
+		_exit(127);
+	}
+	usleep(500000);    /* attached by then, threads included */
+	return st;
+}
+
+/* sync = always: under strace, the reply to a durable put is sent only
+ * after the fdatasync that covers its journal write has returned. */
+START_TEST(test_always_reply_after_sync)
+{
+	struct h_daemon d;
+	char path[200], *tr = calloc(1, 1 << 20);
+	ipc_client *c;
+	int w, s, r, st;
+	pid_t sp;
+	FILE *f;
+
+	if (access("/usr/bin/strace", X_OK) != 0) {
+		printf("test_always_reply_after_sync skipped: no /usr/bin/strace\n");
+		free(tr);
+		return;
+	}
+	h_prepare(&d);
+	snprintf(path, sizeof(path), "%s/strace.out", d.dir);
+	launch(&d, NULL);
+	c = h_connect(&d);
+	mkq(c, "q", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, 0);
+	sp = strace_attach(d.pid, path);
+	if (waitpid(sp, &st, WNOHANG) == sp) {
+		printf("test_always_reply_after_sync skipped: strace could not "
+		       "attach (ptrace not permitted?)\n");
+		free(tr);
+		ipc_close(c);
+		h_stop(&d);
+		return;
+	}
+	h_put_text(c, "q", "the-marked-put");
+	usleep(200000);
+	kill(sp, SIGTERM);   /* detaches; ipcd goes on */
+	waitpid(sp, &st, 0);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_gt(fread(tr, 1, (1 << 20) - 1, f), 0);
+	fclose(f);
+	ipc_close(c);
+	h_stop(&d);     /* removes path too */
+	w = find_line(tr, 0, "pwrite64(", "the-marked-put");
+	s = find_line(tr, w, "fdatasync", "= 0");
+	r = find_line(tr, w, "sendmsg(", NULL);
+	ck_assert_msg(w >= 0 && s > w && r > s,
+		      "write at line %d, sync done at %d, reply at %d:\n%s", w, s,
+		      r, tr);
+	free(tr);
+}
+END_TEST
+
 /* No state directory: a durable create fails with IPC_ENODURABLE, plain
  * queues work; DURABLE on an existing plain queue is a mismatch; a
  * deleted durable queue stays deleted. */
@@ -676,6 +768,7 @@ static Suite *durable_suite(void)
 	h_add_case(s, "restart_sigkill", test_restart_sigkill, 60);
 	h_add_case(s, "sync_modes", test_sync_modes, 60);
 	h_add_case(s, "async_batch_durable", test_async_batch_durable, 60);
+	h_add_case(s, "always_reply_after_sync", test_always_reply_after_sync, 60);
 	h_add_case(s, "off_mismatch_delete", test_off_mismatch_delete, 60);
 	h_add_case(s, "ipcctl_durable", test_ipcctl_durable, 60);
 	h_add_case(s, "corrupt_refuses_salvage", test_corrupt_refuses_salvage, 60);
