@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pipe.c: named pipes in libipcclient: attach, send, receive and close
  * (PATTACH, PSEND, PRECV, PCLOSE). See ipcclient.h.

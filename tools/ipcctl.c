@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipcctl: command-line access to the queues of ipcd. Uses only the public
  * libipcclient API, like any other program would.
