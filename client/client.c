@@ -890,6 +890,8 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	dst->gid = src->gid;
 	dst->mode = src->mode;
 	dst->durable = (int)src->durable;
+	dst->journal_bytes = src->journal_bytes;
+	dst->journal_live = src->journal_live;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

@@ -441,6 +441,17 @@ void durable_reply(struct conn *c, const struct proto_rep *rep, int durable)
 	durable_touch(d);
 }
 
+/* The journal's size and live bytes. */
+void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live)
+{
+	struct journal_stats st = { 0 };
+
+	if (s->durable && s->durable->j)
+		journal_stats(s->durable->j, &st);
+	*bytes = st.bytes;
+	*live = st.live_bytes;
+}
+
 /* Forget the held replies of a connection that is gone. */
 void durable_conn_gone(struct server *s, struct conn *c)
 {

@@ -52,6 +52,8 @@ void durable_flush(struct server *s);
 /* Reply rep to c, held until the journal has what came before when
  * durable is set and rep succeeded; else now. */
 void durable_reply(struct conn *c, const struct proto_rep *rep, int durable);
+/* The journal's size and live bytes (0 and 0 without one). */
+void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live);
 /* c is gone: forget its held replies. */
 void durable_conn_gone(struct server *s, struct conn *c);
 

@@ -3,6 +3,7 @@
 #include "broker.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "proto.h"
 #include "server.h"
@@ -18,6 +19,9 @@ void op_stat(struct conn *c, const struct proto_req *r)
 	rep.status = broker_info(&c->srv->broker, r->name, &bi);
 	if (rep.status == 0)
 		wire_info(&bi, &info);
+	if (rep.status == 0 && info.durable)
+		durable_journal_size(c->srv, &info.journal_bytes,
+				     &info.journal_live);
 	conn_reply(c, &rep);
 }
 

@@ -481,6 +481,8 @@ static const struct info_field {
 	{ "gid", INFO_U32, offsetof(struct proto_info, gid) },
 	{ "mode", INFO_U32, offsetof(struct proto_info, mode) },
 	{ "durable", INFO_U32, offsetof(struct proto_info, durable) },
+	{ "journal_bytes", INFO_U64, offsetof(struct proto_info, journal_bytes) },
+	{ "journal_live", INFO_U64, offsetof(struct proto_info, journal_live) },
 	{ "duplex", INFO_U32, offsetof(struct proto_info, duplex) },
 	{ "ends", INFO_U32, offsetof(struct proto_info, ends) },
 	{ "maxbytes", INFO_U64, offsetof(struct proto_info, maxbytes) },

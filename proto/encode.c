@@ -269,7 +269,9 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_packer *pk = &e->pk;
 	int pipe = in->kind == IPC_KIND_PIPE;
 
-	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0));
+	int journal = in->journal_bytes != 0;
+
+	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
 	enc_key(e, "kind");
@@ -300,6 +302,12 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint32(pk, in->mode);
 	enc_key(e, "durable");
 	msgpack_pack_uint32(pk, in->durable);
+	if (journal) {
+		enc_key(e, "journal_bytes");
+		msgpack_pack_uint64(pk, in->journal_bytes);
+		enc_key(e, "journal_live");
+		msgpack_pack_uint64(pk, in->journal_live);
+	}
 	if (pipe)
 		enc_pipe_info(e, in);
 }

@@ -135,6 +135,9 @@ struct proto_info {
 	uint32_t gid;            /* group */
 	uint32_t mode;           /* permissions, like a file's (0640) */
 	uint32_t durable;        /* queue: 1 when journaled (survives a restart) */
+	uint64_t journal_bytes;  /* STAT of a durable queue: the daemon's journal
+				    size in bytes (0: not sent) */
+	uint64_t journal_live;   /* and the bytes of it still needed */
 };
 
 /* A decoded or to-be-encoded reply. */

@@ -137,8 +137,14 @@ static void restart_case(int sig)
 	h_put_text(c, "plain", "gone after restart");
 	ck_assert_msg(!exists(d.state), "a plain queue touched the disk");
 	restart_fill(c);
-	ck_assert_uint_eq(info_of(c, "jobs").durable, 1);
-	ck_assert_uint_eq(info_of(c, "plain").durable, 0);
+	in = info_of(c, "jobs");
+	ck_assert_uint_eq(in.durable, 1);
+	ck_assert_uint_gt(in.journal_bytes, 0);
+	ck_assert_uint_gt(in.journal_live, 0);
+	ck_assert_uint_le(in.journal_live, in.journal_bytes);
+	in = info_of(c, "plain");
+	ck_assert_uint_eq(in.durable, 0);
+	ck_assert_uint_eq(in.journal_bytes, 0);
 	ipc_close(c);
 	kill_keep(&d, sig);
 
@@ -397,6 +403,7 @@ START_TEST(test_ipcctl_durable)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "jobs",
 				      NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "durable: yes"));
+	ck_assert_ptr_nonnull(strstr(out.data, "journal: "));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "durable"));

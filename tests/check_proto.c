@@ -123,6 +123,8 @@ static void info_assert_equal(const struct proto_info *a,
 	ck_assert_uint_eq(a->gid, b->gid);
 	ck_assert_uint_eq(a->mode, b->mode);
 	ck_assert_uint_eq(a->durable, b->durable);
+	ck_assert_uint_eq(a->journal_bytes, b->journal_bytes);
+	ck_assert_uint_eq(a->journal_live, b->journal_live);
 }
 
 /* A filled-in info whose fields all differ. */
@@ -144,6 +146,8 @@ static struct proto_info info_sample(const char *name, uint64_t seed)
 	in.gid = UINT32_MAX - (uint32_t)seed;
 	in.mode = 0640;
 	in.durable = 1;
+	in.journal_bytes = 1u << 20;
+	in.journal_live = 4096;
 	return in;
 }
 

@@ -17,6 +17,7 @@ exempt() {
 	tests/fuzz/corpus/*) return 0 ;;                # fuzz inputs: raw bytes
 	LICENSE | debian/copyright) return 0 ;;         # the licence itself
 	debian/changelog | debian/source/format) return 0 ;; # no comments
+	python/ipcd/py.typed) return 0 ;;               # an empty marker (PEP 561)
 	esac
 	return 1
 }

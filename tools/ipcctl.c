@@ -416,6 +416,9 @@ static int cmd_stat(ipc_client *c, const struct ctl_args *a)
 	printf("mode: %04o\n", in.mode);
 	if (in.kind == IPC_KIND_QUEUE)
 		printf("durable: %s\n", in.durable ? "yes" : "no");
+	if (in.journal_bytes)
+		printf("journal: %llu bytes, %llu live\n", in.journal_bytes,
+		       in.journal_live);
 	ctl_pipe_stat(&in);
 	return 0;
 }

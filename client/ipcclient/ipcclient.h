@@ -101,6 +101,9 @@ struct ipc_info {
 		unsigned putters;         /* sends parked at the sending end */
 	} dir[2];                /* dir[i]: from end i to end 1 - i */
 	int durable;             /* queue: 1 when durable (IPC_QUEUE_DURABLE) */
+	unsigned long long journal_bytes; /* ipc_stat() of a durable queue: the
+					     daemon's journal size, bytes */
+	unsigned long long journal_live;  /* and how much of it is live */
 };
 
 /*

@@ -233,18 +233,10 @@ int jrec_copy(struct journal *j, const unsigned char *rec, size_t len,
 	return 0;
 }
 
-/* Unlink w from the waiter list. */
-static void journal_wunlink(struct journal *j, struct journal_waiter *w)
+/* The oldest waiter, NULL when none. */
+static struct journal_waiter *journal_wfirst(const struct journal *j)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		j->whead = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		j->wtail = w->prev;
-	w->next = w->prev = NULL;
+	return ilist_first_entry(&j->waiters, struct journal_waiter, link);
 }
 
 /* Complete the waiters whose records are durable, oldest first. */
@@ -252,8 +244,8 @@ static void journal_complete_upto(struct journal *j, uint64_t lsn, int status)
 {
 	struct journal_waiter *w;
 
-	while ((w = j->whead) != NULL && w->lsn <= lsn) {
-		journal_wunlink(j, w);
+	while ((w = journal_wfirst(j)) != NULL && w->lsn <= lsn) {
+		ilist_unlink(&w->link);
 		w->done(w, status);
 	}
 }
@@ -261,14 +253,16 @@ static void journal_complete_upto(struct journal *j, uint64_t lsn, int status)
 /* Fail the waiters for records after lsn (they were not written). */
 void journal_fail_after(struct journal *j, uint64_t lsn)
 {
-	struct journal_waiter *w, *first = NULL;
+	struct ilist *n = ilist_last(&j->waiters), *first = NULL;
+	struct journal_waiter *w;
 
-	for (w = j->wtail; w && w->lsn > lsn; w = w->prev)
-		first = w;
+	for (; n && container_of(n, struct journal_waiter, link)->lsn > lsn;
+	     n = ilist_prev(&j->waiters, n))
+		first = n;
 	while (first) {
-		w = first;
-		first = w->next;
-		journal_wunlink(j, w);
+		w = container_of(first, struct journal_waiter, link);
+		first = ilist_next(&j->waiters, first);
+		ilist_unlink(&w->link);
 		w->done(w, IPC_ENOSPC);
 	}
 }
@@ -277,20 +271,14 @@ void journal_fail_after(struct journal *j, uint64_t lsn)
 void journal_wait(struct journal *j, struct journal_waiter *w)
 {
 	w->lsn = j->lsn_buf;
-	w->next = NULL;
-	w->prev = j->wtail;
-	if (j->wtail)
-		j->wtail->next = w;
-	else
-		j->whead = w;
-	j->wtail = w;
+	ilist_link_tail(&j->waiters, &w->link);
 }
 
 /* Take back a parked waiter. */
 void journal_unwait(struct journal *j, struct journal_waiter *w)
 {
-	if (w->prev || w->next || j->whead == w)
-		journal_wunlink(j, w);
+	(void)j;
+	ilist_unlink(&w->link);
 }
 
 /* Write the buffered records; complete what that makes durable. */
@@ -483,6 +471,7 @@ int journal_open(const struct journal_opts *o, const struct journal_replay *r,
 	*jp = NULL;
 	if (!(j = calloc(1, sizeof(*j))))
 		return -ENOMEM;
+	ilist_init(&j->waiters);
 	rc = journal_setup(j, o);
 	if (rc == 0)
 		rc = journal_start(j, r, rep);

@@ -46,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ilist.h"
 #include "ipc_defs.h"
 
 /* journal_open(): a damaged record followed by valid ones (see above). */
@@ -122,7 +123,7 @@ struct journal_stats {
  * before journal_wait() is durable as the sync mode promises (status 0),
  * or could not be stored (IPC_ENOSPC). Never called inside journal_wait. */
 struct journal_waiter {
-	struct journal_waiter *next, *prev;
+	struct ilist link;          /* in the journal's waiters, oldest first */
 	uint64_t lsn;
 	void (*done)(struct journal_waiter *w, int status);
 };

@@ -109,7 +109,7 @@ struct journal {
 	uint64_t lsn_written;   /* lsn written to the kernel */
 	uint64_t lsn_synced;    /* as last seen from the thread */
 	uint64_t syncs;
-	struct journal_waiter *whead, *wtail;
+	struct ilist waiters;       /* struct journal_waiter, oldest first */
 	struct jsync sync;
 	uint32_t comp_seg;      /* compaction: segment being copied out */
 	uint64_t comp_off;      /* and how far */

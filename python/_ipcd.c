@@ -1,0 +1,1352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * _ipcd.c: ipcd._ipcd, the CPython extension under the ipcd package: one
+ * Client type over a libipcclient handle, the ipcd.Error hierarchy and
+ * the IPC_* constants. The package (ipcd/__init__.py) builds Queue, Pipe
+ * and Connection on it.
+ *
+ * Every call that may wait releases the GIL, and waits in slices of at
+ * most SLICE_MS, checking for signals between them, so Ctrl-C interrupts
+ * it (the library rides out EINTR, so one long wait could not be). What
+ * an interrupted call leaves behind is said over each waiting method.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ipcclient/ipcclient.h>
+
+#define SLICE_MS 100   /* longest wait without a signal check */
+#define INTERRUPTED (-1000) /* a step result: a Python exception is set */
+
+/* One connection to ipcd, made in the process that uses it. */
+typedef struct ClientObject {
+	PyObject_HEAD
+	ipc_client *c;           /* NULL once closed or dropped */
+	pid_t pid;               /* the process that connected */
+	int busy;                /* a call is running (GIL released) */
+	char *sock;              /* the socket path asked for, or NULL */
+	PyObject *pend;          /* a pipe message received when Ctrl-C came */
+	int pend_end;
+	struct ClientObject *next, *prev; /* every live client, for fork */
+	PyObject *weakrefs;
+} ClientObject;
+
+static ClientObject *all_clients;
+static PyObject *Error;          /* ipcd.Error */
+static PyObject *QueueEmpty, *QueueFull; /* queue.Empty, queue.Full */
+
+/* One row per IPC_E* code: its name, the exception class raised for it
+ * (made at import from base, or a builtin), and the doc of that class. */
+struct err_row {
+	int code;
+	const char *code_name;
+	const char *cls_name;    /* NULL: raise builtin */
+	PyObject **builtin;      /* for cls_name NULL */
+	const char *doc;
+	PyObject *cls;
+};
+
+static PyObject *exc_oserror_base(int code);
+
+#define ROW(c, cls, doc) { c, #c, cls, NULL, doc, NULL }
+static struct err_row err_rows[] = {
+	ROW(IPC_ENOENT, "NotFoundError", "No queue or pipe of that name (IPC_ENOENT)."),
+	ROW(IPC_EEXIST, "ExistsError", "Exclusive create: the name is taken (IPC_EEXIST)."),
+	ROW(IPC_EDELETED, "DeletedError", "The queue or pipe was deleted while the call waited (IPC_EDELETED)."),
+	ROW(IPC_EMISMATCH, "MismatchError", "It exists with another maxsize, kind or bounds (IPC_EMISMATCH)."),
+	ROW(IPC_ENAME, "InvalidNameError", "Invalid name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.' (IPC_ENAME)."),
+	ROW(IPC_ETOOBIG, "TooBigError", "The message is over the daemon's size limit (IPC_ETOOBIG); the connection stays usable."),
+	ROW(IPC_EINVAL, "InvalidError", "An argument out of range (IPC_EINVAL)."),
+	ROW(IPC_EBUSY, "BusyError", "That pipe end is attached by another connection (IPC_EBUSY)."),
+	ROW(IPC_EPERM, "PermissionError", "Permission denied by the daemon (IPC_EPERM)."),
+	ROW(IPC_ESHUTDOWN, "ShutdownError", "The daemon is shutting down (IPC_ESHUTDOWN)."),
+	ROW(IPC_ELIMIT, "LimitError", "A daemon-wide limit was reached (IPC_ELIMIT)."),
+	ROW(IPC_EWRONGTYPE, "WrongTypeError", "The name is a pipe where a queue was meant, or back (IPC_EWRONGTYPE)."),
+	ROW(IPC_EDIRECTION, "DirectionError", "This end of a one-way pipe may not send (or receive) (IPC_EDIRECTION)."),
+	ROW(IPC_ECLOSED, "ClosedError", "The pipe end was closed and cannot be used again (IPC_ECLOSED)."),
+	ROW(IPC_ENOTATTACHED, "NotAttachedError", "This connection holds no such pipe end (IPC_ENOTATTACHED)."),
+	ROW(IPC_ENOTHELD, "NotHeldError", "Ack: no message in flight under that tag (acked already or lease ran out) (IPC_ENOTHELD)."),
+	ROW(IPC_ENOSPC, "NoSpaceError", "A durable queue's journal could not store the message (IPC_ENOSPC)."),
+	ROW(IPC_EIO, "ConnectionLostError", "The connection to ipcd broke (IPC_EIO); a new one is made at the next call."),
+	ROW(IPC_EPROTO, "ProtocolError", "Malformed or unexpected frame from the daemon (IPC_EPROTO)."),
+	ROW(IPC_EVERSION, "VersionError", "The daemon speaks another protocol version (IPC_EVERSION)."),
+	ROW(IPC_ENOMEM, "NoMemoryError", "Out of memory in the client library (IPC_ENOMEM)."),
+	ROW(IPC_ECONNECT, "ConnectError", "Could not connect to the daemon's socket (IPC_ECONNECT)."),
+	{ IPC_EEMPTY, "IPC_EEMPTY", NULL, &QueueEmpty, NULL, NULL },
+	{ IPC_EFULL, "IPC_EFULL", NULL, &QueueFull, NULL, NULL },
+	{ IPC_EEOF, "IPC_EEOF", NULL, &PyExc_EOFError, NULL, NULL },
+	{ IPC_EPIPE, "IPC_EPIPE", NULL, &PyExc_BrokenPipeError, NULL, NULL },
+};
+#undef ROW
+#define N_ERR_ROWS (sizeof(err_rows) / sizeof(err_rows[0]))
+
+/* The builtin OSError subclass an ipcd error class also derives from. */
+static PyObject *exc_oserror_base(int code)
+{
+	switch (code) {
+	case IPC_ENOENT: return PyExc_FileNotFoundError;
+	case IPC_EEXIST: return PyExc_FileExistsError;
+	case IPC_EPERM: return PyExc_PermissionError;
+	case IPC_EIO: case IPC_ECONNECT: case IPC_ESHUTDOWN: return PyExc_ConnectionError;
+	case IPC_ENAME: case IPC_EINVAL: case IPC_ETOOBIG: case IPC_EMISMATCH:
+		return PyExc_ValueError;
+	case IPC_EBUSY: case IPC_ECLOSED: case IPC_ENOTATTACHED: case IPC_EDIRECTION:
+	case IPC_ENOSPC:
+		return PyExc_OSError;
+	default: return NULL;
+	}
+}
+
+/* The row of code, or NULL. */
+static struct err_row *err_row_of(int code)
+{
+	for (size_t i = 0; i < N_ERR_ROWS; i++)
+		if (err_rows[i].code == code)
+			return &err_rows[i];
+	return NULL;
+}
+
+/* Raise the exception for code with text detail; always returns NULL. */
+static PyObject *raise_code(int code, const char *detail)
+{
+	struct err_row *r = err_row_of(code);
+	PyObject *cls = r ? (r->cls ? r->cls : *r->builtin) : Error;
+	PyObject *exc, *v;
+
+	if (code == IPC_ECONNECT && errno)
+		detail = strerror(errno);
+	exc = PyObject_CallFunction(cls, "s", detail ? detail : ipc_strerror(code));
+	if (!exc)
+		return NULL;
+	if (r && r->cls) {
+		v = PyLong_FromLong(code);
+		if (v) {
+			PyObject_SetAttrString(exc, "code", v);
+			Py_DECREF(v);
+		}
+		v = PyUnicode_FromString(detail ? detail : "");
+		if (v) {
+			PyObject_SetAttrString(exc, "detail", v);
+			Py_DECREF(v);
+		}
+	}
+	PyErr_SetObject(cls, exc);
+	Py_DECREF(exc);
+	return NULL;
+}
+
+/* Forget a client's handle without a word to the daemon and without
+ * touching the socket another process shares (after fork). */
+static void client_abandon(ClientObject *self)
+{
+	int fd, nul;
+
+	if (!self->c)
+		return;
+	fd = ipc_fd(self->c);
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* dup2 swaps our reference to the shared socket for /dev/null, so
+	 * ipc_close's writes and close cannot reach the parent's peer. */
+	if (nul >= 0 && fd >= 0 && dup2(nul, fd) >= 0) {
+		close(nul);
+		ipc_close(self->c);
+	} else if (nul >= 0) {
+		close(nul); /* leak the handle rather than write to the socket */
+	}
+	self->c = NULL;
+}
+
+/* Close the handle: the daemon gets held requests, parked ones cancel. */
+static void client_drop(ClientObject *self)
+{
+	ipc_client *c = self->c;
+
+	if (!c)
+		return;
+	self->c = NULL;
+	if (self->pid != getpid()) {
+		self->c = c;
+		client_abandon(self);
+		return;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	ipc_close(c);
+	Py_END_ALLOW_THREADS
+}
+
+/* Raise for rc on self; a fatal rc drops the connection. NULL. */
+static PyObject *client_raise(ClientObject *self, int rc)
+{
+	PyObject *r;
+
+	if (rc == INTERRUPTED)
+		return NULL;
+	r = raise_code(rc, self->c ? ipc_last_error(self->c) : NULL);
+	if (rc < 0)
+		client_drop(self);
+	return r;
+}
+
+/* Take the client for a call: 0, or -1 with an exception set. */
+static int client_enter(ClientObject *self)
+{
+	if (!self->c || self->pid != getpid()) {
+		PyErr_SetString(PyExc_OSError, "ipcd connection is closed");
+		return -1;
+	}
+	if (self->busy) {
+		PyErr_SetString(PyExc_RuntimeError,
+				"ipcd.Client used by two threads at once");
+		return -1;
+	}
+	self->busy = 1;
+	return 0;
+}
+
+/* A library call made with the GIL released: fn(c, arg), a result code. */
+typedef int (*call_fn)(ipc_client *c, void *arg);
+
+/* Run fn on the client with the GIL released: 0, or -1 with the
+ * exception for its failure set. */
+static int client_call(ClientObject *self, call_fn fn, void *arg)
+{
+	int rc;
+
+	if (client_enter(self))
+		return -1;
+	Py_BEGIN_ALLOW_THREADS
+	rc = fn(self->c, arg);
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	if (rc) {
+		client_raise(self, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* The arguments of the calls on a name (and a pipe end, a tag, a count). */
+struct name_arg {
+	const char *name;
+	int end;
+	unsigned n;
+	unsigned long long tag;
+	struct ipc_info info;
+};
+
+/* Microseconds on the monotonic clock. */
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One library call of a sliced wait, run with the GIL released. */
+typedef int (*step_fn)(ClientObject *self, void *arg, int timeout_ms);
+
+/*
+ * Run step in slices of at most SLICE_MS until it returns something other
+ * than again (IPC_EEMPTY or IPC_EFULL) or timeout_ms (-1 forever) ran out,
+ * checking for signals between slices: INTERRUPTED when a handler raised.
+ */
+static int run_sliced(ClientObject *self, step_fn step, void *arg,
+		      int timeout_ms, int again)
+{
+	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
+	int rc, slice, first = 1;
+
+	for (;;) {
+		/* Whole milliseconds, rounded up: never return before the end. */
+		long long left = timeout_ms < 0 ? SLICE_MS : (end - now_us() + 999) / 1000;
+
+		slice = left < 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
+		Py_BEGIN_ALLOW_THREADS
+		rc = step(self, arg, slice);
+		Py_END_ALLOW_THREADS
+		/* Gone between two slices: it was there when the wait began,
+		 * so it was deleted while we waited, as one long wait says. */
+		if (rc == IPC_ENOENT && !first)
+			return IPC_EDELETED;
+		if (rc != again)
+			return rc;
+		first = 0;
+		if (PyErr_CheckSignals() < 0)
+			return INTERRUPTED;
+		if (timeout_ms >= 0 && now_us() >= end)
+			return rc;
+	}
+}
+
+/* Parse a name argument into a C string the library takes. */
+#define NAME_ARG "s"
+
+/* A message as a bytes object, freeing the library's copy. */
+static PyObject *take_bytes(void *data, size_t len)
+{
+	PyObject *b = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+
+	ipc_free(data);
+	return b;
+}
+
+/* ---- connecting ---------------------------------------------------- */
+
+/* Client(socket=None): connect to ipcd (socket None: $IPCD_SOCKET, ...). */
+static int client_init(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "socket", NULL };
+	const char *sock = NULL;
+	ipc_client *c = NULL;
+	int rc;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|z:Client", kwlist, &sock))
+		return -1;
+	if (self->c) {
+		PyErr_SetString(PyExc_RuntimeError, "Client is already connected");
+		return -1;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	errno = 0;
+	rc = ipc_connect(sock, &c);
+	Py_END_ALLOW_THREADS
+	if (rc) {
+		raise_code(rc, NULL);
+		return -1;
+	}
+	self->c = c;
+	self->pid = getpid();
+	self->sock = sock ? strdup(sock) : NULL;
+	return 0;
+}
+
+/* Link a new client into all_clients. */
+static PyObject *client_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+	ClientObject *self = (ClientObject *)type->tp_alloc(type, 0);
+
+	if (!self)
+		return NULL;
+	self->next = all_clients;
+	if (all_clients)
+		all_clients->prev = self;
+	all_clients = self;
+	return (PyObject *)self;
+}
+
+/* Close the connection (if any), unlink, free. */
+static void client_dealloc(ClientObject *self)
+{
+	if (self->weakrefs)
+		PyObject_ClearWeakRefs((PyObject *)self);
+	client_drop(self);
+	if (self->prev)
+		self->prev->next = self->next;
+	else if (all_clients == self)
+		all_clients = self->next;
+	if (self->next)
+		self->next->prev = self->prev;
+	Py_CLEAR(self->pend);
+	free(self->sock);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyDoc_STRVAR(close_doc, "close()\n--\n\nClose the connection. Requests parked in the "
+	     "daemon for it are cancelled (nothing taken); pipe ends it attached "
+	     "are closed; messages read ahead are lost. Idempotent.");
+/* Client.close(). */
+static PyObject *client_close(ClientObject *self, PyObject *unused)
+{
+	if (self->busy) {
+		PyErr_SetString(PyExc_RuntimeError, "Client.close() during a call");
+		return NULL;
+	}
+	client_drop(self);
+	Py_RETURN_NONE;
+}
+
+/* Client.alive: connected, in this process. */
+static PyObject *client_get_alive(ClientObject *self, void *unused)
+{
+	return PyBool_FromLong(self->c && self->pid == getpid());
+}
+
+PyDoc_STRVAR(fileno_doc, "fileno() -> int\n--\n\nThe connection's socket (for "
+	     "diagnostics; do not read or write it).");
+/* Client.fileno(). */
+static PyObject *client_fileno(ClientObject *self, PyObject *unused)
+{
+	if (!self->c) {
+		PyErr_SetString(PyExc_OSError, "ipcd connection is closed");
+		return NULL;
+	}
+	return PyLong_FromLong(ipc_fd(self->c));
+}
+
+PyDoc_STRVAR(msg_max_doc, "msg_max() -> int\n--\n\nThe daemon's message size limit in bytes.");
+/* Client.msg_max(). */
+static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
+{
+	if (client_enter(self))
+		return NULL;
+	self->busy = 0;
+	return PyLong_FromSize_t(ipc_msg_max(self->c));
+}
+
+/* ---- queues -------------------------------------------------------- */
+
+PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1) -> int\n--\n\n"
+	     "Open (and with create, make) queue name; maxsize -1 accepts any. "
+	     "Returns the queue's maxsize.");
+struct open_arg {
+	const char *name;
+	struct ipc_queue_opts o;
+	long long actual;
+};
+
+/* ipc_queue_open(). */
+static int call_open(ipc_client *c, void *arg)
+{
+	struct open_arg *a = arg;
+
+	return ipc_queue_open(c, a->name, &a->o, &a->actual);
+}
+
+/* Client.queue_open(). */
+static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode", NULL };
+	struct open_arg a = { .o = IPC_QUEUE_OPTS_INIT };
+	int create = 1, excl = 0;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppi:queue_open", kwlist,
+					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode))
+		return NULL;
+	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0);
+	if (client_call(self, call_open, &a) < 0)
+		return NULL;
+	return PyLong_FromLongLong(a.actual);
+}
+
+struct put_arg {
+	const char *name;
+	Py_buffer *buf;
+};
+
+/* One slice of a put. */
+static int step_put(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct put_arg *a = arg;
+
+	return ipc_queue_put(self->c, a->name, a->buf->buf, (size_t)a->buf->len, timeout_ms);
+}
+
+PyDoc_STRVAR(put_doc, "put(name, data, timeout_ms=-1)\n--\n\n"
+	     "Put data (bytes-like) on queue name, waiting per timeout_ms for room "
+	     "(-1 forever, 0 never). Raises queue.Full. Interrupted by a signal "
+	     "(Ctrl-C), nothing was put.");
+/* Client.put(). */
+static PyObject *client_put(ClientObject *self, PyObject *args)
+{
+	struct put_arg a;
+	Py_buffer buf;
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "y*|i:put", &a.name, &buf, &timeout))
+		return NULL;
+	if (client_enter(self)) {
+		PyBuffer_Release(&buf);
+		return NULL;
+	}
+	a.buf = &buf;
+	rc = run_sliced(self, step_put, &a, timeout, IPC_EFULL);
+	self->busy = 0;
+	PyBuffer_Release(&buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(put_async_doc, "put_async(name, data, push=True)\n--\n\n"
+	     "Put without waiting for the outcome (pipelined); with push, the request "
+	     "is written at once. Failures come at flush().");
+/* Client.put_async(). */
+static PyObject *client_put_async(ClientObject *self, PyObject *args)
+{
+	const char *name;
+	Py_buffer buf;
+	int push = 1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "y*|p:put_async", &name, &buf, &push))
+		return NULL;
+	if (client_enter(self)) {
+		PyBuffer_Release(&buf);
+		return NULL;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_put_async(self->c, name, buf.buf, (size_t)buf.len, IPC_FOREVER);
+	if (rc == 0 && push)
+		rc = ipc_push(self->c);
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	PyBuffer_Release(&buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(flush_doc, "flush()\n--\n\nWait for the outcome of every put_async() "
+	     "and raise the first failure.");
+/* ipc_flush(). */
+static int call_flush(ipc_client *c, void *arg)
+{
+	return ipc_flush(c);
+}
+
+/* Client.flush(). */
+static PyObject *client_flush(ClientObject *self, PyObject *unused)
+{
+	if (client_call(self, call_flush, NULL) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+struct get_arg {
+	const char *name;
+	void *data;
+	size_t len;
+	uint64_t tag;
+	int lease_ms;
+};
+
+/* One slice of an at-least-once get. */
+static int step_get_ack(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct get_arg *a = arg;
+
+	return ipc_queue_get_ack(self->c, a->name, &a->data, &a->len, &a->tag,
+			   timeout_ms, a->lease_ms);
+}
+
+/*
+ * Wait for a message of a queue at-least-once (it stays in flight until
+ * acked); 0 with a->data set, a code, or INTERRUPTED. When a signal
+ * handler raises just as a message came, the connection is dropped, which
+ * puts the message back at the head of the queue: an interrupted get
+ * consumes nothing.
+ */
+static int wait_get_ack(ClientObject *self, struct get_arg *a, int timeout_ms)
+{
+	int rc = run_sliced(self, step_get_ack, a, timeout_ms, IPC_EEMPTY);
+
+	if (rc == 0 && PyErr_CheckSignals() < 0) {
+		ipc_free(a->data);
+		client_drop(self);
+		return INTERRUPTED;
+	}
+	return rc;
+}
+
+/* Take one message of queue name: a plain get that does not wait, then,
+ * when the queue is empty, a sliced at-least-once wait acked on arrival. */
+static int get_one(ClientObject *self, struct get_arg *a, int timeout_ms)
+{
+	int rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_get(self->c, a->name, &a->data, &a->len, 0);
+	Py_END_ALLOW_THREADS
+	if (rc != IPC_EEMPTY || timeout_ms == 0)
+		return rc;
+	a->lease_ms = 0;
+	rc = wait_get_ack(self, a, timeout_ms);
+	if (rc)
+		return rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_ack(self->c, a->name, a->tag);
+	Py_END_ALLOW_THREADS
+	if (rc == 0 || rc == IPC_ENOENT) /* deleted meanwhile: ours anyway */
+		return 0;
+	ipc_free(a->data);
+	return rc;
+}
+
+PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1) -> bytes\n--\n\n"
+	     "Take the head message of queue name, waiting per timeout_ms. Raises "
+	     "queue.Empty. While it waits the message is taken at-least-once and "
+	     "acked on arrival, so a signal (Ctrl-C) that interrupts it consumes "
+	     "nothing: a message arriving with the interrupt goes back to the head "
+	     "of the queue (the connection is dropped to return it).");
+/* Client.get(). */
+static PyObject *client_get(ClientObject *self, PyObject *args)
+{
+	struct get_arg a = { 0 };
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "|i:get", &a.name, &timeout))
+		return NULL;
+	if (client_enter(self))
+		return NULL;
+	rc = get_one(self, &a, timeout);
+	self->busy = 0;
+	if (rc)
+		return client_raise(self, rc);
+	return take_bytes(a.data, a.len);
+}
+
+PyDoc_STRVAR(get_ack_doc, "get_ack(name, timeout_ms=-1, lease_ms=0) -> (bytes, tag)\n--\n\n"
+	     "At-least-once get: the message stays in flight until ack(name, tag); "
+	     "redelivered if this connection closes first or the lease runs out.");
+/* Client.get_ack(). */
+static PyObject *client_get_ack(ClientObject *self, PyObject *args)
+{
+	struct get_arg a = { 0 };
+	int timeout = -1, rc;
+	PyObject *b;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "|ii:get_ack", &a.name, &timeout, &a.lease_ms))
+		return NULL;
+	if (client_enter(self))
+		return NULL;
+	rc = wait_get_ack(self, &a, timeout);
+	self->busy = 0;
+	if (rc)
+		return client_raise(self, rc);
+	b = take_bytes(a.data, a.len);
+	return b ? Py_BuildValue("(NK)", b, (unsigned long long)a.tag) : NULL;
+}
+
+PyDoc_STRVAR(ack_doc, "ack(name, tag)\n--\n\nAcknowledge the message get_ack() "
+	     "delivered under tag. Raises NotHeldError when it is not held any more.");
+/* ipc_queue_ack(). */
+static int call_ack(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_queue_ack(c, a->name, (uint64_t)a->tag);
+}
+
+/* Client.ack(). */
+static PyObject *client_ack(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "K:ack", &a.name, &a.tag))
+		return NULL;
+	if (client_call(self, call_ack, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+struct many_arg {
+	const char *name;
+	struct ipc_msg *msgs;
+	size_t n, done;
+	Py_buffer *bufs;
+};
+
+/* One slice of put_many: goes on from the messages already put. */
+static int step_put_many(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct many_arg *a = arg;
+	size_t nput = 0;
+	int rc = ipc_queue_put_many(self->c, a->name, a->msgs + a->done, a->n - a->done,
+			      &nput, timeout_ms);
+
+	a->done += nput;
+	return rc;
+}
+
+/* Release the buffers of a put_many; free the arrays. */
+static void many_release(struct many_arg *a, size_t nbufs)
+{
+	for (size_t i = 0; i < nbufs; i++)
+		PyBuffer_Release(&a->bufs[i]);
+	PyMem_Free(a->bufs);
+	PyMem_Free(a->msgs);
+}
+
+/* Fill a->msgs from a sequence of bytes-like objects: 0 or -1. */
+static int many_collect(struct many_arg *a, PyObject *seq)
+{
+	Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+
+	a->n = (size_t)n;
+	a->msgs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(*a->msgs));
+	a->bufs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(*a->bufs));
+	if (!a->msgs || !a->bufs) {
+		PyErr_NoMemory();
+		many_release(a, 0);
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, i), &a->bufs[i],
+				       PyBUF_SIMPLE) < 0) {
+			many_release(a, (size_t)i);
+			return -1;
+		}
+		a->msgs[i].data = a->bufs[i].buf;
+		a->msgs[i].len = (size_t)a->bufs[i].len;
+	}
+	return 0;
+}
+
+PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"
+	     "Put a sequence of bytes-like messages in order, as many per round trip as "
+	     "fit, waiting per timeout_ms (the whole call) for room. Returns how many "
+	     "were put; raises queue.Full (with .count, the number put) when the "
+	     "timeout ran out first. Interrupted by a signal, a prefix may be in.");
+/* Client.put_many(). */
+static PyObject *client_put_many(ClientObject *self, PyObject *args)
+{
+	struct many_arg a = { 0 };
+	PyObject *objs, *seq;
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "O|i:put_many", &a.name, &objs, &timeout))
+		return NULL;
+	if (!(seq = PySequence_Fast(objs, "put_many() takes a sequence of bytes")))
+		return NULL;
+	if (many_collect(&a, seq) < 0) {
+		Py_DECREF(seq);
+		return NULL;
+	}
+	if (client_enter(self)) {
+		rc = INTERRUPTED;
+	} else {
+		rc = a.n ? run_sliced(self, step_put_many, &a, timeout, IPC_EFULL) : 0;
+		self->busy = 0;
+	}
+	many_release(&a, a.n);
+	Py_DECREF(seq);
+	if (rc == IPC_EFULL && !client_raise(self, rc)) {
+		PyObject *t, *v, *tb, *cnt = PyLong_FromSize_t(a.done);
+
+		PyErr_Fetch(&t, &v, &tb);
+		PyErr_NormalizeException(&t, &v, &tb);
+		if (cnt && v)
+			PyObject_SetAttrString(v, "count", cnt);
+		Py_XDECREF(cnt);
+		PyErr_Restore(t, v, tb);
+		return NULL;
+	}
+	if (rc)
+		return client_raise(self, rc);
+	return PyLong_FromSize_t(a.done);
+}
+
+/* Append msgs[0..n) to list as bytes: 0 or -1. */
+static int list_add_msgs(PyObject *list, const struct ipc_msg *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		PyObject *b = PyBytes_FromStringAndSize(msgs[i].data, (Py_ssize_t)msgs[i].len);
+
+		if (!b || PyList_Append(list, b) < 0) {
+			Py_XDECREF(b);
+			return -1;
+		}
+		Py_DECREF(b);
+	}
+	return 0;
+}
+
+/* Up to max messages of queue name without waiting, appended to list:
+ * 0 (some or none: IPC_EEMPTY is 0 when list already has one), a code. */
+static int get_many_now(ClientObject *self, const char *name, PyObject *list,
+			size_t max, struct ipc_msg *msgs)
+{
+	size_t n = 0;
+	int rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_get_many(self->c, name, msgs, max, &n, 0);
+	Py_END_ALLOW_THREADS
+	if (rc == IPC_EEMPTY && PyList_GET_SIZE(list) > 0)
+		return 0;
+	if (rc)
+		return rc;
+	return list_add_msgs(list, msgs, n) < 0 ? INTERRUPTED : 0;
+}
+
+/* get_many: what is there, or the first message waited for (at-least-once,
+ * as get()) followed by what came with it. */
+static int get_many_run(ClientObject *self, const char *name, PyObject *list,
+			size_t max, int timeout_ms, struct ipc_msg *msgs)
+{
+	struct get_arg a = { .name = name };
+	int rc = get_many_now(self, name, list, max, msgs);
+	PyObject *b;
+
+	if (rc != IPC_EEMPTY || timeout_ms == 0)
+		return rc;
+	if ((rc = get_one(self, &a, timeout_ms)))
+		return rc;
+	b = take_bytes(a.data, a.len);
+	if (!b || PyList_Append(list, b) < 0) {
+		Py_XDECREF(b);
+		return INTERRUPTED;
+	}
+	Py_DECREF(b);
+	/* What follows the first message is a bonus: a failure here comes
+	 * again at the next call, the message already taken is returned. */
+	if (max > 1 && get_many_now(self, name, list, max - 1, msgs) == INTERRUPTED)
+		return INTERRUPTED;
+	return 0;
+}
+
+PyDoc_STRVAR(get_many_doc, "get_many(name, max_messages, timeout_ms=-1) -> list[bytes]\n--\n\n"
+	     "Take up to max_messages (1..1024) from the head of queue name; when it is "
+	     "empty, wait per timeout_ms for the first (raises queue.Empty), then take "
+	     "what is there.");
+/* Client.get_many(). */
+static PyObject *client_get_many(ClientObject *self, PyObject *args)
+{
+	const char *name;
+	Py_ssize_t max;
+	int timeout = -1, rc;
+	struct ipc_msg *msgs;
+	PyObject *list;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "n|i:get_many", &name, &max, &timeout))
+		return NULL;
+	if (max < 1 || max > IPC_BATCH_MAX) {
+		PyErr_Format(PyExc_ValueError, "max_messages must be 1..%d", IPC_BATCH_MAX);
+		return NULL;
+	}
+	if (!(list = PyList_New(0)))
+		return NULL;
+	if (!(msgs = PyMem_Calloc((size_t)max, sizeof(*msgs)))) {
+		Py_DECREF(list);
+		return PyErr_NoMemory();
+	}
+	if (client_enter(self)) {
+		rc = INTERRUPTED;
+	} else {
+		rc = get_many_run(self, name, list, (size_t)max, timeout, msgs);
+		self->busy = 0;
+	}
+	PyMem_Free(msgs);
+	if (rc) {
+		Py_DECREF(list);
+		return client_raise(self, rc);
+	}
+	return list;
+}
+
+PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
+	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
+	     "Messages read ahead have left the queue and belong to this connection.");
+/* ipc_queue_set_readahead(). */
+static int call_readahead(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_queue_set_readahead(c, a->name, a->n);
+}
+
+/* Client.set_readahead(). */
+static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n))
+		return NULL;
+	if (client_call(self, call_readahead, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* ---- administration ------------------------------------------------- */
+
+/* A dict of what ipc_stat()/ipc_list() say about one queue or pipe. */
+static PyObject *info_dict(const struct ipc_info *i)
+{
+	PyObject *d = Py_BuildValue(
+		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I}",
+		"name", i->name, "kind", i->kind == IPC_KIND_PIPE ? "pipe" : "queue",
+		"maxsize", i->maxsize, "size", i->size, "bytes", i->bytes,
+		"getters", i->getters, "putters", i->putters, "puts", i->puts,
+		"gets", i->gets, "inflight", i->inflight, "requeued", i->requeued,
+		"uid", i->uid, "gid", i->gid, "mode", i->mode);
+	PyObject *p;
+
+	if (!d || i->kind != IPC_KIND_PIPE)
+		return d;
+	p = Py_BuildValue("{s:N,s:K,s:(NN),s:(NN)}", "duplex", PyBool_FromLong(i->duplex),
+			  "maxbytes", i->maxbytes,
+			  "attached", PyBool_FromLong(i->ends & IPC_END_ATTACHED(0)),
+			  PyBool_FromLong(i->ends & IPC_END_ATTACHED(1)),
+			  "closed", PyBool_FromLong(i->ends & IPC_END_CLOSED(0)),
+			  PyBool_FromLong(i->ends & IPC_END_CLOSED(1)));
+	if (!p || PyDict_Update(d, p) < 0) {
+		Py_XDECREF(p);
+		Py_DECREF(d);
+		return NULL;
+	}
+	Py_DECREF(p);
+	return d;
+}
+
+PyDoc_STRVAR(stat_doc, "stat(name) -> dict\n--\n\nWhat the daemon says about queue or pipe name.");
+/* ipc_stat(). */
+static int call_stat(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_stat(c, a->name, &a->info, sizeof(a->info));
+}
+
+/* Client.stat(). */
+static PyObject *client_stat(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG ":stat", &a.name) ||
+	    client_call(self, call_stat, &a) < 0)
+		return NULL;
+	return info_dict(&a.info);
+}
+
+PyDoc_STRVAR(size_doc, "size(name) -> (size, inflight, maxsize)\n--\n\n"
+	     "Messages held by queue name, in flight, and its maxsize.");
+/* Client.size(): stat's three numbers qsize/empty/full need. */
+static PyObject *client_size(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG ":size", &a.name) ||
+	    client_call(self, call_stat, &a) < 0)
+		return NULL;
+	return Py_BuildValue("(KKL)", a.info.size, a.info.inflight, a.info.maxsize);
+}
+
+PyDoc_STRVAR(list_doc, "list() -> list[dict]\n--\n\nEvery queue and pipe, sorted by name.");
+struct list_arg {
+	struct ipc_info *infos;
+	size_t n;
+};
+
+/* ipc_list(). */
+static int call_list(ipc_client *c, void *arg)
+{
+	struct list_arg *a = arg;
+
+	return ipc_list(c, &a->infos, &a->n, sizeof(struct ipc_info));
+}
+
+/* Client.list(). */
+static PyObject *client_list(ClientObject *self, PyObject *unused)
+{
+	struct list_arg a = { NULL, 0 };
+	PyObject *list;
+
+	if (client_call(self, call_list, &a) < 0)
+		return NULL;
+	list = PyList_New(0);
+	for (size_t i = 0; list && i < a.n; i++) {
+		PyObject *d = info_dict(&a.infos[i]);
+
+		if (!d || PyList_Append(list, d) < 0)
+			Py_CLEAR(list);
+		Py_XDECREF(d);
+	}
+	ipc_free(a.infos);
+	return list;
+}
+
+PyDoc_STRVAR(delete_doc, "delete(name)\n--\n\nDelete queue or pipe name (owner or root).");
+/* ipc_delete() (a queue or a pipe). */
+static int call_delete(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_delete(c, a->name);
+}
+
+/* Client.delete(). */
+static PyObject *client_delete(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG ":delete", &a.name) ||
+	    client_call(self, call_delete, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* ---- pipes ---------------------------------------------------------- */
+
+PyDoc_STRVAR(pipe_attach_doc, "pipe_attach(name, end, duplex=None, create=True, maxmsgs=0, maxbytes=0) -> bool\n--\n\n"
+	     "Attach end 0 or 1 of pipe name (duplex None: either kind). Returns "
+	     "whether the pipe is duplex.");
+struct attach_arg {
+	const char *name;
+	int end, flags;
+	struct ipc_pipe_opts o;
+};
+
+/* ipc_pipe_attach(). */
+static int call_attach(ipc_client *c, void *arg)
+{
+	struct attach_arg *a = arg;
+
+	return ipc_pipe_attach(c, a->name, a->end, a->flags, &a->o);
+}
+
+/* Client.pipe_attach(). */
+static PyObject *client_pipe_attach(ClientObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "name", "end", "duplex", "create", "maxmsgs", "maxbytes", NULL };
+	struct attach_arg a = { .o = IPC_PIPE_OPTS_INIT };
+	int create = 1;
+	PyObject *duplex = Py_None;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "i|OpLL:pipe_attach", kwlist, &a.name,
+					 &a.end, &duplex, &create, &a.o.maxmsgs, &a.o.maxbytes))
+		return NULL;
+	a.flags = create ? IPC_PIPE_CREATE : 0;
+	if (duplex != Py_None)
+		a.flags |= PyObject_IsTrue(duplex) ? IPC_PIPE_DUPLEX : IPC_PIPE_ONEWAY;
+	if (client_call(self, call_attach, &a) < 0)
+		return NULL;
+	return PyBool_FromLong(a.o.duplex);
+}
+
+struct pipe_arg {
+	const char *name;
+	int end;
+	Py_buffer *buf;
+	void *data;
+	size_t len;
+};
+
+/* One slice of a pipe send. */
+static int step_pipe_send(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct pipe_arg *a = arg;
+
+	return ipc_pipe_send(self->c, a->name, a->end, a->buf->buf,
+			     (size_t)a->buf->len, timeout_ms);
+}
+
+PyDoc_STRVAR(pipe_send_doc, "pipe_send(name, end, data, timeout_ms=-1)\n--\n\n"
+	     "Send data from the attached end. BrokenPipeError once the peer closed; "
+	     "queue.Full when no room came in time. Interrupted, nothing was sent.");
+/* Client.pipe_send(). */
+static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
+{
+	struct pipe_arg a;
+	Py_buffer buf;
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*|i:pipe_send", &a.name, &a.end, &buf, &timeout))
+		return NULL;
+	if (client_enter(self)) {
+		PyBuffer_Release(&buf);
+		return NULL;
+	}
+	a.buf = &buf;
+	rc = run_sliced(self, step_pipe_send, &a, timeout, IPC_EFULL);
+	self->busy = 0;
+	PyBuffer_Release(&buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
+/* One slice of a pipe receive. */
+static int step_pipe_recv(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct pipe_arg *a = arg;
+
+	return ipc_pipe_recv(self->c, a->name, a->end, &a->data, &a->len, timeout_ms);
+}
+
+/*
+ * Receive at the attached end, waiting per timeout; 0 with *out set (a
+ * new reference), a code or INTERRUPTED. A message that came with an
+ * interrupt is kept in self->pend and handed out first next time.
+ */
+static int pipe_recv_run(ClientObject *self, const char *name, int end,
+			 int timeout, PyObject **out)
+{
+	struct pipe_arg a = { .name = name, .end = end };
+	int rc;
+
+	if (self->pend && self->pend_end == end) {
+		*out = self->pend;
+		self->pend = NULL;
+		return 0;
+	}
+	rc = run_sliced(self, step_pipe_recv, &a, timeout, IPC_EEMPTY);
+	if (rc)
+		return rc;
+	if (!(*out = take_bytes(a.data, a.len)))
+		return INTERRUPTED;
+	if (PyErr_CheckSignals() < 0) {
+		Py_XSETREF(self->pend, *out);
+		self->pend_end = end;
+		*out = NULL;
+		return INTERRUPTED;
+	}
+	return 0;
+}
+
+PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1) -> bytes\n--\n\n"
+	     "Receive at the attached end. EOFError once the peer closed and all was "
+	     "received; queue.Empty when nothing came in time. A message arriving with "
+	     "an interrupt (Ctrl-C) is kept and returned by the next pipe_recv.");
+/* Client.pipe_recv(). */
+static PyObject *client_pipe_recv(ClientObject *self, PyObject *args)
+{
+	const char *name;
+	int end, timeout = -1, rc;
+	PyObject *out = NULL;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_recv", &name, &end, &timeout))
+		return NULL;
+	if (client_enter(self))
+		return NULL;
+	rc = pipe_recv_run(self, name, end, timeout, &out);
+	self->busy = 0;
+	if (rc)
+		return client_raise(self, rc);
+	return out;
+}
+
+PyDoc_STRVAR(pipe_poll_doc, "pipe_poll(name, end, timeout_ms=0) -> bool\n--\n\n"
+	     "Whether a receive would not block (a message or EOF is there), waiting "
+	     "per timeout_ms; a message found is kept for the next pipe_recv.");
+/* Client.pipe_poll(). */
+static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
+{
+	const char *name;
+	int end, timeout = 0, rc;
+	PyObject *out = NULL;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_poll", &name, &end, &timeout))
+		return NULL;
+	if (client_enter(self))
+		return NULL;
+	rc = pipe_recv_run(self, name, end, timeout, &out);
+	self->busy = 0;
+	if (rc == 0) {
+		Py_XSETREF(self->pend, out);
+		self->pend_end = end;
+		Py_RETURN_TRUE;
+	}
+	if (rc == IPC_EEMPTY)
+		Py_RETURN_FALSE;
+	if (rc == IPC_EEOF)
+		Py_RETURN_TRUE;
+	return client_raise(self, rc);
+}
+
+PyDoc_STRVAR(pipe_close_doc, "pipe_close(name, end)\n--\n\nClose the attached end: the "
+	     "peer receives what was sent, then EOF.");
+/* ipc_pipe_close(). */
+static int call_pipe_close(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_pipe_close(c, a->name, a->end);
+}
+
+/* Client.pipe_close(). */
+static PyObject *client_pipe_close(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_close", &a.name, &a.end))
+		return NULL;
+	Py_CLEAR(self->pend);
+	if (client_call(self, call_pipe_close, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* ---- module --------------------------------------------------------- */
+
+static PyMethodDef client_methods[] = {
+	{ "close", (PyCFunction)client_close, METH_NOARGS, close_doc },
+	{ "fileno", (PyCFunction)client_fileno, METH_NOARGS, fileno_doc },
+	{ "msg_max", (PyCFunction)client_msg_max, METH_NOARGS, msg_max_doc },
+	{ "queue_open", (PyCFunction)(void (*)(void))client_queue_open,
+	  METH_VARARGS | METH_KEYWORDS, queue_open_doc },
+	{ "put", (PyCFunction)client_put, METH_VARARGS, put_doc },
+	{ "put_async", (PyCFunction)client_put_async, METH_VARARGS, put_async_doc },
+	{ "flush", (PyCFunction)client_flush, METH_NOARGS, flush_doc },
+	{ "get", (PyCFunction)client_get, METH_VARARGS, get_doc },
+	{ "get_ack", (PyCFunction)client_get_ack, METH_VARARGS, get_ack_doc },
+	{ "ack", (PyCFunction)client_ack, METH_VARARGS, ack_doc },
+	{ "put_many", (PyCFunction)client_put_many, METH_VARARGS, put_many_doc },
+	{ "get_many", (PyCFunction)client_get_many, METH_VARARGS, get_many_doc },
+	{ "set_readahead", (PyCFunction)client_set_readahead, METH_VARARGS, set_readahead_doc },
+	{ "stat", (PyCFunction)client_stat, METH_VARARGS, stat_doc },
+	{ "size", (PyCFunction)client_size, METH_VARARGS, size_doc },
+	{ "list", (PyCFunction)client_list, METH_NOARGS, list_doc },
+	{ "delete", (PyCFunction)client_delete, METH_VARARGS, delete_doc },
+	{ "pipe_attach", (PyCFunction)(void (*)(void))client_pipe_attach,
+	  METH_VARARGS | METH_KEYWORDS, pipe_attach_doc },
+	{ "pipe_send", (PyCFunction)client_pipe_send, METH_VARARGS, pipe_send_doc },
+	{ "pipe_recv", (PyCFunction)client_pipe_recv, METH_VARARGS, pipe_recv_doc },
+	{ "pipe_poll", (PyCFunction)client_pipe_poll, METH_VARARGS, pipe_poll_doc },
+	{ "pipe_close", (PyCFunction)client_pipe_close, METH_VARARGS, pipe_close_doc },
+	{ NULL, NULL, 0, NULL },
+};
+
+/* Client.pid: the process that connected. */
+static PyObject *client_get_pid(ClientObject *self, void *unused)
+{
+	return PyLong_FromLong((long)self->pid);
+}
+
+static PyGetSetDef client_getset[] = {
+	{ "alive", (getter)client_get_alive, NULL,
+	  "True while connected, in the process that connected.", NULL },
+	{ "pid", (getter)client_get_pid, NULL, "The process that connected.", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+PyDoc_STRVAR(client_doc, "Client(socket=None)\n--\n\n"
+	     "One connection to ipcd (socket None: $IPCD_SOCKET, then "
+	     "$XDG_RUNTIME_DIR/ipcd.sock, then /run/ipcd/ipcd.sock). Low level: use "
+	     "ipcd.Queue, ipcd.Pipe. Not shared between threads; after fork it is "
+	     "dead in the child (alive is False) and the parent's connection is "
+	     "untouched.");
+
+static PyTypeObject ClientType = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "ipcd._ipcd.Client",
+	.tp_basicsize = sizeof(ClientObject),
+	.tp_dealloc = (destructor)client_dealloc,
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_doc = client_doc,
+	.tp_methods = client_methods,
+	.tp_getset = client_getset,
+	.tp_init = (initproc)client_init,
+	.tp_new = client_new,
+	.tp_weaklistoffset = offsetof(ClientObject, weakrefs),
+};
+
+PyDoc_STRVAR(after_fork_doc, "_after_fork_child()\n--\n\nIn a forked child: drop every "
+	     "inherited connection without a word to the daemon.");
+/* _ipcd._after_fork_child(): registered with os.register_at_fork. */
+static PyObject *mod_after_fork(PyObject *mod, PyObject *unused)
+{
+	for (ClientObject *c = all_clients; c; c = c->next) {
+		client_abandon(c);
+		c->busy = 0;
+		Py_CLEAR(c->pend);
+	}
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(strerror_doc, "strerror(code) -> str\n--\n\nA short text for an IPC_* code.");
+/* _ipcd.strerror(). */
+static PyObject *mod_strerror(PyObject *mod, PyObject *arg)
+{
+	long code = PyLong_AsLong(arg);
+
+	if (code == -1 && PyErr_Occurred())
+		return NULL;
+	return PyUnicode_FromString(ipc_strerror((int)code));
+}
+
+PyDoc_STRVAR(default_socket_doc, "default_socket() -> str\n--\n\nThe socket path used when none is given.");
+/* _ipcd.default_socket(). */
+static PyObject *mod_default_socket(PyObject *mod, PyObject *unused)
+{
+	char buf[4096];
+
+	if (!ipc_default_socket(buf, sizeof(buf))) {
+		PyErr_SetString(PyExc_OSError, "socket path too long");
+		return NULL;
+	}
+	return PyUnicode_DecodeFSDefault(buf);
+}
+
+static PyMethodDef mod_methods[] = {
+	{ "_after_fork_child", mod_after_fork, METH_NOARGS, after_fork_doc },
+	{ "strerror", mod_strerror, METH_O, strerror_doc },
+	{ "default_socket", mod_default_socket, METH_NOARGS, default_socket_doc },
+	{ NULL, NULL, 0, NULL },
+};
+
+PyDoc_STRVAR(mod_doc, "ipcd._ipcd: the C layer of the ipcd package over libipcclient.");
+
+static struct PyModuleDef ipcd_module = {
+	PyModuleDef_HEAD_INIT, "ipcd._ipcd", mod_doc, -1, mod_methods,
+	NULL, NULL, NULL, NULL,
+};
+
+/* Make ipcd.Error and one subclass per row; add them and the codes. */
+static int add_errors(PyObject *m)
+{
+	Error = PyErr_NewExceptionWithDoc("ipcd.Error",
+		"An ipcd failure: .code is the IPC_E* code, .detail the daemon's text.",
+		NULL, NULL);
+	if (!Error || PyModule_AddObjectRef(m, "Error", Error) < 0)
+		return -1;
+	for (size_t i = 0; i < N_ERR_ROWS; i++) {
+		struct err_row *r = &err_rows[i];
+		PyObject *base = r->cls_name ? exc_oserror_base(r->code) : NULL, *bases;
+		char qual[64];
+
+		if (PyModule_AddIntConstant(m, r->code_name, r->code) < 0)
+			return -1;
+		if (!r->cls_name)
+			continue;
+		bases = base ? PyTuple_Pack(2, Error, base) : PyTuple_Pack(1, Error);
+		snprintf(qual, sizeof(qual), "ipcd.%s", r->cls_name);
+		r->cls = bases ? PyErr_NewExceptionWithDoc(qual, r->doc, bases, NULL) : NULL;
+		Py_XDECREF(bases);
+		if (!r->cls || PyModule_AddObjectRef(m, r->cls_name, r->cls) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fetch queue.Empty and queue.Full. */
+static int import_queue_exceptions(void)
+{
+	PyObject *q = PyImport_ImportModule("queue");
+
+	if (!q)
+		return -1;
+	QueueEmpty = PyObject_GetAttrString(q, "Empty");
+	QueueFull = PyObject_GetAttrString(q, "Full");
+	Py_DECREF(q);
+	return QueueEmpty && QueueFull ? 0 : -1;
+}
+
+/* Module init. */
+PyMODINIT_FUNC PyInit__ipcd(void);
+PyMODINIT_FUNC PyInit__ipcd(void)
+{
+	PyObject *m;
+
+	if (PyType_Ready(&ClientType) < 0 || import_queue_exceptions() < 0)
+		return NULL;
+	if (!(m = PyModule_Create(&ipcd_module)))
+		return NULL;
+	if (PyModule_AddObjectRef(m, "Client", (PyObject *)&ClientType) < 0 ||
+	    add_errors(m) < 0 ||
+	    PyModule_AddIntConstant(m, "FOREVER", IPC_FOREVER) < 0 ||
+	    PyModule_AddIntConstant(m, "MSG_MAX", IPC_MSG_MAX) < 0 ||
+	    PyModule_AddIntConstant(m, "NAME_MAX", IPC_NAME_MAX) < 0 ||
+	    PyModule_AddIntConstant(m, "BATCH_MAX", IPC_BATCH_MAX) < 0) {
+		Py_DECREF(m);
+		return NULL;
+	}
+	return m;
+}

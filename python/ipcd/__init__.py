@@ -1,0 +1,654 @@
+# SPDX-License-Identifier: MIT
+"""ipcd: multiprocessing.Queue and Pipe between unrelated processes.
+
+Queues and pipes live in the ipcd daemon under a name, so any process that
+knows the name shares them: children started by multiprocessing (fork or
+spawn), unrelated Python processes, C workers using libipcclient, and the
+ipcctl command line.
+
+    import ipcd, queue
+    q = ipcd.Queue("jobs", 2)          # like multiprocessing.Queue(2)
+    q.put({"n": 1})
+    try:
+        item = q.get(timeout=10)
+    except queue.Empty:                # the standard library's class
+        ...
+
+    a, b = ipcd.Pipe("chat")           # like multiprocessing.Pipe()
+    r = ipcd.connect_pipe("chat", 0)   # one end, from an unrelated process
+
+The daemon's socket is found as libipcclient finds it: the socket= argument,
+else $IPCD_SOCKET, else $XDG_RUNTIME_DIR/ipcd.sock, else /run/ipcd/ipcd.sock.
+
+Exceptions: queue.Empty and queue.Full (the standard classes), EOFError and
+BrokenPipeError for pipes, ValueError for a negative timeout or a closed
+Queue, OSError for a closed Connection, and ipcd.Error for the rest: each
+subclass carries .code (an IPC_E* number) and .detail (the daemon's text),
+and also derives from the builtin it matches (NotFoundError is a
+FileNotFoundError, PermissionError a PermissionError, ConnectError and
+ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
+"""
+import math
+import os
+import pickle
+import threading
+import weakref
+from multiprocessing import util as _mputil
+
+from . import _ipcd
+from ._ipcd import (  # noqa: F401  (re-exported)
+    BATCH_MAX, MSG_MAX, NAME_MAX, BusyError, ClosedError, ConnectError,
+    ConnectionLostError, DeletedError, DirectionError, Error, ExistsError,
+    InvalidError, InvalidNameError, LimitError, MismatchError, NoMemoryError,
+    NoSpaceError, NotAttachedError, NotFoundError, NotHeldError, PermissionError,
+    ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
+    default_socket)
+
+__all__ = [
+    "Queue", "Pipe", "Connection", "connect_pipe", "list", "stat", "delete",
+    "Error", "NotFoundError", "ExistsError", "DeletedError", "MismatchError",
+    "InvalidNameError", "TooBigError", "InvalidError", "BusyError",
+    "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
+    "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError", "NoSpaceError",
+    "ConnectionLostError", "ProtocolError", "VersionError", "NoMemoryError",
+    "ConnectError", "default_socket",
+]
+
+_builtin_list = list
+_MS_MAX = 2**31 - 1
+
+# A forked child must not speak on its parent's connections: they are
+# dropped in the child (without a word to the daemon) and each object makes
+# a fresh one on its next call.
+os.register_at_fork(after_in_child=_ipcd._after_fork_child)
+
+
+def _flush_quietly(ref):
+    """Wait for a connection's pipelined puts, if it is still there."""
+    c = ref()
+    if c is not None and c.alive:
+        try:
+            c.flush()
+        except Exception:
+            pass  # nobody is left to tell
+
+
+def _timeout_ms(block, timeout):
+    """multiprocessing's (block, timeout) as libipcclient milliseconds."""
+    if not block:
+        return 0
+    if timeout is None:
+        return -1
+    if timeout < 0:
+        raise ValueError("'timeout' must be a non-negative number")
+    return min(math.ceil(timeout * 1000), _MS_MAX)
+
+
+class _Pickle:
+    """The default serializer: pickle, highest protocol."""
+    spec = "pickle"
+
+    @staticmethod
+    def dumps(obj):
+        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+
+    loads = staticmethod(pickle.loads)
+
+
+class _Raw:
+    """serializer=None: bytes-like objects go as they are, bytes come back."""
+    spec = None
+
+    @staticmethod
+    def dumps(obj):
+        return obj
+
+    @staticmethod
+    def loads(data):
+        return data
+
+
+def _serializer(spec):
+    """The serializer object for a serializer= argument."""
+    if spec == "pickle":
+        return _Pickle
+    if spec is None:
+        return _Raw
+    if hasattr(spec, "dumps") and hasattr(spec, "loads"):
+        return spec
+    raise ValueError("serializer must be 'pickle', None or have dumps() and loads()")
+
+
+def _spec_of(ser):
+    """What to pickle for a serializer so a child makes the same one."""
+    return getattr(ser, "spec", ser) if ser in (_Pickle, _Raw) else ser
+
+
+class Queue:
+    """A named FIFO queue in ipcd, used like multiprocessing.Queue.
+
+    Queue(name, maxsize=0, *, socket=None, create=True, durable=False,
+          serializer="pickle", readahead=0, pipelined=True)
+
+    name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.'. Every
+    process (or C worker, or ipcctl) using the name shares the queue.
+    maxsize: the most messages it holds; 0 is unbounded (the default).
+    Opening an existing queue with another maxsize raises MismatchError;
+    maxsize=None accepts any. create=False raises NotFoundError when the
+    queue does not exist. durable=True is refused (NotImplementedError):
+    ipcd keeps queues in memory only.
+    serializer: "pickle" (any picklable object), None (bytes-like objects
+    are sent unchanged and get() returns bytes: for C workers and ipcctl),
+    or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
+
+    Semantics: FIFO, each message delivered once, many producers and many
+    consumers in any processes. put() raises queue.Full and get() raises
+    queue.Empty (the standard library's classes) when block is False or the
+    timeout (seconds) runs out; a negative timeout raises ValueError. The
+    waiting happens in the daemon and releases the GIL; Ctrl-C interrupts
+    a waiting put or get with KeyboardInterrupt, and an interrupted get
+    consumes nothing (while it waits, the message is taken at-least-once
+    and acked as it arrives; one arriving with the interrupt goes back to
+    the head of the queue).
+
+    Pipelined puts (pipelined=True, unbounded queues only): put() writes
+    the message and returns without waiting for the daemon's answer, since
+    an unbounded queue cannot be Full. Its rare failures (the queue was
+    deleted, the daemon is out of memory or shutting down) are raised by
+    the next call on this Queue, in the same thread, that waits for the
+    daemon: get, get_nowait, get_many, put_many, qsize, empty, full,
+    get_ack or close. Messages put are in the queue in order even when a
+    later one failed. On a bounded queue every put waits for its answer,
+    so Full is exact.
+
+    Read-ahead (readahead=N, opt-in): get() fetches up to N messages per
+    round trip and keeps the others in this process. Those messages have
+    left the queue: they belong to this consumer, qsize() no longer counts
+    them, other consumers cannot get them, and they are lost if the
+    process exits, or the connection is dropped (Ctrl-C during a waiting
+    get, an exception inside get_ack()), before get() hands them out.
+
+    Processes and threads: a Queue passed to multiprocessing.Process (fork
+    or spawn) or pickled goes by name and reconnects in the other process;
+    after fork the child makes its own connection. Threads share a Queue:
+    each thread gets its own connection to the daemon.
+
+    At-least-once: `with q.get_ack(timeout=10) as item:` acks the message
+    when the block exits normally, and puts it back at the head of the
+    queue when it raises (or when the process dies first).
+    """
+
+    def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
+                 serializer="pickle", readahead=0, pipelined=True):
+        if durable:
+            raise NotImplementedError("ipcd keeps queues in memory: durable=True is not supported")
+        if maxsize is not None and maxsize < 0:
+            maxsize = 0  # multiprocessing: maxsize <= 0 is unbounded
+        self._name = name
+        self._socket = socket
+        self._ser = _serializer(serializer)
+        self._readahead = int(readahead)
+        self._tls = threading.local()
+        self._closed = False
+        c = self._connect()
+        self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create)
+        self._pipelined = bool(pipelined) and self._maxsize == 0
+
+    def _connect(self):
+        """A new connection for this thread, set up for this queue."""
+        c = _ipcd.Client(self._socket)
+        # At exit (atexit, or a multiprocessing child's end), wait for the
+        # answers to pipelined puts, as multiprocessing joins its feeder.
+        _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
+        if self._readahead > 1:
+            c.set_readahead(self._name, self._readahead)
+        self._tls.c = c
+        self._tls.unflushed = False
+        return c
+
+    def _client(self):
+        """This thread's connection, made anew after fork or a drop."""
+        c = getattr(self._tls, "c", None)
+        if c is None or not c.alive:
+            if self._closed:
+                raise ValueError("Queue %r is closed" % self._name)
+            c = self._connect()
+        return c
+
+    def _settled(self):
+        """This thread's connection, with pipelined puts' failures raised."""
+        if self._closed:
+            raise ValueError("Queue %r is closed" % self._name)
+        c = self._client()
+        if self._tls.unflushed:
+            self._tls.unflushed = False
+            c.flush()
+        return c
+
+    @property
+    def name(self):
+        """The queue's name."""
+        return self._name
+
+    @property
+    def maxsize(self):
+        """The most messages the queue holds; 0 unbounded."""
+        return self._maxsize
+
+    def __repr__(self):
+        return "<ipcd.Queue %r maxsize=%d>" % (self._name, self._maxsize)
+
+    def __reduce__(self):
+        return (_rebuild_queue, (self._name, self._maxsize, self._socket,
+                                 _spec_of(self._ser), self._readahead, self._pipelined))
+
+    def put(self, obj, block=True, timeout=None):
+        """Put obj at the tail, waiting while the queue is full: forever
+        (timeout None), at most timeout seconds, or not at all (block
+        False); queue.Full when no room came. See the class doc for
+        pipelined puts on unbounded queues."""
+        if self._closed:
+            raise ValueError("Queue %r is closed" % self._name)
+        ms = _timeout_ms(block, timeout)
+        data = self._ser.dumps(obj)
+        c = self._client()
+        if self._pipelined:
+            c.put_async(self._name, data)
+            self._tls.unflushed = True
+        else:
+            c.put(self._name, data, ms)
+
+    def get(self, block=True, timeout=None):
+        """Remove and return the head item, waiting while the queue is
+        empty: forever (timeout None), at most timeout seconds, or not at
+        all (block False); queue.Empty when nothing came."""
+        ms = _timeout_ms(block, timeout)
+        return self._ser.loads(self._settled().get(self._name, ms))
+
+    def put_nowait(self, obj):
+        """put(obj, False)."""
+        return self.put(obj, False)
+
+    def get_nowait(self):
+        """get(False)."""
+        return self.get(False)
+
+    def put_many(self, objs, block=True, timeout=None):
+        """Put the items of objs in order, as many per round trip as fit
+        (faster-fifo's name). Not all-or-nothing: waits per block/timeout
+        (over the whole call) for room for the rest; on queue.Full its
+        .count says how many of objs were put (a prefix)."""
+        ms = _timeout_ms(block, timeout)
+        dumps = self._ser.dumps
+        datas = [dumps(o) for o in objs]
+        return self._settled().put_many(self._name, datas, ms)
+
+    def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
+        """Remove and return a list of up to max_messages (1..1024) items
+        from the head in one round trip: what is there, or, when the queue
+        is empty, the first to arrive (waiting per block/timeout; raises
+        queue.Empty) with whatever came with it."""
+        ms = _timeout_ms(block, timeout)
+        loads = self._ser.loads
+        return [loads(d) for d in self._settled().get_many(self._name, max_messages, ms)]
+
+    def get_ack(self, block=True, timeout=None, lease=None):
+        """At-least-once get, as a context manager:
+
+            with q.get_ack(timeout=10) as item:
+                handle(item)
+
+        The item stays in the daemon, in flight, until the block exits
+        normally (then it is acked and gone). If the block raises, the
+        process dies, or lease seconds pass first, it goes back to the head
+        of the queue and is delivered again, so an item may be handled
+        twice but is never lost. In-flight items count toward maxsize.
+        Entering raises queue.Empty like get(). Leaving after an exception
+        drops this thread's connection to give the item back at once (a
+        new one is made at the next call)."""
+        ms = _timeout_ms(block, timeout)
+        if lease is not None and lease < 0:
+            raise ValueError("'lease' must be a non-negative number")
+        lease_ms = 0 if lease is None else max(1, min(math.ceil(lease * 1000), _MS_MAX))
+        return _AckedGet(self, ms, lease_ms)
+
+    def qsize(self):
+        """Messages in the queue now (not counting ones in flight under
+        get_ack, nor ones read ahead by a consumer)."""
+        return self._settled().size(self._name)[0]
+
+    def empty(self):
+        """Whether qsize() is 0 now."""
+        return self.qsize() == 0
+
+    def full(self):
+        """Whether a put would wait now: messages held plus in flight
+        reach maxsize (never for an unbounded queue)."""
+        size, inflight, maxsize = self._settled().size(self._name)
+        return maxsize > 0 and size + inflight >= maxsize
+
+    def close(self):
+        """No more use of this Queue from this process: put and get raise
+        ValueError after it. Pipelined puts of this thread are awaited and
+        their first failure raised. The queue itself stays in ipcd (see
+        ipcd.delete)."""
+        if self._closed:
+            return
+        self._closed = True
+        c = getattr(self._tls, "c", None)
+        self._tls.c = None
+        if c is not None and c.alive:
+            try:
+                if self._tls.unflushed:
+                    c.flush()
+            finally:
+                c.close()
+
+    def join_thread(self):
+        """multiprocessing's join_thread(): there is no feeder thread, each
+        put is written at once, so this only checks close() was called."""
+        if not self._closed:
+            raise ValueError("Queue %r not closed" % self._name)
+
+    def cancel_join_thread(self):
+        """multiprocessing's cancel_join_thread(): nothing to cancel, puts
+        are written at once."""
+
+
+class _AckedGet:
+    """The context manager Queue.get_ack() returns."""
+
+    def __init__(self, q, ms, lease_ms):
+        self._q, self._ms, self._lease_ms = q, ms, lease_ms
+        self._c = self._tag = None
+
+    def __enter__(self):
+        q = self._q
+        self._c = q._settled()
+        data, self._tag = self._c.get_ack(q._name, self._ms, self._lease_ms)
+        return q._ser.loads(data)
+
+    def __exit__(self, exc_type, exc, tb):
+        c = self._c
+        if exc_type is None:
+            c.ack(self._q._name, self._tag)
+        elif c.alive:
+            c.close()  # the daemon puts what this connection held back
+        return False
+
+
+def _rebuild_queue(name, maxsize, socket, serializer, readahead, pipelined):
+    """Unpickle a Queue: reconnect by name."""
+    return Queue(name, maxsize, socket=socket, serializer=serializer,
+                 readahead=readahead, pipelined=pipelined)
+
+
+class Connection:
+    """One end of an ipcd pipe, used like multiprocessing's Connection.
+
+    Made by ipcd.Pipe() (both ends, for one process and its children) or
+    ipcd.connect_pipe() (one end, from any process). send(obj)/recv()
+    carry picklable objects (or bytes with serializer=None),
+    send_bytes()/recv_bytes() raw bytes. recv() raises EOFError once the
+    other end is closed and everything it sent was received; send()
+    raises BrokenPipeError once the other end is closed; any call on a
+    closed Connection raises OSError. Blocking calls release the GIL and
+    Ctrl-C interrupts them; a message arriving with the interrupt is kept
+    and returned by the next recv().
+
+    Ends of Pipe() attach lazily: the first process that sends, receives
+    or polls on an end holds it, and close() in a process that never used
+    the end only forgets it there. That is what lets the multiprocessing
+    pattern work (create the Pipe, start a child, each side closes the end
+    it does not use). An end is held by one process: using it in two
+    processes raises BusyError. A never-used end is not closed in the
+    daemon, so its peer sees EOF only when the end is closed by a process
+    that used it (or that process exits).
+    """
+
+    def __init__(self, name, end, duplex, *, socket=None, serializer="pickle",
+                 maxmsgs=0, maxbytes=0):
+        self._name = name
+        self._end = end
+        self._duplex = duplex
+        self._socket = socket
+        self._ser = _serializer(serializer)
+        self._bounds = (maxmsgs, maxbytes)
+        self._client = None
+        self._closed = False
+
+    def _attach(self):
+        """Attach the end in this process; the Client."""
+        c = _ipcd.Client(self._socket)
+        try:
+            duplex = c.pipe_attach(self._name, self._end, self._duplex, True, *self._bounds)
+        except BusyError as e:
+            c.close()
+            e.args = ("pipe %r end %d is held by another process or Connection: "
+                      "an ipcd pipe end is used by one process at a time" %
+                      (self._name, self._end),)
+            raise
+        except BaseException:
+            c.close()
+            raise
+        self._duplex = duplex
+        self._client = c
+        return c
+
+    def _c(self):
+        """The client holding this end in this process, attaching it on
+        first use."""
+        if self._closed:
+            raise OSError("handle is closed")
+        c = self._client
+        if c is not None:
+            if c.alive:
+                return c
+            if c.pid == os.getpid():
+                raise ConnectionLostError("the connection holding pipe %r end %d was lost"
+                                          % (self._name, self._end))
+        return self._attach()  # first use here (maybe in a forked child)
+
+    @property
+    def closed(self):
+        """True once close() was called."""
+        return self._closed
+
+    @property
+    def readable(self):
+        """True if this end can receive (False for the sending end of
+        Pipe(duplex=False))."""
+        return self._duplex is not False or self._end == 0
+
+    @property
+    def writable(self):
+        """True if this end can send (False for the receiving end of
+        Pipe(duplex=False))."""
+        return self._duplex is not False or self._end == 1
+
+    @property
+    def name(self):
+        """The pipe's name."""
+        return self._name
+
+    @property
+    def end(self):
+        """0 or 1: which end of the pipe this is."""
+        return self._end
+
+    def __repr__(self):
+        return "<ipcd.Connection %r end %d%s>" % (self._name, self._end,
+                                                  " closed" if self._closed else "")
+
+    def __reduce__(self):
+        return (_rebuild_connection, (self._name, self._end, self._duplex, self._socket,
+                                      _spec_of(self._ser), self._bounds, self._closed))
+
+    def _check_writable(self):
+        if self._closed:
+            raise OSError("handle is closed")
+        if not self.writable:
+            raise OSError("connection is read-only")
+
+    def _check_readable(self):
+        if self._closed:
+            raise OSError("handle is closed")
+        if not self.readable:
+            raise OSError("connection is write-only")
+
+    def send(self, obj):
+        """Send a picklable object (bytes-like with serializer=None)."""
+        self._check_writable()
+        self._c().pipe_send(self._name, self._end, self._ser.dumps(obj))
+
+    def recv(self):
+        """Receive an object sent with send(), waiting for it; EOFError
+        when the other end closed and nothing is left."""
+        self._check_readable()
+        return self._ser.loads(self._c().pipe_recv(self._name, self._end))
+
+    def send_bytes(self, buf, offset=0, size=None):
+        """Send bytes from a bytes-like object: buf[offset:offset+size]."""
+        self._check_writable()
+        m = memoryview(buf).cast("B")
+        n = len(m)
+        if offset < 0:
+            raise ValueError("offset is negative")
+        if n < offset:
+            raise ValueError("buffer length < offset")
+        if size is None:
+            size = n - offset
+        elif size < 0:
+            raise ValueError("size is negative")
+        elif offset + size > n:
+            raise ValueError("buffer length < offset + size")
+        self._c().pipe_send(self._name, self._end, m[offset:offset + size])
+
+    def recv_bytes(self, maxlength=None):
+        """Receive one message as bytes; EOFError at the end. A message
+        longer than maxlength raises OSError and closes this end, as
+        multiprocessing does."""
+        self._check_readable()
+        if maxlength is not None and maxlength < 0:
+            raise ValueError("negative maxlength")
+        data = self._c().pipe_recv(self._name, self._end)
+        if maxlength is not None and len(data) > maxlength:
+            self.close()
+            raise OSError("bad message length")
+        return data
+
+    def recv_bytes_into(self, buf, offset=0):
+        """Receive one message into the writable buffer buf at offset;
+        returns its length. Too small a buffer raises
+        multiprocessing.BufferTooShort carrying the message."""
+        self._check_readable()
+        m = memoryview(buf).cast("B")
+        if offset < 0 or offset > len(m):
+            raise ValueError("offset out of bounds" if offset >= 0 else "negative offset")
+        data = self._c().pipe_recv(self._name, self._end)
+        if len(data) > len(m) - offset:
+            import multiprocessing
+            raise multiprocessing.BufferTooShort(data)
+        m[offset:offset + len(data)] = data
+        return len(data)
+
+    def poll(self, timeout=0.0):
+        """Whether recv() would not block (a message or EOF is there),
+        waiting at most timeout seconds (None: until it is so)."""
+        self._check_readable()
+        ms = -1 if timeout is None else max(0, min(math.ceil(timeout * 1000), _MS_MAX))
+        return self._c().pipe_poll(self._name, self._end, ms)
+
+    def close(self):
+        """Close this end. If this process used it, the other end then
+        receives what was sent and EOFError; otherwise this process only
+        forgets it. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        c, self._client = self._client, None
+        if c is not None and c.alive:
+            try:
+                c.pipe_close(self._name, self._end)
+            except (ClosedError, NotFoundError, NotAttachedError):
+                pass
+            finally:
+                c.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+
+    def __del__(self):
+        c = getattr(self, "_client", None)
+        if c is not None and c.alive:
+            c.close()  # the daemon closes the end with the connection
+
+
+def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed):
+    """Unpickle a Connection: the same end, attached on first use."""
+    conn = Connection(name, end, duplex, socket=socket, serializer=serializer,
+                      maxmsgs=bounds[0], maxbytes=bounds[1])
+    conn._closed = closed
+    return conn
+
+
+def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxbytes=0):
+    """Both ends of the ipcd pipe name, like multiprocessing.Pipe():
+    returns (conn1, conn2), ends 0 and 1. With duplex=False, conn1 only
+    receives and conn2 only sends. For one process that starts children
+    (fork or spawn): each end attaches in the first process that uses it
+    (see Connection). maxmsgs/maxbytes bound each direction's buffer
+    (0: the daemon's defaults, 64 messages and 1 MiB)."""
+    kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes)
+    return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)
+
+
+def connect_pipe(name, end, *, duplex=None, create=True, socket=None, serializer="pickle",
+                 maxmsgs=0, maxbytes=0):
+    """Attach end 0 or 1 of the ipcd pipe name now, from any process, and
+    return its Connection. The pipe is created if missing (create=True),
+    duplex unless duplex=False; duplex=None accepts an existing pipe of
+    either kind. Raises BusyError if the end is held, ClosedError if it was
+    closed before."""
+    conn = Connection(name, end, duplex, socket=socket, serializer=serializer,
+                      maxmsgs=maxmsgs, maxbytes=maxbytes)
+    c = _ipcd.Client(socket)
+    try:
+        conn._duplex = c.pipe_attach(name, end, duplex, create, maxmsgs, maxbytes)
+    except BaseException:
+        c.close()
+        raise
+    conn._client = c
+    return conn
+
+
+def _admin(socket, method, *args):
+    """One call on a short-lived connection."""
+    c = _ipcd.Client(socket)
+    try:
+        return getattr(c, method)(*args)
+    finally:
+        c.close()
+
+
+def list(socket=None):  # noqa: A001  (ipcd.list, as the issue names it)
+    """Every queue and pipe, sorted by name: a list of stat() dicts."""
+    return _admin(socket, "list")
+
+
+def stat(name, socket=None):
+    """What the daemon says about queue or pipe name, as a dict: name,
+    kind ('queue' or 'pipe'), maxsize, size, bytes, getters, putters,
+    puts, gets, inflight, requeued, uid, gid, mode; a pipe adds duplex,
+    maxbytes, attached and closed (a pair of bools, ends 0 and 1).
+    NotFoundError if there is none."""
+    return _admin(socket, "stat", name)
+
+
+def delete(name, socket=None):
+    """Delete queue or pipe name and what it holds (owner or root). Calls
+    waiting on it raise DeletedError. NotFoundError if there is none."""
+    _admin(socket, "delete", name)

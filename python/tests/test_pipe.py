@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: MIT
+"""ipcd.Pipe, connect_pipe and Connection: what multiprocessing's
+Connection does (send/recv, bytes, poll, EOFError, BrokenPipeError,
+OSError on a closed end), across fork, spawn and unrelated processes."""
+import array
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import unittest
+
+import ipcdtest
+import ipcd
+
+SLACK = 0.5
+
+
+def setUpModule():
+    ipcdtest.start()
+
+
+def tearDownModule():
+    ipcdtest.stop()
+
+
+def child_reader(pipe, out):
+    """Process target: the seed's child, reporting what it read via out."""
+    r, w = pipe
+    w.close()
+    got = []
+    while True:
+        try:
+            got.append(r.recv())
+        except EOFError:
+            break
+    out.put(got)
+
+
+def run_python(code):
+    """Start a python child running code."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+class ConnectionTest(unittest.TestCase):
+    def test_duplex_both_ways(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        a.send({"x": 1})
+        b.send([2])
+        self.assertEqual(b.recv(), {"x": 1})
+        self.assertEqual(a.recv(), [2])
+        self.assertTrue(a.readable and a.writable and b.readable and b.writable)
+
+    def test_fifo(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        for i in range(50):
+            a.send(i)
+        self.assertEqual([b.recv() for _ in range(50)], list(range(50)))
+
+    def test_one_way(self):
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+        self.assertEqual((r.readable, r.writable, w.readable, w.writable),
+                         (True, False, False, True))
+        self.assertRaises(OSError, r.send, 1)
+        self.assertRaises(OSError, w.recv)
+        self.assertRaises(OSError, w.poll)
+        w.send("one way")
+        self.assertEqual(r.recv(), "one way")
+
+    def test_bytes(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        a.send_bytes(b"")
+        a.send_bytes(b"hello world", 6)
+        a.send_bytes(bytearray(b"hello world"), 0, 5)
+        a.send_bytes(array.array("i", [1, 2, 3]), 4, 4)  # bytes, as multiprocessing
+        self.assertEqual(b.recv_bytes(), b"")
+        self.assertEqual(b.recv_bytes(), b"world")
+        self.assertEqual(b.recv_bytes(), b"hello")
+        self.assertEqual(b.recv_bytes(), array.array("i", [2]).tobytes())
+        for args in ((b"ab", -1), (b"ab", 3), (b"ab", 0, -1), (b"ab", 1, 2)):
+            self.assertRaises(ValueError, a.send_bytes, *args)
+
+    def test_recv_bytes_maxlength(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        self.assertRaises(ValueError, b.recv_bytes, -1)
+        a.send_bytes(b"12345")
+        a.send_bytes(b"123456")
+        self.assertEqual(b.recv_bytes(5), b"12345")
+        self.assertRaises(OSError, b.recv_bytes, 5)
+        self.assertTrue(b.closed)  # as multiprocessing: the end is closed
+
+    def test_recv_bytes_into(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        buf = bytearray(10)
+        a.send_bytes(b"abc")
+        self.assertEqual(b.recv_bytes_into(buf, 2), 3)
+        self.assertEqual(bytes(buf[:5]), b"\0\0abc")
+        a.send_bytes(b"x" * 20)
+        with self.assertRaises(mp.BufferTooShort) as cm:
+            b.recv_bytes_into(buf)
+        self.assertEqual(cm.exception.args[0], b"x" * 20)
+
+    def test_poll(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        self.assertFalse(b.poll())
+        self.assertFalse(b.poll(0))
+        t0 = time.monotonic()
+        self.assertFalse(b.poll(0.3))
+        took = time.monotonic() - t0
+        self.assertGreaterEqual(took, 0.3)
+        self.assertLess(took, 0.3 + SLACK)
+        a.send("x")
+        self.assertTrue(b.poll(5))
+        self.assertTrue(b.poll())  # still there: poll takes nothing
+        self.assertEqual(b.recv(), "x")
+        self.assertFalse(b.poll())
+
+    def test_poll_wakes_on_send_from_other_process(self):
+        name = ipcdtest.fresh("p")
+        r = ipcd.connect_pipe(name, 0)
+        child = run_python("""
+            import time, ipcd
+            time.sleep(0.3)
+            ipcd.connect_pipe(%r, 1).send("late")
+        """ % name)
+        self.assertTrue(r.poll(None))
+        self.assertEqual(r.recv(), "late")
+        child.communicate(timeout=30)
+
+    def test_eof_after_everything(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        a.send(1)
+        a.send(2)
+        a.close()
+        self.assertTrue(b.poll())
+        self.assertEqual([b.recv(), b.recv()], [1, 2])
+        self.assertTrue(b.poll())  # EOF: recv would not block
+        self.assertRaises(EOFError, b.recv)
+        self.assertRaises(EOFError, b.recv_bytes)
+
+    def test_broken_pipe(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        a.send(0)  # attach both
+        b.recv()
+        b.close()
+        self.assertRaises(BrokenPipeError, a.send, 1)
+        self.assertRaises(BrokenPipeError, a.send_bytes, b"x")
+
+    def test_closed_end(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        self.assertFalse(a.closed)
+        a.close()
+        a.close()  # idempotent
+        self.assertTrue(a.closed)
+        for call in (lambda: a.send(1), a.recv, a.poll, lambda: a.send_bytes(b""),
+                     a.recv_bytes):
+            self.assertRaises(OSError, call)
+
+    def test_context_manager(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        with a:
+            a.send("in with")
+        self.assertTrue(a.closed)
+        self.assertEqual(b.recv(), "in with")
+        self.assertRaises(EOFError, b.recv)
+
+    def test_big_message(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"), serializer=None)
+        c = ipcd._ipcd.Client()
+        limit = c.msg_max()
+        c.close()
+        a.send_bytes(b"y" * limit)
+        self.assertEqual(len(b.recv_bytes()), limit)
+        with self.assertRaises(ipcd.TooBigError) as cm:
+            a.send_bytes(b"y" * (limit + 1))
+        self.assertIn(str(limit), str(cm.exception))
+        a.send(b"usable")
+        self.assertEqual(b.recv(), b"usable")
+
+
+class AttachTest(unittest.TestCase):
+    def test_connect_pipe_either_order(self):
+        for first in (0, 1):
+            name = ipcdtest.fresh("p")
+            ends = {first: ipcd.connect_pipe(name, first)}
+            ends[1 - first] = ipcd.connect_pipe(name, 1 - first)
+            ends[1].send("to 0")
+            self.assertEqual(ends[0].recv(), "to 0")
+            ends[1].close()
+            self.assertRaises(EOFError, ends[0].recv)
+
+    def test_busy_and_closed(self):
+        name = ipcdtest.fresh("p")
+        a = ipcd.connect_pipe(name, 0)
+        with self.assertRaises(ipcd.BusyError) as cm:
+            ipcd.connect_pipe(name, 0)
+        self.assertIsInstance(cm.exception, OSError)
+        b = ipcd.connect_pipe(name, 1)
+        b.close()
+        with self.assertRaises(ipcd.ClosedError):
+            ipcd.connect_pipe(name, 1)
+        a.close()
+
+    def test_kind_mismatch(self):
+        name = ipcdtest.fresh("p")
+        ipcd.connect_pipe(name, 0, duplex=False)
+        self.assertRaises(ipcd.MismatchError, ipcd.connect_pipe, name, 1, duplex=True)
+        w = ipcd.connect_pipe(name, 1)  # duplex=None: either kind
+        self.assertFalse(w.readable)
+        self.assertRaises(ipcd.NotFoundError, ipcd.connect_pipe, ipcdtest.fresh("p"), 0,
+                          create=False)
+        self.assertRaises(ipcd.InvalidError, ipcd.connect_pipe, ipcdtest.fresh("p"), 2)
+
+    def test_unrelated_processes(self):
+        name = ipcdtest.fresh("p")
+        child = run_python("""
+            import ipcd
+            c = ipcd.connect_pipe(%r, 1)
+            c.send(c.recv() + 1)
+            c.close()
+        """ % name)
+        p = ipcd.connect_pipe(name, 0)
+        p.send(41)
+        self.assertEqual(p.recv(), 42)
+        self.assertRaises(EOFError, p.recv)
+        _, err = child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0, err)
+
+    def test_peer_exit_is_eof(self):
+        name = ipcdtest.fresh("p")
+        child = run_python("""
+            import os, ipcd
+            ipcd.connect_pipe(%r, 1).send("bye")
+            os._exit(0)
+        """ % name)
+        p = ipcd.connect_pipe(name, 0)
+        self.assertEqual(p.recv(), "bye")
+        self.assertRaises(EOFError, p.recv)
+        child.communicate(timeout=30)
+
+
+class ProcessTest(unittest.TestCase):
+    def _seed_pattern(self, method):
+        ctx = mp.get_context(method)
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"))
+        out = ipcd.Queue(ipcdtest.fresh())
+        p = ctx.Process(target=child_reader, args=((r, w), out))
+        p.start()
+        r.close()  # the parent's copy of the reading end
+        for i in range(10):
+            w.send(i)
+        w.close()
+        self.assertEqual(out.get(timeout=30), list(range(10)))
+        p.join(30)
+        self.assertEqual(p.exitcode, 0)
+
+    def test_fork(self):
+        self._seed_pattern("fork")
+
+    def test_spawn(self):
+        self._seed_pattern("spawn")
+
+    def test_end_used_in_two_processes_is_busy(self):
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        a.send("attached here")
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                a.send("from child")
+            except ipcd.BusyError:
+                code = 0
+            except BaseException:
+                code = 2
+            os._exit(code)
+        _, st = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        a.send("parent still holds it")
+        self.assertEqual([b.recv(), b.recv()], ["attached here", "parent still holds it"])
+
+
+class InterruptTest(unittest.TestCase):
+    def test_ctrl_c_during_recv(self):
+        name = ipcdtest.fresh("p")
+        child = run_python("""
+            import ipcd
+            c = ipcd.connect_pipe(%r, 0)
+            try:
+                c.recv()
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+            print(c.recv(), flush=True)
+        """ % name)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if ipcd.stat(name)["getters"] == 1:
+                    break
+            except ipcd.NotFoundError:
+                pass  # the child has not made it yet
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)
+        self.assertEqual(child.stdout.readline().strip(), b"interrupted")
+        ipcd.connect_pipe(name, 1).send("after")
+        out, err = child.communicate(timeout=30)
+        self.assertEqual(out.strip(), b"after", err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,562 @@
+# SPDX-License-Identifier: MIT
+"""ipcd.Queue: the behaviour multiprocessing.Queue users count on (what
+CPython's test_queue and _test_multiprocessing check), the ipcd.Error
+hierarchy, processes (fork, spawn, unrelated), threads, Ctrl-C, C interop
+and at-least-once delivery."""
+import multiprocessing as mp
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import unittest
+
+import ipcdtest
+import ipcd
+
+SLACK = 0.5  # a timeout fires within this of when it should
+
+
+def setUpModule():
+    ipcdtest.start("--socket-mode", "0666")
+
+
+def tearDownModule():
+    ipcdtest.stop()
+
+
+def child_put(q, items):
+    """Process target: put items on q."""
+    for i in items:
+        q.put(i)
+
+
+def child_get_one(q, out):
+    """Process target: get one item (waiting) and put it on out."""
+    out.put(("got", q.get(timeout=30)))
+
+
+def child_pid_echo(q, out):
+    """Process target: report this process's pid through both queues."""
+    q.put(os.getpid())
+    out.put(q.get(timeout=30))
+
+
+def run_python(code, **kw):
+    """Start a python child running code with the test environment."""
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def wait_for(pred, timeout=10.0):
+    """Poll pred() until true; fail after timeout seconds."""
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise AssertionError("condition not met in %.1f s" % timeout)
+        time.sleep(0.01)
+
+
+class BasicTest(unittest.TestCase):
+    def test_fifo_objects(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        items = [1, "two", (3.0, None), {"k": [b"v"]}, list(range(100))]
+        for i in items:
+            q.put(i)
+        self.assertEqual([q.get() for _ in items], items)
+        q.close()
+
+    def test_fifo_many_messages(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 10)
+        n = 200
+        t = threading.Thread(target=lambda: [q.put(i) for i in range(n)])
+        t.start()
+        self.assertEqual([q.get(timeout=10) for _ in range(n)], list(range(n)))
+        t.join()
+
+    def test_nowait_and_classes(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        self.assertRaises(queue.Empty, q.get_nowait)
+        self.assertRaises(queue.Empty, q.get, False)
+        q.put_nowait("a")
+        self.assertRaises(queue.Full, q.put_nowait, "b")
+        self.assertRaises(queue.Full, q.put, "b", False)
+        self.assertEqual(q.get_nowait(), "a")
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            pass  # the standard class itself, not a look-alike
+
+    def test_get_timeout(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        for timeout in (0.05, 0.3, 1.0):
+            t0 = time.monotonic()
+            self.assertRaises(queue.Empty, q.get, True, timeout)
+            took = time.monotonic() - t0
+            self.assertGreaterEqual(took, timeout)
+            self.assertLess(took, timeout + SLACK)
+
+    def test_put_timeout(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        q.put(1)
+        for timeout in (0.05, 0.3, 1.0):
+            t0 = time.monotonic()
+            self.assertRaises(queue.Full, q.put, 2, True, timeout)
+            took = time.monotonic() - t0
+            self.assertGreaterEqual(took, timeout)
+            self.assertLess(took, timeout + SLACK)
+        self.assertEqual(q.qsize(), 1)
+
+    def test_get_many_timeout(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        t0 = time.monotonic()
+        self.assertRaises(queue.Empty, q.get_many, 10, True, 0.3)
+        took = time.monotonic() - t0
+        self.assertGreaterEqual(took, 0.3)
+        self.assertLess(took, 0.3 + SLACK)
+
+    def test_negative_timeout(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        self.assertRaises(ValueError, q.get, True, -1)
+        self.assertRaises(ValueError, q.put, 1, True, -0.5)
+        self.assertRaises(ValueError, q.get_many, 1, True, -1)
+        self.assertRaises(ValueError, q.get_ack, True, -1)
+        # block=False ignores the timeout, as queue.Queue does
+        self.assertRaises(queue.Empty, q.get, False, -1)
+
+    def test_qsize_empty_full(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 2)
+        self.assertEqual((q.qsize(), q.empty(), q.full()), (0, True, False))
+        q.put(1)
+        self.assertEqual((q.qsize(), q.empty(), q.full()), (1, False, False))
+        q.put(2)
+        self.assertEqual((q.qsize(), q.empty(), q.full()), (2, False, True))
+        self.assertEqual(q.maxsize, 2)
+
+    def test_unbounded(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 0)
+        for i in range(2000):
+            q.put(i)
+        self.assertFalse(q.full())
+        self.assertEqual(q.qsize(), 2000)
+        self.assertEqual(len(q.get_many(1024)), 1024)
+        self.assertEqual(q.get_many(1024)[-1], 1999)
+        self.assertEqual(ipcd.Queue(ipcdtest.fresh(), -5).maxsize, 0)
+
+    def test_zero_and_limit_size(self):
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        c = ipcd._ipcd.Client()
+        limit = c.msg_max()
+        c.close()
+        q.put(b"")
+        q.put(b"x" * limit)
+        self.assertEqual(q.get(), b"")
+        self.assertEqual(q.get(), b"x" * limit)
+        with self.assertRaises(ipcd.TooBigError) as cm:
+            q.put(b"x" * (limit + 1))
+        self.assertIsInstance(cm.exception, ValueError)
+        self.assertIn(str(limit), str(cm.exception))  # names the limit
+        q.put(b"still usable")
+        self.assertEqual(q.get(), b"still usable")
+        # pickled objects too: the limit is on the pickle
+        p = ipcd.Queue(ipcdtest.fresh())
+        self.assertRaises(ipcd.TooBigError, p.put, bytes(limit + 1))
+        p.put(bytes(limit // 2))
+        self.assertEqual(len(p.get()), limit // 2)
+
+    def test_serializer_none(self):
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        q.put(b"abc")
+        q.put(bytearray(b"de"))
+        q.put(memoryview(b"fgh")[1:])
+        self.assertEqual([q.get(), q.get(), q.get()], [b"abc", b"de", b"gh"])
+        self.assertRaises(TypeError, q.put, "text")
+
+    def test_custom_serializer_and_bad_one(self):
+        class Upper:
+            dumps = staticmethod(lambda s: s.upper().encode())
+            loads = staticmethod(lambda b: b.decode())
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=Upper)
+        q.put("hi")
+        self.assertEqual(q.get(), "HI")
+        self.assertRaises(ValueError, ipcd.Queue, ipcdtest.fresh(), serializer="json")
+
+    def test_close(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        self.assertRaises(ValueError, q.join_thread)  # not closed yet
+        q.put(1)
+        q.close()
+        q.close()  # idempotent
+        self.assertRaises(ValueError, q.put, 2)
+        self.assertRaises(ValueError, q.get)
+        self.assertRaises(ValueError, q.qsize)
+        q.join_thread()
+        q.cancel_join_thread()
+        # the queue itself stays, with what was put
+        self.assertEqual(ipcd.Queue(q.name).get(timeout=5), 1)
+
+    def test_put_many_get_many(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        self.assertEqual(q.put_many(range(50)), 50)
+        self.assertEqual(q.get_many(20), list(range(20)))
+        self.assertEqual(q.get_many(), list(range(20, 50)))
+        self.assertRaises(queue.Empty, q.get_many, 5, False)
+        self.assertRaises(ValueError, q.get_many, 0)
+        self.assertRaises(ValueError, q.get_many, ipcd.BATCH_MAX + 1)
+        self.assertEqual(q.put_many([]), 0)
+
+    def test_put_many_full_counts(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 3)
+        with self.assertRaises(queue.Full) as cm:
+            q.put_many(["a", "b", "c", "d", "e"], timeout=0.2)
+        self.assertEqual(cm.exception.count, 3)
+        self.assertEqual(q.get_many(10), ["a", "b", "c"])
+
+    def test_get_many_waits_for_first(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        threading.Timer(0.2, lambda: ipcd.Queue(q.name).put_many([1, 2])).start()
+        got = q.get_many(10, timeout=10)
+        while len(got) < 2:
+            got += q.get_many(10, timeout=10)
+        self.assertEqual(got, [1, 2])
+
+    def test_readahead(self):
+        q = ipcd.Queue(ipcdtest.fresh(), readahead=8)
+        q.put_many(range(20))
+        self.assertEqual([q.get() for _ in range(20)], list(range(20)))
+        self.assertRaises(queue.Empty, q.get, True, 0.1)
+
+    def test_pipelined_put_failure_surfaces(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name)
+        q.put(1)
+        self.assertEqual(q.qsize(), 1)
+        ipcd.delete(name)
+        q.put(2)  # pipelined: the answer is not waited for
+        ipcd.Queue(name)  # the name exists again, empty
+        with self.assertRaises(ipcd.NotFoundError):
+            q.qsize()  # the failed put is reported here
+        self.assertEqual(q.qsize(), 0)  # reported once
+
+    def test_pickle_by_name(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 5)
+        q2 = pickle.loads(pickle.dumps(q))
+        self.assertEqual((q2.name, q2.maxsize), (q.name, 5))
+        q.put("x")
+        self.assertEqual(q2.get(timeout=5), "x")
+
+
+class ErrorTest(unittest.TestCase):
+    def test_not_found(self):
+        with self.assertRaises(ipcd.NotFoundError) as cm:
+            ipcd.Queue(ipcdtest.fresh(), create=False)
+        e = cm.exception
+        self.assertIsInstance(e, FileNotFoundError)
+        self.assertIsInstance(e, ipcd.Error)
+        self.assertEqual(e.code, ipcd._ipcd.IPC_ENOENT)
+        self.assertTrue(e.detail)
+
+    def test_mismatch_and_any(self):
+        name = ipcdtest.fresh()
+        ipcd.Queue(name, 3)
+        with self.assertRaises(ipcd.MismatchError) as cm:
+            ipcd.Queue(name, 4)
+        self.assertEqual(cm.exception.code, ipcd._ipcd.IPC_EMISMATCH)
+        self.assertEqual(ipcd.Queue(name, None).maxsize, 3)
+
+    def test_bad_name(self):
+        for bad in ("", ".hidden", "a b", "x" * 129):
+            with self.assertRaises(ipcd.InvalidNameError) as cm:
+                ipcd.Queue(bad)
+            self.assertIsInstance(cm.exception, ValueError)
+
+    def test_connect_error(self):
+        with self.assertRaises(ipcd.ConnectError) as cm:
+            ipcd.Queue("q", socket="/nonexistent/ipcd.sock")
+        self.assertIsInstance(cm.exception, ConnectionError)
+        self.assertIsInstance(cm.exception, ipcd.Error)
+
+    def test_durable_refused(self):
+        self.assertRaises(NotImplementedError, ipcd.Queue, ipcdtest.fresh(), durable=True)
+
+    def test_wrong_type(self):
+        name = ipcdtest.fresh("p")
+        ipcd.connect_pipe(name, 0)
+        with self.assertRaises(ipcd.WrongTypeError):
+            ipcd.Queue(name)
+
+    def test_deleted_while_waiting(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        threading.Timer(0.3, ipcd.delete, (q.name,)).start()
+        self.assertRaises(ipcd.DeletedError, q.get, True, 30)
+
+    def test_permission(self):
+        name = ipcdtest.fresh()
+        ipcd.Queue(name)  # made by this user, mode 0660
+        if os.getuid() == 0:
+            # root may do anything: try as nobody, in a child
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    os.setgid(65534)
+                    os.setuid(65534)
+                    ipcd.Queue(name)
+                except PermissionError as e:
+                    code = 0 if isinstance(e, ipcd.Error) else 2
+                except BaseException:
+                    code = 3
+                os._exit(code)
+            _, st = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        else:
+            rc, _ = ipcdtest.ipcctl("create", name + "x", "--mode", "0")
+            self.assertEqual(rc, 0)
+            self.assertRaises(ipcd.PermissionError, ipcd.Queue, name + "x")
+
+    def test_thread_misuse_of_client(self):
+        c = ipcd._ipcd.Client()
+        c.close()
+        self.assertFalse(c.alive)
+        self.assertRaises(OSError, c.get, "x", 0)
+
+
+class ProcessTest(unittest.TestCase):
+    def _round_trip(self, method):
+        ctx = mp.get_context(method)
+        q = ipcd.Queue(ipcdtest.fresh())
+        p = ctx.Process(target=child_put, args=(q, ["a", "b", "c"]))
+        p.start()
+        got = [q.get(timeout=30) for _ in range(3)]
+        p.join(30)
+        self.assertEqual(p.exitcode, 0)
+        self.assertEqual(got, ["a", "b", "c"])
+
+    def test_fork(self):
+        self._round_trip("fork")
+
+    def test_spawn(self):
+        self._round_trip("spawn")
+
+    def test_pipelined_puts_in_when_child_ends(self):
+        # A child's last pipelined puts are answered before it exits, as
+        # multiprocessing joins its feeder thread: all are in at join().
+        q = ipcd.Queue(ipcdtest.fresh())
+        p = mp.get_context("fork").Process(target=child_put, args=(q, range(3000)))
+        p.start()
+        p.join(60)
+        self.assertEqual(p.exitcode, 0)
+        self.assertEqual(q.qsize(), 3000)
+
+    def test_parked_getter_woken_by_other_process(self):
+        ctx = mp.get_context("fork")
+        q = ipcd.Queue(ipcdtest.fresh())
+        out = ipcd.Queue(ipcdtest.fresh())
+        p = ctx.Process(target=child_get_one, args=(q, out))
+        p.start()
+        wait_for(lambda: ipcd.stat(q.name)["getters"] == 1)
+        q.put("wake")
+        self.assertEqual(out.get(timeout=30), ("got", "wake"))
+        p.join(30)
+
+    def test_fresh_connection_after_fork(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        out = ipcd.Queue(ipcdtest.fresh())
+        q.put("before")  # the parent's connection is in use
+        p = mp.get_context("fork").Process(target=child_pid_echo, args=(q, out))
+        p.start()
+        p.join(30)
+        self.assertEqual(p.exitcode, 0)
+        # the child worked on its own connection: it put its pid, then got
+        # what the parent had put
+        self.assertEqual(q.get(timeout=5), p.pid)
+        self.assertEqual(out.get(timeout=5), "before")
+        q.put("after")  # and the parent's connection still works
+        self.assertEqual(q.get(timeout=5), "after")
+
+    def test_unrelated_process(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        child = run_python("""
+            import ipcd
+            q = ipcd.Queue(%r)
+            q.put(q.get(timeout=30) * 2)
+        """ % q.name)
+        q.put(21)
+        _, err = child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0, err)
+        self.assertEqual(q.get(timeout=5), 42)
+
+
+class ThreadTest(unittest.TestCase):
+    def test_threads_share_a_queue(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 8)
+        n, got, lock = 300, [], threading.Lock()
+
+        def producer(base):
+            for i in range(n):
+                q.put(base + i)
+
+        def consumer():
+            for _ in range(n):
+                v = q.get(timeout=30)
+                with lock:
+                    got.append(v)
+        ts = [threading.Thread(target=producer, args=(k * 10000,)) for k in range(3)]
+        ts += [threading.Thread(target=consumer) for _ in range(3)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        self.assertEqual(sorted(got), sorted(k * 10000 + i for k in range(3) for i in range(n)))
+
+    def test_blocking_get_releases_gil(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        ticks = []
+        t = threading.Thread(target=lambda: ticks.append(q.get(timeout=30)))
+        t.start()
+        t0 = time.monotonic()
+        count = 0
+        while time.monotonic() - t0 < 0.3:
+            count += 1  # runs while the other thread waits in get
+        q.put("done")
+        t.join(30)
+        self.assertEqual(ticks, ["done"])
+        self.assertGreater(count, 1000)
+
+
+class InterruptTest(unittest.TestCase):
+    def _interrupted(self, code, q, field):
+        child = run_python(code)
+        wait_for(lambda: ipcd.stat(q.name)[field] == 1)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0, err)
+        return out
+
+    def test_ctrl_c_during_get_consumes_nothing(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        out = self._interrupted("""
+            import ipcd
+            q = ipcd.Queue(%r)
+            try:
+                q.get()
+            except KeyboardInterrupt:
+                print("interrupted")
+        """ % q.name, q, "getters")
+        self.assertEqual(out.strip(), b"interrupted")
+        q.put("kept")
+        self.assertEqual(q.qsize(), 1)
+        self.assertEqual(q.get_nowait(), "kept")
+        self.assertEqual(ipcd.stat(q.name)["getters"], 0)
+
+    def test_ctrl_c_during_put(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        q.put("first")
+        out = self._interrupted("""
+            import ipcd
+            q = ipcd.Queue(%r, 1)
+            try:
+                q.put("second")
+            except KeyboardInterrupt:
+                print("interrupted")
+        """ % q.name, q, "putters")
+        self.assertEqual(out.strip(), b"interrupted")
+        self.assertEqual(q.get_nowait(), "first")
+        self.assertRaises(queue.Empty, q.get, True, 0.3)
+
+
+class InteropTest(unittest.TestCase):
+    def test_ipcctl_to_python(self):
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        rc, _ = ipcdtest.ipcctl("put", q.name, input=b"from C\x00\xff")
+        self.assertEqual(rc, 0)
+        self.assertEqual(q.get(timeout=5), b"from C\x00\xff")
+
+    def test_python_to_ipcctl(self):
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        q.put(b"\x01from python")
+        rc, out = ipcdtest.ipcctl("get", q.name, "--timeout", "5")
+        self.assertEqual((rc, out), (0, b"\x01from python"))
+
+    def test_c_producer(self):
+        """The C queue_demo (libipcclient) putting to a Python consumer on
+        its bounded queue (Python to C: test_python_to_ipcctl)."""
+        demo = os.environ.get("QUEUE_DEMO_BIN")
+        if not demo or not os.path.exists(demo):
+            self.skipTest("examples/queue_demo not built")
+        sock = os.environ["IPCD_SOCKET"]
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name, 2, serializer=None)
+        p = subprocess.Popen([demo, "-s", sock, "putter", name],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        got = [q.get(timeout=30) for _ in range(5)]
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 0, err)
+        put = [line.split()[-1] for line in out.splitlines() if b"put value" in line]
+        self.assertEqual(len(got), 5)
+        self.assertEqual([float(g) for g in got], [float(x) for x in put])
+
+
+class AckTest(unittest.TestCase):
+    def test_ack_on_normal_exit(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put("job")
+        with q.get_ack(timeout=5) as item:
+            self.assertEqual(item, "job")
+            self.assertEqual(ipcd.stat(q.name)["inflight"], 1)
+        st = ipcd.stat(q.name)
+        self.assertEqual((st["size"], st["inflight"]), (0, 0))
+
+    def test_redelivered_when_block_raises(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put_many(["job", "later"])
+        with self.assertRaises(RuntimeError):
+            with q.get_ack(timeout=5) as item:
+                self.assertEqual(item, "job")
+                raise RuntimeError("handler failed")
+        self.assertEqual(q.get(timeout=5), "job")  # back at the head
+        self.assertEqual(q.get(timeout=5), "later")
+
+    def test_get_ack_empty(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        t0 = time.monotonic()
+        with self.assertRaises(queue.Empty):
+            with q.get_ack(timeout=0.2):
+                pass
+        self.assertGreaterEqual(time.monotonic() - t0, 0.2)
+
+    def test_lease_runs_out(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put("slow")
+        other = ipcd.Queue(q.name)
+        with self.assertRaises(ipcd.NotHeldError):
+            with q.get_ack(timeout=5, lease=0.2) as item:
+                self.assertEqual(item, "slow")
+                # someone else gets it once the lease ran out
+                self.assertEqual(other.get(timeout=5), "slow")
+        self.assertRaises(ValueError, q.get_ack, True, 1, -1)
+
+    def test_redelivered_after_sigkill(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put("survives")
+        child = run_python("""
+            import ipcd, time
+            q = ipcd.Queue(%r)
+            with q.get_ack(timeout=30) as item:
+                print(item, flush=True)
+                time.sleep(60)
+        """ % q.name)
+        self.assertEqual(child.stdout.readline().strip(), b"survives")
+        self.assertEqual(ipcd.stat(q.name)["inflight"], 1)
+        child.kill()
+        child.communicate(timeout=30)
+        self.assertEqual(q.get(timeout=10), "survives")
+        self.assertEqual(ipcd.stat(q.name)["requeued"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
