@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "client_int.h"
 
@@ -79,12 +80,60 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms)
 	return IPC_EINVAL;
 }
 
-/* recv into b's free room (flags: 0 waits, MSG_DONTWAIT does not): 0 once
- * bytes came or, without waiting, none were there; fatal on EOF or error. */
+/* Milliseconds on the monotonic clock. */
+static int64_t client_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The daemon did not answer in time: IPC_ETIMEDOUT, the handle breaks
+ * (a late reply would be taken for the next request's). */
+static int client_fail_timeout(struct ipc_client *c)
+{
+	client_seterr(c, "the daemon did not answer within the I/O timeout "
+		      "(%d ms past the request's own)", c->io_timeout_ms);
+	errno = ETIMEDOUT;
+	return client_fail(c, IPC_ETIMEDOUT);
+}
+
+/* Wait until the socket is ready for events, at most until deadline
+ * (monotonic ms, -1: no bound): 0 with the ready events in *revents
+ * (0 after EINTR: the caller looks again), or fatal. */
+static int client_poll(struct ipc_client *c, short events, int64_t deadline,
+		       short *revents)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = events };
+	int64_t left = deadline < 0 ? -1 : deadline - client_now_ms();
+	int n;
+
+	*revents = 0;
+	if (deadline >= 0 && left <= 0)
+		return client_fail_timeout(c);
+	n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+	if (n < 0)
+		return errno == EINTR ? 0 : client_fail_errno(c, "poll", errno);
+	if (n == 0)
+		return deadline >= 0 && client_now_ms() >= deadline ?
+		       client_fail_timeout(c) : 0;
+	*revents = pfd.revents;
+	return 0;
+}
+
+/* recv into b's free room (flags: 0 waits, until the handle's deadline;
+ * MSG_DONTWAIT does not): 0 once bytes came or, without waiting, none
+ * were there; fatal on EOF, error or timeout. */
 static int client_recv(struct ipc_client *c, struct pbuf *b, int flags)
 {
 	ssize_t n;
+	short ev = 0;
+	int rc;
 
+	while (!(flags & MSG_DONTWAIT) && c->deadline_ms >= 0 && !ev)
+		if ((rc = client_poll(c, POLLIN, c->deadline_ms, &ev)))
+			return rc;
 	do {
 		n = recv(c->fd, b->data + b->len, b->cap - b->len, flags);
 	} while (n < 0 && errno == EINTR);
@@ -115,11 +164,14 @@ static int client_read_aside(struct ipc_client *c)
  * for good. 0, or fatal. */
 static int client_wait_writable(struct ipc_client *c)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT | POLLIN };
+	int64_t deadline = c->io_timeout_ms < 0 ? -1 :
+			   client_now_ms() + c->io_timeout_ms;
+	short ev;
+	int rc;
 
-	if (poll(&pfd, 1, -1) < 0)
-		return errno == EINTR ? 0 : client_fail_errno(c, "poll", errno);
-	if (pfd.revents & POLLIN)
+	if ((rc = client_poll(c, POLLOUT | POLLIN, deadline, &ev)))
+		return rc;
+	if (ev & POLLIN)
 		return client_read_aside(c);
 	return 0;
 }
@@ -277,6 +329,7 @@ static int client_pend_add(struct ipc_client *c, const struct proto_req *req,
 	pe->nmsgs = req->op == PROTO_OP_QPUTN || req->op == PROTO_OP_PSENDN ?
 		    (uint32_t)req->niov : 0;
 	pe->ctx = ctx;
+	pe->timeout_ms = (int)req->timeout_ms;
 	c->npend++;
 	c->nasync += async != 0;
 	return 0;
@@ -398,6 +451,29 @@ static int client_settle(struct ipc_client *c, const struct client_pending *pe,
 	return 0;
 }
 
+/* When a wait for the reply to id (0: to any pending request) gives up:
+ * the longest own timeout among them plus the I/O timeout from now, or
+ * -1 (never) when one waits forever or the handle has no I/O timeout. */
+static int64_t client_deadline(struct ipc_client *c, uint32_t id)
+{
+	struct client_pending *pe;
+	int64_t longest = 0;
+	size_t i;
+
+	if (c->io_timeout_ms < 0)
+		return -1;
+	for (i = 0; i < c->pend_len; i++) {
+		pe = &c->pend[(c->pend_head + i) & (c->pend_cap - 1)];
+		if (pe->id == 0 || (id != 0 && pe->id != id))
+			continue;
+		if (pe->timeout_ms < 0)
+			return -1;
+		if (pe->timeout_ms > longest)
+			longest = pe->timeout_ms;
+	}
+	return client_now_ms() + longest + c->io_timeout_ms;
+}
+
 /* Read replies until the one to id is in *rep (id 0: settle one reply). */
 int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 {
@@ -407,6 +483,7 @@ int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 
 	if ((rc = client_push(c)))
 		return rc;
+	c->deadline_ms = client_deadline(c, id);
 	for (;;) {
 		flen = client_read_frame(c);
 		if (flen < 0)
@@ -507,6 +584,8 @@ static struct ipc_client *client_new(void)
 	c->fd = -1;
 	c->next_id = 1;
 	c->window = CLIENT_WINDOW_DEFAULT;
+	c->io_timeout_ms = IPC_IO_TIMEOUT_DEFAULT;
+	c->deadline_ms = -1;
 	pbuf_init(&c->tx);
 	pbuf_init(&c->rx);
 	pbuf_init(&c->aside);
@@ -518,8 +597,25 @@ static struct ipc_client *client_new(void)
 	return c;
 }
 
-/* Open the Unix socket and connect it to path: 0 or IPC_ECONNECT. */
-static int client_open_socket(struct ipc_client *c, const char *path)
+/* Bound a blocking connect() (a listener whose backlog is full makes it
+ * wait) to timeout_ms (-1: no bound), or lift the bound (timeout_ms 0). */
+static void client_connect_bound(int fd, int timeout_ms)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (timeout_ms < 0)
+		return;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (timeout_ms > 0 && tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Open the Unix socket and connect it to path within timeout_ms (-1: no
+ * bound): 0, IPC_ETIMEDOUT, or IPC_ECONNECT. */
+static int client_open_socket(struct ipc_client *c, const char *path,
+			      int timeout_ms)
 {
 	struct sockaddr_un sa;
 	int rc;
@@ -534,9 +630,16 @@ static int client_open_socket(struct ipc_client *c, const char *path)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return IPC_ECONNECT;
+	client_connect_bound(c->fd, timeout_ms);
 	do {
 		rc = connect(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	} while (rc < 0 && errno == EINTR);
+	if (rc < 0 && (errno == EAGAIN || errno == EINPROGRESS)) {
+		client_seterr(c, "connecting took over %d ms", timeout_ms);
+		errno = ETIMEDOUT;
+		return IPC_ETIMEDOUT;
+	}
+	client_connect_bound(c->fd, 0);
 	return rc < 0 ? IPC_ECONNECT : 0;
 }
 
@@ -575,21 +678,42 @@ static int client_hello(struct ipc_client *c)
 	return 0;
 }
 
-/* Connect to one path and handshake: 0 with *out set, or the failure,
- * with *next set when nothing accepted the connection there (errno says
- * why) and the next path may be tried. */
-static int client_connect_one(const char *path, ipc_client **out, int *next)
+/* Say HELLO within what is left of timeout_ms since start (-1: no
+ * bound): 0 or fatal. */
+static int client_hello_within(struct ipc_client *c, int timeout_ms, int64_t start)
+{
+	int64_t left = timeout_ms - (client_now_ms() - start);
+	int rc;
+
+	if (timeout_ms >= 0)
+		c->io_timeout_ms = left > 0 ? (int)left : 0;
+	else
+		c->io_timeout_ms = -1;
+	rc = client_hello(c);
+	if (rc == IPC_ETIMEDOUT)
+		client_seterr(c, "no answer to the handshake within %d ms",
+			      timeout_ms);
+	c->io_timeout_ms = IPC_IO_TIMEOUT_DEFAULT;
+	return rc;
+}
+
+/* Connect to one path and handshake within timeout_ms: 0 with *out set,
+ * or the failure, with *next set when nothing accepted the connection
+ * there (errno says why) and the next path may be tried. */
+static int client_connect_one(const char *path, int timeout_ms, ipc_client **out,
+			      int *next)
 {
 	struct ipc_client *c = client_new();
+	int64_t start = client_now_ms();
 	int rc, err;
 
 	*next = 0;
 	if (!c)
 		return IPC_ENOMEM;
-	rc = client_open_socket(c, path);
-	*next = rc != 0;
+	rc = client_open_socket(c, path, timeout_ms);
+	*next = rc == IPC_ECONNECT;
 	if (!rc)
-		rc = client_hello(c);
+		rc = client_hello_within(c, timeout_ms, start);
 	if (!rc) {
 		*out = c;
 		return 0;
@@ -602,14 +726,16 @@ static int client_connect_one(const char *path, ipc_client **out, int *next)
 	return rc;
 }
 
-/* Connect and handshake, trying the paths in order; see ipcclient.h. */
-IPC_EXPORT int ipc_connect(const char *path, ipc_client **out)
+/* Connect and handshake, trying the paths in order, each within
+ * timeout_ms; see ipcclient.h. */
+IPC_EXPORT int ipc_connect_timeout(const char *path, int timeout_ms,
+				   ipc_client **out)
 {
 	struct client_paths p;
 	size_t i;
 	int rc = IPC_ECONNECT, next = 1;
 
-	if (!out)
+	if (!out || timeout_ms < -1)
 		return IPC_EINVAL;
 	*out = NULL;
 	client_connect_err_clear();
@@ -618,11 +744,32 @@ IPC_EXPORT int ipc_connect(const char *path, ipc_client **out)
 		if (p.toolong[i])
 			errno = ENAMETOOLONG;
 		else
-			rc = client_connect_one(p.path[i], out, &next);
+			rc = client_connect_one(p.path[i], timeout_ms, out, &next);
 		if (next)
 			client_connect_err_add(p.path[i], errno);
 	}
 	return rc;
+}
+
+/* Connect with the default connect timeout; see ipcclient.h. */
+IPC_EXPORT int ipc_connect(const char *path, ipc_client **out)
+{
+	return ipc_connect_timeout(path, IPC_CONNECT_TIMEOUT_DEFAULT, out);
+}
+
+/* Set the handle's I/O timeout; see ipcclient.h. */
+IPC_EXPORT int ipc_set_io_timeout(ipc_client *c, int ms)
+{
+	int rc;
+
+	if ((rc = client_check(c)))
+		return rc;
+	if (ms < -1) {
+		client_seterr(c, "invalid I/O timeout %d ms", ms);
+		return IPC_EINVAL;
+	}
+	c->io_timeout_ms = ms;
+	return 0;
 }
 
 /* Close and free a handle; see ipcclient.h. */

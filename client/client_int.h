@@ -56,6 +56,7 @@ struct client_pending {
 	uint64_t seq;            /* async: its number since the last flush (from 1) */
 	int async;               /* ipc_queue_put_async: the status goes to async_rc */
 	uint32_t nmsgs;          /* QPUTN, PSENDN: messages it carries, else 0 */
+	int timeout_ms;          /* its own timeout (0 for ops that never wait) */
 	void *ctx;               /* a read-ahead fetch: its read-ahead record */
 };
 
@@ -90,6 +91,9 @@ struct ipc_client {
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */
 	int broken;              /* a fatal error happened: refuse every call */
+	int io_timeout_ms;       /* ipc_set_io_timeout(), -1: none */
+	int64_t deadline_ms;     /* the wait in progress gives up then
+				    (monotonic ms), -1: never */
 	char err[256];           /* ipc_last_error() */
 };
 

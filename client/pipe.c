@@ -146,10 +146,11 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 	return client_request_payload(c, &req, &rep, data, len);
 }
 
-/* Close an attached end; see ipcclient.h. */
-IPC_EXPORT int ipc_pipe_close(ipc_client *c, const char *name, int end)
+/* One request op (PCLOSE, PDETACH) on an attached end. */
+static int client_pipe_let_go(ipc_client *c, const char *name, int end,
+			      uint32_t op)
 {
-	struct proto_req req = { .op = PROTO_OP_PCLOSE };
+	struct proto_req req = { .op = op };
 	struct proto_rep rep;
 	int rc;
 
@@ -158,6 +159,18 @@ IPC_EXPORT int ipc_pipe_close(ipc_client *c, const char *name, int end)
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
+}
+
+/* Close an attached end; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_close(ipc_client *c, const char *name, int end)
+{
+	return client_pipe_let_go(c, name, end, PROTO_OP_PCLOSE);
+}
+
+/* Give up an attached end without closing it; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_detach(ipc_client *c, const char *name, int end)
+{
+	return client_pipe_let_go(c, name, end, PROTO_OP_PDETACH);
 }
 
 

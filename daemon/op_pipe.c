@@ -185,12 +185,13 @@ void op_precv(struct conn *c, const struct proto_req *r)
 	conn_reply_own(c, &rep, &m, m != NULL);
 }
 
-/* PCLOSE: close an end this connection holds. Its hold is unlinked
- * before the close wakes anyone: a reply that fails closes c, whose
- * release must not find it. */
-void op_pclose(struct conn *c, const struct proto_req *r)
+/* Close or detach (let_go: broker_pipe_close, broker_pipe_detach) an end
+ * c holds, and reply. Its hold is unlinked before anything wakes anyone:
+ * a reply that fails closes c, whose release must not find it. */
+static void op_pipe_let_go(struct conn *c, const struct proto_req *r,
+			   int (*let_go)(struct broker *, const char *, unsigned,
+					 const void *))
 {
-	struct broker *b = &c->srv->broker;
 	struct pipe_hold *h;
 	struct pipe *p;
 	int rc;
@@ -200,8 +201,21 @@ void op_pclose(struct conn *c, const struct proto_req *r)
 	h = op_pipe_hold(c, p, r->end);
 	if (h != NULL)
 		ilist_unlink(&h->link);
-	rc = broker_pipe_close(b, r->name, r->end, h != NULL ? (const void *)h
-								: (const void *)c);
+	rc = let_go(&c->srv->broker, r->name, r->end,
+		    h != NULL ? (const void *)h : (const void *)c);
 	free(h);
 	conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* PCLOSE: close an end this connection holds. */
+void op_pclose(struct conn *c, const struct proto_req *r)
+{
+	op_pipe_let_go(c, r, broker_pipe_close);
+}
+
+/* PDETACH: give up an end this connection holds without closing it: the
+ * peer sees no EOF and a later attach may take the end. */
+void op_pdetach(struct conn *c, const struct proto_req *r)
+{
+	op_pipe_let_go(c, r, broker_pipe_detach);
 }

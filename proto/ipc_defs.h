@@ -87,6 +87,9 @@ enum ipc_result {
 	IPC_EVERSION = -3,   /* the peer speaks another protocol version */
 	IPC_ENOMEM = -4,     /* out of memory */
 	IPC_ECONNECT = -5,   /* could not connect to the socket */
+	IPC_ETIMEDOUT = -6,  /* the daemon did not answer in time (connect
+				timeout, or a reply later than the request's
+				timeout plus the I/O timeout) */
 };
 
 #ifdef __cplusplus

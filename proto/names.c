@@ -58,6 +58,7 @@ static const struct {
 	{ IPC_EVERSION, "protocol version mismatch" },
 	{ IPC_ENOMEM, "out of memory" },
 	{ IPC_ECONNECT, "cannot connect to the daemon" },
+	{ IPC_ETIMEDOUT, "the daemon did not answer in time" },
 };
 
 /* A short English text for an IPC_* code. */

@@ -100,6 +100,8 @@ enum proto_rep_field {
 	X(QGETA, qgeta, 16, (RQ_NAME, RQ_TIMEOUT, RQ_LEASE), 0, \
 	  (RP_DATA, RP_TAG), PROTO_PARKS) \
 	X(QACK, qack, 17, (RQ_NAME, RQ_TAG), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(PDETACH, pdetach, 18, (RQ_NAME, RQ_END), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */

@@ -80,6 +80,7 @@ static struct err_row err_rows[] = {
 	ROW(IPC_EVERSION, "VersionError", "The daemon speaks another protocol version (IPC_EVERSION)."),
 	ROW(IPC_ENOMEM, "NoMemoryError", "Out of memory in the client library (IPC_ENOMEM)."),
 	ROW(IPC_ECONNECT, "ConnectError", "Could not connect to the daemon's socket (IPC_ECONNECT)."),
+	ROW(IPC_ETIMEDOUT, "DaemonTimeoutError", "The daemon did not answer in time: connect timeout, or a reply later than the call's timeout plus the I/O timeout (IPC_ETIMEDOUT)."),
 	{ IPC_EEMPTY, "IPC_EEMPTY", NULL, &QueueEmpty, NULL, NULL },
 	{ IPC_EFULL, "IPC_EFULL", NULL, &QueueFull, NULL, NULL },
 	{ IPC_EEOF, "IPC_EEOF", NULL, &PyExc_EOFError, NULL, NULL },
@@ -95,7 +96,8 @@ static PyObject *exc_oserror_base(int code)
 	case IPC_ENOENT: return PyExc_FileNotFoundError;
 	case IPC_EEXIST: return PyExc_FileExistsError;
 	case IPC_EPERM: return PyExc_PermissionError;
-	case IPC_EIO: case IPC_ECONNECT: case IPC_ESHUTDOWN: return PyExc_ConnectionError;
+	case IPC_EIO: case IPC_ECONNECT: case IPC_ESHUTDOWN: case IPC_ETIMEDOUT:
+		return PyExc_ConnectionError;
 	case IPC_ENAME: case IPC_EINVAL: case IPC_ETOOBIG: case IPC_EMISMATCH:
 		return PyExc_ValueError;
 	case IPC_EBUSY: case IPC_ECLOSED: case IPC_ENOTATTACHED: case IPC_EDIRECTION:

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "ipcclient.h"
+#include <ipcclient/ipcclient.h>
 
 /* --- helpers ------------------------------------------------------------------ */
 
@@ -402,8 +402,9 @@ START_TEST(test_ipcctl_durable)
 				      "--durable", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "jobs",
 				      NULL), 0);
-	ck_assert_ptr_nonnull(strstr(out.data, "durable: yes"));
-	ck_assert_ptr_nonnull(strstr(out.data, "journal: "));
+	ck_assert_ptr_nonnull(strstr(out.data, "durable: true"));
+	ck_assert_ptr_nonnull(strstr(out.data, "journal_bytes: "));
+	ck_assert_ptr_nonnull(strstr(out.data, "journal_live: "));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "durable"));
@@ -715,6 +716,16 @@ END_TEST
 
 /* --- a full disk ------------------------------------------------------------------- */
 
+/* The tmpfs test_disk_full mounted, for the exit of a failed test. */
+static char disk_full_mount[200];
+
+/* Detach the tmpfs when a failed assertion ends the test first. */
+static void disk_full_unmount(void)
+{
+	if (disk_full_mount[0])
+		umount2(disk_full_mount, MNT_DETACH);
+}
+
 /* The state directory on a 2 MiB tmpfs, mostly filled by another file:
  * puts get IPC_ENOSPC once it is full, everything acknowledged before
  * survives a restart, and puts work again once space is freed. */
@@ -737,6 +748,8 @@ START_TEST(test_disk_full)
 		printf("test_disk_full skipped: mount: %s\n", strerror(errno));
 		return;
 	}
+	snprintf(disk_full_mount, sizeof(disk_full_mount), "%s", d.state);
+	atexit(disk_full_unmount);
 	snprintf(fill, sizeof(fill), "%s/filler", d.state);
 	f = fopen(fill, "wb");
 	memset(msg, 'f', sizeof(msg));
@@ -761,6 +774,7 @@ START_TEST(test_disk_full)
 	ipc_close(c);
 	kill_keep(&d, SIGTERM);
 	ck_assert_int_eq(umount(d.state), 0);
+	disk_full_mount[0] = '\0';
 	launch(&d, (const char *const[]){ "--state-dir", "", NULL });
 	h_stop(&d);    /* removes the directory */
 }

@@ -285,6 +285,39 @@ START_TEST(test_pipe_ownership)
 }
 END_TEST
 
+/* Detach: the end is free again with what each way holds kept, the
+ * peer's receive sees no EOF, the detaching owner's own parked receive
+ * ends with IPC_ENOTATTACHED, and another owner attaches and reads on. */
+START_TEST(test_pipe_detach)
+{
+	struct pipe *p = newp_ab(true, 8, 1024);
+	struct tw t;
+
+	send_rc(p, 1, B, "to-0", 0);
+	send_rc(p, 0, A, "to-1", 0);
+	expect_recv(p, 1, B, "to-1");   /* 0->1 is empty again */
+	tw_init(&t, p, WAITER_GET, NULL);
+	pipe_park(p, 1, &t.w);
+	ck_assert_int_eq(pipe_detach(p, 1, A), IPC_ENOTATTACHED);
+	ck_assert_int_eq(pipe_detach(p, 1, B), 0);
+	ck_assert_int_eq(t.woken, 1);
+	ck_assert_int_eq(t.status, IPC_ENOTATTACHED);
+	ck_assert_int_eq(stats(p).end[1], PIPE_END_FREE);
+	ck_assert_uint_eq(stats(p).dir[1].msgs, 1);
+	recv_rc(p, 1, B, IPC_ENOTATTACHED);
+	send_rc(p, 0, A, "kept", 0);   /* the peer may still send: no EPIPE */
+	ck_assert_int_eq(pipe_attach(p, 1, &stranger), 0);
+	expect_recv(p, 1, &stranger, "kept");
+	expect_recv(p, 0, A, "to-0");
+	recv_rc(p, 0, A, IPC_EEMPTY);  /* not EOF: the end was only detached */
+	ck_assert_int_eq(pipe_close(p, 0, A), 0);
+	ck_assert_int_eq(pipe_detach(p, 0, A), IPC_ECLOSED);
+	ck_assert_int_eq(pipe_close(p, 1, &stranger), 0);
+	ck_assert(pipe_done(p));
+	pipe_free(p, IPC_ESHUTDOWN);
+}
+END_TEST
+
 START_TEST(test_pipe_duplex_both_ways)
 {
 	struct pipe *p = newp_ab(true, 8, 1000);
@@ -1198,6 +1231,7 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_send_batch_whole);
 	tcase_add_test(tc, test_pipe_attach_rules);
 	tcase_add_test(tc, test_pipe_ownership);
+	tcase_add_test(tc, test_pipe_detach);
 	tcase_add_test(tc, test_pipe_duplex_both_ways);
 	tcase_add_test(tc, test_pipe_oneway_direction);
 	tcase_add_test(tc, test_pipe_before_attach);

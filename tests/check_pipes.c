@@ -1061,12 +1061,12 @@ START_TEST(test_ipcctl_send_ls_stat_recv)
 	h_start(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "p", "a",
-				      "", "b c", NULL), 0);
+				      "", "b c", "--close", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
 	ck_assert_uint_eq(h_count_lines(out.data), 2);
 	ck_assert_ptr_nonnull(strstr(out.data, "pipe"));
-	ck_assert_ptr_nonnull(strstr(out.data, "end0 free, end1 closed"));
-	ck_assert_ptr_nonnull(strstr(out.data, "1->0: 3 msgs/4 B"));
+	ck_assert_ptr_nonnull(strstr(out.data, "end0=free end1=closed"));
+	ck_assert_ptr_nonnull(strstr(out.data, "size10=3 bytes10=4"));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "p", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "kind: pipe\n"));
@@ -1082,7 +1082,8 @@ START_TEST(test_ipcctl_send_ls_stat_recv)
 	ck_assert_ptr_nonnull(strstr(out.data, "\"size10\":3,\"bytes10\":4"));
 	h_buf_free(&out);
 	/* recv prints each on its own line until EOF, exit 0. */
-	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "p", NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "p",
+				      "--close", NULL), 0);
 	ck_assert_str_eq(out.data, "a\n\nb c\n");
 	h_buf_free(&out);
 	wait_gone(c, "p");
@@ -1102,16 +1103,16 @@ START_TEST(test_ipcctl_stdin_count)
 	h_start(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, "x\ny\n\nlast", 9, NULL, NULL, "send",
-				      "s", NULL), 0);
+				      "s", "--close", NULL), 0);
 	ck_assert_uint_eq(h_stat(c, "s").dir[1].size, 4);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "recv", "s",
-				      "--count", "2", NULL), 0);
+				      "--count", "2", "--close", NULL), 0);
 	ck_assert_str_eq(out.data, "x\ny\n");
 	h_buf_free(&out);
 	wait_gone(c, "s");
 	/* EOF first: exit 5, after printing them all. */
 	ck_assert_int_eq(h_run_ipcctl(&d, "1\n2\n", 4, NULL, NULL, "send", "t",
-				      NULL), 0);
+				      "--close", NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "recv", "t",
 				      "--count", "3", NULL), 5);
 	ck_assert_str_eq(out.data, "1\n2\n");
@@ -1136,7 +1137,7 @@ START_TEST(test_ipcctl_send_ends)
 	attach(c, "gone", 0, IPC_PIPE_CREATE, NULL);
 	ck_assert_int_eq(ipc_pipe_close(c, "gone", 0), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "send", "gone",
-				      "x", NULL), 6);
+				      "x", "--close", NULL), 6);
 	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
 	wait_gone(c, "gone");
@@ -1144,7 +1145,7 @@ START_TEST(test_ipcctl_send_ends)
 	attach(c, "d", 1, IPC_PIPE_CREATE | IPC_PIPE_DUPLEX, NULL);
 	send_rc(c, "d", 1, "to-0", 0, 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "send", "d",
-				      "--end", "0", "to-1", NULL), 0);
+				      "--end", "0", "to-1", "--close", NULL), 0);
 	h_buf_free(&out);
 	recv_expect(c, "d", 1, "to-1", 0);
 	recv_rc(c, "d", 1, 0, IPC_EEOF);
@@ -1324,7 +1325,7 @@ START_TEST(test_delete_ipcctl_rm)
 	h_start(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "send", "lone",
-				      "x", NULL), 0);
+				      "x", "--close", NULL), 0);
 	ck_assert_uint_eq(h_stat(c, "lone").ends, IPC_END_CLOSED(1));
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "rm", "lone",
 				      NULL), 0);

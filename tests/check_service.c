@@ -1811,10 +1811,10 @@ START_TEST(test_ipcctl_top)
 	pid = h_spawn(feeder_run, &f);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "top", "-n", "3",
 				      "--interval", "0.3", NULL), 0);
-	for (p = out.data; (p = strstr(p, "PUT/s")); p++)
+	for (p = out.data; (p = strstr(p, "PUT_RATE")); p++)
 		blocks++;
 	ck_assert_int_eq(blocks, 3);
-	ck_assert_ptr_nonnull(strstr(out.data, "GET/s"));
+	ck_assert_ptr_nonnull(strstr(out.data, "GET_RATE"));
 	/* The feeder's queue shows a non-zero rate in some refresh. */
 	ck_assert_msg(top_shows_moving(out.data, "j2"), "top never showed j2 "
 		      "moving:\n%s", out.data);

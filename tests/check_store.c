@@ -703,6 +703,16 @@ END_TEST
 
 /* --- a full disk ---------------------------------------------------------------------- */
 
+/* The tmpfs test_enospc mounted, for the exit of a failed test. */
+static char enospc_mount[64];
+
+/* Detach the tmpfs when a failed assertion ends the test first. */
+static void enospc_unmount(void)
+{
+	if (enospc_mount[0])
+		umount2(enospc_mount, MNT_DETACH);
+}
+
 /* On a 2 MiB tmpfs nearly filled by another file: puts fail with
  * IPC_ENOSPC once the disk is full while consumes still fit (the
  * reserve); everything put before is recovered; puts work again once
@@ -729,6 +739,8 @@ START_TEST(test_enospc)
 		scratch_rm(dir);
 		return;
 	}
+	snprintf(enospc_mount, sizeof(enospc_mount), "%s", dir);
+	atexit(enospc_unmount);
 	snprintf(fill, sizeof(fill), "%s/filler", dir);
 	f = fopen(fill, "wb");
 	memset(msg, 'x', sizeof(msg));
@@ -768,6 +780,7 @@ START_TEST(test_enospc)
 	journal_close(j);
 	seen_free(&s);
 	ck_assert_int_eq(umount(dir), 0);
+	enospc_mount[0] = '\0';
 	scratch_rm(dir);
 }
 END_TEST

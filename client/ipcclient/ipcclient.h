@@ -130,6 +130,29 @@ char *ipc_default_socket(char *buf, size_t len);
  */
 int ipc_connect(const char *path, ipc_client **out);
 
+/* The connect timeout ipc_connect() uses, and the I/O grace a new handle
+ * starts with (see ipc_set_io_timeout), in milliseconds. */
+#define IPC_CONNECT_TIMEOUT_DEFAULT 5000
+#define IPC_IO_TIMEOUT_DEFAULT 5000
+
+/*
+ * ipc_connect() that gives up on a path after timeout_ms milliseconds
+ * (-1: never) of connecting and handshaking, with IPC_ETIMEDOUT: a daemon
+ * that is stopped or hung accepts connections into its backlog but never
+ * answers. ipc_connect() is this call with IPC_CONNECT_TIMEOUT_DEFAULT.
+ */
+int ipc_connect_timeout(const char *path, int timeout_ms, ipc_client **out);
+
+/*
+ * How long past a request's own timeout (0 for requests that never wait)
+ * the handle waits for its reply, or for the socket to take a request,
+ * before it gives up with IPC_ETIMEDOUT, a fatal code: the daemon stopped
+ * answering. ms >= 0, or -1 to wait as long as it takes; a new handle has
+ * IPC_IO_TIMEOUT_DEFAULT. A request with timeout IPC_FOREVER waits for its
+ * reply for good whatever this says. Returns 0 or IPC_EINVAL.
+ */
+int ipc_set_io_timeout(ipc_client *c, int ms);
+
 /* Close the connection and free the handle (NULL is fine). Async requests
  * still held in the handle are written first (their outcome is not
  * learnt). Requests still parked in the daemon for it are cancelled there
@@ -391,6 +414,17 @@ int ipc_pipe_recv(ipc_client *c, const char *name, int end, void **data,
  * IPC_EINVAL, or fatal.
  */
 int ipc_pipe_close(ipc_client *c, const char *name, int end);
+
+/*
+ * Give up the attached end `end` without closing it: the end is free
+ * again and another connection (a later process) may attach it; the
+ * messages buffered either way stay, and the peer sees no EOF. This
+ * connection's own requests still parked on the end are answered
+ * IPC_ENOTATTACHED. Closing the connection (or exiting, or dying) still
+ * closes the ends it holds. Returns 0, IPC_ENOTATTACHED, IPC_ECLOSED,
+ * IPC_ENOENT, IPC_EWRONGTYPE, IPC_ENAME, IPC_EINVAL, or fatal.
+ */
+int ipc_pipe_detach(ipc_client *c, const char *name, int end);
 
 /*
  * Batches: several messages per request, one round trip for all of them.

@@ -128,6 +128,11 @@ int broker_pipe_attach(struct broker *b, const char *name,
  * IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EINVAL. */
 int broker_pipe_close(struct broker *b, const char *name, unsigned end,
 		      const void *owner);
+/* Detach end of pipe name held by owner (pipe_detach): the end is free
+ * for another attach, nothing is dropped. 0, IPC_ENOENT, IPC_EWRONGTYPE,
+ * IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EINVAL. */
+int broker_pipe_detach(struct broker *b, const char *name, unsigned end,
+		       const void *owner);
 /* Remove p from the namespace and free it when pipe_done(p). Call after
  * every pipe_send and pipe_recv made outside a wake callback, before
  * anything that may reply: p may be gone afterwards. */

@@ -136,6 +136,16 @@ int broker_pipe_close(struct broker *b, const char *name, unsigned end,
 	return rc;
 }
 
+/* Detach end of pipe name held by owner (pipe_detach). */
+int broker_pipe_detach(struct broker *b, const char *name, unsigned end,
+		       const void *owner)
+{
+	struct pipe *p;
+	int rc = broker_pipe_find(b, name, &p);
+
+	return rc != 0 ? rc : pipe_detach(p, end, owner);
+}
+
 /* Delete pipe name: the name is free at once, then pipe_kill. */
 int broker_pipe_delete(struct broker *b, const char *name)
 {

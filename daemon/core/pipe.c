@@ -375,6 +375,21 @@ int pipe_close(struct pipe *p, unsigned end, const void *owner)
 	return 0;
 }
 
+/* Detach end: free again, with what each way holds kept; end's own parked
+ * requests end with IPC_ENOTATTACHED. The peer notices nothing. */
+int pipe_detach(struct pipe *p, unsigned end, const void *owner)
+{
+	int rc = pipe_check_owner(p, end, owner);
+
+	if (rc)
+		return rc;
+	p->state[end] = PIPE_END_FREE;
+	p->owner[end] = NULL;
+	pipe_fail_all(p, &p->dir[1 - end].receivers, IPC_ENOTATTACHED);
+	pipe_fail_all(p, &p->dir[end].senders, IPC_ENOTATTACHED);
+	return 0;
+}
+
 /* Delete the pipe: close both ends, drop every message, then fail every
  * parked request with status. */
 void pipe_kill(struct pipe *p, int status)

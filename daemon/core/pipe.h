@@ -13,7 +13,7 @@
  * (so a message larger than maxbytes is not refused for ever). A send that
  * does not fit, or that would overtake a parked sender, is IPC_EFULL.
  *
- * Ends: each end is free (never attached), attached by one owner (an opaque
+ * Ends: each end is free (never attached, or detached), attached by one owner (an opaque
  * pointer: the daemon's record of that attachment) or closed. Only the owner may send,
  * receive or close on its end. A closed end is never attached again.
  *  - Messages sent before the peer attached are kept for it.
@@ -45,7 +45,7 @@ struct qmsg;
 struct pipe;
 
 enum pipe_end_state {
-	PIPE_END_FREE = 0,     /* never attached yet */
+	PIPE_END_FREE = 0,     /* not attached: never yet, or detached */
 	PIPE_END_ATTACHED = 1, /* held by an owner */
 	PIPE_END_CLOSED = 2,   /* closed; cannot be attached again */
 };
@@ -124,6 +124,11 @@ void pipe_unpark(struct waiter *w);
 /* Close end, held by owner: 0, IPC_ENOTATTACHED, IPC_ECLOSED or
  * IPC_EINVAL. Completes parked requests as the header comment says. */
 int pipe_close(struct pipe *p, unsigned end, const void *owner);
+/* Detach end, held by owner, without closing it: the end is free again
+ * (another owner may attach it), the messages buffered either way stay,
+ * the peer sees no EOF; owner's own parked requests on end complete with
+ * IPC_ENOTATTACHED. 0, IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EINVAL. */
+int pipe_detach(struct pipe *p, unsigned end, const void *owner);
 /* Delete the pipe (the broker's QDEL): both ends become closed (owners
  * forgotten, never attached again), every buffered message is freed
  * (counted as dropped), then every parked request of either end and

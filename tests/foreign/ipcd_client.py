@@ -36,7 +36,7 @@ STATUS = {
     19: "IPC_ENOTATTACHED", 20: "IPC_ENOTHELD", 21: "IPC_ENOSPC",
     22: "IPC_ENODURABLE",
     -1: "IPC_EIO", -2: "IPC_EPROTO", -3: "IPC_EVERSION", -4: "IPC_ENOMEM",
-    -5: "IPC_ECONNECT",
+    -5: "IPC_ECONNECT", -6: "IPC_ETIMEDOUT",
 }
 globals().update({name: code for code, name in STATUS.items()})
 
