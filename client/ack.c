@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Get one message, in flight until acked; see ipcclient.h. */
@@ -28,6 +29,8 @@ IPC_EXPORT int ipc_queue_get_ack(ipc_client *c, const char *name, void **data,
 	/* No place for the tag is no place for the message either. */
 	if ((rc = client_check_place(c, tag ? data : NULL, len)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, get_ack, name, data, len, tag, timeout_ms, lease_ms);
 	strcpy(req.name, name);
 	if ((rc = client_request_payload(c, &req, &rep, data, len)))
 		return rc;
@@ -44,6 +47,8 @@ IPC_EXPORT int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag)
 
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, ack, name, tag);
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Make room for one more async request: with the window full, settle
@@ -43,6 +44,8 @@ IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *
 		return rc;
 	if ((rc = client_check_payload(c, data, len, &req)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, put_async, name, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
 	strcpy(req.name, name);
@@ -57,6 +60,8 @@ IPC_EXPORT int ipc_flush(ipc_client *c)
 
 	if ((rc = client_check(c)))
 		return rc;
+	if (c->ops)
+		return c->ops->flush ? c->ops->flush(c) : client_notsup(c, "flush");
 	while (c->nasync > 0)
 		if ((rc = client_wait(c, 0, &rep)))
 			return rc;
@@ -75,6 +80,8 @@ IPC_EXPORT int ipc_push(ipc_client *c)
 {
 	int rc = client_check(c);
 
+	if (!rc && c->ops)
+		return c->ops->push ? c->ops->push(c) : client_notsup(c, "push");
 	return rc ? rc : client_push(c);
 }
 
@@ -98,6 +105,8 @@ IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 		return rc;
 	if ((rc = client_check_payload(c, data, len, &req)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_send_async, name, end, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
 	strcpy(req.name, name);

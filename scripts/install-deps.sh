@@ -5,7 +5,8 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config libevent-dev
 libmsgpack-dev check valgrind python3 python3-dev python3-setuptools python3-pytest
-python3-redis redis-server clang libclang-rt-14-dev mandoc"
+python3-redis redis-server clang libclang-rt-14-dev mandoc
+nats-server libnats-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
