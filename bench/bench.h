@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench.h: the shared parts of ipcbench: one result row, the run of a
  * throughput or latency workload across forked processes, and the systems

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipcbench.c: ipcd against what users would pick instead, in one run.
  *

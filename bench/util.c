@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c: ipcbench's plumbing: clocks, forked runs with a start barrier,
  * the shared counter that ends a run, latency samples, servers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ack.c: at-least-once delivery in libipcclient: get with acknowledgement
  * (QGETA), ack (QACK) and release (QRELEASE). See ipcclient.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * async.c: pipelining on one connection. Async puts go out without
  * waiting for their replies (held in tx and written in runs: client.c),

@@ -84,6 +84,7 @@ struct backend_ops {
 	int (*pipe_recv)(struct ipc_client *c, const char *name, int end,
 			 void **data, size_t *len, int timeout_ms);
 	int (*pipe_close)(struct ipc_client *c, const char *name, int end);
+	int (*pipe_detach)(struct ipc_client *c, const char *name, int end);
 	int (*pipe_send_many)(struct ipc_client *c, const char *name, int end,
 			      const struct ipc_msg *msgs, size_t n, size_t *nsent,
 			      int timeout_ms);

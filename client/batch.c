@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * batch.c: several messages per request (QPUTN, QGETN, PSENDN, PRECVN).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client_int.h: libipcclient internals, shared by the files of client/ and
  * never installed. The library is built with -fvisibility=hidden; only the

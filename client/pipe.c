@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pipe.c: named pipes in libipcclient: attach, send, receive and close
  * (PATTACH, PSEND, PRECV, PCLOSE). See ipcclient.h.
@@ -162,8 +163,10 @@ static int client_pipe_let_go(ipc_client *c, const char *name, int end,
 
 	if ((rc = client_pipe_check(c, name, end)))
 		return rc;
-	if (c->ops)
+	if (c->ops && op == PROTO_OP_PCLOSE)
 		return CLIENT_BACKEND(c, pipe_close, name, end);
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_detach, name, end);
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * readahead.c: read-ahead on one connection. With it on for a queue (or
  * a pipe end), gets fetch up to N messages in one QGETN (PRECVN), serve

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipc_defs.h: result codes and limits shared by the ipcd wire protocol, the
  * daemon and libipcclient. Installed next to ipcclient.h.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install the Debian 12 packages ipcd needs to build, test and benchmark,
 # skipping those already installed. Runs apt-get as root (or via sudo).
 set -eu

@@ -724,6 +724,8 @@ START_TEST(test_pipes_refused_on_nats)
 
 	ck_assert_int_eq(ipc_pipe_attach(c, "cf.pipe", 0, IPC_PIPE_CREATE, NULL), IPC_ENOTSUP);
 	ck_assert_int_eq(ipc_pipe_send(c, "cf.pipe", 1, "x", 1, 0), IPC_ENOTSUP);
+	ck_assert_int_eq(ipc_pipe_detach(c, "cf.pipe", 1), IPC_ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "pipe_detach"));
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "nats"));
 	ipc_close(c);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_proto.c: unit tests of the pure wire layer (proto/): framing,
  * round trips of every request and reply, the bounded walk, strict request

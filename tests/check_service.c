@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_service.c: ipcd as a system service, end to end: socket activation,
  * readiness notification, the socket's mode and group, per-queue

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipcclient.h: libipcclient, the C client of the ipcd message broker.
  *
