@@ -37,14 +37,9 @@ IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *
 				 .data_len = len, .timeout_ms = timeout_ms };
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_DATA)) ||
+	    (rc = client_window_room(c)))
 		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
-		return rc;
-	if ((rc = client_window_room(c)))
-		return rc;
-	strcpy(req.name, name);
 	return client_send(c, &req, 1);
 }
 
@@ -92,14 +87,10 @@ IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 				 .end = (uint32_t)end };
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) || (rc = client_check_end(c, end)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_END |
+			      CLIENT_PREP_DATA)) ||
+	    (rc = client_window_room(c)))
 		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
-		return rc;
-	if ((rc = client_window_room(c)))
-		return rc;
-	strcpy(req.name, name);
 	return client_send(c, &req, 1);
 }
 
