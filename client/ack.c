@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ack.c: at-least-once delivery in libipcclient: get with acknowledgement
  * (QGETA) and ack (QACK). See ipcclient.h.
@@ -5,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Get one message, in flight until acked; see ipcclient.h. */
@@ -27,6 +29,8 @@ IPC_EXPORT int ipc_queue_get_ack(ipc_client *c, const char *name, void **data,
 	/* No place for the tag is no place for the message either. */
 	if ((rc = client_check_place(c, tag ? data : NULL, len)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, get_ack, name, data, len, tag, timeout_ms, lease_ms);
 	strcpy(req.name, name);
 	if ((rc = client_request_payload(c, &req, &rep, data, len)))
 		return rc;
@@ -41,5 +45,9 @@ IPC_EXPORT int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag)
 	struct proto_rep rep;
 	int rc = client_prep(c, name, &req, 0);
 
-	return rc ? rc : client_request(c, &req, &rep);
+	if (rc)
+		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, ack, name, tag);
+	return client_request(c, &req, &rep);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client_int.h: libipcclient internals, shared by the files of client/ and
  * never installed. The library is built with -fvisibility=hidden; only the
@@ -61,7 +62,13 @@ struct client_pending {
 
 struct client_readahead;
 
+struct backend_ops;
+
 struct ipc_client {
+	const struct backend_ops *ops; /* the backend serving this handle
+					  (backend.h) */
+	void *bstate;            /* that backend's own state (nats.c's);
+				    the ipcd backend keeps its state below */
 	int fd;
 	struct pbuf tx;          /* the request being sent */
 	struct pbuf rx;          /* bytes received; frames not yet consumed
@@ -97,6 +104,17 @@ struct ipc_client {
 };
 
 /* Shared by the files of client/ (client.c, async.c, batch.c, ...): */
+
+/* Serve a public call with the handle's backend when it is not ipcd's
+ * protocol (backend.h): `if (c->ops) return CLIENT_BACKEND(c, put, ...)`;
+ * an entry the backend leaves NULL is IPC_ENOTSUP. */
+#define CLIENT_BACKEND(c, entry, ...) \
+	((c)->ops->entry ? (c)->ops->entry((c), __VA_ARGS__) \
+			 : client_notsup((c), #entry))
+/* The call `what` is not supported by c's backend: IPC_ENOTSUP. */
+int client_notsup(struct ipc_client *c, const char *what);
+/* Copy a struct ipc_info into the caller's one of size bytes. */
+void client_info_out(void *dst, size_t size, const struct ipc_info *info);
 
 /* Fill p with the paths ipc_connect(path) tries (discover.c). */
 void client_paths(const char *path, struct client_paths *p);

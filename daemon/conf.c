@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf.c: defaults, the ipcd.conf parser and key = value settings. */
 #include <errno.h>
 #include <grp.h>
@@ -22,6 +23,10 @@
 #define CONFIG_DEF_MAX_QUEUES 65536u
 #define CONFIG_DEF_MAX_CONNECTIONS 1024u
 #define CONFIG_DEF_MAX_OUTPUT ((size_t)8 << 20)
+#define CONFIG_DEF_MAX_PARTIAL ((size_t)64 << 20)
+#define CONFIG_DEF_FRAME_TIMEOUT 30u
+/* The longest frame-timeout (s). */
+#define CONFIG_FRAME_TIMEOUT_MAX 3600u
 #define CONFIG_DEF_BUSY_POLL 50u
 #define CONFIG_DEF_SYNC_INTERVAL 100u
 /* The longest sync-interval (ms). */
@@ -60,6 +65,8 @@ static const struct config_key config_keys[] = {
 	CK("max-queues", CT_COUNT, max_queues, 1, CONFIG_COUNT_MAX, 1),
 	CK("max-connections", CT_COUNT, max_connections, 1, CONFIG_COUNT_MAX, 1),
 	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
+	CK("max-partial-bytes", CT_SIZE, max_partial, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
+	CK("frame-timeout", CT_COUNT, frame_timeout, 1, CONFIG_FRAME_TIMEOUT_MAX, 1),
 	CK("default-mode", CT_MODE, default_mode, 0, 0, 1),
 	CK("busy-poll", CT_COUNT, busy_poll, 0, BUSYPOLL_MAX_US, 1),
 	CK("state-dir", CT_DIR, state_dir, 0, 0, 0),
@@ -100,6 +107,8 @@ void config_defaults(struct config *c)
 	c->max_queues = CONFIG_DEF_MAX_QUEUES;
 	c->max_connections = CONFIG_DEF_MAX_CONNECTIONS;
 	c->max_output = CONFIG_DEF_MAX_OUTPUT;
+	c->max_partial = CONFIG_DEF_MAX_PARTIAL;
+	c->frame_timeout = CONFIG_DEF_FRAME_TIMEOUT;
 	c->default_mode = ACCESS_MODE_DEFAULT;
 	c->busy_poll = CONFIG_DEF_BUSY_POLL;
 	c->sync = CONFIG_SYNC_ALWAYS;

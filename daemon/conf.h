@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.h: ipcd's settings, from defaults, an optional config file
  * (ipcd.conf(5)) and command-line flags, in that order.
@@ -45,6 +46,10 @@ struct config {
 	size_t max_connections;     /* clients served at once */
 	size_t max_output;          /* unsent reply bytes before a client
 				       stops being read */
+	size_t max_partial;         /* input buffer bytes held for requests
+				       not yet whole, all clients together */
+	size_t frame_timeout;       /* s a started request may take to
+				       arrive whole */
 	unsigned default_mode;      /* mode of a queue created without one */
 	size_t busy_poll;           /* us to poll before sleeping (busypoll.h) */
 	char state_dir[CONFIG_DIR_MAX + 1]; /* the journal of durable queues;

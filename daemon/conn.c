@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.c: one client connection on a non-blocking Unix socket.
  *
@@ -5,6 +6,9 @@
  * shared buffer and serves the whole frames in place; only a partial
  * frame (or, while paused, the frames not yet served) is copied into the
  * connection's own buffer, so an idle connection holds no buffer at all.
+ * That buffer grows with the bytes that arrive, not with the length a
+ * frame announces; all of them together stay under max-partial-bytes,
+ * and a frame must arrive whole within frame-timeout seconds.
  * Writing: replies are encoded straight into the connection's output
  * buffer and written once per loop iteration by conn_flush_all(), every
  * reply of the iteration in one write; a write event is armed only when
@@ -47,6 +51,8 @@
 /* Payloads of at least this size are written from their message, not
  * copied into the output buffer (conn_reply_own). */
 #define CONN_HOLE_MIN (16u << 10)
+/* The least a partial frame's buffer grows by. */
+#define CONN_IN_GROW_MIN 4096u
 /* The most iovecs one write gathers. */
 #define CONN_IOV_MAX 64
 
@@ -110,6 +116,9 @@ static void conn_io_close(struct conn *c)
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	c->deadline = NULL;
+	if (c->frame_ev != NULL)
+		event_free(c->frame_ev);
+	c->frame_ev = NULL;
 	conn_undirty(c);
 	close(c->fd);
 	c->fd = -1;
@@ -137,6 +146,9 @@ void conn_close(struct conn *c)
 	log_debug("conn %lu: closed", c->id);
 	conn_release(c);
 	c->state = CONN_DEAD;
+	/* The buffer itself goes once the callback that may read it is over. */
+	c->srv->in_bytes -= c->in_charged;
+	c->in_charged = 0;
 	conn_io_close(c);
 	server_conn_gone(c->srv, c);
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
@@ -388,6 +400,7 @@ static size_t conn_serve(struct conn *c, const unsigned char *p, size_t n)
 		flen = conn_frame(c, p + off, n - off);
 		if (flen <= 0)
 			break;
+		c->nframes++;
 		dispatch_frame(c, p + off + PROTO_FRAME_HDR,
 			       (size_t)flen - PROTO_FRAME_HDR);
 		off += (size_t)flen;
@@ -401,12 +414,64 @@ static int conn_reading(const struct conn *c)
 	return (c->state == CONN_HELLO || c->state == CONN_READY) && !c->paused;
 }
 
+/* Count c's input buffer, as it is now, in the daemon-wide total. */
+static void conn_in_charge(struct conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	c->srv->in_bytes -= c->in_charged;
+	c->srv->in_bytes += c->in.cap;
+	c->in_charged = c->in.cap;
+}
+
+/* Free c's input buffer and stop counting it. */
+static void conn_in_drop(struct conn *c)
+{
+	pbuf_free(&c->in);
+	conn_in_charge(c);
+}
+
+/* The capacity c->in would take to hold n more bytes (as pbuf grows). */
+static size_t conn_in_cap_for(const struct conn *c, size_t n)
+{
+	size_t cap = c->in.cap ? c->in.cap : CONN_IN_GROW_MIN;
+
+	while (cap < c->in.len + n)
+		cap *= 2;
+	return cap;
+}
+
+/* Room for n more bytes in c->in within max-partial-bytes: 0, or -1 once
+ * c is failed (over the limit) or closed (out of memory). */
+static int conn_in_reserve(struct conn *c, size_t n)
+{
+	struct server *s = c->srv;
+	size_t cap = conn_in_cap_for(c, n);
+
+	if (cap > c->in.cap &&
+	    s->in_bytes - c->in_charged + cap > s->cfg.max_partial) {
+		log_warn("conn %lu (pid %ld uid %ld): unfinished requests of all "
+			 "clients would pass max-partial-bytes (%zu); closing",
+			 c->id, (long)c->pid, (long)c->uid, s->cfg.max_partial);
+		conn_in_drop(c);
+		conn_fail(c, 0, IPC_ELIMIT, "too many bytes of unfinished requests");
+		return -1;
+	}
+	if (cap > c->in.cap && pbuf_reserve(&c->in, cap - c->in.len) != 0) {
+		log_warn("conn %lu: out of memory buffering a request", c->id);
+		conn_close(c);
+		return -1;
+	}
+	conn_in_charge(c);
+	return 0;
+}
+
 /* Drop n served bytes from c->in, freeing a large emptied buffer. */
 static void conn_in_consume(struct conn *c, size_t n)
 {
 	pbuf_consume(&c->in, n);
 	if (c->in.len == 0 && c->in.cap > CONN_KEEP_MAX)
-		pbuf_free(&c->in);
+		conn_in_drop(c);
 }
 
 /* Serve what c->in holds (a frame completed, or reading resumed). */
@@ -429,34 +494,42 @@ static ssize_t conn_read_shared(struct conn *c)
 		return n;
 	used = conn_serve(c, conn_rbuf, (size_t)n);
 	if (c->state != CONN_DEAD && used < (size_t)n &&
-	    pbuf_append(&c->in, conn_rbuf + used, (size_t)n - used) != 0) {
-		log_warn("conn %lu: out of memory buffering a request", c->id);
-		conn_close(c);
+	    conn_in_reserve(c, (size_t)n - used) == 0) {
+		memcpy(c->in.data + c->in.len, conn_rbuf + used, (size_t)n - used);
+		c->in.len += (size_t)n - used;
 	}
 	return n;
 }
 
-/* Read the rest of the partial frame in c->in (and what follows), then
- * serve: the bytes read, 0 on EOF, -1 on error (errno). */
-static ssize_t conn_read_kept(struct conn *c)
+/* How many more bytes c->in should make room for: the rest of the frame
+ * it holds, but no more than it holds already (at least
+ * CONN_IN_GROW_MIN), so the buffer grows with what arrives. */
+static size_t conn_in_want(const struct conn *c)
 {
-	size_t want = CONN_READ_MAX;
-	ssize_t n;
+	size_t want = CONN_READ_MAX, total;
 
 	if (c->in.len >= PROTO_FRAME_HDR) {
-		/* The header is in (and was checked when it came): read the
-		 * whole rest of that frame at once. */
-		size_t total = PROTO_FRAME_HDR + ((size_t)c->in.data[0] << 24 |
+		/* The header is in (and was checked when it came). */
+		total = PROTO_FRAME_HDR + ((size_t)c->in.data[0] << 24 |
 			(size_t)c->in.data[1] << 16 | (size_t)c->in.data[2] << 8 |
 			(size_t)c->in.data[3]);
-
-		if (total > c->in.len && total - c->in.len > want &&
-		    total <= PROTO_FRAME_HDR + PROTO_FRAME_MAX)
+		if (total > c->in.len)
 			want = total - c->in.len;
 	}
-	if (pbuf_reserve(&c->in, want) != 0) {
-		log_warn("conn %lu: out of memory buffering a request", c->id);
-		conn_close(c);
+	if (want > c->in.len)
+		want = c->in.len;
+	return want < CONN_IN_GROW_MIN ? CONN_IN_GROW_MIN : want;
+}
+
+/* Read more of the partial frame in c->in (and what follows), then
+ * serve: the bytes read, 0 on EOF, -1 on error (errno, or EAGAIN once c
+ * was failed or closed). */
+static ssize_t conn_read_kept(struct conn *c)
+{
+	ssize_t n;
+
+	if (conn_in_reserve(c, conn_in_want(c)) != 0) {
+		errno = EAGAIN;
 		return -1;
 	}
 	n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
@@ -467,6 +540,39 @@ static ssize_t conn_read_kept(struct conn *c)
 	return n;
 }
 
+/* Time is up for the request c has been sending. */
+static void conn_on_frame_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("conn %lu (pid %ld uid %ld): a request still not whole after "
+		 "%zu s (frame-timeout); closing", c->id, (long)c->pid,
+		 (long)c->uid, c->srv->cfg.frame_timeout);
+	conn_in_drop(c);
+	conn_fail(c, 0, IPC_ELIMIT, "request not whole within frame-timeout");
+}
+
+/* Keep c's frame timer in step with its input: armed while it holds a
+ * partial request and reads, afresh when a request was served since
+ * (progress), off otherwise. */
+static void conn_frame_timer(struct conn *c, int progress)
+{
+	struct timeval tv = { (time_t)c->srv->cfg.frame_timeout, 0 };
+
+	if (c->in.len == 0 || !conn_reading(c)) {
+		if (c->frame_ev != NULL)
+			evtimer_del(c->frame_ev);
+		return;
+	}
+	if (c->frame_ev == NULL)
+		c->frame_ev = evtimer_new(c->srv->base, conn_on_frame_timeout, c);
+	if (c->frame_ev != NULL &&
+	    (progress || !evtimer_pending(c->frame_ev, NULL)))
+		evtimer_add(c->frame_ev, &tv);
+}
+
 /* The socket is readable: read and serve until it has nothing more. */
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -475,12 +581,15 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	unsigned long served = c->nframes;
+
 	c->srv->nreads++;
 	do {
 		n = c->in.len ? conn_read_kept(c) : conn_read_shared(c);
 	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c));
 	if (c->state == CONN_DEAD)
 		return;
+	conn_frame_timer(c, c->nframes != served);
 	if (n == 0) {
 		log_debug("conn %lu: EOF", c->id);
 		conn_close(c);
@@ -509,6 +618,8 @@ static void conn_drained(struct conn *c)
 		c->paused = 0;
 		event_add(&c->rev, NULL);
 		conn_serve_kept(c);
+		if (c->state != CONN_DEAD)
+			conn_frame_timer(c, 1);
 	}
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.h: one client connection: reads frames, hands each to dispatch,
  * writes replies, and owns the requests it has parked.
@@ -36,6 +37,10 @@ struct conn {
 	struct event rev;           /* readable; not added while paused or closing */
 	struct event wev;           /* writable; added only while output is left over */
 	struct event *deadline;     /* closing or refused: when to give up on the peer */
+	struct event *frame_ev;     /* a request not yet whole: when to give up
+				       on it (frame-timeout) */
+	size_t in_charged;          /* in.cap as counted in srv->in_bytes */
+	unsigned long nframes;      /* requests served, to see progress */
 	struct pbuf in;             /* bytes read but not served: a partial frame,
 				       or frames kept while paused */
 	struct pbuf out;            /* replies not yet written (from sg on) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lease.c: messages in flight, owned by a connection until acked. */
 #include <stdlib.h>
 #include <event2/event.h>

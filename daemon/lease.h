@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lease.h: a message delivered with acknowledgement (QGETA), in flight and
  * owned by the connection that took it until that connection acks it

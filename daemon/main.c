@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ipcd's command line and configuration. */
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +54,10 @@ static void usage(FILE *f)
 		"      --max-connections N   clients served at once (default 1024)\n"
 		"      --max-output N        unsent reply bytes per client before ipcd\n"
 		"                            stops reading from it (default 8M)\n"
+		"      --max-partial-bytes N bytes of requests not yet whole held for all\n"
+		"                            clients together (default 64M)\n"
+		"      --frame-timeout S     seconds a request may take to arrive whole\n"
+		"                            (default 30)\n"
 		"      --default-mode MODE   mode of a queue created without one (default 0660)\n"
 		"      --busy-poll US        microseconds to poll for the next request before\n"
 		"                            sleeping, adapted to the traffic (default 50,\n"
@@ -180,6 +185,8 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "max-queues", required_argument, NULL, OPT_KEY },
 		{ "max-connections", required_argument, NULL, OPT_KEY },
 		{ "max-output", required_argument, NULL, OPT_KEY },
+		{ "max-partial-bytes", required_argument, NULL, OPT_KEY },
+		{ "frame-timeout", required_argument, NULL, OPT_KEY },
 		{ "default-mode", required_argument, NULL, OPT_KEY },
 		{ "busy-poll", required_argument, NULL, OPT_KEY },
 		{ "state-dir", required_argument, NULL, OPT_KEY },

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_ack.c: the handlers of at-least-once delivery: QGETA (get with
  * acknowledgement) and QACK. The message a QGETA delivers stays in flight,

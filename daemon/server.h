@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.h: the daemon's I/O shell: the listening socket, the libevent
  * loop, signals, the set of connections and shutdown.
@@ -44,6 +45,8 @@ struct server {
 					  iteration (conn.c) */
 	size_t nconns;                 /* in conns, refused ones included */
 	size_t nrefused;               /* connections over max-connections */
+	size_t in_bytes;               /* connections' input buffers (partial
+					  frames), at most cfg.max_partial */
 	unsigned long next_conn_id;
 	int shutting_down;
 	int stopped;                   /* server_run returns */

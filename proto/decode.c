@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * decode.c: strict, typed decoding of request and reply payloads.
  *

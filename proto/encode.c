@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * encode.c: building request and reply frames with msgpack-c's packer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.h: the ipcd wire protocol, pure. Frames and msgpack messages are
  * built and parsed over byte buffers; nothing here touches a socket or an

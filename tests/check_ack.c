@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_ack.c: at-least-once delivery against the real ipcd: get with
  * acknowledgement, ack, redelivery after a disconnect, a SIGKILL or an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_config.c: the ipcd.conf parser, key = value settings and the
  * file-like access checks (daemon/conf.c, daemon/core/access.c), without a
@@ -50,6 +51,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.max_queues, 65536);
 	ck_assert_uint_eq(c.max_connections, 1024);
 	ck_assert_uint_eq(c.max_output, (size_t)8 << 20);
+	ck_assert_uint_eq(c.max_partial, (size_t)64 << 20);
+	ck_assert_uint_eq(c.frame_timeout, 30);
 	ck_assert_uint_eq(c.default_mode, 0660);
 	ck_assert_uint_eq(c.busy_poll, 50);
 	ck_assert_int_eq(config_format(&c, "default-mode", v, sizeof(v)), 0);
@@ -157,6 +160,9 @@ START_TEST(test_errors)
 	parse_fails("max-connections = 0\n", "out of range");
 	parse_fails("max-message-size = 1048577\n", "out of range");
 	parse_fails("max-output = 100\n", "out of range");
+	parse_fails("max-partial-bytes = 100\n", "out of range");
+	parse_fails("frame-timeout = 0\n", "out of range");
+	parse_fails("frame-timeout = 1K\n", "not a number");
 	parse_fails("busy-poll = 1001\n", "out of range");
 	parse_fails("busy-poll = 1K\n", "not a number");
 	parse_fails("socket-mode = 0800\n", "not an octal mode");
@@ -286,7 +292,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 14);
+	ck_assert_int_eq(d.n, 16);
 }
 END_TEST
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_proto.c: unit tests of the pure wire layer (proto/): framing,
  * round trips of every request and reply, the bounded walk, strict request
@@ -1716,7 +1717,7 @@ START_TEST(test_strerror_all)
 	size_t nseen = 0, i;
 	int code;
 
-	for (code = IPC_ETIMEDOUT; code <= IPC_ENODURABLE; code++) {
+	for (code = IPC_ETIMEDOUT; code <= IPC_ENOTSUP; code++) {
 		const char *s = proto_strerror(code);
 
 		ck_assert_ptr_nonnull(s);
@@ -1725,7 +1726,7 @@ START_TEST(test_strerror_all)
 			ck_assert_str_ne(s, seen[i]);
 		seen[nseen++] = s;
 	}
-	ck_assert_str_eq(proto_strerror(IPC_ENODURABLE + 1), "unknown error");
+	ck_assert_str_eq(proto_strerror(IPC_ENOTSUP + 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(IPC_ETIMEDOUT - 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(12345), "unknown error");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_queue.c: unit tests of the daemon's plain data structures: qmsg,
  * queue (with parked getters and putters, and messages in flight for

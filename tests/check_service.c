@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_service.c: ipcd as a system service, end to end: socket activation,
  * readiness notification, the socket's mode and group, per-queue
@@ -1450,6 +1451,106 @@ START_TEST(test_limit_output)
 }
 END_TEST
 
+/* Send what the socket takes of n bytes of junk without waiting long:
+ * the daemon may stop reading (or close) at any point. */
+static void send_some(int fd, size_t n)
+{
+	static char junk[64 << 10];
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	size_t off = 0;
+	ssize_t r;
+
+	while (off < n && poll(&p, 1, 200) == 1 && !(p.revents & (POLLERR | POLLHUP))) {
+		r = send(fd, junk, n - off < sizeof junk ? n - off : sizeof junk,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+}
+
+/* 1 when the daemon closed fd (EOF, perhaps after an error reply) within
+ * ms milliseconds. */
+static int closed_within(int fd, int ms)
+{
+	int64_t deadline = h_now_ms() + ms;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[4096];
+	ssize_t r;
+
+	while (h_now_ms() < deadline) {
+		if (poll(&p, 1, 50) != 1)
+			continue;
+		r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return 1;
+	}
+	return 0;
+}
+
+/* Unfinished frames: a header announcing 8 MiB reserves nothing by
+ * itself; what clients send of unfinished frames is held up to
+ * max-partial-bytes daemon-wide (the ones past it are refused and
+ * closed), and a frame not whole within frame-timeout is closed while
+ * other clients are served. */
+START_TEST(test_partial_frames)
+{
+	static const char *args[] = { "--max-partial-bytes", "1M",
+				      "--frame-timeout", "2", NULL };
+	enum { N = 64, SENT = 512 << 10 };
+	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB */
+	struct h_daemon d;
+	struct raw_rx rx;
+	ipc_client *c;
+	int fds[N], i, closed = 0;
+	long rss0, rss1;
+	int64_t t0;
+
+	h_prepare(&d);
+	launch_args(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	raw_rx_init(&rx);
+	rss0 = h_rss_kb(d.pid);
+	for (i = 0; i < N; i++) {
+		fds[i] = raw_connect(d.sock);
+		ck_assert_int_eq(raw_hello(fds[i], &rx, NULL), 0);
+		ck_assert_int_eq(send(fds[i], hdr, 4, MSG_NOSIGNAL), 4);
+		send_some(fds[i], SENT);
+	}
+	/* Another client is served meanwhile. */
+	h_put_text(c, "q", "served");
+	h_get_expect(c, "q", "served", 0);
+	rss1 = h_rss_kb(d.pid);
+	if (rss0 >= 0)
+		ck_assert_msg(rss1 - rss0 < 12 * 1024, "unfinished frames of %d "
+			      "clients grew ipcd from %ld to %ld kB", N, rss0, rss1);
+	fprintf(stderr, "partial_frames: RSS %ld -> %ld kB with %d clients "
+		"sending %d KiB of an 8 MiB frame each\n", rss0, rss1, N, SENT >> 10);
+	for (i = 0; i < N; i++)
+		closed += closed_within(fds[i], 200);
+	/* 1M holds two clients' 512K at most: the others were refused. */
+	ck_assert_msg(closed >= N - 4, "only %d of %d clients over "
+		      "max-partial-bytes were closed", closed, N);
+	log_wait(&d, "max-partial-bytes");
+	/* The ones held are closed when frame-timeout is up. */
+	t0 = h_now_ms();
+	for (i = 0; i < N; i++) {
+		ck_assert_msg(closed_within(fds[i], h_wrapped() ? 30000 : 8000),
+			      "client %d with an unfinished frame not closed", i);
+		close(fds[i]);
+	}
+	log_wait(&d, "frame-timeout");
+	fprintf(stderr, "partial_frames: the last held frame closed after "
+		"%lld ms more\n", (long long)(h_now_ms() - t0));
+	h_put_text(c, "q", "still");
+	h_get_expect(c, "q", "still", 0);
+	raw_rx_fini(&rx);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* ---- shutdown ------------------------------------------------------------------ */
 
 /* What a parked child does. */
@@ -1989,6 +2090,7 @@ static Suite *service_suite(void)
 	h_add_case(s, "busy_poll_sparse", test_busy_poll_sparse, 60);
 	h_add_case(s, "idle_trim", test_idle_trim, 60);
 	h_add_case(s, "limit_output", test_limit_output, 60);
+	h_add_case(s, "partial_frames", test_partial_frames, 60);
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
 	h_add_case(s, "config_errors", test_config_errors, 30);

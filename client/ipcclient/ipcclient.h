@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipcclient.h: libipcclient, the C client of the ipcd message broker.
  *
@@ -126,6 +127,12 @@ char *ipc_default_socket(char *buf, size_t len);
  * IPC_EVERSION, IPC_EIO, IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal:
  * IPC_ELIMIT (it serves its max-connections already; try again later) or
  * IPC_ESHUTDOWN.
+ *
+ * A path (or $IPCD_SOCKET) of the form nats://HOST:PORT[,nats://...]
+ * [?replicas=N&lease=MS] connects to a NATS JetStream
+ * server or cluster instead of ipcd: queues keep these semantics with the
+ * differences docs/nats.md lists, pipe calls return IPC_ENOTSUP, and
+ * IPC_ENOTSUP is also what a library built without NATS returns here.
  */
 int ipc_connect(const char *path, ipc_client **out);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* broker.c: the namespace of queues (pipes: broker_pipe.c) and the
  * limits, as plain data. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * broker.h: the broker's state as plain data: the namespace of queues and
  * pipes (one namespace: a name is either) and the daemon-wide limits. No

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue.c: a named bounded FIFO of messages with FIFOs of parked getters
  * and putters. No I/O, no timers: the caller parks a waiter after a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue.h: a named bounded FIFO with parked getters and putters, no I/O.
  *
