@@ -43,13 +43,12 @@ IPC_EXPORT int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag)
 {
 	struct proto_req req = { .op = PROTO_OP_QACK, .tag = tag };
 	struct proto_rep rep;
-	int rc;
+	int rc = client_prep(c, name, &req, 0);
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if (rc)
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, ack, name, tag);
-	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
 

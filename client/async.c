@@ -39,16 +39,12 @@ IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *
 				 .data_len = len, .timeout_ms = timeout_ms };
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
-		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_DATA)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, put_async, name, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
-	strcpy(req.name, name);
 	return client_send(c, &req, 1);
 }
 
@@ -100,16 +96,13 @@ IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 				 .end = (uint32_t)end };
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) || (rc = client_check_end(c, end)))
-		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_END |
+			      CLIENT_PREP_DATA)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, pipe_send_async, name, end, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
-	strcpy(req.name, name);
 	return client_send(c, &req, 1);
 }
 

@@ -979,6 +979,26 @@ int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 	return 0;
 }
 
+/* Check a request naming an object and copy its name in. */
+int client_prep(struct ipc_client *c, const char *name, struct proto_req *req,
+		unsigned flags)
+{
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if ((flags & CLIENT_PREP_TIMEOUT) &&
+	    (rc = client_check_timeout(c, (int)req->timeout_ms)))
+		return rc;
+	if ((flags & CLIENT_PREP_END) && (rc = client_check_end(c, (int)req->end)))
+		return rc;
+	if ((flags & CLIENT_PREP_DATA) &&
+	    (rc = client_check_payload(c, req->data, req->data_len, req)))
+		return rc;
+	strcpy(req->name, name);
+	return 0;
+}
+
 /* Hand n bytes of a message to the caller as a malloc'd copy (never NULL).
  * Out of memory breaks the handle: the message already left the daemon
  * (for a get with ack, closing the connection makes it come back). */
@@ -1034,14 +1054,10 @@ IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
-		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_DATA)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, put, name, data, len, timeout_ms);
-	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
 
@@ -1206,13 +1222,12 @@ IPC_EXPORT int ipc_delete(ipc_client *c, const char *name)
 {
 	struct proto_req req = { .op = PROTO_OP_QDEL };
 	struct proto_rep rep;
-	int rc;
+	int rc = client_prep(c, name, &req, 0);
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if (rc)
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, del, name);
-	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
 

@@ -154,6 +154,15 @@ int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
 int client_check_place(struct ipc_client *c, void **data, size_t *len);
 /* Check a pipe end number (0 or 1): 0 or IPC_EINVAL. */
 int client_check_end(struct ipc_client *c, int end);
+/* What client_prep() checks besides the handle and the name. */
+#define CLIENT_PREP_TIMEOUT 0x1u /* req->timeout_ms */
+#define CLIENT_PREP_END 0x2u     /* req->end */
+#define CLIENT_PREP_DATA 0x4u    /* the payload req->data[0..data_len) */
+/* The checks of a request naming an object, in the order every call
+ * makes them (handle, name, then what flags asks for), then name copied
+ * into req: 0 or the first refusal (the handle's error text says why). */
+int client_prep(struct ipc_client *c, const char *name, struct proto_req *req,
+		unsigned flags);
 /* Check the size of a caller's options struct (see "Compatibility" in
  * ipcclient.h) that this library knows `known` bytes of: 0, or IPC_EINVAL
  * when it is too small or has nonzero bytes past the known fields. */

@@ -41,15 +41,19 @@ static int enc_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
-/* Start a frame: reserve its header and set up the packer. */
-static int enc_begin(struct enc *e, struct pbuf *b)
+/* Start a frame: reserve its header and set up the packer; payloads of at
+ * least min_hole bytes are left out into holes[0..maxholes). */
+static int enc_begin(struct enc *e, struct pbuf *b, struct proto_hole *holes,
+		     size_t maxholes, size_t min_hole)
 {
 	static const unsigned char hdr[PROTO_FRAME_HDR];
 
 	e->b = b;
 	e->start = b->len;
-	e->holes = NULL;
-	e->nholes = e->maxholes = e->min_hole = e->hole_bytes = 0;
+	e->holes = holes;
+	e->maxholes = maxholes;
+	e->min_hole = min_hole;
+	e->nholes = e->hole_bytes = 0;
 	e->rc = pbuf_append(b, hdr, sizeof(hdr));
 	msgpack_packer_init(&e->pk, e, enc_write);
 	return e->rc;
@@ -196,10 +200,7 @@ static int enc_req(struct enc *e, struct pbuf *b, const struct proto_req *r,
 
 	if (d == NULL)
 		return IPC_EINVAL;
-	if (enc_begin(e, b) == 0) {
-		e->holes = holes;
-		e->maxholes = maxholes;
-		e->min_hole = min;
+	if (enc_begin(e, b, holes, maxholes, min) == 0) {
 		n = enc_req_nfields(d, r);
 		msgpack_pack_array(&e->pk, 2 + n);
 		msgpack_pack_uint32(&e->pk, r->op);
@@ -400,10 +401,7 @@ static int enc_rep(struct enc *e, struct pbuf *b, const struct proto_rep *r,
 
 	if (r->status == 0 && d == NULL)
 		return IPC_EINVAL;
-	if (enc_begin(e, b) == 0) {
-		e->holes = holes;
-		e->maxholes = maxholes;
-		e->min_hole = min;
+	if (enc_begin(e, b, holes, maxholes, min) == 0) {
 		if (r->status != 0)
 			enc_rep_error(e, r);
 		else
