@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench.h: the shared parts of ipcbench: one result row, the run of a
  * throughput or latency workload across forked processes, and the systems
@@ -127,6 +128,10 @@ pid_t spawn_server(char *const argv[], const char *logpath);
 void stop_server(pid_t pid);
 /* Wait until connect() to the Unix socket path works; 0 or -1. */
 int wait_socket(const char *path, int timeout_ms);
+/* A TCP port on 127.0.0.1 nobody listens on right now, or -1. */
+int tcp_free_port(void);
+/* Wait until connect() to 127.0.0.1:port works; 0 or -1. */
+int wait_tcp(int port, int timeout_ms);
 /* Connect a stream socket to a Unix path; fd or -1. */
 int unix_connect(const char *path);
 /* Read exactly n bytes; 0 or -1 (EOF or error). */
@@ -135,7 +140,7 @@ int read_full(int fd, void *buf, size_t n);
 int write_full(int fd, const void *buf, size_t n);
 /* The VmRSS of pid in KiB, or -1. */
 long rss_kib(pid_t pid);
-/* Remove a flat directory and the files in it. */
+/* Remove a directory and everything in it. */
 void rmdir_all(const char *dir);
 /* Raise RLIMIT_NOFILE's soft limit to at least want (up to the hard one). */
 void raise_nofile(long want);

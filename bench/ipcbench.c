@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipcbench.c: ipcd against what users would pick instead, in one run.
  *
- * Starts a fresh ipcd (and redis-server) on private sockets, measures
+ * Starts a fresh ipcd (and redis-server, and nats-server -js for the same
+ * library calls on NATS JetStream) on private sockets, measures
  * every workload of issue 5 for 64-byte and 64 KiB messages, and prints
  * one table with ipcd's ratio to each other system, then the targets.
  * `--json` prints the rows as JSON lines; `--quick` makes it short.
@@ -38,6 +40,11 @@ struct bench {
 	pid_t ipcd_pid;
 	int redis_up;
 	char redis_note[96];
+	const char *nats_bin;    /* --nats: nats-server ('' : skip NATS) */
+	char nats_url[96];       /* its URL, memory storage */
+	pid_t nats_pid;
+	int nats_up;
+	char nats_note[96];
 	struct row rows[MAX_ROWS];
 	size_t nrows;
 	long rss_conn_b, rss_queue_b;  /* the idle workload's findings, or -1 */
@@ -51,7 +58,7 @@ static const char *const mode_name[MODE__MAX] = { "plain", "pipelined", "batch64
 
 static const char *const sections[] = { "tput", "pipe", "lat", "idle", "dur", NULL };
 static const char *const sizes[] = { "small", "large", NULL };
-static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", NULL };
+static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", "nats", NULL };
 static const char *const modes[] = { "plain", "pipelined", "batch64", NULL };
 static const char *const peers[] = { "1/1", "4/4", NULL };
 static const char *const *const kinds[] = { sections, sizes, systems, modes, peers };
@@ -308,12 +315,14 @@ static struct ipc_queue_opts unbounded_create(void)
 	return o;
 }
 
-/* Create (or empty) a queue for a run. */
-static int ipcd_queue(struct bench *b, const char *name)
+/* Create (or empty) a queue for a run on target (ipcd's socket or a
+ * NATS URL). The handle is closed before the run forks: libnats's
+ * threads do not survive fork. */
+static int queue_create(const char *target, const char *name)
 {
 	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
-	int rc = ipc_connect(b->sock, &c);
+	int rc = ipc_connect(target, &c);
 
 	o.flags |= b->qflags;
 	if (rc != 0)
@@ -324,24 +333,34 @@ static int ipcd_queue(struct bench *b, const char *name)
 	return rc;
 }
 
-/* Throughput of ipcd with np producers and np consumers in mode. */
-static void ipcd_throughput(struct bench *b, size_t size, unsigned np,
-			    enum bench_mode mode, const char *suffix)
+/* Throughput of libipcclient on system ("ipcd", or "nats" at a NATS URL)
+ * with np producers and np consumers in mode. */
+static void lib_throughput(struct bench *b, const char *system, const char *target,
+			   size_t size, unsigned np, enum bench_mode mode,
+			   const char *suffix)
 {
 	char wl[32];
 	struct row *row;
-	struct run r = { .sock = b->sock, .size = size, .nprod = np, .ncons = np,
+	struct run r = { .sock = target, .size = size, .nprod = np, .ncons = np,
 			 .mode = mode };
 
 	snprintf(wl, sizeof wl, "%u/%u %s%s", np, np, mode_name[mode], suffix);
-	row = add_row(b, wl, b->sysname ? b->sysname : "ipcd", size);
+	row = add_row(b, wl, system, size);
 	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
 	snprintf(r.qname, sizeof r.qname, "bench-%zu-%u-%d", size, np, (int)mode);
-	if (ipcd_queue(b, r.qname) != 0)
+	if (queue_create(target, r.qname) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queue");
 	else
 		run_throughput(&r, ipcd_producer, ipcd_consumer, row);
 	progress(row);
+}
+
+/* Throughput of ipcd with np producers and np consumers in mode. */
+static void ipcd_throughput(struct bench *b, size_t size, unsigned np,
+			    enum bench_mode mode, const char *suffix)
+{
+	lib_throughput(b, b->sysname ? b->sysname : "ipcd", b->sock, size, np, mode,
+		       suffix);
 }
 
 /* The pipe bounds of the pipe runs: room for bursts of either size. */
@@ -517,18 +536,20 @@ static int ipcd_pong(struct run *r, unsigned idx)
 	return 0;
 }
 
-/* Hand-off latency through ipcd: one-way and round trip rows. */
-static void ipcd_latency(struct bench *b, size_t size)
+/* Hand-off latency through libipcclient on system (at target): one-way
+ * and round trip rows. */
+static void lib_latency(struct bench *b, const char *system, const char *target,
+			size_t size)
 {
-	struct row *row = add_row(b, "latency", "ipcd", size);
-	struct row *rtt = add_row(b, "round trip", "ipcd", size);
-	struct run r = { .sock = b->sock, .size = size };
+	struct row *row = add_row(b, "latency", system, size);
+	struct row *rtt = add_row(b, "round trip", system, size);
+	struct run r = { .sock = target, .size = size };
 	char pong[80];
 
 	r.total = bench_lat_count(&b->o, size);
 	snprintf(r.qname, sizeof r.qname, "lat-%zu", size);
 	snprintf(pong, sizeof pong, "%s-pong", r.qname);
-	if (ipcd_queue(b, r.qname) != 0 || ipcd_queue(b, pong) != 0)
+	if (queue_create(target, r.qname) != 0 || queue_create(target, pong) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queues");
 	else
 		run_latency_rtt(&r, ipcd_ping, ipcd_pong, row, rtt);
@@ -588,6 +609,78 @@ static void ipcd_stop(struct bench *b)
 	b->ipcd_pid = 0;
 }
 
+/* --- NATS JetStream: the same library calls on a local nats-server ------------- */
+
+/* Start nats-server -js on a free port, memory storage for the queues
+ * (like ipcd's); otherwise say why not in nats_note. */
+static void nats_start(struct bench *b)
+{
+	char port[16], dir[96], log[96];
+	char *argv[] = { (char *)b->nats_bin, "-js", "-a", "127.0.0.1", "-p", port,
+			 "-sd", dir, NULL };
+	ipc_client *c;
+	int p = tcp_free_port();
+
+	snprintf(b->nats_note, sizeof b->nats_note, "no nats-server (--nats)");
+	if (!b->nats_bin || !*b->nats_bin || p < 0)
+		return;
+	snprintf(port, sizeof port, "%d", p);
+	snprintf(dir, sizeof dir, "%s/nats", b->tmpdir);
+	snprintf(log, sizeof log, "%s/nats.log", b->tmpdir);
+	b->nats_pid = spawn_server(argv, log);
+	snprintf(b->nats_url, sizeof b->nats_url, "nats://127.0.0.1:%d", p);
+	if (b->nats_pid > 0 && wait_tcp(p, 10000) == 0 && ipc_connect(b->nats_url, &c) == 0) {
+		ipc_close(c);
+		b->nats_up = 1;
+		return;
+	}
+	snprintf(b->nats_note, sizeof b->nats_note, "nats-server did not start "
+		 "(or libipcclient lacks NATS)");
+}
+
+/* Stop the nats-server and remove its store. */
+static void nats_stop(struct bench *b)
+{
+	char dir[96];
+
+	if (b->nats_pid > 0)
+		stop_server(b->nats_pid);
+	b->nats_pid = 0;
+	snprintf(dir, sizeof dir, "%s/nats", b->tmpdir);
+	rmdir_all(dir);
+}
+
+/* NATS throughput in mode, or a row saying why not. */
+static void nats_throughput(struct bench *b, size_t size, unsigned np,
+			    enum bench_mode mode)
+{
+	char wl[32];
+	struct row *row;
+
+	if (b->nats_up) {
+		lib_throughput(b, "nats", b->nats_url, size, np, mode, "");
+		return;
+	}
+	snprintf(wl, sizeof wl, "%u/%u %s", np, np, mode_name[mode]);
+	row = add_row(b, wl, "nats", size);
+	snprintf(row->note, sizeof row->note, "%s", b->nats_note);
+	progress(row);
+}
+
+/* NATS hand-off latency, or a row saying why not. */
+static void nats_latency(struct bench *b, size_t size)
+{
+	struct row *row;
+
+	if (b->nats_up) {
+		lib_latency(b, "nats", b->nats_url, size);
+		return;
+	}
+	row = add_row(b, "latency", "nats", size);
+	snprintf(row->note, sizeof row->note, "%s", b->nats_note);
+	progress(row);
+}
+
 /* --- the sections -------------------------------------------------------------- */
 
 /* Every throughput workload for one size and one np. */
@@ -600,6 +693,9 @@ static void section_throughput(struct bench *b, size_t size, unsigned np)
 	for (m = 0; m < MODE__MAX && wanted(b, "ipcd"); m++)
 		if (wanted(b, mode_name[m]))
 			ipcd_throughput(b, size, np, (enum bench_mode)m, "");
+	for (m = 0; m < MODE__MAX && wanted(b, "nats"); m++)
+		if (wanted(b, mode_name[m]))
+			nats_throughput(b, size, np, (enum bench_mode)m);
 	for (m = 0; m < MODE__MAX && wanted(b, "redis"); m++) {
 		if (!wanted(b, mode_name[m]))
 			continue;
@@ -658,7 +754,9 @@ static void section_latency(struct bench *b, size_t size)
 	struct row *row, *rtt;
 
 	if (wanted(b, "ipcd"))
-		ipcd_latency(b, size);
+		lib_latency(b, "ipcd", b->sock, size);
+	if (wanted(b, "nats"))
+		nats_latency(b, size);
 	if (wanted(b, "redis")) {
 		row = add_row(b, "latency", "redis", size);
 		if (!b->redis_up)
@@ -767,7 +865,7 @@ static void section_idle(struct bench *b)
 		free(cs);
 		return;
 	}
-	ipcd_queue(b, "warm-up");
+	queue_create(b->sock, "warm-up");
 	rss0 = rss_kib(b->ipcd_pid);
 	nq = idle_queues(b, IDLE_QUEUES);
 	rss1 = rss_kib(b->ipcd_pid);
@@ -867,7 +965,8 @@ static void ratio_text(const struct bench *b, const struct row *row, char *buf, 
 	for (m = 0; m < MODE__MAX; m++) {
 		double v = ipcd_tput(b, np, m, row->size);
 
-		if (strcmp(row->system, "redis") == 0 && strstr(row->workload, mode_name[m]) == NULL)
+		if ((strcmp(row->system, "redis") == 0 || strcmp(row->system, "nats") == 0) &&
+		    strstr(row->workload, mode_name[m]) == NULL)
 			continue;
 		if (v > 0 && off < len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s %.2fx",
@@ -935,7 +1034,9 @@ static void print_table(const struct bench *b)
 	       "  batch64 = ipc_queue_put_many_async of %d (window %d batches, one flush) and\n"
 	       "  ipc_queue_get_many(%d) with ipc_queue_set_readahead(%d); pipes: ipc_pipe_send_many\n"
 	       "  (waits for each reply) and ipc_pipe_recv_many with read-ahead.\n"
-	       "redis pipelined = pipelined LPUSH + RPOP count; posix-mq = mq_send/mq_receive\n\n",
+	       "redis pipelined = pipelined LPUSH + RPOP count; posix-mq = mq_send/mq_receive\n"
+	       "nats = the same libipcclient calls on a local nats-server -js (memory storage,\n"
+	       "  docs/nats.md): the cost of going distributed\n\n",
 	       BENCH_WINDOW, BENCH_BATCH, BENCH_BATCH, BENCH_BATCH, BENCH_WINDOW,
 	       BENCH_BATCH, BENCH_READAHEAD);
 	printf("%-20s %-7s %-13s %11s %9s %9s %9s  %s\n", "workload", "size", "system",
@@ -1223,9 +1324,10 @@ static void usage(FILE *f)
 		"  --helper PATH  bench/py_mpqueue.py\n"
 		"  --socket PATH  use the ipcd already serving PATH (start none; with\n"
 		"                 --pid PID for the RSS figures)\n"
+		"  --nats PATH    nats-server to start for the NATS rows ('' : skip NATS)\n"
 		"  --divide N     N times fewer messages everywhere (to smoke-test the bench)\n"
 		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur), sizes\n"
-		"                 (small, large), systems (ipcd, redis, mq, python, raw)\n"
+		"                 (small, large), systems (ipcd, redis, mq, python, raw, nats)\n"
 		"                 ipcd/redis call modes (plain, pipelined, batch64) and\n"
 		"                 producers/consumers of tput (1/1, 4/4)\n");
 }
@@ -1241,11 +1343,12 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' }, { "pid", required_argument, NULL, 'P' },
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "divide", required_argument, NULL, 'D' },
+		{ "nats", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:D:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:D:N:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'q': b->o.quick = 1; break;
 		case 'j': b->json = 1; break;
@@ -1258,6 +1361,7 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		case 'P': b->attach_pid = (pid_t)atol(optarg); break;
 		case 'R': b->repeat = (unsigned)atoi(optarg); break;
 		case 'D': b->o.divide = (unsigned)atoi(optarg); break;
+		case 'N': b->nats_bin = optarg; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -1306,6 +1410,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (wanted(&b, "redis"))
 		b.redis_up = redis_start(&b.o, b.redis_note, sizeof b.redis_note) == 0;
+	if (wanted(&b, "nats"))
+		nats_start(&b);
 	fprintf(stderr, "ipcbench: running (progress below, table at the end)\n");
 	for (round = 1; round <= b.rounds; round++) {
 		size_t base = b.nrows;
@@ -1323,6 +1429,7 @@ int main(int argc, char **argv)
 		section_durable(&b);
 	if (b.redis_up)
 		redis_stop();
+	nats_stop(&b);
 	ipcd_stop(&b);
 	rmdir_all(b.tmpdir);
 	if (b.json) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peers.c: what users would pick instead of ipcd, measured the same way:
  * a raw Unix socket stream (the floor: no broker at all), POSIX message

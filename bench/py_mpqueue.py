@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """ipcbench's Python side: multiprocessing.Queue and Pipe, measured the way
 ipcbench measures ipcd, printing one JSON line.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * redis.c: Redis as a queue (a list: LPUSH at the head, BRPOP/RPOP at the
  * tail), spoken in RESP over redis-server's Unix socket, started here on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c: ipcbench's plumbing: clocks, forked runs with a start barrier,
  * the shared counter that ends a run, latency samples, servers.
@@ -15,6 +16,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -494,7 +497,7 @@ void raise_nofile(long want)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/* Remove a flat directory and the files in it. */
+/* Remove a directory and everything in it; see bench.h. */
 void rmdir_all(const char *dir)
 {
 	char path[512];
@@ -505,9 +508,49 @@ void rmdir_all(const char *dir)
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
+		if (e->d_type == DT_DIR)
+			rmdir_all(path);
+		else
+			unlink(path);
 	}
 	if (d != NULL)
 		closedir(d);
 	rmdir(dir);
+}
+
+/* A TCP port on 127.0.0.1 nobody listens on now; see bench.h. */
+int tcp_free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* Wait until something accepts on 127.0.0.1:port; see bench.h. */
+int wait_tcp(int port, int timeout_ms)
+{
+	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd, ok;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	do {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return 0;
+		sleep_ms(20);
+	} while (now_ns() < deadline);
+	return -1;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * async.c: pipelining on one connection. Async puts go out without
  * waiting for their replies (held in tx and written in runs: client.c),
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Make room for one more async request: with the window full, settle
@@ -37,14 +39,12 @@ IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *
 				 .data_len = len, .timeout_ms = timeout_ms };
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_DATA)))
 		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
-		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, put_async, name, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
-	strcpy(req.name, name);
 	return client_send(c, &req, 1);
 }
 
@@ -56,6 +56,8 @@ IPC_EXPORT int ipc_flush(ipc_client *c)
 
 	if ((rc = client_check(c)))
 		return rc;
+	if (c->ops)
+		return c->ops->flush ? c->ops->flush(c) : client_notsup(c, "flush");
 	while (c->nasync > 0)
 		if ((rc = client_wait(c, 0, &rep)))
 			return rc;
@@ -74,6 +76,8 @@ IPC_EXPORT int ipc_push(ipc_client *c)
 {
 	int rc = client_check(c);
 
+	if (!rc && c->ops)
+		return c->ops->push ? c->ops->push(c) : client_notsup(c, "push");
 	return rc ? rc : client_push(c);
 }
 
@@ -92,14 +96,13 @@ IPC_EXPORT int ipc_pipe_send_async(ipc_client *c, const char *name, int end,
 				 .end = (uint32_t)end };
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) || (rc = client_check_end(c, end)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_END |
+			      CLIENT_PREP_DATA)))
 		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
-		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_send_async, name, end, data, len, timeout_ms);
 	if ((rc = client_window_room(c)))
 		return rc;
-	strcpy(req.name, name);
 	return client_send(c, &req, 1);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * batch.c: several messages per request (QPUTN, QGETN, PSENDN, PRECVN).
  *
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Room a batch request's frame has for payloads: the frame minus its
@@ -125,6 +127,8 @@ IPC_EXPORT int ipc_queue_put_many(ipc_client *c, const char *name, const struct 
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_msgs(c, msgs, n)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, put_many, name, msgs, n, nput, timeout_ms);
 	strcpy(req.name, name);
 	return batch_put(c, &req, msgs, n, nput, timeout_ms);
 }
@@ -142,6 +146,8 @@ IPC_EXPORT int ipc_queue_put_many_async(ipc_client *c, const char *name,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_msgs(c, msgs, n)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, put_many_async, name, msgs, n, timeout_ms);
 	strcpy(req.name, name);
 	while (done < n) {
 		if ((rc = client_window_room(c)))
@@ -167,7 +173,7 @@ static int batch_check_get(struct ipc_client *c, struct ipc_msg *msgs, size_t ma
 }
 
 /* One batch get request; the messages point into the receive buffer. */
-static int batch_get(struct ipc_client *c, struct proto_req *req,
+int client_batch_get(struct ipc_client *c, struct proto_req *req,
 		     struct ipc_msg *msgs, size_t max, size_t *n)
 {
 	struct proto_rep rep;
@@ -204,12 +210,14 @@ IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_ms
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, get_many, name, msgs, max, n, timeout_ms);
 	/* Messages read ahead left the queue first: they come first. */
 	if (c->readahead && (rc = client_readahead_many(c, name, -1, msgs, max, n,
 							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
-	return batch_get(c, &req, msgs, max, n);
+	return client_batch_get(c, &req, msgs, max, n);
 }
 
 /* Send several messages from a pipe end; see ipcclient.h. */
@@ -227,6 +235,8 @@ IPC_EXPORT int ipc_pipe_send_many(ipc_client *c, const char *name, int end,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_msgs(c, msgs, n)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_send_many, name, end, msgs, n, nsent, timeout_ms);
 	strcpy(req.name, name);
 	return batch_put(c, &req, msgs, n, nsent, timeout_ms);
 }
@@ -247,9 +257,11 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_recv_many, name, end, msgs, max, n, timeout_ms);
 	if (c->readahead && (rc = client_readahead_many(c, name, end, msgs, max, n,
 							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	strcpy(req.name, name);
-	return batch_get(c, &req, msgs, max, n);
+	return client_batch_get(c, &req, msgs, max, n);
 }

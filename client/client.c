@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.c: libipcclient, one connection to ipcd.
  *
@@ -22,6 +23,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Set the handle's last-error text, printf style. */
@@ -725,6 +727,39 @@ static int client_connect_one(const char *path, int timeout_ms, ipc_client **out
 	return rc;
 }
 
+/* 1 when target names a NATS server; see backend.h. */
+int backend_is_nats(const char *target)
+{
+	return target && strncmp(target, "nats://", 7) == 0;
+}
+
+/* Connect to a backend's URL (nats://...): 0 with *out set, or the
+ * failure (IPC_ENOTSUP when this library was built without it). */
+static int client_connect_url(const char *url, ipc_client **out)
+{
+	struct ipc_client *c;
+	int rc;
+
+#ifdef HAVE_NATS
+	if (!(c = client_new()))
+		return IPC_ENOMEM;
+	c->ops = &nats_backend;
+	rc = c->ops->connect(c, url);
+	if (rc == 0) {
+		*out = c;
+		return 0;
+	}
+	client_connect_err_set(url, ipc_strerror(rc), c->err);
+	ipc_close(c);
+#else
+	(void)c;
+	rc = IPC_ENOTSUP;
+	client_connect_err_set(url, ipc_strerror(rc),
+			       "libipcclient was built without NATS (configure --with-nats)");
+#endif
+	return rc;
+}
+
 /* Connect and handshake, trying the paths in order, each within
  * timeout_ms; see ipcclient.h. */
 IPC_EXPORT int ipc_connect_timeout(const char *path, int timeout_ms,
@@ -739,6 +774,8 @@ IPC_EXPORT int ipc_connect_timeout(const char *path, int timeout_ms,
 	*out = NULL;
 	client_connect_err_clear();
 	client_paths(path, &p);
+	if (p.n == 1 && backend_is_nats(p.path[0]))
+		return client_connect_url(p.path[0], out);
 	for (i = 0; i < p.n && next; i++) {
 		if (p.toolong[i])
 			errno = ENAMETOOLONG;
@@ -776,6 +813,8 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 {
 	if (!c)
 		return;
+	if (c->ops)
+		c->ops->close(c);
 	if (c->fd >= 0 && !c->broken)
 		client_push(c);   /* async requests still held: the daemon gets them */
 	if (c->fd >= 0)
@@ -793,7 +832,17 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 /* The handle's socket; see ipcclient.h. */
 IPC_EXPORT int ipc_fd(const ipc_client *c)
 {
+	if (c && c->ops)
+		return c->ops->fd(c);
 	return c ? c->fd : -1;
+}
+
+/* A call the handle's backend does not support; see client_int.h. */
+int client_notsup(struct ipc_client *c, const char *what)
+{
+	client_seterr(c, "%s: not supported by the %s backend (docs/nats.md)",
+		      what, c->ops->name);
+	return IPC_ENOTSUP;
 }
 
 /* The tail check of client_check_opts() starts at sizeof: structs the
@@ -892,6 +941,8 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
 	    (rc = client_queue_opts(c, opts, &o)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, queue_open, name, &o, maxsize_out);
 	if (o.maxsize != IPC_MAXSIZE_ANY || !(o.flags & IPC_QUEUE_CREATE))
 		return client_qopen(c, name, o.maxsize, o.flags, o.mode, maxsize_out);
 	if (o.flags & IPC_QUEUE_EXCL)
@@ -925,6 +976,26 @@ int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 	}
 	req->data = data ? data : (const unsigned char *)"";
 	req->data_len = len;
+	return 0;
+}
+
+/* Check a request naming an object and copy its name in. */
+int client_prep(struct ipc_client *c, const char *name, struct proto_req *req,
+		unsigned flags)
+{
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if ((flags & CLIENT_PREP_TIMEOUT) &&
+	    (rc = client_check_timeout(c, (int)req->timeout_ms)))
+		return rc;
+	if ((flags & CLIENT_PREP_END) && (rc = client_check_end(c, (int)req->end)))
+		return rc;
+	if ((flags & CLIENT_PREP_DATA) &&
+	    (rc = client_check_payload(c, req->data, req->data_len, req)))
+		return rc;
+	strcpy(req->name, name);
 	return 0;
 }
 
@@ -983,12 +1054,10 @@ IPC_EXPORT int ipc_queue_put(ipc_client *c, const char *name, const void *data,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT | CLIENT_PREP_DATA)))
 		return rc;
-	if ((rc = client_check_payload(c, data, len, &req)))
-		return rc;
-	strcpy(req.name, name);
+	if (c->ops)
+		return CLIENT_BACKEND(c, put, name, data, len, timeout_ms);
 	return client_request(c, &req, &rep);
 }
 
@@ -1004,6 +1073,8 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = client_check_place(c, data, len)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, get, name, data, len, timeout_ms);
 	if (c->readahead &&
 	    (rc = client_readahead_get(c, name, data, len, timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
@@ -1065,19 +1136,60 @@ static int client_check_info(struct ipc_client *c, const void *where, size_t siz
 	return 0;
 }
 
-/* Copy a wire info into the caller's struct ipc_info of size bytes: the
+/* Copy an info into the caller's struct ipc_info of size bytes: the
  * fields both know, zero past them. */
-static void client_info_out(void *dst, size_t size, const struct proto_info *src)
+void client_info_out(void *dst, size_t size, const struct ipc_info *info)
+{
+	if (size <= sizeof(*info)) {
+		memcpy(dst, info, size);
+		return;
+	}
+	memcpy(dst, info, sizeof(*info));
+	memset((char *)dst + sizeof(*info), 0, size - sizeof(*info));
+}
+
+/* client_info_out() of a wire info. */
+static void client_info_wire_out(void *dst, size_t size, const struct proto_info *src)
 {
 	struct ipc_info info;
 
 	client_info_copy(&info, src);
-	if (size <= sizeof(info)) {
-		memcpy(dst, &info, size);
-		return;
+	client_info_out(dst, size, &info);
+}
+
+/* ipc_stat() by the handle's backend. */
+static int client_backend_stat(struct ipc_client *c, const char *name,
+			       struct ipc_info *info, size_t size)
+{
+	struct ipc_info all;
+	int rc = CLIENT_BACKEND(c, stat, name, &all);
+
+	if (rc == 0)
+		client_info_out(info, size, &all);
+	return rc;
+}
+
+/* ipc_list() by the handle's backend: its infos at the caller's size. */
+static int client_backend_list(struct ipc_client *c, struct ipc_info **infos,
+			       size_t *n, size_t size)
+{
+	struct ipc_info *all = NULL;
+	unsigned char *arr = NULL;
+	size_t i, k = 0;
+	int rc = CLIENT_BACKEND(c, list, &all, &k);
+
+	if (rc == 0 && k > 0 && !(arr = calloc(k, size))) {
+		client_seterr(c, "out of memory for %zu entries", k);
+		rc = client_fail(c, IPC_ENOMEM);
 	}
-	memcpy(dst, &info, sizeof(info));
-	memset((char *)dst + sizeof(info), 0, size - sizeof(info));
+	for (i = 0; rc == 0 && i < k; i++)
+		client_info_out(arr + i * size, size, &all[i]);
+	free(all);
+	if (rc == 0) {
+		*infos = (struct ipc_info *)(void *)arr;
+		*n = k;
+	}
+	return rc;
 }
 
 /* Describe one queue or pipe; see ipcclient.h. */
@@ -1091,6 +1203,8 @@ IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info,
 	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
 	    (rc = client_check_info(c, info, size)))
 		return rc;
+	if (c->ops)
+		return client_backend_stat(c, name, info, size);
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (rc)
@@ -1099,7 +1213,7 @@ IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info,
 		client_seterr(c, "stat reply without one info");
 		return client_fail(c, IPC_EPROTO);
 	}
-	client_info_out(info, size, &rep.infos[0]);
+	client_info_wire_out(info, size, &rep.infos[0]);
 	return 0;
 }
 
@@ -1108,11 +1222,12 @@ IPC_EXPORT int ipc_delete(ipc_client *c, const char *name)
 {
 	struct proto_req req = { .op = PROTO_OP_QDEL };
 	struct proto_rep rep;
-	int rc;
+	int rc = client_prep(c, name, &req, 0);
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if (rc)
 		return rc;
-	strcpy(req.name, name);
+	if (c->ops)
+		return CLIENT_BACKEND(c, del, name);
 	return client_request(c, &req, &rep);
 }
 
@@ -1139,7 +1254,7 @@ static int client_list_page(ipc_client *c, const struct proto_rep *rep,
 	}
 	*arr = grown;
 	for (i = 0; i < rep->ninfos; i++)
-		client_info_out(grown + (*n + i) * size, size, &rep->infos[i]);
+		client_info_wire_out(grown + (*n + i) * size, size, &rep->infos[i]);
 	*n += rep->ninfos;
 	strcpy(cursor, rep->infos[rep->ninfos - 1].name);
 	return 0;
@@ -1164,6 +1279,8 @@ IPC_EXPORT int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n,
 	}
 	if ((rc = client_check_info(c, infos, size)))
 		return rc;
+	if (c->ops)
+		return client_backend_list(c, infos, n, size);
 	while (rc == 0 && rep.more) {
 		rc = client_request(c, &req, &rep);
 		if (rc == 0 &&

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client_int.h: libipcclient internals, shared by the files of client/ and
  * never installed. The library is built with -fvisibility=hidden; only the
@@ -61,7 +62,13 @@ struct client_pending {
 
 struct client_readahead;
 
+struct backend_ops;
+
 struct ipc_client {
+	const struct backend_ops *ops; /* the backend serving this handle
+					  (backend.h) */
+	void *bstate;            /* that backend's own state (nats.c's);
+				    the ipcd backend keeps its state below */
 	int fd;
 	struct pbuf tx;          /* the request being sent */
 	struct pbuf rx;          /* bytes received; frames not yet consumed
@@ -97,6 +104,17 @@ struct ipc_client {
 };
 
 /* Shared by the files of client/ (client.c, async.c, batch.c, ...): */
+
+/* Serve a public call with the handle's backend when it is not ipcd's
+ * protocol (backend.h): `if (c->ops) return CLIENT_BACKEND(c, put, ...)`;
+ * an entry the backend leaves NULL is IPC_ENOTSUP. */
+#define CLIENT_BACKEND(c, entry, ...) \
+	((c)->ops->entry ? (c)->ops->entry((c), __VA_ARGS__) \
+			 : client_notsup((c), #entry))
+/* The call `what` is not supported by c's backend: IPC_ENOTSUP. */
+int client_notsup(struct ipc_client *c, const char *what);
+/* Copy a struct ipc_info into the caller's one of size bytes. */
+void client_info_out(void *dst, size_t size, const struct ipc_info *info);
 
 /* Fill p with the paths ipc_connect(path) tries (discover.c). */
 void client_paths(const char *path, struct client_paths *p);
@@ -136,6 +154,15 @@ int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
 int client_check_place(struct ipc_client *c, void **data, size_t *len);
 /* Check a pipe end number (0 or 1): 0 or IPC_EINVAL. */
 int client_check_end(struct ipc_client *c, int end);
+/* What client_prep() checks besides the handle and the name. */
+#define CLIENT_PREP_TIMEOUT 0x1u /* req->timeout_ms */
+#define CLIENT_PREP_END 0x2u     /* req->end */
+#define CLIENT_PREP_DATA 0x4u    /* the payload req->data[0..data_len) */
+/* The checks of a request naming an object, in the order every call
+ * makes them (handle, name, then what flags asks for), then name copied
+ * into req: 0 or the first refusal (the handle's error text says why). */
+int client_prep(struct ipc_client *c, const char *name, struct proto_req *req,
+		unsigned flags);
 /* Check the size of a caller's options struct (see "Compatibility" in
  * ipcclient.h) that this library knows `known` bytes of: 0, or IPC_EINVAL
  * when it is too small or has nonzero bytes past the known fields. */
@@ -152,6 +179,11 @@ int client_request_payload(struct ipc_client *c, struct proto_req *req,
 			   struct proto_rep *rep, void **data, size_t *len);
 /* client_call, then the reply's status (with its detail recorded). */
 int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep *rep);
+/* Send batch get req (QGETN, PRECVN, QPEEK) for up to max messages:
+ * 0 with msgs[0..*n) pointing into the receive buffer, or its status. */
+struct ipc_msg;
+int client_batch_get(struct ipc_client *c, struct proto_req *req,
+		     struct ipc_msg *msgs, size_t max, size_t *n);
 /* Send req (id assigned here) without waiting for its reply. An async one
  * is settled whenever its reply is read: a failure is kept for
  * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pipe.c: named pipes in libipcclient: attach, send, receive and close
  * (PATTACH, PSEND, PRECV, PCLOSE). See ipcclient.h.
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Check the end and the name of a pipe call: 0 or a result to return. */
@@ -92,6 +94,8 @@ IPC_EXPORT int ipc_pipe_attach(ipc_client *c, const char *name, int end,
 	}
 	if ((rc = client_pipe_opts(c, opts, &req)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_attach, name, end, flags, opts);
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
@@ -120,6 +124,8 @@ IPC_EXPORT int ipc_pipe_send(ipc_client *c, const char *name, int end,
 		return rc;
 	if ((rc = client_check_payload(c, data, len, &req)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_send, name, end, data, len, timeout_ms);
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
@@ -137,6 +143,8 @@ IPC_EXPORT int ipc_pipe_recv(ipc_client *c, const char *name, int end,
 	    (rc = client_check_timeout(c, timeout_ms)) ||
 	    (rc = client_check_place(c, data, len)))
 		return rc;
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_recv, name, end, data, len, timeout_ms);
 	if (c->readahead && (rc = client_readahead_recv(c, name, end, data, len,
 							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
@@ -155,6 +163,10 @@ static int client_pipe_let_go(ipc_client *c, const char *name, int end,
 
 	if ((rc = client_pipe_check(c, name, end)))
 		return rc;
+	if (c->ops && op == PROTO_OP_PCLOSE)
+		return CLIENT_BACKEND(c, pipe_close, name, end);
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_detach, name, end);
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);

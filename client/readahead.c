@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * readahead.c: read-ahead on one connection. With it on for a queue (or
  * a pipe end), gets fetch up to N messages in one QGETN (PRECVN), serve
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "client_int.h"
 
 /* Buffers of more than this are freed once emptied. */
@@ -73,6 +75,10 @@ static int ra_set(struct ipc_client *c, const char *name, int end,
 		client_seterr(c, "read-ahead must be 0..%d", IPC_BATCH_MAX);
 		return IPC_EINVAL;
 	}
+	if (c->ops && end < 0)
+		return CLIENT_BACKEND(c, set_readahead, name, n);
+	if (c->ops)
+		return CLIENT_BACKEND(c, pipe_set_readahead, name, end, n);
 	pf = ra_find(c, name, end);
 	if (n <= 1) {
 		/* Off: what is buffered (or on its way) is still served first. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* activate.c: adopt a listening socket passed by systemd. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * activate.h: socket activation, sd_listen_fds(3) done by hand (no
  * libsystemd). systemd passes listening sockets from fd 3 on and says so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* busypoll.c: the poll window of busypoll.h. */
 #include "busypoll.h"
 

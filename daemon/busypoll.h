@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * busypoll.h: how long the event loop polls before it sleeps.
  *

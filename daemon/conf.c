@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf.c: defaults, the ipcd.conf parser and key = value settings. */
 #include <errno.h>
 #include <grp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.h: ipcd's settings, from defaults, an optional config file
  * (ipcd.conf(5)) and command-line flags, in that order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.h: one client connection: reads frames, hands each to dispatch,
  * writes replies, and owns the requests it has parked.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.c: decode a request and call the handler of its op. */
 #include "conn.h"
 #include "dispatch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dispatch.h: decode one request frame and hand it to the handler of its
  * op; one handler per op (op_*.c), found through the table of ops.

@@ -30,6 +30,7 @@ struct dheld {
 	struct ilist link;          /* in durable.held */
 	struct conn *conn;
 	uint32_t op, id, count;
+	uint64_t dropped;           /* QPURGE's figure */
 };
 
 struct durable {
@@ -364,6 +365,23 @@ int durable_create(struct server *s, struct queue *q)
 	return 0;
 }
 
+/* Journal the new owner or mode of durable queue q. */
+int durable_settings(struct server *s, struct queue *q)
+{
+	struct durable *d = s->durable;
+	struct journal_queue jq;
+	int rc;
+
+	if (!d || !d->j)
+		return IPC_ENODURABLE;
+	durable_describe(s, q, &jq);
+	jq.qid = queue_durable_id(q);
+	if ((rc = journal_queue_set(d->j, &jq)) != 0)
+		return rc > 0 ? rc : IPC_ENOSPC;
+	durable_touch(d);
+	return 0;
+}
+
 /* Journal a durable queue deleted. */
 int durable_delete(struct server *s, struct queue *q)
 {
@@ -412,7 +430,8 @@ static void durable_held_done(struct journal_waiter *w, int status)
 {
 	struct dheld *h = (struct dheld *)w;
 	struct proto_rep rep = { .op = h->op, .id = h->id, .status = status,
-				 .count = status ? 0 : h->count };
+				 .count = status ? 0 : h->count,
+				 .dropped = status ? 0 : h->dropped };
 	struct conn *c = h->conn;
 
 	ilist_unlink(&h->link);
@@ -436,6 +455,7 @@ void durable_reply(struct conn *c, const struct proto_rep *rep, int durable)
 	h->op = rep->op;
 	h->id = rep->id;
 	h->count = rep->count;
+	h->dropped = rep->dropped;
 	ilist_link_tail(&d->held, &h->link);
 	journal_wait(d->j, &h->w);
 	durable_touch(d);

@@ -38,6 +38,9 @@ void durable_fini(struct server *s);
 /* q was just created by a QOPEN with DURABLE: journal it (opening the
  * journal on first use). 0, IPC_ENODURABLE or IPC_ENOSPC. */
 int durable_create(struct server *s, struct queue *q);
+/* Journal the new owner and mode (CHMOD, CHOWN) of durable queue q: 0,
+ * IPC_ENODURABLE or IPC_ENOSPC. */
+int durable_settings(struct server *s, struct queue *q);
 /* q is about to be deleted: 0 (also when not durable) or IPC_ENOSPC. */
 int durable_delete(struct server *s, struct queue *q);
 /* m is about to be put into q: journal it (m->jid). 0 (also when q is

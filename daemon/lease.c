@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lease.c: messages in flight, owned by a connection until acked. */
 #include <stdlib.h>
 #include <event2/event.h>
@@ -32,13 +33,24 @@ static void lease_expire(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	l->timed = 0;
-	log_debug("conn %lu: lease of tag %llu on %s ran out", l->conn->id,
-		  (unsigned long long)l->h.tag, queue_name(l->h.queue));
+	if (l->conn != NULL)
+		log_debug("conn %lu: lease of tag %llu on %s ran out", l->conn->id,
+			  (unsigned long long)l->h.tag, queue_name(l->h.queue));
 	/* Unlinked from the connection first: the requeue may hand the
 	 * message to a getter whose reply fails and closes this connection. */
 	ilist_unlink(&l->link);
 	queue_requeue(&l->h);
 	free(l);
+}
+
+/* Arm l's timer to put its message back in ms. */
+static void lease_arm(struct lease *l, struct event_base *base, int64_t ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	event_assign(&l->timer, base, -1, 0, lease_expire, l);
+	event_add(&l->timer, &tv);
+	l->timed = 1;
 }
 
 /* A lease record for c, not in flight yet. */
@@ -64,14 +76,8 @@ void lease_start(struct lease *l)
 	struct conn *c = l->conn;
 
 	ilist_link_tail(&c->leases, &l->link);
-	if (l->lease_ms > 0) {
-		struct timeval tv = { .tv_sec = l->lease_ms / 1000,
-				      .tv_usec = (l->lease_ms % 1000) * 1000 };
-
-		event_assign(&l->timer, c->srv->base, -1, 0, lease_expire, l);
-		event_add(&l->timer, &tv);
-		l->timed = 1;
-	}
+	if (l->lease_ms > 0)
+		lease_arm(l, c->srv->base, l->lease_ms);
 }
 
 /* QACK: the consumer is done with the message tagged tag. */
@@ -89,6 +95,32 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 	ilist_unlink(&l->link);
 	queue_ack(h);
 	free(l);
+	return 0;
+}
+
+/* QRELEASE: the consumer gives the message tagged tag back, now or after
+ * delay_ms. Delayed, it stays in flight but is no one's: its connection
+ * may go, nobody may ack it, and the timer puts it back. */
+int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_ms)
+{
+	struct qheld *h = queue_held_find(q, tag, c);
+	struct lease *l;
+
+	if (h == NULL)
+		return IPC_ENOTHELD;
+	l = container_of(h, struct lease, h);
+	if (l->timed)
+		event_del(&l->timer);
+	l->timed = 0;
+	ilist_unlink(&l->link);
+	if (delay_ms == 0) {
+		queue_requeue(h);
+		free(l);
+		return 0;
+	}
+	l->h.owner = NULL;
+	l->conn = NULL;
+	lease_arm(l, c->srv->base, delay_ms);
 	return 0;
 }
 

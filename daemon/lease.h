@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lease.h: a message delivered with acknowledgement (QGETA), in flight and
  * owned by the connection that took it until that connection acks it
@@ -38,6 +39,11 @@ void lease_free(struct lease *l);
 /* QACK tag on queue q for c: 0 (the message is done), or IPC_ENOTHELD when
  * c holds no message of q under that tag. */
 int lease_ack(struct conn *c, struct queue *q, uint64_t tag);
+/* QRELEASE tag on queue q for c: the message goes back to the head of q
+ * now (delay_ms 0) or once delay_ms ran out, meanwhile in flight and held
+ * by no connection. 0, or IPC_ENOTHELD when c holds no message of q under
+ * that tag. */
+int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_ms);
 /* c is going away: every message it holds goes back to its queue. */
 void lease_release_all(struct conn *c);
 

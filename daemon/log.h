@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h: leveled logging to stderr (journald adds time and unit). */
 #ifndef IPCD_LOG_H
 #define IPCD_LOG_H

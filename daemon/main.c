@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: ipcd's command line and configuration. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify.c: the sd_notify(3) datagram, without libsystemd. */
 #include <errno.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.h: tell the service manager how ipcd is doing, by the sd_notify(3)
  * protocol done by hand (no libsystemd): one datagram of "KEY=value" lines

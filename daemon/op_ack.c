@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_ack.c: the handlers of at-least-once delivery: QGETA (get with
  * acknowledgement) and QACK. The message a QGETA delivers stays in flight,
  * owned by the connection (lease.c), until QACK; a disconnect or an
- * expired lease puts it back at the head of its queue.
+ * expired lease puts it back at the head of its queue, and so does
+ * QRELEASE (nack), at once or after a delay.
  */
 #include "access.h"
 #include "broker.h"
@@ -71,4 +73,14 @@ void op_qack(struct conn *c, const struct proto_req *r)
 	if (policy_queue(c, r, POLICY_READ, &q) != 0)
 		return;
 	conn_reply_status(c, r->op, r->id, lease_ack(c, q, r->tag));
+}
+
+/* QRELEASE: the consumer gives a message back (nack), now or later. */
+void op_qrelease(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+
+	if (policy_queue(c, r, POLICY_READ, &q) != 0)
+		return;
+	conn_reply_status(c, r->op, r->id, lease_release(c, q, r->tag, r->delay_ms));
 }

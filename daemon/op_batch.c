@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_batch.c: the batch ops, several messages per request.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * op_pipe.c: the handlers of the pipe ops (attach, send, receive, close)
  * and the pipe ends a connection holds.

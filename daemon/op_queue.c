@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* op_queue.c: the handlers of the queue ops (open, put, get, delete). */
 #include "access.h"
 #include "broker.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* park.c: requests parked until a queue satisfies them or time runs out. */
 #include <assert.h>
 #include <stdlib.h>

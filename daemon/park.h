@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * park.h: a request parked in the daemon until a queue or pipe can satisfy
  * it, its timeout runs out, its connection goes away, or the queue is

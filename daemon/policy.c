@@ -91,7 +91,18 @@ int policy_pipe(struct conn *c, const struct proto_req *r, unsigned need,
 	return (need & POLICY_HOLD) ? policy_admit(c, r) : 0;
 }
 
-/* Find what r->name names and check c may delete it. */
+/* What an owner-only op does, as a refusal words it. */
+static const char *policy_owner_verb(uint32_t op)
+{
+	switch (op) {
+	case PROTO_OP_QPURGE: return "purge";
+	case PROTO_OP_CHMOD: return "chmod";
+	case PROTO_OP_CHOWN: return "chown";
+	default: return "delete";
+	}
+}
+
+/* Find what r->name names and check c may do r's owner-only op to it. */
 int policy_owner(struct conn *c, const struct proto_req *r, int *kind)
 {
 	struct broker *b = &c->srv->broker;
@@ -105,8 +116,11 @@ int policy_owner(struct conn *c, const struct proto_req *r, int *kind)
 	conn_cred(c, &cred);
 	if (rc == 0)
 		rc = broker_access_owner(b, r->name, &cred);
+	/* Like chown(2): giving a name away is root's alone. */
+	if (rc == 0 && r->op == PROTO_OP_CHOWN && cred.uid != 0)
+		rc = IPC_EPERM;
 	if (rc != 0)
-		policy_refuse(c, r, rc, "delete");
+		policy_refuse(c, r, rc, policy_owner_verb(r->op));
 	return rc;
 }
 

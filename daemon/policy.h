@@ -33,8 +33,9 @@ int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
  * been answered. */
 int policy_pipe(struct conn *c, const struct proto_req *r, unsigned need,
 		struct pipe **p);
-/* Find what r->name names for deleting it (QDEL): c must own it or be
- * root. 0 with *kind (enum ipc_kind), or non-zero once r is answered. */
+/* Find what r->name names for an owner-only op (QDEL, QPURGE, CHMOD):
+ * c must own it or be root; CHOWN: c must be root. 0 with *kind (enum
+ * ipc_kind), or non-zero once r is answered (the refusal names the op). */
 int policy_owner(struct conn *c, const struct proto_req *r, int *kind);
 /* Answer r with refusal rc of opening or creating r->name (QOPEN,
  * PATTACH): IPC_ELIMIT there is max-queues. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* server.c: listening socket, event loop, signals and shutdown. */
 #include <errno.h>
 #include <fcntl.h>

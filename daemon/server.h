@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.h: the daemon's I/O shell: the listening socket, the libevent
  * loop, signals, the set of connections and shutdown.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pipe_demo: Python's multiprocessing.Pipe example over ipcd, as two
  * separate processes started in either order:

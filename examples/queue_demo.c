@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue_demo: Python's multiprocessing.Queue example over ipcd, as two
  * separate processes started in either order:

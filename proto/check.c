@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check.c: a bounded, non-allocating walk over one untrusted msgpack
  * object. It runs before msgpack-c sees a frame, so every length and count

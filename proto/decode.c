@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * decode.c: strict, typed decoding of request and reply payloads.
  *
@@ -191,19 +192,26 @@ static int req_data(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
-static int req_lease(struct rctx *c, unsigned i)
+/* Element i: a signed integer >= 0 (a lease, a delay) into *out. */
+static int req_nonneg(struct rctx *c, unsigned i, const char *what, int64_t *out)
 {
 	int64_t v = 0;
 	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
 
 	if (rc == DEC_INT_TYPE)
-		return dec_fail(c->d, IPC_EPROTO, "field 'lease' must be an integer");
+		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
+				what);
 	if (rc != DEC_INT_OK || v < 0)
-		dec_soft(c, IPC_EINVAL, "lease out of range (must be >= 0)");
+		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= 0)", what);
 	else
-		c->r->lease_ms = v;
+		*out = v;
 	return 0;
+}
+
+/* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
+static int req_lease(struct rctx *c, unsigned i)
+{
+	return req_nonneg(c, i, "lease", &c->r->lease_ms);
 }
 
 /* Element i: QACK's delivery tag, any uint64. */
@@ -214,6 +222,20 @@ static int req_tag(struct rctx *c, unsigned i)
 				"field 'tag' must be an unsigned integer");
 	c->r->tag = c->a[i].via.u64;
 	return 0;
+}
+
+/* Element i: CHOWN's uid or gid, -1 (keep it) or 0..UINT32_MAX-1 (the
+ * all-ones id means "no id" to the kernel, so it is refused). */
+static int req_id(struct rctx *c, unsigned i, const char *what, int64_t *out)
+{
+	int rc = req_int(c, i, what, out);
+
+	if (rc == 0 && *out >= (int64_t)UINT32_MAX) {
+		dec_soft(c, IPC_EINVAL, "%s out of range (-1 or 0..%lu)", what,
+			 (unsigned long)UINT32_MAX - 1);
+		*out = 0;
+	}
+	return rc;
 }
 
 /* Element i: a pipe end, 0 or 1. */
@@ -349,6 +371,9 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_MAXBYTES:
 		return req_bound(c, i, "maxbytes", IPC_PIPE_BYTES_MAX, &r->maxbytes);
 	case RQ_MAX: return req_max(c, i);
+	case RQ_UID: return req_id(c, i, "uid", &r->uid);
+	case RQ_GID: return req_id(c, i, "gid", &r->gid);
+	case RQ_DELAY: return req_nonneg(c, i, "delay", &r->delay_ms);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }
@@ -704,6 +729,8 @@ static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 	case RP_INFO: return rep_stat(c, i);
 	case RP_INFOS: return rep_list(c, i);
 	case RP_MORE: return rep_more(c, i);
+	case RP_DROPPED:
+		return rep_uint(c, &c->a[i], "dropped", UINT64_MAX, &r->dropped);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }

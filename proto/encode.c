@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * encode.c: building request and reply frames with msgpack-c's packer.
  *
@@ -40,15 +41,19 @@ static int enc_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
-/* Start a frame: reserve its header and set up the packer. */
-static int enc_begin(struct enc *e, struct pbuf *b)
+/* Start a frame: reserve its header and set up the packer; payloads of at
+ * least min_hole bytes are left out into holes[0..maxholes). */
+static int enc_begin(struct enc *e, struct pbuf *b, struct proto_hole *holes,
+		     size_t maxholes, size_t min_hole)
 {
 	static const unsigned char hdr[PROTO_FRAME_HDR];
 
 	e->b = b;
 	e->start = b->len;
-	e->holes = NULL;
-	e->nholes = e->maxholes = e->min_hole = e->hole_bytes = 0;
+	e->holes = holes;
+	e->maxholes = maxholes;
+	e->min_hole = min_hole;
+	e->nholes = e->hole_bytes = 0;
 	e->rc = pbuf_append(b, hdr, sizeof(hdr));
 	msgpack_packer_init(&e->pk, e, enc_write);
 	return e->rc;
@@ -166,6 +171,9 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
 	case RQ_MAXBYTES: msgpack_pack_int64(pk, r->maxbytes); break;
 	case RQ_MAX: msgpack_pack_uint32(pk, r->max); break;
+	case RQ_UID: msgpack_pack_int64(pk, r->uid); break;
+	case RQ_GID: msgpack_pack_int64(pk, r->gid); break;
+	case RQ_DELAY: msgpack_pack_int64(pk, r->delay_ms); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
@@ -192,10 +200,7 @@ static int enc_req(struct enc *e, struct pbuf *b, const struct proto_req *r,
 
 	if (d == NULL)
 		return IPC_EINVAL;
-	if (enc_begin(e, b) == 0) {
-		e->holes = holes;
-		e->maxholes = maxholes;
-		e->min_hole = min;
+	if (enc_begin(e, b, holes, maxholes, min) == 0) {
 		n = enc_req_nfields(d, r);
 		msgpack_pack_array(&e->pk, 2 + n);
 		msgpack_pack_uint32(&e->pk, r->op);
@@ -349,6 +354,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 		break;
 	case RP_INFOS: enc_infos(e, r->infos, r->ninfos); break;
 	case RP_MORE: msgpack_pack_uint32(pk, r->more); break;
+	case RP_DROPPED: msgpack_pack_uint64(pk, r->dropped); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
@@ -395,10 +401,7 @@ static int enc_rep(struct enc *e, struct pbuf *b, const struct proto_rep *r,
 
 	if (r->status == 0 && d == NULL)
 		return IPC_EINVAL;
-	if (enc_begin(e, b) == 0) {
-		e->holes = holes;
-		e->maxholes = maxholes;
-		e->min_hole = min;
+	if (enc_begin(e, b, holes, maxholes, min) == 0) {
 		if (r->status != 0)
 			enc_rep_error(e, r);
 		else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipc_defs.h: result codes and limits shared by the ipcd wire protocol, the
  * daemon and libipcclient. Installed next to ipcclient.h.
@@ -80,6 +81,9 @@ enum ipc_result {
 				put, retry once there is room */
 	IPC_ENODURABLE = 22, /* durable create: the daemon keeps no journal
 				(state-dir empty, or it could not be opened) */
+	IPC_ENOTSUP = 23,    /* this backend cannot keep the call's semantics
+				(pipes on NATS JetStream, docs/nats.md); never
+				sent by ipcd itself */
 
 	IPC_EIO = -1,        /* socket error or connection lost (errno kept) */
 	IPC_EPROTO = -2,     /* malformed or unexpected frame */

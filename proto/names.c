@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * names.c: the name rule and the text of every result code.
  */
@@ -52,6 +53,7 @@ static const struct {
 	{ IPC_ENOTHELD, "no such message in flight (acked, or lease expired)" },
 	{ IPC_ENOSPC, "no space to store the durable record (disk full or write error)" },
 	{ IPC_ENODURABLE, "durability is off in the daemon (no state-dir)" },
+	{ IPC_ENOTSUP, "not supported by this backend" },
 	{ IPC_EIO, "I/O error or connection lost" },
 	{ IPC_EPROTO, "protocol error" },
 	{ IPC_EVERSION, "protocol version mismatch" },

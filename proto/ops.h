@@ -38,6 +38,9 @@ enum proto_req_field {
 	RQ_MAXMSGS,      /* int maxmsgs, 0..IPC_PIPE_MSGS_MAX */
 	RQ_MAXBYTES,     /* int maxbytes, 0..IPC_PIPE_BYTES_MAX */
 	RQ_MAX,          /* uint max, 1..IPC_BATCH_MAX */
+	RQ_UID,          /* int uid, -1 (unchanged) or 0..UINT32_MAX-1 */
+	RQ_GID,          /* int gid, -1 (unchanged) or 0..UINT32_MAX-1 */
+	RQ_DELAY,        /* int delay_ms >= 0 */
 };
 
 /* Success reply fields: which proto_rep member each carries. */
@@ -56,6 +59,7 @@ enum proto_rep_field {
 	RP_INFO,         /* one info map: infos[0] */
 	RP_INFOS,        /* array of info maps: infos, ninfos */
 	RP_MORE,         /* uint32 more, 0 or 1 */
+	RP_DROPPED,      /* uint64 dropped: how many messages an op dropped */
 };
 
 /* Can a request of the op park? */
@@ -102,6 +106,16 @@ enum proto_rep_field {
 	X(QACK, qack, 17, (RQ_NAME, RQ_TAG), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(PDETACH, pdetach, 18, (RQ_NAME, RQ_END), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QPEEK, qpeek, 19, (RQ_NAME, RQ_MAX), 0, \
+	  (RP_BINS), PROTO_NOPARK) \
+	X(QPURGE, qpurge, 20, (RQ_NAME), 0, \
+	  (RP_DROPPED), PROTO_NOPARK) \
+	X(CHMOD, chmod, 21, (RQ_NAME, RQ_MODE), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(CHOWN, chown, 22, (RQ_NAME, RQ_UID, RQ_GID), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */

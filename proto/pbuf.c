@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pbuf.c: the growable byte buffer frames are built in and read into.
  */

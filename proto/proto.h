@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto.h: the ipcd wire protocol, pure. Frames and msgpack messages are
  * built and parsed over byte buffers; nothing here touches a socket or an
@@ -96,12 +97,16 @@ struct proto_req {
 	int64_t maxmsgs;         /* PATTACH: 1..IPC_PIPE_MSGS_MAX, 0 = default/any */
 	int64_t maxbytes;        /* PATTACH: 1..IPC_PIPE_BYTES_MAX, 0 = default/any */
 	int64_t lease_ms;        /* QGETA: 0 = held until ack or disconnect, > 0 ms */
-	uint64_t tag;            /* QACK: the delivery tag QGETA returned */
+	uint64_t tag;            /* QACK, QRELEASE: the delivery tag QGETA returned */
+	int64_t delay_ms;        /* QRELEASE: 0 = back at once, > 0 ms */
 	const struct proto_iov *iov; /* QPUTN, PSENDN: the payloads, 1..IPC_BATCH_MAX */
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	uint32_t max;            /* QGETN, PRECVN: most messages wanted, 1..IPC_BATCH_MAX */
 	int has_mode;            /* QOPEN, PATTACH: the optional trailing mode is there */
-	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX */
+	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX;
+				  * CHMOD: the new mode (has_mode set) */
+	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
+	int64_t gid;             /* CHOWN: the new group, or -1 to keep it */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -158,11 +163,12 @@ struct proto_rep {
 	size_t data_len;
 	uint64_t tag;            /* QGETA: names the delivery in QACK */
 	uint32_t count;          /* QPUTN, PSENDN: messages taken, >= 1 */
-	const struct proto_iov *iov; /* QGETN, PRECVN: the messages, >= 1 */
+	const struct proto_iov *iov; /* QGETN, PRECVN, QPEEK: the messages, >= 1 */
 	size_t niov;             /* (decoded: in the decoder's zone) */
 	const struct proto_info *infos; /* STAT: one; LIST: ninfos */
 	size_t ninfos;
 	uint32_t more;           /* LIST: 1 when names follow the last one sent */
+	uint64_t dropped;        /* QPURGE: how many messages were dropped */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sg.c: sending a buffer of frames whose large payloads were left out
  * (struct proto_hole) with scatter/gather writes, across short writes.

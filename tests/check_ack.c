@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_ack.c: at-least-once delivery against the real ipcd: get with
  * acknowledgement, ack, redelivery after a disconnect, a SIGKILL or an
@@ -474,6 +475,73 @@ START_TEST(test_ack_perm)
 }
 END_TEST
 
+/* Get "a" from q, waiting for it (a parked getter for test_ack_release). */
+static int child_get_a(void *arg)
+{
+	ipc_client *c;
+	void *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (ipc_connect(arg, &c))
+		return 120;
+	rc = ipc_queue_get(c, "q", &data, &len, T_CHILD_MS);
+	rc = rc != 0 ? 1 : len != 1 || memcmp(data, "a", 1) ? 2 : 0;
+	ipc_free(data);
+	ipc_close(c);
+	return rc;
+}
+
+/* Release (nack): back to the head at once, or to a parked getter, or
+ * after a delay during which no one holds it (the releasing connection may
+ * close, nobody may ack it). */
+START_TEST(test_ack_release)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	uint64_t t;
+	int64_t t0;
+	pid_t child;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	h_put_text(c, "q", "a");
+	h_put_text(c, "q", "b");
+	t = geta_expect(c, "q", "a", 0, 0);
+	ck_assert_int_eq(ipc_queue_release(c, "q", t, -1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_release(c, "q", t, 0), 0);
+	ck_assert_int_eq(ipc_queue_release(c, "q", t, 0), IPC_ENOTHELD);
+	ck_assert_uint_eq(h_stat(c, "q").inflight, 0);
+	ck_assert_uint_eq(h_stat(c, "q").requeued, 1);
+	h_get_expect(c, "q", "a", 0);
+	/* To a getter parked meanwhile: the queue is empty again first. */
+	h_get_expect(c, "q", "b", 0);
+	h_put_text(c, "q", "a");
+	t = geta_expect(c, "q", "a", 0, 0);
+	child = h_spawn(child_get_a, d.sock);
+	h_wait_parked(c, "q", 'g', 1);
+	ck_assert_int_eq(ipc_queue_release(c, "q", t, 0), 0);
+	ck_assert_int_eq(h_wait_child(child, T_CHILD_MS), 0);
+	/* Delayed, from a connection that then closes. */
+	h_put_text(c, "q", "a");
+	h_put_text(c, "q", "b");
+	o = h_connect(&d);
+	t = geta_expect(o, "q", "a", 0, 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_queue_release(o, "q", t, 300), 0);
+	ck_assert_int_eq(ipc_queue_ack(o, "q", t), IPC_ENOTHELD);
+	ipc_close(o);
+	ck_assert_uint_eq(h_stat(c, "q").inflight, 1);
+	h_get_expect(c, "q", "b", 0);
+	h_get_expect(c, "q", "a", T_CHILD_MS);
+	ck_assert_int_ge(h_now_ms() - t0, 290);
+	ck_assert_uint_eq(h_stat(c, "q").inflight, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The at-least-once suite. */
 static Suite *ack_suite(void)
 {
@@ -488,6 +556,7 @@ static Suite *ack_suite(void)
 	h_add_case(s, "delete", test_ack_delete, 30);
 	h_add_case(s, "ipcctl", test_ack_ipcctl, 30);
 	h_add_case(s, "perm", test_ack_perm, 30);
+	h_add_case(s, "release", test_ack_release, 30);
 	return s;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_batch.c: batched and pipelined calls against the real ipcd:
  * ipc_queue_put_many / ipc_queue_get_many (prefix semantics, Full, Empty, timeouts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_busypoll.c: the poll window of daemon/busypoll.c, which decides
  * how long ipcd polls for the next request before it sleeps.

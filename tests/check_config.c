@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_config.c: the ipcd.conf parser, key = value settings and the
  * file-like access checks (daemon/conf.c, daemon/core/access.c), without a

@@ -83,6 +83,51 @@ static int exists(const char *path)
 	return stat(path, &sb) == 0;
 }
 
+/* Purge, chmod and chown of a durable queue are journaled: after a
+ * SIGKILL the purged messages stay gone (the one in flight comes back),
+ * and the new mode and owner are kept. */
+START_TEST(test_admin_durable)
+{
+	struct h_daemon d;
+	struct ipc_info in;
+	uint64_t tag, dropped = 0;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int root = geteuid() == 0;
+
+	h_prepare(&d);
+	launch(&d, NULL);
+	c = h_connect(&d);
+	mkq(c, "jobs", IPC_QUEUE_DURABLE, 10, 0660, 0);
+	h_put_text(c, "jobs", "a");
+	h_put_text(c, "jobs", "b");
+	h_put_text(c, "jobs", "c");
+	ck_assert_int_eq(ipc_queue_get_ack(c, "jobs", &data, &len, &tag, 0, 0), 0);
+	ipc_free(data);
+	ck_assert_int_eq(ipc_queue_purge(c, "jobs", &dropped), 0);
+	ck_assert_uint_eq(dropped, 2);
+	h_put_text(c, "jobs", "d");
+	ck_assert_int_eq(ipc_chmod(c, "jobs", 0604), 0);
+	if (root)
+		ck_assert_int_eq(ipc_chown(c, "jobs", 12, 34), 0);
+	ipc_close(c);
+	kill_keep(&d, SIGKILL);
+
+	launch(&d, NULL);
+	c = h_connect(&d);
+	in = info_of(c, "jobs");
+	ck_assert_uint_eq(in.mode, 0604);
+	ck_assert_uint_eq(in.uid, root ? 12 : geteuid());
+	ck_assert_uint_eq(in.gid, root ? 34 : getegid());
+	ck_assert_uint_eq(in.size, 2);
+	expect_get(c, "jobs", "a");
+	expect_get(c, "jobs", "d");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* --- restart --------------------------------------------------------------------- */
 
 /* A durable queue keeps its settings, its messages in order and its
@@ -795,6 +840,7 @@ static Suite *durable_suite(void)
 	h_add_case(s, "corrupt_refuses_salvage", test_corrupt_refuses_salvage, 60);
 	h_add_case(s, "crash_loop", test_crash_loop, 240);
 	h_add_case(s, "disk_full", test_disk_full, 60);
+	h_add_case(s, "admin_durable", test_admin_durable, 60);
 	return s;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_fuzz_replay.c: every file of tests/fuzz/corpus/ (the seeds and
  * each input a fuzzer ever crashed on) run through the same entry points

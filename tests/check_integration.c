@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_integration.c: the real ipcd, freshly built, driven through
  * libipcclient, raw sockets, ipcctl and queue_demo. Every test starts its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_pipe.c: unit tests of daemon/pipe.c, the two-ended message pipe
  * with parked receivers and senders, and of the pipes of the broker's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_pipes.c: named pipes end to end: the real ipcd, freshly built,
  * driven through libipcclient from this process and from forked children,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_proto.c: unit tests of the pure wire layer (proto/): framing,
  * round trips of every request and reply, the bounded walk, strict request
@@ -1716,7 +1717,7 @@ START_TEST(test_strerror_all)
 	size_t nseen = 0, i;
 	int code;
 
-	for (code = IPC_ETIMEDOUT; code <= IPC_ENODURABLE; code++) {
+	for (code = IPC_ETIMEDOUT; code <= IPC_ENOTSUP; code++) {
 		const char *s = proto_strerror(code);
 
 		ck_assert_ptr_nonnull(s);
@@ -1725,7 +1726,7 @@ START_TEST(test_strerror_all)
 			ck_assert_str_ne(s, seen[i]);
 		seen[nseen++] = s;
 	}
-	ck_assert_str_eq(proto_strerror(IPC_ENODURABLE + 1), "unknown error");
+	ck_assert_str_eq(proto_strerror(IPC_ENOTSUP + 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(IPC_ETIMEDOUT - 1), "unknown error");
 	ck_assert_str_eq(proto_strerror(12345), "unknown error");
 }
@@ -1961,6 +1962,71 @@ START_TEST(test_ack_req_bad)
 	msgpack_pack_uint64(&w.pk, 5);
 	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
 	raw_fini(&w);
+}
+END_TEST
+
+/* --- admin: QPEEK, QPURGE, CHMOD, CHOWN ------------------------------------ */
+
+/* Decode [CHOWN, 6, "q", uid, gid] with both packed as int64. */
+static int chown_with(int64_t uid, int64_t gid, struct proto_req *r)
+{
+	struct raw w;
+	int rc;
+
+	raw_init(&w);
+	raw_head(&w, 5, PROTO_OP_CHOWN, 6);
+	raw_str(&w, "q");
+	msgpack_pack_int64(&w.pk, uid);
+	msgpack_pack_int64(&w.pk, gid);
+	rc = raw_dec_req(&w, &dec, IPC_MSG_MAX, r);
+	raw_fini(&w);
+	return rc;
+}
+
+/* The admin ops' requests and replies survive a round trip; CHOWN's ids
+ * are -1 or 0..UINT32_MAX-1, CHMOD's mode at most 0777. */
+START_TEST(test_admin_roundtrip)
+{
+	struct proto_req r = { .op = PROTO_OP_QPEEK, .id = 1, .name = "q",
+			       .max = 7 }, out;
+	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2 } };
+	struct proto_rep rep = { .op = PROTO_OP_QPURGE, .id = 2,
+				 .dropped = (uint64_t)1 << 40 }, rout;
+
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.max, 7);
+	r = (struct proto_req){ .op = PROTO_OP_CHMOD, .id = 3, .name = "q",
+				.has_mode = 1, .mode = 0640 };
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.mode, 0640);
+	r.mode = 01000;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EINVAL);
+	r = (struct proto_req){ .op = PROTO_OP_CHOWN, .id = 4, .name = "q",
+				.uid = -1, .gid = 4211 };
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.uid, -1);
+	ck_assert_int_eq(out.gid, 4211);
+	ck_assert_int_eq(chown_with(0, (int64_t)UINT32_MAX - 1, &out), 0);
+	ck_assert_int_eq(out.gid, (int64_t)UINT32_MAX - 1);
+	ck_assert_int_eq(chown_with(UINT32_MAX, 0, &out), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "uid"));
+	ck_assert_int_eq(chown_with(0, -2, &out), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "gid"));
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_uint_eq(rout.dropped, (uint64_t)1 << 40);
+	rep = (struct proto_rep){ .op = PROTO_OP_QPEEK, .id = 5, .iov = iov,
+				  .niov = 1 };
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_uint_eq(rout.niov, 1);
+	ck_assert_mem_eq(rout.iov[0].base, "ab", 2);
+	r = (struct proto_req){ .op = PROTO_OP_QRELEASE, .id = 6, .name = "q",
+				.tag = 9, .delay_ms = 1500 };
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.tag, 9);
+	ck_assert_int_eq(out.delay_ms, 1500);
+	r.delay_ms = -1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EINVAL);
+	ck_assert_ptr_nonnull(strstr(dec.err, "delay"));
 }
 END_TEST
 
@@ -2597,6 +2663,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_ack_req_roundtrip);
 	tcase_add_test(tc, test_ack_req_bad);
 	tcase_add_test(tc, test_ack_rep);
+	tcase_add_test(tc, test_admin_roundtrip);
 	tcase_add_test(tc, test_rep_info_needs_name);
 	suite_add_tcase(s, tc);
 

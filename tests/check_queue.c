@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_queue.c: unit tests of the daemon's plain data structures: qmsg,
  * queue (with parked getters and putters, and messages in flight for
@@ -1292,6 +1293,71 @@ START_TEST(test_durable_hooks)
 }
 END_TEST
 
+/* Peek shows the ready messages oldest first and changes nothing. */
+START_TEST(test_queue_peek)
+{
+	struct queue *q = newq("pk", 0);
+	const struct qmsg *out[4];
+	struct qheld h;
+	int me;
+
+	ck_assert_uint_eq(queue_peek(q, out, 4), 0);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("bb")), 0);
+	ck_assert_int_eq(queue_put(q, msg("c")), 0);
+	ck_assert_uint_eq(queue_peek(q, out, 2), 2);
+	ck_assert_mem_eq(out[0]->data, "a", 1);
+	ck_assert_mem_eq(out[1]->data, "bb", 2);
+	ck_assert_uint_eq(stats(q).size, 3);
+	ck_assert_uint_eq(stats(q).gets, 0);
+	held_init(&h, &me);
+	expect_get_held(q, &h, "a");
+	ck_assert_uint_eq(queue_peek(q, out, 4), 2);
+	ck_assert_mem_eq(out[0]->data, "bb", 2);
+	ck_assert_mem_eq(out[1]->data, "c", 1);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* Purge drops the ready messages (each through the gone hook), keeps the
+ * one in flight and the parked getter, admits a parked putter. */
+START_TEST(test_queue_purge)
+{
+	struct queue *q = newq("pg", 2);
+	struct qheld h;
+	struct tw p, g;
+	int me;
+
+	hook_gone = hook_held = 0;
+	queue_set_durable(q, 7, &test_hooks);
+	ck_assert_int_eq(queue_put(q, msg("a")), 0);
+	ck_assert_int_eq(queue_put(q, msg("b")), 0);
+	held_init(&h, &me);
+	expect_get_held(q, &h, "a");
+	tw_init(&p, q, WAITER_PUT, msg("c"));
+	queue_park(q, &p.w);
+	ck_assert_uint_eq(queue_purge(q), 1);
+	ck_assert_int_eq(hook_gone, 1);
+	ck_assert_str_eq(hook_last, "b");
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_uint_eq(stats(q).size, 1);
+	ck_assert_uint_eq(stats(q).bytes, 1);
+	ck_assert_uint_eq(stats(q).inflight, 1);
+	ck_assert_uint_eq(stats(q).gets, 1);
+	queue_ack(&h);
+	expect_get(q, "c");
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	ck_assert_uint_eq(queue_purge(q), 0);
+	ck_assert_int_eq(g.woken, 0);
+	ck_assert_uint_eq(stats(q).getters, 1);
+	ck_assert_int_eq(queue_put(q, msg("d")), 0);
+	expect_msg(g.got, "d");
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
 START_TEST(test_tagmap)
 {
 	enum { N = 4096 };
@@ -1552,6 +1618,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_held_many);
 	tcase_add_test(th, test_tagmap);
 	tcase_add_test(th, test_durable_hooks);
+	tcase_add_test(th, test_queue_peek);
+	tcase_add_test(th, test_queue_purge);
 	tcase_add_test(tq, test_ilist);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);

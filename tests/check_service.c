@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_service.c: ipcd as a system service, end to end: socket activation,
  * readiness notification, the socket's mode and group, per-queue
@@ -1693,7 +1694,7 @@ static size_t reload_getn(ipc_client *c, const char *q, size_t max, size_t *seen
 }
 
 /* Lowering max-message-size under messages already queued: they stay
- * deliverable, whole, by QGETN (replies sized by the messages, so several
+ * visible to QPEEK and deliverable, whole, by QGETN (replies sized by the messages, so several
  * of them), QGET and QGETA; the connection stays open; only new puts meet
  * the new limit. */
 START_TEST(test_reload_shrink)
@@ -1702,6 +1703,7 @@ START_TEST(test_reload_shrink)
 	char conf[128];
 	const char *args[] = { "-c", conf, NULL };
 	size_t i, first, seen = 0, len = 0;
+	struct ipc_msg peek[64];
 	void *data = NULL;
 	uint64_t tag = 0;
 	ipc_client *c;
@@ -1719,6 +1721,11 @@ START_TEST(test_reload_shrink)
 	log_wait(&d, "reload: done");
 	/* 13 MiB are more than one frame holds: the reply stops at the
 	 * frame, the rest stay queued. */
+	/* QPEEK, sized the same way, shows the head whole and takes nothing. */
+	ck_assert_int_eq(ipc_queue_peek(c, "big", peek, 64, &first), 0);
+	ck_assert_uint_lt(first, 24);
+	ck_assert_uint_eq(peek[0].len, RS_LEN);
+	ck_assert_int_eq(((const unsigned char *)peek[0].data)[RS_LEN - 1], 'a');
 	first = reload_getn(c, "big", 64, &seen);
 	ck_assert_uint_lt(first, 24);
 	ck_assert_uint_eq(reload_getn(c, "big", 24 - first, &seen), 24 - first);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check_soak.c: fault and load tests against the real ipcd, on its
  * loopback Unix socket only, each bounded in time and size.

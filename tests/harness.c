@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.c: a private ipcd per test, and child processes with bounds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h: start a private, freshly built ipcd for one integration test,
  * stop it and check how it ended, and run the tools (ipcctl, queue_demo)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # valgrind.sh NAME.vg: run the suite tests/NAME with ipcd under valgrind
 # memcheck (make check runs it once per tests/valgrind/*.vg, in parallel).
 # Every daemon a test starts must then exit 0 after SIGTERM/SIGINT, which

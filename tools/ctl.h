@@ -56,6 +56,10 @@ struct ctl_args {
 
 /* Print one "ipcctl: ..." line on stderr. */
 void ctl_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Report a usage error; returns the usage exit status. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse an octal mode of at most 0777; 0 or the usage exit status. */
+int ctl_parse_mode(const char *s, unsigned *out);
 /* Report a failed library call on c and return its exit status. */
 int ctl_fail(ipc_client *c, int rc, const char *cmd, const char *name);
 /* The word for a kind ("queue", "pipe"). */
@@ -73,5 +77,9 @@ int cmd_get(ipc_client *c, const struct ctl_args *a);
 int cmd_send(ipc_client *c, const struct ctl_args *a);
 int cmd_recv(ipc_client *c, const struct ctl_args *a);
 int cmd_top(ipc_client *c, const struct ctl_args *a);
+int cmd_peek(ipc_client *c, const struct ctl_args *a);
+int cmd_purge(ipc_client *c, const struct ctl_args *a);
+int cmd_chmod(ipc_client *c, const struct ctl_args *a);
+int cmd_chown(ipc_client *c, const struct ctl_args *a);
 
 #endif

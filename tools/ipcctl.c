@@ -85,6 +85,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "and gets per second (PUT_RATE, GET_RATE), drawn at once and then\n"
 	  "every SECONDS (default 1) until q or Ctrl-C, or N frames; --json\n"
 	  "prints one JSON object per frame" },
+	{ "peek", cmd_peek, 1, 1, OPT_COUNT, "NAME [--count N]",
+	  "print the first N (default 1) messages of queue NAME, one per line,\n"
+	  "without taking them (needs read permission)" },
+	{ "purge", cmd_purge, 1, 1, 0, "NAME",
+	  "drop every message waiting in queue NAME (not those delivered and\n"
+	  "not yet acked) and print how many; the queue stays (its owner or\n"
+	  "root only)" },
+	{ "chmod", cmd_chmod, 2, 2, 0, "NAME MODE",
+	  "set the permissions (octal) of a queue or pipe (its owner or root)" },
+	{ "chown", cmd_chown, 2, 2, 0, "NAME USER[:GROUP] | NAME :GROUP",
+	  "set the owner and/or group (names or numbers) of a queue or pipe\n"
+	  "(root only)" },
 	{ "help", NULL, 0, 1, 0, "[COMMAND]",
 	  "show this help, or one command's" },
 };
@@ -130,7 +142,7 @@ static const struct ctl_opt ctl_opts[] = {
 	{ { "ack", no_argument, NULL, O_ACK }, OPT_ACK, "--ack",
 	  "acknowledge each message only once written" },
 	{ { "count", required_argument, NULL, O_COUNT }, OPT_COUNT, "--count N",
-	  "stop after N messages" },
+	  "stop after N messages (peek: show N)" },
 	{ { "all", no_argument, NULL, O_ALL }, OPT_ALL, "--all",
 	  "take messages until the queue is empty" },
 	{ { "null", no_argument, NULL, '0' }, OPT_SEP, "-0, --null",
@@ -157,10 +169,10 @@ static const struct ctl_opt ctl_opts[] = {
 static const char ctl_exit_text[] =
 "Exit status: 0 success, 1 error (no such queue, permission denied, a\n"
 "daemon limit reached, the daemon not answering, ...), 2 usage error,\n"
-"3 empty (get or recv timed out), 4 full (put or send timed out), 5 end\n"
-"of pipe before recv --count messages, 6 broken pipe (send: the\n"
-"receiving end is closed), 7 no space (put, create --durable: the\n"
-"daemon's journal could not store it).\n";
+"3 empty (get or recv timed out, peek found nothing), 4 full (put or\n"
+"send timed out), 5 end of pipe before recv --count messages, 6 broken\n"
+"pipe (send: the receiving end is closed), 7 no space (put, create\n"
+"--durable: the daemon's journal could not store it).\n";
 
 /* Print text with each line indented by n spaces. */
 static void ctl_indent(const char *text, int n)
@@ -214,8 +226,7 @@ static void ctl_help_all(void)
 }
 
 /* Report a usage error; returns the usage exit status. */
-__attribute__((format(printf, 1, 2)))
-static int ctl_usage_error(const char *fmt, ...)
+int ctl_usage_error(const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
@@ -277,7 +288,7 @@ static int ctl_parse_num(const char *opt, const char *s, long long min,
 }
 
 /* Parse an octal mode of at most 0777; 0 or the usage exit status. */
-static int ctl_parse_mode(const char *s, unsigned *out)
+int ctl_parse_mode(const char *s, unsigned *out)
 {
 	char *end;
 	unsigned long v;

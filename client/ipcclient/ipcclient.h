@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ipcclient.h: libipcclient, the C client of the ipcd message broker.
  *
@@ -47,6 +48,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ipc_defs.h"
 #include "ipc_version.h"
@@ -126,6 +128,12 @@ char *ipc_default_socket(char *buf, size_t len);
  * IPC_EVERSION, IPC_EIO, IPC_EPROTO, IPC_ENOMEM, or the daemon's refusal:
  * IPC_ELIMIT (it serves its max-connections already; try again later) or
  * IPC_ESHUTDOWN.
+ *
+ * A path (or $IPCD_SOCKET) of the form nats://HOST:PORT[,nats://...]
+ * [?replicas=N&lease=MS] connects to a NATS JetStream
+ * server or cluster instead of ipcd: queues keep these semantics with the
+ * differences docs/nats.md lists, pipe calls return IPC_ENOTSUP, and
+ * IPC_ENOTSUP is also what a library built without NATS returns here.
  */
 int ipc_connect(const char *path, ipc_client **out);
 
@@ -268,6 +276,19 @@ int ipc_queue_get_ack(ipc_client *c, const char *name, void **data, size_t *len,
  */
 int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag);
 
+/*
+ * Give back (nack) the message ipc_queue_get_ack() delivered under tag,
+ * instead of waiting for its lease or a disconnect: with delay_ms 0 it
+ * goes back to the head of the queue at once (or straight to the
+ * longest-waiting getter); with delay_ms > 0 it stays in flight, held by
+ * no one (this connection may close; nobody can ack it), and goes back
+ * to the head once delay_ms have passed. It counts as requeued in
+ * ipc_stat(). Returns 0, IPC_ENOTHELD (as for ipc_queue_ack()), IPC_EINVAL
+ * (delay_ms < 0), IPC_ENOENT, IPC_ENAME, or fatal.
+ */
+int ipc_queue_release(ipc_client *c, const char *name, uint64_t tag,
+		      int delay_ms);
+
 /* Free memory returned by this library (NULL is fine). */
 void ipc_free(void *p);
 
@@ -303,6 +324,57 @@ int ipc_delete(ipc_client *c, const char *name);
  * every name that exists throughout is there exactly once).
  */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n, size_t size);
+
+/*
+ * Administration: look into a queue, empty it, change who may use a
+ * queue or pipe.
+ */
+
+struct ipc_msg;
+
+/*
+ * Look at up to max (1..IPC_BATCH_MAX) messages from the head of queue
+ * `name`, oldest first, without taking them: they stay in the queue, in
+ * place, for its consumers. Messages in flight (got with
+ * ipc_queue_get_ack(), not yet acked) are not there to see, nor those
+ * this handle has read ahead (ipc_queue_set_readahead()). Never waits. As
+ * for ipc_queue_get_many(), *n is set and msgs[0..*n) point into the
+ * handle's receive buffer until the next call on c; a reply holds no more
+ * than one frame does, so *n may be less than max with more queued. Needs
+ * read permission. Returns 0 (*n >= 1), IPC_EEMPTY (no ready message),
+ * IPC_ENOENT, IPC_ENAME, IPC_EINVAL (msgs or n NULL, max out of range),
+ * IPC_EWRONGTYPE, IPC_EPERM, or fatal.
+ */
+int ipc_queue_peek(ipc_client *c, const char *name, struct ipc_msg *msgs,
+		   size_t max, size_t *n);
+
+/*
+ * Drop every ready message of queue `name`. The queue, its settings and
+ * its parked requests stay: getters go on waiting, putters waiting for
+ * room are let in. Messages in flight are not dropped (their ack or
+ * release still works). *dropped (may be NULL) says how many went. Only
+ * the owner or root may purge. Returns 0, IPC_ENOENT, IPC_ENAME,
+ * IPC_EWRONGTYPE (a pipe), IPC_EPERM, or fatal.
+ */
+int ipc_queue_purge(ipc_client *c, const char *name, uint64_t *dropped);
+
+/*
+ * Set the permissions (the low 9 bits of a file mode, 0..0777) of queue
+ * or pipe `name`; they apply to requests from then on (a pipe end
+ * attached already stays attached). A durable queue keeps them across a
+ * restart. Only the owner or root may. Returns 0, IPC_ENOENT, IPC_ENAME,
+ * IPC_EINVAL (mode over 0777), IPC_EPERM, IPC_ENOSPC (durable: the journal
+ * is full; nothing changed), or fatal.
+ */
+int ipc_chmod(ipc_client *c, const char *name, unsigned mode);
+
+/*
+ * Set the owner uid and group gid of queue or pipe `name`, as chown(2):
+ * (uid_t)-1 or (gid_t)-1 keeps that one. Only root may (a peer with uid
+ * 0). A durable queue keeps them across a restart. Returns 0, IPC_ENOENT,
+ * IPC_ENAME, IPC_EPERM, IPC_ENOSPC (as for ipc_chmod()), or fatal.
+ */
+int ipc_chown(ipc_client *c, const char *name, uid_t uid, gid_t gid);
 
 /*
  * Pipes: named point-to-point message channels with two ends, 0 and 1,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* access.c: file-like permission checks on queues and pipes. */
 #include <stdlib.h>
 

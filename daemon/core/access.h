@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * access.h: who may use a queue or pipe, decided like file permissions.
  * Plain C, no I/O.

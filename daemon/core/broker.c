@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* broker.c: the namespace of queues (pipes: broker_pipe.c) and the
  * limits, as plain data. */
 #include <stdio.h>
@@ -130,6 +131,31 @@ int broker_access_owner(const struct broker *b, const char *name,
 	const struct access_owner *o = registry_owner(b->reg, name);
 
 	return o == NULL ? IPC_ENOENT : access_check_owner(o, cred);
+}
+
+/* Set name's mode (ACCESS_MODE_MASK bits). */
+int broker_chmod(struct broker *b, const char *name, unsigned mode)
+{
+	struct access_owner *o = registry_owner(b->reg, name);
+
+	if (o == NULL)
+		return IPC_ENOENT;
+	o->mode = mode & ACCESS_MODE_MASK;
+	return 0;
+}
+
+/* Set name's owner and group; -1 keeps one. */
+int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid)
+{
+	struct access_owner *o = registry_owner(b->reg, name);
+
+	if (o == NULL)
+		return IPC_ENOENT;
+	if (uid >= 0)
+		o->uid = (uid_t)uid;
+	if (gid >= 0)
+		o->gid = (gid_t)gid;
+	return 0;
 }
 
 /* May a new message of len bytes be held? */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * broker.h: the broker's state as plain data: the namespace of queues and
  * pipes (one namespace: a name is either) and the daemon-wide limits. No
@@ -80,6 +81,12 @@ int broker_access(const struct broker *b, const char *name,
 /* May cred delete name (it owns it or is root)? 0, IPC_ENOENT, IPC_EPERM. */
 int broker_access_owner(const struct broker *b, const char *name,
 			const struct access_cred *cred);
+/* Set the mode of queue or pipe name (its ACCESS_MODE_MASK bits; no
+ * access check here): 0 or IPC_ENOENT. */
+int broker_chmod(struct broker *b, const char *name, unsigned mode);
+/* Set the owner uid and group gid of name, each kept when -1 (no access
+ * check here): 0 or IPC_ENOENT. */
+int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid);
 /* May a new message of len payload bytes be held (max_bytes)? 0 or
  * IPC_ELIMIT. */
 int broker_admit(const struct broker *b, size_t len);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * broker_pipe.c: the pipes of the broker's namespace, as plain data.
  * Pipes share the namespace with queues: a name is one or the other, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pipe.c: a two-ended message pipe: per direction a bounded FIFO of
  * messages with FIFOs of parked receivers and senders. No I/O, no timers;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pipe.h: a named point-to-point message pipe with two ends, 0 and 1, like
  * Python's multiprocessing.Pipe between unrelated processes. No I/O.

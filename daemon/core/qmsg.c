@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qmsg.c: a held message, one allocation for header and payload.
  *

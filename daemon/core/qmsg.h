@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qmsg.h: one message held by the daemon: a payload copied out of a frame,
  * linked into at most one queue or pipe at a time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue.c: a named bounded FIFO of messages with FIFOs of parked getters
  * and putters. No I/O, no timers: the caller parks a waiter after a
@@ -310,6 +311,38 @@ int queue_get(struct queue *q, struct qmsg **m)
 const struct qmsg *queue_head(const struct queue *q)
 {
 	return q->head;
+}
+
+/* Up to max ready messages from the head into out, oldest first, left in
+ * the queue: how many. */
+size_t queue_peek(const struct queue *q, const struct qmsg **out, size_t max)
+{
+	const struct qmsg *m;
+	size_t n = 0;
+
+	for (m = q->head; m != NULL && n < max; m = m->next)
+		out[n++] = m;
+	return n;
+}
+
+/* Drop every ready message, then admit putters into the room: how many
+ * were dropped. */
+size_t queue_purge(struct queue *q)
+{
+	struct qmsg *m;
+	size_t n = 0;
+
+	while ((m = q->head) != NULL) {
+		q->head = m->next;
+		queue_gone(q, m);
+		qmsg_free(m);
+		n++;
+	}
+	q->tail = NULL;
+	q->size = 0;
+	q->bytes = 0;
+	queue_admit(q);
+	return n;
 }
 
 /* Take the head message into flight in h; no room is made. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * queue.h: a named bounded FIFO with parked getters and putters, no I/O.
  *
@@ -125,6 +126,15 @@ void queue_unpark(struct waiter *w);
  * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or
  * IPC_EEMPTY. Makes no room: no putter is admitted. */
 int queue_get_held(struct queue *q, struct qheld *h);
+/* Up to max ready messages from the head into out, oldest first, without
+ * taking them (in-flight ones are not ready): how many. The pointers are
+ * valid until the queue next changes. */
+size_t queue_peek(const struct queue *q, const struct qmsg **out, size_t max);
+/* Drop every ready message (in-flight ones stay, parked getters stay
+ * parked), admitting parked putters into the room: how many were dropped.
+ * Dropped messages are not counted as gets; a durable queue's hooks->gone
+ * is called for each. */
+size_t queue_purge(struct queue *q);
 /* The in-flight message of q with this tag held for owner, or NULL: O(1),
  * by a hash of the tags in flight (tags are never 0 and unique in q). */
 struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner);

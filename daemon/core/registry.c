@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.c: the namespace, a chained hash table from name to (kind,
  * object), hashed with SipHash-1-3 under a random key chosen when the

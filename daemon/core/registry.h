@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.h: the daemon's namespace, a hash table from name to object
  * (queue or pipe). One namespace for both kinds: a name is either a queue

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tagmap.c: the tag -> pointer map of tagmap.h. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tagmap.h: a hash map from a 64-bit tag (never 0) to a pointer, so an ack
  * finds its in-flight message in O(1) however many are in flight. Open

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * waiter.h: a parked request, as the plain data structures (queue, pipe)
  * see it. The I/O shell embeds a struct waiter in its own record (with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * wlist.h: a FIFO of parked waiters with its length, shared by the plain
  * data structures that park requests (queue.c, pipe.c): an ilist that

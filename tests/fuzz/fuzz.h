@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz.h: the entry points of ipcd's fuzz targets. Each runs one input
  * and returns 0; a bug shows as a crash, a sanitizer report or abort().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_daemon.c: fuzz target of the daemon's request path. Each input gets
  * a fresh in-process ipcd (server_init on a private socket, never

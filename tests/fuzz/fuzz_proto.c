@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_proto.c: fuzz target of the pure wire layer. Every payload goes
  * through proto_check, proto_check_items, proto_dec_req and proto_dec_rep

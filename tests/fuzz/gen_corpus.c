@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gen_corpus.c: writes the seed corpus of the fuzz targets, real frames
  * made by the protocol encoder: tests/fuzz/corpus/proto/ (one request or

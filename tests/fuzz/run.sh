@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run.sh: build ipcd's libFuzzer targets with clang (ASan + UBSan) and run
 # each for a while, the two in parallel.
 #
