@@ -80,20 +80,31 @@ void lease_start(struct lease *l)
 		lease_arm(l, c->srv->base, l->lease_ms);
 }
 
-/* QACK: the consumer is done with the message tagged tag. */
-int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
+/* The lease of c's delivery tag in q, its timer stopped and unlinked from
+ * c's leases; NULL when c holds no such delivery. */
+static struct lease *lease_take(struct conn *c, struct queue *q, uint64_t tag)
 {
 	struct qheld *h = queue_held_find(q, tag, c);
 	struct lease *l;
 
 	if (h == NULL)
-		return IPC_ENOTHELD;
+		return NULL;
 	l = container_of(h, struct lease, h);
 	if (l->timed)
 		event_del(&l->timer);
 	l->timed = 0;
 	ilist_unlink(&l->link);
-	queue_ack(h);
+	return l;
+}
+
+/* QACK: the consumer is done with the message tagged tag. */
+int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
+{
+	struct lease *l = lease_take(c, q, tag);
+
+	if (l == NULL)
+		return IPC_ENOTHELD;
+	queue_ack(&l->h);
 	free(l);
 	return 0;
 }
@@ -103,18 +114,12 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
  * may go, nobody may ack it, and the timer puts it back. */
 int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_ms)
 {
-	struct qheld *h = queue_held_find(q, tag, c);
-	struct lease *l;
+	struct lease *l = lease_take(c, q, tag);
 
-	if (h == NULL)
+	if (l == NULL)
 		return IPC_ENOTHELD;
-	l = container_of(h, struct lease, h);
-	if (l->timed)
-		event_del(&l->timer);
-	l->timed = 0;
-	ilist_unlink(&l->link);
 	if (delay_ms == 0) {
-		queue_requeue(h);
+		queue_requeue(&l->h);
 		free(l);
 		return 0;
 	}

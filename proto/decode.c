@@ -144,8 +144,10 @@ static int req_name(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* Element i: an integer >= -1 (timeout or maxsize). */
-static int req_int(struct rctx *c, unsigned i, const char *what, int64_t *out)
+/* Element i: an integer >= min into *out (min is -1 for a timeout or a
+ * maxsize, 0 for a lease or a delay). */
+static int req_int_min(struct rctx *c, unsigned i, const char *what,
+		       int64_t min, int64_t *out)
 {
 	int64_t v = 0;
 	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
@@ -153,11 +155,18 @@ static int req_int(struct rctx *c, unsigned i, const char *what, int64_t *out)
 	if (rc == DEC_INT_TYPE)
 		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
 				what);
-	if (rc != DEC_INT_OK || v < -1)
-		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= -1)", what);
+	if (rc != DEC_INT_OK || v < min)
+		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= %lld)", what,
+			 (long long)min);
 	else
 		*out = v;
 	return 0;
+}
+
+/* Element i: an integer >= -1 (timeout or maxsize). */
+static int req_int(struct rctx *c, unsigned i, const char *what, int64_t *out)
+{
+	return req_int_min(c, i, what, -1, out);
 }
 
 /* Element i: an unsigned 32-bit integer with no bit outside mask. */
@@ -195,17 +204,7 @@ static int req_data(struct rctx *c, unsigned i)
 /* Element i: a signed integer >= 0 (a lease, a delay) into *out. */
 static int req_nonneg(struct rctx *c, unsigned i, const char *what, int64_t *out)
 {
-	int64_t v = 0;
-	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
-
-	if (rc == DEC_INT_TYPE)
-		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
-				what);
-	if (rc != DEC_INT_OK || v < 0)
-		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= 0)", what);
-	else
-		*out = v;
-	return 0;
+	return req_int_min(c, i, what, 0, out);
 }
 
 /* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */

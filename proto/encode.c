@@ -60,16 +60,17 @@ static int enc_begin(struct enc *e, struct pbuf *b, struct proto_hole *holes,
 }
 
 /* Finish a frame: patch its length, or undo it on any failure. */
-static int enc_end(struct enc *e)
+static int enc_end(struct enc *e, size_t *nholes)
 {
 	unsigned char *h;
 	size_t plen;
 
+	*nholes = 0;
 	if (e->rc) {
 		e->b->len = e->start;
-		e->nholes = 0;
 		return e->rc;
 	}
+	*nholes = e->nholes;
 	h = e->b->data + e->start;
 	plen = e->b->len - e->start - PROTO_FRAME_HDR + e->hole_bytes;
 	h[0] = (unsigned char)(plen >> 24);
@@ -190,44 +191,34 @@ static size_t enc_req_nfields(const struct proto_op_desc *d, const struct proto_
 	return opt;
 }
 
-/* Encode a request frame into b; holes (maxholes of them) receive the
- * payloads of at least min bytes left out, when holes is not NULL. */
-static int enc_req(struct enc *e, struct pbuf *b, const struct proto_req *r,
-		   struct proto_hole *holes, size_t maxholes, size_t min)
-{
-	const struct proto_op_desc *d = proto_op(r->op);
-	size_t i, n;
-
-	if (d == NULL)
-		return IPC_EINVAL;
-	if (enc_begin(e, b, holes, maxholes, min) == 0) {
-		n = enc_req_nfields(d, r);
-		msgpack_pack_array(&e->pk, 2 + n);
-		msgpack_pack_uint32(&e->pk, r->op);
-		msgpack_pack_uint32(&e->pk, r->id);
-		for (i = 0; i < n; i++)
-			enc_req_field(e, d->req[i], r);
-	}
-	return enc_end(e);
-}
-
 /* Append a request frame to b. */
 int proto_enc_req(struct pbuf *b, const struct proto_req *r)
 {
-	struct enc e;
+	size_t n;
 
-	return enc_req(&e, b, r, NULL, 0, 0);
+	return proto_enc_req_holes(b, r, 0, NULL, 0, &n);
 }
 
 /* Append a request frame to b, leaving large payloads out. */
 int proto_enc_req_holes(struct pbuf *b, const struct proto_req *r, size_t min,
 			struct proto_hole *holes, size_t maxholes, size_t *nholes)
 {
+	const struct proto_op_desc *d = proto_op(r->op);
 	struct enc e;
-	int rc = enc_req(&e, b, r, holes, maxholes, min);
+	size_t i, n;
 
-	*nholes = e.nholes;
-	return rc;
+	*nholes = 0;
+	if (d == NULL)
+		return IPC_EINVAL;
+	if (enc_begin(&e, b, holes, maxholes, min) == 0) {
+		n = enc_req_nfields(d, r);
+		msgpack_pack_array(&e.pk, 2 + n);
+		msgpack_pack_uint32(&e.pk, r->op);
+		msgpack_pack_uint32(&e.pk, r->id);
+		for (i = 0; i < n; i++)
+			enc_req_field(&e, d->req[i], r);
+	}
+	return enc_end(&e, nholes);
 }
 
 /* Pack one key of an info map. */
@@ -393,38 +384,29 @@ static void enc_rep_error(struct enc *e, const struct proto_rep *r)
 		msgpack_pack_uint32(&e->pk, r->version);
 }
 
-/* Encode a reply frame into b, leaving payloads out as enc_req does. */
-static int enc_rep(struct enc *e, struct pbuf *b, const struct proto_rep *r,
-		   struct proto_hole *holes, size_t maxholes, size_t min)
-{
-	const struct proto_op_desc *d = proto_op(r->op);
-
-	if (r->status == 0 && d == NULL)
-		return IPC_EINVAL;
-	if (enc_begin(e, b, holes, maxholes, min) == 0) {
-		if (r->status != 0)
-			enc_rep_error(e, r);
-		else
-			enc_rep_ok(e, d, r);
-	}
-	return enc_end(e);
-}
-
 /* Append a reply frame to b. */
 int proto_enc_rep(struct pbuf *b, const struct proto_rep *r)
 {
-	struct enc e;
+	size_t n;
 
-	return enc_rep(&e, b, r, NULL, 0, 0);
+	return proto_enc_rep_holes(b, r, 0, NULL, 0, &n);
 }
 
 /* Append a reply frame to b, leaving large payloads out. */
 int proto_enc_rep_holes(struct pbuf *b, const struct proto_rep *r, size_t min,
 			struct proto_hole *holes, size_t maxholes, size_t *nholes)
 {
+	const struct proto_op_desc *d = proto_op(r->op);
 	struct enc e;
-	int rc = enc_rep(&e, b, r, holes, maxholes, min);
 
-	*nholes = e.nholes;
-	return rc;
+	*nholes = 0;
+	if (r->status == 0 && d == NULL)
+		return IPC_EINVAL;
+	if (enc_begin(&e, b, holes, maxholes, min) == 0) {
+		if (r->status != 0)
+			enc_rep_error(&e, r);
+		else
+			enc_rep_ok(&e, d, r);
+	}
+	return enc_end(&e, nholes);
 }
