@@ -318,7 +318,7 @@ static struct ipc_queue_opts unbounded_create(void)
 /* Create (or empty) a queue for a run on target (ipcd's socket or a
  * NATS URL). The handle is closed before the run forks: libnats's
  * threads do not survive fork. */
-static int queue_create(const char *target, const char *name)
+static int queue_create(const struct bench *b, const char *target, const char *name)
 {
 	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
@@ -348,7 +348,7 @@ static void lib_throughput(struct bench *b, const char *system, const char *targ
 	row = add_row(b, wl, system, size);
 	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
 	snprintf(r.qname, sizeof r.qname, "bench-%zu-%u-%d", size, np, (int)mode);
-	if (queue_create(target, r.qname) != 0)
+	if (queue_create(b, target, r.qname) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queue");
 	else
 		run_throughput(&r, ipcd_producer, ipcd_consumer, row);
@@ -549,7 +549,7 @@ static void lib_latency(struct bench *b, const char *system, const char *target,
 	r.total = bench_lat_count(&b->o, size);
 	snprintf(r.qname, sizeof r.qname, "lat-%zu", size);
 	snprintf(pong, sizeof pong, "%s-pong", r.qname);
-	if (queue_create(target, r.qname) != 0 || queue_create(target, pong) != 0)
+	if (queue_create(b, target, r.qname) != 0 || queue_create(b, target, pong) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queues");
 	else
 		run_latency_rtt(&r, ipcd_ping, ipcd_pong, row, rtt);
@@ -865,7 +865,7 @@ static void section_idle(struct bench *b)
 		free(cs);
 		return;
 	}
-	queue_create(b->sock, "warm-up");
+	queue_create(b, b->sock, "warm-up");
 	rss0 = rss_kib(b->ipcd_pid);
 	nq = idle_queues(b, IDLE_QUEUES);
 	rss1 = rss_kib(b->ipcd_pid);
