@@ -36,6 +36,7 @@
 #define NATS_SLICE_MS 1000       /* longest single fetch wait */
 #define NATS_BACKOFF_MAX_MS 50   /* longest sleep of a put waiting for room */
 #define NATS_RETRY_MS 20000      /* how long a call rides out a failover */
+#define NATS_ELECTION_MS 100     /* pause between tries while leaders change */
 #define NATS_LEASE_DEFAULT_MS 30000
 
 /* A message delivered to this handle for a fetch that had ended (its
@@ -203,6 +204,13 @@ static int nats_transient(natsStatus s)
 {
 	return s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED ||
 	       s == NATS_NO_RESPONDERS || s == NATS_NO_SERVER;
+}
+
+/* 1 for a JetStream API refusal that a leader election explains. */
+static int nats_js_transient(jsErrCode ec)
+{
+	return ec == JSClusterNotAvailErr || ec == JSClusterNotLeaderErr ||
+	       ec == JSStreamOfflineErr || ec == JSConsumerOfflineErr;
 }
 
 /* Parse the ?key=value&... options of a URL into st (they size the
@@ -485,14 +493,26 @@ static void nats_close(struct ipc_client *c)
 	pthread_mutex_unlock(&nats_lib_lock);
 }
 
-/* The info of stream (NULL when missing: *rc IPC_ENOENT, or failed). */
+/* The info of stream (NULL when missing: *rc IPC_ENOENT, or failed).
+ * While a node fails over the request can time out or be refused as
+ * "temporarily unavailable": that is retried for NATS_RETRY_MS, since
+ * only the server saying "stream not found" means the queue is gone. */
 static jsStreamInfo *nats_stream_info(struct ipc_client *c, const char *stream,
 				      int *rc)
 {
+	int64_t end = nats_now_ms() + NATS_RETRY_MS;
 	jsStreamInfo *si = NULL;
-	jsErrCode ec = 0;
-	natsStatus s = js_GetStreamInfo(&si, nats_st(c)->js, stream, NULL, &ec);
+	jsErrCode ec;
+	natsStatus s;
 
+	for (;;) {
+		ec = 0;
+		s = js_GetStreamInfo(&si, nats_st(c)->js, stream, NULL, &ec);
+		if (s == NATS_OK || nats_now_ms() >= end ||
+		    !(ec == 0 ? nats_transient(s) : nats_js_transient(ec)))
+			break;
+		nats_sleep_ms(NATS_ELECTION_MS);
+	}
 	*rc = s == NATS_OK ? 0 : nats_fail(c, s, ec, "stream info");
 	if (*rc == IPC_ENOENT)
 		client_seterr(c, "no such queue");
@@ -878,9 +898,27 @@ static natsStatus nats_publish(struct nats_state *st, const char *subject,
 	return s;
 }
 
+/* After a publish found no responders: 1 if the stream still exists
+ * (its leader is being elected: no one answers meanwhile), 0 if the
+ * server says it is gone or cannot say within NATS_RETRY_MS. */
+static int nats_stream_alive(struct ipc_client *c, const char *subject)
+{
+	char stream[NATS_STREAM_MAX + 16];
+	jsStreamInfo *si;
+	int rc;
+
+	/* Subject and stream share the encoded name after their prefixes. */
+	snprintf(stream, sizeof stream, "%s%s", NATS_STREAM_PREFIX,
+		 subject + strlen(NATS_SUBJECT_PREFIX));
+	si = nats_stream_info(c, stream, &rc);
+	jsStreamInfo_Destroy(si);
+	return rc == 0;
+}
+
 /* Put one message until end (INT64_MAX: forever): retried with a
  * backoff while the stream is full, and across a failover with the same
- * Msg-Id. */
+ * Msg-Id (a publish with no responders is retried while the stream
+ * exists: its leader is being elected). */
 static int nats_put_until(struct ipc_client *c, const char *subject,
 			  const void *data, size_t len, int64_t end)
 {
@@ -902,6 +940,10 @@ static int nats_put_until(struct ipc_client *c, const char *subject,
 			backoff = backoff * 2 < NATS_BACKOFF_MAX_MS ? backoff * 2 : NATS_BACKOFF_MAX_MS;
 		} else if (ec == 0 && nats_transient(s) && s != NATS_NO_RESPONDERS && now < grace) {
 			continue;
+		} else if (s == NATS_NO_RESPONDERS && now < grace && nats_stream_alive(c, subject)) {
+			nats_sleep_ms(NATS_ELECTION_MS);
+		} else if (ec != 0 && nats_js_transient(ec) && now < grace) {
+			nats_sleep_ms(NATS_ELECTION_MS);
 		} else
 			break;
 	}
