@@ -789,10 +789,10 @@ static int nats_fetch_wait(struct ipc_client *c, const char *name, natsMsg **out
 	}
 }
 
-/* Ack msg and wait for the server to confirm, retrying across a
- * failover (an ack is idempotent). 0, or IPC_ENOTHELD when it could not
- * be confirmed. */
-static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
+/* Answer msg with body ("+ACK", "-NAK ...") and wait for the server to
+ * confirm, retrying across a failover (both are idempotent). 0, or
+ * IPC_ENOTHELD when it could not be confirmed. */
+static int nats_reply_sync(struct ipc_client *c, natsMsg *msg, const char *body)
 {
 	struct nats_state *st = nats_st(c);
 	int64_t end = nats_now_ms() + NATS_RETRY_MS;
@@ -800,15 +800,21 @@ static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
 	natsStatus s;
 
 	while ((s = natsConnection_RequestString(&r, st->nc, natsMsg_GetReply(msg),
-						 "+ACK", NATS_SLICE_MS)) != NATS_OK &&
+						 body, NATS_SLICE_MS)) != NATS_OK &&
 	       nats_transient(s) && nats_now_ms() < end)
 		;
 	natsMsg_Destroy(r);
 	if (s == NATS_OK)
 		return 0;
-	client_seterr(c, "nats: ack not confirmed (%s): the message may be delivered again",
-		      natsStatus_GetText(s));
+	client_seterr(c, "nats: %s not confirmed (%s): the message may be delivered again",
+		      body, natsStatus_GetText(s));
 	return IPC_ENOTHELD;
+}
+
+/* Ack msg, confirmed (nats_reply_sync). */
+static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
+{
+	return nats_reply_sync(c, msg, "+ACK");
 }
 
 /* backend get: fetch one, ack it and wait for the server to confirm
@@ -859,8 +865,10 @@ static int nats_get_ack(struct ipc_client *c, const char *name, void **data,
 			       data, len);
 }
 
-/* backend ack: the held message of name under tag is done. */
-static int nats_ack(struct ipc_client *c, const char *name, uint64_t tag)
+/* Take the message held under tag of name off the held list and answer
+ * it with body, confirmed: 0, or IPC_ENOTHELD. */
+static int nats_answer(struct ipc_client *c, const char *name, uint64_t tag,
+		       const char *body)
 {
 	struct nats_state *st = nats_st(c);
 	struct nats_held **pp, *h;
@@ -874,10 +882,31 @@ static int nats_ack(struct ipc_client *c, const char *name, uint64_t tag)
 		return IPC_ENOTHELD;
 	}
 	*pp = h->next;
-	rc = nats_ack_sync(c, h->msg);
+	rc = nats_reply_sync(c, h->msg, body);
 	natsMsg_Destroy(h->msg);
 	free(h);
 	return rc;
+}
+
+/* backend ack: the held message of name under tag is done. */
+static int nats_ack(struct ipc_client *c, const char *name, uint64_t tag)
+{
+	return nats_answer(c, name, tag, "+ACK");
+}
+
+/* backend release: a -NAK the server confirms; with a delay it
+ * redelivers the message once delay_ms have passed. */
+static int nats_release(struct ipc_client *c, const char *name, uint64_t tag,
+			int delay_ms)
+{
+	char body[64];
+
+	if (delay_ms > 0)
+		snprintf(body, sizeof body, "-NAK {\"delay\": %lld}",
+			 (long long)delay_ms * 1000000);
+	else
+		snprintf(body, sizeof body, "-NAK");
+	return nats_answer(c, name, tag, body);
 }
 
 /* Publish one message with the Nats-Msg-Id id, synchronously. */
@@ -1216,7 +1245,104 @@ static int nats_list(struct ipc_client *c, struct ipc_info **infos, size_t *n)
 	return 0;
 }
 
-/* The NATS JetStream backend: pipes are refused (IPC_ENOTSUP). */
+/* backend purge: the stream's purge request, whose answer says how many
+ * messages went ("purged"). Unlike ipcd's, it drops messages in flight
+ * too (docs/nats.md). */
+static int nats_purge(struct ipc_client *c, const char *name, uint64_t *dropped)
+{
+	struct nats_state *st = nats_st(c);
+	char stream[NATS_STREAM_MAX + 1], subject[NATS_STREAM_MAX + 8];
+	char api[NATS_STREAM_MAX + 32];
+	unsigned long long n = 0;
+	const char *body, *p;
+	natsMsg *r = NULL;
+	natsStatus s;
+	int rc = nats_names(c, name, stream, subject);
+
+	if (rc != 0)
+		return rc;
+	snprintf(api, sizeof api, "$JS.API.STREAM.PURGE.%s", stream);
+	s = natsConnection_RequestString(&r, st->nc, api, "", NATS_RETRY_MS);
+	if (s != NATS_OK)
+		return nats_fail(c, s, 0, "purge");
+	body = natsMsg_GetData(r);
+	p = body && !strstr(body, "\"error\"") ? strstr(body, "\"purged\":") : NULL;
+	if (p == NULL || sscanf(p + 9, "%llu", &n) != 1) {
+		rc = body && strstr(body, "10059") ? IPC_ENOENT : IPC_EIO;
+		client_seterr(c, rc == IPC_ENOENT ? "no such queue" : "nats: purge: %s",
+			      body ? body : "no answer");
+	}
+	natsMsg_Destroy(r);
+	if (rc == 0 && dropped)
+		*dropped = n;
+	return rc == IPC_EIO ? client_fail(c, rc) : rc;
+}
+
+/* The sequence after the last one the queue's consumer delivered, and
+ * the stream's last sequence: the messages in between were never
+ * delivered. 0 or a failure. */
+static int nats_undelivered(struct ipc_client *c, const char *stream,
+			    uint64_t *first, uint64_t *last)
+{
+	jsConsumerInfo *ci = NULL;
+	jsStreamInfo *si;
+	jsErrCode ec = 0;
+	natsStatus s;
+	int rc;
+
+	si = nats_stream_info(c, stream, &rc);
+	if (rc != 0)
+		return rc;
+	*last = si->State.LastSeq;
+	*first = si->State.FirstSeq;     /* after a purge, past what went */
+	jsStreamInfo_Destroy(si);
+	s = js_GetConsumerInfo(&ci, nats_st(c)->js, stream, NATS_CONSUMER, NULL, &ec);
+	if (s != NATS_OK)
+		return nats_fail(c, s, ec, "consumer info");
+	if (ci->Delivered.Stream + 1 > *first)
+		*first = ci->Delivered.Stream + 1;
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
+/* backend peek: the stream's messages after the last one delivered, read
+ * by sequence (a sequence purged or deleted is skipped), kept until the
+ * handle's next batch call as get_many's are. Messages given back and
+ * not yet redelivered are not seen (docs/nats.md). */
+static int nats_peek(struct ipc_client *c, const char *name, struct ipc_msg *msgs,
+		     size_t max, size_t *n)
+{
+	struct nats_state *st = nats_st(c);
+	char stream[NATS_STREAM_MAX + 1], subject[NATS_STREAM_MAX + 8];
+	uint64_t seq = 1, last = 0;
+	jsErrCode ec;
+	natsStatus s;
+	int rc = nats_names(c, name, stream, subject);
+
+	nats_release_kept(st);
+	if (rc != 0 || (rc = nats_undelivered(c, stream, &seq, &last)) != 0)
+		return rc;
+	if (!st->kept && !(st->kept = calloc(IPC_BATCH_MAX, sizeof *st->kept)))
+		return client_fail(c, IPC_ENOMEM);
+	for (; seq <= last && st->nkept < max; seq++) {
+		ec = 0;
+		s = js_GetMsg(&st->kept[st->nkept], st->js, stream, seq, NULL, &ec);
+		if (s == NATS_NOT_FOUND || ec == JSNoMessageFoundErr)
+			continue;
+		if (s != NATS_OK)
+			return nats_fail(c, s, ec, "get message");
+		msgs[st->nkept].data = natsMsg_GetData(st->kept[st->nkept]);
+		msgs[st->nkept].len = (size_t)natsMsg_GetDataLength(st->kept[st->nkept]);
+		st->nkept++;
+	}
+	*n = st->nkept;
+	if (*n == 0)
+		client_seterr(c, "empty");
+	return *n ? 0 : IPC_EEMPTY;
+}
+
+/* The NATS JetStream backend: pipes, chmod and chown are refused
+ * (IPC_ENOTSUP). */
 const struct backend_ops nats_backend = {
 	.name = "nats",
 	.connect = nats_connect,
@@ -1226,6 +1352,9 @@ const struct backend_ops nats_backend = {
 	.get = nats_get,
 	.get_ack = nats_get_ack,
 	.ack = nats_ack,
+	.release = nats_release,
+	.peek = nats_peek,
+	.purge = nats_purge,
 	.stat = nats_stat,
 	.del = nats_del,
 	.list = nats_list,
