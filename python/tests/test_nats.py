@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import queue
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -36,19 +35,12 @@ def setUpModule():
         raise unittest.SkipTest("no nats-server (NATS_SERVER_BIN)")
     _dir = tempfile.mkdtemp(prefix="ipcd-py-nats-")
     port = _free_port()
-    with open(os.path.join(_dir, "nats.log"), "wb") as log:
+    logname = os.path.join(_dir, "nats.log")
+    with open(logname, "wb") as log:
         _server = subprocess.Popen([binary, "-js", "-a", "127.0.0.1", "-p", str(port),
                                     "-sd", os.path.join(_dir, "store")],
                                    stdout=log, stderr=log)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            if _server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("nats-server did not start")
-            time.sleep(0.05)
+    ipcdtest.wait_listening(_server, socket.AF_INET, ("127.0.0.1", port), logname)
     os.environ["IPCD_SOCKET"] = "nats://127.0.0.1:%d?lease=1000" % port
     try:
         ipcd.list()
@@ -60,12 +52,7 @@ def setUpModule():
 def tearDownModule():
     global _server
     if _server is not None:
-        _server.send_signal(signal.SIGTERM)
-        try:
-            _server.wait(10)
-        except subprocess.TimeoutExpired:
-            _server.kill()
-            _server.wait()
+        ipcdtest.stop_process(_server)
         _server = None
     if _dir:
         shutil.rmtree(_dir, ignore_errors=True)
