@@ -35,6 +35,10 @@
  * received (an array of n needs n bytes), so a frame costs at most
  * ~25 KiB of decoder memory, and a small frame little. */
 #define PROTO_REQ_ITEMS_MAX (IPC_BATCH_MAX + 16)
+/* The most keys an info map (STAT, LIST) may carry: the daemon sends 28
+ * today; the rest is room for keys a newer daemon adds (a client skips
+ * the keys it does not know). */
+#define PROTO_INFO_KEYS_MAX 64
 /* The most infos one LIST reply carries (a page). An info map takes at
  * most ~900 bytes (a pipe's, with a 128-byte name), so a full page stays
  * far below PROTO_FRAME_MAX; a client asks for the next page with the
@@ -257,6 +261,15 @@ int proto_check(const unsigned char *p, size_t n, unsigned max_depth,
  * taken as 32. */
 int proto_check_items(const unsigned char *p, size_t n, unsigned max_depth,
 		      size_t max_items, char *err, size_t errlen);
+
+/* The most msgpack objects a reply to op may hold (containers and
+ * scalars, the top array included): what its row in ops.h can carry at
+ * most (a LIST page of PROTO_LIST_PAGE infos of PROTO_INFO_KEYS_MAX keys,
+ * a batch of IPC_BATCH_MAX bins), or an error reply's 5. A client decodes
+ * a daemon's reply under this bound, as the daemon decodes a request under
+ * PROTO_REQ_ITEMS_MAX, so a hostile or broken daemon cannot make it
+ * allocate per object beyond that. */
+size_t proto_rep_items_max(uint32_t op);
 
 /* Set up / tear down a decoder. 0 or IPC_ENOMEM. */
 int proto_dec_init(struct proto_dec *d);
