@@ -898,7 +898,7 @@ static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *
 		o->mode = in->mode;
 	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
 	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL |
-				   IPC_QUEUE_DURABLE))) {
+				   IPC_QUEUE_DURABLE | IPC_QUEUE_OWNED))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
@@ -921,6 +921,8 @@ static int client_qopen(ipc_client *c, const char *name, long long maxsize,
 		req.flags |= PROTO_OPEN_EXCL;
 	if (flags & IPC_QUEUE_DURABLE)
 		req.flags |= PROTO_OPEN_DURABLE;
+	if (flags & IPC_QUEUE_OWNED)
+		req.flags |= PROTO_OPEN_OWNED;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (!rc && maxsize_out)
@@ -948,8 +950,9 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (o.flags & IPC_QUEUE_EXCL)
 		return client_qopen(c, name, 0, o.flags, o.mode, maxsize_out);
 	for (tries = 0; tries < 2; tries++) {
-		rc = client_qopen(c, name, IPC_MAXSIZE_ANY,
-				  o.flags & IPC_QUEUE_DURABLE, o.mode, maxsize_out);
+		rc = client_qopen(c, name, IPC_MAXSIZE_ANY, o.flags &
+				  (IPC_QUEUE_DURABLE | IPC_QUEUE_OWNED), o.mode,
+				  maxsize_out);
 		if (rc != IPC_ENOENT)
 			return rc;
 		rc = client_qopen(c, name, 0, o.flags | IPC_QUEUE_EXCL, o.mode,

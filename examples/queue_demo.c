@@ -175,7 +175,9 @@ int main(int argc, char **argv)
 	if (rc)
 		return demo_fail(NULL, "connect", rc);
 	opts.maxsize = DEMO_MAXSIZE;
-	opts.flags = IPC_QUEUE_CREATE;
+	/* Whichever role starts first creates the queue; OWNED refuses one
+	 * another user made first (see NAME SQUATTING in ipcd(8)). */
+	opts.flags = IPC_QUEUE_CREATE | IPC_QUEUE_OWNED;
 	rc = ipc_queue_open(c, a.name, &opts, NULL);
 	if (rc)
 		rc = demo_fail(c, "open", rc);

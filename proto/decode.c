@@ -266,7 +266,8 @@ static int req_pipe_flags(struct rctx *c, unsigned i)
 {
 	const uint32_t both = PROTO_PIPE_DUPLEX | PROTO_PIPE_ONEWAY;
 
-	if (req_u32(c, i, "flags", PROTO_PIPE_CREATE | both, &c->r->flags))
+	if (req_u32(c, i, "flags", PROTO_PIPE_CREATE | PROTO_PIPE_OWNED | both,
+		    &c->r->flags))
 		return IPC_EPROTO;
 	if ((c->r->flags & both) == both)
 		dec_soft(c, IPC_EINVAL, "flags: duplex and one-way at once");
@@ -356,7 +357,7 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_MAXSIZE: return req_int(c, i, "maxsize", &r->maxsize);
 	case RQ_OPEN_FLAGS:
 		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL |
-			       PROTO_OPEN_DURABLE, &r->flags);
+			       PROTO_OPEN_DURABLE | PROTO_OPEN_OWNED, &r->flags);
 	case RQ_PIPE_FLAGS: return req_pipe_flags(c, i);
 	case RQ_MODE: return req_mode(c, i);
 	case RQ_DATA: return req_data(c, i);

@@ -59,11 +59,15 @@
 #define PROTO_PIPE_CREATE 0x1u /* create the pipe when missing */
 #define PROTO_PIPE_DUPLEX 0x2u /* both ends send and receive */
 #define PROTO_PIPE_ONEWAY 0x4u /* end 1 only sends, end 0 only receives */
+#define PROTO_PIPE_OWNED 0x8u  /* an existing pipe must be owned by the caller
+				  or root: else IPC_EPERM naming its owner */
 
 /* QOPEN flags. */
 #define PROTO_OPEN_CREATE 0x1u /* create the queue when missing */
 #define PROTO_OPEN_EXCL 0x2u   /* with CREATE: fail with IPC_EEXIST when it exists */
 #define PROTO_OPEN_DURABLE 0x4u /* with CREATE: a durable queue (journaled) */
+#define PROTO_OPEN_OWNED 0x8u   /* an existing queue must be owned by the caller
+				   or root: else IPC_EPERM naming its owner */
 /* QOPEN and PATTACH may end with a mode (permission bits like a file's)
  * for the queue or pipe they create: [2, id, name, maxsize, flags, mode],
  * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. */

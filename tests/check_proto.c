@@ -1120,11 +1120,13 @@ START_TEST(test_req_ranges)
 	ck_assert_int_eq(qopen_with(-1, PROTO_OPEN_CREATE, &r), 0);
 	ck_assert_int_eq(r.maxsize, -1);
 	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE);
-	ck_assert_int_eq(qopen_with(5, 0x8, &r), IPC_EINVAL);
+	ck_assert_int_eq(qopen_with(5, 0x10, &r), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	ck_assert_int_eq(qopen_with(5, (uint64_t)1 << 32, &r), IPC_EINVAL);
 	ck_assert_int_eq(qopen_with(5, 7, &r), 0);
 	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE | PROTO_OPEN_EXCL | PROTO_OPEN_DURABLE);
+	ck_assert_int_eq(qopen_with(5, PROTO_OPEN_OWNED, &r), 0);
+	ck_assert_uint_eq(r.flags, PROTO_OPEN_OWNED);
 
 	/* timeout over int64 */
 	raw_init(&w);
@@ -1518,7 +1520,7 @@ START_TEST(test_req_pipe_ranges)
 	ck_assert_uint_eq(r.id, 30);
 	ck_assert_ptr_nonnull(strstr(dec.err, "end"));
 	ck_assert_int_eq(pattach_with((uint64_t)1 << 32, 0, 0, 0, &r), IPC_EINVAL);
-	ck_assert_int_eq(pattach_with(0, 0x8, 0, 0, &r), IPC_EINVAL);
+	ck_assert_int_eq(pattach_with(0, 0x10, 0, 0, &r), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	ck_assert_int_eq(pattach_with(0, PROTO_PIPE_DUPLEX | PROTO_PIPE_ONEWAY,
 				      0, 0, &r), IPC_EINVAL);
