@@ -583,10 +583,10 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 	if (rc != 0)
 		return rc;
 	/* Streams have no owner here: NATS's own authorization decides. */
-	if (o->flags & IPC_QUEUE_OWNED) {
-		client_seterr(c, "IPC_QUEUE_OWNED: NATS streams have no owner");
-		return IPC_ENOTSUP;
-	}
+	if (o->flags & IPC_QUEUE_OWNED)
+		return client_notsup(c, "IPC_QUEUE_OWNED (streams have no owner)");
+	if (o->max_deliveries)
+		return client_notsup(c, "dead-lettering (max_deliveries)");
 	si = nats_stream_info(c, stream, &rc);
 	if (rc == IPC_ENOENT && (o->flags & IPC_QUEUE_CREATE)) {
 		rc = nats_create(c, stream, subject, o->maxsize > 0 ? o->maxsize : 0,

@@ -40,14 +40,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stat", cmd_stat, 1, 1, OPT_JSON, "NAME [--json]",
 	  "show one queue or pipe as 'key: value' lines, owner and mode\n"
 	  "included; the keys are the --json keys" },
-	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE | OPT_OWNED,
-	  "NAME [--maxsize N] [--mode MODE] [--durable] [--owned]",
+	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE | OPT_DLQ |
+	  OPT_OWNED,
+	  "NAME [--maxsize N] [--mode MODE] [--durable] [--owned]\n"
+	  "       [--max-deliveries N --dead-letter DLQ]",
 	  "create a queue holding at most N messages (default 0 = unbounded),\n"
 	  "owned by you, with permissions MODE (octal like a file's: read\n"
 	  "permits get, write permits put; default: the daemon's, 0660);\n"
 	  "fails if NAME exists (with --owned: unless it is yours or root's);\n"
 	  "--durable: the queue and its messages survive a restart of ipcd\n"
-	  "(its journal, see ipcd(8))" },
+	  "(its journal, see ipcd(8)); --max-deliveries N --dead-letter DLQ:\n"
+	  "a message delivered N times for ack (get --ack) and not acked moves\n"
+	  "to queue DLQ instead of being delivered again" },
 	{ "rm", cmd_rm, 1, 1, 0, "NAME",
 	  "delete a queue or a pipe and the messages it holds (its owner or\n"
 	  "root only)" },
@@ -113,7 +117,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 enum {
 	O_CONNECT_TIMEOUT = 256, O_TIMEOUT, O_NOWAIT, O_MAXSIZE, O_MODE, O_JSON,
 	O_ACK, O_INTERVAL, O_END, O_COUNT, O_ALL, O_LENGTH, O_CLOSE, O_DURABLE,
-	O_OWNED,
+	O_OWNED, O_MAX_DELIVERIES, O_DEAD_LETTER,
 };
 
 /* One option: its getopt_long row, the OPT_* bit of the commands taking
@@ -147,6 +151,10 @@ static const struct ctl_opt ctl_opts[] = {
 	{ { "owned", no_argument, NULL, O_OWNED }, OPT_OWNED, "--owned",
 	  "refuse a queue or pipe that exists and is not owned by you or root\n"
 	  "(another user may have taken the name first)" },
+	{ { "max-deliveries", required_argument, NULL, O_MAX_DELIVERIES }, OPT_DLQ,
+	  "--max-deliveries N", "dead-letter a message after N deliveries" },
+	{ { "dead-letter", required_argument, NULL, O_DEAD_LETTER }, OPT_DLQ,
+	  "--dead-letter DLQ", "the queue poison messages move to" },
 	{ { "json", no_argument, NULL, O_JSON }, OPT_JSON, "--json",
 	  "JSON instead of text, with the same field names (see ipcctl(1))" },
 	{ { "ack", no_argument, NULL, O_ACK }, OPT_ACK, "--ack",
@@ -332,6 +340,9 @@ static int ctl_apply_num(int ch, const char *v, struct ctl_args *a)
 	switch (ch) {
 	case O_MAXSIZE:
 		return ctl_parse_num("maxsize", v, 0, LLONG_MAX, &a->maxsize);
+	case O_MAX_DELIVERIES:
+		return ctl_parse_num("max-deliveries", v, 1, UINT32_MAX,
+				     &a->max_deliveries);
 	case O_COUNT:
 		rc = ctl_parse_num("count", v, 1, LONG_MAX, &n);
 		a->count = (long)n;
@@ -374,6 +385,7 @@ static int ctl_apply(int ch, const char *v, struct ctl_args *a)
 	case O_TIMEOUT: return ctl_parse_secs("timeout", v, &a->timeout_ms);
 	case O_NOWAIT: a->timeout_ms = 0; return 0;
 	case O_MODE: return ctl_parse_mode(v, &a->mode);
+	case O_DEAD_LETTER: a->dead_letter = v; return 0;
 	case '0': a->sep = CTL_SEP_NUL; return 0;
 	case O_LENGTH: a->sep = CTL_SEP_LENGTH; return 0;
 	case 'h': a->help = 1; return 0;
@@ -432,6 +444,9 @@ static int ctl_check_args(const struct ctl_cmd *cmd, const struct ctl_args *a)
 					       ctl_opts[i].usage);
 	if ((a->seen & OPT_COUNT) && (a->seen & OPT_ALL))
 		return ctl_usage_error("%s: --count or --all, not both", cmd->name);
+	if ((a->max_deliveries == 0) != (a->dead_letter == NULL))
+		return ctl_usage_error("%s: --max-deliveries and --dead-letter go "
+				       "together", cmd->name);
 	return 0;
 }
 
