@@ -782,8 +782,9 @@ static int rep_dinfo(struct pctx *c, unsigned i)
 	uint32_t k;
 	int rc = 0;
 
-	if (o->type != MSGPACK_OBJECT_MAP)
-		return dec_fail(c->d, IPC_EPROTO, "daemon info is not a map");
+	if (o->type != MSGPACK_OBJECT_MAP || o->via.map.size > PROTO_DINFO_KEYS_MAX)
+		return dec_fail(c->d, IPC_EPROTO, "daemon info is not a map of at "
+				"most %d keys", PROTO_DINFO_KEYS_MAX);
 	di = msgpack_zone_malloc(&c->d->zone, sizeof(*di));
 	if (di == NULL)
 		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding info");
@@ -901,6 +902,7 @@ static size_t rep_field_items(unsigned char f)
 	case RP_BINS: return 1 + IPC_BATCH_MAX;
 	case RP_INFO: return info;
 	case RP_INFOS: return 1 + PROTO_LIST_PAGE * info;
+	case RP_DINFO: return 1 + 2 * (size_t)PROTO_DINFO_KEYS_MAX;
 	default: return 1;
 	}
 }

@@ -39,6 +39,9 @@
  * today; the rest is room for keys a newer daemon adds (a client skips
  * the keys it does not know). */
 #define PROTO_INFO_KEYS_MAX 64
+/* The most keys INFO's daemon info map may carry: 39 today, the rest is
+ * room for keys a newer daemon adds. */
+#define PROTO_DINFO_KEYS_MAX 128
 /* The most infos one LIST reply carries (a page). An info map takes at
  * most ~900 bytes (a pipe's, with a 128-byte name), so a full page stays
  * far below PROTO_FRAME_MAX; a client asks for the next page with the

@@ -2129,6 +2129,26 @@ START_TEST(test_dinfo_roundtrip)
 	ck_assert_uint_eq(out.dinfo->gets, 0);
 	ck_assert_str_eq(out.dinfo->version, "");
 	raw_fini(&w);
+	/* PROTO_DINFO_KEYS_MAX keys decode, one more does not. */
+	for (i = 0; i < 2; i++) {
+		size_t k, n = PROTO_DINFO_KEYS_MAX + i;
+
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 7);
+		msgpack_pack_int32(&w.pk, 0);
+		msgpack_pack_map(&w.pk, n);
+		for (k = 0; k < n; k++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "k%zu", k);
+			msgpack_pack_str_with_body(&w.pk, key, strlen(key));
+			msgpack_pack_uint32(&w.pk, 1);
+		}
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out),
+				 i ? IPC_EPROTO : 0);
+		raw_fini(&w);
+	}
 	/* A version of 32 bytes, a negative count, an array: malformed. */
 	for (i = 0; i < 3; i++) {
 		raw_init(&w);
