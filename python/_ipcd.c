@@ -40,6 +40,9 @@ typedef struct ClientObject {
 } ClientObject;
 
 static ClientObject *all_clients;
+/* This process's pid, kept by module init and the at-fork hook, so the
+ * per-call "same process?" check costs no getpid() system call. */
+static pid_t this_pid;
 static PyObject *Error;          /* ipcd.Error */
 static PyObject *QueueEmpty, *QueueFull; /* queue.Empty, queue.Full */
 
@@ -174,7 +177,7 @@ static void client_drop(ClientObject *self)
 	if (!c)
 		return;
 	self->c = NULL;
-	if (self->pid != getpid()) {
+	if (self->pid != this_pid) {
 		self->c = c;
 		client_abandon(self);
 		return;
@@ -200,7 +203,7 @@ static PyObject *client_raise(ClientObject *self, int rc)
 /* Take the client for a call: 0, or -1 with an exception set. */
 static int client_enter(ClientObject *self)
 {
-	if (!self->c || self->pid != getpid()) {
+	if (!self->c || self->pid != this_pid) {
 		PyErr_SetString(PyExc_OSError, "ipcd connection is closed");
 		return -1;
 	}
@@ -326,7 +329,7 @@ static int client_init(ClientObject *self, PyObject *args, PyObject *kw)
 		return -1;
 	}
 	self->c = c;
-	self->pid = getpid();
+	self->pid = this_pid;
 	self->sock = sock ? strdup(sock) : NULL;
 	return 0;
 }
@@ -379,7 +382,7 @@ static PyObject *client_close(ClientObject *self, PyObject *unused)
 /* Client.alive: connected, in this process. */
 static PyObject *client_get_alive(ClientObject *self, void *unused)
 {
-	return PyBool_FromLong(self->c && self->pid == getpid());
+	return PyBool_FromLong(self->c && self->pid == this_pid);
 }
 
 PyDoc_STRVAR(fileno_doc, "fileno() -> int\n--\n\nThe connection's socket (for "
@@ -1065,6 +1068,58 @@ static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
+	     "Send data from the attached end without waiting for the outcome "
+	     "(pipelined, written at once); a failure (BrokenPipeError, ...) comes "
+	     "at flush().");
+/* Client.pipe_send_async(). */
+static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
+{
+	const char *name;
+	Py_buffer buf;
+	int end, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &name, &end, &buf))
+		return NULL;
+	if (client_enter(self)) {
+		PyBuffer_Release(&buf);
+		return NULL;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_pipe_send_async(self->c, name, end, buf.buf, (size_t)buf.len, IPC_FOREVER);
+	if (rc == 0)
+		rc = ipc_push(self->c);
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	PyBuffer_Release(&buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"
+	     "Receive up to n messages per round trip at the attached end (0 off); "
+	     "the others wait in this connection for the next pipe_recv.");
+/* ipc_pipe_set_readahead(). */
+static int call_pipe_readahead(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
+}
+
+/* Client.pipe_set_readahead(). */
+static PyObject *client_pipe_set_readahead(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iI:pipe_set_readahead", &a.name, &a.end, &a.n))
+		return NULL;
+	if (client_call(self, call_pipe_readahead, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
 /* One slice of a pipe receive. */
 static int step_pipe_recv(ClientObject *self, void *arg, int timeout_ms)
 {
@@ -1200,6 +1255,10 @@ static PyMethodDef client_methods[] = {
 	{ "pipe_attach", (PyCFunction)(void (*)(void))client_pipe_attach,
 	  METH_VARARGS | METH_KEYWORDS, pipe_attach_doc },
 	{ "pipe_send", (PyCFunction)client_pipe_send, METH_VARARGS, pipe_send_doc },
+	{ "pipe_send_async", (PyCFunction)client_pipe_send_async, METH_VARARGS,
+	  pipe_send_async_doc },
+	{ "pipe_set_readahead", (PyCFunction)client_pipe_set_readahead, METH_VARARGS,
+	  pipe_set_readahead_doc },
 	{ "pipe_recv", (PyCFunction)client_pipe_recv, METH_VARARGS, pipe_recv_doc },
 	{ "pipe_poll", (PyCFunction)client_pipe_poll, METH_VARARGS, pipe_poll_doc },
 	{ "pipe_close", (PyCFunction)client_pipe_close, METH_VARARGS, pipe_close_doc },
@@ -1245,6 +1304,7 @@ PyDoc_STRVAR(after_fork_doc, "_after_fork_child()\n--\n\nIn a forked child: drop
 /* _ipcd._after_fork_child(): registered with os.register_at_fork. */
 static PyObject *mod_after_fork(PyObject *mod, PyObject *unused)
 {
+	this_pid = getpid();
 	for (ClientObject *c = all_clients; c; c = c->next) {
 		client_abandon(c);
 		c->busy = 0;
@@ -1337,6 +1397,7 @@ PyMODINIT_FUNC PyInit__ipcd(void)
 {
 	PyObject *m;
 
+	this_pid = getpid();
 	if (PyType_Ready(&ClientType) < 0 || import_queue_exceptions() < 0)
 		return NULL;
 	if (!(m = PyModule_Create(&ipcd_module)))

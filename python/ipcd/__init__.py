@@ -56,6 +56,12 @@ __all__ = [
 
 _builtin_list = list
 _MS_MAX = 2**31 - 1
+# Messages a receiving Connection takes per round trip (pipe read-ahead).
+_PIPE_READAHEAD = 64
+# Pipelined puts and sends awaited together: after this many the next one
+# first waits for the outcome of the earlier ones, so a failure (a deleted
+# queue, a closed peer) is raised within this many calls, never lost.
+_SETTLE_EVERY = 64
 
 # A forked child must not speak on its parent's connections: they are
 # dropped in the child (without a word to the daemon) and each object makes
@@ -203,7 +209,7 @@ class Queue:
         if self._readahead > 1:
             c.set_readahead(self._name, self._readahead)
         self._tls.c = c
-        self._tls.unflushed = False
+        self._tls.unflushed = 0  # pipelined puts whose outcome is not awaited
         return c
 
     def _client(self):
@@ -221,7 +227,7 @@ class Queue:
             raise ValueError("Queue %r is closed" % self._name)
         c = self._client()
         if self._tls.unflushed:
-            self._tls.unflushed = False
+            self._tls.unflushed = 0
             c.flush()
         return c
 
@@ -253,8 +259,12 @@ class Queue:
         data = self._ser.dumps(obj)
         c = self._client()
         if self._pipelined:
+            tls = self._tls
+            if tls.unflushed >= _SETTLE_EVERY:
+                tls.unflushed = 0
+                c.flush()
             c.put_async(self._name, data)
-            self._tls.unflushed = True
+            tls.unflushed += 1
         else:
             c.put(self._name, data, ms)
 
@@ -416,6 +426,7 @@ class Connection:
         self._bounds = (maxmsgs, maxbytes)
         self._client = None
         self._closed = False
+        self._unsettled = 0  # sends whose outcome was not awaited yet
 
     def _attach(self):
         """Attach the end in this process; the Client."""
@@ -433,7 +444,14 @@ class Connection:
             raise
         self._duplex = duplex
         self._client = c
+        self._setup(c)
         return c
+
+    def _setup(self, c):
+        """Read-ahead at a receiving end: one reader, so it is safe."""
+        self._unsettled = 0
+        if self.readable:
+            c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
 
     def _c(self):
         """The client holding this end in this process, attaching it on
@@ -496,16 +514,46 @@ class Connection:
         if not self.readable:
             raise OSError("connection is write-only")
 
+    def _send(self, data):
+        """Send data pipelined: the outcome is awaited later (see send)."""
+        c = self._c()
+        if self._unsettled >= _SETTLE_EVERY:
+            self._settle(c)
+        c.pipe_send_async(self._name, self._end, data)
+        self._unsettled += 1
+
+    def _settle(self, c):
+        """Wait for the outcome of the sends made so far; raise the first
+        failure (BrokenPipeError once the peer closed)."""
+        if self._unsettled:
+            self._unsettled = 0
+            c.flush()
+
     def send(self, obj):
-        """Send a picklable object (bytes-like with serializer=None)."""
+        """Send a picklable object (bytes-like with serializer=None).
+
+        Sends are pipelined: send() returns once the message is written to
+        the daemon, without waiting for its answer. A failure (the peer
+        closed: BrokenPipeError; the pipe was deleted) is raised by the
+        next recv(), poll() or close() on this Connection, or by a send()
+        at most 64 sends later; messages sent before it were delivered in
+        order. The daemon still bounds the pipe: a send past the bound
+        waits there, and this process waits once 128 sends are
+        unanswered."""
         self._check_writable()
-        self._c().pipe_send(self._name, self._end, self._ser.dumps(obj))
+        self._send(self._ser.dumps(obj))
 
     def recv(self):
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
         self._check_readable()
-        return self._ser.loads(self._c().pipe_recv(self._name, self._end))
+        return self._ser.loads(self._recv())
+
+    def _recv(self, timeout_ms=-1):
+        """One message (bytes), after raising a pending send failure."""
+        c = self._c()
+        self._settle(c)
+        return c.pipe_recv(self._name, self._end, timeout_ms)
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send bytes from a bytes-like object: buf[offset:offset+size]."""
@@ -522,7 +570,7 @@ class Connection:
             raise ValueError("size is negative")
         elif offset + size > n:
             raise ValueError("buffer length < offset + size")
-        self._c().pipe_send(self._name, self._end, m[offset:offset + size])
+        self._send(m[offset:offset + size])
 
     def recv_bytes(self, maxlength=None):
         """Receive one message as bytes; EOFError at the end. A message
@@ -531,7 +579,7 @@ class Connection:
         self._check_readable()
         if maxlength is not None and maxlength < 0:
             raise ValueError("negative maxlength")
-        data = self._c().pipe_recv(self._name, self._end)
+        data = self._recv()
         if maxlength is not None and len(data) > maxlength:
             self.close()
             raise OSError("bad message length")
@@ -545,7 +593,7 @@ class Connection:
         m = memoryview(buf).cast("B")
         if offset < 0 or offset > len(m):
             raise ValueError("offset out of bounds" if offset >= 0 else "negative offset")
-        data = self._c().pipe_recv(self._name, self._end)
+        data = self._recv()
         if len(data) > len(m) - offset:
             import multiprocessing
             raise multiprocessing.BufferTooShort(data)
@@ -557,23 +605,29 @@ class Connection:
         waiting at most timeout seconds (None: until it is so)."""
         self._check_readable()
         ms = -1 if timeout is None else max(0, min(math.ceil(timeout * 1000), _MS_MAX))
-        return self._c().pipe_poll(self._name, self._end, ms)
+        c = self._c()
+        self._settle(c)
+        return c.pipe_poll(self._name, self._end, ms)
 
     def close(self):
         """Close this end. If this process used it, the other end then
         receives what was sent and EOFError; otherwise this process only
-        forgets it. Idempotent."""
+        forgets it. A failure of a pipelined send not raised yet is raised
+        here, after the end is closed (see send). Idempotent."""
         if self._closed:
             return
         self._closed = True
         c, self._client = self._client, None
         if c is not None and c.alive:
             try:
-                c.pipe_close(self._name, self._end)
-            except (ClosedError, NotFoundError, NotAttachedError):
-                pass
+                self._settle(c)
             finally:
-                c.close()
+                try:
+                    c.pipe_close(self._name, self._end)
+                except (ClosedError, NotFoundError, NotAttachedError):
+                    pass
+                finally:
+                    c.close()
 
     def __enter__(self):
         return self
@@ -618,6 +672,7 @@ def connect_pipe(name, end, *, duplex=None, create=True, socket=None, serializer
     c = _ipcd.Client(socket)
     try:
         conn._duplex = c.pipe_attach(name, end, duplex, create, maxmsgs, maxbytes)
+        conn._setup(c)
     except BaseException:
         c.close()
         raise

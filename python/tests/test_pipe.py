@@ -146,8 +146,16 @@ class ConnectionTest(unittest.TestCase):
         a.send(0)  # attach both
         b.recv()
         b.close()
-        self.assertRaises(BrokenPipeError, a.send, 1)
-        self.assertRaises(BrokenPipeError, a.send_bytes, b"x")
+        a.send(1)  # pipelined: its failure comes with the next call that waits
+        self.assertRaises(BrokenPipeError, a.poll)
+        self.assertRaises(EOFError, a.recv)  # raised once; now the EOF
+        # A Connection that only sends learns it within _SETTLE_EVERY sends.
+        with self.assertRaises(BrokenPipeError):
+            for _ in range(ipcd._SETTLE_EVERY + 1):
+                a.send_bytes(b"x")
+        a.send(2)
+        self.assertRaises(BrokenPipeError, a.close)  # closed all the same
+        self.assertTrue(a.closed)
 
     def test_closed_end(self):
         a, b = ipcd.Pipe(ipcdtest.fresh("p"))
