@@ -78,6 +78,8 @@ static struct err_row err_rows[] = {
 	ROW(IPC_ENOTATTACHED, "NotAttachedError", "This connection holds no such pipe end (IPC_ENOTATTACHED)."),
 	ROW(IPC_ENOTHELD, "NotHeldError", "Ack: no message in flight under that tag (acked already or lease ran out) (IPC_ENOTHELD)."),
 	ROW(IPC_ENOSPC, "NoSpaceError", "A durable queue's journal could not store the message (IPC_ENOSPC)."),
+	ROW(IPC_ENODURABLE, "NoDurableError", "durable=True, and the daemon keeps no journal (state-dir empty or unusable) (IPC_ENODURABLE)."),
+	ROW(IPC_ENOTSUP, "NotSupportedError", "This backend cannot keep the call's semantics, e.g. pipes on NATS (IPC_ENOTSUP)."),
 	ROW(IPC_EIO, "ConnectionLostError", "The connection to ipcd broke (IPC_EIO); a new one is made at the next call."),
 	ROW(IPC_EPROTO, "ProtocolError", "Malformed or unexpected frame from the daemon (IPC_EPROTO)."),
 	ROW(IPC_EVERSION, "VersionError", "The daemon speaks another protocol version (IPC_EVERSION)."),
@@ -104,8 +106,10 @@ static PyObject *exc_oserror_base(int code)
 	case IPC_ENAME: case IPC_EINVAL: case IPC_ETOOBIG: case IPC_EMISMATCH:
 		return PyExc_ValueError;
 	case IPC_EBUSY: case IPC_ECLOSED: case IPC_ENOTATTACHED: case IPC_EDIRECTION:
-	case IPC_ENOSPC:
+	case IPC_ENOSPC: case IPC_ENODURABLE:
 		return PyExc_OSError;
+	case IPC_ENOTSUP:
+		return PyExc_NotImplementedError;
 	default: return NULL;
 	}
 }
@@ -409,8 +413,10 @@ static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
 
 /* ---- queues -------------------------------------------------------- */
 
-PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1) -> int\n--\n\n"
+PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1, durable=False) -> int\n--\n\n"
 	     "Open (and with create, make) queue name; maxsize -1 accepts any. "
+	     "durable: create it durable (journaled, kept across restarts of ipcd); "
+	     "an existing queue that is not durable raises MismatchError. "
 	     "Returns the queue's maxsize.");
 struct open_arg {
 	const char *name;
@@ -429,14 +435,17 @@ static int call_open(ipc_client *c, void *arg)
 /* Client.queue_open(). */
 static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode", NULL };
+	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode",
+				  "durable", NULL };
 	struct open_arg a = { .o = IPC_QUEUE_OPTS_INIT };
-	int create = 1, excl = 0;
+	int create = 1, excl = 0, durable = 0;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppi:queue_open", kwlist,
-					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppip:queue_open", kwlist,
+					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode,
+					 &durable))
 		return NULL;
-	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0);
+	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0) |
+		    (durable ? IPC_QUEUE_DURABLE : 0);
 	if (client_call(self, call_open, &a) < 0)
 		return NULL;
 	return PyLong_FromLongLong(a.actual);
@@ -876,12 +885,13 @@ static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 static PyObject *info_dict(const struct ipc_info *i)
 {
 	PyObject *d = Py_BuildValue(
-		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I}",
+		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I,s:N}",
 		"name", i->name, "kind", i->kind == IPC_KIND_PIPE ? "pipe" : "queue",
 		"maxsize", i->maxsize, "size", i->size, "bytes", i->bytes,
 		"getters", i->getters, "putters", i->putters, "puts", i->puts,
 		"gets", i->gets, "inflight", i->inflight, "requeued", i->requeued,
-		"uid", i->uid, "gid", i->gid, "mode", i->mode);
+		"uid", i->uid, "gid", i->gid, "mode", i->mode,
+		"durable", PyBool_FromLong(i->durable));
 	PyObject *p;
 
 	if (!d || i->kind != IPC_KIND_PIPE)

@@ -39,8 +39,9 @@ from . import _ipcd
 from ._ipcd import (  # noqa: F401  (re-exported)
     BATCH_MAX, MSG_MAX, NAME_MAX, BusyError, ClosedError, ConnectError,
     ConnectionLostError, DeletedError, DirectionError, Error, ExistsError,
-    InvalidError, InvalidNameError, LimitError, MismatchError, NoMemoryError,
-    NoSpaceError, NotAttachedError, NotFoundError, NotHeldError, PermissionError,
+    InvalidError, InvalidNameError, LimitError, MismatchError, NoDurableError,
+    NoMemoryError, NoSpaceError, NotAttachedError, NotFoundError, NotHeldError,
+    NotSupportedError, PermissionError,
     ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
     default_socket)
 
@@ -50,6 +51,7 @@ __all__ = [
     "InvalidNameError", "TooBigError", "InvalidError", "BusyError",
     "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
     "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError", "NoSpaceError",
+    "NoDurableError", "NotSupportedError",
     "ConnectionLostError", "ProtocolError", "VersionError", "NoMemoryError",
     "ConnectError", "default_socket",
 ]
@@ -134,15 +136,20 @@ class Queue:
     """A named FIFO queue in ipcd, used like multiprocessing.Queue.
 
     Queue(name, maxsize=0, *, socket=None, create=True, durable=False,
-          serializer="pickle", readahead=0, pipelined=True)
+          serializer="pickle", readahead=0, pipelined=None)
 
     name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.'. Every
     process (or C worker, or ipcctl) using the name shares the queue.
     maxsize: the most messages it holds; 0 is unbounded (the default).
     Opening an existing queue with another maxsize raises MismatchError;
     maxsize=None accepts any. create=False raises NotFoundError when the
-    queue does not exist. durable=True is refused (NotImplementedError):
-    ipcd keeps queues in memory only.
+    queue does not exist. durable=True creates a durable queue: ipcd
+    journals it to disk, and it comes back after a restart of the daemon
+    with its maxsize and every message put and not yet got (a put is
+    answered once its record is written, synced per the daemon's `sync`
+    setting); it raises NoDurableError when the daemon keeps no journal
+    (state-dir empty) and MismatchError when the queue exists and is not
+    durable. durable=False opens a queue of either kind.
     serializer: "pickle" (any picklable object), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
@@ -157,9 +164,11 @@ class Queue:
     and acked as it arrives; one arriving with the interrupt goes back to
     the head of the queue).
 
-    Pipelined puts (pipelined=True, unbounded queues only): put() writes
-    the message and returns without waiting for the daemon's answer, since
-    an unbounded queue cannot be Full. Its rare failures (the queue was
+    Pipelined puts (unbounded queues only; pipelined=None, the default,
+    turns them on unless the queue is durable, True or False force it):
+    put() writes the message and returns without waiting for the daemon's
+    answer, since an unbounded queue cannot be Full. On a durable queue
+    put() waits by default, so a put that returned is in the journal. Its rare failures (the queue was
     deleted, the daemon is out of memory or shutting down) are raised by
     the next call on this Queue, in the same thread, that waits for the
     daemon: get, get_nowait, get_many, put_many, qsize, empty, full,
@@ -185,9 +194,7 @@ class Queue:
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
-                 serializer="pickle", readahead=0, pipelined=True):
-        if durable:
-            raise NotImplementedError("ipcd keeps queues in memory: durable=True is not supported")
+                 serializer="pickle", readahead=0, pipelined=None):
         if maxsize is not None and maxsize < 0:
             maxsize = 0  # multiprocessing: maxsize <= 0 is unbounded
         self._name = name
@@ -197,7 +204,10 @@ class Queue:
         self._tls = threading.local()
         self._closed = False
         c = self._connect()
-        self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create)
+        self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
+                                     durable=bool(durable))
+        if pipelined is None:  # on for unbounded queues, unless durable
+            pipelined = self._maxsize == 0 and not (durable or c.stat(name)["durable"])
         self._pipelined = bool(pipelined) and self._maxsize == 0
 
     def _connect(self):
