@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,7 @@ typedef struct ClientObject {
 	char *sock;              /* the socket path asked for, or NULL */
 	PyObject *pend;          /* a pipe message received when Ctrl-C came */
 	int pend_end;
+	int armed;               /* pipe_arm() was called: fileno() waiting */
 	struct ClientObject *next, *prev; /* every live client, for fork */
 	PyObject *weakrefs;
 } ClientObject;
@@ -1159,7 +1161,9 @@ static int pipe_recv_run(ClientObject *self, const char *name, int end,
 		return rc;
 	if (!(*out = take_bytes(a.data, a.len)))
 		return INTERRUPTED;
-	if (PyErr_CheckSignals() < 0) {
+	/* Armed, a message kept aside would not make fileno() readable: the
+	 * signal's handler runs at the next bytecode instead. */
+	if (!self->armed && PyErr_CheckSignals() < 0) {
 		Py_XSETREF(self->pend, *out);
 		self->pend_end = end;
 		*out = NULL;
@@ -1218,6 +1222,77 @@ static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
 	return client_raise(self, rc);
 }
 
+/* ipc_pipe_arm(). */
+static int call_pipe_arm(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_pipe_arm(c, a->name, a->end);
+}
+
+PyDoc_STRVAR(pipe_arm_doc, "pipe_arm(name, end) -> int\n--\n\n"
+	     "Make the connection's socket readable as soon as pipe_recv at the "
+	     "attached end would not block (read-ahead must be on there); returns "
+	     "the socket. Arm again after each call; keep no other request in "
+	     "flight (flush() first).");
+/* Client.pipe_arm(). */
+static PyObject *client_pipe_arm(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_arm", &a.name, &a.end) ||
+	    client_call(self, call_pipe_arm, &a) < 0)
+		return NULL;
+	self->armed = 1;
+	return PyLong_FromLong(ipc_fd(self->c));
+}
+
+/* Wait until fd is readable, at most timeout_ms (-1 forever), in slices
+ * with signal checks: 1 readable, 0 not in time, INTERRUPTED. */
+static int wait_readable(int fd, int timeout_ms)
+{
+	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	for (;;) {
+		long long left = timeout_ms < 0 ? SLICE_MS : (end - now_us() + 999) / 1000;
+		int slice = left < 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
+
+		Py_BEGIN_ALLOW_THREADS
+		n = poll(&pfd, 1, slice);
+		Py_END_ALLOW_THREADS
+		if (n > 0)
+			return 1;
+		if (PyErr_CheckSignals() < 0)
+			return INTERRUPTED;
+		if (timeout_ms >= 0 && now_us() >= end)
+			return 0;
+	}
+}
+
+PyDoc_STRVAR(pipe_wait_doc, "pipe_wait(name, end, timeout_ms=-1) -> bool\n--\n\n"
+	     "Arm the end (pipe_arm) and wait until pipe_recv would not block (a "
+	     "message or EOF is there), at most timeout_ms (-1 forever); whether "
+	     "it would not. Nothing is taken; Ctrl-C interrupts it.");
+/* Client.pipe_wait(). */
+static PyObject *client_pipe_wait(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_wait", &a.name, &a.end, &timeout) ||
+	    client_call(self, call_pipe_arm, &a) < 0)
+		return NULL;
+	self->armed = 1;
+	if (self->pend && self->pend_end == a.end)
+		Py_RETURN_TRUE;
+	rc = wait_readable(ipc_fd(self->c), timeout);
+	if (rc == INTERRUPTED)
+		return NULL;
+	return PyBool_FromLong(rc);
+}
+
 PyDoc_STRVAR(pipe_close_doc, "pipe_close(name, end)\n--\n\nClose the attached end: the "
 	     "peer receives what was sent, then EOF.");
 /* ipc_pipe_close(). */
@@ -1271,6 +1346,8 @@ static PyMethodDef client_methods[] = {
 	  pipe_set_readahead_doc },
 	{ "pipe_recv", (PyCFunction)client_pipe_recv, METH_VARARGS, pipe_recv_doc },
 	{ "pipe_poll", (PyCFunction)client_pipe_poll, METH_VARARGS, pipe_poll_doc },
+	{ "pipe_arm", (PyCFunction)client_pipe_arm, METH_VARARGS, pipe_arm_doc },
+	{ "pipe_wait", (PyCFunction)client_pipe_wait, METH_VARARGS, pipe_wait_doc },
 	{ "pipe_close", (PyCFunction)client_pipe_close, METH_VARARGS, pipe_close_doc },
 	{ NULL, NULL, 0, NULL },
 };

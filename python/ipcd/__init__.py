@@ -437,6 +437,7 @@ class Connection:
         self._client = None
         self._closed = False
         self._unsettled = 0  # sends whose outcome was not awaited yet
+        self._armed = False  # fileno() was called: its socket tells readiness
 
     def _attach(self):
         """Attach the end in this process; the Client."""
@@ -460,6 +461,7 @@ class Connection:
     def _setup(self, c):
         """Read-ahead at a receiving end: one reader, so it is safe."""
         self._unsettled = 0
+        self._armed = False
         if self.readable:
             c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
 
@@ -525,8 +527,14 @@ class Connection:
             raise OSError("connection is write-only")
 
     def _send(self, data):
-        """Send data pipelined: the outcome is awaited later (see send)."""
+        """Send data pipelined: the outcome is awaited later (see send);
+        waiting for it at once after fileno(), whose socket any answer
+        would make readable."""
         c = self._c()
+        if self._armed:
+            c.pipe_send(self._name, self._end, data)
+            c.pipe_arm(self._name, self._end)
+            return
         if self._unsettled >= _SETTLE_EVERY:
             self._settle(c)
         c.pipe_send_async(self._name, self._end, data)
@@ -559,11 +567,35 @@ class Connection:
         self._check_readable()
         return self._ser.loads(self._recv())
 
-    def _recv(self, timeout_ms=-1):
-        """One message (bytes), after raising a pending send failure."""
+    def _recv(self):
+        """One message (bytes), after raising a pending send failure.
+        After fileno(), it waits on the socket (so Ctrl-C interrupts it)
+        and arms the end again for the next wait."""
         c = self._c()
         self._settle(c)
-        return c.pipe_recv(self._name, self._end, timeout_ms)
+        if not self._armed:
+            return c.pipe_recv(self._name, self._end)
+        c.pipe_wait(self._name, self._end)
+        data = c.pipe_recv(self._name, self._end, 0)
+        c.pipe_arm(self._name, self._end)
+        return data
+
+    def fileno(self):
+        """A descriptor that is readable when recv() would not block (a
+        message or EOF is there), for select, selectors, asyncio's
+        add_reader and multiprocessing.connection.wait(). It is the
+        socket of this end's connection to ipcd: never read or write it.
+
+        From the first call on, this Connection keeps a receive waiting
+        in the daemon (nothing is taken from anyone: an end has one
+        reader), arms it again after each recv(), and its sends wait for
+        their answers (an answer would make the socket readable). Only
+        for a receiving end (OSError on a send-only one)."""
+        self._check_readable()
+        c = self._c()
+        self._settle(c)
+        self._armed = True
+        return c.pipe_arm(self._name, self._end)
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send bytes from a bytes-like object: buf[offset:offset+size]."""
@@ -617,6 +649,8 @@ class Connection:
         ms = -1 if timeout is None else max(0, min(math.ceil(timeout * 1000), _MS_MAX))
         c = self._c()
         self._settle(c)
+        if self._armed:
+            return c.pipe_wait(self._name, self._end, ms)
         return c.pipe_poll(self._name, self._end, ms)
 
     def close(self):
