@@ -43,7 +43,7 @@ from ._ipcd import (  # noqa: F401  (re-exported)
     NoMemoryError, NoSpaceError, NotAttachedError, NotFoundError, NotHeldError,
     NotSupportedError, PermissionError,
     ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
-    default_socket)
+    NoDurabilityError, NotSupportedError, DaemonTimeoutError, default_socket)
 
 __all__ = [
     "Queue", "Pipe", "Connection", "connect_pipe", "list", "stat", "delete",
@@ -53,7 +53,8 @@ __all__ = [
     "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError", "NoSpaceError",
     "NoDurableError", "NotSupportedError",
     "ConnectionLostError", "ProtocolError", "VersionError", "NoMemoryError",
-    "ConnectError", "default_socket",
+    "ConnectError", "NoDurabilityError", "NotSupportedError", "DaemonTimeoutError",
+    "default_socket",
 ]
 
 _builtin_list = list

@@ -3,8 +3,8 @@
 
 start() runs $IPCD_BIN on a socket in a temp directory and points
 $IPCD_SOCKET at it (children and ipcctl inherit it); stop() ends that
-daemon by its pid and removes the directory. spawn() and terminate() run
-and stop one more daemon (a test that restarts one).
+daemon by its pid and removes the directory. spawn() and stop_process()
+run and stop one more daemon (a test that restarts one).
 """
 import os
 import shutil
@@ -32,39 +32,49 @@ def start(*extra):
 
 
 def spawn(sock, log, *extra):
-    """Run $IPCD_BIN on sock (output to the file log) and wait until it
-    accepts; returns the Popen. Stop it with terminate()."""
+    """Run $IPCD_BIN on sock (output to the open file log) and wait until
+    it accepts; returns the Popen (stop it with stop_process)."""
     d = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
                           "--busy-poll", "0"] + list(extra), stdout=log, stderr=log)
+    try:
+        wait_listening(d, socket.AF_UNIX, sock, log.name)
+    except BaseException:
+        stop_process(d, signal.SIGKILL)
+        raise
+    return d
+
+
+def wait_listening(proc, family, address, logname):
+    """Wait up to 10 s until proc accepts connections at address."""
     deadline = time.monotonic() + 10
     while True:
         try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(sock)
-            return d
+            with socket.socket(family) as s:
+                s.connect(address)
+            return
         except OSError:
-            if d.poll() is not None or time.monotonic() > deadline:
-                terminate(d)
-                raise RuntimeError("ipcd did not start: " + open(log.name).read())
+            if proc.poll() is not None or time.monotonic() > deadline:
+                with open(logname) as f:
+                    raise RuntimeError("%s did not start: %s" % (proc.args[0], f.read()))
             time.sleep(0.01)
 
 
-def terminate(d, sig=signal.SIGTERM):
-    """Stop a daemon spawn() made, by its pid, and reap it."""
-    if d.poll() is None:
-        d.send_signal(sig)
+def stop_process(proc, sig=signal.SIGTERM):
+    """Send proc sig (SIGKILL after 10 s) unless it ended, and reap it."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
     try:
-        d.wait(10)
+        proc.wait(10)
     except subprocess.TimeoutExpired:
-        d.kill()
-        d.wait()
+        proc.kill()
+        proc.wait()
 
 
 def stop():
     """Stop the daemon start() made (by pid) and remove its directory."""
     global _daemon
     if _daemon is not None:
-        terminate(_daemon)
+        stop_process(_daemon)
         _daemon = None
     if _log:
         _log.close()

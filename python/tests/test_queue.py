@@ -569,7 +569,7 @@ class DurableTest(unittest.TestCase):
 
     def tearDown(self):
         if self.daemon is not None:
-            ipcdtest.terminate(self.daemon)
+            ipcdtest.stop_process(self.daemon)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -587,7 +587,7 @@ class DurableTest(unittest.TestCase):
             unbounded.put(b"x" * i)  # not pipelined: durable puts are answered
         self.assertEqual(bounded.get(), {"n": 0})
         self.assertTrue(ipcd.stat("dur-b", socket=self.sock)["durable"])
-        ipcdtest.terminate(self.daemon, signal.SIGKILL)
+        ipcdtest.stop_process(self.daemon, signal.SIGKILL)
         self.start(state)
         again = ipcd.Queue("dur-b", None, socket=self.sock)  # either kind
         self.assertEqual(again.maxsize, 5)
