@@ -80,8 +80,6 @@ static struct err_row err_rows[] = {
 	ROW(IPC_ENOTATTACHED, "NotAttachedError", "This connection holds no such pipe end (IPC_ENOTATTACHED)."),
 	ROW(IPC_ENOTHELD, "NotHeldError", "Ack: no message in flight under that tag (acked already or lease ran out) (IPC_ENOTHELD)."),
 	ROW(IPC_ENOSPC, "NoSpaceError", "A durable queue's journal could not store the message (IPC_ENOSPC)."),
-	ROW(IPC_ENODURABLE, "NoDurableError", "durable=True, and the daemon keeps no journal (state-dir empty or unusable) (IPC_ENODURABLE)."),
-	ROW(IPC_ENOTSUP, "NotSupportedError", "This backend cannot keep the call's semantics, e.g. pipes on NATS (IPC_ENOTSUP)."),
 	ROW(IPC_EIO, "ConnectionLostError", "The connection to ipcd broke (IPC_EIO); a new one is made at the next call."),
 	ROW(IPC_EPROTO, "ProtocolError", "Malformed or unexpected frame from the daemon (IPC_EPROTO)."),
 	ROW(IPC_EVERSION, "VersionError", "The daemon speaks another protocol version (IPC_EVERSION)."),

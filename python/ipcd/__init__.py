@@ -39,9 +39,9 @@ from . import _ipcd
 from ._ipcd import (  # noqa: F401  (re-exported)
     BATCH_MAX, MSG_MAX, NAME_MAX, BusyError, ClosedError, ConnectError,
     ConnectionLostError, DeletedError, DirectionError, Error, ExistsError,
-    InvalidError, InvalidNameError, LimitError, MismatchError, NoDurableError,
+    InvalidError, InvalidNameError, LimitError, MismatchError,
     NoMemoryError, NoSpaceError, NotAttachedError, NotFoundError, NotHeldError,
-    NotSupportedError, PermissionError,
+    PermissionError,
     ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
     NoDurabilityError, NotSupportedError, DaemonTimeoutError, default_socket)
 
@@ -51,7 +51,6 @@ __all__ = [
     "InvalidNameError", "TooBigError", "InvalidError", "BusyError",
     "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
     "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError", "NoSpaceError",
-    "NoDurableError", "NotSupportedError",
     "ConnectionLostError", "ProtocolError", "VersionError", "NoMemoryError",
     "ConnectError", "NoDurabilityError", "NotSupportedError", "DaemonTimeoutError",
     "default_socket",
@@ -148,7 +147,7 @@ class Queue:
     journals it to disk, and it comes back after a restart of the daemon
     with its maxsize and every message put and not yet got (a put is
     answered once its record is written, synced per the daemon's `sync`
-    setting); it raises NoDurableError when the daemon keeps no journal
+    setting); it raises NoDurabilityError when the daemon keeps no journal
     (state-dir empty) and MismatchError when the queue exists and is not
     durable. durable=False opens a queue of either kind.
     serializer: "pickle" (any picklable object), None (bytes-like objects

@@ -602,7 +602,7 @@ class DurableTest(unittest.TestCase):
 
     def test_no_journal(self):
         self.start("")
-        with self.assertRaises(ipcd.NoDurableError) as cm:
+        with self.assertRaises(ipcd.NoDurabilityError) as cm:
             ipcd.Queue("d", socket=self.sock, durable=True)
         self.assertIsInstance(cm.exception, OSError)
 
