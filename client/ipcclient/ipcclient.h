@@ -798,6 +798,22 @@ size_t ipc_queue_buffered(const ipc_client *c, const char *name);
 /* The same for the attached end `end` of pipe `name`. */
 size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end);
 
+/*
+ * Waiting on several handles with poll()/select(): arm the attached end
+ * `end` of pipe `name` (read-ahead on there, n >= 2), then ipc_fd(c)
+ * becomes readable as soon as a receive at that end would not block (a
+ * message or EOF is there): at once when messages are read ahead
+ * already, else when the daemon answers a read-ahead fetch sent now that
+ * waits for a message (nothing is taken from anyone: the end has one
+ * reader). Arm again after each call on the handle before polling
+ * again, and have no other request of the handle in flight (ipc_flush()
+ * async ones first): any reply makes the descriptor readable. A receive
+ * at an armed end waits for that fetch, whatever its own timeout: poll
+ * first. 0, IPC_EINVAL (read-ahead off at the end), the argument errors,
+ * IPC_ENOTSUP (another backend), or fatal.
+ */
+int ipc_pipe_arm(ipc_client *c, const char *name, int end);
+
 /* The daemon's message size limit, learnt at connect. */
 size_t ipc_msg_max(const ipc_client *c);
 
