@@ -58,6 +58,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 		return NULL;
 	m->next = NULL;
 	m->jid = 0;
+	m->deliveries = 0;
 	m->len = len;
 	qmsg_bytes += len;
 	if (len)
