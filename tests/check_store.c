@@ -550,6 +550,54 @@ START_TEST(test_sync_written_modes)
 }
 END_TEST
 
+/* sync = interval: while the sync thread waits out the interval, the
+ * loop's writes do not wake it (they did, once per write: a futex round
+ * trip and a context switch per loop iteration). 200 writes a
+ * millisecond apart within a 2 s interval wake it at most twice per sync
+ * round, and each waiter completes at its write, not at the sync. */
+START_TEST(test_interval_writes_quiet)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats a, b;
+	struct journal *j;
+	struct seen s;
+	struct tw t = { .w.done = tw_done };
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
+	o.interval_ms = 2000;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	await_sync(j);     /* the first round: now the thread paces */
+	put(j, q, "start");
+	ck_assert_int_eq(journal_flush(j), 0);
+	usleep(50000);     /* it woke for that write and waits out the interval */
+	journal_stats(j, &a);
+	for (i = 0; i < 200; i++) {
+		put(j, q, "payload");
+		t.done = 0;
+		journal_wait(j, &t.w);
+		ck_assert_int_eq(journal_flush(j), 0);
+		ck_assert_int_eq(t.done, 1);
+		usleep(1000);   /* as loop iterations come: the thread waits again */
+	}
+	usleep(50000);
+	journal_stats(j, &b);
+	printf("interval: %llu sync-thread wake-ups and %llu syncs for 200 writes\n",
+	       (unsigned long long)(b.sync_wakeups - a.sync_wakeups),
+	       (unsigned long long)(b.syncs - a.syncs));
+	ck_assert_uint_le(b.sync_wakeups - a.sync_wakeups, 2 + 2 * (b.syncs - a.syncs));
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* --- torn tails and corruption ----------------------------------------------------- */
 
 /* A journal of one queue and n puts "m0".."m{n-1}" (the last one longer);
@@ -905,6 +953,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_settings_delete_lock);
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_written_modes);
+	tcase_add_test(tc, test_interval_writes_quiet);
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_compaction);

@@ -339,6 +339,7 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->live_bytes = j->live;
 	st->segments = (unsigned)j->nsegs;
 	st->syncs = j->syncs;
+	st->sync_wakeups = jsync_wakeups(j);
 	st->written = j->lsn_written;
 	st->synced = j->lsn_synced;
 }
