@@ -119,6 +119,8 @@ struct journal_stats {
 	unsigned segments;
 	uint64_t syncs;              /* fdatasync rounds completed */
 	uint64_t sync_wakeups;       /* times the sync thread woke up */
+	uint64_t sync_ns;            /* time they took, in all (ns) */
+	uint64_t sync_ns_max;        /* the longest one (ns) */
 	uint64_t written;            /* bytes written since open */
 	uint64_t synced;             /* of which known to be on stable storage */
 };
