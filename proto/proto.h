@@ -65,6 +65,19 @@
  * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. */
 #define PROTO_MODE_MAX 0777u
 
+/* HELLO capabilities (the optional trailing `caps` of the request, and
+ * the reply's `caps`: what the daemon grants). */
+#define PROTO_CAP_MEMFD 0x1u   /* payloads may travel as sealed memfds */
+/* A memfd marker: where a payload (data, a batch element) would be a bin,
+ * a msgpack fixext 8 (0xd7) of this type whose 8 bytes are the index k
+ * (u32 big-endian) of the descriptor among those the frame carries (the
+ * frame's markers number them 0, 1, ... in order) and the payload length
+ * (u32 big-endian). See PROTOCOL.md, *Large messages*. */
+#define PROTO_EXT_MEMFD 0x6d
+#define PROTO_MEMFD_MARK_LEN 10u  /* 0xd7, type, 8 bytes */
+/* The most descriptors one frame may carry (SCM_MAX_FD is 253). */
+#define PROTO_FRAME_FDS_MAX 250u
+
 /* A growable output buffer; frames are appended to it. */
 struct pbuf {
 	unsigned char *data;
@@ -77,6 +90,8 @@ struct pbuf {
 struct proto_iov {
 	const unsigned char *base;
 	size_t len;
+	uint32_t memfd;   /* 0: inline (base); k + 1: the frame's descriptor #k
+			     holds the len bytes (base unused) */
 };
 
 /* A decoded or to-be-encoded request. Which fields matter depends on op,
@@ -107,6 +122,10 @@ struct proto_req {
 				  * CHMOD: the new mode (has_mode set) */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
 	int64_t gid;             /* CHOWN: the new group, or -1 to keep it */
+	uint32_t data_memfd;     /* QPUT, PSEND: 0 inline, k + 1 descriptor #k */
+	uint32_t nfds;           /* decoded: memfd markers in the frame */
+	int has_caps;            /* HELLO: caps was sent (encoded when set) */
+	uint32_t caps;           /* HELLO: PROTO_CAP_* the client asks for */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -169,6 +188,12 @@ struct proto_rep {
 	size_t ninfos;
 	uint32_t more;           /* LIST: 1 when names follow the last one sent */
 	uint64_t dropped;        /* QPURGE: how many messages were dropped */
+	uint32_t data_memfd;     /* QGET, QGETA, PRECV: 0 inline, k + 1 descriptor #k */
+	uint32_t nfds;           /* decoded: memfd markers in the frame */
+	int has_caps;            /* HELLO: the optional tail is there */
+	uint32_t caps;           /* HELLO: PROTO_CAP_* the daemon grants */
+	uint32_t memfd_max;      /* HELLO: largest memfd payload (0: none) */
+	uint32_t memfd_min;      /* HELLO: payloads from this size go by memfd */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text
@@ -177,6 +202,10 @@ struct proto_rep {
 struct proto_dec {
 	msgpack_zone zone;
 	char err[128];
+	/* Requests: the largest payload a memfd marker may announce; 0 (as
+	 * proto_dec_init sets it) makes any marker malformed (the peer did
+	 * not negotiate PROTO_CAP_MEMFD). Replies take markers always. */
+	size_t memfd_max;
 };
 
 /* Set up an empty buffer. */

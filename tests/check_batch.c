@@ -906,9 +906,9 @@ static void raw_call(int fd, struct proto_dec *dec, struct pbuf *b,
 START_TEST(test_raw_batch_ops)
 {
 	struct h_daemon d;
-	struct proto_iov iov[3] = { { (const unsigned char *)"r0", 2 },
-				    { (const unsigned char *)"r1", 2 },
-				    { (const unsigned char *)"r2", 2 } };
+	struct proto_iov iov[3] = { { (const unsigned char *)"r0", 2, 0 },
+				    { (const unsigned char *)"r1", 2, 0 },
+				    { (const unsigned char *)"r2", 2, 0 } };
 	struct proto_req put = { .op = PROTO_OP_QPUTN, .id = 7, .iov = iov, .niov = 3 };
 	struct proto_req get = { .op = PROTO_OP_QGETN, .id = 8, .max = 2 };
 	struct proto_rep rep;

@@ -292,7 +292,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 16);
+	ck_assert_int_eq(d.n, 19);
 }
 END_TEST
 

@@ -1989,7 +1989,7 @@ START_TEST(test_admin_roundtrip)
 {
 	struct proto_req r = { .op = PROTO_OP_QPEEK, .id = 1, .name = "q",
 			       .max = 7 }, out;
-	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2 } };
+	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2, 0 } };
 	struct proto_rep rep = { .op = PROTO_OP_QPURGE, .id = 2,
 				 .dropped = (uint64_t)1 << 40 }, rout;
 
@@ -2121,9 +2121,9 @@ static void iov_assert_equal(const struct proto_iov *a, size_t na,
 
 START_TEST(test_req_batch_roundtrip)
 {
-	struct proto_iov iov[3] = { { (const unsigned char *)"one", 3 },
-				    { (const unsigned char *)"", 0 },
-				    { (const unsigned char *)"three", 5 } };
+	struct proto_iov iov[3] = { { (const unsigned char *)"one", 3, 0 },
+				    { (const unsigned char *)"", 0, 0 },
+				    { (const unsigned char *)"three", 5, 0 } };
 	struct proto_req r = { .op = PROTO_OP_QPUTN, .id = 77, .iov = iov, .niov = 3,
 			       .timeout_ms = 1500 };
 	struct proto_req out;
@@ -2249,8 +2249,8 @@ END_TEST
 
 START_TEST(test_rep_batch)
 {
-	struct proto_iov iov[2] = { { (const unsigned char *)"a", 1 },
-				    { (const unsigned char *)"bb", 2 } };
+	struct proto_iov iov[2] = { { (const unsigned char *)"a", 1, 0 },
+				    { (const unsigned char *)"bb", 2, 0 } };
 	struct proto_rep r = { .op = PROTO_OP_QPUTN, .id = 5, .count = 7 };
 	struct proto_rep out;
 	struct raw w;
