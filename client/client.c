@@ -538,7 +538,7 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 
 	/* A request with memfds starts its write: they go with its first
 	 * byte, so what waits in tx goes first. */
-	if (c->memfd_min && (rc = client_push(c)))
+	if (client_memfd_wanted(c, req) && (rc = client_push(c)))
 		return rc;
 	if ((rc = client_memfd_prepare(c, &wire)))
 		return rc;

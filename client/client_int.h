@@ -235,6 +235,8 @@ size_t client_payload_max(const struct ipc_client *c, size_t len);
 /* recv() keeping the descriptors sent along in c->rxfds: bytes, or -1
  * (errno; EPROTO when descriptors were cut off). */
 long client_memfd_recv(struct ipc_client *c, void *buf, size_t len, int flags);
+/* Will client_memfd_prepare() make memfds for req? */
+int client_memfd_wanted(const struct ipc_client *c, const struct proto_req *req);
 /* Turn req's payloads of at least memfd_min bytes into sealed memfds
  * (marked in req, their descriptors in c->txfds): 0 or fatal. */
 int client_memfd_prepare(struct ipc_client *c, struct proto_req *req);

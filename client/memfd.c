@@ -41,7 +41,7 @@ int client_memfd_fits(const struct ipc_client *c, size_t len)
 /* The most bytes a payload may have on this handle. */
 size_t client_payload_max(const struct ipc_client *c, size_t len)
 {
-	return client_memfd_fits(c, len) ? c->memfd_max : c->msg_max;
+	return c->memfd_min > 0 && len >= c->memfd_min ? c->memfd_max : c->msg_max;
 }
 
 /* Close fds[0..n). */
@@ -164,6 +164,23 @@ static int client_memfd_prepare_batch(struct ipc_client *c, struct proto_req *re
 		c->memfd_iov[i].memfd = (uint32_t)c->ntxfds;
 	}
 	req->iov = c->memfd_iov;
+	return 0;
+}
+
+/* Will client_memfd_prepare() make memfds for req? */
+int client_memfd_wanted(const struct ipc_client *c, const struct proto_req *req)
+{
+	size_t i;
+
+	if (c->memfd_min == 0)
+		return 0;
+	if (req->op == PROTO_OP_QPUT || req->op == PROTO_OP_PSEND)
+		return client_memfd_fits(c, req->data_len);
+	if (req->op != PROTO_OP_QPUTN && req->op != PROTO_OP_PSENDN)
+		return 0;
+	for (i = 0; i < req->niov; i++)
+		if (client_memfd_fits(c, req->iov[i].len))
+			return 1;
 	return 0;
 }
 

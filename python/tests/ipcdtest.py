@@ -18,6 +18,11 @@ _dir = None
 _log = None
 
 
+# The daemon's max-memfd-size here: messages past the inline limit
+# (msg_max) travel as memfds up to it; small, so tests stay light.
+MEMFD_MAX = 2 << 20
+
+
 def start(*extra):
     """Start a private ipcd; returns its socket path."""
     global _daemon, _dir, _log
@@ -26,7 +31,8 @@ def start(*extra):
     sock = os.path.join(_dir, "ipcd.sock")
     log = _log = open(os.path.join(_dir, "ipcd.log"), "wb")
     _daemon = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
-                                "--busy-poll", "0"] + list(extra),
+                                "--busy-poll", "0",
+                                "--max-memfd-size", str(MEMFD_MAX)] + list(extra),
                                stdout=log, stderr=log)
     deadline = time.monotonic() + 10
     while True:
