@@ -75,23 +75,18 @@ static int client_rxfds_reserve(struct ipc_client *c, size_t k)
 /* Keep the descriptors of mh's SCM_RIGHTS: 0, or -1 (those closed). */
 static int client_memfd_take(struct ipc_client *c, struct msghdr *mh)
 {
-	int trunc = (mh->msg_flags & MSG_CTRUNC) != 0, rc = trunc ? -1 : 0;
-	struct cmsghdr *cm;
-	size_t k;
+	int fds[CLIENT_RECV_FDS];
+	size_t k = proto_fds_unpack(mh, fds, CLIENT_RECV_FDS);
 
-	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		if (trunc || client_rxfds_reserve(c, k) != 0) {
-			client_close_fds((int *)(void *)CMSG_DATA(cm), k);
-			rc = -1;
-			continue;
-		}
-		memcpy(c->rxfds + c->nrxfds, CMSG_DATA(cm), k * sizeof(int));
-		c->nrxfds += k;
+	if (k > CLIENT_RECV_FDS)
+		k = CLIENT_RECV_FDS;
+	if ((mh->msg_flags & MSG_CTRUNC) || client_rxfds_reserve(c, k) != 0) {
+		client_close_fds(fds, k);
+		return -1;
 	}
-	return rc;
+	memcpy(c->rxfds + c->nrxfds, fds, k * sizeof(int));
+	c->nrxfds += k;
+	return 0;
 }
 
 /* recv() keeping the descriptors sent along. */
@@ -207,23 +202,7 @@ int client_memfd_prepare(struct ipc_client *c, struct proto_req *req)
 size_t client_memfd_attach(struct ipc_client *c, void *mhp, void *cbuf,
 			   size_t cbuflen)
 {
-	struct msghdr *mh = mhp;
-	size_t n = c->ntxfds, size = CMSG_SPACE(n * sizeof(int));
-	struct cmsghdr *cm;
-
-	mh->msg_control = NULL;
-	mh->msg_controllen = 0;
-	if (n == 0 || size > cbuflen)
-		return 0;
-	memset(cbuf, 0, size);
-	mh->msg_control = cbuf;
-	mh->msg_controllen = size;
-	cm = CMSG_FIRSTHDR(mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-	memcpy(CMSG_DATA(cm), c->txfds, n * sizeof(int));
-	return n;
+	return proto_fds_pack(mhp, cbuf, cbuflen, c->txfds, c->ntxfds);
 }
 
 /* The descriptors attached went out (the kernel holds them): close ours. */

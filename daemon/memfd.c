@@ -61,20 +61,12 @@ static const char *memfd_refusal(const struct conn *c, size_t n, int flags)
  * is failed (and they are closed). */
 static int memfd_take(struct conn *c, struct msghdr *mh)
 {
-	int fds[MEMFD_RECV_MAX * 2];
-	struct cmsghdr *cm;
+	int fds[MEMFD_RECV_MAX];
+	size_t n = proto_fds_unpack(mh, fds, MEMFD_RECV_MAX);
 	const char *why;
-	size_t n = 0, k;
 
-	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		if (k > MEMFD_RECV_MAX * 2 - n)
-			k = MEMFD_RECV_MAX * 2 - n;
-		memcpy(fds + n, CMSG_DATA(cm), k * sizeof(int));
-		n += k;
-	}
+	if (n > MEMFD_RECV_MAX)
+		n = MEMFD_RECV_MAX;
 	if (n == 0 && !(mh->msg_flags & MSG_CTRUNC))
 		return 0;
 	why = memfd_refusal(c, n, mh->msg_flags);
@@ -292,23 +284,12 @@ size_t memfd_out_attach(struct conn *c, struct msghdr *mh, void *cbuf,
 			size_t cbuflen)
 {
 	size_t n = c->nfd_out < PROTO_FRAME_FDS_MAX ? c->nfd_out : PROTO_FRAME_FDS_MAX;
-	struct cmsghdr *cm;
+	int fds[PROTO_FRAME_FDS_MAX];
 	size_t i;
 
-	mh->msg_control = NULL;
-	mh->msg_controllen = 0;
-	if (n == 0 || CMSG_SPACE(n * sizeof(int)) > cbuflen)
-		return 0;
-	memset(cbuf, 0, CMSG_SPACE(n * sizeof(int)));
-	mh->msg_control = cbuf;
-	mh->msg_controllen = CMSG_SPACE(n * sizeof(int));
-	cm = CMSG_FIRSTHDR(mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
 	for (i = 0; i < n; i++)
-		memcpy(CMSG_DATA(cm) + i * sizeof(int), &c->fd_out[i]->fd, sizeof(int));
-	return n;
+		fds[i] = c->fd_out[i]->fd;
+	return proto_fds_pack(mh, cbuf, cbuflen, fds, n);
 }
 
 /* The first n pending descriptors were sent: free their messages. */

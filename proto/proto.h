@@ -271,6 +271,16 @@ void proto_sg_advance(struct proto_sg *sg, size_t n, size_t len,
 /* Bytes left to send (0: done). */
 size_t proto_sg_left(const struct proto_sg *sg, size_t len,
 		     const struct proto_hole *h, size_t nh);
+struct msghdr;
+/* Point mh's control data at cbuf (cbuflen bytes) holding an SCM_RIGHTS
+ * of fds[0..n) (nothing when n is 0 or cbuf is too small): how many it
+ * carries. */
+size_t proto_fds_pack(struct msghdr *mh, void *cbuf, size_t cbuflen,
+		      const int *fds, size_t n);
+/* The descriptors of mh's SCM_RIGHTS into fds[0..max): how many came
+ * (those past max are counted, not copied: the caller cannot close
+ * them, so max should be what one recvmsg's control buffer holds). */
+size_t proto_fds_unpack(struct msghdr *mh, int *fds, size_t max);
 /* Bytes a payload of len bytes takes inside a frame (bin header + len):
  * a batch reply holds messages while PROTO_BATCH_REP_OVERHEAD plus the
  * sum of their costs stays within PROTO_FRAME_MAX. */
