@@ -292,34 +292,32 @@ static int raw_connect(const struct h_daemon *d)
 	return fd;
 }
 
-/* Send req on fd with descriptors fds[0..nfds) beside it. */
-static void raw_send(int fd, const struct proto_req *req, const int *fds, size_t nfds)
+/* Send the first len bytes (0: all) of req's frame on fd, with
+ * descriptors fds[0..nfds) beside them. */
+static void raw_send_part(int fd, const struct proto_req *req, const int *fds,
+			  size_t nfds, size_t len)
 {
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int) * 4)];
 	} cm;
-	struct pbuf b;
 	struct iovec iov;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *h;
+	struct pbuf b;
 
 	pbuf_init(&b);
 	ck_assert_int_eq(proto_enc_req(&b, req), 0);
 	iov.iov_base = b.data;
-	iov.iov_len = b.len;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof cm);
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		h = CMSG_FIRSTHDR(&mh);
-		h->cmsg_level = SOL_SOCKET;
-		h->cmsg_type = SCM_RIGHTS;
-		h->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
-	}
-	ck_assert_int_eq(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t)b.len);
+	iov.iov_len = len ? len : b.len;
+	ck_assert_uint_eq(proto_fds_pack(&mh, cm.b, sizeof cm.b, fds, nfds), nfds);
+	ck_assert_int_eq(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t)iov.iov_len);
 	pbuf_free(&b);
+}
+
+/* Send req on fd with descriptors fds[0..nfds) beside it. */
+static void raw_send(int fd, const struct proto_req *req, const int *fds, size_t nfds)
+{
+	raw_send_part(fd, req, fds, nfds, 0);
 }
 
 /* Read the reply to a request of op on fd into rep (its memory in b);
@@ -517,6 +515,14 @@ START_TEST(test_unsolicited_fds)
 		fds, 2, &rep, NULL), 0);
 	ck_assert_int_eq(raw_next_status(s), IPC_EPROTO);
 	ck_assert_int_eq(raw_next_status(s), -100);
+	close(s);
+	/* A producer gone mid-frame: its descriptor came with the first
+	 * half of a QPUT, the rest never does. */
+	s = raw_connect(&d);
+	raw_hello_caps(s);
+	raw_send_part(s, &(struct proto_req){ .op = PROTO_OP_QPUT, .id = 5,
+		.name = "q", .data_len = 100, .data_memfd = 1 }, &fd, 1, 12);
+	fd_wait(&d, base + 3);  /* the connection, its descriptor, the message */
 	close(s);
 	close(fd);
 	fd_wait(&d, base + 1);  /* the one message taken */
