@@ -26,6 +26,7 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 
 	s->dec.memfd_max = c->memfd ? s->cfg.max_memfd_size : 0;
 	rc = proto_dec_req(&s->dec, p, n, s->broker.msg_max, &r);
+	s->stats.requests++;
 	if (rc < 0) {
 		conn_fail(c, r.id, rc, s->dec.err);
 		return;
