@@ -431,8 +431,10 @@ START_TEST(test_unfinished_frames)
 {
 	struct outcome o = abuse_case("unfinished_frames", atk_frames, NULL);
 
-	/* Every connection but root's, each closed by frame-timeout. */
-	ck_assert_int_eq(o.count, A_MAX_CONNS - 1);
+	/* Each connection it got (at most all but root's; fewer under a
+	 * per-uid quota) was closed by frame-timeout. */
+	ck_assert_int_ge(o.count, 1);
+	ck_assert_int_le(o.count, A_MAX_CONNS - 1);
 }
 END_TEST
 
@@ -460,7 +462,9 @@ START_TEST(test_many_connections)
 {
 	struct outcome o = abuse_case("many_connections", atk_connections, NULL);
 
-	ck_assert_int_eq(o.count, A_MAX_CONNS - 1);
+	/* All but root's at most, fewer under a per-uid quota. */
+	ck_assert_int_ge(o.count, 1);
+	ck_assert_int_le(o.count, A_MAX_CONNS - 1);
 }
 END_TEST
 
