@@ -1109,6 +1109,7 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	dst->durable = (int)src->durable;
 	dst->journal_bytes = src->journal_bytes;
 	dst->journal_live = src->journal_live;
+	dst->memory = src->memory;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

@@ -98,8 +98,21 @@ static void conn_cancel_parks(struct conn *c)
 {
 	struct park *p;
 
-	while ((p = ilist_first_entry(&c->parks, struct park, link)) != NULL)
+	while ((p = ilist_first_entry(&c->parks, struct park, link)) != NULL ||
+	       (p = ilist_first_entry(&c->stalled_parks, struct park, link)) != NULL)
 		park_cancel(p);
+}
+
+/* Count c's output buffer, as it is now, in the bytes max-bytes bounds:
+ * a reply copied out of its messages holds their bytes until written. */
+static void conn_out_charge(struct conn *c)
+{
+	struct broker *b = &c->srv->broker;
+	size_t now = c->state == CONN_DEAD ? 0 : c->out.len;
+
+	b->out_bytes -= c->out_charged;
+	b->out_bytes += now;
+	c->out_charged = now;
 }
 
 /* Drop c from the server's list of connections with output to write. */
@@ -149,6 +162,7 @@ void conn_close(struct conn *c)
 	/* The buffer itself goes once the callback that may read it is over. */
 	c->srv->in_bytes -= c->in_charged;
 	c->in_charged = 0;
+	conn_out_charge(c);
 	conn_io_close(c);
 	server_conn_gone(c->srv, c);
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
@@ -247,6 +261,46 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	return rc;
 }
 
+/* Bytes of replies not yet written past max-output: its parked gets
+ * are set aside (their messages stay queued for other consumers) until
+ * the output drains below it (conn_unstall). */
+static void conn_stall_if_full(struct conn *c)
+{
+	struct ilist *n, *next;
+
+	if (c->stalled || conn_out_pending(c) <= c->srv->cfg.max_output)
+		return;
+	log_debug("conn %lu: %zu bytes of replies unread; its parked gets "
+		  "wait", c->id, conn_out_pending(c));
+	c->stalled = 1;
+	for (n = ilist_first(&c->parks); n != NULL; n = next) {
+		next = ilist_next(&c->parks, n);
+		if (park_stall(container_of(n, struct park, link))) {
+			ilist_unlink(n);
+			ilist_link_tail(&c->stalled_parks, n);
+		}
+	}
+}
+
+/* c's output drained below max-output: its stalled gets are served again,
+ * oldest first, until its output passes the bound again. */
+static void conn_unstall(struct conn *c)
+{
+	struct park *p;
+
+	if (!c->stalled || c->state == CONN_DEAD ||
+	    conn_out_pending(c) > c->srv->cfg.max_output)
+		return;
+	c->stalled = 0;
+	/* One at a time from the head: a wake may free any park of c. */
+	while (!c->stalled && c->state != CONN_DEAD &&
+	       (p = ilist_first_entry(&c->stalled_parks, struct park, link))) {
+		ilist_unlink(&p->link);
+		ilist_link_tail(&c->parks, &p->link);
+		park_resume(p);
+	}
+}
+
 /* Encode and queue a reply owning msgs[0..n) (see conn.h). */
 void conn_reply_own(struct conn *c, const struct proto_rep *r,
 		    struct qmsg **msgs, size_t n)
@@ -268,6 +322,8 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 		conn_close(c);
 		return;
 	}
+	conn_out_charge(c);
+	conn_stall_if_full(c);
 	conn_mark_dirty(c);
 	/* A negative status is fatal (PROTOCOL.md): once it is sent, the
 	 * connection closes, whichever request it answers. */
@@ -606,6 +662,7 @@ static void conn_drained(struct conn *c)
 	if (c->out.cap > CONN_KEEP_MAX)
 		pbuf_free(&c->out);
 	c->out.len = 0;
+	conn_out_charge(c);
 	c->out_total = c->out_sent = 0;
 	memset(&c->sg, 0, sizeof(c->sg));
 	c->nholes = c->holes_done = 0;
@@ -661,6 +718,7 @@ static int conn_write_out(struct conn *c)
 	} else {
 		event_add(&c->wev, NULL);
 	}
+	conn_unstall(c);
 	return 0;
 }
 
@@ -765,6 +823,7 @@ struct conn *conn_new(struct server *s, int fd)
 	c->state = CONN_HELLO;
 	c->id = ++s->next_conn_id;
 	ilist_init(&c->parks);
+	ilist_init(&c->stalled_parks);
 	ilist_init(&c->leases);
 	ilist_init(&c->holds);
 	conn_peercred(c, fd);

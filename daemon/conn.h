@@ -52,6 +52,8 @@ struct conn {
 	struct ilist dirty;         /* in the server's list of output to flush
 				       (linked while it has some) */
 	struct ilist parks;         /* requests parked for this connection */
+	struct ilist stalled_parks; /* and those of them set aside while
+				       stalled (park_stall), oldest first */
 	size_t nparks;              /* how many; at most CONN_PARKS_MAX */
 	struct ilist leases;        /* messages it holds in flight (QGETA),
 				       oldest first (struct lease) */
@@ -65,6 +67,10 @@ struct conn {
 	size_t ngroups;
 	int refused;                /* over max-connections: HELLO gets IPC_ELIMIT */
 	int paused;                 /* unsent output over max-output: not read */
+	int stalled;                /* unsent output over max-output: its parked
+				       gets are handed nothing (park_stall) */
+	size_t out_charged;         /* out.len as counted in the broker's
+				       out_bytes (against max-bytes) */
 };
 
 /* Wrap an accepted socket and add it to the server's set; NULL on

@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"      --log-level LEVEL     error, warning, info or debug (default info)\n"
 		"  -v, --verbose             same as --log-level debug\n"
 		"      --max-message-size N  largest message payload (default 1048576, the most)\n"
-		"      --max-bytes N         payload bytes held in all (default 1G)\n"
+		"      --max-bytes N         message bytes held in all, overhead included (default 1G)\n"
 		"      --max-queues N        queues and pipes (default 65536)\n"
 		"      --max-connections N   clients served at once (default 1024)\n"
 		"      --max-output N        unsent reply bytes per client before ipcd\n"

@@ -193,6 +193,22 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 		conn_reply_own(c, &rep, park_msgs, n);
 }
 
+/* Set parked get p aside while its connection's output is over the bound. */
+int park_stall(struct park *p)
+{
+	if (p->on != PARK_ON_QUEUE || p->w.kind != WAITER_GET)
+		return 0;
+	queue_stall(&p->w);
+	return 1;
+}
+
+/* Let stalled get p be served again. */
+void park_resume(struct park *p)
+{
+	if (p->on == PARK_ON_QUEUE)
+		queue_resume(&p->w);
+}
+
 /* Drop a parked request without replying: its connection is gone. */
 void park_cancel(struct park *p)
 {

@@ -142,6 +142,9 @@ struct proto_info {
 	uint64_t journal_bytes;  /* STAT of a durable queue: the daemon's journal
 				    size in bytes (0: not sent) */
 	uint64_t journal_live;   /* and the bytes of it still needed */
+	uint64_t memory;         /* what the messages counted in bytes cost the
+				    daemon (headers, rounding): what max-bytes
+				    counts (0: not sent, an older daemon) */
 };
 
 /* A decoded or to-be-encoded reply. */

@@ -105,6 +105,10 @@ struct ipc_info {
 	unsigned long long journal_bytes; /* ipc_stat() of a durable queue: the
 					     daemon's journal size, bytes */
 	unsigned long long journal_live;  /* and how much of it is live */
+	unsigned long long memory; /* what the messages counted in bytes cost
+				      the daemon, headers and rounding
+				      included (144 bytes for an empty one):
+				      what its max-bytes limit counts */
 };
 
 /*

@@ -18,10 +18,15 @@
 #define QMSG_SMALL 112u
 /* The most free blocks kept. */
 #define QMSG_CACHE_MAX 8192u
+/* What malloc adds to a block (glibc: one size word), and its rounding. */
+#define QMSG_MALLOC_HDR 8u
+#define QMSG_MALLOC_ALIGN 16u
 
 /* Payload bytes of every message alive in the process (the daemon's
  * total, checked against its max-bytes limit). */
 static size_t qmsg_bytes;
+/* And their footprint (qmsg_footprint): what max-bytes bounds. */
+static size_t qmsg_mem;
 /* Free small blocks, linked through next, and how many. */
 static struct qmsg *qmsg_cache;
 static size_t qmsg_ncache;
@@ -60,6 +65,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	m->jid = 0;
 	m->len = len;
 	qmsg_bytes += len;
+	qmsg_mem += qmsg_footprint(len);
 	if (len)
 		memcpy(m->data, data, len);
 	return m;
@@ -71,6 +77,7 @@ void qmsg_free(struct qmsg *m)
 	if (!m)
 		return;
 	qmsg_bytes -= m->len;
+	qmsg_mem -= qmsg_footprint(m->len);
 	if (m->len <= QMSG_SMALL && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;
 		qmsg_cache = m;
@@ -98,14 +105,27 @@ size_t qmsg_live_bytes(void)
 	return qmsg_bytes;
 }
 
+/* Footprint of all messages not yet freed. */
+size_t qmsg_live_mem(void)
+{
+	return qmsg_mem;
+}
+
 /* Make every qmsg_new() from the nth on fail (0: none). */
 void qmsg_fail_from(unsigned long n)
 {
 	qmsg_fail_in = n;
 }
 
-/* Bytes the daemon spends on a message of len payload bytes. */
+/* Bytes the daemon spends on a message of len payload bytes: its block
+ * as malloc hands it out (header word, 16-byte rounding); a small one
+ * takes a whole small block. */
 size_t qmsg_footprint(size_t len)
 {
-	return sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+
+	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
+		return SIZE_MAX;
+	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
+	return n - n % QMSG_MALLOC_ALIGN;
 }
