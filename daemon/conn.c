@@ -35,6 +35,7 @@
 #include "park.h"
 #include "proto.h"
 #include "qmsg.h"
+#include "queue.h"
 #include "server.h"
 
 /* How long a closing connection may take to read its last replies. */
@@ -58,6 +59,9 @@
 
 /* Where every connection reads (one thread: served before the next read). */
 static unsigned char conn_rbuf[CONN_READ_MAX];
+/* Fault injection (conn_fail_replies_from): replies carrying messages
+ * left before every one fails to encode, or 0. */
+static unsigned long conn_fail_in;
 
 static void conn_serve_kept(struct conn *c);
 static void conn_on_flush(evutil_socket_t fd, short what, void *arg);
@@ -110,8 +114,8 @@ static void conn_out_charge(struct conn *c)
 	struct broker *b = &c->srv->broker;
 	size_t now = c->state == CONN_DEAD ? 0 : c->out.len;
 
-	b->out_bytes -= c->out_charged;
-	b->out_bytes += now;
+	b->shell_bytes -= c->out_charged;
+	b->shell_bytes += now;
 	c->out_charged = now;
 }
 
@@ -230,20 +234,33 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 		r->op ? " " : "", r->id, len, text);
 }
 
+/* Make every reply carrying messages fail to encode from the nth on. */
+void conn_fail_replies_from(unsigned long n)
+{
+	conn_fail_in = n;
+}
+
 /* Encode r into the output buffer, leaving payloads of msgs[0..n) of at
  * least CONN_HOLE_MIN bytes out (sent from the messages, which are kept
- * for it; the others are freed). 0, or the encoder's error. */
+ * for it; the others are freed). 0, or the encoder's error: then msgs are
+ * left as they were, the caller's. */
 static int conn_encode(struct conn *c, const struct proto_rep *r,
 		       struct qmsg **msgs, size_t n)
 {
 	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0;
 	int rc = 0;
 
+	if (n > 0 && conn_fail_in > 0 && --conn_fail_in == 0) {
+		conn_fail_in = 1; /* and every one after */
+		return IPC_ENOMEM;
+	}
 	if (n > 0 && conn_holes_reserve(c, n) == 0)
 		rc = proto_enc_rep_holes(&c->out, r, CONN_HOLE_MIN, c->holes + c->nholes,
 					 n, &nh);
 	else
 		rc = proto_enc_rep(&c->out, r);
+	if (rc != 0)
+		return rc;
 	/* Holes come in frame order, as the messages do. */
 	for (i = 0; rc == 0 && i < nh; i++, j++) {
 		while (j < n && msgs[j]->data != c->holes[c->nholes + i].base)
@@ -254,11 +271,9 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	}
 	for (; j < n; j++)
 		qmsg_free(msgs[j]);
-	if (rc == 0) {
-		c->nholes += nh;
-		c->out_total += c->out.len - before + holes;
-	}
-	return rc;
+	c->nholes += nh;
+	c->out_total += c->out.len - before + holes;
+	return 0;
 }
 
 /* Bytes of replies not yet written past max-output: its parked gets
@@ -301,18 +316,15 @@ static void conn_unstall(struct conn *c)
 	}
 }
 
-/* Encode and queue a reply owning msgs[0..n) (see conn.h). */
-void conn_reply_own(struct conn *c, const struct proto_rep *r,
-		    struct qmsg **msgs, size_t n)
+/* Encode and queue a reply owning msgs[0..n): 0, or -1 when it was not
+ * (c closed, now or before), msgs still the caller's. */
+static int conn_reply_msgs(struct conn *c, const struct proto_rep *r,
+			   struct qmsg **msgs, size_t n)
 {
-	size_t i;
 	int rc;
 
-	if (c->state == CONN_DEAD) {
-		for (i = 0; i < n; i++)
-			qmsg_free(msgs[i]);
-		return;
-	}
+	if (c->state == CONN_DEAD)
+		return -1;
 	if (r->status != 0)
 		conn_log_status(c, r);
 	rc = conn_encode(c, r, msgs, n);
@@ -320,7 +332,7 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",
 			 c->id, proto_op_name(r->op), r->id, proto_strerror(rc));
 		conn_close(c);
-		return;
+		return -1;
 	}
 	conn_out_charge(c);
 	conn_stall_if_full(c);
@@ -329,6 +341,43 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 	 * connection closes, whichever request it answers. */
 	if (r->status < 0)
 		conn_drain(c);
+	return 0;
+}
+
+/* Encode and queue a reply owning msgs[0..n) (see conn.h); those it
+ * could not send are freed (a pipe's: its end closes with c anyway). */
+void conn_reply_own(struct conn *c, const struct proto_rep *r,
+		    struct qmsg **msgs, size_t n)
+{
+	size_t i;
+
+	if (conn_reply_msgs(c, r, msgs, n) != 0)
+		for (i = 0; i < n; i++)
+			qmsg_free(msgs[i]);
+}
+
+/* Put msgs[0..n), taken from q for a reply that was not sent, back at
+ * its head in order. A durable queue journaled them as got: they are
+ * journaled again (after a restart they come back at its tail). */
+static void conn_give_back(struct conn *c, struct queue *q, struct qmsg **msgs,
+			   size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (durable_put(c->srv, q, msgs[i]) != 0)
+			log_warn("journal: no room to record a message given back "
+				 "to '%s': lost after a restart", queue_name(q));
+	log_warn("%zu message(s) given back to the head of '%s'", n, queue_name(q));
+	queue_unget(q, msgs, n);
+}
+
+/* Encode and queue a reply owning msgs[0..n) taken from q (see conn.h). */
+void conn_reply_take(struct conn *c, const struct proto_rep *r,
+		     struct queue *q, struct qmsg **msgs, size_t n)
+{
+	if (conn_reply_msgs(c, r, msgs, n) != 0 && n > 0)
+		conn_give_back(c, q, msgs, n);
 }
 
 /* Queue a reply for sending: encoded straight into the output buffer. */

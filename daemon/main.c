@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "ipc_defs.h"
 #include "log.h"
 #include "qmsg.h"
@@ -97,7 +98,8 @@ static const char *default_socket(char *buf, size_t len)
 }
 
 /* Fault injection for the test suite: $IPCD_TEST_FAIL_QMSG=N makes the
- * Nth message allocation and every later one fail (ipcd(8)). */
+ * Nth message allocation and every later one fail, $IPCD_TEST_FAIL_REPLY=N
+ * the Nth reply carrying messages and every later one (ipcd(8)). */
 static void main_test_hooks(void)
 {
 	const char *v = getenv("IPCD_TEST_FAIL_QMSG");
@@ -105,6 +107,12 @@ static void main_test_hooks(void)
 	if (v != NULL && *v != '\0') {
 		qmsg_fail_from(strtoul(v, NULL, 10));
 		log_warn("IPCD_TEST_FAIL_QMSG=%s: message allocations will fail", v);
+	}
+	v = getenv("IPCD_TEST_FAIL_REPLY");
+	if (v != NULL && *v != '\0') {
+		conn_fail_replies_from(strtoul(v, NULL, 10));
+		log_warn("IPCD_TEST_FAIL_REPLY=%s: replies carrying messages will "
+			 "fail to encode", v);
 	}
 }
 

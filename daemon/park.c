@@ -51,6 +51,7 @@ static void park_unpark(struct park *p)
 void park_queue(struct park *p, struct queue *q)
 {
 	p->on = PARK_ON_QUEUE;
+	p->queue = q;
 	queue_park(q, &p->w);
 }
 
@@ -181,6 +182,7 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
 	size_t n = status == 0 ? park_split(m) : 0;
 	int durable = p->durable;
+	struct queue *q = p->on == PARK_ON_QUEUE ? p->queue : NULL;
 
 	if (status == 0)
 		n = park_fill(p, &rep, n);
@@ -189,6 +191,8 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	park_free(p);
 	if (durable && n == 0)     /* a durable put: answered once journaled */
 		durable_reply(c, &rep, 1);
+	else if (q != NULL)
+		conn_reply_take(c, &rep, q, park_msgs, n);
 	else
 		conn_reply_own(c, &rep, park_msgs, n);
 }

@@ -37,6 +37,8 @@ struct park {
 	uint32_t id;                /* the request's id */
 	enum park_on on;            /* what holds w */
 	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
+	struct queue *queue;        /* PARK_ON_QUEUE: the queue (kept when woken,
+				       for giving messages back) */
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
 	int durable;                /* a put journaled for a durable queue */

@@ -396,6 +396,100 @@ START_TEST(test_idle_qget)
 }
 END_TEST
 
+/* ---- a reply that cannot be encoded gives its messages back ------------- */
+
+/* Assert q holds exactly the one-letter messages of want, in order. */
+static void expect_queue(ipc_client *c, const char *q, const char *want)
+{
+	struct ipc_msg m[8];
+	size_t n = 0, i;
+
+	if (*want == '\0') {
+		ck_assert_int_eq(ipc_queue_peek(c, q, m, 8, &n), IPC_EEMPTY);
+		return;
+	}
+	ck_assert_int_eq(ipc_queue_peek(c, q, m, 8, &n), 0);
+	ck_assert_uint_eq(n, strlen(want));
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(m[i].len, 1);
+		ck_assert_int_eq(*(const char *)m[i].data, want[i]);
+	}
+	ck_assert_uint_eq(h_stat(c, q).size, n);
+}
+
+/* Put each letter of s on q as a message of its own, in one batch. */
+static void put_letters(ipc_client *c, const char *q, const char *s)
+{
+	struct ipc_msg m[8];
+	size_t i, n = strlen(s), taken = 0;
+
+	for (i = 0; i < n; i++)
+		m[i] = (struct ipc_msg){ s + i, 1 };
+	ck_assert_int_eq(ipc_queue_put_many(c, q, m, n, &taken, 0), 0);
+	ck_assert_uint_eq(taken, n);
+}
+
+/* A raw client parks req on its queue, then letters are put there; the
+ * reply fails to encode (the hook), the client is closed, and the
+ * letters are back in q in order. */
+static void park_then_fail(const struct h_daemon *d, ipc_client *c,
+			   struct proto_req *req, const char *letters)
+{
+	struct raw_rx rx;
+	struct proto_rep rep;
+	int fd;
+
+	raw_rx_init(&rx);
+	fd = raw_open(d, &rx);
+	raw_send_req(fd, req);
+	h_wait_parked(c, req->name, 'g', 1);
+	put_letters(c, req->name, letters);
+	ck_assert_int_eq(raw_reply(fd, &rx, req->op, &rep), -1); /* closed */
+	close(fd);
+	raw_rx_fini(&rx);
+	expect_queue(c, req->name, letters);
+	ck_assert_uint_eq(h_stat(c, req->name).getters, 0);
+}
+
+/* With every reply that carries messages failing to encode
+ * (IPCD_TEST_FAIL_REPLY=1), QGET, QGETN and parked QGET and QGETN
+ * (woken by a put and by a batch put) close their connection and every
+ * message they took is back at the head of its queue, in order: before,
+ * they were freed (lost). */
+START_TEST(test_encode_fail_gives_back)
+{
+	static const char *const env[] = { "IPCD_TEST_FAIL_REPLY=1", NULL };
+	struct proto_req get = { .op = PROTO_OP_QGET, .id = 5, .name = "w1",
+				 .timeout_ms = -1 };
+	struct proto_req getn = { .op = PROTO_OP_QGETN, .id = 6, .name = "w2",
+				  .timeout_ms = -1, .max = 3 };
+	struct ipc_msg m[4];
+	struct h_daemon d;
+	ipc_client *c, *g;
+	size_t n;
+
+	launch(&d, NULL, env);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	h_create_queue(c, "w1", 0);
+	h_create_queue(c, "w2", 0);
+	put_letters(c, "q", "ABC");
+	g = h_connect(&d);
+	ck_assert_int_lt(ipc_queue_get_many(g, "q", m, 2, &n, 0), 0);
+	ipc_close(g);
+	expect_queue(c, "q", "ABC");
+	g = h_connect(&d);
+	ck_assert_int_lt(ipc_queue_get(g, "q", &(void *){ NULL }, &n, 0), 0);
+	ipc_close(g);
+	expect_queue(c, "q", "ABC");
+	ck_assert_uint_eq(h_stat(c, "q").gets, 0);
+	park_then_fail(&d, c, &get, "X");
+	park_then_fail(&d, c, &getn, "XYZ");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The suite. */
 static Suite *memory_suite(void)
 {
@@ -404,6 +498,7 @@ static Suite *memory_suite(void)
 	h_add_case(s, "empty_messages", test_empty_messages, 60);
 	h_add_case(s, "idle_qgetn", test_idle_qgetn, 60);
 	h_add_case(s, "idle_qget", test_idle_qget, 60);
+	h_add_case(s, "encode_fail_gives_back", test_encode_fail_gives_back, 30);
 	return s;
 }
 

@@ -163,7 +163,7 @@ size_t broker_held(const struct broker *b)
 {
 	size_t held = qmsg_live_mem();
 
-	return held > SIZE_MAX - b->out_bytes ? SIZE_MAX : held + b->out_bytes;
+	return held > SIZE_MAX - b->shell_bytes ? SIZE_MAX : held + b->shell_bytes;
 }
 
 /* May new messages of footprint mem be held? */

@@ -44,9 +44,11 @@ struct broker {
 	waiter_wake_fn wake;     /* completes parked requests (the I/O shell's) */
 	uint64_t last_tag;       /* the last delivery tag given (QGETA) */
 	size_t max_bytes;        /* bytes held in all (broker_held); 0 = no limit */
-	size_t out_bytes;        /* reply bytes the I/O shell holds in output
-				    buffers (it keeps the count): they count
-				    against max_bytes too */
+	size_t shell_bytes;      /* bytes the I/O shell holds for messages
+				    beyond their footprint (it keeps the
+				    count): replies in output buffers, the
+				    records of deliveries in flight. They
+				    count against max_bytes too */
 	size_t max_objects;      /* queues + pipes; 0 = no limit */
 	unsigned default_mode;   /* of a queue or pipe created without a mode */
 };
@@ -91,7 +93,7 @@ int broker_chmod(struct broker *b, const char *name, unsigned mode);
  * check here): 0 or IPC_ENOENT. */
 int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid);
 /* The bytes max_bytes bounds: the footprint of every message alive
- * (qmsg_live_mem: queued, parked, in flight, in replies) plus out_bytes. */
+ * (qmsg_live_mem: queued, parked, in flight, in replies) plus shell_bytes. */
 size_t broker_held(const struct broker *b);
 /* May new messages of footprint mem (the sum of their qmsg_footprint)
  * be held under max_bytes? 0 or IPC_ELIMIT. */

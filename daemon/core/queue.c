@@ -354,6 +354,43 @@ size_t queue_purge(struct queue *q)
 	return n;
 }
 
+/* Give stalled getter w the head message now (only one: it fits any
+ * reply), as a get would, then admit putters into the room made. */
+static void queue_serve(struct queue *q, struct waiter *w)
+{
+	struct qmsg *m = queue_shift(q);
+
+	if (w->held != NULL) {
+		queue_hold(q, w->held, m);
+		q->wake(w, 0, m);
+		return;
+	}
+	queue_gone(q, m);
+	q->wake(w, 0, m);
+	queue_admit(q);
+}
+
+/* Put msgs[0..n), just taken from q's head, back there in order, as
+ * if never got; then serve the getters parked meanwhile. */
+void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
+{
+	struct waiter *w;
+	size_t i;
+
+	for (i = n; i-- > 0;) {
+		msgs[i]->next = q->head;
+		q->head = msgs[i];
+		if (!q->tail)
+			q->tail = msgs[i];
+		q->size++;
+		q->bytes += msgs[i]->len;
+		q->mem += qmsg_footprint(msgs[i]->len);
+		q->gets--;
+	}
+	while (!q->dying && q->head && (w = wlist_pop(&q->getters)))
+		queue_serve(q, w);
+}
+
 /* Take the head message into flight in h; no room is made. */
 int queue_get_held(struct queue *q, struct qheld *h)
 {
@@ -469,22 +506,6 @@ void queue_stall(struct waiter *w)
 	w->stalled = 1;
 }
 
-/* Give stalled getter w the head message now (only one: it fits any
- * reply), as a get would, then admit putters into the room made. */
-static void queue_serve(struct queue *q, struct waiter *w)
-{
-	struct qmsg *m = queue_shift(q);
-
-	if (w->held != NULL) {
-		queue_hold(q, w->held, m);
-		q->wake(w, 0, m);
-		return;
-	}
-	queue_gone(q, m);
-	q->wake(w, 0, m);
-	queue_admit(q);
-}
-
 /* Take stalled getter w back: served at once when messages wait, else
  * parked again at the tail of the getters. */
 void queue_resume(struct waiter *w)
@@ -535,6 +556,7 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->memory = q->mem;
 	st->getters = q->getters.count + q->stalled.count;
 	st->putters = q->putters.count;
+	st->stalled = q->stalled.count;
 	st->puts = q->puts;
 	st->gets = q->gets;
 	st->inflight = q->inflight;

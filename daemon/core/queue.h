@@ -43,6 +43,7 @@ struct queue_stats {
 	size_t memory;    /* their footprint (qmsg_footprint): what they cost */
 	size_t getters;   /* parked getters */
 	size_t putters;   /* parked putters */
+	size_t stalled;   /* of the getters, those set aside (queue_stall) */
 	uint64_t puts;    /* messages accepted since creation */
 	uint64_t gets;    /* messages delivered since creation (each redelivery too) */
 	size_t inflight;  /* delivered with ack, not yet acked or requeued */
@@ -133,6 +134,12 @@ void queue_stall(struct waiter *w);
  * getter), else it parks again behind the getters parked meanwhile.
  * No-op unless w is stalled. */
 void queue_resume(struct waiter *w);
+
+/* Put msgs[0..n), taken from q by queue_get (or handed over) for a
+ * reply that could not be sent, back at its head, msgs[0] first, as if
+ * never got (gets is lowered again; the room they take may pass maxsize
+ * until got). A getter parked meanwhile is served from them. */
+void queue_unget(struct queue *q, struct qmsg **msgs, size_t n);
 
 /* Take the head message without waiting and put it in flight in h (not
  * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or
