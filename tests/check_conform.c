@@ -731,6 +731,95 @@ START_TEST(test_pipes_refused_on_nats)
 }
 END_TEST
 
+/* A released message comes back first, at once; with a delay, not
+ * before it; an unknown tag is not held. */
+START_TEST(test_release)
+{
+	ipc_client *c = c_connect();
+	uint64_t tag;
+	void *m;
+	size_t len;
+
+	c_mkq(c, "cf.rel", 0);
+	c_put(c, "cf.rel", "a");
+	c_put(c, "cf.rel", "b");
+	ck_assert_int_eq(ipc_queue_get_ack(c, "cf.rel", &m, &len, &tag, 0, 30000), 0);
+	ipc_free(m);
+	ck_assert_int_eq(ipc_queue_release(c, "cf.rel", tag, 0), 0);
+	ck_assert_int_eq(ipc_queue_release(c, "cf.rel", tag, 0), IPC_ENOTHELD);
+	c_expect(c, "cf.rel", "a", 5000);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "cf.rel", &m, &len, &tag, 0, 30000), 0);
+	ck_assert_uint_eq(len, 1);
+	ck_assert(memcmp(m, "b", 1) == 0);
+	ipc_free(m);
+	ck_assert_int_eq(ipc_queue_release(c, "cf.rel", tag, 1500), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "cf.rel", &m, &len, 0), IPC_EEMPTY);
+	c_expect(c, "cf.rel", "b", 10000);
+	ipc_close(c);
+}
+END_TEST
+
+/* Peek shows the head without taking it; an empty queue is Empty. */
+START_TEST(test_peek)
+{
+	ipc_client *c = c_connect();
+	struct ipc_msg ms[10];
+	size_t n;
+
+	c_mkq(c, "cf.peek", 0);
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.peek", ms, 10, &n), IPC_EEMPTY);
+	c_put(c, "cf.peek", "x");
+	c_put(c, "cf.peek", "y");
+	c_put(c, "cf.peek", "z");
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.peek", ms, 2, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(ms[0].len == 1 && memcmp(ms[0].data, "x", 1) == 0);
+	ck_assert(ms[1].len == 1 && memcmp(ms[1].data, "y", 1) == 0);
+	c_expect(c, "cf.peek", "x", 0);
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.peek", ms, 10, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(ms[0].len == 1 && memcmp(ms[0].data, "y", 1) == 0);
+	ck_assert(ms[1].len == 1 && memcmp(ms[1].data, "z", 1) == 0);
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.nope", ms, 10, &n), IPC_ENOENT);
+	ipc_close(c);
+}
+END_TEST
+
+/* Purge drops the ready messages, says how many, keeps the queue. */
+START_TEST(test_purge)
+{
+	ipc_client *c = c_connect();
+	uint64_t dropped = 99;
+	void *m;
+	size_t len;
+
+	c_mkq(c, "cf.purge", 0);
+	c_put(c, "cf.purge", "1");
+	c_put(c, "cf.purge", "2");
+	c_put(c, "cf.purge", "3");
+	ck_assert_int_eq(ipc_queue_purge(c, "cf.purge", &dropped), 0);
+	ck_assert_uint_eq(dropped, 3);
+	ck_assert_int_eq(ipc_queue_get(c, "cf.purge", &m, &len, 0), IPC_EEMPTY);
+	c_put(c, "cf.purge", "4");
+	c_expect(c, "cf.purge", "4", 5000);
+	ck_assert_int_eq(ipc_queue_purge(c, "cf.nope", &dropped), IPC_ENOENT);
+	ipc_close(c);
+}
+END_TEST
+
+/* NATS has no owners or modes: chmod and chown are refused. */
+START_TEST(test_chmod_refused_on_nats)
+{
+	ipc_client *c = c_connect();
+
+	c_mkq(c, "cf.mode", 0);
+	ck_assert_int_eq(ipc_chmod(c, "cf.mode", 0600), IPC_ENOTSUP);
+	ck_assert_int_eq(ipc_chown(c, "cf.mode", 0, 0), IPC_ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "nats"));
+	ipc_close(c);
+}
+END_TEST
+
 /* One test of the suite: where it runs and why not on NATS. */
 struct c_case {
 	const char *name;
@@ -799,7 +888,11 @@ static const struct c_case c_cases[] = {
 	{ "too_big", &test_too_big, 10, NULL, 0 },
 	{ "stat_and_list", &test_stat_and_list, 10, NULL, 0 },
 	{ "ipcctl", &test_ipcctl, 30, NULL, 0 },
+	{ "release", &test_release, 20, NULL, 0 },
+	{ "peek", &test_peek, 10, NULL, 0 },
+	{ "purge", &test_purge, 10, NULL, 0 },
 	{ "pipes_refused_on_nats", &test_pipes_refused_on_nats, 10, NULL, 1 },
+	{ "chmod_refused_on_nats", &test_chmod_refused_on_nats, 10, NULL, 1 },
 	{ "durable_on_nats", &test_durable_on_nats, 10, NULL, 1 },
 	{ "doc_lists_the_skips", &test_doc_lists_the_skips, 10, NULL, 1 },
 };
