@@ -107,16 +107,11 @@ static void conn_cancel_parks(struct conn *c)
 		park_cancel(p);
 }
 
-/* Count c's output buffer, as it is now, in the bytes max-bytes bounds:
- * a reply copied out of its messages holds their bytes until written. */
-static void conn_out_charge(struct conn *c)
+/* Stop counting c's output against max-bytes (written, or closed). */
+static void conn_out_uncharge(struct conn *c)
 {
-	struct broker *b = &c->srv->broker;
-	size_t now = c->state == CONN_DEAD ? 0 : c->out.len;
-
-	b->shell_bytes -= c->out_charged;
-	b->shell_bytes += now;
-	c->out_charged = now;
+	c->srv->broker.shell_bytes -= c->out_charged;
+	c->out_charged = 0;
 }
 
 /* Drop c from the server's list of connections with output to write. */
@@ -166,7 +161,7 @@ void conn_close(struct conn *c)
 	/* The buffer itself goes once the callback that may read it is over. */
 	c->srv->in_bytes -= c->in_charged;
 	c->in_charged = 0;
-	conn_out_charge(c);
+	conn_out_uncharge(c);
 	conn_io_close(c);
 	server_conn_gone(c->srv, c);
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
@@ -271,6 +266,12 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	}
 	for (; j < n; j++)
 		qmsg_free(msgs[j]);
+	/* Messages copied into the buffer still take their bytes (against
+	 * max-bytes) until written; the ones left out are still counted. */
+	if (n > 0) {
+		c->out_charged += c->out.len - before;
+		c->srv->broker.shell_bytes += c->out.len - before;
+	}
 	c->nholes += nh;
 	c->out_total += c->out.len - before + holes;
 	return 0;
@@ -334,7 +335,6 @@ static int conn_reply_msgs(struct conn *c, const struct proto_rep *r,
 		conn_close(c);
 		return -1;
 	}
-	conn_out_charge(c);
 	conn_stall_if_full(c);
 	conn_mark_dirty(c);
 	/* A negative status is fatal (PROTOCOL.md): once it is sent, the
@@ -711,7 +711,7 @@ static void conn_drained(struct conn *c)
 	if (c->out.cap > CONN_KEEP_MAX)
 		pbuf_free(&c->out);
 	c->out.len = 0;
-	conn_out_charge(c);
+	conn_out_uncharge(c);
 	c->out_total = c->out_sent = 0;
 	memset(&c->sg, 0, sizeof(c->sg));
 	c->nholes = c->holes_done = 0;

@@ -69,7 +69,8 @@ struct conn {
 	int paused;                 /* unsent output over max-output: not read */
 	int stalled;                /* unsent output over max-output: its parked
 				       gets are handed nothing (park_stall) */
-	size_t out_charged;         /* out.len as counted in the broker's
+	size_t out_charged;         /* bytes of out taken by replies carrying
+				       messages, counted in the broker's
 				       shell_bytes (against max-bytes) */
 };
 

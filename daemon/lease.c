@@ -9,16 +9,19 @@
 #include "log.h"
 #include "queue.h"
 #include "server.h"
+#include "tagmap.h"
 
-/* What a record costs as max-bytes counts it: with malloc's size word,
- * rounded up to 16 (a message in flight costs this on top of its own
- * footprint). */
-#define LEASE_COST ((sizeof(struct lease) + 8 + 15) & ~(size_t)15)
+/* What a message in flight costs on top of its own footprint, as
+ * max-bytes counts it: its record with malloc's size word, rounded up to
+ * 16, and up to 4 slots of its queue's tag index (at most half full). */
+#define LEASE_COST (((sizeof(struct lease) + 8 + 15) & ~(size_t)15) + \
+		    4 * sizeof(struct tagmap_slot))
 
 /* Free record l and stop counting it. */
 static void lease_dispose(struct lease *l)
 {
-	l->srv->broker.shell_bytes -= LEASE_COST;
+	if (l->charged)
+		l->srv->broker.shell_bytes -= LEASE_COST;
 	free(l);
 }
 
@@ -73,7 +76,6 @@ struct lease *lease_new(struct conn *c, int64_t lease_ms)
 	if (l == NULL)
 		return NULL;
 	l->srv = c->srv;
-	l->srv->broker.shell_bytes += LEASE_COST;
 	l->conn = c;
 	l->lease_ms = lease_ms;
 	/* One counter per daemon: a tag never names another delivery, even
@@ -89,6 +91,10 @@ void lease_start(struct lease *l)
 {
 	struct conn *c = l->conn;
 
+	/* Counted while in flight only: parked acking gets are bounded as
+	 * parks, and must not take the room of messages. */
+	l->charged = 1;
+	c->srv->broker.shell_bytes += LEASE_COST;
 	ilist_link_tail(&c->leases, &l->link);
 	if (l->lease_ms > 0)
 		lease_arm(l, c->srv->base, l->lease_ms);

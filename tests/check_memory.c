@@ -490,6 +490,121 @@ START_TEST(test_encode_fail_gives_back)
 }
 END_TEST
 
+/* ---- the memory bound of ipcd(8) ---------------------------------------- */
+
+/* The limits of the memory_bound test, and the bound ipcd(8) states for
+ * them: 6 MiB + max-bytes + max-partial-bytes + max-connections x (72 KiB
+ * + max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x 560 B) +
+ * max-queues x 1 KiB. */
+enum {
+	MB_CONNS = 8, MB_OUTPUT = 64 << 10, MB_BYTES = 4 << 20,
+	MB_PARTIAL = 1 << 20, MB_QUEUES = 64,
+};
+
+/* ipcd(8)'s bound for the limits above, in kB. */
+static long bound_kb(void)
+{
+	long reply = MB_BYTES + (512 << 10) < (8 << 20) ? MB_BYTES + (512 << 10)
+							 : (8 << 20);
+	long per_conn = (72 << 10) + MB_OUTPUT + reply + 4096L * 560;
+
+	return ((6L << 20) + MB_BYTES + MB_PARTIAL + MB_CONNS * per_conn +
+		MB_QUEUES * 1024L) / 1024;
+}
+
+/* A raw client parks n requests req (ids from 1000) and reads nothing. */
+static int raw_park_many(const struct h_daemon *d, struct raw_rx *rx,
+			 struct proto_req *req, unsigned n)
+{
+	int fd = raw_open(d, rx);
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		req->id = 1000 + i;
+		raw_send_req(fd, req);
+	}
+	return fd;
+}
+
+/* Put messages of len bytes on q, nowait, until refused or max: how many. */
+static unsigned put_sized(ipc_client *c, const char *q, size_t len, unsigned max)
+{
+	char *p = calloc(1, len ? len : 1);
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(p);
+	while (n < max && ipc_queue_put(c, q, p, len, 0) == 0)
+		n++;
+	free(p);
+	return n;
+}
+
+/* Every term of the bound driven at once with small limits: names of
+ * the most queues, 3 clients with 4096 acking gets parked each (one woken
+ * by a put, reading nothing), 3 clients peeking 1 MiB and reading
+ * nothing, an unfinished 8 MiB request, and empty messages filling
+ * max-bytes. The RSS stays under ipcd(8)'s bound; before messages counted
+ * their footprint the empty ones alone took it past. */
+START_TEST(test_memory_bound)
+{
+	static const char *const args[] = { "--max-connections", "8",
+		"--max-output", "64K", "--max-bytes", "4M",
+		"--max-partial-bytes", "1M", "--max-queues", "64", NULL };
+	struct proto_req geta = { .op = PROTO_OP_QGETA, .name = "p", .timeout_ms = -1 };
+	struct proto_req peek = { .op = PROTO_OP_QPEEK, .name = "big", .max = 4 };
+	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB announced */
+	static char junk[(1 << 20) - 4096];
+	struct raw_rx rx;
+	struct h_daemon d;
+	char name[IPC_NAME_MAX + 1];
+	ipc_client *c;
+	int fds[7], i;
+	unsigned taken, empties;
+	long rss;
+
+	launch(&d, args, NULL);
+	c = h_connect(&d);
+	raw_rx_init(&rx);
+	h_create_queue(c, "p", 0);
+	h_create_queue(c, "big", 0);
+	h_create_queue(c, "e", 0);
+	for (i = 0; i < MB_QUEUES - 3; i++) {
+		memset(name, 'a' + i % 26, IPC_NAME_MAX);
+		snprintf(name, 8, "%07d", i);
+		name[7] = 'x';
+		name[IPC_NAME_MAX] = '\0';
+		h_create_queue(c, name, 0);
+	}
+	for (i = 0; i < 3; i++)
+		fds[i] = raw_park_many(&d, &rx, &geta, 4096);
+	h_wait_parked(c, "p", 'g', 3 * 4096);
+	taken = put_sized(c, "p", 4096, 300);
+	ck_assert_uint_eq(put_sized(c, "big", 512 << 10, 2), 2);
+	for (i = 3; i < 6; i++)
+		fds[i] = raw_park_many(&d, &rx, &peek, 50);
+	fds[6] = raw_open(&d, &rx);
+	ck_assert_int_eq(send(fds[6], hdr, 4, MSG_NOSIGNAL), 4);
+	(void)send(fds[6], junk, sizeof junk, MSG_NOSIGNAL | MSG_DONTWAIT);
+	empties = put_sized(c, "e", 0, 400000);
+	usleep(300000);
+	rss = h_rss_kb(d.pid);
+	fprintf(stderr, "memory_bound: %u of 300 4 KiB messages put for "
+		"acking gets that read nothing, %u empty messages; RSS %ld kB, "
+		"bound %ld kB\n", taken, empties, rss, bound_kb());
+	ck_assert_uint_lt(empties, 400000);
+	if (rss >= 0)
+		ck_assert_msg(rss <= bound_kb(), "RSS %ld kB over the bound %ld kB",
+			      rss, bound_kb());
+	/* Still serving. */
+	ck_assert_int_eq(h_stat(c, "e").size, empties);
+	for (i = 0; i < 7; i++)
+		close(fds[i]);
+	raw_rx_fini(&rx);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The suite. */
 static Suite *memory_suite(void)
 {
@@ -499,6 +614,7 @@ static Suite *memory_suite(void)
 	h_add_case(s, "idle_qgetn", test_idle_qgetn, 60);
 	h_add_case(s, "idle_qget", test_idle_qget, 60);
 	h_add_case(s, "encode_fail_gives_back", test_encode_fail_gives_back, 30);
+	h_add_case(s, "memory_bound", test_memory_bound, 120);
 	return s;
 }
 
