@@ -582,6 +582,8 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 
 	if (rc != 0)
 		return rc;
+	if (o->max_deliveries)
+		return client_notsup(c, "dead-lettering (max_deliveries)");
 	si = nats_stream_info(c, stream, &rc);
 	if (rc == IPC_ENOENT && (o->flags & IPC_QUEUE_CREATE)) {
 		rc = nats_create(c, stream, subject, o->maxsize > 0 ? o->maxsize : 0,

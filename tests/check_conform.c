@@ -14,6 +14,7 @@
  * before h_spawn() and connect again after.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,6 +699,73 @@ START_TEST(test_ipcctl)
 }
 END_TEST
 
+/* Start the C example examples/queue_demo as role on this run's server,
+ * its stdout into the file out: its pid. */
+static pid_t c_demo(const char *role, const char *out)
+{
+	pid_t pid = fork();
+	int fd;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		/* The putter waits for room as long as it takes; the getter
+		 * stops once nothing came for 5 s. */
+		if (strcmp(role, "getter") == 0)
+			execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", c_target,
+			      "-t", "5000", role, "cf.demo", (char *)NULL);
+		else
+			execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", c_target,
+			      role, "cf.demo", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* What follows verb (" put value ", " get value ") on the lines of file
+ * path that have it, in order, into buf. */
+static void c_demo_values(const char *path, const char *verb, char *buf, size_t len)
+{
+	char line[256], *v;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	buf[0] = '\0';
+	while (fgets(line, sizeof line, f))
+		if ((v = strstr(line, verb)))
+			strncat(buf, v + strlen(verb), len - strlen(buf) - 1);
+	fclose(f);
+}
+
+/* The seed's Queue example in C runs unchanged: only the target differs.
+ * The getter gets the putter's five values in order through the
+ * maxsize-2 queue, then stops after 5 s with nothing. */
+START_TEST(test_queue_demo)
+{
+	char gout[] = "/tmp/cf-demo-get-XXXXXX", pout[] = "/tmp/cf-demo-put-XXXXXX";
+	char put[512], got[512];
+	pid_t g, p;
+	int prc, grc;
+
+	close(mkstemp(gout));
+	close(mkstemp(pout));
+	p = c_demo("putter", pout);
+	g = c_demo("getter", gout);
+	prc = h_wait_child(p, 20000);
+	grc = h_wait_child(g, 20000);
+	c_demo_values(pout, " put value ", put, sizeof put);
+	c_demo_values(gout, " get value ", got, sizeof got);
+	unlink(gout);
+	unlink(pout);
+	ck_assert_int_eq(prc, 0);
+	ck_assert_int_eq(grc, 0);
+	ck_assert_uint_gt(strlen(put), 0);
+	ck_assert_str_eq(got, put);
+}
+END_TEST
+
 /* On NATS a durable queue is a stream on file storage, another one on
  * memory; stat says which. */
 START_TEST(test_durable_on_nats)
@@ -888,6 +956,7 @@ static const struct c_case c_cases[] = {
 	{ "too_big", &test_too_big, 10, NULL, 0 },
 	{ "stat_and_list", &test_stat_and_list, 10, NULL, 0 },
 	{ "ipcctl", &test_ipcctl, 30, NULL, 0 },
+	{ "queue_demo", &test_queue_demo, 40, NULL, 0 },
 	{ "release", &test_release, 20, NULL, 0 },
 	{ "peek", &test_peek, 10, NULL, 0 },
 	{ "purge", &test_purge, 10, NULL, 0 },

@@ -63,6 +63,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 		return NULL;
 	m->next = NULL;
 	m->jid = 0;
+	m->deliveries = 0;
 	m->len = len;
 	qmsg_bytes += len;
 	qmsg_mem += qmsg_footprint(len);

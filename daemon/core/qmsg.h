@@ -12,6 +12,8 @@
 struct qmsg {
 	struct qmsg *next;  /* next in the holder's FIFO */
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
+	uint32_t deliveries; /* times delivered for acknowledgement in its
+				current queue (dead-lettering counts them) */
 	size_t len;
 	unsigned char data[];
 };
