@@ -30,6 +30,9 @@ static size_t qmsg_mem;
 /* Free small blocks, linked through next, and how many. */
 static struct qmsg *qmsg_cache;
 static size_t qmsg_ncache;
+/* Every message pays for its header: keep it at three words. */
+_Static_assert(sizeof(struct qmsg) <= 3 * sizeof(uint64_t),
+	       "struct qmsg grew: every message pays for it (max-bytes)");
 /* Fault injection (qmsg_fail_from): allocations left before failing, or 0. */
 static unsigned long qmsg_fail_in;
 
@@ -52,7 +55,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 {
 	struct qmsg *m;
 
-	if (len > SIZE_MAX - sizeof(*m))
+	if (len > UINT32_MAX)
 		return NULL;
 	if (qmsg_fail_in > 0 && --qmsg_fail_in == 0) {
 		qmsg_fail_in = 1; /* and every one after */

@@ -14,7 +14,9 @@ struct qmsg {
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
 	uint32_t deliveries; /* times delivered for acknowledgement in its
 				current queue (dead-lettering counts them) */
-	size_t len;
+	uint32_t len;       /* payload bytes (at most IPC_MSG_MAX); 32 bits so
+			       the header stays 24 bytes, which every message
+			       costs (qmsg_footprint) */
 	unsigned char data[];
 };
 
