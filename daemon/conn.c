@@ -32,6 +32,7 @@
 #include "lease.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "memfd.h"
 #include "park.h"
 #include "proto.h"
 #include "qmsg.h"
@@ -79,6 +80,7 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 		qmsg_free(c->hole_msgs[c->holes_done++]);
 	free(c->holes);
 	free(c->hole_msgs);
+	memfd_conn_free(c);
 	free(c->groups);
 	free(c);
 }
@@ -88,6 +90,7 @@ void conn_park_add(struct conn *c, struct park *p)
 {
 	ilist_link_tail(&c->parks, &p->link);
 	c->nparks++;
+	c->srv->stats.parked++;
 }
 
 /* Unlink p from its connection's parked requests. */
@@ -95,6 +98,7 @@ void conn_park_del(struct park *p)
 {
 	ilist_unlink(&p->link);
 	p->conn->nparks--;
+	p->conn->srv->stats.parked--;
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */
@@ -134,6 +138,7 @@ static void conn_io_close(struct conn *c)
 	conn_undirty(c);
 	close(c->fd);
 	c->fd = -1;
+	memfd_conn_free(c);
 }
 
 /* Give back all c holds in the broker, before it closes or drains: its
@@ -229,6 +234,20 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 		r->op ? " " : "", r->id, len, text);
 }
 
+/* Undo memfd_rep after a failed encode: the messages it queued as
+ * descriptors since fdo go back to the slots of msgs it emptied, in
+ * order, the caller's again. */
+static void conn_memfd_undo(struct conn *c, struct qmsg **msgs, size_t n,
+			    size_t fdo)
+{
+	size_t i, k = fdo;
+
+	for (i = 0; i < n && k < c->nfd_out; i++)
+		if (msgs[i] == NULL)
+			msgs[i] = c->fd_out[k++];
+	c->nfd_out = fdo;
+}
+
 /* Make every reply carrying messages fail to encode from the nth on. */
 void conn_fail_replies_from(unsigned long n)
 {
@@ -242,23 +261,29 @@ void conn_fail_replies_from(unsigned long n)
 static int conn_encode(struct conn *c, const struct proto_rep *r,
 		       struct qmsg **msgs, size_t n)
 {
-	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0;
+	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0, fdo = c->nfd_out;
+	struct proto_rep mr;
 	int rc = 0;
 
 	if (n > 0 && conn_fail_in > 0 && --conn_fail_in == 0) {
 		conn_fail_in = 1; /* and every one after */
 		return IPC_ENOMEM;
 	}
+	/* Memfd messages to a MEMFD peer go as markers (msgs[j] NULL). */
+	r = memfd_rep(c, r, msgs, n, &mr);
 	if (n > 0 && conn_holes_reserve(c, n) == 0)
 		rc = proto_enc_rep_holes(&c->out, r, CONN_HOLE_MIN, c->holes + c->nholes,
 					 n, &nh);
 	else
 		rc = proto_enc_rep(&c->out, r);
-	if (rc != 0)
+	if (rc != 0) {
+		conn_memfd_undo(c, msgs, n, fdo);
 		return rc;
+	}
 	/* Holes come in frame order, as the messages do. */
 	for (i = 0; rc == 0 && i < nh; i++, j++) {
-		while (j < n && msgs[j]->data != c->holes[c->nholes + i].base)
+		while (j < n && (msgs[j] == NULL ||
+				 qmsg_bytes(msgs[j]) != c->holes[c->nholes + i].base))
 			qmsg_free(msgs[j++]);
 		assert(j < n); /* every payload left out is one of msgs */
 		c->hole_msgs[c->nholes + i] = msgs[j];
@@ -328,7 +353,22 @@ static int conn_reply_msgs(struct conn *c, const struct proto_rep *r,
 		return -1;
 	if (r->status != 0)
 		conn_log_status(c, r);
+	if (r->status >= 0 && r->status < SERVER_STATUS_MAX)
+		c->srv->stats.status[r->status]++;
+	else if (r->status < 0)
+		c->srv->stats.fatal++;
 	rc = conn_encode(c, r, msgs, n);
+	if (rc == IPC_EINVAL && r->status == 0 && n > 0) {
+		/* Only a memfd message sent inline (to a client without
+		 * MEMFD, in a hand-over) can be too large for a frame. */
+		log_warn("conn %lu: a message too large for a frame to a client "
+			 "without memfd was dropped", c->id);
+		conn_reply_error(c, r->op, r->id, IPC_ETOOBIG, "message too large "
+				 "for a client without memfd; dropped");
+		while (n > 0)
+			qmsg_free(msgs[--n]);
+		return 0;
+	}
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",
 			 c->id, proto_op_name(r->op), r->id, proto_strerror(rc));
@@ -592,7 +632,7 @@ static void conn_serve_kept(struct conn *c)
  * the bytes read, 0 on EOF, -1 on error (errno). */
 static ssize_t conn_read_shared(struct conn *c)
 {
-	ssize_t n = read(c->fd, conn_rbuf, sizeof conn_rbuf);
+	ssize_t n = memfd_read(c, conn_rbuf, sizeof conn_rbuf);
 	size_t used;
 
 	if (n <= 0)
@@ -637,7 +677,7 @@ static ssize_t conn_read_kept(struct conn *c)
 		errno = EAGAIN;
 		return -1;
 	}
-	n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+	n = memfd_read(c, c->in.data + c->in.len, c->in.cap - c->in.len);
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		conn_serve_kept(c);
@@ -694,6 +734,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c));
 	if (c->state == CONN_DEAD)
 		return;
+	if (c->in.len == 0 && conn_reading(c) && memfd_check_idle(c) != 0)
+		return;
 	conn_frame_timer(c, c->nframes != served);
 	if (n == 0) {
 		log_debug("conn %lu: EOF", c->id);
@@ -742,12 +784,21 @@ static int conn_write_out(struct conn *c)
 {
 	struct iovec iov[CONN_IOV_MAX];
 	struct msghdr mh = { .msg_iov = iov };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * PROTO_FRAME_FDS_MAX)];
+	} cm;
+	size_t nfds;
 	ssize_t n;
 
 	while (conn_out_pending(c) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&c->sg, c->out.data, c->out.len,
 						     c->holes, c->nholes, iov, CONN_IOV_MAX);
+		/* Descriptors go no later than the first byte of their frame. */
+		nfds = memfd_out_attach(c, &mh, cm.b, sizeof cm.b);
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			memfd_out_sent(c, nfds);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)

@@ -411,7 +411,11 @@ int durable_put(struct server *s, struct queue *q, struct qmsg *m)
 
 	if (!queue_durable_id(q) || !d || !d->j)
 		return 0;
-	rc = journal_put(d->j, queue_durable_id(q), m->data, m->len, &m->jid);
+	/* A memfd message is journaled from its mapping, within the
+	 * journal's record bound (the inline limit). */
+	if (m->len > IPC_MSG_MAX)
+		return IPC_ETOOBIG;
+	rc = journal_put(d->j, queue_durable_id(q), qmsg_bytes(m), m->len, &m->jid);
 	if (rc != 0)
 		return rc > 0 ? rc : IPC_ENOSPC;
 	durable_touch(d);
@@ -485,6 +489,16 @@ void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live)
 		journal_stats(s->durable->j, &st);
 	*bytes = st.bytes;
 	*live = st.live_bytes;
+}
+
+/* The journal's figures, when there is one open. */
+int durable_stats(struct server *s, struct journal_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!s->durable || !s->durable->j)
+		return 0;
+	journal_stats(s->durable->j, st);
+	return 1;
 }
 
 /* Forget the held replies of a connection that is gone. */

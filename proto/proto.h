@@ -39,6 +39,9 @@
  * today; the rest is room for keys a newer daemon adds (a client skips
  * the keys it does not know). */
 #define PROTO_INFO_KEYS_MAX 64
+/* The most keys INFO's daemon info map may carry: 39 today, the rest is
+ * room for keys a newer daemon adds. */
+#define PROTO_DINFO_KEYS_MAX 128
 /* The most infos one LIST reply carries (a page). An info map takes at
  * most ~900 bytes (a pipe's, with a 128-byte name), so a full page stays
  * far below PROTO_FRAME_MAX; a client asks for the next page with the
@@ -75,6 +78,19 @@
  * daemon's default applies: [2, id, name, maxsize, flags, nil, 5, "dlq"]. */
 #define PROTO_MODE_MAX 0777u
 
+/* HELLO capabilities (the optional trailing `caps` of the request, and
+ * the reply's `caps`: what the daemon grants). */
+#define PROTO_CAP_MEMFD 0x1u   /* payloads may travel as sealed memfds */
+/* A memfd marker: where a payload (data, a batch element) would be a bin,
+ * a msgpack fixext 8 (0xd7) of this type whose 8 bytes are the index k
+ * (u32 big-endian) of the descriptor among those the frame carries (the
+ * frame's markers number them 0, 1, ... in order) and the payload length
+ * (u32 big-endian). See PROTOCOL.md, *Large messages*. */
+#define PROTO_EXT_MEMFD 0x6d
+#define PROTO_MEMFD_MARK_LEN 10u  /* 0xd7, type, 8 bytes */
+/* The most descriptors one frame may carry (SCM_MAX_FD is 253). */
+#define PROTO_FRAME_FDS_MAX 250u
+
 /* A growable output buffer; frames are appended to it. */
 struct pbuf {
 	unsigned char *data;
@@ -87,6 +103,8 @@ struct pbuf {
 struct proto_iov {
 	const unsigned char *base;
 	size_t len;
+	uint32_t memfd;   /* 0: inline (base); k + 1: the frame's descriptor #k
+			     holds the len bytes (base unused) */
 };
 
 /* A decoded or to-be-encoded request. Which fields matter depends on op,
@@ -119,6 +137,10 @@ struct proto_req {
 	char dead_letter[IPC_NAME_MAX + 1]; /* QOPEN: "" or the dead-letter queue */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
 	int64_t gid;             /* CHOWN: the new group, or -1 to keep it */
+	uint32_t data_memfd;     /* QPUT, PSEND: 0 inline, k + 1 descriptor #k */
+	uint32_t nfds;           /* decoded: memfd markers in the frame */
+	int has_caps;            /* HELLO: caps was sent (encoded when set) */
+	uint32_t caps;           /* HELLO: PROTO_CAP_* the client asks for */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -164,6 +186,42 @@ struct proto_info {
 				    counts (0: not sent, an older daemon) */
 };
 
+/* The numbers INFO reports about the daemon as a whole, each a u64 sent
+ * under its own name as the key (PROTOCOL.md, *Daemon info*). One list
+ * makes the struct, the encoder's keys and the decoder's table. */
+#define PROTO_DINFO_FIELDS(X) \
+	X(pid) X(uptime_ms) X(start_time) X(msg_max) \
+	X(connections) X(max_connections) X(connections_total) \
+	X(connections_refused) \
+	X(queues) X(pipes) X(max_queues) \
+	X(messages) X(bytes) X(max_bytes) X(parked) X(inflight) \
+	X(requests) X(puts) X(gets) X(requeued) X(sends) X(receives) \
+	X(gets_empty) X(refused_full) X(refused_limit) X(refused_perm) \
+	X(refused_toobig) X(refused_nospc) X(refused_other) X(errors_fatal) \
+	X(durable) X(journal_bytes) X(journal_live) X(journal_segments) \
+	X(journal_written) X(journal_syncs) X(journal_sync_us) \
+	X(journal_sync_max_us)
+
+/* Longest daemon version string INFO carries ("0.1.0"). */
+#define PROTO_DINFO_VERSION_MAX 31
+
+/* What INFO reports: the daemon's version and PROTO_DINFO_FIELDS. */
+struct proto_dinfo {
+	char version[PROTO_DINFO_VERSION_MAX + 1];
+#define PROTO_DINFO_MEMBER(f) uint64_t f;
+	PROTO_DINFO_FIELDS(PROTO_DINFO_MEMBER)
+#undef PROTO_DINFO_MEMBER
+};
+
+/* One u64 key of the daemon info map and its place in struct proto_dinfo. */
+struct proto_dinfo_key {
+	const char *key;
+	size_t off;
+};
+/* Every u64 key, in PROTO_DINFO_FIELDS order; proto_dinfo_nkeys of them. */
+extern const struct proto_dinfo_key proto_dinfo_keys[];
+extern const size_t proto_dinfo_nkeys;
+
 /* A decoded or to-be-encoded reply. */
 struct proto_rep {
 	uint32_t op;             /* the request's op: selects the result fields (not on the wire) */
@@ -189,6 +247,13 @@ struct proto_rep {
 	size_t ninfos;
 	uint32_t more;           /* LIST: 1 when names follow the last one sent */
 	uint64_t dropped;        /* QPURGE: how many messages were dropped */
+	uint32_t data_memfd;     /* QGET, QGETA, PRECV: 0 inline, k + 1 descriptor #k */
+	uint32_t nfds;           /* decoded: memfd markers in the frame */
+	int has_caps;            /* HELLO: the optional tail is there */
+	uint32_t caps;           /* HELLO: PROTO_CAP_* the daemon grants */
+	uint32_t memfd_max;      /* HELLO: largest memfd payload (0: none) */
+	uint32_t memfd_min;      /* HELLO: payloads from this size go by memfd */
+	const struct proto_dinfo *dinfo; /* INFO: the daemon's figures */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text
@@ -197,6 +262,10 @@ struct proto_rep {
 struct proto_dec {
 	msgpack_zone zone;
 	char err[128];
+	/* Requests: the largest payload a memfd marker may announce; 0 (as
+	 * proto_dec_init sets it) makes any marker malformed (the peer did
+	 * not negotiate PROTO_CAP_MEMFD). Replies take markers always. */
+	size_t memfd_max;
 };
 
 /* Set up an empty buffer. */
@@ -262,6 +331,16 @@ void proto_sg_advance(struct proto_sg *sg, size_t n, size_t len,
 /* Bytes left to send (0: done). */
 size_t proto_sg_left(const struct proto_sg *sg, size_t len,
 		     const struct proto_hole *h, size_t nh);
+struct msghdr;
+/* Point mh's control data at cbuf (cbuflen bytes) holding an SCM_RIGHTS
+ * of fds[0..n) (nothing when n is 0 or cbuf is too small): how many it
+ * carries. */
+size_t proto_fds_pack(struct msghdr *mh, void *cbuf, size_t cbuflen,
+		      const int *fds, size_t n);
+/* The descriptors of mh's SCM_RIGHTS into fds[0..max): how many came
+ * (those past max are counted, not copied: the caller cannot close
+ * them, so max should be what one recvmsg's control buffer holds). */
+size_t proto_fds_unpack(struct msghdr *mh, int *fds, size_t max);
 /* Bytes a payload of len bytes takes inside a frame (bin header + len):
  * a batch reply holds messages while PROTO_BATCH_REP_OVERHEAD plus the
  * sum of their costs stays within PROTO_FRAME_MAX. */

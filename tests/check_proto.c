@@ -2048,7 +2048,7 @@ START_TEST(test_admin_roundtrip)
 {
 	struct proto_req r = { .op = PROTO_OP_QPEEK, .id = 1, .name = "q",
 			       .max = 7 }, out;
-	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2 } };
+	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2, 0 } };
 	struct proto_rep rep = { .op = PROTO_OP_QPURGE, .id = 2,
 				 .dropped = (uint64_t)1 << 40 }, rout;
 
@@ -2086,6 +2086,90 @@ START_TEST(test_admin_roundtrip)
 	r.delay_ms = -1;
 	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "delay"));
+}
+END_TEST
+
+/* INFO: an empty request; the daemon info map round-trips every key,
+ * skips unknown ones, leaves missing ones 0, and refuses a map that is
+ * not one or a version that is not a short str. */
+START_TEST(test_dinfo_roundtrip)
+{
+	struct proto_req r = { .op = PROTO_OP_INFO, .id = 7 }, rout;
+	struct proto_dinfo di;
+	struct proto_rep rep = { .op = PROTO_OP_INFO, .id = 7, .dinfo = &di }, out;
+	struct raw w;
+	size_t i;
+
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &rout), 0);
+	ck_assert_uint_eq(rout.op, PROTO_OP_INFO);
+	memset(&di, 0, sizeof(di));
+	strcpy(di.version, "1.2.3");
+	for (i = 0; i < proto_dinfo_nkeys; i++)
+		*(uint64_t *)(void *)((char *)&di + proto_dinfo_keys[i].off) =
+			((uint64_t)1 << 40) + i;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &out), 0);
+	ck_assert_ptr_nonnull(out.dinfo);
+	ck_assert_mem_eq(out.dinfo, &di, sizeof(di));
+	ck_assert_uint_eq(out.dinfo->journal_sync_max_us, ((uint64_t)1 << 40) +
+			  proto_dinfo_nkeys - 1);
+	rep.dinfo = NULL;
+	ck_assert_int_eq(proto_enc_rep(&buf, &rep), IPC_EINVAL);
+	/* {"puts": 5, "later": "x"}: puts read, later skipped, rest 0. */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 7);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 2);
+	msgpack_pack_str_with_body(&w.pk, "puts", 4);
+	msgpack_pack_uint64(&w.pk, 5);
+	msgpack_pack_str_with_body(&w.pk, "later", 5);
+	msgpack_pack_str_with_body(&w.pk, "x", 1);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out), 0);
+	ck_assert_uint_eq(out.dinfo->puts, 5);
+	ck_assert_uint_eq(out.dinfo->gets, 0);
+	ck_assert_str_eq(out.dinfo->version, "");
+	raw_fini(&w);
+	/* PROTO_DINFO_KEYS_MAX keys decode, one more does not. */
+	for (i = 0; i < 2; i++) {
+		size_t k, n = PROTO_DINFO_KEYS_MAX + i;
+
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 7);
+		msgpack_pack_int32(&w.pk, 0);
+		msgpack_pack_map(&w.pk, n);
+		for (k = 0; k < n; k++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "k%zu", k);
+			msgpack_pack_str_with_body(&w.pk, key, strlen(key));
+			msgpack_pack_uint32(&w.pk, 1);
+		}
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out),
+				 i ? IPC_EPROTO : 0);
+		raw_fini(&w);
+	}
+	/* A version of 32 bytes, a negative count, an array: malformed. */
+	for (i = 0; i < 3; i++) {
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 7);
+		msgpack_pack_int32(&w.pk, 0);
+		if (i == 2) {
+			msgpack_pack_array(&w.pk, 0);
+		} else {
+			msgpack_pack_map(&w.pk, 1);
+			msgpack_pack_str_with_body(&w.pk, i ? "gets" : "version",
+						   i ? 4 : 7);
+			if (i)
+				msgpack_pack_int64(&w.pk, -1);
+			else
+				msgpack_pack_str_with_body(&w.pk, "0123456789abcdef"
+							   "0123456789abcdef", 32);
+		}
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out), IPC_EPROTO);
+		raw_fini(&w);
+	}
 }
 END_TEST
 
@@ -2180,9 +2264,9 @@ static void iov_assert_equal(const struct proto_iov *a, size_t na,
 
 START_TEST(test_req_batch_roundtrip)
 {
-	struct proto_iov iov[3] = { { (const unsigned char *)"one", 3 },
-				    { (const unsigned char *)"", 0 },
-				    { (const unsigned char *)"three", 5 } };
+	struct proto_iov iov[3] = { { (const unsigned char *)"one", 3, 0 },
+				    { (const unsigned char *)"", 0, 0 },
+				    { (const unsigned char *)"three", 5, 0 } };
 	struct proto_req r = { .op = PROTO_OP_QPUTN, .id = 77, .iov = iov, .niov = 3,
 			       .timeout_ms = 1500 };
 	struct proto_req out;
@@ -2308,8 +2392,8 @@ END_TEST
 
 START_TEST(test_rep_batch)
 {
-	struct proto_iov iov[2] = { { (const unsigned char *)"a", 1 },
-				    { (const unsigned char *)"bb", 2 } };
+	struct proto_iov iov[2] = { { (const unsigned char *)"a", 1, 0 },
+				    { (const unsigned char *)"bb", 2, 0 } };
 	struct proto_rep r = { .op = PROTO_OP_QPUTN, .id = 5, .count = 7 };
 	struct proto_rep out;
 	struct raw w;
@@ -2743,6 +2827,93 @@ START_TEST(test_req_id_echo)
 }
 END_TEST
 
+/* HELLO's caps: absent, the request and reply keep their old shape;
+ * present, the reply carries the optional tail; a reply with or without
+ * it decodes. */
+START_TEST(test_hello_caps)
+{
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1, .version = 1 }, out;
+	struct proto_rep rep = { .op = PROTO_OP_HELLO, .id = 1, .version = 1,
+				 .msg_max = 100 }, rout;
+
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.has_caps, 0);
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR], 0x93);  /* [1, id, 1] */
+	r.has_caps = 1;
+	r.caps = PROTO_CAP_MEMFD | 0x80;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.has_caps, 1);
+	ck_assert_uint_eq(out.caps, PROTO_CAP_MEMFD | 0x80);
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_int_eq(rout.has_caps, 0);
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR], 0x94);
+	rep.has_caps = 1;
+	rep.caps = PROTO_CAP_MEMFD;
+	rep.memfd_max = 64u << 20;
+	rep.memfd_min = 65536;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR], 0x97);
+	ck_assert_int_eq(rout.has_caps, 1);
+	ck_assert_uint_eq(rout.caps, PROTO_CAP_MEMFD);
+	ck_assert_uint_eq(rout.memfd_max, 64u << 20);
+	ck_assert_uint_eq(rout.memfd_min, 65536);
+}
+END_TEST
+
+/* Memfd markers: a QPUT's and a batch's payloads round-trip as markers
+ * (descriptor numbers in frame order, lengths over msg_max allowed up to
+ * memfd_max), refused without the capability or out of order; a reply's
+ * markers decode the same way. */
+START_TEST(test_memfd_markers)
+{
+	struct proto_iov iov[3] = { { NULL, 200000, 1 },
+				    { (const unsigned char *)"ab", 2, 0 },
+				    { NULL, 5u << 20, 2 } };
+	struct proto_req r = { .op = PROTO_OP_QPUT, .id = 2, .name = "q",
+			       .data_len = 3u << 20, .data_memfd = 1 }, out;
+	struct proto_rep rep = { .op = PROTO_OP_QGETN, .id = 3, .iov = iov,
+				 .niov = 3 }, rout;
+
+	/* Without the capability, a marker is malformed. */
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EPROTO);
+	dec.memfd_max = 4u << 20;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.data_memfd, 1);
+	ck_assert_uint_eq(out.data_len, 3u << 20);
+	ck_assert_uint_eq(out.nfds, 1);
+	r.data_len = (4u << 20) + 1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_ETOOBIG);
+	/* The second marker of a frame must name descriptor 1. */
+	r = (struct proto_req){ .op = PROTO_OP_QPUTN, .id = 4, .name = "q",
+				.iov = iov, .niov = 3 };
+	iov[2].len = 100;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.nfds, 2);
+	ck_assert_uint_eq(out.iov[0].memfd, 1);
+	ck_assert_uint_eq(out.iov[1].memfd, 0);
+	ck_assert_uint_eq(out.iov[2].memfd, 2);
+	ck_assert_uint_eq(out.iov[2].len, 100);
+	iov[2].memfd = 1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EPROTO);
+	iov[2].memfd = 2;
+	dec.memfd_max = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_uint_eq(rout.nfds, 2);
+	ck_assert_uint_eq(rout.iov[0].memfd, 1);
+	ck_assert_uint_eq(rout.iov[0].len, 200000);
+	ck_assert_uint_eq(rout.iov[1].len, 2);
+	ck_assert(memcmp(rout.iov[1].base, "ab", 2) == 0);
+	ck_assert_uint_eq(rout.iov[2].memfd, 2);
+	/* Another ext type stays malformed. */
+	buf.len = 0;
+	ck_assert_int_eq(proto_enc_rep(&buf, &rep), 0);
+	buf.data[PROTO_FRAME_HDR + 5] = 0x6c;  /* [id, 0, [fixext8 type ...: */
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR + 4], 0xd7);
+	ck_assert_int_eq(proto_dec_rep(&dec, buf.data + PROTO_FRAME_HDR,
+				       buf.len - PROTO_FRAME_HDR, rep.op, &rout), IPC_EPROTO);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -2820,6 +2991,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_ack_rep);
 	tcase_add_test(tc, test_admin_roundtrip);
 	tcase_add_test(tc, test_rep_info_needs_name);
+	tcase_add_test(tc, test_dinfo_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("batch");
@@ -2838,6 +3010,8 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_req_pattach_mode);
 	tcase_add_test(tc, test_rep_version_field);
 	tcase_add_test(tc, test_req_id_echo);
+	tcase_add_test(tc, test_hello_caps);
+	tcase_add_test(tc, test_memfd_markers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("fuzz");
