@@ -119,6 +119,8 @@ enum proto_rep_field {
 	X(CHOWN, chown, 22, (RQ_NAME, RQ_UID, RQ_GID), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QUNGET, qunget, 24, (RQ_NAME, RQ_DATAS), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
