@@ -62,6 +62,7 @@ enum proto_rep_field {
 	RP_INFOS,        /* array of info maps: infos, ninfos */
 	RP_MORE,         /* uint32 more, 0 or 1 */
 	RP_DROPPED,      /* uint64 dropped: how many messages an op dropped */
+	RP_DINFO,        /* the daemon info map: dinfo */
 };
 
 /* Can a request of the op park? */
@@ -120,7 +121,9 @@ enum proto_rep_field {
 	  (RP_NONE), PROTO_NOPARK) \
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
-	X(QUNGET, qunget, 24, (RQ_NAME, RQ_DATAS), 0, \
+	X(INFO, info, 24, (RQ_NONE), 0, \
+	  (RP_DINFO), PROTO_NOPARK) \
+	X(QUNGET, qunget, 25, (RQ_NAME, RQ_DATAS), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
