@@ -66,6 +66,11 @@ static void print_dur_targets(const struct bench *b);
 
 static const char *const mode_name[MODE__MAX] = { "plain", "pipelined", "batch64" };
 
+/* Messages from this size (1 MiB, 16 MiB: the "large" rows past 64 KiB)
+ * run 1/1 plain and pipelined only, on a queue of BIG_QUEUE_MAX. */
+#define BIG_SIZE (1u << 20)
+#define BIG_QUEUE_MAX 8
+
 static const char *const sections[] = { "tput", "pipe", "lat", "idle", "dur", NULL };
 static const char *const sizes[] = { "small", "large", NULL };
 static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", "nats", NULL };
@@ -332,15 +337,17 @@ static struct ipc_queue_opts unbounded_create(void)
 }
 
 /* Create (or empty) a queue for a run on target (ipcd's socket or a
- * NATS URL). The handle is closed before the run forks: libnats's
- * threads do not survive fork. */
-static int queue_create(const struct bench *b, const char *target, const char *name)
+ * NATS URL), of maxsize (0: unbounded). The handle is closed before the
+ * run forks: libnats's threads do not survive fork. */
+static int queue_create(const struct bench *b, const char *target, const char *name,
+			long long maxsize)
 {
 	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
 	int rc = ipc_connect(target, &c);
 
 	o.flags |= b->qflags;
+	o.maxsize = maxsize;
 	if (rc != 0)
 		return rc;
 	ipc_delete(c, name);
@@ -364,7 +371,9 @@ static void lib_throughput(struct bench *b, const char *system, const char *targ
 	row = add_row(b, wl, system, size);
 	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
 	snprintf(r.qname, sizeof r.qname, "bench-%zu-%u-%d", size, np, (int)mode);
-	if (queue_create(b, target, r.qname) != 0)
+	/* Messages of MiBs: a bounded queue, so a producer ahead of its
+	 * consumer does not pile up gigabytes. */
+	if (queue_create(b, target, r.qname, size >= BIG_SIZE ? BIG_QUEUE_MAX : 0) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queue");
 	else
 		run_throughput(&r, ipcd_producer, ipcd_consumer, row);
@@ -565,7 +574,7 @@ static void lib_latency(struct bench *b, const char *system, const char *target,
 	r.total = bench_lat_count(&b->o, size);
 	snprintf(r.qname, sizeof r.qname, "lat-%zu", size);
 	snprintf(pong, sizeof pong, "%s-pong", r.qname);
-	if (queue_create(b, target, r.qname) != 0 || queue_create(b, target, pong) != 0)
+	if (queue_create(b, target, r.qname, 0) != 0 || queue_create(b, target, pong, 0) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queues");
 	else
 		run_latency_rtt(&r, ipcd_ping, ipcd_pong, row, rtt);
@@ -899,7 +908,7 @@ static void section_idle(struct bench *b)
 		free(cs);
 		return;
 	}
-	queue_create(b, b->sock, "warm-up");
+	queue_create(b, b->sock, "warm-up", 0);
 	rss0 = rss_kib(b->ipcd_pid);
 	nq = idle_queues(b, IDLE_QUEUES);
 	rss1 = rss_kib(b->ipcd_pid);
@@ -1008,11 +1017,13 @@ static void ratio_text(const struct bench *b, const struct row *row, char *buf, 
 	}
 }
 
-/* Print the size as 64 B or 64 KiB. */
+/* Print the size as 64 B, 64 KiB or 16 MiB. */
 static const char *size_text(size_t size, char *buf, size_t len)
 {
 	if (size == 0)
 		snprintf(buf, len, "-");
+	else if (size % (1024 * 1024) == 0)
+		snprintf(buf, len, "%zu MiB", size / (1024 * 1024));
 	else if (size % 1024 == 0)
 		snprintf(buf, len, "%zu KiB", size / 1024);
 	else
@@ -1224,6 +1235,12 @@ static void print_targets(const struct bench *b)
 	       "  (plain, each send and recv waits for its reply)",
 	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536),
 			find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0));
+	target("1 MiB put/get 1/1 (plain) MB/s vs raw socket",
+	       ratio_of(find_row(b, "1/1 plain", "ipcd", BIG_SIZE),
+			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
+	target("1 MiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", BIG_SIZE),
+			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
 	target("hand-off latency p50 vs raw socket round trip p50",
 	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 2.0, 1);
 	target("hand-off latency p99 vs raw socket round trip p99",
@@ -1479,6 +1496,27 @@ static void run_size(struct bench *b, size_t size)
 		section_latency(b, size);
 }
 
+/* The rows of messages of MiBs (memfds through ipcd): 1/1 plain and
+ * pipelined, pipe 1/1 plain, and the raw socket. */
+static void run_big(struct bench *b, size_t size)
+{
+	struct row *row;
+
+	if (wanted(b, "tput") && wanted(b, "1/1") && wanted(b, "ipcd")) {
+		if (wanted(b, "plain"))
+			ipcd_throughput(b, size, 1, MODE_PLAIN, "");
+		if (wanted(b, "pipelined"))
+			ipcd_throughput(b, size, 1, MODE_PIPE, "");
+	}
+	if (wanted(b, "pipe") && wanted(b, "ipcd"))
+		ipcd_pipe(b, size, MODE_PLAIN);
+	if (wanted(b, "raw")) {
+		row = add_row(b, "1/1", "raw-socket", size);
+		peer_rawsock(&b->o, size, 1, row);
+		progress(row);
+	}
+}
+
 /* --- A/B: the same workloads on two daemons, alternately ----------------------- */
 
 #define AB_MAX_ROUNDS 50
@@ -1680,8 +1718,11 @@ static int run_all(struct bench *b)
 		fprintf(stderr, "ipcbench: round %u of %u\n", round, b->rounds);
 		if (wanted(b, "small"))
 			run_size(b, 64);
-		if (wanted(b, "large"))
+		if (wanted(b, "large")) {
 			run_size(b, 65536);
+			run_big(b, BIG_SIZE);
+			run_big(b, 16 * BIG_SIZE);
+		}
 		if (wanted(b, "idle"))
 			section_idle(b);
 		merge_round(b, base);

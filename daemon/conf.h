@@ -63,6 +63,10 @@ struct config {
 				       "" = durability off */
 	int sync;                   /* enum config_sync */
 	size_t sync_interval;       /* ms between syncs with sync = interval */
+	size_t memfd_threshold;     /* payloads from this size go by memfd
+				       (told clients in HELLO); 0 = never */
+	size_t max_memfd_size;      /* largest memfd payload */
+	size_t max_memfds;          /* memfd descriptors held in all */
 	int salvage;                /* not a key: ipcd --salvage */
 	/* create-prefix: who may create names under which prefix (each
 	 * line adds a rule; an empty value clears them) */

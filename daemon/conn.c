@@ -32,6 +32,7 @@
 #include "lease.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "memfd.h"
 #include "park.h"
 #include "proto.h"
 #include "qmsg.h"
@@ -75,6 +76,7 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 		qmsg_free(c->hole_msgs[c->holes_done++]);
 	free(c->holes);
 	free(c->hole_msgs);
+	memfd_conn_free(c);
 	free(c->groups);
 	free(c);
 }
@@ -124,6 +126,7 @@ static void conn_io_close(struct conn *c)
 	conn_undirty(c);
 	close(c->fd);
 	c->fd = -1;
+	memfd_conn_free(c);
 }
 
 /* Give back all c holds in the broker, before it closes or drains: its
@@ -224,9 +227,12 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 static int conn_encode(struct conn *c, const struct proto_rep *r,
 		       struct qmsg **msgs, size_t n)
 {
-	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0;
+	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0, fdo = c->nfd_out;
+	struct proto_rep mr;
 	int rc = 0;
 
+	/* Memfd messages to a MEMFD peer go as markers (msgs[j] NULL). */
+	r = memfd_rep(c, r, msgs, n, &mr);
 	if (n > 0 && conn_holes_reserve(c, n) == 0)
 		rc = proto_enc_rep_holes(&c->out, r, CONN_HOLE_MIN, c->holes + c->nholes,
 					 n, &nh);
@@ -234,7 +240,8 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 		rc = proto_enc_rep(&c->out, r);
 	/* Holes come in frame order, as the messages do. */
 	for (i = 0; rc == 0 && i < nh; i++, j++) {
-		while (j < n && msgs[j]->data != c->holes[c->nholes + i].base)
+		while (j < n && (msgs[j] == NULL ||
+				 qmsg_bytes(msgs[j]) != c->holes[c->nholes + i].base))
 			qmsg_free(msgs[j++]);
 		assert(j < n); /* every payload left out is one of msgs */
 		c->hole_msgs[c->nholes + i] = msgs[j];
@@ -242,6 +249,8 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	}
 	for (; j < n; j++)
 		qmsg_free(msgs[j]);
+	if (rc != 0)
+		memfd_out_rollback(c, fdo);
 	if (rc == 0) {
 		c->nholes += nh;
 		c->out_total += c->out.len - before + holes;
@@ -268,6 +277,15 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 	else if (r->status < 0)
 		c->srv->stats.fatal++;
 	rc = conn_encode(c, r, msgs, n);
+	if (rc == IPC_EINVAL && r->status == 0 && n > 0) {
+		/* Only a memfd message sent inline (to a client without
+		 * MEMFD, in a hand-over) can be too large for a frame. */
+		log_warn("conn %lu: a message too large for a frame to a client "
+			 "without memfd was dropped", c->id);
+		conn_reply_error(c, r->op, r->id, IPC_ETOOBIG, "message too large "
+				 "for a client without memfd; dropped");
+		return;
+	}
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",
 			 c->id, proto_op_name(r->op), r->id, proto_strerror(rc));
@@ -493,7 +511,7 @@ static void conn_serve_kept(struct conn *c)
  * the bytes read, 0 on EOF, -1 on error (errno). */
 static ssize_t conn_read_shared(struct conn *c)
 {
-	ssize_t n = read(c->fd, conn_rbuf, sizeof conn_rbuf);
+	ssize_t n = memfd_read(c, conn_rbuf, sizeof conn_rbuf);
 	size_t used;
 
 	if (n <= 0)
@@ -538,7 +556,7 @@ static ssize_t conn_read_kept(struct conn *c)
 		errno = EAGAIN;
 		return -1;
 	}
-	n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+	n = memfd_read(c, c->in.data + c->in.len, c->in.cap - c->in.len);
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		conn_serve_kept(c);
@@ -595,6 +613,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c));
 	if (c->state == CONN_DEAD)
 		return;
+	if (c->in.len == 0 && conn_reading(c) && memfd_check_idle(c) != 0)
+		return;
 	conn_frame_timer(c, c->nframes != served);
 	if (n == 0) {
 		log_debug("conn %lu: EOF", c->id);
@@ -642,12 +662,21 @@ static int conn_write_out(struct conn *c)
 {
 	struct iovec iov[CONN_IOV_MAX];
 	struct msghdr mh = { .msg_iov = iov };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * PROTO_FRAME_FDS_MAX)];
+	} cm;
+	size_t nfds;
 	ssize_t n;
 
 	while (conn_out_pending(c) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&c->sg, c->out.data, c->out.len,
 						     c->holes, c->nholes, iov, CONN_IOV_MAX);
+		/* Descriptors go no later than the first byte of their frame. */
+		nfds = memfd_out_attach(c, &mh, cm.b, sizeof cm.b);
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			memfd_out_sent(c, nfds);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)

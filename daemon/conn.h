@@ -63,6 +63,13 @@ struct conn {
 	gid_t gid;
 	gid_t *groups;              /* supplementary groups (SO_PEERGROUPS) */
 	size_t ngroups;
+	int memfd;                  /* HELLO granted PROTO_CAP_MEMFD (memfd.h) */
+	int *fdq;                   /* descriptors received, not yet claimed by
+				       a frame, oldest first (nfdq of fdq_cap) */
+	size_t nfdq, fdq_cap;
+	struct qmsg **fd_out;       /* memfd messages whose descriptors go with
+				       the next write (nfd_out of fd_out_cap) */
+	size_t nfd_out, fd_out_cap;
 	int refused;                /* over max-connections: HELLO gets IPC_ELIMIT */
 	int paused;                 /* unsent output over max-output: not read */
 };

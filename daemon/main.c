@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "memfd.h"
 #include "qmsg.h"
 #include "server.h"
 
@@ -68,6 +69,10 @@ static void usage(FILE *f)
 		"      --sync MODE           always (default), interval or none: when a put\n"
 		"                            on a durable queue is on stable storage\n"
 		"      --sync-interval MS    with --sync interval, ms between syncs (default 100)\n"
+		"      --memfd-threshold N   payloads from N bytes up travel as sealed memfds\n"
+		"                            (default 64K; 0: never)\n"
+		"      --max-memfd-size N    largest memfd payload (default 64M)\n"
+		"      --max-memfds N        memfd descriptors held in all (default 4096)\n"
 		"      --create-prefix 'PREFIX WHO[,WHO...]'\n"
 		"                            names under PREFIX may be created only by root\n"
 		"                            and WHO: root, any, uid:N, gid:N, user:NAME,\n"
@@ -197,6 +202,9 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "state-dir", required_argument, NULL, OPT_KEY },
 		{ "sync", required_argument, NULL, OPT_KEY },
 		{ "sync-interval", required_argument, NULL, OPT_KEY },
+		{ "memfd-threshold", required_argument, NULL, OPT_KEY },
+		{ "max-memfd-size", required_argument, NULL, OPT_KEY },
+		{ "max-memfds", required_argument, NULL, OPT_KEY },
 		{ "create-prefix", required_argument, NULL, OPT_KEY },
 		{ "salvage", no_argument, NULL, OPT_SALVAGE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -258,6 +266,9 @@ int main(int argc, char **argv)
 	log_set_level((enum log_level)cfg.log_level);
 	main_test_hooks();
 	make_default_dir(cfg.socket_path);
+	/* Room for the descriptors of memfd messages and connections. */
+	if (memfd_raise_nofile() != 0)
+		log_warn("cannot raise the open file limit: %s", strerror(errno));
 	/* A peer that closes early must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = server_init(&s, &cfg);

@@ -10,6 +10,7 @@
 #include "durable.h"
 #include "ipc_defs.h"
 #include "lease.h"
+#include "memfd.h"
 #include "park.h"
 #include "pipe.h"
 #include "proto.h"
@@ -136,7 +137,7 @@ static size_t park_split(struct qmsg *m)
 
 	while (m != NULL && n < IPC_BATCH_MAX) {
 		park_msgs[n] = m;
-		park_iov[n].base = m->data;
+		park_iov[n].base = qmsg_bytes(m);
 		park_iov[n].len = m->len;
 		m = m->next;
 		park_msgs[n++]->next = NULL;
@@ -182,8 +183,14 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	size_t n = status == 0 ? park_split(m) : 0;
 	int durable = p->durable;
 
-	if (status == 0)
+	if (status == 0 && p->w.held != NULL && n > 0) {
+		/* In flight, the queue's: a memfd goes as a duplicate. */
 		n = park_fill(p, &rep, n);
+		park_msgs[0] = memfd_lend(c, park_msgs[0]);
+		n = park_msgs[0] != NULL;
+	} else if (status == 0) {
+		n = park_fill(p, &rep, n);
+	}
 	/* Freed before replying: a reply that fails closes the connection,
 	 * which must not find this park still in its list. */
 	park_free(p);

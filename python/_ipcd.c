@@ -403,7 +403,7 @@ static PyObject *client_fileno(ClientObject *self, PyObject *unused)
 	return PyLong_FromLong(ipc_fd(self->c));
 }
 
-PyDoc_STRVAR(msg_max_doc, "msg_max() -> int\n--\n\nThe daemon's message size limit in bytes.");
+PyDoc_STRVAR(msg_max_doc, "msg_max() -> int\n--\n\nThe daemon's size limit in bytes for a message carried in its request;\nlarger ones travel as sealed memfds, up to the daemon's max-memfd-size.");
 /* Client.msg_max(). */
 static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
 {

@@ -1710,13 +1710,14 @@ START_TEST(test_reload_shrink)
 
 	h_prepare(&d);
 	snprintf(conf, sizeof(conf), "%s/ipcd.conf", d.dir);
-	write_file(conf, "max-message-size = 1M\n");
+	/* Inline messages: memfd ones do not fill frames. */
+	write_file(conf, "max-message-size = 1M\nmemfd-threshold = 0\n");
 	launch_args(&d, args);
 	c = h_connect(&d);
 	h_create_queue(c, "big", 0);
 	for (i = 0; i < 26; i++)
 		ck_assert_int_eq(put_bytes(c, "big", RS_LEN, 'a' + (int)i), 0);
-	write_file(conf, "max-message-size = 1K\n");
+	write_file(conf, "max-message-size = 1K\nmemfd-threshold = 0\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	log_wait(&d, "reload: done");
 	/* 13 MiB are more than one frame holds: the reply stops at the

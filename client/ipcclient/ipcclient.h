@@ -321,6 +321,24 @@ int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag);
 int ipc_queue_release(ipc_client *c, const char *name, uint64_t tag,
 		      int delay_ms);
 
+/*
+ * Zero-copy get: like ipc_queue_get(), but *data points at the message
+ * itself, read-only, instead of a copy. A large message (one the daemon
+ * passed as a sealed memfd, see ipc_msg_max()) is a read-only mapping of
+ * that memfd, never copied; a small one is a copy. Either way it stays
+ * valid, whatever other calls the handle makes, until
+ * ipc_msg_release(c, *data) or ipc_close(c). Returns what
+ * ipc_queue_get() returns.
+ */
+int ipc_queue_get_view(ipc_client *c, const char *name, const void **data,
+		       size_t *len, int timeout_ms);
+
+/*
+ * Give back a message of ipc_queue_get_view() (unmapped or freed).
+ * 0, or IPC_EINVAL when data is no such message of c.
+ */
+int ipc_msg_release(ipc_client *c, const void *data);
+
 /* Free memory returned by this library (NULL is fine). */
 void ipc_free(void *p);
 
@@ -843,7 +861,12 @@ size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end);
  */
 int ipc_pipe_arm(ipc_client *c, const char *name, int end);
 
-/* The daemon's message size limit, learnt at connect. */
+/* The daemon's size limit for a message carried in its request (1 MiB
+ * unless configured lower), learnt at connect. A message from the
+ * daemon's memfd-threshold (64 KiB by default) up travels instead as a
+ * sealed memfd passed beside the request, and may be as large as its
+ * max-memfd-size (64 MiB by default); a put of a larger one gets
+ * IPC_ETOOBIG. See ipcd.conf(5). */
 size_t ipc_msg_max(const ipc_client *c);
 
 /* Text of the last failure on this handle: the daemon's detail or the

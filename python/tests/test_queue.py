@@ -158,15 +158,19 @@ class BasicTest(unittest.TestCase):
         q.put(b"x" * limit)
         self.assertEqual(q.get(), b"")
         self.assertEqual(q.get(), b"x" * limit)
+        # Past msg_max a message goes as a memfd, up to max-memfd-size.
+        big = ipcdtest.MEMFD_MAX
+        q.put(b"z" * big)
+        self.assertEqual(q.get(), b"z" * big)
         with self.assertRaises(ipcd.TooBigError) as cm:
-            q.put(b"x" * (limit + 1))
+            q.put(b"x" * (big + 1))
         self.assertIsInstance(cm.exception, ValueError)
-        self.assertIn(str(limit), str(cm.exception))  # names the limit
+        self.assertIn(str(big), str(cm.exception))  # names the limit
         q.put(b"still usable")
         self.assertEqual(q.get(), b"still usable")
         # pickled objects too: the limit is on the pickle
         p = ipcd.Queue(ipcdtest.fresh())
-        self.assertRaises(ipcd.TooBigError, p.put, bytes(limit + 1))
+        self.assertRaises(ipcd.TooBigError, p.put, bytes(big + 1))
         p.put(bytes(limit // 2))
         self.assertEqual(len(p.get()), limit // 2)
 
