@@ -884,6 +884,8 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 		return;
 	if (c->ops)
 		c->ops->close(c);
+	if (c->fd >= 0 && !c->broken && !c->ops)
+		client_readahead_return(c); /* messages read ahead go back */
 	if (c->fd >= 0 && !c->broken)
 		client_push(c);   /* async requests still held: the daemon gets them */
 	if (c->fd >= 0)

@@ -295,3 +295,31 @@ void op_precvn(struct conn *c, const struct proto_req *r)
 	else
 		conn_reply_status(c, r->op, r->id, rc);
 }
+
+/* QUNGET: a consumer gives messages it read ahead with a plain get back to
+ * the head of the queue, in order (read and write permission: it takes
+ * and places messages). Not for durable queues, whose journal has
+ * recorded the gets. */
+void op_qunget(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	size_t made, i;
+	int rc;
+
+	if (policy_queue(c, r, POLICY_READ | POLICY_WRITE | POLICY_HOLD, &q) != 0)
+		return;
+	if (queue_durable_id(q)) {
+		conn_reply_error(c, r->op, r->id, IPC_EINVAL,
+				 "messages cannot be given back to a durable queue");
+		return;
+	}
+	made = batch_copy(c, r, &rc);
+	if (made < r->niov) {
+		for (i = 0; i < made; i++)
+			qmsg_free(batch_put_msgs[i]);
+		conn_reply_status(c, r->op, r->id, rc ? rc : IPC_ENOMEM);
+		return;
+	}
+	queue_unget(q, batch_put_msgs, made);
+	conn_reply_status(c, r->op, r->id, 0);
+}

@@ -488,6 +488,32 @@ void queue_requeue(struct qheld *h)
 	q->mem += qmsg_footprint(m->len);
 }
 
+/* Give read-ahead messages back to the head, in order; see queue.h. */
+void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
+{
+	struct waiter *w;
+	size_t i = 0, k;
+
+	q->requeued += n;
+	while (i < n && !q->dying && (w = wlist_pop(&q->getters))) {
+		if (w->held != NULL) {
+			queue_hand(q, w, msgs[i++]);
+			continue;
+		}
+		k = queue_hand_run(q, w, msgs + i, n - i);
+		q->puts -= k; /* not put again: only got again */
+		i += k;
+	}
+	for (k = n; k > i; k--) {
+		msgs[k - 1]->next = q->head;
+		q->head = msgs[k - 1];
+		if (!q->tail)
+			q->tail = q->head;
+		q->size++;
+		q->bytes += q->head->len;
+	}
+}
+
 /* Park w at the tail of its FIFO; only after EEMPTY (getter) or EFULL (putter). */
 void queue_park(struct queue *q, struct waiter *w)
 {

@@ -166,6 +166,11 @@ void queue_ack(struct qheld *h);
 /* The consumer is gone or its lease ran out: unlink h and give its message
  * to the oldest parked getter, else put it back at the head of the queue. */
 void queue_requeue(struct qheld *h);
+/* Give msgs[0..n) (taken by a plain get and read ahead) back to the head
+ * of q, in order: to the oldest getters first, like a requeued message,
+ * the rest ahead of every message held. Counted as requeued; maxsize is
+ * not checked (they had room when they were put). q takes the messages. */
+void queue_unget(struct queue *q, struct qmsg **msgs, size_t n);
 
 /*
  * Dead-lettering (poison messages). A message of a queue with
