@@ -379,27 +379,6 @@ static void queue_serve(struct queue *q, struct waiter *w)
 	queue_admit(q);
 }
 
-/* Put msgs[0..n), just taken from q's head, back there in order, as
- * if never got; then serve the getters parked meanwhile. */
-void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
-{
-	struct waiter *w;
-	size_t i;
-
-	for (i = n; i-- > 0;) {
-		msgs[i]->next = q->head;
-		q->head = msgs[i];
-		if (!q->tail)
-			q->tail = msgs[i];
-		q->size++;
-		q->bytes += msgs[i]->len;
-		q->mem += qmsg_footprint(msgs[i]->len);
-		q->gets--;
-	}
-	while (!q->dying && q->head && (w = wlist_pop(&q->getters)))
-		queue_serve(q, w);
-}
-
 /* Take the head message into flight in h; no room is made. */
 int queue_get_held(struct queue *q, struct qheld *h)
 {
@@ -511,6 +490,7 @@ void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
 			q->tail = q->head;
 		q->size++;
 		q->bytes += q->head->len;
+		q->mem += qmsg_footprint(q->head->len);
 	}
 }
 

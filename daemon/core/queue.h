@@ -138,12 +138,6 @@ void queue_stall(struct waiter *w);
  * No-op unless w is stalled. */
 void queue_resume(struct waiter *w);
 
-/* Put msgs[0..n), taken from q by queue_get (or handed over) for a
- * reply that could not be sent, back at its head, msgs[0] first, as if
- * never got (gets is lowered again; the room they take may pass maxsize
- * until got). A getter parked meanwhile is served from them. */
-void queue_unget(struct queue *q, struct qmsg **msgs, size_t n);
-
 /* Take the head message without waiting and put it in flight in h (not
  * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or
  * IPC_EEMPTY. Makes no room: no putter is admitted. */
@@ -166,8 +160,8 @@ void queue_ack(struct qheld *h);
 /* The consumer is gone or its lease ran out: unlink h and give its message
  * to the oldest parked getter, else put it back at the head of the queue. */
 void queue_requeue(struct qheld *h);
-/* Give msgs[0..n) (taken by a plain get and read ahead) back to the head
- * of q, in order: to the oldest getters first, like a requeued message,
+/* Give msgs[0..n) (taken by a plain get and read ahead, or for a reply
+ * that could not be sent) back to the head of q, in order: to the oldest getters first, like a requeued message,
  * the rest ahead of every message held. Counted as requeued; maxsize is
  * not checked (they had room when they were put). q takes the messages. */
 void queue_unget(struct queue *q, struct qmsg **msgs, size_t n);
