@@ -1210,6 +1210,7 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	snprintf(dst->dead_letter, sizeof(dst->dead_letter), "%s", src->dead_letter);
 	dst->dead_lettered = src->dead_lettered;
 	dst->dead_letter_failed = src->dead_letter_failed;
+	dst->memory = src->memory;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

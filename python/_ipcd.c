@@ -987,9 +987,10 @@ static PyObject *client_buffered(ClientObject *self, PyObject *args)
 static PyObject *info_dict(const struct ipc_info *i)
 {
 	PyObject *d = Py_BuildValue(
-		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I,s:N}",
+		"{s:s,s:s,s:L,s:K,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I,s:N}",
 		"name", i->name, "kind", i->kind == IPC_KIND_PIPE ? "pipe" : "queue",
 		"maxsize", i->maxsize, "size", i->size, "bytes", i->bytes,
+		"memory", i->memory,
 		"getters", i->getters, "putters", i->putters, "puts", i->puts,
 		"gets", i->gets, "inflight", i->inflight, "requeued", i->requeued,
 		"uid", i->uid, "gid", i->gid, "mode", i->mode,

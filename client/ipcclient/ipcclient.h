@@ -113,6 +113,10 @@ struct ipc_info {
 					     queue was missing, full or not
 					     writable by this queue's owner;
 					     the message stayed here */
+	unsigned long long memory; /* what the messages counted in bytes cost
+				      the daemon, headers and rounding
+				      included (176 bytes for an empty one):
+				      what its max-bytes limit counts */
 };
 
 /*

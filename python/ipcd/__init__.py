@@ -820,7 +820,8 @@ def list(socket=None):  # noqa: A001  (ipcd.list, as the issue names it)
 
 def stat(name, socket=None):
     """What the daemon says about queue or pipe name, as a dict: name,
-    kind ('queue' or 'pipe'), maxsize, size, bytes, getters, putters,
+    kind ('queue' or 'pipe'), maxsize, size, bytes, memory (what those
+    messages cost the daemon, overhead included), getters, putters,
     puts, gets, inflight, requeued, uid, gid, mode; a pipe adds duplex,
     maxbytes, attached and closed (a pair of bools, ends 0 and 1).
     NotFoundError if there is none."""
