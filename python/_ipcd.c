@@ -1096,7 +1096,7 @@ static const struct { const char *key; size_t off; } info_keys[] = {
 	INFO_KEY(connections), INFO_KEY(max_connections),
 	INFO_KEY(connections_total), INFO_KEY(connections_refused),
 	INFO_KEY(queues), INFO_KEY(pipes), INFO_KEY(max_queues),
-	INFO_KEY(messages), INFO_KEY(bytes), INFO_KEY(max_bytes),
+	INFO_KEY(messages), INFO_KEY(bytes), INFO_KEY(held_bytes), INFO_KEY(max_bytes),
 	INFO_KEY(parked), INFO_KEY(inflight), INFO_KEY(requests),
 	INFO_KEY(puts), INFO_KEY(gets), INFO_KEY(requeued),
 	INFO_KEY(dead_lettered), INFO_KEY(sends),

@@ -259,6 +259,8 @@ static void drive_limits(ipc_client *c, const struct h_daemon *d)
 	ck_assert_uint_eq(i.connections_refused, 1);
 	ck_assert_uint_eq(i.refused_limit, 2);  /* the put, the HELLO */
 	ck_assert_uint_eq(i.bytes, 4004);
+	ck_assert_uint_gt(i.held_bytes, i.bytes);   /* overhead counts */
+	ck_assert_uint_le(i.held_bytes, i.max_bytes);
 	ck_assert_uint_eq(i.puts, 7);
 	ipc_close(c3);
 	wait_connections(c, 2);

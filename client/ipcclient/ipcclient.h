@@ -400,8 +400,7 @@ struct ipc_daemon_info {
 					      0 = no limit) */
 	unsigned long long messages;       /* held in queues, buffered in pipes */
 	unsigned long long bytes;          /* payload bytes held in all (queued,
-					      in flight, of parked puts): what
-					      max-bytes bounds */
+					      in flight, of parked puts) */
 	unsigned long long max_bytes;      /* its max-bytes (0 = no limit) */
 	unsigned long long parked;         /* requests waiting in the daemon */
 	unsigned long long inflight;       /* delivered for ack, not yet acked */
@@ -438,6 +437,9 @@ struct ipc_daemon_info {
 	unsigned long long journal_sync_max_us;/* the longest one, us */
 	unsigned long long dead_lettered;  /* messages moved to a dead-letter
 					      queue (max_deliveries) */
+	unsigned long long held_bytes;     /* what counts against max_bytes:
+					      the messages held with their
+					      overhead, unwritten replies */
 };
 
 /*
