@@ -43,6 +43,8 @@ enum proto_req_field {
 	RQ_DELAY,        /* int delay_ms >= 0 */
 	RQ_MAX_DELIVERIES, /* uint max_deliveries (0: no dead-lettering) */
 	RQ_DEAD_LETTER,  /* str dead_letter: "" or a valid name */
+	RQ_NAMES,        /* array of 1..IPC_GET_ANY_MAX valid names: names, nnames */
+	RQ_ACK,          /* uint ack, 0 or 1 */
 };
 
 /* Success reply fields: which proto_rep member each carries. */
@@ -62,6 +64,7 @@ enum proto_rep_field {
 	RP_INFOS,        /* array of info maps: infos, ninfos */
 	RP_MORE,         /* uint32 more, 0 or 1 */
 	RP_DROPPED,      /* uint64 dropped: how many messages an op dropped */
+	RP_INDEX,        /* uint32 index: which of the request's names */
 };
 
 /* Can a request of the op park? */
@@ -119,7 +122,9 @@ enum proto_rep_field {
 	X(CHOWN, chown, 22, (RQ_NAME, RQ_UID, RQ_GID), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
-	  (RP_NONE), PROTO_NOPARK)
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QGETANY, qgetany, 25, (RQ_NAMES, RQ_TIMEOUT, RQ_ACK, RQ_LEASE), 0, \
+	  (RP_INDEX, RP_DATA, RP_TAG), PROTO_PARKS)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {

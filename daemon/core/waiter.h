@@ -28,6 +28,10 @@ struct waiter {
 				     * a message handed to it goes in flight here */
 	size_t want;                /* WAITER_GET without held: the most messages one
 				     * hand-over may bring it (0 means 1) */
+	unsigned any;               /* the I/O shell's, unused here: a request that
+				     * waits on several queues at once (get_any)
+				     * parks one waiter on each, this one on its
+				     * any'th; 0 for the first or only one */
 };
 
 /*
