@@ -311,73 +311,83 @@ static int req_mode(struct rctx *c, unsigned i)
 	return req_u32(c, i, "mode", PROTO_MODE_MAX, &c->r->mode);
 }
 
-/* Element i: a batch of payloads, an array of 1..IPC_BATCH_MAX bins of
- * at most msg_max bytes each, pointed at from an iov in the zone. */
-static int req_datas(struct rctx *c, unsigned i)
+/* Element i: an array of 1..max objects of msgpack type (str or bin),
+ * field what, pointed at from an iov in the zone: 0 with *out set (NULL
+ * after a count out of range, noted with dec_soft), or IPC_EPROTO or
+ * IPC_ENOMEM. */
+static int req_iov_array(struct rctx *c, unsigned i, msgpack_object_type type,
+			 const char *what, uint32_t max, struct proto_iov **out)
 {
-	const msgpack_object *o = &c->a[i];
+	const char *tname = type == MSGPACK_OBJECT_STR ? "str" : "bin";
+	const msgpack_object *o = &c->a[i], *e;
 	struct proto_iov *iov;
 	uint32_t k, n;
 
+	*out = NULL;
 	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be an array of bin");
+		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an array of %s",
+				what, tname);
 	n = o->via.array.size;
 	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN)
-			return dec_fail(c->d, IPC_EPROTO,
-					"field 'data' must be an array of bin");
-	if (n == 0 || n > IPC_BATCH_MAX) {
-		dec_soft(c, IPC_EINVAL, "a batch holds 1..%d messages, not %lu",
-			 IPC_BATCH_MAX, (unsigned long)n);
+		if (o->via.array.ptr[k].type != type)
+			return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an "
+					"array of %s", what, tname);
+	if (n == 0 || n > max) {
+		dec_soft(c, IPC_EINVAL, "field '%s' holds 1..%lu elements, not %lu",
+			 what, (unsigned long)max, (unsigned long)n);
 		return 0;
 	}
 	/* n is bounded by PROTO_REQ_ITEMS_MAX: a small allocation. */
 	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
 	if (iov == NULL)
-		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding '%s'", what);
 	for (k = 0; k < n; k++) {
-		iov[k].base = (const unsigned char *)o->via.array.ptr[k].via.bin.ptr;
-		iov[k].len = o->via.array.ptr[k].via.bin.size;
+		e = &o->via.array.ptr[k];
+		iov[k].base = (const unsigned char *)(type == MSGPACK_OBJECT_STR ?
+						      e->via.str.ptr : e->via.bin.ptr);
+		iov[k].len = type == MSGPACK_OBJECT_STR ? e->via.str.size : e->via.bin.size;
+	}
+	*out = iov;
+	return 0;
+}
+
+/* Element i: a batch of payloads, an array of 1..IPC_BATCH_MAX bins of
+ * at most msg_max bytes each. */
+static int req_datas(struct rctx *c, unsigned i)
+{
+	struct proto_iov *iov;
+	size_t k, n;
+	int rc = req_iov_array(c, i, MSGPACK_OBJECT_BIN, "data", IPC_BATCH_MAX, &iov);
+
+	if (rc != 0 || iov == NULL)
+		return rc;
+	n = c->a[i].via.array.size;
+	for (k = 0; k < n; k++)
 		if (iov[k].len > c->msg_max)
 			dec_soft(c, IPC_ETOOBIG, "message %lu of the batch: %lu bytes "
 				 "over the %lu byte limit", (unsigned long)k,
 				 (unsigned long)iov[k].len, (unsigned long)c->msg_max);
-	}
 	c->r->iov = iov;
 	c->r->niov = n;
 	return 0;
 }
 
 /* Element i: QGETANY's queues, an array of 1..IPC_GET_ANY_MAX valid
- * names, pointed at from an iov in the zone. */
+ * names. */
 static int req_names(struct rctx *c, unsigned i)
 {
-	const msgpack_object *o = &c->a[i];
 	struct proto_iov *names;
-	uint32_t k, n;
+	size_t k, n;
+	int rc = req_iov_array(c, i, MSGPACK_OBJECT_STR, "names", IPC_GET_ANY_MAX,
+			       &names);
 
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "field 'names' must be an array of str");
-	n = o->via.array.size;
+	if (rc != 0 || names == NULL)
+		return rc;
+	n = c->a[i].via.array.size;
 	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_STR)
-			return dec_fail(c->d, IPC_EPROTO,
-					"field 'names' must be an array of str");
-	if (n == 0 || n > IPC_GET_ANY_MAX) {
-		dec_soft(c, IPC_EINVAL, "names: 1..%d queues, not %lu",
-			 IPC_GET_ANY_MAX, (unsigned long)n);
-		return 0;
-	}
-	names = msgpack_zone_malloc(&c->d->zone, n * sizeof(*names));
-	if (names == NULL)
-		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding names");
-	for (k = 0; k < n; k++) {
-		names[k].base = (const unsigned char *)o->via.array.ptr[k].via.str.ptr;
-		names[k].len = o->via.array.ptr[k].via.str.size;
 		if (!proto_name_valid((const char *)names[k].base, names[k].len))
 			dec_soft(c, IPC_ENAME, "names: name %lu is not valid",
 				 (unsigned long)k);
-	}
 	c->r->names = names;
 	c->r->nnames = n;
 	return 0;

@@ -125,8 +125,10 @@ size_t proto_bin_cost(size_t len)
 	return len + (len < 256 ? 2 : len < 65536 ? 3 : 5);
 }
 
-/* Pack a batch of payloads as an array of bins; it may not be empty. */
-static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
+/* Pack a non-empty array: of bins (payloads), or of strs of at most
+ * IPC_NAME_MAX bytes when names is set. */
+static void enc_iovs(struct enc *e, const struct proto_iov *iov, size_t n,
+		     int names)
 {
 	size_t i;
 
@@ -135,26 +137,14 @@ static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
 		return;
 	}
 	msgpack_pack_array(&e->pk, n);
-	for (i = 0; i < n && !e->rc; i++)
-		enc_bin(e, iov[i].base, iov[i].len);
-}
-
-/* Pack a list of names as an array of str; it may not be empty. */
-static void enc_names(struct enc *e, const struct proto_iov *names, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > UINT32_MAX || names == NULL) {
-		e->rc = e->rc ? e->rc : IPC_EINVAL;
-		return;
-	}
-	msgpack_pack_array(&e->pk, n);
 	for (i = 0; i < n && !e->rc; i++) {
-		if (names[i].len > IPC_NAME_MAX || names[i].base == NULL) {
+		if (!names) {
+			enc_bin(e, iov[i].base, iov[i].len);
+		} else if (iov[i].len > IPC_NAME_MAX || iov[i].base == NULL) {
 			e->rc = IPC_EINVAL;
-			return;
+		} else {
+			msgpack_pack_str_with_body(&e->pk, iov[i].base, iov[i].len);
 		}
-		msgpack_pack_str_with_body(&e->pk, names[i].base, names[i].len);
 	}
 }
 
@@ -191,10 +181,10 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 		break;
 	case RQ_MAX_DELIVERIES: msgpack_pack_uint32(pk, r->max_deliveries); break;
 	case RQ_DEAD_LETTER: enc_str(e, r->dead_letter, IPC_NAME_MAX); break;
-	case RQ_NAMES: enc_names(e, r->names, r->nnames); break;
+	case RQ_NAMES: enc_iovs(e, r->names, r->nnames, 1); break;
 	case RQ_ACK: msgpack_pack_uint32(pk, r->ack); break;
 	case RQ_DATA: enc_bin(e, r->data, r->data_len); break;
-	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
+	case RQ_DATAS: enc_iovs(e, r->iov, r->niov, 0); break;
 	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;
 	case RQ_LEASE: msgpack_pack_int64(pk, r->lease_ms); break;
 	case RQ_TAG: msgpack_pack_uint64(pk, r->tag); break;
@@ -386,7 +376,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
 	case RP_MAXBYTES: msgpack_pack_int64(pk, r->maxbytes); break;
 	case RP_COUNT: msgpack_pack_uint32(pk, r->count); break;
-	case RP_BINS: enc_bins(e, r->iov, r->niov); break;
+	case RP_BINS: enc_iovs(e, r->iov, r->niov, 0); break;
 	case RP_INFO:
 		if (r->infos == NULL)
 			e->rc = e->rc ? e->rc : IPC_EINVAL;
