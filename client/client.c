@@ -916,7 +916,7 @@ static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *
 	}
 	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
 	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL |
-				   IPC_QUEUE_DURABLE))) {
+				   IPC_QUEUE_DURABLE | IPC_QUEUE_OWNED))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
@@ -944,6 +944,8 @@ static int client_qopen(ipc_client *c, const char *name,
 		req.flags |= PROTO_OPEN_EXCL;
 	if (flags & IPC_QUEUE_DURABLE)
 		req.flags |= PROTO_OPEN_DURABLE;
+	if (flags & IPC_QUEUE_OWNED)
+		req.flags |= PROTO_OPEN_OWNED;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (!rc && maxsize_out)
@@ -971,8 +973,8 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (o.flags & IPC_QUEUE_EXCL)
 		return client_qopen(c, name, &o, 0, o.flags, maxsize_out);
 	for (tries = 0; tries < 2; tries++) {
-		rc = client_qopen(c, name, &o, IPC_MAXSIZE_ANY,
-				  o.flags & IPC_QUEUE_DURABLE, maxsize_out);
+		rc = client_qopen(c, name, &o, IPC_MAXSIZE_ANY, o.flags &
+				  (IPC_QUEUE_DURABLE | IPC_QUEUE_OWNED), maxsize_out);
 		if (rc != IPC_ENOENT)
 			return rc;
 		rc = client_qopen(c, name, &o, 0, o.flags | IPC_QUEUE_EXCL,

@@ -13,15 +13,18 @@
 
 #include "ctl.h"
 
-/* create NAME [--maxsize N] [--mode MODE] [--durable] [--max-deliveries N
- * --dead-letter DLQ]: create a queue that must not exist yet. */
+/* create NAME [--maxsize N] [--mode MODE] [--durable] [--owned]
+ * [--max-deliveries N --dead-letter DLQ]: create a queue that must not
+ * exist yet; with --owned, one that may exist if it is the caller's or
+ * root's. */
 int cmd_create(ipc_client *c, const struct ctl_args *a)
 {
 	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
 	int rc;
 
 	o.maxsize = a->maxsize;
-	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_EXCL;
+	o.flags = IPC_QUEUE_CREATE | ((a->seen & OPT_OWNED) ? IPC_QUEUE_OWNED :
+				      IPC_QUEUE_EXCL);
 	if (a->seen & OPT_DURABLE)
 		o.flags |= IPC_QUEUE_DURABLE;
 	if (a->seen & OPT_MODE)
@@ -42,6 +45,22 @@ int cmd_rm(ipc_client *c, const struct ctl_args *a)
 	rc = ipc_delete(c, a->pos[1]);
 	if (rc)
 		return ctl_fail(c, rc, "rm", a->pos[1]);
+	return 0;
+}
+
+/* With --owned: are queues a->pos[1..n] the caller's or root's? */
+int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd,
+		    int n)
+{
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	int i, rc;
+
+	if (!(a->seen & OPT_OWNED))
+		return 0;
+	o.flags = IPC_QUEUE_OWNED;
+	for (i = 1; i <= n; i++)
+		if ((rc = ipc_queue_open(c, a->pos[i], &o, NULL)) != 0)
+			return ctl_fail(c, rc, cmd, a->pos[i]);
 	return 0;
 }
 
@@ -99,6 +118,8 @@ int cmd_put(ipc_client *c, const struct ctl_args *a)
 	size_t len;
 	int rc;
 
+	if ((rc = ctl_check_owned(c, a, "put", 1)) != 0)
+		return rc;
 	if (a->npos > 2 && strcmp(a->pos[2], "-") != 0) {
 		data = a->pos[2];
 		len = strlen(data);
@@ -218,6 +239,8 @@ int cmd_get(ipc_client *c, const struct ctl_args *a)
 	int timeout = all && !(a->seen & OPT_TIMEOUT) ? 0 : a->timeout_ms;
 	long got = 0;
 
+	if ((rc = ctl_check_owned(c, a, "get", a->npos - 1)) != 0)
+		return rc;
 	if (!all && !(a->seen & OPT_COUNT)) {
 		rc = ctl_get_one(c, a, a->timeout_ms);
 		if (rc == EXIT_EMPTY)
