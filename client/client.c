@@ -503,6 +503,25 @@ int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 	}
 }
 
+/* Whether bytes already taken from the socket (in rx past the frame
+ * last handed out, or aside) hold the start of a reply. */
+static int client_has_input(const struct ipc_client *c)
+{
+	return c->rx.len > c->rx_off + c->rx_done || c->aside.len > 0;
+}
+
+/* Settle the replies already taken from the socket; see client_int.h. */
+int client_settle_read(struct ipc_client *c)
+{
+	struct proto_rep rep;
+	int rc;
+
+	while (client_has_input(c))
+		if ((rc = client_wait(c, 0, &rep)))
+			return rc;
+	return 0;
+}
+
 /* Next request id, never 0. */
 static uint32_t client_next_id(struct ipc_client *c)
 {

@@ -84,6 +84,7 @@ void conn_park_add(struct conn *c, struct park *p)
 {
 	ilist_link_tail(&c->parks, &p->link);
 	c->nparks++;
+	c->srv->stats.parked++;
 }
 
 /* Unlink p from its connection's parked requests. */
@@ -91,6 +92,7 @@ void conn_park_del(struct park *p)
 {
 	ilist_unlink(&p->link);
 	p->conn->nparks--;
+	p->conn->srv->stats.parked--;
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */
@@ -261,6 +263,10 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 	}
 	if (r->status != 0)
 		conn_log_status(c, r);
+	if (r->status >= 0 && r->status < SERVER_STATUS_MAX)
+		c->srv->stats.status[r->status]++;
+	else if (r->status < 0)
+		c->srv->stats.fatal++;
 	rc = conn_encode(c, r, msgs, n);
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",

@@ -167,6 +167,7 @@ static void server_refuse(struct server *s, int fd)
 {
 	struct conn *c;
 
+	s->stats.conns_refused++;
 	if (s->nrefused >= SERVER_REFUSED_MAX) {
 		close(fd);
 		return;
@@ -207,6 +208,8 @@ static void server_accept(evutil_socket_t lfd, short what, void *arg)
 		}
 		if (conn_new(s, fd) == NULL)
 			log_warn("cannot set up a connection: out of memory");
+		else
+			s->stats.conns_total++;
 	}
 }
 
@@ -436,10 +439,21 @@ static struct event_base *server_base(void)
 	return base;
 }
 
+/* Nanoseconds on the monotonic clock. */
+uint64_t server_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Set up the loop and listen. */
 int server_init(struct server *s, const struct config *cfg)
 {
 	memset(s, 0, sizeof *s);
+	s->stats.started_ns = server_now_ns();
+	s->stats.start_time = (uint64_t)time(NULL);
 	s->listen_fd = -1;
 	ilist_init(&s->conns);
 	ilist_init(&s->dirty);

@@ -23,6 +23,24 @@ struct conn;
  * after logging why (the running one is kept). */
 typedef int (*server_reload_fn)(struct config *out, void *arg);
 
+/* Replies counted by status, 0..SERVER_STATUS_MAX - 1. */
+#define SERVER_STATUS_MAX 64
+
+/* What the daemon counts for INFO, each where it happens, with a plain
+ * increment: connections in server.c, requests in dispatch.c, parked
+ * requests and replies in conn.c. op_info() adds what the broker and the
+ * journal know. */
+struct server_stats {
+	uint64_t started_ns;       /* CLOCK_MONOTONIC at start, ns */
+	uint64_t start_time;       /* the Unix time at start, s */
+	uint64_t conns_total;      /* connections accepted and served */
+	uint64_t conns_refused;    /* connections refused over max-connections */
+	uint64_t requests;         /* request frames served */
+	uint64_t parked;           /* requests parked now */
+	uint64_t fatal;            /* replies with a negative (fatal) status */
+	uint64_t status[SERVER_STATUS_MAX]; /* replies by status */
+};
+
 struct server {
 	struct event_base *base;
 	struct broker broker;
@@ -55,6 +73,7 @@ struct server {
 	struct event *trim_ev;         /* returns free heap memory when idle */
 	unsigned long trim_mark;       /* nreads when the trim timer was armed */
 	struct durable *durable;       /* the journal of durable queues (durable.c) */
+	struct server_stats stats;     /* counters for INFO */
 	struct pbuf out;               /* scratch: replies are encoded here */
 	struct proto_dec dec;          /* scratch: requests are decoded here */
 };
@@ -74,6 +93,9 @@ int server_run(struct server *s);
 void server_shutdown(struct server *s);
 /* Free everything server_init made, unlinking the socket. */
 void server_fini(struct server *s);
+
+/* Nanoseconds on the monotonic clock. */
+uint64_t server_now_ns(void);
 
 /* A new connection joins the set (called by conn_new). */
 void server_conn_add(struct server *s, struct conn *c);

@@ -64,6 +64,7 @@ enum proto_rep_field {
 	RP_INFOS,        /* array of info maps: infos, ninfos */
 	RP_MORE,         /* uint32 more, 0 or 1 */
 	RP_DROPPED,      /* uint64 dropped: how many messages an op dropped */
+	RP_DINFO,        /* the daemon info map: dinfo */
 	RP_INDEX,        /* uint32 index: which of the request's names */
 };
 
@@ -123,6 +124,8 @@ enum proto_rep_field {
 	  (RP_NONE), PROTO_NOPARK) \
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
+	X(INFO, info, 24, (RQ_NONE), 0, \
+	  (RP_DINFO), PROTO_NOPARK) \
 	X(QGETANY, qgetany, 25, (RQ_NAMES, RQ_TIMEOUT, RQ_ACK, RQ_LEASE), 0, \
 	  (RP_INDEX, RP_DATA, RP_TAG), PROTO_PARKS)
 
