@@ -27,6 +27,7 @@ static int client_any_prep(struct ipc_client *c, const char *const *names,
 	for (i = 0; i < n; i++) {
 		if ((rc = client_check_name(c, names[i])))
 			return rc;
+		memset(&iov[i], 0, sizeof iov[i]);
 		iov[i].base = (const unsigned char *)names[i];
 		iov[i].len = strlen(names[i]);
 	}

@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "ipc_defs.h"
 #include "lease.h"
+#include "memfd.h"
 #include "park.h"
 #include "policy.h"
 #include "proto.h"
@@ -50,29 +51,37 @@ static int op_qgetany_queues(struct conn *c, const struct proto_req *r,
 }
 
 /* Take the head of q without waiting, into flight in l when acking:
- * answer r with it as coming from r's name index and return 0, or
- * return IPC_EEMPTY. */
+ * answer r with it as coming from r's name index (or with IPC_ETOOBIG
+ * when it is a memfd c cannot take) and return 0, or return IPC_EEMPTY. */
 static int op_qgetany_take(struct conn *c, const struct proto_req *r,
 			   struct queue *q, uint32_t index, struct lease *l)
 {
 	struct proto_rep rep = { .op = r->op, .id = r->id, .index = index };
 	struct qmsg *m = NULL;
 
+	if (queue_head(q) != NULL && memfd_too_big(c, queue_head(q))) {
+		if (l != NULL)
+			lease_free(l);
+		conn_reply_status(c, r->op, r->id, IPC_ETOOBIG);
+		return 0;
+	}
 	if (l == NULL) {
 		if (queue_get(q, &m) != 0)
 			return IPC_EEMPTY;
-		rep.data = m->data;
+		rep.data = qmsg_bytes(m);
 		rep.data_len = m->len;
-		conn_reply_own(c, &rep, &m, 1);
+		conn_reply_take(c, &rep, q, &m, 1);
 		return 0;
 	}
 	if (queue_get_held(q, &l->h) != 0)
 		return IPC_EEMPTY;
 	lease_start(l);
-	rep.data = l->h.msg->data;
+	rep.data = qmsg_bytes(l->h.msg);
 	rep.data_len = l->h.msg->len;
 	rep.tag = l->h.tag;
-	conn_reply(c, &rep);
+	/* The message stays in flight: a memfd goes as a duplicate. */
+	m = memfd_lend(c, l->h.msg);
+	conn_reply_own(c, &rep, &m, m != NULL);
 	return 0;
 }
 

@@ -119,16 +119,42 @@ static void enc_bin(struct enc *e, const unsigned char *p, size_t len)
 		msgpack_pack_bin_body(&e->pk, p, len);
 }
 
+/* Pack a memfd marker for the frame's descriptor #k holding len bytes. */
+static void enc_marker(struct enc *e, uint32_t k, size_t len)
+{
+	unsigned char body[8];
+	unsigned i;
+
+	if (len > UINT32_MAX) {
+		e->rc = e->rc ? e->rc : IPC_EINVAL;
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		body[i] = (unsigned char)(k >> (24 - 8 * i));
+		body[4 + i] = (unsigned char)(len >> (24 - 8 * i));
+	}
+	msgpack_pack_ext(&e->pk, sizeof body, PROTO_EXT_MEMFD);
+	msgpack_pack_ext_body(&e->pk, body, sizeof body);
+}
+
+/* Pack a payload: a bin, or with memfd (k + 1) a marker for it. */
+static void enc_payload(struct enc *e, const unsigned char *p, size_t len,
+			uint32_t memfd)
+{
+	if (memfd != 0)
+		enc_marker(e, memfd - 1, len);
+	else
+		enc_bin(e, p, len);
+}
+
 /* Bytes a payload of len bytes takes inside a frame. */
 size_t proto_bin_cost(size_t len)
 {
 	return len + (len < 256 ? 2 : len < 65536 ? 3 : 5);
 }
 
-/* Pack a non-empty array: of bins (payloads), or of strs of at most
- * IPC_NAME_MAX bytes when names is set. */
-static void enc_iovs(struct enc *e, const struct proto_iov *iov, size_t n,
-		     int names)
+/* Pack a batch of payloads as an array of bins; it may not be empty. */
+static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
 {
 	size_t i;
 
@@ -137,14 +163,26 @@ static void enc_iovs(struct enc *e, const struct proto_iov *iov, size_t n,
 		return;
 	}
 	msgpack_pack_array(&e->pk, n);
+	for (i = 0; i < n && !e->rc; i++)
+		enc_payload(e, iov[i].base, iov[i].len, iov[i].memfd);
+}
+
+/* Pack a list of names as an array of str; it may not be empty. */
+static void enc_names(struct enc *e, const struct proto_iov *names, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > UINT32_MAX || names == NULL) {
+		e->rc = e->rc ? e->rc : IPC_EINVAL;
+		return;
+	}
+	msgpack_pack_array(&e->pk, n);
 	for (i = 0; i < n && !e->rc; i++) {
-		if (!names) {
-			enc_bin(e, iov[i].base, iov[i].len);
-		} else if (iov[i].len > IPC_NAME_MAX || iov[i].base == NULL) {
+		if (names[i].len > IPC_NAME_MAX || names[i].base == NULL) {
 			e->rc = IPC_EINVAL;
-		} else {
-			msgpack_pack_str_with_body(&e->pk, iov[i].base, iov[i].len);
+			return;
 		}
+		msgpack_pack_str_with_body(&e->pk, names[i].base, names[i].len);
 	}
 }
 
@@ -158,6 +196,8 @@ static int enc_req_present(unsigned char f, const struct proto_req *r)
 		return r->max_deliveries || r->dead_letter[0];
 	if (f == RQ_AFTER)
 		return r->name[0] != '\0';
+	if (f == RQ_CAPS)
+		return r->has_caps;
 	return 1;
 }
 
@@ -181,10 +221,10 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 		break;
 	case RQ_MAX_DELIVERIES: msgpack_pack_uint32(pk, r->max_deliveries); break;
 	case RQ_DEAD_LETTER: enc_str(e, r->dead_letter, IPC_NAME_MAX); break;
-	case RQ_NAMES: enc_iovs(e, r->names, r->nnames, 1); break;
+	case RQ_NAMES: enc_names(e, r->names, r->nnames); break;
 	case RQ_ACK: msgpack_pack_uint32(pk, r->ack); break;
-	case RQ_DATA: enc_bin(e, r->data, r->data_len); break;
-	case RQ_DATAS: enc_iovs(e, r->iov, r->niov, 0); break;
+	case RQ_DATA: enc_payload(e, r->data, r->data_len, r->data_memfd); break;
+	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
 	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;
 	case RQ_LEASE: msgpack_pack_int64(pk, r->lease_ms); break;
 	case RQ_TAG: msgpack_pack_uint64(pk, r->tag); break;
@@ -195,6 +235,7 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_UID: msgpack_pack_int64(pk, r->uid); break;
 	case RQ_GID: msgpack_pack_int64(pk, r->gid); break;
 	case RQ_DELAY: msgpack_pack_int64(pk, r->delay_ms); break;
+	case RQ_CAPS: msgpack_pack_uint32(pk, r->caps); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
@@ -303,7 +344,7 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	int journal = in->journal_bytes != 0;
 	int dlq = !pipe && in->max_deliveries != 0;
 
-	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
+	msgpack_pack_map(pk, 16 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
 			 (dlq ? ENC_DLQ_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
@@ -315,6 +356,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint64(pk, in->size);
 	enc_key(e, "bytes");
 	msgpack_pack_uint64(pk, in->bytes);
+	enc_key(e, "memory");
+	msgpack_pack_uint64(pk, in->memory);
 	enc_key(e, "getters");
 	msgpack_pack_uint32(pk, in->getters);
 	enc_key(e, "putters");
@@ -389,13 +432,13 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_VERSION: msgpack_pack_uint32(pk, r->version); break;
 	case RP_MSG_MAX: msgpack_pack_uint32(pk, r->msg_max); break;
 	case RP_MAXSIZE: msgpack_pack_int64(pk, r->maxsize); break;
-	case RP_DATA: enc_bin(e, r->data, r->data_len); break;
+	case RP_DATA: enc_payload(e, r->data, r->data_len, r->data_memfd); break;
 	case RP_TAG: msgpack_pack_uint64(pk, r->tag); break;
 	case RP_FLAGS: msgpack_pack_uint32(pk, r->flags); break;
 	case RP_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
 	case RP_MAXBYTES: msgpack_pack_int64(pk, r->maxbytes); break;
 	case RP_COUNT: msgpack_pack_uint32(pk, r->count); break;
-	case RP_BINS: enc_iovs(e, r->iov, r->niov, 0); break;
+	case RP_BINS: enc_bins(e, r->iov, r->niov); break;
 	case RP_INFO:
 		if (r->infos == NULL)
 			e->rc = e->rc ? e->rc : IPC_EINVAL;
@@ -405,6 +448,9 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_INFOS: enc_infos(e, r->infos, r->ninfos); break;
 	case RP_MORE: msgpack_pack_uint32(pk, r->more); break;
 	case RP_DROPPED: msgpack_pack_uint64(pk, r->dropped); break;
+	case RP_CAPS: msgpack_pack_uint32(pk, r->caps); break;
+	case RP_MEMFD_MAX: msgpack_pack_uint32(pk, r->memfd_max); break;
+	case RP_MEMFD_MIN: msgpack_pack_uint32(pk, r->memfd_min); break;
 	case RP_DINFO: enc_dinfo(e, r->dinfo); break;
 	case RP_INDEX: msgpack_pack_uint32(pk, r->index); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
@@ -415,7 +461,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 static void enc_rep_ok(struct enc *e, const struct proto_op_desc *d,
 		       const struct proto_rep *r)
 {
-	size_t i, n = proto_op_nrep(d);
+	size_t i, n = r->has_caps ? proto_op_nrep(d) : proto_op_nrep_required(d);
 
 	msgpack_pack_array(&e->pk, 2 + n);
 	msgpack_pack_uint32(&e->pk, r->id);
