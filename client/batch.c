@@ -8,6 +8,7 @@
  * all are taken or the timeout runs out. A batch get returns what one
  * reply carries, pointing into the handle's receive buffer.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -270,4 +271,46 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 		return rc;
 	strcpy(req.name, name);
 	return client_batch_get(c, &req, msgs, max, n);
+}
+
+/* Give msgs back to the head of queue name, the last chunk first so that
+ * the queue has them in order; see client_int.h. */
+int client_unget(struct ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		 size_t n)
+{
+	struct proto_iov iov[IPC_BATCH_MAX];
+	struct proto_req req = { .op = PROTO_OP_QUNGET };
+	struct proto_rep rep;
+	size_t *ends = malloc(n * sizeof(*ends)), nchunks = 0, start;
+	int rc = 0;
+
+	if (!ends) {
+		client_seterr(c, "out of memory");
+		return IPC_ENOMEM;
+	}
+	for (start = 0; start < n; start = ends[nchunks++])
+		ends[nchunks] = start + batch_chunk(c, msgs + start, n - start, iov);
+	strcpy(req.name, name);
+	while (rc == 0 && nchunks-- > 0) {
+		start = nchunks ? ends[nchunks - 1] : 0;
+		req.iov = iov;
+		req.niov = batch_chunk(c, msgs + start, ends[nchunks] - start, iov);
+		rc = client_request(c, &req, &rep);
+	}
+	free(ends);
+	return rc;
+}
+
+/* Give messages back to the head of a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_unget(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+			       size_t n)
+{
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = batch_check_msgs(c, msgs, n)))
+		return rc;
+	if (c->ops)
+		return client_notsup(c, "ipc_queue_unget");
+	return n ? client_unget(c, name, msgs, n) : 0;
 }

@@ -884,6 +884,8 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 		return;
 	if (c->ops)
 		c->ops->close(c);
+	if (c->fd >= 0 && !c->broken && !c->ops)
+		client_readahead_return(c); /* messages read ahead go back */
 	if (c->fd >= 0 && !c->broken)
 		client_push(c);   /* async requests still held: the daemon gets them */
 	if (c->fd >= 0)
@@ -1208,6 +1210,7 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	snprintf(dst->dead_letter, sizeof(dst->dead_letter), "%s", src->dead_letter);
 	dst->dead_lettered = src->dead_lettered;
 	dst->dead_letter_failed = src->dead_letter_failed;
+	dst->memory = src->memory;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

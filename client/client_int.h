@@ -202,6 +202,11 @@ int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep
 struct ipc_msg;
 int client_batch_get(struct ipc_client *c, struct proto_req *req,
 		     struct ipc_msg *msgs, size_t max, size_t *n);
+/* Give msgs[0..n) (n >= 1, checked) back to the head of queue name,
+ * in order (QUNGET, one request per frame's worth): 0 or the first
+ * failure. */
+int client_unget(struct ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		 size_t n);
 /* Send req (id assigned here) without waiting for its reply. An async one
  * is settled whenever its reply is read: a failure is kept for
  * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */
@@ -280,6 +285,9 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
  * buffer its messages. 0 or fatal. */
 int client_readahead_settle(struct ipc_client *c, void *ctx,
 			    const struct proto_rep *rep);
+/* Give the messages read ahead for every queue back to its head
+ * (ipc_close); failures are not reported. */
+void client_readahead_return(struct ipc_client *c);
 /* Free every read-ahead buffer (ipc_close). */
 void client_readahead_free(struct ipc_client *c);
 

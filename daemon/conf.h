@@ -48,7 +48,7 @@ struct config {
 	char socket_group[CONFIG_GROUP_MAX + 1]; /* "" = ipcd's own group */
 	int log_level;              /* enum log_level */
 	size_t max_message;         /* largest payload, <= IPC_MSG_MAX */
-	size_t max_bytes;           /* payload bytes held in all */
+	size_t max_bytes;           /* message bytes held in all (footprints) */
 	size_t max_queues;          /* queues + pipes */
 	size_t max_connections;     /* clients served at once */
 	size_t max_output;          /* unsent reply bytes before a client

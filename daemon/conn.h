@@ -52,6 +52,8 @@ struct conn {
 	struct ilist dirty;         /* in the server's list of output to flush
 				       (linked while it has some) */
 	struct ilist parks;         /* requests parked for this connection */
+	struct ilist stalled_parks; /* and those of them set aside while
+				       stalled (park_stall), oldest first */
 	size_t nparks;              /* how many; at most CONN_PARKS_MAX */
 	struct ilist leases;        /* messages it holds in flight (QGETA),
 				       oldest first (struct lease) */
@@ -72,6 +74,11 @@ struct conn {
 	size_t nfd_out, fd_out_cap;
 	int refused;                /* over max-connections: HELLO gets IPC_ELIMIT */
 	int paused;                 /* unsent output over max-output: not read */
+	int stalled;                /* unsent output over max-output: its parked
+				       gets are handed nothing (park_stall) */
+	size_t out_charged;         /* bytes of out taken by replies carrying
+				       messages, counted in the broker's
+				       shell_bytes (against max-bytes) */
 };
 
 /* Wrap an accepted socket and add it to the server's set; NULL on
@@ -92,6 +99,16 @@ void conn_reply(struct conn *c, const struct proto_rep *r);
 struct qmsg;
 void conn_reply_own(struct conn *c, const struct proto_rep *r,
 		    struct qmsg **msgs, size_t n);
+/* conn_reply_own() for messages taken from queue q: should the reply
+ * not be encoded (the connection is closed then) or c be closed already,
+ * they go back to the head of q in order, delivered to nobody. */
+struct queue;
+void conn_reply_take(struct conn *c, const struct proto_rep *r,
+		     struct queue *q, struct qmsg **msgs, size_t n);
+/* Fault injection for tests: from the nth reply carrying messages on (1:
+ * the next), every one fails to encode as if memory ran out; 0 turns it
+ * off. ipcd sets it from $IPCD_TEST_FAIL_REPLY (ipcd(8)). */
+void conn_fail_replies_from(unsigned long n);
 /* Queue a status-only reply to request (op, id). */
 void conn_reply_status(struct conn *c, uint32_t op, uint32_t id, int status);
 /* Queue a failure reply to request (op, id) with a detail text for humans. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "ipc_defs.h"
 #include "log.h"
 #include "memfd.h"
@@ -50,7 +51,7 @@ static void usage(FILE *f)
 		"      --log-level LEVEL     error, warning, info or debug (default info)\n"
 		"  -v, --verbose             same as --log-level debug\n"
 		"      --max-message-size N  largest message payload (default 1048576, the most)\n"
-		"      --max-bytes N         payload bytes held in all (default 1G)\n"
+		"      --max-bytes N         message bytes held in all, overhead included (default 1G)\n"
 		"      --max-queues N        queues and pipes (default 65536)\n"
 		"      --max-connections N   clients served at once (default 1024)\n"
 		"      --max-output N        unsent reply bytes per client before ipcd\n"
@@ -107,7 +108,8 @@ static const char *default_socket(char *buf, size_t len)
 }
 
 /* Fault injection for the test suite: $IPCD_TEST_FAIL_QMSG=N makes the
- * Nth message allocation and every later one fail (ipcd(8)). */
+ * Nth message allocation and every later one fail, $IPCD_TEST_FAIL_REPLY=N
+ * the Nth reply carrying messages and every later one (ipcd(8)). */
 static void main_test_hooks(void)
 {
 	const char *v = getenv("IPCD_TEST_FAIL_QMSG");
@@ -115,6 +117,12 @@ static void main_test_hooks(void)
 	if (v != NULL && *v != '\0') {
 		qmsg_fail_from(strtoul(v, NULL, 10));
 		log_warn("IPCD_TEST_FAIL_QMSG=%s: message allocations will fail", v);
+	}
+	v = getenv("IPCD_TEST_FAIL_REPLY");
+	if (v != NULL && *v != '\0') {
+		conn_fail_replies_from(strtoul(v, NULL, 10));
+		log_warn("IPCD_TEST_FAIL_REPLY=%s: replies carrying messages will "
+			 "fail to encode", v);
 	}
 }
 

@@ -184,8 +184,10 @@ void op_psendn(struct conn *c, const struct proto_req *r)
 }
 
 /* Reply to batch get (op, id) with the n messages in batch_msgs, handing
- * them to the connection (large ones are written from where they are). */
-static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n)
+ * them to the connection (large ones are written from where they are);
+ * taken from queue q (NULL: a pipe), they go back there if not sent. */
+static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id,
+			    struct queue *q, size_t n)
 {
 	struct proto_rep rep = { .op = op, .id = id, .iov = batch_iov, .niov = n };
 	size_t i;
@@ -194,7 +196,10 @@ static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n)
 		batch_iov[i].base = qmsg_bytes(batch_msgs[i]);
 		batch_iov[i].len = batch_msgs[i]->len;
 	}
-	conn_reply_own(c, &rep, batch_msgs, n);
+	if (q != NULL)
+		conn_reply_take(c, &rep, q, batch_msgs, n);
+	else
+		conn_reply_own(c, &rep, batch_msgs, n);
 }
 
 /* 1 when the next message of q (or p's end) fits the room left in the
@@ -260,7 +265,7 @@ void op_qgetn(struct conn *c, const struct proto_req *r)
 		return;
 	n = batch_take(c, r, q, NULL, &rc);
 	if (n > 0) {
-		batch_get_reply(c, r->op, r->id, n);
+		batch_get_reply(c, r->op, r->id, q, n);
 		return;
 	}
 	if (rc == IPC_EEMPTY && r->timeout_ms != 0)
@@ -286,7 +291,35 @@ void op_precvn(struct conn *c, const struct proto_req *r)
 	}
 	broker_pipe_reap(b, p);
 	if (n > 0)
-		batch_get_reply(c, r->op, r->id, n);
+		batch_get_reply(c, r->op, r->id, NULL, n);
 	else
 		conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* QUNGET: a consumer gives messages it read ahead with a plain get back to
+ * the head of the queue, in order (read and write permission: it takes
+ * and places messages). Not for durable queues, whose journal has
+ * recorded the gets. */
+void op_qunget(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	size_t made, i;
+	int rc;
+
+	if (policy_queue(c, r, POLICY_READ | POLICY_WRITE | POLICY_HOLD, &q) != 0)
+		return;
+	if (queue_durable_id(q)) {
+		conn_reply_error(c, r->op, r->id, IPC_EINVAL,
+				 "messages cannot be given back to a durable queue");
+		return;
+	}
+	made = batch_copy(c, r, &rc);
+	if (made < r->niov) {
+		for (i = 0; i < made; i++)
+			qmsg_free(batch_put_msgs[i]);
+		conn_reply_status(c, r->op, r->id, rc ? rc : IPC_ENOMEM);
+		return;
+	}
+	queue_unget(q, batch_put_msgs, made);
+	conn_reply_status(c, r->op, r->id, 0);
 }

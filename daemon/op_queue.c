@@ -131,7 +131,7 @@ void op_qget(struct conn *c, const struct proto_req *r)
 		rep.data = qmsg_bytes(m);
 		rep.data_len = m->len;
 	}
-	conn_reply_own(c, &rep, &m, m != NULL);
+	conn_reply_take(c, &rep, q, &m, m != NULL);
 }
 
 /* Delete queue name (journaling it first when durable). */

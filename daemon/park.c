@@ -52,6 +52,7 @@ static void park_unpark(struct park *p)
 void park_queue(struct park *p, struct queue *q)
 {
 	p->on = PARK_ON_QUEUE;
+	p->queue = q;
 	queue_park(q, &p->w);
 }
 
@@ -182,6 +183,7 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
 	size_t n = status == 0 ? park_split(m) : 0;
 	int durable = p->durable;
+	struct queue *q = p->on == PARK_ON_QUEUE ? p->queue : NULL;
 
 	if (status == 0 && p->w.held != NULL && n > 0) {
 		/* In flight, the queue's: a memfd goes as a duplicate. */
@@ -196,8 +198,26 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	park_free(p);
 	if (durable && n == 0)     /* a durable put: answered once journaled */
 		durable_reply(c, &rep, 1);
+	else if (q != NULL)
+		conn_reply_take(c, &rep, q, park_msgs, n);
 	else
 		conn_reply_own(c, &rep, park_msgs, n);
+}
+
+/* Set parked get p aside while its connection's output is over the bound. */
+int park_stall(struct park *p)
+{
+	if (p->on != PARK_ON_QUEUE || p->w.kind != WAITER_GET)
+		return 0;
+	queue_stall(&p->w);
+	return 1;
+}
+
+/* Let stalled get p be served again. */
+void park_resume(struct park *p)
+{
+	if (p->on == PARK_ON_QUEUE)
+		queue_resume(&p->w);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

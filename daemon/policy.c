@@ -13,15 +13,19 @@
 #include "ipc_defs.h"
 #include "policy.h"
 #include "proto.h"
+#include "qmsg.h"
 #include "server.h"
 
-/* Payload bytes r asks the daemon to hold: one message or a batch. */
-static size_t policy_bytes(const struct proto_req *r)
+/* Bytes r asks the daemon to hold: the footprint (qmsg_footprint) of
+ * its one message or of each message of its batch. */
+static size_t policy_footprint(const struct proto_req *r)
 {
-	size_t i, n = r->data_len;
+	size_t i, n = 0;
 
+	if (r->niov == 0)
+		return qmsg_footprint(r->data_len);
 	for (i = 0; i < r->niov; i++)
-		n += r->iov[i].len;
+		n += qmsg_footprint(r->iov[i].len);
 	return n;
 }
 
@@ -52,7 +56,7 @@ static void policy_refuse(struct conn *c, const struct proto_req *r, int rc,
  * r is answered. */
 static int policy_admit(struct conn *c, const struct proto_req *r)
 {
-	if (broker_admit(&c->srv->broker, policy_bytes(r)) == 0)
+	if (broker_admit(&c->srv->broker, policy_footprint(r)) == 0)
 		return 0;
 	conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit reached: "
 			 "max-bytes %zu", c->srv->cfg.max_bytes);

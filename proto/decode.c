@@ -565,6 +565,7 @@ static const struct info_field {
 	{ "maxsize", INFO_I64, offsetof(struct proto_info, maxsize) },
 	{ "size", INFO_U64, offsetof(struct proto_info, size) },
 	{ "bytes", INFO_U64, offsetof(struct proto_info, bytes) },
+	{ "memory", INFO_U64, offsetof(struct proto_info, memory) },
 	{ "getters", INFO_U32, offsetof(struct proto_info, getters) },
 	{ "putters", INFO_U32, offsetof(struct proto_info, putters) },
 	{ "puts", INFO_U64, offsetof(struct proto_info, puts) },

@@ -323,7 +323,7 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	int journal = in->journal_bytes != 0;
 	int dlq = !pipe && in->max_deliveries != 0;
 
-	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
+	msgpack_pack_map(pk, 16 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
 			 (dlq ? ENC_DLQ_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
@@ -335,6 +335,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint64(pk, in->size);
 	enc_key(e, "bytes");
 	msgpack_pack_uint64(pk, in->bytes);
+	enc_key(e, "memory");
+	msgpack_pack_uint64(pk, in->memory);
 	enc_key(e, "getters");
 	msgpack_pack_uint32(pk, in->getters);
 	enc_key(e, "putters");

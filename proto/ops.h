@@ -129,7 +129,9 @@ enum proto_rep_field {
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(INFO, info, 24, (RQ_NONE), 0, \
-	  (RP_DINFO), PROTO_NOPARK)
+	  (RP_DINFO), PROTO_NOPARK) \
+	X(QUNGET, qunget, 25, (RQ_NAME, RQ_DATAS), 0, \
+	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {

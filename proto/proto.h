@@ -181,6 +181,9 @@ struct proto_info {
 	char dead_letter[IPC_NAME_MAX + 1]; /* the dead-letter queue */
 	uint64_t dead_lettered;  /* messages moved there */
 	uint64_t dead_letter_failed; /* moves refused (the message stayed) */
+	uint64_t memory;         /* what the messages counted in bytes cost the
+				    daemon (headers, rounding): what max-bytes
+				    counts (0: not sent, an older daemon) */
 };
 
 /* The numbers INFO reports about the daemon as a whole, each a u64 sent

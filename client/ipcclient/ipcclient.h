@@ -113,6 +113,10 @@ struct ipc_info {
 					     queue was missing, full or not
 					     writable by this queue's owner;
 					     the message stayed here */
+	unsigned long long memory; /* what the messages counted in bytes cost
+				      the daemon, headers and rounding
+				      included (176 bytes for an empty one):
+				      what its max-bytes limit counts */
 };
 
 /*
@@ -784,8 +788,12 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    caller works; a later call reading replies buffers them.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
- * get them, ipc_stat() no longer counts them, and closing the handle
- * before they are handed out loses them. They are always handed out in
+ * get them and ipc_stat() no longer counts them. ipc_close() gives the
+ * ones not handed out back to the head of the queue (QUNGET; on a
+ * durable queue, or without write permission, they are lost), as
+ * ipc_queue_unread() does at any time; a process that dies first loses
+ * them, as it loses a message a plain get was sending. They are always
+ * handed out in
  * queue order, before anything newer. n 0 or 1 turns read-ahead off; what
  * is buffered or on its way is still handed out first. Failures of a
  * fetch that did not wait are not reported; the next fetch that waits
@@ -808,6 +816,31 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  */
 int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
 			   unsigned n);
+
+/*
+ * Give the messages read ahead for queue `name` and not handed out (the
+ * fetch on its way included) back to the head of the queue, in order,
+ * ahead of everything in it (to a waiting getter first), so that another
+ * consumer may get them; read-ahead stays on. 0 (also when nothing was
+ * buffered), or ipc_queue_unget()'s failures (the messages stay buffered).
+ */
+int ipc_queue_unread(ipc_client *c, const char *name);
+
+/*
+ * Give msgs[0..n) back to the head of queue `name`, in order, ahead of
+ * every message in it (to the oldest waiting getters first, like a
+ * message requeued after a lost consumer; counted in requeued): for a
+ * consumer that took messages with a plain get and will not handle them.
+ * They may take the queue past its maxsize. Needs read and write
+ * permission; refused on a durable queue (IPC_EINVAL), whose journal has
+ * recorded the gets. More than a frame's worth goes in several requests,
+ * the last first: a getter may take the later ones before the earlier
+ * ones are back. 0, IPC_ENOENT, IPC_EPERM, IPC_EINVAL, IPC_ETOOBIG,
+ * IPC_ENAME, IPC_EWRONGTYPE, IPC_ENOMEM, IPC_ENOTSUP (another backend),
+ * or fatal.
+ */
+int ipc_queue_unget(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		    size_t n);
 
 /* Messages read ahead for queue `name` and buffered in the handle, not
  * yet handed out (a fetch still on its way is not counted). */

@@ -21,15 +21,24 @@
 #define QMSG_SMALL 112u
 /* The most free blocks kept. */
 #define QMSG_CACHE_MAX 8192u
+/* What malloc adds to a block (glibc: one size word), and its rounding. */
+#define QMSG_MALLOC_HDR 8u
+#define QMSG_MALLOC_ALIGN 16u
 
 /* Payload bytes of every message alive in the process (the daemon's
  * total, checked against its max-bytes limit). */
 static size_t qmsg_nbytes;
 /* Memfd descriptors held by live messages. */
 static size_t qmsg_nfds;
+/* And their footprint (qmsg_footprint): what max-bytes bounds. */
+static size_t qmsg_mem;
 /* Free small blocks, linked through next, and how many. */
 static struct qmsg *qmsg_cache;
 static size_t qmsg_ncache;
+/* Every message pays for its header (qmsg_footprint, ipcd(8)): a field
+ * added there costs every message; say so in ipcd(8) when it grows. */
+_Static_assert(sizeof(struct qmsg) <= 6 * sizeof(uint64_t),
+	       "struct qmsg grew: every message pays for it (max-bytes)");
 /* Fault injection (qmsg_fail_from): allocations left before failing, or 0. */
 static unsigned long qmsg_fail_in;
 
@@ -69,6 +78,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	m->lent = 0;
 	m->map = NULL;
 	qmsg_nbytes += len;
+	qmsg_mem += qmsg_footprint(len);
 	if (len)
 		memcpy(m->data, data, len);
 	return m;
@@ -142,6 +152,7 @@ void qmsg_free(struct qmsg *m)
 	if (m->fd >= 0)
 		qmsg_drop_fd(m);
 	qmsg_nbytes -= m->len;
+	qmsg_mem -= qmsg_footprint(m->len);
 	if (m->len <= QMSG_SMALL && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;
 		qmsg_cache = m;
@@ -169,14 +180,27 @@ size_t qmsg_live_bytes(void)
 	return qmsg_nbytes;
 }
 
+/* Footprint of all messages not yet freed. */
+size_t qmsg_live_mem(void)
+{
+	return qmsg_mem;
+}
+
 /* Make every qmsg_new() from the nth on fail (0: none). */
 void qmsg_fail_from(unsigned long n)
 {
 	qmsg_fail_in = n;
 }
 
-/* Bytes the daemon spends on a message of len payload bytes. */
+/* Bytes the daemon spends on a message of len payload bytes: its block
+ * as malloc hands it out (header word, 16-byte rounding); a small one
+ * takes a whole small block. */
 size_t qmsg_footprint(size_t len)
 {
-	return sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+
+	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
+		return SIZE_MAX;
+	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
+	return n - n % QMSG_MALLOC_ALIGN;
 }

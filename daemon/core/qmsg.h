@@ -47,10 +47,16 @@ void qmsg_free(struct qmsg *m);
 /* Payload bytes of all messages created and not yet freed (queued,
  * parked, in flight): what the max-bytes limit bounds. */
 size_t qmsg_live_bytes(void);
+/* The footprint (qmsg_footprint) of the same messages: what they cost
+ * the daemon, headers and rounding included. */
+size_t qmsg_live_mem(void);
 /* Give the blocks kept for reuse back to malloc (at exit; harmless any
  * time). */
 void qmsg_cache_drain(void);
-/* Bytes the daemon spends on a message of len payload bytes. */
+/* Bytes the daemon spends on a message of len payload bytes: the
+ * header, the payload (at least a small block's, QMSG_SMALL) and
+ * malloc's own header and rounding. An empty message costs 176 bytes
+ * on x86-64. What max-bytes counts per message. */
 size_t qmsg_footprint(size_t len);
 /* Fault injection for tests: from the nth qmsg_new() on (1: the next
  * one), every qmsg_new() fails as if memory ran out; 0 turns it off.
