@@ -35,6 +35,7 @@ struct seen {
 	size_t n, cap;
 	size_t bytes;
 	size_t delivered;   /* how many came back marked delivered */
+	size_t deliveries;  /* their deliveries, summed */
 	int copy;           /* 0: count only (the speed test) */
 };
 
@@ -73,6 +74,7 @@ static int seen_message(void *arg, const struct journal_msg *m)
 	s->mids[s->n] = mid;
 	s->qids[s->n] = qid;
 	s->delivered += m->delivered;
+	s->deliveries += m->deliveries;
 	if (s->copy) {
 		s->data[s->n] = malloc(len + 1);
 		memcpy(s->data[s->n], data, len);
@@ -157,6 +159,46 @@ static uint64_t put(struct journal *j, uint32_t qid, const char *s)
 	ck_assert_int_eq(journal_put(j, qid, s, strlen(s), &mid), 0);
 	return mid;
 }
+
+/* A queue's dead-lettering settings ride in its QUEUE record (after a
+ * NUL, so a record without them reads as before) and come back, also
+ * after a settings change; a queue without them has none. */
+START_TEST(test_queue_dead_letter_settings)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_queue q = { .mode = 0600, .maxsize = 9,
+				   .max_deliveries = 4 };
+	struct journal *j;
+	struct seen s;
+	uint32_t plain;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(&o, &s, &rep);
+	plain = mkqueue(j, "plain", 0);
+	snprintf(q.name, sizeof(q.name), "jobs");
+	snprintf(q.dead_letter, sizeof(q.dead_letter), "jobs.dead");
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	q.mode = 0640;                        /* a chmod rewrites the record */
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.nq, 2);
+	ck_assert_uint_eq(s.q[0].qid, plain);
+	ck_assert_uint_eq(s.q[0].max_deliveries, 0);
+	ck_assert_str_eq(s.q[0].dead_letter, "");
+	ck_assert_str_eq(s.q[1].name, "jobs");
+	ck_assert_uint_eq(s.q[1].mode, 0640);
+	ck_assert_uint_eq(s.q[1].maxsize, 9);
+	ck_assert_uint_eq(s.q[1].max_deliveries, 4);
+	ck_assert_str_eq(s.q[1].dead_letter, "jobs.dead");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
 
 /* The size of a file. */
 static off_t fsize(const char *path)
@@ -348,7 +390,7 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(journal_flush(j), 0);
 	m[5] = put(j, qa, "a4");
 	ck_assert_int_eq(journal_consume(j, qb, m, 2), 0); /* m[0] is qa's: skipped */
-	/* Delivered for ack: a3 (twice: one record), and a1, which is then acked. */
+	/* Delivered for ack: a3 (twice), and a1, which is then acked. */
 	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
 	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
 	ck_assert_int_eq(journal_deliver(j, qa, &m[0], 1), 0);
@@ -374,6 +416,7 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(s.mids[2], m[5]);
 	ck_assert_uint_eq(s.qids[1], qb);
 	ck_assert_uint_eq(s.delivered, 1);
+	ck_assert_uint_eq(s.deliveries, 2);           /* a3's two deliveries */
 	ck_assert_uint_eq(rep.torn_bytes, 0);
 	/* Ids continue after the recovered ones. */
 	ck_assert_uint_gt(put(j, qa, "a5"), m[5]);
@@ -598,6 +641,51 @@ START_TEST(test_interval_writes_quiet)
 }
 END_TEST
 
+/* A queue's consecutive consumes share one CONSUME record (they had one
+ * each: 24 bytes a message); another record in between keeps the order,
+ * and a reopened journal has exactly the messages not consumed. */
+START_TEST(test_consumes_share_a_record)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats a, b;
+	struct journal *j;
+	struct seen s;
+	uint64_t mids[64], last;
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	for (i = 0; i < 64; i++)
+		mids[i] = put(j, q, "payload");
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &a);
+	for (i = 0; i < 40; i++)   /* one get each, as the queue hook does */
+		ck_assert_int_eq(journal_consume(j, q, &mids[i], 1), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &b);
+	ck_assert_uint_eq(b.written - a.written, 12 + 4 + 8 * 40);
+	for (i = 40; i < 50; i++)
+		ck_assert_int_eq(journal_consume(j, q, &mids[i], 1), 0);
+	last = put(j, q, "after");     /* the 10 consumes go first */
+	for (i = 50; i < 64; i++)
+		ck_assert_int_eq(journal_consume(j, q, &mids[i], 1), 0);
+	journal_close(j);
+	seen_free(&s);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.mids[0], last);
+	ck_assert_str_eq(s.data[0], "after");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* --- torn tails and corruption ----------------------------------------------------- */
 
 /* A journal of one queue and n puts "m0".."m{n-1}" (the last one longer);
@@ -757,8 +845,11 @@ START_TEST(test_compaction)
 		mid = put(j, q, msg);
 		if (i % 100 != 7)
 			ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
-		else if (i == 7)   /* in flight: stays marked through the copy */
+		else if (i == 7) { /* in flight: its 3 deliveries survive the copy */
 			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
+			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
+			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
+		}
 		if (i % 50 == 0)
 			ck_assert_int_eq(journal_flush(j), 0);
 	}
@@ -784,6 +875,7 @@ START_TEST(test_compaction)
 	ck_assert_uint_eq(s.n, (size_t)n);
 	ck_assert_uint_eq(s.nq, 1);
 	ck_assert_uint_eq(s.delivered, 1);
+	ck_assert_uint_eq(s.deliveries, 3);
 	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);
@@ -950,10 +1042,12 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_jmap_random, 0, 2);
 	tcase_add_test(tc, test_jmap_fifo_cost);
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_queue_dead_letter_settings);
 	tcase_add_test(tc, test_settings_delete_lock);
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_written_modes);
 	tcase_add_test(tc, test_interval_writes_quiet);
+	tcase_add_test(tc, test_consumes_share_a_record);
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_compaction);

@@ -236,6 +236,17 @@ class BasicTest(unittest.TestCase):
         self.assertEqual([q.get() for _ in range(20)], list(range(20)))
         self.assertRaises(queue.Empty, q.get, True, 0.1)
 
+    def test_pipelined_put_many_failure_surfaces(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name)
+        self.assertEqual(q.put_many([1, 2]), 2)
+        ipcd.delete(name)
+        self.assertEqual(q.put_many([3, 4]), 2)  # not waited for
+        ipcd.Queue(name)
+        with self.assertRaises(ipcd.NotFoundError):
+            q.qsize()
+        self.assertEqual(q.qsize(), 0)
+
     def test_adaptive_readahead_gives_back(self):
         """A busy consumer reads ahead; once it spends time on an item,
         what it read ahead goes back to the head: another consumer gets
@@ -305,6 +316,29 @@ class BasicTest(unittest.TestCase):
         self.assertEqual((q2.name, q2.maxsize), (q.name, 5))
         q.put("x")
         self.assertEqual(q2.get(timeout=5), "x")
+
+
+class GetAnyTest(unittest.TestCase):
+    def test_first_non_empty_in_order(self):
+        a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        self.assertRaises(queue.Empty, ipcd.get_any, [a, b], False)
+        b.put(b"raw")
+        a.put({"k": 1})
+        self.assertEqual(ipcd.get_any([b, a]), (b, b"raw"))
+        self.assertEqual(ipcd.get_any([b, a], timeout=1), (a, {"k": 1}))
+        self.assertRaises(ValueError, ipcd.get_any, [])
+
+    def test_waits_on_all(self):
+        a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh())
+        t0 = time.monotonic()
+        self.assertRaises(queue.Empty, ipcd.get_any, (a, b), True, 0.3)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        t = threading.Timer(0.3, b.put, ("late",))
+        t.start()
+        self.assertEqual(ipcd.get_any((a, b), timeout=10), (b, "late"))
+        t.join()
+        self.assertEqual(ipcd.stat(a.name)["getters"], 0)
+        self.assertEqual(ipcd.stat(b.name)["inflight"], 0)
 
 
 class ErrorTest(unittest.TestCase):
