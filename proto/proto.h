@@ -39,7 +39,7 @@
  * today; the rest is room for keys a newer daemon adds (a client skips
  * the keys it does not know). */
 #define PROTO_INFO_KEYS_MAX 64
-/* The most keys INFO's daemon info map may carry: 39 today, the rest is
+/* The most keys INFO's daemon info map may carry: 40 today, the rest is
  * room for keys a newer daemon adds. */
 #define PROTO_DINFO_KEYS_MAX 128
 /* The most infos one LIST reply carries (a page). An info map takes at
@@ -133,6 +133,10 @@ struct proto_req {
 	int has_mode;            /* QOPEN, PATTACH: the optional trailing mode is there */
 	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX;
 				  * CHMOD: the new mode (has_mode set) */
+	const struct proto_iov *names; /* QGETANY: the queues' names (not
+				  * NUL-terminated), 1..IPC_GET_ANY_MAX */
+	size_t nnames;           /* (decoded: in the decoder's zone) */
+	uint32_t ack;            /* QGETANY: 1 = at-least-once, as QGETA */
 	uint32_t max_deliveries; /* QOPEN: dead-letter after this many deliveries (0: off) */
 	char dead_letter[IPC_NAME_MAX + 1]; /* QOPEN: "" or the dead-letter queue */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
@@ -200,7 +204,7 @@ struct proto_info {
 	X(refused_toobig) X(refused_nospc) X(refused_other) X(errors_fatal) \
 	X(durable) X(journal_bytes) X(journal_live) X(journal_segments) \
 	X(journal_written) X(journal_syncs) X(journal_sync_us) \
-	X(journal_sync_max_us)
+	X(journal_sync_max_us) X(dead_lettered)
 
 /* Longest daemon version string INFO carries ("0.1.0"). */
 #define PROTO_DINFO_VERSION_MAX 31
@@ -254,6 +258,7 @@ struct proto_rep {
 	uint32_t memfd_max;      /* HELLO: largest memfd payload (0: none) */
 	uint32_t memfd_min;      /* HELLO: payloads from this size go by memfd */
 	const struct proto_dinfo *dinfo; /* INFO: the daemon's figures */
+	uint32_t index;          /* QGETANY: which of the request's names it came from */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text
