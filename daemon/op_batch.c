@@ -61,12 +61,12 @@ static void batch_park(struct conn *c, const struct proto_req *r, struct queue *
 
 /* Copy the batch's payloads into messages in batch_put_msgs: how many
  * (fewer than r->niov when memory ran out). */
-static size_t batch_copy(const struct proto_req *r)
+static size_t batch_copy(struct conn *c, const struct proto_req *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->niov; i++) {
-		batch_put_msgs[i] = qmsg_new(r->iov[i].base, r->iov[i].len);
+		batch_put_msgs[i] = policy_msg(c, r->iov[i].base, r->iov[i].len);
 		if (batch_put_msgs[i] == NULL)
 			break;
 	}
@@ -96,7 +96,7 @@ static size_t batch_journal(struct conn *c, struct queue *q, size_t made, int *r
 static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			  struct queue *q, struct pipe *p, struct qmsg **first, int *rc)
 {
-	size_t made = batch_copy(r), taken = 0, i;
+	size_t made = batch_copy(c, r), taken = 0, i;
 	int short_rc = IPC_ENOMEM;   /* why fewer than r->niov are offered */
 
 	*first = NULL;

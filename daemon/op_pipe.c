@@ -146,7 +146,7 @@ void op_psend(struct conn *c, const struct proto_req *r)
 
 	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
 		return;
-	m = qmsg_new(r->data, r->data_len);
+	m = policy_msg(c, r->data, r->data_len);
 	if (m == NULL) {
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 		return;

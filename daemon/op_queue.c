@@ -73,7 +73,7 @@ void op_qput(struct conn *c, const struct proto_req *r)
 
 	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
 		return;
-	m = qmsg_new(r->data, r->data_len);
+	m = policy_msg(c, r->data, r->data_len);
 	if (m == NULL) {
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 		return;

@@ -15,6 +15,7 @@
 #include "ipc_defs.h"
 #include "pipe.h"
 #include "queue.h"
+#include "quota.h"
 #include "waiter.h"
 
 struct registry;
@@ -46,6 +47,8 @@ struct broker {
 	size_t max_bytes;        /* payload bytes held in all; 0 = no limit */
 	size_t max_objects;      /* queues + pipes; 0 = no limit */
 	unsigned default_mode;   /* of a queue or pipe created without a mode */
+	struct quota quota;      /* per uid: owned objects here, the rest by
+				    the shell (connections, parks, bytes) */
 };
 
 /* Set up an empty broker; 0 or IPC_ENOMEM. */
@@ -68,10 +71,11 @@ int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
 int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
 			 uint32_t flags, const struct access_cred *cred,
 			 int mode, struct queue **q);
-/* May one more queue or pipe be created? 0 or IPC_ELIMIT. */
-int broker_may_create(const struct broker *b);
+/* May cred create one more queue or pipe (max_objects, and cred's
+ * uid's QUOTA_OBJECTS)? 0 or IPC_ELIMIT. */
+int broker_may_create(const struct broker *b, const struct access_cred *cred);
 /* Record cred as the owner of the new queue or pipe name, with mode (-1:
- * the default mode). */
+ * the default mode), and charge it to cred's uid. */
 void broker_set_owner(struct broker *b, const char *name,
 		      const struct access_cred *cred, int mode);
 /* May cred do want (ACCESS_READ/ACCESS_WRITE) on name? 0, IPC_ENOENT or
@@ -85,11 +89,15 @@ int broker_access_owner(const struct broker *b, const char *name,
  * access check here): 0 or IPC_ENOENT. */
 int broker_chmod(struct broker *b, const char *name, unsigned mode);
 /* Set the owner uid and group gid of name, each kept when -1 (no access
- * check here): 0 or IPC_ENOENT. */
+ * check here; the object moves to the new owner's quota): 0, IPC_ENOENT
+ * or IPC_ENOMEM. */
 int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid);
 /* May a new message of len payload bytes be held (max_bytes)? 0 or
  * IPC_ELIMIT. */
 int broker_admit(const struct broker *b, size_t len);
+/* Remove name from the namespace and give its object back to its owner's
+ * quota (the object itself is the caller's to free). */
+void broker_unregister(struct broker *b, const char *name);
 /* Delete queue name, completing its parked requests with IPC_EDELETED.
  * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int broker_queue_delete(struct broker *b, const char *name);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qmsg.h"
+#include "quota.h"
 
 /* Payloads up to this many bytes get a block from the free list. */
 #define QMSG_SMALL 112u
@@ -57,6 +58,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	if (!m)
 		return NULL;
 	m->next = NULL;
+	m->charge = NULL;
 	m->jid = 0;
 	m->len = len;
 	qmsg_bytes += len;
@@ -65,11 +67,19 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	return m;
 }
 
-/* Free a message (NULL is fine). */
+/* Charge m's footprint to u until m is freed. */
+void qmsg_charge(struct qmsg *m, struct quota_user *u)
+{
+	quota_charge(u, QUOTA_BYTES, qmsg_footprint(m->len));
+	m->charge = u;
+}
+
+/* Free a message (NULL is fine), giving back its charge. */
 void qmsg_free(struct qmsg *m)
 {
 	if (!m)
 		return;
+	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(m->len));
 	qmsg_bytes -= m->len;
 	if (m->len <= QMSG_SMALL && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;

@@ -9,8 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct quota_user;
+
 struct qmsg {
 	struct qmsg *next;  /* next in the holder's FIFO */
+	struct quota_user *charge; /* the putter's uid, charged with its
+				      footprint until it is freed, or NULL */
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
 	size_t len;
 	unsigned char data[];
@@ -18,7 +22,9 @@ struct qmsg {
 
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
-/* Free a message (NULL is fine). */
+/* Charge m's footprint to u (the putter's uid) until m is freed. */
+void qmsg_charge(struct qmsg *m, struct quota_user *u);
+/* Free a message (NULL is fine), giving back its charge. */
 void qmsg_free(struct qmsg *m);
 /* Payload bytes of all messages created and not yet freed (queued,
  * parked, in flight): what the max-bytes limit bounds. */
