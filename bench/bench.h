@@ -37,6 +37,13 @@ enum bench_mode {
 	MODE__MAX
 };
 
+/* A snapshot of the machine's CPU use (noise.c). */
+struct noise_snap {
+	int64_t t_ns;        /* CLOCK_MONOTONIC */
+	double busy, steal;  /* all CPUs' busy and steal seconds */
+	double own;          /* this process tree's CPU seconds */
+};
+
 /* One row of the table. */
 struct row {
 	char workload[32];   /* "1/1 plain", "4/4 batch64", "latency", ... */
@@ -47,7 +54,13 @@ struct row {
 	double p50_us;       /* latency rows only, else < 0 */
 	double p99_us;
 	char note[192];      /* why a row has no numbers, or "" */
+	double other_pct;    /* CPU of other processes meanwhile, % of one
+				core; < 0: not measured */
+	struct noise_snap snap;  /* taken when the row started */
 };
+
+/* A row with other_pct above this was measured on a busy machine. */
+#define BENCH_NOISY_PCT 5.0
 
 /* Shared memory of one run (MAP_SHARED, set up by the parent). */
 struct run_shm {
@@ -144,6 +157,16 @@ long rss_kib(pid_t pid);
 void rmdir_all(const char *dir);
 /* Raise RLIMIT_NOFILE's soft limit to at least want (up to the hard one). */
 void raise_nofile(long want);
+
+/* --- noise.c: what the rest of the machine did meanwhile --------------- */
+
+/* Take a snapshot now. */
+void noise_start(struct noise_snap *s);
+/* CPU other processes used since s, in % of one core (and the CPUs'
+ * steal time in *steal_pct unless NULL); -1 if unknown. */
+double noise_end(const struct noise_snap *s, double *steal_pct);
+/* The 1-minute load average, or -1. */
+double load_avg(void);
 
 /* --- peers.c: what users would pick instead ------------------------------- */
 

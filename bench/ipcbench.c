@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/utsname.h>
 
 #include "bench.h"
@@ -24,6 +25,7 @@
 #define MAX_ROWS 320
 #define IDLE_QUEUES 10000
 #define IDLE_CLIENTS 1000
+#define NATS_DIVIDE 32          /* NATS rows move 1/32 of the messages */
 
 /* The whole benchmark's state. */
 struct bench {
@@ -50,6 +52,14 @@ struct bench {
 	long rss_conn_b, rss_queue_b;  /* the idle workload's findings, or -1 */
 	const char *sysname;     /* the system name of ipcd rows ("ipcd") */
 	unsigned qflags;         /* extra flags of the queues runs create */
+	const char *commit;      /* --commit: what was measured */
+	const char *ab[2];       /* --ab OLD NEW: the two ipcd binaries, or NULL */
+	char date[32];           /* when the run started (UTC) */
+	double load_start;       /* 1-minute load average at start and end */
+	double load_end;
+	struct noise_snap run_snap;  /* the whole run's noise */
+	double run_other;        /* other processes' CPU over the run, % of a core */
+	double run_steal;
 };
 
 static void print_dur_targets(const struct bench *b);
@@ -101,6 +111,7 @@ static struct row *add_row(struct bench *b, const char *workload, const char *sy
 	struct row *row = &b->rows[b->nrows < MAX_ROWS - 1 ? b->nrows++ : b->nrows];
 
 	row_init(row, workload, system, size);
+	noise_start(&row->snap);
 	return row;
 }
 
@@ -156,9 +167,14 @@ static void merge_round(struct bench *b, size_t base)
 	b->nrows = n;
 }
 
-/* Progress on stderr, so stdout holds only the table (or JSON). */
-static void progress(const struct row *row)
+/* A row is done: note what the rest of the machine did meanwhile, and
+ * show progress on stderr, so stdout holds only the table (or JSON). */
+static void progress(struct row *row)
 {
+	row->other_pct = noise_end(&row->snap, NULL);
+	if (row->other_pct > BENCH_NOISY_PCT)
+		fprintf(stderr, "  (noisy: other processes took %.0f%% of a core)\n",
+			row->other_pct);
 	if (row->note[0])
 		fprintf(stderr, "  %-22s %-6zu %-13s %s\n", row->workload, row->size,
 			row->system, row->note);
@@ -650,15 +666,30 @@ static void nats_stop(struct bench *b)
 	rmdir_all(dir);
 }
 
+/* Make runs move div times fewer messages; the old divisor, for
+ * restoring b->o.divide after. */
+static unsigned divide_more(struct bench *b, unsigned div)
+{
+	unsigned old = b->o.divide;
+
+	b->o.divide = (old > 1 ? old : 1) * div;
+	return old;
+}
+
 /* NATS throughput in mode, or a row saying why not. */
 static void nats_throughput(struct bench *b, size_t size, unsigned np,
 			    enum bench_mode mode)
 {
 	char wl[32];
 	struct row *row;
+	unsigned old;
 
 	if (b->nats_up) {
+		/* A get is a pull request and a confirmed ack (~1 ms): the
+		 * full counts would take minutes per row. */
+		old = divide_more(b, NATS_DIVIDE);
 		lib_throughput(b, "nats", b->nats_url, size, np, mode, "");
+		b->o.divide = old;
 		return;
 	}
 	snprintf(wl, sizeof wl, "%u/%u %s", np, np, mode_name[mode]);
@@ -671,9 +702,12 @@ static void nats_throughput(struct bench *b, size_t size, unsigned np,
 static void nats_latency(struct bench *b, size_t size)
 {
 	struct row *row;
+	unsigned old;
 
 	if (b->nats_up) {
+		old = divide_more(b, NATS_DIVIDE);
 		lib_latency(b, "nats", b->nats_url, size);
+		b->o.divide = old;
 		return;
 	}
 	row = add_row(b, "latency", "nats", size);
@@ -996,8 +1030,8 @@ static const char *num_text(double v, int prec, char *buf, size_t len)
 	return buf;
 }
 
-/* The machine, for the table's header. */
-static void print_machine(const struct bench *b)
+/* "N x CPU model, kernel" into buf. */
+static const char *machine_text(char *buf, size_t len)
 {
 	struct utsname u;
 	char model[128] = "unknown CPU", line[256];
@@ -1009,19 +1043,55 @@ static void print_machine(const struct bench *b)
 	if (f != NULL)
 		fclose(f);
 	uname(&u);
-	printf("ipcbench: %ld x %s, %s %s; %s mode: %llu msgs of 64 B, %llu of 64 KiB per run\n"
+	snprintf(buf, len, "%ld x %s, %s %s", sysconf(_SC_NPROCESSORS_ONLN), model,
+		 u.sysname, u.release);
+	return buf;
+}
+
+/* Is the run as a whole, or any row of it, noisy? */
+static int run_noisy(const struct bench *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrows; i++)
+		if (b->rows[i].other_pct > BENCH_NOISY_PCT)
+			return 1;
+	return b->run_other > BENCH_NOISY_PCT;
+}
+
+/* The machine, the commit, the load, for the table's header. */
+static void print_machine(const struct bench *b)
+{
+	char m[256];
+
+	printf("ipcbench: %s; %s mode: %llu msgs of 64 B, %llu of 64 KiB per run\n"
 	       "(runs that wait for each reply: an eighth of that); %u rounds, each running\n"
 	       "every workload once; each row is its best round (so a slow spell of the\n"
 	       "machine hits both sides of a ratio alike)\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), model, u.sysname, u.release,
-	       b->o.quick ? "quick" : "full", (unsigned long long)bench_count(&b->o, 64, 0),
+	       machine_text(m, sizeof m), b->o.quick ? "quick" : "full",
+	       (unsigned long long)bench_count(&b->o, 64, 0),
 	       (unsigned long long)bench_count(&b->o, 65536, 0), b->rounds);
+	printf("commit %s, started %s; load average %.2f at start, %.2f at end;\n"
+	       "other processes used %.1f%% of a core over the run (steal %.1f%%): %s\n",
+	       b->commit, b->date, b->load_start, b->load_end, b->run_other, b->run_steal,
+	       run_noisy(b) ? "NOISY, figures not comparable (rows marked !)" : "quiet");
+}
+
+/* A row's other-processes figure, "!" appended when noisy. */
+static const char *other_text(const struct row *r, char *buf, size_t len)
+{
+	if (r->other_pct < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%s", r->other_pct,
+			 r->other_pct > BENCH_NOISY_PCT ? "!" : "");
+	return buf;
 }
 
 /* The table. */
 static void print_table(const struct bench *b)
 {
-	char s[32], m1[32], m2[32], p1[32], p2[32], ratio[96];
+	char s[32], m1[32], m2[32], p1[32], p2[32], o[16], ratio[96];
 	size_t i;
 
 	print_machine(b);
@@ -1036,11 +1106,13 @@ static void print_table(const struct bench *b)
 	       "  (waits for each reply) and ipc_pipe_recv_many with read-ahead.\n"
 	       "redis pipelined = pipelined LPUSH + RPOP count; posix-mq = mq_send/mq_receive\n"
 	       "nats = the same libipcclient calls on a local nats-server -js (memory storage,\n"
-	       "  docs/nats.md): the cost of going distributed\n\n",
+	       "  docs/nats.md): the cost of going distributed; 1/%d of the messages\n\n",
 	       BENCH_WINDOW, BENCH_BATCH, BENCH_BATCH, BENCH_BATCH, BENCH_WINDOW,
-	       BENCH_BATCH, BENCH_READAHEAD);
-	printf("%-20s %-7s %-13s %11s %9s %9s %9s  %s\n", "workload", "size", "system",
-	       "msgs/s", "MB/s", "p50 us", "p99 us", "ipcd ratio");
+	       BENCH_BATCH, BENCH_READAHEAD, NATS_DIVIDE);
+	printf("other = CPU %% of one core other processes used during the row;\n"
+	       "  ! = over %.0f%%: noisy\n\n", BENCH_NOISY_PCT);
+	printf("%-20s %-7s %-13s %11s %9s %9s %9s %6s  %s\n", "workload", "size", "system",
+	       "msgs/s", "MB/s", "p50 us", "p99 us", "other", "ipcd ratio");
 	for (i = 0; i < b->nrows; i++) {
 		const struct row *r = &b->rows[i];
 
@@ -1052,11 +1124,11 @@ static void print_table(const struct bench *b)
 			continue;
 		}
 		ratio_text(b, r, ratio, sizeof ratio);
-		printf("%-20s %-7s %-13s %11s %9s %9s %9s  %s\n", r->workload, s, r->system,
+		printf("%-20s %-7s %-13s %11s %9s %9s %9s %6s  %s\n", r->workload, s, r->system,
 		       num_text(r->msgs_per_s, 0, m1, sizeof m1),
 		       num_text(r->mb_per_s, 1, m2, sizeof m2),
 		       num_text(r->p50_us, 1, p1, sizeof p1),
-		       num_text(r->p99_us, 1, p2, sizeof p2), ratio);
+		       num_text(r->p99_us, 1, p2, sizeof p2), other_text(r, o, sizeof o), ratio);
 	}
 }
 
@@ -1072,13 +1144,23 @@ static void json_num_field(const char *key, double v, int prec)
 /* The rows as JSON lines (absent numbers are null). */
 static void print_json(const struct bench *b)
 {
+	char m[256];
 	size_t i;
 
+	machine_text(m, sizeof m);
 	for (i = 0; i < b->nrows; i++) {
 		const struct row *r = &b->rows[i];
 
-		printf("{\"workload\": \"%s\", \"system\": \"%s\", \"size\": %zu",
+		printf("{\"machine\": \"%s\", \"commit\": \"%s\", \"date\": \"%s\", "
+		       "\"load_start\": %.2f, \"load_end\": %.2f, \"run_other_pct\": %.1f",
+		       m, b->commit, b->date, b->load_start, b->load_end, b->run_other);
+		printf(", \"workload\": \"%s\", \"system\": \"%s\", \"size\": %zu",
 		       r->workload, r->system, r->size);
+		if (r->other_pct >= 0)
+			printf(", \"other_pct\": %.1f", r->other_pct);
+		else
+			printf(", \"other_pct\": null");
+		printf(", \"noisy\": %s", r->other_pct > BENCH_NOISY_PCT ? "true" : "false");
 		json_num_field("msgs_per_s", r->msgs_per_s, 1);
 		json_num_field("mb_per_s", r->mb_per_s, 2);
 		json_num_field("p50_us", r->p50_us, 2);
@@ -1311,6 +1393,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ipcbench [--quick] [--json] [--ipcd PATH] [--redis PATH|''] [--python PATH|'']\n"
+		"       ipcbench --ab OLD_IPCD NEW_IPCD [--repeat N] [--quick] [--only LIST]\n"
 		"                [--helper PATH] [--only LIST]\n"
 		"Measure ipcd against Redis, POSIX mq, Python multiprocessing and a raw socket.\n"
 		"  --quick        a third of the messages, 2 rounds (under a minute)\n"
@@ -1326,6 +1409,11 @@ static void usage(FILE *f)
 		"                 --pid PID for the RSS figures)\n"
 		"  --nats PATH    nats-server to start for the NATS rows ('' : skip NATS)\n"
 		"  --divide N     N times fewer messages everywhere (to smoke-test the bench)\n"
+		"  --commit TEXT  what is measured, for the header and JSON (make bench\n"
+		"                 passes git describe)\n"
+		"  --ab OLD NEW   A/B: run the ipcd workloads (1 producer, 1 consumer) on two\n"
+		"                 daemons, alternately, --repeat rounds (default 5); print\n"
+		"                 NEW/OLD with its spread. --only picks sections and sizes.\n"
 		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur), sizes\n"
 		"                 (small, large), systems (ipcd, redis, mq, python, raw, nats)\n"
 		"                 ipcd/redis call modes (plain, pipelined, batch64) and\n"
@@ -1344,11 +1432,13 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "divide", required_argument, NULL, 'D' },
 		{ "nats", required_argument, NULL, 'N' },
+		{ "commit", required_argument, NULL, 'C' },
+		{ "ab", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:D:N:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qji:r:p:H:o:hs:P:R:D:N:C:A:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'q': b->o.quick = 1; break;
 		case 'j': b->json = 1; break;
@@ -1362,11 +1452,16 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		case 'R': b->repeat = (unsigned)atoi(optarg); break;
 		case 'D': b->o.divide = (unsigned)atoi(optarg); break;
 		case 'N': b->nats_bin = optarg; break;
+		case 'C': b->commit = optarg; break;
+		case 'A': b->ab[0] = optarg; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
 	}
-	return optind == argc ? 0 : (usage(stderr), 2);
+	if (b->ab[0] != NULL && optind < argc)    /* --ab OLD NEW */
+		b->ab[1] = argv[optind++];
+	return optind == argc && (b->ab[0] == NULL) == (b->ab[1] == NULL) ? 0 :
+	       (usage(stderr), 2);
 }
 
 /* Every section for one message size. */
@@ -1384,21 +1479,177 @@ static void run_size(struct bench *b, size_t size)
 		section_latency(b, size);
 }
 
-/* Run everything and print. */
+/* --- A/B: the same workloads on two daemons, alternately ----------------------- */
+
+#define AB_MAX_ROUNDS 50
+
+/* One A/B workload. */
+struct ab_load {
+	const char *section;  /* "tput", "pipe" or "lat" (for --only) */
+	enum bench_mode mode;
+	size_t size;
+};
+
+static const struct ab_load ab_loads[] = {
+	{ "tput", MODE_PLAIN, 64 }, { "tput", MODE_PIPE, 64 }, { "tput", MODE_BATCH, 64 },
+	{ "pipe", MODE_PIPE, 64 }, { "lat", MODE_PLAIN, 64 },
+	{ "tput", MODE_PLAIN, 65536 }, { "tput", MODE_PIPE, 65536 },
+	{ "tput", MODE_BATCH, 65536 }, { "pipe", MODE_PIPE, 65536 },
+	{ "lat", MODE_PLAIN, 65536 },
+};
+#define AB_NLOADS (sizeof ab_loads / sizeof ab_loads[0])
+
+/* Run workload w once on the daemon at sock: msgs/s (latency: p50 us),
+ * 0 if it failed; *other gets the row's noise figure. The row is not
+ * kept: A/B prints its own table. */
+static double ab_once(struct bench *b, const struct ab_load *w, const char *sock,
+		      double *other)
+{
+	size_t base = b->nrows;
+	double v;
+
+	snprintf(b->sock, sizeof b->sock, "%s", sock);
+	if (strcmp(w->section, "lat") == 0)
+		lib_latency(b, "ipcd", sock, w->size);
+	else if (strcmp(w->section, "pipe") == 0)
+		ipcd_pipe(b, w->size, w->mode);
+	else
+		lib_throughput(b, "ipcd", sock, w->size, 1, w->mode, "");
+	v = b->rows[base].note[0] ? 0 :
+	    strcmp(w->section, "lat") == 0 ? b->rows[base].p50_us : b->rows[base].msgs_per_s;
+	*other = b->rows[base].other_pct;
+	b->nrows = base;
+	return v;
+}
+
+/* qsort order of doubles. */
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of n values (sorted in place). */
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof *v, dbl_cmp);
+	return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One workload over all rounds, A first in odd rounds and B first in
+ * even ones, so a drift of the machine hits both; prints its line. */
+static void ab_load_run(struct bench *b, const struct ab_load *w, const char *sa,
+			const char *sb)
+{
+	double va[AB_MAX_ROUNDS], vb[AB_MAX_ROUNDS], r[AB_MAX_ROUNDS], o, omax = 0;
+	double ma, mb, mr;
+	unsigned i, n = 0;
+	int lat = strcmp(w->section, "lat") == 0;
+	char name[40], sz[16];
+
+	for (i = 0; i < b->rounds; i++) {
+		int bfirst = i % 2;
+		double x, y;
+
+		x = ab_once(b, w, bfirst ? sb : sa, &o);
+		omax = o > omax ? o : omax;
+		y = ab_once(b, w, bfirst ? sa : sb, &o);
+		omax = o > omax ? o : omax;
+		va[n] = bfirst ? y : x;
+		vb[n] = bfirst ? x : y;
+		if (va[n] > 0 && vb[n] > 0) {
+			r[n] = vb[n] / va[n];
+			n++;
+		}
+	}
+	snprintf(name, sizeof name, "%s 1/1 %s", lat ? "latency p50" : w->section,
+		 lat ? "" : mode_name[w->mode]);
+	if (n == 0) {
+		printf("%-26s %-7s  failed (see the progress above)\n", name,
+		       size_text(w->size, sz, sizeof sz));
+		return;
+	}
+	ma = median(va, n);
+	mb = median(vb, n);
+	mr = median(r, n);       /* sorts r: r[0] and r[n - 1] are the range */
+	printf("%-26s %-7s %11.1f %11.1f %8.3fx  %.3f..%.3f %6.1f%s\n", name,
+	       size_text(w->size, sz, sizeof sz), ma, mb, mr, r[0], r[n - 1], omax,
+	       omax > BENCH_NOISY_PCT ? "!" : "");
+}
+
+/* --ab OLD NEW: start both daemons, run every wanted workload on each,
+ * alternately, and print B/A with its spread. 0, or 1 if a daemon did
+ * not start. */
+static int run_ab(struct bench *b)
+{
+	char sa[128], sb[128];
+	pid_t pa, pb;
+	size_t i;
+
+	snprintf(sa, sizeof sa, "%s/a.sock", b->tmpdir);
+	snprintf(sb, sizeof sb, "%s/b.sock", b->tmpdir);
+	b->ipcd_bin = b->ab[0];
+	pa = ipcd_spawn(b, sa, "a.log");
+	b->ipcd_bin = b->ab[1];
+	pb = ipcd_spawn(b, sb, "b.log");
+	if (pa < 0 || pb < 0) {
+		stop_server(pa > 0 ? pa : pb);
+		return 1;
+	}
+	if (b->rounds > AB_MAX_ROUNDS)
+		b->rounds = AB_MAX_ROUNDS;
+	printf("A = %s, B = %s; %u rounds, alternating which goes first\n"
+	       "msgs/s (latency: p50 us, lower is better); B/A: the median of the\n"
+	       "rounds' ratios and their range; other: the most CPU %% of a core other\n"
+	       "processes took during any of its runs (! = noisy)\n\n"
+	       "%-26s %-7s %11s %11s %9s  %-12s %6s\n", b->ab[0], b->ab[1], b->rounds,
+	       "workload", "size", "A", "B", "B/A", "range", "other");
+	for (i = 0; i < AB_NLOADS; i++)
+		if (wanted(b, ab_loads[i].section) &&
+		    wanted(b, ab_loads[i].size == 64 ? "small" : "large"))
+			ab_load_run(b, &ab_loads[i], sa, sb);
+	stop_server(pa);
+	stop_server(pb);
+	return 0;
+}
+
+/* Note the date, the load and the CPU snapshot a run starts with. */
+static void run_begin(struct bench *b)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(b->date, sizeof b->date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	b->load_start = load_avg();
+	noise_start(&b->run_snap);
+}
+
+/* Note what the rest of the machine did over the whole run. */
+static void run_end(struct bench *b)
+{
+	b->run_other = noise_end(&b->run_snap, &b->run_steal);
+	b->load_end = load_avg();
+}
+
+static int run_all(struct bench *b);
+
+/* Run everything (or the A/B comparison) and print. */
 int main(int argc, char **argv)
 {
 	static struct bench b = {
 		.ipcd_bin = "./ipcd", .o = { .redis = "/usr/bin/redis-server",
 					     .python = "python3",
 					     .py_helper = "bench/py_mpqueue.py" },
-		.rss_conn_b = -1, .rss_queue_b = -1,
+		.rss_conn_b = -1, .rss_queue_b = -1, .commit = "unknown",
 	};
 	int rc = parse_args(&b, argc, argv);
-	unsigned round;
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	b.rounds = b.repeat ? b.repeat : b.o.quick ? 2 : 3;
+	b.rounds = b.repeat ? b.repeat : b.ab[0] ? 5 : b.o.quick ? 2 : 3;
+	run_begin(&b);
 	snprintf(b.tmpdir, sizeof b.tmpdir, "/tmp/ipcbench.XXXXXX");
 	if (mkdtemp(b.tmpdir) == NULL) {
 		perror("ipcbench: mkdtemp");
@@ -1406,37 +1657,47 @@ int main(int argc, char **argv)
 	}
 	b.o.tmpdir = b.tmpdir;
 	raise_nofile(IDLE_CLIENTS + 256);
-	if (ipcd_start(&b) != 0)
-		return 1;
-	if (wanted(&b, "redis"))
-		b.redis_up = redis_start(&b.o, b.redis_note, sizeof b.redis_note) == 0;
-	if (wanted(&b, "nats"))
-		nats_start(&b);
-	fprintf(stderr, "ipcbench: running (progress below, table at the end)\n");
-	for (round = 1; round <= b.rounds; round++) {
-		size_t base = b.nrows;
-
-		fprintf(stderr, "ipcbench: round %u of %u\n", round, b.rounds);
-		if (wanted(&b, "small"))
-			run_size(&b, 64);
-		if (wanted(&b, "large"))
-			run_size(&b, 65536);
-		if (wanted(&b, "idle"))
-			section_idle(&b);
-		merge_round(&b, base);
-	}
-	if (wanted(&b, "dur"))
-		section_durable(&b);
-	if (b.redis_up)
-		redis_stop();
-	nats_stop(&b);
-	ipcd_stop(&b);
+	rc = b.ab[0] ? run_ab(&b) : run_all(&b);
 	rmdir_all(b.tmpdir);
-	if (b.json) {
-		print_json(&b);
+	return rc;
+}
+
+/* The whole benchmark: every wanted section, then the table. 0 or 1. */
+static int run_all(struct bench *b)
+{
+	unsigned round;
+
+	if (ipcd_start(b) != 0)
+		return 1;
+	if (wanted(b, "redis"))
+		b->redis_up = redis_start(&b->o, b->redis_note, sizeof b->redis_note) == 0;
+	if (wanted(b, "nats"))
+		nats_start(b);
+	fprintf(stderr, "ipcbench: running (progress below, table at the end)\n");
+	for (round = 1; round <= b->rounds; round++) {
+		size_t base = b->nrows;
+
+		fprintf(stderr, "ipcbench: round %u of %u\n", round, b->rounds);
+		if (wanted(b, "small"))
+			run_size(b, 64);
+		if (wanted(b, "large"))
+			run_size(b, 65536);
+		if (wanted(b, "idle"))
+			section_idle(b);
+		merge_round(b, base);
+	}
+	if (wanted(b, "dur"))
+		section_durable(b);
+	if (b->redis_up)
+		redis_stop();
+	nats_stop(b);
+	ipcd_stop(b);
+	run_end(b);
+	if (b->json) {
+		print_json(b);
 	} else {
-		print_table(&b);
-		print_targets(&b);
+		print_table(b);
+		print_targets(b);
 	}
 	return 0;
 }

@@ -58,6 +58,7 @@ void row_init(struct row *row, const char *workload, const char *system, size_t 
 	snprintf(row->system, sizeof row->system, "%s", system);
 	row->size = size;
 	row->p50_us = row->p99_us = -1;
+	row->other_pct = -1;
 }
 
 /* Messages each producer sends; the first takes the remainder. */

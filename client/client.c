@@ -849,7 +849,7 @@ int client_notsup(struct ipc_client *c, const char *what)
  * library checks that way must end without padding a newer field could
  * sit in. And struct ipc_info only ever grows. */
 _Static_assert(sizeof(struct ipc_queue_opts) ==
-	       offsetof(struct ipc_queue_opts, mode) + sizeof(int),
+	       offsetof(struct ipc_queue_opts, dead_letter) + sizeof(char *),
 	       "struct ipc_queue_opts ends in padding");
 _Static_assert(sizeof(struct ipc_pipe_opts) ==
 	       offsetof(struct ipc_pipe_opts, mode) + sizeof(int),
@@ -878,6 +878,20 @@ int client_check_opts(struct ipc_client *c, const void *opts, size_t size,
 	return 0;
 }
 
+/* Check the dead-lettering options: both or neither, a valid name.
+ * 0, IPC_EINVAL or IPC_ENAME. */
+static int client_dead_letter_opts(struct ipc_client *c,
+				   const struct ipc_queue_opts *o)
+{
+	if (o->max_deliveries < 0 || o->max_deliveries > UINT32_MAX ||
+	    (o->max_deliveries == 0) != (o->dead_letter == NULL)) {
+		client_seterr(c, "max_deliveries (1..%lu) and dead_letter go "
+			      "together", (unsigned long)UINT32_MAX);
+		return IPC_EINVAL;
+	}
+	return o->dead_letter ? client_check_name(c, o->dead_letter) : 0;
+}
+
 /* The caller's queue options in this library's struct: the fields its
  * size covers, defaults for the rest. 0 or IPC_EINVAL. */
 static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *in,
@@ -896,25 +910,34 @@ static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *
 		o->flags = in->flags;
 	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, mode))
 		o->mode = in->mode;
+	if (CLIENT_OPT_HAS(in->size, struct ipc_queue_opts, dead_letter)) {
+		o->max_deliveries = in->max_deliveries;
+		o->dead_letter = in->dead_letter;
+	}
 	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
 	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL |
 				   IPC_QUEUE_DURABLE))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
-	return 0;
+	return client_dead_letter_opts(c, o);
 }
 
-/* One QOPEN request for o on name; *maxsize_out (may be NULL) the queue's. */
-static int client_qopen(ipc_client *c, const char *name, long long maxsize,
-			unsigned flags, int mode, long long *maxsize_out)
+/* One QOPEN request on name with maxsize, flags and o's other settings;
+ * *maxsize_out (may be NULL) the queue's. */
+static int client_qopen(ipc_client *c, const char *name,
+			const struct ipc_queue_opts *o, long long maxsize,
+			unsigned flags, long long *maxsize_out)
 {
 	struct proto_req req = { .op = PROTO_OP_QOPEN, .maxsize = maxsize,
-				 .has_mode = mode != IPC_MODE_DEFAULT,
-				 .mode = mode != IPC_MODE_DEFAULT ? (unsigned)mode : 0 };
+				 .has_mode = o->mode != IPC_MODE_DEFAULT,
+				 .mode = o->mode != IPC_MODE_DEFAULT ? (unsigned)o->mode : 0,
+				 .max_deliveries = (uint32_t)o->max_deliveries };
 	struct proto_rep rep;
 	int rc;
 
+	if (o->dead_letter)
+		strcpy(req.dead_letter, o->dead_letter);
 	if (flags & IPC_QUEUE_CREATE)
 		req.flags |= PROTO_OPEN_CREATE;
 	if (flags & IPC_QUEUE_EXCL)
@@ -944,15 +967,15 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (c->ops)
 		return CLIENT_BACKEND(c, queue_open, name, &o, maxsize_out);
 	if (o.maxsize != IPC_MAXSIZE_ANY || !(o.flags & IPC_QUEUE_CREATE))
-		return client_qopen(c, name, o.maxsize, o.flags, o.mode, maxsize_out);
+		return client_qopen(c, name, &o, o.maxsize, o.flags, maxsize_out);
 	if (o.flags & IPC_QUEUE_EXCL)
-		return client_qopen(c, name, 0, o.flags, o.mode, maxsize_out);
+		return client_qopen(c, name, &o, 0, o.flags, maxsize_out);
 	for (tries = 0; tries < 2; tries++) {
-		rc = client_qopen(c, name, IPC_MAXSIZE_ANY,
-				  o.flags & IPC_QUEUE_DURABLE, o.mode, maxsize_out);
+		rc = client_qopen(c, name, &o, IPC_MAXSIZE_ANY,
+				  o.flags & IPC_QUEUE_DURABLE, maxsize_out);
 		if (rc != IPC_ENOENT)
 			return rc;
-		rc = client_qopen(c, name, 0, o.flags | IPC_QUEUE_EXCL, o.mode,
+		rc = client_qopen(c, name, &o, 0, o.flags | IPC_QUEUE_EXCL,
 				  maxsize_out);
 		if (rc != IPC_EEXIST)
 			return rc;
@@ -1109,6 +1132,10 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	dst->durable = (int)src->durable;
 	dst->journal_bytes = src->journal_bytes;
 	dst->journal_live = src->journal_live;
+	dst->max_deliveries = src->max_deliveries;
+	snprintf(dst->dead_letter, sizeof(dst->dead_letter), "%s", src->dead_letter);
+	dst->dead_lettered = src->dead_lettered;
+	dst->dead_letter_failed = src->dead_letter_failed;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

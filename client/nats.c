@@ -36,6 +36,7 @@
 #define NATS_SLICE_MS 1000       /* longest single fetch wait */
 #define NATS_BACKOFF_MAX_MS 50   /* longest sleep of a put waiting for room */
 #define NATS_RETRY_MS 20000      /* how long a call rides out a failover */
+#define NATS_ELECTION_MS 100     /* pause between tries while leaders change */
 #define NATS_LEASE_DEFAULT_MS 30000
 
 /* A message delivered to this handle for a fetch that had ended (its
@@ -203,6 +204,13 @@ static int nats_transient(natsStatus s)
 {
 	return s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED ||
 	       s == NATS_NO_RESPONDERS || s == NATS_NO_SERVER;
+}
+
+/* 1 for a JetStream API refusal that a leader election explains. */
+static int nats_js_transient(jsErrCode ec)
+{
+	return ec == JSClusterNotAvailErr || ec == JSClusterNotLeaderErr ||
+	       ec == JSStreamOfflineErr || ec == JSConsumerOfflineErr;
 }
 
 /* Parse the ?key=value&... options of a URL into st (they size the
@@ -485,14 +493,26 @@ static void nats_close(struct ipc_client *c)
 	pthread_mutex_unlock(&nats_lib_lock);
 }
 
-/* The info of stream (NULL when missing: *rc IPC_ENOENT, or failed). */
+/* The info of stream (NULL when missing: *rc IPC_ENOENT, or failed).
+ * While a node fails over the request can time out or be refused as
+ * "temporarily unavailable": that is retried for NATS_RETRY_MS, since
+ * only the server saying "stream not found" means the queue is gone. */
 static jsStreamInfo *nats_stream_info(struct ipc_client *c, const char *stream,
 				      int *rc)
 {
+	int64_t end = nats_now_ms() + NATS_RETRY_MS;
 	jsStreamInfo *si = NULL;
-	jsErrCode ec = 0;
-	natsStatus s = js_GetStreamInfo(&si, nats_st(c)->js, stream, NULL, &ec);
+	jsErrCode ec;
+	natsStatus s;
 
+	for (;;) {
+		ec = 0;
+		s = js_GetStreamInfo(&si, nats_st(c)->js, stream, NULL, &ec);
+		if (s == NATS_OK || nats_now_ms() >= end ||
+		    !(ec == 0 ? nats_transient(s) : nats_js_transient(ec)))
+			break;
+		nats_sleep_ms(NATS_ELECTION_MS);
+	}
 	*rc = s == NATS_OK ? 0 : nats_fail(c, s, ec, "stream info");
 	if (*rc == IPC_ENOENT)
 		client_seterr(c, "no such queue");
@@ -562,6 +582,8 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 
 	if (rc != 0)
 		return rc;
+	if (o->max_deliveries)
+		return client_notsup(c, "dead-lettering (max_deliveries)");
 	si = nats_stream_info(c, stream, &rc);
 	if (rc == IPC_ENOENT && (o->flags & IPC_QUEUE_CREATE)) {
 		rc = nats_create(c, stream, subject, o->maxsize > 0 ? o->maxsize : 0,
@@ -769,10 +791,10 @@ static int nats_fetch_wait(struct ipc_client *c, const char *name, natsMsg **out
 	}
 }
 
-/* Ack msg and wait for the server to confirm, retrying across a
- * failover (an ack is idempotent). 0, or IPC_ENOTHELD when it could not
- * be confirmed. */
-static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
+/* Answer msg with body ("+ACK", "-NAK ...") and wait for the server to
+ * confirm, retrying across a failover (both are idempotent). 0, or
+ * IPC_ENOTHELD when it could not be confirmed. */
+static int nats_reply_sync(struct ipc_client *c, natsMsg *msg, const char *body)
 {
 	struct nats_state *st = nats_st(c);
 	int64_t end = nats_now_ms() + NATS_RETRY_MS;
@@ -780,15 +802,21 @@ static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
 	natsStatus s;
 
 	while ((s = natsConnection_RequestString(&r, st->nc, natsMsg_GetReply(msg),
-						 "+ACK", NATS_SLICE_MS)) != NATS_OK &&
+						 body, NATS_SLICE_MS)) != NATS_OK &&
 	       nats_transient(s) && nats_now_ms() < end)
 		;
 	natsMsg_Destroy(r);
 	if (s == NATS_OK)
 		return 0;
-	client_seterr(c, "nats: ack not confirmed (%s): the message may be delivered again",
-		      natsStatus_GetText(s));
+	client_seterr(c, "nats: %s not confirmed (%s): the message may be delivered again",
+		      body, natsStatus_GetText(s));
 	return IPC_ENOTHELD;
+}
+
+/* Ack msg, confirmed (nats_reply_sync). */
+static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
+{
+	return nats_reply_sync(c, msg, "+ACK");
 }
 
 /* backend get: fetch one, ack it and wait for the server to confirm
@@ -839,8 +867,10 @@ static int nats_get_ack(struct ipc_client *c, const char *name, void **data,
 			       data, len);
 }
 
-/* backend ack: the held message of name under tag is done. */
-static int nats_ack(struct ipc_client *c, const char *name, uint64_t tag)
+/* Take the message held under tag of name off the held list and answer
+ * it with body, confirmed: 0, or IPC_ENOTHELD. */
+static int nats_answer(struct ipc_client *c, const char *name, uint64_t tag,
+		       const char *body)
 {
 	struct nats_state *st = nats_st(c);
 	struct nats_held **pp, *h;
@@ -854,10 +884,31 @@ static int nats_ack(struct ipc_client *c, const char *name, uint64_t tag)
 		return IPC_ENOTHELD;
 	}
 	*pp = h->next;
-	rc = nats_ack_sync(c, h->msg);
+	rc = nats_reply_sync(c, h->msg, body);
 	natsMsg_Destroy(h->msg);
 	free(h);
 	return rc;
+}
+
+/* backend ack: the held message of name under tag is done. */
+static int nats_ack(struct ipc_client *c, const char *name, uint64_t tag)
+{
+	return nats_answer(c, name, tag, "+ACK");
+}
+
+/* backend release: a -NAK the server confirms; with a delay it
+ * redelivers the message once delay_ms have passed. */
+static int nats_release(struct ipc_client *c, const char *name, uint64_t tag,
+			int delay_ms)
+{
+	char body[64];
+
+	if (delay_ms > 0)
+		snprintf(body, sizeof body, "-NAK {\"delay\": %lld}",
+			 (long long)delay_ms * 1000000);
+	else
+		snprintf(body, sizeof body, "-NAK");
+	return nats_answer(c, name, tag, body);
 }
 
 /* Publish one message with the Nats-Msg-Id id, synchronously. */
@@ -878,9 +929,27 @@ static natsStatus nats_publish(struct nats_state *st, const char *subject,
 	return s;
 }
 
+/* After a publish found no responders: 1 if the stream still exists
+ * (its leader is being elected: no one answers meanwhile), 0 if the
+ * server says it is gone or cannot say within NATS_RETRY_MS. */
+static int nats_stream_alive(struct ipc_client *c, const char *subject)
+{
+	char stream[NATS_STREAM_MAX + 16];
+	jsStreamInfo *si;
+	int rc;
+
+	/* Subject and stream share the encoded name after their prefixes. */
+	snprintf(stream, sizeof stream, "%s%s", NATS_STREAM_PREFIX,
+		 subject + strlen(NATS_SUBJECT_PREFIX));
+	si = nats_stream_info(c, stream, &rc);
+	jsStreamInfo_Destroy(si);
+	return rc == 0;
+}
+
 /* Put one message until end (INT64_MAX: forever): retried with a
  * backoff while the stream is full, and across a failover with the same
- * Msg-Id. */
+ * Msg-Id (a publish with no responders is retried while the stream
+ * exists: its leader is being elected). */
 static int nats_put_until(struct ipc_client *c, const char *subject,
 			  const void *data, size_t len, int64_t end)
 {
@@ -902,6 +971,10 @@ static int nats_put_until(struct ipc_client *c, const char *subject,
 			backoff = backoff * 2 < NATS_BACKOFF_MAX_MS ? backoff * 2 : NATS_BACKOFF_MAX_MS;
 		} else if (ec == 0 && nats_transient(s) && s != NATS_NO_RESPONDERS && now < grace) {
 			continue;
+		} else if (s == NATS_NO_RESPONDERS && now < grace && nats_stream_alive(c, subject)) {
+			nats_sleep_ms(NATS_ELECTION_MS);
+		} else if (ec != 0 && nats_js_transient(ec) && now < grace) {
+			nats_sleep_ms(NATS_ELECTION_MS);
 		} else
 			break;
 	}
@@ -1174,7 +1247,104 @@ static int nats_list(struct ipc_client *c, struct ipc_info **infos, size_t *n)
 	return 0;
 }
 
-/* The NATS JetStream backend: pipes are refused (IPC_ENOTSUP). */
+/* backend purge: the stream's purge request, whose answer says how many
+ * messages went ("purged"). Unlike ipcd's, it drops messages in flight
+ * too (docs/nats.md). */
+static int nats_purge(struct ipc_client *c, const char *name, uint64_t *dropped)
+{
+	struct nats_state *st = nats_st(c);
+	char stream[NATS_STREAM_MAX + 1], subject[NATS_STREAM_MAX + 8];
+	char api[NATS_STREAM_MAX + 32];
+	unsigned long long n = 0;
+	const char *body, *p;
+	natsMsg *r = NULL;
+	natsStatus s;
+	int rc = nats_names(c, name, stream, subject);
+
+	if (rc != 0)
+		return rc;
+	snprintf(api, sizeof api, "$JS.API.STREAM.PURGE.%s", stream);
+	s = natsConnection_RequestString(&r, st->nc, api, "", NATS_RETRY_MS);
+	if (s != NATS_OK)
+		return nats_fail(c, s, 0, "purge");
+	body = natsMsg_GetData(r);
+	p = body && !strstr(body, "\"error\"") ? strstr(body, "\"purged\":") : NULL;
+	if (p == NULL || sscanf(p + 9, "%llu", &n) != 1) {
+		rc = body && strstr(body, "10059") ? IPC_ENOENT : IPC_EIO;
+		client_seterr(c, rc == IPC_ENOENT ? "no such queue" : "nats: purge: %s",
+			      body ? body : "no answer");
+	}
+	natsMsg_Destroy(r);
+	if (rc == 0 && dropped)
+		*dropped = n;
+	return rc == IPC_EIO ? client_fail(c, rc) : rc;
+}
+
+/* The sequence after the last one the queue's consumer delivered, and
+ * the stream's last sequence: the messages in between were never
+ * delivered. 0 or a failure. */
+static int nats_undelivered(struct ipc_client *c, const char *stream,
+			    uint64_t *first, uint64_t *last)
+{
+	jsConsumerInfo *ci = NULL;
+	jsStreamInfo *si;
+	jsErrCode ec = 0;
+	natsStatus s;
+	int rc;
+
+	si = nats_stream_info(c, stream, &rc);
+	if (rc != 0)
+		return rc;
+	*last = si->State.LastSeq;
+	*first = si->State.FirstSeq;     /* after a purge, past what went */
+	jsStreamInfo_Destroy(si);
+	s = js_GetConsumerInfo(&ci, nats_st(c)->js, stream, NATS_CONSUMER, NULL, &ec);
+	if (s != NATS_OK)
+		return nats_fail(c, s, ec, "consumer info");
+	if (ci->Delivered.Stream + 1 > *first)
+		*first = ci->Delivered.Stream + 1;
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
+/* backend peek: the stream's messages after the last one delivered, read
+ * by sequence (a sequence purged or deleted is skipped), kept until the
+ * handle's next batch call as get_many's are. Messages given back and
+ * not yet redelivered are not seen (docs/nats.md). */
+static int nats_peek(struct ipc_client *c, const char *name, struct ipc_msg *msgs,
+		     size_t max, size_t *n)
+{
+	struct nats_state *st = nats_st(c);
+	char stream[NATS_STREAM_MAX + 1], subject[NATS_STREAM_MAX + 8];
+	uint64_t seq = 1, last = 0;
+	jsErrCode ec;
+	natsStatus s;
+	int rc = nats_names(c, name, stream, subject);
+
+	nats_release_kept(st);
+	if (rc != 0 || (rc = nats_undelivered(c, stream, &seq, &last)) != 0)
+		return rc;
+	if (!st->kept && !(st->kept = calloc(IPC_BATCH_MAX, sizeof *st->kept)))
+		return client_fail(c, IPC_ENOMEM);
+	for (; seq <= last && st->nkept < max; seq++) {
+		ec = 0;
+		s = js_GetMsg(&st->kept[st->nkept], st->js, stream, seq, NULL, &ec);
+		if (s == NATS_NOT_FOUND || ec == JSNoMessageFoundErr)
+			continue;
+		if (s != NATS_OK)
+			return nats_fail(c, s, ec, "get message");
+		msgs[st->nkept].data = natsMsg_GetData(st->kept[st->nkept]);
+		msgs[st->nkept].len = (size_t)natsMsg_GetDataLength(st->kept[st->nkept]);
+		st->nkept++;
+	}
+	*n = st->nkept;
+	if (*n == 0)
+		client_seterr(c, "empty");
+	return *n ? 0 : IPC_EEMPTY;
+}
+
+/* The NATS JetStream backend: pipes, chmod and chown are refused
+ * (IPC_ENOTSUP). */
 const struct backend_ops nats_backend = {
 	.name = "nats",
 	.connect = nats_connect,
@@ -1184,6 +1354,9 @@ const struct backend_ops nats_backend = {
 	.get = nats_get,
 	.get_ack = nats_get_ack,
 	.ack = nats_ack,
+	.release = nats_release,
+	.peek = nats_peek,
+	.purge = nats_purge,
 	.stat = nats_stat,
 	.del = nats_del,
 	.list = nats_list,

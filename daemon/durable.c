@@ -10,6 +10,7 @@
 #include "access.h"
 #include "broker.h"
 #include "conn.h"
+#include "deadletter.h"
 #include "durable.h"
 #include "ipc_defs.h"
 #include "journal.h"
@@ -170,6 +171,9 @@ static int durable_rec_queue(void *arg, const struct journal_queue *jq)
 		return -EINVAL;
 	}
 	queue_set_durable(q, jq->qid, &durable_hooks);
+	if (jq->max_deliveries && deadletter_set(r->srv, q, jq->max_deliveries,
+						 jq->dead_letter) != 0)
+		return -ENOMEM;
 	r->queues[r->n] = q;
 	r->qids[r->n++] = jq->qid;
 	return 0;
@@ -194,6 +198,7 @@ static int durable_rec_message(void *arg, const struct journal_msg *jm)
 	if (!(m = qmsg_new(jm->data, jm->len)))
 		return -ENOMEM;
 	m->jid = jm->mid;
+	m->deliveries = jm->deliveries;
 	queue_recover(r->queues[lo], m, jm->delivered);
 	return 0;
 }
@@ -344,6 +349,8 @@ static void durable_describe(struct server *s, struct queue *q,
 	jq->mode = info.owner.mode;
 	jq->maxsize = queue_maxsize(q);
 	strcpy(jq->name, queue_name(q));
+	jq->max_deliveries = info.queue.max_deliveries;
+	strcpy(jq->dead_letter, info.dead_letter);
 }
 
 /* Journal a new durable queue. */
@@ -414,14 +421,22 @@ int durable_put(struct server *s, struct queue *q, struct qmsg *m)
 /* A journaled message that never entered its queue. */
 void durable_drop(struct server *s, struct qmsg *m)
 {
+	if (!m || !m->jid)
+		return;
+	durable_forget(s, m->jid);
+	m->jid = 0;
+}
+
+/* The journaled message jid left its queue for good. */
+void durable_forget(struct server *s, uint64_t jid)
+{
 	struct durable *d = s->durable;
 
-	if (!m || !m->jid || !d || !d->j)
+	if (!jid || !d || !d->j)
 		return;
-	if (journal_forget(d->j, m->jid) != 0)
-		log_warn("journal: no room to drop a refused put: it comes "
+	if (journal_forget(d->j, jid) != 0)
+		log_warn("journal: no room to record a message gone: it comes "
 			 "back after a restart");
-	m->jid = 0;
 	durable_touch(d);
 }
 

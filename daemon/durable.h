@@ -48,6 +48,9 @@ int durable_delete(struct server *s, struct queue *q);
 int durable_put(struct server *s, struct queue *q, struct qmsg *m);
 /* A journaled message did not enter its queue after all (NULL is fine). */
 void durable_drop(struct server *s, struct qmsg *m);
+/* The journaled message of id jid (its m->jid; 0 is fine) left its queue
+ * for good: a message moved to a dead-letter queue. */
+void durable_forget(struct server *s, uint64_t jid);
 /* Write the records of this loop iteration now (conn.c calls it before
  * writing replies, so no reply ever goes out ahead of the records it
  * reports: a get or an ack is never lost to a kill -9 once answered). */

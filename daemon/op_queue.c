@@ -3,6 +3,7 @@
 #include "access.h"
 #include "broker.h"
 #include "conn.h"
+#include "deadletter.h"
 #include "dispatch.h"
 #include "durable.h"
 #include "ipc_defs.h"
@@ -14,16 +15,23 @@
 #include "server.h"
 #include "wire.h"
 
-/* QOPEN with DURABLE: journal a queue created now (undoing the create
- * when that fails); an existing one must be durable already. */
-static int op_qopen_durable(struct conn *c, const struct proto_req *r,
-			    struct queue *q, int created)
+/* QOPEN's settings beyond maxsize: a queue created now gets its
+ * dead-lettering and, with DURABLE, is journaled (the create is undone
+ * when either fails); an existing one must have what r asks. */
+static int op_qopen_settings(struct conn *c, const struct proto_req *r,
+			     struct queue *q, int created)
 {
-	int rc;
+	int durable = (r->flags & PROTO_OPEN_DURABLE) != 0, rc = 0;
 
-	if (!created)
-		return queue_durable_id(q) ? 0 : IPC_EMISMATCH;
-	rc = durable_create(c->srv, q);
+	if (!created) {
+		if (durable && !queue_durable_id(q))
+			return IPC_EMISMATCH;
+		return deadletter_match(q, r);
+	}
+	if (r->max_deliveries)
+		rc = deadletter_set(c->srv, q, r->max_deliveries, r->dead_letter);
+	if (rc == 0 && durable)
+		rc = durable_create(c->srv, q);
 	if (rc != 0)
 		broker_queue_delete(&c->srv->broker, r->name);
 	return rc;
@@ -39,11 +47,13 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 
 	conn_cred(c, &cred);
 	created = broker_queue_find(&c->srv->broker, r->name, &q) == IPC_ENOENT;
-	rep.status = broker_queue_open_as(&c->srv->broker, r->name, r->maxsize,
-					  wire_open_flags(r->flags), &cred,
-					  r->has_mode ? (int)r->mode : -1, &q);
-	if (rep.status == 0 && (r->flags & PROTO_OPEN_DURABLE))
-		rep.status = op_qopen_durable(c, r, q, created);
+	rep.status = deadletter_check(r);
+	if (rep.status == 0)
+		rep.status = broker_queue_open_as(&c->srv->broker, r->name,
+						  r->maxsize, wire_open_flags(r->flags),
+						  &cred, r->has_mode ? (int)r->mode : -1, &q);
+	if (rep.status == 0)
+		rep.status = op_qopen_settings(c, r, q, created);
 	if (rep.status != 0) {
 		policy_refuse_create(c, r, rep.status);
 		return;

@@ -40,6 +40,9 @@ static void wire_queue_info(const struct queue_stats *st, struct proto_info *out
 	out->inflight = st->inflight;
 	out->requeued = st->requeued;
 	out->durable = st->durable != 0;
+	out->max_deliveries = st->max_deliveries;
+	out->dead_lettered = st->dead_lettered;
+	out->dead_letter_failed = st->dead_letter_failed;
 }
 
 /* The ends of a pipe as IPC_END_* bits. */
@@ -92,6 +95,7 @@ void wire_info(const struct broker_info *in, struct proto_info *out)
 		wire_pipe_info(&in->pipe, out);
 	else
 		wire_queue_info(&in->queue, out);
+	memcpy(out->dead_letter, in->dead_letter, sizeof out->dead_letter);
 	out->uid = (uint32_t)in->owner.uid;
 	out->gid = (uint32_t)in->owner.gid;
 	out->mode = in->owner.mode;

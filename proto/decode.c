@@ -283,9 +283,30 @@ static int req_after(struct rctx *c, unsigned i)
 	return req_name(c, i);
 }
 
-/* Element i: the optional mode of a queue or pipe the request creates. */
+/* Element i: QOPEN's dead-letter queue, "" or a valid name. */
+static int req_dead_letter(struct rctx *c, unsigned i)
+{
+	const msgpack_object *o = &c->a[i];
+
+	if (o->type != MSGPACK_OBJECT_STR)
+		return dec_fail(c->d, IPC_EPROTO, "field 'dead_letter' must be a str");
+	if (o->via.str.size == 0)
+		return 0;
+	if (!proto_name_valid(o->via.str.ptr, o->via.str.size)) {
+		dec_soft(c, IPC_ENAME, "invalid dead-letter queue name");
+		return 0;
+	}
+	memcpy(c->r->dead_letter, o->via.str.ptr, o->via.str.size);
+	c->r->dead_letter[o->via.str.size] = '\0';
+	return 0;
+}
+
+/* Element i: the optional mode of a queue or pipe the request creates
+ * (QOPEN's may be nil: the default, when later fields follow). */
 static int req_mode(struct rctx *c, unsigned i)
 {
+	if (c->a[i].type == MSGPACK_OBJECT_NIL && c->r->op == PROTO_OP_QOPEN)
+		return 0;
 	c->r->has_mode = 1;
 	return req_u32(c, i, "mode", PROTO_MODE_MAX, &c->r->mode);
 }
@@ -373,6 +394,9 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_UID: return req_id(c, i, "uid", &r->uid);
 	case RQ_GID: return req_id(c, i, "gid", &r->gid);
 	case RQ_DELAY: return req_nonneg(c, i, "delay", &r->delay_ms);
+	case RQ_MAX_DELIVERIES:
+		return req_u32(c, i, "max_deliveries", UINT32_MAX, &r->max_deliveries);
+	case RQ_DEAD_LETTER: return req_dead_letter(c, i);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }
@@ -506,6 +530,11 @@ static const struct info_field {
 	{ "durable", INFO_U32, offsetof(struct proto_info, durable) },
 	{ "journal_bytes", INFO_U64, offsetof(struct proto_info, journal_bytes) },
 	{ "journal_live", INFO_U64, offsetof(struct proto_info, journal_live) },
+	{ "max_deliveries", INFO_U32, offsetof(struct proto_info, max_deliveries) },
+	{ "dead_letter", INFO_NAME, offsetof(struct proto_info, dead_letter) },
+	{ "dead_lettered", INFO_U64, offsetof(struct proto_info, dead_lettered) },
+	{ "dead_letter_failed", INFO_U64,
+	  offsetof(struct proto_info, dead_letter_failed) },
 	{ "duplex", INFO_U32, offsetof(struct proto_info, duplex) },
 	{ "ends", INFO_U32, offsetof(struct proto_info, ends) },
 	{ "maxbytes", INFO_U64, offsetof(struct proto_info, maxbytes) },

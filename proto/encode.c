@@ -144,7 +144,9 @@ static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
 static int enc_req_present(unsigned char f, const struct proto_req *r)
 {
 	if (f == RQ_MODE)
-		return r->has_mode;
+		return r->has_mode || r->max_deliveries || r->dead_letter[0];
+	if (f == RQ_MAX_DELIVERIES || f == RQ_DEAD_LETTER)
+		return r->max_deliveries || r->dead_letter[0];
 	if (f == RQ_AFTER)
 		return r->name[0] != '\0';
 	return 1;
@@ -162,7 +164,14 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_MAXSIZE: msgpack_pack_int64(pk, r->maxsize); break;
 	case RQ_OPEN_FLAGS:
 	case RQ_PIPE_FLAGS: msgpack_pack_uint32(pk, r->flags); break;
-	case RQ_MODE: msgpack_pack_uint32(pk, r->mode); break;
+	case RQ_MODE:
+		if (!r->has_mode && (r->max_deliveries || r->dead_letter[0]))
+			msgpack_pack_nil(pk);  /* no mode, and QOPEN goes on */
+		else
+			msgpack_pack_uint32(pk, r->mode);
+		break;
+	case RQ_MAX_DELIVERIES: msgpack_pack_uint32(pk, r->max_deliveries); break;
+	case RQ_DEAD_LETTER: enc_str(e, r->dead_letter, IPC_NAME_MAX); break;
 	case RQ_DATA: enc_bin(e, r->data, r->data_len); break;
 	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
 	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;
@@ -258,6 +267,22 @@ static void enc_pipe_info(struct enc *e, const struct proto_info *in)
 	}
 }
 
+/* The keys only a queue with dead-lettering carries. */
+#define ENC_DLQ_KEYS 4
+
+/* Pack the dead-lettering keys of an info map (ENC_DLQ_KEYS of them). */
+static void enc_dlq_info(struct enc *e, const struct proto_info *in)
+{
+	enc_key(e, "max_deliveries");
+	msgpack_pack_uint32(&e->pk, in->max_deliveries);
+	enc_key(e, "dead_letter");
+	enc_str(e, in->dead_letter, IPC_NAME_MAX);
+	enc_key(e, "dead_lettered");
+	msgpack_pack_uint64(&e->pk, in->dead_lettered);
+	enc_key(e, "dead_letter_failed");
+	msgpack_pack_uint64(&e->pk, in->dead_letter_failed);
+}
+
 /* Pack one info map; every field is written (a pipe's has more). */
 static void enc_info(struct enc *e, const struct proto_info *in)
 {
@@ -265,8 +290,10 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	int pipe = in->kind == IPC_KIND_PIPE;
 
 	int journal = in->journal_bytes != 0;
+	int dlq = !pipe && in->max_deliveries != 0;
 
-	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0));
+	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
+			 (dlq ? ENC_DLQ_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
 	enc_key(e, "kind");
@@ -305,6 +332,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	}
 	if (pipe)
 		enc_pipe_info(e, in);
+	if (dlq)
+		enc_dlq_info(e, in);
 }
 
 /* Pack the array of infos of a LIST reply. */

@@ -41,6 +41,8 @@ enum proto_req_field {
 	RQ_UID,          /* int uid, -1 (unchanged) or 0..UINT32_MAX-1 */
 	RQ_GID,          /* int gid, -1 (unchanged) or 0..UINT32_MAX-1 */
 	RQ_DELAY,        /* int delay_ms >= 0 */
+	RQ_MAX_DELIVERIES, /* uint max_deliveries (0: no dead-lettering) */
+	RQ_DEAD_LETTER,  /* str dead_letter: "" or a valid name */
 };
 
 /* Success reply fields: which proto_rep member each carries. */
@@ -72,7 +74,8 @@ enum proto_rep_field {
 #define PROTO_OPS(X) \
 	X(HELLO, hello, 1, (RQ_VERSION), 0, \
 	  (RP_VERSION, RP_MSG_MAX), PROTO_NOPARK) \
-	X(QOPEN, qopen, 2, (RQ_NAME, RQ_MAXSIZE, RQ_OPEN_FLAGS, RQ_MODE), 1, \
+	X(QOPEN, qopen, 2, (RQ_NAME, RQ_MAXSIZE, RQ_OPEN_FLAGS, RQ_MODE, \
+			    RQ_MAX_DELIVERIES, RQ_DEAD_LETTER), 3, \
 	  (RP_MAXSIZE), PROTO_NOPARK) \
 	X(QPUT, qput, 3, (RQ_NAME, RQ_DATA, RQ_TIMEOUT), 0, \
 	  (RP_NONE), PROTO_PARKS) \

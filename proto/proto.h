@@ -62,7 +62,9 @@
 #define PROTO_OPEN_DURABLE 0x4u /* with CREATE: a durable queue (journaled) */
 /* QOPEN and PATTACH may end with a mode (permission bits like a file's)
  * for the queue or pipe they create: [2, id, name, maxsize, flags, mode],
- * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. */
+ * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. QOPEN may go on
+ * with max_deliveries and dead_letter; its mode is then nil when the
+ * daemon's default applies: [2, id, name, maxsize, flags, nil, 5, "dlq"]. */
 #define PROTO_MODE_MAX 0777u
 
 /* A growable output buffer; frames are appended to it. */
@@ -105,6 +107,8 @@ struct proto_req {
 	int has_mode;            /* QOPEN, PATTACH: the optional trailing mode is there */
 	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX;
 				  * CHMOD: the new mode (has_mode set) */
+	uint32_t max_deliveries; /* QOPEN: dead-letter after this many deliveries (0: off) */
+	char dead_letter[IPC_NAME_MAX + 1]; /* QOPEN: "" or the dead-letter queue */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
 	int64_t gid;             /* CHOWN: the new group, or -1 to keep it */
 };
@@ -142,6 +146,11 @@ struct proto_info {
 	uint64_t journal_bytes;  /* STAT of a durable queue: the daemon's journal
 				    size in bytes (0: not sent) */
 	uint64_t journal_live;   /* and the bytes of it still needed */
+	/* Queues with dead-lettering only (sent when max_deliveries > 0): */
+	uint32_t max_deliveries; /* deliveries before a message is dead-lettered */
+	char dead_letter[IPC_NAME_MAX + 1]; /* the dead-letter queue */
+	uint64_t dead_lettered;  /* messages moved there */
+	uint64_t dead_letter_failed; /* moves refused (the message stayed) */
 };
 
 /* A decoded or to-be-encoded reply. */

@@ -80,6 +80,8 @@ static struct err_row err_rows[] = {
 	ROW(IPC_EVERSION, "VersionError", "The daemon speaks another protocol version (IPC_EVERSION)."),
 	ROW(IPC_ENOMEM, "NoMemoryError", "Out of memory in the client library (IPC_ENOMEM)."),
 	ROW(IPC_ECONNECT, "ConnectError", "Could not connect to the daemon's socket (IPC_ECONNECT)."),
+	ROW(IPC_ENODURABLE, "NoDurabilityError", "A durable queue was asked of a daemon that keeps no journal (IPC_ENODURABLE)."),
+	ROW(IPC_ENOTSUP, "NotSupportedError", "The backend cannot keep this call's semantics, e.g. pipes on NATS (IPC_ENOTSUP)."),
 	ROW(IPC_ETIMEDOUT, "DaemonTimeoutError", "The daemon did not answer in time: connect timeout, or a reply later than the call's timeout plus the I/O timeout (IPC_ETIMEDOUT)."),
 	{ IPC_EEMPTY, "IPC_EEMPTY", NULL, &QueueEmpty, NULL, NULL },
 	{ IPC_EFULL, "IPC_EFULL", NULL, &QueueFull, NULL, NULL },
@@ -128,7 +130,7 @@ static PyObject *raise_code(int code, const char *detail)
 	exc = PyObject_CallFunction(cls, "s", detail ? detail : ipc_strerror(code));
 	if (!exc)
 		return NULL;
-	if (r && r->cls) {
+	if (!r || r->cls) {      /* every ipcd.Error carries code and detail */
 		v = PyLong_FromLong(code);
 		if (v) {
 			PyObject_SetAttrString(exc, "code", v);

@@ -14,6 +14,7 @@
  * before h_spawn() and connect again after.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,6 +699,73 @@ START_TEST(test_ipcctl)
 }
 END_TEST
 
+/* Start the C example examples/queue_demo as role on this run's server,
+ * its stdout into the file out: its pid. */
+static pid_t c_demo(const char *role, const char *out)
+{
+	pid_t pid = fork();
+	int fd;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		/* The putter waits for room as long as it takes; the getter
+		 * stops once nothing came for 5 s. */
+		if (strcmp(role, "getter") == 0)
+			execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", c_target,
+			      "-t", "5000", role, "cf.demo", (char *)NULL);
+		else
+			execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", c_target,
+			      role, "cf.demo", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* What follows verb (" put value ", " get value ") on the lines of file
+ * path that have it, in order, into buf. */
+static void c_demo_values(const char *path, const char *verb, char *buf, size_t len)
+{
+	char line[256], *v;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	buf[0] = '\0';
+	while (fgets(line, sizeof line, f))
+		if ((v = strstr(line, verb)))
+			strncat(buf, v + strlen(verb), len - strlen(buf) - 1);
+	fclose(f);
+}
+
+/* The seed's Queue example in C runs unchanged: only the target differs.
+ * The getter gets the putter's five values in order through the
+ * maxsize-2 queue, then stops after 5 s with nothing. */
+START_TEST(test_queue_demo)
+{
+	char gout[] = "/tmp/cf-demo-get-XXXXXX", pout[] = "/tmp/cf-demo-put-XXXXXX";
+	char put[512], got[512];
+	pid_t g, p;
+	int prc, grc;
+
+	close(mkstemp(gout));
+	close(mkstemp(pout));
+	p = c_demo("putter", pout);
+	g = c_demo("getter", gout);
+	prc = h_wait_child(p, 20000);
+	grc = h_wait_child(g, 20000);
+	c_demo_values(pout, " put value ", put, sizeof put);
+	c_demo_values(gout, " get value ", got, sizeof got);
+	unlink(gout);
+	unlink(pout);
+	ck_assert_int_eq(prc, 0);
+	ck_assert_int_eq(grc, 0);
+	ck_assert_uint_gt(strlen(put), 0);
+	ck_assert_str_eq(got, put);
+}
+END_TEST
+
 /* On NATS a durable queue is a stream on file storage, another one on
  * memory; stat says which. */
 START_TEST(test_durable_on_nats)
@@ -726,6 +794,95 @@ START_TEST(test_pipes_refused_on_nats)
 	ck_assert_int_eq(ipc_pipe_send(c, "cf.pipe", 1, "x", 1, 0), IPC_ENOTSUP);
 	ck_assert_int_eq(ipc_pipe_detach(c, "cf.pipe", 1), IPC_ENOTSUP);
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "pipe_detach"));
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "nats"));
+	ipc_close(c);
+}
+END_TEST
+
+/* A released message comes back first, at once; with a delay, not
+ * before it; an unknown tag is not held. */
+START_TEST(test_release)
+{
+	ipc_client *c = c_connect();
+	uint64_t tag;
+	void *m;
+	size_t len;
+
+	c_mkq(c, "cf.rel", 0);
+	c_put(c, "cf.rel", "a");
+	c_put(c, "cf.rel", "b");
+	ck_assert_int_eq(ipc_queue_get_ack(c, "cf.rel", &m, &len, &tag, 0, 30000), 0);
+	ipc_free(m);
+	ck_assert_int_eq(ipc_queue_release(c, "cf.rel", tag, 0), 0);
+	ck_assert_int_eq(ipc_queue_release(c, "cf.rel", tag, 0), IPC_ENOTHELD);
+	c_expect(c, "cf.rel", "a", 5000);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "cf.rel", &m, &len, &tag, 0, 30000), 0);
+	ck_assert_uint_eq(len, 1);
+	ck_assert(memcmp(m, "b", 1) == 0);
+	ipc_free(m);
+	ck_assert_int_eq(ipc_queue_release(c, "cf.rel", tag, 1500), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "cf.rel", &m, &len, 0), IPC_EEMPTY);
+	c_expect(c, "cf.rel", "b", 10000);
+	ipc_close(c);
+}
+END_TEST
+
+/* Peek shows the head without taking it; an empty queue is Empty. */
+START_TEST(test_peek)
+{
+	ipc_client *c = c_connect();
+	struct ipc_msg ms[10];
+	size_t n;
+
+	c_mkq(c, "cf.peek", 0);
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.peek", ms, 10, &n), IPC_EEMPTY);
+	c_put(c, "cf.peek", "x");
+	c_put(c, "cf.peek", "y");
+	c_put(c, "cf.peek", "z");
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.peek", ms, 2, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(ms[0].len == 1 && memcmp(ms[0].data, "x", 1) == 0);
+	ck_assert(ms[1].len == 1 && memcmp(ms[1].data, "y", 1) == 0);
+	c_expect(c, "cf.peek", "x", 0);
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.peek", ms, 10, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(ms[0].len == 1 && memcmp(ms[0].data, "y", 1) == 0);
+	ck_assert(ms[1].len == 1 && memcmp(ms[1].data, "z", 1) == 0);
+	ck_assert_int_eq(ipc_queue_peek(c, "cf.nope", ms, 10, &n), IPC_ENOENT);
+	ipc_close(c);
+}
+END_TEST
+
+/* Purge drops the ready messages, says how many, keeps the queue. */
+START_TEST(test_purge)
+{
+	ipc_client *c = c_connect();
+	uint64_t dropped = 99;
+	void *m;
+	size_t len;
+
+	c_mkq(c, "cf.purge", 0);
+	c_put(c, "cf.purge", "1");
+	c_put(c, "cf.purge", "2");
+	c_put(c, "cf.purge", "3");
+	ck_assert_int_eq(ipc_queue_purge(c, "cf.purge", &dropped), 0);
+	ck_assert_uint_eq(dropped, 3);
+	ck_assert_int_eq(ipc_queue_get(c, "cf.purge", &m, &len, 0), IPC_EEMPTY);
+	c_put(c, "cf.purge", "4");
+	c_expect(c, "cf.purge", "4", 5000);
+	ck_assert_int_eq(ipc_queue_purge(c, "cf.nope", &dropped), IPC_ENOENT);
+	ipc_close(c);
+}
+END_TEST
+
+/* NATS has no owners or modes: chmod and chown are refused. */
+START_TEST(test_chmod_refused_on_nats)
+{
+	ipc_client *c = c_connect();
+
+	c_mkq(c, "cf.mode", 0);
+	ck_assert_int_eq(ipc_chmod(c, "cf.mode", 0600), IPC_ENOTSUP);
+	ck_assert_int_eq(ipc_chown(c, "cf.mode", 0, 0), IPC_ENOTSUP);
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "nats"));
 	ipc_close(c);
 }
@@ -799,7 +956,12 @@ static const struct c_case c_cases[] = {
 	{ "too_big", &test_too_big, 10, NULL, 0 },
 	{ "stat_and_list", &test_stat_and_list, 10, NULL, 0 },
 	{ "ipcctl", &test_ipcctl, 30, NULL, 0 },
+	{ "queue_demo", &test_queue_demo, 40, NULL, 0 },
+	{ "release", &test_release, 20, NULL, 0 },
+	{ "peek", &test_peek, 10, NULL, 0 },
+	{ "purge", &test_purge, 10, NULL, 0 },
 	{ "pipes_refused_on_nats", &test_pipes_refused_on_nats, 10, NULL, 1 },
+	{ "chmod_refused_on_nats", &test_chmod_refused_on_nats, 10, NULL, 1 },
 	{ "durable_on_nats", &test_durable_on_nats, 10, NULL, 1 },
 	{ "doc_lists_the_skips", &test_doc_lists_the_skips, 10, NULL, 1 },
 };

@@ -824,11 +824,29 @@ static void pack_mode_str(msgpack_packer *pk)
 	msgpack_pack_str_with_body(pk, "0640", 4);
 }
 
-/* A mode and one element too many. */
-static void pack_mode_two(msgpack_packer *pk)
+/* A mode, dead-lettering and one element too many. */
+static void pack_mode_too_many(msgpack_packer *pk)
 {
 	msgpack_pack_uint32(pk, 0640);
+	msgpack_pack_uint32(pk, 3);
+	msgpack_pack_str_with_body(pk, "dlq", 3);
 	msgpack_pack_uint32(pk, 0640);
+}
+
+/* No mode (nil), then dead-lettering after 5 deliveries to "dlq". */
+static void pack_mode_nil_dlq(msgpack_packer *pk)
+{
+	msgpack_pack_nil(pk);
+	msgpack_pack_uint32(pk, 5);
+	msgpack_pack_str_with_body(pk, "dlq", 3);
+}
+
+/* A dead-letter queue name that is not valid. */
+static void pack_dlq_bad_name(msgpack_packer *pk)
+{
+	msgpack_pack_uint32(pk, 0600);
+	msgpack_pack_uint32(pk, 5);
+	msgpack_pack_str_with_body(pk, ".x", 2);
 }
 
 /* A valid mode in the smallest encoding. */
@@ -854,8 +872,46 @@ START_TEST(test_req_qopen_mode)
 	/* Not an integer, or one element too many: malformed. */
 	ck_assert_int_eq(qopen_mode_raw(pack_mode_str, 1, &r), IPC_EPROTO);
 	ck_assert_ptr_nonnull(strstr(dec.err, "mode"));
-	ck_assert_int_eq(qopen_mode_raw(pack_mode_two, 2, &r), IPC_EPROTO);
+	ck_assert_int_eq(qopen_mode_raw(pack_mode_too_many, 4, &r), IPC_EPROTO);
 	ck_assert_ptr_nonnull(strstr(dec.err, "elements"));
+	/* Dead-lettering after a nil mode (the default). */
+	ck_assert_int_eq(qopen_mode_raw(pack_mode_nil_dlq, 3, &r), 0);
+	ck_assert_int_eq(r.has_mode, 0);
+	ck_assert_uint_eq(r.max_deliveries, 5);
+	ck_assert_str_eq(r.dead_letter, "dlq");
+	ck_assert_int_eq(qopen_mode_raw(pack_dlq_bad_name, 3, &r), IPC_ENAME);
+}
+END_TEST
+
+/* QOPEN with dead-lettering encodes a nil mode when it has none, and
+ * decodes back to the same request; without it, nothing changes. */
+START_TEST(test_req_qopen_dead_letter_roundtrip)
+{
+	struct proto_req r = { .op = PROTO_OP_QOPEN, .id = 4, .maxsize = 10,
+			       .flags = PROTO_OPEN_CREATE, .max_deliveries = 3 };
+	struct proto_req out;
+	struct pbuf b;
+
+	strcpy(r.name, "jobs");
+	strcpy(r.dead_letter, "jobs.dead");
+	pbuf_init(&b);
+	ck_assert_int_eq(proto_enc_req(&b, &r), 0);
+	ck_assert_int_eq(proto_dec_req(&dec, b.data + PROTO_FRAME_HDR,
+				       b.len - PROTO_FRAME_HDR, IPC_MSG_MAX, &out), 0);
+	ck_assert_int_eq(out.has_mode, 0);
+	ck_assert_uint_eq(out.max_deliveries, 3);
+	ck_assert_str_eq(out.dead_letter, "jobs.dead");
+	ck_assert_str_eq(out.name, "jobs");
+	r.has_mode = 1;
+	r.mode = 0640;
+	b.len = 0;
+	ck_assert_int_eq(proto_enc_req(&b, &r), 0);
+	ck_assert_int_eq(proto_dec_req(&dec, b.data + PROTO_FRAME_HDR,
+				       b.len - PROTO_FRAME_HDR, IPC_MSG_MAX, &out), 0);
+	ck_assert_int_eq(out.has_mode, 1);
+	ck_assert_uint_eq(out.mode, 0640);
+	ck_assert_uint_eq(out.max_deliveries, 3);
+	pbuf_free(&b);
 }
 END_TEST
 
@@ -2607,6 +2663,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_req_hello);
 	tcase_add_test(tc, test_req_qopen);
 	tcase_add_test(tc, test_req_qopen_mode);
+	tcase_add_test(tc, test_req_qopen_dead_letter_roundtrip);
 	tcase_add_test(tc, test_req_qput);
 	tcase_add_test(tc, test_req_qput_empty_payload);
 	tcase_add_test(tc, test_req_qget_stat_qdel_list);

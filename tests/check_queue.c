@@ -1634,6 +1634,142 @@ START_TEST(test_quota_table)
 }
 END_TEST
 
+/* A dead-letter callback's state: the target queue (NULL refuses), and
+ * what it was offered. */
+struct tdead {
+	struct queue *target;
+	int calls;
+	uint32_t deliveries;       /* m->deliveries when offered */
+};
+
+/* queue_dead_fn of the tests: put m on the target, or refuse. */
+static int test_dead(struct queue *q, struct qmsg *m, void *arg)
+{
+	struct tdead *d = arg;
+
+	ck_assert_ptr_nonnull(q);
+	d->calls++;
+	d->deliveries = m->deliveries;
+	if (d->target == NULL)
+		return IPC_ENOENT;
+	return queue_put(d->target, m);
+}
+
+/* Deliver the head of q for ack into h and give it back (unacked). */
+static void deliver_and_requeue(struct queue *q, struct qheld *h, const char *s)
+{
+	expect_get_held(q, h, s);
+	queue_requeue(h);
+}
+
+START_TEST(test_dead_letter_after_max)
+{
+	struct queue *q = newq("jobs", 0), *dlq = newq("dlq", 0);
+	struct tdead d = { .target = dlq };
+	struct qheld h;
+	int me;
+
+	ck_assert_str_eq(queue_dead_letter(q), "");
+	ck_assert_int_eq(queue_set_dead_letter(q, 3, "dlq", test_dead, &d), 0);
+	ck_assert_str_eq(queue_dead_letter(q), "dlq");
+	ck_assert_uint_eq(stats(q).max_deliveries, 3);
+	held_init(&h, &me);
+	ck_assert_int_eq(queue_put(q, msg("poison")), 0);
+	ck_assert_int_eq(queue_put(q, msg("good")), 0);
+	/* Two deliveries come back: redelivered from the head as before. */
+	deliver_and_requeue(q, &h, "poison");
+	held_init(&h, &me);
+	deliver_and_requeue(q, &h, "poison");
+	ck_assert_int_eq(d.calls, 0);
+	ck_assert_uint_eq(stats(q).requeued, 2);
+	/* The third comes back: it moves, with a fresh count. */
+	held_init(&h, &me);
+	deliver_and_requeue(q, &h, "poison");
+	ck_assert_int_eq(d.calls, 1);
+	ck_assert_uint_eq(d.deliveries, 0);
+	ck_assert_uint_eq(stats(q).requeued, 2);
+	ck_assert_uint_eq(stats(q).dead_lettered, 1);
+	ck_assert_uint_eq(stats(q).dead_letter_failed, 0);
+	ck_assert_uint_eq(stats(q).size, 1);
+	ck_assert_uint_eq(stats(q).inflight, 0);
+	ck_assert_uint_eq(stats(dlq).size, 1);
+	expect_get(q, "good");
+	expect_get(dlq, "poison");
+	/* An acked message is never offered; a plain get does not count. */
+	ck_assert_int_eq(queue_put(q, msg("x")), 0);
+	held_init(&h, &me);
+	expect_get_held(q, &h, "x");
+	queue_ack(&h);
+	ck_assert_int_eq(d.calls, 1);
+	queue_free(q, IPC_EDELETED);
+	queue_free(dlq, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_dead_letter_refused_stays)
+{
+	struct queue *q = newq("jobs", 0), *dlq = newq("dlq", 1);
+	struct tdead d = { .target = NULL };
+	struct tw g;
+	struct qheld h;
+	int me;
+
+	ck_assert_int_eq(queue_set_dead_letter(q, 1, "dlq", test_dead, &d), 0);
+	ck_assert_int_eq(queue_put(q, msg("p")), 0);
+	/* Refused (no target): back at the head, counted, count kept. */
+	held_init(&h, &me);
+	deliver_and_requeue(q, &h, "p");
+	ck_assert_int_eq(d.calls, 1);
+	ck_assert_uint_eq(stats(q).dead_letter_failed, 1);
+	ck_assert_uint_eq(stats(q).requeued, 1);
+	ck_assert_uint_eq(stats(q).size, 1);
+	/* Refused with a getter parked: the getter gets it. */
+	held_init(&h, &me);
+	expect_get_held(q, &h, "p");
+	ck_assert_uint_eq(h.msg->deliveries, 2);
+	tw_init(&g, q, WAITER_GET, NULL);
+	queue_park(q, &g.w);
+	d.target = dlq;
+	ck_assert_int_eq(queue_put(dlq, msg("full")), 0);  /* target full */
+	queue_requeue(&h);
+	ck_assert_int_eq(d.calls, 2);
+	ck_assert_uint_eq(stats(q).dead_letter_failed, 2);
+	ck_assert_int_eq(g.woken, 1);
+	expect_msg(g.got, "p");
+	ck_assert_uint_eq(stats(q).dead_lettered, 0);
+	queue_free(q, IPC_EDELETED);
+	queue_free(dlq, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_dead_letter_admits_putter)
+{
+	struct queue *q = newq("jobs", 1), *dlq = newq("dlq", 0);
+	struct tdead d = { .target = dlq };
+	struct tw p;
+	struct qheld h;
+	int me;
+
+	ck_assert_int_eq(queue_set_dead_letter(q, 1, "dlq", test_dead, &d), 0);
+	ck_assert_int_eq(queue_put(q, msg("p")), 0);
+	held_init(&h, &me);
+	expect_get_held(q, &h, "p");
+	/* The slot is in flight: a putter waits. */
+	tw_init(&p, q, WAITER_PUT, msg("next"));
+	ck_assert_int_eq(queue_put(q, p.w.msg), IPC_EFULL);
+	queue_park(q, &p.w);
+	/* The move frees the slot: the putter is admitted. */
+	queue_requeue(&h);
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_uint_eq(stats(q).putters, 0);
+	expect_get(q, "next");
+	expect_get(dlq, "p");
+	queue_free(q, IPC_EDELETED);
+	queue_free(dlq, IPC_EDELETED);
+}
+END_TEST
+
 /* The suite: qmsg, queue and registry cases. */
 static Suite *queue_suite(void)
 {
@@ -1679,6 +1815,9 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_durable_hooks);
 	tcase_add_test(th, test_queue_peek);
 	tcase_add_test(th, test_queue_purge);
+	tcase_add_test(th, test_dead_letter_after_max);
+	tcase_add_test(th, test_dead_letter_refused_stays);
+	tcase_add_test(th, test_dead_letter_admits_putter);
 	tcase_add_test(tq, test_ilist);
 	tcase_add_test(tq, test_quota_table);
 	suite_add_tcase(s, tq);

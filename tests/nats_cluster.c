@@ -3,8 +3,10 @@
  * nats_cluster.c: libipcclient on a 3-node NATS JetStream cluster
  * (make check-nats). Producers on node 1 put CL_TOTAL numbered messages
  * into a durable queue (file storage) with 3 replicas; consumers on nodes 2 and 3
- * take them with ipc_queue_get_ack() and ack each one. Node 2 is
- * SIGKILLed once a third of the messages are in, and restarted 2 s later.
+ * take them with ipc_queue_get_ack() and ack each one. The node leading
+ * the stream (asked through libnats) is SIGKILLed once a third of the
+ * messages are in, and restarted 2 s later: every run goes through a
+ * leader election, in which publishes find no responders for a while.
  *
  * It passes when every message put is acked at least once (nothing
  * acked is lost) and a message comes again only after a delivery whose
@@ -22,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nats/nats.h>
+
 #include "ipcclient/ipcclient.h"
 #include "natsd.h"
 
@@ -29,6 +33,7 @@
 #define CL_PRODUCERS 2
 #define CL_CONSUMERS 2
 #define CL_QUEUE "cluster"
+#define CL_STREAM "IPCQ_cluster"  /* the queue's stream (docs/nats.md) */
 #define CL_LEASE_MS 5000
 
 /* One delivery as a consumer logs it. */
@@ -169,9 +174,31 @@ static void cl_create_queue(void)
 	ipc_close(c);
 }
 
-/* Wait until the queue has taken `puts` messages; then SIGKILL node 2,
- * and restart it 2 s later. The handle is closed before returning. */
-static unsigned long long cl_kill_midway(unsigned long long puts)
+/* The index of the node leading the queue's stream (1 if unknown). */
+static int cl_leader(void)
+{
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	jsStreamInfo *si = NULL;
+	int i, k = 1;
+
+	if (natsConnection_ConnectTo(&nc, cl_nodes[0].url) == NATS_OK &&
+	    natsConnection_JetStream(&js, nc, NULL) == NATS_OK &&
+	    js_GetStreamInfo(&si, js, CL_STREAM, NULL, NULL) == NATS_OK &&
+	    si->Cluster && si->Cluster->Leader)
+		for (i = 0; i < 3; i++)
+			if (strcmp(si->Cluster->Leader, cl_nodes[i].name) == 0)
+				k = i;
+	jsStreamInfo_Destroy(si);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	return k;
+}
+
+/* Wait until the queue has taken `puts` messages; then SIGKILL the node
+ * leading its stream, and restart it 2 s later. The handle is closed
+ * before returning; *node says which node it was. */
+static unsigned long long cl_kill_midway(unsigned long long puts, int *node)
 {
 	struct ipc_info in = { 0 };
 	ipc_client *c = cl_connect(0);
@@ -179,14 +206,15 @@ static unsigned long long cl_kill_midway(unsigned long long puts)
 	while (ipc_stat(c, CL_QUEUE, &in, sizeof in) == 0 && in.puts < puts)
 		usleep(100 * 1000);
 	ipc_close(c);
-	n_kill(&cl_nodes[1], SIGKILL);
+	*node = cl_leader();
+	n_kill(&cl_nodes[*node], SIGKILL);
 	sleep(2);
-	n_restart(&cl_nodes[1]);
+	n_restart(&cl_nodes[*node]);
 	return in.puts;
 }
 
 /* Count the logged deliveries; 0 when the run kept its promises. */
-static int cl_check(int64_t ms, unsigned long long killed_at)
+static int cl_check(int64_t ms, unsigned long long killed_at, int node)
 {
 	static uint8_t seen[CL_TOTAL], acked[CL_TOTAL];
 	unsigned long long deliveries = 0, dup_unacked = 0, dup_acked = 0, lost = 0;
@@ -211,11 +239,11 @@ static int cl_check(int64_t ms, unsigned long long killed_at)
 	}
 	for (i = 0; i < CL_TOTAL; i++)
 		lost += !acked[i];
-	printf("cluster: %d messages put on node 1 by %d producers, node 2 SIGKILLed "
-	       "at %llu puts and restarted; %d consumers on nodes 2 and 3: "
-	       "%llu deliveries, %llu acked, %llu lost, %llu duplicates "
+	printf("cluster: %d messages put on node 1 by %d producers, node %d (the "
+	       "stream's leader) SIGKILLed at %llu puts and restarted; %d consumers on "
+	       "nodes 2 and 3: %llu deliveries, %llu acked, %llu lost, %llu duplicates "
 	       "(%llu after an unacked delivery, %llu after an acked one); %.1f s\n",
-	       CL_TOTAL, CL_PRODUCERS, killed_at, CL_CONSUMERS, deliveries,
+	       CL_TOTAL, CL_PRODUCERS, node + 1, killed_at, CL_CONSUMERS, deliveries,
 	       (unsigned long long)CL_TOTAL - lost, lost, dup_unacked + dup_acked,
 	       dup_unacked, dup_acked, ms / 1000.0);
 	return lost || dup_acked;
@@ -239,7 +267,7 @@ int main(void)
 	pid_t pids[CL_PRODUCERS + CL_CONSUMERS];
 	unsigned long long killed_at;
 	int64_t t0;
-	int i, bad = 0;
+	int i, node, bad = 0;
 	char done[96];
 
 	if (!n_bin()) {
@@ -257,13 +285,13 @@ int main(void)
 		pids[i] = cl_fork(cl_consumer, i);
 	for (i = 0; i < CL_PRODUCERS; i++)
 		pids[CL_CONSUMERS + i] = cl_fork(cl_producer, i);
-	killed_at = cl_kill_midway(CL_TOTAL / 3);
+	killed_at = cl_kill_midway(CL_TOTAL / 3, &node);
 	for (i = 0; i < CL_PRODUCERS; i++)
 		bad |= cl_wait(pids[CL_CONSUMERS + i]) != 0;
 	snprintf(done, sizeof done, "%s/done", cl_dir);
 	fclose(fopen(done, "w"));
 	for (i = 0; i < CL_CONSUMERS; i++)
 		bad |= cl_wait(pids[i]) != 0;
-	bad |= cl_check(cl_now_ms() - t0, killed_at);
+	bad |= cl_check(cl_now_ms() - t0, killed_at, node);
 	return bad;
 }

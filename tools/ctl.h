@@ -32,6 +32,7 @@
 #define OPT_SEP 0x400u      /* get -0, --length-prefixed */
 #define OPT_CLOSE 0x800u    /* send, recv --close */
 #define OPT_DURABLE 0x1000u /* create --durable */
+#define OPT_DLQ 0x2000u     /* create --max-deliveries, --dead-letter */
 
 /* How get --count/--all separates the messages it writes. */
 enum ctl_sep { CTL_SEP_NONE, CTL_SEP_LINE, CTL_SEP_NUL, CTL_SEP_LENGTH };
@@ -52,6 +53,8 @@ struct ctl_args {
 	long count;             /* recv, get --count, 0 = no count */
 	enum ctl_sep sep;       /* get: -0, --length-prefixed, else lines */
 	int help;               /* -h, --help */
+	long long max_deliveries; /* create --max-deliveries, 0 = none */
+	const char *dead_letter;  /* create --dead-letter, or NULL */
 };
 
 /* Print one "ipcctl: ..." line on stderr. */

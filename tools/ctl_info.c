@@ -208,6 +208,12 @@ static void ctl_json_info(const struct ipc_info *in)
 	if (in->journal_bytes)
 		printf(",\"journal_bytes\":%llu,\"journal_live\":%llu",
 		       in->journal_bytes, in->journal_live);
+	if (in->max_deliveries) {
+		printf(",\"max_deliveries\":%u,\"dead_letter\":", in->max_deliveries);
+		ctl_json_str(in->dead_letter);
+		printf(",\"dead_lettered\":%llu,\"dead_letter_failed\":%llu",
+		       in->dead_lettered, in->dead_letter_failed);
+	}
 	ctl_json_pipe(in);
 	putchar('}');
 }
@@ -246,6 +252,10 @@ static void ctl_ls_table(const struct ipc_info *infos, size_t n)
 		ctl_pipe_row(&infos[i]);
 		if (infos[i].durable)
 			fputs("  durable=true", stdout);
+		if (infos[i].max_deliveries)
+			printf("  dead_letter=%s max_deliveries=%u dead_lettered=%llu",
+			       infos[i].dead_letter, infos[i].max_deliveries,
+			       infos[i].dead_lettered);
 		putchar('\n');
 	}
 }
@@ -296,6 +306,10 @@ int cmd_stat(ipc_client *c, const struct ctl_args *a)
 	if (in.journal_bytes)
 		printf("journal_bytes: %llu\njournal_live: %llu\n",
 		       in.journal_bytes, in.journal_live);
+	if (in.max_deliveries)
+		printf("max_deliveries: %u\ndead_letter: %s\ndead_lettered: %llu\n"
+		       "dead_letter_failed: %llu\n", in.max_deliveries,
+		       in.dead_letter, in.dead_lettered, in.dead_letter_failed);
 	ctl_pipe_stat(&in);
 	return 0;
 }

@@ -13,8 +13,8 @@
 
 #include "ctl.h"
 
-/* create NAME [--maxsize N] [--mode MODE] [--durable]: create a queue
- * that must not exist yet. */
+/* create NAME [--maxsize N] [--mode MODE] [--durable] [--max-deliveries N
+ * --dead-letter DLQ]: create a queue that must not exist yet. */
 int cmd_create(ipc_client *c, const struct ctl_args *a)
 {
 	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
@@ -26,6 +26,8 @@ int cmd_create(ipc_client *c, const struct ctl_args *a)
 		o.flags |= IPC_QUEUE_DURABLE;
 	if (a->seen & OPT_MODE)
 		o.mode = (int)a->mode;
+	o.max_deliveries = a->max_deliveries;
+	o.dead_letter = a->dead_letter;
 	rc = ipc_queue_open(c, a->pos[1], &o, NULL);
 	if (rc)
 		return ctl_fail(c, rc, "create", a->pos[1]);

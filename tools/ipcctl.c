@@ -40,13 +40,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stat", cmd_stat, 1, 1, OPT_JSON, "NAME [--json]",
 	  "show one queue or pipe as 'key: value' lines, owner and mode\n"
 	  "included; the keys are the --json keys" },
-	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE,
-	  "NAME [--maxsize N] [--mode MODE] [--durable]",
+	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE | OPT_DLQ,
+	  "NAME [--maxsize N] [--mode MODE] [--durable]\n"
+	  "       [--max-deliveries N --dead-letter DLQ]",
 	  "create a queue holding at most N messages (default 0 = unbounded),\n"
 	  "owned by you, with permissions MODE (octal like a file's: read\n"
 	  "permits get, write permits put; default: the daemon's, 0660);\n"
 	  "fails if NAME exists; --durable: the queue and its messages survive\n"
-	  "a restart of ipcd (its journal, see ipcd(8))" },
+	  "a restart of ipcd (its journal, see ipcd(8)); --max-deliveries N\n"
+	  "--dead-letter DLQ: a message delivered N times for ack (get --ack)\n"
+	  "and not acked moves to queue DLQ instead of being delivered again" },
 	{ "rm", cmd_rm, 1, 1, 0, "NAME",
 	  "delete a queue or a pipe and the messages it holds (its owner or\n"
 	  "root only)" },
@@ -107,6 +110,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 enum {
 	O_CONNECT_TIMEOUT = 256, O_TIMEOUT, O_NOWAIT, O_MAXSIZE, O_MODE, O_JSON,
 	O_ACK, O_INTERVAL, O_END, O_COUNT, O_ALL, O_LENGTH, O_CLOSE, O_DURABLE,
+	O_MAX_DELIVERIES, O_DEAD_LETTER,
 };
 
 /* One option: its getopt_long row, the OPT_* bit of the commands taking
@@ -137,6 +141,10 @@ static const struct ctl_opt ctl_opts[] = {
 	  "the queue's permissions (octal)" },
 	{ { "durable", no_argument, NULL, O_DURABLE }, OPT_DURABLE, "--durable",
 	  "a durable queue (journaled by the daemon; survives a restart)" },
+	{ { "max-deliveries", required_argument, NULL, O_MAX_DELIVERIES }, OPT_DLQ,
+	  "--max-deliveries N", "dead-letter a message after N deliveries" },
+	{ { "dead-letter", required_argument, NULL, O_DEAD_LETTER }, OPT_DLQ,
+	  "--dead-letter DLQ", "the queue poison messages move to" },
 	{ { "json", no_argument, NULL, O_JSON }, OPT_JSON, "--json",
 	  "JSON instead of text, with the same field names (see ipcctl(1))" },
 	{ { "ack", no_argument, NULL, O_ACK }, OPT_ACK, "--ack",
@@ -322,6 +330,9 @@ static int ctl_apply_num(int ch, const char *v, struct ctl_args *a)
 	switch (ch) {
 	case O_MAXSIZE:
 		return ctl_parse_num("maxsize", v, 0, LLONG_MAX, &a->maxsize);
+	case O_MAX_DELIVERIES:
+		return ctl_parse_num("max-deliveries", v, 1, UINT32_MAX,
+				     &a->max_deliveries);
 	case O_COUNT:
 		rc = ctl_parse_num("count", v, 1, LONG_MAX, &n);
 		a->count = (long)n;
@@ -364,6 +375,7 @@ static int ctl_apply(int ch, const char *v, struct ctl_args *a)
 	case O_TIMEOUT: return ctl_parse_secs("timeout", v, &a->timeout_ms);
 	case O_NOWAIT: a->timeout_ms = 0; return 0;
 	case O_MODE: return ctl_parse_mode(v, &a->mode);
+	case O_DEAD_LETTER: a->dead_letter = v; return 0;
 	case '0': a->sep = CTL_SEP_NUL; return 0;
 	case O_LENGTH: a->sep = CTL_SEP_LENGTH; return 0;
 	case 'h': a->help = 1; return 0;
@@ -421,6 +433,9 @@ static int ctl_check_args(const struct ctl_cmd *cmd, const struct ctl_args *a)
 					       ctl_opts[i].usage);
 	if ((a->seen & OPT_COUNT) && (a->seen & OPT_ALL))
 		return ctl_usage_error("%s: --count or --all, not both", cmd->name);
+	if ((a->max_deliveries == 0) != (a->dead_letter == NULL))
+		return ctl_usage_error("%s: --max-deliveries and --dead-letter go "
+				       "together", cmd->name);
 	return 0;
 }
 

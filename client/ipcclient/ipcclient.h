@@ -105,6 +105,14 @@ struct ipc_info {
 	unsigned long long journal_bytes; /* ipc_stat() of a durable queue: the
 					     daemon's journal size, bytes */
 	unsigned long long journal_live;  /* and how much of it is live */
+	/* Queues with dead-lettering (struct ipc_queue_opts), else 0 and "": */
+	unsigned max_deliveries; /* deliveries before a message is dead-lettered */
+	char dead_letter[IPC_NAME_MAX + 1]; /* the queue it goes to */
+	unsigned long long dead_lettered; /* messages moved there so far */
+	unsigned long long dead_letter_failed; /* moves refused: the dead-letter
+					     queue was missing, full or not
+					     writable by this queue's owner;
+					     the message stayed here */
 };
 
 /*
@@ -196,9 +204,16 @@ struct ipc_queue_opts {
 	int mode;           /* permission bits of a queue created now, 0 to
 			       0777; IPC_MODE_DEFAULT (default): the
 			       daemon's default mode */
+	long long max_deliveries; /* dead-lettering (poison messages): a
+			       message delivered this many times with
+			       ipc_queue_get_ack() and not acked moves to the
+			       dead_letter queue instead of being delivered
+			       again; 0 (default): off. Set both or neither */
+	const char *dead_letter; /* that queue's name; NULL (default): none */
 };
 #define IPC_QUEUE_OPTS_INIT \
-	{ sizeof(struct ipc_queue_opts), IPC_MAXSIZE_ANY, 0, IPC_MODE_DEFAULT }
+	{ sizeof(struct ipc_queue_opts), IPC_MAXSIZE_ANY, 0, IPC_MODE_DEFAULT, \
+	  0, NULL }
 
 /*
  * Open the queue `name`, creating it when opts->flags has

@@ -251,8 +251,11 @@ static void broker_describe(const struct broker *b, const char *name, int kind,
 	info->kind = kind;
 	if (kind == IPC_KIND_PIPE)
 		pipe_stats(obj, &info->pipe);
-	else
+	else {
 		queue_stats(obj, &info->queue);
+		snprintf(info->dead_letter, sizeof info->dead_letter, "%s",
+			 queue_dead_letter(obj));
+	}
 	if (o != NULL)
 		info->owner = *o;
 }

@@ -37,6 +37,7 @@ struct broker_info {
 	struct queue_stats queue;  /* kind IPC_KIND_QUEUE */
 	struct pipe_stats pipe;    /* kind IPC_KIND_PIPE */
 	struct access_owner owner;
+	char dead_letter[IPC_NAME_MAX + 1]; /* queue: its dead-letter queue, or "" */
 };
 
 struct broker {

@@ -60,6 +60,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	m->next = NULL;
 	m->charge = NULL;
 	m->jid = 0;
+	m->deliveries = 0;
 	m->len = len;
 	qmsg_bytes += len;
 	if (len)

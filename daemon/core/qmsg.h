@@ -16,6 +16,8 @@ struct qmsg {
 	struct quota_user *charge; /* the putter's uid, charged with its
 				      footprint until it is freed, or NULL */
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
+	uint32_t deliveries; /* times delivered for acknowledgement in its
+				current queue (dead-lettering counts them) */
 	size_t len;
 	unsigned char data[];
 };

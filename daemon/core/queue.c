@@ -54,6 +54,12 @@ struct queue {
 	bool dying;                 /* inside queue_free: no parking, no hand-over */
 	uint32_t durable_id;        /* the journal's id; 0: not durable */
 	const struct queue_hooks *hooks;
+	uint32_t max_deliveries;    /* dead-lettering: 0 = off */
+	char *dead_letter;          /* its target's name (malloc'd), or NULL */
+	queue_dead_fn dead;
+	void *dead_arg;
+	uint64_t dead_lettered;
+	uint64_t dead_failed;
 };
 
 /* Is the queue at its bound? In-flight messages take room too. */
@@ -96,6 +102,8 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 {
 	assert(!h->queue);
 	m->next = NULL;
+	if (m->deliveries < UINT32_MAX)
+		m->deliveries++;
 	h->msg = m;
 	h->queue = q;
 	ilist_link_tail(&q->held, &h->link);
@@ -228,6 +236,7 @@ void queue_free(struct queue *q, int status)
 		qmsg_free(m);
 	}
 	tagmap_fini(&q->held_tags);
+	free(q->dead_letter);
 	free(q);
 }
 
@@ -385,7 +394,26 @@ void queue_ack(struct qheld *h)
 	queue_admit(q);
 }
 
-/* Back to the oldest parked getter, else to the head of the queue. */
+/* m came back unacked after its last allowed delivery: offer it to the
+ * dead-letter queue. True when it went there (a slot is free). */
+static bool queue_dead_letter_move(struct queue *q, struct qmsg *m)
+{
+	uint32_t n = m->deliveries;
+
+	if (!q->max_deliveries || n < q->max_deliveries)
+		return false;
+	m->deliveries = 0;          /* a fresh count in its new queue */
+	if (q->dead(q, m, q->dead_arg) != 0) {
+		m->deliveries = n;
+		q->dead_failed++;
+		return false;
+	}
+	q->dead_lettered++;
+	return true;
+}
+
+/* Back to the oldest parked getter, else to the head of the queue; or,
+ * delivered max_deliveries times, to the dead-letter queue. */
 void queue_requeue(struct qheld *h)
 {
 	struct queue *q = h->queue;
@@ -395,6 +423,10 @@ void queue_requeue(struct qheld *h)
 	assert(q);
 	queue_unhold(q, h);
 	h->msg = NULL;
+	if (queue_dead_letter_move(q, m)) {
+		queue_admit(q);
+		return;
+	}
 	q->requeued++;
 	if (!q->dying && (w = wlist_pop(&q->getters))) {
 		if (queue_hand(q, w, m))
@@ -437,6 +469,29 @@ void queue_unpark(struct waiter *w)
 	wlist_remove(w->kind == WAITER_GET ? &q->getters : &q->putters, w);
 }
 
+/* Turn dead-lettering on: after max deliveries, to target through dead. */
+int queue_set_dead_letter(struct queue *q, uint32_t max, const char *target,
+			  queue_dead_fn dead, void *arg)
+{
+	char *copy = strndup(target, IPC_NAME_MAX);
+
+	assert(max > 0 && dead);
+	if (copy == NULL)
+		return IPC_ENOMEM;
+	free(q->dead_letter);
+	q->dead_letter = copy;
+	q->max_deliveries = max;
+	q->dead = dead;
+	q->dead_arg = arg;
+	return 0;
+}
+
+/* The dead-letter queue's name, or "". */
+const char *queue_dead_letter(const struct queue *q)
+{
+	return q->dead_letter ? q->dead_letter : "";
+}
+
 /* Make q durable. */
 void queue_set_durable(struct queue *q, uint32_t id,
 		       const struct queue_hooks *hooks)
@@ -473,4 +528,7 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->inflight = q->inflight;
 	st->requeued = q->requeued;
 	st->durable = q->durable_id != 0;
+	st->max_deliveries = q->max_deliveries;
+	st->dead_lettered = q->dead_lettered;
+	st->dead_letter_failed = q->dead_failed;
 }

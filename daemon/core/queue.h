@@ -47,6 +47,9 @@ struct queue_stats {
 	size_t inflight;  /* delivered with ack, not yet acked or requeued */
 	uint64_t requeued; /* in-flight messages put back since creation */
 	int durable;      /* 1 when journaled (queue_set_durable) */
+	uint32_t max_deliveries;     /* dead-lettering: 0 = off */
+	uint64_t dead_lettered;      /* messages moved to the dead-letter queue */
+	uint64_t dead_letter_failed; /* moves refused (the message went back) */
 };
 
 /*
@@ -145,13 +148,34 @@ void queue_ack(struct qheld *h);
  * to the oldest parked getter, else put it back at the head of the queue. */
 void queue_requeue(struct qheld *h);
 
+/*
+ * Dead-lettering (poison messages). A message of a queue with
+ * max_deliveries N counts its deliveries for acknowledgement (m->deliveries);
+ * when one of them comes back unacked (queue_requeue: lease out, consumer
+ * gone, released) and it was delivered N times, it is offered to
+ * dead(q, m, arg) instead of going back: 0 when the callee took it (m is
+ * the callee's from then on, counted in dead_lettered, and its slot admits
+ * parked putters), non-zero when it could not (m untouched: it goes back
+ * to the queue as without dead-lettering, counted in dead_letter_failed).
+ * The callee may put, get, park and unpark on other queues, like wake.
+ */
+typedef int (*queue_dead_fn)(struct queue *q, struct qmsg *m, void *arg);
+/* Turn dead-lettering on for q: after max (>= 1) deliveries, messages go
+ * to the queue named target (copied; 1 to IPC_NAME_MAX bytes) through
+ * dead. 0, or IPC_ENOMEM. */
+int queue_set_dead_letter(struct queue *q, uint32_t max, const char *target,
+			  queue_dead_fn dead, void *arg);
+/* The dead-letter queue's name, or "" when dead-lettering is off. */
+const char *queue_dead_letter(const struct queue *q);
+
 /* Make q durable under journal id (not 0) with hooks (static storage). */
 void queue_set_durable(struct queue *q, uint32_t id,
 		       const struct queue_hooks *hooks);
 /* The journal id of a durable queue, or 0. */
 uint32_t queue_durable_id(const struct queue *q);
 /* Recovery: append m at the tail whatever maxsize says, counting it as
- * requeued when it had been delivered for acknowledgement before. */
+ * requeued when it had been delivered for acknowledgement before (its
+ * m->deliveries, as the journal knows them, count on). */
 void queue_recover(struct queue *q, struct qmsg *m, int redelivered);
 
 /* Fill *st with the current counters. */

@@ -23,6 +23,26 @@ struct jloc {
 
 /* A message delivered for acknowledgement (DELIVER record seen). */
 #define JLOC_DELIVERED 0x1u
+/* The flags' bits from this one up count its DELIVER records, up to
+ * JLOC_COUNT_MAX (dead-lettering needs the count after a restart). */
+#define JLOC_COUNT_SHIFT 8
+#define JLOC_COUNT_MAX 0xffffu
+
+/* How many DELIVER records l's message has. */
+static inline uint32_t jloc_deliveries(const struct jloc *l)
+{
+	return l->flags >> JLOC_COUNT_SHIFT;
+}
+
+/* One more DELIVER record for l's message. */
+static inline void jloc_delivered(struct jloc *l)
+{
+	uint32_t n = jloc_deliveries(l);
+
+	if (n < JLOC_COUNT_MAX)
+		n++;
+	l->flags = JLOC_DELIVERED | n << JLOC_COUNT_SHIFT;
+}
 
 struct jmap_slot {
 	uint64_t key;   /* 0: empty */

@@ -77,6 +77,8 @@ struct journal_queue {
 	uint32_t uid, gid;
 	uint64_t maxsize;            /* 0 = unbounded */
 	char name[IPC_NAME_MAX + 1];
+	uint32_t max_deliveries;     /* dead-lettering: 0 = off */
+	char dead_letter[IPC_NAME_MAX + 1]; /* its target, "" when off */
 };
 
 /* A live message handed back by recovery. */
@@ -87,6 +89,7 @@ struct journal_msg {
 	size_t len;
 	bool delivered;              /* it was delivered for acknowledgement
 					and not acked: a redelivery now */
+	uint32_t deliveries;         /* how often (up to 65535) */
 };
 
 /* What recovery hands back: every live queue, then every live message in
@@ -160,8 +163,9 @@ int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,
  * never entered its queue); unknown mids are skipped. 0 or IPC_ENOSPC. */
 int journal_forget(struct journal *j, uint64_t mid);
 /* Journal that messages mids[0..n) of queue qid were delivered for
- * acknowledgement (so recovery counts them as redelivered); mids already
- * marked, or unknown, are skipped. 0 or IPC_ENOSPC. */
+ * acknowledgement (so recovery counts them as redelivered, and how often:
+ * a mid may come several times, each a delivery); unknown mids are
+ * skipped. 0 or IPC_ENOSPC. */
 int journal_deliver(struct journal *j, uint32_t qid, const uint64_t *mids,
 		    size_t n);
 

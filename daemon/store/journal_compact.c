@@ -84,12 +84,30 @@ static struct jloc *jcompact_live(struct journal *j, const unsigned char *p,
 	return l && l->seg == j->comp_seg && l->off == off ? l : NULL;
 }
 
+/* Journal n deliveries of message mid of queue qid again (a compaction
+ * copy of its PUT): 0 or IPC_ENOSPC. */
+static int jcompact_deliveries(struct journal *j, uint32_t qid, uint64_t mid,
+			       uint32_t n)
+{
+	uint64_t mids[64];
+	uint32_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < 64; i++)
+		mids[i] = mid;
+	for (; n > 0 && rc == 0; n -= k) {
+		k = n < 64 ? n : 64;
+		rc = journal_deliver(j, qid, mids, k);
+	}
+	return rc;
+}
+
 /* Copy the record at comp_off if it is live: 0 or IPC_ENOSPC. */
 static int jcompact_record(struct journal *j, uint32_t len)
 {
 	const unsigned char *p = j->comp_map + j->comp_off;
 	struct jloc *l = jcompact_live(j, p, j->comp_off), to;
-	uint64_t off, mid;
+	uint64_t off;
 	int rc;
 
 	if (!l)
@@ -105,11 +123,11 @@ static int jcompact_record(struct journal *j, uint32_t len)
 	/* The source may go only once this copy is durable (jrec_copy may
 	 * have rotated: find it again). */
 	j->segs[jseg_find(j, j->comp_seg)].copied_lsn = j->lsn_buf;
-	/* The copy's DELIVER record, if any, stays behind: journal it again. */
+	/* The copy's DELIVER records, if any, stay behind: journal them again. */
 	if (p[8] == JREC_PUT && (to.flags & JLOC_DELIVERED)) {
-		mid = jld64(p + JREC_HDR);
-		l->flags &= ~JLOC_DELIVERED;
-		return journal_deliver(j, to.qid, &mid, 1);
+		l->flags = 0;
+		return jcompact_deliveries(j, to.qid, jld64(p + JREC_HDR),
+					   jloc_deliveries(&to));
 	}
 	return 0;
 }

@@ -11,6 +11,9 @@
  *           (len, type, pad, body).
  *   bodies (all integers little-endian):
  *     QUEUE   u32 qid, u32 mode, u32 uid, u32 gid, u64 maxsize, name
+ *             [, NUL, u32 max_deliveries, dead-letter name] (the part in
+ *             brackets only for a queue with dead-lettering: a journal
+ *             without such queues reads as before)
  *     QDEL    u32 qid
  *     PUT     u64 mid, u32 qid, payload
  *     CONSUME u32 qid, u64 mid * n (n >= 1)
@@ -37,6 +40,8 @@
 /* The most mids in one CONSUME record. */
 #define JREC_CONSUME_MAX 4096u
 #define JQUEUE_FIXED 24u
+/* The most bytes a QUEUE record's dead-lettering part takes. */
+#define JQUEUE_EXT_MAX (1u + 4u + IPC_NAME_MAX)
 #define JPUT_FIXED 12u
 
 enum jrec_type {

@@ -89,13 +89,27 @@ static void journal_queue_body(unsigned char *b, const struct journal_queue *q)
 	jle64(b + 16, q->maxsize);
 }
 
+/* Encode a QUEUE record's dead-lettering part into x: its length (0
+ * when q has none). */
+static size_t journal_queue_ext(unsigned char *x, const struct journal_queue *q)
+{
+	size_t dlen = strnlen(q->dead_letter, IPC_NAME_MAX);
+
+	if (q->max_deliveries == 0 || dlen == 0)
+		return 0;
+	x[0] = 0;
+	jle32(x + 1, q->max_deliveries);
+	memcpy(x + 5, q->dead_letter, dlen);
+	return 5 + dlen;
+}
+
 /* Journal a queue's settings (a new queue when q->qid is 0). */
 int journal_queue_set(struct journal *j, struct journal_queue *q)
 {
-	unsigned char b[JQUEUE_FIXED];
+	unsigned char b[JQUEUE_FIXED], x[JQUEUE_EXT_MAX];
 	size_t nlen = strnlen(q->name, IPC_NAME_MAX + 1);
-	const void *parts[2] = { b, q->name };
-	size_t lens[2] = { sizeof(b), nlen };
+	const void *parts[3] = { b, q->name, x };
+	size_t lens[3] = { sizeof(b), nlen, journal_queue_ext(x, q) };
 	struct jqueue *jq = q->qid ? journal_queue_find(j, q->qid) : NULL;
 	struct jloc at = { 0 };
 	uint64_t off;
@@ -109,7 +123,7 @@ int journal_queue_set(struct journal *j, struct journal_queue *q)
 		return -ENOMEM;
 	q->qid = jq->q.qid;
 	journal_queue_body(b, q);
-	rc = jrec_append(j, JREC_QUEUE, parts, lens, 2, !jq->at.len, &at.seg, &off);
+	rc = jrec_append(j, JREC_QUEUE, parts, lens, 3, !jq->at.len, &at.seg, &off);
 	if (rc != 0) {
 		if (!jq->at.len)
 			journal_queue_remove(j, jq);
@@ -120,7 +134,7 @@ int journal_queue_set(struct journal *j, struct journal_queue *q)
 	else if (++j->next_qid == 0)
 		j->next_qid = 1;
 	at.off = (uint32_t)off;
-	at.len = JREC_HDR + (uint32_t)(sizeof(b) + nlen);
+	at.len = JREC_HDR + (uint32_t)(sizeof(b) + nlen + lens[2]);
 	jq->q = *q;
 	jq->at = at;
 	journal_alive(j, &at);
@@ -177,7 +191,8 @@ int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 }
 
 /* Journal one CONSUME or DELIVER record of up to JOURNAL_CONSUME_CHUNK
- * mids: those in the index (and, to deliver, not marked yet). */
+ * mids: those in the index. Every delivery is journaled (a mid may come
+ * several times), so recovery knows how often each was delivered. */
 static int journal_mids_chunk(struct journal *j, unsigned type, uint32_t qid,
 			      const uint64_t *mids, size_t n)
 {
@@ -191,8 +206,7 @@ static int journal_mids_chunk(struct journal *j, unsigned type, uint32_t qid,
 
 	for (i = 0; i < n; i++) {
 		l = jmap_get(&j->msgs, mids[i]);
-		if (l && l->qid == qid &&
-		    (type == JREC_CONSUME || !(l->flags & JLOC_DELIVERED)))
+		if (l && l->qid == qid)
 			jle64(b + 4 + 8 * k++, mids[i]);
 	}
 	if (k == 0)
@@ -204,7 +218,7 @@ static int journal_mids_chunk(struct journal *j, unsigned type, uint32_t qid,
 	for (i = 0; i < k; i++) {
 		mid = jld64(b + 4 + 8 * i);
 		if (type == JREC_DELIVER)
-			jmap_get(&j->msgs, mid)->flags |= JLOC_DELIVERED;
+			jloc_delivered(jmap_get(&j->msgs, mid));
 		else if (jmap_del(&j->msgs, mid, &old))
 			journal_dead(j, &old);
 	}

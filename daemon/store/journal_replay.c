@@ -43,6 +43,21 @@ struct jat {
 	uint32_t len;           /* whole record */
 };
 
+/* The name of a QUEUE record (its body after the fixed part, n bytes at
+ * s) and its dead-lettering part, when it has one, into q. */
+static void jrep_queue_names(struct journal_queue *q, const unsigned char *s,
+			     size_t n)
+{
+	const unsigned char *nul = memchr(s, 0, n);
+	size_t nlen = nul ? (size_t)(nul - s) : n;
+
+	memcpy(q->name, s, nlen > IPC_NAME_MAX ? IPC_NAME_MAX : nlen);
+	if (!nul || n - nlen < 6 || n - nlen - 5 > IPC_NAME_MAX)
+		return;
+	q->max_deliveries = jld32(nul + 1);
+	memcpy(q->dead_letter, nul + 5, n - nlen - 5);
+}
+
 /* Apply a QUEUE record. */
 static int jrep_queue(struct journal *j, const unsigned char *b, uint32_t len,
 		      const struct jat *at)
@@ -55,7 +70,7 @@ static int jrep_queue(struct journal *j, const unsigned char *b, uint32_t len,
 	q.uid = jld32(b + 8);
 	q.gid = jld32(b + 12);
 	q.maxsize = jld64(b + 16);
-	memcpy(q.name, b + JQUEUE_FIXED, len - JQUEUE_FIXED);
+	jrep_queue_names(&q, b + JQUEUE_FIXED, len - JQUEUE_FIXED);
 	if (q.qid >= j->next_qid)
 		j->next_qid = q.qid + 1;
 	if (jq)
@@ -125,7 +140,7 @@ static void jrep_mids(struct journal *j, unsigned type, const unsigned char *b,
 		if (mid >= j->next_mid)
 			j->next_mid = mid + 1;
 		if (type == JREC_DELIVER && (l = jmap_get(&j->msgs, mid)))
-			l->flags |= JLOC_DELIVERED;
+			jloc_delivered(l);
 		else if (type == JREC_CONSUME && jmap_del(&j->msgs, mid, &old))
 			journal_dead(j, &old);
 	}
@@ -364,7 +379,8 @@ static int jrep_emit(struct journal *j, struct jrep *st,
 		m = (struct journal_msg){ jld32(b + 8), st->puts[k].mid,
 					  b + JPUT_FIXED,
 					  jld32(st->puts[k].rec + 4) - JPUT_FIXED,
-					  (l->flags & JLOC_DELIVERED) != 0 };
+					  (l->flags & JLOC_DELIVERED) != 0,
+					  jloc_deliveries(l) };
 		if ((rc = r->message(r->arg, &m)) != 0)
 			return rc;
 	}

@@ -180,7 +180,8 @@ static bool jrec_body_ok(unsigned type, const unsigned char *b, uint32_t len)
 {
 	switch (type) {
 	case JREC_QUEUE:
-		return len > JQUEUE_FIXED && len <= JQUEUE_FIXED + IPC_NAME_MAX &&
+		return len > JQUEUE_FIXED &&
+		       len <= JQUEUE_FIXED + IPC_NAME_MAX + JQUEUE_EXT_MAX &&
 		       jld32(b) != 0;
 	case JREC_QDEL:
 		return len == 4 && jld32(b) != 0;

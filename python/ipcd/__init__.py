@@ -42,7 +42,7 @@ from ._ipcd import (  # noqa: F401  (re-exported)
     InvalidError, InvalidNameError, LimitError, MismatchError, NoMemoryError,
     NoSpaceError, NotAttachedError, NotFoundError, NotHeldError, PermissionError,
     ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
-    default_socket)
+    NoDurabilityError, NotSupportedError, DaemonTimeoutError, default_socket)
 
 __all__ = [
     "Queue", "Pipe", "Connection", "connect_pipe", "list", "stat", "delete",
@@ -51,7 +51,8 @@ __all__ = [
     "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
     "DirectionError", "ClosedError", "NotAttachedError", "NotHeldError", "NoSpaceError",
     "ConnectionLostError", "ProtocolError", "VersionError", "NoMemoryError",
-    "ConnectError", "default_socket",
+    "ConnectError", "NoDurabilityError", "NotSupportedError", "DaemonTimeoutError",
+    "default_socket",
 ]
 
 _builtin_list = list

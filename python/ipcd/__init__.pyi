@@ -14,7 +14,9 @@ from ._ipcd import (BATCH_MAX as BATCH_MAX, MSG_MAX as MSG_MAX, NAME_MAX as NAME
                     NotHeldError as NotHeldError, NoSpaceError as NoSpaceError, PermissionError as PermissionError,
                     ProtocolError as ProtocolError, ShutdownError as ShutdownError,
                     TooBigError as TooBigError, VersionError as VersionError,
-                    WrongTypeError as WrongTypeError, default_socket as default_socket)
+                    WrongTypeError as WrongTypeError, NoDurabilityError as NoDurabilityError,
+                    NotSupportedError as NotSupportedError,
+                    DaemonTimeoutError as DaemonTimeoutError, default_socket as default_socket)
 
 _Serializer = Any  # "pickle", None, or an object with dumps() and loads()
 _Buffer = Union[bytes, bytearray, memoryview]

@@ -28,30 +28,41 @@ def start(*extra):
     _daemon = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
                                 "--busy-poll", "0"] + list(extra),
                                stdout=log, stderr=log)
+    wait_listening(_daemon, socket.AF_UNIX, sock, log.name)
+    os.environ["IPCD_SOCKET"] = sock
+    return sock
+
+
+def wait_listening(proc, family, address, logname):
+    """Wait up to 10 s until proc accepts connections at address."""
     deadline = time.monotonic() + 10
     while True:
         try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(sock)
-            break
+            with socket.socket(family) as s:
+                s.connect(address)
+            return
         except OSError:
-            if _daemon.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("ipcd did not start: " + open(log.name).read())
+            if proc.poll() is not None or time.monotonic() > deadline:
+                with open(logname) as f:
+                    raise RuntimeError("%s did not start: %s" % (proc.args[0], f.read()))
             time.sleep(0.01)
-    os.environ["IPCD_SOCKET"] = sock
-    return sock
+
+
+def stop_process(proc):
+    """SIGTERM proc (SIGKILL after 10 s) and reap it."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def stop():
     """Stop the daemon start() made (by pid) and remove its directory."""
     global _daemon
     if _daemon is not None:
-        _daemon.send_signal(signal.SIGTERM)
-        try:
-            _daemon.wait(10)
-        except subprocess.TimeoutExpired:
-            _daemon.kill()
-            _daemon.wait()
+        stop_process(_daemon)
         _daemon = None
     if _log:
         _log.close()

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The benchmark builds and runs (make check builds bench/ipcbench, which
+# make bench alone would not, so a change that breaks it is caught): a
+# run with tiny counts prints ipcd and raw-socket rows with figures, the
+# header with the commit and the load, JSON rows with the noise fields,
+# and --ab prints a ratio per workload. No figure is judged: speed is
+# make bench's business, on a quiet machine.
+b="${IPCD_BUILDDIR:-.}"
+bench="$b/bench/ipcbench"
+ipcd="${IPCD_BIN:-$b/ipcd}"
+out=$(mktemp) || exit 99
+trap 'rm -f "$out"' EXIT
+fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
+small="--divide 400 --repeat 1 --redis '' --python '' --nats ''"
+
+eval "\"$bench\" --ipcd \"$ipcd\" $small --commit smoke-test \
+	--only tput,pipe,lat,small,ipcd,raw,1/1" > "$out" 2>/dev/null ||
+	fail "ipcbench exited $?"
+grep -q '^commit smoke-test, started 20' "$out" || fail "no commit/date header"
+grep -q 'load average [0-9.]* at start, [0-9.]* at end' "$out" || fail "no load figures"
+grep -Eq '^1/1 plain +64 B +ipcd +[0-9]+ ' "$out" || fail "no 1/1 plain ipcd row"
+grep -Eq '^1/1 batch64 +64 B +ipcd +[0-9]+ ' "$out" || fail "no 1/1 batch64 ipcd row"
+grep -Eq '^pipe 1/1 pipelined +64 B +ipcd +[0-9]+ ' "$out" || fail "no pipe row"
+grep -Eq '^latency +64 B +ipcd +- +- +[0-9.]+ ' "$out" || fail "no latency row"
+grep -Eq '^1/1 +64 B +raw-socket +[0-9]+ .*plain [0-9.]+x' "$out" || fail "no raw-socket ratio"
+
+eval "\"$bench\" --ipcd \"$ipcd\" $small --json --commit smoke-test \
+	--only tput,small,ipcd,1/1" > "$out" 2>/dev/null || fail "ipcbench --json exited $?"
+n=$(grep -c '"commit": "smoke-test".*"workload": "1/1 [a-z0-9]*".*"other_pct": [0-9.]*, "noisy": \(true\|false\), "msgs_per_s": [0-9]' "$out")
+[ "$n" -eq 3 ] || fail "expected 3 JSON rows with commit and noise fields, got $n"
+
+"$bench" --ab "$ipcd" "$ipcd" --repeat 2 --divide 400 --only tput,small \
+	> "$out" 2>/dev/null || fail "ipcbench --ab exited $?"
+n=$(grep -Ec '^tput 1/1 [a-z0-9]+ +64 B +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+\.\.[0-9.]+' "$out")
+[ "$n" -eq 3 ] || fail "expected 3 A/B rows with ratio and range, got $n"
+echo "ok: table, JSON and A/B"
