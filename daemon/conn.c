@@ -66,6 +66,11 @@
 /* Bytes one connection may read per loop iteration (a large request
  * arrives in several reads). */
 #define CONN_TURN_BYTES (1u << 20)
+/* What a connection whose last turn did not run out reads at once: the
+ * requests past its turn's in there are kept in its buffer (counted in
+ * max-partial-bytes) until its next turn, so this bounds what a
+ * connection keeps so: max-connections x 16 KiB in all at worst. */
+#define CONN_COLD_READ (16u << 10)
 
 /* Where every connection reads (one thread: served before the next read). */
 static unsigned char conn_rbuf[CONN_READ_MAX];
@@ -532,12 +537,14 @@ static ssize_t conn_turn_peek(struct conn *c)
 }
 
 /* Read into the shared buffer and serve in place, keeping what is left:
- * the bytes read, 0 on EOF, -1 on error (errno). */
-static ssize_t conn_read_shared(struct conn *c)
+ * the bytes read (*asked: how many it asked for), 0 on EOF, -1 on error
+ * (errno). */
+static ssize_t conn_read_shared(struct conn *c, size_t *asked)
 {
-	ssize_t n = c->hot ? conn_turn_peek(c) : (ssize_t)sizeof conn_rbuf;
+	ssize_t n = c->hot ? conn_turn_peek(c) : (ssize_t)CONN_COLD_READ;
 	size_t used;
 
+	*asked = n > 0 ? (size_t)n : 0;
 	if (n > 0)
 		n = read(c->fd, conn_rbuf, (size_t)n);
 
@@ -573,17 +580,19 @@ static size_t conn_in_want(const struct conn *c)
 }
 
 /* Read more of the partial frame in c->in (and what follows), then
- * serve: the bytes read, 0 on EOF, -1 on error (errno, or EAGAIN once c
- * was failed or closed). */
-static ssize_t conn_read_kept(struct conn *c)
+ * serve: the bytes read (*asked: how many it asked for), 0 on EOF, -1 on
+ * error (errno, or EAGAIN once c was failed or closed). */
+static ssize_t conn_read_kept(struct conn *c, size_t *asked)
 {
 	ssize_t n;
 
+	*asked = 0;
 	if (conn_in_reserve(c, conn_in_want(c)) != 0) {
 		errno = EAGAIN;
 		return -1;
 	}
-	n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+	*asked = c->in.cap - c->in.len;
+	n = read(c->fd, c->in.data + c->in.len, *asked);
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		conn_serve_kept(c);
@@ -678,16 +687,17 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	unsigned long served = c->nframes;
-	size_t got = 0;
+	size_t got = 0, asked;
 	ssize_t n;
 
 	(void)fd;
 	(void)what;
 	conn_turn_begin(c);
+	/* Again while a read got all it asked for: more may be there. */
 	do {
-		n = c->in.len ? conn_read_kept(c) : conn_read_shared(c);
+		n = c->in.len ? conn_read_kept(c, &asked) : conn_read_shared(c, &asked);
 		got += n > 0 ? (size_t)n : 0;
-	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c) &&
+	} while (n > 0 && (size_t)n == asked && conn_reading(c) &&
 		 c->turn_left > 0 && got < CONN_TURN_BYTES);
 	if (c->state == CONN_DEAD)
 		return;
