@@ -503,6 +503,25 @@ int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 	}
 }
 
+/* Whether bytes already taken from the socket (in rx past the frame
+ * last handed out, or aside) hold the start of a reply. */
+static int client_has_input(const struct ipc_client *c)
+{
+	return c->rx.len > c->rx_off + c->rx_done || c->aside.len > 0;
+}
+
+/* Settle the replies already taken from the socket; see client_int.h. */
+int client_settle_read(struct ipc_client *c)
+{
+	struct proto_rep rep;
+	int rc;
+
+	while (client_has_input(c))
+		if ((rc = client_wait(c, 0, &rep)))
+			return rc;
+	return 0;
+}
+
 /* Next request id, never 0. */
 static uint32_t client_next_id(struct ipc_client *c)
 {
@@ -916,7 +935,7 @@ static int client_queue_opts(struct ipc_client *c, const struct ipc_queue_opts *
 	}
 	if (o->maxsize < IPC_MAXSIZE_ANY || !CLIENT_MODE_OK(o->mode) ||
 	    (o->flags & ~(unsigned)(IPC_QUEUE_CREATE | IPC_QUEUE_EXCL |
-				   IPC_QUEUE_DURABLE))) {
+				   IPC_QUEUE_DURABLE | IPC_QUEUE_OWNED))) {
 		client_seterr(c, "invalid maxsize, flags or mode");
 		return IPC_EINVAL;
 	}
@@ -944,6 +963,8 @@ static int client_qopen(ipc_client *c, const char *name,
 		req.flags |= PROTO_OPEN_EXCL;
 	if (flags & IPC_QUEUE_DURABLE)
 		req.flags |= PROTO_OPEN_DURABLE;
+	if (flags & IPC_QUEUE_OWNED)
+		req.flags |= PROTO_OPEN_OWNED;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (!rc && maxsize_out)
@@ -971,8 +992,8 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 	if (o.flags & IPC_QUEUE_EXCL)
 		return client_qopen(c, name, &o, 0, o.flags, maxsize_out);
 	for (tries = 0; tries < 2; tries++) {
-		rc = client_qopen(c, name, &o, IPC_MAXSIZE_ANY,
-				  o.flags & IPC_QUEUE_DURABLE, maxsize_out);
+		rc = client_qopen(c, name, &o, IPC_MAXSIZE_ANY, o.flags &
+				  (IPC_QUEUE_DURABLE | IPC_QUEUE_OWNED), maxsize_out);
 		if (rc != IPC_ENOENT)
 			return rc;
 		rc = client_qopen(c, name, &o, 0, o.flags | IPC_QUEUE_EXCL,

@@ -195,6 +195,10 @@ int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx);
  * next read), settling the async replies read on the way; id 0 settles
  * the next reply, whichever it is. 0 or fatal. */
 int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep);
+/* Settle every reply already taken from the socket (read with another
+ * one, or aside), so that what is left to read is on the socket: 0 or
+ * fatal. A reply only partly read is waited for. */
+int client_settle_read(struct ipc_client *c);
 /* Write what async requests wait in tx (they are held until CLIENT_CORK_MAX
  * bytes are, or the handle waits for a reply, or closes): 0 or fatal. */
 int client_push(struct ipc_client *c);

@@ -582,6 +582,9 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
 
 	if (rc != 0)
 		return rc;
+	/* Streams have no owner here: NATS's own authorization decides. */
+	if (o->flags & IPC_QUEUE_OWNED)
+		return client_notsup(c, "IPC_QUEUE_OWNED (streams have no owner)");
 	if (o->max_deliveries)
 		return client_notsup(c, "dead-lettering (max_deliveries)");
 	si = nats_stream_info(c, stream, &rc);

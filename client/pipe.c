@@ -23,7 +23,8 @@ static int client_pipe_check(struct ipc_client *c, const char *name, int end)
 /* Map the public attach flags onto the request's: 0 or IPC_EINVAL. */
 static int client_pipe_flags(int flags, struct proto_req *req)
 {
-	const int known = IPC_PIPE_CREATE | IPC_PIPE_DUPLEX | IPC_PIPE_ONEWAY;
+	const int known = IPC_PIPE_CREATE | IPC_PIPE_DUPLEX | IPC_PIPE_ONEWAY |
+			  IPC_PIPE_OWNED;
 
 	if ((flags & ~known) ||
 	    ((flags & IPC_PIPE_DUPLEX) && (flags & IPC_PIPE_ONEWAY)))
@@ -35,6 +36,8 @@ static int client_pipe_flags(int flags, struct proto_req *req)
 		req->flags |= PROTO_PIPE_DUPLEX;
 	if (flags & IPC_PIPE_ONEWAY)
 		req->flags |= PROTO_PIPE_ONEWAY;
+	if (flags & IPC_PIPE_OWNED)
+		req->flags |= PROTO_PIPE_OWNED;
 	return 0;
 }
 

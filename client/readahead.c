@@ -24,6 +24,7 @@ struct client_readahead {
 	unsigned max;            /* messages per fetch; 0: off (kept until drained) */
 	uint32_t inflight;       /* the read-ahead fetch in flight, or 0 */
 	uint32_t inflight_max;   /* what it asked for */
+	int inflight_waits;      /* it waits in the daemon for a message */
 	struct pbuf buf;
 	size_t off;
 	size_t count;            /* messages buffered */
@@ -228,6 +229,7 @@ static int ra_send(struct ipc_client *c, struct client_readahead *pf, int timeou
 	if (rc == 0) {
 		pf->inflight = req.id;
 		pf->inflight_max = pf->max;
+		pf->inflight_waits = timeout_ms != 0;
 	}
 	return rc;
 }
@@ -242,6 +244,15 @@ static int ra_ahead(struct ipc_client *c, struct client_readahead *pf)
 	return ra_send(c, pf, 0);
 }
 
+/* Wait for the read-ahead fetch on its way and buffer its messages. */
+static int ra_take(struct ipc_client *c, struct client_readahead *pf)
+{
+	struct proto_rep rep;
+	int rc = client_wait(c, pf->inflight, &rep);
+
+	return rc ? rc : ra_ahead_reply(c, pf, &rep);
+}
+
 /* Make sure a message is buffered: take the read-ahead reply on its way,
  * then, if still nothing, fetch waiting per timeout_ms. 0, the fetch's
  * result, or CLIENT_NO_READAHEAD when read-ahead is off. */
@@ -249,14 +260,11 @@ static int ra_fill(struct ipc_client *c, struct client_readahead *pf,
 		   int timeout_ms)
 {
 	struct proto_rep rep;
-	uint32_t id = pf->inflight;
+	uint32_t id;
 	int rc;
 
-	if (pf->count == 0 && id != 0) {
-		if ((rc = client_wait(c, id, &rep)) ||
-		    (rc = ra_ahead_reply(c, pf, &rep)))
-			return rc;
-	}
+	if (pf->count == 0 && pf->inflight != 0 && (rc = ra_take(c, pf)))
+		return rc;
 	if (pf->count > 0)
 		return 0;
 	if (pf->max < 2)
@@ -268,6 +276,35 @@ static int ra_fill(struct ipc_client *c, struct client_readahead *pf,
 	if ((rc = client_wait(c, id, &rep)) || (rc = client_status(c, &rep)))
 		return rc;
 	return ra_absorb(c, pf, &rep, pf->inflight_max);
+}
+
+/* Make ipc_fd(c) readable once a receive at a pipe end would not block;
+ * see ipcclient.h. What was read already is settled first, and a fetch
+ * that does not wait is taken whole (the daemon answers it at once), so
+ * that the only reply left to come is a fetch that waits for a message,
+ * or one that does not wait, sent because messages are buffered. */
+IPC_EXPORT int ipc_pipe_arm(ipc_client *c, const char *name, int end)
+{
+	struct client_readahead *pf;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_end(c, end)) ||
+	    (rc = client_check_name(c, name)))
+		return rc;
+	if (c->ops)
+		return client_notsup(c, "ipc_pipe_arm");
+	pf = ra_find(c, name, end);
+	if (!pf || pf->max < 2) {
+		client_seterr(c, "pipe_arm: read-ahead is off at that end");
+		return IPC_EINVAL;
+	}
+	if ((rc = client_settle_read(c)))
+		return rc;
+	if (pf->inflight && !pf->inflight_waits && (rc = ra_take(c, pf)))
+		return rc;
+	if (pf->inflight)
+		return 0;
+	return ra_send(c, pf, pf->count > 0 ? 0 : IPC_FOREVER);
 }
 
 /* ipc_queue_get() or ipc_pipe_recv() on a queue or end with read-ahead. */

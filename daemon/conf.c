@@ -42,7 +42,7 @@
 
 /* How a key's value is read and written. */
 enum config_type { CT_PATH, CT_GROUP, CT_MODE, CT_LEVEL, CT_SIZE, CT_COUNT,
-		   CT_DIR, CT_SYNC, CT_QSIZE, CT_QCOUNT };
+		   CT_DIR, CT_SYNC, CT_RULES, CT_QSIZE, CT_QCOUNT };
 
 /* The names of the sync modes, by enum config_sync. */
 static const char *const config_sync_names[] = { "always", "interval", "none" };
@@ -82,6 +82,7 @@ static const struct config_key config_keys[] = {
 	CK("state-dir", CT_DIR, state_dir, 0, 0, 0),
 	CK("sync", CT_SYNC, sync, 0, 0, 0),
 	CK("sync-interval", CT_COUNT, sync_interval, 1, CONFIG_SYNC_INTERVAL_MAX, 0),
+	CK("create-prefix", CT_RULES, create_rules, 0, 0, 1),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -300,7 +301,7 @@ int config_set(struct config *c, const char *key, const char *value,
 		return -1;
 	}
 	if (*value == '\0' && k->type != CT_PATH && k->type != CT_GROUP &&
-	    k->type != CT_DIR) {
+	    k->type != CT_DIR && k->type != CT_RULES) {
 		snprintf(err, errlen, "missing value for %s", key);
 		return -1;
 	}
@@ -317,6 +318,8 @@ int config_set(struct config *c, const char *key, const char *value,
 	case CT_QCOUNT:
 		return config_set_quota(k, (struct config_quota *)(void *)field,
 					value, err, errlen);
+	case CT_RULES:
+		return config_prefix_add(c, value, err, errlen);
 	case CT_MODE:
 		if (access_parse_mode(value, (unsigned *)(void *)field) == 0)
 			return 0;
@@ -532,6 +535,21 @@ static void config_format_quota(const struct config_quota *q, char *buf,
 		snprintf(buf, len, "%zu", q->value);
 }
 
+/* Every create-prefix rule of c, "; "-separated ("" for none). */
+static void config_format_rules(const struct config *c, char *buf, size_t len)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->ncreate_rules && at + 2 < len; i++) {
+		if (i > 0)
+			snprintf(buf + at, len - at, "; ");
+		at += strlen(buf + at);
+		config_prefix_format(c, i, buf + at, len - at);
+		at += strlen(buf + at);
+	}
+}
+
 /* Write key k's value in c as text. */
 static void config_format_key(const struct config *c, const struct config_key *k,
 			      char *buf, size_t len)
@@ -547,6 +565,9 @@ static void config_format_key(const struct config *c, const struct config_key *k
 	case CT_SYNC:
 		snprintf(buf, len, "%s",
 			 config_sync_names[*(const int *)(const void *)field]);
+		break;
+	case CT_RULES:
+		config_format_rules(c, buf, len);
 		break;
 	case CT_MODE:
 		snprintf(buf, len, "%04o", *(const unsigned *)(const void *)field);
@@ -577,16 +598,38 @@ int config_format(const struct config *c, const char *key, char *buf,
 	return 0;
 }
 
+/* Call fn once per create-prefix rule of c (once with "" for none), so
+ * that what ipcd --check-config prints reads back as a config file. */
+static void config_each_rule(const struct config *c, const struct config_key *k,
+			     void (*fn)(const char *key, int reloadable,
+					const char *va, const char *vb, void *arg),
+			     void *arg)
+{
+	char v[IPC_NAME_MAX + ACCESS_WHO_TEXT_MAX + 2];
+	size_t i;
+
+	if (c->ncreate_rules == 0)
+		fn(k->key, k->reloadable, "", "", arg);
+	for (i = 0; i < c->ncreate_rules; i++) {
+		config_prefix_format(c, i, v, sizeof(v));
+		fn(k->key, k->reloadable, v, v, arg);
+	}
+}
+
 /* Call fn for every key whose values in a and b differ (or every key). */
 void config_each(const struct config *a, const struct config *b,
 		 void (*fn)(const char *key, int reloadable, const char *va,
 			    const char *vb, void *arg),
 		 void *arg)
 {
-	char va[CONFIG_PATH_MAX + 1], vb[CONFIG_PATH_MAX + 1];
+	static char va[CONFIG_VALUE_MAX], vb[CONFIG_VALUE_MAX];
 	size_t i;
 
 	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (b == NULL && config_keys[i].type == CT_RULES) {
+			config_each_rule(a, &config_keys[i], fn, arg);
+			continue;
+		}
 		config_format_key(a, &config_keys[i], va, sizeof(va));
 		config_format_key(b ? b : a, &config_keys[i], vb, sizeof(vb));
 		if (b == NULL || strcmp(va, vb) != 0)

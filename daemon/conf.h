@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "access.h"
+
 /* The config file ipcd reads by default: SYSCONFDIR (configure's
  * --sysconfdir, passed by the Makefile) /ipcd.conf. */
 #ifndef SYSCONFDIR
@@ -34,6 +36,11 @@
 enum config_sync { CONFIG_SYNC_ALWAYS, CONFIG_SYNC_INTERVAL, CONFIG_SYNC_NONE };
 /* Longest line in a config file. */
 #define CONFIG_LINE_MAX 1024
+/* The most create-prefix rules. */
+#define CONFIG_RULES_MAX 32
+/* Longest value config_format and config_each write: every rule of
+ * create-prefix, "; "-separated. */
+#define CONFIG_VALUE_MAX (CONFIG_RULES_MAX * (IPC_NAME_MAX + ACCESS_WHO_TEXT_MAX + 4))
 
 /* A per-uid limit: an absolute value, or pct percent of a global one. */
 struct config_quota {
@@ -69,6 +76,10 @@ struct config {
 	int sync;                   /* enum config_sync */
 	size_t sync_interval;       /* ms between syncs with sync = interval */
 	int salvage;                /* not a key: ipcd --salvage */
+	/* create-prefix: who may create names under which prefix (each
+	 * line adds a rule; an empty value clears them) */
+	struct access_rule create_rules[CONFIG_RULES_MAX];
+	size_t ncreate_rules;
 };
 
 /* A key = value pair given on the command line, applied after the file. */
@@ -98,6 +109,17 @@ int config_build(struct config *c, const char *path, int missing_ok,
 
 /* The per-uid limit q stands for when the global limit is global. */
 size_t config_quota_limit(const struct config_quota *q, size_t global);
+/* Read one create-prefix rule "PREFIX WHO[,WHO...]" into r: 0, or -1
+ * with the reason in err (conf_prefix.c). */
+int config_prefix_parse(const char *value, struct access_rule *r,
+			char *err, size_t errlen);
+/* Add the rule value to c's create-prefix rules ("" clears them): 0, or
+ * -1 with err (a bad rule, a prefix given twice, too many rules). */
+int config_prefix_add(struct config *c, const char *value, char *err,
+		      size_t errlen);
+/* Write rule i of c as config_prefix_add reads it. */
+void config_prefix_format(const struct config *c, size_t i, char *buf,
+			  size_t len);
 
 /* What ipcd would refuse at start beyond the syntax (an unknown
  * socket-group): 0, or -1 with a reason in err. */

@@ -76,6 +76,10 @@ static void usage(FILE *f)
 		"      --sync MODE           always (default), interval or none: when a put\n"
 		"                            on a durable queue is on stable storage\n"
 		"      --sync-interval MS    with --sync interval, ms between syncs (default 100)\n"
+		"      --create-prefix 'PREFIX WHO[,WHO...]'\n"
+		"                            names under PREFIX may be created only by root\n"
+		"                            and WHO: root, any, uid:N, gid:N, user:NAME,\n"
+		"                            group:NAME (repeatable; '' clears the rules)\n"
 		"      --salvage             start from the records before a corrupt one in\n"
 		"                            the journal (the rest is set aside)\n"
 		"      --check-config        check the configuration, print it and exit\n"
@@ -86,7 +90,8 @@ static void usage(FILE *f)
 		"Each setting is also a key of the config file (ipcd.conf(5)); flags win.\n"
 		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT: answer\n"
 		"waiting requests with 'shutting down', remove the socket (not one passed\n"
-		"by systemd), exit 0. SIGHUP: reload the log level, limits and busy-poll.\n");
+		"by systemd), exit 0. SIGHUP: reload the log level, limits, busy-poll\n"
+		"and create-prefix rules.\n");
 }
 
 /* The default socket path, per the documented order. */
@@ -206,6 +211,7 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "state-dir", required_argument, NULL, OPT_KEY },
 		{ "sync", required_argument, NULL, OPT_KEY },
 		{ "sync-interval", required_argument, NULL, OPT_KEY },
+		{ "create-prefix", required_argument, NULL, OPT_KEY },
 		{ "salvage", no_argument, NULL, OPT_SALVAGE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },

@@ -101,6 +101,11 @@ void op_pattach(struct conn *c, const struct proto_req *r)
 	struct access_cred cred;
 	struct pipe *p;
 
+	if (policy_open(c, r, IPC_KIND_PIPE, (r->flags & PROTO_PIPE_CREATE) != 0,
+			(r->flags & PROTO_PIPE_OWNED) != 0) != 0) {
+		free(h);
+		return;
+	}
 	/* Allocated first: an end is never attached without its hold, so
 	 * a connection always closes what it attached. */
 	if (h == NULL) {

@@ -45,6 +45,9 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 	struct access_cred cred;
 	int created;
 
+	if (policy_open(c, r, IPC_KIND_QUEUE, (r->flags & PROTO_OPEN_CREATE) != 0,
+			(r->flags & PROTO_OPEN_OWNED) != 0) != 0)
+		return;
 	conn_cred(c, &cred);
 	created = broker_queue_find(&c->srv->broker, r->name, &q) == IPC_ENOENT;
 	rep.status = deadletter_check(r);

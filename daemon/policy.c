@@ -162,6 +162,56 @@ int policy_owner(struct conn *c, const struct proto_req *r, int *kind)
 	return rc;
 }
 
+/* May cred create r->name? The built-in per-user rule (u.UID.: that uid
+ * alone), then the longest create-prefix rule; root always may. 0, or
+ * IPC_EPERM once r is answered with the rule that refused. */
+static int policy_create(struct conn *c, const struct proto_req *r,
+			 const struct access_cred *cred)
+{
+	const struct config *cfg = &c->srv->cfg;
+	const struct access_rule *rule;
+	uid_t uid;
+
+	if (cred->uid == 0)
+		return 0;
+	if (access_user_prefix(r->name, &uid) && uid != cred->uid) {
+		conn_reply_error(c, r->op, r->id, IPC_EPERM, "permission denied: "
+				 "uid %ld may not create '%s' (names under u.%lu. "
+				 "are uid %lu's)", (long)cred->uid, r->name,
+				 (unsigned long)uid, (unsigned long)uid);
+		return IPC_EPERM;
+	}
+	rule = access_rule_match(cfg->create_rules, cfg->ncreate_rules, r->name);
+	if (rule == NULL || access_rule_admits(rule, cred) == 0)
+		return 0;
+	conn_reply_error(c, r->op, r->id, IPC_EPERM, "permission denied: uid %ld "
+			 "may not create '%s' (create-prefix %s %s)",
+			 (long)cred->uid, r->name, rule->prefix, rule->who_text);
+	return IPC_EPERM;
+}
+
+/* Before QOPEN or PATTACH opens or creates r->name (of kind): who may
+ * create it, and with OWNED whose an existing one must be. */
+int policy_open(struct conn *c, const struct proto_req *r, int kind,
+		int create, int owned)
+{
+	struct access_cred cred;
+	const struct access_owner *o;
+	int k;
+
+	conn_cred(c, &cred);
+	o = broker_owner(&c->srv->broker, r->name, &k);
+	if (o == NULL)
+		return create ? policy_create(c, r, &cred) : 0;
+	/* A name of the other kind is the open's own refusal (EWRONGTYPE). */
+	if (!owned || k != kind || o->uid == cred.uid || o->uid == 0)
+		return 0;
+	conn_reply_error(c, r->op, r->id, IPC_EPERM, "permission denied: '%s' "
+			 "is owned by uid %lu, not by uid %ld or root", r->name,
+			 (unsigned long)o->uid, (long)cred.uid);
+	return IPC_EPERM;
+}
+
 /* Answer r with refusal rc of opening or creating r->name. */
 void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc)
 {

@@ -41,6 +41,14 @@ int policy_pipe(struct conn *c, const struct proto_req *r, unsigned need,
  * c must own it or be root; CHOWN: c must be root. 0 with *kind (enum
  * ipc_kind), or non-zero once r is answered (the refusal names the op). */
 int policy_owner(struct conn *c, const struct proto_req *r, int *kind);
+/* Before QOPEN or PATTACH opens or creates r->name, a queue or pipe
+ * (kind, enum ipc_kind): when it does not exist and create is set, may c
+ * create it (the built-in u.UID. rule and the create-prefix rules); when
+ * it exists and owned is set (IPC_QUEUE_OWNED, IPC_PIPE_OWNED), is it
+ * owned by c's uid or root? 0, or IPC_EPERM once r is answered with a
+ * detail naming the rule or the owner. */
+int policy_open(struct conn *c, const struct proto_req *r, int kind,
+		int create, int owned);
 /* Answer r with refusal rc of opening or creating r->name (QOPEN,
  * PATTACH): IPC_ELIMIT there is max-queues or uid-max-queues. */
 void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc);

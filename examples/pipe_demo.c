@@ -160,7 +160,9 @@ int main(int argc, char **argv)
 	rc = ipc_connect(a.sock, &c);
 	if (rc)
 		return demo_fail(NULL, "connect", rc);
-	rc = ipc_pipe_attach(c, a.name, a.end, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
+	/* OWNED: never attach to a pipe another user made first. */
+	rc = ipc_pipe_attach(c, a.name, a.end, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY |
+			     IPC_PIPE_OWNED, NULL);
 	if (rc)
 		rc = demo_fail(c, "attach", rc);
 	else if (a.end == DEMO_WRITER_END)

@@ -175,6 +175,11 @@ int main(int argc, char **argv)
 	if (rc)
 		return demo_fail(NULL, "connect", rc);
 	opts.maxsize = DEMO_MAXSIZE;
+	/* Whichever role starts first creates the queue. The seed's example
+	 * runs unchanged on ipcd and on NATS, so it opens with CREATE alone;
+	 * a service on ipcd adds IPC_QUEUE_OWNED (or IPC_QUEUE_EXCL) so as
+	 * not to join a queue another user made first (NAME SQUATTING in
+	 * ipcd(8)), as pipe_demo does. */
 	opts.flags = IPC_QUEUE_CREATE;
 	rc = ipc_queue_open(c, a.name, &opts, NULL);
 	if (rc)

@@ -266,7 +266,8 @@ static int req_pipe_flags(struct rctx *c, unsigned i)
 {
 	const uint32_t both = PROTO_PIPE_DUPLEX | PROTO_PIPE_ONEWAY;
 
-	if (req_u32(c, i, "flags", PROTO_PIPE_CREATE | both, &c->r->flags))
+	if (req_u32(c, i, "flags", PROTO_PIPE_CREATE | PROTO_PIPE_OWNED | both,
+		    &c->r->flags))
 		return IPC_EPROTO;
 	if ((c->r->flags & both) == both)
 		dec_soft(c, IPC_EINVAL, "flags: duplex and one-way at once");
@@ -377,7 +378,7 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_MAXSIZE: return req_int(c, i, "maxsize", &r->maxsize);
 	case RQ_OPEN_FLAGS:
 		return req_u32(c, i, "flags", PROTO_OPEN_CREATE | PROTO_OPEN_EXCL |
-			       PROTO_OPEN_DURABLE, &r->flags);
+			       PROTO_OPEN_DURABLE | PROTO_OPEN_OWNED, &r->flags);
 	case RQ_PIPE_FLAGS: return req_pipe_flags(c, i);
 	case RQ_MODE: return req_mode(c, i);
 	case RQ_DATA: return req_data(c, i);
@@ -604,8 +605,10 @@ static int rep_info(struct pctx *c, const msgpack_object *o,
 	uint32_t i;
 
 	memset(in, 0, sizeof(*in));
-	if (o->type != MSGPACK_OBJECT_MAP)
-		return dec_fail(c->d, IPC_EPROTO, "info is not a map");
+	if (o->type != MSGPACK_OBJECT_MAP ||
+	    o->via.map.size > PROTO_INFO_KEYS_MAX)
+		return dec_fail(c->d, IPC_EPROTO, "info is not a map of at "
+				"most %d keys", PROTO_INFO_KEYS_MAX);
 	for (i = 0; i < o->via.map.size; i++) {
 		kv = &o->via.map.ptr[i];
 		if (kv->key.type != MSGPACK_OBJECT_STR)
@@ -690,9 +693,10 @@ static int rep_bins(struct pctx *c, unsigned i)
 	struct proto_iov *iov;
 	uint32_t k, n;
 
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0)
-		return dec_fail(c->d, IPC_EPROTO, "reply field 'data' is not a "
-				"non-empty array");
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 ||
+	    o->via.array.size > IPC_BATCH_MAX)
+		return dec_fail(c->d, IPC_EPROTO, "reply field 'data' is not an "
+				"array of 1 to %d bins", IPC_BATCH_MAX);
 	n = o->via.array.size;
 	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
 	if (iov == NULL)
@@ -831,6 +835,32 @@ static int rep_body(struct pctx *c, const msgpack_object *top)
 	return rep_fields(c, n);
 }
 
+/* The most objects one reply field of kind f holds. */
+static size_t rep_field_items(unsigned char f)
+{
+	/* An info: its map and at most PROTO_INFO_KEYS_MAX keys and values. */
+	const size_t info = 1 + 2 * (size_t)PROTO_INFO_KEYS_MAX;
+
+	switch (f) {
+	case RP_BINS: return 1 + IPC_BATCH_MAX;
+	case RP_INFO: return info;
+	case RP_INFOS: return 1 + PROTO_LIST_PAGE * info;
+	default: return 1;
+	}
+}
+
+/* The most objects a reply to op may hold (proto.h). */
+size_t proto_rep_items_max(uint32_t op)
+{
+	const struct proto_op_desc *d = proto_op(op);
+	size_t n = 3, i; /* the array, id and status */
+
+	for (i = 0; d != NULL && i < proto_op_nrep(d); i++)
+		n += rep_field_items(d->rep[i]);
+	/* An error reply: [id, status, detail] or, IPC_EVERSION, one more. */
+	return n < 5 ? 5 : n;
+}
+
 /* Decode a reply payload to a request of op `op`. */
 int proto_dec_rep(struct proto_dec *d, const unsigned char *p, size_t n,
 		  uint32_t op, struct proto_rep *r)
@@ -843,6 +873,6 @@ int proto_dec_rep(struct proto_dec *d, const unsigned char *p, size_t n,
 	r->op = op;
 	if (proto_op(op) == NULL)
 		return dec_fail(d, IPC_EPROTO, "unknown op %lu", (unsigned long)op);
-	rc = dec_unpack(d, p, n, SIZE_MAX, &top);
+	rc = dec_unpack(d, p, n, proto_rep_items_max(op), &top);
 	return rc ? rc : rep_body(&c, &top);
 }

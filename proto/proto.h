@@ -35,6 +35,10 @@
  * received (an array of n needs n bytes), so a frame costs at most
  * ~25 KiB of decoder memory, and a small frame little. */
 #define PROTO_REQ_ITEMS_MAX (IPC_BATCH_MAX + 16)
+/* The most keys an info map (STAT, LIST) may carry: the daemon sends 28
+ * today; the rest is room for keys a newer daemon adds (a client skips
+ * the keys it does not know). */
+#define PROTO_INFO_KEYS_MAX 64
 /* The most infos one LIST reply carries (a page). An info map takes at
  * most ~900 bytes (a pipe's, with a 128-byte name), so a full page stays
  * far below PROTO_FRAME_MAX; a client asks for the next page with the
@@ -55,11 +59,15 @@
 #define PROTO_PIPE_CREATE 0x1u /* create the pipe when missing */
 #define PROTO_PIPE_DUPLEX 0x2u /* both ends send and receive */
 #define PROTO_PIPE_ONEWAY 0x4u /* end 1 only sends, end 0 only receives */
+#define PROTO_PIPE_OWNED 0x8u  /* an existing pipe must be owned by the caller
+				  or root: else IPC_EPERM naming its owner */
 
 /* QOPEN flags. */
 #define PROTO_OPEN_CREATE 0x1u /* create the queue when missing */
 #define PROTO_OPEN_EXCL 0x2u   /* with CREATE: fail with IPC_EEXIST when it exists */
 #define PROTO_OPEN_DURABLE 0x4u /* with CREATE: a durable queue (journaled) */
+#define PROTO_OPEN_OWNED 0x8u   /* an existing queue must be owned by the caller
+				   or root: else IPC_EPERM naming its owner */
 /* QOPEN and PATTACH may end with a mode (permission bits like a file's)
  * for the queue or pipe they create: [2, id, name, maxsize, flags, mode],
  * [8, id, name, end, flags, maxmsgs, maxbytes, mode]. QOPEN may go on
@@ -266,6 +274,15 @@ int proto_check(const unsigned char *p, size_t n, unsigned max_depth,
  * taken as 32. */
 int proto_check_items(const unsigned char *p, size_t n, unsigned max_depth,
 		      size_t max_items, char *err, size_t errlen);
+
+/* The most msgpack objects a reply to op may hold (containers and
+ * scalars, the top array included): what its row in ops.h can carry at
+ * most (a LIST page of PROTO_LIST_PAGE infos of PROTO_INFO_KEYS_MAX keys,
+ * a batch of IPC_BATCH_MAX bins), or an error reply's 5. A client decodes
+ * a daemon's reply under this bound, as the daemon decodes a request under
+ * PROTO_REQ_ITEMS_MAX, so a hostile or broken daemon cannot make it
+ * allocate per object beyond that. */
+size_t proto_rep_items_max(uint32_t op);
 
 /* Set up / tear down a decoder. 0 or IPC_ENOMEM. */
 int proto_dec_init(struct proto_dec *d);

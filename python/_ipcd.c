@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -35,11 +36,15 @@ typedef struct ClientObject {
 	char *sock;              /* the socket path asked for, or NULL */
 	PyObject *pend;          /* a pipe message received when Ctrl-C came */
 	int pend_end;
+	int armed;               /* pipe_arm() was called: fileno() waiting */
 	struct ClientObject *next, *prev; /* every live client, for fork */
 	PyObject *weakrefs;
 } ClientObject;
 
 static ClientObject *all_clients;
+/* This process's pid, kept by module init and the at-fork hook, so the
+ * per-call "same process?" check costs no getpid() system call. */
+static pid_t this_pid;
 static PyObject *Error;          /* ipcd.Error */
 static PyObject *QueueEmpty, *QueueFull; /* queue.Empty, queue.Full */
 
@@ -103,8 +108,10 @@ static PyObject *exc_oserror_base(int code)
 	case IPC_ENAME: case IPC_EINVAL: case IPC_ETOOBIG: case IPC_EMISMATCH:
 		return PyExc_ValueError;
 	case IPC_EBUSY: case IPC_ECLOSED: case IPC_ENOTATTACHED: case IPC_EDIRECTION:
-	case IPC_ENOSPC:
+	case IPC_ENOSPC: case IPC_ENODURABLE:
 		return PyExc_OSError;
+	case IPC_ENOTSUP:
+		return PyExc_NotImplementedError;
 	default: return NULL;
 	}
 }
@@ -176,7 +183,7 @@ static void client_drop(ClientObject *self)
 	if (!c)
 		return;
 	self->c = NULL;
-	if (self->pid != getpid()) {
+	if (self->pid != this_pid) {
 		self->c = c;
 		client_abandon(self);
 		return;
@@ -202,7 +209,7 @@ static PyObject *client_raise(ClientObject *self, int rc)
 /* Take the client for a call: 0, or -1 with an exception set. */
 static int client_enter(ClientObject *self)
 {
-	if (!self->c || self->pid != getpid()) {
+	if (!self->c || self->pid != this_pid) {
 		PyErr_SetString(PyExc_OSError, "ipcd connection is closed");
 		return -1;
 	}
@@ -328,7 +335,7 @@ static int client_init(ClientObject *self, PyObject *args, PyObject *kw)
 		return -1;
 	}
 	self->c = c;
-	self->pid = getpid();
+	self->pid = this_pid;
 	self->sock = sock ? strdup(sock) : NULL;
 	return 0;
 }
@@ -381,7 +388,7 @@ static PyObject *client_close(ClientObject *self, PyObject *unused)
 /* Client.alive: connected, in this process. */
 static PyObject *client_get_alive(ClientObject *self, void *unused)
 {
-	return PyBool_FromLong(self->c && self->pid == getpid());
+	return PyBool_FromLong(self->c && self->pid == this_pid);
 }
 
 PyDoc_STRVAR(fileno_doc, "fileno() -> int\n--\n\nThe connection's socket (for "
@@ -408,8 +415,10 @@ static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
 
 /* ---- queues -------------------------------------------------------- */
 
-PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1) -> int\n--\n\n"
+PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1, durable=False) -> int\n--\n\n"
 	     "Open (and with create, make) queue name; maxsize -1 accepts any. "
+	     "durable: create it durable (journaled, kept across restarts of ipcd); "
+	     "an existing queue that is not durable raises MismatchError. "
 	     "Returns the queue's maxsize.");
 struct open_arg {
 	const char *name;
@@ -428,14 +437,17 @@ static int call_open(ipc_client *c, void *arg)
 /* Client.queue_open(). */
 static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode", NULL };
+	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode",
+				  "durable", NULL };
 	struct open_arg a = { .o = IPC_QUEUE_OPTS_INIT };
-	int create = 1, excl = 0;
+	int create = 1, excl = 0, durable = 0;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppi:queue_open", kwlist,
-					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppip:queue_open", kwlist,
+					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode,
+					 &durable))
 		return NULL;
-	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0);
+	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0) |
+		    (durable ? IPC_QUEUE_DURABLE : 0);
 	if (client_call(self, call_open, &a) < 0)
 		return NULL;
 	return PyLong_FromLongLong(a.actual);
@@ -875,12 +887,13 @@ static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 static PyObject *info_dict(const struct ipc_info *i)
 {
 	PyObject *d = Py_BuildValue(
-		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I}",
+		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I,s:N}",
 		"name", i->name, "kind", i->kind == IPC_KIND_PIPE ? "pipe" : "queue",
 		"maxsize", i->maxsize, "size", i->size, "bytes", i->bytes,
 		"getters", i->getters, "putters", i->putters, "puts", i->puts,
 		"gets", i->gets, "inflight", i->inflight, "requeued", i->requeued,
-		"uid", i->uid, "gid", i->gid, "mode", i->mode);
+		"uid", i->uid, "gid", i->gid, "mode", i->mode,
+		"durable", PyBool_FromLong(i->durable));
 	PyObject *p;
 
 	if (!d || i->kind != IPC_KIND_PIPE)
@@ -1067,6 +1080,58 @@ static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
+	     "Send data from the attached end without waiting for the outcome "
+	     "(pipelined, written at once); a failure (BrokenPipeError, ...) comes "
+	     "at flush().");
+/* Client.pipe_send_async(). */
+static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
+{
+	const char *name;
+	Py_buffer buf;
+	int end, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &name, &end, &buf))
+		return NULL;
+	if (client_enter(self)) {
+		PyBuffer_Release(&buf);
+		return NULL;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_pipe_send_async(self->c, name, end, buf.buf, (size_t)buf.len, IPC_FOREVER);
+	if (rc == 0)
+		rc = ipc_push(self->c);
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	PyBuffer_Release(&buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"
+	     "Receive up to n messages per round trip at the attached end (0 off); "
+	     "the others wait in this connection for the next pipe_recv.");
+/* ipc_pipe_set_readahead(). */
+static int call_pipe_readahead(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
+}
+
+/* Client.pipe_set_readahead(). */
+static PyObject *client_pipe_set_readahead(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iI:pipe_set_readahead", &a.name, &a.end, &a.n))
+		return NULL;
+	if (client_call(self, call_pipe_readahead, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
 /* One slice of a pipe receive. */
 static int step_pipe_recv(ClientObject *self, void *arg, int timeout_ms)
 {
@@ -1096,7 +1161,9 @@ static int pipe_recv_run(ClientObject *self, const char *name, int end,
 		return rc;
 	if (!(*out = take_bytes(a.data, a.len)))
 		return INTERRUPTED;
-	if (PyErr_CheckSignals() < 0) {
+	/* Armed, a message kept aside would not make fileno() readable: the
+	 * signal's handler runs at the next bytecode instead. */
+	if (!self->armed && PyErr_CheckSignals() < 0) {
 		Py_XSETREF(self->pend, *out);
 		self->pend_end = end;
 		*out = NULL;
@@ -1155,6 +1222,77 @@ static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
 	return client_raise(self, rc);
 }
 
+/* ipc_pipe_arm(). */
+static int call_pipe_arm(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_pipe_arm(c, a->name, a->end);
+}
+
+PyDoc_STRVAR(pipe_arm_doc, "pipe_arm(name, end) -> int\n--\n\n"
+	     "Make the connection's socket readable as soon as pipe_recv at the "
+	     "attached end would not block (read-ahead must be on there); returns "
+	     "the socket. Arm again after each call; keep no other request in "
+	     "flight (flush() first).");
+/* Client.pipe_arm(). */
+static PyObject *client_pipe_arm(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_arm", &a.name, &a.end) ||
+	    client_call(self, call_pipe_arm, &a) < 0)
+		return NULL;
+	self->armed = 1;
+	return PyLong_FromLong(ipc_fd(self->c));
+}
+
+/* Wait until fd is readable, at most timeout_ms (-1 forever), in slices
+ * with signal checks: 1 readable, 0 not in time, INTERRUPTED. */
+static int wait_readable(int fd, int timeout_ms)
+{
+	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+
+	for (;;) {
+		long long left = timeout_ms < 0 ? SLICE_MS : (end - now_us() + 999) / 1000;
+		int slice = left < 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
+
+		Py_BEGIN_ALLOW_THREADS
+		n = poll(&pfd, 1, slice);
+		Py_END_ALLOW_THREADS
+		if (n > 0)
+			return 1;
+		if (PyErr_CheckSignals() < 0)
+			return INTERRUPTED;
+		if (timeout_ms >= 0 && now_us() >= end)
+			return 0;
+	}
+}
+
+PyDoc_STRVAR(pipe_wait_doc, "pipe_wait(name, end, timeout_ms=-1) -> bool\n--\n\n"
+	     "Arm the end (pipe_arm) and wait until pipe_recv would not block (a "
+	     "message or EOF is there), at most timeout_ms (-1 forever); whether "
+	     "it would not. Nothing is taken; Ctrl-C interrupts it.");
+/* Client.pipe_wait(). */
+static PyObject *client_pipe_wait(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_wait", &a.name, &a.end, &timeout) ||
+	    client_call(self, call_pipe_arm, &a) < 0)
+		return NULL;
+	self->armed = 1;
+	if (self->pend && self->pend_end == a.end)
+		Py_RETURN_TRUE;
+	rc = wait_readable(ipc_fd(self->c), timeout);
+	if (rc == INTERRUPTED)
+		return NULL;
+	return PyBool_FromLong(rc);
+}
+
 PyDoc_STRVAR(pipe_close_doc, "pipe_close(name, end)\n--\n\nClose the attached end: the "
 	     "peer receives what was sent, then EOF.");
 /* ipc_pipe_close(). */
@@ -1202,8 +1340,14 @@ static PyMethodDef client_methods[] = {
 	{ "pipe_attach", (PyCFunction)(void (*)(void))client_pipe_attach,
 	  METH_VARARGS | METH_KEYWORDS, pipe_attach_doc },
 	{ "pipe_send", (PyCFunction)client_pipe_send, METH_VARARGS, pipe_send_doc },
+	{ "pipe_send_async", (PyCFunction)client_pipe_send_async, METH_VARARGS,
+	  pipe_send_async_doc },
+	{ "pipe_set_readahead", (PyCFunction)client_pipe_set_readahead, METH_VARARGS,
+	  pipe_set_readahead_doc },
 	{ "pipe_recv", (PyCFunction)client_pipe_recv, METH_VARARGS, pipe_recv_doc },
 	{ "pipe_poll", (PyCFunction)client_pipe_poll, METH_VARARGS, pipe_poll_doc },
+	{ "pipe_arm", (PyCFunction)client_pipe_arm, METH_VARARGS, pipe_arm_doc },
+	{ "pipe_wait", (PyCFunction)client_pipe_wait, METH_VARARGS, pipe_wait_doc },
 	{ "pipe_close", (PyCFunction)client_pipe_close, METH_VARARGS, pipe_close_doc },
 	{ NULL, NULL, 0, NULL },
 };
@@ -1247,6 +1391,7 @@ PyDoc_STRVAR(after_fork_doc, "_after_fork_child()\n--\n\nIn a forked child: drop
 /* _ipcd._after_fork_child(): registered with os.register_at_fork. */
 static PyObject *mod_after_fork(PyObject *mod, PyObject *unused)
 {
+	this_pid = getpid();
 	for (ClientObject *c = all_clients; c; c = c->next) {
 		client_abandon(c);
 		c->busy = 0;
@@ -1339,6 +1484,7 @@ PyMODINIT_FUNC PyInit__ipcd(void)
 {
 	PyObject *m;
 
+	this_pid = getpid();
 	if (PyType_Ready(&ClientType) < 0 || import_queue_exceptions() < 0)
 		return NULL;
 	if (!(m = PyModule_Create(&ipcd_module)))

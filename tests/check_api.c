@@ -78,7 +78,7 @@ START_TEST(test_queue_opts_invalid)
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(-2, IPC_QUEUE_CREATE), NULL),
 			 IPC_EINVAL);
-	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, 0x8), NULL), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, 0x10), NULL), IPC_EINVAL);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 01000),
 					NULL), IPC_EINVAL);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, -2),

@@ -6,7 +6,8 @@
  * the async window, read-ahead and who owns messages read ahead, the
  * batch ops spoken raw, and exactly-once FIFO delivery with 4 producers
  * and 4 consumers on the pipelined and batched calls (and on pipelined
- * batches with read-ahead); pipe async sends and read-ahead receives.
+ * batches with read-ahead); pipe async sends and read-ahead receives,
+ * and ipc_pipe_arm (a descriptor to poll).
  * No speed is
  * asserted here: that is `make bench`.
  */
@@ -1454,6 +1455,74 @@ START_TEST(test_pipe_async_not_attached)
 END_TEST
 
 /* The batch and pipelining suite. */
+/* Whether c's descriptor is readable within ms. */
+static int fd_ready(ipc_client *c, int ms)
+{
+	struct pollfd pfd = { .fd = ipc_fd(c), .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+/* Receive one message at r's end 0 of "pa" and check it is want. */
+static void pa_expect(ipc_client *r, const char *want)
+{
+	void *data;
+	size_t len;
+
+	ck_assert_int_eq(ipc_pipe_recv(r, "pa", 0, &data, &len, 0), 0);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert(memcmp(data, want, len) == 0);
+	ipc_free(data);
+}
+
+/* ipc_pipe_arm: the descriptor is readable exactly when a receive would
+ * not block: not while the pipe is empty, at once while messages are read
+ * ahead, when a message or EOF comes. */
+START_TEST(test_pipe_arm)
+{
+	struct h_daemon d;
+	ipc_client *r, *w;
+	void *data;
+	size_t len;
+
+	h_start(&d);
+	r = h_connect(&d);
+	w = h_connect(&d);
+	pa_attach(r, w);
+	ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), IPC_EINVAL); /* no read-ahead */
+	ck_assert_int_eq(ipc_pipe_set_readahead(r, "pa", 0, 8), 0);
+	ck_assert_int_eq(ipc_pipe_arm(r, "pa", 2), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), 0);
+	ck_assert(!fd_ready(r, 100));
+	ck_assert_int_eq(ipc_pipe_send(w, "pa", 1, "a", 1, 0), 0);
+	ck_assert(fd_ready(r, T_CHILD_MS));
+	pa_expect(r, "a");
+	ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), 0);
+	ck_assert(!fd_ready(r, 100));
+	ck_assert_int_eq(ipc_pipe_send(w, "pa", 1, "b", 1, 0), 0);
+	ck_assert_int_eq(ipc_pipe_send(w, "pa", 1, "c", 1, 0), 0);
+	ck_assert(fd_ready(r, T_CHILD_MS));
+	ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), 0); /* idempotent */
+	pa_expect(r, "b");
+	if (ipc_pipe_buffered(r, "pa", 0) == 1) {
+		/* "c" came with "b": readable while it waits here. */
+		ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), 0);
+		ck_assert(fd_ready(r, T_CHILD_MS));
+		ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), 0);
+		ck_assert(fd_ready(r, T_CHILD_MS));
+	}
+	pa_expect(r, "c");
+	ck_assert_int_eq(ipc_pipe_arm(r, "pa", 0), 0);
+	ck_assert(!fd_ready(r, 100));
+	ck_assert_int_eq(ipc_pipe_close(w, "pa", 1), 0);
+	ck_assert(fd_ready(r, T_CHILD_MS));
+	ck_assert_int_eq(ipc_pipe_recv(r, "pa", 0, &data, &len, 0), IPC_EEOF);
+	ipc_close(r);
+	ipc_close(w);
+	h_stop(&d);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
 	Suite *s = suite_create("batch");
@@ -1486,6 +1555,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "pipe_async_readahead", test_pipe_async_readahead, 30);
 	h_add_case(s, "pipe_async_brokenpipe", test_pipe_async_brokenpipe, 30);
 	h_add_case(s, "pipe_async_not_attached", test_pipe_async_not_attached, 30);
+	h_add_case(s, "pipe_arm", test_pipe_arm, 30);
 	h_add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	h_add_case(s, "pipe_batch", test_pipe_batch, 30);
 	return s;

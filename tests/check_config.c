@@ -295,7 +295,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 22);
+	ck_assert_int_eq(d.n, 23);
 }
 END_TEST
 
@@ -371,6 +371,89 @@ START_TEST(test_print_reads_back)
 			       "socket-group =\nsocket =\n", err, sizeof(err)), 0);
 	ck_assert_str_eq(b.socket_group, "");
 	ck_assert_str_eq(b.socket_path, "");
+}
+END_TEST
+
+/* create-prefix: each line adds a rule, an empty value clears them, the
+ * longest prefix decides, root and the listed principals are admitted,
+ * every mistake is refused with its reason, and the rules print back
+ * one per line. */
+START_TEST(test_create_prefix)
+{
+	const gid_t sup[] = { 7 };
+	const struct access_cred nobody = { 65534, 65534, NULL, 0 },
+		in_group = { 1000, 1000, sup, 1 }, rootc = { 0, 0, NULL, 0 },
+		uid5 = { 5, 5, NULL, 0 };
+	char text[4096] = "", again[4096] = "", err[256], many[4096] = "";
+	const struct access_rule *r;
+	struct config c, b;
+
+	ck_assert_msg(parse(&c, "create-prefix = svc. root,gid:7\n"
+			    "create-prefix = svc.public. any\n"
+			    "create-prefix=u.  uid:5,user:root,group:root\n",
+			    err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(c.ncreate_rules, 3);
+	ck_assert_str_eq(c.create_rules[2].who_text, "uid:5,user:root,group:root");
+	r = access_rule_match(c.create_rules, c.ncreate_rules, "svc.public.x");
+	ck_assert_str_eq(r->prefix, "svc.public.");
+	ck_assert_int_eq(access_rule_admits(r, &nobody), 0);
+	r = access_rule_match(c.create_rules, c.ncreate_rules, "svc.jobs");
+	ck_assert_str_eq(r->prefix, "svc.");
+	ck_assert_int_eq(access_rule_admits(r, &nobody), IPC_EPERM);
+	ck_assert_int_eq(access_rule_admits(r, &in_group), 0);
+	ck_assert_int_eq(access_rule_admits(r, &rootc), 0);
+	r = access_rule_match(c.create_rules, c.ncreate_rules, "u.x");
+	ck_assert_int_eq(access_rule_admits(r, &uid5), 0);
+	ck_assert_ptr_null(access_rule_match(c.create_rules, c.ncreate_rules, "svcx"));
+	/* --check-config prints a line per rule; it reads back. */
+	config_each(&c, NULL, print_one, text);
+	ck_assert_ptr_nonnull(strstr(text, "create-prefix = svc. root,gid:7\n"
+				     "create-prefix = svc.public. any\n"));
+	ck_assert_msg(parse(&b, text, err, sizeof(err)) == 0, "%s", err);
+	config_each(&b, NULL, print_one, again);
+	ck_assert_str_eq(again, text);
+	/* "" clears (a flag --create-prefix '' drops the file's rules). */
+	ck_assert_int_eq(parse(&c, "create-prefix = a. any\ncreate-prefix =\n"
+			       "create-prefix = b. any\n", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.ncreate_rules, 1);
+	ck_assert_str_eq(c.create_rules[0].prefix, "b.");
+	parse_fails("create-prefix = a. any\ncreate-prefix = a. root\n",
+		    "line 2: create-prefix: 'a.' has a rule already");
+	parse_fails("create-prefix = a.\n", "lists nobody");
+	parse_fails("create-prefix = .a any\n", "not the start of a name");
+	parse_fails("create-prefix = a/b any\n", "not the start of a name");
+	parse_fails("create-prefix = a. wheel\n", "'wheel' is not root, any");
+	parse_fails("create-prefix = a. root,,any\n", "is not a list");
+	parse_fails("create-prefix = a. root, any\n", "is not a list");
+	parse_fails("create-prefix = a. uid:x\n", "not a decimal id");
+	parse_fails("create-prefix = a. gid:4294967295\n", "not a decimal id");
+	parse_fails("create-prefix = a. user:no-such-user-here\n", "no such user");
+	parse_fails("create-prefix = a. uid:1,uid:2,uid:3,uid:4,uid:5,uid:6,"
+		    "uid:7,uid:8,uid:9\n", "more than 8 principals");
+	for (int i = 0; i <= CONFIG_RULES_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+			 "create-prefix = p%d. any\n", i);
+	parse_fails(many, "more than 32 rules");
+}
+END_TEST
+
+/* The built-in per-user rule's names: u.UID. with a canonical uid. */
+START_TEST(test_user_prefix_names)
+{
+	uid_t uid = 1;
+
+	ck_assert_int_eq(access_user_prefix("u.1000.jobs", &uid), 1);
+	ck_assert_uint_eq(uid, 1000);
+	ck_assert_int_eq(access_user_prefix("u.0.x", &uid), 1);
+	ck_assert_uint_eq(uid, 0);
+	ck_assert_int_eq(access_user_prefix("u.4294967294.x", &uid), 1);
+	ck_assert_int_eq(access_user_prefix("u.4294967295.x", &uid), 0);
+	ck_assert_int_eq(access_user_prefix("u.99999999999999999999.x", &uid), 0);
+	ck_assert_int_eq(access_user_prefix("u.01.x", &uid), 0);
+	ck_assert_int_eq(access_user_prefix("u.1000", &uid), 0);
+	ck_assert_int_eq(access_user_prefix("u..x", &uid), 0);
+	ck_assert_int_eq(access_user_prefix("u.x.1", &uid), 0);
+	ck_assert_int_eq(access_user_prefix("x.1000.y", &uid), 0);
 }
 END_TEST
 
@@ -487,6 +570,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_diff);
 	tcase_add_test(tc, test_quota_keys);
 	tcase_add_test(tc, test_print_reads_back);
+	tcase_add_test(tc, test_create_prefix);
+	tcase_add_test(tc, test_user_prefix_names);
 	tcase_add_test(tc, test_check_group);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("access");

@@ -14,9 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "proto.h"
 #include <ipcclient/ipcclient.h>
 
 /* Stop d's daemon (SIGSTOP) and wait until the kernel says it is stopped. */
@@ -578,6 +582,175 @@ START_TEST(test_completion)
 }
 END_TEST
 
+/* ---- a hostile daemon ------------------------------------------------------ */
+
+/* Read one request frame's payload from fd into buf (at most cap bytes):
+ * its length, or -1 at EOF or on a frame over cap. */
+static ssize_t fake_read_frame(int fd, unsigned char *buf, size_t cap)
+{
+	unsigned char hdr[PROTO_FRAME_HDR];
+	size_t len, got;
+	ssize_t n;
+
+	for (got = 0; got < sizeof(hdr); got += (size_t)n)
+		if ((n = read(fd, hdr + got, sizeof(hdr) - got)) <= 0)
+			return -1;
+	len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | hdr[2] << 8 | hdr[3];
+	if (len > cap)
+		return -1;
+	for (got = 0; got < len; got += (size_t)n)
+		if ((n = read(fd, buf + got, len - got)) <= 0)
+			return -1;
+	return (ssize_t)len;
+}
+
+/* Write all of p[0..n) to fd; 0 or -1. */
+static int fake_write(int fd, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	ssize_t w;
+
+	for (; n > 0; b += w, n -= (size_t)w)
+		if ((w = write(fd, b, n)) <= 0)
+			return -1;
+	return 0;
+}
+
+/* The 8 MiB LIST reply a hostile daemon sends to request id: [id, 0,
+ * [nil x ~8M], 0], the largest frame a client accepts, one object per
+ * byte (msgpack-c allocates 24 bytes for each it unpacks). */
+static int fake_send_list(int fd, uint32_t id)
+{
+	size_t nils = PROTO_FRAME_MAX - 13, len = PROTO_FRAME_MAX, i = 0;
+	unsigned char *f = malloc(PROTO_FRAME_HDR + len);
+
+	if (f == NULL)
+		return -1;
+	memset(f, 0xc0, PROTO_FRAME_HDR + len);
+	f[i++] = (unsigned char)(len >> 24); f[i++] = (unsigned char)(len >> 16);
+	f[i++] = (unsigned char)(len >> 8); f[i++] = (unsigned char)len;
+	f[i++] = 0x94;                                   /* [ of 4 */
+	f[i++] = 0xce;                                   /* uint32 id */
+	f[i++] = (unsigned char)(id >> 24); f[i++] = (unsigned char)(id >> 16);
+	f[i++] = (unsigned char)(id >> 8); f[i++] = (unsigned char)id;
+	f[i++] = 0x00;                                   /* status 0 */
+	f[i++] = 0xdd;                                   /* array32 of nils */
+	f[i++] = (unsigned char)(nils >> 24); f[i++] = (unsigned char)(nils >> 16);
+	f[i++] = (unsigned char)(nils >> 8); f[i++] = (unsigned char)nils;
+	f[PROTO_FRAME_HDR + len - 1] = 0x00;             /* more 0 */
+	i = (size_t)fake_write(fd, f, PROTO_FRAME_HDR + len);
+	free(f);
+	return (int)i;
+}
+
+/* Answer one request of a client on fd the way a hostile daemon would:
+ * HELLO properly, LIST with fake_send_list; 0 to go on, -1 to stop. */
+static int fake_answer(int fd, struct proto_dec *dec, unsigned char *buf)
+{
+	struct proto_req r;
+	struct pbuf out;
+	ssize_t n = fake_read_frame(fd, buf, 4096);
+	int rc;
+
+	if (n <= 0 || proto_dec_req(dec, buf, (size_t)n, IPC_MSG_MAX, &r) != 0)
+		return -1;
+	if (r.op == PROTO_OP_LIST)
+		return fake_send_list(fd, r.id);
+	if (r.op != PROTO_OP_HELLO)
+		return -1;
+	pbuf_init(&out);
+	rc = proto_enc_rep(&out, &(struct proto_rep){ .op = r.op, .id = r.id,
+		.version = IPC_PROTO_VERSION, .msg_max = IPC_MSG_MAX });
+	if (rc == 0)
+		rc = fake_write(fd, out.data, out.len);
+	pbuf_free(&out);
+	return rc;
+}
+
+/* Read fd to its end into b (NUL-terminated), then close it. */
+static void read_all(int fd, struct h_buf *b)
+{
+	char tmp[4096];
+	ssize_t n;
+
+	b->data = calloc(1, 1);
+	while (b->data != NULL && (n = read(fd, tmp, sizeof(tmp))) > 0) {
+		b->data = realloc(b->data, b->len + (size_t)n + 1);
+		ck_assert_ptr_nonnull(b->data);
+		memcpy(b->data + b->len, tmp, (size_t)n);
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
+	close(fd);
+}
+
+/* Child: serve one client on the listening socket *arg, hostilely. */
+static int fake_daemon(void *arg)
+{
+	unsigned char buf[4096];
+	struct proto_dec dec;
+	int fd = accept(*(int *)arg, NULL, NULL);
+
+	if (fd < 0 || proto_dec_init(&dec) != 0)
+		return 1;
+	while (fake_answer(fd, &dec, buf) == 0)
+		;
+	proto_dec_fini(&dec);
+	close(fd);
+	return 0;
+}
+
+/* A hostile daemon's LIST reply (8 MiB of one-byte objects) is refused
+ * by ipcctl ls as a protocol error without decoding it: its peak RSS
+ * stays near the one frame it must read (~197 MB before the client bound
+ * its replies like the daemon bounds requests). */
+START_TEST(test_ls_hostile_reply)
+{
+	char dir[] = "/tmp/ipcd-fake-XXXXXX", *argv[5];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct h_buf err = { 0 };
+	struct rusage ru;
+	int lfd, st, pe[2];
+	pid_t srv, pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/fake.sock", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	srv = h_spawn(fake_daemon, &lfd);
+	close(lfd);
+	argv[0] = (char *)h_bin("IPCCTL_BIN");
+	argv[1] = "-s";
+	argv[2] = sa.sun_path;
+	argv[3] = "ls";
+	argv[4] = NULL;
+	ck_assert_int_eq(pipe(pe), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pe[1], 2);
+		close(pe[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pe[1]);
+	read_all(pe[0], &err);
+	ck_assert_int_eq(wait4(pid, &st, 0, &ru), pid);
+	ck_assert_int_eq(h_wait_child(srv, 10000), 0);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	fprintf(stderr, "ipcctl ls against an 8 MiB hostile LIST reply: "
+		"peak RSS %ld kB, exit %d: %s", ru.ru_maxrss,
+		WIFEXITED(st) ? WEXITSTATUS(st) : -1, err.data);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert_msg(strstr(err.data, "bad reply") != NULL, "%s", err.data);
+	/* The frame (8 MiB) and the program; not a byte per decoded object. */
+	ck_assert_int_lt(ru.ru_maxrss, 40 * 1024);
+	h_buf_free(&err);
+}
+END_TEST
+
 /* The whole suite. */
 static Suite *ctl_suite(void)
 {
@@ -594,6 +767,7 @@ static Suite *ctl_suite(void)
 	h_add_case(s, "top_gone", test_top_gone, 30);
 	h_add_case(s, "top_json", test_top_json, 30);
 	h_add_case(s, "completion", test_completion, 30);
+	h_add_case(s, "ls_hostile_reply", test_ls_hostile_reply, 60);
 	return s;
 }
 

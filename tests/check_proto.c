@@ -5,6 +5,7 @@
  * and reply decoding, and a fixed-seed fuzz of the untrusted paths.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1175,11 +1176,13 @@ START_TEST(test_req_ranges)
 	ck_assert_int_eq(qopen_with(-1, PROTO_OPEN_CREATE, &r), 0);
 	ck_assert_int_eq(r.maxsize, -1);
 	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE);
-	ck_assert_int_eq(qopen_with(5, 0x8, &r), IPC_EINVAL);
+	ck_assert_int_eq(qopen_with(5, 0x10, &r), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	ck_assert_int_eq(qopen_with(5, (uint64_t)1 << 32, &r), IPC_EINVAL);
 	ck_assert_int_eq(qopen_with(5, 7, &r), 0);
 	ck_assert_uint_eq(r.flags, PROTO_OPEN_CREATE | PROTO_OPEN_EXCL | PROTO_OPEN_DURABLE);
+	ck_assert_int_eq(qopen_with(5, PROTO_OPEN_OWNED, &r), 0);
+	ck_assert_uint_eq(r.flags, PROTO_OPEN_OWNED);
 
 	/* timeout over int64 */
 	raw_init(&w);
@@ -1573,7 +1576,7 @@ START_TEST(test_req_pipe_ranges)
 	ck_assert_uint_eq(r.id, 30);
 	ck_assert_ptr_nonnull(strstr(dec.err, "end"));
 	ck_assert_int_eq(pattach_with((uint64_t)1 << 32, 0, 0, 0, &r), IPC_EINVAL);
-	ck_assert_int_eq(pattach_with(0, 0x8, 0, 0, &r), IPC_EINVAL);
+	ck_assert_int_eq(pattach_with(0, 0x10, 0, 0, &r), IPC_EINVAL);
 	ck_assert_ptr_nonnull(strstr(dec.err, "flags"));
 	ck_assert_int_eq(pattach_with(0, PROTO_PIPE_DUPLEX | PROTO_PIPE_ONEWAY,
 				      0, 0, &r), IPC_EINVAL);
@@ -2550,6 +2553,101 @@ START_TEST(test_rep_list_more)
 }
 END_TEST
 
+/* A LIST reply of [id, 0, infos, 0] whose infos array holds n nils. */
+static void raw_list_of_nils(struct raw *w, uint32_t n)
+{
+	raw_init(w);
+	msgpack_pack_array(&w->pk, 4);
+	msgpack_pack_uint32(&w->pk, 4);
+	msgpack_pack_int32(&w->pk, 0);
+	msgpack_pack_array(&w->pk, n);
+	for (uint32_t i = 0; i < n; i++)
+		msgpack_pack_nil(&w->pk);
+	msgpack_pack_uint32(&w->pk, 0);
+}
+
+/* An info map named name with nkeys keys: the known ones first, then
+ * unknown ones a newer daemon might send. */
+static void raw_info_keys(struct raw *w, const char *name, unsigned nkeys)
+{
+	static const char *const known[] = { "name", "kind", "size", "bytes" };
+	char key[16];
+
+	msgpack_pack_map(&w->pk, nkeys);
+	for (unsigned k = 0; k < nkeys; k++) {
+		if (k < 4) {
+			raw_str(w, known[k]);
+		} else {
+			snprintf(key, sizeof(key), "future%u", k);
+			raw_str(w, key);
+		}
+		if (k == 0)
+			raw_str(w, name);
+		else
+			msgpack_pack_uint32(&w->pk, k);
+	}
+}
+
+/* A reply is bounded per op before msgpack-c allocates for it, as a
+ * request is: a hostile daemon's LIST page of a million objects is
+ * refused by the bounds check (not decoded, then refused), a batch of
+ * more than IPC_BATCH_MAX bins and an info of more than
+ * PROTO_INFO_KEYS_MAX keys are malformed, and the largest legitimate
+ * page still decodes. */
+START_TEST(test_rep_items_bounded)
+{
+	struct proto_rep out;
+	struct raw w;
+	char name[16];
+
+	raw_list_of_nils(&w, 1000000);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &out), IPC_EPROTO);
+	ck_assert_msg(strstr(dec.err, "more than") != NULL, "%s", dec.err);
+	raw_fini(&w);
+	/* A batch reply with one bin too many. */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 5);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, IPC_BATCH_MAX + 1);
+	for (unsigned i = 0; i <= IPC_BATCH_MAX; i++)
+		msgpack_pack_bin_with_body(&w.pk, "", 0);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_QGETN, &out), IPC_EPROTO);
+	raw_fini(&w);
+	/* A STAT info of PROTO_INFO_KEYS_MAX keys decodes, one more does not. */
+	for (unsigned extra = 0; extra < 2; extra++) {
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 6);
+		msgpack_pack_int32(&w.pk, 0);
+		raw_info_keys(&w, "q", PROTO_INFO_KEYS_MAX + extra);
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_STAT, &out),
+				 extra ? IPC_EPROTO : 0);
+		raw_fini(&w);
+	}
+	/* The fullest page a daemon may send: every info at the key bound. */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 4);
+	msgpack_pack_uint32(&w.pk, 4);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_array(&w.pk, PROTO_LIST_PAGE);
+	for (unsigned i = 0; i < PROTO_LIST_PAGE; i++) {
+		snprintf(name, sizeof(name), "q%04u", i);
+		raw_info_keys(&w, name, PROTO_INFO_KEYS_MAX);
+	}
+	msgpack_pack_uint32(&w.pk, 1);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &out), 0);
+	ck_assert_uint_eq(out.ninfos, PROTO_LIST_PAGE);
+	ck_assert_str_eq(out.infos[PROTO_LIST_PAGE - 1].name, "q0511");
+	raw_fini(&w);
+	/* The bounds PROTOCOL.md states. */
+	ck_assert_uint_eq(proto_rep_items_max(PROTO_OP_QPUT), 5);
+	ck_assert_uint_eq(proto_rep_items_max(PROTO_OP_QGETN), IPC_BATCH_MAX + 4);
+	ck_assert_uint_eq(proto_rep_items_max(PROTO_OP_STAT), 132);
+	ck_assert_uint_eq(proto_rep_items_max(PROTO_OP_LIST), 66053);
+}
+END_TEST
+
 START_TEST(test_req_pattach_mode)
 {
 	struct proto_req r = { .op = PROTO_OP_PATTACH, .id = 9, .end = 1,
@@ -2736,6 +2834,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_op_table);
 	tcase_add_test(tc, test_req_list_cursor);
 	tcase_add_test(tc, test_rep_list_more);
+	tcase_add_test(tc, test_rep_items_bounded);
 	tcase_add_test(tc, test_req_pattach_mode);
 	tcase_add_test(tc, test_rep_version_field);
 	tcase_add_test(tc, test_req_id_echo);

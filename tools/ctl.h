@@ -32,7 +32,8 @@
 #define OPT_SEP 0x400u      /* get -0, --length-prefixed */
 #define OPT_CLOSE 0x800u    /* send, recv --close */
 #define OPT_DURABLE 0x1000u /* create --durable */
-#define OPT_DLQ 0x2000u     /* create --max-deliveries, --dead-letter */
+#define OPT_OWNED 0x2000u   /* create, put, get, send, recv --owned */
+#define OPT_DLQ 0x4000u     /* create --max-deliveries, --dead-letter */
 
 /* How get --count/--all separates the messages it writes. */
 enum ctl_sep { CTL_SEP_NONE, CTL_SEP_LINE, CTL_SEP_NUL, CTL_SEP_LENGTH };
@@ -69,6 +70,11 @@ int ctl_fail(ipc_client *c, int rc, const char *cmd, const char *name);
 const char *ctl_kind_name(int kind);
 /* Print s as a JSON string. */
 void ctl_json_str(const char *s);
+
+/* With --owned: check that queue a->pos[1] is owned by the caller's uid
+ * or root before using it (IPC_QUEUE_OWNED). 0, or the exit status after
+ * reporting the refusal as cmd's. */
+int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd);
 
 /* The commands (a: the command line; pos[1] the name where one is taken). */
 int cmd_ls(ipc_client *c, const struct ctl_args *a);

@@ -58,7 +58,8 @@ int cmd_send(ipc_client *c, const struct ctl_args *a)
 	const char *name = a->pos[1];
 	int end = ctl_end(a, 1), rc, i;
 
-	rc = ipc_pipe_attach(c, name, end, IPC_PIPE_CREATE, NULL);
+	rc = ipc_pipe_attach(c, name, end, IPC_PIPE_CREATE |
+			     ((a->seen & OPT_OWNED) ? IPC_PIPE_OWNED : 0), NULL);
 	if (rc)
 		return ctl_fail(c, rc, "send", name);
 	if (a->npos > 2) {
@@ -116,7 +117,8 @@ int cmd_recv(ipc_client *c, const struct ctl_args *a)
 	int end = ctl_end(a, 0), rc;
 	long got = 0;
 
-	rc = ipc_pipe_attach(c, name, end, IPC_PIPE_CREATE, NULL);
+	rc = ipc_pipe_attach(c, name, end, IPC_PIPE_CREATE |
+			     ((a->seen & OPT_OWNED) ? IPC_PIPE_OWNED : 0), NULL);
 	if (rc)
 		return ctl_fail(c, rc, "recv", name);
 	rc = ctl_recv_loop(c, a, end, &got);

@@ -13,15 +13,18 @@
 
 #include "ctl.h"
 
-/* create NAME [--maxsize N] [--mode MODE] [--durable] [--max-deliveries N
- * --dead-letter DLQ]: create a queue that must not exist yet. */
+/* create NAME [--maxsize N] [--mode MODE] [--durable] [--owned]
+ * [--max-deliveries N --dead-letter DLQ]: create a queue that must not
+ * exist yet; with --owned, one that may exist if it is the caller's or
+ * root's. */
 int cmd_create(ipc_client *c, const struct ctl_args *a)
 {
 	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
 	int rc;
 
 	o.maxsize = a->maxsize;
-	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_EXCL;
+	o.flags = IPC_QUEUE_CREATE | ((a->seen & OPT_OWNED) ? IPC_QUEUE_OWNED :
+				      IPC_QUEUE_EXCL);
 	if (a->seen & OPT_DURABLE)
 		o.flags |= IPC_QUEUE_DURABLE;
 	if (a->seen & OPT_MODE)
@@ -43,6 +46,19 @@ int cmd_rm(ipc_client *c, const struct ctl_args *a)
 	if (rc)
 		return ctl_fail(c, rc, "rm", a->pos[1]);
 	return 0;
+}
+
+/* With --owned: is queue a->pos[1] the caller's or root's? */
+int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd)
+{
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	int rc;
+
+	if (!(a->seen & OPT_OWNED))
+		return 0;
+	o.flags = IPC_QUEUE_OWNED;
+	rc = ipc_queue_open(c, a->pos[1], &o, NULL);
+	return rc ? ctl_fail(c, rc, cmd, a->pos[1]) : 0;
 }
 
 /* read(2) fd 0 into buf, riding out EINTR: bytes read, 0 at the end, -1. */
@@ -99,6 +115,8 @@ int cmd_put(ipc_client *c, const struct ctl_args *a)
 	size_t len;
 	int rc;
 
+	if ((rc = ctl_check_owned(c, a, "put")) != 0)
+		return rc;
 	if (a->npos > 2 && strcmp(a->pos[2], "-") != 0) {
 		data = a->pos[2];
 		len = strlen(data);
@@ -173,6 +191,8 @@ int cmd_get(ipc_client *c, const struct ctl_args *a)
 	int timeout = all && !(a->seen & OPT_TIMEOUT) ? 0 : a->timeout_ms;
 	long got = 0;
 
+	if ((rc = ctl_check_owned(c, a, "get")) != 0)
+		return rc;
 	if (!all && !(a->seen & OPT_COUNT)) {
 		rc = ctl_get_one(c, a, a->timeout_ms);
 		if (rc == EXIT_EMPTY)

@@ -40,25 +40,29 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "stat", cmd_stat, 1, 1, OPT_JSON, "NAME [--json]",
 	  "show one queue or pipe as 'key: value' lines, owner and mode\n"
 	  "included; the keys are the --json keys" },
-	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE | OPT_DLQ,
-	  "NAME [--maxsize N] [--mode MODE] [--durable]\n"
+	{ "create", cmd_create, 1, 1, OPT_MAXSIZE | OPT_MODE | OPT_DURABLE | OPT_DLQ |
+	  OPT_OWNED,
+	  "NAME [--maxsize N] [--mode MODE] [--durable] [--owned]\n"
 	  "       [--max-deliveries N --dead-letter DLQ]",
 	  "create a queue holding at most N messages (default 0 = unbounded),\n"
 	  "owned by you, with permissions MODE (octal like a file's: read\n"
 	  "permits get, write permits put; default: the daemon's, 0660);\n"
-	  "fails if NAME exists; --durable: the queue and its messages survive\n"
-	  "a restart of ipcd (its journal, see ipcd(8)); --max-deliveries N\n"
-	  "--dead-letter DLQ: a message delivered N times for ack (get --ack)\n"
-	  "and not acked moves to queue DLQ instead of being delivered again" },
+	  "fails if NAME exists (with --owned: unless it is yours or root's);\n"
+	  "--durable: the queue and its messages survive a restart of ipcd\n"
+	  "(its journal, see ipcd(8)); --max-deliveries N --dead-letter DLQ:\n"
+	  "a message delivered N times for ack (get --ack) and not acked moves\n"
+	  "to queue DLQ instead of being delivered again" },
 	{ "rm", cmd_rm, 1, 1, 0, "NAME",
 	  "delete a queue or a pipe and the messages it holds (its owner or\n"
 	  "root only)" },
-	{ "put", cmd_put, 1, 2, OPT_TIMEOUT, "NAME [DATA|-] [--timeout SECONDS | --nowait]",
+	{ "put", cmd_put, 1, 2, OPT_TIMEOUT | OPT_OWNED,
+	  "NAME [DATA|-] [--owned] [--timeout SECONDS | --nowait]",
 	  "put DATA, or all of standard input when DATA is absent or '-', as\n"
 	  "one message (binary-safe, at most the daemon's message size limit;\n"
 	  "on a terminal the first Ctrl-D ends it); never creates the queue" },
-	{ "get", cmd_get, 1, 1, OPT_TIMEOUT | OPT_ACK | OPT_COUNT | OPT_ALL | OPT_SEP,
-	  "NAME [--count N | --all] [-0 | --length-prefixed] [--ack]\n"
+	{ "get", cmd_get, 1, 1, OPT_TIMEOUT | OPT_ACK | OPT_COUNT | OPT_ALL | OPT_SEP |
+	  OPT_OWNED,
+	  "NAME [--count N | --all] [-0 | --length-prefixed] [--ack] [--owned]\n"
 	  "       [--timeout SECONDS | --nowait]",
 	  "take one message and write its bytes to standard output exactly (no\n"
 	  "newline added); --count N takes N, --all takes them until the queue\n"
@@ -68,15 +72,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "--length-prefixed (for binary data). With --ack each is acknowledged\n"
 	  "only once written and flushed: if writing fails (or ipcctl dies) it\n"
 	  "goes back to the head of the queue instead of being lost" },
-	{ "send", cmd_send, 1, INT_MAX, OPT_TIMEOUT | OPT_END | OPT_CLOSE,
-	  "NAME [MSG...] [--end E] [--close] [--timeout SECONDS | --nowait]",
+	{ "send", cmd_send, 1, INT_MAX, OPT_TIMEOUT | OPT_END | OPT_CLOSE | OPT_OWNED,
+	  "NAME [MSG...] [--end E] [--close] [--owned]\n"
+	  "       [--timeout SECONDS | --nowait]",
 	  "attach end 1 of pipe NAME (creating it), send each MSG as one\n"
 	  "message, or each line of standard input (without its newline) when\n"
 	  "there is none, then detach the end (the receiver sees no EOF and a\n"
 	  "later send may attach it); --close closes it instead: the receiver\n"
 	  "gets EOF after the last message" },
-	{ "recv", cmd_recv, 1, 1, OPT_TIMEOUT | OPT_END | OPT_COUNT | OPT_CLOSE,
-	  "NAME [--count N] [--end E] [--close] [--timeout SECONDS | --nowait]",
+	{ "recv", cmd_recv, 1, 1, OPT_TIMEOUT | OPT_END | OPT_COUNT | OPT_CLOSE |
+	  OPT_OWNED,
+	  "NAME [--count N] [--end E] [--close] [--owned]\n"
+	  "       [--timeout SECONDS | --nowait]",
 	  "attach end 0 of pipe NAME (creating it) and print each message on\n"
 	  "its own line until the sender closes (EOF), N messages, or the\n"
 	  "timeout runs out; then detach the end, so a later recv takes the\n"
@@ -110,7 +117,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 enum {
 	O_CONNECT_TIMEOUT = 256, O_TIMEOUT, O_NOWAIT, O_MAXSIZE, O_MODE, O_JSON,
 	O_ACK, O_INTERVAL, O_END, O_COUNT, O_ALL, O_LENGTH, O_CLOSE, O_DURABLE,
-	O_MAX_DELIVERIES, O_DEAD_LETTER,
+	O_OWNED, O_MAX_DELIVERIES, O_DEAD_LETTER,
 };
 
 /* One option: its getopt_long row, the OPT_* bit of the commands taking
@@ -141,6 +148,9 @@ static const struct ctl_opt ctl_opts[] = {
 	  "the queue's permissions (octal)" },
 	{ { "durable", no_argument, NULL, O_DURABLE }, OPT_DURABLE, "--durable",
 	  "a durable queue (journaled by the daemon; survives a restart)" },
+	{ { "owned", no_argument, NULL, O_OWNED }, OPT_OWNED, "--owned",
+	  "refuse a queue or pipe that exists and is not owned by you or root\n"
+	  "(another user may have taken the name first)" },
 	{ { "max-deliveries", required_argument, NULL, O_MAX_DELIVERIES }, OPT_DLQ,
 	  "--max-deliveries N", "dead-letter a message after N deliveries" },
 	{ { "dead-letter", required_argument, NULL, O_DEAD_LETTER }, OPT_DLQ,
@@ -384,6 +394,7 @@ static int ctl_apply(int ch, const char *v, struct ctl_args *a)
 		       ipc_version());
 		return -1;
 	case O_JSON: case O_ACK: case O_ALL: case O_CLOSE: case O_DURABLE:
+	case O_OWNED:
 		return 0;
 	}
 	return EXIT_USAGE;   /* '?': getopt_long said what was wrong */

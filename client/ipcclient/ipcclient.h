@@ -185,6 +185,13 @@ int ipc_fd(const ipc_client *c);
 #define IPC_QUEUE_DURABLE 0x4 /* with IPC_QUEUE_CREATE: a durable queue (its
 				 settings and messages survive a restart of
 				 ipcd; see libipcclient(3)) */
+#define IPC_QUEUE_OWNED 0x8  /* an existing queue must be owned by the
+				caller's uid or by root, else IPC_EPERM (the
+				detail names its owner): a service that
+				creates its queue uses CREATE|EXCL, or
+				CREATE|OWNED to accept its own queue of an
+				earlier run, never a name another user took
+				first */
 
 /* maxsize of struct ipc_queue_opts: accept an existing queue's maxsize. */
 #define IPC_MAXSIZE_ANY (-1)
@@ -200,7 +207,8 @@ struct ipc_queue_opts {
 			       existing queue's, and unbounded for one
 			       created now */
 	unsigned flags;     /* IPC_QUEUE_CREATE, IPC_QUEUE_EXCL,
-			       IPC_QUEUE_DURABLE; default 0 */
+			       IPC_QUEUE_DURABLE, IPC_QUEUE_OWNED;
+			       default 0 */
 	int mode;           /* permission bits of a queue created now, 0 to
 			       0777; IPC_MODE_DEFAULT (default): the
 			       daemon's default mode */
@@ -228,11 +236,20 @@ struct ipc_queue_opts {
  * do anything) or the daemon's default mode (0660 unless configured
  * otherwise); mode does not change an existing queue. Opening an existing
  * queue needs read or write permission on it.
+ * Any user may create any free name (unless the daemon's create-prefix
+ * rules say otherwise), so a name a service expects may already be
+ * another user's queue, readable by its owner: a service creates its
+ * queue with IPC_QUEUE_CREATE | IPC_QUEUE_EXCL (fails when the name is
+ * taken) or IPC_QUEUE_CREATE | IPC_QUEUE_OWNED (also accepts a queue the
+ * service's uid or root made before), and a client that must not talk to
+ * an impostor opens with IPC_QUEUE_OWNED (when the service runs as root)
+ * before it puts.
  * Returns 0, IPC_ENOENT (missing, no CREATE), IPC_EEXIST (CREATE|EXCL and
  * it exists), IPC_EMISMATCH (also: IPC_QUEUE_DURABLE and the existing
  * queue is not durable), IPC_ENAME, IPC_EINVAL (maxsize below -1, a
  * mode over 0777, unknown flags or options), IPC_EWRONGTYPE (the name is
- * a pipe), IPC_EPERM, IPC_ELIMIT (the daemon's max-queues),
+ * a pipe), IPC_EPERM (no access; OWNED and another owner; a
+ * create-prefix rule), IPC_ELIMIT (the daemon's max-queues),
  * IPC_ENODURABLE (IPC_QUEUE_DURABLE create, and the daemon keeps no
  * journal), IPC_ENOSPC (its journal is out of space), or fatal.
  */
@@ -427,6 +444,9 @@ int ipc_chown(ipc_client *c, const char *name, uid_t uid, gid_t gid);
 #define IPC_PIPE_CREATE 0x1 /* create the pipe when it does not exist */
 #define IPC_PIPE_DUPLEX 0x2 /* the pipe is (or is created) duplex */
 #define IPC_PIPE_ONEWAY 0x4 /* the pipe is (or is created) one-way */
+#define IPC_PIPE_OWNED 0x8  /* an existing pipe must be owned by the
+			       caller's uid or by root, else IPC_EPERM
+			       (see IPC_QUEUE_OWNED) */
 
 /* A pipe's buffering per direction and its mode: asked for by
  * ipc_pipe_attach(), then filled with what the pipe has. Set size (and
@@ -458,7 +478,8 @@ struct ipc_pipe_opts {
  * Returns 0, IPC_EBUSY (the end is attached, even by this connection),
  * IPC_ECLOSED (the end was closed before),
  * IPC_ENOENT (missing, no CREATE), IPC_EMISMATCH (another kind or bounds),
- * IPC_EWRONGTYPE (the name is a queue), IPC_EPERM, IPC_ELIMIT, IPC_ENAME,
+ * IPC_EWRONGTYPE (the name is a queue), IPC_EPERM (no access; OWNED and
+ * another owner; a create-prefix rule), IPC_ELIMIT, IPC_ENAME,
  * IPC_EINVAL (end, flags, bounds, a mode over 0777, unknown options), or
  * fatal.
  */
@@ -708,6 +729,22 @@ size_t ipc_queue_buffered(const ipc_client *c, const char *name);
 
 /* The same for the attached end `end` of pipe `name`. */
 size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end);
+
+/*
+ * Waiting on several handles with poll()/select(): arm the attached end
+ * `end` of pipe `name` (read-ahead on there, n >= 2), then ipc_fd(c)
+ * becomes readable as soon as a receive at that end would not block (a
+ * message or EOF is there): at once when messages are read ahead
+ * already, else when the daemon answers a read-ahead fetch sent now that
+ * waits for a message (nothing is taken from anyone: the end has one
+ * reader). Arm again after each call on the handle before polling
+ * again, and have no other request of the handle in flight (ipc_flush()
+ * async ones first): any reply makes the descriptor readable. A receive
+ * at an armed end waits for that fetch, whatever its own timeout: poll
+ * first. 0, IPC_EINVAL (read-ahead off at the end), the argument errors,
+ * IPC_ENOTSUP (another backend), or fatal.
+ */
+int ipc_pipe_arm(ipc_client *c, const char *name, int end);
 
 /* The daemon's message size limit, learnt at connect. */
 size_t ipc_msg_max(const ipc_client *c);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* access.c: file-like permission checks on queues and pipes. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "access.h"
 #include "ipc_defs.h"
@@ -75,4 +76,58 @@ int access_parse_mode(const char *s, unsigned *mode)
 		return -1;
 	*mode = (unsigned)v;
 	return 0;
+}
+
+/* The longest-prefix rule for name. */
+const struct access_rule *access_rule_match(const struct access_rule *rules,
+					    size_t n, const char *name)
+{
+	const struct access_rule *best = NULL;
+	size_t i, len, best_len = 0;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(rules[i].prefix);
+		if (len > best_len && strncmp(name, rules[i].prefix, len) == 0) {
+			best = &rules[i];
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+/* Does rule r let cred create a name under its prefix? */
+int access_rule_admits(const struct access_rule *r, const struct access_cred *c)
+{
+	size_t i;
+
+	if (c->uid == 0)
+		return 0;
+	for (i = 0; i < r->nwho; i++) {
+		if (r->who[i].kind == ACCESS_WHO_ANY ||
+		    (r->who[i].kind == ACCESS_WHO_UID && c->uid == r->who[i].id) ||
+		    (r->who[i].kind == ACCESS_WHO_GID &&
+		     access_in_group(c, (gid_t)r->who[i].id)))
+			return 0;
+	}
+	return IPC_EPERM;
+}
+
+/* Is name u.UID.REST, and whose? */
+int access_user_prefix(const char *name, uid_t *uid)
+{
+	unsigned long long v = 0;
+	const char *p = name + 2;
+
+	if (strncmp(name, "u.", 2) != 0 || *p < '0' || *p > '9' ||
+	    (*p == '0' && p[1] != '.'))
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v >= UINT32_MAX)
+			return 0;
+	}
+	if (*p != '.')
+		return 0;
+	*uid = (uid_t)v;
+	return 1;
 }

@@ -14,7 +14,10 @@
 #define IPCD_ACCESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "ipc_defs.h"
 
 #define ACCESS_READ 04u
 #define ACCESS_WRITE 02u
@@ -37,6 +40,39 @@ struct access_owner {
 	gid_t gid;
 	unsigned mode;            /* ACCESS_MODE_MASK bits */
 };
+
+/* One principal of a create-prefix rule: a uid, a group (primary or
+ * supplementary), or anyone. */
+enum access_who_kind { ACCESS_WHO_UID, ACCESS_WHO_GID, ACCESS_WHO_ANY };
+struct access_who {
+	int kind;                 /* enum access_who_kind */
+	uint32_t id;              /* the uid or gid */
+};
+/* The most principals one rule lists. */
+#define ACCESS_WHO_MAX 8
+/* Longest principal list of a rule, as written. */
+#define ACCESS_WHO_TEXT_MAX 255
+
+/* Who may create names under a prefix (ipcd.conf(5) "create-prefix"):
+ * the longest rule whose prefix starts a name decides; root always may. */
+struct access_rule {
+	char prefix[IPC_NAME_MAX + 1];
+	struct access_who who[ACCESS_WHO_MAX];
+	size_t nwho;
+	char who_text[ACCESS_WHO_TEXT_MAX + 1]; /* "root,group:svc" */
+};
+
+/* The rule of rules[0..n) with the longest prefix that starts name, or
+ * NULL when none does. */
+const struct access_rule *access_rule_match(const struct access_rule *rules,
+					    size_t n, const char *name);
+/* 0 when rule r lets cred create a name under its prefix (root always
+ * may), else IPC_EPERM. */
+int access_rule_admits(const struct access_rule *r, const struct access_cred *c);
+/* The built-in per-user rule: 1 with *uid when name is u.UID.REST (UID a
+ * decimal uid without leading zeros: only that uid and root may create
+ * it), else 0. */
+int access_user_prefix(const char *name, uid_t *uid);
 
 /* Owner := the creator (cred's uid and primary gid), with mode. */
 void access_owner_init(struct access_owner *o, const struct access_cred *c,

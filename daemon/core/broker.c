@@ -142,6 +142,16 @@ void broker_unregister(struct broker *b, const char *name)
 	registry_remove(b->reg, name);
 }
 
+/* name's owner and kind, or NULL when there is no such name. */
+const struct access_owner *broker_owner(const struct broker *b, const char *name,
+					int *kind)
+{
+	*kind = 0;
+	if (registry_find(b->reg, name, kind) == NULL)
+		return NULL;
+	return registry_owner(b->reg, name);
+}
+
 /* May cred do want on name? */
 int broker_access(const struct broker *b, const char *name,
 		  const struct access_cred *cred, unsigned want)

@@ -79,6 +79,10 @@ int broker_may_create(const struct broker *b, const struct access_cred *cred);
  * the default mode), and charge it to cred's uid. */
 void broker_set_owner(struct broker *b, const char *name,
 		      const struct access_cred *cred, int mode);
+/* The owner of queue or pipe name with its kind (enum ipc_kind) in
+ * *kind, or NULL when name does not exist. */
+const struct access_owner *broker_owner(const struct broker *b, const char *name,
+					int *kind);
 /* May cred do want (ACCESS_READ/ACCESS_WRITE) on name? 0, IPC_ENOENT or
  * IPC_EPERM. */
 int broker_access(const struct broker *b, const char *name,

@@ -39,8 +39,9 @@ from . import _ipcd
 from ._ipcd import (  # noqa: F401  (re-exported)
     BATCH_MAX, MSG_MAX, NAME_MAX, BusyError, ClosedError, ConnectError,
     ConnectionLostError, DeletedError, DirectionError, Error, ExistsError,
-    InvalidError, InvalidNameError, LimitError, MismatchError, NoMemoryError,
-    NoSpaceError, NotAttachedError, NotFoundError, NotHeldError, PermissionError,
+    InvalidError, InvalidNameError, LimitError, MismatchError,
+    NoMemoryError, NoSpaceError, NotAttachedError, NotFoundError, NotHeldError,
+    PermissionError,
     ProtocolError, ShutdownError, TooBigError, VersionError, WrongTypeError,
     NoDurabilityError, NotSupportedError, DaemonTimeoutError, default_socket)
 
@@ -57,6 +58,12 @@ __all__ = [
 
 _builtin_list = list
 _MS_MAX = 2**31 - 1
+# Messages a receiving Connection takes per round trip (pipe read-ahead).
+_PIPE_READAHEAD = 64
+# Pipelined puts and sends awaited together: after this many the next one
+# first waits for the outcome of the earlier ones, so a failure (a deleted
+# queue, a closed peer) is raised within this many calls, never lost.
+_SETTLE_EVERY = 64
 
 # A forked child must not speak on its parent's connections: they are
 # dropped in the child (without a word to the daemon) and each object makes
@@ -129,15 +136,20 @@ class Queue:
     """A named FIFO queue in ipcd, used like multiprocessing.Queue.
 
     Queue(name, maxsize=0, *, socket=None, create=True, durable=False,
-          serializer="pickle", readahead=0, pipelined=True)
+          serializer="pickle", readahead=0, pipelined=None)
 
     name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.'. Every
     process (or C worker, or ipcctl) using the name shares the queue.
     maxsize: the most messages it holds; 0 is unbounded (the default).
     Opening an existing queue with another maxsize raises MismatchError;
     maxsize=None accepts any. create=False raises NotFoundError when the
-    queue does not exist. durable=True is refused (NotImplementedError):
-    ipcd keeps queues in memory only.
+    queue does not exist. durable=True creates a durable queue: ipcd
+    journals it to disk, and it comes back after a restart of the daemon
+    with its maxsize and every message put and not yet got (a put is
+    answered once its record is written, synced per the daemon's `sync`
+    setting); it raises NoDurabilityError when the daemon keeps no journal
+    (state-dir empty) and MismatchError when the queue exists and is not
+    durable. durable=False opens a queue of either kind.
     serializer: "pickle" (any picklable object), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
@@ -152,9 +164,11 @@ class Queue:
     and acked as it arrives; one arriving with the interrupt goes back to
     the head of the queue).
 
-    Pipelined puts (pipelined=True, unbounded queues only): put() writes
-    the message and returns without waiting for the daemon's answer, since
-    an unbounded queue cannot be Full. Its rare failures (the queue was
+    Pipelined puts (unbounded queues only; pipelined=None, the default,
+    turns them on unless the queue is durable, True or False force it):
+    put() writes the message and returns without waiting for the daemon's
+    answer, since an unbounded queue cannot be Full. On a durable queue
+    put() waits by default, so a put that returned is in the journal. Its rare failures (the queue was
     deleted, the daemon is out of memory or shutting down) are raised by
     the next call on this Queue, in the same thread, that waits for the
     daemon: get, get_nowait, get_many, put_many, qsize, empty, full,
@@ -180,9 +194,7 @@ class Queue:
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
-                 serializer="pickle", readahead=0, pipelined=True):
-        if durable:
-            raise NotImplementedError("ipcd keeps queues in memory: durable=True is not supported")
+                 serializer="pickle", readahead=0, pipelined=None):
         if maxsize is not None and maxsize < 0:
             maxsize = 0  # multiprocessing: maxsize <= 0 is unbounded
         self._name = name
@@ -192,7 +204,10 @@ class Queue:
         self._tls = threading.local()
         self._closed = False
         c = self._connect()
-        self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create)
+        self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
+                                     durable=bool(durable))
+        if pipelined is None:  # on for unbounded queues, unless durable
+            pipelined = self._maxsize == 0 and not (durable or c.stat(name)["durable"])
         self._pipelined = bool(pipelined) and self._maxsize == 0
 
     def _connect(self):
@@ -204,7 +219,7 @@ class Queue:
         if self._readahead > 1:
             c.set_readahead(self._name, self._readahead)
         self._tls.c = c
-        self._tls.unflushed = False
+        self._tls.unflushed = 0  # pipelined puts whose outcome is not awaited
         return c
 
     def _client(self):
@@ -222,7 +237,7 @@ class Queue:
             raise ValueError("Queue %r is closed" % self._name)
         c = self._client()
         if self._tls.unflushed:
-            self._tls.unflushed = False
+            self._tls.unflushed = 0
             c.flush()
         return c
 
@@ -254,8 +269,12 @@ class Queue:
         data = self._ser.dumps(obj)
         c = self._client()
         if self._pipelined:
+            tls = self._tls
+            if tls.unflushed >= _SETTLE_EVERY:
+                tls.unflushed = 0
+                c.flush()
             c.put_async(self._name, data)
-            self._tls.unflushed = True
+            tls.unflushed += 1
         else:
             c.put(self._name, data, ms)
 
@@ -417,6 +436,8 @@ class Connection:
         self._bounds = (maxmsgs, maxbytes)
         self._client = None
         self._closed = False
+        self._unsettled = 0  # sends whose outcome was not awaited yet
+        self._armed = False  # fileno() was called: its socket tells readiness
 
     def _attach(self):
         """Attach the end in this process; the Client."""
@@ -434,7 +455,15 @@ class Connection:
             raise
         self._duplex = duplex
         self._client = c
+        self._setup(c)
         return c
+
+    def _setup(self, c):
+        """Read-ahead at a receiving end: one reader, so it is safe."""
+        self._unsettled = 0
+        self._armed = False
+        if self.readable:
+            c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
 
     def _c(self):
         """The client holding this end in this process, attaching it on
@@ -497,16 +526,76 @@ class Connection:
         if not self.readable:
             raise OSError("connection is write-only")
 
+    def _send(self, data):
+        """Send data pipelined: the outcome is awaited later (see send);
+        waiting for it at once after fileno(), whose socket any answer
+        would make readable."""
+        c = self._c()
+        if self._armed:
+            c.pipe_send(self._name, self._end, data)
+            c.pipe_arm(self._name, self._end)
+            return
+        if self._unsettled >= _SETTLE_EVERY:
+            self._settle(c)
+        c.pipe_send_async(self._name, self._end, data)
+        self._unsettled += 1
+
+    def _settle(self, c):
+        """Wait for the outcome of the sends made so far; raise the first
+        failure (BrokenPipeError once the peer closed)."""
+        if self._unsettled:
+            self._unsettled = 0
+            c.flush()
+
     def send(self, obj):
-        """Send a picklable object (bytes-like with serializer=None)."""
+        """Send a picklable object (bytes-like with serializer=None).
+
+        Sends are pipelined: send() returns once the message is written to
+        the daemon, without waiting for its answer. A failure (the peer
+        closed: BrokenPipeError; the pipe was deleted) is raised by the
+        next recv(), poll() or close() on this Connection, or by a send()
+        at most 64 sends later; messages sent before it were delivered in
+        order. The daemon still bounds the pipe: a send past the bound
+        waits there, and this process waits once 128 sends are
+        unanswered."""
         self._check_writable()
-        self._c().pipe_send(self._name, self._end, self._ser.dumps(obj))
+        self._send(self._ser.dumps(obj))
 
     def recv(self):
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
         self._check_readable()
-        return self._ser.loads(self._c().pipe_recv(self._name, self._end))
+        return self._ser.loads(self._recv())
+
+    def _recv(self):
+        """One message (bytes), after raising a pending send failure.
+        After fileno(), it waits on the socket (so Ctrl-C interrupts it)
+        and arms the end again for the next wait."""
+        c = self._c()
+        self._settle(c)
+        if not self._armed:
+            return c.pipe_recv(self._name, self._end)
+        c.pipe_wait(self._name, self._end)
+        data = c.pipe_recv(self._name, self._end, 0)
+        c.pipe_arm(self._name, self._end)
+        return data
+
+    def fileno(self):
+        """A descriptor that is readable when recv() would not block (a
+        message or EOF is there), for select, selectors, asyncio's
+        add_reader and multiprocessing.connection.wait(). It is the
+        socket of this end's connection to ipcd: never read or write it.
+
+        From the first call on, this Connection keeps a receive waiting
+        in the daemon (nothing is taken from anyone: an end has one
+        reader), arms it again after each recv(), and its sends wait for
+        their answers (an answer would make the socket readable). Only
+        for a receiving end (OSError on a send-only one)."""
+        self._check_readable()
+        c = self._c()
+        self._settle(c)
+        self._armed = True
+        return c.pipe_arm(self._name, self._end)
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send bytes from a bytes-like object: buf[offset:offset+size]."""
@@ -523,7 +612,7 @@ class Connection:
             raise ValueError("size is negative")
         elif offset + size > n:
             raise ValueError("buffer length < offset + size")
-        self._c().pipe_send(self._name, self._end, m[offset:offset + size])
+        self._send(m[offset:offset + size])
 
     def recv_bytes(self, maxlength=None):
         """Receive one message as bytes; EOFError at the end. A message
@@ -532,7 +621,7 @@ class Connection:
         self._check_readable()
         if maxlength is not None and maxlength < 0:
             raise ValueError("negative maxlength")
-        data = self._c().pipe_recv(self._name, self._end)
+        data = self._recv()
         if maxlength is not None and len(data) > maxlength:
             self.close()
             raise OSError("bad message length")
@@ -546,7 +635,7 @@ class Connection:
         m = memoryview(buf).cast("B")
         if offset < 0 or offset > len(m):
             raise ValueError("offset out of bounds" if offset >= 0 else "negative offset")
-        data = self._c().pipe_recv(self._name, self._end)
+        data = self._recv()
         if len(data) > len(m) - offset:
             import multiprocessing
             raise multiprocessing.BufferTooShort(data)
@@ -558,23 +647,31 @@ class Connection:
         waiting at most timeout seconds (None: until it is so)."""
         self._check_readable()
         ms = -1 if timeout is None else max(0, min(math.ceil(timeout * 1000), _MS_MAX))
-        return self._c().pipe_poll(self._name, self._end, ms)
+        c = self._c()
+        self._settle(c)
+        if self._armed:
+            return c.pipe_wait(self._name, self._end, ms)
+        return c.pipe_poll(self._name, self._end, ms)
 
     def close(self):
         """Close this end. If this process used it, the other end then
         receives what was sent and EOFError; otherwise this process only
-        forgets it. Idempotent."""
+        forgets it. A failure of a pipelined send not raised yet is raised
+        here, after the end is closed (see send). Idempotent."""
         if self._closed:
             return
         self._closed = True
         c, self._client = self._client, None
         if c is not None and c.alive:
             try:
-                c.pipe_close(self._name, self._end)
-            except (ClosedError, NotFoundError, NotAttachedError):
-                pass
+                self._settle(c)
             finally:
-                c.close()
+                try:
+                    c.pipe_close(self._name, self._end)
+                except (ClosedError, NotFoundError, NotAttachedError):
+                    pass
+                finally:
+                    c.close()
 
     def __enter__(self):
         return self
@@ -619,6 +716,7 @@ def connect_pipe(name, end, *, duplex=None, create=True, socket=None, serializer
     c = _ipcd.Client(socket)
     try:
         conn._duplex = c.pipe_attach(name, end, duplex, create, maxmsgs, maxbytes)
+        conn._setup(c)
     except BaseException:
         c.close()
         raise

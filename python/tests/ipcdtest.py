@@ -3,7 +3,8 @@
 
 start() runs $IPCD_BIN on a socket in a temp directory and points
 $IPCD_SOCKET at it (children and ipcctl inherit it); stop() ends that
-daemon by its pid and removes the directory.
+daemon by its pid and removes the directory. spawn() and stop_process()
+run and stop one more daemon (a test that restarts one).
 """
 import os
 import shutil
@@ -24,13 +25,23 @@ def start(*extra):
     _dir = tempfile.mkdtemp(prefix="ipcd-py-")
     os.chmod(_dir, 0o755)  # other users may reach a --socket-mode 0666 socket
     sock = os.path.join(_dir, "ipcd.sock")
-    log = _log = open(os.path.join(_dir, "ipcd.log"), "wb")
-    _daemon = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
-                                "--busy-poll", "0"] + list(extra),
-                               stdout=log, stderr=log)
-    wait_listening(_daemon, socket.AF_UNIX, sock, log.name)
+    _log = open(os.path.join(_dir, "ipcd.log"), "wb")
+    _daemon = spawn(sock, _log, *extra)
     os.environ["IPCD_SOCKET"] = sock
     return sock
+
+
+def spawn(sock, log, *extra):
+    """Run $IPCD_BIN on sock (output to the open file log) and wait until
+    it accepts; returns the Popen (stop it with stop_process)."""
+    d = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
+                          "--busy-poll", "0"] + list(extra), stdout=log, stderr=log)
+    try:
+        wait_listening(d, socket.AF_UNIX, sock, log.name)
+    except BaseException:
+        stop_process(d, signal.SIGKILL)
+        raise
+    return d
 
 
 def wait_listening(proc, family, address, logname):
@@ -48,9 +59,10 @@ def wait_listening(proc, family, address, logname):
             time.sleep(0.01)
 
 
-def stop_process(proc):
-    """SIGTERM proc (SIGKILL after 10 s) and reap it."""
-    proc.send_signal(signal.SIGTERM)
+def stop_process(proc, sig=signal.SIGTERM):
+    """Send proc sig (SIGKILL after 10 s) unless it ended, and reap it."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:

@@ -130,6 +130,58 @@ class ConnectionTest(unittest.TestCase):
         self.assertEqual(r.recv(), "late")
         child.communicate(timeout=30)
 
+    def test_fileno_wait(self):
+        """multiprocessing.connection.wait() and select() on fileno():
+        readable exactly when recv() would not block."""
+        from multiprocessing.connection import wait
+        r1, w1 = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+        r2, w2 = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+        self.assertEqual(wait([r1, r2], timeout=0.2), [])
+        w2.send("two")
+        self.assertEqual(wait([r1, r2], timeout=30), [r2])
+        self.assertEqual(r2.recv(), "two")
+        self.assertEqual(wait([r1, r2], timeout=0.2), [])  # taken: not ready
+        for i in range(3):
+            w1.send(i)
+        self.assertEqual(wait([r1, r2], timeout=30), [r1])
+        self.assertEqual(r1.recv(), 0)
+        self.assertEqual(wait([r1, r2], timeout=30), [r1])  # two read ahead
+        self.assertEqual([r1.recv(), r1.recv()], [1, 2])
+        self.assertEqual(wait([r1, r2], timeout=0.2), [])
+        self.assertFalse(r1.poll(0.1))
+        w1.close()
+        import select
+        self.assertEqual(select.select([r1.fileno()], [], [], 30)[0], [r1.fileno()])
+        self.assertTrue(r1.poll())
+        self.assertRaises(EOFError, r1.recv)
+        self.assertRaises(OSError, w2.fileno)  # a sending end
+
+    def test_fileno_wakes_on_send_from_other_process(self):
+        import selectors
+        name = ipcdtest.fresh("p")
+        r = ipcd.connect_pipe(name, 0)
+        with selectors.DefaultSelector() as sel:
+            sel.register(r, selectors.EVENT_READ)
+            self.assertEqual(sel.select(0.1), [])
+            child = run_python("""
+                import time, ipcd
+                time.sleep(0.3)
+                c = ipcd.connect_pipe(%r, 1)
+                c.send("late")
+                c.send("later")
+                print(c.recv(), c.recv(), flush=True)
+            """ % name)
+            for want in ("late", "later"):
+                self.assertEqual([k.fileobj for k, _ in sel.select(30)], [r])
+                self.assertEqual(r.recv(), want)
+            r.send("answer")  # after fileno(): waits for its answer
+            self.assertEqual(sel.select(0.2), [])
+            r.send("bye")  # the child prints, exits: EOF, which is ready
+            self.assertEqual([k.fileobj for k, _ in sel.select(30)], [r])
+            self.assertRaises(EOFError, r.recv)
+        out, err = child.communicate(timeout=30)
+        self.assertEqual(out, b"answer bye\n", err)
+
     def test_eof_after_everything(self):
         a, b = ipcd.Pipe(ipcdtest.fresh("p"))
         a.send(1)
@@ -146,8 +198,16 @@ class ConnectionTest(unittest.TestCase):
         a.send(0)  # attach both
         b.recv()
         b.close()
-        self.assertRaises(BrokenPipeError, a.send, 1)
-        self.assertRaises(BrokenPipeError, a.send_bytes, b"x")
+        a.send(1)  # pipelined: its failure comes with the next call that waits
+        self.assertRaises(BrokenPipeError, a.poll)
+        self.assertRaises(EOFError, a.recv)  # raised once; now the EOF
+        # A Connection that only sends learns it within _SETTLE_EVERY sends.
+        with self.assertRaises(BrokenPipeError):
+            for _ in range(ipcd._SETTLE_EVERY + 1):
+                a.send_bytes(b"x")
+        a.send(2)
+        self.assertRaises(BrokenPipeError, a.close)  # closed all the same
+        self.assertTrue(a.closed)
 
     def test_closed_end(self):
         a, b = ipcd.Pipe(ipcdtest.fresh("p"))

@@ -162,7 +162,7 @@ class Queues(Base):
     def test_open_bad_values_keep_the_connection(self):
         q = self.name()
         self.fails(ic.IPC_EINVAL, self.c.qopen, q, -2, ic.OPEN_CREATE)
-        self.fails(ic.IPC_EINVAL, self.c.qopen, q, 0, 0x8)
+        self.fails(ic.IPC_EINVAL, self.c.qopen, q, 0, 0x10)
         self.fails(ic.IPC_EINVAL, self.c.qopen, q, 0, ic.OPEN_CREATE, 0o1000)
         self.fails(ic.IPC_EINVAL, self.c.qopen, q, -1, ic.OPEN_CREATE)
         self.fails(ic.IPC_ENAME, self.c.qopen, ".hidden", 0)
