@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * admin.c: the operator's calls in libipcclient: peek, purge, chmod and
- * chown of a queue or pipe. See ipcclient.h.
+ * chown of a queue or pipe, and the daemon's figures. See ipcclient.h.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "backend.h"
@@ -93,4 +94,55 @@ IPC_EXPORT int ipc_chown(ipc_client *c, const char *name, uid_t uid, gid_t gid)
 	req.gid = admin_id(gid, (gid_t)-1);
 	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
+}
+
+_Static_assert(sizeof(struct ipc_daemon_info) >= CLIENT_DINFO_SIZE_0,
+	       "struct ipc_daemon_info lost fields");
+
+/* Copy the wire's daemon info into the public struct. */
+static void admin_dinfo_copy(struct ipc_daemon_info *dst,
+			     const struct proto_dinfo *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	snprintf(dst->version, sizeof(dst->version), "%s", src->version);
+#define ADMIN_DINFO_COPY(f) dst->f = src->f;
+	PROTO_DINFO_FIELDS(ADMIN_DINFO_COPY)
+#undef ADMIN_DINFO_COPY
+}
+
+/* Copy a whole struct ipc_daemon_info into the caller's one of size
+ * bytes: the fields both know, zero past them. */
+static void admin_dinfo_out(void *dst, size_t size,
+			    const struct ipc_daemon_info *all)
+{
+	size_t n = size < sizeof(*all) ? size : sizeof(*all);
+
+	memcpy(dst, all, n);
+	if (size > n)
+		memset((char *)dst + n, 0, size - n);
+}
+
+/* The daemon's figures; see ipcclient.h. */
+IPC_EXPORT int ipc_daemon_info(ipc_client *c, struct ipc_daemon_info *info,
+			       size_t size)
+{
+	struct proto_req req = { .op = PROTO_OP_INFO };
+	struct ipc_daemon_info all;
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)))
+		return rc;
+	if (!info || size < CLIENT_DINFO_SIZE_0) {
+		client_seterr(c, "struct ipc_daemon_info of %zu bytes, at least "
+			      "%u expected", info ? size : 0, CLIENT_DINFO_SIZE_0);
+		return IPC_EINVAL;
+	}
+	if (c->ops)
+		rc = CLIENT_BACKEND(c, daemon_info, &all);
+	else if ((rc = client_request(c, &req, &rep)) == 0)
+		admin_dinfo_copy(&all, rep.dinfo);
+	if (rc == 0)
+		admin_dinfo_out(info, size, &all);
+	return rc;
 }

@@ -73,6 +73,8 @@ struct backend_ops {
 	int (*purge)(struct ipc_client *c, const char *name, uint64_t *dropped);
 	int (*chmod)(struct ipc_client *c, const char *name, unsigned mode);
 	int (*chown)(struct ipc_client *c, const char *name, uid_t uid, gid_t gid);
+	/* ipc_daemon_info(): this library's whole struct. */
+	int (*daemon_info)(struct ipc_client *c, struct ipc_daemon_info *info);
 	/* The descriptor ipc_fd() returns (-1: none to poll). */
 	int (*fd)(const struct ipc_client *c);
 

@@ -45,6 +45,9 @@ struct client_paths {
 /* sizeof(struct ipc_info) in soname 0's first release: the least
  * ipc_stat() and ipc_list() accept. Never changes. */
 #define CLIENT_INFO_SIZE_0 280u
+/* The size of the first struct ipc_daemon_info: the least
+ * ipc_daemon_info() accepts. */
+#define CLIENT_DINFO_SIZE_0 336u
 
 /* The async window when ipc_set_window() was not called. */
 #define CLIENT_WINDOW_DEFAULT 128u

@@ -101,7 +101,7 @@ void conn_park_add(struct conn *c, struct park *p)
 {
 	ilist_link_tail(&c->parks, &p->link);
 	c->nparks++;
-	c->srv->nparks++;
+	c->srv->stats.parked++;
 	quota_charge(c->user, QUOTA_PARKS, 1);
 }
 
@@ -112,7 +112,7 @@ void conn_park_del(struct park *p)
 
 	ilist_unlink(&p->link);
 	c->nparks--;
-	c->srv->nparks--;
+	c->srv->stats.parked--;
 	quota_uncharge(c->user, QUOTA_PARKS, 1);
 }
 
@@ -292,6 +292,10 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 	}
 	if (r->status != 0)
 		conn_log_status(c, r);
+	if (r->status >= 0 && r->status < SERVER_STATUS_MAX)
+		c->srv->stats.status[r->status]++;
+	else if (r->status < 0)
+		c->srv->stats.fatal++;
 	rc = conn_encode(c, r, msgs, n);
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",
@@ -864,14 +868,16 @@ static int conn_admit(struct conn *c)
 		if (c->user == NULL)
 			return -1;
 		quota_charge(c->user, QUOTA_CONNS, 1);
+		s->stats.conns_total++;
 		return 0;
 	}
-	s->refused_total++;
+	s->stats.conns_refused++;
 	/* A storm of refusals must not flood the log: one line in a while. */
 	log_msg(server_log_due(&s->refuse_logged) ? LOG_WARN : LOG_DEBUG,
 		"conn %lu (pid %ld uid %ld): refused (%s; %lu connections "
 		"refused so far)", c->id, (long)c->pid, (long)c->uid,
-		policy_connect_name(c->refused), s->refused_total);
+		policy_connect_name(c->refused),
+		(unsigned long)s->stats.conns_refused);
 	if (s->nrefused >= SERVER_REFUSED_MAX)
 		return -1;
 	s->nrefused++;

@@ -23,6 +23,7 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 	struct proto_req r;
 	int rc = proto_dec_req(&s->dec, p, n, s->broker.msg_max, &r);
 
+	s->stats.requests++;
 	if (rc < 0) {
 		conn_fail(c, r.id, rc, s->dec.err);
 		return;

@@ -487,6 +487,16 @@ void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live)
 	*live = st.live_bytes;
 }
 
+/* The journal's figures, when there is one open. */
+int durable_stats(struct server *s, struct journal_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!s->durable || !s->durable->j)
+		return 0;
+	journal_stats(s->durable->j, st);
+	return 1;
+}
+
 /* Forget the held replies of a connection that is gone. */
 void durable_conn_gone(struct server *s, struct conn *c)
 {

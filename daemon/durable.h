@@ -60,6 +60,10 @@ void durable_flush(struct server *s);
 void durable_reply(struct conn *c, const struct proto_rep *rep, int durable);
 /* The journal's size and live bytes (0 and 0 without one). */
 void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live);
+/* The journal's figures into *st: 1 with a journal open, else 0 (st
+ * zeroed). */
+struct journal_stats;
+int durable_stats(struct server *s, struct journal_stats *st);
 /* c is gone: forget its held replies. */
 void durable_conn_gone(struct server *s, struct conn *c);
 

@@ -293,7 +293,7 @@ int policy_park(struct conn *c, const struct proto_req *r)
 				 "reached: %d parked requests", CONN_PARKS_MAX);
 		return IPC_ELIMIT;
 	}
-	if (s->nparks >= s->cfg.max_parked) {
+	if (s->stats.parked >= s->cfg.max_parked) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
 				 "reached: max-parked %zu", s->cfg.max_parked);
 		return IPC_ELIMIT;

@@ -178,6 +178,7 @@ int server_log_due(time_t *last)
 static void server_log_nofd(struct server *s)
 {
 	s->emfile_refused++;
+	s->stats.conns_refused++;
 	if (server_log_due(&s->emfile_logged))
 		log_warn("accept: no file descriptor left (limit %zu): closing new "
 			 "connections at once (%lu so far)", s->fd_limit,
@@ -536,10 +537,21 @@ static struct event_base *server_base(void)
 	return base;
 }
 
+/* Nanoseconds on the monotonic clock. */
+uint64_t server_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Set up the loop and listen. */
 int server_init(struct server *s, const struct config *cfg)
 {
 	memset(s, 0, sizeof *s);
+	s->stats.started_ns = server_now_ns();
+	s->stats.start_time = (uint64_t)time(NULL);
 	s->listen_fd = -1;
 	s->spare_fd = -1;
 	ilist_init(&s->conns);

@@ -36,6 +36,24 @@ struct conn;
  * after logging why (the running one is kept). */
 typedef int (*server_reload_fn)(struct config *out, void *arg);
 
+/* Replies counted by status, 0..SERVER_STATUS_MAX - 1. */
+#define SERVER_STATUS_MAX 64
+
+/* What the daemon counts for INFO, each where it happens, with a plain
+ * increment: connections in server.c, requests in dispatch.c, parked
+ * requests and replies in conn.c. op_info() adds what the broker and the
+ * journal know. */
+struct server_stats {
+	uint64_t started_ns;       /* CLOCK_MONOTONIC at start, ns */
+	uint64_t start_time;       /* the Unix time at start, s */
+	uint64_t conns_total;      /* connections accepted and served */
+	uint64_t conns_refused;    /* connections refused over max-connections */
+	uint64_t requests;         /* request frames served */
+	uint64_t parked;           /* requests parked now */
+	uint64_t fatal;            /* replies with a negative (fatal) status */
+	uint64_t status[SERVER_STATUS_MAX]; /* replies by status */
+};
+
 struct server {
 	struct event_base *base;
 	struct broker broker;
@@ -65,9 +83,7 @@ struct server {
 					  descriptors run out (EMFILE) */
 	time_t emfile_logged;          /* when that was last logged, */
 	unsigned long emfile_refused;  /* connections closed so in all */
-	time_t refuse_logged;          /* when a refusal was last logged, */
-	unsigned long refused_total;   /* connections refused in all */
-	size_t nparks;                 /* requests parked, all connections */
+	time_t refuse_logged;          /* when a refusal was last logged */
 	size_t in_bytes;               /* connections' input buffers (partial
 					  frames), at most cfg.max_partial */
 	unsigned long next_conn_id;
@@ -78,6 +94,7 @@ struct server {
 	struct event *trim_ev;         /* returns free heap memory when idle */
 	unsigned long trim_mark;       /* nreads when the trim timer was armed */
 	struct durable *durable;       /* the journal of durable queues (durable.c) */
+	struct server_stats stats;     /* counters for INFO */
 	struct pbuf out;               /* scratch: replies are encoded here */
 	struct proto_dec dec;          /* scratch: requests are decoded here */
 };
@@ -101,6 +118,8 @@ void server_fini(struct server *s);
 /* 1 when a warning rate-limited to one per SERVER_LOG_EVERY_SEC, last
  * logged at *last (0: never), may be logged now (*last is then set). */
 int server_log_due(time_t *last);
+/* Nanoseconds on the monotonic clock. */
+uint64_t server_now_ns(void);
 
 /* A new connection joins the set (called by conn_new). */
 void server_conn_add(struct server *s, struct conn *c);

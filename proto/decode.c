@@ -739,6 +739,62 @@ static int rep_list(struct pctx *c, unsigned i)
 	return rc;
 }
 
+/* The version string of a daemon info map into di->version. */
+static int dinfo_version(struct pctx *c, const msgpack_object *o,
+			 struct proto_dinfo *di)
+{
+	if (o->type != MSGPACK_OBJECT_STR ||
+	    o->via.str.size > PROTO_DINFO_VERSION_MAX)
+		return dec_fail(c->d, IPC_EPROTO, "daemon info 'version' is "
+				"not a str of at most %d bytes",
+				PROTO_DINFO_VERSION_MAX);
+	if (o->via.str.size > 0) /* msgpack-c gives an empty str a NULL ptr */
+		memcpy(di->version, o->via.str.ptr, o->via.str.size);
+	di->version[o->via.str.size] = '\0';
+	return 0;
+}
+
+/* One key/value of a daemon info map; an unknown key is skipped. */
+static int dinfo_pair(struct pctx *c, const msgpack_object_kv *kv,
+		      struct proto_dinfo *di)
+{
+	const msgpack_object_str *k = &kv->key.via.str;
+	size_t i;
+
+	if (kv->key.type != MSGPACK_OBJECT_STR)
+		return dec_fail(c->d, IPC_EPROTO, "daemon info key is not a str");
+	if (k->size == 7 && memcmp(k->ptr, "version", 7) == 0)
+		return dinfo_version(c, &kv->val, di);
+	for (i = 0; i < proto_dinfo_nkeys; i++)
+		if (strlen(proto_dinfo_keys[i].key) == k->size &&
+		    memcmp(proto_dinfo_keys[i].key, k->ptr, k->size) == 0)
+			return rep_uint(c, &kv->val, proto_dinfo_keys[i].key,
+					UINT64_MAX, (uint64_t *)(void *)
+					((char *)di + proto_dinfo_keys[i].off));
+	return 0;
+}
+
+/* Element i: the daemon info map (INFO); missing keys stay 0. */
+static int rep_dinfo(struct pctx *c, unsigned i)
+{
+	const msgpack_object *o = &c->a[i];
+	struct proto_dinfo *di;
+	uint32_t k;
+	int rc = 0;
+
+	if (o->type != MSGPACK_OBJECT_MAP || o->via.map.size > PROTO_DINFO_KEYS_MAX)
+		return dec_fail(c->d, IPC_EPROTO, "daemon info is not a map of at "
+				"most %d keys", PROTO_DINFO_KEYS_MAX);
+	di = msgpack_zone_malloc(&c->d->zone, sizeof(*di));
+	if (di == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding info");
+	memset(di, 0, sizeof(*di));
+	for (k = 0; rc == 0 && k < o->via.map.size; k++)
+		rc = dinfo_pair(c, &o->via.map.ptr[k], di);
+	c->r->dinfo = di;
+	return rc;
+}
+
 /* Element i: success reply field f (ops.h); 0 or IPC_EPROTO (or ENOMEM). */
 static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 {
@@ -763,6 +819,7 @@ static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 	case RP_MORE: return rep_more(c, i);
 	case RP_DROPPED:
 		return rep_uint(c, &c->a[i], "dropped", UINT64_MAX, &r->dropped);
+	case RP_DINFO: return rep_dinfo(c, i);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }
@@ -845,6 +902,7 @@ static size_t rep_field_items(unsigned char f)
 	case RP_BINS: return 1 + IPC_BATCH_MAX;
 	case RP_INFO: return info;
 	case RP_INFOS: return 1 + PROTO_LIST_PAGE * info;
+	case RP_DINFO: return 1 + 2 * (size_t)PROTO_DINFO_KEYS_MAX;
 	default: return 1;
 	}
 }

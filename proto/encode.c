@@ -350,6 +350,25 @@ static void enc_infos(struct enc *e, const struct proto_info *in, size_t n)
 		enc_info(e, &in[i]);
 }
 
+/* Pack the daemon info map of an INFO reply: version, then every u64. */
+static void enc_dinfo(struct enc *e, const struct proto_dinfo *di)
+{
+	size_t i;
+
+	if (di == NULL) {
+		e->rc = e->rc ? e->rc : IPC_EINVAL;
+		return;
+	}
+	msgpack_pack_map(&e->pk, 1 + proto_dinfo_nkeys);
+	enc_key(e, "version");
+	enc_str(e, di->version, PROTO_DINFO_VERSION_MAX);
+	for (i = 0; i < proto_dinfo_nkeys; i++) {
+		enc_key(e, proto_dinfo_keys[i].key);
+		msgpack_pack_uint64(&e->pk, *(const uint64_t *)(const void *)
+				    ((const char *)di + proto_dinfo_keys[i].off));
+	}
+}
+
 /* Pack one success reply field of r. */
 static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep *r)
 {
@@ -375,6 +394,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_INFOS: enc_infos(e, r->infos, r->ninfos); break;
 	case RP_MORE: msgpack_pack_uint32(pk, r->more); break;
 	case RP_DROPPED: msgpack_pack_uint64(pk, r->dropped); break;
+	case RP_DINFO: enc_dinfo(e, r->dinfo); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ops.c: the table of operations (ops.h) as data. */
+#include <stddef.h>
+
 #include "proto.h"
 
 /* Brace a parenthesised field list: (a, b) -> { a, b }. */
@@ -12,6 +14,14 @@ static const struct proto_op_desc proto_ops[PROTO_OP__MAX] = {
 	PROTO_OPS(PROTO_OP_ROW)
 #undef PROTO_OP_ROW
 };
+
+/* The u64 keys of the daemon info map (INFO), from PROTO_DINFO_FIELDS. */
+const struct proto_dinfo_key proto_dinfo_keys[] = {
+#define PROTO_DINFO_KEY(f) { #f, offsetof(struct proto_dinfo, f) },
+	PROTO_DINFO_FIELDS(PROTO_DINFO_KEY)
+#undef PROTO_DINFO_KEY
+};
+const size_t proto_dinfo_nkeys = sizeof(proto_dinfo_keys) / sizeof(proto_dinfo_keys[0]);
 
 /* The row of op, or NULL for an unknown op. */
 const struct proto_op_desc *proto_op(uint32_t op)

@@ -62,6 +62,7 @@ enum proto_rep_field {
 	RP_INFOS,        /* array of info maps: infos, ninfos */
 	RP_MORE,         /* uint32 more, 0 or 1 */
 	RP_DROPPED,      /* uint64 dropped: how many messages an op dropped */
+	RP_DINFO,        /* the daemon info map: dinfo */
 };
 
 /* Can a request of the op park? */
@@ -119,7 +120,9 @@ enum proto_rep_field {
 	X(CHOWN, chown, 22, (RQ_NAME, RQ_UID, RQ_GID), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
-	  (RP_NONE), PROTO_NOPARK)
+	  (RP_NONE), PROTO_NOPARK) \
+	X(INFO, info, 24, (RQ_NONE), 0, \
+	  (RP_DINFO), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {

@@ -39,6 +39,9 @@
  * today; the rest is room for keys a newer daemon adds (a client skips
  * the keys it does not know). */
 #define PROTO_INFO_KEYS_MAX 64
+/* The most keys INFO's daemon info map may carry: 39 today, the rest is
+ * room for keys a newer daemon adds. */
+#define PROTO_DINFO_KEYS_MAX 128
 /* The most infos one LIST reply carries (a page). An info map takes at
  * most ~900 bytes (a pipe's, with a 128-byte name), so a full page stays
  * far below PROTO_FRAME_MAX; a client asks for the next page with the
@@ -161,6 +164,42 @@ struct proto_info {
 	uint64_t dead_letter_failed; /* moves refused (the message stayed) */
 };
 
+/* The numbers INFO reports about the daemon as a whole, each a u64 sent
+ * under its own name as the key (PROTOCOL.md, *Daemon info*). One list
+ * makes the struct, the encoder's keys and the decoder's table. */
+#define PROTO_DINFO_FIELDS(X) \
+	X(pid) X(uptime_ms) X(start_time) X(msg_max) \
+	X(connections) X(max_connections) X(connections_total) \
+	X(connections_refused) \
+	X(queues) X(pipes) X(max_queues) \
+	X(messages) X(bytes) X(max_bytes) X(parked) X(inflight) \
+	X(requests) X(puts) X(gets) X(requeued) X(sends) X(receives) \
+	X(gets_empty) X(refused_full) X(refused_limit) X(refused_perm) \
+	X(refused_toobig) X(refused_nospc) X(refused_other) X(errors_fatal) \
+	X(durable) X(journal_bytes) X(journal_live) X(journal_segments) \
+	X(journal_written) X(journal_syncs) X(journal_sync_us) \
+	X(journal_sync_max_us)
+
+/* Longest daemon version string INFO carries ("0.1.0"). */
+#define PROTO_DINFO_VERSION_MAX 31
+
+/* What INFO reports: the daemon's version and PROTO_DINFO_FIELDS. */
+struct proto_dinfo {
+	char version[PROTO_DINFO_VERSION_MAX + 1];
+#define PROTO_DINFO_MEMBER(f) uint64_t f;
+	PROTO_DINFO_FIELDS(PROTO_DINFO_MEMBER)
+#undef PROTO_DINFO_MEMBER
+};
+
+/* One u64 key of the daemon info map and its place in struct proto_dinfo. */
+struct proto_dinfo_key {
+	const char *key;
+	size_t off;
+};
+/* Every u64 key, in PROTO_DINFO_FIELDS order; proto_dinfo_nkeys of them. */
+extern const struct proto_dinfo_key proto_dinfo_keys[];
+extern const size_t proto_dinfo_nkeys;
+
 /* A decoded or to-be-encoded reply. */
 struct proto_rep {
 	uint32_t op;             /* the request's op: selects the result fields (not on the wire) */
@@ -186,6 +225,7 @@ struct proto_rep {
 	size_t ninfos;
 	uint32_t more;           /* LIST: 1 when names follow the last one sent */
 	uint64_t dropped;        /* QPURGE: how many messages were dropped */
+	const struct proto_dinfo *dinfo; /* INFO: the daemon's figures */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text

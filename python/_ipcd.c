@@ -980,6 +980,55 @@ static PyObject *client_list(ClientObject *self, PyObject *unused)
 	return list;
 }
 
+PyDoc_STRVAR(info_doc, "info() -> dict\n--\n\nThe daemon's figures (ipc_daemon_info): "
+	     "version and every counter and gauge, under the keys of ipcctl info --json.");
+/* ipc_daemon_info(). */
+static int call_info(ipc_client *c, void *arg)
+{
+	return ipc_daemon_info(c, arg, sizeof(struct ipc_daemon_info));
+}
+
+/* The keys of struct ipc_daemon_info's numbers, in its order. */
+#define INFO_KEY(f) { #f, offsetof(struct ipc_daemon_info, f) }
+static const struct { const char *key; size_t off; } info_keys[] = {
+	INFO_KEY(pid), INFO_KEY(uptime_ms), INFO_KEY(start_time), INFO_KEY(msg_max),
+	INFO_KEY(connections), INFO_KEY(max_connections),
+	INFO_KEY(connections_total), INFO_KEY(connections_refused),
+	INFO_KEY(queues), INFO_KEY(pipes), INFO_KEY(max_queues),
+	INFO_KEY(messages), INFO_KEY(bytes), INFO_KEY(max_bytes),
+	INFO_KEY(parked), INFO_KEY(inflight), INFO_KEY(requests),
+	INFO_KEY(puts), INFO_KEY(gets), INFO_KEY(requeued), INFO_KEY(sends),
+	INFO_KEY(receives), INFO_KEY(gets_empty), INFO_KEY(refused_full),
+	INFO_KEY(refused_limit), INFO_KEY(refused_perm), INFO_KEY(refused_toobig),
+	INFO_KEY(refused_nospc), INFO_KEY(refused_other), INFO_KEY(errors_fatal),
+	INFO_KEY(durable), INFO_KEY(journal_bytes), INFO_KEY(journal_live),
+	INFO_KEY(journal_segments), INFO_KEY(journal_written),
+	INFO_KEY(journal_syncs), INFO_KEY(journal_sync_us),
+	INFO_KEY(journal_sync_max_us),
+};
+
+/* Client.info(). */
+static PyObject *client_info(ClientObject *self, PyObject *unused)
+{
+	struct ipc_daemon_info di;
+	unsigned long long v;
+	PyObject *d, *n;
+	size_t i;
+
+	(void)unused;
+	if (client_call(self, call_info, &di) < 0)
+		return NULL;
+	d = Py_BuildValue("{s:s}", "version", di.version);
+	for (i = 0; d && i < sizeof(info_keys) / sizeof(info_keys[0]); i++) {
+		memcpy(&v, (const char *)&di + info_keys[i].off, sizeof(v));
+		n = PyLong_FromUnsignedLongLong(v);
+		if (!n || PyDict_SetItemString(d, info_keys[i].key, n) < 0)
+			Py_CLEAR(d);
+		Py_XDECREF(n);
+	}
+	return d;
+}
+
 PyDoc_STRVAR(delete_doc, "delete(name)\n--\n\nDelete queue or pipe name (owner or root).");
 /* ipc_delete() (a queue or a pipe). */
 static int call_delete(ipc_client *c, void *arg)
@@ -1336,6 +1385,7 @@ static PyMethodDef client_methods[] = {
 	{ "stat", (PyCFunction)client_stat, METH_VARARGS, stat_doc },
 	{ "size", (PyCFunction)client_size, METH_VARARGS, size_doc },
 	{ "list", (PyCFunction)client_list, METH_NOARGS, list_doc },
+	{ "info", (PyCFunction)client_info, METH_NOARGS, info_doc },
 	{ "delete", (PyCFunction)client_delete, METH_VARARGS, delete_doc },
 	{ "pipe_attach", (PyCFunction)(void (*)(void))client_pipe_attach,
 	  METH_VARARGS | METH_KEYWORDS, pipe_attach_doc },

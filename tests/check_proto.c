@@ -2089,6 +2089,90 @@ START_TEST(test_admin_roundtrip)
 }
 END_TEST
 
+/* INFO: an empty request; the daemon info map round-trips every key,
+ * skips unknown ones, leaves missing ones 0, and refuses a map that is
+ * not one or a version that is not a short str. */
+START_TEST(test_dinfo_roundtrip)
+{
+	struct proto_req r = { .op = PROTO_OP_INFO, .id = 7 }, rout;
+	struct proto_dinfo di;
+	struct proto_rep rep = { .op = PROTO_OP_INFO, .id = 7, .dinfo = &di }, out;
+	struct raw w;
+	size_t i;
+
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &rout), 0);
+	ck_assert_uint_eq(rout.op, PROTO_OP_INFO);
+	memset(&di, 0, sizeof(di));
+	strcpy(di.version, "1.2.3");
+	for (i = 0; i < proto_dinfo_nkeys; i++)
+		*(uint64_t *)(void *)((char *)&di + proto_dinfo_keys[i].off) =
+			((uint64_t)1 << 40) + i;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &out), 0);
+	ck_assert_ptr_nonnull(out.dinfo);
+	ck_assert_mem_eq(out.dinfo, &di, sizeof(di));
+	ck_assert_uint_eq(out.dinfo->journal_sync_max_us, ((uint64_t)1 << 40) +
+			  proto_dinfo_nkeys - 1);
+	rep.dinfo = NULL;
+	ck_assert_int_eq(proto_enc_rep(&buf, &rep), IPC_EINVAL);
+	/* {"puts": 5, "later": "x"}: puts read, later skipped, rest 0. */
+	raw_init(&w);
+	msgpack_pack_array(&w.pk, 3);
+	msgpack_pack_uint32(&w.pk, 7);
+	msgpack_pack_int32(&w.pk, 0);
+	msgpack_pack_map(&w.pk, 2);
+	msgpack_pack_str_with_body(&w.pk, "puts", 4);
+	msgpack_pack_uint64(&w.pk, 5);
+	msgpack_pack_str_with_body(&w.pk, "later", 5);
+	msgpack_pack_str_with_body(&w.pk, "x", 1);
+	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out), 0);
+	ck_assert_uint_eq(out.dinfo->puts, 5);
+	ck_assert_uint_eq(out.dinfo->gets, 0);
+	ck_assert_str_eq(out.dinfo->version, "");
+	raw_fini(&w);
+	/* PROTO_DINFO_KEYS_MAX keys decode, one more does not. */
+	for (i = 0; i < 2; i++) {
+		size_t k, n = PROTO_DINFO_KEYS_MAX + i;
+
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 7);
+		msgpack_pack_int32(&w.pk, 0);
+		msgpack_pack_map(&w.pk, n);
+		for (k = 0; k < n; k++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "k%zu", k);
+			msgpack_pack_str_with_body(&w.pk, key, strlen(key));
+			msgpack_pack_uint32(&w.pk, 1);
+		}
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out),
+				 i ? IPC_EPROTO : 0);
+		raw_fini(&w);
+	}
+	/* A version of 32 bytes, a negative count, an array: malformed. */
+	for (i = 0; i < 3; i++) {
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 7);
+		msgpack_pack_int32(&w.pk, 0);
+		if (i == 2) {
+			msgpack_pack_array(&w.pk, 0);
+		} else {
+			msgpack_pack_map(&w.pk, 1);
+			msgpack_pack_str_with_body(&w.pk, i ? "gets" : "version",
+						   i ? 4 : 7);
+			if (i)
+				msgpack_pack_int64(&w.pk, -1);
+			else
+				msgpack_pack_str_with_body(&w.pk, "0123456789abcdef"
+							   "0123456789abcdef", 32);
+		}
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_INFO, &out), IPC_EPROTO);
+		raw_fini(&w);
+	}
+}
+END_TEST
+
 START_TEST(test_ack_rep)
 {
 	static const unsigned char payload[] = { 0, 1, 2, 0xff };
@@ -2820,6 +2904,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_ack_rep);
 	tcase_add_test(tc, test_admin_roundtrip);
 	tcase_add_test(tc, test_rep_info_needs_name);
+	tcase_add_test(tc, test_dinfo_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("batch");

@@ -2,7 +2,8 @@
 /*
  * ctl.h: what the files of ipcctl share: the parsed command line, the
  * exit statuses, and the commands, each in the file named after what it
- * does (ctl_queue.c, ctl_pipe.c, ctl_top.c; ipcctl.c parses and helps).
+ * does (ctl_queue.c, ctl_pipe.c, ctl_top.c, ctl_daemon.c; ipcctl.c parses
+ * and helps).
  */
 #ifndef IPC_CTL_H
 #define IPC_CTL_H
@@ -23,7 +24,7 @@
 #define OPT_TIMEOUT 0x2u    /* --timeout, --nowait */
 #define OPT_ACK 0x4u
 #define OPT_MODE 0x8u       /* create --mode */
-#define OPT_JSON 0x10u      /* ls, stat, top --json */
+#define OPT_JSON 0x10u      /* ls, stat, top, info --json */
 #define OPT_ITER 0x20u      /* top -n/--iterations */
 #define OPT_INTERVAL 0x40u  /* top --interval */
 #define OPT_END 0x80u       /* send, recv --end */
@@ -90,5 +91,7 @@ int cmd_peek(ipc_client *c, const struct ctl_args *a);
 int cmd_purge(ipc_client *c, const struct ctl_args *a);
 int cmd_chmod(ipc_client *c, const struct ctl_args *a);
 int cmd_chown(ipc_client *c, const struct ctl_args *a);
+int cmd_info(ipc_client *c, const struct ctl_args *a);
+int cmd_metrics(ipc_client *c, const struct ctl_args *a);
 
 #endif

@@ -107,6 +107,16 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "chown", cmd_chown, 2, 2, 0, "NAME USER[:GROUP] | NAME :GROUP",
 	  "set the owner and/or group (names or numbers) of a queue or pipe\n"
 	  "(root only)" },
+	{ "info", cmd_info, 0, 0, OPT_JSON, "[--json]",
+	  "show the daemon's figures as 'key: value' lines: version, uptime,\n"
+	  "connections, queues and pipes, messages and bytes held against\n"
+	  "its limits, parked requests, puts and gets, refusals by reason,\n"
+	  "and its journal's; the keys are the --json keys (ipcctl(1))" },
+	{ "metrics", cmd_metrics, 0, 0, 0, "",
+	  "print the daemon's figures and every queue's and pipe's in the\n"
+	  "Prometheus text format (ipcd_puts_total,\n"
+	  "ipcd_queue_messages{queue=\"jobs\"}, ...), e.g. for\n"
+	  "node_exporter's textfile collector (see ipcctl(1))" },
 	{ "help", NULL, 0, 1, 0, "[COMMAND]",
 	  "show this help, or one command's" },
 };

@@ -357,6 +357,74 @@ int ipc_delete(ipc_client *c, const char *name);
  */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n, size_t size);
 
+/* What ipc_daemon_info() reports about the daemon as a whole. Counters
+ * run since the daemon started (deleted queues and pipes included), the
+ * others are what holds now. The field names are the keys of `ipcctl
+ * info --json` and of the INFO reply (PROTOCOL.md). Fields are only ever
+ * appended (see "Compatibility" above). */
+struct ipc_daemon_info {
+	char version[32];                  /* the daemon's version, "0.1.0" */
+	unsigned long long pid;            /* the daemon's process id */
+	unsigned long long uptime_ms;      /* time since it started */
+	unsigned long long start_time;     /* when it started, Unix time (s) */
+	unsigned long long msg_max;        /* largest message accepted, bytes */
+	unsigned long long connections;    /* clients connected now */
+	unsigned long long max_connections;    /* its max-connections */
+	unsigned long long connections_total;  /* clients accepted since start */
+	unsigned long long connections_refused;/* refused over max-connections */
+	unsigned long long queues;         /* queues now */
+	unsigned long long pipes;          /* pipes now */
+	unsigned long long max_queues;     /* its max-queues (queues and pipes;
+					      0 = no limit) */
+	unsigned long long messages;       /* held in queues, buffered in pipes */
+	unsigned long long bytes;          /* payload bytes held in all (queued,
+					      in flight, of parked puts): what
+					      max-bytes bounds */
+	unsigned long long max_bytes;      /* its max-bytes (0 = no limit) */
+	unsigned long long parked;         /* requests waiting in the daemon */
+	unsigned long long inflight;       /* delivered for ack, not yet acked */
+	unsigned long long requests;       /* requests served (this one too) */
+	unsigned long long puts;           /* messages taken into queues */
+	unsigned long long gets;           /* messages delivered from queues
+					      (each redelivery too) */
+	unsigned long long requeued;       /* in-flight messages put back */
+	unsigned long long sends;          /* messages sent into pipes */
+	unsigned long long receives;       /* messages received from pipes */
+	unsigned long long gets_empty;     /* gets and receives answered
+					      IPC_EEMPTY */
+	unsigned long long refused_full;   /* puts and sends answered IPC_EFULL */
+	unsigned long long refused_limit;  /* requests refused at a daemon
+					      limit (IPC_ELIMIT; refused
+					      connections' HELLO included) */
+	unsigned long long refused_perm;   /* IPC_EPERM: permission denied */
+	unsigned long long refused_toobig; /* IPC_ETOOBIG: over msg_max */
+	unsigned long long refused_nospc;  /* IPC_ENOSPC: the journal is full */
+	unsigned long long refused_other;  /* every other request answered a
+					      positive IPC_E* code, save
+					      IPC_EEMPTY and IPC_EEOF */
+	unsigned long long errors_fatal;   /* replies with a negative code
+					      (protocol errors): the
+					      connection was closed */
+	unsigned long long durable;        /* 1 when a journal is open (the
+					      journal_* fields), else 0 */
+	unsigned long long journal_bytes;  /* the journal's size, bytes */
+	unsigned long long journal_live;   /* how much of it is still needed */
+	unsigned long long journal_segments;   /* its segment files */
+	unsigned long long journal_written;    /* bytes written since start */
+	unsigned long long journal_syncs;      /* fdatasync rounds (group commits) */
+	unsigned long long journal_sync_us;    /* time they took in all, us */
+	unsigned long long journal_sync_max_us;/* the longest one, us */
+};
+
+/*
+ * Fill *info with the daemon's figures (INFO). size is sizeof(struct
+ * ipc_daemon_info) as the caller was compiled: the library writes size
+ * bytes, zero past the fields it knows, as for ipc_stat(). Anyone
+ * connected may ask. 0, IPC_EINVAL (info NULL, or size smaller than the
+ * first struct ipc_daemon_info), IPC_ENOTSUP (a NATS handle), or fatal.
+ */
+int ipc_daemon_info(ipc_client *c, struct ipc_daemon_info *info, size_t size);
+
 /*
  * Administration: look into a queue, empty it, change who may use a
  * queue or pipe.

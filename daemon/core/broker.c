@@ -246,8 +246,59 @@ int broker_queue_delete(struct broker *b, const char *name)
 	if (rc != 0)
 		return rc;
 	broker_unregister(b, name);
+	broker_count_gone(b, IPC_KIND_QUEUE, q);
 	queue_free(q, IPC_EDELETED);
 	return 0;
+}
+
+/* Add one queue's or pipe's figures to t: the gauges too when now. */
+static void broker_add(struct broker_totals *t, int kind, const void *obj,
+		       int now)
+{
+	struct queue_stats qs;
+	struct pipe_stats ps;
+	int i;
+
+	if (kind == IPC_KIND_QUEUE) {
+		queue_stats(obj, &qs);
+		t->puts += qs.puts;
+		t->gets += qs.gets;
+		t->requeued += qs.requeued;
+		if (now) {
+			t->queues++;
+			t->messages += qs.size;
+			t->inflight += qs.inflight;
+		}
+		return;
+	}
+	pipe_stats(obj, &ps);
+	for (i = 0; i < 2; i++) {
+		t->sends += ps.dir[i].sent;
+		t->receives += ps.dir[i].received;
+		t->messages += now ? ps.dir[i].msgs : 0;
+	}
+	t->pipes += now != 0;
+}
+
+/* Add the counters of a queue or pipe about to be freed to b->gone. */
+void broker_count_gone(struct broker *b, int kind, const void *obj)
+{
+	broker_add(&b->gone, kind, obj, 0);
+}
+
+/* broker_totals' walk: add one entry. */
+static void broker_total_one(const char *name, int kind, void *obj, void *arg)
+{
+	(void)name;
+	broker_add(arg, kind, obj, 1);
+}
+
+/* The daemon-wide figures: the freed ones' counters plus every live one. */
+void broker_totals(const struct broker *b, struct broker_totals *t)
+{
+	*t = b->gone;
+	if (b->reg != NULL)
+		registry_walk(b->reg, broker_total_one, t);
 }
 
 /* Describe name, of kind and object obj, into *info. */

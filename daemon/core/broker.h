@@ -40,6 +40,17 @@ struct broker_info {
 	char dead_letter[IPC_NAME_MAX + 1]; /* queue: its dead-letter queue, or "" */
 };
 
+/* Daemon-wide figures of the namespace (INFO): the gauges sum the queues
+ * and pipes there now; the counters run since the broker started, those
+ * of queues and pipes deleted since included. */
+struct broker_totals {
+	size_t queues, pipes;
+	uint64_t messages;       /* held in queues and buffered in pipes */
+	uint64_t inflight;       /* delivered for ack, not yet acked */
+	uint64_t puts, gets, requeued;  /* queues */
+	uint64_t sends, receives;       /* pipes */
+};
+
 struct broker {
 	struct registry *reg;
 	size_t msg_max;          /* largest payload accepted */
@@ -50,6 +61,7 @@ struct broker {
 	unsigned default_mode;   /* of a queue or pipe created without a mode */
 	struct quota quota;      /* per uid: owned objects here, the rest by
 				    the shell (connections, parks, bytes) */
+	struct broker_totals gone; /* counters of the queues and pipes freed */
 };
 
 /* Set up an empty broker; 0 or IPC_ENOMEM. */
@@ -106,6 +118,12 @@ void broker_unregister(struct broker *b, const char *name);
 /* Delete queue name, completing its parked requests with IPC_EDELETED.
  * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int broker_queue_delete(struct broker *b, const char *name);
+/* Fill *t (see struct broker_totals). O(number of queues and pipes). */
+void broker_totals(const struct broker *b, struct broker_totals *t);
+/* Add the counters of queue or pipe obj (kind IPC_KIND_*), about to be
+ * freed, to b->gone (broker.c, broker_pipe.c). */
+void broker_count_gone(struct broker *b, int kind, const void *obj);
+
 /* Describe name into *info: 0 or IPC_ENOENT. */
 int broker_info(struct broker *b, const char *name, struct broker_info *info);
 /* Describe the names strictly greater than after in byte order ("": from

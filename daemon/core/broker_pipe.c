@@ -119,6 +119,7 @@ void broker_pipe_reap(struct broker *b, struct pipe *p)
 	if (b->reg != NULL && registry_find(b->reg, pipe_name(p), &kind) == p)
 		broker_unregister(b, pipe_name(p));
 	/* Both ends closed: nothing is parked any more, nothing buffered. */
+	broker_count_gone(b, IPC_KIND_PIPE, p);
 	pipe_free(p, IPC_ECLOSED);
 }
 

@@ -84,6 +84,8 @@ struct jsync {
 	uint64_t written;       /* lsn written to the kernel */
 	uint64_t synced;        /* lsn on stable storage */
 	uint64_t syncs;
+	uint64_t sync_ns;       /* time the rounds took, in all */
+	uint64_t sync_ns_max;   /* and the longest one */
 	int err;                /* errno of a failed sync, until the loop sees it */
 	uint64_t err_lsn;       /* the lsn that sync was for */
 	enum journal_sync mode;
@@ -114,6 +116,7 @@ struct journal {
 	uint64_t lsn_written;   /* lsn written to the kernel */
 	uint64_t lsn_synced;    /* as last seen from the thread */
 	uint64_t syncs;
+	uint64_t sync_ns, sync_ns_max; /* as last seen from the thread */
 	struct ilist waiters;       /* struct journal_waiter, oldest first */
 	struct jsync sync;
 	uint32_t comp_seg;      /* compaction: segment being copied out */

@@ -35,12 +35,30 @@ static void jsync_pace(struct jsync *s, const struct timespec *last)
 		;
 }
 
+/* Nanoseconds on the monotonic clock. */
+static uint64_t jsync_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Count one round that took ns. (mu held) */
+static void jsync_timed(struct jsync *s, uint64_t ns)
+{
+	s->syncs++;
+	s->sync_ns += ns;
+	if (ns > s->sync_ns_max)
+		s->sync_ns_max = ns;
+}
+
 /* One round: sync the earlier segments, the current one and the
  * directory; publish the result and signal the loop. (mu held; released
  * during the I/O) */
 static void jsync_round(struct jsync *s)
 {
-	uint64_t target = s->written, one = 1;
+	uint64_t target = s->written, one = 1, t0 = jsync_now_ns();
 	int *old = s->old, fd = s->fd, err = 0;
 	size_t nold = s->nold, i;
 	bool dir = s->dir_dirty;
@@ -66,7 +84,7 @@ static void jsync_round(struct jsync *s)
 	} else if (target > s->synced) {
 		s->synced = target;
 	}
-	s->syncs++;
+	jsync_timed(s, jsync_now_ns() - t0);
 	if (write(s->efd, &one, sizeof(one)) < 0)
 		(void)0; /* the counter is saturated: the loop wakes anyway */
 }
@@ -224,6 +242,8 @@ uint64_t jsync_poll(struct journal *j)
 	pthread_mutex_lock(&s->mu);
 	j->lsn_synced = s->synced;
 	j->syncs = s->syncs;
+	j->sync_ns = s->sync_ns;
+	j->sync_ns_max = s->sync_ns_max;
 	if (s->err) {
 		failed = s->err_lsn;
 		s->err = 0;

@@ -46,7 +46,7 @@ from ._ipcd import (  # noqa: F401  (re-exported)
     NoDurabilityError, NotSupportedError, DaemonTimeoutError, default_socket)
 
 __all__ = [
-    "Queue", "Pipe", "Connection", "connect_pipe", "list", "stat", "delete",
+    "Queue", "Pipe", "Connection", "connect_pipe", "list", "stat", "delete", "info",
     "Error", "NotFoundError", "ExistsError", "DeletedError", "MismatchError",
     "InvalidNameError", "TooBigError", "InvalidError", "BusyError",
     "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
@@ -745,6 +745,16 @@ def stat(name, socket=None):
     maxbytes, attached and closed (a pair of bools, ends 0 and 1).
     NotFoundError if there is none."""
     return _admin(socket, "stat", name)
+
+
+def info(socket=None):
+    """The daemon's figures as a dict, under the keys of `ipcctl info
+    --json`: version, pid, uptime_ms, connections, queues, pipes,
+    messages, bytes, max_bytes, parked, inflight, puts, gets, the refusals
+    by reason (refused_full, refused_limit, refused_perm, ...) and the
+    journal's (durable, journal_bytes, journal_syncs, ...). Counters run
+    since the daemon started. See ipcctl(1), JSON KEYS."""
+    return _admin(socket, "info")
 
 
 def delete(name, socket=None):

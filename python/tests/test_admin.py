@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""ipcd.list, ipcd.stat, ipcd.delete; the documentation (help(), stubs)."""
+"""ipcd.list, ipcd.stat, ipcd.delete, ipcd.info; the documentation (help(), stubs)."""
 import ast
 import os
 import pydoc
@@ -47,6 +47,21 @@ class AdminTest(unittest.TestCase):
         for n in names:
             self.assertIn(n, listed)
 
+    def test_info(self):
+        before = ipcd.info()
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        q.put("a")
+        self.assertRaises(queue.Full, q.put_nowait, "b")
+        q.get()
+        after = ipcd.info()
+        self.assertEqual(after["version"], before["version"])
+        self.assertEqual(after["puts"] - before["puts"], 1)
+        self.assertEqual(after["gets"] - before["gets"], 1)
+        self.assertEqual(after["refused_full"] - before["refused_full"], 1)
+        self.assertEqual(after["queues"] - before["queues"], 1)
+        self.assertGreaterEqual(after["uptime_ms"], before["uptime_ms"])
+        self.assertIn("journal_sync_max_us", after)
+
     def test_delete(self):
         q = ipcd.Queue(ipcdtest.fresh())
         q.put(1)
@@ -73,7 +88,7 @@ class DocsTest(unittest.TestCase):
                      "readahead", "serializer"):
             self.assertIn(word, text)
         for obj in (ipcd.Queue, ipcd.Connection, ipcd.Pipe, ipcd.connect_pipe, ipcd.list,
-                    ipcd.stat, ipcd.delete, ipcd._ipcd.Client):
+                    ipcd.stat, ipcd.delete, ipcd.info, ipcd._ipcd.Client):
             self.assertTrue(obj.__doc__, obj)
         for name in dir(ipcd.Queue) + dir(ipcd.Connection):
             if not name.startswith("_"):
