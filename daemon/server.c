@@ -375,13 +375,18 @@ static void server_conn_limit(struct server *s)
 		      s->fd_limit - SERVER_FD_RESERVE : 1;
 
 	s->max_conns = s->cfg.max_connections;
-	if (room >= s->max_conns)
-		return;
-	s->max_conns = room;
-	log_warn("max-connections %zu is more than the descriptor limit %zu "
-		 "allows (%d kept for the daemon): serving at most %zu clients",
-		 s->cfg.max_connections, s->fd_limit, SERVER_FD_RESERVE, room);
+	if (room < s->max_conns) {
+		s->max_conns = room;
+		log_warn("max-connections %zu is more than the descriptor limit %zu "
+			 "allows (%d kept for the daemon): serving at most %zu clients",
+			 s->cfg.max_connections, s->fd_limit, SERVER_FD_RESERVE, room);
+	}
+	if (s->cfg.reserved_conns >= s->max_conns)
+		log_warn("reserved-connections %zu leaves no connection of %zu for "
+			 "uids other than root's and ipcd's", s->cfg.reserved_conns,
+			 s->max_conns);
 }
+
 
 /* The per-uid limits, from the config's shares of the global ones. */
 static void server_quota_apply(struct server *s)
