@@ -186,6 +186,16 @@ uint64_t bench_count(const struct bench_opts *o, size_t size, int slow);
 /* Round trips for the latency rows. */
 uint64_t bench_lat_count(const struct bench_opts *o, size_t size);
 
+/* --- recover.c: a restarted ipcd replaying its journal ------------------ */
+
+/* Journal n messages of size bytes in a durable queue of an ipcd (binary
+ * ipcd) of its own, stop it, and time a new one on that journal until its
+ * socket accepts: warm with the journal in the page cache, cold with its
+ * pages dropped first. Fills each row (msgs/s: messages recovered per
+ * second; MB/s: journal MB read per second) or its note. */
+void bench_recovery(const struct bench_opts *o, const char *ipcd, size_t size,
+		    uint64_t n, struct row *warm, struct row *cold);
+
 /* The raw Unix socket stream: throughput (np pairs) and latency. */
 void peer_rawsock(const struct bench_opts *o, size_t size, unsigned np,
 		  struct row *row);

@@ -66,7 +66,13 @@ static void print_dur_targets(const struct bench *b);
 
 static const char *const mode_name[MODE__MAX] = { "plain", "pipelined", "batch64" };
 
-static const char *const sections[] = { "tput", "pipe", "lat", "idle", "dur", NULL };
+/* Messages from this size (1 MiB, 16 MiB: the "large" rows past 64 KiB)
+ * run 1/1 plain and pipelined only, on a queue of BIG_QUEUE_MAX. */
+#define BIG_SIZE (1u << 20)
+#define BIG_QUEUE_MAX 8
+
+static const char *const sections[] = { "tput", "pipe", "lat", "idle", "dur", "recover",
+					 NULL };
 static const char *const sizes[] = { "small", "large", NULL };
 static const char *const systems[] = { "ipcd", "redis", "mq", "python", "raw", "nats", NULL };
 static const char *const modes[] = { "plain", "pipelined", "batch64", NULL };
@@ -332,15 +338,17 @@ static struct ipc_queue_opts unbounded_create(void)
 }
 
 /* Create (or empty) a queue for a run on target (ipcd's socket or a
- * NATS URL). The handle is closed before the run forks: libnats's
- * threads do not survive fork. */
-static int queue_create(const struct bench *b, const char *target, const char *name)
+ * NATS URL), of maxsize (0: unbounded). The handle is closed before the
+ * run forks: libnats's threads do not survive fork. */
+static int queue_create(const struct bench *b, const char *target, const char *name,
+			long long maxsize)
 {
 	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
 	int rc = ipc_connect(target, &c);
 
 	o.flags |= b->qflags;
+	o.maxsize = maxsize;
 	if (rc != 0)
 		return rc;
 	ipc_delete(c, name);
@@ -364,7 +372,9 @@ static void lib_throughput(struct bench *b, const char *system, const char *targ
 	row = add_row(b, wl, system, size);
 	r.total = bench_count(&b->o, size, mode == MODE_PLAIN);
 	snprintf(r.qname, sizeof r.qname, "bench-%zu-%u-%d", size, np, (int)mode);
-	if (queue_create(b, target, r.qname) != 0)
+	/* Messages of MiBs: a bounded queue, so a producer ahead of its
+	 * consumer does not pile up gigabytes. */
+	if (queue_create(b, target, r.qname, size >= BIG_SIZE ? BIG_QUEUE_MAX : 0) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queue");
 	else
 		run_throughput(&r, ipcd_producer, ipcd_consumer, row);
@@ -565,7 +575,7 @@ static void lib_latency(struct bench *b, const char *system, const char *target,
 	r.total = bench_lat_count(&b->o, size);
 	snprintf(r.qname, sizeof r.qname, "lat-%zu", size);
 	snprintf(pong, sizeof pong, "%s-pong", r.qname);
-	if (queue_create(b, target, r.qname) != 0 || queue_create(b, target, pong) != 0)
+	if (queue_create(b, target, r.qname, 0) != 0 || queue_create(b, target, pong, 0) != 0)
 		snprintf(row->note, sizeof row->note, "cannot create the queues");
 	else
 		run_latency_rtt(&r, ipcd_ping, ipcd_pong, row, rtt);
@@ -899,7 +909,7 @@ static void section_idle(struct bench *b)
 		free(cs);
 		return;
 	}
-	queue_create(b, b->sock, "warm-up");
+	queue_create(b, b->sock, "warm-up", 0);
 	rss0 = rss_kib(b->ipcd_pid);
 	nq = idle_queues(b, IDLE_QUEUES);
 	rss1 = rss_kib(b->ipcd_pid);
@@ -1008,11 +1018,13 @@ static void ratio_text(const struct bench *b, const struct row *row, char *buf, 
 	}
 }
 
-/* Print the size as 64 B or 64 KiB. */
+/* Print the size as 64 B, 64 KiB or 16 MiB. */
 static const char *size_text(size_t size, char *buf, size_t len)
 {
 	if (size == 0)
 		snprintf(buf, len, "-");
+	else if (size % (1024 * 1024) == 0)
+		snprintf(buf, len, "%zu MiB", size / (1024 * 1024));
 	else if (size % 1024 == 0)
 		snprintf(buf, len, "%zu KiB", size / 1024);
 	else
@@ -1209,7 +1221,7 @@ static void print_targets(const struct bench *b)
 
 	printf("\ntargets (64 B unless said):\n");
 	target("plain put/get 1/1 vs redis LPUSH/BRPOP",
-	       ratio_of(find_row(b, "1/1 plain", "ipcd", 64), find_row(b, "1/1 plain", "redis", 64), 0, 0), 1.0, 0);
+	       ratio_of(find_row(b, "1/1 plain", "ipcd", 64), find_row(b, "1/1 plain", "redis", 64), 0, 0), 1.5, 0);
 	target("pipelined put + read-ahead get 1/1 vs python mp.Queue",
 	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 64), find_row(b, "1/1", "python-queue", 64), 0, 0), 1.5, 0);
 	target("batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
@@ -1217,15 +1229,25 @@ static void print_targets(const struct bench *b)
 	target("batch64 1/1 vs POSIX mq",
 	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1", "posix-mq", 64), 0, 0), 1.5, 0);
 	target("64 KiB pipe send/recv (batch64) MB/s vs raw socket",
-	       ratio_of(find_row(b, "pipe 1/1 batch64", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
+	       ratio_of(find_row(b, "pipe 1/1 batch64", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
 	target("64 KiB pipe send/recv (pipelined, 1 msg/call) MB/s vs raw socket",
-	       ratio_of(find_row(b, "pipe 1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.4, 0);
+	       ratio_of(find_row(b, "pipe 1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
+	target("64 KiB put/get 1/1 (pipelined) vs python mp.Pipe",
+	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "python-pipe", 65536), 0, 0), 1.0, 0);
+	target("64 KiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 65536), find_row(b, "1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
 	printf("  %-62s %6.2fx (not a target: a round trip per message)\n",
 	       "  (plain, each send and recv waits for its reply)",
 	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536),
 			find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0));
+	target("1 MiB put/get 1/1 (plain) MB/s vs raw socket",
+	       ratio_of(find_row(b, "1/1 plain", "ipcd", BIG_SIZE),
+			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
+	target("1 MiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", BIG_SIZE),
+			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
 	target("hand-off latency p50 vs raw socket round trip p50",
-	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 2.0, 1);
+	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 1.2, 1);
 	target("hand-off latency p99 vs raw socket round trip p99",
 	       ratio_of(ipcd_lat, raw_rtt, 1, 1), 4.0, 1);
 	target("1/1 plain, 10k queues + 1k idle clients vs without them",
@@ -1364,12 +1386,75 @@ static void section_durable(struct bench *b)
 	dur_redis(b, "everysec");
 }
 
-/* The durability targets of issue 12 (64 B). */
+/* Recovery: 1,000,000 messages of 64 B and 1 GiB of 64 KiB messages
+ * (fewer with --quick, --divide), warm and cold (bench_recovery). */
+static void section_recovery(struct bench *b)
+{
+	static const size_t size[2] = { 64, 65536 };
+	static const uint64_t total[2] = { 1000000, (1u << 30) / 65536 };
+	unsigned div = (b->o.divide > 1 ? b->o.divide : 1) * (b->o.quick ? 4 : 1);
+	struct row *warm, *cold;
+	char wl[32];
+	uint64_t n;
+	int i;
+
+	if (b->attach != NULL)
+		return;    /* it starts daemons of its own */
+	for (i = 0; i < 2; i++) {
+		if (!wanted(b, size[i] == 64 ? "small" : "large"))
+			continue;
+		n = total[i] / div ? total[i] / div : 1;
+		snprintf(wl, sizeof wl, "recover %llu", (unsigned long long)n);
+		warm = add_row(b, wl, "ipcd warm", size[i]);
+		cold = add_row(b, wl, "ipcd cold", size[i]);
+		bench_recovery(&b->o, b->ipcd_bin, size[i], n, warm, cold);
+		progress(warm);
+		progress(cold);
+	}
+}
+
+/* A recovery row's journal MB/s against the goal, and what it moved. */
+static void recovery_target(const struct row *r, double need)
+{
+	char what[80];
+	double secs = r && r->msgs_per_s > 0 ? (double)strtoull(r->workload + 8, NULL, 10) /
+						r->msgs_per_s : 0;
+
+	if (r == NULL)
+		return;
+	snprintf(what, sizeof what, "recovery, %s of %zu B, %s: journal MB/s",
+		 r->workload + 8, r->size, r->system + 5);
+	if (r->note[0] || secs <= 0)
+		printf("  %-62s %6s  not measured\n", what, "-");
+	else if (need <= 0)
+		printf("  %-62s %6.0f  (not a target: the disk's read speed counts; "
+		       "%.1f MB in %.3f s)\n", what, r->mb_per_s, r->mb_per_s * secs, secs);
+	else
+		printf("  %-62s %6.0f  (need >= %.0f)  %s (%.1f MB in %.3f s)\n", what,
+		       r->mb_per_s, need, r->mb_per_s >= need ? "MET" : "NOT MET",
+		       r->mb_per_s * secs, secs);
+}
+
+/* The recovery rows, warm as the target (the replay's own speed), cold
+ * shown too (a reboot: the disk's read speed counts as well). */
+static void print_recovery_targets(const struct bench *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrows; i++)
+		if (strncmp(b->rows[i].workload, "recover ", 8) == 0 &&
+		    strncmp(b->rows[i].system, "ipcd ", 5) == 0)
+			recovery_target(&b->rows[i],
+					strcmp(b->rows[i].system, "ipcd warm") == 0 ? 300 : 0);
+}
+
+/* The durability targets of issue 12 (64 B), and recovery. */
 static void print_dur_targets(const struct bench *b)
 {
 	const struct row *disk = find_row(b, "fdatasync 64 B", "disk", 64);
 	const struct row *b4 = find_row(b, "4/4 batch64 durable", "ipcd sync=always", 64);
 
+	print_recovery_targets(b);
 	if (!disk)
 		return;
 	target("durable 1/1 plain, sync=always vs the disk's fdatasync rate",
@@ -1414,7 +1499,9 @@ static void usage(FILE *f)
 		"  --ab OLD NEW   A/B: run the ipcd workloads (1 producer, 1 consumer) on two\n"
 		"                 daemons, alternately, --repeat rounds (default 5); print\n"
 		"                 NEW/OLD with its spread. --only picks sections and sizes.\n"
-		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur), sizes\n"
+		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur,\n"
+		"                 recover: restart on a journal of 1,000,000 x 64 B and\n"
+		"                 1 GiB of 64 KiB messages, a quarter with --quick), sizes\n"
 		"                 (small, large), systems (ipcd, redis, mq, python, raw, nats)\n"
 		"                 ipcd/redis call modes (plain, pipelined, batch64) and\n"
 		"                 producers/consumers of tput (1/1, 4/4)\n");
@@ -1477,6 +1564,27 @@ static void run_size(struct bench *b, size_t size)
 		section_pipe(b, size);
 	if (wanted(b, "lat"))
 		section_latency(b, size);
+}
+
+/* The rows of messages of MiBs (memfds through ipcd): 1/1 plain and
+ * pipelined, pipe 1/1 plain, and the raw socket. */
+static void run_big(struct bench *b, size_t size)
+{
+	struct row *row;
+
+	if (wanted(b, "tput") && wanted(b, "1/1") && wanted(b, "ipcd")) {
+		if (wanted(b, "plain"))
+			ipcd_throughput(b, size, 1, MODE_PLAIN, "");
+		if (wanted(b, "pipelined"))
+			ipcd_throughput(b, size, 1, MODE_PIPE, "");
+	}
+	if (wanted(b, "pipe") && wanted(b, "ipcd"))
+		ipcd_pipe(b, size, MODE_PLAIN);
+	if (wanted(b, "raw")) {
+		row = add_row(b, "1/1", "raw-socket", size);
+		peer_rawsock(&b->o, size, 1, row);
+		progress(row);
+	}
 }
 
 /* --- A/B: the same workloads on two daemons, alternately ----------------------- */
@@ -1680,14 +1788,19 @@ static int run_all(struct bench *b)
 		fprintf(stderr, "ipcbench: round %u of %u\n", round, b->rounds);
 		if (wanted(b, "small"))
 			run_size(b, 64);
-		if (wanted(b, "large"))
+		if (wanted(b, "large")) {
 			run_size(b, 65536);
+			run_big(b, BIG_SIZE);
+			run_big(b, 16 * BIG_SIZE);
+		}
 		if (wanted(b, "idle"))
 			section_idle(b);
 		merge_round(b, base);
 	}
 	if (wanted(b, "dur"))
 		section_durable(b);
+	if (wanted(b, "recover"))
+		section_recovery(b);
 	if (b->redis_up)
 		redis_stop();
 	nats_stop(b);

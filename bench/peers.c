@@ -26,6 +26,10 @@ uint64_t bench_count(const struct bench_opts *o, size_t size, int slow)
 {
 	uint64_t n = size <= 1024 ? 400000 : 20000;
 
+	/* Past 64 KiB, the same bytes as 20000 x 64 KiB (at least 8). */
+	if (size > 65536)
+		n = n * 65536 / size > 8 ? n * 65536 / size : 8;
+
 	if (slow)
 		n /= 8;
 	if (o->divide > 1)

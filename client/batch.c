@@ -8,6 +8,7 @@
  * all are taken or the timeout runs out. A batch get returns what one
  * reply carries, pointing into the handle's receive buffer.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,9 +50,9 @@ static int batch_check_msgs(struct ipc_client *c, const struct ipc_msg *msgs, si
 		return IPC_EINVAL;
 	}
 	for (i = 0; i < n; i++) {
-		if (msgs[i].len > c->msg_max) {
+		if (msgs[i].len > client_payload_max(c, msgs[i].len)) {
 			client_seterr(c, "message %zu of %zu bytes over the limit of %zu",
-				      i, msgs[i].len, c->msg_max);
+				      i, msgs[i].len, client_payload_max(c, msgs[i].len));
 			return IPC_ETOOBIG;
 		}
 		if (!msgs[i].data && msgs[i].len) {
@@ -62,17 +63,23 @@ static int batch_check_msgs(struct ipc_client *c, const struct ipc_msg *msgs, si
 	return 0;
 }
 
-/* Fill iov with the longest prefix of msgs[0..n) one request carries. */
-static size_t batch_chunk(const struct ipc_msg *msgs, size_t n, struct proto_iov *iov)
+/* Fill iov with the longest prefix of msgs[0..n) one request carries
+ * (a memfd payload takes a marker's bytes, and a descriptor). */
+static size_t batch_chunk(const struct ipc_client *c, const struct ipc_msg *msgs,
+			  size_t n, struct proto_iov *iov)
 {
-	size_t k, used = 0;
+	size_t k, used = 0, fds = 0;
+	int memfd;
 
 	for (k = 0; k < n && k < IPC_BATCH_MAX; k++) {
-		used += proto_bin_cost(msgs[k].len);
-		if (k > 0 && used > BATCH_ROOM)
+		memfd = client_memfd_fits(c, msgs[k].len);
+		used += memfd ? PROTO_MEMFD_MARK_LEN : proto_bin_cost(msgs[k].len);
+		fds += (size_t)memfd;
+		if (k > 0 && (used > BATCH_ROOM || fds > PROTO_FRAME_FDS_MAX))
 			break;
 		iov[k].base = msgs[k].data ? msgs[k].data : (const void *)"";
 		iov[k].len = msgs[k].len;
+		iov[k].memfd = 0;
 	}
 	return k;
 }
@@ -89,7 +96,7 @@ static int batch_put(struct ipc_client *c, struct proto_req *req,
 	int rc = 0;
 
 	while (done < n) {
-		k = batch_chunk(msgs + done, n - done, iov);
+		k = batch_chunk(c, msgs + done, n - done, iov);
 		req->iov = iov;
 		req->niov = k;
 		req->timeout_ms = batch_left(timeout_ms, deadline);
@@ -152,7 +159,7 @@ IPC_EXPORT int ipc_queue_put_many_async(ipc_client *c, const char *name,
 	while (done < n) {
 		if ((rc = client_window_room(c)))
 			return rc;
-		req.niov = batch_chunk(msgs + done, n - done, iov);
+		req.niov = batch_chunk(c, msgs + done, n - done, iov);
 		req.iov = iov;
 		if ((rc = client_send(c, &req, 1)))
 			return rc;
@@ -264,4 +271,46 @@ IPC_EXPORT int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
 		return rc;
 	strcpy(req.name, name);
 	return client_batch_get(c, &req, msgs, max, n);
+}
+
+/* Give msgs back to the head of queue name, the last chunk first so that
+ * the queue has them in order; see client_int.h. */
+int client_unget(struct ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		 size_t n)
+{
+	struct proto_iov iov[IPC_BATCH_MAX];
+	struct proto_req req = { .op = PROTO_OP_QUNGET };
+	struct proto_rep rep;
+	size_t *ends = malloc(n * sizeof(*ends)), nchunks = 0, start;
+	int rc = 0;
+
+	if (!ends) {
+		client_seterr(c, "out of memory");
+		return IPC_ENOMEM;
+	}
+	for (start = 0; start < n; start = ends[nchunks++])
+		ends[nchunks] = start + batch_chunk(c, msgs + start, n - start, iov);
+	strcpy(req.name, name);
+	while (rc == 0 && nchunks-- > 0) {
+		start = nchunks ? ends[nchunks - 1] : 0;
+		req.iov = iov;
+		req.niov = batch_chunk(c, msgs + start, ends[nchunks] - start, iov);
+		rc = client_request(c, &req, &rep);
+	}
+	free(ends);
+	return rc;
+}
+
+/* Give messages back to the head of a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_unget(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+			       size_t n)
+{
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	    (rc = batch_check_msgs(c, msgs, n)))
+		return rc;
+	if (c->ops)
+		return client_notsup(c, "ipc_queue_unget");
+	return n ? client_unget(c, name, msgs, n) : 0;
 }

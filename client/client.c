@@ -136,7 +136,7 @@ static int client_recv(struct ipc_client *c, struct pbuf *b, int flags)
 		if ((rc = client_poll(c, POLLIN, c->deadline_ms, &ev)))
 			return rc;
 	do {
-		n = recv(c->fd, b->data + b->len, b->cap - b->len, flags);
+		n = client_memfd_recv(c, b->data + b->len, b->cap - b->len, flags);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK) ?
@@ -186,12 +186,22 @@ static int client_send_all(struct ipc_client *c, const struct proto_hole *h,
 	struct iovec iov[2 * CLIENT_HOLES_MAX + 2];
 	struct msghdr mh = { .msg_iov = iov };
 	struct proto_sg sg = { 0, 0, 0 };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * PROTO_FRAME_FDS_MAX)];
+	} cm;
 	ssize_t n;
 
 	while (proto_sg_left(&sg, c->tx.len, h, nh) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&sg, c->tx.data, c->tx.len, h, nh,
 						     iov, 2 * CLIENT_HOLES_MAX + 2);
+		/* Memfds go with the first byte of their frame (tx starts
+		 * with it: client_send_pend). */
+		client_memfd_attach(c, &mh, cm.b, sizeof cm.b);
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0 || (n < 0 && errno != EINTR && errno != EAGAIN &&
+			      errno != EWOULDBLOCK))
+			client_memfd_sent(c);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -373,6 +383,8 @@ static int client_decode(struct ipc_client *c, long flen, struct proto_rep *rep,
 
 	c->rx_done = (size_t)flen;
 	memset(rep, 0, sizeof(*rep));
+	/* The last reply's memfd payloads were valid until now. */
+	client_memfd_release(c);
 	if (proto_rep_peek_id(p, n, &id)) {
 		client_seterr(c, "bad reply: no request id");
 		return client_fail(c, IPC_EPROTO);
@@ -385,6 +397,8 @@ static int client_decode(struct ipc_client *c, long flen, struct proto_rep *rep,
 		client_seterr(c, "bad reply: %s", c->dec.err);
 		return client_fail(c, IPC_EPROTO);
 	}
+	if (client_memfd_claim(c, rep) != 0)
+		return IPC_EPROTO;
 	if (*pe == NULL && rep->status < 0) {
 		client_status(c, rep);
 		return client_fail(c, rep->status);
@@ -537,13 +551,21 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 			    void *ctx)
 {
 	struct proto_hole holes[CLIENT_HOLES_MAX];
+	struct proto_req wire = *req;
 	size_t nh = 0;
 	int rc;
 
-	req->id = client_next_id(c);
-	rc = proto_enc_req_holes(&c->tx, req, CLIENT_HOLE_MIN, holes,
+	/* A request with memfds starts its write: they go with its first
+	 * byte, so what waits in tx goes first. */
+	if (client_memfd_wanted(c, req) && (rc = client_push(c)))
+		return rc;
+	if ((rc = client_memfd_prepare(c, &wire)))
+		return rc;
+	req->id = wire.id = client_next_id(c);
+	rc = proto_enc_req_holes(&c->tx, &wire, CLIENT_HOLE_MIN, holes,
 				 CLIENT_HOLES_MAX, &nh);
 	if (rc == IPC_EINVAL) {
+		client_memfd_sent(c);
 		client_seterr(c, "request cannot be encoded");
 		return rc;
 	}
@@ -551,7 +573,7 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 		return client_fail(c, rc);
 	/* An async request held whole in tx may wait there for the next
 	 * ones (see client_push): one write then carries many. */
-	if (async && nh == 0 && c->tx.len < CLIENT_CORK_MAX)
+	if (async && nh == 0 && c->ntxfds == 0 && c->tx.len < CLIENT_CORK_MAX)
 		return 0;
 	return client_send_all(c, holes, nh);
 }
@@ -667,7 +689,8 @@ static int client_open_socket(struct ipc_client *c, const char *path,
 static int client_hello(struct ipc_client *c)
 {
 	struct proto_req req = { .op = PROTO_OP_HELLO,
-				 .version = IPC_PROTO_VERSION };
+				 .version = IPC_PROTO_VERSION,
+				 .has_caps = !c->no_caps, .caps = PROTO_CAP_MEMFD };
 	struct proto_rep rep;
 	int rc;
 
@@ -695,6 +718,11 @@ static int client_hello(struct ipc_client *c)
 		return client_fail(c, IPC_EPROTO);
 	}
 	c->msg_max = rep.msg_max;
+	if (rep.has_caps && (rep.caps & PROTO_CAP_MEMFD) && rep.memfd_min > 0 &&
+	    rep.memfd_max >= rep.memfd_min) {
+		c->memfd_min = rep.memfd_min;
+		c->memfd_max = rep.memfd_max;
+	}
 	return 0;
 }
 
@@ -717,6 +745,24 @@ static int client_hello_within(struct ipc_client *c, int timeout_ms, int64_t sta
 	return rc;
 }
 
+/* A daemon older than HELLO's caps refuses them as malformed: a new
+ * handle on path that will say HELLO without them, or NULL. */
+static struct ipc_client *client_reconnect_plain(struct ipc_client *old,
+						 const char *path)
+{
+	struct ipc_client *c = client_new();
+
+	ipc_close(old);
+	if (c == NULL)
+		return NULL;
+	c->no_caps = 1;
+	if (client_open_socket(c, path, -1) != 0) {
+		ipc_close(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* Connect to one path and handshake within timeout_ms: 0 with *out set,
  * or the failure, with *next set when nothing accepted the connection
  * there (errno says why) and the next path may be tried. */
@@ -734,6 +780,10 @@ static int client_connect_one(const char *path, int timeout_ms, ipc_client **out
 	*next = rc == IPC_ECONNECT;
 	if (!rc)
 		rc = client_hello_within(c, timeout_ms, start);
+	if (rc == IPC_EPROTO && !c->no_caps && (c = client_reconnect_plain(c, path)))
+		rc = client_hello_within(c, timeout_ms, start);
+	if (!c)
+		return IPC_ECONNECT;
 	if (!rc) {
 		*out = c;
 		return 0;
@@ -834,6 +884,8 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 		return;
 	if (c->ops)
 		c->ops->close(c);
+	if (c->fd >= 0 && !c->broken && !c->ops)
+		client_readahead_return(c); /* messages read ahead go back */
 	if (c->fd >= 0 && !c->broken)
 		client_push(c);   /* async requests still held: the daemon gets them */
 	if (c->fd >= 0)
@@ -841,6 +893,7 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 	pbuf_free(&c->tx);
 	pbuf_free(&c->rx);
 	pbuf_free(&c->aside);
+	client_memfd_free(c);
 	free(c->pend);
 	client_readahead_free(c);
 	if (c->dec_ready)
@@ -1009,9 +1062,9 @@ IPC_EXPORT int ipc_queue_open(ipc_client *c, const char *name,
 int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 			 struct proto_req *req)
 {
-	if (len > c->msg_max) {
+	if (len > client_payload_max(c, len)) {
 		client_seterr(c, "message of %zu bytes over the limit of %zu",
-			      len, c->msg_max);
+			      len, client_payload_max(c, len));
 		return IPC_ETOOBIG;
 	}
 	if (!data && len) {
@@ -1157,6 +1210,7 @@ static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 	snprintf(dst->dead_letter, sizeof(dst->dead_letter), "%s", src->dead_letter);
 	dst->dead_lettered = src->dead_lettered;
 	dst->dead_letter_failed = src->dead_letter_failed;
+	dst->memory = src->memory;
 	dst->duplex = (int)src->duplex;
 	dst->ends = src->ends;
 	dst->maxbytes = src->maxbytes;

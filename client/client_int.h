@@ -99,6 +99,21 @@ struct ipc_client {
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */
+	size_t memfd_min;        /* payloads from this size go as sealed
+				    memfds (HELLO; 0: never) */
+	size_t memfd_max;        /* the largest of them (HELLO) */
+	int no_caps;             /* HELLO without caps (an older daemon) */
+	int *rxfds;              /* descriptors received, not yet claimed by
+				    a reply (nrxfds of rxfds_cap), oldest first */
+	size_t nrxfds, rxfds_cap;
+	int txfds[PROTO_FRAME_FDS_MAX]; /* memfds sent with the next write */
+	size_t ntxfds;
+	struct client_map *maps; /* mappings of the last reply's memfd
+				    payloads, unmapped at the next read */
+	size_t nmaps, maps_cap;
+	struct client_map *views; /* messages held by ipc_queue_get_view() */
+	size_t nviews, views_cap;
+	struct proto_iov *memfd_iov; /* a batch's payloads with markers */
 	int broken;              /* a fatal error happened: refuse every call */
 	int io_timeout_ms;       /* ipc_set_io_timeout(), -1: none */
 	int64_t deadline_ms;     /* the wait in progress gives up then
@@ -187,6 +202,11 @@ int client_request(struct ipc_client *c, struct proto_req *req, struct proto_rep
 struct ipc_msg;
 int client_batch_get(struct ipc_client *c, struct proto_req *req,
 		     struct ipc_msg *msgs, size_t max, size_t *n);
+/* Give msgs[0..n) (n >= 1, checked) back to the head of queue name,
+ * in order (QUNGET, one request per frame's worth): 0 or the first
+ * failure. */
+int client_unget(struct ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		 size_t n);
 /* Send req (id assigned here) without waiting for its reply. An async one
  * is settled whenever its reply is read: a failure is kept for
  * ipc_flush(). 0, IPC_EINVAL (cannot be encoded) or fatal. */
@@ -210,6 +230,41 @@ int client_window_room(struct ipc_client *c);
 /* Turn a reply's status into a call's result, recording its text. */
 int client_status(struct ipc_client *c, const struct proto_rep *rep);
 
+/* Large messages as sealed memfds (memfd.c): */
+
+/* A read-only mapping of a received memfd payload (or, for a view of an
+ * inline message, a malloc'd copy: len 0 then means not mapped). */
+struct client_map {
+	void *base;
+	size_t len;
+	int mapped;
+};
+/* Does a payload of len bytes go as a memfd on this handle? */
+int client_memfd_fits(const struct ipc_client *c, size_t len);
+/* The most bytes a payload of len bytes may have: the memfd limit when
+ * it would go as one, else the daemon's inline limit. */
+size_t client_payload_max(const struct ipc_client *c, size_t len);
+/* recv() keeping the descriptors sent along in c->rxfds: bytes, or -1
+ * (errno; EPROTO when descriptors were cut off). */
+long client_memfd_recv(struct ipc_client *c, void *buf, size_t len, int flags);
+/* Will client_memfd_prepare() make memfds for req? */
+int client_memfd_wanted(const struct ipc_client *c, const struct proto_req *req);
+/* Turn req's payloads of at least memfd_min bytes into sealed memfds
+ * (marked in req, their descriptors in c->txfds): 0 or fatal. */
+int client_memfd_prepare(struct ipc_client *c, struct proto_req *req);
+/* Attach c->txfds to mh (cbuf of cbuflen bytes): how many. */
+size_t client_memfd_attach(struct ipc_client *c, void *mh, void *cbuf,
+			   size_t cbuflen);
+/* The descriptors attached were sent (or the send failed): close them. */
+void client_memfd_sent(struct ipc_client *c);
+/* Map the memfd payloads a decoded reply marks (its descriptors are the
+ * oldest rep->nfds of c->rxfds) and point rep at them: 0 or fatal. */
+int client_memfd_claim(struct ipc_client *c, struct proto_rep *rep);
+/* Unmap the mappings of the last reply (at the next read). */
+void client_memfd_release(struct ipc_client *c);
+/* Free everything memfd.c holds for c (ipc_close). */
+void client_memfd_free(struct ipc_client *c);
+
 /* Read-ahead (readahead.c), hooks for the get calls: */
 
 /* ipc_queue_get() on a queue with read-ahead: serve from the local buffer or
@@ -230,6 +285,9 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
  * buffer its messages. 0 or fatal. */
 int client_readahead_settle(struct ipc_client *c, void *ctx,
 			    const struct proto_rep *rep);
+/* Give the messages read ahead for every queue back to its head
+ * (ipc_close); failures are not reported. */
+void client_readahead_return(struct ipc_client *c);
 /* Free every read-ahead buffer (ipc_close). */
 void client_readahead_free(struct ipc_client *c);
 

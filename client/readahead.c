@@ -362,6 +362,72 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
 	return ra_ahead(c, pf);
 }
 
+/* The messages buffered in pf, as a malloc'd array pointing into its
+ * buffer (pf->count of them): 0 or IPC_ENOMEM. */
+static int ra_msgs(struct client_readahead *pf, struct ipc_msg **out)
+{
+	struct ipc_msg *m = malloc(pf->count * sizeof(*m));
+	size_t off = pf->off, i;
+
+	if (!m)
+		return IPC_ENOMEM;
+	for (i = 0; i < pf->count; i++) {
+		memcpy(&m[i].len, pf->buf.data + off, sizeof(size_t));
+		m[i].data = pf->buf.data + off + sizeof(size_t);
+		off += sizeof(size_t) + m[i].len;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Give what a queue's record holds (and the fetch on its way brings)
+ * back to the head of the queue: 0 or the failure (then it stays). */
+static int ra_return(struct ipc_client *c, struct client_readahead *pf)
+{
+	struct ipc_msg *msgs;
+	int rc;
+
+	if (pf->inflight && (rc = ra_take(c, pf)))
+		return rc;
+	if (pf->count == 0)
+		return 0;
+	if (ra_msgs(pf, &msgs)) {
+		client_seterr(c, "out of memory");
+		return IPC_ENOMEM;
+	}
+	rc = client_unget(c, pf->name, msgs, pf->count);
+	free(msgs);
+	if (rc == 0)
+		pf->count = pf->buf.len = pf->off = 0;
+	return rc;
+}
+
+/* Give a queue's read-ahead messages back; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_unread(ipc_client *c, const char *name)
+{
+	struct client_readahead *pf;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+		return rc;
+	if (c->ops || !(pf = ra_find(c, name, -1)))
+		return 0; /* nothing read ahead (another backend reads none) */
+	rc = ra_return(c, pf);
+	if (rc >= 0)
+		ra_gc(c, pf);
+	return rc;
+}
+
+/* Give back what every queue read ahead (ipc_close); see client_int.h. */
+void client_readahead_return(struct ipc_client *c)
+{
+	struct client_readahead *pf;
+
+	for (pf = c->readahead; pf && !c->broken; pf = pf->next)
+		if (pf->end < 0)
+			ra_return(c, pf);
+}
+
 /* Free every read-ahead buffer. */
 void client_readahead_free(struct ipc_client *c)
 {

@@ -37,6 +37,12 @@
 #define CONFIG_SYNC_INTERVAL_MAX 60000u
 /* The most a count limit may be set to. */
 #define CONFIG_COUNT_MAX (1u << 24)
+/* memfd payloads: from 64 KiB up by default, up to 64 MiB, at most 4096
+ * descriptors held; sizes travel as u32 on the wire. */
+#define CONFIG_DEF_MEMFD_THRESHOLD (64u << 10)
+#define CONFIG_DEF_MAX_MEMFD_SIZE (64u << 20)
+#define CONFIG_DEF_MAX_MEMFDS 4096u
+#define CONFIG_MEMFD_SIZE_MAX ((size_t)UINT32_MAX)
 /* The smallest output bound: below it a reply or two would stall reading. */
 #define CONFIG_OUTPUT_MIN 4096u
 
@@ -82,6 +88,9 @@ static const struct config_key config_keys[] = {
 	CK("state-dir", CT_DIR, state_dir, 0, 0, 0),
 	CK("sync", CT_SYNC, sync, 0, 0, 0),
 	CK("sync-interval", CT_COUNT, sync_interval, 1, CONFIG_SYNC_INTERVAL_MAX, 0),
+	CK("memfd-threshold", CT_SIZE, memfd_threshold, 0, CONFIG_MEMFD_SIZE_MAX, 1),
+	CK("max-memfd-size", CT_SIZE, max_memfd_size, 1, CONFIG_MEMFD_SIZE_MAX, 1),
+	CK("max-memfds", CT_COUNT, max_memfds, 0, CONFIG_COUNT_MAX, 1),
 	CK("create-prefix", CT_RULES, create_rules, 0, 0, 1),
 };
 
@@ -128,6 +137,9 @@ void config_defaults(struct config *c)
 	c->busy_poll = CONFIG_DEF_BUSY_POLL;
 	c->sync = CONFIG_SYNC_ALWAYS;
 	c->sync_interval = CONFIG_DEF_SYNC_INTERVAL;
+	c->memfd_threshold = CONFIG_DEF_MEMFD_THRESHOLD;
+	c->max_memfd_size = CONFIG_DEF_MAX_MEMFD_SIZE;
+	c->max_memfds = CONFIG_DEF_MAX_MEMFDS;
 	config_default_state_dir(c->state_dir, sizeof(c->state_dir));
 }
 

@@ -54,7 +54,7 @@ struct config {
 	char socket_group[CONFIG_GROUP_MAX + 1]; /* "" = ipcd's own group */
 	int log_level;              /* enum log_level */
 	size_t max_message;         /* largest payload, <= IPC_MSG_MAX */
-	size_t max_bytes;           /* payload bytes held in all */
+	size_t max_bytes;           /* message bytes held in all (footprints) */
 	size_t max_queues;          /* queues + pipes */
 	size_t max_connections;     /* clients served at once */
 	size_t reserved_conns;      /* of them, kept for root (and ipcd's uid) */
@@ -75,6 +75,10 @@ struct config {
 				       "" = durability off */
 	int sync;                   /* enum config_sync */
 	size_t sync_interval;       /* ms between syncs with sync = interval */
+	size_t memfd_threshold;     /* payloads from this size go by memfd
+				       (told clients in HELLO); 0 = never */
+	size_t max_memfd_size;      /* largest memfd payload */
+	size_t max_memfds;          /* memfd descriptors held in all */
 	int salvage;                /* not a key: ipcd --salvage */
 	/* create-prefix: who may create names under which prefix (each
 	 * line adds a rule; an empty value clears them) */

@@ -33,10 +33,12 @@
 #include "lease.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "memfd.h"
 #include "park.h"
 #include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
+#include "queue.h"
 #include "quota.h"
 #include "server.h"
 
@@ -74,6 +76,9 @@
 
 /* Where every connection reads (one thread: served before the next read). */
 static unsigned char conn_rbuf[CONN_READ_MAX];
+/* Fault injection (conn_fail_replies_from): replies carrying messages
+ * left before every one fails to encode, or 0. */
+static unsigned long conn_fail_in;
 
 static void conn_serve_kept(struct conn *c);
 static void conn_on_flush(evutil_socket_t fd, short what, void *arg);
@@ -91,6 +96,7 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 		qmsg_free(c->hole_msgs[c->holes_done++]);
 	free(c->holes);
 	free(c->hole_msgs);
+	memfd_conn_free(c);
 	free(c->groups);
 	free(c);
 }
@@ -121,8 +127,16 @@ static void conn_cancel_parks(struct conn *c)
 {
 	struct park *p;
 
-	while ((p = ilist_first_entry(&c->parks, struct park, link)) != NULL)
+	while ((p = ilist_first_entry(&c->parks, struct park, link)) != NULL ||
+	       (p = ilist_first_entry(&c->stalled_parks, struct park, link)) != NULL)
 		park_cancel(p);
+}
+
+/* Stop counting c's output against max-bytes (written, or closed). */
+static void conn_out_uncharge(struct conn *c)
+{
+	c->srv->broker.shell_bytes -= c->out_charged;
+	c->out_charged = 0;
 }
 
 /* Drop c from the server's list of connections with output to write. */
@@ -146,6 +160,7 @@ static void conn_io_close(struct conn *c)
 	conn_undirty(c);
 	close(c->fd);
 	c->fd = -1;
+	memfd_conn_free(c);
 }
 
 /* Give back all c holds in the broker, before it closes or drains: its
@@ -173,6 +188,7 @@ void conn_close(struct conn *c)
 	/* The buffer itself goes once the callback that may read it is over. */
 	c->srv->in_bytes -= c->in_charged;
 	c->in_charged = 0;
+	conn_out_uncharge(c);
 	conn_io_close(c);
 	/* Messages it put stay charged to its uid until they are freed. */
 	quota_uncharge(c->user, QUOTA_CONNS, 1);
@@ -247,23 +263,56 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 		r->op ? " " : "", r->id, len, text);
 }
 
+/* Undo memfd_rep after a failed encode: the messages it queued as
+ * descriptors since fdo go back to the slots of msgs it emptied, in
+ * order, the caller's again. */
+static void conn_memfd_undo(struct conn *c, struct qmsg **msgs, size_t n,
+			    size_t fdo)
+{
+	size_t i, k = fdo;
+
+	for (i = 0; i < n && k < c->nfd_out; i++)
+		if (msgs[i] == NULL)
+			msgs[i] = c->fd_out[k++];
+	c->nfd_out = fdo;
+}
+
+/* Make every reply carrying messages fail to encode from the nth on. */
+void conn_fail_replies_from(unsigned long n)
+{
+	conn_fail_in = n;
+}
+
 /* Encode r into the output buffer, leaving payloads of msgs[0..n) of at
  * least CONN_HOLE_MIN bytes out (sent from the messages, which are kept
- * for it; the others are freed). 0, or the encoder's error. */
+ * for it; the others are freed). 0, or the encoder's error: then msgs are
+ * left as they were, the caller's. */
 static int conn_encode(struct conn *c, const struct proto_rep *r,
 		       struct qmsg **msgs, size_t n)
 {
-	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0;
+	size_t before = c->out.len, nh = 0, i, j = 0, holes = 0, fdo = c->nfd_out;
+	struct proto_rep mr;
 	int rc = 0;
 
+	if (n > 0 && conn_fail_in > 0 && --conn_fail_in == 0) {
+		conn_fail_in = 1; /* and every one after */
+		return IPC_ENOMEM;
+	}
+	/* Memfd messages to a MEMFD peer go as markers (msgs[j] NULL). */
+	r = memfd_rep(c, r, msgs, n, &mr);
 	if (n > 0 && conn_holes_reserve(c, n) == 0)
 		rc = proto_enc_rep_holes(&c->out, r, CONN_HOLE_MIN, c->holes + c->nholes,
 					 n, &nh);
 	else
 		rc = proto_enc_rep(&c->out, r);
+	if (rc != 0) {
+		conn_memfd_undo(c, msgs, n, fdo);
+		return rc;
+	}
 	/* Holes come in frame order, as the messages do. */
 	for (i = 0; rc == 0 && i < nh; i++, j++) {
-		while (j < n && msgs[j]->data != c->holes[c->nholes + i].base)
+		while (j < n && (msgs[j] == NULL ||
+				 qmsg_bytes(msgs[j]) != c->holes[c->nholes + i].base))
 			qmsg_free(msgs[j++]);
 		assert(j < n); /* every payload left out is one of msgs */
 		c->hole_msgs[c->nholes + i] = msgs[j];
@@ -271,25 +320,66 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	}
 	for (; j < n; j++)
 		qmsg_free(msgs[j]);
-	if (rc == 0) {
-		c->nholes += nh;
-		c->out_total += c->out.len - before + holes;
+	/* Messages copied into the buffer still take their bytes (against
+	 * max-bytes) until written; the ones left out are still counted. */
+	if (n > 0) {
+		c->out_charged += c->out.len - before;
+		c->srv->broker.shell_bytes += c->out.len - before;
 	}
-	return rc;
+	c->nholes += nh;
+	c->out_total += c->out.len - before + holes;
+	return 0;
 }
 
-/* Encode and queue a reply owning msgs[0..n) (see conn.h). */
-void conn_reply_own(struct conn *c, const struct proto_rep *r,
-		    struct qmsg **msgs, size_t n)
+/* Bytes of replies not yet written past max-output: its parked gets
+ * are set aside (their messages stay queued for other consumers) until
+ * the output drains below it (conn_unstall). */
+static void conn_stall_if_full(struct conn *c)
 {
-	size_t i;
+	struct ilist *n, *next;
+
+	if (c->stalled || conn_out_pending(c) <= c->srv->cfg.max_output)
+		return;
+	log_debug("conn %lu: %zu bytes of replies unread; its parked gets "
+		  "wait", c->id, conn_out_pending(c));
+	c->stalled = 1;
+	for (n = ilist_first(&c->parks); n != NULL; n = next) {
+		next = ilist_next(&c->parks, n);
+		if (park_stall(container_of(n, struct park, link))) {
+			ilist_unlink(n);
+			ilist_link_tail(&c->stalled_parks, n);
+		}
+	}
+}
+
+/* c's output drained below max-output: its stalled gets are served again,
+ * oldest first, until its output passes the bound again. */
+static void conn_unstall(struct conn *c)
+{
+	struct park *p;
+
+	if (!c->stalled || c->state == CONN_DEAD ||
+	    conn_out_pending(c) > c->srv->cfg.max_output)
+		return;
+	c->stalled = 0;
+	/* One at a time from the head: a wake may free any park of c. */
+	while (!c->stalled && c->state != CONN_DEAD &&
+	       (p = ilist_first_entry(&c->stalled_parks, struct park, link))) {
+		ilist_unlink(&p->link);
+		ilist_link_tail(&c->parks, &p->link);
+		park_resume(p);
+	}
+}
+
+/* Encode and queue a reply owning msgs[0..n): 0, or -1 when it was not
+ * (c closed, now or before), msgs still the caller's. */
+static int conn_reply_msgs(struct conn *c, const struct proto_rep *r,
+			   struct qmsg **msgs, size_t n)
+{
 	int rc;
 
-	if (c->state == CONN_DEAD) {
-		for (i = 0; i < n; i++)
-			qmsg_free(msgs[i]);
-		return;
-	}
+	if (c->state == CONN_DEAD)
+		return -1;
 	if (r->status != 0)
 		conn_log_status(c, r);
 	if (r->status >= 0 && r->status < SERVER_STATUS_MAX)
@@ -297,17 +387,66 @@ void conn_reply_own(struct conn *c, const struct proto_rep *r,
 	else if (r->status < 0)
 		c->srv->stats.fatal++;
 	rc = conn_encode(c, r, msgs, n);
+	if (rc == IPC_EINVAL && r->status == 0 && n > 0) {
+		/* Only a memfd message sent inline (to a client without
+		 * MEMFD, in a hand-over) can be too large for a frame. */
+		log_warn("conn %lu: a message too large for a frame to a client "
+			 "without memfd was dropped", c->id);
+		conn_reply_error(c, r->op, r->id, IPC_ETOOBIG, "message too large "
+				 "for a client without memfd; dropped");
+		while (n > 0)
+			qmsg_free(msgs[--n]);
+		return 0;
+	}
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",
 			 c->id, proto_op_name(r->op), r->id, proto_strerror(rc));
 		conn_close(c);
-		return;
+		return -1;
 	}
+	conn_stall_if_full(c);
 	conn_mark_dirty(c);
 	/* A negative status is fatal (PROTOCOL.md): once it is sent, the
 	 * connection closes, whichever request it answers. */
 	if (r->status < 0)
 		conn_drain(c);
+	return 0;
+}
+
+/* Encode and queue a reply owning msgs[0..n) (see conn.h); those it
+ * could not send are freed (a pipe's: its end closes with c anyway). */
+void conn_reply_own(struct conn *c, const struct proto_rep *r,
+		    struct qmsg **msgs, size_t n)
+{
+	size_t i;
+
+	if (conn_reply_msgs(c, r, msgs, n) != 0)
+		for (i = 0; i < n; i++)
+			qmsg_free(msgs[i]);
+}
+
+/* Put msgs[0..n), taken from q for a reply that was not sent, back at
+ * its head in order. A durable queue journaled them as got: they are
+ * journaled again (after a restart they come back at its tail). */
+static void conn_give_back(struct conn *c, struct queue *q, struct qmsg **msgs,
+			   size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (durable_put(c->srv, q, msgs[i]) != 0)
+			log_warn("journal: no room to record a message given back "
+				 "to '%s': lost after a restart", queue_name(q));
+	log_warn("%zu message(s) given back to the head of '%s'", n, queue_name(q));
+	queue_unget(q, msgs, n);
+}
+
+/* Encode and queue a reply owning msgs[0..n) taken from q (see conn.h). */
+void conn_reply_take(struct conn *c, const struct proto_rep *r,
+		     struct queue *q, struct qmsg **msgs, size_t n)
+{
+	if (conn_reply_msgs(c, r, msgs, n) != 0 && n > 0)
+		conn_give_back(c, q, msgs, n);
 }
 
 /* Queue a reply for sending: encoded straight into the output buffer. */
@@ -596,7 +735,7 @@ static ssize_t conn_read_kept(struct conn *c, size_t *asked)
 		return -1;
 	}
 	*asked = c->in.cap - c->in.len;
-	n = read(c->fd, c->in.data + c->in.len, *asked);
+	n = memfd_read(c, c->in.data + c->in.len, *asked);
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		conn_serve_kept(c);
@@ -705,6 +844,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		 c->turn_left > 0 && got < CONN_TURN_BYTES);
 	if (c->state == CONN_DEAD)
 		return;
+	if (c->in.len == 0 && conn_reading(c) && memfd_check_idle(c) != 0)
+		return;
 	if (n != 0)
 		conn_turn_end(c);
 	conn_frame_timer(c, c->nframes != served);
@@ -724,6 +865,7 @@ static void conn_drained(struct conn *c)
 	if (c->out.cap > CONN_KEEP_MAX)
 		pbuf_free(&c->out);
 	c->out.len = 0;
+	conn_out_uncharge(c);
 	c->out_total = c->out_sent = 0;
 	memset(&c->sg, 0, sizeof(c->sg));
 	c->nholes = c->holes_done = 0;
@@ -751,12 +893,21 @@ static int conn_write_out(struct conn *c)
 {
 	struct iovec iov[CONN_IOV_MAX];
 	struct msghdr mh = { .msg_iov = iov };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * PROTO_FRAME_FDS_MAX)];
+	} cm;
+	size_t nfds;
 	ssize_t n;
 
 	while (conn_out_pending(c) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&c->sg, c->out.data, c->out.len,
 						     c->holes, c->nholes, iov, CONN_IOV_MAX);
+		/* Descriptors go no later than the first byte of their frame. */
+		nfds = memfd_out_attach(c, &mh, cm.b, sizeof cm.b);
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			memfd_out_sent(c, nfds);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -776,6 +927,7 @@ static int conn_write_out(struct conn *c)
 	} else {
 		event_add(&c->wev, NULL);
 	}
+	conn_unstall(c);
 	return 0;
 }
 
@@ -914,6 +1066,7 @@ struct conn *conn_new(struct server *s, int fd)
 	evtimer_assign(&c->turn, s->base, conn_on_turn, c);
 	c->state = CONN_HELLO;
 	ilist_init(&c->parks);
+	ilist_init(&c->stalled_parks);
 	ilist_init(&c->leases);
 	ilist_init(&c->holds);
 	event_add(&c->rev, NULL);

@@ -59,6 +59,8 @@ struct conn {
 	struct ilist dirty;         /* in the server's list of output to flush
 				       (linked while it has some) */
 	struct ilist parks;         /* requests parked for this connection */
+	struct ilist stalled_parks; /* and those of them set aside while
+				       stalled (park_stall), oldest first */
 	size_t nparks;              /* how many; at most CONN_PARKS_MAX */
 	struct ilist leases;        /* messages it holds in flight (QGETA),
 				       oldest first (struct lease) */
@@ -70,10 +72,22 @@ struct conn {
 	gid_t gid;
 	gid_t *groups;              /* supplementary groups (SO_PEERGROUPS) */
 	size_t ngroups;
+	int memfd;                  /* HELLO granted PROTO_CAP_MEMFD (memfd.h) */
+	int *fdq;                   /* descriptors received, not yet claimed by
+				       a frame, oldest first (nfdq of fdq_cap) */
+	size_t nfdq, fdq_cap;
+	struct qmsg **fd_out;       /* memfd messages whose descriptors go with
+				       the next write (nfd_out of fd_out_cap) */
+	size_t nfd_out, fd_out_cap;
 	int refused;                /* policy_connect's refusal (enum
 				       policy_conn): HELLO gets IPC_ELIMIT */
 	struct quota_user *user;    /* its uid's quota record (NULL: refused) */
 	int paused;                 /* unsent output over max-output: not read */
+	int stalled;                /* unsent output over max-output: its parked
+				       gets are handed nothing (park_stall) */
+	size_t out_charged;         /* bytes of out taken by replies carrying
+				       messages, counted in the broker's
+				       shell_bytes (against max-bytes) */
 };
 
 /* Wrap an accepted socket and add it to the server's set, served or
@@ -94,6 +108,16 @@ void conn_reply(struct conn *c, const struct proto_rep *r);
 struct qmsg;
 void conn_reply_own(struct conn *c, const struct proto_rep *r,
 		    struct qmsg **msgs, size_t n);
+/* conn_reply_own() for messages taken from queue q: should the reply
+ * not be encoded (the connection is closed then) or c be closed already,
+ * they go back to the head of q in order, delivered to nobody. */
+struct queue;
+void conn_reply_take(struct conn *c, const struct proto_rep *r,
+		     struct queue *q, struct qmsg **msgs, size_t n);
+/* Fault injection for tests: from the nth reply carrying messages on (1:
+ * the next), every one fails to encode as if memory ran out; 0 turns it
+ * off. ipcd sets it from $IPCD_TEST_FAIL_REPLY (ipcd(8)). */
+void conn_fail_replies_from(unsigned long n);
 /* Queue a status-only reply to request (op, id). */
 void conn_reply_status(struct conn *c, uint32_t op, uint32_t id, int status);
 /* Queue a failure reply to request (op, id) with a detail text for humans. */

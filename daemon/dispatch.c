@@ -3,6 +3,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "ipc_defs.h"
+#include "memfd.h"
 #include "proto.h"
 #include "server.h"
 
@@ -21,8 +22,10 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 {
 	struct server *s = c->srv;
 	struct proto_req r;
-	int rc = proto_dec_req(&s->dec, p, n, s->broker.msg_max, &r);
+	int rc;
 
+	s->dec.memfd_max = c->memfd ? s->cfg.max_memfd_size : 0;
+	rc = proto_dec_req(&s->dec, p, n, s->broker.msg_max, &r);
 	s->stats.requests++;
 	if (rc < 0) {
 		conn_fail(c, r.id, rc, s->dec.err);
@@ -32,10 +35,13 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 		conn_fail(c, r.id, IPC_EPROTO, "the first request must be HELLO");
 		return;
 	}
-	if (rc > 0) {
+	if (memfd_frame_begin(c, r.id, r.nfds) != 0)
+		return;
+	if (rc > 0)
 		/* A well-formed request with a bad argument: answer, keep going. */
 		conn_reply_status(c, r.op, r.id, rc);
-		return;
-	}
-	dispatch_ops[r.op](c, &r);
+	else
+		dispatch_ops[r.op](c, &r);
+	/* The descriptors no message took are closed. */
+	memfd_frame_done(c, r.nfds);
 }

@@ -411,7 +411,11 @@ int durable_put(struct server *s, struct queue *q, struct qmsg *m)
 
 	if (!queue_durable_id(q) || !d || !d->j)
 		return 0;
-	rc = journal_put(d->j, queue_durable_id(q), m->data, m->len, &m->jid);
+	/* A memfd message is journaled from its mapping, within the
+	 * journal's record bound (the inline limit). */
+	if (m->len > IPC_MSG_MAX)
+		return IPC_ETOOBIG;
+	rc = journal_put(d->j, queue_durable_id(q), qmsg_bytes(m), m->len, &m->jid);
 	if (rc != 0)
 		return rc > 0 ? rc : IPC_ENOSPC;
 	durable_touch(d);

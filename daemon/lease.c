@@ -9,6 +9,21 @@
 #include "log.h"
 #include "queue.h"
 #include "server.h"
+#include "tagmap.h"
+
+/* What a message in flight costs on top of its own footprint, as
+ * max-bytes counts it: its record with malloc's size word, rounded up to
+ * 16, and up to 4 slots of its queue's tag index (at most half full). */
+#define LEASE_COST (((sizeof(struct lease) + 8 + 15) & ~(size_t)15) + \
+		    4 * sizeof(struct tagmap_slot))
+
+/* Free record l and stop counting it. */
+static void lease_dispose(struct lease *l)
+{
+	if (l->charged)
+		l->srv->broker.shell_bytes -= LEASE_COST;
+	free(l);
+}
 
 /* Free a record that is not in flight. */
 void lease_free(struct lease *l)
@@ -16,7 +31,7 @@ void lease_free(struct lease *l)
 	if (l->timed)
 		event_del(&l->timer);
 	ilist_unlink(&l->link);
-	free(l);
+	lease_dispose(l);
 }
 
 /* The queue was deleted with l in flight: the message is gone with it. */
@@ -40,7 +55,7 @@ static void lease_expire(evutil_socket_t fd, short what, void *arg)
 	 * message to a getter whose reply fails and closes this connection. */
 	ilist_unlink(&l->link);
 	queue_requeue(&l->h);
-	free(l);
+	lease_dispose(l);
 }
 
 /* Arm l's timer to put its message back in ms. */
@@ -60,6 +75,7 @@ struct lease *lease_new(struct conn *c, int64_t lease_ms)
 
 	if (l == NULL)
 		return NULL;
+	l->srv = c->srv;
 	l->conn = c;
 	l->lease_ms = lease_ms;
 	/* One counter per daemon: a tag never names another delivery, even
@@ -75,6 +91,10 @@ void lease_start(struct lease *l)
 {
 	struct conn *c = l->conn;
 
+	/* Counted while in flight only: parked acking gets are bounded as
+	 * parks, and must not take the room of messages. */
+	l->charged = 1;
+	c->srv->broker.shell_bytes += LEASE_COST;
 	ilist_link_tail(&c->leases, &l->link);
 	if (l->lease_ms > 0)
 		lease_arm(l, c->srv->base, l->lease_ms);
@@ -105,7 +125,7 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 	if (l == NULL)
 		return IPC_ENOTHELD;
 	queue_ack(&l->h);
-	free(l);
+	lease_dispose(l);
 	return 0;
 }
 
@@ -120,7 +140,7 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
 		return IPC_ENOTHELD;
 	if (delay_ms == 0) {
 		queue_requeue(&l->h);
-		free(l);
+		lease_dispose(l);
 		return 0;
 	}
 	l->h.owner = NULL;
@@ -137,7 +157,7 @@ static void lease_return(struct lease *l)
 	l->timed = 0;
 	ilist_unlink(&l->link);
 	queue_requeue(&l->h);
-	free(l);
+	lease_dispose(l);
 }
 
 /* Does l's queue have getters parked (so a requeue hands the message on)? */
@@ -146,7 +166,7 @@ static int lease_queue_waited_on(const struct lease *l)
 	struct queue_stats st;
 
 	queue_stats(l->h.queue, &st);
-	return st.getters > 0;
+	return st.getters > st.stalled; /* stalled ones are handed nothing */
 }
 
 /* c is going away: every message it holds goes back. Messages that parked

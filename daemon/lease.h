@@ -22,6 +22,8 @@ struct lease {
 	struct qheld h;             /* what the queue links while in flight */
 	struct ilist link;          /* in the connection's list, oldest first */
 	struct conn *conn;
+	struct server *srv;         /* whose max-bytes counts it (LEASE_COST) */
+	int charged;                /* counted: it went in flight */
 	int64_t lease_ms;           /* 0: until ack or disconnect */
 	struct event timer;         /* armed while in flight with lease_ms > 0 */
 	int timed;

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 
 #include "conf.h"
+#include "conn.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "memfd.h"
 #include "qmsg.h"
 #include "server.h"
 
@@ -49,7 +51,7 @@ static void usage(FILE *f)
 		"      --log-level LEVEL     error, warning, info or debug (default info)\n"
 		"  -v, --verbose             same as --log-level debug\n"
 		"      --max-message-size N  largest message payload (default 1048576, the most)\n"
-		"      --max-bytes N         payload bytes held in all (default 1G)\n"
+		"      --max-bytes N         message bytes held in all, overhead included (default 1G)\n"
 		"      --max-queues N        queues and pipes (default 65536)\n"
 		"      --max-connections N   clients served at once (default 1024)\n"
 		"      --reserved-connections N  of them, kept for root (default 3)\n"
@@ -76,6 +78,10 @@ static void usage(FILE *f)
 		"      --sync MODE           always (default), interval or none: when a put\n"
 		"                            on a durable queue is on stable storage\n"
 		"      --sync-interval MS    with --sync interval, ms between syncs (default 100)\n"
+		"      --memfd-threshold N   payloads from N bytes up travel as sealed memfds\n"
+		"                            (default 64K; 0: never)\n"
+		"      --max-memfd-size N    largest memfd payload (default 64M)\n"
+		"      --max-memfds N        memfd descriptors held in all (default 4096)\n"
 		"      --create-prefix 'PREFIX WHO[,WHO...]'\n"
 		"                            names under PREFIX may be created only by root\n"
 		"                            and WHO: root, any, uid:N, gid:N, user:NAME,\n"
@@ -110,7 +116,8 @@ static const char *default_socket(char *buf, size_t len)
 }
 
 /* Fault injection for the test suite: $IPCD_TEST_FAIL_QMSG=N makes the
- * Nth message allocation and every later one fail (ipcd(8)). */
+ * Nth message allocation and every later one fail, $IPCD_TEST_FAIL_REPLY=N
+ * the Nth reply carrying messages and every later one (ipcd(8)). */
 static void main_test_hooks(void)
 {
 	const char *v = getenv("IPCD_TEST_FAIL_QMSG");
@@ -118,6 +125,12 @@ static void main_test_hooks(void)
 	if (v != NULL && *v != '\0') {
 		qmsg_fail_from(strtoul(v, NULL, 10));
 		log_warn("IPCD_TEST_FAIL_QMSG=%s: message allocations will fail", v);
+	}
+	v = getenv("IPCD_TEST_FAIL_REPLY");
+	if (v != NULL && *v != '\0') {
+		conn_fail_replies_from(strtoul(v, NULL, 10));
+		log_warn("IPCD_TEST_FAIL_REPLY=%s: replies carrying messages will "
+			 "fail to encode", v);
 	}
 }
 
@@ -211,6 +224,9 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "state-dir", required_argument, NULL, OPT_KEY },
 		{ "sync", required_argument, NULL, OPT_KEY },
 		{ "sync-interval", required_argument, NULL, OPT_KEY },
+		{ "memfd-threshold", required_argument, NULL, OPT_KEY },
+		{ "max-memfd-size", required_argument, NULL, OPT_KEY },
+		{ "max-memfds", required_argument, NULL, OPT_KEY },
 		{ "create-prefix", required_argument, NULL, OPT_KEY },
 		{ "salvage", no_argument, NULL, OPT_SALVAGE },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -272,6 +288,8 @@ int main(int argc, char **argv)
 	log_set_level((enum log_level)cfg.log_level);
 	main_test_hooks();
 	make_default_dir(cfg.socket_path);
+	/* server_init raises the soft descriptor limit to the hard one:
+	 * room for connections and memfd messages. */
 	/* A peer that closes early must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = server_init(&s, &cfg);

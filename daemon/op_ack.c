@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "ipc_defs.h"
+#include "memfd.h"
 #include "lease.h"
 #include "park.h"
 #include "policy.h"
@@ -38,11 +39,16 @@ static void op_qgeta_park(struct conn *c, const struct proto_req *r,
 void op_qgeta(struct conn *c, const struct proto_req *r)
 {
 	struct proto_rep rep = { .op = r->op, .id = r->id };
+	struct qmsg *lent;
 	struct queue *q;
 	struct lease *l;
 
 	if (policy_queue(c, r, POLICY_READ, &q) != 0)
 		return;
+	if (memfd_too_big(c, queue_head(q))) {
+		conn_reply_status(c, r->op, r->id, IPC_ETOOBIG);
+		return;
+	}
 	l = lease_new(c, r->lease_ms);
 	if (l == NULL) {
 		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
@@ -51,10 +57,12 @@ void op_qgeta(struct conn *c, const struct proto_req *r)
 	rep.status = queue_get_held(q, &l->h);
 	if (rep.status == 0) {
 		lease_start(l);
-		rep.data = l->h.msg->data;
+		rep.data = qmsg_bytes(l->h.msg);
 		rep.data_len = l->h.msg->len;
 		rep.tag = l->h.tag;
-		conn_reply(c, &rep);
+		/* The message stays in flight: a memfd goes as a duplicate. */
+		lent = memfd_lend(c, l->h.msg);
+		conn_reply_own(c, &rep, &lent, lent != NULL);
 		return;
 	}
 	if (r->timeout_ms != 0) {

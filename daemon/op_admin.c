@@ -31,7 +31,7 @@ void op_qpeek(struct conn *c, const struct proto_req *r)
 	n = queue_peek(q, msgs, r->max);
 	/* Sized by the messages, not msg_max (a reload may lower it). */
 	for (i = 0; i < n && (i == 0 || proto_bin_cost(msgs[i]->len) <= room); i++) {
-		iov[i].base = msgs[i]->data;
+		iov[i].base = qmsg_bytes(msgs[i]);
 		iov[i].len = msgs[i]->len;
 		room -= proto_bin_cost(msgs[i]->len);
 	}

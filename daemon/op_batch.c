@@ -28,6 +28,7 @@
 #include "dispatch.h"
 #include "durable.h"
 #include "ipc_defs.h"
+#include "memfd.h"
 #include "park.h"
 #include "pipe.h"
 #include "policy.h"
@@ -59,15 +60,17 @@ static void batch_park(struct conn *c, const struct proto_req *r, struct queue *
 		park_pipe(pk, p, r->end);
 }
 
-/* Copy the batch's payloads into messages in batch_put_msgs: how many
- * (fewer than r->niov when memory ran out). */
-static size_t batch_copy(struct conn *c, const struct proto_req *r)
+/* Make the batch's payloads messages in batch_put_msgs: how many
+ * (fewer than r->niov when one could not be: *rc says why). */
+static size_t batch_copy(struct conn *c, const struct proto_req *r, int *rc)
 {
 	size_t i;
 
+	*rc = 0;
 	for (i = 0; i < r->niov; i++) {
-		batch_put_msgs[i] = policy_msg(c, r->iov[i].base, r->iov[i].len);
-		if (batch_put_msgs[i] == NULL)
+		*rc = memfd_msg_new(c, r->iov[i].base, r->iov[i].len,
+				    r->iov[i].memfd, &batch_put_msgs[i]);
+		if (*rc != 0)
 			break;
 	}
 	return i;
@@ -96,8 +99,8 @@ static size_t batch_journal(struct conn *c, struct queue *q, size_t made, int *r
 static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			  struct queue *q, struct pipe *p, struct qmsg **first, int *rc)
 {
-	size_t made = batch_copy(c, r), taken = 0, i;
-	int short_rc = IPC_ENOMEM;   /* why fewer than r->niov are offered */
+	int short_rc;   /* why fewer than r->niov are offered */
+	size_t made = batch_copy(c, r, &short_rc), taken = 0, i;
 
 	*first = NULL;
 	if (q != NULL && queue_durable_id(q) && made > 0) {
@@ -181,31 +184,35 @@ void op_psendn(struct conn *c, const struct proto_req *r)
 }
 
 /* Reply to batch get (op, id) with the n messages in batch_msgs, handing
- * them to the connection (large ones are written from where they are). */
-static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id, size_t n)
+ * them to the connection (large ones are written from where they are);
+ * taken from queue q (NULL: a pipe), they go back there if not sent. */
+static void batch_get_reply(struct conn *c, uint32_t op, uint32_t id,
+			    struct queue *q, size_t n)
 {
 	struct proto_rep rep = { .op = op, .id = id, .iov = batch_iov, .niov = n };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		batch_iov[i].base = batch_msgs[i]->data;
+		batch_iov[i].base = qmsg_bytes(batch_msgs[i]);
 		batch_iov[i].len = batch_msgs[i]->len;
 	}
-	conn_reply_own(c, &rep, batch_msgs, n);
+	if (q != NULL)
+		conn_reply_take(c, &rep, q, batch_msgs, n);
+	else
+		conn_reply_own(c, &rep, batch_msgs, n);
 }
 
 /* 1 when the next message of q (or p's end) fits the room left in the
  * reply: the first always does (IPC_MSG_MAX is far below PROTO_FRAME_MAX),
  * so an empty head says yes and lets the take report why. */
-static int batch_next_fits(size_t n, size_t room, struct queue *q, struct pipe *p,
-			   unsigned end)
+static int batch_next_fits(const struct conn *c, size_t n, size_t room,
+			   struct queue *q, struct pipe *p, unsigned end)
 {
-	const struct qmsg *m;
+	const struct qmsg *m = q != NULL ? queue_head(q) : pipe_head(p, end);
 
 	if (n == 0)
 		return 1;
-	m = q != NULL ? queue_head(q) : pipe_head(p, end);
-	return m == NULL || proto_bin_cost(m->len) <= room;
+	return m == NULL || memfd_cost(c, m) <= room;
 }
 
 /* Take messages from q (or p's end, for c) into batch_msgs[n..max) while
@@ -216,18 +223,24 @@ static int batch_next_fits(size_t n, size_t room, struct queue *q, struct pipe *
 static size_t batch_take_more(struct conn *c, size_t n, size_t max, struct queue *q,
 			      struct pipe *p, unsigned end, int *rc)
 {
-	size_t room = PROTO_FRAME_MAX - PROTO_BATCH_REP_OVERHEAD, i;
+	size_t room = PROTO_FRAME_MAX - PROTO_BATCH_REP_OVERHEAD, i, fds = 0;
 
-	for (i = 0; i < n; i++)
-		room -= proto_bin_cost(batch_msgs[i]->len);
+	for (i = 0; i < n; i++) {
+		room -= memfd_cost(c, batch_msgs[i]);
+		fds += c->memfd && batch_msgs[i]->fd >= 0;
+	}
 	*rc = 0;
-	while (n < max && batch_next_fits(n, room, q, p, end)) {
+	if (n == 0 && memfd_too_big(c, q != NULL ? queue_head(q) : pipe_head(p, end)))
+		*rc = IPC_ETOOBIG;
+	while (*rc == 0 && n < max && fds < PROTO_FRAME_FDS_MAX &&
+	       batch_next_fits(c, n, room, q, p, end)) {
 		*rc = q != NULL ? queue_get(q, &batch_msgs[n])
 				: pipe_recv(p, end, op_pipe_owner(c, p, end),
 					    &batch_msgs[n]);
 		if (*rc != 0)
 			break;
-		room -= proto_bin_cost(batch_msgs[n]->len);
+		room -= memfd_cost(c, batch_msgs[n]);
+		fds += c->memfd && batch_msgs[n]->fd >= 0;
 		n++;
 	}
 	return n;
@@ -252,7 +265,7 @@ void op_qgetn(struct conn *c, const struct proto_req *r)
 		return;
 	n = batch_take(c, r, q, NULL, &rc);
 	if (n > 0) {
-		batch_get_reply(c, r->op, r->id, n);
+		batch_get_reply(c, r->op, r->id, q, n);
 		return;
 	}
 	if (rc == IPC_EEMPTY && r->timeout_ms != 0)
@@ -278,7 +291,35 @@ void op_precvn(struct conn *c, const struct proto_req *r)
 	}
 	broker_pipe_reap(b, p);
 	if (n > 0)
-		batch_get_reply(c, r->op, r->id, n);
+		batch_get_reply(c, r->op, r->id, NULL, n);
 	else
 		conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* QUNGET: a consumer gives messages it read ahead with a plain get back to
+ * the head of the queue, in order (read and write permission: it takes
+ * and places messages). Not for durable queues, whose journal has
+ * recorded the gets. */
+void op_qunget(struct conn *c, const struct proto_req *r)
+{
+	struct queue *q;
+	size_t made, i;
+	int rc;
+
+	if (policy_queue(c, r, POLICY_READ | POLICY_WRITE | POLICY_HOLD, &q) != 0)
+		return;
+	if (queue_durable_id(q)) {
+		conn_reply_error(c, r->op, r->id, IPC_EINVAL,
+				 "messages cannot be given back to a durable queue");
+		return;
+	}
+	made = batch_copy(c, r, &rc);
+	if (made < r->niov) {
+		for (i = 0; i < made; i++)
+			qmsg_free(batch_put_msgs[i]);
+		conn_reply_status(c, r->op, r->id, rc ? rc : IPC_ENOMEM);
+		return;
+	}
+	queue_unget(q, batch_put_msgs, made);
+	conn_reply_status(c, r->op, r->id, 0);
 }

@@ -36,5 +36,13 @@ void op_hello(struct conn *c, const struct proto_req *r)
 		return;
 	}
 	c->state = CONN_READY;
+	if (r->has_caps) {
+		/* Capabilities are granted only to a client that asks. */
+		c->memfd = (r->caps & PROTO_CAP_MEMFD) && c->srv->cfg.memfd_threshold;
+		rep.has_caps = 1;
+		rep.caps = c->memfd ? PROTO_CAP_MEMFD : 0;
+		rep.memfd_max = c->memfd ? (uint32_t)c->srv->cfg.max_memfd_size : 0;
+		rep.memfd_min = c->memfd ? (uint32_t)c->srv->cfg.memfd_threshold : 0;
+	}
 	conn_reply(c, &rep);
 }

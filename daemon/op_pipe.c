@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "ipc_defs.h"
+#include "memfd.h"
 #include "park.h"
 #include "pipe.h"
 #include "policy.h"
@@ -151,9 +152,8 @@ void op_psend(struct conn *c, const struct proto_req *r)
 
 	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
 		return;
-	m = policy_msg(c, r->data, r->data_len);
-	if (m == NULL) {
-		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+	if ((rc = memfd_msg_new(c, r->data, r->data_len, r->data_memfd, &m)) != 0) {
+		memfd_refuse(c, r, rc);
 		return;
 	}
 	rc = pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
@@ -177,6 +177,10 @@ void op_precv(struct conn *c, const struct proto_req *r)
 
 	if (policy_pipe(c, r, POLICY_READ, &p) != 0)
 		return;
+	if (memfd_too_big(c, pipe_head(p, r->end))) {
+		conn_reply_status(c, r->op, r->id, IPC_ETOOBIG);
+		return;
+	}
 	rep.status = pipe_recv(p, r->end, op_pipe_owner(c, p, r->end), &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
 		op_pipe_park(c, r, p, WAITER_GET, NULL);
@@ -184,7 +188,7 @@ void op_precv(struct conn *c, const struct proto_req *r)
 	}
 	broker_pipe_reap(b, p);
 	if (m != NULL) {
-		rep.data = m->data;
+		rep.data = qmsg_bytes(m);
 		rep.data_len = m->len;
 	}
 	conn_reply_own(c, &rep, &m, m != NULL);

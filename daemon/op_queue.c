@@ -7,6 +7,7 @@
 #include "dispatch.h"
 #include "durable.h"
 #include "ipc_defs.h"
+#include "memfd.h"
 #include "park.h"
 #include "policy.h"
 #include "proto.h"
@@ -86,9 +87,8 @@ void op_qput(struct conn *c, const struct proto_req *r)
 
 	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
 		return;
-	m = policy_msg(c, r->data, r->data_len);
-	if (m == NULL) {
-		conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+	if ((rc = memfd_msg_new(c, r->data, r->data_len, r->data_memfd, &m)) != 0) {
+		memfd_refuse(c, r, rc);
 		return;
 	}
 	if ((rc = durable_put(c->srv, q, m)) != 0) {
@@ -118,16 +118,20 @@ void op_qget(struct conn *c, const struct proto_req *r)
 
 	if (policy_queue(c, r, POLICY_READ, &q) != 0)
 		return;
+	if (memfd_too_big(c, queue_head(q))) {
+		conn_reply_status(c, r->op, r->id, IPC_ETOOBIG);
+		return;
+	}
 	rep.status = queue_get(q, &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
 		op_queue_park(c, r, q, WAITER_GET, NULL);
 		return;
 	}
 	if (m != NULL) {
-		rep.data = m->data;
+		rep.data = qmsg_bytes(m);
 		rep.data_len = m->len;
 	}
-	conn_reply_own(c, &rep, &m, m != NULL);
+	conn_reply_take(c, &rep, q, &m, m != NULL);
 }
 
 /* Delete queue name (journaling it first when durable). */

@@ -10,6 +10,7 @@
 #include "durable.h"
 #include "ipc_defs.h"
 #include "lease.h"
+#include "memfd.h"
 #include "park.h"
 #include "pipe.h"
 #include "policy.h"
@@ -52,6 +53,7 @@ static void park_unpark(struct park *p)
 void park_queue(struct park *p, struct queue *q)
 {
 	p->on = PARK_ON_QUEUE;
+	p->queue = q;
 	queue_park(q, &p->w);
 }
 
@@ -138,7 +140,7 @@ static size_t park_split(struct qmsg *m)
 
 	while (m != NULL && n < IPC_BATCH_MAX) {
 		park_msgs[n] = m;
-		park_iov[n].base = m->data;
+		park_iov[n].base = qmsg_bytes(m);
 		park_iov[n].len = m->len;
 		m = m->next;
 		park_msgs[n++]->next = NULL;
@@ -183,16 +185,41 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
 	size_t n = status == 0 ? park_split(m) : 0;
 	int durable = p->durable;
+	struct queue *q = p->on == PARK_ON_QUEUE ? p->queue : NULL;
 
-	if (status == 0)
+	if (status == 0 && p->w.held != NULL && n > 0) {
+		/* In flight, the queue's: a memfd goes as a duplicate. */
 		n = park_fill(p, &rep, n);
+		park_msgs[0] = memfd_lend(c, park_msgs[0]);
+		n = park_msgs[0] != NULL;
+	} else if (status == 0) {
+		n = park_fill(p, &rep, n);
+	}
 	/* Freed before replying: a reply that fails closes the connection,
 	 * which must not find this park still in its list. */
 	park_free(p);
 	if (durable && n == 0)     /* a durable put: answered once journaled */
 		durable_reply(c, &rep, 1);
+	else if (q != NULL)
+		conn_reply_take(c, &rep, q, park_msgs, n);
 	else
 		conn_reply_own(c, &rep, park_msgs, n);
+}
+
+/* Set parked get p aside while its connection's output is over the bound. */
+int park_stall(struct park *p)
+{
+	if (p->on != PARK_ON_QUEUE || p->w.kind != WAITER_GET)
+		return 0;
+	queue_stall(&p->w);
+	return 1;
+}
+
+/* Let stalled get p be served again. */
+void park_resume(struct park *p)
+{
+	if (p->on == PARK_ON_QUEUE)
+		queue_resume(&p->w);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

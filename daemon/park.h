@@ -37,6 +37,8 @@ struct park {
 	uint32_t id;                /* the request's id */
 	enum park_on on;            /* what holds w */
 	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
+	struct queue *queue;        /* PARK_ON_QUEUE: the queue (kept when woken,
+				       for giving messages back) */
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
 	int durable;                /* a put journaled for a durable queue */
@@ -60,6 +62,14 @@ void park_queue(struct park *p, struct queue *q);
 void park_pipe(struct park *p, struct pipe *pp, unsigned end);
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m);
+/* Hand parked get p nothing until park_resume (its connection's unread
+ * replies are over max-output); the messages stay for other getters.
+ * 1 when p was set aside; 0 (nothing done) for other parks: puts, whose
+ * replies are a status, and pipe receives. */
+int park_stall(struct park *p);
+/* Let stalled get p be served again: at once (its reply queued) when a
+ * message waits, else when one comes. */
+void park_resume(struct park *p);
 /* Drop a parked request without replying (its connection is gone):
  * unparks it, frees its message, frees it. */
 void park_cancel(struct park *p);

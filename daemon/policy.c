@@ -18,13 +18,16 @@
 #include "quota.h"
 #include "server.h"
 
-/* Payload bytes r asks the daemon to hold: one message or a batch. */
-static size_t policy_bytes(const struct proto_req *r)
+/* Bytes r asks the daemon to hold: the footprint (qmsg_footprint) of
+ * its one message or of each message of its batch. */
+static size_t policy_footprint(const struct proto_req *r)
 {
-	size_t i, n = r->data_len;
+	size_t i, n = 0;
 
+	if (r->niov == 0)
+		return qmsg_footprint(r->data_len);
 	for (i = 0; i < r->niov; i++)
-		n += r->iov[i].len;
+		n += qmsg_footprint(r->iov[i].len);
 	return n;
 }
 
@@ -51,17 +54,6 @@ static void policy_refuse(struct conn *c, const struct proto_req *r, int rc,
 		conn_reply_status(c, r->op, r->id, rc);
 }
 
-/* Memory r's messages will take (qmsg_footprint each): what its uid is
- * charged. */
-static size_t policy_footprint(const struct proto_req *r)
-{
-	size_t i, n = r->niov ? 0 : qmsg_footprint(r->data_len);
-
-	for (i = 0; i < r->niov; i++)
-		n += qmsg_footprint(r->iov[i].len);
-	return n;
-}
-
 /* Answer r: c's uid is at its limit of res (key, limit). */
 static int policy_refuse_quota(struct conn *c, const struct proto_req *r,
 			       const char *key, enum quota_res res)
@@ -76,7 +68,7 @@ static int policy_refuse_quota(struct conn *c, const struct proto_req *r,
  * or IPC_ELIMIT once r is answered. */
 static int policy_admit(struct conn *c, const struct proto_req *r)
 {
-	if (broker_admit(&c->srv->broker, policy_bytes(r)) != 0) {
+	if (broker_admit(&c->srv->broker, policy_footprint(r)) != 0) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
 				 "reached: max-bytes %zu", c->srv->cfg.max_bytes);
 		return IPC_ELIMIT;
@@ -104,16 +96,6 @@ int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
 		return rc;
 	}
 	return (need & POLICY_HOLD) ? policy_admit(c, r) : 0;
-}
-
-/* A new message put by c, charged to c's uid. */
-struct qmsg *policy_msg(struct conn *c, const void *data, size_t len)
-{
-	struct qmsg *m = qmsg_new(data, len);
-
-	if (m != NULL)
-		qmsg_charge(m, c->user);
-	return m;
 }
 
 /* Find and admit for a request on a pipe. */

@@ -29,9 +29,6 @@ struct queue;
  * been answered with the refusal. */
 int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
 		 struct queue **q);
-/* A new message of len bytes put by c (admitted by POLICY_HOLD), charged
- * to c's uid until it is freed; NULL when out of memory. */
-struct qmsg *policy_msg(struct conn *c, const void *data, size_t len);
 /* Find pipe r->name and admit r's payload (POLICY_HOLD); who may use an
  * end was checked when it was attached: 0 with *p, or non-zero once r has
  * been answered. */

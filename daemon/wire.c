@@ -33,6 +33,7 @@ static void wire_queue_info(const struct queue_stats *st, struct proto_info *out
 	out->maxsize = (int64_t)st->maxsize;
 	out->size = st->size;
 	out->bytes = st->bytes;
+	out->memory = st->memory;
 	out->getters = (uint32_t)st->getters;
 	out->putters = (uint32_t)st->putters;
 	out->puts = st->puts;
@@ -78,6 +79,7 @@ static void wire_pipe_info(const struct pipe_stats *st, struct proto_info *out)
 		out->dir[i].putters = (uint32_t)d->senders;
 		out->size += d->msgs;
 		out->bytes += d->bytes;
+		out->memory += d->memory;
 		out->getters += (uint32_t)d->receivers;
 		out->putters += (uint32_t)d->senders;
 		out->puts += d->sent;

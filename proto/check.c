@@ -20,7 +20,7 @@ enum tag_kind {
 	TAG_BIN,
 	TAG_ARRAY,      /* width count bytes, then count objects */
 	TAG_MAP,        /* width count bytes, then 2 * count objects */
-	TAG_EXT,        /* never valid in this protocol */
+	TAG_EXT,        /* never valid, but for the memfd marker */
 	TAG_RESERVED,   /* 0xc1 */
 };
 
@@ -167,6 +167,12 @@ static int check_header(struct walk *w, int64_t *kids)
 	if (t.kind == TAG_RESERVED)
 		return check_fail(w, "reserved byte 0x%02x at offset %zu", b,
 				  w->off - 1);
+	if (t.kind == TAG_EXT && b == 0xd7 && w->off < w->n &&
+	    w->p[w->off] == PROTO_EXT_MEMFD) {
+		/* The one ext allowed: a memfd marker, type + 8 bytes. */
+		t.kind = TAG_SCALAR;
+		t.width = PROTO_MEMFD_MARK_LEN - 1;
+	}
 	if (t.kind == TAG_EXT)
 		return check_fail(w, "ext type 0x%02x at offset %zu not allowed",
 				  b, w->off - 1);

@@ -39,6 +39,7 @@ struct pctx {
 int proto_dec_init(struct proto_dec *d)
 {
 	d->err[0] = '\0';
+	d->memfd_max = 0;
 	return msgpack_zone_init(&d->zone, 4096) ? 0 : IPC_ENOMEM;
 }
 
@@ -186,19 +187,60 @@ static int req_u32(struct rctx *c, unsigned i, const char *what,
 	return 0;
 }
 
-/* Element i: the message payload, a bin of at most msg_max bytes. */
+/* o, a memfd marker, is the frame's next one (*nfds of them so far):
+ * its length into *len, *memfd = k + 1, ++*nfds. 0 or IPC_EPROTO. */
+static int dec_marker(struct proto_dec *d, const msgpack_object *o,
+		      uint32_t *nfds, size_t *len, uint32_t *memfd)
+{
+	const unsigned char *b = (const unsigned char *)o->via.ext.ptr;
+	uint32_t k, n;
+
+	if (o->via.ext.type != PROTO_EXT_MEMFD || o->via.ext.size != 8)
+		return dec_fail(d, IPC_EPROTO, "ext type %d is no memfd marker",
+				(int)o->via.ext.type);
+	k = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	n = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+	if (k != *nfds || k >= PROTO_FRAME_FDS_MAX)
+		return dec_fail(d, IPC_EPROTO, "memfd marker #%lu names descriptor "
+				"%lu", (unsigned long)*nfds, (unsigned long)k);
+	*len = n;
+	*memfd = k + 1;
+	++*nfds;
+	return 0;
+}
+
+/* Request element o, a payload: a bin of at most msg_max bytes, or a
+ * memfd marker (when the connection may send them) of at most memfd_max. */
+static int req_payload(struct rctx *c, const msgpack_object *o,
+		       const unsigned char **base, size_t *len, uint32_t *memfd)
+{
+	size_t max = c->msg_max;
+	int rc;
+
+	if (o->type == MSGPACK_OBJECT_EXT) {
+		if (c->d->memfd_max == 0)
+			return dec_fail(c->d, IPC_EPROTO, "memfd marker without "
+					"the MEMFD capability");
+		if ((rc = dec_marker(c->d, o, &c->r->nfds, len, memfd)) != 0)
+			return rc;
+		max = c->d->memfd_max;
+	} else if (o->type == MSGPACK_OBJECT_BIN) {
+		*base = (const unsigned char *)o->via.bin.ptr;
+		*len = o->via.bin.size;
+	} else {
+		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be a bin");
+	}
+	if (*len > max)
+		dec_soft(c, IPC_ETOOBIG, "payload of %lu bytes over the %lu byte limit",
+			 (unsigned long)*len, (unsigned long)max);
+	return 0;
+}
+
+/* Element i: the message payload (req_payload). */
 static int req_data(struct rctx *c, unsigned i)
 {
-	const msgpack_object *o = &c->a[i];
-
-	if (o->type != MSGPACK_OBJECT_BIN)
-		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be a bin");
-	c->r->data = (const unsigned char *)o->via.bin.ptr;
-	c->r->data_len = o->via.bin.size;
-	if (c->r->data_len > c->msg_max)
-		dec_soft(c, IPC_ETOOBIG, "payload of %lu bytes over the %lu byte limit",
-			 (unsigned long)c->r->data_len, (unsigned long)c->msg_max);
-	return 0;
+	return req_payload(c, &c->a[i], &c->r->data, &c->r->data_len,
+			   &c->r->data_memfd);
 }
 
 /* Element i: a signed integer >= 0 (a lease, a delay) into *out. */
@@ -319,12 +361,14 @@ static int req_datas(struct rctx *c, unsigned i)
 	const msgpack_object *o = &c->a[i];
 	struct proto_iov *iov;
 	uint32_t k, n;
+	int rc;
 
 	if (o->type != MSGPACK_OBJECT_ARRAY)
 		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be an array of bin");
 	n = o->via.array.size;
 	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN)
+		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN &&
+		    o->via.array.ptr[k].type != MSGPACK_OBJECT_EXT)
 			return dec_fail(c->d, IPC_EPROTO,
 					"field 'data' must be an array of bin");
 	if (n == 0 || n > IPC_BATCH_MAX) {
@@ -336,13 +380,12 @@ static int req_datas(struct rctx *c, unsigned i)
 	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
 	if (iov == NULL)
 		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
+	memset(iov, 0, n * sizeof(*iov));
 	for (k = 0; k < n; k++) {
-		iov[k].base = (const unsigned char *)o->via.array.ptr[k].via.bin.ptr;
-		iov[k].len = o->via.array.ptr[k].via.bin.size;
-		if (iov[k].len > c->msg_max)
-			dec_soft(c, IPC_ETOOBIG, "message %lu of the batch: %lu bytes "
-				 "over the %lu byte limit", (unsigned long)k,
-				 (unsigned long)iov[k].len, (unsigned long)c->msg_max);
+		rc = req_payload(c, &o->via.array.ptr[k], &iov[k].base,
+				 &iov[k].len, &iov[k].memfd);
+		if (rc != 0)
+			return rc;
 	}
 	c->r->iov = iov;
 	c->r->niov = n;
@@ -395,6 +438,9 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_UID: return req_id(c, i, "uid", &r->uid);
 	case RQ_GID: return req_id(c, i, "gid", &r->gid);
 	case RQ_DELAY: return req_nonneg(c, i, "delay", &r->delay_ms);
+	case RQ_CAPS:
+		r->has_caps = 1;
+		return req_u32(c, i, "caps", UINT32_MAX, &r->caps);
 	case RQ_MAX_DELIVERIES:
 		return req_u32(c, i, "max_deliveries", UINT32_MAX, &r->max_deliveries);
 	case RQ_DEAD_LETTER: return req_dead_letter(c, i);
@@ -519,6 +565,7 @@ static const struct info_field {
 	{ "maxsize", INFO_I64, offsetof(struct proto_info, maxsize) },
 	{ "size", INFO_U64, offsetof(struct proto_info, size) },
 	{ "bytes", INFO_U64, offsetof(struct proto_info, bytes) },
+	{ "memory", INFO_U64, offsetof(struct proto_info, memory) },
 	{ "getters", INFO_U32, offsetof(struct proto_info, getters) },
 	{ "putters", INFO_U32, offsetof(struct proto_info, putters) },
 	{ "puts", INFO_U64, offsetof(struct proto_info, puts) },
@@ -663,16 +710,24 @@ static int rep_more(struct pctx *c, unsigned i)
 	return 0;
 }
 
-/* Element i: a message payload, a bin. */
-static int rep_data(struct pctx *c, unsigned i)
+/* Reply element o, a payload: a bin or a memfd marker. */
+static int rep_payload(struct pctx *c, const msgpack_object *o,
+		       const unsigned char **base, size_t *len, uint32_t *memfd)
 {
-	const msgpack_object *o = &c->a[i];
-
+	if (o->type == MSGPACK_OBJECT_EXT)
+		return dec_marker(c->d, o, &c->r->nfds, len, memfd);
 	if (o->type != MSGPACK_OBJECT_BIN)
 		return dec_fail(c->d, IPC_EPROTO, "reply field 'data' is not a bin");
-	c->r->data = (const unsigned char *)o->via.bin.ptr;
-	c->r->data_len = o->via.bin.size;
+	*base = (const unsigned char *)o->via.bin.ptr;
+	*len = o->via.bin.size;
 	return 0;
+}
+
+/* Element i: a message payload. */
+static int rep_data(struct pctx *c, unsigned i)
+{
+	return rep_payload(c, &c->a[i], &c->r->data, &c->r->data_len,
+			   &c->r->data_memfd);
 }
 
 /* Element i: how many messages a batch put took, >= 1. */
@@ -701,12 +756,11 @@ static int rep_bins(struct pctx *c, unsigned i)
 	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
 	if (iov == NULL)
 		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
-	for (k = 0; k < n; k++) {
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN)
-			return dec_fail(c->d, IPC_EPROTO, "reply batch holds a non-bin");
-		iov[k].base = (const unsigned char *)o->via.array.ptr[k].via.bin.ptr;
-		iov[k].len = o->via.array.ptr[k].via.bin.size;
-	}
+	memset(iov, 0, n * sizeof(*iov));
+	for (k = 0; k < n; k++)
+		if (rep_payload(c, &o->via.array.ptr[k], &iov[k].base, &iov[k].len,
+				&iov[k].memfd) != 0)
+			return IPC_EPROTO;
 	c->r->iov = iov;
 	c->r->niov = n;
 	return 0;
@@ -819,6 +873,11 @@ static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 	case RP_MORE: return rep_more(c, i);
 	case RP_DROPPED:
 		return rep_uint(c, &c->a[i], "dropped", UINT64_MAX, &r->dropped);
+	case RP_CAPS:
+		r->has_caps = 1;
+		return rep_u32(c, i, "caps", &r->caps);
+	case RP_MEMFD_MAX: return rep_u32(c, i, "memfd_max", &r->memfd_max);
+	case RP_MEMFD_MIN: return rep_u32(c, i, "memfd_min", &r->memfd_min);
 	case RP_DINFO: return rep_dinfo(c, i);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
@@ -831,7 +890,7 @@ static int rep_fields(struct pctx *c, uint32_t n)
 	uint32_t want = 2 + proto_op_nrep(d), i;
 	int rc;
 
-	if (n != want)
+	if (n != want && n != 2 + proto_op_nrep_required(d))
 		return dec_fail(c->d, IPC_EPROTO, "%s reply has %lu elements, "
 				"%lu expected", d->name, (unsigned long)n,
 				(unsigned long)want);

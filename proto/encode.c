@@ -119,6 +119,34 @@ static void enc_bin(struct enc *e, const unsigned char *p, size_t len)
 		msgpack_pack_bin_body(&e->pk, p, len);
 }
 
+/* Pack a memfd marker for the frame's descriptor #k holding len bytes. */
+static void enc_marker(struct enc *e, uint32_t k, size_t len)
+{
+	unsigned char body[8];
+	unsigned i;
+
+	if (len > UINT32_MAX) {
+		e->rc = e->rc ? e->rc : IPC_EINVAL;
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		body[i] = (unsigned char)(k >> (24 - 8 * i));
+		body[4 + i] = (unsigned char)(len >> (24 - 8 * i));
+	}
+	msgpack_pack_ext(&e->pk, sizeof body, PROTO_EXT_MEMFD);
+	msgpack_pack_ext_body(&e->pk, body, sizeof body);
+}
+
+/* Pack a payload: a bin, or with memfd (k + 1) a marker for it. */
+static void enc_payload(struct enc *e, const unsigned char *p, size_t len,
+			uint32_t memfd)
+{
+	if (memfd != 0)
+		enc_marker(e, memfd - 1, len);
+	else
+		enc_bin(e, p, len);
+}
+
 /* Bytes a payload of len bytes takes inside a frame. */
 size_t proto_bin_cost(size_t len)
 {
@@ -136,7 +164,7 @@ static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
 	}
 	msgpack_pack_array(&e->pk, n);
 	for (i = 0; i < n && !e->rc; i++)
-		enc_bin(e, iov[i].base, iov[i].len);
+		enc_payload(e, iov[i].base, iov[i].len, iov[i].memfd);
 }
 
 /* Is request field f of r there to send? Only optional trailing fields
@@ -149,6 +177,8 @@ static int enc_req_present(unsigned char f, const struct proto_req *r)
 		return r->max_deliveries || r->dead_letter[0];
 	if (f == RQ_AFTER)
 		return r->name[0] != '\0';
+	if (f == RQ_CAPS)
+		return r->has_caps;
 	return 1;
 }
 
@@ -172,7 +202,7 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 		break;
 	case RQ_MAX_DELIVERIES: msgpack_pack_uint32(pk, r->max_deliveries); break;
 	case RQ_DEAD_LETTER: enc_str(e, r->dead_letter, IPC_NAME_MAX); break;
-	case RQ_DATA: enc_bin(e, r->data, r->data_len); break;
+	case RQ_DATA: enc_payload(e, r->data, r->data_len, r->data_memfd); break;
 	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
 	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;
 	case RQ_LEASE: msgpack_pack_int64(pk, r->lease_ms); break;
@@ -184,6 +214,7 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_UID: msgpack_pack_int64(pk, r->uid); break;
 	case RQ_GID: msgpack_pack_int64(pk, r->gid); break;
 	case RQ_DELAY: msgpack_pack_int64(pk, r->delay_ms); break;
+	case RQ_CAPS: msgpack_pack_uint32(pk, r->caps); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }
@@ -292,7 +323,7 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	int journal = in->journal_bytes != 0;
 	int dlq = !pipe && in->max_deliveries != 0;
 
-	msgpack_pack_map(pk, 15 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
+	msgpack_pack_map(pk, 16 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
 			 (dlq ? ENC_DLQ_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
@@ -304,6 +335,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint64(pk, in->size);
 	enc_key(e, "bytes");
 	msgpack_pack_uint64(pk, in->bytes);
+	enc_key(e, "memory");
+	msgpack_pack_uint64(pk, in->memory);
 	enc_key(e, "getters");
 	msgpack_pack_uint32(pk, in->getters);
 	enc_key(e, "putters");
@@ -378,7 +411,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_VERSION: msgpack_pack_uint32(pk, r->version); break;
 	case RP_MSG_MAX: msgpack_pack_uint32(pk, r->msg_max); break;
 	case RP_MAXSIZE: msgpack_pack_int64(pk, r->maxsize); break;
-	case RP_DATA: enc_bin(e, r->data, r->data_len); break;
+	case RP_DATA: enc_payload(e, r->data, r->data_len, r->data_memfd); break;
 	case RP_TAG: msgpack_pack_uint64(pk, r->tag); break;
 	case RP_FLAGS: msgpack_pack_uint32(pk, r->flags); break;
 	case RP_MAXMSGS: msgpack_pack_int64(pk, r->maxmsgs); break;
@@ -394,6 +427,9 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_INFOS: enc_infos(e, r->infos, r->ninfos); break;
 	case RP_MORE: msgpack_pack_uint32(pk, r->more); break;
 	case RP_DROPPED: msgpack_pack_uint64(pk, r->dropped); break;
+	case RP_CAPS: msgpack_pack_uint32(pk, r->caps); break;
+	case RP_MEMFD_MAX: msgpack_pack_uint32(pk, r->memfd_max); break;
+	case RP_MEMFD_MIN: msgpack_pack_uint32(pk, r->memfd_min); break;
 	case RP_DINFO: enc_dinfo(e, r->dinfo); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
@@ -403,7 +439,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 static void enc_rep_ok(struct enc *e, const struct proto_op_desc *d,
 		       const struct proto_rep *r)
 {
-	size_t i, n = proto_op_nrep(d);
+	size_t i, n = r->has_caps ? proto_op_nrep(d) : proto_op_nrep_required(d);
 
 	msgpack_pack_array(&e->pk, 2 + n);
 	msgpack_pack_uint32(&e->pk, r->id);

@@ -53,6 +53,16 @@ unsigned proto_op_nrep(const struct proto_op_desc *d)
 	return proto_op_nfields(d->rep);
 }
 
+/* How many success reply fields d lists before RP_CAPS (or all). */
+unsigned proto_op_nrep_required(const struct proto_op_desc *d)
+{
+	unsigned n = 0;
+
+	while (n < PROTO_FIELDS_MAX && d->rep[n] != 0 && d->rep[n] != RP_CAPS)
+		n++;
+	return n;
+}
+
 /* The name of op, or "?". */
 const char *proto_op_name(uint32_t op)
 {

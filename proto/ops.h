@@ -41,6 +41,7 @@ enum proto_req_field {
 	RQ_UID,          /* int uid, -1 (unchanged) or 0..UINT32_MAX-1 */
 	RQ_GID,          /* int gid, -1 (unchanged) or 0..UINT32_MAX-1 */
 	RQ_DELAY,        /* int delay_ms >= 0 */
+	RQ_CAPS,         /* uint caps, PROTO_CAP_* bits (sets has_caps) */
 	RQ_MAX_DELIVERIES, /* uint max_deliveries (0: no dead-lettering) */
 	RQ_DEAD_LETTER,  /* str dead_letter: "" or a valid name */
 };
@@ -63,6 +64,11 @@ enum proto_rep_field {
 	RP_MORE,         /* uint32 more, 0 or 1 */
 	RP_DROPPED,      /* uint64 dropped: how many messages an op dropped */
 	RP_DINFO,        /* the daemon info map: dinfo */
+	/* RP_CAPS and the fields after it in a row are an optional tail:
+	 * sent only when has_caps (HELLO answered a request with caps). */
+	RP_CAPS,         /* uint32 caps the daemon grants, PROTO_CAP_* bits */
+	RP_MEMFD_MAX,    /* uint32 memfd_max: the largest memfd payload */
+	RP_MEMFD_MIN,    /* uint32 memfd_min: payloads from this size go by memfd */
 };
 
 /* Can a request of the op park? */
@@ -73,8 +79,9 @@ enum proto_rep_field {
  * X(NAME, lower, number, (request fields), optional, (reply fields), park)
  */
 #define PROTO_OPS(X) \
-	X(HELLO, hello, 1, (RQ_VERSION), 0, \
-	  (RP_VERSION, RP_MSG_MAX), PROTO_NOPARK) \
+	X(HELLO, hello, 1, (RQ_VERSION, RQ_CAPS), 1, \
+	  (RP_VERSION, RP_MSG_MAX, RP_CAPS, RP_MEMFD_MAX, RP_MEMFD_MIN), \
+	  PROTO_NOPARK) \
 	X(QOPEN, qopen, 2, (RQ_NAME, RQ_MAXSIZE, RQ_OPEN_FLAGS, RQ_MODE, \
 			    RQ_MAX_DELIVERIES, RQ_DEAD_LETTER), 3, \
 	  (RP_MAXSIZE), PROTO_NOPARK) \
@@ -122,7 +129,9 @@ enum proto_rep_field {
 	X(QRELEASE, qrelease, 23, (RQ_NAME, RQ_TAG, RQ_DELAY), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(INFO, info, 24, (RQ_NONE), 0, \
-	  (RP_DINFO), PROTO_NOPARK)
+	  (RP_DINFO), PROTO_NOPARK) \
+	X(QUNGET, qunget, 25, (RQ_NAME, RQ_DATAS), 0, \
+	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {
@@ -152,5 +161,7 @@ const char *proto_op_name(uint32_t op);
 unsigned proto_op_nreq(const struct proto_op_desc *d);
 /* How many success reply fields d lists. */
 unsigned proto_op_nrep(const struct proto_op_desc *d);
+/* How many of them come before the optional tail (RP_CAPS on). */
+unsigned proto_op_nrep_required(const struct proto_op_desc *d);
 
 #endif

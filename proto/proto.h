@@ -78,6 +78,19 @@
  * daemon's default applies: [2, id, name, maxsize, flags, nil, 5, "dlq"]. */
 #define PROTO_MODE_MAX 0777u
 
+/* HELLO capabilities (the optional trailing `caps` of the request, and
+ * the reply's `caps`: what the daemon grants). */
+#define PROTO_CAP_MEMFD 0x1u   /* payloads may travel as sealed memfds */
+/* A memfd marker: where a payload (data, a batch element) would be a bin,
+ * a msgpack fixext 8 (0xd7) of this type whose 8 bytes are the index k
+ * (u32 big-endian) of the descriptor among those the frame carries (the
+ * frame's markers number them 0, 1, ... in order) and the payload length
+ * (u32 big-endian). See PROTOCOL.md, *Large messages*. */
+#define PROTO_EXT_MEMFD 0x6d
+#define PROTO_MEMFD_MARK_LEN 10u  /* 0xd7, type, 8 bytes */
+/* The most descriptors one frame may carry (SCM_MAX_FD is 253). */
+#define PROTO_FRAME_FDS_MAX 250u
+
 /* A growable output buffer; frames are appended to it. */
 struct pbuf {
 	unsigned char *data;
@@ -90,6 +103,8 @@ struct pbuf {
 struct proto_iov {
 	const unsigned char *base;
 	size_t len;
+	uint32_t memfd;   /* 0: inline (base); k + 1: the frame's descriptor #k
+			     holds the len bytes (base unused) */
 };
 
 /* A decoded or to-be-encoded request. Which fields matter depends on op,
@@ -122,6 +137,10 @@ struct proto_req {
 	char dead_letter[IPC_NAME_MAX + 1]; /* QOPEN: "" or the dead-letter queue */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
 	int64_t gid;             /* CHOWN: the new group, or -1 to keep it */
+	uint32_t data_memfd;     /* QPUT, PSEND: 0 inline, k + 1 descriptor #k */
+	uint32_t nfds;           /* decoded: memfd markers in the frame */
+	int has_caps;            /* HELLO: caps was sent (encoded when set) */
+	uint32_t caps;           /* HELLO: PROTO_CAP_* the client asks for */
 };
 
 /* What STAT and LIST report about one queue or pipe. Encoded as a map with
@@ -162,6 +181,9 @@ struct proto_info {
 	char dead_letter[IPC_NAME_MAX + 1]; /* the dead-letter queue */
 	uint64_t dead_lettered;  /* messages moved there */
 	uint64_t dead_letter_failed; /* moves refused (the message stayed) */
+	uint64_t memory;         /* what the messages counted in bytes cost the
+				    daemon (headers, rounding): what max-bytes
+				    counts (0: not sent, an older daemon) */
 };
 
 /* The numbers INFO reports about the daemon as a whole, each a u64 sent
@@ -225,6 +247,12 @@ struct proto_rep {
 	size_t ninfos;
 	uint32_t more;           /* LIST: 1 when names follow the last one sent */
 	uint64_t dropped;        /* QPURGE: how many messages were dropped */
+	uint32_t data_memfd;     /* QGET, QGETA, PRECV: 0 inline, k + 1 descriptor #k */
+	uint32_t nfds;           /* decoded: memfd markers in the frame */
+	int has_caps;            /* HELLO: the optional tail is there */
+	uint32_t caps;           /* HELLO: PROTO_CAP_* the daemon grants */
+	uint32_t memfd_max;      /* HELLO: largest memfd payload (0: none) */
+	uint32_t memfd_min;      /* HELLO: payloads from this size go by memfd */
 	const struct proto_dinfo *dinfo; /* INFO: the daemon's figures */
 };
 
@@ -234,6 +262,10 @@ struct proto_rep {
 struct proto_dec {
 	msgpack_zone zone;
 	char err[128];
+	/* Requests: the largest payload a memfd marker may announce; 0 (as
+	 * proto_dec_init sets it) makes any marker malformed (the peer did
+	 * not negotiate PROTO_CAP_MEMFD). Replies take markers always. */
+	size_t memfd_max;
 };
 
 /* Set up an empty buffer. */
@@ -299,6 +331,16 @@ void proto_sg_advance(struct proto_sg *sg, size_t n, size_t len,
 /* Bytes left to send (0: done). */
 size_t proto_sg_left(const struct proto_sg *sg, size_t len,
 		     const struct proto_hole *h, size_t nh);
+struct msghdr;
+/* Point mh's control data at cbuf (cbuflen bytes) holding an SCM_RIGHTS
+ * of fds[0..n) (nothing when n is 0 or cbuf is too small): how many it
+ * carries. */
+size_t proto_fds_pack(struct msghdr *mh, void *cbuf, size_t cbuflen,
+		      const int *fds, size_t n);
+/* The descriptors of mh's SCM_RIGHTS into fds[0..max): how many came
+ * (those past max are counted, not copied: the caller cannot close
+ * them, so max should be what one recvmsg's control buffer holds). */
+size_t proto_fds_unpack(struct msghdr *mh, int *fds, size_t max);
 /* Bytes a payload of len bytes takes inside a frame (bin header + len):
  * a batch reply holds messages while PROTO_BATCH_REP_OVERHEAD plus the
  * sum of their costs stays within PROTO_FRAME_MAX. */

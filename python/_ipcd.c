@@ -403,7 +403,7 @@ static PyObject *client_fileno(ClientObject *self, PyObject *unused)
 	return PyLong_FromLong(ipc_fd(self->c));
 }
 
-PyDoc_STRVAR(msg_max_doc, "msg_max() -> int\n--\n\nThe daemon's message size limit in bytes.");
+PyDoc_STRVAR(msg_max_doc, "msg_max() -> int\n--\n\nThe daemon's size limit in bytes for a message carried in its request;\nlarger ones travel as sealed memfds, up to the daemon's max-memfd-size.");
 /* Client.msg_max(). */
 static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
 {
@@ -596,23 +596,53 @@ static int get_one(ClientObject *self, struct get_arg *a, int timeout_ms)
 	return rc;
 }
 
-PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1) -> bytes\n--\n\n"
+/* One slice of a plain get (served by read-ahead when it is on). */
+static int step_get(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct get_arg *a = arg;
+
+	return ipc_queue_get(self->c, a->name, &a->data, &a->len, timeout_ms);
+}
+
+/* A get on a queue with read-ahead: the buffer, else a fetch waiting per
+ * slice. A message that came with an interrupt is given back to the head
+ * of the queue (ipc_queue_unget), so an interrupted get consumes nothing
+ * unless the daemon refuses to take it back. */
+static int get_ahead(ClientObject *self, struct get_arg *a, int timeout_ms)
+{
+	struct ipc_msg m;
+	int rc = run_sliced(self, step_get, a, timeout_ms, IPC_EEMPTY);
+
+	if (rc != 0 || PyErr_CheckSignals() == 0)
+		return rc;
+	m.data = a->data;
+	m.len = a->len;
+	Py_BEGIN_ALLOW_THREADS
+	ipc_queue_unget(self->c, a->name, &m, 1);
+	Py_END_ALLOW_THREADS
+	ipc_free(a->data);
+	return INTERRUPTED;
+}
+
+PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1, readahead=False) -> bytes\n--\n\n"
 	     "Take the head message of queue name, waiting per timeout_ms. Raises "
 	     "queue.Empty. While it waits the message is taken at-least-once and "
 	     "acked on arrival, so a signal (Ctrl-C) that interrupts it consumes "
 	     "nothing: a message arriving with the interrupt goes back to the head "
-	     "of the queue (the connection is dropped to return it).");
+	     "of the queue (the connection is dropped to return it). readahead: "
+	     "read-ahead is on for name (set_readahead): the wait is a fetch, and a "
+	     "message arriving with an interrupt is given back (unget).");
 /* Client.get(). */
 static PyObject *client_get(ClientObject *self, PyObject *args)
 {
 	struct get_arg a = { 0 };
-	int timeout = -1, rc;
+	int timeout = -1, ahead = 0, rc;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "|i:get", &a.name, &timeout))
+	if (!PyArg_ParseTuple(args, NAME_ARG "|ip:get", &a.name, &timeout, &ahead))
 		return NULL;
 	if (client_enter(self))
 		return NULL;
-	rc = get_one(self, &a, timeout);
+	rc = ahead ? get_ahead(self, &a, timeout) : get_one(self, &a, timeout);
 	self->busy = 0;
 	if (rc)
 		return client_raise(self, rc);
@@ -881,15 +911,50 @@ static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(unread_doc, "unread(name)\n--\n\n"
+	     "Give the messages read ahead for queue name and not handed out back "
+	     "to the head of the queue, in order (read-ahead stays as set).");
+/* ipc_queue_unread(). */
+static int call_unread(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return ipc_queue_unread(c, a->name);
+}
+
+/* Client.unread(). */
+static PyObject *client_unread(ClientObject *self, PyObject *args)
+{
+	struct name_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG ":unread", &a.name) ||
+	    client_call(self, call_unread, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(buffered_doc, "buffered(name) -> int\n--\n\n"
+	     "Messages read ahead for queue name, not yet handed out.");
+/* Client.buffered(). */
+static PyObject *client_buffered(ClientObject *self, PyObject *args)
+{
+	const char *name;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG ":buffered", &name))
+		return NULL;
+	return PyLong_FromSize_t(self->c ? ipc_queue_buffered(self->c, name) : 0);
+}
+
 /* ---- administration ------------------------------------------------- */
 
 /* A dict of what ipc_stat()/ipc_list() say about one queue or pipe. */
 static PyObject *info_dict(const struct ipc_info *i)
 {
 	PyObject *d = Py_BuildValue(
-		"{s:s,s:s,s:L,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I,s:N}",
+		"{s:s,s:s,s:L,s:K,s:K,s:K,s:I,s:I,s:K,s:K,s:K,s:K,s:I,s:I,s:I,s:N}",
 		"name", i->name, "kind", i->kind == IPC_KIND_PIPE ? "pipe" : "queue",
 		"maxsize", i->maxsize, "size", i->size, "bytes", i->bytes,
+		"memory", i->memory,
 		"getters", i->getters, "putters", i->putters, "puts", i->puts,
 		"gets", i->gets, "inflight", i->inflight, "requeued", i->requeued,
 		"uid", i->uid, "gid", i->gid, "mode", i->mode,
@@ -1382,6 +1447,8 @@ static PyMethodDef client_methods[] = {
 	{ "put_many", (PyCFunction)client_put_many, METH_VARARGS, put_many_doc },
 	{ "get_many", (PyCFunction)client_get_many, METH_VARARGS, get_many_doc },
 	{ "set_readahead", (PyCFunction)client_set_readahead, METH_VARARGS, set_readahead_doc },
+	{ "unread", (PyCFunction)client_unread, METH_VARARGS, unread_doc },
+	{ "buffered", (PyCFunction)client_buffered, METH_VARARGS, buffered_doc },
 	{ "stat", (PyCFunction)client_stat, METH_VARARGS, stat_doc },
 	{ "size", (PyCFunction)client_size, METH_VARARGS, size_doc },
 	{ "list", (PyCFunction)client_list, METH_NOARGS, list_doc },

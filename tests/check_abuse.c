@@ -2,13 +2,14 @@
 /*
  * check_abuse.c: the abuse suite (issue 11). A private ipcd with small
  * limits; one unprivileged uid (65534, a forked child that drops root)
- * drives one hardening path per case: many empty messages, parked
- * requests, a client that never reads, unfinished frames, many
- * connections, many queues and pipes, hash-colliding names, pipe-end
- * churn, LIST. Throughout, root keeps a STAT/put/get loop going on its own
- * queue, every request answered, and at the end the daemon's peak RSS
- * (VmHWM) must be under abuse_bound_kb(): the limits put into a formula
- * of what each may make the daemon hold (see ipcd(8), MEMORY AND CPU).
+ * drives one hardening path per case: unfinished frames, many
+ * connections, many queues and pipes, parked requests, hash-colliding
+ * names, pipe-end churn, LIST, a flood of pipelined requests (many
+ * empty messages and a client that never reads join them with the
+ * message footprint accounting). Throughout, root keeps a STAT/put/get
+ * loop going on its own queue, every request answered, and at the end
+ * the daemon's peak RSS (VmHWM) must be under abuse_bound_kb(): the
+ * limits put into a formula of what each may make the daemon hold.
  *
  * Needs root (to be another uid); as another user the suite says why
  * and is skipped (77). Under valgrind or a sanitizer the RSS bound is
@@ -647,6 +648,42 @@ START_TEST(test_list)
 }
 END_TEST
 
+/* Flooding: two connections pipeline STATs as fast as the daemon answers
+ * them (reading every reply) for 3 s; root's rounds go on meanwhile
+ * (abuse_check bounds the slowest by A_SERVED_MS; on a quiet machine it
+ * is well under 100 ms, loaded or not the same before and after the
+ * round-robin turns, so no tighter bound is asserted). */
+static int atk_flood(const char *sock)
+{
+	struct proto_req r = { .op = PROTO_OP_STAT };
+	static char sink[1 << 16];
+	int fds[2];
+	long sent = 0;
+	int64_t end = h_now_ms() + 3000;
+
+	strcpy(r.name, "f.missing");
+	for (int i = 0; i < 2; i++)
+		if ((fds[i] = raw_hello(sock)) < 0 || !raw_accepted(fds[i]))
+			return 2;
+	while (h_now_ms() < end) {
+		for (int i = 0; i < 2; i++) {
+			sent += raw_pipeline(fds[i], &r, (uint32_t)sent + 2, 256);
+			while (recv(fds[i], sink, sizeof(sink), MSG_DONTWAIT) > 0)
+				;
+		}
+	}
+	attack_ready(sent);
+	return 0;
+}
+
+START_TEST(test_flood)
+{
+	struct outcome o = abuse_case("flood", atk_flood, NULL);
+
+	ck_assert_int_gt(o.count, 10000);
+}
+END_TEST
+
 /* The whole suite: one case per path. */
 static Suite *abuse_suite(void)
 {
@@ -659,6 +696,7 @@ static Suite *abuse_suite(void)
 	h_add_case(s, "colliding_names", test_colliding_names, 90);
 	h_add_case(s, "pipe_churn", test_pipe_churn, 90);
 	h_add_case(s, "list", test_list, 90);
+	h_add_case(s, "flood", test_flood, 90);
 	return s;
 }
 

@@ -306,7 +306,7 @@ START_TEST(test_batch_errors)
 	in[0].data = "a";
 	in[0].len = 1;
 	in[1].data = &big_one;
-	in[1].len = ipc_msg_max(c) + 1;
+	in[1].len = (64u << 20) + 1;  /* over max-memfd-size */
 	ck_assert_int_eq(ipc_queue_put_many(c, "nope", in, 1, &n, 0), IPC_ENOENT);
 	ck_assert_uint_eq(n, 0);
 	/* Too big: refused before anything is sent, nothing put. */
@@ -395,7 +395,10 @@ START_TEST(test_get_many_cut)
 	unsigned char *big;
 	ipc_client *c;
 
-	h_start(&d);
+	/* Inline messages: memfd ones (check_memfd) do not fill frames. */
+	h_prepare(&d);
+	h_launch_opts(&d, &(struct h_opts){ .args = (const char *const[]){
+		"--memfd-threshold", "0", NULL }, .listen_fd = -1 });
 	c = h_connect(&d);
 	max = ipc_msg_max(c);
 	big = malloc(10 * max);
@@ -659,13 +662,20 @@ START_TEST(test_readahead_wait_and_close)
 	pid = h_spawn(job_put_late, &d);
 	h_get_expect(c, "e", "late", IPC_FOREVER);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
-	/* Closing with messages read ahead loses them: they were owned here. */
+	/* Closing with messages read ahead gives them back, in order, ahead
+	 * of one put meanwhile. */
 	make_msgs(in, buf, 5, "c", 0);
 	ck_assert_int_eq(ipc_queue_put_many(o, "e", in, 5, &n, 0), 0);
 	h_get_expect(c, "e", "c0", 0);
 	ck_assert_uint_eq(ipc_queue_buffered(c, "e"), 4);
+	h_put_text(o, "e", "newer");
 	ipc_close(c);
-	ck_assert_uint_eq(queue_size(o, "e"), 0);
+	ck_assert_uint_eq(queue_size(o, "e"), 5);
+	h_get_expect(o, "e", "c1", 0);
+	h_get_expect(o, "e", "c2", 0);
+	h_get_expect(o, "e", "c3", 0);
+	h_get_expect(o, "e", "c4", 0);
+	h_get_expect(o, "e", "newer", 0);
 	ipc_close(o);
 	h_stop(&d);
 }
@@ -907,9 +917,9 @@ static void raw_call(int fd, struct proto_dec *dec, struct pbuf *b,
 START_TEST(test_raw_batch_ops)
 {
 	struct h_daemon d;
-	struct proto_iov iov[3] = { { (const unsigned char *)"r0", 2 },
-				    { (const unsigned char *)"r1", 2 },
-				    { (const unsigned char *)"r2", 2 } };
+	struct proto_iov iov[3] = { { (const unsigned char *)"r0", 2, 0 },
+				    { (const unsigned char *)"r1", 2, 0 },
+				    { (const unsigned char *)"r2", 2, 0 } };
 	struct proto_req put = { .op = PROTO_OP_QPUTN, .id = 7, .iov = iov, .niov = 3 };
 	struct proto_req get = { .op = PROTO_OP_QGETN, .id = 8, .max = 2 };
 	struct proto_rep rep;
@@ -1455,6 +1465,69 @@ START_TEST(test_pipe_async_not_attached)
 END_TEST
 
 /* The batch and pipelining suite. */
+/* A get parked on queue "u", for test_unget. */
+static int job_get_u(void *arg)
+{
+	ipc_client *c = h_connect(arg);
+
+	h_get_expect(c, "u", "x0", T_CHILD_MS);
+	ipc_close(c);
+	return 0;
+}
+
+/* ipc_queue_unread gives read-ahead messages back to the head, in order;
+ * ipc_queue_unget gives messages back ahead of the queue's, to a parked
+ * getter first; a durable or missing queue refuses it. */
+START_TEST(test_unget)
+{
+	struct ipc_queue_opts dur = IPC_QUEUE_OPTS_INIT;
+	struct h_daemon d;
+	struct ipc_msg in[6];
+	char buf[6][32];
+	ipc_client *c, *o;
+	size_t n;
+	pid_t pid;
+
+	dur.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	h_create_queue(o, "u", 0);
+	make_msgs(in, buf, 6, "m", 0);
+	ck_assert_int_eq(ipc_queue_put_many(o, "u", in, 6, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_set_readahead(c, "u", 4), 0);
+	h_get_expect(c, "u", "m0", 0);
+	ck_assert_int_eq(ipc_queue_unread(c, "u"), 0);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "u"), 0);
+	ck_assert_uint_eq(queue_size(o, "u"), 5);
+	ck_assert_uint_eq(h_stat(o, "u").requeued, 3); /* m1..m3; m4, m5 never left */
+	ck_assert_int_eq(ipc_queue_unread(c, "u"), 0); /* nothing: a no-op */
+	make_msgs(in, buf, 2, "x", 0);
+	ck_assert_int_eq(ipc_queue_unget(o, "u", in, 2), 0);
+	h_get_expect(o, "u", "x0", 0);
+	h_get_expect(o, "u", "x1", 0);
+	for (n = 1; n < 6; n++) {
+		snprintf(buf[0], sizeof(buf[0]), "m%zu", n);
+		h_get_expect(o, "u", buf[0], 0);
+	}
+	/* Empty, a getter parked: the first message given back is its. */
+	pid = h_spawn(job_get_u, &d);
+	while (h_stat(o, "u").getters == 0)
+		usleep(10000);
+	make_msgs(in, buf, 2, "x", 0);
+	ck_assert_int_eq(ipc_queue_unget(o, "u", in, 2), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	h_get_expect(o, "u", "x1", 0);
+	ck_assert_int_eq(ipc_queue_unget(o, "u", in, 0), 0);
+	ck_assert_int_eq(ipc_queue_unget(o, "nosuch", in, 1), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_open(o, "ud", &dur, NULL), 0);
+	ck_assert_int_eq(ipc_queue_unget(o, "ud", in, 1), IPC_EINVAL);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
 /* Whether c's descriptor is readable within ms. */
 static int fd_ready(ipc_client *c, int ms)
 {
@@ -1556,6 +1629,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "pipe_async_brokenpipe", test_pipe_async_brokenpipe, 30);
 	h_add_case(s, "pipe_async_not_attached", test_pipe_async_not_attached, 30);
 	h_add_case(s, "pipe_arm", test_pipe_arm, 30);
+	h_add_case(s, "unget", test_unget, 30);
 	h_add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	h_add_case(s, "pipe_batch", test_pipe_batch, 30);
 	return s;

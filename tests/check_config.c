@@ -110,6 +110,30 @@ START_TEST(test_every_key)
 }
 END_TEST
 
+/* The memfd keys: defaults, sizes with suffixes, 0 allowed where it
+ * means "never", sizes capped at what the wire's u32 carries. */
+START_TEST(test_memfd_keys)
+{
+	struct config c;
+	char err[512];
+
+	config_defaults(&c);
+	ck_assert_uint_eq(c.memfd_threshold, 65536);
+	ck_assert_uint_eq(c.max_memfd_size, 64u << 20);
+	ck_assert_uint_eq(c.max_memfds, 4096);
+	ck_assert_int_eq(parse(&c, "memfd-threshold = 16K\nmax-memfd-size = 1G\n"
+			       "max-memfds = 0\n", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.memfd_threshold, 16384);
+	ck_assert_uint_eq(c.max_memfd_size, 1u << 30);
+	ck_assert_uint_eq(c.max_memfds, 0);
+	ck_assert_int_eq(parse(&c, "memfd-threshold = 0\n", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.memfd_threshold, 0);
+	parse_fails("max-memfd-size = 4G\n", "out of range");
+	parse_fails("max-memfd-size = 0\n", "out of range");
+	parse_fails("memfd-threshold = 4G\n", "out of range");
+}
+END_TEST
+
 /* The durability keys: state-dir (empty turns it off), sync, sync-interval. */
 START_TEST(test_durability_keys)
 {
@@ -295,7 +319,7 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 23);
+	ck_assert_int_eq(d.n, 26);
 }
 END_TEST
 
@@ -565,6 +589,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_durability_keys);
+	tcase_add_test(tc, test_memfd_keys);
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_set_and_build);
 	tcase_add_test(tc, test_diff);

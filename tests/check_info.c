@@ -142,7 +142,7 @@ static void expect_fresh(const struct ipc_daemon_info *i)
 	ck_assert_uint_eq(i->connections, 1);
 	ck_assert_uint_eq(i->connections_total, 2);
 	ck_assert_uint_eq(i->max_connections, 3);
-	ck_assert_uint_eq(i->max_bytes, 4096);
+	ck_assert_uint_eq(i->max_bytes, 5000);
 	ck_assert_uint_eq(i->msg_max, 1024);
 	ck_assert_uint_eq(i->max_queues, 65536);
 	ck_assert_uint_eq(i->requests, 3);      /* 2 HELLOs and this INFO */
@@ -239,7 +239,8 @@ static void drive_parked_and_pipe(ipc_client *c, ipc_client *c2,
 }
 
 /* max-bytes and max-connections refuse, and are counted: a put past
- * 4096 bytes held, a fourth client (three are connected). */
+ * 5000 bytes held (each message counts its overhead too: 4 of 1000 bytes
+ * fit, not 5), a fourth client (three are connected). */
 static void drive_limits(ipc_client *c, const struct h_daemon *d)
 {
 	static char kb[1000];
@@ -269,7 +270,7 @@ START_TEST(test_counters)
 {
 	/* No connection reserved for root: the stranger takes the third. */
 	static const char *const args[] = { "--socket-mode", "0666",
-		"--max-connections", "3", "--max-bytes", "4096",
+		"--max-connections", "3", "--max-bytes", "5000",
 		"--max-message-size", "1024", "--reserved-connections", "0", NULL };
 	struct h_opts o = { .args = args, .listen_fd = -1 };
 	int root = geteuid() == 0;

@@ -338,9 +338,9 @@ END_TEST
 
 /* Five one-byte payloads "1".."5". */
 static const struct proto_iov five[5] = {
-	{ (const unsigned char *)"1", 1 }, { (const unsigned char *)"2", 1 },
-	{ (const unsigned char *)"3", 1 }, { (const unsigned char *)"4", 1 },
-	{ (const unsigned char *)"5", 1 },
+	{ (const unsigned char *)"1", 1, 0 }, { (const unsigned char *)"2", 1, 0 },
+	{ (const unsigned char *)"3", 1, 0 }, { (const unsigned char *)"4", 1, 0 },
+	{ (const unsigned char *)"5", 1, 0 },
 };
 
 /* rep carries the messages of want, in order. */

@@ -2048,7 +2048,7 @@ START_TEST(test_admin_roundtrip)
 {
 	struct proto_req r = { .op = PROTO_OP_QPEEK, .id = 1, .name = "q",
 			       .max = 7 }, out;
-	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2 } };
+	struct proto_iov iov[1] = { { (const unsigned char *)"ab", 2, 0 } };
 	struct proto_rep rep = { .op = PROTO_OP_QPURGE, .id = 2,
 				 .dropped = (uint64_t)1 << 40 }, rout;
 
@@ -2264,9 +2264,9 @@ static void iov_assert_equal(const struct proto_iov *a, size_t na,
 
 START_TEST(test_req_batch_roundtrip)
 {
-	struct proto_iov iov[3] = { { (const unsigned char *)"one", 3 },
-				    { (const unsigned char *)"", 0 },
-				    { (const unsigned char *)"three", 5 } };
+	struct proto_iov iov[3] = { { (const unsigned char *)"one", 3, 0 },
+				    { (const unsigned char *)"", 0, 0 },
+				    { (const unsigned char *)"three", 5, 0 } };
 	struct proto_req r = { .op = PROTO_OP_QPUTN, .id = 77, .iov = iov, .niov = 3,
 			       .timeout_ms = 1500 };
 	struct proto_req out;
@@ -2392,8 +2392,8 @@ END_TEST
 
 START_TEST(test_rep_batch)
 {
-	struct proto_iov iov[2] = { { (const unsigned char *)"a", 1 },
-				    { (const unsigned char *)"bb", 2 } };
+	struct proto_iov iov[2] = { { (const unsigned char *)"a", 1, 0 },
+				    { (const unsigned char *)"bb", 2, 0 } };
 	struct proto_rep r = { .op = PROTO_OP_QPUTN, .id = 5, .count = 7 };
 	struct proto_rep out;
 	struct raw w;
@@ -2827,6 +2827,93 @@ START_TEST(test_req_id_echo)
 }
 END_TEST
 
+/* HELLO's caps: absent, the request and reply keep their old shape;
+ * present, the reply carries the optional tail; a reply with or without
+ * it decodes. */
+START_TEST(test_hello_caps)
+{
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1, .version = 1 }, out;
+	struct proto_rep rep = { .op = PROTO_OP_HELLO, .id = 1, .version = 1,
+				 .msg_max = 100 }, rout;
+
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.has_caps, 0);
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR], 0x93);  /* [1, id, 1] */
+	r.has_caps = 1;
+	r.caps = PROTO_CAP_MEMFD | 0x80;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_int_eq(out.has_caps, 1);
+	ck_assert_uint_eq(out.caps, PROTO_CAP_MEMFD | 0x80);
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_int_eq(rout.has_caps, 0);
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR], 0x94);
+	rep.has_caps = 1;
+	rep.caps = PROTO_CAP_MEMFD;
+	rep.memfd_max = 64u << 20;
+	rep.memfd_min = 65536;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR], 0x97);
+	ck_assert_int_eq(rout.has_caps, 1);
+	ck_assert_uint_eq(rout.caps, PROTO_CAP_MEMFD);
+	ck_assert_uint_eq(rout.memfd_max, 64u << 20);
+	ck_assert_uint_eq(rout.memfd_min, 65536);
+}
+END_TEST
+
+/* Memfd markers: a QPUT's and a batch's payloads round-trip as markers
+ * (descriptor numbers in frame order, lengths over msg_max allowed up to
+ * memfd_max), refused without the capability or out of order; a reply's
+ * markers decode the same way. */
+START_TEST(test_memfd_markers)
+{
+	struct proto_iov iov[3] = { { NULL, 200000, 1 },
+				    { (const unsigned char *)"ab", 2, 0 },
+				    { NULL, 5u << 20, 2 } };
+	struct proto_req r = { .op = PROTO_OP_QPUT, .id = 2, .name = "q",
+			       .data_len = 3u << 20, .data_memfd = 1 }, out;
+	struct proto_rep rep = { .op = PROTO_OP_QGETN, .id = 3, .iov = iov,
+				 .niov = 3 }, rout;
+
+	/* Without the capability, a marker is malformed. */
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EPROTO);
+	dec.memfd_max = 4u << 20;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.data_memfd, 1);
+	ck_assert_uint_eq(out.data_len, 3u << 20);
+	ck_assert_uint_eq(out.nfds, 1);
+	r.data_len = (4u << 20) + 1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_ETOOBIG);
+	/* The second marker of a frame must name descriptor 1. */
+	r = (struct proto_req){ .op = PROTO_OP_QPUTN, .id = 4, .name = "q",
+				.iov = iov, .niov = 3 };
+	iov[2].len = 100;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), 0);
+	ck_assert_uint_eq(out.nfds, 2);
+	ck_assert_uint_eq(out.iov[0].memfd, 1);
+	ck_assert_uint_eq(out.iov[1].memfd, 0);
+	ck_assert_uint_eq(out.iov[2].memfd, 2);
+	ck_assert_uint_eq(out.iov[2].len, 100);
+	iov[2].memfd = 1;
+	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &out), IPC_EPROTO);
+	iov[2].memfd = 2;
+	dec.memfd_max = 0;
+	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &rout), 0);
+	ck_assert_uint_eq(rout.nfds, 2);
+	ck_assert_uint_eq(rout.iov[0].memfd, 1);
+	ck_assert_uint_eq(rout.iov[0].len, 200000);
+	ck_assert_uint_eq(rout.iov[1].len, 2);
+	ck_assert(memcmp(rout.iov[1].base, "ab", 2) == 0);
+	ck_assert_uint_eq(rout.iov[2].memfd, 2);
+	/* Another ext type stays malformed. */
+	buf.len = 0;
+	ck_assert_int_eq(proto_enc_rep(&buf, &rep), 0);
+	buf.data[PROTO_FRAME_HDR + 5] = 0x6c;  /* [id, 0, [fixext8 type ...: */
+	ck_assert_uint_eq(buf.data[PROTO_FRAME_HDR + 4], 0xd7);
+	ck_assert_int_eq(proto_dec_rep(&dec, buf.data + PROTO_FRAME_HDR,
+				       buf.len - PROTO_FRAME_HDR, rep.op, &rout), IPC_EPROTO);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -2923,6 +3010,8 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_req_pattach_mode);
 	tcase_add_test(tc, test_rep_version_field);
 	tcase_add_test(tc, test_req_id_echo);
+	tcase_add_test(tc, test_hello_caps);
+	tcase_add_test(tc, test_memfd_markers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("fuzz");

@@ -125,7 +125,11 @@ START_TEST(test_qmsg_basic)
 	/* Small payloads share one block size (the free list's). */
 	ck_assert_uint_ge(qmsg_footprint(0), sizeof(struct qmsg));
 	ck_assert_uint_eq(qmsg_footprint(0), qmsg_footprint(1));
-	ck_assert_uint_eq(qmsg_footprint(4096), sizeof(struct qmsg) + 4096);
+	/* Header, payload and malloc's size word, rounded up to 16. */
+	ck_assert_uint_ge(qmsg_footprint(4096), sizeof(struct qmsg) + 4096 + 8);
+	ck_assert_uint_lt(qmsg_footprint(4096), sizeof(struct qmsg) + 4096 + 8 + 16);
+	ck_assert_uint_eq(qmsg_footprint(4096) % 16, 0);
+	ck_assert_uint_ge(qmsg_footprint(0), sizeof(struct qmsg) + 8);
 	ck_assert_ptr_null(qmsg_new("x", SIZE_MAX));
 	qmsg_free(m);
 	qmsg_free(z);
@@ -137,11 +141,16 @@ END_TEST
 START_TEST(test_qmsg_reuse)
 {
 	struct qmsg *a = qmsg_new("abc", 3), *b;
-	size_t live = qmsg_live_bytes();
+	size_t live = qmsg_live_bytes(), mem = qmsg_live_mem();
 
 	ck_assert_ptr_nonnull(a);
 	qmsg_free(a);
 	ck_assert_uint_eq(qmsg_live_bytes(), live - 3);
+	/* Every message counts its footprint, an empty one too. */
+	ck_assert_uint_eq(qmsg_live_mem(), mem - qmsg_footprint(3));
+	a = qmsg_new(NULL, 0);
+	ck_assert_uint_eq(qmsg_live_mem(), mem - qmsg_footprint(3) + qmsg_footprint(0));
+	qmsg_free(a);
 	b = qmsg_new("wxyz", 4);
 	ck_assert_ptr_eq(b, a);
 	ck_assert_uint_eq(b->len, 4);
@@ -355,6 +364,52 @@ START_TEST(test_queue_putters_fifo)
 	ck_assert_uint_eq(st.size, 0);
 	ck_assert_uint_eq(st.gets, 5);
 	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
+/* A stalled getter (its client reads nothing) is handed nothing: puts go
+ * to the next getter or stay queued for other consumers; resumed, it gets
+ * the head message at once, or parks again behind the others; it is
+ * still counted, unparked and failed like any. */
+START_TEST(test_queue_stall_resume)
+{
+	struct queue *q = newq("stall", 0);
+	struct queue_stats st;
+	struct tw g[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);
+	}
+	queue_stall(&g[0].w);
+	ck_assert_int_eq(queue_put(q, msg("A")), 0);
+	ck_assert_int_eq(g[0].woken, 0);
+	expect_msg(g[1].got, "A");
+	queue_stall(&g[2].w);
+	ck_assert_int_eq(queue_put(q, msg("B")), 0);
+	ck_assert_int_eq(queue_put(q, msg("C")), 0);
+	st = stats(q);
+	ck_assert_uint_eq(st.size, 2);
+	ck_assert_uint_eq(st.getters, 2);
+	ck_assert_uint_eq(st.memory, 2 * qmsg_footprint(1));
+	queue_resume(&g[2].w);                 /* served at once, one message */
+	expect_msg(g[2].got, "B");
+	expect_get(q, "C");                    /* another consumer meanwhile */
+	queue_resume(&g[0].w);                 /* nothing waits: parked again */
+	ck_assert_int_eq(g[0].woken, 0);
+	ck_assert_ptr_eq(g[0].w.holder, q);
+	ck_assert_int_eq(queue_put(q, msg("D")), 0);
+	expect_msg(g[0].got, "D");
+	tw_init(&g[1], q, WAITER_GET, NULL);
+	queue_park(q, &g[1].w);
+	queue_stall(&g[1].w);
+	queue_unpark(&g[1].w);
+	ck_assert_uint_eq(stats(q).getters, 0);
+	queue_park(q, &g[1].w);
+	queue_stall(&g[1].w);
+	queue_free(q, IPC_EDELETED);
+	ck_assert_int_eq(g[1].status, IPC_EDELETED);
 }
 END_TEST
 
@@ -1796,6 +1851,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_queue_free_reenter);
 	tcase_add_test(tq, test_queue_stats_bytes);
 	tcase_add_test(tq, test_queue_zero_byte);
+	tcase_add_test(tq, test_queue_stall_resume);
 	tcase_add_test(tr, test_registry_basic);
 	tcase_add_test(tr, test_registry_many);
 	tcase_add_test(tr, test_registry_walk);

@@ -960,9 +960,24 @@ static int parked_put_run(void *arg)
 	return rc >= 0 ? rc : 100 - rc;
 }
 
-/* max-bytes: the payload bytes held in all queues (parked putters'
- * messages included); a put past it gets IPC_ELIMIT at once, nothing is
- * lost, and room made by a get is usable again. */
+/* What the daemon counts on top of the payload of a message of 4096 bytes
+ * (or any size 16 apart: header, malloc's word and rounding), as the
+ * STAT of q says after putting one there (q must be empty; it is again). */
+static size_t msg_overhead(ipc_client *c, const char *q)
+{
+	size_t o;
+
+	ck_assert_int_eq(put_bytes(c, q, 4096, 'o'), 0);
+	o = (size_t)h_stat(c, q).memory - 4096;
+	get_len(c, q, 4096);
+	ck_assert_uint_gt(o, 0);
+	return o;
+}
+
+/* max-bytes: the bytes held in all queues (parked putters' messages
+ * included), each message counted with its overhead o (the STAT key
+ * memory: header, malloc's word, rounding). A put past it gets IPC_ELIMIT
+ * at once, nothing is lost, and room made by a get is usable again. */
 START_TEST(test_limit_bytes)
 {
 	static const char *args[] = { "--max-bytes", "10K", NULL };
@@ -971,18 +986,20 @@ START_TEST(test_limit_bytes)
 	struct h_buf err;
 	ipc_client *c;
 	pid_t pid;
+	size_t o;
 
 	h_prepare(&d);
 	launch_args(&d, args);
 	c = h_connect(&d);
 	h_create_queue(c, "a", 1);
 	h_create_queue(c, "b", 0);
+	o = msg_overhead(c, "a");
 	ck_assert_int_eq(put_bytes(c, "a", 4096, 'a'), 0);
-	/* A parked putter's message counts: 8K held. */
+	/* A parked putter's message counts: 2 x (4096 + o) held. */
 	pp = (struct parked_put){ d.sock, "a", 4096 };
 	pid = h_spawn(parked_put_run, &pp);
 	h_wait_parked(c, "a", 'p', 1);
-	ck_assert_int_eq(put_bytes(c, "b", 2048, 'b'), 0);      /* 10K */
+	ck_assert_int_eq(put_bytes(c, "b", 10240 - 2 * (4096 + o) - o, 'b'), 0); /* 10K */
 	ck_assert_int_eq(put_bytes(c, "b", 1, 'x'), IPC_ELIMIT);
 	ck_assert_int_eq(ipc_queue_put(c, "b", "y", 1, 5000), IPC_ELIMIT); /* not parked */
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "limit"));
@@ -991,8 +1008,8 @@ START_TEST(test_limit_bytes)
 				      "--nowait", NULL), 1);
 	ck_assert_msg(strstr(err.data, "limit"), "stderr: %s", err.data);
 	h_buf_free(&err);
-	/* A get takes 4K out and admits the parked putter's 4K: 6K held,
-	 * so 4K more fit exactly, and not one byte past that. */
+	/* A get takes 4096 + o out and admits the parked putter's, so 4096
+	 * more fit exactly, and not one byte past that. */
 	get_len(c, "a", 4096);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	ck_assert_int_eq(put_bytes(c, "b", 4096, 'c'), 0);
@@ -1000,10 +1017,10 @@ START_TEST(test_limit_bytes)
 	ck_assert_uint_eq(h_stat(c, "a").size, 1);
 	ck_assert_uint_eq(h_stat(c, "b").size, 2);
 	get_len(c, "a", 4096);
-	get_len(c, "b", 2048);
+	get_len(c, "b", 10240 - 2 * (4096 + o) - o);
 	get_len(c, "b", 4096);
-	ck_assert_int_eq(put_bytes(c, "b", 10240, 'd'), 0);
-	get_len(c, "b", 10240);
+	ck_assert_int_eq(put_bytes(c, "b", 10240 - o, 'd'), 0);
+	get_len(c, "b", 10240 - o);
 	ipc_close(c);
 	log_wait(&d, "daemon limit reached");
 	h_stop(&d);
@@ -1056,7 +1073,8 @@ START_TEST(test_limit_bytes_every_op)
 	h_create_queue(c, "full", 0);
 	ck_assert_int_eq(ipc_pipe_attach(c, "p", 0, IPC_PIPE_CREATE, NULL), 0);
 	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, 0, NULL), 0);
-	ck_assert_int_eq(put_bytes(c, "full", 10240, 'f'), 0);
+	ck_assert_int_eq(put_bytes(c, "full", 10240 - msg_overhead(c, "full"), 'f'),
+			 0); /* 10K held */
 	ck_assert_int_eq(refused_alike(c, "full", "p", IPC_ELIMIT, text), 0);
 	ck_assert_msg(strstr(text, "max-bytes 10240"), "detail: %s", text);
 	ck_assert_uint_eq(h_stat(c, "full").size, 1);
@@ -1722,13 +1740,14 @@ START_TEST(test_reload_shrink)
 
 	h_prepare(&d);
 	snprintf(conf, sizeof(conf), "%s/ipcd.conf", d.dir);
-	write_file(conf, "max-message-size = 1M\n");
+	/* Inline messages: memfd ones do not fill frames. */
+	write_file(conf, "max-message-size = 1M\nmemfd-threshold = 0\n");
 	launch_args(&d, args);
 	c = h_connect(&d);
 	h_create_queue(c, "big", 0);
 	for (i = 0; i < 26; i++)
 		ck_assert_int_eq(put_bytes(c, "big", RS_LEN, 'a' + (int)i), 0);
-	write_file(conf, "max-message-size = 1K\n");
+	write_file(conf, "max-message-size = 1K\nmemfd-threshold = 0\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	log_wait(&d, "reload: done");
 	/* 13 MiB are more than one frame holds: the reply stops at the

@@ -238,14 +238,22 @@ END_TEST
 
 /* --- jmap ------------------------------------------------------------------- */
 
-/* The map agrees with a plain array through random sets and deletes. */
+/* The key of reference index k: k, or shifted so that many keys share a
+ * home slot (runs of many keys, displaced and shifted back by deletes). */
+static uint64_t jmap_key(unsigned k, unsigned shift)
+{
+	return shift ? ((uint64_t)k << shift) | 1 : k;
+}
+
+/* The map agrees with a plain array through random sets and deletes, with
+ * consecutive keys and with keys crowding few home slots. */
 START_TEST(test_jmap_random)
 {
 	enum { N = 5000 };
 	static uint32_t ref[N + 1];      /* 0: absent, else loc.off */
 	struct jmap m = { 0 };
 	struct jloc l = { 1, 2, 0, 4, 0 }, *g, old;
-	unsigned i, k;
+	unsigned i, k, shift = _i == 0 ? 0 : 6;
 
 	memset(ref, 0, sizeof(ref));
 	srand(3);
@@ -253,17 +261,18 @@ START_TEST(test_jmap_random)
 		k = 1 + (unsigned)rand() % N;
 		if (rand() % 3) {
 			l.off = i + 1;
-			ck_assert_int_eq(jmap_set(&m, k, &l), 0);
+			ck_assert_int_eq(jmap_set(&m, jmap_key(k, shift), &l), 0);
 			ref[k] = i + 1;
 		} else {
-			ck_assert_int_eq(jmap_del(&m, k, &old), ref[k] != 0);
+			ck_assert_int_eq(jmap_del(&m, jmap_key(k, shift), &old),
+					 ref[k] != 0);
 			if (ref[k])
 				ck_assert_uint_eq(old.off, ref[k]);
 			ref[k] = 0;
 		}
 	}
 	for (k = 1, i = 0; k <= N; k++) {
-		g = jmap_get(&m, k);
+		g = jmap_get(&m, jmap_key(k, shift));
 		ck_assert_int_eq(g != NULL, ref[k] != 0);
 		if (g) {
 			ck_assert_uint_eq(g->off, ref[k]);
@@ -271,6 +280,38 @@ START_TEST(test_jmap_random)
 		}
 	}
 	ck_assert_uint_eq(m.count, i);
+	jmap_fini(&m);
+}
+END_TEST
+
+/* A deep durable queue is a FIFO of consecutive mids: 100,000 live, each
+ * new put adds the next and each get deletes the oldest, and ids long
+ * consumed are looked up (compaction, a late ack). Every operation must
+ * look at O(1) slots, not walk the run of live ids behind it (it did:
+ * a durable queue 100k deep drained at a few thousand gets/s). */
+START_TEST(test_jmap_fifo_cost)
+{
+	enum { DEPTH = 100000, OPS = 200000 };
+	struct jmap m = { 0 };
+	struct jloc l = { 1, 2, 3, 4, 0 };
+	uint64_t k, probes;
+
+	for (k = 1; k <= DEPTH; k++)
+		ck_assert_int_eq(jmap_set(&m, k, &l), 0);
+	probes = m.probes;
+	for (k = 1; k <= OPS; k++) {
+		ck_assert_int_eq(jmap_del(&m, k, NULL), 1);
+		ck_assert_int_eq(jmap_del(&m, k, NULL), 0);   /* gone: a miss */
+		ck_assert_int_eq(jmap_set(&m, DEPTH + k, &l), 0);
+	}
+	ck_assert_uint_eq(m.count, DEPTH);
+	probes = m.probes - probes;
+	printf("jmap: %llu slots looked at for %u FIFO deletes, misses and "
+	       "sets at depth %u (%.2f per operation)\n",
+	       (unsigned long long)probes, 3 * OPS, DEPTH,
+	       (double)probes / (3.0 * OPS));
+	ck_assert_msg(probes < 3ull * OPS * 4, "%llu slots for %u operations",
+		      (unsigned long long)probes, 3 * OPS);
 	jmap_fini(&m);
 }
 END_TEST
@@ -503,6 +544,54 @@ START_TEST(test_sync_written_modes)
 	ck_assert_int_eq(t.done, 1);
 	journal_stats(j, &st);
 	ck_assert_uint_eq(st.syncs, 0);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* sync = interval: while the sync thread waits out the interval, the
+ * loop's writes do not wake it (they did, once per write: a futex round
+ * trip and a context switch per loop iteration). 200 writes a
+ * millisecond apart within a 2 s interval wake it at most twice per sync
+ * round, and each waiter completes at its write, not at the sync. */
+START_TEST(test_interval_writes_quiet)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats a, b;
+	struct journal *j;
+	struct seen s;
+	struct tw t = { .w.done = tw_done };
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
+	o.interval_ms = 2000;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	await_sync(j);     /* the first round: now the thread paces */
+	put(j, q, "start");
+	ck_assert_int_eq(journal_flush(j), 0);
+	usleep(50000);     /* it woke for that write and waits out the interval */
+	journal_stats(j, &a);
+	for (i = 0; i < 200; i++) {
+		put(j, q, "payload");
+		t.done = 0;
+		journal_wait(j, &t.w);
+		ck_assert_int_eq(journal_flush(j), 0);
+		ck_assert_int_eq(t.done, 1);
+		usleep(1000);   /* as loop iterations come: the thread waits again */
+	}
+	usleep(50000);
+	journal_stats(j, &b);
+	printf("interval: %llu sync-thread wake-ups and %llu syncs for 200 writes\n",
+	       (unsigned long long)(b.sync_wakeups - a.sync_wakeups),
+	       (unsigned long long)(b.syncs - a.syncs));
+	ck_assert_uint_le(b.sync_wakeups - a.sync_wakeups, 2 + 2 * (b.syncs - a.syncs));
 	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);
@@ -858,11 +947,13 @@ static Suite *store_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_crc32c_vectors);
 	tcase_add_test(tc, test_crc32c_sw_hw_split);
-	tcase_add_test(tc, test_jmap_random);
+	tcase_add_loop_test(tc, test_jmap_random, 0, 2);
+	tcase_add_test(tc, test_jmap_fifo_cost);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_settings_delete_lock);
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_written_modes);
+	tcase_add_test(tc, test_interval_writes_quiet);
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_compaction);

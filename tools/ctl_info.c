@@ -193,10 +193,10 @@ static void ctl_json_info(const struct ipc_info *in)
 	printf("{\"name\":");
 	ctl_json_str(in->name);
 	printf(",\"kind\":\"%s\",\"maxsize\":%lld,\"size\":%llu,\"bytes\":%llu,"
-	       "\"getters\":%u,\"putters\":%u,\"puts\":%llu,\"gets\":%llu,"
+	       "\"memory\":%llu,\"getters\":%u,\"putters\":%u,\"puts\":%llu,\"gets\":%llu,"
 	       "\"inflight\":%llu,\"requeued\":%llu,\"owner\":",
 	       ctl_kind_name(in->kind), in->maxsize, in->size, in->bytes,
-	       in->getters, in->putters, in->puts, in->gets, in->inflight,
+	       in->memory, in->getters, in->putters, in->puts, in->gets, in->inflight,
 	       in->requeued);
 	ctl_json_str(ctl_user(in->uid, user, sizeof(user)));
 	printf(",\"group\":");
@@ -241,12 +241,14 @@ static void ctl_ls_table(const struct ipc_info *infos, size_t n)
 	for (i = 0; i < n; i++)
 		if (strlen(infos[i].name) > w)
 			w = strlen(infos[i].name);
-	printf("%-*s %-5s %10s %10s %8s %8s %-10s %4s\n", (int)w, "NAME", "KIND",
-	       "SIZE", "MAXSIZE", "GETTERS", "PUTTERS", "OWNER", "MODE");
+	printf("%-*s %-5s %10s %10s %12s %12s %8s %8s %-10s %4s\n", (int)w,
+	       "NAME", "KIND", "SIZE", "MAXSIZE", "BYTES", "MEMORY", "GETTERS",
+	       "PUTTERS", "OWNER", "MODE");
 	for (i = 0; i < n; i++) {
-		printf("%-*s %-5s %10llu %10lld %8u %8u %-10s %04o", (int)w,
-		       infos[i].name, ctl_kind_name(infos[i].kind),
-		       infos[i].size, infos[i].maxsize, infos[i].getters,
+		printf("%-*s %-5s %10llu %10lld %12llu %12llu %8u %8u %-10s %04o",
+		       (int)w, infos[i].name, ctl_kind_name(infos[i].kind),
+		       infos[i].size, infos[i].maxsize, infos[i].bytes,
+		       infos[i].memory, infos[i].getters,
 		       infos[i].putters,
 		       ctl_user(infos[i].uid, user, sizeof(user)), infos[i].mode);
 		ctl_pipe_row(&infos[i]);
@@ -294,11 +296,11 @@ int cmd_stat(ipc_client *c, const struct ctl_args *a)
 		return 0;
 	}
 	printf("name: %s\nkind: %s\nmaxsize: %lld\nsize: %llu\nbytes: %llu\n"
-	       "getters: %u\nputters: %u\nputs: %llu\ngets: %llu\n"
+	       "memory: %llu\ngetters: %u\nputters: %u\nputs: %llu\ngets: %llu\n"
 	       "inflight: %llu\nrequeued: %llu\nowner: %s\ngroup: %s\n"
 	       "uid: %u\ngid: %u\nmode: %04o\n",
 	       in.name, ctl_kind_name(in.kind), in.maxsize, in.size, in.bytes,
-	       in.getters, in.putters, in.puts, in.gets, in.inflight,
+	       in.memory, in.getters, in.putters, in.puts, in.gets, in.inflight,
 	       in.requeued, ctl_user(in.uid, user, sizeof(user)),
 	       ctl_group(in.gid, group, sizeof(group)), in.uid, in.gid, in.mode);
 	if (in.kind == IPC_KIND_QUEUE)

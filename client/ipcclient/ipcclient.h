@@ -113,6 +113,10 @@ struct ipc_info {
 					     queue was missing, full or not
 					     writable by this queue's owner;
 					     the message stayed here */
+	unsigned long long memory; /* what the messages counted in bytes cost
+				      the daemon, headers and rounding
+				      included (176 bytes for an empty one):
+				      what its max-bytes limit counts */
 };
 
 /*
@@ -320,6 +324,24 @@ int ipc_queue_ack(ipc_client *c, const char *name, uint64_t tag);
  */
 int ipc_queue_release(ipc_client *c, const char *name, uint64_t tag,
 		      int delay_ms);
+
+/*
+ * Zero-copy get: like ipc_queue_get(), but *data points at the message
+ * itself, read-only, instead of a copy. A large message (one the daemon
+ * passed as a sealed memfd, see ipc_msg_max()) is a read-only mapping of
+ * that memfd, never copied; a small one is a copy. Either way it stays
+ * valid, whatever other calls the handle makes, until
+ * ipc_msg_release(c, *data) or ipc_close(c). Returns what
+ * ipc_queue_get() returns.
+ */
+int ipc_queue_get_view(ipc_client *c, const char *name, const void **data,
+		       size_t *len, int timeout_ms);
+
+/*
+ * Give back a message of ipc_queue_get_view() (unmapped or freed).
+ * 0, or IPC_EINVAL when data is no such message of c.
+ */
+int ipc_msg_release(ipc_client *c, const void *data);
 
 /* Free memory returned by this library (NULL is fine). */
 void ipc_free(void *p);
@@ -766,8 +788,12 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    caller works; a later call reading replies buffers them.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
- * get them, ipc_stat() no longer counts them, and closing the handle
- * before they are handed out loses them. They are always handed out in
+ * get them and ipc_stat() no longer counts them. ipc_close() gives the
+ * ones not handed out back to the head of the queue (QUNGET; on a
+ * durable queue, or without write permission, they are lost), as
+ * ipc_queue_unread() does at any time; a process that dies first loses
+ * them, as it loses a message a plain get was sending. They are always
+ * handed out in
  * queue order, before anything newer. n 0 or 1 turns read-ahead off; what
  * is buffered or on its way is still handed out first. Failures of a
  * fetch that did not wait are not reported; the next fetch that waits
@@ -790,6 +816,31 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  */
 int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
 			   unsigned n);
+
+/*
+ * Give the messages read ahead for queue `name` and not handed out (the
+ * fetch on its way included) back to the head of the queue, in order,
+ * ahead of everything in it (to a waiting getter first), so that another
+ * consumer may get them; read-ahead stays on. 0 (also when nothing was
+ * buffered), or ipc_queue_unget()'s failures (the messages stay buffered).
+ */
+int ipc_queue_unread(ipc_client *c, const char *name);
+
+/*
+ * Give msgs[0..n) back to the head of queue `name`, in order, ahead of
+ * every message in it (to the oldest waiting getters first, like a
+ * message requeued after a lost consumer; counted in requeued): for a
+ * consumer that took messages with a plain get and will not handle them.
+ * They may take the queue past its maxsize. Needs read and write
+ * permission; refused on a durable queue (IPC_EINVAL), whose journal has
+ * recorded the gets. More than a frame's worth goes in several requests,
+ * the last first: a getter may take the later ones before the earlier
+ * ones are back. 0, IPC_ENOENT, IPC_EPERM, IPC_EINVAL, IPC_ETOOBIG,
+ * IPC_ENAME, IPC_EWRONGTYPE, IPC_ENOMEM, IPC_ENOTSUP (another backend),
+ * or fatal.
+ */
+int ipc_queue_unget(ipc_client *c, const char *name, const struct ipc_msg *msgs,
+		    size_t n);
 
 /* Messages read ahead for queue `name` and buffered in the handle, not
  * yet handed out (a fetch still on its way is not counted). */
@@ -814,7 +865,12 @@ size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int end);
  */
 int ipc_pipe_arm(ipc_client *c, const char *name, int end);
 
-/* The daemon's message size limit, learnt at connect. */
+/* The daemon's size limit for a message carried in its request (1 MiB
+ * unless configured lower), learnt at connect. A message from the
+ * daemon's memfd-threshold (64 KiB by default) up travels instead as a
+ * sealed memfd passed beside the request, and may be as large as its
+ * max-memfd-size (64 MiB by default); a put of a larger one gets
+ * IPC_ETOOBIG. See ipcd.conf(5). */
 size_t ipc_msg_max(const ipc_client *c);
 
 /* Text of the last failure on this handle: the daemon's detail or the

@@ -197,12 +197,20 @@ int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid)
 	return 0;
 }
 
-/* May a new message of len bytes be held? */
-int broker_admit(const struct broker *b, size_t len)
+/* What counts against max_bytes now. */
+size_t broker_held(const struct broker *b)
 {
-	size_t held = qmsg_live_bytes();
+	size_t held = qmsg_live_mem();
 
-	if (b->max_bytes && (held > b->max_bytes || len > b->max_bytes - held))
+	return held > SIZE_MAX - b->shell_bytes ? SIZE_MAX : held + b->shell_bytes;
+}
+
+/* May new messages of footprint mem be held? */
+int broker_admit(const struct broker *b, size_t mem)
+{
+	size_t held = broker_held(b);
+
+	if (b->max_bytes && (held > b->max_bytes || mem > b->max_bytes - held))
 		return IPC_ELIMIT;
 	return 0;
 }

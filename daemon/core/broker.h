@@ -56,7 +56,12 @@ struct broker {
 	size_t msg_max;          /* largest payload accepted */
 	waiter_wake_fn wake;     /* completes parked requests (the I/O shell's) */
 	uint64_t last_tag;       /* the last delivery tag given (QGETA) */
-	size_t max_bytes;        /* payload bytes held in all; 0 = no limit */
+	size_t max_bytes;        /* bytes held in all (broker_held); 0 = no limit */
+	size_t shell_bytes;      /* bytes the I/O shell holds for messages
+				    beyond their footprint (it keeps the
+				    count): replies in output buffers, the
+				    records of deliveries in flight. They
+				    count against max_bytes too */
 	size_t max_objects;      /* queues + pipes; 0 = no limit */
 	unsigned default_mode;   /* of a queue or pipe created without a mode */
 	struct quota quota;      /* per uid: owned objects here, the rest by
@@ -109,9 +114,12 @@ int broker_chmod(struct broker *b, const char *name, unsigned mode);
  * check here; the object moves to the new owner's quota): 0, IPC_ENOENT
  * or IPC_ENOMEM. */
 int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid);
-/* May a new message of len payload bytes be held (max_bytes)? 0 or
- * IPC_ELIMIT. */
-int broker_admit(const struct broker *b, size_t len);
+/* The bytes max_bytes bounds: the footprint of every message alive
+ * (qmsg_live_mem: queued, parked, in flight, in replies) plus shell_bytes. */
+size_t broker_held(const struct broker *b);
+/* May new messages of footprint mem (the sum of their qmsg_footprint)
+ * be held under max_bytes? 0 or IPC_ELIMIT. */
+int broker_admit(const struct broker *b, size_t mem);
 /* Remove name from the namespace and give its object back to its owner's
  * quota (the object itself is the caller's to free). */
 void broker_unregister(struct broker *b, const char *name);

@@ -27,6 +27,7 @@ struct pipe_dir {
 	struct qmsg *head, *tail;   /* buffered messages, oldest first */
 	size_t msgs;
 	size_t bytes;
+	size_t mem;                 /* their qmsg_footprint */
 	struct wlist receivers;     /* non-empty only while msgs == 0 */
 	struct wlist senders;       /* non-empty only while the head one does not fit */
 	uint64_t sent;
@@ -76,6 +77,7 @@ static void pipe_dir_append(struct pipe_dir *d, struct qmsg *m)
 	d->tail = m;
 	d->msgs++;
 	d->bytes += m->len;
+	d->mem += qmsg_footprint(m->len);
 	d->sent++;
 }
 
@@ -90,6 +92,7 @@ static struct qmsg *pipe_dir_shift(struct pipe_dir *d)
 	m->next = NULL;
 	d->msgs--;
 	d->bytes -= m->len;
+	d->mem -= qmsg_footprint(m->len);
 	d->received++;
 	return m;
 }
@@ -107,6 +110,7 @@ static void pipe_dir_drop(struct pipe_dir *d)
 	d->tail = NULL;
 	d->msgs = 0;
 	d->bytes = 0;
+	d->mem = 0;
 }
 
 /* Complete every waiter of l with status, oldest first. */
@@ -443,7 +447,7 @@ void pipe_stats(const struct pipe *p, struct pipe_stats *st)
 
 		st->end[i] = p->state[i];
 		st->dir[i] = (struct pipe_dir_stats){
-			.msgs = d->msgs, .bytes = d->bytes,
+			.msgs = d->msgs, .bytes = d->bytes, .memory = d->mem,
 			.receivers = d->receivers.count,
 			.senders = d->senders.count, .sent = d->sent,
 			.received = d->received, .dropped = d->dropped,

@@ -54,6 +54,7 @@ enum pipe_end_state {
 struct pipe_dir_stats {
 	size_t msgs;        /* messages buffered */
 	size_t bytes;       /* payload bytes buffered */
+	size_t memory;      /* their footprint (qmsg_footprint) */
 	size_t receivers;   /* parked receive requests (of the receiving end) */
 	size_t senders;     /* parked send requests (of the sending end) */
 	uint64_t sent;      /* messages accepted since creation */

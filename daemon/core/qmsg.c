@@ -10,7 +10,10 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "qmsg.h"
 #include "quota.h"
@@ -19,13 +22,25 @@
 #define QMSG_SMALL 112u
 /* The most free blocks kept. */
 #define QMSG_CACHE_MAX 8192u
+/* What malloc adds to a block (glibc: one size word), and its rounding. */
+#define QMSG_MALLOC_HDR 8u
+#define QMSG_MALLOC_ALIGN 16u
 
 /* Payload bytes of every message alive in the process (the daemon's
  * total, checked against its max-bytes limit). */
-static size_t qmsg_bytes;
+static size_t qmsg_nbytes;
+/* Memfd descriptors held by live messages. */
+static size_t qmsg_nfds;
+/* And their footprint (qmsg_footprint): what max-bytes bounds. */
+static size_t qmsg_mem;
 /* Free small blocks, linked through next, and how many. */
 static struct qmsg *qmsg_cache;
 static size_t qmsg_ncache;
+/* Every message pays for its header (qmsg_footprint, ipcd(8)): a field
+ * added there costs every message; say so in ipcd(8) when it grows. */
+/* (Seven words: one is the putter's charge, for per-uid quotas.) */
+_Static_assert(sizeof(struct qmsg) <= 7 * sizeof(uint64_t),
+	       "struct qmsg grew: every message pays for it (max-bytes)");
 /* Fault injection (qmsg_fail_from): allocations left before failing, or 0. */
 static unsigned long qmsg_fail_in;
 
@@ -62,7 +77,11 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	m->jid = 0;
 	m->deliveries = 0;
 	m->len = len;
-	qmsg_bytes += len;
+	m->fd = -1;
+	m->lent = 0;
+	m->map = NULL;
+	qmsg_nbytes += len;
+	qmsg_mem += qmsg_footprint(len);
 	if (len)
 		memcpy(m->data, data, len);
 	return m;
@@ -75,13 +94,76 @@ void qmsg_charge(struct qmsg *m, struct quota_user *u)
 	m->charge = u;
 }
 
+/* A message held in the sealed memfd fd (taken over). */
+struct qmsg *qmsg_new_fd(int fd, size_t len)
+{
+	struct qmsg *m = qmsg_new(NULL, 0);
+	void *map = MAP_FAILED;
+
+	if (m != NULL && len > 0)
+		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == NULL || (len > 0 && map == MAP_FAILED)) {
+		qmsg_free(m);
+		close(fd);
+		return NULL;
+	}
+	m->fd = fd;
+	m->map = len > 0 ? map : NULL;
+	m->len = len;
+	qmsg_nbytes += len;
+	qmsg_nfds++;
+	return m;
+}
+
+/* A stand-in sending m's descriptor while m stays held. */
+struct qmsg *qmsg_lend(const struct qmsg *m)
+{
+	struct qmsg *l = qmsg_new(NULL, 0);
+	int fd = l != NULL ? fcntl(m->fd, F_DUPFD_CLOEXEC, 0) : -1;
+
+	if (fd < 0) {
+		qmsg_free(l);
+		return NULL;
+	}
+	l->fd = fd;
+	l->lent = 1;
+	l->map = m->map;
+	l->len = m->len;
+	qmsg_nfds++;
+	return l;
+}
+
+/* Memfd descriptors held by live messages. */
+size_t qmsg_live_fds(void)
+{
+	return qmsg_nfds;
+}
+
+/* Unmap and close m's memfd; m becomes an empty inline message. */
+static void qmsg_drop_fd(struct qmsg *m)
+{
+	if (m->map != NULL && !m->lent)
+		munmap((void *)m->map, m->len);
+	close(m->fd);
+	qmsg_nfds--;
+	if (!m->lent)
+		qmsg_nbytes -= m->len;
+	m->lent = 0;
+	m->fd = -1;
+	m->map = NULL;
+	m->len = 0;
+}
+
 /* Free a message (NULL is fine), giving back its charge. */
 void qmsg_free(struct qmsg *m)
 {
 	if (!m)
 		return;
 	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(m->len));
-	qmsg_bytes -= m->len;
+	if (m->fd >= 0)
+		qmsg_drop_fd(m);
+	qmsg_nbytes -= m->len;
+	qmsg_mem -= qmsg_footprint(m->len);
 	if (m->len <= QMSG_SMALL && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;
 		qmsg_cache = m;
@@ -106,7 +188,13 @@ void qmsg_cache_drain(void)
 /* Payload bytes of all messages not yet freed. */
 size_t qmsg_live_bytes(void)
 {
-	return qmsg_bytes;
+	return qmsg_nbytes;
+}
+
+/* Footprint of all messages not yet freed. */
+size_t qmsg_live_mem(void)
+{
+	return qmsg_mem;
 }
 
 /* Make every qmsg_new() from the nth on fail (0: none). */
@@ -115,8 +203,15 @@ void qmsg_fail_from(unsigned long n)
 	qmsg_fail_in = n;
 }
 
-/* Bytes the daemon spends on a message of len payload bytes. */
+/* Bytes the daemon spends on a message of len payload bytes: its block
+ * as malloc hands it out (header word, 16-byte rounding); a small one
+ * takes a whole small block. */
 size_t qmsg_footprint(size_t len)
 {
-	return sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+
+	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
+		return SIZE_MAX;
+	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
+	return n - n % QMSG_MALLOC_ALIGN;
 }

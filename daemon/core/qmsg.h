@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qmsg.h: one message held by the daemon: a payload copied out of a frame,
- * linked into at most one queue or pipe at a time.
+ * or a sealed memfd holding it (mapped read-only, never copied), linked
+ * into at most one queue or pipe at a time. qmsg_free() is the one place
+ * a held descriptor is closed.
  */
 #ifndef IPCD_QMSG_H
 #define IPCD_QMSG_H
@@ -19,22 +21,49 @@ struct qmsg {
 	uint32_t deliveries; /* times delivered for acknowledgement in its
 				current queue (dead-lettering counts them) */
 	size_t len;
-	unsigned char data[];
+	int fd;             /* a sealed memfd holding the payload, or -1 */
+	int lent;           /* a stand-in of qmsg_lend: map is another's */
+	const unsigned char *map; /* its read-only mapping (len > 0) */
+	unsigned char data[];     /* the payload, when fd is -1 */
 };
+
+/* The payload bytes of m (inline, or the memfd's mapping). */
+static inline const unsigned char *qmsg_bytes(const struct qmsg *m)
+{
+	return m->fd >= 0 ? m->map : m->data;
+}
 
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
 /* Charge m's footprint to u (the putter's uid) until m is freed. */
 void qmsg_charge(struct qmsg *m, struct quota_user *u);
-/* Free a message (NULL is fine), giving back its charge. */
+/* A message whose len payload bytes are in the sealed memfd fd (checked
+ * by the caller), which it takes over: mapped read-only, closed with the
+ * message. NULL when out of memory or the mapping fails (fd closed). */
+struct qmsg *qmsg_new_fd(int fd, size_t len);
+/* A stand-in for the memfd message m, to send m's descriptor while m
+ * stays held (in flight, peeked): a duplicate of the descriptor, m's
+ * mapping (valid while m lives), counted in no byte total. NULL when
+ * out of memory or descriptors. */
+struct qmsg *qmsg_lend(const struct qmsg *m);
+/* Memfd descriptors held by messages not yet freed. */
+size_t qmsg_live_fds(void);
+/* Free a message (NULL is fine), giving back its charge; a memfd's
+ * descriptor is closed. */
 void qmsg_free(struct qmsg *m);
 /* Payload bytes of all messages created and not yet freed (queued,
  * parked, in flight): what the max-bytes limit bounds. */
 size_t qmsg_live_bytes(void);
+/* The footprint (qmsg_footprint) of the same messages: what they cost
+ * the daemon, headers and rounding included. */
+size_t qmsg_live_mem(void);
 /* Give the blocks kept for reuse back to malloc (at exit; harmless any
  * time). */
 void qmsg_cache_drain(void);
-/* Bytes the daemon spends on a message of len payload bytes. */
+/* Bytes the daemon spends on a message of len payload bytes: the
+ * header, the payload (at least a small block's, QMSG_SMALL) and
+ * malloc's own header and rounding. An empty message costs 176 bytes
+ * on x86-64. What max-bytes counts per message. */
 size_t qmsg_footprint(size_t len);
 /* Fault injection for tests: from the nth qmsg_new() on (1: the next
  * one), every qmsg_new() fails as if memory ran out; 0 turns it off.

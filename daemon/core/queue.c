@@ -17,8 +17,9 @@
  * held = size + inflight:
  *  - held <= maxsize (when bounded): a put or admitted putter needs
  *    held < maxsize; requeue and get-with-ack leave held unchanged;
- *  - getters are parked only while size == 0; putters only while
- *    held >= maxsize. Both at once happens when every slot is in flight;
+ *  - getters are parked only while size == 0 (stalled ones, set aside
+ *    by queue_stall, excepted); putters only while held >= maxsize.
+ *    Both at once happens when every slot is in flight;
  *  - whatever frees a slot (get, ack, requeue to a plain getter) admits
  *    putters while there is room.
  */
@@ -42,7 +43,10 @@ struct queue {
 	struct qmsg *head, *tail;   /* held messages, oldest first */
 	size_t size;
 	size_t bytes;
+	size_t mem;                 /* their qmsg_footprint */
 	struct wlist getters;       /* non-empty only while size == 0 */
+	struct wlist stalled;       /* getters set aside (queue_stall), in
+				       the order they were */
 	struct wlist putters;       /* non-empty only while full */
 	uint64_t puts;
 	uint64_t gets;
@@ -79,6 +83,7 @@ static void queue_append(struct queue *q, struct qmsg *m)
 	q->tail = m;
 	q->size++;
 	q->bytes += m->len;
+	q->mem += qmsg_footprint(m->len);
 	q->puts++;
 }
 
@@ -93,6 +98,7 @@ static struct qmsg *queue_shift(struct queue *q)
 	m->next = NULL;
 	q->size--;
 	q->bytes -= m->len;
+	q->mem -= qmsg_footprint(m->len);
 	q->gets++;
 	return m;
 }
@@ -193,6 +199,7 @@ struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 	q->maxsize = maxsize;
 	q->wake = wake;
 	wlist_init(&q->getters);
+	wlist_init(&q->stalled);
 	wlist_init(&q->putters);
 	ilist_init(&q->held);
 	return q;
@@ -223,6 +230,7 @@ void queue_free(struct queue *q, int status)
 	 * failed with status. */
 	q->dying = true;
 	queue_fail_all(q, &q->getters, status);
+	queue_fail_all(q, &q->stalled, status);
 	queue_fail_all(q, &q->putters, status);
 	while ((h = ilist_first_entry(&q->held, struct qheld, link))) {
 		queue_unhold(q, h);
@@ -350,8 +358,25 @@ size_t queue_purge(struct queue *q)
 	q->tail = NULL;
 	q->size = 0;
 	q->bytes = 0;
+	q->mem = 0;
 	queue_admit(q);
 	return n;
+}
+
+/* Give stalled getter w the head message now (only one: it fits any
+ * reply), as a get would, then admit putters into the room made. */
+static void queue_serve(struct queue *q, struct waiter *w)
+{
+	struct qmsg *m = queue_shift(q);
+
+	if (w->held != NULL) {
+		queue_hold(q, w->held, m);
+		q->wake(w, 0, m);
+		return;
+	}
+	queue_gone(q, m);
+	q->wake(w, 0, m);
+	queue_admit(q);
 }
 
 /* Take the head message into flight in h; no room is made. */
@@ -439,6 +464,34 @@ void queue_requeue(struct qheld *h)
 		q->tail = m;
 	q->size++;
 	q->bytes += m->len;
+	q->mem += qmsg_footprint(m->len);
+}
+
+/* Give read-ahead messages back to the head, in order; see queue.h. */
+void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
+{
+	struct waiter *w;
+	size_t i = 0, k;
+
+	q->requeued += n;
+	while (i < n && !q->dying && (w = wlist_pop(&q->getters))) {
+		if (w->held != NULL) {
+			queue_hand(q, w, msgs[i++]);
+			continue;
+		}
+		k = queue_hand_run(q, w, msgs + i, n - i);
+		q->puts -= k; /* not put again: only got again */
+		i += k;
+	}
+	for (k = n; k > i; k--) {
+		msgs[k - 1]->next = q->head;
+		q->head = msgs[k - 1];
+		if (!q->tail)
+			q->tail = q->head;
+		q->size++;
+		q->bytes += q->head->len;
+		q->mem += qmsg_footprint(q->head->len);
+	}
 }
 
 /* Park w at the tail of its FIFO; only after EEMPTY (getter) or EFULL (putter). */
@@ -459,6 +512,14 @@ void queue_park(struct queue *q, struct waiter *w)
 	w->holder = q;
 }
 
+/* The FIFO that links w, a waiter parked on q. */
+static struct wlist *queue_wlist(struct queue *q, const struct waiter *w)
+{
+	if (w->kind == WAITER_PUT)
+		return &q->putters;
+	return w->stalled ? &q->stalled : &q->getters;
+}
+
 /* Remove a parked waiter (of a queue) without completing it; no-op if not parked. */
 void queue_unpark(struct waiter *w)
 {
@@ -466,7 +527,39 @@ void queue_unpark(struct waiter *w)
 
 	if (!q)
 		return;
-	wlist_remove(w->kind == WAITER_GET ? &q->getters : &q->putters, w);
+	wlist_remove(queue_wlist(q, w), w);
+	w->stalled = 0;
+}
+
+/* Set parked getter w aside: no message is handed to it until resumed. */
+void queue_stall(struct waiter *w)
+{
+	struct queue *q = w->holder;
+
+	if (!q || w->kind != WAITER_GET || w->stalled)
+		return;
+	wlist_remove(&q->getters, w);
+	wlist_append(&q->stalled, w);
+	w->holder = q;
+	w->stalled = 1;
+}
+
+/* Take stalled getter w back: served at once when messages wait, else
+ * parked again at the tail of the getters. */
+void queue_resume(struct waiter *w)
+{
+	struct queue *q = w->holder;
+
+	if (!q || !w->stalled)
+		return;
+	wlist_remove(&q->stalled, w);
+	w->stalled = 0;
+	if (q->head != NULL && !q->dying) {
+		queue_serve(q, w);
+		return;
+	}
+	wlist_append(&q->getters, w);
+	w->holder = q;
 }
 
 /* Turn dead-lettering on: after max deliveries, to target through dead. */
@@ -521,8 +614,10 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->maxsize = q->maxsize;
 	st->size = q->size;
 	st->bytes = q->bytes;
-	st->getters = q->getters.count;
+	st->memory = q->mem;
+	st->getters = q->getters.count + q->stalled.count;
 	st->putters = q->putters.count;
+	st->stalled = q->stalled.count;
 	st->puts = q->puts;
 	st->gets = q->gets;
 	st->inflight = q->inflight;

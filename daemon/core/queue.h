@@ -2,8 +2,8 @@
 /*
  * queue.h: a named bounded FIFO with parked getters and putters, no I/O.
  *
- * Invariants: getters are parked only while the queue is empty; putters
- * only while it is full. A put with getters parked hands its message to
+ * Invariants: getters are parked only while the queue is empty (except
+ * those set aside by queue_stall); putters only while it is full. A put with getters parked hands its message to
  * the longest-parked getter (a batch put: as many as that getter wants); a get that frees room admits the
  * longest-parked putter's message. Timers and sockets belong to the caller.
  *
@@ -40,8 +40,10 @@ struct queue_stats {
 	size_t maxsize;   /* 0 = unbounded */
 	size_t size;      /* messages held */
 	size_t bytes;     /* payload bytes held */
+	size_t memory;    /* their footprint (qmsg_footprint): what they cost */
 	size_t getters;   /* parked getters */
 	size_t putters;   /* parked putters */
+	size_t stalled;   /* of the getters, those set aside (queue_stall) */
 	uint64_t puts;    /* messages accepted since creation */
 	uint64_t gets;    /* messages delivered since creation (each redelivery too) */
 	size_t inflight;  /* delivered with ack, not yet acked or requeued */
@@ -125,6 +127,17 @@ void queue_park(struct queue *q, struct waiter *w);
  * Only for waiters parked by queue_park (w->holder is a struct queue). */
 void queue_unpark(struct waiter *w);
 
+/* Set parked getter w aside, for a connection that leaves its replies
+ * unread: it stays parked (counted in getters, woken by queue_free and
+ * timed out like any) but is handed no message, which stays for other
+ * getters, until queue_resume. No-op for a putter or a stalled getter. */
+void queue_stall(struct waiter *w);
+/* Take stalled getter w back: when messages wait it gets the head one at
+ * once (wake, as a get would: one message, in flight for an acking
+ * getter), else it parks again behind the getters parked meanwhile.
+ * No-op unless w is stalled. */
+void queue_resume(struct waiter *w);
+
 /* Take the head message without waiting and put it in flight in h (not
  * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or
  * IPC_EEMPTY. Makes no room: no putter is admitted. */
@@ -147,6 +160,11 @@ void queue_ack(struct qheld *h);
 /* The consumer is gone or its lease ran out: unlink h and give its message
  * to the oldest parked getter, else put it back at the head of the queue. */
 void queue_requeue(struct qheld *h);
+/* Give msgs[0..n) (taken by a plain get and read ahead, or for a reply
+ * that could not be sent) back to the head of q, in order: to the oldest getters first, like a requeued message,
+ * the rest ahead of every message held. Counted as requeued; maxsize is
+ * not checked (they had room when they were put). q takes the messages. */
+void queue_unget(struct queue *q, struct qmsg **msgs, size_t n);
 
 /*
  * Dead-lettering (poison messages). A message of a queue with

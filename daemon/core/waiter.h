@@ -28,6 +28,9 @@ struct waiter {
 				     * a message handed to it goes in flight here */
 	size_t want;                /* WAITER_GET without held: the most messages one
 				     * hand-over may bring it (0 means 1) */
+	int stalled;                /* WAITER_GET set aside by its holder's
+				     * *_stall: parked, handed nothing until
+				     * *_resume */
 };
 
 /*

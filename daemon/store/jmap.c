@@ -16,6 +16,12 @@ static size_t jmap_home(const struct jmap *m, uint64_t key)
 	return (size_t)key & (m->cap - 1);
 }
 
+/* How far slot i lies from the home of the key it holds. */
+static size_t jmap_dist(const struct jmap *m, size_t i)
+{
+	return (i - jmap_home(m, m->slots[i].key)) & (m->cap - 1);
+}
+
 /* Free everything. */
 void jmap_fini(struct jmap *m)
 {
@@ -24,21 +30,51 @@ void jmap_fini(struct jmap *m)
 	m->cap = m->count = 0;
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static struct jmap_slot *jmap_probe(const struct jmap *m, uint64_t key)
+/* The slot holding key, or NULL; *steps += the slots looked at. Robin
+ * Hood order: the keys of a run lie by distance from home, so the search
+ * stops at the first key closer to its home than key would be (a live
+ * run of consecutive ids is all at home: a miss costs one slot, not the
+ * run). */
+static struct jmap_slot *jmap_find(const struct jmap *m, uint64_t key,
+				   uint64_t *steps)
 {
-	size_t i = jmap_home(m, key);
+	size_t i = jmap_home(m, key), d = 0;
 
-	while (m->slots[i].key != 0 && m->slots[i].key != key)
-		i = (i + 1) & (m->cap - 1);
-	return &m->slots[i];
+	for (;; i = (i + 1) & (m->cap - 1), d++) {
+		++*steps;
+		if (m->slots[i].key == key)
+			return &m->slots[i];
+		if (m->slots[i].key == 0 || jmap_dist(m, i) < d)
+			return NULL;
+	}
+}
+
+/* Add s (its key absent) where Robin Hood order puts it, moving the keys
+ * closer to their home one slot on. There is an empty slot. */
+static void jmap_insert(struct jmap *m, struct jmap_slot s)
+{
+	size_t i = jmap_home(m, s.key), d = 0, e;
+	struct jmap_slot t;
+
+	for (;; i = (i + 1) & (m->cap - 1), d++) {
+		m->probes++;
+		if (m->slots[i].key == 0) {
+			m->slots[i] = s;
+			return;
+		}
+		if ((e = jmap_dist(m, i)) < d) {
+			t = m->slots[i];
+			m->slots[i] = s;
+			s = t;
+			d = e;
+		}
+	}
 }
 
 /* Move every entry into a table of cap slots: 0 or -1 (unchanged). */
 static int jmap_resize(struct jmap *m, size_t cap)
 {
 	struct jmap old = *m;
-	struct jmap_slot *s;
 	size_t i;
 
 	m->slots = calloc(cap, sizeof(*m->slots));
@@ -48,10 +84,8 @@ static int jmap_resize(struct jmap *m, size_t cap)
 	}
 	m->cap = cap;
 	for (i = 0; i < old.cap; i++)
-		if (old.slots[i].key != 0) {
-			s = jmap_probe(m, old.slots[i].key);
-			*s = old.slots[i];
-		}
+		if (old.slots[i].key != 0)
+			jmap_insert(m, old.slots[i]);
 	free(old.slots);
 	return 0;
 }
@@ -60,11 +94,12 @@ static int jmap_resize(struct jmap *m, size_t cap)
 struct jloc *jmap_get(const struct jmap *m, uint64_t key)
 {
 	struct jmap_slot *s;
+	uint64_t steps = 0;
 
 	if (m->count == 0)
 		return NULL;
-	s = jmap_probe(m, key);
-	return s->key == key ? &s->loc : NULL;
+	s = jmap_find(m, key, &steps);
+	return s ? &s->loc : NULL;
 }
 
 /* Grow until more new entries fit at most half full. */
@@ -80,38 +115,37 @@ int jmap_reserve(struct jmap *m, size_t more)
 /* Set or add key -> *loc. */
 int jmap_set(struct jmap *m, uint64_t key, const struct jloc *loc)
 {
-	struct jmap_slot *s;
+	struct jmap_slot *s = m->count ? jmap_find(m, key, &m->probes) : NULL;
 
+	if (s) {
+		s->loc = *loc;
+		return 0;
+	}
 	if (jmap_reserve(m, 1) != 0)
 		return -1;
-	s = jmap_probe(m, key);
-	if (s->key == 0) {
-		s->key = key;
-		m->count++;
-	}
-	s->loc = *loc;
+	jmap_insert(m, (struct jmap_slot){ key, *loc });
+	m->count++;
 	return 0;
 }
 
-/* Remove key, closing the gap by backward shift. */
+/* Remove key, closing the gap by backward shift: the keys after it move
+ * back one slot up to the first empty slot or key at its home (Robin
+ * Hood order makes that the end of what may move). */
 int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
 {
 	struct jmap_slot *s;
-	size_t i, j, h;
+	size_t i, j;
 
-	if (m->count == 0 || (s = jmap_probe(m, key))->key != key)
+	if (m->count == 0 || (s = jmap_find(m, key, &m->probes)) == NULL)
 		return 0;
 	if (old)
 		*old = s->loc;
 	i = (size_t)(s - m->slots);
-	for (j = (i + 1) & (m->cap - 1); m->slots[j].key != 0;
-	     j = (j + 1) & (m->cap - 1)) {
-		h = jmap_home(m, m->slots[j].key);
-		/* Move j back into the hole i unless its home lies in (i, j]. */
-		if (((j - h) & (m->cap - 1)) >= ((j - i) & (m->cap - 1))) {
-			m->slots[i] = m->slots[j];
-			i = j;
-		}
+	for (j = (i + 1) & (m->cap - 1);
+	     m->slots[j].key != 0 && jmap_dist(m, j) > 0;
+	     i = j, j = (j + 1) & (m->cap - 1)) {
+		m->probes++;
+		m->slots[i] = m->slots[j];
 	}
 	m->slots[i].key = 0;
 	m->count--;

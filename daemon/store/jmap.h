@@ -2,9 +2,12 @@
 /*
  * jmap.h: the journal's hash map from a 64-bit id (never 0) to a small
  * fixed record (where a live message or queue record lies). Open
- * addressing keyed by the id itself, linear probing, at most half full, deletion by backward
- * shift. Values are stored in the table, so a million messages cost one
- * allocation.
+ * addressing keyed by the id itself, linear probing in Robin Hood order
+ * (the keys of a run sorted by distance from home), at most half full,
+ * deletion by backward shift. Every operation costs O(1) slots on
+ * average, also for a FIFO of a million consecutive live ids (deleting
+ * the oldest does not walk the run behind it). Values are stored in the
+ * table, so a million messages cost one allocation.
  */
 #ifndef IPCD_JMAP_H
 #define IPCD_JMAP_H
@@ -53,11 +56,13 @@ struct jmap {
 	struct jmap_slot *slots;
 	size_t cap;     /* 0 or a power of two */
 	size_t count;
+	uint64_t probes; /* slots looked at by jmap_set and jmap_del (tests) */
 };
 
 /* Free the slots; the map is empty again (a zeroed map is empty). */
 void jmap_fini(struct jmap *m);
-/* The value of key, or NULL; valid until the next jmap_set or jmap_del. */
+/* The value of key, or NULL; valid until the next jmap_set or jmap_del
+ * (either may move any entry). */
 struct jloc *jmap_get(const struct jmap *m, uint64_t key);
 /* Set key (not 0) to *loc, adding it when absent: 0 or -1 on ENOMEM. */
 int jmap_set(struct jmap *m, uint64_t key, const struct jloc *loc);

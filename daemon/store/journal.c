@@ -339,6 +339,7 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->live_bytes = j->live;
 	st->segments = (unsigned)j->nsegs;
 	st->syncs = j->syncs;
+	st->sync_wakeups = jsync_wakeups(j);
 	st->sync_ns = j->sync_ns;
 	st->sync_ns_max = j->sync_ns_max;
 	st->written = j->lsn_written;

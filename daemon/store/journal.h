@@ -118,6 +118,7 @@ struct journal_stats {
 	uint64_t live_bytes;         /* records still needed */
 	unsigned segments;
 	uint64_t syncs;              /* fdatasync rounds completed */
+	uint64_t sync_wakeups;       /* times the sync thread woke up */
 	uint64_t sync_ns;            /* time they took, in all (ns) */
 	uint64_t sync_ns_max;        /* the longest one (ns) */
 	uint64_t written;            /* bytes written since open */

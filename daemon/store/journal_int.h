@@ -84,6 +84,8 @@ struct jsync {
 	uint64_t written;       /* lsn written to the kernel */
 	uint64_t synced;        /* lsn on stable storage */
 	uint64_t syncs;
+	uint64_t wakeups;       /* the thread's returns from a condition wait */
+	bool idle;              /* it sleeps until something is due */
 	uint64_t sync_ns;       /* time the rounds took, in all */
 	uint64_t sync_ns_max;   /* and the longest one */
 	int err;                /* errno of a failed sync, until the loop sees it */
@@ -224,6 +226,8 @@ void jsync_dir(struct journal *j);
 /* Read what the thread did: synced lsn into j, and a failed sync's lsn
  * (0 if none). */
 uint64_t jsync_poll(struct journal *j);
+/* How often the thread has woken up from waiting so far. */
+uint64_t jsync_wakeups(struct journal *j);
 
 /* journal_replay.c */
 

@@ -32,6 +32,7 @@ import math
 import os
 import pickle
 import threading
+import time
 import weakref
 from multiprocessing import util as _mputil
 
@@ -64,6 +65,13 @@ _PIPE_READAHEAD = 64
 # first waits for the outcome of the earlier ones, so a failure (a deleted
 # queue, a closed peer) is raised within this many calls, never lost.
 _SETTLE_EVERY = 64
+# Adaptive read-ahead of Queue.get(): a get called within _RA_BUSY seconds
+# of the previous one's return doubles the messages fetched per round trip
+# (2, 4, ... up to _RA_MAX); one called later turns read-ahead off and
+# gives what was read ahead back to the queue.
+_RA_BUSY = 0.001
+_RA_MAX = 64
+_monotonic = time.monotonic
 
 # A forked child must not speak on its parent's connections: they are
 # dropped in the child (without a word to the daemon) and each object makes
@@ -72,13 +80,29 @@ os.register_at_fork(after_in_child=_ipcd._after_fork_child)
 
 
 def _flush_quietly(ref):
-    """Wait for a connection's pipelined puts, if it is still there."""
+    """At exit: wait for a connection's pipelined puts and close it, which
+    gives messages read ahead back to their queues, if it is still there."""
     c = ref()
     if c is not None and c.alive:
         try:
             c.flush()
+            c.close()
         except Exception:
             pass  # nobody is left to tell
+
+
+def _may_give_back(st):
+    """Whether this process may get from and put to the queue stat()
+    described, by its owner, group and mode (as the daemon decides)."""
+    euid = os.geteuid()
+    if euid == 0:
+        return True
+    mode = st["mode"]
+    if st["uid"] == euid:
+        return mode & 0o600 == 0o600
+    if st["gid"] == os.getegid() or st["gid"] in os.getgroups():
+        return mode & 0o060 == 0o060
+    return mode & 0o006 == 0o006
 
 
 def _timeout_ms(block, timeout):
@@ -136,7 +160,7 @@ class Queue:
     """A named FIFO queue in ipcd, used like multiprocessing.Queue.
 
     Queue(name, maxsize=0, *, socket=None, create=True, durable=False,
-          serializer="pickle", readahead=0, pipelined=None)
+          serializer="pickle", readahead=None, pipelined=None)
 
     name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.'. Every
     process (or C worker, or ipcctl) using the name shares the queue.
@@ -176,12 +200,25 @@ class Queue:
     later one failed. On a bounded queue every put waits for its answer,
     so Full is exact.
 
-    Read-ahead (readahead=N, opt-in): get() fetches up to N messages per
-    round trip and keeps the others in this process. Those messages have
-    left the queue: they belong to this consumer, qsize() no longer counts
-    them, other consumers cannot get them, and they are lost if the
-    process exits, or the connection is dropped (Ctrl-C during a waiting
-    get, an exception inside get_ack()), before get() hands them out.
+    Read-ahead (readahead=None, the default: adaptive, on unbounded
+    queues that are not durable, when this process may both get and put):
+    a get() called within 1 ms of the previous get() returning in this
+    thread fetches several messages per round trip, 2, then 4, ... up to
+    64, and keeps the others for the next calls; a get() called later
+    (this consumer spends time on each item) turns it off and first gives
+    what it read ahead back to the head of the queue, so a slow consumer
+    never sits on messages another could take. Only messages already
+    waiting are fetched ahead: a fetch waits for the first message, never
+    for more. Messages read ahead have left the queue: other consumers
+    cannot get them until they are given back, and qsize() counts them
+    only for the thread that holds them. They go back to the head of the
+    queue, in order, when this thread's connection closes: close(), the
+    process exiting normally, a KeyboardInterrupt that ends it, or
+    get_ack() (which gives them back before it takes one). A process
+    that is killed (SIGKILL, a crash) loses them, as it loses the message
+    a plain get() was receiving. readahead=N (2..1024) fixes N per fetch
+    on any queue (a durable queue cannot take messages back: closing
+    loses them there), readahead=0 turns it off.
 
     Processes and threads: a Queue passed to multiprocessing.Process (fork
     or spawn) or pickled goes by name and reconnects in the other process;
@@ -194,21 +231,30 @@ class Queue:
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
-                 serializer="pickle", readahead=0, pipelined=None):
+                 serializer="pickle", readahead=None, pipelined=None):
         if maxsize is not None and maxsize < 0:
             maxsize = 0  # multiprocessing: maxsize <= 0 is unbounded
         self._name = name
         self._socket = socket
         self._ser = _serializer(serializer)
-        self._readahead = int(readahead)
+        self._ra_arg = readahead
+        self._readahead = 0 if readahead is None else int(readahead)
+        self._auto = False
         self._tls = threading.local()
         self._closed = False
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable))
+        st = None
+        if self._maxsize == 0 and (pipelined is None or readahead is None):
+            st = c.stat(name)
+        plain = st is not None and not (durable or st["durable"])
         if pipelined is None:  # on for unbounded queues, unless durable
-            pipelined = self._maxsize == 0 and not (durable or c.stat(name)["durable"])
+            pipelined = plain
         self._pipelined = bool(pipelined) and self._maxsize == 0
+        # Adaptive read-ahead: unbounded, not durable, and this process
+        # may give messages back (QUNGET needs read and write permission).
+        self._auto = readahead is None and plain and _may_give_back(st)
 
     def _connect(self):
         """A new connection for this thread, set up for this queue."""
@@ -218,8 +264,11 @@ class Queue:
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self._readahead > 1:
             c.set_readahead(self._name, self._readahead)
-        self._tls.c = c
-        self._tls.unflushed = 0  # pipelined puts whose outcome is not awaited
+        tls = self._tls
+        tls.c = c
+        tls.unflushed = 0  # pipelined puts whose outcome is not awaited
+        tls.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
+        tls.last = -math.inf  # when the last get() returned
         return c
 
     def _client(self):
@@ -256,7 +305,7 @@ class Queue:
 
     def __reduce__(self):
         return (_rebuild_queue, (self._name, self._maxsize, self._socket,
-                                 _spec_of(self._ser), self._readahead, self._pipelined))
+                                 _spec_of(self._ser), self._ra_arg, self._pipelined))
 
     def put(self, obj, block=True, timeout=None):
         """Put obj at the tail, waiting while the queue is full: forever
@@ -283,7 +332,21 @@ class Queue:
         empty: forever (timeout None), at most timeout seconds, or not at
         all (block False); queue.Empty when nothing came."""
         ms = _timeout_ms(block, timeout)
-        return self._ser.loads(self._settled().get(self._name, ms))
+        c = self._settled()
+        if not self._auto:
+            return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
+        tls = self._tls
+        if _monotonic() - tls.last <= _RA_BUSY:
+            if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
+                tls.ra = max(2, tls.ra * 2)
+                c.set_readahead(self._name, tls.ra)
+        elif tls.ra:  # it spends time on each item: let others have them
+            tls.ra = 0
+            c.set_readahead(self._name, 0)
+            c.unread(self._name)
+        data = c.get(self._name, ms, tls.ra > 0)
+        tls.last = _monotonic()
+        return self._ser.loads(data)
 
     def put_nowait(self, obj):
         """put(obj, False)."""
@@ -335,7 +398,8 @@ class Queue:
     def qsize(self):
         """Messages in the queue now (not counting ones in flight under
         get_ack, nor ones read ahead by a consumer)."""
-        return self._settled().size(self._name)[0]
+        c = self._settled()
+        return c.size(self._name)[0] + c.buffered(self._name)
 
     def empty(self):
         """Whether qsize() is 0 now."""
@@ -385,6 +449,8 @@ class _AckedGet:
     def __enter__(self):
         q = self._q
         self._c = q._settled()
+        if q._auto or q._readahead > 1:
+            self._c.unread(q._name)  # older ones first: the head goes in flight
         data, self._tag = self._c.get_ack(q._name, self._ms, self._lease_ms)
         return q._ser.loads(data)
 
@@ -740,7 +806,8 @@ def list(socket=None):  # noqa: A001  (ipcd.list, as the issue names it)
 
 def stat(name, socket=None):
     """What the daemon says about queue or pipe name, as a dict: name,
-    kind ('queue' or 'pipe'), maxsize, size, bytes, getters, putters,
+    kind ('queue' or 'pipe'), maxsize, size, bytes, memory (what those
+    messages cost the daemon, overhead included), getters, putters,
     puts, gets, inflight, requeued, uid, gid, mode; a pipe adds duplex,
     maxbytes, attached and closed (a pair of bools, ends 0 and 1).
     NotFoundError if there is none."""

@@ -19,6 +19,11 @@ _dir = None
 _log = None
 
 
+# The daemon's max-memfd-size here: messages past the inline limit
+# (msg_max) travel as memfds up to it; small, so tests stay light.
+MEMFD_MAX = 2 << 20
+
+
 def start(*extra):
     """Start a private ipcd; returns its socket path."""
     global _daemon, _dir, _log
@@ -35,7 +40,8 @@ def spawn(sock, log, *extra):
     """Run $IPCD_BIN on sock (output to the open file log) and wait until
     it accepts; returns the Popen (stop it with stop_process)."""
     d = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
-                          "--busy-poll", "0"] + list(extra), stdout=log, stderr=log)
+                          "--busy-poll", "0", "--max-memfd-size", str(MEMFD_MAX)]
+                         + list(extra), stdout=log, stderr=log)
     try:
         wait_listening(d, socket.AF_UNIX, sock, log.name)
     except BaseException:

@@ -234,9 +234,12 @@ class ConnectionTest(unittest.TestCase):
         c.close()
         a.send_bytes(b"y" * limit)
         self.assertEqual(len(b.recv_bytes()), limit)
+        big = ipcdtest.MEMFD_MAX  # past msg_max: a memfd, up to this
+        a.send_bytes(b"w" * big)
+        self.assertEqual(b.recv_bytes(), b"w" * big)
         with self.assertRaises(ipcd.TooBigError) as cm:
-            a.send_bytes(b"y" * (limit + 1))
-        self.assertIn(str(limit), str(cm.exception))
+            a.send_bytes(b"y" * (big + 1))
+        self.assertIn(str(big), str(cm.exception))
         a.send(b"usable")
         self.assertEqual(b.recv(), b"usable")
 

@@ -158,15 +158,19 @@ class BasicTest(unittest.TestCase):
         q.put(b"x" * limit)
         self.assertEqual(q.get(), b"")
         self.assertEqual(q.get(), b"x" * limit)
+        # Past msg_max a message goes as a memfd, up to max-memfd-size.
+        big = ipcdtest.MEMFD_MAX
+        q.put(b"z" * big)
+        self.assertEqual(q.get(), b"z" * big)
         with self.assertRaises(ipcd.TooBigError) as cm:
-            q.put(b"x" * (limit + 1))
+            q.put(b"x" * (big + 1))
         self.assertIsInstance(cm.exception, ValueError)
-        self.assertIn(str(limit), str(cm.exception))  # names the limit
+        self.assertIn(str(big), str(cm.exception))  # names the limit
         q.put(b"still usable")
         self.assertEqual(q.get(), b"still usable")
         # pickled objects too: the limit is on the pickle
         p = ipcd.Queue(ipcdtest.fresh())
-        self.assertRaises(ipcd.TooBigError, p.put, bytes(limit + 1))
+        self.assertRaises(ipcd.TooBigError, p.put, bytes(big + 1))
         p.put(bytes(limit // 2))
         self.assertEqual(len(p.get()), limit // 2)
 
@@ -231,6 +235,57 @@ class BasicTest(unittest.TestCase):
         q.put_many(range(20))
         self.assertEqual([q.get() for _ in range(20)], list(range(20)))
         self.assertRaises(queue.Empty, q.get, True, 0.1)
+
+    def test_adaptive_readahead_gives_back(self):
+        """A busy consumer reads ahead; once it spends time on an item,
+        what it read ahead goes back to the head: another consumer gets
+        it, in order."""
+        name = ipcdtest.fresh()
+        a, b = ipcd.Queue(name), ipcd.Queue(name)
+        a.put_many(range(200))
+        self.assertEqual([a.get() for _ in range(10)], list(range(10)))
+        self.assertLess(ipcd.stat(name)["size"], 190)  # a holds some
+        self.assertEqual(a.qsize(), 190)  # and counts them
+        self.assertEqual(b.qsize(), ipcd.stat(name)["size"])  # b does not
+        time.sleep(0.01)  # a slow item
+        self.assertEqual(a.get(), 10)
+        self.assertEqual(ipcd.stat(name)["size"], 189)  # every other one back
+        self.assertEqual(b.get(), 11)
+
+    def test_readahead_off(self):
+        name = ipcdtest.fresh()
+        a = ipcd.Queue(name, readahead=0)
+        a.put_many(range(20))
+        self.assertEqual([a.get() for _ in range(10)], list(range(10)))
+        self.assertEqual(ipcd.stat(name)["size"], 10)
+
+    def test_close_gives_back_readahead(self):
+        name = ipcdtest.fresh()
+        a = ipcd.Queue(name)
+        a.put_many(range(50))
+        self.assertEqual([a.get() for _ in range(5)], list(range(5)))
+        a.close()
+        self.assertEqual(ipcd.Queue(name).get_many(100, timeout=5), list(range(5, 50)))
+
+    def test_exit_gives_back_readahead(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put_many(range(50))
+        child = run_python("""
+            import ipcd
+            q = ipcd.Queue(%r)
+            print([q.get() for _ in range(5)])
+        """ % q.name)
+        out, err = child.communicate(timeout=30)
+        self.assertEqual(out.strip(), b"[0, 1, 2, 3, 4]", err)
+        self.assertEqual(q.get_many(100, timeout=5), list(range(5, 50)))
+
+    def test_get_ack_after_readahead_keeps_order(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put_many(range(20))
+        self.assertEqual([q.get() for _ in range(5)], list(range(5)))
+        with q.get_ack(timeout=5) as item:
+            self.assertEqual(item, 5)
+        self.assertEqual(q.get(), 6)
 
     def test_pipelined_put_failure_surfaces(self):
         name = ipcdtest.fresh()
@@ -449,6 +504,23 @@ class InterruptTest(unittest.TestCase):
         self.assertEqual(out.strip(), b"interrupted")
         q.put("kept")
         self.assertEqual(q.qsize(), 1)
+        self.assertEqual(q.get_nowait(), "kept")
+        self.assertEqual(ipcd.stat(q.name)["getters"], 0)
+
+    def test_ctrl_c_during_readahead_get(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        out = self._interrupted("""
+            import ipcd
+            q = ipcd.Queue(%r)
+            q.put_many(range(3))
+            print([q.get() for _ in range(3)], flush=True)  # reads ahead
+            try:
+                q.get()
+            except KeyboardInterrupt:
+                print("interrupted")
+        """ % q.name, q, "getters")
+        self.assertEqual(out.split(), [b"[0,", b"1,", b"2]", b"interrupted"])
+        q.put("kept")
         self.assertEqual(q.get_nowait(), "kept")
         self.assertEqual(ipcd.stat(q.name)["getters"], 0)
 

@@ -429,7 +429,7 @@ class Pipes(Base):
 class Inspect(Base):
     """STAT and LIST: info keys and types, paging."""
 
-    QUEUE_KEYS = ("kind", "maxsize", "size", "bytes", "getters", "putters", "puts",
+    QUEUE_KEYS = ("kind", "maxsize", "size", "bytes", "memory", "getters", "putters", "puts",
                   "gets", "inflight", "requeued", "uid", "gid", "mode", "durable")
     PIPE_KEYS = ("duplex", "ends", "maxbytes", "size01", "bytes01", "getters01",
                  "putters01", "size10", "bytes10", "getters10", "putters10")
@@ -444,6 +444,8 @@ class Inspect(Base):
             self.assertIsInstance(info[key], int, key)
         self.assertEqual((info["kind"], info["maxsize"], info["size"], info["bytes"],
                           info["puts"]), (1, 5, 1, 3, 1))
+        # The footprint counts the per-message overhead: more than 3 bytes.
+        self.assertGreater(info["memory"], info["bytes"])
         self.fails(ic.IPC_ENOENT, self.c.stat, q + "missing")
 
     def test_pipe_info(self):

@@ -61,8 +61,9 @@ static void fz_req_roundtrip(const struct proto_req *r)
 	if (proto_dec_req(&fz_dec2, p, n, IPC_MSG_MAX, &r2) != 0)
 		fz_fail("re-encoded request does not decode", r->op);
 	if (r2.op != r->op || r2.id != r->id || strcmp(r2.name, r->name) ||
-	    r2.data_len != r->data_len ||
-	    (r->data_len && memcmp(r2.data, r->data, r->data_len)))
+	    r2.data_len != r->data_len || r2.data_memfd != r->data_memfd ||
+	    r2.nfds != r->nfds ||
+	    (r->data_len && !r->data_memfd && memcmp(r2.data, r->data, r->data_len)))
 		fz_fail("request changed in a round trip", r->op);
 	fz_out2.len = 0;
 	if (proto_enc_req(&fz_out2, &r2) != 0 || fz_out2.len != fz_out1.len ||
@@ -104,6 +105,8 @@ static void fz_one_payload(const unsigned char *p, size_t n)
 
 	(void)proto_check(p, n, PROTO_DEPTH_MAX, err, sizeof(err));
 	(void)proto_check_items(p, n, 32, PROTO_REQ_ITEMS_MAX, err, sizeof(err));
+	/* Half the payloads as from a connection granted MEMFD (markers). */
+	fz_dec.memfd_max = fz_dec2.memfd_max = (n & 1) ? 64u << 20 : 0;
 	rc = proto_dec_req(&fz_dec, p, n, IPC_MSG_MAX, &req);
 	if (rc == 0)
 		fz_req_roundtrip(&req);

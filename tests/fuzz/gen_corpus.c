@@ -87,7 +87,13 @@ static void gen_proto(void)
 	gen_proto_req("req-qgeta", (struct proto_req){ .op = PROTO_OP_QGETA, .id = 16, .name = "jobs", .timeout_ms = 0, .lease_ms = 1000 }, &all);
 	gen_proto_req("req-qack", (struct proto_req){ .op = PROTO_OP_QACK, .id = 17, .name = "jobs", .tag = 1 }, &all);
 	gen_write("proto", "stream-requests", all.data, all.len);
+	all.len = 0;
+	/* HELLO with caps, memfd markers (a payload in descriptor #k). */
+	gen_proto_req("req-hello-caps", (struct proto_req){ .op = PROTO_OP_HELLO, .id = 1, .version = IPC_PROTO_VERSION, .has_caps = 1, .caps = PROTO_CAP_MEMFD }, &all);
+	gen_proto_req("req-qput-memfd", (struct proto_req){ .op = PROTO_OP_QPUT, .id = 3, .name = "jobs", .data_len = 1u << 20, .data_memfd = 1, .timeout_ms = -1 }, &all);
 	pbuf_free(&all);
+	gen_proto_rep("rep-hello-caps", (struct proto_rep){ .op = PROTO_OP_HELLO, .id = 1, .version = 1, .msg_max = IPC_MSG_MAX, .has_caps = 1, .caps = PROTO_CAP_MEMFD, .memfd_max = 64u << 20, .memfd_min = 65536 });
+	gen_proto_rep("rep-qget-memfd", (struct proto_rep){ .op = PROTO_OP_QGET, .id = 4, .data_len = 1u << 20, .data_memfd = 1 });
 	gen_proto_rep("rep-hello", (struct proto_rep){ .op = PROTO_OP_HELLO, .id = 1, .version = 1, .msg_max = IPC_MSG_MAX });
 	gen_proto_rep("rep-qopen", (struct proto_rep){ .op = PROTO_OP_QOPEN, .id = 2, .maxsize = 2 });
 	gen_proto_rep("rep-qget", (struct proto_rep){ .op = PROTO_OP_QGET, .id = 4, .data = data, .data_len = 5 });

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_memory.c: what bounds the daemon's memory (issue 11), each with a
+ * private daemon and small limits: every message counts its footprint
+ * against max-bytes (millions of empty messages cannot grow it), a client
+ * that never reads its replies cannot make the daemon hold more than
+ * max-output for it, a reply that cannot be encoded gives its messages
+ * back, and the measured RSS stays under the bound ipcd(8) states.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "harness.h"
+#include <ipcclient/ipcclient.h>
+#include "proto.h"
+
+/* How long to wait for a reply or a state (ms). */
+#define T_WAIT_MS (h_wrapped() ? 60000 : 10000)
+
+/* Start d with ipcd arguments args (NULL-terminated) and environment env
+ * (NULL: none). */
+static void launch(struct h_daemon *d, const char *const *args,
+		   const char *const *env)
+{
+	struct h_opts o = { .args = args, .env = env, .listen_fd = -1 };
+
+	h_prepare(d);
+	h_launch_opts(d, &o);
+}
+
+/* ---- raw protocol: a client that sends requests and reads nothing ------- */
+
+/* A raw connection to path. */
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		      "connect %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Send one request (blocking). */
+static void raw_send_req(int fd, const struct proto_req *r)
+{
+	struct pbuf b;
+	size_t off = 0;
+	ssize_t n;
+
+	pbuf_init(&b);
+	ck_assert_int_eq(proto_enc_req(&b, r), 0);
+	while (off < b.len) {
+		n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		ck_assert_msg(n > 0, "send: %s", strerror(errno));
+		off += (size_t)n;
+	}
+	pbuf_free(&b);
+}
+
+/* Read exactly n bytes within the bound; 0, or -1 at EOF before any. */
+static int raw_read(int fd, void *buf, size_t n)
+{
+	int64_t deadline = h_now_ms() + T_WAIT_MS;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t off = 0;
+	ssize_t r;
+
+	while (off < n) {
+		ck_assert_msg(h_now_ms() < deadline, "no reply in time");
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = recv(fd, (char *)buf + off, n - off, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+			ck_assert_msg(off == 0, "closed mid-frame");
+			return -1;
+		}
+		ck_assert_msg(r > 0, "recv: %s", strerror(errno));
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* A raw reply reader: the frame bytes and the decoder its results point into. */
+struct raw_rx {
+	unsigned char *buf;
+	struct proto_dec dec;
+};
+
+/* Read one reply to a request of op into *rep; -1 at EOF. */
+static int raw_reply(int fd, struct raw_rx *rx, uint32_t op, struct proto_rep *rep)
+{
+	unsigned char hdr[4];
+	size_t n;
+
+	if (raw_read(fd, hdr, 4) != 0)
+		return -1;
+	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+	ck_assert_uint_le(n, PROTO_FRAME_MAX);
+	rx->buf = realloc(rx->buf, n);
+	ck_assert_int_eq(raw_read(fd, rx->buf, n), 0);
+	memset(rep, 0, sizeof(*rep));
+	ck_assert_msg(proto_dec_rep(&rx->dec, rx->buf, n, op, rep) == 0,
+		      "bad reply: %s", rx->dec.err);
+	return 0;
+}
+
+/* Set up a reply reader. */
+static void raw_rx_init(struct raw_rx *rx)
+{
+	rx->buf = NULL;
+	ck_assert_int_eq(proto_dec_init(&rx->dec), 0);
+}
+
+/* Tear down a reply reader. */
+static void raw_rx_fini(struct raw_rx *rx)
+{
+	free(rx->buf);
+	proto_dec_fini(&rx->dec);
+}
+
+/* A raw connection to d that said HELLO. */
+static int raw_open(const struct h_daemon *d, struct raw_rx *rx)
+{
+	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
+			       .version = IPC_PROTO_VERSION };
+	struct proto_rep rep;
+	int fd = raw_connect(d->sock);
+
+	raw_send_req(fd, &r);
+	ck_assert_int_eq(raw_reply(fd, rx, r.op, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	return fd;
+}
+
+/* ---- item 1: every message counts its footprint ------------------------- */
+
+/* Put empty messages on q, in batches then one by one, until refused:
+ * how many were taken (at most cap); the refusal's status in *rc. */
+static size_t put_empty_until_refused(ipc_client *c, const char *q,
+				      size_t cap, int *rc)
+{
+	static struct ipc_msg batch[IPC_BATCH_MAX];
+	size_t total = 0, n;
+
+	*rc = 0;
+	while (total < cap && *rc == 0) {
+		n = 0;
+		*rc = ipc_queue_put_many(c, q, batch, IPC_BATCH_MAX, &n, 0);
+		total += n;
+	}
+	while (total < cap && (*rc = ipc_queue_put(c, q, "", 0, 0)) == 0)
+		total++;
+	return total;
+}
+
+/* max-bytes 1M: empty messages are refused, like any put past the
+ * limit, once their footprint fills it, and the daemon's RSS stays
+ * bounded. Before every message counted its footprint, 2.2 million empty
+ * messages were taken under max-bytes 1M (RSS 2 MB -> 308 MB). */
+START_TEST(test_empty_messages)
+{
+	static const char *const args[] = { "--max-bytes", "1M", NULL };
+	const size_t cap = 400000; /* ~56 MB of them, were there no bound */
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *c;
+	long rss0, rss1;
+	size_t n;
+	int rc;
+
+	launch(&d, args, NULL);
+	c = h_connect(&d);
+	h_create_queue(c, "empty", 0);
+	rss0 = h_rss_kb(d.pid);
+	n = put_empty_until_refused(c, "empty", cap, &rc);
+	rss1 = h_rss_kb(d.pid);
+	fprintf(stderr, "empty_messages: %zu empty messages taken under "
+		"max-bytes 1M; RSS %ld -> %ld kB\n", n, rss0, rss1);
+	ck_assert_msg(rc == IPC_ELIMIT, "%zu empty messages taken, never "
+		      "refused (rc %d)", n, rc);
+	ck_assert_str_eq(ipc_last_error(c), "daemon limit reached: max-bytes 1048576");
+	in = h_stat(c, "empty");
+	ck_assert_uint_eq(in.size, n);
+	ck_assert_uint_eq(in.bytes, 0);
+	/* Each costs its header and a small block: the same for all. */
+	ck_assert_uint_eq(in.memory % n, 0);
+	ck_assert_uint_ge(in.memory / n, 32);
+	ck_assert_uint_le(in.memory, 1 << 20);
+	ck_assert_uint_ge(in.memory, (1 << 20) - in.memory / n);
+	ck_assert_uint_le(n, (1u << 20) / (in.memory / n));
+	if (rss0 >= 0)
+		ck_assert_msg(rss1 - rss0 < 4096, "RSS grew from %ld to %ld kB",
+			      rss0, rss1);
+	/* Room made by a get is usable again. */
+	ck_assert_int_eq(ipc_queue_get_many(c, "empty", (struct ipc_msg[4]){ 0 },
+					    4, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "empty", "", 0, 0), 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- item 2: max-output bounds what the daemon holds for a client ------ */
+
+/* One run of the non-reading client test. */
+struct idle_run {
+	uint32_t op;        /* PROTO_OP_QGET or PROTO_OP_QGETN */
+	unsigned nparks;    /* requests it parks */
+	uint32_t max;       /* QGETN: messages each wants */
+	unsigned total;     /* messages the producer puts */
+};
+
+/* Messages of the test: 1 KiB, numbered in their first 4 bytes. */
+#define IDLE_MSG 1024
+#define IDLE_BATCH 256
+
+/* Put messages first..first+n-1 on q in batches (no waiting): how many
+ * were taken before a refusal (*rc). */
+static unsigned put_numbered(ipc_client *c, const char *q, unsigned first,
+			     unsigned n, int *rc)
+{
+	static unsigned char buf[IDLE_BATCH][IDLE_MSG];
+	struct ipc_msg m[IDLE_BATCH];
+	unsigned done = 0, i, k;
+	size_t taken;
+
+	*rc = 0;
+	while (done < n && *rc == 0) {
+		k = n - done < IDLE_BATCH ? n - done : IDLE_BATCH;
+		for (i = 0; i < k; i++) {
+			uint32_t v = first + done + i;
+
+			memcpy(buf[i], &v, sizeof v);
+			m[i] = (struct ipc_msg){ buf[i], IDLE_MSG };
+		}
+		taken = 0;
+		*rc = ipc_queue_put_many(c, q, m, k, &taken, 0);
+		done += (unsigned)taken;
+	}
+	return done;
+}
+
+/* Mark message number v of msg as seen in seen[], asserting once only. */
+static void idle_seen(unsigned char *seen, unsigned total, const unsigned char *msg,
+		      size_t len)
+{
+	uint32_t v;
+
+	ck_assert_uint_eq(len, IDLE_MSG);
+	memcpy(&v, msg, sizeof v);
+	ck_assert_uint_lt(v, total);
+	ck_assert_msg(!seen[v], "message %u delivered twice", v);
+	seen[v] = 1;
+}
+
+/* Read replies on fd until none comes for quiet_ms (or want replies
+ * came): how many messages they carried (marked in seen). */
+static unsigned idle_read(int fd, struct raw_rx *rx, const struct idle_run *r,
+			  unsigned char *seen, unsigned *replies, int quiet_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct proto_rep rep;
+	unsigned got = 0;
+	size_t i;
+
+	while (*replies < r->nparks && poll(&p, 1, quiet_ms) == 1) {
+		ck_assert_int_eq(raw_reply(fd, rx, r->op, &rep), 0);
+		ck_assert_int_eq(rep.status, 0);
+		(*replies)++;
+		if (r->op == PROTO_OP_QGET) {
+			idle_seen(seen, r->total, rep.data, rep.data_len);
+			got++;
+			continue;
+		}
+		for (i = 0; i < rep.niov; i++)
+			idle_seen(seen, r->total, rep.iov[i].base, rep.iov[i].len);
+		got += (unsigned)rep.niov;
+	}
+	return got;
+}
+
+/* Drain q through the library: how many messages (marked in seen). */
+static unsigned idle_drain(ipc_client *c, const char *q, const struct idle_run *r,
+			   unsigned char *seen)
+{
+	struct ipc_msg m[64];
+	unsigned got = 0;
+	size_t n, i;
+
+	while (ipc_queue_get_many(c, q, m, 64, &n, 0) == 0) {
+		for (i = 0; i < n; i++)
+			idle_seen(seen, r->total, m[i].data, m[i].len);
+		got += (unsigned)n;
+	}
+	return got;
+}
+
+/* A client parks r->nparks gets (forever) on a queue and reads nothing
+ * while a producer puts r->total messages of 1 KiB under max-bytes 4M and
+ * max-output 64K. The daemon must not keep moving messages into its
+ * output: past max-output its parks are not woken, the messages stay in
+ * the queue (counted, so the producer meets max-bytes), and another
+ * consumer gets them. Once the client reads, its parks are served again
+ * with what is put next. Every message is delivered exactly once. */
+static void idle_client(const struct idle_run *r)
+{
+	static const char *const args[] = { "--max-output", "64K",
+					    "--max-bytes", "4M", NULL };
+	unsigned char *seen = calloc(r->total, 1);
+	struct proto_req get = { .op = r->op, .name = "q", .timeout_ms = -1,
+				 .max = r->max };
+	unsigned put, kept, drained, idle, later, replies = 0, i;
+	struct h_daemon d;
+	struct raw_rx rx;
+	ipc_client *c;
+	long rss0, rss1;
+	int fd, rc;
+
+	ck_assert_ptr_nonnull(seen);
+	launch(&d, args, NULL);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	raw_rx_init(&rx);
+	fd = raw_open(&d, &rx);
+	for (i = 0; i < r->nparks; i++) {
+		get.id = 100 + i;
+		raw_send_req(fd, &get);
+	}
+	h_wait_parked(c, "q", 'g', r->nparks);
+	rss0 = h_rss_kb(d.pid);
+	put = put_numbered(c, "q", 0, r->total - IDLE_BATCH, &rc);
+	usleep(200000); /* let the daemon write what the socket takes */
+	rss1 = h_rss_kb(d.pid);
+	kept = (unsigned)h_stat(c, "q").size;
+	fprintf(stderr, "idle_client %s x %u: %u of %u messages put (rc %d), "
+		"%u moved towards the client that reads nothing; RSS %ld -> %ld kB\n",
+		proto_op_name(r->op), r->nparks, put, r->total - IDLE_BATCH, rc,
+		put - kept, rss0, rss1);
+	/* It holds max-output, the socket's buffers and one reply at most. */
+	ck_assert_msg(put - kept <= 1536 + r->max, "%u messages moved to a "
+		      "client that reads nothing", put - kept);
+	ck_assert_msg(rc == IPC_ELIMIT || put == r->total - IDLE_BATCH, "rc %d", rc);
+	if (rss0 >= 0)
+		ck_assert_msg(rss1 - rss0 < 12 * 1024, "RSS %ld -> %ld kB", rss0, rss1);
+	/* Another consumer gets what stayed queued; the parks stay. */
+	drained = idle_drain(c, "q", r, seen);
+	ck_assert_uint_eq(drained, kept);
+	ck_assert_uint_gt(h_stat(c, "q").getters, 0);
+	/* Reading, the client gets what was moved towards it, then its
+	 * parks are served again with what is put next. */
+	idle = idle_read(fd, &rx, r, seen, &replies, 300);
+	ck_assert_uint_eq(idle, put - kept);
+	later = put_numbered(c, "q", put, IDLE_BATCH, &rc);
+	ck_assert_int_eq(rc, 0);
+	while (replies < r->nparks && idle < put - kept + later)
+		idle += idle_read(fd, &rx, r, seen, &replies, T_WAIT_MS);
+	ck_assert_uint_eq(idle + drained, put + later);
+	ck_assert_uint_eq(h_stat(c, "q").size, 0);
+	close(fd);
+	raw_rx_fini(&rx);
+	ipc_close(c);
+	free(seen);
+	h_stop(&d);
+}
+
+/* 36 parked QGETN of 1024 messages each (the issue: +275 MB). */
+START_TEST(test_idle_qgetn)
+{
+	struct idle_run r = { PROTO_OP_QGETN, 36, 1024, 36 * 1024 };
+
+	idle_client(&r);
+}
+END_TEST
+
+/* 4000 parked QGET (the issue: +61 MB); a quarter under valgrind. */
+START_TEST(test_idle_qget)
+{
+	unsigned n = 4000 / h_scale();
+	struct idle_run r = { PROTO_OP_QGET, n, 0, n + IDLE_BATCH };
+
+	idle_client(&r);
+}
+END_TEST
+
+/* ---- a reply that cannot be encoded gives its messages back ------------- */
+
+/* Assert q holds exactly the one-letter messages of want, in order. */
+static void expect_queue(ipc_client *c, const char *q, const char *want)
+{
+	struct ipc_msg m[8];
+	size_t n = 0, i;
+
+	if (*want == '\0') {
+		ck_assert_int_eq(ipc_queue_peek(c, q, m, 8, &n), IPC_EEMPTY);
+		return;
+	}
+	ck_assert_int_eq(ipc_queue_peek(c, q, m, 8, &n), 0);
+	ck_assert_uint_eq(n, strlen(want));
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(m[i].len, 1);
+		ck_assert_int_eq(*(const char *)m[i].data, want[i]);
+	}
+	ck_assert_uint_eq(h_stat(c, q).size, n);
+}
+
+/* Put each letter of s on q as a message of its own, in one batch. */
+static void put_letters(ipc_client *c, const char *q, const char *s)
+{
+	struct ipc_msg m[8];
+	size_t i, n = strlen(s), taken = 0;
+
+	for (i = 0; i < n; i++)
+		m[i] = (struct ipc_msg){ s + i, 1 };
+	ck_assert_int_eq(ipc_queue_put_many(c, q, m, n, &taken, 0), 0);
+	ck_assert_uint_eq(taken, n);
+}
+
+/* A raw client parks req on its queue, then letters are put there; the
+ * reply fails to encode (the hook), the client is closed, and the
+ * letters are back in q in order. */
+static void park_then_fail(const struct h_daemon *d, ipc_client *c,
+			   struct proto_req *req, const char *letters)
+{
+	struct raw_rx rx;
+	struct proto_rep rep;
+	int fd;
+
+	raw_rx_init(&rx);
+	fd = raw_open(d, &rx);
+	raw_send_req(fd, req);
+	h_wait_parked(c, req->name, 'g', 1);
+	put_letters(c, req->name, letters);
+	ck_assert_int_eq(raw_reply(fd, &rx, req->op, &rep), -1); /* closed */
+	close(fd);
+	raw_rx_fini(&rx);
+	expect_queue(c, req->name, letters);
+	ck_assert_uint_eq(h_stat(c, req->name).getters, 0);
+}
+
+/* With every reply that carries messages failing to encode
+ * (IPCD_TEST_FAIL_REPLY=1), QGET, QGETN and parked QGET and QGETN
+ * (woken by a put and by a batch put) close their connection and every
+ * message they took is back at the head of its queue, in order: before,
+ * they were freed (lost). */
+START_TEST(test_encode_fail_gives_back)
+{
+	static const char *const env[] = { "IPCD_TEST_FAIL_REPLY=1", NULL };
+	struct proto_req get = { .op = PROTO_OP_QGET, .id = 5, .name = "w1",
+				 .timeout_ms = -1 };
+	struct proto_req getn = { .op = PROTO_OP_QGETN, .id = 6, .name = "w2",
+				  .timeout_ms = -1, .max = 3 };
+	struct ipc_msg m[4];
+	struct h_daemon d;
+	ipc_client *c, *g;
+	size_t n;
+
+	launch(&d, NULL, env);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	h_create_queue(c, "w1", 0);
+	h_create_queue(c, "w2", 0);
+	put_letters(c, "q", "ABC");
+	g = h_connect(&d);
+	ck_assert_int_lt(ipc_queue_get_many(g, "q", m, 2, &n, 0), 0);
+	ipc_close(g);
+	expect_queue(c, "q", "ABC");
+	g = h_connect(&d);
+	ck_assert_int_lt(ipc_queue_get(g, "q", &(void *){ NULL }, &n, 0), 0);
+	ipc_close(g);
+	expect_queue(c, "q", "ABC");
+	ck_assert_uint_eq(h_stat(c, "q").requeued, 3); /* 2 + 1 given back */
+	park_then_fail(&d, c, &get, "X");
+	park_then_fail(&d, c, &getn, "XYZ");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* ---- the memory bound of ipcd(8) ---------------------------------------- */
+
+/* The limits of the memory_bound test, and the bound ipcd(8) states for
+ * them: 6 MiB + max-bytes + max-partial-bytes + max-connections x (72 KiB
+ * + max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x 560 B) +
+ * max-queues x 1 KiB. */
+enum {
+	MB_CONNS = 8, MB_OUTPUT = 64 << 10, MB_BYTES = 4 << 20,
+	MB_PARTIAL = 1 << 20, MB_QUEUES = 64,
+};
+
+/* ipcd(8)'s bound for the limits above, in kB. */
+static long bound_kb(void)
+{
+	long reply = MB_BYTES + (512 << 10) < (8 << 20) ? MB_BYTES + (512 << 10)
+							 : (8 << 20);
+	long per_conn = (72 << 10) + MB_OUTPUT + reply + 4096L * 560;
+
+	return ((6L << 20) + MB_BYTES + MB_PARTIAL + MB_CONNS * per_conn +
+		MB_QUEUES * 1024L) / 1024;
+}
+
+/* A raw client parks n requests req (ids from 1000) and reads nothing. */
+static int raw_park_many(const struct h_daemon *d, struct raw_rx *rx,
+			 struct proto_req *req, unsigned n)
+{
+	int fd = raw_open(d, rx);
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		req->id = 1000 + i;
+		raw_send_req(fd, req);
+	}
+	return fd;
+}
+
+/* Put messages of len bytes on q, nowait, until refused or max: how many. */
+static unsigned put_sized(ipc_client *c, const char *q, size_t len, unsigned max)
+{
+	char *p = calloc(1, len ? len : 1);
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(p);
+	while (n < max && ipc_queue_put(c, q, p, len, 0) == 0)
+		n++;
+	free(p);
+	return n;
+}
+
+/* Every term of the bound driven at once with small limits: names of
+ * the most queues, 3 clients with 4096 acking gets parked each (one woken
+ * by a put, reading nothing), 3 clients peeking 1 MiB and reading
+ * nothing, an unfinished 8 MiB request, and empty messages filling
+ * max-bytes. The RSS stays under ipcd(8)'s bound; before messages counted
+ * their footprint the empty ones alone took it past. */
+START_TEST(test_memory_bound)
+{
+	static const char *const args[] = { "--max-connections", "8",
+		"--max-output", "64K", "--max-bytes", "4M",
+		"--max-partial-bytes", "1M", "--max-queues", "64", NULL };
+	struct proto_req geta = { .op = PROTO_OP_QGETA, .name = "p", .timeout_ms = -1 };
+	struct proto_req peek = { .op = PROTO_OP_QPEEK, .name = "big", .max = 4 };
+	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB announced */
+	static char junk[(1 << 20) - 4096];
+	struct raw_rx rx;
+	struct h_daemon d;
+	char name[IPC_NAME_MAX + 1];
+	ipc_client *c;
+	int fds[7], i, rc;
+	unsigned taken, empties, parks = 4096 / h_scale();
+	long rss;
+
+	launch(&d, args, NULL);
+	c = h_connect(&d);
+	raw_rx_init(&rx);
+	h_create_queue(c, "p", 0);
+	h_create_queue(c, "big", 0);
+	h_create_queue(c, "e", 0);
+	for (i = 0; i < MB_QUEUES - 3; i++) {
+		memset(name, 'a' + i % 26, IPC_NAME_MAX);
+		snprintf(name, 8, "%07d", i);
+		name[7] = 'x';
+		name[IPC_NAME_MAX] = '\0';
+		h_create_queue(c, name, 0);
+	}
+	for (i = 0; i < 3; i++)
+		fds[i] = raw_park_many(&d, &rx, &geta, parks);
+	h_wait_parked(c, "p", 'g', 3 * parks);
+	taken = put_sized(c, "p", 4096, 300);
+	ck_assert_uint_eq(put_sized(c, "big", 512 << 10, 2), 2);
+	for (i = 3; i < 6; i++)
+		fds[i] = raw_park_many(&d, &rx, &peek, 50);
+	fds[6] = raw_open(&d, &rx);
+	ck_assert_int_eq(send(fds[6], hdr, 4, MSG_NOSIGNAL), 4);
+	(void)send(fds[6], junk, sizeof junk, MSG_NOSIGNAL | MSG_DONTWAIT);
+	empties = (unsigned)put_empty_until_refused(c, "e", 400000, &rc);
+	usleep(300000);
+	rss = h_rss_kb(d.pid);
+	fprintf(stderr, "memory_bound: %u of 300 4 KiB messages put for "
+		"acking gets that read nothing, %u empty messages; RSS %ld kB, "
+		"bound %ld kB\n", taken, empties, rss, bound_kb());
+	ck_assert_msg(rc == IPC_ELIMIT, "%u empty messages taken (rc %d)", empties, rc);
+	if (rss >= 0)
+		ck_assert_msg(rss <= bound_kb(), "RSS %ld kB over the bound %ld kB",
+			      rss, bound_kb());
+	/* Still serving. */
+	ck_assert_int_eq(h_stat(c, "e").size, empties);
+	for (i = 0; i < 7; i++)
+		close(fds[i]);
+	raw_rx_fini(&rx);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* The suite. */
+static Suite *memory_suite(void)
+{
+	Suite *s = suite_create("memory");
+
+	h_add_case(s, "empty_messages", test_empty_messages, 60);
+	h_add_case(s, "idle_qgetn", test_idle_qgetn, 60);
+	h_add_case(s, "idle_qget", test_idle_qget, 60);
+	h_add_case(s, "encode_fail_gives_back", test_encode_fail_gives_back, 30);
+	h_add_case(s, "memory_bound", test_memory_bound, 120);
+	return s;
+}
+
+/* Run the suite, one forked process per test. */
+int main(void)
+{
+	return h_run_suite(memory_suite());
+}
