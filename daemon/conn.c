@@ -689,8 +689,7 @@ static ssize_t conn_read_shared(struct conn *c, size_t *asked)
 
 	*asked = n > 0 ? (size_t)n : 0;
 	if (n > 0)
-		n = read(c->fd, conn_rbuf, (size_t)n);
-
+		n = memfd_read(c, conn_rbuf, (size_t)n);
 	if (n <= 0)
 		return n;
 	used = conn_serve(c, conn_rbuf, (size_t)n);
