@@ -47,7 +47,7 @@ struct client_paths {
 #define CLIENT_INFO_SIZE_0 280u
 /* The size of the first struct ipc_daemon_info: the least
  * ipc_daemon_info() accepts. */
-#define CLIENT_DINFO_SIZE_0 336u
+#define CLIENT_DINFO_SIZE_0 344u
 
 /* The async window when ipc_set_window() was not called. */
 #define CLIENT_WINDOW_DEFAULT 128u

@@ -86,6 +86,7 @@ static void op_info_broker(const struct broker *b, struct proto_dinfo *d)
 	d->puts = t.puts;
 	d->gets = t.gets;
 	d->requeued = t.requeued;
+	d->dead_lettered = t.dead_lettered;
 	d->sends = t.sends;
 	d->receives = t.receives;
 }

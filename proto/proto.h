@@ -39,7 +39,7 @@
  * today; the rest is room for keys a newer daemon adds (a client skips
  * the keys it does not know). */
 #define PROTO_INFO_KEYS_MAX 64
-/* The most keys INFO's daemon info map may carry: 39 today, the rest is
+/* The most keys INFO's daemon info map may carry: 40 today, the rest is
  * room for keys a newer daemon adds. */
 #define PROTO_DINFO_KEYS_MAX 128
 /* The most infos one LIST reply carries (a page). An info map takes at
@@ -200,7 +200,7 @@ struct proto_info {
 	X(refused_toobig) X(refused_nospc) X(refused_other) X(errors_fatal) \
 	X(durable) X(journal_bytes) X(journal_live) X(journal_segments) \
 	X(journal_written) X(journal_syncs) X(journal_sync_us) \
-	X(journal_sync_max_us)
+	X(journal_sync_max_us) X(dead_lettered)
 
 /* Longest daemon version string INFO carries ("0.1.0"). */
 #define PROTO_DINFO_VERSION_MAX 31

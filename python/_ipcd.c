@@ -790,6 +790,42 @@ static PyObject *client_put_many(ClientObject *self, PyObject *args)
 	return PyLong_FromSize_t(a.done);
 }
 
+PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas)\n--\n\n"
+	     "Put a sequence of bytes-like messages in order without waiting for the "
+	     "outcome (pipelined, written at once); failures come at flush().");
+/* Client.put_many_async(). */
+static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
+{
+	struct many_arg a = { 0 };
+	PyObject *objs, *seq;
+	int rc = 0;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "O:put_many_async", &a.name, &objs))
+		return NULL;
+	if (!(seq = PySequence_Fast(objs, "put_many_async() takes a sequence of bytes")))
+		return NULL;
+	if (many_collect(&a, seq) < 0) {
+		Py_DECREF(seq);
+		return NULL;
+	}
+	if (client_enter(self)) {
+		rc = INTERRUPTED;
+	} else {
+		Py_BEGIN_ALLOW_THREADS
+		if (a.n)
+			rc = ipc_queue_put_many_async(self->c, a.name, a.msgs, a.n, IPC_FOREVER);
+		if (rc == 0)
+			rc = ipc_push(self->c);
+		Py_END_ALLOW_THREADS
+		self->busy = 0;
+	}
+	many_release(&a, a.n);
+	Py_DECREF(seq);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
 /* Append msgs[0..n) to list as bytes: 0 or -1. */
 static int list_add_msgs(PyObject *list, const struct ipc_msg *msgs, size_t n)
 {
@@ -1062,7 +1098,8 @@ static const struct { const char *key; size_t off; } info_keys[] = {
 	INFO_KEY(queues), INFO_KEY(pipes), INFO_KEY(max_queues),
 	INFO_KEY(messages), INFO_KEY(bytes), INFO_KEY(max_bytes),
 	INFO_KEY(parked), INFO_KEY(inflight), INFO_KEY(requests),
-	INFO_KEY(puts), INFO_KEY(gets), INFO_KEY(requeued), INFO_KEY(sends),
+	INFO_KEY(puts), INFO_KEY(gets), INFO_KEY(requeued),
+	INFO_KEY(dead_lettered), INFO_KEY(sends),
 	INFO_KEY(receives), INFO_KEY(gets_empty), INFO_KEY(refused_full),
 	INFO_KEY(refused_limit), INFO_KEY(refused_perm), INFO_KEY(refused_toobig),
 	INFO_KEY(refused_nospc), INFO_KEY(refused_other), INFO_KEY(errors_fatal),
@@ -1445,6 +1482,8 @@ static PyMethodDef client_methods[] = {
 	{ "get_ack", (PyCFunction)client_get_ack, METH_VARARGS, get_ack_doc },
 	{ "ack", (PyCFunction)client_ack, METH_VARARGS, ack_doc },
 	{ "put_many", (PyCFunction)client_put_many, METH_VARARGS, put_many_doc },
+	{ "put_many_async", (PyCFunction)client_put_many_async, METH_VARARGS,
+	  put_many_async_doc },
 	{ "get_many", (PyCFunction)client_get_many, METH_VARARGS, get_many_doc },
 	{ "set_readahead", (PyCFunction)client_set_readahead, METH_VARARGS, set_readahead_doc },
 	{ "unread", (PyCFunction)client_unread, METH_VARARGS, unread_doc },

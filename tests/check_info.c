@@ -4,7 +4,7 @@
  * real ipcd: each counter driven by the event it counts and checked
  * exactly (puts, gets, Full, Empty, limits, permissions, too big, fatal
  * errors, connections, parked and in-flight requests, pipes, deleted
- * queues), the journal's figures, `ipcctl info` (text and --json, the
+ * queues, dead-lettering), the journal's figures, `ipcctl info` (text and --json, the
  * same keys, each in ipcctl(1)) and `ipcctl metrics`, checked line by
  * line against the Prometheus text exposition format.
  */
@@ -735,6 +735,45 @@ START_TEST(test_metrics)
 }
 END_TEST
 
+/* A message dead-lettered after its max-deliveries counts in the
+ * daemon's figures, in its queue's metrics, and in the daemon's still
+ * once that queue is deleted. */
+START_TEST(test_dead_lettered)
+{
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	struct h_buf out = { 0 };
+	struct h_daemon d;
+	ipc_client *c;
+	uint64_t tag;
+	size_t len;
+	void *m;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "dlq", 0);
+	o.flags = IPC_QUEUE_CREATE;
+	o.max_deliveries = 1;
+	o.dead_letter = "dlq";
+	ck_assert_int_eq(ipc_queue_open(c, "work", &o, NULL), 0);
+	h_put_text(c, "work", "poison");
+	ck_assert_int_eq(ipc_queue_get_ack(c, "work", &m, &len, &tag, 0, 0), 0);
+	ipc_free(m);
+	ck_assert_int_eq(ipc_queue_release(c, "work", tag, 0), 0);
+	h_get_expect(c, "dlq", "poison", 0);
+	ck_assert_uint_eq(info_now(c).dead_lettered, 1);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "metrics", NULL), 0);
+	ck_assert_ptr_null(prom_check(out.data));
+	ck_assert_ptr_nonnull(strstr(out.data, "\nipcd_dead_lettered_total 1\n"));
+	ck_assert_ptr_nonnull(strstr(out.data,
+		"\nipcd_queue_dead_lettered_total{queue=\"work\"} 1\n"));
+	h_buf_free(&out);
+	ck_assert_int_eq(ipc_delete(c, "work"), 0);
+	ck_assert_uint_eq(info_now(c).dead_lettered, 1);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The whole suite. */
 static Suite *info_suite(void)
 {
@@ -746,6 +785,7 @@ static Suite *info_suite(void)
 	h_add_case(s, "ipcctl_info", test_ipcctl_info, 30);
 	h_add_case(s, "prom_checker", test_prom_checker, 30);
 	h_add_case(s, "metrics", test_metrics, 30);
+	h_add_case(s, "dead_lettered", test_dead_lettered, 30);
 	return s;
 }
 

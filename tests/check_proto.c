@@ -2110,7 +2110,10 @@ START_TEST(test_dinfo_roundtrip)
 	ck_assert_int_eq(rep_roundtrip(&dec, &buf, &rep, &out), 0);
 	ck_assert_ptr_nonnull(out.dinfo);
 	ck_assert_mem_eq(out.dinfo, &di, sizeof(di));
-	ck_assert_uint_eq(out.dinfo->journal_sync_max_us, ((uint64_t)1 << 40) +
+	ck_assert_uint_eq(out.dinfo->pid, (uint64_t)1 << 40);
+	ck_assert_uint_eq(proto_dinfo_keys[proto_dinfo_nkeys - 1].off,
+			  offsetof(struct proto_dinfo, dead_lettered));
+	ck_assert_uint_eq(out.dinfo->dead_lettered, ((uint64_t)1 << 40) +
 			  proto_dinfo_nkeys - 1);
 	rep.dinfo = NULL;
 	ck_assert_int_eq(proto_enc_rep(&buf, &rep), IPC_EINVAL);

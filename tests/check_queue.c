@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "ilist.h"
 #include "ipc_defs.h"
@@ -134,6 +136,24 @@ START_TEST(test_qmsg_basic)
 	qmsg_free(m);
 	qmsg_free(z);
 	qmsg_free(NULL);
+}
+END_TEST
+
+/* A memfd message counts its pages against max-bytes (qmsg_live_mem) on
+ * top of its block, until freed. */
+START_TEST(test_qmsg_fd_counts)
+{
+	int fd = memfd_create("qmsg", MFD_CLOEXEC);
+	size_t mem = qmsg_live_mem();
+	struct qmsg *m;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	m = qmsg_new_fd(fd, 8192);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(qmsg_live_mem(), mem + qmsg_footprint(0) + 8192);
+	qmsg_free(m);
+	ck_assert_uint_eq(qmsg_live_mem(), mem);
 }
 END_TEST
 
@@ -1835,6 +1855,7 @@ static Suite *queue_suite(void)
 
 	tcase_add_test(tq, test_qmsg_basic);
 	tcase_add_test(tq, test_qmsg_reuse);
+	tcase_add_test(tq, test_qmsg_fd_counts);
 	tcase_add_test(tq, test_queue_new_name);
 	tcase_add_test(tq, test_queue_fifo_order);
 	tcase_add_test(tq, test_queue_unbounded);

@@ -598,6 +598,51 @@ START_TEST(test_interval_writes_quiet)
 }
 END_TEST
 
+/* A queue's consecutive consumes share one CONSUME record (they had one
+ * each: 24 bytes a message); another record in between keeps the order,
+ * and a reopened journal has exactly the messages not consumed. */
+START_TEST(test_consumes_share_a_record)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats a, b;
+	struct journal *j;
+	struct seen s;
+	uint64_t mids[64], last;
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	for (i = 0; i < 64; i++)
+		mids[i] = put(j, q, "payload");
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &a);
+	for (i = 0; i < 40; i++)   /* one get each, as the queue hook does */
+		ck_assert_int_eq(journal_consume(j, q, &mids[i], 1), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &b);
+	ck_assert_uint_eq(b.written - a.written, 12 + 4 + 8 * 40);
+	for (i = 40; i < 50; i++)
+		ck_assert_int_eq(journal_consume(j, q, &mids[i], 1), 0);
+	last = put(j, q, "after");     /* the 10 consumes go first */
+	for (i = 50; i < 64; i++)
+		ck_assert_int_eq(journal_consume(j, q, &mids[i], 1), 0);
+	journal_close(j);
+	seen_free(&s);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.mids[0], last);
+	ck_assert_str_eq(s.data[0], "after");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* --- torn tails and corruption ----------------------------------------------------- */
 
 /* A journal of one queue and n puts "m0".."m{n-1}" (the last one longer);
@@ -954,6 +999,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_written_modes);
 	tcase_add_test(tc, test_interval_writes_quiet);
+	tcase_add_test(tc, test_consumes_share_a_record);
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_compaction);

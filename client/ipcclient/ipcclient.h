@@ -436,6 +436,8 @@ struct ipc_daemon_info {
 	unsigned long long journal_syncs;      /* fdatasync rounds (group commits) */
 	unsigned long long journal_sync_us;    /* time they took in all, us */
 	unsigned long long journal_sync_max_us;/* the longest one, us */
+	unsigned long long dead_lettered;  /* messages moved to a dead-letter
+					      queue (max_deliveries) */
 };
 
 /*

@@ -272,6 +272,7 @@ static void broker_add(struct broker_totals *t, int kind, const void *obj,
 		t->puts += qs.puts;
 		t->gets += qs.gets;
 		t->requeued += qs.requeued;
+		t->dead_lettered += qs.dead_lettered;
 		if (now) {
 			t->queues++;
 			t->messages += qs.size;

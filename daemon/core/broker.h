@@ -48,6 +48,7 @@ struct broker_totals {
 	uint64_t messages;       /* held in queues and buffered in pipes */
 	uint64_t inflight;       /* delivered for ack, not yet acked */
 	uint64_t puts, gets, requeued;  /* queues */
+	uint64_t dead_lettered;         /* moved to a dead-letter queue */
 	uint64_t sends, receives;       /* pipes */
 };
 

@@ -111,6 +111,7 @@ struct qmsg *qmsg_new_fd(int fd, size_t len)
 	m->map = len > 0 ? map : NULL;
 	m->len = len;
 	qmsg_nbytes += len;
+	qmsg_mem += len;   /* its pages, on top of the block (max-bytes) */
 	qmsg_nfds++;
 	return m;
 }
@@ -146,8 +147,10 @@ static void qmsg_drop_fd(struct qmsg *m)
 		munmap((void *)m->map, m->len);
 	close(m->fd);
 	qmsg_nfds--;
-	if (!m->lent)
+	if (!m->lent) {
 		qmsg_nbytes -= m->len;
+		qmsg_mem -= m->len;
+	}
 	m->lent = 0;
 	m->fd = -1;
 	m->map = NULL;

@@ -179,7 +179,8 @@ static unsigned char *journal_reserve_rec(struct journal *j, size_t rec,
 	struct jseg *cur;
 	unsigned char *p;
 
-	if ((*rc = journal_room(j, rec, put)) != 0 ||
+	if ((*rc = journal_consume_emit(j)) != 0 ||
+	    (*rc = journal_room(j, rec, put)) != 0 ||
 	    (*rc = journal_buf_grow(j, rec)) != 0)
 		return NULL;
 	cur = journal_cur(j);
@@ -270,6 +271,8 @@ void journal_fail_after(struct journal *j, uint64_t lsn)
 /* Park w on the records appended so far. */
 void journal_wait(struct journal *j, struct journal_waiter *w)
 {
+	if (journal_consume_emit(j) != 0)
+		(void)0; /* they stay pending: w waits for what could be appended */
 	w->lsn = j->lsn_buf;
 	ilist_link_tail(&j->waiters, &w->link);
 }
@@ -281,10 +284,16 @@ void journal_unwait(struct journal *j, struct journal_waiter *w)
 	ilist_unlink(&w->link);
 }
 
-/* Write the buffered records; complete what that makes durable. */
+/* Write the buffered records; complete what that makes durable. A
+ * pending CONSUME record that finds no room stays pending (its messages
+ * come back after a restart unless a later try fits it). */
 int journal_flush(struct journal *j)
 {
-	int rc = j->blen ? journal_write(j) : 0;
+	int rc;
+
+	if (journal_consume_emit(j) != 0)
+		(void)0; /* tried again at the next append or flush */
+	rc = j->blen ? journal_write(j) : 0;
 
 	journal_complete_upto(j, journal_durable_lsn(j), 0);
 	journal_reap(j);

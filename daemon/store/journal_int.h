@@ -39,6 +39,8 @@
 #define JREC_BODY_MAX (IPC_MSG_MAX + 12u)
 /* The most mids in one CONSUME record. */
 #define JREC_CONSUME_MAX 4096u
+/* Mids per CONSUME or DELIVER record the journal writes. */
+#define JOURNAL_CONSUME_CHUNK 512u
 #define JQUEUE_FIXED 24u
 /* The most bytes a QUEUE record's dead-lettering part takes. */
 #define JQUEUE_EXT_MAX (1u + 4u + IPC_NAME_MAX)
@@ -114,6 +116,9 @@ struct journal {
 	uint64_t next_mid;
 	uint32_t next_qid;
 	uint64_t bytes, live;   /* journal totals */
+	uint32_t pend_qid;      /* consumed mids not yet in a record, all */
+	uint32_t npend;         /* of queue pend_qid (journal_consume) */
+	uint64_t pend[JOURNAL_CONSUME_CHUNK];
 	uint64_t lsn_buf;       /* lsn at the end of buf */
 	uint64_t lsn_written;   /* lsn written to the kernel */
 	uint64_t lsn_synced;    /* as last seen from the thread */
@@ -186,6 +191,11 @@ int jrec_append(struct journal *j, unsigned type, const void *const *parts,
 /* Append an existing record verbatim (compaction). 0 or IPC_ENOSPC. */
 int jrec_copy(struct journal *j, const unsigned char *rec, size_t len,
 	      uint32_t *seg, uint64_t *off);
+/* Append the CONSUME record of the pending consumed mids, if any (every
+ * other record, a flush and a wait do this first, so records keep their
+ * order and a queue's consecutive consumes share one record). 0 or
+ * IPC_ENOSPC (they stay pending for the next try). */
+int journal_consume_emit(struct journal *j);
 /* A record became dead: take its bytes off its segment's live count. */
 void journal_dead(struct journal *j, const struct jloc *at);
 /* A record is live at *at: add its bytes. */

@@ -10,9 +10,6 @@
 
 #include "journal_int.h"
 
-/* Mids encoded per CONSUME record built on the stack. */
-#define JOURNAL_CONSUME_CHUNK 512u
-
 /* The live queue qid, or NULL. */
 struct jqueue *journal_queue_find(const struct journal *j, uint32_t qid)
 {
@@ -190,18 +187,18 @@ int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 	return 0;
 }
 
-/* Journal one CONSUME or DELIVER record of up to JOURNAL_CONSUME_CHUNK
- * mids: those in the index. Every delivery is journaled (a mid may come
- * several times), so recovery knows how often each was delivered. */
-static int journal_mids_chunk(struct journal *j, unsigned type, uint32_t qid,
-			      const uint64_t *mids, size_t n)
+/* Journal one DELIVER record of up to JOURNAL_CONSUME_CHUNK mids: those
+ * in the index. Every delivery is journaled (a mid may come several
+ * times), so recovery knows how often each was delivered. */
+static int journal_deliver_chunk(struct journal *j, uint32_t qid,
+				 const uint64_t *mids, size_t n)
 {
 	unsigned char b[4 + 8 * JOURNAL_CONSUME_CHUNK];
 	const void *parts[1] = { b };
 	size_t lens[1], i, k = 0;
-	struct jloc *l, old;
+	struct jloc *l;
 	uint32_t seg;
-	uint64_t off, mid;
+	uint64_t off;
 	int rc;
 
 	for (i = 0; i < n; i++) {
@@ -213,38 +210,60 @@ static int journal_mids_chunk(struct journal *j, unsigned type, uint32_t qid,
 		return 0;
 	jle32(b, qid);
 	lens[0] = 4 + 8 * k;
-	if ((rc = jrec_append(j, type, parts, lens, 1, false, &seg, &off)))
+	if ((rc = jrec_append(j, JREC_DELIVER, parts, lens, 1, false, &seg, &off)))
 		return rc;
-	for (i = 0; i < k; i++) {
-		mid = jld64(b + 4 + 8 * i);
-		if (type == JREC_DELIVER)
-			jloc_delivered(jmap_get(&j->msgs, mid));
-		else if (jmap_del(&j->msgs, mid, &old))
-			journal_dead(j, &old);
-	}
+	for (i = 0; i < k; i++)
+		jloc_delivered(jmap_get(&j->msgs, jld64(b + 4 + 8 * i)));
 	return 0;
 }
 
-/* Journal mids in records of type, a chunk at a time. */
-static int journal_mids(struct journal *j, unsigned type, uint32_t qid,
-			const uint64_t *mids, size_t n)
+/* Append the pending CONSUME record, if any. */
+int journal_consume_emit(struct journal *j)
 {
-	size_t k;
+	unsigned char b[4 + 8 * JOURNAL_CONSUME_CHUNK];
+	const void *parts[1] = { b };
+	size_t lens[1], i, n = j->npend;
+	uint32_t seg;
+	uint64_t off;
 	int rc;
 
-	for (; n > 0; n -= k, mids += k) {
-		k = n < JOURNAL_CONSUME_CHUNK ? n : JOURNAL_CONSUME_CHUNK;
-		if ((rc = journal_mids_chunk(j, type, qid, mids, k)) != 0)
-			return rc;
-	}
-	return 0;
+	if (n == 0)
+		return 0;
+	jle32(b, j->pend_qid);
+	for (i = 0; i < n; i++)
+		jle64(b + 4 + 8 * i, j->pend[i]);
+	lens[0] = 4 + 8 * n;
+	j->npend = 0;      /* jrec_append would append them first */
+	rc = jrec_append(j, JREC_CONSUME, parts, lens, 1, false, &seg, &off);
+	if (rc != 0)
+		j->npend = n;
+	return rc;
 }
 
-/* Journal messages consumed for good. */
+/* Journal messages consumed for good: they leave the index now and join
+ * the pending CONSUME record of their queue (a record of its own first
+ * when the pending one is another queue's or full). */
 int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,
 		    size_t n)
 {
-	return journal_mids(j, JREC_CONSUME, qid, mids, n);
+	struct jloc *l, old;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		l = jmap_get(&j->msgs, mids[i]);
+		if (!l || l->qid != qid)
+			continue;
+		if (j->npend && (j->pend_qid != qid ||
+				 j->npend == JOURNAL_CONSUME_CHUNK) &&
+		    (rc = journal_consume_emit(j)) != 0)
+			return rc;
+		j->pend_qid = qid;
+		j->pend[j->npend++] = mids[i];
+		jmap_del(&j->msgs, mids[i], &old);
+		journal_dead(j, &old);
+	}
+	return 0;
 }
 
 /* Journal one message consumed, its queue found in the index. */
@@ -255,9 +274,17 @@ int journal_forget(struct journal *j, uint64_t mid)
 	return l ? journal_consume(j, l->qid, &mid, 1) : 0;
 }
 
-/* Journal messages delivered for acknowledgement. */
+/* Journal messages delivered for acknowledgement, a chunk at a time. */
 int journal_deliver(struct journal *j, uint32_t qid, const uint64_t *mids,
 		    size_t n)
 {
-	return journal_mids(j, JREC_DELIVER, qid, mids, n);
+	size_t k;
+	int rc;
+
+	for (; n > 0; n -= k, mids += k) {
+		k = n < JOURNAL_CONSUME_CHUNK ? n : JOURNAL_CONSUME_CHUNK;
+		if ((rc = journal_deliver_chunk(j, qid, mids, k)) != 0)
+			return rc;
+	}
+	return 0;
 }

@@ -62,7 +62,8 @@ static void jsync_timed(struct jsync *s, uint64_t ns)
 
 /* One round: sync the earlier segments, the current one and the
  * directory; publish the result and signal the loop. (mu held; released
- * during the I/O) */
+ * during the I/O and for the signal, so the loop that wakes for it does
+ * not find the mutex held and sleep again until it is released) */
 static void jsync_round(struct jsync *s)
 {
 	uint64_t target = s->written, one = 1, t0 = jsync_now_ns();
@@ -92,8 +93,10 @@ static void jsync_round(struct jsync *s)
 		s->synced = target;
 	}
 	jsync_timed(s, jsync_now_ns() - t0);
+	pthread_mutex_unlock(&s->mu);
 	if (write(s->efd, &one, sizeof(one)) < 0)
 		(void)0; /* the counter is saturated: the loop wakes anyway */
+	pthread_mutex_lock(&s->mu);
 }
 
 /* The thread: sync whenever something is due, paced with interval. */

@@ -192,12 +192,13 @@ class Queue:
     turns them on unless the queue is durable, True or False force it):
     put() writes the message and returns without waiting for the daemon's
     answer, since an unbounded queue cannot be Full. On a durable queue
-    put() waits by default, so a put that returned is in the journal. Its rare failures (the queue was
+    put() waits by default, so a put that returned is in the journal.
+    put_many() is pipelined likewise. Their rare failures (the queue was
     deleted, the daemon is out of memory or shutting down) are raised by
     the next call on this Queue, in the same thread, that waits for the
-    daemon: get, get_nowait, get_many, put_many, qsize, empty, full,
-    get_ack or close. Messages put are in the queue in order even when a
-    later one failed. On a bounded queue every put waits for its answer,
+    daemon: get, get_nowait, get_many, qsize, empty, full, get_ack or
+    close, or by a put or put_many at most 64 calls later. Messages put
+    are in the queue in order even when a later one failed. On a bounded queue every put waits for its answer,
     so Full is exact.
 
     Read-ahead (readahead=None, the default: adaptive, on unbounded
@@ -360,11 +361,24 @@ class Queue:
         """Put the items of objs in order, as many per round trip as fit
         (faster-fifo's name). Not all-or-nothing: waits per block/timeout
         (over the whole call) for room for the rest; on queue.Full its
-        .count says how many of objs were put (a prefix)."""
+        .count says how many of objs were put (a prefix). Returns how many
+        were put. Pipelined like put() on an unbounded queue: it returns
+        len(objs) at once, failures come as for put()."""
         ms = _timeout_ms(block, timeout)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
-        return self._settled().put_many(self._name, datas, ms)
+        if not self._pipelined:
+            return self._settled().put_many(self._name, datas, ms)
+        if self._closed:
+            raise ValueError("Queue %r is closed" % self._name)
+        c = self._client()
+        tls = self._tls
+        if tls.unflushed >= _SETTLE_EVERY:
+            tls.unflushed = 0
+            c.flush()
+        c.put_many_async(self._name, datas)
+        tls.unflushed += 1
+        return len(datas)
 
     def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
         """Remove and return a list of up to max_messages (1..1024) items

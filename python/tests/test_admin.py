@@ -61,6 +61,7 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(after["queues"] - before["queues"], 1)
         self.assertGreaterEqual(after["uptime_ms"], before["uptime_ms"])
         self.assertIn("journal_sync_max_us", after)
+        self.assertEqual(after["dead_lettered"], before["dead_lettered"])
 
     def test_delete(self):
         q = ipcd.Queue(ipcdtest.fresh())

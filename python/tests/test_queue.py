@@ -236,6 +236,17 @@ class BasicTest(unittest.TestCase):
         self.assertEqual([q.get() for _ in range(20)], list(range(20)))
         self.assertRaises(queue.Empty, q.get, True, 0.1)
 
+    def test_pipelined_put_many_failure_surfaces(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name)
+        self.assertEqual(q.put_many([1, 2]), 2)
+        ipcd.delete(name)
+        self.assertEqual(q.put_many([3, 4]), 2)  # not waited for
+        ipcd.Queue(name)
+        with self.assertRaises(ipcd.NotFoundError):
+            q.qsize()
+        self.assertEqual(q.qsize(), 0)
+
     def test_adaptive_readahead_gives_back(self):
         """A busy consumer reads ahead; once it spends time on an item,
         what it read ahead goes back to the head: another consumer gets
