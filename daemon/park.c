@@ -30,6 +30,7 @@ static void park_free(struct park *p)
 	/* An acking getter that got nothing: its lease record is unused. */
 	if (p->w.held != NULL)
 		lease_free(container_of(p->w.held, struct lease, h));
+	free(p->more);
 	free(p);
 }
 
@@ -38,15 +39,40 @@ static void park_free(struct park *p)
 static struct qmsg *park_msgs[IPC_BATCH_MAX];
 static struct proto_iov park_iov[IPC_BATCH_MAX];
 
-/* Take a park off whatever holds its waiter: a pipe or a queue. */
+/* Take a park off whatever holds its waiters: a pipe, or its queues. */
 static void park_unpark(struct park *p)
 {
-	if (p->w.holder == NULL)
+	unsigned i;
+
+	if (p->on == PARK_ON_PIPE) {
+		if (p->w.holder != NULL)
+			pipe_unpark(&p->w);
 		return;
-	if (p->on == PARK_ON_PIPE)
-		pipe_unpark(&p->w);
-	else
-		queue_unpark(&p->w);
+	}
+	queue_unpark(&p->w);        /* each a no-op when not parked */
+	for (i = 0; i < p->nmore; i++)
+		queue_unpark(&p->more[i].w);
+}
+
+/* The park a woken waiter belongs to. */
+static struct park *park_of(struct waiter *w)
+{
+	if (w->any == 0)
+		return container_of(w, struct park, w);
+	return container_of(w, struct park_more, w)->park;
+}
+
+/* Is any waiter of get_any park p still parked? */
+static int park_waiting(const struct park *p)
+{
+	unsigned i;
+
+	if (p->w.holder != NULL)
+		return 1;
+	for (i = 0; i < p->nmore; i++)
+		if (p->more[i].w.holder != NULL)
+			return 1;
+	return 0;
 }
 
 /* Park p on queue q. */
@@ -55,6 +81,31 @@ void park_queue(struct park *p, struct queue *q)
 	p->on = PARK_ON_QUEUE;
 	p->queue = q;
 	queue_park(q, &p->w);
+}
+
+/* Park getter p on every queue of qs[0..n) at once. */
+int park_queues(struct park *p, struct queue *const *qs, size_t n)
+{
+	struct park_more *x;
+	size_t i;
+
+	if (n > 1 && (p->more = calloc(n - 1, sizeof *p->more)) == NULL)
+		return IPC_ENOMEM;
+	p->nmore = n > 1 ? (unsigned)(n - 1) : 0;
+	p->on = PARK_ON_QUEUE;
+	p->queue = qs[0];
+	queue_park(qs[0], &p->w);
+	for (i = 1; i < n; i++) {
+		x = &p->more[i - 1];
+		x->park = p;
+		x->queue = qs[i];
+		x->w.kind = WAITER_GET;
+		x->w.held = p->w.held;    /* one lease, whichever queue delivers */
+		x->w.want = p->w.want;
+		x->w.any = (unsigned)i;
+		queue_park(qs[i], &x->w);
+	}
+	return 0;
 }
 
 /* Park p at end of pipe pp. */
@@ -165,6 +216,8 @@ static size_t park_fill(struct park *p, struct proto_rep *rep, size_t n)
 			rep->niov = n;
 		} else if (f[i] == RP_COUNT) {
 			rep->count = 1; /* a batch put: its first message went in */
+		} else if (f[i] == RP_INDEX) {
+			rep->index = p->index;
 		}
 	}
 	if (p->w.held != NULL && n > 0) {
@@ -177,16 +230,34 @@ static size_t park_fill(struct park *p, struct proto_rep *rep, size_t n)
 	return n;
 }
 
+/* A waiter of get_any park p was woken with status: false when the park
+ * waits on (its queue was deleted, others are left), else true once every
+ * other waiter left its queue. */
+static int park_any_done(struct park *p, struct waiter *w, int status)
+{
+	if (status == IPC_EDELETED && park_waiting(p))
+		return 0;
+	p->index = w->any;
+	if (w->any > 0)      /* the queue a failed reply gives it back to */
+		p->queue = p->more[w->any - 1].queue;
+	park_unpark(p);
+	return 1;
+}
+
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m)
 {
-	struct park *p = container_of(w, struct park, w);
+	struct park *p = park_of(w);
 	struct conn *c = p->conn;
 	struct proto_rep rep = { .op = p->op, .id = p->id, .status = status };
-	size_t n = status == 0 ? park_split(m) : 0;
+	size_t n;
 	int durable = p->durable;
-	struct queue *q = p->on == PARK_ON_QUEUE ? p->queue : NULL;
+	struct queue *q;
 
+	if (p->nmore > 0 && !park_any_done(p, w, status))
+		return;
+	q = p->on == PARK_ON_QUEUE ? p->queue : NULL;
+	n = status == 0 ? park_split(m) : 0;
 	if (status == 0 && p->w.held != NULL && n > 0) {
 		/* In flight, the queue's: a memfd goes as a duplicate. */
 		n = park_fill(p, &rep, n);

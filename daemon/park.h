@@ -5,12 +5,21 @@
  * deleted (the pipe end closed). Every path that parks a request also
  * unparks it: park_wake (completed by the queue or pipe), the timer
  * (Empty/Full), park_cancel (disconnect). A park records what holds it
- * (park_queue, park_pipe), and its reply is filled from its op's reply
- * fields (proto/ops.h): no code here knows one op from another.
+ * (park_queue, park_pipe, park_queues), and its reply is filled from its
+ * op's reply fields (proto/ops.h): no code here knows one op from another.
+ *
+ * A get on several queues at once (QGETANY, park_queues) is one park with
+ * one waiter in each queue's FIFO of getters: p->w on the first, the
+ * others in p->more. The first queue to hand it a message wakes it, and
+ * every other waiter leaves its queue before the reply (park_wake); so do
+ * all of them on timeout, disconnect and shutdown. A queue deleted under
+ * it drops only its own waiter: the park completes with IPC_EDELETED once
+ * none is left.
  */
 #ifndef IPCD_PARK_H
 #define IPCD_PARK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <event2/event_struct.h>
 
@@ -29,8 +38,18 @@ enum park_on {
 	PARK_ON_PIPE,               /* an end of a pipe (pipe_park) */
 };
 
+struct park;
+
+/* One more queue a get_any park waits on. */
+struct park_more {
+	struct waiter w;            /* what that queue links (w.any >= 1) */
+	struct park *park;
+	struct queue *queue;        /* that queue */
+};
+
 struct park {
-	struct waiter w;            /* what the queue or pipe links */
+	struct waiter w;            /* what the queue or pipe links (the first
+				       queue's, for a get_any) */
 	struct ilist link;          /* in the connection's list */
 	struct conn *conn;
 	uint32_t op;                /* the request's op: selects the reply fields */
@@ -42,6 +61,9 @@ struct park {
 	struct event timer;         /* armed when the timeout is > 0 */
 	int timed;
 	int durable;                /* a put journaled for a durable queue */
+	struct park_more *more;     /* get_any: the waiters on its other queues */
+	unsigned nmore;
+	uint32_t index;             /* get_any: the w.any of the waiter woken */
 };
 
 /* A new park for request (op, id) of c, waiting at most timeout_ms (-1:
@@ -58,6 +80,9 @@ struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg);
 /* Park p on queue q (queue_park), recording it. */
 void park_queue(struct park *p, struct queue *q);
+/* Park getter p on queues qs[0..n) at once (n >= 1; all empty): 0, or
+ * IPC_ENOMEM with nothing parked. */
+int park_queues(struct park *p, struct queue *const *qs, size_t n);
 /* Park p at end of pipe pp (pipe_park), recording it. */
 void park_pipe(struct park *p, struct pipe *pp, unsigned end);
 /* The broker's wake function: a parked request completed with status. */

@@ -392,6 +392,42 @@ static int req_datas(struct rctx *c, unsigned i)
 	return 0;
 }
 
+/* Element i: QGETANY's queues, an array of 1..IPC_GET_ANY_MAX valid
+ * names, pointed at from an iov in the zone. */
+static int req_names(struct rctx *c, unsigned i)
+{
+	const msgpack_object *o = &c->a[i];
+	struct proto_iov *names;
+	uint32_t k, n;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return dec_fail(c->d, IPC_EPROTO, "field 'names' must be an array of str");
+	n = o->via.array.size;
+	for (k = 0; k < n; k++)
+		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_STR)
+			return dec_fail(c->d, IPC_EPROTO,
+					"field 'names' must be an array of str");
+	if (n == 0 || n > IPC_GET_ANY_MAX) {
+		dec_soft(c, IPC_EINVAL, "names: 1..%d queues, not %lu",
+			 IPC_GET_ANY_MAX, (unsigned long)n);
+		return 0;
+	}
+	names = msgpack_zone_malloc(&c->d->zone, n * sizeof(*names));
+	if (names == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding names");
+	memset(names, 0, n * sizeof(*names));
+	for (k = 0; k < n; k++) {
+		names[k].base = (const unsigned char *)o->via.array.ptr[k].via.str.ptr;
+		names[k].len = o->via.array.ptr[k].via.str.size;
+		if (!proto_name_valid((const char *)names[k].base, names[k].len))
+			dec_soft(c, IPC_ENAME, "names: name %lu is not valid",
+				 (unsigned long)k);
+	}
+	c->r->names = names;
+	c->r->nnames = n;
+	return 0;
+}
+
 /* Element i: how many messages a batch get wants, 1..IPC_BATCH_MAX. */
 static int req_max(struct rctx *c, unsigned i)
 {
@@ -444,6 +480,8 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_MAX_DELIVERIES:
 		return req_u32(c, i, "max_deliveries", UINT32_MAX, &r->max_deliveries);
 	case RQ_DEAD_LETTER: return req_dead_letter(c, i);
+	case RQ_NAMES: return req_names(c, i);
+	case RQ_ACK: return req_u32(c, i, "ack", 1, &r->ack);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }
@@ -879,6 +917,7 @@ static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 	case RP_MEMFD_MAX: return rep_u32(c, i, "memfd_max", &r->memfd_max);
 	case RP_MEMFD_MIN: return rep_u32(c, i, "memfd_min", &r->memfd_min);
 	case RP_DINFO: return rep_dinfo(c, i);
+	case RP_INDEX: return rep_u32(c, i, "index", &r->index);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }

@@ -167,6 +167,25 @@ static void enc_bins(struct enc *e, const struct proto_iov *iov, size_t n)
 		enc_payload(e, iov[i].base, iov[i].len, iov[i].memfd);
 }
 
+/* Pack a list of names as an array of str; it may not be empty. */
+static void enc_names(struct enc *e, const struct proto_iov *names, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > UINT32_MAX || names == NULL) {
+		e->rc = e->rc ? e->rc : IPC_EINVAL;
+		return;
+	}
+	msgpack_pack_array(&e->pk, n);
+	for (i = 0; i < n && !e->rc; i++) {
+		if (names[i].len > IPC_NAME_MAX || names[i].base == NULL) {
+			e->rc = IPC_EINVAL;
+			return;
+		}
+		msgpack_pack_str_with_body(&e->pk, names[i].base, names[i].len);
+	}
+}
+
 /* Is request field f of r there to send? Only optional trailing fields
  * may be absent: the mode unless has_mode, LIST's cursor when "". */
 static int enc_req_present(unsigned char f, const struct proto_req *r)
@@ -202,6 +221,8 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 		break;
 	case RQ_MAX_DELIVERIES: msgpack_pack_uint32(pk, r->max_deliveries); break;
 	case RQ_DEAD_LETTER: enc_str(e, r->dead_letter, IPC_NAME_MAX); break;
+	case RQ_NAMES: enc_names(e, r->names, r->nnames); break;
+	case RQ_ACK: msgpack_pack_uint32(pk, r->ack); break;
 	case RQ_DATA: enc_payload(e, r->data, r->data_len, r->data_memfd); break;
 	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
 	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;
@@ -431,6 +452,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_MEMFD_MAX: msgpack_pack_uint32(pk, r->memfd_max); break;
 	case RP_MEMFD_MIN: msgpack_pack_uint32(pk, r->memfd_min); break;
 	case RP_DINFO: enc_dinfo(e, r->dinfo); break;
+	case RP_INDEX: msgpack_pack_uint32(pk, r->index); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }

@@ -28,6 +28,8 @@ extern "C" {
 
 /* The most messages one batched put or get may carry. */
 #define IPC_BATCH_MAX 1024
+/* The most queues one ipc_queue_get_any() waits on (QGETANY). */
+#define IPC_GET_ANY_MAX 64
 
 /* Timeouts are in milliseconds: -1 waits forever, 0 never waits, > 0 waits
  * at most that long, measured on the daemon's monotonic clock. */

@@ -44,6 +44,8 @@ enum proto_req_field {
 	RQ_CAPS,         /* uint caps, PROTO_CAP_* bits (sets has_caps) */
 	RQ_MAX_DELIVERIES, /* uint max_deliveries (0: no dead-lettering) */
 	RQ_DEAD_LETTER,  /* str dead_letter: "" or a valid name */
+	RQ_NAMES,        /* array of 1..IPC_GET_ANY_MAX valid names: names, nnames */
+	RQ_ACK,          /* uint ack, 0 or 1 */
 };
 
 /* Success reply fields: which proto_rep member each carries. */
@@ -69,6 +71,7 @@ enum proto_rep_field {
 	RP_CAPS,         /* uint32 caps the daemon grants, PROTO_CAP_* bits */
 	RP_MEMFD_MAX,    /* uint32 memfd_max: the largest memfd payload */
 	RP_MEMFD_MIN,    /* uint32 memfd_min: payloads from this size go by memfd */
+	RP_INDEX,        /* uint32 index: which of the request's names */
 };
 
 /* Can a request of the op park? */
@@ -131,7 +134,9 @@ enum proto_rep_field {
 	X(INFO, info, 24, (RQ_NONE), 0, \
 	  (RP_DINFO), PROTO_NOPARK) \
 	X(QUNGET, qunget, 25, (RQ_NAME, RQ_DATAS), 0, \
-	  (RP_NONE), PROTO_NOPARK)
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QGETANY, qgetany, 26, (RQ_NAMES, RQ_TIMEOUT, RQ_ACK, RQ_LEASE), 0, \
+	  (RP_INDEX, RP_DATA, RP_TAG), PROTO_PARKS)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {

@@ -133,6 +133,10 @@ struct proto_req {
 	int has_mode;            /* QOPEN, PATTACH: the optional trailing mode is there */
 	uint32_t mode;           /* QOPEN, PATTACH: permissions if it creates, <= PROTO_MODE_MAX;
 				  * CHMOD: the new mode (has_mode set) */
+	const struct proto_iov *names; /* QGETANY: the queues' names (not
+				  * NUL-terminated), 1..IPC_GET_ANY_MAX */
+	size_t nnames;           /* (decoded: in the decoder's zone) */
+	uint32_t ack;            /* QGETANY: 1 = at-least-once, as QGETA */
 	uint32_t max_deliveries; /* QOPEN: dead-letter after this many deliveries (0: off) */
 	char dead_letter[IPC_NAME_MAX + 1]; /* QOPEN: "" or the dead-letter queue */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */
@@ -254,6 +258,7 @@ struct proto_rep {
 	uint32_t memfd_max;      /* HELLO: largest memfd payload (0: none) */
 	uint32_t memfd_min;      /* HELLO: payloads from this size go by memfd */
 	const struct proto_dinfo *dinfo; /* INFO: the daemon's figures */
+	uint32_t index;          /* QGETANY: which of the request's names it came from */
 };
 
 /* Decoder state: msgpack-c's zone, reused from frame to frame, and the text

@@ -671,6 +671,101 @@ static PyObject *client_get_ack(ClientObject *self, PyObject *args)
 	return b ? Py_BuildValue("(NK)", b, (unsigned long long)a.tag) : NULL;
 }
 
+/* A get_any in progress: the names (UTF-8, owned by seq) and what came. */
+struct any_arg {
+	const char *names[IPC_GET_ANY_MAX];
+	size_t n, index;
+	void *data;
+	size_t len;
+	uint64_t tag;
+};
+
+/* One slice of an at-least-once get_any. */
+static int step_get_any_ack(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct any_arg *a = arg;
+
+	return ipc_queue_get_any_ack(self->c, a->names, a->n, &a->index, &a->data,
+				     &a->len, &a->tag, timeout_ms, 0);
+}
+
+/* Take one message of the first non-empty queue of a->names, as get_one
+ * does for one queue: a plain get_any that does not wait, then a sliced
+ * at-least-once wait acked on arrival (an interrupt consumes nothing). */
+static int get_any_one(ClientObject *self, struct any_arg *a, int timeout_ms)
+{
+	int rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_get_any(self->c, a->names, a->n, &a->index, &a->data,
+			       &a->len, 0);
+	Py_END_ALLOW_THREADS
+	if (rc != IPC_EEMPTY || timeout_ms == 0)
+		return rc;
+	rc = run_sliced(self, step_get_any_ack, a, timeout_ms, IPC_EEMPTY);
+	if (rc == 0 && PyErr_CheckSignals() < 0) {
+		ipc_free(a->data);
+		client_drop(self);
+		return INTERRUPTED;
+	}
+	if (rc)
+		return rc;
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_ack(self->c, a->names[a->index], a->tag);
+	Py_END_ALLOW_THREADS
+	if (rc == 0 || rc == IPC_ENOENT)
+		return 0;
+	ipc_free(a->data);
+	return rc;
+}
+
+/* The names of sequence seq (a list or tuple of str) into a: 0 or -1
+ * with an exception set. */
+static int any_names(PyObject *seq, struct any_arg *a)
+{
+	Py_ssize_t i, n = PySequence_Fast_GET_SIZE(seq);
+
+	if (n < 1 || n > IPC_GET_ANY_MAX) {
+		PyErr_Format(PyExc_ValueError, "get_any takes 1 to %d queues",
+			     IPC_GET_ANY_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!(a->names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
+			return -1;
+	a->n = (size_t)n;
+	return 0;
+}
+
+PyDoc_STRVAR(get_any_doc, "get_any(names, timeout_ms=-1) -> (index, bytes)\n--\n\n"
+	     "Take the head message of the first non-empty queue of names (a "
+	     "sequence of str), waiting per timeout_ms on all of them at once; "
+	     "index says which. Raises queue.Empty. Interrupted, it consumes "
+	     "nothing (as get()).");
+/* Client.get_any(). */
+static PyObject *client_get_any(ClientObject *self, PyObject *args)
+{
+	struct any_arg a = { .n = 0 };
+	PyObject *names, *seq, *b;
+	int timeout = -1, rc;
+
+	if (!PyArg_ParseTuple(args, "O|i:get_any", &names, &timeout))
+		return NULL;
+	if (!(seq = PySequence_Fast(names, "get_any: names must be a sequence")))
+		return NULL;
+	if (any_names(seq, &a) < 0 || client_enter(self)) {
+		Py_DECREF(seq);
+		return NULL;
+	}
+	rc = get_any_one(self, &a, timeout);
+	self->busy = 0;
+	Py_DECREF(seq);
+	if (rc)
+		return client_raise(self, rc);
+	b = take_bytes(a.data, a.len);
+	return b ? Py_BuildValue("(nN)", (Py_ssize_t)a.index, b) : NULL;
+}
+
 PyDoc_STRVAR(ack_doc, "ack(name, tag)\n--\n\nAcknowledge the message get_ack() "
 	     "delivered under tag. Raises NotHeldError when it is not held any more.");
 /* ipc_queue_ack(). */
@@ -1480,6 +1575,7 @@ static PyMethodDef client_methods[] = {
 	{ "flush", (PyCFunction)client_flush, METH_NOARGS, flush_doc },
 	{ "get", (PyCFunction)client_get, METH_VARARGS, get_doc },
 	{ "get_ack", (PyCFunction)client_get_ack, METH_VARARGS, get_ack_doc },
+	{ "get_any", (PyCFunction)client_get_any, METH_VARARGS, get_any_doc },
 	{ "ack", (PyCFunction)client_ack, METH_VARARGS, ack_doc },
 	{ "put_many", (PyCFunction)client_put_many, METH_VARARGS, put_many_doc },
 	{ "put_many_async", (PyCFunction)client_put_many_async, METH_VARARGS,

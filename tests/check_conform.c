@@ -890,6 +890,32 @@ START_TEST(test_chmod_refused_on_nats)
 }
 END_TEST
 
+/* Dead-lettering and get_any are refused on NATS (docs/nats.md). */
+START_TEST(test_dlq_get_any_refused_on_nats)
+{
+	static const char *const names[] = { "cf.any1", "cf.any2" };
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	ipc_client *c = c_connect();
+	size_t len, index;
+	uint64_t tag;
+	void *m;
+
+	o.flags = IPC_QUEUE_CREATE;
+	o.max_deliveries = 3;
+	o.dead_letter = "cf.dead";
+	ck_assert_int_eq(ipc_queue_open(c, "cf.poison", &o, NULL), IPC_ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "dead-lettering"));
+	c_mkq(c, "cf.any1", 0);
+	c_mkq(c, "cf.any2", 0);
+	ck_assert_int_eq(ipc_queue_get_any(c, names, 2, &index, &m, &len, 0),
+			 IPC_ENOTSUP);
+	ck_assert_int_eq(ipc_queue_get_any_ack(c, names, 2, &index, &m, &len,
+					       &tag, 0, 0), IPC_ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "nats"));
+	ipc_close(c);
+}
+END_TEST
+
 /* One test of the suite: where it runs and why not on NATS. */
 struct c_case {
 	const char *name;
@@ -965,6 +991,7 @@ static const struct c_case c_cases[] = {
 	{ "pipes_refused_on_nats", &test_pipes_refused_on_nats, 10, NULL, 1 },
 	{ "chmod_refused_on_nats", &test_chmod_refused_on_nats, 10, NULL, 1 },
 	{ "durable_on_nats", &test_durable_on_nats, 10, NULL, 1 },
+	{ "dlq_get_any_refused_on_nats", &test_dlq_get_any_refused_on_nats, 10, NULL, 1 },
 	{ "doc_lists_the_skips", &test_doc_lists_the_skips, 10, NULL, 1 },
 };
 

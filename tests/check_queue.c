@@ -1845,6 +1845,146 @@ START_TEST(test_dead_letter_admits_putter)
 }
 END_TEST
 
+/* get_any in the core: one request, a waiter parked on each of several
+ * queues; woken by one, it takes the others off their queues (as
+ * daemon/park.c does). */
+struct tany {
+	struct tw w[3];
+	struct queue *qs[3];
+	size_t n;
+	int woken;                 /* index of the waiter that delivered, or -1 */
+};
+
+/* Wake hook of a get_any waiter: unpark its siblings, unless it was a
+ * deletion and some are still parked. */
+static void hook_any(struct tw *t)
+{
+	struct tany *a = t->arg;
+	size_t i, left = 0;
+
+	for (i = 0; i < a->n; i++)
+		left += a->w[i].w.holder != NULL;
+	if (t->status == IPC_EDELETED && left > 0)
+		return;
+	a->woken = (int)(t - a->w);
+	for (i = 0; i < a->n; i++)
+		queue_unpark(&a->w[i].w);
+}
+
+/* Park get_any a on qs[0..n). */
+static void any_park(struct tany *a, struct queue **qs, size_t n)
+{
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->n = n;
+	a->woken = -1;
+	for (i = 0; i < n; i++) {
+		tw_init(&a->w[i], qs[i], WAITER_GET, NULL);
+		a->w[i].hook = hook_any;
+		a->w[i].arg = a;
+		a->qs[i] = qs[i];
+		queue_park(qs[i], &a->w[i].w);
+	}
+}
+
+START_TEST(test_any_fifo_with_single_getters)
+{
+	struct queue *q1 = newq("q1", 0), *q2 = newq("q2", 0);
+	struct queue *qs[2] = { q1, q2 };
+	struct tw g1, g2, g3;
+	struct tany a;
+
+	/* g1 on q2, then the get_any on q1 and q2, then g2 on q2, g3 on q1. */
+	tw_init(&g1, q2, WAITER_GET, NULL);
+	queue_park(q2, &g1.w);
+	any_park(&a, qs, 2);
+	tw_init(&g2, q2, WAITER_GET, NULL);
+	queue_park(q2, &g2.w);
+	tw_init(&g3, q1, WAITER_GET, NULL);
+	queue_park(q1, &g3.w);
+	ck_assert_uint_eq(stats(q1).getters, 2);
+	ck_assert_uint_eq(stats(q2).getters, 3);
+	/* q2's first message: g1's, who came first. */
+	ck_assert_int_eq(queue_put(q2, msg("m1")), 0);
+	expect_msg(g1.got, "m1");
+	ck_assert_int_eq(a.woken, -1);
+	/* Its second: the get_any's turn; it leaves q1 (g3 stays). */
+	ck_assert_int_eq(queue_put(q2, msg("m2")), 0);
+	ck_assert_int_eq(a.woken, 1);
+	expect_msg(a.w[1].got, "m2");
+	ck_assert_int_eq(a.w[0].woken, 0);
+	ck_assert_uint_eq(stats(q1).getters, 1);
+	ck_assert_uint_eq(stats(q2).getters, 1);
+	/* Then g2 on q2 and g3 on q1: nobody else is woken twice. */
+	ck_assert_int_eq(queue_put(q2, msg("m3")), 0);
+	expect_msg(g2.got, "m3");
+	ck_assert_int_eq(queue_put(q1, msg("m4")), 0);
+	expect_msg(g3.got, "m4");
+	ck_assert_int_eq(a.w[1].woken, 1);
+	ck_assert_uint_eq(stats(q1).size + stats(q2).size, 0);
+	queue_free(q1, IPC_EDELETED);
+	queue_free(q2, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_any_batch_put_and_duplicates)
+{
+	struct queue *q1 = newq("q1", 0), *q2 = newq("q2", 0);
+	struct queue *qs[3] = { q1, q2, q1 };
+	struct qmsg *batch[3];
+	struct tany a;
+	size_t taken;
+
+	/* The same queue twice: one delivery, both waiters gone. */
+	any_park(&a, qs, 3);
+	ck_assert_uint_eq(stats(q1).getters, 2);
+	batch[0] = msg("b1");
+	batch[1] = msg("b2");
+	batch[2] = msg("b3");
+	ck_assert_int_eq(queue_put_batch(q1, batch, 3, &taken), 0);
+	ck_assert_uint_eq(taken, 3);
+	ck_assert_int_eq(a.woken, 0);
+	expect_msg(a.w[0].got, "b1");
+	ck_assert_int_eq(a.w[2].woken, 0);
+	ck_assert_uint_eq(stats(q1).getters, 0);
+	ck_assert_uint_eq(stats(q2).getters, 0);
+	ck_assert_uint_eq(stats(q1).size, 2);
+	expect_get(q1, "b2");
+	expect_get(q1, "b3");
+	queue_free(q1, IPC_EDELETED);
+	queue_free(q2, IPC_EDELETED);
+}
+END_TEST
+
+START_TEST(test_any_queue_freed)
+{
+	struct queue *q1 = newq("q1", 0), *q2 = newq("q2", 0);
+	struct queue *qs[2] = { q1, q2 };
+	struct tany a;
+
+	/* One queue deleted: only its waiter is told; the other waits on. */
+	any_park(&a, qs, 2);
+	queue_free(q1, IPC_EDELETED);
+	ck_assert_int_eq(a.w[0].woken, 1);
+	ck_assert_int_eq(a.w[0].status, IPC_EDELETED);
+	ck_assert_int_eq(a.woken, -1);
+	ck_assert_uint_eq(stats(q2).getters, 1);
+	ck_assert_int_eq(queue_put(q2, msg("x")), 0);
+	ck_assert_int_eq(a.woken, 1);
+	expect_msg(a.w[1].got, "x");
+	/* Both deleted: the last one completes it. */
+	q1 = newq("q1", 0);
+	qs[0] = q1;
+	any_park(&a, qs, 2);
+	queue_free(q1, IPC_EDELETED);
+	ck_assert_int_eq(a.woken, -1);
+	queue_free(q2, IPC_EDELETED);
+	ck_assert_int_eq(a.woken, 1);
+	ck_assert_int_eq(a.w[1].status, IPC_EDELETED);
+}
+END_TEST
+
 /* The suite: qmsg, queue and registry cases. */
 static Suite *queue_suite(void)
 {
@@ -1895,6 +2035,9 @@ static Suite *queue_suite(void)
 	tcase_add_test(th, test_dead_letter_after_max);
 	tcase_add_test(th, test_dead_letter_refused_stays);
 	tcase_add_test(th, test_dead_letter_admits_putter);
+	tcase_add_test(tq, test_any_fifo_with_single_getters);
+	tcase_add_test(tq, test_any_batch_put_and_duplicates);
+	tcase_add_test(tq, test_any_queue_freed);
 	tcase_add_test(tq, test_ilist);
 	tcase_add_test(tq, test_quota_table);
 	suite_add_tcase(s, tq);

@@ -35,6 +35,7 @@ struct seen {
 	size_t n, cap;
 	size_t bytes;
 	size_t delivered;   /* how many came back marked delivered */
+	size_t deliveries;  /* their deliveries, summed */
 	int copy;           /* 0: count only (the speed test) */
 };
 
@@ -73,6 +74,7 @@ static int seen_message(void *arg, const struct journal_msg *m)
 	s->mids[s->n] = mid;
 	s->qids[s->n] = qid;
 	s->delivered += m->delivered;
+	s->deliveries += m->deliveries;
 	if (s->copy) {
 		s->data[s->n] = malloc(len + 1);
 		memcpy(s->data[s->n], data, len);
@@ -157,6 +159,46 @@ static uint64_t put(struct journal *j, uint32_t qid, const char *s)
 	ck_assert_int_eq(journal_put(j, qid, s, strlen(s), &mid), 0);
 	return mid;
 }
+
+/* A queue's dead-lettering settings ride in its QUEUE record (after a
+ * NUL, so a record without them reads as before) and come back, also
+ * after a settings change; a queue without them has none. */
+START_TEST(test_queue_dead_letter_settings)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_queue q = { .mode = 0600, .maxsize = 9,
+				   .max_deliveries = 4 };
+	struct journal *j;
+	struct seen s;
+	uint32_t plain;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(&o, &s, &rep);
+	plain = mkqueue(j, "plain", 0);
+	snprintf(q.name, sizeof(q.name), "jobs");
+	snprintf(q.dead_letter, sizeof(q.dead_letter), "jobs.dead");
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	q.mode = 0640;                        /* a chmod rewrites the record */
+	ck_assert_int_eq(journal_queue_set(j, &q), 0);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.nq, 2);
+	ck_assert_uint_eq(s.q[0].qid, plain);
+	ck_assert_uint_eq(s.q[0].max_deliveries, 0);
+	ck_assert_str_eq(s.q[0].dead_letter, "");
+	ck_assert_str_eq(s.q[1].name, "jobs");
+	ck_assert_uint_eq(s.q[1].mode, 0640);
+	ck_assert_uint_eq(s.q[1].maxsize, 9);
+	ck_assert_uint_eq(s.q[1].max_deliveries, 4);
+	ck_assert_str_eq(s.q[1].dead_letter, "jobs.dead");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
 
 /* The size of a file. */
 static off_t fsize(const char *path)
@@ -348,7 +390,7 @@ START_TEST(test_roundtrip)
 	ck_assert_int_eq(journal_flush(j), 0);
 	m[5] = put(j, qa, "a4");
 	ck_assert_int_eq(journal_consume(j, qb, m, 2), 0); /* m[0] is qa's: skipped */
-	/* Delivered for ack: a3 (twice: one record), and a1, which is then acked. */
+	/* Delivered for ack: a3 (twice), and a1, which is then acked. */
 	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
 	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
 	ck_assert_int_eq(journal_deliver(j, qa, &m[0], 1), 0);
@@ -374,6 +416,7 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(s.mids[2], m[5]);
 	ck_assert_uint_eq(s.qids[1], qb);
 	ck_assert_uint_eq(s.delivered, 1);
+	ck_assert_uint_eq(s.deliveries, 2);           /* a3's two deliveries */
 	ck_assert_uint_eq(rep.torn_bytes, 0);
 	/* Ids continue after the recovered ones. */
 	ck_assert_uint_gt(put(j, qa, "a5"), m[5]);
@@ -802,8 +845,11 @@ START_TEST(test_compaction)
 		mid = put(j, q, msg);
 		if (i % 100 != 7)
 			ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
-		else if (i == 7)   /* in flight: stays marked through the copy */
+		else if (i == 7) { /* in flight: its 3 deliveries survive the copy */
 			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
+			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
+			ck_assert_int_eq(journal_deliver(j, q, &mid, 1), 0);
+		}
 		if (i % 50 == 0)
 			ck_assert_int_eq(journal_flush(j), 0);
 	}
@@ -829,6 +875,7 @@ START_TEST(test_compaction)
 	ck_assert_uint_eq(s.n, (size_t)n);
 	ck_assert_uint_eq(s.nq, 1);
 	ck_assert_uint_eq(s.delivered, 1);
+	ck_assert_uint_eq(s.deliveries, 3);
 	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);
@@ -995,6 +1042,7 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_jmap_random, 0, 2);
 	tcase_add_test(tc, test_jmap_fifo_cost);
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_queue_dead_letter_settings);
 	tcase_add_test(tc, test_settings_delete_lock);
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_sync_written_modes);

@@ -72,10 +72,11 @@ const char *ctl_kind_name(int kind);
 /* Print s as a JSON string. */
 void ctl_json_str(const char *s);
 
-/* With --owned: check that queue a->pos[1] is owned by the caller's uid
+/* With --owned: check that queues a->pos[1..n] are owned by the caller's uid
  * or root before using it (IPC_QUEUE_OWNED). 0, or the exit status after
  * reporting the refusal as cmd's. */
-int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd);
+int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd,
+		    int n);
 
 /* The commands (a: the command line; pos[1] the name where one is taken). */
 int cmd_ls(ipc_client *c, const struct ctl_args *a);

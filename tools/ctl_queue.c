@@ -48,17 +48,20 @@ int cmd_rm(ipc_client *c, const struct ctl_args *a)
 	return 0;
 }
 
-/* With --owned: is queue a->pos[1] the caller's or root's? */
-int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd)
+/* With --owned: are queues a->pos[1..n] the caller's or root's? */
+int ctl_check_owned(ipc_client *c, const struct ctl_args *a, const char *cmd,
+		    int n)
 {
 	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
-	int rc;
+	int i, rc;
 
 	if (!(a->seen & OPT_OWNED))
 		return 0;
 	o.flags = IPC_QUEUE_OWNED;
-	rc = ipc_queue_open(c, a->pos[1], &o, NULL);
-	return rc ? ctl_fail(c, rc, cmd, a->pos[1]) : 0;
+	for (i = 1; i <= n; i++)
+		if ((rc = ipc_queue_open(c, a->pos[i], &o, NULL)) != 0)
+			return ctl_fail(c, rc, cmd, a->pos[i]);
+	return 0;
 }
 
 /* read(2) fd 0 into buf, riding out EINTR: bytes read, 0 at the end, -1. */
@@ -115,7 +118,7 @@ int cmd_put(ipc_client *c, const struct ctl_args *a)
 	size_t len;
 	int rc;
 
-	if ((rc = ctl_check_owned(c, a, "put")) != 0)
+	if ((rc = ctl_check_owned(c, a, "put", 1)) != 0)
 		return rc;
 	if (a->npos > 2 && strcmp(a->pos[2], "-") != 0) {
 		data = a->pos[2];
@@ -148,26 +151,69 @@ static int ctl_write_msg(const void *data, size_t len, enum ctl_sep sep)
 	return fflush(stdout) ? -1 : 0;
 }
 
-/* Take one message from name (acked once written with --ack) and write
- * it out: 0, or the exit status after reporting a failure other than
- * Empty (returned as IPC_EEMPTY's status for the caller to judge). */
+/* Write one got message from queue name as a JSON object on its own
+ * line: {"queue": name, "data": its bytes, one character per byte}. 0,
+ * or -1 with errno. */
+static int ctl_write_json(const char *name, const unsigned char *data, size_t len)
+{
+	size_t i;
+
+	printf("{\"queue\":");
+	ctl_json_str(name);
+	printf(",\"data\":\"");
+	for (i = 0; i < len; i++) {
+		if (data[i] == '"' || data[i] == '\\')
+			printf("\\%c", data[i]);
+		else if (data[i] < 0x20 || data[i] > 0x7e)
+			printf("\\u%04x", data[i]);
+		else
+			putchar(data[i]);
+	}
+	printf("\"}\n");
+	return fflush(stdout) || ferror(stdout) ? -1 : 0;
+}
+
+/* Take one message from the queue, or from the first of several with
+ * one (get_any), as *name says; *tag for --ack. 0 or the library's code. */
+static int ctl_get_from(ipc_client *c, const struct ctl_args *a, int timeout_ms,
+			const char **name, void **data, size_t *len, uint64_t *tag)
+{
+	size_t n = (size_t)a->npos - 1, index = 0;
+	int rc;
+
+	if (n == 1 && (a->seen & OPT_ACK))
+		rc = ipc_queue_get_ack(c, a->pos[1], data, len, tag, timeout_ms, 0);
+	else if (n == 1)
+		rc = ipc_queue_get(c, a->pos[1], data, len, timeout_ms);
+	else if (a->seen & OPT_ACK)
+		rc = ipc_queue_get_any_ack(c, a->pos + 1, n, &index, data, len, tag,
+					   timeout_ms, 0);
+	else
+		rc = ipc_queue_get_any(c, a->pos + 1, n, &index, data, len, timeout_ms);
+	*name = a->pos[1 + index];
+	return rc;
+}
+
+/* Take one message (acked once written with --ack) and write it out: 0,
+ * or the exit status after reporting a failure other than Empty
+ * (returned as IPC_EEMPTY's status for the caller to judge). */
 static int ctl_get_one(ipc_client *c, const struct ctl_args *a, int timeout_ms)
 {
-	const char *name = a->pos[1];
+	const char *name;
 	int ack = (a->seen & OPT_ACK) != 0, rc;
 	uint64_t tag = 0;
 	void *data;
 	size_t len;
 
-	if (ack)
-		rc = ipc_queue_get_ack(c, name, &data, &len, &tag, timeout_ms, 0);
-	else
-		rc = ipc_queue_get(c, name, &data, &len, timeout_ms);
+	rc = ctl_get_from(c, a, timeout_ms, &name, &data, &len, &tag);
 	if (rc == IPC_EEMPTY)
 		return EXIT_EMPTY;
 	if (rc)
-		return ctl_fail(c, rc, "get", name);
-	rc = ctl_write_msg(data, len, a->sep);
+		return ctl_fail(c, rc, "get", a->npos == 2 ? name : NULL);
+	if (a->seen & OPT_JSON)
+		rc = ctl_write_json(name, data, len);
+	else
+		rc = ctl_write_msg(data, len, a->sep);
 	ipc_free(data);
 	if (rc) {
 		ctl_msg("get: writing standard output: %s%s", strerror(errno),
@@ -179,7 +225,9 @@ static int ctl_get_one(ipc_client *c, const struct ctl_args *a, int timeout_ms)
 	return 0;
 }
 
-/* get NAME: take one message and write its bytes as they are; with
+/* get NAME...: take one message (from the first of several NAMEs that
+ * has one, waiting on all) and write its bytes as they are, or as JSON
+ * naming its queue; with
  * --count N take N (Empty when fewer come within --timeout each), with
  * --all take them until the queue is empty (waiting --timeout, default
  * not at all, for each). With --ack each is acked only once written and
@@ -191,12 +239,13 @@ int cmd_get(ipc_client *c, const struct ctl_args *a)
 	int timeout = all && !(a->seen & OPT_TIMEOUT) ? 0 : a->timeout_ms;
 	long got = 0;
 
-	if ((rc = ctl_check_owned(c, a, "get")) != 0)
+	if ((rc = ctl_check_owned(c, a, "get", a->npos - 1)) != 0)
 		return rc;
 	if (!all && !(a->seen & OPT_COUNT)) {
 		rc = ctl_get_one(c, a, a->timeout_ms);
 		if (rc == EXIT_EMPTY)
-			ctl_msg("get %s: %s", a->pos[1], ipc_strerror(IPC_EEMPTY));
+			ctl_msg("get %s%s: %s", a->pos[1], a->npos > 2 ? " ..." : "",
+				ipc_strerror(IPC_EEMPTY));
 		return rc;
 	}
 	while (rc == 0 && (all || got < a->count) &&
@@ -205,7 +254,7 @@ int cmd_get(ipc_client *c, const struct ctl_args *a)
 	if (rc == EXIT_EMPTY && all)
 		return 0;
 	if (rc == EXIT_EMPTY)
-		ctl_msg("get %s: empty after %ld of %ld messages", a->pos[1], got,
-			a->count);
+		ctl_msg("get %s%s: empty after %ld of %ld messages", a->pos[1],
+			a->npos > 2 ? " ..." : "", got, a->count);
 	return rc;
 }

@@ -60,18 +60,22 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "put DATA, or all of standard input when DATA is absent or '-', as\n"
 	  "one message (binary-safe, at most the daemon's message size limit;\n"
 	  "on a terminal the first Ctrl-D ends it); never creates the queue" },
-	{ "get", cmd_get, 1, 1, OPT_TIMEOUT | OPT_ACK | OPT_COUNT | OPT_ALL | OPT_SEP |
-	  OPT_OWNED,
-	  "NAME [--count N | --all] [-0 | --length-prefixed] [--ack] [--owned]\n"
-	  "       [--timeout SECONDS | --nowait]",
+	{ "get", cmd_get, 1, IPC_GET_ANY_MAX,
+	  OPT_TIMEOUT | OPT_ACK | OPT_COUNT | OPT_ALL | OPT_SEP | OPT_JSON | OPT_OWNED,
+	  "NAME... [--count N | --all] [-0 | --length-prefixed | --json] [--ack]\n"
+	  "       [--owned] [--timeout SECONDS | --nowait]",
 	  "take one message and write its bytes to standard output exactly (no\n"
 	  "newline added); --count N takes N, --all takes them until the queue\n"
 	  "is empty (waiting --timeout for each, default not at all), each\n"
 	  "followed by a newline, or by a NUL with -0, or each as its length in\n"
 	  "decimal and a newline, its bytes and a newline with\n"
-	  "--length-prefixed (for binary data). With --ack each is acknowledged\n"
-	  "only once written and flushed: if writing fails (or ipcctl dies) it\n"
-	  "goes back to the head of the queue instead of being lost" },
+	  "--length-prefixed (for binary data). With several NAMEs each message\n"
+	  "comes from the first of them that has one, waiting on all at once;\n"
+	  "--json writes each as {\"queue\": NAME, \"data\": ...} on its own\n"
+	  "line, saying which queue it came from. With --ack each is\n"
+	  "acknowledged only once written and flushed: if writing fails (or\n"
+	  "ipcctl dies) it goes back to the head of its queue instead of being\n"
+	  "lost" },
 	{ "send", cmd_send, 1, INT_MAX, OPT_TIMEOUT | OPT_END | OPT_CLOSE | OPT_OWNED,
 	  "NAME [MSG...] [--end E] [--close] [--owned]\n"
 	  "       [--timeout SECONDS | --nowait]",
@@ -454,6 +458,9 @@ static int ctl_check_args(const struct ctl_cmd *cmd, const struct ctl_args *a)
 					       ctl_opts[i].usage);
 	if ((a->seen & OPT_COUNT) && (a->seen & OPT_ALL))
 		return ctl_usage_error("%s: --count or --all, not both", cmd->name);
+	if ((a->seen & OPT_SEP) && (a->seen & OPT_JSON))
+		return ctl_usage_error("%s: -0/--length-prefixed or --json, not both",
+				       cmd->name);
 	if ((a->max_deliveries == 0) != (a->dead_letter == NULL))
 		return ctl_usage_error("%s: --max-deliveries and --dead-letter go "
 				       "together", cmd->name);

@@ -326,6 +326,38 @@ int ipc_queue_release(ipc_client *c, const char *name, uint64_t tag,
 		      int delay_ms);
 
 /*
+ * Get from whichever of several queues has a message (Redis BLPOP with
+ * several keys). names[0..n) (1 <= n <= IPC_GET_ANY_MAX) are tried in
+ * order and the head of the first non-empty one is taken; *index says
+ * which (names[*index]). When all are empty the request waits per
+ * timeout_ms on all of them at once, as ONE parked getter in each
+ * queue's FIFO of getters: it takes its turn there with the single-queue
+ * getters that came before and after it, the first queue to get a
+ * message for it delivers, and it leaves the others. Timing out takes
+ * nothing from any of them. A queue deleted while it waits is dropped
+ * from the wait: the call goes on waiting on the others and fails with
+ * IPC_EDELETED only when every queue it waited on was deleted. Every
+ * queue must exist and be readable when the call starts. *data (free
+ * with ipc_free()) and *len as for ipc_queue_get(). Messages read ahead
+ * (ipc_queue_set_readahead()) for one of the queues are not seen: they
+ * have left it. Returns 0, IPC_EEMPTY, IPC_ENOENT, IPC_EDELETED,
+ * IPC_ENAME, IPC_EINVAL (no names, more than IPC_GET_ANY_MAX, index NULL),
+ * IPC_EWRONGTYPE, IPC_EPERM, IPC_ESHUTDOWN, IPC_ENOTSUP (NATS), or fatal.
+ */
+int ipc_queue_get_any(ipc_client *c, const char *const *names, size_t n,
+		      size_t *index, void **data, size_t *len, int timeout_ms);
+
+/*
+ * ipc_queue_get_any(), at-least-once: the message is delivered as by
+ * ipc_queue_get_ack() (in flight under *tag, lease_ms as there) and is
+ * acked with ipc_queue_ack(c, names[*index], *tag). Returns what
+ * ipc_queue_get_any() returns, and IPC_EINVAL for lease_ms < 0.
+ */
+int ipc_queue_get_any_ack(ipc_client *c, const char *const *names, size_t n,
+			  size_t *index, void **data, size_t *len,
+			  uint64_t *tag, int timeout_ms, int lease_ms);
+
+/*
  * Zero-copy get: like ipc_queue_get(), but *data points at the message
  * itself, read-only, instead of a copy. A large message (one the daemon
  * passed as a sealed memfd, see ipc_msg_max()) is a read-only mapping of

@@ -31,6 +31,10 @@ struct waiter {
 	int stalled;                /* WAITER_GET set aside by its holder's
 				     * *_stall: parked, handed nothing until
 				     * *_resume */
+	unsigned any;               /* the I/O shell's, unused here: a request that
+				     * waits on several queues at once (get_any)
+				     * parks one waiter on each, this one on its
+				     * any'th; 0 for the first or only one */
 };
 
 /*

@@ -47,7 +47,8 @@ from ._ipcd import (  # noqa: F401  (re-exported)
     NoDurabilityError, NotSupportedError, DaemonTimeoutError, default_socket)
 
 __all__ = [
-    "Queue", "Pipe", "Connection", "connect_pipe", "list", "stat", "delete", "info",
+    "Queue", "Pipe", "Connection", "connect_pipe", "get_any", "list", "stat", "delete",
+    "info",
     "Error", "NotFoundError", "ExistsError", "DeletedError", "MismatchError",
     "InvalidNameError", "TooBigError", "InvalidError", "BusyError",
     "PermissionError", "ShutdownError", "LimitError", "WrongTypeError",
@@ -802,6 +803,28 @@ def connect_pipe(name, end, *, duplex=None, create=True, socket=None, serializer
         raise
     conn._client = c
     return conn
+
+
+def get_any(queues, block=True, timeout=None):
+    """Remove and return (queue, item) from the first of queues (ipcd.Queue
+    objects of one daemon, 1 to 64) that has an item, in the order given,
+    waiting on all of them at once while all are empty: forever (timeout
+    None), at most timeout seconds, or not at all (block False); raises
+    queue.Empty when nothing came. Like Redis's BLPOP with several keys.
+    The item is decoded by its own queue's serializer. Items read ahead
+    (readahead=) by one of the queues are not seen. Interrupted (Ctrl-C),
+    it takes nothing."""
+    queues = tuple(queues)
+    if not queues:
+        raise ValueError("get_any needs at least one queue")
+    if any(q._socket != queues[0]._socket for q in queues):
+        raise ValueError("get_any: the queues must be on one daemon (socket=)")
+    ms = _timeout_ms(block, timeout)
+    for q in queues[1:]:
+        q._settled()  # raise their pipelined puts' failures first
+    index, data = queues[0]._settled().get_any([q._name for q in queues], ms)
+    q = queues[index]
+    return q, q._ser.loads(data)
 
 
 def _admin(socket, method, *args):

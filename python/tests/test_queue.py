@@ -318,6 +318,29 @@ class BasicTest(unittest.TestCase):
         self.assertEqual(q2.get(timeout=5), "x")
 
 
+class GetAnyTest(unittest.TestCase):
+    def test_first_non_empty_in_order(self):
+        a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        self.assertRaises(queue.Empty, ipcd.get_any, [a, b], False)
+        b.put(b"raw")
+        a.put({"k": 1})
+        self.assertEqual(ipcd.get_any([b, a]), (b, b"raw"))
+        self.assertEqual(ipcd.get_any([b, a], timeout=1), (a, {"k": 1}))
+        self.assertRaises(ValueError, ipcd.get_any, [])
+
+    def test_waits_on_all(self):
+        a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh())
+        t0 = time.monotonic()
+        self.assertRaises(queue.Empty, ipcd.get_any, (a, b), True, 0.3)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        t = threading.Timer(0.3, b.put, ("late",))
+        t.start()
+        self.assertEqual(ipcd.get_any((a, b), timeout=10), (b, "late"))
+        t.join()
+        self.assertEqual(ipcd.stat(a.name)["getters"], 0)
+        self.assertEqual(ipcd.stat(b.name)["inflight"], 0)
+
+
 class ErrorTest(unittest.TestCase):
     def test_not_found(self):
         with self.assertRaises(ipcd.NotFoundError) as cm:
