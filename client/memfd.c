@@ -80,6 +80,8 @@ static int client_memfd_take(struct ipc_client *c, struct msghdr *mh)
 
 	if (k > CLIENT_RECV_FDS)
 		k = CLIENT_RECV_FDS;
+	if (k == 0 && !(mh->msg_flags & MSG_CTRUNC))
+		return 0;
 	if ((mh->msg_flags & MSG_CTRUNC) || client_rxfds_reserve(c, k) != 0) {
 		client_close_fds(fds, k);
 		return -1;

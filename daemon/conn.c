@@ -372,7 +372,8 @@ static void conn_unstall(struct conn *c)
 }
 
 /* Encode and queue a reply owning msgs[0..n): 0, or -1 when it was not
- * (c closed, now or before), msgs still the caller's. */
+ * (c closed, now or before, or answered IPC_ETOOBIG instead), msgs still
+ * the caller's. */
 static int conn_reply_msgs(struct conn *c, const struct proto_rep *r,
 			   struct qmsg **msgs, size_t n)
 {
@@ -389,14 +390,14 @@ static int conn_reply_msgs(struct conn *c, const struct proto_rep *r,
 	rc = conn_encode(c, r, msgs, n);
 	if (rc == IPC_EINVAL && r->status == 0 && n > 0) {
 		/* Only a memfd message sent inline (to a client without
-		 * MEMFD, in a hand-over) can be too large for a frame. */
+		 * MEMFD, in a hand-over) can be too large for a frame: c
+		 * stays, the messages go back to the caller (a queue's to
+		 * its head, conn_reply_take). */
 		log_warn("conn %lu: a message too large for a frame to a client "
-			 "without memfd was dropped", c->id);
+			 "without memfd", c->id);
 		conn_reply_error(c, r->op, r->id, IPC_ETOOBIG, "message too large "
-				 "for a client without memfd; dropped");
-		while (n > 0)
-			qmsg_free(msgs[--n]);
-		return 0;
+				 "for a client without memfd");
+		return -1;
 	}
 	if (rc != 0) {
 		log_warn("conn %lu: cannot encode reply to %s request %u: %s",

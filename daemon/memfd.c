@@ -293,6 +293,8 @@ void memfd_out_sent(struct conn *c, size_t n)
 {
 	size_t i;
 
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++)
 		qmsg_free(c->fd_out[i]);
 	memmove(c->fd_out, c->fd_out + n, (c->nfd_out - n) * sizeof(*c->fd_out));

@@ -263,6 +263,7 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 		n = park_fill(p, &rep, n);
 		park_msgs[0] = memfd_lend(c, park_msgs[0]);
 		n = park_msgs[0] != NULL;
+		q = NULL;  /* a stand-in, never given back */
 	} else if (status == 0) {
 		n = park_fill(p, &rep, n);
 	}

@@ -4,12 +4,11 @@
  * limits; one unprivileged uid (65534, a forked child that drops root)
  * drives one hardening path per case: unfinished frames, many
  * connections, many queues and pipes, parked requests, hash-colliding
- * names, pipe-end churn, LIST, a flood of pipelined requests (many
- * empty messages and a client that never reads join them with the
- * message footprint accounting). Throughout, root keeps a STAT/put/get
- * loop going on its own queue, every request answered, and at the end
- * the daemon's peak RSS (VmHWM) must be under abuse_bound_kb(): the
- * limits put into a formula of what each may make the daemon hold.
+ * names, pipe-end churn, LIST, a flood of pipelined requests, many
+ * empty messages, a client that never reads. Throughout, root keeps a
+ * STAT/put/get loop going on its own queue, every request answered, and
+ * at the end the daemon's peak RSS (VmHWM) must be under
+ * abuse_bound_kb(): the memory bound ipcd(8) states, for these limits.
  *
  * Needs root (to be another uid); as another user the suite says why
  * and is skipped (77). Under valgrind or a sanitizer the RSS bound is
@@ -44,22 +43,19 @@
 #define A_FRAME_TIMEOUT "2"
 #define A_MSG_MAX (64L << 10)
 
-/* What one unit of each kind costs the daemon at most, besides what the
- * limits count (KiB unless said): a connection (struct conn, its events,
- * its first buffers); the read buffer all connections share
- * (CONN_READ_MAX); one reply a connection may take past max-output (a
- * LIST page); a queue or pipe with a 128-byte name; a parked request
- * (bytes); and the allocator's slack (arenas, fragmentation). */
-#define A_CONN_KB 16L
-#define A_READ_KB 256L
-#define A_REPLY_KB 256L
+/* The terms of the memory bound in ipcd(8) (MEMORY AND CPU): the
+ * program and its static buffers; per connection its record and kept
+ * output buffer, and each parked request (bytes); per queue or pipe; the
+ * largest frame. */
+#define A_BASE_KB (6L << 10)
+#define A_CONN_KB 72L
+#define A_PARK_BYTES 560L
 #define A_OBJ_KB 1L
-#define A_PARK_BYTES 512L
-#define A_SLACK_KB (8L << 10)
+#define A_FRAME_KB (8L << 10)
 /* Connections uid 65534 gets: uid-max-connections, by default a quarter
  * of max-connections (root keeps its own, and 3 more are reserved). */
 #define A_UID_CONNS (A_MAX_CONNS / 4)
-/* Requests one connection may park (CONN_PARKS_MAX in daemon/conn.h). */
+/* Requests one connection may park (P, CONN_PARKS_MAX). */
 #define A_PARKS_PER_CONN 4096L
 
 /* How long root's one request may take while under attack (ms): served,
@@ -107,16 +103,20 @@ static long status_kb(pid_t pid, const char *field)
 	return kb;
 }
 
-/* The bound on the daemon's peak RSS under any one attack (KiB): its RSS
- * at rest plus every term a limit bounds. */
-static long abuse_bound_kb(const struct abuse *a)
+/* The bound on the daemon's peak RSS under any attack (KiB), as ipcd(8)
+ * states it: 6 MiB + max-bytes + max-partial-bytes + max-connections x
+ * (72 KiB + max-output + R + P x 560 B) + max-queues x 1 KiB, where R =
+ * min(8 MiB, max-bytes + 512 KiB), one reply past max-output. */
+static long abuse_bound_kb(void)
 {
-	long parked = A_MAX_CONNS * A_PARKS_PER_CONN;
+	long r = A_MAX_BYTES / 1024 + 512;
 
-	return a->rss0 + (A_MAX_BYTES + A_MAX_PARTIAL) / 1024 + A_READ_KB +
-	       A_MAX_CONNS * (A_MAX_OUTPUT / 1024 + A_REPLY_KB + A_CONN_KB) +
-	       A_MAX_QUEUES * A_OBJ_KB + parked * A_PARK_BYTES / 1024 +
-	       A_SLACK_KB;
+	if (r > A_FRAME_KB)
+		r = A_FRAME_KB;
+	return A_BASE_KB + (A_MAX_BYTES + A_MAX_PARTIAL) / 1024 +
+	       A_MAX_CONNS * (A_CONN_KB + A_MAX_OUTPUT / 1024 + r +
+			      A_PARKS_PER_CONN * A_PARK_BYTES / 1024) +
+	       A_MAX_QUEUES * A_OBJ_KB;
 }
 
 /* Root's round: STAT, put and get on its own queue, all answered: the
@@ -368,7 +368,7 @@ static struct outcome abuse_run(struct abuse *a, attack_fn fn, during_fn during)
 	if (during != NULL)
 		during(a, &o);
 	o.hwm_kb = status_kb(a->d.pid, "VmHWM");
-	o.bound_kb = abuse_bound_kb(a);
+	o.bound_kb = abuse_bound_kb();
 	close(hold[1]);
 	st = h_wait_child(pid, 30000);
 	close(ready[0]);
@@ -684,6 +684,89 @@ START_TEST(test_flood)
 }
 END_TEST
 
+/* Many empty messages: batches of 1024 empty puts until the daemon
+ * refuses (max-bytes) or A_EMPTY_CAP went in. */
+#define A_EMPTY_CAP 600000L
+static int atk_empty(const char *sock)
+{
+	static struct ipc_msg batch[IPC_BATCH_MAX];
+	ipc_client *c = atk_connect(sock);
+	long total = 0;
+	size_t n = 0;
+	int rc = 0;
+
+	if (c == NULL || ipc_queue_open(c, "a.empty", H_QOPTS(0, IPC_QUEUE_CREATE),
+					NULL) != 0)
+		return 2;
+	for (int i = 0; i < IPC_BATCH_MAX; i++)
+		batch[i] = (struct ipc_msg){ "", 0 };
+	while (rc == 0 && total < A_EMPTY_CAP) {
+		rc = ipc_queue_put_many(c, "a.empty", batch, IPC_BATCH_MAX, &n, 0);
+		total += (long)n;
+	}
+	attack_ready(total);
+	ipc_close(c);
+	return rc == 0 || rc == IPC_ELIMIT ? 0 : 3;
+}
+
+START_TEST(test_empty_messages)
+{
+	struct outcome o = abuse_case("empty_messages", atk_empty, NULL);
+
+	ck_assert_msg(o.count < A_EMPTY_CAP, "%ld empty messages taken under "
+		      "max-bytes 2M", o.count);
+}
+END_TEST
+
+/* A client that never reads: 36 batch gets parked on a connection it
+ * never reads, then batches of 64 messages of 15 KiB put for them: the
+ * messages moved into the unread output must still count against
+ * max-bytes, and gets past max-output must not be served (issue 11 item
+ * 2: +275 MB). At most A_NONREADER_ROUNDS batches (120 MB). */
+#define A_NONREADER_ROUNDS 128
+#define A_NONREADER_MSG (15 << 10)
+static int atk_nonreader(const char *sock)
+{
+	struct proto_req r = { .op = PROTO_OP_QGETN, .max = IPC_BATCH_MAX,
+			       .timeout_ms = -1 };
+	static char body[A_NONREADER_MSG];
+	struct ipc_msg batch[64];
+	ipc_client *c = atk_connect(sock);
+	int fd = raw_hello(sock), rc = 0, refusals = 0;
+	long total = 0;
+	size_t n;
+
+	if (c == NULL || fd < 0 ||
+	    ipc_queue_open(c, "a.out", H_QOPTS(0, IPC_QUEUE_CREATE), NULL) != 0)
+		return 2;
+	strcpy(r.name, "a.out");
+	if (raw_pipeline(fd, &r, 2, 36) != 36)
+		return 3;
+	usleep(200000);
+	for (int i = 0; i < 64; i++)
+		batch[i] = (struct ipc_msg){ body, sizeof(body) };
+	for (int round = 0; round < A_NONREADER_ROUNDS && refusals < 3; round++) {
+		n = 0;
+		rc = ipc_queue_put_many(c, "a.out", batch, 64, &n, 0);
+		if (rc != 0 && rc != IPC_ELIMIT)
+			return 4;
+		total += (long)n;
+		refusals += rc == IPC_ELIMIT;
+	}
+	attack_ready(total);
+	ipc_close(c);
+	return 0;
+}
+
+START_TEST(test_nonreading_client)
+{
+	struct outcome o = abuse_case("nonreading_client", atk_nonreader, NULL);
+
+	/* What max-bytes holds, queued or in the output, plus one batch. */
+	ck_assert_int_le(o.count, A_MAX_BYTES / A_NONREADER_MSG + 64);
+}
+END_TEST
+
 /* The whole suite: one case per path. */
 static Suite *abuse_suite(void)
 {
@@ -697,6 +780,8 @@ static Suite *abuse_suite(void)
 	h_add_case(s, "pipe_churn", test_pipe_churn, 90);
 	h_add_case(s, "list", test_list, 90);
 	h_add_case(s, "flood", test_flood, 90);
+	h_add_case(s, "empty_messages", test_empty_messages, 90);
+	h_add_case(s, "nonreading_client", test_nonreading_client, 90);
 	return s;
 }
 

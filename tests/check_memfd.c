@@ -569,10 +569,18 @@ START_TEST(test_legacy_consumer)
 	raw_send(s, &get, NULL, 0);
 	ck_assert_int_eq(raw_reply(s, get.op, &b, &dec, &rep, &nfds), 0);
 	ck_assert_int_eq(rep.status, IPC_ETOOBIG);
+	get_pattern(c, "q", 16u << 20, 7);
+	/* Parked, and handed the message by a put: it goes back. */
+	get.timeout_ms = 10000;
+	raw_send(s, &get, NULL, 0);
+	h_wait_parked(c, "q", 'g', 1);
+	ck_assert_int_eq(put_pattern(c, "q", 16u << 20, 8), 0);
+	ck_assert_int_eq(raw_reply(s, get.op, &b, &dec, &rep, &nfds), 0);
+	ck_assert_int_eq(rep.status, IPC_ETOOBIG);
 	proto_dec_fini(&dec);
 	pbuf_free(&b);
 	close(s);
-	get_pattern(c, "q", 16u << 20, 7);
+	get_pattern(c, "q", 16u << 20, 8);
 	ipc_close(c);
 	h_stop(&d);
 }
