@@ -22,6 +22,10 @@
 #define CONFIG_DEF_MAX_BYTES ((size_t)1 << 30)
 #define CONFIG_DEF_MAX_QUEUES 65536u
 #define CONFIG_DEF_MAX_CONNECTIONS 1024u
+#define CONFIG_DEF_RESERVED_CONNS 3u
+#define CONFIG_DEF_MAX_PARKED 65536u
+/* Every per-uid limit defaults to this share (%) of its global one. */
+#define CONFIG_DEF_UID_PCT 25u
 #define CONFIG_DEF_MAX_OUTPUT ((size_t)8 << 20)
 #define CONFIG_DEF_MAX_PARTIAL ((size_t)64 << 20)
 #define CONFIG_DEF_FRAME_TIMEOUT 30u
@@ -44,7 +48,7 @@
 
 /* How a key's value is read and written. */
 enum config_type { CT_PATH, CT_GROUP, CT_MODE, CT_LEVEL, CT_SIZE, CT_COUNT,
-		   CT_DIR, CT_SYNC, CT_RULES };
+		   CT_DIR, CT_SYNC, CT_RULES, CT_QSIZE, CT_QCOUNT };
 
 /* The names of the sync modes, by enum config_sync. */
 static const char *const config_sync_names[] = { "always", "interval", "none" };
@@ -70,6 +74,12 @@ static const struct config_key config_keys[] = {
 	CK("max-bytes", CT_SIZE, max_bytes, 1, SIZE_MAX / 2, 1),
 	CK("max-queues", CT_COUNT, max_queues, 1, CONFIG_COUNT_MAX, 1),
 	CK("max-connections", CT_COUNT, max_connections, 1, CONFIG_COUNT_MAX, 1),
+	CK("reserved-connections", CT_COUNT, reserved_conns, 0, CONFIG_COUNT_MAX, 1),
+	CK("max-parked", CT_COUNT, max_parked, 1, CONFIG_COUNT_MAX, 1),
+	CK("uid-max-connections", CT_QCOUNT, uid_conns, 1, CONFIG_COUNT_MAX, 1),
+	CK("uid-max-queues", CT_QCOUNT, uid_queues, 1, CONFIG_COUNT_MAX, 1),
+	CK("uid-max-bytes", CT_QSIZE, uid_bytes, 1, SIZE_MAX / 2, 1),
+	CK("uid-max-parked", CT_QCOUNT, uid_parked, 1, CONFIG_COUNT_MAX, 1),
 	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
 	CK("max-partial-bytes", CT_SIZE, max_partial, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
 	CK("frame-timeout", CT_COUNT, frame_timeout, 1, CONFIG_FRAME_TIMEOUT_MAX, 1),
@@ -116,6 +126,10 @@ void config_defaults(struct config *c)
 	c->max_bytes = CONFIG_DEF_MAX_BYTES;
 	c->max_queues = CONFIG_DEF_MAX_QUEUES;
 	c->max_connections = CONFIG_DEF_MAX_CONNECTIONS;
+	c->reserved_conns = CONFIG_DEF_RESERVED_CONNS;
+	c->max_parked = CONFIG_DEF_MAX_PARKED;
+	c->uid_conns.pct = c->uid_queues.pct = CONFIG_DEF_UID_PCT;
+	c->uid_bytes.pct = c->uid_parked.pct = CONFIG_DEF_UID_PCT;
 	c->max_output = CONFIG_DEF_MAX_OUTPUT;
 	c->max_partial = CONFIG_DEF_MAX_PARTIAL;
 	c->frame_timeout = CONFIG_DEF_FRAME_TIMEOUT;
@@ -190,6 +204,45 @@ static int config_set_number(const struct config_key *k, size_t *field,
 	}
 	*field = v;
 	return 0;
+}
+
+/* Set a per-uid limit: "N%" of the global limit (1-100), or a number
+ * (a size for CT_QSIZE) in the key's range. */
+static int config_set_quota(const struct config_key *k, struct config_quota *q,
+			    const char *value, char *err, size_t errlen)
+{
+	struct config_key abs = *k;
+	size_t len = strlen(value), pct;
+	char num[32];
+
+	if (len > 1 && len < sizeof(num) && value[len - 1] == '%') {
+		memcpy(num, value, len - 1);
+		num[len - 1] = '\0';
+		if (strspn(num, "0123456789") != len - 1 ||
+		    config_parse_size(num, &pct) != 0 || pct < 1 || pct > 100) {
+			snprintf(err, errlen, "%s: '%s' is not a share of 1%% to 100%%",
+				 k->key, value);
+			return -1;
+		}
+		q->pct = (unsigned)pct;
+		return 0;
+	}
+	abs.type = k->type == CT_QSIZE ? CT_SIZE : CT_COUNT;
+	if (config_set_number(&abs, &q->value, value, err, errlen) != 0)
+		return -1;
+	q->pct = 0;
+	return 0;
+}
+
+/* The per-uid limit q stands for when the global limit is global. */
+size_t config_quota_limit(const struct config_quota *q, size_t global)
+{
+	size_t v;
+
+	if (q->pct == 0)
+		return q->value;
+	v = global / 100 * q->pct + global % 100 * q->pct / 100;
+	return v ? v : 1;
 }
 
 /* Copy a string value of at most max bytes into field. */
@@ -273,6 +326,10 @@ int config_set(struct config *c, const char *key, const char *value,
 		return config_set_dir(k, field, value, err, errlen);
 	case CT_SYNC:
 		return config_set_sync(k, (int *)(void *)field, value, err, errlen);
+	case CT_QSIZE:
+	case CT_QCOUNT:
+		return config_set_quota(k, (struct config_quota *)(void *)field,
+					value, err, errlen);
 	case CT_RULES:
 		return config_prefix_add(c, value, err, errlen);
 	case CT_MODE:
@@ -480,6 +537,16 @@ int config_build(struct config *c, const char *path, int missing_ok,
 	return 0;
 }
 
+/* Write a per-uid limit as config_set_quota reads it. */
+static void config_format_quota(const struct config_quota *q, char *buf,
+				size_t len)
+{
+	if (q->pct)
+		snprintf(buf, len, "%u%%", q->pct);
+	else
+		snprintf(buf, len, "%zu", q->value);
+}
+
 /* Every create-prefix rule of c, "; "-separated ("" for none). */
 static void config_format_rules(const struct config *c, char *buf, size_t len)
 {
@@ -519,6 +586,11 @@ static void config_format_key(const struct config *c, const struct config_key *k
 		break;
 	case CT_LEVEL:
 		snprintf(buf, len, "%s", log_level_name(*(const int *)(const void *)field));
+		break;
+	case CT_QSIZE:
+	case CT_QCOUNT:
+		config_format_quota((const struct config_quota *)(const void *)field,
+				    buf, len);
 		break;
 	default:
 		snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);

@@ -42,6 +42,12 @@ enum config_sync { CONFIG_SYNC_ALWAYS, CONFIG_SYNC_INTERVAL, CONFIG_SYNC_NONE };
  * create-prefix, "; "-separated. */
 #define CONFIG_VALUE_MAX (CONFIG_RULES_MAX * (IPC_NAME_MAX + ACCESS_WHO_TEXT_MAX + 4))
 
+/* A per-uid limit: an absolute value, or pct percent of a global one. */
+struct config_quota {
+	size_t value;               /* with pct 0 */
+	unsigned pct;               /* 1..100, or 0: value is absolute */
+};
+
 struct config {
 	char socket_path[CONFIG_PATH_MAX + 1]; /* "" = the default search */
 	unsigned socket_mode;       /* mode of the socket ipcd creates */
@@ -51,6 +57,12 @@ struct config {
 	size_t max_bytes;           /* message bytes held in all (footprints) */
 	size_t max_queues;          /* queues + pipes */
 	size_t max_connections;     /* clients served at once */
+	size_t reserved_conns;      /* of them, kept for root (and ipcd's uid) */
+	size_t max_parked;          /* requests parked, all clients together */
+	struct config_quota uid_conns;   /* per uid (root exempt): connections, */
+	struct config_quota uid_queues;  /* queues and pipes owned, */
+	struct config_quota uid_bytes;   /* bytes of messages put, */
+	struct config_quota uid_parked;  /* requests parked */
 	size_t max_output;          /* unsent reply bytes before a client
 				       stops being read */
 	size_t max_partial;         /* input buffer bytes held for requests
@@ -99,6 +111,8 @@ int config_build(struct config *c, const char *path, int missing_ok,
 		 const struct config_override *ov, size_t nov,
 		 char *err, size_t errlen);
 
+/* The per-uid limit q stands for when the global limit is global. */
+size_t config_quota_limit(const struct config_quota *q, size_t global);
 /* Read one create-prefix rule "PREFIX WHO[,WHO...]" into r: 0, or -1
  * with the reason in err (conf_prefix.c). */
 int config_prefix_parse(const char *value, struct access_rule *r,

@@ -3,7 +3,8 @@
  * conn.c: one client connection on a non-blocking Unix socket.
  *
  * Reading: each readable event reads as much as one call gives into a
- * shared buffer and serves the whole frames in place; only a partial
+ * shared buffer and serves the whole frames in place, at most
+ * CONN_TURN_FRAMES of them per loop iteration (a turn); only a partial
  * frame (or, while paused, the frames not yet served) is copied into the
  * connection's own buffer, so an idle connection holds no buffer at all.
  * That buffer grows with the bytes that arrive, not with the length a
@@ -34,9 +35,11 @@
 #include "log.h"
 #include "memfd.h"
 #include "park.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
+#include "quota.h"
 #include "server.h"
 
 /* How long a closing connection may take to read its last replies. */
@@ -57,6 +60,19 @@
 #define CONN_IN_GROW_MIN 4096u
 /* The most iovecs one write gathers. */
 #define CONN_IOV_MAX 64
+/* Requests one connection may have served per loop iteration: with more
+ * waiting it comes back in the next iteration, after every other
+ * connection had its turn (round robin), so a flooding client gets its
+ * share and no more. */
+#define CONN_TURN_FRAMES 64
+/* Bytes one connection may read per loop iteration (a large request
+ * arrives in several reads). */
+#define CONN_TURN_BYTES (1u << 20)
+/* What a connection whose last turn did not run out reads at once: the
+ * requests past its turn's in there are kept in its buffer (counted in
+ * max-partial-bytes) until its next turn, so this bounds what a
+ * connection keeps so: max-connections x 16 KiB in all at worst. */
+#define CONN_COLD_READ (16u << 10)
 
 /* Where every connection reads (one thread: served before the next read). */
 static unsigned char conn_rbuf[CONN_READ_MAX];
@@ -85,20 +101,25 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 	free(c);
 }
 
-/* Link p into c's parked requests. */
+/* Link p into c's parked requests, counting it for c, its uid and the
+ * daemon. */
 void conn_park_add(struct conn *c, struct park *p)
 {
 	ilist_link_tail(&c->parks, &p->link);
 	c->nparks++;
 	c->srv->stats.parked++;
+	quota_charge(c->user, QUOTA_PARKS, 1);
 }
 
 /* Unlink p from its connection's parked requests. */
 void conn_park_del(struct park *p)
 {
+	struct conn *c = p->conn;
+
 	ilist_unlink(&p->link);
-	p->conn->nparks--;
-	p->conn->srv->stats.parked--;
+	c->nparks--;
+	c->srv->stats.parked--;
+	quota_uncharge(c->user, QUOTA_PARKS, 1);
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */
@@ -129,6 +150,7 @@ static void conn_io_close(struct conn *c)
 {
 	event_del(&c->rev);
 	event_del(&c->wev);
+	event_del(&c->turn);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	c->deadline = NULL;
@@ -168,6 +190,9 @@ void conn_close(struct conn *c)
 	c->in_charged = 0;
 	conn_out_uncharge(c);
 	conn_io_close(c);
+	/* Messages it put stay charged to its uid until they are freed. */
+	quota_uncharge(c->user, QUOTA_CONNS, 1);
+	c->user = NULL;
 	server_conn_gone(c->srv, c);
 	event_base_once(c->srv->base, -1, EV_TIMEOUT, conn_free_deferred, c, NULL);
 }
@@ -225,6 +250,10 @@ static void conn_log_status(const struct conn *c, const struct proto_rep *r)
 	int warn = r->status < 0 || r->status == IPC_EPERM ||
 		   r->status == IPC_ELIMIT || r->status == IPC_ETOOBIG ||
 		   r->status == IPC_EINVAL || r->status == IPC_ENAME;
+
+	/* A refused handshake was logged when the connection came. */
+	if (c->refused)
+		warn = 0;
 	const char *text = r->detail ? r->detail : proto_strerror(r->status);
 	int len = r->detail && r->detail_len ? (int)r->detail_len : (int)strlen(text);
 
@@ -534,19 +563,21 @@ static long conn_frame(struct conn *c, const unsigned char *p, size_t n)
 	return flen;
 }
 
-/* Serve the whole frames at the head of p[0..n) while c reads; the bytes
- * consumed (the rest is a partial frame, or is left while paused). */
+/* Serve the whole frames at the head of p[0..n) while c reads and its
+ * turn lasts; the bytes consumed (the rest is a partial frame, or is
+ * left for the next turn or while paused). */
 static size_t conn_serve(struct conn *c, const unsigned char *p, size_t n)
 {
 	size_t off = 0;
 	long flen;
 
-	while ((c->state == CONN_HELLO || c->state == CONN_READY) &&
+	while (c->turn_left > 0 && (c->state == CONN_HELLO || c->state == CONN_READY) &&
 	       !conn_pause_if_full(c)) {
 		flen = conn_frame(c, p + off, n - off);
 		if (flen <= 0)
 			break;
 		c->nframes++;
+		c->turn_left--;
 		dispatch_frame(c, p + off + PROTO_FRAME_HDR,
 			       (size_t)flen - PROTO_FRAME_HDR);
 		off += (size_t)flen;
@@ -629,13 +660,37 @@ static void conn_serve_kept(struct conn *c)
 		conn_in_consume(c, used);
 }
 
-/* Read into the shared buffer and serve in place, keeping what is left:
- * the bytes read, 0 on EOF, -1 on error (errno). */
-static ssize_t conn_read_shared(struct conn *c)
+/* How much a connection whose last turn ran out should read now: only
+ * the frames its turn has room for, found by peeking, so the rest waits
+ * in the socket (not in a buffer of ours) for its next turn. The bytes,
+ * or what recv returned (0 at EOF, -1). */
+static ssize_t conn_turn_peek(struct conn *c)
 {
-	ssize_t n = memfd_read(c, conn_rbuf, sizeof conn_rbuf);
+	ssize_t n = recv(c->fd, conn_rbuf, sizeof conn_rbuf, MSG_PEEK);
+	size_t off = 0, frames = 0;
+	long flen;
+
+	while (n > 0 && frames < c->turn_left) {
+		flen = proto_frame_peek(conn_rbuf + off, (size_t)n - off, PROTO_FRAME_MAX);
+		if (flen <= 0)
+			return n;
+		off += (size_t)flen;
+		frames++;
+	}
+	return n > 0 ? (ssize_t)off : n;
+}
+
+/* Read into the shared buffer and serve in place, keeping what is left:
+ * the bytes read (*asked: how many it asked for), 0 on EOF, -1 on error
+ * (errno). */
+static ssize_t conn_read_shared(struct conn *c, size_t *asked)
+{
+	ssize_t n = c->hot ? conn_turn_peek(c) : (ssize_t)CONN_COLD_READ;
 	size_t used;
 
+	*asked = n > 0 ? (size_t)n : 0;
+	if (n > 0)
+		n = memfd_read(c, conn_rbuf, (size_t)n);
 	if (n <= 0)
 		return n;
 	used = conn_serve(c, conn_rbuf, (size_t)n);
@@ -668,17 +723,19 @@ static size_t conn_in_want(const struct conn *c)
 }
 
 /* Read more of the partial frame in c->in (and what follows), then
- * serve: the bytes read, 0 on EOF, -1 on error (errno, or EAGAIN once c
- * was failed or closed). */
-static ssize_t conn_read_kept(struct conn *c)
+ * serve: the bytes read (*asked: how many it asked for), 0 on EOF, -1 on
+ * error (errno, or EAGAIN once c was failed or closed). */
+static ssize_t conn_read_kept(struct conn *c, size_t *asked)
 {
 	ssize_t n;
 
+	*asked = 0;
 	if (conn_in_reserve(c, conn_in_want(c)) != 0) {
 		errno = EAGAIN;
 		return -1;
 	}
-	n = memfd_read(c, c->in.data + c->in.len, c->in.cap - c->in.len);
+	*asked = c->in.cap - c->in.len;
+	n = memfd_read(c, c->in.data + c->in.len, *asked);
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		conn_serve_kept(c);
@@ -719,24 +776,78 @@ static void conn_frame_timer(struct conn *c, int progress)
 		evtimer_add(c->frame_ev, &tv);
 }
 
-/* The socket is readable: read and serve until it has nothing more. */
+/* 1 when c->in holds a whole request not yet served. */
+static int conn_has_frame(const struct conn *c)
+{
+	return proto_frame_peek(c->in.data, c->in.len, PROTO_FRAME_MAX) > 0;
+}
+
+/* Start a turn of c: how many requests it may have served now. */
+static void conn_turn_begin(struct conn *c)
+{
+	c->srv->nreads++;
+	c->turn_left = CONN_TURN_FRAMES;
+}
+
+/* End c's turn: with whole requests left in c->in it comes back in the
+ * next loop iteration (a zero timer: after the other connections' turns
+ * and a look at every socket), not reading meanwhile; else it waits for
+ * its socket. */
+static void conn_turn_end(struct conn *c)
+{
+	static const struct timeval now = { 0, 0 };
+
+	c->hot = c->turn_left == 0;
+	if (!conn_reading(c))
+		return;
+	if (conn_has_frame(c)) {
+		event_del(&c->rev);
+		evtimer_add(&c->turn, &now);
+	} else {
+		event_add(&c->rev, NULL);
+	}
+}
+
+/* c's next turn came: serve what it keeps, then go on as conn_turn_end
+ * says. */
+static void conn_on_turn(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	unsigned long served = c->nframes;
+
+	(void)fd;
+	(void)what;
+	conn_turn_begin(c);
+	conn_serve_kept(c);
+	if (c->state == CONN_DEAD)
+		return;
+	conn_turn_end(c);
+	conn_frame_timer(c, c->nframes != served);
+}
+
+/* The socket is readable: read and serve, for one turn. */
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	unsigned long served = c->nframes;
+	size_t got = 0, asked;
 	ssize_t n;
 
 	(void)fd;
 	(void)what;
-	unsigned long served = c->nframes;
-
-	c->srv->nreads++;
+	conn_turn_begin(c);
+	/* Again while a read got all it asked for: more may be there. */
 	do {
-		n = c->in.len ? conn_read_kept(c) : conn_read_shared(c);
-	} while (n >= (ssize_t)CONN_READ_MAX && conn_reading(c));
+		n = c->in.len ? conn_read_kept(c, &asked) : conn_read_shared(c, &asked);
+		got += n > 0 ? (size_t)n : 0;
+	} while (n > 0 && (size_t)n == asked && conn_reading(c) &&
+		 c->turn_left > 0 && got < CONN_TURN_BYTES);
 	if (c->state == CONN_DEAD)
 		return;
 	if (c->in.len == 0 && conn_reading(c) && memfd_check_idle(c) != 0)
 		return;
+	if (n != 0)
+		conn_turn_end(c);
 	conn_frame_timer(c, c->nframes != served);
 	if (n == 0) {
 		log_debug("conn %lu: EOF", c->id);
@@ -765,10 +876,7 @@ static void conn_drained(struct conn *c)
 	if (c->paused && c->state != CONN_DEAD) {
 		log_debug("conn %lu: replies drained; reading again", c->id);
 		c->paused = 0;
-		event_add(&c->rev, NULL);
-		conn_serve_kept(c);
-		if (c->state != CONN_DEAD)
-			conn_frame_timer(c, 1);
+		conn_on_turn(-1, 0, c);
 	}
 }
 
@@ -899,50 +1007,70 @@ void conn_cred(const struct conn *c, struct access_cred *cred)
 	cred->ngroups = c->ngroups;
 }
 
-/* Wrap an accepted socket. */
+/* Serve c, charging it to its uid, or refuse it (policy_connect): its
+ * HELLO gets the refusal, or, past SERVER_REFUSED_MAX refusals waiting
+ * at once, it is closed at once. 0, or -1 to close it now. */
+static int conn_admit(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	c->refused = policy_connect(c);
+	if (c->refused == 0) {
+		c->user = quota_user(&s->broker.quota, c->uid);
+		if (c->user == NULL)
+			return -1;
+		quota_charge(c->user, QUOTA_CONNS, 1);
+		s->stats.conns_total++;
+		return 0;
+	}
+	s->stats.conns_refused++;
+	/* A storm of refusals must not flood the log: one line in a while. */
+	log_msg(server_log_due(&s->refuse_logged) ? LOG_WARN : LOG_DEBUG,
+		"conn %lu (pid %ld uid %ld): refused (%s; %lu connections "
+		"refused so far)", c->id, (long)c->pid, (long)c->uid,
+		policy_connect_name(c->refused),
+		(unsigned long)s->stats.conns_refused);
+	if (s->nrefused >= SERVER_REFUSED_MAX)
+		return -1;
+	s->nrefused++;
+	conn_set_deadline(c, CONN_REFUSE_SEC);
+	return 0;
+}
+
+/* Wrap an accepted socket: served, or refused (conn_admit). */
 struct conn *conn_new(struct server *s, int fd)
 {
 	struct conn *c = calloc(1, sizeof *c);
 
-	if (c == NULL) {
-		close(fd);
-		return NULL;
-	}
-	if (s->flush_ev == NULL)
-		s->flush_ev = event_new(s->base, -1, 0, conn_on_flush, s);
-	if (s->flush_ev == NULL) {
+	if (c == NULL || (s->flush_ev == NULL &&
+	    (s->flush_ev = event_new(s->base, -1, 0, conn_on_flush, s)) == NULL)) {
+		log_warn("cannot set up a connection: out of memory");
 		close(fd);
 		free(c);
 		return NULL;
 	}
 	c->fd = fd;
+	c->srv = s;
+	c->id = ++s->next_conn_id;
+	conn_peercred(c, fd);
+	if (conn_admit(c) != 0) {
+		close(fd);
+		free(c->groups);
+		free(c);
+		return NULL;
+	}
 	pbuf_init(&c->in);
 	pbuf_init(&c->out);
 	event_assign(&c->rev, s->base, fd, EV_READ | EV_PERSIST, conn_on_read, c);
 	event_assign(&c->wev, s->base, fd, EV_WRITE | EV_PERSIST, conn_on_write, c);
-	c->srv = s;
+	evtimer_assign(&c->turn, s->base, conn_on_turn, c);
 	c->state = CONN_HELLO;
-	c->id = ++s->next_conn_id;
 	ilist_init(&c->parks);
 	ilist_init(&c->stalled_parks);
 	ilist_init(&c->leases);
 	ilist_init(&c->holds);
-	conn_peercred(c, fd);
 	event_add(&c->rev, NULL);
 	server_conn_add(s, c);
 	log_debug("conn %lu: opened by pid %ld uid %ld", c->id, (long)c->pid, (long)c->uid);
-	return c;
-}
-
-/* Wrap an accepted socket over max-connections: refuse its HELLO. */
-struct conn *conn_new_refused(struct server *s, int fd)
-{
-	struct conn *c = conn_new(s, fd);
-
-	if (c == NULL)
-		return NULL;
-	c->refused = 1;
-	s->nrefused++;
-	conn_set_deadline(c, CONN_REFUSE_SEC);
 	return c;
 }

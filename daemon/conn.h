@@ -22,6 +22,7 @@ struct park;
 struct lease;
 struct proto_rep;
 struct access_cred;
+struct quota_user;
 
 enum conn_state {
 	CONN_HELLO = 1, /* waiting for the version handshake */
@@ -36,6 +37,12 @@ struct conn {
 	int fd;
 	struct event rev;           /* readable; not added while paused or closing */
 	struct event wev;           /* writable; added only while output is left over */
+	struct event turn;          /* a zero timer: whole requests kept past
+				       its turn are served next iteration */
+	size_t turn_left;           /* requests it may still have served in
+				       this turn (conn.c) */
+	int hot;                    /* its last turn ran out: read only what
+				       the next one can serve */
 	struct event *deadline;     /* closing or refused: when to give up on the peer */
 	struct event *frame_ev;     /* a request not yet whole: when to give up
 				       on it (frame-timeout) */
@@ -72,7 +79,9 @@ struct conn {
 	struct qmsg **fd_out;       /* memfd messages whose descriptors go with
 				       the next write (nfd_out of fd_out_cap) */
 	size_t nfd_out, fd_out_cap;
-	int refused;                /* over max-connections: HELLO gets IPC_ELIMIT */
+	int refused;                /* policy_connect's refusal (enum
+				       policy_conn): HELLO gets IPC_ELIMIT */
+	struct quota_user *user;    /* its uid's quota record (NULL: refused) */
 	int paused;                 /* unsent output over max-output: not read */
 	int stalled;                /* unsent output over max-output: its parked
 				       gets are handed nothing (park_stall) */
@@ -81,12 +90,12 @@ struct conn {
 				       shell_bytes (against max-bytes) */
 };
 
-/* Wrap an accepted socket and add it to the server's set; NULL on
- * failure (fd closed). */
+/* Wrap an accepted socket and add it to the server's set, served or
+ * refused as policy_connect says (a refused one has its HELLO answered
+ * IPC_ELIMIT and is closed, or dropped after a short wait for it); NULL
+ * when it was closed at once (too many refusals waiting, or out of
+ * memory). */
 struct conn *conn_new(struct server *s, int fd);
-/* Wrap an accepted socket over max-connections: its HELLO is answered
- * IPC_ELIMIT and it is closed (or dropped after a short wait for it). */
-struct conn *conn_new_refused(struct server *s, int fd);
 /* The peer's credentials for access checks (valid while c lives). */
 void conn_cred(const struct conn *c, struct access_cred *cred);
 /* Queue a reply for sending. A reply with a negative (fatal) status

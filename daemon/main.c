@@ -54,6 +54,14 @@ static void usage(FILE *f)
 		"      --max-bytes N         message bytes held in all, overhead included (default 1G)\n"
 		"      --max-queues N        queues and pipes (default 65536)\n"
 		"      --max-connections N   clients served at once (default 1024)\n"
+		"      --reserved-connections N  of them, kept for root (default 3)\n"
+		"      --max-parked N        requests waiting in the daemon, all clients\n"
+		"                            together (default 65536)\n"
+		"      --uid-max-connections N|P%%  per uid, root exempt (default 25%%\n"
+		"                            of max-connections); likewise\n"
+		"      --uid-max-queues N|P%%  queues and pipes owned (of max-queues),\n"
+		"      --uid-max-bytes N|P%% memory of the messages put (of max-bytes),\n"
+		"      --uid-max-parked N|P%% requests waiting (of max-parked)\n"
 		"      --max-output N        unsent reply bytes per client before ipcd\n"
 		"                            stops reading from it (default 8M)\n"
 		"      --max-partial-bytes N bytes of requests not yet whole held for all\n"
@@ -202,6 +210,12 @@ static int parse_args(int argc, char **argv, struct main_conf *mc, int *check)
 		{ "max-bytes", required_argument, NULL, OPT_KEY },
 		{ "max-queues", required_argument, NULL, OPT_KEY },
 		{ "max-connections", required_argument, NULL, OPT_KEY },
+		{ "reserved-connections", required_argument, NULL, OPT_KEY },
+		{ "max-parked", required_argument, NULL, OPT_KEY },
+		{ "uid-max-connections", required_argument, NULL, OPT_KEY },
+		{ "uid-max-queues", required_argument, NULL, OPT_KEY },
+		{ "uid-max-bytes", required_argument, NULL, OPT_KEY },
+		{ "uid-max-parked", required_argument, NULL, OPT_KEY },
 		{ "max-output", required_argument, NULL, OPT_KEY },
 		{ "max-partial-bytes", required_argument, NULL, OPT_KEY },
 		{ "frame-timeout", required_argument, NULL, OPT_KEY },
@@ -274,9 +288,8 @@ int main(int argc, char **argv)
 	log_set_level((enum log_level)cfg.log_level);
 	main_test_hooks();
 	make_default_dir(cfg.socket_path);
-	/* Room for the descriptors of memfd messages and connections. */
-	if (memfd_raise_nofile() != 0)
-		log_warn("cannot raise the open file limit: %s", strerror(errno));
+	/* server_init raises the soft descriptor limit to the hard one:
+	 * room for connections and memfd messages. */
 	/* A peer that closes early must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = server_init(&s, &cfg);

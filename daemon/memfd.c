@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -21,19 +20,6 @@
 
 /* The most descriptors one recvmsg can bring (the kernel's SCM_MAX_FD). */
 #define MEMFD_RECV_MAX 253
-
-/* Raise the soft RLIMIT_NOFILE to the hard one. */
-int memfd_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return -1;
-	if (rl.rlim_cur == rl.rlim_max)
-		return 0;
-	rl.rlim_cur = rl.rlim_max;
-	return setrlimit(RLIMIT_NOFILE, &rl);
-}
 
 /* Close fds[0..n). */
 static void memfd_close_all(const int *fds, size_t n)
@@ -152,6 +138,16 @@ static int memfd_sealed(int fd, size_t len)
 	       (size_t)st.st_size == len;
 }
 
+/* Charge new message m (NULL: none, out of memory) to its putter c's
+ * uid (per-uid quotas): 0 or IPC_ENOMEM. */
+static int memfd_charge(struct conn *c, struct qmsg *m)
+{
+	if (m == NULL)
+		return IPC_ENOMEM;
+	qmsg_charge(m, c->user);
+	return 0;
+}
+
 /* A new message for a payload of the current frame (memfd.h). */
 int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 		  uint32_t memfd, struct qmsg **out)
@@ -160,7 +156,7 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 
 	if (memfd == 0) {
 		*out = qmsg_new(data, len);
-		return *out ? 0 : IPC_ENOMEM;
+		return memfd_charge(c, *out);
 	}
 	*out = NULL;
 	assert(memfd <= c->nfdq);
@@ -177,7 +173,7 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 		return IPC_EINVAL;
 	}
 	*out = qmsg_new_fd(fd, len);
-	return *out ? 0 : IPC_ENOMEM;
+	return memfd_charge(c, *out);
 }
 
 /* Answer r with refusal rc of memfd_msg_new. */

@@ -28,8 +28,6 @@ struct qmsg;
 /* The seals a memfd payload must carry. */
 #define MEMFD_SEALS_NEEDED (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
 
-/* Raise the soft RLIMIT_NOFILE to the hard one (at start): 0 or -1. */
-int memfd_raise_nofile(void);
 /* read() for c's socket that keeps descriptors sent with the bytes in
  * c->fdq: bytes read, 0 on EOF, -1 (errno; EAGAIN once c was failed for
  * descriptors it may not send, a truncated list or too many waiting). */

@@ -88,8 +88,10 @@ static void op_admin_set(struct conn *c, const struct proto_req *r)
 	broker_info(b, r->name, &info);
 	if (r->op == PROTO_OP_CHMOD)
 		broker_chmod(b, r->name, r->mode);
-	else
-		broker_chown(b, r->name, r->uid, r->gid);
+	else if ((rep.status = broker_chown(b, r->name, r->uid, r->gid)) != 0) {
+		conn_reply(c, &rep);
+		return;
+	}
 	rep.status = op_admin_journal(c, r, &info.owner, &durable);
 	durable_reply(c, &rep, durable);
 }

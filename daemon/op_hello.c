@@ -5,6 +5,7 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "ipc_defs.h"
+#include "policy.h"
 #include "proto.h"
 #include "server.h"
 
@@ -21,9 +22,7 @@ void op_hello(struct conn *c, const struct proto_req *r)
 		return;
 	}
 	if (c->refused) {
-		snprintf(detail, sizeof detail, "too many connections (max-connections %zu)",
-			 c->srv->cfg.max_connections);
-		conn_fail(c, r->id, IPC_ELIMIT, detail);
+		policy_refuse_hello(c, r);
 		return;
 	}
 	if (r->version != IPC_PROTO_VERSION) {

@@ -13,6 +13,7 @@
 #include "memfd.h"
 #include "park.h"
 #include "pipe.h"
+#include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
@@ -163,21 +164,22 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 }
 
 /* A park for request r, or NULL after freeing msg and answering r why
- * not: IPC_ELIMIT when c already has CONN_PARKS_MAX requests parked,
- * else IPC_ENOMEM. */
+ * not: the refusal of policy_park (IPC_ELIMIT), else IPC_ENOMEM. */
 struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg)
 {
-	struct park *p = park_new(c, r->op, r->id, kind, msg, r->timeout_ms);
+	struct park *p = NULL;
 
 	assert(proto_op(r->op) != NULL && proto_op(r->op)->parks == PROTO_PARKS);
+	if (policy_park(c, r) == 0) {
+		p = park_new(c, r->op, r->id, kind, msg, r->timeout_ms);
+		if (p == NULL)
+			conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
+	}
 	if (p != NULL)
 		p->w.want = r->max;
-	if (p == NULL) {
+	else
 		qmsg_free(msg);
-		conn_reply_status(c, r->op, r->id,
-				  c->nparks >= CONN_PARKS_MAX ? IPC_ELIMIT : IPC_ENOMEM);
-	}
 	return p;
 }
 

@@ -74,8 +74,8 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms);
 /* park_new() for request r (its op, id and timeout; a getter wants up
  * to r->max messages), or NULL once msg is freed and r answered why not:
- * IPC_ELIMIT (CONN_PARKS_MAX reached) or IPC_ENOMEM. Then park it with
- * park_queue or park_pipe. */
+ * IPC_ELIMIT (policy_park: per connection, max-parked, uid-max-parked)
+ * or IPC_ENOMEM. Then park it with park_queue or park_pipe. */
 struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg);
 /* Park p on queue q (queue_park), recording it. */

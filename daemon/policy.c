@@ -6,6 +6,7 @@
  * and its wording here; no handler changes.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include "access.h"
 #include "broker.h"
@@ -14,6 +15,7 @@
 #include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
+#include "quota.h"
 #include "server.h"
 
 /* Bytes r asks the daemon to hold: the footprint (qmsg_footprint) of
@@ -52,15 +54,29 @@ static void policy_refuse(struct conn *c, const struct proto_req *r, int rc,
 		conn_reply_status(c, r->op, r->id, rc);
 }
 
-/* Admit r's payload under the daemon-wide limits: 0, or IPC_ELIMIT once
- * r is answered. */
+/* Answer r: c's uid is at its limit of res (key, limit). */
+static int policy_refuse_quota(struct conn *c, const struct proto_req *r,
+			       const char *key, enum quota_res res)
+{
+	conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "uid %ld limit reached: "
+			 "%s %zu", (long)c->uid, key,
+			 c->srv->broker.quota.limit[res]);
+	return IPC_ELIMIT;
+}
+
+/* Admit r's payload under the daemon-wide limits and c's uid's quota: 0,
+ * or IPC_ELIMIT once r is answered. */
 static int policy_admit(struct conn *c, const struct proto_req *r)
 {
-	if (broker_admit(&c->srv->broker, policy_footprint(r)) == 0)
-		return 0;
-	conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit reached: "
-			 "max-bytes %zu", c->srv->cfg.max_bytes);
-	return IPC_ELIMIT;
+	if (broker_admit(&c->srv->broker, policy_footprint(r)) != 0) {
+		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
+				 "reached: max-bytes %zu", c->srv->cfg.max_bytes);
+		return IPC_ELIMIT;
+	}
+	if (c->user != NULL &&
+	    quota_admit(c->user, QUOTA_BYTES, policy_footprint(r)) != 0)
+		return policy_refuse_quota(c, r, "uid-max-bytes", QUOTA_BYTES);
+	return 0;
 }
 
 /* Find, check access and admit for a request on a queue. */
@@ -181,9 +197,90 @@ int policy_open(struct conn *c, const struct proto_req *r, int kind,
 /* Answer r with refusal rc of opening or creating r->name. */
 void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc)
 {
-	if (rc == IPC_ELIMIT)
+	static const struct access_cred root; /* held to no uid's quota */
+
+	/* broker_may_create refused: the daemon's limit, or else c's uid's. */
+	if (rc == IPC_ELIMIT && broker_may_create(&c->srv->broker, &root) == 0)
+		policy_refuse_quota(c, r, "uid-max-queues", QUOTA_OBJECTS);
+	else if (rc == IPC_ELIMIT)
 		conn_reply_error(c, r->op, r->id, rc, "daemon limit reached: "
 				 "max-queues %zu", c->srv->cfg.max_queues);
 	else
 		policy_refuse(c, r, rc, "open");
+}
+
+/* May new connection c be served? Like PostgreSQL's
+ * superuser_reserved_connections, the last reserved-connections slots
+ * are for root (and ipcd's own uid), so that a uid filling the rest
+ * cannot lock the administrator out. */
+int policy_connect(const struct conn *c)
+{
+	const struct server *s = c->srv;
+	const struct quota_user *u = quota_find(&s->broker.quota, c->uid);
+	size_t served = s->nconns - s->nrefused;
+
+	if (served >= s->max_conns)
+		return POLICY_CONN_FULL;
+	if (quota_exempt(&s->broker.quota, c->uid))
+		return POLICY_CONN_OK;
+	if (s->cfg.reserved_conns >= s->max_conns - served)
+		return POLICY_CONN_RESERVED;
+	if (u != NULL && quota_admit(u, QUOTA_CONNS, 1) != 0)
+		return POLICY_CONN_UID;
+	return POLICY_CONN_OK;
+}
+
+/* The name of a connection refusal, for logs. */
+const char *policy_connect_name(int why)
+{
+	switch (why) {
+	case POLICY_CONN_FULL: return "max-connections";
+	case POLICY_CONN_RESERVED: return "reserved-connections";
+	case POLICY_CONN_UID: return "uid-max-connections";
+	default: return "served";
+	}
+}
+
+/* Answer the HELLO of a refused connection, saying which limit. */
+void policy_refuse_hello(struct conn *c, const struct proto_req *r)
+{
+	const struct server *s = c->srv;
+	char detail[160];
+
+	if (c->refused == POLICY_CONN_UID)
+		snprintf(detail, sizeof(detail), "too many connections for uid "
+			 "%ld (uid-max-connections %zu)", (long)c->uid,
+			 s->broker.quota.limit[QUOTA_CONNS]);
+	else if (c->refused == POLICY_CONN_RESERVED)
+		snprintf(detail, sizeof(detail), "too many connections "
+			 "(max-connections %zu, the last %zu reserved for root)",
+			 s->max_conns, s->cfg.reserved_conns);
+	else if (s->max_conns < s->cfg.max_connections)
+		snprintf(detail, sizeof(detail), "too many connections "
+			 "(max-connections %zu: %zu with the descriptor limit %zu)",
+			 s->cfg.max_connections, s->max_conns, s->fd_limit);
+	else
+		snprintf(detail, sizeof(detail), "too many connections "
+			 "(max-connections %zu)", s->max_conns);
+	conn_fail(c, r->id, IPC_ELIMIT, detail);
+}
+
+/* May r park? */
+int policy_park(struct conn *c, const struct proto_req *r)
+{
+	const struct server *s = c->srv;
+
+	if (c->nparks >= CONN_PARKS_MAX) {
+		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "connection limit "
+				 "reached: %d parked requests", CONN_PARKS_MAX);
+		return IPC_ELIMIT;
+	}
+	if (s->stats.parked >= s->cfg.max_parked) {
+		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
+				 "reached: max-parked %zu", s->cfg.max_parked);
+		return IPC_ELIMIT;
+	}
+	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, 1) != 0)
+		return policy_refuse_quota(c, r, "uid-max-parked", QUOTA_PARKS);
+	return 0;
 }

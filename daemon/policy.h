@@ -14,6 +14,7 @@
 struct conn;
 struct pipe;
 struct proto_req;
+struct qmsg;
 struct queue;
 
 /* What an op does to the object its request names (policy_queue,
@@ -46,7 +47,26 @@ int policy_owner(struct conn *c, const struct proto_req *r, int *kind);
 int policy_open(struct conn *c, const struct proto_req *r, int kind,
 		int create, int owned);
 /* Answer r with refusal rc of opening or creating r->name (QOPEN,
- * PATTACH): IPC_ELIMIT there is max-queues. */
+ * PATTACH): IPC_ELIMIT there is max-queues or uid-max-queues. */
 void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc);
+
+/* Why a new connection is refused (policy_connect). */
+enum policy_conn {
+	POLICY_CONN_OK = 0,
+	POLICY_CONN_FULL,       /* max-connections (or the descriptor limit) */
+	POLICY_CONN_RESERVED,   /* only the reserved connections are left */
+	POLICY_CONN_UID,        /* uid-max-connections */
+};
+
+/* May new connection c (its credentials known, not yet counted) be
+ * served? POLICY_CONN_OK, or why not. */
+int policy_connect(const struct conn *c);
+/* The name of refusal why (enum policy_conn), for logs. */
+const char *policy_connect_name(int why);
+/* Answer the HELLO r of a refused connection (fatal: it closes). */
+void policy_refuse_hello(struct conn *c, const struct proto_req *r);
+/* May r park (CONN_PARKS_MAX per connection, max-parked, uid-max-parked)?
+ * 0, or IPC_ELIMIT once r is answered. */
+int policy_park(struct conn *c, const struct proto_req *r);
 
 #endif

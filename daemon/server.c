@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,9 +32,6 @@
 #define SERVER_ACCEPT_PAUSE_MS 100
 /* How long shutdown waits for replies to flush. */
 #define SERVER_SHUTDOWN_SEC 3
-/* Connections over max-connections waiting for their refusal at once;
- * past that they are closed at once, unanswered. */
-#define SERVER_REFUSED_MAX 16
 
 /* Fill a sockaddr_un for path; -1 when it does not fit. */
 static int server_sockaddr(const char *path, struct sockaddr_un *sa)
@@ -161,55 +159,93 @@ static void server_accept_resume(evutil_socket_t fd, short what, void *arg)
 		event_add(s->accept_ev, NULL);
 }
 
-/* A connection over max-connections: answer its HELLO with IPC_ELIMIT,
- * or close it at once when too many already wait for that. */
-static void server_refuse(struct server *s, int fd)
+/* 1 when a message rate-limited to one per SERVER_LOG_EVERY_SEC, last
+ * logged at *last (0: never), may be logged now; then *last is now. */
+int server_log_due(time_t *last)
 {
-	struct conn *c;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* +1: a monotonic clock may start at 0, which means never. */
+	if (*last != 0 && ts.tv_sec + 1 - *last < SERVER_LOG_EVERY_SEC)
+		return 0;
+	*last = ts.tv_sec + 1;
+	return 1;
+}
+
+/* Log that a connection was closed for want of a descriptor, at most once
+ * every SERVER_LOG_EVERY_SEC. */
+static void server_log_nofd(struct server *s)
+{
+	s->emfile_refused++;
 	s->stats.conns_refused++;
-	if (s->nrefused >= SERVER_REFUSED_MAX) {
+	if (server_log_due(&s->emfile_logged))
+		log_warn("accept: no file descriptor left (limit %zu): closing new "
+			 "connections at once (%lu so far)", s->fd_limit,
+			 s->emfile_refused);
+}
+
+/* Out of descriptors: accept the next connection on the spare one and
+ * close it at once, so that its client sees the connection closed
+ * instead of waiting in the backlog. 1 when one was refused, 0 when none
+ * is waiting, -1 when there is no spare (accepting pauses). */
+static int server_refuse_nofd(struct server *s, int lfd)
+{
+	int fd, err;
+
+	if (s->spare_fd < 0)
+		return -1;
+	close(s->spare_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	err = errno;
+	if (fd >= 0)
 		close(fd);
-		return;
-	}
-	c = conn_new_refused(s, fd);
-	if (c == NULL)
-		return;
-	log_debug("conn %lu: over max-connections (%zu); refusing it",
-		  c->id, s->cfg.max_connections);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		server_log_nofd(s);
+	errno = err;
+	return fd >= 0 ? 1 : (err == EAGAIN || err == EINTR || err == ECONNABORTED) ? 0 : -1;
+}
+
+/* accept4 failed for want of a resource: refuse on the spare descriptor,
+ * else pause accepting for a while instead of spinning. 1 when the loop
+ * may go on. */
+static int server_accept_short(struct server *s, int lfd)
+{
+	struct timeval tv = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
+	int rc = (errno == EMFILE || errno == ENFILE) ? server_refuse_nofd(s, lfd) : -1;
+
+	if (rc >= 0)
+		return rc;
+	log_warn("accept: %s; pausing new connections", strerror(errno));
+	event_del(s->accept_ev);
+	event_add(s->accept_retry_ev, &tv);
+	return 0;
 }
 
 /* Accept every pending connection. */
 static void server_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server *s = arg;
+	int fd;
 
 	(void)what;
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				struct timeval tv = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
-
-				log_warn("accept: %s; pausing new connections", strerror(errno));
-				event_del(s->accept_ev);
-				event_add(s->accept_retry_ev, &tv);
-			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
-				log_warn("accept: %s", strerror(errno));
-			}
-			if (errno != EINTR && errno != ECONNABORTED)
-				return;
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			/* NULL: refused at once, or out of memory (logged). */
+			conn_new(s, fd);
 			continue;
 		}
-		if (s->nconns - s->nrefused >= s->cfg.max_connections) {
-			server_refuse(s, fd);
-			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (server_accept_short(s, lfd))
+				continue;
+			return;
 		}
-		if (conn_new(s, fd) == NULL)
-			log_warn("cannot set up a connection: out of memory");
-		else
-			s->stats.conns_total++;
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept: %s", strerror(errno));
+		if (errno != EINTR && errno != ECONNABORTED)
+			return;
 	}
 }
 
@@ -300,10 +336,77 @@ void server_shutdown(struct server *s)
 		evtimer_add(s->shutdown_ev, &tv);
 }
 
+/* Raise the soft descriptor limit to the hard one, note it, and keep a
+ * spare descriptor for refusing connections when they run out. */
+static void server_fd_setup(struct server *s)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		s->fd_limit = SIZE_MAX;
+		return;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		/* An unlimited hard limit is still bounded by fs.nr_open. */
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && rl.rlim_max == RLIM_INFINITY) {
+			rl.rlim_cur = 1u << 20;
+			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+				rl.rlim_cur = was;
+		} else if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			rl.rlim_cur = was;
+		}
+	}
+	s->fd_limit = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX ?
+		      SIZE_MAX : (size_t)rl.rlim_cur;
+	if (rl.rlim_cur != was)
+		log_info("descriptor limit raised from %llu to %zu",
+			 (unsigned long long)was, s->fd_limit);
+}
+
+/* max-connections as the descriptor limit allows it, warning when that
+ * is less. */
+static void server_conn_limit(struct server *s)
+{
+	size_t room = s->fd_limit > SERVER_FD_RESERVE + 1 ?
+		      s->fd_limit - SERVER_FD_RESERVE : 1;
+
+	s->max_conns = s->cfg.max_connections;
+	if (room < s->max_conns) {
+		s->max_conns = room;
+		log_warn("max-connections %zu is more than the descriptor limit %zu "
+			 "allows (%d kept for the daemon): serving at most %zu clients",
+			 s->cfg.max_connections, s->fd_limit, SERVER_FD_RESERVE, room);
+	}
+	if (s->cfg.reserved_conns >= s->max_conns)
+		log_warn("reserved-connections %zu leaves no connection of %zu for "
+			 "uids other than root's and ipcd's", s->cfg.reserved_conns,
+			 s->max_conns);
+}
+
+
+/* The per-uid limits, from the config's shares of the global ones. */
+static void server_quota_apply(struct server *s)
+{
+	struct quota *q = &s->broker.quota;
+
+	q->limit[QUOTA_CONNS] = config_quota_limit(&s->cfg.uid_conns, s->max_conns);
+	q->limit[QUOTA_OBJECTS] = config_quota_limit(&s->cfg.uid_queues,
+						     s->cfg.max_queues);
+	q->limit[QUOTA_BYTES] = config_quota_limit(&s->cfg.uid_bytes, s->cfg.max_bytes);
+	q->limit[QUOTA_PARKS] = config_quota_limit(&s->cfg.uid_parked,
+						   s->cfg.max_parked);
+}
+
 /* Take the reloadable settings of cfg into the running daemon. */
 static void server_apply(struct server *s)
 {
 	log_set_level((enum log_level)s->cfg.log_level);
+	server_conn_limit(s);
+	server_quota_apply(s);
 	s->broker.msg_max = s->cfg.max_message;
 	s->broker.max_bytes = s->cfg.max_bytes;
 	s->broker.max_objects = s->cfg.max_queues;
@@ -455,10 +558,12 @@ int server_init(struct server *s, const struct config *cfg)
 	s->stats.started_ns = server_now_ns();
 	s->stats.start_time = (uint64_t)time(NULL);
 	s->listen_fd = -1;
+	s->spare_fd = -1;
 	ilist_init(&s->conns);
 	ilist_init(&s->dirty);
 	server_heap_setup();
 	s->cfg = *cfg;
+	server_fd_setup(s);
 	pbuf_init(&s->out);
 	if (proto_dec_init(&s->dec) != 0 ||
 	    broker_init(&s->broker, cfg->max_message, park_wake) != 0) {
@@ -470,6 +575,7 @@ int server_init(struct server *s, const struct config *cfg)
 		log_err("cannot create the event loop");
 		return -1;
 	}
+	s->broker.quota.self = geteuid();
 	server_apply(s);
 	if (durable_init(s) != 0 || server_open(s, cfg) != 0)
 		return -1;
@@ -583,4 +689,9 @@ void server_fini(struct server *s)
 	pbuf_free(&s->out);
 	proto_dec_fini(&s->dec);
 	qmsg_cache_drain();
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
+	s->spare_fd = -1;
+	/* Every charge is given back by now; this frees what is left. */
+	quota_fini(&s->broker.quota);
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "broker.h"
 #include "busypoll.h"
@@ -18,6 +19,18 @@
 struct event_base;
 struct event;
 struct conn;
+
+/* Connections refused (policy_connect) waiting for their refusal at
+ * once; past that they are closed at once, unanswered. */
+#define SERVER_REFUSED_MAX 16
+/* Descriptors kept for the daemon itself (the listening socket, the
+ * event loop, the journal, the config file on SIGHUP, the spare one) and
+ * for the refused connections: max-connections is bounded by
+ * RLIMIT_NOFILE minus these. */
+#define SERVER_FD_RESERVE (16 + SERVER_REFUSED_MAX)
+/* Warnings a storm could repeat (refused connections, no descriptor)
+ * are logged at most once in this many seconds, with a count. */
+#define SERVER_LOG_EVERY_SEC 10
 
 /* Builds a fresh configuration for SIGHUP (file + flags again): 0, or -1
  * after logging why (the running one is kept). */
@@ -62,7 +75,15 @@ struct server {
 	struct event *flush_ev;        /* writes them at the end of the loop
 					  iteration (conn.c) */
 	size_t nconns;                 /* in conns, refused ones included */
-	size_t nrefused;               /* connections over max-connections */
+	size_t nrefused;               /* connections refused (policy_connect) */
+	size_t max_conns;              /* max-connections, bounded by the
+					  descriptor limit (server_limits) */
+	size_t fd_limit;               /* RLIMIT_NOFILE, raised to the hard limit */
+	int spare_fd;                  /* kept free to refuse a connection when
+					  descriptors run out (EMFILE) */
+	time_t emfile_logged;          /* when that was last logged, */
+	unsigned long emfile_refused;  /* connections closed so in all */
+	time_t refuse_logged;          /* when a refusal was last logged */
 	size_t in_bytes;               /* connections' input buffers (partial
 					  frames), at most cfg.max_partial */
 	unsigned long next_conn_id;
@@ -94,6 +115,9 @@ void server_shutdown(struct server *s);
 /* Free everything server_init made, unlinking the socket. */
 void server_fini(struct server *s);
 
+/* 1 when a warning rate-limited to one per SERVER_LOG_EVERY_SEC, last
+ * logged at *last (0: never), may be logged now (*last is then set). */
+int server_log_due(time_t *last);
 /* Nanoseconds on the monotonic clock. */
 uint64_t server_now_ns(void);
 

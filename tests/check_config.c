@@ -55,6 +55,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.frame_timeout, 30);
 	ck_assert_uint_eq(c.default_mode, 0660);
 	ck_assert_uint_eq(c.busy_poll, 50);
+	ck_assert_uint_eq(c.reserved_conns, 3);
+	ck_assert_uint_eq(c.max_parked, 65536);
+	ck_assert_uint_eq(c.uid_conns.pct, 25);
 	ck_assert_int_eq(config_format(&c, "default-mode", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "0660");
 	ck_assert_int_eq(config_format(&c, "log-level", v, sizeof(v)), 0);
@@ -316,7 +319,47 @@ START_TEST(test_diff)
 	ck_assert_int_eq(d.reloadable, 2);
 	memset(&d, 0, sizeof(d));
 	config_each(&a, NULL, diff_one, &d);
-	ck_assert_int_eq(d.n, 20);
+	ck_assert_int_eq(d.n, 26);
+}
+END_TEST
+
+/* The per-uid limits: a share of the global limit or a number (a size
+ * for uid-max-bytes), read back as given; reserved-connections and
+ * max-parked are plain counts. */
+START_TEST(test_quota_keys)
+{
+	struct config c;
+	char err[256], v[64];
+
+	config_defaults(&c);
+	ck_assert_uint_eq(c.reserved_conns, 3);
+	ck_assert_uint_eq(c.max_parked, 65536);
+	ck_assert_int_eq(config_format(&c, "uid-max-bytes", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "25%");
+	ck_assert_uint_eq(config_quota_limit(&c.uid_conns, 1024), 256);
+	ck_assert_uint_eq(config_quota_limit(&c.uid_bytes, (size_t)1 << 30),
+			  (size_t)1 << 28);
+	ck_assert_uint_eq(config_quota_limit(&c.uid_parked, 3), 1);
+	ck_assert_int_eq(parse(&c, "uid-max-connections = 10\n"
+			       "uid-max-bytes = 4M\nuid-max-queues = 100%\n"
+			       "uid-max-parked = 1%\nreserved-connections = 0\n"
+			       "max-parked = 7\n", err, sizeof(err)), 0);
+	ck_assert_uint_eq(config_quota_limit(&c.uid_conns, 1024), 10);
+	ck_assert_uint_eq(config_quota_limit(&c.uid_bytes, 1), (size_t)4 << 20);
+	ck_assert_uint_eq(config_quota_limit(&c.uid_queues, 65536), 65536);
+	ck_assert_uint_eq(config_quota_limit(&c.uid_parked, 65536), 655);
+	ck_assert_uint_eq(c.reserved_conns, 0);
+	ck_assert_uint_eq(c.max_parked, 7);
+	ck_assert_int_eq(config_format(&c, "uid-max-bytes", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "4194304");
+	ck_assert_int_eq(config_format(&c, "uid-max-queues", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "100%");
+	parse_fails("uid-max-queues = 0%\n", "share of 1% to 100%");
+	parse_fails("uid-max-queues = 101%\n", "share of 1% to 100%");
+	parse_fails("uid-max-queues = x%\n", "share of 1% to 100%");
+	parse_fails("uid-max-connections = 2K\n", "not a number");
+	parse_fails("uid-max-parked = 0\n", "out of range");
+	parse_fails("max-parked = 0\n", "out of range");
 }
 END_TEST
 
@@ -550,6 +593,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_set_and_build);
 	tcase_add_test(tc, test_diff);
+	tcase_add_test(tc, test_quota_keys);
 	tcase_add_test(tc, test_print_reads_back);
 	tcase_add_test(tc, test_create_prefix);
 	tcase_add_test(tc, test_user_prefix_names);

@@ -16,6 +16,7 @@
 #include "ipc_defs.h"
 #include "qmsg.h"
 #include "queue.h"
+#include "quota.h"
 #include "registry.h"
 #include "siphash.h"
 #include "tagmap.h"
@@ -1650,6 +1651,64 @@ START_TEST(test_registry_walk_after)
 }
 END_TEST
 
+/* The per-uid table: a record per uid that holds anything, limits for
+ * all but root and the daemon's own uid, a message's footprint charged to
+ * its putter until it is freed, records gone once they hold nothing, and
+ * an owned object moved by a chown. */
+START_TEST(test_quota_table)
+{
+	struct quota q;
+	struct quota_user *u, *root, *me;
+	struct qmsg *m[3];
+	uid_t uid;
+	int i;
+
+	quota_init(&q, 1000);
+	q.limit[QUOTA_CONNS] = 2;
+	q.limit[QUOTA_BYTES] = 2 * qmsg_footprint(5);
+	u = quota_user(&q, 65534);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_eq(quota_user(&q, 65534), u);
+	ck_assert_ptr_null(quota_find(&q, 4301));
+	quota_charge(u, QUOTA_CONNS, 2);
+	ck_assert_int_eq(quota_admit(u, QUOTA_CONNS, 1), IPC_ELIMIT);
+	ck_assert_int_eq(quota_admit(u, QUOTA_OBJECTS, 1000000), 0); /* no limit */
+	root = quota_user(&q, 0);
+	me = quota_user(&q, 1000);
+	quota_charge(root, QUOTA_CONNS, 5);
+	quota_charge(me, QUOTA_CONNS, 5);
+	ck_assert_int_eq(quota_admit(root, QUOTA_CONNS, 1), 0);
+	ck_assert_int_eq(quota_admit(me, QUOTA_CONNS, 1), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(quota_admit(u, QUOTA_BYTES, qmsg_footprint(5)),
+				 i < 2 ? 0 : IPC_ELIMIT);
+		m[i] = qmsg_new("hello", 5);
+		qmsg_charge(m[i], i < 2 ? u : root);
+	}
+	ck_assert_uint_eq(u->used[QUOTA_BYTES], 2 * qmsg_footprint(5));
+	qmsg_free(m[0]);
+	ck_assert_int_eq(quota_admit(u, QUOTA_BYTES, qmsg_footprint(5)), 0);
+	/* Disconnected, it lives on while a message it put does. */
+	quota_uncharge(u, QUOTA_CONNS, 2);
+	ck_assert_ptr_eq(quota_find(&q, 65534), u);
+	qmsg_free(m[1]);
+	ck_assert_ptr_null(quota_find(&q, 65534));
+	qmsg_free(m[2]);
+	/* A chown moves an owned object; many uids grow the table. */
+	ck_assert_int_eq(quota_move_object(&q, 0, 4301), 0);
+	ck_assert_uint_eq(quota_find(&q, 4301)->used[QUOTA_OBJECTS], 1);
+	for (uid = 2000; uid < 2100; uid++)
+		quota_charge(quota_user(&q, uid), QUOTA_PARKS, 1);
+	for (uid = 2000; uid < 2100; uid++)
+		ck_assert_uint_eq(quota_find(&q, uid)->uid, uid);
+	ck_assert_uint_eq(q.count, 103);
+	for (uid = 2000; uid < 2100; uid++)
+		quota_uncharge(quota_find(&q, uid), QUOTA_PARKS, 1);
+	ck_assert_uint_eq(q.count, 3);
+	quota_fini(&q);
+}
+END_TEST
+
 /* A dead-letter callback's state: the target queue (NULL refuses), and
  * what it was offered. */
 struct tdead {
@@ -1980,6 +2039,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_any_batch_put_and_duplicates);
 	tcase_add_test(tq, test_any_queue_freed);
 	tcase_add_test(tq, test_ilist);
+	tcase_add_test(tq, test_quota_table);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);
 	suite_add_tcase(s, tr);

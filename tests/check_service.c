@@ -1290,17 +1290,40 @@ START_TEST(test_idle_trim)
 }
 END_TEST
 
-/* Out of file descriptors (EMFILE), ipcd pauses accepting instead of
- * spinning on the listening socket, keeps serving the connections it has,
- * and accepts again once descriptors are free. */
+/* 1 when the daemon closed fd (EOF, perhaps after an error reply) within
+ * ms milliseconds. */
+static int closed_within(int fd, int ms)
+{
+	int64_t deadline = h_now_ms() + ms;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[4096];
+	ssize_t r;
+
+	while (h_now_ms() < deadline) {
+		if (poll(&p, 1, 50) != 1)
+			continue;
+		r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return 1;
+	}
+	return 0;
+}
+
+/* Out of file descriptors (EMFILE), ipcd neither spins on the listening
+ * socket nor leaves clients hanging in the backlog: each new connection
+ * is accepted on a spare descriptor and closed at once, with one log line
+ * (rate-limited, never "pausing new connections"); the connections it
+ * has are served, and it accepts again once descriptors are free. */
 START_TEST(test_emfile_no_spin)
 {
 	struct rlimit lim = { 16, 16 };
 	struct h_daemon d;
 	ipc_client *c;
-	int fds[40], i;
+	int fds[40], i, closed = 0;
 	double cpu0, cpu1;
 	int64_t deadline;
+	const char *log, *p;
+	unsigned lines = 0;
 
 	if (h_wrapped()) {
 		/* valgrind keeps descriptors of its own under the limit. */
@@ -1311,8 +1334,7 @@ START_TEST(test_emfile_no_spin)
 	c = h_connect(&d);
 	h_create_queue(c, "em", 0);
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &lim, NULL), 0);
-	/* More connections than descriptors: the kernel queues them in the
-	 * backlog, accept4 fails with EMFILE. */
+	/* More connections than descriptors: accept4 fails with EMFILE. */
 	for (i = 0; i < 40; i++)
 		fds[i] = raw_connect(d.sock);
 	usleep(200000);
@@ -1321,6 +1343,11 @@ START_TEST(test_emfile_no_spin)
 	cpu1 = proc_cpu_seconds(d.pid);
 	ck_assert_msg(cpu1 - cpu0 < 0.3, "ipcd used %.2f s of CPU in 1 s at EMFILE",
 		      cpu1 - cpu0);
+	/* Those past the limit were closed, not left waiting. */
+	for (i = 0; i < 40; i++)
+		closed += closed_within(fds[i], 20);
+	ck_assert_msg(closed >= 20, "only %d of 40 connections past the "
+		      "descriptor limit were closed", closed);
 	/* The connection it has is still served. */
 	ck_assert_int_eq(put_bytes(c, "em", 1, 'x'), 0);
 	ck_assert_uint_eq(h_stat(c, "em").size, 1);
@@ -1336,7 +1363,11 @@ START_TEST(test_emfile_no_spin)
 	}
 	ck_assert_uint_eq(h_stat(c, "em").size, 1);
 	ipc_close(c);
-	ck_assert_ptr_nonnull(strstr(read_log(&d), "pausing new connections"));
+	log = read_log(&d);
+	ck_assert_ptr_null(strstr(log, "pausing new connections"));
+	for (p = log; (p = strstr(p, "no file descriptor left")) != NULL; p++)
+		lines++;
+	ck_assert_msg(lines == 1, "%u log lines about descriptors", lines);
 	h_stop(&d);
 }
 END_TEST
@@ -1399,7 +1430,7 @@ START_TEST(test_limit_connections)
 	get_len(c[1], "cq", 1);
 	for (i = 0; i < 3; i++)
 		ipc_close(c[i]);
-	log_wait(&d, "too many connections");
+	log_wait(&d, "refused (max-connections");
 	h_stop(&d);
 }
 END_TEST
@@ -1485,25 +1516,6 @@ static void send_some(int fd, size_t n)
 			break;
 		off += (size_t)r;
 	}
-}
-
-/* 1 when the daemon closed fd (EOF, perhaps after an error reply) within
- * ms milliseconds. */
-static int closed_within(int fd, int ms)
-{
-	int64_t deadline = h_now_ms() + ms;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char buf[4096];
-	ssize_t r;
-
-	while (h_now_ms() < deadline) {
-		if (poll(&p, 1, 50) != 1)
-			continue;
-		r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-			return 1;
-	}
-	return 0;
 }
 
 /* Unfinished frames: a header announcing 8 MiB reserves nothing by

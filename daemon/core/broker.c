@@ -26,6 +26,7 @@ int broker_init(struct broker *b, size_t msg_max, waiter_wake_fn wake)
 	b->msg_max = msg_max;
 	b->wake = wake;
 	b->default_mode = ACCESS_MODE_DEFAULT;
+	quota_init(&b->quota, 0);
 	return 0;
 }
 
@@ -33,16 +34,22 @@ int broker_init(struct broker *b, size_t msg_max, waiter_wake_fn wake)
 struct broker_obj {
 	int kind;
 	void *obj;
+	uid_t owner;
+};
+
+/* What broker_collect fills: the objects, and the registry they are in. */
+struct broker_collect_ctx {
+	struct broker_obj *cursor;
+	const struct registry *reg;
 };
 
 /* Collect one registry entry for broker_fini (cannot free while walking). */
 static void broker_collect(const char *name, int kind, void *obj, void *arg)
 {
-	struct broker_obj **cursor = arg;
+	struct broker_collect_ctx *ctx = arg;
 
-	(void)name;
-	**cursor = (struct broker_obj){ kind, obj };
-	(*cursor)++;
+	*ctx->cursor++ = (struct broker_obj){ kind, obj,
+					      registry_owner(ctx->reg, name)->uid };
 }
 
 /* Free every queue and pipe, waking its parked requests with status. */
@@ -50,14 +57,15 @@ void broker_fini(struct broker *b, int status)
 {
 	size_t n = registry_count(b->reg);
 	struct broker_obj *objs = calloc(n ? n : 1, sizeof *objs);
-	struct broker_obj *cursor = objs;
-	int ok = objs != NULL && registry_walk(b->reg, broker_collect, &cursor) == 0;
+	struct broker_collect_ctx ctx = { objs, b->reg };
+	int ok = objs != NULL && registry_walk(b->reg, broker_collect, &ctx) == 0;
 
 	/* The namespace goes first: a wake callback below that closes a
 	 * connection (and its pipe ends) then finds no object to touch. */
 	registry_free(b->reg);
 	b->reg = NULL;
 	for (size_t i = 0; ok && i < n; i++) {
+		quota_uncharge(quota_find(&b->quota, objs[i].owner), QUOTA_OBJECTS, 1);
 		if (objs[i].kind == IPC_KIND_PIPE)
 			pipe_free(objs[i].obj, status);
 		else
@@ -97,11 +105,16 @@ int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
 	return broker_queue_open_as(b, name, maxsize, flags, &broker_root, -1, q);
 }
 
-/* May one more queue or pipe be created? */
-int broker_may_create(const struct broker *b)
+/* May cred create one more queue or pipe? */
+int broker_may_create(const struct broker *b, const struct access_cred *cred)
 {
+	const struct quota_user *u = quota_find(&b->quota, cred->uid);
+
 	if (b->max_objects && registry_count(b->reg) >= b->max_objects)
 		return IPC_ELIMIT;
+	if (u != NULL)
+		return quota_admit(u, QUOTA_OBJECTS, 1);
+	/* No record yet: it owns nothing, so one is within any limit. */
 	return 0;
 }
 
@@ -111,8 +124,22 @@ void broker_set_owner(struct broker *b, const char *name,
 {
 	struct access_owner *o = registry_owner(b->reg, name);
 
-	if (o != NULL)
-		access_owner_init(o, cred, mode < 0 ? b->default_mode : (unsigned)mode);
+	if (o == NULL)
+		return;
+	access_owner_init(o, cred, mode < 0 ? b->default_mode : (unsigned)mode);
+	/* Out of memory for the record: the object goes uncounted. */
+	quota_charge(quota_user(&b->quota, cred->uid), QUOTA_OBJECTS, 1);
+}
+
+/* Remove name and give its object back to its owner's quota. */
+void broker_unregister(struct broker *b, const char *name)
+{
+	const struct access_owner *o = registry_owner(b->reg, name);
+
+	if (o == NULL)
+		return;
+	quota_uncharge(quota_find(&b->quota, o->uid), QUOTA_OBJECTS, 1);
+	registry_remove(b->reg, name);
 }
 
 /* name's owner and kind, or NULL when there is no such name. */
@@ -161,6 +188,8 @@ int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid)
 
 	if (o == NULL)
 		return IPC_ENOENT;
+	if (uid >= 0 && quota_move_object(&b->quota, o->uid, (uid_t)uid) != 0)
+		return IPC_ENOMEM;
 	if (uid >= 0)
 		o->uid = (uid_t)uid;
 	if (gid >= 0)
@@ -201,7 +230,7 @@ int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
 		return rc;
 	if (maxsize < -1 || (uint64_t)maxsize > SIZE_MAX / 2)
 		return IPC_EINVAL;
-	if ((rc = broker_may_create(b)) != 0)
+	if ((rc = broker_may_create(b, cred)) != 0)
 		return rc;
 	*q = queue_new(name, maxsize < 0 ? 0 : (size_t)maxsize, b->wake);
 	if (*q == NULL)
@@ -224,7 +253,7 @@ int broker_queue_delete(struct broker *b, const char *name)
 
 	if (rc != 0)
 		return rc;
-	registry_remove(b->reg, name);
+	broker_unregister(b, name);
 	broker_count_gone(b, IPC_KIND_QUEUE, q);
 	queue_free(q, IPC_EDELETED);
 	return 0;

@@ -15,6 +15,7 @@
 #include "ipc_defs.h"
 #include "pipe.h"
 #include "queue.h"
+#include "quota.h"
 #include "waiter.h"
 
 struct registry;
@@ -64,6 +65,8 @@ struct broker {
 				    count against max_bytes too */
 	size_t max_objects;      /* queues + pipes; 0 = no limit */
 	unsigned default_mode;   /* of a queue or pipe created without a mode */
+	struct quota quota;      /* per uid: owned objects here, the rest by
+				    the shell (connections, parks, bytes) */
 	struct broker_totals gone; /* counters of the queues and pipes freed */
 };
 
@@ -87,10 +90,11 @@ int broker_queue_open(struct broker *b, const char *name, int64_t maxsize,
 int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
 			 uint32_t flags, const struct access_cred *cred,
 			 int mode, struct queue **q);
-/* May one more queue or pipe be created? 0 or IPC_ELIMIT. */
-int broker_may_create(const struct broker *b);
+/* May cred create one more queue or pipe (max_objects, and cred's
+ * uid's QUOTA_OBJECTS)? 0 or IPC_ELIMIT. */
+int broker_may_create(const struct broker *b, const struct access_cred *cred);
 /* Record cred as the owner of the new queue or pipe name, with mode (-1:
- * the default mode). */
+ * the default mode), and charge it to cred's uid. */
 void broker_set_owner(struct broker *b, const char *name,
 		      const struct access_cred *cred, int mode);
 /* The owner of queue or pipe name with its kind (enum ipc_kind) in
@@ -108,7 +112,8 @@ int broker_access_owner(const struct broker *b, const char *name,
  * access check here): 0 or IPC_ENOENT. */
 int broker_chmod(struct broker *b, const char *name, unsigned mode);
 /* Set the owner uid and group gid of name, each kept when -1 (no access
- * check here): 0 or IPC_ENOENT. */
+ * check here; the object moves to the new owner's quota): 0, IPC_ENOENT
+ * or IPC_ENOMEM. */
 int broker_chown(struct broker *b, const char *name, int64_t uid, int64_t gid);
 /* The bytes max_bytes bounds: the footprint of every message alive
  * (qmsg_live_mem: queued, parked, in flight, in replies) plus shell_bytes. */
@@ -116,6 +121,9 @@ size_t broker_held(const struct broker *b);
 /* May new messages of footprint mem (the sum of their qmsg_footprint)
  * be held under max_bytes? 0 or IPC_ELIMIT. */
 int broker_admit(const struct broker *b, size_t mem);
+/* Remove name from the namespace and give its object back to its owner's
+ * quota (the object itself is the caller's to free). */
+void broker_unregister(struct broker *b, const char *name);
 /* Delete queue name, completing its parked requests with IPC_EDELETED.
  * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
 int broker_queue_delete(struct broker *b, const char *name);

@@ -67,7 +67,7 @@ static int broker_pipe_create(struct broker *b, const char *name,
 	if (msgs < 0 || msgs > IPC_PIPE_MSGS_MAX || bytes < 0 ||
 	    bytes > IPC_PIPE_BYTES_MAX)
 		return IPC_EINVAL;
-	if ((rc = broker_may_create(b)) != 0)
+	if ((rc = broker_may_create(b, cred)) != 0)
 		return rc;
 	*p = pipe_new(name, !(w->flags & BROKER_PIPE_ONEWAY), (size_t)msgs,
 		      (size_t)bytes, b->wake);
@@ -117,7 +117,7 @@ void broker_pipe_reap(struct broker *b, struct pipe *p)
 	/* A deleted pipe left the namespace already, and its name may be a
 	 * new pipe's (or a queue's) by now: remove only p itself. */
 	if (b->reg != NULL && registry_find(b->reg, pipe_name(p), &kind) == p)
-		registry_remove(b->reg, pipe_name(p));
+		broker_unregister(b, pipe_name(p));
 	/* Both ends closed: nothing is parked any more, nothing buffered. */
 	broker_count_gone(b, IPC_KIND_PIPE, p);
 	pipe_free(p, IPC_ECLOSED);
@@ -155,7 +155,7 @@ int broker_pipe_delete(struct broker *b, const char *name)
 
 	if (rc != 0)
 		return rc;
-	registry_remove(b->reg, name);
+	broker_unregister(b, name);
 	pipe_kill(p, IPC_EDELETED);
 	broker_pipe_reap(b, p);
 	return 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "qmsg.h"
+#include "quota.h"
 
 /* Payloads up to this many bytes get a block from the free list. */
 #define QMSG_SMALL 112u
@@ -37,7 +38,8 @@ static struct qmsg *qmsg_cache;
 static size_t qmsg_ncache;
 /* Every message pays for its header (qmsg_footprint, ipcd(8)): a field
  * added there costs every message; say so in ipcd(8) when it grows. */
-_Static_assert(sizeof(struct qmsg) <= 6 * sizeof(uint64_t),
+/* (Seven words: one is the putter's charge, for per-uid quotas.) */
+_Static_assert(sizeof(struct qmsg) <= 7 * sizeof(uint64_t),
 	       "struct qmsg grew: every message pays for it (max-bytes)");
 /* Fault injection (qmsg_fail_from): allocations left before failing, or 0. */
 static unsigned long qmsg_fail_in;
@@ -71,6 +73,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	if (!m)
 		return NULL;
 	m->next = NULL;
+	m->charge = NULL;
 	m->jid = 0;
 	m->deliveries = 0;
 	m->len = len;
@@ -82,6 +85,13 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 	if (len)
 		memcpy(m->data, data, len);
 	return m;
+}
+
+/* Charge m's footprint to u until m is freed. */
+void qmsg_charge(struct qmsg *m, struct quota_user *u)
+{
+	quota_charge(u, QUOTA_BYTES, qmsg_footprint(m->len));
+	m->charge = u;
 }
 
 /* A message held in the sealed memfd fd (taken over). */
@@ -147,11 +157,12 @@ static void qmsg_drop_fd(struct qmsg *m)
 	m->len = 0;
 }
 
-/* Free a message (NULL is fine). */
+/* Free a message (NULL is fine), giving back its charge. */
 void qmsg_free(struct qmsg *m)
 {
 	if (!m)
 		return;
+	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(m->len));
 	if (m->fd >= 0)
 		qmsg_drop_fd(m);
 	qmsg_nbytes -= m->len;

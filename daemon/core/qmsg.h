@@ -11,8 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct quota_user;
+
 struct qmsg {
 	struct qmsg *next;  /* next in the holder's FIFO */
+	struct quota_user *charge; /* the putter's uid, charged with its
+				      footprint until it is freed, or NULL */
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
 	uint32_t deliveries; /* times delivered for acknowledgement in its
 				current queue (dead-lettering counts them) */
@@ -31,6 +35,8 @@ static inline const unsigned char *qmsg_bytes(const struct qmsg *m)
 
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
+/* Charge m's footprint to u (the putter's uid) until m is freed. */
+void qmsg_charge(struct qmsg *m, struct quota_user *u);
 /* A message whose len payload bytes are in the sealed memfd fd (checked
  * by the caller), which it takes over: mapped read-only, closed with the
  * message. NULL when out of memory or the mapping fails (fd closed). */
@@ -42,7 +48,8 @@ struct qmsg *qmsg_new_fd(int fd, size_t len);
 struct qmsg *qmsg_lend(const struct qmsg *m);
 /* Memfd descriptors held by messages not yet freed. */
 size_t qmsg_live_fds(void);
-/* Free a message (NULL is fine); a memfd's descriptor is closed. */
+/* Free a message (NULL is fine), giving back its charge; a memfd's
+ * descriptor is closed. */
 void qmsg_free(struct qmsg *m);
 /* Payload bytes of all messages created and not yet freed (queued,
  * parked, in flight): what the max-bytes limit bounds. */

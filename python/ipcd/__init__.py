@@ -540,9 +540,12 @@ class Connection:
         return c
 
     def _setup(self, c):
-        """Read-ahead at a receiving end: one reader, so it is safe."""
+        """Read-ahead at a receiving end: one reader, so it is safe; at
+        exit, wait for pipelined sends (some may wait in the daemon for
+        room: closing first would drop them)."""
         self._unsettled = 0
         self._armed = False
+        _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self.readable:
             c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
 
@@ -763,6 +766,11 @@ class Connection:
     def __del__(self):
         c = getattr(self, "_client", None)
         if c is not None and c.alive:
+            try:
+                if self._unsettled:
+                    c.flush()  # sends waiting for room are not dropped
+            except Exception:
+                pass
             c.close()  # the daemon closes the end with the connection
 
 

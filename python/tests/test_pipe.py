@@ -182,6 +182,21 @@ class ConnectionTest(unittest.TestCase):
         out, err = child.communicate(timeout=30)
         self.assertEqual(out, b"answer bye\n", err)
 
+    def test_exit_delivers_pipelined_sends(self):
+        """Sends past the pipe's bound wait in the daemon; a sender that
+        exits without close() still delivers them all, then EOF."""
+        name = ipcdtest.fresh("p")
+        r = ipcd.connect_pipe(name, 0, duplex=False, maxmsgs=4)
+        child = run_python("""
+            import ipcd
+            w = ipcd.connect_pipe(%r, 1)
+            for i in range(50):
+                w.send(i)
+        """ % name)
+        self.assertEqual([r.recv() for _ in range(50)], list(range(50)))
+        self.assertRaises(EOFError, r.recv)
+        child.communicate(timeout=30)
+
     def test_eof_after_everything(self):
         a, b = ipcd.Pipe(ipcdtest.fresh("p"))
         a.send(1)
