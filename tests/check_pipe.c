@@ -894,6 +894,15 @@ static int battach(struct broker *b, const char *name, unsigned end,
 	return broker_pipe_attach(b, name, &w, &root, owner, p);
 }
 
+/* End a test's broker: the namespace, then the per-uid records that
+ * broker_init started (the daemon frees those last, in server_fini, once
+ * its connections have given their charges back). */
+static void bfini(struct broker *b)
+{
+	broker_fini(b, IPC_ESHUTDOWN);
+	quota_fini(&b->quota);
+}
+
 /* A broker with pipe "p" (5 messages, 50 bytes each way) whose end 0 A
  * holds; with both, B holds end 1 too. */
 static struct pipe *ns_setup(struct broker *b, int both)
@@ -935,7 +944,7 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_int_eq(battach(&b, "q", 0, BROKER_PIPE_CREATE, A, &p2),
 			 IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_pipe_close(&b, "q", 0, A), IPC_EWRONGTYPE);
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 }
 END_TEST
 
@@ -964,7 +973,7 @@ START_TEST(test_broker_pipe_attach_existing)
 				       .flags = BROKER_PIPE_DUPLEX };
 	ck_assert_int_eq(broker_pipe_attach(&b, "p", &w, &root, B, &p2), 0);
 	ck_assert_ptr_eq(p2, p);
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 }
 END_TEST
 
@@ -998,7 +1007,7 @@ START_TEST(test_broker_pipe_info_list)
 	ck_assert_str_eq(infos[0].name, "p");
 	ck_assert_uint_eq(infos[1].kind, IPC_KIND_QUEUE);
 	ck_assert_str_eq(infos[1].name, "q");
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 }
 END_TEST
 
@@ -1024,7 +1033,7 @@ START_TEST(test_broker_pipe_close_gone)
 	ck_assert_int_eq(battach(&b, "p", 0, BROKER_PIPE_CREATE, A, &p2), 0);
 	ck_assert_int_eq(broker_info(&b, "p", &info), 0);
 	ck_assert_uint_eq(info.pipe.dir[0].sent, 0);
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 	ck_assert_ptr_null(b.reg);
 	ck_assert_int_eq(broker_pipe_find(&b, "p", &p2), IPC_ENOENT);
 	ck_assert_int_eq(broker_pipe_close(&b, "p", 0, A), IPC_ENOENT);
@@ -1059,7 +1068,7 @@ START_TEST(test_broker_pipe_fini)
 	tw_init(&s, o, WAITER_GET, NULL);
 	pipe_park(o, 1, &s.w);
 	/* Every pipe is freed once, its parked requests answered. */
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 	ck_assert_int_eq(r.woken, 1);
 	ck_assert_int_eq(s.woken, 1);
 	ck_assert_int_eq(s.status, IPC_ESHUTDOWN);
@@ -1094,7 +1103,7 @@ START_TEST(test_broker_pipe_reap_nested)
 	ck_assert_int_eq(broker_pipe_find(&b, "x", &p2), 0);
 	broker_pipe_reap(&b, p);
 	ck_assert_int_eq(broker_pipe_find(&b, "x", &p2), IPC_ENOENT);
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 }
 END_TEST
 
@@ -1133,7 +1142,7 @@ START_TEST(test_broker_pipe_delete)
 	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
 	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_find(&b, "q", &q), 0);
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 }
 END_TEST
 
@@ -1171,7 +1180,7 @@ START_TEST(test_broker_pipe_delete_nested)
 	broker_pipe_reap(&b, p);
 	ck_assert_int_eq(broker_pipe_find(&b, "x", &found), 0);
 	ck_assert_ptr_eq(found, np);
-	broker_fini(&b, IPC_ESHUTDOWN);
+	bfini(&b);
 }
 END_TEST
 
