@@ -15,6 +15,7 @@ git rev-parse --is-inside-work-tree >/dev/null 2>&1 || {
 exempt() {
 	case "$1" in
 	tests/fuzz/corpus/*) return 0 ;;                # fuzz inputs: raw bytes
+	bench/results/*.txt) return 0 ;;                # measured tables: output
 	LICENSE | debian/copyright) return 0 ;;         # the licence itself
 	debian/changelog | debian/source/format) return 0 ;; # no comments
 	python/ipcd/py.typed) return 0 ;;               # an empty marker (PEP 561)
