@@ -15,6 +15,9 @@ import ipcdtest
 EXAMPLES = os.environ.get("IPCD_EXAMPLES") or os.path.join(
     os.path.dirname(__file__), "..", "..", "examples", "python")
 PIPE_LINES = ["out pipe : %d" % i for i in range(10)]
+# The queue getter stops once nothing came for this long (the article's
+# 10 s): enough for the putter to start when the getter runs first.
+os.environ["QUEUE_DEMO_TIMEOUT"] = "3"
 
 
 def setUpModule():
@@ -84,7 +87,7 @@ class QueueDemoTest(unittest.TestCase):
         self.assertRegex(text, r"subprocess putter : \d+")
 
     def test_as_the_article_runs_it(self):
-        # The getter stops after 10 s without a value, as in the article.
+        # The getter stops after QUEUE_DEMO_TIMEOUT s without a value.
         lines = finish(self, start("queue_demo.py"))
         self.assertRegex(lines[0], r"^parent process run \d+ ")
         self.check_roles(lines[1:])
