@@ -9,18 +9,6 @@
 #include "proto.h"
 #include "server.h"
 
-/* The smallest payload a client should send as a memfd: memfd-threshold,
- * but never past max-message-size + 1, so no size falls between the inline
- * limit and the memfd path. */
-static uint32_t hello_memfd_min(const struct config *cfg)
-{
-	size_t min = cfg->memfd_threshold;
-
-	if (min > cfg->max_message + 1)
-		min = cfg->max_message + 1;
-	return (uint32_t)min;
-}
-
 /* HELLO: check the version and say ours. */
 void op_hello(struct conn *c, const struct proto_req *r)
 {
@@ -54,7 +42,7 @@ void op_hello(struct conn *c, const struct proto_req *r)
 		rep.has_caps = 1;
 		rep.caps = c->memfd ? PROTO_CAP_MEMFD : 0;
 		rep.memfd_max = c->memfd ? (uint32_t)c->srv->cfg.max_memfd_size : 0;
-		rep.memfd_min = c->memfd ? hello_memfd_min(&c->srv->cfg) : 0;
+		rep.memfd_min = c->memfd ? (uint32_t)c->srv->cfg.memfd_threshold : 0;
 	}
 	conn_reply(c, &rep);
 }
