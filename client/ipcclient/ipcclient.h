@@ -752,6 +752,26 @@ int ipc_queue_put_async(ipc_client *c, const char *name, const void *data,
  * by its number since the last flush ("async put 3: ..."); or fatal. */
 int ipc_flush(ipc_client *c);
 
+/*
+ * Read replies until at most max async requests (puts, put_many, sends)
+ * of this handle are in flight, waiting at most timeout_ms (-1 forever,
+ * 0 not at all): 0 once so; IPC_EFULL when the time ran out first, or
+ * earlier when a signal interrupted the wait (so a caller with a signal
+ * handler can run it; nothing is lost, the rest stay in flight); or
+ * fatal. Held requests are written first. Failures among the replies
+ * read are kept for ipc_async_error() and ipc_flush(). With it a
+ * producer waits for its window in slices it chooses, e.g. while async
+ * puts wait in the daemon for room in a full queue.
+ * IPC_ENOTSUP on the NATS backend.
+ */
+int ipc_async_wait(ipc_client *c, unsigned max, int timeout_ms);
+
+/* The first failure among the async replies read since the last
+ * ipc_flush() or ipc_async_error(), without waiting for any (0: none so
+ * far); it is then forgotten, as ipc_flush() forgets it. ipc_last_error()
+ * names it. IPC_ENOTSUP on the NATS backend. */
+int ipc_async_error(ipc_client *c);
+
 /* Write the async requests held in the handle now, without waiting for
  * their replies (fflush() for the stdio-like holding above, where
  * ipc_flush() is fflush() and wait): a producer that wants each message
