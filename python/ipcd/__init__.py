@@ -491,13 +491,17 @@ class Queue:
 
     def join_thread(self):
         """multiprocessing's join_thread(): there is no feeder thread, each
-        put is written at once, so this only checks close() was called."""
+        put is written at once and close() already waited for the puts
+        parked for room (bounded queue), so this only checks close() was
+        called."""
         if not self._closed:
             raise ValueError("Queue %r not closed" % self._name)
 
     def cancel_join_thread(self):
         """multiprocessing's cancel_join_thread(): nothing to cancel, puts
-        are written at once."""
+        are written at once. (On a bounded queue close() and exit still
+        wait for this process's puts parked for room; a put with a timeout
+        is never left waiting.)"""
 
 
 class _AckedGet:
