@@ -232,6 +232,8 @@ class Queue:
       closing (or exiting, which closes) while its puts wait for room
       waits for a consumer; Ctrl-C then drops the puts still waiting. A
       process killed loses them, as multiprocessing loses its buffer.
+      Each one waiting counts against the daemon's max-parked and
+      uid-max-parked limits, past which a put fails with LimitError.
 
     Read-ahead (readahead=None, the default: adaptive, on unbounded
     queues that are not durable, when this process may both get and put):
