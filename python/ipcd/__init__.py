@@ -230,6 +230,15 @@ class Queue:
     At-least-once: `with q.get_ack(timeout=10) as item:` acks the message
     when the block exits normally, and puts it back at the head of the
     queue when it raises (or when the process dies first).
+
+    Waiting on several queues: ipcd.get_any([q1, q2, ...], timeout=...)
+    returns (queue, item) from the first of them that has an item, with
+    one wait in the daemon on all of them at once; nothing is taken from
+    the others. A Queue has no fileno(): a descriptor that turns readable
+    needs a get waiting in the daemon, which would take a message from
+    the other consumers. To mix queues with sockets or Connections in one
+    select loop, run get_any in a thread and hand items over through a
+    Connection (whose fileno() works).
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
