@@ -501,6 +501,14 @@ struct pipe_arg {
 	size_t len;
 };
 
+/* A share or a join of a pipe end: the token, what the join reports. */
+struct share_arg {
+	const char *name;
+	int end;
+	uint64_t token;
+	struct ipc_pipe_opts o;
+};
+
 /* One slice of a put. */
 static int step_put(ClientObject *self, void *arg, int timeout_ms)
 {
@@ -1550,6 +1558,55 @@ static PyObject *client_pipe_close(ClientObject *self, PyObject *args)
 	return end_only(self, args, NAME_ARG "i:pipe_close", ipc_pipe_close);
 }
 
+PyDoc_STRVAR(pipe_share_doc, "pipe_share(name, end) -> int\n--\n\n"
+	     "A share of the attached end for another connection (a child process) "
+	     "to claim with pipe_join(name, end, token): returns the token. The share "
+	     "keeps the end open until claimed or this connection closes.");
+/* ipc_pipe_share(). */
+static int call_share(ipc_client *c, void *arg)
+{
+	struct share_arg *a = arg;
+
+	return ipc_pipe_share(c, a->name, a->end, &a->token);
+}
+
+/* Client.pipe_share(). */
+static PyObject *client_pipe_share(ClientObject *self, PyObject *args)
+{
+	struct share_arg a = { .name = NULL };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_share", &a.name, &a.end) ||
+	    client_call(self, call_share, &a) < 0)
+		return NULL;
+	return PyLong_FromUnsignedLongLong(a.token);
+}
+
+PyDoc_STRVAR(pipe_join_doc, "pipe_join(name, end, token) -> bool\n--\n\n"
+	     "Hold end of pipe name too, claiming the share whose token "
+	     "pipe_share() gave (PermissionError for another token). Returns "
+	     "whether the pipe is duplex.");
+/* ipc_pipe_join(). */
+static int call_join(ipc_client *c, void *arg)
+{
+	struct share_arg *a = arg;
+
+	return ipc_pipe_join(c, a->name, a->end, a->token, &a->o);
+}
+
+/* Client.pipe_join(). */
+static PyObject *client_pipe_join(ClientObject *self, PyObject *args)
+{
+	struct share_arg a = { .o = IPC_PIPE_OPTS_INIT };
+	unsigned long long token;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iK:pipe_join", &a.name, &a.end, &token))
+		return NULL;
+	a.token = token;
+	if (client_call(self, call_join, &a) < 0)
+		return NULL;
+	return PyBool_FromLong(a.o.duplex);
+}
+
 /* ---- module --------------------------------------------------------- */
 
 static PyMethodDef client_methods[] = {
@@ -1589,6 +1646,8 @@ static PyMethodDef client_methods[] = {
 	{ "pipe_arm", (PyCFunction)client_pipe_arm, METH_VARARGS, pipe_arm_doc },
 	{ "pipe_wait", (PyCFunction)client_pipe_wait, METH_VARARGS, pipe_wait_doc },
 	{ "pipe_close", (PyCFunction)client_pipe_close, METH_VARARGS, pipe_close_doc },
+	{ "pipe_share", (PyCFunction)client_pipe_share, METH_VARARGS, pipe_share_doc },
+	{ "pipe_join", (PyCFunction)client_pipe_join, METH_VARARGS, pipe_join_doc },
 	{ NULL, NULL, 0, NULL },
 };
 

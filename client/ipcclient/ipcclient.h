@@ -660,6 +660,35 @@ int ipc_pipe_close(ipc_client *c, const char *name, int end);
 int ipc_pipe_detach(ipc_client *c, const char *name, int end);
 
 /*
+ * Sharing an end, like a file descriptor a child process inherits: the
+ * connection holding end `end` asks for a share of it, and another
+ * connection (a child process's, or one the token is passed to) claims
+ * that share with ipc_pipe_join() and holds the end too: both may send,
+ * receive and close it, and the end stays open until its last holder
+ * closes it (ipc_pipe_close, ipc_pipe_detach, or its connection closing,
+ * exiting or dying); only then is the peer told EOF (ipc_pipe_detach by
+ * the last holder frees the end instead). A share not claimed yet holds
+ * the end open as well, and goes when the connection that made it
+ * closes. The token is a one-time capability (64 random bits): only the
+ * connection that presents it joins, and who may use the end is checked
+ * as for ipc_pipe_attach(). A connection's own requests parked on the
+ * end are its own: closing its hold while others hold the end does not
+ * answer them. Pipes only (IPC_ENOTSUP on NATS).
+ *
+ * ipc_pipe_share(): *token set; 0, IPC_ENOTATTACHED (this connection does
+ * not hold the end), IPC_ELIMIT (64 shares unclaimed), the argument
+ * errors, or fatal.
+ * ipc_pipe_join(): opts (may be NULL) receives what ipc_pipe_attach()
+ * reports; 0, IPC_EPERM (no share of the end with that token, or no
+ * permission for the end), IPC_ENOTATTACHED (the end is not attached),
+ * IPC_EBUSY (this connection holds the end already), the argument
+ * errors, or fatal.
+ */
+int ipc_pipe_share(ipc_client *c, const char *name, int end, uint64_t *token);
+int ipc_pipe_join(ipc_client *c, const char *name, int end, uint64_t token,
+		  struct ipc_pipe_opts *opts);
+
+/*
  * Batches: several messages per request, one round trip for all of them.
  */
 

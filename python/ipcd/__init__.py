@@ -230,6 +230,15 @@ class Queue:
     At-least-once: `with q.get_ack(timeout=10) as item:` acks the message
     when the block exits normally, and puts it back at the head of the
     queue when it raises (or when the process dies first).
+
+    Waiting on several queues: ipcd.get_any([q1, q2, ...], timeout=...)
+    returns (queue, item) from the first of them that has an item, with
+    one wait in the daemon on all of them at once; nothing is taken from
+    the others. A Queue has no fileno(): a descriptor that turns readable
+    needs a get waiting in the daemon, which would take a message from
+    the other consumers. To mix queues with sockets or Connections in one
+    select loop, run get_any in a thread and hand items over through a
+    Connection (whose fileno() works).
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
@@ -497,14 +506,23 @@ class Connection:
     Ctrl-C interrupts them; a message arriving with the interrupt is kept
     and returned by the next recv().
 
-    Ends of Pipe() attach lazily: the first process that sends, receives
-    or polls on an end holds it, and close() in a process that never used
-    the end only forgets it there. That is what lets the multiprocessing
-    pattern work (create the Pipe, start a child, each side closes the end
-    it does not use). An end is held by one process: using it in two
-    processes raises BusyError. A never-used end is not closed in the
-    daemon, so its peer sees EOF only when the end is closed by a process
-    that used it (or that process exits).
+    Ends behave like file descriptors across processes. An end attaches
+    lazily: the first process that sends, receives or polls on it holds
+    it (connect_pipe() attaches at once). A Connection held here and
+    inherited by a child (fork), or pickled to one (spawn, forkserver, or
+    through a Queue), is shared, not moved: the child holds the end too,
+    joined in the daemon with a one-time capability this process got for
+    it (never by name alone). close() in one process releases that
+    process's hold only; the peer sees EOF once the last process holding
+    the end closed it or exited. So the multiprocessing pattern works:
+    create the Pipe, start a child, each side closes the end it does not
+    use, and the reader's EOFError comes after the writer's last holder
+    closed. A process that shared an end keeps its connection to the
+    daemon (not the end) after close() until it exits, so a child that
+    has not claimed its share yet still holds the end. An unrelated
+    process attaching a held end by name gets BusyError. A Connection
+    used by another thread at the moment of fork is not shared (the
+    child's use of it raises BusyError).
     """
 
     def __init__(self, name, end, duplex, *, socket=None, serializer="pickle",
@@ -519,12 +537,20 @@ class Connection:
         self._closed = False
         self._unsettled = 0  # sends whose outcome was not awaited yet
         self._armed = False  # fileno() was called: its socket tells readiness
+        self._token = None   # a share to claim here (pickled), or for a child
+        self._shared = False  # this process's connection made shares
 
     def _attach(self):
-        """Attach the end in this process; the Client."""
+        """Attach the end in this process (join it, with a share's token);
+        the Client."""
         c = _ipcd.Client(self._socket)
         try:
-            duplex = c.pipe_attach(self._name, self._end, self._duplex, True, *self._bounds)
+            if self._token is not None:
+                token, self._token = self._token, None
+                duplex = c.pipe_join(self._name, self._end, token)
+            else:
+                duplex = c.pipe_attach(self._name, self._end, self._duplex, True,
+                                       *self._bounds)
         except BusyError as e:
             c.close()
             e.args = ("pipe %r end %d is held by another process or Connection: "
@@ -545,6 +571,7 @@ class Connection:
         room: closing first would drop them)."""
         self._unsettled = 0
         self._armed = False
+        _held.add(self)
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self.readable:
             c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
@@ -596,7 +623,21 @@ class Connection:
 
     def __reduce__(self):
         return (_rebuild_connection, (self._name, self._end, self._duplex, self._socket,
-                                      _spec_of(self._ser), self._bounds, self._closed))
+                                      _spec_of(self._ser), self._bounds, self._closed,
+                                      self._share()))
+
+    def _share(self):
+        """A share of the end for another process, when this one holds it:
+        its token (the end stays open until it is claimed or this
+        process exits), else None."""
+        c = self._client
+        if self._closed or c is None or not c.alive:
+            return None
+        token = c.pipe_share(self._name, self._end)
+        self._shared = True
+        if self._armed:
+            c.pipe_arm(self._name, self._end)  # the reply came on the armed socket
+        return token
 
     def _check_writable(self):
         if self._closed:
@@ -745,6 +786,7 @@ class Connection:
         if self._closed:
             return
         self._closed = True
+        _held.discard(self)
         c, self._client = self._client, None
         if c is not None and c.alive:
             try:
@@ -755,7 +797,15 @@ class Connection:
                 except (ClosedError, NotFoundError, NotAttachedError):
                     pass
                 finally:
-                    c.close()
+                    self._let_go(c)
+
+    def _let_go(self, c):
+        """Close this process's connection c, or keep it until exit when it
+        made shares: one not claimed yet hangs on it."""
+        if self._shared:
+            _sharers.append(c)
+        else:
+            c.close()
 
     def __enter__(self):
         return self
@@ -771,15 +821,62 @@ class Connection:
                     c.flush()  # sends waiting for room are not dropped
             except Exception:
                 pass
-            c.close()  # the daemon closes the end with the connection
+            if getattr(self, "_shared", False):
+                _sharers.append(c)
+            else:
+                c.close()  # the daemon lets go of the end with the connection
 
 
-def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed):
-    """Unpickle a Connection: the same end, attached on first use."""
+def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed,
+                        token=None):
+    """Unpickle a Connection: the same end, joined now when the pickling
+    process held it and shared it (token), else attached on first use."""
     conn = Connection(name, end, duplex, socket=socket, serializer=serializer,
                       maxmsgs=bounds[0], maxbytes=bounds[1])
     conn._closed = closed
+    conn._token = token
+    if token is not None and not closed:
+        try:
+            conn._c()  # hold it from now on; on failure, at first use
+        except Error:
+            pass
     return conn
+
+
+# Connections holding their end in this process (shared at fork), and
+# connections that made shares and outlive their Connection until exit.
+_held = weakref.WeakSet()
+_sharers = []
+
+
+def _share_before_fork():
+    """Before fork: a share of every end held here, for the child."""
+    for conn in _builtin_list(_held):
+        try:
+            conn._token = conn._share()
+        except Exception:
+            conn._token = None  # busy in another thread, or the daemon is gone
+
+
+def _after_fork_parent():
+    """The child claimed its shares (or will die): forget the tokens."""
+    for conn in _builtin_list(_held):
+        conn._token = None
+
+
+def _join_after_fork():
+    """In a forked child: hold every end the parent held, joining it with
+    the share the parent made; a failed join is retried at first use."""
+    del _sharers[:]
+    for conn in _builtin_list(_held):
+        _held.discard(conn)
+        conn._client = None
+        conn._shared = False
+        if conn._token is not None:
+            try:
+                conn._c()
+            except Exception:
+                pass
 
 
 def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxbytes=0):
@@ -873,3 +970,8 @@ def delete(name, socket=None):
     """Delete queue or pipe name and what it holds (owner or root). Calls
     waiting on it raise DeletedError. NotFoundError if there is none."""
     _admin(socket, "delete", name)
+
+
+# Pipe ends held here are shared with a forked child (see Connection).
+os.register_at_fork(before=_share_before_fork, after_in_parent=_after_fork_parent,
+                    after_in_child=_join_after_fork)

@@ -340,6 +340,28 @@ class GetAnyTest(unittest.TestCase):
         self.assertEqual(ipcd.stat(a.name)["getters"], 0)
         self.assertEqual(ipcd.stat(b.name)["inflight"], 0)
 
+    def test_select_loop_recipe(self):
+        """The documented way to wait on queues and other descriptors in
+        one loop: get_any in a thread, items handed over a Connection;
+        a put by another process wakes it."""
+        from multiprocessing.connection import wait
+        a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh())
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"))
+
+        def feed():
+            q, item = ipcd.get_any([a, b], timeout=30)
+            w.send((q.name, item))
+
+        t = threading.Thread(target=feed)
+        t.start()
+        self.assertEqual(wait([r], timeout=0.2), [])
+        p = mp.get_context("fork").Process(target=b.put, args=("from child",))
+        p.start()
+        self.assertEqual(wait([r], timeout=30), [r])
+        self.assertEqual(r.recv(), (b.name, "from child"))
+        t.join(30)
+        p.join(30)
+
 
 class ErrorTest(unittest.TestCase):
     def test_not_found(self):
