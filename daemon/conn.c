@@ -331,29 +331,36 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	return 0;
 }
 
-/* Bytes of replies not yet written past max-output: its parked gets
- * are set aside (their messages stay queued for other consumers) until
- * the output drains below it (conn_unstall). */
+/* Bytes of replies not yet written past max-output: its parked gets and
+ * receives are set aside (their messages stay queued for other
+ * consumers, or in the pipe) until the output drains below it
+ * (conn_unstall). */
 static void conn_stall_if_full(struct conn *c)
 {
-	struct ilist *n, *next;
+	struct ilist *n, *next, *at;
 
 	if (c->stalled || conn_out_pending(c) <= c->srv->cfg.max_output)
 		return;
 	log_debug("conn %lu: %zu bytes of replies unread; its parked gets "
 		  "wait", c->id, conn_out_pending(c));
 	c->stalled = 1;
+	/* Stalled again before conn_unstall went through them all: the
+	 * ones it resumed are older than the ones left, and go first. */
+	at = ilist_first(&c->stalled_parks);
+	if (at == NULL)
+		at = &c->stalled_parks;
 	for (n = ilist_first(&c->parks); n != NULL; n = next) {
 		next = ilist_next(&c->parks, n);
 		if (park_stall(container_of(n, struct park, link))) {
 			ilist_unlink(n);
-			ilist_link_tail(&c->stalled_parks, n);
+			ilist_link_before(at, n);
 		}
 	}
 }
 
-/* c's output drained below max-output: its stalled gets are served again,
- * oldest first, until its output passes the bound again. */
+/* c's output drained below max-output: its stalled gets and receives
+ * are served again, oldest first, until its output passes the bound
+ * again. */
 static void conn_unstall(struct conn *c)
 {
 	struct park *p;

@@ -102,7 +102,7 @@ int park_queues(struct park *p, struct queue *const *qs, size_t n)
 		x->w.kind = WAITER_GET;
 		x->w.held = p->w.held;    /* one lease, whichever queue delivers */
 		x->w.want = p->w.want;
-		x->w.any = (unsigned)i;
+		x->w.any = (uint16_t)i;
 		queue_park(qs[i], &x->w);
 	}
 	return 0;
@@ -278,20 +278,50 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 		conn_reply_own(c, &rep, park_msgs, n);
 }
 
-/* Set parked get p aside while its connection's output is over the bound. */
+/* Set parked get p aside while its connection's output is over the
+ * bound: on a pipe, or on each of its queues. */
 int park_stall(struct park *p)
 {
-	if (p->on != PARK_ON_QUEUE || p->w.kind != WAITER_GET)
+	unsigned i;
+
+	if (p->w.kind != WAITER_GET)
 		return 0;
+	if (p->on == PARK_ON_PIPE) {
+		pipe_stall(&p->w);
+		return 1;
+	}
 	queue_stall(&p->w);
+	for (i = 0; i < p->nmore; i++)
+		queue_stall(&p->more[i].w);
 	return 1;
 }
 
-/* Let stalled get p be served again. */
+/* Let stalled get p be served again: every waiter back at its place,
+ * then the first of its queues that has a message hands it one (which
+ * completes p: nothing of it is touched after). */
 void park_resume(struct park *p)
 {
-	if (p->on == PARK_ON_QUEUE)
-		queue_resume(&p->w);
+	struct server *s = p->conn->srv;
+	struct pipe *pp;
+	struct queue *q = NULL;
+	unsigned i;
+
+	if (p->on == PARK_ON_PIPE) {
+		if ((pp = pipe_resume(&p->w)) != NULL)
+			broker_pipe_reap(&s->broker, pp);
+		return;
+	}
+	queue_unstall(&p->w);
+	for (i = 0; i < p->nmore; i++)
+		queue_unstall(&p->more[i].w);
+	if (p->w.holder != NULL && queue_head(p->queue) != NULL)
+		q = p->queue;
+	for (i = 0; q == NULL && i < p->nmore; i++)
+		if (p->more[i].w.holder != NULL &&
+		    queue_head(p->more[i].queue) != NULL)
+			q = p->more[i].queue;
+	if (q != NULL)
+		queue_kick(q);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

@@ -87,13 +87,15 @@ int park_queues(struct park *p, struct queue *const *qs, size_t n);
 void park_pipe(struct park *p, struct pipe *pp, unsigned end);
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m);
-/* Hand parked get p nothing until park_resume (its connection's unread
- * replies are over max-output); the messages stay for other getters.
- * 1 when p was set aside; 0 (nothing done) for other parks: puts, whose
- * replies are a status, and pipe receives. */
+/* Hand parked get or receive p nothing until park_resume (its
+ * connection's unread replies are over max-output): the messages stay
+ * in the queue for other getters, or in the pipe, counted. A get on
+ * several queues is held back on each of them. 1 when p was set aside;
+ * 0 (nothing done) for puts and sends, whose replies are a status. */
 int park_stall(struct park *p);
-/* Let stalled get p be served again: at once (its reply queued) when a
- * message waits, else when one comes. */
+/* Let stalled p be served again, at its arrival place among the waiters:
+ * at once (its reply queued) when a message waits, else when one comes.
+ * p may be freed when it returns. */
 void park_resume(struct park *p);
 /* Drop a parked request without replying (its connection is gone):
  * unparks it, frees its message, frees it. */
