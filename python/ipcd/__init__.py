@@ -845,7 +845,9 @@ def _admin(socket, method, *args):
 
 
 def list(socket=None):  # noqa: A001  (ipcd.list, as the issue names it)
-    """Every queue and pipe, sorted by name: a list of stat() dicts."""
+    """Every queue and pipe, sorted by name: a list of stat() dicts.
+    LimitError past 131,072 of them (the C library's IPC_LIST_MAX: a
+    daemon cannot make the caller hold unbounded memory)."""
     return _admin(socket, "list")
 
 
