@@ -101,14 +101,14 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 	free(c);
 }
 
-/* Link p into c's parked requests, counting it for c, its uid and the
- * daemon. */
+/* Link p into c's parked requests, counting it (as p->weight) for c,
+ * its uid and the daemon. */
 void conn_park_add(struct conn *c, struct park *p)
 {
 	ilist_link_tail(&c->parks, &p->link);
-	c->nparks++;
-	c->srv->stats.parked++;
-	quota_charge(c->user, QUOTA_PARKS, 1);
+	c->nparks += p->weight;
+	c->srv->stats.parked += p->weight;
+	quota_charge(c->user, QUOTA_PARKS, p->weight);
 }
 
 /* Unlink p from its connection's parked requests. */
@@ -117,9 +117,9 @@ void conn_park_del(struct park *p)
 	struct conn *c = p->conn;
 
 	ilist_unlink(&p->link);
-	c->nparks--;
-	c->srv->stats.parked--;
-	quota_uncharge(c->user, QUOTA_PARKS, 1);
+	c->nparks -= p->weight;
+	c->srv->stats.parked -= p->weight;
+	quota_uncharge(c->user, QUOTA_PARKS, p->weight);
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */

@@ -99,7 +99,7 @@ int park_queues(struct park *p, struct queue *const *qs, size_t n)
 		x = &p->more[i - 1];
 		x->park = p;
 		x->queue = qs[i];
-		x->w.kind = WAITER_GET;
+		x->w.kind = (uint8_t)WAITER_GET;
 		x->w.held = p->w.held;    /* one lease, whichever queue delivers */
 		x->w.want = p->w.want;
 		x->w.any = (uint16_t)i;
@@ -135,17 +135,18 @@ static void park_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A new park for request (op, id) of c. */
-struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
+struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms)
 {
 	struct park *p;
 
-	if (c->nparks >= CONN_PARKS_MAX)
+	if (c->nparks + weight > CONN_PARKS_MAX)
 		return NULL;
 	p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return NULL;
-	p->w.kind = kind;
+	p->weight = (uint16_t)weight;
+	p->w.kind = (uint8_t)kind;
 	p->w.msg = msg;
 	p->durable = msg != NULL && msg->jid != 0;
 	p->conn = c;
@@ -163,16 +164,24 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 	return p;
 }
 
+/* How many parked requests r counts as: a get on several queues waits
+ * on each (a waiter in each queue's FIFO), so it counts one per queue. */
+static unsigned park_weight(const struct proto_req *r)
+{
+	return r->op == PROTO_OP_QGETANY && r->nnames > 1 ? (unsigned)r->nnames : 1;
+}
+
 /* A park for request r, or NULL after freeing msg and answering r why
  * not: the refusal of policy_park (IPC_ELIMIT), else IPC_ENOMEM. */
 struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg)
 {
+	unsigned weight = park_weight(r);
 	struct park *p = NULL;
 
 	assert(proto_op(r->op) != NULL && proto_op(r->op)->parks == PROTO_PARKS);
-	if (policy_park(c, r) == 0) {
-		p = park_new(c, r->op, r->id, kind, msg, r->timeout_ms);
+	if (policy_park(c, r, weight) == 0) {
+		p = park_new(c, r->op, r->id, weight, kind, msg, r->timeout_ms);
 		if (p == NULL)
 			conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 	}

@@ -54,8 +54,11 @@ struct park {
 	struct conn *conn;
 	uint32_t op;                /* the request's op: selects the reply fields */
 	uint32_t id;                /* the request's id */
-	enum park_on on;            /* what holds w */
-	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
+	uint8_t on;                 /* enum park_on: what holds w */
+	uint8_t end;                /* PARK_ON_PIPE: the end it waits at */
+	uint16_t weight;            /* the parked requests it counts as, in
+				       every limit: 1, or a get_any's queues
+				       (a waiter on each) */
 	struct queue *queue;        /* PARK_ON_QUEUE: the queue (kept when woken,
 				       for giving messages back) */
 	struct event timer;         /* armed when the timeout is > 0 */
@@ -66,11 +69,12 @@ struct park {
 	uint32_t index;             /* get_any: the w.any of the waiter woken */
 };
 
-/* A new park for request (op, id) of c, waiting at most timeout_ms (-1:
- * forever; the caller never parks with 0); msg is a putter's message,
- * owned by the park from now on. NULL on ENOMEM or when c already has
- * CONN_PARKS_MAX parked (msg still the caller's; see park_request). */
-struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
+/* A new park for request (op, id) of c, counting as weight parked
+ * requests, waiting at most timeout_ms (-1: forever; the caller never
+ * parks with 0); msg is a putter's message, owned by the park from now
+ * on. NULL on ENOMEM or when c would pass CONN_PARKS_MAX parked (msg
+ * still the caller's; see park_request). */
+struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms);
 /* park_new() for request r (its op, id and timeout; a getter wants up
  * to r->max messages), or NULL once msg is freed and r answered why not:
