@@ -51,7 +51,7 @@
  * largest frame. */
 #define A_BASE_KB (6L << 10)
 #define A_CONN_KB 72L
-#define A_PARK_BYTES 592L
+#define A_PARK_BYTES 400L
 #define A_OBJ_KB 1L
 #define A_FRAME_KB (8L << 10)
 /* Requests one connection may park (CONN_PARKS_MAX), and all together
@@ -115,7 +115,7 @@ static long status_kb(pid_t pid, const char *field)
 
 /* The bound on the daemon's peak RSS under any attack (KiB), as ipcd(8)
  * states it: 6 MiB + max-bytes + max-partial-bytes + max-connections x
- * (72 KiB + max-output + R) + P x 592 B + max-queues x 1 KiB, where R =
+ * (72 KiB + max-output + R) + P x 400 B + max-queues x 1 KiB, where R =
  * min(8 MiB, max-bytes + 512 KiB), one reply past max-output, and P =
  * min(max-parked, 4096 x max-connections). */
 static long abuse_bound_kb(void)

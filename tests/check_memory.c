@@ -664,7 +664,7 @@ END_TEST
 
 /* The limits of the memory_bound test, and the bound ipcd(8) states for
  * them: 6 MiB + max-bytes + max-partial-bytes + max-connections x (72 KiB
- * + max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x 592 B) +
+ * + max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x 400 B) +
  * max-queues x 1 KiB. */
 enum {
 	MB_CONNS = 8, MB_OUTPUT = 64 << 10, MB_BYTES = 4 << 20,
@@ -676,7 +676,7 @@ static long bound_kb(void)
 {
 	long reply = MB_BYTES + (512 << 10) < (8 << 20) ? MB_BYTES + (512 << 10)
 							 : (8 << 20);
-	long per_conn = (72 << 10) + MB_OUTPUT + reply + 4096L * 592;
+	long per_conn = (72 << 10) + MB_OUTPUT + reply + 4096L * 400;
 
 	return ((6L << 20) + MB_BYTES + MB_PARTIAL + MB_CONNS * per_conn +
 		MB_QUEUES * 1024L) / 1024;
