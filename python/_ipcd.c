@@ -506,6 +506,7 @@ struct pipe_arg {
 struct share_arg {
 	const char *name;
 	int end;
+	int join;                /* ipc_pipe_join, else ipc_pipe_share */
 	uint64_t token;
 	struct ipc_pipe_opts o;
 };
@@ -1572,11 +1573,13 @@ PyDoc_STRVAR(pipe_share_doc, "pipe_share(name, end) -> int\n--\n\n"
 	     "A share of the attached end for another connection (a child process) "
 	     "to claim with pipe_join(name, end, token): returns the token. The share "
 	     "keeps the end open until claimed or this connection closes.");
-/* ipc_pipe_share(). */
+/* ipc_pipe_share(), or with a->join ipc_pipe_join(). */
 static int call_share(ipc_client *c, void *arg)
 {
 	struct share_arg *a = arg;
 
+	if (a->join)
+		return ipc_pipe_join(c, a->name, a->end, a->token, &a->o);
 	return ipc_pipe_share(c, a->name, a->end, &a->token);
 }
 
@@ -1595,24 +1598,16 @@ PyDoc_STRVAR(pipe_join_doc, "pipe_join(name, end, token) -> bool\n--\n\n"
 	     "Hold end of pipe name too, claiming the share whose token "
 	     "pipe_share() gave (PermissionError for another token). Returns "
 	     "whether the pipe is duplex.");
-/* ipc_pipe_join(). */
-static int call_join(ipc_client *c, void *arg)
-{
-	struct share_arg *a = arg;
-
-	return ipc_pipe_join(c, a->name, a->end, a->token, &a->o);
-}
-
 /* Client.pipe_join(). */
 static PyObject *client_pipe_join(ClientObject *self, PyObject *args)
 {
-	struct share_arg a = { .o = IPC_PIPE_OPTS_INIT };
+	struct share_arg a = { .join = 1, .o = IPC_PIPE_OPTS_INIT };
 	unsigned long long token;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "iK:pipe_join", &a.name, &a.end, &token))
 		return NULL;
 	a.token = token;
-	if (client_call(self, call_join, &a) < 0)
+	if (client_call(self, call_share, &a) < 0)
 		return NULL;
 	return PyBool_FromLong(a.o.duplex);
 }
