@@ -161,7 +161,7 @@ class Queue:
     """A named FIFO queue in ipcd, used like multiprocessing.Queue.
 
     Queue(name, maxsize=0, *, socket=None, create=True, durable=False,
-          serializer="pickle", readahead=None, pipelined=None)
+          serializer="pickle", readahead=None, pipelined=None, owned=False)
 
     name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.'. Every
     process (or C worker, or ipcctl) using the name shares the queue.
@@ -891,8 +891,9 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     """Both ends of the ipcd pipe name, like multiprocessing.Pipe():
     returns (conn1, conn2), ends 0 and 1. With duplex=False, conn1 only
     receives and conn2 only sends. For one process that starts children
-    (fork or spawn): each end attaches in the first process that uses it
-    (see Connection). maxmsgs/maxbytes bound each direction's buffer
+    (fork or spawn): each end attaches in the first process that uses it,
+    and an end held is shared with the children it is passed to, like a
+    file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
     (0: the daemon's defaults, 64 messages and 1 MiB). owned=True: an
     existing pipe of that name must be this user's or root's, else the
     first use of an end raises PermissionError (see Queue)."""
