@@ -66,6 +66,10 @@ _PIPE_READAHEAD = 64
 # first waits for the outcome of the earlier ones, so a failure (a deleted
 # queue, a closed peer) is raised within this many calls, never lost.
 _SETTLE_EVERY = 64
+# Pipelined blocking puts on a bounded queue in flight per thread: the
+# next one first waits until half of them are answered (they may be parked
+# in the daemon, waiting for room).
+_PUT_WINDOW = 64
 # Adaptive read-ahead of Queue.get(): a get called within _RA_BUSY seconds
 # of the previous one's return doubles the messages fetched per round trip
 # (2, 4, ... up to _RA_MAX); one called later turns read-ahead off and
@@ -104,6 +108,16 @@ def _may_give_back(st):
     if st["gid"] == os.getegid() or st["gid"] in os.getgroups():
         return mode & 0o060 == 0o060
     return mode & 0o006 == 0o006
+
+
+def _parks_async(c):
+    """Whether the daemon behind client c parks pipelined puts in a full
+    queue (ipcd does; the NATS backend would refuse them instead)."""
+    try:
+        c.async_error()
+        return True
+    except NotSupportedError:
+        return False
 
 
 def _timeout_ms(block, timeout):
@@ -194,18 +208,37 @@ class Queue:
     and acked as it arrives; one arriving with the interrupt goes back to
     the head of the queue).
 
-    Pipelined puts (unbounded queues only; pipelined=None, the default,
-    turns them on unless the queue is durable, True or False force it):
-    put() writes the message and returns without waiting for the daemon's
-    answer, since an unbounded queue cannot be Full. On a durable queue
-    put() waits by default, so a put that returned is in the journal.
-    put_many() is pipelined likewise. Their rare failures (the queue was
-    deleted, the daemon is out of memory or shutting down) are raised by
-    the next call on this Queue, in the same thread, that waits for the
-    daemon: get, get_nowait, get_many, qsize, empty, full, get_ack or
-    close, or by a put or put_many at most 64 calls later. Messages put
-    are in the queue in order even when a later one failed. On a bounded queue every put waits for its answer,
-    so Full is exact.
+    Pipelined puts (pipelined=None, the default, turns them on unless the
+    queue is durable, True or False force it): put() writes the message
+    and returns without waiting for the daemon's answer. On a durable
+    queue put() waits by default, so a put that returned is in the
+    journal. Messages put are in the queue in order even when one failed.
+    - Unbounded queue (cannot be Full): every put(), and put_many(), is
+      pipelined. Their rare failures (the queue was deleted, the daemon is
+      out of memory or shutting down) are raised by the next call on this
+      Queue, in the same thread, that waits for the daemon: get,
+      get_nowait, get_many, qsize, empty, full, get_ack or close, or by a
+      put or put_many at most 64 calls later.
+    - Bounded queue: only a put that would wait for room as long as it
+      takes (block=True, timeout=None) is pipelined. When the queue is
+      full the daemon holds it, in the order sent, and puts it in as soon
+      as there is room, ahead of any put sent later, so put() returns
+      before its message is in the queue: up to 64 such puts per thread
+      may be waiting in the daemon beyond maxsize (the 65th waits, and
+      Ctrl-C interrupts it, until 32 of them are in). qsize() and full()
+      count only what is in the queue. put_nowait(), a put with a timeout
+      and put_many() wait for their own answer as without pipelining, so
+      Full is exact: the queue was full when the daemon got the request
+      (which it does after this thread's earlier puts). A failure of a
+      pipelined put is raised by the next call on this Queue in the same
+      thread (put, get, qsize, ...) once its answer has come, and by
+      close(), which waits for every one of them to be in the queue (as
+      multiprocessing's join_thread() waits for its feeder): a producer
+      closing (or exiting, which closes) while its puts wait for room
+      waits for a consumer; Ctrl-C then drops the puts still waiting. A
+      process killed loses them, as multiprocessing loses its buffer.
+      Each one waiting counts against the daemon's max-parked and
+      uid-max-parked limits, past which a put fails with LimitError.
 
     Read-ahead (readahead=None, the default: adaptive, on unbounded
     queues that are not durable, when this process may both get and put):
@@ -263,15 +296,16 @@ class Queue:
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable), owned=self._owned)
         st = None
-        if self._maxsize == 0 and (pipelined is None or readahead is None):
+        if pipelined is None or (self._maxsize == 0 and readahead is None):
             st = c.stat(name)
         plain = st is not None and not (durable or st["durable"])
-        if pipelined is None:  # on for unbounded queues, unless durable
+        if pipelined is None:  # on unless durable
             pipelined = plain
-        self._pipelined = bool(pipelined) and self._maxsize == 0
+        self._pipelined = bool(pipelined) and (self._maxsize == 0 or _parks_async(c))
         # Adaptive read-ahead: unbounded, not durable, and this process
         # may give messages back (QUNGET needs read and write permission).
-        self._auto = readahead is None and plain and _may_give_back(st)
+        self._auto = readahead is None and plain and self._maxsize == 0 and \
+            _may_give_back(st)
 
     def _connect(self):
         """A new connection for this thread, set up for this queue."""
@@ -298,13 +332,20 @@ class Queue:
         return c
 
     def _settled(self):
-        """This thread's connection, with pipelined puts' failures raised."""
+        """This thread's connection, with pipelined puts' failures raised:
+        all of them on an unbounded queue (they are answered at once);
+        on a bounded one those answered so far (the others may be parked
+        in the daemon until there is room: waiting for them could wait
+        for this thread's own next get)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         c = self._client()
         if self._tls.unflushed:
-            self._tls.unflushed = 0
-            c.flush()
+            if self._maxsize:
+                c.async_error()
+            else:
+                self._tls.unflushed = 0
+                c.flush()
         return c
 
     @property
@@ -334,16 +375,22 @@ class Queue:
             raise ValueError("Queue %r is closed" % self._name)
         ms = _timeout_ms(block, timeout)
         data = self._ser.dumps(obj)
-        c = self._client()
-        if self._pipelined:
+        if not self._pipelined:
+            self._client().put(self._name, data, ms)
+        elif self._maxsize:
+            if ms < 0:  # waits for room in the daemon, in order
+                self._client().put_async(self._name, data, True, _PUT_WINDOW)
+                self._tls.unflushed = 1
+            else:  # its own answer says Full, exactly
+                self._settled().put(self._name, data, ms)
+        else:
+            c = self._client()
             tls = self._tls
             if tls.unflushed >= _SETTLE_EVERY:
                 tls.unflushed = 0
                 c.flush()
             c.put_async(self._name, data)
             tls.unflushed += 1
-        else:
-            c.put(self._name, data, ms)
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -384,7 +431,7 @@ class Queue:
         ms = _timeout_ms(block, timeout)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
-        if not self._pipelined:
+        if not self._pipelined or self._maxsize:  # may be cut short: waits
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
@@ -444,9 +491,10 @@ class Queue:
 
     def close(self):
         """No more use of this Queue from this process: put and get raise
-        ValueError after it. Pipelined puts of this thread are awaited and
-        their first failure raised. The queue itself stays in ipcd (see
-        ipcd.delete)."""
+        ValueError after it. Pipelined puts of this thread are awaited
+        (on a bounded queue, until those waiting for room are in: Ctrl-C
+        interrupts that and drops the ones still waiting) and their first
+        failure raised. The queue itself stays in ipcd (see ipcd.delete)."""
         if self._closed:
             return
         self._closed = True
@@ -461,13 +509,17 @@ class Queue:
 
     def join_thread(self):
         """multiprocessing's join_thread(): there is no feeder thread, each
-        put is written at once, so this only checks close() was called."""
+        put is written at once and close() already waited for the puts
+        parked for room (bounded queue), so this only checks close() was
+        called."""
         if not self._closed:
             raise ValueError("Queue %r not closed" % self._name)
 
     def cancel_join_thread(self):
         """multiprocessing's cancel_join_thread(): nothing to cancel, puts
-        are written at once."""
+        are written at once. (On a bounded queue close() and exit still
+        wait for this process's puts parked for room; a put with a timeout
+        is never left waiting.)"""
 
 
 class _AckedGet:
@@ -954,7 +1006,9 @@ def _admin(socket, method, *args):
 
 
 def list(socket=None):  # noqa: A001  (ipcd.list, as the issue names it)
-    """Every queue and pipe, sorted by name: a list of stat() dicts."""
+    """Every queue and pipe, sorted by name: a list of stat() dicts.
+    LimitError past 131,072 of them (the C library's IPC_LIST_MAX: a
+    daemon cannot make the caller hold unbounded memory)."""
     return _admin(socket, "list")
 
 
