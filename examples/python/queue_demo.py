@@ -3,8 +3,7 @@
 # The seed article's multiprocessing.Queue example over ipcd: only the
 # imports and the Queue construction (a name added) differ, plus the role
 # switch at the bottom so the getter and the putter can also run as two
-# unrelated processes, from two shells, in either order, and the getter's
-# 10 s wait, which QUEUE_DEMO_TIMEOUT (seconds) shortens for the tests:
+# unrelated processes, from two shells, in either order:
 #     python3 queue_demo.py            # as the article runs it
 #     python3 queue_demo.py getter     # shell 1
 #     python3 queue_demo.py putter     # shell 2
@@ -14,13 +13,11 @@ from multiprocessing import Process
 from ipcd import Queue
 import random
 
-TIMEOUT = float(os.environ.get('QUEUE_DEMO_TIMEOUT', 10))
-
 def getter(name, queue):
     print('subprocess %s : %s' % (name, os.getpid()))
     while True:
         try:
-            value = queue.get(True, TIMEOUT)
+            value = queue.get(True, 10)
             # block为True,就是如果队列中无数据了。
             #   |—————— 若timeout默认是None,那么会一直等待下去。
             #   |—————— 若timeout设置了时间,那么会等待timeout秒后才会抛出Queue.Empty异常
