@@ -20,6 +20,7 @@ struct qmsg {
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
 	uint32_t deliveries; /* times delivered for acknowledgement in its
 				current queue (dead-lettering counts them) */
+	uint32_t slab;      /* its block is in a chunk of qmsg_new_bulk */
 	size_t len;
 	int fd;             /* a sealed memfd holding the payload, or -1 */
 	int lent;           /* a stand-in of qmsg_lend: map is another's */
@@ -35,6 +36,17 @@ static inline const unsigned char *qmsg_bytes(const struct qmsg *m)
 
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
+/* qmsg_new for many messages made at once (recovery): a small one is
+ * carved from a 2 MiB chunk, backed by a huge page where the kernel
+ * allows, so a million of them cost a few hundred page faults and no
+ * malloc calls; a chunk is unmapped when its last message is freed.
+ * qmsg_bulk_end() ends the run. */
+struct qmsg *qmsg_new_bulk(const void *data, size_t len);
+/* The run of qmsg_new_bulk is over: the unused tail of the chunk being
+ * carved goes back to the system. */
+void qmsg_bulk_end(void);
+/* Chunks of qmsg_new_bulk not yet unmapped. */
+size_t qmsg_bulk_chunks(void);
 /* Charge m's footprint to u (the putter's uid) until m is freed. */
 void qmsg_charge(struct qmsg *m, struct quota_user *u);
 /* A message whose len payload bytes are in the sealed memfd fd (checked
