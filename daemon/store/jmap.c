@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* jmap.c: the id -> record-location map of jmap.h. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -53,6 +54,13 @@ static size_t jmap_home(const struct jmap *m, uint64_t key)
 static size_t jmap_dist(const struct jmap *m, size_t i)
 {
 	return (i - jmap_home(m, m->slots[i].key)) & (m->cap - 1);
+}
+
+/* The slot whose value l is. */
+static struct jmap_slot *container_of_slot(struct jloc *l)
+{
+	return (struct jmap_slot *)((unsigned char *)l -
+				    offsetof(struct jmap_slot, loc));
 }
 
 /* Free everything. */
@@ -168,19 +176,13 @@ void jmap_add(struct jmap *m, uint64_t key, const struct jloc *loc)
 	m->count++;
 }
 
-/* Remove key, closing the gap by backward shift: the keys after it move
- * back one slot up to the first empty slot or key at its home (Robin
- * Hood order makes that the end of what may move). */
-int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
+/* Remove the entry whose value l is, closing the gap by backward shift:
+ * the keys after it move back one slot up to the first empty slot or key
+ * at its home (Robin Hood order makes that the end of what may move). */
+void jmap_remove(struct jmap *m, struct jloc *l)
 {
-	struct jmap_slot *s;
-	size_t i, j;
+	size_t i = (size_t)(container_of_slot(l) - m->slots), j;
 
-	if (m->count == 0 || (s = jmap_find(m, key, &m->probes)) == NULL)
-		return 0;
-	if (old)
-		*old = s->loc;
-	i = (size_t)(s - m->slots);
 	for (j = (i + 1) & (m->cap - 1);
 	     m->slots[j].key != 0 && jmap_dist(m, j) > 0;
 	     i = j, j = (j + 1) & (m->cap - 1)) {
@@ -189,5 +191,17 @@ int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
 	}
 	m->slots[i].key = 0;
 	m->count--;
+}
+
+/* Remove key. */
+int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
+{
+	struct jmap_slot *s;
+
+	if (m->count == 0 || (s = jmap_find(m, key, &m->probes)) == NULL)
+		return 0;
+	if (old)
+		*old = s->loc;
+	jmap_remove(m, &s->loc);
 	return 1;
 }

@@ -7,7 +7,9 @@
  *
  * A record that fails its checks ends its segment: when no valid record
  * follows it in the segment, it is a torn tail (a write cut short by a
- * crash) and is cut off; otherwise the journal is corrupt.
+ * crash) and is cut off; otherwise the journal is corrupt. Zeros after
+ * the last record are space reserved ahead (journal.c writes zeros with
+ * sync = always): cut off too, not counted as torn.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -185,16 +187,26 @@ static int jrep_apply(struct journal *j, struct jrep *st, const unsigned char *p
 	}
 }
 
-/* Is there a valid record anywhere in p[from..size)? */
+/* Does a valid record start anywhere in p[from..to) (size bytes mapped)? */
 static bool jrep_valid_after(const unsigned char *p, uint64_t from,
-			     uint64_t size)
+			     uint64_t to, uint64_t size)
 {
 	uint64_t q;
 
-	for (q = from; q + JREC_HDR <= size; q++)
+	for (q = from; q < to && q + JREC_HDR <= size; q++)
 		if (jrec_check(p + q, size - q))
 			return true;
 	return false;
+}
+
+/* The end of p[from..size) without its trailing zeros: space reserved
+ * ahead by writing zeros (sync = always), not records. */
+static uint64_t jrep_data_end(const unsigned char *p, uint64_t from,
+			      uint64_t size)
+{
+	while (size > from && p[size - 1] == 0)
+		size--;
+	return size;
 }
 
 /* Rename segment segno to NAME.discarded (salvage). */
@@ -214,8 +226,10 @@ static int64_t jrep_bad(struct journal *j, struct jrep *st, const char *name,
 			const unsigned char *p, uint64_t off, uint64_t size,
 			struct journal_report *rep)
 {
-	if (!jrep_valid_after(p, off + 1, size)) {
-		rep->torn_bytes += size - off;
+	uint64_t end = jrep_data_end(p, off, size);
+
+	if (!jrep_valid_after(p, off + 1, end, size)) {
+		rep->torn_bytes += end - off;   /* reserved zeros not counted */
 		return (int64_t)off;
 	}
 	if (j->o.salvage) {
