@@ -331,7 +331,8 @@ void journal_wait(struct journal *j, struct journal_waiter *w)
 	w->lsn = j->lsn_buf;
 	ilist_link_tail(&j->waiters, &w->link);
 	/* Its records are written already: no write will say it is wanted. */
-	if (w->lsn <= j->lsn_written && w->lsn > j->lsn_synced)
+	if (j->o.sync == JOURNAL_SYNC_ALWAYS && w->lsn <= j->lsn_written &&
+	    w->lsn > j->lsn_synced)
 		jsync_written(j, j->lsn_written, w->lsn);
 }
 
