@@ -101,14 +101,14 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 	free(c);
 }
 
-/* Link p into c's parked requests, counting it for c, its uid and the
- * daemon. */
+/* Link p into c's parked requests, counting it (as p->weight) for c,
+ * its uid and the daemon. */
 void conn_park_add(struct conn *c, struct park *p)
 {
 	ilist_link_tail(&c->parks, &p->link);
-	c->nparks++;
-	c->srv->stats.parked++;
-	quota_charge(c->user, QUOTA_PARKS, 1);
+	c->nparks += p->weight;
+	c->srv->stats.parked += p->weight;
+	quota_charge(c->user, QUOTA_PARKS, p->weight);
 }
 
 /* Unlink p from its connection's parked requests. */
@@ -117,9 +117,9 @@ void conn_park_del(struct park *p)
 	struct conn *c = p->conn;
 
 	ilist_unlink(&p->link);
-	c->nparks--;
-	c->srv->stats.parked--;
-	quota_uncharge(c->user, QUOTA_PARKS, 1);
+	c->nparks -= p->weight;
+	c->srv->stats.parked -= p->weight;
+	quota_uncharge(c->user, QUOTA_PARKS, p->weight);
 }
 
 /* Cancel every request c has parked: nothing is consumed or enqueued. */
@@ -145,11 +145,38 @@ static void conn_undirty(struct conn *c)
 	ilist_unlink(&c->dirty);
 }
 
+/* Watch c's socket for requests (once: re-adding an added event costs
+ * libevent a hundred instructions per turn). */
+static void conn_rev_on(struct conn *c)
+{
+	if (!c->rev_on)
+		event_add(&c->rev, NULL);
+	c->rev_on = 1;
+}
+
+/* Stop watching c's socket for requests. */
+static void conn_rev_off(struct conn *c)
+{
+	if (c->rev_on)
+		event_del(&c->rev);
+	c->rev_on = 0;
+}
+
+/* Watch c's socket for room to write (on) or not. */
+static void conn_wev_set(struct conn *c, int on)
+{
+	if (on && !c->wev_on)
+		event_add(&c->wev, NULL);
+	else if (!on && c->wev_on)
+		event_del(&c->wev);
+	c->wev_on = on;
+}
+
 /* Stop every event of c and close its socket. */
 static void conn_io_close(struct conn *c)
 {
-	event_del(&c->rev);
-	event_del(&c->wev);
+	conn_rev_off(c);
+	conn_wev_set(c, 0);
 	event_del(&c->turn);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
@@ -331,29 +358,36 @@ static int conn_encode(struct conn *c, const struct proto_rep *r,
 	return 0;
 }
 
-/* Bytes of replies not yet written past max-output: its parked gets
- * are set aside (their messages stay queued for other consumers) until
- * the output drains below it (conn_unstall). */
+/* Bytes of replies not yet written past max-output: its parked gets and
+ * receives are set aside (their messages stay queued for other
+ * consumers, or in the pipe) until the output drains below it
+ * (conn_unstall). */
 static void conn_stall_if_full(struct conn *c)
 {
-	struct ilist *n, *next;
+	struct ilist *n, *next, *at;
 
 	if (c->stalled || conn_out_pending(c) <= c->srv->cfg.max_output)
 		return;
 	log_debug("conn %lu: %zu bytes of replies unread; its parked gets "
 		  "wait", c->id, conn_out_pending(c));
 	c->stalled = 1;
+	/* Stalled again before conn_unstall went through them all: the
+	 * ones it resumed are older than the ones left, and go first. */
+	at = ilist_first(&c->stalled_parks);
+	if (at == NULL)
+		at = &c->stalled_parks;
 	for (n = ilist_first(&c->parks); n != NULL; n = next) {
 		next = ilist_next(&c->parks, n);
 		if (park_stall(container_of(n, struct park, link))) {
 			ilist_unlink(n);
-			ilist_link_tail(&c->stalled_parks, n);
+			ilist_link_before(at, n);
 		}
 	}
 }
 
-/* c's output drained below max-output: its stalled gets are served again,
- * oldest first, until its output passes the bound again. */
+/* c's output drained below max-output: its stalled gets and receives
+ * are served again, oldest first, until its output passes the bound
+ * again. */
 static void conn_unstall(struct conn *c)
 {
 	struct park *p;
@@ -510,7 +544,7 @@ void conn_drain(struct conn *c)
 	 * it holds goes back now. */
 	conn_release(c);
 	c->state = CONN_CLOSING;
-	event_del(&c->rev);
+	conn_rev_off(c);
 	if (conn_out_pending(c) == 0) {
 		conn_close(c);
 		return;
@@ -542,7 +576,7 @@ static int conn_pause_if_full(struct conn *c)
 		log_debug("conn %lu: %zu bytes of replies unread; not reading "
 			  "until they drain", c->id, out);
 		c->paused = 1;
-		event_del(&c->rev);
+		conn_rev_off(c);
 	}
 	return 1;
 }
@@ -801,10 +835,10 @@ static void conn_turn_end(struct conn *c)
 	if (!conn_reading(c))
 		return;
 	if (conn_has_frame(c)) {
-		event_del(&c->rev);
+		conn_rev_off(c);
 		evtimer_add(&c->turn, &now);
 	} else {
-		event_add(&c->rev, NULL);
+		conn_rev_on(c);
 	}
 }
 
@@ -844,7 +878,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		 c->turn_left > 0 && got < CONN_TURN_BYTES);
 	if (c->state == CONN_DEAD)
 		return;
-	if (c->in.len == 0 && conn_reading(c) && memfd_check_idle(c) != 0)
+	if (c->nfdq > 0 && c->in.len == 0 && conn_reading(c) &&
+	    memfd_check_idle(c) != 0)
 		return;
 	if (n != 0)
 		conn_turn_end(c);
@@ -922,10 +957,10 @@ static int conn_write_out(struct conn *c)
 		conn_holes_release(c);
 	}
 	if (conn_out_pending(c) == 0) {
-		event_del(&c->wev);
+		conn_wev_set(c, 0);
 		conn_drained(c);
 	} else {
-		event_add(&c->wev, NULL);
+		conn_wev_set(c, 1);
 	}
 	conn_unstall(c);
 	return 0;
@@ -1069,7 +1104,7 @@ struct conn *conn_new(struct server *s, int fd)
 	ilist_init(&c->stalled_parks);
 	ilist_init(&c->leases);
 	ilist_init(&c->holds);
-	event_add(&c->rev, NULL);
+	conn_rev_on(c);
 	server_conn_add(s, c);
 	log_debug("conn %lu: opened by pid %ld uid %ld", c->id, (long)c->pid, (long)c->uid);
 	return c;

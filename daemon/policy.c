@@ -68,13 +68,14 @@ static int policy_refuse_quota(struct conn *c, const struct proto_req *r,
  * or IPC_ELIMIT once r is answered. */
 static int policy_admit(struct conn *c, const struct proto_req *r)
 {
-	if (broker_admit(&c->srv->broker, policy_footprint(r)) != 0) {
+	size_t mem = policy_footprint(r);
+
+	if (broker_admit(&c->srv->broker, mem) != 0) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
 				 "reached: max-bytes %zu", c->srv->cfg.max_bytes);
 		return IPC_ELIMIT;
 	}
-	if (c->user != NULL &&
-	    quota_admit(c->user, QUOTA_BYTES, policy_footprint(r)) != 0)
+	if (c->user != NULL && quota_admit(c->user, QUOTA_BYTES, mem) != 0)
 		return policy_refuse_quota(c, r, "uid-max-bytes", QUOTA_BYTES);
 	return 0;
 }
@@ -265,22 +266,22 @@ void policy_refuse_hello(struct conn *c, const struct proto_req *r)
 	conn_fail(c, r->id, IPC_ELIMIT, detail);
 }
 
-/* May r park? */
-int policy_park(struct conn *c, const struct proto_req *r)
+/* May r park, counting as weight parked requests? */
+int policy_park(struct conn *c, const struct proto_req *r, unsigned weight)
 {
 	const struct server *s = c->srv;
 
-	if (c->nparks >= CONN_PARKS_MAX) {
+	if (c->nparks + weight > CONN_PARKS_MAX) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "connection limit "
 				 "reached: %d parked requests", CONN_PARKS_MAX);
 		return IPC_ELIMIT;
 	}
-	if (s->stats.parked >= s->cfg.max_parked) {
+	if (s->stats.parked + weight > s->cfg.max_parked) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
 				 "reached: max-parked %zu", s->cfg.max_parked);
 		return IPC_ELIMIT;
 	}
-	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, 1) != 0)
+	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, weight) != 0)
 		return policy_refuse_quota(c, r, "uid-max-parked", QUOTA_PARKS);
 	return 0;
 }

@@ -13,6 +13,12 @@
 
 struct quota_user;
 
+/* Payloads up to this many bytes get a block from the free list. */
+#define QMSG_SMALL 112u
+/* What malloc adds to a block (glibc: one size word), and its rounding. */
+#define QMSG_MALLOC_HDR 8u
+#define QMSG_MALLOC_ALIGN 16u
+
 struct qmsg {
 	struct qmsg *next;  /* next in the holder's FIFO */
 	struct quota_user *charge; /* the putter's uid, charged with its
@@ -75,8 +81,18 @@ void qmsg_cache_drain(void);
 /* Bytes the daemon spends on a message of len payload bytes: the
  * header, the payload (at least a small block's, QMSG_SMALL) and
  * malloc's own header and rounding. An empty message costs 176 bytes
- * on x86-64. What max-bytes counts per message. */
-size_t qmsg_footprint(size_t len);
+ * on x86-64. What max-bytes counts per message. Inline: a put and its
+ * get ask it half a dozen times per message (admit, charge, count,
+ * uncharge). */
+static inline size_t qmsg_footprint(size_t len)
+{
+	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+
+	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
+		return SIZE_MAX;
+	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
+	return n - n % QMSG_MALLOC_ALIGN;
+}
 /* Fault injection for tests: from the nth qmsg_new() on (1: the next
  * one), every qmsg_new() fails as if memory ran out; 0 turns it off.
  * ipcd sets it from $IPCD_TEST_FAIL_QMSG (ipcd(8)). */
