@@ -1626,6 +1626,8 @@ static const struct ab_load ab_loads[] = {
 	{ "pipe", MODE_PIPE, 65536, 1, AB_PLAIN, 0, 1 },
 	{ "lat", MODE_PLAIN, 65536, 1, AB_PLAIN, 0, 1 },
 	{ "recover", MODE_PLAIN, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PLAIN, BIG_SIZE, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PIPE, BIG_SIZE, 1, AB_PLAIN, 0, 1 },
 };
 #define AB_NLOADS (sizeof ab_loads / sizeof ab_loads[0])
 

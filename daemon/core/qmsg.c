@@ -48,7 +48,7 @@ static unsigned long qmsg_fail_in;
  * by masking its address); the header fills the first cache line. */
 #define QMSG_CHUNK (2u << 20)
 #define QMSG_CHUNK_HDR 64u
-#define QMSG_BLOCK (sizeof(struct qmsg) + QMSG_SMALL)
+#define QMSG_BLOCK ((sizeof(struct qmsg) + QMSG_SMALL + 15) & ~(size_t)15)
 struct qchunk {
 	size_t live;        /* blocks carved and not yet freed */
 	size_t used;        /* bytes carved so far, header included */
@@ -71,39 +71,62 @@ static struct qmsg *qmsg_alloc(size_t len)
 	return m;
 }
 
-/* Fill a new message's header and copy its payload in. */
-static struct qmsg *qmsg_init(struct qmsg *m, const void *data, size_t len,
-			      uint32_t slab)
+/* Fill the header of a new message of len bytes (slab: its block is in
+ * a chunk) and count it; the payload is the caller's to set. */
+static struct qmsg *qmsg_init(struct qmsg *m, size_t len, uint16_t slab)
 {
 	m->next = NULL;
 	m->charge = NULL;
 	m->jid = 0;
 	m->deliveries = 0;
-	m->slab = slab;
+	m->held_off = 0;
 	m->len = len;
 	m->fd = -1;
 	m->lent = 0;
+	m->slab = slab;
 	m->map = NULL;
 	qmsg_nbytes += len;
 	qmsg_mem += qmsg_footprint(len);
-	if (len)
-		memcpy(m->data, data, len);
 	return m;
 }
 
-/* Copy len bytes into a new message; NULL when out of memory. */
-struct qmsg *qmsg_new(const void *data, size_t len)
+/* A new message of len bytes with room for size payload bytes in its
+ * block (counted as len), its payload not yet set; NULL when out of
+ * memory. */
+static struct qmsg *qmsg_make(size_t size, size_t len)
 {
 	struct qmsg *m;
 
-	if (len > SIZE_MAX - sizeof(*m))
+	if (size > SIZE_MAX - sizeof(*m))
 		return NULL;
 	if (qmsg_fail_in > 0 && --qmsg_fail_in == 0) {
 		qmsg_fail_in = 1; /* and every one after */
 		return NULL;
 	}
-	m = qmsg_alloc(len);
-	return m ? qmsg_init(m, data, len, 0) : NULL;
+	m = qmsg_alloc(size);
+	return m ? qmsg_init(m, len, 0) : NULL;
+}
+
+/* Copy len bytes into a new message; NULL when out of memory. */
+struct qmsg *qmsg_new(const void *data, size_t len)
+{
+	struct qmsg *m = qmsg_make(len, len);
+
+	if (m != NULL && len)
+		memcpy(m->data, data, len);
+	return m;
+}
+
+/* A message taking over the buffer holding its payload. */
+struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len)
+{
+	struct qmsg *m = qmsg_make(0, len);
+
+	if (m != NULL) {
+		m->held_off = (uint32_t)(data - (const unsigned char *)block);
+		m->map = data;
+	}
+	return m;
 }
 
 /* Map a new chunk aligned to its size (a huge page, if the kernel will):
@@ -161,10 +184,12 @@ struct qmsg *qmsg_new_bulk(const void *data, size_t len)
 			return NULL;
 		qmsg_chunk = c;
 	}
-	m = (struct qmsg *)((unsigned char *)c + c->used);
-	c->used += (QMSG_BLOCK + 15) & ~(size_t)15;
+	m = qmsg_init((struct qmsg *)((unsigned char *)c + c->used), len, 1);
+	c->used += QMSG_BLOCK;
 	c->live++;
-	return qmsg_init(m, data, len, 1);
+	if (len)
+		memcpy(m->data, data, len);
+	return m;
 }
 
 /* End of a bulk run: give back the untouched pages of the last chunk. */
@@ -262,18 +287,23 @@ static void qmsg_drop_fd(struct qmsg *m)
 /* Free a message (NULL is fine), giving back its charge. */
 void qmsg_free(struct qmsg *m)
 {
+	size_t len;
+
 	if (!m)
 		return;
-	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(m->len));
+	len = m->len;
+	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(len));
 	if (m->fd >= 0)
-		qmsg_drop_fd(m);
+		qmsg_drop_fd(m);    /* len is 0 now: its block is a small one */
+	else if (m->map != NULL)
+		free((void *)(m->map - m->held_off));
 	qmsg_nbytes -= m->len;
 	qmsg_mem -= qmsg_footprint(m->len);
 	if (m->slab) {
 		qchunk_put(qchunk_of(m));
 		return;
 	}
-	if (m->len <= QMSG_SMALL && qmsg_ncache < QMSG_CACHE_MAX) {
+	if ((m->len <= QMSG_SMALL || m->map != NULL) && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;
 		qmsg_cache = m;
 		qmsg_ncache++;
