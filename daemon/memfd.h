@@ -57,9 +57,6 @@ void memfd_refuse(struct conn *c, const struct proto_req *r, int rc);
 const struct proto_rep *memfd_rep(struct conn *c, const struct proto_rep *r,
 				  struct qmsg **msgs, size_t n,
 				  struct proto_rep *out);
-/* Undo the descriptors memfd_rep queued since c->nfd_out was keep (the
- * reply could not be encoded): their messages are freed. */
-void memfd_out_rollback(struct conn *c, size_t keep);
 /* A stand-in carrying m's descriptor to c while m stays held (QGETA):
  * NULL when c takes no descriptors, m is inline, or none is left. */
 struct qmsg *memfd_lend(const struct conn *c, const struct qmsg *m);

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "harness.h"
+#include "hraw.h"
 #include <ipcclient/ipcclient.h>
 #include "proto.h"
 
@@ -38,112 +38,12 @@ static void launch(struct h_daemon *d, const char *const *args,
 
 /* ---- raw protocol: a client that sends requests and reads nothing ------- */
 
-/* A raw connection to path. */
-static int raw_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-		      "connect %s: %s", path, strerror(errno));
-	return fd;
-}
-
-/* Send one request (blocking). */
-static void raw_send_req(int fd, const struct proto_req *r)
-{
-	struct pbuf b;
-	size_t off = 0;
-	ssize_t n;
-
-	pbuf_init(&b);
-	ck_assert_int_eq(proto_enc_req(&b, r), 0);
-	while (off < b.len) {
-		n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ck_assert_msg(n > 0, "send: %s", strerror(errno));
-		off += (size_t)n;
-	}
-	pbuf_free(&b);
-}
-
-/* Read exactly n bytes within the bound; 0, or -1 at EOF before any. */
-static int raw_read(int fd, void *buf, size_t n)
-{
-	int64_t deadline = h_now_ms() + T_WAIT_MS;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	size_t off = 0;
-	ssize_t r;
-
-	while (off < n) {
-		ck_assert_msg(h_now_ms() < deadline, "no reply in time");
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		r = recv(fd, (char *)buf + off, n - off, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
-			ck_assert_msg(off == 0, "closed mid-frame");
-			return -1;
-		}
-		ck_assert_msg(r > 0, "recv: %s", strerror(errno));
-		off += (size_t)r;
-	}
-	return 0;
-}
-
-/* A raw reply reader: the frame bytes and the decoder its results point into. */
-struct raw_rx {
-	unsigned char *buf;
-	struct proto_dec dec;
-};
-
-/* Read one reply to a request of op into *rep; -1 at EOF. */
-static int raw_reply(int fd, struct raw_rx *rx, uint32_t op, struct proto_rep *rep)
-{
-	unsigned char hdr[4];
-	size_t n;
-
-	if (raw_read(fd, hdr, 4) != 0)
-		return -1;
-	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-	ck_assert_uint_le(n, PROTO_FRAME_MAX);
-	rx->buf = realloc(rx->buf, n);
-	ck_assert_int_eq(raw_read(fd, rx->buf, n), 0);
-	memset(rep, 0, sizeof(*rep));
-	ck_assert_msg(proto_dec_rep(&rx->dec, rx->buf, n, op, rep) == 0,
-		      "bad reply: %s", rx->dec.err);
-	return 0;
-}
-
-/* Set up a reply reader. */
-static void raw_rx_init(struct raw_rx *rx)
-{
-	rx->buf = NULL;
-	ck_assert_int_eq(proto_dec_init(&rx->dec), 0);
-}
-
-/* Tear down a reply reader. */
-static void raw_rx_fini(struct raw_rx *rx)
-{
-	free(rx->buf);
-	proto_dec_fini(&rx->dec);
-}
-
 /* A raw connection to d that said HELLO. */
-static int raw_open(const struct h_daemon *d, struct raw_rx *rx)
+static int raw_open(const struct h_daemon *d, struct h_raw_rx *rx)
 {
-	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
-			       .version = IPC_PROTO_VERSION };
-	struct proto_rep rep;
-	int fd = raw_connect(d->sock);
+	int fd = h_raw_connect(d->sock);
 
-	raw_send_req(fd, &r);
-	ck_assert_int_eq(raw_reply(fd, rx, r.op, &rep), 0);
-	ck_assert_int_eq(rep.status, 0);
+	ck_assert_int_eq(h_raw_hello(fd, rx, NULL), 0);
 	return fd;
 }
 
@@ -270,7 +170,7 @@ static void idle_seen(unsigned char *seen, unsigned total, const unsigned char *
 
 /* Read replies on fd until none comes for quiet_ms (or want replies
  * came): how many messages they carried (marked in seen). */
-static unsigned idle_read(int fd, struct raw_rx *rx, const struct idle_run *r,
+static unsigned idle_read(int fd, struct h_raw_rx *rx, const struct idle_run *r,
 			  unsigned char *seen, unsigned *replies, int quiet_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -279,7 +179,7 @@ static unsigned idle_read(int fd, struct raw_rx *rx, const struct idle_run *r,
 	size_t i;
 
 	while (*replies < r->nparks && poll(&p, 1, quiet_ms) == 1) {
-		ck_assert_int_eq(raw_reply(fd, rx, r->op, &rep), 0);
+		ck_assert_int_eq(h_raw_reply(fd, rx, r->op, &rep), 0);
 		ck_assert_int_eq(rep.status, 0);
 		(*replies)++;
 		if (r->op == PROTO_OP_QGET) {
@@ -326,7 +226,7 @@ static void idle_client(const struct idle_run *r)
 				 .max = r->max };
 	unsigned put, kept, drained, idle, later, replies = 0, i;
 	struct h_daemon d;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	ipc_client *c;
 	long rss0, rss1;
 	int fd, rc;
@@ -335,11 +235,11 @@ static void idle_client(const struct idle_run *r)
 	launch(&d, args, NULL);
 	c = h_connect(&d);
 	h_create_queue(c, "q", 0);
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	fd = raw_open(&d, &rx);
 	for (i = 0; i < r->nparks; i++) {
 		get.id = 100 + i;
-		raw_send_req(fd, &get);
+		h_raw_send_req(fd, &get);
 	}
 	h_wait_parked(c, "q", 'g', r->nparks);
 	rss0 = h_rss_kb(d.pid);
@@ -372,7 +272,7 @@ static void idle_client(const struct idle_run *r)
 	ck_assert_uint_eq(idle + drained, put + later);
 	ck_assert_uint_eq(h_stat(c, "q").size, 0);
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	free(seen);
 	h_stop(&d);
@@ -436,18 +336,18 @@ static void put_letters(ipc_client *c, const char *q, const char *s)
 static void park_then_fail(const struct h_daemon *d, ipc_client *c,
 			   struct proto_req *req, const char *letters)
 {
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct proto_rep rep;
 	int fd;
 
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	fd = raw_open(d, &rx);
-	raw_send_req(fd, req);
+	h_raw_send_req(fd, req);
 	h_wait_parked(c, req->name, 'g', 1);
 	put_letters(c, req->name, letters);
-	ck_assert_int_eq(raw_reply(fd, &rx, req->op, &rep), -1); /* closed */
+	ck_assert_int_eq(h_raw_reply(fd, &rx, req->op, &rep), -1); /* closed */
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	expect_queue(c, req->name, letters);
 	ck_assert_uint_eq(h_stat(c, req->name).getters, 0);
 }
@@ -514,7 +414,7 @@ static long bound_kb(void)
 }
 
 /* A raw client parks n requests req (ids from 1000) and reads nothing. */
-static int raw_park_many(const struct h_daemon *d, struct raw_rx *rx,
+static int raw_park_many(const struct h_daemon *d, struct h_raw_rx *rx,
 			 struct proto_req *req, unsigned n)
 {
 	int fd = raw_open(d, rx);
@@ -522,7 +422,7 @@ static int raw_park_many(const struct h_daemon *d, struct raw_rx *rx,
 
 	for (i = 0; i < n; i++) {
 		req->id = 1000 + i;
-		raw_send_req(fd, req);
+		h_raw_send_req(fd, req);
 	}
 	return fd;
 }
@@ -555,7 +455,7 @@ START_TEST(test_memory_bound)
 	struct proto_req peek = { .op = PROTO_OP_QPEEK, .name = "big", .max = 4 };
 	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB announced */
 	static char junk[(1 << 20) - 4096];
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct h_daemon d;
 	char name[IPC_NAME_MAX + 1];
 	ipc_client *c;
@@ -565,7 +465,7 @@ START_TEST(test_memory_bound)
 
 	launch(&d, args, NULL);
 	c = h_connect(&d);
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	h_create_queue(c, "p", 0);
 	h_create_queue(c, "big", 0);
 	h_create_queue(c, "e", 0);
@@ -600,7 +500,7 @@ START_TEST(test_memory_bound)
 	ck_assert_int_eq(h_stat(c, "e").size, empties);
 	for (i = 0; i < 7; i++)
 		close(fds[i]);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	h_stop(&d);
 }
