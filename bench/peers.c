@@ -55,22 +55,18 @@ struct raw {
 	unsigned char *rbuf;   /* pinger: where echoes land */
 };
 
+/* One message from producer idx: one write(). */
+static int raw_send_one(struct run *r, unsigned idx, const unsigned char *msg)
+{
+	struct raw *raw = r->arg;
+
+	return write_full(raw->fds[idx][0], msg, r->size);
+}
+
 /* Producer: one write() per message. */
 static int raw_producer(struct run *r, unsigned idx)
 {
-	struct raw *raw = r->arg;
-	unsigned char *msg = malloc(r->size);
-	uint64_t i, n = run_share(r, idx);
-
-	if (msg == NULL)
-		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	for (i = 0; i < n; i++)
-		if (write_full(raw->fds[idx][0], msg, r->size) != 0)
-			return run_fail(r, "raw write: %s", strerror(errno));
-	free(msg);
-	return 0;
+	return run_produce(r, idx, raw_send_one, "raw write");
 }
 
 /* Consumer: big reads, counting whole messages. */
@@ -138,18 +134,12 @@ static int raw_back(struct run *r)
 static int raw_ping(struct run *r, unsigned idx)
 {
 	struct raw *raw = r->arg;
-	unsigned char *msg = malloc(r->size);
-	int rc;
 
 	(void)idx;
 	raw->rbuf = malloc(r->size);
-	if (msg == NULL || raw->rbuf == NULL)
+	if (raw->rbuf == NULL)
 		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	rc = run_ping_loop(r, raw_send, raw_back, msg);
-	free(msg);
-	return rc;
+	return run_ping_loop(r, raw_send, raw_back);
 }
 
 /* Ponger: read a message, record it, echo it. */
@@ -235,22 +225,19 @@ static struct timespec mq_deadline(int ms)
 	return ts;
 }
 
+/* One message from a producer: mq_send. */
+static int mq_send_one(struct run *r, unsigned idx, const unsigned char *msg)
+{
+	struct mqs *m = r->arg;
+
+	(void)idx;
+	return mq_send(m->q[0], (const char *)msg, r->size, 0);
+}
+
 /* Producer: mq_send each message. */
 static int mq_producer(struct run *r, unsigned idx)
 {
-	struct mqs *m = r->arg;
-	unsigned char *msg = malloc(r->size);
-	uint64_t i, n = run_share(r, idx);
-
-	if (msg == NULL)
-		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	for (i = 0; i < n; i++)
-		if (mq_send(m->q[0], (const char *)msg, r->size, 0) != 0)
-			return run_fail(r, "mq_send: %s", strerror(errno));
-	free(msg);
-	return 0;
+	return run_produce(r, idx, mq_send_one, "mq_send");
 }
 
 /* Consumer: mq_timedreceive until the run is complete. */
@@ -340,15 +327,12 @@ static int mq_ping_back(struct run *r)
 static int mq_ping(struct run *r, unsigned idx)
 {
 	struct mqs *m = r->arg;
-	unsigned char *msg = malloc(r->size);
 
 	(void)idx;
 	m->buf = malloc(r->size);
-	if (msg == NULL || m->buf == NULL)
+	if (m->buf == NULL)
 		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	return run_ping_loop(r, mq_ping_send, mq_ping_back, msg);
+	return run_ping_loop(r, mq_ping_send, mq_ping_back);
 }
 
 /* Ponger: receive, record, answer; ends when the pinger is done. */
