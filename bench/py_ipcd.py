@@ -5,7 +5,13 @@ and redis-py, one producer process and one consumer process, in one run
 so the ratios compare like with like.
 
 usage: py_ipcd.py [--ipcd PATH] [--redis PATH|''] [--quick] [--json]
+                  [--count N] [--only LIST] [--cpu]
                   [other ipcbench flags are ignored]
+
+--only takes comma-separated row names and sizes (int, 64B, 64KiB), e.g.
+--only 'ipcd.Queue,mp.Queue,64B' (a row or size not named is left out).
+--cpu adds, per row, the CPU time and context switches per message of the
+producer, the consumer and the server (ipcd, redis-server) they use.
 
 It starts its own ipcd (and redis-server, when given and redis-py is
 installed) on private sockets in a temp directory and stops them by pid.
@@ -19,6 +25,7 @@ import json
 import multiprocessing as mp
 import os
 import pickle
+import resource
 import shutil
 import signal
 import socket
@@ -50,24 +57,40 @@ def payload(size):
 
 # ---- one producer, one consumer ----------------------------------------
 
+def usage():
+    """(CPU seconds, voluntary, involuntary context switches) of this
+    process so far, all its threads (mp.Queue's feeder too)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime + r.ru_stime, r.ru_nvcsw, r.ru_nivcsw)
+
+
+def report_usage(done, role, before):
+    """Send the CPU and switches this process spent since before."""
+    done.put((role, tuple(b - a for a, b in zip(before, usage()))))
+
+
 def producer(make, size, n, barrier, done):
     """Process: send n objects with the workload's put; report the start."""
     put, flush = make("put")
     obj = payload(size)
     barrier.wait()
+    before = usage()
     done.put(("start", time.monotonic()))
     for _ in range(n):
         put(obj)
     flush()
+    report_usage(done, "producer", before)
 
 
 def consumer(make, n, barrier, done):
     """Process: receive n objects; report the time of the last."""
     get, _ = make("get")
     barrier.wait()
+    before = usage()
     for _ in range(n):
         get()
     done.put(("end", time.monotonic()))
+    report_usage(done, "consumer", before)
 
 
 def batch_producer(make, size, n, barrier, done):
@@ -75,51 +98,83 @@ def batch_producer(make, size, n, barrier, done):
     put_many, flush = make("put_many")
     objs = [payload(size)] * BATCH
     barrier.wait()
+    before = usage()
     done.put(("start", time.monotonic()))
     for i in range(0, n, BATCH):
         put_many(objs[:min(BATCH, n - i)])
     flush()
+    report_usage(done, "producer", before)
 
 
 def batch_consumer(make, n, barrier, done):
     """Process: get_many until n came."""
     get_many, _ = make("get_many")
     barrier.wait()
+    before = usage()
     got = 0
     while got < n:
         got += len(get_many())
     done.put(("end", time.monotonic()))
+    report_usage(done, "consumer", before)
 
 
-def run_pair(make, size, n, batched=False):
-    """Messages per second of one producer/consumer pair."""
+def server_usage(pid):
+    """(CPU seconds, voluntary, involuntary switches) of a server process
+    (its main thread: ipcd's loop and redis' are single threads)."""
+    if pid is None:
+        return (0.0, 0, 0)
+    with open("/proc/%d/schedstat" % pid) as f:
+        cpu = int(f.read().split()[0]) / 1e9
+    sw = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k.endswith("ctxt_switches"):
+                sw[k] = int(v)
+    return (cpu, sw["voluntary_ctxt_switches"], sw["nonvoluntary_ctxt_switches"])
+
+
+def run_pair(make, size, n, batched=False, server=None):
+    """(messages per second, {role: (CPU us, voluntary, involuntary switches)
+    per message}) of one producer/consumer pair; role "server" is the
+    process of pid server (ipcd or redis-server) when given."""
     ctx = mp.get_context("fork")
     barrier, done = ctx.Barrier(2), ctx.SimpleQueue()
     prod, cons = (batch_producer, batch_consumer) if batched else (producer, consumer)
     procs = [ctx.Process(target=prod, args=(make, size, n, barrier, done)),
              ctx.Process(target=cons, args=(make, n, barrier, done))]
+    before = server_usage(server)
     for p in procs:
         p.start()
-    stamps = dict(done.get() for _ in procs)  # the producer's start, the consumer's end
+    # the producer's start and usage, the consumer's end and usage
+    stamps = dict(done.get() for _ in range(2 * len(procs)))
+    spent = {"server": tuple(b - a for a, b in zip(before, server_usage(server)))}
     t0, t1 = stamps["start"], stamps["end"]
     for p in procs:
         p.join()
         if p.exitcode:
             raise RuntimeError("a bench process failed (exit %d)" % p.exitcode)
-    return n / (t1 - t0)
+    for role in ("producer", "consumer"):
+        spent[role] = stamps[role]
+    if server is None:
+        del spent["server"]
+    return n / (t1 - t0), {r: (u[0] * 1e6 / n, u[1] / n, u[2] / n) for r, u in spent.items()}
 
 
 # ---- the systems: make(role) -> (call, flush), made in the child ------------
 
 class IpcdQueue:
-    """ipcd.Queue, one call per message (or per batch)."""
+    """ipcd.Queue, one call per message (or per batch). Both ends are made
+    as a user makes them, with the defaults (pipelined puts, adaptive
+    read-ahead where the queue allows them); readahead=N is given to the
+    getter only."""
 
-    def __init__(self, name, maxsize=0, readahead=0):
+    def __init__(self, name, maxsize=0, readahead=None):
         self.args = (name, maxsize, readahead)
 
     def __call__(self, role):
         name, maxsize, readahead = self.args
-        q = ipcd.Queue(name, maxsize, readahead=readahead if role.startswith("get") else 0)
+        q = ipcd.Queue(name, maxsize, readahead=readahead if role.startswith("get") else None)
         if role == "put_many":
             return q.put_many, q.close
         if role == "get_many":
@@ -265,20 +320,34 @@ def workloads(rsock, seq):
     return rows
 
 
-def measure(args, rsock):
-    """{(size label, row name): msgs/s or error text}."""
-    results = {}
+def wanted(args, what, kind):
+    """Whether --only leaves what in: it names it, or names nothing of its
+    kind (kind: every row name, or every size label)."""
+    only = [w.strip() for w in args.only.split(",")] if args.only else []
+    return what in only or not any(k in only for k in kind)
+
+
+def measure(args, rsock, servers):
+    """{(size label, row name): msgs/s or error text}, and {(size label,
+    row name): run_pair's usage}; servers: {"ipcd"|"redis": pid}."""
+    results, cpu = {}, {}
     count = COUNT // 3 if args.quick else COUNT
     if args.count:
         count = args.count
     for seq, (label, size) in enumerate(SIZES):
+        if not wanted(args, label.replace(" ", ""), [s.replace(" ", "") for s, _ in SIZES]):
+            continue
         n = count if size is None or size < 4096 else max(count // 10, BATCH)
         for row, make, batched in workloads(rsock, seq):
+            if not wanted(args, row, [w[0] for w in workloads(None, 0)] + ["redis LPUSH/BRPOP"]):
+                continue
+            server = servers.get(row.split()[0].split(".")[0])
             try:
-                results[(label, row)] = run_pair(make, size, n, batched)
+                results[(label, row)], cpu[(label, row)] = \
+                    run_pair(make, size, n, batched, server)
             except Exception as e:  # reported in the table
                 results[(label, row)] = "error: %s" % e
-    return results
+    return results, cpu
 
 
 def report(results, args):
@@ -314,6 +383,17 @@ def report(results, args):
             print("  %s / %s: %s" % (key[1], key[0], v))
 
 
+def report_cpu(cpu):
+    """--cpu: per message, each process's CPU (us) and context switches
+    (voluntary + involuntary); load moves these far less than msgs/s."""
+    print("\nPer message: CPU us and context switches (vol+invol) of each process")
+    print("%-26s %-7s %21s %21s %21s" % ("", "size", "producer", "consumer", "server"))
+    for (label, row), roles in sorted(cpu.items(), key=lambda kv: kv[0]):
+        cells = ["%9.2f us %5.2f+%-4.2f" % roles[r] if r in roles else "%21s" % "-"
+                 for r in ("producer", "consumer", "server")]
+        print("%-26s %-7s %s" % (row, label, " ".join(cells)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ipcd", default="./ipcd")
@@ -321,12 +401,19 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--count", type=int, default=0, help="messages per row (overrides)")
+    ap.add_argument("--only", default="", help="rows and sizes to run, comma-separated")
+    ap.add_argument("--cpu", action="store_true",
+                    help="also print CPU time and context switches per message")
     args, _ = ap.parse_known_args()
     tmp = tempfile.mkdtemp(prefix="ipcd-pybench-")
     procs = []
     try:
         procs, rsock = start_servers(args, tmp)
-        report(measure(args, rsock), args)
+        servers = {"ipcd": procs[0].pid, "redis": procs[1].pid if rsock else None}
+        results, cpu = measure(args, rsock, servers)
+        report(results, args)
+        if args.cpu and not args.json:
+            report_cpu(cpu)
     finally:
         stop_servers(procs)
         shutil.rmtree(tmp, ignore_errors=True)
