@@ -37,9 +37,11 @@
 #define CONFIG_SYNC_INTERVAL_MAX 60000u
 /* The most a count limit may be set to. */
 #define CONFIG_COUNT_MAX (1u << 24)
-/* memfd payloads: from 64 KiB up by default, up to 64 MiB, at most 4096
- * descriptors held; sizes travel as u32 on the wire. */
-#define CONFIG_DEF_MEMFD_THRESHOLD (64u << 10)
+/* memfd payloads: only past the inline limit by default (measured: below
+ * it memfd_create + seal + map per message costs more than the socket
+ * copy it saves), up to 64 MiB, at most 4096 descriptors held; sizes
+ * travel as u32 on the wire. */
+#define CONFIG_DEF_MEMFD_THRESHOLD (IPC_MSG_MAX + 1u)
 #define CONFIG_DEF_MAX_MEMFD_SIZE (64u << 20)
 #define CONFIG_DEF_MAX_MEMFDS 4096u
 #define CONFIG_MEMFD_SIZE_MAX ((size_t)UINT32_MAX)

@@ -77,7 +77,7 @@ static const char usage_text[] =
 	"                            on a durable queue is on stable storage\n"
 	"      --sync-interval MS    with --sync interval, ms between syncs (default 100)\n"
 	"      --memfd-threshold N   payloads from N bytes up travel as sealed memfds\n"
-	"                            (default 64K; 0: never)\n"
+	"                            (default 1048577, past the inline limit; 0: never)\n"
 	"      --max-memfd-size N    largest memfd payload (default 64M)\n"
 	"      --max-memfds N        memfd descriptors held in all (default 4096)\n"
 	"      --create-prefix 'PREFIX WHO[,WHO...]'\n"

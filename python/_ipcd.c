@@ -244,6 +244,11 @@ static int client_call(ClientObject *self, call_fn fn, void *arg)
 	return 0;
 }
 
+/* A library call on a queue or pipe name alone (ipc_delete, ...). */
+typedef int (*name_fn)(ipc_client *c, const char *name);
+/* A library call on an end of a pipe (ipc_pipe_close, ...). */
+typedef int (*end_fn)(ipc_client *c, const char *name, int end);
+
 /* The arguments of the calls on a name (and a pipe end, a tag, a count). */
 struct name_arg {
 	const char *name;
@@ -251,7 +256,40 @@ struct name_arg {
 	unsigned n;
 	unsigned long long tag;
 	struct ipc_info info;
+	name_fn fn;              /* call_name: fn(c, name), or else */
+	end_fn efn;              /* efn(c, name, end) */
 };
+
+/* The call a->fn or a->efn names (see struct name_arg). */
+static int call_name(ipc_client *c, void *arg)
+{
+	struct name_arg *a = arg;
+
+	return a->fn ? a->fn(c, a->name) : a->efn(c, a->name, a->end);
+}
+
+/* Parse (name) by fmt and run fn on it: None, or NULL with the exception. */
+static PyObject *name_only(ClientObject *self, PyObject *args, const char *fmt,
+			   name_fn fn)
+{
+	struct name_arg a = { .fn = fn };
+
+	if (!PyArg_ParseTuple(args, fmt, &a.name) || client_call(self, call_name, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+/* Parse (name, end) by fmt and run fn on them: None, or NULL. */
+static PyObject *end_only(ClientObject *self, PyObject *args, const char *fmt,
+			  end_fn fn)
+{
+	struct name_arg a = { .efn = fn };
+
+	if (!PyArg_ParseTuple(args, fmt, &a.name, &a.end) ||
+	    client_call(self, call_name, &a) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+}
 
 /* Microseconds on the monotonic clock. */
 static long long now_us(void)
@@ -453,17 +491,70 @@ static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject 
 	return PyLong_FromLongLong(a.actual);
 }
 
-struct put_arg {
+/* A put, a pipe send or a pipe receive: the name, the end (-1 for a
+ * queue), the data sent or received. */
+struct pipe_arg {
 	const char *name;
+	int end;
 	Py_buffer *buf;
+	void *data;
+	size_t len;
 };
 
 /* One slice of a put. */
 static int step_put(ClientObject *self, void *arg, int timeout_ms)
 {
-	struct put_arg *a = arg;
+	struct pipe_arg *a = arg;
 
 	return ipc_queue_put(self->c, a->name, a->buf->buf, (size_t)a->buf->len, timeout_ms);
+}
+
+/* Run step (a put or a pipe send of buf) in slices, then release buf:
+ * None, or NULL with the exception (queue.Full when no room came). */
+static PyObject *send_run(ClientObject *self, step_fn step, struct pipe_arg *a,
+			  Py_buffer *buf, int timeout)
+{
+	int rc;
+
+	if (client_enter(self)) {
+		PyBuffer_Release(buf);
+		return NULL;
+	}
+	a->buf = buf;
+	rc = run_sliced(self, step, a, timeout, IPC_EFULL);
+	self->busy = 0;
+	PyBuffer_Release(buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
+}
+
+/* Write a put (a->end < 0) or a pipe send of buf without waiting for
+ * its outcome, and with push at once; release buf: None or NULL. */
+static PyObject *send_async(ClientObject *self, struct pipe_arg *a, Py_buffer *buf,
+			    int push)
+{
+	int rc;
+
+	if (client_enter(self)) {
+		PyBuffer_Release(buf);
+		return NULL;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	if (a->end < 0)
+		rc = ipc_queue_put_async(self->c, a->name, buf->buf, (size_t)buf->len,
+					 IPC_FOREVER);
+	else
+		rc = ipc_pipe_send_async(self->c, a->name, a->end, buf->buf,
+					 (size_t)buf->len, IPC_FOREVER);
+	if (rc == 0 && push)
+		rc = ipc_push(self->c);
+	Py_END_ALLOW_THREADS
+	self->busy = 0;
+	PyBuffer_Release(buf);
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(put_doc, "put(name, data, timeout_ms=-1)\n--\n\n"
@@ -473,23 +564,13 @@ PyDoc_STRVAR(put_doc, "put(name, data, timeout_ms=-1)\n--\n\n"
 /* Client.put(). */
 static PyObject *client_put(ClientObject *self, PyObject *args)
 {
-	struct put_arg a;
+	struct pipe_arg a = { .end = -1 };
 	Py_buffer buf;
-	int timeout = -1, rc;
+	int timeout = -1;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "y*|i:put", &a.name, &buf, &timeout))
 		return NULL;
-	if (client_enter(self)) {
-		PyBuffer_Release(&buf);
-		return NULL;
-	}
-	a.buf = &buf;
-	rc = run_sliced(self, step_put, &a, timeout, IPC_EFULL);
-	self->busy = 0;
-	PyBuffer_Release(&buf);
-	if (rc)
-		return client_raise(self, rc);
-	Py_RETURN_NONE;
+	return send_run(self, step_put, &a, &buf, timeout);
 }
 
 PyDoc_STRVAR(put_async_doc, "put_async(name, data, push=True)\n--\n\n"
@@ -498,26 +579,13 @@ PyDoc_STRVAR(put_async_doc, "put_async(name, data, push=True)\n--\n\n"
 /* Client.put_async(). */
 static PyObject *client_put_async(ClientObject *self, PyObject *args)
 {
-	const char *name;
+	struct pipe_arg a = { .end = -1 };
 	Py_buffer buf;
-	int push = 1, rc;
+	int push = 1;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "y*|p:put_async", &name, &buf, &push))
+	if (!PyArg_ParseTuple(args, NAME_ARG "y*|p:put_async", &a.name, &buf, &push))
 		return NULL;
-	if (client_enter(self)) {
-		PyBuffer_Release(&buf);
-		return NULL;
-	}
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_queue_put_async(self->c, name, buf.buf, (size_t)buf.len, IPC_FOREVER);
-	if (rc == 0 && push)
-		rc = ipc_push(self->c);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	PyBuffer_Release(&buf);
-	if (rc)
-		return client_raise(self, rc);
-	Py_RETURN_NONE;
+	return send_async(self, &a, &buf, push);
 }
 
 PyDoc_STRVAR(flush_doc, "flush()\n--\n\nWait for the outcome of every put_async() "
@@ -1022,22 +1090,24 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
 	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
 	     "Messages read ahead have left the queue and belong to this connection.");
-/* ipc_queue_set_readahead(). */
+/* ipc_queue_set_readahead(), or for an end (a->end >= 0)
+ * ipc_pipe_set_readahead(). */
 static int call_readahead(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
+	if (a->end >= 0)
+		return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
 	return ipc_queue_set_readahead(c, a->name, a->n);
 }
 
 /* Client.set_readahead(). */
 static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { 0 };
+	struct name_arg a = { .end = -1 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n))
-		return NULL;
-	if (client_call(self, call_readahead, &a) < 0)
+	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n) ||
+	    client_call(self, call_readahead, &a) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -1045,23 +1115,10 @@ static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 PyDoc_STRVAR(unread_doc, "unread(name)\n--\n\n"
 	     "Give the messages read ahead for queue name and not handed out back "
 	     "to the head of the queue, in order (read-ahead stays as set).");
-/* ipc_queue_unread(). */
-static int call_unread(ipc_client *c, void *arg)
-{
-	struct name_arg *a = arg;
-
-	return ipc_queue_unread(c, a->name);
-}
-
 /* Client.unread(). */
 static PyObject *client_unread(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { 0 };
-
-	if (!PyArg_ParseTuple(args, NAME_ARG ":unread", &a.name) ||
-	    client_call(self, call_unread, &a) < 0)
-		return NULL;
-	Py_RETURN_NONE;
+	return name_only(self, args, NAME_ARG ":unread", ipc_queue_unread);
 }
 
 PyDoc_STRVAR(buffered_doc, "buffered(name) -> int\n--\n\n"
@@ -1227,23 +1284,10 @@ static PyObject *client_info(ClientObject *self, PyObject *unused)
 }
 
 PyDoc_STRVAR(delete_doc, "delete(name)\n--\n\nDelete queue or pipe name (owner or root).");
-/* ipc_delete() (a queue or a pipe). */
-static int call_delete(ipc_client *c, void *arg)
-{
-	struct name_arg *a = arg;
-
-	return ipc_delete(c, a->name);
-}
-
-/* Client.delete(). */
+/* Client.delete() (a queue or a pipe). */
 static PyObject *client_delete(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { 0 };
-
-	if (!PyArg_ParseTuple(args, NAME_ARG ":delete", &a.name) ||
-	    client_call(self, call_delete, &a) < 0)
-		return NULL;
-	Py_RETURN_NONE;
+	return name_only(self, args, NAME_ARG ":delete", ipc_delete);
 }
 
 /* ---- pipes ---------------------------------------------------------- */
@@ -1284,14 +1328,6 @@ static PyObject *client_pipe_attach(ClientObject *self, PyObject *args, PyObject
 	return PyBool_FromLong(a.o.duplex);
 }
 
-struct pipe_arg {
-	const char *name;
-	int end;
-	Py_buffer *buf;
-	void *data;
-	size_t len;
-};
-
 /* One slice of a pipe send. */
 static int step_pipe_send(ClientObject *self, void *arg, int timeout_ms)
 {
@@ -1309,21 +1345,11 @@ static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
 {
 	struct pipe_arg a;
 	Py_buffer buf;
-	int timeout = -1, rc;
+	int timeout = -1;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "iy*|i:pipe_send", &a.name, &a.end, &buf, &timeout))
 		return NULL;
-	if (client_enter(self)) {
-		PyBuffer_Release(&buf);
-		return NULL;
-	}
-	a.buf = &buf;
-	rc = run_sliced(self, step_pipe_send, &a, timeout, IPC_EFULL);
-	self->busy = 0;
-	PyBuffer_Release(&buf);
-	if (rc)
-		return client_raise(self, rc);
-	Py_RETURN_NONE;
+	return send_run(self, step_pipe_send, &a, &buf, timeout);
 }
 
 PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
@@ -1333,39 +1359,21 @@ PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
 /* Client.pipe_send_async(). */
 static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
 {
-	const char *name;
+	struct pipe_arg a = { .end = 0 };
 	Py_buffer buf;
-	int end, rc;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &name, &end, &buf))
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &a.name, &a.end, &buf))
 		return NULL;
-	if (client_enter(self)) {
+	if (a.end < 0) {
 		PyBuffer_Release(&buf);
-		return NULL;
+		return raise_code(IPC_EINVAL, "end must be 0 or 1");
 	}
-	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_pipe_send_async(self->c, name, end, buf.buf, (size_t)buf.len, IPC_FOREVER);
-	if (rc == 0)
-		rc = ipc_push(self->c);
-	Py_END_ALLOW_THREADS
-	self->busy = 0;
-	PyBuffer_Release(&buf);
-	if (rc)
-		return client_raise(self, rc);
-	Py_RETURN_NONE;
+	return send_async(self, &a, &buf, 1);
 }
 
 PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"
 	     "Receive up to n messages per round trip at the attached end (0 off); "
 	     "the others wait in this connection for the next pipe_recv.");
-/* ipc_pipe_set_readahead(). */
-static int call_pipe_readahead(ipc_client *c, void *arg)
-{
-	struct name_arg *a = arg;
-
-	return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
-}
-
 /* Client.pipe_set_readahead(). */
 static PyObject *client_pipe_set_readahead(ClientObject *self, PyObject *args)
 {
@@ -1373,7 +1381,9 @@ static PyObject *client_pipe_set_readahead(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "iI:pipe_set_readahead", &a.name, &a.end, &a.n))
 		return NULL;
-	if (client_call(self, call_pipe_readahead, &a) < 0)
+	if (a.end < 0)
+		return raise_code(IPC_EINVAL, "end must be 0 or 1");
+	if (client_call(self, call_readahead, &a) < 0)
 		return NULL;
 	Py_RETURN_NONE;
 }
@@ -1468,14 +1478,6 @@ static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
 	return client_raise(self, rc);
 }
 
-/* ipc_pipe_arm(). */
-static int call_pipe_arm(ipc_client *c, void *arg)
-{
-	struct name_arg *a = arg;
-
-	return ipc_pipe_arm(c, a->name, a->end);
-}
-
 PyDoc_STRVAR(pipe_arm_doc, "pipe_arm(name, end) -> int\n--\n\n"
 	     "Make the connection's socket readable as soon as pipe_recv at the "
 	     "attached end would not block (read-ahead must be on there); returns "
@@ -1484,11 +1486,11 @@ PyDoc_STRVAR(pipe_arm_doc, "pipe_arm(name, end) -> int\n--\n\n"
 /* Client.pipe_arm(). */
 static PyObject *client_pipe_arm(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { 0 };
+	PyObject *none = end_only(self, args, NAME_ARG "i:pipe_arm", ipc_pipe_arm);
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_arm", &a.name, &a.end) ||
-	    client_call(self, call_pipe_arm, &a) < 0)
+	if (!none)
 		return NULL;
+	Py_DECREF(none);
 	self->armed = 1;
 	return PyLong_FromLong(ipc_fd(self->c));
 }
@@ -1524,11 +1526,11 @@ PyDoc_STRVAR(pipe_wait_doc, "pipe_wait(name, end, timeout_ms=-1) -> bool\n--\n\n
 /* Client.pipe_wait(). */
 static PyObject *client_pipe_wait(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { 0 };
+	struct name_arg a = { .efn = ipc_pipe_arm };
 	int timeout = -1, rc;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_wait", &a.name, &a.end, &timeout) ||
-	    client_call(self, call_pipe_arm, &a) < 0)
+	    client_call(self, call_name, &a) < 0)
 		return NULL;
 	self->armed = 1;
 	if (self->pend && self->pend_end == a.end)
@@ -1541,25 +1543,11 @@ static PyObject *client_pipe_wait(ClientObject *self, PyObject *args)
 
 PyDoc_STRVAR(pipe_close_doc, "pipe_close(name, end)\n--\n\nClose the attached end: the "
 	     "peer receives what was sent, then EOF.");
-/* ipc_pipe_close(). */
-static int call_pipe_close(ipc_client *c, void *arg)
-{
-	struct name_arg *a = arg;
-
-	return ipc_pipe_close(c, a->name, a->end);
-}
-
 /* Client.pipe_close(). */
 static PyObject *client_pipe_close(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { 0 };
-
-	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_close", &a.name, &a.end))
-		return NULL;
 	Py_CLEAR(self->pend);
-	if (client_call(self, call_pipe_close, &a) < 0)
-		return NULL;
-	Py_RETURN_NONE;
+	return end_only(self, args, NAME_ARG "i:pipe_close", ipc_pipe_close);
 }
 
 /* ---- module --------------------------------------------------------- */

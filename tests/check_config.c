@@ -118,7 +118,7 @@ START_TEST(test_memfd_keys)
 	char err[512];
 
 	config_defaults(&c);
-	ck_assert_uint_eq(c.memfd_threshold, 65536);
+	ck_assert_uint_eq(c.memfd_threshold, (1u << 20) + 1);  /* past the inline limit */
 	ck_assert_uint_eq(c.max_memfd_size, 64u << 20);
 	ck_assert_uint_eq(c.max_memfds, 4096);
 	ck_assert_int_eq(parse(&c, "memfd-threshold = 16K\nmax-memfd-size = 1G\n"

@@ -23,8 +23,12 @@
 #include "harness.h"
 #include "proto.h"
 
-/* The daemon's default memfd-threshold. */
+/* The memfd-threshold these tests set (the default is past the inline
+ * limit: test_default_threshold). */
 #define T_THRESHOLD (64u << 10)
+#define T_THRESHOLD_ARG "64K"
+/* The most extra ipcd arguments a test passes. */
+#define T_ARGS_MAX 8
 
 /* Descriptors ipcd (pid) has open. */
 static int fd_count(pid_t pid)
@@ -98,37 +102,63 @@ static void get_pattern(ipc_client *c, const char *q, size_t len, unsigned seed)
 	ipc_free(m);
 }
 
-/* Start ipcd with extra arguments (NULL-terminated, or NULL). */
-static void start_with(struct h_daemon *d, const char *const *args)
+/* Launch ipcd on d's prepared socket with memfd-threshold T_THRESHOLD and
+ * extra arguments (NULL-terminated, or NULL; they may set it again). */
+static void launch_with(struct h_daemon *d, const char *const *args)
 {
-	struct h_opts o = { .args = args, .listen_fd = -1 };
+	const char *all[T_ARGS_MAX + 3] = { "--memfd-threshold", T_THRESHOLD_ARG };
+	struct h_opts o = { .args = all, .listen_fd = -1 };
+	size_t n = 2;
 
-	h_prepare(d);
+	while (args && *args) {
+		ck_assert_uint_lt(n, T_ARGS_MAX + 2);
+		all[n++] = *args++;
+	}
 	h_launch_opts(d, &o);
 }
 
-/* Around the threshold: one byte under goes inline (no descriptor held),
- * the threshold and one over go as memfds (one held each); all round-trip
- * intact and every descriptor is closed once they are got. */
-START_TEST(test_threshold_boundary)
+/* Prepare d and launch_with() args. */
+static void start_with(struct h_daemon *d, const char *const *args)
 {
-	static const size_t sizes[] = { T_THRESHOLD - 1, T_THRESHOLD, T_THRESHOLD + 1 };
-	struct h_daemon d;
+	h_prepare(d);
+	launch_with(d, args);
+}
+
+/* Start ipcd with memfd-threshold T_THRESHOLD. */
+static void start_memfd(struct h_daemon *d)
+{
+	start_with(d, NULL);
+}
+
+/* Around threshold on d: one byte under goes inline (no descriptor held),
+ * the threshold and one over go as memfds (one held each); all round-trip
+ * intact and every descriptor is closed once they are got. Stops d. */
+static void check_boundary(struct h_daemon *d, size_t threshold)
+{
+	const size_t sizes[] = { threshold - 1, threshold, threshold + 1 };
 	ipc_client *c;
 	int base, i;
 
-	h_start(&d);
-	c = h_connect(&d);
+	c = h_connect(d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
-	base = fd_count(d.pid);
+	base = fd_count(d->pid);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(put_pattern(c, "q", sizes[i], (unsigned)i), 0);
-		fd_wait(&d, base + (sizes[i] >= T_THRESHOLD));
+		fd_wait(d, base + (sizes[i] >= threshold));
 		get_pattern(c, "q", sizes[i], (unsigned)i);
-		fd_wait(&d, base);
+		fd_wait(d, base);
 	}
 	ipc_close(c);
-	h_stop(&d);
+	h_stop(d);
+}
+
+/* The boundary of memfd-threshold T_THRESHOLD. */
+START_TEST(test_threshold_boundary)
+{
+	struct h_daemon d;
+
+	start_memfd(&d);
+	check_boundary(&d, T_THRESHOLD);
 }
 END_TEST
 
@@ -146,7 +176,7 @@ START_TEST(test_large_round_trip)
 	void *m;
 	int i, base;
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_uint_eq(ipc_msg_max(c), 1u << 20);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
@@ -203,7 +233,7 @@ START_TEST(test_async_readahead)
 	ipc_client *c;
 	int i, base;
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 	base = fd_count(d.pid);
@@ -412,8 +442,9 @@ static int make_memfd(size_t len, int seals)
 	return fd;
 }
 
-/* HELLO with caps on a raw connection; the reply grants MEMFD. */
-static void raw_hello_caps(int fd)
+/* HELLO with caps on a raw connection; the reply grants MEMFD from
+ * want_min bytes up. */
+static void raw_hello_min(int fd, uint32_t want_min)
 {
 	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
 			       .version = IPC_PROTO_VERSION, .has_caps = 1,
@@ -423,9 +454,30 @@ static void raw_hello_caps(int fd)
 	ck_assert_int_eq(raw_call(fd, &r, NULL, 0, &rep, NULL), 0);
 	ck_assert_int_eq(rep.has_caps, 1);
 	ck_assert_uint_eq(rep.caps, PROTO_CAP_MEMFD);
-	ck_assert_uint_eq(rep.memfd_min, T_THRESHOLD);
+	ck_assert_uint_eq(rep.memfd_min, want_min);
 	ck_assert_uint_eq(rep.memfd_max, 64u << 20);
 }
+
+/* raw_hello_min() for a daemon with memfd-threshold T_THRESHOLD. */
+static void raw_hello_caps(int fd)
+{
+	raw_hello_min(fd, T_THRESHOLD);
+}
+
+/* By default every payload the inline path can carry (up to 1 MiB) goes
+ * inline and only larger ones as memfds. */
+START_TEST(test_default_threshold)
+{
+	struct h_daemon d;
+	int s;
+
+	h_start(&d);
+	s = raw_connect(&d);
+	raw_hello_min(s, IPC_MSG_MAX + 1);
+	close(s);
+	check_boundary(&d, IPC_MSG_MAX + 1);
+}
+END_TEST
 
 /* A QPUT of a memfd marker for len bytes with descriptor fd: its status. */
 static int raw_put_memfd(int s, int fd, size_t len)
@@ -447,7 +499,7 @@ START_TEST(test_refused_memfds)
 	ipc_client *c;
 	int s, fd, base, pfd[2];
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 	base = fd_count(d.pid);
@@ -490,7 +542,7 @@ START_TEST(test_unsolicited_fds)
 	ipc_client *c;
 	int s, fd, base, fds[2];
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 	base = fd_count(d.pid);
@@ -549,7 +601,7 @@ START_TEST(test_legacy_consumer)
 	ipc_client *c;
 	int s, nfds = 0;
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
 	ck_assert_int_eq(put_pattern(c, "q", 1u << 20, 6), 0);
@@ -630,7 +682,7 @@ START_TEST(test_chaos_kills)
 	void *m;
 	size_t len;
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(8, IPC_QUEUE_CREATE), NULL), 0);
 	base = fd_count(d.pid);
@@ -688,7 +740,7 @@ START_TEST(test_durable)
 	struct h_daemon d;
 	ipc_client *c;
 
-	h_start(&d);
+	start_memfd(&d);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_open(c, "dq", H_QOPTS(0, IPC_QUEUE_CREATE |
 							 IPC_QUEUE_DURABLE), NULL), 0);
@@ -696,7 +748,7 @@ START_TEST(test_durable)
 	ck_assert_int_eq(put_pattern(c, "dq", 2u << 20, 9), IPC_ETOOBIG);
 	ipc_close(c);
 	ck_assert_int_eq(h_kill_keep(&d, SIGTERM), 0);
-	h_launch(&d);
+	launch_with(&d, NULL);
 	c = h_connect(&d);
 	get_pattern(c, "dq", 300000, 8);
 	ck_assert_int_eq(ipc_queue_get(c, "dq", &(void *){ NULL }, &(size_t){ 0 }, 0),
@@ -712,6 +764,7 @@ static Suite *memfd_suite(void)
 	Suite *s = suite_create("memfd");
 
 	h_add_case(s, "threshold_boundary", test_threshold_boundary, 30);
+	h_add_case(s, "default_threshold", test_default_threshold, 30);
 	h_add_case(s, "large_round_trip", test_large_round_trip, 60);
 	h_add_case(s, "async_readahead", test_async_readahead, 30);
 	h_add_case(s, "size_limits", test_size_limits, 30);

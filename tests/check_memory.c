@@ -450,7 +450,8 @@ START_TEST(test_memory_bound)
 {
 	static const char *const args[] = { "--max-connections", "8",
 		"--max-output", "64K", "--max-bytes", "4M",
-		"--max-partial-bytes", "1M", "--max-queues", "64", NULL };
+		"--max-partial-bytes", "1M", "--max-queues", "64",
+		"--memfd-threshold", "64K", NULL };  /* "big" by memfd */
 	struct proto_req geta = { .op = PROTO_OP_QGETA, .name = "p", .timeout_ms = -1 };
 	struct proto_req peek = { .op = PROTO_OP_QPEEK, .name = "big", .max = 4 };
 	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB announced */
