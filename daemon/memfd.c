@@ -166,7 +166,7 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 }
 
 /* Answer r with refusal rc of memfd_msg_new. */
-void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
+static void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
 {
 	if (rc == IPC_ELIMIT)
 		conn_reply_error(c, r->op, r->id, rc, "daemon limit reached: "
@@ -176,6 +176,17 @@ void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
 				 "(write, shrink, grow) or not of its length");
 	else
 		conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* r's one payload as a new message (memfd.h). */
+int memfd_req_msg(struct conn *c, const struct proto_req *r, struct qmsg **out)
+{
+	int rc = memfd_msg_new(c, r->data, r->data_len, r->data_memfd, out);
+
+	if (rc == 0)
+		return 0;
+	memfd_refuse(c, r, rc);
+	return -1;
 }
 
 /* Keep m until its descriptor is written to c: 0 or IPC_ENOMEM. */

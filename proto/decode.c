@@ -354,33 +354,60 @@ static int req_mode(struct rctx *c, unsigned i)
 	return req_u32(c, i, "mode", PROTO_MODE_MAX, &c->r->mode);
 }
 
+/* What an array request field must hold: elements of type t (or t2),
+ * 1..max of them, and the texts of its errors. */
+struct req_array {
+	msgpack_object_type t, t2;
+	uint32_t max;
+	const char *bad_type;       /* not an array of t (IPC_EPROTO) */
+	const char *bad_count;      /* "%d" max, "%lu" the count (IPC_EINVAL) */
+	const char *no_mem;
+};
+
+/* Element o, an array per a: its count in *n and a zeroed iov per element
+ * in the zone in *iov (NULL when the count was refused with dec_soft).
+ * 0, or IPC_EPROTO / IPC_ENOMEM. */
+static int req_array(struct rctx *c, const msgpack_object *o,
+		     const struct req_array *a, struct proto_iov **iov, uint32_t *n)
+{
+	uint32_t k;
+
+	*iov = NULL;
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return dec_fail(c->d, IPC_EPROTO, "%s", a->bad_type);
+	*n = o->via.array.size;
+	for (k = 0; k < *n; k++)
+		if (o->via.array.ptr[k].type != a->t && o->via.array.ptr[k].type != a->t2)
+			return dec_fail(c->d, IPC_EPROTO, "%s", a->bad_type);
+	if (*n == 0 || *n > a->max) {
+		dec_soft(c, IPC_EINVAL, a->bad_count, (int)a->max, (unsigned long)*n);
+		return 0;
+	}
+	/* n is bounded by PROTO_REQ_ITEMS_MAX: a small allocation. */
+	*iov = msgpack_zone_malloc(&c->d->zone, *n * sizeof(**iov));
+	if (*iov == NULL)
+		return dec_fail(c->d, IPC_ENOMEM, "%s", a->no_mem);
+	memset(*iov, 0, *n * sizeof(**iov));
+	return 0;
+}
+
 /* Element i: a batch of payloads, an array of 1..IPC_BATCH_MAX bins of
  * at most msg_max bytes each, pointed at from an iov in the zone. */
 static int req_datas(struct rctx *c, unsigned i)
 {
+	static const struct req_array datas = {
+		MSGPACK_OBJECT_BIN, MSGPACK_OBJECT_EXT, IPC_BATCH_MAX,
+		"field 'data' must be an array of bin",
+		"a batch holds 1..%d messages, not %lu",
+		"out of memory decoding a batch",
+	};
 	const msgpack_object *o = &c->a[i];
 	struct proto_iov *iov;
 	uint32_t k, n;
-	int rc;
+	int rc = req_array(c, o, &datas, &iov, &n);
 
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be an array of bin");
-	n = o->via.array.size;
-	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN &&
-		    o->via.array.ptr[k].type != MSGPACK_OBJECT_EXT)
-			return dec_fail(c->d, IPC_EPROTO,
-					"field 'data' must be an array of bin");
-	if (n == 0 || n > IPC_BATCH_MAX) {
-		dec_soft(c, IPC_EINVAL, "a batch holds 1..%d messages, not %lu",
-			 IPC_BATCH_MAX, (unsigned long)n);
-		return 0;
-	}
-	/* n is bounded by PROTO_REQ_ITEMS_MAX: a small allocation. */
-	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
-	if (iov == NULL)
-		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
-	memset(iov, 0, n * sizeof(*iov));
+	if (rc != 0 || iov == NULL)
+		return rc;
 	for (k = 0; k < n; k++) {
 		rc = req_payload(c, &o->via.array.ptr[k], &iov[k].base,
 				 &iov[k].len, &iov[k].memfd);
@@ -396,26 +423,19 @@ static int req_datas(struct rctx *c, unsigned i)
  * names, pointed at from an iov in the zone. */
 static int req_names(struct rctx *c, unsigned i)
 {
+	static const struct req_array names_array = {
+		MSGPACK_OBJECT_STR, MSGPACK_OBJECT_STR, IPC_GET_ANY_MAX,
+		"field 'names' must be an array of str",
+		"names: 1..%d queues, not %lu",
+		"out of memory decoding names",
+	};
 	const msgpack_object *o = &c->a[i];
 	struct proto_iov *names;
 	uint32_t k, n;
+	int rc = req_array(c, o, &names_array, &names, &n);
 
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "field 'names' must be an array of str");
-	n = o->via.array.size;
-	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_STR)
-			return dec_fail(c->d, IPC_EPROTO,
-					"field 'names' must be an array of str");
-	if (n == 0 || n > IPC_GET_ANY_MAX) {
-		dec_soft(c, IPC_EINVAL, "names: 1..%d queues, not %lu",
-			 IPC_GET_ANY_MAX, (unsigned long)n);
-		return 0;
-	}
-	names = msgpack_zone_malloc(&c->d->zone, n * sizeof(*names));
-	if (names == NULL)
-		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding names");
-	memset(names, 0, n * sizeof(*names));
+	if (rc != 0 || names == NULL)
+		return rc;
 	for (k = 0; k < n; k++) {
 		names[k].base = (const unsigned char *)o->via.array.ptr[k].via.str.ptr;
 		names[k].len = o->via.array.ptr[k].via.str.size;
