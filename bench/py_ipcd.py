@@ -350,15 +350,19 @@ def measure(args, rsock, servers):
     return results, cpu
 
 
-def report(results, args):
-    """Print the table and the goals' ratios (or JSON lines)."""
+def report(results, cpu, args):
+    """Print the table and the goals' ratios (or JSON lines, with --cpu
+    each process's CPU us and voluntary, involuntary switches per message)."""
     order = [w[0] for w in workloads(None, 0)] + ["redis LPUSH/BRPOP"]
     rows = [r for r in order if any(k[1] == r for k in results)]
     if args.json:
         for (label, row), v in results.items():
-            print(json.dumps({"section": "python", "size": label, "system": row,
-                              "msgs_per_s": v if isinstance(v, float) else None,
-                              "note": v if isinstance(v, str) else ""}))
+            line = {"section": "python", "size": label, "system": row,
+                    "msgs_per_s": v if isinstance(v, float) else None,
+                    "note": v if isinstance(v, str) else ""}
+            if args.cpu and (label, row) in cpu:
+                line["per_msg"] = cpu[(label, row)]
+            print(json.dumps(line))
         return
     print("\nPython: 1 producer / 1 consumer process, messages per second")
     print("%-26s" % "" + "".join("%14s" % l for l, _ in SIZES))
@@ -411,7 +415,7 @@ def main():
         procs, rsock = start_servers(args, tmp)
         servers = {"ipcd": procs[0].pid, "redis": procs[1].pid if rsock else None}
         results, cpu = measure(args, rsock, servers)
-        report(results, args)
+        report(results, cpu, args)
         if args.cpu and not args.json:
             report_cpu(cpu)
     finally:

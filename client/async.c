@@ -8,6 +8,9 @@
  * is kept for ipc_flush(). Read-ahead, the consumer's side of it, is in
  * readahead.c.
  */
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +51,68 @@ IPC_EXPORT int ipc_queue_put_async(ipc_client *c, const char *name, const void *
 	return client_send(c, &req, 1);
 }
 
+/* Wait until the socket is readable, at most until end (monotonic ms,
+ * -1 never): 0 readable, IPC_EFULL at the end or when a signal came (the
+ * caller may have a handler to run), or fatal. */
+static int async_poll(struct ipc_client *c, int64_t end)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int64_t left = end < 0 ? -1 : end - client_now_ms();
+	int n;
+
+	if (end >= 0 && left <= 0)
+		return IPC_EFULL;
+	n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+	if (n < 0 && errno != EINTR)
+		return client_fail_errno(c, "poll", errno);
+	return n <= 0 ? IPC_EFULL : 0;
+}
+
+/* Read async replies until at most max are in flight; see ipcclient.h. */
+IPC_EXPORT int ipc_async_wait(ipc_client *c, unsigned max, int timeout_ms)
+{
+	int64_t end = timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_check(c)) || (rc = client_check_timeout(c, timeout_ms)))
+		return rc;
+	if (c->ops)
+		return client_notsup(c, "async_wait");
+	if ((rc = client_push(c)))
+		return rc;
+	while (c->nasync > max) {
+		/* Poll first so that the wait ends in time: a reply that has
+		 * begun to come is then read whole. */
+		if (!client_has_input(c) && (rc = async_poll(c, end)))
+			return rc;
+		if ((rc = client_wait(c, 0, &rep)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Hand out the first failure kept since the last flush, and forget it. */
+static int async_report(struct ipc_client *c)
+{
+	int rc = c->async_rc;
+
+	if (rc)
+		client_seterr(c, "%s", c->async_err);
+	c->async_rc = 0;
+	return rc;
+}
+
+/* The first failure among the async replies read so far; see ipcclient.h. */
+IPC_EXPORT int ipc_async_error(ipc_client *c)
+{
+	int rc = client_check(c);
+
+	if (!rc && c->ops)
+		return client_notsup(c, "async_error");
+	return rc ? rc : async_report(c);
+}
+
 /* Wait for every async reply; the first failure; see ipcclient.h. */
 IPC_EXPORT int ipc_flush(ipc_client *c)
 {
@@ -61,10 +126,7 @@ IPC_EXPORT int ipc_flush(ipc_client *c)
 	while (c->nasync > 0)
 		if ((rc = client_wait(c, 0, &rep)))
 			return rc;
-	rc = c->async_rc;
-	if (rc)
-		client_seterr(c, "%s", c->async_err);
-	c->async_rc = 0;
+	rc = async_report(c);
 	c->async_seq = 0;
 	c->flush_notput = c->async_notput;
 	c->async_notput = 0;

@@ -45,7 +45,7 @@ int client_fail(struct ipc_client *c, int code)
 }
 
 /* Record a fatal I/O error with the system's reason. */
-static int client_fail_errno(struct ipc_client *c, const char *what, int err)
+int client_fail_errno(struct ipc_client *c, const char *what, int err)
 {
 	client_seterr(c, "%s: %s", what, strerror(err));
 	errno = err;
@@ -82,7 +82,7 @@ int client_check_timeout(struct ipc_client *c, int timeout_ms)
 }
 
 /* Milliseconds on the monotonic clock. */
-static int64_t client_now_ms(void)
+int64_t client_now_ms(void)
 {
 	struct timespec ts;
 
@@ -519,7 +519,7 @@ int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 
 /* Whether bytes already taken from the socket (in rx past the frame
  * last handed out, or aside) hold the start of a reply. */
-static int client_has_input(const struct ipc_client *c)
+int client_has_input(const struct ipc_client *c)
 {
 	return c->rx.len > c->rx_off + c->rx_done || c->aside.len > 0;
 }

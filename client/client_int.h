@@ -151,6 +151,8 @@ void client_seterr(struct ipc_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Mark the handle broken after a fatal error; returns code. */
 int client_fail(struct ipc_client *c, int code);
+/* client_fail() with IPC_EIO, the text saying what failed and why (err). */
+int client_fail_errno(struct ipc_client *c, const char *what, int err);
 /* Refuse a call on a broken handle; 0 when the handle is usable. */
 int client_check(struct ipc_client *c);
 /* Check a name before any round trip: 0 or IPC_ENAME. */
@@ -225,6 +227,11 @@ int client_settle_read(struct ipc_client *c);
 /* Write what async requests wait in tx (they are held until CLIENT_CORK_MAX
  * bytes are, or the handle waits for a reply, or closes): 0 or fatal. */
 int client_push(struct ipc_client *c);
+/* Milliseconds on the monotonic clock. */
+int64_t client_now_ms(void);
+/* Whether bytes already taken from the socket (in rx past the frame last
+ * handed out, or aside) hold the start of a reply. */
+int client_has_input(const struct ipc_client *c);
 /* Before an async request: wait for room in the window (async.c). */
 int client_window_room(struct ipc_client *c);
 /* Turn a reply's status into a call's result, recording its text. */

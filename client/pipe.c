@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pipe.c: named pipes in libipcclient: attach, send, receive and close
- * (PATTACH, PSEND, PRECV, PCLOSE). See ipcclient.h.
+ * pipe.c: named pipes in libipcclient: attach, send, receive, close,
+ * share and join (PATTACH, PSEND, PRECV, PCLOSE, PSHARE, PJOIN). See
+ * ipcclient.h.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -188,3 +189,57 @@ IPC_EXPORT int ipc_pipe_detach(ipc_client *c, const char *name, int end)
 }
 
 
+
+/* Share an attached end with another connection; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_share(ipc_client *c, const char *name, int end,
+			      uint64_t *token)
+{
+	struct proto_req req = { .op = PROTO_OP_PSHARE };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)))
+		return rc;
+	if (!token) {
+		client_seterr(c, "no token pointer");
+		return IPC_EINVAL;
+	}
+	if (c->ops) {
+		client_seterr(c, "pipes are not supported by this backend");
+		return IPC_ENOTSUP;
+	}
+	req.end = (uint32_t)end;
+	strcpy(req.name, name);
+	if ((rc = client_request(c, &req, &rep)) == 0)
+		*token = rep.tag;
+	return rc;
+}
+
+/* Hold an end another connection shared; see ipcclient.h. */
+IPC_EXPORT int ipc_pipe_join(ipc_client *c, const char *name, int end,
+			     uint64_t token, struct ipc_pipe_opts *opts)
+{
+	struct proto_req req = { .op = PROTO_OP_PJOIN, .tag = token };
+	struct proto_rep rep;
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)))
+		return rc;
+	if (opts && client_check_opts(c, opts, opts->size, sizeof(*opts)))
+		return IPC_EINVAL;
+	if (c->ops) {
+		client_seterr(c, "pipes are not supported by this backend");
+		return IPC_ENOTSUP;
+	}
+	req.end = (uint32_t)end;
+	strcpy(req.name, name);
+	if ((rc = client_request(c, &req, &rep)))
+		return rc;
+	if (rep.flags != PROTO_PIPE_DUPLEX && rep.flags != PROTO_PIPE_ONEWAY) {
+		client_seterr(c, "join reply with flags 0x%x", (unsigned)rep.flags);
+		return client_fail(c, IPC_EPROTO);
+	}
+	if (opts)
+		client_pipe_report(&rep, opts);
+	return 0;
+}

@@ -145,11 +145,38 @@ static void conn_undirty(struct conn *c)
 	ilist_unlink(&c->dirty);
 }
 
+/* Watch c's socket for requests (once: re-adding an added event costs
+ * libevent a hundred instructions per turn). */
+static void conn_rev_on(struct conn *c)
+{
+	if (!c->rev_on)
+		event_add(&c->rev, NULL);
+	c->rev_on = 1;
+}
+
+/* Stop watching c's socket for requests. */
+static void conn_rev_off(struct conn *c)
+{
+	if (c->rev_on)
+		event_del(&c->rev);
+	c->rev_on = 0;
+}
+
+/* Watch c's socket for room to write (on) or not. */
+static void conn_wev_set(struct conn *c, int on)
+{
+	if (on && !c->wev_on)
+		event_add(&c->wev, NULL);
+	else if (!on && c->wev_on)
+		event_del(&c->wev);
+	c->wev_on = on;
+}
+
 /* Stop every event of c and close its socket. */
 static void conn_io_close(struct conn *c)
 {
-	event_del(&c->rev);
-	event_del(&c->wev);
+	conn_rev_off(c);
+	conn_wev_set(c, 0);
 	event_del(&c->turn);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
@@ -510,7 +537,7 @@ void conn_drain(struct conn *c)
 	 * it holds goes back now. */
 	conn_release(c);
 	c->state = CONN_CLOSING;
-	event_del(&c->rev);
+	conn_rev_off(c);
 	if (conn_out_pending(c) == 0) {
 		conn_close(c);
 		return;
@@ -542,7 +569,7 @@ static int conn_pause_if_full(struct conn *c)
 		log_debug("conn %lu: %zu bytes of replies unread; not reading "
 			  "until they drain", c->id, out);
 		c->paused = 1;
-		event_del(&c->rev);
+		conn_rev_off(c);
 	}
 	return 1;
 }
@@ -801,10 +828,10 @@ static void conn_turn_end(struct conn *c)
 	if (!conn_reading(c))
 		return;
 	if (conn_has_frame(c)) {
-		event_del(&c->rev);
+		conn_rev_off(c);
 		evtimer_add(&c->turn, &now);
 	} else {
-		event_add(&c->rev, NULL);
+		conn_rev_on(c);
 	}
 }
 
@@ -844,7 +871,8 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 		 c->turn_left > 0 && got < CONN_TURN_BYTES);
 	if (c->state == CONN_DEAD)
 		return;
-	if (c->in.len == 0 && conn_reading(c) && memfd_check_idle(c) != 0)
+	if (c->nfdq > 0 && c->in.len == 0 && conn_reading(c) &&
+	    memfd_check_idle(c) != 0)
 		return;
 	if (n != 0)
 		conn_turn_end(c);
@@ -922,10 +950,10 @@ static int conn_write_out(struct conn *c)
 		conn_holes_release(c);
 	}
 	if (conn_out_pending(c) == 0) {
-		event_del(&c->wev);
+		conn_wev_set(c, 0);
 		conn_drained(c);
 	} else {
-		event_add(&c->wev, NULL);
+		conn_wev_set(c, 1);
 	}
 	conn_unstall(c);
 	return 0;
@@ -1069,7 +1097,7 @@ struct conn *conn_new(struct server *s, int fd)
 	ilist_init(&c->stalled_parks);
 	ilist_init(&c->leases);
 	ilist_init(&c->holds);
-	event_add(&c->rev, NULL);
+	conn_rev_on(c);
 	server_conn_add(s, c);
 	log_debug("conn %lu: opened by pid %ld uid %ld", c->id, (long)c->pid, (long)c->uid);
 	return c;

@@ -36,7 +36,9 @@ struct conn {
 	struct server *srv;
 	int fd;
 	struct event rev;           /* readable; not added while paused or closing */
+	int rev_on;                 /* rev is added (conn_rev_on) */
 	struct event wev;           /* writable; added only while output is left over */
+	int wev_on;                 /* wev is added (conn_wev_set) */
 	struct event turn;          /* a zero timer: whole requests kept past
 				       its turn are served next iteration */
 	size_t turn_left;           /* requests it may still have served in

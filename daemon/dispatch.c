@@ -35,7 +35,7 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 		conn_fail(c, r.id, IPC_EPROTO, "the first request must be HELLO");
 		return;
 	}
-	if (memfd_frame_begin(c, r.id, r.nfds) != 0)
+	if (r.nfds > 0 && memfd_frame_begin(c, r.id, r.nfds) != 0)
 		return;
 	if (rc > 0)
 		/* A well-formed request with a bad argument: answer, keep going. */
@@ -43,5 +43,6 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n)
 	else
 		dispatch_ops[r.op](c, &r);
 	/* The descriptors no message took are closed. */
-	memfd_frame_done(c, r.nfds);
+	if (r.nfds > 0)
+		memfd_frame_done(c, r.nfds);
 }

@@ -28,8 +28,7 @@ static void lease_dispose(struct lease *l)
 /* Free a record that is not in flight. */
 void lease_free(struct lease *l)
 {
-	if (l->timed)
-		event_del(&l->timer);
+	ptimer_del(&l->srv->timers, &l->timer);
 	ilist_unlink(&l->link);
 	lease_dispose(l);
 }
@@ -41,13 +40,10 @@ static void lease_drop(struct qheld *h)
 }
 
 /* The lease ran out before the ack: the message goes back. */
-static void lease_expire(evutil_socket_t fd, short what, void *arg)
+static void lease_expire(struct ptimer *t)
 {
-	struct lease *l = arg;
+	struct lease *l = container_of(t, struct lease, timer);
 
-	(void)fd;
-	(void)what;
-	l->timed = 0;
 	if (l->conn != NULL)
 		log_debug("conn %lu: lease of tag %llu on %s ran out", l->conn->id,
 			  (unsigned long long)l->h.tag, queue_name(l->h.queue));
@@ -59,13 +55,11 @@ static void lease_expire(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Arm l's timer to put its message back in ms. */
-static void lease_arm(struct lease *l, struct event_base *base, int64_t ms)
+static void lease_arm(struct lease *l, int64_t ms)
 {
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	event_assign(&l->timer, base, -1, 0, lease_expire, l);
-	event_add(&l->timer, &tv);
-	l->timed = 1;
+	if (ptimer_add(&l->srv->timers, &l->timer, ms) != 0)
+		log_warn("out of memory: a lease of tag %llu will not run out",
+			 (unsigned long long)l->h.tag);
 }
 
 /* A lease record for c, not in flight yet. */
@@ -78,6 +72,7 @@ struct lease *lease_new(struct conn *c, int64_t lease_ms)
 	l->srv = c->srv;
 	l->conn = c;
 	l->lease_ms = lease_ms;
+	ptimer_setup(&l->timer, lease_expire);
 	/* One counter per daemon: a tag never names another delivery, even
 	 * of a queue deleted and made again under the same name. */
 	l->h.tag = ++c->srv->broker.last_tag;
@@ -97,7 +92,7 @@ void lease_start(struct lease *l)
 	c->srv->broker.shell_bytes += LEASE_COST;
 	ilist_link_tail(&c->leases, &l->link);
 	if (l->lease_ms > 0)
-		lease_arm(l, c->srv->base, l->lease_ms);
+		lease_arm(l, l->lease_ms);
 }
 
 /* The lease of c's delivery tag in q, its timer stopped and unlinked from
@@ -110,9 +105,7 @@ static struct lease *lease_take(struct conn *c, struct queue *q, uint64_t tag)
 	if (h == NULL)
 		return NULL;
 	l = container_of(h, struct lease, h);
-	if (l->timed)
-		event_del(&l->timer);
-	l->timed = 0;
+	ptimer_del(&l->srv->timers, &l->timer);
 	ilist_unlink(&l->link);
 	return l;
 }
@@ -145,16 +138,14 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
 	}
 	l->h.owner = NULL;
 	l->conn = NULL;
-	lease_arm(l, c->srv->base, delay_ms);
+	lease_arm(l, delay_ms);
 	return 0;
 }
 
 /* Stop l's timer, unlink it and put its message back. */
 static void lease_return(struct lease *l)
 {
-	if (l->timed)
-		event_del(&l->timer);
-	l->timed = 0;
+	ptimer_del(&l->srv->timers, &l->timer);
 	ilist_unlink(&l->link);
 	queue_requeue(&l->h);
 	lease_dispose(l);

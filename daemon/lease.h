@@ -12,7 +12,7 @@
 #define IPCD_LEASE_H
 
 #include <stdint.h>
-#include <event2/event_struct.h>
+#include "ptimer.h"
 
 #include "queue.h"
 
@@ -25,8 +25,7 @@ struct lease {
 	struct server *srv;         /* whose max-bytes counts it (LEASE_COST) */
 	int charged;                /* counted: it went in flight */
 	int64_t lease_ms;           /* 0: until ack or disconnect */
-	struct event timer;         /* armed while in flight with lease_ms > 0 */
-	int timed;
+	struct ptimer timer;        /* pending while in flight with lease_ms > 0 */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held

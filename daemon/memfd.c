@@ -217,6 +217,17 @@ static int memfd_sendable(struct conn *c, struct qmsg *m, const void *base,
 /* The batch iov of a reply, with markers (memfd_rep). */
 static struct proto_iov memfd_iov[IPC_BATCH_MAX];
 
+/* 1 when one of msgs[0..n) is a memfd message. */
+static int memfd_any(struct qmsg *const *msgs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (msgs[i] != NULL && msgs[i]->fd >= 0)
+			return 1;
+	return 0;
+}
+
 /* Markers for the memfd messages of a reply to c (memfd.h). */
 const struct proto_rep *memfd_rep(struct conn *c, const struct proto_rep *r,
 				  struct qmsg **msgs, size_t n,
@@ -225,7 +236,8 @@ const struct proto_rep *memfd_rep(struct conn *c, const struct proto_rep *r,
 	uint32_t k = 0;
 	size_t i;
 
-	if (!c->memfd || n == 0 || r->status != 0)
+	/* Most replies carry none: r as it is, copied nowhere. */
+	if (!c->memfd || n == 0 || r->status != 0 || !memfd_any(msgs, n))
 		return r;
 	*out = *r;
 	if (r->iov == NULL && n == 1 && r->data_len == msgs[0]->len &&
@@ -275,6 +287,12 @@ size_t memfd_out_attach(struct conn *c, struct msghdr *mh, void *cbuf,
 	size_t n = c->nfd_out < PROTO_FRAME_FDS_MAX ? c->nfd_out : PROTO_FRAME_FDS_MAX;
 	int fds[PROTO_FRAME_FDS_MAX];
 	size_t i;
+
+	if (n == 0) {
+		mh->msg_control = NULL;
+		mh->msg_controllen = 0;
+		return 0;
+	}
 
 	for (i = 0; i < n; i++)
 		fds[i] = c->fd_out[i]->fd;

@@ -22,8 +22,7 @@
 /* Unlink, stop the timer and free a park whose waiter is no longer parked. */
 static void park_free(struct park *p)
 {
-	if (p->timed)
-		event_del(&p->timer);
+	ptimer_del(&p->conn->srv->timers, &p->timer);
 	conn_park_del(p);
 	durable_drop(p->conn->srv, p->w.msg);
 	qmsg_free(p->w.msg);
@@ -117,16 +116,13 @@ void park_pipe(struct park *p, struct pipe *pp, unsigned end)
 }
 
 /* The timeout ran out: answer Empty or Full, nothing moved. */
-static void park_timeout(evutil_socket_t fd, short what, void *arg)
+static void park_timeout(struct ptimer *t)
 {
-	struct park *p = arg;
+	struct park *p = container_of(t, struct park, timer);
 	struct conn *c = p->conn;
 	uint32_t op = p->op, id = p->id;
 	int status = p->w.kind == WAITER_GET ? IPC_EEMPTY : IPC_EFULL;
 
-	(void)fd;
-	(void)what;
-	p->timed = 0;
 	park_unpark(p);
 	/* Freed before replying, as in park_wake: a reply that fails closes
 	 * the connection, which must not find this park in its list. */
@@ -151,13 +147,10 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 	p->conn = c;
 	p->op = op;
 	p->id = id;
-	if (timeout_ms > 0) {
-		struct timeval tv = { .tv_sec = timeout_ms / 1000,
-				      .tv_usec = (timeout_ms % 1000) * 1000 };
-
-		event_assign(&p->timer, c->srv->base, -1, 0, park_timeout, p);
-		event_add(&p->timer, &tv);
-		p->timed = 1;
+	ptimer_setup(&p->timer, park_timeout);
+	if (timeout_ms > 0 && ptimer_add(&c->srv->timers, &p->timer, timeout_ms) != 0) {
+		free(p);
+		return NULL;
 	}
 	conn_park_add(c, p);
 	return p;

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <event2/event_struct.h>
+#include "ptimer.h"
 
 #include "waiter.h"
 
@@ -58,8 +58,7 @@ struct park {
 	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
 	struct queue *queue;        /* PARK_ON_QUEUE: the queue (kept when woken,
 				       for giving messages back) */
-	struct event timer;         /* armed when the timeout is > 0 */
-	int timed;
+	struct ptimer timer;        /* pending when the timeout is > 0 */
 	int durable;                /* a put journaled for a durable queue */
 	struct park_more *more;     /* get_any: the waiters on its other queues */
 	unsigned nmore;

@@ -68,13 +68,14 @@ static int policy_refuse_quota(struct conn *c, const struct proto_req *r,
  * or IPC_ELIMIT once r is answered. */
 static int policy_admit(struct conn *c, const struct proto_req *r)
 {
-	if (broker_admit(&c->srv->broker, policy_footprint(r)) != 0) {
+	size_t mem = policy_footprint(r);
+
+	if (broker_admit(&c->srv->broker, mem) != 0) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
 				 "reached: max-bytes %zu", c->srv->cfg.max_bytes);
 		return IPC_ELIMIT;
 	}
-	if (c->user != NULL &&
-	    quota_admit(c->user, QUOTA_BYTES, policy_footprint(r)) != 0)
+	if (c->user != NULL && quota_admit(c->user, QUOTA_BYTES, mem) != 0)
 		return policy_refuse_quota(c, r, "uid-max-bytes", QUOTA_BYTES);
 	return 0;
 }

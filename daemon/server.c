@@ -528,18 +528,13 @@ static void server_trim(evutil_socket_t fd, short what, void *arg)
 #endif
 }
 
-/* Make the event base: monotonic, precise timers (timeouts in ms). */
+/* Make the event base. Without EVENT_BASE_FLAG_PRECISE_TIMER: its
+ * epoll backend would set a timerfd before every epoll_wait; the
+ * millisecond timers are ptimers (ptimer.h), the loop's own whole
+ * seconds. */
 static struct event_base *server_base(void)
 {
-	struct event_config *cfg = event_config_new();
-	struct event_base *base;
-
-	if (cfg == NULL)
-		return NULL;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base;
+	return event_base_new();
 }
 
 /* Nanoseconds on the monotonic clock. */
@@ -575,6 +570,7 @@ int server_init(struct server *s, const struct config *cfg)
 		log_err("cannot create the event loop");
 		return -1;
 	}
+	ptimers_init(&s->timers, s->base);
 	s->broker.quota.self = geteuid();
 	server_apply(s);
 	if (durable_init(s) != 0 || server_open(s, cfg) != 0)
@@ -684,6 +680,7 @@ void server_fini(struct server *s)
 	if (s->base != NULL) {
 		/* Run the deferred frees of closed connections. */
 		event_base_loop(s->base, EVLOOP_NONBLOCK);
+		ptimers_fini(&s->timers);
 		event_base_free(s->base);
 	}
 	pbuf_free(&s->out);

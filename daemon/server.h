@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "ilist.h"
 #include "proto.h"
+#include "ptimer.h"
 
 struct event_base;
 struct event;
@@ -56,6 +57,7 @@ struct server_stats {
 
 struct server {
 	struct event_base *base;
+	struct ptimers timers;        /* request timeouts and leases (ptimer.h) */
 	struct broker broker;
 	int listen_fd;
 	struct event *accept_ev;

@@ -136,7 +136,11 @@ enum proto_rep_field {
 	X(QUNGET, qunget, 25, (RQ_NAME, RQ_DATAS), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
 	X(QGETANY, qgetany, 26, (RQ_NAMES, RQ_TIMEOUT, RQ_ACK, RQ_LEASE), 0, \
-	  (RP_INDEX, RP_DATA, RP_TAG), PROTO_PARKS)
+	  (RP_INDEX, RP_DATA, RP_TAG), PROTO_PARKS) \
+	X(PSHARE, pshare, 27, (RQ_NAME, RQ_END), 0, \
+	  (RP_TAG), PROTO_NOPARK) \
+	X(PJOIN, pjoin, 28, (RQ_NAME, RQ_END, RQ_TAG), 0, \
+	  (RP_FLAGS, RP_MAXMSGS, RP_MAXBYTES), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {

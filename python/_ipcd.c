@@ -336,6 +336,33 @@ static int run_sliced(ClientObject *self, step_fn step, void *arg,
 	}
 }
 
+/* One slice of a wait for the async window: at most *(unsigned *)arg in
+ * flight. */
+static int step_async_wait(ClientObject *self, void *arg, int timeout_ms)
+{
+	return ipc_async_wait(self->c, *(unsigned *)arg, timeout_ms);
+}
+
+/*
+ * Before a connection is dropped unasked (its object collected, e.g. the
+ * thread that used it ended): wait for its async puts, since those parked
+ * in a full queue would be cancelled with it. Ctrl-C gives up the wait
+ * (reported as unraisable; the puts still parked are then cancelled).
+ */
+static void client_settle_quietly(ClientObject *self)
+{
+	PyObject *type, *value, *tb;
+	unsigned none = 0;
+
+	if (!self->c || self->pid != this_pid || self->busy ||
+	    ipc_async_wait(self->c, 0, 0) != IPC_EFULL)
+		return;
+	PyErr_Fetch(&type, &value, &tb);
+	if (run_sliced(self, step_async_wait, &none, -1, IPC_EFULL) == INTERRUPTED)
+		PyErr_WriteUnraisable((PyObject *)self);
+	PyErr_Restore(type, value, tb);
+}
+
 /* Parse a name argument into a C string the library takes. */
 #define NAME_ARG "s"
 
@@ -397,6 +424,7 @@ static void client_dealloc(ClientObject *self)
 {
 	if (self->weakrefs)
 		PyObject_ClearWeakRefs((PyObject *)self);
+	client_settle_quietly(self);
 	client_drop(self);
 	if (self->prev)
 		self->prev->next = self->next;
@@ -501,6 +529,14 @@ struct pipe_arg {
 	size_t len;
 };
 
+/* A share or a join of a pipe end: the token, what the join reports. */
+struct share_arg {
+	const char *name;
+	int end;
+	uint64_t token;
+	struct ipc_pipe_opts o;
+};
+
 /* One slice of a put. */
 static int step_put(ClientObject *self, void *arg, int timeout_ms)
 {
@@ -529,10 +565,13 @@ static PyObject *send_run(ClientObject *self, step_fn step, struct pipe_arg *a,
 	Py_RETURN_NONE;
 }
 
+static int window_room(ClientObject *self, unsigned window);
+
 /* Write a put (a->end < 0) or a pipe send of buf without waiting for
- * its outcome, and with push at once; release buf: None or NULL. */
+ * its outcome, and with push at once, after window_room(window);
+ * release buf: None or NULL. */
 static PyObject *send_async(ClientObject *self, struct pipe_arg *a, Py_buffer *buf,
-			    int push)
+			    int push, unsigned window)
 {
 	int rc;
 
@@ -540,11 +579,12 @@ static PyObject *send_async(ClientObject *self, struct pipe_arg *a, Py_buffer *b
 		PyBuffer_Release(buf);
 		return NULL;
 	}
+	rc = window_room(self, window);
 	Py_BEGIN_ALLOW_THREADS
-	if (a->end < 0)
+	if (rc == 0 && a->end < 0)
 		rc = ipc_queue_put_async(self->c, a->name, buf->buf, (size_t)buf->len,
 					 IPC_FOREVER);
-	else
+	else if (rc == 0)
 		rc = ipc_pipe_send_async(self->c, a->name, a->end, buf->buf,
 					 (size_t)buf->len, IPC_FOREVER);
 	if (rc == 0 && push)
@@ -573,34 +613,84 @@ static PyObject *client_put(ClientObject *self, PyObject *args)
 	return send_run(self, step_put, &a, &buf, timeout);
 }
 
-PyDoc_STRVAR(put_async_doc, "put_async(name, data, push=True)\n--\n\n"
+/*
+ * Before an async request with a window: when window or more are in
+ * flight, wait (in slices, Ctrl-C interrupts it) until half of it is;
+ * then raise the first failure read so far. 0, or a code / INTERRUPTED
+ * with nothing sent. Called with the client entered.
+ */
+static int window_room(ClientObject *self, unsigned window)
+{
+	unsigned half = window / 2;
+	int rc;
+
+	if (window == 0)
+		return 0;
+	rc = ipc_async_wait(self->c, window - 1, 0);
+	if (rc == IPC_EFULL)
+		rc = run_sliced(self, step_async_wait, &half, -1, IPC_EFULL);
+	return rc ? rc : ipc_async_error(self->c);
+}
+
+PyDoc_STRVAR(put_async_doc, "put_async(name, data, push=True, window=0)\n--\n\n"
 	     "Put without waiting for the outcome (pipelined); with push, the request "
-	     "is written at once. Failures come at flush().");
+	     "is written at once. Failures come at flush() or async_error(). With "
+	     "window > 0, when that many async requests are in flight it first waits "
+	     "(Ctrl-C interrupts it) until half of them are answered, then raises a "
+	     "failure read so far (async_error()); either way nothing is sent then.");
 /* Client.put_async(). */
 static PyObject *client_put_async(ClientObject *self, PyObject *args)
 {
 	struct pipe_arg a = { .end = -1 };
 	Py_buffer buf;
 	int push = 1;
+	unsigned window = 0;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "y*|p:put_async", &a.name, &buf, &push))
+	if (!PyArg_ParseTuple(args, NAME_ARG "y*|pI:put_async", &a.name, &buf, &push,
+			      &window))
 		return NULL;
-	return send_async(self, &a, &buf, push);
+	return send_async(self, &a, &buf, push, window);
+}
+
+PyDoc_STRVAR(async_error_doc, "async_error()\n--\n\nRaise the first failure among "
+	     "the async replies read so far, without waiting for more (once: it is "
+	     "then forgotten, as flush() forgets it).");
+/* Client.async_error(). */
+static PyObject *client_async_error(ClientObject *self, PyObject *unused)
+{
+	int rc;
+
+	if (client_enter(self))
+		return NULL;
+	rc = ipc_async_error(self->c);
+	self->busy = 0;
+	if (rc)
+		return client_raise(self, rc);
+	Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(flush_doc, "flush()\n--\n\nWait for the outcome of every put_async() "
-	     "and raise the first failure.");
-/* ipc_flush(). */
-static int call_flush(ipc_client *c, void *arg)
-{
-	return ipc_flush(c);
-}
-
+	     "and raise the first failure. Ctrl-C interrupts the wait (those not "
+	     "answered stay in flight).");
 /* Client.flush(). */
 static PyObject *client_flush(ClientObject *self, PyObject *unused)
 {
-	if (client_call(self, call_flush, NULL) < 0)
+	unsigned none = 0;
+	int rc;
+
+	if (client_enter(self))
 		return NULL;
+	rc = run_sliced(self, step_async_wait, &none, -1, IPC_EFULL);
+	if (rc == IPC_ENOTSUP) {  /* NATS: its own flush waits */
+		Py_BEGIN_ALLOW_THREADS
+		rc = ipc_flush(self->c);
+		Py_END_ALLOW_THREADS
+	} else if (rc == 0) {
+		rc = ipc_flush(self->c);  /* nothing in flight: says the failure */
+	}
+	self->busy = 0;
+	if (rc)
+		return client_raise(self, rc);
 	Py_RETURN_NONE;
 }
 
@@ -1368,7 +1458,7 @@ static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
 		PyBuffer_Release(&buf);
 		return raise_code(IPC_EINVAL, "end must be 0 or 1");
 	}
-	return send_async(self, &a, &buf, 1);
+	return send_async(self, &a, &buf, 1, 0);
 }
 
 PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"
@@ -1550,6 +1640,55 @@ static PyObject *client_pipe_close(ClientObject *self, PyObject *args)
 	return end_only(self, args, NAME_ARG "i:pipe_close", ipc_pipe_close);
 }
 
+PyDoc_STRVAR(pipe_share_doc, "pipe_share(name, end) -> int\n--\n\n"
+	     "A share of the attached end for another connection (a child process) "
+	     "to claim with pipe_join(name, end, token): returns the token. The share "
+	     "keeps the end open until claimed or this connection closes.");
+/* ipc_pipe_share(). */
+static int call_share(ipc_client *c, void *arg)
+{
+	struct share_arg *a = arg;
+
+	return ipc_pipe_share(c, a->name, a->end, &a->token);
+}
+
+/* Client.pipe_share(). */
+static PyObject *client_pipe_share(ClientObject *self, PyObject *args)
+{
+	struct share_arg a = { .name = NULL };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "i:pipe_share", &a.name, &a.end) ||
+	    client_call(self, call_share, &a) < 0)
+		return NULL;
+	return PyLong_FromUnsignedLongLong(a.token);
+}
+
+PyDoc_STRVAR(pipe_join_doc, "pipe_join(name, end, token) -> bool\n--\n\n"
+	     "Hold end of pipe name too, claiming the share whose token "
+	     "pipe_share() gave (PermissionError for another token). Returns "
+	     "whether the pipe is duplex.");
+/* ipc_pipe_join(). */
+static int call_join(ipc_client *c, void *arg)
+{
+	struct share_arg *a = arg;
+
+	return ipc_pipe_join(c, a->name, a->end, a->token, &a->o);
+}
+
+/* Client.pipe_join(). */
+static PyObject *client_pipe_join(ClientObject *self, PyObject *args)
+{
+	struct share_arg a = { .o = IPC_PIPE_OPTS_INIT };
+	unsigned long long token;
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "iK:pipe_join", &a.name, &a.end, &token))
+		return NULL;
+	a.token = token;
+	if (client_call(self, call_join, &a) < 0)
+		return NULL;
+	return PyBool_FromLong(a.o.duplex);
+}
+
 /* ---- module --------------------------------------------------------- */
 
 static PyMethodDef client_methods[] = {
@@ -1561,6 +1700,7 @@ static PyMethodDef client_methods[] = {
 	{ "put", (PyCFunction)client_put, METH_VARARGS, put_doc },
 	{ "put_async", (PyCFunction)client_put_async, METH_VARARGS, put_async_doc },
 	{ "flush", (PyCFunction)client_flush, METH_NOARGS, flush_doc },
+	{ "async_error", (PyCFunction)client_async_error, METH_NOARGS, async_error_doc },
 	{ "get", (PyCFunction)client_get, METH_VARARGS, get_doc },
 	{ "get_ack", (PyCFunction)client_get_ack, METH_VARARGS, get_ack_doc },
 	{ "get_any", (PyCFunction)client_get_any, METH_VARARGS, get_any_doc },
@@ -1589,6 +1729,8 @@ static PyMethodDef client_methods[] = {
 	{ "pipe_arm", (PyCFunction)client_pipe_arm, METH_VARARGS, pipe_arm_doc },
 	{ "pipe_wait", (PyCFunction)client_pipe_wait, METH_VARARGS, pipe_wait_doc },
 	{ "pipe_close", (PyCFunction)client_pipe_close, METH_VARARGS, pipe_close_doc },
+	{ "pipe_share", (PyCFunction)client_pipe_share, METH_VARARGS, pipe_share_doc },
+	{ "pipe_join", (PyCFunction)client_pipe_join, METH_VARARGS, pipe_join_doc },
 	{ NULL, NULL, 0, NULL },
 };
 

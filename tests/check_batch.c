@@ -565,6 +565,52 @@ START_TEST(test_async_window)
 }
 END_TEST
 
+/* ipc_async_wait waits, in slices the caller picks, for async puts parked
+ * in a full queue; ipc_async_error reports a failure read meanwhile
+ * without waiting, once. */
+START_TEST(test_async_wait)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	int64_t t0;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	h_create_queue(o, "w", 1);
+	ck_assert_int_eq(ipc_async_wait(c, 0, -1), 0);   /* none in flight */
+	ck_assert_int_eq(ipc_async_wait(c, 0, -2), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_put_async(c, "missing", "0", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
+	/* "2" parks: it stays in flight, even after 200 ms; the held puts
+	 * were written (the queue has "1"). */
+	ck_assert_int_eq(ipc_async_wait(c, 0, 0), IPC_EFULL);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_async_wait(c, 0, 200), IPC_EFULL);
+	assert_elapsed(t0, 200);
+	ck_assert_int_eq(ipc_async_error(c), IPC_ENOENT);
+	ck_assert_msg(strstr(ipc_last_error(c), "async put 1") != NULL,
+		      "error text: %s", ipc_last_error(c));
+	ck_assert_int_eq(ipc_async_error(c), 0);         /* reported once */
+	ck_assert_int_eq(ipc_async_wait(c, 1, 0), 0);
+	/* A consumer makes room after 300 ms: "2" goes in, its reply ends
+	 * the wait. */
+	pid = h_spawn(job_take_late, &d);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_async_wait(c, 0, -1), 0);
+	assert_elapsed(t0, 250);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	h_get_expect(o, "w", "2", 0);
+	/* Already reported: the flush has nothing more to say. */
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
 /* ipc_push writes held async puts at once: another connection sees them
  * without a flush, and the outcome still comes at ipc_flush. */
 START_TEST(test_async_push)
@@ -1612,6 +1658,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "async_first_error", test_async_first_error, 30);
 	h_add_case(s, "async_window", test_async_window, 30);
 	h_add_case(s, "async_push", test_async_push, 30);
+	h_add_case(s, "async_wait", test_async_wait, 30);
 	h_add_case(s, "readahead_get", test_readahead_get, 30);
 	h_add_case(s, "readahead_wait_and_close", test_readahead_wait_and_close, 30);
 	h_add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);

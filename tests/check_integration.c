@@ -6,6 +6,7 @@
  * a clean exit (under IPCD_WRAPPER=valgrind that also means no leaks).
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -308,6 +310,81 @@ START_TEST(test_timeouts)
 	ck_assert_uint_eq(h_stat(c, "f").putters, 0);
 	h_get_expect(c, "f", "one", 0);
 	ck_assert_int_eq(ipc_queue_get(c, "f", &data, &len, 0), IPC_EEMPTY);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Microseconds on the monotonic clock. */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Short timeouts never end early: the daemon's loop reads a coarse clock
+ * (a tick of up to 4 ms behind), and pads every timeout by that tick. */
+START_TEST(test_timeouts_never_early)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	void *data;
+	size_t len;
+	int64_t t0, el;
+	int i, ms;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "e", 0);
+	for (i = 0; i < 30; i++) {
+		ms = 1 + i % 5;
+		t0 = now_us();
+		ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, ms), IPC_EEMPTY);
+		el = now_us() - t0;
+		ck_assert_msg(el >= ms * 1000, "a %d ms timeout ended after %lld us",
+			      ms, (long long)el);
+	}
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Requests without a timeout leave the daemon with no timerfd: libevent's
+ * precise-timer mode kept one and set it before every epoll_wait, a
+ * system call per loop turn on the one-at-a-time path; the millisecond
+ * timers (ptimer.h) make theirs with the first timed request. */
+START_TEST(test_no_timerfd)
+{
+	struct h_daemon d;
+	char path[320], link[128];
+	struct dirent *e;
+	ipc_client *c;
+	ssize_t n;
+	DIR *dir;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	for (i = 0; i < 100; i++) {
+		h_put_text(c, "q", "m");
+		h_get_expect(c, "q", "m", 0);
+	}
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)d.pid);
+	dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while ((e = readdir(dir)) != NULL) {
+		snprintf(path, sizeof path, "/proc/%ld/fd/%s", (long)d.pid, e->d_name);
+		n = readlink(path, link, sizeof link - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		ck_assert_msg(strcmp(link, "anon_inode:[timerfd]") != 0,
+			      "ipcd holds a timerfd (fd %s)", e->d_name);
+	}
+	closedir(dir);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -1692,6 +1769,8 @@ static Suite *integration_suite(void)
 	h_add_case(s, "putget", test_putget, 30);
 	h_add_case(s, "missing_queue", test_missing_queue, 30);
 	h_add_case(s, "timeouts", test_timeouts, 30);
+	h_add_case(s, "timeouts_never_early", test_timeouts_never_early, 30);
+	h_add_case(s, "no_timerfd", test_no_timerfd, 30);
 	h_add_case(s, "handoff", test_handoff, 30);
 	h_add_case(s, "getter_fifo", test_getter_fifo, 30);
 	h_add_case(s, "putter_fifo", test_putter_fifo, 30);

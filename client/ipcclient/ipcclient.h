@@ -660,6 +660,35 @@ int ipc_pipe_close(ipc_client *c, const char *name, int end);
 int ipc_pipe_detach(ipc_client *c, const char *name, int end);
 
 /*
+ * Sharing an end, like a file descriptor a child process inherits: the
+ * connection holding end `end` asks for a share of it, and another
+ * connection (a child process's, or one the token is passed to) claims
+ * that share with ipc_pipe_join() and holds the end too: both may send,
+ * receive and close it, and the end stays open until its last holder
+ * closes it (ipc_pipe_close, ipc_pipe_detach, or its connection closing,
+ * exiting or dying); only then is the peer told EOF (ipc_pipe_detach by
+ * the last holder frees the end instead). A share not claimed yet holds
+ * the end open as well, and goes when the connection that made it
+ * closes. The token is a one-time capability (64 random bits): only the
+ * connection that presents it joins, and who may use the end is checked
+ * as for ipc_pipe_attach(). A connection's own requests parked on the
+ * end are its own: closing its hold while others hold the end does not
+ * answer them. Pipes only (IPC_ENOTSUP on NATS).
+ *
+ * ipc_pipe_share(): *token set; 0, IPC_ENOTATTACHED (this connection does
+ * not hold the end), IPC_ELIMIT (64 shares unclaimed), the argument
+ * errors, or fatal.
+ * ipc_pipe_join(): opts (may be NULL) receives what ipc_pipe_attach()
+ * reports; 0, IPC_EPERM (no share of the end with that token, or no
+ * permission for the end), IPC_ENOTATTACHED (the end is not attached),
+ * IPC_EBUSY (this connection holds the end already), the argument
+ * errors, or fatal.
+ */
+int ipc_pipe_share(ipc_client *c, const char *name, int end, uint64_t *token);
+int ipc_pipe_join(ipc_client *c, const char *name, int end, uint64_t token,
+		  struct ipc_pipe_opts *opts);
+
+/*
  * Batches: several messages per request, one round trip for all of them.
  */
 
@@ -751,6 +780,26 @@ int ipc_queue_put_async(ipc_client *c, const char *name, const void *data,
  * (IPC_ENOENT, IPC_EFULL, IPC_EDELETED, ...), ipc_last_error() naming it
  * by its number since the last flush ("async put 3: ..."); or fatal. */
 int ipc_flush(ipc_client *c);
+
+/*
+ * Read replies until at most max async requests (puts, put_many, sends)
+ * of this handle are in flight, waiting at most timeout_ms (-1 forever,
+ * 0 not at all): 0 once so; IPC_EFULL when the time ran out first, or
+ * earlier when a signal interrupted the wait (so a caller with a signal
+ * handler can run it; nothing is lost, the rest stay in flight); or
+ * fatal. Held requests are written first. Failures among the replies
+ * read are kept for ipc_async_error() and ipc_flush(). With it a
+ * producer waits for its window in slices it chooses, e.g. while async
+ * puts wait in the daemon for room in a full queue.
+ * IPC_ENOTSUP on the NATS backend.
+ */
+int ipc_async_wait(ipc_client *c, unsigned max, int timeout_ms);
+
+/* The first failure among the async replies read since the last
+ * ipc_flush() or ipc_async_error(), without waiting for any (0: none so
+ * far); it is then forgotten, as ipc_flush() forgets it. ipc_last_error()
+ * names it. IPC_ENOTSUP on the NATS backend. */
+int ipc_async_error(ipc_client *c);
 
 /* Write the async requests held in the handle now, without waiting for
  * their replies (fflush() for the stdio-like holding above, where

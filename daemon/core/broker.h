@@ -169,6 +169,10 @@ int broker_pipe_attach(struct broker *b, const char *name,
 		       const struct broker_pipe_want *w,
 		       const struct access_cred *cred, void *owner,
 		       struct pipe **p);
+/* May cred use end of pipe p, as broker_pipe_attach checks for an
+ * existing pipe? 0 or IPC_EPERM. */
+int broker_pipe_access(const struct broker *b, const struct pipe *p, unsigned end,
+		       const struct access_cred *cred);
 /* Close end of pipe name held by owner (pipe_close), freeing the pipe
  * once both ends are closed. 0, IPC_ENOENT, IPC_EWRONGTYPE,
  * IPC_ENOTATTACHED, IPC_ECLOSED or IPC_EINVAL. */

@@ -107,6 +107,14 @@ int broker_pipe_attach(struct broker *b, const char *name,
 	return rc ? rc : pipe_attach(*p, w->end, owner);
 }
 
+/* May cred use end of pipe p (a join, PJOIN)? As for an attach: 0 or
+ * IPC_EPERM. */
+int broker_pipe_access(const struct broker *b, const struct pipe *p, unsigned end,
+		       const struct access_cred *cred)
+{
+	return broker_access(b, pipe_name(p), cred, broker_pipe_need(pipe_duplex(p), end));
+}
+
 /* Free p once both its ends are closed and nobody walks it any more. */
 void broker_pipe_reap(struct broker *b, struct pipe *p)
 {

@@ -18,13 +18,8 @@
 #include "qmsg.h"
 #include "quota.h"
 
-/* Payloads up to this many bytes get a block from the free list. */
-#define QMSG_SMALL 112u
 /* The most free blocks kept. */
 #define QMSG_CACHE_MAX 8192u
-/* What malloc adds to a block (glibc: one size word), and its rounding. */
-#define QMSG_MALLOC_HDR 8u
-#define QMSG_MALLOC_ALIGN 16u
 
 /* Payload bytes of every message alive in the process (the daemon's
  * total, checked against its max-bytes limit). */
@@ -204,17 +199,4 @@ size_t qmsg_live_mem(void)
 void qmsg_fail_from(unsigned long n)
 {
 	qmsg_fail_in = n;
-}
-
-/* Bytes the daemon spends on a message of len payload bytes: its block
- * as malloc hands it out (header word, 16-byte rounding); a small one
- * takes a whole small block. */
-size_t qmsg_footprint(size_t len)
-{
-	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
-
-	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
-		return SIZE_MAX;
-	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
-	return n - n % QMSG_MALLOC_ALIGN;
 }

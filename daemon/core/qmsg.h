@@ -13,6 +13,12 @@
 
 struct quota_user;
 
+/* Payloads up to this many bytes get a block from the free list. */
+#define QMSG_SMALL 112u
+/* What malloc adds to a block (glibc: one size word), and its rounding. */
+#define QMSG_MALLOC_HDR 8u
+#define QMSG_MALLOC_ALIGN 16u
+
 struct qmsg {
 	struct qmsg *next;  /* next in the holder's FIFO */
 	struct quota_user *charge; /* the putter's uid, charged with its
@@ -45,8 +51,18 @@ struct qmsg_fifo {
 /* Bytes the daemon spends on a message of len payload bytes: the
  * header, the payload (at least a small block's, QMSG_SMALL) and
  * malloc's own header and rounding. An empty message costs 176 bytes
- * on x86-64. What max-bytes counts per message. */
-size_t qmsg_footprint(size_t len);
+ * on x86-64. What max-bytes counts per message. Inline: a put and its
+ * get ask it half a dozen times per message (admit, charge, count,
+ * uncharge). */
+static inline size_t qmsg_footprint(size_t len)
+{
+	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+
+	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
+		return SIZE_MAX;
+	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
+	return n - n % QMSG_MALLOC_ALIGN;
+}
 
 /* Count m into f's totals. */
 static inline void qmsg_fifo_add(struct qmsg_fifo *f, const struct qmsg *m)

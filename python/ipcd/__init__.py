@@ -66,6 +66,10 @@ _PIPE_READAHEAD = 64
 # first waits for the outcome of the earlier ones, so a failure (a deleted
 # queue, a closed peer) is raised within this many calls, never lost.
 _SETTLE_EVERY = 64
+# Pipelined blocking puts on a bounded queue in flight per thread: the
+# next one first waits until half of them are answered (they may be parked
+# in the daemon, waiting for room).
+_PUT_WINDOW = 64
 # Adaptive read-ahead of Queue.get(): a get called within _RA_BUSY seconds
 # of the previous one's return doubles the messages fetched per round trip
 # (2, 4, ... up to _RA_MAX); one called later turns read-ahead off and
@@ -104,6 +108,16 @@ def _may_give_back(st):
     if st["gid"] == os.getegid() or st["gid"] in os.getgroups():
         return mode & 0o060 == 0o060
     return mode & 0o006 == 0o006
+
+
+def _parks_async(c):
+    """Whether the daemon behind client c parks pipelined puts in a full
+    queue (ipcd does; the NATS backend would refuse them instead)."""
+    try:
+        c.async_error()
+        return True
+    except NotSupportedError:
+        return False
 
 
 def _timeout_ms(block, timeout):
@@ -189,18 +203,37 @@ class Queue:
     and acked as it arrives; one arriving with the interrupt goes back to
     the head of the queue).
 
-    Pipelined puts (unbounded queues only; pipelined=None, the default,
-    turns them on unless the queue is durable, True or False force it):
-    put() writes the message and returns without waiting for the daemon's
-    answer, since an unbounded queue cannot be Full. On a durable queue
-    put() waits by default, so a put that returned is in the journal.
-    put_many() is pipelined likewise. Their rare failures (the queue was
-    deleted, the daemon is out of memory or shutting down) are raised by
-    the next call on this Queue, in the same thread, that waits for the
-    daemon: get, get_nowait, get_many, qsize, empty, full, get_ack or
-    close, or by a put or put_many at most 64 calls later. Messages put
-    are in the queue in order even when a later one failed. On a bounded queue every put waits for its answer,
-    so Full is exact.
+    Pipelined puts (pipelined=None, the default, turns them on unless the
+    queue is durable, True or False force it): put() writes the message
+    and returns without waiting for the daemon's answer. On a durable
+    queue put() waits by default, so a put that returned is in the
+    journal. Messages put are in the queue in order even when one failed.
+    - Unbounded queue (cannot be Full): every put(), and put_many(), is
+      pipelined. Their rare failures (the queue was deleted, the daemon is
+      out of memory or shutting down) are raised by the next call on this
+      Queue, in the same thread, that waits for the daemon: get,
+      get_nowait, get_many, qsize, empty, full, get_ack or close, or by a
+      put or put_many at most 64 calls later.
+    - Bounded queue: only a put that would wait for room as long as it
+      takes (block=True, timeout=None) is pipelined. When the queue is
+      full the daemon holds it, in the order sent, and puts it in as soon
+      as there is room, ahead of any put sent later, so put() returns
+      before its message is in the queue: up to 64 such puts per thread
+      may be waiting in the daemon beyond maxsize (the 65th waits, and
+      Ctrl-C interrupts it, until 32 of them are in). qsize() and full()
+      count only what is in the queue. put_nowait(), a put with a timeout
+      and put_many() wait for their own answer as without pipelining, so
+      Full is exact: the queue was full when the daemon got the request
+      (which it does after this thread's earlier puts). A failure of a
+      pipelined put is raised by the next call on this Queue in the same
+      thread (put, get, qsize, ...) once its answer has come, and by
+      close(), which waits for every one of them to be in the queue (as
+      multiprocessing's join_thread() waits for its feeder): a producer
+      closing (or exiting, which closes) while its puts wait for room
+      waits for a consumer; Ctrl-C then drops the puts still waiting. A
+      process killed loses them, as multiprocessing loses its buffer.
+      Each one waiting counts against the daemon's max-parked and
+      uid-max-parked limits, past which a put fails with LimitError.
 
     Read-ahead (readahead=None, the default: adaptive, on unbounded
     queues that are not durable, when this process may both get and put):
@@ -230,6 +263,15 @@ class Queue:
     At-least-once: `with q.get_ack(timeout=10) as item:` acks the message
     when the block exits normally, and puts it back at the head of the
     queue when it raises (or when the process dies first).
+
+    Waiting on several queues: ipcd.get_any([q1, q2, ...], timeout=...)
+    returns (queue, item) from the first of them that has an item, with
+    one wait in the daemon on all of them at once; nothing is taken from
+    the others. A Queue has no fileno(): a descriptor that turns readable
+    needs a get waiting in the daemon, which would take a message from
+    the other consumers. To mix queues with sockets or Connections in one
+    select loop, run get_any in a thread and hand items over through a
+    Connection (whose fileno() works).
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
@@ -248,15 +290,16 @@ class Queue:
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable))
         st = None
-        if self._maxsize == 0 and (pipelined is None or readahead is None):
+        if pipelined is None or (self._maxsize == 0 and readahead is None):
             st = c.stat(name)
         plain = st is not None and not (durable or st["durable"])
-        if pipelined is None:  # on for unbounded queues, unless durable
+        if pipelined is None:  # on unless durable
             pipelined = plain
-        self._pipelined = bool(pipelined) and self._maxsize == 0
+        self._pipelined = bool(pipelined) and (self._maxsize == 0 or _parks_async(c))
         # Adaptive read-ahead: unbounded, not durable, and this process
         # may give messages back (QUNGET needs read and write permission).
-        self._auto = readahead is None and plain and _may_give_back(st)
+        self._auto = readahead is None and plain and self._maxsize == 0 and \
+            _may_give_back(st)
 
     def _connect(self):
         """A new connection for this thread, set up for this queue."""
@@ -283,13 +326,20 @@ class Queue:
         return c
 
     def _settled(self):
-        """This thread's connection, with pipelined puts' failures raised."""
+        """This thread's connection, with pipelined puts' failures raised:
+        all of them on an unbounded queue (they are answered at once);
+        on a bounded one those answered so far (the others may be parked
+        in the daemon until there is room: waiting for them could wait
+        for this thread's own next get)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         c = self._client()
         if self._tls.unflushed:
-            self._tls.unflushed = 0
-            c.flush()
+            if self._maxsize:
+                c.async_error()
+            else:
+                self._tls.unflushed = 0
+                c.flush()
         return c
 
     @property
@@ -318,16 +368,22 @@ class Queue:
             raise ValueError("Queue %r is closed" % self._name)
         ms = _timeout_ms(block, timeout)
         data = self._ser.dumps(obj)
-        c = self._client()
-        if self._pipelined:
+        if not self._pipelined:
+            self._client().put(self._name, data, ms)
+        elif self._maxsize:
+            if ms < 0:  # waits for room in the daemon, in order
+                self._client().put_async(self._name, data, True, _PUT_WINDOW)
+                self._tls.unflushed = 1
+            else:  # its own answer says Full, exactly
+                self._settled().put(self._name, data, ms)
+        else:
+            c = self._client()
             tls = self._tls
             if tls.unflushed >= _SETTLE_EVERY:
                 tls.unflushed = 0
                 c.flush()
             c.put_async(self._name, data)
             tls.unflushed += 1
-        else:
-            c.put(self._name, data, ms)
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -368,7 +424,7 @@ class Queue:
         ms = _timeout_ms(block, timeout)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
-        if not self._pipelined:
+        if not self._pipelined or self._maxsize:  # may be cut short: waits
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
@@ -428,9 +484,10 @@ class Queue:
 
     def close(self):
         """No more use of this Queue from this process: put and get raise
-        ValueError after it. Pipelined puts of this thread are awaited and
-        their first failure raised. The queue itself stays in ipcd (see
-        ipcd.delete)."""
+        ValueError after it. Pipelined puts of this thread are awaited
+        (on a bounded queue, until those waiting for room are in: Ctrl-C
+        interrupts that and drops the ones still waiting) and their first
+        failure raised. The queue itself stays in ipcd (see ipcd.delete)."""
         if self._closed:
             return
         self._closed = True
@@ -445,13 +502,17 @@ class Queue:
 
     def join_thread(self):
         """multiprocessing's join_thread(): there is no feeder thread, each
-        put is written at once, so this only checks close() was called."""
+        put is written at once and close() already waited for the puts
+        parked for room (bounded queue), so this only checks close() was
+        called."""
         if not self._closed:
             raise ValueError("Queue %r not closed" % self._name)
 
     def cancel_join_thread(self):
         """multiprocessing's cancel_join_thread(): nothing to cancel, puts
-        are written at once."""
+        are written at once. (On a bounded queue close() and exit still
+        wait for this process's puts parked for room; a put with a timeout
+        is never left waiting.)"""
 
 
 class _AckedGet:
@@ -497,14 +558,23 @@ class Connection:
     Ctrl-C interrupts them; a message arriving with the interrupt is kept
     and returned by the next recv().
 
-    Ends of Pipe() attach lazily: the first process that sends, receives
-    or polls on an end holds it, and close() in a process that never used
-    the end only forgets it there. That is what lets the multiprocessing
-    pattern work (create the Pipe, start a child, each side closes the end
-    it does not use). An end is held by one process: using it in two
-    processes raises BusyError. A never-used end is not closed in the
-    daemon, so its peer sees EOF only when the end is closed by a process
-    that used it (or that process exits).
+    Ends behave like file descriptors across processes. An end attaches
+    lazily: the first process that sends, receives or polls on it holds
+    it (connect_pipe() attaches at once). A Connection held here and
+    inherited by a child (fork), or pickled to one (spawn, forkserver, or
+    through a Queue), is shared, not moved: the child holds the end too,
+    joined in the daemon with a one-time capability this process got for
+    it (never by name alone). close() in one process releases that
+    process's hold only; the peer sees EOF once the last process holding
+    the end closed it or exited. So the multiprocessing pattern works:
+    create the Pipe, start a child, each side closes the end it does not
+    use, and the reader's EOFError comes after the writer's last holder
+    closed. A process that shared an end keeps its connection to the
+    daemon (not the end) after close() until it exits, so a child that
+    has not claimed its share yet still holds the end. An unrelated
+    process attaching a held end by name gets BusyError. A Connection
+    used by another thread at the moment of fork is not shared (the
+    child's use of it raises BusyError).
     """
 
     def __init__(self, name, end, duplex, *, socket=None, serializer="pickle",
@@ -519,12 +589,20 @@ class Connection:
         self._closed = False
         self._unsettled = 0  # sends whose outcome was not awaited yet
         self._armed = False  # fileno() was called: its socket tells readiness
+        self._token = None   # a share to claim here (pickled), or for a child
+        self._shared = False  # this process's connection made shares
 
     def _attach(self):
-        """Attach the end in this process; the Client."""
+        """Attach the end in this process (join it, with a share's token);
+        the Client."""
         c = _ipcd.Client(self._socket)
         try:
-            duplex = c.pipe_attach(self._name, self._end, self._duplex, True, *self._bounds)
+            if self._token is not None:
+                token, self._token = self._token, None
+                duplex = c.pipe_join(self._name, self._end, token)
+            else:
+                duplex = c.pipe_attach(self._name, self._end, self._duplex, True,
+                                       *self._bounds)
         except BusyError as e:
             c.close()
             e.args = ("pipe %r end %d is held by another process or Connection: "
@@ -545,6 +623,7 @@ class Connection:
         room: closing first would drop them)."""
         self._unsettled = 0
         self._armed = False
+        _held.add(self)
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self.readable:
             c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
@@ -596,7 +675,21 @@ class Connection:
 
     def __reduce__(self):
         return (_rebuild_connection, (self._name, self._end, self._duplex, self._socket,
-                                      _spec_of(self._ser), self._bounds, self._closed))
+                                      _spec_of(self._ser), self._bounds, self._closed,
+                                      self._share()))
+
+    def _share(self):
+        """A share of the end for another process, when this one holds it:
+        its token (the end stays open until it is claimed or this
+        process exits), else None."""
+        c = self._client
+        if self._closed or c is None or not c.alive:
+            return None
+        token = c.pipe_share(self._name, self._end)
+        self._shared = True
+        if self._armed:
+            c.pipe_arm(self._name, self._end)  # the reply came on the armed socket
+        return token
 
     def _check_writable(self):
         if self._closed:
@@ -745,6 +838,7 @@ class Connection:
         if self._closed:
             return
         self._closed = True
+        _held.discard(self)
         c, self._client = self._client, None
         if c is not None and c.alive:
             try:
@@ -755,7 +849,15 @@ class Connection:
                 except (ClosedError, NotFoundError, NotAttachedError):
                     pass
                 finally:
-                    c.close()
+                    self._let_go(c)
+
+    def _let_go(self, c):
+        """Close this process's connection c, or keep it until exit when it
+        made shares: one not claimed yet hangs on it."""
+        if self._shared:
+            _sharers.append(c)
+        else:
+            c.close()
 
     def __enter__(self):
         return self
@@ -771,15 +873,62 @@ class Connection:
                     c.flush()  # sends waiting for room are not dropped
             except Exception:
                 pass
-            c.close()  # the daemon closes the end with the connection
+            if getattr(self, "_shared", False):
+                _sharers.append(c)
+            else:
+                c.close()  # the daemon lets go of the end with the connection
 
 
-def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed):
-    """Unpickle a Connection: the same end, attached on first use."""
+def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed,
+                        token=None):
+    """Unpickle a Connection: the same end, joined now when the pickling
+    process held it and shared it (token), else attached on first use."""
     conn = Connection(name, end, duplex, socket=socket, serializer=serializer,
                       maxmsgs=bounds[0], maxbytes=bounds[1])
     conn._closed = closed
+    conn._token = token
+    if token is not None and not closed:
+        try:
+            conn._c()  # hold it from now on; on failure, at first use
+        except Error:
+            pass
     return conn
+
+
+# Connections holding their end in this process (shared at fork), and
+# connections that made shares and outlive their Connection until exit.
+_held = weakref.WeakSet()
+_sharers = []
+
+
+def _share_before_fork():
+    """Before fork: a share of every end held here, for the child."""
+    for conn in _builtin_list(_held):
+        try:
+            conn._token = conn._share()
+        except Exception:
+            conn._token = None  # busy in another thread, or the daemon is gone
+
+
+def _after_fork_parent():
+    """The child claimed its shares (or will die): forget the tokens."""
+    for conn in _builtin_list(_held):
+        conn._token = None
+
+
+def _join_after_fork():
+    """In a forked child: hold every end the parent held, joining it with
+    the share the parent made; a failed join is retried at first use."""
+    del _sharers[:]
+    for conn in _builtin_list(_held):
+        _held.discard(conn)
+        conn._client = None
+        conn._shared = False
+        if conn._token is not None:
+            try:
+                conn._c()
+            except Exception:
+                pass
 
 
 def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxbytes=0):
@@ -873,3 +1022,8 @@ def delete(name, socket=None):
     """Delete queue or pipe name and what it holds (owner or root). Calls
     waiting on it raise DeletedError. NotFoundError if there is none."""
     _admin(socket, "delete", name)
+
+
+# Pipe ends held here are shared with a forked child (see Connection).
+os.register_at_fork(before=_share_before_fork, after_in_parent=_after_fork_parent,
+                    after_in_child=_join_after_fork)

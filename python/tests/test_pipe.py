@@ -39,6 +39,18 @@ def child_reader(pipe, out):
     out.put(got)
 
 
+def child_writer(pipe):
+    """Process target: inherits both ends held by the parent, closes its
+    copy of the reading end, sends, pauses, sends once more, closes."""
+    r, w = pipe
+    r.close()
+    for i in range(5):
+        w.send(i)
+    time.sleep(0.3)  # a premature EOF at the parent's reader would show
+    w.send("last")
+    w.close()
+
+
 def run_python(code):
     """Start a python child running code."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
@@ -341,7 +353,55 @@ class ProcessTest(unittest.TestCase):
     def test_spawn(self):
         self._seed_pattern("spawn")
 
-    def test_end_used_in_two_processes_is_busy(self):
+    def _held_seed_pattern(self, method):
+        """The seed's pattern with both ends held (used) in the parent
+        before the child starts: the child shares them, and the child's
+        close of its reading copy does not close the parent's."""
+        ctx = mp.get_context(method)
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"))
+        out = ipcd.Queue(ipcdtest.fresh())
+        self.assertFalse(r.poll())  # both ends attached here now
+        w.send(-1)
+        p = ctx.Process(target=child_reader, args=((r, w), out))
+        p.start()
+        r.close()
+        for i in range(10):
+            w.send(i)
+        w.close()
+        self.assertEqual(out.get(timeout=30), list(range(-1, 10)))
+        p.join(30)
+        self.assertEqual(p.exitcode, 0)
+
+    def _held_writer_pattern(self, method):
+        """The reader in the parent sees EOF only after the writer's last
+        holder (the child) closed, though the parent closed its copy of
+        the writing end right after starting the child."""
+        ctx = mp.get_context(method)
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"))
+        w.send("before")
+        self.assertEqual(r.recv(), "before")
+        p = ctx.Process(target=child_writer, args=((r, w),))
+        p.start()
+        w.close()
+        got = []
+        while True:
+            try:
+                got.append(r.recv())
+            except EOFError:
+                break
+        self.assertEqual(got, [0, 1, 2, 3, 4, "last"])
+        p.join(30)
+        self.assertEqual(p.exitcode, 0)
+
+    def test_held_ends_fork(self):
+        self._held_seed_pattern("fork")
+        self._held_writer_pattern("fork")
+
+    def test_held_ends_spawn(self):
+        self._held_seed_pattern("spawn")
+        self._held_writer_pattern("spawn")
+
+    def test_end_shared_with_forked_child(self):
         a, b = ipcd.Pipe(ipcdtest.fresh("p"))
         a.send("attached here")
         pid = os.fork()
@@ -349,7 +409,7 @@ class ProcessTest(unittest.TestCase):
             code = 1
             try:
                 a.send("from child")
-            except ipcd.BusyError:
+                a.close()
                 code = 0
             except BaseException:
                 code = 2
@@ -357,7 +417,25 @@ class ProcessTest(unittest.TestCase):
         _, st = os.waitpid(pid, 0)
         self.assertEqual(os.waitstatus_to_exitcode(st), 0)
         a.send("parent still holds it")
-        self.assertEqual([b.recv(), b.recv()], ["attached here", "parent still holds it"])
+        self.assertEqual([b.recv(), b.recv(), b.recv()],
+                         ["attached here", "from child", "parent still holds it"])
+        a.close()
+        self.assertRaises(EOFError, b.recv)
+
+    def test_held_end_busy_for_unrelated_process(self):
+        name = ipcdtest.fresh("p")
+        a, b = ipcd.Pipe(name)
+        a.send(1)
+        child = run_python("""
+            import sys, ipcd
+            try:
+                ipcd.connect_pipe(%r, 0)
+            except ipcd.BusyError:
+                sys.exit(0)
+            sys.exit(1)
+        """ % name)
+        _, err = child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0, err)
 
 
 class InterruptTest(unittest.TestCase):

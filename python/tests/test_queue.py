@@ -318,6 +318,103 @@ class BasicTest(unittest.TestCase):
         self.assertEqual(q2.get(timeout=5), "x")
 
 
+class BoundedPipelineTest(unittest.TestCase):
+    """A blocking put (no timeout) on a bounded queue is pipelined: it may
+    wait in the daemon for room, in order; Full stays exact for
+    put_nowait and timeout puts, and close() waits for the parked ones."""
+
+    def test_parked_puts_keep_order(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 3)
+        for i in range(10):
+            q.put(i)  # 7 of them wait in the daemon for room
+        self.assertEqual(ipcd.stat(q.name)["putters"], 7)
+        self.assertEqual(q.qsize(), 3)  # answers at once, counts the queue
+        self.assertTrue(q.full())
+        # Full exactly: the queue is full, the parked puts come first.
+        self.assertRaises(queue.Full, q.put_nowait, "x")
+        self.assertRaises(queue.Full, q.put, "y", True, 0.1)
+        self.assertEqual([q.get(timeout=5) for _ in range(10)], list(range(10)))
+        self.assertRaises(queue.Empty, q.get_nowait)
+        q.put_nowait("z")  # room again: in at once
+        self.assertEqual(q.get_nowait(), "z")
+        q.close()
+
+    def test_later_puts_behind_parked_ones(self):
+        # Another connection's put waits behind this one's parked put,
+        # and this connection's timeout put behind both.
+        name = ipcdtest.fresh()
+        q, other = ipcd.Queue(name, 1), ipcd.Queue(name, 1)
+        q.put("a")
+        q.put("b")  # parked
+        t = threading.Thread(target=other.put, args=("c", True, 30))
+        t.start()
+        wait_for(lambda: ipcd.stat(name)["putters"] == 2)
+        got = []
+        g = threading.Thread(target=lambda: [got.append(other.get(timeout=30))
+                                             for _ in range(4)])
+        g.start()
+        q.put("d", timeout=30)  # returns once "d" is in: after b and c
+        g.join(30)
+        t.join(30)
+        self.assertEqual(got, ["a", "b", "c", "d"])
+        q.close()
+        other.close()
+
+    def test_close_waits_for_parked_puts(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 2)
+        child = run_python("""
+            import ipcd
+            q = ipcd.Queue(%r, 2)
+            for i in range(6):
+                q.put(i)
+            print("put", flush=True)
+            q.close()
+            print("closed", flush=True)
+        """ % q.name)
+        self.assertEqual(child.stdout.readline().strip(), b"put")
+        time.sleep(0.3)
+        self.assertEqual(ipcd.stat(q.name)["putters"], 4)  # close() waits
+        self.assertEqual([q.get(timeout=5) for _ in range(6)], list(range(6)))
+        self.assertEqual(child.stdout.readline().strip(), b"closed")
+        child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0)
+
+    def test_thread_ending_keeps_parked_puts(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        t = threading.Thread(target=lambda: [q.put(i) for i in range(5)])
+        t.start()
+        wait_for(lambda: ipcd.stat(q.name)["putters"] == 4)
+        self.assertEqual([q.get(timeout=5) for _ in range(5)], list(range(5)))
+        t.join(30)
+        self.assertFalse(t.is_alive())
+
+    def test_parked_put_failure_surfaces(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name, 1)
+        q.put(1)
+        q.put(2)  # parked
+        wait_for(lambda: ipcd.stat(name)["putters"] == 1)
+        ipcd.delete(name)  # the parked put fails with DeletedError
+        ipcd.Queue(name, 1)  # the name exists again, empty
+        self.assertEqual(q.qsize(), 0)  # reads the failure on its way
+        with self.assertRaises(ipcd.DeletedError):
+            q.put(3)  # reported before this one is sent
+        self.assertEqual(q.qsize(), 0)
+        q.put(4)
+        self.assertEqual(q.get(timeout=5), 4)
+        q.close()
+
+    def test_durable_and_forced_off_wait(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1, pipelined=False)
+        q.put(1)
+        t = threading.Thread(target=q.put, args=(2,))
+        t.start()
+        wait_for(lambda: ipcd.stat(q.name)["putters"] == 1)
+        self.assertTrue(t.is_alive())  # a plain put waits for room
+        self.assertEqual([q.get(timeout=5), q.get(timeout=5)], [1, 2])
+        t.join(30)
+
+
 class GetAnyTest(unittest.TestCase):
     def test_first_non_empty_in_order(self):
         a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh(), serializer=None)
@@ -339,6 +436,28 @@ class GetAnyTest(unittest.TestCase):
         t.join()
         self.assertEqual(ipcd.stat(a.name)["getters"], 0)
         self.assertEqual(ipcd.stat(b.name)["inflight"], 0)
+
+    def test_select_loop_recipe(self):
+        """The documented way to wait on queues and other descriptors in
+        one loop: get_any in a thread, items handed over a Connection;
+        a put by another process wakes it."""
+        from multiprocessing.connection import wait
+        a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh())
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"))
+
+        def feed():
+            q, item = ipcd.get_any([a, b], timeout=30)
+            w.send((q.name, item))
+
+        t = threading.Thread(target=feed)
+        t.start()
+        self.assertEqual(wait([r], timeout=0.2), [])
+        p = mp.get_context("fork").Process(target=b.put, args=("from child",))
+        p.start()
+        self.assertEqual(wait([r], timeout=30), [r])
+        self.assertEqual(r.recv(), (b.name, "from child"))
+        t.join(30)
+        p.join(30)
 
 
 class ErrorTest(unittest.TestCase):
@@ -559,18 +678,48 @@ class InterruptTest(unittest.TestCase):
         self.assertEqual(ipcd.stat(q.name)["getters"], 0)
 
     def test_ctrl_c_during_put(self):
+        # A put with a timeout waits for its answer (a blocking one without
+        # a timeout is pipelined: see BoundedPipelineTest).
         q = ipcd.Queue(ipcdtest.fresh(), 1)
         q.put("first")
         out = self._interrupted("""
             import ipcd
             q = ipcd.Queue(%r, 1)
             try:
-                q.put("second")
+                q.put("second", timeout=60)
             except KeyboardInterrupt:
                 print("interrupted")
         """ % q.name, q, "putters")
         self.assertEqual(out.strip(), b"interrupted")
         self.assertEqual(q.get_nowait(), "first")
+        self.assertRaises(queue.Empty, q.get, True, 0.3)
+
+    def test_ctrl_c_while_pipelined_puts_wait_for_room(self):
+        # 64 blocking puts wait in the daemon for room; the 65th waits in
+        # the process, and Ctrl-C interrupts it, with nothing of it put.
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        q.put_nowait("first")
+        child = run_python("""
+            import ipcd
+            q = ipcd.Queue(%r, 1)
+            for i in range(64):
+                q.put(i)
+            print("sent", flush=True)
+            try:
+                q.put("last")
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+            q.close()  # waits for the 64 to be in
+        """ % q.name)
+        self.assertEqual(child.stdout.readline().strip(), b"sent")
+        wait_for(lambda: ipcd.stat(q.name)["putters"] == 64)
+        time.sleep(0.2)  # the 65th put is waiting in the child
+        child.send_signal(signal.SIGINT)
+        self.assertEqual(child.stdout.readline().strip(), b"interrupted")
+        got = [q.get(timeout=10) for _ in range(65)]
+        out, err = child.communicate(timeout=30)
+        self.assertEqual(child.returncode, 0, err)
+        self.assertEqual(got, ["first"] + list(range(64)))
         self.assertRaises(queue.Empty, q.get, True, 0.3)
 
 
