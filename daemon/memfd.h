@@ -48,8 +48,9 @@ int memfd_check_idle(struct conn *c);
  * descriptor is closed then). */
 int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 		  uint32_t memfd, struct qmsg **out);
-/* memfd_msg_new for r's one payload (QPUT, PSEND): 0, or -1 once r was
- * answered with the refusal (a detail for the limits). */
+/* memfd_msg_new for r's one payload (QPUT, PSEND; a large inline
+ * payload alone in c's input buffer takes the buffer over, no copy): 0,
+ * or -1 once r was answered with the refusal (a detail for the limits). */
 int memfd_req_msg(struct conn *c, const struct proto_req *r, struct qmsg **out);
 /* A reply to c owning msgs[0..n): with PROTO_CAP_MEMFD, the memfd
  * messages become markers in *out (a copy of r; its iov in static

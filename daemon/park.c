@@ -98,10 +98,10 @@ int park_queues(struct park *p, struct queue *const *qs, size_t n)
 		x = &p->more[i - 1];
 		x->park = p;
 		x->queue = qs[i];
-		x->w.kind = WAITER_GET;
+		x->w.kind = (uint8_t)WAITER_GET;
 		x->w.held = p->w.held;    /* one lease, whichever queue delivers */
 		x->w.want = p->w.want;
-		x->w.any = (unsigned)i;
+		x->w.any = (uint16_t)i;
 		queue_park(qs[i], &x->w);
 	}
 	return 0;
@@ -131,17 +131,18 @@ static void park_timeout(struct ptimer *t)
 }
 
 /* A new park for request (op, id) of c. */
-struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
+struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms)
 {
 	struct park *p;
 
-	if (c->nparks >= CONN_PARKS_MAX)
+	if (c->nparks + weight > CONN_PARKS_MAX)
 		return NULL;
 	p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return NULL;
-	p->w.kind = kind;
+	p->weight = (uint16_t)weight;
+	p->w.kind = (uint8_t)kind;
 	p->w.msg = msg;
 	p->durable = msg != NULL && msg->jid != 0;
 	p->conn = c;
@@ -156,16 +157,24 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
 	return p;
 }
 
+/* How many parked requests r counts as: a get on several queues waits
+ * on each (a waiter in each queue's FIFO), so it counts one per queue. */
+static unsigned park_weight(const struct proto_req *r)
+{
+	return r->op == PROTO_OP_QGETANY && r->nnames > 1 ? (unsigned)r->nnames : 1;
+}
+
 /* A park for request r, or NULL after freeing msg and answering r why
  * not: the refusal of policy_park (IPC_ELIMIT), else IPC_ENOMEM. */
 struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg)
 {
+	unsigned weight = park_weight(r);
 	struct park *p = NULL;
 
 	assert(proto_op(r->op) != NULL && proto_op(r->op)->parks == PROTO_PARKS);
-	if (policy_park(c, r) == 0) {
-		p = park_new(c, r->op, r->id, kind, msg, r->timeout_ms);
+	if (policy_park(c, r, weight) == 0) {
+		p = park_new(c, r->op, r->id, weight, kind, msg, r->timeout_ms);
 		if (p == NULL)
 			conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 	}
@@ -271,20 +280,50 @@ void park_wake(struct waiter *w, int status, struct qmsg *m)
 		conn_reply_own(c, &rep, park_msgs, n);
 }
 
-/* Set parked get p aside while its connection's output is over the bound. */
+/* Set parked get p aside while its connection's output is over the
+ * bound: on a pipe, or on each of its queues. */
 int park_stall(struct park *p)
 {
-	if (p->on != PARK_ON_QUEUE || p->w.kind != WAITER_GET)
+	unsigned i;
+
+	if (p->w.kind != WAITER_GET)
 		return 0;
+	if (p->on == PARK_ON_PIPE) {
+		pipe_stall(&p->w);
+		return 1;
+	}
 	queue_stall(&p->w);
+	for (i = 0; i < p->nmore; i++)
+		queue_stall(&p->more[i].w);
 	return 1;
 }
 
-/* Let stalled get p be served again. */
+/* Let stalled get p be served again: every waiter back at its place,
+ * then the first of its queues that has a message hands it one (which
+ * completes p: nothing of it is touched after). */
 void park_resume(struct park *p)
 {
-	if (p->on == PARK_ON_QUEUE)
-		queue_resume(&p->w);
+	struct server *s = p->conn->srv;
+	struct pipe *pp;
+	struct queue *q = NULL;
+	unsigned i;
+
+	if (p->on == PARK_ON_PIPE) {
+		if ((pp = pipe_resume(&p->w)) != NULL)
+			broker_pipe_reap(&s->broker, pp);
+		return;
+	}
+	queue_unstall(&p->w);
+	for (i = 0; i < p->nmore; i++)
+		queue_unstall(&p->more[i].w);
+	if (p->w.holder != NULL && queue_head(p->queue) != NULL)
+		q = p->queue;
+	for (i = 0; q == NULL && i < p->nmore; i++)
+		if (p->more[i].w.holder != NULL &&
+		    queue_head(p->more[i].queue) != NULL)
+			q = p->more[i].queue;
+	if (q != NULL)
+		queue_kick(q);
 }
 
 /* Drop a parked request without replying: its connection is gone. */

@@ -54,8 +54,11 @@ struct park {
 	struct conn *conn;
 	uint32_t op;                /* the request's op: selects the reply fields */
 	uint32_t id;                /* the request's id */
-	enum park_on on;            /* what holds w */
-	unsigned end;               /* PARK_ON_PIPE: the end it waits at */
+	uint8_t on;                 /* enum park_on: what holds w */
+	uint8_t end;                /* PARK_ON_PIPE: the end it waits at */
+	uint16_t weight;            /* the parked requests it counts as, in
+				       every limit: 1, or a get_any's queues
+				       (a waiter on each) */
 	struct queue *queue;        /* PARK_ON_QUEUE: the queue (kept when woken,
 				       for giving messages back) */
 	struct ptimer timer;        /* pending when the timeout is > 0 */
@@ -65,11 +68,12 @@ struct park {
 	uint32_t index;             /* get_any: the w.any of the waiter woken */
 };
 
-/* A new park for request (op, id) of c, waiting at most timeout_ms (-1:
- * forever; the caller never parks with 0); msg is a putter's message,
- * owned by the park from now on. NULL on ENOMEM or when c already has
- * CONN_PARKS_MAX parked (msg still the caller's; see park_request). */
-struct park *park_new(struct conn *c, uint32_t op, uint32_t id,
+/* A new park for request (op, id) of c, counting as weight parked
+ * requests, waiting at most timeout_ms (-1: forever; the caller never
+ * parks with 0); msg is a putter's message, owned by the park from now
+ * on. NULL on ENOMEM or when c would pass CONN_PARKS_MAX parked (msg
+ * still the caller's; see park_request). */
+struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms);
 /* park_new() for request r (its op, id and timeout; a getter wants up
  * to r->max messages), or NULL once msg is freed and r answered why not:
@@ -86,13 +90,15 @@ int park_queues(struct park *p, struct queue *const *qs, size_t n);
 void park_pipe(struct park *p, struct pipe *pp, unsigned end);
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m);
-/* Hand parked get p nothing until park_resume (its connection's unread
- * replies are over max-output); the messages stay for other getters.
- * 1 when p was set aside; 0 (nothing done) for other parks: puts, whose
- * replies are a status, and pipe receives. */
+/* Hand parked get or receive p nothing until park_resume (its
+ * connection's unread replies are over max-output): the messages stay
+ * in the queue for other getters, or in the pipe, counted. A get on
+ * several queues is held back on each of them. 1 when p was set aside;
+ * 0 (nothing done) for puts and sends, whose replies are a status. */
 int park_stall(struct park *p);
-/* Let stalled get p be served again: at once (its reply queued) when a
- * message waits, else when one comes. */
+/* Let stalled p be served again, at its arrival place among the waiters:
+ * at once (its reply queued) when a message waits, else when one comes.
+ * p may be freed when it returns. */
 void park_resume(struct park *p);
 /* Drop a parked request without replying (its connection is gone):
  * unparks it, frees its message, frees it. */

@@ -87,11 +87,10 @@ int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
 	struct broker *b = &c->srv->broker;
 	unsigned want = need & (POLICY_READ | POLICY_WRITE);
 	struct access_cred cred;
-	int rc = broker_queue_find(b, r->name, q);
+	int rc;
 
 	conn_cred(c, &cred);
-	if (rc == 0 && want != 0)
-		rc = broker_access(b, r->name, &cred, want);
+	rc = broker_queue_access(b, r->name, &cred, want, q);
 	if (rc != 0) {
 		policy_refuse(c, r, rc, policy_verb(need));
 		return rc;
@@ -266,22 +265,22 @@ void policy_refuse_hello(struct conn *c, const struct proto_req *r)
 	conn_fail(c, r->id, IPC_ELIMIT, detail);
 }
 
-/* May r park? */
-int policy_park(struct conn *c, const struct proto_req *r)
+/* May r park, counting as weight parked requests? */
+int policy_park(struct conn *c, const struct proto_req *r, unsigned weight)
 {
 	const struct server *s = c->srv;
 
-	if (c->nparks >= CONN_PARKS_MAX) {
+	if (c->nparks + weight > CONN_PARKS_MAX) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "connection limit "
 				 "reached: %d parked requests", CONN_PARKS_MAX);
 		return IPC_ELIMIT;
 	}
-	if (s->stats.parked >= s->cfg.max_parked) {
+	if (s->stats.parked + weight > s->cfg.max_parked) {
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
 				 "reached: max-parked %zu", s->cfg.max_parked);
 		return IPC_ELIMIT;
 	}
-	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, 1) != 0)
+	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, weight) != 0)
 		return policy_refuse_quota(c, r, "uid-max-parked", QUOTA_PARKS);
 	return 0;
 }

@@ -65,8 +65,9 @@ int policy_connect(const struct conn *c);
 const char *policy_connect_name(int why);
 /* Answer the HELLO r of a refused connection (fatal: it closes). */
 void policy_refuse_hello(struct conn *c, const struct proto_req *r);
-/* May r park (CONN_PARKS_MAX per connection, max-parked, uid-max-parked)?
- * 0, or IPC_ELIMIT once r is answered. */
-int policy_park(struct conn *c, const struct proto_req *r);
+/* May r park, counting as weight parked requests (park_weight), under
+ * CONN_PARKS_MAX per connection, max-parked and uid-max-parked? 0, or
+ * IPC_ELIMIT once r is answered. */
+int policy_park(struct conn *c, const struct proto_req *r, unsigned weight);
 
 #endif

@@ -5,9 +5,11 @@
  * drives one hardening path per case: unfinished frames, many
  * connections, many queues and pipes, parked requests, hash-colliding
  * names, pipe-end churn, LIST, a flood of pipelined requests, many
- * empty messages, a client that never reads. Throughout, root keeps a
- * STAT/put/get loop going on its own queue, every request answered, and
- * at the end the daemon's peak RSS (VmHWM) must be under
+ * empty messages, a client that never reads, and every per-uid quota
+ * held at once (connections, queues and pipes, bytes, parked requests)
+ * while root and uid 4301 connect, create, put and get. Throughout, root
+ * keeps a STAT/put/get loop going on its own queue, every request
+ * answered, and at the end the daemon's peak RSS (VmHWM) must be under
  * abuse_bound_kb(): the memory bound ipcd(8) states, for these limits.
  *
  * Needs root (to be another uid); as another user the suite says why
@@ -43,20 +45,27 @@
 #define A_FRAME_TIMEOUT "2"
 #define A_MSG_MAX (64L << 10)
 
-/* The terms of the memory bound in ipcd(8) (MEMORY AND CPU): the
+/* The terms of the memory bound in ipcd(8) (The memory bound): the
  * program and its static buffers; per connection its record and kept
- * output buffer, and each parked request (bytes); per queue or pipe; the
+ * output buffer; each parked request (bytes); per queue or pipe; the
  * largest frame. */
 #define A_BASE_KB (6L << 10)
 #define A_CONN_KB 72L
-#define A_PARK_BYTES 560L
+#define A_PARK_BYTES 400L
 #define A_OBJ_KB 1L
 #define A_FRAME_KB (8L << 10)
-/* Connections uid 65534 gets: uid-max-connections, by default a quarter
- * of max-connections (root keeps its own, and 3 more are reserved). */
-#define A_UID_CONNS (A_MAX_CONNS / 4)
-/* Requests one connection may park (P, CONN_PARKS_MAX). */
+/* Requests one connection may park (CONN_PARKS_MAX), and all together
+ * (max-parked). */
 #define A_PARKS_PER_CONN 4096L
+#define A_MAX_PARKED 4096L
+/* What uid 65534 gets: uid-max-*, by default a quarter of each global
+ * limit (root keeps its own connections, and 3 more are reserved). */
+#define A_UID_CONNS (A_MAX_CONNS / 4)
+#define A_UID_OBJS (A_MAX_QUEUES / 4)
+#define A_UID_BYTES (A_MAX_BYTES / 4)
+#define A_UID_PARKED (A_MAX_PARKED / 4)
+/* Another unprivileged uid, served while 65534 holds its quotas. */
+#define A_OTHER_UID 4301
 
 /* How long root's one request may take while under attack (ms): served,
  * on a machine that may be loaded. */
@@ -76,6 +85,7 @@ struct abuse {
 /* What an attack run measured. */
 struct outcome {
 	long count;         /* what the attacker reported (its own measure) */
+	long vals[4];       /* all it reported (count is vals[0]) */
 	long hwm_kb;        /* the daemon's peak RSS (VmHWM), -1 under a wrapper */
 	long bound_kb;      /* abuse_bound_kb() */
 	int64_t worst_ms;   /* root's slowest round */
@@ -105,18 +115,21 @@ static long status_kb(pid_t pid, const char *field)
 
 /* The bound on the daemon's peak RSS under any attack (KiB), as ipcd(8)
  * states it: 6 MiB + max-bytes + max-partial-bytes + max-connections x
- * (72 KiB + max-output + R + P x 560 B) + max-queues x 1 KiB, where R =
- * min(8 MiB, max-bytes + 512 KiB), one reply past max-output. */
+ * (72 KiB + max-output + R) + P x 400 B + max-queues x 1 KiB, where R =
+ * min(8 MiB, max-bytes + 512 KiB), one reply past max-output, and P =
+ * min(max-parked, 4096 x max-connections). */
 static long abuse_bound_kb(void)
 {
 	long r = A_MAX_BYTES / 1024 + 512;
+	long p = A_PARKS_PER_CONN * A_MAX_CONNS;
 
 	if (r > A_FRAME_KB)
 		r = A_FRAME_KB;
+	if (p > A_MAX_PARKED)
+		p = A_MAX_PARKED;
 	return A_BASE_KB + (A_MAX_BYTES + A_MAX_PARTIAL) / 1024 +
-	       A_MAX_CONNS * (A_CONN_KB + A_MAX_OUTPUT / 1024 + r +
-			      A_PARKS_PER_CONN * A_PARK_BYTES / 1024) +
-	       A_MAX_QUEUES * A_OBJ_KB;
+	       A_MAX_CONNS * (A_CONN_KB + A_MAX_OUTPUT / 1024 + r) +
+	       p * A_PARK_BYTES / 1024 + A_MAX_QUEUES * A_OBJ_KB;
 }
 
 /* Root's round: STAT, put and get on its own queue, all answered: the
@@ -152,11 +165,13 @@ static void abuse_start(struct abuse *a, const char *const *extra)
 		"--socket-mode", "0666", "--max-bytes", "2M", "--max-queues", "256",
 		"--max-connections", "8", "--max-output", "64K",
 		"--max-partial-bytes", "1M", "--frame-timeout", A_FRAME_TIMEOUT,
-		"--max-message-size", "64K" };
+		"--max-message-size", "64K", "--max-parked", "4096" };
 	struct h_opts o = { .args = args, .listen_fd = -1 };
 	long refused = 0;
-	int n = 18;
+	int n = 0;
 
+	while (args[n] != NULL)
+		n++;
 	while (extra && *extra && n < 31)
 		args[n++] = *extra++;
 	h_prepare(&a->d);
@@ -188,17 +203,26 @@ typedef int (*attack_fn)(const char *sock);
 /* The child's ends of the two pipes: ready (written), hold (read). */
 static int atk_ready_fd = -1, atk_hold_fd = -1;
 
-/* Tell the test the attack is in place (count: its measure), then hold
- * everything until the test closes the hold pipe. */
-static void attack_ready(long count)
+/* Tell the test the attack is in place (vals[0..n): its measures, n <=
+ * 4), then hold everything until the test closes the hold pipe. */
+static void attack_ready_n(const long *vals, int n)
 {
-	char line[32], c;
-	int n = snprintf(line, sizeof(line), "%ld\n", count);
+	char line[96], c;
+	int len = 0, i;
 
-	if (write(atk_ready_fd, line, (size_t)n) != n)
+	for (i = 0; i < n && i < 4; i++)
+		len += snprintf(line + len, sizeof(line) - (size_t)len, "%ld ", vals[i]);
+	line[len - 1] = '\n';
+	if (write(atk_ready_fd, line, (size_t)len) != len)
 		_exit(90);
 	while (read(atk_hold_fd, &c, 1) > 0)
 		;
+}
+
+/* attack_ready_n with one measure, count. */
+static void attack_ready(long count)
+{
+	attack_ready_n(&count, 1);
 }
 
 /* A raw connection that said HELLO (its reply is never read): fd or -1. */
@@ -337,7 +361,7 @@ static struct outcome abuse_run(struct abuse *a, attack_fn fn, during_fn during)
 	struct outcome o = { .count = -1 };
 	int ready[2], hold[2], st, i;
 	struct pollfd p;
-	char line[32] = "";
+	char line[96] = "", *at, *end;
 	int64_t ms, deadline = h_now_ms() + A_ATTACK_MS;
 	ssize_t n;
 	pid_t pid;
@@ -360,7 +384,9 @@ static struct outcome abuse_run(struct abuse *a, attack_fn fn, during_fn during)
 	n = read(ready[0], line, sizeof(line) - 1);
 	ck_assert_msg(n > 0, "the attacker died: status %d",
 		      h_wait_child(pid, 10000));
-	o.count = strtol(line, NULL, 10);
+	for (at = line, i = 0; i < 4; i++, at = end)
+		o.vals[i] = strtol(at, &end, 10);
+	o.count = o.vals[0];
 	for (i = 0; i < 50; i++, o.rounds++) {
 		ms = root_round(a, &o.refused);
 		o.worst_ms = ms > o.worst_ms ? ms : o.worst_ms;
@@ -393,17 +419,25 @@ static void abuse_check(const char *what, const struct abuse *a,
 			      "over the bound %ld KiB", what, o->hwm_kb, o->bound_kb);
 }
 
-/* Run one attack on a fresh daemon and check it. */
-static struct outcome abuse_case(const char *what, attack_fn fn, during_fn during)
+/* Run one attack on a fresh daemon started with extra arguments (NULL-
+ * terminated, or NULL) and check it. */
+static struct outcome abuse_case_args(const char *what, const char *const *extra,
+				      attack_fn fn, during_fn during)
 {
 	struct abuse a;
 	struct outcome o;
 
-	abuse_start(&a, NULL);
+	abuse_start(&a, extra);
 	o = abuse_run(&a, fn, during);
 	abuse_check(what, &a, &o);
 	abuse_stop(&a);
 	return o;
+}
+
+/* Run one attack on a fresh daemon with the suite's limits and check it. */
+static struct outcome abuse_case(const char *what, attack_fn fn, during_fn during)
+{
+	return abuse_case_args(what, NULL, fn, during);
 }
 
 /* ---- the attacks ------------------------------------------------------------- */
@@ -760,10 +794,114 @@ static int atk_nonreader(const char *sock)
 
 START_TEST(test_nonreading_client)
 {
-	struct outcome o = abuse_case("nonreading_client", atk_nonreader, NULL);
+	/* Its uid may take all of max-bytes: max-output is what holds it. */
+	static const char *const extra[] = { "--uid-max-bytes", "100%", NULL };
+	struct outcome o = abuse_case_args("nonreading_client", extra,
+					   atk_nonreader, NULL);
 
 	/* What max-bytes holds, queued or in the output, plus one batch. */
 	ck_assert_int_le(o.count, A_MAX_BYTES / A_NONREADER_MSG + 64);
+}
+END_TEST
+
+/* Every per-uid quota at once: the uid holds all the connections it may
+ * have (a library one and a raw one; the next is refused), as many
+ * queues and pipes as it may own (long names), messages of 1 KiB filling
+ * its byte quota, and on its raw connection as many gets parked as it
+ * may have (and 64 more, refused). Reports connections, objects,
+ * messages, gets sent. */
+static int atk_quota(const char *sock)
+{
+	struct proto_req get = { .op = PROTO_OP_QGET, .timeout_ms = -1 };
+	static char body[1024];
+	char name[IPC_NAME_MAX + 1];
+	ipc_client *c = atk_connect(sock), *x = NULL;
+	long v[4] = { 1, 0, 0, 0 };
+	int raw = c != NULL ? raw_hello(sock) : -1, rc = 0;
+
+	if (raw < 0 || !raw_accepted(raw))
+		return 2;
+	v[0]++;
+	if (ipc_connect(sock, &x) != IPC_ELIMIT)
+		return 3;
+	while (rc == 0) {
+		snprintf(name, sizeof(name), "u.%06ld.%0*d", v[1], IPC_NAME_MAX - 9, 0);
+		rc = v[1] % 2 ? ipc_pipe_attach(c, name, 0, IPC_PIPE_CREATE, NULL)
+			      : ipc_queue_open(c, name, H_QOPTS(0, IPC_QUEUE_CREATE), NULL);
+		v[1] += rc == 0;
+	}
+	snprintf(name, sizeof(name), "u.%06d.%0*d", 0, IPC_NAME_MAX - 9, 0);
+	if (rc != IPC_ELIMIT)
+		return 4;
+	while ((rc = ipc_queue_put(c, name, body, sizeof(body), 0)) == 0)
+		v[2]++;
+	/* The parks go on its second queue, empty. */
+	snprintf(get.name, sizeof(get.name), "u.%06d.%0*d", 2, IPC_NAME_MAX - 9, 0);
+	v[3] = raw_pipeline(raw, &get, 2, A_UID_PARKED + 64);
+	usleep(300000);
+	attack_ready_n(v, 4);
+	ipc_close(c);
+	return rc == IPC_ELIMIT ? 0 : 5;
+}
+
+/* Another uid (A_OTHER_UID), while 65534 holds its quotas: connects
+ * twice, creates a queue, puts, gets; 0 or the step that failed. */
+static int other_uid_run(void *arg)
+{
+	const gid_t g[1] = { A_OTHER_UID };
+	ipc_client *c[2] = { NULL, NULL };
+	void *data = NULL;
+	size_t len;
+
+	if (setgroups(1, g) != 0 || setgid(A_OTHER_UID) != 0 ||
+	    setuid(A_OTHER_UID) != 0)
+		return 91;
+	if (ipc_connect(arg, &c[0]) != 0 || ipc_connect(arg, &c[1]) != 0)
+		return 1;
+	if (ipc_queue_open(c[0], "o.q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL) != 0 ||
+	    ipc_queue_put(c[0], "o.q", "other", 5, 0) != 0)
+		return 2;
+	if (ipc_queue_get(c[1], "o.q", &data, &len, 0) != 0 || len != 5)
+		return 3;
+	ipc_free(data);
+	ipc_close(c[0]);
+	ipc_close(c[1]);
+	return 0;
+}
+
+/* While the quotas are held: root connects anew, creates, puts, gets;
+ * uid 4301 does the same in a child; root counts the parked gets. */
+static void quota_served(struct abuse *a, struct outcome *o)
+{
+	char name[IPC_NAME_MAX + 1];
+	ipc_client *c = h_connect(&a->d);
+	struct ipc_info in;
+
+	h_create_queue(c, "root.new", 0);
+	h_put_text(c, "root.new", "served");
+	h_get_expect(c, "root.new", "served", 0);
+	ipc_close(c);
+	ck_assert_int_eq(h_wait_child(h_spawn(other_uid_run, a->d.sock),
+				      A_SERVED_MS), 0);
+	snprintf(name, sizeof(name), "u.%06d.%0*d", 2, IPC_NAME_MAX - 9, 0);
+	ck_assert_int_eq(ipc_stat(a->root, name, &in, sizeof(in)), 0);
+	o->vals[3] = in.getters;
+}
+
+START_TEST(test_uid_quotas)
+{
+	struct outcome o = abuse_case("uid_quotas", atk_quota, quota_served);
+	long fp = ((1024 + 56) + 15) / 16 * 16;    /* a 1 KiB message's footprint */
+
+	printf("abuse uid_quotas: %ld connections, %ld queues and pipes, %ld "
+	       "messages of 1 KiB, %ld gets parked\n", o.vals[0], o.vals[1],
+	       o.vals[2], o.vals[3]);
+	ck_assert_int_eq(o.vals[0], A_UID_CONNS);
+	ck_assert_int_eq(o.vals[1], A_UID_OBJS);
+	ck_assert_int_le(o.vals[2] * fp, A_UID_BYTES);
+	ck_assert_int_gt((o.vals[2] + 1) * fp, A_UID_BYTES);
+	ck_assert_int_eq(o.vals[3], A_UID_PARKED);
+	ck_assert_int_eq(o.refused, 0);     /* root never met a global limit */
 }
 END_TEST
 
@@ -782,6 +920,7 @@ static Suite *abuse_suite(void)
 	h_add_case(s, "flood", test_flood, 90);
 	h_add_case(s, "empty_messages", test_empty_messages, 90);
 	h_add_case(s, "nonreading_client", test_nonreading_client, 90);
+	h_add_case(s, "uid_quotas", test_uid_quotas, 90);
 	return s;
 }
 

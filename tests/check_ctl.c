@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -127,6 +128,36 @@ static int pty_wait(struct pty_run *r, int ms)
 	close(r->fd);
 	return st;
 }
+
+/* A waiting call bounds its blocking read with SO_RCVTIMEO (no poll()
+ * before each read), set once for calls that wait alike: under the
+ * request's timeout plus the I/O timeout, over half of it. */
+START_TEST(test_rcvtimeo_bound)
+{
+	struct h_daemon d;
+	struct timeval tv, again;
+	socklen_t tl = sizeof tv;
+	ipc_client *c;
+	void *msg;
+	size_t len;
+	long ms;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	ck_assert_int_eq(ipc_set_io_timeout(c, 2000), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &msg, &len, 30), IPC_EEMPTY);
+	ck_assert_int_eq(getsockopt(ipc_fd(c), SOL_SOCKET, SO_RCVTIMEO, &tv, &tl), 0);
+	ms = (long)tv.tv_sec * 1000 + (long)tv.tv_usec / 1000;
+	ck_assert_msg(ms > 1015 && ms <= 2030, "SO_RCVTIMEO %ld ms", ms);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &msg, &len, 30), IPC_EEMPTY);
+	ck_assert_int_eq(getsockopt(ipc_fd(c), SOL_SOCKET, SO_RCVTIMEO, &again, &tl), 0);
+	ck_assert_int_eq(again.tv_sec, tv.tv_sec);
+	ck_assert_int_eq(again.tv_usec, tv.tv_usec);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
 /* A reply that does not come within the request's own timeout plus the
  * I/O timeout fails the call with IPC_ETIMEDOUT, no sooner, and breaks
@@ -643,9 +674,42 @@ static int fake_send_list(int fd, uint32_t id)
 	return (int)i;
 }
 
+/* A hostile daemon: its listening socket, and how it answers LIST. */
+struct fake {
+	int lfd;
+	int pages;      /* 0: one 8 MiB reply; else that many full, valid
+			   pages (each saying more follow), then it closes */
+	int served;     /* LIST replies sent so far */
+};
+
+/* A valid LIST page after r->name: PROTO_LIST_PAGE names that sort after
+ * every earlier page's, with more = 1. */
+static int fake_send_page(int fd, const struct proto_req *r, int k)
+{
+	static struct proto_info infos[PROTO_LIST_PAGE];
+	struct pbuf out;
+	int i, rc;
+
+	for (i = 0; i < PROTO_LIST_PAGE; i++) {
+		memset(&infos[i], 0, sizeof(infos[i]));
+		snprintf(infos[i].name, sizeof(infos[i].name), "p%06d.%03d", k, i);
+		infos[i].kind = IPC_KIND_QUEUE;
+	}
+	if (strcmp(infos[0].name, r->name) <= 0)
+		return -1;  /* the client's cursor went wrong */
+	pbuf_init(&out);
+	rc = proto_enc_rep(&out, &(struct proto_rep){ .op = r->op, .id = r->id,
+		.infos = infos, .ninfos = PROTO_LIST_PAGE, .more = 1 });
+	if (rc == 0)
+		rc = fake_write(fd, out.data, out.len);
+	pbuf_free(&out);
+	return rc;
+}
+
 /* Answer one request of a client on fd the way a hostile daemon would:
- * HELLO properly, LIST with fake_send_list; 0 to go on, -1 to stop. */
-static int fake_answer(int fd, struct proto_dec *dec, unsigned char *buf)
+ * HELLO properly, LIST as f says; 0 to go on, -1 to stop. */
+static int fake_answer(int fd, struct proto_dec *dec, unsigned char *buf,
+		       struct fake *f)
 {
 	struct proto_req r;
 	struct pbuf out;
@@ -654,8 +718,10 @@ static int fake_answer(int fd, struct proto_dec *dec, unsigned char *buf)
 
 	if (n <= 0 || proto_dec_req(dec, buf, (size_t)n, IPC_MSG_MAX, &r) != 0)
 		return -1;
-	if (r.op == PROTO_OP_LIST)
+	if (r.op == PROTO_OP_LIST && f->pages == 0)
 		return fake_send_list(fd, r.id);
+	if (r.op == PROTO_OP_LIST)
+		return f->served < f->pages ? fake_send_page(fd, &r, f->served++) : -1;
 	if (r.op != PROTO_OP_HELLO)
 		return -1;
 	pbuf_init(&out);
@@ -684,20 +750,72 @@ static void read_all(int fd, struct h_buf *b)
 	close(fd);
 }
 
-/* Child: serve one client on the listening socket *arg, hostilely. */
+/* Child: serve one client on the listening socket of struct fake arg,
+ * hostilely. */
 static int fake_daemon(void *arg)
 {
+	struct fake *f = arg;
 	unsigned char buf[4096];
 	struct proto_dec dec;
-	int fd = accept(*(int *)arg, NULL, NULL);
+	int fd = accept(f->lfd, NULL, NULL);
 
 	if (fd < 0 || proto_dec_init(&dec) != 0)
 		return 1;
-	while (fake_answer(fd, &dec, buf) == 0)
+	while (fake_answer(fd, &dec, buf, f) == 0)
 		;
 	proto_dec_fini(&dec);
 	close(fd);
 	return 0;
+}
+
+/* Start a hostile daemon (pages: see struct fake) on a socket in a new
+ * directory dir (a mkdtemp template); its pid, the path in sa. */
+static pid_t fake_start(char *dir, struct sockaddr_un *sa, int pages)
+{
+	struct fake f = { .pages = pages };
+	pid_t srv;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/fake.sock", dir);
+	f.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(f.lfd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	ck_assert_int_eq(listen(f.lfd, 1), 0);
+	srv = h_spawn(fake_daemon, &f);
+	close(f.lfd);
+	return srv;
+}
+
+/* Wait for the hostile daemon srv and remove its socket and directory. */
+static void fake_stop(pid_t srv, const char *dir, const struct sockaddr_un *sa)
+{
+	ck_assert_int_eq(h_wait_child(srv, 10000), 0);
+	unlink(sa->sun_path);
+	rmdir(dir);
+}
+
+/* Run `ipcctl -s path ls` to its end: its exit status, its stderr in
+ * err, its resource use in ru. */
+static int ctl_ls_run(const char *path, struct h_buf *err, struct rusage *ru)
+{
+	char *argv[] = { (char *)h_bin("IPCCTL_BIN"), "-s", (char *)path, "ls", NULL };
+	int st, pe[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pe), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pe[1], 2);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(126);
+		close(pe[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pe[1]);
+	read_all(pe[0], err);
+	ck_assert_int_eq(wait4(pid, &st, 0, ru), pid);
+	return st;
 }
 
 /* A hostile daemon's LIST reply (8 MiB of one-byte objects) is refused
@@ -706,40 +824,14 @@ static int fake_daemon(void *arg)
  * its replies like the daemon bounds requests). */
 START_TEST(test_ls_hostile_reply)
 {
-	char dir[] = "/tmp/ipcd-fake-XXXXXX", *argv[5];
+	char dir[] = "/tmp/ipcd-fake-XXXXXX";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct h_buf err = { 0 };
 	struct rusage ru;
-	int lfd, st, pe[2];
-	pid_t srv, pid;
+	pid_t srv = fake_start(dir, &sa, 0);
+	int st = ctl_ls_run(sa.sun_path, &err, &ru);
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/fake.sock", dir);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 1), 0);
-	srv = h_spawn(fake_daemon, &lfd);
-	close(lfd);
-	argv[0] = (char *)h_bin("IPCCTL_BIN");
-	argv[1] = "-s";
-	argv[2] = sa.sun_path;
-	argv[3] = "ls";
-	argv[4] = NULL;
-	ck_assert_int_eq(pipe(pe), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(pe[1], 2);
-		close(pe[0]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pe[1]);
-	read_all(pe[0], &err);
-	ck_assert_int_eq(wait4(pid, &st, 0, &ru), pid);
-	ck_assert_int_eq(h_wait_child(srv, 10000), 0);
-	unlink(sa.sun_path);
-	rmdir(dir);
+	fake_stop(srv, dir, &sa);
 	fprintf(stderr, "ipcctl ls against an 8 MiB hostile LIST reply: "
 		"peak RSS %ld kB, exit %d: %s", ru.ru_maxrss,
 		WIFEXITED(st) ? WEXITSTATUS(st) : -1, err.data);
@@ -751,12 +843,72 @@ START_TEST(test_ls_hostile_reply)
 }
 END_TEST
 
+/* A hostile daemon that always says more pages follow: ipc_list stops
+ * at IPC_LIST_MAX entries with IPC_ELIMIT (before, it held every page
+ * until memory ran out), the handle still usable; ipc_list_page walks on
+ * from a cursor, one page at a time. */
+START_TEST(test_list_endless)
+{
+	char dir[] = "/tmp/ipcd-fake-XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	pid_t srv = fake_start(dir, &sa, IPC_LIST_MAX / IPC_LIST_PAGE + 3);
+	struct ipc_info *infos = NULL;
+	ipc_client *c;
+	size_t n = 7;
+	int more = 0;
+
+	ck_assert_int_eq(ipc_connect(sa.sun_path, &c), 0);
+	ck_assert_int_eq(ipc_list(c, &infos, &n, sizeof(*infos)), IPC_ELIMIT);
+	ck_assert_ptr_null(infos);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_msg(strstr(ipc_last_error(c), "IPC_LIST_MAX") != NULL, "%s",
+		      ipc_last_error(c));
+	ck_assert_int_eq(ipc_list_page(c, "p000256.511", &infos, &n,
+				       sizeof(*infos), &more), 0);
+	ck_assert_uint_eq(n, IPC_LIST_PAGE);
+	ck_assert_int_eq(more, 1);
+	ck_assert_str_eq(infos[0].name, "p000257.000");
+	ipc_free(infos);
+	ck_assert_int_eq(ipc_list_page(c, "p", &infos, &n, sizeof(*infos), &more), 0);
+	ipc_free(infos);
+	ck_assert_int_eq(ipc_list_page(c, ".bad", &infos, &n, sizeof(*infos), &more),
+			 IPC_ENAME);
+	ck_assert_int_eq(ipc_list_page(c, NULL, &infos, &n, sizeof(*infos), NULL),
+			 IPC_EINVAL);
+	ck_assert_int_lt(ipc_list_page(c, NULL, &infos, &n, sizeof(*infos), &more), 0);
+	ipc_close(c);
+	fake_stop(srv, dir, &sa);
+}
+END_TEST
+
+/* ipcctl ls against a daemon with 200 full pages (102,400 names, then it
+ * closes) holds one page at a time: its peak RSS stays small (before it
+ * held them all, ~60 MB). */
+START_TEST(test_ls_many_pages)
+{
+	char dir[] = "/tmp/ipcd-fake-XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct h_buf err = { 0 };
+	struct rusage ru;
+	pid_t srv = fake_start(dir, &sa, 200);
+	int st = ctl_ls_run(sa.sun_path, &err, &ru);
+
+	fake_stop(srv, dir, &sa);
+	fprintf(stderr, "ipcctl ls of 200 pages: peak RSS %ld kB, exit %d: %s",
+		ru.ru_maxrss, WIFEXITED(st) ? WEXITSTATUS(st) : -1, err.data);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert_int_lt(ru.ru_maxrss, 16 * 1024);
+	h_buf_free(&err);
+}
+END_TEST
+
 /* The whole suite. */
 static Suite *ctl_suite(void)
 {
 	Suite *s = suite_create("ctl");
 
 	h_add_case(s, "io_timeout", test_io_timeout, 30);
+	h_add_case(s, "rcvtimeo_bound", test_rcvtimeo_bound, 30);
 	h_add_case(s, "connect_timeout", test_connect_timeout, 30);
 	h_add_case(s, "put_tty_eof", test_put_tty_eof, 30);
 	h_add_case(s, "drain", test_drain, 30);
@@ -768,6 +920,8 @@ static Suite *ctl_suite(void)
 	h_add_case(s, "top_json", test_top_json, 30);
 	h_add_case(s, "completion", test_completion, 30);
 	h_add_case(s, "ls_hostile_reply", test_ls_hostile_reply, 60);
+	h_add_case(s, "list_endless", test_list_endless, 60);
+	h_add_case(s, "ls_many_pages", test_ls_many_pages, 60);
 	return s;
 }
 

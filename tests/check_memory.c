@@ -117,22 +117,31 @@ END_TEST
 
 /* ---- item 2: max-output bounds what the daemon holds for a client ------ */
 
+/* What a non-reading client's parks wait on. */
+enum idle_on {
+	IDLE_QUEUE,         /* queue "q" */
+	IDLE_ANY,           /* queues "q0" and "q" at once (QGETANY): the
+			       messages come on the second */
+	IDLE_PIPE,          /* end 0 of pipe "q", the producer at end 1 */
+};
+
 /* One run of the non-reading client test. */
 struct idle_run {
-	uint32_t op;        /* PROTO_OP_QGET or PROTO_OP_QGETN */
+	uint32_t op;        /* PROTO_OP_QGET, QGETN, QGETANY or PRECVN */
 	unsigned nparks;    /* requests it parks */
-	uint32_t max;       /* QGETN: messages each wants */
+	uint32_t max;       /* QGETN, PRECVN: messages each wants */
 	unsigned total;     /* messages the producer puts */
+	enum idle_on on;
 };
 
 /* Messages of the test: 1 KiB, numbered in their first 4 bytes. */
 #define IDLE_MSG 1024
 #define IDLE_BATCH 256
 
-/* Put messages first..first+n-1 on q in batches (no waiting): how many
- * were taken before a refusal (*rc). */
-static unsigned put_numbered(ipc_client *c, const char *q, unsigned first,
-			     unsigned n, int *rc)
+/* Put (or send, to a pipe) messages first..first+n-1 on q in batches (no
+ * waiting): how many were taken before a refusal (*rc). */
+static unsigned put_numbered(ipc_client *c, const char *q, int pipe_end,
+			     unsigned first, unsigned n, int *rc)
 {
 	static unsigned char buf[IDLE_BATCH][IDLE_MSG];
 	struct ipc_msg m[IDLE_BATCH];
@@ -149,7 +158,9 @@ static unsigned put_numbered(ipc_client *c, const char *q, unsigned first,
 			m[i] = (struct ipc_msg){ buf[i], IDLE_MSG };
 		}
 		taken = 0;
-		*rc = ipc_queue_put_many(c, q, m, k, &taken, 0);
+		*rc = pipe_end >= 0
+			? ipc_pipe_send_many(c, q, pipe_end, m, k, &taken, 0)
+			: ipc_queue_put_many(c, q, m, k, &taken, 0);
 		done += (unsigned)taken;
 	}
 	return done;
@@ -182,7 +193,8 @@ static unsigned idle_read(int fd, struct h_raw_rx *rx, const struct idle_run *r,
 		ck_assert_int_eq(h_raw_reply(fd, rx, r->op, &rep), 0);
 		ck_assert_int_eq(rep.status, 0);
 		(*replies)++;
-		if (r->op == PROTO_OP_QGET) {
+		if (r->op == PROTO_OP_QGET || r->op == PROTO_OP_QGETANY) {
+			ck_assert_uint_eq(rep.index, r->on == IDLE_ANY);
 			idle_seen(seen, r->total, rep.data, rep.data_len);
 			got++;
 			continue;
@@ -210,21 +222,72 @@ static unsigned idle_drain(ipc_client *c, const char *q, const struct idle_run *
 	return got;
 }
 
-/* A client parks r->nparks gets (forever) on a queue and reads nothing
- * while a producer puts r->total messages of 1 KiB under max-bytes 4M and
- * max-output 64K. The daemon must not keep moving messages into its
- * output: past max-output its parks are not woken, the messages stay in
- * the queue (counted, so the producer meets max-bytes), and another
- * consumer gets them. Once the client reads, its parks are served again
- * with what is put next. Every message is delivered exactly once. */
+/* The raw client takes the rest of pipe q (end 0) with nowait PRECVN:
+ * how many messages (marked in seen). */
+static unsigned idle_pipe_drain(int fd, struct h_raw_rx *rx, const struct idle_run *r,
+				unsigned char *seen)
+{
+	struct proto_req get = { .op = PROTO_OP_PRECVN, .id = 9, .name = "q",
+				 .max = 64 };
+	struct proto_rep rep;
+	unsigned got = 0;
+	size_t i;
+
+	for (;;) {
+		h_raw_send_req(fd, &get);
+		ck_assert_int_eq(h_raw_reply(fd, rx, get.op, &rep), 0);
+		if (rep.status == IPC_EEMPTY)
+			return got;
+		ck_assert_int_eq(rep.status, 0);
+		for (i = 0; i < rep.niov; i++)
+			idle_seen(seen, r->total, rep.iov[i].base, rep.iov[i].len);
+		got += (unsigned)rep.niov;
+	}
+}
+
+/* Make what r's parks wait on: the queues, or the pipe with the producer
+ * c at end 1 and the raw client fd at end 0. */
+static void idle_setup(ipc_client *c, int fd, struct h_raw_rx *rx,
+		       const struct idle_run *r)
+{
+	struct ipc_pipe_opts po = IPC_PIPE_OPTS_INIT;
+	struct proto_req at = { .op = PROTO_OP_PATTACH, .id = 2, .name = "q" };
+	struct proto_rep rep;
+
+	if (r->on != IDLE_PIPE) {
+		h_create_queue(c, "q", 0);
+		if (r->on == IDLE_ANY)
+			h_create_queue(c, "q0", 0);
+		return;
+	}
+	po.maxmsgs = IPC_PIPE_MSGS_MAX;
+	po.maxbytes = 16 << 20;     /* max-bytes bounds it first */
+	ck_assert_int_eq(ipc_pipe_attach(c, "q", 1, IPC_PIPE_CREATE, &po), 0);
+	h_raw_send_req(fd, &at);
+	ck_assert_int_eq(h_raw_reply(fd, rx, at.op, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+}
+
+/* A client parks r->nparks gets (forever) on a queue, or receives on a
+ * pipe, and reads nothing while a producer puts r->total messages of
+ * 1 KiB under max-bytes 4M and max-output 64K. The daemon must not keep
+ * moving messages into its output: past max-output its parks are not
+ * woken, the messages stay in the queue (counted, so the producer meets
+ * max-bytes) and another consumer gets them, or stay in the pipe. Once
+ * the client reads, its parks are served again, from the pipe or with
+ * what is put next. Every message is delivered exactly once. */
 static void idle_client(const struct idle_run *r)
 {
 	static const char *const args[] = { "--max-output", "64K",
 					    "--max-bytes", "4M", NULL };
+	static const struct proto_iov any[2] = {
+		{ .base = (const unsigned char *)"q0", .len = 2 },
+		{ .base = (const unsigned char *)"q", .len = 1 } };
 	unsigned char *seen = calloc(r->total, 1);
 	struct proto_req get = { .op = r->op, .name = "q", .timeout_ms = -1,
-				 .max = r->max };
+				 .max = r->max, .names = any, .nnames = 2 };
 	unsigned put, kept, drained, idle, later, replies = 0, i;
+	int pend = r->on == IDLE_PIPE ? 1 : -1;
 	struct h_daemon d;
 	struct h_raw_rx rx;
 	ipc_client *c;
@@ -234,16 +297,16 @@ static void idle_client(const struct idle_run *r)
 	ck_assert_ptr_nonnull(seen);
 	launch(&d, args, NULL);
 	c = h_connect(&d);
-	h_create_queue(c, "q", 0);
 	h_raw_rx_init(&rx);
 	fd = raw_open(&d, &rx);
+	idle_setup(c, fd, &rx, r);
 	for (i = 0; i < r->nparks; i++) {
 		get.id = 100 + i;
 		h_raw_send_req(fd, &get);
 	}
 	h_wait_parked(c, "q", 'g', r->nparks);
 	rss0 = h_rss_kb(d.pid);
-	put = put_numbered(c, "q", 0, r->total - IDLE_BATCH, &rc);
+	put = put_numbered(c, "q", pend, 0, r->total - IDLE_BATCH, &rc);
 	usleep(200000); /* let the daemon write what the socket takes */
 	rss1 = h_rss_kb(d.pid);
 	kept = (unsigned)h_stat(c, "q").size;
@@ -258,17 +321,22 @@ static void idle_client(const struct idle_run *r)
 	if (rss0 >= 0)
 		ck_assert_msg(rss1 - rss0 < 12 * 1024, "RSS %ld -> %ld kB", rss0, rss1);
 	/* Another consumer gets what stayed queued; the parks stay. */
-	drained = idle_drain(c, "q", r, seen);
-	ck_assert_uint_eq(drained, kept);
+	drained = r->on == IDLE_PIPE ? 0 : idle_drain(c, "q", r, seen);
+	ck_assert_uint_eq(drained, r->on == IDLE_PIPE ? 0 : kept);
 	ck_assert_uint_gt(h_stat(c, "q").getters, 0);
 	/* Reading, the client gets what was moved towards it, then its
-	 * parks are served again with what is put next. */
+	 * parks are served again: from the pipe, or with what is put next. */
 	idle = idle_read(fd, &rx, r, seen, &replies, 300);
-	ck_assert_uint_eq(idle, put - kept);
-	later = put_numbered(c, "q", put, IDLE_BATCH, &rc);
+	if (r->on == IDLE_PIPE)
+		ck_assert_uint_ge(idle, put - kept);
+	else
+		ck_assert_uint_eq(idle, put - kept);
+	later = put_numbered(c, "q", pend, put, IDLE_BATCH, &rc);
 	ck_assert_int_eq(rc, 0);
-	while (replies < r->nparks && idle < put - kept + later)
+	while (replies < r->nparks && idle + drained < put + later)
 		idle += idle_read(fd, &rx, r, seen, &replies, T_WAIT_MS);
+	if (r->on == IDLE_PIPE)
+		idle += idle_pipe_drain(fd, &rx, r, seen);
 	ck_assert_uint_eq(idle + drained, put + later);
 	ck_assert_uint_eq(h_stat(c, "q").size, 0);
 	close(fd);
@@ -281,7 +349,7 @@ static void idle_client(const struct idle_run *r)
 /* 36 parked QGETN of 1024 messages each (the issue: +275 MB). */
 START_TEST(test_idle_qgetn)
 {
-	struct idle_run r = { PROTO_OP_QGETN, 36, 1024, 36 * 1024 };
+	struct idle_run r = { PROTO_OP_QGETN, 36, 1024, 36 * 1024, IDLE_QUEUE };
 
 	idle_client(&r);
 }
@@ -291,9 +359,110 @@ END_TEST
 START_TEST(test_idle_qget)
 {
 	unsigned n = 4000 / h_scale();
-	struct idle_run r = { PROTO_OP_QGET, n, 0, n + IDLE_BATCH };
+	struct idle_run r = { PROTO_OP_QGET, n, 0, n + IDLE_BATCH, IDLE_QUEUE };
 
 	idle_client(&r);
+}
+END_TEST
+
+/* 2000 parked QGETANY on two queues (4000 parked requests: a get_any
+ * counts once per queue), the messages put on the second: held back on
+ * every queue they wait on (before, only on the first: all were moved). */
+START_TEST(test_idle_qgetany)
+{
+	/* Half under valgrind: still more than move before max-output, so
+	 * that parks are left for the messages put later. */
+	unsigned n = h_scale() > 1 ? 1000 : 2000;
+	struct idle_run r = { PROTO_OP_QGETANY, n, 0, n + IDLE_BATCH, IDLE_ANY };
+
+	idle_client(&r);
+}
+END_TEST
+
+/* 36 parked PRECVN of 1024 messages each on a pipe: the messages sent
+ * stay in the pipe (before, every one the producer got in was moved to
+ * the client). */
+START_TEST(test_idle_precvn)
+{
+	struct idle_run r = { PROTO_OP_PRECVN, 36, 1024, 36 * 1024, IDLE_PIPE };
+
+	idle_client(&r);
+}
+END_TEST
+
+/* Read the next reply on fd (to a request of op): its id, after
+ * asserting it carries message text. */
+static uint32_t raw_expect_text(int fd, struct h_raw_rx *rx, uint32_t op,
+				const char *text)
+{
+	struct proto_rep rep;
+
+	ck_assert_int_eq(h_raw_reply(fd, rx, op, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	ck_assert_uint_eq(rep.data_len, strlen(text));
+	ck_assert_int_eq(memcmp(rep.data, text, rep.data_len), 0);
+	return rep.id;
+}
+
+/* Two consumers of q: A parks a get, then leaves 960 KiB of replies unread
+ * (its get is held back); B parks a get meanwhile. Once A has read, its
+ * get is back at its place, ahead of B's: the next message is A's.
+ * Before, a resumed get went behind B's. */
+START_TEST(test_resume_keeps_place)
+{
+	static const char *const args[] = { "--max-output", "64K", NULL };
+	struct proto_req get = { .op = PROTO_OP_QGET, .id = 10, .name = "q",
+				 .timeout_ms = -1 };
+	struct proto_req fill = { .op = PROTO_OP_QGETN, .id = 11, .name = "fill",
+				  .timeout_ms = -1, .max = 16 };
+	struct proto_req st = { .op = PROTO_OP_STAT, .id = 12, .name = "q" };
+	static char big[60 << 10];
+	struct ipc_msg m[16];
+	struct pollfd pb;
+	struct h_raw_rx rx;
+	struct proto_rep rep;
+	struct h_daemon d;
+	ipc_client *c;
+	size_t n = 0;
+	int a, b, i;
+
+	launch(&d, args, NULL);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	h_create_queue(c, "fill", 0);
+	h_raw_rx_init(&rx);
+	a = raw_open(&d, &rx);
+	h_raw_send_req(a, &get);
+	h_raw_send_req(a, &fill);
+	h_wait_parked(c, "fill", 'g', 1);
+	for (i = 0; i < 16; i++)
+		m[i] = (struct ipc_msg){ big, sizeof(big) };
+	ck_assert_int_eq(ipc_queue_put_many(c, "fill", m, 16, &n, 0), 0);
+	/* A's get is held back: a message put now stays queued. */
+	h_put_text(c, "q", "probe");
+	ck_assert_uint_eq(h_stat(c, "q").size, 1);
+	h_get_expect(c, "q", "probe", 0);
+	b = raw_open(&d, &rx);
+	get.id = 20;
+	h_raw_send_req(b, &get);
+	h_wait_parked(c, "q", 'g', 2);
+	/* A reads its 960 KiB, and is answered a STAT: it is served again. */
+	ck_assert_int_eq(h_raw_reply(a, &rx, fill.op, &rep), 0);
+	ck_assert_uint_eq(rep.niov, 16);
+	h_raw_send_req(a, &st);
+	ck_assert_int_eq(h_raw_reply(a, &rx, st.op, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	h_put_text(c, "q", "x");
+	ck_assert_uint_eq(raw_expect_text(a, &rx, PROTO_OP_QGET, "x"), 10);
+	pb = (struct pollfd){ .fd = b, .events = POLLIN };
+	ck_assert_int_eq(poll(&pb, 1, 100), 0);
+	h_put_text(c, "q", "y");
+	ck_assert_uint_eq(raw_expect_text(b, &rx, PROTO_OP_QGET, "y"), 20);
+	close(a);
+	close(b);
+	h_raw_rx_fini(&rx);
+	ipc_close(c);
+	h_stop(&d);
 }
 END_TEST
 
@@ -395,7 +564,7 @@ END_TEST
 
 /* The limits of the memory_bound test, and the bound ipcd(8) states for
  * them: 6 MiB + max-bytes + max-partial-bytes + max-connections x (72 KiB
- * + max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x 576 B) +
+ * + max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x 400 B) +
  * max-queues x 1 KiB. */
 enum {
 	MB_CONNS = 8, MB_OUTPUT = 64 << 10, MB_BYTES = 4 << 20,
@@ -407,7 +576,7 @@ static long bound_kb(void)
 {
 	long reply = MB_BYTES + (512 << 10) < (8 << 20) ? MB_BYTES + (512 << 10)
 							 : (8 << 20);
-	long per_conn = (72 << 10) + MB_OUTPUT + reply + 4096L * 576;
+	long per_conn = (72 << 10) + MB_OUTPUT + reply + 4096L * 400;
 
 	return ((6L << 20) + MB_BYTES + MB_PARTIAL + MB_CONNS * per_conn +
 		MB_QUEUES * 1024L) / 1024;
@@ -515,6 +684,9 @@ static Suite *memory_suite(void)
 	h_add_case(s, "empty_messages", test_empty_messages, 60);
 	h_add_case(s, "idle_qgetn", test_idle_qgetn, 60);
 	h_add_case(s, "idle_qget", test_idle_qget, 60);
+	h_add_case(s, "idle_qgetany", test_idle_qgetany, 60);
+	h_add_case(s, "idle_precvn", test_idle_precvn, 60);
+	h_add_case(s, "resume_keeps_place", test_resume_keeps_place, 60);
 	h_add_case(s, "encode_fail_gives_back", test_encode_fail_gives_back, 30);
 	h_add_case(s, "memory_bound", test_memory_bound, 120);
 	return s;

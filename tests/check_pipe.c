@@ -502,6 +502,60 @@ START_TEST(test_pipe_receivers_fifo)
 }
 END_TEST
 
+/* A stalled receiver (its client reads nothing) is handed nothing: what
+ * is sent stays in the pipe, counted, and the receivers behind it wait
+ * too (same owner: its replies are held back); resumed, each is served
+ * from the buffer in arrival order, one message each, and once the
+ * buffer is empty and the sender closed, the rest see EOF. Before, a
+ * stalled connection's receivers were handed every message. */
+START_TEST(test_pipe_stall_resume)
+{
+	struct pipe *p = newp_ab(true, 8, 100);
+	struct tw r[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&r[i], p, WAITER_GET, NULL);
+		pipe_park(p, 1, &r[i].w);
+	}
+	pipe_stall(&r[0].w);
+	pipe_stall(&r[1].w);
+	pipe_stall(&r[0].w);                      /* again: no-op */
+	send_rc(p, 0, A, "one", 0);
+	send_rc(p, 0, A, "two", 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(r[i].woken, 0);
+	ck_assert_uint_eq(stats(p).dir[0].msgs, 2);
+	ck_assert_uint_eq(stats(p).dir[0].memory, 2 * qmsg_footprint(3));
+	ck_assert_uint_eq(stats(p).dir[0].receivers, 3);
+	/* The second back first: the oldest still holds the rest back. */
+	ck_assert_ptr_eq(pipe_resume(&r[1].w), p);
+	ck_assert_ptr_null(pipe_resume(&r[1].w)); /* not stalled: no-op */
+	ck_assert_int_eq(r[1].woken, 0);
+	ck_assert_int_eq(r[2].woken, 0);
+	ck_assert_ptr_eq(pipe_resume(&r[0].w), p);
+	expect_msg(r[0].got, "one");
+	expect_msg(r[1].got, "two");
+	ck_assert_int_eq(r[0].seq + 1, r[1].seq);
+	ck_assert_int_eq(r[2].woken, 0);
+	ck_assert_uint_eq(stats(p).dir[0].msgs, 0);
+	/* Held back at close: the buffer first, then EOF. */
+	pipe_stall(&r[2].w);
+	tw_init(&r[0], p, WAITER_GET, NULL);
+	pipe_park(p, 1, &r[0].w);
+	send_rc(p, 0, A, "last", 0);
+	ck_assert_int_eq(r[2].woken, 0);
+	ck_assert_int_eq(pipe_close(p, 0, A), 0);
+	ck_assert_int_eq(r[2].woken, 0);
+	ck_assert_ptr_eq(pipe_resume(&r[2].w), p);
+	expect_msg(r[2].got, "last");
+	ck_assert_int_eq(r[0].status, IPC_EEOF);
+	ck_assert_int_eq(pipe_close(p, 1, B), 0);
+	ck_assert(pipe_done(p));
+	pipe_free(p, IPC_ESHUTDOWN);
+}
+END_TEST
+
 START_TEST(test_pipe_senders_fifo)
 {
 	struct pipe *p = newp_ab(true, 2, 100);
@@ -948,6 +1002,33 @@ START_TEST(test_broker_pipe_namespace)
 }
 END_TEST
 
+/* broker_queue_access finds a queue and checks access in one lookup, with
+ * the outcomes of broker_queue_find then broker_access. */
+START_TEST(test_broker_queue_access)
+{
+	const struct access_cred alice = { .uid = 1000, .gid = 1000 };
+	const struct access_cred bob = { .uid = 2000, .gid = 2000 };
+	struct broker b;
+	struct queue *q = NULL, *q2 = NULL;
+
+	ns_setup(&b, 0);
+	ck_assert_int_eq(broker_queue_open_as(&b, "q", 0, BROKER_OPEN_CREATE, &alice,
+					      0600, &q), 0);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &alice,
+					     ACCESS_READ | ACCESS_WRITE, &q2), 0);
+	ck_assert_ptr_eq(q2, q);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &bob, ACCESS_READ, &q2), IPC_EPERM);
+	ck_assert_int_eq(broker_access(&b, "q", &bob, ACCESS_READ), IPC_EPERM);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &bob, 0, &q2), 0);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &root, ACCESS_WRITE, &q2), 0);
+	ck_assert_int_eq(broker_queue_access(&b, "p", &root, ACCESS_READ, &q2),
+			 IPC_EWRONGTYPE);
+	ck_assert_int_eq(broker_queue_access(&b, "nope", &root, ACCESS_READ, &q2),
+			 IPC_ENOENT);
+	bfini(&b);
+}
+END_TEST
+
 /* Attaching an existing pipe: Busy for a held end; an explicit kind or
  * bounds must match; bad ends and flags are refused; a matching attach
  * gets the same pipe. */
@@ -1248,6 +1329,7 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_bound_bytes);
 	tcase_add_test(tc, test_pipe_receivers_fifo);
 	tcase_add_test(tc, test_pipe_senders_fifo);
+	tcase_add_test(tc, test_pipe_stall_resume);
 	tcase_add_test(tc, test_pipe_senders_bytes);
 	tcase_add_test(tc, test_pipe_close_eof_after_drain);
 	tcase_add_test(tc, test_pipe_close_wakes);
@@ -1261,6 +1343,7 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_kill);
 	tcase_add_test(tc, test_pipe_kill_in_wake);
 	tcase_add_test(tb, test_broker_pipe_namespace);
+	tcase_add_test(tb, test_broker_queue_access);
 	tcase_add_test(tb, test_broker_pipe_attach_existing);
 	tcase_add_test(tb, test_broker_pipe_info_list);
 	tcase_add_test(tb, test_broker_pipe_close_gone);

@@ -157,6 +157,42 @@ START_TEST(test_qmsg_fd_counts)
 }
 END_TEST
 
+/* A message taking over a frame's buffer: its bytes are the buffer's (no
+ * copy), it counts like a copied one, and freeing it frees the buffer
+ * (valgrind and ASan see a leak or a bad free) and keeps its header. */
+START_TEST(test_qmsg_held)
+{
+	size_t live = qmsg_live_bytes(), mem = qmsg_live_mem();
+	unsigned char *block = malloc(20000);
+	struct qmsg *m, *n;
+
+	ck_assert_ptr_nonnull(block);
+	memset(block, 'h', 20000);
+	m = qmsg_new_held(block, block + 37, 19000);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_eq(qmsg_bytes(m), block + 37);
+	ck_assert_int_eq(m->fd, -1);
+	ck_assert_uint_eq(m->len, 19000);
+	ck_assert_uint_eq(qmsg_live_bytes(), live + 19000);
+	ck_assert_uint_eq(qmsg_live_mem(), mem + qmsg_footprint(19000));
+	qmsg_free(m);
+	ck_assert_uint_eq(qmsg_live_bytes(), live);
+	ck_assert_uint_eq(qmsg_live_mem(), mem);
+	/* Its header is a small block, back on the free list. */
+	n = qmsg_new("ab", 2);
+	ck_assert_ptr_eq(n, m);
+	ck_assert_ptr_eq(qmsg_bytes(n), n->data);
+	qmsg_free(n);
+	/* Out of memory: the buffer stays the caller's. */
+	block = malloc(100);
+	qmsg_fail_from(1);
+	ck_assert_ptr_null(qmsg_new_held(block, block, 100));
+	qmsg_fail_from(0);
+	free(block);
+	qmsg_cache_drain();
+}
+END_TEST
+
 /* Small blocks are reused from the free list; the byte count stays right. */
 START_TEST(test_qmsg_reuse)
 {
@@ -389,8 +425,8 @@ END_TEST
 
 /* A stalled getter (its client reads nothing) is handed nothing: puts go
  * to the next getter or stay queued for other consumers; resumed, it gets
- * the head message at once, or parks again behind the others; it is
- * still counted, unparked and failed like any. */
+ * the head message at once, or waits again at its place; it is still
+ * counted, unparked and failed like any. */
 START_TEST(test_queue_stall_resume)
 {
 	struct queue *q = newq("stall", 0);
@@ -430,6 +466,54 @@ START_TEST(test_queue_stall_resume)
 	queue_stall(&g[1].w);
 	queue_free(q, IPC_EDELETED);
 	ck_assert_int_eq(g[1].status, IPC_EDELETED);
+}
+END_TEST
+
+/* A getter resumed on an empty queue keeps its arrival place: ahead of
+ * the getters parked while it was stalled, behind older ones (stalled or
+ * not); one on several queues at once is put back on each, then served
+ * by the first kicked. Before, it went behind every getter parked
+ * meanwhile. */
+START_TEST(test_queue_resume_keeps_place)
+{
+	struct queue *q = newq("place", 0);
+	struct tw g[5];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);
+	}
+	queue_stall(&g[0].w);
+	queue_stall(&g[1].w);
+	for (i = 3; i < 5; i++) {
+		tw_init(&g[i], q, WAITER_GET, NULL);
+		queue_park(q, &g[i].w);                 /* parked meanwhile */
+	}
+	ck_assert_uint_eq(stats(q).stalled, 2);
+	queue_resume(&g[1].w);                          /* nothing waits */
+	ck_assert_uint_eq(stats(q).stalled, 1);
+	ck_assert_uint_eq(stats(q).getters, 5);
+	ck_assert_int_eq(queue_put(q, msg("A")), 0);
+	expect_msg(g[1].got, "A");                      /* not g[3] */
+	queue_unstall(&g[0].w);
+	ck_assert_int_eq(queue_put(q, msg("B")), 0);
+	expect_msg(g[0].got, "B");
+	ck_assert_int_eq(queue_put(q, msg("C")), 0);
+	expect_msg(g[2].got, "C");
+	/* Back with a message waiting: served by the kick, not before. */
+	queue_stall(&g[3].w);
+	ck_assert_int_eq(queue_put(q, msg("D")), 0);
+	expect_msg(g[4].got, "D");
+	ck_assert_int_eq(queue_put(q, msg("E")), 0);
+	ck_assert_int_eq(g[3].woken, 0);
+	queue_unstall(&g[3].w);
+	ck_assert_int_eq(g[3].woken, 0);
+	queue_kick(q);
+	expect_msg(g[3].got, "E");
+	ck_assert_uint_eq(stats(q).getters, 0);
+	ck_assert_uint_eq(stats(q).stalled, 0);
+	queue_free(q, IPC_EDELETED);
 }
 END_TEST
 
@@ -1995,6 +2079,7 @@ static Suite *queue_suite(void)
 
 	tcase_add_test(tq, test_qmsg_basic);
 	tcase_add_test(tq, test_qmsg_reuse);
+	tcase_add_test(tq, test_qmsg_held);
 	tcase_add_test(tq, test_qmsg_fd_counts);
 	tcase_add_test(tq, test_queue_new_name);
 	tcase_add_test(tq, test_queue_fifo_order);
@@ -2013,6 +2098,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_queue_stats_bytes);
 	tcase_add_test(tq, test_queue_zero_byte);
 	tcase_add_test(tq, test_queue_stall_resume);
+	tcase_add_test(tq, test_queue_resume_keeps_place);
 	tcase_add_test(tr, test_registry_basic);
 	tcase_add_test(tr, test_registry_many);
 	tcase_add_test(tr, test_registry_walk);

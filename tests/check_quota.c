@@ -259,6 +259,66 @@ START_TEST(test_max_parked)
 }
 END_TEST
 
+/* The daemon's count of parked requests (INFO). */
+static unsigned long long info_parked(ipc_client *c)
+{
+	struct ipc_daemon_info in;
+
+	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof(in)), 0);
+	return in.parked;
+}
+
+/* A get_any on three queues waits on each (three waiters, ~80 bytes
+ * each beyond the first) and counts as three parked requests in
+ * max-parked: with max-parked 5 a second one is refused, while single
+ * gets fill the rest. Before, it counted as one, so max-parked did not
+ * bound what the waiters cost. */
+START_TEST(test_max_parked_any)
+{
+	static const char *args[] = { "--max-parked", "5", NULL };
+	static const struct proto_iov names[3] = {
+		{ .base = (const unsigned char *)"k1", .len = 2 },
+		{ .base = (const unsigned char *)"k2", .len = 2 },
+		{ .base = (const unsigned char *)"k3", .len = 2 } };
+	struct proto_req any = { .op = PROTO_OP_QGETANY, .timeout_ms = -1,
+				 .names = names, .nnames = 3 };
+	struct h_daemon d;
+	ipc_client *c;
+	char detail[256];
+	int a, st;
+
+	start_open(&d, args);
+	c = h_connect(&d);
+	h_create_queue(c, "k1", 0);
+	h_create_queue(c, "k2", 0);
+	h_create_queue(c, "k3", 0);
+	a = raw_open(d.sock, &st, NULL, 0);
+	ck_assert_int_eq(st, 0);
+	any.id = 1;
+	ck_assert_int_eq(raw_send(a, &any), 0);
+	h_wait_parked(c, "k3", 'g', 1);
+	ck_assert_uint_eq(info_parked(c), 3);
+	any.id = 2;
+	ck_assert_int_eq(raw_send(a, &any), 0);
+	ck_assert_int_eq(raw_reply(a, PROTO_OP_QGETANY, NULL, detail, sizeof(detail)),
+			 IPC_ELIMIT);
+	ck_assert_msg(strstr(detail, "max-parked 5"), "detail: %s", detail);
+	ck_assert_int_eq(raw_get_forever(a, "k1", 3), 0);
+	ck_assert_int_eq(raw_get_forever(a, "k1", 4), 0);
+	h_wait_parked(c, "k1", 'g', 3);
+	ck_assert_uint_eq(info_parked(c), 5);
+	/* Served, it gives back all three. */
+	h_put_text(c, "k2", "x");
+	ck_assert_int_eq(raw_reply(a, PROTO_OP_QGETANY, NULL, NULL, 0), 0);
+	ck_assert_uint_eq(info_parked(c), 2);
+	close(a);
+	h_wait_parked(c, "k1", 'g', 0);
+	ck_assert_uint_eq(info_parked(c), 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* ---- item 5: per-uid quotas ------------------------------------------------------ */
 
 /* What the first uid-quota child does, as uid 65534, with the daemon's
@@ -861,6 +921,7 @@ static Suite *quota_suite(void)
 	Suite *s = suite_create("quota");
 
 	h_add_case(s, "max_parked", test_max_parked, 30);
+	h_add_case(s, "max_parked_any", test_max_parked_any, 30);
 	h_add_case(s, "uid_quotas", test_uid_quotas, 60);
 	h_add_case(s, "uid_connections", test_uid_connections, 60);
 	h_add_case(s, "reserved_root", test_reserved_root, 60);

@@ -287,65 +287,90 @@ static void ctl_json_info(const struct ipc_info *in)
 	putchar('}');
 }
 
-/* Print a whole listing as one JSON array. */
-static void ctl_json_list(const struct ipc_info *infos, size_t n)
+/* Print a page of a listing as part of one JSON array: its elements,
+ * after the `first` earlier ones. */
+static void ctl_json_page(const struct ipc_info *infos, size_t n, size_t first)
 {
 	size_t i;
 
-	putchar('[');
 	for (i = 0; i < n; i++) {
-		if (i)
+		if (first + i)
 			putchar(',');
 		ctl_json_info(&infos[i]);
 	}
-	printf("]\n");
 }
 
-/* ls as a table; the headers are the JSON keys in capitals. */
-static void ctl_ls_table(const struct ipc_info *infos, size_t n)
+/* The ls table's header, the name column w wide; the headers are the
+ * JSON keys in capitals. */
+static void ctl_ls_header(int w)
 {
-	size_t i, w = 4;
-	char user[64];
-
-	for (i = 0; i < n; i++)
-		if (strlen(infos[i].name) > w)
-			w = strlen(infos[i].name);
-	printf("%-*s %-5s %10s %10s %12s %12s %8s %8s %-10s %4s\n", (int)w,
+	printf("%-*s %-5s %10s %10s %12s %12s %8s %8s %-10s %4s\n", w,
 	       "NAME", "KIND", "SIZE", "MAXSIZE", "BYTES", "MEMORY", "GETTERS",
 	       "PUTTERS", "OWNER", "MODE");
-	for (i = 0; i < n; i++) {
-		printf("%-*s %-5s %10llu %10lld %12llu %12llu %8u %8u %-10s %04o",
-		       (int)w, infos[i].name, ctl_kind_name(infos[i].kind),
-		       infos[i].size, infos[i].maxsize, infos[i].bytes,
-		       infos[i].memory, infos[i].getters,
-		       infos[i].putters,
-		       ctl_user(infos[i].uid, user, sizeof(user)), infos[i].mode);
-		ctl_pipe_row(&infos[i]);
-		if (infos[i].durable)
-			fputs("  durable=true", stdout);
-		if (infos[i].max_deliveries)
-			printf("  dead_letter=%s max_deliveries=%u dead_lettered=%llu",
-			       infos[i].dead_letter, infos[i].max_deliveries,
-			       infos[i].dead_lettered);
-		putchar('\n');
-	}
 }
 
-/* ls: print every queue and pipe as a table or JSON. */
+/* One row of the ls table, the name column w wide. */
+static void ctl_ls_row(const struct ipc_info *in, int w)
+{
+	char user[64];
+
+	printf("%-*s %-5s %10llu %10lld %12llu %12llu %8u %8u %-10s %04o",
+	       w, in->name, ctl_kind_name(in->kind), in->size, in->maxsize,
+	       in->bytes, in->memory, in->getters, in->putters,
+	       ctl_user(in->uid, user, sizeof(user)), in->mode);
+	ctl_pipe_row(in);
+	if (in->durable)
+		fputs("  durable=true", stdout);
+	if (in->max_deliveries)
+		printf("  dead_letter=%s max_deliveries=%u dead_lettered=%llu",
+		       in->dead_letter, in->max_deliveries, in->dead_lettered);
+	putchar('\n');
+}
+
+/* Print a page of ls as table rows, after the `first` earlier ones: the
+ * first page sets the name column's width (*w) and prints the header. */
+static void ctl_ls_page(const struct ipc_info *infos, size_t n, size_t first,
+			int *w)
+{
+	size_t i;
+
+	if (first == 0) {
+		*w = 4;
+		for (i = 0; i < n; i++)
+			if ((int)strlen(infos[i].name) > *w)
+				*w = (int)strlen(infos[i].name);
+		ctl_ls_header(*w);
+	}
+	for (i = 0; i < n; i++)
+		ctl_ls_row(&infos[i], *w);
+}
+
+/* ls: print every queue and pipe as a table or JSON, a page at a time
+ * (ipc_list_page): however many the daemon lists, one page is held. */
 int cmd_ls(ipc_client *c, const struct ctl_args *a)
 {
+	char after[IPC_NAME_MAX + 1] = "";
 	struct ipc_info *infos;
-	size_t n;
-	int rc;
+	size_t n, total = 0;
+	int rc, more = 1, w = 4, json = (a->seen & OPT_JSON) != 0;
 
-	rc = ipc_list(c, &infos, &n, sizeof(*infos));
-	if (rc)
-		return ctl_fail(c, rc, "ls", NULL);
-	if (a->seen & OPT_JSON)
-		ctl_json_list(infos, n);
-	else
-		ctl_ls_table(infos, n);
-	ipc_free(infos);
+	while (more) {
+		rc = ipc_list_page(c, after, &infos, &n, sizeof(*infos), &more);
+		if (rc)
+			return ctl_fail(c, rc, "ls", NULL);
+		if (json && total == 0)
+			putchar('[');
+		if (json)
+			ctl_json_page(infos, n, total);
+		else
+			ctl_ls_page(infos, n, total, &w);
+		if (n > 0)
+			strcpy(after, infos[n - 1].name);
+		total += n;
+		ipc_free(infos);
+	}
+	if (json)
+		printf("]\n");
 	return 0;
 }
 

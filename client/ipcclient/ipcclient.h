@@ -400,16 +400,32 @@ int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info,
  */
 int ipc_delete(ipc_client *c, const char *name);
 
+/* The most entries ipc_list() returns, and the most one ipc_list_page()
+ * returns: a daemon cannot make a listing hold more. */
+#define IPC_LIST_MAX 131072
+#define IPC_LIST_PAGE 512
+
 /*
  * List every queue and pipe, sorted by name: *infos is a malloc'd array of
  * *n entries of size bytes each (free with ipc_free(); NULL when *n is 0).
  * size is sizeof(struct ipc_info) as the caller was compiled, as for
- * ipc_stat(), so (*infos)[i] indexes it. 0, IPC_EINVAL, or fatal. The
- * daemon sends the list in pages, fetched here one after the other: not a
- * snapshot (a name created or deleted meanwhile may or may not be there;
- * every name that exists throughout is there exactly once).
+ * ipc_stat(), so (*infos)[i] indexes it. 0, IPC_EINVAL, IPC_ELIMIT (more
+ * than IPC_LIST_MAX entries: nothing is returned, use ipc_list_page()), or
+ * fatal. The daemon sends the list in pages, fetched here one after the
+ * other: not a snapshot (a name created or deleted meanwhile may or may
+ * not be there; every name that exists throughout is there exactly once).
  */
 int ipc_list(ipc_client *c, struct ipc_info **infos, size_t *n, size_t size);
+/*
+ * One page of the list: up to IPC_LIST_PAGE queues and pipes whose names
+ * sort after `after` (NULL or "": from the first), sorted, as ipc_list()
+ * returns them (*infos malloc'd, NULL when *n is 0). *more is 1 when names
+ * follow: ask again with after = the last name returned. Holds one page
+ * at a time, however many the daemon has. 0, IPC_EINVAL, IPC_ENAME, or
+ * fatal.
+ */
+int ipc_list_page(ipc_client *c, const char *after, struct ipc_info **infos,
+		  size_t *n, size_t size, int *more);
 
 /* What ipc_daemon_info() reports about the daemon as a whole. Counters
  * run since the daemon started (deleted queues and pipes included), the

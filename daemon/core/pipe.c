@@ -25,7 +25,8 @@
 struct pipe_dir {
 	struct pipe *pipe;
 	struct qmsg_fifo buf;       /* buffered messages, oldest first */
-	struct wlist receivers;     /* non-empty only while msgs == 0 */
+	struct wlist receivers;     /* non-empty only while msgs == 0, or
+				       while the oldest is stalled */
 	struct wlist senders;       /* non-empty only while the head one does not fit */
 	uint64_t sent;
 	uint64_t received;
@@ -233,6 +234,18 @@ static size_t pipe_hand_run(struct pipe_dir *d, struct waiter *w,
 	return k;
 }
 
+/* Unlink and return the oldest receiver of d, unless it is stalled (its
+ * connection leaves replies unread: what is sent waits in d), or NULL. */
+static struct waiter *pipe_pop_receiver(struct pipe_dir *d)
+{
+	struct waiter *w = wlist_first(&d->receivers);
+
+	if (w == NULL || w->stalled)
+		return NULL;
+	wlist_remove(&d->receivers, w);
+	return w;
+}
+
 /* Send msgs[0..n) from end: hand them to parked receivers (each as many
  * as it wants), buffer them, or stop at the first refused. The checks are
  * made again for every message: a wake callback may close an end. */
@@ -245,7 +258,7 @@ int pipe_send_batch(struct pipe *p, unsigned end, const void *owner,
 	int rc = 0;
 
 	while (i < n && (rc = pipe_send_check(p, end, owner)) == 0) {
-		if (!p->dying && (w = wlist_pop(&d->receivers))) {
+		if (!p->dying && (w = pipe_pop_receiver(d))) {
 			i += pipe_hand_run(d, w, msgs + i, n - i);
 			continue;
 		}
@@ -338,6 +351,44 @@ void pipe_unpark(struct waiter *w)
 	wlist_remove(w->kind == WAITER_GET ? &d->receivers : &d->senders, w);
 }
 
+/* Hold back parked receiver w: it keeps its place, handed nothing. */
+void pipe_stall(struct waiter *w)
+{
+	if (w->holder != NULL && w->kind == WAITER_GET)
+		w->stalled = 1;
+}
+
+/* Serve d's receivers from its buffer, oldest first and one message
+ * each, while the oldest is not stalled; once d is empty and its sender
+ * closed, the rest see the end of the pipe. */
+static void pipe_kick(struct pipe_dir *d)
+{
+	struct pipe *p = d->pipe;
+	struct waiter *w;
+	struct qmsg *m;
+
+	while (!p->dying && d->buf.head != NULL && (w = pipe_pop_receiver(d))) {
+		m = pipe_dir_shift(d);
+		pipe_wake(p, w, 0, m);
+		pipe_admit(d);
+	}
+	if (!p->dying && d->buf.head == NULL &&
+	    p->state[d - p->dir] == PIPE_END_CLOSED)
+		pipe_fail_all(p, &d->receivers, IPC_EEOF);
+}
+
+/* Let stalled receiver w be served again; its pipe, or NULL. */
+struct pipe *pipe_resume(struct waiter *w)
+{
+	struct pipe_dir *d = w->holder;
+
+	if (d == NULL || !w->stalled)
+		return NULL;
+	w->stalled = 0;
+	pipe_kick(d);
+	return d->pipe;
+}
+
 /* Close end: update the state and drop what nobody can read, then wake. */
 int pipe_close(struct pipe *p, unsigned end, const void *owner)
 {
@@ -355,8 +406,9 @@ int pipe_close(struct pipe *p, unsigned end, const void *owner)
 	pipe_fail_all(p, &in->senders, IPC_EPIPE);
 	pipe_fail_all(p, &in->receivers, IPC_ECLOSED);
 	pipe_fail_all(p, &out->senders, IPC_ECLOSED);
-	/* Receivers are parked only on an empty direction: nothing is left
-	 * for the peer, so its parked receives see the end of the pipe. */
+	/* Receivers are parked on a non-empty direction only while held
+	 * back (pipe_stall): they drain it first (pipe_kick). Otherwise
+	 * nothing is left for the peer: its receives see the end. */
 	if (!out->buf.head)
 		pipe_fail_all(p, &out->receivers, IPC_EEOF);
 	return 0;

@@ -125,6 +125,19 @@ void pipe_park(struct pipe *p, unsigned end, struct waiter *w);
  * Only for waiters parked by pipe_park. */
 void pipe_unpark(struct waiter *w);
 
+/* Hold back parked receiver w (its connection leaves its replies
+ * unread): it keeps its place, stays counted and is woken on close,
+ * detach and delete like any, but is handed no message: what is sent
+ * meanwhile is buffered, within the pipe's bounds, until pipe_resume.
+ * No-op unless w is a parked receiver. */
+void pipe_stall(struct waiter *w);
+/* Let stalled receiver w be served again: while messages are buffered
+ * and the oldest receiver is not held back, each receiver gets one (as a
+ * pipe_recv would), and once none is left and the sender closed, the
+ * rest get IPC_EEOF. The pipe, for the caller to reap (pipe_done), or
+ * NULL when w was not a stalled receiver. */
+struct pipe *pipe_resume(struct waiter *w);
+
 /* Close end, held by owner: 0, IPC_ENOTATTACHED, IPC_ECLOSED or
  * IPC_EINVAL. Completes parked requests as the header comment says. */
 int pipe_close(struct pipe *p, unsigned end, const void *owner);

@@ -19,6 +19,9 @@
  *    held < maxsize; requeue and get-with-ack leave held unchanged;
  *  - getters are parked only while size == 0 (stalled ones, set aside
  *    by queue_stall, excepted); putters only while held >= maxsize.
+ *    Every parked getter is in q->order, in arrival order; the ones not
+ *    stalled are also in q->getters, in the same order: a getter resumed
+ *    goes back to its place there, ahead of those parked after it.
  *    Both at once happens when every slot is in flight;
  *  - whatever frees a slot (get, ack, requeue to a plain getter) admits
  *    putters while there is room.
@@ -41,9 +44,11 @@ struct queue {
 	size_t maxsize;             /* 0 = unbounded */
 	waiter_wake_fn wake;
 	struct qmsg_fifo ready;     /* held messages, not in flight */
-	struct wlist getters;       /* non-empty only while size == 0 */
-	struct wlist stalled;       /* getters set aside (queue_stall), in
-				       the order they were */
+	struct wlist getters;       /* the getters handed messages, oldest
+				       first: non-empty only while size == 0 */
+	struct ilist order;         /* every parked getter (w->order), stalled
+				       or not, oldest first */
+	size_t nstalled;            /* getters set aside (queue_stall) */
 	struct wlist putters;       /* non-empty only while full */
 	uint64_t puts;
 	uint64_t gets;
@@ -124,6 +129,17 @@ static void queue_gone(struct queue *q, struct qmsg *m)
 		q->hooks->gone(q, m);
 }
 
+/* Unlink and return the oldest getter that may be handed a message, or
+ * NULL. */
+static struct waiter *queue_pop_getter(struct queue *q)
+{
+	struct waiter *w = wlist_pop(&q->getters);
+
+	if (w != NULL)
+		ilist_unlink(&w->order);
+	return w;
+}
+
 /* Deliver m to w, a getter just unlinked: in flight when it acks. True
  * when a slot was freed (a plain getter took it for good). */
 static bool queue_hand(struct queue *q, struct waiter *w, struct qmsg *m)
@@ -150,7 +166,7 @@ static void queue_admit(struct queue *q)
 	while (!q->dying && !queue_full(q) && (w = wlist_pop(&q->putters))) {
 		pm = w->msg;
 		w->msg = NULL;
-		g = wlist_pop(&q->getters);
+		g = queue_pop_getter(q);
 		if (g) {
 			q->puts++;
 			queue_hand(q, g, pm);
@@ -181,7 +197,7 @@ struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 	q->maxsize = maxsize;
 	q->wake = wake;
 	wlist_init(&q->getters);
-	wlist_init(&q->stalled);
+	ilist_init(&q->order);
 	wlist_init(&q->putters);
 	ilist_init(&q->held);
 	return q;
@@ -199,6 +215,18 @@ static void queue_fail_all(struct queue *q, struct wlist *l, int status)
 		q->wake(w, status, NULL);
 }
 
+/* Complete every parked getter, stalled or not, with status, oldest first. */
+static void queue_fail_getters(struct queue *q, int status)
+{
+	struct waiter *w;
+
+	/* One at a time from the live list, as queue_fail_all. */
+	while ((w = ilist_first_entry(&q->order, struct waiter, order))) {
+		queue_unpark(w);
+		q->wake(w, status, NULL);
+	}
+}
+
 /* Wake every parked waiter with status, free held messages and the queue. */
 void queue_free(struct queue *q, int status)
 {
@@ -211,8 +239,7 @@ void queue_free(struct queue *q, int status)
 	 * or get from a callback never completes a waiter that is about to be
 	 * failed with status. */
 	q->dying = true;
-	queue_fail_all(q, &q->getters, status);
-	queue_fail_all(q, &q->stalled, status);
+	queue_fail_getters(q, status);
 	queue_fail_all(q, &q->putters, status);
 	while ((h = ilist_first_entry(&q->held, struct qheld, link))) {
 		queue_unhold(q, h);
@@ -269,7 +296,7 @@ int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken
 	/* Fullness is checked first: with every slot in flight, getters may
 	 * be parked and the queue still full. */
 	while (i < n && !queue_full(q)) {
-		if (q->dying || !(w = wlist_pop(&q->getters))) {
+		if (q->dying || !(w = queue_pop_getter(q))) {
 			queue_append(q, msgs[i++]);
 			continue;
 		}
@@ -428,7 +455,7 @@ void queue_requeue(struct qheld *h)
 		return;
 	}
 	q->requeued++;
-	if (!q->dying && (w = wlist_pop(&q->getters))) {
+	if (!q->dying && (w = queue_pop_getter(q))) {
 		if (queue_hand(q, w, m))
 			queue_admit(q);
 		return;
@@ -443,7 +470,7 @@ void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
 	size_t i = 0, k;
 
 	q->requeued += n;
-	while (i < n && !q->dying && (w = wlist_pop(&q->getters))) {
+	while (i < n && !q->dying && (w = queue_pop_getter(q))) {
 		if (w->held != NULL) {
 			queue_hand(q, w, msgs[i++]);
 			continue;
@@ -466,20 +493,13 @@ void queue_park(struct queue *q, struct waiter *w)
 		assert(q->ready.n == 0);
 		assert(!w->held || !w->held->queue);
 		wlist_append(&q->getters, w);
+		ilist_link_tail(&q->order, &w->order);
 	} else {
 		assert(w->kind == WAITER_PUT && w->msg);
 		assert(queue_full(q));
 		wlist_append(&q->putters, w);
 	}
 	w->holder = q;
-}
-
-/* The FIFO that links w, a waiter parked on q. */
-static struct wlist *queue_wlist(struct queue *q, const struct waiter *w)
-{
-	if (w->kind == WAITER_PUT)
-		return &q->putters;
-	return w->stalled ? &q->stalled : &q->getters;
 }
 
 /* Remove a parked waiter (of a queue) without completing it; no-op if not parked. */
@@ -489,8 +509,18 @@ void queue_unpark(struct waiter *w)
 
 	if (!q)
 		return;
-	wlist_remove(queue_wlist(q, w), w);
-	w->stalled = 0;
+	if (w->kind == WAITER_PUT) {
+		wlist_remove(&q->putters, w);
+		return;
+	}
+	ilist_unlink(&w->order);
+	if (w->stalled) {
+		q->nstalled--;
+		w->stalled = 0;
+		w->holder = NULL;
+		return;
+	}
+	wlist_remove(&q->getters, w);
 }
 
 /* Set parked getter w aside: no message is handed to it until resumed. */
@@ -501,27 +531,57 @@ void queue_stall(struct waiter *w)
 	if (!q || w->kind != WAITER_GET || w->stalled)
 		return;
 	wlist_remove(&q->getters, w);
-	wlist_append(&q->stalled, w);
 	w->holder = q;
 	w->stalled = 1;
+	q->nstalled++;
+}
+
+/* Put stalled getter w back among the getters at its arrival place: after
+ * the nearest older one that is not stalled. The walk passes only
+ * stalled getters. */
+void queue_unstall(struct waiter *w)
+{
+	struct queue *q = w->holder;
+	struct ilist *n;
+	struct waiter *x = NULL;
+
+	if (!q || !w->stalled)
+		return;
+	for (n = w->order.prev; n != &q->order; n = n->prev) {
+		x = container_of(n, struct waiter, order);
+		if (!x->stalled)
+			break;
+		x = NULL;
+	}
+	if (x != NULL)
+		ilist_link_before(x->link.next, &w->link);
+	else
+		ilist_link_head(&q->getters.head, &w->link);
+	q->getters.count++;
+	w->stalled = 0;
+	q->nstalled--;
+}
+
+/* Hand each waiting message to the oldest getter (one each: a message
+ * fits any reply) while there are both. */
+void queue_kick(struct queue *q)
+{
+	struct waiter *w;
+
+	while (!q->dying && q->ready.head != NULL && (w = queue_pop_getter(q)))
+		queue_serve(q, w);
 }
 
 /* Take stalled getter w back: served at once when messages wait, else
- * parked again at the tail of the getters. */
+ * parked again at its place among the getters. */
 void queue_resume(struct waiter *w)
 {
 	struct queue *q = w->holder;
 
 	if (!q || !w->stalled)
 		return;
-	wlist_remove(&q->stalled, w);
-	w->stalled = 0;
-	if (q->ready.head != NULL && !q->dying) {
-		queue_serve(q, w);
-		return;
-	}
-	wlist_append(&q->getters, w);
-	w->holder = q;
+	queue_unstall(w);
+	queue_kick(q);
 }
 
 /* Turn dead-lettering on: after max deliveries, to target through dead. */
@@ -577,9 +637,9 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->size = q->ready.n;
 	st->bytes = q->ready.bytes;
 	st->memory = q->ready.mem;
-	st->getters = q->getters.count + q->stalled.count;
+	st->getters = q->getters.count + q->nstalled;
 	st->putters = q->putters.count;
-	st->stalled = q->stalled.count;
+	st->stalled = q->nstalled;
 	st->puts = q->puts;
 	st->gets = q->gets;
 	st->inflight = q->inflight;

@@ -134,9 +134,16 @@ void queue_unpark(struct waiter *w);
 void queue_stall(struct waiter *w);
 /* Take stalled getter w back: when messages wait it gets the head one at
  * once (wake, as a get would: one message, in flight for an acking
- * getter), else it parks again behind the getters parked meanwhile.
- * No-op unless w is stalled. */
+ * getter), else it waits again at its arrival place, ahead of the
+ * getters parked after it. No-op unless w is stalled. */
 void queue_resume(struct waiter *w);
+/* queue_resume without the hand-over: w is back at its place among the
+ * getters, handed nothing yet even when messages wait, until queue_kick
+ * (a get on several queues puts every waiter back, then kicks one). */
+void queue_unstall(struct waiter *w);
+/* Hand waiting messages to the oldest getters, one each, while there
+ * are both (after queue_unstall). */
+void queue_kick(struct queue *q);
 
 /* Take the head message without waiting and put it in flight in h (not
  * in flight; tag, owner and drop set by the caller): 0 with h->msg set, or

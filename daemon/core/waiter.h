@@ -8,6 +8,7 @@
 #define IPCD_WAITER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ilist.h"
 
@@ -19,22 +20,27 @@ enum waiter_kind {
 	WAITER_PUT = 2, /* waits for room for w->msg */
 };
 
+/* Packed so that a park (daemon/park.h) stays in the same malloc size
+ * class as before the order link came: ipcd(8)'s memory bound counts it. */
 struct waiter {
 	struct ilist link;          /* in the holder's FIFO of this kind */
+	struct ilist order;         /* WAITER_GET on a queue: in its arrival
+				     * order of getters, stalled or not (a
+				     * resumed one keeps its place) */
 	void *holder;               /* the queue (or pipe) it is parked on; NULL when not parked */
-	enum waiter_kind kind;
 	struct qmsg *msg;           /* WAITER_PUT: the message to admit (owned while parked) */
 	struct qheld *held;         /* WAITER_GET on a queue, or NULL: an acking getter;
 				     * a message handed to it goes in flight here */
-	size_t want;                /* WAITER_GET without held: the most messages one
+	uint32_t want;              /* WAITER_GET without held: the most messages one
 				     * hand-over may bring it (0 means 1) */
-	int stalled;                /* WAITER_GET set aside by its holder's
-				     * *_stall: parked, handed nothing until
-				     * *_resume */
-	unsigned any;               /* the I/O shell's, unused here: a request that
+	uint16_t any;               /* the I/O shell's, unused here: a request that
 				     * waits on several queues at once (get_any)
 				     * parks one waiter on each, this one on its
 				     * any'th; 0 for the first or only one */
+	uint8_t kind;               /* enum waiter_kind */
+	uint8_t stalled;            /* WAITER_GET set aside by its holder's
+				     * *_stall: parked, handed nothing until
+				     * *_resume */
 };
 
 /*
