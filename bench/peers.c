@@ -52,7 +52,6 @@ uint64_t bench_lat_count(const struct bench_opts *o, size_t size)
 /* Socket pairs of a raw run: fds[i][0] producer i's end, fds[i][1] consumer i's. */
 struct raw {
 	int fds[BENCH_MAX_PEERS][2];
-	unsigned char *rbuf;   /* pinger: where echoes land */
 };
 
 /* One message from producer idx: one write(). */
@@ -127,18 +126,13 @@ static int raw_back(struct run *r)
 {
 	struct raw *raw = r->arg;
 
-	return read_full(raw->fds[0][0], raw->rbuf, r->size) ? run_fail(r, "raw read") : 0;
+	return read_full(raw->fds[0][0], r->rbuf, r->size) ? run_fail(r, "raw read") : 0;
 }
 
 /* Pinger side of the raw latency run. */
 static int raw_ping(struct run *r, unsigned idx)
 {
-	struct raw *raw = r->arg;
-
 	(void)idx;
-	raw->rbuf = malloc(r->size);
-	if (raw->rbuf == NULL)
-		return run_fail(r, "out of memory");
 	return run_ping_loop(r, raw_send, raw_back);
 }
 
@@ -190,7 +184,6 @@ void peer_rawsock_lat(const struct bench_opts *o, size_t size, struct row *onewa
 struct mqs {
 	char name[2][64];
 	mqd_t q[2];
-	unsigned char *buf;    /* a child's receive buffer */
 };
 
 /* Create (or re-open) an mq of msgsize bytes, as deep as the kernel lets us. */
@@ -319,19 +312,14 @@ static int mq_ping_back(struct run *r)
 {
 	struct mqs *m = r->arg;
 
-	return mq_receive(m->q[1], (char *)m->buf, r->size, NULL) != (ssize_t)r->size
+	return mq_receive(m->q[1], (char *)r->rbuf, r->size, NULL) != (ssize_t)r->size
 		? run_fail(r, "mq_receive") : 0;
 }
 
 /* Pinger side of the mq latency run. */
 static int mq_ping(struct run *r, unsigned idx)
 {
-	struct mqs *m = r->arg;
-
 	(void)idx;
-	m->buf = malloc(r->size);
-	if (m->buf == NULL)
-		return run_fail(r, "out of memory");
 	return run_ping_loop(r, mq_ping_send, mq_ping_back);
 }
 

@@ -348,8 +348,11 @@ int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *m
 	int64_t t;
 	int rc = 0;
 
-	if (msg == NULL)
+	r->rbuf = malloc(r->size);
+	if (msg == NULL || r->rbuf == NULL) {
+		free(msg);
 		return run_fail(r, "out of memory");
+	}
 	msg_fill(msg, r->size, 0);
 	run_ready(r);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -361,6 +364,8 @@ int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *m
 			run_rtt(r, i, now_ns() - t);
 	}
 	free(msg);
+	free(r->rbuf);
+	r->rbuf = NULL;
 	return rc;
 }
 
