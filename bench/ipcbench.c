@@ -525,15 +525,11 @@ static int ipcd_ping_back(struct run *r)
 /* Pinger side of the ipcd latency run. */
 static int ipcd_ping(struct run *r, unsigned idx)
 {
-	unsigned char *msg = malloc(r->size);
-
 	(void)idx;
 	lat_client = ipcd_connect(r);
-	if (lat_client == NULL || msg == NULL)
+	if (lat_client == NULL)
 		return 1;
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	return run_ping_loop(r, ipcd_ping_send, ipcd_ping_back, msg);
+	return run_ping_loop(r, ipcd_ping_send, ipcd_ping_back);
 }
 
 /* Ponger: a parked get takes each message; record it, answer on pong. */
@@ -1213,49 +1209,74 @@ static double ratio_of(const struct row *a, const struct row *b, int lat, int p9
 	return x > 0 && y > 0 ? x / y : 0;
 }
 
+/* A target: row a (workload, system) against row b, both of size bytes:
+ * their rates, or with lat their p50 (p99) latencies, lower is better;
+ * need 0 prints the ratio as no target. */
+struct ratio_target {
+	const char *what;
+	const char *a_work, *a_sys, *b_work, *b_sys;
+	size_t size;
+	int lat, p99;
+	double need;
+};
+
+/* The targets, in the order they print. */
+static const struct ratio_target ratio_targets[] = {
+	{ "plain put/get 1/1 vs redis LPUSH/BRPOP",
+	  "1/1 plain", "ipcd", "1/1 plain", "redis", 64, 0, 0, 1.5 },
+	{ "pipelined put + read-ahead get 1/1 vs python mp.Queue",
+	  "1/1 pipelined", "ipcd", "1/1", "python-queue", 64, 0, 0, 1.5 },
+	{ "batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
+	  "1/1 batch64", "ipcd", "1/1 pipelined", "redis", 64, 0, 0, 2.0 },
+	{ "batch64 1/1 vs POSIX mq",
+	  "1/1 batch64", "ipcd", "1/1", "posix-mq", 64, 0, 0, 1.5 },
+	{ "64 KiB pipe send/recv (batch64) MB/s vs raw socket",
+	  "pipe 1/1 batch64", "ipcd", "pipe 1/1", "raw-socket", 65536, 0, 0, 0.5 },
+	{ "64 KiB pipe send/recv (pipelined, 1 msg/call) MB/s vs raw socket",
+	  "pipe 1/1 pipelined", "ipcd", "pipe 1/1", "raw-socket", 65536, 0, 0, 0.5 },
+	{ "64 KiB put/get 1/1 (pipelined) vs python mp.Pipe",
+	  "1/1 pipelined", "ipcd", "pipe 1/1", "python-pipe", 65536, 0, 0, 1.0 },
+	{ "64 KiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	  "1/1 pipelined", "ipcd", "1/1", "raw-socket", 65536, 0, 0, 0.5 },
+	{ "  (plain, each send and recv waits for its reply)",
+	  "pipe 1/1 plain", "ipcd", "pipe 1/1", "raw-socket", 65536, 0, 0, 0 },
+	{ "1 MiB put/get 1/1 (plain) MB/s vs raw socket",
+	  "1/1 plain", "ipcd", "1/1", "raw-socket", BIG_SIZE, 0, 0, 1.0 },
+	{ "1 MiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	  "1/1 pipelined", "ipcd", "1/1", "raw-socket", BIG_SIZE, 0, 0, 1.0 },
+	{ "hand-off latency p50 vs raw socket round trip p50",
+	  "latency", "ipcd", "round trip", "raw-socket", 64, 1, 0, 1.2 },
+	{ "hand-off latency p99 vs raw socket round trip p99",
+	  "latency", "ipcd", "round trip", "raw-socket", 64, 1, 1, 4.0 },
+	{ "1/1 plain, 10k queues + 1k idle clients vs without them",
+	  "1/1 plain +idle", "ipcd", "1/1 plain -idle", "ipcd", 64, 0, 0, 0.9 },
+	{ "  (same, pipelined)",
+	  "1/1 pipelined +idle", "ipcd", "1/1 pipelined -idle", "ipcd", 64, 0, 0, 0.9 },
+	{ "  (same, batch64)",
+	  "1/1 batch64 +idle", "ipcd", "1/1 batch64 -idle", "ipcd", 64, 0, 0, 0.9 },
+};
+
+/* Print target t's measured ratio and verdict. */
+static void ratio_target_print(const struct bench *b, const struct ratio_target *t)
+{
+	double have = ratio_of(find_row(b, t->a_work, t->a_sys, t->size),
+			       find_row(b, t->b_work, t->b_sys, t->size), t->lat, t->p99);
+
+	if (t->need > 0)
+		target(t->what, have, t->need, t->lat);
+	else
+		printf("  %-62s %6.2fx (not a target: a round trip per message)\n",
+		       t->what, have);
+}
+
 /* The targets, each with its measured ratio. */
 static void print_targets(const struct bench *b)
 {
-	const struct row *raw_rtt = find_row(b, "round trip", "raw-socket", 64);
-	const struct row *ipcd_lat = find_row(b, "latency", "ipcd", 64);
+	size_t i;
 
 	printf("\ntargets (64 B unless said):\n");
-	target("plain put/get 1/1 vs redis LPUSH/BRPOP",
-	       ratio_of(find_row(b, "1/1 plain", "ipcd", 64), find_row(b, "1/1 plain", "redis", 64), 0, 0), 1.5, 0);
-	target("pipelined put + read-ahead get 1/1 vs python mp.Queue",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 64), find_row(b, "1/1", "python-queue", 64), 0, 0), 1.5, 0);
-	target("batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
-	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1 pipelined", "redis", 64), 0, 0), 2.0, 0);
-	target("batch64 1/1 vs POSIX mq",
-	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1", "posix-mq", 64), 0, 0), 1.5, 0);
-	target("64 KiB pipe send/recv (batch64) MB/s vs raw socket",
-	       ratio_of(find_row(b, "pipe 1/1 batch64", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
-	target("64 KiB pipe send/recv (pipelined, 1 msg/call) MB/s vs raw socket",
-	       ratio_of(find_row(b, "pipe 1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
-	target("64 KiB put/get 1/1 (pipelined) vs python mp.Pipe",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "python-pipe", 65536), 0, 0), 1.0, 0);
-	target("64 KiB put/get 1/1 (pipelined) MB/s vs raw socket",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 65536), find_row(b, "1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
-	printf("  %-62s %6.2fx (not a target: a round trip per message)\n",
-	       "  (plain, each send and recv waits for its reply)",
-	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536),
-			find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0));
-	target("1 MiB put/get 1/1 (plain) MB/s vs raw socket",
-	       ratio_of(find_row(b, "1/1 plain", "ipcd", BIG_SIZE),
-			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
-	target("1 MiB put/get 1/1 (pipelined) MB/s vs raw socket",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", BIG_SIZE),
-			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
-	target("hand-off latency p50 vs raw socket round trip p50",
-	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 1.2, 1);
-	target("hand-off latency p99 vs raw socket round trip p99",
-	       ratio_of(ipcd_lat, raw_rtt, 1, 1), 4.0, 1);
-	target("1/1 plain, 10k queues + 1k idle clients vs without them",
-	       ratio_of(find_row(b, "1/1 plain +idle", "ipcd", 64), find_row(b, "1/1 plain -idle", "ipcd", 64), 0, 0), 0.9, 0);
-	target("  (same, pipelined)",
-	       ratio_of(find_row(b, "1/1 pipelined +idle", "ipcd", 64), find_row(b, "1/1 pipelined -idle", "ipcd", 64), 0, 0), 0.9, 0);
-	target("  (same, batch64)",
-	       ratio_of(find_row(b, "1/1 batch64 +idle", "ipcd", 64), find_row(b, "1/1 batch64 -idle", "ipcd", 64), 0, 0), 0.9, 0);
+	for (i = 0; i < sizeof ratio_targets / sizeof ratio_targets[0]; i++)
+		ratio_target_print(b, &ratio_targets[i]);
 	if (b->rss_conn_b >= 0)
 		printf("  daemon RSS: %ld B per idle connection, %ld B per empty queue\n",
 		       b->rss_conn_b, b->rss_queue_b);
