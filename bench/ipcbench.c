@@ -1604,6 +1604,7 @@ static const struct ab_load ab_loads[] = {
 	{ "tput", MODE_PLAIN, 65536 }, { "tput", MODE_PIPE, 65536 },
 	{ "tput", MODE_BATCH, 65536 }, { "pipe", MODE_PIPE, 65536 },
 	{ "lat", MODE_PLAIN, 65536 },
+	{ "tput", MODE_PLAIN, BIG_SIZE }, { "tput", MODE_PIPE, BIG_SIZE },
 };
 #define AB_NLOADS (sizeof ab_loads / sizeof ab_loads[0])
 

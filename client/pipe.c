@@ -71,15 +71,25 @@ static int client_pipe_opts(struct ipc_client *c, const struct ipc_pipe_opts *in
 	return 0;
 }
 
-/* Tell the caller what the attached pipe has: the fields its size covers. */
-static void client_pipe_report(const struct proto_rep *rep, struct ipc_pipe_opts *opts)
+/* Check an attach or join reply and tell the caller (opts, may be NULL)
+ * what the pipe has, the fields its size covers: 0 or IPC_EPROTO. */
+static int client_pipe_report(struct ipc_client *c, const struct proto_rep *rep,
+			      struct ipc_pipe_opts *opts)
 {
+	if (rep->flags != PROTO_PIPE_DUPLEX && rep->flags != PROTO_PIPE_ONEWAY) {
+		client_seterr(c, "%s reply with flags 0x%x", proto_op_name(rep->op),
+			      (unsigned)rep->flags);
+		return client_fail(c, IPC_EPROTO);
+	}
+	if (!opts)
+		return 0;
 	if (CLIENT_OPT_HAS(opts->size, struct ipc_pipe_opts, maxmsgs))
 		opts->maxmsgs = rep->maxmsgs;
 	if (CLIENT_OPT_HAS(opts->size, struct ipc_pipe_opts, maxbytes))
 		opts->maxbytes = rep->maxbytes;
 	if (CLIENT_OPT_HAS(opts->size, struct ipc_pipe_opts, duplex))
 		opts->duplex = rep->flags == PROTO_PIPE_DUPLEX;
+	return 0;
 }
 
 /* Attach to a pipe end; see ipcclient.h. */
@@ -103,15 +113,7 @@ IPC_EXPORT int ipc_pipe_attach(ipc_client *c, const char *name, int end,
 	req.end = (uint32_t)end;
 	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
-	if (rc)
-		return rc;
-	if (rep.flags != PROTO_PIPE_DUPLEX && rep.flags != PROTO_PIPE_ONEWAY) {
-		client_seterr(c, "attach reply with flags 0x%x", (unsigned)rep.flags);
-		return client_fail(c, IPC_EPROTO);
-	}
-	if (opts)
-		client_pipe_report(&rep, opts);
-	return 0;
+	return rc ? rc : client_pipe_report(c, &rep, opts);
 }
 
 /* Send one message from an attached end; see ipcclient.h. */
@@ -190,6 +192,24 @@ IPC_EXPORT int ipc_pipe_detach(ipc_client *c, const char *name, int end)
 
 
 
+/* Check a share or join request on end of pipe name, fill it in and
+ * make the round trip: 0, a result code, or IPC_ENOTSUP on NATS. */
+static int client_pipe_hold_request(ipc_client *c, const char *name, int end,
+				    struct proto_req *req, struct proto_rep *rep)
+{
+	int rc;
+
+	if ((rc = client_pipe_check(c, name, end)))
+		return rc;
+	if (c->ops) {
+		client_seterr(c, "pipes are not supported by this backend");
+		return IPC_ENOTSUP;
+	}
+	req->end = (uint32_t)end;
+	strcpy(req->name, name);
+	return client_request(c, req, rep);
+}
+
 /* Share an attached end with another connection; see ipcclient.h. */
 IPC_EXPORT int ipc_pipe_share(ipc_client *c, const char *name, int end,
 			      uint64_t *token)
@@ -198,19 +218,11 @@ IPC_EXPORT int ipc_pipe_share(ipc_client *c, const char *name, int end,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_pipe_check(c, name, end)))
-		return rc;
 	if (!token) {
 		client_seterr(c, "no token pointer");
 		return IPC_EINVAL;
 	}
-	if (c->ops) {
-		client_seterr(c, "pipes are not supported by this backend");
-		return IPC_ENOTSUP;
-	}
-	req.end = (uint32_t)end;
-	strcpy(req.name, name);
-	if ((rc = client_request(c, &req, &rep)) == 0)
+	if ((rc = client_pipe_hold_request(c, name, end, &req, &rep)) == 0)
 		*token = rep.tag;
 	return rc;
 }
@@ -223,23 +235,8 @@ IPC_EXPORT int ipc_pipe_join(ipc_client *c, const char *name, int end,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_pipe_check(c, name, end)))
-		return rc;
 	if (opts && client_check_opts(c, opts, opts->size, sizeof(*opts)))
 		return IPC_EINVAL;
-	if (c->ops) {
-		client_seterr(c, "pipes are not supported by this backend");
-		return IPC_ENOTSUP;
-	}
-	req.end = (uint32_t)end;
-	strcpy(req.name, name);
-	if ((rc = client_request(c, &req, &rep)))
-		return rc;
-	if (rep.flags != PROTO_PIPE_DUPLEX && rep.flags != PROTO_PIPE_ONEWAY) {
-		client_seterr(c, "join reply with flags 0x%x", (unsigned)rep.flags);
-		return client_fail(c, IPC_EPROTO);
-	}
-	if (opts)
-		client_pipe_report(&rep, opts);
-	return 0;
+	rc = client_pipe_hold_request(c, name, end, &req, &rep);
+	return rc ? rc : client_pipe_report(c, &rep, opts);
 }

@@ -13,10 +13,13 @@
 
 /* Buffers of more than this are freed once emptied. */
 #define READAHEAD_KEEP_MAX (256u << 10)
+/* Messages from this size up are kept in a malloc'd block of their own,
+ * which a get hands to the caller as it is (one copy, not two). */
+#define READAHEAD_OWN_MIN CLIENT_HOLE_MIN
 
 /* One queue (or pipe end) with read-ahead: its messages, taken from the
  * daemon and not yet handed out, as [size_t len][bytes] records from off
- * on. */
+ * on, or [size_t len][void *block] from READAHEAD_OWN_MIN bytes up. */
 struct client_readahead {
 	struct client_readahead *next;
 	char name[IPC_NAME_MAX + 1];
@@ -28,6 +31,8 @@ struct client_readahead {
 	struct pbuf buf;
 	size_t off;
 	size_t count;            /* messages buffered */
+	void **lent;             /* blocks a batch get pointed the caller at, */
+	size_t nlent, lent_cap;  /* freed at the next call on this record */
 };
 
 /* The read-ahead record of queue name (end -1) or pipe end, or NULL. */
@@ -42,6 +47,45 @@ static struct client_readahead *ra_find(struct ipc_client *c, const char *name,
 	return NULL;
 }
 
+/* The record at off of pf's buffer: its message in *m (pointing into the
+ * buffer, or at its own block, then also in *own, else *own is NULL);
+ * the offset of the next record. */
+static size_t ra_rec(const struct client_readahead *pf, size_t off,
+		     struct ipc_msg *m, void **own)
+{
+	const unsigned char *p = pf->buf.data + off + sizeof(size_t);
+
+	memcpy(&m->len, pf->buf.data + off, sizeof(size_t));
+	*own = NULL;
+	if (m->len < READAHEAD_OWN_MIN) {
+		m->data = (void *)p;
+		return off + sizeof(size_t) + m->len;
+	}
+	memcpy(own, p, sizeof(void *));
+	m->data = *own;
+	return off + sizeof(size_t) + sizeof(void *);
+}
+
+/* Free the own blocks of the messages buffered in pf. */
+static void ra_free_blocks(struct client_readahead *pf)
+{
+	struct ipc_msg m;
+	size_t off = pf->off, i;
+	void *own;
+
+	for (i = 0; i < pf->count; i++) {
+		off = ra_rec(pf, off, &m, &own);
+		free(own);
+	}
+}
+
+/* Free the blocks a batch get handed out (their time is up). */
+static void ra_lent_free(struct client_readahead *pf)
+{
+	while (pf->nlent > 0)
+		free(pf->lent[--pf->nlent]);
+}
+
 /* Unlink and free a read-ahead record. */
 static void ra_drop(struct ipc_client *c, struct client_readahead *pf)
 {
@@ -52,6 +96,9 @@ static void ra_drop(struct ipc_client *c, struct client_readahead *pf)
 			*pp = pf->next;
 			break;
 		}
+	ra_free_blocks(pf);
+	ra_lent_free(pf);
+	free(pf->lent);
 	pbuf_free(&pf->buf);
 	free(pf);
 }
@@ -150,28 +197,33 @@ IPC_EXPORT size_t ipc_pipe_buffered(const ipc_client *c, const char *name, int e
 /* Append one message to a read-ahead buffer: 0 or IPC_ENOMEM. */
 static int ra_push(struct client_readahead *pf, const struct proto_iov *m)
 {
+	int own = m->len >= READAHEAD_OWN_MIN;
+	size_t n = own ? sizeof(void *) : m->len;
+	void *block = NULL;
+
 	if (pf->count == 0 && pf->buf.cap > READAHEAD_KEEP_MAX)
 		pbuf_free(&pf->buf);
-	if (pbuf_reserve(&pf->buf, sizeof(size_t) + m->len))
+	if (pbuf_reserve(&pf->buf, sizeof(size_t) + n) ||
+	    (own && (block = malloc(m->len)) == NULL))
 		return IPC_ENOMEM;
 	memcpy(pf->buf.data + pf->buf.len, &m->len, sizeof(size_t));
-	if (m->len)
-		memcpy(pf->buf.data + pf->buf.len + sizeof(size_t), m->base, m->len);
-	pf->buf.len += sizeof(size_t) + m->len;
+	if (own) {
+		memcpy(block, m->base, m->len);
+		memcpy(pf->buf.data + pf->buf.len + sizeof(size_t), &block, n);
+	} else if (n) {
+		memcpy(pf->buf.data + pf->buf.len + sizeof(size_t), m->base, n);
+	}
+	pf->buf.len += sizeof(size_t) + n;
 	pf->count++;
 	return 0;
 }
 
 /* Take the oldest buffered message, pointing into the buffer (valid until
- * the buffer is next appended to). */
-static void ra_pop(struct client_readahead *pf, struct ipc_msg *m)
+ * the buffer is next appended to) or at its own block, then also in *own
+ * (the caller's to free), else *own is NULL. */
+static void ra_pop(struct client_readahead *pf, struct ipc_msg *m, void **own)
 {
-	size_t len;
-
-	memcpy(&len, pf->buf.data + pf->off, sizeof(size_t));
-	m->data = pf->buf.data + pf->off + sizeof(size_t);
-	m->len = len;
-	pf->off += sizeof(size_t) + len;
+	pf->off = ra_rec(pf, pf->off, m, own);
 	if (--pf->count == 0)
 		pf->buf.len = pf->off = 0;
 }
@@ -312,11 +364,18 @@ static int ra_get(struct ipc_client *c, struct client_readahead *pf, void **data
 		  size_t *len, int timeout_ms)
 {
 	struct ipc_msg m;
+	void *own;
 	int rc = ra_fill(c, pf, timeout_ms);
 
+	ra_lent_free(pf);
 	if (rc == 0) {
-		ra_pop(pf, &m);
-		rc = client_copy_out(c, m.data, m.len, data, len);
+		ra_pop(pf, &m, &own);
+		if (own == NULL) {
+			rc = client_copy_out(c, m.data, m.len, data, len);
+		} else {
+			*data = own;    /* its own block: the caller's now */
+			*len = m.len;
+		}
 	}
 	if (rc == 0)
 		rc = ra_ahead(c, pf);
@@ -343,6 +402,21 @@ int client_readahead_recv(struct ipc_client *c, const char *name, int end,
 	return pf ? ra_get(c, pf, data, len, timeout_ms) : CLIENT_NO_READAHEAD;
 }
 
+/* Room in pf->lent for n more blocks: 0 or IPC_ENOMEM. */
+static int ra_lent_reserve(struct client_readahead *pf, size_t n)
+{
+	void **p;
+
+	if (pf->nlent + n <= pf->lent_cap)
+		return 0;
+	p = realloc(pf->lent, (pf->nlent + n) * sizeof(*p));
+	if (p == NULL)
+		return IPC_ENOMEM;
+	pf->lent = p;
+	pf->lent_cap = pf->nlent + n;
+	return 0;
+}
+
 /* Batch get with read-ahead; see client_int.h. The messages point into
  * the buffer, which nothing appends to before the next call on c (a
  * read-ahead fetch sent here is read by a later call). */
@@ -350,15 +424,24 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
 			  struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms)
 {
 	struct client_readahead *pf = c->readahead ? ra_find(c, name, end) : NULL;
+	void *own;
 	int rc;
 
 	if (!pf)
 		return CLIENT_NO_READAHEAD;
+	ra_lent_free(pf);
 	if ((rc = ra_fill(c, pf, timeout_ms)))
 		return rc;
+	if (ra_lent_reserve(pf, max < pf->count ? max : pf->count)) {
+		client_seterr(c, "out of memory");
+		return IPC_ENOMEM;
+	}
 	*n = 0;
-	while (pf->count > 0 && *n < max)
-		ra_pop(pf, &msgs[(*n)++]);
+	while (pf->count > 0 && *n < max) {
+		ra_pop(pf, &msgs[(*n)++], &own);
+		if (own)
+			pf->lent[pf->nlent++] = own;
+	}
 	return ra_ahead(c, pf);
 }
 
@@ -368,14 +451,12 @@ static int ra_msgs(struct client_readahead *pf, struct ipc_msg **out)
 {
 	struct ipc_msg *m = malloc(pf->count * sizeof(*m));
 	size_t off = pf->off, i;
+	void *own;
 
 	if (!m)
 		return IPC_ENOMEM;
-	for (i = 0; i < pf->count; i++) {
-		memcpy(&m[i].len, pf->buf.data + off, sizeof(size_t));
-		m[i].data = pf->buf.data + off + sizeof(size_t);
-		off += sizeof(size_t) + m[i].len;
-	}
+	for (i = 0; i < pf->count; i++)
+		off = ra_rec(pf, off, &m[i], &own);
 	*out = m;
 	return 0;
 }
@@ -397,8 +478,10 @@ static int ra_return(struct ipc_client *c, struct client_readahead *pf)
 	}
 	rc = client_unget(c, pf->name, msgs, pf->count);
 	free(msgs);
-	if (rc == 0)
+	if (rc == 0) {
+		ra_free_blocks(pf);
 		pf->count = pf->buf.len = pf->off = 0;
+	}
 	return rc;
 }
 

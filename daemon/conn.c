@@ -9,7 +9,10 @@
  * connection's own buffer, so an idle connection holds no buffer at all.
  * That buffer grows with the bytes that arrive, not with the length a
  * frame announces; all of them together stay under max-partial-bytes,
- * and a frame must arrive whole within frame-timeout seconds.
+ * and a frame must arrive whole within frame-timeout seconds. A large
+ * frame (CONN_TAKE_MIN) is read into a buffer of its own size and no
+ * further, so that a put's message can take the buffer over instead of
+ * copying its payload (conn_take_frame).
  * Writing: replies are encoded straight into the connection's output
  * buffer and written once per loop iteration by conn_flush_all(), every
  * reply of the iteration in one write; a write event is armed only when
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -56,6 +60,9 @@
 /* Payloads of at least this size are written from their message, not
  * copied into the output buffer (conn_reply_own). */
 #define CONN_HOLE_MIN (16u << 10)
+/* Frames from this size up are read alone into c->in, whose buffer a
+ * QPUT's or PSEND's message takes over. */
+#define CONN_TAKE_MIN CONN_HOLE_MIN
 /* The least a partial frame's buffer grows by. */
 #define CONN_IN_GROW_MIN 4096u
 /* The most iovecs one write gathers. */
@@ -612,8 +619,11 @@ static size_t conn_serve(struct conn *c, const unsigned char *p, size_t n)
 			break;
 		c->nframes++;
 		c->turn_left--;
+		c->take_ok = p == c->in.data && (size_t)flen == n &&
+			     (size_t)flen >= CONN_TAKE_MIN;
 		dispatch_frame(c, p + off + PROTO_FRAME_HDR,
 			       (size_t)flen - PROTO_FRAME_HDR);
+		c->take_ok = 0;
 		off += (size_t)flen;
 	}
 	return off;
@@ -642,22 +652,74 @@ static void conn_in_drop(struct conn *c)
 	conn_in_charge(c);
 }
 
-/* The capacity c->in would take to hold n more bytes (as pbuf grows). */
-static size_t conn_in_cap_for(const struct conn *c, size_t n)
+/* The length of the frame whose first have bytes are at p (a checked
+ * header), or 0 when its header is not all there. */
+static size_t conn_frame_total(const unsigned char *p, size_t have)
+{
+	if (have < PROTO_FRAME_HDR)
+		return 0;
+	return PROTO_FRAME_HDR + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
+				  (size_t)p[2] << 8 | (size_t)p[3]);
+}
+
+/* The length of the large frame (CONN_TAKE_MIN) whose first have bytes
+ * are at p, not all there; else SIZE_MAX. A buffer for it grows no
+ * further than that. */
+static size_t conn_large_frame(const unsigned char *p, size_t have)
+{
+	size_t total = conn_frame_total(p, have);
+
+	return total >= CONN_TAKE_MIN && total > have ? total : SIZE_MAX;
+}
+
+/* conn_large_frame() of what c->in holds. */
+static size_t conn_in_frame(const struct conn *c)
+{
+	return conn_large_frame(c->in.data, c->in.len);
+}
+
+/* Bytes waiting in c's socket, 0 if unknown. */
+static size_t conn_arrived(const struct conn *c)
+{
+	int n = 0;
+
+	return ioctl(c->fd, FIONREAD, &n) == 0 && n > 0 ? (size_t)n : 0;
+}
+
+/* The capacity c->in would take to hold n more bytes (as
+ * pbuf_reserve_upto grows it, up to limit). */
+static size_t conn_in_cap_for(const struct conn *c, size_t n, size_t limit)
 {
 	size_t cap = c->in.cap ? c->in.cap : CONN_IN_GROW_MIN;
 
 	while (cap < c->in.len + n)
 		cap *= 2;
-	return cap;
+	return cap > limit && limit >= c->in.len + n ? limit : cap;
 }
 
-/* Room for n more bytes in c->in within max-partial-bytes: 0, or -1 once
+/* The buffer of the frame being served, if it holds that frame alone and
+ * data[0..len) lies in it: c lets go of it (the caller frees it); else
+ * NULL. */
+void *conn_take_frame(struct conn *c, const unsigned char *data, size_t len)
+{
+	void *b = c->in.data;
+
+	if (!c->take_ok || data < c->in.data || data + len > c->in.data + c->in.len)
+		return NULL;
+	c->take_ok = 0;
+	c->took = 1;
+	pbuf_init(&c->in);
+	conn_in_charge(c);
+	return b;
+}
+
+/* Room for n more bytes in c->in (its capacity doubled, but no further
+ * than limit) within max-partial-bytes: 0, or -1 once
  * c is failed (over the limit) or closed (out of memory). */
-static int conn_in_reserve(struct conn *c, size_t n)
+static int conn_in_reserve(struct conn *c, size_t n, size_t limit)
 {
 	struct server *s = c->srv;
-	size_t cap = conn_in_cap_for(c, n);
+	size_t cap = conn_in_cap_for(c, n, limit);
 
 	if (cap > c->in.cap &&
 	    s->in_bytes - c->in_charged + cap > s->cfg.max_partial) {
@@ -668,7 +730,7 @@ static int conn_in_reserve(struct conn *c, size_t n)
 		conn_fail(c, 0, IPC_ELIMIT, "too many bytes of unfinished requests");
 		return -1;
 	}
-	if (cap > c->in.cap && pbuf_reserve(&c->in, cap - c->in.len) != 0) {
+	if (cap > c->in.cap && pbuf_reserve_upto(&c->in, cap - c->in.len, limit) != 0) {
 		log_warn("conn %lu: out of memory buffering a request", c->id);
 		conn_close(c);
 		return -1;
@@ -719,40 +781,48 @@ static ssize_t conn_turn_peek(struct conn *c)
  * (errno). */
 static ssize_t conn_read_shared(struct conn *c, size_t *asked)
 {
-	ssize_t n = c->hot ? conn_turn_peek(c) : (ssize_t)CONN_COLD_READ;
-	size_t used;
+	/* After a large frame, another may follow: its header alone, so that
+	 * its buffer is made to measure before any of it is read. */
+	ssize_t n = c->hot ? conn_turn_peek(c) :
+		    c->took ? PROTO_FRAME_HDR : (ssize_t)CONN_COLD_READ;
+	size_t used, left, limit, want;
 
+	c->took = 0;
 	*asked = n > 0 ? (size_t)n : 0;
 	if (n > 0)
 		n = memfd_read(c, conn_rbuf, (size_t)n);
 	if (n <= 0)
 		return n;
 	used = conn_serve(c, conn_rbuf, (size_t)n);
-	if (c->state != CONN_DEAD && used < (size_t)n &&
-	    conn_in_reserve(c, (size_t)n - used) == 0) {
-		memcpy(c->in.data + c->in.len, conn_rbuf + used, (size_t)n - used);
-		c->in.len += (size_t)n - used;
+	if (c->state == CONN_DEAD || used == (size_t)n)
+		return n;
+	/* A large frame's buffer takes what of it is in the socket too. */
+	left = (size_t)n - used;
+	limit = conn_large_frame(conn_rbuf + used, left);
+	want = limit == SIZE_MAX ? left : left + conn_arrived(c);
+	if (conn_in_reserve(c, want < limit ? want : limit, limit) == 0) {
+		memcpy(c->in.data + c->in.len, conn_rbuf + used, left);
+		c->in.len += left;
 	}
 	return n;
 }
 
 /* How many more bytes c->in should make room for: the rest of the frame
- * it holds, but no more than it holds already (at least
- * CONN_IN_GROW_MIN), so the buffer grows with what arrives. */
+ * it holds, but no more than it holds already or, for a large frame,
+ * than the socket holds (at least CONN_IN_GROW_MIN), so the buffer grows
+ * with what arrives. */
 static size_t conn_in_want(const struct conn *c)
 {
-	size_t want = CONN_READ_MAX, total;
+	size_t want = CONN_READ_MAX, total = conn_frame_total(c->in.data, c->in.len);
+	size_t room = c->in.len, arrived;
 
-	if (c->in.len >= PROTO_FRAME_HDR) {
-		/* The header is in (and was checked when it came). */
-		total = PROTO_FRAME_HDR + ((size_t)c->in.data[0] << 24 |
-			(size_t)c->in.data[1] << 16 | (size_t)c->in.data[2] << 8 |
-			(size_t)c->in.data[3]);
-		if (total > c->in.len)
-			want = total - c->in.len;
-	}
-	if (want > c->in.len)
-		want = c->in.len;
+	if (total > c->in.len)
+		want = total - c->in.len;
+	if (want > room && c->in.cap < total && conn_in_frame(c) != SIZE_MAX &&
+	    (arrived = conn_arrived(c)) > room)
+		room = arrived;
+	if (want > room)
+		want = room;
 	return want < CONN_IN_GROW_MIN ? CONN_IN_GROW_MIN : want;
 }
 
@@ -764,11 +834,14 @@ static ssize_t conn_read_kept(struct conn *c, size_t *asked)
 	ssize_t n;
 
 	*asked = 0;
-	if (conn_in_reserve(c, conn_in_want(c)) != 0) {
+	if (conn_in_reserve(c, conn_in_want(c), conn_in_frame(c)) != 0) {
 		errno = EAGAIN;
 		return -1;
 	}
+	/* A large frame alone, and no further (conn_take_frame). */
 	*asked = c->in.cap - c->in.len;
+	if (conn_in_frame(c) - c->in.len < *asked)
+		*asked = conn_in_frame(c) - c->in.len;
 	n = memfd_read(c, c->in.data + c->in.len, *asked);
 	if (n > 0) {
 		c->in.len += (size_t)n;

@@ -52,6 +52,10 @@ struct conn {
 	unsigned long nframes;      /* requests served, to see progress */
 	struct pbuf in;             /* bytes read but not served: a partial frame,
 				       or frames kept while paused */
+	int take_ok;                /* the frame being served is in alone and
+				       large: conn_take_frame may take in */
+	int took;                   /* a frame's buffer was taken since the
+				       last read: read the next header alone */
 	struct pbuf out;            /* replies not yet written (from sg on) */
 	struct proto_hole *holes;   /* large payloads left out of out, sent */
 	struct qmsg **hole_msgs;    /* from the messages kept here for it */
@@ -98,6 +102,10 @@ struct conn {
  * when it was closed at once (too many refusals waiting, or out of
  * memory). */
 struct conn *conn_new(struct server *s, int fd);
+/* The input buffer holding the frame being served, when it holds that
+ * large frame alone and data[0..len) lies in it: c lets go of it, the
+ * caller frees it (a message taking it over: no copy). Else NULL. */
+void *conn_take_frame(struct conn *c, const unsigned char *data, size_t len);
 /* The peer's credentials for access checks (valid while c lives). */
 void conn_cred(const struct conn *c, struct access_cred *cred);
 /* Queue a reply for sending. A reply with a negative (fatal) status

@@ -176,6 +176,22 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 	return memfd_charge(c, *out);
 }
 
+/* A new message for the one payload of a QPUT or PSEND (memfd.h). Only
+ * these take the frame's buffer over: a batch's other payloads still
+ * point into it, and its messages are freed one by one. */
+int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
+		      struct qmsg **out)
+{
+	void *b = r->data_memfd ? NULL : conn_take_frame(c, r->data, r->data_len);
+
+	if (b == NULL)
+		return memfd_msg_new(c, r->data, r->data_len, r->data_memfd, out);
+	*out = qmsg_new_held(b, r->data, r->data_len);
+	if (*out == NULL)
+		free(b);
+	return memfd_charge(c, *out);
+}
+
 /* Answer r with refusal rc of memfd_msg_new. */
 void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
 {

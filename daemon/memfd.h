@@ -48,6 +48,10 @@ int memfd_check_idle(struct conn *c);
  * descriptor is closed then). */
 int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 		  uint32_t memfd, struct qmsg **out);
+/* memfd_msg_new() for the one payload of a QPUT or PSEND: a large inline
+ * payload alone in c's input buffer takes the buffer over, no copy. */
+int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
+		      struct qmsg **out);
 /* Answer r with refusal rc of memfd_msg_new (a detail for the limits). */
 void memfd_refuse(struct conn *c, const struct proto_req *r, int rc);
 /* A reply to c owning msgs[0..n): with PROTO_CAP_MEMFD, the memfd

@@ -87,7 +87,7 @@ void op_qput(struct conn *c, const struct proto_req *r)
 
 	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
 		return;
-	if ((rc = memfd_msg_new(c, r->data, r->data_len, r->data_memfd, &m)) != 0) {
+	if ((rc = memfd_msg_new_one(c, r, &m)) != 0) {
 		memfd_refuse(c, r, rc);
 		return;
 	}

@@ -27,6 +27,13 @@ void pbuf_free(struct pbuf *b)
 /* Make room for n more bytes, doubling the capacity as needed. */
 int pbuf_reserve(struct pbuf *b, size_t n)
 {
+	return pbuf_reserve_upto(b, n, SIZE_MAX);
+}
+
+/* pbuf_reserve(), the capacity doubled no further than limit (when
+ * limit leaves room for the n bytes). */
+int pbuf_reserve_upto(struct pbuf *b, size_t n, size_t limit)
+{
 	size_t need, cap;
 	unsigned char *p;
 
@@ -38,6 +45,8 @@ int pbuf_reserve(struct pbuf *b, size_t n)
 	cap = b->cap ? b->cap : PBUF_MIN_CAP;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if (cap > limit && limit >= need)
+		cap = limit;
 	p = realloc(b->data, cap);
 	if (p == NULL)
 		return IPC_ENOMEM;

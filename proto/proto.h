@@ -279,6 +279,9 @@ void pbuf_init(struct pbuf *b);
 void pbuf_free(struct pbuf *b);
 /* Make room for n more bytes; 0 or IPC_ENOMEM. */
 int pbuf_reserve(struct pbuf *b, size_t n);
+/* pbuf_reserve(), the capacity doubled no further than limit (when
+ * limit leaves room for the n bytes): 0 or IPC_ENOMEM. */
+int pbuf_reserve_upto(struct pbuf *b, size_t n, size_t limit);
 /* Drop the first n bytes (consumed), keeping the rest. */
 void pbuf_consume(struct pbuf *b, size_t n);
 /* Append n bytes; 0 or IPC_ENOMEM. */

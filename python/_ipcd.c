@@ -481,11 +481,12 @@ static PyObject *client_msg_max(ClientObject *self, PyObject *unused)
 
 /* ---- queues -------------------------------------------------------- */
 
-PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1, durable=False) -> int\n--\n\n"
+PyDoc_STRVAR(queue_open_doc, "queue_open(name, maxsize, create=True, exclusive=False, mode=-1, durable=False, owned=False) -> int\n--\n\n"
 	     "Open (and with create, make) queue name; maxsize -1 accepts any. "
 	     "durable: create it durable (journaled, kept across restarts of ipcd); "
-	     "an existing queue that is not durable raises MismatchError. "
-	     "Returns the queue's maxsize.");
+	     "an existing queue that is not durable raises MismatchError. owned: "
+	     "an existing queue must be this uid's or root's, else PermissionError "
+	     "(IPC_QUEUE_OWNED). Returns the queue's maxsize.");
 struct open_arg {
 	const char *name;
 	struct ipc_queue_opts o;
@@ -504,16 +505,16 @@ static int call_open(ipc_client *c, void *arg)
 static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "name", "maxsize", "create", "exclusive", "mode",
-				  "durable", NULL };
+				  "durable", "owned", NULL };
 	struct open_arg a = { .o = IPC_QUEUE_OPTS_INIT };
-	int create = 1, excl = 0, durable = 0;
+	int create = 1, excl = 0, durable = 0, owned = 0;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppip:queue_open", kwlist,
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "L|ppipp:queue_open", kwlist,
 					 &a.name, &a.o.maxsize, &create, &excl, &a.o.mode,
-					 &durable))
+					 &durable, &owned))
 		return NULL;
 	a.o.flags = (create ? IPC_QUEUE_CREATE : 0) | (excl ? IPC_QUEUE_EXCL : 0) |
-		    (durable ? IPC_QUEUE_DURABLE : 0);
+		    (durable ? IPC_QUEUE_DURABLE : 0) | (owned ? IPC_QUEUE_OWNED : 0);
 	if (client_call(self, call_open, &a) < 0)
 		return NULL;
 	return PyLong_FromLongLong(a.actual);
@@ -533,6 +534,7 @@ struct pipe_arg {
 struct share_arg {
 	const char *name;
 	int end;
+	int join;                /* ipc_pipe_join, else ipc_pipe_share */
 	uint64_t token;
 	struct ipc_pipe_opts o;
 };
@@ -1239,9 +1241,15 @@ static PyObject *info_dict(const struct ipc_info *i)
 		"durable", PyBool_FromLong(i->durable));
 	PyObject *p;
 
-	if (!d || i->kind != IPC_KIND_PIPE)
-		return d;
-	p = Py_BuildValue("{s:N,s:K,s:(NN),s:(NN)}", "duplex", PyBool_FromLong(i->duplex),
+	if (!d)
+		return NULL;
+	if (i->kind != IPC_KIND_PIPE)
+		p = Py_BuildValue("{s:I,s:s,s:K,s:K}", "max_deliveries", i->max_deliveries,
+				  "dead_letter", i->dead_letter, "dead_lettered",
+				  i->dead_lettered, "dead_letter_failed",
+				  i->dead_letter_failed);
+	else
+		p = Py_BuildValue("{s:N,s:K,s:(NN),s:(NN)}", "duplex", PyBool_FromLong(i->duplex),
 			  "maxbytes", i->maxbytes,
 			  "attached", PyBool_FromLong(i->ends & IPC_END_ATTACHED(0)),
 			  PyBool_FromLong(i->ends & IPC_END_ATTACHED(1)),
@@ -1382,8 +1390,9 @@ static PyObject *client_delete(ClientObject *self, PyObject *args)
 
 /* ---- pipes ---------------------------------------------------------- */
 
-PyDoc_STRVAR(pipe_attach_doc, "pipe_attach(name, end, duplex=None, create=True, maxmsgs=0, maxbytes=0) -> bool\n--\n\n"
-	     "Attach end 0 or 1 of pipe name (duplex None: either kind). Returns "
+PyDoc_STRVAR(pipe_attach_doc, "pipe_attach(name, end, duplex=None, create=True, maxmsgs=0, maxbytes=0, owned=False) -> bool\n--\n\n"
+	     "Attach end 0 or 1 of pipe name (duplex None: either kind); owned: an "
+	     "existing pipe must be this uid's or root's (IPC_PIPE_OWNED). Returns "
 	     "whether the pipe is duplex.");
 struct attach_arg {
 	const char *name;
@@ -1402,15 +1411,17 @@ static int call_attach(ipc_client *c, void *arg)
 /* Client.pipe_attach(). */
 static PyObject *client_pipe_attach(ClientObject *self, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = { "name", "end", "duplex", "create", "maxmsgs", "maxbytes", NULL };
+	static char *kwlist[] = { "name", "end", "duplex", "create", "maxmsgs", "maxbytes",
+				  "owned", NULL };
 	struct attach_arg a = { .o = IPC_PIPE_OPTS_INIT };
-	int create = 1;
+	int create = 1, owned = 0;
 	PyObject *duplex = Py_None;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "i|OpLL:pipe_attach", kwlist, &a.name,
-					 &a.end, &duplex, &create, &a.o.maxmsgs, &a.o.maxbytes))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, NAME_ARG "i|OpLLp:pipe_attach", kwlist,
+					 &a.name, &a.end, &duplex, &create, &a.o.maxmsgs,
+					 &a.o.maxbytes, &owned))
 		return NULL;
-	a.flags = create ? IPC_PIPE_CREATE : 0;
+	a.flags = (create ? IPC_PIPE_CREATE : 0) | (owned ? IPC_PIPE_OWNED : 0);
 	if (duplex != Py_None)
 		a.flags |= PyObject_IsTrue(duplex) ? IPC_PIPE_DUPLEX : IPC_PIPE_ONEWAY;
 	if (client_call(self, call_attach, &a) < 0)
@@ -1644,11 +1655,13 @@ PyDoc_STRVAR(pipe_share_doc, "pipe_share(name, end) -> int\n--\n\n"
 	     "A share of the attached end for another connection (a child process) "
 	     "to claim with pipe_join(name, end, token): returns the token. The share "
 	     "keeps the end open until claimed or this connection closes.");
-/* ipc_pipe_share(). */
+/* ipc_pipe_share(), or with a->join ipc_pipe_join(). */
 static int call_share(ipc_client *c, void *arg)
 {
 	struct share_arg *a = arg;
 
+	if (a->join)
+		return ipc_pipe_join(c, a->name, a->end, a->token, &a->o);
 	return ipc_pipe_share(c, a->name, a->end, &a->token);
 }
 
@@ -1667,24 +1680,16 @@ PyDoc_STRVAR(pipe_join_doc, "pipe_join(name, end, token) -> bool\n--\n\n"
 	     "Hold end of pipe name too, claiming the share whose token "
 	     "pipe_share() gave (PermissionError for another token). Returns "
 	     "whether the pipe is duplex.");
-/* ipc_pipe_join(). */
-static int call_join(ipc_client *c, void *arg)
-{
-	struct share_arg *a = arg;
-
-	return ipc_pipe_join(c, a->name, a->end, a->token, &a->o);
-}
-
 /* Client.pipe_join(). */
 static PyObject *client_pipe_join(ClientObject *self, PyObject *args)
 {
-	struct share_arg a = { .o = IPC_PIPE_OPTS_INIT };
+	struct share_arg a = { .join = 1, .o = IPC_PIPE_OPTS_INIT };
 	unsigned long long token;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "iK:pipe_join", &a.name, &a.end, &token))
 		return NULL;
 	a.token = token;
-	if (client_call(self, call_join, &a) < 0)
+	if (client_call(self, call_share, &a) < 0)
 		return NULL;
 	return PyBool_FromLong(a.o.duplex);
 }

@@ -192,6 +192,77 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* The sizes of large_inline: around the size from which the daemon reads
+ * a frame alone into a buffer its message takes over (16 KiB), small
+ * ones between, up to the inline limit. */
+static const size_t large_sizes[] = { 16383, 16384, 16385, 10, 70000,
+				      1u << 20, 5, 300000, 65536, 0 };
+#define LARGE_NSIZES (sizeof large_sizes / sizeof large_sizes[0])
+
+/* The byte at i of message k. */
+static unsigned char large_byte(size_t k, size_t i)
+{
+	return (unsigned char)(k * 7 + i * 13 + (i >> 9));
+}
+
+/* A message of large_inline: k's size and bytes, malloc'd. */
+static unsigned char *large_msg(size_t k, size_t *len)
+{
+	unsigned char *p;
+	size_t i;
+
+	*len = large_sizes[k % LARGE_NSIZES];
+	p = malloc(*len ? *len : 1);
+	ck_assert_ptr_nonnull(p);
+	for (i = 0; i < *len; i++)
+		p[i] = large_byte(k, i);
+	return p;
+}
+
+/* Large and small inline messages sent back to back (async, so frames
+ * follow each other in the socket) through a queue and a pipe come out
+ * whole, in order and byte-exact. */
+START_TEST(test_large_inline)
+{
+	enum { ROUNDS = 3 };
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
+	struct h_daemon d;
+	ipc_client *c, *r;
+	unsigned char *m;
+	size_t k, len, got;
+	void *data;
+
+	h_start(&d);
+	c = h_connect(&d);
+	r = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	o.maxbytes = 16u << 20;  /* every message of the test at once */
+	ck_assert_int_eq(ipc_pipe_attach(r, "p", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, &o), 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, IPC_PIPE_ONEWAY, NULL), 0);
+	for (k = 0; k < ROUNDS * LARGE_NSIZES; k++) {
+		m = large_msg(k, &len);
+		ck_assert_int_eq(ipc_queue_put_async(c, "q", m, len, 0), 0);
+		ck_assert_int_eq(ipc_pipe_send_async(c, "p", 1, m, len, 0), 0);
+		free(m);
+	}
+	ck_assert_int_eq(ipc_flush(c), 0);
+	for (k = 0; k < 2 * ROUNDS * LARGE_NSIZES; k++) {
+		m = large_msg(k / 2, &len);
+		if (k % 2)
+			ck_assert_int_eq(ipc_pipe_recv(r, "p", 0, &data, &got, 5000), 0);
+		else
+			ck_assert_int_eq(ipc_queue_get(r, "q", &data, &got, 0), 0);
+		ck_assert_uint_eq(got, len);
+		ck_assert_msg(memcmp(data, m, len) == 0, "message %zu corrupted", k);
+		ipc_free(data);
+		free(m);
+	}
+	ipc_close(c);
+	ipc_close(r);
+	h_stop(&d);
+}
+END_TEST
+
 /* 2: FIFO order and byte-exact payloads from 0 bytes to the limit. */
 START_TEST(test_putget)
 {
@@ -1767,6 +1838,7 @@ static Suite *integration_suite(void)
 	h_add_case(s, "open", test_open, 30);
 	h_add_case(s, "names", test_names, 30);
 	h_add_case(s, "putget", test_putget, 30);
+	h_add_case(s, "large_inline", test_large_inline, 60);
 	h_add_case(s, "missing_queue", test_missing_queue, 30);
 	h_add_case(s, "timeouts", test_timeouts, 30);
 	h_add_case(s, "timeouts_never_early", test_timeouts_never_early, 30);

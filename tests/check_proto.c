@@ -195,6 +195,22 @@ START_TEST(test_pbuf_grow_consume)
 }
 END_TEST
 
+/* pbuf_reserve_upto doubles no further than its limit (when the limit
+ * holds the bytes asked for), and ignores a limit that does not. */
+START_TEST(test_pbuf_reserve_upto)
+{
+	ck_assert_int_eq(pbuf_append(&buf, "abcd", 4), 0);
+	ck_assert_int_eq(pbuf_reserve_upto(&buf, 70000, 70004), 0);
+	ck_assert_uint_eq(buf.cap, 70004);
+	ck_assert_mem_eq(buf.data, "abcd", 4);
+	ck_assert_int_eq(pbuf_reserve_upto(&buf, 70000, 70004), 0);
+	ck_assert_uint_eq(buf.cap, 70004);
+	/* A limit under what is asked: doubled as pbuf_reserve does. */
+	ck_assert_int_eq(pbuf_reserve_upto(&buf, 80000, 100), 0);
+	ck_assert_uint_eq(buf.cap, 140008);
+}
+END_TEST
+
 START_TEST(test_peek_partial_header)
 {
 	const unsigned char h[4] = { 0, 0, 0, 5 };
@@ -3010,6 +3026,7 @@ static Suite *proto_suite(void)
 
 	tc = tcase("frame");
 	tcase_add_test(tc, test_pbuf_grow_consume);
+	tcase_add_test(tc, test_pbuf_reserve_upto);
 	tcase_add_test(tc, test_peek_partial_header);
 	tcase_add_test(tc, test_peek_partial_payload);
 	tcase_add_test(tc, test_peek_bad_length);

@@ -157,6 +157,42 @@ START_TEST(test_qmsg_fd_counts)
 }
 END_TEST
 
+/* A message taking over a frame's buffer: its bytes are the buffer's (no
+ * copy), it counts like a copied one, and freeing it frees the buffer
+ * (valgrind and ASan see a leak or a bad free) and keeps its header. */
+START_TEST(test_qmsg_held)
+{
+	size_t live = qmsg_live_bytes(), mem = qmsg_live_mem();
+	unsigned char *block = malloc(20000);
+	struct qmsg *m, *n;
+
+	ck_assert_ptr_nonnull(block);
+	memset(block, 'h', 20000);
+	m = qmsg_new_held(block, block + 37, 19000);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_eq(qmsg_bytes(m), block + 37);
+	ck_assert_int_eq(m->fd, -1);
+	ck_assert_uint_eq(m->len, 19000);
+	ck_assert_uint_eq(qmsg_live_bytes(), live + 19000);
+	ck_assert_uint_eq(qmsg_live_mem(), mem + qmsg_footprint(19000));
+	qmsg_free(m);
+	ck_assert_uint_eq(qmsg_live_bytes(), live);
+	ck_assert_uint_eq(qmsg_live_mem(), mem);
+	/* Its header is a small block, back on the free list. */
+	n = qmsg_new("ab", 2);
+	ck_assert_ptr_eq(n, m);
+	ck_assert_ptr_eq(qmsg_bytes(n), n->data);
+	qmsg_free(n);
+	/* Out of memory: the buffer stays the caller's. */
+	block = malloc(100);
+	qmsg_fail_from(1);
+	ck_assert_ptr_null(qmsg_new_held(block, block, 100));
+	qmsg_fail_from(0);
+	free(block);
+	qmsg_cache_drain();
+}
+END_TEST
+
 /* Small blocks are reused from the free list; the byte count stays right. */
 START_TEST(test_qmsg_reuse)
 {
@@ -2043,6 +2079,7 @@ static Suite *queue_suite(void)
 
 	tcase_add_test(tq, test_qmsg_basic);
 	tcase_add_test(tq, test_qmsg_reuse);
+	tcase_add_test(tq, test_qmsg_held);
 	tcase_add_test(tq, test_qmsg_fd_counts);
 	tcase_add_test(tq, test_queue_new_name);
 	tcase_add_test(tq, test_queue_fifo_order);

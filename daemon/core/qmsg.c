@@ -53,32 +53,55 @@ static struct qmsg *qmsg_alloc(size_t len)
 	return m;
 }
 
-/* Copy len bytes into a new message; NULL when out of memory. */
-struct qmsg *qmsg_new(const void *data, size_t len)
+/* A new message of len bytes with room for size payload bytes in its
+ * block (counted as len), its payload not yet set; NULL when out of
+ * memory. */
+static struct qmsg *qmsg_make(size_t size, size_t len)
 {
 	struct qmsg *m;
 
-	if (len > SIZE_MAX - sizeof(*m))
+	if (size > SIZE_MAX - sizeof(*m))
 		return NULL;
 	if (qmsg_fail_in > 0 && --qmsg_fail_in == 0) {
 		qmsg_fail_in = 1; /* and every one after */
 		return NULL;
 	}
-	m = qmsg_alloc(len);
+	m = qmsg_alloc(size);
 	if (!m)
 		return NULL;
 	m->next = NULL;
 	m->charge = NULL;
 	m->jid = 0;
 	m->deliveries = 0;
+	m->held_off = 0;
 	m->len = len;
 	m->fd = -1;
 	m->lent = 0;
 	m->map = NULL;
 	qmsg_nbytes += len;
 	qmsg_mem += qmsg_footprint(len);
-	if (len)
+	return m;
+}
+
+/* Copy len bytes into a new message; NULL when out of memory. */
+struct qmsg *qmsg_new(const void *data, size_t len)
+{
+	struct qmsg *m = qmsg_make(len, len);
+
+	if (m != NULL && len)
 		memcpy(m->data, data, len);
+	return m;
+}
+
+/* A message taking over the buffer holding its payload. */
+struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len)
+{
+	struct qmsg *m = qmsg_make(0, len);
+
+	if (m != NULL) {
+		m->held_off = (uint32_t)(data - (const unsigned char *)block);
+		m->map = data;
+	}
 	return m;
 }
 
@@ -155,14 +178,19 @@ static void qmsg_drop_fd(struct qmsg *m)
 /* Free a message (NULL is fine), giving back its charge. */
 void qmsg_free(struct qmsg *m)
 {
+	size_t len;
+
 	if (!m)
 		return;
-	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(m->len));
+	len = m->len;
+	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(len));
 	if (m->fd >= 0)
-		qmsg_drop_fd(m);
+		qmsg_drop_fd(m);    /* len is 0 now: its block is a small one */
+	else if (m->map != NULL)
+		free((void *)(m->map - m->held_off));
 	qmsg_nbytes -= m->len;
 	qmsg_mem -= qmsg_footprint(m->len);
-	if (m->len <= QMSG_SMALL && qmsg_ncache < QMSG_CACHE_MAX) {
+	if ((m->len <= QMSG_SMALL || m->map != NULL) && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;
 		qmsg_cache = m;
 		qmsg_ncache++;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qmsg.h: one message held by the daemon: a payload copied out of a frame,
- * or a sealed memfd holding it (mapped read-only, never copied), linked
+ * a large frame's own buffer taken over (never copied), or a sealed memfd
+ * holding it (mapped read-only, never copied), linked
  * into at most one queue or pipe at a time. qmsg_free() is the one place
  * a held descriptor is closed.
  */
@@ -26,21 +27,29 @@ struct qmsg {
 	uint64_t jid;       /* its id in the journal (durable queues), else 0 */
 	uint32_t deliveries; /* times delivered for acknowledgement in its
 				current queue (dead-lettering counts them) */
+	uint32_t held_off;  /* a taken-over buffer (fd -1, map set): map is
+			       this far into the malloc'd block */
 	size_t len;
 	int fd;             /* a sealed memfd holding the payload, or -1 */
 	int lent;           /* a stand-in of qmsg_lend: map is another's */
-	const unsigned char *map; /* its read-only mapping (len > 0) */
-	unsigned char data[];     /* the payload, when fd is -1 */
+	const unsigned char *map; /* the memfd's read-only mapping (len > 0),
+				     or the payload in a taken-over buffer */
+	unsigned char data[];     /* the payload, when map is NULL */
 };
 
-/* The payload bytes of m (inline, or the memfd's mapping). */
+/* The payload bytes of m (inline, a taken-over buffer, or the memfd's
+ * mapping). */
 static inline const unsigned char *qmsg_bytes(const struct qmsg *m)
 {
-	return m->fd >= 0 ? m->map : m->data;
+	return m->map != NULL ? m->map : m->data;
 }
 
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
+/* A message whose len payload bytes are at data, inside block (malloc'd,
+ * at most 4 GiB before data), which it takes over and frees: no copy.
+ * NULL when out of memory (block is still the caller's). */
+struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len);
 /* Charge m's footprint to u (the putter's uid) until m is freed. */
 void qmsg_charge(struct qmsg *m, struct quota_user *u);
 /* A message whose len payload bytes are in the sealed memfd fd (checked

@@ -175,7 +175,7 @@ class Queue:
     """A named FIFO queue in ipcd, used like multiprocessing.Queue.
 
     Queue(name, maxsize=0, *, socket=None, create=True, durable=False,
-          serializer="pickle", readahead=None, pipelined=None)
+          serializer="pickle", readahead=None, pipelined=None, owned=False)
 
     name: 1-128 bytes of [A-Za-z0-9_.:@-], not starting with '.'. Every
     process (or C worker, or ipcctl) using the name shares the queue.
@@ -189,6 +189,11 @@ class Queue:
     setting); it raises NoDurabilityError when the daemon keeps no journal
     (state-dir empty) and MismatchError when the queue exists and is not
     durable. durable=False opens a queue of either kind.
+    owned=True: an existing queue of that name must belong to this user
+    (or root), else PermissionError naming its owner; a service opening
+    its queues this way never joins one another user created first under
+    the name (name squatting, see ipcd(8)). A new queue is created as
+    usual.
     serializer: "pickle" (any picklable object), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
@@ -275,7 +280,7 @@ class Queue:
     """
 
     def __init__(self, name, maxsize=0, *, socket=None, create=True, durable=False,
-                 serializer="pickle", readahead=None, pipelined=None):
+                 serializer="pickle", readahead=None, pipelined=None, owned=False):
         if maxsize is not None and maxsize < 0:
             maxsize = 0  # multiprocessing: maxsize <= 0 is unbounded
         self._name = name
@@ -286,9 +291,10 @@ class Queue:
         self._auto = False
         self._tls = threading.local()
         self._closed = False
+        self._owned = bool(owned)
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
-                                     durable=bool(durable))
+                                     durable=bool(durable), owned=self._owned)
         st = None
         if pipelined is None or (self._maxsize == 0 and readahead is None):
             st = c.stat(name)
@@ -357,7 +363,8 @@ class Queue:
 
     def __reduce__(self):
         return (_rebuild_queue, (self._name, self._maxsize, self._socket,
-                                 _spec_of(self._ser), self._ra_arg, self._pipelined))
+                                 _spec_of(self._ser), self._ra_arg, self._pipelined,
+                                 self._owned))
 
     def put(self, obj, block=True, timeout=None):
         """Put obj at the tail, waiting while the queue is full: forever
@@ -539,10 +546,10 @@ class _AckedGet:
         return False
 
 
-def _rebuild_queue(name, maxsize, socket, serializer, readahead, pipelined):
+def _rebuild_queue(name, maxsize, socket, serializer, readahead, pipelined, owned=False):
     """Unpickle a Queue: reconnect by name."""
     return Queue(name, maxsize, socket=socket, serializer=serializer,
-                 readahead=readahead, pipelined=pipelined)
+                 readahead=readahead, pipelined=pipelined, owned=owned)
 
 
 class Connection:
@@ -578,13 +585,13 @@ class Connection:
     """
 
     def __init__(self, name, end, duplex, *, socket=None, serializer="pickle",
-                 maxmsgs=0, maxbytes=0):
+                 maxmsgs=0, maxbytes=0, owned=False):
         self._name = name
         self._end = end
         self._duplex = duplex
         self._socket = socket
         self._ser = _serializer(serializer)
-        self._bounds = (maxmsgs, maxbytes)
+        self._bounds = (maxmsgs, maxbytes, bool(owned))  # pipe_attach's tail
         self._client = None
         self._closed = False
         self._unsettled = 0  # sends whose outcome was not awaited yet
@@ -884,7 +891,7 @@ def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed,
     """Unpickle a Connection: the same end, joined now when the pickling
     process held it and shared it (token), else attached on first use."""
     conn = Connection(name, end, duplex, socket=socket, serializer=serializer,
-                      maxmsgs=bounds[0], maxbytes=bounds[1])
+                      maxmsgs=bounds[0], maxbytes=bounds[1], owned=bounds[2])
     conn._closed = closed
     conn._token = token
     if token is not None and not closed:
@@ -931,29 +938,34 @@ def _join_after_fork():
                 pass
 
 
-def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxbytes=0):
+def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxbytes=0,
+         owned=False):
     """Both ends of the ipcd pipe name, like multiprocessing.Pipe():
     returns (conn1, conn2), ends 0 and 1. With duplex=False, conn1 only
     receives and conn2 only sends. For one process that starts children
-    (fork or spawn): each end attaches in the first process that uses it
-    (see Connection). maxmsgs/maxbytes bound each direction's buffer
-    (0: the daemon's defaults, 64 messages and 1 MiB)."""
-    kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes)
+    (fork or spawn): each end attaches in the first process that uses it,
+    and an end held is shared with the children it is passed to, like a
+    file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
+    (0: the daemon's defaults, 64 messages and 1 MiB). owned=True: an
+    existing pipe of that name must be this user's or root's, else the
+    first use of an end raises PermissionError (see Queue)."""
+    kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes,
+              owned=owned)
     return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)
 
 
 def connect_pipe(name, end, *, duplex=None, create=True, socket=None, serializer="pickle",
-                 maxmsgs=0, maxbytes=0):
+                 maxmsgs=0, maxbytes=0, owned=False):
     """Attach end 0 or 1 of the ipcd pipe name now, from any process, and
     return its Connection. The pipe is created if missing (create=True),
     duplex unless duplex=False; duplex=None accepts an existing pipe of
     either kind. Raises BusyError if the end is held, ClosedError if it was
     closed before."""
     conn = Connection(name, end, duplex, socket=socket, serializer=serializer,
-                      maxmsgs=maxmsgs, maxbytes=maxbytes)
+                      maxmsgs=maxmsgs, maxbytes=maxbytes, owned=owned)
     c = _ipcd.Client(socket)
     try:
-        conn._duplex = c.pipe_attach(name, end, duplex, create, maxmsgs, maxbytes)
+        conn._duplex = c.pipe_attach(name, end, duplex, create, maxmsgs, maxbytes, owned)
         conn._setup(c)
     except BaseException:
         c.close()
@@ -1004,9 +1016,12 @@ def stat(name, socket=None):
     """What the daemon says about queue or pipe name, as a dict: name,
     kind ('queue' or 'pipe'), maxsize, size, bytes, memory (what those
     messages cost the daemon, overhead included), getters, putters,
-    puts, gets, inflight, requeued, uid, gid, mode; a pipe adds duplex,
-    maxbytes, attached and closed (a pair of bools, ends 0 and 1).
-    NotFoundError if there is none."""
+    puts, gets, inflight, requeued, uid, gid, mode, durable; a queue adds
+    its dead-lettering: max_deliveries (0: none), dead_letter (the queue
+    poison messages go to, '' for none), dead_lettered (messages moved
+    there) and dead_letter_failed (moves refused, the message stayed); a
+    pipe adds duplex, maxbytes, attached and closed (a pair of bools,
+    ends 0 and 1). NotFoundError if there is none."""
     return _admin(socket, "stat", name)
 
 

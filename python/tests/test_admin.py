@@ -63,6 +63,30 @@ class AdminTest(unittest.TestCase):
         self.assertIn("journal_sync_max_us", after)
         self.assertEqual(after["dead_lettered"], before["dead_lettered"])
 
+    def test_stat_dead_letter_keys(self):
+        name, dlq = ipcdtest.fresh(), ipcdtest.fresh("dlq")
+        plain = ipcd.Queue(ipcdtest.fresh())
+        self.assertEqual([ipcd.stat(plain.name)[k] for k in (
+            "max_deliveries", "dead_letter", "dead_lettered", "dead_letter_failed")],
+            [0, "", 0, 0])
+        ipcd.Queue(dlq)
+        rc, _ = ipcdtest.ipcctl("create", name, "--max-deliveries", "2", "--dead-letter", dlq)
+        self.assertEqual(rc, 0)
+        q = ipcd.Queue(name)
+        q.put("poison")
+        for _ in range(2):
+            with self.assertRaises(ZeroDivisionError):
+                with q.get_ack(timeout=5):
+                    1 / 0  # a failed delivery: back to the head
+        self.assertRaises(queue.Empty, q.get, timeout=0.1)
+        st = ipcd.stat(name)
+        self.assertEqual((st["max_deliveries"], st["dead_letter"], st["dead_lettered"],
+                          st["dead_letter_failed"]), (2, dlq, 1, 0))
+        self.assertEqual(ipcd.Queue(dlq).get(timeout=5), "poison")
+        end = ipcd.connect_pipe(ipcdtest.fresh("p"), 0)
+        self.assertNotIn("dead_letter", ipcd.stat(end.name))  # a queue's keys only
+        end.close()
+
     def test_delete(self):
         q = ipcd.Queue(ipcdtest.fresh())
         q.put(1)

@@ -10,6 +10,7 @@ import sys
 import time
 import unittest
 
+import ipcd
 import ipcdtest
 
 EXAMPLES = os.environ.get("IPCD_EXAMPLES") or os.path.join(
@@ -83,17 +84,41 @@ class QueueDemoTest(unittest.TestCase):
         self.assertRegex(text, r"subprocess getter : \d+")
         self.assertRegex(text, r"subprocess putter : \d+")
 
+    @staticmethod
+    def gets_so_far():
+        """How many gets queue_demo has served (0 before it exists)."""
+        try:
+            return ipcd.stat("queue_demo")["gets"]
+        except ipcd.NotFoundError:
+            return 0
+
+    def end_getter_wait(self, gets_before):
+        """The article's getter stops after 10 s without a value, or at
+        any exception: once it got the putter's 5 values, hand it one it
+        cannot print ('%f' % str raises), so it stops at once and prints
+        just what the article prints."""
+        deadline = time.monotonic() + 30
+        while self.gets_so_far() < gets_before + 5:
+            self.assertLess(time.monotonic(), deadline, "the getter got fewer than 5")
+            time.sleep(0.02)
+        ipcd.Queue("queue_demo", 2).put("done")
+
     def test_as_the_article_runs_it(self):
-        # The getter stops after 10 s without a value, as in the article.
-        lines = finish(self, start("queue_demo.py"))
+        before = self.gets_so_far()
+        p = start("queue_demo.py")
+        self.end_getter_wait(before)
+        lines = finish(self, p)
         self.assertRegex(lines[0], r"^parent process run \d+ ")
         self.check_roles(lines[1:])
+        self.assertEqual(self.gets_so_far(), before + 6)
 
     def test_two_shells_either_order(self):
         for first, second in (("getter", "putter"), ("putter", "getter")):
+            before = self.gets_so_far()
             a = start("queue_demo.py", first)
             time.sleep(0.3)
             b = start("queue_demo.py", second)
+            self.end_getter_wait(before)
             self.check_roles(finish(self, a) + finish(self, b))
 
 

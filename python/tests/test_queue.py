@@ -525,6 +525,39 @@ class ErrorTest(unittest.TestCase):
             self.assertEqual(rc, 0)
             self.assertRaises(ipcd.PermissionError, ipcd.Queue, name + "x")
 
+    def test_owned(self):
+        """owned=True opens only this user's (or root's) queue or pipe; a
+        name another user took first raises PermissionError."""
+        mine = ipcdtest.fresh()
+        ipcd.Queue(mine)
+        self.assertEqual(ipcd.Queue(mine, owned=True).maxsize, 0)
+        ipcd.Queue(ipcdtest.fresh(), owned=True).put(1)  # a new one is created
+        if os.getuid() != 0:
+            self.skipTest("another user's queue needs root to make")
+        name, pname = ipcdtest.fresh(), ipcdtest.fresh("p")
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                ipcd.Queue(name)                   # the squatter's queue
+                ipcd.connect_pipe(pname, 0).close()  # and pipe (end 1 free)
+                code = 0
+            except BaseException:
+                code = 2
+            os._exit(code)
+        _, st = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        ipcd.Queue(name)  # without owned= it joins the squatter's queue
+        with self.assertRaises(ipcd.PermissionError) as cm:
+            ipcd.Queue(name, owned=True)
+        self.assertIn("owned by uid 65534", cm.exception.detail)
+        self.assertRaises(ipcd.PermissionError, ipcd.connect_pipe, pname, 1, owned=True)
+        a, b = ipcd.Pipe(pname, owned=True)
+        self.assertRaises(ipcd.PermissionError, b.send, "x")  # attached at first use
+        self.assertEqual(pickle.loads(pickle.dumps(ipcd.Queue(mine, owned=True)))._owned, True)
+
     def test_thread_misuse_of_client(self):
         c = ipcd._ipcd.Client()
         c.close()
