@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # valgrind.sh NAME.vg: run the suite tests/NAME with ipcd under valgrind
-# memcheck (make check runs it once per tests/valgrind/*.vg, in parallel).
+# memcheck (make check-valgrind runs it once per tests/valgrind/*.vg, in
+# parallel).
 # Every daemon a test starts must then exit 0 after SIGTERM/SIGINT, which
 # valgrind turns into 99 on any memory error or definite/indirect/possible
 # leak. check_fuzz_replay runs the daemon in-process, so that whole program
