@@ -123,23 +123,53 @@ static int client_poll(struct ipc_client *c, short events, int64_t deadline,
 	return 0;
 }
 
+/* Bound the blocking recv that follows by the handle's deadline with
+ * SO_RCVTIMEO, instead of a poll() before it: one system call less per
+ * request that waits for its reply. The option is set again only when
+ * it would let a recv wait past the deadline or is under half of what
+ * is left, so requests that wait alike set it once. 0, or fatal (the
+ * deadline passed). */
+static int client_recv_bound(struct ipc_client *c)
+{
+	int64_t left, ms;
+	struct timeval tv;
+
+	if (c->deadline_ms < 0)
+		return 0;	/* an older bound only wakes the recv now and then */
+	left = c->deadline_ms - client_now_ms();
+	if (left <= 0)
+		return client_fail_timeout(c);
+	if (c->rcvtimeo_ms > 0 && c->rcvtimeo_ms <= left && 2 * c->rcvtimeo_ms >= left)
+		return 0;
+	ms = left - left / 8;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+		return client_fail_errno(c, "setsockopt", errno);
+	c->rcvtimeo_ms = ms;
+	return 0;
+}
+
 /* recv into b's free room (flags: 0 waits, until the handle's deadline;
  * MSG_DONTWAIT does not): 0 once bytes came or, without waiting, none
  * were there; fatal on EOF, error or timeout. */
 static int client_recv(struct ipc_client *c, struct pbuf *b, int flags)
 {
+	int wait = !(flags & MSG_DONTWAIT);
 	ssize_t n;
-	short ev = 0;
 	int rc;
 
-	while (!(flags & MSG_DONTWAIT) && c->deadline_ms >= 0 && !ev)
-		if ((rc = client_poll(c, POLLIN, c->deadline_ms, &ev)))
+	for (;;) {
+		if (wait && (rc = client_recv_bound(c)) != 0)
 			return rc;
-	do {
 		n = client_memfd_recv(c, b->data + b->len, b->cap - b->len, flags);
-	} while (n < 0 && errno == EINTR);
+		/* EAGAIN while waiting: SO_RCVTIMEO ran out, look again. */
+		if (n >= 0 || (errno != EINTR &&
+			       (!wait || (errno != EAGAIN && errno != EWOULDBLOCK))))
+			break;
+	}
 	if (n < 0)
-		return (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+		return !wait && (errno == EAGAIN || errno == EWOULDBLOCK) ?
 			0 : client_fail_errno(c, "recv", errno);
 	if (n == 0) {
 		client_seterr(c, "connection closed by the daemon");
@@ -670,6 +700,7 @@ static int client_open_socket(struct ipc_client *c, const char *path,
 	}
 	strcpy(sa.sun_path, path);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->rcvtimeo_ms = 0;
 	if (c->fd < 0)
 		return IPC_ECONNECT;
 	client_connect_bound(c->fd, timeout_ms);

@@ -118,6 +118,8 @@ struct ipc_client {
 	int io_timeout_ms;       /* ipc_set_io_timeout(), -1: none */
 	int64_t deadline_ms;     /* the wait in progress gives up then
 				    (monotonic ms), -1: never */
+	int64_t rcvtimeo_ms;     /* the socket's SO_RCVTIMEO, 0: none
+				    (client_recv_bound) */
 	char err[256];           /* ipc_last_error() */
 };
 

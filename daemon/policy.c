@@ -87,11 +87,10 @@ int policy_queue(struct conn *c, const struct proto_req *r, unsigned need,
 	struct broker *b = &c->srv->broker;
 	unsigned want = need & (POLICY_READ | POLICY_WRITE);
 	struct access_cred cred;
-	int rc = broker_queue_find(b, r->name, q);
+	int rc;
 
 	conn_cred(c, &cred);
-	if (rc == 0 && want != 0)
-		rc = broker_access(b, r->name, &cred, want);
+	rc = broker_queue_access(b, r->name, &cred, want, q);
 	if (rc != 0) {
 		policy_refuse(c, r, rc, policy_verb(need));
 		return rc;

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -127,6 +128,36 @@ static int pty_wait(struct pty_run *r, int ms)
 	close(r->fd);
 	return st;
 }
+
+/* A waiting call bounds its blocking read with SO_RCVTIMEO (no poll()
+ * before each read), set once for calls that wait alike: under the
+ * request's timeout plus the I/O timeout, over half of it. */
+START_TEST(test_rcvtimeo_bound)
+{
+	struct h_daemon d;
+	struct timeval tv, again;
+	socklen_t tl = sizeof tv;
+	ipc_client *c;
+	void *msg;
+	size_t len;
+	long ms;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	ck_assert_int_eq(ipc_set_io_timeout(c, 2000), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &msg, &len, 30), IPC_EEMPTY);
+	ck_assert_int_eq(getsockopt(ipc_fd(c), SOL_SOCKET, SO_RCVTIMEO, &tv, &tl), 0);
+	ms = (long)tv.tv_sec * 1000 + (long)tv.tv_usec / 1000;
+	ck_assert_msg(ms > 1015 && ms <= 2030, "SO_RCVTIMEO %ld ms", ms);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &msg, &len, 30), IPC_EEMPTY);
+	ck_assert_int_eq(getsockopt(ipc_fd(c), SOL_SOCKET, SO_RCVTIMEO, &again, &tl), 0);
+	ck_assert_int_eq(again.tv_sec, tv.tv_sec);
+	ck_assert_int_eq(again.tv_usec, tv.tv_usec);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
 /* A reply that does not come within the request's own timeout plus the
  * I/O timeout fails the call with IPC_ETIMEDOUT, no sooner, and breaks
@@ -877,6 +908,7 @@ static Suite *ctl_suite(void)
 	Suite *s = suite_create("ctl");
 
 	h_add_case(s, "io_timeout", test_io_timeout, 30);
+	h_add_case(s, "rcvtimeo_bound", test_rcvtimeo_bound, 30);
 	h_add_case(s, "connect_timeout", test_connect_timeout, 30);
 	h_add_case(s, "put_tty_eof", test_put_tty_eof, 30);
 	h_add_case(s, "drain", test_drain, 30);

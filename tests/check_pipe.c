@@ -1002,6 +1002,33 @@ START_TEST(test_broker_pipe_namespace)
 }
 END_TEST
 
+/* broker_queue_access finds a queue and checks access in one lookup, with
+ * the outcomes of broker_queue_find then broker_access. */
+START_TEST(test_broker_queue_access)
+{
+	const struct access_cred alice = { .uid = 1000, .gid = 1000 };
+	const struct access_cred bob = { .uid = 2000, .gid = 2000 };
+	struct broker b;
+	struct queue *q = NULL, *q2 = NULL;
+
+	ns_setup(&b, 0);
+	ck_assert_int_eq(broker_queue_open_as(&b, "q", 0, BROKER_OPEN_CREATE, &alice,
+					      0600, &q), 0);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &alice,
+					     ACCESS_READ | ACCESS_WRITE, &q2), 0);
+	ck_assert_ptr_eq(q2, q);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &bob, ACCESS_READ, &q2), IPC_EPERM);
+	ck_assert_int_eq(broker_access(&b, "q", &bob, ACCESS_READ), IPC_EPERM);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &bob, 0, &q2), 0);
+	ck_assert_int_eq(broker_queue_access(&b, "q", &root, ACCESS_WRITE, &q2), 0);
+	ck_assert_int_eq(broker_queue_access(&b, "p", &root, ACCESS_READ, &q2),
+			 IPC_EWRONGTYPE);
+	ck_assert_int_eq(broker_queue_access(&b, "nope", &root, ACCESS_READ, &q2),
+			 IPC_ENOENT);
+	bfini(&b);
+}
+END_TEST
+
 /* Attaching an existing pipe: Busy for a held end; an explicit kind or
  * bounds must match; bad ends and flags are refused; a matching attach
  * gets the same pipe. */
@@ -1316,6 +1343,7 @@ static Suite *pipe_suite(void)
 	tcase_add_test(tc, test_pipe_kill);
 	tcase_add_test(tc, test_pipe_kill_in_wake);
 	tcase_add_test(tb, test_broker_pipe_namespace);
+	tcase_add_test(tb, test_broker_queue_access);
 	tcase_add_test(tb, test_broker_pipe_attach_existing);
 	tcase_add_test(tb, test_broker_pipe_info_list);
 	tcase_add_test(tb, test_broker_pipe_close_gone);

@@ -88,6 +88,23 @@ int broker_queue_find(struct broker *b, const char *name, struct queue **q)
 	return 0;
 }
 
+/* Find queue name and check cred may do want on it, in one lookup. */
+int broker_queue_access(struct broker *b, const char *name,
+			const struct access_cred *cred, unsigned want,
+			struct queue **q)
+{
+	struct access_owner *o = NULL;
+	int kind = 0;
+	void *obj = registry_find_owned(b->reg, name, &kind, &o);
+
+	if (obj == NULL)
+		return IPC_ENOENT;
+	if (kind != IPC_KIND_QUEUE)
+		return IPC_EWRONGTYPE;
+	*q = obj;
+	return want != 0 ? access_check(o, cred, want) : 0;
+}
+
 /* Check an existing queue against an open request. */
 static int broker_queue_match(struct queue *q, int64_t maxsize, uint32_t flags)
 {

@@ -78,6 +78,12 @@ void broker_fini(struct broker *b, int status);
 
 /* Find queue name: 0 with *q, IPC_ENOENT, or IPC_EWRONGTYPE. */
 int broker_queue_find(struct broker *b, const char *name, struct queue **q);
+/* broker_queue_find(), then broker_access() for want (0: none) with the
+ * same lookup (every request on a queue does both): 0 with *q,
+ * IPC_ENOENT, IPC_EWRONGTYPE or IPC_EPERM. */
+int broker_queue_access(struct broker *b, const char *name,
+			const struct access_cred *cred, unsigned want,
+			struct queue **q);
 /* Open or create queue name per BROKER_OPEN_* flags; maxsize -1 accepts any
  * existing size (and creates unbounded). 0 with *q, or IPC_ENOENT,
  * IPC_EEXIST, IPC_EMISMATCH, IPC_EWRONGTYPE, IPC_EINVAL, IPC_ENOMEM. */

@@ -179,6 +179,19 @@ void *registry_find(const struct registry *r, const char *name, int *kind)
 	return e->obj;
 }
 
+/* The object, kind and owner of name; NULL when absent. */
+void *registry_find_owned(const struct registry *r, const char *name, int *kind,
+			  struct access_owner **owner)
+{
+	struct rentry *e = registry_lookup(r, name, registry_hash(r, name));
+
+	if (!e)
+		return NULL;
+	*kind = e->kind;
+	*owner = &e->owner;
+	return e->obj;
+}
+
 /* The owner and mode of name, to read or change; NULL when absent. */
 struct access_owner *registry_owner(const struct registry *r, const char *name)
 {

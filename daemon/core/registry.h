@@ -29,6 +29,10 @@ void *registry_find(const struct registry *r, const char *name, int *kind);
 /* The owner and mode recorded with name (all zero, i.e. root's with mode
  * 0, until set), to read or change in place; NULL when absent. */
 struct access_owner *registry_owner(const struct registry *r, const char *name);
+/* registry_find() and registry_owner() in one lookup: the object, its
+ * kind in *kind and its owner in *owner; NULL when absent. */
+void *registry_find_owned(const struct registry *r, const char *name, int *kind,
+			  struct access_owner **owner);
 /* Remove name; returns its object or NULL when absent. */
 void *registry_remove(struct registry *r, const char *name);
 /* The hash of name in r: SipHash-1-3 under r's key, which is random per
