@@ -85,6 +85,8 @@ struct run {
 	int ready_fd;        /* child -> parent: one byte when set up */
 	int barrier_fd;      /* parent closes its end to start everybody */
 	void *arg;           /* system-specific */
+	unsigned char *rbuf; /* a pinger's answers land here (r->size bytes,
+				run_ping_loop's) */
 };
 
 /* What a child runs: the producer or consumer with index idx. Returns 0
@@ -128,10 +130,17 @@ int run_throughput(struct run *r, run_fn producer, run_fn consumer,
 int run_latency(struct run *r, run_fn ping, run_fn pong, struct row *row);
 int run_latency_rtt(struct run *r, run_fn ping, run_fn pong, struct row *row,
 		    struct row *rtt);
-/* The pinger's loop: for each round trip, stamp msg (r->size bytes, set
- * up by msg_fill), send_one() it and wait_back() for the answer. 0 or 1. */
+/* The pinger's loop: a message of r->size bytes filled by msg_fill and
+ * r->rbuf for the answers, run_ready(), then for each round trip stamp it, send_one() it and
+ * wait_back() for the answer. 0 or 1. */
 int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *msg),
-		  int (*wait_back)(struct run *r), unsigned char *msg);
+		  int (*wait_back)(struct run *r));
+/* A producer's loop: its share (run_share) of r->size-byte messages,
+ * filled by msg_fill, each given to send_one(r, idx, msg) (0, or -1 with
+ * errno set); the first failure is reported as "what: strerror". 0 or 1. */
+int run_produce(struct run *r, unsigned idx,
+		int (*send_one)(struct run *r, unsigned idx, const unsigned char *msg),
+		const char *what);
 /* Re-stamp a message filled by msg_fill(). */
 void msg_fill_stamp(unsigned char *buf, int64_t stamp);
 

@@ -525,15 +525,11 @@ static int ipcd_ping_back(struct run *r)
 /* Pinger side of the ipcd latency run. */
 static int ipcd_ping(struct run *r, unsigned idx)
 {
-	unsigned char *msg = malloc(r->size);
-
 	(void)idx;
 	lat_client = ipcd_connect(r);
-	if (lat_client == NULL || msg == NULL)
+	if (lat_client == NULL)
 		return 1;
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	return run_ping_loop(r, ipcd_ping_send, ipcd_ping_back, msg);
+	return run_ping_loop(r, ipcd_ping_send, ipcd_ping_back);
 }
 
 /* Ponger: a parked get takes each message; record it, answer on pong. */
@@ -1213,49 +1209,74 @@ static double ratio_of(const struct row *a, const struct row *b, int lat, int p9
 	return x > 0 && y > 0 ? x / y : 0;
 }
 
+/* A target: row a (workload, system) against row b, both of size bytes:
+ * their rates, or with lat their p50 (p99) latencies, lower is better;
+ * need 0 prints the ratio as no target. */
+struct ratio_target {
+	const char *what;
+	const char *a_work, *a_sys, *b_work, *b_sys;
+	size_t size;
+	int lat, p99;
+	double need;
+};
+
+/* The targets, in the order they print. */
+static const struct ratio_target ratio_targets[] = {
+	{ "plain put/get 1/1 vs redis LPUSH/BRPOP",
+	  "1/1 plain", "ipcd", "1/1 plain", "redis", 64, 0, 0, 1.5 },
+	{ "pipelined put + read-ahead get 1/1 vs python mp.Queue",
+	  "1/1 pipelined", "ipcd", "1/1", "python-queue", 64, 0, 0, 1.5 },
+	{ "batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
+	  "1/1 batch64", "ipcd", "1/1 pipelined", "redis", 64, 0, 0, 2.0 },
+	{ "batch64 1/1 vs POSIX mq",
+	  "1/1 batch64", "ipcd", "1/1", "posix-mq", 64, 0, 0, 1.5 },
+	{ "64 KiB pipe send/recv (batch64) MB/s vs raw socket",
+	  "pipe 1/1 batch64", "ipcd", "pipe 1/1", "raw-socket", 65536, 0, 0, 0.5 },
+	{ "64 KiB pipe send/recv (pipelined, 1 msg/call) MB/s vs raw socket",
+	  "pipe 1/1 pipelined", "ipcd", "pipe 1/1", "raw-socket", 65536, 0, 0, 0.5 },
+	{ "64 KiB put/get 1/1 (pipelined) vs python mp.Pipe",
+	  "1/1 pipelined", "ipcd", "pipe 1/1", "python-pipe", 65536, 0, 0, 1.0 },
+	{ "64 KiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	  "1/1 pipelined", "ipcd", "1/1", "raw-socket", 65536, 0, 0, 0.5 },
+	{ "  (plain, each send and recv waits for its reply)",
+	  "pipe 1/1 plain", "ipcd", "pipe 1/1", "raw-socket", 65536, 0, 0, 0 },
+	{ "1 MiB put/get 1/1 (plain) MB/s vs raw socket",
+	  "1/1 plain", "ipcd", "1/1", "raw-socket", BIG_SIZE, 0, 0, 1.0 },
+	{ "1 MiB put/get 1/1 (pipelined) MB/s vs raw socket",
+	  "1/1 pipelined", "ipcd", "1/1", "raw-socket", BIG_SIZE, 0, 0, 1.0 },
+	{ "hand-off latency p50 vs raw socket round trip p50",
+	  "latency", "ipcd", "round trip", "raw-socket", 64, 1, 0, 1.2 },
+	{ "hand-off latency p99 vs raw socket round trip p99",
+	  "latency", "ipcd", "round trip", "raw-socket", 64, 1, 1, 4.0 },
+	{ "1/1 plain, 10k queues + 1k idle clients vs without them",
+	  "1/1 plain +idle", "ipcd", "1/1 plain -idle", "ipcd", 64, 0, 0, 0.9 },
+	{ "  (same, pipelined)",
+	  "1/1 pipelined +idle", "ipcd", "1/1 pipelined -idle", "ipcd", 64, 0, 0, 0.9 },
+	{ "  (same, batch64)",
+	  "1/1 batch64 +idle", "ipcd", "1/1 batch64 -idle", "ipcd", 64, 0, 0, 0.9 },
+};
+
+/* Print target t's measured ratio and verdict. */
+static void ratio_target_print(const struct bench *b, const struct ratio_target *t)
+{
+	double have = ratio_of(find_row(b, t->a_work, t->a_sys, t->size),
+			       find_row(b, t->b_work, t->b_sys, t->size), t->lat, t->p99);
+
+	if (t->need > 0)
+		target(t->what, have, t->need, t->lat);
+	else
+		printf("  %-62s %6.2fx (not a target: a round trip per message)\n",
+		       t->what, have);
+}
+
 /* The targets, each with its measured ratio. */
 static void print_targets(const struct bench *b)
 {
-	const struct row *raw_rtt = find_row(b, "round trip", "raw-socket", 64);
-	const struct row *ipcd_lat = find_row(b, "latency", "ipcd", 64);
+	size_t i;
 
 	printf("\ntargets (64 B unless said):\n");
-	target("plain put/get 1/1 vs redis LPUSH/BRPOP",
-	       ratio_of(find_row(b, "1/1 plain", "ipcd", 64), find_row(b, "1/1 plain", "redis", 64), 0, 0), 1.5, 0);
-	target("pipelined put + read-ahead get 1/1 vs python mp.Queue",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 64), find_row(b, "1/1", "python-queue", 64), 0, 0), 1.5, 0);
-	target("batch64 1/1 vs pipelined redis (LPUSH pipelined, RPOP count)",
-	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1 pipelined", "redis", 64), 0, 0), 2.0, 0);
-	target("batch64 1/1 vs POSIX mq",
-	       ratio_of(find_row(b, "1/1 batch64", "ipcd", 64), find_row(b, "1/1", "posix-mq", 64), 0, 0), 1.5, 0);
-	target("64 KiB pipe send/recv (batch64) MB/s vs raw socket",
-	       ratio_of(find_row(b, "pipe 1/1 batch64", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
-	target("64 KiB pipe send/recv (pipelined, 1 msg/call) MB/s vs raw socket",
-	       ratio_of(find_row(b, "pipe 1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
-	target("64 KiB put/get 1/1 (pipelined) vs python mp.Pipe",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 65536), find_row(b, "pipe 1/1", "python-pipe", 65536), 0, 0), 1.0, 0);
-	target("64 KiB put/get 1/1 (pipelined) MB/s vs raw socket",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", 65536), find_row(b, "1/1", "raw-socket", 65536), 0, 0), 0.5, 0);
-	printf("  %-62s %6.2fx (not a target: a round trip per message)\n",
-	       "  (plain, each send and recv waits for its reply)",
-	       ratio_of(find_row(b, "pipe 1/1 plain", "ipcd", 65536),
-			find_row(b, "pipe 1/1", "raw-socket", 65536), 0, 0));
-	target("1 MiB put/get 1/1 (plain) MB/s vs raw socket",
-	       ratio_of(find_row(b, "1/1 plain", "ipcd", BIG_SIZE),
-			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
-	target("1 MiB put/get 1/1 (pipelined) MB/s vs raw socket",
-	       ratio_of(find_row(b, "1/1 pipelined", "ipcd", BIG_SIZE),
-			find_row(b, "1/1", "raw-socket", BIG_SIZE), 0, 0), 1.0, 0);
-	target("hand-off latency p50 vs raw socket round trip p50",
-	       ratio_of(ipcd_lat, raw_rtt, 1, 0), 1.2, 1);
-	target("hand-off latency p99 vs raw socket round trip p99",
-	       ratio_of(ipcd_lat, raw_rtt, 1, 1), 4.0, 1);
-	target("1/1 plain, 10k queues + 1k idle clients vs without them",
-	       ratio_of(find_row(b, "1/1 plain +idle", "ipcd", 64), find_row(b, "1/1 plain -idle", "ipcd", 64), 0, 0), 0.9, 0);
-	target("  (same, pipelined)",
-	       ratio_of(find_row(b, "1/1 pipelined +idle", "ipcd", 64), find_row(b, "1/1 pipelined -idle", "ipcd", 64), 0, 0), 0.9, 0);
-	target("  (same, batch64)",
-	       ratio_of(find_row(b, "1/1 batch64 +idle", "ipcd", 64), find_row(b, "1/1 batch64 -idle", "ipcd", 64), 0, 0), 0.9, 0);
+	for (i = 0; i < sizeof ratio_targets / sizeof ratio_targets[0]; i++)
+		ratio_target_print(b, &ratio_targets[i]);
 	if (b->rss_conn_b >= 0)
 		printf("  daemon RSS: %ld B per idle connection, %ld B per empty queue\n",
 		       b->rss_conn_b, b->rss_queue_b);
@@ -1496,9 +1517,11 @@ static void usage(FILE *f)
 		"  --divide N     N times fewer messages everywhere (to smoke-test the bench)\n"
 		"  --commit TEXT  what is measured, for the header and JSON (make bench\n"
 		"                 passes git describe)\n"
-		"  --ab OLD NEW   A/B: run the ipcd workloads (1 producer, 1 consumer) on two\n"
-		"                 daemons, alternately, --repeat rounds (default 5); print\n"
-		"                 NEW/OLD with its spread. --only picks sections and sizes.\n"
+		"  --ab OLD NEW   A/B: run the ipcd workloads (1 producer, 1 consumer; dur:\n"
+		"                 also 4/4 batch64, durable per sync mode and plain; recover:\n"
+		"                 warm MB/s) on two daemons, alternately, --repeat rounds\n"
+		"                 (default 5); print NEW/OLD with its spread. --only picks\n"
+		"                 sections and sizes.\n"
 		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur,\n"
 		"                 recover: restart on a journal of 1,000,000 x 64 B and\n"
 		"                 1 GiB of 64 KiB messages, a quarter with --quick), sizes\n"
@@ -1593,31 +1616,93 @@ static void run_big(struct bench *b, size_t size)
 
 /* One A/B workload. */
 struct ab_load {
-	const char *section;  /* "tput", "pipe" or "lat" (for --only) */
+	const char *section;  /* "tput", "pipe", "lat", "dur" or "recover" (for --only) */
 	enum bench_mode mode;
 	size_t size;
+	unsigned np;          /* dur: producers and consumers (else 1) */
+	int sync;             /* dur: which journaling daemon (AB_ALWAYS...) */
+	unsigned qflags;      /* dur: IPC_QUEUE_DURABLE, or 0 for a plain queue */
+	unsigned div;         /* dur: times fewer messages (one sync per put) */
 };
 
+/* The daemons of each side: without a journal, and journaling with sync
+ * = always and interval (started only when "dur" is wanted). */
+enum { AB_PLAIN, AB_ALWAYS, AB_INTERVAL, AB_NDAEMONS };
+static const char *const ab_sync[AB_NDAEMONS] = { "", "always", "interval" };
+
 static const struct ab_load ab_loads[] = {
-	{ "tput", MODE_PLAIN, 64 }, { "tput", MODE_PIPE, 64 }, { "tput", MODE_BATCH, 64 },
-	{ "pipe", MODE_PIPE, 64 }, { "lat", MODE_PLAIN, 64 },
-	{ "tput", MODE_PLAIN, 65536 }, { "tput", MODE_PIPE, 65536 },
-	{ "tput", MODE_BATCH, 65536 }, { "pipe", MODE_PIPE, 65536 },
-	{ "lat", MODE_PLAIN, 65536 },
-	{ "tput", MODE_PLAIN, BIG_SIZE }, { "tput", MODE_PIPE, BIG_SIZE },
+	{ "tput", MODE_PLAIN, 64, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PIPE, 64, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_BATCH, 64, 1, AB_PLAIN, 0, 1 },
+	{ "pipe", MODE_PIPE, 64, 1, AB_PLAIN, 0, 1 },
+	{ "lat", MODE_PLAIN, 64, 1, AB_PLAIN, 0, 1 },
+	{ "dur", MODE_PLAIN, 64, 1, AB_ALWAYS, IPC_QUEUE_DURABLE, 25 },
+	{ "dur", MODE_BATCH, 64, 4, AB_ALWAYS, IPC_QUEUE_DURABLE, 1 },
+	{ "dur", MODE_BATCH, 64, 4, AB_INTERVAL, IPC_QUEUE_DURABLE, 1 },
+	{ "dur", MODE_BATCH, 64, 4, AB_INTERVAL, 0, 1 },
+	{ "recover", MODE_PLAIN, 64, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PLAIN, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PIPE, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_BATCH, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "pipe", MODE_PIPE, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "lat", MODE_PLAIN, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "recover", MODE_PLAIN, 65536, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PLAIN, BIG_SIZE, 1, AB_PLAIN, 0, 1 },
+	{ "tput", MODE_PIPE, BIG_SIZE, 1, AB_PLAIN, 0, 1 },
 };
 #define AB_NLOADS (sizeof ab_loads / sizeof ab_loads[0])
 
-/* Run workload w once on the daemon at sock: msgs/s (latency: p50 us),
- * 0 if it failed; *other gets the row's noise figure. The row is not
- * kept: A/B prints its own table. */
-static double ab_once(struct bench *b, const struct ab_load *w, const char *sock,
-		      double *other)
+/* A durable workload once on the daemon at sock: msgs/s, 0 if it failed
+ * (the row is dropped, its noise figure in *other). */
+static double ab_dur_once(struct bench *b, const struct ab_load *w, const char *sock,
+			  double *other)
 {
+	unsigned odiv = b->o.divide ? b->o.divide : 1;
+	size_t base = b->nrows;
+
+	b->qflags = w->qflags;
+	b->o.divide = odiv * w->div;
+	lib_throughput(b, "ipcd", sock, w->size, w->np, w->mode, "");
+	b->o.divide = odiv == 1 ? 0 : odiv;
+	b->qflags = 0;
+	*other = b->rows[base].other_pct;
+	b->nrows = base;
+	return b->rows[base].note[0] ? 0 : b->rows[base].msgs_per_s;
+}
+
+/* Recovery once with the ipcd binary bin: warm journal MB/s, 0 if it
+ * failed (bench_recovery's own daemons; the rows are dropped). */
+static double ab_recover_once(struct bench *b, const struct ab_load *w, const char *bin,
+			      double *other)
+{
+	unsigned div = (b->o.divide > 1 ? b->o.divide : 1) * (b->o.quick ? 4 : 1);
+	uint64_t n = (w->size == 64 ? 1000000 : (1u << 30) / w->size) / div;
+	size_t base = b->nrows;
+	struct row *warm = add_row(b, "recover", "ipcd", w->size);
+	struct row *cold = add_row(b, "recover cold", "ipcd", w->size);
+
+	bench_recovery(&b->o, bin, w->size, n, warm, cold);
+	progress(warm);
+	*other = warm->other_pct;
+	b->nrows = base;
+	return warm->note[0] ? 0 : warm->mb_per_s;
+}
+
+/* Run workload w once on side (0: A, 1: B), whose daemons serve socks:
+ * msgs/s (latency: p50 us, recovery: MB/s), 0 if it failed; *other gets
+ * the row's noise figure. The row is not kept: A/B prints its own table. */
+static double ab_once(struct bench *b, const struct ab_load *w, int side,
+		      char socks[][AB_NDAEMONS][128], double *other)
+{
+	const char *sock = socks[side][w->section[0] == 'd' ? w->sync : AB_PLAIN];
 	size_t base = b->nrows;
 	double v;
 
 	snprintf(b->sock, sizeof b->sock, "%s", sock);
+	if (strcmp(w->section, "recover") == 0)
+		return ab_recover_once(b, w, b->ab[side], other);
+	if (strcmp(w->section, "dur") == 0)
+		return ab_dur_once(b, w, sock, other);
 	if (strcmp(w->section, "lat") == 0)
 		lib_latency(b, "ipcd", sock, w->size);
 	else if (strcmp(w->section, "pipe") == 0)
@@ -1646,24 +1731,37 @@ static double median(double *v, unsigned n)
 	return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The name of workload w in the A/B table into name. */
+static void ab_name(const struct ab_load *w, char *name, size_t n)
+{
+	if (strcmp(w->section, "dur") == 0)
+		snprintf(name, n, "%u/%u %s %s %s", w->np, w->np, mode_name[w->mode],
+			 w->qflags ? "dur" : "plain", ab_sync[w->sync]);
+	else if (strcmp(w->section, "recover") == 0)
+		snprintf(name, n, "recover warm MB/s");
+	else if (strcmp(w->section, "lat") == 0)
+		snprintf(name, n, "latency p50");
+	else
+		snprintf(name, n, "%s 1/1 %s", w->section, mode_name[w->mode]);
+}
+
 /* One workload over all rounds, A first in odd rounds and B first in
  * even ones, so a drift of the machine hits both; prints its line. */
-static void ab_load_run(struct bench *b, const struct ab_load *w, const char *sa,
-			const char *sb)
+static void ab_load_run(struct bench *b, const struct ab_load *w,
+			char socks[][AB_NDAEMONS][128])
 {
 	double va[AB_MAX_ROUNDS], vb[AB_MAX_ROUNDS], r[AB_MAX_ROUNDS], o, omax = 0;
 	double ma, mb, mr;
 	unsigned i, n = 0;
-	int lat = strcmp(w->section, "lat") == 0;
 	char name[40], sz[16];
 
 	for (i = 0; i < b->rounds; i++) {
 		int bfirst = i % 2;
 		double x, y;
 
-		x = ab_once(b, w, bfirst ? sb : sa, &o);
+		x = ab_once(b, w, bfirst, socks, &o);
 		omax = o > omax ? o : omax;
-		y = ab_once(b, w, bfirst ? sa : sb, &o);
+		y = ab_once(b, w, !bfirst, socks, &o);
 		omax = o > omax ? o : omax;
 		va[n] = bfirst ? y : x;
 		vb[n] = bfirst ? x : y;
@@ -1672,8 +1770,7 @@ static void ab_load_run(struct bench *b, const struct ab_load *w, const char *sa
 			n++;
 		}
 	}
-	snprintf(name, sizeof name, "%s 1/1 %s", lat ? "latency p50" : w->section,
-		 lat ? "" : mode_name[w->mode]);
+	ab_name(w, name, sizeof name);
 	if (n == 0) {
 		printf("%-26s %-7s  failed (see the progress above)\n", name,
 		       size_text(w->size, sz, sizeof sz));
@@ -1687,39 +1784,75 @@ static void ab_load_run(struct bench *b, const struct ab_load *w, const char *sa
 	       omax > BENCH_NOISY_PCT ? "!" : "");
 }
 
+/* Start side's daemons (the journaling ones only when dur is wanted):
+ * 0, or -1 if one did not start. */
+static int ab_spawn(struct bench *b, int side, char socks[][AB_NDAEMONS][128],
+		    pid_t pids[][AB_NDAEMONS])
+{
+	char log[32], state[160];
+	int k;
+
+	b->ipcd_bin = b->ab[side];
+	for (k = 0; k < AB_NDAEMONS; k++) {
+		if (k != AB_PLAIN && !wanted(b, "dur"))
+			continue;
+		snprintf(socks[side][k], sizeof socks[side][k], "%s/%c%s.sock", b->tmpdir,
+			 "ab"[side], ab_sync[k]);
+		snprintf(log, sizeof log, "%c%s.log", "ab"[side], ab_sync[k]);
+		snprintf(state, sizeof state, "%s/%c-state-%s", b->tmpdir, "ab"[side],
+			 ab_sync[k]);
+		pids[side][k] = ipcd_spawn_state(b, socks[side][k], log,
+						 k == AB_PLAIN ? "" : state,
+						 k == AB_PLAIN ? "always" : ab_sync[k]);
+		if (pids[side][k] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Stop every daemon A/B started and remove their journals. */
+static void ab_stop(struct bench *b, pid_t pids[][AB_NDAEMONS])
+{
+	char state[160];
+	int side, k;
+
+	for (side = 0; side < 2; side++)
+		for (k = 0; k < AB_NDAEMONS; k++) {
+			if (pids[side][k] > 0)
+				stop_server(pids[side][k]);
+			snprintf(state, sizeof state, "%s/%c-state-%s", b->tmpdir,
+				 "ab"[side], ab_sync[k]);
+			if (k != AB_PLAIN)
+				rmdir_all(state);
+		}
+}
+
 /* --ab OLD NEW: start both daemons, run every wanted workload on each,
  * alternately, and print B/A with its spread. 0, or 1 if a daemon did
  * not start. */
 static int run_ab(struct bench *b)
 {
-	char sa[128], sb[128];
-	pid_t pa, pb;
+	char socks[2][AB_NDAEMONS][128];
+	pid_t pids[2][AB_NDAEMONS] = { { 0 } };
 	size_t i;
 
-	snprintf(sa, sizeof sa, "%s/a.sock", b->tmpdir);
-	snprintf(sb, sizeof sb, "%s/b.sock", b->tmpdir);
-	b->ipcd_bin = b->ab[0];
-	pa = ipcd_spawn(b, sa, "a.log");
-	b->ipcd_bin = b->ab[1];
-	pb = ipcd_spawn(b, sb, "b.log");
-	if (pa < 0 || pb < 0) {
-		stop_server(pa > 0 ? pa : pb);
+	if (ab_spawn(b, 0, socks, pids) != 0 || ab_spawn(b, 1, socks, pids) != 0) {
+		ab_stop(b, pids);
 		return 1;
 	}
 	if (b->rounds > AB_MAX_ROUNDS)
 		b->rounds = AB_MAX_ROUNDS;
 	printf("A = %s, B = %s; %u rounds, alternating which goes first\n"
-	       "msgs/s (latency: p50 us, lower is better); B/A: the median of the\n"
-	       "rounds' ratios and their range; other: the most CPU %% of a core other\n"
-	       "processes took during any of its runs (! = noisy)\n\n"
+	       "msgs/s (latency: p50 us, lower is better; recovery: MB/s); B/A: the\n"
+	       "median of the rounds' ratios and their range; other: the most CPU %% of\n"
+	       "a core other processes took during any of its runs (! = noisy)\n\n"
 	       "%-26s %-7s %11s %11s %9s  %-12s %6s\n", b->ab[0], b->ab[1], b->rounds,
 	       "workload", "size", "A", "B", "B/A", "range", "other");
 	for (i = 0; i < AB_NLOADS; i++)
 		if (wanted(b, ab_loads[i].section) &&
 		    wanted(b, ab_loads[i].size == 64 ? "small" : "large"))
-			ab_load_run(b, &ab_loads[i], sa, sb);
-	stop_server(pa);
-	stop_server(pb);
+			ab_load_run(b, &ab_loads[i], socks);
+	ab_stop(b, pids);
 	return 0;
 }
 

@@ -52,25 +52,20 @@ uint64_t bench_lat_count(const struct bench_opts *o, size_t size)
 /* Socket pairs of a raw run: fds[i][0] producer i's end, fds[i][1] consumer i's. */
 struct raw {
 	int fds[BENCH_MAX_PEERS][2];
-	unsigned char *rbuf;   /* pinger: where echoes land */
 };
+
+/* One message from producer idx: one write(). */
+static int raw_send_one(struct run *r, unsigned idx, const unsigned char *msg)
+{
+	struct raw *raw = r->arg;
+
+	return write_full(raw->fds[idx][0], msg, r->size);
+}
 
 /* Producer: one write() per message. */
 static int raw_producer(struct run *r, unsigned idx)
 {
-	struct raw *raw = r->arg;
-	unsigned char *msg = malloc(r->size);
-	uint64_t i, n = run_share(r, idx);
-
-	if (msg == NULL)
-		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	for (i = 0; i < n; i++)
-		if (write_full(raw->fds[idx][0], msg, r->size) != 0)
-			return run_fail(r, "raw write: %s", strerror(errno));
-	free(msg);
-	return 0;
+	return run_produce(r, idx, raw_send_one, "raw write");
 }
 
 /* Consumer: big reads, counting whole messages. */
@@ -131,25 +126,14 @@ static int raw_back(struct run *r)
 {
 	struct raw *raw = r->arg;
 
-	return read_full(raw->fds[0][0], raw->rbuf, r->size) ? run_fail(r, "raw read") : 0;
+	return read_full(raw->fds[0][0], r->rbuf, r->size) ? run_fail(r, "raw read") : 0;
 }
 
 /* Pinger side of the raw latency run. */
 static int raw_ping(struct run *r, unsigned idx)
 {
-	struct raw *raw = r->arg;
-	unsigned char *msg = malloc(r->size);
-	int rc;
-
 	(void)idx;
-	raw->rbuf = malloc(r->size);
-	if (msg == NULL || raw->rbuf == NULL)
-		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	rc = run_ping_loop(r, raw_send, raw_back, msg);
-	free(msg);
-	return rc;
+	return run_ping_loop(r, raw_send, raw_back);
 }
 
 /* Ponger: read a message, record it, echo it. */
@@ -200,7 +184,6 @@ void peer_rawsock_lat(const struct bench_opts *o, size_t size, struct row *onewa
 struct mqs {
 	char name[2][64];
 	mqd_t q[2];
-	unsigned char *buf;    /* a child's receive buffer */
 };
 
 /* Create (or re-open) an mq of msgsize bytes, as deep as the kernel lets us. */
@@ -235,22 +218,19 @@ static struct timespec mq_deadline(int ms)
 	return ts;
 }
 
+/* One message from a producer: mq_send. */
+static int mq_send_one(struct run *r, unsigned idx, const unsigned char *msg)
+{
+	struct mqs *m = r->arg;
+
+	(void)idx;
+	return mq_send(m->q[0], (const char *)msg, r->size, 0);
+}
+
 /* Producer: mq_send each message. */
 static int mq_producer(struct run *r, unsigned idx)
 {
-	struct mqs *m = r->arg;
-	unsigned char *msg = malloc(r->size);
-	uint64_t i, n = run_share(r, idx);
-
-	if (msg == NULL)
-		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	for (i = 0; i < n; i++)
-		if (mq_send(m->q[0], (const char *)msg, r->size, 0) != 0)
-			return run_fail(r, "mq_send: %s", strerror(errno));
-	free(msg);
-	return 0;
+	return run_produce(r, idx, mq_send_one, "mq_send");
 }
 
 /* Consumer: mq_timedreceive until the run is complete. */
@@ -332,23 +312,15 @@ static int mq_ping_back(struct run *r)
 {
 	struct mqs *m = r->arg;
 
-	return mq_receive(m->q[1], (char *)m->buf, r->size, NULL) != (ssize_t)r->size
+	return mq_receive(m->q[1], (char *)r->rbuf, r->size, NULL) != (ssize_t)r->size
 		? run_fail(r, "mq_receive") : 0;
 }
 
 /* Pinger side of the mq latency run. */
 static int mq_ping(struct run *r, unsigned idx)
 {
-	struct mqs *m = r->arg;
-	unsigned char *msg = malloc(r->size);
-
 	(void)idx;
-	m->buf = malloc(r->size);
-	if (msg == NULL || m->buf == NULL)
-		return run_fail(r, "out of memory");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	return run_ping_loop(r, mq_ping_send, mq_ping_back, msg);
+	return run_ping_loop(r, mq_ping_send, mq_ping_back);
 }
 
 /* Ponger: receive, record, answer; ends when the pinger is done. */

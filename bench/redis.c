@@ -376,14 +376,10 @@ static int redis_ping_back(struct run *r)
 /* Pinger side of the redis latency run. */
 static int redis_ping(struct run *r, unsigned idx)
 {
-	unsigned char *msg = malloc(r->size);
-
 	(void)idx;
-	if (msg == NULL || resp_open(&lat_c, r->size) != 0)
+	if (resp_open(&lat_c, r->size) != 0)
 		return run_fail(r, "redis connect failed");
-	msg_fill(msg, r->size, 0);
-	run_ready(r);
-	return run_ping_loop(r, redis_ping_send, redis_ping_back, msg);
+	return run_ping_loop(r, redis_ping_send, redis_ping_back);
 }
 
 /* Ponger: BRPOP from ping, record, LPUSH the same bytes to pong. */

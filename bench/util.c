@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,19 +341,52 @@ int run_latency_rtt(struct run *r, run_fn ping, run_fn pong, struct row *row,
 
 /* The pinger's loop: send() then wait_back(), recording round trips. */
 int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *msg),
-		  int (*wait_back)(struct run *r), unsigned char *msg)
+		  int (*wait_back)(struct run *r))
 {
+	unsigned char *msg = malloc(r->size);
 	uint64_t i, n = r->total + LAT_WARMUP;
 	int64_t t;
+	int rc = 0;
 
-	for (i = 0; i < n; i++) {
+	r->rbuf = malloc(r->size);
+	if (msg == NULL || r->rbuf == NULL) {
+		free(msg);
+		return run_fail(r, "out of memory");
+	}
+	msg_fill(msg, r->size, 0);
+	run_ready(r);
+	for (i = 0; i < n && rc == 0; i++) {
 		t = now_ns();
 		msg_fill_stamp(msg, t);
 		if (send_one(r, msg) || wait_back(r))
-			return 1;
-		run_rtt(r, i, now_ns() - t);
+			rc = 1;
+		else
+			run_rtt(r, i, now_ns() - t);
 	}
-	return 0;
+	free(msg);
+	free(r->rbuf);
+	r->rbuf = NULL;
+	return rc;
+}
+
+/* A producer's loop (bench.h). */
+int run_produce(struct run *r, unsigned idx,
+		int (*send_one)(struct run *r, unsigned idx, const unsigned char *msg),
+		const char *what)
+{
+	unsigned char *msg = malloc(r->size);
+	uint64_t i, n = run_share(r, idx);
+	int rc = 0;
+
+	if (msg == NULL)
+		return run_fail(r, "out of memory");
+	msg_fill(msg, r->size, 0);
+	run_ready(r);
+	for (i = 0; i < n && rc == 0; i++)
+		if (send_one(r, idx, msg) != 0)
+			rc = run_fail(r, "%s: %s", what, strerror(errno));
+	free(msg);
+	return rc;
 }
 
 /* Re-stamp a message filled by msg_fill(). */
@@ -435,14 +469,15 @@ int wait_socket(const char *path, int timeout_ms)
 	return 0;
 }
 
-/* Read exactly n bytes. */
-int read_full(int fd, void *buf, size_t n)
+/* Move exactly n bytes through fd: read them into buf, or write them
+ * from it. 0, or -1 at an error or EOF. */
+static int io_full(int fd, char *buf, size_t n, int writing)
 {
 	size_t off = 0;
 	ssize_t k;
 
 	while (off < n) {
-		k = read(fd, (char *)buf + off, n - off);
+		k = writing ? write(fd, buf + off, n - off) : read(fd, buf + off, n - off);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
@@ -452,21 +487,16 @@ int read_full(int fd, void *buf, size_t n)
 	return 0;
 }
 
+/* Read exactly n bytes. */
+int read_full(int fd, void *buf, size_t n)
+{
+	return io_full(fd, buf, n, 0);
+}
+
 /* Write exactly n bytes. */
 int write_full(int fd, const void *buf, size_t n)
 {
-	size_t off = 0;
-	ssize_t k;
-
-	while (off < n) {
-		k = write(fd, (const char *)buf + off, n - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		off += (size_t)k;
-	}
-	return 0;
+	return io_full(fd, (char *)(uintptr_t)buf, n, 1);
 }
 
 /* The VmRSS of pid in KiB. */

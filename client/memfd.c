@@ -24,9 +24,8 @@
 
 #include "backend.h"
 #include "client_int.h"
+#include "sock.h"
 
-/* The most descriptors one recvmsg can bring (the kernel's SCM_MAX_FD). */
-#define CLIENT_RECV_FDS 253
 /* The most received descriptors waiting for their replies. */
 #define CLIENT_RXFDS_MAX 4096u
 /* The seals every memfd payload carries. */
@@ -72,17 +71,12 @@ static int client_rxfds_reserve(struct ipc_client *c, size_t k)
 	return 0;
 }
 
-/* Keep the descriptors of mh's SCM_RIGHTS: 0, or -1 (those closed). */
-static int client_memfd_take(struct ipc_client *c, struct msghdr *mh)
+/* Keep fds[0..k), received with recvmsg flags: 0, or -1 (those closed). */
+static int client_memfd_take(struct ipc_client *c, const int *fds, size_t k, int flags)
 {
-	int fds[CLIENT_RECV_FDS];
-	size_t k = proto_fds_unpack(mh, fds, CLIENT_RECV_FDS);
-
-	if (k > CLIENT_RECV_FDS)
-		k = CLIENT_RECV_FDS;
-	if (k == 0 && !(mh->msg_flags & MSG_CTRUNC))
+	if (k == 0 && !(flags & MSG_CTRUNC))
 		return 0;
-	if ((mh->msg_flags & MSG_CTRUNC) || client_rxfds_reserve(c, k) != 0) {
+	if ((flags & MSG_CTRUNC) || client_rxfds_reserve(c, k) != 0) {
 		client_close_fds(fds, k);
 		return -1;
 	}
@@ -94,18 +88,13 @@ static int client_memfd_take(struct ipc_client *c, struct msghdr *mh)
 /* recv() keeping the descriptors sent along. */
 long client_memfd_recv(struct ipc_client *c, void *buf, size_t len, int flags)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * CLIENT_RECV_FDS)];
-	} cm;
-	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.b, .msg_controllen = sizeof cm.b };
-	ssize_t n = recvmsg(c->fd, &mh, flags | MSG_CMSG_CLOEXEC);
+	int fds[SOCK_FDS_MAX], mflags;
+	size_t k;
+	ssize_t n = sock_recv_fds(c->fd, buf, len, flags, fds, &k, &mflags);
 
 	if (n < 0)
 		return -1;
-	if (client_memfd_take(c, &mh) != 0) {
+	if (client_memfd_take(c, fds, k, mflags) != 0) {
 		errno = EPROTO;
 		return -1;
 	}

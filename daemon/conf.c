@@ -55,45 +55,48 @@ enum config_type { CT_PATH, CT_GROUP, CT_MODE, CT_LEVEL, CT_SIZE, CT_COUNT,
 /* The names of the sync modes, by enum config_sync. */
 static const char *const config_sync_names[] = { "always", "interval", "none" };
 
-/* One key: its type, where it lives, its range, whether SIGHUP applies it. */
+/* One key: its type, where it lives, its range, whether SIGHUP applies
+ * it, and its built-in default (a number, a mode, a level, a sync mode or
+ * a per-uid share in %, by type; strings and rules start empty). */
 struct config_key {
 	const char *key;
 	enum config_type type;
 	size_t off;
 	size_t min, max;
 	int reloadable;
+	size_t def;
 };
 
-#define CK(k, t, field, lo, hi, r) \
-	{ k, t, offsetof(struct config, field), lo, hi, r }
+#define CK(k, t, field, lo, hi, r, def) \
+	{ k, t, offsetof(struct config, field), lo, hi, r, def }
 
 static const struct config_key config_keys[] = {
-	CK("socket", CT_PATH, socket_path, 0, 0, 0),
-	CK("socket-mode", CT_MODE, socket_mode, 0, 0, 0),
-	CK("socket-group", CT_GROUP, socket_group, 0, 0, 0),
-	CK("log-level", CT_LEVEL, log_level, 0, 0, 1),
-	CK("max-message-size", CT_SIZE, max_message, 1, IPC_MSG_MAX, 1),
-	CK("max-bytes", CT_SIZE, max_bytes, 1, SIZE_MAX / 2, 1),
-	CK("max-queues", CT_COUNT, max_queues, 1, CONFIG_COUNT_MAX, 1),
-	CK("max-connections", CT_COUNT, max_connections, 1, CONFIG_COUNT_MAX, 1),
-	CK("reserved-connections", CT_COUNT, reserved_conns, 0, CONFIG_COUNT_MAX, 1),
-	CK("max-parked", CT_COUNT, max_parked, 1, CONFIG_COUNT_MAX, 1),
-	CK("uid-max-connections", CT_QCOUNT, uid_conns, 1, CONFIG_COUNT_MAX, 1),
-	CK("uid-max-queues", CT_QCOUNT, uid_queues, 1, CONFIG_COUNT_MAX, 1),
-	CK("uid-max-bytes", CT_QSIZE, uid_bytes, 1, SIZE_MAX / 2, 1),
-	CK("uid-max-parked", CT_QCOUNT, uid_parked, 1, CONFIG_COUNT_MAX, 1),
-	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
-	CK("max-partial-bytes", CT_SIZE, max_partial, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1),
-	CK("frame-timeout", CT_COUNT, frame_timeout, 1, CONFIG_FRAME_TIMEOUT_MAX, 1),
-	CK("default-mode", CT_MODE, default_mode, 0, 0, 1),
-	CK("busy-poll", CT_COUNT, busy_poll, 0, BUSYPOLL_MAX_US, 1),
-	CK("state-dir", CT_DIR, state_dir, 0, 0, 0),
-	CK("sync", CT_SYNC, sync, 0, 0, 0),
-	CK("sync-interval", CT_COUNT, sync_interval, 1, CONFIG_SYNC_INTERVAL_MAX, 0),
-	CK("memfd-threshold", CT_SIZE, memfd_threshold, 0, CONFIG_MEMFD_SIZE_MAX, 1),
-	CK("max-memfd-size", CT_SIZE, max_memfd_size, 1, CONFIG_MEMFD_SIZE_MAX, 1),
-	CK("max-memfds", CT_COUNT, max_memfds, 0, CONFIG_COUNT_MAX, 1),
-	CK("create-prefix", CT_RULES, create_rules, 0, 0, 1),
+	CK("socket", CT_PATH, socket_path, 0, 0, 0, 0),
+	CK("socket-mode", CT_MODE, socket_mode, 0, 0, 0, CONFIG_DEF_SOCKET_MODE),
+	CK("socket-group", CT_GROUP, socket_group, 0, 0, 0, 0),
+	CK("log-level", CT_LEVEL, log_level, 0, 0, 1, LOG_INFO),
+	CK("max-message-size", CT_SIZE, max_message, 1, IPC_MSG_MAX, 1, IPC_MSG_MAX),
+	CK("max-bytes", CT_SIZE, max_bytes, 1, SIZE_MAX / 2, 1, CONFIG_DEF_MAX_BYTES),
+	CK("max-queues", CT_COUNT, max_queues, 1, CONFIG_COUNT_MAX, 1, CONFIG_DEF_MAX_QUEUES),
+	CK("max-connections", CT_COUNT, max_connections, 1, CONFIG_COUNT_MAX, 1, CONFIG_DEF_MAX_CONNECTIONS),
+	CK("reserved-connections", CT_COUNT, reserved_conns, 0, CONFIG_COUNT_MAX, 1, CONFIG_DEF_RESERVED_CONNS),
+	CK("max-parked", CT_COUNT, max_parked, 1, CONFIG_COUNT_MAX, 1, CONFIG_DEF_MAX_PARKED),
+	CK("uid-max-connections", CT_QCOUNT, uid_conns, 1, CONFIG_COUNT_MAX, 1, CONFIG_DEF_UID_PCT),
+	CK("uid-max-queues", CT_QCOUNT, uid_queues, 1, CONFIG_COUNT_MAX, 1, CONFIG_DEF_UID_PCT),
+	CK("uid-max-bytes", CT_QSIZE, uid_bytes, 1, SIZE_MAX / 2, 1, CONFIG_DEF_UID_PCT),
+	CK("uid-max-parked", CT_QCOUNT, uid_parked, 1, CONFIG_COUNT_MAX, 1, CONFIG_DEF_UID_PCT),
+	CK("max-output", CT_SIZE, max_output, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1, CONFIG_DEF_MAX_OUTPUT),
+	CK("max-partial-bytes", CT_SIZE, max_partial, CONFIG_OUTPUT_MIN, SIZE_MAX / 2, 1, CONFIG_DEF_MAX_PARTIAL),
+	CK("frame-timeout", CT_COUNT, frame_timeout, 1, CONFIG_FRAME_TIMEOUT_MAX, 1, CONFIG_DEF_FRAME_TIMEOUT),
+	CK("default-mode", CT_MODE, default_mode, 0, 0, 1, ACCESS_MODE_DEFAULT),
+	CK("busy-poll", CT_COUNT, busy_poll, 0, BUSYPOLL_MAX_US, 1, CONFIG_DEF_BUSY_POLL),
+	CK("state-dir", CT_DIR, state_dir, 0, 0, 0, 0),
+	CK("sync", CT_SYNC, sync, 0, 0, 0, CONFIG_SYNC_ALWAYS),
+	CK("sync-interval", CT_COUNT, sync_interval, 1, CONFIG_SYNC_INTERVAL_MAX, 0, CONFIG_DEF_SYNC_INTERVAL),
+	CK("memfd-threshold", CT_SIZE, memfd_threshold, 0, CONFIG_MEMFD_SIZE_MAX, 1, CONFIG_DEF_MEMFD_THRESHOLD),
+	CK("max-memfd-size", CT_SIZE, max_memfd_size, 1, CONFIG_MEMFD_SIZE_MAX, 1, CONFIG_DEF_MAX_MEMFD_SIZE),
+	CK("max-memfds", CT_COUNT, max_memfds, 0, CONFIG_COUNT_MAX, 1, CONFIG_DEF_MAX_MEMFDS),
+	CK("create-prefix", CT_RULES, create_rules, 0, 0, 1, 0),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -118,30 +121,40 @@ static void config_default_state_dir(char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+/* Store k's built-in default into c. */
+static void config_set_default(struct config *c, const struct config_key *k)
+{
+	char *field = (char *)c + k->off;
+
+	switch (k->type) {
+	case CT_MODE:
+		*(unsigned *)(void *)field = (unsigned)k->def;
+		break;
+	case CT_LEVEL:
+	case CT_SYNC:
+		*(int *)(void *)field = (int)k->def;
+		break;
+	case CT_QSIZE:
+	case CT_QCOUNT:
+		((struct config_quota *)(void *)field)->pct = (unsigned)k->def;
+		break;
+	case CT_SIZE:
+	case CT_COUNT:
+		*(size_t *)(void *)field = k->def;
+		break;
+	default:        /* strings and rules: empty */
+		break;
+	}
+}
+
 /* Fill c with the built-in defaults. */
 void config_defaults(struct config *c)
 {
+	size_t i;
+
 	memset(c, 0, sizeof(*c));
-	c->socket_mode = CONFIG_DEF_SOCKET_MODE;
-	c->log_level = LOG_INFO;
-	c->max_message = IPC_MSG_MAX;
-	c->max_bytes = CONFIG_DEF_MAX_BYTES;
-	c->max_queues = CONFIG_DEF_MAX_QUEUES;
-	c->max_connections = CONFIG_DEF_MAX_CONNECTIONS;
-	c->reserved_conns = CONFIG_DEF_RESERVED_CONNS;
-	c->max_parked = CONFIG_DEF_MAX_PARKED;
-	c->uid_conns.pct = c->uid_queues.pct = CONFIG_DEF_UID_PCT;
-	c->uid_bytes.pct = c->uid_parked.pct = CONFIG_DEF_UID_PCT;
-	c->max_output = CONFIG_DEF_MAX_OUTPUT;
-	c->max_partial = CONFIG_DEF_MAX_PARTIAL;
-	c->frame_timeout = CONFIG_DEF_FRAME_TIMEOUT;
-	c->default_mode = ACCESS_MODE_DEFAULT;
-	c->busy_poll = CONFIG_DEF_BUSY_POLL;
-	c->sync = CONFIG_SYNC_ALWAYS;
-	c->sync_interval = CONFIG_DEF_SYNC_INTERVAL;
-	c->memfd_threshold = CONFIG_DEF_MEMFD_THRESHOLD;
-	c->max_memfd_size = CONFIG_DEF_MAX_MEMFD_SIZE;
-	c->max_memfds = CONFIG_DEF_MAX_MEMFDS;
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		config_set_default(c, &config_keys[i]);
 	config_default_state_dir(c->state_dir, sizeof(c->state_dir));
 }
 

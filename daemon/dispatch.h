@@ -23,6 +23,10 @@ void dispatch_frame(struct conn *c, const unsigned char *p, size_t n);
 	void op_##n(struct conn *c, const struct proto_req *r);
 PROTO_OPS(DISPATCH_DECLARE)
 #undef DISPATCH_DECLARE
+/* Answer rep with the message that has just gone in flight in l (QGETA,
+ * QGETANY): start its lease and send it, a memfd as a duplicate. */
+struct lease;
+void op_reply_lease(struct conn *c, struct proto_rep *rep, struct lease *l);
 /* Who c acts as on end of p (pipe_send, pipe_recv): the record of its
  * attachment, or c itself when it holds no such end. */
 struct pipe;

@@ -142,6 +142,7 @@ struct drecover {
 	struct queue **queues;
 	uint32_t *qids;
 	size_t n, cap;
+	size_t last;            /* the queue of the last message */
 };
 
 /* Recovery: make a durable queue as journaled. */
@@ -186,6 +187,8 @@ static int durable_rec_message(void *arg, const struct journal_msg *jm)
 	size_t lo = 0, hi = r->n, mid;
 	struct qmsg *m;
 
+	if (r->last < r->n && r->qids[r->last] == jm->qid)
+		lo = hi = r->last;  /* the same queue as the last message */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (r->qids[mid] < jm->qid)
@@ -195,7 +198,8 @@ static int durable_rec_message(void *arg, const struct journal_msg *jm)
 	}
 	if (lo == r->n || r->qids[lo] != jm->qid)
 		return 0;     /* cannot happen: the journal drops orphans */
-	if (!(m = qmsg_new(jm->data, jm->len)))
+	r->last = lo;
+	if (!(m = qmsg_new_bulk(jm->data, jm->len)))
 		return -ENOMEM;
 	m->jid = jm->mid;
 	m->deliveries = jm->deliveries;
@@ -259,6 +263,7 @@ static int durable_open(struct durable *d)
 	double t0 = durable_now();
 	int rc = journal_open(&o, &rp, &d->j, &rep);
 
+	qmsg_bulk_end();
 	free(r.queues);
 	free(r.qids);
 	if (rc != 0) {

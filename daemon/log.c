@@ -17,12 +17,6 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
-/* The current level. */
-enum log_level log_get_level(void)
-{
-	return log_level;
-}
-
 /* Parse a level name; -1 when unknown. */
 int log_parse_level(const char *s)
 {

@@ -7,8 +7,6 @@ enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 /* Show messages up to and including level. */
 void log_set_level(enum log_level level);
-/* The current level. */
-enum log_level log_get_level(void);
 /* Parse "error", "warning", "info" or "debug"; -1 when unknown. */
 int log_parse_level(const char *s);
 /* The name of a level ("error" ... "debug"), "?" when out of range. */

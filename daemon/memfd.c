@@ -17,9 +17,7 @@
 #include "proto.h"
 #include "qmsg.h"
 #include "server.h"
-
-/* The most descriptors one recvmsg can bring (the kernel's SCM_MAX_FD). */
-#define MEMFD_RECV_MAX 253
+#include "sock.h"
 
 /* Close fds[0..n). */
 static void memfd_close_all(const int *fds, size_t n)
@@ -43,19 +41,15 @@ static const char *memfd_refusal(const struct conn *c, size_t n, int flags)
 	return NULL;
 }
 
-/* Append the descriptors of mh's SCM_RIGHTS to c->fdq: 0, or -1 once c
- * is failed (and they are closed). */
-static int memfd_take(struct conn *c, struct msghdr *mh)
+/* Append fds[0..n), received with recvmsg flags, to c->fdq: 0, or -1
+ * once c is failed (and they are closed). */
+static int memfd_take(struct conn *c, const int *fds, size_t n, int flags)
 {
-	int fds[MEMFD_RECV_MAX];
-	size_t n = proto_fds_unpack(mh, fds, MEMFD_RECV_MAX);
 	const char *why;
 
-	if (n > MEMFD_RECV_MAX)
-		n = MEMFD_RECV_MAX;
-	if (n == 0 && !(mh->msg_flags & MSG_CTRUNC))
+	if (n == 0 && !(flags & MSG_CTRUNC))
 		return 0;
-	why = memfd_refusal(c, n, mh->msg_flags);
+	why = memfd_refusal(c, n, flags);
 	if (why == NULL && (c->fdq_cap >= c->nfdq + n ||
 			    (c->fdq = realloc(c->fdq, MEMFD_FDQ_MAX * sizeof(int))))) {
 		c->fdq_cap = MEMFD_FDQ_MAX;
@@ -73,18 +67,13 @@ static int memfd_take(struct conn *c, struct msghdr *mh)
 /* read() that keeps the descriptors sent along (memfd.h). */
 ssize_t memfd_read(struct conn *c, void *buf, size_t len)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * MEMFD_RECV_MAX)];
-	} cm;
-	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.b, .msg_controllen = sizeof cm.b };
-	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	int fds[SOCK_FDS_MAX], flags;
+	size_t nfds;
+	ssize_t n = sock_recv_fds(c->fd, buf, len, MSG_DONTWAIT, fds, &nfds, &flags);
 
 	if (n < 0)
 		return n;
-	if (memfd_take(c, &mh) != 0) {
+	if (memfd_take(c, fds, nfds, flags) != 0) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -176,11 +165,11 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 	return memfd_charge(c, *out);
 }
 
-/* A new message for the one payload of a QPUT or PSEND (memfd.h). Only
+/* A new message for the one payload of a QPUT or PSEND. Only
  * these take the frame's buffer over: a batch's other payloads still
  * point into it, and its messages are freed one by one. */
-int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
-		      struct qmsg **out)
+static int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
+			     struct qmsg **out)
 {
 	void *b = r->data_memfd ? NULL : conn_take_frame(c, r->data, r->data_len);
 
@@ -193,7 +182,7 @@ int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
 }
 
 /* Answer r with refusal rc of memfd_msg_new. */
-void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
+static void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
 {
 	if (rc == IPC_ELIMIT)
 		conn_reply_error(c, r->op, r->id, rc, "daemon limit reached: "
@@ -203,6 +192,17 @@ void memfd_refuse(struct conn *c, const struct proto_req *r, int rc)
 				 "(write, shrink, grow) or not of its length");
 	else
 		conn_reply_status(c, r->op, r->id, rc);
+}
+
+/* r's one payload as a new message (memfd.h). */
+int memfd_req_msg(struct conn *c, const struct proto_req *r, struct qmsg **out)
+{
+	int rc = memfd_msg_new_one(c, r, out);
+
+	if (rc == 0)
+		return 0;
+	memfd_refuse(c, r, rc);
+	return -1;
 }
 
 /* Keep m until its descriptor is written to c: 0 or IPC_ENOMEM. */
@@ -275,13 +275,6 @@ const struct proto_rep *memfd_rep(struct conn *c, const struct proto_rep *r,
 	}
 	out->iov = memfd_iov;
 	return out;
-}
-
-/* Undo the descriptors queued since c->nfd_out was keep. */
-void memfd_out_rollback(struct conn *c, size_t keep)
-{
-	while (c->nfd_out > keep)
-		qmsg_free(c->fd_out[--c->nfd_out]);
 }
 
 /* A stand-in carrying m's descriptor to c while m stays held. */

@@ -48,12 +48,10 @@ int memfd_check_idle(struct conn *c);
  * descriptor is closed then). */
 int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 		  uint32_t memfd, struct qmsg **out);
-/* memfd_msg_new() for the one payload of a QPUT or PSEND: a large inline
- * payload alone in c's input buffer takes the buffer over, no copy. */
-int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
-		      struct qmsg **out);
-/* Answer r with refusal rc of memfd_msg_new (a detail for the limits). */
-void memfd_refuse(struct conn *c, const struct proto_req *r, int rc);
+/* memfd_msg_new for r's one payload (QPUT, PSEND; a large inline
+ * payload alone in c's input buffer takes the buffer over, no copy): 0,
+ * or -1 once r was answered with the refusal (a detail for the limits). */
+int memfd_req_msg(struct conn *c, const struct proto_req *r, struct qmsg **out);
 /* A reply to c owning msgs[0..n): with PROTO_CAP_MEMFD, the memfd
  * messages become markers in *out (a copy of r; its iov in static
  * storage, valid until the next call) and move to c->fd_out (msgs[j] set
@@ -61,9 +59,6 @@ void memfd_refuse(struct conn *c, const struct proto_req *r, int rc);
 const struct proto_rep *memfd_rep(struct conn *c, const struct proto_rep *r,
 				  struct qmsg **msgs, size_t n,
 				  struct proto_rep *out);
-/* Undo the descriptors memfd_rep queued since c->nfd_out was keep (the
- * reply could not be encoded): their messages are freed. */
-void memfd_out_rollback(struct conn *c, size_t keep);
 /* A stand-in carrying m's descriptor to c while m stays held (QGETA):
  * NULL when c takes no descriptors, m is inline, or none is left. */
 struct qmsg *memfd_lend(const struct conn *c, const struct qmsg *m);

@@ -35,11 +35,25 @@ static void op_qgeta_park(struct conn *c, const struct proto_req *r,
 	park_queue(p, q);
 }
 
+/* Answer rep with the message that has just gone in flight in l (QGETA,
+ * QGETANY): start its lease and send it, a memfd as a duplicate. */
+void op_reply_lease(struct conn *c, struct proto_rep *rep, struct lease *l)
+{
+	struct qmsg *lent;
+
+	lease_start(l);
+	rep->data = qmsg_bytes(l->h.msg);
+	rep->data_len = l->h.msg->len;
+	rep->tag = l->h.tag;
+	/* The message stays in flight: the queue's, so never given back. */
+	lent = memfd_lend(c, l->h.msg);
+	conn_reply_own(c, rep, &lent, lent != NULL);
+}
+
 /* QGETA: take the head message into flight, or park, or report Empty. */
 void op_qgeta(struct conn *c, const struct proto_req *r)
 {
 	struct proto_rep rep = { .op = r->op, .id = r->id };
-	struct qmsg *lent;
 	struct queue *q;
 	struct lease *l;
 
@@ -56,13 +70,7 @@ void op_qgeta(struct conn *c, const struct proto_req *r)
 	}
 	rep.status = queue_get_held(q, &l->h);
 	if (rep.status == 0) {
-		lease_start(l);
-		rep.data = qmsg_bytes(l->h.msg);
-		rep.data_len = l->h.msg->len;
-		rep.tag = l->h.tag;
-		/* The message stays in flight: a memfd goes as a duplicate. */
-		lent = memfd_lend(c, l->h.msg);
-		conn_reply_own(c, &rep, &lent, lent != NULL);
+		op_reply_lease(c, &rep, l);
 		return;
 	}
 	if (r->timeout_ms != 0) {

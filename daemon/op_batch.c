@@ -146,41 +146,40 @@ static void batch_put_reply(struct conn *c, const struct proto_req *r, size_t ta
 	durable_reply(c, &rep, durable);
 }
 
+/* QPUTN on q or PSENDN on p: offer the batch, then park for the rest or
+ * answer how many went in. */
+static void batch_put_on(struct conn *c, const struct proto_req *r,
+			 struct queue *q, struct pipe *p)
+{
+	struct qmsg *first;
+	int rc;
+	size_t taken = batch_offer(c, r, q, p, &first, &rc);
+
+	if (batch_put_waits(r, taken, rc)) {
+		batch_park(c, r, q, p, WAITER_PUT, first);
+		return;
+	}
+	if (p != NULL)
+		broker_pipe_reap(&c->srv->broker, p);
+	batch_put_reply(c, r, taken, first, rc, q != NULL && queue_durable_id(q) != 0);
+}
+
 /* QPUTN: put a prefix of the batch, as much as fits; see the top. */
 void op_qputn(struct conn *c, const struct proto_req *r)
 {
-	struct qmsg *first;
 	struct queue *q;
-	size_t taken;
-	int rc;
 
-	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
-		return;
-	taken = batch_offer(c, r, q, NULL, &first, &rc);
-	if (batch_put_waits(r, taken, rc))
-		batch_park(c, r, q, NULL, WAITER_PUT, first);
-	else
-		batch_put_reply(c, r, taken, first, rc, queue_durable_id(q) != 0);
+	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) == 0)
+		batch_put_on(c, r, q, NULL);
 }
 
 /* PSENDN: send a prefix of the batch from an end, as much as fits. */
 void op_psendn(struct conn *c, const struct proto_req *r)
 {
-	struct broker *b = &c->srv->broker;
-	struct qmsg *first;
 	struct pipe *p;
-	size_t taken;
-	int rc;
 
-	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
-		return;
-	taken = batch_offer(c, r, NULL, p, &first, &rc);
-	if (batch_put_waits(r, taken, rc)) {
-		batch_park(c, r, NULL, p, WAITER_PUT, first);
-		return;
-	}
-	broker_pipe_reap(b, p);
-	batch_put_reply(c, r, taken, first, rc, 0);
+	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) == 0)
+		batch_put_on(c, r, NULL, p);
 }
 
 /* Reply to batch get (op, id) with the n messages in batch_msgs, handing
@@ -254,46 +253,42 @@ static size_t batch_take(struct conn *c, const struct proto_req *r, struct queue
 	return batch_take_more(c, 0, r->max, q, p, r->end, rc);
 }
 
+/* QGETN on q or PRECVN on p: take up to max messages, or park for the
+ * first, or answer why there is none. */
+static void batch_get_on(struct conn *c, const struct proto_req *r,
+			 struct queue *q, struct pipe *p)
+{
+	int rc;
+	size_t n = batch_take(c, r, q, p, &rc);
+
+	if (n == 0 && rc == IPC_EEMPTY && r->timeout_ms != 0) {
+		batch_park(c, r, q, p, WAITER_GET, NULL);
+		return;
+	}
+	if (p != NULL)
+		broker_pipe_reap(&c->srv->broker, p);
+	if (n > 0)
+		batch_get_reply(c, r->op, r->id, q, n);
+	else
+		conn_reply_status(c, r->op, r->id, rc);
+}
+
 /* QGETN: take up to max messages, waiting per timeout for the first. */
 void op_qgetn(struct conn *c, const struct proto_req *r)
 {
 	struct queue *q;
-	size_t n;
-	int rc;
 
-	if (policy_queue(c, r, POLICY_READ, &q) != 0)
-		return;
-	n = batch_take(c, r, q, NULL, &rc);
-	if (n > 0) {
-		batch_get_reply(c, r->op, r->id, q, n);
-		return;
-	}
-	if (rc == IPC_EEMPTY && r->timeout_ms != 0)
-		batch_park(c, r, q, NULL, WAITER_GET, NULL);
-	else
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_queue(c, r, POLICY_READ, &q) == 0)
+		batch_get_on(c, r, q, NULL);
 }
 
 /* PRECVN: receive up to max messages at an end, waiting for the first. */
 void op_precvn(struct conn *c, const struct proto_req *r)
 {
-	struct broker *b = &c->srv->broker;
 	struct pipe *p;
-	size_t n;
-	int rc;
 
-	if (policy_pipe(c, r, POLICY_READ, &p) != 0)
-		return;
-	n = batch_take(c, r, NULL, p, &rc);
-	if (n == 0 && rc == IPC_EEMPTY && r->timeout_ms != 0) {
-		batch_park(c, r, NULL, p, WAITER_GET, NULL);
-		return;
-	}
-	broker_pipe_reap(b, p);
-	if (n > 0)
-		batch_get_reply(c, r->op, r->id, NULL, n);
-	else
-		conn_reply_status(c, r->op, r->id, rc);
+	if (policy_pipe(c, r, POLICY_READ, &p) == 0)
+		batch_get_on(c, r, NULL, p);
 }
 
 /* QUNGET: a consumer gives messages it read ahead with a plain get back to

@@ -75,13 +75,7 @@ static int op_qgetany_take(struct conn *c, const struct proto_req *r,
 	}
 	if (queue_get_held(q, &l->h) != 0)
 		return IPC_EEMPTY;
-	lease_start(l);
-	rep.data = qmsg_bytes(l->h.msg);
-	rep.data_len = l->h.msg->len;
-	rep.tag = l->h.tag;
-	/* The message stays in flight: a memfd goes as a duplicate. */
-	m = memfd_lend(c, l->h.msg);
-	conn_reply_own(c, &rep, &m, m != NULL);
+	op_reply_lease(c, &rep, l);
 	return 0;
 }
 

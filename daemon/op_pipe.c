@@ -224,10 +224,8 @@ void op_psend(struct conn *c, const struct proto_req *r)
 
 	if (policy_pipe(c, r, POLICY_WRITE | POLICY_HOLD, &p) != 0)
 		return;
-	if ((rc = memfd_msg_new_one(c, r, &m)) != 0) {
-		memfd_refuse(c, r, rc);
+	if (memfd_req_msg(c, r, &m) != 0)
 		return;
-	}
 	rc = pipe_send(p, r->end, op_pipe_owner(c, p, r->end), m);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
 		op_pipe_park(c, r, p, WAITER_PUT, m);

@@ -87,10 +87,8 @@ void op_qput(struct conn *c, const struct proto_req *r)
 
 	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
 		return;
-	if ((rc = memfd_msg_new_one(c, r, &m)) != 0) {
-		memfd_refuse(c, r, rc);
+	if (memfd_req_msg(c, r, &m) != 0)
 		return;
-	}
 	if ((rc = durable_put(c->srv, q, m)) != 0) {
 		qmsg_free(m);
 		conn_reply_status(c, r->op, r->id, rc);

@@ -145,10 +145,10 @@ static int req_name(struct rctx *c, unsigned i)
 	return 0;
 }
 
-/* Element i: an integer >= min into *out (min is -1 for a timeout or a
- * maxsize, 0 for a lease or a delay). */
-static int req_int_min(struct rctx *c, unsigned i, const char *what,
-		       int64_t min, int64_t *out)
+/* Element i: an integer in min..max into *out (min is -1 for a timeout
+ * or a maxsize, 0 for a lease, a delay or a pipe bound). */
+static int req_int_range(struct rctx *c, unsigned i, const char *what,
+			 int64_t min, int64_t max, int64_t *out)
 {
 	int64_t v = 0;
 	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
@@ -156,18 +156,21 @@ static int req_int_min(struct rctx *c, unsigned i, const char *what,
 	if (rc == DEC_INT_TYPE)
 		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
 				what);
-	if (rc != DEC_INT_OK || v < min)
+	if (rc == DEC_INT_OK && v >= min && v <= max)
+		*out = v;
+	else if (max == INT64_MAX)
 		dec_soft(c, IPC_EINVAL, "%s out of range (must be >= %lld)", what,
 			 (long long)min);
 	else
-		*out = v;
+		dec_soft(c, IPC_EINVAL, "%s out of range (%lld..%lld)", what,
+			 (long long)min, (long long)max);
 	return 0;
 }
 
 /* Element i: an integer >= -1 (timeout or maxsize). */
 static int req_int(struct rctx *c, unsigned i, const char *what, int64_t *out)
 {
-	return req_int_min(c, i, what, -1, out);
+	return req_int_range(c, i, what, -1, INT64_MAX, out);
 }
 
 /* Element i: an unsigned 32-bit integer with no bit outside mask. */
@@ -246,7 +249,7 @@ static int req_data(struct rctx *c, unsigned i)
 /* Element i: a signed integer >= 0 (a lease, a delay) into *out. */
 static int req_nonneg(struct rctx *c, unsigned i, const char *what, int64_t *out)
 {
-	return req_int_min(c, i, what, 0, out);
+	return req_int_range(c, i, what, 0, INT64_MAX, out);
 }
 
 /* Element i: QGETA's lease in milliseconds, >= 0 (0: none). */
@@ -283,24 +286,6 @@ static int req_id(struct rctx *c, unsigned i, const char *what, int64_t *out)
 static int req_end(struct rctx *c, unsigned i)
 {
 	return req_u32(c, i, "end", 1, &c->r->end);
-}
-
-/* Element i: a pipe bound, 0 (default or any) to max. */
-static int req_bound(struct rctx *c, unsigned i, const char *what,
-		     int64_t max, int64_t *out)
-{
-	int64_t v = 0;
-	int rc = dec_int(&c->a[i], INT64_MIN, INT64_MAX, &v);
-
-	if (rc == DEC_INT_TYPE)
-		return dec_fail(c->d, IPC_EPROTO, "field '%s' must be an integer",
-				what);
-	if (rc != DEC_INT_OK || v < 0 || v > max)
-		dec_soft(c, IPC_EINVAL, "%s out of range (0..%lld)", what,
-			 (long long)max);
-	else
-		*out = v;
-	return 0;
 }
 
 /* Element i: PATTACH's flags, not duplex and one-way at once. */
@@ -354,9 +339,23 @@ static int req_mode(struct rctx *c, unsigned i)
 	return req_u32(c, i, "mode", PROTO_MODE_MAX, &c->r->mode);
 }
 
-/* Element i: a batch of payloads, an array of 1..IPC_BATCH_MAX bins of
- * at most msg_max bytes each, pointed at from an iov in the zone. */
-static int req_datas(struct rctx *c, unsigned i)
+/* What an array request field must hold: elements of type t (or t2),
+ * 1..max of them, each read into an iov by each(); and the texts of its
+ * errors: not an array of t (IPC_EPROTO), a count out of range ("%d" the
+ * max, "%lu" the count: IPC_EINVAL), out of memory. */
+struct req_array {
+	msgpack_object_type t, t2;
+	uint32_t max;
+	int (*each)(struct rctx *c, const msgpack_object *el, struct proto_iov *v,
+		    uint32_t k);
+	const char *bad_type, *no_mem, *bad_count;
+};
+
+/* Element i, an array per a, as iovs in the zone: *out and *nout set
+ * once every element was read (a count out of range is noted with
+ * dec_soft and sets nothing). 0, or IPC_EPROTO / IPC_ENOMEM. */
+static int req_array(struct rctx *c, unsigned i, const struct req_array *a,
+		     const struct proto_iov **out, size_t *nout)
 {
 	const msgpack_object *o = &c->a[i];
 	struct proto_iov *iov;
@@ -364,68 +363,66 @@ static int req_datas(struct rctx *c, unsigned i)
 	int rc;
 
 	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "field 'data' must be an array of bin");
+		return dec_fail(c->d, IPC_EPROTO, "%s", a->bad_type);
 	n = o->via.array.size;
 	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_BIN &&
-		    o->via.array.ptr[k].type != MSGPACK_OBJECT_EXT)
-			return dec_fail(c->d, IPC_EPROTO,
-					"field 'data' must be an array of bin");
-	if (n == 0 || n > IPC_BATCH_MAX) {
-		dec_soft(c, IPC_EINVAL, "a batch holds 1..%d messages, not %lu",
-			 IPC_BATCH_MAX, (unsigned long)n);
+		if (o->via.array.ptr[k].type != a->t && o->via.array.ptr[k].type != a->t2)
+			return dec_fail(c->d, IPC_EPROTO, "%s", a->bad_type);
+	if (n == 0 || n > a->max) {
+		dec_soft(c, IPC_EINVAL, a->bad_count, (int)a->max, (unsigned long)n);
 		return 0;
 	}
 	/* n is bounded by PROTO_REQ_ITEMS_MAX: a small allocation. */
 	iov = msgpack_zone_malloc(&c->d->zone, n * sizeof(*iov));
 	if (iov == NULL)
-		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding a batch");
+		return dec_fail(c->d, IPC_ENOMEM, "%s", a->no_mem);
 	memset(iov, 0, n * sizeof(*iov));
-	for (k = 0; k < n; k++) {
-		rc = req_payload(c, &o->via.array.ptr[k], &iov[k].base,
-				 &iov[k].len, &iov[k].memfd);
-		if (rc != 0)
+	for (k = 0; k < n; k++)
+		if ((rc = a->each(c, &o->via.array.ptr[k], &iov[k], k)) != 0)
 			return rc;
-	}
-	c->r->iov = iov;
-	c->r->niov = n;
+	*out = iov;
+	*nout = n;
 	return 0;
 }
 
-/* Element i: QGETANY's queues, an array of 1..IPC_GET_ANY_MAX valid
- * names, pointed at from an iov in the zone. */
+/* One payload of a batch: a bin of at most msg_max bytes, or a memfd. */
+static int req_data_el(struct rctx *c, const msgpack_object *el,
+		       struct proto_iov *v, uint32_t k)
+{
+	(void)k;
+	return req_payload(c, el, &v->base, &v->len, &v->memfd);
+}
+
+/* One of QGETANY's queue names (an invalid one is noted with dec_soft). */
+static int req_name_el(struct rctx *c, const msgpack_object *el,
+		       struct proto_iov *v, uint32_t k)
+{
+	v->base = (const unsigned char *)el->via.str.ptr;
+	v->len = el->via.str.size;
+	if (!proto_name_valid((const char *)v->base, v->len))
+		dec_soft(c, IPC_ENAME, "names: name %lu is not valid", (unsigned long)k);
+	return 0;
+}
+
+static const struct req_array req_datas_array = {
+	MSGPACK_OBJECT_BIN, MSGPACK_OBJECT_EXT, IPC_BATCH_MAX, req_data_el,
+	"field 'data' must be an array of bin", "out of memory decoding a batch",
+	"a batch holds 1..%d messages, not %lu" };
+static const struct req_array req_names_array = {
+	MSGPACK_OBJECT_STR, MSGPACK_OBJECT_STR, IPC_GET_ANY_MAX, req_name_el,
+	"field 'names' must be an array of str", "out of memory decoding names",
+	"names: 1..%d queues, not %lu" };
+
+/* Element i: a batch of payloads (QPUTN, PSENDN), 1..IPC_BATCH_MAX. */
+static int req_datas(struct rctx *c, unsigned i)
+{
+	return req_array(c, i, &req_datas_array, &c->r->iov, &c->r->niov);
+}
+
+/* Element i: QGETANY's queues, 1..IPC_GET_ANY_MAX valid names. */
 static int req_names(struct rctx *c, unsigned i)
 {
-	const msgpack_object *o = &c->a[i];
-	struct proto_iov *names;
-	uint32_t k, n;
-
-	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return dec_fail(c->d, IPC_EPROTO, "field 'names' must be an array of str");
-	n = o->via.array.size;
-	for (k = 0; k < n; k++)
-		if (o->via.array.ptr[k].type != MSGPACK_OBJECT_STR)
-			return dec_fail(c->d, IPC_EPROTO,
-					"field 'names' must be an array of str");
-	if (n == 0 || n > IPC_GET_ANY_MAX) {
-		dec_soft(c, IPC_EINVAL, "names: 1..%d queues, not %lu",
-			 IPC_GET_ANY_MAX, (unsigned long)n);
-		return 0;
-	}
-	names = msgpack_zone_malloc(&c->d->zone, n * sizeof(*names));
-	if (names == NULL)
-		return dec_fail(c->d, IPC_ENOMEM, "out of memory decoding names");
-	memset(names, 0, n * sizeof(*names));
-	for (k = 0; k < n; k++) {
-		names[k].base = (const unsigned char *)o->via.array.ptr[k].via.str.ptr;
-		names[k].len = o->via.array.ptr[k].via.str.size;
-		if (!proto_name_valid((const char *)names[k].base, names[k].len))
-			dec_soft(c, IPC_ENAME, "names: name %lu is not valid",
-				 (unsigned long)k);
-	}
-	c->r->names = names;
-	c->r->nnames = n;
-	return 0;
+	return req_array(c, i, &req_names_array, &c->r->names, &c->r->nnames);
 }
 
 /* Element i: how many messages a batch get wants, 1..IPC_BATCH_MAX. */
@@ -467,9 +464,11 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_TAG: return req_tag(c, i);
 	case RQ_END: return req_end(c, i);
 	case RQ_MAXMSGS:
-		return req_bound(c, i, "maxmsgs", IPC_PIPE_MSGS_MAX, &r->maxmsgs);
+		return req_int_range(c, i, "maxmsgs", 0, IPC_PIPE_MSGS_MAX,
+				     &r->maxmsgs);
 	case RQ_MAXBYTES:
-		return req_bound(c, i, "maxbytes", IPC_PIPE_BYTES_MAX, &r->maxbytes);
+		return req_int_range(c, i, "maxbytes", 0, IPC_PIPE_BYTES_MAX,
+				     &r->maxbytes);
 	case RQ_MAX: return req_max(c, i);
 	case RQ_UID: return req_id(c, i, "uid", &r->uid);
 	case RQ_GID: return req_id(c, i, "gid", &r->gid);

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "harness.h"
+#include "hraw.h"
 #include <ipcclient/ipcclient.h>
 #include "proto.h"
 
@@ -38,112 +38,12 @@ static void launch(struct h_daemon *d, const char *const *args,
 
 /* ---- raw protocol: a client that sends requests and reads nothing ------- */
 
-/* A raw connection to path. */
-static int raw_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-		      "connect %s: %s", path, strerror(errno));
-	return fd;
-}
-
-/* Send one request (blocking). */
-static void raw_send_req(int fd, const struct proto_req *r)
-{
-	struct pbuf b;
-	size_t off = 0;
-	ssize_t n;
-
-	pbuf_init(&b);
-	ck_assert_int_eq(proto_enc_req(&b, r), 0);
-	while (off < b.len) {
-		n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ck_assert_msg(n > 0, "send: %s", strerror(errno));
-		off += (size_t)n;
-	}
-	pbuf_free(&b);
-}
-
-/* Read exactly n bytes within the bound; 0, or -1 at EOF before any. */
-static int raw_read(int fd, void *buf, size_t n)
-{
-	int64_t deadline = h_now_ms() + T_WAIT_MS;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	size_t off = 0;
-	ssize_t r;
-
-	while (off < n) {
-		ck_assert_msg(h_now_ms() < deadline, "no reply in time");
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		r = recv(fd, (char *)buf + off, n - off, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
-			ck_assert_msg(off == 0, "closed mid-frame");
-			return -1;
-		}
-		ck_assert_msg(r > 0, "recv: %s", strerror(errno));
-		off += (size_t)r;
-	}
-	return 0;
-}
-
-/* A raw reply reader: the frame bytes and the decoder its results point into. */
-struct raw_rx {
-	unsigned char *buf;
-	struct proto_dec dec;
-};
-
-/* Read one reply to a request of op into *rep; -1 at EOF. */
-static int raw_reply(int fd, struct raw_rx *rx, uint32_t op, struct proto_rep *rep)
-{
-	unsigned char hdr[4];
-	size_t n;
-
-	if (raw_read(fd, hdr, 4) != 0)
-		return -1;
-	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-	ck_assert_uint_le(n, PROTO_FRAME_MAX);
-	rx->buf = realloc(rx->buf, n);
-	ck_assert_int_eq(raw_read(fd, rx->buf, n), 0);
-	memset(rep, 0, sizeof(*rep));
-	ck_assert_msg(proto_dec_rep(&rx->dec, rx->buf, n, op, rep) == 0,
-		      "bad reply: %s", rx->dec.err);
-	return 0;
-}
-
-/* Set up a reply reader. */
-static void raw_rx_init(struct raw_rx *rx)
-{
-	rx->buf = NULL;
-	ck_assert_int_eq(proto_dec_init(&rx->dec), 0);
-}
-
-/* Tear down a reply reader. */
-static void raw_rx_fini(struct raw_rx *rx)
-{
-	free(rx->buf);
-	proto_dec_fini(&rx->dec);
-}
-
 /* A raw connection to d that said HELLO. */
-static int raw_open(const struct h_daemon *d, struct raw_rx *rx)
+static int raw_open(const struct h_daemon *d, struct h_raw_rx *rx)
 {
-	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
-			       .version = IPC_PROTO_VERSION };
-	struct proto_rep rep;
-	int fd = raw_connect(d->sock);
+	int fd = h_raw_connect(d->sock);
 
-	raw_send_req(fd, &r);
-	ck_assert_int_eq(raw_reply(fd, rx, r.op, &rep), 0);
-	ck_assert_int_eq(rep.status, 0);
+	ck_assert_int_eq(h_raw_hello(fd, rx, NULL), 0);
 	return fd;
 }
 
@@ -281,7 +181,7 @@ static void idle_seen(unsigned char *seen, unsigned total, const unsigned char *
 
 /* Read replies on fd until none comes for quiet_ms (or want replies
  * came): how many messages they carried (marked in seen). */
-static unsigned idle_read(int fd, struct raw_rx *rx, const struct idle_run *r,
+static unsigned idle_read(int fd, struct h_raw_rx *rx, const struct idle_run *r,
 			  unsigned char *seen, unsigned *replies, int quiet_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -290,7 +190,7 @@ static unsigned idle_read(int fd, struct raw_rx *rx, const struct idle_run *r,
 	size_t i;
 
 	while (*replies < r->nparks && poll(&p, 1, quiet_ms) == 1) {
-		ck_assert_int_eq(raw_reply(fd, rx, r->op, &rep), 0);
+		ck_assert_int_eq(h_raw_reply(fd, rx, r->op, &rep), 0);
 		ck_assert_int_eq(rep.status, 0);
 		(*replies)++;
 		if (r->op == PROTO_OP_QGET || r->op == PROTO_OP_QGETANY) {
@@ -324,7 +224,7 @@ static unsigned idle_drain(ipc_client *c, const char *q, const struct idle_run *
 
 /* The raw client takes the rest of pipe q (end 0) with nowait PRECVN:
  * how many messages (marked in seen). */
-static unsigned idle_pipe_drain(int fd, struct raw_rx *rx, const struct idle_run *r,
+static unsigned idle_pipe_drain(int fd, struct h_raw_rx *rx, const struct idle_run *r,
 				unsigned char *seen)
 {
 	struct proto_req get = { .op = PROTO_OP_PRECVN, .id = 9, .name = "q",
@@ -334,8 +234,8 @@ static unsigned idle_pipe_drain(int fd, struct raw_rx *rx, const struct idle_run
 	size_t i;
 
 	for (;;) {
-		raw_send_req(fd, &get);
-		ck_assert_int_eq(raw_reply(fd, rx, get.op, &rep), 0);
+		h_raw_send_req(fd, &get);
+		ck_assert_int_eq(h_raw_reply(fd, rx, get.op, &rep), 0);
 		if (rep.status == IPC_EEMPTY)
 			return got;
 		ck_assert_int_eq(rep.status, 0);
@@ -347,7 +247,7 @@ static unsigned idle_pipe_drain(int fd, struct raw_rx *rx, const struct idle_run
 
 /* Make what r's parks wait on: the queues, or the pipe with the producer
  * c at end 1 and the raw client fd at end 0. */
-static void idle_setup(ipc_client *c, int fd, struct raw_rx *rx,
+static void idle_setup(ipc_client *c, int fd, struct h_raw_rx *rx,
 		       const struct idle_run *r)
 {
 	struct ipc_pipe_opts po = IPC_PIPE_OPTS_INIT;
@@ -363,8 +263,8 @@ static void idle_setup(ipc_client *c, int fd, struct raw_rx *rx,
 	po.maxmsgs = IPC_PIPE_MSGS_MAX;
 	po.maxbytes = 16 << 20;     /* max-bytes bounds it first */
 	ck_assert_int_eq(ipc_pipe_attach(c, "q", 1, IPC_PIPE_CREATE, &po), 0);
-	raw_send_req(fd, &at);
-	ck_assert_int_eq(raw_reply(fd, rx, at.op, &rep), 0);
+	h_raw_send_req(fd, &at);
+	ck_assert_int_eq(h_raw_reply(fd, rx, at.op, &rep), 0);
 	ck_assert_int_eq(rep.status, 0);
 }
 
@@ -389,7 +289,7 @@ static void idle_client(const struct idle_run *r)
 	unsigned put, kept, drained, idle, later, replies = 0, i;
 	int pend = r->on == IDLE_PIPE ? 1 : -1;
 	struct h_daemon d;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	ipc_client *c;
 	long rss0, rss1;
 	int fd, rc;
@@ -397,12 +297,12 @@ static void idle_client(const struct idle_run *r)
 	ck_assert_ptr_nonnull(seen);
 	launch(&d, args, NULL);
 	c = h_connect(&d);
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	fd = raw_open(&d, &rx);
 	idle_setup(c, fd, &rx, r);
 	for (i = 0; i < r->nparks; i++) {
 		get.id = 100 + i;
-		raw_send_req(fd, &get);
+		h_raw_send_req(fd, &get);
 	}
 	h_wait_parked(c, "q", 'g', r->nparks);
 	rss0 = h_rss_kb(d.pid);
@@ -440,7 +340,7 @@ static void idle_client(const struct idle_run *r)
 	ck_assert_uint_eq(idle + drained, put + later);
 	ck_assert_uint_eq(h_stat(c, "q").size, 0);
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	free(seen);
 	h_stop(&d);
@@ -492,12 +392,12 @@ END_TEST
 
 /* Read the next reply on fd (to a request of op): its id, after
  * asserting it carries message text. */
-static uint32_t raw_expect_text(int fd, struct raw_rx *rx, uint32_t op,
+static uint32_t raw_expect_text(int fd, struct h_raw_rx *rx, uint32_t op,
 				const char *text)
 {
 	struct proto_rep rep;
 
-	ck_assert_int_eq(raw_reply(fd, rx, op, &rep), 0);
+	ck_assert_int_eq(h_raw_reply(fd, rx, op, &rep), 0);
 	ck_assert_int_eq(rep.status, 0);
 	ck_assert_uint_eq(rep.data_len, strlen(text));
 	ck_assert_int_eq(memcmp(rep.data, text, rep.data_len), 0);
@@ -519,7 +419,7 @@ START_TEST(test_resume_keeps_place)
 	static char big[60 << 10];
 	struct ipc_msg m[16];
 	struct pollfd pb;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct proto_rep rep;
 	struct h_daemon d;
 	ipc_client *c;
@@ -530,10 +430,10 @@ START_TEST(test_resume_keeps_place)
 	c = h_connect(&d);
 	h_create_queue(c, "q", 0);
 	h_create_queue(c, "fill", 0);
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	a = raw_open(&d, &rx);
-	raw_send_req(a, &get);
-	raw_send_req(a, &fill);
+	h_raw_send_req(a, &get);
+	h_raw_send_req(a, &fill);
 	h_wait_parked(c, "fill", 'g', 1);
 	for (i = 0; i < 16; i++)
 		m[i] = (struct ipc_msg){ big, sizeof(big) };
@@ -544,13 +444,13 @@ START_TEST(test_resume_keeps_place)
 	h_get_expect(c, "q", "probe", 0);
 	b = raw_open(&d, &rx);
 	get.id = 20;
-	raw_send_req(b, &get);
+	h_raw_send_req(b, &get);
 	h_wait_parked(c, "q", 'g', 2);
 	/* A reads its 960 KiB, and is answered a STAT: it is served again. */
-	ck_assert_int_eq(raw_reply(a, &rx, fill.op, &rep), 0);
+	ck_assert_int_eq(h_raw_reply(a, &rx, fill.op, &rep), 0);
 	ck_assert_uint_eq(rep.niov, 16);
-	raw_send_req(a, &st);
-	ck_assert_int_eq(raw_reply(a, &rx, st.op, &rep), 0);
+	h_raw_send_req(a, &st);
+	ck_assert_int_eq(h_raw_reply(a, &rx, st.op, &rep), 0);
 	ck_assert_int_eq(rep.status, 0);
 	h_put_text(c, "q", "x");
 	ck_assert_uint_eq(raw_expect_text(a, &rx, PROTO_OP_QGET, "x"), 10);
@@ -560,7 +460,7 @@ START_TEST(test_resume_keeps_place)
 	ck_assert_uint_eq(raw_expect_text(b, &rx, PROTO_OP_QGET, "y"), 20);
 	close(a);
 	close(b);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -605,18 +505,18 @@ static void put_letters(ipc_client *c, const char *q, const char *s)
 static void park_then_fail(const struct h_daemon *d, ipc_client *c,
 			   struct proto_req *req, const char *letters)
 {
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct proto_rep rep;
 	int fd;
 
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	fd = raw_open(d, &rx);
-	raw_send_req(fd, req);
+	h_raw_send_req(fd, req);
 	h_wait_parked(c, req->name, 'g', 1);
 	put_letters(c, req->name, letters);
-	ck_assert_int_eq(raw_reply(fd, &rx, req->op, &rep), -1); /* closed */
+	ck_assert_int_eq(h_raw_reply(fd, &rx, req->op, &rep), -1); /* closed */
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	expect_queue(c, req->name, letters);
 	ck_assert_uint_eq(h_stat(c, req->name).getters, 0);
 }
@@ -683,7 +583,7 @@ static long bound_kb(void)
 }
 
 /* A raw client parks n requests req (ids from 1000) and reads nothing. */
-static int raw_park_many(const struct h_daemon *d, struct raw_rx *rx,
+static int raw_park_many(const struct h_daemon *d, struct h_raw_rx *rx,
 			 struct proto_req *req, unsigned n)
 {
 	int fd = raw_open(d, rx);
@@ -691,7 +591,7 @@ static int raw_park_many(const struct h_daemon *d, struct raw_rx *rx,
 
 	for (i = 0; i < n; i++) {
 		req->id = 1000 + i;
-		raw_send_req(fd, req);
+		h_raw_send_req(fd, req);
 	}
 	return fd;
 }
@@ -725,7 +625,7 @@ START_TEST(test_memory_bound)
 	struct proto_req peek = { .op = PROTO_OP_QPEEK, .name = "big", .max = 4 };
 	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB announced */
 	static char junk[(1 << 20) - 4096];
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct h_daemon d;
 	char name[IPC_NAME_MAX + 1];
 	ipc_client *c;
@@ -735,7 +635,7 @@ START_TEST(test_memory_bound)
 
 	launch(&d, args, NULL);
 	c = h_connect(&d);
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	h_create_queue(c, "p", 0);
 	h_create_queue(c, "big", 0);
 	h_create_queue(c, "e", 0);
@@ -770,7 +670,7 @@ START_TEST(test_memory_bound)
 	ck_assert_int_eq(h_stat(c, "e").size, empties);
 	for (i = 0; i < 7; i++)
 		close(fds[i]);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	h_stop(&d);
 }

@@ -113,6 +113,45 @@ static struct queue_stats stats(const struct queue *q)
 	return st;
 }
 
+/* Recovery's bulk messages: carved from 2 MiB chunks, each chunk unmapped
+ * once its last message is freed, the byte totals as for qmsg_new. */
+START_TEST(test_qmsg_bulk)
+{
+	enum { N = 20000 };
+	static struct qmsg *v[N];
+	size_t bytes0 = qmsg_live_bytes(), mem0 = qmsg_live_mem(), i;
+	char p[16];
+
+	for (i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "m%zu", i);
+		v[i] = qmsg_new_bulk(p, strlen(p));
+		ck_assert_ptr_nonnull(v[i]);
+	}
+	qmsg_bulk_end();
+	ck_assert_uint_eq(qmsg_bulk_chunks(), 2);   /* ~11,900 per chunk */
+	ck_assert_uint_eq(qmsg_live_mem() - mem0, N * qmsg_footprint(4));
+	for (i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "m%zu", i);
+		ck_assert_uint_eq(v[i]->len, strlen(p));
+		ck_assert_int_eq(memcmp(qmsg_bytes(v[i]), p, strlen(p)), 0);
+	}
+	for (i = 0; i < 12000; i++)
+		qmsg_free(v[i]);
+	ck_assert_uint_eq(qmsg_bulk_chunks(), 1);   /* the first one is empty */
+	for (; i < N; i++)
+		qmsg_free(v[i]);
+	ck_assert_uint_eq(qmsg_bulk_chunks(), 0);
+	ck_assert_uint_eq(qmsg_live_bytes(), bytes0);
+	ck_assert_uint_eq(qmsg_live_mem(), mem0);
+	/* A large one is an ordinary message. */
+	v[0] = qmsg_new_bulk(v, 200);
+	ck_assert_uint_eq(v[0]->slab, 0);
+	ck_assert_uint_eq(qmsg_bulk_chunks(), 0);
+	qmsg_free(v[0]);
+	ck_assert_uint_eq(qmsg_live_mem(), mem0);
+}
+END_TEST
+
 START_TEST(test_qmsg_basic)
 {
 	struct qmsg *m = qmsg_new("hello", 5);
@@ -2078,6 +2117,7 @@ static Suite *queue_suite(void)
 	TCase *th = tcase_create("inflight");
 
 	tcase_add_test(tq, test_qmsg_basic);
+	tcase_add_test(tq, test_qmsg_bulk);
 	tcase_add_test(tq, test_qmsg_reuse);
 	tcase_add_test(tq, test_qmsg_held);
 	tcase_add_test(tq, test_qmsg_fd_counts);

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "hraw.h"
 #include <ipcclient/ipcclient.h>
 #include "proto.h"
 
@@ -123,116 +124,6 @@ static void get_len(ipc_client *c, const char *q, size_t want)
 	ck_assert_msg(rc == 0, "get %s: %d", q, rc);
 	ck_assert_uint_eq(len, want);
 	ipc_free(data);
-}
-
-/* ---- raw protocol, bypassing the library's own checks --------------------- */
-
-/* A raw connection to path. */
-static int raw_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-		      "connect %s: %s", path, strerror(errno));
-	return fd;
-}
-
-/* Send one request (blocking). */
-static void raw_send_req(int fd, const struct proto_req *r)
-{
-	struct pbuf b;
-	size_t off = 0;
-	ssize_t n;
-
-	pbuf_init(&b);
-	ck_assert_int_eq(proto_enc_req(&b, r), 0);
-	while (off < b.len) {
-		n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ck_assert_msg(n > 0, "send: %s", strerror(errno));
-		off += (size_t)n;
-	}
-	pbuf_free(&b);
-}
-
-/* Read exactly n bytes within the bound; 0, or -1 at EOF before any. */
-static int raw_read(int fd, void *buf, size_t n)
-{
-	int64_t deadline = h_now_ms() + T_WAIT_MS;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	size_t off = 0;
-	ssize_t r;
-
-	while (off < n) {
-		ck_assert_msg(h_now_ms() < deadline, "no reply in time");
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		r = recv(fd, (char *)buf + off, n - off, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
-			ck_assert_msg(off == 0, "closed mid-frame");
-			return -1;
-		}
-		ck_assert_msg(r > 0, "recv: %s", strerror(errno));
-		off += (size_t)r;
-	}
-	return 0;
-}
-
-/* A raw reply reader: the frame bytes and the decoder its results point into. */
-struct raw_rx {
-	unsigned char *buf;
-	struct proto_dec dec;
-};
-
-/* Read one reply to a request of op into *rep; -1 at EOF. */
-static int raw_reply(int fd, struct raw_rx *rx, uint32_t op, struct proto_rep *rep)
-{
-	unsigned char hdr[4];
-	size_t n;
-
-	if (raw_read(fd, hdr, 4) != 0)
-		return -1;
-	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-	ck_assert_uint_le(n, PROTO_FRAME_MAX);
-	rx->buf = realloc(rx->buf, n);
-	ck_assert_int_eq(raw_read(fd, rx->buf, n), 0);
-	memset(rep, 0, sizeof(*rep));
-	ck_assert_msg(proto_dec_rep(&rx->dec, rx->buf, n, op, rep) == 0,
-		      "bad reply: %s", rx->dec.err);
-	return 0;
-}
-
-/* Set up / tear down a reply reader. */
-static void raw_rx_init(struct raw_rx *rx)
-{
-	rx->buf = NULL;
-	ck_assert_int_eq(proto_dec_init(&rx->dec), 0);
-}
-
-static void raw_rx_fini(struct raw_rx *rx)
-{
-	free(rx->buf);
-	proto_dec_fini(&rx->dec);
-}
-
-/* HELLO on a raw connection; the reply's status (msg_max in *msg_max). */
-static int raw_hello(int fd, struct raw_rx *rx, uint32_t *msg_max)
-{
-	struct proto_req r = { .op = PROTO_OP_HELLO, .id = 1,
-			       .version = IPC_PROTO_VERSION };
-	struct proto_rep rep;
-
-	raw_send_req(fd, &r);
-	ck_assert_int_eq(raw_reply(fd, rx, r.op, &rep), 0);
-	if (msg_max)
-		*msg_max = rep.msg_max;
-	return rep.status;
 }
 
 /* ---- children that act as another user ------------------------------------ */
@@ -892,7 +783,7 @@ START_TEST(test_limit_message)
 {
 	static const char *args[] = { "--max-message-size", "1000", NULL };
 	struct h_daemon d;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct proto_rep rep;
 	struct proto_req put = { .op = PROTO_OP_QPUT, .id = 2, .name = "m",
 				 .timeout_ms = 0 };
@@ -909,24 +800,24 @@ START_TEST(test_limit_message)
 	ck_assert_int_eq(put_bytes(c, "m", 1000, 'a'), 0);
 	ck_assert_int_eq(put_bytes(c, "m", 1001, 'b'), IPC_ETOOBIG);
 
-	raw_rx_init(&rx);
-	fd = raw_connect(d.sock);
-	ck_assert_int_eq(raw_hello(fd, &rx, &msg_max), 0);
+	h_raw_rx_init(&rx);
+	fd = h_raw_connect(d.sock);
+	ck_assert_int_eq(h_raw_hello(fd, &rx, &msg_max), 0);
 	ck_assert_uint_eq(msg_max, 1000);
 	memset(big, 'c', sizeof(big));
 	put.data = (const unsigned char *)big;
 	put.data_len = sizeof(big);
-	raw_send_req(fd, &put);
-	ck_assert_int_eq(raw_reply(fd, &rx, put.op, &rep), 0);
+	h_raw_send_req(fd, &put);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, put.op, &rep), 0);
 	ck_assert_int_eq(rep.status, IPC_ETOOBIG);
 	/* The connection is kept: a fitting put still works. */
 	put.id = 3;
 	put.data_len = 10;
-	raw_send_req(fd, &put);
-	ck_assert_int_eq(raw_reply(fd, &rx, put.op, &rep), 0);
+	h_raw_send_req(fd, &put);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, put.op, &rep), 0);
 	ck_assert_int_eq(rep.status, 0);
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 
 	ck_assert_uint_eq(h_stat(c, "m").size, 2);
 	get_len(c, "m", 1000);
@@ -1336,7 +1227,7 @@ START_TEST(test_emfile_no_spin)
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_NOFILE, &lim, NULL), 0);
 	/* More connections than descriptors: accept4 fails with EMFILE. */
 	for (i = 0; i < 40; i++)
-		fds[i] = raw_connect(d.sock);
+		fds[i] = h_raw_connect(d.sock);
 	usleep(200000);
 	cpu0 = proc_cpu_seconds(d.pid);
 	usleep(1000000);
@@ -1379,7 +1270,7 @@ START_TEST(test_limit_connections)
 {
 	static const char *args[] = { "--max-connections", "3", NULL };
 	struct h_daemon d;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct proto_rep rep;
 	struct proto_req hello = { .op = PROTO_OP_HELLO, .id = 7,
 				   .version = IPC_PROTO_VERSION };
@@ -1395,22 +1286,22 @@ START_TEST(test_limit_connections)
 	ck_assert_int_eq(ipc_connect(d.sock, &extra), IPC_ELIMIT);
 	ck_assert_ptr_null(extra);
 	/* Raw: the refusal is a reply to the HELLO, then EOF. */
-	raw_rx_init(&rx);
-	fd = raw_connect(d.sock);
-	raw_send_req(fd, &hello);
-	ck_assert_int_eq(raw_reply(fd, &rx, hello.op, &rep), 0);
+	h_raw_rx_init(&rx);
+	fd = h_raw_connect(d.sock);
+	h_raw_send_req(fd, &hello);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, hello.op, &rep), 0);
 	ck_assert_int_eq(rep.id, 7);
 	ck_assert_int_eq(rep.status, IPC_ELIMIT);
 	ck_assert_ptr_nonnull(strstr(rep.detail, "too many connections"));
-	ck_assert_int_eq(raw_reply(fd, &rx, hello.op, &rep), -1);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, hello.op, &rep), -1);
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "ls", NULL), 1);
 	ck_assert_msg(strstr(err.data, "limit"), "stderr: %s", err.data);
 	h_buf_free(&err);
 	/* Many silent connections over the limit: the served ones go on. */
 	for (i = 0; i < 40; i++)
-		silent[i] = raw_connect(d.sock);
+		silent[i] = h_raw_connect(d.sock);
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(put_bytes(c[i], "cq", 1, 'a' + i), 0);
 	ck_assert_uint_eq(h_stat(c[2], "cq").size, 3);
@@ -1444,7 +1335,7 @@ START_TEST(test_limit_output)
 	static const char *args[] = { "--max-output", "64K", NULL };
 	enum { N = 200, SZ = 32768 };
 	struct h_daemon d;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	struct proto_rep rep;
 	struct proto_req get = { .op = PROTO_OP_QGET, .name = "big", .timeout_ms = 0 };
 	ipc_client *c;
@@ -1460,12 +1351,12 @@ START_TEST(test_limit_output)
 		memset(p, i & 0xff, SZ);
 		ck_assert_int_eq(ipc_queue_put(c, "big", p, SZ, 0), 0);
 	}
-	raw_rx_init(&rx);
-	fd = raw_connect(d.sock);
-	ck_assert_int_eq(raw_hello(fd, &rx, NULL), 0);
+	h_raw_rx_init(&rx);
+	fd = h_raw_connect(d.sock);
+	ck_assert_int_eq(h_raw_hello(fd, &rx, NULL), 0);
 	for (i = 0; i < N; i++) {
 		get.id = 100 + (uint32_t)i;
-		raw_send_req(fd, &get);
+		h_raw_send_req(fd, &get);
 	}
 	/* Wait until the daemon stops taking messages for it. */
 	prev = N + 1;
@@ -1484,7 +1375,7 @@ START_TEST(test_limit_output)
 	get_len(c, "other", 5);
 	/* Reading resumes it: every reply, in order, with its message. */
 	for (i = 0; i < N; i++) {
-		ck_assert_int_eq(raw_reply(fd, &rx, PROTO_OP_QGET, &rep), 0);
+		ck_assert_int_eq(h_raw_reply(fd, &rx, PROTO_OP_QGET, &rep), 0);
 		ck_assert_int_eq(rep.id, 100 + i);
 		ck_assert_int_eq(rep.status, 0);
 		ck_assert_uint_eq(rep.data_len, SZ);
@@ -1493,7 +1384,7 @@ START_TEST(test_limit_output)
 	}
 	ck_assert_uint_eq(h_stat(c, "big").size, 0);
 	close(fd);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	free(p);
 	h_stop(&d);
@@ -1530,7 +1421,7 @@ START_TEST(test_partial_frames)
 	enum { N = 64, SENT = 512 << 10 };
 	unsigned char hdr[4] = { 0x00, 0x7f, 0xff, 0xf0 }; /* ~8 MiB */
 	struct h_daemon d;
-	struct raw_rx rx;
+	struct h_raw_rx rx;
 	ipc_client *c;
 	int fds[N], i, closed = 0;
 	long rss0, rss1;
@@ -1540,11 +1431,11 @@ START_TEST(test_partial_frames)
 	launch_args(&d, args);
 	c = h_connect(&d);
 	h_create_queue(c, "q", 0);
-	raw_rx_init(&rx);
+	h_raw_rx_init(&rx);
 	rss0 = h_rss_kb(d.pid);
 	for (i = 0; i < N; i++) {
-		fds[i] = raw_connect(d.sock);
-		ck_assert_int_eq(raw_hello(fds[i], &rx, NULL), 0);
+		fds[i] = h_raw_connect(d.sock);
+		ck_assert_int_eq(h_raw_hello(fds[i], &rx, NULL), 0);
 		ck_assert_int_eq(send(fds[i], hdr, 4, MSG_NOSIGNAL), 4);
 		send_some(fds[i], SENT);
 	}
@@ -1575,7 +1466,7 @@ START_TEST(test_partial_frames)
 		"%lld ms more\n", (long long)(h_now_ms() - t0));
 	h_put_text(c, "q", "still");
 	h_get_expect(c, "q", "still", 0);
-	raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx);
 	ipc_close(c);
 	h_stop(&d);
 }

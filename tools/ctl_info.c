@@ -151,70 +151,139 @@ static void ctl_pipe_row(const struct ipc_info *in)
 	       in->dir[0].bytes, in->dir[1].size, in->dir[1].bytes);
 }
 
-/* stat: a pipe's own lines. */
-static void ctl_pipe_stat(const struct ipc_info *in)
-{
-	int i;
+/* Where the fields of one queue or pipe go: "key: value" lines (stat)
+ * or the members of a JSON object (stat --json, ls --json), same keys. */
+struct ctl_emit {
+	int json;
+	int first;      /* JSON: no member written yet */
+};
 
-	if (in->kind != IPC_KIND_PIPE)
-		return;
-	printf("duplex: %s\nend0: %s\nend1: %s\nmaxbytes: %llu\n",
-	       in->duplex ? "true" : "false", ctl_end_state(in, 0),
-	       ctl_end_state(in, 1), in->maxbytes);
-	for (i = 0; i < 2; i++)
-		printf("size%d%d: %llu\nbytes%d%d: %llu\ngetters%d%d: %u\n"
-		       "putters%d%d: %u\n", i, 1 - i, in->dir[i].size, i,
-		       1 - i, in->dir[i].bytes, i, 1 - i, in->dir[i].getters,
-		       i, 1 - i, in->dir[i].putters);
+/* Start the field key. */
+static void ctl_emit_key(struct ctl_emit *e, const char *key)
+{
+	if (e->json)
+		printf("%s\"%s\":", e->first ? "" : ",", key);
+	else
+		printf("%s: ", key);
+	e->first = 0;
 }
 
-/* A pipe's own JSON keys, after the common ones. */
-static void ctl_json_pipe(const struct ipc_info *in)
+/* A field holding a number. */
+static void ctl_emit_num(struct ctl_emit *e, const char *key, long long v,
+			 unsigned long long u, int is_signed)
 {
-	int i;
+	ctl_emit_key(e, key);
+	if (is_signed)
+		printf("%lld", v);
+	else
+		printf("%llu", u);
+	if (!e->json)
+		putchar('\n');
+}
 
-	if (in->kind != IPC_KIND_PIPE)
-		return;
-	printf(",\"duplex\":%s,\"end0\":\"%s\",\"end1\":\"%s\",\"maxbytes\":%llu",
-	       in->duplex ? "true" : "false", ctl_end_state(in, 0),
-	       ctl_end_state(in, 1), in->maxbytes);
-	for (i = 0; i < 2; i++)
-		printf(",\"size%d%d\":%llu,\"bytes%d%d\":%llu,\"getters%d%d\":%u,"
-		       "\"putters%d%d\":%u", i, 1 - i, in->dir[i].size, i, 1 - i,
-		       in->dir[i].bytes, i, 1 - i, in->dir[i].getters, i, 1 - i,
-		       in->dir[i].putters);
+/* A field holding an unsigned number. */
+static void ctl_emit_u(struct ctl_emit *e, const char *key, unsigned long long v)
+{
+	ctl_emit_num(e, key, 0, v, 0);
+}
+
+/* A field holding a string (quoted and escaped in JSON). */
+static void ctl_emit_s(struct ctl_emit *e, const char *key, const char *s)
+{
+	ctl_emit_key(e, key);
+	if (e->json) {
+		ctl_json_str(s);
+	} else {
+		fputs(s, stdout);
+		putchar('\n');
+	}
+}
+
+/* A field holding true or false. */
+static void ctl_emit_b(struct ctl_emit *e, const char *key, int b)
+{
+	ctl_emit_key(e, key);
+	fputs(b ? "true" : "false", stdout);
+	if (!e->json)
+		putchar('\n');
+}
+
+/* A pipe's own fields, after the common ones. */
+static void ctl_emit_pipe(struct ctl_emit *e, const struct ipc_info *in)
+{
+	static const char *const dir_keys[] = { "size", "bytes", "getters", "putters" };
+	unsigned long long v[4];
+	char key[16];
+	int i, k;
+
+	ctl_emit_b(e, "duplex", in->duplex);
+	ctl_emit_s(e, "end0", ctl_end_state(in, 0));
+	ctl_emit_s(e, "end1", ctl_end_state(in, 1));
+	ctl_emit_u(e, "maxbytes", in->maxbytes);
+	for (i = 0; i < 2; i++) {
+		v[0] = in->dir[i].size;
+		v[1] = in->dir[i].bytes;
+		v[2] = in->dir[i].getters;
+		v[3] = in->dir[i].putters;
+		for (k = 0; k < 4; k++) {
+			snprintf(key, sizeof key, "%s%d%d", dir_keys[k], i, 1 - i);
+			ctl_emit_u(e, key, v[k]);
+		}
+	}
+}
+
+/* The fields only some queues or pipes have. */
+static void ctl_emit_more(struct ctl_emit *e, const struct ipc_info *in)
+{
+	if (in->kind == IPC_KIND_QUEUE)
+		ctl_emit_b(e, "durable", in->durable);
+	if (in->journal_bytes) {
+		ctl_emit_u(e, "journal_bytes", in->journal_bytes);
+		ctl_emit_u(e, "journal_live", in->journal_live);
+	}
+	if (in->max_deliveries) {
+		ctl_emit_u(e, "max_deliveries", in->max_deliveries);
+		ctl_emit_s(e, "dead_letter", in->dead_letter);
+		ctl_emit_u(e, "dead_lettered", in->dead_lettered);
+		ctl_emit_u(e, "dead_letter_failed", in->dead_letter_failed);
+	}
+	if (in->kind == IPC_KIND_PIPE)
+		ctl_emit_pipe(e, in);
+}
+
+/* The fields of one queue or pipe, in their stable order. */
+static void ctl_emit_info(struct ctl_emit *e, const struct ipc_info *in)
+{
+	char user[64], group[64], mode[16];
+
+	ctl_emit_s(e, "name", in->name);
+	ctl_emit_s(e, "kind", ctl_kind_name(in->kind));
+	ctl_emit_num(e, "maxsize", in->maxsize, 0, 1);
+	ctl_emit_u(e, "size", in->size);
+	ctl_emit_u(e, "bytes", in->bytes);
+	ctl_emit_u(e, "memory", in->memory);
+	ctl_emit_u(e, "getters", in->getters);
+	ctl_emit_u(e, "putters", in->putters);
+	ctl_emit_u(e, "puts", in->puts);
+	ctl_emit_u(e, "gets", in->gets);
+	ctl_emit_u(e, "inflight", in->inflight);
+	ctl_emit_u(e, "requeued", in->requeued);
+	ctl_emit_s(e, "owner", ctl_user(in->uid, user, sizeof(user)));
+	ctl_emit_s(e, "group", ctl_group(in->gid, group, sizeof(group)));
+	ctl_emit_u(e, "uid", in->uid);
+	ctl_emit_u(e, "gid", in->gid);
+	snprintf(mode, sizeof mode, "%04o", in->mode);
+	ctl_emit_s(e, "mode", mode);
+	ctl_emit_more(e, in);
 }
 
 /* Print one queue or pipe as a JSON object (the keys are stable). */
 static void ctl_json_info(const struct ipc_info *in)
 {
-	char user[64], group[64];
+	struct ctl_emit e = { .json = 1, .first = 1 };
 
-	printf("{\"name\":");
-	ctl_json_str(in->name);
-	printf(",\"kind\":\"%s\",\"maxsize\":%lld,\"size\":%llu,\"bytes\":%llu,"
-	       "\"memory\":%llu,\"getters\":%u,\"putters\":%u,\"puts\":%llu,\"gets\":%llu,"
-	       "\"inflight\":%llu,\"requeued\":%llu,\"owner\":",
-	       ctl_kind_name(in->kind), in->maxsize, in->size, in->bytes,
-	       in->memory, in->getters, in->putters, in->puts, in->gets, in->inflight,
-	       in->requeued);
-	ctl_json_str(ctl_user(in->uid, user, sizeof(user)));
-	printf(",\"group\":");
-	ctl_json_str(ctl_group(in->gid, group, sizeof(group)));
-	printf(",\"uid\":%u,\"gid\":%u,\"mode\":\"%04o\"", in->uid, in->gid,
-	       in->mode);
-	if (in->kind == IPC_KIND_QUEUE)
-		printf(",\"durable\":%s", in->durable ? "true" : "false");
-	if (in->journal_bytes)
-		printf(",\"journal_bytes\":%llu,\"journal_live\":%llu",
-		       in->journal_bytes, in->journal_live);
-	if (in->max_deliveries) {
-		printf(",\"max_deliveries\":%u,\"dead_letter\":", in->max_deliveries);
-		ctl_json_str(in->dead_letter);
-		printf(",\"dead_lettered\":%llu,\"dead_letter_failed\":%llu",
-		       in->dead_lettered, in->dead_letter_failed);
-	}
-	ctl_json_pipe(in);
+	putchar('{');
+	ctl_emit_info(&e, in);
 	putchar('}');
 }
 
@@ -308,8 +377,8 @@ int cmd_ls(ipc_client *c, const struct ctl_args *a)
 /* stat NAME: print one queue or pipe as key: value lines or JSON. */
 int cmd_stat(ipc_client *c, const struct ctl_args *a)
 {
+	struct ctl_emit e = { .json = 0, .first = 1 };
 	struct ipc_info in;
-	char user[64], group[64];
 	int rc;
 
 	rc = ipc_stat(c, a->pos[1], &in, sizeof(in));
@@ -320,23 +389,6 @@ int cmd_stat(ipc_client *c, const struct ctl_args *a)
 		putchar('\n');
 		return 0;
 	}
-	printf("name: %s\nkind: %s\nmaxsize: %lld\nsize: %llu\nbytes: %llu\n"
-	       "memory: %llu\ngetters: %u\nputters: %u\nputs: %llu\ngets: %llu\n"
-	       "inflight: %llu\nrequeued: %llu\nowner: %s\ngroup: %s\n"
-	       "uid: %u\ngid: %u\nmode: %04o\n",
-	       in.name, ctl_kind_name(in.kind), in.maxsize, in.size, in.bytes,
-	       in.memory, in.getters, in.putters, in.puts, in.gets, in.inflight,
-	       in.requeued, ctl_user(in.uid, user, sizeof(user)),
-	       ctl_group(in.gid, group, sizeof(group)), in.uid, in.gid, in.mode);
-	if (in.kind == IPC_KIND_QUEUE)
-		printf("durable: %s\n", in.durable ? "true" : "false");
-	if (in.journal_bytes)
-		printf("journal_bytes: %llu\njournal_live: %llu\n",
-		       in.journal_bytes, in.journal_live);
-	if (in.max_deliveries)
-		printf("max_deliveries: %u\ndead_letter: %s\ndead_lettered: %llu\n"
-		       "dead_letter_failed: %llu\n", in.max_deliveries,
-		       in.dead_letter, in.dead_lettered, in.dead_letter_failed);
-	ctl_pipe_stat(&in);
+	ctl_emit_info(&e, &in);
 	return 0;
 }

@@ -24,10 +24,7 @@
 /* One direction: messages from one end to the other. */
 struct pipe_dir {
 	struct pipe *pipe;
-	struct qmsg *head, *tail;   /* buffered messages, oldest first */
-	size_t msgs;
-	size_t bytes;
-	size_t mem;                 /* their qmsg_footprint */
+	struct qmsg_fifo buf;       /* buffered messages, oldest first */
 	struct wlist receivers;     /* non-empty only while msgs == 0, or
 				       while the oldest is stalled */
 	struct wlist senders;       /* non-empty only while the head one does not fit */
@@ -61,39 +58,24 @@ static bool pipe_dir_full(const struct pipe_dir *d, size_t len)
 {
 	const struct pipe *p = d->pipe;
 
-	if (d->msgs == 0)
+	if (d->buf.n == 0)
 		return false; /* one message of any size fits when empty */
-	return d->msgs >= p->maxmsgs || d->bytes > p->maxbytes ||
-	       len > p->maxbytes - d->bytes;
+	return d->buf.n >= p->maxmsgs || d->buf.bytes > p->maxbytes ||
+	       len > p->maxbytes - d->buf.bytes;
 }
 
 /* Append m to d's buffer, counting it as sent. */
 static void pipe_dir_append(struct pipe_dir *d, struct qmsg *m)
 {
-	m->next = NULL;
-	if (d->tail)
-		d->tail->next = m;
-	else
-		d->head = m;
-	d->tail = m;
-	d->msgs++;
-	d->bytes += m->len;
-	d->mem += qmsg_footprint(m->len);
+	qmsg_fifo_push(&d->buf, m);
 	d->sent++;
 }
 
 /* Unlink d's head message, counting it as received; d must not be empty. */
 static struct qmsg *pipe_dir_shift(struct pipe_dir *d)
 {
-	struct qmsg *m = d->head;
+	struct qmsg *m = qmsg_fifo_shift(&d->buf);
 
-	d->head = m->next;
-	if (!d->head)
-		d->tail = NULL;
-	m->next = NULL;
-	d->msgs--;
-	d->bytes -= m->len;
-	d->mem -= qmsg_footprint(m->len);
 	d->received++;
 	return m;
 }
@@ -103,15 +85,10 @@ static void pipe_dir_drop(struct pipe_dir *d)
 {
 	struct qmsg *m;
 
-	while ((m = d->head)) {
-		d->head = m->next;
+	while ((m = qmsg_fifo_shift(&d->buf))) {
 		qmsg_free(m);
 		d->dropped++;
 	}
-	d->tail = NULL;
-	d->msgs = 0;
-	d->bytes = 0;
-	d->mem = 0;
 }
 
 /* Complete every waiter of l with status, oldest first. */
@@ -248,7 +225,7 @@ static size_t pipe_hand_run(struct pipe_dir *d, struct waiter *w,
 
 	if (k == 0)
 		k = 1;
-	assert(d->msgs == 0);
+	assert(d->buf.n == 0);
 	for (i = 0; i < k; i++)
 		msgs[i]->next = i + 1 < k ? msgs[i + 1] : NULL;
 	d->sent += k;
@@ -330,7 +307,7 @@ int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m)
 	if (!p->duplex && end == 1)
 		return IPC_EDIRECTION;
 	d = &p->dir[1 - end];
-	if (d->head) {
+	if (d->buf.head) {
 		*m = pipe_dir_shift(d);
 		pipe_admit(d);
 		return 0;
@@ -341,7 +318,7 @@ int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m)
 /* The oldest message buffered for end, without taking it. */
 const struct qmsg *pipe_head(const struct pipe *p, unsigned end)
 {
-	return p->dir[1 - end].head;
+	return p->dir[1 - end].buf.head;
 }
 
 /* Park w for end after Empty (receiver) or Full (sender). */
@@ -353,7 +330,7 @@ void pipe_park(struct pipe *p, unsigned end, struct waiter *w)
 	assert(p->state[end] == PIPE_END_ATTACHED);
 	if (w->kind == WAITER_GET) {
 		d = &p->dir[1 - end];
-		assert(d->msgs == 0 && p->state[1 - end] != PIPE_END_CLOSED);
+		assert(d->buf.n == 0 && p->state[1 - end] != PIPE_END_CLOSED);
 		wlist_append(&d->receivers, w);
 	} else {
 		d = &p->dir[end];
@@ -400,12 +377,12 @@ static void pipe_kick(struct pipe_dir *d)
 	struct waiter *w;
 	struct qmsg *m;
 
-	while (!p->dying && d->head != NULL && (w = pipe_pop_receiver(d))) {
+	while (!p->dying && d->buf.head != NULL && (w = pipe_pop_receiver(d))) {
 		m = pipe_dir_shift(d);
 		pipe_wake(p, w, 0, m);
 		pipe_admit(d);
 	}
-	if (!p->dying && d->head == NULL &&
+	if (!p->dying && d->buf.head == NULL &&
 	    p->state[d - p->dir] == PIPE_END_CLOSED)
 		pipe_fail_all(p, &d->receivers, IPC_EEOF);
 }
@@ -442,7 +419,7 @@ int pipe_close(struct pipe *p, unsigned end, const void *owner)
 	/* Receivers are parked on a non-empty direction only while held
 	 * back (pipe_stall): they drain it first (pipe_kick). Otherwise
 	 * nothing is left for the peer: its receives see the end. */
-	if (!out->head)
+	if (!out->buf.head)
 		pipe_fail_all(p, &out->receivers, IPC_EEOF);
 	return 0;
 }
@@ -509,7 +486,7 @@ void pipe_stats(const struct pipe *p, struct pipe_stats *st)
 
 		st->end[i] = p->state[i];
 		st->dir[i] = (struct pipe_dir_stats){
-			.msgs = d->msgs, .bytes = d->bytes, .memory = d->mem,
+			.msgs = d->buf.n, .bytes = d->buf.bytes, .memory = d->buf.mem,
 			.receivers = d->receivers.count,
 			.senders = d->senders.count, .sent = d->sent,
 			.received = d->received, .dropped = d->dropped,

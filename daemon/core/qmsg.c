@@ -7,6 +7,11 @@
  * no malloc/free at all once the list is warm. The list keeps at most
  * QMSG_CACHE_MAX blocks (about 1 MiB); beyond that blocks go back to
  * malloc, so a burst does not pin memory for good.
+ *
+ * Recovery makes up to millions of small messages at once: those come
+ * from 2 MiB chunks (qmsg_new_bulk). Each chunk counts its live blocks
+ * and is unmapped when the last one is freed; its blocks never enter the
+ * free list (that would pin the chunk).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +44,19 @@ _Static_assert(sizeof(struct qmsg) <= 7 * sizeof(uint64_t),
 /* Fault injection (qmsg_fail_from): allocations left before failing, or 0. */
 static unsigned long qmsg_fail_in;
 
+/* A chunk of qmsg_new_bulk, aligned to its size (a block finds its chunk
+ * by masking its address); the header fills the first cache line. */
+#define QMSG_CHUNK (2u << 20)
+#define QMSG_CHUNK_HDR 64u
+#define QMSG_BLOCK ((sizeof(struct qmsg) + QMSG_SMALL + 15) & ~(size_t)15)
+struct qchunk {
+	size_t live;        /* blocks carved and not yet freed */
+	size_t used;        /* bytes carved so far, header included */
+};
+/* The chunk being carved, or NULL; and how many chunks are mapped. */
+static struct qchunk *qmsg_chunk;
+static size_t qmsg_nchunks;
+
 /* A block for a message of len payload bytes, or NULL. */
 static struct qmsg *qmsg_alloc(size_t len)
 {
@@ -50,6 +68,25 @@ static struct qmsg *qmsg_alloc(size_t len)
 		return malloc(sizeof(*m) + QMSG_SMALL);
 	qmsg_cache = m->next;
 	qmsg_ncache--;
+	return m;
+}
+
+/* Fill the header of a new message of len bytes (slab: its block is in
+ * a chunk) and count it; the payload is the caller's to set. */
+static struct qmsg *qmsg_init(struct qmsg *m, size_t len, uint16_t slab)
+{
+	m->next = NULL;
+	m->charge = NULL;
+	m->jid = 0;
+	m->deliveries = 0;
+	m->held_off = 0;
+	m->len = len;
+	m->fd = -1;
+	m->lent = 0;
+	m->slab = slab;
+	m->map = NULL;
+	qmsg_nbytes += len;
+	qmsg_mem += qmsg_footprint(len);
 	return m;
 }
 
@@ -67,20 +104,7 @@ static struct qmsg *qmsg_make(size_t size, size_t len)
 		return NULL;
 	}
 	m = qmsg_alloc(size);
-	if (!m)
-		return NULL;
-	m->next = NULL;
-	m->charge = NULL;
-	m->jid = 0;
-	m->deliveries = 0;
-	m->held_off = 0;
-	m->len = len;
-	m->fd = -1;
-	m->lent = 0;
-	m->map = NULL;
-	qmsg_nbytes += len;
-	qmsg_mem += qmsg_footprint(len);
-	return m;
+	return m ? qmsg_init(m, len, 0) : NULL;
 }
 
 /* Copy len bytes into a new message; NULL when out of memory. */
@@ -103,6 +127,91 @@ struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len)
 		m->map = data;
 	}
 	return m;
+}
+
+/* Map a new chunk aligned to its size (a huge page, if the kernel will):
+ * NULL when out of memory. */
+static struct qchunk *qchunk_new(void)
+{
+	size_t len = 2 * (size_t)QMSG_CHUNK;
+	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a, end;
+	struct qchunk *c;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = ((uintptr_t)p + QMSG_CHUNK - 1) & ~(uintptr_t)(QMSG_CHUNK - 1);
+	end = (uintptr_t)p + len;
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	munmap((void *)(a + QMSG_CHUNK), end - a - QMSG_CHUNK);
+	if (madvise((void *)a, QMSG_CHUNK, MADV_HUGEPAGE) != 0)
+		(void)0; /* small pages then: slower, same result */
+	c = (struct qchunk *)a;
+	c->live = 0;
+	c->used = QMSG_CHUNK_HDR;
+	qmsg_nchunks++;
+	return c;
+}
+
+/* The chunk block m was carved from. */
+static struct qchunk *qchunk_of(const struct qmsg *m)
+{
+	return (struct qchunk *)((uintptr_t)m & ~(uintptr_t)(QMSG_CHUNK - 1));
+}
+
+/* A block freed: unmap its chunk once it holds none and is not carved. */
+static void qchunk_put(struct qchunk *c)
+{
+	if (--c->live == 0 && c != qmsg_chunk) {
+		munmap(c, QMSG_CHUNK);
+		qmsg_nchunks--;
+	}
+}
+
+/* A small message from the chunk being carved (a new one when full). */
+struct qmsg *qmsg_new_bulk(const void *data, size_t len)
+{
+	struct qchunk *c = qmsg_chunk;
+	struct qmsg *m;
+
+	if (len > QMSG_SMALL || qmsg_fail_in > 0)
+		return qmsg_new(data, len);
+	if (c == NULL || c->used + QMSG_BLOCK > QMSG_CHUNK) {
+		qmsg_bulk_end();    /* the full one goes when it holds nothing */
+		if ((c = qchunk_new()) == NULL)
+			return NULL;
+		qmsg_chunk = c;
+	}
+	m = qmsg_init((struct qmsg *)((unsigned char *)c + c->used), len, 1);
+	c->used += QMSG_BLOCK;
+	c->live++;
+	if (len)
+		memcpy(m->data, data, len);
+	return m;
+}
+
+/* End of a bulk run: give back the untouched pages of the last chunk. */
+void qmsg_bulk_end(void)
+{
+	struct qchunk *c = qmsg_chunk;
+	size_t keep;
+
+	if (c == NULL)
+		return;
+	qmsg_chunk = NULL;
+	keep = (c->used + 4095) & ~(size_t)4095;
+	if (keep < QMSG_CHUNK)
+		munmap((unsigned char *)c + keep, QMSG_CHUNK - keep);
+	c->live++;          /* unmapped here when it holds nothing */
+	qchunk_put(c);
+}
+
+/* Chunks still mapped. */
+size_t qmsg_bulk_chunks(void)
+{
+	return qmsg_nchunks;
 }
 
 /* Charge m's footprint to u until m is freed. */
@@ -190,6 +299,10 @@ void qmsg_free(struct qmsg *m)
 		free((void *)(m->map - m->held_off));
 	qmsg_nbytes -= m->len;
 	qmsg_mem -= qmsg_footprint(m->len);
+	if (m->slab) {
+		qchunk_put(qchunk_of(m));
+		return;
+	}
 	if ((m->len <= QMSG_SMALL || m->map != NULL) && qmsg_ncache < QMSG_CACHE_MAX) {
 		m->next = qmsg_cache;
 		qmsg_cache = m;

@@ -31,7 +31,8 @@ struct qmsg {
 			       this far into the malloc'd block */
 	size_t len;
 	int fd;             /* a sealed memfd holding the payload, or -1 */
-	int lent;           /* a stand-in of qmsg_lend: map is another's */
+	uint16_t lent;      /* a stand-in of qmsg_lend: map is another's */
+	uint16_t slab;      /* its block is in a chunk of qmsg_new_bulk */
 	const unsigned char *map; /* the memfd's read-only mapping (len > 0),
 				     or the payload in a taken-over buffer */
 	unsigned char data[];     /* the payload, when map is NULL */
@@ -44,12 +45,101 @@ static inline const unsigned char *qmsg_bytes(const struct qmsg *m)
 	return m->map != NULL ? m->map : m->data;
 }
 
+/* A FIFO of messages linked through next, with their totals: a queue's
+ * ready messages, a pipe direction's buffer. */
+struct qmsg_fifo {
+	struct qmsg *head, *tail;   /* oldest first */
+	size_t n;
+	size_t bytes;               /* their payload */
+	size_t mem;                 /* their qmsg_footprint */
+};
+
+/* Bytes the daemon spends on a message of len payload bytes: the
+ * header, the payload (at least a small block's, QMSG_SMALL) and
+ * malloc's own header and rounding. An empty message costs 176 bytes
+ * on x86-64. What max-bytes counts per message. Inline: a put and its
+ * get ask it half a dozen times per message (admit, charge, count,
+ * uncharge). */
+static inline size_t qmsg_footprint(size_t len)
+{
+	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
+
+	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
+		return SIZE_MAX;
+	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
+	return n - n % QMSG_MALLOC_ALIGN;
+}
+
+/* Count m into f's totals. */
+static inline void qmsg_fifo_add(struct qmsg_fifo *f, const struct qmsg *m)
+{
+	f->n++;
+	f->bytes += m->len;
+	f->mem += qmsg_footprint(m->len);
+}
+
+/* Count m out of f's totals. */
+static inline void qmsg_fifo_sub(struct qmsg_fifo *f, const struct qmsg *m)
+{
+	f->n--;
+	f->bytes -= m->len;
+	f->mem -= qmsg_footprint(m->len);
+}
+
+/* Append m at the tail of f. */
+static inline void qmsg_fifo_push(struct qmsg_fifo *f, struct qmsg *m)
+{
+	m->next = NULL;
+	if (f->tail)
+		f->tail->next = m;
+	else
+		f->head = m;
+	f->tail = m;
+	qmsg_fifo_add(f, m);
+}
+
+/* Put m back at the head of f. */
+static inline void qmsg_fifo_unshift(struct qmsg_fifo *f, struct qmsg *m)
+{
+	m->next = f->head;
+	f->head = m;
+	if (!f->tail)
+		f->tail = m;
+	qmsg_fifo_add(f, m);
+}
+
+/* Unlink and return the head of f, or NULL when f is empty. */
+static inline struct qmsg *qmsg_fifo_shift(struct qmsg_fifo *f)
+{
+	struct qmsg *m = f->head;
+
+	if (m == NULL)
+		return NULL;
+	f->head = m->next;
+	if (!f->head)
+		f->tail = NULL;
+	m->next = NULL;
+	qmsg_fifo_sub(f, m);
+	return m;
+}
+
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
 /* A message whose len payload bytes are at data, inside block (malloc'd,
  * at most 4 GiB before data), which it takes over and frees: no copy.
  * NULL when out of memory (block is still the caller's). */
 struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len);
+/* qmsg_new for many messages made at once (recovery): a small one is
+ * carved from a 2 MiB chunk, backed by a huge page where the kernel
+ * allows, so a million of them cost a few hundred page faults and no
+ * malloc calls; a chunk is unmapped when its last message is freed.
+ * qmsg_bulk_end() ends the run. */
+struct qmsg *qmsg_new_bulk(const void *data, size_t len);
+/* The run of qmsg_new_bulk is over: the unused tail of the chunk being
+ * carved goes back to the system. */
+void qmsg_bulk_end(void);
+/* Chunks of qmsg_new_bulk not yet unmapped. */
+size_t qmsg_bulk_chunks(void);
 /* Charge m's footprint to u (the putter's uid) until m is freed. */
 void qmsg_charge(struct qmsg *m, struct quota_user *u);
 /* A message whose len payload bytes are in the sealed memfd fd (checked
@@ -75,21 +165,6 @@ size_t qmsg_live_mem(void);
 /* Give the blocks kept for reuse back to malloc (at exit; harmless any
  * time). */
 void qmsg_cache_drain(void);
-/* Bytes the daemon spends on a message of len payload bytes: the
- * header, the payload (at least a small block's, QMSG_SMALL) and
- * malloc's own header and rounding. An empty message costs 176 bytes
- * on x86-64. What max-bytes counts per message. Inline: a put and its
- * get ask it half a dozen times per message (admit, charge, count,
- * uncharge). */
-static inline size_t qmsg_footprint(size_t len)
-{
-	size_t n = sizeof(struct qmsg) + (len < QMSG_SMALL ? QMSG_SMALL : len);
-
-	if (n > SIZE_MAX - QMSG_MALLOC_HDR - QMSG_MALLOC_ALIGN)
-		return SIZE_MAX;
-	n += QMSG_MALLOC_HDR + QMSG_MALLOC_ALIGN - 1;
-	return n - n % QMSG_MALLOC_ALIGN;
-}
 /* Fault injection for tests: from the nth qmsg_new() on (1: the next
  * one), every qmsg_new() fails as if memory ran out; 0 turns it off.
  * ipcd sets it from $IPCD_TEST_FAIL_QMSG (ipcd(8)). */

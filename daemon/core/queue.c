@@ -43,10 +43,7 @@ struct queue {
 	char name[IPC_NAME_MAX + 1];
 	size_t maxsize;             /* 0 = unbounded */
 	waiter_wake_fn wake;
-	struct qmsg *head, *tail;   /* held messages, oldest first */
-	size_t size;
-	size_t bytes;
-	size_t mem;                 /* their qmsg_footprint */
+	struct qmsg_fifo ready;     /* held messages, not in flight */
 	struct wlist getters;       /* the getters handed messages, oldest
 				       first: non-empty only while size == 0 */
 	struct ilist order;         /* every parked getter (w->order), stalled
@@ -74,36 +71,21 @@ struct queue {
 /* Is the queue at its bound? In-flight messages take room too. */
 static bool queue_full(const struct queue *q)
 {
-	return q->maxsize && q->size + q->inflight >= q->maxsize;
+	return q->maxsize && q->ready.n + q->inflight >= q->maxsize;
 }
 
 /* Append m to the held messages, counting it as put. */
 static void queue_append(struct queue *q, struct qmsg *m)
 {
-	m->next = NULL;
-	if (q->tail)
-		q->tail->next = m;
-	else
-		q->head = m;
-	q->tail = m;
-	q->size++;
-	q->bytes += m->len;
-	q->mem += qmsg_footprint(m->len);
+	qmsg_fifo_push(&q->ready, m);
 	q->puts++;
 }
 
 /* Unlink the head message, counting it as got; the queue must not be empty. */
 static struct qmsg *queue_shift(struct queue *q)
 {
-	struct qmsg *m = q->head;
+	struct qmsg *m = qmsg_fifo_shift(&q->ready);
 
-	q->head = m->next;
-	if (!q->head)
-		q->tail = NULL;
-	m->next = NULL;
-	q->size--;
-	q->bytes -= m->len;
-	q->mem -= qmsg_footprint(m->len);
 	q->gets++;
 	return m;
 }
@@ -266,10 +248,8 @@ void queue_free(struct queue *q, int status)
 		if (h->drop)
 			h->drop(h);
 	}
-	while ((m = q->head)) {
-		q->head = m->next;
+	while ((m = qmsg_fifo_shift(&q->ready)))
 		qmsg_free(m);
-	}
 	tagmap_fini(&q->held_tags);
 	free(q->dead_letter);
 	free(q);
@@ -320,7 +300,7 @@ int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken
 			queue_append(q, msgs[i++]);
 			continue;
 		}
-		assert(q->size == 0);
+		assert(q->ready.n == 0);
 		if (w->held != NULL) {
 			q->puts++;
 			queue_hand(q, w, msgs[i++]);
@@ -343,7 +323,7 @@ int queue_put(struct queue *q, struct qmsg *m)
 /* Take the head message without waiting, then admit a putter into the room. */
 int queue_get(struct queue *q, struct qmsg **m)
 {
-	if (!q->head)
+	if (!q->ready.head)
 		return IPC_EEMPTY;
 	*m = queue_shift(q);
 	queue_gone(q, *m);
@@ -354,7 +334,7 @@ int queue_get(struct queue *q, struct qmsg **m)
 /* The head message without taking it (batch gets size their reply by it). */
 const struct qmsg *queue_head(const struct queue *q)
 {
-	return q->head;
+	return q->ready.head;
 }
 
 /* Up to max ready messages from the head into out, oldest first, left in
@@ -364,7 +344,7 @@ size_t queue_peek(const struct queue *q, const struct qmsg **out, size_t max)
 	const struct qmsg *m;
 	size_t n = 0;
 
-	for (m = q->head; m != NULL && n < max; m = m->next)
+	for (m = q->ready.head; m != NULL && n < max; m = m->next)
 		out[n++] = m;
 	return n;
 }
@@ -376,16 +356,11 @@ size_t queue_purge(struct queue *q)
 	struct qmsg *m;
 	size_t n = 0;
 
-	while ((m = q->head) != NULL) {
-		q->head = m->next;
+	while ((m = qmsg_fifo_shift(&q->ready)) != NULL) {
 		queue_gone(q, m);
 		qmsg_free(m);
 		n++;
 	}
-	q->tail = NULL;
-	q->size = 0;
-	q->bytes = 0;
-	q->mem = 0;
 	queue_admit(q);
 	return n;
 }
@@ -409,7 +384,7 @@ static void queue_serve(struct queue *q, struct waiter *w)
 /* Take the head message into flight in h; no room is made. */
 int queue_get_held(struct queue *q, struct qheld *h)
 {
-	if (!q->head)
+	if (!q->ready.head)
 		return IPC_EEMPTY;
 	queue_hold(q, h, queue_shift(q));
 	return 0;
@@ -485,13 +460,7 @@ void queue_requeue(struct qheld *h)
 			queue_admit(q);
 		return;
 	}
-	m->next = q->head;
-	q->head = m;
-	if (!q->tail)
-		q->tail = m;
-	q->size++;
-	q->bytes += m->len;
-	q->mem += qmsg_footprint(m->len);
+	qmsg_fifo_unshift(&q->ready, m);
 }
 
 /* Give read-ahead messages back to the head, in order; see queue.h. */
@@ -510,15 +479,8 @@ void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
 		q->puts -= k; /* not put again: only got again */
 		i += k;
 	}
-	for (k = n; k > i; k--) {
-		msgs[k - 1]->next = q->head;
-		q->head = msgs[k - 1];
-		if (!q->tail)
-			q->tail = q->head;
-		q->size++;
-		q->bytes += q->head->len;
-		q->mem += qmsg_footprint(q->head->len);
-	}
+	for (k = n; k > i; k--)
+		qmsg_fifo_unshift(&q->ready, msgs[k - 1]);
 }
 
 /* Park w at the tail of its FIFO; only after EEMPTY (getter) or EFULL (putter). */
@@ -528,7 +490,7 @@ void queue_park(struct queue *q, struct waiter *w)
 	assert(!q->dying);
 	assert(!w->holder);
 	if (w->kind == WAITER_GET) {
-		assert(q->size == 0);
+		assert(q->ready.n == 0);
 		assert(!w->held || !w->held->queue);
 		wlist_append(&q->getters, w);
 		ilist_link_tail(&q->order, &w->order);
@@ -606,7 +568,7 @@ void queue_kick(struct queue *q)
 {
 	struct waiter *w;
 
-	while (!q->dying && q->head != NULL && (w = queue_pop_getter(q)))
+	while (!q->dying && q->ready.head != NULL && (w = queue_pop_getter(q)))
 		queue_serve(q, w);
 }
 
@@ -672,9 +634,9 @@ void queue_recover(struct queue *q, struct qmsg *m, int redelivered)
 void queue_stats(const struct queue *q, struct queue_stats *st)
 {
 	st->maxsize = q->maxsize;
-	st->size = q->size;
-	st->bytes = q->bytes;
-	st->memory = q->mem;
+	st->size = q->ready.n;
+	st->bytes = q->ready.bytes;
+	st->memory = q->ready.mem;
 	st->getters = q->getters.count + q->nstalled;
 	st->putters = q->putters.count;
 	st->stalled = q->nstalled;

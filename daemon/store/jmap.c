@@ -1,11 +1,45 @@
 /* SPDX-License-Identifier: MIT */
 /* jmap.c: the id -> record-location map of jmap.h. */
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "jmap.h"
 
 /* Slots of a map's first table. */
 #define JMAP_MIN_CAP 64u
+/* Tables from this size are mapped directly, on huge pages where the
+ * kernel allows: a table of a million messages costs a few dozen page
+ * faults instead of thousands. */
+#define JMAP_MAP_MIN (2u << 20)
+
+/* A zeroed table of cap slots, or NULL. */
+static struct jmap_slot *jmap_alloc(size_t cap)
+{
+	size_t len = cap * sizeof(struct jmap_slot);
+	void *p;
+
+	if (len < JMAP_MAP_MIN)
+		return calloc(cap, sizeof(struct jmap_slot));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (madvise(p, len, MADV_HUGEPAGE) != 0)
+		(void)0; /* small pages then */
+	return p;
+}
+
+/* Free a table of cap slots made by jmap_alloc. */
+static void jmap_release(struct jmap_slot *slots, size_t cap)
+{
+	size_t len = cap * sizeof(struct jmap_slot);
+
+	if (len < JMAP_MAP_MIN)
+		free(slots);
+	else if (slots != NULL)
+		munmap(slots, len);
+}
 
 /* Where key's probe starts: the key itself. Ids are the journal's own,
  * given out consecutively (no client picks them), so consecutive ids land
@@ -22,10 +56,17 @@ static size_t jmap_dist(const struct jmap *m, size_t i)
 	return (i - jmap_home(m, m->slots[i].key)) & (m->cap - 1);
 }
 
+/* The slot whose value l is. */
+static struct jmap_slot *container_of_slot(struct jloc *l)
+{
+	return (struct jmap_slot *)((unsigned char *)l -
+				    offsetof(struct jmap_slot, loc));
+}
+
 /* Free everything. */
 void jmap_fini(struct jmap *m)
 {
-	free(m->slots);
+	jmap_release(m->slots, m->cap);
 	m->slots = NULL;
 	m->cap = m->count = 0;
 }
@@ -77,7 +118,7 @@ static int jmap_resize(struct jmap *m, size_t cap)
 	struct jmap old = *m;
 	size_t i;
 
-	m->slots = calloc(cap, sizeof(*m->slots));
+	m->slots = jmap_alloc(cap);
 	if (m->slots == NULL) {
 		*m = old;
 		return -1;
@@ -86,7 +127,7 @@ static int jmap_resize(struct jmap *m, size_t cap)
 	for (i = 0; i < old.cap; i++)
 		if (old.slots[i].key != 0)
 			jmap_insert(m, old.slots[i]);
-	free(old.slots);
+	jmap_release(old.slots, old.cap);
 	return 0;
 }
 
@@ -128,19 +169,20 @@ int jmap_set(struct jmap *m, uint64_t key, const struct jloc *loc)
 	return 0;
 }
 
-/* Remove key, closing the gap by backward shift: the keys after it move
- * back one slot up to the first empty slot or key at its home (Robin
- * Hood order makes that the end of what may move). */
-int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
+/* Add key, known absent, with room made by jmap_reserve. */
+void jmap_add(struct jmap *m, uint64_t key, const struct jloc *loc)
 {
-	struct jmap_slot *s;
-	size_t i, j;
+	jmap_insert(m, (struct jmap_slot){ key, *loc });
+	m->count++;
+}
 
-	if (m->count == 0 || (s = jmap_find(m, key, &m->probes)) == NULL)
-		return 0;
-	if (old)
-		*old = s->loc;
-	i = (size_t)(s - m->slots);
+/* Remove the entry whose value l is, closing the gap by backward shift:
+ * the keys after it move back one slot up to the first empty slot or key
+ * at its home (Robin Hood order makes that the end of what may move). */
+void jmap_remove(struct jmap *m, struct jloc *l)
+{
+	size_t i = (size_t)(container_of_slot(l) - m->slots), j;
+
 	for (j = (i + 1) & (m->cap - 1);
 	     m->slots[j].key != 0 && jmap_dist(m, j) > 0;
 	     i = j, j = (j + 1) & (m->cap - 1)) {
@@ -149,5 +191,17 @@ int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
 	}
 	m->slots[i].key = 0;
 	m->count--;
+}
+
+/* Remove key. */
+int jmap_del(struct jmap *m, uint64_t key, struct jloc *old)
+{
+	struct jmap_slot *s;
+
+	if (m->count == 0 || (s = jmap_find(m, key, &m->probes)) == NULL)
+		return 0;
+	if (old)
+		*old = s->loc;
+	jmap_remove(m, &s->loc);
 	return 1;
 }

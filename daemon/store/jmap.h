@@ -66,9 +66,15 @@ void jmap_fini(struct jmap *m);
 struct jloc *jmap_get(const struct jmap *m, uint64_t key);
 /* Set key (not 0) to *loc, adding it when absent: 0 or -1 on ENOMEM. */
 int jmap_set(struct jmap *m, uint64_t key, const struct jloc *loc);
+/* Add key (not 0), known to be absent, after jmap_reserve made room for
+ * it (recovery: no lookup, no growth check). */
+void jmap_add(struct jmap *m, uint64_t key, const struct jloc *loc);
 /* Make room for more entries, so the next that many jmap_set of new keys
  * cannot fail: 0 or -1 on ENOMEM. */
 int jmap_reserve(struct jmap *m, size_t more);
+/* Remove the entry whose value l is (from jmap_get, with no jmap_set or
+ * jmap_del since). */
+void jmap_remove(struct jmap *m, struct jloc *l);
 /* Remove key; 1 if it was there (its value copied to *old if not NULL). */
 int jmap_del(struct jmap *m, uint64_t key, struct jloc *old);
 

@@ -14,10 +14,12 @@
  * sockets and no broker. The event loop appends records (buffered), calls
  * journal_flush() once per loop iteration (one write for every record of
  * the iteration), and parks replies with journal_wait(). A sync thread
- * runs fdatasync off the loop (sync = always: as soon as there is
- * something to sync, so records written meanwhile share the next one;
- * interval: at most every interval) and signals journal_fd(); the loop
- * then calls journal_complete(), which completes the parked replies.
+ * runs fdatasync off the loop (sync = always: as soon as a parked reply
+ * waits for a record, so records written meanwhile share the next one;
+ * records no reply waits for ride along, or are synced interval after
+ * they were written; interval: at most every interval) and signals
+ * journal_fd(); the loop then calls journal_complete(), which completes
+ * the parked replies.
  *
  * Recovery (journal_open) replays the segments in order and hands back
  * each live queue and then each live message, oldest first. A damaged
@@ -27,8 +29,9 @@
  * set, which keeps everything before it (and renames the later segments
  * to NNNNNNNN.seg.discarded).
  *
- * Space: room for records is reserved with fallocate in chunks, so a
- * full disk shows when a record is appended (IPC_ENOSPC; nothing is
+ * Space: room for records is reserved in chunks (sync = always: by
+ * writing zeros, so a sync has no metadata to commit; else fallocate),
+ * so a full disk shows when a record is appended (IPC_ENOSPC; nothing is
  * buffered) rather than when it is written. Puts must leave `reserve`
  * bytes free, so consumes, acks and deletes still fit on a full disk.
  * Compaction (journal_compact) rewrites the live records of the oldest
@@ -62,7 +65,9 @@ enum journal_sync {
 struct journal_opts {
 	const char *dir;             /* created 0700 (with parents) if missing */
 	enum journal_sync sync;
-	unsigned interval_ms;        /* INTERVAL: 0 means 100 */
+	unsigned interval_ms;        /* INTERVAL: 0 means 100; ALWAYS: how long
+					records no reply waits for may stay
+					unsynced */
 	uint64_t segment_max;        /* rotate past this size; 0: 64 MiB */
 	uint64_t prealloc;           /* fallocate chunk; 0: 1 MiB */
 	uint64_t reserve;            /* kept free by puts; 0: 64 KiB */

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "jmap.h"
 #include "journal.h"
@@ -86,8 +87,12 @@ struct jsync {
 	uint64_t written;       /* lsn written to the kernel */
 	uint64_t synced;        /* lsn on stable storage */
 	uint64_t syncs;
+	uint64_t wanted;        /* lsn a reply waits for (sync = always) */
 	uint64_t wakeups;       /* the thread's returns from a condition wait */
-	bool idle;              /* it sleeps until something is due */
+	bool idle;              /* it sleeps until something is written */
+	bool lazy_wait;         /* it sleeps until lazy_until or a wanted write */
+	bool lazy_armed;        /* lazy_until is set for the pending records */
+	struct timespec lazy_until; /* when records nobody waits for are synced */
 	uint64_t sync_ns;       /* time the rounds took, in all */
 	uint64_t sync_ns_max;   /* and the longest one */
 	int err;                /* errno of a failed sync, until the loop sees it */
@@ -226,8 +231,9 @@ void jcompact_forget(struct journal *j, uint32_t segno);
 int jsync_start(struct journal *j);
 /* Stop the thread after a last sync and free the sync state. */
 void jsync_stop(struct journal *j);
-/* Tell the thread that everything up to lsn is written. */
-void jsync_written(struct journal *j, uint64_t lsn);
+/* Tell the thread that everything up to lsn is written, and that replies
+ * wait for it up to want (0: none new). */
+void jsync_written(struct journal *j, uint64_t lsn, uint64_t want);
 /* The current segment became fd; the old one (oldfd) goes to the thread
  * to be synced and closed (closed here with sync = none). */
 void jsync_rotate(struct journal *j, int oldfd, int fd);

@@ -181,7 +181,7 @@ int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 		return rc;
 	at.off = (uint32_t)off;
 	at.len = JREC_HDR + JPUT_FIXED + (uint32_t)len;
-	jmap_set(&j->msgs, j->next_mid, &at); /* room reserved above */
+	jmap_add(&j->msgs, j->next_mid, &at); /* a new mid; room reserved above */
 	journal_alive(j, &at);
 	*mid = j->next_mid++;
 	return 0;
@@ -251,16 +251,17 @@ int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		l = jmap_get(&j->msgs, mids[i]);
-		if (!l || l->qid != qid)
-			continue;
 		if (j->npend && (j->pend_qid != qid ||
 				 j->npend == JOURNAL_CONSUME_CHUNK) &&
 		    (rc = journal_consume_emit(j)) != 0)
 			return rc;
+		l = jmap_get(&j->msgs, mids[i]);
+		if (!l || l->qid != qid)
+			continue;
 		j->pend_qid = qid;
 		j->pend[j->npend++] = mids[i];
-		jmap_del(&j->msgs, mids[i], &old);
+		old = *l;
+		jmap_remove(&j->msgs, l);   /* one lookup, not two */
 		journal_dead(j, &old);
 	}
 	return 0;

@@ -7,7 +7,9 @@
  *
  * A record that fails its checks ends its segment: when no valid record
  * follows it in the segment, it is a torn tail (a write cut short by a
- * crash) and is cut off; otherwise the journal is corrupt.
+ * crash) and is cut off; otherwise the journal is corrupt. Zeros after
+ * the last record are space reserved ahead (journal.c writes zeros with
+ * sync = always): cut off too, not counted as torn.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,11 @@
 /* A PUT record seen during replay, in file order. */
 struct jput {
 	uint64_t mid;
-	uint32_t seg, off;
+	union {
+		uint32_t seg;   /* its segment (while replaying) */
+		uint32_t flags; /* its index entry's (once jrep_live_puts kept it) */
+	};
+	uint32_t off;
 	const unsigned char *rec;
 };
 
@@ -34,6 +40,8 @@ struct jrep {
 	struct { void *p; size_t len; } *maps;
 	size_t nmaps;
 	bool stop;              /* salvage cut the journal short */
+	bool qdel;              /* a queue was deleted: its messages go at the end */
+	uint32_t live_qid;      /* the queue of the last PUT, known live (or 0) */
 };
 
 /* Where a record being applied lies. */
@@ -84,12 +92,14 @@ static int jrep_queue(struct journal *j, const unsigned char *b, uint32_t len,
 }
 
 /* Apply a QDEL record: the queue goes; its messages are dropped at the end. */
-static void jrep_qdel(struct journal *j, const unsigned char *b)
+static void jrep_qdel(struct journal *j, struct jrep *st, const unsigned char *b)
 {
 	struct jqueue *jq = journal_queue_find(j, jld32(b));
 
+	st->live_qid = 0;
 	if (!jq)
 		return;
+	st->qdel = true;
 	journal_dead(j, &jq->at);
 	journal_queue_remove(j, jq);
 }
@@ -106,8 +116,11 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 
 	if (mid >= j->next_mid)
 		j->next_mid = mid + 1;
-	if (!journal_queue_find(j, loc.qid))
-		return 0;
+	if (loc.qid != st->live_qid) {
+		if (!journal_queue_find(j, loc.qid))
+			return 0;
+		st->live_qid = loc.qid;
+	}
 	if (st->nputs == st->capputs) {
 		cap = st->capputs ? st->capputs * 2 : 4096;
 		if (!(v = realloc(st->puts, cap * sizeof(*v))))
@@ -116,14 +129,21 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 		st->capputs = cap;
 	}
 	if ((old = jmap_get(&j->msgs, mid)) != NULL) {
-		journal_dead(j, old);
-		loc.flags = old->flags;   /* a compaction copy */
-	}
-	if (jmap_set(&j->msgs, mid, &loc) != 0)
+		journal_dead(j, old);     /* a compaction copy moves it */
+		loc.flags = old->flags;
+		*old = loc;
+	} else if (jmap_reserve(&j->msgs, 1) == 0) {
+		jmap_add(&j->msgs, mid, &loc);   /* room made by jrep_reserve */
+	} else {
 		return -ENOMEM;
-	journal_alive(j, &loc);
-	st->puts[st->nputs++] = (struct jput){ mid, at->seg, (uint32_t)at->off,
-					       b - JREC_HDR };
+	}
+	/* The segment being walked is the last one (journal_alive, without
+	 * looking for it). */
+	j->segs[j->nsegs - 1].live += loc.len;
+	j->live += loc.len;
+	st->puts[st->nputs++] = (struct jput){ .mid = mid, .seg = at->seg,
+					       .off = (uint32_t)at->off,
+					       .rec = b - JREC_HDR };
 	return 0;
 }
 
@@ -157,7 +177,7 @@ static int jrep_apply(struct journal *j, struct jrep *st, const unsigned char *p
 	case JREC_QUEUE:
 		return jrep_queue(j, b, len, at);
 	case JREC_QDEL:
-		jrep_qdel(j, b);
+		jrep_qdel(j, st, b);
 		return 0;
 	case JREC_PUT:
 		return jrep_put(j, st, b, at);
@@ -167,16 +187,26 @@ static int jrep_apply(struct journal *j, struct jrep *st, const unsigned char *p
 	}
 }
 
-/* Is there a valid record anywhere in p[from..size)? */
+/* Does a valid record start anywhere in p[from..to) (size bytes mapped)? */
 static bool jrep_valid_after(const unsigned char *p, uint64_t from,
-			     uint64_t size)
+			     uint64_t to, uint64_t size)
 {
 	uint64_t q;
 
-	for (q = from; q + JREC_HDR <= size; q++)
+	for (q = from; q < to && q + JREC_HDR <= size; q++)
 		if (jrec_check(p + q, size - q))
 			return true;
 	return false;
+}
+
+/* The end of p[from..size) without its trailing zeros: space reserved
+ * ahead by writing zeros (sync = always), not records. */
+static uint64_t jrep_data_end(const unsigned char *p, uint64_t from,
+			      uint64_t size)
+{
+	while (size > from && p[size - 1] == 0)
+		size--;
+	return size;
 }
 
 /* Rename segment segno to NAME.discarded (salvage). */
@@ -196,8 +226,10 @@ static int64_t jrep_bad(struct journal *j, struct jrep *st, const char *name,
 			const unsigned char *p, uint64_t off, uint64_t size,
 			struct journal_report *rep)
 {
-	if (!jrep_valid_after(p, off + 1, size)) {
-		rep->torn_bytes += size - off;
+	uint64_t end = jrep_data_end(p, off, size);
+
+	if (!jrep_valid_after(p, off + 1, end, size)) {
+		rep->torn_bytes += end - off;   /* reserved zeros not counted */
 		return (int64_t)off;
 	}
 	if (j->o.salvage) {
@@ -211,6 +243,39 @@ static int64_t jrep_bad(struct journal *j, struct jrep *st, const char *name,
 	return -1;
 }
 
+/* How many PUT records p[JSEG_HDR..size) holds at most (their headers
+ * only, unchecked), to size the index and the list of puts once. */
+static size_t jrep_count_puts(const unsigned char *p, uint64_t size)
+{
+	uint64_t off = JSEG_HDR, len;
+	size_t n = 0;
+
+	while (off + JREC_HDR <= size) {
+		len = jld32(p + off + 4);
+		if (len > JREC_BODY_MAX)
+			break;
+		n += p[off + 8] == JREC_PUT;
+		off += JREC_HDR + len;
+	}
+	return n;
+}
+
+/* Room for n more puts in the index and in st's list: 0 or -ENOMEM. */
+static int jrep_reserve(struct journal *j, struct jrep *st, size_t n)
+{
+	struct jput *v;
+
+	if (jmap_reserve(&j->msgs, n) != 0)
+		return -ENOMEM;
+	if (st->nputs + n <= st->capputs)
+		return 0;
+	if (!(v = realloc(st->puts, (st->nputs + n) * sizeof(*v))))
+		return -ENOMEM;
+	st->puts = v;
+	st->capputs = st->nputs + n;
+	return 0;
+}
+
 /* Walk the records of a mapped segment; the valid end, or -1 (error set)
  * or below (-errno - 1). */
 static int64_t jrep_walk(struct journal *j, struct jrep *st, const char *name,
@@ -220,6 +285,8 @@ static int64_t jrep_walk(struct journal *j, struct jrep *st, const char *name,
 	struct jat at = { .seg = segno, .off = JSEG_HDR };
 	int rc;
 
+	if ((rc = jrep_reserve(j, st, jrep_count_puts(p, size))) != 0)
+		return rc - 1;
 	while (at.off < size) {
 		if (!jrec_check(p + at.off, size - at.off))
 			return jrep_bad(j, st, name, p, at.off, size, rep);
@@ -241,10 +308,11 @@ static const unsigned char *jrep_map(struct jrep *st, int fd, size_t size)
 	if (!v)
 		return NULL;
 	st->maps = v;
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	/* Populated at once: one call maps every page instead of a fault
+	 * per 64 KiB (the file is read in order, with readahead, when cold). */
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	madvise(p, size, MADV_SEQUENTIAL);
 	st->maps[st->nmaps].p = p;
 	st->maps[st->nmaps++].len = size;
 	return p;
@@ -345,7 +413,8 @@ static void jrep_live_puts(struct journal *j, struct jrep *st)
 			continue;
 		if (n && st->puts[n - 1].mid > st->puts[i].mid)
 			sorted = false;
-		st->puts[n++] = st->puts[i];
+		st->puts[n] = st->puts[i];
+		st->puts[n++].flags = l->flags;
 	}
 	st->nputs = n;
 	if (!sorted)
@@ -358,11 +427,12 @@ static int jrep_emit(struct journal *j, struct jrep *st,
 {
 	struct journal_msg m;
 	const unsigned char *b;
-	struct jloc *l;
+	struct jloc l;
 	size_t i, k;
 	int rc;
 
-	journal_drop_queue_msgs(j, 0);
+	if (st->qdel)
+		journal_drop_queue_msgs(j, 0);
 	jrep_live_puts(j, st);
 	if (j->nqueues)
 		qsort(j->queues, j->nqueues, sizeof(*j->queues), jrep_qcmp);
@@ -375,12 +445,12 @@ static int jrep_emit(struct journal *j, struct jrep *st,
 	rep->messages = st->nputs;
 	for (k = 0; r && r->message && k < st->nputs; k++) {
 		b = st->puts[k].rec + JREC_HDR;
-		l = jmap_get(&j->msgs, st->puts[k].mid);
+		l.flags = st->puts[k].flags;
 		m = (struct journal_msg){ jld32(b + 8), st->puts[k].mid,
 					  b + JPUT_FIXED,
 					  jld32(st->puts[k].rec + 4) - JPUT_FIXED,
-					  (l->flags & JLOC_DELIVERED) != 0,
-					  jloc_deliveries(l) };
+					  (l.flags & JLOC_DELIVERED) != 0,
+					  jloc_deliveries(&l) };
 		if ((rc = r->message(r->arg, &m)) != 0)
 			return rc;
 	}

@@ -145,6 +145,8 @@ ssize_t jseg_find(const struct journal *j, uint32_t segno)
 {
 	size_t lo = 0, hi = j->nsegs, mid;
 
+	if (hi && j->segs[hi - 1].segno == segno)
+		return (ssize_t)hi - 1;   /* the current one: most records */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (j->segs[mid].segno == segno)

@@ -12,6 +12,14 @@
  * it finds the new written mark by itself when it next looks. Signalling
  * every write woke the pacing thread once per loop iteration for nothing
  * (a futex round trip and a context switch on the loop's every write).
+ *
+ * With sync = always, only records a reply waits for (the loop says how
+ * far: wanted) start a sync at once. Records nobody waits for (a get's
+ * or an ack's CONSUME, a DELIVER, compaction's copies) ride on the next
+ * sync someone waits for, or are synced sync-interval after the thread
+ * first saw them: a consumer draining a queue no longer keeps the disk
+ * syncing for records whose replies went out before any sync anyway
+ * (and the puts waiting behind such a sync wait less).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,10 +29,52 @@
 
 #include "journal_int.h"
 
-/* Is there anything to sync? (mu held) */
-static bool jsync_due(const struct jsync *s)
+/* Is a sync due? Earlier segments or the directory; else records: with
+ * sync = always those a reply waits for, or any once lazy_due (their
+ * deadline passed) or at stop; with interval any. (mu held) */
+static bool jsync_due(const struct jsync *s, bool lazy_due)
 {
-	return s->written > s->synced || s->nold || s->dir_dirty;
+	if (s->nold || s->dir_dirty)
+		return true;
+	if (s->written <= s->synced)
+		return false;
+	return s->mode != JOURNAL_SYNC_ALWAYS || s->wanted > s->synced ||
+	       lazy_due || s->stop;
+}
+
+/* until = now + ms on the monotonic clock. */
+static void jsync_deadline(struct timespec *until, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, until);
+	until->tv_nsec += (long)(ms % 1000) * 1000000L;
+	until->tv_sec += ms / 1000 + until->tv_nsec / 1000000000L;
+	until->tv_nsec %= 1000000000L;
+}
+
+/* Sleep until a sync is due or stop: idle (any write signals) when
+ * nothing is pending, else until the pending records' deadline (only a
+ * write someone waits for signals). (mu held) */
+static void jsync_sleep(struct jsync *s)
+{
+	bool lazy_due = false;
+
+	while (!s->stop && !jsync_due(s, lazy_due)) {
+		if (s->written > s->synced) {
+			if (!s->lazy_armed)
+				jsync_deadline(&s->lazy_until, s->interval_ms);
+			s->lazy_armed = true;
+			s->lazy_wait = true;
+			lazy_due = pthread_cond_timedwait(&s->cv, &s->mu,
+							  &s->lazy_until) ==
+				   ETIMEDOUT;
+			s->lazy_wait = false;
+		} else {
+			s->idle = true;
+			pthread_cond_wait(&s->cv, &s->mu);
+			s->idle = false;
+		}
+		s->wakeups++;
+	}
 }
 
 /* With sync = interval: wait until interval after the last sync, or stop.
@@ -74,6 +124,7 @@ static void jsync_round(struct jsync *s)
 	s->old = NULL;
 	s->nold = s->capold = 0;
 	s->dir_dirty = false;
+	s->lazy_armed = false;   /* records written from now on: a new deadline */
 	pthread_mutex_unlock(&s->mu);
 	for (i = 0; i < nold; i++) {
 		if (fdatasync(old[i]) != 0 && !err)
@@ -107,13 +158,8 @@ static void *jsync_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->stop && !jsync_due(s)) {
-			s->idle = true;
-			pthread_cond_wait(&s->cv, &s->mu);
-			s->idle = false;
-			s->wakeups++;
-		}
-		if (!jsync_due(s))
+		jsync_sleep(s);
+		if (!jsync_due(s, true))
 			break;
 		if (s->mode == JOURNAL_SYNC_INTERVAL)
 			jsync_pace(s, &last);
@@ -184,9 +230,11 @@ void jsync_stop(struct journal *j)
 	s->efd = -1;
 }
 
-/* Everything up to lsn is written: wake the thread if it sleeps idle
- * (signalled after unlocking, so it does not wake into a held mutex). */
-void jsync_written(struct journal *j, uint64_t lsn)
+/* Everything up to lsn is written, and replies wait for it up to want:
+ * wake the thread if it sleeps idle, or waits out a deadline and a reply
+ * now waits (signalled after unlocking, so it does not wake into a held
+ * mutex). */
+void jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
 {
 	struct jsync *s = &j->sync;
 	bool wake;
@@ -195,8 +243,11 @@ void jsync_written(struct journal *j, uint64_t lsn)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->written = lsn;
-	wake = s->idle;
-	s->idle = false;    /* one signal is enough until it sleeps again */
+	if (want > s->wanted)
+		s->wanted = want;
+	wake = s->idle || (s->lazy_wait && s->wanted > s->synced);
+	if (wake)           /* one signal is enough until it sleeps again */
+		s->idle = s->lazy_wait = false;
 	pthread_mutex_unlock(&s->mu);
 	if (wake)
 		pthread_cond_signal(&s->cv);
