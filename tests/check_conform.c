@@ -714,10 +714,10 @@ static pid_t c_demo(const char *role, const char *out)
 		if (fd < 0 || dup2(fd, 1) < 0)
 			_exit(126);
 		/* The putter waits for room as long as it takes; the getter
-		 * stops once nothing came for 5 s. */
+		 * stops once nothing came for 2 s (it starts after the putter). */
 		if (strcmp(role, "getter") == 0)
 			execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", c_target,
-			      "-t", "5000", role, "cf.demo", (char *)NULL);
+			      "-t", "2000", role, "cf.demo", (char *)NULL);
 		else
 			execl(h_bin("QUEUE_DEMO_BIN"), "queue_demo", "-s", c_target,
 			      role, "cf.demo", (char *)NULL);
@@ -743,7 +743,7 @@ static void c_demo_values(const char *path, const char *verb, char *buf, size_t 
 
 /* The seed's Queue example in C runs unchanged: only the target differs.
  * The getter gets the putter's five values in order through the
- * maxsize-2 queue, then stops after 5 s with nothing. */
+ * maxsize-2 queue, then stops after 2 s with nothing. */
 START_TEST(test_queue_demo)
 {
 	char gout[] = "/tmp/cf-demo-get-XXXXXX", pout[] = "/tmp/cf-demo-put-XXXXXX";

@@ -356,6 +356,7 @@ END_TEST
 #define R_PRODUCERS 3
 #define R_ANY 3             /* get_any consumers (over all three queues) */
 #define R_SINGLE 3          /* single getters, one per queue */
+#define RACE_POLL_MS 100    /* a consumer's get timeout between checks */
 
 /* Messages per producer (smaller under valgrind). */
 static int race_msgs(void)
@@ -382,13 +383,27 @@ static int race_producer(void *arg)
 	return 0;
 }
 
+/* 1 when a race consumer should stop after an empty get: every message
+ * reached "res", or none came for a while (*idle_ms, the bound that
+ * catches a lost one). */
+static int race_over(ipc_client *c, int *idle_ms)
+{
+	struct ipc_info in;
+
+	if (ipc_stat(c, "res", &in, sizeof(in)) == 0 &&
+	    in.size >= (size_t)(R_PRODUCERS * race_msgs()))
+		return 1;
+	*idle_ms += RACE_POLL_MS;
+	return *idle_ms >= (h_wrapped() ? 10000 : 3000);
+}
+
 /* A consumer (arg: -1 get_any over all queues, else a single queue's
- * index): forward every message to "res" until none comes for a while;
- * get_any ones acked, half of them (alternating). */
+ * index): forward every message to "res" until all are there or none
+ * comes for a while; get_any ones acked, half of them (alternating). */
 static int race_consumer(void *arg)
 {
-	int which = (int)(intptr_t)arg, rc, n = 0;
-	int wait_ms = h_wrapped() ? 10000 : 3000;
+	int which = (int)(intptr_t)arg, rc, n = 0, idle = 0;
+	const int wait_ms = RACE_POLL_MS;
 	size_t len, index;
 	uint64_t tag;
 	ipc_client *c;
@@ -405,8 +420,11 @@ static int race_consumer(void *arg)
 		else
 			rc = ipc_queue_get_any(c, q123, R_QUEUES, &index, &data, &len,
 					       wait_ms);
+		if (rc == IPC_EEMPTY && !race_over(c, &idle))
+			continue;
 		if (rc != 0)
 			break;
+		idle = 0;
 		if (ipc_queue_put(c, "res", data, len, IPC_FOREVER) != 0 ||
 		    (which < 0 && ipc_queue_put(c, "byany", "", 0, IPC_FOREVER) != 0))
 			return 2;

@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -179,17 +180,19 @@ static void idle_seen(unsigned char *seen, unsigned total, const unsigned char *
 	seen[v] = 1;
 }
 
-/* Read replies on fd until none comes for quiet_ms (or want replies
- * came): how many messages they carried (marked in seen). */
+/* Read replies on fd until none comes for quiet_ms, every park was
+ * answered or want messages came: how many messages they carried
+ * (marked in seen). */
 static unsigned idle_read(int fd, struct h_raw_rx *rx, const struct idle_run *r,
-			  unsigned char *seen, unsigned *replies, int quiet_ms)
+			  unsigned char *seen, unsigned *replies, int quiet_ms,
+			  unsigned want)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct proto_rep rep;
 	unsigned got = 0;
 	size_t i;
 
-	while (*replies < r->nparks && poll(&p, 1, quiet_ms) == 1) {
+	while (*replies < r->nparks && got < want && poll(&p, 1, quiet_ms) == 1) {
 		ck_assert_int_eq(h_raw_reply(fd, rx, r->op, &rep), 0);
 		ck_assert_int_eq(rep.status, 0);
 		(*replies)++;
@@ -326,15 +329,18 @@ static void idle_client(const struct idle_run *r)
 	ck_assert_uint_gt(h_stat(c, "q").getters, 0);
 	/* Reading, the client gets what was moved towards it, then its
 	 * parks are served again: from the pipe, or with what is put next. */
-	idle = idle_read(fd, &rx, r, seen, &replies, 300);
+	idle = idle_read(fd, &rx, r, seen, &replies, 300, UINT_MAX);
 	if (r->on == IDLE_PIPE)
 		ck_assert_uint_ge(idle, put - kept);
 	else
 		ck_assert_uint_eq(idle, put - kept);
 	later = put_numbered(c, "q", pend, put, IDLE_BATCH, &rc);
 	ck_assert_int_eq(rc, 0);
+	/* Numbered and marked once each: reading stops at the count, not
+	 * after T_WAIT_MS of silence on the parks still left. */
 	while (replies < r->nparks && idle + drained < put + later)
-		idle += idle_read(fd, &rx, r, seen, &replies, T_WAIT_MS);
+		idle += idle_read(fd, &rx, r, seen, &replies, T_WAIT_MS,
+				  put + later - drained - idle);
 	if (r->on == IDLE_PIPE)
 		idle += idle_pipe_drain(fd, &rx, r, seen);
 	ck_assert_uint_eq(idle + drained, put + later);

@@ -25,8 +25,7 @@
 struct pipe_dir {
 	struct pipe *pipe;
 	struct qmsg_fifo buf;       /* buffered messages, oldest first */
-	struct wlist receivers;     /* non-empty only while msgs == 0, or
-				       while the oldest is stalled */
+	struct wfifo receivers;     /* those not stalled: only while buf.n == 0 */
 	struct wlist senders;       /* non-empty only while the head one does not fit */
 	uint64_t sent;
 	uint64_t received;
@@ -102,6 +101,18 @@ static void pipe_fail_all(struct pipe *p, struct wlist *l, int status)
 		pipe_wake(p, w, status, NULL);
 }
 
+/* Complete every receiver of d, stalled or not, with status, oldest
+ * first (from the live FIFO, as pipe_fail_all). */
+static void pipe_fail_receivers(struct pipe_dir *d, int status)
+{
+	struct waiter *w;
+
+	while ((w = wfifo_oldest(&d->receivers))) {
+		wfifo_remove(&d->receivers, w);
+		pipe_wake(d->pipe, w, status, NULL);
+	}
+}
+
 /* A new pipe with both ends free. */
 struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
 		      size_t maxbytes, waiter_wake_fn wake)
@@ -127,7 +138,7 @@ struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
 	p->wake = wake;
 	for (i = 0; i < 2; i++) {
 		p->dir[i].pipe = p;
-		wlist_init(&p->dir[i].receivers);
+		wfifo_init(&p->dir[i].receivers);
 		wlist_init(&p->dir[i].senders);
 	}
 	return p;
@@ -144,7 +155,7 @@ void pipe_free(struct pipe *p, int status)
 	assert(p->depth == 0);
 	p->dying = true;
 	for (i = 0; i < 2; i++)
-		pipe_fail_all(p, &p->dir[i].receivers, status);
+		pipe_fail_receivers(&p->dir[i], status);
 	for (i = 0; i < 2; i++)
 		pipe_fail_all(p, &p->dir[i].senders, status);
 	for (i = 0; i < 2; i++)
@@ -234,18 +245,6 @@ static size_t pipe_hand_run(struct pipe_dir *d, struct waiter *w,
 	return k;
 }
 
-/* Unlink and return the oldest receiver of d, unless it is stalled (its
- * connection leaves replies unread: what is sent waits in d), or NULL. */
-static struct waiter *pipe_pop_receiver(struct pipe_dir *d)
-{
-	struct waiter *w = wlist_first(&d->receivers);
-
-	if (w == NULL || w->stalled)
-		return NULL;
-	wlist_remove(&d->receivers, w);
-	return w;
-}
-
 /* Send msgs[0..n) from end: hand them to parked receivers (each as many
  * as it wants), buffer them, or stop at the first refused. The checks are
  * made again for every message: a wake callback may close an end. */
@@ -258,7 +257,7 @@ int pipe_send_batch(struct pipe *p, unsigned end, const void *owner,
 	int rc = 0;
 
 	while (i < n && (rc = pipe_send_check(p, end, owner)) == 0) {
-		if (!p->dying && (w = pipe_pop_receiver(d))) {
+		if (!p->dying && (w = wfifo_pop(&d->receivers))) {
 			i += pipe_hand_run(d, w, msgs + i, n - i);
 			continue;
 		}
@@ -331,13 +330,13 @@ void pipe_park(struct pipe *p, unsigned end, struct waiter *w)
 	if (w->kind == WAITER_GET) {
 		d = &p->dir[1 - end];
 		assert(d->buf.n == 0 && p->state[1 - end] != PIPE_END_CLOSED);
-		wlist_append(&d->receivers, w);
-	} else {
-		d = &p->dir[end];
-		assert(w->kind == WAITER_PUT && w->msg);
-		assert(d->senders.count || pipe_dir_full(d, w->msg->len));
-		wlist_append(&d->senders, w);
+		wfifo_append(&d->receivers, w, d);
+		return;
 	}
+	d = &p->dir[end];
+	assert(w->kind == WAITER_PUT && w->msg);
+	assert(d->senders.count || pipe_dir_full(d, w->msg->len));
+	wlist_append(&d->senders, w);
 	w->holder = d;
 }
 
@@ -348,7 +347,10 @@ void pipe_unpark(struct waiter *w)
 
 	if (!d)
 		return;
-	wlist_remove(w->kind == WAITER_GET ? &d->receivers : &d->senders, w);
+	if (w->kind == WAITER_GET)
+		wfifo_remove(&d->receivers, w);
+	else
+		wlist_remove(&d->senders, w);
 }
 
 /* Is w parked at end of p (a receiver there, or a sender from there)? */
@@ -364,27 +366,29 @@ bool pipe_parked_at(const struct pipe *p, unsigned end, const struct waiter *w)
 /* Hold back parked receiver w: it keeps its place, handed nothing. */
 void pipe_stall(struct waiter *w)
 {
-	if (w->holder != NULL && w->kind == WAITER_GET)
-		w->stalled = 1;
+	struct pipe_dir *d = w->holder;
+
+	if (d != NULL && w->kind == WAITER_GET)
+		wfifo_stall(&d->receivers, w);
 }
 
-/* Serve d's receivers from its buffer, oldest first and one message
- * each, while the oldest is not stalled; once d is empty and its sender
- * closed, the rest see the end of the pipe. */
+/* Serve d's receivers that are not stalled from its buffer, oldest
+ * first and one message each; once d is empty and its sender closed,
+ * the rest see the end of the pipe. */
 static void pipe_kick(struct pipe_dir *d)
 {
 	struct pipe *p = d->pipe;
 	struct waiter *w;
 	struct qmsg *m;
 
-	while (!p->dying && d->buf.head != NULL && (w = pipe_pop_receiver(d))) {
+	while (!p->dying && d->buf.head != NULL && (w = wfifo_pop(&d->receivers))) {
 		m = pipe_dir_shift(d);
 		pipe_wake(p, w, 0, m);
 		pipe_admit(d);
 	}
 	if (!p->dying && d->buf.head == NULL &&
 	    p->state[d - p->dir] == PIPE_END_CLOSED)
-		pipe_fail_all(p, &d->receivers, IPC_EEOF);
+		pipe_fail_receivers(d, IPC_EEOF);
 }
 
 /* Let stalled receiver w be served again; its pipe, or NULL. */
@@ -394,7 +398,7 @@ struct pipe *pipe_resume(struct waiter *w)
 
 	if (d == NULL || !w->stalled)
 		return NULL;
-	w->stalled = 0;
+	wfifo_unstall(&d->receivers, w);
 	pipe_kick(d);
 	return d->pipe;
 }
@@ -414,13 +418,13 @@ int pipe_close(struct pipe *p, unsigned end, const void *owner)
 	pipe_dir_drop(in);
 	/* The peer's blocked sends are refused, end's own requests end. */
 	pipe_fail_all(p, &in->senders, IPC_EPIPE);
-	pipe_fail_all(p, &in->receivers, IPC_ECLOSED);
+	pipe_fail_receivers(in, IPC_ECLOSED);
 	pipe_fail_all(p, &out->senders, IPC_ECLOSED);
 	/* Receivers are parked on a non-empty direction only while held
 	 * back (pipe_stall): they drain it first (pipe_kick). Otherwise
 	 * nothing is left for the peer: its receives see the end. */
 	if (!out->buf.head)
-		pipe_fail_all(p, &out->receivers, IPC_EEOF);
+		pipe_fail_receivers(out, IPC_EEOF);
 	return 0;
 }
 
@@ -434,7 +438,7 @@ int pipe_detach(struct pipe *p, unsigned end, const void *owner)
 		return rc;
 	p->state[end] = PIPE_END_FREE;
 	p->owner[end] = NULL;
-	pipe_fail_all(p, &p->dir[1 - end].receivers, IPC_ENOTATTACHED);
+	pipe_fail_receivers(&p->dir[1 - end], IPC_ENOTATTACHED);
 	pipe_fail_all(p, &p->dir[end].senders, IPC_ENOTATTACHED);
 	return 0;
 }
@@ -453,7 +457,7 @@ void pipe_kill(struct pipe *p, int status)
 	/* Both ends are closed now: a callback's send, receive or close on
 	 * this pipe is refused (IPC_ECLOSED), and nothing can park on it. */
 	for (i = 0; i < 2; i++)
-		pipe_fail_all(p, &p->dir[i].receivers, status);
+		pipe_fail_receivers(&p->dir[i], status);
 	for (i = 0; i < 2; i++)
 		pipe_fail_all(p, &p->dir[i].senders, status);
 }
@@ -487,7 +491,7 @@ void pipe_stats(const struct pipe *p, struct pipe_stats *st)
 		st->end[i] = p->state[i];
 		st->dir[i] = (struct pipe_dir_stats){
 			.msgs = d->buf.n, .bytes = d->buf.bytes, .memory = d->buf.mem,
-			.receivers = d->receivers.count,
+			.receivers = wfifo_count(&d->receivers),
 			.senders = d->senders.count, .sent = d->sent,
 			.received = d->received, .dropped = d->dropped,
 		};

@@ -132,14 +132,15 @@ bool pipe_parked_at(const struct pipe *p, unsigned end, const struct waiter *w);
 /* Hold back parked receiver w (its connection leaves its replies
  * unread): it keeps its place, stays counted and is woken on close,
  * detach and delete like any, but is handed no message: what is sent
- * meanwhile is buffered, within the pipe's bounds, until pipe_resume.
+ * meanwhile goes to the receivers not held back (an end may be held by
+ * several connections), else is buffered, within the pipe's bounds.
  * No-op unless w is a parked receiver. */
 void pipe_stall(struct waiter *w);
-/* Let stalled receiver w be served again: while messages are buffered
- * and the oldest receiver is not held back, each receiver gets one (as a
- * pipe_recv would), and once none is left and the sender closed, the
- * rest get IPC_EEOF. The pipe, for the caller to reap (pipe_done), or
- * NULL when w was not a stalled receiver. */
+/* Let stalled receiver w be served again, at its arrival place among the
+ * receivers: while messages are buffered, each receiver not held back
+ * gets one (as a pipe_recv would), and once none is left and the sender
+ * closed, the rest get IPC_EEOF. The pipe, for the caller to reap
+ * (pipe_done), or NULL when w was not a stalled receiver. */
 struct pipe *pipe_resume(struct waiter *w);
 
 /* Close end, held by owner: 0, IPC_ENOTATTACHED, IPC_ECLOSED or

@@ -19,10 +19,9 @@
  *    held < maxsize; requeue and get-with-ack leave held unchanged;
  *  - getters are parked only while size == 0 (stalled ones, set aside
  *    by queue_stall, excepted); putters only while held >= maxsize.
- *    Every parked getter is in q->order, in arrival order; the ones not
- *    stalled are also in q->getters, in the same order: a getter resumed
- *    goes back to its place there, ahead of those parked after it.
- *    Both at once happens when every slot is in flight;
+ *    Both at once happens when every slot is in flight. The getters are
+ *    a wfifo (wlist.h): a getter resumed goes back to its arrival place,
+ *    ahead of those parked after it;
  *  - whatever frees a slot (get, ack, requeue to a plain getter) admits
  *    putters while there is room.
  */
@@ -44,11 +43,7 @@ struct queue {
 	size_t maxsize;             /* 0 = unbounded */
 	waiter_wake_fn wake;
 	struct qmsg_fifo ready;     /* held messages, not in flight */
-	struct wlist getters;       /* the getters handed messages, oldest
-				       first: non-empty only while size == 0 */
-	struct ilist order;         /* every parked getter (w->order), stalled
-				       or not, oldest first */
-	size_t nstalled;            /* getters set aside (queue_stall) */
+	struct wfifo getters;       /* those not stalled: only while size == 0 */
 	struct wlist putters;       /* non-empty only while full */
 	uint64_t puts;
 	uint64_t gets;
@@ -129,17 +124,6 @@ static void queue_gone(struct queue *q, struct qmsg *m)
 		q->hooks->gone(q, m);
 }
 
-/* Unlink and return the oldest getter that may be handed a message, or
- * NULL. */
-static struct waiter *queue_pop_getter(struct queue *q)
-{
-	struct waiter *w = wlist_pop(&q->getters);
-
-	if (w != NULL)
-		ilist_unlink(&w->order);
-	return w;
-}
-
 /* Deliver m to w, a getter just unlinked: in flight when it acks. True
  * when a slot was freed (a plain getter took it for good). */
 static bool queue_hand(struct queue *q, struct waiter *w, struct qmsg *m)
@@ -166,7 +150,7 @@ static void queue_admit(struct queue *q)
 	while (!q->dying && !queue_full(q) && (w = wlist_pop(&q->putters))) {
 		pm = w->msg;
 		w->msg = NULL;
-		g = queue_pop_getter(q);
+		g = wfifo_pop(&q->getters);
 		if (g) {
 			q->puts++;
 			queue_hand(q, g, pm);
@@ -196,8 +180,7 @@ struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 	q->name[len] = '\0';
 	q->maxsize = maxsize;
 	q->wake = wake;
-	wlist_init(&q->getters);
-	ilist_init(&q->order);
+	wfifo_init(&q->getters);
 	wlist_init(&q->putters);
 	ilist_init(&q->held);
 	return q;
@@ -221,7 +204,7 @@ static void queue_fail_getters(struct queue *q, int status)
 	struct waiter *w;
 
 	/* One at a time from the live list, as queue_fail_all. */
-	while ((w = ilist_first_entry(&q->order, struct waiter, order))) {
+	while ((w = wfifo_oldest(&q->getters))) {
 		queue_unpark(w);
 		q->wake(w, status, NULL);
 	}
@@ -296,7 +279,7 @@ int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken
 	/* Fullness is checked first: with every slot in flight, getters may
 	 * be parked and the queue still full. */
 	while (i < n && !queue_full(q)) {
-		if (q->dying || !(w = queue_pop_getter(q))) {
+		if (q->dying || !(w = wfifo_pop(&q->getters))) {
 			queue_append(q, msgs[i++]);
 			continue;
 		}
@@ -455,7 +438,7 @@ void queue_requeue(struct qheld *h)
 		return;
 	}
 	q->requeued++;
-	if (!q->dying && (w = queue_pop_getter(q))) {
+	if (!q->dying && (w = wfifo_pop(&q->getters))) {
 		if (queue_hand(q, w, m))
 			queue_admit(q);
 		return;
@@ -470,7 +453,7 @@ void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
 	size_t i = 0, k;
 
 	q->requeued += n;
-	while (i < n && !q->dying && (w = queue_pop_getter(q))) {
+	while (i < n && !q->dying && (w = wfifo_pop(&q->getters))) {
 		if (w->held != NULL) {
 			queue_hand(q, w, msgs[i++]);
 			continue;
@@ -492,13 +475,12 @@ void queue_park(struct queue *q, struct waiter *w)
 	if (w->kind == WAITER_GET) {
 		assert(q->ready.n == 0);
 		assert(!w->held || !w->held->queue);
-		wlist_append(&q->getters, w);
-		ilist_link_tail(&q->order, &w->order);
-	} else {
-		assert(w->kind == WAITER_PUT && w->msg);
-		assert(queue_full(q));
-		wlist_append(&q->putters, w);
+		wfifo_append(&q->getters, w, q);
+		return;
 	}
+	assert(w->kind == WAITER_PUT && w->msg);
+	assert(queue_full(q));
+	wlist_append(&q->putters, w);
 	w->holder = q;
 }
 
@@ -509,18 +491,10 @@ void queue_unpark(struct waiter *w)
 
 	if (!q)
 		return;
-	if (w->kind == WAITER_PUT) {
+	if (w->kind == WAITER_PUT)
 		wlist_remove(&q->putters, w);
-		return;
-	}
-	ilist_unlink(&w->order);
-	if (w->stalled) {
-		q->nstalled--;
-		w->stalled = 0;
-		w->holder = NULL;
-		return;
-	}
-	wlist_remove(&q->getters, w);
+	else
+		wfifo_remove(&q->getters, w);
 }
 
 /* Set parked getter w aside: no message is handed to it until resumed. */
@@ -528,38 +502,17 @@ void queue_stall(struct waiter *w)
 {
 	struct queue *q = w->holder;
 
-	if (!q || w->kind != WAITER_GET || w->stalled)
-		return;
-	wlist_remove(&q->getters, w);
-	w->holder = q;
-	w->stalled = 1;
-	q->nstalled++;
+	if (q && w->kind == WAITER_GET)
+		wfifo_stall(&q->getters, w);
 }
 
-/* Put stalled getter w back among the getters at its arrival place: after
- * the nearest older one that is not stalled. The walk passes only
- * stalled getters. */
+/* Put stalled getter w back among the getters at its arrival place. */
 void queue_unstall(struct waiter *w)
 {
 	struct queue *q = w->holder;
-	struct ilist *n;
-	struct waiter *x = NULL;
 
-	if (!q || !w->stalled)
-		return;
-	for (n = w->order.prev; n != &q->order; n = n->prev) {
-		x = container_of(n, struct waiter, order);
-		if (!x->stalled)
-			break;
-		x = NULL;
-	}
-	if (x != NULL)
-		ilist_link_before(x->link.next, &w->link);
-	else
-		ilist_link_head(&q->getters.head, &w->link);
-	q->getters.count++;
-	w->stalled = 0;
-	q->nstalled--;
+	if (q)
+		wfifo_unstall(&q->getters, w);
 }
 
 /* Hand each waiting message to the oldest getter (one each: a message
@@ -568,7 +521,7 @@ void queue_kick(struct queue *q)
 {
 	struct waiter *w;
 
-	while (!q->dying && q->ready.head != NULL && (w = queue_pop_getter(q)))
+	while (!q->dying && q->ready.head != NULL && (w = wfifo_pop(&q->getters)))
 		queue_serve(q, w);
 }
 
@@ -637,9 +590,9 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->size = q->ready.n;
 	st->bytes = q->ready.bytes;
 	st->memory = q->ready.mem;
-	st->getters = q->getters.count + q->nstalled;
+	st->getters = wfifo_count(&q->getters);
 	st->putters = q->putters.count;
-	st->stalled = q->nstalled;
+	st->stalled = q->getters.nstalled;
 	st->puts = q->puts;
 	st->gets = q->gets;
 	st->inflight = q->inflight;

@@ -2,7 +2,9 @@
 /*
  * wlist.h: a FIFO of parked waiters with its length, shared by the plain
  * data structures that park requests (queue.c, pipe.c): an ilist that
- * counts. Header-only: the helpers are tiny and static inline.
+ * counts. And a wfifo: a FIFO of getters some of which may be set aside
+ * (stalled) and later take their place again. Header-only: the helpers
+ * are tiny and static inline.
  */
 #ifndef IPCD_WLIST_H
 #define IPCD_WLIST_H
@@ -54,6 +56,108 @@ static inline struct waiter *wlist_pop(struct wlist *l)
 	if (w)
 		wlist_remove(l, w);
 	return w;
+}
+
+/*
+ * A FIFO of getters (a queue's, or a pipe direction's receivers) that
+ * may hold some back: w->stalled ones are handed nothing until unstalled,
+ * and then take their arrival place again, ahead of those parked after
+ * them. Every waiter is in `order` (w->order), oldest first; those not
+ * stalled are also in `ready` (w->link), in the same order: wfifo_pop is
+ * O(1), and so is everything but wfifo_unstall, whose walk to its place
+ * passes only stalled waiters. w->holder is the owner's to set.
+ */
+struct wfifo {
+	struct wlist ready;         /* not stalled, oldest first */
+	struct ilist order;         /* all, oldest first */
+	size_t nstalled;
+};
+
+/* Make f an empty FIFO. */
+static inline void wfifo_init(struct wfifo *f)
+{
+	wlist_init(&f->ready);
+	ilist_init(&f->order);
+	f->nstalled = 0;
+}
+
+/* How many waiters f holds, stalled or not. */
+static inline size_t wfifo_count(const struct wfifo *f)
+{
+	return f->ready.count + f->nstalled;
+}
+
+/* Append w (not stalled) at the tail of f, holder h. */
+static inline void wfifo_append(struct wfifo *f, struct waiter *w, void *h)
+{
+	wlist_append(&f->ready, w);
+	ilist_link_tail(&f->order, &w->order);
+	w->holder = h;
+}
+
+/* Unlink w from f, stalled or not, and mark it not parked. */
+static inline void wfifo_remove(struct wfifo *f, struct waiter *w)
+{
+	ilist_unlink(&w->order);
+	if (w->stalled) {
+		f->nstalled--;
+		w->stalled = 0;
+		w->holder = NULL;
+		return;
+	}
+	wlist_remove(&f->ready, w);
+}
+
+/* Unlink and return the oldest waiter of f not stalled, or NULL. */
+static inline struct waiter *wfifo_pop(struct wfifo *f)
+{
+	struct waiter *w = wlist_pop(&f->ready);
+
+	if (w != NULL)
+		ilist_unlink(&w->order);
+	return w;
+}
+
+/* The oldest waiter of f, stalled or not, or NULL. */
+static inline struct waiter *wfifo_oldest(const struct wfifo *f)
+{
+	return ilist_entry(ilist_first(&f->order), struct waiter, order);
+}
+
+/* Hold w (of f) back: it keeps its place in order, handed nothing. */
+static inline void wfifo_stall(struct wfifo *f, struct waiter *w)
+{
+	void *h = w->holder;
+
+	if (w->stalled)
+		return;
+	wlist_remove(&f->ready, w);
+	w->holder = h;
+	w->stalled = 1;
+	f->nstalled++;
+}
+
+/* Put stalled w (of f) back among the ready ones at its arrival place:
+ * after the nearest older waiter that is not stalled. */
+static inline void wfifo_unstall(struct wfifo *f, struct waiter *w)
+{
+	struct ilist *n;
+	struct waiter *x = NULL;
+
+	if (!w->stalled)
+		return;
+	for (n = w->order.prev; n != &f->order; n = n->prev) {
+		x = container_of(n, struct waiter, order);
+		if (!x->stalled)
+			break;
+	}
+	if (n != &f->order)
+		ilist_link_before(x->link.next, &w->link);
+	else
+		ilist_link_head(&f->ready.head, &w->link);
+	f->ready.count++;
+	w->stalled = 0;
+	f->nstalled--;
 }
 
 #endif
