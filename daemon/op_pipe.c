@@ -266,12 +266,13 @@ void op_precv(struct conn *c, const struct proto_req *r)
 
 /* Close or detach (let_go: broker_pipe_close, broker_pipe_detach) an end
  * c holds, and reply: c's hold goes, and the end with it when that was
- * its last hold (others keep it open). The hold is unlinked before
- * anything wakes anyone: a reply that fails closes c, whose release
- * must not find it. */
+ * its last hold. Else others keep it open, and c's own requests parked
+ * there are answered parked (status: what the end's close or detach
+ * answers them). The hold is unlinked before anything wakes anyone: a
+ * reply that fails closes c, whose release must not find it. */
 static void op_pipe_let_go(struct conn *c, const struct proto_req *r,
 			   int (*let_go)(struct broker *, const char *, unsigned,
-					 const void *))
+					 const void *), int parked)
 {
 	struct pipe_hold *h;
 	struct pipe_grip *g = NULL;
@@ -284,6 +285,8 @@ static void op_pipe_let_go(struct conn *c, const struct proto_req *r,
 	if (h == NULL || (g = op_pipe_hold_drop(h)) != NULL)
 		rc = let_go(&c->srv->broker, r->name, r->end,
 			    g != NULL ? (const void *)g : (const void *)c);
+	else
+		park_pipe_let_go(c, p, r->end, parked);
 	free(g);
 	conn_reply_status(c, r->op, r->id, rc);
 }
@@ -291,14 +294,14 @@ static void op_pipe_let_go(struct conn *c, const struct proto_req *r,
 /* PCLOSE: close an end this connection holds. */
 void op_pclose(struct conn *c, const struct proto_req *r)
 {
-	op_pipe_let_go(c, r, broker_pipe_close);
+	op_pipe_let_go(c, r, broker_pipe_close, IPC_ECLOSED);
 }
 
 /* PDETACH: give up an end this connection holds without closing it: the
  * peer sees no EOF and a later attach may take the end. */
 void op_pdetach(struct conn *c, const struct proto_req *r)
 {
-	op_pipe_let_go(c, r, broker_pipe_detach);
+	op_pipe_let_go(c, r, broker_pipe_detach, IPC_ENOTATTACHED);
 }
 
 /* A random share token, never 0: 0, or IPC_ELIMIT without random bytes. */

@@ -115,6 +115,39 @@ void park_pipe(struct park *p, struct pipe *pp, unsigned end)
 	pipe_park(pp, end, &p->w);
 }
 
+/* The first request of c parked at end of pipe pp, set aside or not,
+ * or NULL. */
+static struct park *park_find_pipe(struct conn *c, const struct pipe *pp,
+				   unsigned end)
+{
+	struct ilist *lists[2] = { &c->parks, &c->stalled_parks };
+	struct ilist *n;
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		for (n = ilist_first(lists[i]); n != NULL; n = ilist_next(lists[i], n)) {
+			struct park *p = ilist_entry(n, struct park, link);
+
+			if (p->on == PARK_ON_PIPE && pipe_parked_at(pp, end, &p->w))
+				return p;
+		}
+	return NULL;
+}
+
+/* Answer c's requests parked at end of pp with status. Looked up afresh
+ * after each reply: one that fails closes c, cancelling the rest (and
+ * maybe freeing pp, then never touched: c has no park left). */
+void park_pipe_let_go(struct conn *c, const struct pipe *pp, unsigned end,
+		      int status)
+{
+	struct park *p;
+
+	while ((p = park_find_pipe(c, pp, end)) != NULL) {
+		pipe_unpark(&p->w);
+		park_wake(&p->w, status, NULL);
+	}
+}
+
 /* The timeout ran out: answer Empty or Full, nothing moved. */
 static void park_timeout(struct ptimer *t)
 {

@@ -88,6 +88,11 @@ void park_queue(struct park *p, struct queue *q);
 int park_queues(struct park *p, struct queue *const *qs, size_t n);
 /* Park p at end of pipe pp (pipe_park), recording it. */
 void park_pipe(struct park *p, struct pipe *pp, unsigned end);
+/* Answer with status (IPC_ECLOSED, IPC_ENOTATTACHED) every request c
+ * has parked at end of pipe pp, nothing sent or received for them: c
+ * let go of that end while other holders keep it open. */
+void park_pipe_let_go(struct conn *c, const struct pipe *pp, unsigned end,
+		      int status);
 /* The broker's wake function: a parked request completed with status. */
 void park_wake(struct waiter *w, int status, struct qmsg *m);
 /* Hand parked get or receive p nothing until park_resume (its

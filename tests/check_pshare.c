@@ -212,6 +212,50 @@ START_TEST(test_detach_and_delete)
 }
 END_TEST
 
+/* A holder letting go of an end under its own parked send while another
+ * holds it on: the send is answered as the end's close (detach) would
+ * answer it, and sends nothing; one that disconnects sends nothing. */
+START_TEST(test_let_go_under_parked)
+{
+	static const int want[3] = { IPC_ECLOSED, IPC_ENOTATTACHED, 0 };
+	struct ipc_pipe_opts o = IPC_PIPE_OPTS_INIT;
+	struct h_daemon d;
+	ipc_client *r, *a, *b;
+	int i;
+
+	h_start(&d);
+	r = h_connect(&d);
+	o.maxmsgs = 1;
+	ck_assert_int_eq(ipc_pipe_attach(r, "f", 0, IPC_PIPE_CREATE | IPC_PIPE_DUPLEX, &o), 0);
+	b = attached(&d, "f", 1);
+	for (i = 0; i < 3; i++) {
+		a = joined(&d, "f", 1, share(b, "f", 1));
+		send_rc(b, "f", 1, "fill", 0);
+		ck_assert_int_eq(ipc_pipe_send_async(a, "f", 1, "lost", 4, IPC_FOREVER), 0);
+		ck_assert_int_eq(ipc_push(a), 0);
+		h_wait_parked(r, "f", 'p', 1);
+		if (i == 0)
+			ck_assert_int_eq(ipc_pipe_close(a, "f", 1), 0);
+		else if (i == 1)
+			ck_assert_int_eq(ipc_pipe_detach(a, "f", 1), 0);
+		else
+			ipc_close(a);               /* cancelled: valgrind sees no leak */
+		h_wait_parked(r, "f", 'p', 0);
+		recv_is(r, "f", 0, "fill", 0, 0);
+		recv_is(r, "f", 0, NULL, IPC_EEMPTY, 0);
+		if (i < 2) {
+			ck_assert_int_eq(ipc_flush(a), want[i]);
+			ipc_close(a);
+		}
+	}
+	send_rc(b, "f", 1, "last", 0);              /* b holds the end on */
+	recv_is(r, "f", 0, "last", 0, 0);
+	ipc_close(b);
+	ipc_close(r);
+	h_stop(&d);
+}
+END_TEST
+
 /* Child: as uid 65534, join end 1 of "l" with the token: refused while
  * the pipe is 0600 (status 0 for IPC_EPERM), then, once the parent made
  * it 0666, joined (job.expect says which; status 0 when so). */
@@ -283,6 +327,7 @@ static Suite *pshare_suite(void)
 	h_add_case(s, "holder_exits_or_killed", test_holder_exits_or_killed, 20);
 	h_add_case(s, "detach_and_delete", test_detach_and_delete, 20);
 	h_add_case(s, "limit_and_access", test_limit_and_access, 20);
+	h_add_case(s, "let_go_under_parked", test_let_go_under_parked, 20);
 	return s;
 }
 

@@ -687,9 +687,10 @@ int ipc_pipe_detach(ipc_client *c, const char *name, int end);
  * the end open as well, and goes when the connection that made it
  * closes. The token is a one-time capability (64 random bits): only the
  * connection that presents it joins, and who may use the end is checked
- * as for ipc_pipe_attach(). A connection's own requests parked on the
- * end are its own: closing its hold while others hold the end does not
- * answer them. Pipes only (IPC_ENOTSUP on NATS).
+ * as for ipc_pipe_attach(). A connection's requests parked on the end
+ * are its own: closing (detaching) its hold while others hold the end
+ * answers them IPC_ECLOSED (IPC_ENOTATTACHED), nothing sent or received,
+ * and leaves the others' parked. Pipes only (IPC_ENOTSUP on NATS).
  *
  * ipc_pipe_share(): *token set; 0, IPC_ENOTATTACHED (this connection does
  * not hold the end), IPC_ELIMIT (64 shares unclaimed), the argument

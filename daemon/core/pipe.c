@@ -353,6 +353,16 @@ void pipe_unpark(struct waiter *w)
 		wlist_remove(&d->senders, w);
 }
 
+/* Is w parked at end of p (a receiver there, or a sender from there)? */
+bool pipe_parked_at(const struct pipe *p, unsigned end, const struct waiter *w)
+{
+	if (w->holder == NULL || end > 1)
+		return false;
+	if (w->kind == WAITER_GET)
+		return w->holder == &p->dir[1 - end];
+	return w->holder == &p->dir[end];
+}
+
 /* Hold back parked receiver w: it keeps its place, handed nothing. */
 void pipe_stall(struct waiter *w)
 {

@@ -125,6 +125,10 @@ void pipe_park(struct pipe *p, unsigned end, struct waiter *w);
  * Only for waiters parked by pipe_park. */
 void pipe_unpark(struct waiter *w);
 
+/* true when w is parked at end of p: a receiver there, or a sender
+ * from there (a waiter's holder alone does not say which end). */
+bool pipe_parked_at(const struct pipe *p, unsigned end, const struct waiter *w);
+
 /* Hold back parked receiver w (its connection leaves its replies
  * unread): it keeps its place, stays counted and is woken on close,
  * detach and delete like any, but is handed no message: what is sent
