@@ -36,10 +36,10 @@ mkdir -p "$out"
 deps_cflags=$(pkg-config --cflags msgpack libevent_core)
 deps_libs="$(pkg-config --libs msgpack libevent_core) -lpthread"
 cflags="-std=gnu11 -g -O1 -fno-omit-frame-pointer -include $build/config.h \
-	-I$src/proto -I$src/client -I$src/daemon -I$src/daemon/core -I$src/daemon/store -I$here $deps_cflags"
+	-I$src/proto -I$src/common -I$src/client -I$src/daemon -I$src/daemon/core -I$src/daemon/store -I$here $deps_cflags"
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 proto_src=$(ls "$src"/proto/*.c)
-daemon_src=$(ls "$src"/daemon/*.c "$src"/daemon/core/*.c "$src"/daemon/store/*.c | grep -v '/main\.c$')
+daemon_src=$(ls "$src"/common/*.c "$src"/daemon/*.c "$src"/daemon/core/*.c "$src"/daemon/store/*.c | grep -v '/main\.c$')
 
 echo "run.sh: building with $($CC --version | head -n 1)"
 # shellcheck disable=SC2086
