@@ -117,25 +117,31 @@ static struct queue_stats stats(const struct queue *q)
  * once its last message is freed, the byte totals as for qmsg_new. */
 START_TEST(test_qmsg_bulk)
 {
-	enum { N = 20000 };
+	/* 64 B payloads take 128 B blocks: 16,383 fill a chunk after its
+	 * 64 B header. */
+	enum { N = 20000, PER_CHUNK = ((2 << 20) - 64) / 128 };
 	static struct qmsg *v[N];
 	size_t bytes0 = qmsg_live_bytes(), mem0 = qmsg_live_mem(), i;
-	char p[16];
+	char p[64];
 
 	for (i = 0; i < N; i++) {
+		memset(p, 'x', sizeof(p));
 		snprintf(p, sizeof(p), "m%zu", i);
-		v[i] = qmsg_new_bulk(p, strlen(p));
+		v[i] = qmsg_new_bulk(p, sizeof(p));
 		ck_assert_ptr_nonnull(v[i]);
 	}
 	qmsg_bulk_end();
-	ck_assert_uint_eq(qmsg_bulk_chunks(), 2);   /* ~11,900 per chunk */
-	ck_assert_uint_eq(qmsg_live_mem() - mem0, N * qmsg_footprint(4));
+	ck_assert_uint_eq(qmsg_bulk_chunks(), 2);
+	ck_assert_uint_eq(qmsg_live_mem() - mem0, N * qmsg_footprint(64));
 	for (i = 0; i < N; i++) {
+		memset(p, 'x', sizeof(p));
 		snprintf(p, sizeof(p), "m%zu", i);
-		ck_assert_uint_eq(v[i]->len, strlen(p));
-		ck_assert_int_eq(memcmp(qmsg_bytes(v[i]), p, strlen(p)), 0);
+		ck_assert_uint_eq(v[i]->len, sizeof(p));
+		ck_assert_int_eq(memcmp(qmsg_bytes(v[i]), p, sizeof(p)), 0);
 	}
-	for (i = 0; i < 12000; i++)
+	/* Blocks of their own size: the next one starts right after. */
+	ck_assert_ptr_eq((char *)v[1], (char *)v[0] + 128);
+	for (i = 0; i < PER_CHUNK; i++)
 		qmsg_free(v[i]);
 	ck_assert_uint_eq(qmsg_bulk_chunks(), 1);   /* the first one is empty */
 	for (; i < N; i++)

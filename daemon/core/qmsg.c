@@ -48,7 +48,6 @@ static unsigned long qmsg_fail_in;
  * by masking its address); the header fills the first cache line. */
 #define QMSG_CHUNK (2u << 20)
 #define QMSG_CHUNK_HDR 64u
-#define QMSG_BLOCK ((sizeof(struct qmsg) + QMSG_SMALL + 15) & ~(size_t)15)
 struct qchunk {
 	size_t live;        /* blocks carved and not yet freed */
 	size_t used;        /* bytes carved so far, header included */
@@ -176,16 +175,21 @@ struct qmsg *qmsg_new_bulk(const void *data, size_t len)
 	struct qchunk *c = qmsg_chunk;
 	struct qmsg *m;
 
+	/* Carved to its own size: a chunk's blocks never go to the free list,
+	 * and recovery's time is mostly the kernel zeroing the pages it
+	 * touches (176 B would be 128 B for a 64 B message). */
+	size_t blk = (sizeof(*m) + len + 15) & ~(size_t)15;
+
 	if (len > QMSG_SMALL || qmsg_fail_in > 0)
 		return qmsg_new(data, len);
-	if (c == NULL || c->used + QMSG_BLOCK > QMSG_CHUNK) {
+	if (c == NULL || c->used + blk > QMSG_CHUNK) {
 		qmsg_bulk_end();    /* the full one goes when it holds nothing */
 		if ((c = qchunk_new()) == NULL)
 			return NULL;
 		qmsg_chunk = c;
 	}
 	m = qmsg_init((struct qmsg *)((unsigned char *)c + c->used), len, 1);
-	c->used += QMSG_BLOCK;
+	c->used += blk;
 	c->live++;
 	if (len)
 		memcpy(m->data, data, len);
