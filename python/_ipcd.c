@@ -1001,6 +1001,20 @@ static int many_collect(struct many_arg *a, PyObject *seq)
 	return 0;
 }
 
+/* objs as a sequence whose buffers fill a->msgs (release with
+ * many_release, then drop the sequence), or NULL with an exception; err
+ * is the TypeError text for a non-sequence. */
+static PyObject *many_take(struct many_arg *a, PyObject *objs, const char *err)
+{
+	PyObject *seq = PySequence_Fast(objs, err);
+
+	if (seq != NULL && many_collect(a, seq) < 0) {
+		Py_DECREF(seq);
+		return NULL;
+	}
+	return seq;
+}
+
 PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"
 	     "Put a sequence of bytes-like messages in order, as many per round trip as "
 	     "fit, waiting per timeout_ms (the whole call) for room. Returns how many "
@@ -1015,12 +1029,8 @@ static PyObject *client_put_many(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "O|i:put_many", &a.name, &objs, &timeout))
 		return NULL;
-	if (!(seq = PySequence_Fast(objs, "put_many() takes a sequence of bytes")))
+	if (!(seq = many_take(&a, objs, "put_many() takes a sequence of bytes")))
 		return NULL;
-	if (many_collect(&a, seq) < 0) {
-		Py_DECREF(seq);
-		return NULL;
-	}
 	if (client_enter(self)) {
 		rc = INTERRUPTED;
 	} else {
@@ -1057,12 +1067,8 @@ static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "O:put_many_async", &a.name, &objs))
 		return NULL;
-	if (!(seq = PySequence_Fast(objs, "put_many_async() takes a sequence of bytes")))
+	if (!(seq = many_take(&a, objs, "put_many_async() takes a sequence of bytes")))
 		return NULL;
-	if (many_collect(&a, seq) < 0) {
-		Py_DECREF(seq);
-		return NULL;
-	}
 	if (client_enter(self)) {
 		rc = INTERRUPTED;
 	} else {

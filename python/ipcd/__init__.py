@@ -331,6 +331,16 @@ class Queue:
             c = self._connect()
         return c
 
+    def _unsettled(self):
+        """This thread's connection for one more pipelined put on an
+        unbounded queue; every _SETTLE_EVERY of them it first waits for
+        the answers so far, so failures surface."""
+        c = self._client()
+        if self._tls.unflushed >= _SETTLE_EVERY:
+            self._tls.unflushed = 0
+            c.flush()
+        return c
+
     def _settled(self):
         """This thread's connection, with pipelined puts' failures raised:
         all of them on an unbounded queue (they are answered at once);
@@ -384,13 +394,8 @@ class Queue:
             else:  # its own answer says Full, exactly
                 self._settled().put(self._name, data, ms)
         else:
-            c = self._client()
-            tls = self._tls
-            if tls.unflushed >= _SETTLE_EVERY:
-                tls.unflushed = 0
-                c.flush()
-            c.put_async(self._name, data)
-            tls.unflushed += 1
+            self._unsettled().put_async(self._name, data)
+            self._tls.unflushed += 1
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -435,13 +440,8 @@ class Queue:
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        c = self._client()
-        tls = self._tls
-        if tls.unflushed >= _SETTLE_EVERY:
-            tls.unflushed = 0
-            c.flush()
-        c.put_many_async(self._name, datas)
-        tls.unflushed += 1
+        self._unsettled().put_many_async(self._name, datas)
+        self._tls.unflushed += 1
         return len(datas)
 
     def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
