@@ -144,7 +144,7 @@ static int child_geta_and_hang(void *arg)
 	uint64_t tag;
 	int fd = atoi(a[2]);
 
-	if (ipc_connect(a[0], &c))
+	if (h_ipc_connect(a[0], &c))
 		return 120;
 	if (ipc_queue_get_ack(c, a[1], &data, &len, &tag, 10000, 0))
 		return 121;
@@ -203,7 +203,7 @@ static int child_get(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(a[0], &c))
+	if (h_ipc_connect(a[0], &c))
 		return 120;
 	rc = ipc_queue_get(c, a[1], &data, &len, 10000);
 	if (rc == 0 && write(atoi(a[2]), data, len) != (ssize_t)len)
@@ -432,7 +432,7 @@ static int child_stranger(void *arg)
 
 	if (setgroups(0, NULL) != 0 || setgid(4211) != 0 || setuid(4211) != 0)
 		return 125;
-	if (ipc_connect(sock, &c))
+	if (h_ipc_connect(sock, &c))
 		return 120;
 	if (ipc_queue_get_ack(c, "secret", &data, &len, &tag, 0, 0) != IPC_EPERM)
 		return 1;
@@ -483,7 +483,7 @@ static int child_get_a(void *arg)
 	size_t len = 0;
 	int rc;
 
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	rc = ipc_queue_get(c, "q", &data, &len, T_CHILD_MS);
 	rc = rc != 0 ? 1 : len != 1 || memcmp(data, "a", 1) ? 2 : 0;

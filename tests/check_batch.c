@@ -153,7 +153,7 @@ static int job_put_six(void *arg)
 	size_t n = 0;
 	int rc;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 6, "w", 0);
 	rc = ipc_queue_put_many(c, "f", in, 6, &n, IPC_FOREVER);
@@ -200,7 +200,7 @@ static int job_put_late(void *arg)
 	int rc;
 
 	usleep(200000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_put(c, "e", "late", 4, 0);
 	ipc_close(c);
@@ -224,8 +224,9 @@ START_TEST(test_get_many_waits)
 	assert_elapsed(t0, 250);
 	ck_assert_uint_eq(n, 0);
 	/* A parked batch get is woken by the first message, and gets it. */
-	pid = h_spawn(job_put_late, &d);
+	/* t0 before the fork: the child's sleep starts after it. */
 	t0 = h_now_ms();
+	pid = h_spawn(job_put_late, &d);
 	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
 	assert_elapsed(t0, 150);
 	ck_assert_uint_eq(n, 1);
@@ -247,7 +248,7 @@ static int job_put_many_late(void *arg)
 	int rc;
 
 	usleep(200000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 5, "t", 0);
 	rc = ipc_queue_put_many(c, "e", in, 5, &n, 0);
@@ -337,7 +338,7 @@ static int job_get_many(void *arg)
 	size_t n;
 	int rc;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_get_many(c, "del", out, 4, &n, IPC_FOREVER);
 	ipc_close(c);
@@ -355,7 +356,7 @@ static int job_put_many3(void *arg)
 	size_t n = 0;
 	int rc;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 3, "p", 0);
 	rc = ipc_queue_put_many(c, "del", in, 3, &n, IPC_FOREVER);
@@ -511,7 +512,7 @@ static int job_take_late(void *arg)
 	int rc;
 
 	usleep(300000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_get(c, "w", &data, &len, 0);
 	if (rc == 0)
@@ -543,8 +544,9 @@ START_TEST(test_async_window)
 	h_wait_parked(o, "w", 'p', 1);
 	/* Full again, "3" goes out and parks too: this one waits until a
 	 * consumer makes room. */
-	pid = h_spawn(job_take_late, &d);
+	/* t0 before the fork: the child's sleep starts after it. */
 	t0 = h_now_ms();
+	pid = h_spawn(job_take_late, &d);
 	ck_assert_int_eq(ipc_queue_put_async(c, "w", "4", 1, IPC_FOREVER), 0);
 	assert_elapsed(t0, 250);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
@@ -584,8 +586,10 @@ START_TEST(test_async_wait)
 	ck_assert_int_eq(ipc_queue_put_async(c, "missing", "0", 1, IPC_FOREVER), 0);
 	ck_assert_int_eq(ipc_queue_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
 	ck_assert_int_eq(ipc_queue_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
-	/* "2" parks: it stays in flight, even after 200 ms; the held puts
-	 * were written (the queue has "1"). */
+	/* The held puts are written and the replies to "missing" and "1"
+	 * read (however slow the daemon); "2" parks: it stays in flight,
+	 * even after 200 ms. */
+	ck_assert_int_eq(ipc_async_wait(c, 1, T_CHILD_MS), 0);
 	ck_assert_int_eq(ipc_async_wait(c, 0, 0), IPC_EFULL);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_async_wait(c, 0, 200), IPC_EFULL);
@@ -597,8 +601,9 @@ START_TEST(test_async_wait)
 	ck_assert_int_eq(ipc_async_wait(c, 1, 0), 0);
 	/* A consumer makes room after 300 ms: "2" goes in, its reply ends
 	 * the wait. */
-	pid = h_spawn(job_take_late, &d);
+	/* t0 before the fork: the child's sleep starts after it. */
 	t0 = h_now_ms();
+	pid = h_spawn(job_take_late, &d);
 	ck_assert_int_eq(ipc_async_wait(c, 0, -1), 0);
 	assert_elapsed(t0, 250);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
@@ -748,7 +753,7 @@ static int mix_producer(void *arg)
 	ipc_client *c;
 	int rc = 0;
 
-	if (ipc_connect(m->sock, &c))
+	if (h_ipc_connect(m->sock, &c))
 		return 120;
 	ipc_set_window(c, 16);
 	while (seq < m->per && rc == 0) {
@@ -815,7 +820,7 @@ static int mix_consumer(void *arg)
 	size_t len, n, i;
 
 	m->fd = open(m->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (m->fd < 0 || ipc_connect(m->sock, &c))
+	if (m->fd < 0 || h_ipc_connect(m->sock, &c))
 		return 120;
 	if (m->pipelined)
 		ipc_queue_set_readahead(c, "mix", 16);
@@ -1160,7 +1165,7 @@ static int job_put_r_late(void *arg)
 	int rc;
 
 	usleep(300000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_put(c, "r", "late", 4, 0);
 	ipc_close(c);

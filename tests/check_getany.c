@@ -46,7 +46,7 @@ static int child_get(void *arg)
 	int rc;
 
 	(void)arg;
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 120;
 	if (job.single)
 		rc = ipc_queue_get(c, job.single, &data, &len, job.timeout_ms);
@@ -371,7 +371,7 @@ static int race_producer(void *arg)
 	char text[32];
 	ipc_client *c;
 
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 120;
 	for (i = 0; i < race_msgs(); i++) {
 		snprintf(text, sizeof(text), "P%d-%d", k, i);
@@ -409,7 +409,7 @@ static int race_consumer(void *arg)
 	ipc_client *c;
 	void *data;
 
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 120;
 	for (;;) {
 		if (which >= 0)

@@ -48,7 +48,7 @@ static int job_get(void *arg)
 	uint32_t l32;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_queue_get(c, j->queue, &data, &len, j->timeout);
 	if (rc == 0 && j->fd >= 0) {
@@ -69,7 +69,7 @@ static int job_put(void *arg)
 	ipc_client *c;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_queue_put(c, j->queue, j->data, strlen(j->data), j->timeout);
 	ipc_close(c);
@@ -593,7 +593,7 @@ static int stress_producer(void *arg)
 	uint32_t id, i;
 	int rc = 0;
 
-	if (ipc_connect(s->sock, &c))
+	if (h_ipc_connect(s->sock, &c))
 		return 120;
 	for (i = 0; i < s->per && rc == 0; i++) {
 		id = s->index * s->per + i;
@@ -618,7 +618,7 @@ static int stress_consumer(void *arg)
 	f = fopen(path, "wb");
 	if (!f)
 		return 118;
-	if (ipc_connect(s->sock, &c))
+	if (h_ipc_connect(s->sock, &c))
 		return 120;
 	for (;;) {
 		rc = ipc_queue_get(c, "stress", &data, &len, h_wrapped() ? 120000 : 30000);
@@ -1368,7 +1368,7 @@ static int abuse_put(void *arg)
 	ipc_client *c;
 	uint32_t i;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	for (i = 0; i < ABUSE_FLOW; i++) {
 		if (ipc_queue_put(c, "flow", &i, sizeof(i), IPC_FOREVER))
@@ -1389,7 +1389,7 @@ static int abuse_get(void *arg)
 	void *data;
 	size_t len;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	for (i = 0; i < ABUSE_FLOW; i++) {
 		if (ipc_queue_get(c, "flow", &data, &len, 30000) || len != sizeof(v))

@@ -161,7 +161,7 @@ static int pjob_send(void *arg)
 	ipc_client *c;
 	int rc, i;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, j->end, j->flags | IPC_PIPE_CREATE, NULL);
 	for (i = 0; rc == 0 && i < j->count; i++)
@@ -181,7 +181,7 @@ static int pjob_recv(void *arg)
 	uint32_t l32;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, j->end, j->flags | IPC_PIPE_CREATE, NULL);
 	if (rc == 0)
@@ -746,7 +746,7 @@ static int echo_child(void *arg)
 	size_t len;
 	int rc, n;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, 1, IPC_PIPE_CREATE, NULL);
 	while (rc == 0) {
@@ -814,7 +814,7 @@ static int numbered_sender(void *arg)
 	uint32_t i;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
 	for (i = 0; rc == 0; i++) {
@@ -914,7 +914,7 @@ static int slow_receiver(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, 0, IPC_PIPE_CREATE, NULL);
 	while (rc == 0) {
@@ -1358,7 +1358,7 @@ static int deljob_run(void *arg)
 	if (setgroups(0, NULL) != 0 || setgid(4203) != 0 || setuid(4203) != 0 ||
 	    getuid() != 4203)
 		return 125;
-	if (ipc_connect(j->sock, &c) != 0)
+	if (h_ipc_connect(j->sock, &c) != 0)
 		return 99;
 	if (ipc_delete(c, j->name) != IPC_EPERM)
 		return 1;

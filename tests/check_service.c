@@ -226,7 +226,7 @@ static int script_run(void *arg)
 	int i, rc;
 
 	become(sc->user);
-	if (ipc_connect(sc->sock, &c) != 0)
+	if (h_ipc_connect(sc->sock, &c) != 0)
 		return 99;
 	for (i = 0; sc->steps[i].op; i++) {
 		rc = step_run(c, &sc->steps[i]);
@@ -843,7 +843,7 @@ static int parked_put_run(void *arg)
 	char *buf = calloc(1, p->len);
 	int rc;
 
-	if (!buf || ipc_connect(p->sock, &c) != 0)
+	if (!buf || h_ipc_connect(p->sock, &c) != 0)
 		return 99;
 	rc = ipc_queue_put(c, p->q, buf, p->len, IPC_FOREVER);
 	ipc_close(c);
@@ -990,7 +990,7 @@ static int denied_run(void *arg)
 
 	if (geteuid() == 0)
 		become(&user_a);
-	if (ipc_connect(sock, &c) != 0 ||
+	if (h_ipc_connect(sock, &c) != 0 ||
 	    ipc_queue_open(c, "shut", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 0), NULL) != 0)
 		return 1;
 	if (refused_alike(c, "shut", NULL, IPC_EPERM, text) != 0 ||
@@ -1490,7 +1490,7 @@ static int parked_run(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(p->sock, &c) != 0)
+	if (h_ipc_connect(p->sock, &c) != 0)
 		return 99;
 	if (p->op == 'g')
 		rc = ipc_queue_get(c, p->q, &data, &len, IPC_FOREVER);
@@ -1809,7 +1809,7 @@ static int feeder_run(void *arg)
 	void *data;
 	size_t len;
 
-	if (ipc_connect(f->sock, &c) != 0)
+	if (h_ipc_connect(f->sock, &c) != 0)
 		return 99;
 	while (h_now_ms() < end) {
 		if (ipc_queue_put(c, f->q, "x", 1, 0) != 0)
