@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ipc_defs.h"
+#include "named.h"
 #include "pipe.h"
 #include "qmsg.h"
 #include "wlist.h"
@@ -101,20 +102,16 @@ struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
 		      size_t maxbytes, waiter_wake_fn wake)
 {
 	struct pipe *p;
-	size_t len;
 	int i;
 
 	assert(wake);
-	len = name ? strnlen(name, IPC_NAME_MAX + 1) : 0;
-	if (len == 0 || len > IPC_NAME_MAX || maxmsgs == 0 || maxbytes == 0) {
+	if (maxmsgs == 0 || maxbytes == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = named_new(sizeof(*p), offsetof(struct pipe, name), name);
 	if (!p)
 		return NULL;
-	memcpy(p->name, name, len);
-	p->name[len] = '\0';
 	p->duplex = duplex;
 	p->maxmsgs = maxmsgs;
 	p->maxbytes = maxbytes;

@@ -35,6 +35,7 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "ilist.h"
+#include "named.h"
 #include "tagmap.h"
 #include "wlist.h"
 
@@ -149,19 +150,11 @@ static void queue_admit(struct queue *q)
 struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 {
 	struct queue *q;
-	size_t len;
 
 	assert(wake);
-	len = name ? strnlen(name, IPC_NAME_MAX + 1) : 0;
-	if (len == 0 || len > IPC_NAME_MAX) {
-		errno = EINVAL;
-		return NULL;
-	}
-	q = calloc(1, sizeof(*q));
+	q = named_new(sizeof(*q), offsetof(struct queue, name), name);
 	if (!q)
 		return NULL;
-	memcpy(q->name, name, len);
-	q->name[len] = '\0';
 	q->maxsize = maxsize;
 	q->wake = wake;
 	wpark_init(&q->parked);
