@@ -365,7 +365,7 @@ struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 	return NULL;
 }
 
-/* Acked: free the message and admit putters into its slot. */
+/* Does fn(h) hold for some message of q in flight? */
 int queue_held_any(const struct queue *q, int (*fn)(const struct qheld *h))
 {
 	const struct ilist *n;
