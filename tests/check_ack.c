@@ -528,16 +528,13 @@ static int child_get_a(void *arg)
 	return rc;
 }
 
-/* Release (nack): back to the head at once, or to a parked getter, or
- * after a delay during which no one holds it (the releasing connection may
- * close, nobody may ack it). */
+/* Release (nack) at once: back to the head of the queue (requeued), once
+ * (a second release is ENOTHELD); a negative delay is invalid. */
 START_TEST(test_ack_release)
 {
 	struct h_daemon d;
-	ipc_client *c, *o;
+	ipc_client *c;
 	uint64_t t;
-	int64_t t0;
-	pid_t child;
 
 	h_start(&d);
 	c = h_connect(&d);
@@ -551,15 +548,48 @@ START_TEST(test_ack_release)
 	ck_assert_uint_eq(h_stat(c, "q").inflight, 0);
 	ck_assert_uint_eq(h_stat(c, "q").requeued, 1);
 	h_get_expect(c, "q", "a", 0);
-	/* To a getter parked meanwhile: the queue is empty again first. */
 	h_get_expect(c, "q", "b", 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Release to a getter parked meanwhile on the empty queue: it gets the
+ * message. */
+START_TEST(test_ack_release_to_getter)
+{
+	struct h_daemon d;
+	ipc_client *c;
+	uint64_t t;
+	pid_t child;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
 	h_put_text(c, "q", "a");
 	t = geta_expect(c, "q", "a", 0, 0);
 	child = h_spawn(child_get_a, d.sock);
 	h_wait_parked(c, "q", 'g', 1);
 	ck_assert_int_eq(ipc_queue_release(c, "q", t, 0), 0);
 	ck_assert_int_eq(h_wait_child(child, T_CHILD_MS), 0);
-	/* Delayed, from a connection that then closes. */
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Release with a delay, from a connection that then closes: during the
+ * delay no one holds it (nobody may ack it, it stays in flight, later
+ * messages go first); then it is back. */
+START_TEST(test_ack_release_delayed)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	uint64_t t;
+	int64_t t0;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
 	h_put_text(c, "q", "a");
 	h_put_text(c, "q", "b");
 	o = h_connect(&d);
@@ -594,6 +624,8 @@ static Suite *ack_suite(void)
 	h_add_case(s, "ipcctl", test_ack_ipcctl, 30);
 	h_add_case(s, "perm", test_ack_perm, 30);
 	h_add_case(s, "release", test_ack_release, 30);
+	h_add_case(s, "release_to_getter", test_ack_release_to_getter, 30);
+	h_add_case(s, "release_delayed", test_ack_release_delayed, 30);
 	return s;
 }
 

@@ -99,7 +99,23 @@ START_TEST(test_dlq_moves_after_max)
 	ck_assert_uint_eq(h_stat(c, "dead").max_deliveries, 0);
 	h_get_expect(c, "jobs", "good", 0);
 	h_get_expect(c, "dead", "poison", 0);
-	/* Opening it again: the same settings match, others do not. */
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Opening a queue with a dead-letter queue again: the same settings
+ * match (EEXIST with EXCL), others (max deliveries, dead-letter name) do
+ * not. */
+START_TEST(test_dlq_reopen_settings)
+{
+	struct h_daemon d;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "dead", 0);
+	ck_assert_int_eq(open_dlq(c, "jobs", 0, 0, 3, "dead"), 0);
 	ck_assert_int_eq(open_dlq(c, "jobs", 0, 0, 3, "dead"), IPC_EEXIST);
 	{
 		struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
@@ -374,6 +390,7 @@ static Suite *deadletter_suite(void)
 	Suite *s = suite_create("deadletter");
 
 	h_add_case(s, "moves_after_max", test_dlq_moves_after_max, 20);
+	h_add_case(s, "reopen_settings", test_dlq_reopen_settings, 20);
 	h_add_case(s, "settings_refused", test_dlq_settings_refused, 20);
 	h_add_case(s, "refused_keeps", test_dlq_refused_keeps, 20);
 	h_add_case(s, "durable_restart", test_dlq_durable_restart, 30);

@@ -162,30 +162,48 @@ START_TEST(test_threshold_boundary)
 }
 END_TEST
 
-/* 1 MiB and 16 MiB, far past the inline limit: through a queue, a pipe
- * and a batch; the view of one stays valid across later calls. */
+/* Start a memfd-enabled ipcd on d, connect *c (inline limit 1 MiB) and
+ * create queue "q"; the daemon's descriptor count then. */
+static int large_start(struct h_daemon *d, ipc_client **c)
+{
+	start_memfd(d);
+	*c = h_connect(d);
+	ck_assert_uint_eq(ipc_msg_max(*c), 1u << 20);
+	ck_assert_int_eq(ipc_queue_open(*c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
+	return fd_count(d->pid);
+}
+
+/* 1 MiB and 16 MiB, far past the inline limit, through a queue, byte for
+ * byte; the daemon keeps no descriptor after. */
 START_TEST(test_large_round_trip)
 {
 	static const size_t sizes[] = { 1u << 20, 16u << 20 };
-	struct ipc_msg batch[3], got[3];
-	unsigned char *big[3];
 	struct h_daemon d;
-	const void *view;
 	ipc_client *c;
-	size_t n, len;
-	void *m;
 	int i, base;
 
-	start_memfd(&d);
-	c = h_connect(&d);
-	ck_assert_uint_eq(ipc_msg_max(c), 1u << 20);
-	ck_assert_int_eq(ipc_queue_open(c, "q", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), 0);
-	base = fd_count(d.pid);
+	base = large_start(&d, &c);
 	for (i = 0; i < 2; i++) {
 		ck_assert_int_eq(put_pattern(c, "q", sizes[i], 7u + (unsigned)i), 0);
 		get_pattern(c, "q", sizes[i], 7u + (unsigned)i);
 	}
-	/* A zero-copy view outlives other gets until released. */
+	fd_wait(&d, base);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* A zero-copy view of a 16 MiB message outlives other gets until it is
+ * released, once. */
+START_TEST(test_large_view)
+{
+	struct h_daemon d;
+	const void *view;
+	ipc_client *c;
+	size_t len;
+	int base;
+
+	base = large_start(&d, &c);
 	ck_assert_int_eq(put_pattern(c, "q", 16u << 20, 3), 0);
 	ck_assert_int_eq(put_pattern(c, "q", 100, 4), 0);
 	ck_assert_int_eq(ipc_queue_get_view(c, "q", &view, &len, 1000), 0);
@@ -194,7 +212,23 @@ START_TEST(test_large_round_trip)
 	ck_assert(is_pattern(view, len, 3));
 	ck_assert_int_eq(ipc_msg_release(c, view), 0);
 	ck_assert_int_eq(ipc_msg_release(c, view), IPC_EINVAL);
-	/* A batch mixing large and small messages. */
+	fd_wait(&d, base);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* A batch mixing 2 MiB and small messages, byte for byte. */
+START_TEST(test_large_batch)
+{
+	struct ipc_msg batch[3], got[3];
+	unsigned char *big[3];
+	struct h_daemon d;
+	ipc_client *c;
+	size_t n;
+	int i, base;
+
+	base = large_start(&d, &c);
 	for (i = 0; i < 3; i++) {
 		big[i] = pattern(i == 1 ? 10 : (2u << 20), 20u + (unsigned)i);
 		batch[i].data = big[i];
@@ -209,16 +243,32 @@ START_TEST(test_large_round_trip)
 		ck_assert(memcmp(got[i].data, big[i], got[i].len) == 0);
 		free(big[i]);
 	}
-	/* A pipe. */
+	fd_wait(&d, base);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* 16 MiB through a pipe, byte for byte. */
+START_TEST(test_large_pipe)
+{
+	struct h_daemon d;
+	unsigned char *big;
+	ipc_client *c;
+	size_t len;
+	void *m;
+	int base;
+
+	base = large_start(&d, &c);
 	ck_assert_int_eq(ipc_pipe_attach(c, "p", 0, IPC_PIPE_CREATE, NULL), 0);
 	ck_assert_int_eq(ipc_pipe_attach(c, "p", 1, 0, NULL), 0);
-	big[0] = pattern(16u << 20, 9);
-	ck_assert_int_eq(ipc_pipe_send(c, "p", 1, big[0], 16u << 20, 0), 0);
+	big = pattern(16u << 20, 9);
+	ck_assert_int_eq(ipc_pipe_send(c, "p", 1, big, 16u << 20, 0), 0);
 	ck_assert_int_eq(ipc_pipe_recv(c, "p", 0, &m, &len, 1000), 0);
 	ck_assert_uint_eq(len, 16u << 20);
-	ck_assert(memcmp(m, big[0], len) == 0);
+	ck_assert(memcmp(m, big, len) == 0);
 	ipc_free(m);
-	free(big[0]);
+	free(big);
 	fd_wait(&d, base);
 	ipc_close(c);
 	h_stop(&d);
@@ -766,6 +816,9 @@ static Suite *memfd_suite(void)
 	h_add_case(s, "threshold_boundary", test_threshold_boundary, 30);
 	h_add_case(s, "default_threshold", test_default_threshold, 30);
 	h_add_case(s, "large_round_trip", test_large_round_trip, 60);
+	h_add_case(s, "large_view", test_large_view, 60);
+	h_add_case(s, "large_batch", test_large_batch, 60);
+	h_add_case(s, "large_pipe", test_large_pipe, 60);
 	h_add_case(s, "async_readahead", test_async_readahead, 30);
 	h_add_case(s, "size_limits", test_size_limits, 30);
 	h_add_case(s, "budget", test_budget, 30);

@@ -1263,12 +1263,24 @@ START_TEST(test_emfile_no_spin)
 }
 END_TEST
 
-/* max-connections: past it a client's HELLO is answered IPC_ELIMIT and it
- * is closed; the others go on being served; a slot freed is reusable;
- * connections that never say HELLO cannot pile up. */
-START_TEST(test_limit_connections)
+/* Start ipcd on d with max-connections 3 and take the three: c[0..2];
+ * queue "cq" made. */
+static void conns_full(struct h_daemon *d, ipc_client *c[3])
 {
 	static const char *args[] = { "--max-connections", "3", NULL };
+	int i;
+
+	h_prepare(d);
+	launch_args(d, args);
+	for (i = 0; i < 3; i++)
+		c[i] = h_connect(d);
+	h_create_queue(c[0], "cq", 0);
+}
+
+/* max-connections: past it a client's HELLO is answered IPC_ELIMIT (the
+ * library, a raw client, ipcctl say so) and it is closed; logged. */
+START_TEST(test_limit_connections)
+{
 	struct h_daemon d;
 	struct h_raw_rx rx;
 	struct proto_rep rep;
@@ -1276,13 +1288,9 @@ START_TEST(test_limit_connections)
 				   .version = IPC_PROTO_VERSION };
 	struct h_buf err;
 	ipc_client *c[3], *extra = NULL;
-	int fd, silent[40], i;
+	int fd, i;
 
-	h_prepare(&d);
-	launch_args(&d, args);
-	for (i = 0; i < 3; i++)
-		c[i] = h_connect(&d);
-	h_create_queue(c[0], "cq", 0);
+	conns_full(&d, c);
 	ck_assert_int_eq(ipc_connect(d.sock, &extra), IPC_ELIMIT);
 	ck_assert_ptr_null(extra);
 	/* Raw: the refusal is a reply to the HELLO, then EOF. */
@@ -1299,7 +1307,22 @@ START_TEST(test_limit_connections)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "ls", NULL), 1);
 	ck_assert_msg(strstr(err.data, "limit"), "stderr: %s", err.data);
 	h_buf_free(&err);
-	/* Many silent connections over the limit: the served ones go on. */
+	for (i = 0; i < 3; i++)
+		ipc_close(c[i]);
+	log_wait(&d, "refused (max-connections");
+	h_stop(&d);
+}
+END_TEST
+
+/* max-connections: connections that never say HELLO cannot pile up:
+ * with 40 of them over the limit, the served ones go on. */
+START_TEST(test_limit_connections_silent)
+{
+	struct h_daemon d;
+	ipc_client *c[3];
+	int silent[40], i;
+
+	conns_full(&d, c);
 	for (i = 0; i < 40; i++)
 		silent[i] = h_raw_connect(d.sock);
 	for (i = 0; i < 3; i++)
@@ -1307,21 +1330,32 @@ START_TEST(test_limit_connections)
 	ck_assert_uint_eq(h_stat(c[2], "cq").size, 3);
 	for (i = 0; i < 40; i++)
 		close(silent[i]);
-	/* A freed slot is reusable. */
+	for (i = 0; i < 3; i++)
+		ipc_close(c[i]);
+	h_stop(&d);
+}
+END_TEST
+
+/* max-connections: a slot freed by a client that closes is reusable. */
+START_TEST(test_limit_connections_reuse)
+{
+	struct h_daemon d;
+	ipc_client *c[3];
+	int64_t deadline;
+	int i;
+
+	conns_full(&d, c);
+	ck_assert_int_eq(put_bytes(c[0], "cq", 1, 'a'), 0);
 	ipc_close(c[1]);
 	c[1] = NULL;
-	{
-		int64_t deadline = h_now_ms() + T_WAIT_MS;
-
-		while (ipc_connect(d.sock, &c[1]) != 0) {
-			ck_assert_msg(h_now_ms() < deadline, "slot never freed");
-			usleep(10000);
-		}
+	deadline = h_now_ms() + T_WAIT_MS;
+	while (ipc_connect(d.sock, &c[1]) != 0) {
+		ck_assert_msg(h_now_ms() < deadline, "slot never freed");
+		usleep(10000);
 	}
 	get_len(c[1], "cq", 1);
 	for (i = 0; i < 3; i++)
 		ipc_close(c[i]);
-	log_wait(&d, "refused (max-connections");
 	h_stop(&d);
 }
 END_TEST
@@ -2159,6 +2193,8 @@ static Suite *service_suite(void)
 	h_add_case(s, "denied_every_op", test_denied_every_op, 30);
 	h_add_case(s, "limit_queues", test_limit_queues, 30);
 	h_add_case(s, "limit_connections", test_limit_connections, 30);
+	h_add_case(s, "limit_connections_silent", test_limit_connections_silent, 30);
+	h_add_case(s, "limit_connections_reuse", test_limit_connections_reuse, 30);
 	h_add_case(s, "emfile_no_spin", test_emfile_no_spin, 60);
 	h_add_case(s, "busy_poll_sparse", test_busy_poll_sparse, 60);
 	h_add_case(s, "idle_trim", test_idle_trim, 60);
