@@ -397,11 +397,10 @@ START_TEST(test_detach_ipcctl)
 }
 END_TEST
 
-/* --version, help, help COMMAND and COMMAND --help (that command only),
- * getopt_long's errors. */
+/* ipcctl --version names itself, its version and the library's. */
 START_TEST(test_help_version)
 {
-	struct h_buf out = { 0 }, err = { 0 };
+	struct h_buf out = { 0 };
 	struct h_daemon d;
 
 	h_prepare(&d);
@@ -409,6 +408,18 @@ START_TEST(test_help_version)
 	ck_assert_msg(strncmp(out.data, "ipcctl " IPC_VERSION_STRING " (libipcclient ",
 			      20) == 0, "%s", out.data);
 	h_buf_free(&out);
+	rmdir(d.dir);
+}
+END_TEST
+
+/* ipcctl help lists every command; help COMMAND and COMMAND --help show
+ * that command only; help of an unknown command exits 2 saying so. */
+START_TEST(test_help_commands)
+{
+	struct h_buf out = { 0 }, err = { 0 };
+	struct h_daemon d;
+
+	h_prepare(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "help", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "  recv NAME"));
 	ck_assert_ptr_nonnull(strstr(out.data, "  top ["));
@@ -427,6 +438,18 @@ START_TEST(test_help_version)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "help", "nope", NULL), 2);
 	ck_assert_ptr_nonnull(strstr(err.data, "unknown command 'nope'"));
 	h_buf_free(&err);
+	rmdir(d.dir);
+}
+END_TEST
+
+/* getopt_long's errors exit 2 with a line saying what: an unknown option,
+ * a missing value, an option the command does not take. */
+START_TEST(test_option_errors)
+{
+	struct h_buf err = { 0 };
+	struct h_daemon d;
+
+	h_prepare(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "ls", "--bogus", NULL), 2);
 	ck_assert_ptr_nonnull(strstr(err.data, "unknown option '--bogus'"));
 	h_buf_free(&err);
@@ -918,6 +941,8 @@ static Suite *ctl_suite(void)
 	h_add_case(s, "detach_api", test_detach_api, 30);
 	h_add_case(s, "detach_ipcctl", test_detach_ipcctl, 30);
 	h_add_case(s, "help_version", test_help_version, 30);
+	h_add_case(s, "help_commands", test_help_commands, 30);
+	h_add_case(s, "option_errors", test_option_errors, 30);
 	h_add_case(s, "top_tty", test_top_tty, 30);
 	h_add_case(s, "top_gone", test_top_gone, 30);
 	h_add_case(s, "top_json", test_top_json, 30);

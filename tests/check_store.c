@@ -360,46 +360,54 @@ END_TEST
 
 /* --- records and recovery ------------------------------------------------------ */
 
-/* Queues, puts and consumes come back as they were, in order, with 0700
- * directory and 0600 files. */
+/* The journal the round-trip tests recover, in a new scratch dir (dir,
+ * jdir): queues alpha (maxsize 10) and beta; a1 b1 a2 a3 b2 a4 put (ids
+ * in m[0..5]); a2, b1, b2 consumed (a2 flushed first), a3 delivered twice,
+ * a1 delivered and consumed; then closed. Its options in *o. */
+static void roundtrip_fill(char *dir, char *jdir, struct journal_opts *o,
+			   uint64_t m[6], uint32_t *qa, uint32_t *qb)
+{
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+
+	scratch(dir, jdir);
+	*o = opts(jdir, JOURNAL_SYNC_NONE);
+	j = reopen(o, &s, &rep);
+	ck_assert_uint_eq(s.nq + s.n, 0);
+	*qa = mkqueue(j, "alpha", 10);
+	*qb = mkqueue(j, "beta", 0);
+	m[0] = put(j, *qa, "a1");
+	m[1] = put(j, *qb, "b1");
+	m[2] = put(j, *qa, "a2");
+	m[3] = put(j, *qa, "a3");
+	m[4] = put(j, *qb, "b2");
+	ck_assert_int_eq(journal_consume(j, *qa, &m[2], 1), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	m[5] = put(j, *qa, "a4");
+	ck_assert_int_eq(journal_consume(j, *qb, m, 2), 0); /* m[0] is qa's: skipped */
+	/* Delivered for ack: a3 (twice), and a1, which is then acked. */
+	ck_assert_int_eq(journal_deliver(j, *qa, &m[3], 1), 0);
+	ck_assert_int_eq(journal_deliver(j, *qa, &m[3], 1), 0);
+	ck_assert_int_eq(journal_deliver(j, *qa, &m[0], 1), 0);
+	ck_assert_int_eq(journal_consume(j, *qa, &m[0], 1), 0);
+	journal_close(j);
+	seen_free(&s);
+}
+
+/* Queues, puts, consumes and deliveries come back as they were, in
+ * order. */
 START_TEST(test_roundtrip)
 {
-	char dir[64], jdir[80], path[128];
+	char dir[64], jdir[80];
 	struct journal_opts o;
 	struct journal_report rep;
 	struct journal *j;
 	struct seen s;
 	uint32_t qa, qb;
 	uint64_t m[6];
-	struct stat sb;
 
-	scratch(dir, jdir);
-	o = opts(jdir, JOURNAL_SYNC_NONE);
-	j = reopen(&o, &s, &rep);
-	ck_assert_uint_eq(s.nq + s.n, 0);
-	ck_assert_int_eq(stat(jdir, &sb), 0);
-	ck_assert_uint_eq(sb.st_mode & 0777, 0700);
-	qa = mkqueue(j, "alpha", 10);
-	qb = mkqueue(j, "beta", 0);
-	m[0] = put(j, qa, "a1");
-	m[1] = put(j, qb, "b1");
-	m[2] = put(j, qa, "a2");
-	m[3] = put(j, qa, "a3");
-	m[4] = put(j, qb, "b2");
-	ck_assert_int_eq(journal_consume(j, qa, &m[2], 1), 0);
-	ck_assert_int_eq(journal_flush(j), 0);
-	m[5] = put(j, qa, "a4");
-	ck_assert_int_eq(journal_consume(j, qb, m, 2), 0); /* m[0] is qa's: skipped */
-	/* Delivered for ack: a3 (twice), and a1, which is then acked. */
-	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
-	ck_assert_int_eq(journal_deliver(j, qa, &m[3], 1), 0);
-	ck_assert_int_eq(journal_deliver(j, qa, &m[0], 1), 0);
-	ck_assert_int_eq(journal_consume(j, qa, &m[0], 1), 0);
-	journal_close(j);
-	snprintf(path, sizeof(path), "%s/00000001.seg", jdir);
-	ck_assert_int_eq(stat(path, &sb), 0);
-	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
-
+	roundtrip_fill(dir, jdir, &o, m, &qa, &qb);
 	j = reopen(&o, &s, &rep);
 	ck_assert_uint_eq(s.nq, 2);
 	ck_assert_str_eq(s.q[0].name, "alpha");
@@ -418,7 +426,45 @@ START_TEST(test_roundtrip)
 	ck_assert_uint_eq(s.delivered, 1);
 	ck_assert_uint_eq(s.deliveries, 2);           /* a3's two deliveries */
 	ck_assert_uint_eq(rep.torn_bytes, 0);
-	/* Ids continue after the recovered ones. */
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* The journal's directory is 0700 and its segment files 0600. */
+START_TEST(test_roundtrip_modes)
+{
+	char dir[64], jdir[80], path[128];
+	struct journal_opts o;
+	uint32_t qa, qb;
+	uint64_t m[6];
+	struct stat sb;
+
+	roundtrip_fill(dir, jdir, &o, m, &qa, &qb);
+	ck_assert_int_eq(stat(jdir, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/00000001.seg", jdir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* After recovery, new message and queue ids continue after the
+ * recovered ones. */
+START_TEST(test_roundtrip_ids_continue)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	uint32_t qa, qb;
+	uint64_t m[6];
+
+	roundtrip_fill(dir, jdir, &o, m, &qa, &qb);
+	j = reopen(&o, &s, &rep);
 	ck_assert_uint_gt(put(j, qa, "a5"), m[5]);
 	ck_assert_uint_gt(mkqueue(j, "gamma", 0), qb);
 	journal_close(j);
@@ -1173,6 +1219,8 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_jmap_random, 0, 2);
 	tcase_add_test(tc, test_jmap_fifo_cost);
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_roundtrip_modes);
+	tcase_add_test(tc, test_roundtrip_ids_continue);
 	tcase_add_test(tc, test_queue_dead_letter_settings);
 	tcase_add_test(tc, test_settings_delete_lock);
 	tcase_add_test(tc, test_group_commit);
