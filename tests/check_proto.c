@@ -1985,7 +1985,9 @@ static int qgeta_with(int64_t lease, struct proto_req *r)
 	return rc;
 }
 
-START_TEST(test_ack_req_bad)
+/* QGETA's lease: a negative one is a bad value (answered, connection
+ * kept), one that is not an integer or missing is malformed. */
+START_TEST(test_qgeta_req_bad)
 {
 	struct proto_req r;
 	struct raw w;
@@ -2013,7 +2015,17 @@ START_TEST(test_ack_req_bad)
 	msgpack_pack_int64(&w.pk, 0);
 	ck_assert_int_eq(raw_dec_req(&w, &dec, IPC_MSG_MAX, &r), IPC_EPROTO);
 	raw_fini(&w);
-	/* A tag must be an unsigned integer. */
+}
+END_TEST
+
+/* QACK: a tag must be an unsigned integer (malformed otherwise, the id
+ * still read); a bad name is a value error like anywhere else; a trailing
+ * extra element is malformed. */
+START_TEST(test_qack_req_bad)
+{
+	struct proto_req r;
+	struct raw w;
+
 	raw_init(&w);
 	raw_head(&w, 4, PROTO_OP_QACK, 9);
 	raw_str(&w, "q");
@@ -3117,7 +3129,8 @@ static Suite *proto_suite(void)
 
 	tc = tcase("ack");
 	tcase_add_test(tc, test_ack_req_roundtrip);
-	tcase_add_test(tc, test_ack_req_bad);
+	tcase_add_test(tc, test_qgeta_req_bad);
+	tcase_add_test(tc, test_qack_req_bad);
 	tcase_add_test(tc, test_ack_rep);
 	tcase_add_test(tc, test_admin_roundtrip);
 	tcase_add_test(tc, test_rep_info_needs_name);
