@@ -1055,22 +1055,26 @@ static PyObject *client_put_many(ClientObject *self, PyObject *args)
 	return PyLong_FromSize_t(a.done);
 }
 
-PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas)\n--\n\n"
+PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas, window=0)\n--\n\n"
 	     "Put a sequence of bytes-like messages in order without waiting for the "
-	     "outcome (pipelined, written at once); failures come at flush().");
+	     "outcome (pipelined, written at once); failures come at flush(). window "
+	     "as for put_async(), counting requests.");
 /* Client.put_many_async(). */
 static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 {
 	struct many_arg a = { 0 };
 	PyObject *objs, *seq;
+	unsigned window = 0;
 	int rc = 0;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "O:put_many_async", &a.name, &objs))
+	if (!PyArg_ParseTuple(args, NAME_ARG "O|I:put_many_async", &a.name, &objs, &window))
 		return NULL;
 	if (!(seq = many_take(&a, objs, "put_many_async() takes a sequence of bytes")))
 		return NULL;
 	if (client_enter(self)) {
 		rc = INTERRUPTED;
+	} else if ((rc = window_room(self, window)) != 0) {
+		self->busy = 0;
 	} else {
 		Py_BEGIN_ALLOW_THREADS
 		if (a.n)
@@ -1459,23 +1463,25 @@ static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
 	return send_run(self, step_pipe_send, &a, &buf, timeout);
 }
 
-PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
+PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data, window=0)\n--\n\n"
 	     "Send data from the attached end without waiting for the outcome "
 	     "(pipelined, written at once); a failure (BrokenPipeError, ...) comes "
-	     "at flush().");
+	     "at flush(). window as for put_async().");
 /* Client.pipe_send_async(). */
 static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
 {
 	struct pipe_arg a = { .end = 0 };
 	Py_buffer buf;
+	unsigned window = 0;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &a.name, &a.end, &buf))
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*|I:pipe_send_async", &a.name, &a.end, &buf,
+			      &window))
 		return NULL;
 	if (a.end < 0) {
 		PyBuffer_Release(&buf);
 		return raise_code(IPC_EINVAL, "end must be 0 or 1");
 	}
-	return send_async(self, &a, &buf, 1, 0);
+	return send_async(self, &a, &buf, 1, window);
 }
 
 PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"
