@@ -35,6 +35,13 @@
  * bound: 1.4 faults and ~260 us. */
 #define READAHEAD_BIG_BYTES (128u << 10)
 
+/* A message block of READAHEAD_OWN_MIN bytes or more, and the length of
+ * the message it held. */
+struct ra_block {
+	void *data;
+	size_t len;
+};
+
 /* One queue (or pipe end) with read-ahead: its messages, taken from the
  * daemon and not yet handed out, as [size_t len][bytes] records from off
  * on, or [size_t len][void *block] from READAHEAD_OWN_MIN bytes up. */
@@ -51,8 +58,10 @@ struct client_readahead {
 	size_t count;            /* messages buffered */
 	size_t big;              /* last message's size if READAHEAD_OWN_MIN up, else 0 */
 	int many;                /* the last call on it was a batch get */
-	void **lent;             /* blocks a batch get pointed the caller at, */
-	size_t nlent, lent_cap;  /* freed at the next call on this record */
+	struct ra_block *lent;   /* blocks a batch get pointed the caller at, */
+	size_t nlent, lent_cap;  /* spares from the next call on this record */
+	struct ra_block *spare;  /* blocks of the batch before, reused for the */
+	size_t nspare, spare_cap; /* next messages, freed at the next call */
 	int hold;                /* fetch with QGETH (held read-ahead) */
 	int hold_ms;             /* its time limit; 0: none */
 	uint64_t tag;            /* the buffered batch is held: the tag of its
@@ -105,11 +114,39 @@ static void ra_free_blocks(struct client_readahead *pf)
 	}
 }
 
-/* Free the blocks a batch get handed out (their time is up). */
+/* Free the spare blocks. */
+static void ra_spare_free(struct client_readahead *pf)
+{
+	while (pf->nspare > 0)
+		free(pf->spare[--pf->nspare].data);
+}
+
+/* The blocks a batch get handed out are done with: they become the
+ * spares the next messages are copied into (the spares left unused are
+ * freed). Freeing a batch of blocks at once would give their pages back
+ * to the system, to be faulted in again for the next batch: 16 page
+ * faults per 64 KiB message. */
 static void ra_lent_free(struct client_readahead *pf)
 {
-	while (pf->nlent > 0)
-		free(pf->lent[--pf->nlent]);
+	struct ra_block *a = pf->spare;
+	size_t cap = pf->spare_cap;
+
+	ra_spare_free(pf);
+	pf->spare = pf->lent;
+	pf->spare_cap = pf->lent_cap;
+	pf->nspare = pf->nlent;
+	pf->lent = a;
+	pf->lent_cap = cap;
+	pf->nlent = 0;
+}
+
+/* A block for a message of len bytes: the last spare when it is large
+ * enough, else a new one (NULL on ENOMEM). */
+static void *ra_block(struct client_readahead *pf, size_t len)
+{
+	if (pf->nspare > 0 && pf->spare[pf->nspare - 1].len >= len)
+		return pf->spare[--pf->nspare].data;
+	return malloc(len);
 }
 
 /* Unlink and free a read-ahead record. */
@@ -124,7 +161,9 @@ static void ra_drop(struct ipc_client *c, struct client_readahead *pf)
 		}
 	ra_free_blocks(pf);
 	ra_lent_free(pf);
+	ra_spare_free(pf);
 	free(pf->lent);
+	free(pf->spare);
 	pbuf_free(&pf->buf);
 	free(pf);
 }
@@ -244,7 +283,7 @@ static int ra_push(struct client_readahead *pf, const struct proto_iov *m)
 	if (pf->count == 0 && pf->buf.cap > READAHEAD_KEEP_MAX)
 		pbuf_free(&pf->buf);
 	if (pbuf_reserve(&pf->buf, sizeof(size_t) + n) ||
-	    (own && (block = malloc(m->len)) == NULL))
+	    (own && (block = ra_block(pf, m->len)) == NULL))
 		return IPC_ENOMEM;
 	memcpy(pf->buf.data + pf->buf.len, &m->len, sizeof(size_t));
 	if (own) {
@@ -531,7 +570,7 @@ int client_readahead_recv(struct ipc_client *c, const char *name, int end,
 /* Room in pf->lent for n more blocks: 0 or IPC_ENOMEM. */
 static int ra_lent_reserve(struct client_readahead *pf, size_t n)
 {
-	void **p;
+	struct ra_block *p;
 
 	if (pf->nlent + n <= pf->lent_cap)
 		return 0;
@@ -570,9 +609,10 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
 	}
 	*n = 0;
 	while (pf->count > 0 && *n < max) {
-		ra_pop(pf, &msgs[(*n)++], &own);
+		ra_pop(pf, &msgs[*n], &own);
 		if (own)
-			pf->lent[pf->nlent++] = own;
+			pf->lent[pf->nlent++] = (struct ra_block){ own, msgs[*n].len };
+		(*n)++;
 	}
 	return ra_ahead(c, pf);
 }
