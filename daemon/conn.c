@@ -45,6 +45,7 @@
 #include "queue.h"
 #include "quota.h"
 #include "server.h"
+#include "sock.h"
 
 /* How long a closing connection may take to read its last replies. */
 #define CONN_LINGER_SEC 5
@@ -932,6 +933,16 @@ static void conn_on_turn(evutil_socket_t fd, short what, void *arg)
 	conn_frame_timer(c, c->nframes != served);
 }
 
+/* Whether c has input not served yet; see conn.h. */
+int conn_input_pending(const struct conn *c)
+{
+	int n = 0;
+
+	if (c->state != CONN_READY || c->paused || c->in.len > 0)
+		return 1;
+	return ioctl(c->fd, FIONREAD, &n) != 0 || n > 0;
+}
+
 /* The socket is readable: read and serve, for one turn. */
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {
@@ -1008,6 +1019,10 @@ static int conn_write_out(struct conn *c)
 	size_t nfds;
 	ssize_t n;
 
+	/* The kernel may hold up to 2 MiB more than max-output, unless
+	 * max-output is set under 1 MiB. */
+	sock_sndbuf_fit(c->fd, conn_out_pending(c), c->srv->cfg.max_output,
+			&c->sndbuf_raised);
 	while (conn_out_pending(c) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&c->sg, c->out.data, c->out.len,
 						     c->holes, c->nholes, iov, CONN_IOV_MAX);

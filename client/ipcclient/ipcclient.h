@@ -179,7 +179,9 @@ int ipc_set_io_timeout(ipc_client *c, int ms);
  * on, then EOF). */
 void ipc_close(ipc_client *c);
 
-/* The handle's socket descriptor, for poll(); do not read or write it. */
+/* The handle's socket descriptor, for poll(); do not read or write it.
+ * Its send buffer is raised to 2 MiB (bounded by net.core.wmem_max)
+ * before the first write of 256 KiB or more. */
 int ipc_fd(const ipc_client *c);
 
 /* Flags of struct ipc_queue_opts. */
@@ -888,6 +890,11 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    timeout 0 (it takes what is there, never waits in the daemon) and
  *    returns without its reply, so the next messages travel while the
  *    caller works; a later call reading replies buffers them.
+ *  - Once messages of 16 KiB or more come, fetches for single gets ask
+ *    for at most 128 KiB of them (at least one message; "n" above is then
+ *    that many): more large blocks freed one by one would make malloc
+ *    give their pages back and fault them in again. ipc_queue_get_many()
+ *    fetches up to n again.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
  * get them and ipc_stat() no longer counts them. ipc_close() gives the
@@ -906,6 +913,44 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  * (n over IPC_BATCH_MAX).
  */
 int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
+
+/*
+ * Held read-ahead for queue `name`: read-ahead of up to n messages per
+ * fetch, as ipc_queue_set_readahead(), except that the messages read
+ * ahead stay in the queue's count until a get hands them out, so Full
+ * stays exact on a bounded queue. For a Python-like consumer of a
+ * bounded queue, where plain read-ahead would free slots early.
+ *  - A fetch (QGETH) takes up to n ready messages *in flight*, held by
+ *    this handle: they count toward maxsize (a producer finds the queue
+ *    full as before) and in `inflight` (ipc_stat), not in `size`. When
+ *    the queue is empty it waits per the get's timeout for one message,
+ *    handed over as by a plain get.
+ *  - ipc_queue_get() hands out the next one and, before it returns,
+ *    writes a notice (QDONE, never answered) that frees its slot: a put
+ *    the daemon reads after that notice finds the room.
+ *  - Another consumer is not kept waiting by a consumer that stops
+ *    getting: once hold_ms (0: no limit; counted from when the fetch was
+ *    sent) ran out while another getter waits on the queue (checked every
+ *    hold_ms), the daemon gives the messages not handed out back to the
+ *    head of the queue, in order, to that getter first, once it has served
+ *    everything this handle wrote. A get after hold_ms asks the daemon
+ *    (one round trip): the message is handed out when it is still held
+ *    (the rest then held for hold_ms again), else the batch is dropped
+ *    here and fetched again. So a message is handed out by one consumer
+ *    only, and a getter elsewhere waits at most about 2 * hold_ms for
+ *    messages held by a consumer that stopped getting.
+ *  - ipc_queue_unread(), ipc_queue_get_many() (which then gets as without
+ *    read-ahead), ipc_close(), and the process dying give the held
+ *    messages back to the head of the queue, in order, at once (not
+ *    counted as deliveries for max_deliveries).
+ *  - One batch is held at a time: the next fetch goes when it is all
+ *    handed out (no fetch on its way meanwhile).
+ * n 0 or 1 turns read-ahead off, as ipc_queue_set_readahead(). Returns 0,
+ * IPC_ENAME, or IPC_EINVAL (n over IPC_BATCH_MAX, hold_ms negative). On
+ * another backend, as ipc_queue_set_readahead().
+ */
+int ipc_queue_set_readahead_held(ipc_client *c, const char *name, unsigned n,
+				 int hold_ms);
 
 /*
  * Read-ahead for ipc_pipe_recv() and ipc_pipe_recv_many() at the attached
@@ -969,7 +1014,7 @@ int ipc_pipe_arm(ipc_client *c, const char *name, int end);
 
 /* The daemon's size limit for a message carried in its request (1 MiB
  * unless configured lower), learnt at connect. A message from the
- * daemon's memfd-threshold (64 KiB by default) up travels instead as a
+ * daemon's memfd-threshold (just over 1 MiB by default) up travels instead as a
  * sealed memfd passed beside the request, and may be as large as its
  * max-memfd-size (64 MiB by default); a put of a larger one gets
  * IPC_ETOOBIG. See ipcd.conf(5). */
