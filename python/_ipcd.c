@@ -37,6 +37,7 @@ typedef struct ClientObject {
 	PyObject *pend;          /* a pipe message received when Ctrl-C came */
 	int pend_end;
 	int armed;               /* pipe_arm() was called: fileno() waiting */
+	unsigned unwaited;       /* async requests since a flush (no window) */
 	struct ClientObject *next, *prev; /* every live client, for fork */
 	PyObject *weakrefs;
 } ClientObject;
@@ -589,6 +590,19 @@ static PyObject *send_run(ClientObject *self, step_fn step, struct pipe_arg *a,
 
 static int window_room(ClientObject *self, unsigned window);
 
+/* A backend without async_wait (NATS): wait for every async request
+ * made so far (its own flush), so a failure surfaces within the window. */
+static int flush_every(ClientObject *self)
+{
+	int rc;
+
+	self->unwaited = 0;
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_flush(self->c);
+	Py_END_ALLOW_THREADS
+	return rc;
+}
+
 /* Write a put (a->end < 0) or a pipe send of buf without waiting for
  * its outcome, and with push at once, after window_room(window);
  * release buf: None or NULL. */
@@ -638,7 +652,8 @@ static PyObject *client_put(ClientObject *self, PyObject *args)
 /*
  * Before an async request with a window: when window or more are in
  * flight, wait (in slices, Ctrl-C interrupts it) until half of it is;
- * then raise the first failure read so far. 0, or a code / INTERRUPTED
+ * then raise the first failure read so far (a backend without
+ * async_wait: flush every window requests). 0, or a code / INTERRUPTED
  * with nothing sent. Called with the client entered.
  */
 static int window_room(ClientObject *self, unsigned window)
@@ -649,6 +664,8 @@ static int window_room(ClientObject *self, unsigned window)
 	if (window == 0)
 		return 0;
 	rc = ipc_async_wait(self->c, window - 1, 0);
+	if (rc == IPC_ENOTSUP) /* NATS: no window, a flush every window requests */
+		return ++self->unwaited < window ? 0 : flush_every(self);
 	if (rc == IPC_EFULL)
 		rc = run_sliced(self, step_async_wait, &half, -1, IPC_EFULL);
 	return rc ? rc : ipc_async_error(self->c);

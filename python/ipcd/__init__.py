@@ -434,11 +434,13 @@ class Queue:
         """Remove and return the head item, waiting while the queue is
         empty: forever (timeout None), at most timeout seconds, or not at
         all (block False); queue.Empty when nothing came."""
-        ms = _timeout_ms(block, timeout)
-        c = self._settled()
+        ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
+        tls = self._tls
+        c = getattr(tls, "c", None)
+        if c is None or tls.unflushed or self._closed or not c.alive:
+            c = self._settled()
         if not self._auto:
             return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
-        tls = self._tls
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
                 tls.ra = max(2, tls.ra * 2)
