@@ -255,6 +255,7 @@ struct name_arg {
 	int end;
 	unsigned n;
 	unsigned long long tag;
+	int hold_ms;             /* set_readahead: >= 0 held read-ahead */
 	struct ipc_info info;
 	name_fn fn;              /* call_name: fn(c, name), or else */
 	end_fn efn;              /* efn(c, name, end) */
@@ -1185,26 +1186,32 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 	return list;
 }
 
-PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
+PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n, hold_ms=-1)\n--\n\n"
 	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
-	     "Messages read ahead have left the queue and belong to this connection.");
-/* ipc_queue_set_readahead(), or for an end (a->end >= 0)
- * ipc_pipe_set_readahead(). */
+	     "hold_ms < 0: messages read ahead have left the queue and belong to this "
+	     "connection. hold_ms >= 0: held read-ahead (ipc_queue_set_readahead_held): "
+	     "they stay counted toward maxsize until get() hands them out, and go "
+	     "back to the queue after hold_ms (0: no limit).");
+/* ipc_queue_set_readahead() (held: a->hold_ms >= 0), or for an end
+ * (a->end >= 0) ipc_pipe_set_readahead(). */
 static int call_readahead(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
 	if (a->end >= 0)
 		return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
+	if (a->hold_ms >= 0)
+		return ipc_queue_set_readahead_held(c, a->name, a->n, a->hold_ms);
 	return ipc_queue_set_readahead(c, a->name, a->n);
 }
 
 /* Client.set_readahead(). */
 static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { .end = -1 };
+	struct name_arg a = { .end = -1, .hold_ms = -1 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n) ||
+	if (!PyArg_ParseTuple(args, NAME_ARG "I|i:set_readahead", &a.name, &a.n,
+			      &a.hold_ms) ||
 	    client_call(self, call_readahead, &a) < 0)
 		return NULL;
 	Py_RETURN_NONE;
