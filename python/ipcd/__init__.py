@@ -29,6 +29,7 @@ FileNotFoundError, PermissionError a PermissionError, ConnectError and
 ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
 """
 import math
+import operator
 import os
 import pickle
 import threading
@@ -158,6 +159,11 @@ class _Raw:
     @staticmethod
     def loads(data):
         return data
+
+
+def _readonly(attr, doc):
+    """A read-only property whose value is the instance's attribute attr."""
+    return property(operator.attrgetter(attr), doc=doc)
 
 
 def _serializer(spec):
@@ -388,15 +394,8 @@ class Queue:
                 c.flush()
         return c
 
-    @property
-    def name(self):
-        """The queue's name."""
-        return self._name
-
-    @property
-    def maxsize(self):
-        """The most messages the queue holds; 0 unbounded."""
-        return self._maxsize
+    name = _readonly("_name", "The queue's name.")
+    maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
 
     def __repr__(self):
         return "<ipcd.Queue %r maxsize=%d>" % (self._name, self._maxsize)
@@ -679,10 +678,7 @@ class Connection:
                                           % (self._name, self._end))
         return self._attach()  # first use here (maybe in a forked child)
 
-    @property
-    def closed(self):
-        """True once close() was called."""
-        return self._closed
+    closed = _readonly("_closed", "True once close() was called.")
 
     @property
     def readable(self):
@@ -696,15 +692,8 @@ class Connection:
         Pipe(duplex=False))."""
         return self._duplex is not False or self._end == 1
 
-    @property
-    def name(self):
-        """The pipe's name."""
-        return self._name
-
-    @property
-    def end(self):
-        """0 or 1: which end of the pipe this is."""
-        return self._end
+    name = _readonly("_name", "The pipe's name.")
+    end = _readonly("_end", "0 or 1: which end of the pipe this is.")
 
     def __repr__(self):
         return "<ipcd.Connection %r end %d%s>" % (self._name, self._end,
