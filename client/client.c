@@ -25,6 +25,7 @@
 
 #include "backend.h"
 #include "client_int.h"
+#include "sock.h"
 
 /* Set the handle's last-error text, printf style. */
 __attribute__((format(printf, 2, 3)))
@@ -222,6 +223,8 @@ static int client_send_all(struct ipc_client *c, const struct proto_hole *h,
 	} cm;
 	ssize_t n;
 
+	sock_sndbuf_fit(c->fd, proto_sg_left(&sg, c->tx.len, h, nh), SOCK_SNDBUF_BIG,
+			&c->sndbuf_raised);
 	while (proto_sg_left(&sg, c->tx.len, h, nh) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&sg, c->tx.data, c->tx.len, h, nh,
 						     iov, 2 * CLIENT_HOLES_MAX + 2);

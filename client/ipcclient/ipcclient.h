@@ -179,7 +179,9 @@ int ipc_set_io_timeout(ipc_client *c, int ms);
  * on, then EOF). */
 void ipc_close(ipc_client *c);
 
-/* The handle's socket descriptor, for poll(); do not read or write it. */
+/* The handle's socket descriptor, for poll(); do not read or write it.
+ * Its send buffer is raised to 2 MiB (bounded by net.core.wmem_max)
+ * before the first write of 256 KiB or more. */
 int ipc_fd(const ipc_client *c);
 
 /* Flags of struct ipc_queue_opts. */
@@ -888,6 +890,11 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    timeout 0 (it takes what is there, never waits in the daemon) and
  *    returns without its reply, so the next messages travel while the
  *    caller works; a later call reading replies buffers them.
+ *  - Once messages of 16 KiB or more come, fetches for single gets ask
+ *    for at most 128 KiB of them (at least one message; "n" above is then
+ *    that many): more large blocks freed one by one would make malloc
+ *    give their pages back and fault them in again. ipc_queue_get_many()
+ *    fetches up to n again.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
  * get them and ipc_stat() no longer counts them. ipc_close() gives the
@@ -1003,7 +1010,7 @@ int ipc_pipe_arm(ipc_client *c, const char *name, int end);
 
 /* The daemon's size limit for a message carried in its request (1 MiB
  * unless configured lower), learnt at connect. A message from the
- * daemon's memfd-threshold (64 KiB by default) up travels instead as a
+ * daemon's memfd-threshold (just over 1 MiB by default) up travels instead as a
  * sealed memfd passed beside the request, and may be as large as its
  * max-memfd-size (64 MiB by default); a put of a larger one gets
  * IPC_ETOOBIG. See ipcd.conf(5). */

@@ -111,8 +111,6 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 	uint64_t mid = jld64(b);
 	struct jloc loc = { jld32(b + 8), at->seg, (uint32_t)at->off, at->len, 0 };
 	struct jloc *old;
-	struct jput *v;
-	size_t cap;
 
 	if (mid >= j->next_mid)
 		j->next_mid = mid + 1;
@@ -121,13 +119,8 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 			return 0;
 		st->live_qid = loc.qid;
 	}
-	if (st->nputs == st->capputs) {
-		cap = st->capputs ? st->capputs * 2 : 4096;
-		if (!(v = realloc(st->puts, cap * sizeof(*v))))
-			return -ENOMEM;
-		st->puts = v;
-		st->capputs = cap;
-	}
+	if (jgrow(&st->puts, st->nputs, &st->capputs, sizeof(*st->puts), 4096) != 0)
+		return -ENOMEM;
 	if ((old = jmap_get(&j->msgs, mid)) != NULL) {
 		journal_dead(j, old);     /* a compaction copy moves it */
 		loc.flags = old->flags;
