@@ -481,6 +481,7 @@ static int ra_hand_out(struct ipc_client *c, struct client_readahead *pf,
 {
 	struct proto_req req = { .op = PROTO_OP_QDONE, .tag = tag, .ack = 1 };
 	struct proto_rep rep;
+	int64_t sent;
 	int rc;
 
 	strcpy(req.name, pf->name);
@@ -491,12 +492,15 @@ static int ra_hand_out(struct ipc_client *c, struct client_readahead *pf,
 		if (client_now_ms() < pf->due_ms)
 			return 0;
 	}
-	/* Late: a QACK answers 0 when the QDONE, or it, took the message. */
+	/* Late: a QACK answers 0 when the QDONE, or it, took the message,
+	 * and then the rest of the batch is held for hold_ms again. */
 	req.op = PROTO_OP_QACK;
+	sent = client_now_ms();
 	if ((rc = client_call(c, &req, &rep)))
 		return rc;
 	if (rep.status == IPC_ENOTHELD || rep.status < 0)
 		return client_status(c, &rep);
+	pf->due_ms = sent + pf->hold_ms;
 	return 0; /* (a queue deleted meanwhile: the message is ours) */
 }
 

@@ -118,14 +118,42 @@ static struct lease *lease_take(struct conn *c, struct queue *q, uint64_t tag)
 	return l;
 }
 
+/* A late consumer asked (QACK) for a held message: the holds c has left
+ * on q (one batch) run from now again. */
+static void lease_hold_renew(struct conn *c, struct queue *q)
+{
+	struct ilist *n;
+	struct lease *l;
+	uint64_t due = 0;
+
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (l->hold && l->h.queue == q && ptimer_pending(&l->timer)) {
+			lease_arm(l, l->lease_ms);
+			due = l->timer.due_ns;
+		}
+	}
+	for (n = ilist_first(&c->leases); due != 0 && n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (l->hold && l->h.queue == q)
+			l->hold_due = due;
+	}
+}
+
 /* QACK: the consumer is done with the message tagged tag. */
 int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 {
 	struct lease *l = lease_take(c, q, tag);
 
-	if (l == NULL) /* a QDONE may have acked it: a client unsure asks */
-		return tag != 0 && tag == c->done_tag ? 0 : IPC_ENOTHELD;
+	if (l == NULL) { /* a QDONE may have acked it: a client unsure asks */
+		if (tag == 0 || tag != c->done_tag)
+			return IPC_ENOTHELD;
+		lease_hold_renew(c, q);
+		return 0;
+	}
 	queue_ack(&l->h);
+	if (l->hold)
+		lease_hold_renew(c, q);
 	lease_dispose(l);
 	return 0;
 }
@@ -229,12 +257,18 @@ void lease_release_all(struct conn *c)
 	lease_return_some(c, &all);
 }
 
-/* A hold ran out: once c's input is all served (a QDONE written in time
- * is then seen), c's holds on that queue due by now go back. */
+/* A hold ran out: while no getter waits on the queue it is kept (checked
+ * again a hold later); else once c's input is all served (a QDONE
+ * written in time is then seen), c's holds on that queue due by now go
+ * back. */
 static void lease_hold_expire(struct lease *l)
 {
 	struct lease_sel due = { l->h.queue, 0, l->hold_due };
 
+	if (!lease_queue_waited_on(l)) {
+		lease_arm(l, l->lease_ms);
+		return;
+	}
 	if (conn_input_pending(l->conn)) {
 		lease_arm(l, 1);
 		return;

@@ -196,6 +196,31 @@ START_TEST(test_second_consumer)
 }
 END_TEST
 
+/* While nobody else waits, a hold past its limit is kept: the late get
+ * asks (QACK), which holds the rest for another limit; nothing went back. */
+START_TEST(test_late_kept_when_nobody_waits)
+{
+	struct h_daemon d;
+	ipc_client *p, *a;
+	int i;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "l", 10);
+	a = held(&d, "l", 8, 20);
+	put_numbers(p, "l", 0, 8);
+	get_number(a, "l", 0, 0);
+	usleep(100 * 1000);                     /* five limits, nobody waiting */
+	for (i = 1; i < 8; i++)
+		get_number(a, "l", i, 0);
+	ck_assert_uint_eq(h_stat(p, "l").requeued, 0);
+	counts_are(p, "l", 0, 0);
+	ipc_close(a);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Child: get one message with held read-ahead, report it on the pipe,
  * then wait to be killed. */
 static int child_get_one(void *arg)
@@ -297,6 +322,7 @@ static Suite *qgeth_suite(void)
 	h_add_case(s, "full_exact", test_full_exact, 20);
 	h_add_case(s, "parked_and_empty", test_parked_and_empty, 20);
 	h_add_case(s, "second_consumer", test_second_consumer, 20);
+	h_add_case(s, "late_kept_when_nobody_waits", test_late_kept_when_nobody_waits, 20);
 	h_add_case(s, "killed_consumer", test_killed_consumer, 20);
 	h_add_case(s, "mixed_with_plain", test_mixed_with_plain, 20);
 	return s;

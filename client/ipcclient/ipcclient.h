@@ -929,12 +929,16 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  *    writes a notice (QDONE, never answered) that frees its slot: a put
  *    the daemon reads after that notice finds the room.
  *  - Another consumer is not kept waiting by a consumer that stops
- *    getting: after hold_ms (0: no limit; counted from when the fetch was
- *    sent) the daemon gives the messages not handed out back to the head
- *    of the queue, in order, once it has served everything this handle
- *    wrote. A get after that time asks the daemon (one round trip) and
- *    fetches again when they went back. So a message is handed out by one
- *    consumer only.
+ *    getting: once hold_ms (0: no limit; counted from when the fetch was
+ *    sent) ran out while another getter waits on the queue (checked every
+ *    hold_ms), the daemon gives the messages not handed out back to the
+ *    head of the queue, in order, to that getter first, once it has served
+ *    everything this handle wrote. A get after hold_ms asks the daemon
+ *    (one round trip): the message is handed out when it is still held
+ *    (the rest then held for hold_ms again), else the batch is dropped
+ *    here and fetched again. So a message is handed out by one consumer
+ *    only, and a getter elsewhere waits at most about 2 * hold_ms for
+ *    messages held by a consumer that stopped getting.
  *  - ipc_queue_unread(), ipc_queue_get_many() (which then gets as without
  *    read-ahead), ipc_close(), and the process dying give the held
  *    messages back to the head of the queue, in order, at once (not
