@@ -276,12 +276,25 @@ static void lease_hold_expire(struct lease *l)
 	lease_return_some(l->conn, &due);
 }
 
-/* Is h held by QGETH for a connection with input not served yet? */
-int lease_hold_unsettled(const struct qheld *h)
+/* Is h held by QGETH for a connection with input not served yet? *last
+ * is the connection checked last (its holds come in runs): skipped. */
+static int lease_hold_unsettled(const struct qheld *h, void *last)
 {
 	const struct lease *l = container_of(h, struct lease, h);
+	const struct conn **seen = last;
 
-	return l->hold && l->conn != NULL && conn_input_pending(l->conn);
+	if (!l->hold || l->conn == NULL || l->conn == *seen)
+		return 0;
+	*seen = l->conn;
+	return conn_input_pending(l->conn);
+}
+
+/* Does a holder of q's read-ahead have input not served yet? */
+int lease_holds_unsettled(const struct queue *q)
+{
+	const struct conn *seen = NULL;
+
+	return queue_held_any(q, lease_hold_unsettled, &seen);
 }
 
 /* QDONE with ack: the consumer handed the message out. */
