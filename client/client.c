@@ -626,6 +626,18 @@ int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx)
 	return client_send_pend(c, req, 0, ctx);
 }
 
+/* Send req, a request the daemon never answers (QDONE), now; see
+ * client_int.h. */
+int client_send_noreply(struct ipc_client *c, struct proto_req *req)
+{
+	int rc;
+
+	req->id = client_next_id(c);
+	if ((rc = proto_enc_req(&c->tx, req)))
+		return client_fail(c, rc);
+	return client_send_all(c, NULL, 0);
+}
+
 /* Send req and wait for its reply in *rep (valid until the next call).
  * 0 when a reply arrived, whatever its status; IPC_EINVAL when req cannot
  * be encoded; else fatal. */

@@ -218,6 +218,9 @@ int client_send(struct ipc_client *c, struct proto_req *req, int async);
 /* client_send() of a read-ahead fetch: its reply goes to
  * client_readahead_settle(c, ctx, rep) when read by another call. */
 int client_send_ctx(struct ipc_client *c, struct proto_req *req, void *ctx);
+/* Send req, which the daemon never answers (QDONE), with what waits in
+ * tx, all written before it returns: 0 or fatal. */
+int client_send_noreply(struct ipc_client *c, struct proto_req *req);
 /* Read replies until the one to request id is in *rep (valid until the
  * next read), settling the async replies read on the way; id 0 settles
  * the next reply, whichever it is. 0 or fatal. */

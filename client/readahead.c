@@ -4,6 +4,16 @@
  * a pipe end), gets fetch up to N messages in one QGETN (PRECVN), serve
  * the next calls from a local buffer, and keep the next fetch, one that
  * does not wait in the daemon, on its way while the caller works.
+ *
+ * Held read-ahead (a queue, ipc_queue_set_readahead_held): a fetch is a
+ * QGETH, whose messages stay in flight, counted toward maxsize, until a
+ * get hands one out and says so (QDONE, not answered: one write). Only
+ * one batch is held at a time, fetched when none is buffered. A hold
+ * with a time limit is used only while the limit, counted from before
+ * the fetch was sent, has not passed once the QDONE is written; a get
+ * later than that asks the daemon (QACK) whether the message is still
+ * this consumer's, and when its hold ran out drops the batch, which the
+ * daemon has given back to the queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +43,12 @@ struct client_readahead {
 	size_t count;            /* messages buffered */
 	void **lent;             /* blocks a batch get pointed the caller at, */
 	size_t nlent, lent_cap;  /* freed at the next call on this record */
+	int hold;                /* fetch with QGETH (held read-ahead) */
+	int hold_ms;             /* its time limit; 0: none */
+	uint64_t tag;            /* the buffered batch is held: the tag of its
+				    next message (the others follow); else 0 */
+	int64_t due_ms;          /* when its hold runs out (client_now_ms) */
+	int64_t sent_ms;         /* when the fetch on its way was sent */
 };
 
 /* The read-ahead record of queue name (end -1) or pipe end, or NULL. */
@@ -110,9 +126,10 @@ static void ra_gc(struct ipc_client *c, struct client_readahead *pf)
 		ra_drop(c, pf);
 }
 
-/* Set read-ahead of up to n per fetch on a queue (end -1) or pipe end. */
+/* Set read-ahead of up to n per fetch on a queue (end -1) or pipe end,
+ * held (QGETH) with hold_ms as its time limit, or not (hold_ms < 0). */
 static int ra_set(struct ipc_client *c, const char *name, int end,
-		  unsigned n)
+		  unsigned n, int hold_ms)
 {
 	struct client_readahead *pf;
 	int rc;
@@ -149,13 +166,26 @@ static int ra_set(struct ipc_client *c, const char *name, int end,
 		c->readahead = pf;
 	}
 	pf->max = n;
+	pf->hold = hold_ms >= 0;
+	pf->hold_ms = hold_ms >= 0 ? hold_ms : 0;
 	return 0;
 }
 
 /* Turn read-ahead on or off for a queue; see ipcclient.h. */
 IPC_EXPORT int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n)
 {
-	return ra_set(c, name, -1, n);
+	return ra_set(c, name, -1, n, -1);
+}
+
+/* Turn held read-ahead on or off for a queue; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_set_readahead_held(ipc_client *c, const char *name,
+					    unsigned n, int hold_ms)
+{
+	if (c && hold_ms < 0) {
+		client_seterr(c, "hold_ms must be >= 0");
+		return IPC_EINVAL;
+	}
+	return ra_set(c, name, -1, n, hold_ms);
 }
 
 /* Turn read-ahead on or off for a pipe end; see ipcclient.h. */
@@ -166,7 +196,7 @@ IPC_EXPORT int ipc_pipe_set_readahead(ipc_client *c, const char *name, int end,
 
 	if (c && (rc = client_check_end(c, end)))
 		return rc;
-	return ra_set(c, name, end, n);
+	return ra_set(c, name, end, n, -1);
 }
 
 /* Messages buffered for a queue (end -1) or pipe end, not handed out. */
@@ -220,12 +250,28 @@ static int ra_push(struct client_readahead *pf, const struct proto_iov *m)
 
 /* Take the oldest buffered message, pointing into the buffer (valid until
  * the buffer is next appended to) or at its own block, then also in *own
- * (the caller's to free), else *own is NULL. */
-static void ra_pop(struct client_readahead *pf, struct ipc_msg *m, void **own)
+ * (the caller's to free), else *own is NULL. Its hold tag, or 0 when it
+ * is not held. */
+static uint64_t ra_pop(struct client_readahead *pf, struct ipc_msg *m, void **own)
 {
+	uint64_t tag = pf->tag;
+
 	pf->off = ra_rec(pf, pf->off, m, own);
-	if (--pf->count == 0)
+	if (pf->tag)
+		pf->tag++;
+	if (--pf->count == 0) {
 		pf->buf.len = pf->off = 0;
+		pf->tag = 0;
+	}
+	return tag;
+}
+
+/* Drop every buffered message (a held batch the daemon took back). */
+static void ra_discard(struct client_readahead *pf)
+{
+	ra_free_blocks(pf);
+	pf->count = pf->buf.len = pf->off = 0;
+	pf->tag = 0;
 }
 
 /* Buffer the messages of a successful fetch reply that asked for max. */
@@ -234,6 +280,10 @@ static int ra_absorb(struct ipc_client *c, struct client_readahead *pf,
 {
 	size_t i;
 
+	if (pf->count == 0 && rep->tag != 0) { /* a held batch (QGETH) */
+		pf->tag = rep->tag;
+		pf->due_ms = pf->hold_ms > 0 ? pf->sent_ms + pf->hold_ms : INT64_MAX;
+	}
 	if (rep->niov > max) {
 		client_seterr(c, "batch reply of %zu messages, %u asked for",
 			      rep->niov, (unsigned)max);
@@ -274,9 +324,12 @@ static int ra_send(struct ipc_client *c, struct client_readahead *pf, int timeou
 	struct proto_req req = { .max = pf->max, .timeout_ms = timeout_ms };
 	int rc;
 
-	req.op = pf->end < 0 ? PROTO_OP_QGETN : PROTO_OP_PRECVN;
+	req.op = pf->end >= 0 ? PROTO_OP_PRECVN :
+		 pf->hold ? PROTO_OP_QGETH : PROTO_OP_QGETN;
 	req.end = pf->end < 0 ? 0 : (uint32_t)pf->end;
+	req.lease_ms = pf->hold_ms;
 	strcpy(req.name, pf->name);
+	pf->sent_ms = client_now_ms();
 	rc = client_send_ctx(c, &req, pf);
 	if (rc == 0) {
 		pf->inflight = req.id;
@@ -291,7 +344,8 @@ static int ra_send(struct ipc_client *c, struct client_readahead *pf, int timeou
  * while the caller works on these. */
 static int ra_ahead(struct ipc_client *c, struct client_readahead *pf)
 {
-	if (pf->max < 2 || pf->inflight || pf->count > pf->max / 2)
+	if (pf->max < 2 || pf->inflight || pf->count > pf->max / 2 ||
+	    pf->hold || pf->tag)
 		return 0;
 	return ra_send(c, pf, 0);
 }
@@ -359,17 +413,65 @@ IPC_EXPORT int ipc_pipe_arm(ipc_client *c, const char *name, int end)
 	return ra_send(c, pf, pf->count > 0 ? 0 : IPC_FOREVER);
 }
 
+/* Say that held message tag is handed out (QDONE): 0 when it is this
+ * consumer's, IPC_ENOTHELD when its hold ran out first (the daemon gave
+ * it and the rest of its batch back), or fatal. */
+static int ra_hand_out(struct ipc_client *c, struct client_readahead *pf,
+		       uint64_t tag)
+{
+	struct proto_req req = { .op = PROTO_OP_QDONE, .tag = tag, .ack = 1 };
+	struct proto_rep rep;
+	int rc;
+
+	strcpy(req.name, pf->name);
+	if (client_now_ms() < pf->due_ms) {
+		if ((rc = client_send_noreply(c, &req)))
+			return rc;
+		/* Written before the hold ran out: the daemon serves it first. */
+		if (client_now_ms() < pf->due_ms)
+			return 0;
+	}
+	/* Late: a QACK answers 0 when the QDONE, or it, took the message. */
+	req.op = PROTO_OP_QACK;
+	if ((rc = client_call(c, &req, &rep)))
+		return rc;
+	if (rep.status == IPC_ENOTHELD || rep.status < 0)
+		return client_status(c, &rep);
+	return 0; /* (a queue deleted meanwhile: the message is ours) */
+}
+
+/* Take the next buffered message, fetching per timeout_ms when none is,
+ * and hand it out (a held one said so): into *data, *len, or own. */
+static int ra_next(struct ipc_client *c, struct client_readahead *pf,
+		   struct ipc_msg *m, void **own, int timeout_ms)
+{
+	uint64_t tag;
+	int rc;
+
+	while ((rc = ra_fill(c, pf, timeout_ms)) == 0) {
+		tag = ra_pop(pf, m, own);
+		if (tag == 0 || (rc = ra_hand_out(c, pf, tag)) == 0)
+			return 0;
+		free(*own);
+		*own = NULL;
+		if (rc != IPC_ENOTHELD)
+			return rc;
+		ra_discard(pf);
+	}
+	return rc;
+}
+
 /* ipc_queue_get() or ipc_pipe_recv() on a queue or end with read-ahead. */
 static int ra_get(struct ipc_client *c, struct client_readahead *pf, void **data,
 		  size_t *len, int timeout_ms)
 {
 	struct ipc_msg m;
-	void *own;
-	int rc = ra_fill(c, pf, timeout_ms);
+	void *own = NULL;
+	int rc;
 
 	ra_lent_free(pf);
+	rc = ra_next(c, pf, &m, &own, timeout_ms);
 	if (rc == 0) {
-		ra_pop(pf, &m, &own);
 		if (own == NULL) {
 			rc = client_copy_out(c, m.data, m.len, data, len);
 		} else {
@@ -383,6 +485,8 @@ static int ra_get(struct ipc_client *c, struct client_readahead *pf, void **data
 		ra_gc(c, pf);
 	return rc;
 }
+
+static int ra_return(struct ipc_client *c, struct client_readahead *pf);
 
 /* ipc_queue_get() on a queue that may have read-ahead. */
 int client_readahead_get(struct ipc_client *c, const char *name, void **data,
@@ -430,6 +534,11 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
 	if (!pf)
 		return CLIENT_NO_READAHEAD;
 	ra_lent_free(pf);
+	if (pf->hold || pf->tag) {
+		/* Held: what is buffered goes back first, then a plain QGETN. */
+		rc = ra_return(c, pf);
+		return rc ? rc : CLIENT_NO_READAHEAD;
+	}
 	if ((rc = ra_fill(c, pf, timeout_ms)))
 		return rc;
 	if (ra_lent_reserve(pf, max < pf->count ? max : pf->count)) {
@@ -465,6 +574,7 @@ static int ra_msgs(struct client_readahead *pf, struct ipc_msg **out)
  * back to the head of the queue: 0 or the failure (then it stays). */
 static int ra_return(struct ipc_client *c, struct client_readahead *pf)
 {
+	struct proto_req req = { .op = PROTO_OP_QDONE };
 	struct ipc_msg *msgs;
 	int rc;
 
@@ -472,6 +582,13 @@ static int ra_return(struct ipc_client *c, struct client_readahead *pf)
 		return rc;
 	if (pf->count == 0)
 		return 0;
+	if (pf->tag) {       /* held: the daemon puts them back (QDONE ack 0) */
+		req.tag = pf->tag;
+		strcpy(req.name, pf->name);
+		if ((rc = client_send_noreply(c, &req)) == 0)
+			ra_discard(pf);
+		return rc;
+	}
 	if (ra_msgs(pf, &msgs)) {
 		client_seterr(c, "out of memory");
 		return IPC_ENOMEM;

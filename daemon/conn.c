@@ -932,6 +932,16 @@ static void conn_on_turn(evutil_socket_t fd, short what, void *arg)
 	conn_frame_timer(c, c->nframes != served);
 }
 
+/* Whether c has input not served yet; see conn.h. */
+int conn_input_pending(const struct conn *c)
+{
+	int n = 0;
+
+	if (c->state != CONN_READY || c->paused || c->in.len > 0)
+		return 1;
+	return ioctl(c->fd, FIONREAD, &n) != 0 || n > 0;
+}
+
 /* The socket is readable: read and serve, for one turn. */
 static void conn_on_read(evutil_socket_t fd, short what, void *arg)
 {

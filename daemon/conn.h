@@ -68,8 +68,9 @@ struct conn {
 	struct ilist stalled_parks; /* and those of them set aside while
 				       stalled (park_stall), oldest first */
 	size_t nparks;              /* how many; at most CONN_PARKS_MAX */
-	struct ilist leases;        /* messages it holds in flight (QGETA),
-				       oldest first (struct lease) */
+	struct ilist leases;        /* messages it holds in flight (QGETA,
+				       QGETH), oldest first (struct lease) */
+	uint64_t done_tag;          /* the last tag a QDONE acked (lease.c) */
 	struct ilist holds;         /* pipe ends it has attached (op_pipe.c) */
 	enum conn_state state;
 	unsigned long id;           /* serial number, for logs */
@@ -138,6 +139,9 @@ void conn_reply_error(struct conn *c, uint32_t op, uint32_t id, int status,
 void conn_fail(struct conn *c, uint32_t id, int status, const char *detail);
 /* Stop reading and close once the pending replies are flushed. */
 void conn_drain(struct conn *c);
+/* Whether c has bytes it has not served yet: in its buffer, on its
+ * socket, or unread because it is paused or closing. */
+int conn_input_pending(const struct conn *c);
 /* Close now: cancel parked requests, free the socket; the struct itself is
  * freed out of the current callback. */
 void conn_close(struct conn *c);

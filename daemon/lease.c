@@ -7,6 +7,7 @@
 #include "ipc_defs.h"
 #include "lease.h"
 #include "log.h"
+#include "qmsg.h"
 #include "queue.h"
 #include "server.h"
 #include "tagmap.h"
@@ -39,11 +40,17 @@ static void lease_drop(struct qheld *h)
 	lease_free(container_of(h, struct lease, h));
 }
 
+static void lease_hold_expire(struct lease *l);
+
 /* The lease ran out before the ack: the message goes back. */
 static void lease_expire(struct ptimer *t)
 {
 	struct lease *l = container_of(t, struct lease, timer);
 
+	if (l->hold && l->conn != NULL) {
+		lease_hold_expire(l);
+		return;
+	}
 	if (l->conn != NULL)
 		log_debug("conn %lu: lease of tag %llu on %s ran out", l->conn->id,
 			  (unsigned long long)l->h.tag, queue_name(l->h.queue));
@@ -93,6 +100,7 @@ void lease_start(struct lease *l)
 	ilist_link_tail(&c->leases, &l->link);
 	if (l->lease_ms > 0)
 		lease_arm(l, l->lease_ms);
+	l->hold_due = l->timer.due_ns;
 }
 
 /* The lease of c's delivery tag in q, its timer stopped and unlinked from
@@ -115,8 +123,8 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 {
 	struct lease *l = lease_take(c, q, tag);
 
-	if (l == NULL)
-		return IPC_ENOTHELD;
+	if (l == NULL) /* a QDONE may have acked it: a client unsure asks */
+		return tag != 0 && tag == c->done_tag ? 0 : IPC_ENOTHELD;
 	queue_ack(&l->h);
 	lease_dispose(l);
 	return 0;
@@ -131,6 +139,7 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
 
 	if (l == NULL)
 		return IPC_ENOTHELD;
+	l->hold = 0; /* handed out or not, given back by the consumer */
 	if (delay_ms == 0) {
 		queue_requeue(&l->h);
 		lease_dispose(l);
@@ -142,11 +151,14 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
 	return 0;
 }
 
-/* Stop l's timer, unlink it and put its message back. */
+/* Stop l's timer, unlink it and put its message back. One read ahead
+ * and never handed out was not delivered: its count goes back. */
 static void lease_return(struct lease *l)
 {
 	ptimer_del(&l->srv->timers, &l->timer);
 	ilist_unlink(&l->link);
+	if (l->hold && l->h.msg->deliveries > 0)
+		l->h.msg->deliveries--;
 	queue_requeue(&l->h);
 	lease_dispose(l);
 }
@@ -160,21 +172,100 @@ static int lease_queue_waited_on(const struct lease *l)
 	return st.getters > st.stalled; /* stalled ones are handed nothing */
 }
 
-/* c is going away: every message it holds goes back. Messages that parked
+/* Which leases lease_return_some gives back: every one (q NULL), or the
+ * holds on q from tag_min on that are due by due_max (0: any). */
+struct lease_sel {
+	struct queue *q;
+	uint64_t tag_min;
+	uint64_t due_max;
+};
+
+/* Is l one of those s selects? */
+static int lease_selected(const struct lease *l, const struct lease_sel *s)
+{
+	if (s->q == NULL)
+		return 1;
+	return l->hold && l->h.queue == s->q && l->h.tag >= s->tag_min &&
+	       (s->due_max == 0 || l->hold_due <= s->due_max);
+}
+
+/* The oldest (newest, when last) lease of c that s selects and, when
+ * waited, whose queue has getters parked; or NULL. Searched afresh each
+ * time: a message handed on may close a connection, c included. */
+static struct lease *lease_pick(struct conn *c, const struct lease_sel *s,
+				int last, int waited)
+{
+	struct ilist *n;
+	struct lease *l;
+
+	n = last ? ilist_last(&c->leases) : ilist_first(&c->leases);
+	for (; n != NULL; n = last ? ilist_prev(&c->leases, n) : ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (lease_selected(l, s) && (!waited || lease_queue_waited_on(l)))
+			return l;
+	}
+	return NULL;
+}
+
+/* Give back the messages c holds that s selects. Messages that parked
  * getters will take go first, oldest first, so the longest-waiting getter
  * gets the oldest message; the rest then newest first, each to the head of
  * its queue, so the oldest ends up at the head. */
-void lease_release_all(struct conn *c)
+static void lease_return_some(struct conn *c, const struct lease_sel *s)
 {
-	struct ilist *n, *next;
 	struct lease *l;
 
-	for (n = ilist_first(&c->leases); n != NULL; n = next) {
-		next = ilist_next(&c->leases, n);
-		l = container_of(n, struct lease, link);
-		if (lease_queue_waited_on(l))
-			lease_return(l);
-	}
-	while ((l = ilist_last_entry(&c->leases, struct lease, link)) != NULL)
+	while ((l = lease_pick(c, s, 0, 1)) != NULL)
 		lease_return(l);
+	while ((l = lease_pick(c, s, 1, 0)) != NULL)
+		lease_return(l);
+}
+
+/* c is going away: every message it holds goes back. */
+void lease_release_all(struct conn *c)
+{
+	struct lease_sel all = { NULL, 0, 0 };
+
+	lease_return_some(c, &all);
+}
+
+/* A hold ran out: once c's input is all served (a QDONE written in time
+ * is then seen), c's holds on that queue due by now go back. */
+static void lease_hold_expire(struct lease *l)
+{
+	struct lease_sel due = { l->h.queue, 0, l->hold_due };
+
+	if (conn_input_pending(l->conn)) {
+		lease_arm(l, 1);
+		return;
+	}
+	lease_return_some(l->conn, &due);
+}
+
+/* Is h held by QGETH for a connection with input not served yet? */
+int lease_hold_unsettled(const struct qheld *h)
+{
+	const struct lease *l = container_of(h, struct lease, h);
+
+	return l->hold && l->conn != NULL && conn_input_pending(l->conn);
+}
+
+/* QDONE with ack: the consumer handed the message out. */
+void lease_done(struct conn *c, struct queue *q, uint64_t tag)
+{
+	struct lease *l = lease_take(c, q, tag);
+
+	if (l == NULL)
+		return;
+	c->done_tag = tag;
+	queue_ack(&l->h);
+	lease_dispose(l);
+}
+
+/* QDONE without ack: holds on q from tag on go back, in order. */
+void lease_give_back(struct conn *c, struct queue *q, uint64_t tag)
+{
+	struct lease_sel from = { q, tag, 0 };
+
+	lease_return_some(c, &from);
 }

@@ -26,6 +26,8 @@ struct lease {
 	int charged;                /* counted: it went in flight */
 	int64_t lease_ms;           /* 0: until ack or disconnect */
 	struct ptimer timer;        /* pending while in flight with lease_ms > 0 */
+	int hold;                   /* read ahead (QGETH): not handed out yet */
+	uint64_t hold_due;          /* then when its hold ran out (ns), once armed */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held
@@ -47,5 +49,25 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag);
 int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_ms);
 /* c is going away: every message it holds goes back to its queue. */
 void lease_release_all(struct conn *c);
+
+/*
+ * Read-ahead that still counts toward maxsize (QGETH, QDONE): each
+ * message a QGETH takes is in flight under a hold lease (l->hold) until
+ * QDONE says the consumer handed it out (then it is acked and gone) or
+ * gives it back. A hold with a time limit (lease_ms > 0) runs out only
+ * once the connection's input is all served, so a QDONE written before
+ * the time is up is never overtaken; then the connection's holds on that
+ * queue that are due go back to the head, in order, not counted as
+ * deliveries.
+ */
+/* Is h read ahead (QGETH) by a connection with input not served yet,
+ * which may be the QDONE that frees its slot? */
+int lease_hold_unsettled(const struct qheld *h);
+/* QDONE with ack: the consumer handed the message tagged tag out; it is
+ * done with (ignored when c holds no such message). */
+void lease_done(struct conn *c, struct queue *q, uint64_t tag);
+/* QDONE without ack: the messages c holds on q by QGETH under tag and
+ * later ones go back to the head of q, in order. */
+void lease_give_back(struct conn *c, struct queue *q, uint64_t tag);
 
 #endif

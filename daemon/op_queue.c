@@ -7,6 +7,7 @@
 #include "dispatch.h"
 #include "durable.h"
 #include "ipc_defs.h"
+#include "lease.h"
 #include "memfd.h"
 #include "park.h"
 #include "policy.h"
@@ -83,6 +84,7 @@ void op_qput(struct conn *c, const struct proto_req *r)
 	struct proto_rep rep = { .op = r->op, .id = r->id };
 	struct queue *q;
 	struct qmsg *m;
+	struct park *p;
 	int rc;
 
 	if (policy_queue(c, r, POLICY_WRITE | POLICY_HOLD, &q) != 0)
@@ -97,6 +99,12 @@ void op_qput(struct conn *c, const struct proto_req *r)
 	rc = queue_put(q, m);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
 		op_queue_park(c, r, q, WAITER_PUT, m);
+		return;
+	}
+	if (rc == IPC_EFULL && queue_held_any(q, lease_hold_unsettled) &&
+	    (p = park_new(c, r->op, r->id, 1, WAITER_PUT, m, 0)) != NULL) {
+		park_queue(p, q);   /* Full only after the QDONEs in flight */
+		park_sync(p);
 		return;
 	}
 	if (rc != 0) {

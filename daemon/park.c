@@ -148,13 +148,23 @@ void park_pipe_let_go(struct conn *c, const struct pipe *pp, unsigned end,
 	}
 }
 
-/* The timeout ran out: answer Empty or Full, nothing moved. */
+/* The most park_sync waits for QDONEs in flight, in 1 ms steps. */
+#define PARK_SYNC_MS 100
+
+/* The timeout ran out: answer Empty or Full, nothing moved. A put that
+ * does not wait first waits for the QDONEs in flight (park_sync). */
 static void park_timeout(struct ptimer *t)
 {
 	struct park *p = container_of(t, struct park, timer);
 	struct conn *c = p->conn;
 	uint32_t op = p->op, id = p->id;
 	int status = p->w.kind == WAITER_GET ? IPC_EEMPTY : IPC_EFULL;
+
+	if (p->sync_left > 0 && queue_held_any(p->queue, lease_hold_unsettled)) {
+		p->sync_left--;
+		if (ptimer_add(&c->srv->timers, &p->timer, 1) == 0)
+			return;
+	}
 
 	park_unpark(p);
 	/* Freed before replying, as in park_wake: a reply that fails closes
@@ -357,6 +367,16 @@ void park_resume(struct park *p)
 			q = p->more[i].queue;
 	if (q != NULL)
 		queue_kick(q);
+}
+
+/* Answer parked put p Full once the QDONEs in flight are served. */
+void park_sync(struct park *p)
+{
+	p->sync_left = PARK_SYNC_MS;
+	if (ptimer_add(&p->conn->srv->timers, &p->timer, 0) != 0) {
+		p->sync_left = 0;
+		park_timeout(&p->timer);
+	}
 }
 
 /* Drop a parked request without replying: its connection is gone. */

@@ -66,11 +66,13 @@ struct park {
 	struct park_more *more;     /* get_any: the waiters on its other queues */
 	unsigned nmore;
 	uint32_t index;             /* get_any: the w.any of the waiter woken */
+	unsigned sync_left;         /* a put that does not wait: checks left
+				       for QDONEs in flight (park_sync) */
 };
 
 /* A new park for request (op, id) of c, counting as weight parked
- * requests, waiting at most timeout_ms (-1: forever; the caller never
- * parks with 0); msg is a putter's message, owned by the park from now
+ * requests, waiting at most timeout_ms (-1: forever; 0: no timer, for
+ * park_sync to arm); msg is a putter's message, owned by the park from now
  * on. NULL on ENOMEM or when c would pass CONN_PARKS_MAX parked (msg
  * still the caller's; see park_request). */
 struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
@@ -105,6 +107,13 @@ int park_stall(struct park *p);
  * at once (its reply queued) when a message waits, else when one comes.
  * p may be freed when it returns. */
 void park_resume(struct park *p);
+/* Put p, a put that does not wait parked on a full queue whose slots
+ * read-ahead holds (QGETH) of connections with unserved input take, in
+ * the order of those QDONEs: it is answered Full only once they have
+ * been served (within PARK_SYNC_MS), unless a slot freed meanwhile
+ * admitted it. So a put sent after a get handed a message out finds
+ * its slot. */
+void park_sync(struct park *p);
 /* Drop a parked request without replying (its connection is gone):
  * unparks it, frees its message, frees it. */
 void park_cancel(struct park *p);

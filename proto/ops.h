@@ -140,7 +140,12 @@ enum proto_rep_field {
 	X(PSHARE, pshare, 27, (RQ_NAME, RQ_END), 0, \
 	  (RP_TAG), PROTO_NOPARK) \
 	X(PJOIN, pjoin, 28, (RQ_NAME, RQ_END, RQ_TAG), 0, \
-	  (RP_FLAGS, RP_MAXMSGS, RP_MAXBYTES), PROTO_NOPARK)
+	  (RP_FLAGS, RP_MAXMSGS, RP_MAXBYTES), PROTO_NOPARK) \
+	X(QGETH, qgeth, 29, (RQ_NAME, RQ_MAX, RQ_TIMEOUT, RQ_LEASE), 0, \
+	  (RP_BINS, RP_TAG), PROTO_PARKS) \
+	/* QDONE is never answered: its reply row is unused. */ \
+	X(QDONE, qdone, 30, (RQ_NAME, RQ_TAG, RQ_ACK), 0, \
+	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */
 enum proto_op {

@@ -908,6 +908,40 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
 int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
 
 /*
+ * Held read-ahead for queue `name`: read-ahead of up to n messages per
+ * fetch, as ipc_queue_set_readahead(), except that the messages read
+ * ahead stay in the queue's count until a get hands them out, so Full
+ * stays exact on a bounded queue. For a Python-like consumer of a
+ * bounded queue, where plain read-ahead would free slots early.
+ *  - A fetch (QGETH) takes up to n ready messages *in flight*, held by
+ *    this handle: they count toward maxsize (a producer finds the queue
+ *    full as before) and in `inflight` (ipc_stat), not in `size`. When
+ *    the queue is empty it waits per the get's timeout for one message,
+ *    handed over as by a plain get.
+ *  - ipc_queue_get() hands out the next one and, before it returns,
+ *    writes a notice (QDONE, never answered) that frees its slot: a put
+ *    the daemon reads after that notice finds the room.
+ *  - Another consumer is not kept waiting by a consumer that stops
+ *    getting: after hold_ms (0: no limit; counted from when the fetch was
+ *    sent) the daemon gives the messages not handed out back to the head
+ *    of the queue, in order, once it has served everything this handle
+ *    wrote. A get after that time asks the daemon (one round trip) and
+ *    fetches again when they went back. So a message is handed out by one
+ *    consumer only.
+ *  - ipc_queue_unread(), ipc_queue_get_many() (which then gets as without
+ *    read-ahead), ipc_close(), and the process dying give the held
+ *    messages back to the head of the queue, in order, at once (not
+ *    counted as deliveries for max_deliveries).
+ *  - One batch is held at a time: the next fetch goes when it is all
+ *    handed out (no fetch on its way meanwhile).
+ * n 0 or 1 turns read-ahead off, as ipc_queue_set_readahead(). Returns 0,
+ * IPC_ENAME, or IPC_EINVAL (n over IPC_BATCH_MAX, hold_ms negative). On
+ * another backend, as ipc_queue_set_readahead().
+ */
+int ipc_queue_set_readahead_held(ipc_client *c, const char *name, unsigned n,
+				 int hold_ms);
+
+/*
  * Read-ahead for ipc_pipe_recv() and ipc_pipe_recv_many() at the attached
  * end `end` of pipe `name`, as ipc_queue_set_readahead() for a queue
  * (PRECVN fetches). The messages are in order, and IPC_EEOF comes once

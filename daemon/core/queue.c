@@ -392,6 +392,17 @@ struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 }
 
 /* Acked: free the message and admit putters into its slot. */
+int queue_held_any(const struct queue *q, int (*fn)(const struct qheld *h))
+{
+	const struct ilist *n;
+
+	for (n = ilist_first(&q->held); n; n = ilist_next(&q->held, n))
+		if (fn(container_of(n, struct qheld, link)))
+			return 1;
+	return 0;
+}
+
+/* Free an acked message and admit putters; see queue.h. */
 void queue_ack(struct qheld *h)
 {
 	struct queue *q = h->queue;

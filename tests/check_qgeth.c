@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_qgeth.c: held read-ahead (QGETH, QDONE; ipc_queue_set_readahead_held)
+ * against the real ipcd: messages read ahead keep counting toward maxsize
+ * until a get hands them out, so Full is exact at the boundary; a second
+ * consumer gets them once the hold runs out; a consumer that gives them
+ * back, closes or is SIGKILLed returns them to the head in order; plain
+ * consumers (ipc_queue_get) mix with a held one. Each test starts its own
+ * daemon (harness.h).
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include <ipcclient/ipcclient.h>
+
+/* How long a child may take to finish its part (ms). */
+#define T_CHILD_MS (h_wrapped() ? 240000 : 30000)
+
+/* Put "0".."n-1" on q. */
+static void put_numbers(ipc_client *c, const char *q, int from, int n)
+{
+	char b[16];
+	int i;
+
+	for (i = from; i < from + n; i++) {
+		snprintf(b, sizeof b, "%d", i);
+		h_put_text(c, q, b);
+	}
+}
+
+/* Get from q and assert the number i came. */
+static void get_number(ipc_client *c, const char *q, int i, int timeout)
+{
+	char b[16];
+
+	snprintf(b, sizeof b, "%d", i);
+	h_get_expect(c, q, b, timeout);
+}
+
+/* Assert q's ready messages and those in flight. */
+static void counts_are(ipc_client *c, const char *q, unsigned long long size,
+		       unsigned long long inflight)
+{
+	struct ipc_info st = h_stat(c, q);
+
+	ck_assert_msg(st.size == size && st.inflight == inflight,
+		      "%s: size %llu inflight %llu, want %llu %llu", q,
+		      (unsigned long long)st.size, (unsigned long long)st.inflight,
+		      size, inflight);
+}
+
+/* A new connection with held read-ahead of n on q (hold_ms its limit). */
+static ipc_client *held(const struct h_daemon *d, const char *q, unsigned n, int hold_ms)
+{
+	ipc_client *c = h_connect(d);
+
+	ck_assert_int_eq(ipc_queue_set_readahead_held(c, q, n, hold_ms), 0);
+	return c;
+}
+
+/* Full is exact with maxsize N while a consumer holds read-ahead: each
+ * get frees one slot as it returns, not before; Empty once all are out. */
+START_TEST(test_full_exact)
+{
+	struct h_daemon d;
+	ipc_client *p, *c;
+	int round, i;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "b", 4);
+	c = held(&d, "b", 64, 0);
+	put_numbers(p, "b", 0, 4);
+	ck_assert_int_eq(ipc_queue_put(p, "b", "x", 1, 0), IPC_EFULL);
+	for (round = 0; round < 200; round++) {
+		get_number(c, "b", round, 0);
+		if (round == 0) {
+			counts_are(p, "b", 0, 3);  /* read ahead: held, still counted */
+			ck_assert_uint_eq(ipc_queue_buffered(c, "b"), 3);
+		}
+		/* The get returned: exactly one slot is free, at once. */
+		put_numbers(p, "b", round + 4, 1);
+		ck_assert_int_eq(ipc_queue_put(p, "b", "x", 1, 0), IPC_EFULL);
+	}
+	for (i = 200; i < 204; i++)
+		get_number(c, "b", i, 0);
+	void *m;
+	size_t len;
+	ck_assert_int_eq(ipc_queue_get(c, "b", &m, &len, 0), IPC_EEMPTY);
+	counts_are(p, "b", 0, 0);
+	ipc_close(c);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* What a child does (test_parked_and_empty, test_killed_consumer). */
+static struct {
+	const char *sock;
+	int fd;
+} job;
+
+/* Child: once a getter waits on "e", put "7". */
+static int child_put_when_parked(void *arg)
+{
+	ipc_client *c;
+
+	(void)arg;
+	if (ipc_connect(job.sock, &c))
+		return 99;
+	h_wait_parked(c, "e", 'g', 1);
+	return ipc_queue_put(c, "e", "7", 1, 0);
+}
+
+/* An empty queue: the get waits for one message, handed over as by a
+ * plain get (nothing stays held), and times out with Empty. */
+START_TEST(test_parked_and_empty)
+{
+	struct h_daemon d;
+	ipc_client *p, *c;
+	void *m;
+	size_t len;
+	int64_t t0;
+	pid_t pid;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "e", 2);
+	c = held(&d, "e", 8, 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(ipc_queue_get(c, "e", &m, &len, 100), IPC_EEMPTY);
+	ck_assert_int_ge(h_now_ms() - t0, 100);
+	job.sock = d.sock;
+	pid = h_spawn(child_put_when_parked, NULL);
+	ck_assert_int_eq(ipc_queue_get(c, "e", &m, &len, T_CHILD_MS), 0);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	ck_assert_mem_eq(m, "7", 1);
+	ipc_free(m);
+	ck_assert_uint_eq(ipc_queue_buffered(c, "e"), 0);
+	counts_are(p, "e", 0, 0);
+	ipc_close(c);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* A second consumer is not starved: with a hold limit, messages another
+ * consumer read ahead and sits on go back to the head, in order, and to
+ * a waiting getter; the first consumer then finds its hold gone and
+ * fetches anew. Without a limit they wait for that consumer. */
+START_TEST(test_second_consumer)
+{
+	struct h_daemon d;
+	ipc_client *p, *a, *b, *a0;
+	struct ipc_info st;
+	void *m;
+	size_t len;
+	int i;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "s", 100);
+	a = held(&d, "s", 64, 50);
+	b = h_connect(&d);
+	put_numbers(p, "s", 0, 10);
+	get_number(a, "s", 0, 0);               /* a holds 1..9 */
+	ck_assert_int_eq(ipc_queue_get(b, "s", &m, &len, 0), IPC_EEMPTY);
+	get_number(b, "s", 1, 5000);            /* back within the hold limit */
+	for (i = 2; i < 6; i++)
+		get_number(b, "s", i, 0);
+	st = h_stat(p, "s");
+	ck_assert_uint_eq(st.requeued, 9);
+	get_number(a, "s", 6, 0);               /* a's batch went back: it fetches */
+	ck_assert_int_eq(ipc_queue_get(b, "s", &m, &len, 0), IPC_EEMPTY);
+	ipc_close(a);                           /* a held 7..9: they go back */
+	get_number(b, "s", 7, 0);
+	get_number(b, "s", 8, 0);
+	get_number(b, "s", 9, 0);
+	/* No limit: the held ones wait for their consumer. */
+	a0 = held(&d, "s", 64, 0);
+	put_numbers(p, "s", 10, 3);
+	get_number(a0, "s", 10, 0);
+	ck_assert_int_eq(ipc_queue_get(b, "s", &m, &len, 150), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_unread(a0, "s"), 0);
+	get_number(b, "s", 11, 0);
+	get_number(a0, "s", 12, 0);
+	counts_are(p, "s", 0, 0);
+	ipc_close(a0);
+	ipc_close(b);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: get one message with held read-ahead, report it on the pipe,
+ * then wait to be killed. */
+static int child_get_one(void *arg)
+{
+	ipc_client *c;
+	void *m;
+	size_t len;
+
+	(void)arg;
+	if (ipc_connect(job.sock, &c) || ipc_queue_set_readahead_held(c, "k", 64, 0) ||
+	    ipc_queue_get(c, "k", &m, &len, 10000) || write(job.fd, m, len) != (ssize_t)len)
+		return 99;
+	pause();
+	return 98;
+}
+
+/* A consumer SIGKILLed with held messages: the one it handed out is gone,
+ * the others come back in order, counted as requeued, not as deliveries
+ * (a max_deliveries queue does not dead-letter them). */
+START_TEST(test_killed_consumer)
+{
+	struct h_daemon d;
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	ipc_client *p;
+	struct ipc_info st;
+	char got[8] = "";
+	int fds[2], i;
+	pid_t pid;
+
+	h_start(&d);
+	p = h_connect(&d);
+	o.maxsize = 20;
+	o.flags = IPC_QUEUE_CREATE;
+	o.max_deliveries = 1;
+	o.dead_letter = "k.dead";
+	ck_assert_int_eq(ipc_queue_open(p, "k", &o, NULL), 0);
+	h_create_queue(p, "k.dead", 0);
+	put_numbers(p, "k", 0, 20);
+	ck_assert_int_eq(pipe(fds), 0);
+	job.sock = d.sock;
+	job.fd = fds[1];
+	pid = h_spawn(child_get_one, NULL);
+	ck_assert_int_eq(read(fds[0], got, sizeof got - 1), 1);
+	ck_assert_str_eq(got, "0");
+	counts_are(p, "k", 0, 19);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 128 + SIGKILL);
+	for (i = 1; i < 20; i++)
+		get_number(p, "k", i, T_CHILD_MS);
+	st = h_stat(p, "k");
+	ck_assert_uint_eq(st.requeued, 19);
+	ck_assert_uint_eq(st.dead_lettered, 0);
+	counts_are(p, "k", 0, 0);
+	close(fds[0]);
+	close(fds[1]);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* Plain consumers (ipc_queue_get, ipc_queue_get_many) and a held one on
+ * one queue: every message once, in order; a batch get on the held
+ * handle gives its read-ahead back first. */
+START_TEST(test_mixed_with_plain)
+{
+	struct h_daemon d;
+	ipc_client *p, *h, *c;
+	struct ipc_msg msgs[8];
+	size_t n;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "m", 10);
+	h = held(&d, "m", 4, 0);
+	c = h_connect(&d);
+	put_numbers(p, "m", 0, 10);
+	get_number(h, "m", 0, 0);            /* holds 1..3 */
+	get_number(c, "m", 4, 0);            /* the plain get takes the next ready */
+	get_number(h, "m", 1, 0);
+	ck_assert_int_eq(ipc_queue_get_many(h, "m", msgs, 8, &n, 0), 0);
+	ck_assert_uint_eq(n, 7);             /* 2, 3 came back: 2 3 5 6 7 8 9 */
+	ck_assert_mem_eq(msgs[0].data, "2", 1);
+	ck_assert_mem_eq(msgs[1].data, "3", 1);
+	ck_assert_mem_eq(msgs[2].data, "5", 1);
+	ck_assert_mem_eq(msgs[6].data, "9", 1);
+	counts_are(p, "m", 0, 0);
+	ipc_close(c);
+	ipc_close(h);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* Test suite. */
+static Suite *qgeth_suite(void)
+{
+	Suite *s = suite_create("qgeth");
+
+	h_add_case(s, "full_exact", test_full_exact, 20);
+	h_add_case(s, "parked_and_empty", test_parked_and_empty, 20);
+	h_add_case(s, "second_consumer", test_second_consumer, 20);
+	h_add_case(s, "killed_consumer", test_killed_consumer, 20);
+	h_add_case(s, "mixed_with_plain", test_mixed_with_plain, 20);
+	return s;
+}
+
+int main(void)
+{
+	return h_run_suite(qgeth_suite());
+}
