@@ -35,7 +35,7 @@ const void *op_pipe_owner(const struct conn *c, const struct pipe *p, unsigned e
  * was sent, then EOF. Safe after broker_fini. */
 void op_pipe_release(struct conn *c);
 /* QDEL on a pipe (op_qdel, once policy_owner allowed it): take its ends
- * off their holders' lists and delete it (broker_pipe_delete). 0,
+ * off their holders' lists and delete it (broker_delete). 0,
  * IPC_ENOENT or IPC_EWRONGTYPE. */
 int op_pipe_delete(struct conn *c, const char *name);
 

@@ -151,7 +151,7 @@ int op_pipe_delete(struct conn *c, const char *name)
 			op_pipe_hold_drop(h);
 		free(g); /* the pipe only compares it, and forgets it */
 	}
-	return broker_pipe_delete(b, name);
+	return broker_delete(b, name, IPC_KIND_PIPE);
 }
 
 /* Answer an attach or join of r with what pipe p is. */

@@ -35,7 +35,7 @@ static int op_qopen_settings(struct conn *c, const struct proto_req *r,
 	if (rc == 0 && durable)
 		rc = durable_create(c->srv, q);
 	if (rc != 0)
-		broker_queue_delete(&c->srv->broker, r->name);
+		broker_delete(&c->srv->broker, r->name, IPC_KIND_QUEUE);
 	return rc;
 }
 
@@ -101,7 +101,7 @@ void op_qput(struct conn *c, const struct proto_req *r)
 		op_queue_park(c, r, q, WAITER_PUT, m);
 		return;
 	}
-	if (rc == IPC_EFULL && queue_held_any(q, lease_hold_unsettled) &&
+	if (rc == IPC_EFULL && lease_holds_unsettled(q) &&
 	    (p = park_new(c, r->op, r->id, 1, WAITER_PUT, m, 0)) != NULL) {
 		park_queue(p, q);   /* Full only after the QDONEs in flight */
 		park_sync(p);
@@ -148,7 +148,7 @@ static int op_queue_delete(struct conn *c, const char *name)
 
 	if (rc == 0)
 		rc = durable_delete(c->srv, q);
-	return rc ? rc : broker_queue_delete(&c->srv->broker, name);
+	return rc ? rc : broker_delete(&c->srv->broker, name, IPC_KIND_QUEUE);
 }
 
 /* QDEL: delete a queue or a pipe; its parked requests complete with

@@ -27,23 +27,22 @@ void wire_pipe_want(const struct proto_req *r, struct broker_pipe_want *w)
 	w->mode = r->mode;
 }
 
+/* The queue counters that struct queue_stats and struct proto_info
+ * both name alike: they go on the wire as they are (getters and putters
+ * narrowed to the wire's uint32). */
+#define WIRE_QUEUE_COUNTERS(X) \
+	X(size) X(bytes) X(memory) X(getters) X(putters) X(puts) X(gets) \
+	X(inflight) X(requeued) X(max_deliveries) X(dead_lettered) \
+	X(dead_letter_failed)
+
 /* A queue's counters on the wire. */
 static void wire_queue_info(const struct queue_stats *st, struct proto_info *out)
 {
+#define WIRE_COPY(f) out->f = st->f;
+	WIRE_QUEUE_COUNTERS(WIRE_COPY)
+#undef WIRE_COPY
 	out->maxsize = (int64_t)st->maxsize;
-	out->size = st->size;
-	out->bytes = st->bytes;
-	out->memory = st->memory;
-	out->getters = (uint32_t)st->getters;
-	out->putters = (uint32_t)st->putters;
-	out->puts = st->puts;
-	out->gets = st->gets;
-	out->inflight = st->inflight;
-	out->requeued = st->requeued;
 	out->durable = st->durable != 0;
-	out->max_deliveries = st->max_deliveries;
-	out->dead_lettered = st->dead_lettered;
-	out->dead_letter_failed = st->dead_letter_failed;
 }
 
 /* The ends of a pipe as IPC_END_* bits. */

@@ -29,41 +29,30 @@ struct tag {
 	unsigned char width;
 };
 
-/* The tags 0xc0..0xdf; the fix* ranges are decoded in check_tag(). */
-static const struct tag check_tags[32] = {
-	[0x00] = { TAG_SCALAR, 0 },   /* nil */
-	[0x01] = { TAG_RESERVED, 0 },
-	[0x02] = { TAG_SCALAR, 0 },   /* false */
-	[0x03] = { TAG_SCALAR, 0 },   /* true */
-	[0x04] = { TAG_BIN, 1 },
-	[0x05] = { TAG_BIN, 2 },
-	[0x06] = { TAG_BIN, 4 },
-	[0x07] = { TAG_EXT, 0 },
-	[0x08] = { TAG_EXT, 0 },
-	[0x09] = { TAG_EXT, 0 },
-	[0x0a] = { TAG_SCALAR, 4 },   /* float32 */
-	[0x0b] = { TAG_SCALAR, 8 },   /* float64 */
-	[0x0c] = { TAG_SCALAR, 1 },   /* uint8..uint64 */
-	[0x0d] = { TAG_SCALAR, 2 },
-	[0x0e] = { TAG_SCALAR, 4 },
-	[0x0f] = { TAG_SCALAR, 8 },
-	[0x10] = { TAG_SCALAR, 1 },   /* int8..int64 */
-	[0x11] = { TAG_SCALAR, 2 },
-	[0x12] = { TAG_SCALAR, 4 },
-	[0x13] = { TAG_SCALAR, 8 },
-	[0x14] = { TAG_EXT, 0 },      /* fixext 1..16 */
-	[0x15] = { TAG_EXT, 0 },
-	[0x16] = { TAG_EXT, 0 },
-	[0x17] = { TAG_EXT, 0 },
-	[0x18] = { TAG_EXT, 0 },
-	[0x19] = { TAG_STR, 1 },
-	[0x1a] = { TAG_STR, 2 },
-	[0x1b] = { TAG_STR, 4 },
-	[0x1c] = { TAG_ARRAY, 2 },
-	[0x1d] = { TAG_ARRAY, 4 },
-	[0x1e] = { TAG_MAP, 2 },
-	[0x1f] = { TAG_MAP, 4 },
+/* A family of n tags of one kind (msgpack's "bin 8/16/32"), each one's
+ * width twice the one's before it. */
+#define TAGS2(kind, width) { kind, width }, { kind, 2 * (width) }
+#define TAGS3(kind, width) TAGS2(kind, width), { kind, 4 * (width) }
+#define TAGS4(kind, width) TAGS3(kind, width), { kind, 8 * (width) }
+
+/* The tags 0xc0..0xdf, family by family as the msgpack spec lists them;
+ * the fix* ranges are decoded in check_tag(). */
+static const struct tag check_tags[] = {
+	{ TAG_SCALAR, 0 },                      /* 0xc0 nil */
+	{ TAG_RESERVED, 0 },                    /* 0xc1 never used */
+	TAGS2(TAG_SCALAR, 0),                   /* 0xc2..0xc3 false, true */
+	TAGS3(TAG_BIN, 1),                      /* 0xc4..0xc6 bin 8/16/32 */
+	TAGS3(TAG_EXT, 0),                      /* 0xc7..0xc9 ext 8/16/32 */
+	TAGS2(TAG_SCALAR, 4),                   /* 0xca..0xcb float 32/64 */
+	TAGS4(TAG_SCALAR, 1),                   /* 0xcc..0xcf uint 8..64 */
+	TAGS4(TAG_SCALAR, 1),                   /* 0xd0..0xd3 int 8..64 */
+	TAGS4(TAG_EXT, 0), { TAG_EXT, 0 },      /* 0xd4..0xd8 fixext 1..16 */
+	TAGS3(TAG_STR, 1),                      /* 0xd9..0xdb str 8/16/32 */
+	TAGS2(TAG_ARRAY, 2),                    /* 0xdc..0xdd array 16/32 */
+	TAGS2(TAG_MAP, 2),                      /* 0xde..0xdf map 16/32 */
 };
+_Static_assert(sizeof(check_tags) / sizeof(check_tags[0]) == 32,
+	       "one entry for each tag 0xc0..0xdf");
 
 /* The walk's cursor and error sink. */
 struct walk {

@@ -255,6 +255,7 @@ struct name_arg {
 	int end;
 	unsigned n;
 	unsigned long long tag;
+	int hold_ms;             /* set_readahead: >= 0 held read-ahead */
 	struct ipc_info info;
 	name_fn fn;              /* call_name: fn(c, name), or else */
 	end_fn efn;              /* efn(c, name, end) */
@@ -341,6 +342,24 @@ static int run_sliced(ClientObject *self, step_fn step, void *arg,
 static int step_async_wait(ClientObject *self, void *arg, int timeout_ms)
 {
 	return ipc_async_wait(self->c, *(unsigned *)arg, timeout_ms);
+}
+
+/* Work done with the client taken and the GIL held (it releases the GIL
+ * around its library calls, or slices them with run_sliced): a result
+ * code, or INTERRUPTED with the exception set. */
+typedef int (*held_fn)(ClientObject *self, void *arg, int timeout_ms);
+
+/* Take the client, run fn, give the client back: fn's result, or
+ * INTERRUPTED when the client could not be taken (client_enter). */
+static int client_hold(ClientObject *self, held_fn fn, void *arg, int timeout_ms)
+{
+	int rc;
+
+	if (client_enter(self))
+		return INTERRUPTED;
+	rc = fn(self, arg, timeout_ms);
+	self->busy = 0;
+	return rc;
 }
 
 /*
@@ -528,6 +547,7 @@ struct pipe_arg {
 	Py_buffer *buf;
 	void *data;
 	size_t len;
+	PyObject *out;           /* pipe_recv_run: what it received */
 };
 
 /* A share or a join of a pipe end: the token, what the join reports. */
@@ -720,8 +740,9 @@ static int step_get_ack(ClientObject *self, void *arg, int timeout_ms)
  * puts the message back at the head of the queue: an interrupted get
  * consumes nothing.
  */
-static int wait_get_ack(ClientObject *self, struct get_arg *a, int timeout_ms)
+static int wait_get_ack(ClientObject *self, void *arg, int timeout_ms)
 {
+	struct get_arg *a = arg;
 	int rc = run_sliced(self, step_get_ack, a, timeout_ms, IPC_EEMPTY);
 
 	if (rc == 0 && PyErr_CheckSignals() < 0) {
@@ -734,8 +755,9 @@ static int wait_get_ack(ClientObject *self, struct get_arg *a, int timeout_ms)
 
 /* Take one message of queue name: a plain get that does not wait, then,
  * when the queue is empty, a sliced at-least-once wait acked on arrival. */
-static int get_one(ClientObject *self, struct get_arg *a, int timeout_ms)
+static int get_one(ClientObject *self, void *arg, int timeout_ms)
 {
+	struct get_arg *a = arg;
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
@@ -768,8 +790,9 @@ static int step_get(ClientObject *self, void *arg, int timeout_ms)
  * slice. A message that came with an interrupt is given back to the head
  * of the queue (ipc_queue_unget), so an interrupted get consumes nothing
  * unless the daemon refuses to take it back. */
-static int get_ahead(ClientObject *self, struct get_arg *a, int timeout_ms)
+static int get_ahead(ClientObject *self, void *arg, int timeout_ms)
 {
+	struct get_arg *a = arg;
 	struct ipc_msg m;
 	int rc = run_sliced(self, step_get, a, timeout_ms, IPC_EEMPTY);
 
@@ -800,10 +823,7 @@ static PyObject *client_get(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "|ip:get", &a.name, &timeout, &ahead))
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = ahead ? get_ahead(self, &a, timeout) : get_one(self, &a, timeout);
-	self->busy = 0;
+	rc = client_hold(self, ahead ? get_ahead : get_one, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
 	return take_bytes(a.data, a.len);
@@ -821,10 +841,7 @@ static PyObject *client_get_ack(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "|ii:get_ack", &a.name, &timeout, &a.lease_ms))
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = wait_get_ack(self, &a, timeout);
-	self->busy = 0;
+	rc = client_hold(self, wait_get_ack, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
 	b = take_bytes(a.data, a.len);
@@ -1015,6 +1032,30 @@ static PyObject *many_take(struct many_arg *a, PyObject *objs, const char *err)
 	return seq;
 }
 
+/* Put objs (many_take, err its TypeError text) with fn, the client
+ * taken, then release them: fn's result, or INTERRUPTED. */
+static int many_run(ClientObject *self, struct many_arg *a, PyObject *objs,
+		    const char *err, held_fn fn, int timeout_ms)
+{
+	PyObject *seq = many_take(a, objs, err);
+	int rc;
+
+	if (!seq)
+		return INTERRUPTED;
+	rc = client_hold(self, fn, a, timeout_ms);
+	many_release(a, a->n);
+	Py_DECREF(seq);
+	return rc;
+}
+
+/* put_many's work: every message, waiting per timeout_ms in slices. */
+static int put_many_all(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct many_arg *a = arg;
+
+	return a->n ? run_sliced(self, step_put_many, a, timeout_ms, IPC_EFULL) : 0;
+}
+
 PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"
 	     "Put a sequence of bytes-like messages in order, as many per round trip as "
 	     "fit, waiting per timeout_ms (the whole call) for room. Returns how many "
@@ -1024,21 +1065,13 @@ PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"
 static PyObject *client_put_many(ClientObject *self, PyObject *args)
 {
 	struct many_arg a = { 0 };
-	PyObject *objs, *seq;
+	PyObject *objs;
 	int timeout = -1, rc;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "O|i:put_many", &a.name, &objs, &timeout))
 		return NULL;
-	if (!(seq = many_take(&a, objs, "put_many() takes a sequence of bytes")))
-		return NULL;
-	if (client_enter(self)) {
-		rc = INTERRUPTED;
-	} else {
-		rc = a.n ? run_sliced(self, step_put_many, &a, timeout, IPC_EFULL) : 0;
-		self->busy = 0;
-	}
-	many_release(&a, a.n);
-	Py_DECREF(seq);
+	rc = many_run(self, &a, objs, "put_many() takes a sequence of bytes", put_many_all,
+		      timeout);
 	if (rc == IPC_EFULL && !client_raise(self, rc)) {
 		PyObject *t, *v, *tb, *cnt = PyLong_FromSize_t(a.done);
 
@@ -1055,6 +1088,21 @@ static PyObject *client_put_many(ClientObject *self, PyObject *args)
 	return PyLong_FromSize_t(a.done);
 }
 
+/* put_many_async's work: write every message and push them. */
+static int put_many_push(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct many_arg *a = arg;
+	int rc = 0;
+
+	Py_BEGIN_ALLOW_THREADS
+	if (a->n)
+		rc = ipc_queue_put_many_async(self->c, a->name, a->msgs, a->n, timeout_ms);
+	if (rc == 0)
+		rc = ipc_push(self->c);
+	Py_END_ALLOW_THREADS
+	return rc;
+}
+
 PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas)\n--\n\n"
 	     "Put a sequence of bytes-like messages in order without waiting for the "
 	     "outcome (pipelined, written at once); failures come at flush().");
@@ -1062,26 +1110,13 @@ PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas)\n--\n\n"
 static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 {
 	struct many_arg a = { 0 };
-	PyObject *objs, *seq;
-	int rc = 0;
+	PyObject *objs;
+	int rc;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "O:put_many_async", &a.name, &objs))
 		return NULL;
-	if (!(seq = many_take(&a, objs, "put_many_async() takes a sequence of bytes")))
-		return NULL;
-	if (client_enter(self)) {
-		rc = INTERRUPTED;
-	} else {
-		Py_BEGIN_ALLOW_THREADS
-		if (a.n)
-			rc = ipc_queue_put_many_async(self->c, a.name, a.msgs, a.n, IPC_FOREVER);
-		if (rc == 0)
-			rc = ipc_push(self->c);
-		Py_END_ALLOW_THREADS
-		self->busy = 0;
-	}
-	many_release(&a, a.n);
-	Py_DECREF(seq);
+	rc = many_run(self, &a, objs, "put_many_async() takes a sequence of bytes",
+		      put_many_push, IPC_FOREVER);
 	if (rc)
 		return client_raise(self, rc);
 	Py_RETURN_NONE;
@@ -1185,26 +1220,32 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 	return list;
 }
 
-PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
+PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n, hold_ms=-1)\n--\n\n"
 	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
-	     "Messages read ahead have left the queue and belong to this connection.");
-/* ipc_queue_set_readahead(), or for an end (a->end >= 0)
- * ipc_pipe_set_readahead(). */
+	     "hold_ms < 0: messages read ahead have left the queue and belong to this "
+	     "connection. hold_ms >= 0: held read-ahead (ipc_queue_set_readahead_held): "
+	     "they stay counted toward maxsize until get() hands them out, and go "
+	     "back to the queue after hold_ms (0: no limit).");
+/* ipc_queue_set_readahead() (held: a->hold_ms >= 0), or for an end
+ * (a->end >= 0) ipc_pipe_set_readahead(). */
 static int call_readahead(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
 	if (a->end >= 0)
 		return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
+	if (a->hold_ms >= 0)
+		return ipc_queue_set_readahead_held(c, a->name, a->n, a->hold_ms);
 	return ipc_queue_set_readahead(c, a->name, a->n);
 }
 
 /* Client.set_readahead(). */
 static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { .end = -1 };
+	struct name_arg a = { .end = -1, .hold_ms = -1 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n) ||
+	if (!PyArg_ParseTuple(args, NAME_ARG "I|i:set_readahead", &a.name, &a.n,
+			      &a.hold_ms) ||
 	    client_call(self, call_readahead, &a) < 0)
 		return NULL;
 	Py_RETURN_NONE;
@@ -1504,35 +1545,45 @@ static int step_pipe_recv(ClientObject *self, void *arg, int timeout_ms)
 }
 
 /*
- * Receive at the attached end, waiting per timeout; 0 with *out set (a
- * new reference), a code or INTERRUPTED. A message that came with an
- * interrupt is kept in self->pend and handed out first next time.
+ * Receive at the attached end of a (a struct pipe_arg), waiting per
+ * timeout; 0 with a->out set (a new reference), a code or INTERRUPTED. A
+ * message that came with an interrupt is kept in self->pend and handed
+ * out first next time.
  */
-static int pipe_recv_run(ClientObject *self, const char *name, int end,
-			 int timeout, PyObject **out)
+static int pipe_recv_run(ClientObject *self, void *arg, int timeout)
 {
-	struct pipe_arg a = { .name = name, .end = end };
+	struct pipe_arg *a = arg;
 	int rc;
 
-	if (self->pend && self->pend_end == end) {
-		*out = self->pend;
+	if (self->pend && self->pend_end == a->end) {
+		a->out = self->pend;
 		self->pend = NULL;
 		return 0;
 	}
-	rc = run_sliced(self, step_pipe_recv, &a, timeout, IPC_EEMPTY);
+	rc = run_sliced(self, step_pipe_recv, a, timeout, IPC_EEMPTY);
 	if (rc)
 		return rc;
-	if (!(*out = take_bytes(a.data, a.len)))
+	if (!(a->out = take_bytes(a->data, a->len)))
 		return INTERRUPTED;
 	/* Armed, a message kept aside would not make fileno() readable: the
 	 * signal's handler runs at the next bytecode instead. */
 	if (!self->armed && PyErr_CheckSignals() < 0) {
-		Py_XSETREF(self->pend, *out);
-		self->pend_end = end;
-		*out = NULL;
+		Py_XSETREF(self->pend, a->out);
+		self->pend_end = a->end;
+		a->out = NULL;
 		return INTERRUPTED;
 	}
 	return 0;
+}
+
+/* pipe_recv and pipe_poll: parse (name, end[, timeout_ms]) by fmt, with
+ * timeout as the default, and receive: pipe_recv_run's result. */
+static int pipe_recv_call(ClientObject *self, PyObject *args, const char *fmt,
+			  int timeout, struct pipe_arg *a)
+{
+	if (!PyArg_ParseTuple(args, fmt, &a->name, &a->end, &timeout))
+		return INTERRUPTED;
+	return client_hold(self, pipe_recv_run, a, timeout);
 }
 
 PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1) -> bytes\n--\n\n"
@@ -1542,19 +1593,10 @@ PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1) -> bytes\n--\n\
 /* Client.pipe_recv(). */
 static PyObject *client_pipe_recv(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	int end, timeout = -1, rc;
-	PyObject *out = NULL;
+	struct pipe_arg a = { 0 };
+	int rc = pipe_recv_call(self, args, NAME_ARG "i|i:pipe_recv", -1, &a);
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_recv", &name, &end, &timeout))
-		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = pipe_recv_run(self, name, end, timeout, &out);
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
-	return out;
+	return rc ? client_raise(self, rc) : a.out;
 }
 
 PyDoc_STRVAR(pipe_poll_doc, "pipe_poll(name, end, timeout_ms=0) -> bool\n--\n\n"
@@ -1563,19 +1605,12 @@ PyDoc_STRVAR(pipe_poll_doc, "pipe_poll(name, end, timeout_ms=0) -> bool\n--\n\n"
 /* Client.pipe_poll(). */
 static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	int end, timeout = 0, rc;
-	PyObject *out = NULL;
+	struct pipe_arg a = { 0 };
+	int rc = pipe_recv_call(self, args, NAME_ARG "i|i:pipe_poll", 0, &a);
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_poll", &name, &end, &timeout))
-		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = pipe_recv_run(self, name, end, timeout, &out);
-	self->busy = 0;
 	if (rc == 0) {
-		Py_XSETREF(self->pend, out);
-		self->pend_end = end;
+		Py_XSETREF(self->pend, a.out);
+		self->pend_end = a.end;
 		Py_RETURN_TRUE;
 	}
 	if (rc == IPC_EEMPTY)

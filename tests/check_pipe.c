@@ -991,8 +991,8 @@ START_TEST(test_broker_pipe_namespace)
 	ck_assert_int_eq(broker_queue_find(&b, "p", &q), IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_open(&b, "p", 0, BROKER_OPEN_CREATE, &q),
 			 IPC_EWRONGTYPE);
-	ck_assert_int_eq(broker_queue_delete(&b, "p"), IPC_EWRONGTYPE);
-	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_ENOENT);
+	ck_assert_int_eq(broker_delete(&b, "p", IPC_KIND_QUEUE), IPC_EWRONGTYPE);
+	ck_assert_int_eq(broker_delete(&b, "q", IPC_KIND_PIPE), IPC_ENOENT);
 	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
 	ck_assert_int_eq(battach(&b, "q", 0, BROKER_PIPE_CREATE, A, &p2),
 			 IPC_EWRONGTYPE);
@@ -1203,12 +1203,12 @@ START_TEST(test_broker_pipe_delete)
 	pipe_park(p, 0, &r.w);
 	ck_assert_int_eq(battach(&b, "e", 0, BROKER_PIPE_CREATE, A, &p2),
 			 IPC_ELIMIT);
-	ck_assert_int_eq(broker_pipe_delete(&b, "d"), 0);
+	ck_assert_int_eq(broker_delete(&b, "d", IPC_KIND_PIPE), 0);
 	ck_assert_int_eq(r.woken, 1);
 	ck_assert_int_eq(r.status, IPC_EDELETED);
 	/* Gone at once: not found, not closable, the slot is free. */
 	ck_assert_int_eq(broker_pipe_find(&b, "d", &p2), IPC_ENOENT);
-	ck_assert_int_eq(broker_pipe_delete(&b, "d"), IPC_ENOENT);
+	ck_assert_int_eq(broker_delete(&b, "d", IPC_KIND_PIPE), IPC_ENOENT);
 	ck_assert_int_eq(broker_pipe_close(&b, "d", 0, A), IPC_ENOENT);
 	/* A new pipe of the name is a fresh one: the old holders have
 	 * nothing on it. */
@@ -1217,10 +1217,10 @@ START_TEST(test_broker_pipe_delete)
 	ck_assert_uint_eq(stats(p2).dir[1].msgs, 0);
 	send_rc(p2, 0, A, "x", IPC_ENOTATTACHED);
 	ck_assert_int_eq(broker_pipe_close(&b, "d", 0, A), IPC_ENOTATTACHED);
-	ck_assert_int_eq(broker_pipe_delete(&b, "d"), 0);
+	ck_assert_int_eq(broker_delete(&b, "d", IPC_KIND_PIPE), 0);
 	/* A queue is not a pipe. */
 	ck_assert_int_eq(broker_queue_open(&b, "q", 0, BROKER_OPEN_CREATE, &q), 0);
-	ck_assert_int_eq(broker_pipe_delete(&b, "q"), IPC_EWRONGTYPE);
+	ck_assert_int_eq(broker_delete(&b, "q", IPC_KIND_PIPE), IPC_EWRONGTYPE);
 	ck_assert_int_eq(broker_queue_find(&b, "q", &q), 0);
 	bfini(&b);
 }
@@ -1232,7 +1232,7 @@ static void hook_broker_delete(struct tw *t)
 {
 	struct pipe **np = t->arg;
 
-	ck_assert_int_eq(broker_pipe_delete(hook_broker, "x"), 0);
+	ck_assert_int_eq(broker_delete(hook_broker, "x", IPC_KIND_PIPE), 0);
 	ck_assert_int_eq(broker_pipe_find(hook_broker, "x", np), IPC_ENOENT);
 	ck_assert_int_eq(battach(hook_broker, "x", 0, BROKER_PIPE_CREATE, B, np), 0);
 }

@@ -52,6 +52,16 @@ static void broker_collect(const char *name, int kind, void *obj, void *arg)
 					      registry_owner(ctx->reg, name)->uid };
 }
 
+/* Free queue or pipe obj (kind IPC_KIND_*), completing its waiters
+ * with status; NULL is a no-op. */
+static void broker_free_obj(int kind, void *obj, int status)
+{
+	if (kind == IPC_KIND_PIPE)
+		pipe_free(obj, status);
+	else
+		queue_free(obj, status);
+}
+
 /* Free every queue and pipe, waking its parked requests with status. */
 void broker_fini(struct broker *b, int status)
 {
@@ -66,10 +76,7 @@ void broker_fini(struct broker *b, int status)
 	b->reg = NULL;
 	for (size_t i = 0; ok && i < n; i++) {
 		quota_uncharge(quota_find(&b->quota, objs[i].owner), QUOTA_OBJECTS, 1);
-		if (objs[i].kind == IPC_KIND_PIPE)
-			pipe_free(objs[i].obj, status);
-		else
-			queue_free(objs[i].obj, status);
+		broker_free_obj(objs[i].kind, objs[i].obj, status);
 	}
 	free(objs);
 }
@@ -135,17 +142,23 @@ int broker_may_create(const struct broker *b, const struct access_cred *cred)
 	return 0;
 }
 
-/* Record cred as the owner of the new name, with mode (-1: default). */
-void broker_set_owner(struct broker *b, const char *name,
-		      const struct access_cred *cred, int mode)
+/* Name a new queue or pipe, owned by cred (broker.h). */
+int broker_register(struct broker *b, const char *name, int kind, void *obj,
+		    const struct access_cred *cred, int mode)
 {
-	struct access_owner *o = registry_owner(b->reg, name);
+	int rc = obj != NULL ? registry_add(b->reg, name, kind, obj) : IPC_ENOMEM;
+	struct access_owner *o;
 
-	if (o == NULL)
-		return;
+	if (rc != 0) {
+		broker_free_obj(kind, obj, IPC_EDELETED);
+		return rc;
+	}
+	if ((o = registry_owner(b->reg, name)) == NULL)
+		return 0;
 	access_owner_init(o, cred, mode < 0 ? b->default_mode : (unsigned)mode);
 	/* Out of memory for the record: the object goes uncounted. */
 	quota_charge(quota_user(&b->quota, cred->uid), QUOTA_OBJECTS, 1);
+	return 0;
 }
 
 /* Remove name and give its object back to its owner's quota. */
@@ -250,29 +263,30 @@ int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
 	if ((rc = broker_may_create(b, cred)) != 0)
 		return rc;
 	*q = queue_new(name, maxsize < 0 ? 0 : (size_t)maxsize, b->wake);
-	if (*q == NULL)
-		return IPC_ENOMEM;
-	rc = registry_add(b->reg, name, IPC_KIND_QUEUE, *q);
-	if (rc != 0) {
-		queue_free(*q, IPC_EDELETED);
+	rc = broker_register(b, name, IPC_KIND_QUEUE, *q, cred, mode);
+	if (rc != 0)
 		*q = NULL;
-		return rc;
-	}
-	broker_set_owner(b, name, cred, mode);
-	return 0;
+	return rc;
 }
 
-/* Delete queue name. */
-int broker_queue_delete(struct broker *b, const char *name)
+/* Delete name, a queue or a pipe as kind says (broker.h). */
+int broker_delete(struct broker *b, const char *name, int kind)
 {
-	struct queue *q;
-	int rc = broker_queue_find(b, name, &q);
+	int found = 0;
+	void *obj = b->reg != NULL ? registry_find(b->reg, name, &found) : NULL;
 
-	if (rc != 0)
-		return rc;
+	if (obj == NULL)
+		return IPC_ENOENT;
+	if (found != kind)
+		return IPC_EWRONGTYPE;
 	broker_unregister(b, name);
-	broker_count_gone(b, IPC_KIND_QUEUE, q);
-	queue_free(q, IPC_EDELETED);
+	if (kind == IPC_KIND_PIPE) {
+		pipe_kill(obj, IPC_EDELETED);
+		broker_pipe_reap(b, obj);
+	} else {
+		broker_count_gone(b, IPC_KIND_QUEUE, obj);
+		queue_free(obj, IPC_EDELETED);
+	}
 	return 0;
 }
 

@@ -99,10 +99,12 @@ int broker_queue_open_as(struct broker *b, const char *name, int64_t maxsize,
 /* May cred create one more queue or pipe (max_objects, and cred's
  * uid's QUOTA_OBJECTS)? 0 or IPC_ELIMIT. */
 int broker_may_create(const struct broker *b, const struct access_cred *cred);
-/* Record cred as the owner of the new queue or pipe name, with mode (-1:
- * the default mode), and charge it to cred's uid. */
-void broker_set_owner(struct broker *b, const char *name,
-		      const struct access_cred *cred, int mode);
+/* Name obj, a new queue or pipe (kind IPC_KIND_*, NULL: its allocation
+ * failed), and record cred as its owner with mode (-1: the default mode),
+ * charged to cred's uid: 0, or IPC_ENOMEM or the registry's refusal
+ * (registry_add) with obj freed. */
+int broker_register(struct broker *b, const char *name, int kind, void *obj,
+		    const struct access_cred *cred, int mode);
 /* The owner of queue or pipe name with its kind (enum ipc_kind) in
  * *kind, or NULL when name does not exist. */
 const struct access_owner *broker_owner(const struct broker *b, const char *name,
@@ -130,9 +132,14 @@ int broker_admit(const struct broker *b, size_t mem);
 /* Remove name from the namespace and give its object back to its owner's
  * quota (the object itself is the caller's to free). */
 void broker_unregister(struct broker *b, const char *name);
-/* Delete queue name, completing its parked requests with IPC_EDELETED.
- * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
-int broker_queue_delete(struct broker *b, const char *name);
+/* Delete name, a queue or a pipe as kind (IPC_KIND_*) says; every request
+ * parked on it completes with IPC_EDELETED. 0, IPC_ENOENT or
+ * IPC_EWRONGTYPE. A queue is freed at once. A pipe (QDEL; the caller
+ * checked ownership) leaves the namespace at once (the name may be
+ * reused), its buffered messages are freed and its ends are closed and
+ * forgotten (pipe_kill); it is freed here, or by the outermost
+ * broker_pipe_reap when called from a wake callback of it. */
+int broker_delete(struct broker *b, const char *name, int kind);
 /* Fill *t (see struct broker_totals). O(number of queues and pipes). */
 void broker_totals(const struct broker *b, struct broker_totals *t);
 /* Add the counters of queue or pipe obj (kind IPC_KIND_*), about to be
@@ -193,12 +200,5 @@ int broker_pipe_detach(struct broker *b, const char *name, unsigned end,
  * every pipe_send and pipe_recv made outside a wake callback, before
  * anything that may reply: p may be gone afterwards. */
 void broker_pipe_reap(struct broker *b, struct pipe *p);
-/* Delete pipe name (QDEL; the caller checked ownership): it leaves the
- * namespace at once (the name may be reused), its buffered messages are
- * freed, its ends are closed and forgotten, and every request parked on
- * it completes with IPC_EDELETED (pipe_kill); it is freed here, or by
- * the outermost broker_pipe_reap when called from a wake callback of it.
- * 0, IPC_ENOENT or IPC_EWRONGTYPE. */
-int broker_pipe_delete(struct broker *b, const char *name);
 
 #endif

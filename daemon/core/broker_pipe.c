@@ -71,16 +71,11 @@ static int broker_pipe_create(struct broker *b, const char *name,
 		return rc;
 	*p = pipe_new(name, !(w->flags & BROKER_PIPE_ONEWAY), (size_t)msgs,
 		      (size_t)bytes, b->wake);
-	if (*p == NULL)
-		return IPC_ENOMEM;
-	rc = registry_add(b->reg, name, IPC_KIND_PIPE, *p);
-	if (rc != 0) {
-		pipe_free(*p, IPC_EDELETED);
+	rc = broker_register(b, name, IPC_KIND_PIPE, *p, cred,
+			     w->has_mode ? (int)w->mode : -1);
+	if (rc != 0)
 		*p = NULL;
-		return rc;
-	}
-	broker_set_owner(b, name, cred, w->has_mode ? (int)w->mode : -1);
-	return 0;
+	return rc;
 }
 
 /* Attach owner to an end of pipe name, creating the pipe if asked. */
@@ -153,18 +148,4 @@ int broker_pipe_detach(struct broker *b, const char *name, unsigned end,
 	int rc = broker_pipe_find(b, name, &p);
 
 	return rc != 0 ? rc : pipe_detach(p, end, owner);
-}
-
-/* Delete pipe name: the name is free at once, then pipe_kill. */
-int broker_pipe_delete(struct broker *b, const char *name)
-{
-	struct pipe *p;
-	int rc = broker_pipe_find(b, name, &p);
-
-	if (rc != 0)
-		return rc;
-	broker_unregister(b, name);
-	pipe_kill(p, IPC_EDELETED);
-	broker_pipe_reap(b, p);
-	return 0;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ipc_defs.h"
+#include "named.h"
 #include "pipe.h"
 #include "qmsg.h"
 #include "wlist.h"
@@ -25,8 +26,9 @@
 struct pipe_dir {
 	struct pipe *pipe;
 	struct qmsg_fifo buf;       /* buffered messages, oldest first */
-	struct wfifo receivers;     /* those not stalled: only while buf.n == 0 */
-	struct wlist senders;       /* non-empty only while the head one does not fit */
+	struct wpark parked;        /* receivers (not stalled: only while
+				     * buf.n == 0); senders (only while the
+				     * head one does not fit) */
 	uint64_t sent;
 	uint64_t received;
 	uint64_t dropped;
@@ -63,22 +65,6 @@ static bool pipe_dir_full(const struct pipe_dir *d, size_t len)
 	       len > p->maxbytes - d->buf.bytes;
 }
 
-/* Append m to d's buffer, counting it as sent. */
-static void pipe_dir_append(struct pipe_dir *d, struct qmsg *m)
-{
-	qmsg_fifo_push(&d->buf, m);
-	d->sent++;
-}
-
-/* Unlink d's head message, counting it as received; d must not be empty. */
-static struct qmsg *pipe_dir_shift(struct pipe_dir *d)
-{
-	struct qmsg *m = qmsg_fifo_shift(&d->buf);
-
-	d->received++;
-	return m;
-}
-
 /* Free every buffered message of d, counting them as dropped. */
 static void pipe_dir_drop(struct pipe_dir *d)
 {
@@ -107,10 +93,8 @@ static void pipe_fail_receivers(struct pipe_dir *d, int status)
 {
 	struct waiter *w;
 
-	while ((w = wfifo_oldest(&d->receivers))) {
-		wfifo_remove(&d->receivers, w);
+	while ((w = wfifo_shift(&d->parked.get)))
 		pipe_wake(d->pipe, w, status, NULL);
-	}
 }
 
 /* A new pipe with both ends free. */
@@ -118,28 +102,23 @@ struct pipe *pipe_new(const char *name, bool duplex, size_t maxmsgs,
 		      size_t maxbytes, waiter_wake_fn wake)
 {
 	struct pipe *p;
-	size_t len;
 	int i;
 
 	assert(wake);
-	len = name ? strnlen(name, IPC_NAME_MAX + 1) : 0;
-	if (len == 0 || len > IPC_NAME_MAX || maxmsgs == 0 || maxbytes == 0) {
+	if (maxmsgs == 0 || maxbytes == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = named_new(sizeof(*p), offsetof(struct pipe, name), name);
 	if (!p)
 		return NULL;
-	memcpy(p->name, name, len);
-	p->name[len] = '\0';
 	p->duplex = duplex;
 	p->maxmsgs = maxmsgs;
 	p->maxbytes = maxbytes;
 	p->wake = wake;
 	for (i = 0; i < 2; i++) {
 		p->dir[i].pipe = p;
-		wfifo_init(&p->dir[i].receivers);
-		wlist_init(&p->dir[i].senders);
+		wpark_init(&p->dir[i].parked);
 	}
 	return p;
 }
@@ -157,7 +136,7 @@ void pipe_free(struct pipe *p, int status)
 	for (i = 0; i < 2; i++)
 		pipe_fail_receivers(&p->dir[i], status);
 	for (i = 0; i < 2; i++)
-		pipe_fail_all(p, &p->dir[i].senders, status);
+		pipe_fail_all(p, &p->dir[i].parked.put, status);
 	for (i = 0; i < 2; i++)
 		pipe_dir_drop(&p->dir[i]);
 	free(p);
@@ -257,15 +236,15 @@ int pipe_send_batch(struct pipe *p, unsigned end, const void *owner,
 	int rc = 0;
 
 	while (i < n && (rc = pipe_send_check(p, end, owner)) == 0) {
-		if (!p->dying && (w = wfifo_pop(&d->receivers))) {
+		if (!p->dying && (w = wfifo_pop(&d->parked.get))) {
 			i += pipe_hand_run(d, w, msgs + i, n - i);
 			continue;
 		}
-		if (d->senders.count || pipe_dir_full(d, msgs[i]->len)) {
+		if (d->parked.put.count || pipe_dir_full(d, msgs[i]->len)) {
 			rc = IPC_EFULL;
 			break;
 		}
-		pipe_dir_append(d, msgs[i++]);
+		qmsg_fifo_put(&d->buf, msgs[i++], &d->sent);
 	}
 	*taken = i;
 	return rc;
@@ -286,11 +265,11 @@ static void pipe_admit(struct pipe_dir *d)
 	struct waiter *w;
 	struct qmsg *m;
 
-	while (!p->dying && (w = wlist_first(&d->senders)) && !pipe_dir_full(d, w->msg->len)) {
-		wlist_remove(&d->senders, w);
+	while (!p->dying && (w = wlist_first(&d->parked.put)) && !pipe_dir_full(d, w->msg->len)) {
+		wlist_remove(&d->parked.put, w);
 		m = w->msg;
 		w->msg = NULL;
-		pipe_dir_append(d, m);
+		qmsg_fifo_put(&d->buf, m, &d->sent);
 		pipe_wake(p, w, 0, NULL);
 	}
 }
@@ -307,7 +286,7 @@ int pipe_recv(struct pipe *p, unsigned end, const void *owner, struct qmsg **m)
 		return IPC_EDIRECTION;
 	d = &p->dir[1 - end];
 	if (d->buf.head) {
-		*m = pipe_dir_shift(d);
+		*m = qmsg_fifo_get(&d->buf, &d->received);
 		pipe_admit(d);
 		return 0;
 	}
@@ -330,14 +309,12 @@ void pipe_park(struct pipe *p, unsigned end, struct waiter *w)
 	if (w->kind == WAITER_GET) {
 		d = &p->dir[1 - end];
 		assert(d->buf.n == 0 && p->state[1 - end] != PIPE_END_CLOSED);
-		wfifo_append(&d->receivers, w, d);
-		return;
+	} else {
+		d = &p->dir[end];
+		assert(w->kind == WAITER_PUT && w->msg);
+		assert(d->parked.put.count || pipe_dir_full(d, w->msg->len));
 	}
-	d = &p->dir[end];
-	assert(w->kind == WAITER_PUT && w->msg);
-	assert(d->senders.count || pipe_dir_full(d, w->msg->len));
-	wlist_append(&d->senders, w);
-	w->holder = d;
+	wpark_add(&d->parked, w, d);
 }
 
 /* Remove a parked waiter without completing it; no-op if not parked. */
@@ -345,12 +322,8 @@ void pipe_unpark(struct waiter *w)
 {
 	struct pipe_dir *d = w->holder;
 
-	if (!d)
-		return;
-	if (w->kind == WAITER_GET)
-		wfifo_remove(&d->receivers, w);
-	else
-		wlist_remove(&d->senders, w);
+	if (d != NULL)
+		wpark_remove(&d->parked, w);
 }
 
 /* Is w parked at end of p (a receiver there, or a sender from there)? */
@@ -369,7 +342,7 @@ void pipe_stall(struct waiter *w)
 	struct pipe_dir *d = w->holder;
 
 	if (d != NULL && w->kind == WAITER_GET)
-		wfifo_stall(&d->receivers, w);
+		wfifo_stall(&d->parked.get, w);
 }
 
 /* Serve d's receivers that are not stalled from its buffer, oldest
@@ -381,8 +354,8 @@ static void pipe_kick(struct pipe_dir *d)
 	struct waiter *w;
 	struct qmsg *m;
 
-	while (!p->dying && d->buf.head != NULL && (w = wfifo_pop(&d->receivers))) {
-		m = pipe_dir_shift(d);
+	while (!p->dying && d->buf.head != NULL && (w = wfifo_pop(&d->parked.get))) {
+		m = qmsg_fifo_get(&d->buf, &d->received);
 		pipe_wake(p, w, 0, m);
 		pipe_admit(d);
 	}
@@ -398,7 +371,7 @@ struct pipe *pipe_resume(struct waiter *w)
 
 	if (d == NULL || !w->stalled)
 		return NULL;
-	wfifo_unstall(&d->receivers, w);
+	wfifo_unstall(&d->parked.get, w);
 	pipe_kick(d);
 	return d->pipe;
 }
@@ -417,9 +390,9 @@ int pipe_close(struct pipe *p, unsigned end, const void *owner)
 	p->owner[end] = NULL;
 	pipe_dir_drop(in);
 	/* The peer's blocked sends are refused, end's own requests end. */
-	pipe_fail_all(p, &in->senders, IPC_EPIPE);
+	pipe_fail_all(p, &in->parked.put, IPC_EPIPE);
 	pipe_fail_receivers(in, IPC_ECLOSED);
-	pipe_fail_all(p, &out->senders, IPC_ECLOSED);
+	pipe_fail_all(p, &out->parked.put, IPC_ECLOSED);
 	/* Receivers are parked on a non-empty direction only while held
 	 * back (pipe_stall): they drain it first (pipe_kick). Otherwise
 	 * nothing is left for the peer: its receives see the end. */
@@ -439,7 +412,7 @@ int pipe_detach(struct pipe *p, unsigned end, const void *owner)
 	p->state[end] = PIPE_END_FREE;
 	p->owner[end] = NULL;
 	pipe_fail_receivers(&p->dir[1 - end], IPC_ENOTATTACHED);
-	pipe_fail_all(p, &p->dir[end].senders, IPC_ENOTATTACHED);
+	pipe_fail_all(p, &p->dir[end].parked.put, IPC_ENOTATTACHED);
 	return 0;
 }
 
@@ -459,7 +432,7 @@ void pipe_kill(struct pipe *p, int status)
 	for (i = 0; i < 2; i++)
 		pipe_fail_receivers(&p->dir[i], status);
 	for (i = 0; i < 2; i++)
-		pipe_fail_all(p, &p->dir[i].senders, status);
+		pipe_fail_all(p, &p->dir[i].parked.put, status);
 }
 
 /* Who holds end (NULL when it is not attached). */
@@ -491,8 +464,8 @@ void pipe_stats(const struct pipe *p, struct pipe_stats *st)
 		st->end[i] = p->state[i];
 		st->dir[i] = (struct pipe_dir_stats){
 			.msgs = d->buf.n, .bytes = d->buf.bytes, .memory = d->buf.mem,
-			.receivers = wfifo_count(&d->receivers),
-			.senders = d->senders.count, .sent = d->sent,
+			.receivers = wfifo_count(&d->parked.get),
+			.senders = d->parked.put.count, .sent = d->sent,
 			.received = d->received, .dropped = d->dropped,
 		};
 	}

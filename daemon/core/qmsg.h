@@ -123,6 +123,21 @@ static inline struct qmsg *qmsg_fifo_shift(struct qmsg_fifo *f)
 	return m;
 }
 
+/* Append m to f, counting it in *in (a queue's puts, a pipe's sent). */
+static inline void qmsg_fifo_put(struct qmsg_fifo *f, struct qmsg *m, uint64_t *in)
+{
+	qmsg_fifo_push(f, m);
+	(*in)++;
+}
+
+/* Unlink f's head message (f not empty), counting it in *out (a
+ * queue's gets, a pipe's received). */
+static inline struct qmsg *qmsg_fifo_get(struct qmsg_fifo *f, uint64_t *out)
+{
+	(*out)++;
+	return qmsg_fifo_shift(f);
+}
+
 /* Copy len bytes into a new message; NULL when out of memory. */
 struct qmsg *qmsg_new(const void *data, size_t len);
 /* A message whose len payload bytes are at data, inside block (malloc'd,

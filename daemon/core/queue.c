@@ -35,6 +35,7 @@
 #include "qmsg.h"
 #include "queue.h"
 #include "ilist.h"
+#include "named.h"
 #include "tagmap.h"
 #include "wlist.h"
 
@@ -43,8 +44,8 @@ struct queue {
 	size_t maxsize;             /* 0 = unbounded */
 	waiter_wake_fn wake;
 	struct qmsg_fifo ready;     /* held messages, not in flight */
-	struct wfifo getters;       /* those not stalled: only while size == 0 */
-	struct wlist putters;       /* non-empty only while full */
+	struct wpark parked;        /* getters (not stalled: only while size
+				     * == 0); putters (only while full) */
 	uint64_t puts;
 	uint64_t gets;
 	struct ilist held;          /* in flight (struct qheld), oldest first */
@@ -67,22 +68,6 @@ struct queue {
 static bool queue_full(const struct queue *q)
 {
 	return q->maxsize && q->ready.n + q->inflight >= q->maxsize;
-}
-
-/* Append m to the held messages, counting it as put. */
-static void queue_append(struct queue *q, struct qmsg *m)
-{
-	qmsg_fifo_push(&q->ready, m);
-	q->puts++;
-}
-
-/* Unlink the head message, counting it as got; the queue must not be empty. */
-static struct qmsg *queue_shift(struct queue *q)
-{
-	struct qmsg *m = qmsg_fifo_shift(&q->ready);
-
-	q->gets++;
-	return m;
 }
 
 /* Put m in flight in h (its tag set by the caller), newest at the tail. */
@@ -147,15 +132,15 @@ static void queue_admit(struct queue *q)
 	struct waiter *w, *g;
 	struct qmsg *pm;
 
-	while (!q->dying && !queue_full(q) && (w = wlist_pop(&q->putters))) {
+	while (!q->dying && !queue_full(q) && (w = wlist_pop(&q->parked.put))) {
 		pm = w->msg;
 		w->msg = NULL;
-		g = wfifo_pop(&q->getters);
+		g = wfifo_pop(&q->parked.get);
 		if (g) {
 			q->puts++;
 			queue_hand(q, g, pm);
 		} else {
-			queue_append(q, pm);
+			qmsg_fifo_put(&q->ready, pm, &q->puts);
 		}
 		q->wake(w, 0, NULL);
 	}
@@ -165,23 +150,14 @@ static void queue_admit(struct queue *q)
 struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 {
 	struct queue *q;
-	size_t len;
 
 	assert(wake);
-	len = name ? strnlen(name, IPC_NAME_MAX + 1) : 0;
-	if (len == 0 || len > IPC_NAME_MAX) {
-		errno = EINVAL;
-		return NULL;
-	}
-	q = calloc(1, sizeof(*q));
+	q = named_new(sizeof(*q), offsetof(struct queue, name), name);
 	if (!q)
 		return NULL;
-	memcpy(q->name, name, len);
-	q->name[len] = '\0';
 	q->maxsize = maxsize;
 	q->wake = wake;
-	wfifo_init(&q->getters);
-	wlist_init(&q->putters);
+	wpark_init(&q->parked);
 	ilist_init(&q->held);
 	return q;
 }
@@ -204,10 +180,8 @@ static void queue_fail_getters(struct queue *q, int status)
 	struct waiter *w;
 
 	/* One at a time from the live list, as queue_fail_all. */
-	while ((w = wfifo_oldest(&q->getters))) {
-		queue_unpark(w);
+	while ((w = wfifo_shift(&q->parked.get)))
 		q->wake(w, status, NULL);
-	}
 }
 
 /* Wake every parked waiter with status, free held messages and the queue. */
@@ -223,7 +197,7 @@ void queue_free(struct queue *q, int status)
 	 * failed with status. */
 	q->dying = true;
 	queue_fail_getters(q, status);
-	queue_fail_all(q, &q->putters, status);
+	queue_fail_all(q, &q->parked.put, status);
 	while ((h = ilist_first_entry(&q->held, struct qheld, link))) {
 		queue_unhold(q, h);
 		qmsg_free(h->msg);
@@ -279,8 +253,8 @@ int queue_put_batch(struct queue *q, struct qmsg **msgs, size_t n, size_t *taken
 	/* Fullness is checked first: with every slot in flight, getters may
 	 * be parked and the queue still full. */
 	while (i < n && !queue_full(q)) {
-		if (q->dying || !(w = wfifo_pop(&q->getters))) {
-			queue_append(q, msgs[i++]);
+		if (q->dying || !(w = wfifo_pop(&q->parked.get))) {
+			qmsg_fifo_put(&q->ready, msgs[i++], &q->puts);
 			continue;
 		}
 		assert(q->ready.n == 0);
@@ -308,7 +282,7 @@ int queue_get(struct queue *q, struct qmsg **m)
 {
 	if (!q->ready.head)
 		return IPC_EEMPTY;
-	*m = queue_shift(q);
+	*m = qmsg_fifo_get(&q->ready, &q->gets);
 	queue_gone(q, *m);
 	queue_admit(q);
 	return 0;
@@ -352,7 +326,7 @@ size_t queue_purge(struct queue *q)
  * reply), as a get would, then admit putters into the room made. */
 static void queue_serve(struct queue *q, struct waiter *w)
 {
-	struct qmsg *m = queue_shift(q);
+	struct qmsg *m = qmsg_fifo_get(&q->ready, &q->gets);
 
 	if (w->held != NULL) {
 		queue_hold(q, w->held, m);
@@ -369,7 +343,7 @@ int queue_get_held(struct queue *q, struct qheld *h)
 {
 	if (!q->ready.head)
 		return IPC_EEMPTY;
-	queue_hold(q, h, queue_shift(q));
+	queue_hold(q, h, qmsg_fifo_get(&q->ready, &q->gets));
 	return 0;
 }
 
@@ -391,13 +365,14 @@ struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 	return NULL;
 }
 
-/* Acked: free the message and admit putters into its slot. */
-int queue_held_any(const struct queue *q, int (*fn)(const struct qheld *h))
+/* Does fn(h, arg) hold for some message of q in flight? */
+int queue_held_any(const struct queue *q,
+		   int (*fn)(const struct qheld *h, void *arg), void *arg)
 {
 	const struct ilist *n;
 
 	for (n = ilist_first(&q->held); n; n = ilist_next(&q->held, n))
-		if (fn(container_of(n, struct qheld, link)))
+		if (fn(container_of(n, struct qheld, link), arg))
 			return 1;
 	return 0;
 }
@@ -449,7 +424,7 @@ void queue_requeue(struct qheld *h)
 		return;
 	}
 	q->requeued++;
-	if (!q->dying && (w = wfifo_pop(&q->getters))) {
+	if (!q->dying && (w = wfifo_pop(&q->parked.get))) {
 		if (queue_hand(q, w, m))
 			queue_admit(q);
 		return;
@@ -464,7 +439,7 @@ void queue_unget(struct queue *q, struct qmsg **msgs, size_t n)
 	size_t i = 0, k;
 
 	q->requeued += n;
-	while (i < n && !q->dying && (w = wfifo_pop(&q->getters))) {
+	while (i < n && !q->dying && (w = wfifo_pop(&q->parked.get))) {
 		if (w->held != NULL) {
 			queue_hand(q, w, msgs[i++]);
 			continue;
@@ -486,13 +461,11 @@ void queue_park(struct queue *q, struct waiter *w)
 	if (w->kind == WAITER_GET) {
 		assert(q->ready.n == 0);
 		assert(!w->held || !w->held->queue);
-		wfifo_append(&q->getters, w, q);
-		return;
+	} else {
+		assert(w->kind == WAITER_PUT && w->msg);
+		assert(queue_full(q));
 	}
-	assert(w->kind == WAITER_PUT && w->msg);
-	assert(queue_full(q));
-	wlist_append(&q->putters, w);
-	w->holder = q;
+	wpark_add(&q->parked, w, q);
 }
 
 /* Remove a parked waiter (of a queue) without completing it; no-op if not parked. */
@@ -500,12 +473,8 @@ void queue_unpark(struct waiter *w)
 {
 	struct queue *q = w->holder;
 
-	if (!q)
-		return;
-	if (w->kind == WAITER_PUT)
-		wlist_remove(&q->putters, w);
-	else
-		wfifo_remove(&q->getters, w);
+	if (q != NULL)
+		wpark_remove(&q->parked, w);
 }
 
 /* Set parked getter w aside: no message is handed to it until resumed. */
@@ -514,7 +483,7 @@ void queue_stall(struct waiter *w)
 	struct queue *q = w->holder;
 
 	if (q && w->kind == WAITER_GET)
-		wfifo_stall(&q->getters, w);
+		wfifo_stall(&q->parked.get, w);
 }
 
 /* Put stalled getter w back among the getters at its arrival place. */
@@ -523,7 +492,7 @@ void queue_unstall(struct waiter *w)
 	struct queue *q = w->holder;
 
 	if (q)
-		wfifo_unstall(&q->getters, w);
+		wfifo_unstall(&q->parked.get, w);
 }
 
 /* Hand each waiting message to the oldest getter (one each: a message
@@ -532,7 +501,7 @@ void queue_kick(struct queue *q)
 {
 	struct waiter *w;
 
-	while (!q->dying && q->ready.head != NULL && (w = wfifo_pop(&q->getters)))
+	while (!q->dying && q->ready.head != NULL && (w = wfifo_pop(&q->parked.get)))
 		queue_serve(q, w);
 }
 
@@ -588,8 +557,7 @@ uint32_t queue_durable_id(const struct queue *q)
 /* Recovery: append m past maxsize if need be. */
 void queue_recover(struct queue *q, struct qmsg *m, int redelivered)
 {
-	queue_append(q, m);
-	q->puts--;                  /* not a put of this run */
+	qmsg_fifo_push(&q->ready, m);   /* not a put of this run: not counted */
 	if (redelivered)
 		q->requeued++;
 }
@@ -601,9 +569,9 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->size = q->ready.n;
 	st->bytes = q->ready.bytes;
 	st->memory = q->ready.mem;
-	st->getters = wfifo_count(&q->getters);
-	st->putters = q->putters.count;
-	st->stalled = q->getters.nstalled;
+	st->getters = wfifo_count(&q->parked.get);
+	st->putters = q->parked.put.count;
+	st->stalled = q->parked.get.nstalled;
 	st->puts = q->puts;
 	st->gets = q->gets;
 	st->inflight = q->inflight;

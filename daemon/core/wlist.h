@@ -3,8 +3,8 @@
  * wlist.h: a FIFO of parked waiters with its length, shared by the plain
  * data structures that park requests (queue.c, pipe.c): an ilist that
  * counts. And a wfifo: a FIFO of getters some of which may be set aside
- * (stalled) and later take their place again. Header-only: the helpers
- * are tiny and static inline.
+ * (stalled) and later take their place again; a wpark holds both kinds
+ * for one holder. Header-only: the helpers are tiny and static inline.
  */
 #ifndef IPCD_WLIST_H
 #define IPCD_WLIST_H
@@ -158,6 +158,53 @@ static inline void wfifo_unstall(struct wfifo *f, struct waiter *w)
 	f->ready.count++;
 	w->stalled = 0;
 	f->nstalled--;
+}
+
+/* Unlink and return the oldest waiter of f, stalled or not, or NULL. */
+static inline struct waiter *wfifo_shift(struct wfifo *f)
+{
+	struct waiter *w = wfifo_oldest(f);
+
+	if (w != NULL)
+		wfifo_remove(f, w);
+	return w;
+}
+
+/*
+ * The waiters parked on one holder (a queue, or one direction of a
+ * pipe): its getters (receivers), some maybe stalled, and its putters
+ * (senders), each kind oldest first. w->holder is the holder's address.
+ */
+struct wpark {
+	struct wfifo get;
+	struct wlist put;
+};
+
+/* Make p empty. */
+static inline void wpark_init(struct wpark *p)
+{
+	wfifo_init(&p->get);
+	wlist_init(&p->put);
+}
+
+/* Park w at the tail of p's FIFO of its kind; its holder is h. */
+static inline void wpark_add(struct wpark *p, struct waiter *w, void *h)
+{
+	if (w->kind == WAITER_GET) {
+		wfifo_append(&p->get, w, h);
+		return;
+	}
+	wlist_append(&p->put, w);
+	w->holder = h;
+}
+
+/* Unlink w, of either kind, from p and mark it not parked. */
+static inline void wpark_remove(struct wpark *p, struct waiter *w)
+{
+	if (w->kind == WAITER_GET)
+		wfifo_remove(&p->get, w);
+	else
+		wlist_remove(&p->put, w);
 }
 
 #endif

@@ -182,6 +182,10 @@ int jseg_create(struct journal *j, uint32_t segno);
 ssize_t jseg_find(const struct journal *j, uint32_t segno);
 /* Append a segment to j->segs: 0 or -ENOMEM. */
 int jseg_push(struct journal *j, uint32_t segno, uint64_t size);
+/* Make room for one more element in the array *arrp points to (n in use
+ * of *cap, each size bytes), doubling from first: 0, or -ENOMEM with the
+ * array and *cap untouched. arrp is the address of the array pointer. */
+int jgrow(void *arrp, size_t n, size_t *cap, size_t size, size_t first);
 /* Is a record of len body bytes at p (avail bytes there) whole and
  * valid? Its type, or 0. */
 int jrec_check(const unsigned char *p, uint64_t avail);

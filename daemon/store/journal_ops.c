@@ -23,15 +23,9 @@ struct jqueue *journal_queue_add(struct journal *j, const struct journal_queue *
 {
 	struct jloc idx = { .qid = (uint32_t)j->nqueues };
 	struct jqueue *v;
-	size_t cap;
 
-	if (j->nqueues == j->capqueues) {
-		cap = j->capqueues ? j->capqueues * 2 : 16;
-		if (!(v = realloc(j->queues, cap * sizeof(*v))))
-			return NULL;
-		j->queues = v;
-		j->capqueues = cap;
-	}
+	if (jgrow(&j->queues, j->nqueues, &j->capqueues, sizeof(*j->queues), 16) != 0)
+		return NULL;
 	if (jmap_set(&j->qmap, q->qid, &idx) != 0)
 		return NULL;
 	v = &j->queues[j->nqueues++];

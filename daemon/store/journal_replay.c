@@ -457,16 +457,9 @@ static int jrep_list_add(void *arg, const unsigned char *rec, uint64_t mid,
 			 uint32_t flags)
 {
 	struct jrep_list *ls = arg;
-	struct jput *v;
-	size_t cap;
 
-	if (ls->n == ls->cap) {
-		cap = ls->cap ? ls->cap * 2 : 4096;
-		if (!(v = realloc(ls->v, cap * sizeof(*v))))
-			return -ENOMEM;
-		ls->v = v;
-		ls->cap = cap;
-	}
+	if (jgrow(&ls->v, ls->n, &ls->cap, sizeof(*ls->v), 4096) != 0)
+		return -ENOMEM;
 	ls->v[ls->n++] = (struct jput){ mid, flags, rec };
 	return 0;
 }

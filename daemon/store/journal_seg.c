@@ -41,11 +41,29 @@ static int jseg_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Room for one more element in a growable array (journal_int.h). */
+int jgrow(void *arrp, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *v, *nv;
+
+	if (n < *cap)
+		return 0;
+	/* arrp is a T **: its pointer is read and written as bytes, as
+	 * realloc's void * may not be stored through a void **. */
+	memcpy(&v, arrp, sizeof(v));
+	if (ncap < *cap || ncap > SIZE_MAX / size || !(nv = realloc(v, ncap * size)))
+		return -ENOMEM;
+	memcpy(arrp, &nv, sizeof(nv));
+	*cap = ncap;
+	return 0;
+}
+
 /* Segment numbers found in dirfd, ascending. */
 int jseg_list(int dirfd, uint32_t **nos, size_t *n)
 {
 	struct dirent *de;
-	uint32_t *v = NULL, *nv, no;
+	uint32_t *v = NULL, no;
 	size_t cap = 0, cnt = 0;
 	int fd = dup(dirfd);
 	DIR *d;
@@ -59,14 +77,10 @@ int jseg_list(int dirfd, uint32_t **nos, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		if ((no = jseg_parse(de->d_name)) == 0)
 			continue;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			if (!(nv = realloc(v, cap * sizeof(*v)))) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
+		if (jgrow(&v, cnt, &cap, sizeof(*v), 16) != 0) {
+			free(v);
+			closedir(d);
+			return -ENOMEM;
 		}
 		v[cnt++] = no;
 	}
@@ -162,16 +176,8 @@ ssize_t jseg_find(const struct journal *j, uint32_t segno)
 /* Append a segment entry. */
 int jseg_push(struct journal *j, uint32_t segno, uint64_t size)
 {
-	struct jseg *v;
-	size_t cap;
-
-	if (j->nsegs == j->capsegs) {
-		cap = j->capsegs ? j->capsegs * 2 : 8;
-		if (!(v = realloc(j->segs, cap * sizeof(*v))))
-			return -ENOMEM;
-		j->segs = v;
-		j->capsegs = cap;
-	}
+	if (jgrow(&j->segs, j->nsegs, &j->capsegs, sizeof(*j->segs), 8) != 0)
+		return -ENOMEM;
 	j->segs[j->nsegs++] = (struct jseg){ .segno = segno, .size = size };
 	j->bytes += size;
 	return 0;

@@ -253,12 +253,21 @@ void jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
 		pthread_cond_signal(&s->cv);
 }
 
+/* Sync and close oldfd here, s->mu let go meanwhile, when the thread's
+ * list cannot take it: rather than lose its last records' sync. */
+static void jsync_old_here(struct jsync *s, int oldfd)
+{
+	pthread_mutex_unlock(&s->mu);
+	if (fdatasync(oldfd) != 0)
+		(void)0; /* reported by the next round's sync */
+	close(oldfd);
+	pthread_mutex_lock(&s->mu);
+}
+
 /* Hand the old segment's fd to the thread; fd is current now. */
 void jsync_rotate(struct journal *j, int oldfd, int fd)
 {
 	struct jsync *s = &j->sync;
-	size_t cap;
-	int *v;
 
 	if (!s->running) {
 		close(oldfd);
@@ -266,23 +275,10 @@ void jsync_rotate(struct journal *j, int oldfd, int fd)
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
-	if (s->nold == s->capold) {
-		cap = s->capold ? s->capold * 2 : 4;
-		v = realloc(s->old, cap * sizeof(*v));
-		if (!v) {
-			/* Sync it here rather than lose its last records' sync. */
-			pthread_mutex_unlock(&s->mu);
-			if (fdatasync(oldfd) != 0)
-				(void)0; /* reported by the next round's sync */
-			close(oldfd);
-			pthread_mutex_lock(&s->mu);
-		} else {
-			s->old = v;
-			s->capold = cap;
-		}
-	}
-	if (s->nold < s->capold)
+	if (jgrow(&s->old, s->nold, &s->capold, sizeof(*s->old), 4) == 0)
 		s->old[s->nold++] = oldfd;
+	else
+		jsync_old_here(s, oldfd);
 	s->fd = fd;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);

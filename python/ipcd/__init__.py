@@ -29,6 +29,7 @@ FileNotFoundError, PermissionError a PermissionError, ConnectError and
 ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
 """
 import math
+import operator
 import os
 import pickle
 import threading
@@ -76,6 +77,11 @@ _PUT_WINDOW = 64
 # gives what was read ahead back to the queue.
 _RA_BUSY = 0.001
 _RA_MAX = 64
+# Read-ahead on a bounded queue is held (the messages keep their slots
+# until get() hands them out). A getter elsewhere waits for the messages
+# of a consumer that stops getting until they were held this many ms
+# (checked every as many ms): then the daemon takes them back.
+_HOLD_MS = 10
 _monotonic = time.monotonic
 
 # A forked child must not speak on its parent's connections: they are
@@ -153,6 +159,11 @@ class _Raw:
     @staticmethod
     def loads(data):
         return data
+
+
+def _readonly(attr, doc):
+    """A read-only property whose value is the instance's attribute attr."""
+    return property(operator.attrgetter(attr), doc=doc)
 
 
 def _serializer(spec):
@@ -240,25 +251,42 @@ class Queue:
       Each one waiting counts against the daemon's max-parked and
       uid-max-parked limits, past which a put fails with LimitError.
 
-    Read-ahead (readahead=None, the default: adaptive, on unbounded
-    queues that are not durable, when this process may both get and put):
-    a get() called within 1 ms of the previous get() returning in this
-    thread fetches several messages per round trip, 2, then 4, ... up to
-    64, and keeps the others for the next calls; a get() called later
+    Read-ahead (readahead=None, the default: adaptive, on queues that are
+    not durable; on an unbounded one, when this process may both get and
+    put): a get() called within 1 ms of the previous get() returning in
+    this thread fetches several messages per round trip, 2, then 4, ... up
+    to 64, and keeps the others for the next calls; a get() called later
     (this consumer spends time on each item) turns it off and first gives
     what it read ahead back to the head of the queue, so a slow consumer
     never sits on messages another could take. Only messages already
     waiting are fetched ahead: a fetch waits for the first message, never
-    for more. Messages read ahead have left the queue: other consumers
-    cannot get them until they are given back, and qsize() counts them
-    only for the thread that holds them. They go back to the head of the
-    queue, in order, when this thread's connection closes: close(), the
-    process exiting normally, a KeyboardInterrupt that ends it, or
-    get_ack() (which gives them back before it takes one). A process
-    that is killed (SIGKILL, a crash) loses them, as it loses the message
-    a plain get() was receiving. readahead=N (2..1024) fixes N per fetch
-    on any queue (a durable queue cannot take messages back: closing
-    loses them there), readahead=0 turns it off.
+    for more. Messages read ahead are this consumer's: other consumers
+    cannot get them until they are given back (get_nowait() elsewhere may
+    raise Empty meanwhile, as multiprocessing's may while its feeder
+    thread has not flushed), and qsize() counts them only for the thread
+    that holds them. They go back to the head of the queue, in order,
+    when this thread's connection closes: close(), the process exiting
+    normally, a KeyboardInterrupt that ends it, or get_ack() (which gives
+    them back before it takes one).
+    - Bounded queue: read-ahead is *held*. The messages keep their slots
+      (full() counts them; qsize() elsewhere does not) until get() hands
+      one out: before it returns it tells the daemon, without waiting,
+      that the slot is free, so a put_nowait() anywhere that comes after
+      it finds the room, and Full is exact at the boundary as without
+      read-ahead. A consumer that stops getting keeps them from a getter
+      waiting elsewhere for about 20 ms at most: the daemon puts them
+      back at the head of the queue, in order, once they were held 10 ms
+      while a getter waits (a get after 10 ms asks the daemon first, a
+      round trip, and never hands out a message another consumer got).
+      A process that is killed (SIGKILL, a crash) gives
+      them back too, in order; only the item a get() had returned is
+      gone.
+    - Unbounded queue: messages read ahead have left the queue. A process
+      that is killed loses them, as it loses the message a plain get()
+      was receiving.
+    readahead=N (2..1024) fixes N per fetch on any queue (a durable
+    unbounded queue cannot take messages back: closing loses them there),
+    readahead=0 turns it off.
 
     Processes and threads: a Queue passed to multiprocessing.Process (fork
     or spawn) or pickled goes by name and reconnects in the other process;
@@ -295,17 +323,20 @@ class Queue:
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable), owned=self._owned)
+        if self._readahead > 1:
+            self._set_readahead(c, self._readahead)
         st = None
-        if pipelined is None or (self._maxsize == 0 and readahead is None):
+        if pipelined is None or readahead is None:
             st = c.stat(name)
         plain = st is not None and not (durable or st["durable"])
         if pipelined is None:  # on unless durable
             pipelined = plain
         self._pipelined = bool(pipelined) and (self._maxsize == 0 or _parks_async(c))
-        # Adaptive read-ahead: unbounded, not durable, and this process
-        # may give messages back (QUNGET needs read and write permission).
-        self._auto = readahead is None and plain and self._maxsize == 0 and \
-            _may_give_back(st)
+        # Adaptive read-ahead: not durable, and on an unbounded queue this
+        # process may give messages back (QUNGET needs read and write
+        # permission); a bounded queue's is held (given back by QDONE).
+        self._auto = readahead is None and plain and \
+            (self._maxsize > 0 or _may_give_back(st))
 
     def _connect(self):
         """A new connection for this thread, set up for this queue."""
@@ -313,14 +344,19 @@ class Queue:
         # At exit (atexit, or a multiprocessing child's end), wait for the
         # answers to pipelined puts, as multiprocessing joins its feeder.
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
-        if self._readahead > 1:
-            c.set_readahead(self._name, self._readahead)
+        if self._readahead > 1 and hasattr(self, "_maxsize"):  # else once opened
+            self._set_readahead(c, self._readahead)
         tls = self._tls
         tls.c = c
         tls.unflushed = 0  # pipelined puts whose outcome is not awaited
         tls.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
         tls.last = -math.inf  # when the last get() returned
         return c
+
+    def _set_readahead(self, c, n):
+        """Read ahead n per fetch on connection c (0 off): held on a
+        bounded queue, so that Full stays exact."""
+        c.set_readahead(self._name, n, _HOLD_MS if self._maxsize else -1)
 
     def _client(self):
         """This thread's connection, made anew after fork or a drop."""
@@ -358,15 +394,8 @@ class Queue:
                 c.flush()
         return c
 
-    @property
-    def name(self):
-        """The queue's name."""
-        return self._name
-
-    @property
-    def maxsize(self):
-        """The most messages the queue holds; 0 unbounded."""
-        return self._maxsize
+    name = _readonly("_name", "The queue's name.")
+    maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
 
     def __repr__(self):
         return "<ipcd.Queue %r maxsize=%d>" % (self._name, self._maxsize)
@@ -409,10 +438,10 @@ class Queue:
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
                 tls.ra = max(2, tls.ra * 2)
-                c.set_readahead(self._name, tls.ra)
+                self._set_readahead(c, tls.ra)
         elif tls.ra:  # it spends time on each item: let others have them
             tls.ra = 0
-            c.set_readahead(self._name, 0)
+            self._set_readahead(c, 0)
             c.unread(self._name)
         data = c.get(self._name, ms, tls.ra > 0)
         tls.last = _monotonic()
@@ -649,10 +678,7 @@ class Connection:
                                           % (self._name, self._end))
         return self._attach()  # first use here (maybe in a forked child)
 
-    @property
-    def closed(self):
-        """True once close() was called."""
-        return self._closed
+    closed = _readonly("_closed", "True once close() was called.")
 
     @property
     def readable(self):
@@ -666,15 +692,8 @@ class Connection:
         Pipe(duplex=False))."""
         return self._duplex is not False or self._end == 1
 
-    @property
-    def name(self):
-        """The pipe's name."""
-        return self._name
-
-    @property
-    def end(self):
-        """0 or 1: which end of the pipe this is."""
-        return self._end
+    name = _readonly("_name", "The pipe's name.")
+    end = _readonly("_end", "0 or 1: which end of the pipe this is.")
 
     def __repr__(self):
         return "<ipcd.Connection %r end %d%s>" % (self._name, self._end,
