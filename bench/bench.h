@@ -135,6 +135,12 @@ int run_latency_rtt(struct run *r, run_fn ping, run_fn pong, struct row *row,
  * wait_back() for the answer. 0 or 1. */
 int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *msg),
 		  int (*wait_back)(struct run *r));
+/* The ponger's loop: a buffer of r->size bytes, run_ready(), then for
+ * each of run_lat_msgs(r) messages recv_one() it into the buffer,
+ * run_sample() it and answer() with it; both report their own failure
+ * (run_fail). 0 or 1. */
+int run_pong_loop(struct run *r, int (*recv_one)(struct run *r, unsigned char *buf),
+		  int (*answer)(struct run *r, const unsigned char *buf));
 /* A producer's loop: its share (run_share) of r->size-byte messages,
  * filled by msg_fill, each given to send_one(r, idx, msg) (0, or -1 with
  * errno set); the first failure is reported as "what: strerror". 0 or 1. */

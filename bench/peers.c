@@ -136,25 +136,27 @@ static int raw_ping(struct run *r, unsigned idx)
 	return run_ping_loop(r, raw_send, raw_back);
 }
 
-/* Ponger: read a message, record it, echo it. */
-static int raw_pong(struct run *r, unsigned idx)
+/* Ponger: read a message. */
+static int raw_pong_recv(struct run *r, unsigned char *buf)
 {
 	struct raw *raw = r->arg;
-	unsigned char *buf = malloc(r->size);
 
+	return read_full(raw->fds[0][1], buf, r->size) ? run_fail(r, "raw read") : 0;
+}
+
+/* Ponger: echo it. */
+static int raw_pong_send(struct run *r, const unsigned char *buf)
+{
+	struct raw *raw = r->arg;
+
+	return write_full(raw->fds[0][1], buf, r->size) ? run_fail(r, "raw write") : 0;
+}
+
+/* Ponger side of the raw latency run. */
+static int raw_pong(struct run *r, unsigned idx)
+{
 	(void)idx;
-	if (buf == NULL)
-		return run_fail(r, "out of memory");
-	run_ready(r);
-	for (uint64_t i = 0; i < run_lat_msgs(r); i++) {
-		if (read_full(raw->fds[0][1], buf, r->size) != 0)
-			return run_fail(r, "raw read");
-		run_sample(r, buf);
-		if (write_full(raw->fds[0][1], buf, r->size) != 0)
-			return run_fail(r, "raw write");
-	}
-	free(buf);
-	return 0;
+	return run_pong_loop(r, raw_pong_recv, raw_pong_send);
 }
 
 /* Latency: one-way hand-off and round trip over a socket pair. */
@@ -323,27 +325,32 @@ static int mq_ping(struct run *r, unsigned idx)
 	return run_ping_loop(r, mq_ping_send, mq_ping_back);
 }
 
-/* Ponger: receive, record, answer; ends when the pinger is done. */
-static int mq_pong(struct run *r, unsigned idx)
+/* Ponger: receive on the ping queue (giving up after 10 s). */
+static int mq_pong_recv(struct run *r, unsigned char *buf)
 {
 	struct mqs *m = r->arg;
-	unsigned char *buf = malloc(r->size);
-	struct timespec ts;
+	struct timespec ts = mq_deadline(10000);
 
-	(void)idx;
-	if (buf == NULL)
-		return run_fail(r, "out of memory");
-	run_ready(r);
-	for (uint64_t i = 0; i < run_lat_msgs(r); i++) {
-		ts = mq_deadline(10000);
-		if (mq_timedreceive(m->q[0], (char *)buf, r->size, NULL, &ts) != (ssize_t)r->size)
-			return run_fail(r, "mq_receive: %s", strerror(errno));
-		run_sample(r, buf);
-		if (mq_send(m->q[1], (const char *)buf, r->size, 0) != 0)
-			return run_fail(r, "mq_send: %s", strerror(errno));
-	}
-	free(buf);
+	if (mq_timedreceive(m->q[0], (char *)buf, r->size, NULL, &ts) != (ssize_t)r->size)
+		return run_fail(r, "mq_receive: %s", strerror(errno));
 	return 0;
+}
+
+/* Ponger: answer on the pong queue. */
+static int mq_pong_send(struct run *r, const unsigned char *buf)
+{
+	struct mqs *m = r->arg;
+
+	if (mq_send(m->q[1], (const char *)buf, r->size, 0) != 0)
+		return run_fail(r, "mq_send: %s", strerror(errno));
+	return 0;
+}
+
+/* Ponger side of the mq latency run. */
+static int mq_pong(struct run *r, unsigned idx)
+{
+	(void)idx;
+	return run_pong_loop(r, mq_pong_recv, mq_pong_send);
 }
 
 /* Latency: mq_send -> mq_receive hand-off. */

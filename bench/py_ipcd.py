@@ -15,7 +15,10 @@ producer, the consumer and the server (ipcd, redis-server) they use.
 
 It starts its own ipcd (and redis-server, when given and redis-py is
 installed) on private sockets in a temp directory and stops them by pid.
-Each row moves COUNT messages (a third with --quick, fewer for 64 KiB)
+Each row moves COUNT messages (a third with --quick, fewer for 64 KiB,
+BATCH_ROUNDS times more for put_many/get_many of small objects, which
+move them so fast that COUNT would be over in a few tens of ms, the size
+of one scheduler hiccup on a loaded 2-vCPU machine; not with --count)
 and reports messages per second: the clock starts when the producer
 passed the barrier both processes wait at (their connections made) and
 stops when the consumer has the last message.
@@ -39,6 +42,7 @@ import ipcd
 COUNT = 60000
 SIZES = (("int", None), ("64 B", 64), ("64 KiB", 65536))
 BATCH = 64
+BATCH_ROUNDS = 8  # put_many/get_many rows of small objects move this many times COUNT
 DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 GOALS = [  # (what, ipcd row, baseline row, ratio wanted)
     ("unbounded one-at-a-time", "ipcd.Queue", "mp.Queue", 1.5),
@@ -69,51 +73,52 @@ def report_usage(done, role, before):
     done.put((role, tuple(b - a for a, b in zip(before, usage()))))
 
 
-def producer(make, size, n, barrier, done):
-    """Process: send n objects with the workload's put; report the start."""
-    put, flush = make("put")
+def put_each(put, obj, n):
+    """Send obj n times, one call each."""
+    for _ in range(n):
+        put(obj)
+
+
+def put_batches(put_many, obj, n):
+    """Send obj n times in batches of BATCH."""
+    objs = [obj] * BATCH
+    for i in range(0, n, BATCH):
+        put_many(objs[:min(BATCH, n - i)])
+
+
+def get_each(get, n):
+    """Receive n objects, one call each."""
+    for _ in range(n):
+        get()
+
+
+def get_batches(get_many, n):
+    """Receive batches until n objects came."""
+    got = 0
+    while got < n:
+        got += len(get_many())
+
+
+def producer(make, size, n, barrier, done, batched):
+    """Process: send n objects with the workload's put (put_many in
+    batches of BATCH when batched); report the start."""
+    put, flush = make("put_many" if batched else "put")
     obj = payload(size)
     barrier.wait()
     before = usage()
     done.put(("start", time.monotonic()))
-    for _ in range(n):
-        put(obj)
+    (put_batches if batched else put_each)(put, obj, n)
     flush()
     report_usage(done, "producer", before)
 
 
-def consumer(make, n, barrier, done):
-    """Process: receive n objects; report the time of the last."""
-    get, _ = make("get")
+def consumer(make, n, barrier, done, batched):
+    """Process: receive n objects (get_many when batched); report the
+    time of the last."""
+    get, _ = make("get_many" if batched else "get")
     barrier.wait()
     before = usage()
-    for _ in range(n):
-        get()
-    done.put(("end", time.monotonic()))
-    report_usage(done, "consumer", before)
-
-
-def batch_producer(make, size, n, barrier, done):
-    """Process: put_many in batches of BATCH; report the start."""
-    put_many, flush = make("put_many")
-    objs = [payload(size)] * BATCH
-    barrier.wait()
-    before = usage()
-    done.put(("start", time.monotonic()))
-    for i in range(0, n, BATCH):
-        put_many(objs[:min(BATCH, n - i)])
-    flush()
-    report_usage(done, "producer", before)
-
-
-def batch_consumer(make, n, barrier, done):
-    """Process: get_many until n came."""
-    get_many, _ = make("get_many")
-    barrier.wait()
-    before = usage()
-    got = 0
-    while got < n:
-        got += len(get_many())
+    (get_batches if batched else get_each)(get, n)
     done.put(("end", time.monotonic()))
     report_usage(done, "consumer", before)
 
@@ -140,9 +145,8 @@ def run_pair(make, size, n, batched=False, server=None):
     process of pid server (ipcd or redis-server) when given."""
     ctx = mp.get_context("fork")
     barrier, done = ctx.Barrier(2), ctx.SimpleQueue()
-    prod, cons = (batch_producer, batch_consumer) if batched else (producer, consumer)
-    procs = [ctx.Process(target=prod, args=(make, size, n, barrier, done)),
-             ctx.Process(target=cons, args=(make, n, barrier, done))]
+    procs = [ctx.Process(target=producer, args=(make, size, n, barrier, done, batched)),
+             ctx.Process(target=consumer, args=(make, n, barrier, done, batched))]
     before = server_usage(server)
     for p in procs:
         p.start()
@@ -343,8 +347,9 @@ def measure(args, rsock, servers):
                 continue
             server = servers.get(row.split()[0].split(".")[0])
             try:
+                rows_n = n * BATCH_ROUNDS if batched and n == count and not args.count else n
                 results[(label, row)], cpu[(label, row)] = \
-                    run_pair(make, size, n, batched, server)
+                    run_pair(make, size, rows_n, batched, server)
             except Exception as e:  # reported in the table
                 results[(label, row)] = "error: %s" % e
     return results, cpu

@@ -369,6 +369,28 @@ int run_ping_loop(struct run *r, int (*send_one)(struct run *r, unsigned char *m
 	return rc;
 }
 
+/* The ponger's loop: recv_one() then answer(), recording each message. */
+int run_pong_loop(struct run *r, int (*recv_one)(struct run *r, unsigned char *buf),
+		  int (*answer)(struct run *r, const unsigned char *buf))
+{
+	unsigned char *buf = malloc(r->size);
+	uint64_t i, n = run_lat_msgs(r);
+	int rc = 0;
+
+	if (buf == NULL)
+		return run_fail(r, "out of memory");
+	run_ready(r);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = recv_one(r, buf);
+		if (rc == 0) {
+			run_sample(r, buf);
+			rc = answer(r, buf);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
 /* A producer's loop (bench.h). */
 int run_produce(struct run *r, unsigned idx,
 		int (*send_one)(struct run *r, unsigned idx, const unsigned char *msg),

@@ -19,8 +19,7 @@ IPC_EXPORT int ipc_queue_get_ack(ipc_client *c, const char *name, void **data,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)))
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT)))
 		return rc;
 	if (lease_ms < 0) {
 		client_seterr(c, "invalid lease %d ms", lease_ms);
@@ -31,7 +30,6 @@ IPC_EXPORT int ipc_queue_get_ack(ipc_client *c, const char *name, void **data,
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, get_ack, name, data, len, tag, timeout_ms, lease_ms);
-	strcpy(req.name, name);
 	if ((rc = client_request_payload(c, &req, &rep, data, len)))
 		return rc;
 	*tag = rep.tag;

@@ -19,7 +19,7 @@ IPC_EXPORT int ipc_queue_peek(ipc_client *c, const char *name,
 
 	if (n)
 		*n = 0;
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if ((rc = client_prep(c, name, &req, 0)))
 		return rc;
 	if (!msgs || !n || max < 1 || max > IPC_BATCH_MAX) {
 		client_seterr(c, "a peek takes 1..%d messages", IPC_BATCH_MAX);
@@ -27,7 +27,6 @@ IPC_EXPORT int ipc_queue_peek(ipc_client *c, const char *name,
 	}
 	if (c->ops)
 		return CLIENT_BACKEND(c, peek, name, msgs, max, n);
-	strcpy(req.name, name);
 	return client_batch_get(c, &req, msgs, max, n);
 }
 
@@ -41,11 +40,10 @@ IPC_EXPORT int ipc_queue_purge(ipc_client *c, const char *name,
 
 	if (dropped)
 		*dropped = 0;
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if ((rc = client_prep(c, name, &req, 0)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, purge, name, dropped);
-	strcpy(req.name, name);
 	if ((rc = client_request(c, &req, &rep)))
 		return rc;
 	if (dropped)
@@ -61,7 +59,7 @@ IPC_EXPORT int ipc_chmod(ipc_client *c, const char *name, unsigned mode)
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if ((rc = client_prep(c, name, &req, 0)))
 		return rc;
 	if (mode > PROTO_MODE_MAX) {
 		client_seterr(c, "mode %#o has bits outside 0777", mode);
@@ -69,7 +67,6 @@ IPC_EXPORT int ipc_chmod(ipc_client *c, const char *name, unsigned mode)
 	}
 	if (c->ops)
 		return CLIENT_BACKEND(c, chmod, name, mode);
-	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
 
@@ -86,13 +83,12 @@ IPC_EXPORT int ipc_chown(ipc_client *c, const char *name, uid_t uid, gid_t gid)
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)))
+	if ((rc = client_prep(c, name, &req, 0)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, chown, name, uid, gid);
 	req.uid = admin_id(uid, (uid_t)-1);
 	req.gid = admin_id(gid, (gid_t)-1);
-	strcpy(req.name, name);
 	return client_request(c, &req, &rep);
 }
 

@@ -125,18 +125,16 @@ static int batch_put(struct ipc_client *c, struct proto_req *req,
 IPC_EXPORT int ipc_queue_put_many(ipc_client *c, const char *name, const struct ipc_msg *msgs,
 				  size_t n, size_t *nput, int timeout_ms)
 {
-	struct proto_req req = { .op = PROTO_OP_QPUTN };
+	struct proto_req req = { .op = PROTO_OP_QPUTN, .timeout_ms = timeout_ms };
 	int rc;
 
 	if (nput)
 		*nput = 0;
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) ||
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT)) ||
 	    (rc = batch_check_msgs(c, msgs, n)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, put_many, name, msgs, n, nput, timeout_ms);
-	strcpy(req.name, name);
 	return batch_put(c, &req, msgs, n, nput, timeout_ms);
 }
 
@@ -149,13 +147,11 @@ IPC_EXPORT int ipc_queue_put_many_async(ipc_client *c, const char *name,
 	size_t done = 0;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) ||
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT)) ||
 	    (rc = batch_check_msgs(c, msgs, n)))
 		return rc;
 	if (c->ops)
 		return CLIENT_BACKEND(c, put_many_async, name, msgs, n, timeout_ms);
-	strcpy(req.name, name);
 	while (done < n) {
 		if ((rc = client_window_room(c)))
 			return rc;
@@ -213,8 +209,7 @@ IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_ms
 
 	if (n)
 		*n = 0;
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) ||
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT)) ||
 	    (rc = batch_check_get(c, msgs, max, n)))
 		return rc;
 	if (c->ops)
@@ -223,7 +218,6 @@ IPC_EXPORT int ipc_queue_get_many(ipc_client *c, const char *name, struct ipc_ms
 	if (c->readahead && (rc = client_readahead_many(c, name, -1, msgs, max, n,
 							timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
-	strcpy(req.name, name);
 	return client_batch_get(c, &req, msgs, max, n);
 }
 

@@ -25,6 +25,7 @@
 
 #include "backend.h"
 #include "client_int.h"
+#include "sock.h"
 
 /* Set the handle's last-error text, printf style. */
 __attribute__((format(printf, 2, 3)))
@@ -222,6 +223,8 @@ static int client_send_all(struct ipc_client *c, const struct proto_hole *h,
 	} cm;
 	ssize_t n;
 
+	sock_sndbuf_fit(c->fd, proto_sg_left(&sg, c->tx.len, h, nh), SOCK_SNDBUF_BIG,
+			&c->sndbuf_raised);
 	while (proto_sg_left(&sg, c->tx.len, h, nh) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&sg, c->tx.data, c->tx.len, h, nh,
 						     iov, 2 * CLIENT_HOLES_MAX + 2);
@@ -1209,8 +1212,7 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
-	    (rc = client_check_timeout(c, timeout_ms)) ||
+	if ((rc = client_prep(c, name, &req, CLIENT_PREP_TIMEOUT)) ||
 	    (rc = client_check_place(c, data, len)))
 		return rc;
 	if (c->ops)
@@ -1218,7 +1220,6 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	if (c->readahead &&
 	    (rc = client_readahead_get(c, name, data, len, timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
-	strcpy(req.name, name);
 	return client_request_payload(c, &req, &rep, data, len);
 }
 
@@ -1228,40 +1229,30 @@ IPC_EXPORT void ipc_free(void *p)
 	free(p);
 }
 
+/* The fields of struct ipc_info that take the wire's value as it is
+ * (kind, durable and duplex narrow from uint32_t to int); the names are
+ * copied apart. */
+#define CLIENT_INFO_FIELDS(X) \
+	X(kind) X(maxsize) X(size) X(bytes) X(getters) X(putters) X(puts) \
+	X(gets) X(inflight) X(requeued) X(uid) X(gid) X(mode) X(durable) \
+	X(journal_bytes) X(journal_live) X(max_deliveries) X(dead_lettered) \
+	X(dead_letter_failed) X(memory) X(duplex) X(ends) X(maxbytes)
+/* Those of each direction of a pipe, dir[0] and dir[1]. */
+#define CLIENT_INFO_DIR_FIELDS(X) X(size) X(bytes) X(getters) X(putters)
+
 /* Copy a wire info into the public struct. */
 static void client_info_copy(struct ipc_info *dst, const struct proto_info *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	snprintf(dst->name, sizeof(dst->name), "%s", src->name);
-	dst->kind = (int)src->kind;
-	dst->maxsize = src->maxsize;
-	dst->size = src->size;
-	dst->bytes = src->bytes;
-	dst->getters = src->getters;
-	dst->putters = src->putters;
-	dst->puts = src->puts;
-	dst->gets = src->gets;
-	dst->inflight = src->inflight;
-	dst->requeued = src->requeued;
-	dst->uid = src->uid;
-	dst->gid = src->gid;
-	dst->mode = src->mode;
-	dst->durable = (int)src->durable;
-	dst->journal_bytes = src->journal_bytes;
-	dst->journal_live = src->journal_live;
-	dst->max_deliveries = src->max_deliveries;
 	snprintf(dst->dead_letter, sizeof(dst->dead_letter), "%s", src->dead_letter);
-	dst->dead_lettered = src->dead_lettered;
-	dst->dead_letter_failed = src->dead_letter_failed;
-	dst->memory = src->memory;
-	dst->duplex = (int)src->duplex;
-	dst->ends = src->ends;
-	dst->maxbytes = src->maxbytes;
+#define CLIENT_INFO_COPY(f) dst->f = src->f;
+	CLIENT_INFO_FIELDS(CLIENT_INFO_COPY)
+#undef CLIENT_INFO_COPY
 	for (int i = 0; i < 2; i++) {
-		dst->dir[i].size = src->dir[i].size;
-		dst->dir[i].bytes = src->dir[i].bytes;
-		dst->dir[i].getters = src->dir[i].getters;
-		dst->dir[i].putters = src->dir[i].putters;
+#define CLIENT_INFO_COPY(f) dst->dir[i].f = src->dir[i].f;
+		CLIENT_INFO_DIR_FIELDS(CLIENT_INFO_COPY)
+#undef CLIENT_INFO_COPY
 	}
 }
 
@@ -1345,12 +1336,11 @@ IPC_EXPORT int ipc_stat(ipc_client *c, const char *name, struct ipc_info *info,
 	struct proto_rep rep;
 	int rc;
 
-	if ((rc = client_check(c)) || (rc = client_check_name(c, name)) ||
+	if ((rc = client_prep(c, name, &req, 0)) ||
 	    (rc = client_check_info(c, info, size)))
 		return rc;
 	if (c->ops)
 		return client_backend_stat(c, name, info, size);
-	strcpy(req.name, name);
 	rc = client_request(c, &req, &rep);
 	if (rc)
 		return rc;

@@ -73,6 +73,7 @@ struct ipc_client {
 	void *bstate;            /* that backend's own state (nats.c's);
 				    the ipcd backend keeps its state below */
 	int fd;
+	int sndbuf_raised;       /* its send buffer was raised (sock_sndbuf_fit) */
 	struct pbuf tx;          /* the request being sent */
 	struct pbuf rx;          /* bytes received; frames not yet consumed
 				    start at rx_off */

@@ -524,7 +524,6 @@ static int nats_add_consumer(struct ipc_client *c, const char *stream)
 {
 	struct nats_state *st = nats_st(c);
 	jsConsumerConfig cc;
-	jsConsumerInfo *ci = NULL;
 	jsErrCode ec = 0;
 	natsStatus s;
 
@@ -534,8 +533,7 @@ static int nats_add_consumer(struct ipc_client *c, const char *stream)
 	cc.AckWait = st->lease_ms * 1000000LL;
 	cc.MaxAckPending = -1;
 	cc.MaxWaiting = 4096;
-	s = js_AddConsumer(&ci, st->js, stream, &cc, NULL, &ec);
-	jsConsumerInfo_Destroy(ci);
+	s = js_AddConsumer(NULL, st->js, stream, &cc, NULL, &ec);
 	return s == NATS_OK ? 0 : nats_fail(c, s, ec, "add consumer");
 }
 
@@ -548,7 +546,6 @@ static int nats_create(struct ipc_client *c, const char *stream,
 	struct nats_state *st = nats_st(c);
 	const char *subjects[1] = { subject };
 	jsStreamConfig cfg;
-	jsStreamInfo *si = NULL;
 	jsErrCode ec = 0;
 	natsStatus s;
 
@@ -562,8 +559,7 @@ static int nats_create(struct ipc_client *c, const char *stream,
 	cfg.MaxMsgSize = (int32_t)(IPC_MSG_MAX + NATS_HDR_ROOM);
 	cfg.Storage = durable ? js_FileStorage : js_MemoryStorage;
 	cfg.Replicas = st->replicas;
-	s = js_AddStream(&si, st->js, &cfg, NULL, &ec);
-	jsStreamInfo_Destroy(si);
+	s = js_AddStream(NULL, st->js, &cfg, NULL, &ec);
 	if (ec == JSStreamNameExistErr)
 		return IPC_EEXIST;
 	if (s != NATS_OK)

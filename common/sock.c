@@ -29,3 +29,14 @@ ssize_t sock_recv_fds(int fd, void *buf, size_t len, int flags,
 	*mflags = mh.msg_flags;
 	return n;
 }
+
+/* Raise fd's send buffer for large writes; see sock.h. */
+void sock_sndbuf_fit(int fd, size_t pending, size_t most, int *raised)
+{
+	int v = SOCK_SNDBUF_BIG;
+
+	if (*raised || pending < SOCK_SNDBUF_MIN || most < SOCK_SNDBUF_BIG)
+		return;
+	*raised = 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}

@@ -21,4 +21,17 @@
 ssize_t sock_recv_fds(int fd, void *buf, size_t len, int flags,
 		      int *fds, size_t *nfds, int *mflags);
 
+/* A write of SOCK_SNDBUF_MIN bytes or more raises the socket's send
+ * buffer to SOCK_SNDBUF_BIG (which the kernel doubles, bounded by
+ * net.core.wmem_max): with the default 208 KiB a 1 MiB message crosses in
+ * five pieces, each a wake-up of both sides and a few system calls. */
+#define SOCK_SNDBUF_MIN (256u << 10)
+#define SOCK_SNDBUF_BIG (1u << 20)
+
+/* Raise fd's send buffer once (*raised remembers it) when a write of
+ * pending bytes is due, unless the caller lets the kernel hold fewer than
+ * SOCK_SNDBUF_BIG bytes (most); a refusal is ignored (the old buffer
+ * works). */
+void sock_sndbuf_fit(int fd, size_t pending, size_t most, int *raised);
+
 #endif

@@ -45,6 +45,7 @@
 #include "queue.h"
 #include "quota.h"
 #include "server.h"
+#include "sock.h"
 
 /* How long a closing connection may take to read its last replies. */
 #define CONN_LINGER_SEC 5
@@ -1018,6 +1019,10 @@ static int conn_write_out(struct conn *c)
 	size_t nfds;
 	ssize_t n;
 
+	/* The kernel may hold up to 2 MiB more than max-output, unless
+	 * max-output is set under 1 MiB. */
+	sock_sndbuf_fit(c->fd, conn_out_pending(c), c->srv->cfg.max_output,
+			&c->sndbuf_raised);
 	while (conn_out_pending(c) > 0) {
 		mh.msg_iovlen = (size_t)proto_sg_iov(&c->sg, c->out.data, c->out.len,
 						     c->holes, c->nholes, iov, CONN_IOV_MAX);

@@ -35,6 +35,7 @@ struct conn {
 	struct ilist link;          /* in the server's set */
 	struct server *srv;
 	int fd;
+	int sndbuf_raised;          /* its send buffer was raised (sock_sndbuf_fit) */
 	struct event rev;           /* readable; not added while paused or closing */
 	int rev_on;                 /* rev is added (conn_rev_on) */
 	struct event wev;           /* writable; added only while output is left over */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <event2/event.h>
 
 #include "access.h"
@@ -408,23 +409,58 @@ int durable_delete(struct server *s, struct queue *q)
 	return 0;
 }
 
+/* Journal the first n of msgs, up to the first message too large to
+ * journal (*rc IPC_ETOOBIG): how many. */
+static size_t durable_put_prefix(struct durable *d, struct queue *q,
+				 struct qmsg **msgs, size_t n, int *rc)
+{
+	static struct iovec v[IPC_BATCH_MAX];
+	static uint64_t mids[IPC_BATCH_MAX];
+	size_t i, done;
+
+	/* A memfd message is journaled from its mapping, within the
+	 * journal's record bound (the inline limit). */
+	for (i = 0; i < n && msgs[i]->len <= IPC_MSG_MAX; i++)
+		v[i] = (struct iovec){ (void *)qmsg_bytes(msgs[i]), msgs[i]->len };
+	*rc = i < n ? IPC_ETOOBIG : 0;
+	if (i > 0) {
+		int jrc = journal_put_many(d->j, queue_durable_id(q), v, i, mids,
+					   &done);
+		if (jrc != 0)
+			*rc = jrc > 0 ? jrc : IPC_ENOSPC;
+		i = done;
+	}
+	for (done = 0; done < i; done++)
+		msgs[done]->jid = mids[done];
+	return i;
+}
+
+/* Journal a batch put, a prefix of at most IPC_BATCH_MAX at a time. */
+size_t durable_put_many(struct server *s, struct queue *q, struct qmsg **msgs,
+			size_t n, int *rc)
+{
+	struct durable *d = s->durable;
+	size_t done = 0, k;
+
+	*rc = 0;
+	if (!queue_durable_id(q) || !d || !d->j)
+		return n;
+	while (done < n && *rc == 0) {
+		k = n - done < IPC_BATCH_MAX ? n - done : IPC_BATCH_MAX;
+		done += durable_put_prefix(d, q, msgs + done, k, rc);
+	}
+	if (done > 0)
+		durable_touch(d);
+	return done;
+}
+
 /* Journal a put. */
 int durable_put(struct server *s, struct queue *q, struct qmsg *m)
 {
-	struct durable *d = s->durable;
 	int rc;
 
-	if (!queue_durable_id(q) || !d || !d->j)
-		return 0;
-	/* A memfd message is journaled from its mapping, within the
-	 * journal's record bound (the inline limit). */
-	if (m->len > IPC_MSG_MAX)
-		return IPC_ETOOBIG;
-	rc = journal_put(d->j, queue_durable_id(q), qmsg_bytes(m), m->len, &m->jid);
-	if (rc != 0)
-		return rc > 0 ? rc : IPC_ENOSPC;
-	durable_touch(d);
-	return 0;
+	durable_put_many(s, q, &m, 1, &rc);
+	return rc;
 }
 
 /* A journaled message that never entered its queue. */

@@ -46,6 +46,11 @@ int durable_delete(struct server *s, struct queue *q);
 /* m is about to be put into q: journal it (m->jid). 0 (also when q is
  * not durable) or IPC_ENOSPC. */
 int durable_put(struct server *s, struct queue *q, struct qmsg *m);
+/* msgs[0..n) are about to be put into q: journal them (their jid) up to
+ * the first that cannot be (*rc IPC_ENOSPC or IPC_ETOOBIG; else 0): how
+ * many were (all when q is not durable). */
+size_t durable_put_many(struct server *s, struct queue *q, struct qmsg **msgs,
+			size_t n, int *rc);
 /* A journaled message did not enter its queue after all (NULL is fine). */
 void durable_drop(struct server *s, struct qmsg *m);
 /* The journaled message of id jid (its m->jid; 0 is fine) left its queue

@@ -118,14 +118,42 @@ static struct lease *lease_take(struct conn *c, struct queue *q, uint64_t tag)
 	return l;
 }
 
+/* A late consumer asked (QACK) for a held message: the holds c has left
+ * on q (one batch) run from now again. */
+static void lease_hold_renew(struct conn *c, struct queue *q)
+{
+	struct ilist *n;
+	struct lease *l;
+	uint64_t due = 0;
+
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (l->hold && l->h.queue == q && ptimer_pending(&l->timer)) {
+			lease_arm(l, l->lease_ms);
+			due = l->timer.due_ns;
+		}
+	}
+	for (n = ilist_first(&c->leases); due != 0 && n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (l->hold && l->h.queue == q)
+			l->hold_due = due;
+	}
+}
+
 /* QACK: the consumer is done with the message tagged tag. */
 int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 {
 	struct lease *l = lease_take(c, q, tag);
 
-	if (l == NULL) /* a QDONE may have acked it: a client unsure asks */
-		return tag != 0 && tag == c->done_tag ? 0 : IPC_ENOTHELD;
+	if (l == NULL) { /* a QDONE may have acked it: a client unsure asks */
+		if (tag == 0 || tag != c->done_tag)
+			return IPC_ENOTHELD;
+		lease_hold_renew(c, q);
+		return 0;
+	}
 	queue_ack(&l->h);
+	if (l->hold)
+		lease_hold_renew(c, q);
 	lease_dispose(l);
 	return 0;
 }
@@ -229,12 +257,18 @@ void lease_release_all(struct conn *c)
 	lease_return_some(c, &all);
 }
 
-/* A hold ran out: once c's input is all served (a QDONE written in time
- * is then seen), c's holds on that queue due by now go back. */
+/* A hold ran out: while no getter waits on the queue it is kept (checked
+ * again a hold later); else once c's input is all served (a QDONE
+ * written in time is then seen), c's holds on that queue due by now go
+ * back. */
 static void lease_hold_expire(struct lease *l)
 {
 	struct lease_sel due = { l->h.queue, 0, l->hold_due };
 
+	if (!lease_queue_waited_on(l)) {
+		lease_arm(l, l->lease_ms);
+		return;
+	}
 	if (conn_input_pending(l->conn)) {
 		lease_arm(l, 1);
 		return;
@@ -242,12 +276,25 @@ static void lease_hold_expire(struct lease *l)
 	lease_return_some(l->conn, &due);
 }
 
-/* Is h held by QGETH for a connection with input not served yet? */
-int lease_hold_unsettled(const struct qheld *h)
+/* Is h held by QGETH for a connection with input not served yet? *last
+ * is the connection checked last (its holds come in runs): skipped. */
+static int lease_hold_unsettled(const struct qheld *h, void *last)
 {
 	const struct lease *l = container_of(h, struct lease, h);
+	const struct conn **seen = last;
 
-	return l->hold && l->conn != NULL && conn_input_pending(l->conn);
+	if (!l->hold || l->conn == NULL || l->conn == *seen)
+		return 0;
+	*seen = l->conn;
+	return conn_input_pending(l->conn);
+}
+
+/* Does a holder of q's read-ahead have input not served yet? */
+int lease_holds_unsettled(const struct queue *q)
+{
+	const struct conn *seen = NULL;
+
+	return queue_held_any(q, lease_hold_unsettled, &seen);
 }
 
 /* QDONE with ack: the consumer handed the message out. */

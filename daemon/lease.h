@@ -60,9 +60,9 @@ void lease_release_all(struct conn *c);
  * queue that are due go back to the head, in order, not counted as
  * deliveries.
  */
-/* Is h read ahead (QGETH) by a connection with input not served yet,
- * which may be the QDONE that frees its slot? */
-int lease_hold_unsettled(const struct qheld *h);
+/* Has a connection that holds messages of q read ahead (QGETH) input
+ * not served yet, which may be the QDONE that frees a slot? */
+int lease_holds_unsettled(const struct queue *q);
 /* QDONE with ack: the consumer handed the message tagged tag out; it is
  * done with (ignored when c holds no such message). */
 void lease_done(struct conn *c, struct queue *q, uint64_t tag);

@@ -152,13 +152,17 @@ static void qgeth_reply(struct conn *c, const struct proto_req *r, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		/* One timer per batch, on its last hold (handed out last). */
+		if (i + 1 < n)
+			qgeth_leases[i]->lease_ms = 0;
 		lease_start(qgeth_leases[i]);
-		/* One batch, one due time: its holds run out together, and not
-		 * later than the client counts (from before it sent r). */
-		qgeth_leases[i]->hold_due = qgeth_leases[0]->hold_due;
 		qgeth_iov[i].base = qmsg_bytes(qgeth_leases[i]->h.msg);
 		qgeth_iov[i].len = qgeth_leases[i]->h.msg->len;
 	}
+	/* One batch, one due time (not earlier than the client counts, from
+	 * before it sent r): its holds run out together. */
+	for (i = 0; i + 1 < n; i++)
+		qgeth_leases[i]->hold_due = qgeth_leases[n - 1]->hold_due;
 	rep.tag = qgeth_leases[0]->h.tag;
 	/* The messages stay in flight, the queue's: a memfd goes as a duplicate. */
 	lent = memfd_lend(c, qgeth_leases[0]->h.msg);

@@ -81,12 +81,8 @@ static size_t batch_copy(struct conn *c, const struct proto_req *r, int *rc)
  * IPC_ENOSPC when not all were, else 0. */
 static size_t batch_journal(struct conn *c, struct queue *q, size_t made, int *rc)
 {
-	size_t i, k;
+	size_t i = durable_put_many(c->srv, q, batch_put_msgs, made, rc), k;
 
-	*rc = 0;
-	for (i = 0; i < made; i++)
-		if ((*rc = durable_put(c->srv, q, batch_put_msgs[i])) != 0)
-			break;
 	for (k = i; k < made; k++)
 		qmsg_free(batch_put_msgs[k]);
 	return i;

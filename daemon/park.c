@@ -160,7 +160,7 @@ static void park_timeout(struct ptimer *t)
 	uint32_t op = p->op, id = p->id;
 	int status = p->w.kind == WAITER_GET ? IPC_EEMPTY : IPC_EFULL;
 
-	if (p->sync_left > 0 && queue_held_any(p->queue, lease_hold_unsettled)) {
+	if (p->sync_left > 0 && lease_holds_unsettled(p->queue)) {
 		p->sync_left--;
 		if (ptimer_add(&c->srv->timers, &p->timer, 1) == 0)
 			return;

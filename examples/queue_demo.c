@@ -10,45 +10,31 @@
  * the putter blocks while the queue is full just as q.put() does.
  * -t/--timeout MS bounds every wait: the getter stops once nothing came
  * for MS milliseconds (default 10000), the putter gives up when the queue
- * stayed full that long (default: it waits as long as it takes).
+ * stayed full that long (default: it waits as long as it takes). The
+ * command line and the error reports are demo.c's, shared with pipe_demo.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <ipcclient/ipcclient.h>
+#include "demo.h"
 
 #define DEMO_MAXSIZE 2
 #define DEMO_COUNT 5
 #define DEMO_GET_TIMEOUT_MS 10000
 
-/* The command line. */
-struct demo_args {
-	const char *sock;      /* -s: NULL for the default socket */
-	const char *role;      /* "putter" or "getter" */
-	const char *name;      /* the queue */
-	int timeout_ms;        /* -t, or -1 when not given */
+/* The command line: putter or getter, and what -t means here. */
+static const struct demo demo_queue = {
+	.prog = "queue_demo",
+	.roles = { "putter", "getter" },
+	.timeout_help =
+		"  -t, --timeout MS     getter: stop after MS ms with nothing (default "
+		DEMO_STR(DEMO_GET_TIMEOUT_MS) ");\n"
+		"                       putter: give up after MS ms of a full queue\n"
+		"                       (default: wait as long as it takes)\n",
 };
-
-/* Report a failed call on stderr; returns the failure exit status. */
-static int demo_fail(ipc_client *c, const char *what, int rc)
-{
-	const char *why;
-
-	if (c)
-		why = ipc_last_error(c);
-	else if (rc == IPC_ECONNECT || rc == IPC_EIO)
-		why = strerror(errno);
-	else
-		why = ipc_strerror(rc);
-	fprintf(stderr, "queue_demo: %s: %s\n", what, why);
-	return 1;
-}
 
 /* The putter: DEMO_COUNT random doubles, each sent as "%f" text, each
  * put waiting at most timeout_ms for room. */
@@ -103,77 +89,16 @@ static int demo_getter(ipc_client *c, const char *name, int timeout_ms)
 	}
 }
 
-/* Print how to call the demo (on stdout for --help, else on stderr);
- * returns the exit status. */
-static int demo_usage(FILE *f, int status)
-{
-	fprintf(f, "usage: queue_demo [-s SOCKET] [-t MS] putter|getter NAME\n"
-		"  -s, --socket SOCKET  the daemon's socket (default: ipcd's usual one)\n"
-		"  -t, --timeout MS     getter: stop after MS ms with nothing (default %d);\n"
-		"                       putter: give up after MS ms of a full queue\n"
-		"                       (default: wait as long as it takes)\n"
-		"  -h, --help           this text\n", DEMO_GET_TIMEOUT_MS);
-	return status;
-}
-
-/* Parse a timeout in milliseconds: 0 or -1 when it is not one. */
-static int demo_parse_ms(const char *s, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > INT_MAX)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-/* Parse the command line into *a: -1 to go on, or the exit status to
- * leave with (0 after --help). */
-static int demo_args_parse(int argc, char **argv, struct demo_args *a)
-{
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-
-	a->sock = NULL;
-	a->timeout_ms = -1;
-	while ((opt = getopt_long(argc, argv, "s:t:h", longopts, NULL)) != -1) {
-		if (opt == 'h')
-			return demo_usage(stdout, 0);
-		if (opt == 's')
-			a->sock = optarg;
-		else if (opt != 't' || demo_parse_ms(optarg, &a->timeout_ms))
-			return demo_usage(stderr, 2);
-	}
-	if (argc - optind != 2)
-		return demo_usage(stderr, 2);
-	a->role = argv[optind];
-	a->name = argv[optind + 1];
-	if (strcmp(a->role, "putter") != 0 && strcmp(a->role, "getter") != 0)
-		return demo_usage(stderr, 2);
-	return -1;
-}
-
+/* Open the queue and play the role asked for. */
 int main(int argc, char **argv)
 {
 	struct ipc_queue_opts opts = IPC_QUEUE_OPTS_INIT;
-	struct demo_args a = { 0 };
+	struct demo_args a;
 	ipc_client *c;
 	int rc;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((rc = demo_args_parse(argc, argv, &a)) >= 0)
+	if ((rc = demo_start(&demo_queue, argc, argv, &a, &c)) >= 0)
 		return rc;
-	rc = ipc_connect(a.sock, &c);
-	if (rc)
-		return demo_fail(NULL, "connect", rc);
 	opts.maxsize = DEMO_MAXSIZE;
 	/* Whichever role starts first creates the queue. The seed's example
 	 * runs unchanged on ipcd and on NATS, so it opens with CREATE alone;
@@ -184,7 +109,7 @@ int main(int argc, char **argv)
 	rc = ipc_queue_open(c, a.name, &opts, NULL);
 	if (rc)
 		rc = demo_fail(c, "open", rc);
-	else if (a.role[0] == 'p')
+	else if (a.role == 0)
 		rc = demo_putter(c, a.name, a.timeout_ms < 0 ? IPC_FOREVER : a.timeout_ms);
 	else
 		rc = demo_getter(c, a.name, a.timeout_ms < 0 ? DEMO_GET_TIMEOUT_MS :

@@ -37,6 +37,7 @@ typedef struct ClientObject {
 	PyObject *pend;          /* a pipe message received when Ctrl-C came */
 	int pend_end;
 	int armed;               /* pipe_arm() was called: fileno() waiting */
+	unsigned unwaited;       /* async requests since a flush (no window) */
 	struct ClientObject *next, *prev; /* every live client, for fork */
 	PyObject *weakrefs;
 } ClientObject;
@@ -255,6 +256,7 @@ struct name_arg {
 	int end;
 	unsigned n;
 	unsigned long long tag;
+	int hold_ms;             /* set_readahead: >= 0 held read-ahead */
 	struct ipc_info info;
 	name_fn fn;              /* call_name: fn(c, name), or else */
 	end_fn efn;              /* efn(c, name, end) */
@@ -341,6 +343,24 @@ static int run_sliced(ClientObject *self, step_fn step, void *arg,
 static int step_async_wait(ClientObject *self, void *arg, int timeout_ms)
 {
 	return ipc_async_wait(self->c, *(unsigned *)arg, timeout_ms);
+}
+
+/* Work done with the client taken and the GIL held (it releases the GIL
+ * around its library calls, or slices them with run_sliced): a result
+ * code, or INTERRUPTED with the exception set. */
+typedef int (*held_fn)(ClientObject *self, void *arg, int timeout_ms);
+
+/* Take the client, run fn, give the client back: fn's result, or
+ * INTERRUPTED when the client could not be taken (client_enter). */
+static int client_hold(ClientObject *self, held_fn fn, void *arg, int timeout_ms)
+{
+	int rc;
+
+	if (client_enter(self))
+		return INTERRUPTED;
+	rc = fn(self, arg, timeout_ms);
+	self->busy = 0;
+	return rc;
 }
 
 /*
@@ -528,6 +548,7 @@ struct pipe_arg {
 	Py_buffer *buf;
 	void *data;
 	size_t len;
+	PyObject *out;           /* pipe_recv_run: what it received */
 };
 
 /* A share or a join of a pipe end: the token, what the join reports. */
@@ -568,6 +589,19 @@ static PyObject *send_run(ClientObject *self, step_fn step, struct pipe_arg *a,
 }
 
 static int window_room(ClientObject *self, unsigned window);
+
+/* A backend without async_wait (NATS): wait for every async request
+ * made so far (its own flush), so a failure surfaces within the window. */
+static int flush_every(ClientObject *self)
+{
+	int rc;
+
+	self->unwaited = 0;
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_flush(self->c);
+	Py_END_ALLOW_THREADS
+	return rc;
+}
 
 /* Write a put (a->end < 0) or a pipe send of buf without waiting for
  * its outcome, and with push at once, after window_room(window);
@@ -618,7 +652,8 @@ static PyObject *client_put(ClientObject *self, PyObject *args)
 /*
  * Before an async request with a window: when window or more are in
  * flight, wait (in slices, Ctrl-C interrupts it) until half of it is;
- * then raise the first failure read so far. 0, or a code / INTERRUPTED
+ * then raise the first failure read so far (a backend without
+ * async_wait: flush every window requests). 0, or a code / INTERRUPTED
  * with nothing sent. Called with the client entered.
  */
 static int window_room(ClientObject *self, unsigned window)
@@ -629,6 +664,8 @@ static int window_room(ClientObject *self, unsigned window)
 	if (window == 0)
 		return 0;
 	rc = ipc_async_wait(self->c, window - 1, 0);
+	if (rc == IPC_ENOTSUP) /* NATS: no window, a flush every window requests */
+		return ++self->unwaited < window ? 0 : flush_every(self);
 	if (rc == IPC_EFULL)
 		rc = run_sliced(self, step_async_wait, &half, -1, IPC_EFULL);
 	return rc ? rc : ipc_async_error(self->c);
@@ -720,8 +757,9 @@ static int step_get_ack(ClientObject *self, void *arg, int timeout_ms)
  * puts the message back at the head of the queue: an interrupted get
  * consumes nothing.
  */
-static int wait_get_ack(ClientObject *self, struct get_arg *a, int timeout_ms)
+static int wait_get_ack(ClientObject *self, void *arg, int timeout_ms)
 {
+	struct get_arg *a = arg;
 	int rc = run_sliced(self, step_get_ack, a, timeout_ms, IPC_EEMPTY);
 
 	if (rc == 0 && PyErr_CheckSignals() < 0) {
@@ -734,8 +772,9 @@ static int wait_get_ack(ClientObject *self, struct get_arg *a, int timeout_ms)
 
 /* Take one message of queue name: a plain get that does not wait, then,
  * when the queue is empty, a sliced at-least-once wait acked on arrival. */
-static int get_one(ClientObject *self, struct get_arg *a, int timeout_ms)
+static int get_one(ClientObject *self, void *arg, int timeout_ms)
 {
+	struct get_arg *a = arg;
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
@@ -768,8 +807,9 @@ static int step_get(ClientObject *self, void *arg, int timeout_ms)
  * slice. A message that came with an interrupt is given back to the head
  * of the queue (ipc_queue_unget), so an interrupted get consumes nothing
  * unless the daemon refuses to take it back. */
-static int get_ahead(ClientObject *self, struct get_arg *a, int timeout_ms)
+static int get_ahead(ClientObject *self, void *arg, int timeout_ms)
 {
+	struct get_arg *a = arg;
 	struct ipc_msg m;
 	int rc = run_sliced(self, step_get, a, timeout_ms, IPC_EEMPTY);
 
@@ -800,10 +840,7 @@ static PyObject *client_get(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "|ip:get", &a.name, &timeout, &ahead))
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = ahead ? get_ahead(self, &a, timeout) : get_one(self, &a, timeout);
-	self->busy = 0;
+	rc = client_hold(self, ahead ? get_ahead : get_one, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
 	return take_bytes(a.data, a.len);
@@ -821,10 +858,7 @@ static PyObject *client_get_ack(ClientObject *self, PyObject *args)
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "|ii:get_ack", &a.name, &timeout, &a.lease_ms))
 		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = wait_get_ack(self, &a, timeout);
-	self->busy = 0;
+	rc = client_hold(self, wait_get_ack, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
 	b = take_bytes(a.data, a.len);
@@ -953,6 +987,7 @@ struct many_arg {
 	struct ipc_msg *msgs;
 	size_t n, done;
 	Py_buffer *bufs;
+	unsigned window;         /* put_many_async: see window_room */
 };
 
 /* One slice of put_many: goes on from the messages already put. */
@@ -1015,6 +1050,30 @@ static PyObject *many_take(struct many_arg *a, PyObject *objs, const char *err)
 	return seq;
 }
 
+/* Put objs (many_take, err its TypeError text) with fn, the client
+ * taken, then release them: fn's result, or INTERRUPTED. */
+static int many_run(ClientObject *self, struct many_arg *a, PyObject *objs,
+		    const char *err, held_fn fn, int timeout_ms)
+{
+	PyObject *seq = many_take(a, objs, err);
+	int rc;
+
+	if (!seq)
+		return INTERRUPTED;
+	rc = client_hold(self, fn, a, timeout_ms);
+	many_release(a, a->n);
+	Py_DECREF(seq);
+	return rc;
+}
+
+/* put_many's work: every message, waiting per timeout_ms in slices. */
+static int put_many_all(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct many_arg *a = arg;
+
+	return a->n ? run_sliced(self, step_put_many, a, timeout_ms, IPC_EFULL) : 0;
+}
+
 PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"
 	     "Put a sequence of bytes-like messages in order, as many per round trip as "
 	     "fit, waiting per timeout_ms (the whole call) for room. Returns how many "
@@ -1024,21 +1083,13 @@ PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"
 static PyObject *client_put_many(ClientObject *self, PyObject *args)
 {
 	struct many_arg a = { 0 };
-	PyObject *objs, *seq;
+	PyObject *objs;
 	int timeout = -1, rc;
 
 	if (!PyArg_ParseTuple(args, NAME_ARG "O|i:put_many", &a.name, &objs, &timeout))
 		return NULL;
-	if (!(seq = many_take(&a, objs, "put_many() takes a sequence of bytes")))
-		return NULL;
-	if (client_enter(self)) {
-		rc = INTERRUPTED;
-	} else {
-		rc = a.n ? run_sliced(self, step_put_many, &a, timeout, IPC_EFULL) : 0;
-		self->busy = 0;
-	}
-	many_release(&a, a.n);
-	Py_DECREF(seq);
+	rc = many_run(self, &a, objs, "put_many() takes a sequence of bytes", put_many_all,
+		      timeout);
 	if (rc == IPC_EFULL && !client_raise(self, rc)) {
 		PyObject *t, *v, *tb, *cnt = PyLong_FromSize_t(a.done);
 
@@ -1055,33 +1106,39 @@ static PyObject *client_put_many(ClientObject *self, PyObject *args)
 	return PyLong_FromSize_t(a.done);
 }
 
-PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas)\n--\n\n"
+/* put_many_async's work: room in the window (a->window), then write
+ * every message and push them. */
+static int put_many_push(ClientObject *self, void *arg, int timeout_ms)
+{
+	struct many_arg *a = arg;
+	int rc = window_room(self, a->window);
+
+	if (rc)
+		return rc;
+	Py_BEGIN_ALLOW_THREADS
+	if (a->n)
+		rc = ipc_queue_put_many_async(self->c, a->name, a->msgs, a->n, timeout_ms);
+	if (rc == 0)
+		rc = ipc_push(self->c);
+	Py_END_ALLOW_THREADS
+	return rc;
+}
+
+PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas, window=0)\n--\n\n"
 	     "Put a sequence of bytes-like messages in order without waiting for the "
-	     "outcome (pipelined, written at once); failures come at flush().");
+	     "outcome (pipelined, written at once); failures come at flush(). window "
+	     "as for put_async(), counting requests.");
 /* Client.put_many_async(). */
 static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 {
 	struct many_arg a = { 0 };
-	PyObject *objs, *seq;
-	int rc = 0;
+	PyObject *objs;
+	int rc;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "O:put_many_async", &a.name, &objs))
+	if (!PyArg_ParseTuple(args, NAME_ARG "O|I:put_many_async", &a.name, &objs, &a.window))
 		return NULL;
-	if (!(seq = many_take(&a, objs, "put_many_async() takes a sequence of bytes")))
-		return NULL;
-	if (client_enter(self)) {
-		rc = INTERRUPTED;
-	} else {
-		Py_BEGIN_ALLOW_THREADS
-		if (a.n)
-			rc = ipc_queue_put_many_async(self->c, a.name, a.msgs, a.n, IPC_FOREVER);
-		if (rc == 0)
-			rc = ipc_push(self->c);
-		Py_END_ALLOW_THREADS
-		self->busy = 0;
-	}
-	many_release(&a, a.n);
-	Py_DECREF(seq);
+	rc = many_run(self, &a, objs, "put_many_async() takes a sequence of bytes",
+		      put_many_push, IPC_FOREVER);
 	if (rc)
 		return client_raise(self, rc);
 	Py_RETURN_NONE;
@@ -1185,26 +1242,32 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 	return list;
 }
 
-PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n)\n--\n\n"
+PyDoc_STRVAR(set_readahead_doc, "set_readahead(name, n, hold_ms=-1)\n--\n\n"
 	     "Read ahead up to n messages of queue name for get()/get_many() (0 off). "
-	     "Messages read ahead have left the queue and belong to this connection.");
-/* ipc_queue_set_readahead(), or for an end (a->end >= 0)
- * ipc_pipe_set_readahead(). */
+	     "hold_ms < 0: messages read ahead have left the queue and belong to this "
+	     "connection. hold_ms >= 0: held read-ahead (ipc_queue_set_readahead_held): "
+	     "they stay counted toward maxsize until get() hands them out, and go "
+	     "back to the queue after hold_ms (0: no limit).");
+/* ipc_queue_set_readahead() (held: a->hold_ms >= 0), or for an end
+ * (a->end >= 0) ipc_pipe_set_readahead(). */
 static int call_readahead(ipc_client *c, void *arg)
 {
 	struct name_arg *a = arg;
 
 	if (a->end >= 0)
 		return ipc_pipe_set_readahead(c, a->name, a->end, a->n);
+	if (a->hold_ms >= 0)
+		return ipc_queue_set_readahead_held(c, a->name, a->n, a->hold_ms);
 	return ipc_queue_set_readahead(c, a->name, a->n);
 }
 
 /* Client.set_readahead(). */
 static PyObject *client_set_readahead(ClientObject *self, PyObject *args)
 {
-	struct name_arg a = { .end = -1 };
+	struct name_arg a = { .end = -1, .hold_ms = -1 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "I:set_readahead", &a.name, &a.n) ||
+	if (!PyArg_ParseTuple(args, NAME_ARG "I|i:set_readahead", &a.name, &a.n,
+			      &a.hold_ms) ||
 	    client_call(self, call_readahead, &a) < 0)
 		return NULL;
 	Py_RETURN_NONE;
@@ -1459,23 +1522,25 @@ static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
 	return send_run(self, step_pipe_send, &a, &buf, timeout);
 }
 
-PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
+PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data, window=0)\n--\n\n"
 	     "Send data from the attached end without waiting for the outcome "
 	     "(pipelined, written at once); a failure (BrokenPipeError, ...) comes "
-	     "at flush().");
+	     "at flush(). window as for put_async().");
 /* Client.pipe_send_async(). */
 static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
 {
 	struct pipe_arg a = { .end = 0 };
 	Py_buffer buf;
+	unsigned window = 0;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &a.name, &a.end, &buf))
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*|I:pipe_send_async", &a.name, &a.end, &buf,
+			      &window))
 		return NULL;
 	if (a.end < 0) {
 		PyBuffer_Release(&buf);
 		return raise_code(IPC_EINVAL, "end must be 0 or 1");
 	}
-	return send_async(self, &a, &buf, 1, 0);
+	return send_async(self, &a, &buf, 1, window);
 }
 
 PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"
@@ -1504,35 +1569,45 @@ static int step_pipe_recv(ClientObject *self, void *arg, int timeout_ms)
 }
 
 /*
- * Receive at the attached end, waiting per timeout; 0 with *out set (a
- * new reference), a code or INTERRUPTED. A message that came with an
- * interrupt is kept in self->pend and handed out first next time.
+ * Receive at the attached end of a (a struct pipe_arg), waiting per
+ * timeout; 0 with a->out set (a new reference), a code or INTERRUPTED. A
+ * message that came with an interrupt is kept in self->pend and handed
+ * out first next time.
  */
-static int pipe_recv_run(ClientObject *self, const char *name, int end,
-			 int timeout, PyObject **out)
+static int pipe_recv_run(ClientObject *self, void *arg, int timeout)
 {
-	struct pipe_arg a = { .name = name, .end = end };
+	struct pipe_arg *a = arg;
 	int rc;
 
-	if (self->pend && self->pend_end == end) {
-		*out = self->pend;
+	if (self->pend && self->pend_end == a->end) {
+		a->out = self->pend;
 		self->pend = NULL;
 		return 0;
 	}
-	rc = run_sliced(self, step_pipe_recv, &a, timeout, IPC_EEMPTY);
+	rc = run_sliced(self, step_pipe_recv, a, timeout, IPC_EEMPTY);
 	if (rc)
 		return rc;
-	if (!(*out = take_bytes(a.data, a.len)))
+	if (!(a->out = take_bytes(a->data, a->len)))
 		return INTERRUPTED;
 	/* Armed, a message kept aside would not make fileno() readable: the
 	 * signal's handler runs at the next bytecode instead. */
 	if (!self->armed && PyErr_CheckSignals() < 0) {
-		Py_XSETREF(self->pend, *out);
-		self->pend_end = end;
-		*out = NULL;
+		Py_XSETREF(self->pend, a->out);
+		self->pend_end = a->end;
+		a->out = NULL;
 		return INTERRUPTED;
 	}
 	return 0;
+}
+
+/* pipe_recv and pipe_poll: parse (name, end[, timeout_ms]) by fmt, with
+ * timeout as the default, and receive: pipe_recv_run's result. */
+static int pipe_recv_call(ClientObject *self, PyObject *args, const char *fmt,
+			  int timeout, struct pipe_arg *a)
+{
+	if (!PyArg_ParseTuple(args, fmt, &a->name, &a->end, &timeout))
+		return INTERRUPTED;
+	return client_hold(self, pipe_recv_run, a, timeout);
 }
 
 PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1) -> bytes\n--\n\n"
@@ -1542,19 +1617,10 @@ PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1) -> bytes\n--\n\
 /* Client.pipe_recv(). */
 static PyObject *client_pipe_recv(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	int end, timeout = -1, rc;
-	PyObject *out = NULL;
+	struct pipe_arg a = { 0 };
+	int rc = pipe_recv_call(self, args, NAME_ARG "i|i:pipe_recv", -1, &a);
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_recv", &name, &end, &timeout))
-		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = pipe_recv_run(self, name, end, timeout, &out);
-	self->busy = 0;
-	if (rc)
-		return client_raise(self, rc);
-	return out;
+	return rc ? client_raise(self, rc) : a.out;
 }
 
 PyDoc_STRVAR(pipe_poll_doc, "pipe_poll(name, end, timeout_ms=0) -> bool\n--\n\n"
@@ -1563,19 +1629,12 @@ PyDoc_STRVAR(pipe_poll_doc, "pipe_poll(name, end, timeout_ms=0) -> bool\n--\n\n"
 /* Client.pipe_poll(). */
 static PyObject *client_pipe_poll(ClientObject *self, PyObject *args)
 {
-	const char *name;
-	int end, timeout = 0, rc;
-	PyObject *out = NULL;
+	struct pipe_arg a = { 0 };
+	int rc = pipe_recv_call(self, args, NAME_ARG "i|i:pipe_poll", 0, &a);
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "i|i:pipe_poll", &name, &end, &timeout))
-		return NULL;
-	if (client_enter(self))
-		return NULL;
-	rc = pipe_recv_run(self, name, end, timeout, &out);
-	self->busy = 0;
 	if (rc == 0) {
-		Py_XSETREF(self->pend, out);
-		self->pend_end = end;
+		Py_XSETREF(self->pend, a.out);
+		self->pend_end = a.end;
 		Py_RETURN_TRUE;
 	}
 	if (rc == IPC_EEMPTY)

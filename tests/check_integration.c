@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -259,6 +260,114 @@ START_TEST(test_large_inline)
 	}
 	ipc_close(c);
 	ipc_close(r);
+	h_stop(&d);
+}
+END_TEST
+
+/* The send buffer a socket of ours has (SO_SNDBUF), or -1. */
+static int sndbuf_of(int fd)
+{
+	int v = -1;
+	socklen_t n = sizeof v;
+
+	return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &n) == 0 ? v : -1;
+}
+
+/* What a raised send buffer reads back as: 1 MiB doubled by the kernel,
+ * bounded by net.core.wmem_max (doubled too). */
+static int sndbuf_raised(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/wmem_max", "r");
+	long max = 1L << 20;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = 1L << 20;
+		fclose(f);
+	}
+	return 2 * (int)(max < (1L << 20) ? max : (1L << 20));
+}
+
+/* The largest send buffer among the daemon's sockets (pidfd_getfd), or
+ * -1 when they cannot be reached. */
+static int daemon_sndbuf_max(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), best = -1, fd, v;
+	DIR *d;
+
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	if (pfd < 0 || (d = opendir(path)) == NULL) {
+		if (pfd >= 0)
+			close(pfd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		fd = (int)syscall(SYS_pidfd_getfd, pfd, atoi(e->d_name), 0);
+		if (fd < 0)
+			continue;
+		v = sndbuf_of(fd);
+		best = v > best ? v : best;
+		close(fd);
+	}
+	closedir(d);
+	close(pfd);
+	return best;
+}
+
+/* Put then get one message of len bytes on q through c; the daemon's
+ * largest send buffer after the get (-1 when it cannot be seen). */
+static int sndbuf_after_get(struct h_daemon *d, ipc_client *c, size_t len)
+{
+	unsigned char *m = calloc(1, len);
+	size_t got;
+	void *data;
+
+	ck_assert_int_eq(ipc_queue_put(c, "q", m, len, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "q", &data, &got, 0), 0);
+	ck_assert_uint_eq(got, len);
+	ipc_free(data);
+	free(m);
+	return daemon_sndbuf_max(d->pid);
+}
+
+/* A large write raises the writer's send buffer, once, on both sides:
+ * the client's before a put of 512 KiB (not for 1 KiB), the daemon's
+ * before that message goes to its getter, unless its max-output is under
+ * 1 MiB. So a 1 MiB message crosses the socket in one or two pieces, not
+ * five wake-ups of 208 KiB. */
+START_TEST(test_large_sndbuf)
+{
+	static const char *const small_out[] = { "--max-output", "512K", NULL };
+	enum { BIG = 512 << 10 };
+	struct h_daemon d;
+	ipc_client *c;
+	int before, want = sndbuf_raised(), theirs;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	before = sndbuf_of(ipc_fd(c));
+	theirs = sndbuf_after_get(&d, c, 1024);
+	ck_assert_int_eq(sndbuf_of(ipc_fd(c)), before);
+	if (theirs >= 0)
+		ck_assert_int_lt(theirs, want);
+	theirs = sndbuf_after_get(&d, c, BIG);
+	ck_assert_int_ge(sndbuf_of(ipc_fd(c)), want);
+	if (theirs >= 0)
+		ck_assert_int_ge(theirs, want);
+	ipc_close(c);
+	h_stop(&d);
+	/* max-output 512K: the daemon's buffer stays as it was. */
+	h_prepare(&d);
+	h_launch_opts(&d, &(struct h_opts){ .args = small_out, .listen_fd = -1 });
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	theirs = sndbuf_after_get(&d, c, BIG);
+	if (theirs >= 0)
+		ck_assert_int_lt(theirs, want);
+	ipc_close(c);
 	h_stop(&d);
 }
 END_TEST
@@ -1897,6 +2006,7 @@ static Suite *integration_suite(void)
 	h_add_case(s, "names", test_names, 30);
 	h_add_case(s, "putget", test_putget, 30);
 	h_add_case(s, "large_inline", test_large_inline, 60);
+	h_add_case(s, "large_sndbuf", test_large_sndbuf, 30);
 	h_add_case(s, "missing_queue", test_missing_queue, 30);
 	h_add_case(s, "timeouts", test_timeouts, 30);
 	h_add_case(s, "timeouts_never_early", test_timeouts_never_early, 30);

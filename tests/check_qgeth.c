@@ -11,6 +11,7 @@
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -196,6 +197,31 @@ START_TEST(test_second_consumer)
 }
 END_TEST
 
+/* While nobody else waits, a hold past its limit is kept: the late get
+ * asks (QACK), which holds the rest for another limit; nothing went back. */
+START_TEST(test_late_kept_when_nobody_waits)
+{
+	struct h_daemon d;
+	ipc_client *p, *a;
+	int i;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "l", 10);
+	a = held(&d, "l", 8, 20);
+	put_numbers(p, "l", 0, 8);
+	get_number(a, "l", 0, 0);
+	usleep(100 * 1000);                     /* five limits, nobody waiting */
+	for (i = 1; i < 8; i++)
+		get_number(a, "l", i, 0);
+	ck_assert_uint_eq(h_stat(p, "l").requeued, 0);
+	counts_are(p, "l", 0, 0);
+	ipc_close(a);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Child: get one message with held read-ahead, report it on the pipe,
  * then wait to be killed. */
 static int child_get_one(void *arg)
@@ -289,6 +315,43 @@ START_TEST(test_mixed_with_plain)
 }
 END_TEST
 
+/* A message that travels as a memfd is held alone (a batch of one, its
+ * descriptor a duplicate): read ahead between small ones, in order. */
+START_TEST(test_memfd_message_alone)
+{
+	struct h_daemon d;
+	ipc_client *p, *c;
+	size_t big = 2u << 20, len;
+	char *buf = malloc(big);
+	void *m;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 'b', big);
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "f", 10);
+	c = held(&d, "f", 8, 0);
+	put_numbers(p, "f", 0, 2);
+	ck_assert_int_eq(ipc_queue_put(p, "f", buf, big, 0), 0);
+	put_numbers(p, "f", 3, 2);
+	get_number(c, "f", 0, 0);
+	get_number(c, "f", 1, 0);               /* the batch stopped before it */
+	counts_are(p, "f", 3, 0);
+	ck_assert_int_eq(ipc_queue_get(c, "f", &m, &len, 0), 0);
+	ck_assert_uint_eq(len, big);
+	ck_assert_mem_eq(m, buf, big);
+	ipc_free(m);
+	counts_are(p, "f", 2, 0);
+	get_number(c, "f", 3, 0);
+	get_number(c, "f", 4, 0);
+	counts_are(p, "f", 0, 0);
+	free(buf);
+	ipc_close(c);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Test suite. */
 static Suite *qgeth_suite(void)
 {
@@ -297,8 +360,10 @@ static Suite *qgeth_suite(void)
 	h_add_case(s, "full_exact", test_full_exact, 20);
 	h_add_case(s, "parked_and_empty", test_parked_and_empty, 20);
 	h_add_case(s, "second_consumer", test_second_consumer, 20);
+	h_add_case(s, "late_kept_when_nobody_waits", test_late_kept_when_nobody_waits, 20);
 	h_add_case(s, "killed_consumer", test_killed_consumer, 20);
 	h_add_case(s, "mixed_with_plain", test_mixed_with_plain, 20);
+	h_add_case(s, "memfd_message_alone", test_memfd_message_alone, 20);
 	return s;
 }
 

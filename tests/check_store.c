@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -467,6 +468,58 @@ START_TEST(test_roundtrip_ids_continue)
 	j = reopen(&o, &s, &rep);
 	ck_assert_uint_gt(put(j, qa, "a5"), m[5]);
 	ck_assert_uint_gt(mkqueue(j, "gamma", 0), qb);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* A batch of puts (journal_put_many) is one run of PUT records: each
+ * message comes back, in order, with the mid it was given, also when the
+ * batch takes a segment past its size and interleaves with single puts. */
+START_TEST(test_put_many)
+{
+	char dir[64], jdir[80], text[300][8];
+	struct iovec v[300];
+	uint64_t mids[300], one;
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	size_t i, done;
+	uint32_t q;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 4096;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	for (i = 0; i < 300; i++) {
+		snprintf(text[i], sizeof(text[i]), "m%zu", i);
+		v[i] = (struct iovec){ text[i], strlen(text[i]) };
+	}
+	one = put(j, q, "first");
+	ck_assert_int_eq(journal_put_many(j, q, v, 300, mids, &done), 0);
+	ck_assert_uint_eq(done, 300);
+	for (i = 0; i < 300; i++)
+		ck_assert_uint_eq(mids[i], one + 1 + i);
+	ck_assert_uint_eq(put(j, q, "last"), one + 301);
+	ck_assert_int_eq(journal_consume(j, q, &mids[1], 1), 0);
+	/* Unknown queue, too large a message: nothing journaled. */
+	ck_assert_int_eq(journal_put_many(j, q + 7, v, 2, mids, &done), -EINVAL);
+	v[0].iov_len = IPC_MSG_MAX + 1;
+	ck_assert_int_eq(journal_put_many(j, q, v, 2, mids, &done), -EINVAL);
+	ck_assert_uint_eq(done, 0);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 301);
+	ck_assert_str_eq(s.data[0], "first");
+	ck_assert_str_eq(s.data[1], "m0");
+	ck_assert_str_eq(s.data[2], "m2");
+	ck_assert_str_eq(s.data[299], "m299");
+	ck_assert_str_eq(s.data[300], "last");
+	ck_assert_uint_eq(s.mids[2], one + 3);
+	ck_assert_uint_eq(rep.torn_bytes, 0);
 	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);
@@ -1059,6 +1112,52 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* Compaction copies the queue's record and an old live message past a
+ * newer message of the queue, into the one segment left: recovery keeps
+ * that message (its queue's record comes after it) and hands both back
+ * in put order (the file order is not). */
+START_TEST(test_compaction_order)
+{
+	char dir[64], jdir[80], msg[64];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid;
+	uint32_t q;
+	int i, steps = 0;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 8192;
+	o.compact_min = 1;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put(j, q, "first");
+	for (i = 0; i < 1000; i++) {
+		snprintf(msg, sizeof(msg), "message %05d", i);
+		mid = put(j, q, msg);
+		ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+	}
+	put(j, q, "last");
+	ck_assert_int_eq(journal_flush(j), 0);
+	while (journal_compact(j, 1024)) {
+		ck_assert_int_eq(journal_flush(j), 0);
+		steps++;
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	ck_assert_uint_gt(steps, 0);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.data[0], "first");
+	ck_assert_str_eq(s.data[1], "last");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* --- a full disk ---------------------------------------------------------------------- */
 
 /* The tmpfs test_enospc mounted, for the exit of a failed test. */
@@ -1075,8 +1174,22 @@ static void enospc_unmount(void)
  * IPC_ENOSPC once the disk is full while consumes still fit (the
  * reserve); everything put before is recovered; puts work again once
  * space is freed. */
+/* journal_put_many of 4096 copies of msg (len bytes) into q. */
+static int put_many_fill(struct journal *j, uint32_t q, const char *msg,
+			 size_t len, size_t *done)
+{
+	static struct iovec v[4096];
+	static uint64_t mids[4096];
+	size_t i;
+
+	for (i = 0; i < 4096; i++)
+		v[i] = (struct iovec){ (void *)msg, len };
+	return journal_put_many(j, q, v, 4096, mids, done);
+}
+
 START_TEST(test_enospc)
 {
+	size_t done;
 	char dir[64], jdir[80], fill[96], msg[1024];
 	struct journal_opts o;
 	struct journal_report rep;
@@ -1135,6 +1248,15 @@ START_TEST(test_enospc)
 	seen_free(&s);
 	j = reopen(&o, &s, &rep);
 	ck_assert_uint_eq(s.n, (size_t)ok);
+	/* A batch larger than the room left: exactly the prefix that fits. */
+	ck_assert_int_eq(put_many_fill(j, q, msg, sizeof(msg), &done), IPC_ENOSPC);
+	ck_assert_uint_gt(done, 0);
+	ck_assert_uint_lt(done, 4096);
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_close(j);
+	seen_free(&s);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, (size_t)ok + done);
 	journal_close(j);
 	seen_free(&s);
 	ck_assert_int_eq(umount(dir), 0);
@@ -1221,6 +1343,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_roundtrip_modes);
 	tcase_add_test(tc, test_roundtrip_ids_continue);
+	tcase_add_test(tc, test_put_many);
 	tcase_add_test(tc, test_queue_dead_letter_settings);
 	tcase_add_test(tc, test_settings_delete_lock);
 	tcase_add_test(tc, test_group_commit);
@@ -1232,6 +1355,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_compaction_order);
 	tcase_add_test(tc, test_enospc);
 	tcase_add_test(tc, test_recovery_large);
 	suite_add_tcase(s, tc);

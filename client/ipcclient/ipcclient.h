@@ -179,7 +179,9 @@ int ipc_set_io_timeout(ipc_client *c, int ms);
  * on, then EOF). */
 void ipc_close(ipc_client *c);
 
-/* The handle's socket descriptor, for poll(); do not read or write it. */
+/* The handle's socket descriptor, for poll(); do not read or write it.
+ * Its send buffer is raised to 2 MiB (bounded by net.core.wmem_max)
+ * before the first write of 256 KiB or more. */
 int ipc_fd(const ipc_client *c);
 
 /* Flags of struct ipc_queue_opts. */
@@ -888,6 +890,11 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    timeout 0 (it takes what is there, never waits in the daemon) and
  *    returns without its reply, so the next messages travel while the
  *    caller works; a later call reading replies buffers them.
+ *  - Once messages of 16 KiB or more come, fetches for single gets ask
+ *    for at most 128 KiB of them (at least one message; "n" above is then
+ *    that many): more large blocks freed one by one would make malloc
+ *    give their pages back and fault them in again. ipc_queue_get_many()
+ *    fetches up to n again.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
  * get them and ipc_stat() no longer counts them. ipc_close() gives the
@@ -922,12 +929,16 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  *    writes a notice (QDONE, never answered) that frees its slot: a put
  *    the daemon reads after that notice finds the room.
  *  - Another consumer is not kept waiting by a consumer that stops
- *    getting: after hold_ms (0: no limit; counted from when the fetch was
- *    sent) the daemon gives the messages not handed out back to the head
- *    of the queue, in order, once it has served everything this handle
- *    wrote. A get after that time asks the daemon (one round trip) and
- *    fetches again when they went back. So a message is handed out by one
- *    consumer only.
+ *    getting: once hold_ms (0: no limit; counted from when the fetch was
+ *    sent) ran out while another getter waits on the queue (checked every
+ *    hold_ms), the daemon gives the messages not handed out back to the
+ *    head of the queue, in order, to that getter first, once it has served
+ *    everything this handle wrote. A get after hold_ms asks the daemon
+ *    (one round trip): the message is handed out when it is still held
+ *    (the rest then held for hold_ms again), else the batch is dropped
+ *    here and fetched again. So a message is handed out by one consumer
+ *    only, and a getter elsewhere waits at most about 2 * hold_ms for
+ *    messages held by a consumer that stopped getting.
  *  - ipc_queue_unread(), ipc_queue_get_many() (which then gets as without
  *    read-ahead), ipc_close(), and the process dying give the held
  *    messages back to the head of the queue, in order, at once (not
@@ -1003,7 +1014,7 @@ int ipc_pipe_arm(ipc_client *c, const char *name, int end);
 
 /* The daemon's size limit for a message carried in its request (1 MiB
  * unless configured lower), learnt at connect. A message from the
- * daemon's memfd-threshold (64 KiB by default) up travels instead as a
+ * daemon's memfd-threshold (just over 1 MiB by default) up travels instead as a
  * sealed memfd passed beside the request, and may be as large as its
  * max-memfd-size (64 MiB by default); a put of a larger one gets
  * IPC_ETOOBIG. See ipcd.conf(5). */

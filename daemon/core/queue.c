@@ -365,13 +365,14 @@ struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 	return NULL;
 }
 
-/* Does fn(h) hold for some message of q in flight? */
-int queue_held_any(const struct queue *q, int (*fn)(const struct qheld *h))
+/* Does fn(h, arg) hold for some message of q in flight? */
+int queue_held_any(const struct queue *q,
+		   int (*fn)(const struct qheld *h, void *arg), void *arg)
 {
 	const struct ilist *n;
 
 	for (n = ilist_first(&q->held); n; n = ilist_next(&q->held, n))
-		if (fn(container_of(n, struct qheld, link)))
+		if (fn(container_of(n, struct qheld, link), arg))
 			return 1;
 	return 0;
 }

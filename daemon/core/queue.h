@@ -161,8 +161,10 @@ size_t queue_purge(struct queue *q);
 /* The in-flight message of q with this tag held for owner, or NULL: O(1),
  * by a hash of the tags in flight (tags are never 0 and unique in q). */
 struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner);
-/* Whether fn(h) holds for some message of q in flight. */
-int queue_held_any(const struct queue *q, int (*fn)(const struct qheld *h));
+/* Whether fn(h, arg) holds for some message of q in flight (tried
+ * oldest first, up to the first that does). */
+int queue_held_any(const struct queue *q,
+		   int (*fn)(const struct qheld *h, void *arg), void *arg);
 /* The consumer is done with h: free its message, unlink h (h->queue NULL)
  * and admit parked putters into the room made. */
 void queue_ack(struct qheld *h);

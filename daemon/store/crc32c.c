@@ -90,6 +90,14 @@ static uint32_t crc32c_hw_raw(uint32_t c, const unsigned char *p, size_t len)
 		c64 = _mm_crc32_u64(c64, v);
 	}
 	c = (uint32_t)c64;
+	if (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		c = _mm_crc32_u32(c, w);
+		p += 4;
+		len -= 4;
+	}
 	while (len--)
 		c = _mm_crc32_u8(c, *p++);
 	return c;

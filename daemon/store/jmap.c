@@ -172,7 +172,15 @@ int jmap_set(struct jmap *m, uint64_t key, const struct jloc *loc)
 /* Add key, known absent, with room made by jmap_reserve. */
 void jmap_add(struct jmap *m, uint64_t key, const struct jloc *loc)
 {
-	jmap_insert(m, (struct jmap_slot){ key, *loc });
+	struct jmap_slot *home = &m->slots[jmap_home(m, key)];
+
+	if (home->key == 0) {       /* the usual case: consecutive new ids */
+		home->key = key;
+		home->loc = *loc;
+		m->probes++;
+	} else {
+		jmap_insert(m, (struct jmap_slot){ key, *loc });
+	}
 	m->count++;
 }
 

@@ -227,9 +227,8 @@ static int journal_buf_grow(struct journal *j, size_t len)
 }
 
 /* Buffer rec bytes made by the caller at the end of the current segment. */
-static unsigned char *journal_reserve_rec(struct journal *j, size_t rec,
-					  bool put, uint32_t *seg,
-					  uint64_t *off, int *rc)
+unsigned char *jrec_reserve(struct journal *j, size_t rec, bool put,
+			    uint32_t *seg, uint64_t *off, int *rc)
 {
 	struct jseg *cur;
 	unsigned char *p;
@@ -260,7 +259,7 @@ int jrec_append(struct journal *j, unsigned type, const void *const *parts,
 
 	for (i = 0; i < n; i++)
 		len += lens[i];
-	p = journal_reserve_rec(j, JREC_HDR + len, put, seg, off, &rc);
+	p = jrec_reserve(j, JREC_HDR + len, put, seg, off, &rc);
 	if (!p)
 		return rc;
 	jle32(p + 4, (uint32_t)len);
@@ -282,7 +281,7 @@ int jrec_copy(struct journal *j, const unsigned char *rec, size_t len,
 	unsigned char *p;
 	int rc;
 
-	p = journal_reserve_rec(j, len, true, seg, off, &rc);
+	p = jrec_reserve(j, len, true, seg, off, &rc);
 	if (!p)
 		return rc;
 	memcpy(p, rec, len);

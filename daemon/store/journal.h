@@ -162,6 +162,13 @@ int journal_queue_delete(struct journal *j, uint32_t qid);
  * (nothing journaled). */
 int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 		uint64_t *mid);
+/* Journal messages msgs[0..n) put into queue qid (a batch: their records
+ * are built together): 0 with mids[0..n); else *done of them, a prefix,
+ * were journaled (with their mids) and the rest not: IPC_ENOSPC, or
+ * -EINVAL / -ENOMEM with none journaled. */
+struct iovec;
+int journal_put_many(struct journal *j, uint32_t qid, const struct iovec *msgs,
+		     size_t n, uint64_t *mids, size_t *done);
 /* Journal that messages mids[0..n) of queue qid were consumed (got or
  * acked) for good; unknown mids are skipped. 0 or IPC_ENOSPC. */
 int journal_consume(struct journal *j, uint32_t qid, const uint64_t *mids,

@@ -46,6 +46,8 @@
 /* The most bytes a QUEUE record's dead-lettering part takes. */
 #define JQUEUE_EXT_MAX (1u + 4u + IPC_NAME_MAX)
 #define JPUT_FIXED 12u
+/* The most bytes of PUT records a batch reserves at once. */
+#define JPUT_RUN_MAX (4u << 20)
 
 enum jrec_type {
 	JREC_QUEUE = 1,
@@ -192,6 +194,11 @@ int jrec_check(const unsigned char *p, uint64_t avail);
 
 /* journal.c */
 
+/* Room for rec bytes of records at the end of the current segment (they
+ * are counted as buffered; the caller fills them in): where they go, or
+ * NULL with *rc (IPC_ENOSPC or -ENOMEM). put: keep the reserve free. */
+unsigned char *jrec_reserve(struct journal *j, size_t rec, bool put,
+			    uint32_t *seg, uint64_t *off, int *rc);
 /* Append one record (header made here) from parts[0..n) (total len
  * bytes); put: keep the reserve free. 0 with its offset, or IPC_ENOSPC. */
 int jrec_append(struct journal *j, unsigned type, const void *const *parts,

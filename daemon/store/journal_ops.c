@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
+#include "crc32c.h"
 #include "journal_int.h"
 
 /* The live queue qid, or NULL. */
@@ -154,31 +156,104 @@ int journal_queue_delete(struct journal *j, uint32_t qid)
 	return 0;
 }
 
+/* Fill in the PUT record of message mid (len bytes at data) at p: its
+ * size. */
+static size_t jput_fill(unsigned char *p, uint64_t mid, uint32_t qid,
+			const void *data, size_t len)
+{
+	jle32(p + 4, (uint32_t)(JPUT_FIXED + len));
+	p[8] = JREC_PUT;
+	p[9] = p[10] = p[11] = 0;
+	jle64(p + JREC_HDR, mid);
+	jle32(p + JREC_HDR + 8, qid);
+	if (len)
+		memcpy(p + JREC_HDR + JPUT_FIXED, data, len);
+	jle32(p, crc32c(0, p + 4, JREC_HDR - 4 + JPUT_FIXED + len));
+	return JREC_HDR + JPUT_FIXED + len;
+}
+
+/* Journal msgs[0..n) (index room reserved) in one reservation of rec
+ * bytes: 0, or IPC_ENOSPC / -ENOMEM with nothing journaled. */
+static int journal_put_run(struct journal *j, uint32_t qid,
+			   const struct iovec *msgs, size_t n, size_t rec,
+			   uint64_t *mids)
+{
+	struct jloc at = { .qid = qid };
+	unsigned char *p;
+	uint64_t off;
+	size_t i, len;
+	int rc;
+
+	if (!(p = jrec_reserve(j, rec, true, &at.seg, &off, &rc)))
+		return rc;
+	for (i = 0; i < n; i++, p += len, off += len) {
+		len = jput_fill(p, j->next_mid, qid, msgs[i].iov_base,
+				msgs[i].iov_len);
+		at.off = (uint32_t)off;
+		at.len = (uint32_t)len;
+		jmap_add(&j->msgs, j->next_mid, &at);
+		mids[i] = j->next_mid++;
+	}
+	at.len = (uint32_t)rec;     /* the run's bytes, all in segment at.seg */
+	journal_alive(j, &at);
+	return 0;
+}
+
+/* The first messages of msgs[0..n) whose PUT records take at most
+ * JPUT_RUN_MAX bytes together (at least one): how many, their bytes in
+ * *rec. */
+static size_t journal_put_span(const struct iovec *msgs, size_t n, size_t *rec)
+{
+	size_t i, len;
+
+	*rec = 0;
+	for (i = 0; i < n; i++) {
+		len = JREC_HDR + JPUT_FIXED + msgs[i].iov_len;
+		if (i > 0 && *rec + len > JPUT_RUN_MAX)
+			break;
+		*rec += len;
+	}
+	return i;
+}
+
+/* Journal a batch of puts: runs of records in one reservation each; when
+ * a run finds no room, one record at a time, so exactly the prefix that
+ * fits is journaled. */
+int journal_put_many(struct journal *j, uint32_t qid, const struct iovec *msgs,
+		     size_t n, uint64_t *mids, size_t *done)
+{
+	size_t i, k, rec;
+	int rc = 0;
+
+	*done = 0;
+	for (i = 0; i < n; i++)
+		if (msgs[i].iov_len > IPC_MSG_MAX)
+			return -EINVAL;
+	if (!journal_queue_find(j, qid))
+		return -EINVAL;
+	if (jmap_reserve(&j->msgs, n) != 0)
+		return -ENOMEM;
+	for (i = 0; i < n && rc == 0; i += k) {
+		k = journal_put_span(msgs + i, n - i, &rec);
+		rc = journal_put_run(j, qid, msgs + i, k, rec, mids + i);
+		if (rc == IPC_ENOSPC && k > 1) {
+			k = journal_put_span(msgs + i, 1, &rec);
+			rc = journal_put_run(j, qid, msgs + i, k, rec, mids + i);
+		}
+		if (rc == 0)
+			*done = i + k;
+	}
+	return rc;
+}
+
 /* Journal a put. */
 int journal_put(struct journal *j, uint32_t qid, const void *data, size_t len,
 		uint64_t *mid)
 {
-	unsigned char b[JPUT_FIXED];
-	const void *parts[2] = { b, data };
-	size_t lens[2] = { sizeof(b), len };
-	struct jloc at = { .qid = qid };
-	uint64_t off;
-	int rc;
+	struct iovec v = { (void *)data, len };
+	size_t done;
 
-	if (len > IPC_MSG_MAX || !journal_queue_find(j, qid))
-		return -EINVAL;
-	if (jmap_reserve(&j->msgs, 1) != 0)
-		return -ENOMEM;
-	jle64(b, j->next_mid);
-	jle32(b + 8, qid);
-	if ((rc = jrec_append(j, JREC_PUT, parts, lens, 2, true, &at.seg, &off)))
-		return rc;
-	at.off = (uint32_t)off;
-	at.len = JREC_HDR + JPUT_FIXED + (uint32_t)len;
-	jmap_add(&j->msgs, j->next_mid, &at); /* a new mid; room reserved above */
-	journal_alive(j, &at);
-	*mid = j->next_mid++;
-	return 0;
+	return journal_put_many(j, qid, &v, 1, mid, &done);
 }
 
 /* Journal one DELIVER record of up to JOURNAL_CONSUME_CHUNK mids: those

@@ -29,6 +29,7 @@ FileNotFoundError, PermissionError a PermissionError, ConnectError and
 ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
 """
 import math
+import operator
 import os
 import pickle
 import threading
@@ -62,9 +63,11 @@ _builtin_list = list
 _MS_MAX = 2**31 - 1
 # Messages a receiving Connection takes per round trip (pipe read-ahead).
 _PIPE_READAHEAD = 64
-# Pipelined puts and sends awaited together: after this many the next one
-# first waits for the outcome of the earlier ones, so a failure (a deleted
-# queue, a closed peer) is raised within this many calls, never lost.
+# Pipelined puts and sends in flight per connection (on an unbounded queue
+# or a pipe): with this many unanswered, the next one first waits until
+# half of them are answered, so a failure (a deleted queue, a closed peer)
+# is raised within this many calls, never lost. Half, not all: the answers
+# to the older ones are there by then, so the producer seldom sleeps.
 _SETTLE_EVERY = 64
 # Pipelined blocking puts on a bounded queue in flight per thread: the
 # next one first waits until half of them are answered (they may be parked
@@ -76,6 +79,11 @@ _PUT_WINDOW = 64
 # gives what was read ahead back to the queue.
 _RA_BUSY = 0.001
 _RA_MAX = 64
+# Read-ahead on a bounded queue is held (the messages keep their slots
+# until get() hands them out). A getter elsewhere waits for the messages
+# of a consumer that stops getting until they were held this many ms
+# (checked every as many ms): then the daemon takes them back.
+_HOLD_MS = 10
 _monotonic = time.monotonic
 
 # A forked child must not speak on its parent's connections: they are
@@ -153,6 +161,11 @@ class _Raw:
     @staticmethod
     def loads(data):
         return data
+
+
+def _readonly(attr, doc):
+    """A read-only property whose value is the instance's attribute attr."""
+    return property(operator.attrgetter(attr), doc=doc)
 
 
 def _serializer(spec):
@@ -240,25 +253,42 @@ class Queue:
       Each one waiting counts against the daemon's max-parked and
       uid-max-parked limits, past which a put fails with LimitError.
 
-    Read-ahead (readahead=None, the default: adaptive, on unbounded
-    queues that are not durable, when this process may both get and put):
-    a get() called within 1 ms of the previous get() returning in this
-    thread fetches several messages per round trip, 2, then 4, ... up to
-    64, and keeps the others for the next calls; a get() called later
+    Read-ahead (readahead=None, the default: adaptive, on queues that are
+    not durable; on an unbounded one, when this process may both get and
+    put): a get() called within 1 ms of the previous get() returning in
+    this thread fetches several messages per round trip, 2, then 4, ... up
+    to 64, and keeps the others for the next calls; a get() called later
     (this consumer spends time on each item) turns it off and first gives
     what it read ahead back to the head of the queue, so a slow consumer
     never sits on messages another could take. Only messages already
     waiting are fetched ahead: a fetch waits for the first message, never
-    for more. Messages read ahead have left the queue: other consumers
-    cannot get them until they are given back, and qsize() counts them
-    only for the thread that holds them. They go back to the head of the
-    queue, in order, when this thread's connection closes: close(), the
-    process exiting normally, a KeyboardInterrupt that ends it, or
-    get_ack() (which gives them back before it takes one). A process
-    that is killed (SIGKILL, a crash) loses them, as it loses the message
-    a plain get() was receiving. readahead=N (2..1024) fixes N per fetch
-    on any queue (a durable queue cannot take messages back: closing
-    loses them there), readahead=0 turns it off.
+    for more. Messages read ahead are this consumer's: other consumers
+    cannot get them until they are given back (get_nowait() elsewhere may
+    raise Empty meanwhile, as multiprocessing's may while its feeder
+    thread has not flushed), and qsize() counts them only for the thread
+    that holds them. They go back to the head of the queue, in order,
+    when this thread's connection closes: close(), the process exiting
+    normally, a KeyboardInterrupt that ends it, or get_ack() (which gives
+    them back before it takes one).
+    - Bounded queue: read-ahead is *held*. The messages keep their slots
+      (full() counts them; qsize() elsewhere does not) until get() hands
+      one out: before it returns it tells the daemon, without waiting,
+      that the slot is free, so a put_nowait() anywhere that comes after
+      it finds the room, and Full is exact at the boundary as without
+      read-ahead. A consumer that stops getting keeps them from a getter
+      waiting elsewhere for about 20 ms at most: the daemon puts them
+      back at the head of the queue, in order, once they were held 10 ms
+      while a getter waits (a get after 10 ms asks the daemon first, a
+      round trip, and never hands out a message another consumer got).
+      A process that is killed (SIGKILL, a crash) gives
+      them back too, in order; only the item a get() had returned is
+      gone.
+    - Unbounded queue: messages read ahead have left the queue. A process
+      that is killed loses them, as it loses the message a plain get()
+      was receiving.
+    readahead=N (2..1024) fixes N per fetch on any queue (a durable
+    unbounded queue cannot take messages back: closing loses them there),
+    readahead=0 turns it off.
 
     Processes and threads: a Queue passed to multiprocessing.Process (fork
     or spawn) or pickled goes by name and reconnects in the other process;
@@ -295,17 +325,20 @@ class Queue:
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable), owned=self._owned)
+        if self._readahead > 1:
+            self._set_readahead(c, self._readahead)
         st = None
-        if pipelined is None or (self._maxsize == 0 and readahead is None):
+        if pipelined is None or readahead is None:
             st = c.stat(name)
         plain = st is not None and not (durable or st["durable"])
         if pipelined is None:  # on unless durable
             pipelined = plain
         self._pipelined = bool(pipelined) and (self._maxsize == 0 or _parks_async(c))
-        # Adaptive read-ahead: unbounded, not durable, and this process
-        # may give messages back (QUNGET needs read and write permission).
-        self._auto = readahead is None and plain and self._maxsize == 0 and \
-            _may_give_back(st)
+        # Adaptive read-ahead: not durable, and on an unbounded queue this
+        # process may give messages back (QUNGET needs read and write
+        # permission); a bounded queue's is held (given back by QDONE).
+        self._auto = readahead is None and plain and \
+            (self._maxsize > 0 or _may_give_back(st))
 
     def _connect(self):
         """A new connection for this thread, set up for this queue."""
@@ -313,14 +346,19 @@ class Queue:
         # At exit (atexit, or a multiprocessing child's end), wait for the
         # answers to pipelined puts, as multiprocessing joins its feeder.
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
-        if self._readahead > 1:
-            c.set_readahead(self._name, self._readahead)
+        if self._readahead > 1 and hasattr(self, "_maxsize"):  # else once opened
+            self._set_readahead(c, self._readahead)
         tls = self._tls
         tls.c = c
         tls.unflushed = 0  # pipelined puts whose outcome is not awaited
         tls.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
         tls.last = -math.inf  # when the last get() returned
         return c
+
+    def _set_readahead(self, c, n):
+        """Read ahead n per fetch on connection c (0 off): held on a
+        bounded queue, so that Full stays exact."""
+        c.set_readahead(self._name, n, _HOLD_MS if self._maxsize else -1)
 
     def _client(self):
         """This thread's connection, made anew after fork or a drop."""
@@ -333,12 +371,10 @@ class Queue:
 
     def _unsettled(self):
         """This thread's connection for one more pipelined put on an
-        unbounded queue; every _SETTLE_EVERY of them it first waits for
-        the answers so far, so failures surface."""
+        unbounded queue (whose window, _SETTLE_EVERY, makes failures
+        surface), marked as having puts to settle."""
         c = self._client()
-        if self._tls.unflushed >= _SETTLE_EVERY:
-            self._tls.unflushed = 0
-            c.flush()
+        self._tls.unflushed = 1
         return c
 
     def _settled(self):
@@ -358,15 +394,8 @@ class Queue:
                 c.flush()
         return c
 
-    @property
-    def name(self):
-        """The queue's name."""
-        return self._name
-
-    @property
-    def maxsize(self):
-        """The most messages the queue holds; 0 unbounded."""
-        return self._maxsize
+    name = _readonly("_name", "The queue's name.")
+    maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
 
     def __repr__(self):
         return "<ipcd.Queue %r maxsize=%d>" % (self._name, self._maxsize)
@@ -383,9 +412,16 @@ class Queue:
         pipelined puts on unbounded queues."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        ms = _timeout_ms(block, timeout)
+        ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
         data = self._ser.dumps(obj)
-        if not self._pipelined:
+        if self._pipelined and not self._maxsize:  # the common case first
+            tls = self._tls
+            c = getattr(tls, "c", None)
+            if c is None or not c.alive:
+                c = self._client()
+            tls.unflushed = 1
+            c.put_async(self._name, data, True, _SETTLE_EVERY)
+        elif not self._pipelined:
             self._client().put(self._name, data, ms)
         elif self._maxsize:
             if ms < 0:  # waits for room in the daemon, in order
@@ -393,26 +429,25 @@ class Queue:
                 self._tls.unflushed = 1
             else:  # its own answer says Full, exactly
                 self._settled().put(self._name, data, ms)
-        else:
-            self._unsettled().put_async(self._name, data)
-            self._tls.unflushed += 1
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
         empty: forever (timeout None), at most timeout seconds, or not at
         all (block False); queue.Empty when nothing came."""
-        ms = _timeout_ms(block, timeout)
-        c = self._settled()
+        ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
+        tls = self._tls
+        c = getattr(tls, "c", None)
+        if c is None or tls.unflushed or self._closed or not c.alive:
+            c = self._settled()
         if not self._auto:
             return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
-        tls = self._tls
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
                 tls.ra = max(2, tls.ra * 2)
-                c.set_readahead(self._name, tls.ra)
+                self._set_readahead(c, tls.ra)
         elif tls.ra:  # it spends time on each item: let others have them
             tls.ra = 0
-            c.set_readahead(self._name, 0)
+            self._set_readahead(c, 0)
             c.unread(self._name)
         data = c.get(self._name, ms, tls.ra > 0)
         tls.last = _monotonic()
@@ -440,8 +475,7 @@ class Queue:
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        self._unsettled().put_many_async(self._name, datas)
-        self._tls.unflushed += 1
+        self._unsettled().put_many_async(self._name, datas, _SETTLE_EVERY)
         return len(datas)
 
     def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
@@ -594,8 +628,10 @@ class Connection:
         self._bounds = (maxmsgs, maxbytes, bool(owned))  # pipe_attach's tail
         self._client = None
         self._closed = False
-        self._unsettled = 0  # sends whose outcome was not awaited yet
+        self._unsettled = False  # sends whose outcome was not awaited yet
         self._armed = False  # fileno() was called: its socket tells readiness
+        self._dumps, self._loads = self._ser.dumps, self._ser.loads
+        self._tx = self._rx = None  # the client of send()'s and recv()'s fast paths
         self._token = None   # a share to claim here (pickled), or for a child
         self._shared = False  # this process's connection made shares
 
@@ -628,12 +664,20 @@ class Connection:
         """Read-ahead at a receiving end: one reader, so it is safe; at
         exit, wait for pipelined sends (some may wait in the daemon for
         room: closing first would drop them)."""
-        self._unsettled = 0
+        self._unsettled = False
         self._armed = False
         _held.add(self)
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self.readable:
             c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
+        self._fast(c)
+
+    def _fast(self, c):
+        """Let send() and recv() call client c directly (their fast
+        paths) while it is alive in this process and the end is neither
+        closed nor armed (fileno()); c None turns them off."""
+        self._tx = c if c is not None and self.writable else None
+        self._rx = c if c is not None and self.readable else None
 
     def _c(self):
         """The client holding this end in this process, attaching it on
@@ -649,10 +693,7 @@ class Connection:
                                           % (self._name, self._end))
         return self._attach()  # first use here (maybe in a forked child)
 
-    @property
-    def closed(self):
-        """True once close() was called."""
-        return self._closed
+    closed = _readonly("_closed", "True once close() was called.")
 
     @property
     def readable(self):
@@ -666,15 +707,8 @@ class Connection:
         Pipe(duplex=False))."""
         return self._duplex is not False or self._end == 1
 
-    @property
-    def name(self):
-        """The pipe's name."""
-        return self._name
-
-    @property
-    def end(self):
-        """0 or 1: which end of the pipe this is."""
-        return self._end
+    name = _readonly("_name", "The pipe's name.")
+    end = _readonly("_end", "0 or 1: which end of the pipe this is.")
 
     def __repr__(self):
         return "<ipcd.Connection %r end %d%s>" % (self._name, self._end,
@@ -719,16 +753,14 @@ class Connection:
             c.pipe_send(self._name, self._end, data)
             c.pipe_arm(self._name, self._end)
             return
-        if self._unsettled >= _SETTLE_EVERY:
-            self._settle(c)
-        c.pipe_send_async(self._name, self._end, data)
-        self._unsettled += 1
+        self._unsettled = True
+        c.pipe_send_async(self._name, self._end, data, _SETTLE_EVERY)
 
     def _settle(self, c):
         """Wait for the outcome of the sends made so far; raise the first
         failure (BrokenPipeError once the peer closed)."""
         if self._unsettled:
-            self._unsettled = 0
+            self._unsettled = False
             c.flush()
 
     def send(self, obj):
@@ -740,16 +772,24 @@ class Connection:
         next recv(), poll() or close() on this Connection, or by a send()
         at most 64 sends later; messages sent before it were delivered in
         order. The daemon still bounds the pipe: a send past the bound
-        waits there, and this process waits once 128 sends are
-        unanswered."""
+        waits there, and this process waits once 64 sends are unanswered
+        (until 32 are)."""
+        c = self._tx
+        if c is not None and c.alive:  # attached here, not armed
+            self._unsettled = True
+            c.pipe_send_async(self._name, self._end, self._dumps(obj), _SETTLE_EVERY)
+            return
         self._check_writable()
-        self._send(self._ser.dumps(obj))
+        self._send(self._dumps(obj))
 
     def recv(self):
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
+        c = self._rx
+        if c is not None and not self._unsettled and c.alive:  # attached, not armed
+            return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
-        return self._ser.loads(self._recv())
+        return self._loads(self._recv())
 
     def _recv(self):
         """One message (bytes), after raising a pending send failure.
@@ -779,6 +819,7 @@ class Connection:
         c = self._c()
         self._settle(c)
         self._armed = True
+        self._fast(None)
         return c.pipe_arm(self._name, self._end)
 
     def send_bytes(self, buf, offset=0, size=None):
@@ -845,6 +886,7 @@ class Connection:
         if self._closed:
             return
         self._closed = True
+        self._fast(None)
         _held.discard(self)
         c, self._client = self._client, None
         if c is not None and c.alive:

@@ -420,6 +420,84 @@ class BoundedPipelineTest(unittest.TestCase):
         t.join(30)
 
 
+class HeldReadaheadTest(unittest.TestCase):
+    """Read-ahead on a bounded queue is held: the messages keep their
+    slots until get() hands them out, so Full stays exact; another
+    consumer gets them once the hold (10 ms) runs out; a consumer that is
+    killed gives them back in order."""
+
+    def test_full_exact_with_readahead(self):
+        name = ipcdtest.fresh()
+        c, p = ipcd.Queue(name, 5, readahead=8), ipcd.Queue(name, 5)
+        for i in range(5):
+            p.put_nowait(i)
+        for i in range(100):
+            self.assertEqual(c.get_nowait(), i)
+            if i == 0:  # 4 read ahead, still counted; 1 slot free
+                st = ipcd.stat(name)
+                self.assertEqual((st["size"], st["inflight"]), (0, 4))
+                self.assertFalse(p.full())
+            p.put_nowait(i + 5)  # the slot get() just freed, no other
+            self.assertTrue(p.full())
+            self.assertRaises(queue.Full, p.put_nowait, "x")
+        self.assertEqual([c.get_nowait() for _ in range(5)], list(range(100, 105)))
+        self.assertRaises(queue.Empty, c.get_nowait)
+        st = ipcd.stat(name)
+        self.assertEqual((st["size"], st["inflight"]), (0, 0))
+
+    def test_second_consumer_not_starved(self):
+        name = ipcdtest.fresh()
+        a, b = ipcd.Queue(name, 100, readahead=64), ipcd.Queue(name, 100)
+        a.put_many(range(10))
+        self.assertEqual(a.get(), 0)  # a holds 1..9 and stops getting
+        t0 = time.monotonic()
+        self.assertEqual(b.get(timeout=10), 1)
+        self.assertLess(time.monotonic() - t0, SLACK)  # the hold ran out
+        self.assertEqual([b.get_nowait() for _ in range(8)], list(range(2, 10)))
+        self.assertRaises(queue.Empty, a.get_nowait)  # never handed out twice
+        self.assertEqual(ipcd.stat(name)["requeued"], 9)
+
+    def test_adaptive_gives_back(self):
+        name = ipcdtest.fresh()
+        a, b = ipcd.Queue(name, 50), ipcd.Queue(name, 50)
+        a.put_many(range(20))
+        self.assertEqual([a.get() for _ in range(10)], list(range(10)))
+        time.sleep(0.02)  # a slow item: what a read ahead goes back
+        self.assertEqual(a.get(), 10)
+        st = ipcd.stat(name)
+        self.assertEqual((st["size"], st["inflight"]), (9, 0))
+        self.assertEqual(b.get_nowait(), 11)
+
+    def test_killed_consumer_gives_back_in_order(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 20)
+        q.put_many(range(20))
+        child = run_python("""
+            import ipcd, time
+            q = ipcd.Queue(%r, 20, readahead=64)
+            print(q.get(), flush=True)
+            time.sleep(60)
+        """ % q.name)
+        self.assertEqual(child.stdout.readline().strip(), b"0")
+        self.assertEqual(ipcd.stat(q.name)["inflight"], 19)
+        child.kill()
+        child.communicate(timeout=30)
+        self.assertEqual([q.get(timeout=10) for _ in range(19)], list(range(1, 20)))
+        self.assertRaises(queue.Empty, q.get_nowait)
+        self.assertEqual(ipcd.stat(q.name)["requeued"], 19)
+
+    def test_c_consumer_alongside(self):
+        """A C consumer (ipcctl get: ipc_queue_get) waiting while a Python
+        consumer holds read-ahead gets the next message once the hold runs
+        out; the Python consumer then carries on after it."""
+        q = ipcd.Queue(ipcdtest.fresh(), 10, serializer=None, readahead=8)
+        q.put_many([b"a", b"b", b"c"])
+        self.assertEqual(q.get(), b"a")  # holds b, c
+        rc, out = ipcdtest.ipcctl("get", q.name, "--timeout", "5")
+        self.assertEqual((rc, out), (0, b"b"))
+        self.assertEqual(q.get(timeout=5), b"c")
+        self.assertRaises(queue.Empty, q.get_nowait)
+
+
 class GetAnyTest(unittest.TestCase):
     def test_first_non_empty_in_order(self):
         a, b = ipcd.Queue(ipcdtest.fresh()), ipcd.Queue(ipcdtest.fresh(), serializer=None)
