@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <malloc.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -622,6 +623,11 @@ static void server_poll(struct server *s)
 			busypoll_hit(&s->poll);
 		} else if (t - last >= w) {
 			return;
+		} else {
+			/* Nothing yet: let a runnable client have this CPU (on
+			 * a machine with few CPUs the spin would take it from
+			 * the producer or consumer it waits for). */
+			sched_yield();
 		}
 	}
 }

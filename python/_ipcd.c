@@ -37,6 +37,7 @@ typedef struct ClientObject {
 	PyObject *pend;          /* a pipe message received when Ctrl-C came */
 	int pend_end;
 	int armed;               /* pipe_arm() was called: fileno() waiting */
+	unsigned unwaited;       /* async requests since a flush (no window) */
 	struct ClientObject *next, *prev; /* every live client, for fork */
 	PyObject *weakrefs;
 } ClientObject;
@@ -589,6 +590,19 @@ static PyObject *send_run(ClientObject *self, step_fn step, struct pipe_arg *a,
 
 static int window_room(ClientObject *self, unsigned window);
 
+/* A backend without async_wait (NATS): wait for every async request
+ * made so far (its own flush), so a failure surfaces within the window. */
+static int flush_every(ClientObject *self)
+{
+	int rc;
+
+	self->unwaited = 0;
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_flush(self->c);
+	Py_END_ALLOW_THREADS
+	return rc;
+}
+
 /* Write a put (a->end < 0) or a pipe send of buf without waiting for
  * its outcome, and with push at once, after window_room(window);
  * release buf: None or NULL. */
@@ -638,7 +652,8 @@ static PyObject *client_put(ClientObject *self, PyObject *args)
 /*
  * Before an async request with a window: when window or more are in
  * flight, wait (in slices, Ctrl-C interrupts it) until half of it is;
- * then raise the first failure read so far. 0, or a code / INTERRUPTED
+ * then raise the first failure read so far (a backend without
+ * async_wait: flush every window requests). 0, or a code / INTERRUPTED
  * with nothing sent. Called with the client entered.
  */
 static int window_room(ClientObject *self, unsigned window)
@@ -649,6 +664,8 @@ static int window_room(ClientObject *self, unsigned window)
 	if (window == 0)
 		return 0;
 	rc = ipc_async_wait(self->c, window - 1, 0);
+	if (rc == IPC_ENOTSUP) /* NATS: no window, a flush every window requests */
+		return ++self->unwaited < window ? 0 : flush_every(self);
 	if (rc == IPC_EFULL)
 		rc = run_sliced(self, step_async_wait, &half, -1, IPC_EFULL);
 	return rc ? rc : ipc_async_error(self->c);
@@ -970,6 +987,7 @@ struct many_arg {
 	struct ipc_msg *msgs;
 	size_t n, done;
 	Py_buffer *bufs;
+	unsigned window;         /* put_many_async: see window_room */
 };
 
 /* One slice of put_many: goes on from the messages already put. */
@@ -1088,12 +1106,15 @@ static PyObject *client_put_many(ClientObject *self, PyObject *args)
 	return PyLong_FromSize_t(a.done);
 }
 
-/* put_many_async's work: write every message and push them. */
+/* put_many_async's work: room in the window (a->window), then write
+ * every message and push them. */
 static int put_many_push(ClientObject *self, void *arg, int timeout_ms)
 {
 	struct many_arg *a = arg;
-	int rc = 0;
+	int rc = window_room(self, a->window);
 
+	if (rc)
+		return rc;
 	Py_BEGIN_ALLOW_THREADS
 	if (a->n)
 		rc = ipc_queue_put_many_async(self->c, a->name, a->msgs, a->n, timeout_ms);
@@ -1103,9 +1124,10 @@ static int put_many_push(ClientObject *self, void *arg, int timeout_ms)
 	return rc;
 }
 
-PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas)\n--\n\n"
+PyDoc_STRVAR(put_many_async_doc, "put_many_async(name, datas, window=0)\n--\n\n"
 	     "Put a sequence of bytes-like messages in order without waiting for the "
-	     "outcome (pipelined, written at once); failures come at flush().");
+	     "outcome (pipelined, written at once); failures come at flush(). window "
+	     "as for put_async(), counting requests.");
 /* Client.put_many_async(). */
 static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 {
@@ -1113,7 +1135,7 @@ static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 	PyObject *objs;
 	int rc;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "O:put_many_async", &a.name, &objs))
+	if (!PyArg_ParseTuple(args, NAME_ARG "O|I:put_many_async", &a.name, &objs, &a.window))
 		return NULL;
 	rc = many_run(self, &a, objs, "put_many_async() takes a sequence of bytes",
 		      put_many_push, IPC_FOREVER);
@@ -1500,23 +1522,25 @@ static PyObject *client_pipe_send(ClientObject *self, PyObject *args)
 	return send_run(self, step_pipe_send, &a, &buf, timeout);
 }
 
-PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data)\n--\n\n"
+PyDoc_STRVAR(pipe_send_async_doc, "pipe_send_async(name, end, data, window=0)\n--\n\n"
 	     "Send data from the attached end without waiting for the outcome "
 	     "(pipelined, written at once); a failure (BrokenPipeError, ...) comes "
-	     "at flush().");
+	     "at flush(). window as for put_async().");
 /* Client.pipe_send_async(). */
 static PyObject *client_pipe_send_async(ClientObject *self, PyObject *args)
 {
 	struct pipe_arg a = { .end = 0 };
 	Py_buffer buf;
+	unsigned window = 0;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "iy*:pipe_send_async", &a.name, &a.end, &buf))
+	if (!PyArg_ParseTuple(args, NAME_ARG "iy*|I:pipe_send_async", &a.name, &a.end, &buf,
+			      &window))
 		return NULL;
 	if (a.end < 0) {
 		PyBuffer_Release(&buf);
 		return raise_code(IPC_EINVAL, "end must be 0 or 1");
 	}
-	return send_async(self, &a, &buf, 1, 0);
+	return send_async(self, &a, &buf, 1, window);
 }
 
 PyDoc_STRVAR(pipe_set_readahead_doc, "pipe_set_readahead(name, end, n)\n--\n\n"

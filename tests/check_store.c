@@ -1066,6 +1066,52 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* Compaction copies the queue's record and an old live message past a
+ * newer message of the queue, into the one segment left: recovery keeps
+ * that message (its queue's record comes after it) and hands both back
+ * in put order (the file order is not). */
+START_TEST(test_compaction_order)
+{
+	char dir[64], jdir[80], msg[64];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid;
+	uint32_t q;
+	int i, steps = 0;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 8192;
+	o.compact_min = 1;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put(j, q, "first");
+	for (i = 0; i < 1000; i++) {
+		snprintf(msg, sizeof(msg), "message %05d", i);
+		mid = put(j, q, msg);
+		ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+	}
+	put(j, q, "last");
+	ck_assert_int_eq(journal_flush(j), 0);
+	while (journal_compact(j, 1024)) {
+		ck_assert_int_eq(journal_flush(j), 0);
+		steps++;
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	ck_assert_uint_gt(steps, 0);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_str_eq(s.data[0], "first");
+	ck_assert_str_eq(s.data[1], "last");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* --- a full disk ---------------------------------------------------------------------- */
 
 /* The tmpfs test_enospc mounted, for the exit of a failed test. */
@@ -1261,6 +1307,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_compaction_order);
 	tcase_add_test(tc, test_enospc);
 	tcase_add_test(tc, test_recovery_large);
 	suite_add_tcase(s, tc);

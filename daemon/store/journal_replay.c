@@ -3,7 +3,11 @@
  * journal_replay.c: recovery. Every segment is mapped and its records
  * applied in order to the index of live queues and messages; then the
  * live queues and messages are handed back, messages in mid order (the
- * order they were put), payloads straight from the mapping.
+ * order they were put), payloads straight from the mapping. The live
+ * puts are found again by walking the mappings: no list of every put is
+ * kept (recovery is bound by the memory it touches). Only when the file
+ * order is not mid order (compaction copied records forward) is a list
+ * of the live ones made and sorted.
  *
  * A record that fails its checks ends its segment: when no valid record
  * follows it in the segment, it is a torn tail (a write cut short by a
@@ -22,26 +26,33 @@
 
 #include "journal_int.h"
 
-/* A PUT record seen during replay, in file order. */
+/* A live PUT record, when they must be sorted by mid. */
 struct jput {
 	uint64_t mid;
-	union {
-		uint32_t seg;   /* its segment (while replaying) */
-		uint32_t flags; /* its index entry's (once jrep_live_puts kept it) */
-	};
-	uint32_t off;
+	uint32_t flags;         /* its index entry's */
 	const unsigned char *rec;
+};
+
+/* A mapped segment file, and its records kept (JSEG_HDR..end). */
+struct jmapped {
+	void *p;
+	size_t len;
+	uint32_t segno;
+	uint64_t end;           /* 0: none (header bad or missing) */
 };
 
 /* Replay state. */
 struct jrep {
-	struct jput *puts;
-	size_t nputs, capputs;
-	struct { void *p; size_t len; } *maps;
+	struct jmapped *maps;
 	size_t nmaps;
 	bool stop;              /* salvage cut the journal short */
-	bool qdel;              /* a queue was deleted: its messages go at the end */
+	bool orphans;           /* a queue was deleted, or a PUT came before its
+				   queue's record: messages of queues not
+				   there at the end are dropped then */
+	bool unsorted;          /* a PUT's mid is not above every earlier one's */
 	uint32_t live_qid;      /* the queue of the last PUT, known live (or 0) */
+	uint64_t max_mid;       /* the highest of the PUTs applied */
+	size_t nputs;           /* live ones handed back */
 };
 
 /* Where a record being applied lies. */
@@ -99,14 +110,17 @@ static void jrep_qdel(struct journal *j, struct jrep *st, const unsigned char *b
 	st->live_qid = 0;
 	if (!jq)
 		return;
-	st->qdel = true;
+	st->orphans = true;
 	journal_dead(j, &jq->at);
 	journal_queue_remove(j, jq);
 }
 
-/* Apply a PUT record (a second copy of a mid, from compaction, moves it). */
-static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
-		    const struct jat *at)
+/* Apply a PUT record (a second copy of a mid, from compaction, moves it).
+ * Its queue may not be known yet: compaction copies a queue's record
+ * forward, past the queue's newer puts; jrep_emit drops the puts of the
+ * queues still unknown at the end. */
+static void jrep_put(struct journal *j, struct jrep *st,
+		     const unsigned char *b, const struct jat *at)
 {
 	uint64_t mid = jld64(b);
 	struct jloc loc = { jld32(b + 8), at->seg, (uint32_t)at->off, at->len, 0 };
@@ -115,29 +129,29 @@ static int jrep_put(struct journal *j, struct jrep *st, const unsigned char *b,
 	if (mid >= j->next_mid)
 		j->next_mid = mid + 1;
 	if (loc.qid != st->live_qid) {
-		if (!journal_queue_find(j, loc.qid))
-			return 0;
-		st->live_qid = loc.qid;
+		if (journal_queue_find(j, loc.qid))
+			st->live_qid = loc.qid;
+		else
+			st->orphans = true;
 	}
-	if (jgrow(&st->puts, st->nputs, &st->capputs, sizeof(*st->puts), 4096) != 0)
-		return -ENOMEM;
-	if ((old = jmap_get(&j->msgs, mid)) != NULL) {
-		journal_dead(j, old);     /* a compaction copy moves it */
+	/* Above every mid so far: new (no lookup). Else out of file order,
+	 * perhaps a compaction copy, which moves the message. */
+	if (mid <= st->max_mid)
+		st->unsorted = true;
+	if (mid <= st->max_mid && (old = jmap_get(&j->msgs, mid)) != NULL) {
+		journal_dead(j, old);
 		loc.flags = old->flags;
 		*old = loc;
-	} else if (jmap_reserve(&j->msgs, 1) == 0) {
-		jmap_add(&j->msgs, mid, &loc);   /* room made by jrep_reserve */
 	} else {
-		return -ENOMEM;
+		/* Room made for every PUT of the segment by jrep_walk. */
+		jmap_add(&j->msgs, mid, &loc);
 	}
+	if (mid > st->max_mid)
+		st->max_mid = mid;
 	/* The segment being walked is the last one (journal_alive, without
 	 * looking for it). */
 	j->segs[j->nsegs - 1].live += loc.len;
 	j->live += loc.len;
-	st->puts[st->nputs++] = (struct jput){ .mid = mid, .seg = at->seg,
-					       .off = (uint32_t)at->off,
-					       .rec = b - JREC_HDR };
-	return 0;
 }
 
 /* Apply a CONSUME or DELIVER record. */
@@ -173,7 +187,8 @@ static int jrep_apply(struct journal *j, struct jrep *st, const unsigned char *p
 		jrep_qdel(j, st, b);
 		return 0;
 	case JREC_PUT:
-		return jrep_put(j, st, b, at);
+		jrep_put(j, st, b, at);
+		return 0;
 	default:
 		jrep_mids(j, p[8], b, len);
 		return 0;
@@ -237,7 +252,7 @@ static int64_t jrep_bad(struct journal *j, struct jrep *st, const char *name,
 }
 
 /* How many PUT records p[JSEG_HDR..size) holds at most (their headers
- * only, unchecked), to size the index and the list of puts once. */
+ * only, unchecked), to size the index once. */
 static size_t jrep_count_puts(const unsigned char *p, uint64_t size)
 {
 	uint64_t off = JSEG_HDR, len;
@@ -253,22 +268,6 @@ static size_t jrep_count_puts(const unsigned char *p, uint64_t size)
 	return n;
 }
 
-/* Room for n more puts in the index and in st's list: 0 or -ENOMEM. */
-static int jrep_reserve(struct journal *j, struct jrep *st, size_t n)
-{
-	struct jput *v;
-
-	if (jmap_reserve(&j->msgs, n) != 0)
-		return -ENOMEM;
-	if (st->nputs + n <= st->capputs)
-		return 0;
-	if (!(v = realloc(st->puts, (st->nputs + n) * sizeof(*v))))
-		return -ENOMEM;
-	st->puts = v;
-	st->capputs = st->nputs + n;
-	return 0;
-}
-
 /* Walk the records of a mapped segment; the valid end, or -1 (error set)
  * or below (-errno - 1). */
 static int64_t jrep_walk(struct journal *j, struct jrep *st, const char *name,
@@ -278,8 +277,8 @@ static int64_t jrep_walk(struct journal *j, struct jrep *st, const char *name,
 	struct jat at = { .seg = segno, .off = JSEG_HDR };
 	int rc;
 
-	if ((rc = jrep_reserve(j, st, jrep_count_puts(p, size))) != 0)
-		return rc - 1;
+	if (jmap_reserve(&j->msgs, jrep_count_puts(p, size)) != 0)
+		return -ENOMEM - 1;
 	while (at.off < size) {
 		if (!jrec_check(p + at.off, size - at.off))
 			return jrep_bad(j, st, name, p, at.off, size, rep);
@@ -292,8 +291,9 @@ static int64_t jrep_walk(struct journal *j, struct jrep *st, const char *name,
 	return (int64_t)at.off;
 }
 
-/* Map a segment file, keeping the mapping for the hand-back. */
-static const unsigned char *jrep_map(struct jrep *st, int fd, size_t size)
+/* Map segment segno's file, keeping the mapping for the hand-back. */
+static const unsigned char *jrep_map(struct jrep *st, int fd, size_t size,
+				     uint32_t segno)
 {
 	void *p, *v;
 
@@ -306,8 +306,7 @@ static const unsigned char *jrep_map(struct jrep *st, int fd, size_t size)
 	p = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	st->maps[st->nmaps].p = p;
-	st->maps[st->nmaps++].len = size;
+	st->maps[st->nmaps++] = (struct jmapped){ p, size, segno, 0 };
 	return p;
 }
 
@@ -351,7 +350,7 @@ static int jrep_segment(struct journal *j, struct jrep *st, uint32_t segno,
 	if ((uint64_t)sb.st_size < JSEG_HDR)
 		return jrep_bad_header(j, st, segno, (uint64_t)sb.st_size, rep) ?
 		       JOURNAL_E_CORRUPT : 0;
-	if (!(p = jrep_map(st, fd, (size_t)sb.st_size)))
+	if (!(p = jrep_map(st, fd, (size_t)sb.st_size, segno)))
 		return -ENOMEM;
 	if (jseg_header_check(p, segno, &mid, &qid) != 0)
 		return jrep_bad_header(j, st, segno, (uint64_t)sb.st_size, rep) ?
@@ -369,6 +368,7 @@ static int jrep_segment(struct journal *j, struct jrep *st, uint32_t segno,
 	if (end < -1)
 		return (int)(end + 1);
 	rep->bytes += (uint64_t)sb.st_size;
+	st->maps[st->nmaps - 1].end = (uint64_t)end;
 	j->segs[j->nsegs - 1].size = (uint64_t)end;
 	j->bytes += (uint64_t)end;
 	if ((uint64_t)end < (uint64_t)sb.st_size && ftruncate(fd, end) != 0)
@@ -392,41 +392,110 @@ static int jrep_pcmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Keep only the puts still live (the copy the index points at); sort
- * them by mid unless compaction left them out of order already. */
-static void jrep_live_puts(struct journal *j, struct jrep *st)
-{
-	struct jloc *l;
-	size_t i, n = 0;
-	bool sorted = true;
+/* A live put being handed back (jrep_live calls it): 0 or stop with rc. */
+typedef int (*jrep_fn)(void *arg, const unsigned char *rec, uint64_t mid,
+		       uint32_t flags);
 
-	for (i = 0; i < st->nputs; i++) {
-		l = jmap_get(&j->msgs, st->puts[i].mid);
-		if (!l || l->seg != st->puts[i].seg || l->off != st->puts[i].off)
-			continue;
-		if (n && st->puts[n - 1].mid > st->puts[i].mid)
-			sorted = false;
-		st->puts[n] = st->puts[i];
-		st->puts[n++].flags = l->flags;
+/* Call fn for every live PUT record (the copy the index points at), in
+ * file order: the mappings are walked again, their records valid already. */
+static int jrep_live(struct journal *j, const struct jrep *st, jrep_fn fn,
+		     void *arg)
+{
+	const unsigned char *p;
+	const struct jloc *l;
+	uint64_t off, mid;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < st->nmaps; i++) {
+		p = st->maps[i].p;
+		for (off = JSEG_HDR; off < st->maps[i].end;
+		     off += JREC_HDR + jld32(p + off + 4)) {
+			if (p[off + 8] != JREC_PUT)
+				continue;
+			mid = jld64(p + off + JREC_HDR);
+			l = jmap_get(&j->msgs, mid);
+			if (!l || l->seg != st->maps[i].segno || l->off != off)
+				continue;
+			if ((rc = fn(arg, p + off, mid, l->flags)) != 0)
+				return rc;
+		}
 	}
-	st->nputs = n;
-	if (!sorted)
-		qsort(st->puts, n, sizeof(*st->puts), jrep_pcmp);
+	return 0;
+}
+
+/* Where jrep_emit_one hands messages, and how many it handed. */
+struct jrep_out {
+	const struct journal_replay *r;
+	size_t n;
+};
+
+/* Hand back one live message (or only count it, with no callback). */
+static int jrep_emit_one(void *arg, const unsigned char *rec, uint64_t mid,
+			 uint32_t flags)
+{
+	struct jrep_out *o = arg;
+	const unsigned char *b = rec + JREC_HDR;
+	struct jloc l = { .flags = flags };
+	struct journal_msg m = { jld32(b + 8), mid, b + JPUT_FIXED,
+				 jld32(rec + 4) - JPUT_FIXED,
+				 (flags & JLOC_DELIVERED) != 0,
+				 jloc_deliveries(&l) };
+
+	o->n++;
+	return o->r && o->r->message ? o->r->message(o->r->arg, &m) : 0;
+}
+
+/* A list of live puts, to be sorted. */
+struct jrep_list {
+	struct jput *v;
+	size_t n, cap;
+};
+
+/* Append one live put to a jrep_list: 0 or -ENOMEM. */
+static int jrep_list_add(void *arg, const unsigned char *rec, uint64_t mid,
+			 uint32_t flags)
+{
+	struct jrep_list *ls = arg;
+
+	if (jgrow(&ls->v, ls->n, &ls->cap, sizeof(*ls->v), 4096) != 0)
+		return -ENOMEM;
+	ls->v[ls->n++] = (struct jput){ mid, flags, rec };
+	return 0;
+}
+
+/* Hand back the live messages in mid order: straight from the walk when
+ * the file order is mid order, else through a sorted list. */
+static int jrep_messages(struct journal *j, struct jrep *st,
+			 const struct journal_replay *r)
+{
+	struct jrep_out o = { r, 0 };
+	struct jrep_list ls = { 0 };
+	size_t k;
+	int rc;
+
+	if (!st->unsorted) {
+		rc = jrep_live(j, st, jrep_emit_one, &o);
+	} else if ((rc = jrep_live(j, st, jrep_list_add, &ls)) == 0) {
+		qsort(ls.v, ls.n, sizeof(*ls.v), jrep_pcmp);
+		for (k = 0; k < ls.n && rc == 0; k++)
+			rc = jrep_emit_one(&o, ls.v[k].rec, ls.v[k].mid,
+					   ls.v[k].flags);
+	}
+	free(ls.v);
+	st->nputs = o.n;
+	return rc;
 }
 
 /* Hand back the live queues (by qid) and messages (by mid). */
 static int jrep_emit(struct journal *j, struct jrep *st,
 		     const struct journal_replay *r, struct journal_report *rep)
 {
-	struct journal_msg m;
-	const unsigned char *b;
-	struct jloc l;
-	size_t i, k;
+	size_t i;
 	int rc;
 
-	if (st->qdel)
+	if (st->orphans)
 		journal_drop_queue_msgs(j, 0);
-	jrep_live_puts(j, st);
 	if (j->nqueues)
 		qsort(j->queues, j->nqueues, sizeof(*j->queues), jrep_qcmp);
 	for (i = 0; i < j->nqueues; i++) {
@@ -435,19 +504,9 @@ static int jrep_emit(struct journal *j, struct jrep *st,
 			return rc;
 	}
 	rep->queues = j->nqueues;
+	rc = jrep_messages(j, st, r);
 	rep->messages = st->nputs;
-	for (k = 0; r && r->message && k < st->nputs; k++) {
-		b = st->puts[k].rec + JREC_HDR;
-		l.flags = st->puts[k].flags;
-		m = (struct journal_msg){ jld32(b + 8), st->puts[k].mid,
-					  b + JPUT_FIXED,
-					  jld32(st->puts[k].rec + 4) - JPUT_FIXED,
-					  (l.flags & JLOC_DELIVERED) != 0,
-					  jloc_deliveries(&l) };
-		if ((rc = r->message(r->arg, &m)) != 0)
-			return rc;
-	}
-	return 0;
+	return rc;
 }
 
 /* Open and replay segment nos[i]; salvage discards the ones after a stop. */
@@ -498,7 +557,6 @@ int journal_replay(struct journal *j, const struct journal_replay *r,
 	for (i = 0; i < st.nmaps; i++)
 		munmap(st.maps[i].p, st.maps[i].len);
 	free(st.maps);
-	free(st.puts);
 	free(nos);
 	return rc;
 }

@@ -63,9 +63,11 @@ _builtin_list = list
 _MS_MAX = 2**31 - 1
 # Messages a receiving Connection takes per round trip (pipe read-ahead).
 _PIPE_READAHEAD = 64
-# Pipelined puts and sends awaited together: after this many the next one
-# first waits for the outcome of the earlier ones, so a failure (a deleted
-# queue, a closed peer) is raised within this many calls, never lost.
+# Pipelined puts and sends in flight per connection (on an unbounded queue
+# or a pipe): with this many unanswered, the next one first waits until
+# half of them are answered, so a failure (a deleted queue, a closed peer)
+# is raised within this many calls, never lost. Half, not all: the answers
+# to the older ones are there by then, so the producer seldom sleeps.
 _SETTLE_EVERY = 64
 # Pipelined blocking puts on a bounded queue in flight per thread: the
 # next one first waits until half of them are answered (they may be parked
@@ -369,12 +371,10 @@ class Queue:
 
     def _unsettled(self):
         """This thread's connection for one more pipelined put on an
-        unbounded queue; every _SETTLE_EVERY of them it first waits for
-        the answers so far, so failures surface."""
+        unbounded queue (whose window, _SETTLE_EVERY, makes failures
+        surface), marked as having puts to settle."""
         c = self._client()
-        if self._tls.unflushed >= _SETTLE_EVERY:
-            self._tls.unflushed = 0
-            c.flush()
+        self._tls.unflushed = 1
         return c
 
     def _settled(self):
@@ -412,9 +412,16 @@ class Queue:
         pipelined puts on unbounded queues."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        ms = _timeout_ms(block, timeout)
+        ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
         data = self._ser.dumps(obj)
-        if not self._pipelined:
+        if self._pipelined and not self._maxsize:  # the common case first
+            tls = self._tls
+            c = getattr(tls, "c", None)
+            if c is None or not c.alive:
+                c = self._client()
+            tls.unflushed = 1
+            c.put_async(self._name, data, True, _SETTLE_EVERY)
+        elif not self._pipelined:
             self._client().put(self._name, data, ms)
         elif self._maxsize:
             if ms < 0:  # waits for room in the daemon, in order
@@ -422,19 +429,18 @@ class Queue:
                 self._tls.unflushed = 1
             else:  # its own answer says Full, exactly
                 self._settled().put(self._name, data, ms)
-        else:
-            self._unsettled().put_async(self._name, data)
-            self._tls.unflushed += 1
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
         empty: forever (timeout None), at most timeout seconds, or not at
         all (block False); queue.Empty when nothing came."""
-        ms = _timeout_ms(block, timeout)
-        c = self._settled()
+        ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
+        tls = self._tls
+        c = getattr(tls, "c", None)
+        if c is None or tls.unflushed or self._closed or not c.alive:
+            c = self._settled()
         if not self._auto:
             return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
-        tls = self._tls
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
                 tls.ra = max(2, tls.ra * 2)
@@ -469,8 +475,7 @@ class Queue:
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        self._unsettled().put_many_async(self._name, datas)
-        self._tls.unflushed += 1
+        self._unsettled().put_many_async(self._name, datas, _SETTLE_EVERY)
         return len(datas)
 
     def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
@@ -623,8 +628,10 @@ class Connection:
         self._bounds = (maxmsgs, maxbytes, bool(owned))  # pipe_attach's tail
         self._client = None
         self._closed = False
-        self._unsettled = 0  # sends whose outcome was not awaited yet
+        self._unsettled = False  # sends whose outcome was not awaited yet
         self._armed = False  # fileno() was called: its socket tells readiness
+        self._dumps, self._loads = self._ser.dumps, self._ser.loads
+        self._tx = self._rx = None  # the client of send()'s and recv()'s fast paths
         self._token = None   # a share to claim here (pickled), or for a child
         self._shared = False  # this process's connection made shares
 
@@ -657,12 +664,20 @@ class Connection:
         """Read-ahead at a receiving end: one reader, so it is safe; at
         exit, wait for pipelined sends (some may wait in the daemon for
         room: closing first would drop them)."""
-        self._unsettled = 0
+        self._unsettled = False
         self._armed = False
         _held.add(self)
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self.readable:
             c.pipe_set_readahead(self._name, self._end, _PIPE_READAHEAD)
+        self._fast(c)
+
+    def _fast(self, c):
+        """Let send() and recv() call client c directly (their fast
+        paths) while it is alive in this process and the end is neither
+        closed nor armed (fileno()); c None turns them off."""
+        self._tx = c if c is not None and self.writable else None
+        self._rx = c if c is not None and self.readable else None
 
     def _c(self):
         """The client holding this end in this process, attaching it on
@@ -738,16 +753,14 @@ class Connection:
             c.pipe_send(self._name, self._end, data)
             c.pipe_arm(self._name, self._end)
             return
-        if self._unsettled >= _SETTLE_EVERY:
-            self._settle(c)
-        c.pipe_send_async(self._name, self._end, data)
-        self._unsettled += 1
+        self._unsettled = True
+        c.pipe_send_async(self._name, self._end, data, _SETTLE_EVERY)
 
     def _settle(self, c):
         """Wait for the outcome of the sends made so far; raise the first
         failure (BrokenPipeError once the peer closed)."""
         if self._unsettled:
-            self._unsettled = 0
+            self._unsettled = False
             c.flush()
 
     def send(self, obj):
@@ -759,16 +772,24 @@ class Connection:
         next recv(), poll() or close() on this Connection, or by a send()
         at most 64 sends later; messages sent before it were delivered in
         order. The daemon still bounds the pipe: a send past the bound
-        waits there, and this process waits once 128 sends are
-        unanswered."""
+        waits there, and this process waits once 64 sends are unanswered
+        (until 32 are)."""
+        c = self._tx
+        if c is not None and c.alive:  # attached here, not armed
+            self._unsettled = True
+            c.pipe_send_async(self._name, self._end, self._dumps(obj), _SETTLE_EVERY)
+            return
         self._check_writable()
-        self._send(self._ser.dumps(obj))
+        self._send(self._dumps(obj))
 
     def recv(self):
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
+        c = self._rx
+        if c is not None and not self._unsettled and c.alive:  # attached, not armed
+            return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
-        return self._ser.loads(self._recv())
+        return self._loads(self._recv())
 
     def _recv(self):
         """One message (bytes), after raising a pending send failure.
@@ -798,6 +819,7 @@ class Connection:
         c = self._c()
         self._settle(c)
         self._armed = True
+        self._fast(None)
         return c.pipe_arm(self._name, self._end)
 
     def send_bytes(self, buf, offset=0, size=None):
@@ -864,6 +886,7 @@ class Connection:
         if self._closed:
             return
         self._closed = True
+        self._fast(None)
         _held.discard(self)
         c, self._client = self._client, None
         if c is not None and c.alive:
