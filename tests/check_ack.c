@@ -51,50 +51,86 @@ static void wait_inflight(ipc_client *c, const char *q, unsigned long long want)
 	}
 }
 
-/* get with ack, ack, and every ack error. */
+/* Start ipcd on d with clients *c and *other, put "a" and "b" on "q" and
+ * get both with ack on c: their tags in t[0], t[1] (distinct); the queue
+ * is then empty with both in flight. */
+static void ack_two(struct h_daemon *d, ipc_client **c, ipc_client **other,
+		    uint64_t t[2])
+{
+	struct ipc_info in;
+
+	h_start(d);
+	*c = h_connect(d);
+	*other = h_connect(d);
+	h_create_queue(*c, "q", 0);
+	h_put_text(*c, "q", "a");
+	h_put_text(*c, "q", "b");
+	t[0] = geta_expect(*c, "q", "a", 0, 0);
+	t[1] = geta_expect(*c, "q", "b", 0, 0);
+	ck_assert_uint_ne(t[0], t[1]);
+	in = h_stat(*c, "q");
+	ck_assert_uint_eq(in.size, 0);
+	ck_assert_uint_eq(in.inflight, 2);
+	ck_assert_uint_eq(in.gets, 2);
+}
+
+/* get with ack takes messages in flight; on an empty queue it says
+ * Empty; an ack settles one (no requeue), and later tags are higher. */
 START_TEST(test_ack_basic)
 {
 	struct h_daemon d;
 	ipc_client *c, *other;
 	struct ipc_info in;
-	uint64_t t1, t2;
+	uint64_t t[2], t3;
 	void *data;
 	size_t len;
 
-	h_start(&d);
-	c = h_connect(&d);
-	other = h_connect(&d);
-	h_create_queue(c, "q", 0);
-	h_put_text(c, "q", "a");
-	h_put_text(c, "q", "b");
-	t1 = geta_expect(c, "q", "a", 0, 0);
-	t2 = geta_expect(c, "q", "b", 0, 0);
-	ck_assert_uint_ne(t1, t2);
-	in = h_stat(c, "q");
-	ck_assert_uint_eq(in.size, 0);
-	ck_assert_uint_eq(in.inflight, 2);
-	ck_assert_uint_eq(in.gets, 2);
+	ack_two(&d, &c, &other, t);
 	/* Empty now: get_nowait with ack says Empty. */
-	ck_assert_int_eq(ipc_queue_get_ack(c, "q", &data, &len, &t1, 0, 0), IPC_EEMPTY);
-	/* Only the holder may ack, and only once. */
-	ck_assert_int_eq(ipc_queue_ack(other, "q", t2), IPC_ENOTHELD);
-	ck_assert_int_eq(ipc_queue_ack(c, "q", t2), 0);
-	ck_assert_int_eq(ipc_queue_ack(c, "q", t2), IPC_ENOTHELD);
-	ck_assert_int_eq(ipc_queue_ack(c, "q", t2 + 1000), IPC_ENOTHELD);
-	ck_assert_int_eq(ipc_queue_ack(c, "nosuch", t2), IPC_ENOENT);
-	ck_assert_int_eq(ipc_queue_ack(c, "bad name", t2), IPC_ENAME);
-	ck_assert_int_eq(ipc_queue_get_ack(c, "q", &data, &len, &t1, 0, -1), IPC_EINVAL);
-	ck_assert_int_eq(ipc_queue_get_ack(c, "nosuch", &data, &len, &t1, 0, 0), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "q", &data, &len, &t3, 0, 0), IPC_EEMPTY);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t[1]), 0);
+	in = h_stat(c, "q");
+	ck_assert_uint_eq(in.inflight, 1);
+	h_put_text(other, "q", "c");
+	t3 = geta_expect(c, "q", "c", 0, 0);
+	ck_assert_uint_gt(t3, t[1]);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t3), 0);
+	in = h_stat(c, "q");
+	ck_assert_uint_eq(in.inflight, 1);
+	ck_assert_uint_eq(in.requeued, 0);
+	ipc_close(other);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Every ack error: only the holder may ack, only once, only a tag it
+ * got; a missing queue, a bad name, a bad lease; the connection survives
+ * every refusal. */
+START_TEST(test_ack_errors)
+{
+	struct h_daemon d;
+	ipc_client *c, *other;
+	struct ipc_info in;
+	uint64_t t[2], t3;
+	void *data;
+	size_t len;
+
+	ack_two(&d, &c, &other, t);
+	ck_assert_int_eq(ipc_queue_ack(other, "q", t[1]), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t[1]), 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t[1]), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t[1] + 1000), IPC_ENOTHELD);
+	ck_assert_int_eq(ipc_queue_ack(c, "nosuch", t[1]), IPC_ENOENT);
+	ck_assert_int_eq(ipc_queue_ack(c, "bad name", t[1]), IPC_ENAME);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "q", &data, &len, &t3, 0, -1), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "nosuch", &data, &len, &t3, 0, 0), IPC_ENOENT);
 	in = h_stat(c, "q");
 	ck_assert_uint_eq(in.inflight, 1);
 	/* The connection survived every refusal. */
 	h_put_text(other, "q", "c");
-	t1 = geta_expect(c, "q", "c", 0, 0);
-	ck_assert_uint_gt(t1, t2);
-	ck_assert_int_eq(ipc_queue_ack(c, "q", t1), 0);
-	in = h_stat(c, "q");
-	ck_assert_uint_eq(in.inflight, 1);
-	ck_assert_uint_eq(in.requeued, 0);
+	t3 = geta_expect(c, "q", "c", 0, 0);
+	ck_assert_int_eq(ipc_queue_ack(c, "q", t3), 0);
 	ipc_close(other);
 	ipc_close(c);
 	h_stop(&d);
@@ -144,7 +180,7 @@ static int child_geta_and_hang(void *arg)
 	uint64_t tag;
 	int fd = atoi(a[2]);
 
-	if (ipc_connect(a[0], &c))
+	if (h_ipc_connect(a[0], &c))
 		return 120;
 	if (ipc_queue_get_ack(c, a[1], &data, &len, &tag, 10000, 0))
 		return 121;
@@ -203,7 +239,7 @@ static int child_get(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(a[0], &c))
+	if (h_ipc_connect(a[0], &c))
 		return 120;
 	rc = ipc_queue_get(c, a[1], &data, &len, 10000);
 	if (rc == 0 && write(atoi(a[2]), data, len) != (ssize_t)len)
@@ -432,7 +468,7 @@ static int child_stranger(void *arg)
 
 	if (setgroups(0, NULL) != 0 || setgid(4211) != 0 || setuid(4211) != 0)
 		return 125;
-	if (ipc_connect(sock, &c))
+	if (h_ipc_connect(sock, &c))
 		return 120;
 	if (ipc_queue_get_ack(c, "secret", &data, &len, &tag, 0, 0) != IPC_EPERM)
 		return 1;
@@ -483,7 +519,7 @@ static int child_get_a(void *arg)
 	size_t len = 0;
 	int rc;
 
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	rc = ipc_queue_get(c, "q", &data, &len, T_CHILD_MS);
 	rc = rc != 0 ? 1 : len != 1 || memcmp(data, "a", 1) ? 2 : 0;
@@ -548,6 +584,7 @@ static Suite *ack_suite(void)
 	Suite *s = suite_create("ack");
 
 	h_add_case(s, "basic", test_ack_basic, 30);
+	h_add_case(s, "errors", test_ack_errors, 30);
 	h_add_case(s, "disconnect", test_ack_disconnect, 30);
 	h_add_case(s, "disconnect_to_getters", test_ack_disconnect_to_getters, 30);
 	h_add_case(s, "kill", test_ack_kill, 30);

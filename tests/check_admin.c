@@ -84,7 +84,7 @@ static int child_put_c(void *arg)
 	ipc_client *c;
 	int rc;
 
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	rc = ipc_queue_put(c, "q", "c", 1, T_CHILD_MS);
 	ipc_close(c);
@@ -140,7 +140,7 @@ static int child_get_y(void *arg)
 	size_t len = 0;
 	int rc;
 
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	rc = ipc_queue_get(c, "q", &data, &len, T_CHILD_MS);
 	rc = rc != 0 ? 1 : len != 1 || memcmp(data, "y", 1) ? 2 : 0;
@@ -188,7 +188,7 @@ static int child_stranger(void *arg)
 	if (setgroups(0, NULL) != 0 || setgid(T_STRANGER) != 0 ||
 	    setuid(T_STRANGER) != 0)
 		return 125;
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	if (ipc_queue_peek(c, "q", msgs, 2, &n) != (perm_phase == 1 ? IPC_EPERM : 0))
 		return 1;

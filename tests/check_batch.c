@@ -94,10 +94,28 @@ START_TEST(test_put_get_many)
 	ck_assert_uint_eq(n, 7);
 	for (i = 0; i < 7; i++)
 		expect_msg(&out[i], buf[3 + i]);
-	/* Empty: nowait and with a timeout. */
+	/* Empty: nowait. */
 	ck_assert_int_eq(ipc_queue_get_many(c, "b", out, 16, &n, 0), IPC_EEMPTY);
 	ck_assert_uint_eq(n, 0);
-	/* Zero-length messages and n == 0 are fine. */
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Zero-length messages (also with data NULL) and a batch of n == 0 are
+ * fine. */
+START_TEST(test_put_many_zero_length)
+{
+	struct h_daemon d;
+	struct ipc_msg in[2], out[16];
+	char buf[2][32];
+	size_t n = 99;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "b", 0);
+	make_msgs(in, buf, 2, "m", 0);
 	in[0].len = 0;
 	in[1].data = NULL;
 	in[1].len = 0;
@@ -154,7 +172,7 @@ static int job_put_six(void *arg)
 	size_t n = 0;
 	int rc;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 6, "w", 0);
 	rc = ipc_queue_put_many(c, "f", in, 6, &n, IPC_FOREVER);
@@ -201,7 +219,7 @@ static int job_put_late(void *arg)
 	int rc;
 
 	usleep(200000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_put(c, "e", "late", 4, 0);
 	ipc_close(c);
@@ -225,8 +243,9 @@ START_TEST(test_get_many_waits)
 	assert_elapsed(t0, 250);
 	ck_assert_uint_eq(n, 0);
 	/* A parked batch get is woken by the first message, and gets it. */
-	pid = h_spawn(job_put_late, &d);
+	/* t0 before the fork: the child's sleep starts after it. */
 	t0 = h_now_ms();
+	pid = h_spawn(job_put_late, &d);
 	ck_assert_int_eq(ipc_queue_get_many(c, "e", out, 8, &n, IPC_FOREVER), 0);
 	assert_elapsed(t0, 150);
 	ck_assert_uint_eq(n, 1);
@@ -248,7 +267,7 @@ static int job_put_many_late(void *arg)
 	int rc;
 
 	usleep(200000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 5, "t", 0);
 	rc = ipc_queue_put_many(c, "e", in, 5, &n, 0);
@@ -338,7 +357,7 @@ static int job_get_many(void *arg)
 	size_t n;
 	int rc;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_get_many(c, "del", out, 4, &n, IPC_FOREVER);
 	ipc_close(c);
@@ -356,7 +375,7 @@ static int job_put_many3(void *arg)
 	size_t n = 0;
 	int rc;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	make_msgs(in, buf, 3, "p", 0);
 	rc = ipc_queue_put_many(c, "del", in, 3, &n, IPC_FOREVER);
@@ -512,7 +531,7 @@ static int job_take_late(void *arg)
 	int rc;
 
 	usleep(300000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_get(c, "w", &data, &len, 0);
 	if (rc == 0)
@@ -544,8 +563,9 @@ START_TEST(test_async_window)
 	h_wait_parked(o, "w", 'p', 1);
 	/* Full again, "3" goes out and parks too: this one waits until a
 	 * consumer makes room. */
-	pid = h_spawn(job_take_late, &d);
+	/* t0 before the fork: the child's sleep starts after it. */
 	t0 = h_now_ms();
+	pid = h_spawn(job_take_late, &d);
 	ck_assert_int_eq(ipc_queue_put_async(c, "w", "4", 1, IPC_FOREVER), 0);
 	assert_elapsed(t0, 250);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
@@ -566,6 +586,19 @@ START_TEST(test_async_window)
 }
 END_TEST
 
+/* Async puts on c of "0" to a missing queue, then "1" and "2" to "w"
+ * (maxsize 1): "1" goes in, "2" parks. Returns once the held puts are
+ * written and the replies to "0" and "1" read (however slow the daemon),
+ * with "2" still in flight. */
+static void async_park_one(ipc_client *c, ipc_client *o)
+{
+	h_create_queue(o, "w", 1);
+	ck_assert_int_eq(ipc_queue_put_async(c, "missing", "0", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
+	ck_assert_int_eq(ipc_async_wait(c, 1, T_CHILD_MS), 0);
+}
+
 /* ipc_async_wait waits, in slices the caller picks, for async puts parked
  * in a full queue; ipc_async_error reports a failure read meanwhile
  * without waiting, once. */
@@ -574,19 +607,14 @@ START_TEST(test_async_wait)
 	struct h_daemon d;
 	ipc_client *c, *o;
 	int64_t t0;
-	pid_t pid;
 
 	h_start(&d);
 	c = h_connect(&d);
 	o = h_connect(&d);
-	h_create_queue(o, "w", 1);
 	ck_assert_int_eq(ipc_async_wait(c, 0, -1), 0);   /* none in flight */
 	ck_assert_int_eq(ipc_async_wait(c, 0, -2), IPC_EINVAL);
-	ck_assert_int_eq(ipc_queue_put_async(c, "missing", "0", 1, IPC_FOREVER), 0);
-	ck_assert_int_eq(ipc_queue_put_async(c, "w", "1", 1, IPC_FOREVER), 0);
-	ck_assert_int_eq(ipc_queue_put_async(c, "w", "2", 1, IPC_FOREVER), 0);
-	/* "2" parks: it stays in flight, even after 200 ms; the held puts
-	 * were written (the queue has "1"). */
+	async_park_one(c, o);
+	/* "2" parks: it stays in flight, even after 200 ms. */
 	ck_assert_int_eq(ipc_async_wait(c, 0, 0), IPC_EFULL);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_async_wait(c, 0, 200), IPC_EFULL);
@@ -596,15 +624,35 @@ START_TEST(test_async_wait)
 		      "error text: %s", ipc_last_error(c));
 	ck_assert_int_eq(ipc_async_error(c), 0);         /* reported once */
 	ck_assert_int_eq(ipc_async_wait(c, 1, 0), 0);
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+/* An async put parked in a full queue: ipc_async_wait(-1) ends when a
+ * consumer makes room and its reply comes; the failure it read was
+ * reported already, so the flush has nothing more to say. */
+START_TEST(test_async_wait_room)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	int64_t t0;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	async_park_one(c, o);
+	ck_assert_int_eq(ipc_async_error(c), IPC_ENOENT);
 	/* A consumer makes room after 300 ms: "2" goes in, its reply ends
-	 * the wait. */
-	pid = h_spawn(job_take_late, &d);
+	 * the wait. t0 before the fork: the child's sleep starts after it. */
 	t0 = h_now_ms();
+	pid = h_spawn(job_take_late, &d);
 	ck_assert_int_eq(ipc_async_wait(c, 0, -1), 0);
 	assert_elapsed(t0, 250);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	h_get_expect(o, "w", "2", 0);
-	/* Already reported: the flush has nothing more to say. */
 	ck_assert_int_eq(ipc_flush(c), 0);
 	ipc_close(c);
 	ipc_close(o);
@@ -749,7 +797,7 @@ static int mix_producer(void *arg)
 	ipc_client *c;
 	int rc = 0;
 
-	if (ipc_connect(m->sock, &c))
+	if (h_ipc_connect(m->sock, &c))
 		return 120;
 	ipc_set_window(c, 16);
 	while (seq < m->per && rc == 0) {
@@ -816,7 +864,7 @@ static int mix_consumer(void *arg)
 	size_t len, n, i;
 
 	m->fd = open(m->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (m->fd < 0 || ipc_connect(m->sock, &c))
+	if (m->fd < 0 || h_ipc_connect(m->sock, &c))
 		return 120;
 	if (m->pipelined)
 		ipc_queue_set_readahead(c, "mix", 16);
@@ -1161,7 +1209,7 @@ static int job_put_r_late(void *arg)
 	int rc;
 
 	usleep(300000);
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	rc = ipc_queue_put(c, "r", "late", 4, 0);
 	ipc_close(c);
@@ -1622,26 +1670,31 @@ static int job_get_u(void *arg)
 	return 0;
 }
 
-/* ipc_queue_unread gives read-ahead messages back to the head, in order;
- * ipc_queue_unget gives messages back ahead of the queue's, to a parked
- * getter first; a durable or missing queue refuses it. */
-START_TEST(test_unget)
+/* Start ipcd on d with clients *c and *o, and "m0".."m5" put on "u". */
+static void unget_start(struct h_daemon *d, ipc_client **c, ipc_client **o)
 {
-	struct ipc_queue_opts dur = IPC_QUEUE_OPTS_INIT;
-	struct h_daemon d;
 	struct ipc_msg in[6];
 	char buf[6][32];
-	ipc_client *c, *o;
 	size_t n;
-	pid_t pid;
 
-	dur.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
-	h_start(&d);
-	c = h_connect(&d);
-	o = h_connect(&d);
-	h_create_queue(o, "u", 0);
+	h_start(d);
+	*c = h_connect(d);
+	*o = h_connect(d);
+	h_create_queue(*o, "u", 0);
 	make_msgs(in, buf, 6, "m", 0);
-	ck_assert_int_eq(ipc_queue_put_many(o, "u", in, 6, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(*o, "u", in, 6, &n, 0), 0);
+}
+
+/* ipc_queue_unread gives read-ahead messages back to the head, in order
+ * (requeued counts them); with nothing read ahead it is a no-op. */
+START_TEST(test_unread)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	char want[32];
+	size_t n;
+
+	unget_start(&d, &c, &o);
 	ck_assert_int_eq(ipc_queue_set_readahead(c, "u", 4), 0);
 	h_get_expect(c, "u", "m0", 0);
 	ck_assert_int_eq(ipc_queue_unread(c, "u"), 0);
@@ -1649,27 +1702,83 @@ START_TEST(test_unget)
 	ck_assert_uint_eq(queue_size(o, "u"), 5);
 	ck_assert_uint_eq(h_stat(o, "u").requeued, 3); /* m1..m3; m4, m5 never left */
 	ck_assert_int_eq(ipc_queue_unread(c, "u"), 0); /* nothing: a no-op */
+	for (n = 1; n < 6; n++) {
+		snprintf(want, sizeof(want), "m%zu", n);
+		h_get_expect(o, "u", want, 0);
+	}
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipc_queue_unget gives messages back ahead of the queue's, in order. */
+START_TEST(test_unget)
+{
+	struct h_daemon d;
+	struct ipc_msg in[2];
+	char buf[2][32], want[32];
+	ipc_client *c, *o;
+	size_t n;
+
+	unget_start(&d, &c, &o);
 	make_msgs(in, buf, 2, "x", 0);
 	ck_assert_int_eq(ipc_queue_unget(o, "u", in, 2), 0);
 	h_get_expect(o, "u", "x0", 0);
 	h_get_expect(o, "u", "x1", 0);
-	for (n = 1; n < 6; n++) {
-		snprintf(buf[0], sizeof(buf[0]), "m%zu", n);
-		h_get_expect(o, "u", buf[0], 0);
+	for (n = 0; n < 6; n++) {
+		snprintf(want, sizeof(want), "m%zu", n);
+		h_get_expect(o, "u", want, 0);
 	}
-	/* Empty, a getter parked: the first message given back is its. */
+	ipc_close(c);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipc_queue_unget on an empty queue with a getter parked: the first
+ * message given back is the getter's. */
+START_TEST(test_unget_to_getter)
+{
+	struct h_daemon d;
+	struct ipc_msg in[2];
+	char buf[2][32];
+	ipc_client *o;
+	pid_t pid;
+
+	h_start(&d);
+	o = h_connect(&d);
+	h_create_queue(o, "u", 0);
 	pid = h_spawn(job_get_u, &d);
-	while (h_stat(o, "u").getters == 0)
-		usleep(10000);
+	h_wait_parked(o, "u", 'g', 1);
 	make_msgs(in, buf, 2, "x", 0);
 	ck_assert_int_eq(ipc_queue_unget(o, "u", in, 2), 0);
 	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
 	h_get_expect(o, "u", "x1", 0);
+	ipc_close(o);
+	h_stop(&d);
+}
+END_TEST
+
+/* ipc_queue_unget of nothing is a no-op; a missing queue or a durable
+ * one refuses it. */
+START_TEST(test_unget_refused)
+{
+	struct ipc_queue_opts dur = IPC_QUEUE_OPTS_INIT;
+	struct h_daemon d;
+	struct ipc_msg in[1];
+	char buf[1][32];
+	ipc_client *o;
+
+	dur.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
+	h_start(&d);
+	o = h_connect(&d);
+	h_create_queue(o, "u", 0);
+	make_msgs(in, buf, 1, "x", 0);
 	ck_assert_int_eq(ipc_queue_unget(o, "u", in, 0), 0);
 	ck_assert_int_eq(ipc_queue_unget(o, "nosuch", in, 1), IPC_ENOENT);
 	ck_assert_int_eq(ipc_queue_open(o, "ud", &dur, NULL), 0);
 	ck_assert_int_eq(ipc_queue_unget(o, "ud", in, 1), IPC_EINVAL);
-	ipc_close(c);
 	ipc_close(o);
 	h_stop(&d);
 }
@@ -1748,6 +1857,7 @@ static Suite *batch_suite(void)
 	Suite *s = suite_create("batch");
 
 	h_add_case(s, "put_get_many", test_put_get_many, 30);
+	h_add_case(s, "put_many_zero_length", test_put_many_zero_length, 30);
 	h_add_case(s, "put_many_full", test_put_many_full, 30);
 	h_add_case(s, "put_many_blocks", test_put_many_blocks, 30);
 	h_add_case(s, "get_many_waits", test_get_many_waits, 30);
@@ -1760,6 +1870,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "async_window", test_async_window, 30);
 	h_add_case(s, "async_push", test_async_push, 30);
 	h_add_case(s, "async_wait", test_async_wait, 30);
+	h_add_case(s, "async_wait_room", test_async_wait_room, 30);
 	h_add_case(s, "readahead_get", test_readahead_get, 30);
 	h_add_case(s, "readahead_wait_and_close", test_readahead_wait_and_close, 30);
 	h_add_case(s, "exactly_once_mixed", test_exactly_once_mixed, 120);
@@ -1780,6 +1891,9 @@ static Suite *batch_suite(void)
 	h_add_case(s, "pipe_async_not_attached", test_pipe_async_not_attached, 30);
 	h_add_case(s, "pipe_arm", test_pipe_arm, 30);
 	h_add_case(s, "unget", test_unget, 30);
+	h_add_case(s, "unread", test_unread, 30);
+	h_add_case(s, "unget_to_getter", test_unget_to_getter, 30);
+	h_add_case(s, "unget_refused", test_unget_refused, 30);
 	h_add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	h_add_case(s, "pipe_batch", test_pipe_batch, 30);
 	return s;

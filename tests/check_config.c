@@ -233,15 +233,12 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
-START_TEST(test_set_and_build)
+/* config_set sets one key from its text; an unknown key says so;
+ * config_known knows the keys' spelling. */
+START_TEST(test_config_set)
 {
-	struct config_override ov[] = {
-		{ "max-queues", "9" }, { "log-level", "warning" },
-	};
 	struct config c;
-	char err[256], path[] = "/tmp/check_config.XXXXXX";
-	FILE *f;
-	int fd;
+	char err[256];
 
 	config_defaults(&c);
 	ck_assert_int_eq(config_set(&c, "max-bytes", "3M", err, sizeof(err)), 0);
@@ -250,13 +247,33 @@ START_TEST(test_set_and_build)
 	ck_assert_str_eq(err, "unknown key 'nope'");
 	ck_assert_int_eq(config_known("max-output"), 1);
 	ck_assert_int_eq(config_known("max_output"), 0);
+}
+END_TEST
 
-	fd = mkstemp(path);
+/* Write text to a new temporary file; its name into path (a mkstemp
+ * template). */
+static void temp_conf(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
 	ck_assert_int_ge(fd, 0);
 	f = fdopen(fd, "w");
-	fputs("max-queues = 4\nmax-connections = 2\n", f);
+	fputs(text, f);
 	fclose(f);
-	/* Flags win over the file; the file over the defaults. */
+}
+
+/* config_build: flags win over the file, the file over the defaults; a
+ * bad flag says so. */
+START_TEST(test_build_precedence)
+{
+	struct config_override ov[] = {
+		{ "max-queues", "9" }, { "log-level", "warning" },
+	};
+	struct config c;
+	char err[256], path[] = "/tmp/check_config.XXXXXX";
+
+	temp_conf(path, "max-queues = 4\nmax-connections = 2\n");
 	ck_assert_int_eq(config_build(&c, path, 0, ov, 2, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.max_queues, 9);
 	ck_assert_uint_eq(c.max_connections, 2);
@@ -266,15 +283,22 @@ START_TEST(test_set_and_build)
 	ov[0].value = "many";
 	ck_assert_int_eq(config_build(&c, path, 0, ov, 1, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "command line: max-queues"));
-	/* A bad file names itself and the line. */
-	f = fopen(path, "w");
-	fputs("max-queues = 4\nmax-queues 5\n", f);
-	fclose(f);
+	unlink(path);
+}
+END_TEST
+
+/* config_build: a bad file names itself and the line; a missing file is
+ * fine when optional, an error when asked for. */
+START_TEST(test_build_bad_or_missing_file)
+{
+	struct config c;
+	char err[256], path[] = "/tmp/check_config.XXXXXX";
+
+	temp_conf(path, "max-queues = 4\nmax-queues 5\n");
 	ck_assert_int_eq(config_build(&c, path, 1, NULL, 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, path));
 	ck_assert_ptr_nonnull(strstr(err, "line 2"));
 	unlink(path);
-	/* A missing file: fine when optional, an error when asked for. */
 	ck_assert_int_eq(config_load(&c, path, 1, err, sizeof(err)), 1);
 	ck_assert_int_eq(config_build(&c, path, 1, NULL, 0, err, sizeof(err)), 0);
 	ck_assert_int_eq(config_build(&c, path, 0, NULL, 0, err, sizeof(err)), -1);
@@ -398,24 +422,29 @@ START_TEST(test_print_reads_back)
 }
 END_TEST
 
-/* create-prefix: each line adds a rule, an empty value clears them, the
- * longest prefix decides, root and the listed principals are admitted,
- * every mistake is refused with its reason, and the rules print back
- * one per line. */
+/* Parse the three create-prefix rules of the create-prefix tests into c. */
+static void parse_three_rules(struct config *c)
+{
+	char err[256];
+
+	ck_assert_msg(parse(c, "create-prefix = svc. root,gid:7\n"
+			    "create-prefix = svc.public. any\n"
+			    "create-prefix=u.  uid:5,user:root,group:root\n",
+			    err, sizeof(err)) == 0, "%s", err);
+}
+
+/* create-prefix: each line adds a rule, the longest prefix decides, root
+ * and the listed principals are admitted. */
 START_TEST(test_create_prefix)
 {
 	const gid_t sup[] = { 7 };
 	const struct access_cred nobody = { 65534, 65534, NULL, 0 },
 		in_group = { 1000, 1000, sup, 1 }, rootc = { 0, 0, NULL, 0 },
 		uid5 = { 5, 5, NULL, 0 };
-	char text[4096] = "", again[4096] = "", err[256], many[4096] = "";
 	const struct access_rule *r;
-	struct config c, b;
+	struct config c;
 
-	ck_assert_msg(parse(&c, "create-prefix = svc. root,gid:7\n"
-			    "create-prefix = svc.public. any\n"
-			    "create-prefix=u.  uid:5,user:root,group:root\n",
-			    err, sizeof(err)) == 0, "%s", err);
+	parse_three_rules(&c);
 	ck_assert_uint_eq(c.ncreate_rules, 3);
 	ck_assert_str_eq(c.create_rules[2].who_text, "uid:5,user:root,group:root");
 	r = access_rule_match(c.create_rules, c.ncreate_rules, "svc.public.x");
@@ -429,18 +458,45 @@ START_TEST(test_create_prefix)
 	r = access_rule_match(c.create_rules, c.ncreate_rules, "u.x");
 	ck_assert_int_eq(access_rule_admits(r, &uid5), 0);
 	ck_assert_ptr_null(access_rule_match(c.create_rules, c.ncreate_rules, "svcx"));
-	/* --check-config prints a line per rule; it reads back. */
+}
+END_TEST
+
+/* create-prefix rules print back one per line (--check-config), in a
+ * form that reads back the same. */
+START_TEST(test_create_prefix_prints_back)
+{
+	char text[4096] = "", again[4096] = "", err[256];
+	struct config c, b;
+
+	parse_three_rules(&c);
 	config_each(&c, NULL, print_one, text);
 	ck_assert_ptr_nonnull(strstr(text, "create-prefix = svc. root,gid:7\n"
 				     "create-prefix = svc.public. any\n"));
 	ck_assert_msg(parse(&b, text, err, sizeof(err)) == 0, "%s", err);
 	config_each(&b, NULL, print_one, again);
 	ck_assert_str_eq(again, text);
-	/* "" clears (a flag --create-prefix '' drops the file's rules). */
+}
+END_TEST
+
+/* An empty create-prefix clears the rules before it (a flag
+ * --create-prefix '' drops the file's rules). */
+START_TEST(test_create_prefix_clear)
+{
+	char err[256];
+	struct config c;
+
 	ck_assert_int_eq(parse(&c, "create-prefix = a. any\ncreate-prefix =\n"
 			       "create-prefix = b. any\n", err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.ncreate_rules, 1);
 	ck_assert_str_eq(c.create_rules[0].prefix, "b.");
+}
+END_TEST
+
+/* Every create-prefix mistake is refused with its reason. */
+START_TEST(test_create_prefix_errors)
+{
+	char many[4096] = "";
+
 	parse_fails("create-prefix = a. any\ncreate-prefix = a. root\n",
 		    "line 2: create-prefix: 'a.' has a rule already");
 	parse_fails("create-prefix = a.\n", "lists nobody");
@@ -591,11 +647,16 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_durability_keys);
 	tcase_add_test(tc, test_memfd_keys);
 	tcase_add_test(tc, test_nul_byte);
-	tcase_add_test(tc, test_set_and_build);
+	tcase_add_test(tc, test_config_set);
+	tcase_add_test(tc, test_build_precedence);
+	tcase_add_test(tc, test_build_bad_or_missing_file);
 	tcase_add_test(tc, test_diff);
 	tcase_add_test(tc, test_quota_keys);
 	tcase_add_test(tc, test_print_reads_back);
 	tcase_add_test(tc, test_create_prefix);
+	tcase_add_test(tc, test_create_prefix_prints_back);
+	tcase_add_test(tc, test_create_prefix_clear);
+	tcase_add_test(tc, test_create_prefix_errors);
 	tcase_add_test(tc, test_user_prefix_names);
 	tcase_add_test(tc, test_check_group);
 	suite_add_tcase(s, tc);

@@ -247,7 +247,7 @@ static int consumer(void *arg)
 	uint64_t tag;
 	int rc, wait_ms = h_wrapped() ? 3000 : 1000;
 
-	if (ipc_connect(sock, &c))
+	if (h_ipc_connect(sock, &c))
 		return 120;
 	while ((rc = ipc_queue_get_ack(c, "jobs", &data, &len, &tag, wait_ms, 0)) == 0) {
 		if (len == 6 && memcmp(data, "poison", 6) == 0) {

@@ -46,7 +46,7 @@ static int child_get(void *arg)
 	int rc;
 
 	(void)arg;
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 120;
 	if (job.single)
 		rc = ipc_queue_get(c, job.single, &data, &len, job.timeout_ms);
@@ -102,10 +102,9 @@ static void expect_any(ipc_client *c, size_t n, int timeout, size_t want_index,
 }
 
 /* The first non-empty queue in the order given; Empty takes nothing;
- * bad arguments and missing queues are refused, naming the queue. */
+ * a timeout takes nothing and leaves no getter behind. */
 START_TEST(test_any_order)
 {
-	const char *names[IPC_GET_ANY_MAX + 1];
 	struct h_daemon d;
 	ipc_client *c;
 	size_t len, index;
@@ -135,7 +134,25 @@ START_TEST(test_any_order)
 		ck_assert_uint_eq(h_stat(c, q123[i]).gets, i == 0 ? 0 : 1);
 	}
 	expect_any(c, 3, 0, 2, "c2");
-	/* Refusals. */
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* get_any refuses bad arguments (no names, more than IPC_GET_ANY_MAX, no
+ * index), a bad name, a missing queue (naming it) and a pipe. */
+START_TEST(test_any_refusals)
+{
+	const char *names[IPC_GET_ANY_MAX + 1];
+	struct h_daemon d;
+	ipc_client *c;
+	size_t len, index;
+	void *data;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	make_queues(c);
 	ck_assert_int_eq(ipc_queue_get_any(c, q123, 0, &index, &data, &len, 0),
 			 IPC_EINVAL);
 	for (i = 0; i <= IPC_GET_ANY_MAX; i++)
@@ -371,7 +388,7 @@ static int race_producer(void *arg)
 	char text[32];
 	ipc_client *c;
 
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 120;
 	for (i = 0; i < race_msgs(); i++) {
 		snprintf(text, sizeof(text), "P%d-%d", k, i);
@@ -409,7 +426,7 @@ static int race_consumer(void *arg)
 	ipc_client *c;
 	void *data;
 
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 120;
 	for (;;) {
 		if (which >= 0)
@@ -513,6 +530,7 @@ static Suite *getany_suite(void)
 	Suite *s = suite_create("getany");
 
 	h_add_case(s, "order", test_any_order, 20);
+	h_add_case(s, "refusals", test_any_refusals, 20);
 	h_add_case(s, "fifo_fair", test_any_fifo_fair, 20);
 	h_add_case(s, "ack", test_any_ack, 20);
 	h_add_case(s, "kill_and_delete", test_any_kill_and_delete, 20);

@@ -123,7 +123,7 @@ static int child_stranger(void *arg)
 	if (setgroups(0, NULL) != 0 || setgid(T_STRANGER) != 0 ||
 	    setuid(T_STRANGER) != 0)
 		return 125;
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	if (ipc_queue_put(c, "q", "x", 1, 0) != IPC_EPERM)
 		return 1;
@@ -194,7 +194,7 @@ static int child_getter(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(arg, &c))
+	if (h_ipc_connect(arg, &c))
 		return 120;
 	rc = ipc_queue_get(c, "idle", &m, &len, 60000);
 	if (rc == 0)

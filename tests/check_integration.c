@@ -49,7 +49,7 @@ static int job_get(void *arg)
 	uint32_t l32;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_queue_get(c, j->queue, &data, &len, j->timeout);
 	if (rc == 0 && j->fd >= 0) {
@@ -70,7 +70,7 @@ static int job_put(void *arg)
 	ipc_client *c;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_queue_put(c, j->queue, j->data, strlen(j->data), j->timeout);
 	ipc_close(c);
@@ -702,7 +702,7 @@ static int stress_producer(void *arg)
 	uint32_t id, i;
 	int rc = 0;
 
-	if (ipc_connect(s->sock, &c))
+	if (h_ipc_connect(s->sock, &c))
 		return 120;
 	for (i = 0; i < s->per && rc == 0; i++) {
 		id = s->index * s->per + i;
@@ -727,7 +727,7 @@ static int stress_consumer(void *arg)
 	f = fopen(path, "wb");
 	if (!f)
 		return 118;
-	if (ipc_connect(s->sock, &c))
+	if (h_ipc_connect(s->sock, &c))
 		return 120;
 	for (;;) {
 		rc = ipc_queue_get(c, "stress", &data, &len, h_wrapped() ? 120000 : 30000);
@@ -1477,7 +1477,7 @@ static int abuse_put(void *arg)
 	ipc_client *c;
 	uint32_t i;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	for (i = 0; i < ABUSE_FLOW; i++) {
 		if (ipc_queue_put(c, "flow", &i, sizeof(i), IPC_FOREVER))
@@ -1498,7 +1498,7 @@ static int abuse_get(void *arg)
 	void *data;
 	size_t len;
 
-	if (ipc_connect(d->sock, &c))
+	if (h_ipc_connect(d->sock, &c))
 		return 120;
 	for (i = 0; i < ABUSE_FLOW; i++) {
 		if (ipc_queue_get(c, "flow", &data, &len, 30000) || len != sizeof(v))
@@ -1560,29 +1560,41 @@ START_TEST(test_abuse)
 }
 END_TEST
 
-/* 11a: ipcctl create/ls/stat/put/get/rm and their exit codes. */
-START_TEST(test_ipcctl_basic)
+/* The binary message ipcctl put reads from stdin in the ipcctl tests. */
+static const char ctl_bin[] = "a\0b\n\0\xff";
+
+/* Start ipcd on d and, through ipcctl, create "jobs" (maxsize 2) and fill
+ * it with "hello" (an argument) and ctl_bin (stdin); a put on the full
+ * queue with --nowait exits 4 saying why in one line. */
+static void ctl_jobs(struct h_daemon *d)
+{
+	struct h_buf err;
+
+	h_start(d);
+	ck_assert_int_eq(h_run_ipcctl(d, NULL, 0, NULL, NULL, "create", "jobs",
+				      "--maxsize", "2", NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(d, NULL, 0, NULL, NULL, "put", "jobs",
+				      "hello", NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(d, ctl_bin, sizeof(ctl_bin), NULL, NULL, "put",
+				      "jobs", NULL), 0);
+	ck_assert_int_eq(h_run_ipcctl(d, NULL, 0, NULL, &err, "put", "jobs",
+				      "x", "--nowait", NULL), 4);
+	ck_assert_uint_eq(h_count_lines(err.data), 1);
+	h_buf_free(&err);
+}
+
+/* 11a: ipcctl create of an existing queue exits 1 with one line; ls and
+ * stat show the queue, its size and maxsize. */
+START_TEST(test_ipcctl_create_ls_stat)
 {
 	struct h_daemon d;
 	struct h_buf out, err;
-	static const char bin[] = "a\0b\n\0\xff";
 
-	h_start(&d);
-	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "create", "jobs",
-				      "--maxsize", "2", NULL), 0);
+	ctl_jobs(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "jobs",
 				      NULL), 1);
 	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
-	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "put", "jobs",
-				      "hello", NULL), 0);
-	ck_assert_int_eq(h_run_ipcctl(&d, bin, sizeof(bin), NULL, NULL, "put",
-				      "jobs", NULL), 0);
-	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "put", "jobs",
-				      "x", "--nowait", NULL), 4);
-	ck_assert_uint_eq(h_count_lines(err.data), 1);
-	h_buf_free(&err);
-
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
 	ck_assert_uint_eq(h_count_lines(out.data), 2);
 	ck_assert_ptr_nonnull(strstr(out.data, "jobs"));
@@ -1593,7 +1605,18 @@ START_TEST(test_ipcctl_basic)
 	ck_assert_ptr_nonnull(strstr(out.data, "size: 2\n"));
 	ck_assert_ptr_nonnull(strstr(out.data, "maxsize: 2\n"));
 	h_buf_free(&out);
+	h_stop(&d);
+}
+END_TEST
 
+/* 11a: ipcctl get prints the messages byte for byte, in order; on an
+ * empty queue with --nowait it prints nothing and exits 3. */
+START_TEST(test_ipcctl_get)
+{
+	struct h_daemon d;
+	struct h_buf out;
+
+	ctl_jobs(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "get", "jobs",
 				      NULL), 0);
 	ck_assert_uint_eq(out.len, 5);
@@ -1601,14 +1624,25 @@ START_TEST(test_ipcctl_basic)
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "get", "jobs",
 				      "--timeout", "1", NULL), 0);
-	ck_assert_uint_eq(out.len, sizeof(bin));
-	ck_assert_mem_eq(out.data, bin, sizeof(bin));
+	ck_assert_uint_eq(out.len, sizeof(ctl_bin));
+	ck_assert_mem_eq(out.data, ctl_bin, sizeof(ctl_bin));
 	h_buf_free(&out);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "get", "jobs",
 				      "--nowait", NULL), 3);
 	ck_assert_uint_eq(out.len, 0);
 	h_buf_free(&out);
+	h_stop(&d);
+}
+END_TEST
 
+/* 11a: ipcctl rm deletes the queue (with its messages); rm of a missing
+ * one exits 1 with one line on stderr and nothing on stdout. */
+START_TEST(test_ipcctl_rm)
+{
+	struct h_daemon d;
+	struct h_buf out, err;
+
+	ctl_jobs(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "rm", "jobs",
 				      NULL), 0);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, &err, "rm", "jobs",
@@ -1624,13 +1658,12 @@ START_TEST(test_ipcctl_basic)
 }
 END_TEST
 
-/* 11b: ipcctl usage errors, --timeout, IPCD_SOCKET and a missing queue. */
-START_TEST(test_ipcctl_misc)
+/* 11b: ipcctl usage errors exit 2 (an unknown command says so), a
+ * missing queue exits 1 with one line. */
+START_TEST(test_ipcctl_usage_errors)
 {
 	struct h_daemon d;
-	struct h_buf out, err;
-	char *argv[5];
-	int64_t t0, ms;
+	struct h_buf err;
 
 	h_start(&d);
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "frobnicate",
@@ -1648,15 +1681,40 @@ START_TEST(test_ipcctl_misc)
 				      "--nowait", NULL), 1);
 	ck_assert_uint_eq(h_count_lines(err.data), 1);
 	h_buf_free(&err);
+	h_stop(&d);
+}
+END_TEST
 
+/* 11b: ipcctl get --timeout 0.2 on an empty queue waits that long, then
+ * exits 3. */
+START_TEST(test_ipcctl_get_timeout)
+{
+	struct h_daemon d;
+	int64_t t0, ms;
+
+	h_start(&d);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "create", "q",
+				      NULL), 0);
 	t0 = h_now_ms();
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "get", "q",
 				      "--timeout", "0.2", NULL), 3);
 	ms = h_now_ms() - t0;
 	ck_assert_msg(ms >= 200, "get --timeout 0.2 returned after %lld ms",
 		      (long long)ms);
+	h_stop(&d);
+}
+END_TEST
 
-	/* No -s: the socket comes from IPCD_SOCKET. */
+/* 11b: without -s, ipcctl takes the socket from IPCD_SOCKET. */
+START_TEST(test_ipcctl_socket_env)
+{
+	struct h_daemon d;
+	struct h_buf out;
+	char *argv[5];
+
+	h_start(&d);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, NULL, "create", "q",
+				      NULL), 0);
 	ck_assert_int_eq(setenv("IPCD_SOCKET", d.sock, 1), 0);
 	argv[0] = (char *)h_bin("IPCCTL_BIN");
 	argv[1] = "put";
@@ -1962,8 +2020,12 @@ static Suite *integration_suite(void)
 	h_add_case(s, "malformed", test_malformed, 60);
 	h_add_case(s, "abuse", test_abuse, 60);
 	h_add_case(s, "parks_bound", test_parks_bound, 60);
-	h_add_case(s, "ipcctl_basic", test_ipcctl_basic, 60);
-	h_add_case(s, "ipcctl_misc", test_ipcctl_misc, 60);
+	h_add_case(s, "ipcctl_create_ls_stat", test_ipcctl_create_ls_stat, 60);
+	h_add_case(s, "ipcctl_get", test_ipcctl_get, 60);
+	h_add_case(s, "ipcctl_rm", test_ipcctl_rm, 60);
+	h_add_case(s, "ipcctl_usage_errors", test_ipcctl_usage_errors, 60);
+	h_add_case(s, "ipcctl_get_timeout", test_ipcctl_get_timeout, 60);
+	h_add_case(s, "ipcctl_socket_env", test_ipcctl_socket_env, 60);
 	h_add_case(s, "queue_demo", test_queue_demo, 60);
 	h_add_case(s, "demo_options", test_demo_options, 60);
 	h_add_case(s, "second_daemon", test_second_daemon, 30);

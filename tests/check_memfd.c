@@ -645,7 +645,7 @@ static int producer(void *arg)
 	unsigned char *p = pattern(300000, 11);
 	ipc_client *c;
 
-	if (ipc_connect(d->sock, &c) != 0)
+	if (h_ipc_connect(d->sock, &c) != 0)
 		return 1;
 	for (;;)
 		if (ipc_queue_put(c, "q", p, 300000, IPC_FOREVER) != 0)
@@ -660,7 +660,7 @@ static int viewer(void *arg)
 	ipc_client *c;
 	size_t len;
 
-	if (ipc_connect(d->sock, &c) != 0 ||
+	if (h_ipc_connect(d->sock, &c) != 0 ||
 	    ipc_queue_get_view(c, "q", &v, &len, 5000) != 0)
 		return 1;
 	write(1, "", 0);

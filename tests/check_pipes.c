@@ -161,7 +161,7 @@ static int pjob_send(void *arg)
 	ipc_client *c;
 	int rc, i;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, j->end, j->flags | IPC_PIPE_CREATE, NULL);
 	for (i = 0; rc == 0 && i < j->count; i++)
@@ -181,7 +181,7 @@ static int pjob_recv(void *arg)
 	uint32_t l32;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, j->end, j->flags | IPC_PIPE_CREATE, NULL);
 	if (rc == 0)
@@ -328,22 +328,29 @@ START_TEST(test_attach_explicit_bounds)
 }
 END_TEST
 
-/* 2: whole messages both ways, 0 bytes to the limit, timeouts -1/0/>0. */
+/* Start ipcd on d with a pipe "p" (capacity 4 MiB): end 0 attached by
+ * *a (which creates it), end 1 by *b. */
+static void pipe_pair(struct h_daemon *d, ipc_client **a, ipc_client **b)
+{
+	struct ipc_pipe_opts o = popts(0, 4 << 20);
+
+	h_start(d);
+	*a = h_connect(d);
+	attach(*a, "p", 0, IPC_PIPE_CREATE, &o);
+	*b = attach_new(d, "p", 1, 0);
+}
+
+/* 2: whole messages both ways, 0 bytes to the limit, counted. */
 START_TEST(test_send_recv)
 {
 	static const char bin[] = { 'a', 0, '\n', (char)0xff, 0 };
-	struct ipc_pipe_opts o = popts(0, 4 << 20);
 	struct h_daemon d;
 	ipc_client *a, *b;
 	unsigned char *big;
 	size_t max, i, len;
 	void *data;
-	int64_t t0, ms;
 
-	h_start(&d);
-	a = h_connect(&d);
-	attach(a, "p", 0, IPC_PIPE_CREATE, &o);
-	b = attach_new(&d, "p", 1, 0);
+	pipe_pair(&d, &a, &b);
 	max = ipc_msg_max(a);
 	big = malloc(max);
 	for (i = 0; i < max; i++)
@@ -367,7 +374,26 @@ START_TEST(test_send_recv)
 	/* The other way. */
 	send_rc(b, "p", 1, "back", 0, 0);
 	recv_expect(a, "p", 0, "back", IPC_FOREVER);
-	/* Nothing there: 0 never waits, > 0 waits that long. */
+	ck_assert_uint_eq(h_stat(a, "p").puts, 5);
+	ck_assert_uint_eq(h_stat(a, "p").gets, 5);
+	free(big);
+	ipc_close(a);
+	ipc_close(b);
+	h_stop(&d);
+}
+END_TEST
+
+/* 2b: a recv with nothing there: timeout 0 never waits, > 0 waits that
+ * long, < -1 is invalid. */
+START_TEST(test_recv_timeouts)
+{
+	struct h_daemon d;
+	ipc_client *a, *b;
+	size_t len;
+	void *data;
+	int64_t t0, ms;
+
+	pipe_pair(&d, &a, &b);
 	t0 = h_now_ms();
 	recv_rc(a, "p", 0, 0, IPC_EEMPTY);
 	ms = h_now_ms() - t0;
@@ -378,9 +404,6 @@ START_TEST(test_send_recv)
 	ck_assert_msg(ms >= 300 && ms < (h_wrapped() ? 30000 : 5000),
 		      "recv 300 ms returned after %lld ms", (long long)ms);
 	ck_assert_int_eq(ipc_pipe_recv(b, "p", 1, &data, &len, -2), IPC_EINVAL);
-	ck_assert_uint_eq(h_stat(a, "p").puts, 5);
-	ck_assert_uint_eq(h_stat(a, "p").gets, 5);
-	free(big);
 	ipc_close(a);
 	ipc_close(b);
 	h_stop(&d);
@@ -746,7 +769,7 @@ static int echo_child(void *arg)
 	size_t len;
 	int rc, n;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, 1, IPC_PIPE_CREATE, NULL);
 	while (rc == 0) {
@@ -814,7 +837,7 @@ static int numbered_sender(void *arg)
 	uint32_t i;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL);
 	for (i = 0; rc == 0; i++) {
@@ -914,7 +937,7 @@ static int slow_receiver(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(j->sock, &c))
+	if (h_ipc_connect(j->sock, &c))
 		return 120;
 	rc = ipc_pipe_attach(c, j->name, 0, IPC_PIPE_CREATE, NULL);
 	while (rc == 0) {
@@ -1358,7 +1381,7 @@ static int deljob_run(void *arg)
 	if (setgroups(0, NULL) != 0 || setgid(4203) != 0 || setuid(4203) != 0 ||
 	    getuid() != 4203)
 		return 125;
-	if (ipc_connect(j->sock, &c) != 0)
+	if (h_ipc_connect(j->sock, &c) != 0)
 		return 99;
 	if (ipc_delete(c, j->name) != IPC_EPERM)
 		return 1;
@@ -1638,6 +1661,7 @@ static Suite *pipes_suite(void)
 	h_add_case(s, "attach_namespace", test_attach_namespace, 30);
 	h_add_case(s, "attach_explicit_bounds", test_attach_explicit_bounds, 30);
 	h_add_case(s, "send_recv", test_send_recv, 30);
+	h_add_case(s, "recv_timeouts", test_recv_timeouts, 30);
 	h_add_case(s, "ownership", test_ownership, 30);
 	h_add_case(s, "oneway", test_oneway, 30);
 	h_add_case(s, "before_attach", test_before_attach, 30);

@@ -46,6 +46,15 @@ static int raw_dec_req(struct raw *w, struct proto_dec *d, size_t msg_max,
 			     msg_max, r);
 }
 
+/* Start a raw reply in w: [id, status 0, ...], the body to be packed next. */
+static void raw_rep_ok(struct raw *w, uint32_t id)
+{
+	raw_init(w);
+	msgpack_pack_array(&w->pk, 3);
+	msgpack_pack_uint32(&w->pk, id);
+	msgpack_pack_int32(&w->pk, 0);
+}
+
 /* Decode the raw payload as a reply to op. */
 static int raw_dec_rep(struct raw *w, struct proto_dec *d, uint32_t op,
 		       struct proto_rep *r)
@@ -1360,15 +1369,14 @@ START_TEST(test_rep_error_shapes)
 }
 END_TEST
 
+/* A STAT reply from a newer daemon: unknown keys of any type are
+ * skipped, missing ones stay 0. */
 START_TEST(test_rep_info_forward_compat)
 {
 	struct proto_rep r;
 	struct raw w;
 
-	raw_init(&w);
-	msgpack_pack_array(&w.pk, 3);
-	msgpack_pack_uint32(&w.pk, 44);
-	msgpack_pack_int32(&w.pk, 0);
+	raw_rep_ok(&w, 44);
 	msgpack_pack_map(&w.pk, 5);
 	raw_str(&w, "owner");          /* unknown: ignored */
 	raw_str(&w, "alice");
@@ -1389,33 +1397,30 @@ START_TEST(test_rep_info_forward_compat)
 	ck_assert_uint_eq(r.infos[0].kind, 0);   /* missing keys stay 0 */
 	ck_assert_uint_eq(r.infos[0].gets, 0);
 	raw_fini(&w);
+}
+END_TEST
 
-	/* a known key with the wrong type */
-	raw_init(&w);
-	msgpack_pack_array(&w.pk, 3);
-	msgpack_pack_uint32(&w.pk, 44);
-	msgpack_pack_int32(&w.pk, 0);
+/* Info maps that are malformed: a known key with the wrong type (STAT),
+ * a key that is not a str, an element that is not a map (LIST). */
+START_TEST(test_rep_info_malformed)
+{
+	struct proto_rep r;
+	struct raw w;
+
+	raw_rep_ok(&w, 44);
 	msgpack_pack_map(&w.pk, 1);
 	raw_str(&w, "getters");
 	msgpack_pack_int32(&w.pk, -3);
 	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_STAT, &r), IPC_EPROTO);
 	raw_fini(&w);
-	/* a key that is not a str */
-	raw_init(&w);
-	msgpack_pack_array(&w.pk, 3);
-	msgpack_pack_uint32(&w.pk, 44);
-	msgpack_pack_int32(&w.pk, 0);
+	raw_rep_ok(&w, 44);
 	msgpack_pack_array(&w.pk, 1);
 	msgpack_pack_map(&w.pk, 1);
 	msgpack_pack_uint32(&w.pk, 1);
 	msgpack_pack_uint32(&w.pk, 1);
 	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &r), IPC_EPROTO);
 	raw_fini(&w);
-	/* a LIST whose element is not a map */
-	raw_init(&w);
-	msgpack_pack_array(&w.pk, 3);
-	msgpack_pack_uint32(&w.pk, 44);
-	msgpack_pack_int32(&w.pk, 0);
+	raw_rep_ok(&w, 44);
 	msgpack_pack_array(&w.pk, 1);
 	msgpack_pack_nil(&w.pk);
 	ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_LIST, &r), IPC_EPROTO);
@@ -2105,15 +2110,13 @@ START_TEST(test_admin_roundtrip)
 }
 END_TEST
 
-/* INFO: an empty request; the daemon info map round-trips every key,
- * skips unknown ones, leaves missing ones 0, and refuses a map that is
- * not one or a version that is not a short str. */
+/* INFO: an empty request; the daemon info map round-trips every key;
+ * a reply without its info map is refused. */
 START_TEST(test_dinfo_roundtrip)
 {
 	struct proto_req r = { .op = PROTO_OP_INFO, .id = 7 }, rout;
 	struct proto_dinfo di;
 	struct proto_rep rep = { .op = PROTO_OP_INFO, .id = 7, .dinfo = &di }, out;
-	struct raw w;
 	size_t i;
 
 	ck_assert_int_eq(req_roundtrip(&dec, &buf, &r, &rout), 0);
@@ -2133,11 +2136,17 @@ START_TEST(test_dinfo_roundtrip)
 			  proto_dinfo_nkeys - 1);
 	rep.dinfo = NULL;
 	ck_assert_int_eq(proto_enc_rep(&buf, &rep), IPC_EINVAL);
-	/* {"puts": 5, "later": "x"}: puts read, later skipped, rest 0. */
-	raw_init(&w);
-	msgpack_pack_array(&w.pk, 3);
-	msgpack_pack_uint32(&w.pk, 7);
-	msgpack_pack_int32(&w.pk, 0);
+}
+END_TEST
+
+/* The INFO map from a newer daemon: {"puts": 5, "later": "x"}: puts read,
+ * the unknown key skipped, the missing ones 0. */
+START_TEST(test_dinfo_unknown_keys)
+{
+	struct proto_rep out;
+	struct raw w;
+
+	raw_rep_ok(&w, 7);
 	msgpack_pack_map(&w.pk, 2);
 	msgpack_pack_str_with_body(&w.pk, "puts", 4);
 	msgpack_pack_uint64(&w.pk, 5);
@@ -2148,14 +2157,20 @@ START_TEST(test_dinfo_roundtrip)
 	ck_assert_uint_eq(out.dinfo->gets, 0);
 	ck_assert_str_eq(out.dinfo->version, "");
 	raw_fini(&w);
-	/* PROTO_DINFO_KEYS_MAX keys decode, one more does not. */
+}
+END_TEST
+
+/* An INFO map of PROTO_DINFO_KEYS_MAX keys decodes, one more does not. */
+START_TEST(test_dinfo_keys_max)
+{
+	struct proto_rep out;
+	struct raw w;
+	size_t i;
+
 	for (i = 0; i < 2; i++) {
 		size_t k, n = PROTO_DINFO_KEYS_MAX + i;
 
-		raw_init(&w);
-		msgpack_pack_array(&w.pk, 3);
-		msgpack_pack_uint32(&w.pk, 7);
-		msgpack_pack_int32(&w.pk, 0);
+		raw_rep_ok(&w, 7);
 		msgpack_pack_map(&w.pk, n);
 		for (k = 0; k < n; k++) {
 			char key[16];
@@ -2168,12 +2183,19 @@ START_TEST(test_dinfo_roundtrip)
 				 i ? IPC_EPROTO : 0);
 		raw_fini(&w);
 	}
-	/* A version of 32 bytes, a negative count, an array: malformed. */
+}
+END_TEST
+
+/* INFO maps that are malformed: a version of 32 bytes (not a short str),
+ * a negative count, an array instead of the map. */
+START_TEST(test_dinfo_malformed)
+{
+	struct proto_rep out;
+	struct raw w;
+	size_t i;
+
 	for (i = 0; i < 3; i++) {
-		raw_init(&w);
-		msgpack_pack_array(&w.pk, 3);
-		msgpack_pack_uint32(&w.pk, 7);
-		msgpack_pack_int32(&w.pk, 0);
+		raw_rep_ok(&w, 7);
 		if (i == 2) {
 			msgpack_pack_array(&w.pk, 0);
 		} else {
@@ -3078,6 +3100,7 @@ static Suite *proto_suite(void)
 	tc = tcase("dec_rep");
 	tcase_add_test(tc, test_rep_error_shapes);
 	tcase_add_test(tc, test_rep_info_forward_compat);
+	tcase_add_test(tc, test_rep_info_malformed);
 	tcase_add_test(tc, test_strerror_all);
 	suite_add_tcase(s, tc);
 
@@ -3099,6 +3122,9 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_admin_roundtrip);
 	tcase_add_test(tc, test_rep_info_needs_name);
 	tcase_add_test(tc, test_dinfo_roundtrip);
+	tcase_add_test(tc, test_dinfo_unknown_keys);
+	tcase_add_test(tc, test_dinfo_keys_max);
+	tcase_add_test(tc, test_dinfo_malformed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("batch");

@@ -141,7 +141,7 @@ static int child_join(void *arg)
 	ipc_client *c;
 
 	(void)arg;
-	if (ipc_connect(job.sock, &c) || ipc_pipe_join(c, "k", 1, job.token, NULL) ||
+	if (h_ipc_connect(job.sock, &c) || ipc_pipe_join(c, "k", 1, job.token, NULL) ||
 	    ipc_pipe_send(c, "k", 1, "child", 5, IPC_FOREVER))
 		return 99;
 	if (job.exit_now)
@@ -267,7 +267,7 @@ static int child_nobody_join(void *arg)
 	(void)arg;
 	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
 		return 98;
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 97;
 	rc = ipc_pipe_join(c, "l", 1, job.token, NULL);
 	ipc_close(c);

@@ -111,7 +111,7 @@ static int child_put_when_parked(void *arg)
 	ipc_client *c;
 
 	(void)arg;
-	if (ipc_connect(job.sock, &c))
+	if (h_ipc_connect(job.sock, &c))
 		return 99;
 	h_wait_parked(c, "e", 'g', 1);
 	return ipc_queue_put(c, "e", "7", 1, 0);
@@ -231,7 +231,7 @@ static int child_get_one(void *arg)
 	size_t len;
 
 	(void)arg;
-	if (ipc_connect(job.sock, &c) || ipc_queue_set_readahead_held(c, "k", 64, 0) ||
+	if (h_ipc_connect(job.sock, &c) || ipc_queue_set_readahead_held(c, "k", 64, 0) ||
 	    ipc_queue_get(c, "k", &m, &len, 10000) || write(job.fd, m, len) != (ssize_t)len)
 		return 99;
 	pause();

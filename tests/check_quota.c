@@ -334,7 +334,7 @@ static int quota_fill_run(void *arg)
 
 	become(U_NOBODY, 0);
 	for (i = 0; i < 3; i++)
-		if (ipc_connect(sock, &c[i]) != 0)
+		if (h_ipc_connect(sock, &c[i]) != 0)
 			return 1;
 	if (ipc_connect(sock, &x) != IPC_ELIMIT ||
 	    !err_has(NULL, "too many connections for uid 65534 (uid-max-connections 3)"))
@@ -379,7 +379,7 @@ static int quota_after_run(void *arg)
 	int rc;
 
 	become(U_NOBODY, 0);
-	if (ipc_connect(a[0], &c) != 0)
+	if (h_ipc_connect(a[0], &c) != 0)
 		return 1;
 	rc = ipc_queue_put(c, "shared", "x", 1, 0);
 	if (strcmp(a[1], "freed") == 0 ? rc != 0 : rc != IPC_ELIMIT)
@@ -401,7 +401,7 @@ static int quota_other_run(void *arg)
 
 	become(U_OTHER, 0);
 	for (i = 0; i < 3; i++)
-		if (ipc_connect(sock, &c[i]) != 0)
+		if (h_ipc_connect(sock, &c[i]) != 0)
 			return 1;
 	if (ipc_queue_open(c[0], "o1", H_QOPTS(0, IPC_QUEUE_CREATE), NULL) != 0 ||
 	    ipc_queue_open(c[0], "o2", H_QOPTS(0, IPC_QUEUE_CREATE), NULL) != 0)

@@ -226,7 +226,7 @@ static int script_run(void *arg)
 	int i, rc;
 
 	become(sc->user);
-	if (ipc_connect(sc->sock, &c) != 0)
+	if (h_ipc_connect(sc->sock, &c) != 0)
 		return 99;
 	for (i = 0; sc->steps[i].op; i++) {
 		rc = step_run(c, &sc->steps[i]);
@@ -843,7 +843,7 @@ static int parked_put_run(void *arg)
 	char *buf = calloc(1, p->len);
 	int rc;
 
-	if (!buf || ipc_connect(p->sock, &c) != 0)
+	if (!buf || h_ipc_connect(p->sock, &c) != 0)
 		return 99;
 	rc = ipc_queue_put(c, p->q, buf, p->len, IPC_FOREVER);
 	ipc_close(c);
@@ -990,7 +990,7 @@ static int denied_run(void *arg)
 
 	if (geteuid() == 0)
 		become(&user_a);
-	if (ipc_connect(sock, &c) != 0 ||
+	if (h_ipc_connect(sock, &c) != 0 ||
 	    ipc_queue_open(c, "shut", H_QOPTS_MODE(0, IPC_QUEUE_CREATE, 0), NULL) != 0)
 		return 1;
 	if (refused_alike(c, "shut", NULL, IPC_EPERM, text) != 0 ||
@@ -1490,7 +1490,7 @@ static int parked_run(void *arg)
 	size_t len;
 	int rc;
 
-	if (ipc_connect(p->sock, &c) != 0)
+	if (h_ipc_connect(p->sock, &c) != 0)
 		return 99;
 	if (p->op == 'g')
 		rc = ipc_queue_get(c, p->q, &data, &len, IPC_FOREVER);
@@ -1535,30 +1535,38 @@ END_TEST
 
 /* ---- reload ------------------------------------------------------------------- */
 
-/* SIGHUP re-reads the config file: limits and log level change and are
- * logged, socket settings wait for a restart, a broken file keeps the
- * running configuration. */
-START_TEST(test_reload)
+/* Start ipcd on d with the config file conf (in d's directory) holding
+ * text: max-message-size 1000, max-queues 2, log-level info, and make the
+ * two queues r1, r2 that max-queues allows. */
+static void reload_start(struct h_daemon *d, char *conf, size_t len)
 {
-	struct h_daemon d;
-	char conf[128];
 	const char *args[] = { "-c", conf, NULL };
 	ipc_client *c;
-	struct stat st;
 
-	h_prepare(&d);
-	snprintf(conf, sizeof(conf), "%s/ipcd.conf", d.dir);
+	h_prepare(d);
+	snprintf(conf, len, "%s/ipcd.conf", d->dir);
 	write_file(conf, "# test\nmax-message-size = 1000\nmax-queues = 2\n"
 		   "log-level = info\n");
-	launch_args(&d, args);
-	c = h_connect(&d);
+	launch_args(d, args);
+	c = h_connect(d);
 	ck_assert_uint_eq(ipc_msg_max(c), 1000);
 	h_create_queue(c, "r1", 0);
 	h_create_queue(c, "r2", 0);
 	ck_assert_int_eq(ipc_queue_open(c, "r3", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
 	ipc_close(c);
-	ck_assert(!log_has(&d, "opened by pid"));    /* not at debug level */
+}
 
+/* SIGHUP re-reads the config file: limits and log level change and are
+ * logged, socket settings wait for a restart. */
+START_TEST(test_reload)
+{
+	struct h_daemon d;
+	char conf[128];
+	ipc_client *c;
+	struct stat st;
+
+	reload_start(&d, conf, sizeof(conf));
+	ck_assert(!log_has(&d, "opened by pid"));    /* not at debug level */
 	write_file(conf, "max-message-size = 2000\nmax-queues = 4\n"
 		   "log-level = debug\nsocket-mode = 0666\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
@@ -1576,20 +1584,44 @@ START_TEST(test_reload)
 	log_wait(&d, "opened by pid");              /* debug level now */
 	ck_assert_int_eq(stat(d.sock, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);  /* unchanged */
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
 
-	/* A broken file: logged, the running configuration stays. */
+/* SIGHUP with a broken file: logged (line and key), the running
+ * configuration stays, whole (not the file's valid lines either). */
+START_TEST(test_reload_broken)
+{
+	struct h_daemon d;
+	char conf[128];
+	ipc_client *c;
+
+	reload_start(&d, conf, sizeof(conf));
 	write_file(conf, "max-queues = 10\nmax-message-size = huge\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	log_wait(&d, "keeping the running configuration");
 	ck_assert(log_has(&d, "line 2: max-message-size: 'huge'"));
-	ck_assert_int_eq(ipc_queue_open(c, "r5", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
-	ck_assert_int_eq(put_bytes(c, "r1", 1500, 'r'), 0);
-	/* A file that matches what runs says so. */
-	write_file(conf, "max-message-size = 2000\nmax-queues = 4\n"
-		   "log-level = debug\n");
+	c = h_connect(&d);
+	ck_assert_int_eq(ipc_queue_open(c, "r3", H_QOPTS(0, IPC_QUEUE_CREATE), NULL), IPC_ELIMIT);
+	ck_assert_int_eq(put_bytes(c, "r1", 1000, 'r'), 0);
+	ck_assert_int_eq(put_bytes(c, "r1", 1001, 'r'), IPC_ETOOBIG);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* SIGHUP with a file that matches what runs says so. */
+START_TEST(test_reload_unchanged)
+{
+	struct h_daemon d;
+	char conf[128];
+
+	reload_start(&d, conf, sizeof(conf));
+	write_file(conf, "max-message-size = 1000\nmax-queues = 2\n"
+		   "log-level = info\n");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 	log_wait(&d, "reload: configuration unchanged");
-	ipc_close(c);
 	h_stop(&d);
 }
 END_TEST
@@ -1712,42 +1744,73 @@ static void check_config_reads_back(const char *conf, struct h_buf *out)
 	h_buf_free(&err);
 }
 
-/* A bad config file or flag: a clear message naming the file, line and
- * key, exit 1, no socket made. --check-config prints the settings. */
-START_TEST(test_config_errors)
+/* A private directory for a config file and a socket path no daemon
+ * serves (the config-error tests start none). */
+struct confdir {
+	char dir[32];
+	char conf[128];
+	char sock[128];
+};
+
+/* Make c's directory and paths. */
+static void confdir_make(struct confdir *c)
 {
-	char dir[] = "/tmp/ipcd-conf.XXXXXX", conf[128], sock[128];
-	char *bad_file[] = { "-c", conf, "-s", sock, NULL };
-	char *missing[] = { "-c", "/nonexistent/ipcd.conf", "-s", sock, NULL };
-	char *bad_flag[] = { "--max-connections", "many", "-s", sock, NULL };
-	char *bad_opt[] = { "--frobnicate", NULL };
-	char *check[] = { "-c", conf, "--max-queues", "7", "--check-config", NULL };
+	snprintf(c->dir, sizeof(c->dir), "/tmp/ipcd-conf.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(c->dir));
+	snprintf(c->conf, sizeof(c->conf), "%s/ipcd.conf", c->dir);
+	snprintf(c->sock, sizeof(c->sock), "%s/ipcd.sock", c->dir);
+}
+
+/* Remove c's directory and config file. */
+static void confdir_remove(struct confdir *c)
+{
+	unlink(c->conf);
+	rmdir(c->dir);
+}
+
+/* A bad config file: a clear message naming the file, line and key,
+ * exit 1, no socket made. */
+START_TEST(test_config_file_errors)
+{
+	struct confdir cd;
+	char *bad_file[] = { "-c", cd.conf, "-s", cd.sock, NULL };
 	struct h_buf out, err;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(conf, sizeof(conf), "%s/ipcd.conf", dir);
-	snprintf(sock, sizeof(sock), "%s/ipcd.sock", dir);
-
-	write_file(conf, "max-queues = 5\nmax-qeueus = 6\n");
+	confdir_make(&cd);
+	write_file(cd.conf, "max-queues = 5\nmax-qeueus = 6\n");
 	ck_assert_int_eq(run_ipcd(bad_file, &out, &err), 1);
-	ck_assert_msg(strstr(err.data, conf) && strstr(err.data,
+	ck_assert_msg(strstr(err.data, cd.conf) && strstr(err.data,
 		      "line 2: unknown key 'max-qeueus'"), "stderr: %s", err.data);
 	h_buf_free(&out);
 	h_buf_free(&err);
-	write_file(conf, "socket-mode = 0999\n");
+	write_file(cd.conf, "socket-mode = 0999\n");
 	ck_assert_int_eq(run_ipcd(bad_file, &out, &err), 1);
 	ck_assert_msg(strstr(err.data, "line 1: socket-mode: '0999' is not an octal mode"),
 		      "stderr: %s", err.data);
 	h_buf_free(&out);
 	h_buf_free(&err);
-	write_file(conf, "max-bytes\n");
+	write_file(cd.conf, "max-bytes\n");
 	ck_assert_int_eq(run_ipcd(bad_file, &out, &err), 1);
 	ck_assert_msg(strstr(err.data, "line 1: expected 'key = value'"), "stderr: %s",
 		      err.data);
 	h_buf_free(&out);
 	h_buf_free(&err);
-	ck_assert_int_eq(access(sock, F_OK), -1);
+	ck_assert_int_eq(access(cd.sock, F_OK), -1);
+	confdir_remove(&cd);
+}
+END_TEST
 
+/* A missing config file or a bad flag: exit 1 saying which (2 for an
+ * unknown option), no socket made. */
+START_TEST(test_config_flag_errors)
+{
+	struct confdir cd;
+	char *missing[] = { "-c", "/nonexistent/ipcd.conf", "-s", cd.sock, NULL };
+	char *bad_flag[] = { "--max-connections", "many", "-s", cd.sock, NULL };
+	char *bad_opt[] = { "--frobnicate", NULL };
+	struct h_buf out, err;
+
+	confdir_make(&cd);
 	ck_assert_int_eq(run_ipcd(missing, &out, &err), 1);
 	ck_assert_msg(strstr(err.data, "/nonexistent/ipcd.conf: No such file"),
 		      "stderr: %s", err.data);
@@ -1761,17 +1824,28 @@ START_TEST(test_config_errors)
 	ck_assert_int_eq(run_ipcd(bad_opt, &out, &err), 2);
 	h_buf_free(&out);
 	h_buf_free(&err);
-	ck_assert_int_eq(access(sock, F_OK), -1);
+	ck_assert_int_eq(access(cd.sock, F_OK), -1);
+	confdir_remove(&cd);
+}
+END_TEST
 
-	write_file(conf, "max-queues = 5\nlog-level = warning\n");
+/* --check-config prints the settings (flags over the file over the
+ * defaults), in a form that reads back. */
+START_TEST(test_check_config)
+{
+	struct confdir cd;
+	char *check[] = { "-c", cd.conf, "--max-queues", "7", "--check-config", NULL };
+	struct h_buf out, err;
+
+	confdir_make(&cd);
+	write_file(cd.conf, "max-queues = 5\nlog-level = warning\n");
 	ck_assert_int_eq(run_ipcd(check, &out, &err), 0);
 	ck_assert_msg(strstr(out.data, "max-queues = 7\n"), "out: %s", out.data);
 	ck_assert_msg(strstr(out.data, "log-level = warning\n"), "out: %s", out.data);
 	ck_assert_msg(strstr(out.data, "max-connections = 1024\n"), "out: %s", out.data);
 	h_buf_free(&err);
-	check_config_reads_back(conf, &out);
-	unlink(conf);
-	rmdir(dir);
+	check_config_reads_back(cd.conf, &out);
+	confdir_remove(&cd);
 }
 END_TEST
 
@@ -1809,7 +1883,7 @@ static int feeder_run(void *arg)
 	void *data;
 	size_t len;
 
-	if (ipc_connect(f->sock, &c) != 0)
+	if (h_ipc_connect(f->sock, &c) != 0)
 		return 99;
 	while (h_now_ms() < end) {
 		if (ipc_queue_put(c, f->q, "x", 1, 0) != 0)
@@ -2092,8 +2166,12 @@ static Suite *service_suite(void)
 	h_add_case(s, "partial_frames", test_partial_frames, 60);
 	h_add_case(s, "shutdown_parked", test_shutdown_parked, 30);
 	h_add_case(s, "reload", test_reload, 30);
+	h_add_case(s, "reload_broken", test_reload_broken, 30);
+	h_add_case(s, "reload_unchanged", test_reload_unchanged, 30);
 	h_add_case(s, "reload_shrink", test_reload_shrink, 60);
-	h_add_case(s, "config_errors", test_config_errors, 30);
+	h_add_case(s, "config_file_errors", test_config_file_errors, 30);
+	h_add_case(s, "config_flag_errors", test_config_flag_errors, 30);
+	h_add_case(s, "check_config", test_check_config, 30);
 	h_add_case(s, "config_sysconfdir", test_config_sysconfdir, 30);
 	h_add_case(s, "config_fifo", test_config_fifo, 30);
 	h_add_case(s, "socket_not_ours", test_socket_not_ours, 30);

@@ -348,11 +348,25 @@ void h_stop(struct h_daemon *d)
 	h_stop_sig(d, SIGTERM);
 }
 
+/* ipc_connect(), under a wrapper with H_IO_WRAPPED_MS as the connect and
+ * I/O timeouts; see harness.h. */
+int h_ipc_connect(const char *path, ipc_client **c)
+{
+	int rc;
+
+	if (!h_wrapped())
+		return ipc_connect(path, c);
+	rc = ipc_connect_timeout(path, H_IO_WRAPPED_MS, c);
+	if (rc == 0)
+		ipc_set_io_timeout(*c, H_IO_WRAPPED_MS);
+	return rc;
+}
+
 /* Connect to d, asserting success. */
 ipc_client *h_connect(const struct h_daemon *d)
 {
 	ipc_client *c = NULL;
-	int rc = ipc_connect(d->sock, &c);
+	int rc = h_ipc_connect(d->sock, &c);
 
 	ck_assert_msg(rc == 0, "ipc_connect %s: %d (%s)", d->sock, rc,
 		      ipc_strerror(rc));
@@ -503,6 +517,11 @@ int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
 	argv[n++] = (char *)h_bin("IPCCTL_BIN");
 	argv[n++] = "-s";
 	argv[n++] = (char *)d->sock;
+	if (h_wrapped()) {
+		/* As h_ipc_connect(); a test's own later one wins. */
+		argv[n++] = "--connect-timeout";
+		argv[n++] = H_IO_WRAPPED_S;
+	}
 	va_start(ap, err);
 	while ((a = va_arg(ap, char *)) && n < H_MAX_ARGS - 1)
 		argv[n++] = a;
@@ -582,7 +601,7 @@ static void h_daemon_exec_opts(const struct h_daemon *d, pid_t parent,
 void h_launch_opts(struct h_daemon *d, const struct h_opts *o)
 {
 	pid_t parent = getpid();
-	int64_t deadline = h_now_ms() + (h_wrapped() ? 30000 : 10000);
+	int64_t deadline = h_now_ms() + (h_wrapped() ? H_IO_WRAPPED_MS : 10000);
 	ipc_client *c = NULL;
 
 	d->pid = fork();
@@ -639,7 +658,9 @@ void h_stop_opts(struct h_daemon *d, int sig, int sock_kept)
 
 	ck_assert_int_gt(d->pid, 0);
 	ck_assert_int_eq(kill(d->pid, sig), 0);
-	st = h_reap(d, 30000);
+	/* Under valgrind the exit runs the leak check: a minute without
+	 * the CPU on a loaded machine is not a hang. */
+	st = h_reap(d, h_wrapped() ? 2 * H_IO_WRAPPED_MS : 30000);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		h_dump_log(d);
 		h_rmdir(d->dir);

@@ -77,7 +77,19 @@ void h_dump_log(const struct h_daemon *d);
  * memory on purpose. */
 long h_rss_kb(pid_t pid);
 
-/* Connect to d, asserting success. */
+/* A connection's connect and I/O timeouts under IPCD_WRAPPER, instead of
+ * the library's 5 s defaults: a daemon under valgrind on a loaded
+ * machine can go that long without a turn of the CPU (first runs of a code
+ * path are translated), and a test must not read that as a hung daemon. */
+#define H_IO_WRAPPED_MS 60000
+#define H_IO_WRAPPED_S "60"  /* the same for ipcctl --connect-timeout */
+
+/* ipc_connect(path, c) (its result); under IPCD_WRAPPER with
+ * H_IO_WRAPPED_MS as its connect timeout and the new handle's I/O timeout.
+ * For tests and their children. */
+int h_ipc_connect(const char *path, ipc_client **c);
+
+/* Connect to d (h_ipc_connect), asserting success. */
 ipc_client *h_connect(const struct h_daemon *d);
 
 /* Options for ipc_queue_open(): maxsize and flags, with mode (the default
@@ -100,7 +112,8 @@ void h_wait_parked(ipc_client *c, const char *name, char field, unsigned want);
 int h_run(char *const argv[], const void *in, size_t inlen,
 	  struct h_buf *out, struct h_buf *err, int timeout_ms);
 
-/* Run `ipcctl -s SOCK args...` (NULL-terminated) like h_run(). */
+/* Run `ipcctl -s SOCK args...` (NULL-terminated) like h_run(); under
+ * IPCD_WRAPPER with --connect-timeout H_IO_WRAPPED_S first. */
 int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
 		 struct h_buf *out, struct h_buf *err, ...);
 

@@ -54,8 +54,10 @@ def run_python(code, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
-def wait_for(pred, timeout=10.0):
-    """Poll pred() until true; fail after timeout seconds."""
+def wait_for(pred, timeout=60.0):
+    """Poll pred() until true; fail after timeout seconds (generous: it
+    bounds only a failing run, and a child python can take seconds to
+    start on a loaded machine)."""
     end = time.monotonic() + timeout
     while not pred():
         if time.monotonic() > end:
@@ -372,6 +374,9 @@ class BoundedPipelineTest(unittest.TestCase):
             print("closed", flush=True)
         """ % q.name)
         self.assertEqual(child.stdout.readline().strip(), b"put")
+        # The pipelined puts reach the daemon when they do: wait for the
+        # 4 to park, then give close() time to (wrongly) drop them.
+        wait_for(lambda: ipcd.stat(q.name)["putters"] == 4)
         time.sleep(0.3)
         self.assertEqual(ipcd.stat(q.name)["putters"], 4)  # close() waits
         self.assertEqual([q.get(timeout=5) for _ in range(6)], list(range(6)))
