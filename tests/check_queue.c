@@ -113,6 +113,42 @@ static struct queue_stats stats(const struct queue *q)
 	return st;
 }
 
+/* The kB of transparent huge pages in the mapping holding addr
+ * (/proc/self/smaps), or -1 when it is not found. */
+static long anon_huge_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long lo, hi;
+	long kb = -1;
+	bool in = false;
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') <
+		    strchr(line, ' '))
+			in = lo <= (uintptr_t)addr && (uintptr_t)addr < hi;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* The chunk of m, its first message: every page of it was filled in at
+ * once, small ones (a fresh huge page costs recovery more than it saves). */
+static void bulk_chunk_check(const struct qmsg *m)
+{
+	static unsigned char resident[(2 << 20) / 4096];
+	void *chunk = (void *)((uintptr_t)m & ~(uintptr_t)((2 << 20) - 1));
+	size_t i, pages = (2 << 20) / (size_t)sysconf(_SC_PAGESIZE);
+
+	ck_assert_int_eq(mincore(chunk, 2 << 20, resident), 0);
+	for (i = 0; i < pages; i++)
+		ck_assert_msg(resident[i] & 1, "page %zu of the chunk not resident", i);
+	ck_assert_int_eq(anon_huge_kb(chunk), 0);
+}
+
 /* Recovery's bulk messages: carved from 2 MiB chunks, each chunk unmapped
  * once its last message is freed, the byte totals as for qmsg_new. */
 START_TEST(test_qmsg_bulk)
@@ -130,6 +166,8 @@ START_TEST(test_qmsg_bulk)
 		snprintf(p, sizeof(p), "m%zu", i);
 		v[i] = qmsg_new_bulk(p, sizeof(p));
 		ck_assert_ptr_nonnull(v[i]);
+		if (i == 0)
+			bulk_chunk_check(v[0]);
 	}
 	qmsg_bulk_end();
 	ck_assert_uint_eq(qmsg_bulk_chunks(), 2);

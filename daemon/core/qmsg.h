@@ -145,10 +145,10 @@ struct qmsg *qmsg_new(const void *data, size_t len);
  * NULL when out of memory (block is still the caller's). */
 struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len);
 /* qmsg_new for many messages made at once (recovery): a small one is
- * carved from a 2 MiB chunk, backed by a huge page where the kernel
- * allows, so a million of them cost a few hundred page faults and no
- * malloc calls; a chunk is unmapped when its last message is freed.
- * qmsg_bulk_end() ends the run. */
+ * carved from a 2 MiB chunk, its small pages filled in by one call, so a
+ * million of them cost no malloc calls and a few hundred system calls; a
+ * chunk is unmapped when its last message is freed. qmsg_bulk_end()
+ * ends the run. */
 struct qmsg *qmsg_new_bulk(const void *data, size_t len);
 /* The run of qmsg_new_bulk is over: the unused tail of the chunk being
  * carved goes back to the system. */

@@ -8,9 +8,9 @@
 
 /* Slots of a map's first table. */
 #define JMAP_MIN_CAP 64u
-/* Tables from this size are mapped directly, on huge pages where the
- * kernel allows: a table of a million messages costs a few dozen page
- * faults instead of thousands. */
+/* Tables from this size are mapped directly, on small pages (huge ones
+ * cost recovery more than they save when the kernel must find fresh
+ * ones: see qchunk_new in qmsg.c). */
 #define JMAP_MAP_MIN (2u << 20)
 
 /* A zeroed table of cap slots, or NULL. */
@@ -25,8 +25,8 @@ static struct jmap_slot *jmap_alloc(size_t cap)
 		 -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (madvise(p, len, MADV_HUGEPAGE) != 0)
-		(void)0; /* small pages then */
+	if (madvise(p, len, MADV_NOHUGEPAGE) != 0)
+		(void)0; /* the system's default then */
 	return p;
 }
 

@@ -348,11 +348,7 @@ class Queue:
         _mputil.Finalize(c, _flush_quietly, (weakref.ref(c),), exitpriority=10)
         if self._readahead > 1 and hasattr(self, "_maxsize"):  # else once opened
             self._set_readahead(c, self._readahead)
-        tls = self._tls
-        tls.c = c
-        tls.unflushed = 0  # pipelined puts whose outcome is not awaited
-        tls.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
-        tls.last = -math.inf  # when the last get() returned
+        self._tls.s = _Thread(c)
         return c
 
     def _set_readahead(self, c, n):
@@ -362,7 +358,8 @@ class Queue:
 
     def _client(self):
         """This thread's connection, made anew after fork or a drop."""
-        c = getattr(self._tls, "c", None)
+        st = getattr(self._tls, "s", None)
+        c = None if st is None else st.c
         if c is None or not c.alive:
             if self._closed:
                 raise ValueError("Queue %r is closed" % self._name)
@@ -374,7 +371,7 @@ class Queue:
         unbounded queue (whose window, _SETTLE_EVERY, makes failures
         surface), marked as having puts to settle."""
         c = self._client()
-        self._tls.unflushed = 1
+        self._tls.s.unflushed = 1
         return c
 
     def _settled(self):
@@ -386,11 +383,12 @@ class Queue:
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         c = self._client()
-        if self._tls.unflushed:
+        st = self._tls.s
+        if st.unflushed:
             if self._maxsize:
                 c.async_error()
             else:
-                self._tls.unflushed = 0
+                st.unflushed = 0
                 c.flush()
         return c
 
@@ -415,18 +413,19 @@ class Queue:
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
         data = self._ser.dumps(obj)
         if self._pipelined and not self._maxsize:  # the common case first
-            tls = self._tls
-            c = getattr(tls, "c", None)
+            st = getattr(self._tls, "s", None)
+            c = None if st is None else st.c
             if c is None or not c.alive:
                 c = self._client()
-            tls.unflushed = 1
+                st = self._tls.s
+            st.unflushed = 1
             c.put_async(self._name, data, True, _SETTLE_EVERY)
         elif not self._pipelined:
             self._client().put(self._name, data, ms)
         elif self._maxsize:
             if ms < 0:  # waits for room in the daemon, in order
                 self._client().put_async(self._name, data, True, _PUT_WINDOW)
-                self._tls.unflushed = 1
+                self._tls.s.unflushed = 1
             else:  # its own answer says Full, exactly
                 self._settled().put(self._name, data, ms)
 
@@ -435,10 +434,11 @@ class Queue:
         empty: forever (timeout None), at most timeout seconds, or not at
         all (block False); queue.Empty when nothing came."""
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
-        tls = self._tls
-        c = getattr(tls, "c", None)
+        tls = getattr(self._tls, "s", None)
+        c = None if tls is None else tls.c
         if c is None or tls.unflushed or self._closed or not c.alive:
             c = self._settled()
+            tls = self._tls.s
         if not self._auto:
             return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
         if _monotonic() - tls.last <= _RA_BUSY:
@@ -532,11 +532,13 @@ class Queue:
         if self._closed:
             return
         self._closed = True
-        c = getattr(self._tls, "c", None)
-        self._tls.c = None
+        st = getattr(self._tls, "s", None)
+        if st is None:
+            return
+        c, st.c = st.c, None
         if c is not None and c.alive:
             try:
-                if self._tls.unflushed:
+                if st.unflushed:
                     c.flush()
             finally:
                 c.close()
@@ -554,6 +556,18 @@ class Queue:
         are written at once. (On a bounded queue close() and exit still
         wait for this process's puts parked for room; a put with a timeout
         is never left waiting.)"""
+
+
+class _Thread:
+    """A thread's state in a Queue (in its threading.local, once: slots
+    are read far faster than a threading.local's attributes)."""
+    __slots__ = ("c", "unflushed", "ra", "last")
+
+    def __init__(self, c):
+        self.c = c  # this thread's connection
+        self.unflushed = 0  # pipelined puts whose outcome is not awaited
+        self.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
+        self.last = -math.inf  # when the last get() returned
 
 
 class _AckedGet:
