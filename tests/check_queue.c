@@ -1829,20 +1829,14 @@ START_TEST(test_registry_walk_after)
 END_TEST
 
 /* The per-uid table: a record per uid that holds anything, limits for
- * all but root and the daemon's own uid, a message's footprint charged to
- * its putter until it is freed, records gone once they hold nothing, and
- * an owned object moved by a chown. */
+ * all but root and the daemon's own uid. */
 START_TEST(test_quota_table)
 {
 	struct quota q;
 	struct quota_user *u, *root, *me;
-	struct qmsg *m[3];
-	uid_t uid;
-	int i;
 
 	quota_init(&q, 1000);
 	q.limit[QUOTA_CONNS] = 2;
-	q.limit[QUOTA_BYTES] = 2 * qmsg_footprint(5);
 	u = quota_user(&q, 65534);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_ptr_eq(quota_user(&q, 65534), u);
@@ -1856,6 +1850,29 @@ START_TEST(test_quota_table)
 	quota_charge(me, QUOTA_CONNS, 5);
 	ck_assert_int_eq(quota_admit(root, QUOTA_CONNS, 1), 0);
 	ck_assert_int_eq(quota_admit(me, QUOTA_CONNS, 1), 0);
+	quota_uncharge(u, QUOTA_CONNS, 2);
+	quota_uncharge(root, QUOTA_CONNS, 5);
+	quota_uncharge(me, QUOTA_CONNS, 5);
+	quota_fini(&q);
+}
+END_TEST
+
+/* A message's footprint is charged to its putter until it is freed; a
+ * record lives on (disconnected) while a message it put does, and is
+ * gone once it holds nothing. */
+START_TEST(test_quota_bytes_charged)
+{
+	struct quota q;
+	struct quota_user *u, *root;
+	struct qmsg *m[3];
+	int i;
+
+	quota_init(&q, 1000);
+	q.limit[QUOTA_BYTES] = 2 * qmsg_footprint(5);
+	u = quota_user(&q, 65534);
+	root = quota_user(&q, 0);
+	quota_charge(u, QUOTA_CONNS, 2);
+	quota_charge(root, QUOTA_CONNS, 5);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(quota_admit(u, QUOTA_BYTES, qmsg_footprint(5)),
 				 i < 2 ? 0 : IPC_ELIMIT);
@@ -1871,7 +1888,21 @@ START_TEST(test_quota_table)
 	qmsg_free(m[1]);
 	ck_assert_ptr_null(quota_find(&q, 65534));
 	qmsg_free(m[2]);
-	/* A chown moves an owned object; many uids grow the table. */
+	quota_uncharge(root, QUOTA_CONNS, 5);
+	quota_fini(&q);
+}
+END_TEST
+
+/* A chown moves an owned object to the new owner's record; many uids
+ * grow the table, and it shrinks back as they let go. */
+START_TEST(test_quota_move_and_grow)
+{
+	struct quota q;
+	uid_t uid;
+
+	quota_init(&q, 1000);
+	quota_charge(quota_user(&q, 0), QUOTA_CONNS, 5);
+	quota_charge(quota_user(&q, 1000), QUOTA_CONNS, 5);
 	ck_assert_int_eq(quota_move_object(&q, 0, 4301), 0);
 	ck_assert_uint_eq(quota_find(&q, 4301)->used[QUOTA_OBJECTS], 1);
 	for (uid = 2000; uid < 2100; uid++)
@@ -2220,6 +2251,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_any_queue_freed);
 	tcase_add_test(tq, test_ilist);
 	tcase_add_test(tq, test_quota_table);
+	tcase_add_test(tq, test_quota_bytes_charged);
+	tcase_add_test(tq, test_quota_move_and_grow);
 	suite_add_tcase(s, tq);
 	suite_add_tcase(s, th);
 	suite_add_tcase(s, tr);
