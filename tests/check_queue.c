@@ -197,6 +197,30 @@ START_TEST(test_qmsg_bulk)
 }
 END_TEST
 
+/* A chunk's trimmed tail is not its own any more: freeing the chunk's
+ * last message must not unmap whatever the kernel has put there since. */
+START_TEST(test_qmsg_bulk_tail)
+{
+	unsigned char resident[1];
+	struct qmsg *m = qmsg_new_bulk("x", 1);
+	unsigned char *chunk, *tail;
+
+	ck_assert_ptr_nonnull(m);
+	chunk = (unsigned char *)((uintptr_t)m & ~(uintptr_t)((2 << 20) - 1));
+	qmsg_bulk_end();                      /* keeps the first page only */
+	tail = mmap(chunk + 4096, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	ck_assert_ptr_eq(tail, chunk + 4096);
+	tail[0] = 1;
+	qmsg_free(m);
+	ck_assert_uint_eq(qmsg_bulk_chunks(), 0);
+	ck_assert_msg(mincore(tail, 4096, resident) == 0,
+		      "the page after a freed chunk's kept part was unmapped");
+	ck_assert_int_eq(tail[0], 1);
+	munmap(tail, 4096);
+}
+END_TEST
+
 START_TEST(test_qmsg_basic)
 {
 	struct qmsg *m = qmsg_new("hello", 5);
@@ -2203,6 +2227,7 @@ static Suite *queue_suite(void)
 
 	tcase_add_test(tq, test_qmsg_basic);
 	tcase_add_test(tq, test_qmsg_bulk);
+	tcase_add_test(tq, test_qmsg_bulk_tail);
 	tcase_add_test(tq, test_qmsg_reuse);
 	tcase_add_test(tq, test_qmsg_held);
 	tcase_add_test(tq, test_qmsg_fd_counts);

@@ -58,6 +58,8 @@ static unsigned long qmsg_fail_in;
 struct qchunk {
 	size_t live;        /* blocks carved and not yet freed */
 	size_t used;        /* bytes carved so far, header included */
+	size_t mapped;      /* bytes still mapped: qmsg_bulk_end trims the
+			     * tail, and the kernel may reuse it at once */
 };
 /* The chunk being carved, or NULL; and how many chunks are mapped. */
 static struct qchunk *qmsg_chunk;
@@ -164,6 +166,7 @@ static struct qchunk *qchunk_new(void)
 	c = (struct qchunk *)a;
 	c->live = 0;
 	c->used = QMSG_CHUNK_HDR;
+	c->mapped = QMSG_CHUNK;
 	qmsg_nchunks++;
 	return c;
 }
@@ -178,7 +181,7 @@ static struct qchunk *qchunk_of(const struct qmsg *m)
 static void qchunk_put(struct qchunk *c)
 {
 	if (--c->live == 0 && c != qmsg_chunk) {
-		munmap(c, QMSG_CHUNK);
+		munmap(c, c->mapped);
 		qmsg_nchunks--;
 	}
 }
@@ -222,8 +225,10 @@ void qmsg_bulk_end(void)
 		return;
 	qmsg_chunk = NULL;
 	keep = (c->used + 4095) & ~(size_t)4095;
-	if (keep < QMSG_CHUNK)
+	if (keep < QMSG_CHUNK) {
 		munmap((unsigned char *)c + keep, QMSG_CHUNK - keep);
+		c->mapped = keep;
+	}
 	c->live++;          /* unmapped here when it holds nothing */
 	qchunk_put(c);
 }
