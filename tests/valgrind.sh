@@ -26,7 +26,9 @@ bin="$IPCD_BUILDDIR/tests/$name"
 # --read-inline-info=no: reading inlined-call info from ipcd's and libc's
 # debug info was about 15% of the CPU of each daemon start (a suite starts
 # one per test); reports then show the function a fault is inlined into.
-IPCD_WRAPPER="$VALGRIND --tool=memcheck --read-inline-info=no --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible --error-exitcode=99 --suppressions=$VALGRIND_SUPP"
+# --vgdb=no: each valgrind makes three vgdb FIFOs in /tmp, and one that a
+# test SIGKILLs (a crash test) leaves them behind.
+IPCD_WRAPPER="$VALGRIND --tool=memcheck --vgdb=no --read-inline-info=no --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible --error-exitcode=99 --suppressions=$VALGRIND_SUPP"
 # The 100,000-message stress test moves 1/4 of that under valgrind.
 IPCD_TEST_SCALE=${IPCD_TEST_SCALE:-4}
 export IPCD_WRAPPER IPCD_TEST_SCALE
