@@ -160,9 +160,9 @@ static struct qchunk *qchunk_new(void)
 	 * fresh huge pages made recovery 3x slower (1,000,000 x 64 B: 450-660
 	 * ms of CPU on huge pages, 160-200 ms on small ones; right after
 	 * another restart, 80-90 ms against 160-200). The worst case wins. */
-	if (madvise((void *)a, QMSG_CHUNK, MADV_NOHUGEPAGE) != 0 ||
-	    madvise((void *)a, QMSG_CHUNK, MADV_POPULATE_WRITE) != 0)
-		(void)0; /* before Linux 5.14: a fault per page then */
+	(void)madvise((void *)a, QMSG_CHUNK, MADV_NOHUGEPAGE);
+	/* Before Linux 5.14 this fails: a fault per page then. */
+	(void)madvise((void *)a, QMSG_CHUNK, MADV_POPULATE_WRITE);
 	c = (struct qchunk *)a;
 	c->live = 0;
 	c->used = QMSG_CHUNK_HDR;
