@@ -487,26 +487,49 @@ static int feeder_lone(const struct feeder *f)
 	return f->idle && f->in.n == 0 && !f->unread && !f->direct && !f->stop;
 }
 
-/* Append one message (or write it, when it is a lone one), waiting for
- * room: 1 fed, 0 the thread ended (retry), -1 with an exception. */
-static int feed_one(FeederObject *self, const void *data, size_t len)
+/* With mu held: wake the thread if it waits. */
+static void feeder_kick(struct feeder *f)
+{
+	if (f->idle)
+		pthread_cond_signal(&f->wake);
+}
+
+/* With mu held: wait (GIL and mu released) until the buffer has room:
+ * 0, or -1 with the exception (mu not held then). */
+static int feeder_room(struct feeder *f)
+{
+	while (!pred_room(f, 0)) {
+		feeder_kick(f);
+		pthread_mutex_unlock(&f->mu);
+		if (feeder_wait(f, pred_room, 0))
+			return -1;
+		pthread_mutex_lock(&f->mu);
+	}
+	return 0;
+}
+
+/* Append one message, waiting for room: 1 fed, 0 the thread ended
+ * (retry), -1 with an exception. A single put (one) wakes the thread,
+ * or writes the message itself when it is a lone one; feed_many wakes
+ * the thread once, after its last message. */
+static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 {
 	struct feeder *f = self->f;
 	int rc = 1, direct = 0;
 
-	if (!pred_room(f, 0) && feeder_wait(f, pred_room, 0))
-		return -1;
 	pthread_mutex_lock(&f->mu);
+	if (feeder_room(f))
+		return -1;
 	if (f->ended)
 		rc = 0;
-	else if (feeder_lone(f))
+	else if (one && feeder_lone(f))
 		direct = f->direct = 1;
 	else if (fbuf_add(&f->in, data, len))
 		rc = -1;
 	if (rc > 0)
 		f->fed++;
-	if (rc > 0 && !direct && f->idle)
-		pthread_cond_signal(&f->wake);
+	if (rc > 0 && one && !direct)
+		feeder_kick(f);
 	pthread_mutex_unlock(&f->mu);
 	if (direct)
 		feed_direct(f, data, len);
@@ -515,8 +538,9 @@ static int feed_one(FeederObject *self, const void *data, size_t len)
 	return rc;
 }
 
-/* Feed buf: 1 fed, 0 too large for the feeder, -1 with an exception. */
-static int feed_buf(FeederObject *self, const Py_buffer *buf)
+/* Feed buf (see feed_one): 1 fed, 0 too large for the feeder, -1 with
+ * an exception. */
+static int feed_buf(FeederObject *self, const Py_buffer *buf, int one)
 {
 	int rc;
 
@@ -525,7 +549,7 @@ static int feed_buf(FeederObject *self, const Py_buffer *buf)
 			return -1;
 		if ((size_t)buf->len > self->f->msg_max)
 			return 0;
-		rc = feed_one(self, buf->buf, (size_t)buf->len);
+		rc = feed_one(self, buf->buf, (size_t)buf->len, one);
 	} while (rc == 0);
 	return rc;
 }
@@ -545,7 +569,7 @@ static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 
 	if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
 		return NULL;
-	rc = feed_buf(self, &buf);
+	rc = feed_buf(self, &buf, 1);
 	PyBuffer_Release(&buf);
 	if (rc < 0)
 		return NULL;
@@ -572,10 +596,15 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 			rc = -1;
 			break;
 		}
-		rc = feed_buf(self, &buf);
+		rc = feed_buf(self, &buf, 0); /* one batch for all */
 		PyBuffer_Release(&buf);
 	}
 	Py_DECREF(seq);
+	if (self->f && self->pid == this_pid) {
+		pthread_mutex_lock(&self->f->mu);
+		feeder_kick(self->f);
+		pthread_mutex_unlock(&self->f->mu);
+	}
 	return rc < 0 ? NULL : PyLong_FromSsize_t(i);
 }
 
