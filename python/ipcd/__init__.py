@@ -222,16 +222,50 @@ class Queue:
     the head of the queue).
 
     Pipelined puts (pipelined=None, the default, turns them on unless the
-    queue is durable, True or False force it): put() writes the message
-    and returns without waiting for the daemon's answer. On a durable
-    queue put() waits by default, so a put that returned is in the
-    journal. Messages put are in the queue in order even when one failed.
-    - Unbounded queue (cannot be Full): every put(), and put_many(), is
-      pipelined. Their rare failures (the queue was deleted, the daemon is
-      out of memory or shutting down) are raised by the next call on this
-      Queue, in the same thread, that waits for the daemon: get,
-      get_nowait, get_many, qsize, empty, full, get_ack or close, or by a
-      put or put_many at most 64 calls later.
+    queue is durable, True or False force it): put() returns without
+    waiting for the daemon's answer. On a durable queue put() waits by
+    default, so a put that returned is in the journal (with
+    pipelined=True it is once close() returned). Messages put are in the
+    queue in order even when one failed.
+    - Unbounded queue (cannot be Full): a feeder thread, as
+      multiprocessing.Queue has. put() pickles the object in the caller
+      (so a pickling error is raised by put() itself), hands the bytes to
+      this process's feeder of the queue and returns. The feeder (a C
+      thread that never holds the GIL, one per queue name in a process,
+      shared by its Queue objects and threads, started by the first put)
+      sends what has accumulated as one batch on a connection of its
+      own, waits for the daemon's answers and goes again: under load
+      many puts share one system call and one request. A put that finds
+      the feeder idle with nothing to send is written by the caller at
+      once on the feeder's connection, so a lone put is not delayed.
+      put_many() hands over all its items as one batch. At most 4 MiB
+      or 16384 messages wait in a process: a put past that waits for the
+      feeder (Ctrl-C interrupts it, nothing put). A message over the
+      daemon's msg_max (sent as a memfd) is put by the caller itself,
+      after the feeder's puts are answered.
+      A process sees its own puts: get, get_nowait, get_many, get_ack,
+      get_any, qsize, empty, full, opening another Queue of the name,
+      pickling this one, and ipcd.stat/delete/list/info first wait until
+      the daemon has answered every put this process made on the queue
+      (multiprocessing does not promise it). Other processes see them
+      once the feeder sent them (at once when it is idle).
+      Failures (the queue was deleted, permission taken away, a daemon
+      limit such as max-bytes, the daemon gone) are kept by the feeder
+      and raised, once, with the count of messages not put, by the next
+      call on a Queue of that name in this process, in any thread: get,
+      get_nowait, get_many, get_ack, get_any, qsize, empty, full or
+      close(), which wait for the answers first, so they always raise a
+      failure of a put made before them; or put() or put_many(), which
+      raise it if its answer has already come, and then put nothing.
+      After a lost connection, the next put makes a new one.
+      close() waits for the feeder to have sent every put and for the
+      answers (multiprocessing's close() and join_thread() together) and
+      raises a failure; so does the exit of the process (also of a
+      multiprocessing child), unless cancel_join_thread() was called.
+      os._exit() or a kill loses what the feeder has not sent, as
+      multiprocessing loses its buffer. A forked child starts a feeder of
+      its own at its first put; puts its parent had not sent at the fork
+      are the parent's only (never sent twice).
     - Bounded queue: only a put that would wait for room as long as it
       takes (block=True, timeout=None) is pipelined. When the queue is
       full the daemon holds it, in the order sent, and puts it in as soon
@@ -293,7 +327,9 @@ class Queue:
     Processes and threads: a Queue passed to multiprocessing.Process (fork
     or spawn) or pickled goes by name and reconnects in the other process;
     after fork the child makes its own connection. Threads share a Queue:
-    each thread gets its own connection to the daemon.
+    each thread gets its own connection to the daemon for its gets (and
+    its puts on a bounded queue); the puts of all threads on an unbounded
+    queue go through the one feeder, each thread's in its order.
 
     At-least-once: `with q.get_ack(timeout=10) as item:` acks the message
     when the block exits normally, and puts it back at the head of the
@@ -405,8 +441,10 @@ class Queue:
     def put(self, obj, block=True, timeout=None):
         """Put obj at the tail, waiting while the queue is full: forever
         (timeout None), at most timeout seconds, or not at all (block
-        False); queue.Full when no room came. See the class doc for
-        pipelined puts on unbounded queues."""
+        False); queue.Full when no room came. On an unbounded queue it
+        returns once the feeder has the pickled bytes (see the class
+        doc: pipelined puts), and raises first a failure of an earlier
+        put whose answer has come (then this one is not put)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
@@ -462,8 +500,9 @@ class Queue:
         (faster-fifo's name). Not all-or-nothing: waits per block/timeout
         (over the whole call) for room for the rest; on queue.Full its
         .count says how many of objs were put (a prefix). Returns how many
-        were put. Pipelined like put() on an unbounded queue: it returns
-        len(objs) at once, failures come as for put()."""
+        were put. Pipelined like put() on an unbounded queue: it hands
+        every item to the feeder as one batch and returns len(objs),
+        failures come as for put()."""
         ms = _timeout_ms(block, timeout)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
