@@ -1891,7 +1891,6 @@ static PyObject *mod_after_fork(PyObject *mod, PyObject *unused)
 		c->busy = 0;
 		Py_CLEAR(c->pend);
 	}
-	feeder_after_fork();
 	Py_RETURN_NONE;
 }
 

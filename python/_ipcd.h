@@ -22,7 +22,4 @@ PyObject *raise_code(int code, const char *detail);
 /* Ready the Feeder type and add it to module m: 0 or -1. */
 int feeder_init_type(PyObject *m);
 
-/* In a forked child: let go of every inherited feeder (see feeder.c). */
-void feeder_after_fork(void);
-
 #endif

@@ -22,8 +22,9 @@
  * feeds nothing), sync(), close().
  *
  * Fork: a child never touches its parent's feeder: the thread is not in
- * the child and the lock may be held there. The at-fork hook closes the
- * inherited socket and forgets the state (leaked, not freed: the
+ * the child and the lock may be held there. _after_fork() (the package's
+ * at-fork hook), or the next use in the child, closes the inherited
+ * socket and forgets the state (leaked, not freed: the
  * parent's thread may have been inside the library or the buffers when
  * the process forked); the buffered messages are the parent's to send.
  */
@@ -89,11 +90,8 @@ typedef struct FeederObject {
 	char name[IPC_NAME_MAX + 1];
 	int detach;              /* cancel_join(): closing does not wait */
 	PyObject *on_start;      /* called with self when a thread starts */
-	struct FeederObject *next, *prev; /* every Feeder, for fork */
 	PyObject *weakrefs;
 } FeederObject;
-
-static FeederObject *all_feeders;
 
 /* ---- the buffer ------------------------------------------------------ */
 
@@ -718,22 +716,8 @@ static int feeder_init(FeederObject *self, PyObject *args, PyObject *kw)
 	return 0;
 }
 
-/* Link a new Feeder into all_feeders. */
-static PyObject *feeder_alloc(PyTypeObject *type, PyObject *args, PyObject *kw)
-{
-	FeederObject *self = (FeederObject *)type->tp_alloc(type, 0);
-
-	if (!self)
-		return NULL;
-	self->next = all_feeders;
-	if (all_feeders)
-		all_feeders->prev = self;
-	all_feeders = self;
-	return (PyObject *)self;
-}
-
 /* End the thread (waiting for it to send what is buffered, unless
- * cancel_join() was called; Ctrl-C gives up the wait), unlink, free. */
+ * cancel_join() was called; Ctrl-C gives up the wait), free. */
 static void feeder_dealloc(FeederObject *self)
 {
 	PyObject *type, *value, *tb;
@@ -750,23 +734,22 @@ static void feeder_dealloc(FeederObject *self)
 		feeder_let_go(self, __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE));
 		PyErr_Restore(type, value, tb);
 	}
-	if (self->prev)
-		self->prev->next = self->next;
-	else if (all_feeders == self)
-		all_feeders = self->next;
-	if (self->next)
-		self->next->prev = self->prev;
 	free(self->sock);
 	Py_CLEAR(self->on_start);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* In a forked child: see the top. */
-void feeder_after_fork(void)
+PyDoc_STRVAR(after_fork_doc, "_after_fork()\n--\n\n"
+	     "In a forked child: close the connection inherited from the parent's "
+	     "thread and forget its state (its messages are the parent's). Done "
+	     "lazily at the next use otherwise; ipcd calls it for every Feeder "
+	     "at fork, so the parent's connection is not held open by the child.");
+/* Feeder._after_fork(). */
+static PyObject *feeder_after_fork(FeederObject *self, PyObject *unused)
 {
-	for (FeederObject *o = all_feeders; o; o = o->next)
-		if (o->f && o->pid != this_pid)
-			feeder_forget(o);
+	if (self->f && self->pid != this_pid)
+		feeder_forget(self);
+	Py_RETURN_NONE;
 }
 
 static PyMethodDef feeder_methods[] = {
@@ -775,6 +758,7 @@ static PyMethodDef feeder_methods[] = {
 	{ "sync", (PyCFunction)(void (*)(void))feeder_sync, METH_FASTCALL, sync_doc },
 	{ "close", (PyCFunction)feeder_close, METH_NOARGS, feeder_close_doc },
 	{ "cancel_join", (PyCFunction)feeder_cancel_join, METH_NOARGS, cancel_join_doc },
+	{ "_after_fork", (PyCFunction)feeder_after_fork, METH_NOARGS, after_fork_doc },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -805,7 +789,7 @@ static PyTypeObject FeederType = {
 	.tp_methods = feeder_methods,
 	.tp_getset = feeder_getset,
 	.tp_init = (initproc)feeder_init,
-	.tp_new = feeder_alloc,
+	.tp_new = PyType_GenericNew,
 	.tp_weaklistoffset = offsetof(FeederObject, weakrefs),
 };
 

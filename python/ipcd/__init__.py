@@ -651,6 +651,16 @@ def _feeder_of(socket, name):
     return f
 
 
+def _forget_feeders():
+    """In a forked child: let go of the parent's feeders (their sockets
+    closed here, their buffered puts left to the parent)."""
+    for f in _builtin_list(_feeders.values()):
+        f._after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_feeders)
+
+
 def _sync_feeders(socket, name=None):
     """Wait for the feeders of this process on socket (of queue name
     only, when given) to have their puts answered; failures stay for the
