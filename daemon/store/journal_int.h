@@ -75,9 +75,10 @@ struct jqueue {
 /* What the loop and the sync thread share, under mu. */
 struct jsync {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	uint32_t seq;           /* futex word the thread sleeps on: bumped,
+				   atomically, by each signal */
 	pthread_t thread;
-	bool inited;            /* mu and cv exist */
+	bool inited;            /* mu exists */
 	bool running;           /* the thread was started */
 	bool stop;
 	int efd;                /* eventfd the thread signals; -1 with none */
@@ -90,7 +91,7 @@ struct jsync {
 	uint64_t synced;        /* lsn on stable storage */
 	uint64_t syncs;
 	uint64_t wanted;        /* lsn a reply waits for (sync = always) */
-	uint64_t wakeups;       /* the thread's returns from a condition wait */
+	uint64_t wakeups;       /* the thread's returns from a wait */
 	bool idle;              /* it sleeps until something is written */
 	bool lazy_wait;         /* it sleeps until lazy_until or a wanted write */
 	bool lazy_armed;        /* lazy_until is set for the pending records */
