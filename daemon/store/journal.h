@@ -128,6 +128,9 @@ struct journal_stats {
 	uint64_t sync_ns_max;        /* the longest one (ns) */
 	uint64_t written;            /* bytes written since open */
 	uint64_t synced;             /* of which known to be on stable storage */
+	uint64_t fills;              /* chunks of zeros the sync thread wrote
+					ahead (sync = always) */
+	uint64_t loop_fills;         /* and the loop, when it caught up */
 };
 
 /* A parked reply: done(w, status) is called once every record appended

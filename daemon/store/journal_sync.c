@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <linux/futex.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -206,6 +207,41 @@ static void jsync_quiet(struct jsync *s, const struct timespec *last)
 	s->lazy_armed = true;
 }
 
+/* With sync = always, keep zeros ahead of the loop's writes: once its
+ * write position comes within ahead of what is filled, write the next
+ * chunk of zeros and fdatasync it at once, so the loop does not write
+ * them (about a millisecond per MiB) and no put's sync has to carry the
+ * new blocks and the size change. A failure only leaves it to the loop,
+ * which then reports a full disk on the put; a failed fdatasync fails the
+ * records written so far, as a round's would (its error is reported
+ * once). (mu held; let go meanwhile) */
+static void jsync_fill(struct jsync *s)
+{
+	uint64_t want = s->wpos + s->ahead, target = s->written, from;
+	int fd = s->fd, err = 0;
+	bool filled = false;
+
+	if (s->mode != JOURNAL_SYNC_ALWAYS || s->stop)
+		return;
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->fill_mu);
+	from = s->fill_end;
+	if (s->fill_fd == fd && from < want &&
+	    jzero_fill(fd, from, s->chunk) == 0) {
+		s->fill_end = from + s->chunk;
+		filled = true;
+	}
+	pthread_mutex_unlock(&s->fill_mu);
+	if (filled && fdatasync(fd) != 0)
+		err = errno;
+	pthread_mutex_lock(&s->mu);
+	s->fills += filled;
+	if (err) {
+		s->err = err;
+		s->err_lsn = target;
+	}
+}
+
 /* The thread: sync whenever something is due, paced with interval. */
 static void *jsync_main(void *arg)
 {
@@ -221,6 +257,7 @@ static void *jsync_main(void *arg)
 			jsync_pace(s, &last);
 		clock_gettime(CLOCK_MONOTONIC, &last);
 		jsync_round(s);
+		jsync_fill(s);
 		jsync_quiet(s, &last);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -238,12 +275,18 @@ int jsync_start(struct journal *j)
 	s->fd = j->fd;
 	s->dirfd = j->dirfd;
 	s->written = s->synced = j->lsn_written;
+	s->wpos = j->buf_off;
+	s->fill_fd = j->fd;
+	s->fill_end = j->alloc_end;
+	s->chunk = j->o.prealloc;
+	s->ahead = j->o.reserve + j->o.prealloc / 2;
 	if (s->mode == JOURNAL_SYNC_NONE)
 		return 0;
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0)
 		return -errno;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->fill_mu, NULL);
 	s->inited = true;
 	rc = pthread_create(&s->thread, NULL, jsync_main, s);
 	if (rc != 0)
@@ -273,6 +316,7 @@ void jsync_stop(struct journal *j)
 	s->old = NULL;
 	s->nold = s->capold = 0;
 	if (s->inited) {
+		pthread_mutex_destroy(&s->fill_mu);
 		pthread_mutex_destroy(&s->mu);
 		s->inited = false;
 	}
@@ -284,16 +328,17 @@ void jsync_stop(struct journal *j)
 /* Everything up to lsn is written, and replies wait for it up to want:
  * wake the thread if it sleeps idle, or waits out a deadline and a reply
  * now waits (signalled after unlocking, so it does not wake into a held
- * mutex). */
-void jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
+ * mutex). Did it wake the thread? */
+bool jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
 {
 	struct jsync *s = &j->sync;
 	bool wake;
 
 	if (!s->running)
-		return;
+		return false;
 	pthread_mutex_lock(&s->mu);
 	s->written = lsn;
+	s->wpos = j->buf_off;
 	if (want > s->wanted)
 		s->wanted = want;
 	wake = s->idle || (s->lazy_wait && s->wanted > s->synced);
@@ -302,6 +347,7 @@ void jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
 	pthread_mutex_unlock(&s->mu);
 	if (wake)
 		jsync_signal(s);
+	return wake;
 }
 
 /* Sync and close oldfd here, s->mu let go meanwhile, when the thread's
@@ -331,6 +377,7 @@ void jsync_rotate(struct journal *j, int oldfd, int fd)
 	else
 		jsync_old_here(s, oldfd);
 	s->fd = fd;
+	s->wpos = j->buf_off;
 	pthread_mutex_unlock(&s->mu);
 	jsync_signal(s);
 }
@@ -369,16 +416,42 @@ uint64_t jsync_poll(struct journal *j)
 	return failed;
 }
 
-/* How often the thread has woken up so far. */
-uint64_t jsync_wakeups(struct journal *j)
+/* How often the thread has woken up so far, and the chunks it filled. */
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills)
 {
 	struct jsync *s = &j->sync;
 	uint64_t n;
 
+	*fills = 0;
 	if (!s->inited)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	n = s->wakeups;
+	*fills = s->fills;
 	pthread_mutex_unlock(&s->mu);
 	return n;
+}
+
+/* Take the fill lock and see how far the thread filled. */
+void jsync_fill_lock(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+
+	if (!s->inited)
+		return;
+	pthread_mutex_lock(&s->fill_mu);
+	if (s->fill_fd == j->fd && s->fill_end > j->alloc_end)
+		j->alloc_end = s->fill_end;
+}
+
+/* Publish the loop's reserve to the thread and let go of the lock. */
+void jsync_fill_unlock(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+
+	if (!s->inited)
+		return;
+	s->fill_fd = j->fd;
+	s->fill_end = j->alloc_end;
+	pthread_mutex_unlock(&s->fill_mu);
 }
