@@ -30,7 +30,9 @@
  * to NNNNNNNN.seg.discarded).
  *
  * Space: room for records is reserved in chunks (sync = always: by
- * writing zeros, so a sync has no metadata to commit; else fallocate),
+ * writing zeros, so a sync has no metadata to commit, which the sync
+ * thread does ahead of the records and syncs at once, the loop only when
+ * it catches up; else fallocate),
  * so a full disk shows when a record is appended (IPC_ENOSPC; nothing is
  * buffered) rather than when it is written. Puts must leave `reserve`
  * bytes free, so consumes, acks and deletes still fit on a full disk.

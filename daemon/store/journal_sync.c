@@ -19,7 +19,14 @@
  * sync someone waits for, or are synced sync-interval after the thread
  * first saw them: a consumer draining a queue no longer keeps the disk
  * syncing for records whose replies went out before any sync anyway
- * (and the puts waiting behind such a sync wait less).
+ * (and the puts waiting behind such a sync wait less). After a round the
+ * thread sleeps out sync-interval in that way, so a get's CONSUME record
+ * after a put's sync wakes nothing either.
+ *
+ * The thread sleeps on a futex word (jsync_wait), not a condition
+ * variable: one system call to wake it and none to hand the mutex back.
+ * With sync = always it also writes the zeros that reserve space ahead of
+ * the records (jsync_fill), after its rounds.
  */
 #include <errno.h>
 #include <linux/futex.h>
