@@ -9,6 +9,7 @@
  * daemon (harness.h).
  */
 #include <check.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "hraw.h"
 #include <ipcclient/ipcclient.h>
+#include "proto.h"
 
 /* How long a child may take to finish its part (ms). */
 #define T_CHILD_MS (h_wrapped() ? 240000 : 30000)
@@ -352,6 +355,67 @@ START_TEST(test_memfd_message_alone)
 }
 END_TEST
 
+/* Send request r on raw connection fd. */
+static void raw_send(int fd, uint32_t op, uint32_t id, const char *q,
+		     uint32_t max, uint64_t tag, int ack)
+{
+	struct proto_req r = { .op = op, .id = id, .max = max, .tag = tag,
+			       .ack = (uint32_t)ack };
+
+	snprintf(r.name, sizeof r.name, "%s", q);
+	h_raw_send_req(fd, &r);
+}
+
+/* A consumer gone while the daemon cannot read it yet (its replies
+ * unread past max-output) must not get back the message it handed out:
+ * the QDONE it wrote before it went is served although the write to it
+ * fails (EPIPE/ECONNRESET), as EOF would have served it. */
+START_TEST(test_done_served_after_failed_write)
+{
+	static const char *args[] = { "--max-output", "4096", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	static char big[512 * 1024];
+	struct h_daemon d;
+	struct h_raw_rx rx;
+	struct proto_rep rep;
+	struct pollfd pfd;
+	ipc_client *p;
+	uint64_t tag;
+	int fd;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	p = h_connect(&d);
+	h_create_queue(p, "r", 4);
+	h_create_queue(p, "big", 0);
+	put_numbers(p, "r", 0, 2);
+	ck_assert_int_eq(ipc_queue_put(p, "big", big, sizeof big, 0), 0);
+	fd = h_raw_connect(d.sock);
+	h_raw_rx_init(&rx);
+	ck_assert_int_eq(h_raw_hello(fd, &rx, NULL), 0);
+	raw_send(fd, PROTO_OP_QGETH, 2, "r", 2, 0, 0);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, PROTO_OP_QGETH, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	tag = rep.tag;                          /* holds "0" (tag), "1" */
+	counts_are(p, "r", 0, 2);
+	/* A reply past max-output stops the daemon reading this client: the
+	 * QDONE of "0" waits unread behind it. */
+	raw_send(fd, PROTO_OP_QGET, 3, "big", 0, 0, 0);
+	raw_send(fd, PROTO_OP_QDONE, 4, "r", 0, tag, 1);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	usleep(50000);
+	counts_are(p, "r", 0, 2);               /* the QDONE is not read yet */
+	close(fd);                              /* the consumer is gone */
+	get_number(p, "r", 1, 5000);            /* "0" was handed out */
+	counts_are(p, "r", 0, 0);
+	h_raw_rx_fini(&rx);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Test suite. */
 static Suite *qgeth_suite(void)
 {
@@ -364,6 +428,8 @@ static Suite *qgeth_suite(void)
 	h_add_case(s, "killed_consumer", test_killed_consumer, 20);
 	h_add_case(s, "mixed_with_plain", test_mixed_with_plain, 20);
 	h_add_case(s, "memfd_message_alone", test_memfd_message_alone, 20);
+	h_add_case(s, "done_served_after_failed_write",
+		   test_done_served_after_failed_write, 20);
 	return s;
 }
 
