@@ -942,6 +942,7 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 	client_memfd_free(c);
 	free(c->pend);
 	client_readahead_free(c);
+	client_blocks_drop();
 	if (c->dec_ready)
 		proto_dec_fini(&c->dec);
 	free(c);
@@ -1221,12 +1222,6 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	    (rc = client_readahead_get(c, name, data, len, timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	return client_request_payload(c, &req, &rep, data, len);
-}
-
-/* Free library memory; see ipcclient.h. */
-IPC_EXPORT void ipc_free(void *p)
-{
-	free(p);
 }
 
 /* The fields of struct ipc_info that take the wire's value as it is

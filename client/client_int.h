@@ -169,6 +169,10 @@ int client_call(struct ipc_client *c, struct proto_req *req, struct proto_rep *r
 /* Check a message to send and point req at it: 0, IPC_ETOOBIG, IPC_EINVAL. */
 int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 			 struct proto_req *req);
+/* A block for a large message read ahead, and freeing those kept
+ * (blocks.c). */
+void *client_block_new(size_t len);
+void client_blocks_drop(void);
 /* Hand n bytes of a message to the caller as a malloc'd copy; out of
  * memory is fatal (IPC_ENOMEM, the handle breaks). */
 int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,

@@ -377,7 +377,9 @@ int ipc_queue_get_view(ipc_client *c, const char *name, const void **data,
  */
 int ipc_msg_release(ipc_client *c, const void *data);
 
-/* Free memory returned by this library (NULL is fine). */
+/* Free memory returned by this library (NULL is fine). Blocks of 16 KiB
+ * or more, up to 2 MiB of them in the process, are kept for the next
+ * messages read ahead; ipc_close() frees them. */
 void ipc_free(void *p);
 
 /*
@@ -891,10 +893,12 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    returns without its reply, so the next messages travel while the
  *    caller works; a later call reading replies buffers them.
  *  - Once messages of 16 KiB or more come, fetches for single gets ask
- *    for at most 128 KiB of them (at least one message; "n" above is then
- *    that many): more large blocks freed one by one would make malloc
- *    give their pages back and fault them in again. ipc_queue_get_many()
- *    fetches up to n again.
+ *    for at most 1 MiB of them (at least one message; "n" above is then
+ *    that many), as much as the daemon reads from a producer per turn, so
+ *    the consumer keeps up with an async producer. ipc_free() keeps up to
+ *    2 MiB of the blocks handed back for the next ones (freed to malloc
+ *    one by one, they would be given back to the system and faulted in
+ *    again). ipc_queue_get_many() fetches up to n again.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
  * get them and ipc_stat() no longer counts them. ipc_close() gives the
