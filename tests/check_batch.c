@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include <ipcclient/ipcclient.h>
@@ -686,6 +687,67 @@ START_TEST(test_async_push)
 	ipc_close(c);
 	ipc_close(o);
 	h_stop(&d);
+}
+END_TEST
+
+/* The putters parked on queue q, once their count has held still for
+ * 300 ms (at most 10 s). */
+static unsigned settled_putters(ipc_client *o, const char *q)
+{
+	struct ipc_info info;
+	unsigned last = ~0u;
+	int still = 0, i;
+
+	for (i = 0; i < 1000 && still < 30; i++) {
+		ck_assert_int_eq(ipc_stat(o, q, &info, sizeof info), 0);
+		still = info.putters == last ? still + 1 : 0;
+		last = info.putters;
+		usleep(10000);
+	}
+	return last;
+}
+
+/* Async puts keep at most 8 MiB on the wire unanswered, whatever the
+ * window: 20 puts of 1 MiB to a full queue parked 19 in the daemon
+ * before (each holding its message), now 7 (8 in flight, one of them
+ * queued), and all 20 still arrive, in order. */
+START_TEST(test_async_window_bytes)
+{
+	enum { N = 20, BIG = 1 << 20 };
+	struct h_daemon d;
+	ipc_client *c, *o;
+	unsigned char *m = calloc(1, BIG);
+	size_t len;
+	void *p;
+	pid_t pid;
+	int i, st;
+
+	h_start(&d);
+	o = h_connect(&d);
+	h_create_queue(o, "w", 1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		c = h_connect(&d);
+		for (i = 0, st = 0; i < N && st == 0; i++) {
+			m[0] = (unsigned char)i;
+			st = ipc_queue_put_async(c, "w", m, BIG, IPC_FOREVER);
+		}
+		_exit(st == 0 && ipc_flush(c) == 0 ? 0 : 1);
+	}
+	ck_assert_uint_ge(settled_putters(o, "w"), 1);
+	ck_assert_uint_le(settled_putters(o, "w"), 7);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(ipc_queue_get(o, "w", &p, &len, 10000), 0);
+		ck_assert_uint_eq(len, BIG);
+		ck_assert_uint_eq(((unsigned char *)p)[0], i);
+		ipc_free(p);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ipc_close(o);
+	h_stop(&d);
+	free(m);
 }
 END_TEST
 
@@ -1916,6 +1978,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "async_first_error", test_async_first_error, 30);
 	h_add_case(s, "async_window", test_async_window, 30);
 	h_add_case(s, "async_push", test_async_push, 30);
+	h_add_case(s, "async_window_bytes", test_async_window_bytes, 30);
 	h_add_case(s, "async_wait", test_async_wait, 30);
 	h_add_case(s, "async_wait_room", test_async_wait_room, 30);
 	h_add_case(s, "readahead_get", test_readahead_get, 30);

@@ -778,7 +778,10 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * that waits for the daemon (ipc_flush() among them) and at ipc_close().
  * So a producer that goes quiet calls ipc_flush() to be sure its last
  * messages are in. At most a window of async puts are in flight (128 unless
- * ipc_set_window() says otherwise): when it is full, the call first reads
+ * ipc_set_window() says otherwise), and at most 8 MiB of what they put on
+ * the socket (a message sent in a memfd counts as its descriptor: the
+ * daemon holds what a put parked on a full queue carries): when either is
+ * full, the call first reads
  * replies until at most half of it is in flight (so the daemon gets the
  * next requests in a run, not one per reply), which also makes a producer
  * wait while its puts wait for room in a full queue. Async puts are
@@ -829,7 +832,8 @@ int ipc_async_error(ipc_client *c);
  * come at ipc_flush(). 0, or fatal. */
 int ipc_push(ipc_client *c);
 
-/* The most async puts in flight, 1..IPC_WINDOW_MAX. 0 or IPC_EINVAL. */
+/* The most async puts in flight, 1..IPC_WINDOW_MAX (within 8 MiB on the
+ * wire, see above). 0 or IPC_EINVAL. */
 int ipc_set_window(ipc_client *c, unsigned n);
 
 /*
