@@ -848,26 +848,26 @@ static void section_latency(struct bench *b, size_t size)
 	}
 }
 
-/* Open n idle connections; how many made it. */
-static size_t idle_connect(struct bench *b, ipc_client **cs, size_t n)
+/* Open n idle connections to the daemon at sock; how many made it. */
+static size_t idle_connect(const char *sock, ipc_client **cs, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (ipc_connect(b->sock, &cs[i]) != 0)
+		if (ipc_connect(sock, &cs[i]) != 0)
 			break;
 	return i;
 }
 
-/* Create n empty queues; how many made it. */
-static size_t idle_queues(struct bench *b, size_t n)
+/* Create n empty queues on the daemon at sock; how many made it. */
+static size_t idle_queues(const char *sock, size_t n)
 {
 	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
 	char name[32];
 	size_t i;
 
-	if (ipc_connect(b->sock, &c) != 0)
+	if (ipc_connect(sock, &c) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "idle-%05zu", i);
@@ -908,16 +908,10 @@ static void ipcd_throughput_at(struct bench *b, const char *sock, enum bench_mod
 
 /* Open 10,000 empty queues and 1,000 idle connections on the daemon at
  * sock, held in *cs (IDLE_CLIENTS of room); the counts in *nq and *nc. */
-static void idle_load(struct bench *b, const char *sock, ipc_client **cs, size_t *nq,
-		      size_t *nc)
+static void idle_load(const char *sock, ipc_client **cs, size_t *nq, size_t *nc)
 {
-	char saved[sizeof b->sock];
-
-	snprintf(saved, sizeof saved, "%s", b->sock);
-	snprintf(b->sock, sizeof b->sock, "%s", sock);
-	*nq = idle_queues(b, IDLE_QUEUES);
-	*nc = idle_connect(b, cs, IDLE_CLIENTS);
-	snprintf(b->sock, sizeof b->sock, "%s", saved);
+	*nq = idle_queues(sock, IDLE_QUEUES);
+	*nc = idle_connect(sock, cs, IDLE_CLIENTS);
 }
 
 /* The RSS row: what the loaded daemon grew by per queue and per client. */
@@ -926,9 +920,9 @@ static void idle_rss(struct bench *b, ipc_client **cs, size_t *nq, size_t *nc)
 	long rss0 = rss_kib(b->ipcd_pid), rss1, rss2;
 	struct row *row;
 
-	*nq = idle_queues(b, IDLE_QUEUES);
+	*nq = idle_queues(b->sock, IDLE_QUEUES);
 	rss1 = rss_kib(b->ipcd_pid);
-	*nc = idle_connect(b, cs, IDLE_CLIENTS);
+	*nc = idle_connect(b->sock, cs, IDLE_CLIENTS);
 	rss2 = rss_kib(b->ipcd_pid);
 	row = add_row(b, "rss 10k q/1k idle", "ipcd", 0);
 	b->rss_queue_b = *nq ? (rss1 - rss0) * 1024 / (long)*nq : -1;
@@ -1933,7 +1927,7 @@ static void ab_idle_setup(struct bench *b, char socks[][AB_NDAEMONS][128])
 		b->ab_idle[side] = calloc(IDLE_CLIENTS, sizeof(ipc_client *));
 		if (b->ab_idle[side] == NULL)
 			continue;
-		idle_load(b, socks[side][AB_PLAIN], b->ab_idle[side], &nq, &b->ab_idle_nc[side]);
+		idle_load(socks[side][AB_PLAIN], b->ab_idle[side], &nq, &b->ab_idle_nc[side]);
 		fprintf(stderr, "ipcbench: %c: %zu empty queues, %zu idle clients\n", "AB"[side],
 			nq, b->ab_idle_nc[side]);
 	}
