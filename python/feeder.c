@@ -48,6 +48,11 @@
 #define FEED_BYTES_MAX (4u << 20)
 #define FEED_MSGS_MAX 16384u
 
+/* A message this large goes in a put of its own (QPUT), not in a batch
+ * (QPUTN): the daemon copies a batch's payloads once more, which costs
+ * more than the request saved for a message of this size. */
+#define FEED_ALONE 16384u
+
 /* Messages one after another in one allocation. */
 struct fbuf {
 	char *data;
@@ -157,6 +162,28 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 	return 1;
 }
 
+/* Write msgs[0..n) in order without waiting: runs of small messages as
+ * batches, each large one (FEED_ALONE) as a put of its own. 0 or the
+ * library's code. */
+static int feeder_write(struct feeder *f, const struct ipc_msg *msgs, size_t n)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i; j < n && msgs[j].len < FEED_ALONE; j++)
+			;
+		if (j > i) {
+			rc = ipc_queue_put_many_async(f->c, f->name, msgs + i, j - i, IPC_FOREVER);
+		} else {
+			rc = ipc_queue_put_async(f->c, f->name, msgs[i].data, msgs[i].len,
+						 IPC_FOREVER);
+			j = i + 1;
+		}
+	}
+	return rc;
+}
+
 /* Send the batch out and wait for its answers (mu not held): 0, the
  * first failure, or fatal; *notput counts the messages left out. */
 static int feeder_send(struct feeder *f, unsigned long long *notput)
@@ -172,7 +199,7 @@ static int feeder_send(struct feeder *f, unsigned long long *notput)
 		f->msgs[i].data = b->data + off;
 		f->msgs[i].len = b->lens[i];
 	}
-	rc = b->n ? ipc_queue_put_many_async(f->c, f->name, f->msgs, b->n, IPC_FOREVER) : 0;
+	rc = feeder_write(f, f->msgs, b->n);
 	frc = rc < 0 ? rc : ipc_flush(f->c);
 	if (rc == 0) {
 		rc = frc;

@@ -238,7 +238,8 @@ class Queue:
       many puts share one system call and one request. A put that finds
       the feeder idle with nothing to send is written by the caller at
       once on the feeder's connection, so a lone put is not delayed.
-      put_many() hands over all its items as one batch. At most 4 MiB
+      put_many() hands over all its items as one batch (a message of
+      16 KiB or more goes in a request of its own). At most 4 MiB
       or 16384 messages wait in a process: a put past that waits for the
       feeder (Ctrl-C interrupts it, nothing put). A message over the
       daemon's msg_max (sent as a memfd) is put by the caller itself,
