@@ -359,6 +359,9 @@ class Queue:
         self._tls = threading.local()
         self._closed = False
         self._owned = bool(owned)
+        f = _feeders.get((socket, name))
+        if f is not None:
+            f.sync(False)  # this process's puts are answered before it opens
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable), owned=self._owned)
@@ -640,16 +643,13 @@ def _feeder_started(f):
 
 
 def _feeder_of(socket, name):
-    """This process's feeder of queue name (made if missing); an existing
-    one is synced first, so a Queue opened here sees the puts made here."""
+    """This process's feeder of queue name (made if missing)."""
     key = (socket, name)
     with _feeders_lock:
         f = _feeders.get(key)
         if f is None:
             f = _feeders[key] = _ipcd.Feeder(socket, name, _feeder_started)
-            return f
-    f.sync(False)
-    return f
+        return f
 
 
 def _forget_feeders():
