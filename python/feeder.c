@@ -8,11 +8,11 @@
  * the GIL and has every signal blocked, sends whatever has accumulated
  * as one batch on a connection of its own (QPUTN requests, one write),
  * waits for their answers and goes again: under load many puts share one
- * system call and one daemon request. A put that finds the thread idle
- * with nothing to send or to read (a lone put) is written by the caller
- * itself on that connection, with no hand-off to the thread on its way,
- * and the thread is woken to read its answer; puts made meanwhile are
- * buffered.
+ * system call and one daemon request. A lone put (the thread idle with
+ * nothing to send, the last put 0.1 ms ago or more) is written by the
+ * caller itself on that connection, with no hand-off or wakeup; the
+ * thread reads its answer with its next batch, or when sync() or
+ * close() wants it (urge).
  *
  * Counting: fed counts the messages fed, acked those whose answers came
  * (all of a batch at once). sync() waits until acked reaches what fed
@@ -53,6 +53,9 @@
  * more than the request saved for a message of this size. */
 #define FEED_ALONE 16384u
 
+/* A put this long after the previous one is a lone put (feeder_lone). */
+#define FEED_QUIET_NS 100000LL
+
 /* Messages one after another in one allocation. */
 struct fbuf {
 	char *data;
@@ -73,7 +76,9 @@ struct feeder {
 	uint64_t fed, acked;     /* messages fed; answered (atomic reads) */
 	int idle;                /* the thread waits on wake */
 	int direct;              /* a caller writes on c (feed_direct) */
-	int unread;              /* a caller wrote: answers for the thread */
+	int unread;              /* callers wrote: answers not read yet */
+	int urge;                /* sync() waits: read them now */
+	long long last_put;      /* when the last message was fed (ns) */
 	int stop;                /* send what is there, then end */
 	int ended;               /* the thread returned (or will at once) */
 	int err;                 /* the first failure not taken yet, or 0 */
@@ -146,7 +151,7 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 {
 	struct fbuf t;
 
-	while ((f->in.n == 0 && !f->unread && !f->stop) || f->direct) {
+	while ((f->in.n == 0 && !f->stop && !(f->unread && f->urge)) || f->direct) {
 		f->idle = 1;
 		pthread_cond_wait(&f->wake, &f->mu);
 		f->idle = 0;
@@ -158,6 +163,7 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 	f->in = t;
 	*upto = f->fed;
 	f->unread = 0;
+	f->urge = 0;
 	pthread_cond_broadcast(&f->moved); /* room for a feed that waits */
 	return 1;
 }
@@ -504,16 +510,31 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 		feeder_fail(f, rc, 1);
 	f->direct = 0;
 	f->unread = 1;
-	pthread_cond_signal(&f->wake);
+	if (f->in.n)
+		pthread_cond_signal(&f->wake);
 	pthread_mutex_unlock(&f->mu);
 	Py_END_ALLOW_THREADS
 }
 
-/* With mu held: whether the thread waits with nothing to send or read,
- * so that the caller may write a message itself (feed_direct). */
-static int feeder_lone(const struct feeder *f)
+/* Nanoseconds on the monotonic clock. */
+static long long now_ns(void)
 {
-	return f->idle && f->in.n == 0 && !f->unread && !f->direct && !f->stop;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* With mu held: whether the caller may write a message itself
+ * (feed_direct): the thread waits with nothing to send, and either no
+ * answer is unread or the last put was FEED_QUIET_NS ago (a lone put,
+ * not one of a stream, which the thread batches). The answers of such
+ * writes are read by the thread with its next batch, or when sync()
+ * or close() wants them, so a lone put costs no thread wakeup. */
+static int feeder_lone(const struct feeder *f, long long now)
+{
+	return f->idle && f->in.n == 0 && !f->direct && !f->stop &&
+	       (!f->unread || now - f->last_put >= FEED_QUIET_NS);
 }
 
 /* With mu held: wake the thread if it waits. */
@@ -544,6 +565,7 @@ static int feeder_room(struct feeder *f)
 static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 {
 	struct feeder *f = self->f;
+	long long now = now_ns();
 	int rc = 1, direct = 0;
 
 	pthread_mutex_lock(&f->mu);
@@ -551,12 +573,14 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 		return -1;
 	if (f->ended)
 		rc = 0;
-	else if (one && feeder_lone(f))
+	else if (one && feeder_lone(f, now))
 		direct = f->direct = 1;
 	else if (fbuf_add(&f->in, data, len))
 		rc = -1;
-	if (rc > 0)
+	if (rc > 0) {
 		f->fed++;
+		f->last_put = now;
+	}
 	if (rc > 0 && one && !direct)
 		feeder_kick(f);
 	pthread_mutex_unlock(&f->mu);
@@ -655,9 +679,14 @@ static PyObject *feeder_sync(FeederObject *self, PyObject *const *args, Py_ssize
 	if (!f || self->pid != this_pid)
 		Py_RETURN_NONE;
 	target = f->fed; /* only callers (with the GIL) change it */
-	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target &&
-	    feeder_wait(f, pred_acked, target))
-		return NULL;
+	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target) {
+		pthread_mutex_lock(&f->mu);
+		f->urge = 1;  /* answers of writes of callers: read them now */
+		feeder_kick(f);
+		pthread_mutex_unlock(&f->mu);
+		if (feeder_wait(f, pred_acked, target))
+			return NULL;
+	}
 	if (raise && feeder_raise(self))
 		return NULL;
 	Py_RETURN_NONE;

@@ -253,8 +253,11 @@ class Queue:
       sends what has accumulated as one batch on a connection of its
       own, waits for the daemon's answers and goes again: under load
       many puts share one system call and one request. A put that finds
-      the feeder idle with nothing to send is written by the caller at
-      once on the feeder's connection, so a lone put is not delayed.
+      the feeder idle with nothing to send (and comes 0.1 ms or more
+      after the previous one) is written by the caller at once on the
+      feeder's connection, so a lone put is not delayed and wakes no
+      thread; its answer is read with the next batch or when a call
+      waits for it.
       put_many() hands over all its items as one batch (a message of
       16 KiB or more goes in a request of its own). At most 4 MiB
       or 16384 messages wait in a process: a put past that waits for the
@@ -274,7 +277,8 @@ class Queue:
       get_nowait, get_many, get_ack, get_any, qsize, empty, full or
       close(), which wait for the answers first, so they always raise a
       failure of a put made before them; or put() or put_many(), which
-      raise it if its answer has already come, and then put nothing.
+      raise it if the feeder has read its answer by then, and then put
+      nothing.
       After a lost connection, the next put makes a new one.
       close() waits for the feeder to have sent every put and for the
       answers (multiprocessing's close() and join_thread() together) and
@@ -465,7 +469,8 @@ class Queue:
         False); queue.Full when no room came. On an unbounded queue it
         returns once the feeder has the pickled bytes (see the class
         doc: pipelined puts), and raises first a failure of an earlier
-        put whose answer has come (then this one is not put)."""
+        put whose answer the feeder has read (then this one is not
+        put)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)

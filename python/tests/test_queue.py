@@ -871,8 +871,8 @@ class FeederTest(unittest.TestCase):
         q = ipcd.Queue(name)
         q.put(1)
         ipcd.delete(name)  # waits for put(1): it is deleted with the queue
-        q.put(2)  # buffered; the daemon answers "no such queue"
-        wait_for(lambda: q._feeder.pending == 0)
+        q.put(2)  # the daemon answers "no such queue"
+        q._feeder.sync(False)  # the answer is read, the failure kept
         ipcd.Queue(name)  # the name exists again, empty
         with self.assertRaises(ipcd.NotFoundError) as cm:
             q.put(3)  # raises the failure and puts nothing
