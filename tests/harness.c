@@ -521,6 +521,8 @@ int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
 		/* As h_ipc_connect(); a test's own later one wins. */
 		argv[n++] = "--connect-timeout";
 		argv[n++] = H_IO_WRAPPED_S;
+		argv[n++] = "--io-timeout";
+		argv[n++] = H_IO_WRAPPED_S;
 	}
 	va_start(ap, err);
 	while ((a = va_arg(ap, char *)) && n < H_MAX_ARGS - 1)

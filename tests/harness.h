@@ -82,7 +82,8 @@ long h_rss_kb(pid_t pid);
  * machine can go that long without a turn of the CPU (first runs of a code
  * path are translated), and a test must not read that as a hung daemon. */
 #define H_IO_WRAPPED_MS 60000
-#define H_IO_WRAPPED_S "60"  /* the same for ipcctl --connect-timeout */
+#define H_IO_WRAPPED_S "60"  /* the same for ipcctl --connect-timeout
+				and --io-timeout */
 
 /* ipc_connect(path, c) (its result); under IPCD_WRAPPER with
  * H_IO_WRAPPED_MS as its connect timeout and the new handle's I/O timeout.
@@ -113,7 +114,8 @@ int h_run(char *const argv[], const void *in, size_t inlen,
 	  struct h_buf *out, struct h_buf *err, int timeout_ms);
 
 /* Run `ipcctl -s SOCK args...` (NULL-terminated) like h_run(); under
- * IPCD_WRAPPER with --connect-timeout H_IO_WRAPPED_S first. */
+ * IPCD_WRAPPER with --connect-timeout and --io-timeout H_IO_WRAPPED_S
+ * first. */
 int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
 		 struct h_buf *out, struct h_buf *err, ...);
 
