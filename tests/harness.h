@@ -44,6 +44,9 @@ void h_cleanup(void);
 /* Milliseconds on the monotonic clock. */
 int64_t h_now_ms(void);
 
+/* Microseconds on the monotonic clock. */
+int64_t h_now_us(void);
+
 /* 1 when ipcd runs under IPCD_WRAPPER (slow): tests relax their bounds. */
 int h_wrapped(void);
 
@@ -76,6 +79,15 @@ void h_dump_log(const struct h_daemon *d);
  * under a wrapper (valgrind) or a sanitizer, whose quarantine keeps freed
  * memory on purpose. */
 long h_rss_kb(pid_t pid);
+
+/* Microseconds the threads of process pid have spent runnable but
+ * waiting for a CPU so far (the kernel's run_delay, /proc/PID/task/
+ * TID/schedstat; 0 where it says nothing). A test that bounds how long
+ * the daemon takes to answer takes the growth of this (the daemon's and
+ * its own) out of the time it measured: on a loaded machine a process can
+ * wait tens of milliseconds or more for its turn, which says nothing of
+ * ipcd; time a process spent running or asleep still counts. */
+int64_t h_cpu_wait_us(pid_t pid);
 
 /* A connection's connect and I/O timeouts under IPCD_WRAPPER, instead of
  * the library's 5 s defaults: a daemon under valgrind on a loaded
