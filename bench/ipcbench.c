@@ -25,6 +25,8 @@
 #define MAX_ROWS 320
 #define IDLE_QUEUES 10000
 #define IDLE_CLIENTS 1000
+#define IDLE_PAIRS 3            /* +idle/-idle pairs per mode and round */
+#define IDLE_MAX_PAIRS 64
 #define NATS_DIVIDE 32          /* NATS rows move 1/32 of the messages */
 
 /* The whole benchmark's state. */
@@ -50,6 +52,10 @@ struct bench {
 	struct row rows[MAX_ROWS];
 	size_t nrows;
 	long rss_conn_b, rss_queue_b;  /* the idle workload's findings, or -1 */
+	double idle_ratio[MODE__MAX][IDLE_MAX_PAIRS];  /* +idle/-idle of each pair */
+	unsigned n_idle[MODE__MAX];
+	ipc_client **ab_idle[2]; /* --ab: the idle clients held on each side */
+	size_t ab_idle_nc[2];
 	const char *sysname;     /* the system name of ipcd rows ("ipcd") */
 	unsigned qflags;         /* extra flags of the queues runs create */
 	const char *commit;      /* --commit: what was measured */
@@ -171,6 +177,21 @@ static void merge_round(struct bench *b, size_t base)
 		}
 	}
 	b->nrows = n;
+}
+
+/* qsort order of doubles. */
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of n values (sorted in place). */
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof *v, dbl_cmp);
+	return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A row is done: note what the rest of the machine did meanwhile, and
@@ -827,26 +848,26 @@ static void section_latency(struct bench *b, size_t size)
 	}
 }
 
-/* Open n idle connections; how many made it. */
-static size_t idle_connect(struct bench *b, ipc_client **cs, size_t n)
+/* Open n idle connections to the daemon at sock; how many made it. */
+static size_t idle_connect(const char *sock, ipc_client **cs, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (ipc_connect(b->sock, &cs[i]) != 0)
+		if (ipc_connect(sock, &cs[i]) != 0)
 			break;
 	return i;
 }
 
-/* Create n empty queues; how many made it. */
-static size_t idle_queues(struct bench *b, size_t n)
+/* Create n empty queues on the daemon at sock; how many made it. */
+static size_t idle_queues(const char *sock, size_t n)
 {
 	struct ipc_queue_opts o = unbounded_create();
 	ipc_client *c;
 	char name[32];
 	size_t i;
 
-	if (ipc_connect(b->sock, &c) != 0)
+	if (ipc_connect(sock, &c) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "idle-%05zu", i);
@@ -885,17 +906,68 @@ static void ipcd_throughput_at(struct bench *b, const char *sock, enum bench_mod
 	snprintf(b->sock, sizeof b->sock, "%s", saved);
 }
 
+/* Open 10,000 empty queues and 1,000 idle connections on the daemon at
+ * sock, held in *cs (IDLE_CLIENTS of room); the counts in *nq and *nc. */
+static void idle_load(const char *sock, ipc_client **cs, size_t *nq, size_t *nc)
+{
+	*nq = idle_queues(sock, IDLE_QUEUES);
+	*nc = idle_connect(sock, cs, IDLE_CLIENTS);
+}
+
+/* The RSS row: what the loaded daemon grew by per queue and per client. */
+static void idle_rss(struct bench *b, ipc_client **cs, size_t *nq, size_t *nc)
+{
+	long rss0 = rss_kib(b->ipcd_pid), rss1, rss2;
+	struct row *row;
+
+	*nq = idle_queues(b->sock, IDLE_QUEUES);
+	rss1 = rss_kib(b->ipcd_pid);
+	*nc = idle_connect(b->sock, cs, IDLE_CLIENTS);
+	rss2 = rss_kib(b->ipcd_pid);
+	row = add_row(b, "rss 10k q/1k idle", "ipcd", 0);
+	b->rss_queue_b = *nq ? (rss1 - rss0) * 1024 / (long)*nq : -1;
+	b->rss_conn_b = *nc ? (rss2 - rss1) * 1024 / (long)*nc : -1;
+	snprintf(row->note, sizeof row->note, "%zu queues, %zu clients: %ld B/queue, %ld B/conn",
+		 *nq, *nc, b->rss_queue_b, b->rss_conn_b);
+	progress(row);
+}
+
+/* One pair of 64 B 1/1 runs in mode, back to back: on the loaded daemon
+ * ("+idle") and on its twin at ref ("-idle"), the twin first when
+ * twin_first. Each run folds into its row (the best run is kept); the
+ * pair's ratio joins the mode's list. */
+static void idle_pair(struct bench *b, const char *ref, enum bench_mode mode, int twin_first)
+{
+	size_t base = b->nrows;
+	const struct row *plus, *minus;
+
+	if (twin_first)
+		ipcd_throughput_at(b, ref, mode, " -idle");
+	ipcd_throughput(b, 64, 1, mode, " +idle");
+	if (!twin_first)
+		ipcd_throughput_at(b, ref, mode, " -idle");
+	if (b->nrows != base + 2)
+		return;
+	plus = &b->rows[base + (twin_first ? 1 : 0)];
+	minus = &b->rows[base + (twin_first ? 0 : 1)];
+	if (!plus->note[0] && !minus->note[0] && minus->msgs_per_s > 0 &&
+	    b->n_idle[mode] < IDLE_MAX_PAIRS)
+		b->idle_ratio[mode][b->n_idle[mode]++] = plus->msgs_per_s / minus->msgs_per_s;
+	merge_round(b, base);
+}
+
 /* 10,000 queues and 1,000 idle clients on a fresh daemon: RSS per queue
  * and per connection, then the 64 B 1/1 throughput with them ("+idle")
- * against a twin daemon without them ("-idle"), both warmed up, the two
- * run alternately so that they see the same machine. */
+ * against a twin daemon without them ("-idle"), both warmed up. Each mode
+ * runs IDLE_PAIRS pairs back to back, which of the two goes first
+ * alternating: the target is the median of the pairs' ratios, so a drift
+ * of the machine or one slow run does not decide it (a run of 133,333
+ * pipelined messages lasts 0.2 s: one hiccup of the VM is 10%). */
 static void section_idle(struct bench *b)
 {
 	ipc_client **cs = calloc(IDLE_CLIENTS, sizeof *cs);
 	char ref[sizeof b->sock];
-	size_t nq, nc, i;
-	long rss0, rss1, rss2;
-	struct row *row;
+	size_t nq = 0, nc = 0, i, k;
 	pid_t ref_pid = -1;
 
 	ipcd_stop(b);
@@ -906,17 +978,7 @@ static void section_idle(struct bench *b)
 		return;
 	}
 	queue_create(b, b->sock, "warm-up", 0);
-	rss0 = rss_kib(b->ipcd_pid);
-	nq = idle_queues(b, IDLE_QUEUES);
-	rss1 = rss_kib(b->ipcd_pid);
-	nc = idle_connect(b, cs, IDLE_CLIENTS);
-	rss2 = rss_kib(b->ipcd_pid);
-	row = add_row(b, "rss 10k q/1k idle", "ipcd", 0);
-	b->rss_queue_b = nq ? (rss1 - rss0) * 1024 / (long)nq : -1;
-	b->rss_conn_b = nc ? (rss2 - rss1) * 1024 / (long)nc : -1;
-	snprintf(row->note, sizeof row->note, "%zu queues, %zu clients: %ld B/queue, %ld B/conn",
-		 nq, nc, b->rss_queue_b, b->rss_conn_b);
-	progress(row);
+	idle_rss(b, cs, &nq, &nc);
 	/* Warm both up (the heap grows to hold a run's messages, free lists
 	 * fill): else whichever runs first pays for that. */
 	for (i = 0; i < MODE__MAX; i++) {
@@ -924,10 +986,9 @@ static void section_idle(struct bench *b)
 		ipcd_throughput_at(b, ref, (enum bench_mode)i, " warm-up");
 		b->nrows -= 2;   /* not rows of the table */
 	}
-	for (i = 0; i < MODE__MAX; i++) {
-		ipcd_throughput(b, 64, 1, (enum bench_mode)i, " +idle");
-		ipcd_throughput_at(b, ref, (enum bench_mode)i, " -idle");
-	}
+	for (i = 0; i < MODE__MAX; i++)
+		for (k = 0; k < IDLE_PAIRS; k++)
+			idle_pair(b, ref, (enum bench_mode)i, (int)(k % 2));
 	stop_server(ref_pid);
 	for (i = 0; i < nc; i++)
 		ipc_close(cs[i]);
@@ -948,22 +1009,46 @@ static double ipcd_tput(const struct bench *b, const char *np, int mode, size_t 
 	return r && !r->note[0] ? r->msgs_per_s : 0;
 }
 
-/* For an ipcd row measured among idle queues and clients: its ratio to
- * the same workload on a quiet daemon. */
+/* The mode of an idle section row ("1/1 plain +idle"), or -1. */
+static int idle_mode(const char *workload)
+{
+	char wl[32];
+	int m;
+
+	for (m = 0; m < MODE__MAX; m++) {
+		snprintf(wl, sizeof wl, "1/1 %s +idle", mode_name[m]);
+		if (strcmp(wl, workload) == 0)
+			return m;
+	}
+	return -1;
+}
+
+/* The median of mode's +idle/-idle pair ratios (0: none), their range in
+ * *lo and *hi. */
+static double idle_median(const struct bench *b, int mode, double *lo, double *hi)
+{
+	double v[IDLE_MAX_PAIRS], r;
+	unsigned n = b->n_idle[mode];
+
+	memcpy(v, b->idle_ratio[mode], n * sizeof v[0]);
+	r = median(v, n);        /* sorts v */
+	*lo = n ? v[0] : 0;
+	*hi = n ? v[n - 1] : 0;
+	return r;
+}
+
+/* For an ipcd row measured among idle queues and clients: the median
+ * ratio of its pairs with the same workload on a quiet twin daemon. */
 static void ratio_idle(const struct bench *b, const struct row *row, char *buf,
 		       size_t len)
 {
-	const char *sfx = strstr(row->workload, " +idle");
-	const struct row *ref;
-	char wl[32];
+	int m = idle_mode(row->workload);
+	double lo, hi, r;
 
-	if (sfx == NULL)
+	if (m < 0 || (r = idle_median(b, m, &lo, &hi)) <= 0)
 		return;
-	snprintf(wl, sizeof wl, "%.*s -idle", (int)(sfx - row->workload), row->workload);
-	ref = find_row(b, wl, "ipcd", row->size);
-	if (ref != NULL && !ref->note[0] && ref->msgs_per_s > 0)
-		snprintf(buf, len, "%.2fx of the same on a twin ipcd without them",
-			 row->msgs_per_s / ref->msgs_per_s);
+	snprintf(buf, len, "%.2fx of a twin without them (median of %u pairs, %.2f..%.2f)",
+		 r, b->n_idle[m], lo, hi);
 }
 
 /* The "ipcd vs this row" text. */
@@ -1261,6 +1346,11 @@ static void ratio_target_print(const struct bench *b, const struct ratio_target 
 {
 	double have = ratio_of(find_row(b, t->a_work, t->a_sys, t->size),
 			       find_row(b, t->b_work, t->b_sys, t->size), t->lat, t->p99);
+	int m = idle_mode(t->a_work);
+	double lo, hi;
+
+	if (m >= 0)
+		have = idle_median(b, m, &lo, &hi);
 
 	if (t->need > 0)
 		target(t->what, have, t->need, t->lat);
@@ -1542,7 +1632,8 @@ static void usage(FILE *f)
 		"                 passes git describe)\n"
 		"  --ab OLD NEW   A/B: run the ipcd workloads (1 producer, 1 consumer; dur:\n"
 		"                 also 4/4 batch64, durable per sync mode and plain; recover:\n"
-		"                 warm MB/s) on two daemons, alternately, --repeat rounds\n"
+		"                 warm MB/s; idle: 1/1 with 10,000 empty queues and 1,000\n"
+		"                 idle clients on both) on two daemons, alternately, --repeat rounds\n"
 		"                 (default 5); print NEW/OLD with its spread. --only picks\n"
 		"                 sections and sizes.\n"
 		"  --only LIST    comma-separated: sections (tput, pipe, lat, idle, dur,\n"
@@ -1672,6 +1763,10 @@ static const struct ab_load ab_loads[] = {
 	{ "recover", MODE_PLAIN, 65536, 1, AB_PLAIN, 0, 1 },
 	{ "tput", MODE_PLAIN, BIG_SIZE, 1, AB_PLAIN, 0, 1 },
 	{ "tput", MODE_PIPE, BIG_SIZE, 1, AB_PLAIN, 0, 1 },
+	/* last: they load the plain daemons for good (ab_idle_setup) */
+	{ "idle", MODE_PLAIN, 64, 1, AB_PLAIN, 0, 1 },
+	{ "idle", MODE_PIPE, 64, 1, AB_PLAIN, 0, 1 },
+	{ "idle", MODE_BATCH, 64, 1, AB_PLAIN, 0, 1 },
 };
 #define AB_NLOADS (sizeof ab_loads / sizeof ab_loads[0])
 
@@ -1737,21 +1832,6 @@ static double ab_once(struct bench *b, const struct ab_load *w, int side,
 	*other = b->rows[base].other_pct;
 	b->nrows = base;
 	return v;
-}
-
-/* qsort order of doubles. */
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of n values (sorted in place). */
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof *v, dbl_cmp);
-	return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* The name of workload w in the A/B table into name. */
@@ -1833,12 +1913,39 @@ static int ab_spawn(struct bench *b, int side, char socks[][AB_NDAEMONS][128],
 	return 0;
 }
 
+/* --ab: 10,000 empty queues and 1,000 idle clients on each side's plain
+ * daemon, as the idle section makes them (once, before the first idle
+ * row; they stay until ab_stop). */
+static void ab_idle_setup(struct bench *b, char socks[][AB_NDAEMONS][128])
+{
+	size_t nq;
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		if (b->ab_idle[side] != NULL)
+			continue;
+		b->ab_idle[side] = calloc(IDLE_CLIENTS, sizeof(ipc_client *));
+		if (b->ab_idle[side] == NULL)
+			continue;
+		idle_load(socks[side][AB_PLAIN], b->ab_idle[side], &nq, &b->ab_idle_nc[side]);
+		fprintf(stderr, "ipcbench: %c: %zu empty queues, %zu idle clients\n", "AB"[side],
+			nq, b->ab_idle_nc[side]);
+	}
+}
+
 /* Stop every daemon A/B started and remove their journals. */
 static void ab_stop(struct bench *b, pid_t pids[][AB_NDAEMONS])
 {
 	char state[160];
+	size_t i;
 	int side, k;
 
+	for (side = 0; side < 2; side++) {
+		for (i = 0; b->ab_idle[side] != NULL && i < b->ab_idle_nc[side]; i++)
+			ipc_close(b->ab_idle[side][i]);
+		free(b->ab_idle[side]);
+		b->ab_idle[side] = NULL;
+	}
 	for (side = 0; side < 2; side++)
 		for (k = 0; k < AB_NDAEMONS; k++) {
 			if (pids[side][k] > 0)
@@ -1871,10 +1978,14 @@ static int run_ab(struct bench *b)
 	       "a core other processes took during any of its runs (! = noisy)\n\n"
 	       "%-26s %-7s %11s %11s %9s  %-12s %6s\n", b->ab[0], b->ab[1], b->rounds,
 	       "workload", "size", "A", "B", "B/A", "range", "other");
-	for (i = 0; i < AB_NLOADS; i++)
-		if (wanted(b, ab_loads[i].section) &&
-		    wanted(b, ab_loads[i].size == 64 ? "small" : "large"))
-			ab_load_run(b, &ab_loads[i], socks);
+	for (i = 0; i < AB_NLOADS; i++) {
+		if (!wanted(b, ab_loads[i].section) ||
+		    !wanted(b, ab_loads[i].size == 64 ? "small" : "large"))
+			continue;
+		if (strcmp(ab_loads[i].section, "idle") == 0)
+			ab_idle_setup(b, socks);
+		ab_load_run(b, &ab_loads[i], socks);
+	}
 	ab_stop(b, pids);
 	return 0;
 }
@@ -1921,7 +2032,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	b.o.tmpdir = b.tmpdir;
-	raise_nofile(IDLE_CLIENTS + 256);
+	raise_nofile(2 * IDLE_CLIENTS + 256);   /* --ab: idle clients on both sides */
 	rc = b.ab[0] ? run_ab(&b) : run_all(&b);
 	rmdir_all(b.tmpdir);
 	return rc;

@@ -17,18 +17,19 @@
 #include "backend.h"
 #include "client_int.h"
 
-/* Make room for one more async request: with the window full, settle
- * replies until at most half of it is in flight. Waiting for half rather
- * than one slot lets the daemon read a run of requests per wakeup and
- * answer them in one write, instead of one request per round trip. */
+/* Make room for one more async request: with the window (or
+ * CLIENT_WINDOW_BYTES) full, settle replies until at most half of it is
+ * in flight. Waiting for half rather than one slot lets the daemon read a
+ * run of requests per wakeup and answer them in one write, instead of one
+ * request per round trip. */
 int client_window_room(struct ipc_client *c)
 {
 	struct proto_rep rep;
 	int rc;
 
-	if (c->nasync < c->window)
+	if (c->nasync < c->window && c->async_bytes < CLIENT_WINDOW_BYTES)
 		return 0;
-	while (c->nasync > c->window / 2)
+	while (c->nasync > c->window / 2 || c->async_bytes > CLIENT_WINDOW_BYTES / 2)
 		if ((rc = client_wait(c, 0, &rep)))
 			return rc;
 	return 0;

@@ -351,9 +351,10 @@ static int client_pend_resize(struct ipc_client *c, size_t cap)
 	return 0;
 }
 
-/* Record request req as in flight. 0 or IPC_ENOMEM. */
+/* Record request req, of bytes on the wire, as in flight. 0 or
+ * IPC_ENOMEM. */
 static int client_pend_add(struct ipc_client *c, const struct proto_req *req,
-			   int async, void *ctx)
+			   int async, void *ctx, size_t bytes)
 {
 	struct client_pending *pe;
 	size_t cap = c->pend_cap ? c->pend_cap : 16;
@@ -374,8 +375,10 @@ static int client_pend_add(struct ipc_client *c, const struct proto_req *req,
 		    (uint32_t)req->niov : 0;
 	pe->ctx = ctx;
 	pe->timeout_ms = (int)req->timeout_ms;
+	pe->bytes = async ? bytes : 0;
 	c->npend++;
 	c->nasync += async != 0;
+	c->async_bytes += pe->bytes;
 	return 0;
 }
 
@@ -383,6 +386,7 @@ static int client_pend_add(struct ipc_client *c, const struct proto_req *req,
 static void client_pend_del(struct ipc_client *c, struct client_pending *pe)
 {
 	c->nasync -= pe->async != 0;
+	c->async_bytes -= pe->bytes;
 	c->npend--;
 	pe->id = 0;
 	while (c->pend_len > 0 && c->pend[c->pend_head].id == 0) {
@@ -585,7 +589,7 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 {
 	struct proto_hole holes[CLIENT_HOLES_MAX];
 	struct proto_req wire = *req;
-	size_t nh = 0;
+	size_t nh = 0, bytes, i;
 	int rc;
 
 	/* A request with memfds starts its write: they go with its first
@@ -595,6 +599,7 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 	if ((rc = client_memfd_prepare(c, &wire)))
 		return rc;
 	req->id = wire.id = client_next_id(c);
+	bytes = c->tx.len;
 	rc = proto_enc_req_holes(&c->tx, &wire, CLIENT_HOLE_MIN, holes,
 				 CLIENT_HOLES_MAX, &nh);
 	if (rc == IPC_EINVAL) {
@@ -602,7 +607,10 @@ static int client_send_pend(struct ipc_client *c, struct proto_req *req, int asy
 		client_seterr(c, "request cannot be encoded");
 		return rc;
 	}
-	if (rc || (rc = client_pend_add(c, req, async, ctx)))
+	bytes = c->tx.len - bytes;
+	for (i = 0; i < nh; i++)
+		bytes += holes[i].len;
+	if (rc || (rc = client_pend_add(c, req, async, ctx, bytes)))
 		return client_fail(c, rc);
 	/* An async request held whole in tx may wait there for the next
 	 * ones (see client_push): one write then carries many. */
@@ -942,6 +950,7 @@ IPC_EXPORT void ipc_close(ipc_client *c)
 	client_memfd_free(c);
 	free(c->pend);
 	client_readahead_free(c);
+	client_blocks_drop();
 	if (c->dec_ready)
 		proto_dec_fini(&c->dec);
 	free(c);
@@ -1221,12 +1230,6 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	    (rc = client_readahead_get(c, name, data, len, timeout_ms)) != CLIENT_NO_READAHEAD)
 		return rc;
 	return client_request_payload(c, &req, &rep, data, len);
-}
-
-/* Free library memory; see ipcclient.h. */
-IPC_EXPORT void ipc_free(void *p)
-{
-	free(p);
 }
 
 /* The fields of struct ipc_info that take the wire's value as it is

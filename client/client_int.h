@@ -51,6 +51,11 @@ struct client_paths {
 
 /* The async window when ipc_set_window() was not called. */
 #define CLIENT_WINDOW_DEFAULT 128u
+/* The most bytes async requests in flight may put on the wire (whatever
+ * the window): the daemon holds what each put waiting for room carries,
+ * and 128 puts of 1 MiB to a full queue made it fault 128 MiB of fresh
+ * heap in (68 page faults per message; 11 at this bound). */
+#define CLIENT_WINDOW_BYTES (8u << 20)
 
 /* One request sent whose reply has not been read yet. */
 struct client_pending {
@@ -59,6 +64,7 @@ struct client_pending {
 	uint64_t seq;            /* async: its number since the last flush (from 1) */
 	int async;               /* ipc_queue_put_async: the status goes to async_rc */
 	uint32_t nmsgs;          /* QPUTN, PSENDN: messages it carries, else 0 */
+	size_t bytes;            /* async: the bytes it put on the wire, else 0 */
 	int timeout_ms;          /* its own timeout (0 for ops that never wait) */
 	void *ctx;               /* a read-ahead fetch: its read-ahead record */
 };
@@ -91,6 +97,7 @@ struct ipc_client {
 	size_t pend_cap, pend_head, pend_len, npend;
 	size_t nasync;           /* async requests in flight */
 	size_t window;           /* the most of them (ipc_set_window) */
+	size_t async_bytes;      /* their bytes on the wire (CLIENT_WINDOW_BYTES) */
 	uint64_t async_seq;      /* async requests sent since the last flush */
 	int async_rc;            /* the first failure among their replies */
 	char async_err[256];     /* its text, for ipc_flush() */
@@ -169,6 +176,10 @@ int client_call(struct ipc_client *c, struct proto_req *req, struct proto_rep *r
 /* Check a message to send and point req at it: 0, IPC_ETOOBIG, IPC_EINVAL. */
 int client_check_payload(struct ipc_client *c, const void *data, size_t len,
 			 struct proto_req *req);
+/* A block for a large message read ahead, and freeing those kept
+ * (blocks.c). */
+void *client_block_new(size_t len);
+void client_blocks_drop(void);
 /* Hand n bytes of a message to the caller as a malloc'd copy; out of
  * memory is fatal (IPC_ENOMEM, the handle breaks). */
 int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,

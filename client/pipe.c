@@ -218,6 +218,8 @@ IPC_EXPORT int ipc_pipe_share(ipc_client *c, const char *name, int end,
 	struct proto_rep rep;
 	int rc;
 
+	if ((rc = client_check(c)))
+		return rc;
 	if (!token) {
 		client_seterr(c, "no token pointer");
 		return IPC_EINVAL;
@@ -235,6 +237,8 @@ IPC_EXPORT int ipc_pipe_join(ipc_client *c, const char *name, int end,
 	struct proto_rep rep;
 	int rc;
 
+	if ((rc = client_check(c)))
+		return rc;
 	if (opts && client_check_opts(c, opts, opts->size, sizeof(*opts)))
 		return IPC_EINVAL;
 	rc = client_pipe_hold_request(c, name, end, &req, &rep);

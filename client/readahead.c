@@ -27,13 +27,13 @@
  * which a get hands to the caller as it is (one copy, not two). */
 #define READAHEAD_OWN_MIN CLIENT_HOLE_MIN
 /* Bytes of such messages one fetch asks for (at least one message) for
- * single gets: n blocks the caller frees in turn leave that much free at
- * the top of the heap, which malloc gives back to the system past its
- * default trim threshold (128 KiB) or unmaps, so every later block
- * faults its pages in and zeroes them again. Consumer, 1 MiB messages at
- * n = 64: 243 page faults and ~1,000 us of CPU per message; at this
- * bound: 1.4 faults and ~260 us. */
-#define READAHEAD_BIG_BYTES (128u << 10)
+ * single gets: as much as the daemon reads from a producer per turn
+ * (CONN_TURN_BYTES), so a consumer fetching ahead keeps up with a
+ * producer sending async. At 128 KiB (two 64 KiB messages per round
+ * trip) the queue grew by ~14 messages per daemon turn, and ipcd faulted
+ * fresh heap in for nearly every message (14 faults, a third of its
+ * CPU). The blocks handed out come back through ipc_free (blocks.c). */
+#define READAHEAD_BIG_BYTES (1024u << 10)
 
 /* A message block of READAHEAD_OWN_MIN bytes or more, and the length of
  * the message it held. */
@@ -146,7 +146,7 @@ static void *ra_block(struct client_readahead *pf, size_t len)
 {
 	if (pf->nspare > 0 && pf->spare[pf->nspare - 1].len >= len)
 		return pf->spare[--pf->nspare].data;
-	return malloc(len);
+	return client_block_new(len);
 }
 
 /* Unlink and free a read-ahead record. */

@@ -553,7 +553,7 @@ void conn_drain(struct conn *c)
 	conn_release(c);
 	c->state = CONN_CLOSING;
 	conn_rev_off(c);
-	if (conn_out_pending(c) == 0) {
+	if (conn_out_pending(c) == 0 || c->peer_gone) {
 		conn_close(c);
 		return;
 	}
@@ -578,7 +578,7 @@ static int conn_pause_if_full(struct conn *c)
 {
 	size_t out = conn_out_pending(c);
 
-	if (out <= c->srv->cfg.max_output)
+	if (out <= c->srv->cfg.max_output || c->peer_gone)
 		return 0;
 	if (!c->paused) {
 		log_debug("conn %lu: %zu bytes of replies unread; not reading "
@@ -1006,8 +1006,28 @@ static void conn_holes_release(struct conn *c)
 		qmsg_free(c->hole_msgs[c->holes_done++]);
 }
 
+/* A write to c failed: its peer is gone (or reads no more). One that
+ * holds read-ahead (QGETH) may have written QDONEs not read yet (it was
+ * paused, or they came after the loop looked): its input is read to the
+ * end first, serving only them, as EOF would have, so no message its
+ * get handed out comes back. Its parked requests go at once: they would
+ * take messages nobody receives. Others close now. */
+static void conn_write_failed(struct conn *c)
+{
+	if (c->state != CONN_READY || !lease_holds_read_ahead(c)) {
+		conn_close(c);
+		return;
+	}
+	c->peer_gone = 1;
+	conn_cancel_parks(c);
+	conn_wev_set(c, 0);
+	c->paused = 0;
+	conn_on_turn(-1, 0, c);
+}
+
 /* Write what the socket takes of c's output, gathering the output buffer
- * and the messages' payloads: 0, or -1 when c was closed. */
+ * and the messages' payloads: 0, or -1 when c was closed or its peer is
+ * gone (peer_gone: nothing more is written). */
 static int conn_write_out(struct conn *c)
 {
 	struct iovec iov[CONN_IOV_MAX];
@@ -1019,6 +1039,8 @@ static int conn_write_out(struct conn *c)
 	size_t nfds;
 	ssize_t n;
 
+	if (c->peer_gone)
+		return -1;
 	/* The kernel may hold up to 2 MiB more than max-output, unless
 	 * max-output is set under 1 MiB. */
 	sock_sndbuf_fit(c->fd, conn_out_pending(c), c->srv->cfg.max_output,
@@ -1037,7 +1059,7 @@ static int conn_write_out(struct conn *c)
 			break;
 		if (n < 0) {
 			log_debug("conn %lu: write: %s", c->id, strerror(errno));
-			conn_close(c);
+			conn_write_failed(c);
 			return -1;
 		}
 		proto_sg_advance(&c->sg, (size_t)n, c->out.len, c->holes, c->nholes);

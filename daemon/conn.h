@@ -91,6 +91,9 @@ struct conn {
 				       policy_conn): HELLO gets IPC_ELIMIT */
 	struct quota_user *user;    /* its uid's quota record (NULL: refused) */
 	int paused;                 /* unsent output over max-output: not read */
+	int peer_gone;              /* a write failed while it held read-ahead:
+				       its input is read to the end, only
+				       QDONE served, nothing written (conn.c) */
 	int stalled;                /* unsent output over max-output: its parked
 				       gets are handed nothing (park_stall) */
 	size_t out_charged;         /* bytes of out taken by replies carrying

@@ -257,6 +257,17 @@ void lease_release_all(struct conn *c)
 	lease_return_some(c, &all);
 }
 
+/* Does c hold messages read ahead by QGETH? */
+int lease_holds_read_ahead(const struct conn *c)
+{
+	const struct ilist *n;
+
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n))
+		if (container_of(n, const struct lease, link)->hold)
+			return 1;
+	return 0;
+}
+
 /* A hold ran out: while no getter waits on the queue it is kept (checked
  * again a hold later); else once c's input is all served (a QDONE
  * written in time is then seen), c's holds on that queue due by now go

@@ -49,6 +49,8 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag);
 int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_ms);
 /* c is going away: every message it holds goes back to its queue. */
 void lease_release_all(struct conn *c);
+/* Does c hold messages read ahead by QGETH (not handed out yet)? */
+int lease_holds_read_ahead(const struct conn *c);
 
 /*
  * Read-ahead that still counts toward maxsize (QGETH, QDONE): each

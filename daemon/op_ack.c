@@ -131,6 +131,7 @@ static size_t qgeth_take(struct conn *c, const struct proto_req *r,
 			break;
 		}
 		l->hold = 1;
+		l->h.ahead = true;   /* not a delivery unless handed out */
 		if ((*rc = queue_get_held(q, &l->h)) != 0) {
 			lease_free(l);
 			break;

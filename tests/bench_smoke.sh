@@ -4,7 +4,8 @@
 # make bench alone would not, so a change that breaks it is caught): a
 # run with tiny counts prints ipcd and raw-socket rows with figures, the
 # header with the commit and the load, JSON rows with the noise fields,
-# and --ab prints a ratio per workload. No figure is judged: speed is
+# the idle section's ratio is a median of pairs, and --ab prints a ratio
+# per workload (the idle ones too). No figure is judged: speed is
 # make bench's business, on a quiet machine.
 b="${IPCD_BUILDDIR:-.}"
 bench="$b/bench/ipcbench"
@@ -34,4 +35,16 @@ n=$(grep -c '"commit": "smoke-test".*"workload": "1/1 [a-z0-9]*".*"other_pct": [
 	> "$out" 2>/dev/null || fail "ipcbench --ab exited $?"
 n=$(grep -Ec '^tput 1/1 [a-z0-9]+ +64 B +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+\.\.[0-9.]+' "$out")
 [ "$n" -eq 3 ] || fail "expected 3 A/B rows with ratio and range, got $n"
-echo "ok: table, JSON and A/B"
+eval "\"$bench\" --ipcd \"$ipcd\" $small --only idle" > "$out" 2>/dev/null ||
+	fail "ipcbench --only idle exited $?"
+n=$(grep -Ec '^1/1 [a-z0-9]+ \+idle +64 B +ipcd +[0-9]+ .* of a twin without them \(median of 3 pairs, [0-9.]+\.\.[0-9.]+\)' "$out")
+[ "$n" -eq 3 ] || fail "expected 3 +idle rows with the median of 3 pairs, got $n"
+grep -Eq '^1/1 batch64 -idle +64 B +ipcd +[0-9]+ ' "$out" || fail "no -idle row"
+grep -Eq '10k queues \+ 1k idle clients vs without them +[0-9.]+x \(need' "$out" ||
+	fail "no idle target"
+
+"$bench" --ab "$ipcd" "$ipcd" --repeat 2 --divide 400 --only idle \
+	> "$out" 2>/dev/null || fail "ipcbench --ab --only idle exited $?"
+n=$(grep -Ec '^idle 1/1 [a-z0-9]+ +64 B +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+\.\.[0-9.]+' "$out")
+[ "$n" -eq 3 ] || fail "expected 3 idle A/B rows, got $n"
+echo "ok: table, JSON, idle pairs and A/B"

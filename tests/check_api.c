@@ -336,12 +336,30 @@ START_TEST(test_version)
 }
 END_TEST
 
+/* A NULL handle is IPC_EINVAL for every call checked before its other
+ * arguments (the pipe share and join calls crashed on one with a bad
+ * token pointer or options). */
+START_TEST(test_null_handle)
+{
+	struct ipc_pipe_opts po = IPC_PIPE_OPTS_INIT;
+	uint64_t token;
+
+	ck_assert_int_eq(ipc_pipe_share(NULL, "p", 0, NULL), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_share(NULL, "p", 0, &token), IPC_EINVAL);
+	po.size = 1;
+	ck_assert_int_eq(ipc_pipe_join(NULL, "p", 0, 1, &po), IPC_EINVAL);
+	ck_assert_int_eq(ipc_pipe_join(NULL, "p", 0, 1, NULL), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_set_readahead_held(NULL, "q", 2, -1), IPC_EINVAL);
+}
+END_TEST
+
 /* The whole API conventions suite. */
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
 
 	h_add_case(s, "queue_open_any", test_queue_open_any, 30);
+	h_add_case(s, "null_handle", test_null_handle, 30);
 	h_add_case(s, "queue_opts_invalid", test_queue_opts_invalid, 30);
 	h_add_case(s, "queue_opts_older", test_queue_opts_older, 30);
 	h_add_case(s, "queue_opts_newer", test_queue_opts_newer, 30);

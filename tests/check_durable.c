@@ -230,6 +230,55 @@ START_TEST(test_restart_sigkill)
 }
 END_TEST
 
+/* A message only read ahead held (QGETH) and given back was not
+ * delivered, on disk either: after a restart it is not counted requeued
+ * and its deliveries for max_deliveries are not raised (one nack of it
+ * under max_deliveries 2 keeps it in its queue). */
+START_TEST(test_held_not_delivered_after_restart)
+{
+	struct ipc_queue_opts o = IPC_QUEUE_OPTS_INIT;
+	struct h_daemon d;
+	ipc_client *c;
+	uint64_t tag;
+	void *data;
+	size_t len;
+
+	h_prepare(&d);
+	launch(&d, NULL);
+	c = h_connect(&d);
+	mkq(c, "dead", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, 0);
+	o.maxsize = 4;
+	o.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
+	o.max_deliveries = 2;
+	o.dead_letter = "dead";
+	ck_assert_int_eq(ipc_queue_open(c, "jobs", &o, NULL), 0);
+	h_put_text(c, "jobs", "a");
+	h_put_text(c, "jobs", "b");
+	ck_assert_int_eq(ipc_queue_set_readahead_held(c, "jobs", 2, 0), 0);
+	expect_get(c, "jobs", "a");             /* "b" held, not handed out */
+	ipc_close(c);                           /* "b" goes back */
+	c = h_connect(&d);
+	while (info_of(c, "jobs").inflight > 0)
+		usleep(1000);
+	ck_assert_uint_eq(info_of(c, "jobs").size, 1);
+	ipc_close(c);
+	kill_keep(&d, SIGKILL);
+
+	launch(&d, NULL);
+	c = h_connect(&d);
+	ck_assert_uint_eq(info_of(c, "jobs").size, 1);
+	ck_assert_uint_eq(info_of(c, "jobs").requeued, 0);
+	ck_assert_int_eq(ipc_queue_get_ack(c, "jobs", &data, &len, &tag, 0, 0), 0);
+	ck_assert_mem_eq(data, "b", 1);
+	ipc_free(data);
+	ck_assert_int_eq(ipc_queue_release(c, "jobs", tag, 0), 0);
+	ck_assert_uint_eq(info_of(c, "jobs").size, 1);  /* 1 delivery of 2 */
+	ck_assert_uint_eq(info_of(c, "dead").size, 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* Each sync mode keeps every acknowledged put through a kill -9. */
 START_TEST(test_sync_modes)
 {
@@ -832,6 +881,8 @@ static Suite *durable_suite(void)
 
 	h_add_case(s, "restart_sigterm", test_restart_sigterm, 60);
 	h_add_case(s, "restart_sigkill", test_restart_sigkill, 60);
+	h_add_case(s, "held_not_delivered_after_restart",
+		   test_held_not_delivered_after_restart, 60);
 	h_add_case(s, "sync_modes", test_sync_modes, 60);
 	h_add_case(s, "async_batch_durable", test_async_batch_durable, 60);
 	h_add_case(s, "always_reply_after_sync", test_always_reply_after_sync, 60);

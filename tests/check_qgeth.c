@@ -9,14 +9,19 @@
  * daemon (harness.h).
  */
 #include <check.h>
+#include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "harness.h"
+#include "hraw.h"
 #include <ipcclient/ipcclient.h>
+#include "proto.h"
 
 /* How long a child may take to finish its part (ms). */
 #define T_CHILD_MS (h_wrapped() ? 240000 : 30000)
@@ -352,6 +357,155 @@ START_TEST(test_memfd_message_alone)
 }
 END_TEST
 
+/* Send request r on raw connection fd. */
+static void raw_send(int fd, uint32_t op, uint32_t id, const char *q,
+		     uint32_t max, uint64_t tag, int ack)
+{
+	struct proto_req r = { .op = op, .id = id, .max = max, .tag = tag,
+			       .ack = (uint32_t)ack };
+
+	snprintf(r.name, sizeof r.name, "%s", q);
+	h_raw_send_req(fd, &r);
+}
+
+/* A consumer gone while the daemon cannot read it yet (its replies
+ * unread past max-output) must not get back the message it handed out:
+ * the QDONE it wrote before it went is served although the write to it
+ * fails (EPIPE/ECONNRESET), as EOF would have served it. */
+START_TEST(test_done_served_after_failed_write)
+{
+	static const char *args[] = { "--max-output", "4096", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	static char big[1000 * 1024];  /* past any default socket buffer */
+	struct h_daemon d;
+	struct h_raw_rx rx;
+	struct proto_rep rep;
+	struct pollfd pfd;
+	ipc_client *p;
+	uint64_t tag;
+	int fd;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	p = h_connect(&d);
+	h_create_queue(p, "r", 4);
+	h_create_queue(p, "big", 0);
+	put_numbers(p, "r", 0, 2);
+	ck_assert_int_eq(ipc_queue_put(p, "big", big, sizeof big, 0), 0);
+	fd = h_raw_connect(d.sock);
+	h_raw_rx_init(&rx);
+	ck_assert_int_eq(h_raw_hello(fd, &rx, NULL), 0);
+	raw_send(fd, PROTO_OP_QGETH, 2, "r", 2, 0, 0);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, PROTO_OP_QGETH, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	tag = rep.tag;                          /* holds "0" (tag), "1" */
+	counts_are(p, "r", 0, 2);
+	/* A reply past max-output stops the daemon reading this client: the
+	 * QDONE of "0" waits unread behind it. */
+	raw_send(fd, PROTO_OP_QGET, 3, "big", 0, 0, 0);
+	raw_send(fd, PROTO_OP_QDONE, 4, "r", 0, tag, 1);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	usleep(50000);
+	counts_are(p, "r", 0, 2);               /* the QDONE is not read yet */
+	close(fd);                              /* the consumer is gone */
+	get_number(p, "r", 1, 5000);            /* "0" was handed out */
+	counts_are(p, "r", 0, 0);
+	h_raw_rx_fini(&rx);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* What the unprivileged child of test_other_uid gets: the socket and the
+ * tag of a message root holds. */
+struct other_arg {
+	const char *sock;
+	uint64_t tag;
+};
+
+/* Child of test_other_uid: as nobody, QGETH on root's 0600 queue is
+ * refused; QDONEs for root's holds (ack 1, ack 0), twice, for tags never
+ * given and for a queue that is not there change nothing and are not
+ * answered, a malformed one is; the connection stays. 0 when all went
+ * so, else the step that did not. */
+static int other_run(void *arg)
+{
+	const struct other_arg *a = arg;
+	struct h_raw_rx rx;
+	struct proto_rep rep;
+	int fd;
+
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		return 98;
+	fd = h_raw_connect(a->sock);
+	h_raw_rx_init(&rx);
+	if (h_raw_hello(fd, &rx, NULL) != 0)
+		return 99;
+	raw_send(fd, PROTO_OP_QGETH, 2, "priv", 8, 0, 0);
+	if (h_raw_reply(fd, &rx, PROTO_OP_QGETH, &rep) != 0 || rep.id != 2 ||
+	    rep.status != IPC_EPERM)
+		return 1;
+	raw_send(fd, PROTO_OP_QDONE, 3, "priv", 0, a->tag, 1);
+	raw_send(fd, PROTO_OP_QDONE, 4, "priv", 0, a->tag, 1);
+	raw_send(fd, PROTO_OP_QDONE, 5, "priv", 0, a->tag, 0);
+	raw_send(fd, PROTO_OP_QDONE, 6, "priv", 0, 0, 0);
+	raw_send(fd, PROTO_OP_QDONE, 7, "priv", 0, UINT64_MAX, 1);
+	raw_send(fd, PROTO_OP_QDONE, 8, "none", 0, a->tag, 1);
+	raw_send(fd, PROTO_OP_QDONE, 9, ".bad", 0, a->tag, 1);
+	if (h_raw_reply(fd, &rx, PROTO_OP_QDONE, &rep) != 0 || rep.id != 9 ||
+	    rep.status != IPC_ENAME)
+		return 2;
+	raw_send(fd, PROTO_OP_STAT, 10, "none", 0, 0, 0);
+	if (h_raw_reply(fd, &rx, PROTO_OP_STAT, &rep) != 0 || rep.id != 10 ||
+	    rep.status != IPC_ENOENT)
+		return 3;
+	h_raw_rx_fini(&rx);
+	close(fd);
+	return 0;
+}
+
+/* Another uid can neither read a queue ahead nor touch what root holds
+ * (the refusal paths of QGETH and QDONE; needs root, else skipped). */
+START_TEST(test_other_uid)
+{
+	static const char *args[] = { "--socket-mode", "0666", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	struct other_arg a;
+	struct h_daemon d;
+	ipc_client *p, *h;
+
+	if (geteuid() != 0)
+		return;
+	h_prepare(&d);
+	ck_assert_int_eq(chmod(d.dir, 0755), 0);
+	h_launch_opts(&d, &o);
+	p = h_connect(&d);
+	ck_assert_int_eq(ipc_queue_open(p, "priv", H_QOPTS_MODE(4, IPC_QUEUE_CREATE, 0600),
+					NULL), 0);
+	put_numbers(p, "priv", 0, 3);
+	h = held(&d, "priv", 8, 0);
+	get_number(h, "priv", 0, 0);            /* holds "1", "2" */
+	counts_are(h, "priv", 0, 2);   /* after its QDONE */
+	a.sock = d.sock;
+	a.tag = 0;
+	/* Every tag root's held batch may have (tags are small and serial). */
+	for (a.tag = 1; a.tag <= 8; a.tag++) {
+		int st = h_wait_child(h_spawn(other_run, &a), T_CHILD_MS);
+
+		ck_assert_msg(st == 0, "tag %llu: step %d", (unsigned long long)a.tag, st);
+		counts_are(h, "priv", 0, 2);
+	}
+	get_number(h, "priv", 1, 0);
+	get_number(h, "priv", 2, 0);
+	counts_are(h, "priv", 0, 0);
+	ipc_close(h);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Test suite. */
 static Suite *qgeth_suite(void)
 {
@@ -364,6 +518,9 @@ static Suite *qgeth_suite(void)
 	h_add_case(s, "killed_consumer", test_killed_consumer, 20);
 	h_add_case(s, "mixed_with_plain", test_mixed_with_plain, 20);
 	h_add_case(s, "memfd_message_alone", test_memfd_message_alone, 20);
+	h_add_case(s, "done_served_after_failed_write",
+		   test_done_served_after_failed_write, 20);
+	h_add_case(s, "other_uid", test_other_uid, 60);
 	return s;
 }
 

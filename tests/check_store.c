@@ -846,6 +846,51 @@ START_TEST(test_lazy_sync)
 }
 END_TEST
 
+/* sync = always: after a round the sync thread sleeps out sync-interval
+ * and a record nobody waits for (a get's CONSUME) does not wake it (it
+ * woke the idle thread, a futex call ahead of the get's reply, only for
+ * the thread to sleep again); the record is synced by that deadline. */
+START_TEST(test_quiet_after_round)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats a, b;
+	struct journal *j;
+	struct seen s;
+	struct tw t = { .w.done = tw_done };
+	uint64_t mid;
+	uint32_t q;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o.interval_ms = 1000;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	mid = put(j, q, "a");
+	journal_wait(j, &t.w);
+	ck_assert_int_eq(journal_flush(j), 0);
+	while (!t.done)
+		await_sync(j);
+	usleep(50000);     /* the thread sleeps again after its round */
+	journal_stats(j, &a);
+	ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	usleep(50000);
+	journal_stats(j, &b);
+	ck_assert_uint_gt(b.written, a.written);
+	ck_assert_uint_eq(b.sync_wakeups, a.sync_wakeups);
+	ck_assert_uint_eq(b.syncs, a.syncs);
+	do
+		await_sync(j);
+	while (journal_stats(j, &b), b.synced < b.written);
+	ck_assert_uint_eq(b.syncs, a.syncs + 1);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* Copy the file from to the file to (a crash's image of a live journal). */
 static void copy_file(const char *from, const char *to)
 {
@@ -908,6 +953,62 @@ START_TEST(test_zero_reserve)
 	free(img);
 	journal_close(j);
 	ck_assert_int_eq(fsize(seg), (off_t)(32 + st.written)); /* given back */
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* sync = always: the sync thread writes the zeros ahead of the records
+ * (after its rounds) and the loop no longer has to, once the first chunk
+ * is there; no record is overwritten by them: a crash image of the live
+ * journal recovers every message, with no torn bytes. */
+START_TEST(test_fill_ahead)
+{
+	char dir[64], jdir[80], seg[128], cdir[96], cseg[128], msg[1024];
+	struct journal_opts o, co;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j, *c;
+	struct seen s, cs;
+	struct tw t = { .w.done = tw_done };
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o.prealloc = 64 * 1024;
+	o.reserve = 16 * 1024;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	for (i = 0; i < 400; i++) {
+		snprintf(msg, sizeof(msg), "%d-%0900d", i, i);
+		put(j, q, msg);
+		t.done = 0;
+		journal_wait(j, &t.w);
+		ck_assert_int_eq(journal_flush(j), 0);
+		while (!t.done)
+			await_sync(j);
+	}
+	journal_stats(j, &st);
+	printf("fill_ahead: %llu chunks filled by the sync thread, %llu by the loop\n",
+	       (unsigned long long)st.fills, (unsigned long long)st.loop_fills);
+	ck_assert_uint_ge(st.fills, 4);        /* 400 x ~1 KiB: over 6 chunks */
+	ck_assert_uint_le(st.loop_fills, 1);   /* the first one */
+	snprintf(seg, sizeof(seg), "%s/00000001.seg", jdir);
+	ck_assert_int_ge(fsize(seg), (off_t)(32 + st.written + o.reserve));
+	snprintf(cdir, sizeof(cdir), "%s/crash", dir);
+	snprintf(cseg, sizeof(cseg), "%s/00000001.seg", cdir);
+	ck_assert_int_eq(mkdir(cdir, 0700), 0);
+	copy_file(seg, cseg);
+	co = opts(cdir, JOURNAL_SYNC_NONE);
+	c = reopen(&co, &cs, &rep);
+	ck_assert_uint_eq(cs.n, 400);
+	snprintf(msg, sizeof(msg), "%d-%0900d", 399, 399);
+	ck_assert_str_eq(cs.data[399], msg);
+	ck_assert_uint_eq(rep.torn_bytes, 0);
+	journal_close(c);
+	seen_free(&cs);
+	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);
 }
@@ -1040,6 +1141,116 @@ START_TEST(test_corrupt_middle)
 	o.salvage = false;
 	j = reopen(&o, &s, &rep);
 	ck_assert_uint_eq(s.n, 3);
+	journal_close(j);
+	seen_free(&s);
+	free(img);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* The image a kill -9 leaves of a sync = always journal of n puts
+ * "m0".."m{n-1}": records, then the zeros reserved ahead. Its length in
+ * *len and the end of its records in *end. */
+static unsigned char *zero_image(const char *jdir, int n, size_t *len,
+				 size_t *end)
+{
+	struct journal_opts o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	char seg[128], msg[16];
+	unsigned char *img;
+	uint32_t q;
+	int i;
+
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	for (i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "m%d", i);
+		put(j, q, msg);
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &st);
+	snprintf(seg, sizeof(seg), "%s/00000001.seg", jdir);
+	img = slurp(seg, len);
+	*end = 32 + st.written;
+	ck_assert_uint_ge(*len, *end + 4096);
+	journal_close(j);
+	seen_free(&s);
+	return img;
+}
+
+/* Garbage after the last record, then the reserved zeros: a torn tail of
+ * the garbage's length (not corruption, the zeros not counted); the
+ * journal is reopened for writing at the end of its records, not of the
+ * file, so the next record follows them and is recovered. */
+START_TEST(test_zero_tail_garbage)
+{
+	char dir[64], jdir[80], seg[128];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+	unsigned char *img;
+	size_t len, end;
+	uint32_t q;
+
+	scratch(dir, jdir);
+	img = zero_image(jdir, 5, &len, &end);
+	memset(img + end, 0xa5, 100);
+	snprintf(seg, sizeof(seg), "%s/00000001.seg", jdir);
+	spill(seg, img, len);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert_str_eq(s.data[4], "m4");
+	ck_assert_uint_eq(rep.torn_bytes, 100);
+	q = s.q[0].qid;
+	seen_free(&s);
+	put(j, q, "after");
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_close(j);
+	ck_assert_int_eq(fsize(seg), (off_t)(end + 12 + 12 + 5));
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 6);
+	ck_assert_str_eq(s.data[5], "after");
+	ck_assert_uint_eq(rep.torn_bytes, 0);
+	journal_close(j);
+	seen_free(&s);
+	free(img);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* A flipped byte in a record followed by good records and then the
+ * reserved zeros is still corruption: open refuses, naming the file and
+ * offset; salvage keeps the records before it. */
+START_TEST(test_zero_tail_corrupt_middle)
+{
+	char dir[64], jdir[80], seg[128], want[256];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j = NULL;
+	struct seen s;
+	unsigned char *img;
+	size_t len, end, at;
+
+	scratch(dir, jdir);
+	img = zero_image(jdir, 10, &len, &end);
+	at = rec_off(img, 4);
+	img[at + 14] ^= 0x40;
+	snprintf(seg, sizeof(seg), "%s/00000001.seg", jdir);
+	spill(seg, img, len);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	snprintf(want, sizeof(want), "%s: corrupt record at offset %zu", seg, at);
+	ck_assert_int_eq(journal_open(&o, NULL, &j, &rep), JOURNAL_E_CORRUPT);
+	ck_assert_ptr_null(j);
+	ck_assert_msg(strstr(rep.error, want), "%s", rep.error);
+	o.salvage = true;
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_str_eq(s.data[2], "m2");
 	journal_close(j);
 	seen_free(&s);
 	free(img);
@@ -1351,9 +1562,13 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_interval_writes_quiet);
 	tcase_add_test(tc, test_consumes_share_a_record);
 	tcase_add_test(tc, test_lazy_sync);
+	tcase_add_test(tc, test_quiet_after_round);
 	tcase_add_test(tc, test_zero_reserve);
+	tcase_add_test(tc, test_fill_ahead);
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
+	tcase_add_test(tc, test_zero_tail_garbage);
+	tcase_add_test(tc, test_zero_tail_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_compaction_order);
 	tcase_add_test(tc, test_enospc);

@@ -377,7 +377,9 @@ int ipc_queue_get_view(ipc_client *c, const char *name, const void **data,
  */
 int ipc_msg_release(ipc_client *c, const void *data);
 
-/* Free memory returned by this library (NULL is fine). */
+/* Free memory returned by this library (NULL is fine). Blocks of 16 KiB
+ * or more, up to 2 MiB of them in the process, are kept for the next
+ * messages read ahead; ipc_close() frees them. */
 void ipc_free(void *p);
 
 /*
@@ -776,7 +778,10 @@ int ipc_pipe_recv_many(ipc_client *c, const char *name, int end,
  * that waits for the daemon (ipc_flush() among them) and at ipc_close().
  * So a producer that goes quiet calls ipc_flush() to be sure its last
  * messages are in. At most a window of async puts are in flight (128 unless
- * ipc_set_window() says otherwise): when it is full, the call first reads
+ * ipc_set_window() says otherwise), and at most 8 MiB of what they put on
+ * the socket (a message sent in a memfd counts as its descriptor: the
+ * daemon holds what a put parked on a full queue carries): when either is
+ * full, the call first reads
  * replies until at most half of it is in flight (so the daemon gets the
  * next requests in a run, not one per reply), which also makes a producer
  * wait while its puts wait for room in a full queue. Async puts are
@@ -827,7 +832,8 @@ int ipc_async_error(ipc_client *c);
  * come at ipc_flush(). 0, or fatal. */
 int ipc_push(ipc_client *c);
 
-/* The most async puts in flight, 1..IPC_WINDOW_MAX. 0 or IPC_EINVAL. */
+/* The most async puts in flight, 1..IPC_WINDOW_MAX (within 8 MiB on the
+ * wire, see above). 0 or IPC_EINVAL. */
 int ipc_set_window(ipc_client *c, unsigned n);
 
 /*
@@ -891,10 +897,12 @@ unsigned long long ipc_flush_notput(const ipc_client *c);
  *    returns without its reply, so the next messages travel while the
  *    caller works; a later call reading replies buffers them.
  *  - Once messages of 16 KiB or more come, fetches for single gets ask
- *    for at most 128 KiB of them (at least one message; "n" above is then
- *    that many): more large blocks freed one by one would make malloc
- *    give their pages back and fault them in again. ipc_queue_get_many()
- *    fetches up to n again.
+ *    for at most 1 MiB of them (at least one message; "n" above is then
+ *    that many), as much as the daemon reads from a producer per turn, so
+ *    the consumer keeps up with an async producer. ipc_free() keeps up to
+ *    2 MiB of the blocks handed back for the next ones (freed to malloc
+ *    one by one, they would be given back to the system and faulted in
+ *    again). ipc_queue_get_many() fetches up to n again.
  * What this changes: messages fetched have left the queue and belong to
  * this consumer, the ones on their way included. Other consumers cannot
  * get them and ipc_stat() no longer counts them. ipc_close() gives the

@@ -81,7 +81,7 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 	h->queue = q;
 	ilist_link_tail(&q->held, &h->link);
 	q->inflight++;
-	if (q->hooks && q->hooks->held)
+	if (q->hooks && q->hooks->held && !h->ahead)
 		q->hooks->held(q, m);
 	/* Out of memory for the index, acks fall back to scanning the list
 	 * until nothing is in flight. */

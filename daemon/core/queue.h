@@ -66,6 +66,8 @@ struct qheld {
 	uint64_t tag;               /* names it in queue_held_find(); the caller's:
 				       never 0, unique among q's in flight */
 	const void *owner;          /* who may ack it (the caller's; compared only) */
+	bool ahead;                 /* read ahead (QGETH), not handed out: no
+				       delivery for the journal (hooks->held) */
 	/* Called when the queue is freed with h in flight: h is unlinked and
 	 * its message freed; the callee releases its record. May be NULL. */
 	void (*drop)(struct qheld *h);
@@ -75,8 +77,8 @@ struct qheld {
  * Durability (the I/O shell's journal; the queue does no I/O): a durable
  * queue calls hooks->gone for every message that leaves it for good (a
  * plain get, a hand-over to a plain getter, an ack) and hooks->held for
- * every message put in flight, before anything else sees it. Both may be
- * NULL.
+ * every message put in flight (but those read ahead, h->ahead), before
+ * anything else sees it. Both may be NULL.
  */
 struct queue_hooks {
 	void (*gone)(struct queue *q, struct qmsg *m);

@@ -55,48 +55,16 @@ uint64_t journal_durable_lsn(const struct journal *j)
 	return j->o.sync == JOURNAL_SYNC_ALWAYS ? j->lsn_synced : j->lsn_written;
 }
 
-/* What journal_zero_fill writes from (a zero page of the binary: it
- * costs no memory). */
-static const unsigned char journal_zeros[64u << 10];
-
-/* Reserve len bytes from the end of the current segment (from) by writing
- * zeros: 0, or -1 (the file is cut back to from). With sync = always
- * this replaces fallocate: a record then overwrites blocks the file has,
- * within its size, so the fdatasync after it has no metadata to commit
- * (no size change, no extent to convert) and is one disk flush rather
- * than that plus a commit of the filesystem's journal. Recovery reads
- * the zeros after the last record as reserved space. */
-static int journal_zero_fill(struct journal *j, uint64_t from, uint64_t len)
-{
-	struct iovec iov[16];
-	uint64_t done = 0, left;
-	ssize_t n;
-	int k;
-
-	while (done < len) {
-		for (k = 0, left = len - done; k < 16 && left > 0; k++) {
-			iov[k].iov_base = (void *)journal_zeros;
-			iov[k].iov_len = left < sizeof(journal_zeros) ?
-					 (size_t)left : sizeof(journal_zeros);
-			left -= iov[k].iov_len;
-		}
-		n = pwritev(j->fd, iov, k, (off_t)(from + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (ftruncate(j->fd, (off_t)from) != 0)
-				(void)0; /* zeros past the end read as reserved space */
-			return -1;
-		}
-		done += (uint64_t)n;
-	}
-	return 0;
-}
-
-/* Reserve disk space up to end in the current segment (zeros with sync =
- * always, else fallocate; whole chunks, or just what is needed when the
- * disk is nearly full). */
-static int journal_prealloc(struct journal *j, uint64_t end)
+/* Reserve disk space up to end in the current segment (fill_mu held):
+ * with sync = always by writing zeros, so a record then overwrites
+ * blocks the file has, within its size, and the fdatasync after it has
+ * no metadata to commit (no size change, no extent to convert): one disk
+ * flush rather than that plus a commit of the filesystem's journal.
+ * Recovery reads the zeros after the last record as reserved space. The
+ * sync thread writes them ahead (jsync_fill) so the loop seldom does;
+ * the other modes fallocate. Whole chunks, or just what is needed when
+ * the disk is nearly full. */
+static int journal_prealloc_locked(struct journal *j, uint64_t end)
 {
 	uint64_t chunk = j->o.prealloc, want;
 
@@ -104,12 +72,15 @@ static int journal_prealloc(struct journal *j, uint64_t end)
 		return 0;
 	want = (end - j->alloc_end + chunk - 1) / chunk * chunk;
 	if (j->o.sync == JOURNAL_SYNC_ALWAYS &&
-	    journal_zero_fill(j, j->alloc_end, want) == 0) {
+	    jzero_fill(j->fd, j->alloc_end, want) == 0) {
 		j->alloc_end += want;
+		j->loop_fills++;
 		return 0;
 	}
-	if (j->no_prealloc)
+	if (j->no_prealloc) {
+		j->alloc_end = end; /* nothing to do up to here */
 		return 0;
+	}
 	if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)j->alloc_end,
 		      (off_t)want) == 0) {
 		j->alloc_end += want;
@@ -117,6 +88,7 @@ static int journal_prealloc(struct journal *j, uint64_t end)
 	}
 	if (errno == EOPNOTSUPP || errno == ENOSYS) {
 		j->no_prealloc = true;
+		j->alloc_end = end;
 		return 0;
 	}
 	want = (end - j->alloc_end + 4095) & ~(uint64_t)4095;
@@ -126,6 +98,30 @@ static int journal_prealloc(struct journal *j, uint64_t end)
 		return 0;
 	}
 	return IPC_ENOSPC;
+}
+
+/* Reserve disk space up to end in the current segment: 0 or IPC_ENOSPC. */
+static int journal_prealloc(struct journal *j, uint64_t end)
+{
+	int rc;
+
+	if (end <= j->alloc_end)
+		return 0;
+	jsync_fill_lock(j);
+	rc = journal_prealloc_locked(j, end);
+	jsync_fill_unlock(j);
+	return rc;
+}
+
+/* Cut the current segment back to off, a write having failed there (the
+ * records are written again there; the reserve mark stays, so the sync
+ * thread never writes zeros over them). */
+static void journal_cut(struct journal *j, uint64_t off)
+{
+	jsync_fill_lock(j);
+	if (ftruncate(j->fd, (off_t)off) != 0)
+		(void)0; /* the next try rewrites it anyway */
+	jsync_fill_unlock(j);
 }
 
 /* The lsn the newest parked reply waits for (0: none). */
@@ -141,25 +137,25 @@ static uint64_t journal_want(const struct journal *j)
  * for them fail. 0 or IPC_ENOSPC. */
 static int journal_write(struct journal *j)
 {
-	size_t done = 0;
+	uint64_t off = j->buf_off;
+	size_t done = 0, len = j->blen;
 	ssize_t n;
 
-	while (done < j->blen) {
-		n = pwrite(j->fd, j->buf + done, j->blen - done,
-			   (off_t)(j->buf_off + done));
+	while (done < len) {
+		n = pwrite(j->fd, j->buf + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (done && ftruncate(j->fd, (off_t)j->buf_off) != 0)
-				done = 0; /* the next try rewrites it anyway */
+			if (done)
+				journal_cut(j, off);
 			j->write_failed = true;
 			journal_fail_after(j, j->lsn_written);
 			return IPC_ENOSPC;
 		}
 		done += (size_t)n;
 	}
-	j->buf_off += j->blen;
-	j->lsn_written += j->blen;
+	j->buf_off += len;
+	j->lsn_written += len;
 	j->blen = 0;
 	j->write_failed = false;
 	jsync_written(j, j->lsn_written, journal_want(j));
@@ -182,12 +178,15 @@ static int journal_rotate(struct journal *j)
 		close(fd);
 		return IPC_ENOSPC;
 	}
-	/* Give back the preallocated tail of the old segment. */
+	/* Give back the reserved tail of the old segment, and switch while
+	 * the sync thread cannot be filling either. */
+	jsync_fill_lock(j);
 	if (ftruncate(oldfd, (off_t)j->buf_off) != 0)
 		(void)0; /* it only wastes space until compaction */
 	j->fd = fd;
 	j->alloc_end = JSEG_HDR;
 	j->buf_off = JSEG_HDR;
+	jsync_fill_unlock(j);
 	jsync_rotate(j, oldfd, fd);
 	jsync_dir(j);
 	return 0;
@@ -406,7 +405,8 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->live_bytes = j->live;
 	st->segments = (unsigned)j->nsegs;
 	st->syncs = j->syncs;
-	st->sync_wakeups = jsync_wakeups(j);
+	st->sync_wakeups = jsync_wakeups(j, &st->fills);
+	st->loop_fills = j->loop_fills;
 	st->sync_ns = j->sync_ns;
 	st->sync_ns_max = j->sync_ns_max;
 	st->written = j->lsn_written;

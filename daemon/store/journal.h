@@ -30,7 +30,9 @@
  * to NNNNNNNN.seg.discarded).
  *
  * Space: room for records is reserved in chunks (sync = always: by
- * writing zeros, so a sync has no metadata to commit; else fallocate),
+ * writing zeros, so a sync has no metadata to commit, which the sync
+ * thread does ahead of the records and syncs at once, the loop only when
+ * it catches up; else fallocate),
  * so a full disk shows when a record is appended (IPC_ENOSPC; nothing is
  * buffered) rather than when it is written. Puts must leave `reserve`
  * bytes free, so consumes, acks and deletes still fit on a full disk.
@@ -128,6 +130,9 @@ struct journal_stats {
 	uint64_t sync_ns_max;        /* the longest one (ns) */
 	uint64_t written;            /* bytes written since open */
 	uint64_t synced;             /* of which known to be on stable storage */
+	uint64_t fills;              /* chunks of zeros the sync thread wrote
+					ahead (sync = always) */
+	uint64_t loop_fills;         /* and the loop, when it caught up */
 };
 
 /* A parked reply: done(w, status) is called once every record appended

@@ -75,9 +75,10 @@ struct jqueue {
 /* What the loop and the sync thread share, under mu. */
 struct jsync {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	uint32_t seq;           /* futex word the thread sleeps on: bumped,
+				   atomically, by each signal */
 	pthread_t thread;
-	bool inited;            /* mu and cv exist */
+	bool inited;            /* mu exists */
 	bool running;           /* the thread was started */
 	bool stop;
 	int efd;                /* eventfd the thread signals; -1 with none */
@@ -90,13 +91,22 @@ struct jsync {
 	uint64_t synced;        /* lsn on stable storage */
 	uint64_t syncs;
 	uint64_t wanted;        /* lsn a reply waits for (sync = always) */
-	uint64_t wakeups;       /* the thread's returns from a condition wait */
+	uint64_t wakeups;       /* the thread's returns from a wait */
 	bool idle;              /* it sleeps until something is written */
 	bool lazy_wait;         /* it sleeps until lazy_until or a wanted write */
 	bool lazy_armed;        /* lazy_until is set for the pending records */
 	struct timespec lazy_until; /* when records nobody waits for are synced */
 	uint64_t sync_ns;       /* time the rounds took, in all */
 	uint64_t sync_ns_max;   /* and the longest one */
+	pthread_mutex_t fill_mu; /* held while zeros are written ahead, by
+				   either side, and for fill_fd/fill_end */
+	int fill_fd;            /* the segment fill_end is for (fill_mu) */
+	uint64_t fill_end;      /* zeros or records up to here in it (fill_mu) */
+	uint64_t wpos;          /* the loop's write position in fd */
+	uint64_t ahead;         /* the thread fills once wpos + ahead passes
+				   fill_end (sync = always) */
+	uint64_t chunk;         /* and then this much */
+	uint64_t fills;         /* chunks the thread filled */
 	int err;                /* errno of a failed sync, until the loop sees it */
 	uint64_t err_lsn;       /* the lsn that sync was for */
 	enum journal_sync mode;
@@ -110,7 +120,9 @@ struct journal {
 	struct jseg *segs;      /* oldest first; the last is the current one */
 	size_t nsegs, capsegs;
 	int fd;                 /* the current segment, open for writing */
-	uint64_t alloc_end;     /* fallocate'd up to here */
+	uint64_t alloc_end;     /* space reserved up to here (the loop's view:
+				   the sync thread may have filled further) */
+	uint64_t loop_fills;    /* chunks of zeros the loop wrote itself */
 	bool no_prealloc;       /* the filesystem cannot fallocate */
 	bool write_failed;      /* the last write failed: puts are refused */
 	unsigned char *buf;     /* records appended, not yet written */
@@ -175,6 +187,8 @@ int jseg_list(int dirfd, uint32_t **nos, size_t *n);
 /* Fill the 32-byte header of segment segno. */
 void jseg_header(unsigned char *h, uint32_t segno, uint64_t next_mid,
 		 uint32_t next_qid);
+/* Write len zeros to fd at from: 0, or -1 (cut back to from). */
+int jzero_fill(int fd, uint64_t from, uint64_t len);
 /* Check a header: 0 (next ids in *mid, *qid) or -1. */
 int jseg_header_check(const unsigned char *h, uint32_t segno, uint64_t *mid,
 		      uint32_t *qid);
@@ -242,9 +256,15 @@ void jcompact_forget(struct journal *j, uint32_t segno);
 int jsync_start(struct journal *j);
 /* Stop the thread after a last sync and free the sync state. */
 void jsync_stop(struct journal *j);
-/* Tell the thread that everything up to lsn is written, and that replies
- * wait for it up to want (0: none new). */
-void jsync_written(struct journal *j, uint64_t lsn, uint64_t want);
+/* Tell the thread that everything up to lsn is written (the current
+ * segment up to j->buf_off), and that replies wait for it up to want (0:
+ * none new). true when this woke it. */
+bool jsync_written(struct journal *j, uint64_t lsn, uint64_t want);
+/* Before the loop reserves space or cuts the current segment: wait for a
+ * fill the thread is doing, and see how far it got (j->alloc_end). */
+void jsync_fill_lock(struct journal *j);
+/* After: the thread goes on from j->alloc_end of j->fd. */
+void jsync_fill_unlock(struct journal *j);
 /* The current segment became fd; the old one (oldfd) goes to the thread
  * to be synced and closed (closed here with sync = none). */
 void jsync_rotate(struct journal *j, int oldfd, int fd);
@@ -253,8 +273,9 @@ void jsync_dir(struct journal *j);
 /* Read what the thread did: synced lsn into j, and a failed sync's lsn
  * (0 if none). */
 uint64_t jsync_poll(struct journal *j);
-/* How often the thread has woken up from waiting so far. */
-uint64_t jsync_wakeups(struct journal *j);
+/* How often the thread has woken up from waiting so far, and how many
+ * chunks of zeros it wrote (*fills). */
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills);
 
 /* journal_replay.c */
 

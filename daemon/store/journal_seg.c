@@ -183,6 +183,35 @@ int jseg_push(struct journal *j, uint32_t segno, uint64_t size)
 	return 0;
 }
 
+/* What jzero_fill writes from (a zero page of the binary: it costs no
+ * memory). */
+static const unsigned char jzeros[64u << 10];
+
+/* Write len zeros to fd from offset from, 64 KiB a call: each call holds
+ * the file's inode lock only that long, so the other thread's record
+ * writes to the same file wait at most for one piece. 0, or -1 (the file
+ * is cut back to from). */
+int jzero_fill(int fd, uint64_t from, uint64_t len)
+{
+	uint64_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(fd, jzeros, len - done < sizeof(jzeros) ?
+			   (size_t)(len - done) : sizeof(jzeros),
+			   (off_t)(from + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (ftruncate(fd, (off_t)from) != 0)
+				(void)0; /* zeros past the end read as reserved space */
+			return -1;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
 /* Is the body of a record of this type well formed? */
 static bool jrec_body_ok(unsigned type, const unsigned char *b, uint32_t len)
 {

@@ -19,11 +19,21 @@
  * sync someone waits for, or are synced sync-interval after the thread
  * first saw them: a consumer draining a queue no longer keeps the disk
  * syncing for records whose replies went out before any sync anyway
- * (and the puts waiting behind such a sync wait less).
+ * (and the puts waiting behind such a sync wait less). After a round the
+ * thread sleeps out sync-interval in that way, so a get's CONSUME record
+ * after a put's sync wakes nothing either.
+ *
+ * The thread sleeps on a futex word (jsync_wait), not a condition
+ * variable: one system call to wake it and none to hand the mutex back.
+ * With sync = always it also writes the zeros that reserve space ahead of
+ * the records (jsync_fill), after its rounds.
  */
 #include <errno.h>
+#include <linux/futex.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,35 +52,77 @@ static bool jsync_due(const struct jsync *s, bool lazy_due)
 	       lazy_due || s->stop;
 }
 
-/* until = now + ms on the monotonic clock. */
-static void jsync_deadline(struct timespec *until, unsigned ms)
+/* *until = *from + ms. */
+static void jsync_after(struct timespec *until, const struct timespec *from,
+			unsigned ms)
 {
-	clock_gettime(CLOCK_MONOTONIC, until);
+	*until = *from;
 	until->tv_nsec += (long)(ms % 1000) * 1000000L;
 	until->tv_sec += ms / 1000 + until->tv_nsec / 1000000000L;
 	until->tv_nsec %= 1000000000L;
 }
 
-/* Sleep until a sync is due or stop: idle (any write signals) when
- * nothing is pending, else until the pending records' deadline (only a
- * write someone waits for signals). (mu held) */
+/* until = now + ms on the monotonic clock. */
+static void jsync_deadline(struct timespec *until, unsigned ms)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	jsync_after(until, &now, ms);
+}
+
+/* Sleep on the futex word until it is bumped, or until *until (absolute,
+ * monotonic; NULL: no limit): did the time run out? (mu held; let go
+ * meanwhile) A futex rather than a condition variable: the thread wakes
+ * with one system call and the loop's signal is one, where the condition
+ * variable cost a mutex hand-over too (its waiter takes the mutex back as
+ * contended, so every unlock after a wake-up was one more futex call). */
+static bool jsync_wait(struct jsync *s, const struct timespec *until)
+{
+	uint32_t v = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	long rc;
+	int err;
+
+	pthread_mutex_unlock(&s->mu);
+	rc = syscall(SYS_futex, &s->seq, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+		     v, until, NULL, FUTEX_BITSET_MATCH_ANY);
+	err = rc < 0 ? errno : 0;
+	pthread_mutex_lock(&s->mu);
+	return err == ETIMEDOUT;
+}
+
+/* Wake the thread from jsync_wait (or make its next wait return at once). */
+static void jsync_signal(struct jsync *s)
+{
+	__atomic_fetch_add(&s->seq, 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_futex, &s->seq, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1,
+		    NULL, NULL, 0) < 0)
+		(void)0; /* only EFAULT/EINVAL: a bug, and the wait times out */
+}
+
+/* Sleep until a sync is due or stop. While lazy_until is armed (records
+ * nobody waits for are pending, or with sync = always the interval after
+ * a round has not run out) only a write someone waits for signals;
+ * records written meanwhile are synced at lazy_until. Else it sleeps
+ * idle (any write signals) until something is written. (mu held) */
 static void jsync_sleep(struct jsync *s)
 {
 	bool lazy_due = false;
 
 	while (!s->stop && !jsync_due(s, lazy_due)) {
-		if (s->written > s->synced) {
-			if (!s->lazy_armed)
-				jsync_deadline(&s->lazy_until, s->interval_ms);
+		if (!s->lazy_armed && s->written > s->synced) {
+			jsync_deadline(&s->lazy_until, s->interval_ms);
 			s->lazy_armed = true;
+		}
+		if (s->lazy_armed) {
 			s->lazy_wait = true;
-			lazy_due = pthread_cond_timedwait(&s->cv, &s->mu,
-							  &s->lazy_until) ==
-				   ETIMEDOUT;
+			lazy_due = jsync_wait(s, &s->lazy_until);
 			s->lazy_wait = false;
+			if (lazy_due && s->written <= s->synced)
+				s->lazy_armed = lazy_due = false; /* quiet: idle */
 		} else {
 			s->idle = true;
-			pthread_cond_wait(&s->cv, &s->mu);
+			jsync_wait(s, NULL);
 			s->idle = false;
 		}
 		s->wakeups++;
@@ -81,13 +133,10 @@ static void jsync_sleep(struct jsync *s)
  * (mu held) */
 static void jsync_pace(struct jsync *s, const struct timespec *last)
 {
-	struct timespec until = *last;
+	struct timespec until;
 
-	until.tv_nsec += (long)(s->interval_ms % 1000) * 1000000L;
-	until.tv_sec += s->interval_ms / 1000 + until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
-	while (!s->stop &&
-	       pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+	jsync_after(&until, last, s->interval_ms);
+	while (!s->stop && !jsync_wait(s, &until))
 		s->wakeups++;
 	s->wakeups++;
 }
@@ -150,6 +199,56 @@ static void jsync_round(struct jsync *s)
 	pthread_mutex_lock(&s->mu);
 }
 
+/* With sync = always, after a round that started at *last: records
+ * nobody waits for are synced at last + interval at the latest (those
+ * written during the round too), and until then only a write someone
+ * waits for wakes the thread. In a put/get exchange the get's CONSUME
+ * record then wakes nothing (it woke the idle thread, which only went
+ * back to sleep until the next put: a futex call on the loop and a
+ * context switch on a vCPU the client was about to need). (mu held) */
+static void jsync_quiet(struct jsync *s, const struct timespec *last)
+{
+	if (s->mode != JOURNAL_SYNC_ALWAYS)
+		return;
+	jsync_after(&s->lazy_until, last, s->interval_ms);
+	s->lazy_armed = true;
+}
+
+/* With sync = always, keep zeros ahead of the loop's writes: once its
+ * write position comes within ahead of what is filled, write the next
+ * chunk of zeros and fdatasync it at once, so the loop does not write
+ * them (about a millisecond per MiB) and no put's sync has to carry the
+ * new blocks and the size change. A failure only leaves it to the loop,
+ * which then reports a full disk on the put; a failed fdatasync fails the
+ * records written so far, as a round's would (its error is reported
+ * once). (mu held; let go meanwhile) */
+static void jsync_fill(struct jsync *s)
+{
+	uint64_t want = s->wpos + s->ahead, target = s->written, from;
+	int fd = s->fd, err = 0;
+	bool filled = false;
+
+	if (s->mode != JOURNAL_SYNC_ALWAYS || s->stop)
+		return;
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->fill_mu);
+	from = s->fill_end;
+	if (s->fill_fd == fd && from < want &&
+	    jzero_fill(fd, from, s->chunk) == 0) {
+		s->fill_end = from + s->chunk;
+		filled = true;
+	}
+	pthread_mutex_unlock(&s->fill_mu);
+	if (filled && fdatasync(fd) != 0)
+		err = errno;
+	pthread_mutex_lock(&s->mu);
+	s->fills += filled;
+	if (err) {
+		s->err = err;
+		s->err_lsn = target;
+	}
+}
+
 /* The thread: sync whenever something is due, paced with interval. */
 static void *jsync_main(void *arg)
 {
@@ -165,6 +264,8 @@ static void *jsync_main(void *arg)
 			jsync_pace(s, &last);
 		clock_gettime(CLOCK_MONOTONIC, &last);
 		jsync_round(s);
+		jsync_fill(s);
+		jsync_quiet(s, &last);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -174,7 +275,6 @@ static void *jsync_main(void *arg)
 int jsync_start(struct journal *j)
 {
 	struct jsync *s = &j->sync;
-	pthread_condattr_t ca;
 	int rc;
 
 	s->mode = j->o.sync;
@@ -182,16 +282,18 @@ int jsync_start(struct journal *j)
 	s->fd = j->fd;
 	s->dirfd = j->dirfd;
 	s->written = s->synced = j->lsn_written;
+	s->wpos = j->buf_off;
+	s->fill_fd = j->fd;
+	s->fill_end = j->alloc_end;
+	s->chunk = j->o.prealloc;
+	s->ahead = j->o.reserve + j->o.prealloc / 2;
 	if (s->mode == JOURNAL_SYNC_NONE)
 		return 0;
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0)
 		return -errno;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->fill_mu, NULL);
 	s->inited = true;
 	rc = pthread_create(&s->thread, NULL, jsync_main, s);
 	if (rc != 0)
@@ -209,8 +311,8 @@ void jsync_stop(struct journal *j)
 	if (s->running) {
 		pthread_mutex_lock(&s->mu);
 		s->stop = true;
-		pthread_cond_signal(&s->cv);
 		pthread_mutex_unlock(&s->mu);
+		jsync_signal(s);
 		pthread_join(s->thread, NULL);
 		s->running = false;
 		jsync_poll(j);
@@ -221,7 +323,7 @@ void jsync_stop(struct journal *j)
 	s->old = NULL;
 	s->nold = s->capold = 0;
 	if (s->inited) {
-		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->fill_mu);
 		pthread_mutex_destroy(&s->mu);
 		s->inited = false;
 	}
@@ -233,16 +335,17 @@ void jsync_stop(struct journal *j)
 /* Everything up to lsn is written, and replies wait for it up to want:
  * wake the thread if it sleeps idle, or waits out a deadline and a reply
  * now waits (signalled after unlocking, so it does not wake into a held
- * mutex). */
-void jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
+ * mutex). Did it wake the thread? */
+bool jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
 {
 	struct jsync *s = &j->sync;
 	bool wake;
 
 	if (!s->running)
-		return;
+		return false;
 	pthread_mutex_lock(&s->mu);
 	s->written = lsn;
+	s->wpos = j->buf_off;
 	if (want > s->wanted)
 		s->wanted = want;
 	wake = s->idle || (s->lazy_wait && s->wanted > s->synced);
@@ -250,7 +353,8 @@ void jsync_written(struct journal *j, uint64_t lsn, uint64_t want)
 		s->idle = s->lazy_wait = false;
 	pthread_mutex_unlock(&s->mu);
 	if (wake)
-		pthread_cond_signal(&s->cv);
+		jsync_signal(s);
+	return wake;
 }
 
 /* Sync and close oldfd here, s->mu let go meanwhile, when the thread's
@@ -280,8 +384,9 @@ void jsync_rotate(struct journal *j, int oldfd, int fd)
 	else
 		jsync_old_here(s, oldfd);
 	s->fd = fd;
-	pthread_cond_signal(&s->cv);
+	s->wpos = j->buf_off;
 	pthread_mutex_unlock(&s->mu);
+	jsync_signal(s);
 }
 
 /* Ask for a directory fsync with the next round. */
@@ -293,8 +398,8 @@ void jsync_dir(struct journal *j)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->dir_dirty = true;
-	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+	jsync_signal(s);
 }
 
 /* Read what the thread did. */
@@ -318,16 +423,42 @@ uint64_t jsync_poll(struct journal *j)
 	return failed;
 }
 
-/* How often the thread has woken up so far. */
-uint64_t jsync_wakeups(struct journal *j)
+/* How often the thread has woken up so far, and the chunks it filled. */
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills)
 {
 	struct jsync *s = &j->sync;
 	uint64_t n;
 
+	*fills = 0;
 	if (!s->inited)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	n = s->wakeups;
+	*fills = s->fills;
 	pthread_mutex_unlock(&s->mu);
 	return n;
+}
+
+/* Take the fill lock and see how far the thread filled. */
+void jsync_fill_lock(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+
+	if (!s->inited)
+		return;
+	pthread_mutex_lock(&s->fill_mu);
+	if (s->fill_fd == j->fd && s->fill_end > j->alloc_end)
+		j->alloc_end = s->fill_end;
+}
+
+/* Publish the loop's reserve to the thread and let go of the lock. */
+void jsync_fill_unlock(struct journal *j)
+{
+	struct jsync *s = &j->sync;
+
+	if (!s->inited)
+		return;
+	s->fill_fd = j->fd;
+	s->fill_end = j->alloc_end;
+	pthread_mutex_unlock(&s->fill_mu);
 }

@@ -74,6 +74,7 @@ static void gen_proto(void)
 				      .maxsize = 2, .size = 1, .bytes = 5,
 				      .puts = 3, .gets = 2, .inflight = 1 },
 				    { .name = "p", .kind = IPC_KIND_PIPE } };
+	const struct proto_iov iov[2] = { { data, 5, 0 }, { data, 2, 0 } };
 	struct pbuf all;
 
 	pbuf_init(&all);
@@ -86,6 +87,8 @@ static void gen_proto(void)
 	gen_proto_req("req-list", (struct proto_req){ .op = PROTO_OP_LIST, .id = 7 }, &all);
 	gen_proto_req("req-qgeta", (struct proto_req){ .op = PROTO_OP_QGETA, .id = 16, .name = "jobs", .timeout_ms = 0, .lease_ms = 1000 }, &all);
 	gen_proto_req("req-qack", (struct proto_req){ .op = PROTO_OP_QACK, .id = 17, .name = "jobs", .tag = 1 }, &all);
+	gen_proto_req("req-qgeth", (struct proto_req){ .op = PROTO_OP_QGETH, .id = 29, .name = "jobs", .max = 8, .timeout_ms = 0, .lease_ms = 10 }, &all);
+	gen_proto_req("req-qdone", (struct proto_req){ .op = PROTO_OP_QDONE, .id = 30, .name = "jobs", .tag = 1, .ack = 1 }, &all);
 	gen_write("proto", "stream-requests", all.data, all.len);
 	all.len = 0;
 	/* HELLO with caps, memfd markers (a payload in descriptor #k). */
@@ -98,6 +101,7 @@ static void gen_proto(void)
 	gen_proto_rep("rep-qopen", (struct proto_rep){ .op = PROTO_OP_QOPEN, .id = 2, .maxsize = 2 });
 	gen_proto_rep("rep-qget", (struct proto_rep){ .op = PROTO_OP_QGET, .id = 4, .data = data, .data_len = 5 });
 	gen_proto_rep("rep-qgeta", (struct proto_rep){ .op = PROTO_OP_QGETA, .id = 16, .data = data, .data_len = 5, .tag = 7 });
+	gen_proto_rep("rep-qgeth", (struct proto_rep){ .op = PROTO_OP_QGETH, .id = 29, .iov = iov, .niov = 2, .tag = 7 });
 	gen_proto_rep("rep-stat", (struct proto_rep){ .op = PROTO_OP_STAT, .id = 5, .infos = in, .ninfos = 1 });
 	gen_proto_rep("rep-list", (struct proto_rep){ .op = PROTO_OP_LIST, .id = 7, .infos = in, .ninfos = 2 });
 	gen_proto_rep("rep-error", (struct proto_rep){ .op = PROTO_OP_QGET, .id = 9, .status = IPC_EPROTO, .detail = "bad frame" });
@@ -129,6 +133,8 @@ static void gen_session(const char *name, unsigned flags, const struct pbuf *a,
 #define STAT(b, q) gen_req(b, (struct proto_req){ .op = PROTO_OP_STAT, .id = 5, .name = q })
 #define DEL(b, q) gen_req(b, (struct proto_req){ .op = PROTO_OP_QDEL, .id = 6, .name = q })
 #define LIST(b) gen_req(b, (struct proto_req){ .op = PROTO_OP_LIST, .id = 7 })
+#define GETH(b, q, n, t, l) gen_req(b, (struct proto_req){ .op = PROTO_OP_QGETH, .id = 29, .name = q, .max = n, .timeout_ms = t, .lease_ms = l })
+#define DONE(b, q, tg, a) gen_req(b, (struct proto_req){ .op = PROTO_OP_QDONE, .id = 30, .name = q, .tag = tg, .ack = a })
 
 /* The daemon seeds. */
 static void gen_daemon(void)
@@ -163,6 +169,25 @@ static void gen_daemon(void)
 	OPEN(&a, "q", 1); PUT(&a, "q", "x", 0); PUT(&a, "q", "y", -1); GETA(&a, "q", 0, 0);
 	OPEN(&b, "r", 0); GET(&b, "r", -1); GETA(&b, "r", -1, 0); DEL(&b, "q");
 	gen_session("shutdown", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_SHUTDOWN, &a, &b);
+
+	a.len = b.len = 0;
+	OPEN(&a, "q", 3); PUT(&a, "q", "a", 0); PUT(&a, "q", "b", 0); PUT(&a, "q", "c", 0);
+	GETH(&a, "q", 3, 0, 1); DONE(&a, "q", 1, 1); DONE(&a, "q", 1, 1); DONE(&a, "q", 99, 1);
+	PUT(&a, "q", "d", 0); DONE(&a, "q", 2, 0); GETH(&a, "q", 8, 0, 0); ACK(&a, "q", 1);
+	DONE(&a, "r", 3, 1); STAT(&a, "q");
+	GET(&b, "q", 1000); PUT(&b, "q", "e", 0); PUT(&b, "q", "f", 0); STAT(&b, "q");
+	gen_session("held", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_WAIT, &a, &b);
+
+	a.len = b.len = 0;
+	OPEN(&a, "q", 2); PUT(&a, "q", "x", 0); PUT(&a, "q", "y", 0); GETH(&a, "q", 2, 0, 0);
+	DONE(&a, "q", 1, 1); GETH(&a, "q", 1, -1, 0);
+	PUT(&b, "q", "z", 0); GET(&b, "q", 1000); GETA(&b, "q", 0, 0); STAT(&b, "q");
+	gen_session("held-disconnect", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_CLOSE_A, &a, &b);
+
+	a.len = b.len = 0;
+	OPEN(&a, "q", 1); PUT(&a, "q", "x", 0); GETH(&a, "q", 4, 0, 1);
+	PUT(&b, "q", "y", 0); PUT(&b, "q", "z", -1); GET(&b, "q", -1); DEL(&b, "q"); DONE(&a, "q", 1, 1);
+	gen_session("held-shutdown", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_SHUTDOWN, &a, &b);
 
 	a.len = 0;
 	PUT(&a, "q", "x", 0);
