@@ -277,7 +277,10 @@ def start_servers(args, tmp):
     """Start ipcd (and redis-server); returns ([procs], redis socket or None)."""
     sock = os.path.join(tmp, "ipcd.sock")
     log = open(os.path.join(tmp, "ipcd.log"), "wb")
-    procs = [subprocess.Popen([args.ipcd, "-s", sock], stdout=log, stderr=log)]
+    # No journal: as root the default state-dir is /var/lib/ipcd (the
+    # system daemon's, or locked by another ipcd).
+    procs = [subprocess.Popen([args.ipcd, "-s", sock, "--state-dir", ""], stdout=log,
+                              stderr=log)]
     wait_socket(sock, procs[0], "ipcd")
     os.environ["IPCD_SOCKET"] = sock
     rsock = None

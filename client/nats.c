@@ -38,6 +38,7 @@
 #define NATS_RETRY_MS 20000      /* how long a call rides out a failover */
 #define NATS_ELECTION_MS 100     /* pause between tries while leaders change */
 #define NATS_LEASE_DEFAULT_MS 30000
+#define NATS_COMMIT_MS 2000      /* how long an answered ack may take to commit */
 
 /* A message delivered to this handle for a fetch that had ended (its
  * answer came late): handed out by the next fetch on its queue. */
@@ -50,7 +51,17 @@ struct nats_stash {
  * request to a missing consumer gets no answer at all). */
 struct nats_known {
 	struct nats_known *next;
+	int replicated;          /* a work queue with replicas: an ack is
+				    confirmed once the message left it */
 	char stream[NATS_STREAM_MAX + 1];
+};
+
+/* One request of a round (nats_round), answered on the handle's ack inbox. */
+struct nats_req {
+	const char *subj;
+	char body[48];
+	int want;                /* send it in this round */
+	natsMsg *answer;         /* NULL: no answer (yet) */
 };
 
 /* A message delivered by ipc_get_ack(), held until ipc_ack(). */
@@ -68,6 +79,9 @@ struct nats_state {
 	natsSubscription *inbox; /* answers to this handle's pull requests */
 	char inbox_name[64];
 	uint64_t reqid;          /* the last pull request, inbox_name.<reqid> */
+	natsSubscription *acks;  /* answers to its acks and their checks */
+	char acks_name[64];
+	uint64_t ackid;          /* the last of those, acks_name.<ackid> */
 	struct nats_stash *stash;
 	struct nats_known *known;
 	struct nats_held *held;
@@ -396,8 +410,9 @@ static void nats_ack_send(struct nats_state *st, natsMsg *m, const char *what)
 }
 
 /* Forget (gone 1) or remember (gone 0) that stream exists; with gone -1
- * only say whether it is remembered. */
-static int nats_known(struct nats_state *st, const char *stream, int gone)
+ * only look it up. Its entry, or NULL (not remembered, or forgotten). */
+static struct nats_known *nats_known(struct nats_state *st, const char *stream,
+				     int gone)
 {
 	struct nats_known **pp, *k;
 
@@ -407,12 +422,15 @@ static int nats_known(struct nats_state *st, const char *stream, int gone)
 	if (gone == 1 && k) {
 		*pp = k->next;
 		free(k);
-	} else if (gone == 0 && !k && (k = calloc(1, sizeof *k))) {
+		return NULL;
+	}
+	if (gone == 0 && !k && (k = calloc(1, sizeof *k))) {
 		snprintf(k->stream, sizeof k->stream, "%s", stream);
+		k->replicated = 1;
 		k->next = st->known;
 		st->known = k;
 	}
-	return k != NULL;
+	return k;
 }
 
 /* Give back (nak) and forget every held message of name (NULL: all). */
@@ -470,8 +488,11 @@ static void nats_close(struct ipc_client *c)
 	free(st->kept);
 	if (st->inbox)
 		natsSubscription_Unsubscribe(st->inbox);
+	if (st->acks)
+		natsSubscription_Unsubscribe(st->acks);
 	nats_release_stash(st);
 	natsSubscription_Destroy(st->inbox);
+	natsSubscription_Destroy(st->acks);
 	while (st->known)
 		nats_known(st, st->known->stream, 1);
 	if (st->js) {
@@ -620,12 +641,16 @@ static int nats_queue_open(struct ipc_client *c, const char *name,
  * IPC_EDELETED (it went away while this call waited) or IPC_ENOENT. */
 static int nats_empty_or_gone(struct ipc_client *c, const char *stream, int waited)
 {
+	struct nats_known *k;
 	jsStreamInfo *si;
 	int rc;
 
 	si = nats_stream_info(c, stream, &rc);
+	k = nats_known(nats_st(c), stream, rc == 0 ? 0 : 1);
+	if (k)
+		k->replicated = si->Config->Replicas > 1 &&
+				si->Config->Retention == js_WorkQueuePolicy;
 	jsStreamInfo_Destroy(si);
-	nats_known(nats_st(c), stream, rc == 0 ? 0 : 1);
 	if (rc == 0) {
 		client_seterr(c, "empty");
 		return IPC_EEMPTY;
@@ -735,25 +760,32 @@ static int nats_fetch_try(struct nats_state *st, const char *stream,
 	return *n > 0 ? PULL_DONE : r;
 }
 
-/* Open the handle's inbox for pull answers, on first use. */
-static int nats_inbox(struct ipc_client *c, struct nats_state *st)
+/* Subscribe *sub to a new inbox (its name in name[64]) and everything
+ * under it, on first use. */
+static int nats_open_inbox(struct ipc_client *c, natsSubscription **sub, char *name)
 {
 	natsInbox *ib = NULL;
 	char subj[80];
 	natsStatus s;
 
-	if (st->inbox)
+	if (*sub)
 		return 0;
 	s = natsInbox_Create(&ib);
 	if (s == NATS_OK) {
-		snprintf(st->inbox_name, sizeof st->inbox_name, "%s", (const char *)ib);
-		snprintf(subj, sizeof subj, "%s.*", st->inbox_name);
-		s = natsConnection_SubscribeSync(&st->inbox, st->nc, subj);
+		snprintf(name, 64, "%s", (const char *)ib);
+		snprintf(subj, sizeof subj, "%s.*", name);
+		s = natsConnection_SubscribeSync(sub, nats_st(c)->nc, subj);
 	}
 	natsInbox_Destroy(ib);
 	if (s == NATS_OK)
-		s = natsSubscription_SetPendingLimits(st->inbox, -1, -1);
+		s = natsSubscription_SetPendingLimits(*sub, -1, -1);
 	return s == NATS_OK ? 0 : nats_fail(c, s, 0, "inbox");
+}
+
+/* Open the handle's inbox for pull answers, on first use. */
+static int nats_inbox(struct ipc_client *c, struct nats_state *st)
+{
+	return nats_open_inbox(c, &st->inbox, st->inbox_name);
 }
 
 /*
@@ -812,12 +844,180 @@ static int nats_reply_sync(struct ipc_client *c, natsMsg *msg, const char *body)
 	return IPC_ENOTHELD;
 }
 
-/* Ack msg, confirmed (nats_reply_sync). */
-static int nats_ack_sync(struct ipc_client *c, natsMsg *msg)
+/*
+ * Send every wanted request of r[0..k) and wait up to NATS_SLICE_MS for
+ * the answers: r[i].answer is set for each one answered. All but the
+ * last go out as publishes answered on the ack inbox, the last as a
+ * request, which sends everything at once (a publish waits ~1 ms for
+ * libnats's flusher) and waits for its answer; answers come in order. A
+ * "no responders" status (a leader is being elected) is no answer;
+ * answers to an earlier round are dropped.
+ */
+static void nats_round(struct nats_state *st, struct nats_req *r, size_t k)
 {
-	return nats_reply_sync(c, msg, "+ACK");
+	int64_t end = nats_now_ms() + NATS_SLICE_MS;
+	uint64_t base = st->ackid + 1, id;
+	const char *dot, *status;
+	char reply[96];
+	size_t i, last = k, left = 0;
+	natsMsg *m;
+
+	for (i = 0; i < k; i++) {
+		r[i].answer = NULL;
+		last = r[i].want ? i : last;
+	}
+	st->ackid += k;
+	for (i = 0; i < last; i++) {
+		snprintf(reply, sizeof reply, "%s.%" PRIu64, st->acks_name, base + i);
+		left += r[i].want && natsConnection_PublishRequestString(
+			st->nc, r[i].subj, reply, r[i].body) == NATS_OK;
+	}
+	if (last < k && natsConnection_RequestString(&r[last].answer, st->nc, r[last].subj,
+						     r[last].body, NATS_SLICE_MS) != NATS_OK)
+		r[last].answer = NULL;
+	while (left > 0 && natsSubscription_NextMsg(&m, st->acks, end > nats_now_ms() ?
+						    end - nats_now_ms() : 1) == NATS_OK) {
+		dot = strrchr(natsMsg_GetSubject(m), '.');
+		id = dot ? strtoull(dot + 1, NULL, 10) : 0;
+		status = NULL;
+		natsMsgHeader_Get(m, "Status", &status);
+		if (id >= base && id - base < last && r[id - base].want &&
+		    !r[id - base].answer && !status) {
+			r[id - base].answer = m;
+			left--;
+		} else
+			natsMsg_Destroy(m);
+	}
 }
 
+/* Free the answers of a round; how many requests were answered (and,
+ * unless answered is NULL, which: answered[i]). */
+static size_t nats_round_done(struct nats_req *r, size_t k, unsigned char *answered)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k; i++) {
+		if (answered)
+			answered[i] = r[i].answer != NULL;
+		n += r[i].answer != NULL;
+		natsMsg_Destroy(r[i].answer);
+		r[i].answer = NULL;
+	}
+	return n;
+}
+
+/* What a STREAM.MSG.GET answer says: 1 the message is gone (or the
+ * stream), 0 it is still there, -1 no telling (a leader is elected). */
+static int nats_msg_gone(natsMsg *answer)
+{
+	char buf[256];
+	int len = natsMsg_GetDataLength(answer);
+
+	snprintf(buf, sizeof buf, "%.*s", len, natsMsg_GetData(answer));
+	if (strstr(buf, "\"err_code\":10037") || strstr(buf, "\"err_code\":10059"))
+		return 1;
+	return strstr(buf, "\"message\":") ? 0 : -1;
+}
+
+/*
+ * Wait up to NATS_COMMIT_MS until every message msgs[i] with want[i] set
+ * has left stream, asking the stream's leader by sequence; set ok[i] for
+ * each that did. The number that did.
+ */
+static size_t nats_wait_gone(struct nats_state *st, const char *stream,
+			     natsMsg **msgs, struct nats_req *r, const unsigned char *want,
+			     unsigned char *ok, size_t k)
+{
+	char subj[NATS_STREAM_MAX + 32], name[NATS_STREAM_MAX + 1];
+	int64_t end = nats_now_ms() + NATS_COMMIT_MS, pause = 1;
+	size_t i, gone = 0, left = 0;
+
+	snprintf(subj, sizeof subj, "$JS.API.STREAM.MSG.GET.%s", stream);
+	for (i = 0; i < k; i++) {
+		r[i].want = want[i];
+		r[i].subj = subj;
+		snprintf(r[i].body, sizeof r[i].body, "{\"seq\":%" PRIu64 "}",
+			 nats_ack_info(msgs[i], name, sizeof name));
+		left += want[i];
+	}
+	while (left > 0) {
+		nats_round(st, r, k);
+		for (i = 0; i < k; i++)
+			if (r[i].answer && nats_msg_gone(r[i].answer) == 1) {
+				ok[i] = 1;
+				r[i].want = 0;
+				gone++;
+				left--;
+			}
+		nats_round_done(r, k, NULL);
+		if (left == 0 || nats_now_ms() + pause >= end)
+			break;
+		nats_sleep_ms(pause);
+		pause = pause * 2 < 64 ? pause * 2 : 64;
+	}
+	return gone;
+}
+
+/*
+ * Ack msgs[0..k) of stream and wait until each ack is confirmed (ok[i]):
+ * answered by the consumer's leader and, on a replicated work queue, the
+ * message gone from the stream. A leader answers an ack before its
+ * followers have it (nats-server 2.9), so an answered ack can die with
+ * it in a failover and the message come again; once the message has
+ * left the stream, a majority of the consumer's replicas took the ack.
+ * Acks not confirmed are sent again (an ack is idempotent) for up to
+ * NATS_RETRY_MS. All requests of a step are in flight together. The
+ * number confirmed.
+ */
+static size_t nats_confirm(struct ipc_client *c, const char *stream,
+			   natsMsg **msgs, size_t k, unsigned char *ok)
+{
+	struct nats_state *st = nats_st(c);
+	struct nats_known *kn = nats_known(st, stream, -1);
+	int64_t end = nats_now_ms() + NATS_RETRY_MS;
+	unsigned char *answered;
+	struct nats_req *r;
+	size_t i, done = 0;
+
+	memset(ok, 0, k);
+	if (nats_open_inbox(c, &st->acks, st->acks_name) != 0 ||
+	    !(r = calloc(k, sizeof *r + 1)))
+		return 0;
+	answered = (unsigned char *)(r + k);
+	while (done < k && nats_now_ms() < end) {
+		for (i = 0; i < k; i++) {
+			r[i].want = !ok[i];
+			r[i].subj = natsMsg_GetReply(msgs[i]);
+			snprintf(r[i].body, sizeof r[i].body, "+ACK");
+		}
+		nats_round(st, r, k);
+		if (nats_round_done(r, k, answered) == 0)
+			nats_sleep_ms(NATS_ELECTION_MS);
+		else if (kn && !kn->replicated)
+			for (i = 0; i < k; i++) {
+				done += answered[i] && !ok[i];
+				ok[i] |= answered[i];
+			}
+		else
+			done += nats_wait_gone(st, stream, msgs, r, answered, ok, k);
+	}
+	free(r);
+	return done;
+}
+
+/* Ack msg, confirmed (nats_confirm): 0, or IPC_ENOTHELD when that could
+ * not be done (it may be delivered again). */
+static int nats_ack_confirmed(struct ipc_client *c, natsMsg *msg)
+{
+	char stream[NATS_STREAM_MAX + 1];
+	unsigned char ok;
+
+	nats_ack_info(msg, stream, sizeof stream);
+	if (nats_confirm(c, stream, &msg, 1, &ok) == 1)
+		return 0;
+	client_seterr(c, "nats: +ACK not confirmed: the message may be delivered again");
+	return IPC_ENOTHELD;
+}
 /* backend get: fetch one, ack it and wait for the server to confirm
  * (at-most-once: it has left the queue when the call returns). */
 static int nats_get(struct ipc_client *c, const char *name, void **data,
@@ -829,7 +1029,7 @@ static int nats_get(struct ipc_client *c, const char *name, void **data,
 
 	if (rc != 0)
 		return rc;
-	nats_ack_sync(c, m);
+	nats_ack_confirmed(c, m);
 	rc = client_copy_out(c, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
 			     data, len);
 	natsMsg_Destroy(m);
@@ -883,7 +1083,8 @@ static int nats_answer(struct ipc_client *c, const char *name, uint64_t tag,
 		return IPC_ENOTHELD;
 	}
 	*pp = h->next;
-	rc = nats_reply_sync(c, h->msg, body);
+	rc = strcmp(body, "+ACK") == 0 ? nats_ack_confirmed(c, h->msg) :
+					 nats_reply_sync(c, h->msg, body);
 	natsMsg_Destroy(h->msg);
 	free(h);
 	return rc;
@@ -1028,6 +1229,8 @@ static int nats_get_many(struct ipc_client *c, const char *name,
 			 struct ipc_msg *msgs, size_t max, size_t *n, int timeout_ms)
 {
 	struct nats_state *st = nats_st(c);
+	char stream[NATS_STREAM_MAX + 1];
+	unsigned char ok[IPC_BATCH_MAX];
 	size_t i;
 	int rc;
 
@@ -1037,11 +1240,9 @@ static int nats_get_many(struct ipc_client *c, const char *name,
 	rc = nats_fetch_wait(c, name, st->kept, max, &st->nkept, timeout_ms);
 	if (rc != 0)
 		return rc;
+	nats_ack_info(st->kept[0], stream, sizeof stream);
+	nats_confirm(c, stream, st->kept, st->nkept, ok);
 	for (i = 0; i < st->nkept; i++) {
-		if (i + 1 < st->nkept)
-			nats_ack_send(st, st->kept[i], "+ACK");
-		else
-			nats_ack_sync(c, st->kept[i]);
 		msgs[i].data = natsMsg_GetData(st->kept[i]);
 		msgs[i].len = (size_t)natsMsg_GetDataLength(st->kept[i]);
 	}

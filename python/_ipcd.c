@@ -2,7 +2,8 @@
 /*
  * _ipcd.c: ipcd._ipcd, the CPython extension under the ipcd package: one
  * Client type over a libipcclient handle, the ipcd.Error hierarchy and
- * the IPC_* constants. The package (ipcd/__init__.py) builds Queue, Pipe
+ * the IPC_* constants (the Feeder type, a queue's background sender, is
+ * in feeder.c). The package (ipcd/__init__.py) builds Queue, Pipe
  * and Connection on it.
  *
  * Every call that may wait releases the GIL, and waits in slices of at
@@ -10,8 +11,7 @@
  * it (the library rides out EINTR, so one long wait could not be). What
  * an interrupted call leaves behind is said over each waiting method.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_ipcd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,6 @@
 
 #include <ipcclient/ipcclient.h>
 
-#define SLICE_MS 100   /* longest wait without a signal check */
 #define INTERRUPTED (-1000) /* a step result: a Python exception is set */
 
 /* One connection to ipcd, made in the process that uses it. */
@@ -45,7 +44,7 @@ typedef struct ClientObject {
 static ClientObject *all_clients;
 /* This process's pid, kept by module init and the at-fork hook, so the
  * per-call "same process?" check costs no getpid() system call. */
-static pid_t this_pid;
+pid_t this_pid;
 static PyObject *Error;          /* ipcd.Error */
 static PyObject *QueueEmpty, *QueueFull; /* queue.Empty, queue.Full */
 
@@ -127,7 +126,7 @@ static struct err_row *err_row_of(int code)
 }
 
 /* Raise the exception for code with text detail; always returns NULL. */
-static PyObject *raise_code(int code, const char *detail)
+PyObject *raise_code(int code, const char *detail)
 {
 	struct err_row *r = err_row_of(code);
 	PyObject *cls = r ? (r->cls ? r->cls : *r->builtin) : Error;
@@ -1985,7 +1984,7 @@ PyMODINIT_FUNC PyInit__ipcd(void)
 	if (!(m = PyModule_Create(&ipcd_module)))
 		return NULL;
 	if (PyModule_AddObjectRef(m, "Client", (PyObject *)&ClientType) < 0 ||
-	    add_errors(m) < 0 ||
+	    add_errors(m) < 0 || feeder_init_type(m) < 0 ||
 	    PyModule_AddIntConstant(m, "FOREVER", IPC_FOREVER) < 0 ||
 	    PyModule_AddIntConstant(m, "MSG_MAX", IPC_MSG_MAX) < 0 ||
 	    PyModule_AddIntConstant(m, "NAME_MAX", IPC_NAME_MAX) < 0 ||

@@ -222,16 +222,50 @@ class Queue:
     the head of the queue).
 
     Pipelined puts (pipelined=None, the default, turns them on unless the
-    queue is durable, True or False force it): put() writes the message
-    and returns without waiting for the daemon's answer. On a durable
-    queue put() waits by default, so a put that returned is in the
-    journal. Messages put are in the queue in order even when one failed.
-    - Unbounded queue (cannot be Full): every put(), and put_many(), is
-      pipelined. Their rare failures (the queue was deleted, the daemon is
-      out of memory or shutting down) are raised by the next call on this
-      Queue, in the same thread, that waits for the daemon: get,
-      get_nowait, get_many, qsize, empty, full, get_ack or close, or by a
-      put or put_many at most 64 calls later.
+    queue is durable, True or False force it): put() returns without
+    waiting for the daemon's answer. On a durable queue put() waits by
+    default, so a put that returned is in the journal (with
+    pipelined=True it is once close() returned). Messages put are in the
+    queue in order even when one failed.
+    - Unbounded queue (cannot be Full): a feeder thread, as
+      multiprocessing.Queue has. put() pickles the object in the caller
+      (so a pickling error is raised by put() itself), hands the bytes to
+      this process's feeder of the queue and returns. The feeder (a C
+      thread that never holds the GIL, one per queue name in a process,
+      shared by its Queue objects and threads, started by the first put)
+      sends what has accumulated as one batch on a connection of its
+      own, waits for the daemon's answers and goes again: under load
+      many puts share one system call and one request. A put that finds
+      the feeder idle with nothing to send is written by the caller at
+      once on the feeder's connection, so a lone put is not delayed.
+      put_many() hands over all its items as one batch. At most 4 MiB
+      or 16384 messages wait in a process: a put past that waits for the
+      feeder (Ctrl-C interrupts it, nothing put). A message over the
+      daemon's msg_max (sent as a memfd) is put by the caller itself,
+      after the feeder's puts are answered.
+      A process sees its own puts: get, get_nowait, get_many, get_ack,
+      get_any, qsize, empty, full, opening another Queue of the name,
+      pickling this one, and ipcd.stat/delete/list/info first wait until
+      the daemon has answered every put this process made on the queue
+      (multiprocessing does not promise it). Other processes see them
+      once the feeder sent them (at once when it is idle).
+      Failures (the queue was deleted, permission taken away, a daemon
+      limit such as max-bytes, the daemon gone) are kept by the feeder
+      and raised, once, with the count of messages not put, by the next
+      call on a Queue of that name in this process, in any thread: get,
+      get_nowait, get_many, get_ack, get_any, qsize, empty, full or
+      close(), which wait for the answers first, so they always raise a
+      failure of a put made before them; or put() or put_many(), which
+      raise it if its answer has already come, and then put nothing.
+      After a lost connection, the next put makes a new one.
+      close() waits for the feeder to have sent every put and for the
+      answers (multiprocessing's close() and join_thread() together) and
+      raises a failure; so does the exit of the process (also of a
+      multiprocessing child), unless cancel_join_thread() was called.
+      os._exit() or a kill loses what the feeder has not sent, as
+      multiprocessing loses its buffer. A forked child starts a feeder of
+      its own at its first put; puts its parent had not sent at the fork
+      are the parent's only (never sent twice).
     - Bounded queue: only a put that would wait for room as long as it
       takes (block=True, timeout=None) is pipelined. When the queue is
       full the daemon holds it, in the order sent, and puts it in as soon
@@ -293,7 +327,9 @@ class Queue:
     Processes and threads: a Queue passed to multiprocessing.Process (fork
     or spawn) or pickled goes by name and reconnects in the other process;
     after fork the child makes its own connection. Threads share a Queue:
-    each thread gets its own connection to the daemon.
+    each thread gets its own connection to the daemon for its gets (and
+    its puts on a bounded queue); the puts of all threads on an unbounded
+    queue go through the one feeder, each thread's in its order.
 
     At-least-once: `with q.get_ack(timeout=10) as item:` acks the message
     when the block exits normally, and puts it back at the head of the
@@ -334,6 +370,12 @@ class Queue:
         if pipelined is None:  # on unless durable
             pipelined = plain
         self._pipelined = bool(pipelined) and (self._maxsize == 0 or _parks_async(c))
+        # An unbounded queue's puts in this process go through one feeder
+        # per queue name (shared by its Queue objects), which every call
+        # that reads the queue waits for (sync); a bounded queue has none.
+        self._cancelled = False
+        self._feeder = None if self._maxsize else _feeder_of(socket, name)
+        self._feeds = self._pipelined and self._feeder is not None
         # Adaptive read-ahead: not durable, and on an unbounded queue this
         # process may give messages back (QUNGET needs read and write
         # permission); a bounded queue's is held (given back by QDONE).
@@ -366,30 +408,21 @@ class Queue:
             c = self._connect()
         return c
 
-    def _unsettled(self):
-        """This thread's connection for one more pipelined put on an
-        unbounded queue (whose window, _SETTLE_EVERY, makes failures
-        surface), marked as having puts to settle."""
-        c = self._client()
-        self._tls.s.unflushed = 1
-        return c
-
     def _settled(self):
         """This thread's connection, with pipelined puts' failures raised:
-        all of them on an unbounded queue (they are answered at once);
-        on a bounded one those answered so far (the others may be parked
-        in the daemon until there is room: waiting for them could wait
-        for this thread's own next get)."""
+        on an unbounded queue, once the feeder's puts of this process are
+        all answered (sync); on a bounded one, those of this thread
+        answered so far (the others may be parked in the daemon until
+        there is room: waiting for them could wait for this thread's own
+        next get)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
+        if self._feeder is not None:
+            self._feeder.sync()
         c = self._client()
         st = self._tls.s
         if st.unflushed:
-            if self._maxsize:
-                c.async_error()
-            else:
-                st.unflushed = 0
-                c.flush()
+            c.async_error()
         return c
 
     name = _readonly("_name", "The queue's name.")
@@ -399,6 +432,8 @@ class Queue:
         return "<ipcd.Queue %r maxsize=%d>" % (self._name, self._maxsize)
 
     def __reduce__(self):
+        if self._feeder is not None:
+            self._feeder.sync(False)  # what was put is in for the other process
         return (_rebuild_queue, (self._name, self._maxsize, self._socket,
                                  _spec_of(self._ser), self._ra_arg, self._pipelined,
                                  self._owned))
@@ -406,20 +441,17 @@ class Queue:
     def put(self, obj, block=True, timeout=None):
         """Put obj at the tail, waiting while the queue is full: forever
         (timeout None), at most timeout seconds, or not at all (block
-        False); queue.Full when no room came. See the class doc for
-        pipelined puts on unbounded queues."""
+        False); queue.Full when no room came. On an unbounded queue it
+        returns once the feeder has the pickled bytes (see the class
+        doc: pipelined puts), and raises first a failure of an earlier
+        put whose answer has come (then this one is not put)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
         data = self._ser.dumps(obj)
-        if self._pipelined and not self._maxsize:  # the common case first
-            st = getattr(self._tls, "s", None)
-            c = None if st is None else st.c
-            if c is None or not c.alive:
-                c = self._client()
-                st = self._tls.s
-            st.unflushed = 1
-            c.put_async(self._name, data, True, _SETTLE_EVERY)
+        if self._feeds:  # the common case first
+            if not self._feeder.feed(data):  # over msg_max: a memfd, put here
+                self._settled().put(self._name, data, -1)
         elif not self._pipelined:
             self._client().put(self._name, data, ms)
         elif self._maxsize:
@@ -434,6 +466,8 @@ class Queue:
         empty: forever (timeout None), at most timeout seconds, or not at
         all (block False); queue.Empty when nothing came."""
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
+        if self._feeder is not None:
+            self._feeder.sync()  # this process's puts are in first
         tls = getattr(self._tls, "s", None)
         c = None if tls is None else tls.c
         if c is None or tls.unflushed or self._closed or not c.alive:
@@ -466,17 +500,23 @@ class Queue:
         (faster-fifo's name). Not all-or-nothing: waits per block/timeout
         (over the whole call) for room for the rest; on queue.Full its
         .count says how many of objs were put (a prefix). Returns how many
-        were put. Pipelined like put() on an unbounded queue: it returns
-        len(objs) at once, failures come as for put()."""
+        were put. Pipelined like put() on an unbounded queue: it hands
+        every item to the feeder as one batch and returns len(objs),
+        failures come as for put()."""
         ms = _timeout_ms(block, timeout)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
-        if not self._pipelined or self._maxsize:  # may be cut short: waits
+        if not self._feeds:  # may be cut short: waits
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        self._unsettled().put_many_async(self._name, datas, _SETTLE_EVERY)
-        return len(datas)
+        n, feed = len(datas), self._feeder.feed_many
+        i = feed(datas)
+        while i < n:  # datas[i] is over msg_max: a memfd, put here
+            self._settled().put(self._name, datas[i], -1)
+            i += 1
+            i += feed(datas[i:])
+        return n
 
     def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
         """Remove and return a list of up to max_messages (1..1024) items
@@ -525,37 +565,109 @@ class Queue:
 
     def close(self):
         """No more use of this Queue from this process: put and get raise
-        ValueError after it. Pipelined puts of this thread are awaited
-        (on a bounded queue, until those waiting for room are in: Ctrl-C
-        interrupts that and drops the ones still waiting) and their first
-        failure raised. The queue itself stays in ipcd (see ipcd.delete)."""
+        ValueError after it. It waits, as multiprocessing's close() and
+        join_thread() together, until the daemon has answered every put
+        made before it: on an unbounded queue every put this process fed
+        (Ctrl-C interrupts the wait; the feeder goes on sending), on a
+        bounded one this thread's puts waiting for room (Ctrl-C drops
+        the ones still waiting); then it raises a failure not raised yet
+        (see the class doc). After cancel_join_thread() it does not wait.
+        The queue itself stays in ipcd (see ipcd.delete)."""
         if self._closed:
             return
         self._closed = True
         st = getattr(self._tls, "s", None)
-        if st is None:
-            return
-        c, st.c = st.c, None
-        if c is not None and c.alive:
-            try:
-                if st.unflushed:
-                    c.flush()
-            finally:
+        c = None if st is None else st.c
+        if st is not None:
+            st.c = None
+        try:
+            if self._feeder is not None and not self._cancelled:
+                self._feeder.sync()
+            if c is not None and c.alive and st.unflushed:
+                c.flush()
+        finally:
+            if c is not None and c.alive:
                 c.close()
 
     def join_thread(self):
-        """multiprocessing's join_thread(): there is no feeder thread, each
-        put is written at once and close() already waited for the puts
-        parked for room (bounded queue), so this only checks close() was
-        called."""
+        """multiprocessing's join_thread(), after close() (ValueError
+        before): wait until the feeder has sent every put of this process
+        and the daemon has answered them. close() already waited, so this
+        returns at once unless a close() was interrupted; after
+        cancel_join_thread() it never waits. Failures are raised by
+        close(), not here."""
         if not self._closed:
             raise ValueError("Queue %r not closed" % self._name)
+        if self._feeder is not None and not self._cancelled:
+            self._feeder.sync(False)
 
     def cancel_join_thread(self):
-        """multiprocessing's cancel_join_thread(): nothing to cancel, puts
-        are written at once. (On a bounded queue close() and exit still
-        wait for this process's puts parked for room; a put with a timeout
-        is never left waiting.)"""
+        """multiprocessing's cancel_join_thread(): close(), join_thread()
+        and the exit of this process no longer wait for the feeder, so
+        puts it has not sent by then are lost (and their failures never
+        raised). The feeder still sends while the process lives. It is
+        the feeder of this queue name in this process, shared by every
+        Queue object of the name here: it applies to all of them. (On a
+        bounded queue, which has no feeder, close() and exit still wait
+        for this thread's puts parked for room.)"""
+        self._cancelled = True
+        if self._feeder is not None:
+            self._feeder.cancel_join()
+
+
+# Each unbounded queue's feeder in this process, by (socket, name): the
+# Queue objects of the name share it (and keep it alive).
+_feeders = weakref.WeakValueDictionary()
+_feeders_lock = threading.Lock()
+
+
+def _close_feeder(ref):
+    """At exit: the feeder sends what it holds and ends, unless
+    cancel_join_thread() was called; nobody is left to tell of a failure."""
+    f = ref()
+    if f is not None:
+        try:
+            f.close()
+        except Exception:
+            pass
+
+
+def _feeder_started(f):
+    """A feeder's thread started in this process: close it at exit (a
+    multiprocessing child drops its parent's exit hooks)."""
+    _mputil.Finalize(f, _close_feeder, (weakref.ref(f),), exitpriority=10)
+
+
+def _feeder_of(socket, name):
+    """This process's feeder of queue name (made if missing); an existing
+    one is synced first, so a Queue opened here sees the puts made here."""
+    key = (socket, name)
+    with _feeders_lock:
+        f = _feeders.get(key)
+        if f is None:
+            f = _feeders[key] = _ipcd.Feeder(socket, name, _feeder_started)
+            return f
+    f.sync(False)
+    return f
+
+
+def _forget_feeders():
+    """In a forked child: let go of the parent's feeders (their sockets
+    closed here, their buffered puts left to the parent)."""
+    for f in _builtin_list(_feeders.values()):
+        f._after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_feeders)
+
+
+def _sync_feeders(socket, name=None):
+    """Wait for the feeders of this process on socket (of queue name
+    only, when given) to have their puts answered; failures stay for the
+    Queues' next calls."""
+    for (s, n), f in _builtin_list(_feeders.items()):
+        if s == socket and (name is None or n == name):
+            f.sync(False)
 
 
 class _Thread:
@@ -1053,7 +1165,9 @@ def get_any(queues, block=True, timeout=None):
 
 
 def _admin(socket, method, *args):
-    """One call on a short-lived connection."""
+    """One call on a short-lived connection, after the puts this process
+    made on the queue it names (on every queue, without a name)."""
+    _sync_feeders(socket, *args[:1])
     c = _ipcd.Client(socket)
     try:
         return getattr(c, method)(*args)

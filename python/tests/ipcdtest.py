@@ -38,7 +38,11 @@ def start(*extra):
 
 def spawn(sock, log, *extra):
     """Run $IPCD_BIN on sock (output to the open file log) and wait until
-    it accepts; returns the Popen (stop it with stop_process)."""
+    it accepts; returns the Popen (stop it with stop_process). Without a
+    --state-dir in extra it keeps no journal: as root the default is
+    /var/lib/ipcd, the system daemon's (or locked by another ipcd)."""
+    if "--state-dir" not in extra:
+        extra = ("--state-dir", "") + tuple(extra)
     d = subprocess.Popen([os.environ.get("IPCD_BIN", "ipcd"), "-s", sock,
                           "--busy-poll", "0", "--max-memfd-size", str(MEMFD_MAX)]
                          + list(extra), stdout=log, stderr=log)

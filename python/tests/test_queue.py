@@ -65,6 +65,13 @@ def wait_for(pred, timeout=60.0):
         time.sleep(0.01)
 
 
+def end_child(child):
+    """Kill child if it still runs; reap it and close its pipes."""
+    if child.poll() is None:
+        child.kill()
+    child.communicate()
+
+
 class BasicTest(unittest.TestCase):
     def test_fifo_objects(self):
         q = ipcd.Queue(ipcdtest.fresh())
@@ -753,6 +760,299 @@ class ThreadTest(unittest.TestCase):
         t.join(30)
         self.assertEqual(ticks, ["done"])
         self.assertGreater(count, 1000)
+
+
+def child_time_of_get(q, out):
+    """Process target: get one item (waiting), report it and when it came."""
+    item = q.get(timeout=60)
+    out.put((item, time.monotonic()))
+
+
+class FeederTest(unittest.TestCase):
+    """An unbounded queue's puts go through this process's feeder thread
+    (one per queue name): put() returns once the bytes are buffered, the
+    thread sends them as batches. These check what that must not change:
+    prompt delivery, a process sees its own puts, close() and exit flush,
+    cancel_join_thread(), failures raised later, fork, threads."""
+
+    def test_lone_put_reaches_parked_getter_promptly(self):
+        # The parent makes no other call on q after put(): only the
+        # feeder (woken, or the caller writing itself) can deliver it.
+        ctx = mp.get_context("fork")
+        q, out = ipcd.Queue(ipcdtest.fresh()), ctx.SimpleQueue()
+        p = ctx.Process(target=child_time_of_get, args=(q, out))
+        p.start()
+        wait_for(lambda: ipcd.stat(q.name)["getters"] == 1)
+        t0 = time.monotonic()
+        q.put("lone")
+        item, t1 = out.get()
+        p.join(30)
+        self.assertEqual(item, "lone")
+        self.assertLess(t1 - t0, 5.0)  # ms on a quiet machine; never without a wake
+
+    def test_put_then_get_nowait_same_process(self):
+        # multiprocessing does not promise it; ipcd does: a call that
+        # reads the queue waits until this process's puts are answered.
+        q = ipcd.Queue(ipcdtest.fresh())
+        other = ipcd.Queue(q.name)  # another object of the name: same feeder
+        for i in range(200):
+            q.put(i)
+            self.assertEqual(q.get_nowait(), i)
+        q.put_many(range(3000))
+        self.assertEqual(q.qsize(), 3000)
+        self.assertFalse(other.empty())
+        self.assertEqual(ipcd.stat(q.name)["size"], 3000)
+        got = []
+        while len(got) < 3000:
+            got += other.get_many(ipcd.BATCH_MAX, False)
+        self.assertEqual(got, list(range(3000)))
+        q.put("a")
+        self.assertEqual(ipcd.get_any([other], block=False), (other, "a"))
+        t = threading.Thread(target=q.put_many, args=(range(1000),))
+        t.start()
+        t.join()
+        self.assertEqual(other.qsize(), 1000)  # a put of another thread too
+
+    def test_big_message_keeps_order(self):
+        # Past msg_max a put is made by the caller (a memfd), after the
+        # feeder's puts are answered: order is kept either side of it.
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        big = b"b" * (ipcd._ipcd.Client().msg_max() + 1)
+        q.put(b"1")
+        q.put(big)
+        q.put(b"2")
+        q.put_many([b"3", big, b"4"])
+        self.assertEqual([q.get(timeout=5) for _ in range(6)],
+                         [b"1", big, b"2", b"3", big, b"4"])
+
+    def test_close_flushes(self):
+        # close() waits for every put to be answered: os._exit() right
+        # after it (no exit hooks) loses nothing.
+        q = ipcd.Queue(ipcdtest.fresh())
+        child = run_python("""
+            import os, ipcd
+            q = ipcd.Queue(%r)
+            for i in range(20000):
+                q.put(i)
+            q.close()
+            os._exit(0)
+        """ % q.name)
+        _, err = child.communicate(timeout=60)
+        self.assertEqual(child.returncode, 0, err)
+        self.assertEqual(q.qsize(), 20000)
+        self.assertEqual(q.get_many(5)[:2], [0, 1])
+
+    def test_exit_flushes(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        child = run_python("""
+            import ipcd
+            q = ipcd.Queue(%r)
+            q.put_many(range(20000))
+        """ % q.name)  # no close(): exiting waits for the feeder
+        _, err = child.communicate(timeout=60)
+        self.assertEqual(child.returncode, 0, err)
+        self.assertEqual(q.qsize(), 20000)
+
+    def test_put_failure_raised_by_next_put(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name)
+        q.put(1)
+        ipcd.delete(name)  # waits for put(1): it is deleted with the queue
+        q.put(2)  # buffered; the daemon answers "no such queue"
+        wait_for(lambda: q._feeder.pending == 0)
+        ipcd.Queue(name)  # the name exists again, empty
+        with self.assertRaises(ipcd.NotFoundError) as cm:
+            q.put(3)  # raises the failure and puts nothing
+        self.assertIn("1 message not put", cm.exception.detail)
+        q.put(4)
+        self.assertEqual(q.get(timeout=5), 4)
+        self.assertRaises(queue.Empty, q.get_nowait)
+
+    def test_put_failure_raised_by_close(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name)
+        q.put_many(range(10))
+        ipcd.delete(name)
+        q.put_many(range(10))
+        with self.assertRaises(ipcd.NotFoundError) as cm:
+            q.close()
+        self.assertIn("10 messages not put", cm.exception.detail)
+        q.close()  # once
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root to put as another user")
+    def test_permission_failure_surfaces(self):
+        name = ipcdtest.fresh()
+        rc, _ = ipcdtest.ipcctl("create", name, "--mode", "0666")
+        self.assertEqual(rc, 0)
+        up_r, up_w = os.pipe()  # child to parent
+        down_r, down_w = os.pipe()  # parent to child
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                q = ipcd.Queue(name)
+                q.put(1)
+                q.qsize()  # put(1) is in
+                os.write(up_w, b"1")
+                os.read(down_r, 1)  # the owner takes the write permission away
+                q.put(2)
+                try:
+                    q.close()
+                except ipcd.PermissionError:
+                    code = 0
+            finally:
+                os._exit(code)
+        for fd in (up_w, down_r):
+            os.close(fd)
+        got = os.read(up_r, 1)
+        if got:
+            self.assertEqual(ipcdtest.ipcctl("chmod", name, "0644")[0], 0)
+        os.write(down_w, b"1")
+        _, st = os.waitpid(pid, 0)
+        for fd in (up_r, down_w):
+            os.close(fd)
+        self.assertEqual(got, b"1")
+        self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        self.assertEqual(ipcd.stat(name)["size"], 1)
+
+    def test_daemon_limit_failure_surfaces(self):
+        d = tempfile.mkdtemp(prefix="ipcd-pylim-")
+        sock = os.path.join(d, "s.sock")
+        log = open(os.path.join(d, "log"), "wb")
+        daemon = ipcdtest.spawn(sock, log, "--max-bytes", "262144")
+        try:
+            q = ipcd.Queue("lim", socket=sock, serializer=None)
+            q.put_many([bytes(1024)] * 1000)  # over max-bytes in all
+            with self.assertRaises(ipcd.LimitError) as cm:
+                q.qsize()
+            self.assertIn("max-bytes", cm.exception.detail)
+            self.assertLess(q.qsize(), 1000)
+        finally:
+            ipcdtest.stop_process(daemon)
+            log.close()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def _stopped_daemon_child(self, code):
+        """A python child on a daemon of its own, which the test stops
+        (SIGSTOP) once the child's queue is open and its feeder connected
+        (one put made): (daemon, sock, child)."""
+        d = tempfile.mkdtemp(prefix="ipcd-pystop-")
+        self.addCleanup(shutil.rmtree, d, True)
+        sock = os.path.join(d, "s.sock")
+        log = open(os.path.join(d, "log"), "wb")
+        self.addCleanup(log.close)
+        daemon = ipcdtest.spawn(sock, log)
+        self.addCleanup(ipcdtest.stop_process, daemon)
+        self.addCleanup(daemon.send_signal, signal.SIGCONT)
+        child = run_python(textwrap.dedent("""
+            import ipcd, sys
+            q = ipcd.Queue("stop", socket=%r)
+            q.put(-1)  # the feeder's connection is made
+            q.qsize()
+            print("open", flush=True)
+            sys.stdin.readline()
+        """ % sock) + textwrap.dedent(code), stdin=subprocess.PIPE)
+        self.addCleanup(end_child, child)
+        self.assertEqual(child.stdout.readline().strip(), b"open")
+        daemon.send_signal(signal.SIGSTOP)
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        return daemon, sock, child
+
+    def test_exit_waits_for_feeder(self):
+        daemon, sock, child = self._stopped_daemon_child("""
+            q.put_many(range(5000))
+        """)
+        time.sleep(0.5)
+        self.assertIsNone(child.poll())  # exiting waits for the answers
+        daemon.send_signal(signal.SIGCONT)
+        _, err = child.communicate(timeout=60)
+        self.assertEqual(child.returncode, 0, err)
+        self.assertEqual(ipcd.stat("stop", socket=sock)["size"], 5001)
+
+    def test_cancel_join_thread(self):
+        daemon, sock, child = self._stopped_daemon_child("""
+            q.put_many(range(5000))
+            q.cancel_join_thread()
+            q.close()
+            q.join_thread()
+            print("closed", flush=True)
+        """)
+        self.assertEqual(child.stdout.readline().strip(), b"closed")
+        _, err = child.communicate(timeout=60)  # exits with the daemon stopped
+        self.assertEqual(child.returncode, 0, err)
+
+    def test_ctrl_c_during_close(self):
+        daemon, sock, child = self._stopped_daemon_child("""
+            q.put_many(range(5000))
+            try:
+                q.close()
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+            sys.stdin.readline()
+            q.join_thread()  # the feeder went on: wait for it again
+            print("joined", flush=True)
+        """)
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)
+        self.assertEqual(child.stdout.readline().strip(), b"interrupted")
+        daemon.send_signal(signal.SIGCONT)
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        self.assertEqual(child.stdout.readline().strip(), b"joined")
+        _, err = child.communicate(timeout=60)
+        self.assertEqual(child.returncode, 0, err)
+        self.assertEqual(ipcd.stat("stop", socket=sock)["size"], 5001)
+
+    def test_fork_with_unsent_puts(self):
+        # Puts buffered at fork are the parent's: the child starts a
+        # feeder of its own and never sends them; each put arrives once.
+        q = ipcd.Queue(ipcdtest.fresh())
+        r, w = os.pipe()
+        for rnd in range(20):
+            q.put_many(range(rnd * 1000, rnd * 1000 + 1000))
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    if q._feeder.pending == 0:  # the parent's are not its
+                        q.put(("child", rnd))
+                        q.close()
+                        code = 0
+                finally:
+                    os._exit(code)
+            _, st = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        os.close(r)
+        os.close(w)
+        got = q.get_many(ipcd.BATCH_MAX, timeout=5)
+        while len(got) < 20020:
+            got += q.get_many(ipcd.BATCH_MAX, timeout=5)
+        self.assertRaises(queue.Empty, q.get_nowait)
+        self.assertEqual([g for g in got if isinstance(g, int)], list(range(20000)))
+        self.assertEqual(sorted(g for g in got if isinstance(g, tuple)),
+                         [("child", i) for i in range(20)])
+
+    def test_threads_put_through_one_feeder(self):
+        q = ipcd.Queue(ipcdtest.fresh())
+        n = 3000
+
+        def producer(k):
+            for i in range(n):
+                q.put((k, i))
+        ts = [threading.Thread(target=producer, args=(k,)) for k in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        self.assertEqual(q.qsize(), 4 * n)  # every thread's puts are in
+        got = []
+        while len(got) < 4 * n:
+            got += q.get_many(ipcd.BATCH_MAX)
+        for k in range(4):  # each thread's in its order
+            self.assertEqual([i for kk, i in got if kk == k], list(range(n)))
 
 
 class InterruptTest(unittest.TestCase):

@@ -28,7 +28,10 @@ def setUpModule():
     sock, conf = os.path.join(tmp, "ipcd.sock"), os.path.join(tmp, "ipcd.conf")
     open(conf, "w").close()     # defaults, whatever /etc/ipcd.conf says
     log = open(os.path.join(tmp, "ipcd.log"), "wb")
-    proc = subprocess.Popen([os.environ["IPCD_BIN"], "-c", conf, "-s", sock],
+    # A state directory of its own: as root the default is /var/lib/ipcd,
+    # a system daemon's (locked by it: this ipcd would not start).
+    proc = subprocess.Popen([os.environ["IPCD_BIN"], "-c", conf, "-s", sock,
+                             "--state-dir", os.path.join(tmp, "state")],
                             stdout=log, stderr=subprocess.STDOUT)
     DAEMON.update(tmp=tmp, sock=sock, proc=proc, log=log)
     deadline = time.monotonic() + 10

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * _ipcd.h: what the C files of the extension module ipcd._ipcd share
+ * (_ipcd.c: the module, Client and the errors; feeder.c: Feeder).
+ */
+#ifndef IPCD_PY_IPCD_H
+#define IPCD_PY_IPCD_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <sys/types.h>
+
+#define SLICE_MS 100   /* longest wait without a signal check */
+
+/* This process's pid, kept by module init and the at-fork hook. */
+extern pid_t this_pid;
+
+/* Raise the exception for IPC_* code with text detail; returns NULL. */
+PyObject *raise_code(int code, const char *detail);
+
+/* Ready the Feeder type and add it to module m: 0 or -1. */
+int feeder_init_type(PyObject *m);
+
+#endif

@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * feeder.c: ipcd._ipcd.Feeder, the background sender behind the puts of
+ * an unbounded ipcd.Queue: multiprocessing.Queue's feeder thread, in C.
+ *
+ * The caller serialises and feed() copies the bytes into the Feeder's
+ * buffer and returns. A thread of the Feeder's own, which never takes
+ * the GIL and has every signal blocked, sends whatever has accumulated
+ * as one batch on a connection of its own (QPUTN requests, one write),
+ * waits for their answers and goes again: under load many puts share one
+ * system call and one daemon request. A put that finds the thread idle
+ * with nothing to send or to read (a lone put) is written by the caller
+ * itself on that connection, with no hand-off to the thread on its way,
+ * and the thread is woken to read its answer; puts made meanwhile are
+ * buffered.
+ *
+ * Counting: fed counts the messages fed, acked those whose answers came
+ * (all of a batch at once). sync() waits until acked reaches what fed
+ * was when it was called, so a get after a put in this process finds it
+ * there. The first failure an answer reports is kept, with how many
+ * messages were left out, until a caller takes it: feed() (which then
+ * feeds nothing), sync(), close().
+ *
+ * Fork: a child never touches its parent's feeder: the thread is not in
+ * the child and the lock may be held there. _after_fork() (the package's
+ * at-fork hook), or the next use in the child, closes the inherited
+ * socket and forgets the state (leaked, not freed: the
+ * parent's thread may have been inside the library or the buffers when
+ * the process forked); the buffered messages are the parent's to send.
+ */
+#include "_ipcd.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ipcclient/ipcclient.h>
+
+/* A feed waits while this much is buffered and not yet taken by the
+ * thread: memory stays bounded when the daemon is slower than the
+ * producer (multiprocessing's buffer has no bound). */
+#define FEED_BYTES_MAX (4u << 20)
+#define FEED_MSGS_MAX 16384u
+
+/* Messages one after another in one allocation. */
+struct fbuf {
+	char *data;
+	size_t used, cap;
+	size_t *lens;            /* each message's length, in order */
+	size_t n, ncap;
+};
+
+/* The state the Python object and its thread share (mu guards it). */
+struct feeder {
+	pthread_mutex_t mu;
+	pthread_cond_t wake;     /* to the thread: messages came, or stop */
+	pthread_cond_t moved;    /* to callers: acked grew, in was taken, ended */
+	struct fbuf in;          /* callers add here (with the GIL) */
+	struct fbuf out;         /* the batch the thread sends (no lock) */
+	struct ipc_msg *msgs;    /* out as messages (thread only) */
+	size_t msgs_cap;
+	uint64_t fed, acked;     /* messages fed; answered (atomic reads) */
+	int idle;                /* the thread waits on wake */
+	int direct;              /* a caller writes on c (feed_direct) */
+	int unread;              /* a caller wrote: answers for the thread */
+	int stop;                /* send what is there, then end */
+	int ended;               /* the thread returned (or will at once) */
+	int err;                 /* the first failure not taken yet, or 0 */
+	unsigned long long lost; /* messages left out since it was taken */
+	char errtext[256];
+	int refs;                /* the object and the running thread */
+	ipc_client *c;           /* the thread's own connection */
+	size_t msg_max;          /* larger messages the caller puts itself */
+	char name[IPC_NAME_MAX + 1];
+	pthread_t tid;
+};
+
+/* Feeder(socket, name): a queue's feeder in one process. */
+typedef struct FeederObject {
+	PyObject_HEAD
+	struct feeder *f;        /* NULL until the first feed (in pid) */
+	pid_t pid;               /* the process that started f */
+	char *sock;              /* the socket asked for, or NULL */
+	char name[IPC_NAME_MAX + 1];
+	int detach;              /* cancel_join(): closing does not wait */
+	PyObject *on_start;      /* called with self when a thread starts */
+	PyObject *weakrefs;
+} FeederObject;
+
+/* ---- the buffer ------------------------------------------------------ */
+
+/* Grow *p (of *cap elements of size sz) to hold need: 0 or -1. */
+static int grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+	size_t n = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if (!(q = realloc(*p, n * sz)))
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* Append len bytes at data to b: 0, or -1 out of memory. */
+static int fbuf_add(struct fbuf *b, const void *data, size_t len)
+{
+	if (grow((void **)&b->data, &b->cap, b->used + len, 1) ||
+	    grow((void **)&b->lens, &b->ncap, b->n + 1, sizeof(*b->lens)))
+		return -1;
+	memcpy(b->data + b->used, data, len);
+	b->used += len;
+	b->lens[b->n++] = len;
+	return 0;
+}
+
+/* Free b's memory. */
+static void fbuf_free(struct fbuf *b)
+{
+	free(b->data);
+	free(b->lens);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- the thread ------------------------------------------------------ */
+
+/* With mu held: wait until there is something to send or answers to
+ * read (and no caller writes on c), then take it (in becomes out) and
+ * say in *upto what fed then was. 0 when stopping with nothing left. */
+static int feeder_take(struct feeder *f, uint64_t *upto)
+{
+	struct fbuf t;
+
+	while ((f->in.n == 0 && !f->unread && !f->stop) || f->direct) {
+		f->idle = 1;
+		pthread_cond_wait(&f->wake, &f->mu);
+		f->idle = 0;
+	}
+	if (f->in.n == 0 && !f->unread)
+		return 0;
+	t = f->out;
+	f->out = f->in;
+	f->in = t;
+	*upto = f->fed;
+	f->unread = 0;
+	pthread_cond_broadcast(&f->moved); /* room for a feed that waits */
+	return 1;
+}
+
+/* Send the batch out and wait for its answers (mu not held): 0, the
+ * first failure, or fatal; *notput counts the messages left out. */
+static int feeder_send(struct feeder *f, unsigned long long *notput)
+{
+	struct fbuf *b = &f->out;
+	size_t i, off = 0;
+	int rc, frc;
+
+	*notput = b->n;
+	if (grow((void **)&f->msgs, &f->msgs_cap, b->n, sizeof(*f->msgs)))
+		return IPC_ENOMEM;
+	for (i = 0; i < b->n; off += b->lens[i++]) {
+		f->msgs[i].data = b->data + off;
+		f->msgs[i].len = b->lens[i];
+	}
+	rc = b->n ? ipc_queue_put_many_async(f->c, f->name, f->msgs, b->n, IPC_FOREVER) : 0;
+	frc = rc < 0 ? rc : ipc_flush(f->c);
+	if (rc == 0) {
+		rc = frc;
+		*notput = ipc_flush_notput(f->c);
+	}
+	b->used = b->n = 0;
+	return rc;
+}
+
+/* With mu held: failure rc left notput messages out; keep it if it is
+ * the first one not taken yet. */
+static void feeder_fail(struct feeder *f, int rc, unsigned long long notput)
+{
+	if (!f->err) {
+		/* A batch cut short on an unbounded queue: a daemon limit. */
+		f->err = rc == IPC_EFULL ? IPC_ELIMIT : rc;
+		snprintf(f->errtext, sizeof(f->errtext), "%s", ipc_last_error(f->c));
+	}
+	f->lost += notput;
+}
+
+/* With mu held: the answers to what was sent up to upto came with rc.
+ * A fatal failure ends the thread and drops what is buffered (counted
+ * as left out). */
+static void feeder_note(struct feeder *f, int rc, uint64_t upto, unsigned long long notput)
+{
+	if (rc)
+		feeder_fail(f, rc, notput);
+	if (rc < 0) {
+		f->lost += f->in.n;
+		f->in.used = f->in.n = 0;
+		upto = f->fed;
+	}
+	__atomic_store_n(&f->acked, upto, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&f->moved);
+}
+
+/* Close f's connection and free it. */
+static void feeder_free(struct feeder *f)
+{
+	ipc_close(f->c);
+	fbuf_free(&f->in);
+	fbuf_free(&f->out);
+	free(f->msgs);
+	pthread_cond_destroy(&f->wake);
+	pthread_cond_destroy(&f->moved);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+/* Drop one reference to f (mu not held); the last frees it. */
+static void feeder_unref(struct feeder *f)
+{
+	int last;
+
+	pthread_mutex_lock(&f->mu);
+	last = --f->refs == 0;
+	pthread_mutex_unlock(&f->mu);
+	if (last)
+		feeder_free(f);
+}
+
+/* The thread: take, send, note, until stopped or a fatal failure. */
+static void *feeder_main(void *arg)
+{
+	struct feeder *f = arg;
+	unsigned long long notput;
+	uint64_t upto;
+	int rc = 0;
+
+	pthread_mutex_lock(&f->mu);
+	while (rc >= 0 && feeder_take(f, &upto)) {
+		pthread_mutex_unlock(&f->mu);
+		rc = feeder_send(f, &notput);
+		pthread_mutex_lock(&f->mu);
+		feeder_note(f, rc, upto, notput);
+	}
+	f->ended = 1;
+	pthread_cond_broadcast(&f->moved);
+	pthread_mutex_unlock(&f->mu);
+	feeder_unref(f);
+	return NULL;
+}
+
+/* ---- waiting (GIL released, Ctrl-C between slices) -------------------- */
+
+/* What a caller waits for, with mu held. */
+typedef int (*feed_pred)(const struct feeder *f, uint64_t arg);
+
+/* Every message fed up to arg answered (or the thread ended). */
+static int pred_acked(const struct feeder *f, uint64_t arg)
+{
+	return f->acked >= arg || f->ended;
+}
+
+/* Room in the buffer (or the thread ended). */
+static int pred_room(const struct feeder *f, uint64_t arg)
+{
+	(void)arg;
+	return (f->in.n < FEED_MSGS_MAX && f->in.used < FEED_BYTES_MAX) || f->ended;
+}
+
+/* The thread ended. */
+static int pred_ended(const struct feeder *f, uint64_t arg)
+{
+	(void)arg;
+	return f->ended;
+}
+
+/* Wait at most one slice for pred: whether it holds. */
+static int wait_slice(struct feeder *f, feed_pred pred, uint64_t arg)
+{
+	struct timespec ts;
+	int ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += SLICE_MS * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&f->mu);
+	while (!(ok = pred(f, arg)))
+		if (pthread_cond_timedwait(&f->moved, &f->mu, &ts) == ETIMEDOUT) {
+			ok = pred(f, arg);
+			break;
+		}
+	pthread_mutex_unlock(&f->mu);
+	return ok;
+}
+
+/* Wait for pred with the GIL released: 0, or -1 when a signal handler
+ * raised (KeyboardInterrupt) with nothing changed. */
+static int feeder_wait(struct feeder *f, feed_pred pred, uint64_t arg)
+{
+	int ok;
+
+	for (;;) {
+		Py_BEGIN_ALLOW_THREADS
+		ok = wait_slice(f, pred, arg);
+		Py_END_ALLOW_THREADS
+		if (ok)
+			return 0;
+		if (PyErr_CheckSignals() < 0)
+			return -1;
+	}
+}
+
+/* ---- starting and stopping ------------------------------------------ */
+
+/* Make the state and the connection of a new thread (not started). */
+static struct feeder *feeder_new(FeederObject *self)
+{
+	struct feeder *f = calloc(1, sizeof(*f));
+	pthread_condattr_t ca;
+	int rc;
+
+	if (!f) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	Py_BEGIN_ALLOW_THREADS
+	errno = 0;
+	rc = ipc_connect(self->sock, &f->c);
+	Py_END_ALLOW_THREADS
+	if (rc) {
+		free(f);
+		raise_code(rc, NULL);
+		return NULL;
+	}
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->moved, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&f->wake, NULL);
+	f->msg_max = ipc_msg_max(f->c);
+	memcpy(f->name, self->name, sizeof(f->name));
+	f->refs = 2;
+	return f;
+}
+
+/* Start self's thread in this process: 0, or -1 with an exception. */
+static int feeder_start(FeederObject *self)
+{
+	struct feeder *f = feeder_new(self);
+	sigset_t all, old;
+	int rc;
+
+	if (!f)
+		return -1;
+	/* Signals go to the Python threads, whose waits check for them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&f->tid, NULL, feeder_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		f->refs = 1;
+		feeder_unref(f);
+		errno = rc;
+		PyErr_SetFromErrno(PyExc_OSError);
+		return -1;
+	}
+	self->f = f;
+	self->pid = this_pid;
+	if (self->on_start && self->on_start != Py_None) {
+		PyObject *r = PyObject_CallOneArg(self->on_start, (PyObject *)self);
+
+		Py_XDECREF(r);
+		return r ? 0 : -1;
+	}
+	return 0;
+}
+
+/* Tell the thread to end once everything fed is sent. */
+static void feeder_tell_stop(struct feeder *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_signal(&f->wake);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Let go of self's state, whose thread ended or will end on its own. */
+static void feeder_let_go(FeederObject *self, int join)
+{
+	struct feeder *f = self->f;
+
+	self->f = NULL;
+	if (join) {
+		Py_BEGIN_ALLOW_THREADS
+		pthread_join(f->tid, NULL);
+		Py_END_ALLOW_THREADS
+	} else {
+		pthread_detach(f->tid);
+	}
+	feeder_unref(f);
+}
+
+/* In a forked child: forget the parent's state (see the top). */
+static void feeder_forget(FeederObject *self)
+{
+	int fd = self->f ? ipc_fd(self->f->c) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	self->f = NULL;
+}
+
+/* Take the failure kept, if any, and raise it: -1, else 0. */
+static int feeder_raise(FeederObject *self)
+{
+	struct feeder *f = self->f;
+	char detail[sizeof(f->errtext) + 96];
+	unsigned long long lost;
+	int err;
+
+	if (!f || !__atomic_load_n(&f->err, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	err = f->err;
+	lost = f->lost;
+	snprintf(detail, sizeof(detail), "an earlier put failed (%llu message%s not put): %s",
+		 lost, lost == 1 ? "" : "s", f->errtext);
+	f->err = 0;
+	f->lost = 0;
+	pthread_mutex_unlock(&f->mu);
+	raise_code(err, detail);
+	return -1;
+}
+
+/* A running thread of this process for a feed: 0, or -1 with an
+ * exception (a failure kept is raised first). */
+static int feeder_ready(FeederObject *self)
+{
+	if (self->f && self->pid != this_pid)
+		feeder_forget(self);
+	if (feeder_raise(self))
+		return -1;
+	if (self->f && __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE))
+		feeder_let_go(self, 1); /* after a fatal failure: anew */
+	return self->f ? 0 : feeder_start(self);
+}
+
+/* ---- the methods ----------------------------------------------------- */
+
+/* Write one message from the calling thread while f->direct keeps the
+ * feeder's thread off the connection, then wake the thread to read the
+ * answer (a failure to write is kept as the thread keeps its own). */
+static void feed_direct(struct feeder *f, const void *data, size_t len)
+{
+	int rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = ipc_queue_put_async(f->c, f->name, data, len, IPC_FOREVER);
+	if (rc == 0)
+		rc = ipc_push(f->c);
+	pthread_mutex_lock(&f->mu);
+	if (rc)
+		feeder_fail(f, rc, 1);
+	f->direct = 0;
+	f->unread = 1;
+	pthread_cond_signal(&f->wake);
+	pthread_mutex_unlock(&f->mu);
+	Py_END_ALLOW_THREADS
+}
+
+/* With mu held: whether the thread waits with nothing to send or read,
+ * so that the caller may write a message itself (feed_direct). */
+static int feeder_lone(const struct feeder *f)
+{
+	return f->idle && f->in.n == 0 && !f->unread && !f->direct && !f->stop;
+}
+
+/* With mu held: wake the thread if it waits. */
+static void feeder_kick(struct feeder *f)
+{
+	if (f->idle)
+		pthread_cond_signal(&f->wake);
+}
+
+/* With mu held: wait (GIL and mu released) until the buffer has room:
+ * 0, or -1 with the exception (mu not held then). */
+static int feeder_room(struct feeder *f)
+{
+	while (!pred_room(f, 0)) {
+		feeder_kick(f);
+		pthread_mutex_unlock(&f->mu);
+		if (feeder_wait(f, pred_room, 0))
+			return -1;
+		pthread_mutex_lock(&f->mu);
+	}
+	return 0;
+}
+
+/* Append one message, waiting for room: 1 fed, 0 the thread ended
+ * (retry), -1 with an exception. A single put (one) wakes the thread,
+ * or writes the message itself when it is a lone one; feed_many wakes
+ * the thread once, after its last message. */
+static int feed_one(FeederObject *self, const void *data, size_t len, int one)
+{
+	struct feeder *f = self->f;
+	int rc = 1, direct = 0;
+
+	pthread_mutex_lock(&f->mu);
+	if (feeder_room(f))
+		return -1;
+	if (f->ended)
+		rc = 0;
+	else if (one && feeder_lone(f))
+		direct = f->direct = 1;
+	else if (fbuf_add(&f->in, data, len))
+		rc = -1;
+	if (rc > 0)
+		f->fed++;
+	if (rc > 0 && one && !direct)
+		feeder_kick(f);
+	pthread_mutex_unlock(&f->mu);
+	if (direct)
+		feed_direct(f, data, len);
+	if (rc < 0)
+		PyErr_NoMemory();
+	return rc;
+}
+
+/* Feed buf (see feed_one): 1 fed, 0 too large for the feeder, -1 with
+ * an exception. */
+static int feed_buf(FeederObject *self, const Py_buffer *buf, int one)
+{
+	int rc;
+
+	do {
+		if (feeder_ready(self))
+			return -1;
+		if ((size_t)buf->len > self->f->msg_max)
+			return 0;
+		rc = feed_one(self, buf->buf, (size_t)buf->len, one);
+	} while (rc == 0);
+	return rc;
+}
+
+PyDoc_STRVAR(feed_doc, "feed(data) -> bool\n--\n\n"
+	     "Buffer data (bytes-like) for the thread to put, starting the thread "
+	     "(and its connection) on first use in this process; True. False, "
+	     "with nothing buffered, when data is over the daemon's msg_max: the "
+	     "caller puts it itself, after sync(). Raises a failure kept from "
+	     "earlier puts first (nothing buffered then). Waits (Ctrl-C interrupts "
+	     "it) while 4 MiB or 16384 messages are buffered.");
+/* Feeder.feed(). */
+static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
+{
+	Py_buffer buf;
+	int rc;
+
+	if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
+		return NULL;
+	rc = feed_buf(self, &buf, 1);
+	PyBuffer_Release(&buf);
+	if (rc < 0)
+		return NULL;
+	return PyBool_FromLong(rc);
+}
+
+PyDoc_STRVAR(feed_many_doc, "feed_many(datas) -> int\n--\n\n"
+	     "feed() each bytes-like object of the sequence datas in order, until "
+	     "one is over msg_max: how many were buffered.");
+/* Feeder.feed_many(). */
+static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
+{
+	PyObject *seq = PySequence_Fast(arg, "feed_many() takes a sequence of bytes");
+	Py_ssize_t i, n;
+	int rc = 1;
+
+	if (!seq)
+		return NULL;
+	n = PySequence_Fast_GET_SIZE(seq);
+	for (i = 0; i < n && rc > 0; i += rc > 0) {
+		Py_buffer buf;
+
+		if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, i), &buf, PyBUF_SIMPLE) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = feed_buf(self, &buf, 0); /* one batch for all */
+		PyBuffer_Release(&buf);
+	}
+	Py_DECREF(seq);
+	if (self->f && self->pid == this_pid) {
+		pthread_mutex_lock(&self->f->mu);
+		feeder_kick(self->f);
+		pthread_mutex_unlock(&self->f->mu);
+	}
+	return rc < 0 ? NULL : PyLong_FromSsize_t(i);
+}
+
+PyDoc_STRVAR(sync_doc, "sync(raise_failure=True)\n--\n\n"
+	     "Wait until every message fed so far in this process is answered by "
+	     "the daemon (Ctrl-C interrupts the wait), then raise a failure kept "
+	     "(unless raise_failure is false: it stays for the next call). "
+	     "Returns at once when nothing is unanswered.");
+/* Feeder.sync(). */
+static PyObject *feeder_sync(FeederObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+	struct feeder *f = self->f;
+	int raise = nargs < 1 || PyObject_IsTrue(args[0]);
+	uint64_t target;
+
+	if (!f || self->pid != this_pid)
+		Py_RETURN_NONE;
+	target = f->fed; /* only callers (with the GIL) change it */
+	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target &&
+	    feeder_wait(f, pred_acked, target))
+		return NULL;
+	if (raise && feeder_raise(self))
+		return NULL;
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(feeder_close_doc, "close()\n--\n\n"
+	     "End the thread once it has sent everything fed, wait for it (Ctrl-C "
+	     "interrupts the wait; the thread goes on) and raise a failure kept. "
+	     "After cancel_join(), end it without waiting. A later feed starts a "
+	     "new thread.");
+/* Feeder.close(). */
+static PyObject *feeder_close(FeederObject *self, PyObject *unused)
+{
+	struct feeder *f = self->f;
+
+	if (!f || self->pid != this_pid)
+		Py_RETURN_NONE;
+	feeder_tell_stop(f);
+	if (self->detach) {
+		feeder_let_go(self, 0);
+		Py_RETURN_NONE;
+	}
+	if (feeder_wait(f, pred_ended, 0))
+		return NULL;
+	if (feeder_raise(self)) {
+		feeder_let_go(self, 1);
+		return NULL;
+	}
+	feeder_let_go(self, 1);
+	Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(cancel_join_doc, "cancel_join()\n--\n\n"
+	     "From now on close() (and collecting this object) ends the thread "
+	     "without waiting for it: what it has not sent when the process "
+	     "exits is lost.");
+/* Feeder.cancel_join(). */
+static PyObject *feeder_cancel_join(FeederObject *self, PyObject *unused)
+{
+	self->detach = 1;
+	Py_RETURN_NONE;
+}
+
+/* Feeder.pending: messages fed in this process and not answered yet. */
+static PyObject *feeder_get_pending(FeederObject *self, void *unused)
+{
+	struct feeder *f = self->f;
+
+	if (!f || self->pid != this_pid)
+		return PyLong_FromLong(0);
+	return PyLong_FromUnsignedLongLong(f->fed - __atomic_load_n(&f->acked, __ATOMIC_ACQUIRE));
+}
+
+/* Feeder.running: a thread of this process is there. */
+static PyObject *feeder_get_running(FeederObject *self, void *unused)
+{
+	return PyBool_FromLong(self->f && self->pid == this_pid &&
+			       !__atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE));
+}
+
+/* ---- the type -------------------------------------------------------- */
+
+/* Feeder(socket, name, on_start=None): nothing is connected before the
+ * first feed. */
+static int feeder_init(FeederObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "socket", "name", "on_start", NULL };
+	PyObject *on_start = NULL;
+	const char *sock, *name;
+	Py_ssize_t len;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "zs#|O:Feeder", kwlist, &sock, &name, &len,
+					 &on_start))
+		return -1;
+	if (self->f || self->name[0]) {
+		PyErr_SetString(PyExc_RuntimeError, "Feeder is already set up");
+		return -1;
+	}
+	if (len < 1 || len > IPC_NAME_MAX) {
+		raise_code(IPC_ENAME, "name must be 1-128 bytes");
+		return -1;
+	}
+	memcpy(self->name, name, (size_t)len);
+	Py_XINCREF(on_start);
+	self->on_start = on_start;
+	if (sock && !(self->sock = strdup(sock))) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	return 0;
+}
+
+/* End the thread (waiting for it to send what is buffered, unless
+ * cancel_join() was called; Ctrl-C gives up the wait), free. */
+static void feeder_dealloc(FeederObject *self)
+{
+	PyObject *type, *value, *tb;
+
+	if (self->weakrefs)
+		PyObject_ClearWeakRefs((PyObject *)self);
+	if (self->f && self->pid != this_pid) {
+		feeder_forget(self);
+	} else if (self->f) {
+		feeder_tell_stop(self->f);
+		PyErr_Fetch(&type, &value, &tb);
+		if (!self->detach && feeder_wait(self->f, pred_ended, 0) < 0)
+			PyErr_WriteUnraisable((PyObject *)self);
+		feeder_let_go(self, __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE));
+		PyErr_Restore(type, value, tb);
+	}
+	free(self->sock);
+	Py_CLEAR(self->on_start);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyDoc_STRVAR(after_fork_doc, "_after_fork()\n--\n\n"
+	     "In a forked child: close the connection inherited from the parent's "
+	     "thread and forget its state (its messages are the parent's). Done "
+	     "lazily at the next use otherwise; ipcd calls it for every Feeder "
+	     "at fork, so the parent's connection is not held open by the child.");
+/* Feeder._after_fork(). */
+static PyObject *feeder_after_fork(FeederObject *self, PyObject *unused)
+{
+	if (self->f && self->pid != this_pid)
+		feeder_forget(self);
+	Py_RETURN_NONE;
+}
+
+static PyMethodDef feeder_methods[] = {
+	{ "feed", (PyCFunction)feeder_feed, METH_O, feed_doc },
+	{ "feed_many", (PyCFunction)feeder_feed_many, METH_O, feed_many_doc },
+	{ "sync", (PyCFunction)(void (*)(void))feeder_sync, METH_FASTCALL, sync_doc },
+	{ "close", (PyCFunction)feeder_close, METH_NOARGS, feeder_close_doc },
+	{ "cancel_join", (PyCFunction)feeder_cancel_join, METH_NOARGS, cancel_join_doc },
+	{ "_after_fork", (PyCFunction)feeder_after_fork, METH_NOARGS, after_fork_doc },
+	{ NULL, NULL, 0, NULL },
+};
+
+static PyGetSetDef feeder_getset[] = {
+	{ "pending", (getter)feeder_get_pending, NULL,
+	  "Messages fed in this process whose answers have not come yet.", NULL },
+	{ "running", (getter)feeder_get_running, NULL,
+	  "True while this process has the Feeder's thread.", NULL },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+PyDoc_STRVAR(feeder_doc, "Feeder(socket, name, on_start=None)\n--\n\n"
+	     "The background sender of queue name's pipelined puts in this process "
+	     "(low level: ipcd.Queue makes one per queue name and socket). feed() "
+	     "buffers, a C thread with a connection of its own sends the buffer as "
+	     "batches and waits for their answers; sync() waits for them. The "
+	     "thread starts at the first feed in a process, which then calls "
+	     "on_start(feeder) (e.g. to close() it at exit); a forked child never "
+	     "uses its parent's (its buffered messages stay the parent's).");
+
+static PyTypeObject FeederType = {
+	PyVarObject_HEAD_INIT(NULL, 0)
+	.tp_name = "ipcd._ipcd.Feeder",
+	.tp_basicsize = sizeof(FeederObject),
+	.tp_dealloc = (destructor)feeder_dealloc,
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_doc = feeder_doc,
+	.tp_methods = feeder_methods,
+	.tp_getset = feeder_getset,
+	.tp_init = (initproc)feeder_init,
+	.tp_new = PyType_GenericNew,
+	.tp_weaklistoffset = offsetof(FeederObject, weakrefs),
+};
+
+/* Ready the type and add it to m. */
+int feeder_init_type(PyObject *m)
+{
+	if (PyType_Ready(&FeederType) < 0)
+		return -1;
+	return PyModule_AddObjectRef(m, "Feeder", (PyObject *)&FeederType);
+}
