@@ -27,6 +27,16 @@ subclass carries .code (an IPC_E* number) and .detail (the daemon's text),
 and also derives from the builtin it matches (NotFoundError is a
 FileNotFoundError, PermissionError a PermissionError, ConnectError and
 ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
+A ConnectError's text is the system's reason (e.g. "No such file or
+directory"); ipcd.default_socket() names the path that was tried.
+
+Big objects: a message (the pickled object, or the bytes with
+serializer=None) may be up to the daemon's max-memfd-size, 64 MiB by
+default; those over MSG_MAX (1 MiB, the inline limit) travel as sealed
+memfds, for put, put_many, send and send_bytes alike. A larger one
+raises TooBigError naming the size and the limit; nothing is sent and
+the Queue or Connection stays usable. Durable queues take at most 1 MiB
+per message.
 """
 import math
 import operator
@@ -210,6 +220,13 @@ class Queue:
     serializer: "pickle" (any picklable object), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
+    socket: the daemon's socket path (None: as the module doc says,
+    $IPCD_SOCKET, then $XDG_RUNTIME_DIR/ipcd.sock, then
+    /run/ipcd/ipcd.sock). The constructor connects and creates or opens
+    the queue at once: ConnectError when no daemon answers there,
+    InvalidNameError (a ValueError) for a bad name.
+    A message may be up to 64 MiB (see the module doc, Big objects);
+    put() of a larger object raises TooBigError.
 
     Semantics: FIFO, each message delivered once, many producers and many
     consumers in any processes. put() raises queue.Full and get() raises
@@ -537,7 +554,8 @@ class Queue:
         normally (then it is acked and gone). If the block raises, the
         process dies, or lease seconds pass first, it goes back to the head
         of the queue and is delivered again, so an item may be handled
-        twice but is never lost. In-flight items count toward maxsize.
+        twice but is never lost. lease=None: no time limit (held until
+        the block ends or the process dies). In-flight items count toward maxsize.
         Entering raises queue.Empty like get(). Leaving after an exception
         drops this thread's connection to give the item back at once (a
         new one is made at the next call)."""
@@ -949,7 +967,10 @@ class Connection:
         return c.pipe_arm(self._name, self._end)
 
     def send_bytes(self, buf, offset=0, size=None):
-        """Send bytes from a bytes-like object: buf[offset:offset+size]."""
+        """Send bytes from a bytes-like object: buf[offset:offset+size]
+        (size None: to the end; ValueError when the range is outside
+        buf). Pipelined like send(); TooBigError over the daemon's limit
+        (64 MiB by default, see the module doc)."""
         self._check_writable()
         m = memoryview(buf).cast("B")
         n = len(m)
@@ -1116,7 +1137,10 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
     (0: the daemon's defaults, 64 messages and 1 MiB). owned=True: an
     existing pipe of that name must be this user's or root's, else the
-    first use of an end raises PermissionError (see Queue)."""
+    first use of an end raises PermissionError (see Queue). socket and
+    serializer are as for Queue (serializer=None: send() takes bytes-like
+    objects and recv() returns bytes). Pipe() itself does not connect:
+    a missing daemon raises ConnectError at the first use of an end."""
     kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes,
               owned=owned)
     return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)
