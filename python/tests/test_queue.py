@@ -258,10 +258,6 @@ class BasicTest(unittest.TestCase):
         self.assertEqual(q.put_many([1, 2]), 2)
         ipcd.delete(name)
         self.assertEqual(q.put_many([3, 4]), 2)  # not waited for
-        # The feeder thread writes them when it runs: let it be answered
-        # (NotFound, kept for the next call) before the queue is made
-        # again, else on a loaded machine [3, 4] went into the new queue.
-        q._feeder.sync(False)
         ipcd.Queue(name)
         with self.assertRaises(ipcd.NotFoundError):
             q.qsize()
