@@ -48,6 +48,11 @@
 #define FEED_BYTES_MAX (4u << 20)
 #define FEED_MSGS_MAX 16384u
 
+/* A message this large goes in a put of its own (QPUT), not in a batch
+ * (QPUTN): the daemon copies a batch's payloads once more, which costs
+ * more than the request saved for a message of this size. */
+#define FEED_ALONE 16384u
+
 /* Messages one after another in one allocation. */
 struct fbuf {
 	char *data;
@@ -157,6 +162,28 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 	return 1;
 }
 
+/* Write msgs[0..n) in order without waiting: runs of small messages as
+ * batches, each large one (FEED_ALONE) as a put of its own. 0 or the
+ * library's code. */
+static int feeder_write(struct feeder *f, const struct ipc_msg *msgs, size_t n)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i; j < n && msgs[j].len < FEED_ALONE; j++)
+			;
+		if (j > i) {
+			rc = ipc_queue_put_many_async(f->c, f->name, msgs + i, j - i, IPC_FOREVER);
+		} else {
+			rc = ipc_queue_put_async(f->c, f->name, msgs[i].data, msgs[i].len,
+						 IPC_FOREVER);
+			j = i + 1;
+		}
+	}
+	return rc;
+}
+
 /* Send the batch out and wait for its answers (mu not held): 0, the
  * first failure, or fatal; *notput counts the messages left out. */
 static int feeder_send(struct feeder *f, unsigned long long *notput)
@@ -172,7 +199,7 @@ static int feeder_send(struct feeder *f, unsigned long long *notput)
 		f->msgs[i].data = b->data + off;
 		f->msgs[i].len = b->lens[i];
 	}
-	rc = b->n ? ipc_queue_put_many_async(f->c, f->name, f->msgs, b->n, IPC_FOREVER) : 0;
+	rc = feeder_write(f, f->msgs, b->n);
 	frc = rc < 0 ? rc : ipc_flush(f->c);
 	if (rc == 0) {
 		rc = frc;
@@ -443,15 +470,19 @@ static int feeder_raise(FeederObject *self)
 }
 
 /* A running thread of this process for a feed: 0, or -1 with an
- * exception (a failure kept is raised first). */
-static int feeder_ready(FeederObject *self)
+ * exception. A failure kept is raised first when check is set, and
+ * always before a thread that ended (a fatal failure) is replaced. */
+static int feeder_ready(FeederObject *self, int check)
 {
+	int ended;
+
 	if (self->f && self->pid != this_pid)
 		feeder_forget(self);
-	if (feeder_raise(self))
+	ended = self->f && __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE);
+	if ((check || ended) && feeder_raise(self))
 		return -1;
-	if (self->f && __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE))
-		feeder_let_go(self, 1); /* after a fatal failure: anew */
+	if (ended)
+		feeder_let_go(self, 1); /* anew */
 	return self->f ? 0 : feeder_start(self);
 }
 
@@ -536,14 +567,14 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 	return rc;
 }
 
-/* Feed buf (see feed_one): 1 fed, 0 too large for the feeder, -1 with
- * an exception. */
-static int feed_buf(FeederObject *self, const Py_buffer *buf, int one)
+/* Feed buf (see feed_one; check: see feeder_ready): 1 fed, 0 too
+ * large for the feeder, -1 with an exception. */
+static int feed_buf(FeederObject *self, const Py_buffer *buf, int one, int check)
 {
 	int rc;
 
 	do {
-		if (feeder_ready(self))
+		if (feeder_ready(self, check))
 			return -1;
 		if ((size_t)buf->len > self->f->msg_max)
 			return 0;
@@ -567,7 +598,7 @@ static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 
 	if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
 		return NULL;
-	rc = feed_buf(self, &buf, 1);
+	rc = feed_buf(self, &buf, 1, 1);
 	PyBuffer_Release(&buf);
 	if (rc < 0)
 		return NULL;
@@ -576,7 +607,8 @@ static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 
 PyDoc_STRVAR(feed_many_doc, "feed_many(datas) -> int\n--\n\n"
 	     "feed() each bytes-like object of the sequence datas in order, until "
-	     "one is over msg_max: how many were buffered.");
+	     "one is over msg_max: how many were buffered. A failure kept is raised "
+	     "before the first one only (then nothing is buffered), never half-way.");
 /* Feeder.feed_many(). */
 static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 {
@@ -594,7 +626,9 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 			rc = -1;
 			break;
 		}
-		rc = feed_buf(self, &buf, 0); /* one batch for all */
+		/* One batch for all; a failure kept is raised before the
+		 * first only, never half-way. */
+		rc = feed_buf(self, &buf, 0, i == 0);
 		PyBuffer_Release(&buf);
 	}
 	Py_DECREF(seq);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1544,6 +1545,36 @@ START_TEST(test_readahead_batch_spares)
 }
 END_TEST
 
+/* A plain get (no read-ahead) of a large message hands it over in a
+ * block on a 64-byte line (copies into malloc's +16 were ~10% slower),
+ * and a block given back with ipc_free is the next one's. */
+START_TEST(test_get_large_block)
+{
+	enum { BIG = 65536 };
+	struct h_daemon d;
+	ipc_client *c;
+	unsigned char *m = calloc(1, BIG);
+	void *p, *q;
+	size_t len;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "L", 0);
+	ck_assert_int_eq(ipc_queue_put(c, "L", m, BIG, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(c, "L", m, BIG, 0), 0);
+	ck_assert_int_eq(ipc_queue_get(c, "L", &p, &len, 0), 0);
+	ck_assert_uint_eq(len, BIG);
+	ck_assert_uint_eq((uintptr_t)p % 64, 0);
+	ipc_free(p);
+	ck_assert_int_eq(ipc_queue_get(c, "L", &q, &len, 0), 0);
+	ck_assert_ptr_eq(q, p);
+	ipc_free(q);
+	ipc_close(c);
+	h_stop(&d);
+	free(m);
+}
+END_TEST
+
 /* Single gets of 64 KiB messages through read-ahead (a fetch brings
  * sixteen): the blocks the caller hands back with ipc_free are reused for
  * the next messages. Freed to malloc one by one, each fetch's worth
@@ -1995,6 +2026,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "readahead_large_budget", test_readahead_large_budget, 30);
 	h_add_case(s, "readahead_batch_spares", test_readahead_batch_spares, 30);
 	h_add_case(s, "readahead_single_blocks", test_readahead_single_blocks, 30);
+	h_add_case(s, "get_large_block", test_get_large_block, 30);
 	h_add_case(s, "send_while_unread", test_send_while_unread, 20);
 	h_add_case(s, "pipe_async_args", test_pipe_async_args, 30);
 	h_add_case(s, "pipe_async_readahead", test_pipe_async_readahead, 30);

@@ -255,7 +255,8 @@ class Queue:
       many puts share one system call and one request. A put that finds
       the feeder idle with nothing to send is written by the caller at
       once on the feeder's connection, so a lone put is not delayed.
-      put_many() hands over all its items as one batch. At most 4 MiB
+      put_many() hands over all its items as one batch (a message of
+      16 KiB or more goes in a request of its own). At most 4 MiB
       or 16384 messages wait in a process: a put past that waits for the
       feeder (Ctrl-C interrupts it, nothing put). A message over the
       daemon's msg_max (sent as a memfd) is put by the caller itself,
@@ -375,6 +376,9 @@ class Queue:
         self._tls = threading.local()
         self._closed = False
         self._owned = bool(owned)
+        f = _feeders.get((socket, name))
+        if f is not None:
+            f.sync(False)  # this process's puts are answered before it opens
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable), owned=self._owned)
@@ -657,16 +661,13 @@ def _feeder_started(f):
 
 
 def _feeder_of(socket, name):
-    """This process's feeder of queue name (made if missing); an existing
-    one is synced first, so a Queue opened here sees the puts made here."""
+    """This process's feeder of queue name (made if missing)."""
     key = (socket, name)
     with _feeders_lock:
         f = _feeders.get(key)
         if f is None:
             f = _feeders[key] = _ipcd.Feeder(socket, name, _feeder_started)
-            return f
-    f.sync(False)
-    return f
+        return f
 
 
 def _forget_feeders():

@@ -825,6 +825,19 @@ class FeederTest(unittest.TestCase):
         self.assertEqual([q.get(timeout=5) for _ in range(6)],
                          [b"1", big, b"2", b"3", big, b"4"])
 
+    def test_large_and_small_keep_order(self):
+        # The feeder sends a message of 16 KiB or more in a put of its
+        # own and runs of smaller ones as batches: one order for all.
+        q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
+        items = [bytes([i]) * (20000 if i % 3 == 0 else 10) for i in range(60)]
+        for it in items[:30]:
+            q.put(it)
+        q.put_many(items[30:])
+        got = []
+        while len(got) < 60:
+            got += q.get_many(ipcd.BATCH_MAX, timeout=5)
+        self.assertEqual(got, items)
+
     def test_close_flushes(self):
         # close() waits for every put to be answered: os._exit() right
         # after it (no exit hooks) loses nothing.
