@@ -691,14 +691,22 @@ START_TEST(test_async_push)
 }
 END_TEST
 
-/* The putters parked on queue q, once their count has held still for
- * 300 ms (at most 10 s). */
+/* The putters parked on queue q, once there is one (at most 60 s: the
+ * putting child may be slow to start on a loaded machine, and a count of
+ * 0 held still for 300 ms before it did was taken for the answer) and
+ * their count has held still for 300 ms (at most 10 s more). */
 static unsigned settled_putters(ipc_client *o, const char *q)
 {
 	struct ipc_info info;
 	unsigned last = ~0u;
 	int still = 0, i;
 
+	for (i = 0; i < 6000; i++) {
+		ck_assert_int_eq(ipc_stat(o, q, &info, sizeof info), 0);
+		if (info.putters > 0)
+			break;
+		usleep(10000);
+	}
 	for (i = 0; i < 1000 && still < 30; i++) {
 		ck_assert_int_eq(ipc_stat(o, q, &info, sizeof info), 0);
 		still = info.putters == last ? still + 1 : 0;
@@ -722,6 +730,7 @@ START_TEST(test_async_window_bytes)
 	void *p;
 	pid_t pid;
 	int i, st;
+	unsigned n;
 
 	h_start(&d);
 	o = h_connect(&d);
@@ -736,8 +745,9 @@ START_TEST(test_async_window_bytes)
 		}
 		_exit(st == 0 && ipc_flush(c) == 0 ? 0 : 1);
 	}
-	ck_assert_uint_ge(settled_putters(o, "w"), 1);
-	ck_assert_uint_le(settled_putters(o, "w"), 7);
+	n = settled_putters(o, "w");
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, 7);
 	for (i = 0; i < N; i++) {
 		ck_assert_int_eq(ipc_queue_get(o, "w", &p, &len, 10000), 0);
 		ck_assert_uint_eq(len, BIG);
