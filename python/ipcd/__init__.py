@@ -1141,7 +1141,9 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     (fork or spawn): each end attaches in the first process that uses it,
     and an end held is shared with the children it is passed to, like a
     file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
-    (0: the daemon's defaults, 64 messages and 1 MiB). owned=True: an
+    (0: the daemon's defaults, 64 messages and 1 MiB; one message larger
+    than maxbytes, up to 64 MiB, is taken when its direction is empty,
+    see the module doc, Big objects). owned=True: an
     existing pipe of that name must be this user's or root's, else the
     first use of an end raises PermissionError (see Queue). socket and
     serializer are as for Queue (serializer=None: send() takes bytes-like
