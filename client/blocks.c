@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * blocks.c: the blocks of large messages (CLIENT_HOLE_MIN bytes up) that
- * read-ahead hands to callers one by one, and that callers give back
- * with ipc_free(). A few freed ones (BLOCKS_KEEP_BYTES in all, for the
- * whole process) are kept for the next messages read ahead instead of
+ * gets (read ahead or not) hand to callers one by one, and that callers
+ * give back with ipc_free(). A few freed ones (BLOCKS_KEEP_BYTES in all, for the
+ * whole process) are kept for the next messages instead of
  * going back to malloc: freed one by one there, a fetch's worth of them
  * ends up at the top of the heap, which glibc gives back to the system
  * past its trim threshold (128 KiB), so every block of the next fetch

@@ -1157,7 +1157,7 @@ int client_prep(struct ipc_client *c, const char *name, struct proto_req *req,
 int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
 		    size_t *len)
 {
-	void *copy = malloc(n ? n : 1);
+	void *copy = n >= CLIENT_HOLE_MIN ? client_block_new(n) : malloc(n ? n : 1);
 
 	if (!copy) {
 		client_seterr(c, "out of memory for a %zu-byte message", n);

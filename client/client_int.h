@@ -180,8 +180,9 @@ int client_check_payload(struct ipc_client *c, const void *data, size_t len,
  * (blocks.c). */
 void *client_block_new(size_t len);
 void client_blocks_drop(void);
-/* Hand n bytes of a message to the caller as a malloc'd copy; out of
- * memory is fatal (IPC_ENOMEM, the handle breaks). */
+/* Hand n bytes of a message to the caller as a malloc'd copy (from
+ * CLIENT_HOLE_MIN bytes up a block of blocks.c: a kept one, or on a cache
+ * line); out of memory is fatal (IPC_ENOMEM, the handle breaks). */
 int client_copy_out(struct ipc_client *c, const void *p, size_t n, void **data,
 		    size_t *len);
 /* Check where a got message goes (data, len not NULL): 0 or IPC_EINVAL. */

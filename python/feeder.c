@@ -8,11 +8,11 @@
  * the GIL and has every signal blocked, sends whatever has accumulated
  * as one batch on a connection of its own (QPUTN requests, one write),
  * waits for their answers and goes again: under load many puts share one
- * system call and one daemon request. A put that finds the thread idle
- * with nothing to send or to read (a lone put) is written by the caller
- * itself on that connection, with no hand-off to the thread on its way,
- * and the thread is woken to read its answer; puts made meanwhile are
- * buffered.
+ * system call and one daemon request. A lone put (the thread idle with
+ * nothing to send, the last put 0.1 ms ago or more) is written by the
+ * caller itself on that connection, with no hand-off or wakeup; the
+ * thread reads its answer with its next batch, or when sync() or
+ * close() wants it (urge).
  *
  * Counting: fed counts the messages fed, acked those whose answers came
  * (all of a batch at once). sync() waits until acked reaches what fed
@@ -48,6 +48,14 @@
 #define FEED_BYTES_MAX (4u << 20)
 #define FEED_MSGS_MAX 16384u
 
+/* A message this large goes in a put of its own (QPUT), not in a batch
+ * (QPUTN): the daemon copies a batch's payloads once more, which costs
+ * more than the request saved for a message of this size. */
+#define FEED_ALONE 16384u
+
+/* A put this long after the previous one is a lone put (feeder_lone). */
+#define FEED_QUIET_NS 100000LL
+
 /* Messages one after another in one allocation. */
 struct fbuf {
 	char *data;
@@ -68,7 +76,9 @@ struct feeder {
 	uint64_t fed, acked;     /* messages fed; answered (atomic reads) */
 	int idle;                /* the thread waits on wake */
 	int direct;              /* a caller writes on c (feed_direct) */
-	int unread;              /* a caller wrote: answers for the thread */
+	int unread;              /* callers wrote: answers not read yet */
+	int urge;                /* sync() waits: read them now */
+	long long last_put;      /* when the last message was fed (ns) */
 	int stop;                /* send what is there, then end */
 	int ended;               /* the thread returned (or will at once) */
 	int err;                 /* the first failure not taken yet, or 0 */
@@ -141,7 +151,7 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 {
 	struct fbuf t;
 
-	while ((f->in.n == 0 && !f->unread && !f->stop) || f->direct) {
+	while ((f->in.n == 0 && !f->stop && !(f->unread && f->urge)) || f->direct) {
 		f->idle = 1;
 		pthread_cond_wait(&f->wake, &f->mu);
 		f->idle = 0;
@@ -153,8 +163,31 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 	f->in = t;
 	*upto = f->fed;
 	f->unread = 0;
+	f->urge = 0;
 	pthread_cond_broadcast(&f->moved); /* room for a feed that waits */
 	return 1;
+}
+
+/* Write msgs[0..n) in order without waiting: runs of small messages as
+ * batches, each large one (FEED_ALONE) as a put of its own. 0 or the
+ * library's code. */
+static int feeder_write(struct feeder *f, const struct ipc_msg *msgs, size_t n)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i; j < n && msgs[j].len < FEED_ALONE; j++)
+			;
+		if (j > i) {
+			rc = ipc_queue_put_many_async(f->c, f->name, msgs + i, j - i, IPC_FOREVER);
+		} else {
+			rc = ipc_queue_put_async(f->c, f->name, msgs[i].data, msgs[i].len,
+						 IPC_FOREVER);
+			j = i + 1;
+		}
+	}
+	return rc;
 }
 
 /* Send the batch out and wait for its answers (mu not held): 0, the
@@ -172,7 +205,7 @@ static int feeder_send(struct feeder *f, unsigned long long *notput)
 		f->msgs[i].data = b->data + off;
 		f->msgs[i].len = b->lens[i];
 	}
-	rc = b->n ? ipc_queue_put_many_async(f->c, f->name, f->msgs, b->n, IPC_FOREVER) : 0;
+	rc = feeder_write(f, f->msgs, b->n);
 	frc = rc < 0 ? rc : ipc_flush(f->c);
 	if (rc == 0) {
 		rc = frc;
@@ -443,15 +476,19 @@ static int feeder_raise(FeederObject *self)
 }
 
 /* A running thread of this process for a feed: 0, or -1 with an
- * exception (a failure kept is raised first). */
-static int feeder_ready(FeederObject *self)
+ * exception. A failure kept is raised first when check is set, and
+ * always before a thread that ended (a fatal failure) is replaced. */
+static int feeder_ready(FeederObject *self, int check)
 {
+	int ended;
+
 	if (self->f && self->pid != this_pid)
 		feeder_forget(self);
-	if (feeder_raise(self))
+	ended = self->f && __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE);
+	if ((check || ended) && feeder_raise(self))
 		return -1;
-	if (self->f && __atomic_load_n(&self->f->ended, __ATOMIC_ACQUIRE))
-		feeder_let_go(self, 1); /* after a fatal failure: anew */
+	if (ended)
+		feeder_let_go(self, 1); /* anew */
 	return self->f ? 0 : feeder_start(self);
 }
 
@@ -473,16 +510,31 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 		feeder_fail(f, rc, 1);
 	f->direct = 0;
 	f->unread = 1;
-	pthread_cond_signal(&f->wake);
+	if (f->in.n)
+		pthread_cond_signal(&f->wake);
 	pthread_mutex_unlock(&f->mu);
 	Py_END_ALLOW_THREADS
 }
 
-/* With mu held: whether the thread waits with nothing to send or read,
- * so that the caller may write a message itself (feed_direct). */
-static int feeder_lone(const struct feeder *f)
+/* Nanoseconds on the monotonic clock. */
+static long long now_ns(void)
 {
-	return f->idle && f->in.n == 0 && !f->unread && !f->direct && !f->stop;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* With mu held: whether the caller may write a message itself
+ * (feed_direct): the thread waits with nothing to send, and either no
+ * answer is unread or the last put was FEED_QUIET_NS ago (a lone put,
+ * not one of a stream, which the thread batches). The answers of such
+ * writes are read by the thread with its next batch, or when sync()
+ * or close() wants them, so a lone put costs no thread wakeup. */
+static int feeder_lone(const struct feeder *f, long long now)
+{
+	return f->idle && f->in.n == 0 && !f->direct && !f->stop &&
+	       (!f->unread || now - f->last_put >= FEED_QUIET_NS);
 }
 
 /* With mu held: wake the thread if it waits. */
@@ -513,6 +565,7 @@ static int feeder_room(struct feeder *f)
 static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 {
 	struct feeder *f = self->f;
+	long long now = now_ns();
 	int rc = 1, direct = 0;
 
 	pthread_mutex_lock(&f->mu);
@@ -520,12 +573,14 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 		return -1;
 	if (f->ended)
 		rc = 0;
-	else if (one && feeder_lone(f))
+	else if (one && feeder_lone(f, now))
 		direct = f->direct = 1;
 	else if (fbuf_add(&f->in, data, len))
 		rc = -1;
-	if (rc > 0)
+	if (rc > 0) {
 		f->fed++;
+		f->last_put = now;
+	}
 	if (rc > 0 && one && !direct)
 		feeder_kick(f);
 	pthread_mutex_unlock(&f->mu);
@@ -536,14 +591,14 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 	return rc;
 }
 
-/* Feed buf (see feed_one): 1 fed, 0 too large for the feeder, -1 with
- * an exception. */
-static int feed_buf(FeederObject *self, const Py_buffer *buf, int one)
+/* Feed buf (see feed_one; check: see feeder_ready): 1 fed, 0 too
+ * large for the feeder, -1 with an exception. */
+static int feed_buf(FeederObject *self, const Py_buffer *buf, int one, int check)
 {
 	int rc;
 
 	do {
-		if (feeder_ready(self))
+		if (feeder_ready(self, check))
 			return -1;
 		if ((size_t)buf->len > self->f->msg_max)
 			return 0;
@@ -567,7 +622,7 @@ static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 
 	if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
 		return NULL;
-	rc = feed_buf(self, &buf, 1);
+	rc = feed_buf(self, &buf, 1, 1);
 	PyBuffer_Release(&buf);
 	if (rc < 0)
 		return NULL;
@@ -576,7 +631,8 @@ static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 
 PyDoc_STRVAR(feed_many_doc, "feed_many(datas) -> int\n--\n\n"
 	     "feed() each bytes-like object of the sequence datas in order, until "
-	     "one is over msg_max: how many were buffered.");
+	     "one is over msg_max: how many were buffered. A failure kept is raised "
+	     "before the first one only (then nothing is buffered), never half-way.");
 /* Feeder.feed_many(). */
 static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 {
@@ -594,7 +650,9 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 			rc = -1;
 			break;
 		}
-		rc = feed_buf(self, &buf, 0); /* one batch for all */
+		/* One batch for all; a failure kept is raised before the
+		 * first only, never half-way. */
+		rc = feed_buf(self, &buf, 0, i == 0);
 		PyBuffer_Release(&buf);
 	}
 	Py_DECREF(seq);
@@ -621,9 +679,14 @@ static PyObject *feeder_sync(FeederObject *self, PyObject *const *args, Py_ssize
 	if (!f || self->pid != this_pid)
 		Py_RETURN_NONE;
 	target = f->fed; /* only callers (with the GIL) change it */
-	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target &&
-	    feeder_wait(f, pred_acked, target))
-		return NULL;
+	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target) {
+		pthread_mutex_lock(&f->mu);
+		f->urge = 1;  /* answers of writes of callers: read them now */
+		feeder_kick(f);
+		pthread_mutex_unlock(&f->mu);
+		if (feeder_wait(f, pred_acked, target))
+			return NULL;
+	}
 	if (raise && feeder_raise(self))
 		return NULL;
 	Py_RETURN_NONE;

@@ -187,6 +187,12 @@ START_TEST(test_full_nowait_and_timeout)
 }
 END_TEST
 
+/* How long the c_child_* children pause before they act (ms): so that
+ * the parent is most likely waiting by then; a test that asserts on it
+ * measures from before the fork, so that its bound holds however late
+ * the parent runs. */
+#define C_CHILD_PAUSE_MS 300
+
 /* Child: after a pause, take one message of the queue named by arg. */
 static int c_child_get(void *arg)
 {
@@ -195,7 +201,7 @@ static int c_child_get(void *arg)
 	size_t len;
 	int rc;
 
-	usleep(300 * 1000);
+	usleep(C_CHILD_PAUSE_MS * 1000);
 	if (ipc_connect(c_target, &c) != 0)
 		return 100;
 	rc = ipc_queue_get(c, arg, &m, &len, 5000);
@@ -211,7 +217,7 @@ static int c_child_put(void *arg)
 	ipc_client *c;
 	int rc;
 
-	usleep(300 * 1000);
+	usleep(C_CHILD_PAUSE_MS * 1000);
 	if (ipc_connect(c_target, &c) != 0)
 		return 100;
 	rc = ipc_queue_put(c, arg, "late", 4, 5000);
@@ -219,6 +225,11 @@ static int c_child_put(void *arg)
 	return h_job_status(rc);
 }
 
+/* A put on a full queue waits until a get makes room. The child's get
+ * comes C_CHILD_PAUSE_MS after the fork at the earliest, so a put that
+ * waited for it returns no sooner after t0, taken before the fork (taken
+ * after it, a parent that ran late saw the pause partly gone). A put
+ * that did not wait returns at once. */
 START_TEST(test_put_waits_for_room)
 {
 	ipc_client *c = c_connect();
@@ -228,11 +239,12 @@ START_TEST(test_put_waits_for_room)
 	c_mkq(c, "cf.room", 1);
 	c_put(c, "cf.room", "first");
 	ipc_close(c);
+	t0 = h_now_ms();
 	pid = h_spawn(c_child_get, "cf.room");
 	c = c_connect();
-	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_put(c, "cf.room", "second", 6, 10000), 0);
-	ck_assert_int_ge(h_now_ms() - t0, 200);
+	/* Less 1: h_now_ms() truncates to whole milliseconds. */
+	ck_assert_int_ge(h_now_ms() - t0, C_CHILD_PAUSE_MS - 1);
 	ck_assert_int_eq(h_wait_child(pid, 10000), 0);
 	c_expect(c, "cf.room", "second", 0);
 	ipc_close(c);
@@ -394,7 +406,7 @@ static int c_child_delete(void *arg)
 	ipc_client *c;
 	int rc;
 
-	usleep(300 * 1000);
+	usleep(C_CHILD_PAUSE_MS * 1000);
 	if (ipc_connect(c_target, &c) != 0)
 		return 100;
 	rc = ipc_delete(c, arg);

@@ -700,8 +700,10 @@ static int fake_send_list(int fd, uint32_t id)
 /* A hostile daemon: its listening socket, and how it answers LIST. */
 struct fake {
 	int lfd;
-	int pages;      /* 0: one 8 MiB reply; else that many full, valid
-			   pages (each saying more follow), then it closes */
+	int pages;      /* 0: one 8 MiB reply; -1: no reply at all (a
+			   stalled peer, until the client closes); else that
+			   many full, valid pages (each saying more follow),
+			   then it closes */
 	int served;     /* LIST replies sent so far */
 };
 
@@ -741,6 +743,8 @@ static int fake_answer(int fd, struct proto_dec *dec, unsigned char *buf,
 
 	if (n <= 0 || proto_dec_req(dec, buf, (size_t)n, IPC_MSG_MAX, &r) != 0)
 		return -1;
+	if (r.op == PROTO_OP_LIST && f->pages < 0)
+		return 0;   /* stalled: the next read waits for the client's close */
 	if (r.op == PROTO_OP_LIST && f->pages == 0)
 		return fake_send_list(fd, r.id);
 	if (r.op == PROTO_OP_LIST)
@@ -866,6 +870,36 @@ START_TEST(test_ls_hostile_reply)
 }
 END_TEST
 
+/* A peer that answers the handshake, then nothing: ipcctl --io-timeout
+ * gives up on the request that much after its own timeout (ls has none),
+ * with exit 1 and a line saying so, naming the timeout it was given (the
+ * default is 5 s: the message tells the option from the default however
+ * slow a loaded machine makes the run). */
+START_TEST(test_ipcctl_io_timeout)
+{
+	char dir[] = "/tmp/ipcd-fake-XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct h_buf err = { 0 };
+	pid_t srv = fake_start(dir, &sa, -1);
+	char *argv[] = { (char *)h_bin("IPCCTL_BIN"), "-s", sa.sun_path,
+			 "--io-timeout", "0.3", "ls", NULL };
+	int64_t t0 = h_now_ms(), el;
+	int st = h_run(argv, NULL, 0, NULL, &err, 15000);
+
+	el = h_now_ms() - t0;
+	fake_stop(srv, dir, &sa);
+	ck_assert_msg(st == 1, "exit %d: %s", st, err.data);
+	ck_assert_msg(strstr(err.data, "did not answer within the I/O timeout "
+			     "(300 ms past") != NULL, "ipcctl said: %s", err.data);
+	ck_assert_msg(el >= 300, "gave up after %lld ms", (long long)el);
+	h_buf_free(&err);
+	argv[4] = "-1";
+	ck_assert_int_eq(h_run(argv, NULL, 0, NULL, &err, 15000), 2);
+	ck_assert_msg(strstr(err.data, "io-timeout") != NULL, "%s", err.data);
+	h_buf_free(&err);
+}
+END_TEST
+
 /* A hostile daemon that always says more pages follow: ipc_list stops
  * at IPC_LIST_MAX entries with IPC_ELIMIT (before, it held every page
  * until memory ran out), the handle still usable; ipc_list_page walks on
@@ -950,6 +984,7 @@ static Suite *ctl_suite(void)
 	h_add_case(s, "ls_hostile_reply", test_ls_hostile_reply, 60);
 	h_add_case(s, "list_endless", test_list_endless, 60);
 	h_add_case(s, "ls_many_pages", test_ls_many_pages, 60);
+	h_add_case(s, "ipcctl_io_timeout", test_ipcctl_io_timeout, 60);
 	return s;
 }
 

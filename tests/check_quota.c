@@ -863,9 +863,26 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One STAT of q on c while the flood runs: its round trip in ms, less
+ * the time ipcd (pid) and this process waited for a CPU meanwhile. */
+static double stat_ms_own(ipc_client *c, const char *q, pid_t pid)
+{
+	int64_t wait0 = h_cpu_wait_us(pid) + h_cpu_wait_us(getpid());
+	int64_t t0 = h_now_us(), el;
+
+	h_stat(c, q);
+	el = h_now_us() - t0;
+	el -= h_cpu_wait_us(pid) + h_cpu_wait_us(getpid()) - wait0;
+	return (double)el / 1000.0;
+}
+
 /* While a client pipelines puts as fast as it can, another client's STAT
- * stays quick: p99 under 50 ms (a generous bound, so that a loaded
- * machine does not fail it; the count above is the exact check). */
+ * stays quick: p99 under 50 ms (the count above is the exact check).
+ * What is measured is what ipcd answers for: the round trip less the time
+ * ipcd and this client waited for a CPU (h_cpu_wait_us), which load on
+ * the machine makes as long as it likes (a p99 of 56 ms at load 28 once
+ * failed the wall-clock bound). A daemon that served the flood before
+ * the STAT spends that time running, which still counts. */
 START_TEST(test_flood_latency)
 {
 	enum { N = 300 };
@@ -876,7 +893,6 @@ START_TEST(test_flood_latency)
 	double ms[N];
 	int st, sndbuf = 4 << 20, i;
 	pid_t w, r;
-	int64_t t0;
 
 	if (h_wrapped()) {
 		fprintf(stderr, "SKIP flood_latency: times mean nothing under a wrapper\n");
@@ -894,11 +910,8 @@ START_TEST(test_flood_latency)
 	w = h_spawn(flood_write_run, &f);
 	r = h_spawn(flood_read_run, &f);
 	usleep(100000);
-	for (i = 0; i < N; i++) {
-		t0 = h_now_ms();
-		h_stat(c, "full");
-		ms[i] = (double)(h_now_ms() - t0);
-	}
+	for (i = 0; i < N; i++)
+		ms[i] = stat_ms_own(c, "full", d.pid);
 	kill(w, SIGKILL);
 	kill(r, SIGKILL);
 	h_wait_child(w, T_WAIT_MS);

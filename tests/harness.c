@@ -44,10 +44,16 @@ static struct h_live *h_live = h_live_local;
 /* Milliseconds on the monotonic clock. */
 int64_t h_now_ms(void)
 {
+	return h_now_us() / 1000;
+}
+
+/* Microseconds on the monotonic clock. */
+int64_t h_now_us(void)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* 1 when ipcd runs under IPCD_WRAPPER (slow): tests relax their bounds. */
@@ -521,6 +527,8 @@ int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
 		/* As h_ipc_connect(); a test's own later one wins. */
 		argv[n++] = "--connect-timeout";
 		argv[n++] = H_IO_WRAPPED_S;
+		argv[n++] = "--io-timeout";
+		argv[n++] = H_IO_WRAPPED_S;
 	}
 	va_start(ap, err);
 	while ((a = va_arg(ap, char *)) && n < H_MAX_ARGS - 1)
@@ -821,4 +829,42 @@ long h_rss_kb(pid_t pid)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* Nanoseconds the thread in /proc/PID/task/TID/schedstat at path waited
+ * runnable for a CPU (its second field), or 0. */
+static int64_t h_run_delay_ns(const char *path)
+{
+	long long run = 0, wait = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;  /* the thread ended meanwhile */
+	if (fscanf(f, "%lld %lld", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
+
+/* Microseconds the threads of pid have waited for a CPU so far; see
+ * harness.h. */
+int64_t h_cpu_wait_us(pid_t pid)
+{
+	char path[96];
+	struct dirent *e;
+	int64_t ns = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(dir = opendir(path)))
+		return 0;
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/schedstat",
+			 (int)pid, e->d_name);
+		ns += h_run_delay_ns(path);
+	}
+	closedir(dir);
+	return ns / 1000;
 }

@@ -44,6 +44,9 @@ void h_cleanup(void);
 /* Milliseconds on the monotonic clock. */
 int64_t h_now_ms(void);
 
+/* Microseconds on the monotonic clock. */
+int64_t h_now_us(void);
+
 /* 1 when ipcd runs under IPCD_WRAPPER (slow): tests relax their bounds. */
 int h_wrapped(void);
 
@@ -77,12 +80,22 @@ void h_dump_log(const struct h_daemon *d);
  * memory on purpose. */
 long h_rss_kb(pid_t pid);
 
+/* Microseconds the threads of process pid have spent runnable but
+ * waiting for a CPU so far (the kernel's run_delay, /proc/PID/task/
+ * TID/schedstat; 0 where it says nothing). A test that bounds how long
+ * the daemon takes to answer takes the growth of this (the daemon's and
+ * its own) out of the time it measured: on a loaded machine a process can
+ * wait tens of milliseconds or more for its turn, which says nothing of
+ * ipcd; time a process spent running or asleep still counts. */
+int64_t h_cpu_wait_us(pid_t pid);
+
 /* A connection's connect and I/O timeouts under IPCD_WRAPPER, instead of
  * the library's 5 s defaults: a daemon under valgrind on a loaded
  * machine can go that long without a turn of the CPU (first runs of a code
  * path are translated), and a test must not read that as a hung daemon. */
 #define H_IO_WRAPPED_MS 60000
-#define H_IO_WRAPPED_S "60"  /* the same for ipcctl --connect-timeout */
+#define H_IO_WRAPPED_S "60"  /* the same for ipcctl --connect-timeout
+				and --io-timeout */
 
 /* ipc_connect(path, c) (its result); under IPCD_WRAPPER with
  * H_IO_WRAPPED_MS as its connect timeout and the new handle's I/O timeout.
@@ -113,7 +126,8 @@ int h_run(char *const argv[], const void *in, size_t inlen,
 	  struct h_buf *out, struct h_buf *err, int timeout_ms);
 
 /* Run `ipcctl -s SOCK args...` (NULL-terminated) like h_run(); under
- * IPCD_WRAPPER with --connect-timeout H_IO_WRAPPED_S first. */
+ * IPCD_WRAPPER with --connect-timeout and --io-timeout H_IO_WRAPPED_S
+ * first. */
 int h_run_ipcctl(const struct h_daemon *d, const void *in, size_t inlen,
 		 struct h_buf *out, struct h_buf *err, ...);
 

@@ -43,6 +43,7 @@ enum ctl_sep { CTL_SEP_NONE, CTL_SEP_LINE, CTL_SEP_NUL, CTL_SEP_LENGTH };
 struct ctl_args {
 	const char *socket;     /* -s, or NULL for the default */
 	int connect_timeout_ms; /* --connect-timeout */
+	int io_timeout_ms;      /* --io-timeout: ipc_set_io_timeout() */
 	const char **pos;       /* positional arguments; pos[0] is the command */
 	int npos;
 	unsigned seen;          /* OPT_* given */

@@ -129,7 +129,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 
 /* getopt_long codes of the options with no short form. */
 enum {
-	O_CONNECT_TIMEOUT = 256, O_TIMEOUT, O_NOWAIT, O_MAXSIZE, O_MODE, O_JSON,
+	O_CONNECT_TIMEOUT = 256, O_IO_TIMEOUT, O_TIMEOUT, O_NOWAIT, O_MAXSIZE, O_MODE, O_JSON,
 	O_ACK, O_INTERVAL, O_END, O_COUNT, O_ALL, O_LENGTH, O_CLOSE, O_DURABLE,
 	O_OWNED, O_MAX_DELIVERIES, O_DEAD_LETTER,
 };
@@ -151,6 +151,10 @@ static const struct ctl_opt ctl_opts[] = {
 	{ { "connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT },
 	  OPT_GLOBAL, "--connect-timeout SECONDS",
 	  "give up on a daemon that does not answer within SECONDS (default 5)" },
+	{ { "io-timeout", required_argument, NULL, O_IO_TIMEOUT },
+	  OPT_GLOBAL, "--io-timeout SECONDS",
+	  "give up on a request whose answer is SECONDS later than its own\n"
+	  "timeout (default 5)" },
 	{ { "timeout", required_argument, NULL, O_TIMEOUT }, OPT_TIMEOUT,
 	  "--timeout SECONDS", "wait at most that long (decimal, e.g. 0.2);\n"
 	  "default: wait forever; send, recv, get --count: per message" },
@@ -396,6 +400,8 @@ static int ctl_apply(int ch, const char *v, struct ctl_args *a)
 	case 's': a->socket = v; return 0;
 	case O_CONNECT_TIMEOUT:
 		return ctl_parse_secs("connect-timeout", v, &a->connect_timeout_ms);
+	case O_IO_TIMEOUT:
+		return ctl_parse_secs("io-timeout", v, &a->io_timeout_ms);
 	case O_TIMEOUT: return ctl_parse_secs("timeout", v, &a->timeout_ms);
 	case O_NOWAIT: a->timeout_ms = 0; return 0;
 	case O_MODE: return ctl_parse_mode(v, &a->mode);
@@ -494,6 +500,11 @@ static ipc_client *ctl_connect(const struct ctl_args *a)
 	ipc_client *c;
 	int rc = ipc_connect_timeout(a->socket, a->connect_timeout_ms, &c);
 
+	if (rc == 0 && (rc = ipc_set_io_timeout(c, a->io_timeout_ms)) != 0) {
+		ctl_msg("%s", ipc_last_error(c));
+		ipc_close(c);
+		return NULL;
+	}
 	if (rc == IPC_ETIMEDOUT)
 		ctl_msg("%s: %s", ipc_strerror(rc), ipc_last_error(NULL));
 	else if (rc)
@@ -505,7 +516,8 @@ int main(int argc, char **argv)
 {
 	struct ctl_args a = { .timeout_ms = IPC_FOREVER, .interval_ms = 1000,
 			      .end = -1,
-			      .connect_timeout_ms = IPC_CONNECT_TIMEOUT_DEFAULT };
+			      .connect_timeout_ms = IPC_CONNECT_TIMEOUT_DEFAULT,
+			      .io_timeout_ms = IPC_IO_TIMEOUT_DEFAULT };
 	const char *pos[argc > 0 ? argc : 1];
 	const struct ctl_cmd *cmd;
 	ipc_client *c;

@@ -379,7 +379,8 @@ int ipc_msg_release(ipc_client *c, const void *data);
 
 /* Free memory returned by this library (NULL is fine). Blocks of 16 KiB
  * or more, up to 2 MiB of them in the process, are kept for the next
- * messages read ahead; ipc_close() frees them. */
+ * large messages got (which start on a 64-byte line); ipc_close() frees
+ * them. */
 void ipc_free(void *p);
 
 /*

@@ -27,6 +27,16 @@ subclass carries .code (an IPC_E* number) and .detail (the daemon's text),
 and also derives from the builtin it matches (NotFoundError is a
 FileNotFoundError, PermissionError a PermissionError, ConnectError and
 ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
+A ConnectError's text is the system's reason (e.g. "No such file or
+directory"); ipcd.default_socket() names the path that was tried.
+
+Big objects: a message (the pickled object, or the bytes with
+serializer=None) may be up to the daemon's max-memfd-size, 64 MiB by
+default; those over MSG_MAX (1 MiB, the inline limit) travel as sealed
+memfds, for put, put_many, send and send_bytes alike. A larger one
+raises TooBigError naming the size and the limit; nothing is sent and
+the Queue or Connection stays usable. Durable queues take at most 1 MiB
+per message.
 """
 import math
 import operator
@@ -210,6 +220,13 @@ class Queue:
     serializer: "pickle" (any picklable object), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
+    socket: the daemon's socket path (None: as the module doc says,
+    $IPCD_SOCKET, then $XDG_RUNTIME_DIR/ipcd.sock, then
+    /run/ipcd/ipcd.sock). The constructor connects and creates or opens
+    the queue at once: ConnectError when no daemon answers there,
+    InvalidNameError (a ValueError) for a bad name.
+    A message may be up to 64 MiB (see the module doc, Big objects);
+    put() of a larger object raises TooBigError.
 
     Semantics: FIFO, each message delivered once, many producers and many
     consumers in any processes. put() raises queue.Full and get() raises
@@ -236,9 +253,13 @@ class Queue:
       sends what has accumulated as one batch on a connection of its
       own, waits for the daemon's answers and goes again: under load
       many puts share one system call and one request. A put that finds
-      the feeder idle with nothing to send is written by the caller at
-      once on the feeder's connection, so a lone put is not delayed.
-      put_many() hands over all its items as one batch. At most 4 MiB
+      the feeder idle with nothing to send (and comes 0.1 ms or more
+      after the previous one) is written by the caller at once on the
+      feeder's connection, so a lone put is not delayed and wakes no
+      thread; its answer is read with the next batch or when a call
+      waits for it.
+      put_many() hands over all its items as one batch (a message of
+      16 KiB or more goes in a request of its own). At most 4 MiB
       or 16384 messages wait in a process: a put past that waits for the
       feeder (Ctrl-C interrupts it, nothing put). A message over the
       daemon's msg_max (sent as a memfd) is put by the caller itself,
@@ -256,7 +277,8 @@ class Queue:
       get_nowait, get_many, get_ack, get_any, qsize, empty, full or
       close(), which wait for the answers first, so they always raise a
       failure of a put made before them; or put() or put_many(), which
-      raise it if its answer has already come, and then put nothing.
+      raise it if the feeder has read its answer by then, and then put
+      nothing.
       After a lost connection, the next put makes a new one.
       close() waits for the feeder to have sent every put and for the
       answers (multiprocessing's close() and join_thread() together) and
@@ -358,6 +380,9 @@ class Queue:
         self._tls = threading.local()
         self._closed = False
         self._owned = bool(owned)
+        f = _feeders.get((socket, name))
+        if f is not None:
+            f.sync(False)  # this process's puts are answered before it opens
         c = self._connect()
         self._maxsize = c.queue_open(name, -1 if maxsize is None else maxsize, create,
                                      durable=bool(durable), owned=self._owned)
@@ -444,7 +469,8 @@ class Queue:
         False); queue.Full when no room came. On an unbounded queue it
         returns once the feeder has the pickled bytes (see the class
         doc: pipelined puts), and raises first a failure of an earlier
-        put whose answer has come (then this one is not put)."""
+        put whose answer the feeder has read (then this one is not
+        put)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
@@ -537,7 +563,8 @@ class Queue:
         normally (then it is acked and gone). If the block raises, the
         process dies, or lease seconds pass first, it goes back to the head
         of the queue and is delivered again, so an item may be handled
-        twice but is never lost. In-flight items count toward maxsize.
+        twice but is never lost. lease=None: no time limit (held until
+        the block ends or the process dies). In-flight items count toward maxsize.
         Entering raises queue.Empty like get(). Leaving after an exception
         drops this thread's connection to give the item back at once (a
         new one is made at the next call)."""
@@ -639,16 +666,13 @@ def _feeder_started(f):
 
 
 def _feeder_of(socket, name):
-    """This process's feeder of queue name (made if missing); an existing
-    one is synced first, so a Queue opened here sees the puts made here."""
+    """This process's feeder of queue name (made if missing)."""
     key = (socket, name)
     with _feeders_lock:
         f = _feeders.get(key)
         if f is None:
             f = _feeders[key] = _ipcd.Feeder(socket, name, _feeder_started)
-            return f
-    f.sync(False)
-    return f
+        return f
 
 
 def _forget_feeders():
@@ -949,7 +973,10 @@ class Connection:
         return c.pipe_arm(self._name, self._end)
 
     def send_bytes(self, buf, offset=0, size=None):
-        """Send bytes from a bytes-like object: buf[offset:offset+size]."""
+        """Send bytes from a bytes-like object: buf[offset:offset+size]
+        (size None: to the end; ValueError when the range is outside
+        buf). Pipelined like send(); TooBigError over the daemon's limit
+        (64 MiB by default, see the module doc)."""
         self._check_writable()
         m = memoryview(buf).cast("B")
         n = len(m)
@@ -1114,9 +1141,14 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     (fork or spawn): each end attaches in the first process that uses it,
     and an end held is shared with the children it is passed to, like a
     file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
-    (0: the daemon's defaults, 64 messages and 1 MiB). owned=True: an
+    (0: the daemon's defaults, 64 messages and 1 MiB; one message larger
+    than maxbytes, up to 64 MiB, is taken when its direction is empty,
+    see the module doc, Big objects). owned=True: an
     existing pipe of that name must be this user's or root's, else the
-    first use of an end raises PermissionError (see Queue)."""
+    first use of an end raises PermissionError (see Queue). socket and
+    serializer are as for Queue (serializer=None: send() takes bytes-like
+    objects and recv() returns bytes). Pipe() itself does not connect:
+    a missing daemon raises ConnectError at the first use of an end."""
     kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes,
               owned=owned)
     return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)

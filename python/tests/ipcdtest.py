@@ -99,6 +99,41 @@ def ipcctl(*args, input=None):
     return p.returncode, p.stdout
 
 
+def _run_delay(pid):
+    """Seconds the threads of process pid have spent runnable but waiting
+    for a CPU, from /proc/PID/task/*/schedstat (0 where there is none)."""
+    total = 0
+    try:
+        tids = os.listdir("/proc/%s/task" % pid)
+    except OSError:
+        return 0.0
+    for tid in tids:
+        try:
+            with open("/proc/%s/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass  # the thread ended meanwhile
+    return total / 1e9
+
+
+def cpu_wait():
+    """Seconds the private daemon and this process have waited for a CPU
+    so far. A test bounding how late a timeout fires takes out the growth
+    of this over the call: on a loaded machine a daemon whose timer fired
+    on time can wait seconds for its turn, which says nothing of ipcd,
+    while time it spent running or sleeping (a timer set too long, a wait
+    that never ends) still counts."""
+    own = _run_delay(os.getpid())
+    return own + (_run_delay(_daemon.pid) if _daemon is not None else 0.0)
+
+
+def sleeping(pid):
+    """Whether process pid is asleep (blocked in a system call): state S
+    in /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "S"
+
+
 _seq = [0]
 
 

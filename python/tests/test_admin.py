@@ -103,6 +103,15 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(ipcd.default_socket(), sock)
         self.assertRaises(ipcd.ConnectError, ipcd.list, socket="/nonexistent/s")
 
+    # Known defect, reported: _ipcd.c's raise_code() gives strerror(errno)
+    # alone for IPC_ECONNECT, while ipcctl and ipc_last_error(NULL) name
+    # every path tried (README, "Which daemon a client reaches").
+    @unittest.expectedFailure
+    def test_connect_error_names_the_path(self):
+        with self.assertRaises(ipcd.ConnectError) as cm:
+            ipcd.Queue(ipcdtest.fresh(), socket="/nonexistent/ipcd.sock")
+        self.assertIn("/nonexistent/ipcd.sock", str(cm.exception))
+
 
 class DocsTest(unittest.TestCase):
     def test_help_is_complete(self):
@@ -110,7 +119,8 @@ class DocsTest(unittest.TestCase):
         for word in ("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full",
                      "close", "join_thread", "cancel_join_thread", "put_many", "get_many",
                      "get_ack", "queue.Full", "queue.Empty", "Ctrl-C", "pipelined",
-                     "readahead", "serializer"):
+                     "readahead", "serializer", "socket:", "ConnectError",
+                     "TooBigError", "lease=None"):
             self.assertIn(word, text)
         for obj in (ipcd.Queue, ipcd.Connection, ipcd.Pipe, ipcd.connect_pipe, ipcd.list,
                     ipcd.stat, ipcd.delete, ipcd.info, ipcd._ipcd.Client):

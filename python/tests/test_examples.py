@@ -5,6 +5,7 @@ unrelated processes started in either order; they print what the
 article prints."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -43,6 +44,36 @@ def finish(test, p, timeout=60):
     out, err = p.communicate(timeout=timeout)
     test.assertEqual(p.returncode, 0, err.decode())
     return out.decode().splitlines()
+
+
+def readme_python_example():
+    """The first python block of README.md's "## Python" section."""
+    src = os.environ.get("IPCD_SRCDIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(src, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    section = text[text.index("\n## Python\n"):]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+class ReadmeExampleTest(unittest.TestCase):
+    """The README's first Python example runs as written and prints 42."""
+    def test_fork_and_spawn(self):
+        with open(os.path.join(ipcdtest._dir, "readme_example.py"), "w") as f:
+            f.write(readme_python_example())
+        for method in ("fork", "spawn"):
+            p = subprocess.Popen(
+                [sys.executable, "-c",
+                 "import multiprocessing as mp, runpy; mp.set_start_method(%r); "
+                 "runpy.run_path(%r, run_name='__main__')" % (method, f.name)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            try:
+                self.assertEqual(finish(self, p, timeout=30), ["42"], method)
+            finally:
+                try:  # a worker left waiting must not outlive the test
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.communicate()
 
 
 class PipeDemoTest(unittest.TestCase):
