@@ -132,7 +132,10 @@ PyObject *raise_code(int code, const char *detail)
 	PyObject *cls = r ? (r->cls ? r->cls : *r->builtin) : Error;
 	PyObject *exc, *v;
 
-	if (code == IPC_ECONNECT && errno)
+	/* A failed connect names every path tried (ipc_last_error(NULL)). */
+	if (code == IPC_ECONNECT && !detail)
+		detail = ipc_last_error(NULL);
+	if (code == IPC_ECONNECT && (!detail || !*detail) && errno)
 		detail = strerror(errno);
 	exc = PyObject_CallFunction(cls, "s", detail ? detail : ipc_strerror(code));
 	if (!exc)
@@ -1905,7 +1908,7 @@ static PyObject *mod_strerror(PyObject *mod, PyObject *arg)
 	return PyUnicode_FromString(ipc_strerror((int)code));
 }
 
-PyDoc_STRVAR(default_socket_doc, "default_socket() -> str\n--\n\nThe socket path used when none is given.");
+PyDoc_STRVAR(default_socket_doc, "default_socket() -> str\n--\n\nThe first socket path a call without socket= tries: $IPCD_SOCKET when set\nand not empty, else $XDG_RUNTIME_DIR/ipcd.sock when XDG_RUNTIME_DIR is set,\nelse /run/ipcd/ipcd.sock. Without $IPCD_SOCKET, /run/ipcd/ipcd.sock (the\nsystem daemon) is tried next when the first does not accept.");
 /* _ipcd.default_socket(). */
 static PyObject *mod_default_socket(PyObject *mod, PyObject *unused)
 {

@@ -27,8 +27,9 @@ subclass carries .code (an IPC_E* number) and .detail (the daemon's text),
 and also derives from the builtin it matches (NotFoundError is a
 FileNotFoundError, PermissionError a PermissionError, ConnectError and
 ConnectionLostError are ConnectionErrors, TooBigError a ValueError, ...).
-A ConnectError's text is the system's reason (e.g. "No such file or
-directory"); ipcd.default_socket() names the path that was tried.
+A ConnectError's text names every socket path tried and the system's
+reason for each (as ipcctl's does); ipcd.default_socket() gives the path
+a call without socket= starts from.
 
 Big objects: a message (the pickled object, or the bytes with
 serializer=None) may be up to the daemon's max-memfd-size, 64 MiB by

@@ -103,10 +103,8 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(ipcd.default_socket(), sock)
         self.assertRaises(ipcd.ConnectError, ipcd.list, socket="/nonexistent/s")
 
-    # Known defect, reported: _ipcd.c's raise_code() gives strerror(errno)
-    # alone for IPC_ECONNECT, while ipcctl and ipc_last_error(NULL) name
-    # every path tried (README, "Which daemon a client reaches").
-    @unittest.expectedFailure
+    # The README ("Which daemon a client reaches") promises the path, as
+    # ipcctl gives it; it once said only "No such file or directory".
     def test_connect_error_names_the_path(self):
         with self.assertRaises(ipcd.ConnectError) as cm:
             ipcd.Queue(ipcdtest.fresh(), socket="/nonexistent/ipcd.sock")
