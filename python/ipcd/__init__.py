@@ -244,7 +244,9 @@ class Queue:
     waiting for the daemon's answer. On a durable queue put() waits by
     default, so a put that returned is in the journal (with
     pipelined=True it is once close() returned). Messages put are in the
-    queue in order even when one failed.
+    queue in order even when one failed. On the NATS backend (a nats://
+    socket, docs/nats.md) puts are never pipelined and there is no
+    feeder: each put() waits for JetStream's answer.
     - Unbounded queue (cannot be Full): a feeder thread, as
       multiprocessing.Queue has. put() pickles the object in the caller
       (so a pickling error is raised by put() itself), hands the bytes to
@@ -395,12 +397,12 @@ class Queue:
         plain = st is not None and not (durable or st["durable"])
         if pipelined is None:  # on unless durable
             pipelined = plain
-        self._pipelined = bool(pipelined) and (self._maxsize == 0 or _parks_async(c))
+        self._pipelined = bool(pipelined) and _parks_async(c)
         # An unbounded queue's puts in this process go through one feeder
         # per queue name (shared by its Queue objects), which every call
         # that reads the queue waits for (sync); a bounded queue has none.
         self._cancelled = False
-        self._feeder = None if self._maxsize else _feeder_of(socket, name)
+        self._feeder = None if self._maxsize or _on_nats(socket) else _feeder_of(socket, name)
         self._feeds = self._pipelined and self._feeder is not None
         # Adaptive read-ahead: not durable, and on an unbounded queue this
         # process may give messages back (QUNGET needs read and write
@@ -481,7 +483,7 @@ class Queue:
                 self._settled().put(self._name, data, -1)
         elif not self._pipelined:
             self._client().put(self._name, data, ms)
-        elif self._maxsize:
+        else:  # bounded, or on NATS (no feeder)
             if ms < 0:  # waits for room in the daemon, in order
                 self._client().put_async(self._name, data, True, _PUT_WINDOW)
                 self._tls.s.unflushed = 1
@@ -664,6 +666,13 @@ def _feeder_started(f):
     """A feeder's thread started in this process: close it at exit (a
     multiprocessing child drops its parent's exit hooks)."""
     _mputil.Finalize(f, _close_feeder, (weakref.ref(f),), exitpriority=10)
+
+
+def _on_nats(socket):
+    """Whether socket (None: $IPCD_SOCKET) is a NATS JetStream URL: there
+    a put's answer is not the queue's, so no feeder (see the class doc)."""
+    s = os.environ.get("IPCD_SOCKET", "") if socket is None else socket
+    return s.startswith("nats://")
 
 
 def _feeder_of(socket, name):
