@@ -10,8 +10,18 @@
 #include <Python.h>
 
 #include <sys/types.h>
+#include <time.h>
 
 #define SLICE_MS 100   /* longest wait without a signal check */
+
+/* Nanoseconds on the monotonic clock. */
+static inline long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 /* This process's pid, kept by module init and the at-fork hook. */
 extern pid_t this_pid;

@@ -516,15 +516,6 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 	Py_END_ALLOW_THREADS
 }
 
-/* Nanoseconds on the monotonic clock. */
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* With mu held: whether the caller may write a message itself
  * (feed_direct): the thread waits with nothing to send, and either no
  * answer is unread or the last put was FEED_QUIET_NS ago (a lone put,
