@@ -306,8 +306,54 @@ static long long now_us(void)
 	return now_ns() / 1000;
 }
 
+/* The one loop of every wait that Ctrl-C must interrupt (see _ipcd.h). */
+int sliced_wait(slice_fn step, void *arg, int timeout_ms)
+{
+	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
+	int over;
+
+	for (;;) {
+		/* Whole milliseconds, rounded up: never return before the end. */
+		long long left = timeout_ms < 0 ? SLICE_MS : (end - now_us() + 999) / 1000;
+		int slice = left < 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
+
+		Py_BEGIN_ALLOW_THREADS
+		over = step(arg, slice);
+		Py_END_ALLOW_THREADS
+		if (over)
+			return 1;
+		if (PyErr_CheckSignals() < 0)
+			return -1;
+		if (timeout_ms >= 0 && now_us() >= end)
+			return 0;
+	}
+}
+
 /* One library call of a sliced wait, run with the GIL released. */
 typedef int (*step_fn)(ClientObject *self, void *arg, int timeout_ms);
+
+/* A run_sliced in progress: the step, its last result, and whether the
+ * first slice is done. */
+struct sliced_call {
+	ClientObject *self;
+	step_fn step;
+	void *arg;
+	int again, rc, first;
+};
+
+/* One slice of run_sliced: over when the step returned other than again. */
+static int call_slice(void *arg, int slice_ms)
+{
+	struct sliced_call *c = arg;
+
+	c->rc = c->step(c->self, c->arg, slice_ms);
+	/* Gone between two slices: it was there when the wait began,
+	 * so it was deleted while we waited, as one long wait says. */
+	if (c->rc == IPC_ENOENT && !c->first)
+		c->rc = IPC_EDELETED;
+	c->first = 0;
+	return c->rc != c->again;
+}
 
 /*
  * Run step in slices of at most SLICE_MS until it returns something other
@@ -317,29 +363,11 @@ typedef int (*step_fn)(ClientObject *self, void *arg, int timeout_ms);
 static int run_sliced(ClientObject *self, step_fn step, void *arg,
 		      int timeout_ms, int again)
 {
-	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
-	int rc, slice, first = 1;
+	struct sliced_call c = { self, step, arg, again, again, 1 };
 
-	for (;;) {
-		/* Whole milliseconds, rounded up: never return before the end. */
-		long long left = timeout_ms < 0 ? SLICE_MS : (end - now_us() + 999) / 1000;
-
-		slice = left < 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
-		Py_BEGIN_ALLOW_THREADS
-		rc = step(self, arg, slice);
-		Py_END_ALLOW_THREADS
-		/* Gone between two slices: it was there when the wait began,
-		 * so it was deleted while we waited, as one long wait says. */
-		if (rc == IPC_ENOENT && !first)
-			return IPC_EDELETED;
-		if (rc != again)
-			return rc;
-		first = 0;
-		if (PyErr_CheckSignals() < 0)
-			return INTERRUPTED;
-		if (timeout_ms >= 0 && now_us() >= end)
-			return rc;
-	}
+	if (sliced_wait(call_slice, &c, timeout_ms) < 0)
+		return INTERRUPTED;
+	return c.rc;
 }
 
 /* ipc_set_interrupt()'s check, while run_inplace() waits (the GIL
@@ -1799,28 +1827,21 @@ static PyObject *client_pipe_arm(ClientObject *self, PyObject *args)
 	return PyLong_FromLong(ipc_fd(self->c));
 }
 
+/* One slice of wait_readable: whether the fd at arg is readable. */
+static int poll_slice(void *arg, int slice_ms)
+{
+	struct pollfd pfd = { .fd = *(int *)arg, .events = POLLIN };
+
+	return poll(&pfd, 1, slice_ms) > 0;
+}
+
 /* Wait until fd is readable, at most timeout_ms (-1 forever), in slices
  * with signal checks: 1 readable, 0 not in time, INTERRUPTED. */
 static int wait_readable(int fd, int timeout_ms)
 {
-	long long end = timeout_ms < 0 ? 0 : now_us() + timeout_ms * 1000LL;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int n;
+	int rc = sliced_wait(poll_slice, &fd, timeout_ms);
 
-	for (;;) {
-		long long left = timeout_ms < 0 ? SLICE_MS : (end - now_us() + 999) / 1000;
-		int slice = left < 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
-
-		Py_BEGIN_ALLOW_THREADS
-		n = poll(&pfd, 1, slice);
-		Py_END_ALLOW_THREADS
-		if (n > 0)
-			return 1;
-		if (PyErr_CheckSignals() < 0)
-			return INTERRUPTED;
-		if (timeout_ms >= 0 && now_us() >= end)
-			return 0;
-	}
+	return rc < 0 ? INTERRUPTED : rc;
 }
 
 PyDoc_STRVAR(pipe_wait_doc, "pipe_wait(name, end, timeout_ms=-1) -> bool\n--\n\n"

@@ -29,6 +29,15 @@ extern pid_t this_pid;
 /* Raise the exception for IPC_* code with text detail; returns NULL. */
 PyObject *raise_code(int code, const char *detail);
 
+/* One slice of a sliced_wait, run with the GIL released, waiting at most
+ * slice_ms: nonzero when the wait is over. */
+typedef int (*slice_fn)(void *arg, int slice_ms);
+
+/* Call step in slices of at most SLICE_MS with the GIL released until it
+ * returns nonzero or timeout_ms (-1 forever) ran out, checking for signals
+ * between slices: 1 over, 0 out of time, -1 when a handler raised. */
+int sliced_wait(slice_fn step, void *arg, int timeout_ms);
+
 /* Ready the Feeder type and add it to module m: 0 or -1. */
 int feeder_init_type(PyObject *m);
 

@@ -315,20 +315,30 @@ static int pred_ended(const struct feeder *f, uint64_t arg)
 	return f->ended;
 }
 
-/* Wait at most one slice for pred: whether it holds. */
-static int wait_slice(struct feeder *f, feed_pred pred, uint64_t arg)
+/* What a feeder_wait waits for: pred(f, arg). */
+struct feed_wait {
+	struct feeder *f;
+	feed_pred pred;
+	uint64_t arg;
+};
+
+/* Wait at most one slice of slice_ms for the feed_wait at arg: whether
+ * its pred holds. */
+static int wait_slice(void *arg, int slice_ms)
 {
+	struct feed_wait *w = arg;
+	struct feeder *f = w->f;
 	struct timespec ts;
 	int ok;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += SLICE_MS * 1000000L;
+	ts.tv_nsec += slice_ms * 1000000L;
 	ts.tv_sec += ts.tv_nsec / 1000000000L;
 	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&f->mu);
-	while (!(ok = pred(f, arg)))
+	while (!(ok = w->pred(f, w->arg)))
 		if (pthread_cond_timedwait(&f->moved, &f->mu, &ts) == ETIMEDOUT) {
-			ok = pred(f, arg);
+			ok = w->pred(f, w->arg);
 			break;
 		}
 	pthread_mutex_unlock(&f->mu);
@@ -339,17 +349,9 @@ static int wait_slice(struct feeder *f, feed_pred pred, uint64_t arg)
  * raised (KeyboardInterrupt) with nothing changed. */
 static int feeder_wait(struct feeder *f, feed_pred pred, uint64_t arg)
 {
-	int ok;
+	struct feed_wait w = { f, pred, arg };
 
-	for (;;) {
-		Py_BEGIN_ALLOW_THREADS
-		ok = wait_slice(f, pred, arg);
-		Py_END_ALLOW_THREADS
-		if (ok)
-			return 0;
-		if (PyErr_CheckSignals() < 0)
-			return -1;
-	}
+	return sliced_wait(wait_slice, &w, -1) < 0 ? -1 : 0;
 }
 
 /* ---- starting and stopping ------------------------------------------ */

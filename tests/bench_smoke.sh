@@ -4,8 +4,9 @@
 # make bench alone would not, so a change that breaks it is caught): a
 # run with tiny counts prints ipcd and raw-socket rows with figures, the
 # header with the commit and the load, JSON rows with the noise fields,
-# the idle section's ratio is a median of pairs, and --ab prints a ratio
-# per workload (the idle ones too). No figure is judged: speed is
+# the idle section's ratios and the durable section's non-durable one are
+# medians of pairs, recovery prints its time, and --ab prints a ratio per
+# workload (the idle and durable ones too). No figure is judged: speed is
 # make bench's business, on a quiet machine.
 b="${IPCD_BUILDDIR:-.}"
 bench="$b/bench/ipcbench"
@@ -47,4 +48,25 @@ grep -Eq '10k queues \+ 1k idle clients vs without them +[0-9.]+x \(need' "$out"
 	> "$out" 2>/dev/null || fail "ipcbench --ab --only idle exited $?"
 n=$(grep -Ec '^idle 1/1 [a-z0-9]+ +64 B +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+\.\.[0-9.]+' "$out")
 [ "$n" -eq 3 ] || fail "expected 3 idle A/B rows, got $n"
-echo "ok: table, JSON, idle pairs and A/B"
+eval "\"$bench\" --ipcd \"$ipcd\" $small --only dur" > "$out" 2>/dev/null ||
+	fail "ipcbench --only dur exited $?"
+grep -Eq '^1/1 plain non-durable +64 B +ipcd sync=always +[0-9]+ ' "$out" ||
+	fail "no non-durable row on the journaling daemon"
+grep -Eq '^1/1 plain +64 B +ipcd no journal +[0-9]+ ' "$out" || fail "no twin row"
+grep -E -A1 'non-durable 1/1 plain, daemon with a journal vs without +[0-9.]+x \(need >= 0.95x\)' \
+	"$out" | grep -Eq '\(median of 3 pairs, [0-9.]+\.\.[0-9.]+\)' ||
+	fail "the non-durable target is not the median of 3 pairs"
+"$bench" --ab "$ipcd" "$ipcd" --repeat 2 --divide 400 --only dur \
+	> "$out" 2>/dev/null || fail "ipcbench --ab --only dur exited $?"
+grep -Eq '^1/1 plain plain always +64 B +[0-9.]+ +[0-9.]+ +[0-9.]+x' "$out" ||
+	fail "no A/B row of a plain queue on the journaling daemon"
+
+# Recovery moves total / divide messages: 1,000,000 x 64 B and 1 GiB of
+# 64 KiB messages without --divide and --quick.
+eval "\"$bench\" --ipcd \"$ipcd\" $small --divide 1000 --only recover" > "$out" \
+	2>/dev/null || fail "ipcbench --only recover exited $?"
+grep -Eq 'recovery, 1000 of 64 B, warm: journal MB/s +[0-9]+ .*MB in [0-9.]+ s' "$out" ||
+	fail "no 64 B recovery figure with its time"
+grep -Eq 'recovery, 16 of 65536 B, warm: journal MB/s +[0-9]+ .*MB in [0-9.]+ s' "$out" ||
+	fail "no 64 KiB recovery figure with its time"
+echo "ok: table, JSON, idle and non-durable pairs, recovery and A/B"

@@ -396,9 +396,9 @@ int ipc_queue_get_view(ipc_client *c, const char *name, const void **data,
 int ipc_msg_release(ipc_client *c, const void *data);
 
 /* Free memory returned by this library (NULL is fine). Blocks of 16 KiB
- * or more, up to 2 MiB of them in the process, are kept for the next
- * large messages got (which start on a 64-byte line); ipc_close() frees
- * them. */
+ * or more on a 64-byte line (those of large messages), up to 2 MiB of
+ * them in the process, are kept for the next large messages got (which
+ * always start on a 64-byte line); ipc_close() frees them. */
 void ipc_free(void *p);
 
 /*

@@ -80,10 +80,6 @@ _PIPE_READAHEAD = 64
 # is raised within this many calls, never lost. Half, not all: the answers
 # to the older ones are there by then, so the producer seldom sleeps.
 _SETTLE_EVERY = 64
-# Pipelined blocking puts on a bounded queue in flight per thread: the
-# next one first waits until half of them are answered (they may be parked
-# in the daemon, waiting for room).
-_PUT_WINDOW = 64
 # Adaptive read-ahead of Queue.get(): a get called within _RA_BUSY seconds
 # of the previous one's return doubles the messages fetched per round trip
 # (2, 4, ... up to _RA_MAX); one called later turns read-ahead off and
@@ -240,8 +236,9 @@ class Queue:
     the head of the queue).
 
     Pipelined puts (pipelined=None, the default, turns them on unless the
-    queue is durable, True or False force it): put() returns without
-    waiting for the daemon's answer. On a durable queue put() waits by
+    queue is durable, True or False force it; a bounded queue never has
+    them, see below): put() returns without waiting for the daemon's
+    answer. On a durable queue put() waits by
     default, so a put that returned is in the journal (with
     pipelined=True it is once close() returned). Messages put are in the
     queue in order even when one failed. On the NATS backend (a nats://
@@ -291,26 +288,15 @@ class Queue:
       multiprocessing loses its buffer. A forked child starts a feeder of
       its own at its first put; puts its parent had not sent at the fork
       are the parent's only (never sent twice).
-    - Bounded queue: only a put that would wait for room as long as it
-      takes (block=True, timeout=None) is pipelined. When the queue is
-      full the daemon holds it, in the order sent, and puts it in as soon
-      as there is room, ahead of any put sent later, so put() returns
-      before its message is in the queue: up to 64 such puts per thread
-      may be waiting in the daemon beyond maxsize (the 65th waits, and
-      Ctrl-C interrupts it, until 32 of them are in). qsize() and full()
-      count only what is in the queue. put_nowait(), a put with a timeout
-      and put_many() wait for their own answer as without pipelining, so
-      Full is exact: the queue was full when the daemon got the request
-      (which it does after this thread's earlier puts). A failure of a
-      pipelined put is raised by the next call on this Queue in the same
-      thread (put, get, qsize, ...) once its answer has come, and by
-      close(), which waits for every one of them to be in the queue (as
-      multiprocessing's join_thread() waits for its feeder): a producer
-      closing (or exiting, which closes) while its puts wait for room
-      waits for a consumer; Ctrl-C then drops the puts still waiting. A
-      process killed loses them, as multiprocessing loses its buffer.
-      Each one waiting counts against the daemon's max-parked and
-      uid-max-parked limits, past which a put fails with LimitError.
+    - Bounded queue: not pipelined. put() returns once its message is in
+      the queue, as multiprocessing's put() returns once it took a slot:
+      a blocking put waits (in the daemon, releasing the GIL; Ctrl-C
+      interrupts it with nothing put) while the queue is full, so a
+      producer is never more than maxsize messages ahead of its
+      consumers. Full is exact: put_nowait() raises it when messages
+      held plus in flight reach maxsize, a put with a timeout once the
+      timeout ran out with no room, and full() and qsize() count what is
+      in the queue. Parked puts are admitted in the order they came.
 
     Read-ahead (readahead=None, the default: adaptive, on queues that are
     not durable; on an unbounded one, when this process may both get and
@@ -437,21 +423,14 @@ class Queue:
         return c
 
     def _settled(self):
-        """This thread's connection, with pipelined puts' failures raised:
-        on an unbounded queue, once the feeder's puts of this process are
-        all answered (sync); on a bounded one, those of this thread
-        answered so far (the others may be parked in the daemon until
-        there is room: waiting for them could wait for this thread's own
-        next get)."""
+        """This thread's connection, once the feeder's puts of this
+        process (on an unbounded queue) are all answered, their failures
+        raised (sync)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         if self._feeder is not None:
             self._feeder.sync()
-        c = self._client()
-        st = self._tls.s
-        if st.unflushed:
-            c.async_error()
-        return c
+        return self._client()
 
     name = _readonly("_name", "The queue's name.")
     maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
@@ -481,14 +460,8 @@ class Queue:
         if self._feeds:  # the common case first
             if not self._feeder.feed(data):  # over msg_max: a memfd, put here
                 self._settled().put(self._name, data, -1)
-        elif not self._pipelined:
+        else:  # bounded, durable or on NATS: returns once the message is in
             self._client().put(self._name, data, ms)
-        else:  # bounded, or on NATS (no feeder)
-            if ms < 0:  # waits for room in the daemon, in order
-                self._client().put_async(self._name, data, True, _PUT_WINDOW)
-                self._tls.s.unflushed = 1
-            else:  # its own answer says Full, exactly
-                self._settled().put(self._name, data, ms)
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -499,7 +472,7 @@ class Queue:
             self._feeder.sync()  # this process's puts are in first
         tls = getattr(self._tls, "s", None)
         c = None if tls is None else tls.c
-        if c is None or tls.unflushed or self._closed or not c.alive:
+        if c is None or self._closed or not c.alive:
             c = self._settled()
             tls = self._tls.s
         if not self._auto:
@@ -598,10 +571,9 @@ class Queue:
         ValueError after it. It waits, as multiprocessing's close() and
         join_thread() together, until the daemon has answered every put
         made before it: on an unbounded queue every put this process fed
-        (Ctrl-C interrupts the wait; the feeder goes on sending), on a
-        bounded one this thread's puts waiting for room (Ctrl-C drops
-        the ones still waiting); then it raises a failure not raised yet
-        (see the class doc). After cancel_join_thread() it does not wait.
+        (Ctrl-C interrupts the wait; the feeder goes on sending); then it
+        raises a failure not raised yet (see the class doc). A bounded
+        queue's puts were answered before they returned. After cancel_join_thread() it does not wait.
         The queue itself stays in ipcd (see ipcd.delete)."""
         if self._closed:
             return
@@ -613,8 +585,6 @@ class Queue:
         try:
             if self._feeder is not None and not self._cancelled:
                 self._feeder.sync()
-            if c is not None and c.alive and st.unflushed:
-                c.flush()
         finally:
             if c is not None and c.alive:
                 c.close()
@@ -637,9 +607,8 @@ class Queue:
         puts it has not sent by then are lost (and their failures never
         raised). The feeder still sends while the process lives. It is
         the feeder of this queue name in this process, shared by every
-        Queue object of the name here: it applies to all of them. (On a
-        bounded queue, which has no feeder, close() and exit still wait
-        for this thread's puts parked for room.)"""
+        Queue object of the name here: it applies to all of them. (A
+        bounded queue has no feeder: its puts are in when they return.)"""
         self._cancelled = True
         if self._feeder is not None:
             self._feeder.cancel_join()
@@ -707,11 +676,10 @@ def _sync_feeders(socket, name=None):
 class _Thread:
     """A thread's state in a Queue (in its threading.local, once: slots
     are read far faster than a threading.local's attributes)."""
-    __slots__ = ("c", "unflushed", "ra", "last")
+    __slots__ = ("c", "ra", "last")
 
     def __init__(self, c):
         self.c = c  # this thread's connection
-        self.unflushed = 0  # pipelined puts whose outcome is not awaited
         self.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
         self.last = -math.inf  # when the last get() returned
 

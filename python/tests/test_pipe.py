@@ -467,6 +467,28 @@ class InterruptTest(unittest.TestCase):
         out, err = child.communicate(timeout=30)
         self.assertEqual(out.strip(), b"after", err)
 
+    def test_ctrl_c_during_poll_on_armed_end(self):
+        # fileno() arms the end: poll(None) then waits on the descriptor.
+        name = ipcdtest.fresh("p")
+        child = run_python("""
+            import ipcd
+            c = ipcd.connect_pipe(%r, 0)
+            c.fileno()
+            print("armed", flush=True)
+            try:
+                c.poll(None)
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+            print(c.poll(None), c.recv(), flush=True)
+        """ % name)
+        self.assertEqual(child.stdout.readline().strip(), b"armed")
+        time.sleep(0.3)  # into the wait
+        child.send_signal(signal.SIGINT)
+        self.assertEqual(child.stdout.readline().strip(), b"interrupted")
+        ipcd.connect_pipe(name, 1).send("after")
+        out, err = child.communicate(timeout=30)
+        self.assertEqual(out.strip(), b"True after", err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
