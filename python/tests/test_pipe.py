@@ -235,7 +235,12 @@ class ConnectionTest(unittest.TestCase):
         with self.assertRaises(BrokenPipeError):
             for _ in range(ipcd._SEND_WINDOW + 1):
                 a.send_bytes(b"x")
-        a.send(2)
+        for _ in range(4):  # failures of sends answered after that one come first
+            try:
+                a.send(2)
+                break
+            except BrokenPipeError:
+                pass
         self.assertRaises(BrokenPipeError, a.close)  # closed all the same
         self.assertTrue(a.closed)
 
