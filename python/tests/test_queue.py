@@ -1164,6 +1164,40 @@ class InterruptTest(unittest.TestCase):
             self.assertEqual(ipcd.stat(q.name)["putters"], 0)
 
 
+class WaitInPlaceTest(unittest.TestCase):
+    """A put waiting for room keeps its place among the waiting puts
+    however long it waits (the extension checks for signals every 0.1 s
+    without taking it out of the daemon's line)."""
+
+    def _in_order(self, put_b):
+        name = ipcdtest.fresh()
+        q, first = (ipcd.Queue(name, 1, serializer=None) for _ in range(2))
+        q.put_nowait(b"a")
+        tb = threading.Thread(target=put_b, args=(first,))
+        tb.start()
+        wait_for(lambda: ipcd.stat(name)["putters"] == 1)
+        # c waits in the daemon once, for good: a C client's put.
+        other = ipcd._ipcd.Client()
+        other.put_async(name, b"c", True, 0)
+        wait_for(lambda: ipcd.stat(name)["putters"] == 2)
+        # Several 0.1 s checks of b's wait after c came: each one used to
+        # end b's request and send it again, behind c.
+        time.sleep(0.35)
+        got = [q.get(timeout=30) for _ in range(3)]
+        tb.join(30)
+        other.flush()
+        other.close()
+        self.assertEqual(got, [b"a", b"b", b"c"])
+        q.close()
+        first.close()
+
+    def test_timeout_put_keeps_its_place(self):
+        self._in_order(lambda q: q.put(b"b", True, 30))
+
+    def test_put_many_keeps_its_place(self):
+        self._in_order(lambda q: q.put_many([b"b"], True, 30))
+
+
 class InteropTest(unittest.TestCase):
     def test_ipcctl_to_python(self):
         q = ipcd.Queue(ipcdtest.fresh(), serializer=None)
