@@ -15,6 +15,7 @@
  * to malloc instead.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -87,13 +88,17 @@ static int blocks_keep(void *p, size_t size)
 }
 
 /* Free memory returned by this library (NULL is fine); see ipcclient.h.
- * A large block is kept for read-ahead while there is room. */
+ * A large block on a cache line is kept for read-ahead while there is
+ * room: only those, since other large memory the library returns (a
+ * listing, malloc'd) would be handed out as a message's block off the
+ * line. */
 IPC_EXPORT void ipc_free(void *p)
 {
 #if defined(__GLIBC__)
 	size_t size = p ? malloc_usable_size(p) : 0;
 
-	if (size >= CLIENT_HOLE_MIN && blocks_keep(p, size))
+	if (size >= CLIENT_HOLE_MIN && ((uintptr_t)p & (BLOCKS_ALIGN - 1)) == 0 &&
+	    blocks_keep(p, size))
 		return;
 #endif
 	free(p);

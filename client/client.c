@@ -135,11 +135,13 @@ static int client_recv_bound(struct ipc_client *c)
 	int64_t left, ms;
 	struct timeval tv;
 
-	if (c->deadline_ms < 0)
+	if (c->deadline_ms < 0 && (c->check == NULL || c->expired))
 		return 0;	/* an older bound only wakes the recv now and then */
-	left = c->deadline_ms - client_now_ms();
+	left = c->deadline_ms < 0 ? INT64_MAX : c->deadline_ms - client_now_ms();
 	if (left <= 0)
 		return client_fail_timeout(c);
+	if (c->check != NULL && !c->expired && left > c->check_ms)
+		left = c->check_ms;	/* wake for check (client_recv_checked) */
 	if (c->rcvtimeo_ms > 0 && c->rcvtimeo_ms <= left && 2 * c->rcvtimeo_ms >= left)
 		return 0;
 	ms = left - left / 8;
@@ -149,6 +151,20 @@ static int client_recv_bound(struct ipc_client *c)
 		return client_fail_errno(c, "setsockopt", errno);
 	c->rcvtimeo_ms = ms;
 	return 0;
+}
+
+/* A wait for a reply woke with nothing (SO_RCVTIMEO ran out, or a
+ * signal): when the caller's check says so, ask the daemon to time out
+ * the request waited for now, if it is parked (EXPIRE, never answered;
+ * once per wait). 0, or fatal. */
+static int client_recv_checked(struct ipc_client *c)
+{
+	struct proto_req req = { .op = PROTO_OP_EXPIRE, .tag = c->wait_id };
+
+	if (c->wait_id == 0 || !c->check(c->check_arg))
+		return 0;
+	c->expired = 1;
+	return client_send_noreply(c, &req);
 }
 
 /* recv into b's free room (flags: 0 waits, until the handle's deadline;
@@ -168,6 +184,10 @@ static int client_recv(struct ipc_client *c, struct pbuf *b, int flags)
 		if (n >= 0 || (errno != EINTR &&
 			       (!wait || (errno != EAGAIN && errno != EWOULDBLOCK))))
 			break;
+		/* EXPIRE went through tx: replies a full socket made it read
+		 * aside come before anything recv'd now (client_read_more). */
+		if (wait && c->check != NULL && !c->expired)
+			return client_recv_checked(c);
 	}
 	if (n < 0)
 		return !wait && (errno == EAGAIN || errno == EWOULDBLOCK) ?
@@ -536,6 +556,8 @@ int client_wait(struct ipc_client *c, uint32_t id, struct proto_rep *rep)
 	if ((rc = client_push(c)))
 		return rc;
 	c->deadline_ms = client_deadline(c, id);
+	c->wait_id = id;
+	c->expired = 0;
 	for (;;) {
 		flen = client_read_frame(c);
 		if (flen < 0)
@@ -928,6 +950,26 @@ IPC_EXPORT int ipc_set_io_timeout(ipc_client *c, int ms)
 		return IPC_EINVAL;
 	}
 	c->io_timeout_ms = ms;
+	return 0;
+}
+
+/* Set the handle's check for waits; see ipcclient.h. */
+IPC_EXPORT int ipc_set_interrupt(ipc_client *c, int slice_ms, int (*check)(void *arg),
+				 void *arg)
+{
+	int rc;
+
+	if ((rc = client_check(c)))
+		return rc;
+	if (c->ops)
+		return client_notsup(c, "ipc_set_interrupt");
+	if (check != NULL && (slice_ms < 1 || slice_ms > 60000)) {
+		client_seterr(c, "invalid check interval %d ms", slice_ms);
+		return IPC_EINVAL;
+	}
+	c->check = check;
+	c->check_arg = arg;
+	c->check_ms = slice_ms;
 	return 0;
 }
 

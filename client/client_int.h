@@ -128,6 +128,11 @@ struct ipc_client {
 				    (monotonic ms), -1: never */
 	int64_t rcvtimeo_ms;     /* the socket's SO_RCVTIMEO, 0: none
 				    (client_recv_bound) */
+	int (*check)(void *);    /* ipc_set_interrupt(), NULL: off */
+	void *check_arg;
+	int check_ms;            /* how often check runs while a reply waits */
+	uint32_t wait_id;        /* the request client_wait waits for, 0: any */
+	int expired;             /* this wait sent EXPIRE already */
 	char err[256];           /* ipc_last_error() */
 };
 

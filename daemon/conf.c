@@ -147,6 +147,15 @@ static void config_set_default(struct config *c, const struct config_key *k)
 	}
 }
 
+/* The memfd-threshold default, when config_memfd_default set one. */
+static size_t config_memfd_def;
+
+/* Make n the memfd-threshold default (conf.h). */
+void config_memfd_default(size_t n)
+{
+	config_memfd_def = n < CONFIG_DEF_MEMFD_THRESHOLD ? n : 0;
+}
+
 /* Fill c with the built-in defaults. */
 void config_defaults(struct config *c)
 {
@@ -155,6 +164,8 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < CONFIG_NKEYS; i++)
 		config_set_default(c, &config_keys[i]);
+	if (config_memfd_def != 0)
+		c->memfd_threshold = config_memfd_def;
 	config_default_state_dir(c->state_dir, sizeof(c->state_dir));
 }
 

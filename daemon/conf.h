@@ -94,6 +94,10 @@ struct config_override {
 
 /* Fill c with the built-in defaults. */
 void config_defaults(struct config *c);
+/* Make payloads from n bytes up go as memfds by default from now on
+ * (ipcd sets it from the kernel's shmem policy, shmem.h); 0, or n past
+ * the built-in default (one byte past the inline limit), restores that. */
+void config_memfd_default(size_t n);
 /* Set key to the text value: 0, or -1 with a reason in err. */
 int config_set(struct config *c, const char *key, const char *value,
 	       char *err, size_t errlen);

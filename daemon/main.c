@@ -15,6 +15,7 @@
 #include "memfd.h"
 #include "qmsg.h"
 #include "server.h"
+#include "shmem.h"
 
 #define DEFAULT_SOCKET "/run/ipcd/ipcd.sock"
 
@@ -77,7 +78,8 @@ static const char usage_text[] =
 	"                            on a durable queue is on stable storage\n"
 	"      --sync-interval MS    with --sync interval, ms between syncs (default 100)\n"
 	"      --memfd-threshold N   payloads from N bytes up travel as sealed memfds\n"
-	"                            (default 1048577, past the inline limit; 0: never)\n"
+	"                            (default 1048577, past the inline limit, lower\n"
+	"                            with shmem large folios; 0: never)\n"
 	"      --max-memfd-size N    largest memfd payload (default 64M)\n"
 	"      --max-memfds N        memfd descriptors held in all (default 4096)\n"
 	"      --create-prefix 'PREFIX WHO[,WHO...]'\n"
@@ -153,6 +155,7 @@ static int main_build(const struct main_conf *mc, struct config *cfg,
 	char buf[sizeof(cfg->socket_path) + 16];
 	const char *sock;
 
+	config_memfd_default(shmem_memfd_threshold(SHMEM_THP_DIR));
 	if (config_build(cfg, mc->path, mc->missing_ok, mc->ov, mc->nov, err,
 			 errlen) != 0)
 		return -1;

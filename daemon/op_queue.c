@@ -165,3 +165,12 @@ void op_qdel(struct conn *c, const struct proto_req *r)
 		rc = op_queue_delete(c, r->name);
 	conn_reply_status(c, r->op, r->id, rc);
 }
+
+/* EXPIRE: the request this connection parked under id r->tag times
+ * out now (a client interrupted while it waits, e.g. by a signal, without
+ * losing its place in the meantime). Never answered. */
+void op_expire(struct conn *c, const struct proto_req *r)
+{
+	if (r->tag <= UINT32_MAX)   /* else no request has that id */
+		park_expire(c, (uint32_t)r->tag);
+}

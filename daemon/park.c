@@ -165,12 +165,42 @@ static void park_timeout(struct ptimer *t)
 		if (ptimer_add(&c->srv->timers, &p->timer, 1) == 0)
 			return;
 	}
-
 	park_unpark(p);
 	/* Freed before replying, as in park_wake: a reply that fails closes
 	 * the connection, which must not find this park in its list. */
 	park_free(p);
 	conn_reply_status(c, op, id, status);
+}
+
+/* The first request of c with this id that waits on its own timeout
+ * (park_sync's do not: they end within PARK_SYNC_MS), set aside or not,
+ * or NULL. */
+static struct park *park_find_timed(struct conn *c, uint32_t id)
+{
+	struct ilist *lists[2] = { &c->parks, &c->stalled_parks };
+	struct ilist *n;
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		for (n = ilist_first(lists[i]); n != NULL; n = ilist_next(lists[i], n)) {
+			struct park *p = ilist_entry(n, struct park, link);
+
+			if (p->id == id && p->sync_left == 0)
+				return p;
+		}
+	return NULL;
+}
+
+/* EXPIRE: c's requests parked under id time out now. Looked up afresh
+ * after each reply, as in park_pipe_let_go. */
+void park_expire(struct conn *c, uint32_t id)
+{
+	struct park *p;
+
+	while ((p = park_find_timed(c, id)) != NULL) {
+		ptimer_del(&c->srv->timers, &p->timer);
+		park_timeout(&p->timer);
+	}
 }
 
 /* A new park for request (op, id) of c. */

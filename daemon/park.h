@@ -114,6 +114,9 @@ void park_resume(struct park *p);
  * admitted it. So a put sent after a get handed a message out finds
  * its slot. */
 void park_sync(struct park *p);
+/* Answer the requests c has parked under id (park_sync's excepted) as
+ * their timeout would, at once (EXPIRE). */
+void park_expire(struct conn *c, uint32_t id);
 /* Drop a parked request without replying (its connection is gone):
  * unparks it, frees its message, frees it. */
 void park_cancel(struct park *p);

@@ -145,6 +145,9 @@ enum proto_rep_field {
 	  (RP_BINS, RP_TAG), PROTO_PARKS) \
 	/* QDONE is never answered: its reply row is unused. */ \
 	X(QDONE, qdone, 30, (RQ_NAME, RQ_TAG, RQ_ACK), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	/* EXPIRE is never answered either. */ \
+	X(EXPIRE, expire, 31, (RQ_TAG), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */

@@ -6,10 +6,13 @@
  * in feeder.c). The package (ipcd/__init__.py) builds Queue, Pipe
  * and Connection on it.
  *
- * Every call that may wait releases the GIL, and waits in slices of at
- * most SLICE_MS, checking for signals between them, so Ctrl-C interrupts
- * it (the library rides out EINTR, so one long wait could not be). What
- * an interrupted call leaves behind is said over each waiting method.
+ * Every call that may wait releases the GIL, and checks for signals at
+ * least every SLICE_MS, so Ctrl-C interrupts it (the library rides out
+ * EINTR, so a plain long wait could not be): puts and pipe sends wait in
+ * the daemon once, in their place, and the library calls check_signals
+ * meanwhile (ipc_set_interrupt); the other calls wait in slices of at
+ * most SLICE_MS, checking between them. What an interrupted call leaves
+ * behind is said over each waiting method.
  */
 #include "_ipcd.h"
 
@@ -37,6 +40,8 @@ typedef struct ClientObject {
 	int pend_end;
 	int armed;               /* pipe_arm() was called: fileno() waiting */
 	unsigned unwaited;       /* async requests since a flush (no window) */
+	int inplace;             /* ipc_set_interrupt() took check_signals */
+	int checking;            /* a run_inplace() call waits: check them */
 	struct ClientObject *next, *prev; /* every live client, for fork */
 	PyObject *weakrefs;
 } ClientObject;
@@ -365,6 +370,95 @@ static int run_sliced(ClientObject *self, step_fn step, void *arg,
 	return c.rc;
 }
 
+/* ipc_set_interrupt()'s check, while run_inplace() waits (the GIL
+ * released): run the signal handlers; true when one raised. */
+static int check_signals(void *arg)
+{
+	ClientObject *self = arg;
+	PyGILState_STATE g;
+	int stop;
+
+	if (!self->checking)
+		return 0;
+	g = PyGILState_Ensure();
+	stop = PyErr_CheckSignals() < 0;
+	PyGILState_Release(g);
+	return stop;
+}
+
+/* The pending call of raise_later: raise its exception (a tuple
+ * type, value, traceback) at the caller's next bytecode. */
+static int raise_deferred(void *arg)
+{
+	PyObject *t = arg, *type = PyTuple_GET_ITEM(t, 0), *value = PyTuple_GET_ITEM(t, 1),
+		 *tb = PyTuple_GET_ITEM(t, 2);
+
+	Py_INCREF(type);
+	Py_INCREF(value);
+	Py_INCREF(tb);
+	PyErr_Restore(type, value == Py_None ? NULL : value, tb == Py_None ? NULL : tb);
+	if (value == Py_None)
+		Py_DECREF(value);
+	if (tb == Py_None)
+		Py_DECREF(tb);
+	Py_DECREF(t);
+	return -1;
+}
+
+/* The exception set now is raised once the call returns, as a signal
+ * that came just after it would be: 0, or -1 (still set) when it cannot
+ * be put off. */
+static int raise_later(void)
+{
+	PyObject *type, *value, *tb, *t;
+
+	PyErr_Fetch(&type, &value, &tb);
+	t = Py_BuildValue("(OOO)", type, value ? value : Py_None, tb ? tb : Py_None);
+	if (t != NULL && Py_AddPendingCall(raise_deferred, t) == 0) {
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		return 0;
+	}
+	Py_XDECREF(t);
+	PyErr_Restore(type, value, tb);
+	return -1;
+}
+
+/*
+ * Run step once with the whole timeout: the request waits in the daemon
+ * in its place among the waiters (a slice that ran out would queue it
+ * again behind later ones). Signal handlers run meanwhile (check_signals);
+ * when one raised, the daemon timed the request out at once: INTERRUPTED,
+ * nothing done, unless it had completed first (a put in, a send sent),
+ * which stands, the exception then coming right after the call returns.
+ */
+static int run_inplace(ClientObject *self, step_fn step, void *arg, int timeout_ms)
+{
+	int rc;
+
+	self->checking = 1;
+	Py_BEGIN_ALLOW_THREADS
+	rc = step(self, arg, timeout_ms);
+	Py_END_ALLOW_THREADS
+	self->checking = 0;
+	if (!PyErr_Occurred())
+		return rc;
+	if (rc == 0 && raise_later() == 0)
+		return 0;
+	return INTERRUPTED;
+}
+
+/* Wait for a put or a send: in place when the backend can (run_inplace),
+ * else in slices. */
+static int run_waiting(ClientObject *self, step_fn step, void *arg,
+		       int timeout_ms, int again)
+{
+	if (self->inplace && timeout_ms != 0)
+		return run_inplace(self, step, arg, timeout_ms);
+	return run_sliced(self, step, arg, timeout_ms, again);
+}
+
 /* One slice of a wait for the async window: at most *(unsigned *)arg in
  * flight. */
 static int step_async_wait(ClientObject *self, void *arg, int timeout_ms)
@@ -448,6 +542,7 @@ static int client_init(ClientObject *self, PyObject *args, PyObject *kw)
 	}
 	self->c = c;
 	self->pid = this_pid;
+	self->inplace = ipc_set_interrupt(c, SLICE_MS, check_signals, self) == 0;
 	self->sock = sock ? strdup(sock) : NULL;
 	return 0;
 }
@@ -607,7 +702,7 @@ static PyObject *send_run(ClientObject *self, step_fn step, struct pipe_arg *a,
 		return NULL;
 	}
 	a->buf = buf;
-	rc = run_sliced(self, step, a, timeout, IPC_EFULL);
+	rc = run_waiting(self, step, a, timeout, IPC_EFULL);
 	self->busy = 0;
 	PyBuffer_Release(buf);
 	if (rc)
@@ -662,8 +757,10 @@ static PyObject *send_async(ClientObject *self, struct pipe_arg *a, Py_buffer *b
 
 PyDoc_STRVAR(put_doc, "put(name, data, timeout_ms=-1)\n--\n\n"
 	     "Put data (bytes-like) on queue name, waiting per timeout_ms for room "
-	     "(-1 forever, 0 never). Raises queue.Full. Interrupted by a signal "
-	     "(Ctrl-C), nothing was put.");
+	     "(-1 forever, 0 never), in its place among the puts waiting for room. "
+	     "Raises queue.Full. Interrupted by a signal (Ctrl-C), nothing was put "
+	     "(unless it went in at that moment: then it returns and the "
+	     "exception comes right after).");
 /* Client.put(). */
 static PyObject *client_put(ClientObject *self, PyObject *args)
 {
@@ -1136,7 +1233,7 @@ static int put_many_all(ClientObject *self, void *arg, int timeout_ms)
 {
 	struct many_arg *a = arg;
 
-	return a->n ? run_sliced(self, step_put_many, a, timeout_ms, IPC_EFULL) : 0;
+	return a->n ? run_waiting(self, step_put_many, a, timeout_ms, IPC_EFULL) : 0;
 }
 
 PyDoc_STRVAR(put_many_doc, "put_many(name, datas, timeout_ms=-1) -> int\n--\n\n"

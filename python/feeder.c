@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * feeder.c: ipcd._ipcd.Feeder, the background sender behind the puts of
- * an unbounded ipcd.Queue: multiprocessing.Queue's feeder thread, in C.
+ * an unbounded ipcd.Queue (multiprocessing.Queue's feeder thread, in C)
+ * and behind the sends of an ipcd.Connection's pipe end.
  *
  * The caller serialises and feed() copies the bytes into the Feeder's
  * buffer and returns. A thread of the Feeder's own, which never takes
@@ -27,6 +28,16 @@
  * socket and forgets the state (leaked, not freed: the
  * parent's thread may have been inside the library or the buffers when
  * the process forked); the buffered messages are the parent's to send.
+ *
+ * Pipe ends (end >= 0): the thread's connection holds the end too,
+ * joined with a share token of the Connection's own connection (once:
+ * a thread that ended is not started again), and sends PSEND requests,
+ * written in runs. Closing the feeder closes that connection, which lets
+ * go of its hold, so the peer sees EOF once the Connection closed as
+ * well. window bounds the sends not answered yet, so a send to a closed
+ * peer raises BrokenPipeError within window sends, and a producer waits
+ * while its sends wait in the daemon for room, as a sender waits on a
+ * full socket.
  */
 #include "_ipcd.h"
 
@@ -87,6 +98,8 @@ struct feeder {
 	int refs;                /* the object and the running thread */
 	ipc_client *c;           /* the thread's own connection */
 	size_t msg_max;          /* larger messages the caller puts itself */
+	int end;                 /* the pipe end sent from, or -1: a queue */
+	uint64_t window;         /* most messages fed and not answered (0: any) */
 	char name[IPC_NAME_MAX + 1];
 	pthread_t tid;
 };
@@ -98,6 +111,9 @@ typedef struct FeederObject {
 	pid_t pid;               /* the process that started f */
 	char *sock;              /* the socket asked for, or NULL */
 	char name[IPC_NAME_MAX + 1];
+	int end;                 /* the pipe end, or -1: a queue */
+	unsigned window;         /* struct feeder's */
+	unsigned long long token; /* a pipe end's share, spent by the start */
 	int detach;              /* cancel_join(): closing does not wait */
 	PyObject *on_start;      /* called with self when a thread starts */
 	PyObject *weakrefs;
@@ -176,7 +192,10 @@ static int feeder_write(struct feeder *f, const struct ipc_msg *msgs, size_t n)
 	size_t i, j;
 	int rc = 0;
 
-	for (i = 0; i < n && rc == 0; i = j) {
+	for (i = 0; f->end >= 0 && i < n && rc == 0; i++)
+		rc = ipc_pipe_send_async(f->c, f->name, f->end, msgs[i].data, msgs[i].len,
+					 IPC_FOREVER);
+	for (i = f->end >= 0 ? n : 0; i < n && rc == 0; i = j) {
 		for (j = i; j < n && msgs[j].len < FEED_ALONE; j++)
 			;
 		if (j > i) {
@@ -221,7 +240,7 @@ static void feeder_fail(struct feeder *f, int rc, unsigned long long notput)
 {
 	if (!f->err) {
 		/* A batch cut short on an unbounded queue: a daemon limit. */
-		f->err = rc == IPC_EFULL ? IPC_ELIMIT : rc;
+		f->err = rc == IPC_EFULL && f->end < 0 ? IPC_ELIMIT : rc;
 		snprintf(f->errtext, sizeof(f->errtext), "%s", ipc_last_error(f->c));
 	}
 	f->lost += notput;
@@ -301,11 +320,12 @@ static int pred_acked(const struct feeder *f, uint64_t arg)
 	return f->acked >= arg || f->ended;
 }
 
-/* Room in the buffer (or the thread ended). */
+/* Room in the buffer and the window (or the thread ended). */
 static int pred_room(const struct feeder *f, uint64_t arg)
 {
 	(void)arg;
-	return (f->in.n < FEED_MSGS_MAX && f->in.used < FEED_BYTES_MAX) || f->ended;
+	return (f->in.n < FEED_MSGS_MAX && f->in.used < FEED_BYTES_MAX &&
+		(!f->window || f->fed - f->acked < f->window)) || f->ended;
 }
 
 /* The thread ended. */
@@ -356,24 +376,45 @@ static int feeder_wait(struct feeder *f, feed_pred pred, uint64_t arg)
 
 /* ---- starting and stopping ------------------------------------------ */
 
+/* Connect f for self (GIL released), joining self's pipe end with its
+ * share token (spent): 0, or a code with the exception raised. */
+static int feeder_connect(FeederObject *self, struct feeder *f)
+{
+	unsigned long long token = self->token;
+	int rc;
+
+	if (self->end >= 0 && !token) {
+		raise_code(IPC_ECLOSED, "this pipe end's sender ended (its connection was "
+			   "lost); close the Connection");
+		return IPC_ECLOSED;
+	}
+	self->token = 0;
+	Py_BEGIN_ALLOW_THREADS
+	errno = 0;
+	rc = ipc_connect(self->sock, &f->c);
+	if (rc == 0 && self->end >= 0 &&
+	    (rc = ipc_pipe_join(f->c, self->name, self->end, token, NULL)) != 0) {
+		snprintf(f->errtext, sizeof(f->errtext), "%s", ipc_last_error(f->c));
+		ipc_close(f->c);
+	}
+	Py_END_ALLOW_THREADS
+	if (rc)
+		raise_code(rc, f->errtext[0] ? f->errtext : NULL);
+	return rc;
+}
+
 /* Make the state and the connection of a new thread (not started). */
 static struct feeder *feeder_new(FeederObject *self)
 {
 	struct feeder *f = calloc(1, sizeof(*f));
 	pthread_condattr_t ca;
-	int rc;
 
 	if (!f) {
 		PyErr_NoMemory();
 		return NULL;
 	}
-	Py_BEGIN_ALLOW_THREADS
-	errno = 0;
-	rc = ipc_connect(self->sock, &f->c);
-	Py_END_ALLOW_THREADS
-	if (rc) {
+	if (feeder_connect(self, f)) {
 		free(f);
-		raise_code(rc, NULL);
 		return NULL;
 	}
 	pthread_mutex_init(&f->mu, NULL);
@@ -383,6 +424,8 @@ static struct feeder *feeder_new(FeederObject *self)
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&f->wake, NULL);
 	f->msg_max = ipc_msg_max(f->c);
+	f->end = self->end;
+	f->window = self->window;
 	memcpy(f->name, self->name, sizeof(f->name));
 	f->refs = 2;
 	return f;
@@ -468,8 +511,9 @@ static int feeder_raise(FeederObject *self)
 	pthread_mutex_lock(&f->mu);
 	err = f->err;
 	lost = f->lost;
-	snprintf(detail, sizeof(detail), "an earlier put failed (%llu message%s not put): %s",
-		 lost, lost == 1 ? "" : "s", f->errtext);
+	snprintf(detail, sizeof(detail), "an earlier %s failed (%llu message%s not %s): %s",
+		 f->end < 0 ? "put" : "send", lost, lost == 1 ? "" : "s",
+		 f->end < 0 ? "put" : "sent", f->errtext);
 	f->err = 0;
 	f->lost = 0;
 	pthread_mutex_unlock(&f->mu);
@@ -504,7 +548,10 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
-	rc = ipc_queue_put_async(f->c, f->name, data, len, IPC_FOREVER);
+	if (f->end >= 0)
+		rc = ipc_pipe_send_async(f->c, f->name, f->end, data, len, IPC_FOREVER);
+	else
+		rc = ipc_queue_put_async(f->c, f->name, data, len, IPC_FOREVER);
 	if (rc == 0)
 		rc = ipc_push(f->c);
 	pthread_mutex_lock(&f->mu);
@@ -542,6 +589,7 @@ static void feeder_kick(struct feeder *f)
 static int feeder_room(struct feeder *f)
 {
 	while (!pred_room(f, 0)) {
+		f->urge = 1; /* the window may wait for answers of callers' writes */
 		feeder_kick(f);
 		pthread_mutex_unlock(&f->mu);
 		if (feeder_wait(f, pred_room, 0))
@@ -551,11 +599,12 @@ static int feeder_room(struct feeder *f)
 	return 0;
 }
 
-/* Append one message, waiting for room: 1 fed, 0 the thread ended
- * (retry), -1 with an exception. A single put (one) wakes the thread,
- * or writes the message itself when it is a lone one; feed_many wakes
- * the thread once, after its last message. */
-static int feed_one(FeederObject *self, const void *data, size_t len, int one)
+/* Append one message, waiting for room: 1 fed, 0 the thread ended or
+ * (with check) a failure came while waiting (retry: it is raised), -1
+ * with an exception. A single put (one) wakes the thread, or writes the
+ * message itself when it is a lone one; feed_many wakes the thread
+ * once, after its last message. */
+static int feed_one(FeederObject *self, const void *data, size_t len, int one, int check)
 {
 	struct feeder *f = self->f;
 	long long now = now_ns();
@@ -564,7 +613,7 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one)
 	pthread_mutex_lock(&f->mu);
 	if (feeder_room(f))
 		return -1;
-	if (f->ended)
+	if (f->ended || (check && f->err))
 		rc = 0;
 	else if (one && feeder_lone(f, now))
 		direct = f->direct = 1;
@@ -595,7 +644,7 @@ static int feed_buf(FeederObject *self, const Py_buffer *buf, int one, int check
 			return -1;
 		if ((size_t)buf->len > self->f->msg_max)
 			return 0;
-		rc = feed_one(self, buf->buf, (size_t)buf->len, one);
+		rc = feed_one(self, buf->buf, (size_t)buf->len, one, check);
 	} while (rc == 0);
 	return rc;
 }
@@ -742,18 +791,25 @@ static PyObject *feeder_get_running(FeederObject *self, void *unused)
 
 /* ---- the type -------------------------------------------------------- */
 
-/* Feeder(socket, name, on_start=None): nothing is connected before the
- * first feed. */
+/* Feeder(socket, name, on_start=None, end=-1, token=0, window=0):
+ * nothing is connected before the first feed. */
 static int feeder_init(FeederObject *self, PyObject *args, PyObject *kw)
 {
-	static char *kwlist[] = { "socket", "name", "on_start", NULL };
+	static char *kwlist[] = { "socket", "name", "on_start", "end", "token", "window",
+				  NULL };
 	PyObject *on_start = NULL;
 	const char *sock, *name;
 	Py_ssize_t len;
 
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "zs#|O:Feeder", kwlist, &sock, &name, &len,
-					 &on_start))
+	self->end = -1;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "zs#|OiKI:Feeder", kwlist, &sock, &name,
+					 &len, &on_start, &self->end, &self->token,
+					 &self->window))
 		return -1;
+	if (self->end > 1 || (self->end >= 0 && !self->token)) {
+		raise_code(IPC_EINVAL, "a pipe Feeder needs end 0 or 1 and a share token");
+		return -1;
+	}
 	if (self->f || self->name[0]) {
 		PyErr_SetString(PyExc_RuntimeError, "Feeder is already set up");
 		return -1;
@@ -826,14 +882,19 @@ static PyGetSetDef feeder_getset[] = {
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-PyDoc_STRVAR(feeder_doc, "Feeder(socket, name, on_start=None)\n--\n\n"
+PyDoc_STRVAR(feeder_doc, "Feeder(socket, name, on_start=None, end=-1, token=0, window=0)"
+	     "\n--\n\n"
 	     "The background sender of queue name's pipelined puts in this process "
 	     "(low level: ipcd.Queue makes one per queue name and socket). feed() "
 	     "buffers, a C thread with a connection of its own sends the buffer as "
 	     "batches and waits for their answers; sync() waits for them. The "
 	     "thread starts at the first feed in a process, which then calls "
 	     "on_start(feeder) (e.g. to close() it at exit); a forked child never "
-	     "uses its parent's (its buffered messages stay the parent's).");
+	     "uses its parent's (its buffered messages stay the parent's). With end "
+	     "0 or 1 it sends from that end of pipe name instead, its connection "
+	     "joining the end with token (Client.pipe_share()), once: a thread that "
+	     "ended is not started again (ClosedError). window > 0: feed() waits "
+	     "while that many messages are not answered.");
 
 static PyTypeObject FeederType = {
 	PyVarObject_HEAD_INIT(NULL, 0)

@@ -3,13 +3,14 @@
  * check_api.c: the conventions of libipcclient's public header, against
  * the real ipcd: option structs of any size (older and newer callers),
  * struct ipc_info filled to the caller's size, queue creation with
- * maxsize "any", one delete for both kinds, read-ahead counts and the
- * version calls.
+ * maxsize "any", one delete for both kinds, read-ahead counts, the
+ * version calls, and waits that ipc_set_interrupt() makes interruptible.
  */
 #include <check.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include <ipcclient/ipcclient.h>
@@ -353,6 +354,122 @@ START_TEST(test_null_handle)
 }
 END_TEST
 
+/* What interrupt_check sees and does, called inside a put of handle
+ * "a" that waits for room in queue "q" (maxsize 1, holding "a"). */
+struct icheck {
+	ipc_client *b, *g;  /* two other handles */
+	int calls;
+	int get_at;         /* the call that takes "a" (room for the put) */
+	int stop_at;        /* the call that says stop */
+	unsigned own;       /* a parks an async put of "p" first */
+};
+
+/* ipc_set_interrupt()'s check: at its first call, b's put of "c" parks
+ * behind the waiting one; later, g makes room or it says stop. */
+static int interrupt_check(void *arg)
+{
+	struct icheck *x = arg;
+	void *data;
+	size_t len;
+
+	if (++x->calls == 1) {
+		ck_assert_int_eq(ipc_queue_put_async(x->b, "q", "c", 1, IPC_FOREVER), 0);
+		ck_assert_int_eq(ipc_push(x->b), 0);
+		while (h_stat(x->g, "q").putters != 2u + x->own)
+			usleep(1000);
+	}
+	if (x->calls == x->get_at) {
+		ck_assert_int_eq(ipc_queue_get(x->g, "q", &data, &len, 0), 0);
+		ck_assert_int_eq(len, 1);
+		ck_assert_int_eq(*(char *)data, 'a');
+		ipc_free(data);
+	}
+	return x->calls == x->stop_at;
+}
+
+/* The next message of q through c, as a char. */
+static char get_char(ipc_client *c)
+{
+	void *data;
+	size_t len;
+	char ch;
+
+	ck_assert_int_eq(ipc_queue_get(c, "q", &data, &len, 5000), 0);
+	ck_assert_int_eq(len, 1);
+	ch = *(char *)data;
+	ipc_free(data);
+	return ch;
+}
+
+/* Run one put of "b" through a (checked every 5 ms by interrupt_check
+ * with x) into q, full with "a": its result. */
+static int interrupted_put(struct h_daemon *d, ipc_client **a, struct icheck *x)
+{
+	h_start(d);
+	*a = h_connect(d);
+	x->b = h_connect(d);
+	x->g = h_connect(d);
+	h_create_queue(*a, "q", 1);
+	ck_assert_int_eq(ipc_queue_put(*a, "q", "a", 1, 0), 0);
+	ck_assert_int_eq(ipc_set_interrupt(*a, 5, interrupt_check, x), 0);
+	if (x->own)
+		ck_assert_int_eq(ipc_queue_put_async(*a, "q", "p", 1, IPC_FOREVER), 0);
+	return ipc_queue_put(*a, "q", "b", 1, 60000);
+}
+
+/* A put checked every 5 ms keeps its place in the daemon: "c", parked
+ * after it, stays behind it however many checks pass. */
+START_TEST(test_interrupt_keeps_place)
+{
+	struct icheck x = { .get_at = 4, .stop_at = -1 };
+	struct h_daemon d;
+	ipc_client *a;
+
+	ck_assert_int_eq(interrupted_put(&d, &a, &x), 0);
+	ck_assert_int_ge(x.calls, 4);
+	ck_assert_int_eq(get_char(x.g), 'b');
+	ck_assert_int_eq(get_char(x.g), 'c');
+	ck_assert_int_eq(ipc_flush(x.b), 0);
+	ipc_close(a);
+	ipc_close(x.b);
+	ipc_close(x.g);
+	h_stop(&d);
+}
+END_TEST
+
+/* Once the check says stop, the daemon times the put waited for out at
+ * once (IPC_EFULL, nothing put) and leaves the handle's async put and
+ * other handles' be; the arguments are checked. */
+START_TEST(test_interrupt_expires)
+{
+	struct icheck x = { .get_at = -1, .stop_at = 3, .own = 1 };
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *a;
+
+	ck_assert_int_eq(interrupted_put(&d, &a, &x), IPC_EFULL);
+	ck_assert_int_eq(x.calls, 3);
+	in = h_stat(x.g, "q");
+	ck_assert_uint_eq(in.size, 1);
+	ck_assert_uint_eq(in.putters, 2);   /* a's "p" and b's "c" still wait */
+	ck_assert_int_eq(get_char(x.g), 'a');
+	ck_assert_int_eq(get_char(x.g), 'p');
+	ck_assert_int_eq(get_char(x.g), 'c');
+	ck_assert_int_eq(ipc_flush(a), 0);
+	ck_assert_int_eq(ipc_queue_put(a, "q", "d", 1, 0), 0); /* a goes on */
+	ck_assert_int_eq(get_char(x.g), 'd');
+	ck_assert_int_eq(ipc_set_interrupt(a, 0, interrupt_check, &x), IPC_EINVAL);
+	ck_assert_int_eq(ipc_set_interrupt(a, 60001, interrupt_check, &x), IPC_EINVAL);
+	ck_assert_int_eq(ipc_set_interrupt(a, 0, NULL, NULL), 0);
+	ck_assert_int_eq(ipc_set_interrupt(NULL, 5, interrupt_check, &x), IPC_EINVAL);
+	ck_assert_int_eq(ipc_flush(x.b), 0);
+	ipc_close(a);
+	ipc_close(x.b);
+	ipc_close(x.g);
+	h_stop(&d);
+}
+END_TEST
+
 /* The whole API conventions suite. */
 static Suite *api_suite(void)
 {
@@ -370,6 +487,8 @@ static Suite *api_suite(void)
 	h_add_case(s, "delete_both", test_delete_both, 30);
 	h_add_case(s, "pipe_buffered", test_pipe_buffered, 30);
 	h_add_case(s, "version", test_version, 10);
+	h_add_case(s, "interrupt_keeps_place", test_interrupt_keeps_place, 30);
+	h_add_case(s, "interrupt_expires", test_interrupt_expires, 30);
 	return s;
 }
 

@@ -1585,6 +1585,48 @@ START_TEST(test_get_large_block)
 }
 END_TEST
 
+/* ipc_free keeps only blocks the library made on a 64-byte line: other
+ * large memory it returned (here ipc_list arrays of 300 entries, 139 KiB,
+ * which malloc maps at a page + 16) was kept too and handed out as the
+ * next large messages' blocks, off the line ipcclient.h promises. */
+START_TEST(test_free_foreign_not_kept)
+{
+	enum { QUEUES = 300, LISTS = 4, BIG = 65536 };
+	struct ipc_info *infos[LISTS];
+	unsigned char *m = calloc(1, BIG);
+	struct h_daemon d;
+	ipc_client *c;
+	void *p[LISTS];
+	char name[16];
+	size_t n, len;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	for (i = 0; i < QUEUES; i++) {
+		snprintf(name, sizeof(name), "q%03d", i);
+		h_create_queue(c, name, 0);
+	}
+	for (i = 0; i < LISTS; i++) {
+		ck_assert_int_eq(ipc_list(c, &infos[i], &n, sizeof(**infos)), 0);
+		ck_assert_uint_eq(n, QUEUES);
+		ck_assert_int_eq(ipc_queue_put(c, "q000", m, BIG, 0), 0);
+	}
+	for (i = 0; i < LISTS; i++)
+		ipc_free(infos[i]);
+	for (i = 0; i < LISTS; i++) {
+		ck_assert_int_eq(ipc_queue_get(c, "q000", &p[i], &len, 0), 0);
+		ck_assert_uint_eq(len, BIG);
+		ck_assert_uint_eq((uintptr_t)p[i] % 64, 0);
+	}
+	for (i = 0; i < LISTS; i++)
+		ipc_free(p[i]);
+	ipc_close(c);
+	h_stop(&d);
+	free(m);
+}
+END_TEST
+
 /* Single gets of 64 KiB messages through read-ahead (a fetch brings
  * sixteen): the blocks the caller hands back with ipc_free are reused for
  * the next messages. Freed to malloc one by one, each fetch's worth
@@ -2037,6 +2079,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "readahead_batch_spares", test_readahead_batch_spares, 30);
 	h_add_case(s, "readahead_single_blocks", test_readahead_single_blocks, 30);
 	h_add_case(s, "get_large_block", test_get_large_block, 30);
+	h_add_case(s, "free_foreign_not_kept", test_free_foreign_not_kept, 30);
 	h_add_case(s, "send_while_unread", test_send_while_unread, 20);
 	h_add_case(s, "pipe_async_args", test_pipe_async_args, 30);
 	h_add_case(s, "pipe_async_readahead", test_pipe_async_readahead, 30);

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../daemon/conf.h"
+#include "../daemon/shmem.h"
 #include "access.h"
 #include "ipc_defs.h"
 #include "log.h"
@@ -131,6 +133,87 @@ START_TEST(test_memfd_keys)
 	parse_fails("max-memfd-size = 4G\n", "out of range");
 	parse_fails("max-memfd-size = 0\n", "out of range");
 	parse_fails("memfd-threshold = 4G\n", "out of range");
+}
+END_TEST
+
+/* A fake transparent_hugepage directory: the top-level shmem_enabled
+ * policy top, then "KB=policy" per-size ones (NULL-ended); its path in
+ * dir (a mkdtemp template). */
+static void fake_thp(char *dir, const char *top, const char *const *sizes)
+{
+	char path[256], sub[64];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/shmem_enabled", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "always within_size advise [%s] deny force\n", top);
+	fclose(f);
+	for (; *sizes != NULL; sizes++) {
+		snprintf(sub, sizeof(sub), "%.*s", (int)strcspn(*sizes, "="), *sizes);
+		snprintf(path, sizeof(path), "%s/hugepages-%skB", dir, sub);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+		strcat(path, "/shmem_enabled");
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fprintf(f, "always inherit within_size advise never [%s]\n",
+			strchr(*sizes, '=') + 1);
+		fclose(f);
+	}
+}
+
+/* Remove what fake_thp made. */
+static void fake_thp_rm(const char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The memfd-threshold default follows the kernel's shmem policy: no
+ * large folios (this machine's never, a deny, "advise", folios under
+ * 64 KiB, no directory) keep the built-in one; a folio size S with
+ * "within_size" serves payloads from S up, with "always" from S / 2 up,
+ * never under 256 KiB; "inherit" takes the top-level policy. */
+START_TEST(test_memfd_threshold_shmem)
+{
+	static const struct {
+		const char *top, *sizes[4];
+		size_t want;
+	} cases[] = {
+		{ "never", { "2048=inherit", "1024=never", NULL }, 0 },
+		{ "within_size", { "2048=inherit", "64=never", NULL }, 2048u << 10 },
+		{ "always", { "2048=inherit", NULL }, 1024u << 10 },
+		{ "never", { "2048=inherit", "1024=within_size", NULL }, 1024u << 10 },
+		{ "never", { "64=always", "2048=never", NULL }, 256u << 10 },
+		{ "never", { "16=always", "32=within_size", "2048=advise", NULL }, 0 },
+		{ "deny", { "64=always", NULL }, 0 },
+		{ "force", { "2048=never", NULL }, 1024u << 10 },
+		{ "within_size", { NULL }, 2048u << 10 },   /* no per-size files */
+	};
+	struct config c;
+	char dir[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strcpy(dir, "/tmp/check_config_thp.XXXXXX");
+		fake_thp(dir, cases[i].top, cases[i].sizes);
+		ck_assert_msg(shmem_memfd_threshold(dir) == cases[i].want,
+			      "case %zu: %zu, want %zu", i, shmem_memfd_threshold(dir),
+			      cases[i].want);
+		fake_thp_rm(dir);
+	}
+	ck_assert_uint_eq(shmem_memfd_threshold("/nonexistent/thp"), 0);
+	config_memfd_default(SHMEM_THRESHOLD_FOLIOS);
+	config_defaults(&c);
+	ck_assert_uint_eq(c.memfd_threshold, 256u << 10);
+	config_memfd_default(2u << 20);      /* past the built-in one: that */
+	config_defaults(&c);
+	ck_assert_uint_eq(c.memfd_threshold, (1u << 20) + 1);
+	config_memfd_default(SHMEM_THRESHOLD_FOLIOS);
+	config_memfd_default(0);
+	config_defaults(&c);
+	ck_assert_uint_eq(c.memfd_threshold, (1u << 20) + 1);
 }
 END_TEST
 
@@ -646,6 +729,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_durability_keys);
 	tcase_add_test(tc, test_memfd_keys);
+	tcase_add_test(tc, test_memfd_threshold_shmem);
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_config_set);
 	tcase_add_test(tc, test_build_precedence);

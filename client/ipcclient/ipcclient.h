@@ -172,6 +172,24 @@ int ipc_connect_timeout(const char *path, int timeout_ms, ipc_client **out);
  */
 int ipc_set_io_timeout(ipc_client *c, int ms);
 
+/*
+ * Make the handle's waits interruptible without losing their place: while
+ * a call waits for the daemon to answer a request parked there (a get on
+ * an empty queue, a put on a full one, a pipe send or receive, with any
+ * timeout), the library calls check(arg) every slice_ms (1..60000) and
+ * when a signal interrupts its wait. Once check returns nonzero, the
+ * daemon is asked to answer the request the call waits for at once, as
+ * its timeout would (IPC_EFULL, IPC_EEMPTY; one that completed first
+ * keeps its outcome; the handle's async requests keep waiting), and the
+ * call returns that. Until then the
+ * request keeps its place among the waiters, where a wait cut into short
+ * timeouts would queue again behind later ones. check runs inside the
+ * call and must not use the handle. check NULL turns this off. Returns
+ * 0, IPC_EINVAL, or IPC_ENOTSUP on the NATS backend.
+ */
+int ipc_set_interrupt(ipc_client *c, int slice_ms, int (*check)(void *arg),
+		      void *arg);
+
 /* Close the connection and free the handle (NULL is fine). Async requests
  * still held in the handle are written first (their outcome is not
  * learnt). Requests still parked in the daemon for it are cancelled there
@@ -378,9 +396,9 @@ int ipc_queue_get_view(ipc_client *c, const char *name, const void **data,
 int ipc_msg_release(ipc_client *c, const void *data);
 
 /* Free memory returned by this library (NULL is fine). Blocks of 16 KiB
- * or more, up to 2 MiB of them in the process, are kept for the next
- * large messages got (which start on a 64-byte line); ipc_close() frees
- * them. */
+ * or more on a 64-byte line (those of large messages), up to 2 MiB of
+ * them in the process, are kept for the next large messages got (which
+ * always start on a 64-byte line); ipc_close() frees them. */
 void ipc_free(void *p);
 
 /*

@@ -80,10 +80,15 @@ _PIPE_READAHEAD = 64
 # is raised within this many calls, never lost. Half, not all: the answers
 # to the older ones are there by then, so the producer seldom sleeps.
 _SETTLE_EVERY = 64
-# Pipelined blocking puts on a bounded queue in flight per thread: the
-# next one first waits until half of them are answered (they may be parked
-# in the daemon, waiting for room).
-_PUT_WINDOW = 64
+# Sends of a Connection not answered yet (its feeder's window): a send to a
+# closed peer raises BrokenPipeError within this many sends, and a sender
+# waits while this many are unanswered (some may wait in the daemon for
+# room), as a sender on a full socket waits.
+_SEND_WINDOW = 128
+# A message this large is sent by the Connection's own connection, not its
+# feeder: it goes in a request of its own anyway, and copying it into the
+# feeder's buffer and handing it over costs more than the write saves.
+_SEND_ALONE = 16384
 # Adaptive read-ahead of Queue.get(): a get called within _RA_BUSY seconds
 # of the previous one's return doubles the messages fetched per round trip
 # (2, 4, ... up to _RA_MAX); one called later turns read-ahead off and
@@ -240,8 +245,9 @@ class Queue:
     the head of the queue).
 
     Pipelined puts (pipelined=None, the default, turns them on unless the
-    queue is durable, True or False force it): put() returns without
-    waiting for the daemon's answer. On a durable queue put() waits by
+    queue is durable, True or False force it; a bounded queue never has
+    them, see below): put() returns without waiting for the daemon's
+    answer. On a durable queue put() waits by
     default, so a put that returned is in the journal (with
     pipelined=True it is once close() returned). Messages put are in the
     queue in order even when one failed. On the NATS backend (a nats://
@@ -291,26 +297,15 @@ class Queue:
       multiprocessing loses its buffer. A forked child starts a feeder of
       its own at its first put; puts its parent had not sent at the fork
       are the parent's only (never sent twice).
-    - Bounded queue: only a put that would wait for room as long as it
-      takes (block=True, timeout=None) is pipelined. When the queue is
-      full the daemon holds it, in the order sent, and puts it in as soon
-      as there is room, ahead of any put sent later, so put() returns
-      before its message is in the queue: up to 64 such puts per thread
-      may be waiting in the daemon beyond maxsize (the 65th waits, and
-      Ctrl-C interrupts it, until 32 of them are in). qsize() and full()
-      count only what is in the queue. put_nowait(), a put with a timeout
-      and put_many() wait for their own answer as without pipelining, so
-      Full is exact: the queue was full when the daemon got the request
-      (which it does after this thread's earlier puts). A failure of a
-      pipelined put is raised by the next call on this Queue in the same
-      thread (put, get, qsize, ...) once its answer has come, and by
-      close(), which waits for every one of them to be in the queue (as
-      multiprocessing's join_thread() waits for its feeder): a producer
-      closing (or exiting, which closes) while its puts wait for room
-      waits for a consumer; Ctrl-C then drops the puts still waiting. A
-      process killed loses them, as multiprocessing loses its buffer.
-      Each one waiting counts against the daemon's max-parked and
-      uid-max-parked limits, past which a put fails with LimitError.
+    - Bounded queue: not pipelined. put() returns once its message is in
+      the queue, as multiprocessing's put() returns once it took a slot:
+      a blocking put waits (in the daemon, releasing the GIL; Ctrl-C
+      interrupts it with nothing put) while the queue is full, so a
+      producer is never more than maxsize messages ahead of its
+      consumers. Full is exact: put_nowait() raises it when messages
+      held plus in flight reach maxsize, a put with a timeout once the
+      timeout ran out with no room, and full() and qsize() count what is
+      in the queue. Parked puts are admitted in the order they came.
 
     Read-ahead (readahead=None, the default: adaptive, on queues that are
     not durable; on an unbounded one, when this process may both get and
@@ -437,21 +432,14 @@ class Queue:
         return c
 
     def _settled(self):
-        """This thread's connection, with pipelined puts' failures raised:
-        on an unbounded queue, once the feeder's puts of this process are
-        all answered (sync); on a bounded one, those of this thread
-        answered so far (the others may be parked in the daemon until
-        there is room: waiting for them could wait for this thread's own
-        next get)."""
+        """This thread's connection, once the feeder's puts of this
+        process (on an unbounded queue) are all answered, their failures
+        raised (sync)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         if self._feeder is not None:
             self._feeder.sync()
-        c = self._client()
-        st = self._tls.s
-        if st.unflushed:
-            c.async_error()
-        return c
+        return self._client()
 
     name = _readonly("_name", "The queue's name.")
     maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
@@ -481,14 +469,8 @@ class Queue:
         if self._feeds:  # the common case first
             if not self._feeder.feed(data):  # over msg_max: a memfd, put here
                 self._settled().put(self._name, data, -1)
-        elif not self._pipelined:
+        else:  # bounded, durable or on NATS: returns once the message is in
             self._client().put(self._name, data, ms)
-        else:  # bounded, or on NATS (no feeder)
-            if ms < 0:  # waits for room in the daemon, in order
-                self._client().put_async(self._name, data, True, _PUT_WINDOW)
-                self._tls.s.unflushed = 1
-            else:  # its own answer says Full, exactly
-                self._settled().put(self._name, data, ms)
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -499,7 +481,7 @@ class Queue:
             self._feeder.sync()  # this process's puts are in first
         tls = getattr(self._tls, "s", None)
         c = None if tls is None else tls.c
-        if c is None or tls.unflushed or self._closed or not c.alive:
+        if c is None or self._closed or not c.alive:
             c = self._settled()
             tls = self._tls.s
         if not self._auto:
@@ -598,10 +580,9 @@ class Queue:
         ValueError after it. It waits, as multiprocessing's close() and
         join_thread() together, until the daemon has answered every put
         made before it: on an unbounded queue every put this process fed
-        (Ctrl-C interrupts the wait; the feeder goes on sending), on a
-        bounded one this thread's puts waiting for room (Ctrl-C drops
-        the ones still waiting); then it raises a failure not raised yet
-        (see the class doc). After cancel_join_thread() it does not wait.
+        (Ctrl-C interrupts the wait; the feeder goes on sending); then it
+        raises a failure not raised yet (see the class doc). A bounded
+        queue's puts were answered before they returned. After cancel_join_thread() it does not wait.
         The queue itself stays in ipcd (see ipcd.delete)."""
         if self._closed:
             return
@@ -613,8 +594,6 @@ class Queue:
         try:
             if self._feeder is not None and not self._cancelled:
                 self._feeder.sync()
-            if c is not None and c.alive and st.unflushed:
-                c.flush()
         finally:
             if c is not None and c.alive:
                 c.close()
@@ -637,9 +616,8 @@ class Queue:
         puts it has not sent by then are lost (and their failures never
         raised). The feeder still sends while the process lives. It is
         the feeder of this queue name in this process, shared by every
-        Queue object of the name here: it applies to all of them. (On a
-        bounded queue, which has no feeder, close() and exit still wait
-        for this thread's puts parked for room.)"""
+        Queue object of the name here: it applies to all of them. (A
+        bounded queue has no feeder: its puts are in when they return.)"""
         self._cancelled = True
         if self._feeder is not None:
             self._feeder.cancel_join()
@@ -707,11 +685,10 @@ def _sync_feeders(socket, name=None):
 class _Thread:
     """A thread's state in a Queue (in its threading.local, once: slots
     are read far faster than a threading.local's attributes)."""
-    __slots__ = ("c", "unflushed", "ra", "last")
+    __slots__ = ("c", "ra", "last")
 
     def __init__(self, c):
         self.c = c  # this thread's connection
-        self.unflushed = 0  # pipelined puts whose outcome is not awaited
         self.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
         self.last = -math.inf  # when the last get() returned
 
@@ -776,6 +753,12 @@ class Connection:
     process attaching a held end by name gets BusyError. A Connection
     used by another thread at the moment of fork is not shared (the
     child's use of it raises BusyError).
+
+    Sends are buffered by a feeder in each process (see send()); it
+    holds the end as well until close() or exit has sent everything, so
+    EOF still comes after the last message. A forked child never uses its
+    parent's feeder: sends still buffered there when the end is shared
+    are the parent's to send, and may arrive after the child's first.
     """
 
     def __init__(self, name, end, duplex, *, socket=None, serializer="pickle",
@@ -788,10 +771,12 @@ class Connection:
         self._bounds = (maxmsgs, maxbytes, bool(owned))  # pipe_attach's tail
         self._client = None
         self._closed = False
-        self._unsettled = False  # sends whose outcome was not awaited yet
+        self._feeder = None  # this process's sender of this end (see send)
+        self._unsettled = False  # large sends whose outcome was not awaited yet
         self._armed = False  # fileno() was called: its socket tells readiness
         self._dumps, self._loads = self._ser.dumps, self._ser.loads
-        self._tx = self._rx = None  # the client of send()'s and recv()'s fast paths
+        self._tx = None  # the feeder of send()'s fast path
+        self._rx = None  # the client of recv()'s fast path
         self._token = None   # a share to claim here (pickled), or for a child
         self._shared = False  # this process's connection made shares
 
@@ -822,8 +807,9 @@ class Connection:
 
     def _setup(self, c):
         """Read-ahead at a receiving end: one reader, so it is safe; at
-        exit, wait for pipelined sends (some may wait in the daemon for
-        room: closing first would drop them)."""
+        exit, wait for the answers of requests sent (closing first would
+        drop what waits in the daemon for room)."""
+        self._forget_feeder()
         self._unsettled = False
         self._armed = False
         _held.add(self)
@@ -833,11 +819,34 @@ class Connection:
         self._fast(c)
 
     def _fast(self, c):
-        """Let send() and recv() call client c directly (their fast
-        paths) while it is alive in this process and the end is neither
-        closed nor armed (fileno()); c None turns them off."""
-        self._tx = c if c is not None and self.writable else None
-        self._rx = c if c is not None and self.readable else None
+        """Let recv() call client c directly (its fast path) while it is
+        alive in this process, the end is neither closed nor armed
+        (fileno()) and this process has no feeder whose failures recv()
+        must raise; c None turns it off. send()'s fast path is the
+        feeder's, from its first send here."""
+        f = self._feeder
+        self._tx = f if c is not None else None
+        self._rx = c if c is not None and self.readable and f is None else None
+
+    def _forget_feeder(self):
+        """Drop the feeder (in a forked child: the parent's, whose
+        inherited socket it closes; its messages are the parent's)."""
+        f, self._feeder, self._tx = self._feeder, None, None
+        if f is not None:
+            f._after_fork()
+
+    def _start_feeder(self, c):
+        """This process's feeder of the end held by client c: a C thread
+        with a connection of its own that joins the end with a share of
+        c (so it holds the end too until it is closed) and sends what
+        send() buffers, in batches."""
+        token = c.pipe_share(self._name, self._end)
+        if self._armed:
+            c.pipe_arm(self._name, self._end)  # the reply came on the armed socket
+        self._feeder = _ipcd.Feeder(self._socket, self._name, _feeder_started, self._end,
+                                    token, _SEND_WINDOW)
+        self._fast(c if not self._armed else None)
+        return self._feeder
 
     def _c(self):
         """The client holding this end in this process, attaching it on
@@ -905,10 +914,22 @@ class Connection:
             raise OSError("connection is write-only")
 
     def _send(self, data):
-        """Send data pipelined: the outcome is awaited later (see send);
-        waiting for it at once after fileno(), whose socket any answer
-        would make readable."""
+        """Send data: a small message through the feeder (started at the
+        first one in this process), a large one (_SEND_ALONE) pipelined on
+        this end's own connection c. Each lane first waits for the other's
+        answers when it sent last, so the order is kept. After fileno(),
+        a large send waits for its answer (it would make c's socket
+        readable)."""
         c = self._c()
+        f = self._feeder
+        if len(data) < _SEND_ALONE:
+            if f is None:
+                f = self._start_feeder(c)
+            self._settle_own(c)
+            f.feed(data)
+            return
+        if f is not None:
+            f.sync()
         if self._armed:
             c.pipe_send(self._name, self._end, data)
             c.pipe_arm(self._name, self._end)
@@ -916,28 +937,46 @@ class Connection:
         self._unsettled = True
         c.pipe_send_async(self._name, self._end, data, _SETTLE_EVERY)
 
-    def _settle(self, c):
-        """Wait for the outcome of the sends made so far; raise the first
-        failure (BrokenPipeError once the peer closed)."""
+    def _settle_own(self, c):
+        """Wait for the answers of the large sends made on c; raise the
+        first failure."""
         if self._unsettled:
             self._unsettled = False
             c.flush()
 
+    def _settle(self, c):
+        """Wait until the daemon answered the sends made so far; raise the
+        first failure (BrokenPipeError once the peer closed)."""
+        self._settle_own(c)
+        if self._feeder is not None:
+            self._feeder.sync()
+
     def send(self, obj):
         """Send a picklable object (bytes-like with serializer=None).
 
-        Sends are pipelined: send() returns once the message is written to
-        the daemon, without waiting for its answer. A failure (the peer
-        closed: BrokenPipeError; the pipe was deleted) is raised by the
-        next recv(), poll() or close() on this Connection, or by a send()
-        at most 64 sends later; messages sent before it were delivered in
-        order. The daemon still bounds the pipe: a send past the bound
-        waits there, and this process waits once 64 sends are unanswered
-        (until 32 are)."""
-        c = self._tx
-        if c is not None and c.alive:  # attached here, not armed
-            self._unsettled = True
-            c.pipe_send_async(self._name, self._end, self._dumps(obj), _SETTLE_EVERY)
+        Sends are buffered: send() pickles obj (a pickling error raises
+        here), hands the bytes to this end's feeder in this process and
+        returns. The feeder, a C thread with a connection of its own
+        that holds the end too, sends what piled up as one batch and
+        reads the answers; a lone send (the feeder idle) is written by
+        send() itself, so it is on its way when send() returns. A failure
+        (the peer closed: BrokenPipeError; the pipe was deleted) is raised
+        once, by the next recv(), poll(), fileno() or close() on this
+        Connection, which first wait for the answers of every send made
+        before them, or by a send() once the feeder has read it: at the
+        latest 128 sends later, since a send waits while 128 are
+        unanswered (some may wait in the daemon for room in the pipe).
+        Messages sent before the failure were delivered in order.
+        close(), pickling or forking the Connection, and a normal exit
+        wait for the feeder first; os._exit() or a kill loses the sends
+        it has not written yet."""
+        f = self._tx
+        if f is not None:  # attached here, the feeder started
+            data = self._dumps(obj)
+            if len(data) >= _SEND_ALONE or self._unsettled:
+                self._send(data)
+            else:
+                f.feed(data)
             return
         self._check_writable()
         self._send(self._dumps(obj))
@@ -946,7 +985,7 @@ class Connection:
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
         c = self._rx
-        if c is not None and not self._unsettled and c.alive:  # attached, not armed
+        if c is not None and c.alive:  # attached, not armed, no feeder
             return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
         return self._loads(self._recv())
@@ -1052,9 +1091,12 @@ class Connection:
         self._fast(None)
         _held.discard(self)
         c, self._client = self._client, None
+        f, self._feeder = self._feeder, None
         if c is not None and c.alive:
             try:
-                self._settle(c)
+                self._settle_own(c)
+                if f is not None:  # every send answered, then its hold let go
+                    f.close()
             finally:
                 try:
                     c.pipe_close(self._name, self._end)
@@ -1083,6 +1125,8 @@ class Connection:
             try:
                 if self._unsettled:
                     c.flush()  # sends waiting for room are not dropped
+                if self._feeder is not None:
+                    self._feeder.close()
             except Exception:
                 pass
             if getattr(self, "_shared", False):
@@ -1136,6 +1180,8 @@ def _join_after_fork():
         _held.discard(conn)
         conn._client = None
         conn._shared = False
+        conn._forget_feeder()
+        conn._fast(None)
         if conn._token is not None:
             try:
                 conn._c()

@@ -3,8 +3,10 @@
 runs them (one script starting the processes, fork and spawn) and as two
 unrelated processes started in either order; they print what the
 article prints."""
+import itertools
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -27,16 +29,25 @@ def tearDownModule():
     ipcdtest.stop()
 
 
-def start(script, *args, spawn=False):
-    """Start an example (optionally under the spawn start method)."""
+def start(script, *args, spawn=False, unbuffered=False):
+    """Start an example (optionally under the spawn start method; with
+    unbuffered, each print is written at once, as on a terminal)."""
     path = os.path.join(EXAMPLES, script)
+    env = dict(os.environ, PYTHONUNBUFFERED="1") if unbuffered else None
     if spawn:
         cmd = [sys.executable, "-c",
                "import multiprocessing as mp, runpy, sys; mp.set_start_method('spawn'); "
                "sys.argv = [%r]; runpy.run_path(%r, run_name='__main__')" % (path, path)]
     else:
         cmd = [sys.executable, path] + list(args)
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def stop(p):
+    """Kill an example a failed test left running, and reap it."""
+    if p.poll() is None:
+        p.kill()
+    p.communicate()
 
 
 def finish(test, p, timeout=60):
@@ -142,6 +153,67 @@ class QueueDemoTest(unittest.TestCase):
         self.assertRegex(lines[0], r"^parent process run \d+ ")
         self.check_roles(lines[1:])
         self.assertEqual(self.gets_so_far(), before + 6)
+
+    def test_putter_never_ahead_of_the_getter(self):
+        """As the article prints (put, put, get, put, get, ...) and as
+        multiprocessing.Queue(2) behaves: a put returns once its value is
+        in the queue of 2, so at any point the putter has printed at most
+        3 values more than the getter (2 in the queue, 1 got and not yet
+        printed). Unbuffered, as on the article's terminal: the lines come
+        in the order the two processes printed them. Five runs: before
+        puts waited for room, a run printed the five puts first in 4 of 5."""
+        for run in range(5):
+            before = self.gets_so_far()
+            p = start("queue_demo.py", unbuffered=True)
+            self.end_getter_wait(before)
+            text = "\n".join(finish(self, p))
+            steps = sorted([(m.start(), 1) for m in re.finditer(r"put value \d", text)] +
+                           [(m.start(), -1) for m in re.finditer(r"get value \d", text)])
+            self.assertEqual(len(steps), 10, text)
+            lead = max(itertools.accumulate(step for _, step in steps))
+            self.assertLessEqual(lead, 3, text)
+
+    def test_putter_alone_stops_at_maxsize(self):
+        """The putter started alone (two shells, getter later) puts 2
+        values into the queue of 2 and waits in its third put, printing
+        nothing more, until the getter comes."""
+        before = self.gets_so_far()
+        putter = start("queue_demo.py", "putter", unbuffered=True)
+        self.addCleanup(self.forget)  # what a failed run left in the queue
+        self.addCleanup(stop, putter)
+        fd, out, deadline = putter.stdout.fileno(), b"", time.monotonic() + 30
+        while out.count(b"\n") < 3:  # its pid and two puts
+            self.assertLess(time.monotonic(), deadline, out)
+            if select.select([fd], [], [], 0.1)[0]:
+                out += os.read(fd, 4096)
+        while self.stat("putters") != 1:  # the third put waits for room
+            self.assertLess(time.monotonic(), deadline, out)
+            time.sleep(0.02)
+        if select.select([fd], [], [], 0.3)[0]:
+            out += os.read(fd, 4096)
+        self.assertRegex(out, rb"^subprocess putter : \d+\n"
+                         rb"(subprocess putter : put value [\d.]+\n){2}$")
+        self.assertEqual(self.stat("size"), 2)
+        getter = start("queue_demo.py", "getter")
+        self.end_getter_wait(before)
+        lines = out.decode().splitlines() + finish(self, putter)
+        self.check_roles(lines + finish(self, getter))
+
+    @staticmethod
+    def forget():
+        """Delete queue_demo (the next run makes it afresh)."""
+        try:
+            ipcd.delete("queue_demo")
+        except ipcd.NotFoundError:
+            pass
+
+    @staticmethod
+    def stat(field):
+        """A figure of queue_demo (0 before it exists)."""
+        try:
+            return ipcd.stat("queue_demo")[field]
+        except ipcd.NotFoundError:
+            return 0
 
     def test_two_shells_either_order(self):
         for first, second in (("getter", "putter"), ("putter", "getter")):

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import unittest
 
@@ -230,9 +231,9 @@ class ConnectionTest(unittest.TestCase):
         a.send(1)  # pipelined: its failure comes with the next call that waits
         self.assertRaises(BrokenPipeError, a.poll)
         self.assertRaises(EOFError, a.recv)  # raised once; now the EOF
-        # A Connection that only sends learns it within _SETTLE_EVERY sends.
+        # A Connection that only sends learns it within _SEND_WINDOW sends.
         with self.assertRaises(BrokenPipeError):
-            for _ in range(ipcd._SETTLE_EVERY + 1):
+            for _ in range(ipcd._SEND_WINDOW + 1):
                 a.send_bytes(b"x")
         a.send(2)
         self.assertRaises(BrokenPipeError, a.close)  # closed all the same
@@ -271,6 +272,107 @@ class ConnectionTest(unittest.TestCase):
         self.assertIn(str(big), str(cm.exception))
         a.send(b"usable")
         self.assertEqual(b.recv(), b"usable")
+
+
+class FeederTest(unittest.TestCase):
+    """A Connection's sends go through a feeder of its own (a C thread
+    with a connection that holds the end too)."""
+
+    def test_sends_return_while_peer_does_not_read(self):
+        """Up to _SEND_WINDOW sends return though the pipe holds 4 and
+        nobody reads (the rest wait in the daemon); all arrive in order."""
+        name = ipcdtest.fresh("p")
+        r = ipcd.connect_pipe(name, 0, duplex=False, maxmsgs=4)
+        w = ipcd.connect_pipe(name, 1)
+        n = ipcd._SEND_WINDOW - 8
+        done = []
+        t = threading.Thread(target=lambda: done.append([w.send(i) for i in range(n)]))
+        t.start()
+        t.join(10)
+        self.assertEqual(len(done), 1, "send() waited with %d unanswered" % n)
+        self.assertEqual([r.recv() for _ in range(n)], list(range(n)))
+        w.close()
+        self.assertRaises(EOFError, r.recv)
+
+    def test_small_and_large_keep_order(self):
+        """Small sends (the feeder) and large ones (the Connection's own
+        connection) arrive in the order sent."""
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"), serializer=None, maxmsgs=1024,
+                         maxbytes=64 << 20)
+        sent = []
+        for i in range(300):
+            data = (b"%d." % i) * (1 if i % 7 else ipcd._SEND_ALONE)
+            sent.append(data)
+            a.send_bytes(data)
+        a.close()
+        self.assertEqual([b.recv_bytes() for _ in sent], sent)
+        self.assertRaises(EOFError, b.recv)
+
+    def test_send_then_recv_same_end(self):
+        """A duplex end that sends (feeder) and receives (its own
+        connection): ping-pong between two processes."""
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"))
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                a.close()
+                for _ in range(200):
+                    b.send(b.recv() + 1)
+                b.close()
+                code = 0
+            finally:
+                os._exit(code)
+        b.close()
+        x = 0
+        for _ in range(200):
+            a.send(x)
+            x = a.recv()
+        self.assertEqual(x, 200)
+        self.assertRaises(EOFError, a.recv)
+        _, st = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+
+    def test_forked_child_does_not_hold_parents_feeder(self):
+        """A child forked after the parent sent, which closes its copy of
+        the end and lives on, does not keep the parent's feeder
+        connection (and so the end) open: the reader sees EOF once the
+        parent closed."""
+        a, b = ipcd.Pipe(ipcdtest.fresh("p"), maxmsgs=4096)
+        for i in range(1000):
+            a.send(i)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                a.close()
+                b.close()
+                time.sleep(30)
+            finally:
+                os._exit(0)
+        try:
+            a.close()
+            self.assertEqual([b.recv() for _ in range(1000)], list(range(1000)))
+            self.assertTrue(b.poll(10))
+            self.assertRaises(EOFError, b.recv)
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+    def test_exit_sends_everything(self):
+        """A sender that exits normally without close() right after a
+        stream of sends delivers them all (the feeder is closed at exit)."""
+        name = ipcdtest.fresh("p")
+        r = ipcd.connect_pipe(name, 0, duplex=False)
+        child = run_python("""
+            import ipcd
+            w = ipcd.connect_pipe(%r, 1)
+            for i in range(20000):
+                w.send(i)
+        """ % name)
+        self.assertEqual([r.recv() for _ in range(20000)], list(range(20000)))
+        self.assertRaises(EOFError, r.recv)
+        _, err = child.communicate(timeout=60)
+        self.assertEqual(child.returncode, 0, err)
 
 
 class AttachTest(unittest.TestCase):

@@ -334,90 +334,119 @@ class BasicTest(unittest.TestCase):
         self.assertEqual(q2.get(timeout=5), "x")
 
 
-class BoundedPipelineTest(unittest.TestCase):
-    """A blocking put (no timeout) on a bounded queue is pipelined: it may
-    wait in the daemon for room, in order; Full stays exact for
-    put_nowait and timeout puts, and close() waits for the parked ones."""
+class BoundedPutTest(unittest.TestCase):
+    """A put on a bounded queue returns once its message is in, as
+    multiprocessing's returns once it took a slot: a blocking put waits
+    for room, in order; Full and full() are exact at maxsize."""
 
-    def test_parked_puts_keep_order(self):
-        q = ipcd.Queue(ipcdtest.fresh(), 3)
-        for i in range(10):
-            q.put(i)  # 7 of them wait in the daemon for room
-        self.assertEqual(ipcd.stat(q.name)["putters"], 7)
-        self.assertEqual(q.qsize(), 3)  # answers at once, counts the queue
-        self.assertTrue(q.full())
-        # Full exactly: the queue is full, the parked puts come first.
-        self.assertRaises(queue.Full, q.put_nowait, "x")
-        self.assertRaises(queue.Full, q.put, "y", True, 0.1)
-        self.assertEqual([q.get(timeout=5) for _ in range(10)], list(range(10)))
-        self.assertRaises(queue.Empty, q.get_nowait)
-        q.put_nowait("z")  # room again: in at once
-        self.assertEqual(q.get_nowait(), "z")
-        q.close()
-
-    def test_later_puts_behind_parked_ones(self):
-        # Another connection's put waits behind this one's parked put,
-        # and this connection's timeout put behind both.
-        name = ipcdtest.fresh()
-        q, other = ipcd.Queue(name, 1), ipcd.Queue(name, 1)
-        q.put("a")
-        q.put("b")  # parked
-        t = threading.Thread(target=other.put, args=("c", True, 30))
+    def test_blocking_put_waits_for_room(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 2)
+        q.put(0)
+        q.put(1)
+        t = threading.Thread(target=q.put, args=(2,))
         t.start()
-        wait_for(lambda: ipcd.stat(name)["putters"] == 2)
-        got = []
-        g = threading.Thread(target=lambda: [got.append(other.get(timeout=30))
-                                             for _ in range(4)])
-        g.start()
-        q.put("d", timeout=30)  # returns once "d" is in: after b and c
-        g.join(30)
-        t.join(30)
-        self.assertEqual(got, ["a", "b", "c", "d"])
+        wait_for(lambda: ipcd.stat(q.name)["putters"] == 1)
+        time.sleep(0.2)
+        self.assertTrue(t.is_alive())  # still waiting: the queue is full
+        self.assertEqual((q.qsize(), q.full()), (2, True))
+        self.assertEqual(q.get(timeout=5), 0)
+        t.join(30)  # the get made room: the put is in, then returns
+        self.assertFalse(t.is_alive())
+        self.assertEqual((q.qsize(), q.full()), (2, True))
+        self.assertEqual([q.get_nowait(), q.get_nowait()], [1, 2])
         q.close()
-        other.close()
 
-    def test_close_waits_for_parked_puts(self):
+    def test_producer_never_ahead_by_more_than_maxsize(self):
+        # A producer process putting 6 into a queue of 2 is stopped by the
+        # third put until a get; each get lets exactly one more in.
         q = ipcd.Queue(ipcdtest.fresh(), 2)
         child = run_python("""
             import ipcd
             q = ipcd.Queue(%r, 2)
             for i in range(6):
                 q.put(i)
-            print("put", flush=True)
-            q.close()
-            print("closed", flush=True)
+                print(i, flush=True)
         """ % q.name)
-        self.assertEqual(child.stdout.readline().strip(), b"put")
-        # The pipelined puts reach the daemon when they do: wait for the
-        # 4 to park, then give close() time to (wrongly) drop them.
-        wait_for(lambda: ipcd.stat(q.name)["putters"] == 4)
-        time.sleep(0.3)
-        self.assertEqual(ipcd.stat(q.name)["putters"], 4)  # close() waits
-        self.assertEqual([q.get(timeout=5) for _ in range(6)], list(range(6)))
-        self.assertEqual(child.stdout.readline().strip(), b"closed")
+        self.assertEqual([child.stdout.readline().strip() for _ in range(2)], [b"0", b"1"])
+        wait_for(lambda: ipcd.stat(q.name)["putters"] == 1)
+        for i in range(4):
+            self.assertEqual(q.qsize(), 2)
+            self.assertEqual(q.get(timeout=5), i)
+            self.assertEqual(child.stdout.readline().strip(), str(i + 2).encode())
+        self.assertEqual([q.get(timeout=5), q.get(timeout=5)], [4, 5])
         child.communicate(timeout=30)
         self.assertEqual(child.returncode, 0)
 
-    def test_thread_ending_keeps_parked_puts(self):
-        q = ipcd.Queue(ipcdtest.fresh(), 1)
-        t = threading.Thread(target=lambda: [q.put(i) for i in range(5)])
-        t.start()
-        wait_for(lambda: ipcd.stat(q.name)["putters"] == 4)
-        self.assertEqual([q.get(timeout=5) for _ in range(5)], list(range(5)))
-        t.join(30)
-        self.assertFalse(t.is_alive())
+    def test_put_nowait_full_exactly_at_maxsize(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 3)
+        for i in range(3):
+            self.assertEqual((q.qsize(), q.full()), (i, False))
+            q.put_nowait(i)
+        self.assertEqual((q.qsize(), q.full()), (3, True))
+        self.assertRaises(queue.Full, q.put_nowait, "x")
+        self.assertRaises(queue.Full, q.put, "y", False)
+        self.assertEqual(q.get_nowait(), 0)
+        self.assertFalse(q.full())
+        q.put_nowait(3)  # the one slot the get freed
+        self.assertRaises(queue.Full, q.put_nowait, "z")
+        self.assertEqual([q.get_nowait() for _ in range(3)], [1, 2, 3])
+        self.assertRaises(queue.Empty, q.get_nowait)
+        q.close()
 
-    def test_parked_put_failure_surfaces(self):
+    def test_put_timeout_full_after_the_timeout(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1)
+        q.put("a")
+        t0, w0 = time.monotonic(), ipcdtest.cpu_wait()
+        self.assertRaises(queue.Full, q.put, "b", True, 0.2)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.2)
+        self.assertLess(late_by(t0, w0, 0.2), SLACK)
+        self.assertEqual(ipcd.stat(q.name)["putters"], 0)  # nothing left parked
+        self.assertEqual((q.qsize(), q.full()), (1, True))
+        self.assertEqual(q.get_nowait(), "a")
+        self.assertRaises(queue.Empty, q.get_nowait)
+        q.close()
+
+    def test_later_puts_behind_parked_ones(self):
+        # Parked puts are admitted in the order they came, whichever
+        # connection sent them.
+        name = ipcdtest.fresh()
+        q, other = ipcd.Queue(name, 1), ipcd.Queue(name, 1)
+        q.put("a")
+        tb = threading.Thread(target=q.put, args=("b",))
+        tb.start()
+        wait_for(lambda: ipcd.stat(name)["putters"] == 1)
+        tc = threading.Thread(target=other.put, args=("c", True, 30))
+        tc.start()
+        wait_for(lambda: ipcd.stat(name)["putters"] == 2)
+        got = []
+        g = threading.Thread(target=lambda: [got.append(other.get(timeout=30))
+                                             for _ in range(4)])
+        g.start()
+        q.put("d", timeout=30)  # returns once "d" is in: after b and c
+        for t in (g, tb, tc):
+            t.join(30)
+        self.assertEqual(got, ["a", "b", "c", "d"])
+        q.close()
+        other.close()
+
+    def test_parked_put_failure_raised_by_that_put(self):
         name = ipcdtest.fresh()
         q = ipcd.Queue(name, 1)
         q.put(1)
-        q.put(2)  # parked
+        failed = []
+
+        def put():
+            try:
+                q.put(2)
+            except ipcd.DeletedError as e:
+                failed.append(e)
+        t = threading.Thread(target=put)
+        t.start()
         wait_for(lambda: ipcd.stat(name)["putters"] == 1)
-        ipcd.delete(name)  # the parked put fails with DeletedError
-        ipcd.Queue(name, 1)  # the name exists again, empty
-        self.assertEqual(q.qsize(), 0)  # reads the failure on its way
-        with self.assertRaises(ipcd.DeletedError):
-            q.put(3)  # reported before this one is sent
+        ipcd.delete(name)  # the waiting put fails with DeletedError
+        t.join(30)
+        self.assertEqual(len(failed), 1)
+        q = ipcd.Queue(name, 1)  # the name exists again, empty
         self.assertEqual(q.qsize(), 0)
         q.put(4)
         self.assertEqual(q.get(timeout=5), 4)
@@ -1118,52 +1147,55 @@ class InterruptTest(unittest.TestCase):
         self.assertEqual(ipcd.stat(q.name)["getters"], 0)
 
     def test_ctrl_c_during_put(self):
-        # A put with a timeout waits for its answer (a blocking one without
-        # a timeout is pipelined: see BoundedPipelineTest).
-        q = ipcd.Queue(ipcdtest.fresh(), 1)
-        q.put("first")
-        out = self._interrupted("""
-            import ipcd
-            q = ipcd.Queue(%r, 1)
-            try:
-                q.put("second", timeout=60)
-            except KeyboardInterrupt:
-                print("interrupted")
-        """ % q.name, q, "putters")
-        self.assertEqual(out.strip(), b"interrupted")
-        self.assertEqual(q.get_nowait(), "first")
-        self.assertRaises(queue.Empty, q.get, True, 0.3)
+        for args in ('', ', timeout=60'):  # blocking forever, or with a timeout
+            q = ipcd.Queue(ipcdtest.fresh(), 1)
+            q.put("first")
+            out = self._interrupted("""
+                import ipcd
+                q = ipcd.Queue(%r, 1)
+                try:
+                    q.put("second"%s)
+                except KeyboardInterrupt:
+                    print("interrupted")
+            """ % (q.name, args), q, "putters")
+            self.assertEqual(out.strip(), b"interrupted")
+            self.assertEqual(q.get_nowait(), "first")
+            self.assertRaises(queue.Empty, q.get, True, 0.3)
+            self.assertEqual(ipcd.stat(q.name)["putters"], 0)
 
-    def test_ctrl_c_while_pipelined_puts_wait_for_room(self):
-        # 64 blocking puts wait in the daemon for room; the 65th waits in
-        # the process, and Ctrl-C interrupts it, with nothing of it put.
-        q = ipcd.Queue(ipcdtest.fresh(), 1)
-        q.put_nowait("first")
-        child = run_python("""
-            import ipcd
-            q = ipcd.Queue(%r, 1)
-            for i in range(64):
-                q.put(i)
-            try:
-                print("sent", flush=True)
-                q.put("last")
-            except KeyboardInterrupt:
-                print("interrupted", flush=True)
-            q.close()  # waits for the 64 to be in
-        """ % q.name)
-        self.assertEqual(child.stdout.readline().strip(), b"sent")
-        wait_for(lambda: ipcd.stat(q.name)["putters"] == 64)
-        # The 65th put is waiting in the child once it sleeps after "sent"
-        # (before, a fixed 0.2 s: a slow child could take the Ctrl-C
-        # before its try, and die of it).
-        wait_for(lambda: ipcdtest.sleeping(child.pid))
-        child.send_signal(signal.SIGINT)
-        self.assertEqual(child.stdout.readline().strip(), b"interrupted")
-        got = [q.get(timeout=10) for _ in range(65)]
-        out, err = child.communicate(timeout=30)
-        self.assertEqual(child.returncode, 0, err)
-        self.assertEqual(got, ["first"] + list(range(64)))
-        self.assertRaises(queue.Empty, q.get, True, 0.3)
+
+class WaitInPlaceTest(unittest.TestCase):
+    """A put waiting for room keeps its place among the waiting puts
+    however long it waits (the extension checks for signals every 0.1 s
+    without taking it out of the daemon's line)."""
+
+    def _in_order(self, put_b):
+        name = ipcdtest.fresh()
+        q, first = (ipcd.Queue(name, 1, serializer=None) for _ in range(2))
+        q.put_nowait(b"a")
+        tb = threading.Thread(target=put_b, args=(first,))
+        tb.start()
+        wait_for(lambda: ipcd.stat(name)["putters"] == 1)
+        # c waits in the daemon once, for good: a C client's put.
+        other = ipcd._ipcd.Client()
+        other.put_async(name, b"c", True, 0)
+        wait_for(lambda: ipcd.stat(name)["putters"] == 2)
+        # Several 0.1 s checks of b's wait after c came: each one used to
+        # end b's request and send it again, behind c.
+        time.sleep(0.35)
+        got = [q.get(timeout=30) for _ in range(3)]
+        tb.join(30)
+        other.flush()
+        other.close()
+        self.assertEqual(got, [b"a", b"b", b"c"])
+        q.close()
+        first.close()
+
+    def test_timeout_put_keeps_its_place(self):
+        self._in_order(lambda q: q.put(b"b", True, 30))
+
+    def test_put_many_keeps_its_place(self):
+        self._in_order(lambda q: q.put_many([b"b"], True, 30))
 
 
 class InteropTest(unittest.TestCase):

@@ -89,6 +89,7 @@ static void gen_proto(void)
 	gen_proto_req("req-qack", (struct proto_req){ .op = PROTO_OP_QACK, .id = 17, .name = "jobs", .tag = 1 }, &all);
 	gen_proto_req("req-qgeth", (struct proto_req){ .op = PROTO_OP_QGETH, .id = 29, .name = "jobs", .max = 8, .timeout_ms = 0, .lease_ms = 10 }, &all);
 	gen_proto_req("req-qdone", (struct proto_req){ .op = PROTO_OP_QDONE, .id = 30, .name = "jobs", .tag = 1, .ack = 1 }, &all);
+	gen_proto_req("req-expire", (struct proto_req){ .op = PROTO_OP_EXPIRE, .id = 31, .tag = 3 }, &all);
 	gen_write("proto", "stream-requests", all.data, all.len);
 	all.len = 0;
 	/* HELLO with caps, memfd markers (a payload in descriptor #k). */
@@ -135,6 +136,7 @@ static void gen_session(const char *name, unsigned flags, const struct pbuf *a,
 #define LIST(b) gen_req(b, (struct proto_req){ .op = PROTO_OP_LIST, .id = 7 })
 #define GETH(b, q, n, t, l) gen_req(b, (struct proto_req){ .op = PROTO_OP_QGETH, .id = 29, .name = q, .max = n, .timeout_ms = t, .lease_ms = l })
 #define DONE(b, q, tg, a) gen_req(b, (struct proto_req){ .op = PROTO_OP_QDONE, .id = 30, .name = q, .tag = tg, .ack = a })
+#define EXPIRE(b, i) gen_req(b, (struct proto_req){ .op = PROTO_OP_EXPIRE, .id = 31, .tag = i })
 
 /* The daemon seeds. */
 static void gen_daemon(void)
@@ -188,6 +190,12 @@ static void gen_daemon(void)
 	OPEN(&a, "q", 1); PUT(&a, "q", "x", 0); GETH(&a, "q", 4, 0, 1);
 	PUT(&b, "q", "y", 0); PUT(&b, "q", "z", -1); GET(&b, "q", -1); DEL(&b, "q"); DONE(&a, "q", 1, 1);
 	gen_session("held-shutdown", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_SHUTDOWN, &a, &b);
+
+	a.len = b.len = 0;
+	OPEN(&a, "q", 1); PUT(&a, "q", "x", 0); PUT(&a, "q", "y", -1); PUT(&a, "q", "z", 5000);
+	OPEN(&a, "r", 0); GET(&a, "r", -1); EXPIRE(&a, 3); EXPIRE(&a, 4); EXPIRE(&a, 4); STAT(&a, "q");
+	PUT(&b, "q", "w", -1); GET(&b, "q", 0); EXPIRE(&b, 3); GET(&b, "q", 0);
+	gen_session("expire", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_WAIT, &a, &b);
 
 	a.len = 0;
 	PUT(&a, "q", "x", 0);
