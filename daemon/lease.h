@@ -66,7 +66,8 @@ int lease_holds_read_ahead(const struct conn *c);
  * not served yet, which may be the QDONE that frees a slot? */
 int lease_holds_unsettled(const struct queue *q);
 /* QDONE with ack: the consumer handed the message tagged tag out; it is
- * done with (ignored when c holds no such message). */
+ * done with (ignored when c holds no such message by QGETH: a QGETA
+ * delivery is acked by QACK only). */
 void lease_done(struct conn *c, struct queue *q, uint64_t tag);
 /* QDONE without ack: the messages c holds on q by QGETH under tag and
  * later ones go back to the head of q, in order. */
