@@ -156,14 +156,12 @@ def _timeout_ms(block, timeout):
 
 
 class _Pickle:
-    """The default serializer: pickle, highest protocol."""
+    """The default serializer: pickle protocol 5. _ipcd writes and reads
+    the pickle of an int (int32 range), bytes or str itself, byte for byte
+    what pickle.dumps(obj, 5) writes; the rest goes to pickle."""
     spec = "pickle"
-
-    @staticmethod
-    def dumps(obj):
-        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
-
-    loads = staticmethod(pickle.loads)
+    dumps = staticmethod(_ipcd.pickle_dumps)
+    loads = staticmethod(_ipcd.pickle_loads)
 
 
 class _Raw:
@@ -223,7 +221,8 @@ class Queue:
     its queues this way never joins one another user created first under
     the name (name squatting, see ipcd(8)). A new queue is created as
     usual.
-    serializer: "pickle" (any picklable object), None (bytes-like objects
+    serializer: "pickle" (any picklable object; each message is exactly
+    what pickle.dumps(obj, 5) returns), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
     socket: the daemon's socket path (None: as the module doc says,
