@@ -1742,8 +1742,11 @@ static void run_size(struct bench *b, size_t size)
 		section_latency(b, size);
 }
 
-/* The rows of messages of MiBs (memfds through ipcd): 1/1 plain and
- * pipelined, pipe 1/1 plain, and the raw socket. */
+/* The rows of messages of MiBs: 1/1 plain and pipelined, pipe 1/1
+ * plain, and the raw socket. 16 MiB travel as memfds; 1 MiB inline
+ * through the socket, unless the daemon's memfd-threshold is lowered
+ * (by hand, or by default where shmem gets large folios: shmem.h). The
+ * consumers get copies (ipc_queue_get), not views. */
 static void run_big(struct bench *b, size_t size)
 {
 	struct row *row;

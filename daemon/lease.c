@@ -26,12 +26,18 @@ static void lease_dispose(struct lease *l)
 	free(l);
 }
 
-/* Free a record that is not in flight. */
-void lease_free(struct lease *l)
+/* Stop l's timer and unlink it from its connection's leases: l. */
+static struct lease *lease_detach(struct lease *l)
 {
 	ptimer_del(&l->srv->timers, &l->timer);
 	ilist_unlink(&l->link);
-	lease_dispose(l);
+	return l;
+}
+
+/* Free a record that is not in flight. */
+void lease_free(struct lease *l)
+{
+	lease_dispose(lease_detach(l));
 }
 
 /* The queue was deleted with l in flight: the message is gone with it. */
@@ -103,19 +109,21 @@ void lease_start(struct lease *l)
 	l->hold_due = l->timer.due_ns;
 }
 
+/* The lease of c's delivery tag in q, or NULL. */
+static struct lease *lease_find(struct conn *c, struct queue *q, uint64_t tag)
+{
+	struct qheld *h = queue_held_find(q, tag, c);
+
+	return h ? container_of(h, struct lease, h) : NULL;
+}
+
 /* The lease of c's delivery tag in q, its timer stopped and unlinked from
  * c's leases; NULL when c holds no such delivery. */
 static struct lease *lease_take(struct conn *c, struct queue *q, uint64_t tag)
 {
-	struct qheld *h = queue_held_find(q, tag, c);
-	struct lease *l;
+	struct lease *l = lease_find(c, q, tag);
 
-	if (h == NULL)
-		return NULL;
-	l = container_of(h, struct lease, h);
-	ptimer_del(&l->srv->timers, &l->timer);
-	ilist_unlink(&l->link);
-	return l;
+	return l ? lease_detach(l) : NULL;
 }
 
 /* A late consumer asked (QACK) for a held message: the holds c has left
@@ -183,8 +191,7 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
  * and never handed out was not delivered: its count goes back. */
 static void lease_return(struct lease *l)
 {
-	ptimer_del(&l->srv->timers, &l->timer);
-	ilist_unlink(&l->link);
+	lease_detach(l);
 	if (l->hold && l->h.msg->deliveries > 0)
 		l->h.msg->deliveries--;
 	queue_requeue(&l->h);
@@ -330,13 +337,15 @@ int lease_holds_unsettled(const struct queue *q)
 	return queue_ahead_any(q, lease_hold_unsettled, &seen);
 }
 
-/* QDONE with ack: the consumer handed the message out. */
+/* QDONE with ack: the consumer handed the held message out. A QGETA
+ * delivery of c is no hold: only its QACK acks it. */
 void lease_done(struct conn *c, struct queue *q, uint64_t tag)
 {
-	struct lease *l = lease_take(c, q, tag);
+	struct lease *l = lease_find(c, q, tag);
 
-	if (l == NULL)
+	if (l == NULL || !l->hold)
 		return;
+	lease_detach(l);
 	c->done_tag = tag;
 	queue_ack(&l->h);
 	lease_dispose(l);

@@ -72,7 +72,8 @@ int lease_holds_unsettled(const struct queue *q);
  * looked at (given back once its input is served). */
 void lease_resume(struct conn *c);
 /* QDONE with ack: the consumer handed the message tagged tag out; it is
- * done with (ignored when c holds no such message). */
+ * done with (ignored when c holds no such message by QGETH: a QGETA
+ * delivery is acked by QACK only). */
 void lease_done(struct conn *c, struct queue *q, uint64_t tag);
 /* QDONE without ack: the messages c holds on q by QGETH under tag and
  * later ones go back to the head of q, in order. */

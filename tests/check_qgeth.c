@@ -564,6 +564,46 @@ START_TEST(test_put_nowait_limited)
 }
 END_TEST
 
+/* A QDONE concerns a QGETH hold only: with ack 1 or 0 on the tag of the
+ * connection's QGETA delivery it changes nothing (ack 1 acked it), and
+ * that delivery is still the consumer's to release or ack. */
+START_TEST(test_done_ignores_qgeta)
+{
+	struct h_daemon d;
+	struct h_raw_rx rx;
+	struct proto_rep rep;
+	ipc_client *p;
+	uint64_t tag;
+	int fd;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "a", 0);
+	put_numbers(p, "a", 0, 1);
+	fd = h_raw_connect(d.sock);
+	h_raw_rx_init(&rx);
+	ck_assert_int_eq(h_raw_hello(fd, &rx, NULL), 0);
+	raw_send(fd, PROTO_OP_QGETA, 2, "a", 0, 0, 0);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, PROTO_OP_QGETA, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	tag = rep.tag;
+	raw_send(fd, PROTO_OP_QDONE, 3, "a", 0, tag, 1);
+	raw_send(fd, PROTO_OP_QDONE, 4, "a", 0, tag, 0);
+	raw_send(fd, PROTO_OP_STAT, 5, "a", 0, 0, 0); /* the QDONEs are served */
+	ck_assert_int_eq(h_raw_reply(fd, &rx, PROTO_OP_STAT, &rep), 0);
+	ck_assert_int_eq(rep.id, 5);
+	counts_are(p, "a", 0, 1);
+	raw_send(fd, PROTO_OP_QRELEASE, 6, "a", 0, tag, 0);
+	ck_assert_int_eq(h_raw_reply(fd, &rx, PROTO_OP_QRELEASE, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	get_number(p, "a", 0, 0);
+	h_raw_rx_fini(&rx);
+	close(fd);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* What the unprivileged child of test_other_uid gets: the socket and the
  * tag of a message root holds. */
 struct other_arg {
@@ -666,6 +706,7 @@ static Suite *qgeth_suite(void)
 	h_add_case(s, "memfd_message_alone", test_memfd_message_alone, 20);
 	h_add_case(s, "done_served_after_failed_write",
 		   test_done_served_after_failed_write, 20);
+	h_add_case(s, "done_ignores_qgeta", test_done_ignores_qgeta, 20);
 	h_add_case(s, "other_uid", test_other_uid, 60);
 	h_add_case(s, "paused_holder", test_paused_holder, 30);
 	h_add_case(s, "put_nowait_limited", test_put_nowait_limited, 30);

@@ -201,6 +201,7 @@ END_TEST
  * last message must not unmap whatever the kernel has put there since. */
 START_TEST(test_qmsg_bulk_tail)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned char resident[1];
 	struct qmsg *m = qmsg_new_bulk("x", 1);
 	unsigned char *chunk, *tail;
@@ -208,16 +209,16 @@ START_TEST(test_qmsg_bulk_tail)
 	ck_assert_ptr_nonnull(m);
 	chunk = (unsigned char *)((uintptr_t)m & ~(uintptr_t)((2 << 20) - 1));
 	qmsg_bulk_end();                      /* keeps the first page only */
-	tail = mmap(chunk + 4096, 4096, PROT_READ | PROT_WRITE,
+	tail = mmap(chunk + page, page, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	ck_assert_ptr_eq(tail, chunk + 4096);
+	ck_assert_ptr_eq(tail, chunk + page);
 	tail[0] = 1;
 	qmsg_free(m);
 	ck_assert_uint_eq(qmsg_bulk_chunks(), 0);
-	ck_assert_msg(mincore(tail, 4096, resident) == 0,
+	ck_assert_msg(mincore(tail, page, resident) == 0,
 		      "the page after a freed chunk's kept part was unmapped");
 	ck_assert_int_eq(tail[0], 1);
-	munmap(tail, 4096);
+	munmap(tail, page);
 }
 END_TEST
 

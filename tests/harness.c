@@ -271,18 +271,23 @@ void h_start(struct h_daemon *d)
 	h_launch(d);
 }
 
+/* What the child h_wait_child reaped last waited for a CPU (us). */
+static int64_t h_child_wait_us;
+
 /* Wait for pid with a bound; its exit status, 128 + signal, or asserts. */
 int h_wait_child(pid_t pid, int timeout_ms)
 {
 	int64_t deadline = h_now_ms() + timeout_ms;
-	pid_t r;
+	siginfo_t si;
 	int st;
 
 	for (;;) {
-		r = waitpid(pid, &st, WNOHANG);
-		if (r == pid)
+		si.si_pid = 0;
+		/* WNOWAIT: ended but not reaped, its schedstat is still there. */
+		ck_assert_msg(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0,
+			      "waitid %d: %s", (int)pid, strerror(errno));
+		if (si.si_pid == pid)
 			break;
-		ck_assert_msg(r == 0, "waitpid %d: %s", (int)pid, strerror(errno));
 		if (h_now_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
@@ -291,9 +296,17 @@ int h_wait_child(pid_t pid, int timeout_ms)
 		}
 		usleep(2000);
 	}
+	h_child_wait_us = h_cpu_wait_us(pid);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
+}
+
+/* What the child h_wait_child reaped last waited for a CPU; harness.h. */
+int64_t h_last_child_cpu_wait_us(void)
+{
+	return h_child_wait_us;
 }
 
 /* Stop ipcd with sig; assert it exited 0, removed its socket; clean up. */

@@ -140,6 +140,10 @@ pid_t h_spawn(int (*fn)(void *), void *arg);
 
 /* Wait for pid with a bound; its exit status, 128 + signal, or asserts. */
 int h_wait_child(pid_t pid, int timeout_ms);
+/* Microseconds the child h_wait_child (so h_run, h_run_ipcctl) reaped
+ * last spent waiting for a CPU in its life (h_cpu_wait_us, read before
+ * it was reaped). */
+int64_t h_last_child_cpu_wait_us(void);
 
 /* A binary named by an environment variable; asserts it is set. */
 const char *h_bin(const char *env);

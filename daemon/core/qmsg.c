@@ -219,12 +219,14 @@ struct qmsg *qmsg_new_bulk(const void *data, size_t len)
 void qmsg_bulk_end(void)
 {
 	struct qchunk *c = qmsg_chunk;
-	size_t keep;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), keep;
 
 	if (c == NULL)
 		return;
 	qmsg_chunk = NULL;
-	keep = (c->used + 4095) & ~(size_t)4095;
+	/* A tail not on a page boundary would not be unmapped, and mapped
+	 * would then be wrong (16 or 64 KiB pages on some arm64 and ppc64). */
+	keep = (c->used + page - 1) & ~(page - 1);
 	if (keep < QMSG_CHUNK) {
 		munmap((unsigned char *)c + keep, QMSG_CHUNK - keep);
 		c->mapped = keep;
