@@ -57,13 +57,18 @@ static void durable_touch(struct durable *d)
 	event_active(d->flush_ev, EV_TIMEOUT, 0);
 }
 
-/* Compact a step; come back next iteration while there is more. */
+/* Compact a step; come back next iteration while there is more. When
+ * it stops, the last copies are written at the end of the iteration too:
+ * it may stop to wait for their sync (which calls it again), and a sync
+ * covers only what is written. */
 static void durable_compact(struct durable *d)
 {
 	const struct timeval now = { 0, 0 };
 
 	if (journal_compact(d->j, DURABLE_COMPACT_BUDGET)) {
 		evtimer_add(d->compact_ev, &now);
+		durable_touch(d);
+	} else if (journal_buffered(d->j)) {
 		durable_touch(d);
 	}
 }

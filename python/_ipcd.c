@@ -2102,7 +2102,7 @@ PyMODINIT_FUNC PyInit__ipcd(void)
 	if (!(m = PyModule_Create(&ipcd_module)))
 		return NULL;
 	if (PyModule_AddObjectRef(m, "Client", (PyObject *)&ClientType) < 0 ||
-	    add_errors(m) < 0 || feeder_init_type(m) < 0 ||
+	    add_errors(m) < 0 || feeder_init_type(m) < 0 || pickle5_init(m) < 0 ||
 	    PyModule_AddIntConstant(m, "FOREVER", IPC_FOREVER) < 0 ||
 	    PyModule_AddIntConstant(m, "MSG_MAX", IPC_MSG_MAX) < 0 ||
 	    PyModule_AddIntConstant(m, "NAME_MAX", IPC_NAME_MAX) < 0 ||

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * _ipcd.h: what the C files of the extension module ipcd._ipcd share
- * (_ipcd.c: the module, Client and the errors; feeder.c: Feeder).
+ * (_ipcd.c: the module, Client and the errors; feeder.c: Feeder;
+ * pickle5.c: the default serializer's dumps/loads).
  */
 #ifndef IPCD_PY_IPCD_H
 #define IPCD_PY_IPCD_H
@@ -40,5 +41,8 @@ int sliced_wait(slice_fn step, void *arg, int timeout_ms);
 
 /* Ready the Feeder type and add it to module m: 0 or -1. */
 int feeder_init_type(PyObject *m);
+
+/* Add pickle_dumps/pickle_loads (pickle5.c) to module m: 0 or -1. */
+int pickle5_init(PyObject *m);
 
 #endif

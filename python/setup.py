@@ -25,7 +25,7 @@ def flags(items, prefix):
 cflags, libs = pkgconfig("--cflags"), pkgconfig("--libs")
 libdirs = flags(libs, "-L")
 ext = Extension(
-    "ipcd._ipcd", ["_ipcd.c", "feeder.c"],
+    "ipcd._ipcd", ["_ipcd.c", "feeder.c", "pickle5.c"],
     include_dirs=flags(cflags, "-I"),
     library_dirs=libdirs,
     runtime_library_dirs=libdirs,

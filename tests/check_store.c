@@ -958,16 +958,16 @@ START_TEST(test_zero_reserve)
 }
 END_TEST
 
-/* sync = always: the sync thread writes the zeros ahead of the records
- * (after its rounds) and the loop no longer has to, once the first chunk
- * is there; no record is overwritten by them: a crash image of the live
- * journal recovers every message, with no torn bytes. */
-START_TEST(test_fill_ahead)
+/* sync = always, 400 puts of ~1 KiB in rounds of per_round awaited
+ * together: the sync thread writes the zeros ahead of the records (after
+ * its rounds) and the loop no longer has to, once the first chunk is
+ * there; no record is overwritten by them: a crash image of the live
+ * journal recovers every message, with no torn bytes. The stats in *st. */
+static void fill_run(int per_round, struct journal_stats *st)
 {
 	char dir[64], jdir[80], seg[128], cdir[96], cseg[128], msg[1024];
 	struct journal_opts o, co;
 	struct journal_report rep;
-	struct journal_stats st;
 	struct journal *j, *c;
 	struct seen s, cs;
 	struct tw t = { .w.done = tw_done };
@@ -983,19 +983,20 @@ START_TEST(test_fill_ahead)
 	for (i = 0; i < 400; i++) {
 		snprintf(msg, sizeof(msg), "%d-%0900d", i, i);
 		put(j, q, msg);
+		if ((i + 1) % per_round)
+			continue;
 		t.done = 0;
 		journal_wait(j, &t.w);
 		ck_assert_int_eq(journal_flush(j), 0);
 		while (!t.done)
 			await_sync(j);
 	}
-	journal_stats(j, &st);
-	printf("fill_ahead: %llu chunks filled by the sync thread, %llu by the loop\n",
-	       (unsigned long long)st.fills, (unsigned long long)st.loop_fills);
-	ck_assert_uint_ge(st.fills, 4);        /* 400 x ~1 KiB: over 6 chunks */
-	ck_assert_uint_le(st.loop_fills, 1);   /* the first one */
+	journal_stats(j, st);
+	printf("fill, rounds of %d: %llu chunks filled by the sync thread (%llu synced "
+	       "at once), %llu by the loop\n", per_round, (unsigned long long)st->fills,
+	       (unsigned long long)st->fill_syncs, (unsigned long long)st->loop_fills);
 	snprintf(seg, sizeof(seg), "%s/00000001.seg", jdir);
-	ck_assert_int_ge(fsize(seg), (off_t)(32 + st.written + o.reserve));
+	ck_assert_int_ge(fsize(seg), (off_t)(32 + st->written + o.reserve));
 	snprintf(cdir, sizeof(cdir), "%s/crash", dir);
 	snprintf(cseg, sizeof(cseg), "%s/00000001.seg", cdir);
 	ck_assert_int_eq(mkdir(cdir, 0700), 0);
@@ -1011,6 +1012,32 @@ START_TEST(test_fill_ahead)
 	journal_close(j);
 	seen_free(&s);
 	scratch_rm(dir);
+}
+
+/* Single awaited puts: every chunk the thread fills is synced at once, so
+ * no put's sync carries new blocks. */
+START_TEST(test_fill_ahead)
+{
+	struct journal_stats st;
+
+	fill_run(1, &st);
+	ck_assert_uint_ge(st.fills, 4);        /* 400 x ~1 KiB: over 6 chunks */
+	ck_assert_uint_le(st.loop_fills, 1);   /* the first one */
+	ck_assert_uint_eq(st.fill_syncs, st.fills);
+}
+END_TEST
+
+/* Rounds of 8 KiB (an eighth of the 64 KiB chunk): the thread still fills
+ * ahead, but leaves the zeros to the next round's sync instead of making
+ * the records written meanwhile wait behind a chunk's write-out. */
+START_TEST(test_fill_big_rounds)
+{
+	struct journal_stats st;
+
+	fill_run(8, &st);
+	ck_assert_uint_ge(st.fills, 4);
+	ck_assert_uint_le(st.loop_fills, 1);
+	ck_assert_uint_eq(st.fill_syncs, 0);
 }
 END_TEST
 
@@ -1323,6 +1350,90 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* A journal (sync = always, 8 KiB segments) of 300 messages kept in
+ * queue "a" (over 3 segments) among 3000 put and consumed in "b". */
+static struct journal *kept_among_churn(const char *jdir, struct journal_opts *o,
+					struct seen *s)
+{
+	struct journal_report rep;
+	struct journal *j;
+	char msg[128];
+	uint64_t mid;
+	uint32_t qa, qb;
+	int i;
+
+	*o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o->segment_max = 8192;
+	o->compact_min = 1;
+	j = reopen(o, s, &rep);
+	qa = mkqueue(j, "a", 0);
+	qb = mkqueue(j, "b", 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(msg, sizeof(msg), "churn %05d", i);
+		mid = put(j, qb, msg);
+		ck_assert_int_eq(journal_consume(j, qb, &mid, 1), 0);
+		if (i % 10 == 0) {
+			snprintf(msg, sizeof(msg), "kept %05d %060d", i / 10, i);
+			put(j, qa, msg);
+		}
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	return j;
+}
+
+/* sync = always, more live data than a segment: compaction copies the
+ * oldest segment's live messages and then waits until the sync makes
+ * those copies durable and the segment goes, rather than go on to the
+ * segments its copies filled and copy them again (the journal grew by
+ * gigabytes that way while nothing was reaped). Once the syncs come, it
+ * finishes, within about twice the live data, and every message comes
+ * back in order. */
+START_TEST(test_compaction_waits_for_sync)
+{
+	char dir[64], jdir[80], msg[128];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st, st0;
+	struct journal *j;
+	struct seen s;
+	int i, steps = 0;
+
+	scratch(dir, jdir);
+	j = kept_among_churn(jdir, &o, &s);
+	journal_stats(j, &st0);
+	ck_assert_uint_gt(st0.live_bytes, 3 * o.segment_max);
+	/* No sync completes meanwhile (journal_complete is not called). */
+	while (steps < 2000 && journal_compact(j, 1024)) {
+		ck_assert_int_eq(journal_flush(j), 0);
+		steps++;
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &st);
+	ck_assert_int_lt(steps, 2000);
+	ck_assert_uint_le(st.written - st0.written, o.segment_max);
+	for (steps = 0; steps < 100000; steps++) {
+		while (journal_compact(j, 1024))
+			ck_assert_int_eq(journal_flush(j), 0);
+		ck_assert_int_eq(journal_flush(j), 0);
+		journal_stats(j, &st);
+		if (st.bytes <= 2 * st.live_bytes + 2 * o.segment_max)
+			break;
+		await_sync(j);
+	}
+	ck_assert_uint_le(st.bytes, 2 * st.live_bytes + 2 * o.segment_max);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 300);
+	for (i = 0; i < 300; i++) {
+		snprintf(msg, sizeof(msg), "kept %05d %060d", i, i * 10);
+		ck_assert_str_eq(s.data[i], msg);
+	}
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* Compaction copies the queue's record and an old live message past a
  * newer message of the queue, into the one segment left: recovery keeps
  * that message (its queue's record comes after it) and hands both back
@@ -1565,11 +1676,13 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_quiet_after_round);
 	tcase_add_test(tc, test_zero_reserve);
 	tcase_add_test(tc, test_fill_ahead);
+	tcase_add_test(tc, test_fill_big_rounds);
 	tcase_add_test(tc, test_torn_tail_every_offset);
 	tcase_add_test(tc, test_corrupt_middle);
 	tcase_add_test(tc, test_zero_tail_garbage);
 	tcase_add_test(tc, test_zero_tail_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_compaction_waits_for_sync);
 	tcase_add_test(tc, test_compaction_order);
 	tcase_add_test(tc, test_enospc);
 	tcase_add_test(tc, test_recovery_large);

@@ -357,6 +357,12 @@ int journal_flush(struct journal *j)
 	return rc;
 }
 
+/* Are records appended and not written yet? */
+bool journal_buffered(const struct journal *j)
+{
+	return j->blen > 0;
+}
+
 /* The sync thread's descriptor. */
 int journal_fd(const struct journal *j)
 {
@@ -378,11 +384,10 @@ void journal_complete(struct journal *j)
 }
 
 /* Delete the oldest segments holding nothing live, once their copies are
- * durable (written, with sync = none). */
+ * durable (journal_reap_lsn). */
 void journal_reap(struct journal *j)
 {
-	uint64_t lsn = j->o.sync == JOURNAL_SYNC_NONE ? j->lsn_written :
-		       j->lsn_synced;
+	uint64_t lsn = journal_reap_lsn(j);
 	char name[16];
 
 	while (j->nsegs > 1 && j->segs[0].live == 0 &&
@@ -405,7 +410,7 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->live_bytes = j->live;
 	st->segments = (unsigned)j->nsegs;
 	st->syncs = j->syncs;
-	st->sync_wakeups = jsync_wakeups(j, &st->fills);
+	st->sync_wakeups = jsync_wakeups(j, &st->fills, &st->fill_syncs);
 	st->loop_fills = j->loop_fills;
 	st->sync_ns = j->sync_ns;
 	st->sync_ns_max = j->sync_ns_max;

@@ -132,6 +132,8 @@ struct journal_stats {
 	uint64_t synced;             /* of which known to be on stable storage */
 	uint64_t fills;              /* chunks of zeros the sync thread wrote
 					ahead (sync = always) */
+	uint64_t fill_syncs;         /* of the thread's: synced at once, not
+					with the next round */
 	uint64_t loop_fills;         /* and the loop, when it caught up */
 };
 
@@ -193,6 +195,8 @@ int journal_deliver(struct journal *j, uint32_t qid, const uint64_t *mids,
  * makes done; once per loop iteration. 0 or IPC_ENOSPC (the buffered
  * records are dropped and their waiters fail). */
 int journal_flush(struct journal *j);
+/* Are records appended and not written yet (journal_flush writes them)? */
+bool journal_buffered(const struct journal *j);
 /* Park w until the records appended so far are durable (see above). */
 void journal_wait(struct journal *j, struct journal_waiter *w);
 /* Take w back without completing it (its client went away). */

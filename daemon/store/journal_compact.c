@@ -19,16 +19,28 @@
 
 /* The segment to copy out next: the oldest one, not the current one,
  * with live records left (those before it wait to be reaped); or -1 when
- * live data is not under half of the journal. */
+ * live data is not under half of the journal, or a segment before it
+ * waits for its copies to be durable. Those copies may be in the very
+ * segments after it (when they filled the current one and it rotated):
+ * going on would copy the copies again while nothing is reaped, and the
+ * journal only grew (8 GB in seconds, the loop too busy to answer, with
+ * more live data than a segment and sync = always). The sync that makes
+ * them durable calls compaction again (durable.c). With sync = none they
+ * are durable once written, at the loop's next flush, before it calls
+ * compaction again. */
 static ssize_t jcompact_target(const struct journal *j)
 {
+	uint64_t durable = journal_reap_lsn(j);
 	size_t i;
 
 	if (j->bytes <= j->o.compact_min || j->bytes <= 2 * j->live)
 		return -1;
-	for (i = 0; i + 1 < j->nsegs; i++)
+	for (i = 0; i + 1 < j->nsegs; i++) {
 		if (j->segs[i].live > 0)
 			return (ssize_t)i;
+		if (j->o.sync != JOURNAL_SYNC_NONE && j->segs[i].copied_lsn > durable)
+			return -1;
+	}
 	return -1;
 }
 

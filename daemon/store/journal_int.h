@@ -107,6 +107,8 @@ struct jsync {
 				   fill_end (sync = always) */
 	uint64_t chunk;         /* and then this much */
 	uint64_t fills;         /* chunks the thread filled */
+	uint64_t fill_syncs;    /* of which it synced at once (small rounds) */
+	uint64_t round_bytes;   /* what the last round synced */
 	int err;                /* errno of a failed sync, until the loop sees it */
 	uint64_t err_lsn;       /* the lsn that sync was for */
 	enum journal_sync mode;
@@ -242,6 +244,12 @@ void journal_drop_queue_msgs(struct journal *j, uint32_t qid);
 void journal_fail_after(struct journal *j, uint64_t lsn);
 /* The lsn waiters of this sync mode are complete up to. */
 uint64_t journal_durable_lsn(const struct journal *j);
+/* The lsn a segment's compaction copies must be durable up to before it
+ * goes (written, with sync = none). */
+static inline uint64_t journal_reap_lsn(const struct journal *j)
+{
+	return j->o.sync == JOURNAL_SYNC_NONE ? j->lsn_written : j->lsn_synced;
+}
 /* Delete the oldest segments that are dead and whose copies are durable. */
 void journal_reap(struct journal *j);
 
@@ -275,7 +283,7 @@ void jsync_dir(struct journal *j);
 uint64_t jsync_poll(struct journal *j);
 /* How often the thread has woken up from waiting so far, and how many
  * chunks of zeros it wrote (*fills). */
-uint64_t jsync_wakeups(struct journal *j, uint64_t *fills);
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills, uint64_t *fill_syncs);
 
 /* journal_replay.c */
 

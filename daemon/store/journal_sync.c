@@ -165,7 +165,7 @@ static void jsync_timed(struct jsync *s, uint64_t ns)
  * not find the mutex held and sleep again until it is released) */
 static void jsync_round(struct jsync *s)
 {
-	uint64_t target = s->written, one = 1, t0 = jsync_now_ns();
+	uint64_t target = s->written, from = s->synced, one = 1, t0 = jsync_now_ns();
 	int *old = s->old, fd = s->fd, err = 0;
 	size_t nold = s->nold, i;
 	bool dir = s->dir_dirty;
@@ -192,6 +192,7 @@ static void jsync_round(struct jsync *s)
 	} else if (target > s->synced) {
 		s->synced = target;
 	}
+	s->round_bytes = target > from ? target - from : 0;
 	jsync_timed(s, jsync_now_ns() - t0);
 	pthread_mutex_unlock(&s->mu);
 	if (write(s->efd, &one, sizeof(one)) < 0)
@@ -216,17 +217,21 @@ static void jsync_quiet(struct jsync *s, const struct timespec *last)
 
 /* With sync = always, keep zeros ahead of the loop's writes: once its
  * write position comes within ahead of what is filled, write the next
- * chunk of zeros and fdatasync it at once, so the loop does not write
- * them (about a millisecond per MiB) and no put's sync has to carry the
- * new blocks and the size change. A failure only leaves it to the loop,
- * which then reports a full disk on the put; a failed fdatasync fails the
- * records written so far, as a round's would (its error is reported
- * once). (mu held; let go meanwhile) */
+ * chunk of zeros, so the loop does not write them (about a millisecond
+ * per MiB). After a small round (single puts, where each sync is what a
+ * client waits for) fdatasync them at once, so no put's sync has to carry
+ * the new blocks and the size change. After a round of a sixteenth of a
+ * chunk or more (a stream of batches) leave them to the next round: the
+ * records waiting meanwhile would wait behind a chunk's write-out, and
+ * one metadata commit per chunk is nothing there. A failure only leaves
+ * it to the loop, which then reports a full disk on the put; a failed
+ * fdatasync fails the records written so far, as a round's would (its
+ * error is reported once). (mu held; let go meanwhile) */
 static void jsync_fill(struct jsync *s)
 {
 	uint64_t want = s->wpos + s->ahead, target = s->written, from;
+	bool filled = false, now = s->round_bytes < s->chunk / 16;
 	int fd = s->fd, err = 0;
-	bool filled = false;
 
 	if (s->mode != JOURNAL_SYNC_ALWAYS || s->stop)
 		return;
@@ -239,10 +244,11 @@ static void jsync_fill(struct jsync *s)
 		filled = true;
 	}
 	pthread_mutex_unlock(&s->fill_mu);
-	if (filled && fdatasync(fd) != 0)
+	if (filled && now && fdatasync(fd) != 0)
 		err = errno;
 	pthread_mutex_lock(&s->mu);
 	s->fills += filled;
+	s->fill_syncs += filled && now;
 	if (err) {
 		s->err = err;
 		s->err_lsn = target;
@@ -423,18 +429,20 @@ uint64_t jsync_poll(struct journal *j)
 	return failed;
 }
 
-/* How often the thread has woken up so far, and the chunks it filled. */
-uint64_t jsync_wakeups(struct journal *j, uint64_t *fills)
+/* How often the thread has woken up so far, the chunks it filled and
+ * how many of those it synced at once. */
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills, uint64_t *fill_syncs)
 {
 	struct jsync *s = &j->sync;
 	uint64_t n;
 
-	*fills = 0;
+	*fills = *fill_syncs = 0;
 	if (!s->inited)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	n = s->wakeups;
 	*fills = s->fills;
+	*fill_syncs = s->fill_syncs;
 	pthread_mutex_unlock(&s->mu);
 	return n;
 }

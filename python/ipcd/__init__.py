@@ -156,14 +156,12 @@ def _timeout_ms(block, timeout):
 
 
 class _Pickle:
-    """The default serializer: pickle, highest protocol."""
+    """The default serializer: pickle protocol 5. _ipcd writes and reads
+    the pickle of an int (int32 range), bytes or str itself, byte for byte
+    what pickle.dumps(obj, 5) writes; the rest goes to pickle."""
     spec = "pickle"
-
-    @staticmethod
-    def dumps(obj):
-        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
-
-    loads = staticmethod(pickle.loads)
+    dumps = staticmethod(_ipcd.pickle_dumps)
+    loads = staticmethod(_ipcd.pickle_loads)
 
 
 class _Raw:
@@ -223,7 +221,8 @@ class Queue:
     its queues this way never joins one another user created first under
     the name (name squatting, see ipcd(8)). A new queue is created as
     usual.
-    serializer: "pickle" (any picklable object), None (bytes-like objects
+    serializer: "pickle" (any picklable object; each message is exactly
+    what pickle.dumps(obj, 5) returns), None (bytes-like objects
     are sent unchanged and get() returns bytes: for C workers and ipcctl),
     or an object with dumps(obj) -> bytes and loads(bytes) -> obj.
     socket: the daemon's socket path (None: as the module doc says,
@@ -820,13 +819,11 @@ class Connection:
 
     def _fast(self, c):
         """Let recv() call client c directly (its fast path) while it is
-        alive in this process, the end is neither closed nor armed
-        (fileno()) and this process has no feeder whose failures recv()
-        must raise; c None turns it off. send()'s fast path is the
+        alive in this process and the end is neither closed nor armed
+        (fileno()); c None turns it off. send()'s fast path is the
         feeder's, from its first send here."""
-        f = self._feeder
-        self._tx = f if c is not None else None
-        self._rx = c if c is not None and self.readable and f is None else None
+        self._tx = self._feeder if c is not None else None
+        self._rx = c if c is not None and self.readable else None
 
     def _forget_feeder(self):
         """Drop the feeder (in a forked child: the parent's, whose
@@ -959,17 +956,22 @@ class Connection:
         returns. The feeder, a C thread with a connection of its own
         that holds the end too, sends what piled up as one batch and
         reads the answers; a lone send (the feeder idle) is written by
-        send() itself, so it is on its way when send() returns. A failure
-        (the peer closed: BrokenPipeError; the pipe was deleted) is raised
-        once, by the next recv(), poll(), fileno() or close() on this
+        send() itself, so it is on its way when send() returns. Messages of
+        16 KiB or more are written by the Connection's own connection
+        (each kind waits for the other's answers first: the order holds).
+        A failure (the peer closed: BrokenPipeError; the pipe was deleted)
+        is raised once: by the next poll(), fileno() or close() on this
         Connection, which first wait for the answers of every send made
-        before them, or by a send() once the feeder has read it: at the
-        latest 128 sends later, since a send waits while 128 are
-        unanswered (some may wait in the daemon for room in the pipe).
-        Messages sent before the failure were delivered in order.
-        close(), pickling or forking the Connection, and a normal exit
-        wait for the feeder first; os._exit() or a kill loses the sends
-        it has not written yet."""
+        before them; or by a send() or recv() once the feeder has read it
+        (recv() does not wait for answers, so a request/response
+        exchange costs no extra wait), at the latest 128 sends later,
+        since a send waits while 128 are unanswered (some may wait in
+        the daemon for room in the pipe). Messages sent before the
+        failure were delivered in order. close() and a normal exit wait
+        until the feeder has sent everything; os._exit() or a kill loses
+        the sends it has not written yet. Sends still buffered when the
+        end is shared with another process (fork, pickling) are this
+        process's to send and may arrive after the other's first ones."""
         f = self._tx
         if f is not None:  # attached here, the feeder started
             data = self._dumps(obj)
@@ -985,17 +987,22 @@ class Connection:
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
         c = self._rx
-        if c is not None and c.alive:  # attached, not armed, no feeder
+        if c is not None and c.alive and not self._unsettled:  # attached, not armed
+            if self._feeder is not None:
+                self._feeder.check()
             return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
         return self._loads(self._recv())
 
     def _recv(self):
-        """One message (bytes), after raising a pending send failure.
+        """One message (bytes), after raising a send failure the feeder
+        has read (and waiting for the answers of large sends).
         After fileno(), it waits on the socket (so Ctrl-C interrupts it)
         and arms the end again for the next wait."""
         c = self._c()
-        self._settle(c)
+        self._settle_own(c)
+        if self._feeder is not None:
+            self._feeder.check()  # not waiting for answers (see send)
         if not self._armed:
             return c.pipe_recv(self._name, self._end)
         c.pipe_wait(self._name, self._end)
