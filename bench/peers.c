@@ -72,11 +72,15 @@ static int raw_producer(struct run *r, unsigned idx)
 static int raw_consumer(struct run *r, unsigned idx)
 {
 	struct raw *raw = r->arg;
-	unsigned char *buf = malloc(RAW_READ_BUF);
 	uint64_t want = run_share(r, idx) * r->size, got = 0, counted = 0;
+	unsigned char *buf;
 	ssize_t k;
 
-	if (buf == NULL)
+	/* Page-aligned: malloc's 256 KiB chunk starts 16 bytes into a
+	 * page, which made the kernel's copy into it about twice as slow
+	 * (14.7-17.2 us per 64 KiB read against 6.4-8.1 us aligned) and
+	 * flattered every ratio against the raw socket. */
+	if (posix_memalign((void **)&buf, 4096, RAW_READ_BUF) != 0)
 		return run_fail(r, "out of memory");
 	run_ready(r);
 	while (got < want) {

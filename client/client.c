@@ -1281,7 +1281,7 @@ IPC_EXPORT int ipc_queue_get(ipc_client *c, const char *name, void **data,
 	X(kind) X(maxsize) X(size) X(bytes) X(getters) X(putters) X(puts) \
 	X(gets) X(inflight) X(requeued) X(uid) X(gid) X(mode) X(durable) \
 	X(journal_bytes) X(journal_live) X(max_deliveries) X(dead_lettered) \
-	X(dead_letter_failed) X(memory) X(duplex) X(ends) X(maxbytes)
+	X(dead_letter_failed) X(memory) X(duplex) X(ends) X(maxbytes) X(reserved)
 /* Those of each direction of a pipe, dir[0] and dir[1]. */
 #define CLIENT_INFO_DIR_FIELDS(X) X(size) X(bytes) X(getters) X(putters)
 

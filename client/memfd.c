@@ -160,7 +160,7 @@ int client_memfd_wanted(const struct ipc_client *c, const struct proto_req *req)
 
 	if (c->memfd_min == 0)
 		return 0;
-	if (req->op == PROTO_OP_QPUT || req->op == PROTO_OP_PSEND)
+	if (req->op == PROTO_OP_QPUT || req->op == PROTO_OP_QPUTR || req->op == PROTO_OP_PSEND)
 		return client_memfd_fits(c, req->data_len);
 	if (req->op != PROTO_OP_QPUTN && req->op != PROTO_OP_PSENDN)
 		return 0;
@@ -177,7 +177,7 @@ int client_memfd_prepare(struct ipc_client *c, struct proto_req *req)
 
 	if (c->memfd_min == 0)
 		return 0;
-	if (req->op == PROTO_OP_QPUT || req->op == PROTO_OP_PSEND) {
+	if (req->op == PROTO_OP_QPUT || req->op == PROTO_OP_QPUTR || req->op == PROTO_OP_PSEND) {
 		if (client_memfd_fits(c, req->data_len) &&
 		    (rc = client_memfd_make(c, req->data, req->data_len)) == 0)
 			req->data_memfd = 1;

@@ -35,6 +35,7 @@
 #include "durable.h"
 #include "dispatch.h"
 #include "lease.h"
+#include "resv.h"
 #include "ipc_defs.h"
 #include "log.h"
 #include "memfd.h"
@@ -210,6 +211,7 @@ static void conn_release(struct conn *c)
 	 * this very connection. */
 	lease_release_all(c);
 	op_pipe_release(c);
+	resv_release_all(c);
 }
 
 /* Close now; the struct is freed out of the current callback. */
@@ -1214,6 +1216,7 @@ struct conn *conn_new(struct server *s, int fd)
 	ilist_init(&c->stalled_parks);
 	ilist_init(&c->leases);
 	ilist_init(&c->holds);
+	ilist_init(&c->resvs);
 	conn_rev_on(c);
 	server_conn_add(s, c);
 	log_debug("conn %lu: opened by pid %ld uid %ld", c->id, (long)c->pid, (long)c->uid);

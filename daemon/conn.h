@@ -73,6 +73,7 @@ struct conn {
 				       QGETH), oldest first (struct lease) */
 	uint64_t done_tag;          /* the last tag a QDONE acked (lease.c) */
 	struct ilist holds;         /* pipe ends it has attached (op_pipe.c) */
+	struct ilist resvs;         /* slots it reserved in queues (op_resv.c) */
 	enum conn_state state;
 	unsigned long id;           /* serial number, for logs */
 	pid_t pid;                  /* peer credentials (SO_PEERCRED) */

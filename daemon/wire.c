@@ -33,7 +33,7 @@ void wire_pipe_want(const struct proto_req *r, struct broker_pipe_want *w)
 #define WIRE_QUEUE_COUNTERS(X) \
 	X(size) X(bytes) X(memory) X(getters) X(putters) X(puts) X(gets) \
 	X(inflight) X(requeued) X(max_deliveries) X(dead_lettered) \
-	X(dead_letter_failed)
+	X(dead_letter_failed) X(reserved)
 
 /* A queue's counters on the wire. */
 static void wire_queue_info(const struct queue_stats *st, struct proto_info *out)

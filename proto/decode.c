@@ -609,6 +609,7 @@ static const struct info_field {
 	{ "gets", INFO_U64, offsetof(struct proto_info, gets) },
 	{ "inflight", INFO_U64, offsetof(struct proto_info, inflight) },
 	{ "requeued", INFO_U64, offsetof(struct proto_info, requeued) },
+	{ "reserved", INFO_U64, offsetof(struct proto_info, reserved) },
 	{ "uid", INFO_U32, offsetof(struct proto_info, uid) },
 	{ "gid", INFO_U32, offsetof(struct proto_info, gid) },
 	{ "mode", INFO_U32, offsetof(struct proto_info, mode) },
@@ -917,6 +918,7 @@ static int rep_field(struct pctx *c, unsigned char f, unsigned i)
 	case RP_MEMFD_MIN: return rep_u32(c, i, "memfd_min", &r->memfd_min);
 	case RP_DINFO: return rep_dinfo(c, i);
 	case RP_INDEX: return rep_u32(c, i, "index", &r->index);
+	case RP_GRANTED: return rep_u32(c, i, "count", &r->count);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }

@@ -344,7 +344,7 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	int journal = in->journal_bytes != 0;
 	int dlq = !pipe && in->max_deliveries != 0;
 
-	msgpack_pack_map(pk, 16 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
+	msgpack_pack_map(pk, 17 + (pipe ? ENC_PIPE_KEYS : 0) + (journal ? 2 : 0) +
 			 (dlq ? ENC_DLQ_KEYS : 0));
 	enc_key(e, "name");
 	enc_str(e, in->name, IPC_NAME_MAX);
@@ -370,6 +370,8 @@ static void enc_info(struct enc *e, const struct proto_info *in)
 	msgpack_pack_uint64(pk, in->inflight);
 	enc_key(e, "requeued");
 	msgpack_pack_uint64(pk, in->requeued);
+	enc_key(e, "reserved");
+	msgpack_pack_uint64(pk, in->reserved);
 	enc_key(e, "uid");
 	msgpack_pack_uint32(pk, in->uid);
 	enc_key(e, "gid");
@@ -453,6 +455,7 @@ static void enc_rep_field(struct enc *e, unsigned char f, const struct proto_rep
 	case RP_MEMFD_MIN: msgpack_pack_uint32(pk, r->memfd_min); break;
 	case RP_DINFO: enc_dinfo(e, r->dinfo); break;
 	case RP_INDEX: msgpack_pack_uint32(pk, r->index); break;
+	case RP_GRANTED: msgpack_pack_uint32(pk, r->count); break;
 	default: e->rc = e->rc ? e->rc : IPC_EINVAL; break;
 	}
 }

@@ -72,6 +72,7 @@ enum proto_rep_field {
 	RP_MEMFD_MAX,    /* uint32 memfd_max: the largest memfd payload */
 	RP_MEMFD_MIN,    /* uint32 memfd_min: payloads from this size go by memfd */
 	RP_INDEX,        /* uint32 index: which of the request's names */
+	RP_GRANTED,      /* uint32 count: slots QRESV reserved, 0 or more */
 };
 
 /* Can a request of the op park? */
@@ -148,6 +149,12 @@ enum proto_rep_field {
 	  (RP_NONE), PROTO_NOPARK) \
 	/* EXPIRE is never answered either. */ \
 	X(EXPIRE, expire, 31, (RQ_TAG), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QRESV, qresv, 32, (RQ_NAME, RQ_MAX), 0, \
+	  (RP_GRANTED), PROTO_NOPARK) \
+	X(QPUTR, qputr, 33, (RQ_NAME, RQ_DATA), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	X(QUNRESV, qunresv, 34, (RQ_NAME), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */

@@ -188,6 +188,8 @@ struct proto_info {
 	uint64_t memory;         /* what the messages counted in bytes cost the
 				    daemon (headers, rounding): what max-bytes
 				    counts (0: not sent, an older daemon) */
+	uint64_t reserved;       /* queue: slots producers reserved (QRESV),
+				    not yet spent; they count toward maxsize */
 };
 
 /* The numbers INFO reports about the daemon as a whole, each a u64 sent

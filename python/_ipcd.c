@@ -667,6 +667,7 @@ static PyObject *client_queue_open(ClientObject *self, PyObject *args, PyObject 
 struct pipe_arg {
 	const char *name;
 	int end;
+	int reserved;            /* send_async: a put into a reserved slot */
 	Py_buffer *buf;
 	void *data;
 	size_t len;
@@ -739,7 +740,10 @@ static PyObject *send_async(ClientObject *self, struct pipe_arg *a, Py_buffer *b
 	}
 	rc = window_room(self, window);
 	Py_BEGIN_ALLOW_THREADS
-	if (rc == 0 && a->end < 0)
+	if (rc == 0 && a->reserved)
+		rc = ipc_queue_put_reserved_async(self->c, a->name, buf->buf,
+						  (size_t)buf->len);
+	else if (rc == 0 && a->end < 0)
 		rc = ipc_queue_put_async(self->c, a->name, buf->buf, (size_t)buf->len,
 					 IPC_FOREVER);
 	else if (rc == 0)
@@ -851,6 +855,60 @@ static PyObject *client_put_async(ClientObject *self, PyObject *const *args,
 	if (fast_args(args, nargs, 2, 4, 1, &a.name, &buf, opt))
 		return NULL;
 	return send_async(self, &a, &buf, push != 0, window);
+}
+
+PyDoc_STRVAR(put_reserved_doc, "put_reserved(name, data, push=True, window=0)\n--\n\n"
+	     "put_async() into a slot reserved with reserve(): the daemon takes it at "
+	     "once, with no room check; NotHeldError (at flush() or async_error()) "
+	     "when this connection held no slot there.");
+/* Client.put_reserved(). */
+static PyObject *client_put_reserved(ClientObject *self, PyObject *const *args,
+				     Py_ssize_t nargs)
+{
+	struct pipe_arg a = { .end = -1, .reserved = 1 };
+	Py_buffer buf;
+	unsigned push = 1, window = 0, *opt[] = { &push, &window };
+
+	if (fast_args(args, nargs, 2, 4, 1, &a.name, &buf, opt))
+		return NULL;
+	return send_async(self, &a, &buf, push != 0, window);
+}
+
+PyDoc_STRVAR(reserve_doc, "reserve(name, want) -> int\n--\n\n"
+	     "Reserve up to want (1..1024) slots of bounded queue name for this "
+	     "connection (ipc_queue_reserve): how many the daemon granted, 0 when "
+	     "none (full, putters waiting, unbounded or durable).");
+struct reserve_arg {
+	const char *name;
+	unsigned want, granted;
+};
+
+/* ipc_queue_reserve(), none granted (IPC_EFULL) being no failure. */
+static int call_reserve(ipc_client *c, void *arg)
+{
+	struct reserve_arg *a = arg;
+	int rc = ipc_queue_reserve(c, a->name, a->want, &a->granted);
+
+	return rc == IPC_EFULL ? 0 : rc;
+}
+
+/* Client.reserve(). */
+static PyObject *client_reserve(ClientObject *self, PyObject *args)
+{
+	struct reserve_arg a = { 0 };
+
+	if (!PyArg_ParseTuple(args, NAME_ARG "I:reserve", &a.name, &a.want) ||
+	    client_call(self, call_reserve, &a) < 0)
+		return NULL;
+	return PyLong_FromUnsignedLong(a.granted);
+}
+
+PyDoc_STRVAR(unreserve_doc, "unreserve(name)\n--\n\n"
+	     "Give back every slot this connection reserved in queue name.");
+/* Client.unreserve(). */
+static PyObject *client_unreserve(ClientObject *self, PyObject *args)
+{
+	return name_only(self, args, NAME_ARG ":unreserve", ipc_queue_unreserve);
 }
 
 PyDoc_STRVAR(async_error_doc, "async_error()\n--\n\nRaise the first failure among "
@@ -1507,10 +1565,10 @@ static PyObject *info_dict(const struct ipc_info *i)
 	if (!d)
 		return NULL;
 	if (i->kind != IPC_KIND_PIPE)
-		p = Py_BuildValue("{s:I,s:s,s:K,s:K}", "max_deliveries", i->max_deliveries,
-				  "dead_letter", i->dead_letter, "dead_lettered",
-				  i->dead_lettered, "dead_letter_failed",
-				  i->dead_letter_failed);
+		p = Py_BuildValue("{s:I,s:s,s:K,s:K,s:K}", "max_deliveries",
+				  i->max_deliveries, "dead_letter", i->dead_letter,
+				  "dead_lettered", i->dead_lettered, "dead_letter_failed",
+				  i->dead_letter_failed, "reserved", i->reserved);
 	else
 		p = Py_BuildValue("{s:N,s:K,s:(NN),s:(NN)}", "duplex", PyBool_FromLong(i->duplex),
 			  "maxbytes", i->maxbytes,
@@ -1547,8 +1605,9 @@ static PyObject *client_stat(ClientObject *self, PyObject *args)
 	return info_dict(&a.info);
 }
 
-PyDoc_STRVAR(size_doc, "size(name) -> (size, inflight, maxsize)\n--\n\n"
-	     "Messages held by queue name, in flight, and its maxsize.");
+PyDoc_STRVAR(size_doc, "size(name) -> (size, taken, maxsize)\n--\n\n"
+	     "Messages held by queue name, the other slots taken (in flight, and "
+	     "reserved by producers), and its maxsize.");
 /* Client.size(): stat's three numbers qsize/empty/full need. */
 static PyObject *client_size(ClientObject *self, PyObject *args)
 {
@@ -1557,7 +1616,8 @@ static PyObject *client_size(ClientObject *self, PyObject *args)
 	if (!PyArg_ParseTuple(args, NAME_ARG ":size", &a.name) ||
 	    client_call(self, call_stat, &a) < 0)
 		return NULL;
-	return Py_BuildValue("(KKL)", a.info.size, a.info.inflight, a.info.maxsize);
+	return Py_BuildValue("(KKL)", a.info.size, a.info.inflight + a.info.reserved,
+			     a.info.maxsize);
 }
 
 PyDoc_STRVAR(list_doc, "list() -> list[dict]\n--\n\nEvery queue and pipe, sorted by name.");
@@ -1961,6 +2021,10 @@ static PyMethodDef client_methods[] = {
 	{ "put", (PyCFunction)client_put, METH_VARARGS, put_doc },
 	{ "put_async", (PyCFunction)(void (*)(void))client_put_async, METH_FASTCALL,
 	  put_async_doc },
+	{ "put_reserved", (PyCFunction)(void (*)(void))client_put_reserved, METH_FASTCALL,
+	  put_reserved_doc },
+	{ "reserve", (PyCFunction)client_reserve, METH_VARARGS, reserve_doc },
+	{ "unreserve", (PyCFunction)client_unreserve, METH_VARARGS, unreserve_doc },
 	{ "flush", (PyCFunction)client_flush, METH_NOARGS, flush_doc },
 	{ "async_error", (PyCFunction)client_async_error, METH_NOARGS, async_error_doc },
 	{ "get", (PyCFunction)client_get, METH_VARARGS, get_doc },

@@ -734,6 +734,17 @@ static PyObject *feeder_sync(FeederObject *self, PyObject *const *args, Py_ssize
 	Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(check_doc, "check()\n--\n\n"
+	     "Raise a failure kept (one whose answer the thread has read), without "
+	     "waiting for any answer.");
+/* Feeder.check(). */
+static PyObject *feeder_check(FeederObject *self, PyObject *unused)
+{
+	if (self->pid == this_pid && feeder_raise(self))
+		return NULL;
+	Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(feeder_close_doc, "close()\n--\n\n"
 	     "End the thread once it has sent everything fed, wait for it (Ctrl-C "
 	     "interrupts the wait; the thread goes on) and raise a failure kept. "
@@ -868,6 +879,7 @@ static PyMethodDef feeder_methods[] = {
 	{ "feed", (PyCFunction)feeder_feed, METH_O, feed_doc },
 	{ "feed_many", (PyCFunction)feeder_feed_many, METH_O, feed_many_doc },
 	{ "sync", (PyCFunction)(void (*)(void))feeder_sync, METH_FASTCALL, sync_doc },
+	{ "check", (PyCFunction)feeder_check, METH_NOARGS, check_doc },
 	{ "close", (PyCFunction)feeder_close, METH_NOARGS, feeder_close_doc },
 	{ "cancel_join", (PyCFunction)feeder_cancel_join, METH_NOARGS, cancel_join_doc },
 	{ "_after_fork", (PyCFunction)feeder_after_fork, METH_NOARGS, after_fork_doc },

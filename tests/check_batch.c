@@ -72,6 +72,89 @@ static void assert_elapsed(int64_t t0, int64_t want)
 		      (long long)ms, (long long)want);
 }
 
+/* Reserved slots until the daemon has seen what c did (a close, a
+ * kill): polled, as the daemon learns of it when it reads. */
+static unsigned long long reserved_soon(ipc_client *o, const char *q, unsigned long long want)
+{
+	int64_t end = h_now_ms() + 10000;
+	unsigned long long r;
+
+	while ((r = h_stat(o, q).reserved) != want && h_now_ms() < end)
+		usleep(2000);
+	return r;
+}
+
+/* A child that reserves slots of queue "r" and is SIGKILLed holding them. */
+static int job_reserve_and_die(void *arg)
+{
+	const struct h_daemon *d = arg;
+	ipc_client *c;
+	unsigned g = 0;
+
+	if (h_ipc_connect(d->sock, &c) != 0 || ipc_queue_reserve(c, "r", 64, &g) != 0)
+		return 1;
+	raise(SIGKILL);
+	return 2;
+}
+
+/* Credits (ipc_queue_reserve): a quarter of the free room, counted toward
+ * maxsize for every other put, spent by pipelined puts that cannot be
+ * Full, IPC_ENOTHELD past them; given back by ipc_queue_unreserve, a
+ * close, a SIGKILL; forgotten by a delete; none on an unbounded queue. */
+START_TEST(test_reserve_credits)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	unsigned g = 99, i;
+	pid_t pid;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	h_create_queue(c, "r", 100);
+	h_create_queue(c, "u", 0);
+	ck_assert_int_eq(ipc_queue_reserve(c, "u", 64, &g), IPC_EFULL);
+	ck_assert_uint_eq(g, 0);
+	ck_assert_int_eq(ipc_queue_reserve(c, "r", 64, &g), 0);
+	ck_assert_uint_eq(g, 25);
+	ck_assert_uint_eq(h_stat(o, "r").reserved, 25);
+	for (i = 0; i < 75; i++)
+		ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), IPC_EFULL);   /* 75 + 25 */
+	ck_assert_int_eq(ipc_queue_reserve(o, "r", 64, &g), IPC_EFULL);
+	for (i = 0; i < 25; i++)
+		ck_assert_int_eq(ipc_queue_put_reserved_async(c, "r", "c", 1), 0);
+	ck_assert_int_eq(ipc_flush(c), 0);
+	ck_assert_uint_eq(h_stat(o, "r").size, 100);
+	ck_assert_uint_eq(h_stat(o, "r").reserved, 0);
+	ck_assert_int_eq(ipc_queue_put_reserved_async(c, "r", "x", 1), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOTHELD);                    /* none left */
+	ck_assert_int_eq(ipc_queue_purge(o, "r", NULL), 0);
+	ck_assert_int_eq(ipc_queue_reserve(c, "r", 10, &g), 0);
+	ck_assert_uint_eq(g, 10);
+	ck_assert_int_eq(ipc_queue_unreserve(c, "r"), 0);
+	ck_assert_uint_eq(h_stat(o, "r").reserved, 0);
+	ck_assert_int_eq(ipc_queue_reserve(c, "r", 64, &g), 0);
+	ipc_close(c);                                                    /* gives back */
+	ck_assert_uint_eq(reserved_soon(o, "r", 0), 0);
+	pid = h_spawn(job_reserve_and_die, &d);
+	ck_assert_int_eq(h_wait_child(pid, 10000), 128 + SIGKILL);
+	ck_assert_uint_eq(reserved_soon(o, "r", 0), 0);
+	c = h_connect(&d);
+	ck_assert_int_eq(ipc_queue_reserve(c, "r", 64, &g), 0);
+	ck_assert_int_eq(ipc_delete(o, "r"), 0);                         /* forgets */
+	h_create_queue(o, "r", 100);
+	ck_assert_uint_eq(h_stat(o, "r").reserved, 0);
+	ck_assert_int_eq(ipc_queue_put_reserved_async(c, "r", "x", 1), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOTHELD);                    /* not this queue's */
+	ck_assert_uint_eq(h_stat(o, "r").size, 0);
+	ck_assert_int_eq(ipc_queue_reserve(c, "r", 64, &g), 0);          /* held at shutdown */
+	ipc_close(o);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 START_TEST(test_put_get_many)
 {
 	struct h_daemon d;
@@ -2049,6 +2132,7 @@ static Suite *batch_suite(void)
 	Suite *s = suite_create("batch");
 
 	h_add_case(s, "put_get_many", test_put_get_many, 30);
+	h_add_case(s, "reserve_credits", test_reserve_credits, 30);
 	h_add_case(s, "put_many_zero_length", test_put_many_zero_length, 30);
 	h_add_case(s, "put_many_full", test_put_many_full, 30);
 	h_add_case(s, "put_many_blocks", test_put_many_blocks, 30);

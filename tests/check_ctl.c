@@ -52,18 +52,6 @@ static void daemon_thaw(const struct h_daemon *d)
 	ck_assert_int_eq(kill(d->pid, SIGCONT), 0);
 }
 
-/* Milliseconds since t0_ms less what this process waited for a CPU since
- * its wait was wait0_us (h_cpu_wait_us) and what child_us says a child
- * did: the part of a wait its code answers for. On a loaded machine a
- * process can wait seconds for its turn, which a wall-clock upper bound
- * would count against the timeout under test. */
-static int64_t own_ms(int64_t t0_ms, int64_t wait0_us, int64_t child_us)
-{
-	int64_t waited = h_cpu_wait_us(getpid()) - wait0_us + child_us;
-
-	return h_now_ms() - t0_ms - waited / 1000;
-}
-
 /* ipcctl in a pseudo-terminal of rows x cols: stdin, stdout and stderr
  * are the terminal. */
 struct pty_run {
@@ -175,7 +163,7 @@ END_TEST
 /* A reply that does not come within the request's own timeout plus the
  * I/O timeout fails the call with IPC_ETIMEDOUT, no sooner (and well
  * before the library's 5 s default, the time waited for a CPU aside:
- * own_ms), and breaks the handle; a handle that waits with no I/O
+ * h_own_ms), and breaks the handle; a handle that waits with no I/O
  * timeout is not touched. */
 START_TEST(test_io_timeout)
 {
@@ -191,12 +179,12 @@ START_TEST(test_io_timeout)
 	ck_assert_int_eq(ipc_set_io_timeout(c, -2), IPC_EINVAL);
 	ck_assert_int_eq(ipc_set_io_timeout(c, 300), 0);
 	daemon_freeze(&d);
-	w0 = h_cpu_wait_us(getpid());
+	w0 = h_waits_us(0);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_get(c, "q", &msg, &len, 400), IPC_ETIMEDOUT);
 	el = h_now_ms() - t0;
 	ck_assert_msg(el >= 700, "gave up after %lld ms", (long long)el);
-	el = own_ms(t0, w0, 0);
+	el = h_own_ms(t0, w0, 0, 0);
 	ck_assert_msg(el < 5000, "gave up after %lld ms of its own", (long long)el);
 	ck_assert_int_eq(errno, ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(c), "did not answer"));
@@ -206,12 +194,12 @@ START_TEST(test_io_timeout)
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_set_io_timeout(c, 200), 0);
 	daemon_freeze(&d);
-	w0 = h_cpu_wait_us(getpid());
+	w0 = h_waits_us(0);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_put(c, "q", "x", 1, 0), IPC_ETIMEDOUT);
 	el = h_now_ms() - t0;
 	ck_assert_msg(el >= 200, "gave up after %lld ms", (long long)el);
-	el = own_ms(t0, w0, 0);
+	el = h_own_ms(t0, w0, 0, 0);
 	ck_assert_msg(el < 5000, "gave up after %lld ms of its own", (long long)el);
 	ipc_close(c);
 	daemon_thaw(&d);
@@ -231,23 +219,23 @@ START_TEST(test_connect_timeout)
 
 	h_start(&d);
 	daemon_freeze(&d);
-	w0 = h_cpu_wait_us(getpid());
+	w0 = h_waits_us(0);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_connect_timeout(d.sock, 300, &c), IPC_ETIMEDOUT);
 	el = h_now_ms() - t0;
 	ck_assert_msg(el >= 300, "gave up after %lld ms", (long long)el);
-	el = own_ms(t0, w0, 0);
+	el = h_own_ms(t0, w0, 0, 0);
 	ck_assert_msg(el < 5000, "gave up after %lld ms of its own", (long long)el);
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(strstr(ipc_last_error(NULL), "handshake"));
 	ck_assert_int_eq(ipc_connect_timeout(d.sock, -2, &c), IPC_EINVAL);
-	w0 = h_cpu_wait_us(getpid());
+	w0 = h_waits_us(0);
 	t0 = h_now_ms();
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "--connect-timeout",
 				      "0.3", "ls", NULL), 1);
 	el = h_now_ms() - t0;
 	ck_assert_msg(el >= 300, "ipcctl gave up after %lld ms", (long long)el);
-	el = own_ms(t0, w0, h_last_child_cpu_wait_us());
+	el = h_own_ms(t0, w0, 0, h_last_child_cpu_wait_us());
 	ck_assert_msg(el < 5000, "ipcctl gave up after %lld ms of its own", (long long)el);
 	ck_assert_msg(strstr(err.data, "did not answer in time") != NULL,
 		      "ipcctl said: %s", err.data);

@@ -448,14 +448,19 @@ START_TEST(test_missing_queue)
 }
 END_TEST
 
-/* Assert elapsed ms of a timed-out call is in [want, want + slack). */
-static void assert_elapsed(int64_t ms, int64_t want)
+/* Assert a timed-out call begun at t0 (ms; h_waits_us(d's ipcd) was
+ * w0 then) took at least want ms and, less the time ipcd and this
+ * process waited for a CPU (h_own_ms), under want + slack. */
+static void assert_elapsed(const struct h_daemon *d, int64_t t0, int64_t w0,
+			   int64_t want)
 {
 	int64_t slack = h_wrapped() ? 3000 : 800;
+	int64_t ms = h_now_ms() - t0, own = h_own_ms(t0, w0, d->pid, 0);
 
-	ck_assert_msg(ms >= want && ms < want + slack,
-		      "took %lld ms, want [%lld, %lld)", (long long)ms,
-		      (long long)want, (long long)(want + slack));
+	ck_assert_msg(ms >= want && own < want + slack,
+		      "took %lld ms (%lld of its own), want [%lld, %lld)",
+		      (long long)ms, (long long)own, (long long)want,
+		      (long long)(want + slack));
 }
 
 /* 3: Empty and Full after the timeout, at once with nowait. */
@@ -465,27 +470,31 @@ START_TEST(test_timeouts)
 	ipc_client *c;
 	void *data;
 	size_t len;
-	int64_t t0;
+	int64_t t0, w0;
 
 	h_start(&d);
 	c = h_connect(&d);
 	h_create_queue(c, "e", 0);
+	w0 = h_waits_us(d.pid);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, 200), IPC_EEMPTY);
-	assert_elapsed(h_now_ms() - t0, 200);
+	assert_elapsed(&d, t0, w0, 200);
+	w0 = h_waits_us(d.pid);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_get(c, "e", &data, &len, 0), IPC_EEMPTY);
-	ck_assert_int_lt(h_now_ms() - t0, h_wrapped() ? 2000 : 100);
+	ck_assert_int_lt(h_own_ms(t0, w0, d.pid, 0), h_wrapped() ? 2000 : 100);
 	ck_assert_uint_eq(h_stat(c, "e").getters, 0);
 
 	h_create_queue(c, "f", 1);
 	h_put_text(c, "f", "one");
+	w0 = h_waits_us(d.pid);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_put(c, "f", "two", 3, 200), IPC_EFULL);
-	assert_elapsed(h_now_ms() - t0, 200);
+	assert_elapsed(&d, t0, w0, 200);
+	w0 = h_waits_us(d.pid);
 	t0 = h_now_ms();
 	ck_assert_int_eq(ipc_queue_put(c, "f", "two", 3, 0), IPC_EFULL);
-	ck_assert_int_lt(h_now_ms() - t0, h_wrapped() ? 2000 : 100);
+	ck_assert_int_lt(h_own_ms(t0, w0, d.pid, 0), h_wrapped() ? 2000 : 100);
 	ck_assert_uint_eq(h_stat(c, "f").size, 1);
 	ck_assert_uint_eq(h_stat(c, "f").putters, 0);
 	h_get_expect(c, "f", "one", 0);

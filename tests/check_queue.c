@@ -425,6 +425,60 @@ START_TEST(test_queue_bounded_full)
 }
 END_TEST
 
+/* Reserved slots (credits): at most a quarter of the free room, counted
+ * toward maxsize for other puts, spent with no room check, given back
+ * (admitting a parked putter); none while putters wait, on an unbounded
+ * queue, or on a queue too small; forgotten when the queue is freed. */
+START_TEST(test_queue_reserve)
+{
+	struct queue *q = newq("resv", 12), *u = newq("unb", 0), *small = newq("two", 2);
+	struct qresv r = { 0 }, r2 = { 0 }, none = { 0 };
+	struct qmsg *m;
+	struct tw p;
+	int i;
+
+	ck_assert_uint_eq(queue_reserve(u, &none, 64), 0);
+	ck_assert_uint_eq(queue_reserve(small, &none, 64), 0);  /* 2 / 4 = 0 */
+	ck_assert_uint_eq(queue_reserve(q, &r, 64), 3);         /* 12 / 4 */
+	ck_assert_uint_eq(queue_reserve(q, &r, 1), 1);          /* capped by want */
+	ck_assert_uint_eq(stats(q).reserved, 4);
+	m = msg("x");
+	ck_assert_int_eq(queue_put_reserved(&none, m), IPC_ENOTHELD);  /* m stays ours */
+	qmsg_free(m);
+	for (i = 0; i < 8; i++)                                 /* 8 free, not 12 */
+		ck_assert_int_eq(queue_put(q, msg("p")), 0);
+	m = msg("full");
+	ck_assert_int_eq(queue_put(q, m), IPC_EFULL);           /* 8 + 4 reserved */
+	ck_assert_uint_eq(queue_reserve(q, &r2, 64), 0);        /* no room to grant */
+	tw_init(&p, q, WAITER_PUT, m);
+	queue_park(q, &p.w);
+	ck_assert_int_eq(queue_put_reserved(&r, msg("r1")), 0);  /* no room check */
+	ck_assert_uint_eq(stats(q).size, 9);
+	ck_assert_uint_eq(stats(q).reserved, 3);
+	ck_assert_int_eq(p.woken, 0);
+	queue_unreserve(&r);                                    /* 3 back: admits */
+	ck_assert_int_eq(p.woken, 1);
+	ck_assert_ptr_null(r.queue);
+	ck_assert_uint_eq(stats(q).reserved, 0);
+	ck_assert_uint_eq(stats(q).size, 10);
+	m = msg("x");
+	ck_assert_int_eq(queue_put_reserved(&r, m), IPC_ENOTHELD);
+	qmsg_free(m);
+	queue_unreserve(&r);                                    /* no-op */
+	for (i = 0; i < 8; i++)
+		expect_get(q, "p");
+	expect_get(q, "r1");
+	expect_get(q, "full");
+	ck_assert_uint_eq(queue_reserve(q, &r2, 64), 3);
+	queue_free(q, IPC_EDELETED);                            /* forgets r2 */
+	ck_assert_ptr_null(r2.queue);
+	ck_assert_uint_eq(r2.n, 0);
+	queue_unreserve(&r2);                                   /* no-op */
+	queue_free(u, IPC_EDELETED);
+	queue_free(small, IPC_EDELETED);
+}
+END_TEST
+
 START_TEST(test_queue_get_empty)
 {
 	struct queue *q = newq("empty", 2);
@@ -2236,6 +2290,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tq, test_queue_fifo_order);
 	tcase_add_test(tq, test_queue_unbounded);
 	tcase_add_test(tq, test_queue_bounded_full);
+	tcase_add_test(tq, test_queue_reserve);
 	tcase_add_test(tq, test_queue_get_empty);
 	tcase_add_test(tq, test_queue_getters_fifo);
 	tcase_add_test(tq, test_queue_put_batch_whole);

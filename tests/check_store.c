@@ -1350,6 +1350,37 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* A journal (sync = always, 8 KiB segments) of 300 messages kept in
+ * queue "a" (over 3 segments) among 3000 put and consumed in "b". */
+static struct journal *kept_among_churn(const char *jdir, struct journal_opts *o,
+					struct seen *s)
+{
+	struct journal_report rep;
+	struct journal *j;
+	char msg[128];
+	uint64_t mid;
+	uint32_t qa, qb;
+	int i;
+
+	*o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o->segment_max = 8192;
+	o->compact_min = 1;
+	j = reopen(o, s, &rep);
+	qa = mkqueue(j, "a", 0);
+	qb = mkqueue(j, "b", 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(msg, sizeof(msg), "churn %05d", i);
+		mid = put(j, qb, msg);
+		ck_assert_int_eq(journal_consume(j, qb, &mid, 1), 0);
+		if (i % 10 == 0) {
+			snprintf(msg, sizeof(msg), "kept %05d %060d", i / 10, i);
+			put(j, qa, msg);
+		}
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	return j;
+}
+
 /* sync = always, more live data than a segment: compaction copies the
  * oldest segment's live messages and then waits until the sync makes
  * those copies durable and the segment goes, rather than go on to the
@@ -1365,27 +1396,10 @@ START_TEST(test_compaction_waits_for_sync)
 	struct journal_stats st, st0;
 	struct journal *j;
 	struct seen s;
-	uint64_t mid;
-	uint32_t qa, qb;
 	int i, steps = 0;
 
 	scratch(dir, jdir);
-	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
-	o.segment_max = 8192;
-	o.compact_min = 1;
-	j = reopen(&o, &s, &rep);
-	qa = mkqueue(j, "a", 0);
-	qb = mkqueue(j, "b", 0);
-	for (i = 0; i < 3000; i++) {
-		snprintf(msg, sizeof(msg), "churn %05d", i);
-		mid = put(j, qb, msg);
-		ck_assert_int_eq(journal_consume(j, qb, &mid, 1), 0);
-		if (i % 10 == 0) {
-			snprintf(msg, sizeof(msg), "kept %05d %060d", i / 10, i);
-			put(j, qa, msg);         /* 300 x ~90 B: over 3 segments */
-		}
-	}
-	ck_assert_int_eq(journal_flush(j), 0);
+	j = kept_among_churn(jdir, &o, &s);
 	journal_stats(j, &st0);
 	ck_assert_uint_gt(st0.live_bytes, 3 * o.segment_max);
 	/* No sync completes meanwhile (journal_complete is not called). */
@@ -1395,9 +1409,6 @@ START_TEST(test_compaction_waits_for_sync)
 	}
 	ck_assert_int_eq(journal_flush(j), 0);
 	journal_stats(j, &st);
-	printf("compaction without syncs: %d steps, %llu bytes copied (%llu live)\n", steps,
-	       (unsigned long long)(st.written - st0.written),
-	       (unsigned long long)st0.live_bytes);
 	ck_assert_int_lt(steps, 2000);
 	ck_assert_uint_le(st.written - st0.written, o.segment_max);
 	for (steps = 0; steps < 100000; steps++) {

@@ -881,3 +881,17 @@ int64_t h_cpu_wait_us(pid_t pid)
 	closedir(dir);
 	return ns / 1000;
 }
+
+/* This process's CPU wait plus pid's; see harness.h. */
+int64_t h_waits_us(pid_t pid)
+{
+	return h_cpu_wait_us(getpid()) + (pid > 0 ? h_cpu_wait_us(pid) : 0);
+}
+
+/* A wait's own milliseconds; see harness.h. */
+int64_t h_own_ms(int64_t t0_ms, int64_t waits0_us, pid_t pid, int64_t extra_us)
+{
+	int64_t waited = h_waits_us(pid) - waits0_us + extra_us;
+
+	return h_now_ms() - t0_ms - waited / 1000;
+}

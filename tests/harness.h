@@ -88,6 +88,14 @@ long h_rss_kb(pid_t pid);
  * wait tens of milliseconds or more for its turn, which says nothing of
  * ipcd; time a process spent running or asleep still counts. */
 int64_t h_cpu_wait_us(pid_t pid);
+/* h_cpu_wait_us of this process plus that of pid (none when 0). */
+int64_t h_waits_us(pid_t pid);
+/* Milliseconds since t0_ms less the CPU waits of this process and of pid
+ * since h_waits_us(pid) was waits0_us, and less extra_us (a child's,
+ * h_last_child_cpu_wait_us): the part of a wait the code under test
+ * answers for, for an upper bound that load on the machine cannot break.
+ * Lower bounds keep the wall clock. */
+int64_t h_own_ms(int64_t t0_ms, int64_t waits0_us, pid_t pid, int64_t extra_us);
 
 /* A connection's connect and I/O timeouts under IPCD_WRAPPER, instead of
  * the library's 5 s defaults: a daemon under valgrind on a loaded

@@ -117,6 +117,9 @@ struct ipc_info {
 				      the daemon, headers and rounding
 				      included (176 bytes for an empty one):
 				      what its max-bytes limit counts */
+	unsigned long long reserved; /* queue: slots producers reserved ahead
+					of their puts (ipc_queue_reserve), not
+					yet spent; they count toward maxsize */
 };
 
 /*
@@ -854,6 +857,39 @@ int ipc_push(ipc_client *c);
 /* The most async puts in flight, 1..IPC_WINDOW_MAX (within 8 MiB on the
  * wire, see above). 0 or IPC_EINVAL. */
 int ipc_set_window(ipc_client *c, unsigned n);
+
+/*
+ * Slot reservations (credits) in a bounded queue, so that a producer can
+ * pipeline its puts and still never be told Full later: like the
+ * semaphore multiprocessing.Queue.put() takes before its feeder sends.
+ *
+ * ipc_queue_reserve() asks the daemon for up to want (1..IPC_BATCH_MAX)
+ * slots of queue `name` for this connection; *granted says how many it
+ * got. The daemon grants at most a quarter of the room free at that
+ * moment, and none while the queue is full, while putters wait for room,
+ * or on an unbounded or durable queue: then it returns IPC_EFULL
+ * (*granted 0) and the caller puts as usual. A reserved slot counts
+ * toward maxsize for everyone (ipc_stat's `reserved`; a put elsewhere
+ * finds the queue full when size + inflight + reserved reach maxsize)
+ * until it is spent or given back.
+ *
+ * ipc_queue_put_reserved_async() spends one slot: an async put (the
+ * window and ipc_flush() as for ipc_queue_put_async()) that the daemon
+ * takes at once, with no room check, in order with this connection's
+ * other requests; it fails (at ipc_flush()) with IPC_ENOTHELD when the
+ * connection held no slot there (the queue was deleted meanwhile, or
+ * the caller miscounted). ipc_queue_unreserve() gives back every slot
+ * this connection holds in `name` (room goes to parked putters first).
+ * A connection that closes, or a process that dies, gives back its
+ * slots; deleting the queue forgets them. A client that never calls
+ * ipc_queue_reserve() sees no change. Not supported on the NATS backend
+ * (IPC_ENOTSUP). Returns 0, IPC_EFULL (reserve only), IPC_ENOENT,
+ * IPC_ENAME, IPC_EWRONGTYPE, IPC_EPERM, IPC_EINVAL, or fatal.
+ */
+int ipc_queue_reserve(ipc_client *c, const char *name, unsigned want, unsigned *granted);
+int ipc_queue_put_reserved_async(ipc_client *c, const char *name, const void *data,
+				 size_t len);
+int ipc_queue_unreserve(ipc_client *c, const char *name);
 
 /*
  * ipc_queue_put_many() without waiting: msgs[0..n) go out in as few QPUTN

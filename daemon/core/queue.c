@@ -62,12 +62,15 @@ struct queue {
 	void *dead_arg;
 	uint64_t dead_lettered;
 	uint64_t dead_failed;
+	struct ilist resvs;         /* slot reservations (struct qresv) */
+	size_t reserved;            /* their slots, not yet spent */
 };
 
-/* Is the queue at its bound? In-flight messages take room too. */
+/* Is the queue at its bound? In-flight messages and reserved slots
+ * take room too. */
 static bool queue_full(const struct queue *q)
 {
-	return q->maxsize && q->ready.n + q->inflight >= q->maxsize;
+	return q->maxsize && q->ready.n + q->inflight + q->reserved >= q->maxsize;
 }
 
 /* Put m in flight in h (its tag set by the caller), newest at the tail. */
@@ -159,6 +162,7 @@ struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 	q->wake = wake;
 	wpark_init(&q->parked);
 	ilist_init(&q->held);
+	ilist_init(&q->resvs);
 	return q;
 }
 
@@ -184,6 +188,19 @@ static void queue_fail_getters(struct queue *q, int status)
 		q->wake(w, status, NULL);
 }
 
+/* Forget every reservation: their holders keep records of no queue. */
+static void queue_drop_resvs(struct queue *q)
+{
+	struct qresv *r;
+
+	while ((r = ilist_first_entry(&q->resvs, struct qresv, link))) {
+		ilist_unlink(&r->link);
+		r->queue = NULL;
+		r->n = 0;
+	}
+	q->reserved = 0;
+}
+
 /* Wake every parked waiter with status, free held messages and the queue. */
 void queue_free(struct queue *q, int status)
 {
@@ -196,6 +213,7 @@ void queue_free(struct queue *q, int status)
 	 * or get from a callback never completes a waiter that is about to be
 	 * failed with status. */
 	q->dying = true;
+	queue_drop_resvs(q);
 	queue_fail_getters(q, status);
 	queue_fail_all(q, &q->parked.put, status);
 	while ((h = ilist_first_entry(&q->held, struct qheld, link))) {
@@ -580,4 +598,60 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
 	st->max_deliveries = q->max_deliveries;
 	st->dead_lettered = q->dead_lettered;
 	st->dead_letter_failed = q->dead_failed;
+	st->reserved = q->reserved;
+}
+
+/* Reserve up to want more slots of q in r: a quarter of the free room at
+ * most, none while putters wait or on an unbounded, durable or dying
+ * queue. How many were reserved. */
+size_t queue_reserve(struct queue *q, struct qresv *r, size_t want)
+{
+	size_t held = q->ready.n + q->inflight + q->reserved, k;
+
+	assert(!r->queue || r->queue == q);
+	if (!q->maxsize || q->durable_id || q->dying || held >= q->maxsize ||
+	    q->parked.put.count)
+		return 0;
+	k = (q->maxsize - held) / 4;
+	if (k > want)
+		k = want;
+	if (k && !r->queue) {
+		r->queue = q;
+		ilist_link_tail(&q->resvs, &r->link);
+	}
+	r->n += k;
+	q->reserved += k;
+	return k;
+}
+
+/* Put m into r's queue in one of r's slots: no room check, it is taken
+ * (0), or IPC_ENOTHELD when r holds no slot (m stays the caller's). */
+int queue_put_reserved(struct qresv *r, struct qmsg *m)
+{
+	struct queue *q = r->queue;
+	size_t taken;
+	int rc;
+
+	if (!q || !r->n)
+		return IPC_ENOTHELD;
+	r->n--;
+	q->reserved--;
+	rc = queue_put_batch(q, &m, 1, &taken);
+	assert(rc == 0);  /* the slot was free: held < maxsize without it */
+	return rc;
+}
+
+/* Give back every slot r holds and unlink it; parked putters take the
+ * room. */
+void queue_unreserve(struct qresv *r)
+{
+	struct queue *q = r->queue;
+
+	if (!q)
+		return;
+	ilist_unlink(&r->link);
+	r->queue = NULL;
+	q->reserved -= r->n;
+	r->n = 0;
+	queue_admit(q);
 }

@@ -52,6 +52,22 @@ struct queue_stats {
 	uint32_t max_deliveries;     /* dead-lettering: 0 = off */
 	uint64_t dead_lettered;      /* messages moved to the dead-letter queue */
 	uint64_t dead_letter_failed; /* moves refused (the message went back) */
+	size_t reserved;  /* slots reserved by producers (queue_reserve), not yet spent */
+};
+
+/*
+ * Slots of a bounded queue a producer reserved ahead of its puts (QRESV
+ * credits), like the semaphore multiprocessing.Queue's put takes before
+ * its feeder sends: they count toward maxsize (a put elsewhere finds the
+ * queue full when size + inflight + reserved reach it) until spent by
+ * queue_put_reserved or given back by queue_unreserve. The I/O shell owns
+ * the record (zeroed before first use); while it holds slots the queue
+ * links it, and queue_free forgets it (queue NULL, n 0).
+ */
+struct qresv {
+	struct ilist link;          /* in the queue's reservations */
+	struct queue *queue;        /* whose slots; NULL when it holds none */
+	size_t n;                   /* slots held */
 };
 
 /*
@@ -211,5 +227,17 @@ void queue_recover(struct queue *q, struct qmsg *m, int redelivered);
 
 /* Fill *st with the current counters. */
 void queue_stats(const struct queue *q, struct queue_stats *st);
+
+/* Reserve up to want more slots of q in r (r holds none, or holds q's):
+ * at most a quarter of the room free, and none on an unbounded or
+ * durable queue, while putters are parked, or when full. How many. */
+size_t queue_reserve(struct queue *q, struct qresv *r, size_t want);
+/* Spend one of r's slots on m: taken at once, with no room check (handed
+ * to the oldest getter or appended; 0), or IPC_ENOTHELD when r holds no
+ * slot (m stays the caller's). */
+int queue_put_reserved(struct qresv *r, struct qmsg *m);
+/* Give back every slot r holds (no-op when none): the room goes to
+ * parked putters first, oldest first. */
+void queue_unreserve(struct qresv *r);
 
 #endif

@@ -80,6 +80,12 @@ _PIPE_READAHEAD = 64
 # is raised within this many calls, never lost. Half, not all: the answers
 # to the older ones are there by then, so the producer seldom sleeps.
 _SETTLE_EVERY = 64
+# Slots a thread's connection reserves ahead in a bounded queue (credits,
+# see the Queue doc), at most; the daemon grants at most a quarter of the
+# room free. After a request granted none, this many puts wait for their
+# own answer before the next request.
+_CREDITS = 64
+_NO_CREDIT_PUTS = 16
 # Sends of a Connection not answered yet (its feeder's window): a send to a
 # closed peer raises BrokenPipeError within this many sends, and a sender
 # waits while this many are unanswered (some may wait in the daemon for
@@ -296,15 +302,34 @@ class Queue:
       multiprocessing loses its buffer. A forked child starts a feeder of
       its own at its first put; puts its parent had not sent at the fork
       are the parent's only (never sent twice).
-    - Bounded queue: not pipelined. put() returns once its message is in
-      the queue, as multiprocessing's put() returns once it took a slot:
+    - Bounded queue: put() returns once its message has a slot, as
+      multiprocessing's put() returns once it took one of its semaphore:
       a blocking put waits (in the daemon, releasing the GIL; Ctrl-C
       interrupts it with nothing put) while the queue is full, so a
       producer is never more than maxsize messages ahead of its
-      consumers. Full is exact: put_nowait() raises it when messages
-      held plus in flight reach maxsize, a put with a timeout once the
-      timeout ran out with no room, and full() and qsize() count what is
-      in the queue. Parked puts are admitted in the order they came.
+      consumers. Parked puts are admitted in the order they came.
+      Credits: with room to spare, a thread's connection reserves slots
+      ahead (at most 64, and at most a quarter of the room free: a queue
+      of maxsize < 8 never has any, so the seed's Queue(2) behaves
+      exactly as above) and puts into them pipelined: such a put cannot
+      be Full, so put() returns at once, and its message is in the queue
+      when the daemon reads it, in order with this thread's other
+      requests. Reserved slots count as taken, like the items
+      multiprocessing's put() has taken a slot for and its feeder has
+      not sent: full() and put_nowait()/put(timeout) elsewhere see the
+      queue full when messages held, in flight and reserved reach
+      maxsize (Full is exact in that count; ipcd.stat() shows
+      'reserved'); qsize() counts only messages held. A thread holds
+      its unspent slots until close(), its thread or process ends or
+      is killed (the daemon takes them back), or the queue is deleted.
+      When the queue is full or putters wait, none are granted and puts
+      wait for their own answer (a request for more is made every 16
+      such puts). A failure of a put into a reserved slot (the queue
+      was deleted: NotHeldError) is raised by the next call on this
+      Queue in the same thread (get, qsize, full, close, ..., which
+      first wait for the answers: they come at once), or by a put that
+      read it. Pipelined puts off (pipelined=False, durable queues, the
+      NATS backend): no credits, every put waits for its answer.
 
     Read-ahead (readahead=None, the default: adaptive, on queues that are
     not durable; on an unbounded one, when this process may both get and
@@ -431,14 +456,33 @@ class Queue:
         return c
 
     def _settled(self):
-        """This thread's connection, once the feeder's puts of this
-        process (on an unbounded queue) are all answered, their failures
-        raised (sync)."""
+        """This thread's connection, once pipelined puts are answered,
+        their failures raised: on an unbounded queue the feeder's puts of
+        this process (sync), on a bounded one this thread's puts into
+        reserved slots (flush: they never wait for room)."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         if self._feeder is not None:
             self._feeder.sync()
-        return self._client()
+        c = self._client()
+        st = self._tls.s
+        if st.unflushed:
+            st.unflushed = 0
+            try:
+                c.flush()
+            except Error:
+                self._forget_credits(c, st)
+                raise
+        return c
+
+    def _forget_credits(self, c, st):
+        """A put into a reserved slot failed (the queue was deleted, ...):
+        give back what the daemon may still hold, put without credits."""
+        st.credits = 0
+        try:
+            c.unreserve(self._name)
+        except Error:
+            pass
 
     name = _readonly("_name", "The queue's name.")
     maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
@@ -468,8 +512,38 @@ class Queue:
         if self._feeds:  # the common case first
             if not self._feeder.feed(data):  # over msg_max: a memfd, put here
                 self._settled().put(self._name, data, -1)
-        else:  # bounded, durable or on NATS: returns once the message is in
+        elif self._maxsize and self._pipelined:  # bounded: a credit, or wait
+            self._put_bounded(data, ms)
+        else:  # durable or on NATS: returns once the message is in
             self._client().put(self._name, data, ms)
+
+    def _put_bounded(self, data, ms):
+        """A put on a bounded queue: into a slot this thread reserved
+        (pipelined: it cannot be Full), else waiting for its answer."""
+        c = self._client()
+        st = self._tls.s
+        if not st.credits:
+            if st.unflushed:  # a failure of an earlier one comes first
+                try:
+                    c.async_error()
+                except Error:
+                    self._forget_credits(c, st)
+                    raise
+            if st.no_credit:
+                st.no_credit -= 1
+            else:
+                st.credits = c.reserve(self._name, _CREDITS)
+                st.no_credit = 0 if st.credits else _NO_CREDIT_PUTS
+        if not st.credits:
+            c.put(self._name, data, ms)
+            return
+        st.credits -= 1
+        st.unflushed = 1
+        try:
+            c.put_reserved(self._name, data, True, _SETTLE_EVERY)
+        except Error:  # a failure of an earlier one, read on the way
+            self._forget_credits(c, st)
+            raise
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -480,7 +554,7 @@ class Queue:
             self._feeder.sync()  # this process's puts are in first
         tls = getattr(self._tls, "s", None)
         c = None if tls is None else tls.c
-        if c is None or self._closed or not c.alive:
+        if c is None or tls.unflushed or self._closed or not c.alive:
             c = self._settled()
             tls = self._tls.s
         if not self._auto:
@@ -562,7 +636,8 @@ class Queue:
 
     def qsize(self):
         """Messages in the queue now (not counting ones in flight under
-        get_ack, nor ones read ahead by a consumer)."""
+        get_ack, ones read ahead by a consumer, nor slots producers
+        reserved)."""
         c = self._settled()
         return c.size(self._name)[0] + c.buffered(self._name)
 
@@ -572,7 +647,8 @@ class Queue:
 
     def full(self):
         """Whether a put would wait now: messages held plus in flight
-        reach maxsize (never for an unbounded queue)."""
+        plus slots producers reserved (see the class doc: credits) reach
+        maxsize (never for an unbounded queue)."""
         size, inflight, maxsize = self._settled().size(self._name)
         return maxsize > 0 and size + inflight >= maxsize
 
@@ -595,6 +671,8 @@ class Queue:
         try:
             if self._feeder is not None and not self._cancelled:
                 self._feeder.sync()
+            if c is not None and c.alive and st.unflushed:
+                c.flush()  # puts into reserved slots: in at once
         finally:
             if c is not None and c.alive:
                 c.close()
@@ -686,12 +764,15 @@ def _sync_feeders(socket, name=None):
 class _Thread:
     """A thread's state in a Queue (in its threading.local, once: slots
     are read far faster than a threading.local's attributes)."""
-    __slots__ = ("c", "ra", "last")
+    __slots__ = ("c", "ra", "last", "credits", "no_credit", "unflushed")
 
     def __init__(self, c):
         self.c = c  # this thread's connection
         self.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
         self.last = -math.inf  # when the last get() returned
+        self.credits = 0  # bounded queue: slots reserved, not yet spent
+        self.no_credit = 0  # puts to make before asking for credits again
+        self.unflushed = 0  # puts into reserved slots whose answer is not read
 
 
 class _AckedGet:
@@ -821,13 +902,11 @@ class Connection:
 
     def _fast(self, c):
         """Let recv() call client c directly (its fast path) while it is
-        alive in this process, the end is neither closed nor armed
-        (fileno()) and this process has no feeder whose failures recv()
-        must raise; c None turns it off. send()'s fast path is the
+        alive in this process and the end is neither closed nor armed
+        (fileno()); c None turns it off. send()'s fast path is the
         feeder's, from its first send here."""
-        f = self._feeder
-        self._tx = f if c is not None else None
-        self._rx = c if c is not None and self.readable and f is None else None
+        self._tx = self._feeder if c is not None else None
+        self._rx = c if c is not None and self.readable else None
 
     def _forget_feeder(self):
         """Drop the feeder (in a forked child: the parent's, whose
@@ -960,17 +1039,22 @@ class Connection:
         returns. The feeder, a C thread with a connection of its own
         that holds the end too, sends what piled up as one batch and
         reads the answers; a lone send (the feeder idle) is written by
-        send() itself, so it is on its way when send() returns. A failure
-        (the peer closed: BrokenPipeError; the pipe was deleted) is raised
-        once, by the next recv(), poll(), fileno() or close() on this
+        send() itself, so it is on its way when send() returns. Messages of
+        16 KiB or more are written by the Connection's own connection
+        (each kind waits for the other's answers first: the order holds).
+        A failure (the peer closed: BrokenPipeError; the pipe was deleted)
+        is raised once: by the next poll(), fileno() or close() on this
         Connection, which first wait for the answers of every send made
-        before them, or by a send() once the feeder has read it: at the
-        latest 128 sends later, since a send waits while 128 are
-        unanswered (some may wait in the daemon for room in the pipe).
-        Messages sent before the failure were delivered in order.
-        close(), pickling or forking the Connection, and a normal exit
-        wait for the feeder first; os._exit() or a kill loses the sends
-        it has not written yet."""
+        before them; or by a send() or recv() once the feeder has read it
+        (recv() does not wait for answers, so a request/response
+        exchange costs no extra wait), at the latest 128 sends later,
+        since a send waits while 128 are unanswered (some may wait in
+        the daemon for room in the pipe). Messages sent before the
+        failure were delivered in order. close() and a normal exit wait
+        until the feeder has sent everything; os._exit() or a kill loses
+        the sends it has not written yet. Sends still buffered when the
+        end is shared with another process (fork, pickling) are this
+        process's to send and may arrive after the other's first ones."""
         f = self._tx
         if f is not None:  # attached here, the feeder started
             data = self._dumps(obj)
@@ -986,17 +1070,22 @@ class Connection:
         """Receive an object sent with send(), waiting for it; EOFError
         when the other end closed and nothing is left."""
         c = self._rx
-        if c is not None and c.alive:  # attached, not armed, no feeder
+        if c is not None and c.alive and not self._unsettled:  # attached, not armed
+            if self._feeder is not None:
+                self._feeder.check()
             return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
         return self._loads(self._recv())
 
     def _recv(self):
-        """One message (bytes), after raising a pending send failure.
+        """One message (bytes), after raising a send failure the feeder
+        has read (and waiting for the answers of large sends).
         After fileno(), it waits on the socket (so Ctrl-C interrupts it)
         and arms the end again for the next wait."""
         c = self._c()
-        self._settle(c)
+        self._settle_own(c)
+        if self._feeder is not None:
+            self._feeder.check()  # not waiting for answers (see send)
         if not self._armed:
             return c.pipe_recv(self._name, self._end)
         c.pipe_wait(self._name, self._end)
@@ -1278,8 +1367,9 @@ def stat(name, socket=None):
     puts, gets, inflight, requeued, uid, gid, mode, durable; a queue adds
     its dead-lettering: max_deliveries (0: none), dead_letter (the queue
     poison messages go to, '' for none), dead_lettered (messages moved
-    there) and dead_letter_failed (moves refused, the message stayed); a
-    pipe adds duplex, maxbytes, attached and closed (a pair of bools,
+    there), dead_letter_failed (moves refused, the message stayed) and
+    reserved (slots producers reserved and have not spent, which count
+    toward maxsize: see Queue, credits); a pipe adds duplex, maxbytes, attached and closed (a pair of bools,
     ends 0 and 1). NotFoundError if there is none."""
     return _admin(socket, "stat", name)
 

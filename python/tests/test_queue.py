@@ -464,6 +464,83 @@ class BoundedPutTest(unittest.TestCase):
         t.join(30)
 
 
+class CreditTest(unittest.TestCase):
+    """On a bounded queue with room to spare, a thread's connection
+    reserves slots (credits: at most 64, a quarter of the free room) and
+    puts into them pipelined; reserved slots count toward maxsize for
+    everyone, so Full stays exact; they are given back by close(), a
+    killed process, and forgotten by a delete."""
+
+    def test_full_exact_with_credits(self):
+        name = ipcdtest.fresh()
+        p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
+        p.put(0)  # reserves 64 and spends one
+        st = ipcd.stat(name)
+        self.assertEqual((st["size"], st["reserved"]), (1, 63))
+        self.assertEqual((o.qsize(), o.full()), (1, False))
+        for i in range(936):  # 1000 - 1 - 63
+            o.put_nowait(i)
+        self.assertTrue(o.full())
+        self.assertRaises(queue.Full, o.put_nowait, "x")
+        self.assertRaises(queue.Full, o.put, "y", True, 0.1)
+        for i in range(63):  # p's reserved slots: never Full
+            p.put_nowait(i)
+        self.assertEqual(p.qsize(), 1000)
+        self.assertEqual(ipcd.stat(name)["reserved"], 0)
+        self.assertRaises(queue.Full, p.put_nowait, "z")  # none left, none granted
+        self.assertEqual(o.get_nowait(), 0)
+        p.close()
+        o.close()
+
+    def test_small_queue_gets_no_credits(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 7)  # 7 // 4 = 1 at the first put...
+        q.put(0)
+        self.assertEqual(ipcd.stat(q.name)["reserved"], 0)  # ...spent by it
+        q = ipcd.Queue(ipcdtest.fresh(), 3)
+        q.put(0)
+        st = ipcd.stat(q.name)
+        self.assertEqual((st["size"], st["reserved"]), (1, 0))
+
+    def test_close_gives_back(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1000)
+        q.put(1)
+        self.assertEqual(ipcd.stat(q.name)["reserved"], 63)
+        q.close()
+        wait_for(lambda: ipcd.stat(q.name)["reserved"] == 0)
+        self.assertEqual(ipcd.stat(q.name)["size"], 1)
+
+    def test_killed_producer_gives_back(self):
+        q = ipcd.Queue(ipcdtest.fresh(), 1000)
+        child = run_python("""
+            import os, signal, ipcd
+            q = ipcd.Queue(%r, 1000)
+            for i in range(10):
+                q.put(i)
+            q.qsize()  # every put answered
+            os.kill(os.getpid(), signal.SIGKILL)
+        """ % q.name)
+        child.communicate(timeout=30)
+        self.assertEqual(child.returncode, -signal.SIGKILL)
+        wait_for(lambda: ipcd.stat(q.name)["reserved"] == 0)
+        self.assertEqual([q.get_nowait() for _ in range(10)], list(range(10)))
+
+    def test_delete_forgets(self):
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name, 1000)
+        q.put(1)
+        ipcd.delete(name)
+        o = ipcd.Queue(name, 1000)
+        self.assertEqual(ipcd.stat(name)["reserved"], 0)
+        q.put(2)  # into a slot of the deleted queue: fails, raised next
+        with self.assertRaises(ipcd.NotHeldError):
+            q.qsize()
+        q.put(3)
+        self.assertEqual(o.get(timeout=5), 3)
+        self.assertRaises(queue.Empty, o.get_nowait)
+        q.close()
+        o.close()
+
+
 class HeldReadaheadTest(unittest.TestCase):
     """Read-ahead on a bounded queue is held: the messages keep their
     slots until get() hands them out, so Full stays exact; another
