@@ -1294,7 +1294,13 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     first use of an end raises PermissionError (see Queue). socket and
     serializer are as for Queue (serializer=None: send() takes bytes-like
     objects and recv() returns bytes). Pipe() itself does not connect:
-    a missing daemon raises ConnectError at the first use of an end."""
+    a missing daemon raises ConnectError at the first use of an end.
+    Unlike multiprocessing, an end that no process ever used is never
+    closed in the daemon: close() of it only forgets it, so its peer
+    gets no EOFError (recv() waits) and no BrokenPipeError (send() waits
+    once the pipe is full). E.g. a child given the sending end that
+    exits before sending anything leaves the parent's recv() waiting:
+    use poll(timeout) or have the child send first."""
     kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes,
               owned=owned)
     return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)
