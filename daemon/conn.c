@@ -997,6 +997,7 @@ static void conn_drained(struct conn *c)
 	if (c->paused && c->state != CONN_DEAD) {
 		log_debug("conn %lu: replies drained; reading again", c->id);
 		c->paused = 0;
+		lease_resume(c);
 		conn_on_turn(-1, 0, c);
 	}
 }
@@ -1024,6 +1025,7 @@ static void conn_write_failed(struct conn *c)
 	conn_cancel_parks(c);
 	conn_wev_set(c, 0);
 	c->paused = 0;
+	lease_resume(c);
 	conn_on_turn(-1, 0, c);
 }
 

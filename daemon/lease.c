@@ -278,13 +278,18 @@ int lease_holds_read_ahead(const struct conn *c)
 /* A hold ran out: while no getter waits on the queue it is kept (checked
  * again a hold later); else once c's input is all served (a QDONE
  * written in time is then seen), c's holds on that queue due by now go
- * back. */
+ * back. A holder ipcd does not read (paused) serves nothing until it
+ * reads its replies: looked at again then (lease_resume), not polled. */
 static void lease_hold_expire(struct lease *l)
 {
 	struct lease_sel due = { l->h.queue, 0, l->hold_due };
 
 	if (!lease_queue_waited_on(l)) {
 		lease_arm(l, l->lease_ms);
+		return;
+	}
+	if (l->conn->paused) {
+		l->hold_paused = 1;
 		return;
 	}
 	if (conn_input_pending(l->conn)) {
@@ -294,8 +299,25 @@ static void lease_hold_expire(struct lease *l)
 	lease_return_some(l->conn, &due);
 }
 
-/* Is h held by QGETH for a connection with input not served yet? *last
- * is the connection checked last (its holds come in runs): skipped. */
+/* ipcd reads c again; see lease.h. */
+void lease_resume(struct conn *c)
+{
+	struct ilist *n;
+	struct lease *l;
+
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (l->hold_paused && !ptimer_pending(&l->timer)) {
+			l->hold_paused = 0;
+			lease_arm(l, 1);
+		}
+	}
+}
+
+/* Is h held by QGETH for a connection with input not served yet, that
+ * ipcd reads (a paused one serves nothing until it reads its replies,
+ * which may be never)? *last is the connection checked last (its holds
+ * come in runs): skipped. */
 static int lease_hold_unsettled(const struct qheld *h, void *last)
 {
 	const struct lease *l = container_of(h, struct lease, h);
@@ -304,7 +326,7 @@ static int lease_hold_unsettled(const struct qheld *h, void *last)
 	if (!l->hold || l->conn == NULL || l->conn == *seen)
 		return 0;
 	*seen = l->conn;
-	return conn_input_pending(l->conn);
+	return !l->conn->paused && conn_input_pending(l->conn);
 }
 
 /* Does a holder of q's read-ahead have input not served yet? */
@@ -312,7 +334,7 @@ int lease_holds_unsettled(const struct queue *q)
 {
 	const struct conn *seen = NULL;
 
-	return queue_held_any(q, lease_hold_unsettled, &seen);
+	return queue_ahead_any(q, lease_hold_unsettled, &seen);
 }
 
 /* QDONE with ack: the consumer handed the held message out. A QGETA

@@ -28,6 +28,9 @@ struct lease {
 	struct ptimer timer;        /* pending while in flight with lease_ms > 0 */
 	int hold;                   /* read ahead (QGETH): not handed out yet */
 	uint64_t hold_due;          /* then when its hold ran out (ns), once armed */
+	int hold_paused;            /* its hold ran out while ipcd did not read
+				       the holder (paused): looked at again
+				       when it reads it (lease_resume) */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held
@@ -65,6 +68,9 @@ int lease_holds_read_ahead(const struct conn *c);
 /* Has a connection that holds messages of q read ahead (QGETH) input
  * not served yet, which may be the QDONE that frees a slot? */
 int lease_holds_unsettled(const struct queue *q);
+/* ipcd reads c again (it was paused): holds that ran out meanwhile are
+ * looked at (given back once its input is served). */
+void lease_resume(struct conn *c);
 /* QDONE with ack: the consumer handed the message tagged tag out; it is
  * done with (ignored when c holds no such message by QGETH: a QGETA
  * delivery is acked by QACK only). */

@@ -101,7 +101,8 @@ void op_qput(struct conn *c, const struct proto_req *r)
 		op_queue_park(c, r, q, WAITER_PUT, m);
 		return;
 	}
-	if (rc == IPC_EFULL && lease_holds_unsettled(q) &&
+	/* Its wait is bounded like any park's: past a limit, Full at once. */
+	if (rc == IPC_EFULL && lease_holds_unsettled(q) && policy_may_park(c, 1) &&
 	    (p = park_new(c, r->op, r->id, 1, WAITER_PUT, m, 0)) != NULL) {
 		park_queue(p, q);   /* Full only after the QDONEs in flight */
 		park_sync(p);

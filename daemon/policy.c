@@ -265,22 +265,41 @@ void policy_refuse_hello(struct conn *c, const struct proto_req *r)
 	conn_fail(c, r->id, IPC_ELIMIT, detail);
 }
 
-/* May r park, counting as weight parked requests? */
-int policy_park(struct conn *c, const struct proto_req *r, unsigned weight)
+/* Which limit weight more parked requests of c would pass: 0 (none),
+ * 1 the connection's, 2 max-parked, 3 uid-max-parked. */
+static int policy_park_limit(const struct conn *c, unsigned weight)
 {
 	const struct server *s = c->srv;
 
-	if (c->nparks + weight > CONN_PARKS_MAX) {
+	if (c->nparks + weight > CONN_PARKS_MAX)
+		return 1;
+	if (s->stats.parked + weight > s->cfg.max_parked)
+		return 2;
+	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, weight) != 0)
+		return 3;
+	return 0;
+}
+
+/* May c park weight more requests (nothing answered)? */
+int policy_may_park(const struct conn *c, unsigned weight)
+{
+	return policy_park_limit(c, weight) == 0;
+}
+
+/* May r park, counting as weight parked requests? */
+int policy_park(struct conn *c, const struct proto_req *r, unsigned weight)
+{
+	switch (policy_park_limit(c, weight)) {
+	case 1:
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "connection limit "
 				 "reached: %d parked requests", CONN_PARKS_MAX);
 		return IPC_ELIMIT;
-	}
-	if (s->stats.parked + weight > s->cfg.max_parked) {
+	case 2:
 		conn_reply_error(c, r->op, r->id, IPC_ELIMIT, "daemon limit "
-				 "reached: max-parked %zu", s->cfg.max_parked);
+				 "reached: max-parked %zu", c->srv->cfg.max_parked);
 		return IPC_ELIMIT;
-	}
-	if (c->user != NULL && quota_admit(c->user, QUOTA_PARKS, weight) != 0)
+	case 3:
 		return policy_refuse_quota(c, r, "uid-max-parked", QUOTA_PARKS);
+	}
 	return 0;
 }

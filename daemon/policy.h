@@ -69,5 +69,8 @@ void policy_refuse_hello(struct conn *c, const struct proto_req *r);
  * CONN_PARKS_MAX per connection, max-parked and uid-max-parked? 0, or
  * IPC_ELIMIT once r is answered. */
 int policy_park(struct conn *c, const struct proto_req *r, unsigned weight);
+/* Whether c may park weight more requests under the same limits, nothing
+ * answered (a put that waits only for QDONEs in flight: park_sync). */
+int policy_may_park(const struct conn *c, unsigned weight);
 
 #endif

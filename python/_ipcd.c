@@ -1364,17 +1364,47 @@ static PyObject *client_put_many_async(ClientObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-/* Append msgs[0..n) to list as bytes: 0 or -1. */
-static int list_add_msgs(PyObject *list, const struct ipc_msg *msgs, size_t n)
+/* Append a message to list: as bytes, or when decode, the object of a
+ * pickle pickle5.c reads itself, else (bytes,) for pickle_loads later
+ * (decode_marked): 0 or -1. */
+static int list_add_msg(PyObject *list, const void *data, size_t len, int decode)
 {
-	for (size_t i = 0; i < n; i++) {
-		PyObject *b = PyBytes_FromStringAndSize(msgs[i].data, (Py_ssize_t)msgs[i].len);
+	PyObject *b = decode ? pickle5_load_fast(data, len) : NULL;
 
-		if (!b || PyList_Append(list, b) < 0) {
-			Py_XDECREF(b);
+	if (!b && !PyErr_Occurred()) {
+		b = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+		if (b && decode)
+			Py_SETREF(b, PyTuple_Pack(1, b));
+	}
+	if (!b || PyList_Append(list, b) < 0) {
+		Py_XDECREF(b);
+		return -1;
+	}
+	Py_DECREF(b);
+	return 0;
+}
+
+/* Append msgs[0..n) to list (list_add_msg): 0 or -1. */
+static int list_add_msgs(PyObject *list, const struct ipc_msg *msgs, size_t n, int decode)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list_add_msg(list, msgs[i].data, msgs[i].len, decode) < 0)
 			return -1;
-		}
-		Py_DECREF(b);
+	return 0;
+}
+
+/* Replace each (bytes,) in list by pickle_loads(bytes): 0 or -1. */
+static int decode_marked(PyObject *list)
+{
+	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+		PyObject *it = PyList_GET_ITEM(list, i), *obj;
+
+		if (!PyTuple_CheckExact(it))
+			continue;
+		if (!(obj = pickle5_loads(PyTuple_GET_ITEM(it, 0))))
+			return -1;
+		PyList_SET_ITEM(list, i, obj);
+		Py_DECREF(it);
 	}
 	return 0;
 }
@@ -1382,7 +1412,7 @@ static int list_add_msgs(PyObject *list, const struct ipc_msg *msgs, size_t n)
 /* Up to max messages of queue name without waiting, appended to list:
  * 0 (some or none: IPC_EEMPTY is 0 when list already has one), a code. */
 static int get_many_now(ClientObject *self, const char *name, PyObject *list,
-			size_t max, struct ipc_msg *msgs)
+			size_t max, struct ipc_msg *msgs, int decode)
 {
 	size_t n = 0;
 	int rc;
@@ -1394,49 +1424,48 @@ static int get_many_now(ClientObject *self, const char *name, PyObject *list,
 		return 0;
 	if (rc)
 		return rc;
-	return list_add_msgs(list, msgs, n) < 0 ? INTERRUPTED : 0;
+	return list_add_msgs(list, msgs, n, decode) < 0 ? INTERRUPTED : 0;
 }
 
 /* get_many: what is there, or the first message waited for (at-least-once,
  * as get()) followed by what came with it. */
 static int get_many_run(ClientObject *self, const char *name, PyObject *list,
-			size_t max, int timeout_ms, struct ipc_msg *msgs)
+			size_t max, int timeout_ms, struct ipc_msg *msgs, int decode)
 {
 	struct get_arg a = { .name = name };
-	int rc = get_many_now(self, name, list, max, msgs);
-	PyObject *b;
+	int rc = get_many_now(self, name, list, max, msgs, decode);
 
 	if (rc != IPC_EEMPTY || timeout_ms == 0)
 		return rc;
 	if ((rc = get_one(self, &a, timeout_ms)))
 		return rc;
-	b = take_bytes(a.data, a.len);
-	if (!b || PyList_Append(list, b) < 0) {
-		Py_XDECREF(b);
+	rc = list_add_msg(list, a.data, a.len, decode);
+	ipc_free(a.data);
+	if (rc < 0)
 		return INTERRUPTED;
-	}
-	Py_DECREF(b);
 	/* What follows the first message is a bonus: a failure here comes
 	 * again at the next call, the message already taken is returned. */
-	if (max > 1 && get_many_now(self, name, list, max - 1, msgs) == INTERRUPTED)
+	if (max > 1 && get_many_now(self, name, list, max - 1, msgs, decode) == INTERRUPTED)
 		return INTERRUPTED;
 	return 0;
 }
 
-PyDoc_STRVAR(get_many_doc, "get_many(name, max_messages, timeout_ms=-1) -> list[bytes]\n--\n\n"
+PyDoc_STRVAR(get_many_doc, "get_many(name, max_messages, timeout_ms=-1, unpickle=False) -> list\n--\n\n"
 	     "Take up to max_messages (1..1024) from the head of queue name; when it is "
 	     "empty, wait per timeout_ms for the first (raises queue.Empty), then take "
-	     "what is there.");
+	     "what is there. A list of bytes, or with unpickle each message's "
+	     "pickle_loads() (the pickle of an int, bytes or str read straight from "
+	     "the receive buffer, no bytes in between).");
 /* Client.get_many(). */
 static PyObject *client_get_many(ClientObject *self, PyObject *args)
 {
 	const char *name;
 	Py_ssize_t max;
-	int timeout = -1, rc;
+	int timeout = -1, decode = 0, rc;
 	struct ipc_msg *msgs;
 	PyObject *list;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "n|i:get_many", &name, &max, &timeout))
+	if (!PyArg_ParseTuple(args, NAME_ARG "n|ip:get_many", &name, &max, &timeout, &decode))
 		return NULL;
 	if (max < 1 || max > IPC_BATCH_MAX) {
 		PyErr_Format(PyExc_ValueError, "max_messages must be 1..%d", IPC_BATCH_MAX);
@@ -1451,7 +1480,7 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 	if (client_enter(self)) {
 		rc = INTERRUPTED;
 	} else {
-		rc = get_many_run(self, name, list, (size_t)max, timeout, msgs);
+		rc = get_many_run(self, name, list, (size_t)max, timeout, msgs, decode);
 		self->busy = 0;
 	}
 	PyMem_Free(msgs);
@@ -1459,6 +1488,9 @@ static PyObject *client_get_many(ClientObject *self, PyObject *args)
 		Py_DECREF(list);
 		return client_raise(self, rc);
 	}
+	/* After the client is free: unpickling may use it (a Queue in a message). */
+	if (decode && decode_marked(list) < 0)
+		Py_CLEAR(list);
 	return list;
 }
 

@@ -45,4 +45,12 @@ int feeder_init_type(PyObject *m);
 /* Add pickle_dumps/pickle_loads (pickle5.c) to module m: 0 or -1. */
 int pickle5_init(PyObject *m);
 
+/* The object of the n-byte pickle at p when pickle5.c reads that shape
+ * itself (an int, bytes or str), else NULL (an exception set only when
+ * making the object failed). */
+PyObject *pickle5_load_fast(const void *p, size_t n);
+
+/* pickle_loads(data): pickle5_load_fast, else pickle.loads. */
+PyObject *pickle5_loads(PyObject *data);
+
 #endif

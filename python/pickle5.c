@@ -227,7 +227,7 @@ static PyObject *load_blob(const struct unframed *u)
 
 /* The object of a pickle of one of the shapes pickle_dumps writes
  * itself, or NULL (an exception set only on failure) for pickle. */
-static PyObject *load_fast(const unsigned char *p, size_t n)
+PyObject *pickle5_load_fast(const void *p, size_t n)
 {
 	struct unframed u;
 	PyObject *obj;
@@ -241,25 +241,31 @@ static PyObject *load_fast(const unsigned char *p, size_t n)
 
 PyDoc_STRVAR(pickle_loads_doc, "pickle_loads(data) -> object\n--\n\n"
 	     "pickle.loads(data), faster for the pickle of an int, bytes or str.");
-/* pickle_loads(). */
-static PyObject *py_pickle_loads(PyObject *mod, PyObject *data)
+/* pickle_loads(data), for _ipcd.c too. */
+PyObject *pickle5_loads(PyObject *data)
 {
 	PyObject *obj = NULL;
 	Py_buffer view;
 
-	(void)mod;
 	if (PyBytes_CheckExact(data)) {
-		obj = load_fast((const unsigned char *)PyBytes_AS_STRING(data),
+		obj = pickle5_load_fast((const unsigned char *)PyBytes_AS_STRING(data),
 				(size_t)PyBytes_GET_SIZE(data));
 	} else if (PyObject_CheckBuffer(data)) {
 		if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
 			return NULL;
-		obj = load_fast(view.buf, (size_t)view.len);
+		obj = pickle5_load_fast(view.buf, (size_t)view.len);
 		PyBuffer_Release(&view);
 	}
 	if (obj || PyErr_Occurred())
 		return obj;
 	return PyObject_CallOneArg(pickle_loads_fn, data);
+}
+
+/* pickle_loads(). */
+static PyObject *py_pickle_loads(PyObject *mod, PyObject *data)
+{
+	(void)mod;
+	return pickle5_loads(data);
 }
 
 /*

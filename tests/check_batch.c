@@ -104,6 +104,7 @@ static int job_reserve_and_die(void *arg)
 START_TEST(test_reserve_credits)
 {
 	struct h_daemon d;
+	struct h_buf out;
 	ipc_client *c, *o;
 	unsigned g = 99, i;
 	pid_t pid;
@@ -118,6 +119,9 @@ START_TEST(test_reserve_credits)
 	ck_assert_int_eq(ipc_queue_reserve(c, "r", 64, &g), 0);
 	ck_assert_uint_eq(g, 25);
 	ck_assert_uint_eq(h_stat(o, "r").reserved, 25);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "r", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "\nreserved: 25\n"));  /* ipcctl shows it */
+	h_buf_free(&out);
 	for (i = 0; i < 75; i++)
 		ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), 0);
 	ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), IPC_EFULL);   /* 75 + 25 */

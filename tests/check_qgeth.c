@@ -418,6 +418,152 @@ START_TEST(test_done_served_after_failed_write)
 }
 END_TEST
 
+/* A raw connection to d that holds both messages of q (maxsize 2) by
+ * QGETH, hold limit hold_ms. */
+static int raw_holder(const struct h_daemon *d, struct h_raw_rx *rx, const char *q,
+		      int hold_ms)
+{
+	struct proto_req r = { .op = PROTO_OP_QGETH, .id = 2, .max = 2, .lease_ms = hold_ms };
+	struct proto_rep rep;
+	int fd = h_raw_connect(d->sock);
+
+	h_raw_rx_init(rx);
+	ck_assert_int_eq(h_raw_hello(fd, rx, NULL), 0);
+	snprintf(r.name, sizeof r.name, "%s", q);
+	h_raw_send_req(fd, &r);
+	ck_assert_int_eq(h_raw_reply(fd, rx, PROTO_OP_QGETH, &rep), 0);
+	ck_assert_int_eq(rep.status, 0);
+	ck_assert_uint_eq(rep.niov, 2);
+	return fd;
+}
+
+/* A raw connection to d with a get parked on q for good. */
+static int raw_parked_get(const struct h_daemon *d, struct h_raw_rx *rx, const char *q)
+{
+	struct proto_req r = { .op = PROTO_OP_QGET, .id = 3, .timeout_ms = -1 };
+	int fd = h_raw_connect(d->sock);
+
+	h_raw_rx_init(rx);
+	ck_assert_int_eq(h_raw_hello(fd, rx, NULL), 0);
+	snprintf(r.name, sizeof r.name, "%s", q);
+	h_raw_send_req(fd, &r);
+	return fd;
+}
+
+/* A put of "x" on q that does not wait, through p: the putters STAT
+ * counts in the same turn (1 while the put waits for QDONEs in flight),
+ * then its outcome. */
+static int put_nowait_putters(ipc_client *p, const char *q, unsigned long long *putters)
+{
+	ck_assert_int_eq(ipc_queue_put_async(p, q, "x", 1, 0), 0);
+	*putters = h_stat(p, q).putters;   /* sent with the put, served after it */
+	return ipc_flush(p);
+}
+
+/* The voluntary context switches of process pid so far. */
+static long ctxt_switches(pid_t pid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* A holder ipcd has stopped reading (its replies unread past max-output)
+ * serves nothing until it reads them, maybe never: its holds that ran
+ * out while a getter waits are not polled every 1 ms meanwhile (the
+ * daemon sleeps), and a put that does not wait is Full at once rather
+ * than after 100 ms of looking for QDONEs it cannot read. */
+START_TEST(test_paused_holder)
+{
+	static const char *args[] = { "--max-output", "4096", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	static char big[1000 * 1024];  /* past any default socket buffer */
+	struct h_raw_rx rx, rx2;
+	struct h_daemon d;
+	struct pollfd pfd;
+	unsigned long long putters;
+	ipc_client *p;
+	long before;
+	int fd, fd2;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	p = h_connect(&d);
+	h_create_queue(p, "r", 2);
+	h_create_queue(p, "big", 0);
+	put_numbers(p, "r", 0, 2);
+	ck_assert_int_eq(ipc_queue_put(p, "big", big, sizeof big, 0), 0);
+	fd = raw_holder(&d, &rx, "r", 10);
+	raw_send(fd, PROTO_OP_QGET, 4, "big", 0, 0, 0);   /* pauses it */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	fd2 = raw_parked_get(&d, &rx2, "r");
+	h_wait_parked(p, "r", 'g', 1);
+	usleep(50000);                     /* the holds ran out (10 ms) */
+	before = ctxt_switches(d.pid);
+	usleep(300000);
+	/* Polled, about 300; asleep, none but the STATs' few. */
+	ck_assert_int_lt(ctxt_switches(d.pid) - before, 20);
+	ck_assert_int_eq(put_nowait_putters(p, "r", &putters), IPC_EFULL);
+	ck_assert_uint_eq(putters, 0);
+	counts_are(p, "r", 0, 2);          /* still held */
+	close(fd);                         /* gone: they go back, "0" to fd2 */
+	get_number(p, "r", 1, 5000);
+	close(fd2);
+	h_raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx2);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
+/* A put that would wait for a holder's QDONEs counts as a parked request:
+ * past max-parked it is Full at once, not parked beyond the limit. */
+START_TEST(test_put_nowait_limited)
+{
+	static const char *args[] = { "--max-parked", "1", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	struct h_raw_rx rx, rx2;
+	struct h_daemon d;
+	unsigned long long putters;
+	ipc_client *p;
+	int fd, fd2;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	p = h_connect(&d);
+	h_create_queue(p, "r", 2);
+	h_create_queue(p, "e", 0);
+	put_numbers(p, "r", 0, 2);
+	fd = raw_holder(&d, &rx, "r", 0);
+	/* Half a frame: input the holder wrote, not served (ever). */
+	ck_assert_int_eq(write(fd, "\0\0", 2), 2);
+	/* Without the park limit the put waits for it (100 ms). */
+	ck_assert_int_eq(put_nowait_putters(p, "r", &putters), IPC_EFULL);
+	ck_assert_uint_eq(putters, 1);
+	fd2 = raw_parked_get(&d, &rx2, "e");   /* the one park allowed */
+	h_wait_parked(p, "e", 'g', 1);
+	ck_assert_int_eq(put_nowait_putters(p, "r", &putters), IPC_EFULL);
+	ck_assert_uint_eq(putters, 0);
+	close(fd);
+	close(fd2);
+	h_raw_rx_fini(&rx);
+	h_raw_rx_fini(&rx2);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* A QDONE concerns a QGETH hold only: with ack 1 or 0 on the tag of the
  * connection's QGETA delivery it changes nothing (ack 1 acked it), and
  * that delivery is still the consumer's to release or ack. */
@@ -562,6 +708,8 @@ static Suite *qgeth_suite(void)
 		   test_done_served_after_failed_write, 20);
 	h_add_case(s, "done_ignores_qgeta", test_done_ignores_qgeta, 20);
 	h_add_case(s, "other_uid", test_other_uid, 60);
+	h_add_case(s, "paused_holder", test_paused_holder, 30);
+	h_add_case(s, "put_nowait_limited", test_put_nowait_limited, 30);
 	return s;
 }
 

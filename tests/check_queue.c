@@ -1215,6 +1215,49 @@ static void expect_get_held(struct queue *q, struct qheld *h, const char *s)
 	ck_assert_mem_eq(h->msg->data, s, h->msg->len);
 }
 
+/* queue_ahead_any's fn: counts the holds it is shown, all read ahead. */
+static int count_ahead(const struct qheld *h, void *arg)
+{
+	ck_assert(h->ahead);
+	++*(int *)arg;
+	return 0;
+}
+
+/* How many holds queue_ahead_any shows of q. */
+static int ahead_seen(const struct queue *q)
+{
+	int n = 0;
+
+	ck_assert_int_eq(queue_ahead_any(q, count_ahead, &n), 0);
+	return n;
+}
+
+/* The Full-put check walks only the messages read ahead, not everything
+ * in flight (at-least-once gets may be most of it). */
+START_TEST(test_ahead_any_only_read_ahead)
+{
+	struct queue *q = newq("ahead", 0);
+	struct qheld h[5];
+	int me, i;
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(queue_put(q, msg("m")), 0);
+		held_init(&h[i], &me);
+		h[i].ahead = i == 1 || i == 3;
+		expect_get_held(q, &h[i], "m");
+	}
+	ck_assert_int_eq(ahead_seen(q), 2);
+	queue_requeue(&h[1]);
+	ck_assert_int_eq(ahead_seen(q), 1);
+	queue_ack(&h[3]);
+	ck_assert_int_eq(ahead_seen(q), 0);
+	h[1].ahead = true;
+	expect_get_held(q, &h[1], "m");
+	ck_assert_int_eq(ahead_seen(q), 1);
+	queue_free(q, IPC_EDELETED);
+}
+END_TEST
+
 START_TEST(test_held_get_ack)
 {
 	struct queue *q = newq("held", 0);
@@ -2312,6 +2355,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tr, test_siphash13_vectors);
 	tcase_add_test(tr, test_registry_keyed_hash);
 	tcase_add_test(th, test_held_get_ack);
+	tcase_add_test(th, test_ahead_any_only_read_ahead);
 	tcase_add_test(th, test_held_requeue_head);
 	tcase_add_test(th, test_held_counts_maxsize);
 	tcase_add_test(th, test_held_parked_getter);

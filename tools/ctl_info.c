@@ -268,6 +268,7 @@ static void ctl_emit_info(struct ctl_emit *e, const struct ipc_info *in)
 	ctl_emit_u(e, "gets", in->gets);
 	ctl_emit_u(e, "inflight", in->inflight);
 	ctl_emit_u(e, "requeued", in->requeued);
+	ctl_emit_u(e, "reserved", in->reserved);
 	ctl_emit_s(e, "owner", ctl_user(in->uid, user, sizeof(user)));
 	ctl_emit_s(e, "group", ctl_group(in->gid, group, sizeof(group)));
 	ctl_emit_u(e, "uid", in->uid);

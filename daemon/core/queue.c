@@ -49,6 +49,7 @@ struct queue {
 	uint64_t puts;
 	uint64_t gets;
 	struct ilist held;          /* in flight (struct qheld), oldest first */
+	struct ilist ahead;         /* those of them read ahead (h->ahead) */
 	struct tagmap held_tags;    /* tag -> in-flight qheld, for acks */
 	bool held_scan;             /* held_tags lacks some (ENOMEM): scan */
 	size_t inflight;
@@ -83,6 +84,8 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 	h->msg = m;
 	h->queue = q;
 	ilist_link_tail(&q->held, &h->link);
+	if (h->ahead)
+		ilist_link_tail(&q->ahead, &h->ahead_link);
 	q->inflight++;
 	if (q->hooks && q->hooks->held && !h->ahead)
 		q->hooks->held(q, m);
@@ -96,6 +99,7 @@ static void queue_hold(struct queue *q, struct qheld *h, struct qmsg *m)
 static void queue_unhold(struct queue *q, struct qheld *h)
 {
 	ilist_unlink(&h->link);
+	ilist_unlink(&h->ahead_link);   /* a no-op unless ahead */
 	h->queue = NULL;
 	q->inflight--;
 	tagmap_del(&q->held_tags, h->tag);
@@ -162,6 +166,7 @@ struct queue *queue_new(const char *name, size_t maxsize, waiter_wake_fn wake)
 	q->wake = wake;
 	wpark_init(&q->parked);
 	ilist_init(&q->held);
+	ilist_init(&q->ahead);
 	ilist_init(&q->resvs);
 	return q;
 }
@@ -383,14 +388,14 @@ struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner)
 	return NULL;
 }
 
-/* Does fn(h, arg) hold for some message of q in flight? */
-int queue_held_any(const struct queue *q,
-		   int (*fn)(const struct qheld *h, void *arg), void *arg)
+/* Does fn(h, arg) hold for some message of q read ahead? */
+int queue_ahead_any(const struct queue *q,
+		    int (*fn)(const struct qheld *h, void *arg), void *arg)
 {
 	const struct ilist *n;
 
-	for (n = ilist_first(&q->held); n; n = ilist_next(&q->held, n))
-		if (fn(container_of(n, struct qheld, link), arg))
+	for (n = ilist_first(&q->ahead); n; n = ilist_next(&q->ahead, n))
+		if (fn(container_of(n, struct qheld, ahead_link), arg))
 			return 1;
 	return 0;
 }

@@ -84,6 +84,7 @@ struct qheld {
 	const void *owner;          /* who may ack it (the caller's; compared only) */
 	bool ahead;                 /* read ahead (QGETH), not handed out: no
 				       delivery for the journal (hooks->held) */
+	struct ilist ahead_link;    /* when ahead: in the queue's list of them */
 	/* Called when the queue is freed with h in flight: h is unlinked and
 	 * its message freed; the callee releases its record. May be NULL. */
 	void (*drop)(struct qheld *h);
@@ -179,10 +180,11 @@ size_t queue_purge(struct queue *q);
 /* The in-flight message of q with this tag held for owner, or NULL: O(1),
  * by a hash of the tags in flight (tags are never 0 and unique in q). */
 struct qheld *queue_held_find(struct queue *q, uint64_t tag, const void *owner);
-/* Whether fn(h, arg) holds for some message of q in flight (tried
- * oldest first, up to the first that does). */
-int queue_held_any(const struct queue *q,
-		   int (*fn)(const struct qheld *h, void *arg), void *arg);
+/* Whether fn(h, arg) holds for some message of q read ahead (in flight
+ * with h->ahead; tried oldest first, up to the first that does): O(those),
+ * whatever else is in flight. */
+int queue_ahead_any(const struct queue *q,
+		    int (*fn)(const struct qheld *h, void *arg), void *arg);
 /* The consumer is done with h: free its message, unlink h (h->queue NULL)
  * and admit parked putters into the room made. */
 void queue_ack(struct qheld *h);

@@ -608,6 +608,8 @@ class Queue:
         is empty, the first to arrive (waiting per block/timeout; raises
         queue.Empty) with whatever came with it."""
         ms = _timeout_ms(block, timeout)
+        if self._ser is _Pickle:  # unpickled from the receive buffer
+            return self._settled().get_many(self._name, max_messages, ms, True)
         loads = self._ser.loads
         return [loads(d) for d in self._settled().get_many(self._name, max_messages, ms)]
 

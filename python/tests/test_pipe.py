@@ -197,6 +197,35 @@ class ConnectionTest(unittest.TestCase):
         out, err = child.communicate(timeout=30)
         self.assertEqual(out, b"answer bye\n", err)
 
+    def test_asyncio_add_reader(self):
+        """asyncio's loop.add_reader(conn.fileno(), ...) fires once a
+        message is there, and again at EOF, as with multiprocessing."""
+        import asyncio
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            got, done = [], asyncio.Event()
+
+            def readable():
+                try:
+                    got.append(r.recv())
+                except EOFError:
+                    got.append("EOF")
+                    loop.remove_reader(r.fileno())
+                    done.set()
+
+            loop.add_reader(r.fileno(), readable)
+            await asyncio.sleep(0.1)
+            self.assertEqual(got, [])  # nothing sent: never readable
+            loop.call_later(0.05, w.send, "one")
+            loop.call_later(0.1, w.send, "two")
+            loop.call_later(0.2, w.close)
+            await asyncio.wait_for(done.wait(), 30)
+            return got
+
+        self.assertEqual(asyncio.run(main()), ["one", "two", "EOF"])
+
     def test_exit_delivers_pipelined_sends(self):
         """Sends past the pipe's bound wait in the daemon; a sender that
         exits without close() still delivers them all, then EOF."""

@@ -15,6 +15,7 @@ import tempfile
 import textwrap
 import threading
 import time
+import tracemalloc
 import unittest
 
 import ipcdtest
@@ -1318,6 +1319,24 @@ class PickleTest(unittest.TestCase):
         while len(got) < 2 * len(objs):
             got += raw.get_many(100, timeout=5)
         self.assertEqual(got, [pickle.dumps(o, 5) for o in objs] * 2)
+        q.close()
+
+    def test_get_many_unpickles_from_receive_buffer(self):
+        """get_many makes each int, bytes or str once, from the receive
+        buffer (was a bytes of the pickle, then the object: the batch
+        twice in memory); other objects and their order are as pickle's."""
+        q = ipcd.Queue(ipcdtest.fresh())
+        q.put_many([bytes(65536)] * 64)
+        q.put_many([1, "s", [2], b"b", None, 2 ** 40])
+        tracemalloc.start()
+        try:
+            got = q.get_many(64, timeout=5)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        self.assertEqual(got, [bytes(65536)] * 64)
+        self.assertLess(peak, 64 * 65536 * 1.25)
+        self.assertEqual(q.get_many(10, timeout=5), [1, "s", [2], b"b", None, 2 ** 40])
         q.close()
 
     def test_batches_of_64_kib_reuse_memory(self):
