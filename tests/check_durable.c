@@ -828,14 +828,17 @@ static void disk_full_unmount(void)
 }
 
 /* The state directory on a 2 MiB tmpfs, mostly filled by another file:
- * puts get IPC_ENOSPC once it is full (ipcctl put exits 7), everything acknowledged before
- * survives a restart, and puts work again once space is freed. */
+ * puts (single, batch, async) get IPC_ENOSPC once it is full (ipcctl put
+ * exits 7), everything acknowledged before survives a restart, and puts
+ * work again once space is freed. */
 START_TEST(test_disk_full)
 {
 	static char msg[1024];
 	char fill[200];
 	struct h_daemon d;
 	struct h_buf err;
+	struct ipc_msg batch[2];
+	size_t nput = 99;
 	ipc_client *c;
 	int ok = 0, rc;
 	FILE *f;
@@ -870,6 +873,12 @@ START_TEST(test_disk_full)
 				      "q", "-", NULL), 7);
 	ck_assert_ptr_nonnull(strstr(err.data, "no space"));
 	h_buf_free(&err);
+	/* A batch and an async put are refused alike, nothing of them put. */
+	batch[0] = batch[1] = (struct ipc_msg){ msg, sizeof(msg) };
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", batch, 2, &nput, 0), IPC_ENOSPC);
+	ck_assert_uint_eq(nput, 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "q", msg, sizeof(msg), 0), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOSPC);
 	ck_assert_uint_eq(info_of(c, "q").size, (unsigned long long)ok);
 	ipc_close(c);
 	kill_keep(&d, SIGKILL);
