@@ -445,20 +445,27 @@ START_TEST(test_always_reply_after_sync)
 }
 END_TEST
 
-/* No state directory: a durable create fails with IPC_ENODURABLE, plain
- * queues work; DURABLE on an existing plain queue is a mismatch; a
+/* No state directory: a durable create fails with IPC_ENODURABLE (ipcctl:
+ * exit 1, "durability is off"), plain queues work; DURABLE on an existing plain queue is a mismatch; a
  * deleted durable queue stays deleted. */
 START_TEST(test_off_mismatch_delete)
 {
 	const char *off[] = { "--state-dir", "", NULL };
 	struct h_daemon d;
 	struct ipc_info in;
+	struct h_buf err;
 	ipc_client *c;
 
 	h_prepare(&d);
 	launch(&d, off);
 	c = h_connect(&d);
 	mkq(c, "q", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, IPC_ENODURABLE);
+	ck_assert_int_eq(ipc_stat(c, "q", &in, sizeof(in)), IPC_ENOENT);
+	/* ipcctl: exit status 1 and a message that says why. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "q",
+				      "--durable", NULL), 1);
+	ck_assert_msg(strstr(err.data, "durability is off"), "%s", err.data);
+	h_buf_free(&err);
 	ck_assert_int_eq(ipc_stat(c, "q", &in, sizeof(in)), IPC_ENOENT);
 	mkq(c, "q", 0, 0, IPC_MODE_DEFAULT, 0);
 	ipc_close(c);
@@ -821,13 +828,17 @@ static void disk_full_unmount(void)
 }
 
 /* The state directory on a 2 MiB tmpfs, mostly filled by another file:
- * puts get IPC_ENOSPC once it is full, everything acknowledged before
- * survives a restart, and puts work again once space is freed. */
+ * puts (single, batch, async) get IPC_ENOSPC once it is full (ipcctl put
+ * exits 7), everything acknowledged before survives a restart, and puts
+ * work again once space is freed. */
 START_TEST(test_disk_full)
 {
 	static char msg[1024];
 	char fill[200];
 	struct h_daemon d;
+	struct h_buf err;
+	struct ipc_msg batch[2];
+	size_t nput = 99;
 	ipc_client *c;
 	int ok = 0, rc;
 	FILE *f;
@@ -857,6 +868,17 @@ START_TEST(test_disk_full)
 		ok++;
 	ck_assert_int_eq(rc, IPC_ENOSPC);
 	ck_assert_int_gt(ok, 10);
+	/* ipcctl says so with exit status 7 and puts nothing. */
+	ck_assert_int_eq(h_run_ipcctl(&d, msg, sizeof(msg), NULL, &err, "put",
+				      "q", "-", NULL), 7);
+	ck_assert_ptr_nonnull(strstr(err.data, "no space"));
+	h_buf_free(&err);
+	/* A batch and an async put are refused alike, nothing of them put. */
+	batch[0] = batch[1] = (struct ipc_msg){ msg, sizeof(msg) };
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", batch, 2, &nput, 0), IPC_ENOSPC);
+	ck_assert_uint_eq(nput, 0);
+	ck_assert_int_eq(ipc_queue_put_async(c, "q", msg, sizeof(msg), 0), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOSPC);
 	ck_assert_uint_eq(info_of(c, "q").size, (unsigned long long)ok);
 	ipc_close(c);
 	kill_keep(&d, SIGKILL);

@@ -1350,6 +1350,67 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* Old segments full of live messages (400 kept in "a", then churn in
+ * "b"): each compaction call copies at most its budget and one record
+ * more, so the loop's work per iteration is bounded however much is
+ * live; many calls finish the job within about twice the live data, and
+ * the kept messages come back in order. */
+START_TEST(test_compaction_bounded)
+{
+	char dir[64], jdir[80], msg[128];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid, before, first;
+	uint32_t qa, qb;
+	int i, calls = 0;
+	bool more = true;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 16384;
+	o.compact_min = 1;
+	j = reopen(&o, &s, &rep);
+	qa = mkqueue(j, "a", 0);
+	qb = mkqueue(j, "b", 0);
+	for (i = 0; i < 400; i++) {
+		snprintf(msg, sizeof(msg), "kept %05d %080d", i, i);
+		put(j, qa, msg);
+	}
+	for (i = 0; i < 6000; i++) {
+		snprintf(msg, sizeof(msg), "churn %05d", i);
+		mid = put(j, qb, msg);
+		ck_assert_int_eq(journal_consume(j, qb, &mid, 1), 0);
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &st);
+	first = st.written;
+	while (more) {
+		before = st.written;
+		more = journal_compact(j, 1024);
+		ck_assert_int_eq(journal_flush(j), 0);
+		journal_stats(j, &st);
+		ck_assert_uint_le(st.written - before, 1024 + 256);
+		calls++;
+	}
+	ck_assert_uint_gt(st.written - first, 32 * 1024);
+	ck_assert_int_gt(calls, 32);
+	ck_assert_uint_le(st.bytes, 2 * st.live_bytes + 2 * o.segment_max);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 400);
+	for (i = 0; i < 400; i++) {
+		snprintf(msg, sizeof(msg), "kept %05d %080d", i, i);
+		ck_assert_str_eq(s.data[i], msg);
+	}
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* A journal (sync = always, 8 KiB segments) of 300 messages kept in
  * queue "a" (over 3 segments) among 3000 put and consumed in "b". */
 static struct journal *kept_among_churn(const char *jdir, struct journal_opts *o,
@@ -1682,6 +1743,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_zero_tail_garbage);
 	tcase_add_test(tc, test_zero_tail_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_compaction_bounded);
 	tcase_add_test(tc, test_compaction_waits_for_sync);
 	tcase_add_test(tc, test_compaction_order);
 	tcase_add_test(tc, test_enospc);
