@@ -115,10 +115,11 @@ void park_pipe(struct park *p, struct pipe *pp, unsigned end)
 	pipe_park(pp, end, &p->w);
 }
 
-/* The first request of c parked at end of pipe pp, set aside or not,
- * or NULL. */
-static struct park *park_find_pipe(struct conn *c, const struct pipe *pp,
-				   unsigned end)
+/* The first request of c, set aside or not, for which match(p, arg)
+ * holds, or NULL. */
+static struct park *park_find(struct conn *c, int (*match)(const struct park *p,
+							    const void *arg),
+			      const void *arg)
 {
 	struct ilist *lists[2] = { &c->parks, &c->stalled_parks };
 	struct ilist *n;
@@ -128,10 +129,24 @@ static struct park *park_find_pipe(struct conn *c, const struct pipe *pp,
 		for (n = ilist_first(lists[i]); n != NULL; n = ilist_next(lists[i], n)) {
 			struct park *p = ilist_entry(n, struct park, link);
 
-			if (p->on == PARK_ON_PIPE && pipe_parked_at(pp, end, &p->w))
+			if (match(p, arg))
 				return p;
 		}
 	return NULL;
+}
+
+/* A pipe end: where park_at_end looks. */
+struct park_end {
+	const struct pipe *pp;
+	unsigned end;
+};
+
+/* Is p parked at the end of the park_end at arg? */
+static int park_at_end(const struct park *p, const void *arg)
+{
+	const struct park_end *e = arg;
+
+	return p->on == PARK_ON_PIPE && pipe_parked_at(e->pp, e->end, &p->w);
 }
 
 /* Answer c's requests parked at end of pp with status. Looked up afresh
@@ -140,9 +155,10 @@ static struct park *park_find_pipe(struct conn *c, const struct pipe *pp,
 void park_pipe_let_go(struct conn *c, const struct pipe *pp, unsigned end,
 		      int status)
 {
+	const struct park_end at = { pp, end };
 	struct park *p;
 
-	while ((p = park_find_pipe(c, pp, end)) != NULL) {
+	while ((p = park_find(c, park_at_end, &at)) != NULL) {
 		pipe_unpark(&p->w);
 		park_wake(&p->w, status, NULL);
 	}
@@ -172,23 +188,11 @@ static void park_timeout(struct ptimer *t)
 	conn_reply_status(c, op, id, status);
 }
 
-/* The first request of c with this id that waits on its own timeout
- * (park_sync's do not: they end within PARK_SYNC_MS), set aside or not,
- * or NULL. */
-static struct park *park_find_timed(struct conn *c, uint32_t id)
+/* Is p the request with the id at arg, waiting on its own timeout
+ * (park_sync's do not: they end within PARK_SYNC_MS)? */
+static int park_timed_id(const struct park *p, const void *arg)
 {
-	struct ilist *lists[2] = { &c->parks, &c->stalled_parks };
-	struct ilist *n;
-	unsigned i;
-
-	for (i = 0; i < 2; i++)
-		for (n = ilist_first(lists[i]); n != NULL; n = ilist_next(lists[i], n)) {
-			struct park *p = ilist_entry(n, struct park, link);
-
-			if (p->id == id && p->sync_left == 0)
-				return p;
-		}
-	return NULL;
+	return p->id == *(const uint32_t *)arg && p->sync_left == 0;
 }
 
 /* EXPIRE: c's requests parked under id time out now. Looked up afresh
@@ -197,7 +201,7 @@ void park_expire(struct conn *c, uint32_t id)
 {
 	struct park *p;
 
-	while ((p = park_find_timed(c, id)) != NULL) {
+	while ((p = park_find(c, park_timed_id, &id)) != NULL) {
 		ptimer_del(&c->srv->timers, &p->timer);
 		park_timeout(&p->timer);
 	}

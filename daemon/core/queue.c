@@ -67,11 +67,17 @@ struct queue {
 	size_t reserved;            /* their slots, not yet spent */
 };
 
+/* The slots of q taken: messages ready, in flight, and reserved. */
+static size_t queue_taken(const struct queue *q)
+{
+	return q->ready.n + q->inflight + q->reserved;
+}
+
 /* Is the queue at its bound? In-flight messages and reserved slots
  * take room too. */
 static bool queue_full(const struct queue *q)
 {
-	return q->maxsize && q->ready.n + q->inflight + q->reserved >= q->maxsize;
+	return q->maxsize && queue_taken(q) >= q->maxsize;
 }
 
 /* Put m in flight in h (its tag set by the caller), newest at the tail. */
@@ -611,7 +617,7 @@ void queue_stats(const struct queue *q, struct queue_stats *st)
  * queue. How many were reserved. */
 size_t queue_reserve(struct queue *q, struct qresv *r, size_t want)
 {
-	size_t held = q->ready.n + q->inflight + q->reserved, k;
+	size_t held = queue_taken(q), k;
 
 	assert(!r->queue || r->queue == q);
 	if (!q->maxsize || q->durable_id || q->dying || held >= q->maxsize ||
