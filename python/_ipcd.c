@@ -844,17 +844,24 @@ static int fast_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t min,
 	return PyObject_GetBuffer(args[at], buf, PyBUF_SIMPLE);
 }
 
-/* Client.put_async(). */
-static PyObject *client_put_async(ClientObject *self, PyObject *const *args,
-				  Py_ssize_t nargs)
+/* put_async() or, reserved, put_reserved(): (name, data, push, window). */
+static PyObject *queue_send_async(ClientObject *self, PyObject *const *args,
+				  Py_ssize_t nargs, int reserved)
 {
-	struct pipe_arg a = { .end = -1 };
+	struct pipe_arg a = { .end = -1, .reserved = reserved };
 	Py_buffer buf;
 	unsigned push = 1, window = 0, *opt[] = { &push, &window };
 
 	if (fast_args(args, nargs, 2, 4, 1, &a.name, &buf, opt))
 		return NULL;
 	return send_async(self, &a, &buf, push != 0, window);
+}
+
+/* Client.put_async(). */
+static PyObject *client_put_async(ClientObject *self, PyObject *const *args,
+				  Py_ssize_t nargs)
+{
+	return queue_send_async(self, args, nargs, 0);
 }
 
 PyDoc_STRVAR(put_reserved_doc, "put_reserved(name, data, push=True, window=0)\n--\n\n"
@@ -865,13 +872,7 @@ PyDoc_STRVAR(put_reserved_doc, "put_reserved(name, data, push=True, window=0)\n-
 static PyObject *client_put_reserved(ClientObject *self, PyObject *const *args,
 				     Py_ssize_t nargs)
 {
-	struct pipe_arg a = { .end = -1, .reserved = 1 };
-	Py_buffer buf;
-	unsigned push = 1, window = 0, *opt[] = { &push, &window };
-
-	if (fast_args(args, nargs, 2, 4, 1, &a.name, &buf, opt))
-		return NULL;
-	return send_async(self, &a, &buf, push != 0, window);
+	return queue_send_async(self, args, nargs, 1);
 }
 
 PyDoc_STRVAR(reserve_doc, "reserve(name, want) -> int\n--\n\n"

@@ -184,18 +184,21 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 	return 1;
 }
 
-/* Write msgs[0..n) in order without waiting: runs of small messages as
- * batches, each large one (FEED_ALONE) as a put of its own. 0 or the
- * library's code. */
+/* Write msgs[0..n) in order without waiting: to a pipe end, a send
+ * each; to a queue, runs of small messages as batches, each large one
+ * (FEED_ALONE) as a put of its own. 0 or the library's code. */
 static int feeder_write(struct feeder *f, const struct ipc_msg *msgs, size_t n)
 {
 	size_t i, j;
 	int rc = 0;
 
-	for (i = 0; f->end >= 0 && i < n && rc == 0; i++)
-		rc = ipc_pipe_send_async(f->c, f->name, f->end, msgs[i].data, msgs[i].len,
-					 IPC_FOREVER);
-	for (i = f->end >= 0 ? n : 0; i < n && rc == 0; i = j) {
+	if (f->end >= 0) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = ipc_pipe_send_async(f->c, f->name, f->end, msgs[i].data,
+						 msgs[i].len, IPC_FOREVER);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i = j) {
 		for (j = i; j < n && msgs[j].len < FEED_ALONE; j++)
 			;
 		if (j > i) {
