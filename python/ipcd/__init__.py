@@ -86,6 +86,16 @@ _SETTLE_EVERY = 64
 # own answer before the next request.
 _CREDITS = 64
 _NO_CREDIT_PUTS = 16
+# The daemon takes back a thread's unspent slots _CREDIT_LEASE_MS after
+# its last reserve or put into one (QRESV's lease), so an idle producer
+# holds no room for long. The thread spends a slot only within
+# _CREDIT_IDLE s of its previous credit call (else it gives them back and
+# asks anew: a put after a pause costs two round trips); a put whose write
+# ended _CREDIT_SAFE s or more after that call (the thread stalled) may
+# have lost its slot, so it waits for its answer (in when it returns).
+_CREDIT_LEASE_MS = 20
+_CREDIT_IDLE = 0.010
+_CREDIT_SAFE = 0.019
 # Sends of a Connection not answered yet (its feeder's window): a send to a
 # closed peer raises BrokenPipeError within this many sends, and a sender
 # waits while this many are unanswered (some may wait in the daemon for
@@ -319,10 +329,20 @@ class Queue:
       not sent: full() and put_nowait()/put(timeout) elsewhere see the
       queue full when messages held, in flight and reserved reach
       maxsize (Full is exact in that count; ipcd.stat() shows
-      'reserved'); qsize() counts only messages held. A thread holds
-      its unspent slots until close(), its thread or process ends or
-      is killed (the daemon takes them back), or the queue is deleted.
-      When the queue is full or putters wait, none are granted and puts
+      'reserved'); qsize() counts only messages held. Idle producers
+      hold no room for long: the daemon takes back a thread's unspent
+      slots 20 ms after its last put into one (or reserve), and at once
+      when close(), its thread or process ends or is killed; deleting
+      the queue forgets them. So put_nowait()/put(timeout) raise Full
+      only when messages held and in flight plus the slots of producers
+      that put within the last 20 ms reach maxsize, and a put waiting
+      for room is admitted at the latest about 20 ms after every other
+      producer stopped putting (or got the room). A thread spends its
+      slots only within 10 ms of its previous put; after a longer pause
+      it gives them back and asks anew (two round trips), and a put
+      whose write was late (the thread stalled 19 ms or more) waits for
+      its answer, so put() still returns only once its message has a
+      slot. When the queue is full or putters wait, none are granted and puts
       wait for their own answer (a request for more is made every 16
       such puts). A failure of a put into a reserved slot (the queue
       was deleted: NotHeldError) is raised by the next call on this
@@ -522,6 +542,9 @@ class Queue:
         (pipelined: it cannot be Full), else waiting for its answer."""
         c = self._client()
         st = self._tls.s
+        now = _monotonic()
+        if st.credits and now - st.used > _CREDIT_IDLE:  # maybe taken back
+            self._forget_credits(c, st)
         if not st.credits:
             if st.unflushed:  # a failure of an earlier one comes first
                 try:
@@ -532,15 +555,20 @@ class Queue:
             if st.no_credit:
                 st.no_credit -= 1
             else:
-                st.credits = c.reserve(self._name, _CREDITS)
+                st.used = now
+                st.credits = c.reserve(self._name, _CREDITS, _CREDIT_LEASE_MS)
                 st.no_credit = 0 if st.credits else _NO_CREDIT_PUTS
         if not st.credits:
             c.put(self._name, data, ms)
             return
         st.credits -= 1
         st.unflushed = 1
+        last, st.used = st.used, now
         try:
             c.put_reserved(self._name, data, True, _SETTLE_EVERY)
+            if _monotonic() - last >= _CREDIT_SAFE:  # its slot may be gone
+                st.unflushed = 0
+                c.flush()
         except Error:  # a failure of an earlier one, read on the way
             self._forget_credits(c, st)
             raise
@@ -764,7 +792,7 @@ def _sync_feeders(socket, name=None):
 class _Thread:
     """A thread's state in a Queue (in its threading.local, once: slots
     are read far faster than a threading.local's attributes)."""
-    __slots__ = ("c", "ra", "last", "credits", "no_credit", "unflushed")
+    __slots__ = ("c", "ra", "last", "credits", "no_credit", "unflushed", "used")
 
     def __init__(self, c):
         self.c = c  # this thread's connection
@@ -773,6 +801,7 @@ class _Thread:
         self.credits = 0  # bounded queue: slots reserved, not yet spent
         self.no_credit = 0  # puts to make before asking for credits again
         self.unflushed = 0  # puts into reserved slots whose answer is not read
+        self.used = 0.0  # when the last reserve or put into a slot began
 
 
 class _AckedGet:
