@@ -103,9 +103,13 @@ struct row {
 
 /* A row with other_pct above this was measured on a busy machine. */
 #define BENCH_NOISY_PCT 5.0
-/* A row with kern_pct above this was too: whatever they work for, kernel
- * threads that take a fifth of a core on a 2-core machine take it from
- * the processes measured (see noise.c for the figures behind it). */
+/* A row with kern_pct above this was too. Kernel threads mostly do the
+ * row's own work: the I/O of a durable row's fdatasyncs took 4-13% of a
+ * core (kblockd kworkers, ksoftirqd, writeback) in the rows measured when
+ * this was set, other rows 0-6% (kdamond, rcu). A fifth of a core is
+ * beyond that, and on a 2-core machine it is taken from the processes
+ * measured, whoever it works for (kswapd, kcompactd under another
+ * process's memory pressure). */
 #define BENCH_KERN_NOISY_PCT 20.0
 
 /* Shared memory of one run (MAP_SHARED, set up by the parent). */
