@@ -20,6 +20,10 @@
  * some were cut off). */
 ssize_t sock_recv_fds(int fd, void *buf, size_t len, int flags,
 		      int *fds, size_t *nfds, int *mflags);
+/* sock_recv_fds() scattering the bytes over iov[0..niov). */
+struct iovec;
+ssize_t sock_recv_fdsv(int fd, struct iovec *iov, size_t niov, int flags,
+		       int *fds, size_t *nfds, int *mflags);
 
 /* A write of SOCK_SNDBUF_MIN bytes or more raises the socket's send
  * buffer to SOCK_SNDBUF_BIG (which the kernel doubles, bounded by
