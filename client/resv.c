@@ -11,7 +11,15 @@
 IPC_EXPORT int ipc_queue_reserve(ipc_client *c, const char *name, unsigned want,
 				 unsigned *granted)
 {
-	struct proto_req req = { .op = PROTO_OP_QRESV, .max = want };
+	return ipc_queue_reserve_idle(c, name, want, 0, granted);
+}
+
+/* Reserve up to want slots of queue name, taken back idle_ms after their
+ * last use; see ipcclient.h. */
+IPC_EXPORT int ipc_queue_reserve_idle(ipc_client *c, const char *name, unsigned want,
+				      int idle_ms, unsigned *granted)
+{
+	struct proto_req req = { .op = PROTO_OP_QRESV, .max = want, .lease_ms = idle_ms };
 	struct proto_rep rep;
 	int rc;
 
@@ -21,8 +29,8 @@ IPC_EXPORT int ipc_queue_reserve(ipc_client *c, const char *name, unsigned want,
 		return rc;
 	if (c->ops)
 		return client_notsup(c, "reserve");
-	if (want < 1 || want > IPC_BATCH_MAX) {
-		client_seterr(c, "want must be 1..%d", IPC_BATCH_MAX);
+	if (want < 1 || want > IPC_BATCH_MAX || idle_ms < 0) {
+		client_seterr(c, "want must be 1..%d, idle_ms >= 0", IPC_BATCH_MAX);
 		return IPC_EINVAL;
 	}
 	if ((rc = client_request(c, &req, &rep)))

@@ -5,31 +5,87 @@
  * check (so a client may pipeline it and still know it is not Full),
  * QUNRESV gives them back. A connection that closes or dies gives back
  * what it holds (conn_release); a deleted queue forgets them (queue_free).
+ *
+ * A QRESV with a lease (ms) makes the slots idle-limited: the slots the
+ * connection has not spent lease ms after its last QRESV or QPUTR on the
+ * queue go back (when nothing it sent waits to be read), so a producer
+ * that stops putting holds no room for long. Its client stops using them
+ * before that; a QPUTR that still comes (the client stalled between its
+ * check and its write) is a put that waits for room, never lost.
  */
 #include <stdlib.h>
 
 #include "conn.h"
 #include "dispatch.h"
 #include "ipc_defs.h"
+#include "log.h"
 #include "memfd.h"
 #include "policy.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
+#include "park.h"
 #include "resv.h"
+#include "server.h"
 
 /* A connection's reservations in one queue (in c->resvs). */
 struct conn_resv {
 	struct ilist link;          /* in the connection's list */
 	struct qresv r;             /* the slots, as the queue sees them */
+	struct conn *conn;          /* whose */
+	struct ptimer idle;         /* lease: due lease_ms after used_ns */
+	int64_t lease_ms;           /* 0: held until given back */
+	uint64_t used_ns;           /* the last QRESV or QPUTR on the queue */
+	uint32_t lost;              /* slots taken back idle, maybe still put to */
 };
 
 /* Give back cr's slots and free it. */
 static void resv_drop(struct conn_resv *cr)
 {
+	ptimer_del(&cr->conn->srv->timers, &cr->idle);
 	ilist_unlink(&cr->link);
 	queue_unreserve(&cr->r);
 	free(cr);
+}
+
+/* Check cr's lease again in ms. */
+static void resv_arm(struct conn_resv *cr, int64_t ms)
+{
+	if (ptimer_add(&cr->conn->srv->timers, &cr->idle, ms) != 0)
+		log_warn("out of memory: reserved slots will not be taken back idle");
+}
+
+/* cr's lease is due: its unspent slots go back once lease_ms passed
+ * since it was last used and nothing its connection sent waits unread
+ * (a QPUTR written before the client saw the time run out). */
+static void resv_idle(struct ptimer *t)
+{
+	struct conn_resv *cr = container_of(t, struct conn_resv, idle);
+	uint64_t due = cr->used_ns + (uint64_t)cr->lease_ms * 1000000u;
+	uint64_t now = server_now_ns();
+
+	if (!cr->r.queue || !cr->r.n)
+		return;
+	if (now < due) {
+		resv_arm(cr, (int64_t)((due - now + 999999u) / 1000000u));
+		return;
+	}
+	if (conn_input_pending(cr->conn)) {
+		resv_arm(cr, cr->lease_ms);
+		return;
+	}
+	cr->lost += (uint32_t)cr->r.n;
+	queue_unreserve_keep(&cr->r);
+}
+
+/* cr was used now: its lease starts again. */
+static void resv_used(struct conn_resv *cr)
+{
+	if (!cr->lease_ms)
+		return;
+	cr->used_ns = server_now_ns();
+	if (cr->r.n && !ptimer_pending(&cr->idle))
+		resv_arm(cr, cr->lease_ms);
 }
 
 /* c's record for q, or NULL; records whose queue went away are freed on
@@ -73,12 +129,37 @@ void op_qresv(struct conn *c, const struct proto_req *r)
 			conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 			return;
 		}
+		cr->conn = c;
+		ptimer_setup(&cr->idle, resv_idle);
 		ilist_link_tail(&c->resvs, &cr->link);
 	}
+	cr->lost = 0;   /* this connection's QPUTRs before it were served */
+	cr->lease_ms = r->lease_ms;
 	rep.count = (uint32_t)queue_reserve(q, &cr->r, r->max);
-	if (!cr->r.queue)   /* none granted, none held */
+	if (!cr->r.queue || !cr->r.n)   /* none held */
 		resv_drop(cr);
+	else
+		resv_used(cr);
 	conn_reply(c, &rep);
+}
+
+/* A QPUTR into a slot taken back idle: a put that waits for room. */
+static void resv_put_lost(struct conn *c, const struct proto_req *r, struct queue *q,
+			  struct qmsg *m)
+{
+	struct proto_req w = *r;
+	struct park *p;
+	int rc = queue_put(q, m);
+
+	if (rc == IPC_EFULL) {
+		w.timeout_ms = -1;
+		if ((p = park_request(c, &w, WAITER_PUT, m)) != NULL)
+			park_queue(p, q);
+		return;
+	}
+	if (rc != 0)
+		qmsg_free(m);
+	conn_reply_status(c, r->op, r->id, rc);
 }
 
 /* QPUTR: put into a slot this connection reserved, or IPC_ENOTHELD. */
@@ -94,9 +175,16 @@ void op_qputr(struct conn *c, const struct proto_req *r)
 	if (memfd_req_msg(c, r, &m) != 0)
 		return;
 	cr = resv_find(c, q);
+	if (cr && !cr->r.n && cr->lost) {
+		cr->lost--;
+		resv_put_lost(c, r, q, m);
+		return;
+	}
 	rc = cr ? queue_put_reserved(&cr->r, m) : IPC_ENOTHELD;
 	if (rc != 0)
 		qmsg_free(m);
+	else
+		resv_used(cr);
 	conn_reply_status(c, r->op, r->id, rc);
 }
 

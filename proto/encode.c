@@ -198,6 +198,8 @@ static int enc_req_present(unsigned char f, const struct proto_req *r)
 		return r->name[0] != '\0';
 	if (f == RQ_CAPS)
 		return r->has_caps;
+	if (f == RQ_LEASE)   /* optional in QRESV only */
+		return r->lease_ms != 0;
 	return 1;
 }
 

@@ -150,10 +150,11 @@ enum proto_rep_field {
 	/* EXPIRE is never answered either. */ \
 	X(EXPIRE, expire, 31, (RQ_TAG), 0, \
 	  (RP_NONE), PROTO_NOPARK) \
-	X(QRESV, qresv, 32, (RQ_NAME, RQ_MAX), 0, \
+	X(QRESV, qresv, 32, (RQ_NAME, RQ_MAX, RQ_LEASE), 1, \
 	  (RP_GRANTED), PROTO_NOPARK) \
+	/* A QPUTR into a slot taken back (QRESV's lease) waits for room. */ \
 	X(QPUTR, qputr, 33, (RQ_NAME, RQ_DATA), 0, \
-	  (RP_NONE), PROTO_NOPARK) \
+	  (RP_NONE), PROTO_PARKS) \
 	X(QUNRESV, qunresv, 34, (RQ_NAME), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 

@@ -875,20 +875,23 @@ static PyObject *client_put_reserved(ClientObject *self, PyObject *const *args,
 	return queue_send_async(self, args, nargs, 1);
 }
 
-PyDoc_STRVAR(reserve_doc, "reserve(name, want) -> int\n--\n\n"
+PyDoc_STRVAR(reserve_doc, "reserve(name, want, idle_ms=0) -> int\n--\n\n"
 	     "Reserve up to want (1..1024) slots of bounded queue name for this "
-	     "connection (ipc_queue_reserve): how many the daemon granted, 0 when "
-	     "none (full, putters waiting, unbounded or durable).");
+	     "connection (ipc_queue_reserve_idle): how many the daemon granted, 0 when "
+	     "none (full, putters waiting, unbounded or durable). idle_ms > 0: the "
+	     "daemon takes back the slots not spent idle_ms after the last reserve or "
+	     "put_reserved on the queue.");
 struct reserve_arg {
 	const char *name;
 	unsigned want, granted;
+	int idle_ms;
 };
 
-/* ipc_queue_reserve(), none granted (IPC_EFULL) being no failure. */
+/* ipc_queue_reserve_idle(), none granted (IPC_EFULL) being no failure. */
 static int call_reserve(ipc_client *c, void *arg)
 {
 	struct reserve_arg *a = arg;
-	int rc = ipc_queue_reserve(c, a->name, a->want, &a->granted);
+	int rc = ipc_queue_reserve_idle(c, a->name, a->want, a->idle_ms, &a->granted);
 
 	return rc == IPC_EFULL ? 0 : rc;
 }
@@ -898,7 +901,7 @@ static PyObject *client_reserve(ClientObject *self, PyObject *args)
 {
 	struct reserve_arg a = { 0 };
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "I:reserve", &a.name, &a.want) ||
+	if (!PyArg_ParseTuple(args, NAME_ARG "I|i:reserve", &a.name, &a.want, &a.idle_ms) ||
 	    client_call(self, call_reserve, &a) < 0)
 		return NULL;
 	return PyLong_FromUnsignedLong(a.granted);

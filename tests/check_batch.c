@@ -159,6 +159,64 @@ START_TEST(test_reserve_credits)
 }
 END_TEST
 
+/* The putters parked on queue q, once there is one (at most 10 s). */
+static unsigned putters_soon(ipc_client *o, const char *q)
+{
+	int64_t end = h_now_ms() + 10000;
+	unsigned n;
+
+	while ((n = h_stat(o, q).putters) == 0 && h_now_ms() < end)
+		usleep(2000);
+	return n;
+}
+
+/* ipc_queue_reserve_idle: slots unspent idle_ms after their last use go
+ * back (Full is then exact without them); a reserved put that comes
+ * after that waits for room, in order, and is not lost. */
+START_TEST(test_reserve_idle)
+{
+	struct h_daemon d;
+	ipc_client *c, *o;
+	unsigned g = 99, i;
+	size_t len;
+	void *m;
+
+	h_start(&d);
+	c = h_connect(&d);
+	o = h_connect(&d);
+	h_create_queue(c, "r", 100);
+	ck_assert_int_eq(ipc_queue_reserve_idle(c, "r", 64, -1, &g), IPC_EINVAL);
+	ck_assert_int_eq(ipc_queue_reserve_idle(c, "r", 64, 50, &g), 0);
+	ck_assert_uint_eq(g, 25);
+	ck_assert_uint_eq(reserved_soon(o, "r", 0), 0);                  /* idle: back */
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), 0);
+	ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), IPC_EFULL);   /* 100 exactly */
+	ck_assert_int_eq(ipc_queue_put_reserved_async(c, "r", "late", 4), 0);
+	ck_assert_int_eq(ipc_push(c), 0);
+	ck_assert_uint_eq(putters_soon(o, "r"), 1);                       /* waits for room */
+	ck_assert_uint_eq(h_stat(o, "r").size, 100);
+	ck_assert_int_eq(ipc_queue_get(o, "r", &m, &len, 0), 0);
+	ipc_free(m);
+	ck_assert_int_eq(ipc_flush(c), 0);                               /* then in */
+	ck_assert_uint_eq(h_stat(o, "r").size, 100);
+	for (i = 0; i < 99; i++) {
+		ck_assert_int_eq(ipc_queue_get(o, "r", &m, &len, 0), 0);
+		ipc_free(m);
+	}
+	ck_assert_int_eq(ipc_queue_get(o, "r", &m, &len, 0), 0);
+	ck_assert_uint_eq(len, 4);
+	ck_assert(memcmp(m, "late", 4) == 0);                            /* at the tail */
+	ipc_free(m);
+	ck_assert_int_eq(ipc_queue_unreserve(c, "r"), 0);  /* forgets those taken back */
+	ck_assert_int_eq(ipc_queue_put_reserved_async(c, "r", "x", 1), 0);
+	ck_assert_int_eq(ipc_flush(c), IPC_ENOTHELD);
+	ipc_close(o);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 START_TEST(test_put_get_many)
 {
 	struct h_daemon d;
@@ -2137,6 +2195,7 @@ static Suite *batch_suite(void)
 
 	h_add_case(s, "put_get_many", test_put_get_many, 30);
 	h_add_case(s, "reserve_credits", test_reserve_credits, 30);
+	h_add_case(s, "reserve_idle", test_reserve_idle, 30);
 	h_add_case(s, "put_many_zero_length", test_put_many_zero_length, 30);
 	h_add_case(s, "put_many_full", test_put_many_full, 30);
 	h_add_case(s, "put_many_blocks", test_put_many_blocks, 30);

@@ -881,12 +881,23 @@ int ipc_set_window(ipc_client *c, unsigned n);
  * the caller miscounted). ipc_queue_unreserve() gives back every slot
  * this connection holds in `name` (room goes to parked putters first).
  * A connection that closes, or a process that dies, gives back its
- * slots; deleting the queue forgets them. A client that never calls
+ * slots; deleting the queue forgets them.
+ *
+ * ipc_queue_reserve_idle() is ipc_queue_reserve() with a lease: the slots
+ * this connection has not spent idle_ms (> 0; 0: no lease) after its
+ * last reserve or reserved put on the queue go back to the queue (once
+ * the daemon has read everything the connection sent), so a producer
+ * that stops putting holds no room for long. A reserved put that arrives
+ * after that (its caller should stop spending slots well before idle_ms)
+ * is not refused: it waits in the daemon for room like a blocking put,
+ * in order, and ipc_flush() returns once it is in. A client that never calls
  * ipc_queue_reserve() sees no change. Not supported on the NATS backend
  * (IPC_ENOTSUP). Returns 0, IPC_EFULL (reserve only), IPC_ENOENT,
  * IPC_ENAME, IPC_EWRONGTYPE, IPC_EPERM, IPC_EINVAL, or fatal.
  */
 int ipc_queue_reserve(ipc_client *c, const char *name, unsigned want, unsigned *granted);
+int ipc_queue_reserve_idle(ipc_client *c, const char *name, unsigned want, int idle_ms,
+			   unsigned *granted);
 int ipc_queue_put_reserved_async(ipc_client *c, const char *name, const void *data,
 				 size_t len);
 int ipc_queue_unreserve(ipc_client *c, const char *name);

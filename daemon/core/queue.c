@@ -652,8 +652,22 @@ int queue_put_reserved(struct qresv *r, struct qmsg *m)
 	return rc;
 }
 
-/* Give back every slot r holds and unlink it; parked putters take the
- * room. */
+/* Give back r's slots in q; parked putters take the room. */
+static void queue_resv_give(struct queue *q, struct qresv *r)
+{
+	q->reserved -= r->n;
+	r->n = 0;
+	queue_admit(q);
+}
+
+/* Give back every slot r holds, r staying linked to its queue. */
+void queue_unreserve_keep(struct qresv *r)
+{
+	if (r->queue)
+		queue_resv_give(r->queue, r);
+}
+
+/* Give back every slot r holds and unlink it. */
 void queue_unreserve(struct qresv *r)
 {
 	struct queue *q = r->queue;
@@ -662,7 +676,5 @@ void queue_unreserve(struct qresv *r)
 		return;
 	ilist_unlink(&r->link);
 	r->queue = NULL;
-	q->reserved -= r->n;
-	r->n = 0;
-	queue_admit(q);
+	queue_resv_give(q, r);
 }

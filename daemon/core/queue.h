@@ -241,5 +241,8 @@ int queue_put_reserved(struct qresv *r, struct qmsg *m);
 /* Give back every slot r holds (no-op when none): the room goes to
  * parked putters first, oldest first. */
 void queue_unreserve(struct qresv *r);
+/* The same, r staying linked to its queue (queue_free still forgets it):
+ * its holder keeps a record of the queue to check later requests by. */
+void queue_unreserve_keep(struct qresv *r);
 
 #endif

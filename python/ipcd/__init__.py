@@ -86,6 +86,16 @@ _SETTLE_EVERY = 64
 # own answer before the next request.
 _CREDITS = 64
 _NO_CREDIT_PUTS = 16
+# The daemon takes back a thread's unspent slots _CREDIT_LEASE_MS after
+# its last reserve or put into one (QRESV's lease), so an idle producer
+# holds no room for long. The thread spends a slot only within
+# _CREDIT_IDLE s of its previous credit call (else it gives them back and
+# asks anew: a put after a pause costs two round trips); a put whose write
+# ended _CREDIT_SAFE s or more after that call (the thread stalled) may
+# have lost its slot, so it waits for its answer (in when it returns).
+_CREDIT_LEASE_MS = 20
+_CREDIT_IDLE = 0.010
+_CREDIT_SAFE = 0.019
 # Sends of a Connection not answered yet (its feeder's window): a send to a
 # closed peer raises BrokenPipeError within this many sends, and a sender
 # waits while this many are unanswered (some may wait in the daemon for
@@ -319,10 +329,20 @@ class Queue:
       not sent: full() and put_nowait()/put(timeout) elsewhere see the
       queue full when messages held, in flight and reserved reach
       maxsize (Full is exact in that count; ipcd.stat() shows
-      'reserved'); qsize() counts only messages held. A thread holds
-      its unspent slots until close(), its thread or process ends or
-      is killed (the daemon takes them back), or the queue is deleted.
-      When the queue is full or putters wait, none are granted and puts
+      'reserved'); qsize() counts only messages held. Idle producers
+      hold no room for long: the daemon takes back a thread's unspent
+      slots 20 ms after its last put into one (or reserve), and at once
+      when close(), its thread or process ends or is killed; deleting
+      the queue forgets them. So put_nowait()/put(timeout) raise Full
+      only when messages held and in flight plus the slots of producers
+      that put within the last 20 ms reach maxsize, and a put waiting
+      for room is admitted at the latest about 20 ms after every other
+      producer stopped putting (or got the room). A thread spends its
+      slots only within 10 ms of its previous put; after a longer pause
+      it gives them back and asks anew (two round trips), and a put
+      whose write was late (the thread stalled 19 ms or more) waits for
+      its answer, so put() still returns only once its message has a
+      slot. When the queue is full or putters wait, none are granted and puts
       wait for their own answer (a request for more is made every 16
       such puts). A failure of a put into a reserved slot (the queue
       was deleted: NotHeldError) is raised by the next call on this
@@ -522,6 +542,9 @@ class Queue:
         (pipelined: it cannot be Full), else waiting for its answer."""
         c = self._client()
         st = self._tls.s
+        now = _monotonic()
+        if st.credits and now - st.used > _CREDIT_IDLE:  # maybe taken back
+            self._forget_credits(c, st)
         if not st.credits:
             if st.unflushed:  # a failure of an earlier one comes first
                 try:
@@ -532,15 +555,20 @@ class Queue:
             if st.no_credit:
                 st.no_credit -= 1
             else:
-                st.credits = c.reserve(self._name, _CREDITS)
+                st.used = now
+                st.credits = c.reserve(self._name, _CREDITS, _CREDIT_LEASE_MS)
                 st.no_credit = 0 if st.credits else _NO_CREDIT_PUTS
         if not st.credits:
             c.put(self._name, data, ms)
             return
         st.credits -= 1
         st.unflushed = 1
+        last, st.used = st.used, now
         try:
             c.put_reserved(self._name, data, True, _SETTLE_EVERY)
+            if _monotonic() - last >= _CREDIT_SAFE:  # its slot may be gone
+                st.unflushed = 0
+                c.flush()
         except Error:  # a failure of an earlier one, read on the way
             self._forget_credits(c, st)
             raise
@@ -764,7 +792,7 @@ def _sync_feeders(socket, name=None):
 class _Thread:
     """A thread's state in a Queue (in its threading.local, once: slots
     are read far faster than a threading.local's attributes)."""
-    __slots__ = ("c", "ra", "last", "credits", "no_credit", "unflushed")
+    __slots__ = ("c", "ra", "last", "credits", "no_credit", "unflushed", "used")
 
     def __init__(self, c):
         self.c = c  # this thread's connection
@@ -773,6 +801,7 @@ class _Thread:
         self.credits = 0  # bounded queue: slots reserved, not yet spent
         self.no_credit = 0  # puts to make before asking for credits again
         self.unflushed = 0  # puts into reserved slots whose answer is not read
+        self.used = 0.0  # when the last reserve or put into a slot began
 
 
 class _AckedGet:
@@ -820,21 +849,33 @@ class Connection:
 
     Ends behave like file descriptors across processes. An end attaches
     lazily: the first process that sends, receives or polls on it holds
-    it (connect_pipe() attaches at once). A Connection held here and
-    inherited by a child (fork), or pickled to one (spawn, forkserver, or
-    through a Queue), is shared, not moved: the child holds the end too,
-    joined in the daemon with a one-time capability this process got for
-    it (never by name alone). close() in one process releases that
-    process's hold only; the peer sees EOF once the last process holding
-    the end closed it or exited. So the multiprocessing pattern works:
-    create the Pipe, start a child, each side closes the end it does not
-    use, and the reader's EOFError comes after the writer's last holder
-    closed. A process that shared an end keeps its connection to the
-    daemon (not the end) after close() until it exits, so a child that
-    has not claimed its share yet still holds the end. An unrelated
-    process attaching a held end by name gets BusyError. A Connection
-    used by another thread at the moment of fork is not shared (the
-    child's use of it raises BusyError).
+    it (connect_pipe() attaches at once). An end still open here when
+    this process forks, or pickles the Connection (spawn, forkserver, or
+    through a Queue), is attached here then if no process holds it yet,
+    and is shared, not moved: the child holds the end too, joined in the
+    daemon with a one-time capability this process got for it (never by
+    name alone), a forked child in its at-fork hook, a spawned one when
+    it unpickles the Connection, before its target runs. close() in one
+    process releases that process's hold only; the peer sees EOF (a
+    sender: BrokenPipeError) once every process holding the end closed
+    it or exited (or was killed), whether or not any of them used it.
+    So the multiprocessing pattern works: create the Pipe, start a
+    child, each side closes the end it does not use, and the reader's
+    EOFError comes after the writer's last holder closed; a child that
+    exits or is killed before sending gives EOFError too. A process that
+    shared an end keeps its connection to the daemon (not the end) after
+    close() until it exits, so a child that has not claimed its share
+    yet still holds the end: a child that dies before it joined (killed
+    during the fork, or spawned and dead before unpickling) leaves the
+    end open until this process exits. close() of an end this process
+    never used, forked with or pickled only forgets it (so unrelated
+    processes may each call Pipe(name) and close the end they do not
+    use). An unrelated process attaching a held end by name gets
+    BusyError (an end attached at a fork included); an end another
+    process holds is not attached here at a fork or pickling (the child
+    attaches it on first use). A Connection used by another thread at
+    the moment of fork is not shared (the child's use of it raises
+    BusyError).
 
     Sends are buffered by a feeder in each process (see send()); it
     holds the end as well until close() or exit has sent everything, so
@@ -861,6 +902,7 @@ class Connection:
         self._rx = None  # the client of recv()'s fast path
         self._token = None   # a share to claim here (pickled), or for a child
         self._shared = False  # this process's connection made shares
+        _open.add(self)
 
     def _attach(self):
         """Attach the end in this process (join it, with a share's token);
@@ -969,11 +1011,16 @@ class Connection:
                                       self._share()))
 
     def _share(self):
-        """A share of the end for another process, when this one holds it:
-        its token (the end stays open until it is claimed or this
-        process exits), else None."""
-        c = self._client
-        if self._closed or c is None or not c.alive:
+        """A share of the end for another process (attaching it here first
+        if no process used it yet, so that every process given it holds
+        it): its token (the end stays open until it is claimed or this
+        process exits), else None (closed, or the end is held elsewhere:
+        the other process then attaches it on first use)."""
+        if self._closed:
+            return None
+        try:
+            c = self._c()
+        except Error:
             return None
         token = c.pipe_share(self._name, self._end)
         self._shared = True
@@ -1171,14 +1218,17 @@ class Connection:
         return c.pipe_poll(self._name, self._end, ms)
 
     def close(self):
-        """Close this end. If this process used it, the other end then
-        receives what was sent and EOFError; otherwise this process only
-        forgets it. A failure of a pipelined send not raised yet is raised
+        """Close this end: release this process's hold. When no other
+        process holds it (see Connection: children given it hold it),
+        the other end then receives what was sent and EOFError. Of an
+        end this process never used, forked with or pickled, close()
+        only forgets it. A failure of a pipelined send not raised yet is raised
         here, after the end is closed (see send). Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._fast(None)
+        _open.discard(self)
         _held.discard(self)
         c, self._client = self._client, None
         f, self._feeder = self._feeder, None
@@ -1241,15 +1291,21 @@ def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed,
     return conn
 
 
-# Connections holding their end in this process (shared at fork), and
-# connections that made shares and outlive their Connection until exit.
+# Connections not closed (attached or not), connections holding their end
+# in this process (shared at fork), and connections that made shares and
+# outlive their Connection until exit.
+_open = weakref.WeakSet()
 _held = weakref.WeakSet()
 _sharers = []
 
 
 def _share_before_fork():
-    """Before fork: a share of every end held here, for the child."""
-    for conn in _builtin_list(_held):
+    """Before fork: a share of every open end here, for the child (an end
+    no process used yet is attached here first)."""
+    for conn in _builtin_list(_open):
+        if conn._closed:
+            _open.discard(conn)
+            continue
         try:
             conn._token = conn._share()
         except Exception:
@@ -1258,7 +1314,7 @@ def _share_before_fork():
 
 def _after_fork_parent():
     """The child claimed its shares (or will die): forget the tokens."""
-    for conn in _builtin_list(_held):
+    for conn in _builtin_list(_open):
         conn._token = None
 
 
@@ -1284,9 +1340,9 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     """Both ends of the ipcd pipe name, like multiprocessing.Pipe():
     returns (conn1, conn2), ends 0 and 1. With duplex=False, conn1 only
     receives and conn2 only sends. For one process that starts children
-    (fork or spawn): each end attaches in the first process that uses it,
-    and an end held is shared with the children it is passed to, like a
-    file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
+    (fork or spawn): each end attaches in the first process that uses it
+    or passes it to a child, and is shared with the children it is
+    passed to, like a file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
     (0: the daemon's defaults, 64 messages and 1 MiB; one message larger
     than maxbytes, up to 64 MiB, is taken when its direction is empty,
     see the module doc, Big objects). owned=True: an
@@ -1295,12 +1351,12 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     serializer are as for Queue (serializer=None: send() takes bytes-like
     objects and recv() returns bytes). Pipe() itself does not connect:
     a missing daemon raises ConnectError at the first use of an end.
-    Unlike multiprocessing, an end that no process ever used is never
-    closed in the daemon: close() of it only forgets it, so its peer
-    gets no EOFError (recv() waits) and no BrokenPipeError (send() waits
-    once the pipe is full). E.g. a child given the sending end that
-    exits before sending anything leaves the parent's recv() waiting:
-    use poll(timeout) or have the child send first."""
+    An end given to a child (fork, spawn) is held by the child from its
+    start, used or not, so a child that exits or is killed before
+    sending gives the parent's recv() EOFError (see Connection). Unlike
+    multiprocessing, close() of an end this process never used, forked
+    with or pickled only forgets it: r, w = Pipe(name); w.close();
+    r.recv() in one process waits (use poll(timeout))."""
     kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes,
               owned=owned)
     return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)

@@ -17,6 +17,7 @@ import threading
 import time
 import tracemalloc
 import unittest
+from unittest import mock
 
 import ipcdtest
 import ipcd
@@ -464,13 +465,24 @@ class BoundedPutTest(unittest.TestCase):
         t.join(30)
 
 
+def held_credits(lease_ms=60000):
+    """Credits taken within this block are held lease_ms (the daemon takes
+    back the unspent ones only after that): tests that count them exactly
+    must not race the 20 ms default on a loaded machine."""
+    idle = lease_ms / 2000.0
+    return mock.patch.multiple(ipcd, _CREDIT_LEASE_MS=lease_ms, _CREDIT_IDLE=idle,
+                               _CREDIT_SAFE=lease_ms / 1000.0 - 0.001)
+
+
 class CreditTest(unittest.TestCase):
     """On a bounded queue with room to spare, a thread's connection
     reserves slots (credits: at most 64, a quarter of the free room) and
     puts into them pipelined; reserved slots count toward maxsize for
     everyone, so Full stays exact; they are given back by close(), a
-    killed process, and forgotten by a delete."""
+    killed process, 20 ms after the producer's last put, and forgotten
+    by a delete."""
 
+    @held_credits()
     def test_full_exact_with_credits(self):
         name = ipcdtest.fresh()
         p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
@@ -501,6 +513,48 @@ class CreditTest(unittest.TestCase):
         st = ipcd.stat(q.name)
         self.assertEqual((st["size"], st["reserved"]), (1, 0))
 
+    def test_idle_producer_gives_back(self):
+        """The boundary with two producers: one puts and goes idle holding
+        63 slots; 20 ms later the daemon takes them back, so the other
+        fills the queue to exactly maxsize, as with multiprocessing."""
+        name = ipcdtest.fresh()
+        p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
+        p.put(0)
+        wait_for(lambda: ipcd.stat(name)["reserved"] == 0, 10)
+        for i in range(999):
+            o.put_nowait(i)
+        self.assertEqual((o.qsize(), o.full()), (1000, True))
+        self.assertRaises(queue.Full, o.put_nowait, "x")
+        self.assertRaises(queue.Full, p.put_nowait, "y")  # its slots are gone
+        self.assertEqual(ipcd.stat(name)["reserved"], 0)
+        self.assertEqual([o.get_nowait() for _ in range(3)], [0, 0, 1])
+        p.put(1)  # credits again, in order
+        self.assertEqual(p.qsize(), 998)
+        p.close()
+        o.close()
+
+    def test_parked_put_admitted_when_idle_slots_go_back(self):
+        """A put waiting for room is admitted when an idle producer's
+        slots go back (here after 1 s), not when it closes."""
+        name = ipcdtest.fresh()
+        p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
+        with held_credits(1000):
+            p.put(0)
+        n = 0
+        try:
+            while True:
+                o.put_nowait(n)
+                n += 1
+        except queue.Full:
+            pass
+        t0 = time.monotonic()
+        o.put("last", timeout=10)
+        self.assertLess(time.monotonic() - t0, 1.0 + SLACK)
+        self.assertEqual((o.qsize(), ipcd.stat(name)["reserved"]), (n + 2, 0))
+        p.close()
+        o.close()
+
+    @held_credits()
     def test_close_gives_back(self):
         q = ipcd.Queue(ipcdtest.fresh(), 1000)
         q.put(1)
@@ -524,6 +578,7 @@ class CreditTest(unittest.TestCase):
         wait_for(lambda: ipcd.stat(q.name)["reserved"] == 0)
         self.assertEqual([q.get_nowait() for _ in range(10)], list(range(10)))
 
+    @held_credits()
     def test_delete_forgets(self):
         name = ipcdtest.fresh()
         q = ipcd.Queue(name, 1000)
