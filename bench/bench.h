@@ -37,11 +37,52 @@ enum bench_mode {
 	MODE__MAX
 };
 
+/* Whose a process is (procstat.c). */
+enum proc_kind {
+	PROC_OURS = 0,   /* the bench, its descendants, the daemons it started */
+	PROC_KERN,       /* a kernel thread */
+	PROC_OTHER,      /* any other user process */
+	PROC__KINDS
+};
+
+/* One process, from its /proc/PID/stat line. */
+struct proc_ent {
+	long pid, ppid;
+	unsigned long flags;     /* PF_* */
+	char state;
+	char comm[20];
+	double cpu;              /* utime + stime, seconds */
+	double kids;             /* cutime + cstime: its reaped children */
+	enum proc_kind kind;     /* set by proc_classify() */
+};
+
+/* One process's CPU between two tables (proc_top). */
+struct proc_top {
+	long pid;
+	enum proc_kind kind;
+	char comm[20];
+	double secs;
+};
+
 /* A snapshot of the machine's CPU use (noise.c). */
 struct noise_snap {
 	int64_t t_ns;        /* CLOCK_MONOTONIC */
-	double busy, steal;  /* all CPUs' busy and steal seconds */
-	double own;          /* this process tree's CPU seconds */
+	double busy, steal;  /* all CPUs' busy and steal seconds (/proc/stat) */
+	struct proc_ent *tab;     /* every process then (malloc'd; noise_end
+				     frees it) */
+	size_t ntab;
+};
+
+/* What the rest of the machine did between two snapshots, each in % of
+ * one core (noise_end); < 0: not measured. */
+struct noise_fig {
+	double other;        /* user processes outside the bench's tree */
+	double kern;         /* kernel threads */
+	double steal;        /* the hypervisor's steal time */
+	double unseen;       /* /proc/stat's busy ticks less every process's
+				time: tick sampling, processes that died
+				unreaped, irq time on our behalf (< 0) */
+	char top[112];       /* the biggest others and kernel threads, or "" */
 };
 
 /* One row of the table. */
@@ -54,13 +95,22 @@ struct row {
 	double p50_us;       /* latency rows only, else < 0 */
 	double p99_us;
 	char note[192];      /* why a row has no numbers, or "" */
-	double other_pct;    /* CPU of other processes meanwhile, % of one
-				core; < 0: not measured */
+	double other_pct;    /* CPU of other user processes meanwhile, % of
+				one core; < 0: not measured */
+	double kern_pct;     /* CPU of kernel threads meanwhile, the same */
 	struct noise_snap snap;  /* taken when the row started */
 };
 
 /* A row with other_pct above this was measured on a busy machine. */
 #define BENCH_NOISY_PCT 5.0
+/* A row with kern_pct above this was too. Kernel threads mostly do the
+ * row's own work: the I/O of a durable row's fdatasyncs took 4-13% of a
+ * core (kblockd kworkers, ksoftirqd, writeback) in the rows measured when
+ * this was set, other rows 0-6% (kdamond, rcu). A fifth of a core is
+ * beyond that, and on a 2-core machine it is taken from the processes
+ * measured, whoever it works for (kswapd, kcompactd under another
+ * process's memory pressure). */
+#define BENCH_KERN_NOISY_PCT 20.0
 
 /* Shared memory of one run (MAP_SHARED, set up by the parent). */
 struct run_shm {
@@ -175,11 +225,35 @@ void raise_nofile(long want);
 
 /* --- noise.c: what the rest of the machine did meanwhile --------------- */
 
+/* Count pid, a daemon the bench started or measures, and its
+ * descendants as the bench's own, whoever their parent is. */
+void noise_adopt(long pid);
 /* Take a snapshot now. */
 void noise_start(struct noise_snap *s);
-/* CPU other processes used since s, in % of one core (and the CPUs'
- * steal time in *steal_pct unless NULL); -1 if unknown. */
-double noise_end(const struct noise_snap *s, double *steal_pct);
+/* What other processes and kernel threads did since s, into *f; 0, or
+ * -1 if unknown (f's figures then -1). Frees s's table. */
+int noise_end(struct noise_snap *s, struct noise_fig *f);
+/* 1 when a row or run with these figures was measured on a busy machine. */
+int noise_is_noisy(double other_pct, double kern_pct);
+
+/* --- procstat.c: whose CPU time it was (pure, unit-tested) -------------- */
+
+/* Parse one /proc/PID/stat line (clock ticks of hz per second) into *e;
+ * 0, or -1 if it is not one. */
+int proc_parse_stat(const char *line, double hz, struct proc_ent *e);
+/* Sort v by pid and set each one's kind: a kernel thread (PF_KTHREAD, or
+ * a child of kthreadd), ours (one of roots or a descendant of one), or
+ * another user process. */
+void proc_classify(struct proc_ent *v, size_t n, const long *roots, size_t nroots);
+/* The CPU seconds each kind of process used from table a to table b
+ * (both classified, a's kinds those of b's pids at a), into sum: per
+ * process, its own time and (user processes) its reaped children's, less
+ * the earlier time of those of its children gone since a. A kernel
+ * thread gone since a is not counted; one new in b counts all its time.
+ * The k processes not ours that used the most, largest first, into top:
+ * how many. */
+size_t proc_diff(const struct proc_ent *a, size_t na, const struct proc_ent *b, size_t nb,
+		 double sum[PROC__KINDS], struct proc_top *top, size_t k);
 /* The 1-minute load average, or -1. */
 double load_avg(void);
 

@@ -26,6 +26,7 @@
 #define IDLE_QUEUES 10000
 #define IDLE_CLIENTS 1000
 #define IDLE_PAIRS 3            /* +idle/-idle pairs per mode and round */
+#define DUR_PAIRS 5             /* pairs per durability target and round */
 #define PAIRS_MAX 64
 #define NATS_DIVIDE 32          /* NATS rows move 1/32 of the messages */
 
@@ -61,6 +62,8 @@ struct bench {
 	long rss_conn_b, rss_queue_b;  /* the idle workload's findings, or -1 */
 	struct pairs idle[MODE__MAX];  /* +idle/-idle of each pair */
 	struct pairs nondur;     /* non-durable 1/1 plain: journal/no journal */
+	struct pairs dur_disk;   /* durable 1/1 plain sync=always / fdatasync */
+	struct pairs dur_interval;  /* 4/4 batch64 durable sync=interval / no journal */
 	ipc_client **ab_idle[2]; /* --ab: the idle clients held on each side */
 	size_t ab_idle_nc[2];
 	const char *sysname;     /* the system name of ipcd rows ("ipcd") */
@@ -72,6 +75,7 @@ struct bench {
 	double load_end;
 	struct noise_snap run_snap;  /* the whole run's noise */
 	double run_other;        /* other processes' CPU over the run, % of a core */
+	double run_kern;         /* kernel threads' CPU over the run, the same */
 	double run_steal;
 };
 
@@ -205,10 +209,17 @@ static double median(double *v, unsigned n)
  * show progress on stderr, so stdout holds only the table (or JSON). */
 static void progress(struct row *row)
 {
-	row->other_pct = noise_end(&row->snap, NULL);
-	if (row->other_pct > BENCH_NOISY_PCT)
-		fprintf(stderr, "  (noisy: other processes took %.0f%% of a core)\n",
-			row->other_pct);
+	struct noise_fig f;
+
+	noise_end(&row->snap, &f);
+	row->other_pct = f.other;
+	row->kern_pct = f.kern;
+	if (noise_is_noisy(f.other, f.kern))
+		fprintf(stderr, "  (noisy: other processes took %.0f%% of a core, kernel "
+			"threads %.0f%%; most: %s)\n", f.other, f.kern, f.top);
+	if (getenv("IPCBENCH_NOISE_TRACE") != NULL)
+		fprintf(stderr, "  [noise] other %.1f kern %.1f steal %.1f unseen %.1f: %s\n",
+			f.other, f.kern, f.steal, f.unseen, f.top);
 	if (row->note[0])
 		fprintf(stderr, "  %-22s %-6zu %-13s %s\n", row->workload, row->size,
 			row->system, row->note);
@@ -643,6 +654,7 @@ static int ipcd_start(struct bench *b)
 	if (b->attach != NULL) {
 		snprintf(b->sock, sizeof b->sock, "%s", b->attach);
 		b->ipcd_pid = b->attach_pid;
+		noise_adopt(b->attach_pid);   /* the daemon measured is not noise */
 		return 0;
 	}
 	snprintf(b->sock, sizeof b->sock, "%s/ipcd.sock", b->tmpdir);
@@ -901,24 +913,38 @@ static void idle_delete(struct bench *b, size_t n)
 	ipc_close(c);
 }
 
-/* One side of a pair of runs: the daemon at sock, the system (NULL:
- * "ipcd") and workload suffix its rows get. */
+/* One side of a pair of runs: 64 B messages through the daemon at sock,
+ * its rows named by system sys (NULL: "ipcd") and workload suffix; or,
+ * with run set, what run measures instead (one row: the disk). */
 struct pair_side {
 	const char *sock;
 	const char *sys;
 	const char *suffix;
+	unsigned np;         /* producers and consumers; 0: 1 */
+	unsigned qflags;     /* flags of the queue (IPC_QUEUE_DURABLE) */
+	unsigned div;        /* times fewer messages (a sync per put); 0: 1 */
+	void (*run)(struct bench *b);
 };
 
-/* ipcd_throughput() of 64 B 1/1 in mode on side s (a new row). */
+/* Side s's workload once in mode (a new row). */
 static void side_run(struct bench *b, const struct pair_side *s, enum bench_mode mode)
 {
 	char saved[sizeof b->sock];
 	const char *sys = b->sysname;
+	unsigned odiv = b->o.divide;
 
+	if (s->run != NULL) {
+		s->run(b);
+		return;
+	}
 	snprintf(saved, sizeof saved, "%s", b->sock);
 	snprintf(b->sock, sizeof b->sock, "%s", s->sock == b->sock ? saved : s->sock);
 	b->sysname = s->sys;
-	ipcd_throughput(b, 64, 1, mode, s->suffix);
+	b->qflags = s->qflags;
+	b->o.divide = (odiv ? odiv : 1) * (s->div ? s->div : 1);
+	ipcd_throughput(b, 64, s->np ? s->np : 1, mode, s->suffix);
+	b->o.divide = odiv;
+	b->qflags = 0;
 	b->sysname = sys;
 	snprintf(b->sock, sizeof b->sock, "%s", saved);
 }
@@ -933,7 +959,7 @@ static void pair_warm(struct bench *b, const struct pair_side *x,
 	b->nrows -= 2;   /* not rows of the table */
 }
 
-/* One pair of 64 B 1/1 runs in mode, back to back: on side x and on its
+/* One pair of runs in mode, back to back: on side x and on its
  * reference ref, ref first when ref_first. Each run folds into its row
  * (the best run is kept); the pair's ratio x/ref joins p. */
 static void pair_run(struct bench *b, const struct pair_side *x, const struct pair_side *ref,
@@ -1002,7 +1028,8 @@ static void section_idle(struct bench *b)
 {
 	ipc_client **cs = calloc(IDLE_CLIENTS, sizeof *cs);
 	char ref[sizeof b->sock];
-	const struct pair_side plus = { b->sock, NULL, " +idle" }, minus = { ref, NULL, " -idle" };
+	const struct pair_side plus = { .sock = b->sock, .suffix = " +idle" },
+			       minus = { .sock = ref, .suffix = " -idle" };
 	size_t nq = 0, nc = 0, i, k;
 	pid_t ref_pid = -1;
 
@@ -1164,9 +1191,9 @@ static int run_noisy(const struct bench *b)
 	size_t i;
 
 	for (i = 0; i < b->nrows; i++)
-		if (b->rows[i].other_pct > BENCH_NOISY_PCT)
+		if (noise_is_noisy(b->rows[i].other_pct, b->rows[i].kern_pct))
 			return 1;
-	return b->run_other > BENCH_NOISY_PCT;
+	return noise_is_noisy(b->run_other, b->run_kern);
 }
 
 /* The machine, the commit, the load, for the table's header. */
@@ -1182,26 +1209,28 @@ static void print_machine(const struct bench *b)
 	       (unsigned long long)bench_count(&b->o, 64, 0),
 	       (unsigned long long)bench_count(&b->o, 65536, 0), b->rounds);
 	printf("commit %s, started %s; load average %.2f at start, %.2f at end;\n"
-	       "other processes used %.1f%% of a core over the run (steal %.1f%%): %s\n",
-	       b->commit, b->date, b->load_start, b->load_end, b->run_other, b->run_steal,
+	       "other processes used %.1f%% of a core over the run, kernel threads %.1f%%\n"
+	       "(steal %.1f%%): %s\n",
+	       b->commit, b->date, b->load_start, b->load_end, b->run_other, b->run_kern,
+	       b->run_steal,
 	       run_noisy(b) ? "NOISY, figures not comparable (rows marked !)" : "quiet");
 }
 
-/* A row's other-processes figure, "!" appended when noisy. */
-static const char *other_text(const struct row *r, char *buf, size_t len)
+/* A noise figure (other processes' or kernel threads': pct) of a row,
+ * "!" appended when it is over its limit. */
+static const char *noise_text(double pct, double limit, char *buf, size_t len)
 {
-	if (r->other_pct < 0)
+	if (pct < 0)
 		snprintf(buf, len, "-");
 	else
-		snprintf(buf, len, "%.1f%s", r->other_pct,
-			 r->other_pct > BENCH_NOISY_PCT ? "!" : "");
+		snprintf(buf, len, "%.1f%s", pct, pct > limit ? "!" : "");
 	return buf;
 }
 
 /* The table. */
 static void print_table(const struct bench *b)
 {
-	char s[32], m1[32], m2[32], p1[32], p2[32], o[16], ratio[96];
+	char s[32], m1[32], m2[32], p1[32], p2[32], o[16], k[16], ratio[96];
 	size_t i;
 
 	print_machine(b);
@@ -1219,10 +1248,14 @@ static void print_table(const struct bench *b)
 	       "  docs/nats.md): the cost of going distributed; 1/%d of the messages\n\n",
 	       BENCH_WINDOW, BENCH_BATCH, BENCH_BATCH, BENCH_BATCH, BENCH_WINDOW,
 	       BENCH_BATCH, BENCH_READAHEAD, NATS_DIVIDE);
-	printf("other = CPU %% of one core other processes used during the row;\n"
-	       "  ! = over %.0f%%: noisy\n\n", BENCH_NOISY_PCT);
-	printf("%-20s %-7s %-13s %11s %9s %9s %9s %6s  %s\n", "workload", "size", "system",
-	       "msgs/s", "MB/s", "p50 us", "p99 us", "other", "ipcd ratio");
+	printf("other = CPU %% of one core used during the row by user processes outside\n"
+	       "  the bench (the daemons it started are its own, whatever their parent);\n"
+	       "kern = the same for kernel threads (jbd2, kworkers, ksoftirqd: mostly work\n"
+	       "  the row asked for, such as the I/O of its fdatasyncs);\n"
+	       "  ! = other over %.0f%% or kern over %.0f%%: noisy\n\n", BENCH_NOISY_PCT,
+	       BENCH_KERN_NOISY_PCT);
+	printf("%-20s %-7s %-13s %11s %9s %9s %9s %6s %6s  %s\n", "workload", "size", "system",
+	       "msgs/s", "MB/s", "p50 us", "p99 us", "other", "kern", "ipcd ratio");
 	for (i = 0; i < b->nrows; i++) {
 		const struct row *r = &b->rows[i];
 
@@ -1234,11 +1267,12 @@ static void print_table(const struct bench *b)
 			continue;
 		}
 		ratio_text(b, r, ratio, sizeof ratio);
-		printf("%-20s %-7s %-13s %11s %9s %9s %9s %6s  %s\n", r->workload, s, r->system,
-		       num_text(r->msgs_per_s, 0, m1, sizeof m1),
+		printf("%-20s %-7s %-13s %11s %9s %9s %9s %6s %6s  %s\n", r->workload, s,
+		       r->system, num_text(r->msgs_per_s, 0, m1, sizeof m1),
 		       num_text(r->mb_per_s, 1, m2, sizeof m2),
-		       num_text(r->p50_us, 1, p1, sizeof p1),
-		       num_text(r->p99_us, 1, p2, sizeof p2), other_text(r, o, sizeof o), ratio);
+		       num_text(r->p50_us, 1, p1, sizeof p1), num_text(r->p99_us, 1, p2, sizeof p2),
+		       noise_text(r->other_pct, BENCH_NOISY_PCT, o, sizeof o),
+		       noise_text(r->kern_pct, BENCH_KERN_NOISY_PCT, k, sizeof k), ratio);
 	}
 }
 
@@ -1247,6 +1281,15 @@ static void json_num_field(const char *key, double v, int prec)
 {
 	if (v > 0)
 		printf(", \"%s\": %.*f", key, prec, v);
+	else
+		printf(", \"%s\": null", key);
+}
+
+/* A noise figure of a JSON row; null when not measured (< 0). */
+static void json_pct_field(const char *key, double v)
+{
+	if (v >= 0)
+		printf(", \"%s\": %.1f", key, v);
 	else
 		printf(", \"%s\": null", key);
 }
@@ -1262,15 +1305,15 @@ static void print_json(const struct bench *b)
 		const struct row *r = &b->rows[i];
 
 		printf("{\"machine\": \"%s\", \"commit\": \"%s\", \"date\": \"%s\", "
-		       "\"load_start\": %.2f, \"load_end\": %.2f, \"run_other_pct\": %.1f",
-		       m, b->commit, b->date, b->load_start, b->load_end, b->run_other);
+		       "\"load_start\": %.2f, \"load_end\": %.2f, \"run_other_pct\": %.1f, "
+		       "\"run_kern_pct\": %.1f", m, b->commit, b->date, b->load_start, b->load_end,
+		       b->run_other, b->run_kern);
 		printf(", \"workload\": \"%s\", \"system\": \"%s\", \"size\": %zu",
 		       r->workload, r->system, r->size);
-		if (r->other_pct >= 0)
-			printf(", \"other_pct\": %.1f", r->other_pct);
-		else
-			printf(", \"other_pct\": null");
-		printf(", \"noisy\": %s", r->other_pct > BENCH_NOISY_PCT ? "true" : "false");
+		json_pct_field("other_pct", r->other_pct);
+		json_pct_field("kern_pct", r->kern_pct);
+		printf(", \"noisy\": %s",
+		       noise_is_noisy(r->other_pct, r->kern_pct) ? "true" : "false");
 		json_num_field("msgs_per_s", r->msgs_per_s, 1);
 		json_num_field("mb_per_s", r->mb_per_s, 2);
 		json_num_field("p50_us", r->p50_us, 2);
@@ -1423,67 +1466,54 @@ static void dur_disk(struct bench *b)
 	progress(row);
 }
 
-/* Run ipcd workloads as system sys on the daemon at sock, queues created
- * with qflags; runs that wait for a sync per put move div times fewer;
- * 1/1 plain only when plain11. */
-static void dur_runs(struct bench *b, const char *sock, const char *sys,
-		     unsigned qflags, unsigned div, const char *suffix, int plain11)
+/* Side s's workloads of the rounds: 4/4 pipelined and batch64, and
+ * before them with plain11 the 1/1 plain (with s->div fewer messages). */
+static void dur_runs(struct bench *b, struct pair_side s, int plain11)
 {
-	char saved[sizeof b->sock];
-	unsigned odiv = b->o.divide ? b->o.divide : 1;
-
-	memcpy(saved, b->sock, sizeof saved);
-	snprintf(b->sock, sizeof b->sock, "%s", sock);
-	b->sysname = sys;
-	b->qflags = qflags;
-	b->o.divide = odiv * div;
 	if (plain11)
-		ipcd_throughput(b, 64, 1, MODE_PLAIN, suffix);
-	b->o.divide = odiv;
-	ipcd_throughput(b, 64, 4, MODE_PIPE, suffix);
-	ipcd_throughput(b, 64, 4, MODE_BATCH, suffix);
-	b->o.divide = odiv == 1 ? 0 : odiv;
-	b->sysname = NULL;
-	b->qflags = 0;
-	memcpy(b->sock, saved, sizeof saved);
+		side_run(b, &s, MODE_PLAIN);
+	s.np = 4;
+	s.div = 1;
+	side_run(b, &s, MODE_PIPE);
+	side_run(b, &s, MODE_BATCH);
 }
 
-/* The non-durable 1/1 plain on the journaling daemon at sock against
- * the daemon without a journal (system "ipcd no journal"), measured as
- * the idle rows are: both warmed up, then IDLE_PAIRS pairs back to back,
- * which goes first alternating, each pair's ratio kept (b->nondur). */
-static void dur_nondur_pairs(struct bench *b, const char *sock, const char *sys)
+/* Warm x and ref up in mode, then run npairs pairs of them back to back,
+ * which goes first alternating; each pair's ratio x/ref joins p. */
+static void dur_pairs(struct bench *b, const struct pair_side *x, const struct pair_side *ref,
+		      enum bench_mode mode, unsigned npairs, struct pairs *p)
 {
-	const struct pair_side jr = { sock, sys, " non-durable" },
-			       twin = { b->sock, "ipcd no journal", "" };
 	unsigned k;
 
-	pair_warm(b, &jr, &twin, MODE_PLAIN);
-	for (k = 0; k < IDLE_PAIRS; k++)
-		pair_run(b, &jr, &twin, MODE_PLAIN, (int)(k % 2), &b->nondur);
+	pair_warm(b, x, ref, mode);
+	for (k = 0; k < npairs; k++)
+		pair_run(b, x, ref, mode, (int)(k % 2), p);
 }
 
-/* What the interval target compares with: 4/4 batch64 on the daemon
- * without a journal, right after the journaling one's rows, as system
- * "ipcd no journal" (best of rounds, like them). */
-static void dur_twin(struct bench *b)
-{
-	b->sysname = "ipcd no journal";
-	ipcd_throughput(b, 64, 4, MODE_BATCH, "");
-	b->sysname = NULL;
-}
-
-/* A fresh ipcd journaling to its own state directory with sync: durable
- * queues (and, with always, plain ones on the same daemon, to compare
- * with a daemon without a journal), round after round like the main
- * rows, each row keeping its best. With always, each round ends with
- * pairs of non-durable 1/1 plain runs on it and on the daemon without a
- * journal (dur_nondur_pairs); with interval, with the 4/4 batch64 on the
- * daemon without a journal (dur_twin). */
+/* A fresh ipcd journaling to its own state directory with sync, measured
+ * round after round like the main rows, each row keeping its best: 4/4
+ * pipelined and batch64 on durable queues, then the targets' ratios as
+ * the idle rows are, in warmed pairs of runs back to back (dur_pairs;
+ * the target is the median of the pairs' ratios, so the disk's speed
+ * drifting between the two sides of a ratio does not decide it). With
+ * always: 1/1 plain durable against the disk's fdatasync rate (DUR_PAIRS
+ * a round), and non-durable 1/1 plain on this daemon against the daemon
+ * without a journal (IDLE_PAIRS), after the same daemon's 4/4 rows on
+ * plain queues. With interval: 4/4 batch64 durable against the daemon
+ * without a journal (DUR_PAIRS), after its 1/1 plain durable row. */
 static void dur_ipcd(struct bench *b, const char *sync)
 {
 	char sock[160], state[160], log[64], sys[32];
 	int always = strcmp(sync, "always") == 0;
+	const struct pair_side dur = { .sock = sock, .sys = sys, .suffix = " durable",
+				       .qflags = IPC_QUEUE_DURABLE, .div = always ? 25 : 1 },
+			       dur4 = { .sock = sock, .sys = sys, .suffix = " durable", .np = 4,
+					.qflags = IPC_QUEUE_DURABLE },
+			       nondur = { .sock = sock, .sys = sys, .suffix = " non-durable" },
+			       twin = { .sock = b->sock, .sys = "ipcd no journal", .suffix = "" },
+			       twin4 = { .sock = b->sock, .sys = "ipcd no journal", .suffix = "",
+					 .np = 4 },
+			       disk = { .run = dur_disk };
 	unsigned round;
 	size_t base;
 	pid_t pid;
@@ -1492,19 +1522,20 @@ static void dur_ipcd(struct bench *b, const char *sync)
 	snprintf(state, sizeof state, "%s/state-%s", b->tmpdir, sync);
 	snprintf(log, sizeof log, "ipcd-%s.log", sync);
 	snprintf(sys, sizeof sys, "ipcd sync=%s", sync);
-	pid = ipcd_spawn_state(b, sock, log, state, sync);
-	if (pid < 0)
+	if ((pid = ipcd_spawn_state(b, sock, log, state, sync)) < 0)
 		return;
 	for (round = 0; round < b->rounds; round++) {
 		base = b->nrows;
-		dur_runs(b, sock, sys, IPC_QUEUE_DURABLE, always ? 25 : 1, " durable", 1);
+		dur_runs(b, dur, !always);
 		if (always)
-			dur_runs(b, sock, sys, 0, 1, " non-durable", 0);
-		else
-			dur_twin(b);
+			dur_runs(b, nondur, 0);
 		merge_round(b, base);
-		if (always)
-			dur_nondur_pairs(b, sock, sys);
+		if (always) {
+			dur_pairs(b, &dur, &disk, MODE_PLAIN, DUR_PAIRS, &b->dur_disk);
+			dur_pairs(b, &nondur, &twin, MODE_PLAIN, IDLE_PAIRS, &b->nondur);
+		} else {
+			dur_pairs(b, &dur4, &twin4, MODE_BATCH, DUR_PAIRS, &b->dur_interval);
+		}
 	}
 	stop_server(pid);
 	rmdir_all(state);
@@ -1538,13 +1569,12 @@ static void dur_redis(struct bench *b, const char *fsync)
 	progress(row[1]);
 }
 
-/* The durability section (after the main rounds): the disk, durable
- * queues per sync mode, the same daemon's plain queues, Redis AOF. */
+/* The durability section (after the main rounds): durable queues per
+ * sync mode with the disk and the same daemon's plain queues, Redis AOF. */
 static void section_durable(struct bench *b)
 {
 	if (b->attach != NULL)
 		return;    /* it starts daemons of its own */
-	dur_disk(b);
 	dur_ipcd(b, "always");
 	dur_ipcd(b, "interval");
 	if (!wanted(b, "redis") || !b->o.redis || !*b->o.redis)
@@ -1619,29 +1649,36 @@ static void print_recovery_targets(const struct bench *b)
 					strcmp(b->rows[i].system, "ipcd warm") == 0 ? 300 : 0);
 }
 
+/* A target measured in pairs: the median of p's ratios against need,
+ * then their count and range. */
+static void pairs_target(const char *what, const struct pairs *p, double need)
+{
+	double lo, hi, r = pairs_median(p, &lo, &hi);
+
+	target(what, r, need, 0);
+	if (r > 0)
+		printf("  %-62s (median of %u pairs, %.2f..%.2f)\n", "", p->n, lo, hi);
+}
+
 /* The durability targets of issue 12 (64 B), and recovery. */
 static void print_dur_targets(const struct bench *b)
 {
 	const struct row *disk = find_row(b, "fdatasync 64 B", "disk", 64);
 	const struct row *b4 = find_row(b, "4/4 batch64 durable", "ipcd sync=always", 64);
-	double nondur, lo, hi;
 
 	print_recovery_targets(b);
 	if (!disk)
 		return;
-	target("durable 1/1 plain, sync=always vs the disk's fdatasync rate",
-	       ratio_of(find_row(b, "1/1 plain durable", "ipcd sync=always", 64), disk, 0, 0), 0.8, 0);
+	pairs_target("durable 1/1 plain, sync=always vs the disk's fdatasync rate",
+		     &b->dur_disk, 0.8);
 	target("durable 4/4 batch64, sync=always vs redis appendfsync always",
 	       ratio_of(b4, find_row(b, "4/4 batch64", "redis aof=always", 64), 0, 0), 3.0, 0);
 	target("durable 4/4 batch64, sync=always msgs/s vs fdatasync rate",
 	       ratio_of(b4, disk, 0, 0), 20.0, 0);
-	target("durable 4/4 batch64, sync=interval vs a non-durable queue",
-	       ratio_of(find_row(b, "4/4 batch64 durable", "ipcd sync=interval", 64),
-			find_row(b, "4/4 batch64", "ipcd no journal", 64), 0, 0), 0.7, 0);
-	nondur = pairs_median(&b->nondur, &lo, &hi);
-	target("non-durable 1/1 plain, daemon with a journal vs without", nondur, 0.95, 0);
-	if (nondur > 0)
-		printf("  %-62s (median of %u pairs, %.2f..%.2f)\n", "", b->nondur.n, lo, hi);
+	pairs_target("durable 4/4 batch64, sync=interval vs a non-durable queue",
+		     &b->dur_interval, 0.7);
+	pairs_target("non-durable 1/1 plain, daemon with a journal vs without",
+		     &b->nondur, 0.95);
 }
 
 /* --- main ---------------------------------------------------------------------- */
@@ -1664,7 +1701,8 @@ static void usage(FILE *f)
 		"  --python PATH  python3 for bench/py_mpqueue.py ('' : skip Python)\n"
 		"  --helper PATH  bench/py_mpqueue.py\n"
 		"  --socket PATH  use the ipcd already serving PATH (start none; with\n"
-		"                 --pid PID for the RSS figures)\n"
+		"                 --pid PID for the RSS figures, and so that its CPU\n"
+		"                 counts as the bench's, not as other processes')\n"
 		"  --nats PATH    nats-server to start for the NATS rows ('' : skip NATS)\n"
 		"  --divide N     N times fewer messages everywhere (to smoke-test the bench)\n"
 		"  --commit TEXT  what is measured, for the header and JSON (make bench\n"
@@ -1680,7 +1718,9 @@ static void usage(FILE *f)
 		"                 1 GiB of 64 KiB messages, a quarter with --quick), sizes\n"
 		"                 (small, large), systems (ipcd, redis, mq, python, raw, nats)\n"
 		"                 ipcd/redis call modes (plain, pipelined, batch64) and\n"
-		"                 producers/consumers of tput (1/1, 4/4)\n");
+		"                 producers/consumers of tput (1/1, 4/4)\n"
+		"With IPCBENCH_NOISE_TRACE=1 in the environment, each row's noise figures go\n"
+		"to stderr, with the busy time of /proc/stat no process accounts for.\n");
 }
 
 /* Parse the command line into b; 0, or the exit status. */
@@ -1814,9 +1854,9 @@ static const struct ab_load ab_loads[] = {
 #define AB_NLOADS (sizeof ab_loads / sizeof ab_loads[0])
 
 /* A durable workload once on the daemon at sock: msgs/s, 0 if it failed
- * (the row is dropped, its noise figure in *other). */
+ * (the row is dropped, its noise figures in *seen). */
 static double ab_dur_once(struct bench *b, const struct ab_load *w, const char *sock,
-			  double *other)
+			  struct row *seen)
 {
 	unsigned odiv = b->o.divide ? b->o.divide : 1;
 	size_t base = b->nrows;
@@ -1826,7 +1866,7 @@ static double ab_dur_once(struct bench *b, const struct ab_load *w, const char *
 	lib_throughput(b, "ipcd", sock, w->size, w->np, w->mode, "");
 	b->o.divide = odiv == 1 ? 0 : odiv;
 	b->qflags = 0;
-	*other = b->rows[base].other_pct;
+	*seen = b->rows[base];
 	b->nrows = base;
 	return b->rows[base].note[0] ? 0 : b->rows[base].msgs_per_s;
 }
@@ -1834,7 +1874,7 @@ static double ab_dur_once(struct bench *b, const struct ab_load *w, const char *
 /* Recovery once with the ipcd binary bin: warm journal MB/s, 0 if it
  * failed (bench_recovery's own daemons; the rows are dropped). */
 static double ab_recover_once(struct bench *b, const struct ab_load *w, const char *bin,
-			      double *other)
+			      struct row *seen)
 {
 	unsigned div = (b->o.divide > 1 ? b->o.divide : 1) * (b->o.quick ? 4 : 1);
 	uint64_t n = (w->size == 64 ? 1000000 : (1u << 30) / w->size) / div;
@@ -1844,16 +1884,17 @@ static double ab_recover_once(struct bench *b, const struct ab_load *w, const ch
 
 	bench_recovery(&b->o, bin, w->size, n, warm, cold);
 	progress(warm);
-	*other = warm->other_pct;
+	progress(cold);
+	*seen = *warm;
 	b->nrows = base;
 	return warm->note[0] ? 0 : warm->mb_per_s;
 }
 
 /* Run workload w once on side (0: A, 1: B), whose daemons serve socks:
- * msgs/s (latency: p50 us, recovery: MB/s), 0 if it failed; *other gets
- * the row's noise figure. The row is not kept: A/B prints its own table. */
+ * msgs/s (latency: p50 us, recovery: MB/s), 0 if it failed; *seen gets
+ * the row (its noise figures). The row is not kept: A/B prints its own table. */
 static double ab_once(struct bench *b, const struct ab_load *w, int side,
-		      char socks[][AB_NDAEMONS][128], double *other)
+		      char socks[][AB_NDAEMONS][128], struct row *seen)
 {
 	const char *sock = socks[side][w->section[0] == 'd' ? w->sync : AB_PLAIN];
 	size_t base = b->nrows;
@@ -1861,9 +1902,9 @@ static double ab_once(struct bench *b, const struct ab_load *w, int side,
 
 	snprintf(b->sock, sizeof b->sock, "%s", sock);
 	if (strcmp(w->section, "recover") == 0)
-		return ab_recover_once(b, w, b->ab[side], other);
+		return ab_recover_once(b, w, b->ab[side], seen);
 	if (strcmp(w->section, "dur") == 0)
-		return ab_dur_once(b, w, sock, other);
+		return ab_dur_once(b, w, sock, seen);
 	if (strcmp(w->section, "lat") == 0)
 		lib_latency(b, "ipcd", sock, w->size);
 	else if (strcmp(w->section, "pipe") == 0)
@@ -1872,7 +1913,7 @@ static double ab_once(struct bench *b, const struct ab_load *w, int side,
 		lib_throughput(b, "ipcd", sock, w->size, 1, w->mode, "");
 	v = b->rows[base].note[0] ? 0 :
 	    strcmp(w->section, "lat") == 0 ? b->rows[base].p50_us : b->rows[base].msgs_per_s;
-	*other = b->rows[base].other_pct;
+	*seen = b->rows[base];
 	b->nrows = base;
 	return v;
 }
@@ -1896,21 +1937,24 @@ static void ab_name(const struct ab_load *w, char *name, size_t n)
 static void ab_load_run(struct bench *b, const struct ab_load *w,
 			char socks[][AB_NDAEMONS][128])
 {
-	double va[AB_MAX_ROUNDS], vb[AB_MAX_ROUNDS], r[AB_MAX_ROUNDS], o, omax = 0;
+	double va[AB_MAX_ROUNDS], vb[AB_MAX_ROUNDS], r[AB_MAX_ROUNDS], omax = 0, kmax = 0;
 	double ma, mb, mr;
-	unsigned i, n = 0;
-	char name[40], sz[16];
+	unsigned i, n = 0, j;
+	char name[40], sz[16], o[16], k[16];
+	struct row seen;
 
 	for (i = 0; i < b->rounds; i++) {
-		int bfirst = i % 2;
-		double x, y;
+		int bfirst = i % 2, side;
+		double v[2];
 
-		x = ab_once(b, w, bfirst, socks, &o);
-		omax = o > omax ? o : omax;
-		y = ab_once(b, w, !bfirst, socks, &o);
-		omax = o > omax ? o : omax;
-		va[n] = bfirst ? y : x;
-		vb[n] = bfirst ? x : y;
+		for (j = 0; j < 2; j++) {
+			side = j ? !bfirst : bfirst;
+			v[side] = ab_once(b, w, side, socks, &seen);
+			omax = seen.other_pct > omax ? seen.other_pct : omax;
+			kmax = seen.kern_pct > kmax ? seen.kern_pct : kmax;
+		}
+		va[n] = v[0];
+		vb[n] = v[1];
 		if (va[n] > 0 && vb[n] > 0) {
 			r[n] = vb[n] / va[n];
 			n++;
@@ -1925,9 +1969,10 @@ static void ab_load_run(struct bench *b, const struct ab_load *w,
 	ma = median(va, n);
 	mb = median(vb, n);
 	mr = median(r, n);       /* sorts r: r[0] and r[n - 1] are the range */
-	printf("%-26s %-7s %11.1f %11.1f %8.3fx  %.3f..%.3f %6.1f%s\n", name,
-	       size_text(w->size, sz, sizeof sz), ma, mb, mr, r[0], r[n - 1], omax,
-	       omax > BENCH_NOISY_PCT ? "!" : "");
+	printf("%-26s %-7s %11.1f %11.1f %8.3fx  %.3f..%.3f %6s %6s\n", name,
+	       size_text(w->size, sz, sizeof sz), ma, mb, mr, r[0], r[n - 1],
+	       noise_text(omax, BENCH_NOISY_PCT, o, sizeof o),
+	       noise_text(kmax, BENCH_KERN_NOISY_PCT, k, sizeof k));
 }
 
 /* Start side's daemons (the journaling ones only when dur is wanted):
@@ -2017,10 +2062,11 @@ static int run_ab(struct bench *b)
 		b->rounds = AB_MAX_ROUNDS;
 	printf("A = %s, B = %s; %u rounds, alternating which goes first\n"
 	       "msgs/s (latency: p50 us, lower is better; recovery: MB/s); B/A: the\n"
-	       "median of the rounds' ratios and their range; other: the most CPU %% of\n"
-	       "a core other processes took during any of its runs (! = noisy)\n\n"
-	       "%-26s %-7s %11s %11s %9s  %-12s %6s\n", b->ab[0], b->ab[1], b->rounds,
-	       "workload", "size", "A", "B", "B/A", "range", "other");
+	       "median of the rounds' ratios and their range; other, kern: the most CPU\n"
+	       "%% of a core user processes outside the bench, and kernel threads, took\n"
+	       "during any of its runs (! = noisy, as in the table of a full run)\n\n"
+	       "%-26s %-7s %11s %11s %9s  %-12s %6s %6s\n", b->ab[0], b->ab[1], b->rounds,
+	       "workload", "size", "A", "B", "B/A", "range", "other", "kern");
 	for (i = 0; i < AB_NLOADS; i++) {
 		if (!wanted(b, ab_loads[i].section) ||
 		    !wanted(b, ab_loads[i].size == 64 ? "small" : "large"))
@@ -2048,7 +2094,12 @@ static void run_begin(struct bench *b)
 /* Note what the rest of the machine did over the whole run. */
 static void run_end(struct bench *b)
 {
-	b->run_other = noise_end(&b->run_snap, &b->run_steal);
+	struct noise_fig f;
+
+	noise_end(&b->run_snap, &f);
+	b->run_other = f.other;
+	b->run_kern = f.kern;
+	b->run_steal = f.steal;
 	b->load_end = load_avg();
 }
 

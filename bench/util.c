@@ -60,6 +60,7 @@ void row_init(struct row *row, const char *workload, const char *system, size_t 
 	row->size = size;
 	row->p50_us = row->p99_us = -1;
 	row->other_pct = -1;
+	row->kern_pct = -1;
 }
 
 /* Messages each producer sends; the first takes the remainder. */
@@ -423,8 +424,10 @@ pid_t spawn_server(char *const argv[], const char *logpath)
 	pid_t pid = fork();
 	int fd;
 
-	if (pid != 0)
+	if (pid != 0) {
+		noise_adopt(pid);   /* its CPU is the bench's, not other processes' */
 		return pid;
+	}
 	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd >= 0) {
 		dup2(fd, 1);

@@ -3,10 +3,11 @@
 # The benchmark builds and runs (make check builds bench/ipcbench, which
 # make bench alone would not, so a change that breaks it is caught): a
 # run with tiny counts prints ipcd and raw-socket rows with figures, the
-# header with the commit and the load, JSON rows with the noise fields,
-# the idle section's ratios and the durable section's non-durable one are
-# medians of pairs, recovery prints its time, and --ab prints a ratio per
-# workload (the idle and durable ones too). No figure is judged: speed is
+# header with the commit and the load, other processes' and kernel
+# threads' CPU per row (table and JSON), the idle section's ratios and
+# the durable section's three ratio targets are medians of pairs,
+# recovery prints its time, and --ab prints a ratio per workload (the
+# idle and durable ones too). No figure is judged: speed is
 # make bench's business, on a quiet machine.
 b="${IPCD_BUILDDIR:-.}"
 bench="$b/bench/ipcbench"
@@ -21,6 +22,9 @@ eval "\"$bench\" --ipcd \"$ipcd\" $small --commit smoke-test \
 	fail "ipcbench exited $?"
 grep -q '^commit smoke-test, started 20' "$out" || fail "no commit/date header"
 grep -q 'load average [0-9.]* at start, [0-9.]* at end' "$out" || fail "no load figures"
+grep -Eq 'of a core over the run, kernel threads [0-9.]+%' "$out" || fail "no kernel-thread figure"
+grep -Eq '^1/1 plain +64 B +ipcd +[0-9]+ .* [0-9.]+!? +[0-9.]+!? *$' "$out" ||
+	fail "no other and kern columns"
 grep -Eq '^1/1 plain +64 B +ipcd +[0-9]+ ' "$out" || fail "no 1/1 plain ipcd row"
 grep -Eq '^1/1 batch64 +64 B +ipcd +[0-9]+ ' "$out" || fail "no 1/1 batch64 ipcd row"
 grep -Eq '^pipe 1/1 pipelined +64 B +ipcd +[0-9]+ ' "$out" || fail "no pipe row"
@@ -29,7 +33,7 @@ grep -Eq '^1/1 +64 B +raw-socket +[0-9]+ .*plain [0-9.]+x' "$out" || fail "no ra
 
 eval "\"$bench\" --ipcd \"$ipcd\" $small --json --commit smoke-test \
 	--only tput,small,ipcd,1/1" > "$out" 2>/dev/null || fail "ipcbench --json exited $?"
-n=$(grep -c '"commit": "smoke-test".*"workload": "1/1 [a-z0-9]*".*"other_pct": [0-9.]*, "noisy": \(true\|false\), "msgs_per_s": [0-9]' "$out")
+n=$(grep -c '"commit": "smoke-test".*"run_kern_pct": [0-9.]*.*"workload": "1/1 [a-z0-9]*".*"other_pct": [0-9.]*, "kern_pct": [0-9.]*, "noisy": \(true\|false\), "msgs_per_s": [0-9]' "$out")
 [ "$n" -eq 3 ] || fail "expected 3 JSON rows with commit and noise fields, got $n"
 
 "$bench" --ab "$ipcd" "$ipcd" --repeat 2 --divide 400 --only tput,small \
@@ -56,6 +60,15 @@ grep -Eq '^1/1 plain +64 B +ipcd no journal +[0-9]+ ' "$out" || fail "no twin ro
 grep -E -A1 'non-durable 1/1 plain, daemon with a journal vs without +[0-9.]+x \(need >= 0.95x\)' \
 	"$out" | grep -Eq '\(median of 3 pairs, [0-9.]+\.\.[0-9.]+\)' ||
 	fail "the non-durable target is not the median of 3 pairs"
+grep -E -A1 "durable 1/1 plain, sync=always vs the disk's fdatasync rate +[0-9.]+x \(need >= 0.8x\)" \
+	"$out" | grep -Eq '\(median of 5 pairs, [0-9.]+\.\.[0-9.]+\)' ||
+	fail "the fdatasync target is not the median of 5 pairs"
+grep -E -A1 'sync=interval vs a non-durable queue +[0-9.]+x \(need >= 0.7x\)' \
+	"$out" | grep -Eq '\(median of 5 pairs, [0-9.]+\.\.[0-9.]+\)' ||
+	fail "the interval target is not the median of 5 pairs"
+grep -Eq '^fdatasync 64 B +64 B +disk +[0-9]+ ' "$out" || fail "no fdatasync row"
+grep -Eq '^1/1 plain durable +64 B +ipcd sync=always +[0-9]+ ' "$out" ||
+	fail "no durable 1/1 plain row"
 "$bench" --ab "$ipcd" "$ipcd" --repeat 2 --divide 400 --only dur \
 	> "$out" 2>/dev/null || fail "ipcbench --ab --only dur exited $?"
 grep -Eq '^1/1 plain plain always +64 B +[0-9.]+ +[0-9.]+ +[0-9.]+x' "$out" ||
