@@ -849,21 +849,33 @@ class Connection:
 
     Ends behave like file descriptors across processes. An end attaches
     lazily: the first process that sends, receives or polls on it holds
-    it (connect_pipe() attaches at once). A Connection held here and
-    inherited by a child (fork), or pickled to one (spawn, forkserver, or
-    through a Queue), is shared, not moved: the child holds the end too,
-    joined in the daemon with a one-time capability this process got for
-    it (never by name alone). close() in one process releases that
-    process's hold only; the peer sees EOF once the last process holding
-    the end closed it or exited. So the multiprocessing pattern works:
-    create the Pipe, start a child, each side closes the end it does not
-    use, and the reader's EOFError comes after the writer's last holder
-    closed. A process that shared an end keeps its connection to the
-    daemon (not the end) after close() until it exits, so a child that
-    has not claimed its share yet still holds the end. An unrelated
-    process attaching a held end by name gets BusyError. A Connection
-    used by another thread at the moment of fork is not shared (the
-    child's use of it raises BusyError).
+    it (connect_pipe() attaches at once). An end still open here when
+    this process forks, or pickles the Connection (spawn, forkserver, or
+    through a Queue), is attached here then if no process holds it yet,
+    and is shared, not moved: the child holds the end too, joined in the
+    daemon with a one-time capability this process got for it (never by
+    name alone), a forked child in its at-fork hook, a spawned one when
+    it unpickles the Connection, before its target runs. close() in one
+    process releases that process's hold only; the peer sees EOF (a
+    sender: BrokenPipeError) once every process holding the end closed
+    it or exited (or was killed), whether or not any of them used it.
+    So the multiprocessing pattern works: create the Pipe, start a
+    child, each side closes the end it does not use, and the reader's
+    EOFError comes after the writer's last holder closed; a child that
+    exits or is killed before sending gives EOFError too. A process that
+    shared an end keeps its connection to the daemon (not the end) after
+    close() until it exits, so a child that has not claimed its share
+    yet still holds the end: a child that dies before it joined (killed
+    during the fork, or spawned and dead before unpickling) leaves the
+    end open until this process exits. close() of an end this process
+    never used, forked with or pickled only forgets it (so unrelated
+    processes may each call Pipe(name) and close the end they do not
+    use). An unrelated process attaching a held end by name gets
+    BusyError (an end attached at a fork included); an end another
+    process holds is not attached here at a fork or pickling (the child
+    attaches it on first use). A Connection used by another thread at
+    the moment of fork is not shared (the child's use of it raises
+    BusyError).
 
     Sends are buffered by a feeder in each process (see send()); it
     holds the end as well until close() or exit has sent everything, so
@@ -890,6 +902,7 @@ class Connection:
         self._rx = None  # the client of recv()'s fast path
         self._token = None   # a share to claim here (pickled), or for a child
         self._shared = False  # this process's connection made shares
+        _open.add(self)
 
     def _attach(self):
         """Attach the end in this process (join it, with a share's token);
@@ -998,11 +1011,16 @@ class Connection:
                                       self._share()))
 
     def _share(self):
-        """A share of the end for another process, when this one holds it:
-        its token (the end stays open until it is claimed or this
-        process exits), else None."""
-        c = self._client
-        if self._closed or c is None or not c.alive:
+        """A share of the end for another process (attaching it here first
+        if no process used it yet, so that every process given it holds
+        it): its token (the end stays open until it is claimed or this
+        process exits), else None (closed, or the end is held elsewhere:
+        the other process then attaches it on first use)."""
+        if self._closed:
+            return None
+        try:
+            c = self._c()
+        except Error:
             return None
         token = c.pipe_share(self._name, self._end)
         self._shared = True
@@ -1200,14 +1218,17 @@ class Connection:
         return c.pipe_poll(self._name, self._end, ms)
 
     def close(self):
-        """Close this end. If this process used it, the other end then
-        receives what was sent and EOFError; otherwise this process only
-        forgets it. A failure of a pipelined send not raised yet is raised
+        """Close this end: release this process's hold. When no other
+        process holds it (see Connection: children given it hold it),
+        the other end then receives what was sent and EOFError. Of an
+        end this process never used, forked with or pickled, close()
+        only forgets it. A failure of a pipelined send not raised yet is raised
         here, after the end is closed (see send). Idempotent."""
         if self._closed:
             return
         self._closed = True
         self._fast(None)
+        _open.discard(self)
         _held.discard(self)
         c, self._client = self._client, None
         f, self._feeder = self._feeder, None
@@ -1270,15 +1291,21 @@ def _rebuild_connection(name, end, duplex, socket, serializer, bounds, closed,
     return conn
 
 
-# Connections holding their end in this process (shared at fork), and
-# connections that made shares and outlive their Connection until exit.
+# Connections not closed (attached or not), connections holding their end
+# in this process (shared at fork), and connections that made shares and
+# outlive their Connection until exit.
+_open = weakref.WeakSet()
 _held = weakref.WeakSet()
 _sharers = []
 
 
 def _share_before_fork():
-    """Before fork: a share of every end held here, for the child."""
-    for conn in _builtin_list(_held):
+    """Before fork: a share of every open end here, for the child (an end
+    no process used yet is attached here first)."""
+    for conn in _builtin_list(_open):
+        if conn._closed:
+            _open.discard(conn)
+            continue
         try:
             conn._token = conn._share()
         except Exception:
@@ -1287,7 +1314,7 @@ def _share_before_fork():
 
 def _after_fork_parent():
     """The child claimed its shares (or will die): forget the tokens."""
-    for conn in _builtin_list(_held):
+    for conn in _builtin_list(_open):
         conn._token = None
 
 
@@ -1313,9 +1340,9 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     """Both ends of the ipcd pipe name, like multiprocessing.Pipe():
     returns (conn1, conn2), ends 0 and 1. With duplex=False, conn1 only
     receives and conn2 only sends. For one process that starts children
-    (fork or spawn): each end attaches in the first process that uses it,
-    and an end held is shared with the children it is passed to, like a
-    file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
+    (fork or spawn): each end attaches in the first process that uses it
+    or passes it to a child, and is shared with the children it is
+    passed to, like a file descriptor (see Connection). maxmsgs/maxbytes bound each direction's buffer
     (0: the daemon's defaults, 64 messages and 1 MiB; one message larger
     than maxbytes, up to 64 MiB, is taken when its direction is empty,
     see the module doc, Big objects). owned=True: an
@@ -1324,12 +1351,12 @@ def Pipe(name, duplex=True, *, socket=None, serializer="pickle", maxmsgs=0, maxb
     serializer are as for Queue (serializer=None: send() takes bytes-like
     objects and recv() returns bytes). Pipe() itself does not connect:
     a missing daemon raises ConnectError at the first use of an end.
-    Unlike multiprocessing, an end that no process ever used is never
-    closed in the daemon: close() of it only forgets it, so its peer
-    gets no EOFError (recv() waits) and no BrokenPipeError (send() waits
-    once the pipe is full). E.g. a child given the sending end that
-    exits before sending anything leaves the parent's recv() waiting:
-    use poll(timeout) or have the child send first."""
+    An end given to a child (fork, spawn) is held by the child from its
+    start, used or not, so a child that exits or is killed before
+    sending gives the parent's recv() EOFError (see Connection). Unlike
+    multiprocessing, close() of an end this process never used, forked
+    with or pickled only forgets it: r, w = Pipe(name); w.close();
+    r.recv() in one process waits (use poll(timeout))."""
     kw = dict(socket=socket, serializer=serializer, maxmsgs=maxmsgs, maxbytes=maxbytes,
               owned=owned)
     return Connection(name, 0, bool(duplex), **kw), Connection(name, 1, bool(duplex), **kw)

@@ -52,6 +52,17 @@ def child_writer(pipe):
     w.close()
 
 
+def child_exits(pipe):
+    """Process target: inherits both ends and uses neither."""
+
+
+def child_waits(pipe, ready):
+    """Process target: inherits both ends, says it runs, then sleeps
+    until it is killed."""
+    ready.set()
+    time.sleep(60)
+
+
 def run_python(code):
     """Start a python child running code."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
@@ -554,9 +565,66 @@ class ProcessTest(unittest.TestCase):
         self._held_seed_pattern("spawn")
         self._held_writer_pattern("spawn")
 
+    def _unused_writer_eof(self, method):
+        """The child gets the writing end, which no process used, and
+        exits without using it; the parent closes its copy: the parent's
+        recv() raises EOFError, as with multiprocessing."""
+        ctx = mp.get_context(method)
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+        p = ctx.Process(target=child_exits, args=((r, w),))
+        p.start()
+        w.close()
+        p.join(30)
+        self.assertEqual(p.exitcode, 0)
+        self.assertTrue(r.poll(10), "no EOF within 10 s")
+        self.assertRaises(EOFError, r.recv)
+
+    def test_unused_end_eof_fork(self):
+        self._unused_writer_eof("fork")
+
+    def test_unused_end_eof_spawn(self):
+        self._unused_writer_eof("spawn")
+
+    def test_unused_end_eof_sigkill(self):
+        """A child killed with SIGKILL before it used its inherited
+        writing end (nobody used it) lets go of it like an exit."""
+        for method in ("fork", "spawn"):
+            ctx = mp.get_context(method)
+            r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+            ready = ctx.Event()
+            p = ctx.Process(target=child_waits, args=((r, w), ready))
+            p.start()
+            w.close()
+            self.assertTrue(ready.wait(30))
+            self.assertFalse(r.poll(0.1))  # the child holds the end
+            os.kill(p.pid, signal.SIGKILL)
+            p.join(30)
+            self.assertEqual(p.exitcode, -signal.SIGKILL)
+            self.assertTrue(r.poll(10), "no EOF within 10 s (%s)" % method)
+            self.assertRaises(EOFError, r.recv)
+
+    def test_unused_reader_broken_pipe(self):
+        """Likewise the other way: a forked child that exits without
+        using its reading end, the parent's copy closed: the parent's
+        sends raise BrokenPipeError."""
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        r.close()
+        os.waitpid(pid, 0)
+        with self.assertRaises(BrokenPipeError):
+            for i in range(1000):
+                w.send(i)
+            w.close()  # raises a failure the sends have not raised yet
+
     def test_end_shared_with_forked_child(self):
         a, b = ipcd.Pipe(ipcdtest.fresh("p"))
         a.send("attached here")
+        # Sends still buffered in the feeder at fork may arrive after the
+        # child's (documented, see Connection); poll() waits for their
+        # answers, so the order checked below is the one the test wants.
+        a.poll()
         pid = os.fork()
         if pid == 0:
             code = 1
