@@ -573,17 +573,18 @@ class ProcessTest(unittest.TestCase):
         self._held_seed_pattern("spawn")
         self._held_writer_pattern("spawn")
 
-    def _unused_writer_eof(self, method):
+    def _unused_writer_eof(self, method, first=(), exitcode=0):
         """The child gets the writing end, which no process used, and
-        exits without using it; the parent closes its copy: the parent's
-        recv() raises EOFError, as with multiprocessing."""
+        exits without using it (after unpickling first, when spawned);
+        the parent closes its copy: the parent's recv() raises EOFError,
+        as with multiprocessing."""
         ctx = mp.get_context(method)
         r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
-        p = ctx.Process(target=child_exits, args=((r, w),))
+        p = ctx.Process(target=child_exits, args=first + ((r, w),))
         p.start()
         w.close()
         p.join(30)
-        self.assertEqual(p.exitcode, 0)
+        self.assertEqual(p.exitcode, exitcode)
         self.assertTrue(r.poll(10), "no EOF within 10 s")
         self.assertRaises(EOFError, r.recv)
 
@@ -597,15 +598,7 @@ class ProcessTest(unittest.TestCase):
         """A spawned child that dies before it unpickled (claimed) its
         share of the writing end: the parent's close() and the child's
         exit still give the parent's recv() EOFError."""
-        ctx = mp.get_context("spawn")
-        r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
-        p = ctx.Process(target=child_exits, args=(DieOnUnpickle(), (r, w)))
-        p.start()
-        w.close()
-        p.join(30)
-        self.assertEqual(p.exitcode, 3)
-        self.assertTrue(r.poll(10), "no EOF within 10 s")
-        self.assertRaises(EOFError, r.recv)
+        self._unused_writer_eof("spawn", (DieOnUnpickle(),), 3)
 
     def test_unused_end_eof_sigkill(self):
         """A child killed with SIGKILL before it used its inherited
