@@ -10,12 +10,20 @@
 ssize_t sock_recv_fds(int fd, void *buf, size_t len, int flags,
 		      int *fds, size_t *nfds, int *mflags)
 {
+	struct iovec iov = { buf, len };
+
+	return sock_recv_fdsv(fd, &iov, 1, flags, fds, nfds, mflags);
+}
+
+/* sock_recv_fds() into several buffers (sock.h). */
+ssize_t sock_recv_fdsv(int fd, struct iovec *iov, size_t niov, int flags,
+		       int *fds, size_t *nfds, int *mflags)
+{
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(int) * SOCK_FDS_MAX)];
 	} cm;
-	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = niov,
 			     .msg_control = cm.b, .msg_controllen = sizeof cm.b };
 	ssize_t n = recvmsg(fd, &mh, flags | MSG_CMSG_CLOEXEC);
 

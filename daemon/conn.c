@@ -750,13 +750,32 @@ static void conn_in_consume(struct conn *c, size_t n)
 		conn_in_drop(c);
 }
 
+/* c->in is empty: the next frame's first bytes, read along with the
+ * large frame before it, go in, its buffer made to measure as
+ * conn_read_shared makes it (so its header is not read alone). */
+static void conn_ahead_in(struct conn *c)
+{
+	size_t n = c->nahead, limit = conn_large_frame(c->ahead, n);
+	size_t want = limit == SIZE_MAX ? n : n + conn_arrived(c);
+
+	c->nahead = 0;
+	if (conn_in_reserve(c, want < limit ? want : limit, limit) != 0)
+		return;
+	memcpy(c->in.data, c->ahead, n);
+	c->in.len = n;
+	c->took = 0;
+}
+
 /* Serve what c->in holds (a frame completed, or reading resumed). */
 static void conn_serve_kept(struct conn *c)
 {
 	size_t used = conn_serve(c, c->in.data, c->in.len);
 
-	if (c->state != CONN_DEAD)
-		conn_in_consume(c, used);
+	if (c->state == CONN_DEAD)
+		return;
+	conn_in_consume(c, used);
+	if (c->in.len == 0 && c->nahead > 0)
+		conn_ahead_in(c);
 }
 
 /* How much a connection whose last turn ran out should read now: only
@@ -829,6 +848,33 @@ static size_t conn_in_want(const struct conn *c)
 	return want < CONN_IN_GROW_MIN ? CONN_IN_GROW_MIN : want;
 }
 
+/* Read into c->in's free room, up to the end of the large frame it
+ * holds (alone, for conn_take_frame); when this read may end that frame,
+ * the next frame's header comes along into c->ahead, which saves reading
+ * it alone (a system call per large message). The bytes read (*asked:
+ * how many it asked for), 0 on EOF, -1 on error (errno). */
+static ssize_t conn_read_in(struct conn *c, size_t *asked)
+{
+	size_t room = c->in.cap - c->in.len, rest = conn_in_frame(c) - c->in.len;
+	struct iovec iov[2] = { { c->in.data + c->in.len, room },
+				{ c->ahead, sizeof c->ahead } };
+	ssize_t n;
+
+	if (rest > room) {
+		*asked = room;
+		n = memfd_read(c, iov[0].iov_base, room);
+	} else {
+		iov[0].iov_len = rest;
+		*asked = rest + sizeof c->ahead;
+		n = memfd_readv(c, iov, 2);
+	}
+	if (n > 0 && (size_t)n > iov[0].iov_len)
+		c->nahead = (size_t)n - iov[0].iov_len;
+	if (n > 0)
+		c->in.len += (size_t)n - c->nahead;
+	return n;
+}
+
 /* Read more of the partial frame in c->in (and what follows), then
  * serve: the bytes read (*asked: how many it asked for), 0 on EOF, -1 on
  * error (errno, or EAGAIN once c was failed or closed). */
@@ -841,15 +887,9 @@ static ssize_t conn_read_kept(struct conn *c, size_t *asked)
 		errno = EAGAIN;
 		return -1;
 	}
-	/* A large frame alone, and no further (conn_take_frame). */
-	*asked = c->in.cap - c->in.len;
-	if (conn_in_frame(c) - c->in.len < *asked)
-		*asked = conn_in_frame(c) - c->in.len;
-	n = memfd_read(c, c->in.data + c->in.len, *asked);
-	if (n > 0) {
-		c->in.len += (size_t)n;
+	n = conn_read_in(c, asked);
+	if (n > 0)
 		conn_serve_kept(c);
-	}
 	return n;
 }
 

@@ -57,6 +57,11 @@ struct conn {
 				       large: conn_take_frame may take in */
 	int took;                   /* a frame's buffer was taken since the
 				       last read: read the next header alone */
+	unsigned char ahead[PROTO_FRAME_HDR]; /* the first bytes of the frame
+				       after a large one, read with its end
+				       (conn_read_kept): into in once that
+				       frame is served */
+	size_t nahead;
 	struct pbuf out;            /* replies not yet written (from sg on) */
 	struct proto_hole *holes;   /* large payloads left out of out, sent */
 	struct qmsg **hole_msgs;    /* from the messages kept here for it */

@@ -67,9 +67,17 @@ static int memfd_take(struct conn *c, const int *fds, size_t n, int flags)
 /* read() that keeps the descriptors sent along (memfd.h). */
 ssize_t memfd_read(struct conn *c, void *buf, size_t len)
 {
+	struct iovec iov = { buf, len };
+
+	return memfd_readv(c, &iov, 1);
+}
+
+/* memfd_read() into several buffers (memfd.h). */
+ssize_t memfd_readv(struct conn *c, struct iovec *iov, size_t niov)
+{
 	int fds[SOCK_FDS_MAX], flags;
 	size_t nfds;
-	ssize_t n = sock_recv_fds(c->fd, buf, len, MSG_DONTWAIT, fds, &nfds, &flags);
+	ssize_t n = sock_recv_fdsv(c->fd, iov, niov, MSG_DONTWAIT, fds, &nfds, &flags);
 
 	if (n < 0)
 		return n;

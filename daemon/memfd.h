@@ -32,6 +32,9 @@ struct qmsg;
  * c->fdq: bytes read, 0 on EOF, -1 (errno; EAGAIN once c was failed for
  * descriptors it may not send, a truncated list or too many waiting). */
 ssize_t memfd_read(struct conn *c, void *buf, size_t len);
+/* memfd_read() scattering the bytes over iov[0..niov). */
+struct iovec;
+ssize_t memfd_readv(struct conn *c, struct iovec *iov, size_t niov);
 /* Check a frame naming nfds descriptors against those received: 0, or
  * -1 once c was failed (IPC_EPROTO) for naming more than arrived. */
 int memfd_frame_begin(struct conn *c, uint32_t id, uint32_t nfds);

@@ -333,7 +333,7 @@ static int sndbuf_after_get(struct h_daemon *d, ipc_client *c, size_t len)
 }
 
 /* A large write raises the writer's send buffer, once, on both sides:
- * the client's before a put of 512 KiB (not for 1 KiB), the daemon's
+ * the client's before a put of 64 KiB or more (not for 1 KiB), the daemon's
  * before that message goes to its getter, unless its max-output is under
  * 1 MiB. So a 1 MiB message crosses the socket in one or two pieces, not
  * five wake-ups of 208 KiB. */
@@ -358,6 +358,12 @@ START_TEST(test_large_sndbuf)
 	if (theirs >= 0)
 		ck_assert_int_ge(theirs, want);
 	ipc_close(c);
+	/* 64 KiB is enough: a producer pipelining such puts keeps 2 MiB
+	 * in flight, not 208 KiB (a full buffer every third put). */
+	c = h_connect(&d);
+	sndbuf_after_get(&d, c, 64 << 10);
+	ck_assert_int_ge(sndbuf_of(ipc_fd(c)), want);
+	ipc_close(c);
 	h_stop(&d);
 	/* max-output 512K: the daemon's buffer stays as it was. */
 	h_prepare(&d);
@@ -369,6 +375,72 @@ START_TEST(test_large_sndbuf)
 		ck_assert_int_lt(theirs, want);
 	ipc_close(c);
 	h_stop(&d);
+}
+END_TEST
+
+/* Count the lines of strace's output file path that start with what. */
+static int lines_with(const char *path, const char *what)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strncmp(line, what, strlen(what)) == 0;
+	fclose(f);
+	return n;
+}
+
+/* The daemon reads a pipelined 64 KiB put in one recvmsg: the header of
+ * the frame after a large one comes with that frame's end, not in a read
+ * of its own (two recvmsg per message before). Traced with strace, which
+ * slows the daemon so that the puts wait whole in its socket. */
+START_TEST(test_large_put_one_read)
+{
+	enum { N = 40, LEN = 64 << 10 };
+	unsigned char *m = calloc(1, LEN);
+	char path[200], pid[16];
+	struct h_daemon d;
+	ipc_client *c;
+	int i, st, reads;
+	pid_t sp;
+
+	if (access("/usr/bin/strace", X_OK) != 0) {
+		printf("test_large_put_one_read skipped: no /usr/bin/strace\n");
+		free(m);
+		return;
+	}
+	h_start(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 0);
+	snprintf(path, sizeof path, "%s/strace.out", d.dir);
+	snprintf(pid, sizeof pid, "%d", (int)d.pid);
+	sp = fork();
+	ck_assert_int_ge(sp, 0);
+	if (sp == 0) {
+		execl("/usr/bin/strace", "strace", "-qq", "-o", path, "-e",
+		      "trace=recvmsg", "-p", pid, (char *)NULL);
+		_exit(127);
+	}
+	usleep(500000);    /* attached by then */
+	if (waitpid(sp, &st, WNOHANG) == sp) {
+		printf("test_large_put_one_read skipped: strace could not attach\n");
+	} else {
+		for (i = 0; i < N; i++)
+			ck_assert_int_eq(ipc_queue_put_async(c, "q", m, LEN, IPC_FOREVER), 0);
+		ck_assert_int_eq(ipc_flush(c), 0);
+		kill(sp, SIGTERM);   /* detaches; ipcd goes on */
+		waitpid(sp, &st, 0);
+		reads = lines_with(path, "recvmsg(");
+		ck_assert_msg(reads > 0 && reads <= N + N / 4, "%d recvmsg for %d puts",
+			      reads, N);
+	}
+	unlink(path);
+	ipc_close(c);
+	h_stop(&d);
+	free(m);
 }
 END_TEST
 
@@ -2016,6 +2088,7 @@ static Suite *integration_suite(void)
 	h_add_case(s, "putget", test_putget, 30);
 	h_add_case(s, "large_inline", test_large_inline, 60);
 	h_add_case(s, "large_sndbuf", test_large_sndbuf, 30);
+	h_add_case(s, "large_put_one_read", test_large_put_one_read, 30);
 	h_add_case(s, "missing_queue", test_missing_queue, 30);
 	h_add_case(s, "timeouts", test_timeouts, 30);
 	h_add_case(s, "timeouts_never_early", test_timeouts_never_early, 30);
