@@ -122,6 +122,16 @@ START_TEST(test_reserve_credits)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "r", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "\nreserved: 25\n"));  /* ipcctl shows it */
 	h_buf_free(&out);
+	/* ls: the reserving queue's row says so, the other's does not. */
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
+	ck_assert_msg(strstr(out.data, "  reserved=25\n") &&
+		      !strstr(strstr(out.data, "\nu "), "reserved="), "%s", out.data);
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "metrics", NULL), 0);
+	ck_assert_msg(strstr(out.data, "\nipcd_queue_reserved{queue=\"r\"} 25\n") &&
+		      strstr(out.data, "\nipcd_queue_reserved{queue=\"u\"} 0\n"),
+		      "metrics: no ipcd_queue_reserved r 25, u 0 (%zu bytes)", out.len);
+	h_buf_free(&out);
 	for (i = 0; i < 75; i++)
 		ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), 0);
 	ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), IPC_EFULL);   /* 75 + 25 */

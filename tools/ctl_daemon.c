@@ -254,6 +254,9 @@ static const struct ctl_ofield ctl_ofields[] = {
 	       "Messages of the queue delivered for ack, not yet acked."),
 	CTL_OF(IPC_KIND_QUEUE, "getters", CTL_GAUGE, getters, "Gets waiting on the queue."),
 	CTL_OF(IPC_KIND_QUEUE, "putters", CTL_GAUGE, putters, "Puts waiting on the queue."),
+	CTL_OF(IPC_KIND_QUEUE, "reserved", CTL_GAUGE, reserved,
+	       "Slots producers reserved ahead of their puts, not yet spent "
+	       "(they count toward maxsize)."),
 	CTL_OF(IPC_KIND_QUEUE, "puts", CTL_COUNTER, puts, "Messages taken into the queue."),
 	CTL_OF(IPC_KIND_QUEUE, "gets", CTL_COUNTER, gets,
 	       "Messages delivered from the queue, redeliveries included."),

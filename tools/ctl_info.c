@@ -320,6 +320,8 @@ static void ctl_ls_row(const struct ipc_info *in, int w)
 	       in->bytes, in->memory, in->getters, in->putters,
 	       ctl_user(in->uid, user, sizeof(user)), in->mode);
 	ctl_pipe_row(in);
+	if (in->reserved)
+		printf("  reserved=%llu", in->reserved);
 	if (in->durable)
 		fputs("  durable=true", stdout);
 	if (in->max_deliveries)
