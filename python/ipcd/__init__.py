@@ -46,6 +46,7 @@ import pickle
 import threading
 import time
 import weakref
+from multiprocessing import context as _mpcontext
 from multiprocessing import util as _mputil
 
 from . import _ipcd
@@ -864,10 +865,14 @@ class Connection:
     EOFError comes after the writer's last holder closed; a child that
     exits or is killed before sending gives EOFError too. A process that
     shared an end keeps its connection to the daemon (not the end) after
-    close() until it exits, so a child that has not claimed its share
-    yet still holds the end: a child that dies before it joined (killed
-    during the fork, or spawned and dead before unpickling) leaves the
-    end open until this process exits. close() of an end this process
+    close(), so a child that has not claimed its share yet still holds
+    the end: until every child it was pickled to by multiprocessing
+    (spawn, forkserver) has exited, when those were its only shares,
+    else until this process exits. So a spawned child that dies before
+    unpickling releases the end at its exit, but a forked child killed
+    during the fork (before its at-fork hook ran), or a pickle never
+    unpickled (e.g. one put in a Queue), leaves the end open until this
+    process exits. close() of an end this process
     never used, forked with or pickled only forgets it (so unrelated
     processes may each call Pipe(name) and close the end they do not
     use). An unrelated process attaching a held end by name gets
@@ -902,6 +907,8 @@ class Connection:
         self._rx = None  # the client of recv()'s fast path
         self._token = None   # a share to claim here (pickled), or for a child
         self._shared = False  # this process's connection made shares
+        self._others = False  # ... for a fork or a pickling other than a spawn
+        self._spawned = []  # ... for these children spawned by multiprocessing
         _open.add(self)
 
     def _attach(self):
@@ -1024,6 +1031,11 @@ class Connection:
             return None
         token = c.pipe_share(self._name, self._end)
         self._shared = True
+        popen = _mpcontext.get_spawning_popen()
+        if popen is not None:
+            self._spawned.append(popen)
+        else:
+            self._others = True
         if self._armed:
             c.pipe_arm(self._name, self._end)  # the reply came on the armed socket
         return token
@@ -1246,10 +1258,10 @@ class Connection:
                     self._let_go(c)
 
     def _let_go(self, c):
-        """Close this process's connection c, or keep it until exit when it
-        made shares: one not claimed yet hangs on it."""
+        """Close this process's connection c, or keep it while it made
+        shares: one not claimed yet hangs on it (see _keep_for_shares)."""
         if self._shared:
-            _sharers.append(c)
+            _keep_for_shares(c, self._others, self._spawned)
         else:
             c.close()
 
@@ -1270,7 +1282,7 @@ class Connection:
             except Exception:
                 pass
             if getattr(self, "_shared", False):
-                _sharers.append(c)
+                _keep_for_shares(c, self._others, self._spawned)
             else:
                 c.close()  # the daemon lets go of the end with the connection
 
@@ -1299,6 +1311,56 @@ _held = weakref.WeakSet()
 _sharers = []
 
 
+def _keep_for_shares(c, others, spawned):
+    """Keep connection c, which made shares of an end, while one may be
+    unclaimed: until exit, or, when every share went to a child spawned
+    by multiprocessing (spawn, forkserver), until all those children
+    exited (a share that a child died without claiming goes with c)."""
+    fds = None if others else _dup_sentinels(spawned)
+    if fds is not None:
+        try:
+            threading.Thread(target=_close_after_exits, args=(c, fds), daemon=True,
+                             name="ipcd-shares").start()
+            return
+        except RuntimeError:  # at interpreter shutdown: exit is near anyway
+            for fd in fds:
+                os.close(fd)
+    _sharers.append(c)
+
+
+def _dup_sentinels(popens):
+    """Copies of the exit sentinels of multiprocessing Popen objects, or
+    None when one has none (not started yet, or closed)."""
+    fds = []
+    try:
+        for popen in popens:
+            fds.append(os.dup(popen.sentinel))
+    except (OSError, AttributeError):
+        for fd in fds:
+            os.close(fd)
+        return None
+    return fds
+
+
+def _close_after_exits(c, fds):
+    """Close client c once each of fds (dups of children's sentinels) is
+    readable: every child it shared with has exited."""
+    import select
+    try:
+        for fd in fds:
+            waiter = select.poll()
+            waiter.register(fd, select.POLLIN)
+            while not waiter.poll():
+                pass
+    finally:
+        for fd in fds:
+            os.close(fd)
+    try:
+        c.close()
+    except Exception:
+        pass  # at exit, _flush_quietly closes it
+
+
 def _share_before_fork():
     """Before fork: a share of every open end here, for the child (an end
     no process used yet is attached here first)."""
@@ -1325,7 +1387,8 @@ def _join_after_fork():
     for conn in _builtin_list(_held):
         _held.discard(conn)
         conn._client = None
-        conn._shared = False
+        conn._shared = conn._others = False
+        conn._spawned = []
         conn._forget_feeder()
         conn._fast(None)
         if conn._token is not None:

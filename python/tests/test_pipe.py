@@ -52,8 +52,8 @@ def child_writer(pipe):
     w.close()
 
 
-def child_exits(pipe):
-    """Process target: inherits both ends and uses neither."""
+def child_exits(*args):
+    """Process target: inherits both ends (args) and uses neither."""
 
 
 def child_waits(pipe, ready):
@@ -61,6 +61,14 @@ def child_waits(pipe, ready):
     until it is killed."""
     ready.set()
     time.sleep(60)
+
+
+class DieOnUnpickle:
+    """Unpickled in a spawned child, it ends that child at once: what is
+    pickled after it (a Connection) is never unpickled there."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
 
 
 def run_python(code):
@@ -565,17 +573,18 @@ class ProcessTest(unittest.TestCase):
         self._held_seed_pattern("spawn")
         self._held_writer_pattern("spawn")
 
-    def _unused_writer_eof(self, method):
+    def _unused_writer_eof(self, method, first=(), exitcode=0):
         """The child gets the writing end, which no process used, and
-        exits without using it; the parent closes its copy: the parent's
-        recv() raises EOFError, as with multiprocessing."""
+        exits without using it (after unpickling first, when spawned);
+        the parent closes its copy: the parent's recv() raises EOFError,
+        as with multiprocessing."""
         ctx = mp.get_context(method)
         r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
-        p = ctx.Process(target=child_exits, args=((r, w),))
+        p = ctx.Process(target=child_exits, args=first + ((r, w),))
         p.start()
         w.close()
         p.join(30)
-        self.assertEqual(p.exitcode, 0)
+        self.assertEqual(p.exitcode, exitcode)
         self.assertTrue(r.poll(10), "no EOF within 10 s")
         self.assertRaises(EOFError, r.recv)
 
@@ -584,6 +593,12 @@ class ProcessTest(unittest.TestCase):
 
     def test_unused_end_eof_spawn(self):
         self._unused_writer_eof("spawn")
+
+    def test_unused_end_eof_spawned_child_dead_before_unpickling(self):
+        """A spawned child that dies before it unpickled (claimed) its
+        share of the writing end: the parent's close() and the child's
+        exit still give the parent's recv() EOFError."""
+        self._unused_writer_eof("spawn", (DieOnUnpickle(),), 3)
 
     def test_unused_end_eof_sigkill(self):
         """A child killed with SIGKILL before it used its inherited

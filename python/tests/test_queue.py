@@ -554,6 +554,37 @@ class CreditTest(unittest.TestCase):
         p.close()
         o.close()
 
+    def test_late_put_into_a_slot_taken_back_waits(self):
+        """A thread that stalled past the lease (here: told to keep using
+        its credits for 60 s) puts into a slot the daemon took back: put()
+        still returns only once its message has a slot."""
+        name = ipcdtest.fresh()
+        p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
+        with mock.patch.object(ipcd, "_CREDIT_IDLE", 60.0):
+            p.put(0)
+            wait_for(lambda: ipcd.stat(name)["reserved"] == 0, 10)
+            for i in range(999):
+                o.put_nowait(i)
+            seen = []
+
+            def consume():
+                time.sleep(0.3)
+                seen.append(ipcd.stat(name)["putters"])
+                seen.append(o.get(timeout=10))
+
+            t = threading.Thread(target=consume)
+            t.start()
+            t0 = time.monotonic()
+            p.put("late")
+            waited = time.monotonic() - t0
+            t.join()
+        self.assertGreaterEqual(waited, 0.3)
+        self.assertEqual(seen, [1, 0])
+        self.assertEqual(o.qsize(), 1000)
+        self.assertEqual([o.get_nowait() for _ in range(1000)][-1], "late")
+        p.close()
+        o.close()
+
     @held_credits()
     def test_close_gives_back(self):
         q = ipcd.Queue(ipcdtest.fresh(), 1000)
