@@ -43,6 +43,7 @@ struct durable {
 	struct event *compact_ev;   /* more compaction next iteration */
 	int flush_armed;
 	struct ilist held;          /* struct dheld, oldest first */
+	char why[512];              /* why the journal last failed to open */
 };
 
 /* The daemon's one journal, for the queue hooks. */
@@ -273,7 +274,8 @@ static int durable_open(struct durable *d)
 	free(r.queues);
 	free(r.qids);
 	if (rc != 0) {
-		log_err("journal: %s%s", rep.error[0] ? rep.error : strerror(-rc),
+		snprintf(d->why, sizeof(d->why), "%s", rep.error[0] ? rep.error : strerror(-rc));
+		log_err("journal: %s%s", d->why,
 			rc == JOURNAL_E_CORRUPT ? "; start ipcd with --salvage "
 			"to keep the records before it" : "");
 		return -1;
@@ -381,6 +383,19 @@ int durable_create(struct server *s, struct queue *q)
 	queue_set_durable(q, jq.qid, &durable_hooks);
 	durable_touch(d);
 	return 0;
+}
+
+/* Why durable_create answered IPC_ENODURABLE, for the reply's detail. */
+const char *durable_off_reason(const struct server *s)
+{
+	static char text[600];
+	const struct durable *d = s->durable;
+
+	if (!d || !s->cfg.state_dir[0])
+		return "durability is off: state-dir is empty";
+	snprintf(text, sizeof(text), "durability is off: the journal in state-dir "
+		 "could not be opened: %s", d->why[0] ? d->why : "unknown error");
+	return text;
 }
 
 /* Journal the new owner or mode of durable queue q. */

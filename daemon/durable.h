@@ -38,6 +38,9 @@ void durable_fini(struct server *s);
 /* q was just created by a QOPEN with DURABLE: journal it (opening the
  * journal on first use). 0, IPC_ENODURABLE or IPC_ENOSPC. */
 int durable_create(struct server *s, struct queue *q);
+/* The detail text of durable_create's IPC_ENODURABLE: state-dir empty,
+ * or the journal's open error (a static buffer, valid until the next call). */
+const char *durable_off_reason(const struct server *s);
 /* Journal the new owner and mode (CHMOD, CHOWN) of durable queue q: 0,
  * IPC_ENODURABLE or IPC_ENOSPC. */
 int durable_settings(struct server *s, struct queue *q);

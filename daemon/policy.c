@@ -11,6 +11,7 @@
 #include "access.h"
 #include "broker.h"
 #include "conn.h"
+#include "durable.h"
 #include "ipc_defs.h"
 #include "policy.h"
 #include "proto.h"
@@ -205,6 +206,8 @@ void policy_refuse_create(struct conn *c, const struct proto_req *r, int rc)
 	else if (rc == IPC_ELIMIT)
 		conn_reply_error(c, r->op, r->id, rc, "daemon limit reached: "
 				 "max-queues %zu", c->srv->cfg.max_queues);
+	else if (rc == IPC_ENODURABLE)
+		conn_reply_error(c, r->op, r->id, rc, "%s", durable_off_reason(c->srv));
 	else
 		policy_refuse(c, r, rc, "open");
 }

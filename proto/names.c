@@ -52,7 +52,7 @@ static const struct {
 	{ IPC_ENOTATTACHED, "pipe end not attached" },
 	{ IPC_ENOTHELD, "no such message in flight (acked, or lease expired)" },
 	{ IPC_ENOSPC, "no space to store the durable record (disk full or write error)" },
-	{ IPC_ENODURABLE, "durability is off in the daemon (no state-dir)" },
+	{ IPC_ENODURABLE, "durability is off in the daemon (state-dir empty, or its journal could not be opened)" },
 	{ IPC_ENOTSUP, "not supported by this backend" },
 	{ IPC_EIO, "I/O error or connection lost" },
 	{ IPC_EPROTO, "protocol error" },

@@ -460,6 +460,8 @@ START_TEST(test_off_mismatch_delete)
 	launch(&d, off);
 	c = h_connect(&d);
 	mkq(c, "q", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, IPC_ENODURABLE);
+	ck_assert_msg(strstr(ipc_last_error(c), "state-dir is empty"), "%s",
+		      ipc_last_error(c));
 	ck_assert_int_eq(ipc_stat(c, "q", &in, sizeof(in)), IPC_ENOENT);
 	/* ipcctl: exit status 1 and a message that says why. */
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "q",
@@ -487,6 +489,53 @@ START_TEST(test_off_mismatch_delete)
 	launch(&d, NULL);
 	c = h_connect(&d);
 	ck_assert_int_eq(ipc_stat(c, "dur", &in, sizeof(in)), IPC_ENOENT);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* A state-dir that cannot be opened (here a path through a regular file):
+ * a durable create fails with IPC_ENODURABLE whose detail gives the
+ * journal's error, ipcctl exits 1 saying so, and once the cause is gone
+ * the next durable create opens the journal, without a restart. */
+START_TEST(test_unopenable_state_dir)
+{
+	char file[200], state[240];
+	const char *args[] = { "--state-dir", state, NULL };
+	struct h_daemon d;
+	struct h_buf err;
+	ipc_client *c;
+	FILE *f;
+
+	h_prepare(&d);
+	snprintf(file, sizeof(file), "%s/blocker", d.dir);
+	snprintf(state, sizeof(state), "%s/state", file);
+	ck_assert_ptr_nonnull(f = fopen(file, "w"));
+	fclose(f);
+	launch(&d, args);
+	c = h_connect(&d);
+	mkq(c, "q", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, IPC_ENODURABLE);
+	ck_assert_msg(strstr(ipc_last_error(c), "journal in state-dir could not be opened: "), "%s",
+		      ipc_last_error(c));
+	ck_assert_msg(!strstr(ipc_last_error(c), "state-dir is empty"), "%s",
+		      ipc_last_error(c));
+	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, NULL, &err, "create", "q",
+				      "--durable", NULL), 1);
+	ck_assert_msg(strstr(err.data, "durability is off") &&
+		      strstr(err.data, "journal in state-dir could not be opened: "),
+		      "%s", err.data);
+	h_buf_free(&err);
+	mkq(c, "plain", 0, 0, IPC_MODE_DEFAULT, 0);
+	/* The cause removed: the journal opens on the next durable create. */
+	ck_assert_int_eq(unlink(file), 0);
+	ck_assert_int_eq(mkdir(file, 0700), 0);
+	mkq(c, "q", IPC_QUEUE_DURABLE, 0, IPC_MODE_DEFAULT, 0);
+	h_put_text(c, "q", "kept");
+	ipc_close(c);
+	kill_keep(&d, SIGTERM);
+	launch(&d, args);
+	c = h_connect(&d);
+	expect_get(c, "q", "kept");
 	ipc_close(c);
 	h_stop(&d);
 }
@@ -909,6 +958,7 @@ static Suite *durable_suite(void)
 	h_add_case(s, "async_batch_durable", test_async_batch_durable, 60);
 	h_add_case(s, "always_reply_after_sync", test_always_reply_after_sync, 60);
 	h_add_case(s, "off_mismatch_delete", test_off_mismatch_delete, 60);
+	h_add_case(s, "unopenable_state_dir", test_unopenable_state_dir, 60);
 	h_add_case(s, "ipcctl_durable", test_ipcctl_durable, 60);
 	h_add_case(s, "corrupt_refuses_salvage", test_corrupt_refuses_salvage, 60);
 	h_add_case(s, "crash_loop", test_crash_loop, 240);

@@ -278,7 +278,8 @@ struct ipc_queue_opts {
  * a pipe), IPC_EPERM (no access; OWNED and another owner; a
  * create-prefix rule), IPC_ELIMIT (the daemon's max-queues),
  * IPC_ENODURABLE (IPC_QUEUE_DURABLE create, and the daemon keeps no
- * journal), IPC_ENOSPC (its journal is out of space), or fatal.
+ * journal: state-dir empty, or the journal could not be opened;
+ * ipc_last_error() says which), IPC_ENOSPC (its journal is out of space), or fatal.
  */
 int ipc_queue_open(ipc_client *c, const char *name,
 		   const struct ipc_queue_opts *opts, long long *maxsize_out);

@@ -231,7 +231,7 @@ class Queue:
     with its maxsize and every message put and not yet got (a put is
     answered once its record is written, synced per the daemon's `sync`
     setting); it raises NoDurabilityError when the daemon keeps no journal
-    (state-dir empty) and MismatchError when the queue exists and is not
+    (state-dir empty, or its journal could not be opened) and MismatchError when the queue exists and is not
     durable. durable=False opens a queue of either kind.
     owned=True: an existing queue of that name must belong to this user
     (or root), else PermissionError naming its owner; a service opening

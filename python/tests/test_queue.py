@@ -573,8 +573,9 @@ class CreditTest(unittest.TestCase):
                 seen.append(o.get(timeout=10))
 
             t = threading.Thread(target=consume)
-            t.start()
+            # t0 before start: the consumer's 0.3 s sleep begins after it.
             t0 = time.monotonic()
+            t.start()
             p.put("late")
             waited = time.monotonic() - t0
             t.join()

@@ -6,9 +6,11 @@
 #   tests/fuzz/run.sh [SECONDS]        (default 30 each; $FUZZ_SECONDS too)
 #
 # Run it from a configured build directory (it needs that config.h), or
-# set BUILDDIR. The targets and the seed generator are built in
-# $BUILDDIR/fuzz/, the seeds (tests/fuzz/corpus/) are copied to a scratch
-# corpus there, so the repository is never written. A crash, leak or
+# set BUILDDIR. The targets are built in $BUILDDIR/fuzz/, the seeds
+# (tests/fuzz/corpus/) are copied to a scratch corpus there, so the
+# repository is never written. The named seeds (all but cov-* and
+# regress-*) are written by tests/fuzz/gen_corpus (built by make check;
+# tests/fuzz/seeds.sh fails when they are out of date). A crash, leak or
 # sanitizer report fails the run and leaves the input as
 # $BUILDDIR/fuzz/crash-*: copy it into tests/fuzz/corpus/proto/ or
 # tests/fuzz/corpus/daemon/ as regress-WHAT with the fix, and make check
