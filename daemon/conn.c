@@ -858,20 +858,23 @@ static ssize_t conn_read_in(struct conn *c, size_t *asked)
 	size_t room = c->in.cap - c->in.len, rest = conn_in_frame(c) - c->in.len;
 	struct iovec iov[2] = { { c->in.data + c->in.len, room },
 				{ c->ahead, sizeof c->ahead } };
+	size_t ahead;
 	ssize_t n;
 
-	if (rest > room) {
-		*asked = room;
-		n = memfd_read(c, iov[0].iov_base, room);
+	if (rest > room || c->nahead > 0) {
+		*asked = rest < room ? rest : room;
+		n = memfd_read(c, iov[0].iov_base, *asked);
+		ahead = 0;
 	} else {
 		iov[0].iov_len = rest;
 		*asked = rest + sizeof c->ahead;
 		n = memfd_readv(c, iov, 2);
+		ahead = n > 0 && (size_t)n > rest ? (size_t)n - rest : 0;
 	}
-	if (n > 0 && (size_t)n > iov[0].iov_len)
-		c->nahead = (size_t)n - iov[0].iov_len;
-	if (n > 0)
-		c->in.len += (size_t)n - c->nahead;
+	if (n > 0) {
+		c->in.len += (size_t)n - ahead;
+		c->nahead = ahead ? ahead : c->nahead;
+	}
 	return n;
 }
 
