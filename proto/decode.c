@@ -706,6 +706,11 @@ static int rep_info(struct pctx *c, const msgpack_object *o,
 	 * "", which no encoder can send back. */
 	if (in->name[0] == '\0')
 		return dec_fail(c->d, IPC_EPROTO, "info has no name");
+	/* Found by fuzzing too: max_deliveries without its dead_letter
+	 * decoded, and encoded back as an empty (invalid) dead_letter. */
+	if (in->max_deliveries && in->dead_letter[0] == '\0')
+		return dec_fail(c->d, IPC_EPROTO, "info has max_deliveries "
+				"but no dead_letter");
 	return 0;
 }
 

@@ -2299,6 +2299,40 @@ START_TEST(test_rep_info_needs_name)
 }
 END_TEST
 
+/* Found by fuzz_proto: an info with max_deliveries but no dead_letter
+ * decoded, and the encoder sent it back with an empty dead_letter, which
+ * no decoder takes. It is malformed now; with the name it decodes. */
+START_TEST(test_rep_info_dlq_needs_name)
+{
+	struct proto_rep r;
+	struct raw w;
+	int with;
+
+	for (with = 0; with < 2; with++) {
+		raw_init(&w);
+		msgpack_pack_array(&w.pk, 3);
+		msgpack_pack_uint32(&w.pk, 44);
+		msgpack_pack_int32(&w.pk, 0);
+		msgpack_pack_map(&w.pk, 2 + with);
+		raw_str(&w, "name");
+		raw_str(&w, "jobs");
+		raw_str(&w, "max_deliveries");
+		msgpack_pack_uint32(&w.pk, 3);
+		if (with) {
+			raw_str(&w, "dead_letter");
+			raw_str(&w, "dead");
+		}
+		ck_assert_int_eq(raw_dec_rep(&w, &dec, PROTO_OP_STAT, &r),
+				 with ? 0 : IPC_EPROTO);
+		if (!with)
+			ck_assert_str_eq(dec.err, "info has max_deliveries but no dead_letter");
+		else
+			ck_assert_str_eq(r.infos[0].dead_letter, "dead");
+		raw_fini(&w);
+	}
+}
+END_TEST
+
 /* --- batch ops (QPUTN, QGETN, PSENDN, PRECVN) ------------------------------ */
 
 /* Two iov arrays hold the same payloads. */
@@ -3134,6 +3168,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_ack_rep);
 	tcase_add_test(tc, test_admin_roundtrip);
 	tcase_add_test(tc, test_rep_info_needs_name);
+	tcase_add_test(tc, test_rep_info_dlq_needs_name);
 	tcase_add_test(tc, test_dinfo_roundtrip);
 	tcase_add_test(tc, test_dinfo_unknown_keys);
 	tcase_add_test(tc, test_dinfo_keys_max);
