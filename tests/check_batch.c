@@ -97,6 +97,23 @@ static int job_reserve_and_die(void *arg)
 	return 2;
 }
 
+/* ipcctl ls and metrics show queue r's 25 reserved slots: r's ls row
+ * says reserved=25, u's (none) says nothing, metrics has both series. */
+static void reserved_shown(struct h_daemon *d)
+{
+	struct h_buf out;
+
+	ck_assert_int_eq(h_run_ipcctl(d, NULL, 0, &out, NULL, "ls", NULL), 0);
+	ck_assert_msg(strstr(out.data, "  reserved=25\n") &&
+		      !strstr(strstr(out.data, "\nu "), "reserved="), "%s", out.data);
+	h_buf_free(&out);
+	ck_assert_int_eq(h_run_ipcctl(d, NULL, 0, &out, NULL, "metrics", NULL), 0);
+	ck_assert_msg(strstr(out.data, "\nipcd_queue_reserved{queue=\"r\"} 25\n") &&
+		      strstr(out.data, "\nipcd_queue_reserved{queue=\"u\"} 0\n"),
+		      "metrics: no ipcd_queue_reserved r 25, u 0 (%zu bytes)", out.len);
+	h_buf_free(&out);
+}
+
 /* Credits (ipc_queue_reserve): a quarter of the free room, counted toward
  * maxsize for every other put, spent by pipelined puts that cannot be
  * Full, IPC_ENOTHELD past them; given back by ipc_queue_unreserve, a
@@ -122,16 +139,7 @@ START_TEST(test_reserve_credits)
 	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "stat", "r", NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out.data, "\nreserved: 25\n"));  /* ipcctl shows it */
 	h_buf_free(&out);
-	/* ls: the reserving queue's row says so, the other's does not. */
-	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "ls", NULL), 0);
-	ck_assert_msg(strstr(out.data, "  reserved=25\n") &&
-		      !strstr(strstr(out.data, "\nu "), "reserved="), "%s", out.data);
-	h_buf_free(&out);
-	ck_assert_int_eq(h_run_ipcctl(&d, NULL, 0, &out, NULL, "metrics", NULL), 0);
-	ck_assert_msg(strstr(out.data, "\nipcd_queue_reserved{queue=\"r\"} 25\n") &&
-		      strstr(out.data, "\nipcd_queue_reserved{queue=\"u\"} 0\n"),
-		      "metrics: no ipcd_queue_reserved r 25, u 0 (%zu bytes)", out.len);
-	h_buf_free(&out);
+	reserved_shown(&d);
 	for (i = 0; i < 75; i++)
 		ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), 0);
 	ck_assert_int_eq(ipc_queue_put(o, "r", "o", 1, 0), IPC_EFULL);   /* 75 + 25 */

@@ -3087,6 +3087,11 @@ START_TEST(test_memfd_markers)
 }
 END_TEST
 
+/* Add the cases of reply decoding, pipe, ack, batch, ops and fuzz to s. */
+static void proto_suite_ops(Suite *s);
+
+/* The suite: framing, round trips, checks and request decoding here, the
+ * rest in proto_suite_ops. */
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -3142,6 +3147,15 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_req_names);
 	tcase_add_test(tc, test_req_too_big);
 	suite_add_tcase(s, tc);
+
+	proto_suite_ops(s);
+	return s;
+}
+
+/* Add the cases of reply decoding, pipe, ack, batch, ops and fuzz to s. */
+static void proto_suite_ops(Suite *s)
+{
+	TCase *tc;
 
 	tc = tcase("dec_rep");
 	tcase_add_test(tc, test_rep_error_shapes);
@@ -3200,7 +3214,6 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_fuzz_random_bytes);
 	tcase_add_test(tc, test_fuzz_mutated_frames);
 	suite_add_tcase(s, tc);
-	return s;
 }
 
 /* Run the suite; the exit status is the number of failures (capped). */
