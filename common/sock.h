@@ -28,11 +28,8 @@ ssize_t sock_recv_fdsv(int fd, struct iovec *iov, size_t niov, int flags,
 /* A write of SOCK_SNDBUF_MIN bytes or more raises the socket's send
  * buffer to SOCK_SNDBUF_BIG (which the kernel doubles, bounded by
  * net.core.wmem_max): with the default 208 KiB a 1 MiB message crosses in
- * five pieces, each a wake-up of both sides and a few system calls, and a
- * producer pipelining 64 KiB puts finds the buffer full every third
- * message (per message 1.63 sendmsg and 0.29 poll with 208 KiB, 1.13 and
- * 0.06 with 2 MiB). */
-#define SOCK_SNDBUF_MIN (64u << 10)
+ * five pieces, each a wake-up of both sides and a few system calls. */
+#define SOCK_SNDBUF_MIN (256u << 10)
 #define SOCK_SNDBUF_BIG (1u << 20)
 
 /* Raise fd's send buffer once (*raised remembers it) when a write of
