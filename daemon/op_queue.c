@@ -67,17 +67,6 @@ void op_qopen(struct conn *c, const struct proto_req *r)
 	conn_reply(c, &rep);
 }
 
-/* Park request r on q for a message or for room (park_request answers a
- * refusal). */
-static void op_queue_park(struct conn *c, const struct proto_req *r, struct queue *q,
-			  enum waiter_kind kind, struct qmsg *m)
-{
-	struct park *p = park_request(c, r, kind, m);
-
-	if (p != NULL)
-		park_queue(p, q);
-}
-
 /* QPUT: enqueue, or park until there is room, or report Full. */
 void op_qput(struct conn *c, const struct proto_req *r)
 {
@@ -98,7 +87,7 @@ void op_qput(struct conn *c, const struct proto_req *r)
 	}
 	rc = queue_put(q, m);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
-		op_queue_park(c, r, q, WAITER_PUT, m);
+		park_request_queue(c, r, WAITER_PUT, m, q);
 		return;
 	}
 	/* Its wait is bounded like any park's: past a limit, Full at once. */
@@ -131,7 +120,7 @@ void op_qget(struct conn *c, const struct proto_req *r)
 	}
 	rep.status = queue_get(q, &m);
 	if (rep.status == IPC_EEMPTY && r->timeout_ms != 0) {
-		op_queue_park(c, r, q, WAITER_GET, NULL);
+		park_request_queue(c, r, WAITER_GET, NULL, q);
 		return;
 	}
 	if (m != NULL) {

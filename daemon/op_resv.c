@@ -148,13 +148,11 @@ static void resv_put_lost(struct conn *c, const struct proto_req *r, struct queu
 			  struct qmsg *m)
 {
 	struct proto_req w = *r;
-	struct park *p;
 	int rc = queue_put(q, m);
 
 	if (rc == IPC_EFULL) {
 		w.timeout_ms = -1;
-		if ((p = park_request(c, &w, WAITER_PUT, m)) != NULL)
-			park_queue(p, q);
+		park_request_queue(c, &w, WAITER_PUT, m, q);
 		return;
 	}
 	if (rc != 0)

@@ -82,6 +82,16 @@ void park_queue(struct park *p, struct queue *q)
 	queue_park(q, &p->w);
 }
 
+/* Park request r on q, or nothing once park_request answered why not. */
+void park_request_queue(struct conn *c, const struct proto_req *r,
+			enum waiter_kind kind, struct qmsg *msg, struct queue *q)
+{
+	struct park *p = park_request(c, r, kind, msg);
+
+	if (p != NULL)
+		park_queue(p, q);
+}
+
 /* Park getter p on every queue of qs[0..n) at once. */
 int park_queues(struct park *p, struct queue *const *qs, size_t n)
 {

@@ -85,6 +85,10 @@ struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg);
 /* Park p on queue q (queue_park), recording it. */
 void park_queue(struct park *p, struct queue *q);
+/* park_request() then park_queue() on q: request r waits there for a
+ * message or for room (a refusal answered, msg freed). */
+void park_request_queue(struct conn *c, const struct proto_req *r,
+			enum waiter_kind kind, struct qmsg *msg, struct queue *q);
 /* Park getter p on queues qs[0..n) at once (n >= 1; all empty): 0, or
  * IPC_ENOMEM with nothing parked. */
 int park_queues(struct park *p, struct queue *const *qs, size_t n);
