@@ -952,6 +952,48 @@ START_TEST(test_spin_after_round)
 }
 END_TEST
 
+/* The thread's poll adapts as the loop's window does (busypoll.h): after
+ * 8 polls in a row ran out it polls no more, so puts further apart than
+ * the poll cost it no CPU; a put that comes within the poll's time while
+ * it sleeps turns polling back on, and the next one is caught polling. */
+START_TEST(test_spin_adapts)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o.interval_ms = 1000;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put_synced(j, q, "warm");
+	journal_set_spin(j, 150000);    /* 150 ms */
+	for (i = 0; i < 9; i++) {       /* 8 misses, then no poll */
+		put_synced(j, q, "sparse");
+		usleep(400000);
+	}
+	put_synced(j, q, "first");
+	usleep(50000);                  /* the thread sleeps: not caught */
+	put_synced(j, q, "quick");      /* but it polls again after it */
+	journal_stats(j, &st);
+	ck_assert_uint_eq(st.spin_hits, 0);
+	usleep(50000);
+	put_synced(j, q, "caught");
+	journal_stats(j, &st);
+	ck_assert_uint_eq(st.spin_hits, 1);
+	journal_set_spin(j, 0);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* Copy the file from to the file to (a crash's image of a live journal). */
 static void copy_file(const char *from, const char *to)
 {
@@ -1798,6 +1840,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_quiet_after_round);
 	tcase_add_test(tc, test_zero_reserve);
 	tcase_add_test(tc, test_spin_after_round);
+	tcase_add_test(tc, test_spin_adapts);
 	tcase_add_test(tc, test_fill_ahead);
 	tcase_add_test(tc, test_fill_big_rounds);
 	tcase_add_test(tc, test_torn_tail_every_offset);

@@ -216,7 +216,9 @@ bool journal_compact(struct journal *j, size_t budget);
 void journal_stats(struct journal *j, struct journal_stats *st);
 /* With sync = always, after a round that synced records a reply waited
  * for, the sync thread polls up to us microseconds for the next such
- * write before it sleeps (0, the default: it sleeps at once). */
+ * write before it sleeps (0, the default: it sleeps at once); after 8
+ * such polls in a row found nothing it polls again only once a write
+ * comes that soon while it sleeps (the loop's rule, busypoll.h). */
 void journal_set_spin(struct journal *j, unsigned us);
 
 #endif

@@ -99,6 +99,7 @@ struct jsync {
 	unsigned spin_us;       /* poll this long for the next such write
 				   after one (atomic; 0: never) */
 	uint64_t spin_hits;     /* waits that ended while it polled */
+	unsigned spin_misses;   /* polls in a row that ran out */
 	struct timespec lazy_until; /* when records nobody waits for are synced */
 	uint64_t sync_ns;       /* time the rounds took, in all */
 	uint64_t sync_ns_max;   /* and the longest one */

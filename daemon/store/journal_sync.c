@@ -40,6 +40,10 @@
 
 #include "journal_int.h"
 
+/* Polls after a round that ran out in a row after which the thread
+ * stops polling (the loop's BUSYPOLL_MISSES). */
+#define JSYNC_SPIN_MISSES 8u
+
 /* Is a sync due? Earlier segments or the directory; else records: with
  * sync = always those a reply waits for, or any once lazy_due (their
  * deadline passed) or at stop; with interval any. (mu held) */
@@ -101,27 +105,26 @@ static bool jsync_spin(struct jsync *s, uint32_t v, unsigned us)
 }
 
 /* Sleep on the futex word until it is bumped, or until *until (absolute,
- * monotonic; NULL: no limit): did the time run out? (mu held; let go
+ * monotonic; NULL: no limit), first polling it spin_us (0: not at all;
+ * *hit: it moved meanwhile): did the time run out? (mu held; let go
  * meanwhile) A futex rather than a condition variable: the thread wakes
  * with one system call and the loop's signal is one, where the condition
  * variable cost a mutex hand-over too (its waiter takes the mutex back as
  * contended, so every unlock after a wake-up was one more futex call). */
 static bool jsync_wait(struct jsync *s, const struct timespec *until,
-		       unsigned spin_us)
+		       unsigned spin_us, bool *hit)
 {
 	uint32_t v = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-	bool hit = false;
 	long rc;
 	int err;
 
 	pthread_mutex_unlock(&s->mu);
 	if (spin_us)
-		hit = jsync_spin(s, v, spin_us);
+		*hit = jsync_spin(s, v, spin_us);
 	rc = syscall(SYS_futex, &s->seq, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
 		     v, until, NULL, FUTEX_BITSET_MATCH_ANY);
 	err = rc < 0 ? errno : 0;
 	pthread_mutex_lock(&s->mu);
-	s->spin_hits += hit;
 	return err == ETIMEDOUT;
 }
 
@@ -144,6 +147,29 @@ static unsigned jsync_spin_us(struct jsync *s)
 	return after_wanted ? __atomic_load_n(&s->spin_us, __ATOMIC_RELAXED) : 0;
 }
 
+/* Wait out lazy_until (did it run out?), after a round a reply waited
+ * for first polling for the next such write. The poll adapts as the
+ * loop's window does (busypoll.h): after JSYNC_SPIN_MISSES polls in a
+ * row ran out it is off, so puts further apart than busy-poll cost no
+ * CPU after the first few, and it is back on once such a write comes
+ * within the poll's time while the thread sleeps. (mu held) */
+static bool jsync_poll_wait(struct jsync *s)
+{
+	unsigned us = jsync_spin_us(s);
+	bool spin = us > 0 && s->spin_misses < JSYNC_SPIN_MISSES, hit = false;
+	uint64_t t0 = us ? jsync_now_ns() : 0;
+	bool due = jsync_wait(s, &s->lazy_until, spin ? us : 0, &hit);
+	bool wanted = !due && s->wanted > s->synced;
+	bool soon = spin ? hit : us && jsync_now_ns() - t0 < (uint64_t)us * 1000u;
+
+	s->spin_hits += hit && wanted;
+	if (wanted && soon)
+		s->spin_misses = 0;
+	else if (spin)
+		s->spin_misses++;
+	return due;
+}
+
 /* Sleep until a sync is due or stop. While lazy_until is armed (records
  * nobody waits for are pending, or with sync = always the interval after
  * a round has not run out) only a write someone waits for signals;
@@ -160,13 +186,13 @@ static void jsync_sleep(struct jsync *s)
 		}
 		if (s->lazy_armed) {
 			s->lazy_wait = true;
-			lazy_due = jsync_wait(s, &s->lazy_until, jsync_spin_us(s));
+			lazy_due = jsync_poll_wait(s);
 			s->lazy_wait = false;
 			if (lazy_due && s->written <= s->synced)
 				s->lazy_armed = lazy_due = false; /* quiet: idle */
 		} else {
 			s->idle = true;
-			jsync_wait(s, NULL, 0);
+			jsync_wait(s, NULL, 0, NULL);
 			s->idle = false;
 		}
 		s->wakeups++;
@@ -180,7 +206,7 @@ static void jsync_pace(struct jsync *s, const struct timespec *last)
 	struct timespec until;
 
 	jsync_after(&until, last, s->interval_ms);
-	while (!s->stop && !jsync_wait(s, &until, 0))
+	while (!s->stop && !jsync_wait(s, &until, 0, NULL))
 		s->wakeups++;
 	s->wakeups++;
 }
