@@ -43,6 +43,8 @@ struct durable {
 	struct event *compact_ev;   /* more compaction next iteration */
 	int flush_armed;
 	struct ilist held;          /* struct dheld, oldest first */
+	uint64_t syncs, sync_ns;    /* the journal's figures at the last sync */
+	unsigned sync_us;           /* how long that sync's rounds took */
 	char why[512];              /* why the journal last failed to open */
 };
 
@@ -97,6 +99,19 @@ void durable_flush(struct server *s)
 		durable_on_flush(-1, 0, d);
 }
 
+/* Note how long the rounds since the last look took, on average. */
+static void durable_sync_time(struct durable *d)
+{
+	struct journal_stats st;
+
+	journal_stats(d->j, &st);
+	if (st.syncs > d->syncs)
+		d->sync_us = (unsigned)((st.sync_ns - d->sync_ns) / 1000u /
+					(st.syncs - d->syncs)) + 1;
+	d->syncs = st.syncs;
+	d->sync_ns = st.sync_ns;
+}
+
 /* The sync thread finished a round. */
 static void durable_on_sync(evutil_socket_t fd, short what, void *arg)
 {
@@ -105,6 +120,7 @@ static void durable_on_sync(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	journal_complete(d->j);
+	durable_sync_time(d);
 	durable_compact(d);
 }
 
@@ -281,6 +297,7 @@ static int durable_open(struct durable *d)
 		return -1;
 	}
 	durable_log_report(&rep, durable_now() - t0);
+	journal_set_spin(d->j, (unsigned)d->srv->cfg.busy_poll);
 	if (journal_fd(d->j) >= 0) {
 		d->sync_ev = event_new(d->srv->base, journal_fd(d->j),
 				       EV_READ | EV_PERSIST, durable_on_sync, d);
@@ -560,6 +577,25 @@ int durable_stats(struct server *s, struct journal_stats *st)
 		return 0;
 	journal_stats(s->durable->j, st);
 	return 1;
+}
+
+/* How long the recent syncs took (us, at least 1) while a reply waits
+ * for one; 0 when none does. */
+unsigned durable_sync_wait_us(const struct server *s)
+{
+	const struct durable *d = s->durable;
+
+	return d != NULL && !ilist_empty(&d->held) ? d->sync_us + 1 : 0;
+}
+
+/* Take the reloadable settings: the sync thread polls as long as the
+ * loop does (busy-poll). */
+void durable_apply(struct server *s)
+{
+	struct durable *d = s->durable;
+
+	if (d != NULL && d->j != NULL)
+		journal_set_spin(d->j, (unsigned)s->cfg.busy_poll);
 }
 
 /* Forget the held replies of a connection that is gone. */

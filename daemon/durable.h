@@ -72,6 +72,11 @@ void durable_journal_size(struct server *s, uint64_t *bytes, uint64_t *live);
  * zeroed). */
 struct journal_stats;
 int durable_stats(struct server *s, struct journal_stats *st);
+/* 0 when no reply waits for a sync, else about how many microseconds
+ * the recent syncs took (at least 1). */
+unsigned durable_sync_wait_us(const struct server *s);
+/* Take the reloadable settings of s->cfg (busy-poll). */
+void durable_apply(struct server *s);
 /* c is gone: forget its held replies. */
 void durable_conn_gone(struct server *s, struct conn *c);
 

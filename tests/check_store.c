@@ -891,6 +891,109 @@ START_TEST(test_quiet_after_round)
 }
 END_TEST
 
+/* One put a reply waits for: written, flushed, its round awaited. */
+static void put_synced(struct journal *j, uint32_t q, const char *data)
+{
+	struct tw t = { .w.done = tw_done };
+
+	put(j, q, data);
+	journal_wait(j, &t.w);
+	ck_assert_int_eq(journal_flush(j), 0);
+	while (!t.done)
+		await_sync(j);
+	ck_assert_int_eq(t.status, 0);
+}
+
+/* journal_set_spin: after a round a reply waited for, the sync thread
+ * polls for the next such write instead of sleeping, so a client that
+ * puts again at once is caught polling (spin_hits); with 0 it never
+ * polls, and a write nobody waits for ends no poll either. */
+START_TEST(test_spin_after_round)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats a, b;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid;
+	uint32_t q;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o.interval_ms = 1000;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put_synced(j, q, "warm");
+	journal_set_spin(j, 0);
+	put_synced(j, q, "a");
+	put_synced(j, q, "b");
+	journal_stats(j, &a);
+	ck_assert_uint_eq(a.spin_hits, 0);
+	journal_set_spin(j, 2000000);   /* 2 s: wide enough under valgrind */
+	put_synced(j, q, "c");
+	usleep(50000);                  /* the thread is past its round */
+	put_synced(j, q, "d");          /* within the poll: caught */
+	journal_stats(j, &b);
+	ck_assert_uint_eq(b.spin_hits, 1);
+	ck_assert_uint_eq(b.syncs, a.syncs + 2);
+	/* A get's record nobody waits for does not end the poll. */
+	mid = put(j, q, "e");
+	ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	usleep(100000);
+	journal_stats(j, &a);
+	ck_assert_uint_eq(a.spin_hits, 1);
+	ck_assert_uint_eq(a.syncs, b.syncs);
+	journal_set_spin(j, 0);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* The thread's poll adapts as the loop's window does (busypoll.h): after
+ * 8 polls in a row ran out it polls no more, so puts further apart than
+ * the poll cost it no CPU; a put that comes within the poll's time while
+ * it sleeps turns polling back on, and the next one is caught polling. */
+START_TEST(test_spin_adapts)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_ALWAYS);
+	o.interval_ms = 1000;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put_synced(j, q, "warm");
+	journal_set_spin(j, 150000);    /* 150 ms */
+	for (i = 0; i < 9; i++) {       /* 8 misses, then no poll */
+		put_synced(j, q, "sparse");
+		usleep(400000);
+	}
+	put_synced(j, q, "first");
+	usleep(50000);                  /* the thread sleeps: not caught */
+	put_synced(j, q, "quick");      /* but it polls again after it */
+	journal_stats(j, &st);
+	ck_assert_uint_eq(st.spin_hits, 0);
+	usleep(50000);
+	put_synced(j, q, "caught");
+	journal_stats(j, &st);
+	ck_assert_uint_eq(st.spin_hits, 1);
+	journal_set_spin(j, 0);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* Copy the file from to the file to (a crash's image of a live journal). */
 static void copy_file(const char *from, const char *to)
 {
@@ -1736,6 +1839,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_lazy_sync);
 	tcase_add_test(tc, test_quiet_after_round);
 	tcase_add_test(tc, test_zero_reserve);
+	tcase_add_test(tc, test_spin_after_round);
+	tcase_add_test(tc, test_spin_adapts);
 	tcase_add_test(tc, test_fill_ahead);
 	tcase_add_test(tc, test_fill_big_rounds);
 	tcase_add_test(tc, test_torn_tail_every_offset);

@@ -410,12 +410,18 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->live_bytes = j->live;
 	st->segments = (unsigned)j->nsegs;
 	st->syncs = j->syncs;
-	st->sync_wakeups = jsync_wakeups(j, &st->fills, &st->fill_syncs);
+	st->sync_wakeups = jsync_wakeups(j, &st->fills, &st->fill_syncs, &st->spin_hits);
 	st->loop_fills = j->loop_fills;
 	st->sync_ns = j->sync_ns;
 	st->sync_ns_max = j->sync_ns_max;
 	st->written = j->lsn_written;
 	st->synced = j->lsn_synced;
+}
+
+/* The sync thread's poll after a round (journal.h). */
+void journal_set_spin(struct journal *j, unsigned us)
+{
+	jsync_set_spin(j, us);
 }
 
 /* mkdir -p with mode 0700 for what is created. */

@@ -135,6 +135,9 @@ struct journal_stats {
 	uint64_t fill_syncs;         /* of the thread's: synced at once, not
 					with the next round */
 	uint64_t loop_fills;         /* and the loop, when it caught up */
+	uint64_t spin_hits;          /* writes a reply waits for that the
+					thread caught polling after a round
+					(journal_set_spin) */
 };
 
 /* A parked reply: done(w, status) is called once every record appended
@@ -211,5 +214,11 @@ void journal_complete(struct journal *j);
 bool journal_compact(struct journal *j, size_t budget);
 /* Fill *st. */
 void journal_stats(struct journal *j, struct journal_stats *st);
+/* With sync = always, after a round that synced records a reply waited
+ * for, the sync thread polls up to us microseconds for the next such
+ * write before it sleeps (0, the default: it sleeps at once); after 8
+ * such polls in a row found nothing it polls again only once a write
+ * comes that soon while it sleeps (the loop's rule, busypoll.h). */
+void journal_set_spin(struct journal *j, unsigned us);
 
 #endif

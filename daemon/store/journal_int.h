@@ -95,6 +95,11 @@ struct jsync {
 	bool idle;              /* it sleeps until something is written */
 	bool lazy_wait;         /* it sleeps until lazy_until or a wanted write */
 	bool lazy_armed;        /* lazy_until is set for the pending records */
+	bool round_wanted;      /* the last round synced what a reply waited for */
+	unsigned spin_us;       /* poll this long for the next such write
+				   after one (atomic; 0: never) */
+	uint64_t spin_hits;     /* waits that ended while it polled */
+	unsigned spin_misses;   /* polls in a row that ran out */
 	struct timespec lazy_until; /* when records nobody waits for are synced */
 	uint64_t sync_ns;       /* time the rounds took, in all */
 	uint64_t sync_ns_max;   /* and the longest one */
@@ -283,7 +288,10 @@ void jsync_dir(struct journal *j);
 uint64_t jsync_poll(struct journal *j);
 /* How often the thread has woken up from waiting so far, and how many
  * chunks of zeros it wrote (*fills). */
-uint64_t jsync_wakeups(struct journal *j, uint64_t *fills, uint64_t *fill_syncs);
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills, uint64_t *fill_syncs,
+		       uint64_t *spin_hits);
+/* journal_set_spin() for the thread. */
+void jsync_set_spin(struct journal *j, unsigned us);
 
 /* journal_replay.c */
 

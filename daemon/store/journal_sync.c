@@ -34,10 +34,15 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "journal_int.h"
+
+/* Polls after a round that ran out in a row after which the thread
+ * stops polling (the loop's BUSYPOLL_MISSES). */
+#define JSYNC_SPIN_MISSES 8u
 
 /* Is a sync due? Earlier segments or the directory; else records: with
  * sync = always those a reply waits for, or any once lazy_due (their
@@ -50,6 +55,15 @@ static bool jsync_due(const struct jsync *s, bool lazy_due)
 		return false;
 	return s->mode != JOURNAL_SYNC_ALWAYS || s->wanted > s->synced ||
 	       lazy_due || s->stop;
+}
+
+/* Nanoseconds on the monotonic clock. */
+static uint64_t jsync_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* *until = *from + ms. */
@@ -71,19 +85,42 @@ static void jsync_deadline(struct timespec *until, unsigned ms)
 	jsync_after(until, &now, ms);
 }
 
+/* Poll the futex word for up to us microseconds while it is still v (did
+ * it move?),
+ * giving the CPU to anyone runnable meanwhile (the client whose next put
+ * this waits for, on a machine with few CPUs). Once the word moves, the
+ * futex wait after this returns at once: the thread saved the wake-up,
+ * a futex call on the loop and a context switch (about 30 us on a VM),
+ * on every put of a client that waits for each sync. */
+static bool jsync_spin(struct jsync *s, uint32_t v, unsigned us)
+{
+	uint64_t end = jsync_now_ns() + (uint64_t)us * 1000u;
+
+	while (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == v) {
+		if (jsync_now_ns() >= end)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
 /* Sleep on the futex word until it is bumped, or until *until (absolute,
- * monotonic; NULL: no limit): did the time run out? (mu held; let go
+ * monotonic; NULL: no limit), first polling it spin_us (0: not at all;
+ * *hit: it moved meanwhile): did the time run out? (mu held; let go
  * meanwhile) A futex rather than a condition variable: the thread wakes
  * with one system call and the loop's signal is one, where the condition
  * variable cost a mutex hand-over too (its waiter takes the mutex back as
  * contended, so every unlock after a wake-up was one more futex call). */
-static bool jsync_wait(struct jsync *s, const struct timespec *until)
+static bool jsync_wait(struct jsync *s, const struct timespec *until,
+		       unsigned spin_us, bool *hit)
 {
 	uint32_t v = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 	long rc;
 	int err;
 
 	pthread_mutex_unlock(&s->mu);
+	if (spin_us)
+		*hit = jsync_spin(s, v, spin_us);
 	rc = syscall(SYS_futex, &s->seq, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
 		     v, until, NULL, FUTEX_BITSET_MATCH_ANY);
 	err = rc < 0 ? errno : 0;
@@ -98,6 +135,39 @@ static void jsync_signal(struct jsync *s)
 	if (syscall(SYS_futex, &s->seq, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1,
 		    NULL, NULL, 0) < 0)
 		(void)0; /* only EFAULT/EINVAL: a bug, and the wait times out */
+}
+
+/* How long to poll before this wait: after a round a reply waited for,
+ * the set time, once (a miss means the client is not that quick). */
+static unsigned jsync_spin_us(struct jsync *s)
+{
+	bool after_wanted = s->round_wanted;
+
+	s->round_wanted = false;
+	return after_wanted ? __atomic_load_n(&s->spin_us, __ATOMIC_RELAXED) : 0;
+}
+
+/* Wait out lazy_until (did it run out?), after a round a reply waited
+ * for first polling for the next such write. The poll adapts as the
+ * loop's window does (busypoll.h): after JSYNC_SPIN_MISSES polls in a
+ * row ran out it is off, so puts further apart than busy-poll cost no
+ * CPU after the first few, and it is back on once such a write comes
+ * within the poll's time while the thread sleeps. (mu held) */
+static bool jsync_poll_wait(struct jsync *s)
+{
+	unsigned us = jsync_spin_us(s);
+	bool spin = us > 0 && s->spin_misses < JSYNC_SPIN_MISSES, hit = false;
+	uint64_t t0 = us ? jsync_now_ns() : 0;
+	bool due = jsync_wait(s, &s->lazy_until, spin ? us : 0, &hit);
+	bool wanted = !due && s->wanted > s->synced;
+	bool soon = spin ? hit : us && jsync_now_ns() - t0 < (uint64_t)us * 1000u;
+
+	s->spin_hits += hit && wanted;
+	if (wanted && soon)
+		s->spin_misses = 0;
+	else if (spin)
+		s->spin_misses++;
+	return due;
 }
 
 /* Sleep until a sync is due or stop. While lazy_until is armed (records
@@ -116,13 +186,13 @@ static void jsync_sleep(struct jsync *s)
 		}
 		if (s->lazy_armed) {
 			s->lazy_wait = true;
-			lazy_due = jsync_wait(s, &s->lazy_until);
+			lazy_due = jsync_poll_wait(s);
 			s->lazy_wait = false;
 			if (lazy_due && s->written <= s->synced)
 				s->lazy_armed = lazy_due = false; /* quiet: idle */
 		} else {
 			s->idle = true;
-			jsync_wait(s, NULL);
+			jsync_wait(s, NULL, 0, NULL);
 			s->idle = false;
 		}
 		s->wakeups++;
@@ -136,18 +206,9 @@ static void jsync_pace(struct jsync *s, const struct timespec *last)
 	struct timespec until;
 
 	jsync_after(&until, last, s->interval_ms);
-	while (!s->stop && !jsync_wait(s, &until))
+	while (!s->stop && !jsync_wait(s, &until, 0, NULL))
 		s->wakeups++;
 	s->wakeups++;
-}
-
-/* Nanoseconds on the monotonic clock. */
-static uint64_t jsync_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Count one round that took ns. (mu held) */
@@ -192,6 +253,7 @@ static void jsync_round(struct jsync *s)
 	} else if (target > s->synced) {
 		s->synced = target;
 	}
+	s->round_wanted = s->wanted > from;
 	s->round_bytes = target > from ? target - from : 0;
 	jsync_timed(s, jsync_now_ns() - t0);
 	pthread_mutex_unlock(&s->mu);
@@ -429,22 +491,30 @@ uint64_t jsync_poll(struct journal *j)
 	return failed;
 }
 
-/* How often the thread has woken up so far, the chunks it filled and
- * how many of those it synced at once. */
-uint64_t jsync_wakeups(struct journal *j, uint64_t *fills, uint64_t *fill_syncs)
+/* How often the thread has woken up so far, the chunks it filled, how
+ * many of those it synced at once, and the writes it caught polling. */
+uint64_t jsync_wakeups(struct journal *j, uint64_t *fills, uint64_t *fill_syncs,
+		       uint64_t *spin_hits)
 {
 	struct jsync *s = &j->sync;
 	uint64_t n;
 
-	*fills = *fill_syncs = 0;
+	*fills = *fill_syncs = *spin_hits = 0;
 	if (!s->inited)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	n = s->wakeups;
 	*fills = s->fills;
 	*fill_syncs = s->fill_syncs;
+	*spin_hits = s->spin_hits;
 	pthread_mutex_unlock(&s->mu);
 	return n;
+}
+
+/* Set the poll after a round (journal_set_spin). */
+void jsync_set_spin(struct journal *j, unsigned us)
+{
+	__atomic_store_n(&j->sync.spin_us, us, __ATOMIC_RELAXED);
 }
 
 /* Take the fill lock and see how far the thread filled. */
