@@ -625,7 +625,7 @@ class CreditTest(unittest.TestCase):
         self.assertEqual([q.get_nowait() for _ in range(300)], list(range(300)))
         q.close()
         self.assertFalse(q._feeder.running)  # close() ended it: slots given back
-        self.assertEqual(ipcd.stat(q.name)["reserved"], 0)
+        wait_for(lambda: ipcd.stat(q.name)["reserved"] == 0)
 
     def test_order_kept_between_credited_and_waiting_puts(self):
         """A producer that outruns its consumer alternates between puts
@@ -666,6 +666,36 @@ class CreditTest(unittest.TestCase):
             self.assertEqual([i for kk, i in got if kk == k], list(range(n)))
         q.close()
         c.close()
+
+    def test_forked_child_puts_through_a_feeder_of_its_own(self):
+        """A child forked while the parent's feeder holds credits and
+        sends starts its own (its own slots); each put arrives once, each
+        producer's in order, and every slot goes back."""
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name, 1000)
+        for i in range(100):
+            q.put(("parent", i))
+        for k in range(3):
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    for i in range(100):
+                        q.put(("child%d" % k, i))
+                    q.close()
+                    code = 0
+                finally:
+                    os._exit(code)
+            for i in range(100):
+                q.put(("parent", 100 + 100 * k + i))
+            _, st = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        got = [q.get(timeout=10) for _ in range(700)]
+        self.assertRaises(queue.Empty, q.get_nowait)
+        for who, n in (("parent", 400), ("child0", 100), ("child1", 100), ("child2", 100)):
+            self.assertEqual([i for w, i in got if w == who], list(range(n)))
+        q.close()
+        wait_for(lambda: ipcd.stat(name)["reserved"] == 0)
 
     def test_cancel_join_thread_still_waits_for_bounded_puts(self):
         """cancel_join_thread() does not make close() drop a bounded
