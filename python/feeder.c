@@ -398,11 +398,18 @@ static int wait_slice(void *arg, int slice_ms)
 	ts.tv_sec += ts.tv_nsec / 1000000000L;
 	ts.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&f->mu);
-	while (!(ok = w->pred(f, w->arg)))
+	while (!(ok = w->pred(f, w->arg))) {
+		/* Whoever waits wants the answers of callers' writes read: say
+		 * so at every turn (a lone write may come after the thread
+		 * took the last urge, and nobody else wakes it for that). */
+		f->urge = 1;
+		if (f->idle)
+			pthread_cond_signal(&f->wake);
 		if (pthread_cond_timedwait(&f->moved, &f->mu, &ts) == ETIMEDOUT) {
 			ok = w->pred(f, w->arg);
 			break;
 		}
+	}
 	pthread_mutex_unlock(&f->mu);
 	return ok;
 }
@@ -599,8 +606,9 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 		feeder_fail(f, rc, 1);
 	f->direct = 0;
 	f->unread = 1;
-	if (f->in.n)
+	if (f->in.n || f->urge)   /* messages, or a caller waits for answers */
 		pthread_cond_signal(&f->wake);
+	pthread_cond_broadcast(&f->moved); /* a reserve waits for the connection */
 	pthread_mutex_unlock(&f->mu);
 	Py_END_ALLOW_THREADS
 }
@@ -856,6 +864,7 @@ static long feeder_do_reserve(FeederObject *self, const struct reserve_req *q)
 	f->used_ns = t0;
 	f->idle_ns = (long long)(q->idle_s * 1e9);
 	feeder_kick(f);
+	pthread_cond_broadcast(&f->moved); /* another reserve may wait */
 	pthread_mutex_unlock(&f->mu);
 	Py_END_ALLOW_THREADS
 	if (rc < 0)
