@@ -38,6 +38,20 @@
  * peer raises BrokenPipeError within window sends, and a producer waits
  * while its sends wait in the daemon for room, as a sender waits on a
  * full socket.
+ *
+ * Bounded queues (bounded): the thread's connection reserves slots
+ * (reserve(): QRESV with a lease, made by the caller on that connection
+ * while the thread keeps off it, once everything fed is answered, so a
+ * late QPUTR is never answered ENOTHELD) and the thread puts into them
+ * (QPUTR, written in runs like a pipe's sends). feed() buffers a
+ * message only when it can take one of those credits, and only while
+ * the last reserve, or the last run the thread took to write, is
+ * idle_ns old at most: the daemon keeps unspent slots lease ms after it
+ * read the last QRESV/QPUTR, so the thread has the rest of the lease to
+ * write what was fed. Otherwise feed() buffers nothing and the caller
+ * syncs, reserves anew, or puts itself (waiting for room). A failure
+ * forgets the credits (the next reserve gives back what the daemon may
+ * still hold first).
  */
 #include "_ipcd.h"
 
@@ -63,6 +77,9 @@
  * (QPUTN): the daemon copies a batch's payloads once more, which costs
  * more than the request saved for a message of this size. */
 #define FEED_ALONE 16384u
+
+/* What feed_one did with a message (0: nothing, retry; -1: failed). */
+enum { FEED_FED = 1, FEED_NOCREDIT = 2 };
 
 /* A put this long after the previous one is a lone put (feeder_lone). */
 #define FEED_QUIET_NS 100000LL
@@ -99,6 +116,11 @@ struct feeder {
 	ipc_client *c;           /* the thread's own connection */
 	size_t msg_max;          /* larger messages the caller puts itself */
 	int end;                 /* the pipe end sent from, or -1: a queue */
+	int bounded;             /* puts into slots c reserved (QPUTR) */
+	long credits;            /* bounded: slots reserved, not spent yet */
+	int give_back;           /* bounded: slots may be held still: QUNRESV first */
+	long long used_ns;       /* bounded: the last QRESV/QPUTR taken to write */
+	long long idle_ns;       /* bounded: spend slots only this soon after used_ns */
 	uint64_t window;         /* most messages fed and not answered (0: any) */
 	char name[IPC_NAME_MAX + 1];
 	pthread_t tid;
@@ -112,6 +134,7 @@ typedef struct FeederObject {
 	char *sock;              /* the socket asked for, or NULL */
 	char name[IPC_NAME_MAX + 1];
 	int end;                 /* the pipe end, or -1: a queue */
+	int bounded;             /* struct feeder's */
 	unsigned window;         /* struct feeder's */
 	unsigned long long token; /* a pipe end's share, spent by the start */
 	int detach;              /* cancel_join(): closing does not wait */
@@ -178,24 +201,36 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 	f->out = f->in;
 	f->in = t;
 	*upto = f->fed;
+	if (f->bounded && f->out.n)
+		f->used_ns = now_ns(); /* before the write: the daemon's lease starts later */
 	f->unread = 0;
 	f->urge = 0;
 	pthread_cond_broadcast(&f->moved); /* room for a feed that waits */
 	return 1;
 }
 
-/* Write msgs[0..n) in order without waiting: to a pipe end, a send
- * each; to a queue, runs of small messages as batches, each large one
+/* Write one message without waiting: a send from the pipe end, a put
+ * into a reserved slot (bounded) or a plain put. 0 or the library's code. */
+static int feeder_write_one(struct feeder *f, const void *data, size_t len)
+{
+	if (f->end >= 0)
+		return ipc_pipe_send_async(f->c, f->name, f->end, data, len, IPC_FOREVER);
+	if (f->bounded)
+		return ipc_queue_put_reserved_async(f->c, f->name, data, len);
+	return ipc_queue_put_async(f->c, f->name, data, len, IPC_FOREVER);
+}
+
+/* Write msgs[0..n) in order without waiting: to a pipe end or into
+ * reserved slots, a request each; to an unbounded queue, runs of small messages as batches, each large one
  * (FEED_ALONE) as a put of its own. 0 or the library's code. */
 static int feeder_write(struct feeder *f, const struct ipc_msg *msgs, size_t n)
 {
 	size_t i, j;
 	int rc = 0;
 
-	if (f->end >= 0) {
+	if (f->end >= 0 || f->bounded) {
 		for (i = 0; i < n && rc == 0; i++)
-			rc = ipc_pipe_send_async(f->c, f->name, f->end, msgs[i].data,
-						 msgs[i].len, IPC_FOREVER);
+			rc = feeder_write_one(f, msgs[i].data, msgs[i].len);
 		return rc;
 	}
 	for (i = 0; i < n && rc == 0; i = j) {
@@ -243,10 +278,14 @@ static void feeder_fail(struct feeder *f, int rc, unsigned long long notput)
 {
 	if (!f->err) {
 		/* A batch cut short on an unbounded queue: a daemon limit. */
-		f->err = rc == IPC_EFULL && f->end < 0 ? IPC_ELIMIT : rc;
+		f->err = rc == IPC_EFULL && f->end < 0 && !f->bounded ? IPC_ELIMIT : rc;
 		snprintf(f->errtext, sizeof(f->errtext), "%s", ipc_last_error(f->c));
 	}
 	f->lost += notput;
+	if (f->bounded) { /* the slots the daemon still holds are not known */
+		f->credits = 0;
+		f->give_back = 1;
+	}
 }
 
 /* With mu held: the answers to what was sent up to upto came with rc.
@@ -428,6 +467,7 @@ static struct feeder *feeder_new(FeederObject *self)
 	pthread_cond_init(&f->wake, NULL);
 	f->msg_max = ipc_msg_max(f->c);
 	f->end = self->end;
+	f->bounded = self->bounded;
 	f->window = self->window;
 	memcpy(f->name, self->name, sizeof(f->name));
 	f->refs = 2;
@@ -551,10 +591,7 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
-	if (f->end >= 0)
-		rc = ipc_pipe_send_async(f->c, f->name, f->end, data, len, IPC_FOREVER);
-	else
-		rc = ipc_queue_put_async(f->c, f->name, data, len, IPC_FOREVER);
+	rc = feeder_write_one(f, data, len);
 	if (rc == 0)
 		rc = ipc_push(f->c);
 	pthread_mutex_lock(&f->mu);
@@ -602,31 +639,50 @@ static int feeder_room(struct feeder *f)
 	return 0;
 }
 
-/* Append one message, waiting for room: 1 fed, 0 the thread ended or
- * (with check) a failure came while waiting (retry: it is raised), -1
- * with an exception. A single put (one) wakes the thread, or writes the
- * message itself when it is a lone one; feed_many wakes the thread
+/* With mu held, bounded: take a credit for a put now: FEED_FED, or
+ * FEED_NOCREDIT when none is left or the last reserve or reserved put
+ * taken to write is idle_ns old (the daemon may take the slots back
+ * before this one is written). */
+static int feeder_credit(struct feeder *f, long long now)
+{
+	if (f->credits <= 0 || now - f->used_ns > f->idle_ns)
+		return FEED_NOCREDIT;
+	f->credits--;
+	return FEED_FED;
+}
+
+/* Append one message, waiting for room: FEED_FED (or, bounded,
+ * FEED_NOCREDIT: see feeder_credit), 0 the thread ended
+ * or (with check) a failure came while waiting (retry: it is raised),
+ * -1 with an exception. A single put (one) wakes the thread, or writes
+ * the message itself when it is a lone one; feed_many wakes the thread
  * once, after its last message. */
 static int feed_one(FeederObject *self, const void *data, size_t len, int one, int check)
 {
 	struct feeder *f = self->f;
 	long long now = now_ns();
-	int rc = 1, direct = 0;
+	int rc = FEED_FED, direct = 0;
 
 	pthread_mutex_lock(&f->mu);
 	if (feeder_room(f))
 		return -1;
 	if (f->ended || (check && f->err))
 		rc = 0;
+	else if (f->bounded)
+		rc = feeder_credit(f, now);
+	if (rc == FEED_NOCREDIT || rc == 0)
+		;
 	else if (one && feeder_lone(f, now))
 		direct = f->direct = 1;
 	else if (fbuf_add(&f->in, data, len))
 		rc = -1;
-	if (rc > 0) {
+	if (direct && f->bounded)
+		f->used_ns = now;
+	if (rc > 0 && rc != FEED_NOCREDIT) {
 		f->fed++;
 		f->last_put = now;
 	}
-	if (rc > 0 && one && !direct)
+	if (rc > 0 && rc != FEED_NOCREDIT && one && !direct)
 		feeder_kick(f);
 	pthread_mutex_unlock(&f->mu);
 	if (direct)
@@ -636,8 +692,8 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one, i
 	return rc;
 }
 
-/* Feed buf (see feed_one; check: see feeder_ready): 1 fed, 0 too
- * large for the feeder, -1 with an exception. */
+/* Feed buf (see feed_one; check: see feeder_ready): FEED_FED, 0 too
+ * large for the feeder or (bounded) no credit, -1 with an exception. */
 static int feed_buf(FeederObject *self, const Py_buffer *buf, int one, int check)
 {
 	int rc;
@@ -649,16 +705,19 @@ static int feed_buf(FeederObject *self, const Py_buffer *buf, int one, int check
 			return 0;
 		rc = feed_one(self, buf->buf, (size_t)buf->len, one, check);
 	} while (rc == 0);
-	return rc;
+	return rc == FEED_NOCREDIT ? 0 : rc;
 }
 
-PyDoc_STRVAR(feed_doc, "feed(data) -> bool\n--\n\n"
+PyDoc_STRVAR(feed_doc, "feed(data) -> int\n--\n\n"
 	     "Buffer data (bytes-like) for the thread to put, starting the thread "
-	     "(and its connection) on first use in this process; True. False, "
-	     "with nothing buffered, when data is over the daemon's msg_max: the "
-	     "caller puts it itself, after sync(). Raises a failure kept from "
-	     "earlier puts first (nothing buffered then). Waits (Ctrl-C interrupts "
-	     "it) while 4 MiB or 16384 messages are buffered.");
+	     "(and its connection) on first use in this process; 1 (True). 0 "
+	     "(False), with nothing buffered, when data is over the daemon's "
+	     "msg_max: the caller puts it itself, after sync(). Raises a failure "
+	     "kept from earlier puts first (nothing buffered then). Waits (Ctrl-C "
+	     "interrupts it) while 4 MiB or 16384 messages are buffered. A bounded "
+	     "Feeder buffers data only into a slot its connection reserved "
+	     "(reserve()): 0 when none is left or the last reserve or reserved put "
+	     "was idle_s ago or more.");
 /* Feeder.feed(). */
 static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 {
@@ -737,6 +796,102 @@ static PyObject *feeder_sync(FeederObject *self, PyObject *const *args, Py_ssize
 	Py_RETURN_NONE;
 }
 
+/* Nothing fed is unanswered or buffered and no caller writes on the
+ * connection (the thread waits in feeder_take), or the thread ended. */
+static int pred_quiet(const struct feeder *f, uint64_t arg)
+{
+	(void)arg;
+	return (f->acked >= f->fed && f->in.n == 0 && !f->direct) || f->ended;
+}
+
+/* With mu held: wait (GIL and mu released) until pred_quiet holds, then
+ * keep the thread off the connection (direct): 0, or -1 with the
+ * exception (mu not held then). */
+static int feeder_quiet(struct feeder *f)
+{
+	while (!pred_quiet(f, 0)) {
+		f->urge = 1;
+		feeder_kick(f);
+		pthread_mutex_unlock(&f->mu);
+		if (feeder_wait(f, pred_quiet, 0))
+			return -1;
+		pthread_mutex_lock(&f->mu);
+	}
+	f->direct = 1;
+	return 0;
+}
+
+/* What a reserve asks: up to want slots, held lease_ms after the last use. */
+struct reserve_req {
+	unsigned want;
+	int lease_ms;
+	double idle_s;
+};
+
+/* Reserve slots on f's connection for self's thread's feeds (see the
+ * reserve doc): how many, or -1 with an exception. */
+static long feeder_do_reserve(FeederObject *self, const struct reserve_req *q)
+{
+	struct feeder *f = self->f;
+	unsigned granted = 0;
+	long long t0;
+	int rc = 0, back;
+
+	pthread_mutex_lock(&f->mu);
+	if (feeder_quiet(f))
+		return -1;
+	back = f->credits > 0 || f->give_back;
+	f->credits = 0;
+	pthread_mutex_unlock(&f->mu);
+	Py_BEGIN_ALLOW_THREADS
+	t0 = now_ns();
+	if (back)
+		rc = ipc_queue_unreserve(f->c, f->name);
+	if (rc == 0)
+		rc = ipc_queue_reserve_idle(f->c, f->name, q->want, q->lease_ms, &granted);
+	pthread_mutex_lock(&f->mu);
+	f->direct = 0;
+	f->give_back = rc != 0 && rc != IPC_EFULL;
+	f->credits = granted;
+	f->used_ns = t0;
+	f->idle_ns = (long long)(q->idle_s * 1e9);
+	feeder_kick(f);
+	pthread_mutex_unlock(&f->mu);
+	Py_END_ALLOW_THREADS
+	if (rc < 0)
+		feeder_tell_stop(f); /* the connection is lost: the next use starts anew */
+	if (rc && rc != IPC_EFULL) {
+		raise_code(rc, ipc_last_error(f->c));
+		return -1;
+	}
+	return granted;
+}
+
+PyDoc_STRVAR(reserve_doc, "reserve(want, lease_ms, idle_s) -> int\n--\n\n"
+	     "Bounded Feeder: once everything fed is answered (a failure kept is "
+	     "raised first), give back the slots its connection may still hold "
+	     "and reserve up to want anew, held lease_ms after the last reserve or "
+	     "reserved put (ipc_queue_reserve_idle): how many were granted (0 when "
+	     "none). feed() spends them while the last reserve, or the last batch "
+	     "of reserved puts the thread took to write, is at most idle_s old.");
+/* Feeder.reserve(). */
+static PyObject *feeder_reserve(FeederObject *self, PyObject *args)
+{
+	struct reserve_req q;
+	long n;
+
+	if (!PyArg_ParseTuple(args, "Iid:reserve", &q.want, &q.lease_ms, &q.idle_s))
+		return NULL;
+	if (!self->bounded) {
+		raise_code(IPC_EINVAL, "reserve() is for a bounded Feeder");
+		return NULL;
+	}
+	if (feeder_ready(self, 1))
+		return NULL;
+	n = feeder_do_reserve(self, &q);
+	return n < 0 ? NULL : PyLong_FromLong(n);
+}
+
 PyDoc_STRVAR(check_doc, "check()\n--\n\n"
 	     "Raise a failure kept (one whose answer the thread has read), without "
 	     "waiting for any answer.");
@@ -796,6 +951,12 @@ static PyObject *feeder_get_pending(FeederObject *self, void *unused)
 	return PyLong_FromUnsignedLongLong(f->fed - __atomic_load_n(&f->acked, __ATOMIC_ACQUIRE));
 }
 
+/* Feeder.bounded: puts go into reserved slots. */
+static PyObject *feeder_get_bounded(FeederObject *self, void *unused)
+{
+	return PyBool_FromLong(self->bounded);
+}
+
 /* Feeder.running: a thread of this process is there. */
 static PyObject *feeder_get_running(FeederObject *self, void *unused)
 {
@@ -805,23 +966,24 @@ static PyObject *feeder_get_running(FeederObject *self, void *unused)
 
 /* ---- the type -------------------------------------------------------- */
 
-/* Feeder(socket, name, on_start=None, end=-1, token=0, window=0):
- * nothing is connected before the first feed. */
+/* Feeder(socket, name, on_start=None, end=-1, token=0, window=0,
+ * bounded=False): nothing is connected before the first feed. */
 static int feeder_init(FeederObject *self, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "socket", "name", "on_start", "end", "token", "window",
-				  NULL };
+				  "bounded", NULL };
 	PyObject *on_start = NULL;
 	const char *sock, *name;
 	Py_ssize_t len;
 
 	self->end = -1;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "zs#|OiKI:Feeder", kwlist, &sock, &name,
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "zs#|OiKIp:Feeder", kwlist, &sock, &name,
 					 &len, &on_start, &self->end, &self->token,
-					 &self->window))
+					 &self->window, &self->bounded))
 		return -1;
-	if (self->end > 1 || (self->end >= 0 && !self->token)) {
-		raise_code(IPC_EINVAL, "a pipe Feeder needs end 0 or 1 and a share token");
+	if (self->end > 1 || (self->end >= 0 && (!self->token || self->bounded))) {
+		raise_code(IPC_EINVAL, "a pipe Feeder needs end 0 or 1 and a share token "
+			   "(and is not bounded)");
 		return -1;
 	}
 	if (self->f || self->name[0]) {
@@ -883,6 +1045,7 @@ static PyMethodDef feeder_methods[] = {
 	{ "feed_many", (PyCFunction)feeder_feed_many, METH_O, feed_many_doc },
 	{ "sync", (PyCFunction)(void (*)(void))feeder_sync, METH_FASTCALL, sync_doc },
 	{ "check", (PyCFunction)feeder_check, METH_NOARGS, check_doc },
+	{ "reserve", (PyCFunction)feeder_reserve, METH_VARARGS, reserve_doc },
 	{ "close", (PyCFunction)feeder_close, METH_NOARGS, feeder_close_doc },
 	{ "cancel_join", (PyCFunction)feeder_cancel_join, METH_NOARGS, cancel_join_doc },
 	{ "_after_fork", (PyCFunction)feeder_after_fork, METH_NOARGS, after_fork_doc },
@@ -894,11 +1057,13 @@ static PyGetSetDef feeder_getset[] = {
 	  "Messages fed in this process whose answers have not come yet.", NULL },
 	{ "running", (getter)feeder_get_running, NULL,
 	  "True while this process has the Feeder's thread.", NULL },
+	{ "bounded", (getter)feeder_get_bounded, NULL,
+	  "True when its puts go into slots reserved with reserve().", NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
-PyDoc_STRVAR(feeder_doc, "Feeder(socket, name, on_start=None, end=-1, token=0, window=0)"
-	     "\n--\n\n"
+PyDoc_STRVAR(feeder_doc, "Feeder(socket, name, on_start=None, end=-1, token=0, window=0, "
+	     "bounded=False)\n--\n\n"
 	     "The background sender of queue name's pipelined puts in this process "
 	     "(low level: ipcd.Queue makes one per queue name and socket). feed() "
 	     "buffers, a C thread with a connection of its own sends the buffer as "
@@ -909,7 +1074,9 @@ PyDoc_STRVAR(feeder_doc, "Feeder(socket, name, on_start=None, end=-1, token=0, w
 	     "0 or 1 it sends from that end of pipe name instead, its connection "
 	     "joining the end with token (Client.pipe_share()), once: a thread that "
 	     "ended is not started again (ClosedError). window > 0: feed() waits "
-	     "while that many messages are not answered.");
+	     "while that many messages are not answered. bounded: a bounded queue's "
+	     "feeder, whose puts go into slots its connection reserved (reserve(); "
+	     "QPUTR requests): feed() buffers only into such a slot.");
 
 static PyTypeObject FeederType = {
 	PyVarObject_HEAD_INIT(NULL, 0)

@@ -81,19 +81,19 @@ _PIPE_READAHEAD = 64
 # is raised within this many calls, never lost. Half, not all: the answers
 # to the older ones are there by then, so the producer seldom sleeps.
 _SETTLE_EVERY = 64
-# Slots a thread's connection reserves ahead in a bounded queue (credits,
-# see the Queue doc), at most; the daemon grants at most a quarter of the
-# room free. After a request granted none, this many puts wait for their
-# own answer before the next request.
+# Slots a bounded Queue object's feeder reserves ahead (credits, see the
+# Queue doc), at most; the daemon grants at most a quarter of the room
+# free. After a request granted none, this many puts (of that thread)
+# wait for their own answer before the next request.
 _CREDITS = 64
 _NO_CREDIT_PUTS = 16
-# The daemon takes back a thread's unspent slots _CREDIT_LEASE_MS after
+# The daemon takes back a feeder's unspent slots _CREDIT_LEASE_MS after
 # its last reserve or put into one (QRESV's lease), so an idle producer
-# holds no room for long. The thread spends a slot only within
-# _CREDIT_IDLE s of its previous credit call (else it gives them back and
-# asks anew: a put after a pause costs two round trips); a put whose write
-# ended _CREDIT_SAFE s or more after that call (the thread stalled) may
-# have lost its slot, so it waits for its answer (in when it returns).
+# holds no room for long. A put spends a slot only within _CREDIT_IDLE s
+# (and under _CREDIT_SAFE s, whatever _CREDIT_IDLE says) of the feeder's
+# last reserve or run of puts taken to write (else the feeder gives them
+# back and asks anew: a put after a pause costs two round trips), which
+# leaves the feeder the rest of the lease to write it.
 _CREDIT_LEASE_MS = 20
 _CREDIT_IDLE = 0.010
 _CREDIT_SAFE = 0.019
@@ -319,38 +319,50 @@ class Queue:
       interrupts it with nothing put) while the queue is full, so a
       producer is never more than maxsize messages ahead of its
       consumers. Parked puts are admitted in the order they came.
-      Credits: with room to spare, a thread's connection reserves slots
-      ahead (at most 64, and at most a quarter of the room free: a queue
-      of maxsize < 8 never has any, so the seed's Queue(2) behaves
-      exactly as above) and puts into them pipelined: such a put cannot
-      be Full, so put() returns at once, and its message is in the queue
-      when the daemon reads it, in order with this thread's other
-      requests. Reserved slots count as taken, like the items
-      multiprocessing's put() has taken a slot for and its feeder has
-      not sent: full() and put_nowait()/put(timeout) elsewhere see the
-      queue full when messages held, in flight and reserved reach
-      maxsize (Full is exact in that count; ipcd.stat() shows
-      'reserved'); qsize() counts only messages held. Idle producers
-      hold no room for long: the daemon takes back a thread's unspent
-      slots 20 ms after its last put into one (or reserve), and at once
-      when close(), its thread or process ends or is killed; deleting
+      Credits: with room to spare, the Queue object's feeder (a C thread,
+      as for an unbounded queue, but one per Queue object, as
+      multiprocessing has one per Queue) reserves slots ahead on its own
+      connection (at most 64, and at most a quarter of the room free: a
+      queue of maxsize < 8 never has any, so the seed's Queue(2) behaves
+      exactly as above). put() takes one of them and hands the pickled
+      bytes to the feeder, which sends what has accumulated as one run
+      of puts into those slots and waits for their answers: such a put
+      cannot be Full, so put() returns at once, and its message is in
+      the queue when the daemon reads it. A put that finds no credit
+      first waits until the feeder's puts are answered, so each
+      thread's puts stay in order. Reserved slots count as taken, like
+      the items multiprocessing's put() has taken a slot for and its
+      feeder has not sent: full() and put_nowait()/put(timeout)
+      elsewhere see the queue full when messages held, in flight and
+      reserved reach maxsize (Full is exact in that count; ipcd.stat()
+      shows 'reserved'); qsize() counts only messages held. Idle
+      producers hold no room for long: the daemon takes back a feeder's
+      unspent slots 20 ms after its last put into one (or reserve), and
+      at once when close() or the process ends or is killed; deleting
       the queue forgets them. So put_nowait()/put(timeout) raise Full
       only when messages held and in flight plus the slots of producers
       that put within the last 20 ms reach maxsize, and a put waiting
       for room is admitted at the latest about 20 ms after every other
-      producer stopped putting (or got the room). A thread spends its
-      slots only within 10 ms of its previous put; after a longer pause
-      it gives them back and asks anew (two round trips), and a put
-      whose write was late (the thread stalled 19 ms or more) waits for
-      its answer, so put() still returns only once its message has a
-      slot. When the queue is full or putters wait, none are granted and puts
-      wait for their own answer (a request for more is made every 16
-      such puts). A failure of a put into a reserved slot (the queue
-      was deleted: NotHeldError) is raised by the next call on this
-      Queue in the same thread (get, qsize, full, close, ..., which
-      first wait for the answers: they come at once), or by a put that
-      read it. Pipelined puts off (pipelined=False, durable queues, the
-      NATS backend): no credits, every put waits for its answer.
+      producer stopped putting (or got the room). A put spends a slot
+      only within 10 ms of the feeder's last reserve or run of puts;
+      after a longer pause the slots are given back and asked for anew
+      (two round trips), so the feeder has 10 ms to send the put before
+      its slot could go back. (Should the feeder thread be held off that
+      long, its late put is not refused: it waits in the daemon for
+      room, in order, like a blocking put, and this Queue's next call
+      that waits for the feeder waits for it.) When the queue is full or
+      putters wait, none are granted and puts wait for their own answer
+      (a request for more is made every 16 such puts). A failure of a
+      put into a reserved slot (the queue was deleted: NotHeldError) is
+      raised by the next call on this Queue object in this process (get,
+      qsize, full, close, ..., which first wait for the answers: they
+      come at once), or by a put when the feeder has read it by then
+      (that put then puts nothing). os._exit() or a kill loses the puts
+      the feeder has not sent yet (at most a few runs of credits), as
+      multiprocessing loses its buffer; close() and a normal exit wait
+      for them, also after cancel_join_thread(). Pipelined puts off
+      (pipelined=False, durable queues, the NATS backend): no credits,
+      every put waits for its answer.
 
     Read-ahead (readahead=None, the default: adaptive, on queues that are
     not durable; on an unbounded one, when this process may both get and
@@ -440,10 +452,17 @@ class Queue:
         self._pipelined = bool(pipelined) and _parks_async(c)
         # An unbounded queue's puts in this process go through one feeder
         # per queue name (shared by its Queue objects), which every call
-        # that reads the queue waits for (sync); a bounded queue has none.
+        # that reads the queue waits for (sync). A pipelined bounded
+        # Queue object has a feeder of its own, for the puts that have a
+        # credit (a slot its connection reserved).
         self._cancelled = False
-        self._feeder = None if self._maxsize or _on_nats(socket) else _feeder_of(socket, name)
-        self._feeds = self._pipelined and self._feeder is not None
+        if _on_nats(socket):
+            self._feeder = None
+        elif not self._maxsize:
+            self._feeder = _feeder_of(socket, name)
+        else:
+            self._feeder = _bounded_feeder(socket, name) if self._pipelined else None
+        self._feeds = self._pipelined and self._feeder is not None and not self._maxsize
         # Adaptive read-ahead: not durable, and on an unbounded queue this
         # process may give messages back (QUNGET needs read and write
         # permission); a bounded queue's is held (given back by QDONE).
@@ -477,33 +496,14 @@ class Queue:
         return c
 
     def _settled(self):
-        """This thread's connection, once pipelined puts are answered,
-        their failures raised: on an unbounded queue the feeder's puts of
-        this process (sync), on a bounded one this thread's puts into
-        reserved slots (flush: they never wait for room)."""
+        """This thread's connection, once the feeder's puts of this
+        process are answered (sync; on a bounded queue they never wait
+        for room), their failures raised."""
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         if self._feeder is not None:
             self._feeder.sync()
-        c = self._client()
-        st = self._tls.s
-        if st.unflushed:
-            st.unflushed = 0
-            try:
-                c.flush()
-            except Error:
-                self._forget_credits(c, st)
-                raise
-        return c
-
-    def _forget_credits(self, c, st):
-        """A put into a reserved slot failed (the queue was deleted, ...):
-        give back what the daemon may still hold, put without credits."""
-        st.credits = 0
-        try:
-            c.unreserve(self._name)
-        except Error:
-            pass
+        return self._client()
 
     name = _readonly("_name", "The queue's name.")
     maxsize = _readonly("_maxsize", "The most messages the queue holds; 0 unbounded.")
@@ -533,46 +533,29 @@ class Queue:
         if self._feeds:  # the common case first
             if not self._feeder.feed(data):  # over msg_max: a memfd, put here
                 self._settled().put(self._name, data, -1)
-        elif self._maxsize and self._pipelined:  # bounded: a credit, or wait
+        elif self._feeder is not None and self._maxsize:  # bounded: a credit, or wait
             self._put_bounded(data, ms)
         else:  # durable or on NATS: returns once the message is in
             self._client().put(self._name, data, ms)
 
     def _put_bounded(self, data, ms):
-        """A put on a bounded queue: into a slot this thread reserved
-        (pipelined: it cannot be Full), else waiting for its answer."""
+        """A put on a bounded queue: into a slot the feeder's connection
+        reserved (the feeder sends it; it cannot be Full), else, once the
+        feeder's puts are in (order), waiting for its own answer."""
+        f = self._feeder
+        if f.feed(data):
+            return
+        f.sync()  # none left, or maybe taken back: earlier puts are in first
         c = self._client()
         st = self._tls.s
-        now = _monotonic()
-        if st.credits and now - st.used > _CREDIT_IDLE:  # maybe taken back
-            self._forget_credits(c, st)
-        if not st.credits:
-            if st.unflushed:  # a failure of an earlier one comes first
-                try:
-                    c.async_error()
-                except Error:
-                    self._forget_credits(c, st)
-                    raise
-            if st.no_credit:
-                st.no_credit -= 1
-            else:
-                st.used = now
-                st.credits = c.reserve(self._name, _CREDITS, _CREDIT_LEASE_MS)
-                st.no_credit = 0 if st.credits else _NO_CREDIT_PUTS
-        if not st.credits:
-            c.put(self._name, data, ms)
-            return
-        st.credits -= 1
-        st.unflushed = 1
-        last, st.used = st.used, now
-        try:
-            c.put_reserved(self._name, data, True, _SETTLE_EVERY)
-            if _monotonic() - last >= _CREDIT_SAFE:  # its slot may be gone
-                st.unflushed = 0
-                c.flush()
-        except Error:  # a failure of an earlier one, read on the way
-            self._forget_credits(c, st)
-            raise
+        if st.no_credit:
+            st.no_credit -= 1
+        elif f.reserve(_CREDITS, _CREDIT_LEASE_MS, min(_CREDIT_IDLE, _CREDIT_SAFE)):
+            if f.feed(data):  # else over msg_max
+                return
+        else:
+            st.no_credit = _NO_CREDIT_PUTS
+        c.put(self._name, data, ms)
 
     def get(self, block=True, timeout=None):
         """Remove and return the head item, waiting while the queue is
@@ -583,7 +566,7 @@ class Queue:
             self._feeder.sync()  # this process's puts are in first
         tls = getattr(self._tls, "s", None)
         c = None if tls is None else tls.c
-        if c is None or tls.unflushed or self._closed or not c.alive:
+        if c is None or self._closed or not c.alive:
             c = self._settled()
             tls = self._tls.s
         if not self._auto:
@@ -687,8 +670,11 @@ class Queue:
         join_thread() together, until the daemon has answered every put
         made before it: on an unbounded queue every put this process fed
         (Ctrl-C interrupts the wait; the feeder goes on sending); then it
-        raises a failure not raised yet (see the class doc). A bounded
-        queue's puts were answered before they returned. After cancel_join_thread() it does not wait.
+        raises a failure not raised yet (see the class doc). After
+        cancel_join_thread() it does not wait, except on a bounded queue:
+        there it ends this Queue object's feeder once it has sent every
+        put (they had their slots when put() returned), which gives its
+        unspent reserved slots back at once.
         The queue itself stays in ipcd (see ipcd.delete)."""
         if self._closed:
             return
@@ -698,10 +684,10 @@ class Queue:
         if st is not None:
             st.c = None
         try:
-            if self._feeder is not None and not self._cancelled:
+            if self._feeder is not None and self._maxsize:
+                self._feeder.close()  # its own: its slots go back at once
+            elif self._feeder is not None and not self._cancelled:
                 self._feeder.sync()
-            if c is not None and c.alive and st.unflushed:
-                c.flush()  # puts into reserved slots: in at once
         finally:
             if c is not None and c.alive:
                 c.close()
@@ -715,7 +701,7 @@ class Queue:
         close(), not here."""
         if not self._closed:
             raise ValueError("Queue %r not closed" % self._name)
-        if self._feeder is not None and not self._cancelled:
+        if self._feeder is not None and (self._maxsize or not self._cancelled):
             self._feeder.sync(False)
 
     def cancel_join_thread(self):
@@ -725,9 +711,10 @@ class Queue:
         raised). The feeder still sends while the process lives. It is
         the feeder of this queue name in this process, shared by every
         Queue object of the name here: it applies to all of them. (A
-        bounded queue has no feeder: its puts are in when they return.)"""
+        bounded queue's puts had their slots when they returned: close()
+        and exit still wait for its feeder to send them.)"""
         self._cancelled = True
-        if self._feeder is not None:
+        if self._feeder is not None and not self._maxsize:
             self._feeder.cancel_join()
 
 
@@ -762,7 +749,7 @@ def _on_nats(socket):
 
 
 def _feeder_of(socket, name):
-    """This process's feeder of queue name (made if missing)."""
+    """This process's feeder of unbounded queue name (made if missing)."""
     key = (socket, name)
     with _feeders_lock:
         f = _feeders.get(key)
@@ -771,10 +758,24 @@ def _feeder_of(socket, name):
         return f
 
 
+# The feeders of bounded Queue objects in this process (one each, as
+# multiprocessing's), with their (socket, name), for _sync_feeders and
+# the at-fork hook.
+_bounded_feeders = weakref.WeakKeyDictionary()
+
+
+def _bounded_feeder(socket, name):
+    """A new feeder for a bounded Queue object (puts into reserved slots)."""
+    f = _ipcd.Feeder(socket, name, _feeder_started, bounded=True)
+    with _feeders_lock:
+        _bounded_feeders[f] = (socket, name)
+    return f
+
+
 def _forget_feeders():
     """In a forked child: let go of the parent's feeders (their sockets
     closed here, their buffered puts left to the parent)."""
-    for f in _builtin_list(_feeders.values()):
+    for f in _builtin_list(_feeders.values()) + _builtin_list(_bounded_feeders):
         f._after_fork()
 
 
@@ -785,7 +786,9 @@ def _sync_feeders(socket, name=None):
     """Wait for the feeders of this process on socket (of queue name
     only, when given) to have their puts answered; failures stay for the
     Queues' next calls."""
-    for (s, n), f in _builtin_list(_feeders.items()):
+    pairs = [(k, f) for k, f in _builtin_list(_feeders.items())]
+    pairs += [(k, f) for f, k in _builtin_list(_bounded_feeders.items())]
+    for (s, n), f in pairs:
         if s == socket and (name is None or n == name):
             f.sync(False)
 
@@ -793,16 +796,13 @@ def _sync_feeders(socket, name=None):
 class _Thread:
     """A thread's state in a Queue (in its threading.local, once: slots
     are read far faster than a threading.local's attributes)."""
-    __slots__ = ("c", "ra", "last", "credits", "no_credit", "unflushed", "used")
+    __slots__ = ("c", "ra", "last", "no_credit")
 
     def __init__(self, c):
         self.c = c  # this thread's connection
         self.ra = 0  # adaptive read-ahead: messages per fetch now (0 off)
         self.last = -math.inf  # when the last get() returned
-        self.credits = 0  # bounded queue: slots reserved, not yet spent
-        self.no_credit = 0  # puts to make before asking for credits again
-        self.unflushed = 0  # puts into reserved slots whose answer is not read
-        self.used = 0.0  # when the last reserve or put into a slot began
+        self.no_credit = 0  # bounded queue: puts to make before asking for credits again
 
 
 class _AckedGet:

@@ -555,9 +555,11 @@ class CreditTest(unittest.TestCase):
         o.close()
 
     def test_late_put_into_a_slot_taken_back_waits(self):
-        """A thread that stalled past the lease (here: told to keep using
-        its credits for 60 s) puts into a slot the daemon took back: put()
-        still returns only once its message has a slot."""
+        """A producer told to keep using its credits for 60 s (as if it
+        stalled past the lease) after the daemon took them back: put()
+        still returns only once its message has a slot (a credit is never
+        spent 19 ms or more after the feeder's last reserve or run of
+        puts; this one waits for room)."""
         name = ipcdtest.fresh()
         p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
         with mock.patch.object(ipcd, "_CREDIT_IDLE", 60.0):
@@ -609,6 +611,74 @@ class CreditTest(unittest.TestCase):
         self.assertEqual(child.returncode, -signal.SIGKILL)
         wait_for(lambda: ipcd.stat(q.name)["reserved"] == 0)
         self.assertEqual([q.get_nowait() for _ in range(10)], list(range(10)))
+
+    def test_credited_puts_go_through_the_feeder(self):
+        """Puts into reserved slots are handed to the Queue object's
+        feeder thread, which holds the slots on its own connection and
+        writes the puts in batches; every call that reads the queue
+        waits for them, so they are there, in order."""
+        q = ipcd.Queue(ipcdtest.fresh(), 1000)
+        for i in range(300):
+            q.put(i)
+        self.assertTrue(q._feeder.running)
+        self.assertEqual(q.qsize(), 300)
+        self.assertEqual([q.get_nowait() for _ in range(300)], list(range(300)))
+        q.close()
+        self.assertFalse(q._feeder.running)  # close() ended it: slots given back
+        self.assertEqual(ipcd.stat(q.name)["reserved"], 0)
+
+    def test_order_kept_between_credited_and_waiting_puts(self):
+        """A producer that outruns its consumer alternates between puts
+        into reserved slots (the feeder sends them) and puts that wait for
+        room on the thread's own connection (none granted near full):
+        the feeder's puts are answered before such a put is made, so the
+        consumer gets everything in order."""
+        name = ipcdtest.fresh()
+        p, c = ipcd.Queue(name, 40), ipcd.Queue(name, 40)
+        n = 2000
+        t = threading.Thread(target=lambda: [p.put(i) for i in range(n)])
+        t.start()
+        got = []
+        while len(got) < n:
+            got.append(c.get(timeout=30))
+            if len(got) % 100 == 0:
+                time.sleep(0.01)  # the queue fills up: no credits then
+        t.join(30)
+        self.assertEqual(got, list(range(n)))
+        p.close()
+        c.close()
+
+    def test_threads_sharing_a_queue_keep_their_order(self):
+        name = ipcdtest.fresh()
+        q, c = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
+        n = 500
+
+        def produce(k):
+            for i in range(n):
+                q.put((k, i))
+        ts = [threading.Thread(target=produce, args=(k,)) for k in range(4)]
+        for t in ts:
+            t.start()
+        got = [c.get(timeout=30) for _ in range(4 * n)]
+        for t in ts:
+            t.join(30)
+        for k in range(4):
+            self.assertEqual([i for kk, i in got if kk == k], list(range(n)))
+        q.close()
+        c.close()
+
+    def test_cancel_join_thread_still_waits_for_bounded_puts(self):
+        """cancel_join_thread() does not make close() drop a bounded
+        queue's puts: put() returned once each had a slot."""
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name, 1000)
+        q.cancel_join_thread()
+        for i in range(300):
+            q.put(i)
+        q.close()
+        o = ipcd.Queue(name, 1000)
+        self.assertEqual([o.get_nowait() for _ in range(300)], list(range(300)))
+        o.close()
 
     @held_credits()
     def test_delete_forgets(self):
