@@ -20,7 +20,8 @@ int fuzz_proto_one(const unsigned char *data, size_t n);
  * dispatch, broker, queues) fed the input through socketpairs, its replies
  * checked to be well-formed frames. data[0] is a flag byte (FUZZ_D_*),
  * data[1..2] (big-endian) where the stream splits between two
- * connections, the rest the bytes the clients send. */
+ * connections (TWO) or between now and 3 ms later (LATE), the rest the
+ * bytes the clients send. */
 int fuzz_daemon_one(const unsigned char *data, size_t n);
 
 /* Flag bits of fuzz_daemon_one()'s first byte. */
@@ -30,5 +31,8 @@ int fuzz_daemon_one(const unsigned char *data, size_t n);
 #define FUZZ_D_HALF 0x08     /* the second client shuts down its writing side */
 #define FUZZ_D_SHUTDOWN 0x10 /* end with server_shutdown (SIGTERM's path) */
 #define FUZZ_D_WAIT 0x20     /* let 3 ms pass: timeouts and leases fire */
+#define FUZZ_D_LATE 0x40     /* the bytes after the split come 3 ms later
+				(timeouts and leases fire first): the second
+				client's with TWO, else the first client's */
 
 #endif

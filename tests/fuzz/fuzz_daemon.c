@@ -6,7 +6,9 @@
  * exactly as accepted ones are, so the bytes go through conn.c's framing,
  * dispatch, every op handler, park, lease, the broker and the queues. The
  * loop is run without blocking (or for 3 ms, for timers) until nothing
- * moves. Every reply must be a well-formed frame. No process is forked.
+ * moves; part of the input may come after such 3 ms (FUZZ_D_LATE), so a
+ * session can send after a timeout or lease ran out. Every reply must be
+ * a well-formed frame. No process is forked.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -170,6 +172,17 @@ static void fz_hangup(struct fz_client *c, int half)
 	c->fd = -1;
 }
 
+/* Send the part after the split: 3 ms later with LATE, by the second
+ * client with TWO, else by the first (nothing without either). */
+static void fz_send_rest(struct server *s, struct fz_client *cl, unsigned flags,
+			 const unsigned char *p, size_t n)
+{
+	if (flags & FUZZ_D_LATE)
+		fz_pump(s, cl, 3);
+	if (flags & (FUZZ_D_TWO | FUZZ_D_LATE))
+		fz_send(s, cl, (flags & FUZZ_D_TWO) ? 1 : 0, p, n);
+}
+
 /* One input through a fresh daemon. */
 int fuzz_daemon_one(const unsigned char *data, size_t n)
 {
@@ -187,7 +200,7 @@ int fuzz_daemon_one(const unsigned char *data, size_t n)
 	split = (size_t)data[1] << 8 | data[2];
 	data += 3;
 	n -= 3;
-	if (!(flags & FUZZ_D_TWO) || split > n)
+	if (!(flags & (FUZZ_D_TWO | FUZZ_D_LATE)) || split > n)
 		split = n;
 	if (server_init(&s, &cfg) != 0)
 		abort();
@@ -199,8 +212,7 @@ int fuzz_daemon_one(const unsigned char *data, size_t n)
 		fz_hangup(&cl[0], 0);
 		fz_pump(&s, cl, 0);
 	}
-	if (flags & FUZZ_D_TWO)
-		fz_send(&s, cl, 1, data + split, n - split);
+	fz_send_rest(&s, cl, flags, data + split, n - split);
 	if (flags & FUZZ_D_HALF) {
 		fz_hangup(&cl[(flags & FUZZ_D_TWO) ? 1 : 0], 1);
 		fz_pump(&s, cl, 0);

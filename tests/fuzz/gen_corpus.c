@@ -202,6 +202,8 @@ static void gen_proto(void)
 	gen_proto_req("req-hello-nocaps", (struct proto_req){ .op = PROTO_OP_HELLO, .id = 1, .version = IPC_PROTO_VERSION }, &all);
 	gen_proto_req("req-qput-memfd", (struct proto_req){ .op = PROTO_OP_QPUT, .id = 3, .name = "jobs", .data_len = 1u << 20, .data_memfd = 1, .timeout_ms = -1 }, &all);
 	gen_proto_req("req-list-start", (struct proto_req){ .op = PROTO_OP_LIST, .id = 7 }, &all);
+	/* QRESV without its optional lease (req-qresv has one). */
+	gen_proto_req("req-qresv-nolease", (struct proto_req){ .op = PROTO_OP_QRESV, .id = 32, .name = "jobs", .max = 8 }, &all);
 	pbuf_free(&all);
 	gen_proto_rep("rep-hello-nocaps", (struct proto_rep){ .op = PROTO_OP_HELLO, .id = 1, .version = 1, .msg_max = IPC_MSG_MAX });
 	gen_proto_rep("rep-qget-memfd", (struct proto_rep){ .op = PROTO_OP_QGET, .id = 4, .data_len = 1u << 20, .data_memfd = 1 });
@@ -244,6 +246,15 @@ static void gen_session(const char *name, unsigned flags, const struct pbuf *a,
 #define RESV(b, q, n, l) gen_req(b, (struct proto_req){ .op = PROTO_OP_QRESV, .id = 32, .name = q, .max = n, .lease_ms = l })
 #define PUTR(b, q, s) gen_req(b, (struct proto_req){ .op = PROTO_OP_QPUTR, .id = 33, .name = q, .data = (const unsigned char *)s, .data_len = strlen(s) })
 #define UNRESV(b, q) gen_req(b, (struct proto_req){ .op = PROTO_OP_QUNRESV, .id = 34, .name = q })
+
+#define ATTACH(b, p, e, fl, mm) gen_req(b, (struct proto_req){ .op = PROTO_OP_PATTACH, .id = 8, .name = p, .end = e, .flags = fl, .maxmsgs = mm })
+#define SEND(b, p, e, s, t) gen_req(b, (struct proto_req){ .op = PROTO_OP_PSEND, .id = 9, .name = p, .end = e, .data = (const unsigned char *)s, .data_len = strlen(s), .timeout_ms = t })
+#define RECV(b, p, e, t) gen_req(b, (struct proto_req){ .op = PROTO_OP_PRECV, .id = 10, .name = p, .end = e, .timeout_ms = t })
+#define PCLOSE(b, p, e) gen_req(b, (struct proto_req){ .op = PROTO_OP_PCLOSE, .id = 11, .name = p, .end = e })
+#define RECVN(b, p, e, n, t) gen_req(b, (struct proto_req){ .op = PROTO_OP_PRECVN, .id = 15, .name = p, .end = e, .max = n, .timeout_ms = t })
+#define DETACH(b, p, e) gen_req(b, (struct proto_req){ .op = PROTO_OP_PDETACH, .id = 18, .name = p, .end = e })
+#define SHARE(b, p, e) gen_req(b, (struct proto_req){ .op = PROTO_OP_PSHARE, .id = 27, .name = p, .end = e })
+#define JOIN(b, p, e, tg) gen_req(b, (struct proto_req){ .op = PROTO_OP_PJOIN, .id = 28, .name = p, .end = e, .tag = tg })
 
 /* Is op one of the pipe ops (they name a pipe, not a queue)? */
 static int gen_pipe_op(uint32_t op)
@@ -311,6 +322,66 @@ static void gen_reserve(void)
 	PUTR(&a, "q", "z");
 	PUT(&b, "q", "w", -1); STAT(&b, "q");
 	gen_session("reserve-shutdown", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_SHUTDOWN, &a, &b);
+	pbuf_free(&a);
+	pbuf_free(&b);
+}
+
+/* Sessions of reserved slots with a lease (1 ms) that lapses: the slots
+ * go back (queue_unreserve_keep), a parked putter takes the room, and a
+ * QPUTR sent after that (LATE) is a put that waits for room. */
+static void gen_reserve_lapse(void)
+{
+	struct pbuf a, b;
+
+	pbuf_init(&a);
+	pbuf_init(&b);
+	OPEN(&a, "q", 4); RESV(&a, "q", 4, 1); PUT(&a, "q", "x", 0); PUT(&a, "q", "y", 0);
+	PUT(&a, "q", "z", 0); STAT(&a, "q");
+	PUT(&b, "q", "w", 0); PUTR(&b, "q", "late"); GET(&b, "q", 0); PUTR(&b, "q", "again");
+	RESV(&b, "q", 2, 1); STAT(&b, "q"); UNRESV(&b, "q");
+	gen_session("reserve-lapse", FUZZ_D_HELLO | FUZZ_D_LATE, &a, &b);
+
+	a.len = b.len = 0;
+	OPEN(&a, "q", 4); RESV(&a, "q", 4, 1); PUT(&a, "q", "x", 0); PUT(&a, "q", "y", 0);
+	PUT(&a, "q", "z", 0);
+	PUT(&b, "q", "w", -1); STAT(&b, "q");
+	gen_session("reserve-lapse-admit", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_WAIT, &a, &b);
+	pbuf_free(&a);
+	pbuf_free(&b);
+}
+
+/* Sessions of a pipe between two connections: both ends attached, sends
+ * parked on a full direction and receives parked on an empty one, woken
+ * by the peer; a share nobody claims and a join with a wrong tag; then
+ * the peer closes (EOF, EPIPE) or disconnects. */
+static void gen_pipes(void)
+{
+	struct pbuf a, b;
+
+	pbuf_init(&a);
+	pbuf_init(&b);
+	ATTACH(&a, "p", 0, PROTO_PIPE_CREATE | PROTO_PIPE_DUPLEX, 2); SEND(&a, "p", 0, "a", 0);
+	SEND(&a, "p", 0, "b", 0); SEND(&a, "p", 0, "c", 0); SEND(&a, "p", 0, "d", -1);
+	RECV(&a, "p", 0, -1); SHARE(&a, "p", 0); STAT(&a, "p");
+	ATTACH(&b, "p", 1, 0, 0); ATTACH(&b, "p", 0, 0, 0); JOIN(&b, "p", 0, 5); RECV(&b, "p", 1, 0);
+	RECVN(&b, "p", 1, 8, 0); SEND(&b, "p", 1, "back", 0); RECV(&b, "p", 1, 1);
+	PCLOSE(&b, "p", 1); SEND(&b, "p", 1, "gone", 0); STAT(&b, "p");
+	gen_session("pipe", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_WAIT, &a, &b);
+
+	a.len = b.len = 0;
+	ATTACH(&a, "p", 0, PROTO_PIPE_CREATE | PROTO_PIPE_ONEWAY, 0); RECV(&a, "p", 0, -1);
+	SHARE(&a, "p", 0); SEND(&a, "p", 0, "x", 0);
+	ATTACH(&b, "p", 1, PROTO_PIPE_ONEWAY, 0); SEND(&b, "p", 1, "m", 0); SEND(&b, "p", 1, "n", 0);
+	RECV(&b, "p", 1, 0); DETACH(&b, "p", 1); ATTACH(&b, "p", 1, 0, 0); STAT(&b, "p");
+	PCLOSE(&b, "p", 1); LIST(&b);
+	gen_session("pipe-oneway", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_LATE, &a, &b);
+
+	a.len = b.len = 0;
+	ATTACH(&a, "p", 1, PROTO_PIPE_CREATE, 1); SEND(&a, "p", 1, "x", 0); SEND(&a, "p", 1, "y", -1);
+	RECV(&a, "p", 1, -1);
+	ATTACH(&b, "p", 0, 0, 0); RECV(&b, "p", 0, 0); RECV(&b, "p", 0, 0); RECV(&b, "p", 0, -1);
+	SEND(&b, "p", 0, "z", 0); STAT(&b, "p");
+	gen_session("pipe-disconnect", FUZZ_D_HELLO | FUZZ_D_TWO | FUZZ_D_CLOSE_A, &a, &b);
 	pbuf_free(&a);
 	pbuf_free(&b);
 }
@@ -415,5 +486,7 @@ int main(int argc, char **argv)
 	gen_held();
 	gen_every_op();
 	gen_reserve();
+	gen_reserve_lapse();
+	gen_pipes();
 	return 0;
 }
