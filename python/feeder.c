@@ -606,7 +606,9 @@ static void feed_direct(struct feeder *f, const void *data, size_t len)
 		feeder_fail(f, rc, 1);
 	f->direct = 0;
 	f->unread = 1;
-	if (f->in.n || f->urge)   /* messages, or a caller waits for answers */
+	/* A sync() or reserve() that urged the thread meanwhile found it kept
+	 * off by direct, and its kick is spent: wake it for them too. */
+	if (f->in.n || f->urge)
 		pthread_cond_signal(&f->wake);
 	pthread_cond_broadcast(&f->moved); /* a reserve waits for the connection */
 	pthread_mutex_unlock(&f->mu);

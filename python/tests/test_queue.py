@@ -1076,6 +1076,44 @@ class FeederTest(unittest.TestCase):
     prompt delivery, a process sees its own puts, close() and exit flush,
     cancel_join_thread(), failures raised later, fork, threads."""
 
+    def test_sync_during_a_lone_put_is_not_lost(self):
+        # One thread's lone puts (spaced past the feeder's quiet time, so
+        # the caller writes each itself while the thread keeps off) race
+        # another thread's qsize(), which syncs: a sync that urged the
+        # thread while a caller wrote was never woken again (the thread
+        # and the sync waited for each other; 1-150 syncs in, on the
+        # unfixed module). The child reports a sync still stuck 5 s after
+        # the 3 s of racing.
+        child = run_python("""
+            import os, threading, time
+            import ipcd
+            q = ipcd.Queue(%r)
+            stop, n = [False], [0]
+            def putter():
+                i = 0
+                while not stop[0]:
+                    q.put(i)
+                    i += 1
+                    t = time.perf_counter()
+                    while time.perf_counter() - t < 0.00015:
+                        pass
+            def syncer():
+                while not stop[0]:
+                    q.qsize()
+                    n[0] += 1
+            p = threading.Thread(target=putter, daemon=True)
+            s = threading.Thread(target=syncer, daemon=True)
+            p.start()
+            s.start()
+            time.sleep(3)
+            stop[0] = True
+            s.join(5)
+            print("stuck" if s.is_alive() else "ok", n[0], flush=True)
+            os._exit(1 if s.is_alive() else 0)
+        """ % ipcdtest.fresh())
+        out, err = child.communicate(timeout=60)
+        self.assertEqual(child.returncode, 0, out + err)
+
     def test_lone_put_reaches_parked_getter_promptly(self):
         # The parent makes no other call on q after put(): only the
         # feeder (woken, or the caller writing itself) can deliver it.
