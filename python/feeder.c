@@ -40,18 +40,18 @@
  * full socket.
  *
  * Bounded queues (bounded): the thread's connection reserves slots
- * (reserve(): QRESV with a lease, made by the caller on that connection
- * while the thread keeps off it, once everything fed is answered, so a
- * late QPUTR is never answered ENOTHELD) and the thread puts into them
- * (QPUTR, written in runs like a pipe's sends). feed() buffers a
- * message only when it can take one of those credits, and only while
- * the last reserve, or the last run the thread took to write, is
- * idle_ns old at most: the daemon keeps unspent slots lease ms after it
- * read the last QRESV/QPUTR, so the thread has the rest of the lease to
- * write what was fed. Otherwise feed() buffers nothing and the caller
- * syncs, reserves anew, or puts itself (waiting for room). A failure
- * forgets the credits (the next reserve gives back what the daemon may
- * still hold first).
+ * (reserve(): QRESV, made by the caller on that connection while the
+ * thread keeps off it, once everything fed is answered) and the thread
+ * puts into them (QPUTR, written in runs like a pipe's sends). feed()
+ * buffers a message only when it can take one of those credits. The
+ * daemon holds the slots until they are given back (no lease): the
+ * thread itself gives back the ones left (QUNRESV, after the QPUTRs of
+ * every credit taken) hold_ns after the last reserve or run of puts,
+ * when nothing is left to send, and no put can take one after that; so
+ * a reserved put never comes late, however long the thread is held off.
+ * Otherwise feed() buffers nothing and the caller syncs, reserves anew,
+ * or puts itself (waiting for room). A failure forgets the credits (the
+ * next reserve gives back what the daemon may still hold first).
  */
 #include "_ipcd.h"
 
@@ -120,7 +120,8 @@ struct feeder {
 	long credits;            /* bounded: slots reserved, not spent yet */
 	int give_back;           /* bounded: slots may be held still: QUNRESV first */
 	long long used_ns;       /* bounded: the last QRESV/QPUTR taken to write */
-	long long idle_ns;       /* bounded: spend slots only this soon after used_ns */
+	long long hold_ns;       /* bounded: give unspent slots back this long after */
+	int giving;              /* bounded, thread only: this turn gives them back */
 	uint64_t window;         /* most messages fed and not answered (0: any) */
 	char name[IPC_NAME_MAX + 1];
 	pthread_t tid;
@@ -183,6 +184,30 @@ static void fbuf_free(struct fbuf *b)
 
 /* ---- the thread ------------------------------------------------------ */
 
+/* With mu held, bounded, nothing to send and no caller writing: whether
+ * the unspent slots are to go back now (hold_ns after the last reserve
+ * or run of puts); then no put may spend them any more (credits 0). */
+static int feeder_hold_over(struct feeder *f)
+{
+	if (!f->bounded || f->credits <= 0 || f->in.n || now_ns() - f->used_ns < f->hold_ns)
+		return 0;
+	f->credits = 0;
+	return 1;
+}
+
+/* With mu held: wait for a wakeup; while slots are held (bounded), at
+ * most until they are to go back. */
+static void feeder_sleep(struct feeder *f)
+{
+	long long due = f->used_ns + f->hold_ns;
+	struct timespec ts = { due / 1000000000LL, due % 1000000000LL };
+
+	if (f->bounded && f->credits > 0)
+		pthread_cond_timedwait(&f->wake, &f->mu, &ts);
+	else
+		pthread_cond_wait(&f->wake, &f->mu);
+}
+
 /* With mu held: wait until there is something to send or answers to
  * read (and no caller writes on c), then take it (in becomes out) and
  * say in *upto what fed then was. 0 when stopping with nothing left. */
@@ -190,19 +215,22 @@ static int feeder_take(struct feeder *f, uint64_t *upto)
 {
 	struct fbuf t;
 
+	f->giving = 0;
 	while ((f->in.n == 0 && !f->stop && !(f->unread && f->urge)) || f->direct) {
+		if (!f->direct && (f->giving = feeder_hold_over(f)))
+			break;
 		f->idle = 1;
-		pthread_cond_wait(&f->wake, &f->mu);
+		feeder_sleep(f);
 		f->idle = 0;
 	}
-	if (f->in.n == 0 && !f->unread)
+	if (f->in.n == 0 && !f->unread && !f->giving)
 		return 0;
 	t = f->out;
 	f->out = f->in;
 	f->in = t;
 	*upto = f->fed;
 	if (f->bounded && f->out.n)
-		f->used_ns = now_ns(); /* before the write: the daemon's lease starts later */
+		f->used_ns = now_ns();
 	f->unread = 0;
 	f->urge = 0;
 	pthread_cond_broadcast(&f->moved); /* room for a feed that waits */
@@ -263,6 +291,8 @@ static int feeder_send(struct feeder *f, unsigned long long *notput)
 		f->msgs[i].len = b->lens[i];
 	}
 	rc = feeder_write(f, f->msgs, b->n);
+	if (rc == 0 && f->giving) /* after every put into them: never ENOTHELD */
+		rc = ipc_queue_unreserve(f->c, f->name);
 	frc = rc < 0 ? rc : ipc_flush(f->c);
 	if (rc == 0) {
 		rc = frc;
@@ -470,8 +500,8 @@ static struct feeder *feeder_new(FeederObject *self)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&f->moved, &ca);
+	pthread_cond_init(&f->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&f->wake, NULL);
 	f->msg_max = ipc_msg_max(f->c);
 	f->end = self->end;
 	f->bounded = self->bounded;
@@ -649,13 +679,11 @@ static int feeder_room(struct feeder *f)
 	return 0;
 }
 
-/* With mu held, bounded: take a credit for a put now: FEED_FED, or
- * FEED_NOCREDIT when none is left or the last reserve or reserved put
- * taken to write is idle_ns old (the daemon may take the slots back
- * before this one is written). */
-static int feeder_credit(struct feeder *f, long long now)
+/* With mu held, bounded: take a credit for a put: FEED_FED, or
+ * FEED_NOCREDIT when none is left (or the thread gave them back). */
+static int feeder_credit(struct feeder *f)
 {
-	if (f->credits <= 0 || now - f->used_ns > f->idle_ns)
+	if (f->credits <= 0)
 		return FEED_NOCREDIT;
 	f->credits--;
 	return FEED_FED;
@@ -679,7 +707,7 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one, i
 	if (f->ended || (check && f->err))
 		rc = 0;
 	else if (f->bounded)
-		rc = feeder_credit(f, now);
+		rc = feeder_credit(f);
 	if (rc == FEED_NOCREDIT || rc == 0)
 		;
 	else if (one && feeder_lone(f, now))
@@ -726,8 +754,7 @@ PyDoc_STRVAR(feed_doc, "feed(data) -> int\n--\n\n"
 	     "kept from earlier puts first (nothing buffered then). Waits (Ctrl-C "
 	     "interrupts it) while 4 MiB or 16384 messages are buffered. A bounded "
 	     "Feeder buffers data only into a slot its connection reserved "
-	     "(reserve()): 0 when none is left or the last reserve or reserved put "
-	     "was idle_s ago or more.");
+	     "(reserve()): 0 when none is left.");
 /* Feeder.feed(). */
 static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 {
@@ -831,11 +858,11 @@ static int feeder_quiet(struct feeder *f)
 	return 0;
 }
 
-/* What a reserve asks: up to want slots, held lease_ms after the last use. */
+/* What a reserve asks: up to want slots, given back hold_s after the
+ * last reserve or run of puts into them with nothing left to send. */
 struct reserve_req {
 	unsigned want;
-	int lease_ms;
-	double idle_s;
+	double hold_s;
 };
 
 /* Reserve slots on f's connection for self's thread's feeds (see the
@@ -858,13 +885,13 @@ static long feeder_do_reserve(FeederObject *self, const struct reserve_req *q)
 	if (back)
 		rc = ipc_queue_unreserve(f->c, f->name);
 	if (rc == 0)
-		rc = ipc_queue_reserve_idle(f->c, f->name, q->want, q->lease_ms, &granted);
+		rc = ipc_queue_reserve(f->c, f->name, q->want, &granted);
 	pthread_mutex_lock(&f->mu);
 	f->direct = 0;
 	f->give_back = rc != 0 && rc != IPC_EFULL;
 	f->credits = granted;
 	f->used_ns = t0;
-	f->idle_ns = (long long)(q->idle_s * 1e9);
+	f->hold_ns = (long long)(q->hold_s * 1e9);
 	feeder_kick(f);
 	pthread_cond_broadcast(&f->moved); /* another reserve may wait */
 	pthread_mutex_unlock(&f->mu);
@@ -878,20 +905,20 @@ static long feeder_do_reserve(FeederObject *self, const struct reserve_req *q)
 	return granted;
 }
 
-PyDoc_STRVAR(reserve_doc, "reserve(want, lease_ms, idle_s) -> int\n--\n\n"
+PyDoc_STRVAR(reserve_doc, "reserve(want, hold_s) -> int\n--\n\n"
 	     "Bounded Feeder: once everything fed is answered (a failure kept is "
 	     "raised first), give back the slots its connection may still hold "
-	     "and reserve up to want anew, held lease_ms after the last reserve or "
-	     "reserved put (ipc_queue_reserve_idle): how many were granted (0 when "
-	     "none). feed() spends them while the last reserve, or the last batch "
-	     "of reserved puts the thread took to write, is at most idle_s old.");
+	     "and reserve up to want anew (ipc_queue_reserve): how many were "
+	     "granted (0 when none). feed() spends them; the thread gives back "
+	     "those left hold_s after the last reserve or run of puts into them, "
+	     "when nothing is left to send (then feed() finds none).");
 /* Feeder.reserve(). */
 static PyObject *feeder_reserve(FeederObject *self, PyObject *args)
 {
 	struct reserve_req q;
 	long n;
 
-	if (!PyArg_ParseTuple(args, "Iid:reserve", &q.want, &q.lease_ms, &q.idle_s))
+	if (!PyArg_ParseTuple(args, "Id:reserve", &q.want, &q.hold_s))
 		return NULL;
 	if (!self->bounded) {
 		raise_code(IPC_EINVAL, "reserve() is for a bounded Feeder");

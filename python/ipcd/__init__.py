@@ -87,16 +87,10 @@ _SETTLE_EVERY = 64
 # wait for their own answer before the next request.
 _CREDITS = 64
 _NO_CREDIT_PUTS = 16
-# The daemon takes back a feeder's unspent slots _CREDIT_LEASE_MS after
-# its last reserve or put into one (QRESV's lease), so an idle producer
-# holds no room for long. A put spends a slot only within _CREDIT_IDLE s
-# (and under _CREDIT_SAFE s, whatever _CREDIT_IDLE says) of the feeder's
-# last reserve or run of puts taken to write (else the feeder gives them
-# back and asks anew: a put after a pause costs two round trips), which
-# leaves the feeder the rest of the lease to write it.
-_CREDIT_LEASE_MS = 20
-_CREDIT_IDLE = 0.010
-_CREDIT_SAFE = 0.019
+# A feeder gives back its unspent slots _CREDIT_HOLD s after its last
+# reserve or run of puts into them, once it has nothing left to send, so
+# an idle producer holds no room for long (a put after that asks anew).
+_CREDIT_HOLD = 0.020
 # Sends of a Connection not answered yet (its feeder's window): a send to a
 # closed peer raises BrokenPipeError within this many sends, and a sender
 # waits while this many are unanswered (some may wait in the daemon for
@@ -336,22 +330,20 @@ class Queue:
       elsewhere see the queue full when messages held, in flight and
       reserved reach maxsize (Full is exact in that count; ipcd.stat()
       shows 'reserved'); qsize() counts only messages held. Idle
-      producers hold no room for long: the daemon takes back a feeder's
-      unspent slots 20 ms after its last put into one (or reserve), and
-      at once when close() or the process ends or is killed; deleting
-      the queue forgets them. So put_nowait()/put(timeout) raise Full
-      only when messages held and in flight plus the slots of producers
-      that put within the last 20 ms reach maxsize, and a put waiting
-      for room is admitted at the latest about 20 ms after every other
-      producer stopped putting (or got the room). A put spends a slot
-      only within 10 ms of the feeder's last reserve or run of puts;
-      after a longer pause the slots are given back and asked for anew
-      (two round trips), so the feeder has 10 ms to send the put before
-      its slot could go back. (Should the feeder thread be held off that
-      long, its late put is not refused: it waits in the daemon for
-      room, in order, like a blocking put, and this Queue's next call
-      that waits for the feeder waits for it.) When the queue is full or
-      putters wait, none are granted and puts wait for their own answer
+      producers hold no room for long: the feeder gives back its
+      unspent slots 20 ms after its last put into one (or reserve), once
+      it has sent everything, and at once when close() or the process
+      ends or is killed; deleting the queue forgets them. So
+      put_nowait()/put(timeout) raise Full only when messages held and
+      in flight plus the slots of producers that put within the last
+      20 ms reach maxsize (longer only while such a producer's feeder
+      thread is held off the CPU: it gives them back when it runs), and
+      a put waiting for room is admitted at the latest about 20 ms after
+      every other producer stopped putting (or got the room). A put
+      never spends a slot given back (the feeder takes them from the
+      puts first), so put() returns only once its message has a slot.
+      When the queue is full or putters wait, none are granted and puts
+      wait for their own answer
       (a request for more is made every 16 such puts). A failure of a
       put into a reserved slot (the queue was deleted: NotHeldError) is
       raised by the next call on this Queue object in this process (get,
@@ -550,7 +542,7 @@ class Queue:
         st = self._tls.s
         if st.no_credit:
             st.no_credit -= 1
-        elif f.reserve(_CREDITS, _CREDIT_LEASE_MS, min(_CREDIT_IDLE, _CREDIT_SAFE)):
+        elif f.reserve(_CREDITS, _CREDIT_HOLD):
             if f.feed(data):  # else over msg_max
                 return
         else:

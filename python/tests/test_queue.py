@@ -465,13 +465,11 @@ class BoundedPutTest(unittest.TestCase):
         t.join(30)
 
 
-def held_credits(lease_ms=60000):
-    """Credits taken within this block are held lease_ms (the daemon takes
+def held_credits(hold_ms=60000):
+    """Credits taken within this block are held hold_ms (the feeder gives
     back the unspent ones only after that): tests that count them exactly
     must not race the 20 ms default on a loaded machine."""
-    idle = lease_ms / 2000.0
-    return mock.patch.multiple(ipcd, _CREDIT_LEASE_MS=lease_ms, _CREDIT_IDLE=idle,
-                               _CREDIT_SAFE=lease_ms / 1000.0 - 0.001)
+    return mock.patch.object(ipcd, "_CREDIT_HOLD", hold_ms / 1000.0)
 
 
 class CreditTest(unittest.TestCase):
@@ -554,37 +552,53 @@ class CreditTest(unittest.TestCase):
         p.close()
         o.close()
 
-    def test_late_put_into_a_slot_taken_back_waits(self):
-        """A producer told to keep using its credits for 60 s (as if it
-        stalled past the lease) after the daemon took them back: put()
-        still returns only once its message has a slot (a credit is never
-        spent 19 ms or more after the feeder's last reserve or run of
-        puts; this one waits for room)."""
+    def test_put_after_slots_went_back_waits(self):
+        """A producer whose feeder gave its slots back (idle 20 ms) while
+        another filled the queue: its next put() does not spend them, it
+        waits for room and returns only once its message has a slot."""
         name = ipcdtest.fresh()
         p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
-        with mock.patch.object(ipcd, "_CREDIT_IDLE", 60.0):
-            p.put(0)
-            wait_for(lambda: ipcd.stat(name)["reserved"] == 0, 10)
-            for i in range(999):
-                o.put_nowait(i)
-            seen = []
+        p.put(0)
+        wait_for(lambda: ipcd.stat(name)["reserved"] == 0, 10)
+        for i in range(999):
+            o.put_nowait(i)
+        seen = []
 
-            def consume():
-                time.sleep(0.3)
-                seen.append(ipcd.stat(name)["putters"])
-                seen.append(o.get(timeout=10))
+        def consume():
+            time.sleep(0.3)
+            seen.append(ipcd.stat(name)["putters"])
+            seen.append(o.get(timeout=10))
 
-            t = threading.Thread(target=consume)
-            # t0 before start: the consumer's 0.3 s sleep begins after it.
-            t0 = time.monotonic()
-            t.start()
-            p.put("late")
-            waited = time.monotonic() - t0
-            t.join()
+        t = threading.Thread(target=consume)
+        # t0 before start: the consumer's 0.3 s sleep begins after it.
+        t0 = time.monotonic()
+        t.start()
+        p.put("late")
+        waited = time.monotonic() - t0
+        t.join()
         self.assertGreaterEqual(waited, 0.3)
         self.assertEqual(seen, [1, 0])
         self.assertEqual(o.qsize(), 1000)
         self.assertEqual([o.get_nowait() for _ in range(1000)][-1], "late")
+        p.close()
+        o.close()
+
+    def test_stalled_feeder_keeps_its_slots(self):
+        """The daemon does not take a feeder's slots back by itself: a
+        feeder thread held off the CPU longer than 20 ms (here: told to
+        hold them 60 s) still puts into them, never Full, never late."""
+        name = ipcdtest.fresh()
+        p, o = ipcd.Queue(name, 1000), ipcd.Queue(name, 1000)
+        with held_credits():
+            p.put(0)
+        time.sleep(0.1)  # past the daemon's old 20 ms lease
+        self.assertEqual(ipcd.stat(name)["reserved"], 63)
+        for i in range(936):
+            o.put_nowait(i)
+        self.assertRaises(queue.Full, o.put_nowait, "x")
+        for i in range(63):
+            p.put_nowait(i)  # its slots: none was taken back
+        self.assertEqual((p.qsize(), ipcd.stat(name)["reserved"]), (1000, 0))
         p.close()
         o.close()
 
