@@ -291,8 +291,10 @@ static int feeder_send(struct feeder *f, unsigned long long *notput)
 		f->msgs[i].len = b->lens[i];
 	}
 	rc = feeder_write(f, f->msgs, b->n);
-	if (rc == 0 && f->giving) /* after every put into them: never ENOTHELD */
-		rc = ipc_queue_unreserve(f->c, f->name);
+	/* After every put into them (never ENOTHELD); a queue gone since
+	 * holds none: only a lost connection is a failure. */
+	if (rc == 0 && f->giving && (rc = ipc_queue_unreserve(f->c, f->name)) > 0)
+		rc = 0;
 	frc = rc < 0 ? rc : ipc_flush(f->c);
 	if (rc == 0) {
 		rc = frc;

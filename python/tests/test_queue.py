@@ -724,6 +724,21 @@ class CreditTest(unittest.TestCase):
         self.assertEqual([o.get_nowait() for _ in range(300)], list(range(300)))
         o.close()
 
+    def test_give_back_after_delete_is_no_failure(self):
+        """The feeder's give-back of slots of a queue deleted since is no
+        failure of a put: nothing is raised later."""
+        name = ipcdtest.fresh()
+        q = ipcd.Queue(name, 1000)
+        q.put(1)
+        ipcd.delete(name)
+        time.sleep(0.2)  # the feeder gives back 20 ms after its last put
+        o = ipcd.Queue(name, 1000)
+        self.assertEqual(q.qsize(), 0)
+        q.put(2)
+        self.assertEqual(o.get(timeout=5), 2)
+        q.close()
+        o.close()
+
     @held_credits()
     def test_delete_forgets(self):
         name = ipcdtest.fresh()
