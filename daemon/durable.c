@@ -23,6 +23,12 @@
 
 /* Bytes of compaction per loop iteration (well under a millisecond). */
 #define DURABLE_COMPACT_BUDGET (256u << 10)
+/* The sync thread polls this many times busy-poll for the next put: the
+ * loop polls busy-poll for a request, but the thread's wait also spans
+ * the reply's trip to the client and the client's wake-up, and with
+ * busy-poll alone its poll missed often enough on the 2-vCPU VM to turn
+ * itself off. */
+#define DURABLE_SPIN_FACTOR 2u
 /* How long shutdown waits for the last sync. */
 #define DURABLE_DRAIN_MS 10000
 
@@ -297,7 +303,7 @@ static int durable_open(struct durable *d)
 		return -1;
 	}
 	durable_log_report(&rep, durable_now() - t0);
-	journal_set_spin(d->j, (unsigned)d->srv->cfg.busy_poll);
+	durable_apply(d->srv);
 	if (journal_fd(d->j) >= 0) {
 		d->sync_ev = event_new(d->srv->base, journal_fd(d->j),
 				       EV_READ | EV_PERSIST, durable_on_sync, d);
@@ -588,14 +594,13 @@ unsigned durable_sync_wait_us(const struct server *s)
 	return d != NULL && !ilist_empty(&d->held) ? d->sync_us + 1 : 0;
 }
 
-/* Take the reloadable settings: the sync thread polls as long as the
- * loop does (busy-poll). */
+/* Take the reloadable settings: the sync thread's poll (busy-poll). */
 void durable_apply(struct server *s)
 {
 	struct durable *d = s->durable;
 
 	if (d != NULL && d->j != NULL)
-		journal_set_spin(d->j, (unsigned)s->cfg.busy_poll);
+		journal_set_spin(d->j, DURABLE_SPIN_FACTOR * (unsigned)s->cfg.busy_poll);
 }
 
 /* Forget the held replies of a connection that is gone. */
