@@ -49,8 +49,6 @@ struct durable {
 	struct event *compact_ev;   /* more compaction next iteration */
 	int flush_armed;
 	struct ilist held;          /* struct dheld, oldest first */
-	uint64_t syncs, sync_ns;    /* the journal's figures at the last sync */
-	unsigned sync_us;           /* how long that sync's rounds took */
 	char why[512];              /* why the journal last failed to open */
 };
 
@@ -105,19 +103,6 @@ void durable_flush(struct server *s)
 		durable_on_flush(-1, 0, d);
 }
 
-/* Note how long the rounds since the last look took, on average. */
-static void durable_sync_time(struct durable *d)
-{
-	struct journal_stats st;
-
-	journal_stats(d->j, &st);
-	if (st.syncs > d->syncs)
-		d->sync_us = (unsigned)((st.sync_ns - d->sync_ns) / 1000u /
-					(st.syncs - d->syncs)) + 1;
-	d->syncs = st.syncs;
-	d->sync_ns = st.sync_ns;
-}
-
 /* The sync thread finished a round. */
 static void durable_on_sync(evutil_socket_t fd, short what, void *arg)
 {
@@ -126,7 +111,6 @@ static void durable_on_sync(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	journal_complete(d->j);
-	durable_sync_time(d);
 	durable_compact(d);
 }
 
@@ -591,7 +575,7 @@ unsigned durable_sync_wait_us(const struct server *s)
 {
 	const struct durable *d = s->durable;
 
-	return d != NULL && !ilist_empty(&d->held) ? d->sync_us + 1 : 0;
+	return d != NULL && !ilist_empty(&d->held) ? journal_round_us(d->j) + 1 : 0;
 }
 
 /* Take the reloadable settings: the sync thread's poll (busy-poll). */

@@ -418,6 +418,12 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->synced = j->lsn_synced;
 }
 
+/* The recent rounds' time (journal.h). */
+unsigned journal_round_us(const struct journal *j)
+{
+	return j->round_us;
+}
+
 /* The sync thread's poll after a round (journal.h). */
 void journal_set_spin(struct journal *j, unsigned us)
 {

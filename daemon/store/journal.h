@@ -214,6 +214,9 @@ void journal_complete(struct journal *j);
 bool journal_compact(struct journal *j, size_t budget);
 /* Fill *st. */
 void journal_stats(struct journal *j, struct journal_stats *st);
+/* How long the sync rounds that journal_complete() last saw end took, on
+ * average, in microseconds (0 before any, or under a microsecond). */
+unsigned journal_round_us(const struct journal *j);
 /* With sync = always, after a round that synced records a reply waited
  * for, the sync thread polls up to us microseconds for the next such
  * write before it sleeps (0, the default: it sleeps at once); after 8

@@ -150,6 +150,8 @@ struct journal {
 	uint64_t lsn_synced;    /* as last seen from the thread */
 	uint64_t syncs;
 	uint64_t sync_ns, sync_ns_max; /* as last seen from the thread */
+	unsigned round_us;      /* what the rounds since the look before took,
+				   on average */
 	struct ilist waiters;       /* struct journal_waiter, oldest first */
 	struct jsync sync;
 	uint32_t comp_seg;      /* compaction: segment being copied out */

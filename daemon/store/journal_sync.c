@@ -86,8 +86,7 @@ static void jsync_deadline(struct timespec *until, unsigned ms)
 }
 
 /* Poll the futex word for up to us microseconds while it is still v (did
- * it move?),
- * giving the CPU to anyone runnable meanwhile (the client whose next put
+ * it move?), giving the CPU to anyone runnable meanwhile (the client whose next put
  * this waits for, on a machine with few CPUs). Once the word moves, the
  * futex wait after this returns at once: the thread saved the wake-up,
  * a futex call on the loop and a context switch (about 30 us on a VM),
@@ -480,6 +479,9 @@ uint64_t jsync_poll(struct journal *j)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	j->lsn_synced = s->synced;
+	if (s->syncs > j->syncs)
+		j->round_us = (unsigned)((s->sync_ns - j->sync_ns) / 1000u /
+					 (s->syncs - j->syncs));
 	j->syncs = s->syncs;
 	j->sync_ns = s->sync_ns;
 	j->sync_ns_max = s->sync_ns_max;
