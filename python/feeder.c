@@ -385,6 +385,13 @@ static void *feeder_main(void *arg)
 
 /* ---- waiting (GIL released, Ctrl-C between slices) -------------------- */
 
+/* With mu held: wake the thread if it waits. */
+static void feeder_kick(struct feeder *f)
+{
+	if (f->idle)
+		pthread_cond_signal(&f->wake);
+}
+
 /* What a caller waits for, with mu held. */
 typedef int (*feed_pred)(const struct feeder *f, uint64_t arg);
 
@@ -435,8 +442,7 @@ static int wait_slice(void *arg, int slice_ms)
 		 * so at every turn (a lone write may come after the thread
 		 * took the last urge, and nobody else wakes it for that). */
 		f->urge = 1;
-		if (f->idle)
-			pthread_cond_signal(&f->wake);
+		feeder_kick(f);
 		if (pthread_cond_timedwait(&f->moved, &f->mu, &ts) == ETIMEDOUT) {
 			ok = w->pred(f, w->arg);
 			break;
@@ -659,20 +665,11 @@ static int feeder_lone(const struct feeder *f, long long now)
 	       (!f->unread || now - f->last_put >= FEED_QUIET_NS);
 }
 
-/* With mu held: wake the thread if it waits. */
-static void feeder_kick(struct feeder *f)
-{
-	if (f->idle)
-		pthread_cond_signal(&f->wake);
-}
-
 /* With mu held: wait (GIL and mu released) until the buffer has room:
  * 0, or -1 with the exception (mu not held then). */
 static int feeder_room(struct feeder *f)
 {
 	while (!pred_room(f, 0)) {
-		f->urge = 1; /* the window may wait for answers of callers' writes */
-		feeder_kick(f);
 		pthread_mutex_unlock(&f->mu);
 		if (feeder_wait(f, pred_room, 0))
 			return -1;
@@ -822,14 +819,9 @@ static PyObject *feeder_sync(FeederObject *self, PyObject *const *args, Py_ssize
 	if (!f || self->pid != this_pid)
 		Py_RETURN_NONE;
 	target = f->fed; /* only callers (with the GIL) change it */
-	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target) {
-		pthread_mutex_lock(&f->mu);
-		f->urge = 1;  /* answers of writes of callers: read them now */
-		feeder_kick(f);
-		pthread_mutex_unlock(&f->mu);
-		if (feeder_wait(f, pred_acked, target))
-			return NULL;
-	}
+	if (__atomic_load_n(&f->acked, __ATOMIC_ACQUIRE) < target &&
+	    feeder_wait(f, pred_acked, target))
+		return NULL;
 	if (raise && feeder_raise(self))
 		return NULL;
 	Py_RETURN_NONE;
@@ -849,8 +841,6 @@ static int pred_quiet(const struct feeder *f, uint64_t arg)
 static int feeder_quiet(struct feeder *f)
 {
 	while (!pred_quiet(f, 0)) {
-		f->urge = 1;
-		feeder_kick(f);
 		pthread_mutex_unlock(&f->mu);
 		if (feeder_wait(f, pred_quiet, 0))
 			return -1;
