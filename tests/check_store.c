@@ -1453,6 +1453,56 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* By default compaction waits until the journal holds more than two
+ * segments: a message stuck at the head keeps the oldest segment while
+ * the journal stays within two of them (copying it forward would be
+ * wasted on a queue that streams: its consumers reach it soon), and is
+ * copied once the journal grows past them. */
+START_TEST(test_compaction_floor)
+{
+	char dir[64], jdir[80], msg[64];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid;
+	uint32_t q;
+	int i = 0;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 8192;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	put(j, q, "head");
+	for (;; i++) {
+		snprintf(msg, sizeof(msg), "churn %05d", i);
+		mid = put(j, q, msg);
+		ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+		ck_assert_int_eq(journal_flush(j), 0);
+		journal_stats(j, &st);
+		if (st.bytes > 2 * o.segment_max)
+			break;
+		ck_assert(!journal_compact(j, 1u << 20));
+	}
+	ck_assert_uint_ge(st.segments, 2);
+	while (journal_compact(j, 1u << 20))
+		ck_assert_int_eq(journal_flush(j), 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_compact(j, 1u << 20); /* reaps what the copy freed */
+	journal_stats(j, &st);
+	ck_assert_uint_le(st.bytes, 2 * o.segment_max);
+	journal_close(j);
+	j = reopen(&o, &s, &rep);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.data[0], "head");
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* Old segments full of live messages (400 kept in "a", then churn in
  * "b"): each compaction call copies at most its budget and one record
  * more, so the loop's work per iteration is bounded however much is
@@ -1848,6 +1898,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_zero_tail_garbage);
 	tcase_add_test(tc, test_zero_tail_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_compaction_floor);
 	tcase_add_test(tc, test_compaction_bounded);
 	tcase_add_test(tc, test_compaction_waits_for_sync);
 	tcase_add_test(tc, test_compaction_order);

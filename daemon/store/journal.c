@@ -20,7 +20,6 @@
 #define JOURNAL_SEGMENT_MAX (64u << 20)
 #define JOURNAL_PREALLOC (1u << 20)
 #define JOURNAL_RESERVE (64u << 10)
-#define JOURNAL_COMPACT_MIN (1u << 20)
 #define JOURNAL_INTERVAL_MS 100u
 
 /* The current segment. */
@@ -506,7 +505,7 @@ static int journal_setup(struct journal *j, const struct journal_opts *o)
 	if (!j->o.reserve)
 		j->o.reserve = JOURNAL_RESERVE;
 	if (!j->o.compact_min)
-		j->o.compact_min = JOURNAL_COMPACT_MIN;
+		j->o.compact_min = 2 * j->o.segment_max;
 	j->dirfd = j->lockfd = j->fd = j->sync.efd = -1;
 	j->next_mid = j->next_qid = 1;
 	j->dir = strdup(o->dir);

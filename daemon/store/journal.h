@@ -37,8 +37,10 @@
  * buffered) rather than when it is written. Puts must leave `reserve`
  * bytes free, so consumes, acks and deletes still fit on a full disk.
  * Compaction (journal_compact) rewrites the live records of the oldest
- * segment into the current one when live data is under half the journal,
- * a bounded amount per call, and deletes a segment once nothing in it is
+ * segment into the current one when live data is under half the journal
+ * and the journal is over compact_min (two segments by default: below
+ * that, consumers usually empty the oldest segment before a copy would
+ * pay), a bounded amount per call, and deletes a segment once nothing in it is
  * live and its copies are durable.
  *
  * Errors: 0 success; positive codes are outcomes (IPC_ENOSPC: the record
@@ -73,7 +75,7 @@ struct journal_opts {
 	uint64_t segment_max;        /* rotate past this size; 0: 64 MiB */
 	uint64_t prealloc;           /* fallocate chunk; 0: 1 MiB */
 	uint64_t reserve;            /* kept free by puts; 0: 64 KiB */
-	uint64_t compact_min;        /* no compaction below; 0: 1 MiB */
+	uint64_t compact_min;        /* no compaction below; 0: 2 segment_max */
 	bool salvage;                /* keep the prefix of a corrupt journal */
 };
 
