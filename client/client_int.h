@@ -104,6 +104,10 @@ struct ipc_client {
 	unsigned long long async_notput; /* messages of async requests not put */
 	unsigned long long flush_notput; /* the same, as of the last ipc_flush() */
 	struct client_readahead *readahead; /* queues and pipe ends with read-ahead (readahead.c) */
+	uint64_t *hold_page;     /* the hold page shared with the daemon
+				    (QHOLDS, readahead.c), or NULL */
+	int hold_page_tried;     /* made or refused once: not again */
+	uint32_t hold_slots;     /* its slots given to read-ahead records */
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */

@@ -14,9 +14,22 @@
  * later than that asks the daemon (QACK) whether the message is still
  * this consumer's, and when its hold ran out drops the batch, which the
  * daemon has given back to the queue.
+ *
+ * With a hold page (QHOLDS: a memfd this handle shares with the daemon,
+ * made at the first held read-ahead), a batch is held in a slot of the
+ * page, and a get counts its hand-out in the slot's word (one
+ * compare-and-swap) instead of writing a QDONE: the daemon reads the word
+ * whenever it needs the room (a put that finds the queue full, STAT) and
+ * when the hold runs out, when it takes back what was not handed out
+ * (REVOKED: the get finds it and fetches again, no clock involved). A
+ * QDONE is still written while the word says WANT: a put waits for room
+ * and the daemon must hear of the slot freed.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "client_int.h"
@@ -67,6 +80,8 @@ struct client_readahead {
 	uint64_t tag;            /* the buffered batch is held: the tag of its
 				    next message (the others follow); else 0 */
 	int64_t due_ms;          /* when its hold runs out (client_now_ms) */
+	uint32_t slot;           /* its word of the hold page (0: none) */
+	uint64_t tag0;           /* the held batch's first tag */
 	int64_t sent_ms;         /* when the fetch on its way was sent */
 };
 
@@ -175,6 +190,42 @@ static void ra_gc(struct ipc_client *c, struct client_readahead *pf)
 		ra_drop(c, pf);
 }
 
+/* The hold page of c, made and handed to the daemon (QHOLDS) at the
+ * first call; NULL when the handle or the daemon shares none (then each
+ * hand-out is a QDONE). *rc: 0, or fatal. */
+static uint64_t *ra_page(struct ipc_client *c, int *rc)
+{
+	struct proto_req req = { .op = PROTO_OP_QHOLDS, .data_len = PROTO_HOLD_PAGE,
+				 .data_memfd = 1 };
+	struct proto_rep rep;
+	void *p = MAP_FAILED;
+	int fd = -1;
+
+	*rc = 0;
+	if (c->hold_page != NULL || c->hold_page_tried)
+		return c->hold_page;
+	c->hold_page_tried = 1;
+	/* Only a daemon that takes memfds (HELLO) takes one. */
+	if (c->memfd_min == 0 || (*rc = client_push(c)) != 0 || c->ntxfds != 0)
+		return NULL;
+	fd = memfd_create("ipcd-holds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd >= 0 && ftruncate(fd, PROTO_HOLD_PAGE) == 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
+		p = mmap(NULL, PROTO_HOLD_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	c->txfds[c->ntxfds++] = fd;   /* sent with the request, then closed */
+	if ((*rc = client_call(c, &req, &rep)) != 0 || rep.status != 0) {
+		munmap(p, PROTO_HOLD_PAGE);
+		return NULL;   /* refused (an older daemon): QDONEs then */
+	}
+	c->hold_page = p;
+	return c->hold_page;
+}
+
 /* Set read-ahead of up to n per fetch on a queue (end -1) or pipe end,
  * held (QGETH) with hold_ms as its time limit, or not (hold_ms < 0). */
 static int ra_set(struct ipc_client *c, const char *name, int end,
@@ -217,6 +268,12 @@ static int ra_set(struct ipc_client *c, const char *name, int end,
 	pf->max = n;
 	pf->hold = hold_ms >= 0;
 	pf->hold_ms = hold_ms >= 0 ? hold_ms : 0;
+	if (pf->hold && pf->slot == 0 && c->hold_slots + 1 < PROTO_HOLD_SLOTS) {
+		if (ra_page(c, &rc) != NULL)
+			pf->slot = ++c->hold_slots;
+		else if (rc != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -331,7 +388,7 @@ static int ra_absorb(struct ipc_client *c, struct client_readahead *pf,
 	size_t i;
 
 	if (pf->count == 0 && rep->tag != 0) { /* a held batch (QGETH) */
-		pf->tag = rep->tag;
+		pf->tag = pf->tag0 = rep->tag;
 		pf->due_ms = pf->hold_ms > 0 ? pf->sent_ms + pf->hold_ms : INT64_MAX;
 	}
 	if (rep->niov > max) {
@@ -388,6 +445,7 @@ static int ra_send(struct ipc_client *c, struct client_readahead *pf, int timeou
 		 pf->hold ? PROTO_OP_QGETH : PROTO_OP_QGETN;
 	req.end = pf->end < 0 ? 0 : (uint32_t)pf->end;
 	req.lease_ms = pf->hold_ms;
+	req.slot = pf->hold && c->hold_page != NULL ? pf->slot : 0;
 	strcpy(req.name, pf->name);
 	pf->sent_ms = client_now_ms();
 	rc = client_send_ctx(c, &req, pf);
@@ -473,6 +531,28 @@ IPC_EXPORT int ipc_pipe_arm(ipc_client *c, const char *name, int end)
 	return ra_send(c, pf, pf->count > 0 ? 0 : IPC_FOREVER);
 }
 
+/* Count held message tag as handed out in the word of pf's slot: 0 when
+ * it is this consumer's, IPC_ENOTHELD when the daemon took what was not
+ * handed out of the batch back first (REVOKED), or fatal. While the word
+ * says WANT the hand-out is also written (QDONE): a put waits for room. */
+static int ra_hand_out_page(struct ipc_client *c, struct client_readahead *pf,
+			    uint64_t tag)
+{
+	struct proto_req req = { .op = PROTO_OP_QDONE, .tag = tag, .ack = 1 };
+	uint64_t *w = &c->hold_page[pf->slot];
+	uint64_t v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+
+	do {
+		if ((v & PROTO_HOLD_REVOKED) || (v & PROTO_HOLD_COUNT) != tag - pf->tag0)
+			return IPC_ENOTHELD;
+	} while (!__atomic_compare_exchange_n(w, &v, v + 1, 0, __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
+	if (!(v & PROTO_HOLD_WANT))
+		return 0;
+	strcpy(req.name, pf->name);
+	return client_send_noreply(c, &req);
+}
+
 /* Say that held message tag is handed out (QDONE): 0 when it is this
  * consumer's, IPC_ENOTHELD when its hold ran out first (the daemon gave
  * it and the rest of its batch back), or fatal. */
@@ -484,6 +564,8 @@ static int ra_hand_out(struct ipc_client *c, struct client_readahead *pf,
 	int64_t sent;
 	int rc;
 
+	if (pf->slot != 0 && c->hold_page != NULL)
+		return ra_hand_out_page(c, pf, tag);
 	strcpy(req.name, pf->name);
 	if (client_now_ms() < pf->due_ms) {
 		if ((rc = client_send_noreply(c, &req)))
@@ -700,4 +782,7 @@ void client_readahead_free(struct ipc_client *c)
 {
 	while (c->readahead)
 		ra_drop(c, c->readahead);
+	if (c->hold_page != NULL)
+		munmap(c->hold_page, PROTO_HOLD_PAGE);
+	c->hold_page = NULL;
 }

@@ -106,6 +106,7 @@ static void conn_free_deferred(evutil_socket_t fd, short what, void *arg)
 	free(c->holes);
 	free(c->hole_msgs);
 	memfd_conn_free(c);
+	lease_page_free(c);
 	free(c->groups);
 	free(c);
 }

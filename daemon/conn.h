@@ -77,6 +77,7 @@ struct conn {
 	struct ilist leases;        /* messages it holds in flight (QGETA,
 				       QGETH), oldest first (struct lease) */
 	uint64_t done_tag;          /* the last tag a QDONE acked (lease.c) */
+	uint64_t *hold_page;        /* its hold page (QHOLDS), or NULL */
 	struct ilist holds;         /* pipe ends it has attached (op_pipe.c) */
 	struct ilist resvs;         /* slots it reserved in queues (op_resv.c) */
 	enum conn_state state;

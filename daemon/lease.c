@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* lease.c: messages in flight, owned by a connection until acked. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <event2/event.h>
 
 #include "conn.h"
 #include "ipc_defs.h"
 #include "lease.h"
 #include "log.h"
+#include "proto.h"
 #include "qmsg.h"
 #include "queue.h"
 #include "server.h"
@@ -166,6 +171,179 @@ int lease_ack(struct conn *c, struct queue *q, uint64_t tag)
 	return 0;
 }
 
+/* Word s of c's hold page, or NULL (no page, or no such slot). */
+static uint64_t *lease_word(const struct conn *c, uint32_t s)
+{
+	if (c == NULL || c->hold_page == NULL || s == 0 || s >= PROTO_HOLD_SLOTS)
+		return NULL;
+	return &c->hold_page[s];
+}
+
+/* The first hold of c in slot s placed below count in its batch, or
+ * NULL. Searched afresh each time: an ack may admit a putter whose
+ * reply fails and closes a connection, c included. */
+static struct lease *lease_slot_pick(struct conn *c, uint32_t s, uint64_t count)
+{
+	struct ilist *n;
+	struct lease *l;
+
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, struct lease, link);
+		if (l->hold && l->slot == s && l->idx < count)
+			return l;
+	}
+	return NULL;
+}
+
+/* Held message l was handed out: it is done with. */
+static void lease_hold_ack(struct lease *l)
+{
+	lease_detach(l);
+	l->conn->done_tag = l->h.tag;
+	queue_ack(&l->h);
+	lease_dispose(l);
+}
+
+/* Read word s of c's hold page, setting bits in it, and ack the holds of
+ * the slot it counts as handed out (*acked more of them): the word as it
+ * was (0 without a page). */
+static uint64_t lease_slot_settle(struct conn *c, uint32_t s, uint64_t bits,
+				  size_t *acked)
+{
+	uint64_t *w = lease_word(c, s), v;
+	struct lease *l;
+
+	if (w == NULL)
+		return 0;
+	v = bits ? __atomic_fetch_or(w, bits, __ATOMIC_SEQ_CST) :
+		   __atomic_load_n(w, __ATOMIC_SEQ_CST);
+	while ((l = lease_slot_pick(c, s, v & PROTO_HOLD_COUNT)) != NULL) {
+		lease_hold_ack(l);
+		(*acked)++;
+	}
+	return v;
+}
+
+/* Close slot s of c: what it handed out is acked, and the client hands
+ * out nothing more of the batch (REVOKED); the holds left are plain
+ * ones, to be given back. */
+static void lease_slot_close(struct conn *c, uint32_t s)
+{
+	struct ilist *n;
+	size_t acked = 0;
+
+	lease_slot_settle(c, s, PROTO_HOLD_REVOKED, &acked);
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n))
+		if (container_of(n, struct lease, link)->slot == s)
+			container_of(n, struct lease, link)->slot = 0;
+}
+
+/* The slot of c's holds on q (NULL: on any queue), or 0. */
+static uint32_t lease_slot_of(const struct conn *c, const struct queue *q)
+{
+	const struct ilist *n;
+	const struct lease *l;
+
+	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
+		l = container_of(n, const struct lease, link);
+		if (l->hold && l->slot && (q == NULL || l->h.queue == q))
+			return l->slot;
+	}
+	return 0;
+}
+
+/* Take c's hold page; see lease.h. */
+int lease_page_take(struct conn *c, int fd)
+{
+	struct stat st;
+	int seals = fd >= 0 ? fcntl(fd, F_GET_SEALS) : -1;
+	void *p = MAP_FAILED;
+
+	/* Sealed against shrinking: the client can never cut the page from
+	 * under the daemon's mapping (SIGBUS). */
+	if (c->hold_page == NULL && seals >= 0 && (seals & F_SEAL_SHRINK) &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size == (off_t)PROTO_HOLD_PAGE)
+		p = mmap(NULL, PROTO_HOLD_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (p == MAP_FAILED)
+		return IPC_EINVAL;
+	c->hold_page = p;
+	return 0;
+}
+
+/* Unmap c's hold page. */
+void lease_page_free(struct conn *c)
+{
+	if (c->hold_page != NULL)
+		munmap(c->hold_page, PROTO_HOLD_PAGE);
+	c->hold_page = NULL;
+}
+
+/* A QGETH of c in slot s begins a batch on q; see lease.h. */
+void lease_slot_begin(struct conn *c, struct queue *q, uint32_t s)
+{
+	uint64_t *w = lease_word(c, s);
+	struct queue_stats st;
+
+	if (w == NULL)
+		return;
+	lease_slot_close(c, s);
+	queue_stats(q, &st);
+	__atomic_store_n(w, st.putters ? PROTO_HOLD_WANT : 0, __ATOMIC_SEQ_CST);
+}
+
+/* A slot lease_settle has to look at: its connection and number, and
+ * whether WANT is to be set. */
+struct lease_due {
+	struct conn *c;
+	uint32_t s;
+	int want;
+};
+
+/* Does h's slot count h as handed out, or lack the WANT d asks for?
+ * Then d names it. */
+static int lease_slot_due(const struct qheld *h, void *arg)
+{
+	const struct lease *l = container_of(h, struct lease, h);
+	struct lease_due *d = arg;
+	const uint64_t *w = l->hold ? lease_word(l->conn, l->slot) : NULL;
+	uint64_t v;
+
+	if (w == NULL)
+		return 0;
+	v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+	if ((v & PROTO_HOLD_COUNT) <= l->idx && (!d->want || (v & PROTO_HOLD_WANT)))
+		return 0;
+	d->c = l->conn;
+	d->s = l->slot;
+	return 1;
+}
+
+/* Count the holds of q (queue_ahead_any never stops on it). */
+static int lease_count_ahead(const struct qheld *h, void *arg)
+{
+	(void)h;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* Ack what the hold pages say was handed out of q; see lease.h. */
+size_t lease_settle(struct queue *q, int want)
+{
+	struct lease_due d = { NULL, 0, want };
+	size_t acked = 0, turns = 0;
+
+	/* Each turn acks a hold or sets a WANT, so as many turns as holds
+	 * do; a client that clears WANT in its page must not keep ipcd
+	 * here, so that is all it gets. */
+	queue_ahead_any(q, lease_count_ahead, &turns);
+	while (turns-- > 0 && queue_ahead_any(q, lease_slot_due, &d))
+		lease_slot_settle(d.c, d.s, want ? PROTO_HOLD_WANT : 0, &acked);
+	return acked;
+}
+
 /* QRELEASE: the consumer gives the message tagged tag back, now or after
  * delay_ms. Delayed, it stays in flight but is no one's: its connection
  * may go, nobody may ack it, and the timer puts it back. */
@@ -176,6 +354,7 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
 	if (l == NULL)
 		return IPC_ENOTHELD;
 	l->hold = 0; /* handed out or not, given back by the consumer */
+	l->slot = 0;
 	if (delay_ms == 0) {
 		queue_requeue(&l->h);
 		lease_dispose(l);
@@ -260,6 +439,11 @@ static void lease_return_some(struct conn *c, const struct lease_sel *s)
 void lease_release_all(struct conn *c)
 {
 	struct lease_sel all = { NULL, 0, 0 };
+	uint32_t s;
+
+	/* What its page counts as handed out is delivered, not given back. */
+	while ((s = lease_slot_of(c, NULL)) != 0)
+		lease_slot_close(c, s);
 
 	lease_return_some(c, &all);
 }
@@ -283,7 +467,13 @@ int lease_holds_read_ahead(const struct conn *c)
 static void lease_hold_expire(struct lease *l)
 {
 	struct lease_sel due = { l->h.queue, 0, l->hold_due };
+	struct conn *c = l->conn;
+	uint32_t s = l->slot, idx = l->idx;
+	size_t acked = 0;
 
+	/* l, the batch's last, counted as handed out: the batch is done. */
+	if (s && (lease_slot_settle(c, s, 0, &acked) & PROTO_HOLD_COUNT) > idx)
+		return;
 	if (!lease_queue_waited_on(l)) {
 		lease_arm(l, l->lease_ms);
 		return;
@@ -296,7 +486,9 @@ static void lease_hold_expire(struct lease *l)
 		lease_arm(l, 1);
 		return;
 	}
-	lease_return_some(l->conn, &due);
+	if (s)   /* may ack l: only c and due are used after it */
+		lease_slot_close(c, s);
+	lease_return_some(c, &due);
 }
 
 /* ipcd reads c again; see lease.h. */
@@ -355,6 +547,10 @@ void lease_done(struct conn *c, struct queue *q, uint64_t tag)
 void lease_give_back(struct conn *c, struct queue *q, uint64_t tag)
 {
 	struct lease_sel from = { q, tag, 0 };
+	uint32_t s = lease_slot_of(c, q);
+
+	if (s)
+		lease_slot_close(c, s);
 
 	lease_return_some(c, &from);
 }

@@ -31,6 +31,9 @@ struct lease {
 	int hold_paused;            /* its hold ran out while ipcd did not read
 				       the holder (paused): looked at again
 				       when it reads it (lease_resume) */
+	uint32_t slot;              /* a hold counted in word slot of its
+				       connection's hold page (0: none) */
+	uint32_t idx;               /* and its place in that batch */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held
@@ -78,5 +81,28 @@ void lease_done(struct conn *c, struct queue *q, uint64_t tag);
 /* QDONE without ack: the messages c holds on q by QGETH under tag and
  * later ones go back to the head of q, in order. */
 void lease_give_back(struct conn *c, struct queue *q, uint64_t tag);
+
+/*
+ * The hold page (QHOLDS): a client that shares one counts what it hands
+ * out of a batch held in slot s in word s of the page, with no QDONE
+ * unless the word says WANT. Its holds stay in flight here until the
+ * daemon looks (lease_settle, the next QGETH in that slot, a give-back,
+ * the hold running out, the connection closing); whoever needs the room
+ * of a full queue looks first, so Full stays exact.
+ */
+/* Take fd, a memfd of PROTO_HOLD_PAGE bytes sealed against shrinking, as
+ * c's hold page (closed here in any case): 0, IPC_EINVAL (not such a
+ * memfd, or c has one) or IPC_ENOMEM. */
+int lease_page_take(struct conn *c, int fd);
+/* Unmap c's hold page (c is freed). */
+void lease_page_free(struct conn *c);
+/* A QGETH of c in slot s takes a new batch on q: the one held there
+ * before is settled (and what was not handed out of it given back), and
+ * the word starts again, with WANT when putters wait on q. */
+void lease_slot_begin(struct conn *c, struct queue *q, uint32_t s);
+/* Ack the holds on q that their clients' pages say were handed out; with
+ * want, also ask those clients to say each further hand-out (a put is
+ * about to wait for room). How many were acked. */
+size_t lease_settle(struct queue *q, int want);
 
 #endif

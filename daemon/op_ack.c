@@ -7,6 +7,8 @@
  * QRELEASE (nack), at once or after a delay. QGETH and QDONE are read-ahead
  * on the same records (hold leases, see lease.h).
  */
+#include <unistd.h>
+
 #include "access.h"
 #include "broker.h"
 #include "conn.h"
@@ -132,6 +134,10 @@ static size_t qgeth_take(struct conn *c, const struct proto_req *r,
 		}
 		l->hold = 1;
 		l->h.ahead = true;   /* not a delivery unless handed out */
+		if (c->hold_page != NULL && r->slot != 0) {
+			l->slot = r->slot;   /* counted in the page when handed out */
+			l->idx = (uint32_t)n;
+		}
 		if ((*rc = queue_get_held(q, &l->h)) != 0) {
 			lease_free(l);
 			break;
@@ -186,6 +192,7 @@ void op_qgeth(struct conn *c, const struct proto_req *r)
 		conn_reply_status(c, r->op, r->id, IPC_ETOOBIG);
 		return;
 	}
+	lease_slot_begin(c, q, r->slot);
 	n = qgeth_take(c, r, q, &rc);
 	if (n > 0) {
 		qgeth_reply(c, r, n);
@@ -212,4 +219,21 @@ void op_qdone(struct conn *c, const struct proto_req *r)
 		lease_done(c, q, r->tag);
 	else
 		lease_give_back(c, q, r->tag);
+}
+
+/* QHOLDS: the connection's hold page, a memfd (lease.h). */
+void op_qholds(struct conn *c, const struct proto_req *r)
+{
+	int fd = -1;
+
+	if (r->data_memfd != 0) {
+		fd = c->fdq[r->data_memfd - 1];
+		c->fdq[r->data_memfd - 1] = -1;
+	}
+	if (r->data_len != PROTO_HOLD_PAGE) {
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	conn_reply_status(c, r->op, r->id, lease_page_take(c, fd));
 }

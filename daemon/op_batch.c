@@ -28,6 +28,7 @@
 #include "dispatch.h"
 #include "durable.h"
 #include "ipc_defs.h"
+#include "lease.h"
 #include "memfd.h"
 #include "park.h"
 #include "pipe.h"
@@ -106,9 +107,14 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 			short_rc = *rc;
 	}
 	*rc = short_rc;
-	if (made > 0 && q != NULL)
+	if (made > 0 && q != NULL) {
 		*rc = queue_put_batch(q, batch_put_msgs, made, &taken);
-	else if (made > 0)
+		if (*rc == IPC_EFULL && lease_settle(q, r->timeout_ms != 0) > 0) {
+			i = taken;   /* room freed by hand-outs (op_qput) */
+			*rc = queue_put_batch(q, batch_put_msgs + i, made - i, &taken);
+			taken += i;
+		}
+	} else if (made > 0)
 		*rc = pipe_send_batch(p, r->end, op_pipe_owner(c, p, r->end),
 				      batch_put_msgs, made, &taken);
 	if (*rc == 0 && made < r->niov)

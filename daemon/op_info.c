@@ -11,6 +11,7 @@
 #include "durable.h"
 #include "ipc_defs.h"
 #include "journal.h"
+#include "lease.h"
 #include "proto.h"
 #include "qmsg.h"
 #include "server.h"
@@ -22,7 +23,11 @@ void op_stat(struct conn *c, const struct proto_req *r)
 	struct broker_info bi;
 	struct proto_info info;
 	struct proto_rep rep = { .op = r->op, .id = r->id, .infos = &info, .ninfos = 1 };
+	struct queue *q;
 
+	/* In flight counts what consumers' hold pages say is not handed out. */
+	if (broker_queue_find(&c->srv->broker, r->name, &q) == 0)
+		lease_settle(q, 0);
 	rep.status = broker_info(&c->srv->broker, r->name, &bi);
 	if (rep.status == 0)
 		wire_info(&bi, &info);

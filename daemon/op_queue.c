@@ -86,6 +86,10 @@ void op_qput(struct conn *c, const struct proto_req *r)
 		return;
 	}
 	rc = queue_put(q, m);
+	/* Full: first the messages consumers' hold pages count as handed
+	 * out are acked (and a put that waits asks them to say the next). */
+	if (rc == IPC_EFULL && lease_settle(q, r->timeout_ms != 0) > 0)
+		rc = queue_put(q, m);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
 		park_request_queue(c, r, WAITER_PUT, m, q);
 		return;

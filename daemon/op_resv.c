@@ -19,6 +19,7 @@
 #include "dispatch.h"
 #include "ipc_defs.h"
 #include "log.h"
+#include "lease.h"
 #include "memfd.h"
 #include "policy.h"
 #include "proto.h"
@@ -150,6 +151,8 @@ static void resv_put_lost(struct conn *c, const struct proto_req *r, struct queu
 	struct proto_req w = *r;
 	int rc = queue_put(q, m);
 
+	if (rc == IPC_EFULL && lease_settle(q, 1) > 0)
+		rc = queue_put(q, m);   /* see op_qput */
 	if (rc == IPC_EFULL) {
 		w.timeout_ms = -1;
 		park_request_queue(c, &w, WAITER_PUT, m, q);

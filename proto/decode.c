@@ -481,6 +481,8 @@ static int req_field(struct rctx *c, unsigned char f, unsigned i)
 	case RQ_DEAD_LETTER: return req_dead_letter(c, i);
 	case RQ_NAMES: return req_names(c, i);
 	case RQ_ACK: return req_u32(c, i, "ack", 1, &r->ack);
+	case RQ_SLOT:
+		return req_u32(c, i, "slot", PROTO_HOLD_SLOTS - 1, &r->slot);
 	default: return dec_fail(c->d, IPC_EPROTO, "unknown field kind %u", f);
 	}
 }

@@ -200,6 +200,8 @@ static int enc_req_present(unsigned char f, const struct proto_req *r)
 		return r->has_caps;
 	if (f == RQ_LEASE)   /* optional in QRESV only */
 		return r->lease_ms != 0;
+	if (f == RQ_SLOT)
+		return r->slot != 0;
 	return 1;
 }
 
@@ -225,6 +227,7 @@ static void enc_req_field(struct enc *e, unsigned char f, const struct proto_req
 	case RQ_DEAD_LETTER: enc_str(e, r->dead_letter, IPC_NAME_MAX); break;
 	case RQ_NAMES: enc_names(e, r->names, r->nnames); break;
 	case RQ_ACK: msgpack_pack_uint32(pk, r->ack); break;
+	case RQ_SLOT: msgpack_pack_uint32(pk, r->slot); break;
 	case RQ_DATA: enc_payload(e, r->data, r->data_len, r->data_memfd); break;
 	case RQ_DATAS: enc_bins(e, r->iov, r->niov); break;
 	case RQ_TIMEOUT: msgpack_pack_int64(pk, r->timeout_ms); break;

@@ -46,6 +46,7 @@ enum proto_req_field {
 	RQ_DEAD_LETTER,  /* str dead_letter: "" or a valid name */
 	RQ_NAMES,        /* array of 1..IPC_GET_ANY_MAX valid names: names, nnames */
 	RQ_ACK,          /* uint ack, 0 or 1 */
+	RQ_SLOT,         /* uint slot, 0..PROTO_HOLD_SLOTS-1 (0: none) */
 };
 
 /* Success reply fields: which proto_rep member each carries. */
@@ -142,7 +143,7 @@ enum proto_rep_field {
 	  (RP_TAG), PROTO_NOPARK) \
 	X(PJOIN, pjoin, 28, (RQ_NAME, RQ_END, RQ_TAG), 0, \
 	  (RP_FLAGS, RP_MAXMSGS, RP_MAXBYTES), PROTO_NOPARK) \
-	X(QGETH, qgeth, 29, (RQ_NAME, RQ_MAX, RQ_TIMEOUT, RQ_LEASE), 0, \
+	X(QGETH, qgeth, 29, (RQ_NAME, RQ_MAX, RQ_TIMEOUT, RQ_LEASE, RQ_SLOT), 1, \
 	  (RP_BINS, RP_TAG), PROTO_PARKS) \
 	/* QDONE is never answered: its reply row is unused. */ \
 	X(QDONE, qdone, 30, (RQ_NAME, RQ_TAG, RQ_ACK), 0, \
@@ -156,6 +157,9 @@ enum proto_rep_field {
 	X(QPUTR, qputr, 33, (RQ_NAME, RQ_DATA), 0, \
 	  (RP_NONE), PROTO_PARKS) \
 	X(QUNRESV, qunresv, 34, (RQ_NAME), 0, \
+	  (RP_NONE), PROTO_NOPARK) \
+	/* The connection's hold page: a memfd marker of PROTO_HOLD_PAGE. */ \
+	X(QHOLDS, qholds, 35, (RQ_DATA), 0, \
 	  (RP_NONE), PROTO_NOPARK)
 
 /* Operation codes, from the rows. Never renumber: append and document. */

@@ -87,6 +87,19 @@
  * frame's markers number them 0, 1, ... in order) and the payload length
  * (u32 big-endian). See PROTOCOL.md, *Large messages*. */
 #define PROTO_EXT_MEMFD 0x6d
+/* The hold page (QHOLDS, PROTOCOL.md *Held read-ahead*): a memfd of
+ * PROTO_HOLD_PAGE bytes, sealed against shrinking, shared by a client and
+ * the daemon; word s (1..PROTO_HOLD_SLOTS-1) of it counts the messages of
+ * the batch a QGETH with slot s held that the client has handed out (the
+ * low 32 bits, which only the client raises, by compare-and-swap), and
+ * carries two flags only the daemon sets: WANT (a put waits for room:
+ * say each hand-out with a QDONE) and REVOKED (the batch's messages not
+ * counted went back to the queue: hand out none of them). */
+#define PROTO_HOLD_PAGE 4096u
+#define PROTO_HOLD_SLOTS 512u
+#define PROTO_HOLD_COUNT 0xffffffffull
+#define PROTO_HOLD_WANT (1ull << 62)
+#define PROTO_HOLD_REVOKED (1ull << 63)
 #define PROTO_MEMFD_MARK_LEN 10u  /* 0xd7, type, 8 bytes */
 /* The most descriptors one frame may carry (SCM_MAX_FD is 253). */
 #define PROTO_FRAME_FDS_MAX 250u
@@ -137,6 +150,8 @@ struct proto_req {
 				  * NUL-terminated), 1..IPC_GET_ANY_MAX */
 	size_t nnames;           /* (decoded: in the decoder's zone) */
 	uint32_t ack;            /* QGETANY: 1 = at-least-once, as QGETA */
+	uint32_t slot;           /* QGETH: the word of the hold page (QHOLDS)
+				  * that counts the batch handed out; 0 none */
 	uint32_t max_deliveries; /* QOPEN: dead-letter after this many deliveries (0: off) */
 	char dead_letter[IPC_NAME_MAX + 1]; /* QOPEN: "" or the dead-letter queue */
 	int64_t uid;             /* CHOWN: the new owner, or -1 to keep it */

@@ -68,18 +68,23 @@ static ipc_client *held(const struct h_daemon *d, const char *q, unsigned n, int
 	return c;
 }
 
+/* What a child does (test_parked_and_empty, test_killed_consumer,
+ * test_page_put_waits_for_hand_out). */
+static struct {
+	const char *sock;
+	int fd;
+} job;
+
 /* Full is exact with maxsize N while a consumer holds read-ahead: each
  * get frees one slot as it returns, not before; Empty once all are out. */
-START_TEST(test_full_exact)
+static void full_exact(struct h_daemon *d)
 {
-	struct h_daemon d;
 	ipc_client *p, *c;
 	int round, i;
 
-	h_start(&d);
-	p = h_connect(&d);
+	p = h_connect(d);
 	h_create_queue(p, "b", 4);
-	c = held(&d, "b", 64, 0);
+	c = held(d, "b", 64, 0);
 	put_numbers(p, "b", 0, 4);
 	ck_assert_int_eq(ipc_queue_put(p, "b", "x", 1, 0), IPC_EFULL);
 	for (round = 0; round < 200; round++) {
@@ -100,15 +105,78 @@ START_TEST(test_full_exact)
 	counts_are(p, "b", 0, 0);
 	ipc_close(c);
 	ipc_close(p);
+}
+
+/* With the hold page (a daemon that takes memfds): gets count their
+ * hand-outs there, and a put that finds the queue full reads it. */
+START_TEST(test_full_exact)
+{
+	struct h_daemon d;
+
+	h_start(&d);
+	full_exact(&d);
 	h_stop(&d);
 }
 END_TEST
 
-/* What a child does (test_parked_and_empty, test_killed_consumer). */
-static struct {
-	const char *sock;
-	int fd;
-} job;
+/* Without it (memfds off): each get writes a QDONE. */
+START_TEST(test_full_exact_no_page)
+{
+	static const char *args[] = { "--memfd-threshold", "0", NULL };
+	struct h_opts o = { .args = args, .listen_fd = -1 };
+	struct h_daemon d;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	full_exact(&d);
+	h_stop(&d);
+}
+END_TEST
+
+/* Child: a put of "5" on "w" that waits for room. */
+static int child_put_waiting(void *arg)
+{
+	ipc_client *c;
+
+	(void)arg;
+	if (h_ipc_connect(job.sock, &c))
+		return 99;
+	return ipc_queue_put(c, "w", "5", 1, T_CHILD_MS);
+}
+
+/* The hold page at the boundary: a get's hand-out is counted there only,
+ * yet a put_nowait after it finds its slot; a put that waits for room
+ * (no hold limit, so nothing is ever taken back) is admitted by the next
+ * hand-out, which the daemon asked to hear of (WANT: a QDONE). */
+START_TEST(test_page_put_waits_for_hand_out)
+{
+	struct h_daemon d;
+	ipc_client *p, *c;
+	pid_t pid;
+	int i;
+
+	h_start(&d);
+	p = h_connect(&d);
+	h_create_queue(p, "w", 4);
+	c = held(&d, "w", 64, 0);
+	put_numbers(p, "w", 0, 4);
+	get_number(c, "w", 0, 0);                  /* holds 1..3, page: 1 out */
+	put_numbers(p, "w", 4, 1);                 /* the slot of "0" */
+	ck_assert_int_eq(ipc_queue_put(p, "w", "x", 1, 0), IPC_EFULL);
+	counts_are(p, "w", 1, 3);
+	job.sock = d.sock;
+	pid = h_spawn(child_put_waiting, NULL);
+	h_wait_parked(p, "w", 'p', 1);
+	get_number(c, "w", 1, 0);                  /* frees a slot: "5" goes in */
+	ck_assert_int_eq(h_wait_child(pid, T_CHILD_MS), 0);
+	for (i = 2; i < 6; i++)
+		get_number(c, "w", i, 0);
+	counts_are(p, "w", 0, 0);
+	ipc_close(c);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
 
 /* Child: once a getter waits on "e", put "7". */
 static int child_put_when_parked(void *arg)
@@ -183,7 +251,8 @@ START_TEST(test_second_consumer)
 	get_number(a, "s", 6, 0);               /* a's batch went back: it fetches */
 	ck_assert_int_eq(ipc_queue_get(b, "s", &m, &len, 0), IPC_EEMPTY);
 	ipc_close(a);                           /* a held 7..9: they go back */
-	get_number(b, "s", 7, 0);
+	/* ipc_close does not wait: b's get may be served before a's close. */
+	get_number(b, "s", 7, 5000);
 	get_number(b, "s", 8, 0);
 	get_number(b, "s", 9, 0);
 	/* No limit: the held ones wait for their consumer. */
@@ -698,6 +767,8 @@ static Suite *qgeth_suite(void)
 	Suite *s = suite_create("qgeth");
 
 	h_add_case(s, "full_exact", test_full_exact, 20);
+	h_add_case(s, "full_exact_no_page", test_full_exact_no_page, 20);
+	h_add_case(s, "page_put_waits_for_hand_out", test_page_put_waits_for_hand_out, 20);
 	h_add_case(s, "parked_and_empty", test_parked_and_empty, 20);
 	h_add_case(s, "second_consumer", test_second_consumer, 20);
 	h_add_case(s, "late_kept_when_nobody_waits", test_late_kept_when_nobody_waits, 20);

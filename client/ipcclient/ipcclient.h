@@ -1001,19 +1001,27 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  *    the queue is empty it waits per the get's timeout for one message,
  *    handed over as by a plain get.
  *  - ipc_queue_get() hands out the next one and, before it returns,
- *    writes a notice (QDONE, never answered) that frees its slot: a put
- *    the daemon reads after that notice finds the room.
+ *    frees its slot: it counts the hand-out in a page of memory the
+ *    handle shares with the daemon (no write; the first such call on a
+ *    handle makes the page, one round trip), which
+ *    the daemon reads before it answers a put Full, so a put sent after
+ *    the get returned finds the room; while a put waits for room it also
+ *    writes a notice (QDONE, never answered) that wakes it. Where the
+ *    daemon takes no memfds (memfd-threshold 0, another daemon) every
+ *    hand-out writes that notice.
  *  - Another consumer is not kept waiting by a consumer that stops
  *    getting: once hold_ms (0: no limit; counted from when the fetch was
  *    sent) ran out while another getter waits on the queue (checked every
  *    hold_ms), the daemon gives the messages not handed out back to the
  *    head of the queue, in order, to that getter first, once it has served
- *    everything this handle wrote. A get after hold_ms asks the daemon
- *    (one round trip): the message is handed out when it is still held
- *    (the rest then held for hold_ms again), else the batch is dropped
- *    here and fetched again. So a message is handed out by one consumer
- *    only, and a getter elsewhere waits at most about 2 * hold_ms for
- *    messages held by a consumer that stopped getting.
+ *    everything this handle wrote. With the shared page a get finds that
+ *    there (it then drops the batch and fetches again); without it, a get
+ *    after hold_ms asks the daemon (one round trip): the message is
+ *    handed out when it is still held (the rest then held for hold_ms
+ *    again), else the batch is dropped here and fetched again. So a
+ *    message is handed out by one consumer only, and a getter elsewhere
+ *    waits at most about 2 * hold_ms for messages held by a consumer
+ *    that stopped getting.
  *  - ipc_queue_unread(), ipc_queue_get_many() (which then gets as without
  *    read-ahead), ipc_close(), and the process dying give the held
  *    messages back to the head of the queue, in order, at once (not

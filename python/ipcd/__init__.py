@@ -375,14 +375,17 @@ class Queue:
     them back before it takes one).
     - Bounded queue: read-ahead is *held*. The messages keep their slots
       (full() counts them; qsize() elsewhere does not) until get() hands
-      one out: before it returns it tells the daemon, without waiting,
-      that the slot is free, so a put_nowait() anywhere that comes after
-      it finds the room, and Full is exact at the boundary as without
-      read-ahead. A consumer that stops getting keeps them from a getter
-      waiting elsewhere for about 20 ms at most: the daemon puts them
-      back at the head of the queue, in order, once they were held 10 ms
-      while a getter waits (a get after 10 ms asks the daemon first, a
-      round trip, and never hands out a message another consumer got).
+      one out: before it returns it marks the slot free in a page of
+      memory its connection shares with the daemon (no system call; the
+      daemon reads the page before it answers a put Full, and while a
+      put waits for room the get also tells the daemon, without
+      waiting), so a put_nowait() anywhere that comes after it finds the
+      room, and Full is exact at the boundary as without read-ahead. A
+      consumer that stops getting keeps them from a getter waiting
+      elsewhere for about 20 ms at most: the daemon puts them back at
+      the head of the queue, in order, once they were held 10 ms while a
+      getter waits (marking them taken back in the page: a later get
+      fetches anew and never hands out a message another consumer got).
       A process that is killed (SIGKILL, a crash) gives
       them back too, in order; only the item a get() had returned is
       gone.

@@ -782,6 +782,32 @@ class HeldReadaheadTest(unittest.TestCase):
         st = ipcd.stat(name)
         self.assertEqual((st["size"], st["inflight"]), (0, 0))
 
+    def test_put_waiting_for_room_admitted_by_get(self):
+        """A get counts its hand-out in the page it shares with the
+        daemon, writing nothing; a put waiting for room (another thread,
+        another connection) still gets in at the next get, in order."""
+        name = ipcdtest.fresh()
+        c, p = ipcd.Queue(name, 5, readahead=8), ipcd.Queue(name, 5)
+        for i in range(5):
+            p.put_nowait(i)
+        self.assertEqual(c.get_nowait(), 0)  # holds 1..4
+        p.put_nowait(5)
+        self.assertRaises(queue.Full, p.put_nowait, "x")
+        done = []
+        t = threading.Thread(target=lambda: done.append(p.put(6, timeout=10)))
+        t.start()
+        deadline = time.monotonic() + 10
+        while ipcd.stat(name)["putters"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.assertEqual(ipcd.stat(name)["putters"], 1)
+        self.assertEqual(c.get_nowait(), 1)  # its slot lets 6 in
+        t.join(10)
+        self.assertEqual(done, [None])
+        self.assertEqual([c.get_nowait() for _ in range(5)], list(range(2, 7)))
+        self.assertRaises(queue.Empty, c.get_nowait)
+        c.close()
+        p.close()
+
     def test_second_consumer_not_starved(self):
         name = ipcdtest.fresh()
         a, b = ipcd.Queue(name, 100, readahead=64), ipcd.Queue(name, 100)

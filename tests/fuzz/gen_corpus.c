@@ -123,7 +123,7 @@ static struct proto_req gen_full_req(uint32_t op)
 		.delay_ms = 10, .iov = gen_iov, .niov = 2, .max = 8, .has_mode = 1,
 		.mode = 0640, .names = gen_names, .nnames = 2, .ack = 1,
 		.max_deliveries = 3, .dead_letter = "dead", .uid = -1, .gid = -1,
-		.has_caps = 1, .caps = PROTO_CAP_MEMFD,
+		.has_caps = 1, .caps = PROTO_CAP_MEMFD, .slot = 1,
 	};
 	return r;
 }
@@ -201,6 +201,7 @@ static void gen_proto(void)
 	/* HELLO without caps, memfd markers (a payload in descriptor #k). */
 	gen_proto_req("req-hello-nocaps", (struct proto_req){ .op = PROTO_OP_HELLO, .id = 1, .version = IPC_PROTO_VERSION }, &all);
 	gen_proto_req("req-qput-memfd", (struct proto_req){ .op = PROTO_OP_QPUT, .id = 3, .name = "jobs", .data_len = 1u << 20, .data_memfd = 1, .timeout_ms = -1 }, &all);
+	gen_proto_req("req-qholds-memfd", (struct proto_req){ .op = PROTO_OP_QHOLDS, .id = 35, .data_len = PROTO_HOLD_PAGE, .data_memfd = 1 }, &all);
 	gen_proto_req("req-list-start", (struct proto_req){ .op = PROTO_OP_LIST, .id = 7 }, &all);
 	/* QRESV without its optional lease (req-qresv has one). */
 	gen_proto_req("req-qresv-nolease", (struct proto_req){ .op = PROTO_OP_QRESV, .id = 32, .name = "jobs", .max = 8 }, &all);
