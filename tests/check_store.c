@@ -7,6 +7,7 @@
  * of recovering a large journal.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1453,6 +1454,82 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* Descriptors this process holds on deleted segment files. */
+static int deleted_segment_fds(void)
+{
+	char path[300], target[300];
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	ssize_t n;
+	int count = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		count += strstr(target, ".seg (deleted)") != NULL;
+	}
+	closedir(d);
+	return count;
+}
+
+/* The oldest segments, dead, are deleted by the loop but closed for the
+ * last time by the sync thread after its next round (freeing a large
+ * file's pages takes milliseconds): right after the reap their fds are
+ * still open (that round waits out the interval), and after it none is. */
+START_TEST(test_reap_closes_in_thread)
+{
+	char dir[64], jdir[80], msg[64];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+	uint64_t mid;
+	uint32_t q;
+	int i;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
+	o.interval_ms = 500;
+	o.segment_max = 8192;
+	j = reopen(&o, &s, &rep);
+	q = mkqueue(j, "q", 0);
+	ck_assert_int_eq(journal_flush(j), 0);
+	await_sync(j);
+	for (i = 0; i < 600; i++) {
+		snprintf(msg, sizeof(msg), "churn %05d", i);
+		mid = put(j, q, msg);
+		ck_assert_int_eq(journal_consume(j, q, &mid, 1), 0);
+	}
+	ck_assert_int_eq(journal_flush(j), 0);
+	journal_stats(j, &st);
+	ck_assert_uint_gt(st.segments, 2);
+	/* The queue's record is copied out of the first segment; once the
+	 * copy is synced, journal_complete reaps the dead segments. */
+	for (i = 0; i < 10 && st.segments > 2; i++) {
+		while (journal_compact(j, 1u << 20))
+			ck_assert_int_eq(journal_flush(j), 0);
+		ck_assert_int_eq(journal_flush(j), 0);
+		await_sync(j);
+		journal_stats(j, &st);
+	}
+	ck_assert_uint_le(st.segments, 2);
+	ck_assert_int_gt(deleted_segment_fds(), 0);
+	await_sync(j);
+	/* It closes them right after signalling that round. */
+	for (i = 0; i < 5000 && deleted_segment_fds() > 0; i++)
+		usleep(1000);
+	ck_assert_int_eq(deleted_segment_fds(), 0);
+	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
 /* By default compaction waits until the journal holds more than two
  * segments: a message stuck at the head keeps the oldest segment while
  * the journal stays within two of them (copying it forward would be
@@ -1899,6 +1976,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_zero_tail_corrupt_middle);
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_compaction_floor);
+	tcase_add_test(tc, test_reap_closes_in_thread);
 	tcase_add_test(tc, test_compaction_bounded);
 	tcase_add_test(tc, test_compaction_waits_for_sync);
 	tcase_add_test(tc, test_compaction_order);

@@ -388,13 +388,23 @@ void journal_reap(struct journal *j)
 {
 	uint64_t lsn = journal_reap_lsn(j);
 	char name[16];
+	int fd;
 
 	while (j->nsegs > 1 && j->segs[0].live == 0 &&
 	       j->segs[0].copied_lsn <= lsn) {
 		jcompact_forget(j, j->segs[0].segno);
 		jseg_name(j->segs[0].segno, name);
-		if (unlinkat(j->dirfd, name, 0) != 0 && errno != ENOENT)
+		/* Held open across the unlink, so that the last close, which
+		 * frees a segment's pages (10-20 ms for 64 MiB), is the sync
+		 * thread's. */
+		fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (unlinkat(j->dirfd, name, 0) != 0 && errno != ENOENT) {
+			if (fd >= 0)
+				close(fd);
 			return;
+		}
+		if (fd >= 0)
+			jsync_drop(j, fd);
 		j->bytes -= j->segs[0].size;
 		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
 		j->nsegs--;

@@ -85,6 +85,9 @@ struct jsync {
 	int fd;                 /* the current segment (the loop owns it) */
 	int *old;               /* earlier segments' fds: synced, then closed here */
 	size_t nold, capold;
+	int *dead;              /* deleted segments' fds: closed here, so that
+				   freeing their pages does not stall the loop */
+	size_t ndead, capdead;
 	int dirfd;              /* fsync'd when dir_dirty */
 	bool dir_dirty;
 	uint64_t written;       /* lsn written to the kernel */
@@ -285,6 +288,9 @@ void jsync_fill_unlock(struct journal *j);
 void jsync_rotate(struct journal *j, int oldfd, int fd);
 /* Ask the thread to fsync the directory with the next sync. */
 void jsync_dir(struct journal *j);
+/* Hand the thread the fd of a deleted segment to close (the last
+ * reference: the kernel frees the file's pages and blocks then). */
+void jsync_drop(struct journal *j, int fd);
 /* Read what the thread did: synced lsn into j, and a failed sync's lsn
  * (0 if none). */
 uint64_t jsync_poll(struct journal *j);

@@ -49,7 +49,7 @@
  * deadline passed) or at stop; with interval any. (mu held) */
 static bool jsync_due(const struct jsync *s, bool lazy_due)
 {
-	if (s->nold || s->dir_dirty)
+	if (s->nold || s->ndead || s->dir_dirty)
 		return true;
 	if (s->written <= s->synced)
 		return false;
@@ -220,18 +220,19 @@ static void jsync_timed(struct jsync *s, uint64_t ns)
 }
 
 /* One round: sync the earlier segments, the current one and the
- * directory; publish the result and signal the loop. (mu held; released
+ * directory; publish the result, signal the loop, then close the deleted
+ * segments. (mu held; released
  * during the I/O and for the signal, so the loop that wakes for it does
  * not find the mutex held and sleep again until it is released) */
 static void jsync_round(struct jsync *s)
 {
 	uint64_t target = s->written, from = s->synced, one = 1, t0 = jsync_now_ns();
-	int *old = s->old, fd = s->fd, err = 0;
-	size_t nold = s->nold, i;
+	int *old = s->old, *dead = s->dead, fd = s->fd, err = 0;
+	size_t nold = s->nold, ndead = s->ndead, i;
 	bool dir = s->dir_dirty;
 
-	s->old = NULL;
-	s->nold = s->capold = 0;
+	s->old = s->dead = NULL;
+	s->nold = s->capold = s->ndead = s->capdead = 0;
 	s->dir_dirty = false;
 	s->lazy_armed = false;   /* records written from now on: a new deadline */
 	pthread_mutex_unlock(&s->mu);
@@ -258,6 +259,9 @@ static void jsync_round(struct jsync *s)
 	pthread_mutex_unlock(&s->mu);
 	if (write(s->efd, &one, sizeof(one)) < 0)
 		(void)0; /* the counter is saturated: the loop wakes anyway */
+	for (i = 0; i < ndead; i++) /* after the signal: replies never wait for it */
+		close(dead[i]);
+	free(dead);
 	pthread_mutex_lock(&s->mu);
 }
 
@@ -386,9 +390,12 @@ void jsync_stop(struct journal *j)
 	}
 	for (i = 0; i < s->nold; i++)
 		close(s->old[i]);
+	for (i = 0; i < s->ndead; i++)
+		close(s->dead[i]);
 	free(s->old);
-	s->old = NULL;
-	s->nold = s->capold = 0;
+	free(s->dead);
+	s->old = s->dead = NULL;
+	s->nold = s->capold = s->ndead = s->capdead = 0;
 	if (s->inited) {
 		pthread_mutex_destroy(&s->fill_mu);
 		pthread_mutex_destroy(&s->mu);
@@ -454,6 +461,26 @@ void jsync_rotate(struct journal *j, int oldfd, int fd)
 	s->wpos = j->buf_off;
 	pthread_mutex_unlock(&s->mu);
 	jsync_signal(s);
+}
+
+/* Hand the fd of a deleted segment to the thread to close. */
+void jsync_drop(struct journal *j, int fd)
+{
+	struct jsync *s = &j->sync;
+	bool queued = false;
+
+	if (s->running) {
+		pthread_mutex_lock(&s->mu);
+		if (jgrow(&s->dead, s->ndead, &s->capdead, sizeof(*s->dead), 4) == 0) {
+			s->dead[s->ndead++] = fd;
+			queued = true;
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	if (queued)
+		jsync_signal(s);
+	else
+		close(fd);
 }
 
 /* Ask for a directory fsync with the next round. */
