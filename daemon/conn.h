@@ -78,6 +78,8 @@ struct conn {
 				       QGETH), oldest first (struct lease) */
 	uint64_t done_tag;          /* the last tag a QDONE acked (lease.c) */
 	uint64_t *hold_page;        /* its hold page (QHOLDS), or NULL */
+	struct ilist *slot_holds;   /* with it, per word, the holds it counts,
+				       in batch order (struct lease) */
 	struct ilist holds;         /* pipe ends it has attached (op_pipe.c) */
 	struct ilist resvs;         /* slots it reserved in queues (op_resv.c) */
 	enum conn_state state;

@@ -31,11 +31,13 @@ static void lease_dispose(struct lease *l)
 	free(l);
 }
 
-/* Stop l's timer and unlink it from its connection's leases: l. */
+/* Stop l's timer and unlink it from its connection's leases (and its
+ * slot's holds): l. */
 static struct lease *lease_detach(struct lease *l)
 {
 	ptimer_del(&l->srv->timers, &l->timer);
 	ilist_unlink(&l->link);
+	ilist_unlink(&l->slot_link);
 	return l;
 }
 
@@ -68,6 +70,7 @@ static void lease_expire(struct ptimer *t)
 	/* Unlinked from the connection first: the requeue may hand the
 	 * message to a getter whose reply fails and closes this connection. */
 	ilist_unlink(&l->link);
+	ilist_unlink(&l->slot_link);
 	queue_requeue(&l->h);
 	lease_dispose(l);
 }
@@ -83,9 +86,13 @@ static void lease_arm(struct lease *l, int64_t ms)
 /* A lease record for c, not in flight yet. */
 struct lease *lease_new(struct conn *c, int64_t lease_ms)
 {
-	struct lease *l = calloc(1, sizeof *l);
+	struct lease *l;
 
-	if (l == NULL)
+	/* c closed while its request was served (an ack it made admitted a
+	 * putter whose reply failed, its own): nothing would give it back. */
+	if (c->state == CONN_DEAD)
+		return NULL;
+	if ((l = calloc(1, sizeof *l)) == NULL)
 		return NULL;
 	l->srv = c->srv;
 	l->conn = c;
@@ -109,6 +116,8 @@ void lease_start(struct lease *l)
 	l->charged = 1;
 	c->srv->broker.shell_bytes += LEASE_COST;
 	ilist_link_tail(&c->leases, &l->link);
+	if (l->slot != 0)   /* in batch order: started in it (qgeth_reply) */
+		ilist_link_tail(&c->slot_holds[l->slot], &l->slot_link);
 	if (l->lease_ms > 0)
 		lease_arm(l, l->lease_ms);
 	l->hold_due = l->timer.due_ns;
@@ -179,48 +188,78 @@ static uint64_t *lease_word(const struct conn *c, uint32_t s)
 	return &c->hold_page[s];
 }
 
-/* The first hold of c in slot s placed below count in its batch, or
- * NULL. Searched afresh each time: an ack may admit a putter whose
- * reply fails and closes a connection, c included. */
-static struct lease *lease_slot_pick(struct conn *c, uint32_t s, uint64_t count)
+/* Read word w, setting bits in it (an atomic or, only when some are not
+ * set yet): the word as it was. */
+static uint64_t lease_word_get(uint64_t *w, uint64_t bits)
+{
+	uint64_t v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+
+	if ((v & bits) != bits)
+		v = __atomic_fetch_or(w, bits, __ATOMIC_SEQ_CST);
+	return v;
+}
+
+/* Does word value v count hold l (place l->idx of its batch) as handed
+ * out? */
+static int lease_counted(const struct lease *l, uint64_t v)
+{
+	return (v & PROTO_HOLD_COUNT) > l->idx;
+}
+
+/* Move hold l, counted as handed out, from its connection onto done. */
+static void lease_due(struct ilist *done, struct lease *l)
+{
+	lease_detach(l);
+	ilist_link_tail(done, &l->link);
+}
+
+/* Ack the holds on done (lease_due): each was handed out. How many.
+ * Taken off done one at a time: an ack may admit a putter whose reply
+ * fails and closes a connection (whose lease_release_all does not see
+ * done), and a hold whose queue went meanwhile left done (lease_drop). */
+static size_t lease_ack_due(struct ilist *done)
 {
 	struct ilist *n;
 	struct lease *l;
+	size_t acked = 0;
 
-	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
+	while ((n = ilist_pop(done)) != NULL) {
 		l = container_of(n, struct lease, link);
-		if (l->hold && l->slot == s && l->idx < count)
-			return l;
+		l->conn->done_tag = l->h.tag;
+		queue_ack(&l->h);
+		lease_dispose(l);
+		acked++;
 	}
-	return NULL;
-}
-
-/* Held message l was handed out: it is done with. */
-static void lease_hold_ack(struct lease *l)
-{
-	lease_detach(l);
-	l->conn->done_tag = l->h.tag;
-	queue_ack(&l->h);
-	lease_dispose(l);
+	return acked;
 }
 
 /* Read word s of c's hold page, setting bits in it, and ack the holds of
- * the slot it counts as handed out (*acked more of them): the word as it
- * was (0 without a page). */
-static uint64_t lease_slot_settle(struct conn *c, uint32_t s, uint64_t bits,
-				  size_t *acked)
+ * the slot it counts as handed out; with REVOKED in bits, the slot's
+ * holds left become plain ones (to be given back). The word as it was
+ * (0 without a page). O(the slot's holds): they are on c->slot_holds[s],
+ * in their batch's order. */
+static uint64_t lease_slot_settle(struct conn *c, uint32_t s, uint64_t bits)
 {
 	uint64_t *w = lease_word(c, s), v;
+	struct ilist done, *n;
 	struct lease *l;
 
 	if (w == NULL)
 		return 0;
-	v = bits ? __atomic_fetch_or(w, bits, __ATOMIC_SEQ_CST) :
-		   __atomic_load_n(w, __ATOMIC_SEQ_CST);
-	while ((l = lease_slot_pick(c, s, v & PROTO_HOLD_COUNT)) != NULL) {
-		lease_hold_ack(l);
-		(*acked)++;
+	ilist_init(&done);
+	v = lease_word_get(w, bits);
+	while ((n = ilist_first(&c->slot_holds[s])) != NULL) {
+		l = container_of(n, struct lease, slot_link);
+		if (lease_counted(l, v)) {
+			lease_due(&done, l);
+		} else if (bits & PROTO_HOLD_REVOKED) {
+			ilist_unlink(&l->slot_link);
+			l->slot = 0;
+		} else {
+			break;
+		}
 	}
+	lease_ack_due(&done);
 	return v;
 }
 
@@ -229,27 +268,21 @@ static uint64_t lease_slot_settle(struct conn *c, uint32_t s, uint64_t bits,
  * ones, to be given back. */
 static void lease_slot_close(struct conn *c, uint32_t s)
 {
-	struct ilist *n;
-	size_t acked = 0;
-
-	lease_slot_settle(c, s, PROTO_HOLD_REVOKED, &acked);
-	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n))
-		if (container_of(n, struct lease, link)->slot == s)
-			container_of(n, struct lease, link)->slot = 0;
+	lease_slot_settle(c, s, PROTO_HOLD_REVOKED);
 }
 
-/* The slot of c's holds on q (NULL: on any queue), or 0. */
-static uint32_t lease_slot_of(const struct conn *c, const struct queue *q)
+/* Close every slot of c holding messages of q (NULL: of any queue).
+ * O(the slots, PROTO_HOLD_SLOTS, and their holds). */
+static void lease_slots_close(struct conn *c, const struct queue *q)
 {
-	const struct ilist *n;
-	const struct lease *l;
+	struct lease *l;
+	uint32_t s;
 
-	for (n = ilist_first(&c->leases); n != NULL; n = ilist_next(&c->leases, n)) {
-		l = container_of(n, const struct lease, link);
-		if (l->hold && l->slot && (q == NULL || l->h.queue == q))
-			return l->slot;
+	for (s = 1; c->hold_page != NULL && s < PROTO_HOLD_SLOTS; s++) {
+		l = ilist_first_entry(&c->slot_holds[s], struct lease, slot_link);
+		if (l != NULL && (q == NULL || l->h.queue == q))
+			lease_slot_close(c, s);
 	}
-	return 0;
 }
 
 /* Take c's hold page; see lease.h. */
@@ -258,6 +291,7 @@ int lease_page_take(struct conn *c, int fd)
 	struct stat st;
 	int seals = fd >= 0 ? fcntl(fd, F_GET_SEALS) : -1;
 	void *p = MAP_FAILED;
+	uint32_t s;
 
 	/* Sealed against shrinking: the client can never cut the page from
 	 * under the daemon's mapping (SIGBUS). */
@@ -269,6 +303,13 @@ int lease_page_take(struct conn *c, int fd)
 		close(fd);
 	if (p == MAP_FAILED)
 		return IPC_EINVAL;
+	c->slot_holds = malloc(PROTO_HOLD_SLOTS * sizeof *c->slot_holds);
+	if (c->slot_holds == NULL) {
+		munmap(p, PROTO_HOLD_PAGE);
+		return IPC_ENOMEM;
+	}
+	for (s = 0; s < PROTO_HOLD_SLOTS; s++)
+		ilist_init(&c->slot_holds[s]);
 	c->hold_page = p;
 	return 0;
 }
@@ -279,6 +320,8 @@ void lease_page_free(struct conn *c)
 	if (c->hold_page != NULL)
 		munmap(c->hold_page, PROTO_HOLD_PAGE);
 	c->hold_page = NULL;
+	free(c->slot_holds);
+	c->slot_holds = NULL;
 }
 
 /* A QGETH of c in slot s begins a batch on q; see lease.h. */
@@ -294,54 +337,38 @@ void lease_slot_begin(struct conn *c, struct queue *q, uint32_t s)
 	__atomic_store_n(w, st.putters ? PROTO_HOLD_WANT : 0, __ATOMIC_SEQ_CST);
 }
 
-/* A slot lease_settle has to look at: its connection and number, and
- * whether WANT is to be set. */
-struct lease_due {
-	struct conn *c;
-	uint32_t s;
-	int want;
+/* What lease_settle gathers: the holds counted as handed out, and the
+ * bits to set in the words it reads. */
+struct lease_sweep {
+	struct ilist done;
+	uint64_t bits;
 };
 
-/* Does h's slot count h as handed out, or lack the WANT d asks for?
- * Then d names it. */
-static int lease_slot_due(const struct qheld *h, void *arg)
+/* Hold h's word, read (setting the sweep's bits), counts it as handed
+ * out: it goes on the sweep's done list. Never stops the walk. */
+static int lease_sweep_one(const struct qheld *h, void *arg)
 {
-	const struct lease *l = container_of(h, struct lease, h);
-	struct lease_due *d = arg;
-	const uint64_t *w = l->hold ? lease_word(l->conn, l->slot) : NULL;
-	uint64_t v;
+	struct lease *l = container_of(h, struct lease, h);
+	struct lease_sweep *sw = arg;
+	uint64_t *w = l->hold ? lease_word(l->conn, l->slot) : NULL;
 
-	if (w == NULL)
-		return 0;
-	v = __atomic_load_n(w, __ATOMIC_SEQ_CST);
-	if ((v & PROTO_HOLD_COUNT) <= l->idx && (!d->want || (v & PROTO_HOLD_WANT)))
-		return 0;
-	d->c = l->conn;
-	d->s = l->slot;
-	return 1;
-}
-
-/* Count the holds of q (queue_ahead_any never stops on it). */
-static int lease_count_ahead(const struct qheld *h, void *arg)
-{
-	(void)h;
-	(*(size_t *)arg)++;
+	if (w != NULL && lease_counted(l, lease_word_get(w, sw->bits)))
+		lease_due(&sw->done, l);
 	return 0;
 }
 
-/* Ack what the hold pages say was handed out of q; see lease.h. */
+/* Ack what the hold pages say was handed out of q; see lease.h. One walk
+ * of q's holds, each word read per hold (a batch's later holds see the
+ * bits its first set): O(the holds of q), whatever the clients write in
+ * their pages meanwhile. The holds are acked after the walk, which
+ * unlinks nothing from q. */
 size_t lease_settle(struct queue *q, int want)
 {
-	struct lease_due d = { NULL, 0, want };
-	size_t acked = 0, turns = 0;
+	struct lease_sweep sw = { .bits = want ? PROTO_HOLD_WANT : 0 };
 
-	/* Each turn acks a hold or sets a WANT, so as many turns as holds
-	 * do; a client that clears WANT in its page must not keep ipcd
-	 * here, so that is all it gets. */
-	queue_ahead_any(q, lease_count_ahead, &turns);
-	while (turns-- > 0 && queue_ahead_any(q, lease_slot_due, &d))
-		lease_slot_settle(d.c, d.s, want ? PROTO_HOLD_WANT : 0, &acked);
-	return acked;
+	ilist_init(&sw.done);
+	queue_ahead_any(q, lease_sweep_one, &sw);
+	return lease_ack_due(&sw.done);
 }
 
 /* QRELEASE: the consumer gives the message tagged tag back, now or after
@@ -354,7 +381,7 @@ int lease_release(struct conn *c, struct queue *q, uint64_t tag, int64_t delay_m
 	if (l == NULL)
 		return IPC_ENOTHELD;
 	l->hold = 0; /* handed out or not, given back by the consumer */
-	l->slot = 0;
+	l->slot = 0; /* (off its slot's holds: lease_take) */
 	if (delay_ms == 0) {
 		queue_requeue(&l->h);
 		lease_dispose(l);
@@ -439,11 +466,9 @@ static void lease_return_some(struct conn *c, const struct lease_sel *s)
 void lease_release_all(struct conn *c)
 {
 	struct lease_sel all = { NULL, 0, 0 };
-	uint32_t s;
 
 	/* What its page counts as handed out is delivered, not given back. */
-	while ((s = lease_slot_of(c, NULL)) != 0)
-		lease_slot_close(c, s);
+	lease_slots_close(c, NULL);
 
 	lease_return_some(c, &all);
 }
@@ -469,10 +494,13 @@ static void lease_hold_expire(struct lease *l)
 	struct lease_sel due = { l->h.queue, 0, l->hold_due };
 	struct conn *c = l->conn;
 	uint32_t s = l->slot, idx = l->idx;
-	size_t acked = 0;
 
-	/* l, the batch's last, counted as handed out: the batch is done. */
-	if (s && (lease_slot_settle(c, s, 0, &acked) & PROTO_HOLD_COUNT) > idx)
+	/* l, the batch's last, counted as handed out: the batch is done.
+	 * Else l is freed only if an ack closed c (a reply of its own
+	 * failed): its leases went back. */
+	if (s && (lease_slot_settle(c, s, 0) & PROTO_HOLD_COUNT) > idx)
+		return;
+	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return;
 	if (!lease_queue_waited_on(l)) {
 		lease_arm(l, l->lease_ms);
@@ -547,10 +575,7 @@ void lease_done(struct conn *c, struct queue *q, uint64_t tag)
 void lease_give_back(struct conn *c, struct queue *q, uint64_t tag)
 {
 	struct lease_sel from = { q, tag, 0 };
-	uint32_t s = lease_slot_of(c, q);
 
-	if (s)
-		lease_slot_close(c, s);
-
+	lease_slots_close(c, q);
 	lease_return_some(c, &from);
 }

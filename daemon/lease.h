@@ -34,10 +34,13 @@ struct lease {
 	uint32_t slot;              /* a hold counted in word slot of its
 				       connection's hold page (0: none) */
 	uint32_t idx;               /* and its place in that batch */
+	struct ilist slot_link;     /* then in its connection's
+				       slot_holds[slot], in batch order */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held
- * or to a parked getter's w.held). NULL on ENOMEM. */
+ * or to a parked getter's w.held). NULL on ENOMEM, or when c is closed
+ * (an ack made while serving its request may close it). */
 struct lease *lease_new(struct conn *c, int64_t lease_ms);
 /* l->h has just gone in flight: link it to its connection and start the
  * lease timer. */
@@ -97,8 +100,10 @@ int lease_page_take(struct conn *c, int fd);
 /* Unmap c's hold page (c is freed). */
 void lease_page_free(struct conn *c);
 /* A QGETH of c in slot s takes a new batch on q: the one held there
- * before is settled (and what was not handed out of it given back), and
- * the word starts again, with WANT when putters wait on q. */
+ * before is settled (what was not handed out of it stays held as plain
+ * holds, given back by QDONE, the hold running out or the close; a
+ * client fetches only once it handed out or dropped the batch), and the
+ * word starts again, with WANT when putters wait on q. */
 void lease_slot_begin(struct conn *c, struct queue *q, uint32_t s);
 /* Ack the holds on q that their clients' pages say were handed out; with
  * want, also ask those clients to say each further hand-out (a put is

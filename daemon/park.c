@@ -223,7 +223,9 @@ struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
 {
 	struct park *p;
 
-	if (c->nparks + weight > CONN_PARKS_MAX)
+	/* c closed while its request was served (lease_new): nothing would
+	 * cancel the park. */
+	if (c->state == CONN_DEAD || c->nparks + weight > CONN_PARKS_MAX)
 		return NULL;
 	p = calloc(1, sizeof *p);
 	if (p == NULL)

@@ -73,8 +73,8 @@ struct park {
 /* A new park for request (op, id) of c, counting as weight parked
  * requests, waiting at most timeout_ms (-1: forever; 0: no timer, for
  * park_sync to arm); msg is a putter's message, owned by the park from now
- * on. NULL on ENOMEM or when c would pass CONN_PARKS_MAX parked (msg
- * still the caller's; see park_request). */
+ * on. NULL on ENOMEM, when c would pass CONN_PARKS_MAX parked, or when c
+ * is closed (msg still the caller's; see park_request). */
 struct park *park_new(struct conn *c, uint32_t op, uint32_t id, unsigned weight,
 		      enum waiter_kind kind, struct qmsg *msg, int64_t timeout_ms);
 /* park_new() for request r (its op, id and timeout; a getter wants up

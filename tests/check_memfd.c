@@ -539,6 +539,94 @@ static int raw_put_memfd(int s, int fd, size_t len)
 	return raw_call(s, &r, &fd, 1, &rep, NULL);
 }
 
+/* A raw connection to d with MEMFD and a hold page (QHOLDS), mapped at
+ * *page. */
+static int raw_with_page(const struct h_daemon *d, uint64_t **page)
+{
+	struct proto_req r = { .op = PROTO_OP_QHOLDS, .id = 2,
+			       .data_len = PROTO_HOLD_PAGE, .data_memfd = 1 };
+	struct proto_rep rep;
+	int s = raw_connect(d), fd = memfd_create("holds", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	raw_hello_caps(s);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, PROTO_HOLD_PAGE), 0);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+	*page = mmap(NULL, PROTO_HOLD_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(*page, MAP_FAILED);
+	ck_assert_int_eq(raw_call(s, &r, &fd, 1, &rep, NULL), 0);
+	close(fd);
+	return s;
+}
+
+/* The ack that a hold running out makes (its page counts a message
+ * handed out) may close the holder itself: the putter it admits hands
+ * its message to a get the holder parked, whose reply fails
+ * (IPCD_TEST_FAIL_REPLY=1: every reply carrying a message). The
+ * holder's leases go back then, the one whose timer ran out included,
+ * which lease_hold_expire went on using (heap-use-after-free under
+ * ASan). Now the daemon stays up: "b" (not handed out) and "c" (the
+ * reply that failed) are back at the head. */
+START_TEST(test_page_ack_closes_holder)
+{
+	static const char *const env[] = { "IPCD_TEST_FAIL_REPLY=1", NULL };
+	static const char *const args[] = { "--memfd-threshold", T_THRESHOLD_ARG, NULL };
+	struct h_opts o = { .args = args, .env = env, .listen_fd = -1 };
+	struct proto_req hello = { .op = PROTO_OP_HELLO, .id = 1,
+				   .version = IPC_PROTO_VERSION };
+	struct proto_req geth = { .op = PROTO_OP_QGETH, .id = 3, .name = "q",
+				  .max = 2, .lease_ms = 1000, .slot = 1 };
+	struct proto_req get = { .op = PROTO_OP_QGET, .id = 4, .name = "q",
+				 .timeout_ms = -1 };
+	struct proto_req put = { .op = PROTO_OP_QPUT, .id = 2, .name = "q",
+				 .data = (const unsigned char *)"c", .data_len = 1,
+				 .timeout_ms = -1 };
+	struct proto_rep rep;
+	struct ipc_info in;
+	struct proto_dec dec;
+	struct h_daemon d;
+	struct pbuf b;
+	uint64_t *page;
+	ipc_client *p;
+	int s, w, nfds = 0;
+
+	h_prepare(&d);
+	h_launch_opts(&d, &o);
+	p = h_connect(&d);
+	h_create_queue(p, "q", 2);
+	h_put_text(p, "q", "a");
+	h_put_text(p, "q", "b");
+	s = raw_with_page(&d, &page);
+	ck_assert_int_eq(raw_call(s, &geth, NULL, 0, &rep, NULL), 0);
+	ck_assert_uint_eq(rep.niov, 2);            /* held in slot 1 */
+	raw_send(s, &get, NULL, 0);                /* and a get parked */
+	h_wait_parked(p, "q", 'g', 1);
+	w = raw_connect(&d);
+	ck_assert_int_eq(raw_call(w, &hello, NULL, 0, &rep, NULL), 0);
+	raw_send(w, &put, NULL, 0);                /* a put waits for room */
+	h_wait_parked(p, "q", 'p', 1);
+	/* "a" handed out, said in the page only (no QDONE despite WANT);
+	 * no STAT from here on: the hold running out reads it. */
+	__atomic_fetch_add(&page[1], 1, __ATOMIC_SEQ_CST);
+	usleep(1500 * 1000);
+	ck_assert_int_eq(proto_dec_init(&dec), 0);
+	pbuf_init(&b);
+	ck_assert_int_eq(raw_reply(w, PROTO_OP_QPUT, &b, &dec, &rep, &nfds), 0);
+	ck_assert_int_eq(rep.status, 0);           /* "c" was put */
+	proto_dec_fini(&dec);
+	pbuf_free(&b);
+	ck_assert_int_eq(raw_next_status(s), -100); /* the holder closed */
+	in = h_stat(p, "q");
+	ck_assert_uint_eq(in.size, 2);
+	ck_assert_uint_eq(in.inflight, 0);
+	close(w);
+	close(s);
+	munmap(page, PROTO_HOLD_PAGE);
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Memfds the daemon must refuse: unsealed, sealed but resizable, of
  * another length than announced, not a memfd at all; each is IPC_EINVAL,
  * the connection stays, and no descriptor is kept. */
@@ -827,6 +915,7 @@ static Suite *memfd_suite(void)
 	h_add_case(s, "legacy_consumer", test_legacy_consumer, 30);
 	h_add_case(s, "chaos_kills", test_chaos_kills, 60);
 	h_add_case(s, "durable", test_durable, 30);
+	h_add_case(s, "page_ack_closes_holder", test_page_ack_closes_holder, 30);
 	return s;
 }
 
