@@ -559,6 +559,96 @@ static int raw_with_page(const struct h_daemon *d, uint64_t **page)
 	return s;
 }
 
+/* QHOLDS of fd announced as len bytes on raw connection s: its status. */
+static int raw_holds(int s, int fd, size_t len)
+{
+	struct proto_req r = { .op = PROTO_OP_QHOLDS, .id = 2, .data_len = len,
+			       .data_memfd = 1 };
+	struct proto_rep rep;
+
+	return raw_call(s, &r, &fd, 1, &rep, NULL);
+}
+
+/* Hold pages the daemon must refuse (IPC_EINVAL, the connection stays,
+ * no descriptor kept): not sealed against shrinking, too large, too
+ * small, sealed against writing, opened read-only, not a memfd, inline,
+ * announced with another length, a second one. A page taken whose
+ * memory the client punches out and grows is read as zeros, no SIGBUS
+ * (it cannot shrink it: sealed). */
+START_TEST(test_hold_page_refused)
+{
+	static const unsigned char zeros[PROTO_HOLD_PAGE];
+	struct proto_req geth = { .op = PROTO_OP_QGETH, .id = 3, .name = "q",
+				  .max = 2, .slot = 1 };
+	struct proto_req inl = { .op = PROTO_OP_QHOLDS, .id = 4, .data = zeros,
+				 .data_len = PROTO_HOLD_PAGE };
+	struct proto_rep rep;
+	struct h_daemon d;
+	struct ipc_info in;
+	uint64_t *page;
+	ipc_client *c;
+	int s, fd, ro, base, pfd[2];
+	char path[64];
+
+	start_memfd(&d);
+	c = h_connect(&d);
+	h_create_queue(c, "q", 2);
+	base = fd_count(d.pid);
+	s = raw_connect(&d);
+	raw_hello_caps(s);
+	fd = make_memfd(PROTO_HOLD_PAGE, 0);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE), IPC_EINVAL);
+	close(fd);
+	fd = make_memfd(2 * PROTO_HOLD_PAGE, F_SEAL_SHRINK);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE), IPC_EINVAL);
+	close(fd);
+	fd = make_memfd(100, F_SEAL_SHRINK);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE), IPC_EINVAL);
+	close(fd);
+	fd = make_memfd(PROTO_HOLD_PAGE, F_SEAL_SHRINK | F_SEAL_WRITE);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE), IPC_EINVAL);
+	close(fd);
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(raw_holds(s, pfd[0], PROTO_HOLD_PAGE), IPC_EINVAL);
+	close(pfd[0]);
+	close(pfd[1]);
+	ck_assert_int_eq(raw_call(s, &inl, NULL, 0, &rep, NULL), IPC_EINVAL);
+	fd = make_memfd(PROTO_HOLD_PAGE, F_SEAL_SHRINK);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(ro, 0);
+	ck_assert_int_eq(raw_holds(s, ro, PROTO_HOLD_PAGE), IPC_EINVAL);
+	close(ro);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE - 1), IPC_EINVAL);
+	page = mmap(NULL, PROTO_HOLD_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(page, MAP_FAILED);
+	memset(page, 0, PROTO_HOLD_PAGE);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE), 0);
+	ck_assert_int_eq(raw_holds(s, fd, PROTO_HOLD_PAGE), IPC_EINVAL);
+	fd_wait(&d, base + 1);  /* the raw connection: no page descriptor */
+	h_put_text(c, "q", "a");
+	h_put_text(c, "q", "b");
+	ck_assert_int_eq(raw_call(s, &geth, NULL, 0, &rep, NULL), 0);
+	ck_assert_uint_eq(rep.niov, 2);
+	__atomic_store_n(&page[1], 1, __ATOMIC_SEQ_CST);
+	ck_assert_int_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				   0, PROTO_HOLD_PAGE), 0);
+	ck_assert_int_eq(ftruncate(fd, 4 * PROTO_HOLD_PAGE), 0);
+	ck_assert_int_ne(ftruncate(fd, 0), 0);
+	in = h_stat(c, "q");               /* the word reads 0 now */
+	ck_assert_uint_eq(in.inflight, 2);
+	__atomic_store_n(&page[1], 2, __ATOMIC_SEQ_CST);
+	in = h_stat(c, "q");
+	ck_assert_uint_eq(in.inflight, 0);
+	close(s);
+	fd_wait(&d, base);
+	munmap(page, PROTO_HOLD_PAGE);
+	close(fd);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* The ack that a hold running out makes (its page counts a message
  * handed out) may close the holder itself: the putter it admits hands
  * its message to a get the holder parked, whose reply fails
@@ -916,6 +1006,7 @@ static Suite *memfd_suite(void)
 	h_add_case(s, "chaos_kills", test_chaos_kills, 60);
 	h_add_case(s, "durable", test_durable, 30);
 	h_add_case(s, "page_ack_closes_holder", test_page_ack_closes_holder, 30);
+	h_add_case(s, "hold_page_refused", test_hold_page_refused, 30);
 	return s;
 }
 
