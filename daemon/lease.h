@@ -23,19 +23,21 @@ struct lease {
 	struct ilist link;          /* in the connection's list, oldest first */
 	struct conn *conn;
 	struct server *srv;         /* whose max-bytes counts it (LEASE_COST) */
-	int charged;                /* counted: it went in flight */
 	int64_t lease_ms;           /* 0: until ack or disconnect */
 	struct ptimer timer;        /* pending while in flight with lease_ms > 0 */
+	uint64_t hold_due;          /* when its hold ran out (ns), once armed */
+	struct ilist slot_link;     /* a hold counted in a word of its
+				       connection's hold page: in its
+				       slot_holds[slot], in batch order */
+	/* The small fields last, packed: 184 bytes in all, which LEASE_COST
+	 * rounds to 192 as before the hold page. */
+	int charged;                /* counted: it went in flight */
 	int hold;                   /* read ahead (QGETH): not handed out yet */
-	uint64_t hold_due;          /* then when its hold ran out (ns), once armed */
 	int hold_paused;            /* its hold ran out while ipcd did not read
 				       the holder (paused): looked at again
 				       when it reads it (lease_resume) */
-	uint32_t slot;              /* a hold counted in word slot of its
-				       connection's hold page (0: none) */
-	uint32_t idx;               /* and its place in that batch */
-	struct ilist slot_link;     /* then in its connection's
-				       slot_holds[slot], in batch order */
+	uint16_t slot;              /* that word (< PROTO_HOLD_SLOTS; 0: none) */
+	uint16_t idx;               /* its place in that batch (< IPC_BATCH_MAX) */
 };
 
 /* A lease record for c, not in flight yet (give &l->h to queue_get_held

@@ -135,8 +135,8 @@ static size_t qgeth_take(struct conn *c, const struct proto_req *r,
 		l->hold = 1;
 		l->h.ahead = true;   /* not a delivery unless handed out */
 		if (c->hold_page != NULL && r->slot != 0) {
-			l->slot = r->slot;   /* counted in the page when handed out */
-			l->idx = (uint32_t)n;
+			l->slot = (uint16_t)r->slot;   /* counted in the page when handed out */
+			l->idx = (uint16_t)n;
 		}
 		if ((*rc = queue_get_held(q, &l->h)) != 0) {
 			lease_free(l);
