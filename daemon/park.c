@@ -253,8 +253,9 @@ static unsigned park_weight(const struct proto_req *r)
 	return r->op == PROTO_OP_QGETANY && r->nnames > 1 ? (unsigned)r->nnames : 1;
 }
 
-/* A park for request r, or NULL after freeing msg and answering r why
- * not: the refusal of policy_park (IPC_ELIMIT), else IPC_ENOMEM. */
+/* A park for request r, or NULL after dropping msg (from the journal
+ * too) and answering r why not: the refusal of policy_park
+ * (IPC_ELIMIT), else IPC_ENOMEM. */
 struct park *park_request(struct conn *c, const struct proto_req *r,
 			  enum waiter_kind kind, struct qmsg *msg)
 {
@@ -267,10 +268,12 @@ struct park *park_request(struct conn *c, const struct proto_req *r,
 		if (p == NULL)
 			conn_reply_status(c, r->op, r->id, IPC_ENOMEM);
 	}
-	if (p != NULL)
+	if (p != NULL) {
 		p->w.want = r->max;
-	else
+	} else {
+		durable_drop(c->srv, msg);
 		qmsg_free(msg);
+	}
 	return p;
 }
 

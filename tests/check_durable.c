@@ -279,6 +279,45 @@ START_TEST(test_held_not_delivered_after_restart)
 }
 END_TEST
 
+/* A put on a full durable queue whose park is refused (max-parked
+ * reached: IPC_ELIMIT) was journaled first: it is dropped from the
+ * journal too, so it does not appear after a restart. */
+START_TEST(test_refused_park_not_journaled)
+{
+	static const char *const args[] = { "--max-parked", "1", NULL };
+	struct h_daemon d;
+	ipc_client *c, *c2;
+	pid_t pid;
+	int st;
+
+	h_prepare(&d);
+	launch(&d, args);
+	c = h_connect(&d);
+	mkq(c, "q", IPC_QUEUE_DURABLE, 1, IPC_MODE_DEFAULT, 0);
+	h_put_text(c, "q", "a");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {     /* the one park there is room for: times out */
+		c2 = h_connect(&d);
+		_exit(ipc_queue_put(c2, "q", "b", 1, 3000) == IPC_EFULL ? 0 : 1);
+	}
+	while (info_of(c, "q").putters == 0)
+		usleep(1000);
+	ck_assert_int_eq(ipc_queue_put(c, "q", "c", 1, 3000), IPC_ELIMIT);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ipc_close(c);
+	kill_keep(&d, SIGKILL);
+
+	launch(&d, args);
+	c = h_connect(&d);
+	ck_assert_uint_eq(info_of(c, "q").size, 1);
+	expect_get(c, "q", "a");
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* Each sync mode keeps every acknowledged put through a kill -9. */
 START_TEST(test_sync_modes)
 {
@@ -954,6 +993,7 @@ static Suite *durable_suite(void)
 	h_add_case(s, "restart_sigkill", test_restart_sigkill, 60);
 	h_add_case(s, "held_not_delivered_after_restart",
 		   test_held_not_delivered_after_restart, 60);
+	h_add_case(s, "refused_park_not_journaled", test_refused_park_not_journaled, 60);
 	h_add_case(s, "sync_modes", test_sync_modes, 60);
 	h_add_case(s, "async_batch_durable", test_async_batch_durable, 60);
 	h_add_case(s, "always_reply_after_sync", test_always_reply_after_sync, 60);
