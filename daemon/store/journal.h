@@ -40,8 +40,8 @@
  * segment into the current one when live data is under half the journal
  * and the journal is over compact_min (two segments by default: below
  * that, consumers usually empty the oldest segment before a copy would
- * pay), a bounded amount per call, and deletes a segment once nothing in it is
- * live and its copies are durable.
+ * pay), a bounded amount per call, and deletes a segment once nothing in
+ * it is live and its copies are durable.
  *
  * Errors: 0 success; positive codes are outcomes (IPC_ENOSPC: the record
  * could not be stored; JOURNAL_E_CORRUPT at open); negative are -errno.

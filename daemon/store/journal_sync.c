@@ -86,8 +86,8 @@ static void jsync_deadline(struct timespec *until, unsigned ms)
 }
 
 /* Poll the futex word for up to us microseconds while it is still v (did
- * it move?), giving the CPU to anyone runnable meanwhile (the client whose next put
- * this waits for, on a machine with few CPUs). Once the word moves, the
+ * it move?), giving the CPU to anyone runnable meanwhile (the client
+ * whose next put this waits for, on a machine with few CPUs). Once the word moves, the
  * futex wait after this returns at once: the thread saved the wake-up,
  * a futex call on the loop and a context switch (about 30 us on a VM),
  * on every put of a client that waits for each sync. */
@@ -219,11 +219,21 @@ static void jsync_timed(struct jsync *s, uint64_t ns)
 		s->sync_ns_max = ns;
 }
 
+/* Close the n fds of fds and free the array. */
+static void jsync_close_fds(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
 /* One round: sync the earlier segments, the current one and the
  * directory; publish the result, signal the loop, then close the deleted
- * segments. (mu held; released
- * during the I/O and for the signal, so the loop that wakes for it does
- * not find the mutex held and sleep again until it is released) */
+ * segments. (mu held; released during the I/O and for the signal, so the
+ * loop that wakes for it does not find the mutex held and sleep again
+ * until it is released) */
 static void jsync_round(struct jsync *s)
 {
 	uint64_t target = s->written, from = s->synced, one = 1, t0 = jsync_now_ns();
@@ -259,9 +269,7 @@ static void jsync_round(struct jsync *s)
 	pthread_mutex_unlock(&s->mu);
 	if (write(s->efd, &one, sizeof(one)) < 0)
 		(void)0; /* the counter is saturated: the loop wakes anyway */
-	for (i = 0; i < ndead; i++) /* after the signal: replies never wait for it */
-		close(dead[i]);
-	free(dead);
+	jsync_close_fds(dead, ndead); /* after the signal: replies never wait for it */
 	pthread_mutex_lock(&s->mu);
 }
 
@@ -377,7 +385,6 @@ int jsync_start(struct journal *j)
 void jsync_stop(struct journal *j)
 {
 	struct jsync *s = &j->sync;
-	size_t i;
 
 	if (s->running) {
 		pthread_mutex_lock(&s->mu);
@@ -388,12 +395,8 @@ void jsync_stop(struct journal *j)
 		s->running = false;
 		jsync_poll(j);
 	}
-	for (i = 0; i < s->nold; i++)
-		close(s->old[i]);
-	for (i = 0; i < s->ndead; i++)
-		close(s->dead[i]);
-	free(s->old);
-	free(s->dead);
+	jsync_close_fds(s->old, s->nold);
+	jsync_close_fds(s->dead, s->ndead);
 	s->old = s->dead = NULL;
 	s->nold = s->capold = s->ndead = s->capdead = 0;
 	if (s->inited) {
