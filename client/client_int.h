@@ -107,7 +107,8 @@ struct ipc_client {
 	uint64_t *hold_page;     /* the hold page shared with the daemon
 				    (QHOLDS, readahead.c), or NULL */
 	int hold_page_tried;     /* made or refused once: not again */
-	uint32_t hold_slots;     /* its slots given to read-ahead records */
+	uint64_t hold_used[PROTO_HOLD_SLOTS / 64]; /* its slots holding a
+				    batch (bit s: slot s; slot 0 is none) */
 	struct proto_dec dec;
 	int dec_ready;           /* dec was initialised */
 	size_t msg_max;          /* the daemon's message limit (HELLO) */

@@ -17,7 +17,10 @@
  *
  * With a hold page (QHOLDS: a memfd this handle shares with the daemon,
  * made at the first held read-ahead), a batch is held in a slot of the
- * page, and a get counts its hand-out in the slot's word (one
+ * page (taken when it is fetched, free again once nothing of it is
+ * buffered, for the next batch of any queue: up to 511 batches at once
+ * per handle, more hand out by QDONE), and a get counts its hand-out in
+ * the slot's word (one
  * compare-and-swap) instead of writing a QDONE: the daemon reads the word
  * whenever it needs the room (a put that finds the queue full, STAT) and
  * when the hold runs out, when it takes back what was not handed out
@@ -80,7 +83,8 @@ struct client_readahead {
 	uint64_t tag;            /* the buffered batch is held: the tag of its
 				    next message (the others follow); else 0 */
 	int64_t due_ms;          /* when its hold runs out (client_now_ms) */
-	uint32_t slot;           /* its word of the hold page (0: none) */
+	uint32_t slot;           /* the word of the hold page counting the
+				    held batch (buffered or fetched), or 0 */
 	uint64_t tag0;           /* the held batch's first tag */
 	int64_t sent_ms;         /* when the fetch on its way was sent */
 };
@@ -164,11 +168,44 @@ static void *ra_block(struct client_readahead *pf, size_t len)
 	return client_block_new(len);
 }
 
+/* A free slot of c's hold page for a batch, now taken; 0 when all
+ * PROTO_HOLD_SLOTS - 1 hold one (its hand-outs are then QDONEs). The
+ * lowest: a queue fetching again mostly takes the slot it had. */
+static uint32_t ra_slot_take(struct ipc_client *c)
+{
+	uint64_t avail;
+	uint32_t i, s;
+
+	for (i = 0; i < PROTO_HOLD_SLOTS / 64; i++) {
+		avail = ~c->hold_used[i] & (i == 0 ? ~1ull : ~0ull);
+		if (avail != 0) {
+			s = i * 64 + (uint32_t)__builtin_ctzll(avail);
+			c->hold_used[i] |= 1ull << (s % 64);
+			return s;
+		}
+	}
+	return 0;
+}
+
+/* Free pf's slot once it holds no batch (none buffered, no fetch on its
+ * way): all of its batch was handed out (counted in the word) or taken
+ * back. The daemon acks what the word counts before it counts a new
+ * batch there, of whatever queue (QGETH: lease_slot_begin), so the
+ * slot's next batch is never mixed with this one. */
+static void ra_slot_free(struct ipc_client *c, struct client_readahead *pf)
+{
+	if (pf->slot == 0 || pf->tag != 0 || pf->inflight != 0)
+		return;
+	c->hold_used[pf->slot / 64] &= ~(1ull << (pf->slot % 64));
+	pf->slot = 0;
+}
+
 /* Unlink and free a read-ahead record. */
 static void ra_drop(struct ipc_client *c, struct client_readahead *pf)
 {
 	struct client_readahead **pp;
 
+	ra_slot_free(c, pf);
 	for (pp = &c->readahead; *pp; pp = &(*pp)->next)
 		if (*pp == pf) {
 			*pp = pf->next;
@@ -183,9 +220,11 @@ static void ra_drop(struct ipc_client *c, struct client_readahead *pf)
 	free(pf);
 }
 
-/* Free a record turned off once nothing is buffered or on its way. */
+/* Free pf's slot once it holds no batch, and pf, turned off, once
+ * nothing is buffered or on its way. */
 static void ra_gc(struct ipc_client *c, struct client_readahead *pf)
 {
+	ra_slot_free(c, pf);
 	if (pf->max == 0 && pf->count == 0 && pf->inflight == 0)
 		ra_drop(c, pf);
 }
@@ -268,12 +307,8 @@ static int ra_set(struct ipc_client *c, const char *name, int end,
 	pf->max = n;
 	pf->hold = hold_ms >= 0;
 	pf->hold_ms = hold_ms >= 0 ? hold_ms : 0;
-	if (pf->hold && pf->slot == 0 && c->hold_slots + 1 < PROTO_HOLD_SLOTS) {
-		if (ra_page(c, &rc) != NULL)
-			pf->slot = ++c->hold_slots;
-		else if (rc != 0)
-			return rc;
-	}
+	if (pf->hold && ra_page(c, &rc) == NULL && rc != 0)
+		return rc;
 	return 0;
 }
 
@@ -445,7 +480,9 @@ static int ra_send(struct ipc_client *c, struct client_readahead *pf, int timeou
 		 pf->hold ? PROTO_OP_QGETH : PROTO_OP_QGETN;
 	req.end = pf->end < 0 ? 0 : (uint32_t)pf->end;
 	req.lease_ms = pf->hold_ms;
-	req.slot = pf->hold && c->hold_page != NULL ? pf->slot : 0;
+	if (pf->hold && pf->slot == 0 && c->hold_page != NULL)
+		pf->slot = ra_slot_take(c);
+	req.slot = pf->hold ? pf->slot : 0;
 	strcpy(req.name, pf->name);
 	pf->sent_ms = client_now_ms();
 	rc = client_send_ctx(c, &req, pf);
@@ -684,7 +721,8 @@ int client_readahead_many(struct ipc_client *c, const char *name, int end,
 	pf->many = 1;
 	if (pf->hold || pf->tag) {
 		/* Held: what is buffered goes back first, then a plain QGETN. */
-		rc = ra_return(c, pf);
+		if ((rc = ra_return(c, pf)) == 0)
+			ra_slot_free(c, pf);
 		return rc ? rc : CLIENT_NO_READAHEAD;
 	}
 	if ((rc = ra_fill(c, pf, timeout_ms)))

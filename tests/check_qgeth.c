@@ -823,6 +823,76 @@ START_TEST(test_page_settle_linear)
 }
 END_TEST
 
+/* More queues than the hold page has slots (PROTO_HOLD_SLOTS - 1) in
+ * test_page_slots_reused. */
+#define R_QUEUES 600
+
+/* The daemon's requests served so far (this INFO too). */
+static unsigned long long requests_served(ipc_client *c)
+{
+	struct ipc_daemon_info in;
+
+	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof in), 0);
+	return in.requests;
+}
+
+/* One handle reads 600 queues in turn with held read-ahead, more than
+ * the page has slots (511): a queue's batch is counted in the page, so a
+ * get from it writes nothing (the daemon served only the INFO after it),
+ * whether read-ahead is then turned off, left on, or the queue deleted
+ * after. A slot freed by one queue's batch holds the next one's without
+ * mixing the two: the queue before is settled whole, the new batch
+ * counted from 0 (1 out, 2 held). Before the client freed slots, the
+ * 512th queue on wrote a QDONE per get (2 requests served). */
+START_TEST(test_page_slots_reused)
+{
+	struct h_daemon d;
+	ipc_client *p, *c;
+	unsigned long long r0, r1;
+	char q[16], prev[16] = "";
+	void *m;
+	size_t len;
+	int i;
+
+	h_start(&d);
+	p = h_connect(&d);
+	c = h_connect(&d);
+	for (i = 0; i < R_QUEUES; i++) {
+		snprintf(q, sizeof q, "r%d", i);
+		h_create_queue(p, q, 3);
+		put_numbers(p, q, 0, 3);
+		ck_assert_int_eq(ipc_queue_set_readahead_held(c, q, 3, 0), 0);
+		get_number(c, q, 0, 0);                 /* holds 1, 2 */
+		if (prev[0] != '\0')
+			counts_are(p, prev, 0, 0);      /* all 3 handed out */
+		counts_are(p, q, 0, 2);
+		if (i % 3 == 0)                         /* off once drained */
+			ck_assert_int_eq(ipc_queue_set_readahead(c, q, 0), 0);
+		r0 = requests_served(c);
+		get_number(c, q, 1, 0);
+		r1 = requests_served(c);
+		ck_assert_msg(r1 - r0 == 1, "%s: the get wrote %llu requests",
+			      q, r1 - r0 - 1);
+		get_number(c, q, 2, 0);
+		ck_assert_uint_eq(ipc_queue_buffered(c, q), 0);
+		if (i % 3 == 2) {                       /* gone, still on here */
+			ck_assert_int_eq(ipc_delete(p, q), 0);
+			ck_assert_int_eq(ipc_queue_get(c, q, &m, &len, 0), IPC_ENOENT);
+			prev[0] = '\0';
+		} else {
+			strcpy(prev, q);
+		}
+	}
+	ipc_close(c);
+	for (i = 0; i < R_QUEUES; i += 3) {
+		snprintf(q, sizeof q, "r%d", i);
+		counts_are(p, q, 0, 0);
+	}
+	ipc_close(p);
+	h_stop(&d);
+}
+END_TEST
+
 /* Test suite. */
 static Suite *qgeth_suite(void)
 {
@@ -832,6 +902,7 @@ static Suite *qgeth_suite(void)
 	h_add_case(s, "full_exact_no_page", test_full_exact_no_page, 20);
 	h_add_case(s, "page_put_waits_for_hand_out", test_page_put_waits_for_hand_out, 20);
 	h_add_case(s, "page_settle_linear", test_page_settle_linear, 60);
+	h_add_case(s, "page_slots_reused", test_page_slots_reused, 60);
 	h_add_case(s, "parked_and_empty", test_parked_and_empty, 20);
 	h_add_case(s, "second_consumer", test_second_consumer, 20);
 	h_add_case(s, "late_kept_when_nobody_waits", test_late_kept_when_nobody_waits, 20);

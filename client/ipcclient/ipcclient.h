@@ -1008,7 +1008,9 @@ int ipc_queue_set_readahead(ipc_client *c, const char *name, unsigned n);
  *    the get returned finds the room; while a put waits for room it also
  *    writes a notice (QDONE, never answered) that wakes it. Where the
  *    daemon takes no memfds (memfd-threshold 0, another daemon) every
- *    hand-out writes that notice.
+ *    hand-out writes that notice, as do those of a batch fetched while
+ *    the handle holds 511 other batches (one per queue at most) not all
+ *    handed out: the page counts 511 at once.
  *  - Another consumer is not kept waiting by a consumer that stops
  *    getting: once hold_ms (0: no limit; counted from when the fetch was
  *    sent) ran out while another getter waits on the queue (checked every
