@@ -516,6 +516,24 @@ static PyObject *take_bytes(void *data, size_t len)
 	return b;
 }
 
+/* A message unpickled (pickle_loads), freeing the library's copy: read
+ * straight from that copy when pickle5.c reads the pickle itself, which
+ * saves copying the message into a bytes object first. */
+static PyObject *take_object(void *data, size_t len)
+{
+	PyObject *obj = pickle5_load_fast(data, len), *b;
+
+	if (obj || PyErr_Occurred()) {
+		ipc_free(data);
+		return obj;
+	}
+	if (!(b = take_bytes(data, len)))
+		return NULL;
+	obj = pickle5_loads(b);
+	Py_DECREF(b);
+	return obj;
+}
+
 /* ---- connecting ---------------------------------------------------- */
 
 /* Client(socket=None): connect to ipcd (socket None: $IPCD_SOCKET, ...). */
@@ -1048,26 +1066,27 @@ static int get_ahead(ClientObject *self, void *arg, int timeout_ms)
 	return INTERRUPTED;
 }
 
-PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1, readahead=False) -> bytes\n--\n\n"
+PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1, readahead=False, decode=False) -> bytes\n--\n\n"
 	     "Take the head message of queue name, waiting per timeout_ms. Raises "
 	     "queue.Empty. While it waits the message is taken at-least-once and "
 	     "acked on arrival, so a signal (Ctrl-C) that interrupts it consumes "
 	     "nothing: a message arriving with the interrupt goes back to the head "
 	     "of the queue (the connection is dropped to return it). readahead: "
 	     "read-ahead is on for name (set_readahead): the wait is a fetch, and a "
-	     "message arriving with an interrupt is given back (unget).");
+	     "message arriving with an interrupt is given back (unget). decode: "
+	     "return pickle_loads() of the message, not its bytes.");
 /* Client.get(). */
 static PyObject *client_get(ClientObject *self, PyObject *args)
 {
 	struct get_arg a = { 0 };
-	int timeout = -1, ahead = 0, rc;
+	int timeout = -1, ahead = 0, decode = 0, rc;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "|ip:get", &a.name, &timeout, &ahead))
+	if (!PyArg_ParseTuple(args, NAME_ARG "|ipp:get", &a.name, &timeout, &ahead, &decode))
 		return NULL;
 	rc = client_hold(self, ahead ? get_ahead : get_one, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
-	return take_bytes(a.data, a.len);
+	return decode ? take_object(a.data, a.len) : take_bytes(a.data, a.len);
 }
 
 PyDoc_STRVAR(get_ack_doc, "get_ack(name, timeout_ms=-1, lease_ms=0) -> (bytes, tag)\n--\n\n"

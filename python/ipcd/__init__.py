@@ -564,7 +564,10 @@ class Queue:
         if c is None or self._closed or not c.alive:
             c = self._settled()
             tls = self._tls.s
+        pickled = self._ser is _Pickle  # then unpickled from the library's copy
         if not self._auto:
+            if pickled:
+                return c.get(self._name, ms, self._readahead > 1, True)
             return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
@@ -574,9 +577,9 @@ class Queue:
             tls.ra = 0
             self._set_readahead(c, 0)
             c.unread(self._name)
-        data = c.get(self._name, ms, tls.ra > 0)
+        data = c.get(self._name, ms, tls.ra > 0, pickled)
         tls.last = _monotonic()
-        return self._ser.loads(data)
+        return data if pickled else self._ser.loads(data)
 
     def put_nowait(self, obj):
         """put(obj, False)."""
