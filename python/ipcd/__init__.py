@@ -524,8 +524,10 @@ class Queue:
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
+        if self._feeds and self._ser is _Pickle and self._feeder.feed_obj(obj):
+            return  # the common case first: pickled straight into the feeder
         data = self._ser.dumps(obj)
-        if self._feeds:  # the common case first
+        if self._feeds:
             if not self._feeder.feed(data):  # over msg_max: a memfd, put here
                 self._settled().put(self._name, data, -1)
         elif self._feeder is not None and self._maxsize:  # bounded: a credit, or wait
