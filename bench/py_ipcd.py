@@ -5,7 +5,7 @@ and redis-py, one producer process and one consumer process, in one run
 so the ratios compare like with like.
 
 usage: py_ipcd.py [--ipcd PATH] [--redis PATH|''] [--quick] [--json]
-                  [--count N] [--only LIST] [--cpu]
+                  [--count N] [--only LIST] [--cpu] [--commit TEXT]
                   [other ipcbench flags are ignored]
 
 --only takes comma-separated row names and sizes (int, 64B, 64KiB), e.g.
@@ -22,6 +22,12 @@ of one scheduler hiccup on a loaded 2-vCPU machine; not with --count)
 and reports messages per second: the clock starts when the producer
 passed the barrier both processes wait at (their connections made) and
 stops when the consumer has the last message.
+
+Like ipcbench, it says how busy the rest of the machine was: the CPU
+that processes other than its own (user processes, and kernel threads
+apart) used during each row and over the run, from /proc/PID/stat; a
+row past ipcbench's limits is marked "!", the run "NOISY", and --json
+lines carry the machine, commit, date and these figures.
 """
 import argparse
 import json
@@ -139,20 +145,92 @@ def server_usage(pid):
     return (cpu, sw["voluntary_ctxt_switches"], sw["nonvoluntary_ctxt_switches"])
 
 
+# ---- noise: CPU the rest of the machine took meanwhile (as ipcbench) ------
+
+NOISY_OTHER_PCT = 5.0    # ipcbench's BENCH_NOISY_PCT: user processes elsewhere
+NOISY_KERN_PCT = 20.0    # and BENCH_KERN_NOISY_PCT: kernel threads
+PF_KTHREAD = 0x00200000  # include/linux/sched.h
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_table():
+    """{pid: (ppid, flags, CPU ticks, comm)} of every process now."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                line = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        comm = line[line.index("(") + 1:line.rindex(")")]
+        f = line[line.rindex(")") + 2:].split()
+        table[int(name)] = (int(f[1]), int(f[6]), int(f[11]) + int(f[12]), comm)
+    return table
+
+
+def ours(table, root):
+    """The pids of root and its descendants in table."""
+    kids = {}
+    for pid, (ppid, _, _, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo.extend(kids.get(pid, ()))
+    return found
+
+
+def noise(before, after, seconds):
+    """(other, kern): CPU % of one core that user processes outside this
+    bench and kernel threads used between two proc_table()s taken
+    seconds apart; the bench's processes (this one, its children and the
+    servers it started) are left out, whichever snapshot saw them."""
+    mine = ours(before, os.getpid()) | ours(after, os.getpid())
+    other = kern = 0
+    for pid, (_, flags, ticks, _) in after.items():
+        if pid in mine:
+            continue
+        spent = ticks - before[pid][2] if pid in before else ticks
+        if flags & PF_KTHREAD:
+            kern += spent
+        else:
+            other += spent
+    scale = 100.0 / TICK / seconds if seconds > 0 else 0.0
+    return other * scale, kern * scale
+
+
+def noisy(other, kern):
+    """ipcbench's rule: a row is noisy past these shares of a core."""
+    return other > NOISY_OTHER_PCT or kern > NOISY_KERN_PCT
+
+
+def load_avg():
+    """The 1-minute load average."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def run_pair(make, size, n, batched=False, server=None):
     """(messages per second, {role: (CPU us, voluntary, involuntary switches)
-    per message}) of one producer/consumer pair; role "server" is the
-    process of pid server (ipcd or redis-server) when given."""
+    per message}, (other, kern) noise of noise()) of one producer/consumer
+    pair; role "server" is the process of pid server (ipcd or
+    redis-server) when given."""
     ctx = mp.get_context("fork")
     barrier, done = ctx.Barrier(2), ctx.SimpleQueue()
     procs = [ctx.Process(target=producer, args=(make, size, n, barrier, done, batched)),
              ctx.Process(target=consumer, args=(make, n, barrier, done, batched))]
     before = server_usage(server)
+    table0, w0 = proc_table(), time.monotonic()
     for p in procs:
         p.start()
     # the producer's start and usage, the consumer's end and usage
     stamps = dict(done.get() for _ in range(2 * len(procs)))
     spent = {"server": tuple(b - a for a, b in zip(before, server_usage(server)))}
+    # Taken before the joins, so the children are still in the table.
+    load = noise(table0, proc_table(), time.monotonic() - w0)
     t0, t1 = stamps["start"], stamps["end"]
     for p in procs:
         p.join()
@@ -162,7 +240,8 @@ def run_pair(make, size, n, batched=False, server=None):
         spent[role] = stamps[role]
     if server is None:
         del spent["server"]
-    return n / (t1 - t0), {r: (u[0] * 1e6 / n, u[1] / n, u[2] / n) for r, u in spent.items()}
+    return (n / (t1 - t0), {r: (u[0] * 1e6 / n, u[1] / n, u[2] / n) for r, u in spent.items()},
+            load)
 
 
 # ---- the systems: make(role) -> (call, flush), made in the child ------------
@@ -335,9 +414,10 @@ def wanted(args, what, kind):
 
 
 def measure(args, rsock, servers):
-    """{(size label, row name): msgs/s or error text}, and {(size label,
-    row name): run_pair's usage}; servers: {"ipcd"|"redis": pid}."""
-    results, cpu = {}, {}
+    """{(size label, row name): msgs/s or error text}, {(size label, row
+    name): run_pair's usage} and {(size label, row name): (other, kern)
+    noise}; servers: {"ipcd"|"redis": pid}."""
+    results, cpu, loads = {}, {}, {}
     count = COUNT // 3 if args.quick else COUNT
     if args.count:
         count = args.count
@@ -351,35 +431,67 @@ def measure(args, rsock, servers):
             server = servers.get(row.split()[0].split(".")[0])
             try:
                 rows_n = n * BATCH_ROUNDS if batched and n == count and not args.count else n
-                results[(label, row)], cpu[(label, row)] = \
+                results[(label, row)], cpu[(label, row)], loads[(label, row)] = \
                     run_pair(make, size, rows_n, batched, server)
             except Exception as e:  # reported in the table
                 results[(label, row)] = "error: %s" % e
-    return results, cpu
+    return results, cpu, loads
 
 
-def report(results, cpu, args):
+def machine():
+    """The machine line: CPUs, their model, the kernel."""
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    return "%d x %s, Linux %s" % (os.cpu_count(), model, os.uname().release)
+
+
+def report_header(run):
+    """The lines saying what was measured, when, and how quiet it was
+    (run: machine, commit, started, load at start and end, noise)."""
+    other, kern = run["noise"]
+    print("\nPython section: %s; commit %s, started %s" %
+          (run["machine"], run["commit"], run["started"]))
+    print("load average %.2f at start, %.2f at end; other processes used %.1f%% "
+          "of a core over the run, kernel threads %.1f%%: %s" %
+          (run["load"][0], run["load"][1], other, kern,
+           "NOISY" if noisy(other, kern) else "quiet"))
+    print("(! = a row during which other processes used over %.0f%% of a core or "
+          "kernel threads over %.0f%%)" % (NOISY_OTHER_PCT, NOISY_KERN_PCT))
+
+
+def report(results, cpu, loads, run, args):
     """Print the table and the goals' ratios (or JSON lines, with --cpu
-    each process's CPU us and voluntary, involuntary switches per message)."""
+    each process's CPU us and voluntary, involuntary switches per message);
+    rows taken while the machine was busy elsewhere are marked."""
     order = [w[0] for w in workloads(None, 0)] + ["redis LPUSH/BRPOP"]
     rows = [r for r in order if any(k[1] == r for k in results)]
     if args.json:
         for (label, row), v in results.items():
+            other, kern = loads.get((label, row), (0.0, 0.0))
             line = {"section": "python", "size": label, "system": row,
                     "msgs_per_s": v if isinstance(v, float) else None,
-                    "note": v if isinstance(v, str) else ""}
+                    "note": v if isinstance(v, str) else "",
+                    "machine": run["machine"], "commit": run["commit"],
+                    "date": run["started"], "other_pct": round(other, 2),
+                    "kern_pct": round(kern, 2), "noisy": noisy(other, kern)}
             if args.cpu and (label, row) in cpu:
                 line["per_msg"] = cpu[(label, row)]
             print(json.dumps(line))
         return
+    report_header(run)
     print("\nPython: 1 producer / 1 consumer process, messages per second")
     print("%-26s" % "" + "".join("%14s" % l for l, _ in SIZES))
     for row in rows:
         cells = []
         for label, _ in SIZES:
             v = results.get((label, row))
+            mark = "!" if noisy(*loads.get((label, row), (0.0, 0.0))) else " "
             cells.append("%14s" % ("-" if v is None else
-                                   ("%.0f" % v if isinstance(v, float) else "error")))
+                                   ("%.0f%s" % (v, mark) if isinstance(v, float) else "error")))
         print("%-26s" % row + "".join(cells))
     print("\nGoals (ratio, per payload):")
     for what, mine, base, want in GOALS:
@@ -413,6 +525,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--count", type=int, default=0, help="messages per row (overrides)")
+    ap.add_argument("--commit", default="?", help="what is measured (make bench: git describe)")
     ap.add_argument("--only", default="", help="rows and sizes to run, comma-separated")
     ap.add_argument("--cpu", action="store_true",
                     help="also print CPU time and context switches per message")
@@ -422,8 +535,13 @@ def main():
     try:
         procs, rsock = start_servers(args, tmp)
         servers = {"ipcd": procs[0].pid, "redis": procs[1].pid if rsock else None}
-        results, cpu = measure(args, rsock, servers)
-        report(results, cpu, args)
+        run = {"machine": machine(), "commit": args.commit, "load": [load_avg()],
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        table0, w0 = proc_table(), time.monotonic()
+        results, cpu, loads = measure(args, rsock, servers)
+        run["noise"] = noise(table0, proc_table(), time.monotonic() - w0)
+        run["load"].append(load_avg())
+        report(results, cpu, loads, run, args)
         if args.cpu and not args.json:
             report_cpu(cpu)
     finally:
