@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* deadletter.c: moving poison messages to their dead-letter queue. */
-#include <assert.h>
 #include <string.h>
 
 #include "access.h"
@@ -8,6 +7,7 @@
 #include "deadletter.h"
 #include "durable.h"
 #include "ipc_defs.h"
+#include "lease.h"
 #include "log.h"
 #include "proto.h"
 #include "qmsg.h"
@@ -38,15 +38,14 @@ int deadletter_match(const struct queue *q, const struct proto_req *r)
 	return 0;
 }
 
-/* The dead-letter queue of q, if it may take one more message from q's
- * owner: 0 with *dlq, or why not. */
+/* The dead-letter queue of q, if q's owner may write to it: 0 with
+ * *dlq, or why not (whether it has room, the put says). */
 static int deadletter_target(struct server *s, struct queue *q,
 			     struct queue **dlq)
 {
 	struct broker *b = &s->broker;
 	struct broker_info info;
 	struct access_cred owner = { 0 };
-	struct queue_stats st;
 	int rc;
 
 	if (b->reg == NULL)
@@ -57,12 +56,7 @@ static int deadletter_target(struct server *s, struct queue *q,
 		return IPC_ENOENT;     /* q is being deleted */
 	owner.uid = info.owner.uid;
 	owner.gid = info.owner.gid;
-	if ((rc = broker_access(b, queue_dead_letter(q), &owner, ACCESS_WRITE)))
-		return rc;
-	queue_stats(*dlq, &st);
-	if (st.maxsize && st.size + st.inflight >= st.maxsize)
-		return IPC_EFULL;
-	return 0;
+	return broker_access(b, queue_dead_letter(q), &owner, ACCESS_WRITE);
 }
 
 /* q's max-deliveries. */
@@ -87,6 +81,10 @@ static int deadletter_move(struct queue *q, struct qmsg *m, void *arg)
 		m->jid = 0;
 		rc = durable_put(s, dlq, m);
 	}
+	/* Full as for a put: reserved slots count, and what consumers'
+	 * hold pages count as handed out is acked first. */
+	if (rc == 0 && (rc = lease_put(dlq, m, 0)) != 0)
+		durable_drop(s, m);
 	if (rc != 0) {
 		m->jid = jid;
 		log_warn("queue '%s': a message delivered %u times stays: "
@@ -96,9 +94,6 @@ static int deadletter_move(struct queue *q, struct qmsg *m, void *arg)
 		return rc;
 	}
 	durable_forget(s, jid);   /* gone from q's journal */
-	rc = queue_put(dlq, m);
-	assert(rc == 0);          /* there was room (deadletter_target) */
-	(void)rc;
 	log_info("queue '%s': a message delivered %u times moved to '%s'",
 		 queue_name(q), deadletter_max(q),
 		 queue_dead_letter(q));

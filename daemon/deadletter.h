@@ -9,8 +9,10 @@
  *
  * The move is refused, and the message goes back to its queue as if
  * dead-lettering were off (counted in dead_letter_failed and logged),
- * when the dead-letter queue does not exist (or is a pipe), is full,
- * may not be written by the owner of the source queue (its uid and
+ * when the dead-letter queue does not exist (or is a pipe), is full (as
+ * a put finds it: reserved slots count, and what its held read-ahead
+ * consumers' hold pages count as handed out is acked first), may not
+ * be written by the owner of the source queue (its uid and
  * primary group), or its journal has no room. Nothing is lost: the
  * operator creates or empties the dead-letter queue, and the next time
  * the message comes back unacked it moves.

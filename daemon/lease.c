@@ -371,6 +371,29 @@ size_t lease_settle(struct queue *q, int want)
 	return lease_ack_due(&sw.done);
 }
 
+/* Offer msgs to q, settling its hold pages when it is full; see
+ * lease.h. */
+int lease_put_batch(struct queue *q, struct qmsg **msgs, size_t n,
+		    size_t *taken, int want)
+{
+	int rc = queue_put_batch(q, msgs, n, taken);
+	size_t more;
+
+	if (rc == IPC_EFULL && lease_settle(q, want) > 0) {
+		rc = queue_put_batch(q, msgs + *taken, n - *taken, &more);
+		*taken += more;
+	}
+	return rc;
+}
+
+/* Offer m to q, settling its hold pages when it is full. */
+int lease_put(struct queue *q, struct qmsg *m, int want)
+{
+	size_t taken;
+
+	return lease_put_batch(q, &m, 1, &taken, want);
+}
+
 /* QRELEASE: the consumer gives the message tagged tag back, now or after
  * delay_ms. Delayed, it stays in flight but is no one's: its connection
  * may go, nobody may ack it, and the timer puts it back. */

@@ -111,5 +111,14 @@ void lease_slot_begin(struct conn *c, struct queue *q, uint32_t s);
  * want, also ask those clients to say each further hand-out (a put is
  * about to wait for room). How many were acked. */
 size_t lease_settle(struct queue *q, int want);
+/* Offer msgs[0..n) to q as queue_put_batch does; when q is full, once
+ * more for the rest after lease_settle(q, want) acked some: the one way
+ * a put, and a message moved to a dead-letter queue, find room. 0 or
+ * IPC_EFULL, with *taken as there. */
+int lease_put_batch(struct queue *q, struct qmsg **msgs, size_t n,
+		    size_t *taken, int want);
+/* lease_put_batch of one message: 0 or IPC_EFULL (m is still the
+ * caller's). */
+int lease_put(struct queue *q, struct qmsg *m, int want);
 
 #endif

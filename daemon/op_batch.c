@@ -108,12 +108,9 @@ static size_t batch_offer(struct conn *c, const struct proto_req *r,
 	}
 	*rc = short_rc;
 	if (made > 0 && q != NULL) {
-		*rc = queue_put_batch(q, batch_put_msgs, made, &taken);
-		if (*rc == IPC_EFULL && lease_settle(q, r->timeout_ms != 0) > 0) {
-			i = taken;   /* room freed by hand-outs (op_qput) */
-			*rc = queue_put_batch(q, batch_put_msgs + i, made - i, &taken);
-			taken += i;
-		}
+		/* Room freed by hand-outs counts (op_qput). */
+		*rc = lease_put_batch(q, batch_put_msgs, made, &taken,
+				      r->timeout_ms != 0);
 	} else if (made > 0)
 		*rc = pipe_send_batch(p, r->end, op_pipe_owner(c, p, r->end),
 				      batch_put_msgs, made, &taken);

@@ -85,11 +85,9 @@ void op_qput(struct conn *c, const struct proto_req *r)
 		conn_reply_status(c, r->op, r->id, rc);
 		return;
 	}
-	rc = queue_put(q, m);
 	/* Full: first the messages consumers' hold pages count as handed
 	 * out are acked (and a put that waits asks them to say the next). */
-	if (rc == IPC_EFULL && lease_settle(q, r->timeout_ms != 0) > 0)
-		rc = queue_put(q, m);
+	rc = lease_put(q, m, r->timeout_ms != 0);
 	if (rc == IPC_EFULL && r->timeout_ms != 0) {
 		park_request_queue(c, r, WAITER_PUT, m, q);
 		return;

@@ -149,10 +149,8 @@ static void resv_put_lost(struct conn *c, const struct proto_req *r, struct queu
 			  struct qmsg *m)
 {
 	struct proto_req w = *r;
-	int rc = queue_put(q, m);
+	int rc = lease_put(q, m, 1);   /* see op_qput */
 
-	if (rc == IPC_EFULL && lease_settle(q, 1) > 0)
-		rc = queue_put(q, m);   /* see op_qput */
 	if (rc == IPC_EFULL) {
 		w.timeout_ms = -1;
 		park_request_queue(c, &w, WAITER_PUT, m, q);

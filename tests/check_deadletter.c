@@ -198,6 +198,125 @@ START_TEST(test_dlq_refused_keeps)
 }
 END_TEST
 
+/* A full dead-letter queue is full as a put finds it: a message its
+ * held read-ahead consumer handed out, counted only in the hold page,
+ * frees its slot for a move (the move reads the page first, like a put
+ * that finds the queue full), and the move takes that one slot only. */
+START_TEST(test_dlq_full_settles_page)
+{
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *c, *h;
+
+	h_start(&d);
+	c = h_connect(&d);
+	h = h_connect(&d);
+	h_create_queue(c, "dead", 2);
+	ck_assert_int_eq(open_dlq(c, "jobs", 0, 0, 1, "dead"), 0);
+	h_put_text(c, "dead", "a");
+	h_put_text(c, "dead", "b");
+	ck_assert_int_eq(ipc_queue_set_readahead_held(h, "dead", 2, 0), 0);
+	h_get_expect(h, "dead", "a", 0);            /* holds "b"; "a" in the page */
+	h_put_text(c, "jobs", "p");
+	deliver_release(c, "jobs", "p");            /* to "dead", into the slot of "a" */
+	in = h_stat(c, "jobs");
+	ck_assert_uint_eq(in.dead_lettered, 1);
+	ck_assert_uint_eq(in.dead_letter_failed, 0);
+	ck_assert_uint_eq(in.size, 0);
+	in = h_stat(c, "dead");
+	ck_assert_uint_eq(in.size, 1);
+	ck_assert_uint_eq(in.inflight, 1);
+	ck_assert_int_eq(ipc_queue_put(c, "dead", "x", 1, 0), IPC_EFULL);
+	h_get_expect(h, "dead", "b", 0);
+	h_get_expect(h, "dead", "p", 0);
+	ipc_close(h);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* Slots reserved by a producer (QRESV) take room in the dead-letter
+ * queue as for a put: a move there is refused and the message kept
+ * while size + reserved reach maxsize, and moves once they are given
+ * back. */
+START_TEST(test_dlq_full_of_reserved)
+{
+	struct h_daemon d;
+	struct ipc_info in;
+	ipc_client *c, *r;
+	unsigned granted = 0;
+	int i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	r = h_connect(&d);
+	h_create_queue(c, "dead", 8);
+	ck_assert_int_eq(open_dlq(c, "jobs", 0, 0, 1, "dead"), 0);
+	ck_assert_int_eq(ipc_queue_reserve(r, "dead", 2, &granted), 0);
+	ck_assert_uint_eq(granted, 2);
+	for (i = 0; i < 6; i++)
+		h_put_text(c, "dead", "d");
+	ck_assert_int_eq(ipc_queue_put(c, "dead", "x", 1, 0), IPC_EFULL);
+	h_put_text(c, "jobs", "p");
+	deliver_release(c, "jobs", "p");            /* "dead" is full */
+	in = h_stat(c, "jobs");
+	ck_assert_uint_eq(in.dead_letter_failed, 1);
+	ck_assert_uint_eq(in.dead_lettered, 0);
+	ck_assert_uint_eq(in.size, 1);
+	in = h_stat(c, "dead");
+	ck_assert_uint_eq(in.size, 6);
+	ck_assert_uint_eq(in.reserved, 2);
+	ck_assert_int_eq(ipc_queue_unreserve(r, "dead"), 0);
+	deliver_release(c, "jobs", "p");
+	in = h_stat(c, "jobs");
+	ck_assert_uint_eq(in.dead_lettered, 1);
+	ck_assert_uint_eq(in.size, 0);
+	ck_assert_uint_eq(h_stat(c, "dead").size, 7);
+	ipc_close(r);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
+/* A move refused by a full durable dead-letter queue leaves neither
+ * journal changed: after a restart the message is in its queue once and
+ * the dead-letter queue holds what it held. */
+START_TEST(test_dlq_full_durable_kept)
+{
+	struct h_daemon d;
+	ipc_client *c;
+
+	h_start(&d);
+	c = h_connect(&d);
+	ck_assert_int_eq(open_dlq(c, "dead", 1, IPC_QUEUE_DURABLE, 0, NULL), 0);
+	ck_assert_int_eq(open_dlq(c, "jobs", 0, IPC_QUEUE_DURABLE, 1, "dead"), 0);
+	h_put_text(c, "dead", "x");
+	h_put_text(c, "jobs", "p");
+	deliver_release(c, "jobs", "p");            /* "dead" is full */
+	ck_assert_uint_eq(h_stat(c, "jobs").dead_letter_failed, 1);
+	ipc_close(c);
+	h_kill_keep(&d, SIGKILL);
+
+	h_launch(&d);
+	c = h_connect(&d);
+	ck_assert_uint_eq(h_stat(c, "jobs").size, 1);
+	ck_assert_uint_eq(h_stat(c, "dead").size, 1);
+	h_get_expect(c, "dead", "x", 0);
+	deliver_release(c, "jobs", "p");            /* room now: moved */
+	ck_assert_uint_eq(h_stat(c, "jobs").dead_lettered, 1);
+	ipc_close(c);
+	h_kill_keep(&d, SIGKILL);
+
+	h_launch(&d);
+	c = h_connect(&d);
+	ck_assert_uint_eq(h_stat(c, "jobs").size, 0);
+	ck_assert_uint_eq(h_stat(c, "dead").size, 1);
+	h_get_expect(c, "dead", "p", 0);
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* A durable queue keeps its dead-lettering settings and its delivery
  * counts across a SIGKILL and restart; a moved message stays moved. */
 START_TEST(test_dlq_durable_restart)
@@ -393,6 +512,9 @@ static Suite *deadletter_suite(void)
 	h_add_case(s, "reopen_settings", test_dlq_reopen_settings, 20);
 	h_add_case(s, "settings_refused", test_dlq_settings_refused, 20);
 	h_add_case(s, "refused_keeps", test_dlq_refused_keeps, 20);
+	h_add_case(s, "full_settles_page", test_dlq_full_settles_page, 20);
+	h_add_case(s, "full_of_reserved", test_dlq_full_of_reserved, 20);
+	h_add_case(s, "full_durable_kept", test_dlq_full_durable_kept, 30);
 	h_add_case(s, "durable_restart", test_dlq_durable_restart, 30);
 	h_add_case(s, "crashing_consumers", test_dlq_crashing_consumers, 60);
 	return s;
