@@ -1132,6 +1132,8 @@ class Connection:
         if c is not None and c.alive and not self._unsettled:  # attached, not armed
             if self._feeder is not None:
                 self._feeder.check()
+            if self._ser is _Pickle:  # unpickled from the library's copy
+                return c.pipe_recv(self._name, self._end, -1, True)
             return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
         return self._loads(self._recv())
