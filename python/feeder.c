@@ -798,6 +798,16 @@ static PyObject *feeder_feed_obj(FeederObject *self, PyObject *obj)
 	return PyBool_FromLong(rc);
 }
 
+/* Wake the thread for what feed_many or feed_many_obj buffered. */
+static void feed_many_kick(FeederObject *self)
+{
+	if (self->f && self->pid == this_pid) {
+		pthread_mutex_lock(&self->f->mu);
+		feeder_kick(self->f);
+		pthread_mutex_unlock(&self->f->mu);
+	}
+}
+
 PyDoc_STRVAR(feed_many_doc, "feed_many(datas) -> int\n--\n\n"
 	     "feed() each bytes-like object of the sequence datas in order, until "
 	     "one is over msg_max: how many were buffered. A failure kept is raised "
@@ -825,12 +835,47 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 		PyBuffer_Release(&buf);
 	}
 	Py_DECREF(seq);
-	if (self->f && self->pid == this_pid) {
-		pthread_mutex_lock(&self->f->mu);
-		feeder_kick(self->f);
-		pthread_mutex_unlock(&self->f->mu);
-	}
+	feed_many_kick(self);
 	return rc < 0 ? NULL : PyLong_FromSsize_t(i);
+}
+
+PyDoc_STRVAR(feed_many_obj_doc, "feed_many_obj(objs) -> int or None\n--\n\n"
+	     "feed_many([pickle_dumps(o) for o in objs]) when every item of the "
+	     "sequence objs is an int, bytes or str (their pickles go straight into "
+	     "the buffer, as feed_obj() writes them): how many were buffered. None, "
+	     "with nothing buffered, when one is of another type.");
+/* Feeder.feed_many_obj(). */
+static PyObject *feeder_feed_many_obj(FeederObject *self, PyObject *arg)
+{
+	PyObject *seq = PySequence_Fast(arg, "feed_many_obj() takes a sequence");
+	unsigned char (*ops)[PICKLE5_PARTS_BUF] = NULL;
+	struct msg_parts *mps = NULL;
+	Py_ssize_t i = 0, n;
+	int rc = 1, fast = 1;
+
+	if (!seq)
+		return NULL;
+	n = PySequence_Fast_GET_SIZE(seq);
+	if (n > 0 && (!(ops = PyMem_Malloc((size_t)n * sizeof(*ops))) ||
+		      !(mps = PyMem_Malloc((size_t)n * sizeof(*mps))))) {
+		PyErr_NoMemory();
+		rc = -1;
+	}
+	/* All or none go this way, so that the caller's own pickling of
+	 * the others fails, if it does, before anything is buffered. */
+	for (i = 0; rc > 0 && fast && i < n; i++)
+		fast = pickle5_parts(PySequence_Fast_GET_ITEM(seq, i), ops[i], &mps[i]);
+	for (i = 0; rc > 0 && fast && i < n; i += rc > 0)
+		rc = feed_buf(self, &mps[i], 0, i == 0);
+	PyMem_Free(ops);
+	PyMem_Free(mps);
+	Py_DECREF(seq);
+	if (rc < 0)
+		return NULL;
+	if (!fast)
+		Py_RETURN_NONE;
+	feed_many_kick(self);
+	return PyLong_FromSsize_t(i);
 }
 
 PyDoc_STRVAR(sync_doc, "sync(raise_failure=True)\n--\n\n"
@@ -1103,6 +1148,7 @@ static PyMethodDef feeder_methods[] = {
 	{ "feed", (PyCFunction)feeder_feed, METH_O, feed_doc },
 	{ "feed_obj", (PyCFunction)feeder_feed_obj, METH_O, feed_obj_doc },
 	{ "feed_many", (PyCFunction)feeder_feed_many, METH_O, feed_many_doc },
+	{ "feed_many_obj", (PyCFunction)feeder_feed_many_obj, METH_O, feed_many_obj_doc },
 	{ "sync", (PyCFunction)(void (*)(void))feeder_sync, METH_FASTCALL, sync_doc },
 	{ "check", (PyCFunction)feeder_check, METH_NOARGS, check_doc },
 	{ "reserve", (PyCFunction)feeder_reserve, METH_VARARGS, reserve_doc },

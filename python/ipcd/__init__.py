@@ -600,6 +600,19 @@ class Queue:
         every item to the feeder as one batch and returns len(objs),
         failures come as for put()."""
         ms = _timeout_ms(block, timeout)
+        if self._feeds and self._ser is _Pickle and not self._closed:
+            objs = objs if isinstance(objs, (_builtin_list, tuple)) else _builtin_list(objs)
+            done, feed = 0, self._feeder.feed_many_obj
+            i = feed(objs)  # pickled straight into the feeder, or None
+            while i is not None:
+                done += i
+                if i == len(objs):
+                    return done
+                # objs[i] is over msg_max: a memfd, put here
+                self._settled().put(self._name, self._ser.dumps(objs[i]), -1)
+                done += 1
+                objs = objs[i + 1:]
+                i = feed(objs)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
         if not self._feeds:  # may be cut short: waits

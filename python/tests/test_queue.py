@@ -233,6 +233,27 @@ class BasicTest(unittest.TestCase):
         self.assertRaises(ValueError, q.get_many, ipcd.BATCH_MAX + 1)
         self.assertEqual(q.put_many([]), 0)
 
+    def test_put_many_mixed(self):
+        """put_many of ints, bytes and str (pickled straight into the
+        feeder), with one over the inline limit among them (a put of its
+        own), of other objects (pickled by pickle), and of a generator: all
+        arrive in order, each counted once."""
+        q = ipcd.Queue(ipcdtest.fresh())
+        big = bytes((1 << 20) + 1000)
+        lists = ([1, b"x" * 65536, "s"], [1, big, 2, big, 3], [1, {"d": 1}, "s"],
+                 (i for i in range(5)), [])
+        for objs in lists:
+            objs = list(objs)
+            self.assertEqual(q.put_many(iter(objs) if len(objs) == 5 else objs), len(objs))
+            got = []
+            while len(got) < len(objs):
+                got += q.get_many(timeout=5)
+            self.assertEqual(got, objs)
+        bad = [1, 2, lambda: 0]  # pickling fails before anything is put
+        self.assertRaises(Exception, q.put_many, bad)
+        self.assertTrue(q.empty())
+        q.close()
+
     def test_put_many_full_counts(self):
         q = ipcd.Queue(ipcdtest.fresh(), 3)
         with self.assertRaises(queue.Full) as cm:
