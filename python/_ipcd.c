@@ -516,6 +516,24 @@ static PyObject *take_bytes(void *data, size_t len)
 	return b;
 }
 
+/* A message unpickled (pickle_loads), freeing the library's copy: read
+ * straight from that copy when pickle5.c reads the pickle itself, which
+ * saves copying the message into a bytes object first. */
+static PyObject *take_object(void *data, size_t len)
+{
+	PyObject *obj = pickle5_load_fast(data, len), *b;
+
+	if (obj || PyErr_Occurred()) {
+		ipc_free(data);
+		return obj;
+	}
+	if (!(b = take_bytes(data, len)))
+		return NULL;
+	obj = pickle5_loads(b);
+	Py_DECREF(b);
+	return obj;
+}
+
 /* ---- connecting ---------------------------------------------------- */
 
 /* Client(socket=None): connect to ipcd (socket None: $IPCD_SOCKET, ...). */
@@ -672,6 +690,8 @@ struct pipe_arg {
 	void *data;
 	size_t len;
 	PyObject *out;           /* pipe_recv_run: what it received */
+	int decode;              /* pipe_recv: out is pickle_loads() of it */
+	int decoded;             /* out is decoded already */
 };
 
 /* A share or a join of a pipe end: the token, what the join reports. */
@@ -1048,26 +1068,27 @@ static int get_ahead(ClientObject *self, void *arg, int timeout_ms)
 	return INTERRUPTED;
 }
 
-PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1, readahead=False) -> bytes\n--\n\n"
+PyDoc_STRVAR(get_doc, "get(name, timeout_ms=-1, readahead=False, decode=False) -> bytes\n--\n\n"
 	     "Take the head message of queue name, waiting per timeout_ms. Raises "
 	     "queue.Empty. While it waits the message is taken at-least-once and "
 	     "acked on arrival, so a signal (Ctrl-C) that interrupts it consumes "
 	     "nothing: a message arriving with the interrupt goes back to the head "
 	     "of the queue (the connection is dropped to return it). readahead: "
 	     "read-ahead is on for name (set_readahead): the wait is a fetch, and a "
-	     "message arriving with an interrupt is given back (unget).");
+	     "message arriving with an interrupt is given back (unget). decode: "
+	     "return pickle_loads() of the message, not its bytes.");
 /* Client.get(). */
 static PyObject *client_get(ClientObject *self, PyObject *args)
 {
 	struct get_arg a = { 0 };
-	int timeout = -1, ahead = 0, rc;
+	int timeout = -1, ahead = 0, decode = 0, rc;
 
-	if (!PyArg_ParseTuple(args, NAME_ARG "|ip:get", &a.name, &timeout, &ahead))
+	if (!PyArg_ParseTuple(args, NAME_ARG "|ipp:get", &a.name, &timeout, &ahead, &decode))
 		return NULL;
 	rc = client_hold(self, ahead ? get_ahead : get_one, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
-	return take_bytes(a.data, a.len);
+	return decode ? take_object(a.data, a.len) : take_bytes(a.data, a.len);
 }
 
 PyDoc_STRVAR(get_ack_doc, "get_ack(name, timeout_ms=-1, lease_ms=0) -> (bytes, tag)\n--\n\n"
@@ -1849,17 +1870,20 @@ static int pipe_recv_run(ClientObject *self, void *arg, int timeout)
 	rc = run_sliced(self, step_pipe_recv, a, timeout, IPC_EEMPTY);
 	if (rc)
 		return rc;
-	if (!(a->out = take_bytes(a->data, a->len)))
-		return INTERRUPTED;
 	/* Armed, a message kept aside would not make fileno() readable: the
 	 * signal's handler runs at the next bytecode instead. */
 	if (!self->armed && PyErr_CheckSignals() < 0) {
-		Py_XSETREF(self->pend, a->out);
-		self->pend_end = a->end;
-		a->out = NULL;
+		if ((a->out = take_bytes(a->data, a->len))) {
+			Py_XSETREF(self->pend, a->out);
+			self->pend_end = a->end;
+			a->out = NULL;
+		}
 		return INTERRUPTED;
 	}
-	return 0;
+	/* Unpickled from the library's copy: no bytes object made first. */
+	a->decoded = a->decode;
+	a->out = a->decoded ? take_object(a->data, a->len) : take_bytes(a->data, a->len);
+	return a->out ? 0 : INTERRUPTED;
 }
 
 /* pipe_recv and pipe_poll: parse (name, end[, timeout_ms]) by fmt, with
@@ -1872,17 +1896,26 @@ static int pipe_recv_call(ClientObject *self, PyObject *args, const char *fmt,
 	return client_hold(self, pipe_recv_run, a, timeout);
 }
 
-PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1) -> bytes\n--\n\n"
+PyDoc_STRVAR(pipe_recv_doc, "pipe_recv(name, end, timeout_ms=-1, decode=False) -> bytes\n--\n\n"
 	     "Receive at the attached end. EOFError once the peer closed and all was "
 	     "received; queue.Empty when nothing came in time. A message arriving with "
-	     "an interrupt (Ctrl-C) is kept and returned by the next pipe_recv.");
+	     "an interrupt (Ctrl-C) is kept and returned by the next pipe_recv. "
+	     "decode: return pickle_loads() of the message, not its bytes.");
 /* Client.pipe_recv(). */
 static PyObject *client_pipe_recv(ClientObject *self, PyObject *args)
 {
 	struct pipe_arg a = { 0 };
-	int rc = pipe_recv_call(self, args, NAME_ARG "i|i:pipe_recv", -1, &a);
+	int timeout = -1, rc;
 
-	return rc ? client_raise(self, rc) : a.out;
+	if (!PyArg_ParseTuple(args, NAME_ARG "i|ip:pipe_recv", &a.name, &a.end, &timeout,
+			      &a.decode))
+		return NULL;
+	rc = client_hold(self, pipe_recv_run, &a, timeout);
+	if (rc)
+		return client_raise(self, rc);
+	if (a.decode && !a.decoded)  /* kept aside as bytes by an interrupt */
+		Py_SETREF(a.out, pickle5_loads(a.out));
+	return a.out;
 }
 
 PyDoc_STRVAR(pipe_poll_doc, "pipe_poll(name, end, timeout_ms=0) -> bool\n--\n\n"

@@ -50,6 +50,43 @@ int pickle5_init(PyObject *m);
  * making the object failed). */
 PyObject *pickle5_load_fast(const void *p, size_t n);
 
+/* A message in MSG_PARTS pieces, written one after another (a piece
+ * may be empty). */
+#define MSG_PARTS 3
+struct msg_parts {
+	const void *base[MSG_PARTS];
+	size_t len[MSG_PARTS];
+};
+
+/* The bytes of mp in all. */
+static inline size_t msg_parts_len(const struct msg_parts *mp)
+{
+	return mp->len[0] + mp->len[1] + mp->len[2];
+}
+
+/* Copy mp's bytes to dst, one piece after another: dst. */
+static inline void *msg_parts_copy(void *dst, const struct msg_parts *mp)
+{
+	char *p = dst;
+
+	for (int i = 0; i < MSG_PARTS; i++) {
+		if (mp->len[i])
+			memcpy(p, mp->base[i], mp->len[i]);
+		p += mp->len[i];
+	}
+	return dst;
+}
+
+/* Room pickle5_parts needs for the opcodes around the payload. */
+#define PICKLE5_PARTS_BUF 32
+
+/* The pickle pickle_dumps(obj) writes, when pickle5.c writes that shape
+ * itself (an int in the int32 range, bytes or str), as parts in *mp:
+ * opcodes (in buf), obj's own bytes (valid while obj is and is not
+ * changed: bytes and str never are) and closing opcodes (in buf): 1.
+ * 0 when pickle must write it (no exception set). */
+int pickle5_parts(PyObject *obj, unsigned char buf[PICKLE5_PARTS_BUF], struct msg_parts *mp);
+
 /* pickle_loads(data): pickle5_load_fast, else pickle.loads. */
 PyObject *pickle5_loads(PyObject *data);
 

@@ -162,13 +162,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
-/* Append len bytes at data to b: 0, or -1 out of memory. */
-static int fbuf_add(struct fbuf *b, const void *data, size_t len)
+/* Append message mp to b: 0, or -1 out of memory. */
+static int fbuf_add(struct fbuf *b, const struct msg_parts *mp)
 {
+	size_t len = msg_parts_len(mp);
+
 	if (grow((void **)&b->data, &b->cap, b->used + len, 1) ||
 	    grow((void **)&b->lens, &b->ncap, b->n + 1, sizeof(*b->lens)))
 		return -1;
-	memcpy(b->data + b->used, data, len);
+	msg_parts_copy(b->data + b->used, mp);
 	b->used += len;
 	b->lens[b->n++] = len;
 	return 0;
@@ -631,12 +633,19 @@ static int feeder_ready(FeederObject *self, int check)
 /* Write one message from the calling thread while f->direct keeps the
  * feeder's thread off the connection, then wake the thread to read the
  * answer (a failure to write is kept as the thread keeps its own). */
-static void feed_direct(struct feeder *f, const void *data, size_t len)
+static void feed_direct(struct feeder *f, const struct msg_parts *mp)
 {
+	size_t len = msg_parts_len(mp);
+	/* The library writes one piece: a message in parts is joined. */
+	void *joined = len == mp->len[0] ? NULL : malloc(len);
 	int rc;
 
 	Py_BEGIN_ALLOW_THREADS
-	rc = feeder_write_one(f, data, len);
+	if (len != mp->len[0] && joined == NULL)
+		rc = IPC_ENOMEM;
+	else
+		rc = feeder_write_one(f, joined ? msg_parts_copy(joined, mp) : mp->base[0], len);
+	free(joined);
 	if (rc == 0)
 		rc = ipc_push(f->c);
 	pthread_mutex_lock(&f->mu);
@@ -694,7 +703,7 @@ static int feeder_credit(struct feeder *f)
  * -1 with an exception. A single put (one) wakes the thread, or writes
  * the message itself when it is a lone one; feed_many wakes the thread
  * once, after its last message. */
-static int feed_one(FeederObject *self, const void *data, size_t len, int one, int check)
+static int feed_one(FeederObject *self, const struct msg_parts *mp, int one, int check)
 {
 	struct feeder *f = self->f;
 	long long now = now_ns();
@@ -711,7 +720,7 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one, i
 		;
 	else if (one && feeder_lone(f, now))
 		direct = f->direct = 1;
-	else if (fbuf_add(&f->in, data, len))
+	else if (fbuf_add(&f->in, mp))
 		rc = -1;
 	if (direct && f->bounded)
 		f->used_ns = now;
@@ -723,24 +732,24 @@ static int feed_one(FeederObject *self, const void *data, size_t len, int one, i
 		feeder_kick(f);
 	pthread_mutex_unlock(&f->mu);
 	if (direct)
-		feed_direct(f, data, len);
+		feed_direct(f, mp);
 	if (rc < 0)
 		PyErr_NoMemory();
 	return rc;
 }
 
-/* Feed buf (see feed_one; check: see feeder_ready): FEED_FED, 0 too
- * large for the feeder or (bounded) no credit, -1 with an exception. */
-static int feed_buf(FeederObject *self, const Py_buffer *buf, int one, int check)
+/* Feed message mp (see feed_one; check: see feeder_ready): FEED_FED, 0
+ * too large for the feeder or (bounded) no credit, -1 with an exception. */
+static int feed_buf(FeederObject *self, const struct msg_parts *mp, int one, int check)
 {
 	int rc;
 
 	do {
 		if (feeder_ready(self, check))
 			return -1;
-		if ((size_t)buf->len > self->f->msg_max)
+		if (msg_parts_len(mp) > self->f->msg_max)
 			return 0;
-		rc = feed_one(self, buf->buf, (size_t)buf->len, one, check);
+		rc = feed_one(self, mp, one, check);
 	} while (rc == 0);
 	return rc == FEED_NOCREDIT ? 0 : rc;
 }
@@ -762,9 +771,29 @@ static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 
 	if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
 		return NULL;
-	rc = feed_buf(self, &buf, 1, 1);
+	rc = feed_buf(self, &(struct msg_parts){ { buf.buf }, { (size_t)buf.len } }, 1, 1);
 	PyBuffer_Release(&buf);
 	if (rc < 0)
+		return NULL;
+	return PyBool_FromLong(rc);
+}
+
+PyDoc_STRVAR(feed_obj_doc, "feed_obj(obj) -> bool\n--\n\n"
+	     "feed(pickle_dumps(obj)) for an int, bytes or str, whose pickle goes "
+	     "straight into the buffer (no bytes object of it is made: one copy of "
+	     "the payload less). False, with nothing buffered, for any other object "
+	     "or a pickle over msg_max: the caller pickles it and goes on as after "
+	     "feed(). Raises as feed() does.");
+/* Feeder.feed_obj(). */
+static PyObject *feeder_feed_obj(FeederObject *self, PyObject *obj)
+{
+	unsigned char ops[PICKLE5_PARTS_BUF];
+	struct msg_parts mp;
+	int rc;
+
+	if (!pickle5_parts(obj, ops, &mp))
+		Py_RETURN_FALSE;
+	if ((rc = feed_buf(self, &mp, 1, 1)) < 0)
 		return NULL;
 	return PyBool_FromLong(rc);
 }
@@ -792,7 +821,7 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 		}
 		/* One batch for all; a failure kept is raised before the
 		 * first only, never half-way. */
-		rc = feed_buf(self, &buf, 0, i == 0);
+		rc = feed_buf(self, &(struct msg_parts){ { buf.buf }, { (size_t)buf.len } }, 0, i == 0);
 		PyBuffer_Release(&buf);
 	}
 	Py_DECREF(seq);
@@ -1072,6 +1101,7 @@ static PyObject *feeder_after_fork(FeederObject *self, PyObject *unused)
 
 static PyMethodDef feeder_methods[] = {
 	{ "feed", (PyCFunction)feeder_feed, METH_O, feed_doc },
+	{ "feed_obj", (PyCFunction)feeder_feed_obj, METH_O, feed_obj_doc },
 	{ "feed_many", (PyCFunction)feeder_feed_many, METH_O, feed_many_doc },
 	{ "sync", (PyCFunction)(void (*)(void))feeder_sync, METH_FASTCALL, sync_doc },
 	{ "check", (PyCFunction)feeder_check, METH_NOARGS, check_doc },

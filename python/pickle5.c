@@ -76,19 +76,18 @@ static size_t int_body(long v, unsigned char *body)
 }
 
 /* The pickle of body (opcodes up to STOP, without it) followed by n
- * payload bytes and tail, framed as pickle frames them: a new bytes. */
-static PyObject *frame_up(const unsigned char *body, size_t blen, const char *payload,
-			  size_t n, const unsigned char *tail, size_t tlen)
+ * payload bytes and tail, framed as pickle frames them, as parts into
+ * *mp: PROTO, the frame header and body (in buf), the payload (where it
+ * is) and tail with STOP (in buf). */
+static void frame_up(const unsigned char *body, size_t blen, const char *payload,
+		     size_t n, const unsigned char *tail, size_t tlen,
+		     unsigned char buf[PICKLE5_PARTS_BUF], struct msg_parts *mp)
 {
 	int outside = n >= FRAME_TARGET;
-	size_t flen = blen + n + tlen + 1, len = 2 + flen;
+	size_t flen = blen + n + tlen + 1;
 	int hdr = !outside && flen >= FRAME_MIN;
-	PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(len + (hdr ? FRAME_HDR : 0)));
-	unsigned char *p;
+	unsigned char *p = buf;
 
-	if (!out)
-		return NULL;
-	p = (unsigned char *)PyBytes_AS_STRING(out);
 	*p++ = P_PROTO;
 	*p++ = 5;
 	if (hdr) {
@@ -97,22 +96,28 @@ static PyObject *frame_up(const unsigned char *body, size_t blen, const char *pa
 		p += 8;
 	}
 	memcpy(p, body, blen);
-	memcpy(p + blen, payload, n);
-	memcpy(p + blen + n, tail, tlen);
-	p[blen + n + tlen] = P_STOP;
-	return out;
+	p += blen;
+	mp->base[0] = buf;
+	mp->len[0] = (size_t)(p - buf);
+	mp->base[1] = payload;
+	mp->len[1] = n;
+	memcpy(p, tail, tlen);
+	p[tlen] = P_STOP;
+	mp->base[2] = p;
+	mp->len[2] = tlen + 1;
 }
 
-/* The pickle of a bytes or str payload (op1/op4: its short/long opcode),
- * or NULL without an exception when pickle must write it. */
-static PyObject *dump_blob(const char *s, size_t n, unsigned char op1, unsigned char op4)
+/* The pickle of a bytes or str payload (op1/op4: its short/long opcode)
+ * as parts (frame_up): 1, or 0 when pickle must write it. */
+static int dump_blob(const char *s, size_t n, unsigned char op1, unsigned char op4,
+		     unsigned char buf[PICKLE5_PARTS_BUF], struct msg_parts *mp)
 {
 	static const unsigned char memo[1] = { P_MEMO };
 	unsigned char body[5];
 	size_t blen;
 
 	if (n > UINT32_MAX || (n + NEAR_TARGET >= FRAME_TARGET && n < FRAME_TARGET))
-		return NULL;
+		return 0;
 	if (n < 256) {
 		body[0] = op1;
 		body[1] = (unsigned char)n;
@@ -122,12 +127,12 @@ static PyObject *dump_blob(const char *s, size_t n, unsigned char op1, unsigned 
 		put_le(body + 1, n, 4);
 		blen = 5;
 	}
-	return frame_up(body, blen, s, n, memo, 1);
+	frame_up(body, blen, s, n, memo, 1, buf, mp);
+	return 1;
 }
 
-/* The fast pickle of obj, or NULL (an exception set only on failure)
- * when pickle must write it. */
-static PyObject *dump_fast(PyObject *obj)
+/* The fast pickle of obj as parts; see _ipcd.h. */
+int pickle5_parts(PyObject *obj, unsigned char buf[PICKLE5_PARTS_BUF], struct msg_parts *mp)
 {
 	unsigned char body[5];
 	Py_ssize_t n;
@@ -138,20 +143,31 @@ static PyObject *dump_fast(PyObject *obj)
 	if (PyLong_CheckExact(obj)) {
 		v = PyLong_AsLongAndOverflow(obj, &over);
 		if (over || v < INT32_MIN || v > INT32_MAX)
-			return NULL;
-		return frame_up(body, int_body(v, body), "", 0, (const unsigned char *)"", 0);
+			return 0;
+		frame_up(body, int_body(v, body), "", 0, (const unsigned char *)"", 0, buf, mp);
+		return 1;
 	}
 	if (PyBytes_CheckExact(obj))
 		return dump_blob(PyBytes_AS_STRING(obj), (size_t)PyBytes_GET_SIZE(obj),
-				 P_BYTES1, P_BYTES4);
+				 P_BYTES1, P_BYTES4, buf, mp);
 	if (PyUnicode_CheckExact(obj)) {
 		if (!(s = PyUnicode_AsUTF8AndSize(obj, &n))) {
 			PyErr_Clear();  /* lone surrogates: pickle's surrogatepass */
-			return NULL;
+			return 0;
 		}
-		return dump_blob(s, (size_t)n, P_STR1, P_STR4);
+		return dump_blob(s, (size_t)n, P_STR1, P_STR4, buf, mp);
 	}
-	return NULL;
+	return 0;
+}
+
+/* The bytes of a message's parts, joined. */
+static PyObject *parts_join(const struct msg_parts *mp)
+{
+	PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)msg_parts_len(mp));
+
+	if (out)
+		msg_parts_copy(PyBytes_AS_STRING(out), mp);
+	return out;
 }
 
 PyDoc_STRVAR(pickle_dumps_doc, "pickle_dumps(obj) -> bytes\n--\n\n"
@@ -159,11 +175,12 @@ PyDoc_STRVAR(pickle_dumps_doc, "pickle_dumps(obj) -> bytes\n--\n\n"
 /* pickle_dumps(). */
 static PyObject *py_pickle_dumps(PyObject *mod, PyObject *obj)
 {
-	PyObject *out = dump_fast(obj);
+	unsigned char buf[PICKLE5_PARTS_BUF];
+	struct msg_parts mp;
 
 	(void)mod;
-	if (out || PyErr_Occurred())
-		return out;
+	if (pickle5_parts(obj, buf, &mp))
+		return parts_join(&mp);
 	return PyObject_CallFunctionObjArgs(pickle_dumps_fn, obj, protocol5, NULL);
 }
 

@@ -524,8 +524,10 @@ class Queue:
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
         ms = -1 if block is True and timeout is None else _timeout_ms(block, timeout)
+        if self._feeds and self._ser is _Pickle and self._feeder.feed_obj(obj):
+            return  # the common case first: pickled straight into the feeder
         data = self._ser.dumps(obj)
-        if self._feeds:  # the common case first
+        if self._feeds:
             if not self._feeder.feed(data):  # over msg_max: a memfd, put here
                 self._settled().put(self._name, data, -1)
         elif self._feeder is not None and self._maxsize:  # bounded: a credit, or wait
@@ -564,7 +566,10 @@ class Queue:
         if c is None or self._closed or not c.alive:
             c = self._settled()
             tls = self._tls.s
+        pickled = self._ser is _Pickle  # then unpickled from the library's copy
         if not self._auto:
+            if pickled:
+                return c.get(self._name, ms, self._readahead > 1, True)
             return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
@@ -574,9 +579,9 @@ class Queue:
             tls.ra = 0
             self._set_readahead(c, 0)
             c.unread(self._name)
-        data = c.get(self._name, ms, tls.ra > 0)
+        data = c.get(self._name, ms, tls.ra > 0, pickled)
         tls.last = _monotonic()
-        return self._ser.loads(data)
+        return data if pickled else self._ser.loads(data)
 
     def put_nowait(self, obj):
         """put(obj, False)."""
@@ -1127,6 +1132,8 @@ class Connection:
         if c is not None and c.alive and not self._unsettled:  # attached, not armed
             if self._feeder is not None:
                 self._feeder.check()
+            if self._ser is _Pickle:  # unpickled from the library's copy
+                return c.pipe_recv(self._name, self._end, -1, True)
             return self._loads(c.pipe_recv(self._name, self._end))
         self._check_readable()
         return self._loads(self._recv())

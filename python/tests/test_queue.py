@@ -1601,6 +1601,28 @@ class PickleTest(unittest.TestCase):
         self.assertEqual(got, [pickle.dumps(o, 5) for o in objs] * 2)
         q.close()
 
+    def test_put_get_every_shape(self):
+        """Each object above through put() (an int, bytes or str pickled
+        straight into the feeder's buffer, the rest by pickle, over msg_max
+        as a put of its own) and get() (unpickled from the library's copy):
+        the wire holds pickle.dumps(obj, 5), get() returns an equal object
+        of its type, in order."""
+        name = ipcdtest.fresh()
+        q, raw = ipcd.Queue(name), ipcd.Queue(name, serializer=None)
+        for obj in self.OBJS:
+            q.put(obj)
+        for obj in self.OBJS:
+            self.assertEqual(raw.get(timeout=5), pickle.dumps(obj, 5))
+        for obj in self.OBJS:
+            q.put(obj)
+        for obj in self.OBJS:
+            got = q.get(timeout=5)
+            self.assertIs(type(got), type(obj))
+            self.assertEqual(got, obj)
+        self.assertTrue(q.empty())
+        q.close()
+        raw.close()
+
     def test_get_many_unpickles_from_receive_buffer(self):
         """get_many makes each int, bytes or str once, from the receive
         buffer (was a bytes of the pickle, then the object: the batch
