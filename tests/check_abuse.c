@@ -46,12 +46,12 @@
 #define A_MSG_MAX (64L << 10)
 
 /* The terms of the memory bound in ipcd(8) (The memory bound): the
- * program and its static buffers; per connection its record and kept
- * output buffer; each parked request (bytes); per queue or pipe; the
- * largest frame. */
+ * program and its static buffers; per connection its record, kept
+ * output buffer and hold page; each parked request (bytes); per queue or
+ * pipe; the largest frame. */
 #define A_BASE_KB (6L << 10)
-#define A_CONN_KB 72L
-#define A_PARK_BYTES 400L
+#define A_CONN_KB 84L
+#define A_PARK_BYTES 448L
 #define A_OBJ_KB 1L
 #define A_FRAME_KB (8L << 10)
 /* Requests one connection may park (CONN_PARKS_MAX), and all together
@@ -115,7 +115,7 @@ static long status_kb(pid_t pid, const char *field)
 
 /* The bound on the daemon's peak RSS under any attack (KiB), as ipcd(8)
  * states it: 6 MiB + max-bytes + max-partial-bytes + max-connections x
- * (72 KiB + max-output + R) + P x 400 B + max-queues x 1 KiB, where R =
+ * (84 KiB + max-output + R) + P x 448 B + max-queues x 1 KiB, where R =
  * min(8 MiB, max-bytes + 512 KiB), one reply past max-output, and P =
  * min(max-parked, 4096 x max-connections). */
 static long abuse_bound_kb(void)
