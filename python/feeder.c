@@ -847,7 +847,10 @@ PyDoc_STRVAR(feed_many_obj_doc, "feed_many_obj(objs) -> int or None\n--\n\n"
 /* Feeder.feed_many_obj(). */
 static PyObject *feeder_feed_many_obj(FeederObject *self, PyObject *arg)
 {
-	PyObject *seq = PySequence_Fast(arg, "feed_many_obj() takes a sequence");
+	/* A tuple of the items: the parts point into them, and a feed may
+	 * wait with the GIL released (or run a signal handler) while
+	 * another thread changes a list passed in. */
+	PyObject *seq = PySequence_Tuple(arg);
 	unsigned char (*ops)[PICKLE5_PARTS_BUF] = NULL;
 	struct msg_parts *mps = NULL;
 	Py_ssize_t i = 0, n;
@@ -855,7 +858,7 @@ static PyObject *feeder_feed_many_obj(FeederObject *self, PyObject *arg)
 
 	if (!seq)
 		return NULL;
-	n = PySequence_Fast_GET_SIZE(seq);
+	n = PyTuple_GET_SIZE(seq);
 	if (n > 0 && (!(ops = PyMem_Malloc((size_t)n * sizeof(*ops))) ||
 		      !(mps = PyMem_Malloc((size_t)n * sizeof(*mps))))) {
 		PyErr_NoMemory();
@@ -864,17 +867,18 @@ static PyObject *feeder_feed_many_obj(FeederObject *self, PyObject *arg)
 	/* All or none go this way, so that the caller's own pickling of
 	 * the others fails, if it does, before anything is buffered. */
 	for (i = 0; rc > 0 && fast && i < n; i++)
-		fast = pickle5_parts(PySequence_Fast_GET_ITEM(seq, i), ops[i], &mps[i]);
+		fast = pickle5_parts(PyTuple_GET_ITEM(seq, i), ops[i], &mps[i]);
 	for (i = 0; rc > 0 && fast && i < n; i += rc > 0)
 		rc = feed_buf(self, &mps[i], 0, i == 0);
 	PyMem_Free(ops);
 	PyMem_Free(mps);
 	Py_DECREF(seq);
+	if (i > 0)  /* also when a later one failed, as feed_many does */
+		feed_many_kick(self);
 	if (rc < 0)
 		return NULL;
 	if (!fast)
 		Py_RETURN_NONE;
-	feed_many_kick(self);
 	return PyLong_FromSsize_t(i);
 }
 

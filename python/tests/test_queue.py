@@ -1345,6 +1345,49 @@ class FeederTest(unittest.TestCase):
         self.assertEqual(os.waitstatus_to_exitcode(st), 0)
         self.assertEqual(ipcd.stat(name)["size"], 1)
 
+    def test_put_many_keeps_its_items(self):
+        """put_many() of bytes writes each pickle straight from the bytes
+        object; part way through 10 MiB it waits for room in the feeder
+        (the daemon stopped, the GIL released, signal handlers run). A
+        handler (or another thread) replacing the list's items meanwhile
+        does not change what is put. Unfixed, the items fed after the
+        wait were copied from the replaced objects, freed by then: their
+        memory held the new ones (0xee)."""
+        d = tempfile.mkdtemp(prefix="ipcd-pykeep-")
+        self.addCleanup(shutil.rmtree, d, True)
+        sock = os.path.join(d, "s.sock")
+        log = open(os.path.join(d, "log"), "wb")
+        self.addCleanup(log.close)
+        daemon = ipcdtest.spawn(sock, log)
+        self.addCleanup(ipcdtest.stop_process, daemon)
+        q = ipcd.Queue("keep", socket=sock)
+        q.put(-1)
+        self.assertEqual(q.get(timeout=5), -1)  # the feeder is connected
+        size, n = 512 << 10, 20
+        objs = [bytes([i]) * size for i in range(n)]
+        swapped = []
+
+        def swap(signum, frame):
+            for k in range(n):
+                objs[k] = b"\xee" * size  # in this thread's malloc arena
+            swapped.append(True)
+            daemon.send_signal(signal.SIGCONT)
+
+        old = signal.signal(signal.SIGALRM, swap)
+        daemon.send_signal(signal.SIGSTOP)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)  # put_many waits by then
+            self.assertEqual(q.put_many(objs), n)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+            daemon.send_signal(signal.SIGCONT)
+        self.assertEqual(swapped, [True])  # during put_many: it waited for it
+        for i in range(n):
+            got = q.get(timeout=10)
+            self.assertTrue(got == bytes([i]) * size, "item %d: %r" % (i, got[:8]))
+        q.close()
+
     def test_daemon_limit_failure_surfaces(self):
         d = tempfile.mkdtemp(prefix="ipcd-pylim-")
         sock = os.path.join(d, "s.sock")
