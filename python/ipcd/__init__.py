@@ -601,7 +601,9 @@ class Queue:
         failures come as for put()."""
         ms = _timeout_ms(block, timeout)
         if self._feeds and self._ser is _Pickle and not self._closed:
-            objs = objs if isinstance(objs, (_builtin_list, tuple)) else _builtin_list(objs)
+            # A snapshot: a list may change while a feed waits for room
+            # (another thread, a signal handler), the count must not.
+            objs = objs if type(objs) is tuple else tuple(objs)
             done, feed = 0, self._feeder.feed_many_obj
             i = feed(objs)  # pickled straight into the feeder, or None
             while i is not None:

@@ -1345,14 +1345,12 @@ class FeederTest(unittest.TestCase):
         self.assertEqual(os.waitstatus_to_exitcode(st), 0)
         self.assertEqual(ipcd.stat(name)["size"], 1)
 
-    def test_put_many_keeps_its_items(self):
-        """put_many() of bytes writes each pickle straight from the bytes
-        object; part way through 10 MiB it waits for room in the feeder
-        (the daemon stopped, the GIL released, signal handlers run). A
-        handler (or another thread) replacing the list's items meanwhile
-        does not change what is put. Unfixed, the items fed after the
-        wait were copied from the replaced objects, freed by then: their
-        memory held the new ones (0xee)."""
+    def _put_many_changed(self, change):
+        """put_many() of 20 bytes objects of 512 KiB with the daemon
+        stopped: part way through it waits for room in the feeder (the
+        GIL released, signal handlers run), and a SIGALRM handler calls
+        change(objs) then. put_many must put the 20 items it was given
+        and say so."""
         d = tempfile.mkdtemp(prefix="ipcd-pykeep-")
         self.addCleanup(shutil.rmtree, d, True)
         sock = os.path.join(d, "s.sock")
@@ -1365,15 +1363,14 @@ class FeederTest(unittest.TestCase):
         self.assertEqual(q.get(timeout=5), -1)  # the feeder is connected
         size, n = 512 << 10, 20
         objs = [bytes([i]) * size for i in range(n)]
-        swapped = []
+        changed = []
 
-        def swap(signum, frame):
-            for k in range(n):
-                objs[k] = b"\xee" * size  # in this thread's malloc arena
-            swapped.append(True)
+        def handler(signum, frame):
+            change(objs)
+            changed.append(True)
             daemon.send_signal(signal.SIGCONT)
 
-        old = signal.signal(signal.SIGALRM, swap)
+        old = signal.signal(signal.SIGALRM, handler)
         daemon.send_signal(signal.SIGSTOP)
         try:
             signal.setitimer(signal.ITIMER_REAL, 0.3)  # put_many waits by then
@@ -1382,11 +1379,29 @@ class FeederTest(unittest.TestCase):
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
             daemon.send_signal(signal.SIGCONT)
-        self.assertEqual(swapped, [True])  # during put_many: it waited for it
+        self.assertEqual(changed, [True])  # during put_many: it waited for it
         for i in range(n):
             got = q.get(timeout=10)
             self.assertTrue(got == bytes([i]) * size, "item %d: %r" % (i, got[:8]))
+        self.assertTrue(q.empty())
         q.close()
+
+    def test_put_many_keeps_its_items(self):
+        """put_many() writes each pickle straight from the bytes object:
+        replacing the list's items while it waits does not change what is
+        put. Unfixed, the items fed after the wait were copied from the
+        replaced objects, freed by then: their memory held the new ones
+        (0xee, made in this thread's malloc arena)."""
+        def swap(objs):
+            for k in range(len(objs)):
+                objs[k] = b"\xee" * len(objs[k])
+        self._put_many_changed(swap)
+
+    def test_put_many_of_a_list_that_shrinks(self):
+        """Items deleted from the list while put_many() waits: it still
+        puts the 20 it was given and returns 20 (it raised IndexError
+        after putting them all, taking objs[20] for one over msg_max)."""
+        self._put_many_changed(lambda objs: objs.clear())
 
     def test_daemon_limit_failure_surfaces(self):
         d = tempfile.mkdtemp(prefix="ipcd-pylim-")
