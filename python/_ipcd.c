@@ -690,8 +690,7 @@ struct pipe_arg {
 	void *data;
 	size_t len;
 	PyObject *out;           /* pipe_recv_run: what it received */
-	int decode;              /* pipe_recv: out is pickle_loads() of it */
-	int decoded;             /* out is decoded already */
+	int decode;              /* pipe_recv: return pickle_loads() of it */
 };
 
 /* A share or a join of a pipe end: the token, what the join reports. */
@@ -1855,7 +1854,9 @@ static int step_pipe_recv(ClientObject *self, void *arg, int timeout_ms)
  * Receive at the attached end of a (a struct pipe_arg), waiting per
  * timeout; 0 with a->out set (a new reference), a code or INTERRUPTED. A
  * message that came with an interrupt is kept in self->pend and handed
- * out first next time.
+ * out first next time. With a->decode, a message received now is left
+ * in a->data (a->out NULL) for the caller to unpickle once the client
+ * is free again: code that unpickling runs may use it.
  */
 static int pipe_recv_run(ClientObject *self, void *arg, int timeout)
 {
@@ -1880,9 +1881,9 @@ static int pipe_recv_run(ClientObject *self, void *arg, int timeout)
 		}
 		return INTERRUPTED;
 	}
-	/* Unpickled from the library's copy: no bytes object made first. */
-	a->decoded = a->decode;
-	a->out = a->decoded ? take_object(a->data, a->len) : take_bytes(a->data, a->len);
+	if (a->decode)
+		return 0;
+	a->out = take_bytes(a->data, a->len);
 	return a->out ? 0 : INTERRUPTED;
 }
 
@@ -1913,8 +1914,15 @@ static PyObject *client_pipe_recv(ClientObject *self, PyObject *args)
 	rc = client_hold(self, pipe_recv_run, &a, timeout);
 	if (rc)
 		return client_raise(self, rc);
-	if (a.decode && !a.decoded)  /* kept aside as bytes by an interrupt */
+	if (!a.decode)
+		return a.out;
+	/* Unpickled with the client free: a message kept aside (an
+	 * interrupt, a poll) from its bytes, else from the library's copy
+	 * (no bytes object made first). */
+	if (a.out)
 		Py_SETREF(a.out, pickle5_loads(a.out));
+	else
+		a.out = take_object(a.data, a.len);
 	return a.out;
 }
 

@@ -71,6 +71,23 @@ class DieOnUnpickle:
         return (os._exit, (3,))
 
 
+# What unpickling a RunsOnUnpickle calls (set by a test).
+on_unpickle = []
+
+
+def unpickled_after_hook(x):
+    """Unpickles as x, after calling on_unpickle[0]."""
+    on_unpickle[0]()
+    return x
+
+
+class RunsOnUnpickle:
+    """Unpickled, it runs on_unpickle[0] and becomes "ran"."""
+
+    def __reduce__(self):
+        return (unpickled_after_hook, ("ran",))
+
+
 def run_python(code):
     """Start a python child running code."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
@@ -91,6 +108,24 @@ class ConnectionTest(unittest.TestCase):
         for i in range(50):
             a.send(i)
         self.assertEqual([b.recv() for _ in range(50)], list(range(50)))
+
+    def test_unpickling_may_use_the_connection(self):
+        """Code that unpickling runs (a reconstructor here; a signal
+        handler or a finalizer there) may use the receiving Connection:
+        recv() unpickles once its receive is over. Unpickled during it,
+        the poll() raised RuntimeError (the client "used by two threads
+        at once") and the message was lost."""
+        r, w = ipcd.Pipe(ipcdtest.fresh("p"), duplex=False)
+        w.send(0)
+        self.assertEqual(r.recv(), 0)  # attached: recv()'s fast path from here
+        polled = []
+        on_unpickle[:] = [lambda: polled.append(r.poll(5))]
+        self.addCleanup(on_unpickle.clear)
+        w.send(RunsOnUnpickle())
+        w.send(1)
+        self.assertEqual(r.recv(), "ran")
+        self.assertEqual(polled, [True])  # it kept 1 aside, as bytes
+        self.assertEqual(r.recv(), 1)
 
     def test_every_shape(self):
         """recv() unpickles each shape straight from the library's copy (an
