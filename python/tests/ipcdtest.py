@@ -18,6 +18,14 @@ _daemon = None
 _dir = None
 _log = None
 
+# The Ctrl-C tests send SIGINT to child processes and wait for their
+# KeyboardInterrupt. A make run in the background (`make check &` from a
+# script) inherits SIGINT ignored, and Python keeps an ignored SIGINT
+# ignored: those children would never answer and the tests would hang.
+# A handler, unlike SIG_IGN, is reset to the default by exec, so with
+# Python's own handler here every child handles SIGINT again.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # The daemon's max-memfd-size here: messages past the inline limit
 # (msg_max) travel as memfds up to it; small, so tests stay light.
