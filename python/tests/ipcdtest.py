@@ -4,7 +4,8 @@
 start() runs $IPCD_BIN on a socket in a temp directory and points
 $IPCD_SOCKET at it (children and ipcctl inherit it); stop() ends that
 daemon by its pid and removes the directory. spawn() and stop_process()
-run and stop one more daemon (a test that restarts one).
+run and stop one more daemon (a test that restarts one); private() is
+such a daemon that a test case's cleanup stops.
 """
 import os
 import shutil
@@ -42,6 +43,20 @@ def start(*extra):
     _daemon = spawn(sock, _log, *extra)
     os.environ["IPCD_SOCKET"] = sock
     return sock
+
+
+def private(case, prefix, *extra):
+    """One more daemon, the unittest case's own, on a socket in a fresh
+    directory (prefix), stopped and removed by the case's cleanup:
+    (daemon, sock)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    case.addCleanup(shutil.rmtree, d, True)
+    sock = os.path.join(d, "s.sock")
+    log = open(os.path.join(d, "log"), "wb")
+    case.addCleanup(log.close)
+    daemon = spawn(sock, log, *extra)
+    case.addCleanup(stop_process, daemon)
+    return daemon, sock
 
 
 def spawn(sock, log, *extra):

@@ -1351,13 +1351,7 @@ class FeederTest(unittest.TestCase):
         GIL released, signal handlers run), and a SIGALRM handler calls
         change(objs) then. put_many must put the 20 items it was given
         and say so."""
-        d = tempfile.mkdtemp(prefix="ipcd-pykeep-")
-        self.addCleanup(shutil.rmtree, d, True)
-        sock = os.path.join(d, "s.sock")
-        log = open(os.path.join(d, "log"), "wb")
-        self.addCleanup(log.close)
-        daemon = ipcdtest.spawn(sock, log)
-        self.addCleanup(ipcdtest.stop_process, daemon)
+        daemon, sock = ipcdtest.private(self, "ipcd-pykeep-")
         q = ipcd.Queue("keep", socket=sock)
         q.put(-1)
         self.assertEqual(q.get(timeout=5), -1)  # the feeder is connected
@@ -1404,33 +1398,19 @@ class FeederTest(unittest.TestCase):
         self._put_many_changed(lambda objs: objs.clear())
 
     def test_daemon_limit_failure_surfaces(self):
-        d = tempfile.mkdtemp(prefix="ipcd-pylim-")
-        sock = os.path.join(d, "s.sock")
-        log = open(os.path.join(d, "log"), "wb")
-        daemon = ipcdtest.spawn(sock, log, "--max-bytes", "262144")
-        try:
-            q = ipcd.Queue("lim", socket=sock, serializer=None)
-            q.put_many([bytes(1024)] * 1000)  # over max-bytes in all
-            with self.assertRaises(ipcd.LimitError) as cm:
-                q.qsize()
-            self.assertIn("max-bytes", cm.exception.detail)
-            self.assertLess(q.qsize(), 1000)
-        finally:
-            ipcdtest.stop_process(daemon)
-            log.close()
-            shutil.rmtree(d, ignore_errors=True)
+        _, sock = ipcdtest.private(self, "ipcd-pylim-", "--max-bytes", "262144")
+        q = ipcd.Queue("lim", socket=sock, serializer=None)
+        q.put_many([bytes(1024)] * 1000)  # over max-bytes in all
+        with self.assertRaises(ipcd.LimitError) as cm:
+            q.qsize()
+        self.assertIn("max-bytes", cm.exception.detail)
+        self.assertLess(q.qsize(), 1000)
 
     def _stopped_daemon_child(self, code):
         """A python child on a daemon of its own, which the test stops
         (SIGSTOP) once the child's queue is open and its feeder connected
         (one put made): (daemon, sock, child)."""
-        d = tempfile.mkdtemp(prefix="ipcd-pystop-")
-        self.addCleanup(shutil.rmtree, d, True)
-        sock = os.path.join(d, "s.sock")
-        log = open(os.path.join(d, "log"), "wb")
-        self.addCleanup(log.close)
-        daemon = ipcdtest.spawn(sock, log)
-        self.addCleanup(ipcdtest.stop_process, daemon)
+        daemon, sock = ipcdtest.private(self, "ipcd-pystop-")
         self.addCleanup(daemon.send_signal, signal.SIGCONT)
         child = run_python(textwrap.dedent("""
             import ipcd, sys
