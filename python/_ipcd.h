@@ -58,6 +58,12 @@ struct msg_parts {
 	size_t len[MSG_PARTS];
 };
 
+/* A message of one piece, the bytes of buf (valid while buf is held). */
+static inline struct msg_parts msg_parts_of(const Py_buffer *buf)
+{
+	return (struct msg_parts){ { buf->buf }, { (size_t)buf->len } };
+}
+
 /* The bytes of mp in all. */
 static inline size_t msg_parts_len(const struct msg_parts *mp)
 {

@@ -766,12 +766,14 @@ PyDoc_STRVAR(feed_doc, "feed(data) -> int\n--\n\n"
 /* Feeder.feed(). */
 static PyObject *feeder_feed(FeederObject *self, PyObject *arg)
 {
+	struct msg_parts mp;
 	Py_buffer buf;
 	int rc;
 
 	if (PyObject_GetBuffer(arg, &buf, PyBUF_SIMPLE) < 0)
 		return NULL;
-	rc = feed_buf(self, &(struct msg_parts){ { buf.buf }, { (size_t)buf.len } }, 1, 1);
+	mp = msg_parts_of(&buf);
+	rc = feed_buf(self, &mp, 1, 1);
 	PyBuffer_Release(&buf);
 	if (rc < 0)
 		return NULL;
@@ -823,6 +825,7 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 		return NULL;
 	n = PySequence_Fast_GET_SIZE(seq);
 	for (i = 0; i < n && rc > 0; i += rc > 0) {
+		struct msg_parts mp;
 		Py_buffer buf;
 
 		if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, i), &buf, PyBUF_SIMPLE) < 0) {
@@ -831,7 +834,8 @@ static PyObject *feeder_feed_many(FeederObject *self, PyObject *arg)
 		}
 		/* One batch for all; a failure kept is raised before the
 		 * first only, never half-way. */
-		rc = feed_buf(self, &(struct msg_parts){ { buf.buf }, { (size_t)buf.len } }, 0, i == 0);
+		mp = msg_parts_of(&buf);
+		rc = feed_buf(self, &mp, 0, i == 0);
 		PyBuffer_Release(&buf);
 	}
 	Py_DECREF(seq);

@@ -568,9 +568,8 @@ class Queue:
             tls = self._tls.s
         pickled = self._ser is _Pickle  # then unpickled from the library's copy
         if not self._auto:
-            if pickled:
-                return c.get(self._name, ms, self._readahead > 1, True)
-            return self._ser.loads(c.get(self._name, ms, self._readahead > 1))
+            data = c.get(self._name, ms, self._readahead > 1, pickled)
+            return data if pickled else self._ser.loads(data)
         if _monotonic() - tls.last <= _RA_BUSY:
             if tls.ra < _RA_MAX:  # a busy consumer: read ahead more
                 tls.ra = max(2, tls.ra * 2)
@@ -604,29 +603,29 @@ class Queue:
             # A snapshot: a list may change while a feed waits for room
             # (another thread, a signal handler), the count must not.
             objs = objs if type(objs) is tuple else tuple(objs)
-            done, feed = 0, self._feeder.feed_many_obj
-            i = feed(objs)  # pickled straight into the feeder, or None
-            while i is not None:
-                done += i
-                if i == len(objs):
-                    return done
-                # objs[i] is over msg_max: a memfd, put here
-                self._settled().put(self._name, self._ser.dumps(objs[i]), -1)
-                done += 1
-                objs = objs[i + 1:]
-                i = feed(objs)
+            i = self._feeder.feed_many_obj(objs)  # pickled straight in, or None
+            if i is not None:  # then every item is of a shape it pickles
+                return self._feed_rest(objs, i, self._feeder.feed_many_obj,
+                                       self._ser.dumps)
         dumps = self._ser.dumps
         datas = [dumps(o) for o in objs]
         if not self._feeds:  # may be cut short: waits
             return self._settled().put_many(self._name, datas, ms)
         if self._closed:
             raise ValueError("Queue %r is closed" % self._name)
-        n, feed = len(datas), self._feeder.feed_many
-        i = feed(datas)
-        while i < n:  # datas[i] is over msg_max: a memfd, put here
-            self._settled().put(self._name, datas[i], -1)
+        feed = self._feeder.feed_many
+        return self._feed_rest(datas, feed(datas), feed, None)
+
+    def _feed_rest(self, items, i, feed, dumps):
+        """After feed(items) buffered items[:i]: each item over msg_max
+        put here (a memfd; pickled with dumps first unless None), the
+        ones between fed; returns len(items)."""
+        n = len(items)
+        while i < n:
+            item = items[i] if dumps is None else dumps(items[i])
+            self._settled().put(self._name, item, -1)
             i += 1
-            i += feed(datas[i:])
+            i += feed(items[i:])
         return n
 
     def get_many(self, max_messages=BATCH_MAX, block=True, timeout=None):
