@@ -1476,30 +1476,29 @@ static int deleted_segment_fds(void)
 	return count;
 }
 
-/* The oldest segments, dead, are deleted by the loop but closed for the
- * last time by the sync thread after its next round (freeing a large
- * file's pages takes milliseconds): right after the reap their fds are
- * still open (that round waits out the interval), and after it none is. */
-START_TEST(test_reap_closes_in_thread)
+/* Let j complete: after the sync thread's signal, or at once with sync =
+ * none (no thread). */
+static void settle(struct journal *j)
 {
-	char dir[64], jdir[80], msg[64];
-	struct journal_opts o;
-	struct journal_report rep;
+	if (journal_fd(j) >= 0)
+		await_sync(j);
+	else
+		journal_complete(j);
+}
+
+/* Churn through j (8 KiB segments) until compaction has reaped all but
+ * the last two segments. */
+static void reap_churn(struct journal *j)
+{
 	struct journal_stats st;
-	struct journal *j;
-	struct seen s;
+	char msg[64];
 	uint64_t mid;
 	uint32_t q;
 	int i;
 
-	scratch(dir, jdir);
-	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
-	o.interval_ms = 500;
-	o.segment_max = 8192;
-	j = reopen(&o, &s, &rep);
 	q = mkqueue(j, "q", 0);
 	ck_assert_int_eq(journal_flush(j), 0);
-	await_sync(j);
+	settle(j);
 	for (i = 0; i < 600; i++) {
 		snprintf(msg, sizeof(msg), "churn %05d", i);
 		mid = put(j, q, msg);
@@ -1514,17 +1513,73 @@ START_TEST(test_reap_closes_in_thread)
 		while (journal_compact(j, 1u << 20))
 			ck_assert_int_eq(journal_flush(j), 0);
 		ck_assert_int_eq(journal_flush(j), 0);
-		await_sync(j);
+		settle(j);
 		journal_stats(j, &st);
 	}
 	ck_assert_uint_le(st.segments, 2);
-	ck_assert_int_gt(deleted_segment_fds(), 0);
-	await_sync(j);
-	/* It closes them right after signalling that round. */
+}
+
+/* Wait up to 5 s for the last deleted segment's fd to be closed. */
+static void await_no_deleted_fds(void)
+{
+	int i;
+
 	for (i = 0; i < 5000 && deleted_segment_fds() > 0; i++)
 		usleep(1000);
 	ck_assert_int_eq(deleted_segment_fds(), 0);
+}
+
+/* The oldest segments, dead, are deleted by the loop but closed for the
+ * last time by the sync thread after its next round (freeing a large
+ * file's pages takes milliseconds): right after the reap their fds are
+ * still open (that round waits out the interval), and after it none is. */
+START_TEST(test_reap_closes_in_thread)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal *j;
+	struct seen s;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
+	o.interval_ms = 500;
+	o.segment_max = 8192;
+	j = reopen(&o, &s, &rep);
+	reap_churn(j);
+	ck_assert_int_gt(deleted_segment_fds(), 0);
+	await_sync(j);
+	/* It closes them right after signalling that round. */
+	await_no_deleted_fds();
 	journal_close(j);
+	seen_free(&s);
+	scratch_rm(dir);
+}
+END_TEST
+
+/* With sync = none there is no sync thread: each deleted segment's last
+ * close is made by a short thread of its own, not by the loop, and
+ * journal_close joins those still running. */
+START_TEST(test_reap_closes_off_loop_none)
+{
+	char dir[64], jdir[80];
+	struct journal_opts o;
+	struct journal_report rep;
+	struct journal_stats st;
+	struct journal *j;
+	struct seen s;
+
+	scratch(dir, jdir);
+	o = opts(jdir, JOURNAL_SYNC_NONE);
+	o.segment_max = 8192;
+	j = reopen(&o, &s, &rep);
+	reap_churn(j);
+	journal_stats(j, &st);
+	ck_assert_uint_gt(st.closes_off_loop, 0);
+	await_no_deleted_fds();
+	reap_churn(j);     /* a second round: the first closers are joined */
+	journal_close(j);
+	ck_assert_int_eq(deleted_segment_fds(), 0);
 	seen_free(&s);
 	scratch_rm(dir);
 }
@@ -1977,6 +2032,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_compaction);
 	tcase_add_test(tc, test_compaction_floor);
 	tcase_add_test(tc, test_reap_closes_in_thread);
+	tcase_add_test(tc, test_reap_closes_off_loop_none);
 	tcase_add_test(tc, test_compaction_bounded);
 	tcase_add_test(tc, test_compaction_waits_for_sync);
 	tcase_add_test(tc, test_compaction_order);

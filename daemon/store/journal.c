@@ -420,6 +420,7 @@ void journal_stats(struct journal *j, struct journal_stats *st)
 	st->segments = (unsigned)j->nsegs;
 	st->syncs = j->syncs;
 	st->sync_wakeups = jsync_wakeups(j, &st->fills, &st->fill_syncs, &st->spin_hits);
+	st->closes_off_loop = j->sync.closes_off_loop;
 	st->loop_fills = j->loop_fills;
 	st->sync_ns = j->sync_ns;
 	st->sync_ns_max = j->sync_ns_max;

@@ -140,6 +140,8 @@ struct journal_stats {
 	uint64_t spin_hits;          /* writes a reply waits for that the
 					thread caught polling after a round
 					(journal_set_spin) */
+	uint64_t closes_off_loop;    /* sync = none: deleted segments whose
+					last close a short thread made */
 };
 
 /* A parked reply: done(w, status) is called once every record appended

@@ -88,6 +88,11 @@ struct jsync {
 	int *dead;              /* deleted segments' fds: closed here, so that
 				   freeing their pages does not stall the loop */
 	size_t ndead, capdead;
+	pthread_t *closers;     /* sync = none, where no thread runs: one
+				   short thread per deleted segment's last
+				   close, joined once done or at stop */
+	size_t nclosers, capclosers;
+	uint64_t closes_off_loop; /* deleted segments closed by those */
 	int dirfd;              /* fsync'd when dir_dirty */
 	bool dir_dirty;
 	uint64_t written;       /* lsn written to the kernel */

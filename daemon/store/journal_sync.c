@@ -29,6 +29,7 @@
  * the records (jsync_fill), after its rounds.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <linux/futex.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@
 /* Polls after a round that ran out in a row after which the thread
  * stops polling (the loop's BUSYPOLL_MISSES). */
 #define JSYNC_SPIN_MISSES 8u
+/* A closer thread's stack: it only calls close(). */
+#define JSYNC_CLOSER_STACK (64u << 10)
 
 /* Is a sync due? Earlier segments or the directory; else records: with
  * sync = always those a reply waits for, or any once lazy_due (their
@@ -381,6 +384,57 @@ int jsync_start(struct journal *j)
 	return 0;
 }
 
+/* A closer's work: the last close of a deleted segment. */
+static void *jsync_closer(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
+/* Join the closers that are done (all of them when wait), keeping the
+ * others in order. */
+static void jsync_join_closers(struct jsync *s, bool wait)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < s->nclosers; i++) {
+		if (wait)
+			pthread_join(s->closers[i], NULL);
+		else if (pthread_tryjoin_np(s->closers[i], NULL) != 0)
+			s->closers[kept++] = s->closers[i];
+	}
+	s->nclosers = kept;
+	if (kept == 0) {
+		free(s->closers);
+		s->closers = NULL;
+		s->capclosers = 0;
+	}
+}
+
+/* With no sync thread (sync = none), close fd in a short thread of its
+ * own: the last close of a deleted 64 MiB segment frees its pages, 13-16
+ * ms the loop would stall. Here, when no thread can be had. */
+static void jsync_close_off_loop(struct jsync *s, int fd)
+{
+	pthread_attr_t a;
+	int rc = -1;
+
+	jsync_join_closers(s, false);
+	if (jgrow(&s->closers, s->nclosers, &s->capclosers,
+		  sizeof(*s->closers), 4) == 0 && pthread_attr_init(&a) == 0) {
+		pthread_attr_setstacksize(&a, JSYNC_CLOSER_STACK);
+		rc = pthread_create(&s->closers[s->nclosers], &a, jsync_closer,
+				    (void *)(intptr_t)fd);
+		pthread_attr_destroy(&a);
+	}
+	if (rc != 0) {
+		close(fd);
+		return;
+	}
+	s->nclosers++;
+	s->closes_off_loop++;
+}
+
 /* Last sync, stop the thread, free the shared state. */
 void jsync_stop(struct journal *j)
 {
@@ -395,6 +449,7 @@ void jsync_stop(struct journal *j)
 		s->running = false;
 		jsync_poll(j);
 	}
+	jsync_join_closers(s, true);
 	jsync_close_fds(s->old, s->nold);
 	jsync_close_fds(s->dead, s->ndead);
 	s->old = s->dead = NULL;
@@ -482,6 +537,8 @@ void jsync_drop(struct journal *j, int fd)
 	}
 	if (queued)
 		jsync_signal(s);
+	else if (s->mode == JOURNAL_SYNC_NONE)
+		jsync_close_off_loop(s, fd);
 	else
 		close(fd);
 }
