@@ -704,12 +704,15 @@ static size_t conn_in_cap_for(const struct conn *c, size_t n, size_t limit)
 /* The buffer of the frame being served, if it holds that frame alone and
  * data[0..len) lies in it: c lets go of it (the caller frees it); else
  * NULL. */
-void *conn_take_frame(struct conn *c, const unsigned char *data, size_t len)
+void *conn_take_frame(struct conn *c, const unsigned char *data, size_t len,
+		      size_t *size)
 {
 	void *b = c->in.data;
 
 	if (!c->take_ok || data < c->in.data || data + len > c->in.data + c->in.len)
 		return NULL;
+	if (size != NULL)
+		*size = c->in.cap;
 	c->take_ok = 0;
 	c->took = 1;
 	pbuf_init(&c->in);

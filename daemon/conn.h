@@ -118,8 +118,10 @@ struct conn {
 struct conn *conn_new(struct server *s, int fd);
 /* The input buffer holding the frame being served, when it holds that
  * large frame alone and data[0..len) lies in it: c lets go of it, the
- * caller frees it (a message taking it over: no copy). Else NULL. */
-void *conn_take_frame(struct conn *c, const unsigned char *data, size_t len);
+ * caller frees it (a message taking it over: no copy), its size in
+ * *size if size is not NULL. Else NULL. */
+void *conn_take_frame(struct conn *c, const unsigned char *data, size_t len,
+		      size_t *size);
 /* The peer's credentials for access checks (valid while c lives). */
 void conn_cred(const struct conn *c, struct access_cred *cred);
 /* Queue a reply for sending. A reply with a negative (fatal) status

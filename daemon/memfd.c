@@ -179,7 +179,7 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 static int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
 			     struct qmsg **out)
 {
-	void *b = r->data_memfd ? NULL : conn_take_frame(c, r->data, r->data_len);
+	void *b = r->data_memfd ? NULL : conn_take_frame(c, r->data, r->data_len, NULL);
 
 	if (b == NULL)
 		return memfd_msg_new(c, r->data, r->data_len, r->data_memfd, out);

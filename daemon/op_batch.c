@@ -45,6 +45,10 @@ static struct proto_iov batch_iov[IPC_BATCH_MAX];
 
 /* The messages of the batch put being offered (one put at a time). */
 static struct qmsg *batch_put_msgs[IPC_BATCH_MAX];
+/* Its frame, taken from the connection: shared by its messages, or
+ * only copied from (batch_copy), until batch_let_go. */
+static struct qframe *batch_shared;
+static void *batch_block;
 
 /* Park r for a message or for room on q (or pipe p's end); park_request
  * answers a refusal (m freed). */
@@ -61,20 +65,67 @@ static void batch_park(struct conn *c, const struct proto_req *r, struct queue *
 		park_pipe(pk, p, r->end);
 }
 
+/* The frame of batch r, taken from c to be shared by the messages of
+ * its large payloads (qframe_new), or NULL: they are copied. *block is
+ * the frame's buffer when taken (the caller frees it if the frame could
+ * not be made). */
+static struct qframe *batch_frame(struct conn *c, const struct proto_req *r,
+				  void **block)
+{
+	const struct proto_iov *last = &r->iov[r->niov - 1];
+	size_t i, size, limit = c->srv->cfg.max_bytes / QFRAME_SHARE_DIV;
+
+	*block = NULL;
+	for (i = 0; i < r->niov; i++)
+		if (r->iov[i].memfd)
+			return NULL;
+	if (qframe_live_bytes() >= limit)
+		return NULL;
+	*block = conn_take_frame(c, r->iov[0].base,
+				 (size_t)(last->base + last->len - r->iov[0].base),
+				 &size);
+	return *block != NULL ? qframe_new(*block, size, limit) : NULL;
+}
+
 /* Make the batch's payloads messages in batch_put_msgs: how many
- * (fewer than r->niov when one could not be: *rc says why). */
+ * (fewer than r->niov when one could not be: *rc says why). Large
+ * payloads of a large frame point into it (batch_frame), the others are
+ * copies. The frame stays the request's (r points into it) until
+ * batch_let_go. */
 static size_t batch_copy(struct conn *c, const struct proto_req *r, int *rc)
 {
+	struct qframe *f = r->niov > 0 ? batch_frame(c, r, &batch_block) : NULL;
 	size_t i;
 
+	batch_shared = f;
 	*rc = 0;
 	for (i = 0; i < r->niov; i++) {
-		*rc = memfd_msg_new(c, r->iov[i].base, r->iov[i].len,
-				    r->iov[i].memfd, &batch_put_msgs[i]);
+		if (f != NULL && r->iov[i].len >= QFRAME_SHARE_MIN) {
+			batch_put_msgs[i] = qmsg_new_shared(f, r->iov[i].base,
+							    r->iov[i].len);
+			*rc = batch_put_msgs[i] != NULL ? 0 : IPC_ENOMEM;
+			if (*rc == 0)
+				qmsg_charge(batch_put_msgs[i], c->user);
+		} else {
+			*rc = memfd_msg_new(c, r->iov[i].base, r->iov[i].len,
+					    r->iov[i].memfd, &batch_put_msgs[i]);
+		}
 		if (*rc != 0)
 			break;
 	}
 	return i;
+}
+
+/* The request is answered or parked: let go of its frame if batch_copy
+ * took it (freed now unless messages share it). */
+static void batch_let_go(void)
+{
+	if (batch_shared != NULL)
+		qframe_done(batch_shared);
+	else
+		free(batch_block);   /* taken, but not shared: copied from */
+	batch_shared = NULL;
+	batch_block = NULL;
 }
 
 /* Journal the first made messages of batch_put_msgs for durable queue q,
@@ -156,11 +207,13 @@ static void batch_put_on(struct conn *c, const struct proto_req *r,
 
 	if (batch_put_waits(r, taken, rc)) {
 		batch_park(c, r, q, p, WAITER_PUT, first);
-		return;
+	} else {
+		if (p != NULL)
+			broker_pipe_reap(&c->srv->broker, p);
+		batch_put_reply(c, r, taken, first, rc,
+				q != NULL && queue_durable_id(q) != 0);
 	}
-	if (p != NULL)
-		broker_pipe_reap(&c->srv->broker, p);
-	batch_put_reply(c, r, taken, first, rc, q != NULL && queue_durable_id(q) != 0);
+	batch_let_go();
 }
 
 /* QPUTN: put a prefix of the batch, as much as fits; see the top. */
@@ -312,8 +365,9 @@ void op_qunget(struct conn *c, const struct proto_req *r)
 		for (i = 0; i < made; i++)
 			qmsg_free(batch_put_msgs[i]);
 		conn_reply_status(c, r->op, r->id, rc ? rc : IPC_ENOMEM);
-		return;
+	} else {
+		queue_unget(q, batch_put_msgs, made);
+		conn_reply_status(c, r->op, r->id, 0);
 	}
-	queue_unget(q, batch_put_msgs, made);
-	conn_reply_status(c, r->op, r->id, 0);
+	batch_let_go();
 }

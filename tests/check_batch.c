@@ -1336,6 +1336,131 @@ START_TEST(test_pipe_batch)
 }
 END_TEST
 
+/* Sizes of the large batch: shared from 4 KiB up in the daemon, copied
+ * below. */
+static const size_t big_sizes[6] = { 20000, 100, 30000, 4096, 4095, 16384 };
+
+/* Fill in[0..6) with messages of big_sizes, message k's byte j being
+ * (k * 31 + j) % 251 (storage in buf). */
+static void make_big(struct ipc_msg *in, unsigned char **buf, size_t first)
+{
+	size_t i, j;
+
+	for (i = 0; i < 6; i++) {
+		buf[i] = malloc(big_sizes[i]);
+		ck_assert_ptr_nonnull(buf[i]);
+		for (j = 0; j < big_sizes[i]; j++)
+			buf[i][j] = (unsigned char)(((first + i) * 31 + j) % 251);
+		in[i] = (struct ipc_msg){ buf[i], big_sizes[i] };
+	}
+}
+
+/* Assert data[0..len) is message k of make_big (first 0). */
+static void expect_big(const void *data, size_t len, size_t k)
+{
+	const unsigned char *p = data;
+	size_t j;
+
+	ck_assert_uint_eq(len, big_sizes[k % 6]);
+	for (j = 0; j < len; j++)
+		if (p[j] != (unsigned char)((k * 31 + j) % 251))
+			ck_abort_msg("message %zu: byte %zu is %u", k, j, p[j]);
+}
+
+/* Get one message of q and check it is message k of make_big. */
+static void get_big(ipc_client *c, const char *q, size_t k)
+{
+	void *data;
+	size_t len;
+
+	ck_assert_int_eq(ipc_queue_get(c, q, &data, &len, 0), 0);
+	expect_big(data, len, k);
+	ipc_free(data);
+}
+
+/* What the daemon counts against max-bytes (INFO held_bytes). */
+static unsigned long long held_now(ipc_client *c)
+{
+	struct ipc_daemon_info in;
+
+	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof in), 0);
+	return in.held_bytes;
+}
+
+/* A large batch's payloads of 4 KiB and more point into the request's
+ * frame in the daemon, not copies (op_batch.c), the frame freed with the
+ * last of them. Every message still arrives whole and in order whichever
+ * goes last: a prefix taken by a bounded queue (the rest freed at once),
+ * messages got singly and in a batch with another batch behind them,
+ * given back (QUNGET), sent on a pipe, and journaled for a durable queue
+ * (back after a SIGKILL); and the daemon's count of what it holds comes
+ * back to where it was (ASan and valgrind see the frames' frees). */
+START_TEST(test_batch_large_shared)
+{
+	struct h_daemon d;
+	struct ipc_queue_opts dq = IPC_QUEUE_OPTS_INIT;
+	struct ipc_msg in[6], in2[6], out[8];
+	unsigned char *buf[6], *buf2[6];
+	unsigned long long held0;
+	ipc_client *c, *r;
+	size_t n, i;
+
+	h_start(&d);
+	c = h_connect(&d);
+	r = h_connect(&d);
+	make_big(in, buf, 0);
+	make_big(in2, buf2, 6);
+	dq.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
+	held0 = held_now(c);
+	h_create_queue(c, "bq", 3);
+	ck_assert_int_eq(ipc_queue_put_many(c, "bq", in, 6, &n, 0), IPC_EFULL);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < 3; i++)
+		get_big(r, "bq", i);
+	h_create_queue(c, "u", 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "u", in, 6, &n, 0), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "u", in2, 6, &n, 0), 0);
+	get_big(r, "u", 0);
+	ck_assert_int_eq(ipc_queue_get_many(r, "u", out, 4, &n, 0), 0);
+	ck_assert_uint_eq(n, 4);
+	for (i = 0; i < 4; i++)
+		expect_big(out[i].data, out[i].len, 1 + i);
+	ck_assert_int_eq(ipc_queue_unget(c, "u", in2, 6), 0);
+	for (i = 0; i < 6; i++)
+		get_big(r, "u", 6 + i);  /* given back: at the head */
+	for (i = 5; i < 12; i++)
+		get_big(r, "u", i);
+	ck_assert_int_eq(ipc_pipe_attach(r, "pp", 0, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_attach(c, "pp", 1, IPC_PIPE_CREATE | IPC_PIPE_ONEWAY, NULL), 0);
+	ck_assert_int_eq(ipc_pipe_send_many(c, "pp", 1, in, 6, &n, 0), 0);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_int_eq(ipc_pipe_recv_many(r, "pp", 0, out, 8, &n, 0), 0);
+	ck_assert_uint_eq(n, 6);
+	for (i = 0; i < 6; i++)
+		expect_big(out[i].data, out[i].len, i);
+	ck_assert_uint_eq(held_now(c), held0);
+	/* A durable queue journals them from the frame; after a SIGKILL
+	 * the ones not got come back whole. */
+	ck_assert_int_eq(ipc_queue_open(c, "dq", &dq, NULL), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "dq", in, 6, &n, 0), 0);
+	get_big(r, "dq", 0);
+	get_big(r, "dq", 1);
+	ipc_close(r);
+	ipc_close(c);
+	h_kill_keep(&d, SIGKILL);
+	h_launch(&d);
+	c = h_connect(&d);
+	for (i = 2; i < 6; i++)
+		get_big(c, "dq", i);
+	for (i = 0; i < 6; i++) {
+		free(buf[i]);
+		free(buf2[i]);
+	}
+	ipc_close(c);
+	h_stop(&d);
+}
+END_TEST
+
 /* Async batch puts: argument errors at once; 200 messages in a window of
  * 2 requests arrive in order. */
 START_TEST(test_put_many_async)
@@ -2257,6 +2382,7 @@ static Suite *batch_suite(void)
 	h_add_case(s, "unget_refused", test_unget_refused, 30);
 	h_add_case(s, "raw_batch_ops", test_raw_batch_ops, 30);
 	h_add_case(s, "pipe_batch", test_pipe_batch, 30);
+	h_add_case(s, "batch_large_shared", test_batch_large_shared, 30);
 	return s;
 }
 

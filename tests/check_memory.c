@@ -675,7 +675,7 @@ END_TEST
 /* ---- the memory bound of ipcd(8) ---------------------------------------- */
 
 /* The limits of the memory_bound test; the bound ipcd(8) states for them
- * is 6 MiB + max-bytes + max-partial-bytes + max-connections x (C KiB +
+ * is 6 MiB + max-bytes x 17/16 + max-partial-bytes + max-connections x (C KiB +
  * max-output + min(8 MiB, max-bytes + 512 KiB) + 4096 x P B) + max-queues
  * x 1 KiB, with C and P as the page says (man_bound). */
 enum {
@@ -691,7 +691,7 @@ static long bound_kb(void)
 							 : (8 << 20);
 	long per_conn = (mb.conn_kb << 10) + MB_OUTPUT + reply + 4096L * mb.park_b;
 
-	return ((6L << 20) + MB_BYTES + MB_PARTIAL + MB_CONNS * per_conn +
+	return ((6L << 20) + MB_BYTES / 16 * 17 + MB_PARTIAL + MB_CONNS * per_conn +
 		MB_QUEUES * 1024L) / 1024;
 }
 

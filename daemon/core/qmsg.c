@@ -81,7 +81,7 @@ static struct qmsg *qmsg_alloc(size_t len)
 
 /* Fill the header of a new message of len bytes (slab: its block is in
  * a chunk) and count it; the payload is the caller's to set. */
-static struct qmsg *qmsg_init(struct qmsg *m, size_t len, uint16_t slab)
+static struct qmsg *qmsg_init(struct qmsg *m, size_t len, uint8_t slab)
 {
 	m->next = NULL;
 	m->charge = NULL;
@@ -92,6 +92,7 @@ static struct qmsg *qmsg_init(struct qmsg *m, size_t len, uint16_t slab)
 	m->fd = -1;
 	m->lent = 0;
 	m->slab = slab;
+	m->shared = 0;
 	m->map = NULL;
 	qmsg_nbytes += len;
 	qmsg_mem += qmsg_footprint(len);
@@ -122,6 +123,92 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 
 	if (m != NULL && len)
 		memcpy(m->data, data, len);
+	return m;
+}
+
+/* A shared frame: its buffer, size, and references (one per message
+ * made from it, and the maker's until qframe_done). It sits in
+ * qframes[] at the index its messages keep in held_off. */
+struct qframe {
+	void *block;
+	size_t size;
+	size_t refs;
+	uint32_t idx;
+};
+/* The frames alive, by index (a free slot is NULL); a free index. */
+static struct qframe **qframes;
+static uint32_t qframes_n, qframes_cap;
+static size_t qframe_bytes;
+
+/* Share block among messages: see qmsg.h. */
+struct qframe *qframe_new(void *block, size_t size, size_t limit)
+{
+	struct qframe *f, **t;
+	uint32_t i;
+
+	if (qframe_bytes > limit || size > limit - qframe_bytes)
+		return NULL;
+	for (i = 0; i < qframes_n && qframes[i] != NULL; i++)
+		;
+	if (i == qframes_cap) {
+		t = realloc(qframes, (qframes_cap ? 2 * qframes_cap : 16) * sizeof(*t));
+		if (t == NULL)
+			return NULL;
+		qframes = t;
+		qframes_cap = qframes_cap ? 2 * qframes_cap : 16;
+	}
+	f = malloc(sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	*f = (struct qframe){ .block = block, .size = size, .refs = 1, .idx = i };
+	qframes[i] = f;
+	if (i == qframes_n)
+		qframes_n++;
+	qframe_bytes += size;
+	return f;
+}
+
+/* Drop a reference to f, freeing it with the last. */
+static void qframe_put(struct qframe *f)
+{
+	if (--f->refs > 0)
+		return;
+	qframe_bytes -= f->size;
+	qframes[f->idx] = NULL;
+	while (qframes_n > 0 && qframes[qframes_n - 1] == NULL)
+		qframes_n--;
+	if (qframes_n == 0) {
+		free(qframes);
+		qframes = NULL;
+		qframes_cap = 0;
+	}
+	free(f->block);
+	free(f);
+}
+
+/* The maker is done with f. */
+void qframe_done(struct qframe *f)
+{
+	qframe_put(f);
+}
+
+/* Bytes of shared frames not yet freed. */
+size_t qframe_live_bytes(void)
+{
+	return qframe_bytes;
+}
+
+/* A message whose payload lies in shared frame f. */
+struct qmsg *qmsg_new_shared(struct qframe *f, const unsigned char *data, size_t len)
+{
+	struct qmsg *m = qmsg_make(0, len);
+
+	if (m != NULL) {
+		m->shared = 1;
+		m->held_off = f->idx;
+		m->map = data;
+		f->refs++;
+	}
 	return m;
 }
 
@@ -322,6 +409,8 @@ void qmsg_free(struct qmsg *m)
 	quota_uncharge(m->charge, QUOTA_BYTES, qmsg_footprint(len));
 	if (m->fd >= 0)
 		qmsg_drop_fd(m);    /* len is 0 now: its block is a small one */
+	else if (m->shared)
+		qframe_put(qframes[m->held_off]);
 	else if (m->map != NULL)
 		free((void *)(m->map - m->held_off));
 	qmsg_nbytes -= m->len;

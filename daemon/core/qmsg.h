@@ -32,7 +32,9 @@ struct qmsg {
 	size_t len;
 	int fd;             /* a sealed memfd holding the payload, or -1 */
 	uint16_t lent;      /* a stand-in of qmsg_lend: map is another's */
-	uint16_t slab;      /* its block is in a chunk of qmsg_new_bulk */
+	uint8_t slab;       /* its block is in a chunk of qmsg_new_bulk */
+	uint8_t shared;     /* map lies in a frame shared with other messages
+			       (qmsg_new_shared): held_off is its index */
 	const unsigned char *map; /* the memfd's read-only mapping (len > 0),
 				     or the payload in a taken-over buffer */
 	unsigned char data[];     /* the payload, when map is NULL */
@@ -144,6 +146,31 @@ struct qmsg *qmsg_new(const void *data, size_t len);
  * at most 4 GiB before data), which it takes over and frees: no copy.
  * NULL when out of memory (block is still the caller's). */
 struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len);
+/* Shared frames: a batch put's frame, read into a buffer of its own,
+ * whose large payloads become messages pointing into it rather than
+ * copies; the buffer is freed with the last of them. A message that
+ * outlives the others keeps the whole frame, so the frames shared at
+ * once are bounded (by the caller: ipcd gives a sixteenth of max-bytes,
+ * on top of it, which counts each message's own footprint): past that,
+ * payloads are copied as before. */
+#define QFRAME_SHARE_DIV 16u
+/* Payloads from this size up are shared; smaller ones are copied (one
+ * 16-byte message must not keep an 8 MiB frame). */
+#define QFRAME_SHARE_MIN (4u << 10)
+struct qframe;
+/* Share block (malloc'd, size bytes) among messages made from it with
+ * qmsg_new_shared, then let go of it with qframe_done. NULL, with block
+ * still the caller's, when the shared frames would hold more than limit
+ * bytes, or out of memory. */
+struct qframe *qframe_new(void *block, size_t size, size_t limit);
+/* A message whose len payload bytes are at data inside f's block; NULL
+ * when out of memory. */
+struct qmsg *qmsg_new_shared(struct qframe *f, const unsigned char *data, size_t len);
+/* The maker is done with f: its block is freed now if no message took
+ * it, else with the last of them. */
+void qframe_done(struct qframe *f);
+/* Bytes of shared frames not yet freed. */
+size_t qframe_live_bytes(void);
 /* qmsg_new for many messages made at once (recovery): a small one is
  * carved from a 2 MiB chunk, its small pages filled in by one call, so a
  * million of them cost no malloc calls and a few hundred system calls; a
