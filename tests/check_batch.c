@@ -1378,15 +1378,6 @@ static void get_big(ipc_client *c, const char *q, size_t k)
 	ipc_free(data);
 }
 
-/* What the daemon counts against max-bytes (INFO held_bytes). */
-static unsigned long long held_now(ipc_client *c)
-{
-	struct ipc_daemon_info in;
-
-	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof in), 0);
-	return in.held_bytes;
-}
-
 /* A large batch's payloads of 4 KiB and more point into the request's
  * frame in the daemon, not copies (op_batch.c), the frame freed with the
  * last of them. Every message still arrives whole and in order whichever
@@ -1411,7 +1402,7 @@ START_TEST(test_batch_large_shared)
 	make_big(in, buf, 0);
 	make_big(in2, buf2, 6);
 	dq.flags = IPC_QUEUE_CREATE | IPC_QUEUE_DURABLE;
-	held0 = held_now(c);
+	held0 = h_dinfo(c).held_bytes;
 	h_create_queue(c, "bq", 3);
 	ck_assert_int_eq(ipc_queue_put_many(c, "bq", in, 6, &n, 0), IPC_EFULL);
 	ck_assert_uint_eq(n, 3);
@@ -1438,7 +1429,7 @@ START_TEST(test_batch_large_shared)
 	ck_assert_uint_eq(n, 6);
 	for (i = 0; i < 6; i++)
 		expect_big(out[i].data, out[i].len, i);
-	ck_assert_uint_eq(held_now(c), held0);
+	ck_assert_uint_eq(h_dinfo(c).held_bytes, held0);
 	/* A durable queue journals them from the frame; after a SIGKILL
 	 * the ones not got come back whole. */
 	ck_assert_int_eq(ipc_queue_open(c, "dq", &dq, NULL), 0);

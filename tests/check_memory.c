@@ -615,15 +615,6 @@ static struct man_bound man_bound(void)
 	return mb;
 }
 
-/* What the daemon counts against max-bytes (INFO held_bytes). */
-static unsigned long long held_bytes(ipc_client *c)
-{
-	struct ipc_daemon_info in;
-
-	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof in), 0);
-	return in.held_bytes;
-}
-
 /* ipcd(8)'s numbers are the daemon's: a message in flight (by QGETA or
  * held by QGETH) costs max-bytes what the page says (LEASE_COST: the
  * lease record, 184 bytes as malloc rounds it to 192, and 4 slots of 16
@@ -650,13 +641,13 @@ START_TEST(test_bound_numbers)
 	h_put_text(c, "f", "m");
 	h_put_text(c, "h", "m");
 	h_put_text(c, "h", "n");
-	h0 = held_bytes(c);
+	h0 = h_dinfo(c).held_bytes;
 	ck_assert_int_eq(ipc_queue_get_ack(c, "f", &data, &len, &tag, 0, 0), 0);
 	ipc_free(data);
-	h1 = held_bytes(c);
+	h1 = h_dinfo(c).held_bytes;
 	ck_assert_int_eq(ipc_queue_set_readahead_held(c, "h", 2, 0), 0);
 	h_get_expect(c, "h", "m", 0);              /* "n" held, "m" in the page */
-	h2 = held_bytes(c);
+	h2 = h_dinfo(c).held_bytes;
 	ck_assert_msg((long)(h1 - h0) == mb.inflight_b,
 		      "a message in flight costs %llu bytes, ipcd(8) says %ld",
 		      h1 - h0, mb.inflight_b);

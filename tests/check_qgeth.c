@@ -827,15 +827,6 @@ END_TEST
  * test_page_slots_reused. */
 #define R_QUEUES 600
 
-/* The daemon's requests served so far (this INFO too). */
-static unsigned long long requests_served(ipc_client *c)
-{
-	struct ipc_daemon_info in;
-
-	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof in), 0);
-	return in.requests;
-}
-
 /* One handle reads 600 queues in turn with held read-ahead, more than
  * the page has slots (511): a queue's batch is counted in the page, so a
  * get from it writes nothing (the daemon served only the INFO after it),
@@ -868,9 +859,9 @@ START_TEST(test_page_slots_reused)
 		counts_are(p, q, 0, 2);
 		if (i % 3 == 0)                         /* off once drained */
 			ck_assert_int_eq(ipc_queue_set_readahead(c, q, 0), 0);
-		r0 = requests_served(c);
+		r0 = h_dinfo(c).requests;
 		get_number(c, q, 1, 0);
-		r1 = requests_served(c);
+		r1 = h_dinfo(c).requests;
 		ck_assert_msg(r1 - r0 == 1, "%s: the get wrote %llu requests",
 			      q, r1 - r0 - 1);
 		get_number(c, q, 2, 0);

@@ -259,15 +259,6 @@ START_TEST(test_max_parked)
 }
 END_TEST
 
-/* The daemon's count of parked requests (INFO). */
-static unsigned long long info_parked(ipc_client *c)
-{
-	struct ipc_daemon_info in;
-
-	ck_assert_int_eq(ipc_daemon_info(c, &in, sizeof(in)), 0);
-	return in.parked;
-}
-
 /* A get_any on three queues waits on each (three waiters, ~80 bytes
  * each beyond the first) and counts as three parked requests in
  * max-parked: with max-parked 5 a second one is refused, while single
@@ -297,7 +288,7 @@ START_TEST(test_max_parked_any)
 	any.id = 1;
 	ck_assert_int_eq(raw_send(a, &any), 0);
 	h_wait_parked(c, "k3", 'g', 1);
-	ck_assert_uint_eq(info_parked(c), 3);
+	ck_assert_uint_eq(h_dinfo(c).parked, 3);
 	any.id = 2;
 	ck_assert_int_eq(raw_send(a, &any), 0);
 	ck_assert_int_eq(raw_reply(a, PROTO_OP_QGETANY, NULL, detail, sizeof(detail)),
@@ -306,14 +297,14 @@ START_TEST(test_max_parked_any)
 	ck_assert_int_eq(raw_get_forever(a, "k1", 3), 0);
 	ck_assert_int_eq(raw_get_forever(a, "k1", 4), 0);
 	h_wait_parked(c, "k1", 'g', 3);
-	ck_assert_uint_eq(info_parked(c), 5);
+	ck_assert_uint_eq(h_dinfo(c).parked, 5);
 	/* Served, it gives back all three. */
 	h_put_text(c, "k2", "x");
 	ck_assert_int_eq(raw_reply(a, PROTO_OP_QGETANY, NULL, NULL, 0), 0);
-	ck_assert_uint_eq(info_parked(c), 2);
+	ck_assert_uint_eq(h_dinfo(c).parked, 2);
 	close(a);
 	h_wait_parked(c, "k1", 'g', 0);
-	ck_assert_uint_eq(info_parked(c), 0);
+	ck_assert_uint_eq(h_dinfo(c).parked, 0);
 	ipc_close(c);
 	h_stop(&d);
 }

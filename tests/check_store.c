@@ -1486,6 +1486,21 @@ static void settle(struct journal *j)
 		journal_complete(j);
 }
 
+/* A new journal in a scratch dir with the sync mode (sync-interval 500
+ * ms) and 8 KiB segments, for reap_churn. */
+static struct journal *reap_open(char *dir, char *jdir, enum journal_sync sync,
+				 struct seen *s)
+{
+	struct journal_report rep;
+	struct journal_opts o;
+
+	scratch(dir, jdir);
+	o = opts(jdir, sync);
+	o.interval_ms = 500;
+	o.segment_max = 8192;
+	return reopen(&o, s, &rep);
+}
+
 /* Churn through j (8 KiB segments) until compaction has reaped all but
  * the last two segments. */
 static void reap_churn(struct journal *j)
@@ -1536,16 +1551,9 @@ static void await_no_deleted_fds(void)
 START_TEST(test_reap_closes_in_thread)
 {
 	char dir[64], jdir[80];
-	struct journal_opts o;
-	struct journal_report rep;
-	struct journal *j;
 	struct seen s;
+	struct journal *j = reap_open(dir, jdir, JOURNAL_SYNC_INTERVAL, &s);
 
-	scratch(dir, jdir);
-	o = opts(jdir, JOURNAL_SYNC_INTERVAL);
-	o.interval_ms = 500;
-	o.segment_max = 8192;
-	j = reopen(&o, &s, &rep);
 	reap_churn(j);
 	ck_assert_int_gt(deleted_segment_fds(), 0);
 	await_sync(j);
@@ -1563,16 +1571,10 @@ END_TEST
 START_TEST(test_reap_closes_off_loop_none)
 {
 	char dir[64], jdir[80];
-	struct journal_opts o;
-	struct journal_report rep;
 	struct journal_stats st;
-	struct journal *j;
 	struct seen s;
+	struct journal *j = reap_open(dir, jdir, JOURNAL_SYNC_NONE, &s);
 
-	scratch(dir, jdir);
-	o = opts(jdir, JOURNAL_SYNC_NONE);
-	o.segment_max = 8192;
-	j = reopen(&o, &s, &rep);
 	reap_churn(j);
 	journal_stats(j, &st);
 	ck_assert_uint_gt(st.closes_off_loop, 0);

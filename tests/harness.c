@@ -777,6 +777,16 @@ struct ipc_info h_stat(ipc_client *c, const char *name)
 	return info;
 }
 
+/* ipc_daemon_info(), asserting success. */
+struct ipc_daemon_info h_dinfo(ipc_client *c)
+{
+	struct ipc_daemon_info in;
+	int rc = ipc_daemon_info(c, &in, sizeof(in));
+
+	ck_assert_msg(rc == 0, "daemon info: %d", rc);
+	return in;
+}
+
 /* Map a library result to a child exit status: 0..99 as is, fatal 100+. */
 int h_job_status(int rc)
 {

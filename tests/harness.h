@@ -202,6 +202,9 @@ void h_create_queue(ipc_client *c, const char *q, long long maxsize);
 /* ipc_stat() name (a queue or a pipe), asserting success. */
 struct ipc_info h_stat(ipc_client *c, const char *name);
 
+/* ipc_daemon_info(), asserting success. */
+struct ipc_daemon_info h_dinfo(ipc_client *c);
+
 /* Map a library result to a child exit status: 0..99 as is, fatal 100+. */
 int h_job_status(int rc);
 /* Lines in a NUL-terminated text (0 for NULL). */
