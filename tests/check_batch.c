@@ -1478,17 +1478,17 @@ START_TEST(test_batch_shared_frees)
 	make_big(in, buf, 0);
 	h_create_queue(c, "w", 1);
 	h_put_text(c, "w", "x");
-	held0 = held_now(c);
+	held0 = h_dinfo(c).held_bytes;
 	ck_assert_int_eq(ipc_queue_put_many(c, "w", in, 6, &n, 200), IPC_EFULL);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_uint_eq(held_now(c), held0);
+	ck_assert_uint_eq(h_dinfo(c).held_bytes, held0);
 	w = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_put_many_async(w, "w", in, 6, 20000), 0);
 	ck_assert_int_eq(ipc_push(w), 0);
 	h_wait_parked(c, "w", 'p', 1);
 	ipc_close(w);
 	h_wait_parked(c, "w", 'p', 0);
-	ck_assert_uint_eq(held_now(c), held0);
+	ck_assert_uint_eq(h_dinfo(c).held_bytes, held0);
 	w = h_connect(&d);
 	ck_assert_int_eq(ipc_queue_put_many_async(w, "w", in, 6, 20000), 0);
 	ck_assert_int_eq(ipc_push(w), 0);
@@ -1497,7 +1497,7 @@ START_TEST(test_batch_shared_frees)
 	h_wait_parked(c, "w", 'p', 0);
 	get_big(r, "w", 0);
 	ipc_close(w);
-	held0 = held_now(c);
+	held0 = h_dinfo(c).held_bytes;
 	h_create_queue(c, "del", 0);
 	ck_assert_int_eq(ipc_queue_put_many(c, "del", in, 6, &n, 0), 0);
 	ck_assert_int_eq(ipc_delete(c, "del"), 0);
@@ -1505,7 +1505,7 @@ START_TEST(test_batch_shared_frees)
 	ck_assert_int_eq(ipc_queue_put_many(c, "pu", in, 6, &n, 0), 0);
 	ck_assert_int_eq(ipc_queue_purge(c, "pu", &dropped), 0);
 	ck_assert_uint_eq(dropped, 6);
-	ck_assert_uint_eq(held_now(c), held0);
+	ck_assert_uint_eq(h_dinfo(c).held_bytes, held0);
 	dlo.flags = IPC_QUEUE_CREATE;
 	dlo.max_deliveries = 1;
 	dlo.dead_letter = "dl";
@@ -1525,7 +1525,7 @@ START_TEST(test_batch_shared_frees)
 	ck_assert_int_eq(ipc_pipe_close(r, "pp", 0), 0);
 	ck_assert_int_ne(ipc_pipe_send_many(c, "pp", 1, in, 6, &n, 0), 0);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_uint_eq(held_now(c), held0);
+	ck_assert_uint_eq(h_dinfo(c).held_bytes, held0);
 	h_create_queue(c, "keep", 2);
 	ck_assert_int_eq(ipc_queue_put_many(c, "keep", in, 6, &n, 0), IPC_EFULL);
 	w = h_connect(&d);
