@@ -173,9 +173,9 @@ int memfd_msg_new(struct conn *c, const unsigned char *data, size_t len,
 	return memfd_charge(c, *out);
 }
 
-/* A new message for the one payload of a QPUT or PSEND. Only
- * these take the frame's buffer over: a batch's other payloads still
- * point into it, and its messages are freed one by one. */
+/* A new message for the one payload of a QPUT or PSEND, taking the
+ * frame's buffer over when it is a large frame read alone (a batch's
+ * payloads share theirs instead: op_batch.c, batch_frame). */
 static int memfd_msg_new_one(struct conn *c, const struct proto_req *r,
 			     struct qmsg **out)
 {

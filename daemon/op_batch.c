@@ -73,13 +73,15 @@ static struct qframe *batch_frame(struct conn *c, const struct proto_req *r,
 				  void **block)
 {
 	const struct proto_iov *last = &r->iov[r->niov - 1];
-	size_t i, size, limit = c->srv->cfg.max_bytes / QFRAME_SHARE_DIV;
+	size_t i, size, big = 0, limit = c->srv->cfg.max_bytes / QFRAME_SHARE_DIV;
 
 	*block = NULL;
-	for (i = 0; i < r->niov; i++)
+	for (i = 0; i < r->niov; i++) {
 		if (r->iov[i].memfd)
 			return NULL;
-	if (qframe_live_bytes() >= limit)
+		big += r->iov[i].len >= QFRAME_SHARE_MIN;
+	}
+	if (big == 0 || qframe_live_bytes() >= limit)
 		return NULL;
 	*block = conn_take_frame(c, r->iov[0].base,
 				 (size_t)(last->base + last->len - r->iov[0].base),

@@ -135,52 +135,67 @@ struct qframe {
 	size_t refs;
 	uint32_t idx;
 };
-/* The frames alive, by index (a free slot is NULL); a free index. */
+/* The frames alive, by index: qframes[0..qframes_n) (a free slot is
+ * NULL), the free indices a stack in qframes_free (both qframes_cap
+ * long); and how many are alive. */
 static struct qframe **qframes;
-static uint32_t qframes_n, qframes_cap;
+static uint32_t *qframes_free;
+static uint32_t qframes_n, qframes_cap, qframes_nfree, qframes_live;
 static size_t qframe_bytes;
+
+/* Room for one more index: 0, or -1 out of memory. */
+static int qframe_grow(void)
+{
+	uint32_t cap = qframes_cap ? 2 * qframes_cap : 16;
+	struct qframe **t;
+	uint32_t *u;
+
+	if (qframes_nfree > 0 || qframes_n < qframes_cap)
+		return 0;
+	t = realloc(qframes, cap * sizeof(*t));
+	if (t == NULL)
+		return -1;
+	qframes = t;
+	u = realloc(qframes_free, cap * sizeof(*u));
+	if (u == NULL)
+		return -1;
+	qframes_free = u;
+	qframes_cap = cap;
+	return 0;
+}
 
 /* Share block among messages: see qmsg.h. */
 struct qframe *qframe_new(void *block, size_t size, size_t limit)
 {
-	struct qframe *f, **t;
+	struct qframe *f;
 	uint32_t i;
 
-	if (qframe_bytes > limit || size > limit - qframe_bytes)
+	if (qframe_bytes > limit || size > limit - qframe_bytes || qframe_grow() != 0 ||
+	    (f = malloc(sizeof(*f))) == NULL)
 		return NULL;
-	for (i = 0; i < qframes_n && qframes[i] != NULL; i++)
-		;
-	if (i == qframes_cap) {
-		t = realloc(qframes, (qframes_cap ? 2 * qframes_cap : 16) * sizeof(*t));
-		if (t == NULL)
-			return NULL;
-		qframes = t;
-		qframes_cap = qframes_cap ? 2 * qframes_cap : 16;
-	}
-	f = malloc(sizeof(*f));
-	if (f == NULL)
-		return NULL;
+	i = qframes_nfree > 0 ? qframes_free[--qframes_nfree] : qframes_n++;
 	*f = (struct qframe){ .block = block, .size = size, .refs = 1, .idx = i };
 	qframes[i] = f;
-	if (i == qframes_n)
-		qframes_n++;
+	qframes_live++;
 	qframe_bytes += size;
 	return f;
 }
 
-/* Drop a reference to f, freeing it with the last. */
+/* Drop a reference to f, freeing it with the last (and the index
+ * arrays with the last frame). */
 static void qframe_put(struct qframe *f)
 {
 	if (--f->refs > 0)
 		return;
 	qframe_bytes -= f->size;
 	qframes[f->idx] = NULL;
-	while (qframes_n > 0 && qframes[qframes_n - 1] == NULL)
-		qframes_n--;
-	if (qframes_n == 0) {
+	qframes_free[qframes_nfree++] = f->idx;
+	if (--qframes_live == 0) {
 		free(qframes);
+		free(qframes_free);
 		qframes = NULL;
-		qframes_cap = 0;
+		qframes_free = NULL;
+		qframes_n = qframes_cap = qframes_nfree = 0;
 	}
 	free(f->block);
 	free(f);

@@ -33,6 +33,7 @@
 #include <linux/futex.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -46,6 +47,9 @@
 #define JSYNC_SPIN_MISSES 8u
 /* A closer thread's stack: it only calls close(). */
 #define JSYNC_CLOSER_STACK (64u << 10)
+/* Closer threads at once at most; past that (many segments reaped at
+ * once) the loop waits for the oldest, as it closed them all before. */
+#define JSYNC_CLOSERS_MAX 4u
 
 /* Is a sync due? Earlier segments or the directory; else records: with
  * sync = always those a reply waits for, or any once lazy_due (their
@@ -420,6 +424,10 @@ static void jsync_close_off_loop(struct jsync *s, int fd)
 	int rc = -1;
 
 	jsync_join_closers(s, false);
+	if (s->nclosers >= JSYNC_CLOSERS_MAX) {
+		pthread_join(s->closers[0], NULL);
+		memmove(s->closers, s->closers + 1, --s->nclosers * sizeof(*s->closers));
+	}
 	if (jgrow(&s->closers, s->nclosers, &s->capclosers,
 		  sizeof(*s->closers), 4) == 0 && pthread_attr_init(&a) == 0) {
 		pthread_attr_setstacksize(&a, JSYNC_CLOSER_STACK);
