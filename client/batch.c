@@ -108,13 +108,10 @@ static int batch_put(struct ipc_client *c, struct proto_req *req,
 			rc = client_fail(c, IPC_EPROTO);
 			break;
 		}
+		/* Not all taken: the next request, for the rest, takes what
+		 * fits then, or is answered why none does (Full, no space,
+		 * too big, a limit), waiting per the time left. */
 		done += rep.count;
-		/* Not all taken and no waiting allowed: it is full now. */
-		if (rep.count < k && timeout_ms == 0) {
-			client_seterr(c, "%s", proto_strerror(IPC_EFULL));
-			rc = IPC_EFULL;
-			break;
-		}
 	}
 	if (nput)
 		*nput = done;

@@ -925,10 +925,10 @@ START_TEST(test_disk_full)
 	char fill[200];
 	struct h_daemon d;
 	struct h_buf err;
-	struct ipc_msg batch[2];
+	struct ipc_msg batch[8];
 	size_t nput = 99;
 	ipc_client *c;
-	int ok = 0, rc;
+	int ok = 0, rc, i;
 	FILE *f;
 
 	if (geteuid() != 0) {
@@ -962,11 +962,20 @@ START_TEST(test_disk_full)
 	ck_assert_ptr_nonnull(strstr(err.data, "no space"));
 	h_buf_free(&err);
 	/* A batch and an async put are refused alike, nothing of them put. */
-	batch[0] = batch[1] = (struct ipc_msg){ msg, sizeof(msg) };
+	for (i = 0; i < 8; i++)
+		batch[i] = (struct ipc_msg){ msg, sizeof(msg) };
 	ck_assert_int_eq(ipc_queue_put_many(c, "q", batch, 2, &nput, 0), IPC_ENOSPC);
 	ck_assert_uint_eq(nput, 0);
 	ck_assert_int_eq(ipc_queue_put_async(c, "q", msg, sizeof(msg), 0), 0);
 	ck_assert_int_eq(ipc_flush(c), IPC_ENOSPC);
+	ck_assert_uint_eq(info_of(c, "q").size, (unsigned long long)ok);
+	/* Room for a few: a batch cut short by the full disk says so
+	 * (IPC_ENOSPC, not IPC_EFULL), with the prefix that went in. */
+	ck_assert_int_eq(truncate(fill, 1536 * 1024 - 4096), 0);
+	ck_assert_int_eq(ipc_queue_put_many(c, "q", batch, 8, &nput, 0), IPC_ENOSPC);
+	ck_assert_uint_gt(nput, 0);
+	ck_assert_uint_lt(nput, 8);
+	ok += (int)nput;
 	ck_assert_uint_eq(info_of(c, "q").size, (unsigned long long)ok);
 	ipc_close(c);
 	kill_keep(&d, SIGKILL);
