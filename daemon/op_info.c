@@ -74,6 +74,7 @@ static void op_info_server(const struct server *s, struct proto_dinfo *d)
 	d->max_queues = s->broker.max_objects;
 	d->bytes = qmsg_live_bytes();
 	d->held_bytes = broker_held(&s->broker);
+	d->shared_bytes = qframe_live_bytes();
 	d->max_bytes = s->broker.max_bytes;
 	d->parked = s->stats.parked;
 	d->requests = s->stats.requests;

@@ -221,7 +221,7 @@ struct proto_info {
 	X(refused_toobig) X(refused_nospc) X(refused_other) X(errors_fatal) \
 	X(durable) X(journal_bytes) X(journal_live) X(journal_segments) \
 	X(journal_written) X(journal_syncs) X(journal_sync_us) \
-	X(journal_sync_max_us) X(dead_lettered) X(held_bytes)
+	X(journal_sync_max_us) X(dead_lettered) X(held_bytes) X(shared_bytes)
 
 /* Longest daemon version string INFO carries ("0.1.0"). */
 #define PROTO_DINFO_VERSION_MAX 31

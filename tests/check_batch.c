@@ -1411,6 +1411,9 @@ START_TEST(test_batch_large_shared)
 	h_create_queue(c, "u", 0);
 	ck_assert_int_eq(ipc_queue_put_many(c, "u", in, 6, &n, 0), 0);
 	ck_assert_int_eq(ipc_queue_put_many(c, "u", in2, 6, &n, 0), 0);
+	/* Their buffers (two batches) count in INFO's shared_bytes while
+	 * messages of them are held, and none once all are gone. */
+	ck_assert_uint_gt(h_dinfo(c).shared_bytes, 2 * (20000 + 30000 + 4096 + 16384));
 	get_big(r, "u", 0);
 	ck_assert_int_eq(ipc_queue_get_many(r, "u", out, 4, &n, 0), 0);
 	ck_assert_uint_eq(n, 4);
@@ -1430,6 +1433,7 @@ START_TEST(test_batch_large_shared)
 	for (i = 0; i < 6; i++)
 		expect_big(out[i].data, out[i].len, i);
 	ck_assert_uint_eq(h_dinfo(c).held_bytes, held0);
+	ck_assert_uint_eq(h_dinfo(c).shared_bytes, 0);
 	/* A durable queue journals them from the frame; after a SIGKILL
 	 * the ones not got come back whole. */
 	ck_assert_int_eq(ipc_queue_open(c, "dq", &dq, NULL), 0);

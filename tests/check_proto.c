@@ -2143,8 +2143,8 @@ START_TEST(test_dinfo_roundtrip)
 	ck_assert_mem_eq(out.dinfo, &di, sizeof(di));
 	ck_assert_uint_eq(out.dinfo->pid, (uint64_t)1 << 40);
 	ck_assert_uint_eq(proto_dinfo_keys[proto_dinfo_nkeys - 1].off,
-			  offsetof(struct proto_dinfo, held_bytes));
-	ck_assert_uint_eq(out.dinfo->held_bytes, ((uint64_t)1 << 40) +
+			  offsetof(struct proto_dinfo, shared_bytes));
+	ck_assert_uint_eq(out.dinfo->shared_bytes, ((uint64_t)1 << 40) +
 			  proto_dinfo_nkeys - 1);
 	rep.dinfo = NULL;
 	ck_assert_int_eq(proto_enc_rep(&buf, &rep), IPC_EINVAL);

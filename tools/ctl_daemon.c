@@ -61,6 +61,8 @@ static const struct ctl_dfield ctl_dfields[] = {
 	       "Payload bytes held in all."),
 	CTL_DF(held_bytes, CTL_GAUGE, "held_bytes", NULL, 1, 0,
 	       "What counts against max-bytes: messages with their overhead, unwritten replies."),
+	CTL_DF(shared_bytes, CTL_GAUGE, "shared_bytes", NULL, 1, 0,
+	       "Buffers of batch puts their held messages point into (at most max-bytes/16, besides held_bytes)."),
 	CTL_DF(max_bytes, CTL_GAUGE, "bytes_max", NULL, 1, 0,
 	       "The max-bytes limit (0: none)."),
 	CTL_DF(parked, CTL_GAUGE, "parked_requests", NULL, 1, 0,

@@ -515,6 +515,10 @@ struct ipc_daemon_info {
 	unsigned long long held_bytes;     /* what counts against max_bytes:
 					      the messages held with their
 					      overhead, unwritten replies */
+	unsigned long long shared_bytes;   /* buffers of batch puts their
+					      messages point into, while any
+					      is held (at most max_bytes/16,
+					      on top of held_bytes) */
 };
 
 /*
