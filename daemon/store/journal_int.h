@@ -72,6 +72,11 @@ struct jqueue {
 	bool live;
 };
 
+/* Closer threads at once at most (sync = none, jsync_drop); past that
+ * (many segments reaped at once) the loop waits for the oldest, as it
+ * closed them all before. */
+#define JSYNC_CLOSERS_MAX 4u
+
 /* What the loop and the sync thread share, under mu. */
 struct jsync {
 	pthread_mutex_t mu;
@@ -88,10 +93,11 @@ struct jsync {
 	int *dead;              /* deleted segments' fds: closed here, so that
 				   freeing their pages does not stall the loop */
 	size_t ndead, capdead;
-	pthread_t *closers;     /* sync = none, where no thread runs: one
-				   short thread per deleted segment's last
-				   close, joined once done or at stop */
-	size_t nclosers, capclosers;
+	pthread_t closers[JSYNC_CLOSERS_MAX]; /* sync = none, where no thread
+				   runs: one short thread per deleted
+				   segment's last close, joined once done
+				   or at stop */
+	size_t nclosers;
 	uint64_t closes_off_loop; /* deleted segments closed by those */
 	int dirfd;              /* fsync'd when dir_dirty */
 	bool dir_dirty;

@@ -47,9 +47,6 @@
 #define JSYNC_SPIN_MISSES 8u
 /* A closer thread's stack: it only calls close(). */
 #define JSYNC_CLOSER_STACK (64u << 10)
-/* Closer threads at once at most; past that (many segments reaped at
- * once) the loop waits for the oldest, as it closed them all before. */
-#define JSYNC_CLOSERS_MAX 4u
 
 /* Is a sync due? Earlier segments or the directory; else records: with
  * sync = always those a reply waits for, or any once lazy_due (their
@@ -408,11 +405,6 @@ static void jsync_join_closers(struct jsync *s, bool wait)
 			s->closers[kept++] = s->closers[i];
 	}
 	s->nclosers = kept;
-	if (kept == 0) {
-		free(s->closers);
-		s->closers = NULL;
-		s->capclosers = 0;
-	}
 }
 
 /* With no sync thread (sync = none), close fd in a short thread of its
@@ -428,8 +420,7 @@ static void jsync_close_off_loop(struct jsync *s, int fd)
 		pthread_join(s->closers[0], NULL);
 		memmove(s->closers, s->closers + 1, --s->nclosers * sizeof(*s->closers));
 	}
-	if (jgrow(&s->closers, s->nclosers, &s->capclosers,
-		  sizeof(*s->closers), 4) == 0 && pthread_attr_init(&a) == 0) {
+	if (pthread_attr_init(&a) == 0) {
 		pthread_attr_setstacksize(&a, JSYNC_CLOSER_STACK);
 		rc = pthread_create(&s->closers[s->nclosers], &a, jsync_closer,
 				    (void *)(intptr_t)fd);
