@@ -135,9 +135,8 @@ static int memfd_sealed(int fd, size_t len)
 	       (size_t)st.st_size == len;
 }
 
-/* Charge new message m (NULL: none, out of memory) to its putter c's
- * uid (per-uid quotas): 0 or IPC_ENOMEM. */
-static int memfd_charge(struct conn *c, struct qmsg *m)
+/* Charge new message m to its putter c's uid (memfd.h). */
+int memfd_charge(struct conn *c, struct qmsg *m)
 {
 	if (m == NULL)
 		return IPC_ENOMEM;

@@ -44,6 +44,9 @@ void memfd_frame_done(struct conn *c, uint32_t nfds);
 /* No partial frame is left: descriptors still waiting came with no frame
  * to claim them; c is failed (IPC_EPROTO). 0, or -1 when failed. */
 int memfd_check_idle(struct conn *c);
+/* Charge new message m (NULL: none, out of memory) to its putter c's
+ * uid (per-uid quotas): 0 or IPC_ENOMEM. */
+int memfd_charge(struct conn *c, struct qmsg *m);
 /* A new message for a payload of the current frame: inline data[0..len)
  * (memfd 0), or the frame's descriptor memfd - 1, checked (sealed
  * against write, shrink and grow, exactly len bytes) and within the

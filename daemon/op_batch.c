@@ -105,9 +105,7 @@ static size_t batch_copy(struct conn *c, const struct proto_req *r, int *rc)
 		if (f != NULL && r->iov[i].len >= QFRAME_SHARE_MIN) {
 			batch_put_msgs[i] = qmsg_new_shared(f, r->iov[i].base,
 							    r->iov[i].len);
-			*rc = batch_put_msgs[i] != NULL ? 0 : IPC_ENOMEM;
-			if (*rc == 0)
-				qmsg_charge(batch_put_msgs[i], c->user);
+			*rc = memfd_charge(c, batch_put_msgs[i]);
 		} else {
 			*rc = memfd_msg_new(c, r->iov[i].base, r->iov[i].len,
 					    r->iov[i].memfd, &batch_put_msgs[i]);
@@ -123,7 +121,7 @@ static size_t batch_copy(struct conn *c, const struct proto_req *r, int *rc)
 static void batch_let_go(void)
 {
 	if (batch_shared != NULL)
-		qframe_done(batch_shared);
+		qframe_put(batch_shared);
 	else
 		free(batch_block);   /* taken, but not shared: copied from */
 	batch_shared = NULL;

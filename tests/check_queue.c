@@ -324,7 +324,7 @@ START_TEST(test_qmsg_shared)
 		ck_assert_ptr_eq(qmsg_bytes(m[i]), block + 10 + 20000 * i);
 		ck_assert_int_eq(m[i]->fd, -1);
 	}
-	qframe_done(f);         /* the maker lets go: the messages keep it */
+	qframe_put(f);         /* the maker lets go: the messages keep it */
 	ck_assert_uint_eq(qframe_live_bytes(), 60000);
 	ck_assert_uint_eq(qmsg_live_bytes(), live + 3 * 19000);
 	ck_assert_uint_eq(qmsg_live_mem(), mem + 3 * qmsg_footprint(19000));
@@ -337,10 +337,10 @@ START_TEST(test_qmsg_shared)
 	ck_assert_uint_eq(qframe_live_bytes(), 0);
 	ck_assert_uint_eq(qmsg_live_bytes(), live);
 	ck_assert_uint_eq(qmsg_live_mem(), mem);
-	/* A frame no message took is freed by qframe_done. */
+	/* A frame no message took is freed by qframe_put. */
 	f = qframe_new(malloc(100), 100, 100);
 	ck_assert_ptr_nonnull(f);
-	qframe_done(f);
+	qframe_put(f);
 	ck_assert_uint_eq(qframe_live_bytes(), 0);
 	qmsg_cache_drain();
 }
@@ -362,7 +362,7 @@ START_TEST(test_qframe_limit)
 	}
 	ck_assert_uint_eq(qframe_live_bytes(), limit);
 	ck_assert_ptr_null(qframe_new(spare, 1, limit));
-	qframe_done(f[3]);
+	qframe_put(f[3]);
 	f[8] = qframe_new(spare, each, limit);
 	ck_assert_ptr_nonnull(f[8]);
 	ck_assert_ptr_null(qframe_new(spare, 1, limit));
@@ -370,7 +370,7 @@ START_TEST(test_qframe_limit)
 	ck_assert_ptr_null(qframe_new(spare, 1, each));
 	for (i = 0; i < 9; i++)
 		if (i != 3)
-			qframe_done(f[i]);
+			qframe_put(f[i]);
 	ck_assert_uint_eq(qframe_live_bytes(), 0);
 }
 END_TEST

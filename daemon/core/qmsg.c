@@ -127,7 +127,7 @@ struct qmsg *qmsg_new(const void *data, size_t len)
 }
 
 /* A shared frame: its buffer, size, and references (one per message
- * made from it, and the maker's until qframe_done). It sits in
+ * made from it, and the maker's until it calls qframe_put). It sits in
  * qframes[] at the index its messages keep in held_off. */
 struct qframe {
 	void *block;
@@ -137,10 +137,10 @@ struct qframe {
 };
 /* The frames alive, by index: qframes[0..qframes_n) (a free slot is
  * NULL), the free indices a stack in qframes_free (both qframes_cap
- * long); and how many are alive. */
+ * long): qframes_n - qframes_nfree are alive. */
 static struct qframe **qframes;
 static uint32_t *qframes_free;
-static uint32_t qframes_n, qframes_cap, qframes_nfree, qframes_live;
+static uint32_t qframes_n, qframes_cap, qframes_nfree;
 static size_t qframe_bytes;
 
 /* Room for one more index: 0, or -1 out of memory. */
@@ -176,21 +176,20 @@ struct qframe *qframe_new(void *block, size_t size, size_t limit)
 	i = qframes_nfree > 0 ? qframes_free[--qframes_nfree] : qframes_n++;
 	*f = (struct qframe){ .block = block, .size = size, .refs = 1, .idx = i };
 	qframes[i] = f;
-	qframes_live++;
 	qframe_bytes += size;
 	return f;
 }
 
-/* Drop a reference to f, freeing it with the last (and the index
- * arrays with the last frame). */
-static void qframe_put(struct qframe *f)
+/* Drop a reference to f; see qmsg.h. The index arrays go with the last
+ * frame. */
+void qframe_put(struct qframe *f)
 {
 	if (--f->refs > 0)
 		return;
 	qframe_bytes -= f->size;
 	qframes[f->idx] = NULL;
 	qframes_free[qframes_nfree++] = f->idx;
-	if (--qframes_live == 0) {
+	if (qframes_nfree == qframes_n) {
 		free(qframes);
 		free(qframes_free);
 		qframes = NULL;
@@ -199,12 +198,6 @@ static void qframe_put(struct qframe *f)
 	}
 	free(f->block);
 	free(f);
-}
-
-/* The maker is done with f. */
-void qframe_done(struct qframe *f)
-{
-	qframe_put(f);
 }
 
 /* Bytes of shared frames not yet freed. */

@@ -159,16 +159,16 @@ struct qmsg *qmsg_new_held(void *block, const unsigned char *data, size_t len);
 #define QFRAME_SHARE_MIN (4u << 10)
 struct qframe;
 /* Share block (malloc'd, size bytes) among messages made from it with
- * qmsg_new_shared, then let go of it with qframe_done. NULL, with block
+ * qmsg_new_shared, then let go of it with qframe_put. NULL, with block
  * still the caller's, when the shared frames would hold more than limit
  * bytes, or out of memory. */
 struct qframe *qframe_new(void *block, size_t size, size_t limit);
 /* A message whose len payload bytes are at data inside f's block; NULL
  * when out of memory. */
 struct qmsg *qmsg_new_shared(struct qframe *f, const unsigned char *data, size_t len);
-/* The maker is done with f: its block is freed now if no message took
- * it, else with the last of them. */
-void qframe_done(struct qframe *f);
+/* Drop a reference to f (the maker's, once its messages are made; a
+ * message's, by qmsg_free): the block is freed with the last. */
+void qframe_put(struct qframe *f);
 /* Bytes of shared frames not yet freed. */
 size_t qframe_live_bytes(void);
 /* qmsg_new for many messages made at once (recovery): a small one is
