@@ -1441,10 +1441,7 @@ START_TEST(test_batch_large_shared)
 	get_big(r, "dq", 0);
 	get_big(r, "dq", 1);
 	ipc_close(r);
-	ipc_close(c);
-	h_kill_keep(&d, SIGKILL);
-	h_launch(&d);
-	c = h_connect(&d);
+	c = h_crash_restart(&d, c);
 	for (i = 2; i < 6; i++)
 		get_big(c, "dq", i);
 	for (i = 0; i < 6; i++) {

@@ -294,21 +294,13 @@ START_TEST(test_dlq_full_durable_kept)
 	h_put_text(c, "jobs", "p");
 	deliver_release(c, "jobs", "p");            /* "dead" is full */
 	ck_assert_uint_eq(h_stat(c, "jobs").dead_letter_failed, 1);
-	ipc_close(c);
-	h_kill_keep(&d, SIGKILL);
-
-	h_launch(&d);
-	c = h_connect(&d);
+	c = h_crash_restart(&d, c);
 	ck_assert_uint_eq(h_stat(c, "jobs").size, 1);
 	ck_assert_uint_eq(h_stat(c, "dead").size, 1);
 	h_get_expect(c, "dead", "x", 0);
 	deliver_release(c, "jobs", "p");            /* room now: moved */
 	ck_assert_uint_eq(h_stat(c, "jobs").dead_lettered, 1);
-	ipc_close(c);
-	h_kill_keep(&d, SIGKILL);
-
-	h_launch(&d);
-	c = h_connect(&d);
+	c = h_crash_restart(&d, c);
 	ck_assert_uint_eq(h_stat(c, "jobs").size, 0);
 	ck_assert_uint_eq(h_stat(c, "dead").size, 1);
 	h_get_expect(c, "dead", "p", 0);
@@ -333,11 +325,7 @@ START_TEST(test_dlq_durable_restart)
 	h_put_text(c, "jobs", "good");
 	deliver_release(c, "jobs", "poison");
 	deliver_release(c, "jobs", "poison");
-	ipc_close(c);
-	h_kill_keep(&d, SIGKILL);
-
-	h_launch(&d);
-	c = h_connect(&d);
+	c = h_crash_restart(&d, c);
 	in = h_stat(c, "jobs");
 	ck_assert_uint_eq(in.max_deliveries, 3);
 	ck_assert_str_eq(in.dead_letter, "dead");
@@ -348,11 +336,7 @@ START_TEST(test_dlq_durable_restart)
 	ck_assert_uint_eq(in.dead_lettered, 1);
 	ck_assert_uint_eq(in.size, 1);
 	ck_assert_uint_eq(h_stat(c, "dead").size, 1);
-	ipc_close(c);
-	h_kill_keep(&d, SIGKILL);
-
-	h_launch(&d);
-	c = h_connect(&d);
+	c = h_crash_restart(&d, c);
 	ck_assert_uint_eq(h_stat(c, "jobs").size, 1);
 	ck_assert_uint_eq(h_stat(c, "dead").size, 1);
 	h_get_expect(c, "jobs", "good", 0);

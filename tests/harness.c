@@ -361,6 +361,15 @@ int h_kill_keep(struct h_daemon *d, int sig)
 	return st;
 }
 
+/* Close c, SIGKILL ipcd and start it again; see harness.h. */
+ipc_client *h_crash_restart(struct h_daemon *d, ipc_client *c)
+{
+	ipc_close(c);
+	h_kill_keep(d, SIGKILL);
+	h_launch(d);
+	return h_connect(d);
+}
+
 /* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */
 void h_stop(struct h_daemon *d)
 {

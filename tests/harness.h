@@ -66,6 +66,10 @@ void h_start(struct h_daemon *d);
  * h_launch() again (a restart); its wait status. */
 int h_kill_keep(struct h_daemon *d, int sig);
 
+/* Close c, SIGKILL ipcd keeping its state, start it again and connect:
+ * the new handle (a crash and restart). */
+ipc_client *h_crash_restart(struct h_daemon *d, ipc_client *c);
+
 /* Stop ipcd with SIGTERM; assert it exited 0, removed its socket; clean up. */
 void h_stop(struct h_daemon *d);
 
